@@ -1,0 +1,73 @@
+//! Schemas: what tables, indexes and views exist and what they look like.
+//!
+//! Schemas are plain data owned by the [`Database`](super::Database). Default
+//! expressions and view bodies are kept as SQL text: the store never evaluates SQL,
+//! the SQL layer parses and binds them when it uses them (and the WAL can log them
+//! as they are).
+
+use crate::types::DataType;
+
+/// A table's identity, stable for its lifetime and never reused by the process.
+pub type TableId = u32;
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSchema {
+    /// The column name, already case-folded by the SQL layer.
+    pub name: String,
+    pub data_type: DataType,
+    /// False for `NOT NULL` and primary key columns; the store enforces it (23502).
+    pub nullable: bool,
+    /// The `DEFAULT` expression as SQL text, evaluated by the SQL layer on insert.
+    pub default: Option<String>,
+}
+
+/// A table's shape and constraints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSchema {
+    pub id: TableId,
+    pub name: String,
+    pub columns: Vec<ColumnSchema>,
+    /// The primary key's column positions, if the table has one. Without one, rows
+    /// are keyed by a hidden, increasing row id.
+    pub primary_key: Option<Vec<usize>>,
+}
+
+impl TableSchema {
+    /// The position of the column called `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The column types in order, the layout of every stored row.
+    pub fn column_types(&self) -> Vec<DataType> {
+        self.columns.iter().map(|c| c.data_type).collect()
+    }
+
+    /// The primary key constraint's name, PostgreSQL's `<table>_pkey`.
+    pub fn primary_key_name(&self) -> String {
+        format!("{}_pkey", self.name)
+    }
+}
+
+/// A secondary index: unique or not, over one or more columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSchema {
+    pub name: String,
+    pub table: TableId,
+    /// Column positions in the indexed table, in index order.
+    pub columns: Vec<usize>,
+    /// Unique indexes refuse a second row with the same non-NULL key (23505); as in
+    /// PostgreSQL, keys containing NULL never conflict.
+    pub unique: bool,
+}
+
+/// A plain view: a named query expanded where it is used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewSchema {
+    pub name: String,
+    /// The view's `SELECT` as SQL text.
+    pub query: String,
+    /// Column names given in `CREATE VIEW v (a, b)`, or empty to use the query's.
+    pub column_names: Vec<String>,
+}

@@ -1,0 +1,28 @@
+//! Errors of the store: constraint violations and catalog conflicts.
+
+use thiserror::Error;
+
+/// Why the store refused a change. Every variant is deterministic: the same
+/// statement against the same data fails the same way, and the transaction that
+/// raised it is rolled back in full before the write lock is released.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum DbError {
+    /// A row would duplicate a primary key or unique index (23505).
+    #[error("duplicate key value violates unique constraint \"{constraint}\"")]
+    UniqueViolation { constraint: String, detail: String },
+    /// NULL in a NOT NULL column (23502).
+    #[error("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint")]
+    NotNullViolation { table: String, column: String },
+    /// A table, index or view name already in use (42P07).
+    #[error("relation \"{0}\" already exists")]
+    DuplicateRelation(String),
+    /// No table of that name (42P01).
+    #[error("table \"{0}\" does not exist")]
+    UndefinedTable(String),
+    /// No view of that name (42P01).
+    #[error("view \"{0}\" does not exist")]
+    UndefinedView(String),
+    /// No index of that name (42704).
+    #[error("index \"{0}\" does not exist")]
+    UndefinedIndex(String),
+}

@@ -1,0 +1,399 @@
+//! A table's rows and its secondary indexes.
+//!
+//! Rows live in a `BTreeMap` ordered by [`Key`] (the primary key, or a hidden row
+//! id), so a primary key lookup is one map probe and a primary key range is one
+//! map range. Each secondary index is a `BTreeSet` of (index key, row key) entries:
+//! an index lookup finds row keys, then the rows.
+//!
+//! The methods here that change data are crate-private and check nothing but what
+//! they must to keep the structure consistent: constraint checks and undo logging
+//! belong to [`WriteTxn`](super::WriteTxn), the only way to write.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use super::catalog::{IndexSchema, TableSchema};
+use super::key::{compare_prefix, CompositeKey, Key};
+use super::row::Row;
+use super::DbError;
+use crate::types::{DataType, Value};
+
+/// One entry of a secondary index. Ordered by the indexed values, then by row key,
+/// so that equal index keys (in a non-unique index) are distinct entries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct IndexEntry {
+    values: Box<[Value]>,
+    row: Key,
+}
+
+/// A secondary index and its entries.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub schema: IndexSchema,
+    entries: BTreeSet<IndexEntry>,
+}
+
+/// A table: schema, rows, indexes.
+#[derive(Debug, Clone)]
+pub struct Table {
+    schema: Arc<TableSchema>,
+    /// The column types, cached from the schema because every row decode needs them.
+    types: Arc<[DataType]>,
+    rows: BTreeMap<Key, Row>,
+    indexes: Vec<Index>,
+    /// The next hidden row id, for tables without a primary key.
+    next_row_id: i64,
+}
+
+/// Bounds on the leading columns of a key, as used by range scans. A bound of `n`
+/// values constrains the first `n` key columns; `Unbounded` is open on that side.
+pub type PrefixBound<'a> = Bound<&'a [Value]>;
+
+impl Table {
+    pub(crate) fn new(schema: TableSchema) -> Table {
+        let types = schema.column_types().into();
+        Table {
+            schema: Arc::new(schema),
+            types,
+            rows: BTreeMap::new(),
+            indexes: Vec::new(),
+            next_row_id: 1,
+        }
+    }
+
+    pub fn schema(&self) -> &Arc<TableSchema> {
+        &self.schema
+    }
+
+    pub fn column_types(&self) -> &[DataType] {
+        &self.types
+    }
+
+    pub fn indexes(&self) -> &[Index] {
+        &self.indexes
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Decodes a stored row into values.
+    pub fn decode(&self, row: &Row) -> Vec<Value> {
+        row.decode(&self.types)
+    }
+
+    /// The row stored under `key`.
+    pub fn get(&self, key: &Key) -> Option<&Row> {
+        self.rows.get(key)
+    }
+
+    /// Every row, in key order.
+    pub fn scan(&self) -> impl Iterator<Item = (&Key, &Row)> + '_ {
+        self.rows.iter()
+    }
+
+    /// The key for a primary key given as values (for point lookups). `None` if the
+    /// table has no primary key or the values are not its full key.
+    pub fn primary_key_of(&self, pk_values: &[Value]) -> Option<Key> {
+        let pk = self.schema.primary_key.as_ref()?;
+        if pk.len() != pk_values.len() || pk_values.iter().any(Value::is_null) {
+            return None;
+        }
+        Some(self.make_key(pk, pk_values.to_vec()))
+    }
+
+    /// Rows whose primary key's leading columns lie within the bounds, in key order.
+    /// Rows with a NULL in a bounded column cannot exist (primary keys are NOT NULL).
+    pub fn primary_key_range<'a>(
+        &'a self,
+        lower: PrefixBound<'a>,
+        upper: PrefixBound<'a>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Row)> + 'a {
+        let start = match lower {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(prefix) | Bound::Excluded(prefix) => Bound::Included(self.range_start(prefix)),
+        };
+        self.rows
+            .range((start, Bound::Unbounded))
+            .skip_while(move |(key, _)| match lower {
+                Bound::Excluded(prefix) => key.compare_prefix(prefix) != Ordering::Greater,
+                Bound::Included(prefix) => key.compare_prefix(prefix) == Ordering::Less,
+                Bound::Unbounded => false,
+            })
+            .take_while(move |(key, _)| within_upper(key.compare_prefix_upper(upper), upper))
+    }
+
+    /// Rows whose index key's leading columns lie within the bounds, in index order.
+    /// Entries with NULL in a bounded column are skipped: no comparison is true of NULL.
+    pub fn index_range<'a>(
+        &'a self,
+        index: usize,
+        lower: PrefixBound<'a>,
+        upper: PrefixBound<'a>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Row)> + 'a {
+        let bounded = bound_len(lower).max(bound_len(upper));
+        let start = match lower {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(prefix) | Bound::Excluded(prefix) => Bound::Included(IndexEntry {
+                values: prefix.into(),
+                row: Key::min(),
+            }),
+        };
+        self.indexes[index]
+            .entries
+            .range((start, Bound::Unbounded))
+            .skip_while(move |entry| match lower {
+                Bound::Excluded(prefix) => compare_prefix(&entry.values, prefix) != Ordering::Greater,
+                Bound::Included(prefix) => compare_prefix(&entry.values, prefix) == Ordering::Less,
+                Bound::Unbounded => false,
+            })
+            .take_while(move |entry| match upper {
+                Bound::Unbounded => true,
+                Bound::Included(prefix) => compare_prefix(&entry.values, prefix) != Ordering::Greater,
+                Bound::Excluded(prefix) => compare_prefix(&entry.values, prefix) == Ordering::Less,
+            })
+            .filter(move |entry| !entry.values[..bounded].iter().any(Value::is_null))
+            .map(|entry| {
+                let row = self.rows.get(&entry.row).expect("index entries point at stored rows");
+                (&entry.row, row)
+            })
+    }
+
+    /// The first key at or after the start of a prefix range.
+    fn range_start(&self, prefix: &[Value]) -> Key {
+        match (self.uses_int_keys(), prefix.first()) {
+            (true, Some(v)) => Key::Int(v.as_i64().unwrap_or(i64::MIN)),
+            _ => Key::Composite(Box::new(CompositeKey(prefix.to_vec()))),
+        }
+    }
+
+    /// True when rows are keyed by a single integer (an integer primary key or the
+    /// hidden row id).
+    fn uses_int_keys(&self) -> bool {
+        match &self.schema.primary_key {
+            None => true,
+            Some(pk) => pk.len() == 1 && self.types[pk[0]].is_integer(),
+        }
+    }
+
+    fn make_key(&self, pk: &[usize], pk_values: Vec<Value>) -> Key {
+        if pk.len() == 1 && self.types[pk[0]].is_integer() {
+            // An integer column holds an integer: the SQL layer coerced it.
+            Key::Int(pk_values[0].as_i64().expect("integer primary key value"))
+        } else {
+            Key::Composite(Box::new(CompositeKey(pk_values)))
+        }
+    }
+
+    /// The key a new row with these values is stored under.
+    pub(crate) fn key_for_insert(&mut self, values: &[Value]) -> Key {
+        match self.schema.primary_key.clone() {
+            Some(pk) => self.make_key(&pk, pk.iter().map(|&c| values[c].clone()).collect()),
+            None => {
+                let id = self.next_row_id;
+                self.next_row_id += 1;
+                Key::Int(id)
+            }
+        }
+    }
+
+    /// The key an updated row moves to: its new primary key, or the same row id.
+    pub(crate) fn key_for_update(&self, old: &Key, values: &[Value]) -> Key {
+        match &self.schema.primary_key {
+            Some(pk) => self.make_key(pk, pk.iter().map(|&c| values[c].clone()).collect()),
+            None => old.clone(),
+        }
+    }
+
+    /// Checks NOT NULL and the primary key and unique indexes for a row about to be
+    /// stored under `key`, ignoring the row currently at `replacing` (an update).
+    pub(crate) fn check_constraints(
+        &self,
+        key: &Key,
+        values: &[Value],
+        replacing: Option<&Key>,
+    ) -> Result<(), DbError> {
+        for (column, value) in self.schema.columns.iter().zip(values) {
+            if value.is_null() && !column.nullable {
+                return Err(DbError::NotNullViolation {
+                    table: self.schema.name.clone(),
+                    column: column.name.clone(),
+                });
+            }
+        }
+        if let Some(pk) = &self.schema.primary_key {
+            if replacing != Some(key) && self.rows.contains_key(key) {
+                return Err(self.unique_violation(&self.schema.primary_key_name(), pk, values));
+            }
+        }
+        for index in self.indexes.iter().filter(|i| i.schema.unique) {
+            if let Some(other) = self.conflict_in_index(index, values) {
+                if Some(other) != replacing {
+                    return Err(self.unique_violation(&index.schema.name, &index.schema.columns, values));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The key of a stored row that a row with `values` would conflict with in the
+    /// unique index `index`, if any.
+    fn conflict_in_index<'a>(&'a self, index: &'a Index, values: &[Value]) -> Option<&'a Key> {
+        let key_values = index_values(&index.schema.columns, values);
+        if key_values.iter().any(Value::is_null) {
+            return None;
+        }
+        let start = IndexEntry { values: key_values, row: Key::min() };
+        let entry = index.entries.range(&start..).next()?;
+        (entry.values == start.values).then_some(&entry.row)
+    }
+
+    /// The key of a stored row that `values` conflict with on the primary key or any
+    /// unique index, with the constraint's name (for `INSERT … ON CONFLICT`).
+    /// `columns`, when given, restricts the search to the constraint on exactly those
+    /// columns (`ON CONFLICT (a, b)`).
+    pub fn find_conflict(&mut self, values: &[Value], columns: Option<&[usize]>) -> Option<Key> {
+        let wanted = |cols: &[usize]| columns.is_none_or(|c| c == cols);
+        if let Some(pk) = self.schema.primary_key.clone() {
+            if wanted(&pk) {
+                let key = self.make_key(&pk, pk.iter().map(|&c| values[c].clone()).collect());
+                if self.rows.contains_key(&key) {
+                    return Some(key);
+                }
+            }
+        }
+        self.indexes
+            .iter()
+            .filter(|i| i.schema.unique && wanted(&i.schema.columns))
+            .find_map(|i| self.conflict_in_index(i, values).cloned())
+    }
+
+    /// True if the table has a primary key or unique index on exactly `columns`.
+    pub fn has_unique_constraint_on(&self, columns: &[usize]) -> bool {
+        self.schema.primary_key.as_deref() == Some(columns)
+            || self.indexes.iter().any(|i| i.schema.unique && i.schema.columns == columns)
+    }
+
+    fn unique_violation(&self, constraint: &str, columns: &[usize], values: &[Value]) -> DbError {
+        let names: Vec<&str> = columns.iter().map(|&c| self.schema.columns[c].name.as_str()).collect();
+        let shown: Vec<String> = columns.iter().map(|&c| values[c].to_text()).collect();
+        DbError::UniqueViolation {
+            constraint: constraint.to_owned(),
+            detail: format!("Key ({})=({}) already exists.", names.join(", "), shown.join(", ")),
+        }
+    }
+
+    /// Stores a row under `key`, maintaining every index. Constraints were checked.
+    pub(crate) fn put(&mut self, key: Key, values: &[Value], row: Row) {
+        for index in &mut self.indexes {
+            index.entries.insert(IndexEntry {
+                values: index_values(&index.schema.columns, values),
+                row: key.clone(),
+            });
+        }
+        self.rows.insert(key, row);
+    }
+
+    /// Removes the row under `key` and its index entries, returning it.
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<Row> {
+        let row = self.rows.remove(key)?;
+        if !self.indexes.is_empty() {
+            let values = row.decode(&self.types);
+            for index in &mut self.indexes {
+                index.entries.remove(&IndexEntry {
+                    values: index_values(&index.schema.columns, &values),
+                    row: key.clone(),
+                });
+            }
+        }
+        Some(row)
+    }
+
+    /// Builds a new index over the current rows; fails without change if a unique
+    /// index would have duplicates.
+    pub(crate) fn add_index(&mut self, schema: IndexSchema) -> Result<(), DbError> {
+        let mut index = Index { schema, entries: BTreeSet::new() };
+        for (key, row) in &self.rows {
+            let values = row.decode(&self.types);
+            if index.schema.unique {
+                if let Some(other) = self.conflict_in_index(&index, &values) {
+                    debug_assert_ne!(other, key);
+                    return Err(self.unique_violation(&index.schema.name, &index.schema.columns, &values));
+                }
+            }
+            index.entries.insert(IndexEntry {
+                values: index_values(&index.schema.columns, &values),
+                row: key.clone(),
+            });
+        }
+        self.indexes.push(index);
+        Ok(())
+    }
+
+    /// Removes the index called `name`, returning it and its position (for undo).
+    pub(crate) fn take_index(&mut self, name: &str) -> Option<(usize, Index)> {
+        let position = self.indexes.iter().position(|i| i.schema.name == name)?;
+        Some((position, self.indexes.remove(position)))
+    }
+
+    pub(crate) fn restore_index(&mut self, position: usize, index: Index) {
+        self.indexes.insert(position, index);
+    }
+
+    /// Empties the table, returning the old rows and index entries (for undo).
+    pub(crate) fn take_contents(&mut self) -> TableContents {
+        TableContents {
+            rows: std::mem::take(&mut self.rows),
+            index_entries: self.indexes.iter_mut().map(|i| std::mem::take(&mut i.entries)).collect(),
+        }
+    }
+
+    pub(crate) fn restore_contents(&mut self, contents: TableContents) {
+        self.rows = contents.rows;
+        for (index, entries) in self.indexes.iter_mut().zip(contents.index_entries) {
+            index.entries = entries;
+        }
+    }
+}
+
+/// A table's data without its schema, as `TRUNCATE` takes it away.
+#[derive(Debug)]
+pub(crate) struct TableContents {
+    rows: BTreeMap<Key, Row>,
+    index_entries: Vec<BTreeSet<IndexEntry>>,
+}
+
+fn index_values(columns: &[usize], values: &[Value]) -> Box<[Value]> {
+    columns.iter().map(|&c| values[c].clone()).collect()
+}
+
+fn bound_len(bound: PrefixBound<'_>) -> usize {
+    match bound {
+        Bound::Included(p) | Bound::Excluded(p) => p.len(),
+        Bound::Unbounded => 0,
+    }
+}
+
+impl Key {
+    /// The comparison of this key with an upper bound's prefix (Equal if unbounded).
+    fn compare_prefix_upper(&self, upper: PrefixBound<'_>) -> Ordering {
+        match upper {
+            Bound::Unbounded => Ordering::Equal,
+            Bound::Included(p) | Bound::Excluded(p) => self.compare_prefix(p),
+        }
+    }
+}
+
+fn within_upper(ordering: Ordering, upper: PrefixBound<'_>) -> bool {
+    match upper {
+        Bound::Unbounded => true,
+        Bound::Included(_) => ordering != Ordering::Greater,
+        Bound::Excluded(_) => ordering == Ordering::Less,
+    }
+}

@@ -1,0 +1,146 @@
+//! Tests of the store's transactions: constraints, indexes and all-or-nothing undo.
+
+use std::ops::Bound;
+
+use super::*;
+use crate::types::{DataType, Value};
+
+fn accounts_schema() -> TableSchema {
+    let column = |name: &str, data_type, nullable| ColumnSchema {
+        name: name.into(),
+        data_type,
+        nullable,
+        default: None,
+    };
+    TableSchema {
+        id: 0,
+        name: "accounts".into(),
+        columns: vec![
+            column("id", DataType::Int8, false),
+            column("owner", DataType::Text, false),
+            column("balance", DataType::Int8, true),
+        ],
+        primary_key: Some(vec![0]),
+    }
+}
+
+fn account(id: i64, owner: &str, balance: i64) -> Vec<Value> {
+    vec![Value::Int8(id), Value::Text(owner.into()), Value::Int8(balance)]
+}
+
+/// A database with `accounts` holding ids 1..=n and a unique index on owner.
+fn database_with_accounts(n: i64) -> (Database, TableId) {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    let id = txn.create_table(accounts_schema()).unwrap();
+    txn.create_index(IndexSchema { name: "accounts_owner_key".into(), table: id, columns: vec![1], unique: true })
+        .unwrap();
+    for i in 1..=n {
+        txn.insert(id, account(i, &format!("owner{i}"), i * 10)).unwrap();
+    }
+    txn.commit();
+    (db, id)
+}
+
+/// Everything a table holds, decoded, in key order, for before/after comparisons.
+fn contents(db: &Database, id: TableId) -> Vec<Vec<Value>> {
+    let t = db.table(id);
+    t.scan().map(|(_, row)| t.decode(row)).collect()
+}
+
+/// Rollback restores exactly the previous state after inserts, updates (including a
+/// primary key change), deletes, truncate and DDL, and the indexes agree with it.
+#[test]
+fn rollback_undoes_everything() {
+    let (mut db, id) = database_with_accounts(5);
+    let before = contents(&db, id);
+    let version = db.catalog_version();
+    let mut txn = db.begin_write();
+    txn.insert(id, account(6, "six", 60)).unwrap();
+    let key = txn.db().table(id).primary_key_of(&[Value::Int8(2)]).unwrap();
+    txn.update(id, &key, account(20, "owner2", 0)).unwrap();
+    let key = txn.db().table(id).primary_key_of(&[Value::Int8(3)]).unwrap();
+    assert!(txn.delete(id, &key));
+    txn.create_index(IndexSchema { name: "by_balance".into(), table: id, columns: vec![2], unique: false })
+        .unwrap();
+    txn.truncate(id);
+    txn.drop_index("accounts_owner_key").unwrap();
+    txn.drop_table("accounts").unwrap();
+    txn.rollback();
+    assert_eq!(contents(&db, id), before);
+    assert_eq!(db.catalog_version(), version + 6, "every change and undo of the catalog is versioned");
+    let owner_index = db.table(id).indexes().iter().position(|i| i.schema.name == "accounts_owner_key").unwrap();
+    let by_owner: Vec<_> = db
+        .table(id)
+        .index_range(owner_index, Bound::Included(&[Value::Text("owner2".into())][..]), Bound::Included(&[Value::Text("owner2".into())][..]))
+        .map(|(_, row)| db.table(id).decode(row))
+        .collect();
+    assert_eq!(by_owner, vec![account(2, "owner2", 20)]);
+    assert_eq!(db.table(id).indexes().len(), 1);
+}
+
+/// Dropping an unfinished transaction (as a panic would) rolls it back.
+#[test]
+fn dropped_transaction_rolls_back() {
+    let (mut db, id) = database_with_accounts(3);
+    let before = contents(&db, id);
+    {
+        let mut txn = db.begin_write();
+        txn.insert(id, account(4, "four", 4)).unwrap();
+    }
+    assert_eq!(contents(&db, id), before);
+}
+
+/// Primary key, unique index and NOT NULL violations are refused with the
+/// constraint's name and PostgreSQL's detail, and change nothing.
+#[test]
+fn constraints_are_enforced() {
+    let (mut db, id) = database_with_accounts(2);
+    let mut txn = db.begin_write();
+    let err = txn.insert(id, account(1, "other", 0)).unwrap_err();
+    assert_eq!(
+        err,
+        DbError::UniqueViolation { constraint: "accounts_pkey".into(), detail: "Key (id)=(1) already exists.".into() }
+    );
+    let err = txn.insert(id, account(9, "owner1", 0)).unwrap_err();
+    assert!(matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_owner_key"));
+    let err = txn.insert(id, vec![Value::Int8(9), Value::Null, Value::Null]).unwrap_err();
+    assert!(matches!(err, DbError::NotNullViolation { ref column, .. } if column == "owner"));
+    let key = txn.db().table(id).primary_key_of(&[Value::Int8(1)]).unwrap();
+    let err = txn.update(id, &key, account(2, "owner1", 0)).unwrap_err();
+    assert!(matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_pkey"));
+    txn.update(id, &key, account(1, "owner1", 99)).expect("an update may keep its own key");
+    txn.commit();
+    assert_eq!(db.table(id).len(), 2);
+}
+
+/// Range scans over the primary key honour inclusive and exclusive bounds.
+#[test]
+fn primary_key_ranges() {
+    let (db, id) = database_with_accounts(10);
+    let t = db.table(id);
+    let ids = |lower, upper| -> Vec<i64> {
+        t.primary_key_range(lower, upper).map(|(_, row)| t.decode(row)[0].as_i64().unwrap()).collect()
+    };
+    let three = [Value::Int8(3)];
+    let six = [Value::Int8(6)];
+    assert_eq!(ids(Bound::Included(&three[..]), Bound::Excluded(&six[..])), vec![3, 4, 5]);
+    assert_eq!(ids(Bound::Excluded(&three[..]), Bound::Included(&six[..])), vec![4, 5, 6]);
+    assert_eq!(ids(Bound::Unbounded, Bound::Excluded(&three[..])), vec![1, 2]);
+    assert_eq!(ids(Bound::Excluded(&six[..]), Bound::Unbounded), vec![7, 8, 9, 10]);
+}
+
+/// Names are shared between tables, indexes and views, as in pg_class.
+#[test]
+fn relation_names_are_one_namespace() {
+    let (mut db, id) = database_with_accounts(0);
+    let mut txn = db.begin_write();
+    let err = txn
+        .create_view(ViewSchema { name: "accounts_owner_key".into(), query: "select 1".into(), column_names: vec![] })
+        .unwrap_err();
+    assert_eq!(err, DbError::DuplicateRelation("accounts_owner_key".into()));
+    let err = txn
+        .create_index(IndexSchema { name: "accounts_pkey".into(), table: id, columns: vec![2], unique: false })
+        .unwrap_err();
+    assert_eq!(err, DbError::DuplicateRelation("accounts_pkey".into()));
+}

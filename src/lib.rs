@@ -1,0 +1,5 @@
+//! Turnstile: an in-memory relational database and application server that speaks
+//! the PostgreSQL wire protocol. See ARCHITECTURE.md for the layers and invariants.
+
+pub mod db;
+pub mod types;
