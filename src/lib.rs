@@ -2,4 +2,9 @@
 //! the PostgreSQL wire protocol. See ARCHITECTURE.md for the layers and invariants.
 
 pub mod db;
+pub mod error;
+pub mod sql;
+pub mod turnstile;
 pub mod types;
+
+pub use error::Error;

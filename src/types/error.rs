@@ -24,4 +24,38 @@ pub enum TypeError {
     /// An argument a function does not accept (22023), e.g. a negative `repeat` count.
     #[error("{0}")]
     InvalidParameterValue(String),
+    /// Text that is not a valid date/time literal (22007, invalid_datetime_format);
+    /// PostgreSQL reports bad dates with this code, not with 22P02.
+    #[error("invalid input syntax for type {type_name}: \"{input}\"")]
+    InvalidDatetime { type_name: String, input: String },
+    /// A date or timestamp outside the type's range (22008), with PostgreSQL's whole
+    /// message, e.g. `timestamp out of range: "300000-01-01"` or `date out of range`.
+    #[error("{0}")]
+    DatetimeOutOfRange(String),
+    /// Text that is not valid JSON (22P02). PostgreSQL's message has no input in it;
+    /// the detail says where the parser stopped.
+    #[error("invalid input syntax for type json")]
+    InvalidJson { detail: String },
+    /// A JSON `\u0000` escape, which jsonb cannot store as text (22P05,
+    /// untranslatable_character).
+    #[error("unsupported Unicode escape sequence")]
+    UntranslatableCharacter { detail: String },
+    /// A LIKE pattern or bytea escape that is malformed (22025,
+    /// invalid_escape_sequence), e.g. a pattern ending in the escape character.
+    #[error("{0}")]
+    InvalidEscapeSequence(String),
+    /// A negative length given to `substring` (22011, substring_error).
+    #[error("{0}")]
+    SubstringError(String),
+    /// The logarithm of zero or of a negative number (2201E).
+    #[error("{0}")]
+    InvalidLogarithm(String),
+    /// A square root or power PostgreSQL leaves undefined (2201F), e.g. a negative
+    /// number to a fractional power.
+    #[error("{0}")]
+    InvalidPower(String),
+    /// Valid input that Turnstile does not implement (0A000, feature_not_supported),
+    /// e.g. numeric `NaN`; the message names what is missing.
+    #[error("{0}")]
+    Unsupported(String),
 }

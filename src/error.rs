@@ -1,0 +1,118 @@
+//! The top-level error, and the one place where errors become SQLSTATEs.
+//!
+//! Every layer has its own error enum saying what went wrong in its terms. The wire
+//! layer turns an [`Error`] into an ErrorResponse with [`Error::sqlstate`]. The
+//! matches below are exhaustive with no catch-all arm on purpose: a new variant
+//! does not compile until someone decides which SQLSTATE a client should see.
+
+use thiserror::Error;
+
+use crate::db::DbError;
+use crate::sql::SqlError;
+use crate::turnstile::TurnstileError;
+use crate::types::TypeError;
+
+/// Any error a client can be told about.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Turnstile(#[from] TurnstileError),
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Self {
+        Error::Sql(SqlError::Db(e))
+    }
+}
+
+impl From<TypeError> for Error {
+    fn from(e: TypeError) -> Self {
+        Error::Sql(SqlError::Type(e))
+    }
+}
+
+impl Error {
+    /// The five-character SQLSTATE PostgreSQL would send for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Sql(e) => sql_sqlstate(e),
+            Error::Turnstile(e) => turnstile_sqlstate(e),
+        }
+    }
+
+    /// The DETAIL line, where PostgreSQL sends one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Sql(SqlError::Db(DbError::UniqueViolation { detail, .. }))
+            | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
+            | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail })) => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+fn sql_sqlstate(e: &SqlError) -> &'static str {
+    match e {
+        SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
+        SqlError::Unsupported(_) => "0A000",
+        SqlError::UndefinedTable(_) => "42P01",
+        SqlError::UndefinedColumn(_) => "42703",
+        SqlError::AmbiguousColumn(_) => "42702",
+        SqlError::DuplicateColumn(_) => "42701",
+        SqlError::UndefinedFunction(_) => "42883",
+        SqlError::DatatypeMismatch(_) => "42804",
+        SqlError::UndefinedParameter(_) => "42P02",
+        SqlError::IndeterminateDatatype(_) => "42P18",
+        SqlError::Grouping(_) => "42803",
+        SqlError::CardinalityViolation(_) => "21000",
+        SqlError::InvalidColumnReference(_) => "42P10",
+        SqlError::WrongObjectType(_) => "42809",
+        SqlError::QueryCanceled(_) => "57014",
+        SqlError::UndefinedObject(_) => "42704",
+        SqlError::InvalidParameterValue(_) => "22023",
+        SqlError::InFailedTransaction => "25P02",
+        SqlError::ProgramLimitExceeded(_) => "54000",
+        SqlError::Type(e) => type_sqlstate(e),
+        SqlError::Db(e) => db_sqlstate(e),
+    }
+}
+
+fn type_sqlstate(e: &TypeError) -> &'static str {
+    match e {
+        TypeError::InvalidText { .. } => "22P02",
+        TypeError::OutOfRange(_) => "22003",
+        TypeError::DivisionByZero => "22012",
+        TypeError::StringTooLong { .. } => "22001",
+        TypeError::DatetimeFieldOverflow(_) => "22008",
+        TypeError::InvalidParameterValue(_) => "22023",
+        TypeError::InvalidDatetime { .. } => "22007",
+        TypeError::DatetimeOutOfRange(_) => "22008",
+        TypeError::InvalidJson { .. } => "22P02",
+        TypeError::UntranslatableCharacter { .. } => "22P05",
+        TypeError::InvalidEscapeSequence(_) => "22025",
+        TypeError::SubstringError(_) => "22011",
+        TypeError::InvalidLogarithm(_) => "2201E",
+        TypeError::InvalidPower(_) => "2201F",
+        TypeError::Unsupported(_) => "0A000",
+    }
+}
+
+fn db_sqlstate(e: &DbError) -> &'static str {
+    match e {
+        DbError::UniqueViolation { .. } => "23505",
+        DbError::NotNullViolation { .. } => "23502",
+        DbError::DuplicateRelation(_) => "42P07",
+        DbError::UndefinedTable(_) | DbError::UndefinedView(_) => "42P01",
+        DbError::UndefinedIndex(_) => "42704",
+    }
+}
+
+fn turnstile_sqlstate(e: &TurnstileError) -> &'static str {
+    match e {
+        TurnstileError::Panicked(_) => "XX000",
+        TurnstileError::Overloaded(_) => "53000",
+        TurnstileError::ShuttingDown => "57P01",
+    }
+}

@@ -1,0 +1,51 @@
+//! What a statement needs to know about the moment and the session it runs in.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::SqlError;
+
+/// Per-statement context, built by the session for each statement it runs.
+#[derive(Debug, Clone)]
+pub struct QueryContext {
+    /// The statement's start time in microseconds since 2000-01-01 UTC: `now()` and
+    /// `current_timestamp` return it for the whole statement, as in PostgreSQL.
+    pub statement_time_us: i64,
+    /// Stops the statement when its time is up or the client cancels.
+    pub interrupt: Interrupt,
+}
+
+/// How a running statement learns that it must stop: a deadline
+/// (`statement_timeout`) and a flag a cancel request sets. Executors call
+/// [`Interrupt::check`] every so many rows, so a long scan under the read lock
+/// stops promptly and releases the lock.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    deadline: Option<Instant>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Interrupt {
+    pub fn new(deadline: Option<Instant>) -> Interrupt {
+        Interrupt { deadline, cancelled: Arc::default() }
+    }
+
+    /// Asks the statement to stop at its next check (a client's cancel request).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// 57014 if the statement was cancelled or ran past its deadline.
+    pub fn check(&self) -> Result<(), SqlError> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(SqlError::QueryCanceled("user request".into()));
+        }
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => {
+                Err(SqlError::QueryCanceled("statement timeout".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Errors of the SQL layer: parsing, binding, planning, executing, session commands.
+
+use thiserror::Error;
+
+use crate::db::DbError;
+use crate::types::TypeError;
+
+/// Why a statement failed. All of these are the client's input at fault or a
+/// deliberate limit: fix the statement and retry. The statement changed nothing.
+/// SQLSTATEs are assigned in one place, `crate::error`.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SqlError {
+    /// The text is not SQL we can parse (42601).
+    #[error("syntax error: {0}")]
+    Syntax(String),
+    /// Valid SQL that Turnstile does not support (0A000). The message names the
+    /// feature and, where there is one, what to use instead.
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    /// 42P01
+    #[error("relation \"{0}\" does not exist")]
+    UndefinedTable(String),
+    /// 42703
+    #[error("column \"{0}\" does not exist")]
+    UndefinedColumn(String),
+    /// 42702
+    #[error("column reference \"{0}\" is ambiguous")]
+    AmbiguousColumn(String),
+    /// 42701
+    #[error("column \"{0}\" specified more than once")]
+    DuplicateColumn(String),
+    /// 42883, the full PostgreSQL message (e.g. "function foo(integer) does not exist").
+    #[error("{0}")]
+    UndefinedFunction(String),
+    /// 42804, e.g. "argument of WHERE must be type boolean, not type integer".
+    #[error("{0}")]
+    DatatypeMismatch(String),
+    /// 42P02
+    #[error("there is no parameter ${0}")]
+    UndefinedParameter(usize),
+    /// 42P18
+    #[error("could not determine data type of parameter ${0}")]
+    IndeterminateDatatype(usize),
+    /// 42803, e.g. a column neither grouped nor aggregated.
+    #[error("{0}")]
+    Grouping(String),
+    /// 21000, e.g. "more than one row returned by a subquery used as an expression".
+    #[error("{0}")]
+    CardinalityViolation(String),
+    /// 42P10, e.g. an ORDER BY position out of range, or an ON CONFLICT target with
+    /// no matching unique constraint.
+    #[error("{0}")]
+    InvalidColumnReference(String),
+    /// 42809, e.g. `DROP TABLE` of a view.
+    #[error("{0}")]
+    WrongObjectType(String),
+    /// 42601 raised after parsing, e.g. "INSERT has more expressions than target columns".
+    #[error("{0}")]
+    InvalidStatement(String),
+    /// 57014: statement_timeout expired or the client cancelled.
+    #[error("canceling statement due to {0}")]
+    QueryCanceled(String),
+    /// 42704, e.g. `SHOW` of an unknown setting.
+    #[error("{0}")]
+    UndefinedObject(String),
+    /// 22023, e.g. a bad value for a setting.
+    #[error("{0}")]
+    InvalidParameterValue(String),
+    /// 25P02: a statement in a transaction block that already failed.
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    InFailedTransaction,
+    /// 54000: input over one of the server's limits (statement length, parameters…).
+    #[error("{0}")]
+    ProgramLimitExceeded(String),
+    /// A value could not be parsed or computed (22xxx).
+    #[error(transparent)]
+    Type(#[from] TypeError),
+    /// The store refused a change (23xxx, 42P07, …).
+    #[error(transparent)]
+    Db(#[from] DbError),
+}

@@ -1,0 +1,186 @@
+//! Starts the real `turnstile` binary for integration tests.
+//!
+//! `TestServer::start()` picks a free loopback port, makes a fresh temporary data
+//! directory, spawns `turnstile serve --listen 127.0.0.1:PORT --data-dir DIR` and returns
+//! once the port accepts TCP connections (retried against a deadline, never a fixed
+//! sleep). Dropping the `TestServer` kills that child by its pid, waits for it, and
+//! removes the directory. The server's stderr goes to a log file that is printed if the
+//! server fails to come up, so a broken start says why.
+//!
+//! ```ignore
+//! mod common;
+//! let server = common::TestServer::start();
+//! let client = server.connect().await;
+//! client.simple_query("select 1").await.unwrap();
+//! ```
+#![allow(dead_code)] // Each test crate uses a different part of this helper.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a fresh server may take to accept connections. Generous because a loaded
+/// CI machine may run many test binaries at once; a healthy in-memory server is ready
+/// in milliseconds.
+const READY_TIMEOUT_MS: u64 = 30_000;
+/// How often readiness is polled.
+const READY_POLL_MS: u64 = 10;
+/// How many times a start is retried when the child exits early, which happens when
+/// another process took the free port between our probe and the server's bind.
+const START_ATTEMPTS_MAX: usize = 3;
+
+/// Tells the temporary directories of servers started by one test process apart.
+static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
+
+/// A running `turnstile serve` child process, stopped and cleaned up on drop.
+pub struct TestServer {
+    /// The child process; killed by its pid on drop.
+    child: Child,
+    /// The loopback port the server listens on.
+    port: u16,
+    /// The temporary directory holding `data/` and `server.log`; removed on drop.
+    base_dir: PathBuf,
+}
+
+impl TestServer {
+    /// Starts a server with the default flags on a free loopback port.
+    pub fn start() -> TestServer {
+        TestServer::start_with_args(&[])
+    }
+
+    /// Starts a server with extra command-line flags after `serve --listen … --data-dir …`,
+    /// for example `&["--max-connections", "2"]`.
+    pub fn start_with_args(extra_args: &[&str]) -> TestServer {
+        let mut last_log = String::new();
+        for _ in 0..START_ATTEMPTS_MAX {
+            match TestServer::try_start(extra_args) {
+                Ok(server) => return server,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("turnstile did not start after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}");
+    }
+
+    /// One attempt: Ok once the port accepts connections, Err(log text) if the child
+    /// exited first. Panics if the server neither exits nor becomes ready in time.
+    fn try_start(extra_args: &[&str]) -> Result<TestServer, String> {
+        let base_dir = fresh_base_dir();
+        let data_dir = base_dir.join("data");
+        let log_path = base_dir.join("server.log");
+        let log = std::fs::File::create(&log_path).expect("create server log file");
+        let port = free_loopback_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_turnstile"))
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(extra_args)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log file handle"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn the turnstile binary");
+        // From here on, Drop stops the child and removes the directory on every path.
+        let mut server = TestServer { child, port, base_dir };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    /// Polls the port until it accepts a TCP connection.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server child") {
+                return Err(format!("exited with {status}:\n{}", self.log()));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "turnstile did not accept connections on {addr} within {READY_TIMEOUT_MS} ms; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(READY_POLL_MS));
+        }
+    }
+
+    /// The loopback port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The `--data-dir` the server was started with.
+    pub fn data_dir(&self) -> PathBuf {
+        self.base_dir.join("data")
+    }
+
+    /// What the server has logged so far (stdout and stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.base_dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// A libpq connection string, usable by `psql` and `tokio_postgres::connect`.
+    pub fn psql_url(&self) -> String {
+        format!("postgres://turnstile@127.0.0.1:{}/turnstile", self.port)
+    }
+
+    /// Connects a tokio-postgres client (no TLS) and drives its connection on a spawned
+    /// task. Must be called inside a tokio runtime.
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.psql_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect to turnstile on port {}: {e}; log:\n{}", self.port, self.log()));
+        tokio::spawn(async move {
+            // The connection ends with an error when the server goes away at the end
+            // of a test; that is not a test failure.
+            let _ = connection.await;
+        });
+        client
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Child::kill sends SIGKILL to this child's pid only; wait reaps it so no zombie
+        // is left behind. Both fail harmlessly if the child already exited.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.base_dir);
+    }
+}
+
+/// A port that was free a moment ago: bind port 0 on loopback and let the OS choose.
+/// The listener is closed before the server binds, so a race is possible; the start
+/// is retried if the server fails to bind.
+fn free_loopback_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A new, empty directory under the system temp dir, unique to this process and call.
+fn fresh_base_dir() -> PathBuf {
+    let n = NEXT_SERVER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("turnstile-test-{}-{n}", std::process::id()));
+    remove_if_present(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir for the test server");
+    dir
+}
+
+/// Removes a directory left over from an earlier process that had the same pid.
+fn remove_if_present(dir: &Path) {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).expect("remove stale temp dir");
+    }
+}
