@@ -11,6 +11,7 @@ use crate::db::DbError;
 use crate::sql::SqlError;
 use crate::turnstile::TurnstileError;
 use crate::types::TypeError;
+use crate::wire::WireError;
 
 /// Any error a client can be told about.
 #[derive(Debug, Error)]
@@ -19,6 +20,8 @@ pub enum Error {
     Sql(#[from] SqlError),
     #[error(transparent)]
     Turnstile(#[from] TurnstileError),
+    #[error(transparent)]
+    Wire(#[from] WireError),
 }
 
 impl From<DbError> for Error {
@@ -39,6 +42,7 @@ impl Error {
         match self {
             Error::Sql(e) => sql_sqlstate(e),
             Error::Turnstile(e) => turnstile_sqlstate(e),
+            Error::Wire(e) => wire_sqlstate(e),
         }
     }
 
@@ -47,7 +51,9 @@ impl Error {
         match self {
             Error::Sql(SqlError::Db(DbError::UniqueViolation { detail, .. }))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
-            | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail })) => Some(detail),
+            | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail })) => {
+                Some(detail)
+            }
             _ => None,
         }
     }
@@ -74,6 +80,21 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::InvalidParameterValue(_) => "22023",
         SqlError::InFailedTransaction => "25P02",
         SqlError::ProgramLimitExceeded(_) => "54000",
+        SqlError::CantChangeParameter(_) => "55P02",
+        SqlError::WriteInTransactionBlock => "0A000",
+        SqlError::UndefinedSchema(_) => "3F000",
+        SqlError::DuplicateAlias(_) => "42712",
+        SqlError::InvalidTableDefinition(_) => "42P16",
+        SqlError::InvalidRowCount(m) => {
+            if m.starts_with("OFFSET") {
+                "2201X"
+            } else {
+                "2201W"
+            }
+        }
+        SqlError::UndefinedTableMessage(_) => "42P01",
+        SqlError::UndefinedColumnMessage(_) => "42703",
+        SqlError::CannotCoerce(_) => "42846",
         SqlError::Type(e) => type_sqlstate(e),
         SqlError::Db(e) => db_sqlstate(e),
     }
@@ -106,6 +127,31 @@ fn db_sqlstate(e: &DbError) -> &'static str {
         DbError::DuplicateRelation(_) => "42P07",
         DbError::UndefinedTable(_) | DbError::UndefinedView(_) => "42P01",
         DbError::UndefinedIndex(_) => "42704",
+    }
+}
+
+fn wire_sqlstate(e: &WireError) -> &'static str {
+    match e {
+        WireError::Protocol(_) => "08P01",
+        WireError::MessageTooLarge { .. } => "54000",
+        WireError::TooManyConnections => "53300",
+        WireError::NotLoopback(_) => "28000",
+        WireError::StatementTooLong { .. } => "54000",
+        WireError::TooManyParameters { .. } => "54000",
+        WireError::TooManyRows { .. } => "54000",
+        WireError::UnknownStatement(_) => "26000",
+        WireError::UnknownPortal(_) => "34000",
+        WireError::DuplicateStatement(_) => "42P05",
+        WireError::DuplicatePortal(_) => "42P03",
+        WireError::MultipleStatements => "42601",
+        WireError::ParameterCount { .. } => "08P01",
+        WireError::FormatCount { .. } => "08P01",
+        WireError::UnsupportedFormat(_) => "22023",
+        WireError::InvalidBinary { .. } => "22P03",
+        WireError::InvalidUtf8 => "22021",
+        WireError::UnsupportedType(_) => "0A000",
+        WireError::ResultTypeChanged => "0A000",
+        WireError::Internal(_) => "XX000",
     }
 }
 

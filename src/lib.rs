@@ -3,8 +3,10 @@
 
 pub mod db;
 pub mod error;
+pub mod server;
 pub mod sql;
 pub mod turnstile;
 pub mod types;
+pub mod wire;
 
 pub use error::Error;

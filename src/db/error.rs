@@ -11,7 +11,9 @@ pub enum DbError {
     #[error("duplicate key value violates unique constraint \"{constraint}\"")]
     UniqueViolation { constraint: String, detail: String },
     /// NULL in a NOT NULL column (23502).
-    #[error("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint")]
+    #[error(
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+    )]
     NotNullViolation { table: String, column: String },
     /// A table, index or view name already in use (42P07).
     #[error("relation \"{0}\" already exists")]

@@ -81,17 +81,22 @@ impl Database {
 
     /// The table called `name`, or 42P01.
     pub fn must_get_table(&self, name: &str) -> Result<&Table, DbError> {
-        self.get_table(name).ok_or_else(|| DbError::UndefinedTable(name.to_owned()))
+        self.get_table(name)
+            .ok_or_else(|| DbError::UndefinedTable(name.to_owned()))
     }
 
     /// The table with id `id`. Ids come from this database's own catalog, so a
     /// missing one is a bug.
     pub fn table(&self, id: TableId) -> &Table {
-        self.tables.get(&id).expect("table ids refer to existing tables")
+        self.tables
+            .get(&id)
+            .expect("table ids refer to existing tables")
     }
 
     fn table_mut(&mut self, id: TableId) -> &mut Table {
-        self.tables.get_mut(&id).expect("table ids refer to existing tables")
+        self.tables
+            .get_mut(&id)
+            .expect("table ids refer to existing tables")
     }
 
     /// Every table, in creation order.
@@ -117,7 +122,10 @@ impl Database {
 
     /// Fails with 42P07 if a table, index or view is already called `name`.
     fn check_name_free(&self, name: &str) -> Result<(), DbError> {
-        let primary_key_taken = self.tables.values().any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == name);
+        let primary_key_taken = self
+            .tables
+            .values()
+            .any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == name);
         if self.table_names.contains_key(name)
             || self.views.contains_key(name)
             || self.get_index(name).is_some()

@@ -57,14 +57,22 @@ impl Row {
                 Value::Bytea(b) => put_bytes(&mut bytes, b),
             }
         }
-        debug_assert_eq!(bytes.len(), bytes.capacity(), "the size computation is exact");
+        debug_assert_eq!(
+            bytes.len(),
+            bytes.capacity(),
+            "the size computation is exact"
+        );
         Row(bytes.into_boxed_slice())
     }
 
     /// Decodes every column. `types` are the table's column types, in order.
     pub fn decode(&self, types: &[DataType]) -> Vec<Value> {
         let mut reader = Reader::new(&self.0, types.len());
-        types.iter().enumerate().map(|(i, t)| reader.next(i, *t)).collect()
+        types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| reader.next(i, *t))
+            .collect()
     }
 
     /// Decodes only column `column`, skipping the ones before it.
@@ -140,7 +148,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8], columns: usize) -> Self {
-        Reader { bytes, pos: columns.div_ceil(8) }
+        Reader {
+            bytes,
+            pos: columns.div_ceil(8),
+        }
     }
 
     fn is_null(&self, column: usize) -> bool {
@@ -245,9 +256,11 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Date
         | DataType::Timestamp
         | DataType::Timestamptz => StoredSize::Varint,
-        DataType::Text | DataType::Varchar(_) | DataType::Unknown | DataType::Bytea | DataType::Jsonb => {
-            StoredSize::LengthPrefixed
-        }
+        DataType::Text
+        | DataType::Varchar(_)
+        | DataType::Unknown
+        | DataType::Bytea
+        | DataType::Jsonb => StoredSize::LengthPrefixed,
     }
 }
 
@@ -321,7 +334,13 @@ mod tests {
     /// Extreme integers survive the zigzag varint encoding.
     #[test]
     fn integer_extremes_roundtrip() {
-        let types = [DataType::Int8, DataType::Int8, DataType::Int4, DataType::Int2, DataType::Int8];
+        let types = [
+            DataType::Int8,
+            DataType::Int8,
+            DataType::Int4,
+            DataType::Int2,
+            DataType::Int8,
+        ];
         let values = vec![
             Value::Int8(i64::MIN),
             Value::Int8(i64::MAX),

@@ -117,7 +117,9 @@ impl Table {
     ) -> impl Iterator<Item = (&'a Key, &'a Row)> + 'a {
         let start = match lower {
             Bound::Unbounded => Bound::Unbounded,
-            Bound::Included(prefix) | Bound::Excluded(prefix) => Bound::Included(self.range_start(prefix)),
+            Bound::Included(prefix) | Bound::Excluded(prefix) => {
+                Bound::Included(self.range_start(prefix))
+            }
         };
         self.rows
             .range((start, Bound::Unbounded))
@@ -149,18 +151,25 @@ impl Table {
             .entries
             .range((start, Bound::Unbounded))
             .skip_while(move |entry| match lower {
-                Bound::Excluded(prefix) => compare_prefix(&entry.values, prefix) != Ordering::Greater,
+                Bound::Excluded(prefix) => {
+                    compare_prefix(&entry.values, prefix) != Ordering::Greater
+                }
                 Bound::Included(prefix) => compare_prefix(&entry.values, prefix) == Ordering::Less,
                 Bound::Unbounded => false,
             })
             .take_while(move |entry| match upper {
                 Bound::Unbounded => true,
-                Bound::Included(prefix) => compare_prefix(&entry.values, prefix) != Ordering::Greater,
+                Bound::Included(prefix) => {
+                    compare_prefix(&entry.values, prefix) != Ordering::Greater
+                }
                 Bound::Excluded(prefix) => compare_prefix(&entry.values, prefix) == Ordering::Less,
             })
             .filter(move |entry| !entry.values[..bounded].iter().any(Value::is_null))
             .map(|entry| {
-                let row = self.rows.get(&entry.row).expect("index entries point at stored rows");
+                let row = self
+                    .rows
+                    .get(&entry.row)
+                    .expect("index entries point at stored rows");
                 (&entry.row, row)
             })
     }
@@ -211,14 +220,9 @@ impl Table {
         }
     }
 
-    /// Checks NOT NULL and the primary key and unique indexes for a row about to be
-    /// stored under `key`, ignoring the row currently at `replacing` (an update).
-    pub(crate) fn check_constraints(
-        &self,
-        key: &Key,
-        values: &[Value],
-        replacing: Option<&Key>,
-    ) -> Result<(), DbError> {
+    /// Checks NOT NULL. Runs before the row's key is computed, because a primary
+    /// key column is NOT NULL and a key cannot be made of a NULL.
+    pub(crate) fn check_not_null(&self, values: &[Value]) -> Result<(), DbError> {
         for (column, value) in self.schema.columns.iter().zip(values) {
             if value.is_null() && !column.nullable {
                 return Err(DbError::NotNullViolation {
@@ -227,6 +231,17 @@ impl Table {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Checks the primary key and unique indexes for a row about to be stored under
+    /// `key`, ignoring the row currently at `replacing` (an update).
+    pub(crate) fn check_unique(
+        &self,
+        key: &Key,
+        values: &[Value],
+        replacing: Option<&Key>,
+    ) -> Result<(), DbError> {
         if let Some(pk) = &self.schema.primary_key {
             if replacing != Some(key) && self.rows.contains_key(key) {
                 return Err(self.unique_violation(&self.schema.primary_key_name(), pk, values));
@@ -235,7 +250,11 @@ impl Table {
         for index in self.indexes.iter().filter(|i| i.schema.unique) {
             if let Some(other) = self.conflict_in_index(index, values) {
                 if Some(other) != replacing {
-                    return Err(self.unique_violation(&index.schema.name, &index.schema.columns, values));
+                    return Err(self.unique_violation(
+                        &index.schema.name,
+                        &index.schema.columns,
+                        values,
+                    ));
                 }
             }
         }
@@ -249,7 +268,10 @@ impl Table {
         if key_values.iter().any(Value::is_null) {
             return None;
         }
-        let start = IndexEntry { values: key_values, row: Key::min() };
+        let start = IndexEntry {
+            values: key_values,
+            row: Key::min(),
+        };
         let entry = index.entries.range(&start..).next()?;
         (entry.values == start.values).then_some(&entry.row)
     }
@@ -261,7 +283,8 @@ impl Table {
     pub fn find_conflict(&mut self, values: &[Value], columns: Option<&[usize]>) -> Option<Key> {
         let wanted = |cols: &[usize]| columns.is_none_or(|c| c == cols);
         if let Some(pk) = self.schema.primary_key.clone() {
-            if wanted(&pk) {
+            // A NULL can never equal a stored key (and the insert will fail NOT NULL).
+            if wanted(&pk) && pk.iter().all(|&c| !values[c].is_null()) {
                 let key = self.make_key(&pk, pk.iter().map(|&c| values[c].clone()).collect());
                 if self.rows.contains_key(&key) {
                     return Some(key);
@@ -277,15 +300,25 @@ impl Table {
     /// True if the table has a primary key or unique index on exactly `columns`.
     pub fn has_unique_constraint_on(&self, columns: &[usize]) -> bool {
         self.schema.primary_key.as_deref() == Some(columns)
-            || self.indexes.iter().any(|i| i.schema.unique && i.schema.columns == columns)
+            || self
+                .indexes
+                .iter()
+                .any(|i| i.schema.unique && i.schema.columns == columns)
     }
 
     fn unique_violation(&self, constraint: &str, columns: &[usize], values: &[Value]) -> DbError {
-        let names: Vec<&str> = columns.iter().map(|&c| self.schema.columns[c].name.as_str()).collect();
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|&c| self.schema.columns[c].name.as_str())
+            .collect();
         let shown: Vec<String> = columns.iter().map(|&c| values[c].to_text()).collect();
         DbError::UniqueViolation {
             constraint: constraint.to_owned(),
-            detail: format!("Key ({})=({}) already exists.", names.join(", "), shown.join(", ")),
+            detail: format!(
+                "Key ({})=({}) already exists.",
+                names.join(", "),
+                shown.join(", ")
+            ),
         }
     }
 
@@ -318,13 +351,20 @@ impl Table {
     /// Builds a new index over the current rows; fails without change if a unique
     /// index would have duplicates.
     pub(crate) fn add_index(&mut self, schema: IndexSchema) -> Result<(), DbError> {
-        let mut index = Index { schema, entries: BTreeSet::new() };
+        let mut index = Index {
+            schema,
+            entries: BTreeSet::new(),
+        };
         for (key, row) in &self.rows {
             let values = row.decode(&self.types);
             if index.schema.unique {
                 if let Some(other) = self.conflict_in_index(&index, &values) {
                     debug_assert_ne!(other, key);
-                    return Err(self.unique_violation(&index.schema.name, &index.schema.columns, &values));
+                    return Err(self.unique_violation(
+                        &index.schema.name,
+                        &index.schema.columns,
+                        &values,
+                    ));
                 }
             }
             index.entries.insert(IndexEntry {
@@ -350,7 +390,11 @@ impl Table {
     pub(crate) fn take_contents(&mut self) -> TableContents {
         TableContents {
             rows: std::mem::take(&mut self.rows),
-            index_entries: self.indexes.iter_mut().map(|i| std::mem::take(&mut i.entries)).collect(),
+            index_entries: self
+                .indexes
+                .iter_mut()
+                .map(|i| std::mem::take(&mut i.entries))
+                .collect(),
         }
     }
 

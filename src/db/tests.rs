@@ -25,7 +25,11 @@ fn accounts_schema() -> TableSchema {
 }
 
 fn account(id: i64, owner: &str, balance: i64) -> Vec<Value> {
-    vec![Value::Int8(id), Value::Text(owner.into()), Value::Int8(balance)]
+    vec![
+        Value::Int8(id),
+        Value::Text(owner.into()),
+        Value::Int8(balance),
+    ]
 }
 
 /// A database with `accounts` holding ids 1..=n and a unique index on owner.
@@ -33,10 +37,16 @@ fn database_with_accounts(n: i64) -> (Database, TableId) {
     let mut db = Database::new();
     let mut txn = db.begin_write();
     let id = txn.create_table(accounts_schema()).unwrap();
-    txn.create_index(IndexSchema { name: "accounts_owner_key".into(), table: id, columns: vec![1], unique: true })
-        .unwrap();
+    txn.create_index(IndexSchema {
+        name: "accounts_owner_key".into(),
+        table: id,
+        columns: vec![1],
+        unique: true,
+    })
+    .unwrap();
     for i in 1..=n {
-        txn.insert(id, account(i, &format!("owner{i}"), i * 10)).unwrap();
+        txn.insert(id, account(i, &format!("owner{i}"), i * 10))
+            .unwrap();
     }
     txn.commit();
     (db, id)
@@ -57,22 +67,48 @@ fn rollback_undoes_everything() {
     let version = db.catalog_version();
     let mut txn = db.begin_write();
     txn.insert(id, account(6, "six", 60)).unwrap();
-    let key = txn.db().table(id).primary_key_of(&[Value::Int8(2)]).unwrap();
-    txn.update(id, &key, account(20, "owner2", 0)).unwrap();
-    let key = txn.db().table(id).primary_key_of(&[Value::Int8(3)]).unwrap();
-    assert!(txn.delete(id, &key));
-    txn.create_index(IndexSchema { name: "by_balance".into(), table: id, columns: vec![2], unique: false })
+    let key = txn
+        .db()
+        .table(id)
+        .primary_key_of(&[Value::Int8(2)])
         .unwrap();
+    txn.update(id, &key, account(20, "owner2", 0)).unwrap();
+    let key = txn
+        .db()
+        .table(id)
+        .primary_key_of(&[Value::Int8(3)])
+        .unwrap();
+    assert!(txn.delete(id, &key));
+    txn.create_index(IndexSchema {
+        name: "by_balance".into(),
+        table: id,
+        columns: vec![2],
+        unique: false,
+    })
+    .unwrap();
     txn.truncate(id);
     txn.drop_index("accounts_owner_key").unwrap();
     txn.drop_table("accounts").unwrap();
     txn.rollback();
     assert_eq!(contents(&db, id), before);
-    assert_eq!(db.catalog_version(), version + 6, "every change and undo of the catalog is versioned");
-    let owner_index = db.table(id).indexes().iter().position(|i| i.schema.name == "accounts_owner_key").unwrap();
+    assert_eq!(
+        db.catalog_version(),
+        version + 6,
+        "every change and undo of the catalog is versioned"
+    );
+    let owner_index = db
+        .table(id)
+        .indexes()
+        .iter()
+        .position(|i| i.schema.name == "accounts_owner_key")
+        .unwrap();
     let by_owner: Vec<_> = db
         .table(id)
-        .index_range(owner_index, Bound::Included(&[Value::Text("owner2".into())][..]), Bound::Included(&[Value::Text("owner2".into())][..]))
+        .index_range(
+            owner_index,
+            Bound::Included(&[Value::Text("owner2".into())][..]),
+            Bound::Included(&[Value::Text("owner2".into())][..]),
+        )
         .map(|(_, row)| db.table(id).decode(row))
         .collect();
     assert_eq!(by_owner, vec![account(2, "owner2", 20)]);
@@ -100,16 +136,30 @@ fn constraints_are_enforced() {
     let err = txn.insert(id, account(1, "other", 0)).unwrap_err();
     assert_eq!(
         err,
-        DbError::UniqueViolation { constraint: "accounts_pkey".into(), detail: "Key (id)=(1) already exists.".into() }
+        DbError::UniqueViolation {
+            constraint: "accounts_pkey".into(),
+            detail: "Key (id)=(1) already exists.".into()
+        }
     );
     let err = txn.insert(id, account(9, "owner1", 0)).unwrap_err();
-    assert!(matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_owner_key"));
-    let err = txn.insert(id, vec![Value::Int8(9), Value::Null, Value::Null]).unwrap_err();
+    assert!(
+        matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_owner_key")
+    );
+    let err = txn
+        .insert(id, vec![Value::Int8(9), Value::Null, Value::Null])
+        .unwrap_err();
     assert!(matches!(err, DbError::NotNullViolation { ref column, .. } if column == "owner"));
-    let key = txn.db().table(id).primary_key_of(&[Value::Int8(1)]).unwrap();
+    let key = txn
+        .db()
+        .table(id)
+        .primary_key_of(&[Value::Int8(1)])
+        .unwrap();
     let err = txn.update(id, &key, account(2, "owner1", 0)).unwrap_err();
-    assert!(matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_pkey"));
-    txn.update(id, &key, account(1, "owner1", 99)).expect("an update may keep its own key");
+    assert!(
+        matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_pkey")
+    );
+    txn.update(id, &key, account(1, "owner1", 99))
+        .expect("an update may keep its own key");
     txn.commit();
     assert_eq!(db.table(id).len(), 2);
 }
@@ -120,14 +170,28 @@ fn primary_key_ranges() {
     let (db, id) = database_with_accounts(10);
     let t = db.table(id);
     let ids = |lower, upper| -> Vec<i64> {
-        t.primary_key_range(lower, upper).map(|(_, row)| t.decode(row)[0].as_i64().unwrap()).collect()
+        t.primary_key_range(lower, upper)
+            .map(|(_, row)| t.decode(row)[0].as_i64().unwrap())
+            .collect()
     };
     let three = [Value::Int8(3)];
     let six = [Value::Int8(6)];
-    assert_eq!(ids(Bound::Included(&three[..]), Bound::Excluded(&six[..])), vec![3, 4, 5]);
-    assert_eq!(ids(Bound::Excluded(&three[..]), Bound::Included(&six[..])), vec![4, 5, 6]);
-    assert_eq!(ids(Bound::Unbounded, Bound::Excluded(&three[..])), vec![1, 2]);
-    assert_eq!(ids(Bound::Excluded(&six[..]), Bound::Unbounded), vec![7, 8, 9, 10]);
+    assert_eq!(
+        ids(Bound::Included(&three[..]), Bound::Excluded(&six[..])),
+        vec![3, 4, 5]
+    );
+    assert_eq!(
+        ids(Bound::Excluded(&three[..]), Bound::Included(&six[..])),
+        vec![4, 5, 6]
+    );
+    assert_eq!(
+        ids(Bound::Unbounded, Bound::Excluded(&three[..])),
+        vec![1, 2]
+    );
+    assert_eq!(
+        ids(Bound::Excluded(&six[..]), Bound::Unbounded),
+        vec![7, 8, 9, 10]
+    );
 }
 
 /// Names are shared between tables, indexes and views, as in pg_class.
@@ -136,11 +200,20 @@ fn relation_names_are_one_namespace() {
     let (mut db, id) = database_with_accounts(0);
     let mut txn = db.begin_write();
     let err = txn
-        .create_view(ViewSchema { name: "accounts_owner_key".into(), query: "select 1".into(), column_names: vec![] })
+        .create_view(ViewSchema {
+            name: "accounts_owner_key".into(),
+            query: "select 1".into(),
+            column_names: vec![],
+        })
         .unwrap_err();
     assert_eq!(err, DbError::DuplicateRelation("accounts_owner_key".into()));
     let err = txn
-        .create_index(IndexSchema { name: "accounts_pkey".into(), table: id, columns: vec![2], unique: false })
+        .create_index(IndexSchema {
+            name: "accounts_pkey".into(),
+            table: id,
+            columns: vec![2],
+            unique: false,
+        })
         .unwrap_err();
     assert_eq!(err, DbError::DuplicateRelation("accounts_pkey".into()));
 }

@@ -10,16 +10,46 @@ use crate::types::Value;
 /// What must be done to take one change back. Applied newest first on rollback.
 #[derive(Debug)]
 enum Undo {
-    Insert { table: TableId, key: Key },
-    Update { table: TableId, new_key: Key, old_key: Key, old: Row },
-    Delete { table: TableId, key: Key, old: Row },
-    CreateTable { table: TableId },
-    DropTable { table: Box<Table> },
-    CreateIndex { table: TableId, name: String },
-    DropIndex { table: TableId, position: usize, index: Box<Index> },
-    Truncate { table: TableId, contents: TableContents },
-    CreateView { name: String },
-    DropView { view: ViewSchema },
+    Insert {
+        table: TableId,
+        key: Key,
+    },
+    Update {
+        table: TableId,
+        new_key: Key,
+        old_key: Key,
+        old: Row,
+    },
+    Delete {
+        table: TableId,
+        key: Key,
+        old: Row,
+    },
+    CreateTable {
+        table: TableId,
+    },
+    DropTable {
+        table: Box<Table>,
+    },
+    CreateIndex {
+        table: TableId,
+        name: String,
+    },
+    DropIndex {
+        table: TableId,
+        position: usize,
+        index: Box<Index>,
+    },
+    Truncate {
+        table: TableId,
+        contents: TableContents,
+    },
+    CreateView {
+        name: String,
+    },
+    DropView {
+        view: ViewSchema,
+    },
 }
 
 /// A write transaction in progress on the database, under the write lock.
@@ -37,7 +67,11 @@ pub struct WriteTxn<'db> {
 
 impl<'db> WriteTxn<'db> {
     pub(crate) fn begin(db: &'db mut Database) -> Self {
-        WriteTxn { db, undo: Vec::new(), finished: false }
+        WriteTxn {
+            db,
+            undo: Vec::new(),
+            finished: false,
+        }
     }
 
     /// The database as this transaction sees it, its own changes included.
@@ -77,11 +111,17 @@ impl<'db> WriteTxn<'db> {
     }
 
     pub fn drop_table(&mut self, name: &str) -> Result<(), DbError> {
-        let id = *self.db.table_names.get(name).ok_or_else(|| DbError::UndefinedTable(name.to_owned()))?;
+        let id = *self
+            .db
+            .table_names
+            .get(name)
+            .ok_or_else(|| DbError::UndefinedTable(name.to_owned()))?;
         self.db.table_names.remove(name);
         let table = self.db.tables.remove(&id).expect("named tables exist");
         self.db.catalog_version += 1;
-        self.undo.push(Undo::DropTable { table: Box::new(table) });
+        self.undo.push(Undo::DropTable {
+            table: Box::new(table),
+        });
         Ok(())
     }
 
@@ -103,7 +143,11 @@ impl<'db> WriteTxn<'db> {
             .find_map(|(id, t)| t.take_index(name).map(|(pos, index)| (*id, pos, index)))
             .ok_or_else(|| DbError::UndefinedIndex(name.to_owned()))?;
         self.db.catalog_version += 1;
-        self.undo.push(Undo::DropIndex { table, position, index: Box::new(index) });
+        self.undo.push(Undo::DropIndex {
+            table,
+            position,
+            index: Box::new(index),
+        });
         Ok(())
     }
 
@@ -117,7 +161,11 @@ impl<'db> WriteTxn<'db> {
     }
 
     pub fn drop_view(&mut self, name: &str) -> Result<(), DbError> {
-        let view = self.db.views.remove(name).ok_or_else(|| DbError::UndefinedView(name.to_owned()))?;
+        let view = self
+            .db
+            .views
+            .remove(name)
+            .ok_or_else(|| DbError::UndefinedView(name.to_owned()))?;
         self.db.catalog_version += 1;
         self.undo.push(Undo::DropView { view });
         Ok(())
@@ -127,22 +175,37 @@ impl<'db> WriteTxn<'db> {
     /// the primary key and unique indexes. Returns the row's key.
     pub fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<Key, DbError> {
         let t = self.db.table_mut(table);
+        t.check_not_null(&values)?;
         let key = t.key_for_insert(&values);
-        t.check_constraints(&key, &values, None)?;
+        t.check_unique(&key, &values, None)?;
         t.put(key.clone(), &values, Row::encode(&values));
-        self.undo.push(Undo::Insert { table, key: key.clone() });
+        self.undo.push(Undo::Insert {
+            table,
+            key: key.clone(),
+        });
         Ok(key)
     }
 
     /// Replaces the row under `key` with `values` (which may change its primary key).
     /// Returns the row's new key.
-    pub fn update(&mut self, table: TableId, key: &Key, values: Vec<Value>) -> Result<Key, DbError> {
+    pub fn update(
+        &mut self,
+        table: TableId,
+        key: &Key,
+        values: Vec<Value>,
+    ) -> Result<Key, DbError> {
         let t = self.db.table_mut(table);
+        t.check_not_null(&values)?;
         let new_key = t.key_for_update(key, &values);
-        t.check_constraints(&new_key, &values, Some(key))?;
+        t.check_unique(&new_key, &values, Some(key))?;
         let old = t.remove(key).expect("updated rows exist");
         t.put(new_key.clone(), &values, Row::encode(&values));
-        self.undo.push(Undo::Update { table, new_key: new_key.clone(), old_key: key.clone(), old });
+        self.undo.push(Undo::Update {
+            table,
+            new_key: new_key.clone(),
+            old_key: key.clone(),
+            old,
+        });
         Ok(new_key)
     }
 
@@ -150,7 +213,11 @@ impl<'db> WriteTxn<'db> {
     pub fn delete(&mut self, table: TableId, key: &Key) -> bool {
         match self.db.table_mut(table).remove(key) {
             Some(old) => {
-                self.undo.push(Undo::Delete { table, key: key.clone(), old });
+                self.undo.push(Undo::Delete {
+                    table,
+                    key: key.clone(),
+                    old,
+                });
                 true
             }
             None => false,
@@ -165,7 +232,12 @@ impl<'db> WriteTxn<'db> {
 
     /// The table's key of a stored row that `values` would conflict with (see
     /// [`Table::find_conflict`]).
-    pub fn find_conflict(&mut self, table: TableId, values: &[Value], columns: Option<&[usize]>) -> Option<Key> {
+    pub fn find_conflict(
+        &mut self,
+        table: TableId,
+        values: &[Value],
+        columns: Option<&[usize]>,
+    ) -> Option<Key> {
         self.db.table_mut(table).find_conflict(values, columns)
     }
 }
@@ -184,7 +256,12 @@ impl Database {
             Undo::Insert { table, key } => {
                 self.table_mut(table).remove(&key);
             }
-            Undo::Update { table, new_key, old_key, old } => {
+            Undo::Update {
+                table,
+                new_key,
+                old_key,
+                old,
+            } => {
                 let t = self.table_mut(table);
                 t.remove(&new_key);
                 let values = t.decode(&old);
@@ -210,7 +287,11 @@ impl Database {
                 self.table_mut(table).take_index(&name);
                 self.catalog_version += 1;
             }
-            Undo::DropIndex { table, position, index } => {
+            Undo::DropIndex {
+                table,
+                position,
+                index,
+            } => {
                 self.table_mut(table).restore_index(position, *index);
                 self.catalog_version += 1;
             }

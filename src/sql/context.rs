@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::SqlError;
+use crate::types::TimeZone;
 
 /// Per-statement context, built by the session for each statement it runs.
 #[derive(Debug, Clone)]
@@ -14,6 +15,9 @@ pub struct QueryContext {
     pub statement_time_us: i64,
     /// Stops the statement when its time is up or the client cancels.
     pub interrupt: Interrupt,
+    /// The session's `TimeZone` setting: how `timestamptz` values are read from
+    /// literals without an offset and how `now()`-relative dates are computed.
+    pub time_zone: TimeZone,
 }
 
 /// How a running statement learns that it must stop: a deadline
@@ -28,7 +32,10 @@ pub struct Interrupt {
 
 impl Interrupt {
     pub fn new(deadline: Option<Instant>) -> Interrupt {
-        Interrupt { deadline, cancelled: Arc::default() }
+        Interrupt {
+            deadline,
+            cancelled: Arc::default(),
+        }
     }
 
     /// Asks the statement to stop at its next check (a client's cancel request).

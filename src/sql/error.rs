@@ -72,6 +72,34 @@ pub enum SqlError {
     /// 54000: input over one of the server's limits (statement length, parameters…).
     #[error("{0}")]
     ProgramLimitExceeded(String),
+    /// 55P02: `SET` of a setting fixed for the server's lifetime, e.g. `server_version`.
+    #[error("parameter \"{0}\" cannot be changed")]
+    CantChangeParameter(String),
+    /// 0A000: a write (DML, DDL) inside `BEGIN … COMMIT`. Transaction blocks hold
+    /// reads only until the transactions issue lifts this; the block is failed.
+    #[error("writes inside transaction blocks are not supported yet; use autocommit")]
+    WriteInTransactionBlock,
+    /// 3F000, a schema qualifier other than `public`.
+    #[error("schema \"{0}\" does not exist")]
+    UndefinedSchema(String),
+    /// 42P01 with PostgreSQL's whole message, e.g. "missing FROM-clause entry for table".
+    #[error("{0}")]
+    UndefinedTableMessage(String),
+    /// 2201W/2201X: a negative LIMIT or OFFSET.
+    #[error("{0}")]
+    InvalidRowCount(String),
+    /// 42P16, e.g. two primary keys.
+    #[error("{0}")]
+    InvalidTableDefinition(String),
+    /// 42712, e.g. the same table name twice in one FROM clause.
+    #[error("{0}")]
+    DuplicateAlias(String),
+    /// 42703 with PostgreSQL's whole message, e.g. a USING column missing on one side.
+    #[error("{0}")]
+    UndefinedColumnMessage(String),
+    /// 42846, e.g. "cannot cast type uuid to integer".
+    #[error("{0}")]
+    CannotCoerce(String),
     /// A value could not be parsed or computed (22xxx).
     #[error(transparent)]
     Type(#[from] TypeError),

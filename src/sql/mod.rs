@@ -1,11 +1,52 @@
 //! The SQL layer: from a statement's text to its rows.
 //!
-//! (The life-of-a-query essay lands with the planner and executor.)
+//! # Life of a query
+//!
+//! 1. **Parse** ([`parse`]): sqlparser's PostgreSQL dialect turns the text into
+//!    statements; a parse error is 42601 with the parser's message. The session
+//!    handles SET/SHOW/BEGIN/COMMIT itself and hands everything else to [`Engine`].
+//! 2. **Choose the lock** ([`Engine::is_write`]): a query or EXPLAIN is a read and
+//!    goes to a reader thread under the read lock; DML and DDL are writes and go to
+//!    the one writer thread, each as its own transaction. Sessions only await.
+//! 3. **Bind** (`binder`): under the lock, names are resolved against the catalog
+//!    (unquoted identifiers fold to lower case, `public.` is accepted), every
+//!    expression is typed as PostgreSQL types it (literals, implicit and
+//!    assignment casts, `$n` inferred from context), and the statement becomes a
+//!    plan as written: scans, joins, filters, aggregation, projection, sort, limit.
+//!    Views are expanded here from their stored SQL. Describe stops after this step.
+//! 4. **Plan** (`plan::optimize`): filters move down to the scans and joins they
+//!    concern; each scan picks an access path (primary key point lookup, unique or
+//!    plain index lookup, index range, or full scan) and each equi-join an index
+//!    nested loop or a hash join. `EXPLAIN` prints this plan.
+//! 5. **Execute** (`exec`): the plan runs to completion and its rows are
+//!    materialized, checking the statement's interrupt every 1024 rows so that
+//!    statement_timeout (57014) stops it. A write computes all the rows it will
+//!    change before it changes any, then writes through `db::WriteTxn`; any error
+//!    rolls the whole statement back before the lock is released.
+//! 6. **Release**: the turnstile releases the lock, then delivers the result.
+//! 7. **Send**: the session encodes the materialized rows for the client, with no
+//!    lock held (invariant 2).
 
+mod binder;
 mod context;
+mod engine;
 mod error;
+mod exec;
 mod output;
+mod parse;
+mod plan;
+mod session;
+mod settings;
+
+#[cfg(test)]
+mod tests;
 
 pub use context::{Interrupt, QueryContext};
+pub use engine::Engine;
 pub use error::SqlError;
 pub use output::{ColumnInfo, CommandTag, Description, Output};
+pub use parse::parse;
+pub use session::{CancelHandle, Session, TransactionState};
+pub use settings::{
+    format_millis, parse_millis, SessionDefaults, SettingValue, Settings, SERVER_VERSION,
+};

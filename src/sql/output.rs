@@ -18,7 +18,12 @@ pub struct ColumnInfo {
 impl ColumnInfo {
     /// A computed column: no source table.
     pub fn computed(name: impl Into<String>, data_type: DataType) -> ColumnInfo {
-        ColumnInfo { name: name.into(), data_type, table_oid: 0, column_number: 0 }
+        ColumnInfo {
+            name: name.into(),
+            data_type,
+            table_oid: 0,
+            column_number: 0,
+        }
     }
 }
 
@@ -35,7 +40,11 @@ pub struct Description {
 pub enum Output {
     /// Rows, materialized, and the command tag to end them with (`SELECT 3`,
     /// `INSERT 0 2` for `INSERT … RETURNING`).
-    Rows { columns: Arc<Vec<ColumnInfo>>, rows: Vec<Vec<Value>>, tag: CommandTag },
+    Rows {
+        columns: Arc<Vec<ColumnInfo>>,
+        rows: Vec<Vec<Value>>,
+        tag: CommandTag,
+    },
     /// A command without rows.
     Command(CommandTag),
 }
@@ -50,10 +59,16 @@ pub struct CommandTag {
 
 impl CommandTag {
     pub fn new(command: &'static str) -> CommandTag {
-        CommandTag { command, rows: None }
+        CommandTag {
+            command,
+            rows: None,
+        }
     }
 
     pub fn with_rows(command: &'static str, rows: usize) -> CommandTag {
-        CommandTag { command, rows: Some(rows) }
+        CommandTag {
+            command,
+            rows: Some(rows),
+        }
     }
 }

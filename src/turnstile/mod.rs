@@ -127,7 +127,11 @@ impl Turnstile {
                 let _ = reply_tx.send(result);
             })
         });
-        let queue = self.shared.read_jobs.as_ref().ok_or(TurnstileError::ShuttingDown)?;
+        let queue = self
+            .shared
+            .read_jobs
+            .as_ref()
+            .ok_or(TurnstileError::ShuttingDown)?;
         self.submit(queue, job)?;
         reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
     }
@@ -157,7 +161,11 @@ impl Turnstile {
                 let _ = reply_tx.send(result);
             })
         });
-        let queue = self.shared.write_jobs.as_ref().ok_or(TurnstileError::ShuttingDown)?;
+        let queue = self
+            .shared
+            .write_jobs
+            .as_ref()
+            .ok_or(TurnstileError::ShuttingDown)?;
         self.submit(queue, job)?;
         reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
     }

@@ -9,7 +9,14 @@ use crate::db::{ColumnSchema, DbError, TableSchema};
 use crate::types::{DataType, Value};
 
 fn start() -> Turnstile {
-    Turnstile::start(Database::new(), TurnstileConfig { reader_threads: 2, queue_capacity: 16 }).unwrap()
+    Turnstile::start(
+        Database::new(),
+        TurnstileConfig {
+            reader_threads: 2,
+            queue_capacity: 16,
+        },
+    )
+    .unwrap()
 }
 
 async fn create_numbers(turnstile: &Turnstile) {
@@ -18,7 +25,12 @@ async fn create_numbers(turnstile: &Turnstile) {
             txn.create_table(TableSchema {
                 id: 0,
                 name: "numbers".into(),
-                columns: vec![ColumnSchema { name: "n".into(), data_type: DataType::Int8, nullable: false, default: None }],
+                columns: vec![ColumnSchema {
+                    name: "n".into(),
+                    data_type: DataType::Int8,
+                    nullable: false,
+                    default: None,
+                }],
                 primary_key: Some(vec![0]),
             })
         })
@@ -28,7 +40,10 @@ async fn create_numbers(turnstile: &Turnstile) {
 }
 
 async fn count_numbers(turnstile: &Turnstile) -> usize {
-    turnstile.read(|db| db.must_get_table("numbers").unwrap().len()).await.unwrap()
+    turnstile
+        .read(|db| db.must_get_table("numbers").unwrap().len())
+        .await
+        .unwrap()
 }
 
 /// A write that fails halfway (the second insert violates the primary key) is
@@ -74,7 +89,12 @@ async fn panicking_write_is_contained() {
 async fn create_numbers_again_fails(turnstile: &Turnstile) {
     let result = turnstile
         .write(|txn| {
-            txn.create_table(TableSchema { id: 0, name: "numbers".into(), columns: vec![], primary_key: None })
+            txn.create_table(TableSchema {
+                id: 0,
+                name: "numbers".into(),
+                columns: vec![],
+                primary_key: None,
+            })
         })
         .await
         .unwrap();

@@ -111,11 +111,18 @@ impl DataType {
     }
 
     pub fn is_numeric(self) -> bool {
-        self.is_integer() || matches!(self, DataType::Float4 | DataType::Float8 | DataType::Numeric)
+        self.is_integer()
+            || matches!(
+                self,
+                DataType::Float4 | DataType::Float8 | DataType::Numeric
+            )
     }
 
     pub fn is_text(self) -> bool {
-        matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Unknown)
+        matches!(
+            self,
+            DataType::Text | DataType::Varchar(_) | DataType::Unknown
+        )
     }
 }
 

@@ -8,12 +8,38 @@
 //!
 //! Semantics follow PostgreSQL: `NULL` is a value of every type, integers overflow
 //! with SQLSTATE 22003 instead of wrapping, text input that does not parse is 22P02.
+//! The scalar library here (text I/O, casts, operators, functions, LIKE) is pure:
+//! no SQL syntax, no I/O, so every PostgreSQL rule it copies has a unit test.
 
+mod cast;
 mod datatype;
+mod datetime_functions;
+mod datetime_input;
 mod error;
+mod functions;
+mod json;
+mod like;
+mod math_functions;
+mod numeric;
+mod ops;
+mod string_functions;
 mod text;
+mod time;
+mod timezone;
 mod value;
 
+pub use cast::{cast, cast_context, cast_in, CastKind};
 pub use datatype::DataType;
 pub use error::TypeError;
+pub use functions::{
+    common_type, eval_function, resolve_function, FunctionContext, FunctionError, FunctionId,
+    FunctionSignature,
+};
+pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
+pub use ops::{
+    and3, binary_signature, eval_binary, eval_unary, or3, unary_signature, BinaryOp,
+    BinarySignature, UnaryOp,
+};
+pub use text::{check_varchar, parse_bool};
+pub use timezone::TimeZone;
 pub use value::Value;

@@ -60,7 +60,9 @@ impl TestServer {
                 Err(log) => last_log = log,
             }
         }
-        panic!("turnstile did not start after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}");
+        panic!(
+            "turnstile did not start after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}"
+        );
     }
 
     /// One attempt: Ok once the port accepts connections, Err(log text) if the child
@@ -78,14 +80,21 @@ impl TestServer {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(extra_args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log file handle"))
             .stderr(log)
             .spawn()
             .expect("spawn the turnstile binary");
         // From here on, Drop stops the child and removes the directory on every path.
-        let mut server = TestServer { child, port, base_dir };
+        let mut server = TestServer {
+            child,
+            port,
+            base_dir,
+        };
         server.wait_ready()?;
         Ok(server)
     }
@@ -141,7 +150,13 @@ impl TestServer {
     pub async fn connect(&self) -> tokio_postgres::Client {
         let (client, connection) = tokio_postgres::connect(&self.psql_url(), tokio_postgres::NoTls)
             .await
-            .unwrap_or_else(|e| panic!("connect to turnstile on port {}: {e}; log:\n{}", self.port, self.log()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "connect to turnstile on port {}: {e}; log:\n{}",
+                    self.port,
+                    self.log()
+                )
+            });
         tokio::spawn(async move {
             // The connection ends with an error when the server goes away at the end
             // of a test; that is not a test failure.

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Turnstile and PostgreSQL 15 side by side, same client (pgbench), same data, same
+# settings, both on loopback:
+#   1. builds Turnstile in release mode and starts it on a free loopback port with a
+#      temporary data dir;
+#   2. initdb's a throwaway PostgreSQL 15 (as the `postgres` OS user when run as root,
+#      since PostgreSQL refuses to run as root) on another free port, default settings;
+#   3. loads the same table into both from one generated SQL file of multi-row INSERTs:
+#      accounts(id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);
+#   4. runs pgbench -n -f SCRIPT for `SELECT 1` (the protocol ceiling) and a point select
+#      by primary key, with -M simple and -M prepared, at 1 and 16 clients, and prints
+#      TPS, average latency and the Turnstile/PostgreSQL ratio;
+#   5. measures Turnstile's resident memory per row: RSS before and after loading
+#      1,000,000 rows into a fresh server.
+# Both servers are stopped by pid and their directories removed on exit, whatever happens.
+#
+# Settings (environment):
+#   BENCH_SECONDS    pgbench -T per run                  (default 10)
+#   BENCH_CLIENTS    client counts to run                (default "1 16")
+#   BENCH_THREADS    pgbench -j, capped at the clients   (default 2)
+#   BENCH_ROWS       rows in accounts for pgbench        (default 100000)
+#   BENCH_MEM_ROWS   rows for the memory measurement     (default 1000000; 0 skips it)
+#   BENCH_SKIP_BUILD set to 1 to use an existing binary
+#   TURNSTILE_BIN    the server binary (default target/release/turnstile)
+set -euo pipefail
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-"1 16"}
+THREADS=${BENCH_THREADS:-2}
+ROWS=${BENCH_ROWS:-100000}
+MEM_ROWS=${BENCH_MEM_ROWS:-1000000}
+BATCH_ROWS=1000
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+TURNSTILE_BIN=${TURNSTILE_BIN:-$REPO/target/release/turnstile}
+PGBIN=$(pg_config --bindir)
+WORK=$(mktemp -d /tmp/turnstile-bench.XXXXXX)
+chmod 755 "$WORK"
+TS_PID=""
+PG_PID=""
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Stops a process by pid and waits until it is gone (it may not be our child).
+stop_pid() {
+    local pid=$1 signal=$2
+    [ -n "$pid" ] || return 0
+    kill "-$signal" "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 300); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    stop_pid "$TS_PID" TERM
+    # SIGINT is PostgreSQL's "fast shutdown".
+    stop_pid "$PG_PID" INT
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Runs a PostgreSQL server binary as the postgres user when we are root.
+as_pg_user() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# A loopback port nobody listens on right now.
+free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    log "no free port found"
+    return 1
+}
+
+# Waits until a server on PORT answers a query (30 s at most).
+wait_ready() {
+    local port=$1 name=$2
+    for _ in $(seq 1 300); do
+        if psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$name did not become ready on port $port"
+    return 1
+}
+
+# Kilobytes of resident memory of a pid.
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+start_turnstile() {
+    local port=$1 dir=$2
+    "$TURNSTILE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir" \
+        >"$WORK/turnstile-$port.log" 2>&1 &
+    TS_PID=$!
+    wait_ready "$port" Turnstile
+}
+
+start_postgres() {
+    local port=$1
+    mkdir -p "$WORK/pg" "$WORK/pgrun"
+    [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg" "$WORK/pgrun"
+    as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
+        || as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust >"$WORK/initdb.log" 2>&1
+    as_pg_user "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgrun/pg.log" -w \
+        -o "-p $port -k $WORK/pgrun -c listen_addresses=127.0.0.1" start >/dev/null
+    PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
+    wait_ready "$port" PostgreSQL
+}
+
+# Writes the load file: CREATE TABLE and multi-row INSERTs of BATCH_ROWS rows each.
+# Owners are 10 characters ("acct000042").
+write_load_sql() {
+    local rows=$1 file=$2
+    {
+        echo "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);"
+        awk -v rows="$rows" -v batch="$BATCH_ROWS" 'BEGIN {
+            for (i = 1; i <= rows; i++) {
+                if ((i - 1) % batch == 0) printf "INSERT INTO accounts VALUES ";
+                printf "(%d,'"'"'acct%06d'"'"',%d)", i, i % 1000000, (i * 7919) % 100000;
+                if (i % batch == 0 || i == rows) print ";"; else printf ",";
+            }
+        }'
+    } >"$file"
+}
+
+load() {
+    local port=$1 file=$2
+    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -f "$file" >/dev/null
+}
+
+# Runs one pgbench and prints "TPS LATENCY_MS" (or "error error").
+run_pgbench() {
+    local port=$1 script=$2 mode=$3 clients=$4 name=$5
+    local threads=$((THREADS < clients ? THREADS : clients))
+    local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients.log"
+    if "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -f "$script" -M "$mode" \
+        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" postgres >"$out" 2>&1; then
+        local tps lat
+        tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$out")
+        lat=$(awk '/^latency average = / { print $4; exit }' "$out")
+        echo "${tps:-error} ${lat:-error}"
+    else
+        log "pgbench against $name failed:"
+        tail -5 "$out" >&2
+        echo "error error"
+    fi
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
+}
+
+main() {
+    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+        log "building Turnstile (release)…"
+        (cd "$REPO" && cargo build --release --quiet)
+    fi
+
+    local ts_port pg_port
+    ts_port=$(free_port)
+    start_turnstile "$ts_port" "$WORK/turnstile-data"
+    pg_port=$(free_port)
+    start_postgres "$pg_port"
+    log "Turnstile on 127.0.0.1:$ts_port (pid $TS_PID), PostgreSQL on 127.0.0.1:$pg_port (pid $PG_PID)"
+
+    log "loading $ROWS rows into both…"
+    write_load_sql "$ROWS" "$WORK/load.sql"
+    load "$ts_port" "$WORK/load.sql"
+    load "$pg_port" "$WORK/load.sql"
+    psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -qc 'VACUUM ANALYZE accounts'
+    for port in "$ts_port" "$pg_port"; do
+        local count
+        count=$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT count(*) FROM accounts')
+        [ "$count" = "$ROWS" ] || { log "expected $ROWS rows on port $port, found $count"; exit 1; }
+    done
+
+    echo 'SELECT 1;' >"$WORK/select1.sql"
+    printf '\\set id random(1, %d)\nSELECT balance FROM accounts WHERE id = :id;\n' "$ROWS" >"$WORK/point.sql"
+
+    printf '\npgbench -n, -T %s s, -j %s, loopback; TPS (higher is better), average latency in ms\n\n' "$SECONDS_PER_RUN" "$THREADS"
+    printf '%-12s %-9s %7s | %12s %9s | %12s %9s | %9s\n' workload mode clients \
+        "turnstile" "lat ms" "postgres" "lat ms" "ts/pg tps"
+    printf '%s\n' "------------------------------------------------------------------------------------------"
+    local workload mode clients ts pg
+    for workload in select1 point; do
+        for mode in simple prepared; do
+            for clients in $CLIENTS; do
+                ts=$(run_pgbench "$ts_port" "$WORK/$workload.sql" "$mode" "$clients" turnstile)
+                pg=$(run_pgbench "$pg_port" "$WORK/$workload.sql" "$mode" "$clients" postgres)
+                # shellcheck disable=SC2086
+                set -- $ts $pg
+                printf '%-12s %-9s %7s | %12s %9s | %12s %9s | %9s\n' \
+                    "$workload" "$mode" "$clients" "$1" "$2" "$3" "$4" "$(ratio "$1" "$3")"
+            done
+        done
+    done
+
+    stop_pid "$TS_PID" TERM
+    TS_PID=""
+    stop_pid "$PG_PID" INT
+    PG_PID=""
+
+    if [ "$MEM_ROWS" -gt 0 ]; then
+        log "measuring memory with $MEM_ROWS rows…"
+        write_load_sql "$MEM_ROWS" "$WORK/load-mem.sql"
+        ts_port=$(free_port)
+        start_turnstile "$ts_port" "$WORK/turnstile-mem-data"
+        local before after
+        before=$(rss_kb "$TS_PID")
+        load "$ts_port" "$WORK/load-mem.sql"
+        after=$(rss_kb "$TS_PID")
+        printf '\nmemory: Turnstile RSS %s kB before, %s kB after loading %s rows of (BIGINT PK, 10-char TEXT, BIGINT): %s bytes/row\n' \
+            "$before" "$after" "$MEM_ROWS" \
+            "$(awk -v a="$after" -v b="$before" -v n="$MEM_ROWS" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')"
+    fi
+}
+
+main "$@"

@@ -1,0 +1,146 @@
+//! The server: accepts connections on an already-bound listener and serves each on
+//! its own task until the shutdown future completes (the shape of mini-redis's
+//! `server::run`, so tests can bind port 0 and stop the server when they like).
+
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use crate::db::Database;
+use crate::sql::Engine;
+use crate::turnstile::{Turnstile, TurnstileConfig};
+use crate::wire::{self, CancelRegistry, Limits, WireContext};
+
+/// Default for [`Config::max_connections`].
+pub const MAX_CONNECTIONS_DEFAULT: usize = 100;
+/// How long shutdown waits for running statements before it gives up on them.
+pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
+/// Connections over the limit being answered with 53300 at once; more are dropped
+/// without an answer, so a flood cannot spawn unbounded tasks.
+pub const REFUSALS_MAX: usize = 16;
+/// Pause after a failed accept (e.g. out of file descriptors) before trying again.
+const ACCEPT_RETRY_MS: u64 = 100;
+
+/// Everything `turnstile serve` can be told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where data will live; created if missing. Data stays in memory in this version.
+    pub data_dir: PathBuf,
+    /// Most concurrent sessions; one more gets FATAL 53300.
+    pub max_connections: usize,
+    /// Reader threads: how many SELECTs run at once under the read lock.
+    pub reader_threads: usize,
+    /// Each session's starting `statement_timeout`, in milliseconds (0 = off).
+    pub statement_timeout_ms: u64,
+    /// Statements taking at least this long are logged with their text; None = off.
+    pub log_min_duration_statement_ms: Option<u64>,
+    /// Message, statement, parameter and row limits per connection.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data_dir: PathBuf::from("./turnstile-data"),
+            max_connections: MAX_CONNECTIONS_DEFAULT,
+            reader_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            statement_timeout_ms: 0,
+            log_min_duration_statement_ms: Some(1000),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Serves clients on `listener` until `shutdown` completes, then stops accepting,
+/// lets running statements finish (up to [`SHUTDOWN_GRACE_MS`]), closes the idle
+/// sessions with FATAL 57P01 and returns.
+pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -> io::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    tracing::info!(data_dir = %config.data_dir.display(), "data directory ready; data stays in memory in this version (durability comes with the WAL)");
+    let turnstile = Turnstile::start(
+        Database::new(),
+        TurnstileConfig {
+            reader_threads: config.reader_threads,
+            queue_capacity: (config.max_connections * 2).max(1),
+        },
+    )?;
+    let ctx = Arc::new(WireContext {
+        engine: Arc::new(Engine::new(turnstile)),
+        limits: config.limits.clone(),
+        statement_timeout_ms: config.statement_timeout_ms,
+        max_connections: config.max_connections,
+        slow_statement: config
+            .log_min_duration_statement_ms
+            .map(Duration::from_millis),
+        cancels: Arc::new(CancelRegistry::default()),
+        keys: Default::default(),
+    });
+    tracing::info!(addr = %listener.local_addr()?, max_connections = config.max_connections, "turnstile is accepting connections");
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // Every connection task holds a sender; recv() returns None once all are gone.
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let sessions = Arc::new(Semaphore::new(config.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_MAX));
+    tokio::pin!(shutdown);
+    loop {
+        let tcp = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(ACCEPT_RETRY_MS)).await;
+                    continue;
+                }
+            },
+        };
+        if let Ok(permit) = sessions.clone().try_acquire_owned() {
+            let (ctx, shutdown_rx, done) = (ctx.clone(), shutdown_rx.clone(), done_tx.clone());
+            tokio::spawn(async move {
+                guarded(wire::serve(tcp, ctx, shutdown_rx)).await;
+                drop((permit, done));
+            });
+        } else if let Ok(permit) = refusals.clone().try_acquire_owned() {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                guarded(wire::refuse(tcp, ctx)).await;
+                drop(permit);
+            });
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; waiting for running statements");
+    let _ = shutdown_tx.send(true);
+    drop(done_tx);
+    if tokio::time::timeout(Duration::from_millis(SHUTDOWN_GRACE_MS), done_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_ms = SHUTDOWN_GRACE_MS,
+            "some connections did not finish in time"
+        );
+    }
+    // The turnstile's drop joins its threads: do it off the async workers.
+    let _ = tokio::task::spawn_blocking(move || drop(ctx)).await;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Runs a connection task, logging a panic instead of losing it silently.
+async fn guarded(task: impl Future<Output = ()>) {
+    if let Err(panic) = std::panic::AssertUnwindSafe(task).catch_unwind().await {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%message, "a connection task panicked; the connection was closed");
+    }
+}

@@ -1,0 +1,81 @@
+//! SQL type names to Turnstile's types.
+
+use sqlparser::ast::{self, CharacterLength, ExactNumberInfo, TimezoneInfo};
+
+use crate::sql::SqlError;
+use crate::types::DataType;
+
+use super::names;
+
+/// The type a column definition or a cast names, or 0A000 for types Turnstile does
+/// not have (the message names the type).
+pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
+    use ast::DataType as A;
+    Ok(match ty {
+        A::Bool | A::Boolean => DataType::Bool,
+        A::SmallInt(_) | A::Int2(_) => DataType::Int2,
+        A::Int(_) | A::Integer(_) | A::Int4(_) => DataType::Int4,
+        A::BigInt(_) | A::Int8(_) => DataType::Int8,
+        A::Real | A::Float4 => DataType::Float4,
+        A::DoublePrecision | A::Float8 | A::Double(ExactNumberInfo::None) => DataType::Float8,
+        // PostgreSQL: float(1..24) is real, float(25..53) and plain float are double.
+        A::Float(ExactNumberInfo::Precision(p)) if *p <= 24 => DataType::Float4,
+        A::Float(_) => DataType::Float8,
+        A::Numeric(_) | A::Decimal(_) | A::Dec(_) => DataType::Numeric,
+        A::Text => DataType::Text,
+        A::Varchar(len) | A::CharacterVarying(len) | A::CharVarying(len) => {
+            DataType::Varchar(varchar_len(len)?)
+        }
+        A::Char(_) | A::Character(_) => {
+            return Err(SqlError::Unsupported(
+                "type character(n); use varchar(n) or text".into(),
+            ))
+        }
+        A::Bytea => DataType::Bytea,
+        A::Timestamp(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => DataType::Timestamp,
+        A::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => DataType::Timestamptz,
+        A::Date => DataType::Date,
+        A::Uuid => DataType::Uuid,
+        A::JSONB | A::JSON => DataType::Jsonb,
+        A::Custom(name, modifiers) if modifiers.is_empty() => custom(name)?,
+        other => return Err(SqlError::Unsupported(format!("type {other}"))),
+    })
+}
+
+fn varchar_len(len: &Option<CharacterLength>) -> Result<Option<u32>, SqlError> {
+    match len {
+        None | Some(CharacterLength::Max) => Ok(None),
+        Some(CharacterLength::IntegerLength { length, .. }) => match u32::try_from(*length) {
+            Ok(n) if (1..=10_485_760).contains(&n) => Ok(Some(n)),
+            _ => Err(SqlError::InvalidParameterValue(
+                "length for type varchar must be between 1 and 10485760".into(),
+            )),
+        },
+    }
+}
+
+/// Type names sqlparser does not know as keywords.
+fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
+    let parts = names::parts(name)?;
+    let last = parts.last().map(String::as_str).unwrap_or("");
+    Ok(match last {
+        "timestamptz" => DataType::Timestamptz,
+        "int2" => DataType::Int2,
+        "int4" => DataType::Int4,
+        "int8" => DataType::Int8,
+        "float4" => DataType::Float4,
+        "float8" => DataType::Float8,
+        "bool" => DataType::Bool,
+        "varchar" => DataType::Varchar(None),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" => {
+            return Err(SqlError::Unsupported(format!(
+                "type {last} (sequences are not implemented yet); use an explicit integer key"
+            )))
+        }
+        _ => {
+            return Err(SqlError::UndefinedObject(format!(
+                "type \"{last}\" does not exist"
+            )))
+        }
+    })
+}

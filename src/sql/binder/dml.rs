@@ -1,0 +1,512 @@
+//! INSERT, UPDATE and DELETE: the target table, the rows to write, RETURNING.
+
+use sqlparser::ast::{
+    self, AssignmentTarget, ConflictTarget, FromTable, OnConflictAction, OnInsert, SelectItem,
+    TableFactor,
+};
+
+use crate::db::{TableId, TableSchema};
+use crate::sql::plan::{Access, Expr, Plan};
+use crate::sql::{ColumnInfo, SqlError};
+
+use super::scope::{Scope, ScopeColumn};
+use super::{names, Binder};
+
+/// A bound INSERT.
+#[derive(Debug, Clone)]
+pub struct Insert {
+    pub table: TableId,
+    /// Produces whole rows of the table, already of the column types.
+    pub source: InsertSource,
+    pub conflict: Option<Conflict>,
+    pub returning: Option<Returning>,
+}
+
+/// Where inserted rows come from.
+#[derive(Debug, Clone)]
+pub struct InsertSource {
+    pub plan: Plan,
+}
+
+/// `ON CONFLICT`.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    /// The conflict target's columns, or None for any unique constraint.
+    pub columns: Option<Vec<usize>>,
+    /// None for DO NOTHING. Otherwise the new values, over the row
+    /// `existing ++ excluded`, and the optional WHERE over the same row.
+    pub update: Option<ConflictUpdate>,
+}
+
+/// `DO UPDATE SET …`: the new column values and the optional WHERE.
+pub type ConflictUpdate = (Vec<(usize, Expr)>, Option<Expr>);
+
+/// `RETURNING`: expressions over the written row and their columns.
+#[derive(Debug, Clone)]
+pub struct Returning {
+    pub exprs: Vec<Expr>,
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// A bound UPDATE: the rows to change are the ones `scan` finds.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub table: TableId,
+    pub scan: Plan,
+    /// New values of the assigned columns, over the old row.
+    pub assignments: Vec<(usize, Expr)>,
+    pub returning: Option<Returning>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delete {
+    pub table: TableId,
+    pub scan: Plan,
+    pub returning: Option<Returning>,
+}
+
+impl Binder<'_> {
+    /// The target table of a write, with its scope under `alias`.
+    fn target(
+        &self,
+        name: &ast::ObjectName,
+        alias: Option<String>,
+    ) -> Result<(TableId, std::sync::Arc<TableSchema>, Scope), SqlError> {
+        let relation = names::relation(name)?;
+        let Some(table) = self.db.get_table(&relation) else {
+            if self.db.get_view(&relation).is_some() {
+                return Err(SqlError::Unsupported(format!(
+                    "writing to view \"{relation}\" (views are read-only)"
+                )));
+            }
+            return Err(SqlError::UndefinedTable(relation));
+        };
+        let schema = table.schema().clone();
+        let scope = table_scope(&schema, alias.unwrap_or_else(|| relation.clone()));
+        Ok((schema.id, schema, scope))
+    }
+
+    pub fn bind_insert(&mut self, insert: &ast::Insert) -> Result<Insert, SqlError> {
+        let ast::TableObject::TableName(name) = &insert.table else {
+            return Err(SqlError::Unsupported("INSERT into a table function".into()));
+        };
+        let alias = insert.table_alias.as_ref().map(|a| names::ident(&a.alias));
+        let (table, schema, scope) = self.target(name, alias)?;
+        let mut targets = self.insert_targets(&schema, &insert.columns)?;
+        if insert.columns.is_empty() {
+            // Without a column list, a shorter row fills the leading columns.
+            if let Some(width) = source_width(insert.source.as_deref()) {
+                if width < targets.len() {
+                    targets.truncate(width);
+                }
+            }
+        }
+        let source = match &insert.source {
+            Some(query) => self.insert_source(query, &schema, &targets)?,
+            None => {
+                return Err(SqlError::Unsupported(
+                    "INSERT without VALUES or a query".into(),
+                ))
+            }
+        };
+        let conflict = match &insert.on {
+            None => None,
+            Some(OnInsert::OnConflict(c)) => Some(self.bind_conflict(c, &schema, &scope)?),
+            Some(_) => return Err(SqlError::Unsupported("ON DUPLICATE KEY".into())),
+        };
+        let returning = self.bind_returning(insert.returning.as_deref(), &scope)?;
+        Ok(Insert {
+            table,
+            source: InsertSource { plan: source },
+            conflict,
+            returning,
+        })
+    }
+
+    /// The positions named in `INSERT INTO t (a, b)`, or every column.
+    fn insert_targets(
+        &self,
+        schema: &TableSchema,
+        columns: &[ast::ObjectName],
+    ) -> Result<Vec<usize>, SqlError> {
+        if columns.is_empty() {
+            return Ok((0..schema.columns.len()).collect());
+        }
+        let mut targets = Vec::new();
+        for c in columns {
+            let name = names::parts(c)?.pop().unwrap_or_default();
+            let position = schema.column_index(&name).ok_or_else(|| {
+                SqlError::UndefinedColumnMessage(format!(
+                    "column \"{name}\" of relation \"{}\" does not exist",
+                    schema.name
+                ))
+            })?;
+            if targets.contains(&position) {
+                return Err(SqlError::DuplicateColumn(name));
+            }
+            targets.push(position);
+        }
+        Ok(targets)
+    }
+
+    /// A plan producing whole table rows from VALUES or a query.
+    fn insert_source(
+        &mut self,
+        query: &ast::Query,
+        schema: &TableSchema,
+        targets: &[usize],
+    ) -> Result<Plan, SqlError> {
+        if let (ast::SetExpr::Values(values), None, None) =
+            (&*query.body, &query.order_by, &query.limit_clause)
+        {
+            let mut rows = Vec::new();
+            for row in &values.rows {
+                rows.push(self.insert_row(&row.content, schema, targets)?);
+            }
+            return Ok(Plan::Values {
+                rows,
+                width: schema.columns.len(),
+            });
+        }
+        let bound = self.bind_query(query)?;
+        check_arity(bound.columns.len(), targets.len())?;
+        let mut exprs = Vec::new();
+        for (position, column) in schema.columns.iter().enumerate() {
+            let expr = match targets.iter().position(|t| *t == position) {
+                Some(i) => self.assign(
+                    Expr::Column {
+                        index: i,
+                        ty: bound.columns[i].data_type,
+                    },
+                    column.data_type,
+                    &column.name,
+                )?,
+                None => self.default_value(schema, position)?,
+            };
+            exprs.push(expr);
+        }
+        Ok(Plan::Project {
+            input: Box::new(bound.plan),
+            exprs,
+        })
+    }
+
+    fn insert_row(
+        &mut self,
+        values: &[ast::Expr],
+        schema: &TableSchema,
+        targets: &[usize],
+    ) -> Result<Vec<Expr>, SqlError> {
+        check_arity(values.len(), targets.len())?;
+        let empty = Scope::default();
+        let mut row = Vec::with_capacity(schema.columns.len());
+        for (position, column) in schema.columns.iter().enumerate() {
+            let expr = match targets
+                .iter()
+                .position(|t| *t == position)
+                .map(|i| &values[i])
+            {
+                Some(e) if !is_default(e) => {
+                    let bound = self.bind_expr(e, &empty)?;
+                    self.assign(bound, column.data_type, &column.name)?
+                }
+                _ => self.default_value(schema, position)?,
+            };
+            row.push(expr);
+        }
+        Ok(row)
+    }
+
+    /// A column's DEFAULT (stored as SQL text), or NULL.
+    pub(super) fn default_value(
+        &mut self,
+        schema: &TableSchema,
+        position: usize,
+    ) -> Result<Expr, SqlError> {
+        let column = &schema.columns[position];
+        let Some(sql) = &column.default else {
+            return Ok(Expr::Const(crate::types::Value::Null, column.data_type));
+        };
+        let expr = parse_expr(sql)?;
+        let bound = self.bind_expr(&expr, &Scope::default())?;
+        self.assign(bound, column.data_type, &column.name)
+    }
+
+    /// Binds a column's DEFAULT, to refuse a bad one at CREATE TABLE.
+    pub fn check_default(&mut self, schema: &TableSchema, position: usize) -> Result<(), SqlError> {
+        self.default_value(schema, position).map(|_| ())
+    }
+
+    fn bind_conflict(
+        &mut self,
+        c: &ast::OnConflict,
+        schema: &TableSchema,
+        scope: &Scope,
+    ) -> Result<Conflict, SqlError> {
+        let columns = match &c.conflict_target {
+            None => None,
+            Some(ConflictTarget::Columns {
+                columns,
+                predicate: None,
+            }) => {
+                let mut positions = Vec::new();
+                for c in columns {
+                    let name = names::ident(c);
+                    positions.push(
+                        schema
+                            .column_index(&name)
+                            .ok_or(SqlError::UndefinedColumn(name))?,
+                    );
+                }
+                let table = self.db.table(schema.id);
+                let matches = |p: &[usize]| table.has_unique_constraint_on(p);
+                let mut sorted = positions.clone();
+                sorted.sort_unstable();
+                let found = matches(&positions) || permutations_match(&positions, &matches);
+                if !found {
+                    return Err(SqlError::InvalidColumnReference(
+                        "there is no unique or exclusion constraint matching the ON CONFLICT specification".into(),
+                    ));
+                }
+                Some(positions)
+            }
+            Some(ConflictTarget::Columns {
+                predicate: Some(_), ..
+            }) => {
+                return Err(SqlError::Unsupported(
+                    "ON CONFLICT with a WHERE on the target".into(),
+                ))
+            }
+            Some(ConflictTarget::OnConstraint(_)) => {
+                return Err(SqlError::Unsupported("ON CONFLICT ON CONSTRAINT".into()))
+            }
+        };
+        let update = match &c.action {
+            OnConflictAction::DoNothing => None,
+            OnConflictAction::DoUpdate(u) => {
+                if columns.is_none() {
+                    return Err(SqlError::InvalidStatement(
+                        "ON CONFLICT DO UPDATE requires inference specification or constraint name"
+                            .into(),
+                    ));
+                }
+                let mut both = scope.clone();
+                both.extend(table_scope(schema, "excluded".into()));
+                let assignments = self.bind_assignments(&u.assignments, schema, &both)?;
+                let filter = match &u.selection {
+                    Some(w) => Some(self.bind_condition(w, &both, "WHERE")?),
+                    None => None,
+                };
+                Some((assignments, filter))
+            }
+        };
+        Ok(Conflict { columns, update })
+    }
+
+    /// `SET a = e, …`: positions and values (with assignment casts).
+    fn bind_assignments(
+        &mut self,
+        assignments: &[ast::Assignment],
+        schema: &TableSchema,
+        scope: &Scope,
+    ) -> Result<Vec<(usize, Expr)>, SqlError> {
+        let mut out: Vec<(usize, Expr)> = Vec::new();
+        for a in assignments {
+            let AssignmentTarget::ColumnName(name) = &a.target else {
+                return Err(SqlError::Unsupported("assigning a tuple of columns".into()));
+            };
+            let name = names::parts(name)?.pop().unwrap_or_default();
+            let position = schema.column_index(&name).ok_or_else(|| {
+                SqlError::UndefinedColumnMessage(format!(
+                    "column \"{name}\" of relation \"{}\" does not exist",
+                    schema.name
+                ))
+            })?;
+            if out.iter().any(|(p, _)| *p == position) {
+                return Err(SqlError::DuplicateColumn(name));
+            }
+            let value = if is_default(&a.value) {
+                self.default_value(schema, position)?
+            } else {
+                let bound = self.bind_expr(&a.value, scope)?;
+                self.assign(bound, schema.columns[position].data_type, &name)?
+            };
+            out.push((position, value));
+        }
+        Ok(out)
+    }
+
+    pub fn bind_update(&mut self, update: &ast::Update) -> Result<Update, SqlError> {
+        if update.from.is_some() {
+            return Err(SqlError::Unsupported("UPDATE … FROM".into()));
+        }
+        if !update.table.joins.is_empty() || !update.order_by.is_empty() || update.limit.is_some() {
+            return Err(SqlError::Unsupported(
+                "UPDATE with joins, ORDER BY or LIMIT".into(),
+            ));
+        }
+        let TableFactor::Table { name, alias, .. } = &update.table.relation else {
+            return Err(SqlError::Unsupported("UPDATE of this target".into()));
+        };
+        let (table, schema, scope) =
+            self.target(name, alias.as_ref().map(|a| names::ident(&a.name)))?;
+        let scan = self.write_scan(&schema, &scope, update.selection.as_ref())?;
+        let assignments = self.bind_assignments(&update.assignments, &schema, &scope)?;
+        let returning = self.bind_returning(update.returning.as_deref(), &scope)?;
+        Ok(Update {
+            table,
+            scan,
+            assignments,
+            returning,
+        })
+    }
+
+    pub fn bind_delete(&mut self, delete: &ast::Delete) -> Result<Delete, SqlError> {
+        let from = match &delete.from {
+            FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f,
+        };
+        if delete.using.is_some()
+            || !delete.tables.is_empty()
+            || !delete.order_by.is_empty()
+            || delete.limit.is_some()
+        {
+            return Err(SqlError::Unsupported(
+                "DELETE with USING, ORDER BY or LIMIT".into(),
+            ));
+        }
+        let [item] = from.as_slice() else {
+            return Err(SqlError::Unsupported("DELETE from several tables".into()));
+        };
+        let TableFactor::Table { name, alias, .. } = &item.relation else {
+            return Err(SqlError::Unsupported("DELETE from this target".into()));
+        };
+        if !item.joins.is_empty() {
+            return Err(SqlError::Unsupported("DELETE with joins".into()));
+        }
+        let (table, schema, scope) =
+            self.target(name, alias.as_ref().map(|a| names::ident(&a.name)))?;
+        let scan = self.write_scan(&schema, &scope, delete.selection.as_ref())?;
+        let returning = self.bind_returning(delete.returning.as_deref(), &scope)?;
+        Ok(Delete {
+            table,
+            scan,
+            returning,
+        })
+    }
+
+    /// The scan that finds an UPDATE's or DELETE's rows.
+    fn write_scan(
+        &mut self,
+        schema: &TableSchema,
+        scope: &Scope,
+        selection: Option<&ast::Expr>,
+    ) -> Result<Plan, SqlError> {
+        let filter = match selection {
+            Some(w) => Some(self.bind_condition(w, scope, "WHERE")?),
+            None => None,
+        };
+        Ok(Plan::Scan {
+            table: schema.id,
+            name: schema.name.clone(),
+            access: Access::Full,
+            filter,
+            width: schema.columns.len(),
+        })
+    }
+
+    fn bind_returning(
+        &mut self,
+        items: Option<&[SelectItem]>,
+        scope: &Scope,
+    ) -> Result<Option<Returning>, SqlError> {
+        let Some(items) = items else {
+            return Ok(None);
+        };
+        let items = self.bind_items_public(items, scope)?;
+        let (exprs, columns) = items.into_iter().unzip();
+        Ok(Some(Returning { exprs, columns }))
+    }
+}
+
+/// The width of the rows an INSERT's VALUES gives (the first row's), if VALUES.
+fn source_width(query: Option<&ast::Query>) -> Option<usize> {
+    match &*query?.body {
+        ast::SetExpr::Values(values) => values.rows.first().map(|r| r.content.len()),
+        _ => None,
+    }
+}
+
+fn permutations_match(positions: &[usize], matches: &dyn Fn(&[usize]) -> bool) -> bool {
+    // Constraints are matched as sets of columns, as PostgreSQL's inference does.
+    let mut sorted = positions.to_vec();
+    sorted.sort_unstable();
+    let mut p = sorted.clone();
+    loop {
+        if matches(&p) {
+            return true;
+        }
+        if !next_permutation(&mut p) {
+            return false;
+        }
+    }
+}
+
+fn next_permutation(p: &mut [usize]) -> bool {
+    let Some(i) = (1..p.len()).rev().find(|&i| p[i - 1] < p[i]) else {
+        return false;
+    };
+    let j = (i..p.len())
+        .rev()
+        .find(|&j| p[j] > p[i - 1])
+        .expect("exists by the choice of i");
+    p.swap(i - 1, j);
+    p[i..].reverse();
+    true
+}
+
+/// The scope of a table's row under `relation`.
+pub(super) fn table_scope(schema: &TableSchema, relation: String) -> Scope {
+    Scope {
+        columns: schema
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ScopeColumn {
+                relation: Some(relation.clone()),
+                name: c.name.clone(),
+                ty: c.data_type,
+                table_oid: schema.id,
+                column_number: i as i16 + 1,
+                hidden: false,
+            })
+            .collect(),
+    }
+}
+
+fn check_arity(values: usize, targets: usize) -> Result<(), SqlError> {
+    if values > targets {
+        return Err(SqlError::InvalidStatement(
+            "INSERT has more expressions than target columns".into(),
+        ));
+    }
+    if values < targets {
+        return Err(SqlError::InvalidStatement(
+            "INSERT has more target columns than expressions".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `DEFAULT` keyword in VALUES or SET (sqlparser reads it as an identifier).
+fn is_default(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
+
+/// Parses a stored expression (a column DEFAULT).
+pub(super) fn parse_expr(sql: &str) -> Result<ast::Expr, SqlError> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| SqlError::Syntax(e.to_string()))
+}

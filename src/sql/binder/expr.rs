@@ -1,0 +1,813 @@
+//! Scalar expressions: names to positions, literals to typed constants, implicit
+//! casts made explicit, and `$n` types inferred from where they are used.
+
+use sqlparser::ast::{self, BinaryOperator, Expr as A, UnaryOperator};
+
+use crate::sql::plan::{Expr, Subquery};
+use crate::sql::SqlError;
+use crate::types::{cast, cast_context, CastKind, DataType, Value};
+
+use super::scope::{Lookup, Scope};
+use super::{datatype, names, Binder};
+
+impl Binder<'_> {
+    /// Binds an expression over the rows of `scope`. Inside a grouped query's
+    /// outputs it resolves to group keys and aggregate results instead.
+    pub fn bind_expr(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        if self.agg.is_some() {
+            if let Some(bound) = self.bind_over_groups(expr, scope)? {
+                return Ok(bound);
+            }
+        }
+        self.bind_plain(expr, scope)
+    }
+
+    /// A condition (WHERE, HAVING, ON): must be boolean; unknown literals and
+    /// parameters become boolean.
+    pub fn bind_condition(
+        &mut self,
+        expr: &A,
+        scope: &Scope,
+        what: &str,
+    ) -> Result<Expr, SqlError> {
+        let bound = self.bind_expr(expr, scope)?;
+        if matches!(bound.ty(), DataType::Bool | DataType::Unknown) {
+            return self.coerce(bound, DataType::Bool, what);
+        }
+        Err(SqlError::DatatypeMismatch(format!(
+            "argument of {what} must be type boolean, not type {}",
+            bound.ty()
+        )))
+    }
+
+    fn bind_plain(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        match expr {
+            A::Identifier(id) => self.bind_column(None, &names::ident(id), scope),
+            A::CompoundIdentifier(ids) => self.bind_compound(ids, scope),
+            A::Value(v) => self.bind_value(&v.value),
+            A::Nested(e) => self.bind_expr(e, scope),
+            A::BinaryOp { left, op, right } => self.bind_binary(left, op, right, scope),
+            A::UnaryOp { op, expr } => self.bind_unary(*op, expr, scope),
+            A::IsNull(e) | A::IsNotNull(e) => {
+                let inner = self.bind_expr(e, scope)?;
+                Ok(Expr::IsNull {
+                    expr: Box::new(inner),
+                    negated: matches!(expr, A::IsNotNull(_)),
+                })
+            }
+            A::IsTrue(e)
+            | A::IsNotTrue(e)
+            | A::IsFalse(e)
+            | A::IsNotFalse(e)
+            | A::IsUnknown(e)
+            | A::IsNotUnknown(e) => self.bind_is(expr, e, scope),
+            A::IsDistinctFrom(l, r) | A::IsNotDistinctFrom(l, r) => {
+                let Expr::Binary { left, right, .. } =
+                    self.bind_comparison(l, BinaryOperator::Eq, r, scope)?
+                else {
+                    return Err(SqlError::Unsupported(
+                        "IS DISTINCT FROM on these types".into(),
+                    ));
+                };
+                Ok(Expr::IsDistinct {
+                    left,
+                    right,
+                    negated: matches!(expr, A::IsNotDistinctFrom(..)),
+                })
+            }
+            A::Between {
+                expr: e,
+                negated,
+                low,
+                high,
+            } => self.bind_between(e, *negated, low, high, scope),
+            A::In {
+                expr: e,
+                target: ast::InTarget::List(list),
+                negated,
+                ..
+            } => self.bind_in_list(e, list, *negated, scope),
+            A::In {
+                expr: e,
+                target: ast::InTarget::Subquery(subquery),
+                negated,
+                ..
+            } => {
+                let left = self.bind_expr(e, scope)?;
+                self.bind_in_subquery(left, subquery, *negated, scope)
+            }
+            A::Like {
+                negated,
+                any: false,
+                expr: e,
+                pattern,
+                escape_char,
+            } => self.bind_like(e, pattern, escape_char.as_deref(), false, *negated, scope),
+            A::ILike {
+                negated,
+                any: false,
+                expr: e,
+                pattern,
+                escape_char,
+            } => self.bind_like(e, pattern, escape_char.as_deref(), true, *negated, scope),
+            A::Cast {
+                kind,
+                expr: e,
+                data_type,
+                format: None,
+            } => {
+                let _ = kind;
+                let target = datatype::data_type(data_type)?;
+                let inner = self.bind_expr(e, scope)?;
+                self.explicit_cast(inner, target)
+            }
+            A::TypedString(t) => {
+                let target = datatype::data_type(&t.data_type)?;
+                let text = match &t.value.value {
+                    ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                        s.clone()
+                    }
+                    other => return Err(SqlError::Unsupported(format!("typed literal {other}"))),
+                };
+                self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
+            }
+            A::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.bind_case(
+                operand.as_deref(),
+                conditions,
+                else_result.as_deref(),
+                scope,
+            ),
+            A::Function(f) => self.bind_function(f, scope),
+            A::Subquery(q) => {
+                let subquery = self.bind_subquery(q, scope, true)?;
+                Ok(Expr::ScalarSubquery(Box::new(subquery)))
+            }
+            A::Exists { subquery, negated } => {
+                let subquery = self.bind_subquery(subquery, scope, false)?;
+                Ok(Expr::Exists {
+                    subquery: Box::new(subquery),
+                    negated: *negated,
+                })
+            }
+            A::Substring {
+                expr: e,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![&**e];
+                args.extend(substring_from.as_deref());
+                args.extend(substring_for.as_deref());
+                self.bind_named_call("substring", &args, scope)
+            }
+            A::Trim {
+                expr: e,
+                trim_where,
+                trim_what,
+                trim_characters: None,
+            } => {
+                let name = match trim_where {
+                    None | Some(ast::TrimWhereField::Both) => "btrim",
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                };
+                let mut args = vec![&**e];
+                args.extend(trim_what.as_deref());
+                self.bind_named_call(name, &args, scope)
+            }
+            A::Position { expr: e, r#in } => {
+                self.bind_named_call("strpos", &[&**r#in, &**e], scope)
+            }
+            A::Ceil {
+                expr: e,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => self.bind_named_call("ceil", &[&**e], scope),
+            A::Floor {
+                expr: e,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => self.bind_named_call("floor", &[&**e], scope),
+            A::Wildcard(_) | A::QualifiedWildcard(..) => Err(SqlError::InvalidStatement(
+                "a wildcard is not allowed here".into(),
+            )),
+            A::Interval(_) => Err(SqlError::Unsupported("type interval".into())),
+            A::Array(_) => Err(SqlError::Unsupported("arrays".into())),
+            A::AnyOp { .. } | A::AllOp { .. } => {
+                Err(SqlError::Unsupported("ANY/ALL; use IN".into()))
+            }
+            A::SimilarTo { .. } => Err(SqlError::Unsupported("SIMILAR TO".into())),
+            A::AtTimeZone { .. } => Err(SqlError::Unsupported("AT TIME ZONE".into())),
+            A::Extract { .. } => Err(SqlError::Unsupported("EXTRACT; use date_part".into())),
+            A::Collate { .. } => Err(SqlError::Unsupported("COLLATE".into())),
+            A::Tuple(_) => Err(SqlError::Unsupported("row constructors".into())),
+            other => Err(SqlError::Unsupported(format!(
+                "expression {}",
+                super::select::first_words(&other.to_string())
+            ))),
+        }
+    }
+
+    /// A column by name: this query's scope first, then the enclosing queries'.
+    fn bind_column(
+        &mut self,
+        relation: Option<&str>,
+        name: &str,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        if let Lookup::Found(index) = scope.lookup(relation, name)? {
+            return Ok(Expr::Column {
+                index,
+                ty: scope.columns[index].ty,
+            });
+        }
+        for level in (0..self.outer.len()).rev() {
+            if let Lookup::Found(index) = self.outer[level].lookup(relation, name)? {
+                self.min_level_referenced = self.min_level_referenced.min(level);
+                let ty = self.outer[level].columns[index].ty;
+                return Ok(Expr::Outer {
+                    depth: self.outer.len() - level,
+                    index,
+                    ty,
+                });
+            }
+        }
+        match relation {
+            Some(r) if !scope.has_relation(r) && !self.outer.iter().any(|s| s.has_relation(r)) => {
+                Err(SqlError::UndefinedTableMessage(format!(
+                    "missing FROM-clause entry for table \"{r}\""
+                )))
+            }
+            Some(r) => Err(SqlError::UndefinedColumn(format!("{r}.{name}"))),
+            None => Err(SqlError::UndefinedColumn(name.to_owned())),
+        }
+    }
+
+    fn bind_compound(&mut self, ids: &[ast::Ident], scope: &Scope) -> Result<Expr, SqlError> {
+        let parts: Vec<String> = ids.iter().map(names::ident).collect();
+        match parts.as_slice() {
+            [relation, column] => self.bind_column(Some(relation), column, scope),
+            [schema, relation, column] if schema == "public" => {
+                self.bind_column(Some(relation), column, scope)
+            }
+            _ => Err(SqlError::Unsupported(format!(
+                "column reference {}",
+                parts.join(".")
+            ))),
+        }
+    }
+
+    /// A literal, typed as PostgreSQL types it: integers are int4 if they fit, else
+    /// int8, else numeric; other numbers numeric; strings unknown until context
+    /// decides.
+    fn bind_value(&mut self, value: &ast::Value) -> Result<Expr, SqlError> {
+        Ok(match value {
+            ast::Value::Number(n, _) => number_literal(n)?,
+            ast::Value::SingleQuotedString(s)
+            | ast::Value::EscapedStringLiteral(s)
+            | ast::Value::DollarQuotedString(ast::DollarQuotedString { value: s, .. }) => {
+                Expr::Const(Value::Text(s.clone()), DataType::Unknown)
+            }
+            ast::Value::Boolean(b) => Expr::boolean(*b),
+            ast::Value::Null => Expr::Const(Value::Null, DataType::Unknown),
+            ast::Value::Placeholder(p) => self.bind_param(p)?,
+            ast::Value::HexStringLiteral(_) | ast::Value::SingleQuotedByteStringLiteral(_) => {
+                return Err(SqlError::Unsupported("bit-string literals".into()))
+            }
+            other => return Err(SqlError::Unsupported(format!("literal {other}"))),
+        })
+    }
+
+    fn bind_param(&mut self, placeholder: &str) -> Result<Expr, SqlError> {
+        let n: usize = placeholder
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                SqlError::Syntax(format!("syntax error at or near \"{placeholder}\""))
+            })?;
+        if n > self.params.len() {
+            if n > super::PARAMS_MAX {
+                return Err(SqlError::UndefinedParameter(n));
+            }
+            self.params.resize(n, DataType::Unknown);
+        }
+        Ok(Expr::Param {
+            index: n - 1,
+            ty: self.params[n - 1],
+        })
+    }
+
+    /// `expr` converted implicitly to `target`: unknown literals are parsed as
+    /// `target`, untyped parameters take its type, other types need an implicit cast.
+    pub fn coerce(&mut self, expr: Expr, target: DataType, what: &str) -> Result<Expr, SqlError> {
+        self.convert(expr, target, CastKind::Implicit)
+            .map_err(|from| {
+                SqlError::DatatypeMismatch(format!(
+                    "argument of {what} must be type {target}, not type {from}"
+                ))
+            })
+    }
+
+    /// `expr` converted for storing into a column of type `target` (PostgreSQL's
+    /// assignment casts; 42804 naming the column otherwise).
+    pub fn assign(&mut self, expr: Expr, target: DataType, column: &str) -> Result<Expr, SqlError> {
+        self.convert(expr, target, CastKind::Assignment)
+            .map_err(|from| {
+                SqlError::DatatypeMismatch(format!(
+                    "column \"{column}\" is of type {target} but expression is of type {from}"
+                ))
+            })
+    }
+
+    /// The conversion, or the source type when `kind` does not allow it.
+    fn convert(&mut self, expr: Expr, target: DataType, kind: CastKind) -> Result<Expr, DataType> {
+        let from = expr.ty();
+        if from == target || target == DataType::Unknown {
+            return Ok(expr);
+        }
+        // Inside expressions a varchar(n) is compared and computed as text; only
+        // storing into a column checks the length.
+        let target = match target {
+            DataType::Varchar(Some(_)) if kind == CastKind::Implicit => DataType::Text,
+            t => t,
+        };
+        match expr {
+            Expr::Param {
+                index,
+                ty: DataType::Unknown,
+            } => {
+                self.params[index] = target;
+                Ok(Expr::Param { index, ty: target })
+            }
+            Expr::Const(Value::Null, _) => Ok(Expr::Const(Value::Null, target)),
+            // An untyped literal is read as the target type now; if it is not a
+            // valid literal the cast stays, and fails with 22P02 when it runs.
+            // Date/time literals stay casts: they are read in the session's zone
+            // (and 'now' at the statement's time) when the statement runs.
+            Expr::Const(v, DataType::Unknown)
+                if !matches!(
+                    target,
+                    DataType::Date | DataType::Timestamp | DataType::Timestamptz
+                ) =>
+            {
+                match cast(v.clone(), target, kind) {
+                    Ok(value) => Ok(Expr::Const(value, target)),
+                    Err(_) => Ok(Expr::Cast {
+                        expr: Box::new(Expr::Const(v, DataType::Unknown)),
+                        ty: target,
+                    }),
+                }
+            }
+            Expr::Const(v, DataType::Unknown) => Ok(Expr::Cast {
+                expr: Box::new(Expr::Const(v, DataType::Unknown)),
+                ty: target,
+            }),
+            expr if same_representation(from, target)
+                && !matches!(target, DataType::Varchar(Some(_))) =>
+            {
+                Ok(retype(expr, target))
+            }
+            expr => match cast_context(from, target) {
+                Some(allowed) if allowed <= kind => Ok(Expr::Cast {
+                    expr: Box::new(expr),
+                    ty: target,
+                }),
+                _ => Err(from),
+            },
+        }
+    }
+
+    /// An implicit conversion, or the source type if there is none.
+    pub(super) fn convert_implicit(
+        &mut self,
+        expr: Expr,
+        target: DataType,
+    ) -> Result<Expr, DataType> {
+        self.convert(expr, target, CastKind::Implicit)
+    }
+
+    /// `CAST(expr AS target)`; constants are converted now.
+    pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
+        let from = expr.ty();
+        if let Expr::Param {
+            index,
+            ty: DataType::Unknown,
+        } = expr
+        {
+            self.params[index] = target;
+            return Ok(Expr::Param { index, ty: target });
+        }
+        if cast_context(from, target).is_none() {
+            return Err(SqlError::CannotCoerce(format!(
+                "cannot cast type {from} to {target}"
+            )));
+        }
+        let zoned = |t: DataType| {
+            matches!(
+                t,
+                DataType::Date | DataType::Timestamp | DataType::Timestamptz
+            )
+        };
+        if let Expr::Const(v, _) = &expr {
+            // Date/time conversions depend on the session zone and the statement
+            // time, so they run with the statement; other constants convert now.
+            if !zoned(from) && !zoned(target) {
+                return Ok(Expr::Const(
+                    cast(v.clone(), target, CastKind::Explicit)?,
+                    target,
+                ));
+            }
+        }
+        Ok(Expr::ExplicitCast {
+            expr: Box::new(expr),
+            ty: target,
+        })
+    }
+
+    /// The type several expressions are unified to (CASE, COALESCE, UNION, VALUES):
+    /// the first non-unknown type that all others convert to implicitly, or text
+    /// when all are unknown (PostgreSQL's `select_common_type`).
+    pub fn common_type(&self, types: &[DataType], what: &str) -> Result<DataType, SqlError> {
+        let known: Vec<DataType> = types
+            .iter()
+            .copied()
+            .filter(|t| *t != DataType::Unknown)
+            .collect();
+        let Some(&first) = known.first() else {
+            return Ok(DataType::Text);
+        };
+        let mut best = first;
+        for &t in &known[1..] {
+            if same_representation(best, t) {
+                if matches!(t, DataType::Text) || matches!(best, DataType::Varchar(_)) && best != t
+                {
+                    best = if best == t { best } else { DataType::Text };
+                }
+                continue;
+            }
+            match (cast_context(best, t), cast_context(t, best)) {
+                (Some(CastKind::Implicit), _) => best = t,
+                (_, Some(CastKind::Implicit)) => {}
+                _ => {
+                    return Err(SqlError::DatatypeMismatch(format!(
+                        "{what} types {best} and {t} cannot be matched"
+                    )))
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    fn bind_unary(&mut self, op: UnaryOperator, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        match op {
+            UnaryOperator::Not => {
+                let inner = self.bind_expr(expr, scope)?;
+                let inner = self.coerce(inner, DataType::Bool, "NOT")?;
+                Ok(Expr::Not(Box::new(inner)))
+            }
+            UnaryOperator::Minus => {
+                // A negative literal is one constant, so `-2147483648` is an int4.
+                if let A::Value(v) = expr {
+                    if let ast::Value::Number(n, _) = &v.value {
+                        return number_literal(&format!("-{n}"));
+                    }
+                }
+                let inner = self.bind_expr(expr, scope)?;
+                let inner = if inner.ty() == DataType::Unknown {
+                    self.coerce(inner, DataType::Float8, "-")?
+                } else {
+                    inner
+                };
+                if !inner.ty().is_numeric() {
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "operator does not exist: - {}",
+                        inner.ty()
+                    )));
+                }
+                Ok(Expr::Negate(Box::new(inner)))
+            }
+            UnaryOperator::Plus => {
+                let inner = self.bind_expr(expr, scope)?;
+                if !inner.ty().is_numeric() {
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "operator does not exist: + {}",
+                        inner.ty()
+                    )));
+                }
+                Ok(inner)
+            }
+            other => Err(SqlError::Unsupported(format!("operator {other}"))),
+        }
+    }
+
+    fn bind_is(&mut self, whole: &A, inner: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        let bound = self.bind_expr(inner, scope)?;
+        let bound = self.coerce(bound, DataType::Bool, "IS")?;
+        Ok(match whole {
+            A::IsTrue(_) => Expr::IsBool {
+                expr: Box::new(bound),
+                value: true,
+                negated: false,
+            },
+            A::IsNotTrue(_) => Expr::IsBool {
+                expr: Box::new(bound),
+                value: true,
+                negated: true,
+            },
+            A::IsFalse(_) => Expr::IsBool {
+                expr: Box::new(bound),
+                value: false,
+                negated: false,
+            },
+            A::IsNotFalse(_) => Expr::IsBool {
+                expr: Box::new(bound),
+                value: false,
+                negated: true,
+            },
+            A::IsUnknown(_) => Expr::IsNull {
+                expr: Box::new(bound),
+                negated: false,
+            },
+            _ => Expr::IsNull {
+                expr: Box::new(bound),
+                negated: true,
+            },
+        })
+    }
+
+    fn bind_between(
+        &mut self,
+        expr: &A,
+        negated: bool,
+        low: &A,
+        high: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let lower = self.bind_comparison(expr, BinaryOperator::GtEq, low, scope)?;
+        let upper = self.bind_comparison(expr, BinaryOperator::LtEq, high, scope)?;
+        let both = Expr::And(Box::new(lower), Box::new(upper));
+        Ok(if negated {
+            Expr::Not(Box::new(both))
+        } else {
+            both
+        })
+    }
+
+    fn bind_in_list(
+        &mut self,
+        expr: &A,
+        list: &[A],
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let left = self.bind_expr(expr, scope)?;
+        let mut items = Vec::new();
+        for item in list {
+            items.push(self.bind_expr(item, scope)?);
+        }
+        let mut types: Vec<DataType> = vec![left.ty()];
+        types.extend(items.iter().map(Expr::ty));
+        let ty = self.common_type(&types, "IN")?;
+        let left = self.coerce_operand(left, ty, "IN")?;
+        let list = items
+            .into_iter()
+            .map(|i| self.coerce_operand(i, ty, "IN"))
+            .collect::<Result<_, _>>()?;
+        Ok(Expr::InList {
+            expr: Box::new(left),
+            list,
+            negated,
+        })
+    }
+
+    /// Coerces an operand, reporting a failure as the missing operator (42883).
+    pub(super) fn coerce_operand(
+        &mut self,
+        expr: Expr,
+        ty: DataType,
+        op: &str,
+    ) -> Result<Expr, SqlError> {
+        let from = expr.ty();
+        self.convert(expr, ty, CastKind::Implicit).map_err(|_| {
+            SqlError::UndefinedFunction(format!("operator does not exist: {from} {op} {ty}"))
+        })
+    }
+
+    fn bind_in_subquery(
+        &mut self,
+        left: Expr,
+        query: &ast::Query,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut subquery = self.bind_subquery(query, scope, true)?;
+        let ty = self.common_type(&[left.ty(), subquery.ty], "IN")?;
+        let left = self.coerce_operand(left, ty, "=")?;
+        if subquery.ty != ty {
+            if cast_context(subquery.ty, ty) != Some(CastKind::Implicit)
+                && !same_representation(subquery.ty, ty)
+            {
+                return Err(SqlError::UndefinedFunction(format!(
+                    "operator does not exist: {ty} = {}",
+                    subquery.ty
+                )));
+            }
+            let column = Expr::Column {
+                index: 0,
+                ty: subquery.ty,
+            };
+            let plan = std::mem::replace(
+                &mut subquery.plan,
+                crate::sql::plan::Plan::Values {
+                    rows: vec![],
+                    width: 0,
+                },
+            );
+            subquery.plan = crate::sql::plan::Plan::Project {
+                input: Box::new(plan),
+                exprs: vec![Expr::Cast {
+                    expr: Box::new(column),
+                    ty,
+                }],
+            };
+            subquery.ty = ty;
+        }
+        Ok(Expr::InSubquery {
+            expr: Box::new(left),
+            subquery: Box::new(subquery),
+            negated,
+        })
+    }
+
+    pub(super) fn bind_like(
+        &mut self,
+        expr: &A,
+        pattern: &A,
+        escape: Option<&A>,
+        case_insensitive: bool,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let op = if case_insensitive { "~~*" } else { "~~" };
+        let text = |b: &mut Self, e: &A| -> Result<Expr, SqlError> {
+            let bound = b.bind_expr(e, scope)?;
+            let from = bound.ty();
+            if from.is_text() || from == DataType::Unknown {
+                return b.coerce(bound, DataType::Text, op);
+            }
+            Err(SqlError::UndefinedFunction(format!(
+                "operator does not exist: {from} {op} unknown"
+            )))
+        };
+        let expr = text(self, expr)?;
+        let pattern = text(self, pattern)?;
+        let escape = match escape {
+            Some(e) => Some(Box::new(text(self, e)?)),
+            None => None,
+        };
+        Ok(Expr::Like {
+            expr: Box::new(expr),
+            pattern: Box::new(pattern),
+            escape,
+            case_insensitive,
+            negated,
+        })
+    }
+
+    fn bind_case(
+        &mut self,
+        operand: Option<&A>,
+        conditions: &[ast::CaseWhen],
+        otherwise: Option<&A>,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut branches = Vec::new();
+        for when in conditions {
+            let condition = match operand {
+                Some(op) => self.bind_comparison(op, BinaryOperator::Eq, &when.condition, scope)?,
+                None => self.bind_condition(&when.condition, scope, "CASE/WHEN")?,
+            };
+            branches.push((condition, self.bind_expr(&when.result, scope)?));
+        }
+        let otherwise = match otherwise {
+            Some(e) => Some(self.bind_expr(e, scope)?),
+            None => None,
+        };
+        let mut types: Vec<DataType> = branches.iter().map(|(_, r)| r.ty()).collect();
+        types.extend(otherwise.as_ref().map(Expr::ty));
+        let ty = self.common_type(&types, "CASE")?;
+        let mut coerced = Vec::new();
+        for (w, r) in branches {
+            coerced.push((w, self.coerce_result(r, ty, "CASE")?));
+        }
+        let otherwise = match otherwise {
+            Some(e) => Some(Box::new(self.coerce_result(e, ty, "CASE")?)),
+            None => None,
+        };
+        Ok(Expr::Case {
+            operand: None,
+            branches: coerced,
+            otherwise,
+            ty,
+        })
+    }
+
+    /// Coerces one of several results to their common type.
+    pub(super) fn coerce_result(
+        &mut self,
+        expr: Expr,
+        ty: DataType,
+        what: &str,
+    ) -> Result<Expr, SqlError> {
+        let from = expr.ty();
+        self.convert(expr, ty, CastKind::Implicit).map_err(|_| {
+            SqlError::DatatypeMismatch(format!("{what} types {ty} and {from} cannot be matched"))
+        })
+    }
+
+    /// A subquery in an expression. `single_column` subqueries (scalar, IN) must
+    /// return one column (42601 otherwise, as PostgreSQL).
+    fn bind_subquery(
+        &mut self,
+        query: &ast::Query,
+        scope: &Scope,
+        single_column: bool,
+    ) -> Result<Subquery, SqlError> {
+        let in_groups = self.agg.is_some();
+        let (bound, correlated) = self.nested(scope, |b| b.bind_query(query))?;
+        if single_column && bound.columns.len() != 1 {
+            return Err(SqlError::InvalidStatement(
+                "subquery must return only one column".into(),
+            ));
+        }
+        if correlated && in_groups {
+            return Err(SqlError::Unsupported(
+                "correlated subqueries in the select list of a grouped query".into(),
+            ));
+        }
+        let ty = bound
+            .columns
+            .first()
+            .map_or(DataType::Bool, |c| c.data_type);
+        Ok(Subquery {
+            plan: bound.plan,
+            ty,
+            correlated,
+            id: self.subquery_id(),
+        })
+    }
+}
+
+/// True if values of the two types are stored alike (text and varchar), so a
+/// conversion is a relabeling.
+pub(super) fn same_representation(a: DataType, b: DataType) -> bool {
+    a == b
+        || matches!(
+            (a, b),
+            (
+                DataType::Text | DataType::Varchar(_),
+                DataType::Text | DataType::Varchar(_)
+            )
+        )
+}
+
+/// Relabels an expression's type without converting its values.
+fn retype(expr: Expr, ty: DataType) -> Expr {
+    match expr {
+        Expr::Column { index, .. } => Expr::Column { index, ty },
+        Expr::Const(v, _) => Expr::Const(v, ty),
+        other => Expr::Cast {
+            expr: Box::new(other),
+            ty,
+        },
+    }
+}
+
+/// An unsigned numeric literal's constant.
+fn number_literal(text: &str) -> Result<Expr, SqlError> {
+    let is_integer = text
+        .trim_start_matches('-')
+        .bytes()
+        .all(|b| b.is_ascii_digit());
+    if is_integer {
+        if let Ok(v) = text.parse::<i32>() {
+            return Ok(Expr::Const(Value::Int4(v), DataType::Int4));
+        }
+        if let Ok(v) = text.parse::<i64>() {
+            return Ok(Expr::Const(Value::Int8(v), DataType::Int8));
+        }
+    }
+    match DataType::Numeric.parse_text(text) {
+        Ok(value) => Ok(Expr::Const(value, DataType::Numeric)),
+        // Beyond what our numeric holds (28 digits): keep the value as a double
+        // rather than refuse a literal such as 1e100.
+        Err(e) => match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Expr::Const(Value::Float8(f), DataType::Float8)),
+            _ => Err(e.into()),
+        },
+    }
+}

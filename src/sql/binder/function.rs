@@ -1,0 +1,370 @@
+//! Function calls: aggregates, the special forms (COALESCE, NULLIF, GREATEST,
+//! LEAST), and the scalar library's functions.
+
+use sqlparser::ast::{
+    self, DuplicateTreatment, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments,
+};
+
+use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
+use crate::sql::SqlError;
+use crate::types::{resolve_function, DataType};
+
+use super::scope::Scope;
+use super::{names, Binder};
+
+impl Binder<'_> {
+    pub(super) fn bind_function(
+        &mut self,
+        f: &ast::Function,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        if f.over.is_some() {
+            return Err(SqlError::Unsupported("window functions".into()));
+        }
+        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+            return Err(SqlError::Unsupported(
+                "FILTER/WITHIN GROUP on function calls".into(),
+            ));
+        }
+        let parts = names::parts(&f.name)?;
+        let name = match parts.as_slice() {
+            [name] => name.clone(),
+            [schema, name] if schema == "pg_catalog" || schema == "public" => name.clone(),
+            _ => {
+                return Err(SqlError::UndefinedFunction(format!(
+                    "function {} does not exist",
+                    parts.join(".")
+                )))
+            }
+        };
+        let (args, distinct, star) = call_args(f)?;
+        if let Some(func) = aggregate_func(&name) {
+            return self.bind_aggregate(func, &name, &args, distinct, star, scope);
+        }
+        if distinct || star {
+            return Err(SqlError::InvalidStatement(format!(
+                "DISTINCT/* specified, but {name} is not an aggregate function"
+            )));
+        }
+        self.bind_named_call(&name, &args, scope)
+    }
+
+    /// A call of the non-aggregate function `name` on `args`.
+    pub(super) fn bind_named_call(
+        &mut self,
+        name: &str,
+        args: &[&A],
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut bound = Vec::with_capacity(args.len());
+        for a in args {
+            bound.push(self.bind_expr(a, scope)?);
+        }
+        match name {
+            "coalesce" => self.bind_coalesce(bound),
+            "nullif" => self.bind_nullif(bound),
+            "greatest" | "least" => self.bind_extreme(bound, name == "greatest"),
+            _ => self.bind_library_call(name, bound),
+        }
+    }
+
+    fn bind_coalesce(&mut self, args: Vec<Expr>) -> Result<Expr, SqlError> {
+        if args.is_empty() {
+            return Err(SqlError::Syntax("syntax error at or near \")\"".into()));
+        }
+        let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
+        let ty = self.common_type(&types, "COALESCE")?;
+        let args = args
+            .into_iter()
+            .map(|a| self.coerce_result(a, ty, "COALESCE"))
+            .collect::<Result<_, _>>()?;
+        Ok(Expr::Coalesce { args, ty })
+    }
+
+    fn bind_nullif(&mut self, mut args: Vec<Expr>) -> Result<Expr, SqlError> {
+        if args.len() != 2 {
+            return Err(SqlError::UndefinedFunction(
+                "function nullif does not exist".into(),
+            ));
+        }
+        let right = args.pop().expect("two arguments");
+        let left = args.pop().expect("two arguments");
+        let ty = if left.ty() == DataType::Unknown {
+            self.common_type(&[left.ty(), right.ty()], "NULLIF")?
+        } else {
+            left.ty()
+        };
+        // The comparison decides whether the operands are comparable at all.
+        let Expr::Binary { left, right, .. } =
+            self.comparison(ast::BinaryOperator::Eq, left, right)?
+        else {
+            return Err(SqlError::Unsupported("NULLIF on these types".into()));
+        };
+        Ok(Expr::NullIf { left, right, ty })
+    }
+
+    fn bind_extreme(&mut self, args: Vec<Expr>, greatest: bool) -> Result<Expr, SqlError> {
+        let what = if greatest { "GREATEST" } else { "LEAST" };
+        let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
+        let ty = self.common_type(&types, what)?;
+        let args = args
+            .into_iter()
+            .map(|a| self.coerce_result(a, ty, what))
+            .collect::<Result<_, _>>()?;
+        Ok(Expr::Extreme { args, greatest, ty })
+    }
+
+    fn bind_aggregate(
+        &mut self,
+        func: AggregateFunc,
+        name: &str,
+        args: &[&A],
+        distinct: bool,
+        star: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let Some(agg) = self.agg.take() else {
+            self.saw_aggregate = true;
+            return Err(SqlError::Grouping(
+                "aggregate functions are not allowed here".into(),
+            ));
+        };
+        let _ = scope;
+        // The argument is over the grouped rows, with no grouped context: an
+        // aggregate inside it is a nested aggregate.
+        let input = agg.input.clone();
+        let saved = std::mem::replace(&mut self.saw_aggregate, false);
+        let arg = match (star, args) {
+            (true, []) if func == AggregateFunc::Count => Ok(None),
+            (false, [a]) => self.bind_expr(a, &input).map(Some),
+            _ => Err(SqlError::UndefinedFunction(format!(
+                "function {name} with {} arguments does not exist",
+                args.len()
+            ))),
+        };
+        let nested = std::mem::replace(&mut self.saw_aggregate, saved);
+        self.agg = Some(agg);
+        let arg = match arg {
+            Err(_) if nested => {
+                return Err(SqlError::Grouping(
+                    "aggregate function calls cannot be nested".into(),
+                ))
+            }
+            Err(e) => return Err(e),
+            Ok(Some(a)) if a.ty() == DataType::Unknown => {
+                Some(self.coerce(a, DataType::Text, name)?)
+            }
+            Ok(a) => a,
+        };
+        let ty = aggregate_type(func, arg.as_ref().map(Expr::ty), name)?;
+        let ctx = self.agg.as_mut().expect("restored above");
+        let aggregate = Aggregate {
+            func,
+            arg,
+            distinct,
+            ty,
+        };
+        let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
+            Some(p) => p,
+            None => {
+                ctx.aggregates.push(aggregate);
+                ctx.aggregates.len() - 1
+            }
+        };
+        Ok(Expr::Column {
+            index: ctx.group_keys.len() + position,
+            ty,
+        })
+    }
+
+    /// In a grouped query's outputs: a group key, an aggregate, or an expression
+    /// without local columns becomes its value over the groups. None means "bind
+    /// the node as usual and look at its children".
+    pub(super) fn bind_over_groups(
+        &mut self,
+        expr: &A,
+        scope: &Scope,
+    ) -> Result<Option<Expr>, SqlError> {
+        if let A::Function(f) = expr {
+            let name = names::parts(&f.name)?.pop().unwrap_or_default();
+            if aggregate_func(&name).is_some() && f.over.is_none() {
+                return Ok(None);
+            }
+        }
+        let agg = self.agg.take().expect("called in a grouped context");
+        let plain = self.bind_plain_quiet(expr, &agg.input);
+        self.agg = Some(agg);
+        let Ok(plain) = plain else {
+            return match expr {
+                A::Identifier(_) | A::CompoundIdentifier(_) => {
+                    Err(plain.expect_err("checked just above"))
+                }
+                _ => Ok(None),
+            };
+        };
+        let ctx = self.agg.as_ref().expect("restored above");
+        if let Some(k) = ctx.group_keys.iter().position(|g| *g == plain) {
+            return Ok(Some(Expr::Column {
+                index: k,
+                ty: plain.ty(),
+            }));
+        }
+        if !plain.references_columns() && !plain.has_subquery() {
+            return Ok(Some(plain));
+        }
+        match (expr, &plain) {
+            (A::Identifier(_) | A::CompoundIdentifier(_), Expr::Column { index, .. }) => {
+                Err(ungrouped(&ctx.input, *index))
+            }
+            _ => {
+                let _ = scope;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Binds without the grouped context and without recording aggregates.
+    fn bind_plain_quiet(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        let saved = self.saw_aggregate;
+        let result = self.bind_expr(expr, scope);
+        self.saw_aggregate = saved;
+        result
+    }
+
+    /// A column of the grouped input, as the grouped outputs see it (`SELECT *`
+    /// with GROUP BY): its group key, or 42803.
+    pub(super) fn over_groups(&mut self, column: Expr) -> Result<Expr, SqlError> {
+        let Some(ctx) = &self.agg else {
+            return Ok(column);
+        };
+        match ctx.group_keys.iter().position(|g| *g == column) {
+            Some(k) => Ok(Expr::Column {
+                index: k,
+                ty: column.ty(),
+            }),
+            None => match column {
+                Expr::Column { index, .. } => Err(ungrouped(&ctx.input, index)),
+                other => Ok(other),
+            },
+        }
+    }
+}
+
+/// 42803 as PostgreSQL words it.
+fn ungrouped(scope: &Scope, index: usize) -> SqlError {
+    let c = &scope.columns[index];
+    let name = match &c.relation {
+        Some(r) => format!("{r}.{}", c.name),
+        None => c.name.clone(),
+    };
+    SqlError::Grouping(format!(
+        "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
+    ))
+}
+
+fn aggregate_func(name: &str) -> Option<AggregateFunc> {
+    Some(match name {
+        "count" => AggregateFunc::Count,
+        "sum" => AggregateFunc::Sum,
+        "avg" => AggregateFunc::Avg,
+        "min" => AggregateFunc::Min,
+        "max" => AggregateFunc::Max,
+        _ => return None,
+    })
+}
+
+/// PostgreSQL's aggregate result types.
+fn aggregate_type(
+    func: AggregateFunc,
+    arg: Option<DataType>,
+    name: &str,
+) -> Result<DataType, SqlError> {
+    use DataType as T;
+    let Some(arg) = arg else {
+        return Ok(T::Int8);
+    };
+    let ty = match func {
+        AggregateFunc::Count => Some(T::Int8),
+        AggregateFunc::Sum => match arg {
+            T::Int2 | T::Int4 => Some(T::Int8),
+            T::Int8 | T::Numeric => Some(T::Numeric),
+            T::Float4 => Some(T::Float4),
+            T::Float8 => Some(T::Float8),
+            _ => None,
+        },
+        AggregateFunc::Avg => match arg {
+            T::Int2 | T::Int4 | T::Int8 | T::Numeric => Some(T::Numeric),
+            T::Float4 | T::Float8 => Some(T::Float8),
+            _ => None,
+        },
+        AggregateFunc::Min | AggregateFunc::Max => match arg {
+            T::Bool | T::Jsonb | T::Unknown => None,
+            T::Varchar(_) => Some(T::Text),
+            t => Some(t),
+        },
+    };
+    ty.ok_or_else(|| SqlError::UndefinedFunction(format!("function {name}({arg}) does not exist")))
+}
+
+/// The arguments of a call, whether it said DISTINCT, and whether it was `f(*)`.
+fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlError> {
+    match &f.args {
+        FunctionArguments::None => Ok((vec![], false, false)),
+        FunctionArguments::Subquery(_) => Err(SqlError::Unsupported(
+            "a subquery as function arguments".into(),
+        )),
+        FunctionArguments::List(list) => {
+            if !list.clauses.is_empty() {
+                return Err(SqlError::Unsupported(
+                    "ORDER BY/LIMIT inside function calls".into(),
+                ));
+            }
+            let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+            let mut args = Vec::new();
+            let mut star = false;
+            for a in &list.args {
+                match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
+                    FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
+                    _ => {
+                        return Err(SqlError::Unsupported(
+                            "named or qualified-wildcard function arguments".into(),
+                        ))
+                    }
+                }
+            }
+            Ok((args, distinct, star))
+        }
+    }
+}
+
+impl Binder<'_> {
+    /// A function of the scalar library, its arguments cast to its signature.
+    fn bind_library_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+        let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
+        let signature = resolve_function(name, &types)
+            .map_err(|e| SqlError::UndefinedFunction(e.to_string()))?;
+        let mut cast = Vec::with_capacity(args.len());
+        for (a, t) in args.into_iter().zip(&signature.args) {
+            let from = a.ty();
+            let converted = if from.is_text() && t.is_text() && from != DataType::Unknown {
+                Ok(a)
+            } else {
+                self.convert_implicit(a, *t)
+            };
+            cast.push(converted.map_err(|_| {
+                let shown: Vec<String> = types.iter().map(ToString::to_string).collect();
+                SqlError::UndefinedFunction(format!(
+                    "function {name}({}) does not exist",
+                    shown.join(", ")
+                ))
+            })?);
+        }
+        Ok(Expr::Function {
+            function: signature.id,
+            strict: signature.strict,
+            args: cast,
+            ty: signature.result,
+        })
+    }
+}

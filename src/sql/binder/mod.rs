@@ -1,0 +1,129 @@
+//! The binder: resolves the names in a sqlparser AST against the catalog, types
+//! every expression the way PostgreSQL does, and builds a [`Plan`](super::plan::Plan).
+//!
+//! Binding and planning are one pass over the AST: each query becomes a tree of
+//! scans, joins, filters, aggregates and projections exactly as written, which
+//! [`plan::optimize`](super::plan::optimize) then improves. Parameter types are
+//! inferred here, from the context each `$n` appears in, so the same code answers
+//! Describe (without running anything) and Execute.
+
+mod datatype;
+mod dml;
+mod expr;
+mod from;
+mod function;
+mod names;
+mod operator;
+mod scope;
+mod select;
+
+use crate::db::Database;
+use crate::sql::{ColumnInfo, SqlError};
+use crate::types::DataType;
+
+use super::plan::{Aggregate, Expr, Plan};
+
+pub use datatype::data_type;
+pub use dml::{Conflict, Returning};
+pub use names::{ident, relation};
+pub use scope::Scope;
+
+/// A bound query: its plan and the columns it returns.
+#[derive(Debug, Clone)]
+pub struct BoundQuery {
+    pub plan: Plan,
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// The state of binding one statement.
+pub struct Binder<'a> {
+    pub db: &'a Database,
+    /// The type of each parameter: the client's hint, or what the context implied,
+    /// or `Unknown` while nothing has; Unknown at the end means text.
+    pub params: Vec<DataType>,
+    /// The scopes of the enclosing queries, innermost last: where a name not found
+    /// in the current query is looked up (a correlated reference).
+    outer: Vec<Scope>,
+    /// The outermost scope level a reference reached since the last reset; a
+    /// subquery that reached below its own level is correlated.
+    min_level_referenced: usize,
+    next_subquery_id: usize,
+    /// Set while binding the select list, HAVING and ORDER BY of a grouped query.
+    agg: Option<AggContext>,
+    /// Set when an aggregate call was found outside of a grouped context: the query
+    /// is grouped after all and must be bound again in that mode.
+    saw_aggregate: bool,
+    /// How many views are being expanded, to refuse a view that refers to itself.
+    view_depth: usize,
+}
+
+/// What the binder knows while binding expressions above an aggregation.
+struct AggContext {
+    /// The scope of the rows being grouped.
+    input: Scope,
+    group_keys: Vec<Expr>,
+    aggregates: Vec<Aggregate>,
+}
+
+/// The deepest view nesting allowed; deeper is certainly a cycle.
+const VIEW_DEPTH_MAX: usize = 32;
+
+/// The highest `$n` a statement may use (PostgreSQL's protocol allows 65535).
+const PARAMS_MAX: usize = 65_535;
+
+impl<'a> Binder<'a> {
+    pub fn new(db: &'a Database, hints: &[Option<DataType>]) -> Binder<'a> {
+        Binder {
+            db,
+            params: hints
+                .iter()
+                .map(|h| h.unwrap_or(DataType::Unknown))
+                .collect(),
+            outer: Vec::new(),
+            min_level_referenced: usize::MAX,
+            next_subquery_id: 0,
+            agg: None,
+            saw_aggregate: false,
+            view_depth: 0,
+        }
+    }
+
+    /// The parameter types to describe: anything not inferred is text.
+    pub fn param_types(&self) -> Vec<DataType> {
+        self.params
+            .iter()
+            .map(|t| {
+                if *t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    *t
+                }
+            })
+            .collect()
+    }
+
+    /// Binds `f` as a nested query level whose enclosing scope is `scope`;
+    /// returns its result and whether it referenced that scope or one further out.
+    fn nested<T>(
+        &mut self,
+        scope: &Scope,
+        f: impl FnOnce(&mut Self) -> Result<T, SqlError>,
+    ) -> Result<(T, bool), SqlError> {
+        self.outer.push(scope.clone());
+        let level = self.outer.len();
+        let saved_min = std::mem::replace(&mut self.min_level_referenced, usize::MAX);
+        let saved_agg = self.agg.take();
+        let result = f(self);
+        self.agg = saved_agg;
+        self.outer.pop();
+        let reached = self.min_level_referenced;
+        self.min_level_referenced = saved_min.min(reached);
+        let correlated = reached < level;
+        result.map(|r| (r, correlated))
+    }
+
+    fn subquery_id(&mut self) -> usize {
+        self.next_subquery_id += 1;
+        self.next_subquery_id
+    }
+}

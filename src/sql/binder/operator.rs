@@ -1,0 +1,151 @@
+//! Binary operators: resolved with the scalar library's signatures.
+
+use sqlparser::ast::{BinaryOperator, Expr as A};
+
+use crate::sql::plan::Expr;
+use crate::sql::SqlError;
+use crate::types::DataType;
+use crate::types::{binary_signature, BinaryOp};
+
+use super::scope::Scope;
+use super::Binder;
+
+impl Binder<'_> {
+    pub(super) fn bind_binary(
+        &mut self,
+        left: &A,
+        op: &BinaryOperator,
+        right: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        match op {
+            BinaryOperator::And | BinaryOperator::Or => {
+                let l = self.bind_expr(left, scope)?;
+                let l = self.logical_operand(l, op)?;
+                let r = self.bind_expr(right, scope)?;
+                let r = self.logical_operand(r, op)?;
+                Ok(match op {
+                    BinaryOperator::And => Expr::And(Box::new(l), Box::new(r)),
+                    _ => Expr::Or(Box::new(l), Box::new(r)),
+                })
+            }
+            BinaryOperator::PGLikeMatch | BinaryOperator::PGNotLikeMatch => self.bind_like(
+                left,
+                right,
+                None,
+                false,
+                matches!(op, BinaryOperator::PGNotLikeMatch),
+                scope,
+            ),
+            BinaryOperator::PGILikeMatch | BinaryOperator::PGNotILikeMatch => self.bind_like(
+                left,
+                right,
+                None,
+                true,
+                matches!(op, BinaryOperator::PGNotILikeMatch),
+                scope,
+            ),
+            _ => {
+                let l = self.bind_expr(left, scope)?;
+                let r = self.bind_expr(right, scope)?;
+                self.operator(op, l, r)
+            }
+        }
+    }
+
+    fn logical_operand(&mut self, e: Expr, op: &BinaryOperator) -> Result<Expr, SqlError> {
+        let ty = e.ty();
+        if matches!(ty, DataType::Bool | DataType::Unknown) {
+            return self.coerce(e, DataType::Bool, &op.to_string());
+        }
+        Err(SqlError::DatatypeMismatch(format!(
+            "argument of {op} must be type boolean, not type {ty}"
+        )))
+    }
+
+    /// `left op right` between two ASTs, e.g. the halves of BETWEEN.
+    pub(super) fn bind_comparison(
+        &mut self,
+        left: &A,
+        op: BinaryOperator,
+        right: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let l = self.bind_expr(left, scope)?;
+        let r = self.bind_expr(right, scope)?;
+        self.operator(&op, l, r)
+    }
+
+    /// A comparison between two bound expressions (USING, simple CASE).
+    pub(super) fn comparison(
+        &mut self,
+        op: BinaryOperator,
+        l: Expr,
+        r: Expr,
+    ) -> Result<Expr, SqlError> {
+        self.operator(&op, l, r)
+    }
+
+    /// Resolves the operator for the operand types, casting operands where the
+    /// signature needs it. Numbers of different widths are left as they are for
+    /// comparisons (the scalar library compares them exactly), which keeps a bare
+    /// column on one side, the form the planner can use an index for.
+    fn operator(&mut self, op: &BinaryOperator, l: Expr, r: Expr) -> Result<Expr, SqlError> {
+        let op = binary_op(op)?;
+        // An untyped parameter compared with something takes that thing's type.
+        let (lt, rt) = (l.ty(), r.ty());
+        let signature =
+            binary_signature(op, lt, rt).ok_or_else(|| undefined_operator(op, lt, rt))?;
+        let l = self.operand(l, signature.left, op)?;
+        let r = self.operand(r, signature.right, op)?;
+        Ok(Expr::Binary {
+            op,
+            left: Box::new(l),
+            right: Box::new(r),
+            ty: signature.result,
+        })
+    }
+
+    fn operand(&mut self, e: Expr, ty: DataType, op: BinaryOp) -> Result<Expr, SqlError> {
+        let from = e.ty();
+        if from != DataType::Unknown && (from.is_numeric() && ty.is_numeric()) && op.is_comparison()
+        {
+            return Ok(e);
+        }
+        if from == ty || (from.is_text() && ty.is_text() && from != DataType::Unknown) {
+            return Ok(e);
+        }
+        // `text || anything` prints the other side (PostgreSQL's anynonarray ||).
+        if op == BinaryOp::Concat && ty == DataType::Text && from != DataType::Unknown {
+            return Ok(Expr::ExplicitCast {
+                expr: Box::new(e),
+                ty,
+            });
+        }
+        self.coerce_operand(e, ty, op.symbol())
+    }
+}
+
+fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
+    Ok(match op {
+        BinaryOperator::Plus => BinaryOp::Add,
+        BinaryOperator::Minus => BinaryOp::Sub,
+        BinaryOperator::Multiply => BinaryOp::Mul,
+        BinaryOperator::Divide => BinaryOp::Div,
+        BinaryOperator::Modulo => BinaryOp::Mod,
+        BinaryOperator::PGExp => BinaryOp::Pow,
+        BinaryOperator::StringConcat => BinaryOp::Concat,
+        BinaryOperator::Eq => BinaryOp::Eq,
+        BinaryOperator::NotEq => BinaryOp::NotEq,
+        BinaryOperator::Lt => BinaryOp::Lt,
+        BinaryOperator::LtEq => BinaryOp::LtEq,
+        BinaryOperator::Gt => BinaryOp::Gt,
+        BinaryOperator::GtEq => BinaryOp::GtEq,
+        other => return Err(SqlError::Unsupported(format!("operator {other}"))),
+    })
+}
+
+/// 42883 as PostgreSQL words it: "operator does not exist: text + integer".
+fn undefined_operator(op: BinaryOp, l: DataType, r: DataType) -> SqlError {
+    SqlError::UndefinedFunction(format!("operator does not exist: {l} {} {r}", op.symbol()))
+}

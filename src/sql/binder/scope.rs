@@ -1,0 +1,102 @@
+//! Name resolution: which columns a query can see, and under which names.
+
+use crate::db::TableId;
+use crate::sql::{ColumnInfo, SqlError};
+use crate::types::DataType;
+
+/// One column visible in a query's FROM clause (or produced by a subquery).
+#[derive(Debug, Clone)]
+pub struct ScopeColumn {
+    /// The name of the relation it belongs to (alias if given), for `t.c` and `t.*`.
+    pub relation: Option<String>,
+    pub name: String,
+    pub ty: DataType,
+    /// Where the column is stored, for the RowDescription (0 if computed).
+    pub table_oid: TableId,
+    pub column_number: i16,
+    /// Hidden from `*` and from unqualified lookup: the right-hand copy of a
+    /// `JOIN … USING` column.
+    pub hidden: bool,
+}
+
+/// The columns of one query level, in row order.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub columns: Vec<ScopeColumn>,
+}
+
+/// The result of looking up a column name in one scope.
+pub enum Lookup {
+    Found(usize),
+    NotFound,
+}
+
+impl Scope {
+    pub fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Appends the columns of another scope (the right side of a join).
+    pub fn extend(&mut self, other: Scope) {
+        self.columns.extend(other.columns);
+    }
+
+    pub fn has_relation(&self, relation: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.relation.as_deref() == Some(relation))
+    }
+
+    /// Finds `relation.name` or an unqualified `name`; 42702 if it is ambiguous.
+    pub fn lookup(&self, relation: Option<&str>, name: &str) -> Result<Lookup, SqlError> {
+        let mut found = None;
+        for (i, c) in self.columns.iter().enumerate() {
+            let matches = match relation {
+                Some(r) => c.relation.as_deref() == Some(r) && c.name == name,
+                None => !c.hidden && c.name == name,
+            };
+            if matches {
+                if found.is_some() {
+                    let shown = match relation {
+                        Some(r) => format!("{r}.{name}"),
+                        None => name.to_owned(),
+                    };
+                    return Err(SqlError::AmbiguousColumn(shown));
+                }
+                found = Some(i);
+            }
+        }
+        Ok(found.map_or(Lookup::NotFound, Lookup::Found))
+    }
+
+    /// The column as a result column description.
+    pub fn info(&self, index: usize, name: String) -> ColumnInfo {
+        let c = &self.columns[index];
+        ColumnInfo {
+            name,
+            data_type: c.ty,
+            table_oid: c.table_oid,
+            column_number: c.column_number,
+        }
+    }
+
+    /// A scope of computed columns with these names and types, under `relation`.
+    pub fn computed(
+        relation: Option<String>,
+        columns: impl IntoIterator<Item = (String, DataType)>,
+    ) -> Scope {
+        Scope {
+            columns: columns
+                .into_iter()
+                .map(|(name, ty)| ScopeColumn {
+                    relation: relation.clone(),
+                    name,
+                    ty,
+                    table_oid: 0,
+                    column_number: 0,
+                    hidden: false,
+                })
+                .collect(),
+        }
+    }
+}

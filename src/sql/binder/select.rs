@@ -1,0 +1,838 @@
+//! Queries: SELECT, VALUES, set operations, ORDER BY and LIMIT.
+
+use sqlparser::ast::{
+    self, Distinct, GroupByExpr, LimitClause, OrderByKind, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier,
+};
+
+use crate::sql::{ColumnInfo, SqlError};
+use crate::types::DataType;
+
+use super::scope::{Lookup, Scope};
+use super::{names, AggContext, Binder, BoundQuery};
+use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
+
+/// One select-list entry after binding.
+struct Item {
+    expr: Expr,
+    info: ColumnInfo,
+}
+
+impl Binder<'_> {
+    /// Binds a whole query, with its ORDER BY and LIMIT.
+    pub fn bind_query(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
+        check_query_clauses(query)?;
+        let order_by = match &query.order_by {
+            None => &[][..],
+            Some(o) => match &o.kind {
+                OrderByKind::Expressions(e) => &e[..],
+                OrderByKind::All(_) => return Err(SqlError::Unsupported("ORDER BY ALL".into())),
+            },
+        };
+        let bound = match &*query.body {
+            SetExpr::Select(select) => self.bind_select(select, order_by)?,
+            body => {
+                let bound = self.bind_set_expr(body)?;
+                self.order_outputs(bound, order_by)?
+            }
+        };
+        self.bind_limit(bound, query.limit_clause.as_ref())
+    }
+
+    fn bind_set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery, SqlError> {
+        match body {
+            SetExpr::Select(select) => self.bind_select(select, &[]),
+            SetExpr::Query(q) => self.bind_query(q),
+            SetExpr::Values(values) => self.bind_values(values),
+            SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => self.bind_set_operation(left, *op, *set_quantifier, right),
+            other => Err(SqlError::Unsupported(format!(
+                "query form {}",
+                first_words(&other.to_string())
+            ))),
+        }
+    }
+
+    fn bind_set_operation(
+        &mut self,
+        left: &SetExpr,
+        op: SetOperator,
+        quantifier: SetQuantifier,
+        right: &SetExpr,
+    ) -> Result<BoundQuery, SqlError> {
+        let (kind, name) = match op {
+            SetOperator::Union => (SetOpKind::Union, "UNION"),
+            SetOperator::Intersect => (SetOpKind::Intersect, "INTERSECT"),
+            SetOperator::Except => (SetOpKind::Except, "EXCEPT"),
+            other => return Err(SqlError::Unsupported(format!("set operation {other}"))),
+        };
+        let all = match quantifier {
+            SetQuantifier::All => true,
+            SetQuantifier::Distinct | SetQuantifier::None => false,
+            other => return Err(SqlError::Unsupported(format!("{name} {other}"))),
+        };
+        let mut left = self.bind_set_expr(left)?;
+        let mut right = self.bind_set_expr(right)?;
+        if left.columns.len() != right.columns.len() {
+            return Err(SqlError::InvalidStatement(format!(
+                "each {name} query must have the same number of columns"
+            )));
+        }
+        let mut types = Vec::new();
+        for (l, r) in left.columns.iter().zip(&right.columns) {
+            types.push(self.common_type(&[l.data_type, r.data_type], name)?);
+        }
+        left = cast_outputs(left, &types)?;
+        right = cast_outputs(right, &types)?;
+        let columns = left
+            .columns
+            .iter()
+            .map(|c| ColumnInfo::computed(c.name.clone(), c.data_type))
+            .collect();
+        let plan = Plan::SetOp {
+            left: Box::new(left.plan),
+            right: Box::new(right.plan),
+            op: kind,
+            all,
+        };
+        Ok(BoundQuery { plan, columns })
+    }
+
+    /// `VALUES (…), (…)`: every row the same width; column types unified per column.
+    pub(super) fn bind_values(&mut self, values: &ast::Values) -> Result<BoundQuery, SqlError> {
+        let empty = Scope::default();
+        let mut rows = Vec::new();
+        for row in &values.rows {
+            let bound: Vec<Expr> = row
+                .content
+                .iter()
+                .map(|e| self.bind_expr(e, &empty))
+                .collect::<Result<_, _>>()?;
+            if let Some(first) = rows.first() {
+                let first: &Vec<Expr> = first;
+                if first.len() != bound.len() {
+                    return Err(SqlError::InvalidStatement(
+                        "VALUES lists must all be the same length".into(),
+                    ));
+                }
+            }
+            rows.push(bound);
+        }
+        let width = rows.first().map_or(0, Vec::len);
+        let mut columns = Vec::new();
+        for c in 0..width {
+            let types: Vec<DataType> = rows.iter().map(|r| r[c].ty()).collect();
+            let ty = self.common_type(&types, "VALUES")?;
+            for row in &mut rows {
+                let e = std::mem::replace(&mut row[c], Expr::boolean(false));
+                row[c] = self.coerce(e, ty, "VALUES")?;
+            }
+            columns.push(ColumnInfo::computed(format!("column{}", c + 1), ty));
+        }
+        Ok(BoundQuery {
+            plan: Plan::Values { rows, width },
+            columns,
+        })
+    }
+
+    fn bind_select(
+        &mut self,
+        select: &Select,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<BoundQuery, SqlError> {
+        check_select_clauses(select)?;
+        let (mut plan, scope) = self.bind_from(&select.from)?;
+        if let Some(selection) = &select.selection {
+            let predicate = self.bind_condition(selection, &scope, "WHERE")?;
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                predicate,
+            };
+        }
+        let group_by = match &select.group_by {
+            GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs,
+            _ => {
+                return Err(SqlError::Unsupported(
+                    "GROUP BY ALL, ROLLUP, CUBE and GROUPING SETS".into(),
+                ))
+            }
+        };
+        let grouped = !group_by.is_empty() || select.having.is_some() || {
+            self.saw_aggregate = false;
+            let plain = self.bind_items(&select.projection, &scope);
+            let found = self.saw_aggregate;
+            self.saw_aggregate = false;
+            match plain {
+                Err(_) if found => true,
+                Err(e) => return Err(e),
+                Ok(_) => false,
+            }
+        };
+        if grouped {
+            self.bind_grouped(select, plan, scope, group_by, order_by)
+        } else {
+            let items = self.bind_items(&select.projection, &scope)?;
+            self.finish_select(select, plan, &scope, items, order_by)
+        }
+    }
+
+    /// A grouped select: aggregate, then HAVING, then the select list over groups.
+    fn bind_grouped(
+        &mut self,
+        select: &Select,
+        plan: Plan,
+        scope: Scope,
+        group_by: &[ast::Expr],
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<BoundQuery, SqlError> {
+        let mut keys = Vec::new();
+        for g in group_by {
+            let ast = self.resolve_group_item(g, &select.projection, &scope)?;
+            keys.push(self.bind_expr(ast, &scope)?);
+        }
+        self.add_dependent_columns(&scope, &mut keys);
+        self.agg = Some(AggContext {
+            input: scope.clone(),
+            group_keys: keys,
+            aggregates: Vec::new(),
+        });
+        let result = self.bind_grouped_outputs(select, &scope, order_by);
+        let agg = self.agg.take().expect("the aggregate context set above");
+        let (items, having, sort) = result?;
+        let mut plan = Plan::Aggregate {
+            input: Box::new(plan),
+            group_by: agg.group_keys,
+            aggregates: agg.aggregates,
+        };
+        if let Some(predicate) = having {
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                predicate,
+            };
+        }
+        self.finish_projection(select, plan, items, sort)
+    }
+
+    fn bind_grouped_outputs(
+        &mut self,
+        select: &Select,
+        scope: &Scope,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<GroupedOutputs, SqlError> {
+        let items = self.bind_items(&select.projection, scope)?;
+        let having = match &select.having {
+            Some(h) => Some(self.bind_condition(h, scope, "HAVING")?),
+            None => None,
+        };
+        let sort = self.bind_order_by(order_by, &items, scope)?;
+        Ok((items, having, sort))
+    }
+
+    /// Grouping by a table's whole primary key determines its other columns, so
+    /// PostgreSQL lets the select list use them; they become group keys too.
+    fn add_dependent_columns(&self, scope: &Scope, keys: &mut Vec<Expr>) {
+        let grouped: Vec<usize> = keys
+            .iter()
+            .filter_map(|k| {
+                if let Expr::Column { index, .. } = k {
+                    Some(*index)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut extra = Vec::new();
+        for &g in &grouped {
+            let oid = scope.columns[g].table_oid;
+            let relation = &scope.columns[g].relation;
+            let Some(table) = self.db.tables().find(|t| t.schema().id == oid && oid != 0) else {
+                continue;
+            };
+            let Some(pk) = &table.schema().primary_key else {
+                continue;
+            };
+            let same_table: Vec<usize> = (0..scope.width())
+                .filter(|&i| {
+                    scope.columns[i].table_oid == oid && scope.columns[i].relation == *relation
+                })
+                .collect();
+            let covered = pk.iter().all(|p| {
+                same_table.iter().any(|&i| {
+                    scope.columns[i].column_number as usize == p + 1 && grouped.contains(&i)
+                })
+            });
+            if covered {
+                for i in same_table {
+                    if !grouped.contains(&i) && !extra.contains(&i) {
+                        extra.push(i);
+                    }
+                }
+            }
+        }
+        for index in extra {
+            keys.push(Expr::Column {
+                index,
+                ty: scope.columns[index].ty,
+            });
+        }
+    }
+
+    /// A GROUP BY entry: a select-list position, an output alias that is not an
+    /// input column, or an expression over the input.
+    fn resolve_group_item<'e>(
+        &self,
+        g: &'e ast::Expr,
+        projection: &'e [SelectItem],
+        scope: &Scope,
+    ) -> Result<&'e ast::Expr, SqlError> {
+        if let Some(n) = position(g) {
+            return match projection.get(n.wrapping_sub(1)) {
+                Some(SelectItem::UnnamedExpr(e))
+                | Some(SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e),
+                _ => Err(SqlError::InvalidColumnReference(format!(
+                    "GROUP BY position {n} is not in select list"
+                ))),
+            };
+        }
+        if let ast::Expr::Identifier(id) = g {
+            let name = names::ident(id);
+            if matches!(scope.lookup(None, &name)?, Lookup::NotFound) {
+                for item in projection {
+                    if let SelectItem::ExprWithAlias { expr, alias } = item {
+                        if names::ident(alias) == name {
+                            return Ok(expr);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(g)
+    }
+
+    fn finish_select(
+        &mut self,
+        select: &Select,
+        plan: Plan,
+        scope: &Scope,
+        items: Vec<Item>,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<BoundQuery, SqlError> {
+        let sort = self.bind_order_by(order_by, &items, scope)?;
+        self.finish_projection(select, plan, items, sort)
+    }
+
+    /// Project (with hidden sort columns), DISTINCT, sort, and trim the hidden columns.
+    fn finish_projection(
+        &mut self,
+        select: &Select,
+        plan: Plan,
+        items: Vec<Item>,
+        sort: Vec<(SortTarget, bool, bool)>,
+    ) -> Result<BoundQuery, SqlError> {
+        let distinct = match &select.distinct {
+            None | Some(Distinct::All) => false,
+            Some(Distinct::Distinct) => true,
+            Some(Distinct::On(_)) => {
+                return Err(SqlError::Unsupported("SELECT DISTINCT ON".into()))
+            }
+        };
+        let visible = items.len();
+        let columns: Vec<ColumnInfo> = items.iter().map(|i| i.info.clone()).collect();
+        let mut exprs: Vec<Expr> = items.into_iter().map(|i| i.expr).collect();
+        let mut keys = Vec::new();
+        for (target, descending, nulls_first) in sort {
+            let index =
+                match target {
+                    SortTarget::Output(i) => i,
+                    SortTarget::Expr(e) => match exprs.iter().position(|x| *x == e) {
+                        Some(i) => i,
+                        None if distinct => return Err(SqlError::InvalidColumnReference(
+                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+                                .into(),
+                        )),
+                        None => {
+                            exprs.push(e);
+                            exprs.len() - 1
+                        }
+                    },
+                };
+            let ty = exprs[index].ty();
+            keys.push(SortKey {
+                expr: Expr::Column { index, ty },
+                descending,
+                nulls_first,
+            });
+        }
+        let mut plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
+        if distinct {
+            plan = Plan::Distinct {
+                input: Box::new(plan),
+            };
+        }
+        if !keys.is_empty() {
+            plan = Plan::Sort {
+                input: Box::new(plan),
+                keys,
+            };
+        }
+        if plan.width() > visible {
+            let exprs = columns
+                .iter()
+                .enumerate()
+                .map(|(index, c)| Expr::Column {
+                    index,
+                    ty: c.data_type,
+                })
+                .collect();
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs,
+            };
+        }
+        Ok(BoundQuery { plan, columns })
+    }
+
+    /// The select list, with `*` and `t.*` expanded.
+    fn bind_items(
+        &mut self,
+        projection: &[SelectItem],
+        scope: &Scope,
+    ) -> Result<Vec<Item>, SqlError> {
+        let mut items = Vec::new();
+        for item in projection {
+            match item {
+                SelectItem::UnnamedExpr(e) => {
+                    let expr = self.bind_expr(e, scope)?;
+                    let name = column_name(e).unwrap_or_else(|| "?column?".into());
+                    items.push(self.item(expr, name, scope));
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    let bound = self.bind_expr(expr, scope)?;
+                    items.push(self.item(bound, names::ident(alias), scope));
+                }
+                SelectItem::Wildcard(options) => {
+                    check_wildcard_options(options)?;
+                    if scope.columns.is_empty() && self.agg.is_none() {
+                        return Err(SqlError::InvalidStatement(
+                            "SELECT * with no tables specified is not valid".into(),
+                        ));
+                    }
+                    self.expand_wildcard(None, scope, &mut items)?;
+                }
+                SelectItem::QualifiedWildcard(
+                    SelectItemQualifiedWildcardKind::ObjectName(name),
+                    options,
+                ) => {
+                    check_wildcard_options(options)?;
+                    let parts = names::parts(name)?;
+                    let relation = parts.last().cloned().unwrap_or_default();
+                    if !scope.has_relation(&relation) {
+                        return Err(SqlError::UndefinedTableMessage(format!(
+                            "missing FROM-clause entry for table \"{relation}\""
+                        )));
+                    }
+                    self.expand_wildcard(Some(&relation), scope, &mut items)?;
+                }
+                other => return Err(SqlError::Unsupported(format!("select item {other}"))),
+            }
+        }
+        Ok(items)
+    }
+
+    /// The select list as (expression, column) pairs, for RETURNING.
+    pub(super) fn bind_items_public(
+        &mut self,
+        projection: &[SelectItem],
+        scope: &Scope,
+    ) -> Result<Vec<(Expr, ColumnInfo)>, SqlError> {
+        Ok(self
+            .bind_items(projection, scope)?
+            .into_iter()
+            .map(|i| (i.expr, i.info))
+            .collect())
+    }
+
+    fn expand_wildcard(
+        &mut self,
+        relation: Option<&str>,
+        scope: &Scope,
+        items: &mut Vec<Item>,
+    ) -> Result<(), SqlError> {
+        for (index, c) in scope.columns.iter().enumerate() {
+            let wanted = match relation {
+                Some(r) => c.relation.as_deref() == Some(r),
+                None => !c.hidden,
+            };
+            if wanted {
+                let column = Expr::Column { index, ty: c.ty };
+                let expr = self.over_groups(column)?;
+                items.push(Item {
+                    expr,
+                    info: scope.info(index, c.name.clone()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A result column; plain column references keep their table and position.
+    fn item(&self, expr: Expr, name: String, scope: &Scope) -> Item {
+        let source = match (&expr, &self.agg) {
+            (Expr::Column { index, .. }, None) => Some(*index),
+            (Expr::Column { index, .. }, Some(agg)) => match agg.group_keys.get(*index) {
+                Some(Expr::Column { index, .. }) => Some(*index),
+                _ => None,
+            },
+            _ => None,
+        };
+        let info = match source {
+            Some(i) if i < scope.width() => scope.info(i, name),
+            _ => ColumnInfo::computed(name, expr.ty()),
+        };
+        Item { expr, info }
+    }
+
+    /// ORDER BY keys: an output name, a position, or an expression over the input.
+    fn bind_order_by(
+        &mut self,
+        order_by: &[ast::OrderByExpr],
+        items: &[Item],
+        scope: &Scope,
+    ) -> Result<Vec<(SortTarget, bool, bool)>, SqlError> {
+        let mut keys = Vec::new();
+        for o in order_by {
+            let (descending, nulls_first) = sort_options(o)?;
+            let target =
+                match output_reference(&o.expr, items.iter().map(|i| i.info.name.as_str()))? {
+                    Some(i) => SortTarget::Output(i),
+                    None => SortTarget::Expr(self.bind_expr(&o.expr, scope)?),
+                };
+            keys.push((target, descending, nulls_first));
+        }
+        Ok(keys)
+    }
+
+    /// ORDER BY for a set operation or VALUES: output columns only.
+    fn order_outputs(
+        &mut self,
+        bound: BoundQuery,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<BoundQuery, SqlError> {
+        if order_by.is_empty() {
+            return Ok(bound);
+        }
+        let mut keys = Vec::new();
+        for o in order_by {
+            let (descending, nulls_first) = sort_options(o)?;
+            let index = output_reference(&o.expr, bound.columns.iter().map(|c| c.name.as_str()))?.ok_or_else(|| {
+                SqlError::Unsupported(
+                    "ORDER BY on a UNION/INTERSECT/EXCEPT result other than by a result column name or position".into(),
+                )
+            })?;
+            let expr = Expr::Column {
+                index,
+                ty: bound.columns[index].data_type,
+            };
+            keys.push(SortKey {
+                expr,
+                descending,
+                nulls_first,
+            });
+        }
+        Ok(BoundQuery {
+            plan: Plan::Sort {
+                input: Box::new(bound.plan),
+                keys,
+            },
+            columns: bound.columns,
+        })
+    }
+
+    fn bind_limit(
+        &mut self,
+        bound: BoundQuery,
+        limit: Option<&LimitClause>,
+    ) -> Result<BoundQuery, SqlError> {
+        let (limit, offset) = match limit {
+            None => return Ok(bound),
+            Some(LimitClause::LimitOffset {
+                limit,
+                offset,
+                limit_by,
+            }) if limit_by.is_empty() => (limit.as_ref(), offset.as_ref().map(|o| &o.value)),
+            Some(_) => {
+                return Err(SqlError::Unsupported(
+                    "this LIMIT syntax; use LIMIT n OFFSET m".into(),
+                ))
+            }
+        };
+        let empty = Scope::default();
+        let mut bind = |e: Option<&ast::Expr>, what: &str| -> Result<Option<Expr>, SqlError> {
+            match e {
+                None => Ok(None),
+                Some(ast::Expr::Value(v)) if matches!(v.value, ast::Value::Null) => Ok(None),
+                Some(e) => {
+                    let bound = self.bind_expr(e, &empty)?;
+                    if bound.references_columns() {
+                        return Err(SqlError::InvalidStatement(format!(
+                            "argument of {what} must not contain variables"
+                        )));
+                    }
+                    Ok(Some(self.coerce(bound, DataType::Int8, what)?))
+                }
+            }
+        };
+        let limit = bind(limit, "LIMIT")?;
+        let offset = bind(offset, "OFFSET")?;
+        if limit.is_none() && offset.is_none() {
+            return Ok(bound);
+        }
+        Ok(BoundQuery {
+            plan: Plan::Limit {
+                input: Box::new(bound.plan),
+                limit,
+                offset,
+            },
+            columns: bound.columns,
+        })
+    }
+}
+
+/// The select list, HAVING and ORDER BY keys of a grouped query.
+type GroupedOutputs = (Vec<Item>, Option<Expr>, Vec<(SortTarget, bool, bool)>);
+
+/// What an ORDER BY key sorts on.
+enum SortTarget {
+    /// A select-list column.
+    Output(usize),
+    /// An expression over the query's input (or its groups).
+    Expr(Expr),
+}
+
+/// The select-list column an ORDER BY key names: a position, or a bare name equal
+/// to an output name (SQL-92 rule, which PostgreSQL follows before input columns).
+fn output_reference<'n>(
+    expr: &ast::Expr,
+    names: impl Iterator<Item = &'n str>,
+) -> Result<Option<usize>, SqlError> {
+    let names: Vec<&str> = names.collect();
+    if let Some(n) = position(expr) {
+        if n == 0 || n > names.len() {
+            return Err(SqlError::InvalidColumnReference(format!(
+                "ORDER BY position {n} is not in select list"
+            )));
+        }
+        return Ok(Some(n - 1));
+    }
+    if let ast::Expr::Identifier(id) = expr {
+        let name = names::ident(id);
+        let mut found = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == name)
+            .map(|(i, _)| i);
+        if let Some(first) = found.next() {
+            if found.next().is_some() {
+                return Err(SqlError::AmbiguousColumn(name));
+            }
+            return Ok(Some(first));
+        }
+    }
+    Ok(None)
+}
+
+/// An integer literal used as a position (`ORDER BY 2`, `GROUP BY 1`).
+fn position(expr: &ast::Expr) -> Option<usize> {
+    match expr {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// ASC/DESC and NULLS FIRST/LAST, with PostgreSQL's defaults: NULLs sort as if
+/// larger than every value, so last ascending and first descending.
+fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool), SqlError> {
+    if o.with_fill.is_some() {
+        return Err(SqlError::Unsupported("ORDER BY … WITH FILL".into()));
+    }
+    let descending = match &o.options.sort {
+        None | Some(ast::OrderBySort::Asc) => false,
+        Some(ast::OrderBySort::Desc) => true,
+        Some(ast::OrderBySort::Using(_)) => {
+            return Err(SqlError::Unsupported("ORDER BY … USING".into()))
+        }
+    };
+    Ok((descending, o.options.nulls_first.unwrap_or(descending)))
+}
+
+/// The name PostgreSQL gives an unaliased select-list expression (FigureColname).
+pub(super) fn column_name(expr: &ast::Expr) -> Option<String> {
+    use ast::Expr as E;
+    match expr {
+        E::Identifier(id) => Some(names::ident(id)),
+        E::CompoundIdentifier(ids) => ids.last().map(names::ident),
+        E::Nested(inner) => column_name(inner),
+        E::Function(f) => names::parts(&f.name).ok().and_then(|p| p.last().cloned()),
+        E::Cast {
+            expr, data_type, ..
+        } => column_name(expr).or_else(|| type_column_name(data_type)),
+        E::Case { .. } => Some("case".into()),
+        E::Exists { .. } => Some("exists".into()),
+        E::Subquery(q) => match &*q.body {
+            SetExpr::Select(s) => match s.projection.first() {
+                Some(SelectItem::ExprWithAlias { alias, .. }) => Some(names::ident(alias)),
+                Some(SelectItem::UnnamedExpr(e)) => column_name(e),
+                _ => None,
+            },
+            _ => None,
+        },
+        E::TypedString(t) => type_column_name(&t.data_type),
+        E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some("bool".into()),
+        E::Substring { .. } => Some("substring".into()),
+        E::Trim { .. } => Some("btrim".into()),
+        E::Position { .. } => Some("position".into()),
+        E::Extract { .. } => Some("extract".into()),
+        E::Ceil { .. } => Some("ceil".into()),
+        E::Floor { .. } => Some("floor".into()),
+        _ => None,
+    }
+}
+
+/// The name of a cast's column when the casted expression has none: the type's
+/// internal name, as PostgreSQL shows it (`'1'::int` is `int4`).
+fn type_column_name(ty: &ast::DataType) -> Option<String> {
+    let t = super::datatype::data_type(ty).ok()?;
+    Some(
+        match t {
+            DataType::Bool => "bool",
+            DataType::Int2 => "int2",
+            DataType::Int4 => "int4",
+            DataType::Int8 => "int8",
+            DataType::Float4 => "float4",
+            DataType::Float8 => "float8",
+            DataType::Numeric => "numeric",
+            DataType::Text => "text",
+            DataType::Varchar(_) => "varchar",
+            DataType::Bytea => "bytea",
+            DataType::Timestamp => "timestamp",
+            DataType::Timestamptz => "timestamptz",
+            DataType::Date => "date",
+            DataType::Uuid => "uuid",
+            DataType::Jsonb => "jsonb",
+            DataType::Unknown => return None,
+        }
+        .into(),
+    )
+}
+
+fn cast_outputs(mut bound: BoundQuery, types: &[DataType]) -> Result<BoundQuery, SqlError> {
+    if bound
+        .columns
+        .iter()
+        .zip(types)
+        .all(|(c, t)| c.data_type == *t)
+    {
+        return Ok(bound);
+    }
+    let exprs = bound
+        .columns
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(index, (c, t))| {
+            let column = Expr::Column {
+                index,
+                ty: c.data_type,
+            };
+            if c.data_type == *t {
+                column
+            } else {
+                Expr::Cast {
+                    expr: Box::new(column),
+                    ty: *t,
+                }
+            }
+        })
+        .collect();
+    for (c, t) in bound.columns.iter_mut().zip(types) {
+        c.data_type = *t;
+    }
+    bound.plan = Plan::Project {
+        input: Box::new(bound.plan),
+        exprs,
+    };
+    Ok(bound)
+}
+
+fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
+    if query.with.is_some() {
+        return Err(SqlError::Unsupported(
+            "WITH (common table expressions)".into(),
+        ));
+    }
+    if !query.locks.is_empty() {
+        return Err(SqlError::Unsupported("SELECT … FOR UPDATE/SHARE".into()));
+    }
+    if query.fetch.is_some() {
+        return Err(SqlError::Unsupported("FETCH FIRST; use LIMIT".into()));
+    }
+    if query.for_clause.is_some()
+        || query.settings.is_some()
+        || query.format_clause.is_some()
+        || !query.pipe_operators.is_empty()
+    {
+        return Err(SqlError::Unsupported("this query clause".into()));
+    }
+    Ok(())
+}
+
+fn check_select_clauses(select: &Select) -> Result<(), SqlError> {
+    if select.into.is_some() {
+        return Err(SqlError::Unsupported(
+            "SELECT INTO; use CREATE TABLE and INSERT … SELECT".into(),
+        ));
+    }
+    if !select.named_window.is_empty() {
+        return Err(SqlError::Unsupported("window functions".into()));
+    }
+    if select.top.is_some()
+        || !select.lateral_views.is_empty()
+        || select.prewhere.is_some()
+        || !select.connect_by.is_empty()
+        || !select.cluster_by.is_empty()
+        || !select.distribute_by.is_empty()
+        || !select.sort_by.is_empty()
+        || select.qualify.is_some()
+        || select.value_table_mode.is_some()
+    {
+        return Err(SqlError::Unsupported("this SELECT clause".into()));
+    }
+    Ok(())
+}
+
+fn check_wildcard_options(options: &ast::WildcardAdditionalOptions) -> Result<(), SqlError> {
+    if options.opt_exclude.is_some()
+        || options.opt_except.is_some()
+        || options.opt_replace.is_some()
+        || options.opt_rename.is_some()
+        || options.opt_ilike.is_some()
+    {
+        return Err(SqlError::Unsupported("wildcard options".into()));
+    }
+    Ok(())
+}
+
+/// The first few words of a statement, to name it in a message.
+pub(super) fn first_words(sql: &str) -> String {
+    sql.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}

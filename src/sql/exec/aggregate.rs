@@ -1,0 +1,158 @@
+//! Grouping and aggregate functions, with PostgreSQL's result types and overflow
+//! checks.
+
+use std::collections::{HashMap, HashSet};
+
+use rust_decimal::Decimal;
+
+use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
+use crate::sql::SqlError;
+use crate::types::{cast, eval_binary, BinaryOp, CastKind, DataType, TypeError, Value};
+
+use super::expr::Env;
+use super::query::{tick, Rows};
+
+/// The running state of one aggregate in one group.
+#[derive(Clone)]
+struct State {
+    count: i64,
+    /// The sum so far (in the result's arithmetic type), or the min/max.
+    value: Value,
+    /// Values already seen, for `DISTINCT` aggregates.
+    seen: Option<HashSet<Value>>,
+}
+
+/// Groups `rows` by `group_by` and computes `aggregates` per group. Output rows
+/// are the group values then the aggregate values, in first-seen group order.
+pub fn aggregate(
+    rows: Rows,
+    group_by: &[Expr],
+    aggregates: &[Aggregate],
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    let fresh: Vec<State> = aggregates
+        .iter()
+        .map(|a| State {
+            count: 0,
+            value: Value::Null,
+            seen: a.distinct.then(HashSet::new),
+        })
+        .collect();
+    let mut groups: HashMap<Vec<Value>, usize> = HashMap::new();
+    let mut states: Vec<(Vec<Value>, Vec<State>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        tick(i, env)?;
+        let key: Vec<Value> = group_by
+            .iter()
+            .map(|g| g.eval(row, env))
+            .collect::<Result<_, _>>()?;
+        let slot = match groups.get(&key) {
+            Some(&s) => s,
+            None => {
+                groups.insert(key.clone(), states.len());
+                states.push((key, fresh.clone()));
+                states.len() - 1
+            }
+        };
+        for (a, state) in aggregates.iter().zip(states[slot].1.iter_mut()) {
+            accumulate(a, state, row, env)?;
+        }
+    }
+    if states.is_empty() && group_by.is_empty() {
+        states.push((Vec::new(), fresh));
+    }
+    let mut out = Vec::with_capacity(states.len());
+    for (key, group) in states {
+        let mut row = key;
+        for (a, state) in aggregates.iter().zip(group) {
+            row.push(finish(a, state)?);
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn accumulate(
+    a: &Aggregate,
+    state: &mut State,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<(), SqlError> {
+    let v = match &a.arg {
+        None => {
+            state.count += 1;
+            return Ok(());
+        }
+        Some(e) => e.eval(row, env)?,
+    };
+    if v.is_null() {
+        return Ok(());
+    }
+    if let Some(seen) = &mut state.seen {
+        if !seen.insert(v.clone()) {
+            return Ok(());
+        }
+    }
+    state.count += 1;
+    state.value = match a.func {
+        AggregateFunc::Count => Value::Null,
+        AggregateFunc::Min => pick(std::mem::replace(&mut state.value, Value::Null), v, false),
+        AggregateFunc::Max => pick(std::mem::replace(&mut state.value, Value::Null), v, true),
+        AggregateFunc::Sum | AggregateFunc::Avg => {
+            let v = widen(v, sum_type(a))?;
+            if state.value.is_null() {
+                v
+            } else {
+                eval_binary(BinaryOp::Add, &state.value, &v)?
+            }
+        }
+    };
+    Ok(())
+}
+
+fn pick(current: Value, v: Value, max: bool) -> Value {
+    if current.is_null() {
+        return v;
+    }
+    let better = if max { v > current } else { v < current };
+    if better {
+        v
+    } else {
+        current
+    }
+}
+
+/// The type a sum is accumulated in: the result type for sum, and for avg the
+/// numeric or float8 its result is computed in.
+fn sum_type(a: &Aggregate) -> DataType {
+    match (a.func, a.ty) {
+        (AggregateFunc::Avg, DataType::Numeric) => DataType::Numeric,
+        (AggregateFunc::Avg, _) => DataType::Float8,
+        (_, t) => t,
+    }
+}
+
+fn widen(v: Value, to: DataType) -> Result<Value, TypeError> {
+    if v.data_type() == to {
+        return Ok(v);
+    }
+    cast(v, to, CastKind::Implicit)
+}
+
+fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
+    Ok(match a.func {
+        AggregateFunc::Count => Value::Int8(state.count),
+        AggregateFunc::Min | AggregateFunc::Max => state.value,
+        AggregateFunc::Sum => state.value,
+        AggregateFunc::Avg => {
+            if state.count == 0 {
+                return Ok(Value::Null);
+            }
+            let n = match a.ty {
+                DataType::Numeric => Value::Numeric(Decimal::from(state.count)),
+                _ => Value::Float8(state.count as f64),
+            };
+            eval_binary(BinaryOp::Div, &state.value, &n)?
+        }
+    })
+}

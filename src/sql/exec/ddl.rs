@@ -1,0 +1,363 @@
+//! CREATE/DROP TABLE, INDEX and VIEW, and TRUNCATE.
+
+use sqlparser::ast::{self, ColumnOption, ObjectType, Statement, TableConstraint};
+
+use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
+use crate::sql::binder::{data_type, ident, relation, Binder};
+use crate::sql::{CommandTag, Output, SqlError};
+
+/// True for the schema statements this module runs.
+pub fn is_ddl(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::CreateTable(_)
+            | Statement::CreateIndex(_)
+            | Statement::CreateView(_)
+            | Statement::Drop { .. }
+            | Statement::Truncate(_)
+    )
+}
+
+pub fn execute(txn: &mut WriteTxn<'_>, stmt: &Statement) -> Result<Output, SqlError> {
+    match stmt {
+        Statement::CreateTable(c) => create_table(txn, c),
+        Statement::CreateIndex(c) => create_index(txn, c),
+        Statement::CreateView(v) => create_view(txn, v),
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => {
+            if *cascade {
+                return Err(SqlError::Unsupported("DROP … CASCADE".into()));
+            }
+            drop(txn, *object_type, *if_exists, names)
+        }
+        Statement::Truncate(t) => truncate(txn, t),
+        _ => unreachable!("is_ddl admits only the statements above"),
+    }
+}
+
+fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, SqlError> {
+    if c.query.is_some()
+        || c.like.is_some()
+        || c.clone.is_some()
+        || c.temporary
+        || c.or_replace
+        || c.partition_of.is_some()
+        || c.inherits.is_some()
+    {
+        return Err(SqlError::Unsupported(
+            "this form of CREATE TABLE (AS, LIKE, TEMPORARY, INHERITS, …)".into(),
+        ));
+    }
+    let name = relation(&c.name)?;
+    if txn.db().get_table(&name).is_some() || txn.db().get_view(&name).is_some() {
+        if c.if_not_exists {
+            return Ok(Output::Command(CommandTag::new("CREATE TABLE")));
+        }
+        return Err(crate::db::DbError::DuplicateRelation(name).into());
+    }
+    let mut columns: Vec<ColumnSchema> = Vec::new();
+    let mut primary_key: Option<Vec<usize>> = None;
+    let mut uniques: Vec<Vec<usize>> = Vec::new();
+    for def in &c.columns {
+        let column_name = ident(&def.name);
+        if columns.iter().any(|c| c.name == column_name) {
+            return Err(SqlError::DuplicateColumn(column_name));
+        }
+        let mut column = ColumnSchema {
+            name: column_name,
+            data_type: data_type(&def.data_type)?,
+            nullable: true,
+            default: None,
+        };
+        let position = columns.len();
+        for option in &def.options {
+            match &option.option {
+                ColumnOption::Null => {}
+                ColumnOption::NotNull => column.nullable = false,
+                ColumnOption::Default(e) => column.default = Some(e.to_string()),
+                ColumnOption::PrimaryKey(_) => set_primary_key(&mut primary_key, vec![position])?,
+                ColumnOption::Unique(_) => uniques.push(vec![position]),
+                ColumnOption::Check(_) => {
+                    return Err(SqlError::Unsupported("CHECK constraints".into()))
+                }
+                ColumnOption::ForeignKey(_) => {
+                    return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+                }
+                other => return Err(SqlError::Unsupported(format!("column option {other}"))),
+            }
+        }
+        columns.push(column);
+    }
+    let find = |n: &ast::IndexColumn| -> Result<usize, SqlError> { column_position(&columns, n) };
+    for constraint in &c.constraints {
+        match constraint {
+            TableConstraint::PrimaryKey(pk) => set_primary_key(
+                &mut primary_key,
+                pk.columns.iter().map(find).collect::<Result<_, _>>()?,
+            )?,
+            TableConstraint::Unique(u) => {
+                uniques.push(u.columns.iter().map(find).collect::<Result<_, _>>()?)
+            }
+            TableConstraint::Check(_) => {
+                return Err(SqlError::Unsupported("CHECK constraints".into()))
+            }
+            TableConstraint::ForeignKey(_) => {
+                return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+            }
+            other => return Err(SqlError::Unsupported(format!("table constraint {other}"))),
+        }
+    }
+    for &p in primary_key.iter().flatten() {
+        columns[p].nullable = false;
+    }
+    let schema = TableSchema {
+        id: 0,
+        name: name.clone(),
+        columns,
+        primary_key,
+    };
+    check_defaults(txn, &schema)?;
+    let id = txn.create_table(schema.clone())?;
+    for cols in uniques {
+        if schema.primary_key.as_ref() == Some(&cols) {
+            continue;
+        }
+        let names: Vec<&str> = cols
+            .iter()
+            .map(|&p| schema.columns[p].name.as_str())
+            .collect();
+        let index_name = free_name(txn, &format!("{name}_{}_key", names.join("_")));
+        txn.create_index(IndexSchema {
+            name: index_name,
+            table: id,
+            columns: cols,
+            unique: true,
+        })?;
+    }
+    Ok(Output::Command(CommandTag::new("CREATE TABLE")))
+}
+
+fn set_primary_key(pk: &mut Option<Vec<usize>>, columns: Vec<usize>) -> Result<(), SqlError> {
+    if pk.is_some() {
+        return Err(SqlError::InvalidTableDefinition(
+            "multiple primary keys for table are not allowed".into(),
+        ));
+    }
+    *pk = Some(columns);
+    Ok(())
+}
+
+fn column_position(columns: &[ColumnSchema], c: &ast::IndexColumn) -> Result<usize, SqlError> {
+    let ast::Expr::Identifier(id) = &c.column.expr else {
+        return Err(SqlError::Unsupported("expressions in a key".into()));
+    };
+    let name = ident(id);
+    columns.iter().position(|c| c.name == name).ok_or_else(|| {
+        SqlError::UndefinedColumnMessage(format!("column \"{name}\" named in key does not exist"))
+    })
+}
+
+/// Binds every DEFAULT once, so a bad one fails the CREATE TABLE, not each INSERT.
+fn check_defaults(txn: &WriteTxn<'_>, schema: &TableSchema) -> Result<(), SqlError> {
+    let mut binder = Binder::new(txn.db(), &[]);
+    for position in 0..schema.columns.len() {
+        binder.check_default(schema, position)?;
+    }
+    Ok(())
+}
+
+/// `name`, or `name1`, `name2`, … if taken, as PostgreSQL picks index names.
+fn free_name(txn: &WriteTxn<'_>, name: &str) -> String {
+    let db = txn.db();
+    let taken = |n: &str| {
+        db.get_table(n).is_some()
+            || db.get_view(n).is_some()
+            || db.get_index(n).is_some()
+            || db
+                .tables()
+                .any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == n)
+    };
+    if !taken(name) {
+        return name.to_owned();
+    }
+    (1..)
+        .map(|i| format!("{name}{i}"))
+        .find(|n| !taken(n))
+        .expect("some suffix is free")
+}
+
+fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, SqlError> {
+    if c.using.is_some()
+        || !c.include.is_empty()
+        || c.predicate.is_some()
+        || c.nulls_distinct.is_some()
+        || !c.with.is_empty()
+    {
+        return Err(SqlError::Unsupported(
+            "index methods, INCLUDE, WITH, NULLS DISTINCT and partial indexes".into(),
+        ));
+    }
+    let table_name = relation(&c.table_name)?;
+    let table = txn
+        .db()
+        .get_table(&table_name)
+        .ok_or_else(|| SqlError::UndefinedTable(table_name.clone()))?;
+    let schema = table.schema().clone();
+    let mut cols = Vec::new();
+    for column in &c.columns {
+        if column.column.options.sort.is_some()
+            || column.column.options.nulls_first.is_some()
+            || column.operator_class.is_some()
+        {
+            return Err(SqlError::Unsupported(
+                "ASC/DESC, NULLS and operator classes in an index".into(),
+            ));
+        }
+        cols.push(column_position(&schema.columns, column)?);
+    }
+    let name = match &c.name {
+        Some(n) => relation(n)?,
+        None => {
+            let names: Vec<&str> = cols
+                .iter()
+                .map(|&p| schema.columns[p].name.as_str())
+                .collect();
+            free_name(
+                txn,
+                &format!(
+                    "{table_name}_{}_{}",
+                    names.join("_"),
+                    if c.unique { "key" } else { "idx" }
+                ),
+            )
+        }
+    };
+    let exists = txn.db().get_index(&name).is_some()
+        || txn.db().get_table(&name).is_some()
+        || txn.db().get_view(&name).is_some();
+    if exists && c.if_not_exists {
+        return Ok(Output::Command(CommandTag::new("CREATE INDEX")));
+    }
+    txn.create_index(IndexSchema {
+        name,
+        table: schema.id,
+        columns: cols,
+        unique: c.unique,
+    })?;
+    Ok(Output::Command(CommandTag::new("CREATE INDEX")))
+}
+
+fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, SqlError> {
+    if v.materialized || v.or_alter || v.temporary || v.to.is_some() {
+        return Err(SqlError::Unsupported(
+            "materialized, temporary and OR ALTER views".into(),
+        ));
+    }
+    let name = relation(&v.name)?;
+    let column_names: Vec<String> = v.columns.iter().map(|c| ident(&c.name)).collect();
+    // Binding checks the query now, as PostgreSQL does, and gives its columns.
+    let bound = Binder::new(txn.db(), &[]).bind_query(&v.query)?;
+    if column_names.len() > bound.columns.len() {
+        return Err(SqlError::InvalidStatement(
+            "CREATE VIEW specifies more column names than columns".into(),
+        ));
+    }
+    let mut all_names: Vec<String> = bound.columns.iter().map(|c| c.name.clone()).collect();
+    all_names[..column_names.len()].clone_from_slice(&column_names);
+    if v.if_not_exists
+        && (txn.db().get_view(&name).is_some() || txn.db().get_table(&name).is_some())
+    {
+        return Ok(Output::Command(CommandTag::new("CREATE VIEW")));
+    }
+    if v.or_replace && txn.db().get_view(&name).is_some() {
+        txn.drop_view(&name)?;
+    }
+    txn.create_view(ViewSchema {
+        name,
+        query: v.query.to_string(),
+        column_names: all_names,
+    })?;
+    Ok(Output::Command(CommandTag::new("CREATE VIEW")))
+}
+
+fn drop(
+    txn: &mut WriteTxn<'_>,
+    kind: ObjectType,
+    if_exists: bool,
+    names: &[ast::ObjectName],
+) -> Result<Output, SqlError> {
+    let tag = match kind {
+        ObjectType::Table => "DROP TABLE",
+        ObjectType::Index => "DROP INDEX",
+        ObjectType::View => "DROP VIEW",
+        other => return Err(SqlError::Unsupported(format!("DROP {other}"))),
+    };
+    for name in names {
+        let name = relation(name)?;
+        let db = txn.db();
+        let (is_table, is_view, is_index) = (
+            db.get_table(&name).is_some(),
+            db.get_view(&name).is_some(),
+            db.get_index(&name).is_some(),
+        );
+        match kind {
+            ObjectType::Table if is_table => txn.drop_table(&name)?,
+            ObjectType::View if is_view => txn.drop_view(&name)?,
+            ObjectType::Index if is_index => txn.drop_index(&name)?,
+            _ if is_table || is_view || is_index => {
+                let what = if is_table {
+                    "table"
+                } else if is_view {
+                    "view"
+                } else {
+                    "index"
+                };
+                let wanted = tag.trim_start_matches("DROP ").to_lowercase();
+                return Err(SqlError::WrongObjectType(format!(
+                    "\"{name}\" is not a {wanted}; it is a {what}"
+                )));
+            }
+            _ if if_exists => {}
+            ObjectType::Index => {
+                return Err(SqlError::UndefinedObject(format!(
+                    "index \"{name}\" does not exist"
+                )))
+            }
+            ObjectType::View => {
+                return Err(SqlError::UndefinedTableMessage(format!(
+                    "view \"{name}\" does not exist"
+                )))
+            }
+            _ => {
+                return Err(SqlError::UndefinedTableMessage(format!(
+                    "table \"{name}\" does not exist"
+                )))
+            }
+        }
+    }
+    Ok(Output::Command(CommandTag::new(tag)))
+}
+
+fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlError> {
+    if t.identity.is_some() || t.cascade.is_some() || t.partitions.is_some() {
+        return Err(SqlError::Unsupported("TRUNCATE options".into()));
+    }
+    let mut ids = Vec::new();
+    for target in &t.table_names {
+        let name = relation(&target.name)?;
+        match txn.db().get_table(&name) {
+            Some(table) => ids.push(table.schema().id),
+            None if t.if_exists => {}
+            None => return Err(SqlError::UndefinedTable(name)),
+        }
+    }
+    for id in ids {
+        txn.truncate(id);
+    }
+    Ok(Output::Command(CommandTag::new("TRUNCATE TABLE")))
+}

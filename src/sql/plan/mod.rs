@@ -1,0 +1,205 @@
+//! Plans: the tree of operators a bound statement runs as, with the access path
+//! each table scan uses.
+//!
+//! The binder builds a plan whose scans all read whole tables and whose filters sit
+//! where the SQL put them; [`optimize`] then pushes predicates down to the scans and
+//! joins they concern and picks, for each scan, the cheapest access path its
+//! predicates allow (primary key point lookup, unique index lookup, index lookup,
+//! range, full scan), and for each equi-join an index nested loop or a hash join.
+//! [`explain`] prints the result the way `EXPLAIN` shows it.
+
+mod access;
+mod explain;
+mod expr;
+mod optimize;
+
+use std::ops::Bound;
+
+use crate::db::TableId;
+use crate::types::DataType;
+
+pub use explain::explain;
+pub use expr::{Expr, Subquery};
+pub use optimize::optimize;
+
+/// One operator. Every node produces rows of a fixed width; column positions in the
+/// expressions above it refer to that row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Rows of one table, found by `access`, filtered by `filter`.
+    Scan {
+        table: TableId,
+        name: String,
+        access: Access,
+        filter: Option<Expr>,
+        width: usize,
+    },
+    /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
+    Values {
+        rows: Vec<Vec<Expr>>,
+        width: usize,
+    },
+    Filter {
+        input: Box<Plan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<Plan>,
+        exprs: Vec<Expr>,
+    },
+    /// Joins by evaluating `on` for every pair of rows; `Left` keeps unmatched left
+    /// rows padded with NULLs.
+    NestedLoop {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// For each left row, looks the right table up by the values of `keys`
+    /// (evaluated on the left row) on the leading columns of an index.
+    IndexJoin {
+        left: Box<Plan>,
+        table: TableId,
+        name: String,
+        index: IndexRef,
+        keys: Vec<Expr>,
+        kind: JoinKind,
+        /// The rest of the join condition, over the joined row.
+        on: Option<Expr>,
+        right_width: usize,
+    },
+    /// Builds a hash table on the right input's `right_keys`, probes it with the left
+    /// rows' `left_keys`. NULL keys never match.
+    HashJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// Groups by `group_by` and computes `aggregates`; the output row is the group
+    /// values followed by the aggregate results. No groups and no `group_by` still
+    /// yields one row (aggregates over the empty set).
+    Aggregate {
+        input: Box<Plan>,
+        group_by: Vec<Expr>,
+        aggregates: Vec<Aggregate>,
+    },
+    Distinct {
+        input: Box<Plan>,
+    },
+    Sort {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
+    /// `OFFSET` then `LIMIT`; either may be absent; evaluated once, must be constant.
+    Limit {
+        input: Box<Plan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    SetOp {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        op: SetOpKind,
+        all: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    Union,
+    Intersect,
+    Except,
+}
+
+/// Which index a lookup uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexRef {
+    PrimaryKey,
+    /// A position in `Table::indexes`.
+    Secondary(usize),
+}
+
+/// How a scan finds its rows. Key expressions are constant for the scan (constants,
+/// parameters, outer references), evaluated once when it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    Full,
+    /// Equality on the leading columns of an index; several keys for `IN (…)`.
+    /// A key covering a whole primary key is one map probe.
+    Lookup {
+        index: IndexRef,
+        keys: Vec<Vec<Expr>>,
+    },
+    /// A range on the first column of an index, then equality on none.
+    Range {
+        index: IndexRef,
+        lower: Bound<Expr>,
+        upper: Bound<Expr>,
+    },
+}
+
+/// An ORDER BY key over the row below the sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// An aggregate call inside an [`Plan::Aggregate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub func: AggregateFunc,
+    /// None for `count(*)`.
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+    /// The result type, following PostgreSQL (`sum(int4)` is bigint, …).
+    pub ty: DataType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunc {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl Plan {
+    /// The width of the rows this node produces.
+    pub fn width(&self) -> usize {
+        match self {
+            Plan::Scan { width, .. } | Plan::Values { width, .. } => *width,
+            Plan::Filter { input, .. }
+            | Plan::Distinct { input }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. } => input.width(),
+            Plan::Project { exprs, .. } => exprs.len(),
+            Plan::NestedLoop { left, right, .. } | Plan::HashJoin { left, right, .. } => {
+                left.width() + right.width()
+            }
+            Plan::IndexJoin {
+                left, right_width, ..
+            } => left.width() + right_width,
+            Plan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by.len() + aggregates.len(),
+            Plan::SetOp { left, .. } => left.width(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

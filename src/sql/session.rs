@@ -1,0 +1,481 @@
+//! One client's session: its settings, its transaction block state, and the
+//! statement runner that applies both around the engine.
+//!
+//! The wire layer owns one [`Session`] per connection and hands it parsed statements.
+//! Session commands (`SET`, `SHOW`, `RESET`, `BEGIN`, `COMMIT`, `ROLLBACK`, …) are
+//! answered here; everything else goes to the [`Engine`], with a [`QueryContext`]
+//! carrying the session's time zone and an [`Interrupt`] armed with
+//! `statement_timeout`.
+//!
+//! # Transaction blocks
+//! In this version a block may hold reads only: every statement still runs as its own
+//! request under the lock, and `COMMIT` has nothing to validate. A write inside a
+//! block answers 0A000 and fails the block. As in PostgreSQL, once a statement in a
+//! block fails, everything but `ROLLBACK`/`COMMIT` answers 25P02 until the block ends,
+//! and `COMMIT` of a failed block answers `ROLLBACK`. Unlike PostgreSQL, a `SET` inside
+//! a block that is rolled back keeps its value (there is nothing else to undo yet).
+//!
+//! # Statement timeout
+//! `statement_timeout` applies to statements that do not write. The executor checks the
+//! interrupt as it runs, so a long scan stops and releases the read lock; the session
+//! also races the reply against the deadline so the client hears 57014 on time even
+//! while the statement is still queued. Writes get no deadline: once a write is
+//! queued it may commit, and reporting 57014 for a committed write would be a lie.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use sqlparser::ast::{
+    Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator, Value as AstValue,
+};
+
+use super::settings::{SettingValue, Settings};
+use super::{
+    ColumnInfo, CommandTag, Description, Engine, Interrupt, Output, QueryContext, SqlError,
+};
+use crate::types::{DataType, Value};
+use crate::Error;
+
+/// Seconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
+const POSTGRES_EPOCH_UNIX_SECS: i64 = 946_684_800;
+
+/// Where the session is with respect to a transaction block; the wire layer turns it
+/// into ReadyForQuery's status byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionState {
+    /// No block: every statement commits on its own (`I`).
+    Idle,
+    /// Inside `BEGIN … COMMIT` (`T`).
+    InBlock,
+    /// A statement in the block failed; only `ROLLBACK`/`COMMIT` are accepted (`E`).
+    Failed,
+}
+
+/// Lets a cancel request, which arrives on another connection, stop this session's
+/// running statement.
+#[derive(Debug, Default)]
+pub struct CancelHandle {
+    /// The running statement's interrupt, or None between statements. A std mutex:
+    /// it is held only to swap or copy the value, never across an await.
+    current: std::sync::Mutex<Option<Interrupt>>,
+}
+
+impl CancelHandle {
+    /// Asks the running statement, if any, to stop with 57014.
+    pub fn cancel(&self) {
+        if let Some(interrupt) = self.lock().as_ref() {
+            interrupt.cancel();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Interrupt>> {
+        // A panic while holding this lock only ever interrupts a swap of an Option,
+        // so the value inside is still consistent.
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A session command, recognized before anything reaches the engine.
+enum Command {
+    Set(String, SettingValue),
+    Show(String),
+    ShowAll,
+    Reset(String),
+    ResetAll,
+    Begin(&'static str),
+    Commit,
+    Rollback,
+    /// `SET TRANSACTION …` inside or outside a block: accepted, nothing to change.
+    SetTransaction,
+    /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
+    Unsupported(String),
+}
+
+/// One connection's state above the wire protocol.
+pub struct Session {
+    /// The shared SQL engine; sessions never touch the database lock themselves.
+    engine: Arc<Engine>,
+    /// SET/SHOW/RESET state.
+    settings: Settings,
+    /// Block state, for ReadyForQuery and for refusing statements in a failed block.
+    transaction: TransactionState,
+    /// Shared with the server's cancel registry.
+    cancel: Arc<CancelHandle>,
+}
+
+impl Session {
+    pub fn new(engine: Arc<Engine>, settings: Settings) -> Session {
+        Session {
+            engine,
+            settings,
+            transaction: TransactionState::Idle,
+            cancel: Arc::default(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    pub fn transaction_state(&self) -> TransactionState {
+        self.transaction
+    }
+
+    /// The handle a cancel request for this session uses.
+    pub fn cancel_handle(&self) -> Arc<CancelHandle> {
+        self.cancel.clone()
+    }
+
+    /// Marks the block failed after an error the session did not see (a protocol-level
+    /// error in an extended-query batch, e.g. a bad Bind), as PostgreSQL does.
+    pub fn fail_block(&mut self) {
+        if self.transaction == TransactionState::InBlock {
+            self.transaction = TransactionState::Failed;
+        }
+    }
+
+    /// The parameter and result types of `stmt`, without running it (Describe).
+    pub async fn describe(
+        &self,
+        stmt: &Statement,
+        param_hints: &[Option<DataType>],
+    ) -> Result<Description, Error> {
+        match command(stmt)? {
+            Some(Command::Show(name)) => {
+                let (name, _) = self.settings.show(&name)?;
+                Ok(Description {
+                    params: vec![],
+                    columns: vec![ColumnInfo::computed(name, DataType::Text)],
+                })
+            }
+            Some(Command::ShowAll) => Ok(Description {
+                params: vec![],
+                columns: show_all_columns(),
+            }),
+            Some(_) => Ok(Description::default()),
+            None if self.transaction == TransactionState::Failed => {
+                Err(SqlError::InFailedTransaction.into())
+            }
+            None => self.engine.describe(stmt, param_hints).await,
+        }
+    }
+
+    /// Runs one statement with its bound parameters.
+    pub async fn execute(&mut self, stmt: &Statement, params: &[Value]) -> Result<Output, Error> {
+        let result = match command(stmt) {
+            Ok(Some(cmd)) => self.run_command(cmd),
+            Ok(None) => self.run_engine(stmt, params).await,
+            Err(e) => Err(e.into()),
+        };
+        if result.is_err() {
+            self.fail_block();
+        }
+        result
+    }
+
+    async fn run_engine(&mut self, stmt: &Statement, params: &[Value]) -> Result<Output, Error> {
+        let is_write = Engine::is_write(stmt);
+        match self.transaction {
+            TransactionState::Failed => return Err(SqlError::InFailedTransaction.into()),
+            TransactionState::InBlock if is_write => {
+                return Err(SqlError::WriteInTransactionBlock.into())
+            }
+            _ => {}
+        }
+        let deadline = match self.settings.statement_timeout() {
+            Some(timeout) if !is_write => Some(Instant::now() + timeout),
+            _ => None,
+        };
+        let interrupt = Interrupt::new(deadline);
+        let ctx = QueryContext {
+            statement_time_us: now_us(),
+            interrupt: interrupt.clone(),
+            time_zone: self.settings.time_zone().clone(),
+        };
+        *self.cancel.lock() = Some(interrupt.clone());
+        let running = self.engine.execute(stmt, params, &ctx);
+        let result = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline.into(), running).await {
+                Ok(result) => result,
+                Err(_) => {
+                    // The executor sees the same deadline and stops on its own; this
+                    // makes sure it does even if it has not checked yet.
+                    interrupt.cancel();
+                    Err(SqlError::QueryCanceled("statement timeout".into()).into())
+                }
+            },
+            None => running.await,
+        };
+        *self.cancel.lock() = None;
+        result
+    }
+
+    fn run_command(&mut self, cmd: Command) -> Result<Output, Error> {
+        let state = self.transaction;
+        let ends_block = matches!(cmd, Command::Commit | Command::Rollback);
+        if state == TransactionState::Failed && !ends_block {
+            return Err(SqlError::InFailedTransaction.into());
+        }
+        let tag = match cmd {
+            Command::Set(name, value) => {
+                self.settings.set(&name, value)?;
+                "SET"
+            }
+            Command::Reset(name) => {
+                self.settings.reset(&name)?;
+                "RESET"
+            }
+            Command::ResetAll => {
+                self.settings.reset_all();
+                "RESET"
+            }
+            Command::Show(name) => return Ok(self.show(&name)?),
+            Command::ShowAll => return Ok(self.show_all()),
+            Command::SetTransaction => "SET",
+            Command::Begin(tag) => {
+                // PostgreSQL accepts BEGIN inside a block with a warning; so do we.
+                self.transaction = TransactionState::InBlock;
+                tag
+            }
+            Command::Commit => {
+                self.transaction = TransactionState::Idle;
+                if state == TransactionState::Failed {
+                    "ROLLBACK"
+                } else {
+                    "COMMIT"
+                }
+            }
+            Command::Rollback => {
+                self.transaction = TransactionState::Idle;
+                "ROLLBACK"
+            }
+            Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
+        };
+        Ok(Output::Command(CommandTag::new(tag)))
+    }
+
+    fn show(&self, name: &str) -> Result<Output, SqlError> {
+        let (name, value) = self.settings.show(name)?;
+        Ok(Output::Rows {
+            columns: Arc::new(vec![ColumnInfo::computed(name, DataType::Text)]),
+            rows: vec![vec![Value::Text(value)]],
+            tag: CommandTag::new("SHOW"),
+        })
+    }
+
+    fn show_all(&self) -> Output {
+        let rows = self
+            .settings
+            .show_all()
+            .into_iter()
+            .map(|(name, value, description)| {
+                vec![
+                    Value::Text(name),
+                    Value::Text(value),
+                    Value::Text(description),
+                ]
+            })
+            .collect();
+        Output::Rows {
+            columns: Arc::new(show_all_columns()),
+            rows,
+            tag: CommandTag::new("SHOW"),
+        }
+    }
+}
+
+fn show_all_columns() -> Vec<ColumnInfo> {
+    ["name", "setting", "description"]
+        .into_iter()
+        .map(|n| ColumnInfo::computed(n, DataType::Text))
+        .collect()
+}
+
+/// Recognizes session commands; None for statements the engine runs.
+fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
+    Ok(Some(match stmt {
+        Statement::Set(set) => set_command(set)?,
+        Statement::ShowVariable { variable } => show_command(variable),
+        Statement::Reset(reset) => match &reset.reset {
+            sqlparser::ast::Reset::ALL => Command::ResetAll,
+            sqlparser::ast::Reset::ConfigurationParameter(name) => {
+                Command::Reset(object_name(name))
+            }
+            sqlparser::ast::Reset::SessionAuthorization => {
+                Command::Unsupported("RESET SESSION AUTHORIZATION".into())
+            }
+        },
+        Statement::StartTransaction {
+            modes,
+            begin,
+            statements,
+            ..
+        } => {
+            if !statements.is_empty() {
+                return Ok(None);
+            }
+            check_modes(modes)?;
+            Command::Begin(if *begin { "BEGIN" } else { "START TRANSACTION" })
+        }
+        Statement::Commit { chain: false, .. } => Command::Commit,
+        Statement::Rollback {
+            chain: false,
+            savepoint: None,
+        } => Command::Rollback,
+        Statement::Commit { chain: true, .. } | Statement::Rollback { chain: true, .. } => {
+            Command::Unsupported("AND CHAIN".into())
+        }
+        Statement::Rollback {
+            savepoint: Some(_), ..
+        }
+        | Statement::Savepoint { .. }
+        | Statement::ReleaseSavepoint { .. } => Command::Unsupported(
+            "SAVEPOINT (transaction blocks hold reads only; use ROLLBACK)".into(),
+        ),
+        _ => return Ok(None),
+    }))
+}
+
+fn set_command(set: &Set) -> Result<Command, SqlError> {
+    Ok(match set {
+        Set::SingleAssignment {
+            variable, values, ..
+        } => {
+            // SET LOCAL is treated as SET: blocks hold no writes, so a block-scoped
+            // value would differ only after COMMIT/ROLLBACK.
+            Command::Set(object_name(variable), setting_value(values)?)
+        }
+        Set::SetTimeZone { value, .. } => {
+            let value = match value {
+                Expr::Identifier(id)
+                    if id.quote_style.is_none()
+                        && matches!(
+                            id.value.to_ascii_lowercase().as_str(),
+                            "local" | "default"
+                        ) =>
+                {
+                    SettingValue::Default
+                }
+                other => setting_value(std::slice::from_ref(other))?,
+            };
+            Command::Set("TimeZone".into(), value)
+        }
+        Set::SetNames { charset_name, .. } => Command::Set(
+            "client_encoding".into(),
+            SettingValue::Text(charset_name.value.clone()),
+        ),
+        Set::SetTransaction { modes, session, .. } => {
+            check_modes(modes)?;
+            match (session, isolation(modes)) {
+                (true, Some(level)) => Command::Set(
+                    "default_transaction_isolation".into(),
+                    SettingValue::Text(level),
+                ),
+                _ => Command::SetTransaction,
+            }
+        }
+        other => Command::Unsupported(
+            format!("{}", other)
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    })
+}
+
+fn show_command(variable: &[sqlparser::ast::Ident]) -> Command {
+    let words: Vec<String> = variable
+        .iter()
+        .map(|i| i.value.to_ascii_lowercase())
+        .collect();
+    match words.join(" ").as_str() {
+        "all" => Command::ShowAll,
+        "time zone" => Command::Show("TimeZone".into()),
+        "transaction isolation level" => Command::Show("transaction_isolation".into()),
+        "session authorization" => Command::Show("session_authorization".into()),
+        _ => Command::Show(
+            variable
+                .iter()
+                .map(|i| i.value.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
+    }
+}
+
+/// Transaction modes are all accepted: every level is served as serializable, and a
+/// block is read-only anyway in this version.
+fn check_modes(_modes: &[TransactionMode]) -> Result<(), SqlError> {
+    Ok(())
+}
+
+fn isolation(modes: &[TransactionMode]) -> Option<String> {
+    modes.iter().find_map(|m| match m {
+        TransactionMode::IsolationLevel(level) => Some(level.to_string().to_ascii_lowercase()),
+        _ => None,
+    })
+}
+
+fn object_name(name: &ObjectName) -> String {
+    name.0
+        .iter()
+        .map(|part| part.to_string().trim_matches('"').to_owned())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The text of a `SET` value list, as PostgreSQL flattens it: unquoted words are
+/// lowercased, strings and numbers kept, several values joined by ", ".
+fn setting_value(values: &[Expr]) -> Result<SettingValue, SqlError> {
+    if let [Expr::Identifier(id)] = values {
+        if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default") {
+            return Ok(SettingValue::Default);
+        }
+    }
+    let parts: Result<Vec<String>, SqlError> = values.iter().map(value_text).collect();
+    Ok(SettingValue::Text(parts?.join(", ")))
+}
+
+fn value_text(expr: &Expr) -> Result<String, SqlError> {
+    match expr {
+        Expr::Identifier(id) if id.quote_style.is_none() => Ok(id.value.to_ascii_lowercase()),
+        Expr::Identifier(id) => Ok(id.value.clone()),
+        Expr::Value(v) => match &v.value {
+            AstValue::SingleQuotedString(s)
+            | AstValue::DoubleQuotedString(s)
+            | AstValue::EscapedStringLiteral(s) => Ok(s.clone()),
+            AstValue::Number(n, _) => Ok(n.to_string()),
+            AstValue::Boolean(b) => Ok(if *b { "on" } else { "off" }.to_owned()),
+            other => Err(SqlError::InvalidParameterValue(format!(
+                "invalid value in SET: {other}"
+            ))),
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => Ok(format!("-{}", value_text(expr)?)),
+        Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr,
+        } => value_text(expr),
+        other => Err(SqlError::Unsupported(format!(
+            "SET to the expression {other}"
+        ))),
+    }
+}
+
+/// Now, in microseconds since 2000-01-01 UTC: `now()` for the statement.
+fn now_us() -> i64 {
+    let since_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    since_unix - POSTGRES_EPOCH_UNIX_SECS * 1_000_000
+}

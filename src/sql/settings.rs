@@ -1,0 +1,858 @@
+//! Session settings: what `SET`, `SHOW` and `RESET` read and write.
+//!
+//! Drivers set a handful of PostgreSQL settings when they connect (client_encoding,
+//! DateStyle, TimeZone, extra_float_digits, application_name, …) and some read them
+//! back, so each known setting is validated and normalized the way PostgreSQL does
+//! and `SHOW` prints what PostgreSQL would print. Settings whose only effect would be
+//! behaviour Turnstile does not have (`standard_conforming_strings = off`, a DateStyle
+//! other than ISO) are refused with 0A000 rather than accepted and ignored, because a
+//! driver that believes them would misread our output.
+//!
+//! Names are case-insensitive. A name with a dot (`myapp.tenant`) is a custom setting,
+//! accepted and stored as PostgreSQL accepts placeholders; any other unknown name is
+//! 42704. Settings marked `report` are sent to the client as ParameterStatus when they
+//! change, as PostgreSQL does for its `GUC_REPORT` settings.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::SqlError;
+use crate::types::TimeZone;
+
+/// What PostgreSQL version clients are told they talk to. Drivers pick features by it.
+pub const SERVER_VERSION: &str = "15.0 (Turnstile 0.1.0)";
+/// `server_version_num` matching [`SERVER_VERSION`].
+pub const SERVER_VERSION_NUM: &str = "150000";
+
+/// What the server decides for every session before the client says anything.
+#[derive(Debug, Clone)]
+pub struct SessionDefaults {
+    /// The user name from the startup packet; `session_authorization` shows it.
+    pub user: String,
+    /// `--statement-timeout` in milliseconds (0 = off), the session's starting value.
+    pub statement_timeout_ms: u64,
+    /// `--max-connections`, shown read-only as `max_connections`.
+    pub max_connections: usize,
+}
+
+/// How a setting's value is checked and normalized.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Fixed for the server's lifetime: `SET` is 55P02.
+    ReadOnly,
+    /// Any text, stored as given.
+    Any,
+    /// Only `UTF8` and its spellings.
+    Encoding,
+    /// ISO output with MDY input order, in any of PostgreSQL's spellings.
+    DateStyle,
+    /// A zone [`TimeZone::parse`] accepts.
+    TimeZone,
+    /// An integer in a range.
+    Int { min: i64, max: i64 },
+    /// A duration in milliseconds, with optional units (`5s`, `100ms`, `1min`).
+    Millis,
+    /// One of a fixed list of words (lowercased).
+    OneOf(&'static [&'static str]),
+    /// A setting PostgreSQL allows to change but whose other values Turnstile does not
+    /// implement: this one value (or a synonym of it) is accepted, others are 0A000.
+    Only(&'static str),
+    /// A transaction isolation level; every level is served as serializable.
+    Isolation,
+}
+
+/// One known setting.
+struct Spec {
+    /// The canonical spelling, used by `SHOW` and ParameterStatus.
+    name: &'static str,
+    kind: Kind,
+    /// Sent as ParameterStatus at startup and whenever it changes.
+    report: bool,
+    /// The default, unless [`Settings::new`] fills it from the server or startup.
+    default: &'static str,
+    /// The description `SHOW ALL` prints.
+    description: &'static str,
+}
+
+const LEVELS: &[&str] = &[
+    "serializable",
+    "repeatable read",
+    "read committed",
+    "read uncommitted",
+];
+
+const SPECS: &[Spec] = &[
+    spec(
+        "application_name",
+        Kind::Any,
+        true,
+        "",
+        "Sets the application name to be reported in statistics and logs.",
+    ),
+    spec(
+        "bytea_output",
+        Kind::Only("hex"),
+        false,
+        "hex",
+        "Sets the output format for bytea.",
+    ),
+    spec(
+        "client_encoding",
+        Kind::Encoding,
+        true,
+        "UTF8",
+        "Sets the client's character set encoding.",
+    ),
+    spec(
+        "client_min_messages",
+        Kind::OneOf(&[
+            "debug5", "debug4", "debug3", "debug2", "debug1", "log", "notice", "warning", "error",
+        ]),
+        false,
+        "notice",
+        "Sets the message levels that are sent to the client.",
+    ),
+    spec(
+        "DateStyle",
+        Kind::DateStyle,
+        true,
+        "ISO, MDY",
+        "Sets the display format for date and time values.",
+    ),
+    spec(
+        "default_transaction_isolation",
+        Kind::Isolation,
+        false,
+        "serializable",
+        "Sets the transaction isolation level of each new transaction.",
+    ),
+    spec(
+        "default_transaction_read_only",
+        Kind::Only("off"),
+        true,
+        "off",
+        "Sets the default read-only status of new transactions.",
+    ),
+    spec(
+        "extra_float_digits",
+        Kind::Int { min: -15, max: 3 },
+        false,
+        "1",
+        "Sets the number of digits displayed for floating-point values.",
+    ),
+    spec(
+        "idle_in_transaction_session_timeout",
+        Kind::Millis,
+        false,
+        "0",
+        "Sets the maximum allowed idle time between queries, when in a transaction.",
+    ),
+    spec(
+        "IntervalStyle",
+        Kind::Only("postgres"),
+        true,
+        "postgres",
+        "Sets the display format for interval values.",
+    ),
+    spec(
+        "lc_messages",
+        Kind::Any,
+        false,
+        "C",
+        "Sets the language in which messages are displayed.",
+    ),
+    spec(
+        "lc_monetary",
+        Kind::Any,
+        false,
+        "C",
+        "Sets the locale for formatting monetary amounts.",
+    ),
+    spec(
+        "lc_numeric",
+        Kind::Any,
+        false,
+        "C",
+        "Sets the locale for formatting numbers.",
+    ),
+    spec(
+        "lc_time",
+        Kind::Any,
+        false,
+        "C",
+        "Sets the locale for formatting date and time values.",
+    ),
+    spec(
+        "lock_timeout",
+        Kind::Millis,
+        false,
+        "0",
+        "Sets the maximum allowed duration of any wait for a lock.",
+    ),
+    spec(
+        "search_path",
+        Kind::Any,
+        false,
+        "\"$user\", public",
+        "Sets the schema search order for names that are not schema-qualified.",
+    ),
+    spec(
+        "standard_conforming_strings",
+        Kind::Only("on"),
+        true,
+        "on",
+        "Causes '...' strings to treat backslashes literally.",
+    ),
+    spec(
+        "statement_timeout",
+        Kind::Millis,
+        false,
+        "0",
+        "Sets the maximum allowed duration of any statement.",
+    ),
+    spec(
+        "synchronous_commit",
+        Kind::OneOf(&["on", "off", "local", "remote_write", "remote_apply"]),
+        false,
+        "on",
+        "Sets the current transaction's synchronization level.",
+    ),
+    spec(
+        "TimeZone",
+        Kind::TimeZone,
+        true,
+        "UTC",
+        "Sets the time zone for displaying and interpreting time stamps.",
+    ),
+    spec(
+        "transaction_isolation",
+        Kind::Isolation,
+        false,
+        "serializable",
+        "Sets the current transaction's isolation level.",
+    ),
+    spec(
+        "block_size",
+        Kind::ReadOnly,
+        false,
+        "8192",
+        "Shows the size of a disk block.",
+    ),
+    spec(
+        "in_hot_standby",
+        Kind::ReadOnly,
+        true,
+        "off",
+        "Shows whether hot standby is currently active.",
+    ),
+    spec(
+        "integer_datetimes",
+        Kind::ReadOnly,
+        true,
+        "on",
+        "Shows whether datetimes are integer based.",
+    ),
+    spec(
+        "is_superuser",
+        Kind::ReadOnly,
+        true,
+        "on",
+        "Shows whether the current user is a superuser.",
+    ),
+    spec(
+        "lc_collate",
+        Kind::ReadOnly,
+        false,
+        "C",
+        "Shows the collation order locale.",
+    ),
+    spec(
+        "lc_ctype",
+        Kind::ReadOnly,
+        false,
+        "C",
+        "Shows the character classification and case conversion locale.",
+    ),
+    spec(
+        "max_connections",
+        Kind::ReadOnly,
+        false,
+        "100",
+        "Sets the maximum number of concurrent connections.",
+    ),
+    spec(
+        "max_identifier_length",
+        Kind::ReadOnly,
+        false,
+        "63",
+        "Shows the maximum identifier length.",
+    ),
+    spec(
+        "server_encoding",
+        Kind::ReadOnly,
+        true,
+        "UTF8",
+        "Shows the server (database) character set encoding.",
+    ),
+    spec(
+        "server_version",
+        Kind::ReadOnly,
+        true,
+        SERVER_VERSION,
+        "Shows the server version.",
+    ),
+    spec(
+        "server_version_num",
+        Kind::ReadOnly,
+        false,
+        SERVER_VERSION_NUM,
+        "Shows the server version as an integer.",
+    ),
+    spec(
+        "session_authorization",
+        Kind::ReadOnly,
+        true,
+        "",
+        "Sets the session user name.",
+    ),
+    spec(
+        "transaction_read_only",
+        Kind::ReadOnly,
+        false,
+        "off",
+        "Shows whether the current transaction is read-only.",
+    ),
+];
+
+const fn spec(
+    name: &'static str,
+    kind: Kind,
+    report: bool,
+    default: &'static str,
+    description: &'static str,
+) -> Spec {
+    Spec {
+        name,
+        kind,
+        report,
+        default,
+        description,
+    }
+}
+
+fn find_spec(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// A value given to `SET`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingValue {
+    /// `SET x TO DEFAULT` (the same as `RESET x`).
+    Default,
+    /// The value as text; several values (`SET search_path = a, b`) are joined by ", ".
+    Text(String),
+}
+
+/// One session's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Current values of known settings by canonical name, and of custom ones by
+    /// lowercased name.
+    values: BTreeMap<String, String>,
+    /// The values `RESET` returns to: the built-in defaults overridden by the server
+    /// configuration and by the client's startup packet, as in PostgreSQL.
+    defaults: BTreeMap<String, String>,
+    /// `TimeZone`, parsed once when set rather than for every statement.
+    time_zone: TimeZone,
+    /// `statement_timeout` in milliseconds, parsed once when set.
+    statement_timeout_ms: u64,
+    /// Reported settings changed since the last [`Settings::take_changes`], so the
+    /// wire layer can send ParameterStatus for them.
+    changed: Vec<&'static str>,
+}
+
+impl Settings {
+    /// The settings a new session starts with: built-in defaults, then the server's,
+    /// then the client's startup parameters (`options=-c x=y` included). An invalid
+    /// startup parameter is an error, which the wire layer sends as FATAL.
+    pub fn new<'a>(
+        defaults: &SessionDefaults,
+        startup: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Settings, SqlError> {
+        let mut values: BTreeMap<String, String> = SPECS
+            .iter()
+            .map(|s| (s.name.to_owned(), s.default.to_owned()))
+            .collect();
+        values.insert("session_authorization".into(), defaults.user.clone());
+        values.insert(
+            "max_connections".into(),
+            defaults.max_connections.to_string(),
+        );
+        values.insert(
+            "statement_timeout".into(),
+            format_millis(defaults.statement_timeout_ms),
+        );
+        let mut settings = Settings {
+            defaults: values.clone(),
+            values,
+            time_zone: TimeZone::Utc,
+            statement_timeout_ms: defaults.statement_timeout_ms,
+            changed: Vec::new(),
+        };
+        for (name, value) in startup {
+            settings.apply_startup(name, value)?;
+        }
+        settings.defaults = settings.values.clone();
+        settings.changed.clear();
+        Ok(settings)
+    }
+
+    /// One startup packet entry. `user`, `database` and `replication` are connection
+    /// parameters, not settings; `options` carries `-c name=value` pairs.
+    fn apply_startup(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
+        match name {
+            "user" | "database" | "replication" => Ok(()),
+            "options" => {
+                for (name, value) in parse_options(value) {
+                    self.set(&name, SettingValue::Text(value))?;
+                }
+                Ok(())
+            }
+            _ => self.set(name, SettingValue::Text(value.to_owned())),
+        }
+    }
+
+    /// `SET name = value`.
+    pub fn set(&mut self, name: &str, value: SettingValue) -> Result<(), SqlError> {
+        let Some(spec) = find_spec(name) else {
+            return self.set_custom(name, value);
+        };
+        let text = match value {
+            SettingValue::Default => self.defaults[spec.name].clone(),
+            SettingValue::Text(text) => normalize(spec, &text)?,
+        };
+        self.store(spec, text);
+        Ok(())
+    }
+
+    fn set_custom(&mut self, name: &str, value: SettingValue) -> Result<(), SqlError> {
+        let key = name.to_ascii_lowercase();
+        if !is_custom_name(&key) {
+            return Err(unrecognized(name));
+        }
+        let text = match value {
+            SettingValue::Default => self.defaults.get(&key).cloned().unwrap_or_default(),
+            SettingValue::Text(text) => text,
+        };
+        self.values.insert(key, text);
+        Ok(())
+    }
+
+    /// Stores a normalized value and keeps the parsed copies in step.
+    fn store(&mut self, spec: &'static Spec, text: String) {
+        match spec.name {
+            // Both were validated by `normalize`, so parsing again cannot fail.
+            "TimeZone" => self.time_zone = TimeZone::parse(&text).unwrap_or(TimeZone::Utc),
+            "statement_timeout" => {
+                self.statement_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
+            }
+            _ => {}
+        }
+        if spec.report
+            && self.values.get(spec.name) != Some(&text)
+            && !self.changed.contains(&spec.name)
+        {
+            self.changed.push(spec.name);
+        }
+        self.values.insert(spec.name.to_owned(), text);
+    }
+
+    /// `RESET name`.
+    pub fn reset(&mut self, name: &str) -> Result<(), SqlError> {
+        self.set(name, SettingValue::Default)
+    }
+
+    /// `RESET ALL`: every changeable setting back to its session default.
+    pub fn reset_all(&mut self) {
+        for spec in SPECS.iter().filter(|s| !matches!(s.kind, Kind::ReadOnly)) {
+            let default = self.defaults[spec.name].clone();
+            self.store(spec, default);
+        }
+        let defaults = &self.defaults;
+        self.values
+            .retain(|k, _| find_spec(k).is_some() || defaults.contains_key(k));
+    }
+
+    /// `SHOW name`: the canonical name (the column title) and the value.
+    pub fn show(&self, name: &str) -> Result<(String, String), SqlError> {
+        if let Some(spec) = find_spec(name) {
+            return Ok((spec.name.to_owned(), self.values[spec.name].clone()));
+        }
+        let key = name.to_ascii_lowercase();
+        match self.values.get(&key) {
+            Some(value) => Ok((key, value.clone())),
+            None => Err(unrecognized(name)),
+        }
+    }
+
+    /// `SHOW ALL`: (name, setting, description) for every setting, sorted by name.
+    pub fn show_all(&self) -> Vec<(String, String, String)> {
+        let mut rows: Vec<_> = self
+            .values
+            .iter()
+            .map(|(name, value)| {
+                let description = find_spec(name).map_or("", |s| s.description);
+                (name.clone(), value.clone(), description.to_owned())
+            })
+            .collect();
+        rows.sort_by_key(|(name, _, _)| name.to_ascii_lowercase());
+        rows
+    }
+
+    /// Every reported setting, for the ParameterStatus messages sent at startup.
+    pub fn reported(&self) -> Vec<(&'static str, String)> {
+        SPECS
+            .iter()
+            .filter(|s| s.report)
+            .map(|s| (s.name, self.values[s.name].clone()))
+            .collect()
+    }
+
+    /// The reported settings that changed since the last call, with their new values.
+    pub fn take_changes(&mut self) -> Vec<(&'static str, String)> {
+        let changed = std::mem::take(&mut self.changed);
+        changed
+            .into_iter()
+            .map(|name| (name, self.values[name].clone()))
+            .collect()
+    }
+
+    /// The session time zone (`SET TimeZone`).
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
+    /// `statement_timeout`, or None when it is 0 (off).
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        (self.statement_timeout_ms > 0).then(|| Duration::from_millis(self.statement_timeout_ms))
+    }
+}
+
+/// A custom placeholder name: `prefix.name`, both parts non-empty.
+fn is_custom_name(name: &str) -> bool {
+    name.split_once('.')
+        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+}
+
+fn unrecognized(name: &str) -> SqlError {
+    SqlError::UndefinedObject(format!("unrecognized configuration parameter \"{name}\""))
+}
+
+fn invalid_value(name: &str, value: &str) -> SqlError {
+    SqlError::InvalidParameterValue(format!(
+        "invalid value for parameter \"{name}\": \"{value}\""
+    ))
+}
+
+/// Checks `text` against the setting's kind and returns the value `SHOW` prints.
+fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
+    let name = spec.name;
+    let lower = text.trim().to_ascii_lowercase();
+    match spec.kind {
+        Kind::ReadOnly => Err(SqlError::CantChangeParameter(name.to_owned())),
+        Kind::Any => Ok(text.to_owned()),
+        Kind::Encoding => match lower.as_str() {
+            "utf8" | "utf-8" | "unicode" => Ok("UTF8".to_owned()),
+            _ => Err(SqlError::InvalidParameterValue(format!(
+                "invalid value for parameter \"{name}\": \"{text}\" (Turnstile speaks UTF8 only)"
+            ))),
+        },
+        Kind::DateStyle => normalize_datestyle(text),
+        Kind::TimeZone => TimeZone::parse(text)
+            .map(|tz| tz.name())
+            .map_err(|_| invalid_value(name, text)),
+        Kind::Int { min, max } => {
+            let v: i64 = lower.parse().map_err(|_| {
+                SqlError::InvalidParameterValue(format!(
+                    "invalid value for parameter \"{name}\": \"{text}\""
+                ))
+            })?;
+            if !(min..=max).contains(&v) {
+                return Err(SqlError::InvalidParameterValue(format!(
+                    "{v} is outside the valid range for parameter \"{name}\" ({min} .. {max})"
+                )));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Millis => parse_millis(name, text).map(format_millis),
+        Kind::OneOf(words) => match words.iter().find(|w| **w == lower) {
+            Some(w) => Ok((*w).to_owned()),
+            None if words.contains(&"on") => normalize_bool(&lower)
+                .map(str::to_owned)
+                .ok_or_else(|| invalid_value(name, text)),
+            None => Err(invalid_value(name, text)),
+        },
+        Kind::Only(only) => normalize_only(name, only, &lower, text),
+        Kind::Isolation => match LEVELS.iter().find(|l| **l == lower) {
+            // Every level is served by serializable execution (one writer at a time
+            // under the global lock), so SHOW tells the truth: serializable.
+            Some(_) => Ok("serializable".to_owned()),
+            None => Err(invalid_value(name, text)),
+        },
+    }
+}
+
+/// PostgreSQL's boolean spellings, normalized to on/off.
+fn normalize_bool(lower: &str) -> Option<&'static str> {
+    match lower {
+        "on" | "true" | "yes" | "1" | "t" | "y" => Some("on"),
+        "off" | "false" | "no" | "0" | "f" | "n" => Some("off"),
+        _ => None,
+    }
+}
+
+fn normalize_only(name: &str, only: &str, lower: &str, text: &str) -> Result<String, SqlError> {
+    let value = normalize_bool(lower).unwrap_or(lower);
+    if value == only {
+        return Ok(only.to_owned());
+    }
+    let is_bool_setting = only == "on" || only == "off";
+    if is_bool_setting && normalize_bool(lower).is_none() {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "parameter \"{name}\" requires a Boolean value"
+        )));
+    }
+    if !is_bool_setting && lower.is_empty() {
+        return Err(invalid_value(name, text));
+    }
+    Err(SqlError::Unsupported(format!(
+        "{name} = {text} (Turnstile supports only {only})"
+    )))
+}
+
+/// Accepts `ISO`, `ISO, MDY`, `MDY, ISO`, `US`-free combinations: output ISO, input
+/// order MDY, which are the only ones Turnstile implements.
+fn normalize_datestyle(text: &str) -> Result<String, SqlError> {
+    let mut ok = true;
+    for part in text.split(',').map(|p| p.trim().to_ascii_lowercase()) {
+        ok &= matches!(
+            part.as_str(),
+            "iso" | "mdy" | "us" | "noneuropean" | "default"
+        );
+    }
+    if ok {
+        Ok("ISO, MDY".to_owned())
+    } else {
+        Err(SqlError::Unsupported(format!(
+            "DateStyle \"{text}\" (Turnstile supports only ISO, MDY)"
+        )))
+    }
+}
+
+/// A duration setting in milliseconds: a bare number is milliseconds; units us, ms,
+/// s, min, h and d are accepted, as in PostgreSQL. Negative is 22023.
+pub fn parse_millis(name: &str, text: &str) -> Result<u64, SqlError> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim());
+    let n: f64 = number.parse().map_err(|_| invalid_value(name, text))?;
+    let factor = match unit {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => {
+            return Err(SqlError::InvalidParameterValue(format!(
+                "invalid value for parameter \"{name}\": \"{text}\" (valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\")"
+            )))
+        }
+    };
+    let ms = (n * factor).round();
+    if !(0.0..=f64::from(i32::MAX)).contains(&ms) {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "{ms} ms is outside the valid range for parameter \"{name}\" (0 .. 2147483647)"
+        )));
+    }
+    Ok(ms as u64)
+}
+
+/// Prints milliseconds in the largest unit that divides them, as `SHOW` does.
+pub fn format_millis(ms: u64) -> String {
+    const UNITS: &[(u64, &str)] = &[
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1_000, "s"),
+    ];
+    if ms == 0 {
+        return "0".to_owned();
+    }
+    match UNITS.iter().find(|(size, _)| ms.is_multiple_of(*size)) {
+        Some((size, unit)) => format!("{}{unit}", ms / size),
+        None => format!("{ms}ms"),
+    }
+}
+
+/// The `-c name=value` and `--name=value` pairs of a startup `options` string.
+fn parse_options(options: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut words = options.split_whitespace();
+    while let Some(word) = words.next() {
+        let assignment = match word {
+            "-c" => words.next().unwrap_or(""),
+            w => w
+                .strip_prefix("--")
+                .or_else(|| w.strip_prefix("-c"))
+                .unwrap_or(""),
+        };
+        if let Some((name, value)) = assignment.split_once('=') {
+            pairs.push((name.replace('-', "_"), value.to_owned()));
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        let defaults = SessionDefaults {
+            user: "alice".into(),
+            statement_timeout_ms: 0,
+            max_connections: 100,
+        };
+        Settings::new(
+            &defaults,
+            [
+                ("application_name", "psql"),
+                ("options", "-c extra_float_digits=3"),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Startup parameters become the session defaults that RESET returns to.
+    #[test]
+    fn startup_parameters_are_defaults() {
+        let mut s = settings();
+        assert_eq!(
+            s.show("APPLICATION_NAME").unwrap(),
+            ("application_name".into(), "psql".into())
+        );
+        assert_eq!(s.show("extra_float_digits").unwrap().1, "3");
+        s.set("application_name", SettingValue::Text("x".into()))
+            .unwrap();
+        s.reset("application_name").unwrap();
+        assert_eq!(s.show("application_name").unwrap().1, "psql");
+        assert_eq!(s.show("session_authorization").unwrap().1, "alice");
+    }
+
+    /// Durations take units and print in the largest exact unit, like PostgreSQL.
+    #[test]
+    fn durations() {
+        let mut s = settings();
+        s.set("statement_timeout", SettingValue::Text("5000".into()))
+            .unwrap();
+        assert_eq!(s.show("statement_timeout").unwrap().1, "5s");
+        assert_eq!(s.statement_timeout(), Some(Duration::from_secs(5)));
+        s.set("statement_timeout", SettingValue::Text("1.5min".into()))
+            .unwrap();
+        assert_eq!(s.show("statement_timeout").unwrap().1, "90s");
+        s.set("statement_timeout", SettingValue::Text("250ms".into()))
+            .unwrap();
+        assert_eq!(s.show("statement_timeout").unwrap().1, "250ms");
+        s.set("statement_timeout", SettingValue::Text("0".into()))
+            .unwrap();
+        assert_eq!(s.statement_timeout(), None);
+        assert!(s
+            .set("statement_timeout", SettingValue::Text("-1".into()))
+            .is_err());
+        assert!(s
+            .set("statement_timeout", SettingValue::Text("5 parsecs".into()))
+            .is_err());
+    }
+
+    /// Unknown names are 42704, custom dotted names are accepted, read-only is 55P02.
+    #[test]
+    fn unknown_custom_and_read_only() {
+        let mut s = settings();
+        assert!(matches!(
+            s.set("foo", SettingValue::Text("1".into())),
+            Err(SqlError::UndefinedObject(_))
+        ));
+        assert!(matches!(s.show("foo"), Err(SqlError::UndefinedObject(_))));
+        s.set("MyApp.Tenant", SettingValue::Text("42".into()))
+            .unwrap();
+        assert_eq!(s.show("myapp.tenant").unwrap().1, "42");
+        assert!(matches!(
+            s.set("server_version", SettingValue::Text("16".into())),
+            Err(SqlError::CantChangeParameter(_))
+        ));
+    }
+
+    /// Reported settings are queued for ParameterStatus only when their value changes.
+    #[test]
+    fn changes_are_reported_once() {
+        let mut s = settings();
+        s.set("timezone", SettingValue::Text("Europe/Paris".into()))
+            .unwrap();
+        s.set("TimeZone", SettingValue::Text("europe/paris".into()))
+            .unwrap();
+        s.set("extra_float_digits", SettingValue::Text("2".into()))
+            .unwrap();
+        assert_eq!(
+            s.take_changes(),
+            vec![("TimeZone", "Europe/Paris".to_owned())]
+        );
+        assert!(s.take_changes().is_empty());
+        s.set("client_encoding", SettingValue::Text("utf8".into()))
+            .unwrap();
+        assert!(s.take_changes().is_empty());
+    }
+
+    /// Values Turnstile cannot honour are refused, not silently ignored.
+    #[test]
+    fn unsupported_values_are_refused() {
+        let mut s = settings();
+        assert!(matches!(
+            s.set("client_encoding", SettingValue::Text("LATIN1".into())),
+            Err(SqlError::InvalidParameterValue(_))
+        ));
+        assert!(matches!(
+            s.set(
+                "standard_conforming_strings",
+                SettingValue::Text("off".into())
+            ),
+            Err(SqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            s.set("DateStyle", SettingValue::Text("SQL, DMY".into())),
+            Err(SqlError::Unsupported(_))
+        ));
+        s.set("DateStyle", SettingValue::Text("iso, mdy".into()))
+            .unwrap();
+        s.set(
+            "synchronous_commit",
+            SettingValue::Text("remote_apply".into()),
+        )
+        .unwrap();
+        s.set(
+            "default_transaction_isolation",
+            SettingValue::Text("read committed".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            s.show("default_transaction_isolation").unwrap().1,
+            "serializable"
+        );
+        assert!(matches!(
+            s.set("extra_float_digits", SettingValue::Text("9".into())),
+            Err(SqlError::InvalidParameterValue(_))
+        ));
+    }
+}

@@ -1,0 +1,321 @@
+//! End-to-end tests of the engine without the wire: statements through the
+//! turnstile, results printed as text rows.
+
+use crate::db::Database;
+use crate::sql::{parse, Engine, Interrupt, Output, QueryContext};
+use crate::turnstile::{Turnstile, TurnstileConfig};
+use crate::types::TimeZone;
+
+fn engine() -> Engine {
+    let turnstile = Turnstile::start(
+        Database::new(),
+        TurnstileConfig {
+            reader_threads: 1,
+            queue_capacity: 16,
+        },
+    )
+    .expect("threads start");
+    Engine::new(turnstile)
+}
+
+fn context() -> QueryContext {
+    QueryContext {
+        statement_time_us: 0,
+        interrupt: Interrupt::new(None),
+        time_zone: TimeZone::Utc,
+    }
+}
+
+/// Runs every statement of `sql`; returns the last one's rows as `a|b` lines, or
+/// its tag, or `ERROR <sqlstate>: message`.
+fn run(engine: &Engine, sql: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let statements = match parse(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![format!(
+                "ERROR {}: {e}",
+                crate::Error::from(e.clone()).sqlstate()
+            )]
+        }
+    };
+    let mut last = Vec::new();
+    for stmt in &statements {
+        last = match rt.block_on(engine.execute(stmt, &[], &context())) {
+            Ok(Output::Rows { rows, .. }) => rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| {
+                            if v.is_null() {
+                                "NULL".to_owned()
+                            } else {
+                                v.to_text()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect(),
+            Ok(Output::Command(tag)) => vec![format!("{} {:?}", tag.command, tag.rows)],
+            Err(e) => return vec![format!("ERROR {}: {e}", e.sqlstate())],
+        };
+    }
+    last
+}
+
+fn check(engine: &Engine, sql: &str, expected: &[&str]) {
+    assert_eq!(run(engine, sql), expected, "{sql}");
+}
+
+/// The basic loop: create, insert, select with a point lookup and a filter.
+#[test]
+fn create_insert_select() {
+    let e = engine();
+    check(&e, "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT DEFAULT 0)", &["CREATE TABLE None"]);
+    check(
+        &e,
+        "INSERT INTO accounts VALUES (1, 'ann', 100), (2, 'bob', 50)",
+        &["INSERT Some(2)"],
+    );
+    check(
+        &e,
+        "INSERT INTO accounts (id, owner) VALUES (3, 'cy')",
+        &["INSERT Some(1)"],
+    );
+    check(&e, "SELECT balance FROM accounts WHERE id = 2", &["50"]);
+    check(
+        &e,
+        "SELECT id, owner FROM accounts WHERE balance >= 50 ORDER BY id DESC",
+        &["2|bob", "1|ann"],
+    );
+    check(&e, "SELECT * FROM accounts WHERE id = 3", &["3|cy|0"]);
+    check(
+        &e,
+        "INSERT INTO accounts VALUES (1, 'dup', 0)",
+        &["ERROR 23505: duplicate key value violates unique constraint \"accounts_pkey\""],
+    );
+    check(
+        &e,
+        "SELECT count(*), sum(balance), avg(balance), min(owner), max(id) FROM accounts",
+        &["3|150|50.0000000000000000|ann|3"],
+    );
+}
+
+/// UPDATE and DELETE with RETURNING, and the count tags.
+#[test]
+fn update_delete() {
+    let e = engine();
+    run(&e, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+    run(&e, "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    check(
+        &e,
+        "UPDATE t SET v = v || '!' WHERE id >= 2 RETURNING id, v",
+        &["2|b!", "3|c!"],
+    );
+    check(&e, "DELETE FROM t WHERE id = 1", &["DELETE Some(1)"]);
+    check(&e, "UPDATE t SET id = id + 10", &["UPDATE Some(2)"]);
+    check(&e, "SELECT id FROM t ORDER BY 1", &["12", "13"]);
+}
+
+/// Joins (inner, left, right, USING, comma), grouping, HAVING, subqueries.
+#[test]
+fn queries() {
+    let e = engine();
+    run(&e, "CREATE TABLE a (id INT PRIMARY KEY, name TEXT); CREATE TABLE b (id INT PRIMARY KEY, a_id INT, amount NUMERIC)");
+    run(&e, "INSERT INTO a VALUES (1, 'x'), (2, 'y'), (3, NULL)");
+    run(
+        &e,
+        "INSERT INTO b VALUES (10, 1, 1.5), (11, 1, 2.5), (12, 2, 3), (13, NULL, 4)",
+    );
+    check(
+        &e,
+        "SELECT a.name, b.amount FROM a JOIN b ON b.a_id = a.id ORDER BY b.id",
+        &["x|1.5", "x|2.5", "y|3"],
+    );
+    check(
+        &e,
+        "SELECT a.id, count(b.id) FROM a LEFT JOIN b ON b.a_id = a.id GROUP BY a.id ORDER BY a.id",
+        &["1|2", "2|1", "3|0"],
+    );
+    check(
+        &e,
+        "SELECT b.id, a.name FROM a RIGHT JOIN b ON b.a_id = a.id ORDER BY 1",
+        &["10|x", "11|x", "12|y", "13|NULL"],
+    );
+    check(&e, "SELECT count(*) FROM a, b WHERE a.id = b.a_id", &["3"]);
+    check(
+        &e,
+        "SELECT a_id, sum(amount) AS s FROM b GROUP BY a_id HAVING sum(amount) > 3 ORDER BY s",
+        &["1|4.0", "NULL|4"],
+    );
+    check(
+        &e,
+        "SELECT name FROM a WHERE id IN (SELECT a_id FROM b) ORDER BY name",
+        &["x", "y"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.a_id = a.id)",
+        &["3"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a WHERE id NOT IN (SELECT a_id FROM b)",
+        &[] as &[&str],
+    );
+    check(
+        &e,
+        "SELECT (SELECT max(amount) FROM b WHERE b.a_id = a.id) FROM a ORDER BY id",
+        &["2.5", "3", "NULL"],
+    );
+    check(
+        &e,
+        "SELECT (SELECT id FROM b)",
+        &["ERROR 21000: more than one row returned by a subquery used as an expression"],
+    );
+    check(
+        &e,
+        "SELECT name, id FROM a ORDER BY name NULLS FIRST",
+        &["NULL|3", "x|1", "y|2"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a ORDER BY name DESC LIMIT 2 OFFSET 0",
+        &["3", "2"],
+    );
+    check(
+        &e,
+        "SELECT DISTINCT a_id FROM b WHERE a_id IS NOT NULL ORDER BY a_id",
+        &["1", "2"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a UNION SELECT a_id FROM b ORDER BY 1",
+        &["1", "2", "3", "NULL"],
+    );
+    check(&e, "SELECT name FROM a GROUP BY id", &["x", "y", "NULL"]);
+    check(&e, "SELECT name, count(*) FROM a", &["ERROR 42803: column \"a.name\" must appear in the GROUP BY clause or be used in an aggregate function"]);
+    check(&e, "SELECT count(*) FROM a WHERE false", &["0"]);
+    check(&e, "SELECT CASE WHEN id > 1 THEN 'big' ELSE 'small' END, coalesce(name, '?') FROM a ORDER BY id", &["small|x", "big|y", "big|?"]);
+    check(
+        &e,
+        "SELECT 1 + 'a'::text",
+        &["ERROR 42883: operator does not exist: integer + text"],
+    );
+    check(
+        &e,
+        "SELECT * FROM nope",
+        &["ERROR 42P01: relation \"nope\" does not exist"],
+    );
+    check(
+        &e,
+        "SELECT nope FROM a",
+        &["ERROR 42703: column \"nope\" does not exist"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a, b",
+        &["ERROR 42702: column reference \"id\" is ambiguous"],
+    );
+    check(
+        &e,
+        "SELECT lower('AbC'), length('abc'), abs(-3), 7 / 2, 1 / 0",
+        &["ERROR 22012: division by zero"],
+    );
+    check(
+        &e,
+        "SELECT lower('AbC'), length('abc'), abs(-3), 7 / 2",
+        &["abc|3|3|3"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a WHERE name LIKE 'x%' OR name ILIKE 'Y'",
+        &["1", "2"],
+    );
+    check(
+        &e,
+        "SELECT id FROM a WHERE id BETWEEN 2 AND 3 AND name IS NULL",
+        &["3"],
+    );
+    check(&e, "VALUES (1, 'a'), (2, 'b')", &["1|a", "2|b"]);
+    check(
+        &e,
+        "SELECT * FROM (SELECT id * 2 AS d FROM a) s WHERE d > 2 ORDER BY d",
+        &["4", "6"],
+    );
+}
+
+/// ON CONFLICT, defaults, assignment casts, views, EXPLAIN.
+#[test]
+fn writes_and_views() {
+    let e = engine();
+    run(
+        &e,
+        "CREATE TABLE kv (k TEXT PRIMARY KEY, v INT NOT NULL DEFAULT 7, note VARCHAR(3) UNIQUE)",
+    );
+    check(
+        &e,
+        "INSERT INTO kv (k) VALUES ('a') RETURNING *",
+        &["a|7|NULL"],
+    );
+    check(
+        &e,
+        "INSERT INTO kv VALUES ('a', 1) ON CONFLICT DO NOTHING",
+        &["INSERT Some(0)"],
+    );
+    check(&e, "INSERT INTO kv VALUES ('a', 1) ON CONFLICT (k) DO UPDATE SET v = kv.v + excluded.v RETURNING v", &["8"]);
+    check(&e, "INSERT INTO kv VALUES ('b', 1) ON CONFLICT (v) DO NOTHING", &["ERROR 42P10: there is no unique or exclusion constraint matching the ON CONFLICT specification"]);
+    check(
+        &e,
+        "INSERT INTO kv VALUES ('c', 'x')",
+        &["ERROR 22P02: invalid input syntax for type integer: \"x\""],
+    );
+    check(
+        &e,
+        "INSERT INTO kv VALUES ('c', 'x'::text)",
+        &["ERROR 42804: column \"v\" is of type integer but expression is of type text"],
+    );
+    check(
+        &e,
+        "INSERT INTO kv VALUES ('c', 1, 'toolong')",
+        &["ERROR 22001: value too long for type character varying(3)"],
+    );
+    check(
+        &e,
+        "INSERT INTO kv VALUES ('c', 3000000000)",
+        &["ERROR 22003: integer out of range"],
+    );
+    check(&e, "INSERT INTO kv VALUES ('c', NULL)", &["ERROR 23502: null value in column \"v\" of relation \"kv\" violates not-null constraint"]);
+    run(&e, "CREATE VIEW big AS SELECT k, v FROM kv WHERE v > 5");
+    check(&e, "SELECT * FROM big", &["a|8"]);
+    check(
+        &e,
+        "INSERT INTO big VALUES ('z', 1)",
+        &["ERROR 0A000: writing to view \"big\" (views are read-only) is not supported"],
+    );
+    check(
+        &e,
+        "EXPLAIN SELECT v FROM kv WHERE k = 'a'",
+        &["Index Scan using kv_pkey on kv (k = 'a')"],
+    );
+    check(&e, "CREATE INDEX ON kv (v)", &["CREATE INDEX None"]);
+    check(
+        &e,
+        "EXPLAIN SELECT k FROM kv WHERE v = 3",
+        &["Index Scan using kv_v_idx on kv (v = 3)"],
+    );
+    check(&e, "DROP INDEX kv_v_idx", &["DROP INDEX None"]);
+    check(&e, "DROP VIEW big", &["DROP VIEW None"]);
+    check(&e, "TRUNCATE kv", &["TRUNCATE TABLE None"]);
+    check(&e, "SELECT count(*) FROM kv", &["0"]);
+    check(
+        &e,
+        "DROP TABLE kv, nope",
+        &["ERROR 42P01: table \"nope\" does not exist"],
+    );
+    check(&e, "SELECT count(*) FROM kv", &["0"]);
+    check(&e, "DROP TABLE IF EXISTS kv, nope", &["DROP TABLE None"]);
+}

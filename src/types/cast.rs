@@ -1,0 +1,314 @@
+//! Type conversions: which casts PostgreSQL allows where, and what they compute.
+//!
+//! PostgreSQL's `pg_cast` marks each cast with the least explicit context that may
+//! apply it: *implicit* (anywhere, e.g. `int4 + int8` widens the left side),
+//! *assignment* (also when storing into a column, e.g. an int8 into an int4 column)
+//! or *explicit* (only `CAST`/`::`). [`cast_context`] is that table for our types;
+//! the binder checks it, then [`cast`] converts the value with PostgreSQL's rules:
+//! float to integer rounds half to even, numeric to integer half away from zero,
+//! overflow is 22003, text is parsed and printed with the type's text I/O.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::json::{parse_json, Json};
+use super::numeric::{numeric_overflow, split_decimal};
+use super::text::check_varchar;
+use super::time::{
+    split_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,
+    USECS_PER_DAY, USECS_PER_SEC,
+};
+use super::timezone::TimeZone;
+use super::{DataType, TypeError, Value};
+
+/// Where a cast is applied, from least to most explicit (so `Ord` compares them):
+/// a cast allowed in a context is allowed in every more explicit one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CastKind {
+    /// Applied silently inside expressions (operator and function arguments).
+    Implicit,
+    /// Applied when storing into a column (INSERT, UPDATE) or a procedure argument.
+    Assignment,
+    /// Only written casts: `CAST(x AS t)` and `x::t`.
+    Explicit,
+}
+
+/// The least explicit context in which PostgreSQL casts `from` to `to`, or `None`
+/// if it has no such cast (the binder then reports 42846 "cannot cast type ...").
+pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
+    use CastKind::{Assignment, Explicit, Implicit};
+    use DataType as T;
+    let same = |a: DataType, b: DataType| std::mem::discriminant(&a) == std::mem::discriminant(&b);
+    if same(from, to) || from == T::Unknown || to == T::Unknown {
+        return Some(Implicit);
+    }
+    Some(match (from, to) {
+        (T::Text | T::Varchar(_), T::Text | T::Varchar(_)) => Implicit,
+        (f, t) if f.is_numeric() && t.is_numeric() => numeric_context(f, t),
+        (T::Date, T::Timestamp | T::Timestamptz) | (T::Timestamp, T::Timestamptz) => Implicit,
+        (T::Timestamptz, T::Timestamp | T::Date) | (T::Timestamp, T::Date) => Assignment,
+        (T::Int4, T::Bool) | (T::Bool, T::Int4) => Explicit,
+        (T::Jsonb, T::Bool | T::Numeric | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8) => {
+            Explicit
+        }
+        // PostgreSQL's automatic I/O conversion casts: to a string type is an
+        // assignment cast, from a string type is explicit only.
+        (_, T::Text | T::Varchar(_)) => Assignment,
+        (T::Text | T::Varchar(_), _) => Explicit,
+        _ => return None,
+    })
+}
+
+/// Casts among the numeric types: widening is implicit, narrowing is assignment.
+fn numeric_context(from: DataType, to: DataType) -> CastKind {
+    let rank = |t: DataType| match t {
+        DataType::Int2 => 0,
+        DataType::Int4 => 1,
+        DataType::Int8 => 2,
+        DataType::Numeric => 3,
+        DataType::Float4 => 4,
+        _ => 5,
+    };
+    if rank(from) < rank(to) {
+        CastKind::Implicit
+    } else {
+        CastKind::Assignment
+    }
+}
+
+/// Converts `value` to `to` with timestamptz conversions in UTC.
+pub fn cast(value: Value, to: DataType, kind: CastKind) -> Result<Value, TypeError> {
+    cast_in(value, to, kind, &TimeZone::Utc)
+}
+
+/// Converts `value` to `to`. `kind` matters only for `VARCHAR(n)` (explicit casts
+/// truncate, others fail with 22001); `tz` is the session zone, which decides the
+/// conversions between timestamptz and date/timestamp/text. A pair with no cast
+/// (which the binder should have refused) is 0A000.
+pub fn cast_in(
+    value: Value,
+    to: DataType,
+    kind: CastKind,
+    tz: &TimeZone,
+) -> Result<Value, TypeError> {
+    if value.is_null() || to == DataType::Unknown {
+        return Ok(value);
+    }
+    if let DataType::Varchar(max) = to {
+        let text = into_text(value, tz);
+        return match max {
+            Some(max) => check_varchar(text, max, kind == CastKind::Explicit).map(Value::Text),
+            None => Ok(Value::Text(text)),
+        };
+    }
+    if to == DataType::Text {
+        return Ok(Value::Text(into_text(value, tz)));
+    }
+    if value.data_type() == to {
+        return Ok(value);
+    }
+    let from = value.data_type();
+    match value {
+        Value::Text(s) => to.parse_text_in(&s, tz),
+        Value::Int2(_)
+        | Value::Int4(_)
+        | Value::Int8(_)
+        | Value::Float4(_)
+        | Value::Float8(_)
+        | Value::Numeric(_)
+            if to.is_numeric() =>
+        {
+            cast_number(value, to)
+        }
+        Value::Int4(v) if to == DataType::Bool => Ok(Value::Bool(v != 0)),
+        Value::Bool(b) if to == DataType::Int4 => Ok(Value::Int4(i32::from(b))),
+        Value::Date(_) | Value::Timestamp(_) | Value::Timestamptz(_) => {
+            cast_datetime(value, to, tz)
+        }
+        Value::Jsonb(s) => cast_jsonb(&s, to),
+        _ => Err(no_cast(from, to)),
+    }
+}
+
+fn no_cast(from: DataType, to: DataType) -> TypeError {
+    TypeError::Unsupported(format!("cannot cast type {from} to {to}"))
+}
+
+/// The text a value casts to: its output format, except that booleans become
+/// `true`/`false` (PostgreSQL's `booltext`), not `t`/`f`.
+fn into_text(value: Value, tz: &TimeZone) -> String {
+    match value {
+        Value::Text(s) => s,
+        Value::Bool(b) => if b { "true" } else { "false" }.to_owned(),
+        other => {
+            let mut out = String::new();
+            other.write_text(&mut out, tz);
+            out
+        }
+    }
+}
+
+/// Casts between integer, float and numeric values (`value` is one of them).
+pub fn cast_number(value: Value, to: DataType) -> Result<Value, TypeError> {
+    let out = match (&value, to) {
+        (Value::Float4(f), _) => return float_to(f64::from(*f), to, 6),
+        (Value::Float8(f), _) => return float_to(*f, to, 15),
+        (Value::Numeric(d), _) => return numeric_to(*d, to),
+        (_, DataType::Float4) => Value::Float4(value.as_i64().unwrap_or(0) as f32),
+        (_, DataType::Float8) => Value::Float8(value.as_i64().unwrap_or(0) as f64),
+        (_, DataType::Numeric) => Value::Numeric(Decimal::from(value.as_i64().unwrap_or(0))),
+        _ => return int_to(value.as_i64().unwrap_or(0), to),
+    };
+    Ok(out)
+}
+
+/// An integer into a (possibly narrower) integer type: 22003 if it does not fit.
+pub fn int_to(v: i64, to: DataType) -> Result<Value, TypeError> {
+    match to {
+        DataType::Int2 => i16::try_from(v)
+            .map(Value::Int2)
+            .map_err(|_| out_of_range(to)),
+        DataType::Int4 => i32::try_from(v)
+            .map(Value::Int4)
+            .map_err(|_| out_of_range(to)),
+        DataType::Int8 => Ok(Value::Int8(v)),
+        _ => cast_number(Value::Int8(v), to),
+    }
+}
+
+/// PostgreSQL's "smallint out of range" / "integer out of range" / "bigint out of range".
+pub fn out_of_range(t: DataType) -> TypeError {
+    TypeError::OutOfRange(format!("{t} out of range"))
+}
+
+/// A float to another numeric type. To integers it rounds half to even (`rint`), as
+/// PostgreSQL does; to numeric it goes through `digits` significant digits (15 for
+/// float8, 6 for float4: PostgreSQL's `DBL_DIG`/`FLT_DIG` conversion).
+fn float_to(f: f64, to: DataType, digits: usize) -> Result<Value, TypeError> {
+    match to {
+        DataType::Float4 => {
+            let narrowed = f as f32;
+            if narrowed.is_infinite() && f.is_finite() {
+                return Err(TypeError::OutOfRange(
+                    "value out of range: overflow".to_owned(),
+                ));
+            }
+            if narrowed == 0.0 && f != 0.0 {
+                return Err(TypeError::OutOfRange(
+                    "value out of range: underflow".to_owned(),
+                ));
+            }
+            Ok(Value::Float4(narrowed))
+        }
+        DataType::Float8 => Ok(Value::Float8(f)),
+        DataType::Numeric => float_to_numeric(f, digits).map(Value::Numeric),
+        _ => {
+            let r = f.round_ties_even();
+            // i64 bounds as f64: -2^63 is exact, 2^63 is one past the maximum.
+            if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
+                return Err(out_of_range(to));
+            }
+            int_to(r as i64, to)
+        }
+    }
+}
+
+/// `float8_numeric`: the float printed with `%.{digits}g`, then read as a numeric.
+pub fn float_to_numeric(f: f64, digits: usize) -> Result<Decimal, TypeError> {
+    if !f.is_finite() {
+        return Err(TypeError::Unsupported(format!(
+            "numeric {} is not supported",
+            if f.is_nan() { "NaN" } else { "Infinity" }
+        )));
+    }
+    let sci = format!("{:.*e}", digits - 1, f);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mantissa
+    };
+    let text = format!("{mantissa}e{exp}");
+    let parts = split_decimal(&text).ok_or_else(numeric_overflow)?;
+    parts
+        .to_plain()?
+        .parse::<Decimal>()
+        .map_err(|_| numeric_overflow())
+}
+
+/// A numeric to another numeric type; to integers it rounds half away from zero.
+fn numeric_to(d: Decimal, to: DataType) -> Result<Value, TypeError> {
+    match to {
+        DataType::Float8 => Ok(Value::Float8(decimal_to_f64(d))),
+        DataType::Float4 => Ok(Value::Float4(decimal_to_f64(d) as f32)),
+        DataType::Numeric => Ok(Value::Numeric(d)),
+        _ => {
+            let r = d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+            let v = r.to_i64().ok_or_else(|| out_of_range(to))?;
+            int_to(v, to)
+        }
+    }
+}
+
+/// Correctly rounded numeric-to-double, through text as PostgreSQL does.
+pub fn decimal_to_f64(d: Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// Conversions among date, timestamp and timestamptz (local times in `tz`).
+fn cast_datetime(value: Value, to: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
+    let from = value.data_type();
+    let local_us = match value {
+        Value::Date(DATE_NEG_INFINITY) => TS_NEG_INFINITY,
+        Value::Date(DATE_POS_INFINITY) => TS_POS_INFINITY,
+        Value::Date(d) => i64::from(d) * USECS_PER_DAY,
+        Value::Timestamp(us) => us,
+        Value::Timestamptz(us) if is_infinite(us) => us,
+        Value::Timestamptz(us) => us + i64::from(tz.offset_at_utc(us)) * USECS_PER_SEC,
+        _ => return Err(no_cast(from, to)),
+    };
+    match to {
+        DataType::Timestamp => Ok(Value::Timestamp(local_us)),
+        DataType::Timestamptz if is_infinite(local_us) => Ok(Value::Timestamptz(local_us)),
+        DataType::Timestamptz => Ok(Value::Timestamptz(
+            local_us - i64::from(tz.offset_for_local(local_us)) * USECS_PER_SEC,
+        )),
+        DataType::Date => Ok(Value::Date(match local_us {
+            TS_NEG_INFINITY => DATE_NEG_INFINITY,
+            TS_POS_INFINITY => DATE_POS_INFINITY,
+            us => split_timestamp(us).0 as i32,
+        })),
+        _ => Err(no_cast(from, to)),
+    }
+}
+
+fn is_infinite(us: i64) -> bool {
+    us == TS_NEG_INFINITY || us == TS_POS_INFINITY
+}
+
+/// jsonb scalars to SQL scalars: a JSON number to a number type, a JSON boolean to
+/// bool; anything else is 22023 as PostgreSQL says it.
+fn cast_jsonb(text: &str, to: DataType) -> Result<Value, TypeError> {
+    let json = parse_json(text)?;
+    let kind = match &json {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(_) => "numeric",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
+    };
+    let refuse =
+        || TypeError::InvalidParameterValue(format!("cannot cast jsonb {kind} to type {to}"));
+    match (json, to) {
+        (Json::Bool(b), DataType::Bool) => Ok(Value::Bool(b)),
+        (Json::Number(n), t) if t.is_numeric() => {
+            let d = n.parse::<Decimal>().map_err(|_| numeric_overflow())?;
+            numeric_to(d, t)
+        }
+        _ => Err(refuse()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+//! `date_trunc`, `EXTRACT` and `date_part`, as PostgreSQL 15 computes them.
+//!
+//! Both work on the local time: a timestamp as it is, a timestamptz in the session
+//! zone (so `date_trunc('day', now())` is local midnight, returned as an instant).
+//! `EXTRACT` returns numeric with PostgreSQL 15's scales (`second` has 6 decimals,
+//! `epoch` of a timestamp too); `date_part` returns the same as float8.
+
+use rust_decimal::Decimal;
+
+use super::ops::numeric_div;
+use super::time::{
+    date2j, days_from_ymd, split_timestamp, ymd_from_days, TS_NEG_INFINITY, TS_POS_INFINITY,
+    UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC,
+};
+use super::timezone::TimeZone;
+use super::{TypeError, Value};
+
+/// The units PostgreSQL knows, after its aliases (`secs`, `mon`, `yr`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Microseconds,
+    Milliseconds,
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+    Decade,
+    Century,
+    Millennium,
+    Epoch,
+    Dow,
+    Isodow,
+    Doy,
+    Isoyear,
+    Julian,
+    Timezone,
+    TimezoneHour,
+    TimezoneMinute,
+}
+
+fn parse_unit(text: &str) -> Option<Unit> {
+    use Unit::*;
+    Some(match text.trim().to_ascii_lowercase().as_str() {
+        "microsecond" | "microseconds" | "us" | "usec" | "usecs" | "useconds" => Microseconds,
+        "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" | "mseconds" => Milliseconds,
+        "second" | "seconds" | "s" | "sec" | "secs" => Second,
+        "minute" | "minutes" | "m" | "min" | "mins" => Minute,
+        "hour" | "hours" | "h" | "hr" | "hrs" => Hour,
+        "day" | "days" | "d" => Day,
+        "week" | "weeks" | "w" => Week,
+        "month" | "months" | "mon" | "mons" => Month,
+        "quarter" | "qtr" => Quarter,
+        "year" | "years" | "y" | "yr" | "yrs" => Year,
+        "decade" | "decades" | "dec" | "decs" => Decade,
+        "century" | "centuries" | "c" | "cent" => Century,
+        "millennium" | "millennia" | "mil" | "mils" => Millennium,
+        "epoch" => Epoch,
+        "dow" => Dow,
+        "isodow" => Isodow,
+        "doy" => Doy,
+        "isoyear" => Isoyear,
+        "julian" | "j" => Julian,
+        "timezone" => Timezone,
+        "timezone_h" | "timezone_hour" => TimezoneHour,
+        "timezone_m" | "timezone_minute" => TimezoneMinute,
+        _ => return None,
+    })
+}
+
+fn type_name(v: &Value) -> String {
+    v.data_type().to_string()
+}
+
+fn not_recognized(unit: &str, v: &Value) -> TypeError {
+    TypeError::InvalidParameterValue(format!(
+        "unit \"{}\" not recognized for type {}",
+        unit.trim().to_lowercase(),
+        type_name(v)
+    ))
+}
+
+fn not_supported(unit: &str, v: &Value) -> TypeError {
+    TypeError::Unsupported(format!(
+        "unit \"{}\" not supported for type {}",
+        unit.trim().to_lowercase(),
+        type_name(v)
+    ))
+}
+
+/// The local time of a timestamp or timestamptz, and the zone offset used.
+fn local_time(v: &Value, tz: &TimeZone) -> Option<(i64, i32)> {
+    match v {
+        Value::Timestamp(us) => Some((*us, 0)),
+        Value::Timestamptz(us) if *us == TS_NEG_INFINITY || *us == TS_POS_INFINITY => {
+            Some((*us, 0))
+        }
+        Value::Timestamptz(us) => {
+            let offset = tz.offset_at_utc(*us);
+            Some((us + i64::from(offset) * USECS_PER_SEC, offset))
+        }
+        Value::Date(d) => Some((i64::from(*d) * USECS_PER_DAY, 0)),
+        _ => None,
+    }
+}
+
+/// `date_trunc(unit, timestamp|timestamptz)`.
+pub fn date_trunc(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    let unit = parse_unit(unit_text).ok_or_else(|| not_recognized(unit_text, v))?;
+    let (local, _) = local_time(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
+    if local == TS_NEG_INFINITY || local == TS_POS_INFINITY {
+        return Ok(v.clone());
+    }
+    let (days, us_of_day) = split_timestamp(local);
+    let (y, m, _) = ymd_from_days(days);
+    let at_day = |d: i64| d * USECS_PER_DAY;
+    let truncated = match unit {
+        Unit::Microseconds => local,
+        Unit::Milliseconds => local - local.rem_euclid(1000),
+        Unit::Second => local - local.rem_euclid(USECS_PER_SEC),
+        Unit::Minute => local - local.rem_euclid(60 * USECS_PER_SEC),
+        Unit::Hour => local - local.rem_euclid(3600 * USECS_PER_SEC),
+        Unit::Day => local - us_of_day,
+        // Weeks start on Monday; 2000-01-03 (day 2) was a Monday.
+        Unit::Week => at_day(days - (days - 2).rem_euclid(7)),
+        Unit::Month => at_day(days_from_ymd(y, m, 1)),
+        Unit::Quarter => at_day(days_from_ymd(y, (m - 1) / 3 * 3 + 1, 1)),
+        Unit::Year => at_day(days_from_ymd(y, 1, 1)),
+        Unit::Decade => at_day(days_from_ymd(y - y.rem_euclid(10), 1, 1)),
+        Unit::Century => at_day(days_from_ymd(first_year_of(y, 100), 1, 1)),
+        Unit::Millennium => at_day(days_from_ymd(first_year_of(y, 1000), 1, 1)),
+        _ => return Err(not_supported(unit_text, v)),
+    };
+    Ok(match v {
+        Value::Timestamp(_) => Value::Timestamp(truncated),
+        _ => Value::Timestamptz(
+            truncated - i64::from(tz.offset_for_local(truncated)) * USECS_PER_SEC,
+        ),
+    })
+}
+
+/// First year of the century/millennium containing `y` (they start at year 1).
+fn first_year_of(y: i64, span: i64) -> i64 {
+    if y > 0 {
+        ((y + span - 1) / span - 1) * span + 1
+    } else {
+        -((span - 1 - (y - 1)) / span) * span + 1
+    }
+}
+
+/// What a field of an infinite timestamp is: ±infinity for the ever-growing
+/// fields, NULL for the others (PostgreSQL 15).
+enum Field {
+    Value(Decimal),
+    Infinite(bool),
+    Null,
+}
+
+/// `EXTRACT(unit FROM v)` as numeric. A ±infinity result is 0A000: Turnstile's
+/// numeric has no infinity (`date_part` returns it as a float).
+pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    match field(unit, v, tz)? {
+        Field::Value(d) => Ok(Value::Numeric(d)),
+        Field::Infinite(_) => Err(TypeError::Unsupported(
+            "numeric infinity is not supported".to_owned(),
+        )),
+        Field::Null => Ok(Value::Null),
+    }
+}
+
+/// `date_part(unit, v)` as float8.
+pub fn date_part(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    Ok(match field(unit, v, tz)? {
+        Field::Value(d) => Value::Float8(super::cast::decimal_to_f64(d)),
+        Field::Infinite(negative) => Value::Float8(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }),
+        Field::Null => Value::Null,
+    })
+}
+
+fn field(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Field, TypeError> {
+    use Unit::*;
+    let unit = parse_unit(unit_text).ok_or_else(|| not_recognized(unit_text, v))?;
+    let is_date = matches!(v, Value::Date(_));
+    let time_unit = matches!(unit, Microseconds | Milliseconds | Second | Minute | Hour);
+    let zone_unit = matches!(unit, Timezone | TimezoneHour | TimezoneMinute);
+    if (is_date && (time_unit || zone_unit)) || (zone_unit && !matches!(v, Value::Timestamptz(_))) {
+        return Err(not_supported(unit_text, v));
+    }
+    let infinite = match v {
+        Value::Date(d) => (*d == i32::MIN || *d == i32::MAX).then_some(*d == i32::MIN),
+        Value::Timestamp(us) | Value::Timestamptz(us) => {
+            (*us == TS_NEG_INFINITY || *us == TS_POS_INFINITY).then_some(*us == TS_NEG_INFINITY)
+        }
+        _ => return Err(not_supported(unit_text, v)),
+    };
+    if let Some(negative) = infinite {
+        let monotonic = matches!(
+            unit,
+            Epoch | Year | Julian | Decade | Century | Millennium | Isoyear
+        );
+        return Ok(if monotonic {
+            Field::Infinite(negative)
+        } else {
+            Field::Null
+        });
+    }
+    let (local, offset) = local_time(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
+    Ok(Field::Value(field_value(unit, v, local, offset, is_date)?))
+}
+
+fn field_value(
+    unit: Unit,
+    v: &Value,
+    local: i64,
+    offset: i32,
+    is_date: bool,
+) -> Result<Decimal, TypeError> {
+    use Unit::*;
+    let (days, us_of_day) = split_timestamp(local);
+    let (y, m, d) = ymd_from_days(days);
+    let int = |n: i64| Decimal::from(n);
+    let secs_us = us_of_day % (60 * USECS_PER_SEC);
+    let doy = days - days_from_ymd(y, 1, 1) + 1;
+    let isodow = (days - 2).rem_euclid(7) + 1;
+    Ok(match unit {
+        Microseconds => int(secs_us),
+        Milliseconds => Decimal::new(secs_us, 3),
+        Second => Decimal::new(secs_us, 6),
+        Minute => int(us_of_day / (60 * USECS_PER_SEC) % 60),
+        Hour => int(us_of_day / (3600 * USECS_PER_SEC)),
+        Day => int(i64::from(d)),
+        Month => int(i64::from(m)),
+        Quarter => int((i64::from(m) - 1) / 3 + 1),
+        // Astronomical year 0 is 1 BC, which PostgreSQL reports as -1.
+        Year => int(if y > 0 { y } else { y - 1 }),
+        Decade => int(y.div_euclid(10)),
+        Century => int(if y > 0 {
+            (y + 99) / 100
+        } else {
+            -((99 - (y - 1)) / 100)
+        }),
+        Millennium => int(if y > 0 {
+            (y + 999) / 1000
+        } else {
+            -((999 - (y - 1)) / 1000)
+        }),
+        Dow => int(isodow % 7),
+        Isodow => int(isodow),
+        Doy => int(doy),
+        Week | Isoyear => {
+            let (iso_year, week) = iso_week(days, isodow);
+            int(if unit == Week { week } else { iso_year })
+        }
+        Epoch => {
+            let utc = match v {
+                Value::Timestamptz(us) => *us,
+                _ => local,
+            };
+            let since_unix = utc + UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY;
+            if is_date {
+                int(since_unix / USECS_PER_SEC)
+            } else {
+                Decimal::new(since_unix, 6)
+            }
+        }
+        Julian => {
+            let jd = int(date2j(y, m, d));
+            if is_date {
+                jd
+            } else {
+                jd + numeric_div(int(us_of_day), int(USECS_PER_DAY))?
+            }
+        }
+        Timezone => int(i64::from(offset)),
+        TimezoneHour => int(i64::from(offset / 3600)),
+        TimezoneMinute => int(i64::from(offset / 60 % 60)),
+    })
+}
+
+/// ISO 8601 year and week of a day: the week belongs to the year of its Thursday.
+fn iso_week(days: i64, isodow: i64) -> (i64, i64) {
+    let thursday = days + 4 - isodow;
+    let (year, _, _) = ymd_from_days(thursday);
+    let week = (thursday - days_from_ymd(year, 1, 1)) / 7 + 1;
+    (year, week)
+}

@@ -1,0 +1,521 @@
+//! Built-in scalar functions: resolving a call to a signature, and evaluating it.
+//!
+//! Resolution ([`resolve_function`]) copies PostgreSQL's outcome for each built-in
+//! on our types: integer arguments of the math functions are computed in float8
+//! (`sqrt(2)` is double precision) while numeric ones stay numeric, `abs` and `mod`
+//! keep the integer width, untyped literals take the parameter's type. The binder
+//! casts the arguments to `args` and calls [`eval_function`]. Most functions are
+//! *strict* (any NULL argument gives NULL without a call); `concat`, `concat_ws`,
+//! `greatest` and `least` are not, as in PostgreSQL.
+//!
+//! The bodies live by theme in `string_functions`, `math_functions` and
+//! `datetime_functions`; this file is the catalog.
+
+use std::fmt;
+
+use super::datetime_functions::{date_part, date_trunc, extract};
+use super::math_functions as math;
+use super::ops::{common_numeric, compare};
+use super::string_functions as string;
+use super::timezone::TimeZone;
+use super::{DataType, TypeError, Value};
+
+/// Every built-in function Turnstile evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FunctionId {
+    Lower,
+    Upper,
+    Initcap,
+    Length,
+    OctetLength,
+    Abs,
+    Round,
+    RoundTo,
+    Trunc,
+    TruncTo,
+    Ceil,
+    Floor,
+    Sqrt,
+    Cbrt,
+    Power,
+    Mod,
+    Sign,
+    Exp,
+    Ln,
+    Log10,
+    LogBase,
+    Pi,
+    Greatest,
+    Least,
+    Concat,
+    ConcatWs,
+    Substring,
+    /// `strpos(string, substring)`; SQL's `POSITION(sub IN s)` is `strpos(s, sub)`.
+    Strpos,
+    Replace,
+    Btrim,
+    Ltrim,
+    Rtrim,
+    Left,
+    Right,
+    Lpad,
+    Rpad,
+    Repeat,
+    Reverse,
+    SplitPart,
+    StartsWith,
+    Md5,
+    Chr,
+    Ascii,
+    Random,
+    /// `now()`, `current_timestamp`, `transaction_timestamp()`, `statement_timestamp()`.
+    Now,
+    CurrentDate,
+    LocalTimestamp,
+    ClockTimestamp,
+    DateTrunc,
+    /// `EXTRACT(field FROM x)`: numeric. The SQL layer passes the field as text.
+    Extract,
+    /// `date_part(text, x)`: float8.
+    DatePart,
+    GenRandomUuid,
+    Version,
+}
+
+/// A resolved call: which function, the types to cast the arguments to, the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSignature {
+    pub id: FunctionId,
+    pub args: Vec<DataType>,
+    pub result: DataType,
+    /// NULL in any argument gives NULL without evaluating (PostgreSQL's STRICT).
+    pub strict: bool,
+}
+
+/// Why a call did not resolve; the SQL layer maps it to 42883.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FunctionError {
+    /// No function of that name takes these argument types.
+    UndefinedFunction { name: String, args: Vec<DataType> },
+}
+
+impl fmt::Display for FunctionError {
+    /// PostgreSQL's message: `function foo(integer, text) does not exist`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FunctionError::UndefinedFunction { name, args } => {
+                let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+                write!(f, "function {name}({}) does not exist", args.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for FunctionError {}
+
+/// What a function may read besides its arguments.
+#[derive(Debug, Clone)]
+pub struct FunctionContext {
+    /// The statement's start (µs since 2000, UTC): `now()` and friends return it, the
+    /// same for every row, as PostgreSQL does within a statement.
+    pub statement_timestamp: i64,
+    /// The session's `TimeZone`, for `current_date`, `localtimestamp` and timestamptz
+    /// fields.
+    pub time_zone: TimeZone,
+}
+
+/// Resolves `name(args...)`; `name` in any case.
+pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignature, FunctionError> {
+    let lower = name.to_ascii_lowercase();
+    let norm: Vec<DataType> = args
+        .iter()
+        .map(|t| {
+            if let DataType::Varchar(_) = t {
+                DataType::Text
+            } else {
+                *t
+            }
+        })
+        .collect();
+    resolve(&lower, &norm).ok_or_else(|| FunctionError::UndefinedFunction {
+        name: lower,
+        args: args.to_vec(),
+    })
+}
+
+fn is_text(t: DataType) -> bool {
+    matches!(t, DataType::Text | DataType::Unknown)
+}
+
+/// Integer arguments (counts, positions) are int4; int8 has no implicit cast to it.
+fn is_int4(t: DataType) -> bool {
+    matches!(t, DataType::Int2 | DataType::Int4 | DataType::Unknown)
+}
+
+/// The math-function argument class: numeric stays numeric, the rest is float8.
+fn float_or_numeric(t: DataType) -> Option<DataType> {
+    match t {
+        DataType::Numeric => Some(DataType::Numeric),
+        t if t.is_numeric() || t == DataType::Unknown => Some(DataType::Float8),
+        _ => None,
+    }
+}
+
+fn sig(id: FunctionId, args: Vec<DataType>, result: DataType) -> Option<FunctionSignature> {
+    Some(FunctionSignature {
+        id,
+        args,
+        result,
+        strict: true,
+    })
+}
+
+fn resolve(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let text1 = a.len() == 1 && is_text(a[0]);
+    match name {
+        "lower" | "upper" | "initcap" | "reverse" | "md5" if text1 => {
+            let id = match name {
+                "lower" => F::Lower,
+                "upper" => F::Upper,
+                "initcap" => F::Initcap,
+                "reverse" => F::Reverse,
+                _ => F::Md5,
+            };
+            sig(id, vec![T::Text], T::Text)
+        }
+        "md5" if a == [T::Bytea] => sig(F::Md5, vec![T::Bytea], T::Text),
+        "length" | "char_length" | "character_length" if text1 => {
+            sig(F::Length, vec![T::Text], T::Int4)
+        }
+        "length" | "octet_length" if a == [T::Bytea] => {
+            sig(F::OctetLength, vec![T::Bytea], T::Int4)
+        }
+        "octet_length" if text1 => sig(F::OctetLength, vec![T::Text], T::Int4),
+        "ascii" if text1 => sig(F::Ascii, vec![T::Text], T::Int4),
+        "chr" if a.len() == 1 && is_int4(a[0]) => sig(F::Chr, vec![T::Int4], T::Text),
+        _ => resolve_math(name, a)
+            .or_else(|| resolve_string(name, a))
+            .or_else(|| resolve_other(name, a)),
+    }
+}
+
+fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let one = |id| {
+        let t = float_or_numeric(*a.first()?)?;
+        (a.len() == 1).then_some(())?;
+        sig(id, vec![t], t)
+    };
+    match (name, a.len()) {
+        ("abs", 1) if a[0].is_numeric() || a[0] == T::Unknown => {
+            let t = if a[0] == T::Unknown { T::Float8 } else { a[0] };
+            sig(F::Abs, vec![t], t)
+        }
+        ("round", 1) => one(F::Round),
+        ("trunc", 1) => one(F::Trunc),
+        ("round" | "trunc", 2) if float_or_numeric(a[0]).is_some() && is_int4(a[1]) => {
+            let id = if name == "round" {
+                F::RoundTo
+            } else {
+                F::TruncTo
+            };
+            sig(id, vec![T::Numeric, T::Int4], T::Numeric)
+        }
+        ("ceil" | "ceiling", 1) => one(F::Ceil),
+        ("floor", 1) => one(F::Floor),
+        ("sqrt", 1) => one(F::Sqrt),
+        ("cbrt", 1) if float_or_numeric(a[0]).is_some() => sig(F::Cbrt, vec![T::Float8], T::Float8),
+        ("sign", 1) => one(F::Sign),
+        ("exp", 1) => one(F::Exp),
+        ("ln", 1) => one(F::Ln),
+        ("log" | "log10", 1) => one(F::Log10),
+        ("log", 2) => {
+            let t = if a.contains(&T::Numeric) {
+                T::Numeric
+            } else {
+                float_or_numeric(a[0]).and(float_or_numeric(a[1]))?
+            };
+            let t = if t == T::Float8 { T::Numeric } else { t };
+            sig(F::LogBase, vec![t, t], t)
+        }
+        ("power" | "pow", 2) => {
+            let (l, r) = (float_or_numeric(a[0])?, float_or_numeric(a[1])?);
+            let t = if l == T::Numeric || r == T::Numeric {
+                T::Numeric
+            } else {
+                T::Float8
+            };
+            sig(F::Power, vec![t, t], t)
+        }
+        ("mod", 2) => {
+            let known = |t: DataType| if t == T::Unknown { T::Int4 } else { t };
+            let (l, r) = (known(a[0]), known(a[1]));
+            let t = common_numeric(l, r);
+            (l.is_numeric() && r.is_numeric() && !matches!(t, T::Float4 | T::Float8))
+                .then_some(())?;
+            sig(F::Mod, vec![t, t], t)
+        }
+        ("pi", 0) => sig(F::Pi, vec![], T::Float8),
+        ("random", 0) => sig(F::Random, vec![], T::Float8),
+        _ => None,
+    }
+}
+
+fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let (t, i) = (T::Text, T::Int4);
+    let (id, shapes): (FunctionId, &[&[DataType]]) = match name {
+        "substring" | "substr" => (F::Substring, &[&[t, i], &[t, i, i]]),
+        "strpos" | "position" => (F::Strpos, &[&[t, t]]),
+        "replace" => (F::Replace, &[&[t, t, t]]),
+        "btrim" | "trim" => (F::Btrim, &[&[t], &[t, t]]),
+        "ltrim" => (F::Ltrim, &[&[t], &[t, t]]),
+        "rtrim" => (F::Rtrim, &[&[t], &[t, t]]),
+        "left" => (F::Left, &[&[t, i]]),
+        "right" => (F::Right, &[&[t, i]]),
+        "lpad" => (F::Lpad, &[&[t, i], &[t, i, t]]),
+        "rpad" => (F::Rpad, &[&[t, i], &[t, i, t]]),
+        "repeat" => (F::Repeat, &[&[t, i]]),
+        "split_part" => (F::SplitPart, &[&[t, t, i]]),
+        "starts_with" => (F::StartsWith, &[&[t, t]]),
+        _ => return None,
+    };
+    let fits = |shape: &[DataType]| {
+        a.len() == shape.len()
+            && a.iter().zip(shape.iter()).all(|(have, want)| {
+                if *want == t {
+                    is_text(*have)
+                } else {
+                    is_int4(*have)
+                }
+            })
+    };
+    let shape = shapes.iter().find(|s| fits(s))?;
+    let result = match id {
+        F::Strpos => T::Int4,
+        F::StartsWith => T::Bool,
+        _ => T::Text,
+    };
+    sig(id, shape.to_vec(), result)
+}
+
+fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let variadic = |id| FunctionSignature {
+        id,
+        args: a.to_vec(),
+        result: T::Text,
+        strict: false,
+    };
+    match (name, a.len()) {
+        ("concat", _) => Some(variadic(F::Concat)),
+        ("concat_ws", n) if n >= 1 && is_text(a[0]) => {
+            let mut s = variadic(F::ConcatWs);
+            s.args[0] = T::Text;
+            Some(s)
+        }
+        ("greatest" | "least", n) if n >= 1 => {
+            let common = common_type(a)?;
+            let id = if name == "greatest" {
+                F::Greatest
+            } else {
+                F::Least
+            };
+            Some(FunctionSignature {
+                id,
+                args: vec![common; n],
+                result: common,
+                strict: false,
+            })
+        }
+        ("now" | "transaction_timestamp" | "statement_timestamp" | "current_timestamp", 0) => {
+            sig(F::Now, vec![], T::Timestamptz)
+        }
+        ("clock_timestamp", 0) => sig(F::ClockTimestamp, vec![], T::Timestamptz),
+        ("current_date", 0) => sig(F::CurrentDate, vec![], T::Date),
+        ("localtimestamp", 0) => sig(F::LocalTimestamp, vec![], T::Timestamp),
+        ("gen_random_uuid", 0) => sig(F::GenRandomUuid, vec![], T::Uuid),
+        ("version", 0) => sig(F::Version, vec![], T::Text),
+        ("date_trunc", 2) if is_text(a[0]) => {
+            let t = match a[1] {
+                T::Timestamp => T::Timestamp,
+                T::Timestamptz | T::Date | T::Unknown => T::Timestamptz,
+                _ => return None,
+            };
+            sig(F::DateTrunc, vec![T::Text, t], t)
+        }
+        ("extract" | "date_part", 2) if is_text(a[0]) => {
+            let t = match a[1] {
+                T::Timestamp | T::Timestamptz | T::Date => a[1],
+                T::Unknown => T::Timestamptz,
+                _ => return None,
+            };
+            // date_part has no date variant: a date is read as a timestamp.
+            let (id, t, result) = match name {
+                "extract" => (F::Extract, t, T::Numeric),
+                _ if t == T::Date => (F::DatePart, T::Timestamp, T::Float8),
+                _ => (F::DatePart, t, T::Float8),
+            };
+            sig(id, vec![T::Text, t], result)
+        }
+        _ => None,
+    }
+}
+
+/// The common type of `greatest`/`least` arguments (PostgreSQL's UNION/CASE rule
+/// for our types): numbers widen, untyped literals follow the others.
+pub fn common_type(types: &[DataType]) -> Option<DataType> {
+    let mut common = DataType::Unknown;
+    for &t in types {
+        let t = if let DataType::Varchar(_) = t {
+            DataType::Text
+        } else {
+            t
+        };
+        common = match (common, t) {
+            (DataType::Unknown, t) | (t, DataType::Unknown) => t,
+            (a, b) if a == b => a,
+            (a, b) if a.is_numeric() && b.is_numeric() => common_numeric(a, b),
+            (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => {
+                DataType::Timestamp
+            }
+            (DataType::Date | DataType::Timestamp, DataType::Timestamptz)
+            | (DataType::Timestamptz, DataType::Date | DataType::Timestamp) => {
+                DataType::Timestamptz
+            }
+            _ => return None,
+        };
+    }
+    Some(if common == DataType::Unknown {
+        DataType::Text
+    } else {
+        common
+    })
+}
+
+/// Evaluates a resolved function on arguments cast to its signature. Strict
+/// functions return NULL for any NULL argument.
+pub fn eval_function(
+    f: &FunctionId,
+    args: &[Value],
+    ctx: &FunctionContext,
+) -> Result<Value, TypeError> {
+    use FunctionId as F;
+    let non_strict = matches!(f, F::Concat | F::ConcatWs | F::Greatest | F::Least);
+    if !non_strict && args.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    let text = |i: usize| match args.get(i) {
+        Some(Value::Text(s)) => s.as_str(),
+        _ => "",
+    };
+    let int = |i: usize| args.get(i).and_then(Value::as_i64).unwrap_or(0);
+    let tz = &ctx.time_zone;
+    Ok(match f {
+        F::Lower => Value::Text(text(0).to_lowercase()),
+        F::Upper => Value::Text(text(0).to_uppercase()),
+        F::Initcap => Value::Text(string::initcap(text(0))),
+        F::Length => Value::Int4(text(0).chars().count() as i32),
+        F::OctetLength => Value::Int4(match &args[0] {
+            Value::Bytea(b) => b.len(),
+            _ => text(0).len(),
+        } as i32),
+        F::Abs
+        | F::Round
+        | F::Trunc
+        | F::Ceil
+        | F::Floor
+        | F::Sqrt
+        | F::Cbrt
+        | F::Sign
+        | F::Exp
+        | F::Ln
+        | F::Log10 => math::eval_unary_math(*f, &args[0])?,
+        F::RoundTo | F::TruncTo | F::Power | F::Mod | F::LogBase => {
+            math::eval_binary_math(*f, &args[0], &args[1])?
+        }
+        F::Pi => Value::Float8(std::f64::consts::PI),
+        F::Random => Value::Float8(rand::random::<f64>()),
+        F::Greatest | F::Least => extreme(args, *f == F::Greatest)?,
+        F::Concat => Value::Text(string::concat(args.iter())),
+        F::ConcatWs => match &args[0] {
+            Value::Null => Value::Null,
+            _ => Value::Text(string::concat_ws(text(0), &args[1..])),
+        },
+        F::Substring => Value::Text(string::substring(
+            text(0),
+            int(1),
+            args.get(2).map(|_| int(2)),
+        )?),
+        F::Strpos => Value::Int4(string::strpos(text(0), text(1))),
+        F::Replace => Value::Text(string::replace(text(0), text(1), text(2))),
+        F::Btrim | F::Ltrim | F::Rtrim => {
+            let chars = if args.len() > 1 { text(1) } else { " " };
+            Value::Text(string::trim(text(0), chars, *f != F::Rtrim, *f != F::Ltrim))
+        }
+        F::Left => Value::Text(string::left(text(0), int(1))),
+        F::Right => Value::Text(string::right(text(0), int(1))),
+        F::Lpad | F::Rpad => {
+            let fill = if args.len() > 2 { text(2) } else { " " };
+            Value::Text(string::pad(text(0), int(1), fill, *f == F::Lpad)?)
+        }
+        F::Repeat => Value::Text(string::repeat(text(0), int(1))?),
+        F::Reverse => Value::Text(text(0).chars().rev().collect()),
+        F::SplitPart => Value::Text(string::split_part(text(0), text(1), int(2))?),
+        F::StartsWith => Value::Bool(text(0).starts_with(text(1))),
+        F::Md5 => Value::Text(match &args[0] {
+            Value::Bytea(b) => format!("{:x}", md5::compute(b)),
+            _ => format!("{:x}", md5::compute(text(0))),
+        }),
+        F::Chr => Value::Text(string::chr(int(0))?),
+        F::Ascii => Value::Int4(text(0).chars().next().map_or(0, |c| c as i32)),
+        F::Now => Value::Timestamptz(ctx.statement_timestamp),
+        F::ClockTimestamp => Value::Timestamptz(super::time::now_us()),
+        F::CurrentDate => super::cast::cast_in(
+            Value::Timestamptz(ctx.statement_timestamp),
+            DataType::Date,
+            super::CastKind::Explicit,
+            tz,
+        )?,
+        F::LocalTimestamp => super::cast::cast_in(
+            Value::Timestamptz(ctx.statement_timestamp),
+            DataType::Timestamp,
+            super::CastKind::Explicit,
+            tz,
+        )?,
+        F::DateTrunc => date_trunc(text(0), &args[1], tz)?,
+        F::Extract => extract(text(0), &args[1], tz)?,
+        F::DatePart => date_part(text(0), &args[1], tz)?,
+        F::GenRandomUuid => Value::Uuid(*uuid::Uuid::new_v4().as_bytes()),
+        F::Version => {
+            Value::Text("PostgreSQL 15.0 (Turnstile 0.1.0) on x86_64-pc-linux-gnu".to_owned())
+        }
+    })
+}
+
+/// `greatest`/`least`: NULLs are ignored; all NULL gives NULL.
+fn extreme(args: &[Value], greatest: bool) -> Result<Value, TypeError> {
+    let mut best: Option<&Value> = None;
+    for v in args.iter().filter(|v| !v.is_null()) {
+        best = Some(match best {
+            None => v,
+            Some(b) => {
+                let ord = compare(v, b)?;
+                if (greatest && ord.is_gt()) || (!greatest && ord.is_lt()) {
+                    v
+                } else {
+                    b
+                }
+            }
+        });
+    }
+    Ok(best.cloned().unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests;

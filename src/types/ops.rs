@@ -1,0 +1,570 @@
+//! Operators: how PostgreSQL picks an operator's operand types, and what it computes.
+//!
+//! Resolution ([`binary_signature`]) copies the outcome of PostgreSQL's operator
+//! lookup for the built-in operators on our types: mixed integer widths widen to the
+//! wider one, integers meet numeric as numeric, anything meeting a float is float8
+//! (float4 only with float4), an untyped literal takes the other side's type, `||`
+//! is text when either side is text. The binder casts the operands to the signature's
+//! types; evaluation ([`eval_binary`]) then has PostgreSQL's semantics: 22003 on
+//! overflow instead of wrapping, 22012 on division by zero (floats included),
+//! integer division truncating toward zero, `%` taking the dividend's sign, and
+//! numeric division with PostgreSQL's result scale (see [`numeric_div`]).
+
+use std::cmp::Ordering;
+
+use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
+
+use super::cast::{cast_number, decimal_to_f64, float_to_numeric, int_to, out_of_range};
+use super::time::{date_in_range, DATE_NEG_INFINITY, DATE_POS_INFINITY, USECS_PER_DAY};
+use super::{DataType, TypeError, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    /// `^`: always float8 or numeric, as in PostgreSQL.
+    Pow,
+    /// `||`
+    Concat,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Plus,
+    Not,
+}
+
+/// The operand types an operator call is evaluated at, and its result type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BinarySignature {
+    pub left: DataType,
+    pub right: DataType,
+    pub result: DataType,
+}
+
+impl BinaryOp {
+    /// The operator as written in SQL, for messages such as 42883
+    /// "operator does not exist: integer || integer".
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+            BinaryOp::Pow => "^",
+            BinaryOp::Concat => "||",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::And => "AND",
+            BinaryOp::Or => "OR",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Eq | NotEq | Lt | LtEq | Gt | GtEq)
+    }
+}
+
+/// Resolves `left op right`; `None` when PostgreSQL has no such operator (42883), or
+/// when it needs a type Turnstile lacks (timestamp - timestamp is an interval).
+pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option<BinarySignature> {
+    use DataType as T;
+    let norm = |t: DataType| if let T::Varchar(_) = t { T::Text } else { t };
+    let (l, r) = (norm(left), norm(right));
+    let sig = |left, right, result| {
+        Some(BinarySignature {
+            left,
+            right,
+            result,
+        })
+    };
+    match op {
+        BinaryOp::And | BinaryOp::Or => {
+            let ok = |t| matches!(t, T::Bool | T::Unknown);
+            (ok(l) && ok(r)).then_some(BinarySignature {
+                left: T::Bool,
+                right: T::Bool,
+                result: T::Bool,
+            })
+        }
+        BinaryOp::Concat => match (l, r) {
+            (T::Bytea, T::Bytea | T::Unknown) | (T::Unknown, T::Bytea) => {
+                sig(T::Bytea, T::Bytea, T::Bytea)
+            }
+            (T::Text | T::Unknown, _) | (_, T::Text | T::Unknown) => sig(T::Text, T::Text, T::Text),
+            _ => None,
+        },
+        _ if op.is_comparison() => {
+            let common = comparison_type(l, r)?;
+            sig(common, common, T::Bool)
+        }
+        _ => arithmetic_signature(op, l, r),
+    }
+}
+
+/// The type both sides of a comparison are cast to.
+fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
+    use DataType as T;
+    match (l, r) {
+        (T::Unknown, T::Unknown) => Some(T::Text),
+        (T::Unknown, t) | (t, T::Unknown) => Some(t),
+        (a, b) if a.is_numeric() && b.is_numeric() => Some(common_numeric(a, b)),
+        (T::Date, T::Timestamp) | (T::Timestamp, T::Date) => Some(T::Timestamp),
+        (T::Date | T::Timestamp, T::Timestamptz) | (T::Timestamptz, T::Date | T::Timestamp) => {
+            Some(T::Timestamptz)
+        }
+        (a, b) if a == b => Some(a),
+        _ => None,
+    }
+}
+
+/// The wider of two numeric types, as PostgreSQL's operator choice works out:
+/// int2 < int4 < int8 < numeric, and any float makes float8 unless both are float4.
+pub fn common_numeric(a: DataType, b: DataType) -> DataType {
+    use DataType as T;
+    let rank = |t| match t {
+        T::Int2 => 0,
+        T::Int4 => 1,
+        T::Int8 => 2,
+        _ => 3,
+    };
+    match (a, b) {
+        (T::Float4, T::Float4) => T::Float4,
+        (T::Float4 | T::Float8, _) | (_, T::Float4 | T::Float8) => T::Float8,
+        _ if rank(a) >= rank(b) => a,
+        _ => b,
+    }
+}
+
+fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySignature> {
+    use DataType as T;
+    let sig = |left, right, result| {
+        Some(BinarySignature {
+            left,
+            right,
+            result,
+        })
+    };
+    let small_int = |t| matches!(t, T::Int2 | T::Int4 | T::Unknown);
+    match (op, l, r) {
+        (BinaryOp::Add, T::Date, t) if small_int(t) => sig(T::Date, T::Int4, T::Date),
+        (BinaryOp::Add, t, T::Date) if small_int(t) => sig(T::Int4, T::Date, T::Date),
+        (BinaryOp::Sub, T::Date, T::Date) => sig(T::Date, T::Date, T::Int4),
+        (BinaryOp::Sub, T::Date, t) if small_int(t) => sig(T::Date, T::Int4, T::Date),
+        _ => {
+            // An untyped literal takes the other side's type (numeric if both are).
+            let (l, r) = match (l, r) {
+                (T::Unknown, T::Unknown) => return None,
+                (T::Unknown, t) => (t, t),
+                (t, T::Unknown) => (t, t),
+                other => other,
+            };
+            if !(l.is_numeric() && r.is_numeric()) {
+                return None;
+            }
+            let common = common_numeric(l, r);
+            match op {
+                BinaryOp::Pow if common == T::Numeric => sig(T::Numeric, T::Numeric, T::Numeric),
+                BinaryOp::Pow => sig(T::Float8, T::Float8, T::Float8),
+                BinaryOp::Mod if matches!(common, T::Float4 | T::Float8) => None,
+                _ => sig(common, common, common),
+            }
+        }
+    }
+}
+
+/// The result type of a unary operator, `None` if PostgreSQL has none for the type.
+pub fn unary_signature(op: UnaryOp, operand: DataType) -> Option<DataType> {
+    match op {
+        UnaryOp::Not => {
+            matches!(operand, DataType::Bool | DataType::Unknown).then_some(DataType::Bool)
+        }
+        UnaryOp::Neg | UnaryOp::Plus => operand.is_numeric().then_some(operand),
+    }
+}
+
+/// Three-valued AND: false wins over NULL (`NULL AND false` is false).
+pub fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Three-valued OR: true wins over NULL (`NULL OR true` is true).
+pub fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// Evaluates `l op r` on operands already cast to the signature's types (mixed
+/// numeric types are also accepted and widened). NULL in gives NULL out, except for
+/// the three-valued AND/OR.
+pub fn eval_binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    match op {
+        BinaryOp::And => return Ok(bool_value(and3(l.as_bool(), r.as_bool()))),
+        BinaryOp::Or => return Ok(bool_value(or3(l.as_bool(), r.as_bool()))),
+        _ if l.is_null() || r.is_null() => return Ok(Value::Null),
+        _ => {}
+    }
+    if op.is_comparison() {
+        let ord = compare(l, r)?;
+        return Ok(Value::Bool(match op {
+            BinaryOp::Eq => ord == Ordering::Equal,
+            BinaryOp::NotEq => ord != Ordering::Equal,
+            BinaryOp::Lt => ord == Ordering::Less,
+            BinaryOp::LtEq => ord != Ordering::Greater,
+            BinaryOp::Gt => ord == Ordering::Greater,
+            _ => ord != Ordering::Less,
+        }));
+    }
+    match (op, l, r) {
+        (BinaryOp::Concat, Value::Bytea(a), Value::Bytea(b)) => {
+            Ok(Value::Bytea([a.as_slice(), b].concat()))
+        }
+        (BinaryOp::Concat, _, _) => Ok(Value::Text(concat_text(l, r))),
+        (_, Value::Date(_), _) | (_, _, Value::Date(_)) => date_arith(op, l, r),
+        _ => arithmetic(op, l, r),
+    }
+}
+
+fn bool_value(b: Option<bool>) -> Value {
+    b.map_or(Value::Null, Value::Bool)
+}
+
+fn concat_text(l: &Value, r: &Value) -> String {
+    let mut out = String::new();
+    for v in [l, r] {
+        match v {
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            other => other.write_text(&mut out, &super::TimeZone::Utc),
+        }
+    }
+    out
+}
+
+/// Orders two non-NULL values of comparable types, widening numbers and dates first
+/// (a date compared with a timestamptz is read as UTC midnight here; the binder
+/// casts it in the session zone before it gets here).
+pub fn compare(l: &Value, r: &Value) -> Result<Ordering, TypeError> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if lt.is_numeric() && rt.is_numeric() && lt != rt {
+        let common = common_numeric(lt, rt);
+        return Ok(cast_number(l.clone(), common)?.cmp(&cast_number(r.clone(), common)?));
+    }
+    let as_ts = |v: &Value| match v {
+        Value::Date(DATE_NEG_INFINITY) => Some(i64::MIN),
+        Value::Date(DATE_POS_INFINITY) => Some(i64::MAX),
+        Value::Date(d) => Some(i64::from(*d) * USECS_PER_DAY),
+        Value::Timestamp(us) | Value::Timestamptz(us) => Some(*us),
+        _ => None,
+    };
+    if lt != rt {
+        if let (Some(a), Some(b)) = (as_ts(l), as_ts(r)) {
+            return Ok(a.cmp(&b));
+        }
+    }
+    Ok(l.cmp(r))
+}
+
+/// `date ± integer` and `date - date`.
+fn date_arith(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    let infinite = |d: i32| d == DATE_NEG_INFINITY || d == DATE_POS_INFINITY;
+    let shift = |d: i32, n: i64| -> Result<Value, TypeError> {
+        if infinite(d) {
+            return Ok(Value::Date(d));
+        }
+        let days = i64::from(d) + n;
+        if !date_in_range(days) {
+            return Err(TypeError::DatetimeOutOfRange(
+                "date out of range".to_owned(),
+            ));
+        }
+        Ok(Value::Date(days as i32))
+    };
+    match (op, l, r) {
+        (BinaryOp::Sub, Value::Date(a), Value::Date(b)) => {
+            if infinite(*a) || infinite(*b) {
+                return Err(TypeError::DatetimeOutOfRange(
+                    "cannot subtract infinite dates".to_owned(),
+                ));
+            }
+            Ok(Value::Int4(a - b))
+        }
+        (BinaryOp::Add, Value::Date(d), n) | (BinaryOp::Add, n, Value::Date(d))
+            if n.as_i64().is_some() =>
+        {
+            shift(*d, n.as_i64().unwrap_or(0))
+        }
+        (BinaryOp::Sub, Value::Date(d), n) if n.as_i64().is_some() => {
+            shift(*d, -n.as_i64().unwrap_or(0))
+        }
+        _ => Err(no_operator(op, l, r)),
+    }
+}
+
+fn no_operator(op: BinaryOp, l: &Value, r: &Value) -> TypeError {
+    TypeError::Unsupported(format!(
+        "operator does not exist: {} {} {}",
+        l.data_type(),
+        op.symbol(),
+        r.data_type()
+    ))
+}
+
+/// Arithmetic on numbers, in the wider of the two operand types.
+fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    if !(lt.is_numeric() && rt.is_numeric()) {
+        return Err(no_operator(op, l, r));
+    }
+    let common = match (op, common_numeric(lt, rt)) {
+        (BinaryOp::Pow, DataType::Numeric) => DataType::Numeric,
+        (BinaryOp::Pow, _) => DataType::Float8,
+        (_, t) => t,
+    };
+    let (a, b) = (
+        cast_number(l.clone(), common)?,
+        cast_number(r.clone(), common)?,
+    );
+    match (a, b) {
+        (Value::Float4(x), Value::Float4(y)) => float_op(op, f64::from(x), f64::from(y), true),
+        (Value::Float8(x), Value::Float8(y)) => float_op(op, x, y, false),
+        (Value::Numeric(x), Value::Numeric(y)) => numeric_op(op, x, y).map(Value::Numeric),
+        (a, b) => {
+            let v = int_op(op, a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0), common)?;
+            int_to(v, common)
+        }
+    }
+}
+
+/// Integer arithmetic in i64; the caller narrows the result (22003 if it does not
+/// fit), which is exact because int2/int4 results always fit an i64 first.
+fn int_op(op: BinaryOp, a: i64, b: i64, t: DataType) -> Result<i64, TypeError> {
+    let overflow = || out_of_range(t);
+    match op {
+        BinaryOp::Add => a.checked_add(b).ok_or_else(overflow),
+        BinaryOp::Sub => a.checked_sub(b).ok_or_else(overflow),
+        BinaryOp::Mul => a.checked_mul(b).ok_or_else(overflow),
+        BinaryOp::Div if b == 0 => Err(TypeError::DivisionByZero),
+        // Rust's `/` truncates toward zero like C; only MIN / -1 overflows.
+        BinaryOp::Div => a.checked_div(b).ok_or_else(overflow),
+        BinaryOp::Mod if b == 0 => Err(TypeError::DivisionByZero),
+        // MIN % -1 is 0 in PostgreSQL (it special-cases -1 to avoid the trap).
+        BinaryOp::Mod => Ok(a.checked_rem(b).unwrap_or(0)),
+        _ => Err(TypeError::Unsupported(format!(
+            "operator {} on integers",
+            op.symbol()
+        ))),
+    }
+}
+
+/// Float arithmetic with PostgreSQL's checks: an infinite result from finite inputs
+/// is "overflow", a zero result from non-zero inputs "underflow", x/0 is 22012.
+fn float_op(op: BinaryOp, a: f64, b: f64, single: bool) -> Result<Value, TypeError> {
+    let r = match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div if b == 0.0 => return Err(TypeError::DivisionByZero),
+        BinaryOp::Div => a / b,
+        BinaryOp::Pow => float_pow(a, b)?,
+        _ => {
+            return Err(TypeError::Unsupported(format!(
+                "operator {} on floats",
+                op.symbol()
+            )))
+        }
+    };
+    let r_checked = if single { f64::from(r as f32) } else { r };
+    if r_checked.is_infinite() && a.is_finite() && b.is_finite() {
+        return Err(TypeError::OutOfRange(
+            "value out of range: overflow".to_owned(),
+        ));
+    }
+    let zero_from_nonzero = match op {
+        BinaryOp::Mul => a != 0.0 && b != 0.0,
+        BinaryOp::Div => a != 0.0 && b.is_finite(),
+        BinaryOp::Pow => a != 0.0 && b.is_finite() && a.is_finite(),
+        _ => false,
+    };
+    if r_checked == 0.0 && zero_from_nonzero {
+        return Err(TypeError::OutOfRange(
+            "value out of range: underflow".to_owned(),
+        ));
+    }
+    Ok(if single {
+        Value::Float4(r as f32)
+    } else {
+        Value::Float8(r)
+    })
+}
+
+/// `float8 ^ float8` with PostgreSQL's 2201F errors for undefined powers.
+pub fn float_pow(a: f64, b: f64) -> Result<f64, TypeError> {
+    if a == 0.0 && b < 0.0 {
+        return Err(TypeError::InvalidPower(
+            "zero raised to a negative power is undefined".to_owned(),
+        ));
+    }
+    if a < 0.0 && b.is_finite() && b.fract() != 0.0 {
+        return Err(TypeError::InvalidPower(
+            "a negative number raised to a non-integer power yields a complex result".to_owned(),
+        ));
+    }
+    Ok(a.powf(b))
+}
+
+/// Numeric arithmetic. Sum and difference keep the larger scale, product the sum of
+/// the scales (rust_decimal does both natively); see [`numeric_div`] for quotients.
+fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
+    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
+    match op {
+        BinaryOp::Add => a.checked_add(b).ok_or_else(overflow),
+        BinaryOp::Sub => a.checked_sub(b).ok_or_else(overflow),
+        // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
+        BinaryOp::Mul => {
+            let p = a.checked_mul(b).ok_or_else(overflow)?;
+            Ok(with_scale(p, (a.scale() + b.scale()).min(28)))
+        }
+        BinaryOp::Div => numeric_div(a, b),
+        BinaryOp::Mod if b.is_zero() => Err(TypeError::DivisionByZero),
+        BinaryOp::Mod => a.checked_rem(b).ok_or_else(overflow),
+        BinaryOp::Pow => numeric_pow(a, b),
+        _ => Err(TypeError::Unsupported(format!(
+            "operator {} on numerics",
+            op.symbol()
+        ))),
+    }
+}
+
+/// The weight (power of 10000) of a non-zero decimal's leading base-10000 digit, and
+/// that digit: PostgreSQL's numerics are base 10000 and its scale rules use both.
+fn nbase_lead(d: Decimal) -> (i64, u128) {
+    let m = d.mantissa().unsigned_abs();
+    let scale = i64::from(d.scale());
+    let top_power = m.checked_ilog10().map_or(0, i64::from) - scale;
+    let weight = top_power.div_euclid(4);
+    let k = 4 * weight + scale;
+    let first = if k >= 0 {
+        m / 10u128.pow(k as u32)
+    } else {
+        m * 10u128.pow((-k) as u32)
+    };
+    (weight, first)
+}
+
+/// Numeric division with PostgreSQL's `select_div_scale`: at least 16 significant
+/// digits, and at least the scale of either operand. Capped at 28 fractional digits,
+/// the most a rust_decimal holds (PostgreSQL allows up to 1000), so quotients
+/// smaller than about 1e-12 show fewer digits than PostgreSQL's.
+pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
+    if b.is_zero() {
+        return Err(TypeError::DivisionByZero);
+    }
+    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
+    let q = a.checked_div(b).ok_or_else(overflow)?;
+    if a.is_zero() {
+        return Ok(with_scale(q, a.scale().max(b.scale()).max(16)));
+    }
+    let ((w1, d1), (w2, d2)) = (nbase_lead(a), nbase_lead(b));
+    let qweight = w1 - w2 - i64::from(d1 <= d2);
+    let rscale = (16 - qweight * 4)
+        .max(i64::from(a.scale()))
+        .max(i64::from(b.scale()))
+        .max(0);
+    Ok(with_scale(q, rscale.min(28) as u32))
+}
+
+/// Rounds (half away from zero) or pads to exactly `scale` digits, as far as the
+/// 96-bit mantissa allows.
+pub fn with_scale(d: Decimal, scale: u32) -> Decimal {
+    let rounded = d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+    let mut padded = rounded;
+    padded.rescale(scale);
+    // rescale keeps a smaller scale when the mantissa would overflow; that is fine,
+    // but it must never have changed the value.
+    if padded == rounded {
+        padded
+    } else {
+        rounded
+    }
+}
+
+/// `numeric ^ numeric`: exact for integer exponents (scale at least 16, like
+/// PostgreSQL's), otherwise about 16 significant digits like PostgreSQL's `power_var`.
+fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
+    let af = decimal_to_f64(a);
+    float_pow(af, decimal_to_f64(b))?;
+    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
+    if b.fract().is_zero() {
+        let exp =
+            i64::try_from(b.trunc().mantissa() / 10i128.pow(b.scale())).map_err(|_| overflow())?;
+        let p = a.checked_powi(exp).ok_or_else(overflow)?;
+        return Ok(with_scale(p, a.scale().max(16)));
+    }
+    let p = a
+        .checked_powd(b)
+        .map(Ok)
+        .unwrap_or_else(|| float_to_numeric(af.powf(decimal_to_f64(b)), 17))?;
+    let magnitude = decimal_to_f64(p).abs().log10().trunc() as i64;
+    let rscale = (16 - magnitude)
+        .max(i64::from(a.scale()))
+        .max(i64::from(b.scale()))
+        .clamp(0, 28);
+    Ok(with_scale(p, rscale as u32))
+}
+
+/// Evaluates a unary operator; NULL in gives NULL out.
+pub fn eval_unary(op: UnaryOp, v: &Value) -> Result<Value, TypeError> {
+    match (op, v) {
+        (_, Value::Null) => Ok(Value::Null),
+        (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        (UnaryOp::Plus, v) if v.data_type().is_numeric() => Ok(v.clone()),
+        (UnaryOp::Neg, Value::Int2(x)) => x
+            .checked_neg()
+            .map(Value::Int2)
+            .ok_or_else(|| out_of_range(DataType::Int2)),
+        (UnaryOp::Neg, Value::Int4(x)) => x
+            .checked_neg()
+            .map(Value::Int4)
+            .ok_or_else(|| out_of_range(DataType::Int4)),
+        (UnaryOp::Neg, Value::Int8(x)) => x
+            .checked_neg()
+            .map(Value::Int8)
+            .ok_or_else(|| out_of_range(DataType::Int8)),
+        (UnaryOp::Neg, Value::Float4(x)) => Ok(Value::Float4(-x)),
+        (UnaryOp::Neg, Value::Float8(x)) => Ok(Value::Float8(-x)),
+        (UnaryOp::Neg, Value::Numeric(x)) if x.is_zero() => Ok(Value::Numeric(*x)),
+        (UnaryOp::Neg, Value::Numeric(x)) => Ok(Value::Numeric(-*x)),
+        _ => Err(TypeError::Unsupported(format!(
+            "operator does not exist: {op:?} {}",
+            v.data_type()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,497 @@
+//! One client connection: negotiation, startup, and the message loop.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use pgwire::api::{
+    ClientInfo, PgWireConnectionState, PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
+};
+use pgwire::error::PgWireError;
+use pgwire::messages::response::{ReadyForQuery, TransactionStatus};
+use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, Startup};
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::tokio::server::{negotiate_tls, MaybeTls, PgWireMessageServerCodec};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_util::codec::{Framed, FramedParts};
+
+use super::cancel::{CancelRegistry, Registration};
+use super::extended::{Portal, Prepared};
+use super::frame::FrameLimit;
+use super::limits::{Limits, STARTUP_TIMEOUT_MS};
+use super::messages::{error_response, SEVERITY_ERROR, SEVERITY_FATAL};
+use super::stream::LimitedStream;
+use super::WireError;
+use crate::sql::{Engine, Output, Session, SessionDefaults, Settings, TransactionState};
+use crate::turnstile::TurnstileError;
+use crate::Error;
+
+/// The framed client socket: pgwire's codec over our size-checking stream.
+pub(super) type Socket = Framed<LimitedStream<MaybeTls>, PgWireMessageServerCodec<()>>;
+
+/// What every connection shares: the engine, the limits, the cancel registry.
+pub struct WireContext {
+    /// The SQL engine all sessions run statements through.
+    pub engine: Arc<Engine>,
+    /// Per-connection limits.
+    pub limits: Limits,
+    /// `--statement-timeout` in milliseconds, each session's starting value.
+    pub statement_timeout_ms: u64,
+    /// `--max-connections`, shown by `SHOW max_connections`.
+    pub max_connections: usize,
+    /// Statements slower than this are logged with their text (`--log-min-duration-statement`).
+    pub slow_statement: Option<Duration>,
+    /// Where cancel requests find sessions.
+    pub cancels: Arc<CancelRegistry>,
+    /// Hands out BackendKeyData process ids and secrets.
+    pub keys: RandomPidSecretKeyGenerator,
+}
+
+/// What a message handler reports when it cannot answer normally.
+pub(super) enum Fault {
+    /// An error to send to the client; the connection goes on unless it is fatal.
+    Client(Error),
+    /// The socket failed; the connection is over.
+    Io(io::Error),
+}
+
+impl<E: Into<Error>> From<E> for Fault {
+    fn from(e: E) -> Fault {
+        Fault::Client(e.into())
+    }
+}
+
+/// Converts a socket error, which cannot go through `From` beside the blanket impl.
+pub(super) fn io(e: io::Error) -> Fault {
+    Fault::Io(e)
+}
+
+/// Whether the loop goes on after a message.
+#[derive(PartialEq)]
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// A session and its protocol state.
+pub(super) struct Connection {
+    /// The client socket.
+    pub(super) socket: Socket,
+    /// Shared server state.
+    pub(super) ctx: Arc<WireContext>,
+    /// Settings and transaction state; runs the statements.
+    pub(super) session: Session,
+    /// Prepared statements by name; "" is the unnamed one.
+    pub(super) statements: HashMap<String, Arc<Prepared>>,
+    /// Portals by name; "" is the unnamed one.
+    pub(super) portals: HashMap<String, Portal>,
+    /// After an error in an extended-query batch, messages are discarded until Sync.
+    pub(super) awaiting_sync: bool,
+    /// Keeps this session reachable by cancel requests while the connection lives.
+    _registration: Registration,
+}
+
+/// Serves one client until it disconnects, breaks the protocol, or the server shuts
+/// down. Logs the connection's opening and closing with its peer and duration.
+pub async fn serve(tcp: TcpStream, ctx: Arc<WireContext>, shutdown: watch::Receiver<bool>) {
+    let peer = tcp
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let started = Instant::now();
+    tracing::info!(%peer, "connection opened");
+    let outcome = match open(tcp, &ctx).await {
+        Ok(Some(conn)) => conn.run(shutdown).await,
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(()) => tracing::info!(%peer, duration_ms, "connection closed"),
+        Err(e) => {
+            tracing::info!(%peer, duration_ms, error = %e, "connection closed by a socket error")
+        }
+    }
+}
+
+/// Answers a connection over `--max-connections`: FATAL 53300 after its startup
+/// packet, or serves its cancel request (which must work even when the server is full).
+pub async fn refuse(tcp: TcpStream, ctx: Arc<WireContext>) {
+    let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let Ok(Some(mut socket)) = negotiate(tcp, &ctx.limits).await else {
+        return;
+    };
+    match first_message(&mut socket).await {
+        Some(PgWireFrontendMessage::CancelRequest(c)) => {
+            ctx.cancels.cancel(c.pid, &c.secret_key);
+        }
+        Some(PgWireFrontendMessage::Startup(_)) => {
+            tracing::warn!(%peer, "connection refused: too many clients");
+            let _ = send_fatal(&mut socket, &WireError::TooManyConnections.into()).await;
+        }
+        _ => {}
+    }
+}
+
+/// SSL/GSS negotiation (both refused with `N`), then the size-checking stream.
+async fn negotiate(tcp: TcpStream, limits: &Limits) -> io::Result<Option<Socket>> {
+    let negotiated = tokio::time::timeout(
+        Duration::from_millis(STARTUP_TIMEOUT_MS),
+        negotiate_tls::<()>(tcp, None),
+    )
+    .await;
+    // None: a direct TLS handshake, which we cannot serve without a certificate.
+    let Ok(Some(framed)) = negotiated? else {
+        return Ok(None);
+    };
+    let parts = framed.into_parts();
+    let mut limit = FrameLimit::new(limits.message_bytes_max);
+    if limit.observe(&parts.read_buf).is_err() {
+        return Ok(None);
+    }
+    let mut new_parts = FramedParts::new(LimitedStream::new(parts.io, limit), parts.codec);
+    new_parts.read_buf = parts.read_buf;
+    new_parts.write_buf = parts.write_buf;
+    let mut socket = Framed::from_parts(new_parts);
+    socket.set_state(PgWireConnectionState::AwaitingStartup);
+    Ok(Some(socket))
+}
+
+/// The first message after negotiation, within the startup timeout.
+async fn first_message(socket: &mut Socket) -> Option<PgWireFrontendMessage> {
+    let next = tokio::time::timeout(
+        Duration::from_millis(STARTUP_TIMEOUT_MS),
+        next_message(socket),
+    )
+    .await;
+    match next {
+        Ok(Ok(message)) => message,
+        Ok(Err(Fault::Client(e))) => {
+            let _ = send_fatal(socket, &e).await;
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Negotiation and startup: trust authentication, ParameterStatus, BackendKeyData,
+/// ReadyForQuery. None when the connection ended during startup (a cancel request,
+/// a refused startup, a client that went away).
+async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Connection>> {
+    let peer = tcp.peer_addr()?;
+    let Some(mut socket) = negotiate(tcp, &ctx.limits).await? else {
+        return Ok(None);
+    };
+    let startup = match first_message(&mut socket).await {
+        Some(PgWireFrontendMessage::Startup(startup)) => startup,
+        Some(PgWireFrontendMessage::CancelRequest(c)) => {
+            let found = ctx.cancels.cancel(c.pid, &c.secret_key);
+            tracing::info!(pid = c.pid, found, "cancel request");
+            return Ok(None);
+        }
+        Some(_) => {
+            send_fatal(
+                &mut socket,
+                &WireError::Protocol("expected a startup message".into()).into(),
+            )
+            .await?;
+            return Ok(None);
+        }
+        None => return Ok(None),
+    };
+    match start_session(&mut socket, ctx, peer, &startup).await {
+        Ok(session) => {
+            let (pid, secret) = socket.pid_and_secret_key();
+            let registration = ctx.cancels.register(pid, &secret, session.cancel_handle());
+            Ok(Some(Connection {
+                socket,
+                ctx: ctx.clone(),
+                session,
+                statements: HashMap::new(),
+                portals: HashMap::new(),
+                awaiting_sync: false,
+                _registration: registration,
+            }))
+        }
+        Err(Fault::Client(e)) => {
+            tracing::info!(%peer, error = %e, "startup refused");
+            send_fatal(&mut socket, &e).await?;
+            Ok(None)
+        }
+        Err(Fault::Io(e)) => Err(e),
+    }
+}
+
+async fn start_session(
+    socket: &mut Socket,
+    ctx: &Arc<WireContext>,
+    peer: SocketAddr,
+    startup: &Startup,
+) -> Result<Session, Fault> {
+    pgwire::api::auth::protocol_negotiation(socket, startup)
+        .await
+        .map_err(pgwire_fault)?;
+    if !peer.ip().is_loopback() {
+        return Err(WireError::NotLoopback(peer.ip().to_string()).into());
+    }
+    let user = startup.parameters.get("user").cloned().unwrap_or_default();
+    if user.is_empty() {
+        return Err(WireError::Protocol(
+            "no PostgreSQL user name specified in startup packet".into(),
+        )
+        .into());
+    }
+    let defaults = SessionDefaults {
+        user: user.clone(),
+        statement_timeout_ms: ctx.statement_timeout_ms,
+        max_connections: ctx.max_connections,
+    };
+    let settings = Settings::new(
+        &defaults,
+        startup
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    let mut session = Session::new(ctx.engine.clone(), settings);
+    session.settings_mut().take_changes();
+    let (pid, secret) = ctx.keys.generate(&*socket);
+    socket.set_pid_and_secret_key(pid, secret.clone());
+    socket
+        .feed(PgWireBackendMessage::Authentication(Authentication::Ok))
+        .await
+        .map_err(io)?;
+    for (name, value) in session.settings().reported() {
+        socket
+            .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                name.to_owned(),
+                value,
+            )))
+            .await
+            .map_err(io)?;
+    }
+    socket
+        .feed(PgWireBackendMessage::BackendKeyData(BackendKeyData::new(
+            pid, secret,
+        )))
+        .await
+        .map_err(io)?;
+    socket
+        .feed(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+            TransactionStatus::Idle,
+        )))
+        .await
+        .map_err(io)?;
+    socket.flush().await.map_err(io)?;
+    socket.set_state(PgWireConnectionState::ReadyForQuery);
+    tracing::debug!(%peer, %user, database = startup.parameters.get("database").map(String::as_str).unwrap_or(""), "session started");
+    Ok(session)
+}
+
+fn pgwire_fault(e: PgWireError) -> Fault {
+    match e {
+        PgWireError::IoError(e) => Fault::Io(e),
+        other => Fault::Client(WireError::Protocol(other.to_string()).into()),
+    }
+}
+
+/// Reads the next message. A decoding failure (including a panic in the decoder on
+/// a malformed message) or an oversized message is a fatal [`WireError`]; None is
+/// a clean end of the stream.
+async fn next_message(socket: &mut Socket) -> Result<Option<PgWireFrontendMessage>, Fault> {
+    match AssertUnwindSafe(socket.next()).catch_unwind().await {
+        Err(_) => Err(WireError::Protocol("malformed message".into()).into()),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(message))) => Ok(Some(message)),
+        Ok(Some(Err(PgWireError::IoError(e)))) => {
+            let limit_error = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<WireError>())
+                .cloned();
+            match limit_error {
+                Some(wire) => Err(wire.into()),
+                None => Err(Fault::Io(e)),
+            }
+        }
+        Ok(Some(Err(e))) => Err(WireError::Protocol(e.to_string()).into()),
+    }
+}
+
+/// Sends a FATAL ErrorResponse and flushes; the caller then drops the connection.
+async fn send_fatal(socket: &mut Socket, err: &Error) -> io::Result<()> {
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(error_response(
+            err,
+            SEVERITY_FATAL,
+        )))
+        .await
+}
+
+impl Connection {
+    /// The message loop. Waits for shutdown only between messages, so a statement
+    /// that is running finishes and its client gets the answer.
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> io::Result<()> {
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.changed() => {
+                    let err = Error::Turnstile(TurnstileError::ShuttingDown);
+                    return send_fatal(&mut self.socket, &err).await;
+                }
+                next = next_message(&mut self.socket) => next,
+            };
+            let flow = match next {
+                Ok(Some(message)) => self.dispatch(message).await,
+                Ok(None) => Ok(Flow::Close),
+                Err(fault) => Err(fault),
+            };
+            match flow {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Close) => return Ok(()),
+                Err(Fault::Io(e)) => return Err(e),
+                Err(Fault::Client(e)) => {
+                    tracing::warn!(peer = %self.socket.socket_addr(), error = %e, "closing the connection after a protocol error");
+                    return send_fatal(&mut self.socket, &e).await;
+                }
+            }
+        }
+    }
+
+    /// Routes one message. Errors of extended-query messages are answered here and
+    /// start the skip-to-Sync; only fatal ones come back as `Err`.
+    async fn dispatch(&mut self, message: PgWireFrontendMessage) -> Result<Flow, Fault> {
+        use PgWireFrontendMessage as M;
+        if self.awaiting_sync && !matches!(message, M::Sync(_) | M::Terminate(_)) {
+            return Ok(Flow::Continue);
+        }
+        let result = match message {
+            M::Query(query) => {
+                return self
+                    .simple_query(&query.query)
+                    .await
+                    .map(|()| Flow::Continue)
+            }
+            M::Parse(parse) => self.on_parse(parse).await,
+            M::Bind(bind) => self.on_bind(bind).await,
+            M::Describe(describe) => self.on_describe(describe).await,
+            M::Execute(execute) => self.on_execute(execute).await,
+            M::Close(close) => self.on_close(close).await,
+            M::Sync(_) => return self.on_sync().await.map(|()| Flow::Continue),
+            M::Flush(_) => {
+                return self
+                    .socket
+                    .flush()
+                    .await
+                    .map(|()| Flow::Continue)
+                    .map_err(io)
+            }
+            M::Terminate(_) => return Ok(Flow::Close),
+            // Outside COPY these are ignored, as PostgreSQL does: they are left over
+            // from a COPY that failed.
+            M::CopyData(_) | M::CopyDone(_) | M::CopyFail(_) => return Ok(Flow::Continue),
+            other => {
+                let name = format!("{other:?}");
+                let name = name.split(['(', ' ']).next().unwrap_or("");
+                return Err(WireError::Protocol(format!("unexpected {name} message")).into());
+            }
+        };
+        match result {
+            Ok(()) => Ok(Flow::Continue),
+            Err(Fault::Client(e)) if !is_fatal(&e) => {
+                self.feed_error(&e, "").await?;
+                self.awaiting_sync = true;
+                self.session.fail_block();
+                Ok(Flow::Continue)
+            }
+            Err(fault) => Err(fault),
+        }
+    }
+
+    /// Sync ends an extended-query batch: ReadyForQuery and one flush for everything
+    /// the batch produced. Outside a transaction block the batch's implicit
+    /// transaction ends, and with it every portal, as in PostgreSQL.
+    async fn on_sync(&mut self) -> Result<(), Fault> {
+        self.awaiting_sync = false;
+        if self.session.transaction_state() == TransactionState::Idle {
+            self.portals.clear();
+        }
+        self.feed_ready().await?;
+        self.socket.flush().await.map_err(io)
+    }
+
+    /// Queues an ErrorResponse (sent at the next flush). Internal errors are logged
+    /// with the statement they came from.
+    pub(super) async fn feed_error(&mut self, err: &Error, statement: &str) -> Result<(), Fault> {
+        if err.sqlstate() == "XX000" {
+            tracing::error!(peer = %self.socket.socket_addr(), error = %err, statement, "internal error");
+        }
+        self.socket
+            .feed(PgWireBackendMessage::ErrorResponse(error_response(
+                err,
+                SEVERITY_ERROR,
+            )))
+            .await
+            .map_err(io)
+    }
+
+    pub(super) async fn feed_ready(&mut self) -> Result<(), Fault> {
+        let status = match self.session.transaction_state() {
+            TransactionState::Idle => TransactionStatus::Idle,
+            TransactionState::InBlock => TransactionStatus::Transaction,
+            TransactionState::Failed => TransactionStatus::Error,
+        };
+        self.socket
+            .feed(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )))
+            .await
+            .map_err(io)
+    }
+
+    /// ParameterStatus for each reported setting the last statement changed.
+    pub(super) async fn feed_setting_changes(&mut self) -> Result<(), Fault> {
+        for (name, value) in self.session.settings_mut().take_changes() {
+            let message = ParameterStatus::new(name.to_owned(), value);
+            self.socket
+                .feed(PgWireBackendMessage::ParameterStatus(message))
+                .await
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one statement through the session, logging it if it was slow, and checks
+    /// the row limit.
+    pub(super) async fn run_statement(
+        &mut self,
+        stmt: &sqlparser::ast::Statement,
+        params: &[crate::types::Value],
+    ) -> Result<Output, Error> {
+        let started = Instant::now();
+        let result = self.session.execute(stmt, params).await;
+        let elapsed = started.elapsed();
+        if self.ctx.slow_statement.is_some_and(|min| elapsed >= min) {
+            tracing::info!(duration_ms = elapsed.as_secs_f64() * 1000.0, statement = %stmt, "slow statement");
+        }
+        if let Ok(Output::Rows { rows, .. }) = &result {
+            let max = self.ctx.limits.rows_per_statement_max;
+            if rows.len() > max {
+                return Err(WireError::TooManyRows {
+                    count: rows.len(),
+                    max,
+                }
+                .into());
+            }
+        }
+        result
+    }
+}
+
+fn is_fatal(e: &Error) -> bool {
+    matches!(e, Error::Wire(w) if w.is_fatal())
+}

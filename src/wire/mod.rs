@@ -1,0 +1,44 @@
+//! The PostgreSQL protocol (v3) over TCP, with pgwire for message framing.
+//!
+//! # Life of a connection
+//! 1. `server` accepts a socket and spawns [`serve`] for it (or [`refuse`] when
+//!    `--max-connections` sessions are already open: FATAL 53300).
+//! 2. SSLRequest and GSSENCRequest are answered `N` (pgwire's negotiation with no TLS
+//!    acceptor). From here on a [`frame::FrameLimit`] watches every message header
+//!    and refuses a message over the size limit before buffering it.
+//! 3. Startup: trust authentication for any user on loopback; ParameterStatus for
+//!    every reported setting; BackendKeyData, registered so cancel requests can find
+//!    the session; ReadyForQuery.
+//! 4. The message loop: Query (`simple`) or Parse/Bind/Describe/Execute/Close/Sync/
+//!    Flush (`extended`). Statements go through the [`crate::sql::Session`], which
+//!    handles SET/SHOW/BEGIN/… itself and passes the rest to the engine. Answers are
+//!    queued and flushed once per Query or Sync.
+//! 5. Errors: a statement error is an ErrorResponse and the session goes on (in an
+//!    extended batch, later messages are skipped until Sync, as PostgreSQL does). A
+//!    malformed or oversized message is FATAL for this connection only.
+//! 6. The connection ends on Terminate, EOF, a fatal error, or server shutdown (which
+//!    waits for the running statement, then sends FATAL 57P01).
+//!
+//! We use pgwire's codec and message types but not its query handler traits: owning
+//! the loop lets us choose when to flush, keep one transaction state (the
+//! session's), send FATAL for malformed input instead of dropping the socket, and
+//! bound message sizes.
+
+mod cancel;
+pub mod codec;
+mod connection;
+mod error;
+mod extended;
+mod frame;
+mod limits;
+mod messages;
+mod simple;
+mod stream;
+
+pub use cancel::CancelRegistry;
+pub use connection::{refuse, serve, WireContext};
+pub use error::WireError;
+pub use limits::{
+    Limits, MESSAGE_BYTES_MAX_DEFAULT, PARAMETERS_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT,
+    STARTUP_TIMEOUT_MS, STATEMENT_BYTES_MAX_DEFAULT,
+};

@@ -1,0 +1,347 @@
+//! The protocol through a real client: tokio-postgres against the real `turnstile`
+//! binary on a free loopback port (tests/common's TestServer).
+
+mod common;
+
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+/// The SQLSTATE of a failed call, for assertions.
+fn code<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> String {
+    let err = result.expect_err("expected an error");
+    err.code()
+        .map(|c| c.code().to_owned())
+        .unwrap_or_else(|| panic!("no SQLSTATE in {err}"))
+}
+
+fn rows_of(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+async fn scalar(client: &Client, sql: &str) -> Option<String> {
+    rows_of(&client.simple_query(sql).await.unwrap())
+        .remove(0)
+        .remove(0)
+}
+
+/// Several statements in one simple Query run in order and each answers; an error
+/// stops the rest. Each statement autocommits (a documented difference from
+/// PostgreSQL's implicit transaction), so the insert before the error stays.
+#[tokio::test]
+async fn simple_query_runs_statements_in_order() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let messages = client
+        .simple_query("create table t (a int primary key, b text); insert into t values (1, 'x'), (2, 'y'); select a, b from t order by a")
+        .await
+        .unwrap();
+    let completes: Vec<u64> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::CommandComplete(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(completes, vec![0, 2, 2]);
+    assert_eq!(
+        rows_of(&messages),
+        vec![
+            vec![Some("1".into()), Some("x".into())],
+            vec![Some("2".into()), Some("y".into())]
+        ]
+    );
+    assert_eq!(
+        code(
+            client
+                .batch_execute(
+                    "insert into t values (3, 'z'); select 1/0; insert into t values (4, 'w')"
+                )
+                .await
+        ),
+        "22012"
+    );
+    assert_eq!(
+        scalar(&client, "select count(*) from t").await.as_deref(),
+        Some("3")
+    );
+    client.simple_query("").await.unwrap();
+}
+
+/// Describe returns the exact parameter and column types, NoData for a statement
+/// without rows; client-declared parameter types are honoured.
+#[tokio::test]
+async fn describe_gives_exact_types() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key, b text, c bigint, d varchar(10))")
+        .await
+        .unwrap();
+    let select = client
+        .prepare("select a, b, c, d from t where a = $1")
+        .await
+        .unwrap();
+    assert_eq!(select.params(), &[Type::INT4]);
+    let types: Vec<Type> = select.columns().iter().map(|c| c.type_().clone()).collect();
+    assert_eq!(
+        types,
+        vec![Type::INT4, Type::TEXT, Type::INT8, Type::VARCHAR]
+    );
+    let names: Vec<&str> = select.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, vec!["a", "b", "c", "d"]);
+    let insert = client
+        .prepare("insert into t (a, b) values ($1, $2)")
+        .await
+        .unwrap();
+    assert_eq!(insert.params(), &[Type::INT4, Type::TEXT]);
+    assert!(insert.columns().is_empty());
+    let typed = client
+        .prepare_typed("select $1 = a from t", &[Type::INT8])
+        .await
+        .unwrap();
+    assert_eq!(typed.params(), &[Type::INT8]);
+    client.execute(&insert, &[&7i32, &"seven"]).await.unwrap();
+    let row = client.query_one(&select, &[&7i32]).await.unwrap();
+    assert_eq!(row.get::<_, String>(1), "seven");
+}
+
+/// A portal bound once and executed with a row limit returns the rows in parts
+/// (PortalSuspended in between), inside a read-only transaction block.
+#[tokio::test]
+async fn portal_with_row_limit() {
+    let server = common::TestServer::start();
+    let mut client = server.connect().await;
+    client
+        .batch_execute(
+            "create table t (a int primary key); insert into t values (1), (2), (3), (4), (5)",
+        )
+        .await
+        .unwrap();
+    let tx = client.transaction().await.unwrap();
+    let portal = tx.bind("select a from t order by a", &[]).await.unwrap();
+    let mut seen = Vec::new();
+    for expected_len in [2, 2, 1, 0] {
+        let rows = tx.query_portal(&portal, 2).await.unwrap();
+        assert_eq!(rows.len(), expected_len);
+        seen.extend(rows.iter().map(|r| r.get::<_, i32>(0)));
+    }
+    assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+    tx.commit().await.unwrap();
+}
+
+/// Each error answers its PostgreSQL SQLSTATE, through both protocols, and the
+/// connection answers the next query.
+#[tokio::test]
+async fn errors_carry_sqlstate_and_the_connection_goes_on() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("insert into t values (1)")
+        .await
+        .unwrap();
+    let cases = [
+        ("selec 1", "42601"),
+        ("select * from no_such_table", "42P01"),
+        ("insert into t values (1)", "23505"),
+        ("select 1 / 0", "22012"),
+        ("select 'abc'::int", "22P02"),
+        ("select 2147483647::int + 1", "22003"),
+        ("savepoint s", "0A000"),
+        ("select no_such_function(1)", "42883"),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(
+            code(client.batch_execute(sql).await),
+            expected,
+            "simple: {sql}"
+        );
+        assert_eq!(scalar(&client, "select 1").await.as_deref(), Some("1"));
+        assert_eq!(
+            code(client.query(sql, &[]).await),
+            expected,
+            "extended: {sql}"
+        );
+        assert_eq!(
+            client
+                .query_one("select 1", &[])
+                .await
+                .unwrap()
+                .get::<_, i32>(0),
+            1
+        );
+    }
+}
+
+/// SET, SHOW and RESET of the settings drivers use; unknown names are 42704, custom
+/// dotted names are accepted, server-fixed ones are 55P02.
+#[tokio::test]
+async fn set_show_reset() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    assert_eq!(
+        scalar(&client, "show server_version").await.as_deref(),
+        Some("15.0 (Turnstile 0.1.0)")
+    );
+    assert_eq!(
+        scalar(&client, "show timezone").await.as_deref(),
+        Some("UTC")
+    );
+    client
+        .batch_execute("set application_name = 'wire test'; set time zone 'Europe/Paris'")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "show application_name").await.as_deref(),
+        Some("wire test")
+    );
+    assert_eq!(
+        scalar(&client, "show TimeZone").await.as_deref(),
+        Some("Europe/Paris")
+    );
+    client
+        .batch_execute("set statement_timeout = 5000")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "show statement_timeout").await.as_deref(),
+        Some("5s")
+    );
+    client
+        .batch_execute("reset statement_timeout; reset all")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "show statement_timeout").await.as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        scalar(&client, "show timezone").await.as_deref(),
+        Some("UTC")
+    );
+    client
+        .batch_execute("set myapp.tenant = 'acme'")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "show myapp.tenant").await.as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        code(client.batch_execute("set no_such_setting = 1").await),
+        "42704"
+    );
+    assert_eq!(
+        code(client.batch_execute("show no_such_setting").await),
+        "42704"
+    );
+    assert_eq!(
+        code(client.batch_execute("set server_version = '16'").await),
+        "55P02"
+    );
+    assert_eq!(
+        code(client.batch_execute("set client_encoding = 'LATIN1'").await),
+        "22023"
+    );
+    assert_eq!(
+        client
+            .query_one("show extra_float_digits", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "1"
+    );
+}
+
+/// A block holds reads; a write answers 0A000 and fails the block, which then
+/// answers 25P02 until ROLLBACK (or COMMIT, which rolls back).
+#[tokio::test]
+async fn transaction_blocks_hold_reads_only() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key); insert into t values (1)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("begin; select * from t; select 1; commit")
+        .await
+        .unwrap();
+    client
+        .batch_execute("start transaction isolation level serializable")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from t").await.as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        code(client.batch_execute("insert into t values (2)").await),
+        "0A000"
+    );
+    assert_eq!(code(client.batch_execute("select 1").await), "25P02");
+    assert_eq!(code(client.query("select 1", &[]).await), "25P02");
+    client.batch_execute("rollback").await.unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from t").await.as_deref(),
+        Some("1")
+    );
+    client.batch_execute("begin").await.unwrap();
+    assert_eq!(
+        code(client.batch_execute("select * from no_such_table").await),
+        "42P01"
+    );
+    client.batch_execute("commit").await.unwrap();
+    client
+        .batch_execute("insert into t values (2)")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from t").await.as_deref(),
+        Some("2")
+    );
+}
+
+/// statement_timeout cancels a slow SELECT with 57014; the read lock is released
+/// (a write on another connection completes) and the session answers again.
+#[tokio::test]
+async fn statement_timeout_cancels_a_slow_select() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let other = server.connect().await;
+    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
+    client
+        .batch_execute(&format!(
+            "create table big (a int primary key); insert into big values {}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+    client
+        .batch_execute("set statement_timeout = '200ms'")
+        .await
+        .unwrap();
+    let slow = client
+        .query("select count(*) from big x, big y, big z", &[])
+        .await;
+    assert_eq!(code(slow), "57014");
+    other
+        .batch_execute("insert into big values (1000)")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from big").await.as_deref(),
+        Some("1001")
+    );
+}

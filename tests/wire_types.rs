@@ -1,0 +1,255 @@
+//! Every type through both formats: tokio-postgres sends parameters and reads results
+//! in binary; `simple_query` reads the text format. The real binary on a free port.
+
+mod common;
+
+use std::error::Error as StdError;
+use std::str::FromStr;
+
+use bytes::BytesMut;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use tokio_postgres::SimpleQueryMessage;
+use turnstile::wire::codec::{decode_numeric, encode_numeric};
+
+/// NUMERIC in binary through Turnstile's own codec (tokio-postgres has no numeric type).
+#[derive(Debug, PartialEq)]
+struct Numeric(Decimal);
+
+impl ToSql for Numeric {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        encode_numeric(self.0, out);
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Numeric {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn StdError + Sync + Send>> {
+        decode_numeric(raw)
+            .map(Numeric)
+            .map_err(|e| e.to_string().into())
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
+/// Sends `value` as a binary parameter cast to `ty` and reads it back in binary.
+async fn echo<T>(client: &tokio_postgres::Client, ty: &str, value: T) -> T
+where
+    T: ToSql + Sync + for<'a> FromSql<'a>,
+{
+    let row = client
+        .query_one(&format!("select $1::{ty}"), &[&value])
+        .await
+        .unwrap_or_else(|e| panic!("{ty}: {e}"));
+    row.get(0)
+}
+
+/// Binary parameters and results round-trip for every type, with edge values and NULL.
+#[tokio::test]
+async fn binary_round_trip_every_type() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    for v in [true, false] {
+        assert_eq!(echo(&c, "boolean", v).await, v);
+    }
+    for v in [i16::MIN, 0, i16::MAX] {
+        assert_eq!(echo(&c, "smallint", v).await, v);
+    }
+    for v in [i32::MIN, -1, i32::MAX] {
+        assert_eq!(echo(&c, "integer", v).await, v);
+    }
+    for v in [i64::MIN, 0, i64::MAX] {
+        assert_eq!(echo(&c, "bigint", v).await, v);
+    }
+    for v in [1.5f32, f32::INFINITY, f32::NEG_INFINITY] {
+        assert_eq!(echo(&c, "real", v).await, v);
+    }
+    assert!(echo(&c, "real", f32::NAN).await.is_nan());
+    for v in [0.1f64, -1e300, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(echo(&c, "double precision", v).await, v);
+    }
+    assert!(echo(&c, "double precision", f64::NAN).await.is_nan());
+    for v in ["", "unicode ✓ ünï", "quote ' and \\ backslash"] {
+        assert_eq!(echo(&c, "text", v.to_owned()).await, v);
+        assert_eq!(echo(&c, "varchar", v.to_owned()).await, v);
+    }
+    for v in [vec![], vec![0u8, 1, 0, 255]] {
+        assert_eq!(echo(&c, "bytea", v.clone()).await, v);
+    }
+    for text in [
+        "0",
+        "-12345.678",
+        "0.0001",
+        "1.50",
+        "79228162514264337593543950335",
+    ] {
+        let v = Numeric(Decimal::from_str(text).unwrap());
+        assert_eq!(echo(&c, "numeric", v).await.0.to_string(), text);
+    }
+    let ts = NaiveDateTime::parse_from_str("1999-12-31 23:59:59.123456", "%Y-%m-%d %H:%M:%S%.f")
+        .unwrap();
+    assert_eq!(echo(&c, "timestamp", ts).await, ts);
+    let tstz: DateTime<Utc> = DateTime::from_str("2024-02-29T12:34:56.5Z").unwrap();
+    assert_eq!(echo(&c, "timestamptz", tstz).await, tstz);
+    for d in ["2000-01-01", "1970-01-01", "2099-12-31"] {
+        let d = NaiveDate::from_str(d).unwrap();
+        assert_eq!(echo(&c, "date", d).await, d);
+    }
+    let uuid = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+    assert_eq!(echo(&c, "uuid", uuid).await, uuid);
+    let json = serde_json::json!({"a": [1, 2.5, null, "x"], "b": {"c": true}});
+    assert_eq!(echo(&c, "jsonb", json.clone()).await, json);
+    assert_eq!(echo::<Option<i32>>(&c, "integer", None).await, None);
+    assert_eq!(echo::<Option<String>>(&c, "text", None).await, None);
+}
+
+/// Text results print as PostgreSQL prints them, NULL included, and timestamptz
+/// follows the session's TimeZone.
+#[tokio::test]
+async fn text_format_matches_postgres() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    let sql = "select true, 32767::smallint, '-9223372036854775808'::bigint, 1.5::real, 'NaN'::float8, \
+               '-Infinity'::float8, 12.340::numeric, ''::text, 'ü'::varchar(3), '\\x00ff'::bytea, \
+               '2024-01-31 12:34:56.5'::timestamp, '2024-06-01 12:00:00+00'::timestamptz, '2024-01-31'::date, \
+               'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid, '{\"b\": 1, \"a\": [true]}'::jsonb, null";
+    let expected = [
+        Some("t"),
+        Some("32767"),
+        Some("-9223372036854775808"),
+        Some("1.5"),
+        Some("NaN"),
+        Some("-Infinity"),
+        Some("12.340"),
+        Some(""),
+        Some("ü"),
+        Some("\\x00ff"),
+        Some("2024-01-31 12:34:56.5"),
+        Some("2024-06-01 12:00:00+00"),
+        Some("2024-01-31"),
+        Some("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+        Some("{\"a\": [true], \"b\": 1}"),
+        None,
+    ];
+    let messages = c.simple_query(sql).await.unwrap();
+    let SimpleQueryMessage::Row(row) = &messages[1] else {
+        panic!("expected a row: {messages:?}")
+    };
+    let got: Vec<Option<&str>> = (0..row.len()).map(|i| row.get(i)).collect();
+    assert_eq!(got, expected);
+    c.batch_execute("set timezone = 'America/New_York'")
+        .await
+        .unwrap();
+    let messages = c
+        .simple_query("select '2024-01-15 12:00:00+00'::timestamptz")
+        .await
+        .unwrap();
+    let SimpleQueryMessage::Row(row) = &messages[1] else {
+        panic!("expected a row")
+    };
+    assert_eq!(row.get(0), Some("2024-01-15 07:00:00-05"));
+}
+
+/// A table of every type, written with binary parameters and read back in binary.
+#[tokio::test]
+async fn table_round_trip_with_parameters() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    c.batch_execute(
+        "create table every (id bigint primary key, b boolean, i2 smallint, f8 double precision, n numeric, \
+         t text, v varchar(5), by bytea, ts timestamp, tz timestamptz, d date, u uuid, j jsonb)",
+    )
+    .await
+    .unwrap();
+    let ts = NaiveDateTime::parse_from_str("2020-05-05 05:05:05", "%Y-%m-%d %H:%M:%S").unwrap();
+    let tz: DateTime<Utc> = DateTime::from_str("2020-05-05T05:05:05Z").unwrap();
+    let d = NaiveDate::from_str("2020-05-05").unwrap();
+    let u = uuid::Uuid::nil();
+    let j = serde_json::json!([1, "two"]);
+    let n = Numeric(Decimal::from_str("3.14").unwrap());
+    let insert =
+        "insert into every values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    c.execute(
+        insert,
+        &[
+            &1i64,
+            &true,
+            &7i16,
+            &2.5f64,
+            &n,
+            &"txt",
+            &"abc",
+            &vec![0u8, 0],
+            &ts,
+            &tz,
+            &d,
+            &u,
+            &j,
+        ],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        insert,
+        &[
+            &2i64,
+            &None::<bool>,
+            &None::<i16>,
+            &None::<f64>,
+            &None::<Numeric>,
+            &None::<String>,
+            &None::<String>,
+            &None::<Vec<u8>>,
+            &None::<NaiveDateTime>,
+            &None::<DateTime<Utc>>,
+            &None::<NaiveDate>,
+            &None::<uuid::Uuid>,
+            &None::<serde_json::Value>,
+        ],
+    )
+    .await
+    .unwrap();
+    let row = c
+        .query_one("select * from every where id = $1", &[&1i64])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(1));
+    assert_eq!(row.get::<_, i16>(2), 7);
+    assert_eq!(row.get::<_, Numeric>(4), n);
+    assert_eq!(row.get::<_, String>(6), "abc");
+    assert_eq!(row.get::<_, Vec<u8>>(7), vec![0, 0]);
+    assert_eq!(
+        (
+            row.get::<_, NaiveDateTime>(8),
+            row.get::<_, DateTime<Utc>>(9),
+            row.get::<_, NaiveDate>(10)
+        ),
+        (ts, tz, d)
+    );
+    assert_eq!(
+        (
+            row.get::<_, uuid::Uuid>(11),
+            row.get::<_, serde_json::Value>(12)
+        ),
+        (u, j)
+    );
+    let row = c
+        .query_one("select * from every where id = 2", &[])
+        .await
+        .unwrap();
+    assert!((1..13).all(|i| row
+        .try_get::<_, Option<String>>(i)
+        .map_or(true, |v| v.is_none())));
+    assert_eq!(row.get::<_, Option<i16>>(2), None);
+}
