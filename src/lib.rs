@@ -7,6 +7,7 @@ pub mod server;
 pub mod sql;
 pub mod turnstile;
 pub mod types;
+pub mod wal;
 pub mod wire;
 
 pub use error::Error;
