@@ -25,8 +25,10 @@
 //! primary key and secondary indexes find them.
 
 mod catalog;
+mod codec;
 mod error;
 mod key;
+mod redo;
 mod row;
 mod table;
 mod txn;
@@ -34,8 +36,10 @@ mod txn;
 use std::collections::{BTreeMap, HashMap};
 
 pub use catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
+pub use codec::CodecError;
 pub use error::DbError;
 pub use key::{CompositeKey, Key};
+pub use redo::Redo;
 pub use row::Row;
 pub use table::{Index, PrefixBound, Table};
 pub use txn::WriteTxn;
@@ -118,6 +122,14 @@ impl Database {
             let position = t.indexes().iter().position(|i| i.schema.name == name)?;
             Some((t, position))
         })
+    }
+
+    /// Recreates a table from its schema (recovery), keeping its id and the id
+    /// counter above it.
+    fn restore_table(&mut self, schema: TableSchema) {
+        self.next_table_id = self.next_table_id.max(schema.id + 1);
+        self.table_names.insert(schema.name.clone(), schema.id);
+        self.tables.insert(schema.id, Table::new(schema));
     }
 
     /// Fails with 42P07 if a table, index or view is already called `name`.

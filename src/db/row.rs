@@ -25,6 +25,7 @@
 
 use rust_decimal::Decimal;
 
+use super::codec::{put_bytes, put_varint, unzigzag, varint_len, zigzag, ByteReader, CodecError};
 use crate::types::{DataType, Value};
 
 /// One stored row: the bytes described in the module documentation.
@@ -84,6 +85,42 @@ impl Row {
         reader.next(column, types[column])
     }
 
+    /// The encoded bytes, as redo records and snapshots store them.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A row read from the log or a snapshot, checked against the column types
+    /// first: bytes from disk must never make a later decode panic.
+    pub fn from_log(bytes: &[u8], types: &[DataType]) -> Result<Row, CodecError> {
+        let mut reader = ByteReader::new(bytes);
+        let bitmap = reader.take(types.len().div_ceil(8))?;
+        for (i, &data_type) in types.iter().enumerate() {
+            if bitmap[i / 8] & (1 << (i % 8)) != 0 {
+                continue;
+            }
+            match stored_size(data_type) {
+                StoredSize::Fixed(size) => {
+                    reader.take(size)?;
+                }
+                StoredSize::Varint => {
+                    reader.varint()?;
+                }
+                StoredSize::LengthPrefixed => {
+                    let value = reader.bytes()?;
+                    let is_text = !matches!(data_type, DataType::Bytea);
+                    if is_text && std::str::from_utf8(value).is_err() {
+                        return Err(CodecError(format!("column {i} is not valid UTF-8")));
+                    }
+                }
+            }
+        }
+        if !reader.is_empty() {
+            return Err(CodecError("trailing bytes after the last column".into()));
+        }
+        Ok(Row(bytes.into()))
+    }
+
     /// The encoded size in bytes (for memory accounting).
     pub fn encoded_len(&self) -> usize {
         self.0.len()
@@ -107,36 +144,6 @@ fn encoded_len(values: &[Value]) -> usize {
             Value::Bytea(b) => varint_len(b.len() as u64) + b.len(),
         })
         .sum()
-}
-
-fn varint_len(mut v: u64) -> usize {
-    let mut len = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        len += 1;
-    }
-    len
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(u: u64) -> i64 {
-    ((u >> 1) as i64) ^ -((u & 1) as i64)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
 }
 
 /// A cursor over an encoded row.

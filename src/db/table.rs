@@ -212,6 +212,14 @@ impl Table {
         }
     }
 
+    /// Keeps the hidden row id counter above a key replayed from the log, so rows
+    /// inserted after recovery never reuse one.
+    pub(crate) fn note_key(&mut self, key: &Key) {
+        if let (None, Key::Int(id)) = (&self.schema.primary_key, key) {
+            self.next_row_id = self.next_row_id.max(id.saturating_add(1));
+        }
+    }
+
     /// The key an updated row moves to: its new primary key, or the same row id.
     pub(crate) fn key_for_update(&self, old: &Key, values: &[Value]) -> Key {
         match &self.schema.primary_key {

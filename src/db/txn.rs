@@ -2,6 +2,7 @@
 
 use super::catalog::{IndexSchema, TableId, TableSchema, ViewSchema};
 use super::key::Key;
+use super::redo::{Redo, RedoOp};
 use super::row::Row;
 use super::table::{Index, Table, TableContents};
 use super::{Database, DbError};
@@ -62,6 +63,8 @@ enum Undo {
 pub struct WriteTxn<'db> {
     db: &'db mut Database,
     undo: Vec<Undo>,
+    /// The changes as the log will replay them, collected alongside the undo.
+    redo: Redo,
     finished: bool,
 }
 
@@ -70,6 +73,7 @@ impl<'db> WriteTxn<'db> {
         WriteTxn {
             db,
             undo: Vec::new(),
+            redo: Redo::default(),
             finished: false,
         }
     }
@@ -79,10 +83,11 @@ impl<'db> WriteTxn<'db> {
         self.db
     }
 
-    /// Keeps every change.
-    pub fn commit(mut self) {
+    /// Keeps every change and returns their redo, for the write-ahead log.
+    pub fn commit(mut self) -> Redo {
         self.finished = true;
         self.undo.clear();
+        std::mem::take(&mut self.redo)
     }
 
     /// Undoes every change, newest first.
@@ -104,6 +109,7 @@ impl<'db> WriteTxn<'db> {
         self.db.next_table_id += 1;
         let id = schema.id;
         self.db.table_names.insert(schema.name.clone(), id);
+        self.redo.ops.push(RedoOp::CreateTable(schema.clone()));
         self.db.tables.insert(id, Table::new(schema));
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateTable { table: id });
@@ -119,6 +125,7 @@ impl<'db> WriteTxn<'db> {
         self.db.table_names.remove(name);
         let table = self.db.tables.remove(&id).expect("named tables exist");
         self.db.catalog_version += 1;
+        self.redo.ops.push(RedoOp::DropTable(id));
         self.undo.push(Undo::DropTable {
             table: Box::new(table),
         });
@@ -129,7 +136,8 @@ impl<'db> WriteTxn<'db> {
     pub fn create_index(&mut self, schema: IndexSchema) -> Result<(), DbError> {
         self.db.check_name_free(&schema.name)?;
         let (table, name) = (schema.table, schema.name.clone());
-        self.db.table_mut(table).add_index(schema)?;
+        self.db.table_mut(table).add_index(schema.clone())?;
+        self.redo.ops.push(RedoOp::CreateIndex(schema));
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateIndex { table, name });
         Ok(())
@@ -143,6 +151,7 @@ impl<'db> WriteTxn<'db> {
             .find_map(|(id, t)| t.take_index(name).map(|(pos, index)| (*id, pos, index)))
             .ok_or_else(|| DbError::UndefinedIndex(name.to_owned()))?;
         self.db.catalog_version += 1;
+        self.redo.ops.push(RedoOp::DropIndex(name.to_owned()));
         self.undo.push(Undo::DropIndex {
             table,
             position,
@@ -154,6 +163,7 @@ impl<'db> WriteTxn<'db> {
     pub fn create_view(&mut self, view: ViewSchema) -> Result<(), DbError> {
         self.db.check_name_free(&view.name)?;
         let name = view.name.clone();
+        self.redo.ops.push(RedoOp::CreateView(view.clone()));
         self.db.views.insert(name.clone(), view);
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateView { name });
@@ -167,6 +177,7 @@ impl<'db> WriteTxn<'db> {
             .remove(name)
             .ok_or_else(|| DbError::UndefinedView(name.to_owned()))?;
         self.db.catalog_version += 1;
+        self.redo.ops.push(RedoOp::DropView(view.name.clone()));
         self.undo.push(Undo::DropView { view });
         Ok(())
     }
@@ -178,7 +189,13 @@ impl<'db> WriteTxn<'db> {
         t.check_not_null(&values)?;
         let key = t.key_for_insert(&values);
         t.check_unique(&key, &values, None)?;
-        t.put(key.clone(), &values, Row::encode(&values));
+        let row = Row::encode(&values);
+        t.put(key.clone(), &values, row.clone());
+        self.redo.ops.push(RedoOp::Put {
+            table,
+            key: key.clone(),
+            row,
+        });
         self.undo.push(Undo::Insert {
             table,
             key: key.clone(),
@@ -199,7 +216,19 @@ impl<'db> WriteTxn<'db> {
         let new_key = t.key_for_update(key, &values);
         t.check_unique(&new_key, &values, Some(key))?;
         let old = t.remove(key).expect("updated rows exist");
-        t.put(new_key.clone(), &values, Row::encode(&values));
+        let row = Row::encode(&values);
+        t.put(new_key.clone(), &values, row.clone());
+        if new_key != *key {
+            self.redo.ops.push(RedoOp::Remove {
+                table,
+                key: key.clone(),
+            });
+        }
+        self.redo.ops.push(RedoOp::Put {
+            table,
+            key: new_key.clone(),
+            row,
+        });
         self.undo.push(Undo::Update {
             table,
             new_key: new_key.clone(),
@@ -213,6 +242,10 @@ impl<'db> WriteTxn<'db> {
     pub fn delete(&mut self, table: TableId, key: &Key) -> bool {
         match self.db.table_mut(table).remove(key) {
             Some(old) => {
+                self.redo.ops.push(RedoOp::Remove {
+                    table,
+                    key: key.clone(),
+                });
                 self.undo.push(Undo::Delete {
                     table,
                     key: key.clone(),
@@ -227,6 +260,7 @@ impl<'db> WriteTxn<'db> {
     /// Removes every row of the table at once.
     pub fn truncate(&mut self, table: TableId) {
         let contents = self.db.table_mut(table).take_contents();
+        self.redo.ops.push(RedoOp::Truncate(table));
         self.undo.push(Undo::Truncate { table, contents });
     }
 
