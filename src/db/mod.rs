@@ -30,6 +30,7 @@ mod error;
 mod key;
 mod redo;
 mod row;
+mod snapshot;
 mod table;
 mod txn;
 

@@ -250,29 +250,44 @@ impl Database {
         Ok(())
     }
 
+    /// Applies one op. Every op is idempotent and tolerant of the state a fuzzy
+    /// snapshot leaves (see the module doc): creating replaces, dropping what is
+    /// not there is nothing, and indexes are built without uniqueness checks
+    /// because a fuzzy copy may hold rows from either side of a later delete.
     fn apply_op(&mut self, op: RedoOp) -> Result<(), CodecError> {
         match op {
-            RedoOp::CreateTable(schema) => self.restore_table(schema),
+            RedoOp::CreateTable(schema) => {
+                if let Some(old) = self.tables.remove(&schema.id) {
+                    self.table_names.remove(&old.schema().name);
+                }
+                self.restore_table(schema);
+            }
             RedoOp::DropTable(id) => {
-                let table = self.tables.remove(&id).ok_or_else(|| missing_table(id))?;
-                self.table_names.remove(&table.schema().name);
+                if let Some(table) = self.tables.remove(&id) {
+                    self.table_names.remove(&table.schema().name);
+                }
             }
             RedoOp::CreateIndex(index) => {
                 let table = self
                     .tables
                     .get_mut(&index.table)
                     .ok_or_else(|| missing_table(index.table))?;
-                table
-                    .add_index(index)
-                    .map_err(|e| CodecError(format!("rebuilding an index: {e}")))?;
+                if index
+                    .columns
+                    .iter()
+                    .any(|&c| c >= table.column_types().len())
+                {
+                    return Err(CodecError(format!(
+                        "index {} names a column the table lacks",
+                        index.name
+                    )));
+                }
+                table.take_index(&index.name);
+                table.build_index_unchecked(index);
             }
             RedoOp::DropIndex(name) => {
-                let dropped = self
-                    .tables
-                    .values_mut()
-                    .any(|t| t.take_index(&name).is_some());
-                if !dropped {
-                    return Err(CodecError(format!("redo drops unknown index {name}")));
+                for table in self.tables.values_mut() {
+                    table.take_index(&name);
                 }
             }
             RedoOp::CreateView(view) => {

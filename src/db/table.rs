@@ -98,6 +98,11 @@ impl Table {
         self.rows.iter()
     }
 
+    /// Rows from a key bound on, in key order (snapshot batches resume here).
+    pub(crate) fn range_from(&self, start: Bound<&Key>) -> impl Iterator<Item = (&Key, &Row)> + '_ {
+        self.rows.range::<Key, _>((start, Bound::Unbounded))
+    }
+
     /// The key for a primary key given as values (for point lookups). `None` if the
     /// table has no primary key or the values are not its full key.
     pub fn primary_key_of(&self, pk_values: &[Value]) -> Option<Key> {
@@ -359,15 +364,15 @@ impl Table {
     /// Builds a new index over the current rows; fails without change if a unique
     /// index would have duplicates.
     pub(crate) fn add_index(&mut self, schema: IndexSchema) -> Result<(), DbError> {
-        let mut index = Index {
-            schema,
-            entries: BTreeSet::new(),
-        };
-        for (key, row) in &self.rows {
-            let values = row.decode(&self.types);
-            if index.schema.unique {
-                if let Some(other) = self.conflict_in_index(&index, &values) {
-                    debug_assert_ne!(other, key);
+        let index = self.fill_index(schema);
+        if index.schema.unique {
+            let mut entries = index.entries.iter().peekable();
+            while let Some(entry) = entries.next() {
+                let duplicate = entries
+                    .peek()
+                    .is_some_and(|next| next.values == entry.values);
+                if duplicate && !entry.values.iter().any(Value::is_null) {
+                    let values = self.decode(&self.rows[&entry.row]);
                     return Err(self.unique_violation(
                         &index.schema.name,
                         &index.schema.columns,
@@ -375,13 +380,28 @@ impl Table {
                     ));
                 }
             }
-            index.entries.insert(IndexEntry {
-                values: index_values(&index.schema.columns, &values),
-                row: key.clone(),
-            });
         }
         self.indexes.push(index);
         Ok(())
+    }
+
+    /// Builds an index without checking uniqueness: recovery rebuilds indexes on
+    /// states that are only consistent once the whole log is replayed.
+    pub(crate) fn build_index_unchecked(&mut self, schema: IndexSchema) {
+        let index = self.fill_index(schema);
+        self.indexes.push(index);
+    }
+
+    fn fill_index(&self, schema: IndexSchema) -> Index {
+        let entries = self
+            .rows
+            .iter()
+            .map(|(key, row)| IndexEntry {
+                values: index_values(&schema.columns, &row.decode(&self.types)),
+                row: key.clone(),
+            })
+            .collect();
+        Index { schema, entries }
     }
 
     /// Removes the index called `name`, returning it and its position (for undo).

@@ -35,9 +35,11 @@
 //! offset, unless `--recovery-truncate-corrupt` accepts the loss (invariant 6).
 
 mod error;
+mod header;
 mod log;
 mod recovery;
 pub mod segment;
+pub mod snapshot;
 
 pub use error::WalError;
 pub use log::{fsync_dir, Wal, WalConfig, WalStats};

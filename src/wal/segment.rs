@@ -7,11 +7,8 @@
 //!
 //! # Segment layout
 //!
-//! 1. Header, [`HEADER_LEN`] = 24 bytes:
-//!    - bytes 0..8: magic `TSTLWAL\n`;
-//!    - bytes 8..12: format version, u32 little-endian ([`FORMAT_VERSION`]);
-//!    - bytes 12..20: the LSN of the first record in this segment, u64 LE;
-//!    - bytes 20..24: CRC32C of bytes 0..20.
+//! 1. Header, [`HEADER_LEN`] = 24 bytes (see [`super::header`]): magic `TSTLWAL\n`,
+//!    format version, the LSN of the first record in this segment, CRC32C.
 //! 2. Records, back to back, each [`RECORD_HEADER_LEN`] = 20 bytes of header then
 //!    the payload:
 //!    - bytes 0..4: payload length `n`, u32 LE (at most [`RECORD_PAYLOAD_MAX`]);
@@ -35,12 +32,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::header::{decode_file_header, encode_file_header, u32_at, u64_at, FILE_HEADER_LEN};
+
 /// The first bytes of every segment file.
 pub const MAGIC: &[u8; 8] = b"TSTLWAL\n";
-/// The segment format this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
 /// Bytes of the segment header.
-pub const HEADER_LEN: usize = 24;
+pub const HEADER_LEN: usize = FILE_HEADER_LEN;
 /// Bytes of a record's header, before its payload.
 pub const RECORD_HEADER_LEN: usize = 20;
 /// The largest payload a record may carry (1 GiB), so a damaged length can never
@@ -64,13 +61,7 @@ pub fn parse_segment_file_name(path: &Path) -> Option<u64> {
 
 /// The segment header for a segment starting at `first_lsn`.
 pub fn encode_header(first_lsn: u64) -> [u8; HEADER_LEN] {
-    let mut header = [0u8; HEADER_LEN];
-    header[0..8].copy_from_slice(MAGIC);
-    header[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    header[12..20].copy_from_slice(&first_lsn.to_le_bytes());
-    let crc = crc32c::crc32c(&header[0..20]);
-    header[20..24].copy_from_slice(&crc.to_le_bytes());
-    header
+    encode_file_header(MAGIC, first_lsn)
 }
 
 /// Appends one record to `out`.
@@ -140,17 +131,12 @@ pub fn read_segment(bytes: &[u8], expected_first_lsn: u64) -> SegmentContents {
             end,
         };
     }
-    if &bytes[0..8] != MAGIC {
-        return damaged(0, "not a Turnstile WAL segment (bad magic)");
-    }
-    if crc32c::crc32c(&bytes[0..20]) != u32_at(bytes, 20) {
-        return damaged(0, "segment header checksum mismatch");
-    }
-    if u32_at(bytes, 8) != FORMAT_VERSION {
-        return damaged(8, "unsupported segment format version");
-    }
-    if u64_at(bytes, 12) != expected_first_lsn {
-        return damaged(12, "segment header LSN does not match its file name");
+    match decode_file_header(bytes, MAGIC) {
+        Err((offset, reason)) => return damaged(offset, reason),
+        Ok(lsn) if lsn != expected_first_lsn => {
+            return damaged(12, "segment header LSN does not match its file name")
+        }
+        Ok(_) => {}
     }
     let mut records = Vec::new();
     let end = read_records(bytes, expected_first_lsn, &mut records);
@@ -220,18 +206,6 @@ fn read_records(bytes: &[u8], first_lsn: u64, records: &mut Vec<Record>) -> Segm
         offset += record_len;
     }
     SegmentEnd::Clean
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
 }
 
 /// The segment files in `dir`, sorted by first LSN.
