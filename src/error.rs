@@ -11,6 +11,7 @@ use crate::db::DbError;
 use crate::sql::SqlError;
 use crate::turnstile::TurnstileError;
 use crate::types::TypeError;
+use crate::wal::WalError;
 use crate::wire::WireError;
 
 /// Any error a client can be told about.
@@ -155,10 +156,20 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
     }
 }
 
+fn wal_sqlstate(e: &WalError) -> &'static str {
+    match e {
+        WalError::Io(_) => "58030",
+        WalError::Damaged { .. } => "XX001",
+        WalError::Locked { .. } => "55006",
+        WalError::ShutDown => "57P01",
+    }
+}
+
 fn turnstile_sqlstate(e: &TurnstileError) -> &'static str {
     match e {
         TurnstileError::Panicked(_) => "XX000",
         TurnstileError::Overloaded(_) => "53000",
         TurnstileError::ShuttingDown => "57P01",
+        TurnstileError::Durability(e) => wal_sqlstate(e),
     }
 }

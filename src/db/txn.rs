@@ -7,6 +7,7 @@ use super::row::Row;
 use super::table::{Index, Table, TableContents};
 use super::{Database, DbError};
 use crate::types::Value;
+use crate::wal::{Wal, WalError};
 
 /// What must be done to take one change back. Applied newest first on rollback.
 #[derive(Debug)]
@@ -88,6 +89,27 @@ impl<'db> WriteTxn<'db> {
         self.finished = true;
         self.undo.clear();
         std::mem::take(&mut self.redo)
+    }
+
+    /// Appends the redo to `wal` (if any), then keeps every change; returns the
+    /// commit's LSN (none for a transaction that changed nothing). If the append
+    /// fails (the log has failed), rolls back instead: nothing is kept that could
+    /// not be made durable.
+    pub fn commit_to(self, wal: Option<&Wal>) -> Result<Option<u64>, WalError> {
+        let (Some(wal), false) = (wal, self.redo.is_empty()) else {
+            self.commit();
+            return Ok(None);
+        };
+        match wal.append(&self.redo.encode()) {
+            Ok(lsn) => {
+                self.commit();
+                Ok(Some(lsn))
+            }
+            Err(error) => {
+                self.rollback();
+                Err(error)
+            }
+        }
     }
 
     /// Undoes every change, newest first.

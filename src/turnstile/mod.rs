@@ -5,9 +5,11 @@
 //! request to the turnstile and await the reply on a oneshot channel, so no tokio
 //! worker thread ever blocks on it (invariant 1).
 //!
-//! - **Reads** (a `SELECT`, later a module view) run on a small pool of reader
-//!   threads. Each takes the read lock, runs the request to completion with its rows
-//!   materialized, releases the lock, and only then delivers the reply (invariant 2).
+//! - **Reads** (a `SELECT` that reads a table, later a module view) run on a small
+//!   pool of reader threads. Each takes the read lock, runs the request to completion
+//!   with its rows materialized, releases the lock, and only then delivers the reply
+//!   (invariant 2). A `SELECT` that reads no table (`SELECT 1`) never comes here: it
+//!   needs no lock, and the SQL engine runs it on the session's task.
 //! - **Writes** (DML, DDL, later reducer calls and validated transaction blocks) run
 //!   on the one writer thread. It takes the write lock, then runs every write request
 //!   already queued (up to [`WRITE_BATCH_MAX`]) one after another, each as its own
@@ -34,10 +36,21 @@ use thiserror::Error;
 use tokio::sync::oneshot;
 
 use crate::db::{Database, WriteTxn};
+use crate::wal::{Wal, WalError};
 
 /// The most write requests run under one acquisition of the write lock. Bounds how
 /// long readers can wait behind a burst of writers.
 pub const WRITE_BATCH_MAX: usize = 64;
+
+/// When a write's caller hears back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Once the commit is on disk (`synchronous_commit = on`).
+    Durable,
+    /// Once the commit is visible (`synchronous_commit = off`): a crash may lose
+    /// the last flush interval's commits, never part of one.
+    Visible,
+}
 
 /// Why a request did not run.
 #[derive(Debug, Error)]
@@ -51,6 +64,9 @@ pub enum TurnstileError {
     /// The server is shutting down (57P01).
     #[error("terminating connection due to administrator command")]
     ShuttingDown,
+    /// The write-ahead log failed: writes are refused, reads go on (58030).
+    #[error(transparent)]
+    Durability(#[from] WalError),
 }
 
 /// How many threads and how much queueing the turnstile allows.
@@ -78,6 +94,9 @@ pub struct Turnstile {
 }
 
 struct Shared {
+    /// The write-ahead log every commit is appended to; `None` keeps data in memory
+    /// only (unit tests).
+    wal: Option<Arc<Wal>>,
     read_jobs: Option<Sender<ReadJob>>,
     write_jobs: Option<Sender<WriteJob>>,
     queue_capacity: usize,
@@ -87,8 +106,18 @@ struct Shared {
 }
 
 impl Turnstile {
-    /// Starts the reader threads and the writer thread around `db`.
+    /// Starts the reader threads and the writer thread around `db`, with no
+    /// write-ahead log: commits are visible and never durable.
     pub fn start(db: Database, config: TurnstileConfig) -> std::io::Result<Turnstile> {
+        Turnstile::start_with_wal(db, config, None)
+    }
+
+    /// Starts the turnstile around `db`, appending every commit's redo to `wal`.
+    pub fn start_with_wal(
+        db: Database,
+        config: TurnstileConfig,
+        wal: Option<Arc<Wal>>,
+    ) -> std::io::Result<Turnstile> {
         let db = Arc::new(RwLock::new(db));
         let (read_tx, read_rx) = crossbeam_channel::bounded::<ReadJob>(config.queue_capacity);
         let (write_tx, write_rx) = crossbeam_channel::bounded::<WriteJob>(config.queue_capacity);
@@ -106,6 +135,7 @@ impl Turnstile {
         threads.push(writer);
         Ok(Turnstile {
             shared: Arc::new(Shared {
+                wal,
                 read_jobs: Some(read_tx),
                 write_jobs: Some(write_tx),
                 queue_capacity: config.queue_capacity,
@@ -136,29 +166,41 @@ impl Turnstile {
         reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
     }
 
-    /// Runs `f` as one write transaction under the write lock on the writer thread.
-    /// `Ok` commits and `Err` rolls back, before the lock is released; either way the
-    /// result comes back to the caller after the release.
+    /// Runs `f` as one write transaction under the write lock on the writer thread,
+    /// and returns once it is durable (`synchronous_commit = on`).
     pub async fn write<R, E, F>(&self, f: F) -> Result<Result<R, E>, TurnstileError>
     where
         R: Send + 'static,
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
+        self.write_with(Durability::Durable, f).await
+    }
+
+    /// Runs `f` as one write transaction under the write lock on the writer thread.
+    /// `Ok` commits (appending the redo to the log) and `Err` rolls back, before the
+    /// lock is released; the result comes back after the release, and with
+    /// [`Durability::Durable`] only once the log's fsync covers the commit — a wait
+    /// on the log, never on the lock (invariants 1 and 4).
+    pub async fn write_with<R, E, F>(
+        &self,
+        durability: Durability,
+        f: F,
+    ) -> Result<Result<R, E>, TurnstileError>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
+    {
+        if let Some(wal) = &self.shared.wal {
+            // Back-pressure from a slow disk is applied here, before admission.
+            wal.wait_for_room().await?;
+        }
         let (reply_tx, reply_rx) = oneshot::channel();
+        let wal = self.shared.wal.clone();
         let job: WriteJob = Box::new(move |db| {
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                let mut txn = db.begin_write();
-                let result = f(&mut txn);
-                match result {
-                    // The redo goes to the write-ahead log once durability is
-                    // wired in (issue 4); until then data lives in memory only.
-                    Ok(_) => drop(txn.commit()),
-                    Err(_) => txn.rollback(),
-                }
-                result
-            }))
-            .map_err(panic_message);
+            let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
+                .unwrap_or_else(|panic| Err(panic_message(panic)));
             Box::new(move || {
                 let _ = reply_tx.send(result);
             })
@@ -169,7 +211,16 @@ impl Turnstile {
             .as_ref()
             .ok_or(TurnstileError::ShuttingDown)?;
         self.submit(queue, job)?;
-        reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
+        let (result, lsn) = reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)??;
+        if let (Some(wal), Some(lsn), Durability::Durable) = (&self.shared.wal, lsn, durability) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(result)
+    }
+
+    /// The write-ahead log, if this turnstile has one.
+    pub fn wal(&self) -> Option<&Arc<Wal>> {
+        self.shared.wal.as_ref()
     }
 
     fn submit<J>(&self, queue: &Sender<J>, job: J) -> Result<(), TurnstileError> {
@@ -178,6 +229,26 @@ impl Turnstile {
             TrySendError::Disconnected(_) => TurnstileError::ShuttingDown,
         })
     }
+}
+
+/// Runs one write transaction: `Ok` appends its redo to the log and commits, `Err`
+/// (or a failed append) rolls back. Returns the result and the commit's LSN.
+fn run_write<R, E, F>(
+    db: &mut Database,
+    wal: Option<&Wal>,
+    f: F,
+) -> Result<(Result<R, E>, Option<u64>), TurnstileError>
+where
+    F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E>,
+{
+    let mut txn = db.begin_write();
+    let result = f(&mut txn);
+    if result.is_err() {
+        txn.rollback();
+        return Ok((result, None));
+    }
+    let lsn = txn.commit_to(wal)?;
+    Ok((result, lsn))
 }
 
 fn run_reader(db: &RwLock<Database>, jobs: &Receiver<ReadJob>) {

@@ -2,6 +2,7 @@
 //! that never block on the lock.
 
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
@@ -139,4 +140,62 @@ async fn sessions_never_block_on_the_lock() {
     release_tx.send(()).unwrap();
     writer.await.unwrap().unwrap().unwrap();
     assert_eq!(reader.await.unwrap(), 0);
+}
+
+/// With a write-ahead log, every acknowledged write is in the log: recovering the
+/// data directory after the turnstile stops gives the same tables, and a write
+/// that failed left no trace there.
+#[tokio::test]
+async fn commits_recover_from_the_log() {
+    use crate::wal::{OnDamage, Wal, WalConfig};
+    let data_dir = std::env::temp_dir().join(format!("turnstile-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let config = WalConfig {
+        dir: crate::db::wal_dir(&data_dir),
+        segment_size_bytes: 1 << 20,
+        flush_interval: Duration::from_millis(50),
+        buffer_cap_bytes: 1 << 20,
+    };
+    {
+        let wal = Arc::new(Wal::start(config, 1, 0).unwrap());
+        let turnstile = Turnstile::start_with_wal(
+            Database::new(),
+            TurnstileConfig {
+                reader_threads: 1,
+                queue_capacity: 16,
+            },
+            Some(wal.clone()),
+        )
+        .unwrap();
+        create_numbers(&turnstile).await;
+        for n in 0..10 {
+            turnstile
+                .write(move |txn| {
+                    let id = txn.db().must_get_table("numbers")?.schema().id;
+                    txn.insert(id, vec![Value::Int8(n)]).map(|_| ())
+                })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(wal.durable_lsn(), 11, "acknowledged writes are durable");
+        let failed = turnstile
+            .write(|txn| {
+                let id = txn.db().must_get_table("numbers")?.schema().id;
+                txn.insert(id, vec![Value::Int8(100)])?;
+                txn.insert(id, vec![Value::Int8(0)]).map(|_| ())
+            })
+            .await
+            .unwrap();
+        assert!(failed.is_err());
+    }
+    let recovered = crate::db::recover(&data_dir, OnDamage::Refuse).unwrap();
+    let numbers = recovered.db.must_get_table("numbers").unwrap();
+    let values: Vec<i64> = numbers
+        .scan()
+        .map(|(_, row)| numbers.decode(row)[0].as_i64().unwrap())
+        .collect();
+    assert_eq!(values, (0..10).collect::<Vec<_>>());
+    assert_eq!(recovered.next_lsn, 12);
+    std::fs::remove_dir_all(&data_dir).unwrap();
 }

@@ -19,6 +19,9 @@ pub enum WalError {
         offset: usize,
         reason: String,
     },
+    /// Another server holds the data directory.
+    #[error("data directory {dir} is in use by another Turnstile server (pid {holder}); stop it first or use another --data-dir")]
+    Locked { dir: PathBuf, holder: String },
     /// The server is shutting down; nothing more is written.
     #[error("the write-ahead log is shut down")]
     ShutDown,

@@ -36,12 +36,14 @@
 
 mod error;
 mod header;
+mod lock;
 mod log;
 mod recovery;
 pub mod segment;
 pub mod snapshot;
 
 pub use error::WalError;
+pub use lock::DataDirLock;
 pub use log::{fsync_dir, Wal, WalConfig, WalStats};
 pub use recovery::{replay, OnDamage, Replayed};
 
