@@ -35,16 +35,16 @@ impl Database {
     }
 
     /// Up to `max_rows` rows of `table` after the key `after` (from the first row
-    /// when `None`), as redo, with the last key copied. The key is `None` when the
-    /// table has no more rows or no longer exists.
+    /// when `None`), as redo, with the last key copied and the number of rows. The
+    /// key is `None` when the table has no more rows or no longer exists.
     pub fn snapshot_rows(
         &self,
         table: TableId,
         after: Option<&Key>,
         max_rows: usize,
-    ) -> (Vec<u8>, Option<Key>) {
+    ) -> (Vec<u8>, Option<Key>, usize) {
         let Some(t) = self.tables.get(&table) else {
-            return (Vec::new(), None);
+            return (Vec::new(), None, 0);
         };
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut redo = Redo::default();
@@ -57,7 +57,8 @@ impl Database {
             });
             last = Some(key.clone());
         }
-        (redo.encode(), last)
+        let count = redo.ops.len();
+        (redo.encode(), last, count)
     }
 
     /// Builds a database from snapshot chunks (catalog first, then rows).
@@ -119,7 +120,7 @@ mod tests {
         let mut after = None;
         let mut step = 0i64;
         loop {
-            let (chunk, last) = db.snapshot_rows(t, after.as_ref(), 7);
+            let (chunk, last, _) = db.snapshot_rows(t, after.as_ref(), 7);
             chunks.push(chunk);
             let Some(last) = last else { break };
             after = Some(last);

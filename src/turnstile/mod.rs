@@ -299,5 +299,9 @@ impl Drop for Shared {
     }
 }
 
+mod snapshotter;
+
+pub use snapshotter::{SnapshotInfo, SNAPSHOT_BATCH_ROWS};
+
 #[cfg(test)]
 mod tests;

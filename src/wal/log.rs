@@ -196,6 +196,11 @@ impl Wal {
         self.shared.stats.lock().clone()
     }
 
+    /// The directory of segment files.
+    pub fn dir(&self) -> &Path {
+        &self.shared.config.dir
+    }
+
     pub fn durable_lsn(&self) -> u64 {
         *self.shared.durable.borrow()
     }

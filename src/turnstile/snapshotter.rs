@@ -1,0 +1,145 @@
+//! Taking snapshots while the database keeps serving.
+//!
+//! A snapshot is copied through the turnstile like any other reader: the catalog
+//! and the current LSN under one read request, then each table in batches of
+//! [`SNAPSHOT_BATCH_ROWS`] rows, each its own read request. Writers get the lock
+//! between batches, so no single hold lasts longer than one batch (about a
+//! millisecond) whatever the database size; the copy is fuzzy, which replaying the
+//! log after its LSN makes exact (see `wal::snapshot`). Before the snapshot is given
+//! its final name, the log is made durable up to the last commit any batch could
+//! have seen, so a snapshot never holds a change the log could lose. Then old
+//! snapshots and the log segments nobody needs any more are removed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{Turnstile, TurnstileError};
+use crate::db::Key;
+use crate::wal::snapshot::{list_snapshots, SnapshotWriter};
+use crate::wal::{fsync_dir, segment, WalError};
+
+/// Rows copied per read request: small enough that one request holds the read
+/// lock for about a millisecond.
+pub const SNAPSHOT_BATCH_ROWS: usize = 2_000;
+
+/// Snapshots kept: the newest, and one older to fall back to if it is damaged.
+const SNAPSHOTS_KEPT: usize = 2;
+
+/// What a finished snapshot cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotInfo {
+    pub lsn: u64,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub rows: u64,
+    pub duration: Duration,
+    /// The longest any one of its read requests ran (the longest lock hold).
+    pub longest_batch: Duration,
+}
+
+impl Turnstile {
+    /// Writes a snapshot of the database into `snapshot_dir`, then removes
+    /// snapshots and log segments that are no longer needed. Requires a log.
+    pub async fn snapshot(&self, snapshot_dir: &Path) -> Result<SnapshotInfo, TurnstileError> {
+        let wal = self.wal().ok_or(WalError::ShutDown)?.clone();
+        let started = Instant::now();
+        let reader_wal = wal.clone();
+        let (catalog, lsn, tables) = self
+            .read(move |db| {
+                (
+                    db.snapshot_catalog(),
+                    reader_wal.stats().written_lsn,
+                    db.table_ids(),
+                )
+            })
+            .await?;
+        let mut writer = blocking({
+            let dir = snapshot_dir.to_owned();
+            move || {
+                let mut writer = SnapshotWriter::create(&dir, lsn)?;
+                writer.write_chunk(&catalog)?;
+                Ok(writer)
+            }
+        })
+        .await?;
+        let (mut rows, mut longest_batch) = (0u64, Duration::ZERO);
+        for table in tables {
+            let mut after: Option<Key> = None;
+            loop {
+                let (chunk, last, count, held) = self
+                    .read(move |db| {
+                        let begun = Instant::now();
+                        let (chunk, last, count) =
+                            db.snapshot_rows(table, after.as_ref(), SNAPSHOT_BATCH_ROWS);
+                        (chunk, last, count, begun.elapsed())
+                    })
+                    .await?;
+                longest_batch = longest_batch.max(held);
+                rows += count as u64;
+                writer = blocking(move || writer.write_chunk(&chunk).map(|_| writer)).await?;
+                match last {
+                    Some(key) if count == SNAPSHOT_BATCH_ROWS => after = Some(key),
+                    _ => break,
+                }
+            }
+        }
+        // Every change a batch could have copied is in a record up to here.
+        wal.wait_durable(wal.stats().written_lsn).await?;
+        let (path, bytes) = blocking(move || writer.finish()).await?;
+        let dir = snapshot_dir.to_owned();
+        let wal_dir = wal.dir().to_owned();
+        blocking(move || remove_unneeded(&dir, &wal_dir)).await?;
+        let info = SnapshotInfo {
+            lsn,
+            path,
+            bytes,
+            rows,
+            duration: started.elapsed(),
+            longest_batch,
+        };
+        tracing::info!(
+            lsn,
+            rows,
+            bytes,
+            duration_ms = info.duration.as_millis() as u64,
+            longest_lock_hold_us = longest_batch.as_micros() as u64,
+            "snapshot written"
+        );
+        Ok(info)
+    }
+}
+
+/// Runs file work on a blocking thread: writes and fsyncs must not stall a tokio
+/// worker.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, WalError> + Send + 'static,
+) -> Result<T, TurnstileError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => Ok(result?),
+        Err(join_error) => Err(TurnstileError::Panicked(join_error.to_string())),
+    }
+}
+
+/// Keeps the newest [`SNAPSHOTS_KEPT`] snapshots, removes older ones and their
+/// temporary leftovers, and removes every log segment whose records all precede
+/// the oldest snapshot kept (so that recovery can still fall back to it).
+fn remove_unneeded(snapshot_dir: &Path, wal_dir: &Path) -> Result<(), WalError> {
+    let snapshots = list_snapshots(snapshot_dir)?;
+    for (_, path) in snapshots.iter().skip(SNAPSHOTS_KEPT) {
+        std::fs::remove_file(path).map_err(|e| WalError::io("removing an old snapshot", e))?;
+    }
+    fsync_dir(snapshot_dir)?;
+    if snapshots.len() < SNAPSHOTS_KEPT {
+        return Ok(());
+    }
+    let oldest_kept = snapshots[SNAPSHOTS_KEPT - 1].0;
+    let segments =
+        segment::list_segments(wal_dir).map_err(|e| WalError::io("listing WAL segments", e))?;
+    for pair in segments.windows(2) {
+        let ((_, path), (next_first, _)) = (&pair[0], &pair[1]);
+        if next_first - 1 <= oldest_kept {
+            std::fs::remove_file(path).map_err(|e| WalError::io("removing a WAL segment", e))?;
+        }
+    }
+    fsync_dir(wal_dir)
+}
