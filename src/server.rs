@@ -12,9 +12,10 @@ use futures::FutureExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
-use crate::db::Database;
+use crate::db::{recover, snapshot_dir, wal_dir};
 use crate::sql::Engine;
-use crate::turnstile::{Turnstile, TurnstileConfig};
+use crate::turnstile::{SnapshotPolicy, Turnstile, TurnstileConfig};
+use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError};
 use crate::wire::{self, CancelRegistry, Limits, WireContext};
 
 /// Default for [`Config::max_connections`].
@@ -24,13 +25,23 @@ pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
 /// Connections over the limit being answered with 53300 at once; more are dropped
 /// without an answer, so a flood cannot spawn unbounded tasks.
 pub const REFUSALS_MAX: usize = 16;
+/// Default of `--wal-flush-interval`: what `synchronous_commit = off` can lose.
+pub const WAL_FLUSH_INTERVAL_MS_DEFAULT: u64 = 50;
+/// Default WAL segment size.
+pub const WAL_SEGMENT_BYTES_DEFAULT: u64 = 64 << 20;
+/// Default cap on unflushed log bytes before writers are held back.
+pub const WAL_BUFFER_CAP_BYTES_DEFAULT: usize = 64 << 20;
+/// Default: a background snapshot after this many bytes of log.
+pub const SNAPSHOT_EVERY_BYTES_DEFAULT: u64 = 256 << 20;
+/// Default: a background snapshot after this long, if anything was written.
+pub const SNAPSHOT_EVERY_SECS_DEFAULT: u64 = 600;
 /// Pause after a failed accept (e.g. out of file descriptors) before trying again.
 const ACCEPT_RETRY_MS: u64 = 100;
 
 /// Everything `turnstile serve` can be told.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where data will live; created if missing. Data stays in memory in this version.
+    /// The data directory: WAL segments, snapshots, the lock file. Created if missing.
     pub data_dir: PathBuf,
     /// Most concurrent sessions; one more gets FATAL 53300.
     pub max_connections: usize,
@@ -42,6 +53,38 @@ pub struct Config {
     pub log_min_duration_statement_ms: Option<u64>,
     /// Message, statement, parameter and row limits per connection.
     pub limits: Limits,
+    /// How the write-ahead log and snapshots are written.
+    pub durability: DurabilityConfig,
+}
+
+/// The write-ahead log and snapshot settings (see `wal` for what they mean).
+#[derive(Debug, Clone)]
+pub struct DurabilityConfig {
+    /// The longest unflushed commits wait when no session waits for them.
+    pub wal_flush_interval: Duration,
+    /// Segment files are closed at about this size.
+    pub wal_segment_bytes: u64,
+    /// Unflushed log bytes beyond which writers are held back before the lock.
+    pub wal_buffer_cap_bytes: usize,
+    /// When background snapshots are taken.
+    pub snapshot_policy: SnapshotPolicy,
+    /// What recovery does with damage before the end of the log.
+    pub on_damage: OnDamage,
+}
+
+impl Default for DurabilityConfig {
+    fn default() -> DurabilityConfig {
+        DurabilityConfig {
+            wal_flush_interval: Duration::from_millis(WAL_FLUSH_INTERVAL_MS_DEFAULT),
+            wal_segment_bytes: WAL_SEGMENT_BYTES_DEFAULT,
+            wal_buffer_cap_bytes: WAL_BUFFER_CAP_BYTES_DEFAULT,
+            snapshot_policy: SnapshotPolicy {
+                every_bytes: SNAPSHOT_EVERY_BYTES_DEFAULT,
+                every: Duration::from_secs(SNAPSHOT_EVERY_SECS_DEFAULT),
+            },
+            on_damage: OnDamage::Refuse,
+        }
+    }
 }
 
 impl Default for Config {
@@ -53,6 +96,7 @@ impl Default for Config {
             statement_timeout_ms: 0,
             log_min_duration_statement_ms: Some(1000),
             limits: Limits::default(),
+            durability: DurabilityConfig::default(),
         }
     }
 }
@@ -61,17 +105,21 @@ impl Default for Config {
 /// lets running statements finish (up to [`SHUTDOWN_GRACE_MS`]), closes the idle
 /// sessions with FATAL 57P01 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -> io::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    tracing::info!(data_dir = %config.data_dir.display(), "data directory ready; data stays in memory in this version (durability comes with the WAL)");
-    let turnstile = Turnstile::start(
-        Database::new(),
-        TurnstileConfig {
-            reader_threads: config.reader_threads,
-            queue_capacity: (config.max_connections * 2).max(1),
-        },
-    )?;
+    let (turnstile, _lock) = open_data_dir(&config).await?;
+    let snapshots = snapshot_dir(&config.data_dir);
+    let (stop_snapshots_tx, stop_snapshots_rx) = tokio::sync::oneshot::channel::<()>();
+    let periodic = tokio::spawn({
+        let (turnstile, dir) = (turnstile.clone(), snapshots.clone());
+        let policy = config.durability.snapshot_policy.clone();
+        async move {
+            let stop = async move {
+                let _ = stop_snapshots_rx.await;
+            };
+            turnstile.snapshot_periodically(dir, policy, stop).await
+        }
+    });
     let ctx = Arc::new(WireContext {
-        engine: Arc::new(Engine::new(turnstile)),
+        engine: Arc::new(Engine::new(turnstile.clone())),
         limits: config.limits.clone(),
         statement_timeout_ms: config.statement_timeout_ms,
         max_connections: config.max_connections,
@@ -127,10 +175,53 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
             "some connections did not finish in time"
         );
     }
-    // The turnstile's drop joins its threads: do it off the async workers.
-    let _ = tokio::task::spawn_blocking(move || drop(ctx)).await;
+    let _ = stop_snapshots_tx.send(());
+    let _ = periodic.await;
+    // A clean shutdown leaves a snapshot, so the next start replays nothing.
+    if let Err(error) = turnstile.snapshot(&snapshots).await {
+        tracing::error!(%error, "the shutdown snapshot failed; the log still holds every commit");
+    }
+    // The turnstile's drop joins its threads and flushes the log: do it off the
+    // async workers.
+    let _ = tokio::task::spawn_blocking(move || drop((ctx, turnstile))).await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Locks the data directory, recovers its database (newest snapshot, then the log)
+/// and starts the turnstile with a write-ahead log.
+async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> {
+    let data_dir = config.data_dir.clone();
+    let on_damage = config.durability.on_damage;
+    let (lock, recovered) = tokio::task::spawn_blocking(move || {
+        let lock = DataDirLock::acquire(&data_dir)?;
+        let recovered = recover(&data_dir, on_damage)?;
+        Ok::<_, WalError>((lock, recovered))
+    })
+    .await
+    .map_err(io::Error::other)?
+    .map_err(io::Error::other)?;
+    tracing::info!(data_dir = %config.data_dir.display(), snapshot_lsn = recovered.snapshot_lsn, records_replayed = recovered.records_replayed, next_lsn = recovered.next_lsn, "recovered");
+    let wal = Wal::start(
+        WalConfig {
+            dir: wal_dir(&config.data_dir),
+            segment_size_bytes: config.durability.wal_segment_bytes,
+            flush_interval: config.durability.wal_flush_interval,
+            buffer_cap_bytes: config.durability.wal_buffer_cap_bytes,
+        },
+        recovered.next_lsn,
+        recovered.log_bytes,
+    )
+    .map_err(io::Error::other)?;
+    let turnstile = Turnstile::start_with_wal(
+        recovered.db,
+        TurnstileConfig {
+            reader_threads: config.reader_threads,
+            queue_capacity: (config.max_connections * 2).max(1),
+        },
+        Some(Arc::new(wal)),
+    )?;
+    Ok((turnstile, lock))
 }
 
 /// Runs a connection task, logging a panic instead of losing it silently.

@@ -3,11 +3,16 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use turnstile::server::{self, Config, MAX_CONNECTIONS_DEFAULT};
+use turnstile::server::{
+    self, Config, DurabilityConfig, MAX_CONNECTIONS_DEFAULT, WAL_FLUSH_INTERVAL_MS_DEFAULT,
+    WAL_SEGMENT_BYTES_DEFAULT,
+};
+use turnstile::wal::OnDamage;
 use turnstile::wire::{
     Limits, MESSAGE_BYTES_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT, STATEMENT_BYTES_MAX_DEFAULT,
 };
@@ -34,7 +39,7 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:5433")]
     listen: String,
-    /// Data directory, created if missing (data stays in memory in this version).
+    /// Data directory (WAL, snapshots, lock file), created if missing.
     #[arg(long, default_value = "./turnstile-data")]
     data_dir: PathBuf,
     /// Most concurrent sessions; one more is refused with SQLSTATE 53300.
@@ -58,6 +63,21 @@ struct ServeArgs {
     /// Most rows one statement may return.
     #[arg(long, default_value_t = ROWS_PER_STATEMENT_MAX_DEFAULT)]
     max_rows_per_statement: usize,
+    /// Longest that commits wait for the WAL flusher when no session waits for them,
+    /// in milliseconds (what synchronous_commit = off can lose in a crash).
+    #[arg(long, default_value_t = WAL_FLUSH_INTERVAL_MS_DEFAULT)]
+    wal_flush_interval: u64,
+    /// Size at which a WAL segment file is closed and the next started, in bytes.
+    #[arg(long, default_value_t = WAL_SEGMENT_BYTES_DEFAULT)]
+    wal_segment_bytes: u64,
+    /// Take a background snapshot after this much WAL ("256MiB", "1GB") or this
+    /// much time ("10min", "30s"); the other trigger keeps its default.
+    #[arg(long)]
+    snapshot_every: Option<String>,
+    /// At start, cut the log at damage found before its end (and skip damaged
+    /// snapshots) instead of refusing to start: every later transaction is lost.
+    #[arg(long)]
+    recovery_truncate_corrupt: bool,
 }
 
 #[tokio::main]
@@ -83,6 +103,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         turnstile::sql::parse_millis("statement_timeout", &args.statement_timeout)
             .map_err(|e| e.to_string())?;
     let defaults = Config::default();
+    let durability = durability_config(&args)?;
     let config = Config {
         data_dir: args.data_dir,
         max_connections: args.max_connections,
@@ -95,6 +116,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             rows_per_statement_max: args.max_rows_per_statement,
             ..Limits::default()
         },
+        durability,
     };
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -102,6 +124,65 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     server::run(listener, config, shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+fn durability_config(args: &ServeArgs) -> Result<DurabilityConfig, String> {
+    let mut durability = DurabilityConfig {
+        wal_flush_interval: Duration::from_millis(args.wal_flush_interval.max(1)),
+        wal_segment_bytes: args.wal_segment_bytes,
+        on_damage: if args.recovery_truncate_corrupt {
+            OnDamage::Truncate
+        } else {
+            OnDamage::Refuse
+        },
+        ..DurabilityConfig::default()
+    };
+    if let Some(every) = &args.snapshot_every {
+        match parse_snapshot_every(every)? {
+            SnapshotEvery::Bytes(bytes) => durability.snapshot_policy.every_bytes = bytes,
+            SnapshotEvery::Time(time) => durability.snapshot_policy.every = time,
+        }
+    }
+    Ok(durability)
+}
+
+/// What `--snapshot-every` names: an amount of log or of time.
+#[derive(Debug, PartialEq)]
+enum SnapshotEvery {
+    Bytes(u64),
+    Time(Duration),
+}
+
+/// Parses "256MiB", "1GB", "4096" (bytes), "10min", "30s", "500ms", "2h".
+fn parse_snapshot_every(text: &str) -> Result<SnapshotEvery, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("--snapshot-every {text:?}: expected a number and a unit, e.g. 256MiB or 10min")
+    })?;
+    let bytes = |scale: u64| Ok(SnapshotEvery::Bytes(n.saturating_mul(scale)));
+    let time = |ms: u64| {
+        Ok(SnapshotEvery::Time(Duration::from_millis(
+            n.saturating_mul(ms),
+        )))
+    };
+    match unit.trim() {
+        "" | "B" => bytes(1),
+        "kB" | "KB" => bytes(1_000),
+        "KiB" => bytes(1 << 10),
+        "MB" => bytes(1_000_000),
+        "MiB" => bytes(1 << 20),
+        "GB" => bytes(1_000_000_000),
+        "GiB" => bytes(1 << 30),
+        "ms" => time(1),
+        "s" => time(1_000),
+        "min" | "m" => time(60_000),
+        "h" => time(3_600_000),
+        other => Err(format!("--snapshot-every {text:?}: unknown unit {other:?} (use B, kB, MB, MiB, GB, GiB, ms, s, min or h)")),
+    }
 }
 
 /// Ctrl-C or SIGTERM.
@@ -122,4 +203,29 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--snapshot-every` takes an amount of log or of time, with units.
+    #[test]
+    fn snapshot_every_units() {
+        assert_eq!(
+            parse_snapshot_every("256MiB"),
+            Ok(SnapshotEvery::Bytes(256 << 20))
+        );
+        assert_eq!(parse_snapshot_every("4096"), Ok(SnapshotEvery::Bytes(4096)));
+        assert_eq!(
+            parse_snapshot_every("10min"),
+            Ok(SnapshotEvery::Time(Duration::from_secs(600)))
+        );
+        assert_eq!(
+            parse_snapshot_every("500ms"),
+            Ok(SnapshotEvery::Time(Duration::from_millis(500)))
+        );
+        assert!(parse_snapshot_every("ten").is_err());
+        assert!(parse_snapshot_every("5 parsecs").is_err());
+    }
 }

@@ -301,7 +301,7 @@ impl Drop for Shared {
 
 mod snapshotter;
 
-pub use snapshotter::{SnapshotInfo, SNAPSHOT_BATCH_ROWS};
+pub use snapshotter::{SnapshotInfo, SnapshotPolicy, SNAPSHOT_BATCH_ROWS};
 
 #[cfg(test)]
 mod tests;

@@ -143,3 +143,54 @@ fn remove_unneeded(snapshot_dir: &Path, wal_dir: &Path) -> Result<(), WalError> 
     }
     fsync_dir(wal_dir)
 }
+
+/// When background snapshots are taken.
+#[derive(Debug, Clone)]
+pub struct SnapshotPolicy {
+    /// Take one once this many bytes of log were written since the last.
+    pub every_bytes: u64,
+    /// Or once this much time has passed since the last, if anything was written.
+    pub every: Duration,
+}
+
+/// How often the periodic snapshotter looks at the log's size.
+const SNAPSHOT_POLL_MS: u64 = 200;
+
+impl Turnstile {
+    /// Takes snapshots in the background as `policy` says until `stop` resolves.
+    /// A failed snapshot is logged and retried at the next occasion: the log still
+    /// holds everything, so nothing is lost.
+    pub async fn snapshot_periodically(
+        &self,
+        dir: PathBuf,
+        policy: SnapshotPolicy,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let Some(wal) = self.wal().cloned() else {
+            return;
+        };
+        tokio::pin!(stop);
+        let mut last_bytes = wal.stats().log_bytes;
+        let mut last_at = Instant::now();
+        let mut last_lsn = wal.stats().written_lsn;
+        loop {
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(Duration::from_millis(SNAPSHOT_POLL_MS)) => {}
+            }
+            let stats = wal.stats();
+            let grown = stats.log_bytes.saturating_sub(last_bytes) >= policy.every_bytes;
+            let due = last_at.elapsed() >= policy.every && stats.written_lsn > last_lsn;
+            if !(grown || due) {
+                continue;
+            }
+            match self.snapshot(&dir).await {
+                Ok(info) => {
+                    (last_bytes, last_at, last_lsn) =
+                        (wal.stats().log_bytes, Instant::now(), info.lsn);
+                }
+                Err(error) => tracing::error!(%error, "background snapshot failed; will retry"),
+            }
+        }
+    }
+}
