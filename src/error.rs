@@ -52,7 +52,8 @@ impl Error {
         match self {
             Error::Sql(SqlError::Db(DbError::UniqueViolation { detail, .. }))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
-            | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail })) => {
+            | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
+            | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail })) => {
                 Some(detail)
             }
             _ => None,
@@ -105,6 +106,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
     match e {
         TypeError::InvalidText { .. } => "22P02",
         TypeError::OutOfRange(_) => "22003",
+        TypeError::NumericFieldOverflow { .. } => "22003",
         TypeError::DivisionByZero => "22012",
         TypeError::StringTooLong { .. } => "22001",
         TypeError::DatetimeFieldOverflow(_) => "22008",

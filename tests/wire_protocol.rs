@@ -345,3 +345,48 @@ async fn statement_timeout_cancels_a_slow_select() {
         Some("1001")
     );
 }
+
+/// A prepared statement keeps its plan across DDL only as PostgreSQL 15 allows
+/// (checked against it): t dropped and recreated with other columns, or with a
+/// renamed column, answers 0A000 "cached plan must not change result type"; t
+/// missing answers 42P01; t recreated as it was answers with the new rows.
+#[tokio::test]
+async fn prepared_statement_across_ddl() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let ddl = server.connect().await;
+    ddl.batch_execute(
+        "create table t (id bigint primary key, a text); insert into t values (1, 'x')",
+    )
+    .await
+    .unwrap();
+    let select = client
+        .prepare("select * from t where id = $1")
+        .await
+        .unwrap();
+    let row = client.query_one(&select, &[&1i64]).await.unwrap();
+    assert_eq!(row.get::<_, String>(1), "x");
+    let recreate = |columns: &'static str, row: &'static str| {
+        format!("drop table t; create table t ({columns}); insert into t values {row}")
+    };
+    ddl.batch_execute(&recreate(
+        "id bigint primary key, b int, c text",
+        "(1, 5, 'y')",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(code(client.query(&select, &[&1i64]).await), "0A000");
+    ddl.batch_execute(&recreate("id bigint primary key, z text", "(1, 'renamed')"))
+        .await
+        .unwrap();
+    assert_eq!(code(client.query(&select, &[&1i64]).await), "0A000");
+    ddl.batch_execute("drop table t").await.unwrap();
+    assert_eq!(code(client.query(&select, &[&1i64]).await), "42P01");
+    ddl.batch_execute(
+        "create table t (id bigint primary key, a text); insert into t values (1, 'back')",
+    )
+    .await
+    .unwrap();
+    let row = client.query_one(&select, &[&1i64]).await.unwrap();
+    assert_eq!(row.get::<_, String>(1), "back");
+}

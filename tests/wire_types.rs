@@ -253,3 +253,36 @@ async fn table_round_trip_with_parameters() {
         .map_or(true, |v| v.is_none())));
     assert_eq!(row.get::<_, Option<i16>>(2), None);
 }
+
+/// NUMERIC(p, s) applies to binary parameters as to literals: a parameter stored into
+/// a `numeric(5,2)` column or cast with `$1::numeric(5,2)` is rounded to the scale,
+/// and one whose integer part does not fit is 22003 with PostgreSQL's detail.
+#[tokio::test]
+async fn numeric_typmod_applies_to_parameters() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    c.batch_execute("create table money (id int primary key, amount numeric(5,2))")
+        .await
+        .unwrap();
+    let dec = |s: &str| Numeric(Decimal::from_str(s).unwrap());
+    c.execute("insert into money values ($1, $2)", &[&1i32, &dec("1.005")])
+        .await
+        .unwrap();
+    let row = c
+        .query_one("select amount, $1::numeric(5,2) from money", &[&dec("4.5")])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Numeric>(0).0.to_string(), "1.01");
+    assert_eq!(row.get::<_, Numeric>(1).0.to_string(), "4.50");
+    let err = c
+        .execute("insert into money values ($1, $2)", &[&2i32, &dec("1000")])
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "22003");
+    assert_eq!(db.message(), "numeric field overflow");
+    assert_eq!(
+        db.detail(),
+        Some("A field with precision 5, scale 2 must round to an absolute value less than 10^3.")
+    );
+}

@@ -31,14 +31,16 @@
 //! | 9 | `Truncate` | table id |
 //!
 //! A type is a tag byte in the order of [`DataType`]'s variants, then for
-//! `VARCHAR` a varint (0 = no limit, else limit + 1).
+//! `VARCHAR` a varint (0 = no limit, else limit + 1). `NUMERIC(p, s)` came later
+//! and has its own tag, 16, followed by a precision byte and a scale byte, so tag 6
+//! (plain `NUMERIC`) reads as it always did.
 
 use super::catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
 use super::row::Row;
 use super::Database;
-use crate::types::DataType;
+use crate::types::{DataType, NumericTypmod};
 
 /// One change, as recovery replays it.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +195,11 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Int8 => (3, None),
         DataType::Float4 => (4, None),
         DataType::Float8 => (5, None),
-        DataType::Numeric => (6, None),
+        DataType::Numeric(None) => (6, None),
+        DataType::Numeric(Some(typmod)) => {
+            out.extend_from_slice(&[16, typmod.precision(), typmod.scale()]);
+            return;
+        }
         DataType::Text => (7, None),
         DataType::Varchar(limit) => (8, Some(limit)),
         DataType::Bytea => (9, None),
@@ -218,7 +224,7 @@ fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError>
         3 => DataType::Int8,
         4 => DataType::Float4,
         5 => DataType::Float8,
-        6 => DataType::Numeric,
+        6 => DataType::Numeric(None),
         7 => DataType::Text,
         8 => match reader.varint()? {
             0 => DataType::Varchar(None),
@@ -233,6 +239,12 @@ fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError>
         13 => DataType::Uuid,
         14 => DataType::Jsonb,
         15 => DataType::Unknown,
+        16 => {
+            let (precision, scale) = (reader.u8()?, reader.u8()?);
+            let typmod = NumericTypmod::new(i64::from(precision), i64::from(scale))
+                .map_err(|e| CodecError(format!("numeric modifier: {e}")))?;
+            DataType::Numeric(Some(typmod))
+        }
         tag => return Err(CodecError(format!("unknown type tag {tag}"))),
     })
 }

@@ -213,7 +213,7 @@ impl<'a> Reader<'a> {
             DataType::Int8 => Value::Int8(self.take_int()),
             DataType::Float4 => Value::Float4(f32::from_le_bytes(self.take_array())),
             DataType::Float8 => Value::Float8(f64::from_le_bytes(self.take_array())),
-            DataType::Numeric => Value::Numeric(Decimal::deserialize(self.take_array())),
+            DataType::Numeric(_) => Value::Numeric(Decimal::deserialize(self.take_array())),
             DataType::Timestamp => Value::Timestamp(self.take_int()),
             DataType::Timestamptz => Value::Timestamptz(self.take_int()),
             DataType::Date => Value::Date(self.take_int() as i32),
@@ -256,7 +256,7 @@ fn stored_size(data_type: DataType) -> StoredSize {
         DataType::Bool => StoredSize::Fixed(1),
         DataType::Float4 => StoredSize::Fixed(4),
         DataType::Float8 => StoredSize::Fixed(8),
-        DataType::Numeric | DataType::Uuid => StoredSize::Fixed(16),
+        DataType::Numeric(_) | DataType::Uuid => StoredSize::Fixed(16),
         DataType::Int2
         | DataType::Int4
         | DataType::Int8
@@ -280,6 +280,7 @@ fn utf8(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::NumericTypmod;
 
     /// Every type and NULL survive an encode/decode roundtrip, and single-column
     /// decoding skips the columns before it correctly.
@@ -292,7 +293,8 @@ mod tests {
             DataType::Int8,
             DataType::Float4,
             DataType::Float8,
-            DataType::Numeric,
+            DataType::Numeric(None),
+            DataType::Numeric(NumericTypmod::new(8, 2).ok()),
             DataType::Text,
             DataType::Bytea,
             DataType::Timestamp,
@@ -310,6 +312,7 @@ mod tests {
             Value::Float4(1.5),
             Value::Float8(f64::NAN),
             Value::Numeric(Decimal::new(-12345, 3)),
+            Value::Numeric(Decimal::new(450, 2)),
             Value::Text("x".repeat(300)),
             Value::Bytea(vec![0, 1, 0]),
             Value::Timestamp(1),

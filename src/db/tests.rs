@@ -3,7 +3,7 @@
 use std::ops::Bound;
 
 use super::*;
-use crate::types::{DataType, Value};
+use crate::types::{DataType, NumericTypmod, Value};
 
 fn accounts_schema() -> TableSchema {
     let column = |name: &str, data_type, nullable| ColumnSchema {
@@ -239,6 +239,13 @@ fn redo_reproduces_the_transaction() {
             columns: vec![
                 column("a", DataType::Text, false),
                 column("b", DataType::Int4, false),
+                // Both numeric tags: the modifier must survive the log.
+                column(
+                    "amount",
+                    DataType::Numeric(NumericTypmod::new(8, 2).ok()),
+                    true,
+                ),
+                column("n", DataType::Numeric(None), true),
             ],
             primary_key: Some(vec![0, 1]),
         })
@@ -251,8 +258,12 @@ fn redo_reproduces_the_transaction() {
             primary_key: None,
         })
         .unwrap();
-    txn.insert(pairs, vec![Value::Text("x".into()), Value::Int4(1)])
-        .unwrap();
+    let amount = Value::Numeric(rust_decimal::Decimal::new(450, 2));
+    txn.insert(
+        pairs,
+        vec![Value::Text("x".into()), Value::Int4(1), amount, Value::Null],
+    )
+    .unwrap();
     txn.insert(log, vec![Value::Text("one".into())]).unwrap();
     txn.insert(log, vec![Value::Null]).unwrap();
     let key = txn

@@ -1,13 +1,33 @@
 //! The SQL engine: the entry point the session layer calls for every statement.
+//!
+//! # Which statements take which lock
+//!
+//! - A query that reads a table (a `SELECT … FROM`, or EXPLAIN) is a read: it is
+//!   bound, planned (or its cached plan checked) and run under the read lock on a
+//!   reader thread, and its rows are materialized before the lock is released. A
+//!   query whose cached plan is a point read (a few rows by primary key) first
+//!   tries the read lock on the session's task without waiting
+//!   (`Turnstile::read_short`), which saves the reader-thread hand-off.
+//! - A query that reads no table (`SELECT 1`, `SELECT now()`, `VALUES (…)`) takes no
+//!   lock at all: it is planned against an empty catalog and run on the session's
+//!   own task. It reads nothing the lock protects, so no invariant is involved, and
+//!   it answers even while a writer holds the lock. Its work is bounded by its text
+//!   (no rows to scan), so it does not hold the tokio worker for long.
+//! - Everything else (DML, DDL) is a write: one atomic transaction on the writer
+//!   thread under the write lock.
+//!
+//! Queries keep their plan between runs; see [`super::plan_cache`].
 
 use std::sync::Arc;
 
 use sqlparser::ast::Statement;
 
+use crate::db::Database;
 use crate::turnstile::Turnstile;
 use crate::types::{DataType, Value};
 
-use super::{Description, Output, QueryContext};
+use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement};
+use super::{exec, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
 /// read lock on a reader thread, writes as one atomic transaction on the writer.
@@ -15,58 +35,121 @@ use super::{Description, Output, QueryContext};
 pub struct Engine {
     /// The only way to reach the database (ARCHITECTURE.md, "Execution model").
     turnstile: Turnstile,
+    /// An empty catalog, never written: queries that read no table are described,
+    /// planned and run against it on the session's task, without the lock.
+    empty: Arc<Database>,
 }
 
 impl Engine {
     pub fn new(turnstile: Turnstile) -> Engine {
-        Engine { turnstile }
+        Engine {
+            turnstile,
+            empty: Arc::new(Database::new()),
+        }
     }
 
     /// The parameter types and result columns of `stmt`, without running it
-    /// (binds it under the read lock). `param_hints[i]` is the type the client
-    /// declared for `$i+1`, or None to infer it from the context.
+    /// (binds it under the read lock, or against the empty catalog if it reads no
+    /// table). `param_hints[i]` is the type the client declared for `$i+1`, or None
+    /// to infer it from the context.
     pub async fn describe(
         &self,
         stmt: &Statement,
         param_hints: &[Option<DataType>],
     ) -> Result<Description, crate::Error> {
-        if let Some(description) = super::exec::describe_without_catalog(stmt, param_hints) {
+        if let Some(description) = exec::describe_without_catalog(stmt, param_hints) {
             return Ok(description);
+        }
+        if may_read_no_table(stmt) {
+            if let Ok(description) = exec::describe(&self.empty, stmt, param_hints) {
+                return Ok(description);
+            }
         }
         let stmt = Arc::new(stmt.clone());
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .read(move |db| super::exec::describe(db, &stmt, &hints))
+            .read(move |db| exec::describe(db, &stmt, &hints))
             .await?;
         Ok(result?)
     }
 
-    /// Runs `stmt` with its parameter values (already of the described types).
-    /// Queries run under the read lock; DML and DDL under the write lock, each as
-    /// one transaction that changes nothing if it fails.
+    /// Runs `prepared` with its parameter values (already of its parameter types).
+    /// Queries run under the read lock, or without a lock if they read no table;
+    /// DML and DDL under the write lock, each as one transaction that changes
+    /// nothing if it fails.
     pub async fn execute(
         &self,
-        stmt: &Statement,
+        prepared: &PreparedStatement,
         params: &[Value],
         ctx: &QueryContext,
     ) -> Result<Output, crate::Error> {
-        let stmt = Arc::new(stmt.clone());
+        let stmt = prepared.shared_statement();
+        if Engine::is_write(&stmt) {
+            let params: Arc<[Value]> = params.into();
+            let ctx = ctx.clone();
+            let result = self
+                .turnstile
+                .write(move |txn| exec::execute_write(txn, &stmt, &params, &ctx))
+                .await?;
+            return Ok(result?);
+        }
+        if let Some(output) = self.run_without_lock(prepared, params, ctx) {
+            return Ok(output?);
+        }
+        self.run_read(prepared, params, ctx).await
+    }
+
+    /// Runs a query that reads no table on the caller's task; None if the query
+    /// may read a table and must go to a reader thread.
+    fn run_without_lock(
+        &self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+        ctx: &QueryContext,
+    ) -> Option<Result<Output, SqlError>> {
+        let cached = match prepared.cached_plan() {
+            Some(cached) if cached.catalog_version.is_none() => cached,
+            Some(_) => return None,
+            None if prepared.may_read_no_table() => {
+                let hints = prepared.param_types();
+                let planned = exec::plan_query(&self.empty, prepared.statement(), &hints, None)?;
+                // A failure (a table in a subquery, or an error) is planned again
+                // under the lock, where it gets its real answer.
+                let cached = Arc::new(planned.ok()?);
+                prepared.store_plan(cached.clone());
+                cached
+            }
+            None => return None,
+        };
+        Some(exec::run_plan(&self.empty, &cached, params, ctx))
+    }
+
+    /// Runs a query on a reader thread under the read lock, with its cached plan if
+    /// the catalog has not changed since it was made, else with a new one that
+    /// replaces it.
+    async fn run_read(
+        &self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+        ctx: &QueryContext,
+    ) -> Result<Output, crate::Error> {
+        let stmt = prepared.shared_statement();
+        let hints = prepared.param_types();
+        let cached = prepared.cached_plan();
+        let short = cached.as_ref().is_some_and(|c| c.plan.is_point_read());
         let params: Arc<[Value]> = params.into();
         let ctx = ctx.clone();
-        if Engine::is_write(&stmt) {
-            let result = self
-                .turnstile
-                .write(move |txn| super::exec::execute_write(txn, &stmt, &params, &ctx))
-                .await?;
-            Ok(result?)
+        let read = move |db: &Database| read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
+        let (output, fresh) = if short {
+            self.turnstile.read_short(read).await??
         } else {
-            let result = self
-                .turnstile
-                .read(move |db| super::exec::execute_read(db, &stmt, &params, &ctx))
-                .await?;
-            Ok(result?)
+            self.turnstile.read(read).await??
+        };
+        if let Some(plan) = fresh {
+            prepared.store_plan(plan);
         }
+        Ok(output)
     }
 
     /// True for statements that change data or schema.
@@ -78,5 +161,30 @@ impl Engine {
             } => *analyze && Engine::is_write(statement),
             _ => true,
         }
+    }
+}
+
+/// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans
+/// it again; returns the output and the new plan, if one was made.
+fn read_with_plan(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    cached: Option<Arc<CachedPlan>>,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<(Output, Option<Arc<CachedPlan>>), SqlError> {
+    let version = db.catalog_version();
+    if let Some(cached) = cached.filter(|c| c.is_valid_at(version)) {
+        return Ok((exec::run_plan(db, &cached, params, ctx)?, None));
+    }
+    match exec::plan_query(db, stmt, hints, Some(version)) {
+        Some(planned) => {
+            let planned = Arc::new(planned?);
+            let output = exec::run_plan(db, &planned, params, ctx)?;
+            Ok((output, Some(planned)))
+        }
+        // EXPLAIN is bound each time it runs.
+        None => Ok((exec::execute_read(db, stmt, params, ctx)?, None)),
     }
 }

@@ -7,7 +7,10 @@
 //!    handles SET/SHOW/BEGIN/COMMIT itself and hands everything else to [`Engine`].
 //! 2. **Choose the lock** ([`Engine::is_write`]): a query or EXPLAIN is a read and
 //!    goes to a reader thread under the read lock; DML and DDL are writes and go to
-//!    the one writer thread, each as its own transaction. Sessions only await.
+//!    the one writer thread, each as its own transaction. Sessions only await. A
+//!    query that reads no table (`SELECT 1`) needs no lock and runs on the session's
+//!    task (see [`Engine`]). A query that ran before reuses its plan while the
+//!    catalog is unchanged, skipping steps 3 and 4 (see `plan_cache`).
 //! 3. **Bind** (`binder`): under the lock, names are resolved against the catalog
 //!    (unquoted identifiers fold to lower case, `public.` is accepted), every
 //!    expression is typed as PostgreSQL types it (literals, implicit and
@@ -35,6 +38,7 @@ mod exec;
 mod output;
 mod parse;
 mod plan;
+mod plan_cache;
 mod session;
 mod settings;
 
@@ -46,6 +50,7 @@ pub use engine::Engine;
 pub use error::SqlError;
 pub use output::{ColumnInfo, CommandTag, Description, Output};
 pub use parse::parse;
+pub use plan_cache::PreparedStatement;
 pub use session::{CancelHandle, Session, TransactionState};
 pub use settings::{
     format_millis, parse_millis, SessionDefaults, SettingValue, Settings, SERVER_VERSION,

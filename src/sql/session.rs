@@ -29,6 +29,7 @@ use sqlparser::ast::{
     Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator, Value as AstValue,
 };
 
+use super::plan_cache::{PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
     ColumnInfo, CommandTag, Description, Engine, Interrupt, Output, QueryContext, SqlError,
@@ -103,6 +104,9 @@ pub struct Session {
     transaction: TransactionState,
     /// Shared with the server's cancel registry.
     cancel: Arc<CancelHandle>,
+    /// Recent simple-query texts, parsed and planned, so that a repeated text skips
+    /// the parser, the binder and the planner.
+    texts: TextCache,
 }
 
 impl Session {
@@ -112,7 +116,14 @@ impl Session {
             settings,
             transaction: TransactionState::Idle,
             cancel: Arc::default(),
+            texts: TextCache::default(),
         }
+    }
+
+    /// The statements of a simple-query text, from the session's cache of recent
+    /// texts or parsed now.
+    pub fn parse_cached(&mut self, sql: &str) -> Result<Arc<[Arc<PreparedStatement>]>, SqlError> {
+        self.texts.get_or_parse(sql)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -167,10 +178,14 @@ impl Session {
     }
 
     /// Runs one statement with its bound parameters.
-    pub async fn execute(&mut self, stmt: &Statement, params: &[Value]) -> Result<Output, Error> {
-        let result = match command(stmt) {
+    pub async fn execute(
+        &mut self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+    ) -> Result<Output, Error> {
+        let result = match command(prepared.statement()) {
             Ok(Some(cmd)) => self.run_command(cmd),
-            Ok(None) => self.run_engine(stmt, params).await,
+            Ok(None) => self.run_engine(prepared, params).await,
             Err(e) => Err(e.into()),
         };
         if result.is_err() {
@@ -179,8 +194,12 @@ impl Session {
         result
     }
 
-    async fn run_engine(&mut self, stmt: &Statement, params: &[Value]) -> Result<Output, Error> {
-        let is_write = Engine::is_write(stmt);
+    async fn run_engine(
+        &mut self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+    ) -> Result<Output, Error> {
+        let is_write = Engine::is_write(prepared.statement());
         match self.transaction {
             TransactionState::Failed => return Err(SqlError::InFailedTransaction.into()),
             TransactionState::InBlock if is_write => {
@@ -199,7 +218,7 @@ impl Session {
             time_zone: self.settings.time_zone().clone(),
         };
         *self.cancel.lock() = Some(interrupt.clone());
-        let running = self.engine.execute(stmt, params, &ctx);
+        let running = self.engine.execute(prepared, params, &ctx);
         let result = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline.into(), running).await {
                 Ok(result) => result,

@@ -1,10 +1,12 @@
 //! End-to-end tests of the engine without the wire: statements through the
 //! turnstile, results printed as text rows.
 
+use std::sync::Arc;
+
 use crate::db::Database;
-use crate::sql::{parse, Engine, Interrupt, Output, QueryContext};
+use crate::sql::{parse, Engine, Interrupt, Output, PreparedStatement, QueryContext, SqlError};
 use crate::turnstile::{Turnstile, TurnstileConfig};
-use crate::types::TimeZone;
+use crate::types::{DataType, TimeZone, Value};
 
 fn engine() -> Engine {
     let turnstile = Turnstile::start(
@@ -42,8 +44,9 @@ fn run(engine: &Engine, sql: &str) -> Vec<String> {
         }
     };
     let mut last = Vec::new();
-    for stmt in &statements {
-        last = match rt.block_on(engine.execute(stmt, &[], &context())) {
+    for stmt in statements {
+        let prepared = PreparedStatement::new(stmt, Vec::new());
+        last = match rt.block_on(engine.execute(&prepared, &[], &context())) {
             Ok(Output::Rows { rows, .. }) => rows
                 .iter()
                 .map(|r| {
@@ -318,4 +321,105 @@ fn writes_and_views() {
     );
     check(&e, "SELECT count(*) FROM kv", &["0"]);
     check(&e, "DROP TABLE IF EXISTS kv, nope", &["DROP TABLE None"]);
+}
+
+/// Runs `prepared` once with `params` on `rt`.
+fn execute_prepared(
+    rt: &tokio::runtime::Runtime,
+    engine: &Engine,
+    prepared: &PreparedStatement,
+    params: &[Value],
+) -> Result<Output, crate::Error> {
+    rt.block_on(engine.execute(prepared, params, &context()))
+}
+
+/// The column names and first row of an output, as `name,name` and `v|v`.
+fn columns_and_row(output: Output) -> (String, String) {
+    let Output::Rows { columns, rows, .. } = output else {
+        panic!("expected rows, got {output:?}");
+    };
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let row: Vec<String> = rows
+        .first()
+        .map(|r| r.iter().map(Value::to_text).collect())
+        .unwrap_or_default();
+    (names.join(","), row.join("|"))
+}
+
+/// The plan cache: a prepared query keeps the plan of its first run while the
+/// catalog is unchanged (the same Arc comes back), and after DDL (t dropped and
+/// recreated with other columns) it is planned again against the new schema and
+/// returns the new columns. Refusing the changed result type is the wire layer's
+/// job, tested in tests/wire_protocol.rs.
+#[test]
+fn prepared_query_is_replanned_after_ddl() {
+    let e = engine();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    run(&e, "CREATE TABLE t (id BIGINT PRIMARY KEY, a TEXT)");
+    run(&e, "INSERT INTO t VALUES (1, 'x')");
+    let stmt = parse("SELECT * FROM t WHERE id = $1").unwrap().remove(0);
+    let prepared = PreparedStatement::new(stmt, vec![Some(DataType::Int8)]);
+    let first = execute_prepared(&rt, &e, &prepared, &[Value::Int8(1)]).unwrap();
+    assert_eq!(columns_and_row(first), ("id,a".into(), "1|x".into()));
+    let plan = prepared.cached_plan().expect("a plan is kept");
+    assert!(plan.catalog_version.is_some());
+    execute_prepared(&rt, &e, &prepared, &[Value::Int8(2)]).unwrap();
+    let same = prepared.cached_plan().expect("still kept");
+    assert!(Arc::ptr_eq(&plan, &same), "no DDL: the plan is reused");
+
+    run(&e, "DROP TABLE t");
+    let gone = execute_prepared(&rt, &e, &prepared, &[Value::Int8(1)]);
+    assert_eq!(gone.unwrap_err().sqlstate(), "42P01");
+    run(&e, "CREATE TABLE t (id BIGINT PRIMARY KEY, b INT, c TEXT)");
+    run(&e, "INSERT INTO t VALUES (1, 5, 'y')");
+    let after = execute_prepared(&rt, &e, &prepared, &[Value::Int8(1)]).unwrap();
+    assert_eq!(columns_and_row(after), ("id,b,c".into(), "1|5|y".into()));
+    let replanned = prepared.cached_plan().expect("a new plan is kept");
+    assert!(!Arc::ptr_eq(&plan, &replanned));
+    assert_ne!(replanned.catalog_version, plan.catalog_version);
+}
+
+/// A query that reads no table is planned against the empty catalog, keeps a plan
+/// that no catalog version invalidates, and answers while a writer holds the write
+/// lock (it takes no lock). The writer is a write request that blocks on a channel
+/// until the test releases it.
+#[test]
+fn select_without_table_takes_no_lock() {
+    let turnstile = Turnstile::start(
+        Database::new(),
+        TurnstileConfig {
+            reader_threads: 1,
+            queue_capacity: 16,
+        },
+    )
+    .expect("threads start");
+    let e = Engine::new(turnstile.clone());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let writer = rt.spawn(async move {
+        turnstile
+            .write(move |_txn| {
+                held_tx.send(()).expect("test waits");
+                release_rx.recv().expect("test releases");
+                Ok::<(), SqlError>(())
+            })
+            .await
+    });
+    held_rx.recv().expect("the writer holds the lock");
+    let stmt = parse("SELECT 1 + $1, now() IS NOT NULL").unwrap().remove(0);
+    let prepared = PreparedStatement::new(stmt, vec![Some(DataType::Int4)]);
+    let answer = rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            e.execute(&prepared, &[Value::Int4(41)], &context()),
+        )
+        .await
+    });
+    let output = answer.expect("answered while the lock was held").unwrap();
+    assert_eq!(columns_and_row(output).1, "42|t");
+    let plan = prepared.cached_plan().expect("a plan is kept");
+    assert_eq!(plan.catalog_version, None);
+    release_tx.send(()).unwrap();
+    rt.block_on(writer).unwrap().unwrap().unwrap();
 }

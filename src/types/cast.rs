@@ -48,9 +48,10 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
         (T::Date, T::Timestamp | T::Timestamptz) | (T::Timestamp, T::Timestamptz) => Implicit,
         (T::Timestamptz, T::Timestamp | T::Date) | (T::Timestamp, T::Date) => Assignment,
         (T::Int4, T::Bool) | (T::Bool, T::Int4) => Explicit,
-        (T::Jsonb, T::Bool | T::Numeric | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8) => {
-            Explicit
-        }
+        (
+            T::Jsonb,
+            T::Bool | T::Numeric(_) | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8,
+        ) => Explicit,
         // PostgreSQL's automatic I/O conversion casts: to a string type is an
         // assignment cast, from a string type is explicit only.
         (_, T::Text | T::Varchar(_)) => Assignment,
@@ -65,7 +66,7 @@ fn numeric_context(from: DataType, to: DataType) -> CastKind {
         DataType::Int2 => 0,
         DataType::Int4 => 1,
         DataType::Int8 => 2,
-        DataType::Numeric => 3,
+        DataType::Numeric(_) => 3,
         DataType::Float4 => 4,
         _ => 5,
     };
@@ -156,7 +157,9 @@ pub fn cast_number(value: Value, to: DataType) -> Result<Value, TypeError> {
         (Value::Numeric(d), _) => return numeric_to(*d, to),
         (_, DataType::Float4) => Value::Float4(value.as_i64().unwrap_or(0) as f32),
         (_, DataType::Float8) => Value::Float8(value.as_i64().unwrap_or(0) as f64),
-        (_, DataType::Numeric) => Value::Numeric(Decimal::from(value.as_i64().unwrap_or(0))),
+        (_, DataType::Numeric(_)) => {
+            return numeric_to(Decimal::from(value.as_i64().unwrap_or(0)), to)
+        }
         _ => return int_to(value.as_i64().unwrap_or(0), to),
     };
     Ok(out)
@@ -201,7 +204,7 @@ fn float_to(f: f64, to: DataType, digits: usize) -> Result<Value, TypeError> {
             Ok(Value::Float4(narrowed))
         }
         DataType::Float8 => Ok(Value::Float8(f)),
-        DataType::Numeric => float_to_numeric(f, digits).map(Value::Numeric),
+        DataType::Numeric(_) => numeric_to(float_to_numeric(f, digits)?, to),
         _ => {
             let r = f.round_ties_even();
             // i64 bounds as f64: -2^63 is exact, 2^63 is one past the maximum.
@@ -236,12 +239,14 @@ pub fn float_to_numeric(f: f64, digits: usize) -> Result<Decimal, TypeError> {
         .map_err(|_| numeric_overflow())
 }
 
-/// A numeric to another numeric type; to integers it rounds half away from zero.
+/// A numeric to another numeric type; to integers it rounds half away from zero,
+/// to `NUMERIC(p, s)` it rounds to the scale and checks the precision.
 fn numeric_to(d: Decimal, to: DataType) -> Result<Value, TypeError> {
     match to {
         DataType::Float8 => Ok(Value::Float8(decimal_to_f64(d))),
         DataType::Float4 => Ok(Value::Float4(decimal_to_f64(d) as f32)),
-        DataType::Numeric => Ok(Value::Numeric(d)),
+        DataType::Numeric(None) => Ok(Value::Numeric(d)),
+        DataType::Numeric(Some(typmod)) => typmod.apply(d).map(Value::Numeric),
         _ => {
             let r = d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
             let v = r.to_i64().ok_or_else(|| out_of_range(to))?;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::NumericTypmod;
+
 /// A column or expression type. Every variant is a PostgreSQL type with the same
 /// name, OID and semantics, so drivers need no Turnstile-specific code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,7 +16,10 @@ pub enum DataType {
     Float8,
     /// Exact decimal. Stored as a 96-bit mantissa with a scale (up to 28 fractional
     /// digits); values outside that range are 22003, never rounded silently.
-    Numeric,
+    /// `NUMERIC(p, s)` carries its modifier so that storing into a column or casting
+    /// rounds to the scale and checks the precision; expressions computed from it
+    /// (arithmetic, functions) are plain `numeric`, as in PostgreSQL.
+    Numeric(Option<NumericTypmod>),
     Text,
     /// `VARCHAR(n)`: text with an optional maximum length in characters (22001 when
     /// an assignment is longer, as PostgreSQL does).
@@ -50,7 +55,7 @@ impl DataType {
             DataType::Date => 1082,
             DataType::Timestamp => 1114,
             DataType::Timestamptz => 1184,
-            DataType::Numeric => 1700,
+            DataType::Numeric(_) => 1700,
             DataType::Uuid => 2950,
             DataType::Jsonb => 3802,
             DataType::Unknown => 705,
@@ -72,7 +77,7 @@ impl DataType {
             1082 => DataType::Date,
             1114 => DataType::Timestamp,
             1184 => DataType::Timestamptz,
-            1700 => DataType::Numeric,
+            1700 => DataType::Numeric(None),
             2950 => DataType::Uuid,
             3802 => DataType::Jsonb,
             705 => DataType::Unknown,
@@ -89,7 +94,7 @@ impl DataType {
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::Timestamptz => 8,
             DataType::Uuid => 16,
             DataType::Unknown => -2,
-            DataType::Numeric
+            DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
             | DataType::Bytea
@@ -98,11 +103,23 @@ impl DataType {
     }
 
     /// The `atttypmod` clients see in a RowDescription: `n + 4` for `VARCHAR(n)`,
-    /// -1 otherwise (PostgreSQL's convention).
+    /// `((p << 16) | s) + 4` for `NUMERIC(p, s)`, -1 otherwise (PostgreSQL's
+    /// convention).
     pub fn type_modifier(self) -> i32 {
         match self {
             DataType::Varchar(Some(n)) => n as i32 + 4,
+            DataType::Numeric(Some(typmod)) => typmod.to_pg_typmod(),
             _ => -1,
+        }
+    }
+
+    /// The type without its modifier: what an expression computed from a value of
+    /// this type has (PostgreSQL's operators and functions return typmod -1).
+    pub fn without_typmod(self) -> DataType {
+        match self {
+            DataType::Numeric(Some(_)) => DataType::Numeric(None),
+            DataType::Varchar(Some(_)) => DataType::Varchar(None),
+            other => other,
         }
     }
 
@@ -114,7 +131,7 @@ impl DataType {
         self.is_integer()
             || matches!(
                 self,
-                DataType::Float4 | DataType::Float8 | DataType::Numeric
+                DataType::Float4 | DataType::Float8 | DataType::Numeric(_)
             )
     }
 
@@ -136,7 +153,8 @@ impl fmt::Display for DataType {
             DataType::Int8 => f.write_str("bigint"),
             DataType::Float4 => f.write_str("real"),
             DataType::Float8 => f.write_str("double precision"),
-            DataType::Numeric => f.write_str("numeric"),
+            DataType::Numeric(None) => f.write_str("numeric"),
+            DataType::Numeric(Some(t)) => write!(f, "numeric({},{})", t.precision(), t.scale()),
             DataType::Text => f.write_str("text"),
             DataType::Varchar(None) => f.write_str("character varying"),
             DataType::Varchar(Some(n)) => write!(f, "character varying({n})"),

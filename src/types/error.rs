@@ -12,6 +12,10 @@ pub enum TypeError {
     /// A result or conversion outside the type's range (22003), e.g. "integer out of range".
     #[error("{0}")]
     OutOfRange(String),
+    /// A value too large for a `NUMERIC(p, s)` column or cast (22003); the detail
+    /// gives the bound, as PostgreSQL's does.
+    #[error("numeric field overflow")]
+    NumericFieldOverflow { detail: String },
     /// Division or modulo by zero (22012).
     #[error("division by zero")]
     DivisionByZero,

@@ -133,7 +133,9 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
             if let DataType::Varchar(_) = t {
                 DataType::Text
             } else {
-                *t
+                // Functions take and return plain numeric; NUMERIC(p, s) only
+                // constrains what is stored.
+                t.without_typmod()
             }
         })
         .collect();
@@ -155,7 +157,7 @@ fn is_int4(t: DataType) -> bool {
 /// The math-function argument class: numeric stays numeric, the rest is float8.
 fn float_or_numeric(t: DataType) -> Option<DataType> {
     match t {
-        DataType::Numeric => Some(DataType::Numeric),
+        DataType::Numeric(_) => Some(DataType::Numeric(None)),
         t if t.is_numeric() || t == DataType::Unknown => Some(DataType::Float8),
         _ => None,
     }
@@ -222,7 +224,7 @@ fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             } else {
                 F::TruncTo
             };
-            sig(id, vec![T::Numeric, T::Int4], T::Numeric)
+            sig(id, vec![T::Numeric(None), T::Int4], T::Numeric(None))
         }
         ("ceil" | "ceiling", 1) => one(F::Ceil),
         ("floor", 1) => one(F::Floor),
@@ -233,18 +235,18 @@ fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("ln", 1) => one(F::Ln),
         ("log" | "log10", 1) => one(F::Log10),
         ("log", 2) => {
-            let t = if a.contains(&T::Numeric) {
-                T::Numeric
+            let t = if a.contains(&T::Numeric(None)) {
+                T::Numeric(None)
             } else {
                 float_or_numeric(a[0]).and(float_or_numeric(a[1]))?
             };
-            let t = if t == T::Float8 { T::Numeric } else { t };
+            let t = if t == T::Float8 { T::Numeric(None) } else { t };
             sig(F::LogBase, vec![t, t], t)
         }
         ("power" | "pow", 2) => {
             let (l, r) = (float_or_numeric(a[0])?, float_or_numeric(a[1])?);
-            let t = if l == T::Numeric || r == T::Numeric {
-                T::Numeric
+            let t = if l == T::Numeric(None) || r == T::Numeric(None) {
+                T::Numeric(None)
             } else {
                 T::Float8
             };
@@ -357,7 +359,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             };
             // date_part has no date variant: a date is read as a timestamp.
             let (id, t, result) = match name {
-                "extract" => (F::Extract, t, T::Numeric),
+                "extract" => (F::Extract, t, T::Numeric(None)),
                 _ if t == T::Date => (F::DatePart, T::Timestamp, T::Float8),
                 _ => (F::DatePart, t, T::Float8),
             };

@@ -21,6 +21,7 @@ mod json;
 mod like;
 mod math_functions;
 mod numeric;
+mod numeric_typmod;
 mod ops;
 mod string_functions;
 mod text;
@@ -36,6 +37,8 @@ pub use functions::{
     FunctionSignature,
 };
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
+pub use numeric::parse_numeric_literal;
+pub use numeric_typmod::NumericTypmod;
 pub use ops::{
     and3, binary_signature, eval_binary, eval_unary, or3, unary_signature, BinaryOp,
     BinarySignature, UnaryOp,

@@ -116,7 +116,26 @@ pub fn parse_numeric(text: &str) -> Result<Decimal, TypeError> {
         round_digits(&mut parts);
     }
     let plain = parts.to_plain()?;
-    Decimal::from_str_exact(&plain).map_err(|_| numeric_overflow())
+    // PostgreSQL would take it; say that the limit is ours.
+    Decimal::from_str_exact(&plain).map_err(|_| {
+        TypeError::OutOfRange(format!(
+            "numeric value \"{trimmed}\" is out of range: Turnstile's numeric holds at most \
+             28 significant digits (absolute values below 7.9e28)"
+        ))
+    })
+}
+
+/// A numeric literal written in SQL, which must be kept exactly: PostgreSQL prints
+/// `1e-50` with all its digits, so where `parse_numeric` would round beyond
+/// `MAX_SCALE` fractional digits this is 22003 instead, like a too-large value.
+pub fn parse_numeric_literal(text: &str) -> Result<Decimal, TypeError> {
+    if split_decimal(text.trim()).is_some_and(|parts| parts.scale > MAX_SCALE) {
+        return Err(TypeError::OutOfRange(format!(
+            "numeric value \"{text}\" is out of range: Turnstile's numeric holds at most \
+             {MAX_SCALE} digits after the decimal point"
+        )));
+    }
+    parse_numeric(text)
 }
 
 /// Rounds the digit string to `MAX_SCALE` fractional digits, half away from zero.
@@ -175,5 +194,15 @@ mod tests {
             show("0.12345678901234567890123456789"),
             Ok("0.1234567890123456789012345679".into())
         );
+    }
+
+    /// SQL literals are exact or refused: `1e-50` is not silently 0.
+    #[test]
+    fn literals_are_not_rounded() {
+        let show = |s: &str| parse_numeric_literal(s).map(|d| d.to_string());
+        assert_eq!(show("1.50"), Ok("1.50".into()));
+        assert_eq!(show("1e-28"), Ok("0.0000000000000000000000000001".into()));
+        assert!(matches!(show("1e-50"), Err(TypeError::OutOfRange(_))));
+        assert!(matches!(show("1e100"), Err(TypeError::OutOfRange(_))));
     }
 }

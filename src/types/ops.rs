@@ -138,8 +138,10 @@ fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
 
 /// The wider of two numeric types, as PostgreSQL's operator choice works out:
 /// int2 < int4 < int8 < numeric, and any float makes float8 unless both are float4.
+/// A `NUMERIC(p, s)` operand computes as plain numeric: results carry no modifier.
 pub fn common_numeric(a: DataType, b: DataType) -> DataType {
     use DataType as T;
+    let (a, b) = (a.without_typmod(), b.without_typmod());
     let rank = |t| match t {
         T::Int2 => 0,
         T::Int4 => 1,
@@ -182,7 +184,9 @@ fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<Binary
             }
             let common = common_numeric(l, r);
             match op {
-                BinaryOp::Pow if common == T::Numeric => sig(T::Numeric, T::Numeric, T::Numeric),
+                BinaryOp::Pow if common == T::Numeric(None) => {
+                    sig(T::Numeric(None), T::Numeric(None), T::Numeric(None))
+                }
                 BinaryOp::Pow => sig(T::Float8, T::Float8, T::Float8),
                 BinaryOp::Mod if matches!(common, T::Float4 | T::Float8) => None,
                 _ => sig(common, common, common),
@@ -197,7 +201,7 @@ pub fn unary_signature(op: UnaryOp, operand: DataType) -> Option<DataType> {
         UnaryOp::Not => {
             matches!(operand, DataType::Bool | DataType::Unknown).then_some(DataType::Bool)
         }
-        UnaryOp::Neg | UnaryOp::Plus => operand.is_numeric().then_some(operand),
+        UnaryOp::Neg | UnaryOp::Plus => operand.is_numeric().then_some(operand.without_typmod()),
     }
 }
 
@@ -341,7 +345,7 @@ fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
         return Err(no_operator(op, l, r));
     }
     let common = match (op, common_numeric(lt, rt)) {
-        (BinaryOp::Pow, DataType::Numeric) => DataType::Numeric,
+        (BinaryOp::Pow, DataType::Numeric(_)) => DataType::Numeric(None),
         (BinaryOp::Pow, _) => DataType::Float8,
         (_, t) => t,
     };

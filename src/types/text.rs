@@ -131,7 +131,9 @@ impl DataType {
             DataType::Int8 => Value::Int8(parse_int(text, "bigint")?),
             DataType::Float4 => Value::Float4(parse_float4(text)?),
             DataType::Float8 => Value::Float8(parse_float(text, "double precision")?),
-            DataType::Numeric => Value::Numeric(parse_numeric(text)?),
+            DataType::Numeric(None) => Value::Numeric(parse_numeric(text)?),
+            // numeric_in applies the modifier itself: casts and assignments alike.
+            DataType::Numeric(Some(typmod)) => Value::Numeric(typmod.apply(parse_numeric(text)?)?),
             DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
                 Value::Text(text.to_owned())
             }

@@ -55,7 +55,7 @@ impl Value {
             Value::Int8(_) => DataType::Int8,
             Value::Float4(_) => DataType::Float4,
             Value::Float8(_) => DataType::Float8,
-            Value::Numeric(_) => DataType::Numeric,
+            Value::Numeric(_) => DataType::Numeric(None),
             Value::Text(_) => DataType::Text,
             Value::Bytea(_) => DataType::Bytea,
             Value::Timestamp(_) => DataType::Timestamp,

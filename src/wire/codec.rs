@@ -125,7 +125,7 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
                 DataType::Int4 => out.put_i32(i32::try_from(v).map_err(|_| narrow())?),
                 DataType::Int8 => out.put_i64(v),
                 DataType::Float8 => out.put_f64(v as f64),
-                DataType::Numeric => encode_numeric(Decimal::from(v), out),
+                DataType::Numeric(_) => encode_numeric(Decimal::from(v), out),
                 _ => return Err(mismatch()),
             }
         }
@@ -133,7 +133,7 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         (Value::Float4(v), DataType::Float8) => out.put_f64(f64::from(*v)),
         (Value::Float8(v), DataType::Float8) => out.put_f64(*v),
         (Value::Float8(v), DataType::Float4) => out.put_f32(*v as f32),
-        (Value::Numeric(d), DataType::Numeric) => encode_numeric(*d, out),
+        (Value::Numeric(d), DataType::Numeric(_)) => encode_numeric(*d, out),
         (Value::Text(s), DataType::Text | DataType::Varchar(_)) => out.put_slice(s.as_bytes()),
         (Value::Text(s) | Value::Jsonb(s), DataType::Jsonb) => {
             out.put_u8(JSONB_VERSION);
@@ -273,7 +273,11 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
         DataType::Int8 => Value::Int8(r.i64()?),
         DataType::Float4 => Value::Float4(f32::from_bits(r.i32()? as u32)),
         DataType::Float8 => Value::Float8(f64::from_bits(r.i64()? as u64)),
-        DataType::Numeric => return Ok(Value::Numeric(decode_numeric(bytes)?)),
+        DataType::Numeric(None) => return Ok(Value::Numeric(decode_numeric(bytes)?)),
+        // numeric_recv applies the modifier, as the text input does.
+        DataType::Numeric(Some(typmod)) => {
+            return Ok(Value::Numeric(typmod.apply(decode_numeric(bytes)?)?))
+        }
         DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
             return Ok(Value::Text(
                 std::str::from_utf8(bytes)
@@ -482,7 +486,7 @@ mod tests {
         assert!(decode_binary(DataType::Uuid, &[1; 15]).is_err());
         assert!(decode_binary(DataType::Text, &[0xff, 0xfe]).is_err());
         assert!(decode_binary(DataType::Jsonb, &[2, b'1']).is_err());
-        assert!(decode_binary(DataType::Numeric, &[0, 1, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(decode_binary(DataType::Numeric(None), &[0, 1, 0, 0, 0, 0, 0, 0]).is_err());
         assert!(decode_numeric(&[0, 0, 0, 0, 0xC0, 0, 0, 0]).is_err());
     }
 

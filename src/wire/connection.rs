@@ -469,14 +469,14 @@ impl Connection {
     /// the row limit.
     pub(super) async fn run_statement(
         &mut self,
-        stmt: &sqlparser::ast::Statement,
+        prepared: &crate::sql::PreparedStatement,
         params: &[crate::types::Value],
     ) -> Result<Output, Error> {
         let started = Instant::now();
-        let result = self.session.execute(stmt, params).await;
+        let result = self.session.execute(prepared, params).await;
         let elapsed = started.elapsed();
         if self.ctx.slow_statement.is_some_and(|min| elapsed >= min) {
-            tracing::info!(duration_ms = elapsed.as_secs_f64() * 1000.0, statement = %stmt, "slow statement");
+            tracing::info!(duration_ms = elapsed.as_secs_f64() * 1000.0, statement = %prepared.statement(), "slow statement");
         }
         if let Ok(Output::Rows { rows, .. }) = &result {
             let max = self.ctx.limits.rows_per_statement_max;

@@ -15,21 +15,21 @@ use pgwire::messages::extendedquery::{
 };
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::PgWireBackendMessage;
-use sqlparser::ast::Statement;
 
 use super::codec::{self, Format};
 use super::connection::{io, Connection, Fault};
 use super::messages::{command_complete, data_row, parameter_description, row_description};
 use super::WireError;
-use crate::sql::{ColumnInfo, CommandTag, Description, Output};
+use crate::sql::{ColumnInfo, CommandTag, Description, Output, PreparedStatement};
 use crate::types::{DataType, Value};
 
 /// A parsed statement with its parameter and result types, from Parse.
 pub(super) struct Prepared {
     /// The SQL text, for logs.
     sql: String,
-    /// None for an empty query, which executes as EmptyQueryResponse.
-    statement: Option<Statement>,
+    /// None for an empty query, which executes as EmptyQueryResponse. Keeps its
+    /// plan between executions (the plan cache).
+    statement: Option<PreparedStatement>,
     /// One type per parameter: the client's declared OID, else the inferred type.
     params: Vec<DataType>,
     /// The result columns (empty: the statement returns no rows).
@@ -109,7 +109,7 @@ impl Connection {
             }
             .into());
         }
-        let params = (0..count)
+        let params: Vec<DataType> = (0..count)
             .map(|i| {
                 hints
                     .get(i)
@@ -119,9 +119,15 @@ impl Connection {
                     .unwrap_or(DataType::Unknown)
             })
             .collect();
+        // Every plan of the statement is bound with the parameter types the client
+        // was told, as PostgreSQL fixes them at Parse.
+        let param_types = params
+            .iter()
+            .map(|t| Some(*t).filter(|t| *t != DataType::Unknown))
+            .collect();
         let prepared = Prepared {
             sql: parse.query,
-            statement,
+            statement: statement.map(|s| PreparedStatement::new(s, param_types)),
             params,
             columns: description.columns,
         };
@@ -290,7 +296,7 @@ impl Connection {
                         .map_err(io);
                 }
                 Output::Rows { columns, rows, tag } => {
-                    if columns.len() != portal.formats.len() {
+                    if !same_result_type(&columns, &prepared.columns) {
                         return Err(WireError::ResultTypeChanged.into());
                     }
                     PortalState::Running {
@@ -353,6 +359,17 @@ impl Connection {
         };
         self.socket.feed(message).await.map_err(io)
     }
+}
+
+/// True if re-planned result columns still match the RowDescription the client got
+/// at Parse: same names and types, as PostgreSQL 15 compares them (a renamed column
+/// is a change too). Source table OIDs may differ: a table recreated alike is fine.
+fn same_result_type(now: &[ColumnInfo], described: &[ColumnInfo]) -> bool {
+    now.len() == described.len()
+        && now
+            .iter()
+            .zip(described)
+            .all(|(a, b)| a.name == b.name && a.data_type == b.data_type)
 }
 
 /// The type a client declared for a parameter: None for "infer it" (0 or unknown).

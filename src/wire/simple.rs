@@ -42,12 +42,12 @@ impl Connection {
             }
             .into());
         }
-        let statements = crate::sql::parse(sql)?;
+        let statements = self.session.parse_cached(sql)?;
         if statements.is_empty() {
             let message = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
             return self.socket.feed(message).await.map_err(io);
         }
-        for statement in &statements {
+        for statement in statements.iter() {
             let output = self.run_statement(statement, &[]).await;
             self.feed_setting_changes().await?;
             self.send_output(output?).await?;

@@ -3,7 +3,7 @@
 use sqlparser::ast::{self, CharacterLength, ExactNumberInfo, TimezoneInfo};
 
 use crate::sql::SqlError;
-use crate::types::DataType;
+use crate::types::{DataType, NumericTypmod};
 
 use super::names;
 
@@ -21,7 +21,9 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         // PostgreSQL: float(1..24) is real, float(25..53) and plain float are double.
         A::Float(ExactNumberInfo::Precision(p)) if *p <= 24 => DataType::Float4,
         A::Float(_) => DataType::Float8,
-        A::Numeric(_) | A::Decimal(_) | A::Dec(_) => DataType::Numeric,
+        A::Numeric(info) | A::Decimal(info) | A::Dec(info) => {
+            DataType::Numeric(numeric_typmod(info)?)
+        }
         A::Text => DataType::Text,
         A::Varchar(len) | A::CharacterVarying(len) | A::CharVarying(len) => {
             DataType::Varchar(varchar_len(len)?)
@@ -52,6 +54,19 @@ fn varchar_len(len: &Option<CharacterLength>) -> Result<Option<u32>, SqlError> {
             )),
         },
     }
+}
+
+/// `NUMERIC(p)` is `NUMERIC(p, 0)`, as in PostgreSQL; bad modifiers are 22023 or,
+/// beyond what our 28-digit storage holds, 0A000 (see `NumericTypmod::new`).
+fn numeric_typmod(info: &ExactNumberInfo) -> Result<Option<NumericTypmod>, SqlError> {
+    let (precision, scale) = match *info {
+        ExactNumberInfo::None => return Ok(None),
+        ExactNumberInfo::Precision(p) => (p, 0),
+        ExactNumberInfo::PrecisionAndScale(p, s) => (p, s),
+    };
+    // A precision too large for i64 is out of PostgreSQL's range all the same.
+    let precision = i64::try_from(precision).unwrap_or(i64::MAX);
+    Ok(Some(NumericTypmod::new(precision, scale)?))
 }
 
 /// Type names sqlparser does not know as keywords.

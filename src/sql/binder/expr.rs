@@ -5,7 +5,9 @@ use sqlparser::ast::{self, BinaryOperator, Expr as A, UnaryOperator};
 
 use crate::sql::plan::{Expr, Subquery};
 use crate::sql::SqlError;
-use crate::types::{cast, cast_context, CastKind, DataType, Value};
+use crate::types::{
+    cast, cast_context, parse_numeric_literal, CastKind, DataType, TypeError, Value,
+};
 
 use super::scope::{Lookup, Scope};
 use super::{datatype, names, Binder};
@@ -318,23 +320,31 @@ impl Binder<'_> {
         self.convert(expr, target, CastKind::Assignment)
             .map_err(|from| {
                 SqlError::DatatypeMismatch(format!(
-                    "column \"{column}\" is of type {target} but expression is of type {from}"
+                    "column \"{column}\" is of type {} but expression is of type {from}",
+                    // PostgreSQL names the column's type without its modifier here.
+                    target.without_typmod()
                 ))
             })
     }
 
     /// The conversion, or the source type when `kind` does not allow it.
     fn convert(&mut self, expr: Expr, target: DataType, kind: CastKind) -> Result<Expr, DataType> {
+        let expr = unwrap_wide_literal(expr, target);
         let from = expr.ty();
         if from == target || target == DataType::Unknown {
             return Ok(expr);
         }
-        // Inside expressions a varchar(n) is compared and computed as text; only
-        // storing into a column checks the length.
+        // Inside expressions a varchar(n) is compared and computed as text and a
+        // numeric(p,s) as numeric; only storing into a column (or a written cast)
+        // checks the length or rounds to the scale.
         let target = match target {
             DataType::Varchar(Some(_)) if kind == CastKind::Implicit => DataType::Text,
+            DataType::Numeric(Some(_)) if kind == CastKind::Implicit => DataType::Numeric(None),
             t => t,
         };
+        if from == target {
+            return Ok(expr);
+        }
         match expr {
             Expr::Param {
                 index,
@@ -371,6 +381,15 @@ impl Binder<'_> {
             {
                 Ok(retype(expr, target))
             }
+            // Dropping a numeric's modifier changes no value; a relabeled column
+            // can still use its index.
+            expr if matches!(
+                (from, target),
+                (DataType::Numeric(_), DataType::Numeric(None))
+            ) =>
+            {
+                Ok(retype(expr, target))
+            }
             expr => match cast_context(from, target) {
                 Some(allowed) if allowed <= kind => Ok(Expr::Cast {
                     expr: Box::new(expr),
@@ -392,6 +411,7 @@ impl Binder<'_> {
 
     /// `CAST(expr AS target)`; constants are converted now.
     pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
+        let expr = unwrap_wide_literal(expr, target);
         let from = expr.ty();
         if let Expr::Param {
             index,
@@ -458,6 +478,12 @@ impl Binder<'_> {
                     )))
                 }
             }
+        }
+        // PostgreSQL's select_common_typmod: the modifier survives only if every
+        // input has it (an unknown literal has none), so `COALESCE(n, 1.005)` is
+        // plain numeric and its values are not rounded.
+        if matches!(best, DataType::Numeric(Some(_))) && types.iter().any(|t| *t != best) {
+            best = DataType::Numeric(None);
         }
         Ok(best)
     }
@@ -801,13 +827,35 @@ fn number_literal(text: &str) -> Result<Expr, SqlError> {
             return Ok(Expr::Const(Value::Int8(v), DataType::Int8));
         }
     }
-    match DataType::Numeric.parse_text(text) {
-        Ok(value) => Ok(Expr::Const(value, DataType::Numeric)),
-        // Beyond what our numeric holds (28 digits): keep the value as a double
-        // rather than refuse a literal such as 1e100.
-        Err(e) => match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Expr::Const(Value::Float8(f), DataType::Float8)),
-            _ => Err(e.into()),
-        },
+    match parse_numeric_literal(text) {
+        Ok(d) => Ok(Expr::Const(Value::Numeric(d), DataType::Numeric(None))),
+        // Beyond what our numeric holds exactly, e.g. 1e100 or 1e-50. PostgreSQL's
+        // numeric holds it, so the literal stays numeric, as a cast of its text:
+        // converted to a float type, the text is read as that type instead (see
+        // `unwrap_wide_literal`), and the answer is PostgreSQL's; evaluated as a
+        // numeric, the numeric input reads it (22003 if too large, rounded to 28
+        // fractional digits if too precise).
+        Err(TypeError::OutOfRange(_)) => Ok(Expr::Cast {
+            expr: Box::new(Expr::Const(Value::Text(text.to_owned()), DataType::Unknown)),
+            ty: DataType::Numeric(None),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A numeric literal too wide for our numeric (see `number_literal`) on its way to
+/// a float type becomes its unknown-typed text again, which the caller then reads
+/// as the float type. PostgreSQL converts numeric to float through the number's
+/// text, so `1e100::float8` reads the same digits either way.
+pub(super) fn unwrap_wide_literal(expr: Expr, target: DataType) -> Expr {
+    if !matches!(target, DataType::Float4 | DataType::Float8) {
+        return expr;
+    }
+    match expr {
+        Expr::Cast {
+            expr: inner,
+            ty: DataType::Numeric(None),
+        } if matches!(*inner, Expr::Const(Value::Text(_), DataType::Unknown)) => *inner,
+        other => other,
     }
 }

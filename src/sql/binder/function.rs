@@ -287,20 +287,21 @@ fn aggregate_type(
         AggregateFunc::Count => Some(T::Int8),
         AggregateFunc::Sum => match arg {
             T::Int2 | T::Int4 => Some(T::Int8),
-            T::Int8 | T::Numeric => Some(T::Numeric),
+            T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
             T::Float4 => Some(T::Float4),
             T::Float8 => Some(T::Float8),
             _ => None,
         },
         AggregateFunc::Avg => match arg {
-            T::Int2 | T::Int4 | T::Int8 | T::Numeric => Some(T::Numeric),
+            T::Int2 | T::Int4 | T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
             T::Float4 | T::Float8 => Some(T::Float8),
             _ => None,
         },
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
             T::Varchar(_) => Some(T::Text),
-            t => Some(t),
+            // max(numeric) is plain numeric in PostgreSQL, whatever the column's scale.
+            t => Some(t.without_typmod()),
         },
     };
     ty.ok_or_else(|| SqlError::UndefinedFunction(format!("function {name}({arg}) does not exist")))

@@ -107,6 +107,9 @@ impl Binder<'_> {
     }
 
     fn operand(&mut self, e: Expr, ty: DataType, op: BinaryOp) -> Result<Expr, SqlError> {
+        // `1e100 > x::float8` compares as floats, so a literal too wide for our
+        // numeric is read as one here rather than kept numeric and refused.
+        let e = super::expr::unwrap_wide_literal(e, ty);
         let from = e.ty();
         if from != DataType::Unknown && (from.is_numeric() && ty.is_numeric()) && op.is_comparison()
         {

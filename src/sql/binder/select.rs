@@ -720,7 +720,7 @@ fn type_column_name(ty: &ast::DataType) -> Option<String> {
             DataType::Int8 => "int8",
             DataType::Float4 => "float4",
             DataType::Float8 => "float8",
-            DataType::Numeric => "numeric",
+            DataType::Numeric(_) => "numeric",
             DataType::Text => "text",
             DataType::Varchar(_) => "varchar",
             DataType::Bytea => "bytea",

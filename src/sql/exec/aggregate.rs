@@ -126,7 +126,7 @@ fn pick(current: Value, v: Value, max: bool) -> Value {
 /// numeric or float8 its result is computed in.
 fn sum_type(a: &Aggregate) -> DataType {
     match (a.func, a.ty) {
-        (AggregateFunc::Avg, DataType::Numeric) => DataType::Numeric,
+        (AggregateFunc::Avg, DataType::Numeric(_)) => DataType::Numeric(None),
         (AggregateFunc::Avg, _) => DataType::Float8,
         (_, t) => t,
     }
@@ -149,7 +149,7 @@ fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
                 return Ok(Value::Null);
             }
             let n = match a.ty {
-                DataType::Numeric => Value::Numeric(Decimal::from(state.count)),
+                DataType::Numeric(_) => Value::Numeric(Decimal::from(state.count)),
                 _ => Value::Float8(state.count as f64),
             };
             eval_binary(BinaryOp::Div, &state.value, &n)?

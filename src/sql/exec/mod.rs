@@ -15,6 +15,7 @@ use sqlparser::ast::Statement;
 use crate::db::{Database, WriteTxn};
 use crate::sql::binder::{Binder, BoundQuery};
 use crate::sql::plan::{explain, optimize};
+use crate::sql::plan_cache::CachedPlan;
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, QueryContext, SqlError};
 use crate::types::{DataType, Value};
 
@@ -113,6 +114,47 @@ pub fn execute_read(
         }
         other => Err(unsupported(other)),
     }
+}
+
+/// Binds and plans the query `stmt` against `db`, for the plan cache. None if `stmt`
+/// is not a query (EXPLAIN and writes are bound each time they run).
+pub fn plan_query(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    catalog_version: Option<u64>,
+) -> Option<Result<CachedPlan, SqlError>> {
+    let Statement::Query(q) = stmt else {
+        return None;
+    };
+    let mut binder = Binder::new(db, hints);
+    Some(
+        binder
+            .bind_query(q)
+            .map(|BoundQuery { plan, columns }| CachedPlan {
+                catalog_version,
+                plan: optimize(plan, db),
+                columns: Arc::new(columns),
+            }),
+    )
+}
+
+/// Runs a cached plan; `db` is the database it reads (under the read lock) or, for
+/// a plan that reads no table, any database.
+pub fn run_plan(
+    db: &Database,
+    cached: &CachedPlan,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let env = Env::new(db, params, ctx);
+    let rows = run(&cached.plan, &env)?;
+    let tag = CommandTag::with_rows("SELECT", rows.len());
+    Ok(Output::Rows {
+        columns: cached.columns.clone(),
+        rows,
+        tag,
+    })
 }
 
 /// Runs DML or DDL as one write transaction (the caller rolls back on error).

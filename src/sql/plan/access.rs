@@ -204,8 +204,8 @@ pub fn is_constant(e: &Expr) -> bool {
 }
 
 /// True if values of the two types compare in the index's order: the store orders
-/// integers of any width by value, text and varchar alike, everything else only
-/// within its own type.
+/// integers of any width by value, text and varchar alike, numerics whatever their
+/// modifier, everything else only within its own type.
 pub fn same_family(a: DataType, b: DataType) -> bool {
     a == b
         || (a.is_integer() && b.is_integer())
@@ -213,4 +213,5 @@ pub fn same_family(a: DataType, b: DataType) -> bool {
             && matches!(b, DataType::Float4 | DataType::Float8))
         || (matches!(a, DataType::Text | DataType::Varchar(_))
             && matches!(b, DataType::Text | DataType::Varchar(_)))
+        || (matches!(a, DataType::Numeric(_)) && matches!(b, DataType::Numeric(_)))
 }

@@ -107,6 +107,38 @@ pub enum Plan {
     },
 }
 
+/// The most keys a point read looks up (`id IN (…)` with more is not "short").
+pub const POINT_READ_KEYS_MAX: usize = 16;
+
+impl Plan {
+    /// True if the plan only looks up at most [`POINT_READ_KEYS_MAX`] rows by
+    /// primary key and computes over them, with no subquery: its cost is bounded
+    /// and tiny, whatever the table size, so the turnstile may run it on the
+    /// session's own task when the read lock is free (see `Turnstile::read_short`).
+    pub fn is_point_read(&self) -> bool {
+        let no_subquery = |e: &Expr| !e.has_subquery();
+        match self {
+            Plan::Scan {
+                access:
+                    Access::Lookup {
+                        index: IndexRef::PrimaryKey,
+                        keys,
+                    },
+                filter,
+                ..
+            } => keys.len() <= POINT_READ_KEYS_MAX && filter.iter().all(no_subquery),
+            Plan::Filter { input, predicate } => no_subquery(predicate) && input.is_point_read(),
+            Plan::Project { input, exprs } => {
+                exprs.iter().all(no_subquery) && input.is_point_read()
+            }
+            Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input } => {
+                input.is_point_read()
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
     Inner,

@@ -54,17 +54,17 @@ fn overflow() {
 /// Floats become numerics through 15 (float8) or 6 (float4) significant digits.
 #[test]
 fn float_to_numeric_digits() {
-    assert_eq!(c(Value::Float8(0.1), T::Numeric), Ok("0.1".into()));
+    assert_eq!(c(Value::Float8(0.1), T::Numeric(None)), Ok("0.1".into()));
     assert_eq!(
-        c(Value::Float8(1.0 / 3.0), T::Numeric),
+        c(Value::Float8(1.0 / 3.0), T::Numeric(None)),
         Ok("0.333333333333333".into())
     );
     assert_eq!(
-        c(Value::Float8(1e20), T::Numeric),
+        c(Value::Float8(1e20), T::Numeric(None)),
         Ok("100000000000000000000".into())
     );
     assert_eq!(
-        c(Value::Float4(123456789.123), T::Numeric),
+        c(Value::Float4(123456789.123), T::Numeric(None)),
         Ok("123457000".into())
     );
     assert_eq!(
@@ -126,9 +126,9 @@ fn contexts() {
     use CastKind::*;
     assert_eq!(cast_context(T::Int4, T::Int8), Some(Implicit));
     assert_eq!(cast_context(T::Int8, T::Int4), Some(Assignment));
-    assert_eq!(cast_context(T::Int4, T::Numeric), Some(Implicit));
-    assert_eq!(cast_context(T::Numeric, T::Float8), Some(Implicit));
-    assert_eq!(cast_context(T::Float8, T::Numeric), Some(Assignment));
+    assert_eq!(cast_context(T::Int4, T::Numeric(None)), Some(Implicit));
+    assert_eq!(cast_context(T::Numeric(None), T::Float8), Some(Implicit));
+    assert_eq!(cast_context(T::Float8, T::Numeric(None)), Some(Assignment));
     assert_eq!(cast_context(T::Text, T::Int4), Some(Explicit));
     assert_eq!(cast_context(T::Int4, T::Text), Some(Assignment));
     assert_eq!(cast_context(T::Unknown, T::Date), Some(Implicit));

@@ -47,14 +47,20 @@ fn resolution_types() {
     assert_eq!(result("abs", &[T::Int2]), Ok(T::Int2));
     assert_eq!(result("mod", &[T::Int2, T::Int4]), Ok(T::Int4));
     assert_eq!(result("power", &[T::Int4, T::Int4]), Ok(T::Float8));
-    assert_eq!(result("trunc", &[T::Numeric]), Ok(T::Numeric));
-    assert_eq!(result("greatest", &[T::Int4, T::Numeric]), Ok(T::Numeric));
+    assert_eq!(result("trunc", &[T::Numeric(None)]), Ok(T::Numeric(None)));
+    assert_eq!(
+        result("greatest", &[T::Int4, T::Numeric(None)]),
+        Ok(T::Numeric(None))
+    );
     assert_eq!(result("LENGTH", &[T::Varchar(Some(3))]), Ok(T::Int4));
     assert_eq!(
         result("date_trunc", &[T::Unknown, T::Date]),
         Ok(T::Timestamptz)
     );
-    assert_eq!(result("extract", &[T::Text, T::Timestamp]), Ok(T::Numeric));
+    assert_eq!(
+        result("extract", &[T::Text, T::Timestamp]),
+        Ok(T::Numeric(None))
+    );
     assert_eq!(result("date_part", &[T::Text, T::Date]), Ok(T::Float8));
     let err = resolve_function("foo", &[T::Int4]).unwrap_err();
     assert_eq!(err.to_string(), "function foo(integer) does not exist");

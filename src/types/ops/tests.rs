@@ -21,12 +21,21 @@ fn resolution() {
     assert_eq!(res(BinaryOp::Add, T::Int2, T::Int4), Some(T::Int4));
     assert_eq!(res(BinaryOp::Add, T::Int2, T::Int2), Some(T::Int2));
     assert_eq!(res(BinaryOp::Add, T::Int4, T::Int8), Some(T::Int8));
-    assert_eq!(res(BinaryOp::Add, T::Int4, T::Numeric), Some(T::Numeric));
+    assert_eq!(
+        res(BinaryOp::Add, T::Int4, T::Numeric(None)),
+        Some(T::Numeric(None))
+    );
     assert_eq!(res(BinaryOp::Add, T::Int4, T::Float4), Some(T::Float8));
     assert_eq!(res(BinaryOp::Add, T::Float4, T::Float4), Some(T::Float4));
-    assert_eq!(res(BinaryOp::Add, T::Numeric, T::Float8), Some(T::Float8));
+    assert_eq!(
+        res(BinaryOp::Add, T::Numeric(None), T::Float8),
+        Some(T::Float8)
+    );
     assert_eq!(res(BinaryOp::Pow, T::Int4, T::Int4), Some(T::Float8));
-    assert_eq!(res(BinaryOp::Pow, T::Numeric, T::Int4), Some(T::Numeric));
+    assert_eq!(
+        res(BinaryOp::Pow, T::Numeric(None), T::Int4),
+        Some(T::Numeric(None))
+    );
     assert_eq!(res(BinaryOp::Mod, T::Float8, T::Int4), None);
     assert_eq!(res(BinaryOp::Sub, T::Date, T::Date), Some(T::Int4));
     assert_eq!(res(BinaryOp::Add, T::Date, T::Int4), Some(T::Date));

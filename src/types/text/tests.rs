@@ -211,9 +211,9 @@ fn datetime_io() {
 /// Numerics keep their scale; jsonb prints normalized.
 #[test]
 fn numeric_and_jsonb() {
-    assert_eq!(parse(DataType::Numeric, "1.50"), Ok("1.50".into()));
+    assert_eq!(parse(DataType::Numeric(None), "1.50"), Ok("1.50".into()));
     assert!(matches!(
-        DataType::Numeric.parse_text("nan"),
+        DataType::Numeric(None).parse_text("nan"),
         Err(TypeError::Unsupported(_))
     ));
     assert_eq!(

@@ -1,0 +1,191 @@
+//! The plan cache: bind and plan a statement once, run it many times.
+//!
+//! Binding and planning cost more than running a point lookup, so a statement that
+//! runs again keeps its plan:
+//!
+//! - A [`PreparedStatement`] is a parsed statement plus the plan of its last run. The
+//!   wire layer keeps one per extended-protocol prepared statement; the session keeps
+//!   one per recent simple-query text in a [`TextCache`].
+//! - A plan is valid while [`Database::catalog_version`](crate::db::Database::catalog_version)
+//!   equals the version it was made against. The reader thread compares the two under
+//!   the read lock and binds and plans again when they differ, so a plan never
+//!   outlives the schema it was made for. Parameters are inputs of the plan: the
+//!   same plan runs with every set of values, bound with the parameter types fixed
+//!   when the statement was prepared (as PostgreSQL's generic plans are).
+//! - A query that reads no table (`SELECT 1`, `SELECT now()`) is planned against an
+//!   empty catalog. Its plan depends on no schema, holds under every catalog version,
+//!   and runs on the session's task without the lock (see [`super::Engine`]).
+//!
+//! Whether a re-planned statement still returns the columns its client was told
+//! about is the wire layer's check (0A000 "cached plan must not change result type").
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sqlparser::ast::{SetExpr, Statement};
+
+use super::plan::Plan;
+use super::{ColumnInfo, SqlError};
+use crate::types::DataType;
+
+/// The most simple-query texts a session keeps parsed and planned.
+pub const TEXT_CACHE_ENTRIES_MAX: usize = 64;
+/// Longer query texts are not cached: the cache's memory stays bounded and a long
+/// text is rarely sent twice.
+pub const TEXT_CACHE_SQL_BYTES_MAX: usize = 4096;
+
+/// A bound and planned query, shared by every run that reuses it.
+#[derive(Debug)]
+pub struct CachedPlan {
+    /// The catalog version the plan was made against; None for a plan that reads no
+    /// table, which no schema change can invalidate.
+    pub catalog_version: Option<u64>,
+    /// The optimized plan.
+    pub plan: Plan,
+    /// The result columns, shared with every Output the plan produces.
+    pub columns: Arc<Vec<ColumnInfo>>,
+}
+
+impl CachedPlan {
+    /// True if the plan may run against a database at `catalog_version`.
+    pub fn is_valid_at(&self, catalog_version: u64) -> bool {
+        self.catalog_version.is_none_or(|v| v == catalog_version)
+    }
+}
+
+/// A parsed statement and the plan of its last run.
+#[derive(Debug)]
+pub struct PreparedStatement {
+    /// The statement; an Arc so that a reader or writer thread can use it without a
+    /// copy of the syntax tree.
+    statement: Arc<Statement>,
+    /// The type of each parameter, fixed when the statement was prepared (None: not
+    /// known, inferred from the context). Every plan is bound with these.
+    param_types: Arc<[Option<DataType>]>,
+    /// The last plan, if the statement is a query that ran. A std mutex: it is held
+    /// only to copy or swap the Arc, never across an await.
+    plan: Mutex<Option<Arc<CachedPlan>>>,
+}
+
+impl PreparedStatement {
+    pub fn new(statement: Statement, param_types: Vec<Option<DataType>>) -> PreparedStatement {
+        PreparedStatement {
+            statement: Arc::new(statement),
+            param_types: param_types.into(),
+            plan: Mutex::new(None),
+        }
+    }
+
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The statement as an Arc, to hand to a reader or writer thread.
+    pub fn shared_statement(&self) -> Arc<Statement> {
+        self.statement.clone()
+    }
+
+    pub fn param_types(&self) -> Arc<[Option<DataType>]> {
+        self.param_types.clone()
+    }
+
+    /// The plan of the last run, still to be checked against the catalog version.
+    pub fn cached_plan(&self) -> Option<Arc<CachedPlan>> {
+        self.lock().clone()
+    }
+
+    /// Keeps `plan` for the next run.
+    pub fn store_plan(&self, plan: Arc<CachedPlan>) {
+        *self.lock() = Some(plan);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<CachedPlan>>> {
+        // A panic while holding this lock can only interrupt a swap of an Option,
+        // so the value inside is still consistent.
+        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See [`may_read_no_table`].
+    pub fn may_read_no_table(&self) -> bool {
+        may_read_no_table(&self.statement)
+    }
+}
+
+/// True if `stmt` may read no table, judged from its outermost query alone: no FROM
+/// and no WITH. A table in a subquery makes planning against the empty catalog fail
+/// with 42P01, and the caller then plans under the lock, so a wrong guess costs a
+/// failed bind, never a wrong answer.
+pub fn may_read_no_table(stmt: &Statement) -> bool {
+    let Statement::Query(query) = stmt else {
+        return false;
+    };
+    query.with.is_none()
+        && match &*query.body {
+            SetExpr::Select(select) => select.from.is_empty(),
+            SetExpr::Values(_) => true,
+            _ => false,
+        }
+}
+
+/// A session's recent simple-query texts, parsed, each statement with its plan.
+/// Bounded: when full it starts over, which costs only a parse per text.
+#[derive(Debug, Default)]
+pub struct TextCache {
+    /// Query text to its statements, in order.
+    entries: HashMap<String, Arc<[Arc<PreparedStatement>]>>,
+}
+
+impl TextCache {
+    /// The statements of `sql`, parsed now or on an earlier call.
+    pub fn get_or_parse(&mut self, sql: &str) -> Result<Arc<[Arc<PreparedStatement>]>, SqlError> {
+        if let Some(statements) = self.entries.get(sql) {
+            return Ok(statements.clone());
+        }
+        let statements: Arc<[Arc<PreparedStatement>]> = super::parse(sql)?
+            .into_iter()
+            .map(|s| Arc::new(PreparedStatement::new(s, Vec::new())))
+            .collect();
+        if sql.len() <= TEXT_CACHE_SQL_BYTES_MAX {
+            if self.entries.len() >= TEXT_CACHE_ENTRIES_MAX {
+                self.entries.clear();
+            }
+            self.entries.insert(sql.to_owned(), statements.clone());
+        }
+        Ok(statements)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same text is parsed once; the cache never grows past its bound.
+    #[test]
+    fn text_cache_reuses_and_stays_bounded() {
+        let mut cache = TextCache::default();
+        let first = cache.get_or_parse("select 1; select 2").unwrap();
+        let again = cache.get_or_parse("select 1; select 2").unwrap();
+        assert_eq!(first.len(), 2);
+        assert!(Arc::ptr_eq(&first, &again));
+        for i in 0..(TEXT_CACHE_ENTRIES_MAX * 2) {
+            cache.get_or_parse(&format!("select {i}")).unwrap();
+            assert!(cache.entries.len() <= TEXT_CACHE_ENTRIES_MAX);
+        }
+        assert!(cache.get_or_parse("selec 1").is_err());
+    }
+
+    /// Only a query without FROM or WITH at its top may read no table.
+    #[test]
+    fn may_read_no_table_looks_at_the_outer_query() {
+        let check = |sql: &str| {
+            let stmt = super::super::parse(sql).unwrap().remove(0);
+            PreparedStatement::new(stmt, Vec::new()).may_read_no_table()
+        };
+        assert!(check("select 1"));
+        assert!(check("select now(), $1::int"));
+        assert!(check("values (1), (2)"));
+        assert!(!check("select * from t"));
+        assert!(!check("with x as (select 1) select * from x"));
+        assert!(!check("insert into t values (1)"));
+    }
+}
