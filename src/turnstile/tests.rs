@@ -283,3 +283,55 @@ async fn snapshot_then_more_log_recovers() {
     assert_eq!(values, expected);
     std::fs::remove_dir_all(&data_dir).unwrap();
 }
+
+/// A short read runs on the caller's task when the lock is free, and when a writer
+/// holds the lock it queues for a reader thread instead of blocking the runtime
+/// (try_read never waits), then sees the writer's commit.
+#[tokio::test(flavor = "current_thread")]
+async fn short_reads_never_block_the_runtime() {
+    let turnstile = start();
+    create_numbers(&turnstile).await;
+    let here = std::thread::current().id();
+    let ran_on = turnstile
+        .read_short(|_| std::thread::current().id())
+        .await
+        .unwrap();
+    assert_eq!(ran_on, here, "a free lock is taken on the caller's thread");
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let writer = tokio::spawn({
+        let turnstile = turnstile.clone();
+        async move {
+            turnstile
+                .write(move |txn| {
+                    let id = txn.db().must_get_table("numbers")?.schema().id;
+                    txn.insert(id, vec![Value::Int8(1)])?;
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok::<_, DbError>(())
+                })
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(30)).unwrap())
+        .await
+        .unwrap();
+    let reader = tokio::spawn({
+        let turnstile = turnstile.clone();
+        async move {
+            turnstile
+                .read_short(|db| db.must_get_table("numbers").unwrap().len())
+                .await
+        }
+    });
+    assert_eq!(
+        tokio::spawn(async { 7 }).await.unwrap(),
+        7,
+        "the runtime is free"
+    );
+    assert!(!reader.is_finished());
+    release_tx.send(()).unwrap();
+    writer.await.unwrap().unwrap().unwrap();
+    assert_eq!(reader.await.unwrap().unwrap(), 1);
+}
