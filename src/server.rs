@@ -14,8 +14,8 @@ use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::db::{recover, snapshot_dir, wal_dir};
 use crate::sql::Engine;
-use crate::turnstile::{SnapshotPolicy, Turnstile, TurnstileConfig};
-use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError};
+use crate::turnstile::{Durable, SnapshotPolicy, Turnstile, TurnstileConfig};
+use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError, WalFaults};
 use crate::wire::{self, CancelRegistry, Limits, WireContext};
 
 /// Default for [`Config::max_connections`].
@@ -70,6 +70,8 @@ pub struct DurabilityConfig {
     pub snapshot_policy: SnapshotPolicy,
     /// What recovery does with damage before the end of the log.
     pub on_damage: OnDamage,
+    /// Disk faults to inject (tests only; off by default).
+    pub faults: WalFaults,
 }
 
 impl Default for DurabilityConfig {
@@ -83,6 +85,7 @@ impl Default for DurabilityConfig {
                 every: Duration::from_secs(SNAPSHOT_EVERY_SECS_DEFAULT),
             },
             on_damage: OnDamage::Refuse,
+            faults: WalFaults::default(),
         }
     }
 }
@@ -106,16 +109,15 @@ impl Default for Config {
 /// sessions with FATAL 57P01 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -> io::Result<()> {
     let (turnstile, _lock) = open_data_dir(&config).await?;
-    let snapshots = snapshot_dir(&config.data_dir);
     let (stop_snapshots_tx, stop_snapshots_rx) = tokio::sync::oneshot::channel::<()>();
     let periodic = tokio::spawn({
-        let (turnstile, dir) = (turnstile.clone(), snapshots.clone());
+        let turnstile = turnstile.clone();
         let policy = config.durability.snapshot_policy.clone();
         async move {
             let stop = async move {
                 let _ = stop_snapshots_rx.await;
             };
-            turnstile.snapshot_periodically(dir, policy, stop).await
+            turnstile.snapshot_periodically(policy, stop).await
         }
     });
     let ctx = Arc::new(WireContext {
@@ -178,7 +180,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
     let _ = stop_snapshots_tx.send(());
     let _ = periodic.await;
     // A clean shutdown leaves a snapshot, so the next start replays nothing.
-    if let Err(error) = turnstile.snapshot(&snapshots).await {
+    if let Err(error) = turnstile.snapshot().await {
         tracing::error!(%error, "the shutdown snapshot failed; the log still holds every commit");
     }
     // The turnstile's drop joins its threads and flushes the log: do it off the
@@ -208,6 +210,7 @@ async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> 
             segment_size_bytes: config.durability.wal_segment_bytes,
             flush_interval: config.durability.wal_flush_interval,
             buffer_cap_bytes: config.durability.wal_buffer_cap_bytes,
+            faults: config.durability.faults.clone(),
         },
         recovered.next_lsn,
         recovered.log_bytes,
@@ -219,7 +222,10 @@ async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> 
             reader_threads: config.reader_threads,
             queue_capacity: (config.max_connections * 2).max(1),
         },
-        Some(Arc::new(wal)),
+        Some(Durable {
+            wal: Arc::new(wal),
+            snapshot_dir: snapshot_dir(&config.data_dir),
+        }),
     )?;
     Ok((turnstile, lock))
 }

@@ -12,7 +12,7 @@ use turnstile::server::{
     self, Config, DurabilityConfig, MAX_CONNECTIONS_DEFAULT, WAL_FLUSH_INTERVAL_MS_DEFAULT,
     WAL_SEGMENT_BYTES_DEFAULT,
 };
-use turnstile::wal::OnDamage;
+use turnstile::wal::{OnDamage, WalFaults};
 use turnstile::wire::{
     Limits, MESSAGE_BYTES_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT, STATEMENT_BYTES_MAX_DEFAULT,
 };
@@ -78,6 +78,12 @@ struct ServeArgs {
     /// snapshots) instead of refusing to start: every later transaction is lost.
     #[arg(long)]
     recovery_truncate_corrupt: bool,
+    /// Tests only: sleep this many milliseconds before every WAL fsync (a slow disk).
+    #[arg(long, hide = true, default_value_t = 0)]
+    fault_wal_fsync_delay_ms: u64,
+    /// Tests only: fail every WAL write after this many bytes (a full disk).
+    #[arg(long, hide = true)]
+    fault_wal_fail_after_bytes: Option<u64>,
 }
 
 #[tokio::main]
@@ -134,6 +140,10 @@ fn durability_config(args: &ServeArgs) -> Result<DurabilityConfig, String> {
             OnDamage::Truncate
         } else {
             OnDamage::Refuse
+        },
+        faults: WalFaults {
+            fsync_delay: Duration::from_millis(args.fault_wal_fsync_delay_ms),
+            fail_after_bytes: args.fault_wal_fail_after_bytes,
         },
         ..DurabilityConfig::default()
     };

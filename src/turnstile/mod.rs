@@ -27,6 +27,7 @@
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -69,6 +70,15 @@ pub enum TurnstileError {
     Durability(#[from] WalError),
 }
 
+/// The files that make a turnstile durable.
+#[derive(Clone)]
+pub struct Durable {
+    /// The write-ahead log every commit goes to.
+    pub wal: Arc<Wal>,
+    /// The directory snapshots are written to (see [`Turnstile::snapshot`]).
+    pub snapshot_dir: PathBuf,
+}
+
 /// How many threads and how much queueing the turnstile allows.
 #[derive(Debug, Clone)]
 pub struct TurnstileConfig {
@@ -100,6 +110,8 @@ struct Shared {
     /// The write-ahead log every commit is appended to; `None` keeps data in memory
     /// only (unit tests).
     wal: Option<Arc<Wal>>,
+    /// Where snapshots go (with a log only).
+    snapshot_dir: Option<PathBuf>,
     read_jobs: Option<Sender<ReadJob>>,
     write_jobs: Option<Sender<WriteJob>>,
     queue_capacity: usize,
@@ -115,12 +127,17 @@ impl Turnstile {
         Turnstile::start_with_wal(db, config, None)
     }
 
-    /// Starts the turnstile around `db`, appending every commit's redo to `wal`.
+    /// Starts the turnstile around `db`, appending every commit's redo to the log of
+    /// `durable` and writing snapshots where it says.
     pub fn start_with_wal(
         db: Database,
         config: TurnstileConfig,
-        wal: Option<Arc<Wal>>,
+        durable: Option<Durable>,
     ) -> std::io::Result<Turnstile> {
+        let (wal, snapshot_dir) = match durable {
+            Some(Durable { wal, snapshot_dir }) => (Some(wal), Some(snapshot_dir)),
+            None => (None, None),
+        };
         let db = Arc::new(RwLock::new(db));
         let db_handle = db.clone();
         let (read_tx, read_rx) = crossbeam_channel::bounded::<ReadJob>(config.queue_capacity);
@@ -141,6 +158,7 @@ impl Turnstile {
             shared: Arc::new(Shared {
                 db: db_handle,
                 wal,
+                snapshot_dir,
                 read_jobs: Some(read_tx),
                 write_jobs: Some(write_tx),
                 queue_capacity: config.queue_capacity,

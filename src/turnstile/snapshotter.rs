@@ -38,10 +38,15 @@ pub struct SnapshotInfo {
 }
 
 impl Turnstile {
-    /// Writes a snapshot of the database into `snapshot_dir`, then removes
-    /// snapshots and log segments that are no longer needed. Requires a log.
-    pub async fn snapshot(&self, snapshot_dir: &Path) -> Result<SnapshotInfo, TurnstileError> {
+    /// Writes a snapshot of the database (`CHECKPOINT`), then removes snapshots and
+    /// log segments that are no longer needed. Requires a log.
+    pub async fn snapshot(&self) -> Result<SnapshotInfo, TurnstileError> {
         let wal = self.wal().ok_or(WalError::ShutDown)?.clone();
+        let snapshot_dir = self
+            .shared
+            .snapshot_dir
+            .as_deref()
+            .ok_or(WalError::ShutDown)?;
         let started = Instant::now();
         let reader_wal = wal.clone();
         let (catalog, lsn, tables) = self
@@ -162,7 +167,6 @@ impl Turnstile {
     /// holds everything, so nothing is lost.
     pub async fn snapshot_periodically(
         &self,
-        dir: PathBuf,
         policy: SnapshotPolicy,
         stop: impl std::future::Future<Output = ()>,
     ) {
@@ -184,7 +188,7 @@ impl Turnstile {
             if !(grown || due) {
                 continue;
             }
-            match self.snapshot(&dir).await {
+            match self.snapshot().await {
                 Ok(info) => {
                     (last_bytes, last_at, last_lsn) =
                         (wal.stats().log_bytes, Instant::now(), info.lsn);

@@ -155,6 +155,7 @@ async fn commits_recover_from_the_log() {
         segment_size_bytes: 1 << 20,
         flush_interval: Duration::from_millis(50),
         buffer_cap_bytes: 1 << 20,
+        faults: Default::default(),
     };
     {
         let wal = Arc::new(Wal::start(config, 1, 0).unwrap());
@@ -164,7 +165,10 @@ async fn commits_recover_from_the_log() {
                 reader_threads: 1,
                 queue_capacity: 16,
             },
-            Some(wal.clone()),
+            Some(Durable {
+                wal: wal.clone(),
+                snapshot_dir: crate::db::snapshot_dir(&data_dir),
+            }),
         )
         .unwrap();
         create_numbers(&turnstile).await;
@@ -209,6 +213,7 @@ fn durable(data_dir: &std::path::Path, segment_size_bytes: u64) -> Turnstile {
         segment_size_bytes,
         flush_interval: Duration::from_millis(5),
         buffer_cap_bytes: 1 << 20,
+        faults: Default::default(),
     };
     let wal = Wal::start(config, recovered.next_lsn, recovered.log_bytes).unwrap();
     Turnstile::start_with_wal(
@@ -217,7 +222,10 @@ fn durable(data_dir: &std::path::Path, segment_size_bytes: u64) -> Turnstile {
             reader_threads: 2,
             queue_capacity: 64,
         },
-        Some(Arc::new(wal)),
+        Some(Durable {
+            wal: Arc::new(wal),
+            snapshot_dir: crate::db::snapshot_dir(data_dir),
+        }),
     )
     .unwrap()
 }
@@ -243,7 +251,6 @@ async fn insert_numbers(turnstile: &Turnstile, numbers: std::ops::Range<i64>) {
 async fn snapshot_then_more_log_recovers() {
     let data_dir = std::env::temp_dir().join(format!("turnstile-snap-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    let snapshots = crate::db::snapshot_dir(&data_dir);
     {
         let turnstile = durable(&data_dir, 4096);
         create_numbers(&turnstile).await;
@@ -251,7 +258,7 @@ async fn snapshot_then_more_log_recovers() {
             insert_numbers(&turnstile, chunk * 1000..(chunk + 1) * 1000).await;
         }
         let (info, ()) = tokio::join!(
-            turnstile.snapshot(&snapshots),
+            turnstile.snapshot(),
             insert_numbers(&turnstile, 10_000..10_100)
         );
         let info = info.unwrap();
@@ -260,7 +267,7 @@ async fn snapshot_then_more_log_recovers() {
         let segments_before = crate::wal::segment::list_segments(&crate::db::wal_dir(&data_dir))
             .unwrap()
             .len();
-        turnstile.snapshot(&snapshots).await.unwrap();
+        turnstile.snapshot().await.unwrap();
         insert_numbers(&turnstile, 30_000..30_010).await;
         let segments_after = crate::wal::segment::list_segments(&crate::db::wal_dir(&data_dir))
             .unwrap()

@@ -29,6 +29,20 @@ pub struct WalConfig {
     /// take the database lock, so a slow disk slows writers instead of growing
     /// memory without bound.
     pub buffer_cap_bytes: usize,
+    /// Faults to inject, for tests of slow and failing disks.
+    pub faults: WalFaults,
+}
+
+/// Faults the flusher injects on purpose, so that tests can show what a slow or
+/// failing disk does (`turnstile serve --fault-…`, hidden flags). Both off by
+/// default.
+#[derive(Debug, Clone, Default)]
+pub struct WalFaults {
+    /// Sleep this long before every fdatasync, as a slow disk would.
+    pub fsync_delay: Duration,
+    /// Fail every write once this many bytes were written by this process, as a
+    /// full disk would.
+    pub fail_after_bytes: Option<u64>,
 }
 
 /// What the flusher has done, for `turnstile_wal` and the logs.
@@ -117,6 +131,7 @@ impl Wal {
                     Flusher {
                         shared,
                         segment: None,
+                        written: 0,
                     }
                     .run()
                 }
@@ -220,6 +235,8 @@ impl Drop for Wal {
 struct Flusher {
     shared: Arc<Shared>,
     segment: Option<OpenSegment>,
+    /// Bytes of records this flusher wrote (for the injected disk-full fault).
+    written: u64,
 }
 
 /// The segment file being appended to.
@@ -291,16 +308,28 @@ impl Flusher {
         if self.segment.is_none() || full {
             self.segment = Some(create_segment(&self.shared.config.dir, first_lsn)?);
         }
+        let faults = &self.shared.config.faults;
+        if let Some(limit) = faults.fail_after_bytes {
+            if self.written + bytes.len() as u64 > limit {
+                return Err(WalError::Io(format!(
+                    "injected fault: no space left after {limit} bytes"
+                )));
+            }
+        }
         let segment = self.segment.as_mut().expect("a segment was just opened");
         segment
             .file
             .write_all(bytes)
             .map_err(|e| WalError::io("writing a WAL segment", e))?;
+        if !faults.fsync_delay.is_zero() {
+            std::thread::sleep(faults.fsync_delay);
+        }
         segment
             .file
             .sync_data()
             .map_err(|e| WalError::io("fsyncing a WAL segment", e))?;
         segment.len += bytes.len() as u64;
+        self.written += bytes.len() as u64;
         Ok(())
     }
 }

@@ -44,7 +44,7 @@ pub mod snapshot;
 
 pub use error::WalError;
 pub use lock::DataDirLock;
-pub use log::{fsync_dir, Wal, WalConfig, WalStats};
+pub use log::{fsync_dir, Wal, WalConfig, WalFaults, WalStats};
 pub use recovery::{replay, OnDamage, Replayed};
 
 #[cfg(test)]

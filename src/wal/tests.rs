@@ -30,6 +30,7 @@ fn config(dir: &Path, segment_size_bytes: u64) -> WalConfig {
         segment_size_bytes,
         flush_interval: Duration::from_secs(3600),
         buffer_cap_bytes: 1 << 20,
+        faults: WalFaults::default(),
     }
 }
 
