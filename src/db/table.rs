@@ -24,24 +24,31 @@ use crate::types::{DataType, Value};
 /// so that equal index keys (in a non-unique index) are distinct entries.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct IndexEntry {
+    /// The indexed columns' values, in index order.
     values: Box<[Value]>,
+    /// The key of the row these values belong to.
     row: Key,
 }
 
 /// A secondary index and its entries.
 #[derive(Debug, Clone)]
 pub struct Index {
+    /// The index's name, table, columns and uniqueness.
     pub schema: IndexSchema,
+    /// One entry per stored row, ordered by indexed values.
     entries: BTreeSet<IndexEntry>,
 }
 
 /// A table: schema, rows, indexes.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// Shared with plans and descriptions, which keep it without copying.
     schema: Arc<TableSchema>,
     /// The column types, cached from the schema because every row decode needs them.
     types: Arc<[DataType]>,
+    /// The rows, by primary key (or hidden row id).
     rows: BTreeMap<Key, Row>,
+    /// Secondary indexes, in creation order (their positions are `IndexRef`s).
     indexes: Vec<Index>,
     /// The next hidden row id, for tables without a primary key.
     next_row_id: i64,

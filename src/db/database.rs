@@ -1,0 +1,113 @@
+//! The `Database`: every table, index and view, and lookups by name and id.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{DbError, Table, TableId, TableSchema, ViewSchema, WriteTxn};
+
+/// Every table, index and view: the one structure behind the global lock.
+#[derive(Debug, Default)]
+pub struct Database {
+    /// Every table by id; ids order tables by creation.
+    pub(super) tables: BTreeMap<TableId, Table>,
+    /// Table names to ids. Tables, indexes and views share one namespace, as
+    /// relations do in PostgreSQL's `pg_class`.
+    pub(super) table_names: HashMap<String, TableId>,
+    /// Views by name (their names are in the same namespace as tables).
+    pub(super) views: BTreeMap<String, ViewSchema>,
+    /// The id the next created table gets; ids are never reused.
+    pub(super) next_table_id: TableId,
+    /// Incremented by every schema change, so that anything derived from the
+    /// catalog (a cached plan, a prepared statement's description) can tell it is stale.
+    pub(super) catalog_version: u64,
+}
+
+impl Database {
+    pub fn new() -> Database {
+        Database {
+            // Start above PostgreSQL's reserved OIDs so a table id can double as a
+            // `pg_class` OID without colliding with a built-in one.
+            next_table_id: 16384,
+            ..Database::default()
+        }
+    }
+
+    /// Opens a write transaction. Only the turnstile's writer thread calls this,
+    /// with the write lock held.
+    pub fn begin_write(&mut self) -> WriteTxn<'_> {
+        WriteTxn::begin(self)
+    }
+
+    pub fn catalog_version(&self) -> u64 {
+        self.catalog_version
+    }
+
+    /// The table called `name`.
+    pub fn get_table(&self, name: &str) -> Option<&Table> {
+        self.table_names.get(name).map(|id| &self.tables[id])
+    }
+
+    /// The table called `name`, or 42P01.
+    pub fn must_get_table(&self, name: &str) -> Result<&Table, DbError> {
+        self.get_table(name)
+            .ok_or_else(|| DbError::UndefinedTable(name.to_owned()))
+    }
+
+    /// The table with id `id`. Ids come from this database's own catalog, so a
+    /// missing one is a bug.
+    pub fn table(&self, id: TableId) -> &Table {
+        self.tables
+            .get(&id)
+            .expect("table ids refer to existing tables")
+    }
+
+    pub(super) fn table_mut(&mut self, id: TableId) -> &mut Table {
+        self.tables
+            .get_mut(&id)
+            .expect("table ids refer to existing tables")
+    }
+
+    /// Every table, in creation order.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> + '_ {
+        self.tables.values()
+    }
+
+    pub fn get_view(&self, name: &str) -> Option<&ViewSchema> {
+        self.views.get(name)
+    }
+
+    pub fn views(&self) -> impl Iterator<Item = &ViewSchema> + '_ {
+        self.views.values()
+    }
+
+    /// The table that owns the index called `name`, and the index's position.
+    pub fn get_index(&self, name: &str) -> Option<(&Table, usize)> {
+        self.tables.values().find_map(|t| {
+            let position = t.indexes().iter().position(|i| i.schema.name == name)?;
+            Some((t, position))
+        })
+    }
+
+    /// Recreates a table from its schema (recovery), keeping its id and the id
+    /// counter above it.
+    pub(super) fn restore_table(&mut self, schema: TableSchema) {
+        self.next_table_id = self.next_table_id.max(schema.id + 1);
+        self.table_names.insert(schema.name.clone(), schema.id);
+        self.tables.insert(schema.id, Table::new(schema));
+    }
+
+    /// Fails with 42P07 if a table, index or view is already called `name`.
+    pub(super) fn check_name_free(&self, name: &str) -> Result<(), DbError> {
+        let primary_key_taken = self
+            .tables
+            .values()
+            .any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == name);
+        if self.table_names.contains_key(name)
+            || self.views.contains_key(name)
+            || self.get_index(name).is_some()
+            || primary_key_taken
+        {
+            return Err(DbError::DuplicateRelation(name.to_owned()));
+        }
+        Ok(())
+    }
+}
