@@ -64,13 +64,17 @@ pub struct WalStats {
 /// The log. Cheap to share; dropping the last handle flushes what is buffered
 /// and stops the flusher (a clean shutdown loses nothing).
 pub struct Wal {
+    /// Everything appenders, waiters and the flusher share.
     shared: Arc<Shared>,
+    /// The flusher thread, joined on drop after it flushed what was buffered.
     flusher: Option<JoinHandle<()>>,
 }
 
 /// State shared by appenders, waiters and the flusher thread.
 struct Shared {
+    /// Where and how to write.
     config: WalConfig,
+    /// Records appended and not yet taken by the flusher; held only for a copy.
     buffer: Mutex<Buffer>,
     /// Wakes the flusher: a record arrived that someone waits for, or shutdown.
     wake: Condvar,
@@ -80,11 +84,13 @@ struct Shared {
     room: Notify,
     /// Set once a write or fsync failed; from then on nothing is acknowledged.
     failure: Mutex<Option<WalError>>,
+    /// What `stats()` reports; updated by appends and flushes.
     stats: Mutex<WalStats>,
 }
 
 /// Records appended but not yet handed to the flusher.
 struct Buffer {
+    /// Encoded records, back to back, as they will be written.
     bytes: Vec<u8>,
     /// The LSN of the first record in `bytes` (meaningful when non-empty).
     first_lsn: u64,
@@ -92,6 +98,7 @@ struct Buffer {
     next_lsn: u64,
     /// A session waits for durability: flush now rather than at the interval.
     urgent: bool,
+    /// The log is being dropped: flush what is left, then stop.
     shutting_down: bool,
 }
 
@@ -241,7 +248,9 @@ struct Flusher {
 
 /// The segment file being appended to.
 struct OpenSegment {
+    /// Opened for appending.
     file: File,
+    /// Bytes in the file, header included, to know when it is full.
     len: u64,
 }
 

@@ -125,8 +125,9 @@ fn damage(
 
 /// Truncates a segment to `len` bytes, durably.
 fn cut_segment(dir: &Path, path: &Path, len: usize) -> Result<(), WalError> {
-    if len < HEADER_LEN {
-        // Not even a whole header: the segment was never used.
+    if len <= HEADER_LEN {
+        // No record left: remove the file, so that the next segment, which starts
+        // at the same LSN and so has the same name, can be created.
         std::fs::remove_file(path)
             .map_err(|e| WalError::io(&format!("removing {}", path.display()), e))?;
         return fsync_dir(dir);

@@ -77,11 +77,17 @@ pub fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, WalError> {
 /// Writes a snapshot chunk by chunk into a temporary file; [`SnapshotWriter::finish`]
 /// makes it durable and gives it its final name.
 pub struct SnapshotWriter {
+    /// The snapshot directory, fsynced after the rename.
     dir: PathBuf,
+    /// The LSN the snapshot is as of (its name).
     lsn: u64,
+    /// Where the snapshot is written until it is complete.
     tmp_path: PathBuf,
+    /// The temporary file, buffered: chunks are small and many.
     file: BufWriter<File>,
+    /// Chunks written, for the footer.
     chunks: u64,
+    /// Bytes written, for the report.
     bytes: u64,
 }
 

@@ -165,8 +165,8 @@ async fn damage_refuses_unless_truncation_is_accepted() {
     assert_eq!(kept, names(1..=segments[1].0 as u32 - 1));
     assert_eq!(
         segment::list_segments(&tmp.0).unwrap().len(),
-        2,
-        "later segments are removed"
+        1,
+        "later segments, and the damaged one left without a record, are removed"
     );
     assert_eq!(
         read_all(&tmp.0, OnDamage::Refuse).unwrap(),
