@@ -59,6 +59,18 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The HINT line, where PostgreSQL sends one: what the client can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Sql(SqlError::StackDepthExceeded(max)) => Some(format!(
+                "Turnstile allows expressions nested at most {max} levels deep \
+                 (operators, function calls, casts and subqueries each add one); \
+                 simplify the expression, e.g. use IN (...) instead of a chain of ORs."
+            )),
+            _ => None,
+        }
+    }
 }
 
 fn sql_sqlstate(e: &SqlError) -> &'static str {
@@ -82,6 +94,7 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::InvalidParameterValue(_) => "22023",
         SqlError::InFailedTransaction => "25P02",
         SqlError::ProgramLimitExceeded(_) => "54000",
+        SqlError::StackDepthExceeded(_) => "54001",
         SqlError::CantChangeParameter(_) => "55P02",
         SqlError::WriteInTransactionBlock => "0A000",
         SqlError::UndefinedSchema(_) => "3F000",
@@ -141,7 +154,6 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::NotLoopback(_) => "28000",
         WireError::StatementTooLong { .. } => "54000",
         WireError::TooManyParameters { .. } => "54000",
-        WireError::TooManyRows { .. } => "54000",
         WireError::UnknownStatement(_) => "26000",
         WireError::UnknownPortal(_) => "34000",
         WireError::DuplicateStatement(_) => "42P05",
@@ -151,9 +163,10 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::FormatCount { .. } => "08P01",
         WireError::UnsupportedFormat(_) => "22023",
         WireError::InvalidBinary { .. } => "22P03",
-        WireError::InvalidUtf8 => "22021",
+        WireError::InvalidUtf8(_) => "22021",
         WireError::UnsupportedType(_) => "0A000",
         WireError::ResultTypeChanged => "0A000",
+        WireError::TooManyColumns(_) => "54011",
         WireError::Internal(_) => "XX000",
     }
 }

@@ -49,6 +49,9 @@ pub struct Config {
     pub reader_threads: usize,
     /// Each session's starting `statement_timeout`, in milliseconds (0 = off).
     pub statement_timeout_ms: u64,
+    /// Each session's starting `synchronous_commit`: true acknowledges writes once
+    /// durable (`on`, PostgreSQL's default), false once visible (`off`).
+    pub synchronous_commit: bool,
     /// Statements taking at least this long are logged with their text; None = off.
     pub log_min_duration_statement_ms: Option<u64>,
     /// Message, statement, parameter and row limits per connection.
@@ -97,6 +100,7 @@ impl Default for Config {
             max_connections: MAX_CONNECTIONS_DEFAULT,
             reader_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             statement_timeout_ms: 0,
+            synchronous_commit: true,
             log_min_duration_statement_ms: Some(1000),
             limits: Limits::default(),
             durability: DurabilityConfig::default(),
@@ -125,6 +129,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
         limits: config.limits.clone(),
         statement_timeout_ms: config.statement_timeout_ms,
         max_connections: config.max_connections,
+        synchronous_commit: config.synchronous_commit,
         slow_statement: config
             .log_min_duration_statement_ms
             .map(Duration::from_millis),
@@ -184,8 +189,10 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
         tracing::error!(%error, "the shutdown snapshot failed; the log still holds every commit");
     }
     // The turnstile's drop joins its threads and flushes the log: do it off the
-    // async workers.
-    let _ = tokio::task::spawn_blocking(move || drop((ctx, turnstile))).await;
+    // async workers, on a plain thread (outside the runtime's context, where the
+    // drop joins rather than handing the joins to a detached thread).
+    let last = std::thread::spawn(move || drop((ctx, turnstile)));
+    let _ = tokio::task::spawn_blocking(move || last.join()).await;
     tracing::info!("shut down");
     Ok(())
 }

@@ -68,9 +68,11 @@ async fn simple_query_runs_statements_in_order() {
         ),
         "22012"
     );
+    // As in PostgreSQL, the string was one implicit transaction: the insert before
+    // the error was rolled back with it.
     assert_eq!(
         scalar(&client, "select count(*) from t").await.as_deref(),
-        Some("3")
+        Some("2")
     );
     client.simple_query("").await.unwrap();
 }
@@ -344,6 +346,46 @@ async fn statement_timeout_cancels_a_slow_select() {
         scalar(&client, "select count(*) from big").await.as_deref(),
         Some("1001")
     );
+}
+
+/// statement_timeout applies to writes too: a slow INSERT … SELECT stops with
+/// 57014 from the executor's own interrupt check and is rolled back (no row of it
+/// is visible), and the session and the writer go on.
+#[tokio::test]
+async fn statement_timeout_cancels_a_slow_write() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
+    client
+        .batch_execute(&format!(
+            "create table big (a int primary key); insert into big values {}; \
+             create table copy (a bigint primary key)",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+    client
+        .batch_execute("set statement_timeout = '100ms'")
+        .await
+        .unwrap();
+    let slow = client
+        .batch_execute("insert into copy select x.a * 1000 + y.a from big x, big y")
+        .await;
+    assert_eq!(code(slow), "57014");
+    client
+        .batch_execute("reset statement_timeout")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from copy")
+            .await
+            .as_deref(),
+        Some("0")
+    );
+    client
+        .batch_execute("insert into copy values (1)")
+        .await
+        .unwrap();
 }
 
 /// A prepared statement keeps its plan across DDL only as PostgreSQL 15 allows

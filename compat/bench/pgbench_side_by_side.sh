@@ -39,108 +39,13 @@ chmod 755 "$WORK"
 TS_PID=""
 PG_PID=""
 
-log() { printf '%s\n' "$*" >&2; }
-
-# Stops a process by pid and waits until it is gone (it may not be our child).
-stop_pid() {
-    local pid=$1 signal=$2
-    [ -n "$pid" ] || return 0
-    kill "-$signal" "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 300); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    stop_pid "$TS_PID" TERM
-    # SIGINT is PostgreSQL's "fast shutdown".
-    stop_pid "$PG_PID" INT
-    rm -rf "$WORK"
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
-
-# Runs a PostgreSQL server binary as the postgres user when we are root.
-as_pg_user() {
-    if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
-# A loopback port nobody listens on right now.
-free_port() {
-    local port
-    for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    log "no free port found"
-    return 1
-}
-
-# Waits until a server on PORT answers a query (30 s at most).
-wait_ready() {
-    local port=$1 name=$2
-    for _ in $(seq 1 300); do
-        if psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    log "$name did not become ready on port $port"
-    return 1
-}
 
 # Kilobytes of resident memory of a pid.
 rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-start_turnstile() {
-    local port=$1 dir=$2
-    "$TURNSTILE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir" \
-        >"$WORK/turnstile-$port.log" 2>&1 &
-    TS_PID=$!
-    wait_ready "$port" Turnstile
-}
-
-start_postgres() {
-    local port=$1
-    mkdir -p "$WORK/pg" "$WORK/pgrun"
-    [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg" "$WORK/pgrun"
-    as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
-        || as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust >"$WORK/initdb.log" 2>&1
-    as_pg_user "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgrun/pg.log" -w \
-        -o "-p $port -k $WORK/pgrun -c listen_addresses=127.0.0.1" start >/dev/null
-    PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
-    wait_ready "$port" PostgreSQL
-}
-
-# Writes the load file: CREATE TABLE and multi-row INSERTs of BATCH_ROWS rows each.
-# Owners are 10 characters ("acct000042").
-write_load_sql() {
-    local rows=$1 file=$2
-    {
-        echo "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);"
-        awk -v rows="$rows" -v batch="$BATCH_ROWS" 'BEGIN {
-            for (i = 1; i <= rows; i++) {
-                if ((i - 1) % batch == 0) printf "INSERT INTO accounts VALUES ";
-                printf "(%d,'"'"'acct%06d'"'"',%d)", i, i % 1000000, (i * 7919) % 100000;
-                if (i % batch == 0 || i == rows) print ";"; else printf ",";
-            }
-        }'
-    } >"$file"
-}
-
-load() {
-    local port=$1 file=$2
-    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -f "$file" >/dev/null
 }
 
 # Runs one pgbench and prints "TPS LATENCY_MS" (or "error error").

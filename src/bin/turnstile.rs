@@ -51,6 +51,11 @@ struct ServeArgs {
     /// Default statement_timeout of every session: milliseconds or with a unit ("5s"); 0 = off.
     #[arg(long, default_value = "0")]
     statement_timeout: String,
+    /// Default synchronous_commit of every session: on (acknowledge a write once its
+    /// WAL record is fsynced) or off (once it is visible; a crash may lose up to
+    /// --wal-flush-interval of acknowledged writes). Sessions may SET it.
+    #[arg(long, default_value = "on", value_name = "on|off", action = clap::ArgAction::Set, value_parser = parse_synchronous_commit)]
+    synchronous_commit: bool,
     /// Log statements that take at least this many milliseconds; -1 = off.
     #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
     log_min_duration_statement: i64,
@@ -115,6 +120,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connections: args.max_connections,
         reader_threads: args.reader_threads.unwrap_or(defaults.reader_threads),
         statement_timeout_ms,
+        synchronous_commit: args.synchronous_commit,
         log_min_duration_statement_ms: u64::try_from(args.log_min_duration_statement).ok(),
         limits: Limits {
             message_bytes_max: args.max_message_bytes,
@@ -195,6 +201,16 @@ fn parse_snapshot_every(text: &str) -> Result<SnapshotEvery, String> {
     }
 }
 
+/// `--synchronous-commit`: PostgreSQL's values; `local`, `remote_write` and
+/// `remote_apply` mean `on` on a single server.
+fn parse_synchronous_commit(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "local" | "remote_write" | "remote_apply" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("expected on or off, not {text:?}")),
+    }
+}
+
 /// Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -237,5 +253,14 @@ mod tests {
         );
         assert!(parse_snapshot_every("ten").is_err());
         assert!(parse_snapshot_every("5 parsecs").is_err());
+    }
+
+    /// `--synchronous-commit` takes PostgreSQL's values.
+    #[test]
+    fn synchronous_commit_values() {
+        assert_eq!(parse_synchronous_commit("on"), Ok(true));
+        assert_eq!(parse_synchronous_commit("remote_apply"), Ok(true));
+        assert_eq!(parse_synchronous_commit("OFF"), Ok(false));
+        assert!(parse_synchronous_commit("maybe").is_err());
     }
 }

@@ -52,6 +52,24 @@ fn database_with_accounts(n: i64) -> (Database, TableId) {
     (db, id)
 }
 
+/// The key of account `id` as the transaction sees it.
+fn account_key(txn: &WriteTxn<'_>, table: TableId, id: i64) -> Key {
+    txn.db()
+        .table(table)
+        .primary_key_of(&[Value::Int8(id)])
+        .unwrap()
+}
+
+/// A non-unique index on the accounts' balance.
+fn by_balance(table: TableId) -> IndexSchema {
+    IndexSchema {
+        name: "by_balance".into(),
+        table,
+        columns: vec![2],
+        unique: false,
+    }
+}
+
 /// Everything a table holds, decoded, in key order, for before/after comparisons.
 fn contents(db: &Database, id: TableId) -> Vec<Vec<Value>> {
     let t = db.table(id);
@@ -67,25 +85,11 @@ fn rollback_undoes_everything() {
     let version = db.catalog_version();
     let mut txn = db.begin_write();
     txn.insert(id, account(6, "six", 60)).unwrap();
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(2)])
-        .unwrap();
+    let key = account_key(&txn, id, 2);
     txn.update(id, &key, account(20, "owner2", 0)).unwrap();
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(3)])
-        .unwrap();
+    let key = account_key(&txn, id, 3);
     assert!(txn.delete(id, &key));
-    txn.create_index(IndexSchema {
-        name: "by_balance".into(),
-        table: id,
-        columns: vec![2],
-        unique: false,
-    })
-    .unwrap();
+    txn.create_index(by_balance(id)).unwrap();
     txn.truncate(id);
     txn.drop_index("accounts_owner_key").unwrap();
     txn.drop_table("accounts").unwrap();
@@ -149,11 +153,7 @@ fn constraints_are_enforced() {
         .insert(id, vec![Value::Int8(9), Value::Null, Value::Null])
         .unwrap_err();
     assert!(matches!(err, DbError::NotNullViolation { ref column, .. } if column == "owner"));
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(1)])
-        .unwrap();
+    let key = account_key(&txn, id, 1);
     let err = txn.update(id, &key, account(2, "owner1", 0)).unwrap_err();
     assert!(
         matches!(err, DbError::UniqueViolation { ref constraint, .. } if constraint == "accounts_pkey")
@@ -266,31 +266,13 @@ fn redo_reproduces_the_transaction() {
     .unwrap();
     txn.insert(log, vec![Value::Text("one".into())]).unwrap();
     txn.insert(log, vec![Value::Null]).unwrap();
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(2)])
-        .unwrap();
+    let key = account_key(&txn, id, 2);
     txn.update(id, &key, account(20, "owner2", 7)).unwrap();
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(3)])
-        .unwrap();
+    let key = account_key(&txn, id, 3);
     txn.update(id, &key, account(3, "owner3", 99)).unwrap();
-    let key = txn
-        .db()
-        .table(id)
-        .primary_key_of(&[Value::Int8(4)])
-        .unwrap();
+    let key = account_key(&txn, id, 4);
     assert!(txn.delete(id, &key));
-    txn.create_index(IndexSchema {
-        name: "by_balance".into(),
-        table: id,
-        columns: vec![2],
-        unique: false,
-    })
-    .unwrap();
+    txn.create_index(by_balance(id)).unwrap();
     txn.create_view(ViewSchema {
         name: "v".into(),
         query: "select 1".into(),

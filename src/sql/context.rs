@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::SqlError;
+use crate::turnstile::{Durability, TurnstileStatus};
 use crate::types::TimeZone;
 
 /// Per-statement context, built by the session for each statement it runs.
@@ -18,6 +19,19 @@ pub struct QueryContext {
     /// The session's `TimeZone` setting: how `timestamptz` values are read from
     /// literals without an offset and how `now()`-relative dates are computed.
     pub time_zone: TimeZone,
+    /// The session's `synchronous_commit`: whether a write is acknowledged once
+    /// durable or once visible.
+    pub durability: Durability,
+    /// The session's `turnstile.confirmed_reads`: whether a query's rows wait until
+    /// everything it could see is durable.
+    pub confirmed_reads: bool,
+    /// Where system relations (`turnstile_wal`) get the log's and snapshots'
+    /// state. The engine fills it in; None shows no log.
+    pub status: Option<TurnstileStatus>,
+    /// Most rows the statement's result may hold (`--max-rows-per-statement`). The
+    /// executor fails with 54000 once a result goes over it, inside the statement, so
+    /// a write over the limit rolls back instead of committing a result nobody gets.
+    pub rows_max: usize,
 }
 
 /// How a running statement learns that it must stop: a deadline

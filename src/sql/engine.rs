@@ -16,6 +16,15 @@
 //! - Everything else (DML, DDL) is a write: one atomic transaction on the writer
 //!   thread under the write lock.
 //!
+//! # When the client hears back
+//!
+//! A write is acknowledged as the session's `synchronous_commit` says: `on` once
+//! the log's fsync covers its commit, `off` once it is visible (the turnstile waits
+//! on the log after releasing the lock, never inside it). A read with
+//! `turnstile.confirmed_reads` on is answered once every commit it could see is
+//! durable (`Turnstile::read_confirmed`); a query that reads no table saw no commit
+//! and never waits. `CHECKPOINT` writes a snapshot through the turnstile.
+//!
 //! Queries keep their plan between runs; see [`super::plan_cache`].
 
 use std::sync::Arc;
@@ -23,11 +32,12 @@ use std::sync::Arc;
 use sqlparser::ast::Statement;
 
 use crate::db::Database;
-use crate::turnstile::Turnstile;
+use crate::turnstile::{Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
+use super::parse::is_checkpoint;
 use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement};
-use super::{exec, Description, Output, QueryContext, SqlError};
+use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
 /// read lock on a reader thread, writes as one atomic transaction on the writer.
@@ -38,11 +48,15 @@ pub struct Engine {
     /// An empty catalog, never written: queries that read no table are described,
     /// planned and run against it on the session's task, without the lock.
     empty: Arc<Database>,
+    /// The log's and snapshots' state, handed to every statement for the system
+    /// relations (`turnstile_wal`).
+    status: TurnstileStatus,
 }
 
 impl Engine {
     pub fn new(turnstile: Turnstile) -> Engine {
         Engine {
+            status: turnstile.status(),
             turnstile,
             empty: Arc::new(Database::new()),
         }
@@ -57,6 +71,9 @@ impl Engine {
         stmt: &Statement,
         param_hints: &[Option<DataType>],
     ) -> Result<Description, crate::Error> {
+        if is_checkpoint(stmt) {
+            return Ok(Description::default());
+        }
         if let Some(description) = exec::describe_without_catalog(stmt, param_hints) {
             return Ok(description);
         }
@@ -77,7 +94,7 @@ impl Engine {
     /// Runs `prepared` with its parameter values (already of its parameter types).
     /// Queries run under the read lock, or without a lock if they read no table;
     /// DML and DDL under the write lock, each as one transaction that changes
-    /// nothing if it fails.
+    /// nothing if it fails, acknowledged as `ctx.durability` says.
     pub async fn execute(
         &self,
         prepared: &PreparedStatement,
@@ -85,19 +102,42 @@ impl Engine {
         ctx: &QueryContext,
     ) -> Result<Output, crate::Error> {
         let stmt = prepared.shared_statement();
+        if is_checkpoint(&stmt) {
+            return self.checkpoint().await;
+        }
+        let ctx = QueryContext {
+            status: Some(self.status.clone()),
+            ..ctx.clone()
+        };
         if Engine::is_write(&stmt) {
             let params: Arc<[Value]> = params.into();
-            let ctx = ctx.clone();
+            let durability = ctx.durability;
             let result = self
                 .turnstile
-                .write(move |txn| exec::execute_write(txn, &stmt, &params, &ctx))
+                .write_with(durability, move |txn| {
+                    exec::execute_write(txn, &stmt, &params, &ctx)
+                })
                 .await?;
             return Ok(result?);
         }
-        if let Some(output) = self.run_without_lock(prepared, params, ctx) {
+        if let Some(output) = self.run_without_lock(prepared, params, &ctx) {
             return Ok(output?);
         }
         self.run_read(prepared, params, ctx).await
+    }
+
+    /// `CHECKPOINT`: writes a snapshot now (the log after it is then all recovery
+    /// replays). A server without a data directory has nothing to write it to.
+    async fn checkpoint(&self) -> Result<Output, crate::Error> {
+        if self.turnstile.wal().is_none() {
+            return Err(SqlError::Unsupported(
+                "CHECKPOINT without a data directory (this server keeps data in memory only)"
+                    .into(),
+            )
+            .into());
+        }
+        self.turnstile.snapshot().await?;
+        Ok(Output::Command(CommandTag::new("CHECKPOINT")))
     }
 
     /// Runs a query that reads no table on the caller's task; None if the query
@@ -127,21 +167,24 @@ impl Engine {
 
     /// Runs a query on a reader thread under the read lock, with its cached plan if
     /// the catalog has not changed since it was made, else with a new one that
-    /// replaces it.
+    /// replaces it. With `ctx.confirmed_reads`, the rows come back once everything
+    /// the query could see is durable.
     async fn run_read(
         &self,
         prepared: &PreparedStatement,
         params: &[Value],
-        ctx: &QueryContext,
+        ctx: QueryContext,
     ) -> Result<Output, crate::Error> {
         let stmt = prepared.shared_statement();
         let hints = prepared.param_types();
         let cached = prepared.cached_plan();
         let short = cached.as_ref().is_some_and(|c| c.plan.is_point_read());
         let params: Arc<[Value]> = params.into();
-        let ctx = ctx.clone();
+        let confirmed = ctx.confirmed_reads;
         let read = move |db: &Database| read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
-        let (output, fresh) = if short {
+        let (output, fresh) = if confirmed {
+            self.turnstile.read_confirmed(short, read).await??
+        } else if short {
             self.turnstile.read_short(read).await??
         } else {
             self.turnstile.read(read).await??
@@ -150,6 +193,34 @@ impl Engine {
             prepared.store_plan(plan);
         }
         Ok(output)
+    }
+
+    /// Runs `statements` (a simple-query string with writes, outside a block) as
+    /// ONE write transaction, as PostgreSQL runs such a string as one implicit
+    /// transaction: queries in it read the writes before them, and an error rolls
+    /// back every statement of the string. Returns the outputs of the statements
+    /// that ran and, if one failed, its error (the outputs before it are still
+    /// sent, as PostgreSQL sends them).
+    pub async fn execute_batch(
+        &self,
+        statements: &[Arc<PreparedStatement>],
+        ctx: &QueryContext,
+    ) -> (Vec<Output>, Option<crate::Error>) {
+        let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
+        let ctx = QueryContext {
+            status: Some(self.status.clone()),
+            ..ctx.clone()
+        };
+        let durability = ctx.durability;
+        let result = self
+            .turnstile
+            .write_with(durability, move |txn| run_batch(txn, &stmts, &ctx))
+            .await;
+        match result {
+            Ok(Ok(outputs)) => (outputs, None),
+            Ok(Err((outputs, e))) => (outputs, Some(e.into())),
+            Err(e) => (Vec::new(), Some(e.into())),
+        }
     }
 
     /// True for statements that change data or schema.
@@ -162,6 +233,33 @@ impl Engine {
             _ => true,
         }
     }
+}
+
+/// Under the write lock: the statements of [`Engine::execute_batch`] in order, in one
+/// transaction. On an error, the outputs so far and the error; the caller's `Err`
+/// makes the turnstile roll the whole transaction back.
+fn run_batch(
+    txn: &mut crate::db::WriteTxn<'_>,
+    stmts: &[Arc<Statement>],
+    ctx: &QueryContext,
+) -> Result<Vec<Output>, (Vec<Output>, SqlError)> {
+    let mut outputs = Vec::with_capacity(stmts.len());
+    for stmt in stmts {
+        let output = if is_checkpoint(stmt) {
+            Err(SqlError::Unsupported(
+                "CHECKPOINT in a query string with writes (send it on its own)".into(),
+            ))
+        } else if Engine::is_write(stmt) {
+            exec::execute_write(txn, stmt, &[], ctx)
+        } else {
+            exec::execute_read(txn.db(), stmt, &[], ctx)
+        };
+        match output {
+            Ok(output) => outputs.push(output),
+            Err(e) => return Err((outputs, e)),
+        }
+    }
+    Ok(outputs)
 }
 
 /// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans

@@ -72,6 +72,10 @@ pub enum SqlError {
     /// 54000: input over one of the server's limits (statement length, parameters…).
     #[error("{0}")]
     ProgramLimitExceeded(String),
+    /// 54001: an expression nested deeper than the binder allows (its argument);
+    /// evaluating it could overflow the stack. The client must simplify it.
+    #[error("stack depth limit exceeded")]
+    StackDepthExceeded(usize),
     /// 55P02: `SET` of a setting fixed for the server's lifetime, e.g. `server_version`.
     #[error("parameter \"{0}\" cannot be changed")]
     CantChangeParameter(String),

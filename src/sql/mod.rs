@@ -12,7 +12,8 @@
 //!    task (see [`Engine`]). A query that ran before reuses its plan while the
 //!    catalog is unchanged, skipping steps 3 and 4 (see `plan_cache`).
 //! 3. **Bind** (`binder`): under the lock, names are resolved against the catalog
-//!    (unquoted identifiers fold to lower case, `public.` is accepted), every
+//!    (unquoted identifiers fold to lower case, `public.` is accepted; system
+//!    relations such as `turnstile_wal` come first, see `system`), every
 //!    expression is typed as PostgreSQL types it (literals, implicit and
 //!    assignment casts, `$n` inferred from context), and the statement becomes a
 //!    plan as written: scans, joins, filters, aggregation, projection, sort, limit.
@@ -41,6 +42,7 @@ mod plan;
 mod plan_cache;
 mod session;
 mod settings;
+mod system;
 
 #[cfg(test)]
 mod tests;

@@ -12,21 +12,26 @@
 //! request under the lock, and `COMMIT` has nothing to validate. A write inside a
 //! block answers 0A000 and fails the block. As in PostgreSQL, once a statement in a
 //! block fails, everything but `ROLLBACK`/`COMMIT` answers 25P02 until the block ends,
-//! and `COMMIT` of a failed block answers `ROLLBACK`. Unlike PostgreSQL, a `SET` inside
-//! a block that is rolled back keeps its value (there is nothing else to undo yet).
+//! and `COMMIT` of a failed block answers `ROLLBACK`. As in PostgreSQL, `SET` is
+//! transactional: `ROLLBACK` (or `COMMIT` of a failed block) restores the settings
+//! of `BEGIN`, and `SET LOCAL` lasts until the block ends.
 //!
 //! # Statement timeout
-//! `statement_timeout` applies to statements that do not write. The executor checks the
-//! interrupt as it runs, so a long scan stops and releases the read lock; the session
-//! also races the reply against the deadline so the client hears 57014 on time even
-//! while the statement is still queued. Writes get no deadline: once a write is
-//! queued it may commit, and reporting 57014 for a committed write would be a lie.
+//! `statement_timeout` applies to every statement. The executor checks the interrupt
+//! as it runs, so a long scan stops and releases the read lock, and a long write stops
+//! and is rolled back before the write lock is released (it has not committed, so
+//! 57014 is the truth). For reads the session also races the reply against the
+//! deadline so the client hears 57014 on time even while the statement is still
+//! queued. It never races a write: once a write is queued it may commit, and
+//! reporting 57014 for a committed write would be a lie, so a write's 57014 comes
+//! from the executor only.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use sqlparser::ast::{
-    Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator, Value as AstValue,
+    ContextModifier, Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator,
+    Value as AstValue,
 };
 
 use super::plan_cache::{PreparedStatement, TextCache};
@@ -81,6 +86,9 @@ impl CancelHandle {
 /// A session command, recognized before anything reaches the engine.
 enum Command {
     Set(String, SettingValue),
+    /// `SET LOCAL`: lasts until the end of the block; outside one it does nothing,
+    /// as in PostgreSQL (which also warns).
+    SetLocal(String, SettingValue),
     Show(String),
     ShowAll,
     Reset(String),
@@ -107,6 +115,15 @@ pub struct Session {
     /// Recent simple-query texts, parsed and planned, so that a repeated text skips
     /// the parser, the binder and the planner.
     texts: TextCache,
+    /// Most rows one statement's result may hold, handed to the executor in every
+    /// [`QueryContext`] (the server's `--max-rows-per-statement`).
+    rows_max: usize,
+    /// Inside a block: the settings as they were at BEGIN, which ROLLBACK (and
+    /// COMMIT of a failed block) restores, since SET is transactional in PostgreSQL.
+    settings_at_begin: Option<Settings>,
+    /// Inside a block: the settings without the block's `SET LOCAL`s, which COMMIT
+    /// keeps.
+    settings_without_local: Option<Settings>,
 }
 
 impl Session {
@@ -117,7 +134,15 @@ impl Session {
             transaction: TransactionState::Idle,
             cancel: Arc::default(),
             texts: TextCache::default(),
+            rows_max: usize::MAX,
+            settings_at_begin: None,
+            settings_without_local: None,
         }
+    }
+
+    /// Caps the rows of every statement's result from now on (54000 over it).
+    pub fn set_rows_max(&mut self, rows_max: usize) {
+        self.rows_max = rows_max;
     }
 
     /// The statements of a simple-query text, from the session's cache of recent
@@ -207,30 +232,89 @@ impl Session {
             }
             _ => {}
         }
-        let deadline = match self.settings.statement_timeout() {
-            Some(timeout) if !is_write => Some(Instant::now() + timeout),
-            _ => None,
-        };
+        let deadline = self
+            .settings
+            .statement_timeout()
+            .map(|timeout| Instant::now() + timeout);
         let interrupt = Interrupt::new(deadline);
-        let ctx = QueryContext {
-            statement_time_us: now_us(),
-            interrupt: interrupt.clone(),
-            time_zone: self.settings.time_zone().clone(),
-        };
+        let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt.clone());
         let running = self.engine.execute(prepared, params, &ctx);
         let result = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline.into(), running).await {
-                Ok(result) => result,
-                Err(_) => {
-                    // The executor sees the same deadline and stops on its own; this
-                    // makes sure it does even if it has not checked yet.
-                    interrupt.cancel();
-                    Err(SqlError::QueryCanceled("statement timeout".into()).into())
+            Some(deadline) if !is_write => {
+                match tokio::time::timeout_at(deadline.into(), running).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        // The executor sees the same deadline and stops on its own; this
+                        // makes sure it does even if it has not checked yet.
+                        interrupt.cancel();
+                        Err(SqlError::QueryCanceled("statement timeout".into()).into())
+                    }
                 }
-            },
-            None => running.await,
+            }
+            _ => running.await,
         };
+        *self.cancel.lock() = None;
+        result
+    }
+
+    /// The context of a statement run now under `interrupt`.
+    fn context(&self, interrupt: &Interrupt) -> QueryContext {
+        QueryContext {
+            statement_time_us: now_us(),
+            interrupt: interrupt.clone(),
+            time_zone: self.settings.time_zone().clone(),
+            durability: self.settings.durability(),
+            confirmed_reads: self.settings.confirmed_reads(),
+            status: None,
+            rows_max: self.rows_max,
+        }
+    }
+
+    /// True if the statements of one simple-query string must run as one implicit
+    /// transaction ([`Session::execute_batch`]): several statements, at least one of
+    /// them a write, outside a block, as PostgreSQL runs such a string. Session
+    /// commands (transaction control, SET, SHOW, RESET) cannot run inside the write
+    /// request on the writer thread, so a string mixing them with writes is 0A000
+    /// before anything runs.
+    pub fn needs_implicit_transaction(
+        &self,
+        statements: &[Arc<PreparedStatement>],
+    ) -> Result<bool, SqlError> {
+        if statements.len() < 2 || self.transaction != TransactionState::Idle {
+            return Ok(false);
+        }
+        let mut writes = false;
+        let mut commands = false;
+        for prepared in statements {
+            match command(prepared.statement())? {
+                Some(_) => commands = true,
+                None => writes |= Engine::is_write(prepared.statement()),
+            }
+        }
+        if writes && commands {
+            return Err(SqlError::Unsupported(
+                "mixing writes with BEGIN, COMMIT, ROLLBACK, SET, SHOW or RESET in one \
+                 query string (send them as separate queries)"
+                    .into(),
+            ));
+        }
+        Ok(writes)
+    }
+
+    /// Runs the statements of one simple-query string as one write transaction
+    /// (see [`Engine::execute_batch`]): the outputs of those that ran, and the error
+    /// of the one that failed, after which nothing of the string is committed.
+    /// Writes get no statement timeout, so neither does the batch; a cancel request
+    /// still reaches its queries.
+    pub async fn execute_batch(
+        &mut self,
+        statements: &[Arc<PreparedStatement>],
+    ) -> (Vec<Output>, Option<Error>) {
+        let interrupt = Interrupt::new(None);
+        let ctx = self.context(&interrupt);
+        *self.cancel.lock() = Some(interrupt);
+        let result = self.engine.execute_batch(statements, &ctx).await;
         *self.cancel.lock() = None;
         result
     }
@@ -243,15 +327,30 @@ impl Session {
         }
         let tag = match cmd {
             Command::Set(name, value) => {
-                self.settings.set(&name, value)?;
+                self.settings.set(&name, value.clone())?;
+                if let Some(kept) = &mut self.settings_without_local {
+                    kept.set(&name, value)?;
+                }
+                "SET"
+            }
+            Command::SetLocal(name, value) => {
+                if state == TransactionState::InBlock {
+                    self.settings.set(&name, value)?;
+                }
                 "SET"
             }
             Command::Reset(name) => {
                 self.settings.reset(&name)?;
+                if let Some(kept) = &mut self.settings_without_local {
+                    kept.reset(&name)?;
+                }
                 "RESET"
             }
             Command::ResetAll => {
                 self.settings.reset_all();
+                if let Some(kept) = &mut self.settings_without_local {
+                    kept.reset_all();
+                }
                 "RESET"
             }
             Command::Show(name) => return Ok(self.show(&name)?),
@@ -259,24 +358,36 @@ impl Session {
             Command::SetTransaction => "SET",
             Command::Begin(tag) => {
                 // PostgreSQL accepts BEGIN inside a block with a warning; so do we.
+                if state == TransactionState::Idle {
+                    self.settings_at_begin = Some(self.settings.clone());
+                    self.settings_without_local = Some(self.settings.clone());
+                }
                 self.transaction = TransactionState::InBlock;
                 tag
             }
-            Command::Commit => {
-                self.transaction = TransactionState::Idle;
-                if state == TransactionState::Failed {
-                    "ROLLBACK"
-                } else {
-                    "COMMIT"
-                }
-            }
-            Command::Rollback => {
-                self.transaction = TransactionState::Idle;
-                "ROLLBACK"
-            }
+            Command::Commit => self.end_block(state != TransactionState::Failed),
+            Command::Rollback => self.end_block(false),
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         Ok(Output::Command(CommandTag::new(tag)))
+    }
+
+    /// Ends the block (COMMIT, ROLLBACK) and its settings: a commit keeps its SETs
+    /// and drops its SET LOCALs; a rollback, or a commit of a failed block (which
+    /// answers ROLLBACK, as in PostgreSQL), restores the settings of BEGIN. Outside a
+    /// block there is nothing to restore. Returns the command tag.
+    fn end_block(&mut self, commit: bool) -> &'static str {
+        let at_begin = self.settings_at_begin.take();
+        let without_local = self.settings_without_local.take();
+        self.transaction = TransactionState::Idle;
+        if let Some(kept) = if commit { without_local } else { at_begin } {
+            self.settings.restore(&kept);
+        }
+        if commit {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        }
     }
 
     fn show(&self, name: &str) -> Result<Output, SqlError> {
@@ -364,13 +475,15 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
 fn set_command(set: &Set) -> Result<Command, SqlError> {
     Ok(match set {
         Set::SingleAssignment {
+            variable,
+            values,
+            scope: Some(ContextModifier::Local),
+            ..
+        } => Command::SetLocal(object_name(variable), setting_value(values)?),
+        Set::SingleAssignment {
             variable, values, ..
-        } => {
-            // SET LOCAL is treated as SET: blocks hold no writes, so a block-scoped
-            // value would differ only after COMMIT/ROLLBACK.
-            Command::Set(object_name(variable), setting_value(values)?)
-        }
-        Set::SetTimeZone { value, .. } => {
+        } => Command::Set(object_name(variable), setting_value(values)?),
+        Set::SetTimeZone { value, local } => {
             let value = match value {
                 Expr::Identifier(id)
                     if id.quote_style.is_none()
@@ -383,7 +496,11 @@ fn set_command(set: &Set) -> Result<Command, SqlError> {
                 }
                 other => setting_value(std::slice::from_ref(other))?,
             };
-            Command::Set("TimeZone".into(), value)
+            if *local {
+                Command::SetLocal("TimeZone".into(), value)
+            } else {
+                Command::Set("TimeZone".into(), value)
+            }
         }
         Set::SetNames { charset_name, .. } => Command::Set(
             "client_encoding".into(),

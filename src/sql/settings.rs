@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::SqlError;
+use crate::turnstile::Durability;
 use crate::types::TimeZone;
 
 /// What PostgreSQL version clients are told they talk to. Drivers pick features by it.
@@ -33,6 +34,9 @@ pub struct SessionDefaults {
     pub statement_timeout_ms: u64,
     /// `--max-connections`, shown read-only as `max_connections`.
     pub max_connections: usize,
+    /// `--synchronous-commit`: whether sessions start with `synchronous_commit = on`
+    /// (acknowledge writes once durable) or `off` (once visible).
+    pub synchronous_commit: bool,
 }
 
 /// How a setting's value is checked and normalized.
@@ -218,6 +222,13 @@ const SPECS: &[Spec] = &[
         "Sets the current transaction's synchronization level.",
     ),
     spec(
+        "turnstile.confirmed_reads",
+        Kind::OneOf(&["on", "off"]),
+        false,
+        "off",
+        "Sends a query's rows only once every commit it could see is durable.",
+    ),
+    spec(
         "TimeZone",
         Kind::TimeZone,
         true,
@@ -392,6 +403,12 @@ impl Settings {
             "statement_timeout".into(),
             format_millis(defaults.statement_timeout_ms),
         );
+        let synchronous_commit = if defaults.synchronous_commit {
+            "on"
+        } else {
+            "off"
+        };
+        values.insert("synchronous_commit".into(), synchronous_commit.into());
         let mut settings = Settings {
             defaults: values.clone(),
             values,
@@ -518,6 +535,22 @@ impl Settings {
             .collect()
     }
 
+    /// Returns to `saved` (the settings at BEGIN after a ROLLBACK, or the block's
+    /// values without its `SET LOCAL`s at COMMIT), queueing ParameterStatus for the
+    /// reported settings whose value this changes.
+    pub fn restore(&mut self, saved: &Settings) {
+        let mut changed = std::mem::take(&mut self.changed);
+        for spec in SPECS.iter().filter(|s| s.report) {
+            if self.values.get(spec.name) != saved.values.get(spec.name)
+                && !changed.contains(&spec.name)
+            {
+                changed.push(spec.name);
+            }
+        }
+        *self = saved.clone();
+        self.changed = changed;
+    }
+
     /// The reported settings that changed since the last call, with their new values.
     pub fn take_changes(&mut self) -> Vec<(&'static str, String)> {
         let changed = std::mem::take(&mut self.changed);
@@ -530,6 +563,21 @@ impl Settings {
     /// The session time zone (`SET TimeZone`).
     pub fn time_zone(&self) -> &TimeZone {
         &self.time_zone
+    }
+
+    /// When this session's writes are acknowledged: `synchronous_commit = off`
+    /// acknowledges at visibility; `on` and its synonyms (`local`, `remote_write`,
+    /// `remote_apply`, which mean the same on a single server) at durability.
+    pub fn durability(&self) -> Durability {
+        match self.values["synchronous_commit"].as_str() {
+            "off" => Durability::Visible,
+            _ => Durability::Durable,
+        }
+    }
+
+    /// `turnstile.confirmed_reads`: a query's rows wait until all it saw is durable.
+    pub fn confirmed_reads(&self) -> bool {
+        self.values["turnstile.confirmed_reads"] == "on"
     }
 
     /// `statement_timeout`, or None when it is 0 (off).
@@ -725,6 +773,7 @@ mod tests {
             user: "alice".into(),
             statement_timeout_ms: 0,
             max_connections: 100,
+            synchronous_commit: false,
         };
         Settings::new(
             &defaults,
@@ -813,6 +862,40 @@ mod tests {
         s.set("client_encoding", SettingValue::Text("utf8".into()))
             .unwrap();
         assert!(s.take_changes().is_empty());
+    }
+
+    /// The server's `synchronous_commit` is the session default RESET returns to;
+    /// PostgreSQL's synonyms of `on` are durable; `turnstile.confirmed_reads` is a
+    /// known setting, off by default, with boolean spellings.
+    #[test]
+    fn durability_settings() {
+        let mut s = settings();
+        assert_eq!(s.show("synchronous_commit").unwrap().1, "off");
+        assert_eq!(s.durability(), Durability::Visible);
+        for on in ["on", "local", "remote_write", "remote_apply", "true"] {
+            s.set("synchronous_commit", SettingValue::Text(on.into()))
+                .unwrap();
+            assert_eq!(s.durability(), Durability::Durable, "{on}");
+        }
+        s.reset("synchronous_commit").unwrap();
+        assert_eq!(s.durability(), Durability::Visible);
+        assert!(s
+            .set("synchronous_commit", SettingValue::Text("sometimes".into()))
+            .is_err());
+        assert_eq!(s.show("turnstile.confirmed_reads").unwrap().1, "off");
+        assert!(!s.confirmed_reads());
+        s.set(
+            "TURNSTILE.CONFIRMED_READS",
+            SettingValue::Text("yes".into()),
+        )
+        .unwrap();
+        assert_eq!(s.show("turnstile.confirmed_reads").unwrap().1, "on");
+        assert!(s.confirmed_reads());
+        assert!(s
+            .set("turnstile.confirmed_reads", SettingValue::Text("2".into()))
+            .is_err());
+        s.reset_all();
+        assert!(!s.confirmed_reads());
     }
 
     /// Values Turnstile cannot honour are refused, not silently ignored.

@@ -25,6 +25,10 @@ fn context() -> QueryContext {
         statement_time_us: 0,
         interrupt: Interrupt::new(None),
         time_zone: TimeZone::Utc,
+        durability: crate::turnstile::Durability::Durable,
+        confirmed_reads: false,
+        status: None,
+        rows_max: usize::MAX,
     }
 }
 
@@ -422,4 +426,251 @@ fn select_without_table_takes_no_lock() {
     assert_eq!(plan.catalog_version, None);
     release_tx.send(()).unwrap();
     rt.block_on(writer).unwrap().unwrap().unwrap();
+}
+
+/// `turnstile_wal` is a system relation the binder resolves (with projections,
+/// filters, aliases and EXPLAIN); its name is reserved against CREATE, and writes
+/// and schema changes to it are 42809. This engine has no log, so it has no row,
+/// and CHECKPOINT is 0A000.
+#[test]
+fn system_relation_turnstile_wal() {
+    let e = engine();
+    check(&e, "SELECT * FROM turnstile_wal", &[]);
+    check(
+        &e,
+        "SELECT count(*) FROM public.turnstile_wal w WHERE w.durable_lsn >= 0",
+        &["0"],
+    );
+    check(
+        &e,
+        "EXPLAIN SELECT written_lsn FROM turnstile_wal WHERE flushes > 0",
+        &[
+            "Filter",
+            "  Filter: (flushes > 0)",
+            "  ->  System Scan on turnstile_wal",
+        ],
+    );
+    check(
+        &e,
+        "SELECT nope FROM turnstile_wal",
+        &["ERROR 42703: column \"nope\" does not exist"],
+    );
+    check(
+        &e,
+        "CREATE TABLE turnstile_wal (a INT)",
+        &["ERROR 42P07: relation \"turnstile_wal\" already exists"],
+    );
+    check(
+        &e,
+        "CREATE TABLE IF NOT EXISTS turnstile_wal (a INT)",
+        &["CREATE TABLE None"],
+    );
+    check(
+        &e,
+        "CREATE VIEW turnstile_wal AS SELECT 1",
+        &["ERROR 42P07: relation \"turnstile_wal\" already exists"],
+    );
+    run(&e, "CREATE TABLE t (a INT)");
+    check(
+        &e,
+        "CREATE INDEX turnstile_wal ON t (a)",
+        &["ERROR 42P07: relation \"turnstile_wal\" already exists"],
+    );
+    for (sql, what) in [
+        ("INSERT INTO turnstile_wal VALUES (1)", ""),
+        ("UPDATE turnstile_wal SET flushes = 0", ""),
+        ("DELETE FROM turnstile_wal", ""),
+        ("DROP TABLE turnstile_wal", "dropped"),
+        ("TRUNCATE turnstile_wal", "truncated"),
+        ("CREATE INDEX ON turnstile_wal (flushes)", "indexed"),
+    ] {
+        let expected = if what.is_empty() {
+            "ERROR 42809: cannot change system relation \"turnstile_wal\"".to_owned()
+        } else {
+            format!("ERROR 42809: \"turnstile_wal\" is a system relation and cannot be {what}")
+        };
+        check(&e, sql, &[expected.as_str()]);
+    }
+    check(
+        &e,
+        "checkpoint;",
+        &["ERROR 0A000: CHECKPOINT without a data directory (this server keeps data in memory only) is not supported"],
+    );
+}
+
+/// Parses, binds, plans, runs and drops `sql` on a thread with a `stack_bytes`
+/// stack, as a reader thread would (the whole read path, without the turnstile).
+fn read_on_stack(sql: &str, stack_bytes: usize) -> Result<Vec<Vec<Value>>, SqlError> {
+    let sql = sql.to_owned();
+    std::thread::Builder::new()
+        .stack_size(stack_bytes)
+        .spawn(move || {
+            let db = Database::new();
+            let statements = parse(&sql)?;
+            let ctx = context();
+            let mut rows = Vec::new();
+            for stmt in &statements {
+                if let Output::Rows { rows: r, .. } =
+                    crate::sql::exec::execute_read(&db, stmt, &[], &ctx)?
+                {
+                    rows = r;
+                }
+            }
+            Ok(rows)
+        })
+        .expect("thread starts")
+        .join()
+        .expect("no panic")
+}
+
+/// Every expression shape at the deepest nesting the binder allows runs on a
+/// thread with half the stack of a reader thread or tokio worker (2 MiB), in
+/// whatever profile the test is built with (the unoptimized one has the largest
+/// frames); one level deeper is 54001, and nesting past sqlparser's own recursion
+/// limit (parentheses, subqueries) is 42601: neither overflows the stack.
+#[test]
+fn deep_expressions_fit_the_stack() {
+    let max = crate::sql::binder::EXPR_DEPTH_MAX;
+    let half_stack_bytes = 1024 * 1024;
+    // Each shape, for a number of operators; `depth` operators nest depth+1 levels.
+    let shapes: [(&str, fn(usize) -> String); 5] = [
+        ("plus", |n| format!("select 1{}", "+1".repeat(n))),
+        ("or", |n| format!("select 1=1{}", " or 1=1".repeat(n - 1))),
+        ("concat", |n| format!("select 'a'{}", "||'a'".repeat(n))),
+        ("cast", |n| format!("select 1{}", "::int4".repeat(n))),
+        ("is null", |n| format!("select 1{}", " is null".repeat(n))),
+    ];
+    for (name, shape) in shapes {
+        let deepest = read_on_stack(&shape(max - 1), half_stack_bytes);
+        assert!(deepest.is_ok(), "{name} at the limit: {deepest:?}");
+        let deeper = read_on_stack(&shape(max), half_stack_bytes);
+        assert!(
+            matches!(deeper, Err(SqlError::StackDepthExceeded(_))),
+            "{name} past the limit: {deeper:?}"
+        );
+    }
+    // Subqueries as deep as sqlparser parses them, with a chain inside.
+    let nested = |n: usize| {
+        format!(
+            "select {}1{}{}",
+            "(select ".repeat(n),
+            "+1".repeat(max - 2 * n - 2),
+            ")".repeat(n)
+        )
+    };
+    let mut deepest_parsed = 0;
+    for n in 1..40 {
+        match read_on_stack(&nested(n), half_stack_bytes) {
+            Ok(rows) => {
+                assert_eq!(rows.len(), 1);
+                deepest_parsed = n;
+            }
+            Err(SqlError::Syntax(_)) => break,
+            Err(e) => panic!("{n} nested subqueries: {e:?}"),
+        }
+    }
+    assert!(deepest_parsed >= 10, "{deepest_parsed}");
+    let parens = format!("select {}1{}", "(".repeat(1000), ")".repeat(1000));
+    let e = read_on_stack(&parens, half_stack_bytes).unwrap_err();
+    assert!(matches!(e, SqlError::Syntax(_)), "{e:?}");
+    assert_eq!(crate::Error::from(SqlError::StackDepthExceeded(max)).sqlstate(), "54001");
+}
+
+/// Runs `sql` (a query) directly on `db` with `ctx`, as a reader thread would.
+fn read_with(db: &Database, sql: &str, ctx: &QueryContext) -> Result<Vec<Vec<Value>>, SqlError> {
+    let stmt = parse(sql)?.remove(0);
+    match crate::sql::exec::execute_read(db, &stmt, &[], ctx)? {
+        Output::Rows { rows, .. } => Ok(rows),
+        other => panic!("not rows: {other:?}"),
+    }
+}
+
+/// A VALUES list of `n` one-column rows (VALUES itself never checks the interrupt,
+/// so what is tested is the node above it).
+fn values_rows(n: usize) -> String {
+    let rows: Vec<String> = (0..n).map(|i| format!("({})", i % 700)).collect();
+    format!("(values {}) v(a)", rows.join(", "))
+}
+
+/// Sort, DISTINCT, UNION, EXCEPT, INTERSECT and LIMIT check the interrupt
+/// themselves: with a cancelled interrupt each fails 57014 even over an input that
+/// did not check it (a VALUES list), so a cancelled or timed-out statement stops
+/// and releases the lock instead of finishing its sort or set operation.
+#[test]
+fn sort_distinct_set_ops_and_limit_check_the_interrupt() {
+    let db = Database::new();
+    let ctx = context();
+    ctx.interrupt.cancel();
+    let v = values_rows(3000);
+    for sql in [
+        format!("select a from {v} order by a"),
+        format!("select distinct a from {v}"),
+        format!("select a from {v} union select a from {v}"),
+        format!("select a from {v} except select a from {v}"),
+        format!("select a from {v} intersect all select a from {v}"),
+        format!("select a from {v} limit 5 offset 10"),
+    ] {
+        let result = read_with(&db, &sql, &ctx);
+        assert!(
+            matches!(result, Err(SqlError::QueryCanceled(_))),
+            "{}: {result:?}",
+            &sql[..40]
+        );
+    }
+    // Without the cancel the same statements run.
+    let ctx = context();
+    let rows = read_with(&db, &format!("select distinct a from {v}"), &ctx).unwrap();
+    assert_eq!(rows.len(), 700);
+}
+
+/// Joins count the rows they produce against the statement's row limit: a cross
+/// join whose output would pass it fails 54000 naming the limit instead of
+/// materializing it under the lock; under the limit it runs.
+#[test]
+fn joins_stop_at_the_row_limit() {
+    let db = Database::new();
+    let ctx = QueryContext {
+        rows_max: 30_000,
+        ..context()
+    };
+    let v = values_rows(150);
+    let w = v.replace(") v(a)", ") w(b)");
+    let x = v.replace(") v(a)", ") x(c)");
+    let e = read_with(&db, &format!("select count(*) from {v}, {w}, {x}"), &ctx).unwrap_err();
+    assert!(matches!(e, SqlError::ProgramLimitExceeded(_)), "{e:?}");
+    assert!(e.to_string().contains("--max-rows-per-statement"), "{e}");
+    let rows = read_with(&db, &format!("select count(*) from {v}, {w}"), &ctx).unwrap();
+    assert_eq!(rows[0][0], Value::Int8(150 * 150));
+}
+
+/// `SELECT … LIMIT n` over a scan reads and projects n rows, not the table: the
+/// select list divides by zero at the row 4000, which a limited query never
+/// reaches (as in PostgreSQL, which runs the plan lazily); without the limit, or
+/// with an OFFSET past that row, it does.
+#[test]
+fn limit_stops_a_scan_early() {
+    let mut db = Database::new();
+    let values: Vec<String> = (0..5000).map(|i| format!("({i})")).collect();
+    let mut txn = db.begin_write();
+    for sql in [
+        "create table t (a int primary key)".to_owned(),
+        format!("insert into t values {}", values.join(", ")),
+    ] {
+        let stmt = parse(&sql).unwrap().remove(0);
+        crate::sql::exec::execute_write(&mut txn, &stmt, &[], &context()).unwrap();
+    }
+    txn.commit();
+    let ctx = context();
+    let rows = read_with(&db, "select 8000 / (a - 4000) from t limit 3 offset 2", &ctx).unwrap();
+    assert_eq!(
+        rows,
+        vec![vec![Value::Int4(-2)], vec![Value::Int4(-2)], vec![Value::Int4(-2)]]
+    );
+    for sql in [
+        "select 8000 / (a - 4000) from t",
+        "select 8000 / (a - 4000) from t limit 3 offset 3999",
+    ] {
+        let e = read_with(&db, sql, &ctx).unwrap_err();
+        assert_eq!(crate::Error::from(e).sqlstate(), "22012", "{sql}");
+    }
 }

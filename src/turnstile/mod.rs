@@ -22,6 +22,13 @@
 //! every acquisition already goes through [`Turnstile::read`] and
 //! [`Turnstile::write`], that change stays inside this module.
 //!
+//! A read may be *confirmed* ([`Turnstile::read_confirmed`], the session setting
+//! `turnstile.confirmed_reads`): it notes the log's written LSN under the same read
+//! lock — exact, because every append happens under the write lock — and, after the
+//! lock is released, waits until the log is durable up to it, so its rows never show
+//! a commit a crash could still lose (invariant 4). The wait is on the log, never on
+//! the lock, and there is none when everything it saw is already durable.
+//!
 //! A request that panics (a bug) is caught: a write's transaction is rolled back by
 //! its drop, the caller gets [`TurnstileError::Panicked`], and the threads go on.
 
@@ -32,12 +39,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
 use crate::db::{Database, WriteTxn};
-use crate::wal::{Wal, WalError};
+use crate::wal::{Wal, WalError, WalStats};
 
 /// The most write requests run under one acquisition of the write lock. Bounds how
 /// long readers can wait behind a burst of writers.
@@ -112,6 +119,9 @@ struct Shared {
     wal: Option<Arc<Wal>>,
     /// Where snapshots go (with a log only).
     snapshot_dir: Option<PathBuf>,
+    /// The last snapshot this process finished, shared with every
+    /// [`TurnstileStatus`] so that `turnstile_wal` can show it.
+    last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
     read_jobs: Option<Sender<ReadJob>>,
     write_jobs: Option<Sender<WriteJob>>,
     queue_capacity: usize,
@@ -159,6 +169,7 @@ impl Turnstile {
                 db: db_handle,
                 wal,
                 snapshot_dir,
+                last_snapshot: Arc::default(),
                 read_jobs: Some(read_tx),
                 write_jobs: Some(write_tx),
                 queue_capacity: config.queue_capacity,
@@ -206,6 +217,39 @@ impl Turnstile {
             return result;
         }
         self.read(f).await
+    }
+
+    /// Runs `f` under the read lock like [`Turnstile::read`] (or like
+    /// [`Turnstile::read_short`] when `short`), and returns only once every commit
+    /// it could see is durable: the log's written LSN is read under the same lock,
+    /// and the wait for its fsync happens after the lock is released. Without a log
+    /// there is nothing to wait for.
+    pub async fn read_confirmed<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        let Some(wal) = self.shared.wal.clone() else {
+            return self.read_maybe_short(short, f).await;
+        };
+        let reader_wal = wal.clone();
+        let (result, lsn) = self
+            .read_maybe_short(short, move |db| (f(db), reader_wal.stats().written_lsn))
+            .await?;
+        wal.wait_durable(lsn).await?;
+        Ok(result)
+    }
+
+    async fn read_maybe_short<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        if short {
+            self.read_short(f).await
+        } else {
+            self.read(f).await
+        }
     }
 
     /// Runs `f` as one write transaction under the write lock on the writer thread,
@@ -265,11 +309,58 @@ impl Turnstile {
         self.shared.wal.as_ref()
     }
 
+    /// The last snapshot this process finished, if any.
+    pub fn last_snapshot(&self) -> Option<LastSnapshot> {
+        self.shared.last_snapshot.lock().clone()
+    }
+
+    /// A handle for reading the log's and snapshots' state from anywhere, without
+    /// the database lock and without keeping the turnstile's threads alive.
+    pub fn status(&self) -> TurnstileStatus {
+        TurnstileStatus {
+            wal: self.shared.wal.clone(),
+            last_snapshot: self.shared.last_snapshot.clone(),
+        }
+    }
+
     fn submit<J>(&self, queue: &Sender<J>, job: J) -> Result<(), TurnstileError> {
         queue.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => TurnstileError::Overloaded(self.shared.queue_capacity),
             TrySendError::Disconnected(_) => TurnstileError::ShuttingDown,
         })
+    }
+}
+
+/// The state of the log and of snapshots, readable without the database lock (for
+/// `turnstile_wal`). It holds the log and the snapshot record, not the turnstile:
+/// a query holding it on a reader thread never keeps the reader threads alive, so
+/// the turnstile's drop can never end up joining the thread it runs on.
+#[derive(Clone)]
+pub struct TurnstileStatus {
+    /// The log, or None for a turnstile that keeps data in memory only.
+    wal: Option<Arc<Wal>>,
+    /// Shared with the turnstile, which updates it after each snapshot.
+    last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
+}
+
+impl TurnstileStatus {
+    /// The log's counters, or None without a log.
+    pub fn wal_stats(&self) -> Option<WalStats> {
+        self.wal.as_ref().map(|wal| wal.stats())
+    }
+
+    /// The last snapshot this process finished, if any.
+    pub fn last_snapshot(&self) -> Option<LastSnapshot> {
+        self.last_snapshot.lock().clone()
+    }
+}
+
+impl std::fmt::Debug for TurnstileStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnstileStatus")
+            .field("wal", &self.wal.is_some())
+            .field("last_snapshot", &self.last_snapshot())
+            .finish()
     }
 }
 
@@ -335,15 +426,37 @@ impl Drop for Shared {
         // Closing the queues ends the threads once they finish what is queued.
         self.read_jobs.take();
         self.write_jobs.take();
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
+        let threads = std::mem::take(&mut self.threads);
+        let wal = self.wal.take();
+        let finish = move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+            // The log's drop joins its flusher after a last flush; after the
+            // threads, so that it covers their last commits.
+            drop(wal);
+        };
+        // Joining blocks until running requests end. Inside a tokio runtime (the
+        // last handle dropped by a session task that outlived the shutdown grace
+        // period) that would stall a worker and every session on it, so the joins
+        // move to a thread of their own. The server makes its own final drop on a
+        // plain thread, where this joins before shutdown completes.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let joiner = std::thread::Builder::new()
+                .name("turnstile-drop".into())
+                .spawn(finish);
+            if let Err(error) = joiner {
+                tracing::warn!(%error, "could not start a thread to join the turnstile's threads; they end on their own");
+            }
+        } else {
+            finish();
         }
     }
 }
 
 mod snapshotter;
 
-pub use snapshotter::{SnapshotInfo, SnapshotPolicy, SNAPSHOT_BATCH_ROWS};
+pub use snapshotter::{LastSnapshot, SnapshotInfo, SnapshotPolicy, SNAPSHOT_BATCH_ROWS};
 
 #[cfg(test)]
 mod tests;

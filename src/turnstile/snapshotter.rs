@@ -11,7 +11,7 @@
 //! snapshots and the log segments nobody needs any more are removed.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Turnstile, TurnstileError};
 use crate::db::Key;
@@ -28,13 +28,28 @@ const SNAPSHOTS_KEPT: usize = 2;
 /// What a finished snapshot cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotInfo {
+    /// Every commit up to this LSN is in the snapshot; recovery replays the log
+    /// after it.
     pub lsn: u64,
+    /// The snapshot file.
     pub path: PathBuf,
+    /// The file's size.
     pub bytes: u64,
+    /// Rows copied.
     pub rows: u64,
+    /// From the first read to the file's rename.
     pub duration: Duration,
     /// The longest any one of its read requests ran (the longest lock hold).
     pub longest_batch: Duration,
+}
+
+/// The last snapshot a turnstile finished, for `turnstile_wal`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastSnapshot {
+    /// What it cost.
+    pub info: SnapshotInfo,
+    /// When it finished (wall clock, for `last_snapshot_at`).
+    pub finished_at: SystemTime,
 }
 
 impl Turnstile {
@@ -110,6 +125,10 @@ impl Turnstile {
             longest_lock_hold_us = longest_batch.as_micros() as u64,
             "snapshot written"
         );
+        *self.shared.last_snapshot.lock() = Some(LastSnapshot {
+            info: info.clone(),
+            finished_at: SystemTime::now(),
+        });
         Ok(info)
     }
 }

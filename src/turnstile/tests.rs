@@ -109,26 +109,7 @@ async fn create_numbers_again_fails(turnstile: &Turnstile) {
 async fn sessions_never_block_on_the_lock() {
     let turnstile = start();
     create_numbers(&turnstile).await;
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let writer = tokio::spawn({
-        let turnstile = turnstile.clone();
-        async move {
-            turnstile
-                .write(move |_txn| {
-                    entered_tx.send(()).unwrap();
-                    release_rx.recv().unwrap();
-                    Ok::<_, DbError>(())
-                })
-                .await
-        }
-    });
-    // Let the spawned task submit its request, then wait (off the runtime) until the
-    // writer thread is inside it, holding the lock.
-    tokio::task::yield_now().await;
-    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(30)).unwrap())
-        .await
-        .unwrap();
+    let (writer, release) = park_writer(&turnstile).await;
     // A read now queues behind the writer; the runtime itself must stay free.
     let reader = tokio::spawn({
         let turnstile = turnstile.clone();
@@ -137,9 +118,46 @@ async fn sessions_never_block_on_the_lock() {
     let progress = tokio::spawn(async { 42 }).await.unwrap();
     assert_eq!(progress, 42, "another task ran while the lock was held");
     assert!(!reader.is_finished(), "the read waits for the writer");
-    release_tx.send(()).unwrap();
+    release.send(()).unwrap();
     writer.await.unwrap().unwrap().unwrap();
-    assert_eq!(reader.await.unwrap(), 0);
+    assert_eq!(
+        reader.await.unwrap(),
+        1,
+        "the read sees the writer's commit"
+    );
+}
+
+/// Starts a write that inserts 1 into `numbers` and then parks, holding the write
+/// lock, until the returned sender is signalled; returns once the writer thread is
+/// inside it. The wait for that happens off the runtime, so a current-thread
+/// runtime keeps running the spawned task.
+async fn park_writer(
+    turnstile: &Turnstile,
+) -> (
+    tokio::task::JoinHandle<Result<Result<(), DbError>, TurnstileError>>,
+    mpsc::Sender<()>,
+) {
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let writer = tokio::spawn({
+        let turnstile = turnstile.clone();
+        async move {
+            turnstile
+                .write(move |txn| {
+                    let id = txn.db().must_get_table("numbers")?.schema().id;
+                    txn.insert(id, vec![Value::Int8(1)])?;
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok::<_, DbError>(())
+                })
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(30)).unwrap())
+        .await
+        .unwrap();
+    (writer, release_tx)
 }
 
 /// With a write-ahead log, every acknowledged write is in the log: recovering the
@@ -206,12 +224,21 @@ async fn commits_recover_from_the_log() {
 
 /// A durable turnstile over a fresh data directory, for snapshot tests.
 fn durable(data_dir: &std::path::Path, segment_size_bytes: u64) -> Turnstile {
+    durable_flushing_every(data_dir, segment_size_bytes, Duration::from_millis(5))
+}
+
+/// A durable turnstile whose log flushes every `flush_interval` when nobody waits.
+fn durable_flushing_every(
+    data_dir: &std::path::Path,
+    segment_size_bytes: u64,
+    flush_interval: Duration,
+) -> Turnstile {
     use crate::wal::{Wal, WalConfig};
     let recovered = crate::db::recover(data_dir, crate::wal::OnDamage::Refuse).unwrap();
     let config = WalConfig {
         dir: crate::db::wal_dir(data_dir),
         segment_size_bytes,
-        flush_interval: Duration::from_millis(5),
+        flush_interval,
         buffer_cap_bytes: 1 << 20,
         faults: Default::default(),
     };
@@ -304,26 +331,7 @@ async fn short_reads_never_block_the_runtime() {
         .await
         .unwrap();
     assert_eq!(ran_on, here, "a free lock is taken on the caller's thread");
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let writer = tokio::spawn({
-        let turnstile = turnstile.clone();
-        async move {
-            turnstile
-                .write(move |txn| {
-                    let id = txn.db().must_get_table("numbers")?.schema().id;
-                    txn.insert(id, vec![Value::Int8(1)])?;
-                    entered_tx.send(()).unwrap();
-                    release_rx.recv().unwrap();
-                    Ok::<_, DbError>(())
-                })
-                .await
-        }
-    });
-    tokio::task::yield_now().await;
-    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(30)).unwrap())
-        .await
-        .unwrap();
+    let (writer, release_tx) = park_writer(&turnstile).await;
     let reader = tokio::spawn({
         let turnstile = turnstile.clone();
         async move {
@@ -341,4 +349,108 @@ async fn short_reads_never_block_the_runtime() {
     release_tx.send(()).unwrap();
     writer.await.unwrap().unwrap().unwrap();
     assert_eq!(reader.await.unwrap().unwrap(), 1);
+}
+
+/// A confirmed read returns only once everything it saw is durable. The log flushes
+/// once an hour unless someone waits, so after a `Visible` commit the durable LSN
+/// lags the written one; the confirmed read sees that commit and so must make the
+/// log durable up to it before it answers, which the stats then show. A plain read
+/// afterwards needs no wait, and a snapshot is recorded for `turnstile_wal`.
+#[tokio::test]
+async fn confirmed_reads_wait_for_what_they_saw() {
+    let data_dir = std::env::temp_dir().join(format!("turnstile-conf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    {
+        let turnstile = durable_flushing_every(&data_dir, 1 << 20, Duration::from_secs(3600));
+        create_numbers(&turnstile).await;
+        turnstile
+            .write_with(Durability::Visible, |txn| {
+                let id = txn.db().must_get_table("numbers")?.schema().id;
+                txn.insert(id, vec![Value::Int8(7)])
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let wal = turnstile.wal().unwrap().clone();
+        let written = wal.stats().written_lsn;
+        assert!(wal.durable_lsn() < written, "{:?}", wal.stats());
+        let count = turnstile
+            .read_confirmed(false, |db| db.must_get_table("numbers").unwrap().len())
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+        assert!(wal.durable_lsn() >= written, "{:?}", wal.stats());
+        let short = turnstile
+            .read_confirmed(true, |db| db.must_get_table("numbers").unwrap().len())
+            .await
+            .unwrap();
+        assert_eq!(short, 1);
+        assert_eq!(turnstile.last_snapshot(), None);
+        let info = turnstile.snapshot().await.unwrap();
+        let status = turnstile.status();
+        assert_eq!(status.last_snapshot().map(|s| s.info), Some(info));
+        assert_eq!(status.wal_stats().unwrap().written_lsn, written);
+    }
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}
+
+/// Without a log, a confirmed read is a plain read: there is nothing to wait for.
+#[tokio::test]
+async fn confirmed_reads_without_a_log_do_not_wait() {
+    let turnstile = start();
+    create_numbers(&turnstile).await;
+    let count = turnstile
+        .read_confirmed(false, |db| db.must_get_table("numbers").unwrap().len())
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    assert!(turnstile.status().wal_stats().is_none());
+}
+
+/// Dropping the last handle inside a tokio runtime never blocks the calling thread,
+/// even while the writer is busy: the joins move to a thread of their own (they used
+/// to run right there and stall a tokio worker until the running request ended).
+/// The drop must return while a write job is still held up; the job is released
+/// afterwards, and a drop outside a runtime still joins.
+#[test]
+fn drop_inside_a_runtime_does_not_block() {
+    let turnstile = start();
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let write = rt.spawn({
+        let turnstile = turnstile.clone();
+        async move {
+            turnstile
+                .write(move |_txn| {
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok::<(), DbError>(())
+                })
+                .await
+        }
+    });
+    let (dropped_tx, dropped_rx) = mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        rt.block_on(async move {
+            while entered_rx.try_recv().is_err() {
+                tokio::task::yield_now().await;
+            }
+            // The write's task still holds a handle; dropping it is not the last.
+            write.abort();
+            let _ = write.await;
+            drop(turnstile);
+            dropped_tx.send(()).unwrap();
+        });
+    });
+    let returned = dropped_rx.recv_timeout(Duration::from_secs(10));
+    release_tx.send(()).unwrap();
+    runner.join().unwrap();
+    assert!(
+        returned.is_ok(),
+        "the drop blocked while the writer was busy"
+    );
 }

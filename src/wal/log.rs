@@ -160,6 +160,9 @@ impl Wal {
         let mut buffer = self.shared.buffer.lock();
         if buffer.bytes.is_empty() {
             buffer.first_lsn = buffer.next_lsn;
+            // The flusher sleeps without a deadline while the buffer is empty: start
+            // its flush interval, or commits nobody waits for would never be flushed.
+            self.shared.wake.notify_one();
         }
         let lsn = buffer.next_lsn;
         buffer.next_lsn += 1;

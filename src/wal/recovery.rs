@@ -87,13 +87,30 @@ pub fn replay(
                 damage(dir, path, offset, reason, on_damage, &segments[index + 1..])?
             }
         };
-        replayed.log_bytes += kept as u64;
+        replayed.log_bytes += if kept > HEADER_LEN { kept as u64 } else { 0 };
         progress.segment_done(index, replayed.records);
-        if kept < bytes.len() && !is_last {
-            break; // `damage` removed every later segment.
+        let stops_here = kept < bytes.len() && !is_last; // `damage` removed the rest.
+        if is_last || stops_here {
+            remove_if_empty(dir, path, kept)?;
+        }
+        if stops_here {
+            break;
         }
     }
     Ok(replayed)
+}
+
+/// Removes the last segment if it holds no record (only a header, left by a crash
+/// or a failed write right after it was created): the log goes on with a new
+/// segment named by the next LSN, which is this one's name.
+fn remove_if_empty(dir: &Path, path: &Path, kept: usize) -> Result<(), WalError> {
+    if kept > HEADER_LEN || !path.exists() {
+        return Ok(());
+    }
+    std::fs::remove_file(path)
+        .map_err(|e| WalError::io(&format!("removing {}", path.display()), e))?;
+    tracing::info!(file = %path.display(), "removed a WAL segment that holds no record");
+    fsync_dir(dir)
 }
 
 /// Refuses, or (when told to) cuts the log at the damage and removes every later

@@ -190,3 +190,32 @@ async fn io_failure_stops_acknowledging() {
     assert!(matches!(wal.wait_for_room().await, Err(WalError::Io(_))));
     assert_eq!(wal.durable_lsn(), 1);
 }
+
+/// A failed first write leaves a segment with only its header; recovery removes it,
+/// so the restarted log can create the segment for the same next LSN and write.
+#[tokio::test]
+async fn header_only_segment_does_not_block_the_next_start() {
+    let tmp = TempDir::new("header-only");
+    let mut failing = config(&tmp.0, 1 << 20);
+    failing.faults.fail_after_bytes = Some(0);
+    {
+        let wal = Wal::start(failing, 1, 0).unwrap();
+        let lsn = wal.append(b"txn 1").unwrap();
+        assert!(matches!(wal.wait_durable(lsn).await, Err(WalError::Io(_))));
+    }
+    assert_eq!(
+        segment::list_segments(&tmp.0).unwrap().len(),
+        1,
+        "the header-only segment is there"
+    );
+    let found = replay(&tmp.0, 0, OnDamage::Refuse, |_, _| Ok(())).unwrap();
+    assert_eq!((found.next_lsn, found.records), (1, 0));
+    let wal = Wal::start(config(&tmp.0, 1 << 20), found.next_lsn, found.log_bytes).unwrap();
+    let lsn = wal.append(b"txn 1 again").unwrap();
+    wal.wait_durable(lsn).await.unwrap();
+    drop(wal);
+    assert_eq!(
+        read_all(&tmp.0, OnDamage::Refuse).unwrap(),
+        vec!["txn 1 again".to_owned()]
+    );
+}

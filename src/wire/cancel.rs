@@ -19,17 +19,26 @@ pub struct CancelRegistry {
 }
 
 impl CancelRegistry {
-    /// Registers a session until the returned guard is dropped.
-    pub fn register(
+    /// Registers a session under a key from `generate` that no live session has,
+    /// generating again on a collision: a repeated process id would make one
+    /// session's registration replace (and, when dropped, remove) another's.
+    pub fn register_unique(
         self: &Arc<Self>,
-        pid: i32,
-        secret: &SecretKey,
+        mut generate: impl FnMut() -> (i32, SecretKey),
         handle: Arc<CancelHandle>,
-    ) -> Registration {
-        self.lock().insert(pid, (secret.to_bytes(), handle));
-        Registration {
-            registry: self.clone(),
-            pid,
+    ) -> (Registration, i32, SecretKey) {
+        loop {
+            let (pid, secret) = generate();
+            let mut sessions = self.lock();
+            if sessions.contains_key(&pid) {
+                continue;
+            }
+            sessions.insert(pid, (secret.to_bytes(), handle));
+            let registration = Registration {
+                registry: self.clone(),
+                pid,
+            };
+            return (registration, pid, secret);
         }
     }
 
@@ -64,5 +73,29 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.pid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A generated pid that a live session already has is generated again, so
+    /// every live session keeps its own entry (before, the second registration
+    /// replaced the first, and dropping either removed both).
+    #[test]
+    fn colliding_pids_are_generated_again() {
+        let registry = Arc::new(CancelRegistry::default());
+        let key = |n: u8| SecretKey::I32(n.into());
+        let mut pids = [7, 7, 7, 8].into_iter();
+        let (first, pid1, _) = registry.register_unique(|| (7, key(1)), Arc::default());
+        let (_second, pid2, _) = registry.register_unique(
+            || (pids.next().expect("a fresh pid in time"), key(2)),
+            Arc::default(),
+        );
+        assert_eq!((pid1, pid2), (7, 8));
+        drop(first);
+        assert!(registry.cancel(8, &key(2)));
+        assert!(!registry.cancel(7, &key(1)));
     }
 }

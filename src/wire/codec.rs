@@ -20,7 +20,7 @@ use bytes::{BufMut, BytesMut};
 use rust_decimal::Decimal;
 
 use super::WireError;
-use crate::types::{DataType, TimeZone, Value};
+use crate::types::{self, DataType, TimeZone, TypeError, Value};
 use crate::Error;
 
 /// The jsonb binary format version PostgreSQL reads and writes.
@@ -252,10 +252,67 @@ pub fn decode_numeric(bytes: &[u8]) -> Result<Decimal, Error> {
 pub fn decode(ty: DataType, format: Format, bytes: &[u8], tz: &TimeZone) -> Result<Value, Error> {
     match format {
         Format::Text => {
-            let text = std::str::from_utf8(bytes).map_err(|_| WireError::InvalidUtf8)?;
+            let text = check_text(bytes)?;
             Ok(ty.parse_text_in(text, tz)?)
         }
         Format::Binary => decode_binary(ty, bytes),
+    }
+}
+
+/// `bytes` as text: valid UTF-8 without NUL, which PostgreSQL's text values cannot
+/// hold (22021 naming the bad bytes, as PostgreSQL's message does).
+pub fn check_text(bytes: &[u8]) -> Result<&str, WireError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| WireError::InvalidUtf8(bad_bytes(&bytes[e.valid_up_to()..])))?;
+    match text.find('\0') {
+        Some(_) => Err(WireError::InvalidUtf8("0x00".into())),
+        None => Ok(text),
+    }
+}
+
+/// The bytes of the character starting `rest` (as many as its lead byte announces,
+/// at most what there is), as PostgreSQL prints them: `0xe2 0x28 0xa1`.
+pub fn bad_bytes(rest: &[u8]) -> String {
+    let len = rest.first().map_or(1, |b| utf8_lead_len(*b));
+    rest.iter()
+        .take(len)
+        .map(|b| format!("0x{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A binary timestamp inside PostgreSQL's range or one of the infinities, as
+/// `timestamp_recv` accepts it (22008 otherwise).
+fn checked_timestamp(us: i64) -> Result<i64, TypeError> {
+    let infinite = us == types::TS_NEG_INFINITY || us == types::TS_POS_INFINITY;
+    if infinite || types::timestamp_in_range(us) {
+        Ok(us)
+    } else {
+        Err(TypeError::DatetimeOutOfRange(
+            "timestamp out of range".into(),
+        ))
+    }
+}
+
+/// A binary date inside PostgreSQL's range or one of the infinities, as
+/// `date_recv` accepts it (22008 otherwise).
+fn checked_date(days: i32) -> Result<i32, TypeError> {
+    let infinite = days == types::DATE_NEG_INFINITY || days == types::DATE_POS_INFINITY;
+    if infinite || types::date_in_range(days.into()) {
+        Ok(days)
+    } else {
+        Err(TypeError::DatetimeOutOfRange("date out of range".into()))
+    }
+}
+
+/// How many bytes a UTF-8 character with lead byte `b` announces (1 for a byte
+/// that cannot lead), as PostgreSQL's `pg_utf_mblen`.
+pub fn utf8_lead_len(b: u8) -> usize {
+    match b {
+        b if b & 0xe0 == 0xc0 => 2,
+        b if b & 0xf0 == 0xe0 => 3,
+        b if b & 0xf8 == 0xf0 => 4,
+        _ => 1,
     }
 }
 
@@ -279,16 +336,12 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Numeric(typmod.apply(decode_numeric(bytes)?)?))
         }
         DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
-            return Ok(Value::Text(
-                std::str::from_utf8(bytes)
-                    .map_err(|_| WireError::InvalidUtf8)?
-                    .to_owned(),
-            ))
+            return Ok(Value::Text(check_text(bytes)?.to_owned()))
         }
         DataType::Bytea => return Ok(Value::Bytea(bytes.to_vec())),
-        DataType::Timestamp => Value::Timestamp(r.i64()?),
-        DataType::Timestamptz => Value::Timestamptz(r.i64()?),
-        DataType::Date => Value::Date(r.i32()?),
+        DataType::Timestamp => Value::Timestamp(checked_timestamp(r.i64()?)?),
+        DataType::Timestamptz => Value::Timestamptz(checked_timestamp(r.i64()?)?),
+        DataType::Date => Value::Date(checked_date(r.i32()?)?),
         DataType::Uuid => {
             let uuid: [u8; 16] = bytes
                 .try_into()
@@ -306,7 +359,7 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
 fn decode_jsonb(bytes: &[u8]) -> Result<Value, Error> {
     match bytes.split_first() {
         Some((&JSONB_VERSION, text)) => {
-            let text = std::str::from_utf8(text).map_err(|_| WireError::InvalidUtf8)?;
+            let text = check_text(text)?;
             Ok(DataType::Jsonb.parse_text(text)?)
         }
         Some((version, _)) => Err(invalid(
@@ -408,10 +461,13 @@ mod tests {
         ] {
             roundtrip(Value::Float8(v), DataType::Float8);
         }
-        for t in ["", "héllo wörld ✓", "a\0b"] {
+        for t in ["", "héllo wörld ✓"] {
             roundtrip(Value::Text(t.into()), DataType::Text);
             roundtrip(Value::Text(t.into()), DataType::Varchar(Some(20)));
         }
+        // PostgreSQL text cannot hold a NUL; textrecv refuses it with 22021.
+        let err = decode_binary(DataType::Text, b"a\0b").unwrap_err();
+        assert_eq!(err.sqlstate(), "22021");
         roundtrip(Value::Bytea(vec![]), DataType::Bytea);
         roundtrip(Value::Bytea(vec![0, 1, 0, 255]), DataType::Bytea);
         for us in [i64::MIN, -1, 0, 1_700_000_000_000_000, i64::MAX] {

@@ -44,6 +44,9 @@ pub struct WireContext {
     pub statement_timeout_ms: u64,
     /// `--max-connections`, shown by `SHOW max_connections`.
     pub max_connections: usize,
+    /// `--synchronous-commit`: each session's starting `synchronous_commit` (true =
+    /// on), which `RESET` returns to.
+    pub synchronous_commit: bool,
     /// Statements slower than this are logged with their text (`--log-min-duration-statement`).
     pub slow_statement: Option<Duration>,
     /// Where cancel requests find sessions.
@@ -205,19 +208,15 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
         None => return Ok(None),
     };
     match start_session(&mut socket, ctx, peer, &startup).await {
-        Ok(session) => {
-            let (pid, secret) = socket.pid_and_secret_key();
-            let registration = ctx.cancels.register(pid, &secret, session.cancel_handle());
-            Ok(Some(Connection {
-                socket,
-                ctx: ctx.clone(),
-                session,
-                statements: HashMap::new(),
-                portals: HashMap::new(),
-                awaiting_sync: false,
-                _registration: registration,
-            }))
-        }
+        Ok((session, registration)) => Ok(Some(Connection {
+            socket,
+            ctx: ctx.clone(),
+            session,
+            statements: HashMap::new(),
+            portals: HashMap::new(),
+            awaiting_sync: false,
+            _registration: registration,
+        })),
         Err(Fault::Client(e)) => {
             tracing::info!(%peer, error = %e, "startup refused");
             send_fatal(&mut socket, &e).await?;
@@ -232,7 +231,7 @@ async fn start_session(
     ctx: &Arc<WireContext>,
     peer: SocketAddr,
     startup: &Startup,
-) -> Result<Session, Fault> {
+) -> Result<(Session, Registration), Fault> {
     pgwire::api::auth::protocol_negotiation(socket, startup)
         .await
         .map_err(pgwire_fault)?;
@@ -250,6 +249,7 @@ async fn start_session(
         user: user.clone(),
         statement_timeout_ms: ctx.statement_timeout_ms,
         max_connections: ctx.max_connections,
+        synchronous_commit: ctx.synchronous_commit,
     };
     let settings = Settings::new(
         &defaults,
@@ -259,8 +259,13 @@ async fn start_session(
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )?;
     let mut session = Session::new(ctx.engine.clone(), settings);
+    session.set_rows_max(ctx.limits.rows_per_statement_max);
     session.settings_mut().take_changes();
-    let (pid, secret) = ctx.keys.generate(&*socket);
+    let keys = &ctx.keys;
+    let generate = || keys.generate(&*socket);
+    let (registration, pid, secret) = ctx
+        .cancels
+        .register_unique(generate, session.cancel_handle());
     socket.set_pid_and_secret_key(pid, secret.clone());
     socket
         .feed(PgWireBackendMessage::Authentication(Authentication::Ok))
@@ -290,7 +295,7 @@ async fn start_session(
     socket.flush().await.map_err(io)?;
     socket.set_state(PgWireConnectionState::ReadyForQuery);
     tracing::debug!(%peer, %user, database = startup.parameters.get("database").map(String::as_str).unwrap_or(""), "session started");
-    Ok(session)
+    Ok((session, registration))
 }
 
 fn pgwire_fault(e: PgWireError) -> Fault {
@@ -371,10 +376,11 @@ impl Connection {
         }
         let result = match message {
             M::Query(query) => {
+                let verdict = self.socket.get_mut().take_query_verdict();
                 return self
-                    .simple_query(&query.query)
+                    .simple_query(&query.query, verdict)
                     .await
-                    .map(|()| Flow::Continue)
+                    .map(|()| Flow::Continue);
             }
             M::Parse(parse) => self.on_parse(parse).await,
             M::Bind(bind) => self.on_bind(bind).await,
@@ -465,28 +471,29 @@ impl Connection {
         Ok(())
     }
 
-    /// Runs one statement through the session, logging it if it was slow, and checks
-    /// the row limit.
+    /// Runs one statement through the session, logging it if it was slow. The row
+    /// limit is the executor's (`QueryContext::rows_max`), so a write over it rolls back.
+    /// `portal` names the portal running it (extended protocol), which outlives the
+    /// end of the block it ends; every other portal ends with the block.
     pub(super) async fn run_statement(
         &mut self,
         prepared: &crate::sql::PreparedStatement,
         params: &[crate::types::Value],
+        portal: Option<&str>,
     ) -> Result<Output, Error> {
         let started = Instant::now();
+        let before = self.session.transaction_state();
         let result = self.session.execute(prepared, params).await;
+        if before != TransactionState::Idle
+            && self.session.transaction_state() == TransactionState::Idle
+        {
+            // Portals live as long as their transaction, as in PostgreSQL (34000
+            // after COMMIT or ROLLBACK).
+            self.portals.retain(|name, _| Some(name.as_str()) == portal);
+        }
         let elapsed = started.elapsed();
         if self.ctx.slow_statement.is_some_and(|min| elapsed >= min) {
             tracing::info!(duration_ms = elapsed.as_secs_f64() * 1000.0, statement = %prepared.statement(), "slow statement");
-        }
-        if let Ok(Output::Rows { rows, .. }) = &result {
-            let max = self.ctx.limits.rows_per_statement_max;
-            if rows.len() > max {
-                return Err(WireError::TooManyRows {
-                    count: rows.len(),
-                    max,
-                }
-                .into());
-            }
         }
         result
     }

@@ -26,9 +26,6 @@ pub enum WireError {
     /// More parameters than the limit (54000).
     #[error("statement has {count} parameters; the limit is {max}")]
     TooManyParameters { count: usize, max: usize },
-    /// A result larger than the limit (54000); add a LIMIT or a WHERE clause.
-    #[error("statement returned {count} rows; the limit is {max} rows per statement")]
-    TooManyRows { count: usize, max: usize },
     /// 26000
     #[error("prepared statement \"{0}\" does not exist")]
     UnknownStatement(String),
@@ -64,9 +61,14 @@ pub enum WireError {
     /// 22P03: a binary parameter that is not a valid encoding of its type.
     #[error("incorrect binary data format for type {type_name}: {reason}")]
     InvalidBinary { type_name: String, reason: String },
-    /// 22021
-    #[error("invalid byte sequence for encoding \"UTF8\"")]
-    InvalidUtf8,
+    /// 22021: text that is not UTF-8, or holds a NUL; names the offending bytes
+    /// (`0xe2 0x28 0xa1`) as PostgreSQL does.
+    #[error("invalid byte sequence for encoding \"UTF8\": {0}")]
+    InvalidUtf8(String),
+
+    /// 54011: a result wider than the protocol and PostgreSQL allow.
+    #[error("target lists can have at most {0} entries")]
+    TooManyColumns(usize),
     /// 0A000: a parameter type OID Turnstile has no type for.
     #[error("parameter type with OID {0} is not supported")]
     UnsupportedType(u32),

@@ -116,15 +116,15 @@ impl Connection {
                     .copied()
                     .flatten()
                     .or(description.params.get(i).copied())
-                    .unwrap_or(DataType::Unknown)
+                    .map(codec::wire_type)
+                    // A parameter nothing gives a type to (`SELECT $1`) is text, as
+                    // PostgreSQL resolves it at Parse.
+                    .unwrap_or(DataType::Text)
             })
             .collect();
         // Every plan of the statement is bound with the parameter types the client
         // was told, as PostgreSQL fixes them at Parse.
-        let param_types = params
-            .iter()
-            .map(|t| Some(*t).filter(|t| *t != DataType::Unknown))
-            .collect();
+        let param_types = params.iter().map(|t| Some(*t)).collect();
         let prepared = Prepared {
             sql: parse.query,
             statement: statement.map(|s| PreparedStatement::new(s, param_types)),
@@ -231,7 +231,7 @@ impl Connection {
         let message = if columns.is_empty() {
             PgWireBackendMessage::NoData(NoData::new())
         } else {
-            PgWireBackendMessage::RowDescription(row_description(&columns, &formats))
+            PgWireBackendMessage::RowDescription(row_description(&columns, &formats)?)
         };
         self.socket.feed(message).await.map_err(io)
     }
@@ -262,7 +262,9 @@ impl Connection {
             .get_mut(&name)
             .ok_or(WireError::UnknownPortal(name.clone()))?;
         if matches!(portal.state, PortalState::Ready) {
-            let (prepared, params) = (portal.prepared.clone(), std::mem::take(&mut portal.params));
+            // Cloned, not moved out: a portal whose run failed can be executed again
+            // and needs its parameters then.
+            let (prepared, params) = (portal.prepared.clone(), portal.params.clone());
             let Some(statement) = &prepared.statement else {
                 return self
                     .socket
@@ -272,7 +274,7 @@ impl Connection {
                     .await
                     .map_err(io);
             };
-            let output = match self.run_statement(statement, &params).await {
+            let output = match self.run_statement(statement, &params, Some(&name)).await {
                 Ok(output) => output,
                 Err(e) => {
                     self.feed_setting_changes().await?;
@@ -362,14 +364,15 @@ impl Connection {
 }
 
 /// True if re-planned result columns still match the RowDescription the client got
-/// at Parse: same names and types, as PostgreSQL 15 compares them (a renamed column
-/// is a change too). Source table OIDs may differ: a table recreated alike is fine.
+/// at Parse: same names and wire types, as PostgreSQL 15 compares them (a renamed
+/// column is a change too). Wire types, because a column described as unknown was
+/// sent as text and is text when it runs. Source table OIDs may differ: a table
+/// recreated alike is fine.
 fn same_result_type(now: &[ColumnInfo], described: &[ColumnInfo]) -> bool {
     now.len() == described.len()
-        && now
-            .iter()
-            .zip(described)
-            .all(|(a, b)| a.name == b.name && a.data_type == b.data_type)
+        && now.iter().zip(described).all(|(a, b)| {
+            a.name == b.name && codec::wire_type(a.data_type) == codec::wire_type(b.data_type)
+        })
 }
 
 /// The type a client declared for a parameter: None for "infer it" (0 or unknown).

@@ -15,9 +15,26 @@ use crate::Error;
 pub const SEVERITY_ERROR: &str = "ERROR";
 pub const SEVERITY_FATAL: &str = "FATAL";
 
+/// Most columns a result may have: PostgreSQL's limit on a target list
+/// (MaxTupleAttributeNumber). The protocol's column count is an Int16, so without
+/// this check a wider row would be sent with a wrapped count and corrupt the stream.
+pub const COLUMNS_MAX: usize = 1664;
+
+/// 54011 if a result has more columns than [`COLUMNS_MAX`].
+fn check_columns(count: usize) -> Result<(), WireError> {
+    if count > COLUMNS_MAX {
+        return Err(WireError::TooManyColumns(COLUMNS_MAX));
+    }
+    Ok(())
+}
+
 /// A RowDescription: source table and column, type OID, size, modifier and format
 /// for each column.
-pub fn row_description(columns: &[ColumnInfo], formats: &[Format]) -> RowDescription {
+pub fn row_description(
+    columns: &[ColumnInfo],
+    formats: &[Format],
+) -> Result<RowDescription, WireError> {
+    check_columns(columns.len())?;
     let fields = columns
         .iter()
         .zip(formats)
@@ -34,7 +51,7 @@ pub fn row_description(columns: &[ColumnInfo], formats: &[Format]) -> RowDescrip
             )
         })
         .collect();
-    RowDescription::new(fields)
+    Ok(RowDescription::new(fields))
 }
 
 /// The ParameterDescription of a statement; a type still unknown is sent as text,
@@ -57,6 +74,7 @@ pub fn data_row(
             columns.len()
         )));
     }
+    check_columns(row.len())?;
     let mut data = BytesMut::with_capacity(row.len() * 12);
     for ((value, column), format) in row.iter().zip(columns).zip(formats) {
         if value.is_null() {
@@ -69,6 +87,7 @@ pub fn data_row(
         let len = (data.len() - at - 4) as i32;
         data[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
+    // check_columns keeps the count within an i16.
     Ok(DataRow::new(data, row.len() as i16))
 }
 
@@ -84,7 +103,7 @@ pub fn command_complete(tag: &CommandTag, rows: Option<usize>) -> CommandComplet
     CommandComplete::new(text)
 }
 
-/// An ErrorResponse with the error's SQLSTATE, message and detail.
+/// An ErrorResponse with the error's SQLSTATE, message, detail and hint.
 pub fn error_response(err: &Error, severity: &str) -> ErrorResponse {
     let mut info = ErrorInfo::new(
         severity.to_owned(),
@@ -92,12 +111,31 @@ pub fn error_response(err: &Error, severity: &str) -> ErrorResponse {
         err.to_string(),
     );
     info.detail = err.detail().map(str::to_owned);
+    info.hint = err.hint();
     info.into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A result wider than PostgreSQL's 1664 columns is refused with 54011 before
+    /// anything is encoded: 70,000 columns used to be sent with the count cast to
+    /// an i16 (4464), which corrupts the stream.
+    #[test]
+    fn too_many_columns_are_refused() {
+        let columns = vec![ColumnInfo::computed("a", DataType::Int4); 70_000];
+        let formats = vec![Format::Text; columns.len()];
+        let row = vec![Value::Int4(1); columns.len()];
+        let err = row_description(&columns, &formats).unwrap_err();
+        assert_eq!(err, WireError::TooManyColumns(COLUMNS_MAX));
+        assert_eq!(Error::from(err).sqlstate(), "54011");
+        let err = data_row(&row, &columns, &formats, &TimeZone::Utc).unwrap_err();
+        assert_eq!(err, WireError::TooManyColumns(COLUMNS_MAX));
+        let n = COLUMNS_MAX;
+        assert!(row_description(&columns[..n], &formats[..n]).is_ok());
+        assert!(data_row(&row[..n], &columns[..n], &formats[..n], &TimeZone::Utc).is_ok());
+    }
 
     /// NULL is a -1 length; values are length-prefixed in their column's format.
     #[test]

@@ -4,10 +4,13 @@
 //! error the rest are skipped and the ErrorResponse follows the results of the
 //! statements before it, then ReadyForQuery.
 //!
-//! Difference from PostgreSQL: PostgreSQL runs a multi-statement Query outside a
-//! block as one implicit transaction, so an error rolls back the statements before
-//! it in the same string. Turnstile has no multi-statement write transactions yet:
-//! each statement commits on its own, and those before the error stay committed.
+//! As in PostgreSQL, a string of several statements with at least one write, sent
+//! outside a block, is one implicit transaction: it runs as one write request (its
+//! queries see the writes before them) and an error rolls back every statement of
+//! the string; the results of the statements before the error are still sent. Such
+//! a string may not also hold session commands (BEGIN, COMMIT, SET, …), which
+//! cannot run on the writer thread: 0A000 before anything runs. A string of reads
+//! and session commands runs statement by statement.
 
 use futures::SinkExt;
 use pgwire::messages::response::EmptyQueryResponse;
@@ -22,8 +25,20 @@ use crate::Error;
 
 impl Connection {
     /// Answers one Query message, ending with ReadyForQuery and one flush.
-    pub(super) async fn simple_query(&mut self, sql: &str) -> Result<(), Fault> {
-        if let Err(e) = self.run_query_string(sql).await {
+    /// `verdict` is the frame layer's finding on its text (invalid UTF-8, a missing
+    /// terminator), which pgwire's decoding hides: then nothing runs.
+    pub(super) async fn simple_query(
+        &mut self,
+        sql: &str,
+        verdict: Option<WireError>,
+    ) -> Result<(), Fault> {
+        let result = match verdict {
+            // A fatal verdict ends the connection (the caller sends FATAL).
+            Some(e) if e.is_fatal() => return Err(e.into()),
+            Some(e) => Err(e.into()),
+            None => self.run_query_string(sql).await,
+        };
+        if let Err(e) = result {
             match e {
                 Fault::Client(e) => self.feed_error(&e, sql).await?,
                 io @ Fault::Io(_) => return Err(io),
@@ -47,8 +62,15 @@ impl Connection {
             let message = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
             return self.socket.feed(message).await.map_err(io);
         }
+        if self.session.needs_implicit_transaction(&statements)? {
+            let (outputs, error) = self.session.execute_batch(&statements).await;
+            for output in outputs {
+                self.send_output(output).await?;
+            }
+            return error.map_or(Ok(()), |e| Err(e.into()));
+        }
         for statement in statements.iter() {
-            let output = self.run_statement(statement, &[]).await;
+            let output = self.run_statement(statement, &[], None).await;
             self.feed_setting_changes().await?;
             self.send_output(output?).await?;
         }
@@ -69,7 +91,7 @@ impl Connection {
             Output::Rows { columns, rows, tag } => (columns, rows, tag),
         };
         let formats = vec![Format::Text; columns.len()];
-        let description = row_description(&columns, &formats);
+        let description = row_description(&columns, &formats).map_err(Error::from)?;
         self.socket
             .feed(PgWireBackendMessage::RowDescription(description))
             .await

@@ -21,6 +21,11 @@ impl<S> LimitedStream<S> {
     pub fn new(inner: S, limit: FrameLimit) -> LimitedStream<S> {
         LimitedStream { inner, limit }
     }
+
+    /// The text verdict of the next Query message ([`FrameLimit::take_query_verdict`]).
+    pub fn take_query_verdict(&mut self) -> Option<super::WireError> {
+        self.limit.take_query_verdict()
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for LimitedStream<S> {

@@ -42,6 +42,9 @@ pub struct TestServer {
     port: u16,
     /// The temporary directory holding `data/` and `server.log`; removed on drop.
     base_dir: PathBuf,
+    /// A data directory that outlives this server (see [`TestServer::start_in`]),
+    /// used instead of `base_dir/data` and not removed on drop.
+    kept_data_dir: Option<PathBuf>,
 }
 
 impl TestServer {
@@ -68,8 +71,26 @@ impl TestServer {
     /// One attempt: Ok once the port accepts connections, Err(log text) if the child
     /// exited first. Panics if the server neither exits nor becomes ready in time.
     fn try_start(extra_args: &[&str]) -> Result<TestServer, String> {
+        TestServer::try_start_in(None, extra_args)
+    }
+
+    /// One attempt on `kept_data_dir` if given, else on a fresh `base_dir/data`.
+    fn try_start_in(
+        kept_data_dir: Option<&Path>,
+        extra_args: &[&str],
+    ) -> Result<TestServer, String> {
+        let mut server = TestServer::spawn(kept_data_dir, extra_args);
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    /// Spawns the child without waiting for it; Drop stops it and removes its
+    /// `base_dir` (never a kept data directory).
+    fn spawn(kept_data_dir: Option<&Path>, extra_args: &[&str]) -> TestServer {
         let base_dir = fresh_base_dir();
-        let data_dir = base_dir.join("data");
+        let data_dir = kept_data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| base_dir.join("data"));
         let log_path = base_dir.join("server.log");
         let log = std::fs::File::create(&log_path).expect("create server log file");
         let port = free_loopback_port();
@@ -90,13 +111,12 @@ impl TestServer {
             .spawn()
             .expect("spawn the turnstile binary");
         // From here on, Drop stops the child and removes the directory on every path.
-        let mut server = TestServer {
+        TestServer {
             child,
             port,
             base_dir,
-        };
-        server.wait_ready()?;
-        Ok(server)
+            kept_data_dir: kept_data_dir.map(Path::to_path_buf),
+        }
     }
 
     /// Polls the port until it accepts a TCP connection.
@@ -132,7 +152,10 @@ impl TestServer {
 
     /// The `--data-dir` the server was started with.
     pub fn data_dir(&self) -> PathBuf {
-        self.base_dir.join("data")
+        match &self.kept_data_dir {
+            Some(dir) => dir.clone(),
+            None => self.base_dir.join("data"),
+        }
     }
 
     /// What the server has logged so far (stdout and stderr).
@@ -163,6 +186,126 @@ impl TestServer {
             let _ = connection.await;
         });
         client
+    }
+}
+
+/// How long a server may take to exit after SIGTERM, or to refuse to start: the
+/// shutdown grace for running statements is 10 s, then a snapshot is written.
+const EXIT_TIMEOUT_MS: u64 = 60_000;
+
+impl TestServer {
+    /// Starts a server on `data_dir`, which outlives it: restart tests start the
+    /// next server on the same directory. Extra flags as in `start_with_args`.
+    pub fn start_in(data_dir: &DataDir, extra_args: &[&str]) -> TestServer {
+        let mut last_log = String::new();
+        for _ in 0..START_ATTEMPTS_MAX {
+            match TestServer::try_start_in(Some(data_dir.path()), extra_args) {
+                Ok(server) => return server,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!(
+            "turnstile did not start on {} after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}",
+            data_dir.path().display()
+        );
+    }
+
+    /// Starts a server on `data_dir` that is expected to refuse to start, waits for
+    /// it to exit and returns its exit status and its log (ANSI colours removed).
+    /// Panics if it is still running after [`EXIT_TIMEOUT_MS`].
+    pub fn start_in_expecting_refusal(
+        data_dir: &DataDir,
+        extra_args: &[&str],
+    ) -> (std::process::ExitStatus, String) {
+        let mut server = TestServer::spawn(Some(data_dir.path()), extra_args);
+        let status = server.wait_exit();
+        (status, server.log_plain())
+    }
+
+    /// Kills the server with SIGKILL (by its pid: `Child::kill`) and waits until it
+    /// is gone: a crash, with no shutdown work at all.
+    pub fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the killed server");
+    }
+
+    /// Sends SIGTERM to the server's pid (a clean shutdown: running statements
+    /// finish, a snapshot is written) and waits until it exits; returns its status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill -TERM");
+        assert!(sent.success(), "kill -TERM {} failed", self.pid());
+        self.wait_exit()
+    }
+
+    /// Waits for the child to exit by itself, polling against a deadline.
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_millis(EXIT_TIMEOUT_MS);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server child") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "turnstile (pid {}) did not exit within {EXIT_TIMEOUT_MS} ms; log:\n{}",
+                    self.pid(),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(READY_POLL_MS));
+        }
+    }
+
+    /// The log without the ANSI colour codes the server puts around field names,
+    /// so that tests can look for `offset=24` and the like.
+    pub fn log_plain(&self) -> String {
+        strip_ansi(&self.log())
+    }
+}
+
+/// Removes ANSI escape sequences (`ESC [ … letter`) from `text`.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        for c in chars.by_ref() {
+            if c.is_ascii_alphabetic() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A data directory that outlives the servers started on it (restart, crash and
+/// damage tests start several servers on one directory); removed on drop.
+pub struct DataDir {
+    /// The directory, unique to this process and call.
+    path: PathBuf,
+}
+
+impl DataDir {
+    pub fn new() -> DataDir {
+        DataDir {
+            path: fresh_base_dir(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

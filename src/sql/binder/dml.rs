@@ -73,6 +73,11 @@ impl Binder<'_> {
         alias: Option<String>,
     ) -> Result<(TableId, std::sync::Arc<TableSchema>, Scope), SqlError> {
         let relation = names::relation(name)?;
+        if crate::sql::system::is_reserved(&relation) {
+            return Err(SqlError::WrongObjectType(format!(
+                "cannot change system relation \"{relation}\""
+            )));
+        }
         let Some(table) = self.db.get_table(&relation) else {
             if self.db.get_view(&relation).is_some() {
                 return Err(SqlError::Unsupported(format!(

@@ -16,6 +16,16 @@ impl Binder<'_> {
     /// Binds an expression over the rows of `scope`. Inside a grouped query's
     /// outputs it resolves to group keys and aggregate results instead.
     pub fn bind_expr(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        if self.expr_depth >= super::EXPR_DEPTH_MAX {
+            return Err(SqlError::StackDepthExceeded(super::EXPR_DEPTH_MAX));
+        }
+        self.expr_depth += 1;
+        let bound = self.bind_expr_at_depth(expr, scope);
+        self.expr_depth -= 1;
+        bound
+    }
+
+    fn bind_expr_at_depth(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
         if self.agg.is_some() {
             if let Some(bound) = self.bind_over_groups(expr, scope)? {
                 return Ok(bound);
@@ -42,6 +52,8 @@ impl Binder<'_> {
         )))
     }
 
+    /// A flat dispatcher: every arm calls a helper, so this frame, which each
+    /// nesting level of an expression adds to the stack, stays small.
     fn bind_plain(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
         match expr {
             A::Identifier(id) => self.bind_column(None, &names::ident(id), scope),
@@ -50,39 +62,17 @@ impl Binder<'_> {
             A::Nested(e) => self.bind_expr(e, scope),
             A::BinaryOp { left, op, right } => self.bind_binary(left, op, right, scope),
             A::UnaryOp { op, expr } => self.bind_unary(*op, expr, scope),
-            A::IsNull(e) | A::IsNotNull(e) => {
-                let inner = self.bind_expr(e, scope)?;
-                Ok(Expr::IsNull {
-                    expr: Box::new(inner),
-                    negated: matches!(expr, A::IsNotNull(_)),
-                })
-            }
+            A::IsNull(e) => self.bind_is_null(e, false, scope),
+            A::IsNotNull(e) => self.bind_is_null(e, true, scope),
             A::IsTrue(e)
             | A::IsNotTrue(e)
             | A::IsFalse(e)
             | A::IsNotFalse(e)
             | A::IsUnknown(e)
             | A::IsNotUnknown(e) => self.bind_is(expr, e, scope),
-            A::IsDistinctFrom(l, r) | A::IsNotDistinctFrom(l, r) => {
-                let Expr::Binary { left, right, .. } =
-                    self.bind_comparison(l, BinaryOperator::Eq, r, scope)?
-                else {
-                    return Err(SqlError::Unsupported(
-                        "IS DISTINCT FROM on these types".into(),
-                    ));
-                };
-                Ok(Expr::IsDistinct {
-                    left,
-                    right,
-                    negated: matches!(expr, A::IsNotDistinctFrom(..)),
-                })
-            }
-            A::Between {
-                expr: e,
-                negated,
-                low,
-                high,
-            } => self.bind_between(e, *negated, low, high, scope),
+            A::IsDistinctFrom(l, r) => self.bind_is_distinct(l, r, false, scope),
+            A::IsNotDistinctFrom(l, r) => self.bind_is_distinct(l, r, true, scope),
+            A::Between { .. } => self.bind_between(expr, scope),
             A::In {
                 expr: e,
                 target: ast::InTarget::List(list),
@@ -94,10 +84,7 @@ impl Binder<'_> {
                 target: ast::InTarget::Subquery(subquery),
                 negated,
                 ..
-            } => {
-                let left = self.bind_expr(e, scope)?;
-                self.bind_in_subquery(left, subquery, *negated, scope)
-            }
+            } => self.bind_in(e, subquery, *negated, scope),
             A::Like {
                 negated,
                 any: false,
@@ -113,26 +100,12 @@ impl Binder<'_> {
                 escape_char,
             } => self.bind_like(e, pattern, escape_char.as_deref(), true, *negated, scope),
             A::Cast {
-                kind,
                 expr: e,
                 data_type,
                 format: None,
-            } => {
-                let _ = kind;
-                let target = datatype::data_type(data_type)?;
-                let inner = self.bind_expr(e, scope)?;
-                self.explicit_cast(inner, target)
-            }
-            A::TypedString(t) => {
-                let target = datatype::data_type(&t.data_type)?;
-                let text = match &t.value.value {
-                    ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
-                        s.clone()
-                    }
-                    other => return Err(SqlError::Unsupported(format!("typed literal {other}"))),
-                };
-                self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
-            }
+                ..
+            } => self.bind_cast(e, data_type, scope),
+            A::TypedString(t) => self.bind_typed_string(t),
             A::Case {
                 operand,
                 conditions,
@@ -145,17 +118,104 @@ impl Binder<'_> {
                 scope,
             ),
             A::Function(f) => self.bind_function(f, scope),
-            A::Subquery(q) => {
-                let subquery = self.bind_subquery(q, scope, true)?;
-                Ok(Expr::ScalarSubquery(Box::new(subquery)))
+            A::Subquery(q) => self.bind_scalar_subquery(q, scope),
+            A::Exists { subquery, negated } => self.bind_exists(subquery, *negated, scope),
+            A::Substring { .. }
+            | A::Trim { .. }
+            | A::Position { .. }
+            | A::Ceil { .. }
+            | A::Floor { .. } => self.bind_special_call(expr, scope),
+            other => Err(unsupported_expr(other)),
+        }
+    }
+
+    fn bind_is_null(&mut self, e: &A, negated: bool, scope: &Scope) -> Result<Expr, SqlError> {
+        let inner = self.bind_expr(e, scope)?;
+        Ok(Expr::IsNull {
+            expr: Box::new(inner),
+            negated,
+        })
+    }
+
+    fn bind_is_distinct(
+        &mut self,
+        l: &A,
+        r: &A,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let Expr::Binary { left, right, .. } =
+            self.bind_comparison(l, BinaryOperator::Eq, r, scope)?
+        else {
+            return Err(SqlError::Unsupported(
+                "IS DISTINCT FROM on these types is not supported".into(),
+            ));
+        };
+        Ok(Expr::IsDistinct {
+            left,
+            right,
+            negated,
+        })
+    }
+
+    fn bind_in(
+        &mut self,
+        e: &A,
+        subquery: &ast::Query,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let left = self.bind_expr(e, scope)?;
+        self.bind_in_subquery(left, subquery, negated, scope)
+    }
+
+    fn bind_cast(
+        &mut self,
+        e: &A,
+        data_type: &ast::DataType,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let target = datatype::data_type(data_type)?;
+        let inner = self.bind_expr(e, scope)?;
+        self.explicit_cast(inner, target)
+    }
+
+    /// `type 'literal'`, e.g. `date '2024-01-01'`.
+    fn bind_typed_string(&mut self, t: &ast::TypedString) -> Result<Expr, SqlError> {
+        let target = datatype::data_type(&t.data_type)?;
+        let text = match &t.value.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => s.clone(),
+            other => {
+                return Err(SqlError::Unsupported(format!(
+                    "typed literal {other} is not supported"
+                )))
             }
-            A::Exists { subquery, negated } => {
-                let subquery = self.bind_subquery(subquery, scope, false)?;
-                Ok(Expr::Exists {
-                    subquery: Box::new(subquery),
-                    negated: *negated,
-                })
-            }
+        };
+        self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
+    }
+
+    fn bind_scalar_subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<Expr, SqlError> {
+        let subquery = self.bind_subquery(q, scope, true)?;
+        Ok(Expr::ScalarSubquery(Box::new(subquery)))
+    }
+
+    fn bind_exists(
+        &mut self,
+        q: &ast::Query,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let subquery = self.bind_subquery(q, scope, false)?;
+        Ok(Expr::Exists {
+            subquery: Box::new(subquery),
+            negated,
+        })
+    }
+
+    /// The functions SQL gives their own syntax (SUBSTRING … FROM, TRIM, POSITION
+    /// … IN, CEIL, FLOOR), bound as the plain functions they stand for.
+    fn bind_special_call(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        match expr {
             A::Substring {
                 expr: e,
                 substring_from,
@@ -193,23 +253,7 @@ impl Binder<'_> {
                 expr: e,
                 field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
             } => self.bind_named_call("floor", &[&**e], scope),
-            A::Wildcard(_) | A::QualifiedWildcard(..) => Err(SqlError::InvalidStatement(
-                "a wildcard is not allowed here".into(),
-            )),
-            A::Interval(_) => Err(SqlError::Unsupported("type interval".into())),
-            A::Array(_) => Err(SqlError::Unsupported("arrays".into())),
-            A::AnyOp { .. } | A::AllOp { .. } => {
-                Err(SqlError::Unsupported("ANY/ALL; use IN".into()))
-            }
-            A::SimilarTo { .. } => Err(SqlError::Unsupported("SIMILAR TO".into())),
-            A::AtTimeZone { .. } => Err(SqlError::Unsupported("AT TIME ZONE".into())),
-            A::Extract { .. } => Err(SqlError::Unsupported("EXTRACT; use date_part".into())),
-            A::Collate { .. } => Err(SqlError::Unsupported("COLLATE".into())),
-            A::Tuple(_) => Err(SqlError::Unsupported("row constructors".into())),
-            other => Err(SqlError::Unsupported(format!(
-                "expression {}",
-                super::select::first_words(&other.to_string())
-            ))),
+            other => Err(unsupported_expr(other)),
         }
     }
 
@@ -565,18 +609,20 @@ impl Binder<'_> {
         })
     }
 
-    fn bind_between(
-        &mut self,
-        expr: &A,
-        negated: bool,
-        low: &A,
-        high: &A,
-        scope: &Scope,
-    ) -> Result<Expr, SqlError> {
+    fn bind_between(&mut self, between: &A, scope: &Scope) -> Result<Expr, SqlError> {
+        let A::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } = between
+        else {
+            unreachable!("bind_between is called for BETWEEN only");
+        };
         let lower = self.bind_comparison(expr, BinaryOperator::GtEq, low, scope)?;
         let upper = self.bind_comparison(expr, BinaryOperator::LtEq, high, scope)?;
         let both = Expr::And(Box::new(lower), Box::new(upper));
-        Ok(if negated {
+        Ok(if *negated {
             Expr::Not(Box::new(both))
         } else {
             both
@@ -786,6 +832,28 @@ impl Binder<'_> {
             id: self.subquery_id(),
         })
     }
+}
+
+/// 0A000 (or 42601 for a misplaced wildcard) for an expression Turnstile does not bind.
+fn unsupported_expr(expr: &A) -> SqlError {
+    let what = match expr {
+        A::Wildcard(_) | A::QualifiedWildcard(..) => {
+            return SqlError::InvalidStatement("a wildcard is not allowed here".into())
+        }
+        A::Interval(_) => "type interval is not supported".to_owned(),
+        A::Array(_) => "arrays are not supported".to_owned(),
+        A::AnyOp { .. } | A::AllOp { .. } => "ANY/ALL is not supported; use IN".to_owned(),
+        A::SimilarTo { .. } => "SIMILAR TO is not supported".to_owned(),
+        A::AtTimeZone { .. } => "AT TIME ZONE is not supported".to_owned(),
+        A::Extract { .. } => "EXTRACT is not supported; use date_part".to_owned(),
+        A::Collate { .. } => "COLLATE is not supported".to_owned(),
+        A::Tuple(_) => "row constructors are not supported".to_owned(),
+        other => format!(
+            "the expression {} is not supported",
+            super::select::first_words(&other.to_string())
+        ),
+    };
+    SqlError::Unsupported(what)
 }
 
 /// True if values of the two types are stored alike (text and varchar), so a

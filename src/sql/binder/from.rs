@@ -3,7 +3,7 @@
 use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJoins};
 
 use crate::sql::plan::{Access, Expr, JoinKind, Plan};
-use crate::sql::SqlError;
+use crate::sql::{system, SqlError};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::{names, Binder, BoundQuery, VIEW_DEPTH_MAX};
@@ -215,7 +215,8 @@ impl Binder<'_> {
         }
     }
 
-    /// A table or view by name.
+    /// A system relation, table or view by name. System relations come first: their
+    /// names are reserved (see `sql::system`).
     fn bind_relation(
         &mut self,
         name: &ast::ObjectName,
@@ -223,6 +224,21 @@ impl Binder<'_> {
     ) -> Result<(Plan, Scope), SqlError> {
         let relation = names::relation(name)?;
         let shown = alias.map_or_else(|| relation.clone(), |a| names::ident(&a.name));
+        if let Some(id) = system::find(&relation) {
+            let columns = id.relation().columns.iter();
+            let mut scope = Scope::computed(Some(shown), columns.map(|(n, t)| ((*n).into(), *t)));
+            if let Some(alias) = alias {
+                rename_columns(&mut scope, alias)?;
+            }
+            let width = scope.width();
+            return Ok((
+                Plan::SystemScan {
+                    relation: id,
+                    width,
+                },
+                scope,
+            ));
+        }
         if let Some(table) = self.db.get_table(&relation) {
             let schema = table.schema();
             let mut scope = Scope {

@@ -55,6 +55,9 @@ pub struct Binder<'a> {
     saw_aggregate: bool,
     /// How many views are being expanded, to refuse a view that refers to itself.
     view_depth: usize,
+    /// How deeply the expression being bound is nested (subqueries included), to
+    /// refuse one whose evaluation could overflow a thread's stack.
+    expr_depth: usize,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -67,6 +70,15 @@ struct AggContext {
 
 /// The deepest view nesting allowed; deeper is certainly a cycle.
 const VIEW_DEPTH_MAX: usize = 32;
+
+/// The deepest expression nesting allowed (each operator, function call, CASE,
+/// cast or subquery is a level). Binding, planning, evaluating and dropping an
+/// expression recurse once per level, on threads with 2 MiB stacks (reader
+/// threads, the writer thread, tokio workers); the frames of an unoptimized build
+/// are the largest, and `deep_expressions_fit_the_stack` in `src/sql/tests.rs`
+/// checks this bound against them with a wide margin. PostgreSQL's equivalent is
+/// `max_stack_depth`; deeper is 54001.
+pub const EXPR_DEPTH_MAX: usize = 200;
 
 /// The highest `$n` a statement may use (PostgreSQL's protocol allows 65535).
 const PARAMS_MAX: usize = 65_535;
@@ -85,6 +97,7 @@ impl<'a> Binder<'a> {
             agg: None,
             saw_aggregate: false,
             view_depth: 0,
+            expr_depth: 0,
         }
     }
 

@@ -19,16 +19,7 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
         match op {
-            BinaryOperator::And | BinaryOperator::Or => {
-                let l = self.bind_expr(left, scope)?;
-                let l = self.logical_operand(l, op)?;
-                let r = self.bind_expr(right, scope)?;
-                let r = self.logical_operand(r, op)?;
-                Ok(match op {
-                    BinaryOperator::And => Expr::And(Box::new(l), Box::new(r)),
-                    _ => Expr::Or(Box::new(l), Box::new(r)),
-                })
-            }
+            BinaryOperator::And | BinaryOperator::Or => self.bind_logical(left, op, right, scope),
             BinaryOperator::PGLikeMatch | BinaryOperator::PGNotLikeMatch => self.bind_like(
                 left,
                 right,
@@ -45,12 +36,38 @@ impl Binder<'_> {
                 matches!(op, BinaryOperator::PGNotILikeMatch),
                 scope,
             ),
-            _ => {
-                let l = self.bind_expr(left, scope)?;
-                let r = self.bind_expr(right, scope)?;
-                self.operator(op, l, r)
-            }
+            _ => self.bind_operator(left, op, right, scope),
         }
+    }
+
+    /// AND or OR: both operands must be boolean.
+    fn bind_logical(
+        &mut self,
+        left: &A,
+        op: &BinaryOperator,
+        right: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let l = self.bind_expr(left, scope)?;
+        let l = self.logical_operand(l, op)?;
+        let r = self.bind_expr(right, scope)?;
+        let r = self.logical_operand(r, op)?;
+        Ok(match op {
+            BinaryOperator::And => Expr::And(Box::new(l), Box::new(r)),
+            _ => Expr::Or(Box::new(l), Box::new(r)),
+        })
+    }
+
+    fn bind_operator(
+        &mut self,
+        left: &A,
+        op: &BinaryOperator,
+        right: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let l = self.bind_expr(left, scope)?;
+        let r = self.bind_expr(right, scope)?;
+        self.operator(op, l, r)
     }
 
     fn logical_operand(&mut self, e: Expr, op: &BinaryOperator) -> Result<Expr, SqlError> {

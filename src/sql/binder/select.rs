@@ -161,22 +161,19 @@ impl Binder<'_> {
                 ))
             }
         };
-        let grouped = !group_by.is_empty() || select.having.is_some() || {
-            self.saw_aggregate = false;
-            let plain = self.bind_items(&select.projection, &scope);
-            let found = self.saw_aggregate;
-            self.saw_aggregate = false;
-            match plain {
-                Err(_) if found => true,
-                Err(e) => return Err(e),
-                Ok(_) => false,
-            }
-        };
-        if grouped {
-            self.bind_grouped(select, plan, scope, group_by, order_by)
-        } else {
-            let items = self.bind_items(&select.projection, &scope)?;
-            self.finish_select(select, plan, &scope, items, order_by)
+        if !group_by.is_empty() || select.having.is_some() {
+            return self.bind_grouped(select, plan, scope, group_by, order_by);
+        }
+        self.saw_aggregate = false;
+        let plain = self.bind_items(&select.projection, &scope);
+        let found = self.saw_aggregate;
+        self.saw_aggregate = false;
+        // The items bound without grouping are kept: binding them a second time
+        // would double the work at every level of nested subqueries.
+        match plain {
+            Err(_) if found => self.bind_grouped(select, plan, scope, group_by, order_by),
+            Err(e) => Err(e),
+            Ok(items) => self.finish_select(select, plan, &scope, items, order_by),
         }
     }
 

@@ -4,6 +4,7 @@ use sqlparser::ast::{self, ColumnOption, ObjectType, Statement, TableConstraint}
 
 use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{data_type, ident, relation, Binder};
+use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Output, SqlError};
 
 /// True for the schema statements this module runs.
@@ -54,7 +55,7 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         ));
     }
     let name = relation(&c.name)?;
-    if txn.db().get_table(&name).is_some() || txn.db().get_view(&name).is_some() {
+    if relation_exists(txn, &name) {
         if c.if_not_exists {
             return Ok(Output::Command(CommandTag::new("CREATE TABLE")));
         }
@@ -142,6 +143,21 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
 }
 
+/// True if `name` is taken by a table, a view or a system relation.
+fn relation_exists(txn: &WriteTxn<'_>, name: &str) -> bool {
+    is_reserved(name) || txn.db().get_table(name).is_some() || txn.db().get_view(name).is_some()
+}
+
+/// 42809 for schema changes to a system relation: it is not a table.
+fn refuse_system(name: &str, what: &str) -> Result<(), SqlError> {
+    if is_reserved(name) {
+        return Err(SqlError::WrongObjectType(format!(
+            "\"{name}\" is a system relation and cannot be {what}"
+        )));
+    }
+    Ok(())
+}
+
 fn set_primary_key(pk: &mut Option<Vec<usize>>, columns: Vec<usize>) -> Result<(), SqlError> {
     if pk.is_some() {
         return Err(SqlError::InvalidTableDefinition(
@@ -203,6 +219,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         ));
     }
     let table_name = relation(&c.table_name)?;
+    refuse_system(&table_name, "indexed")?;
     let table = txn
         .db()
         .get_table(&table_name)
@@ -237,11 +254,12 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
             )
         }
     };
-    let exists = txn.db().get_index(&name).is_some()
-        || txn.db().get_table(&name).is_some()
-        || txn.db().get_view(&name).is_some();
+    let exists = txn.db().get_index(&name).is_some() || relation_exists(txn, &name);
     if exists && c.if_not_exists {
         return Ok(Output::Command(CommandTag::new("CREATE INDEX")));
+    }
+    if is_reserved(&name) {
+        return Err(crate::db::DbError::DuplicateRelation(name).into());
     }
     txn.create_index(IndexSchema {
         name,
@@ -269,9 +287,10 @@ fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, Sq
     }
     let mut all_names: Vec<String> = bound.columns.iter().map(|c| c.name.clone()).collect();
     all_names[..column_names.len()].clone_from_slice(&column_names);
-    if v.if_not_exists
-        && (txn.db().get_view(&name).is_some() || txn.db().get_table(&name).is_some())
-    {
+    if is_reserved(&name) && !v.if_not_exists {
+        return Err(crate::db::DbError::DuplicateRelation(name).into());
+    }
+    if v.if_not_exists && relation_exists(txn, &name) {
         return Ok(Output::Command(CommandTag::new("CREATE VIEW")));
     }
     if v.or_replace && txn.db().get_view(&name).is_some() {
@@ -299,6 +318,7 @@ fn drop(
     };
     for name in names {
         let name = relation(name)?;
+        refuse_system(&name, "dropped")?;
         let db = txn.db();
         let (is_table, is_view, is_index) = (
             db.get_table(&name).is_some(),
@@ -350,6 +370,7 @@ fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlErro
     let mut ids = Vec::new();
     for target in &t.table_names {
         let name = relation(&target.name)?;
+        refuse_system(&name, "truncated")?;
         match txn.db().get_table(&name) {
             Some(table) => ids.push(table.schema().id),
             None if t.if_exists => {}

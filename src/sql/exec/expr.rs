@@ -1,6 +1,6 @@
 //! Evaluating bound expressions over a row.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -8,8 +8,8 @@ use crate::db::Database;
 use crate::sql::plan::{Expr, Subquery};
 use crate::sql::{QueryContext, SqlError};
 use crate::types::{
-    cast_in, eval_binary, eval_function, eval_unary, like, CastKind, FunctionContext, TimeZone,
-    UnaryOp, Value,
+    cast_in, eval_binary, eval_function, eval_unary, like, BinaryOp, CastKind, DataType,
+    FunctionContext, FunctionId, TimeZone, UnaryOp, Value,
 };
 
 use super::query::run;
@@ -25,6 +25,11 @@ pub struct Env<'a> {
     outer: RefCell<Vec<Vec<Value>>>,
     /// Results of uncorrelated subqueries, computed once per statement.
     cache: RefCell<HashMap<usize, Rc<Vec<Vec<Value>>>>>,
+    /// Rows joins have produced so far in this statement. Every plan node
+    /// materializes its rows under the lock, and a join's output can be the
+    /// product of its inputs, so this is what bounds a statement's memory (see
+    /// [`Env::count_joined_row`]).
+    joined_rows: Cell<usize>,
 }
 
 impl<'a> Env<'a> {
@@ -40,7 +45,25 @@ impl<'a> Env<'a> {
             functions,
             outer: RefCell::default(),
             cache: RefCell::default(),
+            joined_rows: Cell::new(0),
         }
+    }
+
+    /// Counts one row a join produced; 54000 once the statement's joins have
+    /// produced more than `ctx.rows_max` rows. Scans, filters, sorts and
+    /// aggregates produce at most as many rows as the tables hold, so only joins
+    /// can make a statement's intermediate results grow without bound.
+    pub fn count_joined_row(&self) -> Result<(), SqlError> {
+        let n = self.joined_rows.get() + 1;
+        self.joined_rows.set(n);
+        if n > self.ctx.rows_max {
+            return Err(SqlError::ProgramLimitExceeded(format!(
+                "statement joined more than {} rows; the limit is the server's \
+                 --max-rows-per-statement, which also bounds intermediate join results",
+                self.ctx.rows_max
+            )));
+        }
+        Ok(())
     }
 
     pub fn time_zone(&self) -> &TimeZone {
@@ -60,123 +83,54 @@ pub fn is_true(v: &Value) -> bool {
 
 impl Expr {
     /// The value of the expression for `row`.
+    ///
+    /// A flat dispatcher: each arm with more than a line of work calls a helper, so
+    /// this frame, which every nesting level of an expression adds to the stack,
+    /// stays small (the binder caps the nesting, see `EXPR_DEPTH_MAX`).
     pub fn eval(&self, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
-        Ok(match self {
-            Expr::Const(v, _) => v.clone(),
-            Expr::Column { index, .. } => row[*index].clone(),
-            Expr::Outer { depth, index, .. } => {
-                let outer = env.outer.borrow();
-                outer[outer.len() - depth][*index].clone()
-            }
-            Expr::Param { index, .. } => env
-                .params
-                .get(*index)
-                .cloned()
-                .ok_or(SqlError::UndefinedParameter(index + 1))?,
+        match self {
+            Expr::Const(v, _) => Ok(v.clone()),
+            Expr::Column { index, .. } => Ok(row[*index].clone()),
+            Expr::Outer { depth, index, .. } => Ok(outer_value(*depth, *index, env)),
+            Expr::Param { index, .. } => param_value(*index, env),
             Expr::Binary {
                 op, left, right, ..
-            } => eval_binary(*op, &left.eval(row, env)?, &right.eval(row, env)?)?,
-            Expr::Negate(e) => eval_unary(UnaryOp::Neg, &e.eval(row, env)?)?,
-            Expr::Not(e) => match e.eval(row, env)? {
-                Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Null,
-            },
-            Expr::And(l, r) => match l.eval(row, env)? {
-                Value::Bool(false) => Value::Bool(false),
-                lv => match (lv, r.eval(row, env)?) {
-                    (_, Value::Bool(false)) => Value::Bool(false),
-                    (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
-                    _ => Value::Null,
-                },
-            },
-            Expr::Or(l, r) => match l.eval(row, env)? {
-                Value::Bool(true) => Value::Bool(true),
-                lv => match (lv, r.eval(row, env)?) {
-                    (_, Value::Bool(true)) => Value::Bool(true),
-                    (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
-                    _ => Value::Null,
-                },
-            },
+            } => eval_binary_expr(*op, left, right, row, env),
+            Expr::Negate(e) => Ok(eval_unary(UnaryOp::Neg, &e.eval(row, env)?)?),
+            Expr::Not(e) => eval_not(e, row, env),
+            Expr::And(l, r) => eval_and(l, r, row, env),
+            Expr::Or(l, r) => eval_or(l, r, row, env),
             Expr::IsNull { expr, negated } => {
-                Value::Bool(expr.eval(row, env)?.is_null() != *negated)
+                Ok(Value::Bool(expr.eval(row, env)?.is_null() != *negated))
             }
             Expr::IsBool {
                 expr,
                 value,
                 negated,
-            } => {
-                let v = expr.eval(row, env)?;
-                Value::Bool((v.as_bool() == Some(*value)) != *negated)
-            }
+            } => eval_is_bool(expr, *value, *negated, row, env),
             Expr::IsDistinct {
                 left,
                 right,
                 negated,
-            } => {
-                let (l, r) = (left.eval(row, env)?, right.eval(row, env)?);
-                let distinct = match (l.is_null(), r.is_null()) {
-                    (true, true) => false,
-                    (true, false) | (false, true) => true,
-                    (false, false) => !is_true(&eval_binary(crate::types::BinaryOp::Eq, &l, &r)?),
-                };
-                Value::Bool(distinct != *negated)
-            }
-            Expr::Cast { expr, ty } => cast_in(
-                expr.eval(row, env)?,
-                *ty,
-                CastKind::Assignment,
-                env.time_zone(),
-            )?,
-            Expr::ExplicitCast { expr, ty } => cast_in(
-                expr.eval(row, env)?,
-                *ty,
-                CastKind::Explicit,
-                env.time_zone(),
-            )?,
+            } => eval_is_distinct(left, right, *negated, row, env),
+            Expr::Cast { expr, ty } => eval_cast(expr, *ty, CastKind::Assignment, row, env),
+            Expr::ExplicitCast { expr, ty } => eval_cast(expr, *ty, CastKind::Explicit, row, env),
             Expr::Function {
                 function,
                 strict,
                 args,
                 ..
-            } => {
-                let values = args
-                    .iter()
-                    .map(|a| a.eval(row, env))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if *strict && values.iter().any(Value::is_null) {
-                    Value::Null
-                } else {
-                    eval_function(function, &values, &env.functions)?
-                }
-            }
+            } => eval_call(function, *strict, args, row, env),
             Expr::Case {
-                operand: _,
                 branches,
                 otherwise,
                 ..
-            } => {
-                for (condition, result) in branches {
-                    if is_true(&condition.eval(row, env)?) {
-                        return result.eval(row, env);
-                    }
-                }
-                match otherwise {
-                    Some(e) => e.eval(row, env)?,
-                    None => Value::Null,
-                }
-            }
+            } => eval_case(branches, otherwise.as_deref(), row, env),
             Expr::InList {
                 expr,
                 list,
                 negated,
-            } => {
-                let v = expr.eval(row, env)?;
-                let mut items = Vec::with_capacity(list.len());
-                for item in list {
-                    items.push(item.eval(row, env)?);
-                }
-                in_values(&v, items.iter(), *negated)?
-            }
+            } => eval_in_list(expr, list, *negated, row, env),
             Expr::Like {
                 expr,
                 pattern,
@@ -191,70 +145,231 @@ impl Expr {
                 *negated,
                 row,
                 env,
-            )?,
-            Expr::Coalesce { args, .. } => {
-                for a in args {
-                    let v = a.eval(row, env)?;
-                    if !v.is_null() {
-                        return Ok(v);
-                    }
-                }
-                Value::Null
-            }
-            Expr::NullIf { left, right, .. } => {
-                let l = left.eval(row, env)?;
-                let r = right.eval(row, env)?;
-                if is_true(&eval_binary(crate::types::BinaryOp::Eq, &l, &r)?) {
-                    Value::Null
-                } else {
-                    l
-                }
-            }
-            Expr::Extreme { args, greatest, .. } => {
-                let mut best = Value::Null;
-                for a in args {
-                    let v = a.eval(row, env)?;
-                    if v.is_null() {
-                        continue;
-                    }
-                    let better = best.is_null() || if *greatest { v > best } else { v < best };
-                    if better {
-                        best = v;
-                    }
-                }
-                best
-            }
-            Expr::ScalarSubquery(s) => {
-                let rows = subquery_rows(s, row, env)?;
-                match rows.len() {
-                    0 => Value::Null,
-                    1 => rows[0][0].clone(),
-                    _ => {
-                        return Err(SqlError::CardinalityViolation(
-                            "more than one row returned by a subquery used as an expression".into(),
-                        ))
-                    }
-                }
-            }
-            Expr::Exists { subquery, negated } => {
-                Value::Bool(subquery_rows(subquery, row, env)?.is_empty() == *negated)
-            }
+            ),
+            Expr::Coalesce { args, .. } => eval_coalesce(args, row, env),
+            Expr::NullIf { left, right, .. } => eval_nullif(left, right, row, env),
+            Expr::Extreme { args, greatest, .. } => eval_extreme(args, *greatest, row, env),
+            Expr::ScalarSubquery(s) => eval_scalar_subquery(s, row, env),
+            Expr::Exists { subquery, negated } => Ok(Value::Bool(
+                subquery_rows(subquery, row, env)?.is_empty() == *negated,
+            )),
             Expr::InSubquery {
                 expr,
                 subquery,
                 negated,
-            } => {
-                let v = expr.eval(row, env)?;
-                let rows = subquery_rows(subquery, row, env)?;
-                in_values(&v, rows.iter().map(|r| &r[0]), *negated)?
-            }
-        })
+            } => eval_in_subquery(expr, subquery, *negated, row, env),
+        }
     }
 
     /// True if the condition holds (NULL and FALSE do not).
     pub fn holds(&self, row: &[Value], env: &Env<'_>) -> Result<bool, SqlError> {
         Ok(is_true(&self.eval(row, env)?))
     }
+}
+
+fn outer_value(depth: usize, index: usize, env: &Env<'_>) -> Value {
+    let outer = env.outer.borrow();
+    outer[outer.len() - depth][index].clone()
+}
+
+fn param_value(index: usize, env: &Env<'_>) -> Result<Value, SqlError> {
+    env.params
+        .get(index)
+        .cloned()
+        .ok_or(SqlError::UndefinedParameter(index + 1))
+}
+
+fn eval_binary_expr(
+    op: BinaryOp,
+    left: &Expr,
+    right: &Expr,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let l = left.eval(row, env)?;
+    let r = right.eval(row, env)?;
+    Ok(eval_binary(op, &l, &r)?)
+}
+
+fn eval_not(e: &Expr, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    Ok(match e.eval(row, env)? {
+        Value::Bool(b) => Value::Bool(!b),
+        _ => Value::Null,
+    })
+}
+
+/// AND with SQL's three-valued logic; FALSE on the left skips the right.
+fn eval_and(l: &Expr, r: &Expr, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    Ok(match l.eval(row, env)? {
+        Value::Bool(false) => Value::Bool(false),
+        lv => match (lv, r.eval(row, env)?) {
+            (_, Value::Bool(false)) => Value::Bool(false),
+            (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+            _ => Value::Null,
+        },
+    })
+}
+
+/// OR with SQL's three-valued logic; TRUE on the left skips the right.
+fn eval_or(l: &Expr, r: &Expr, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    Ok(match l.eval(row, env)? {
+        Value::Bool(true) => Value::Bool(true),
+        lv => match (lv, r.eval(row, env)?) {
+            (_, Value::Bool(true)) => Value::Bool(true),
+            (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn eval_is_bool(
+    expr: &Expr,
+    value: bool,
+    negated: bool,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let v = expr.eval(row, env)?;
+    Ok(Value::Bool((v.as_bool() == Some(value)) != negated))
+}
+
+fn eval_is_distinct(
+    left: &Expr,
+    right: &Expr,
+    negated: bool,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let (l, r) = (left.eval(row, env)?, right.eval(row, env)?);
+    let distinct = match (l.is_null(), r.is_null()) {
+        (true, true) => false,
+        (true, false) | (false, true) => true,
+        (false, false) => !is_true(&eval_binary(BinaryOp::Eq, &l, &r)?),
+    };
+    Ok(Value::Bool(distinct != negated))
+}
+
+fn eval_cast(
+    expr: &Expr,
+    ty: DataType,
+    kind: CastKind,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    Ok(cast_in(expr.eval(row, env)?, ty, kind, env.time_zone())?)
+}
+
+fn eval_call(
+    function: &FunctionId,
+    strict: bool,
+    args: &[Expr],
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let values = args
+        .iter()
+        .map(|a| a.eval(row, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    if strict && values.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    Ok(eval_function(function, &values, &env.functions)?)
+}
+
+fn eval_case(
+    branches: &[(Expr, Expr)],
+    otherwise: Option<&Expr>,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    for (condition, result) in branches {
+        if is_true(&condition.eval(row, env)?) {
+            return result.eval(row, env);
+        }
+    }
+    match otherwise {
+        Some(e) => e.eval(row, env),
+        None => Ok(Value::Null),
+    }
+}
+
+fn eval_in_list(
+    expr: &Expr,
+    list: &[Expr],
+    negated: bool,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let v = expr.eval(row, env)?;
+    let mut items = Vec::with_capacity(list.len());
+    for item in list {
+        items.push(item.eval(row, env)?);
+    }
+    in_values(&v, items.iter(), negated)
+}
+
+fn eval_coalesce(args: &[Expr], row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    for a in args {
+        let v = a.eval(row, env)?;
+        if !v.is_null() {
+            return Ok(v);
+        }
+    }
+    Ok(Value::Null)
+}
+
+fn eval_nullif(left: &Expr, right: &Expr, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    let l = left.eval(row, env)?;
+    let r = right.eval(row, env)?;
+    if is_true(&eval_binary(BinaryOp::Eq, &l, &r)?) {
+        Ok(Value::Null)
+    } else {
+        Ok(l)
+    }
+}
+
+/// GREATEST or LEAST: NULLs are skipped; all NULL gives NULL.
+fn eval_extreme(
+    args: &[Expr],
+    greatest: bool,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let mut best = Value::Null;
+    for a in args {
+        let v = a.eval(row, env)?;
+        if v.is_null() {
+            continue;
+        }
+        let better = best.is_null() || if greatest { v > best } else { v < best };
+        if better {
+            best = v;
+        }
+    }
+    Ok(best)
+}
+
+fn eval_scalar_subquery(s: &Subquery, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {
+    let rows = subquery_rows(s, row, env)?;
+    match rows.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(rows[0][0].clone()),
+        _ => Err(SqlError::CardinalityViolation(
+            "more than one row returned by a subquery used as an expression".into(),
+        )),
+    }
+}
+
+fn eval_in_subquery(
+    expr: &Expr,
+    subquery: &Subquery,
+    negated: bool,
+    row: &[Value],
+    env: &Env<'_>,
+) -> Result<Value, SqlError> {
+    let v = expr.eval(row, env)?;
+    let rows = subquery_rows(subquery, row, env)?;
+    in_values(&v, rows.iter().map(|r| &r[0]), negated)
 }
 
 /// `v IN (items)` with SQL's NULL rules: TRUE on a match; else NULL if `v` or any
@@ -278,7 +393,7 @@ fn in_values<'v>(
             saw_null = true;
             continue;
         }
-        if is_true(&eval_binary(crate::types::BinaryOp::Eq, v, item)?) {
+        if is_true(&eval_binary(BinaryOp::Eq, v, item)?) {
             return Ok(Value::Bool(!negated));
         }
     }
@@ -327,7 +442,13 @@ fn subquery_rows(
         }
     }
     env.outer.borrow_mut().push(row.to_vec());
+    let joined_before = env.joined_rows.get();
     let result = run(&s.plan, env);
+    if s.correlated {
+        // A correlated subquery's rows are dropped once this row is evaluated;
+        // only one run's joins are in memory at a time.
+        env.joined_rows.set(joined_before);
+    }
     env.outer.borrow_mut().pop();
     let rows = Rc::new(result?);
     if !s.correlated {

@@ -84,6 +84,7 @@ pub fn execute_read(
             let plan = optimize(plan, db);
             let env = Env::new(db, params, ctx);
             let rows = run(&plan, &env)?;
+            check_result_rows(rows.len(), ctx)?;
             let tag = CommandTag::with_rows("SELECT", rows.len());
             Ok(Output::Rows {
                 columns: Arc::new(columns),
@@ -149,6 +150,7 @@ pub fn run_plan(
 ) -> Result<Output, SqlError> {
     let env = Env::new(db, params, ctx);
     let rows = run(&cached.plan, &env)?;
+    check_result_rows(rows.len(), ctx)?;
     let tag = CommandTag::with_rows("SELECT", rows.len());
     Ok(Output::Rows {
         columns: cached.columns.clone(),
@@ -164,13 +166,30 @@ pub fn execute_write(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    match stmt {
+    let output = match stmt {
         Statement::Insert(i) => dml::insert(txn, i, params, ctx),
         Statement::Update(u) => dml::update(txn, u, params, ctx),
         Statement::Delete(d) => dml::delete(txn, d, params, ctx),
         other if ddl::is_ddl(other) => ddl::execute(txn, other),
         other => Err(unsupported(other)),
+    }?;
+    // Checked here, inside the write, so that a RETURNING over the limit rolls the
+    // change back rather than committing it and then refusing to send the rows.
+    if let Output::Rows { rows, .. } = &output {
+        check_result_rows(rows.len(), ctx)?;
     }
+    Ok(output)
+}
+
+/// 54000 once a statement's result holds more rows than `ctx.rows_max`.
+fn check_result_rows(count: usize, ctx: &QueryContext) -> Result<(), SqlError> {
+    if count > ctx.rows_max {
+        return Err(SqlError::ProgramLimitExceeded(format!(
+            "statement returned {count} rows; the limit is {} rows per statement",
+            ctx.rows_max
+        )));
+    }
+    Ok(())
 }
 
 fn explain_statement(

@@ -6,11 +6,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::sql::plan::{Expr, JoinKind, Plan, SetOpKind, SortKey};
+use crate::sql::system::SystemSnapshot;
 use crate::sql::SqlError;
 use crate::types::Value;
 
 use super::expr::Env;
-use super::scan::{for_each_row, lookup_join_rows};
+use super::scan::{for_each_row_while, lookup_join_rows};
 
 /// Rows between interrupt checks in every loop, so that statement_timeout and
 /// cancel stop a long statement promptly and release the lock.
@@ -20,6 +21,13 @@ pub type Rows = Vec<Vec<Value>>;
 
 /// Runs `plan` to completion.
 pub fn run(plan: &Plan, env: &Env<'_>) -> Result<Rows, SqlError> {
+    run_at_most(plan, env, None)
+}
+
+/// Runs `plan`, stopping early where a node can once it has `wanted` rows
+/// (a LIMIT above it); nodes that cannot stop early run to completion and the
+/// caller truncates.
+fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows, SqlError> {
     match plan {
         Plan::Scan {
             table,
@@ -28,81 +36,26 @@ pub fn run(plan: &Plan, env: &Env<'_>) -> Result<Rows, SqlError> {
             ..
         } => {
             let mut rows = Vec::new();
-            for_each_row(env, *table, access, filter.as_ref(), |_, values| {
+            for_each_row_while(env, *table, access, filter.as_ref(), |_, values| {
                 rows.push(values);
-                Ok(())
+                Ok(wanted.is_none_or(|n| rows.len() < n))
             })?;
             Ok(rows)
         }
-        Plan::Values { rows, .. } => {
-            let empty: [Value; 0] = [];
-            rows.iter()
-                .map(|r| r.iter().map(|e| e.eval(&empty, env)).collect())
-                .collect()
+        Plan::SystemScan { relation, .. } => {
+            let snapshot = SystemSnapshot::gather(env.db, env.ctx.status.as_ref());
+            Ok(relation.rows(&snapshot))
         }
-        Plan::Filter { input, predicate } => {
-            let rows = run(input, env)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (i, row) in rows.into_iter().enumerate() {
-                tick(i, env)?;
-                if predicate.holds(&row, env)? {
-                    out.push(row);
-                }
-            }
-            Ok(out)
-        }
-        Plan::Project { input, exprs } => {
-            let rows = run(input, env)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (i, row) in rows.iter().enumerate() {
-                tick(i, env)?;
-                out.push(
-                    exprs
-                        .iter()
-                        .map(|e| e.eval(row, env))
-                        .collect::<Result<Vec<_>, _>>()?,
-                );
-            }
-            Ok(out)
-        }
+        Plan::Values { rows, .. } => values(rows, env),
+        Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
+        Plan::Project { input, exprs } => project(&run_at_most(input, env, wanted)?, exprs, env),
         Plan::NestedLoop {
             left,
             right,
             kind,
             on,
         } => nested_loop(left, right, *kind, on.as_ref(), env),
-        Plan::IndexJoin {
-            left,
-            table,
-            index,
-            keys,
-            kind,
-            on,
-            right_width,
-            ..
-        } => {
-            let lefts = run(left, env)?;
-            let mut out = Vec::new();
-            for (i, l) in lefts.into_iter().enumerate() {
-                tick(i, env)?;
-                let key: Vec<Value> = keys
-                    .iter()
-                    .map(|k| k.eval(&l, env))
-                    .collect::<Result<_, _>>()?;
-                let matched_before = out.len();
-                lookup_join_rows(env, *table, *index, &key, |r| {
-                    let row = concat(&l, r);
-                    if on.as_ref().map_or(Ok(true), |c| c.holds(&row, env))? {
-                        out.push(row);
-                    }
-                    Ok(())
-                })?;
-                if *kind == JoinKind::Left && out.len() == matched_before {
-                    out.push(pad(&l, *right_width));
-                }
-            }
-            Ok(out)
-        }
+        Plan::IndexJoin { .. } => index_join(plan, env),
         Plan::HashJoin {
             left,
             right,
@@ -119,32 +72,118 @@ pub fn run(plan: &Plan, env: &Env<'_>) -> Result<Rows, SqlError> {
             let rows = run(input, env)?;
             super::aggregate::aggregate(rows, group_by, aggregates, env)
         }
-        Plan::Distinct { input } => Ok(distinct(run(input, env)?)),
-        Plan::Sort { input, keys } => {
-            let rows = run(input, env)?;
-            sort(rows, keys, env)
-        }
+        Plan::Distinct { input } => distinct(run(input, env)?, env),
+        Plan::Sort { input, keys } => sort(run(input, env)?, keys, env),
         Plan::Limit {
             input,
             limit,
             offset,
-        } => {
-            let limit = count(limit.as_ref(), env, "LIMIT")?;
-            let offset = count(offset.as_ref(), env, "OFFSET")?.unwrap_or(0);
-            let rows = run(input, env)?;
-            let rows = rows.into_iter().skip(offset);
-            Ok(match limit {
-                Some(n) => rows.take(n).collect(),
-                None => rows.collect(),
-            })
-        }
+        } => limit_rows(input, limit.as_ref(), offset.as_ref(), wanted, env),
         Plan::SetOp {
             left,
             right,
             op,
             all,
-        } => set_op(run(left, env)?, run(right, env)?, *op, *all),
+        } => set_op(run(left, env)?, run(right, env)?, *op, *all, env),
     }
+}
+
+fn values(rows: &[Vec<Expr>], env: &Env<'_>) -> Result<Rows, SqlError> {
+    let empty: [Value; 0] = [];
+    rows.iter()
+        .map(|r| r.iter().map(|e| e.eval(&empty, env)).collect())
+        .collect()
+}
+
+fn filter(rows: Rows, predicate: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        tick(i, env)?;
+        if predicate.holds(&row, env)? {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+fn project(rows: &Rows, exprs: &[Expr], env: &Env<'_>) -> Result<Rows, SqlError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        tick(i, env)?;
+        out.push(
+            exprs
+                .iter()
+                .map(|e| e.eval(row, env))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    Ok(out)
+}
+
+/// OFFSET then LIMIT. The input is asked for no more than offset + limit rows
+/// (and no more than an enclosing LIMIT wants), so `SELECT … LIMIT n` over a
+/// scan reads n rows, not the table.
+fn limit_rows(
+    input: &Plan,
+    limit: Option<&Expr>,
+    offset: Option<&Expr>,
+    wanted: Option<usize>,
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    let limit = count(limit, env, "LIMIT")?;
+    let offset = count(offset, env, "OFFSET")?.unwrap_or(0);
+    let limit = match (limit, wanted) {
+        (Some(l), Some(w)) => Some(l.min(w)),
+        (l, w) => l.or(w),
+    };
+    let needed = limit.map(|l| l.saturating_add(offset));
+    let mut rows = run_at_most(input, env, needed)?;
+    env.ctx.interrupt.check()?;
+    // `drain` drops the skipped rows without moving the kept ones one by one.
+    rows.drain(..offset.min(rows.len()));
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    Ok(rows)
+}
+
+fn index_join(plan: &Plan, env: &Env<'_>) -> Result<Rows, SqlError> {
+    let Plan::IndexJoin {
+        left,
+        table,
+        index,
+        keys,
+        kind,
+        on,
+        right_width,
+        ..
+    } = plan
+    else {
+        unreachable!("index_join is called for index joins only");
+    };
+    let lefts = run(left, env)?;
+    let mut out = Vec::new();
+    for (i, l) in lefts.into_iter().enumerate() {
+        tick(i, env)?;
+        let key: Vec<Value> = keys
+            .iter()
+            .map(|k| k.eval(&l, env))
+            .collect::<Result<_, _>>()?;
+        let matched_before = out.len();
+        lookup_join_rows(env, *table, *index, &key, |r| {
+            let row = concat(&l, r);
+            if on.as_ref().map_or(Ok(true), |c| c.holds(&row, env))? {
+                env.count_joined_row()?;
+                out.push(row);
+            }
+            Ok(())
+        })?;
+        if *kind == JoinKind::Left && out.len() == matched_before {
+            env.count_joined_row()?;
+            out.push(pad(&l, *right_width));
+        }
+    }
+    Ok(out)
 }
 
 /// Checks for cancellation every [`CHECK_EVERY_ROWS`] rows.
@@ -188,10 +227,12 @@ fn nested_loop(
             let row = concat(l, r.clone());
             if on.map_or(Ok(true), |c| c.holds(&row, env))? {
                 matched = true;
+                env.count_joined_row()?;
                 out.push(row);
             }
         }
         if kind == JoinKind::Left && !matched {
+            env.count_joined_row()?;
             out.push(pad(l, width));
         }
     }
@@ -235,11 +276,13 @@ fn hash_join(
                 let row = concat(l, rights[j].clone());
                 if on.map_or(Ok(true), |c| c.holds(&row, env))? {
                     matched = true;
+                    env.count_joined_row()?;
                     out.push(row);
                 }
             }
         }
         if kind == JoinKind::Left && !matched {
+            env.count_joined_row()?;
             out.push(pad(l, width));
         }
     }
@@ -248,11 +291,16 @@ fn hash_join(
 
 /// Removes duplicate rows (NULLs equal each other here, as in DISTINCT), keeping
 /// the first of each.
-fn distinct(rows: Rows) -> Rows {
+fn distinct(rows: Rows, env: &Env<'_>) -> Result<Rows, SqlError> {
     let mut seen = HashSet::with_capacity(rows.len());
-    rows.into_iter()
-        .filter(|r| seen.insert(r.clone()))
-        .collect()
+    let mut out = Vec::new();
+    for (i, r) in rows.into_iter().enumerate() {
+        tick(i, env)?;
+        if seen.insert(r.clone()) {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
 /// Sorts by the keys; the sort is stable. `Value`'s order puts NULL last, which
@@ -267,7 +315,32 @@ pub fn sort(rows: Rows, keys: &[SortKey], env: &Env<'_>) -> Result<Rows, SqlErro
             .collect::<Result<_, _>>()?;
         keyed.push((k, row));
     }
+    env.ctx.interrupt.check()?;
+    // The comparator checks the interrupt every so many comparisons; once it
+    // fires, the remaining comparisons are skipped (answered Equal) so the sort
+    // ends quickly, and the statement fails with the interrupt's error.
+    let mut compared = 0usize;
+    let mut interrupted = None;
     keyed.sort_by(|(a, _), (b, _)| {
+        if interrupted.is_some() {
+            return std::cmp::Ordering::Equal;
+        }
+        compared += 1;
+        if let Err(e) = tick(compared, env) {
+            interrupted = Some(e);
+            return std::cmp::Ordering::Equal;
+        }
+        compare_keys(keys, a, b)
+    });
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The order of two rows' sort keys.
+fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    {
         for (key, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
             let ord = match (x.is_null(), y.is_null()) {
                 (true, true) => std::cmp::Ordering::Equal,
@@ -299,8 +372,7 @@ pub fn sort(rows: Rows, keys: &[SortKey], env: &Env<'_>) -> Result<Rows, SqlErro
             }
         }
         std::cmp::Ordering::Equal
-    });
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    }
 }
 
 /// A LIMIT or OFFSET count: NULL means none; negative is 2201W/2201X.
@@ -319,18 +391,26 @@ fn count(e: Option<&Expr>, env: &Env<'_>, what: &str) -> Result<Option<usize>, S
     }
 }
 
-fn set_op(left: Rows, right: Rows, op: SetOpKind, all: bool) -> Result<Rows, SqlError> {
+fn set_op(
+    left: Rows,
+    right: Rows,
+    op: SetOpKind,
+    all: bool,
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
     Ok(match (op, all) {
         (SetOpKind::Union, true) => left.into_iter().chain(right).collect(),
-        (SetOpKind::Union, false) => distinct(left.into_iter().chain(right).collect()),
+        (SetOpKind::Union, false) => distinct(left.into_iter().chain(right).collect(), env)?,
         (SetOpKind::Intersect | SetOpKind::Except, _) => {
             let mut counts: HashMap<Vec<Value>, usize> = HashMap::new();
-            for r in right {
+            for (i, r) in right.into_iter().enumerate() {
+                tick(i, env)?;
                 *counts.entry(r).or_default() += 1;
             }
             let mut out = Vec::new();
             let mut emitted: HashSet<Vec<Value>> = HashSet::new();
-            for r in left {
+            for (i, r) in left.into_iter().enumerate() {
+                tick(i, env)?;
                 let present = counts.get(&r).copied().unwrap_or(0) > 0;
                 let keep = (op == SetOpKind::Intersect) == present;
                 if all {

@@ -20,30 +20,56 @@ pub fn for_each_row(
     filter: Option<&Expr>,
     mut f: impl FnMut(&Key, Vec<Value>) -> Result<(), SqlError>,
 ) -> Result<(), SqlError> {
+    for_each_row_while(env, table, access, filter, |key, values| {
+        f(key, values).map(|()| true)
+    })
+}
+
+/// [`for_each_row`] that stops as soon as `f` returns false (a LIMIT that has
+/// its rows), so a limited scan reads no further than it needs.
+pub fn for_each_row_while(
+    env: &Env<'_>,
+    table: TableId,
+    access: &Access,
+    filter: Option<&Expr>,
+    mut f: impl FnMut(&Key, Vec<Value>) -> Result<bool, SqlError>,
+) -> Result<(), SqlError> {
     let t = env.db.table(table);
     let mut n = 0;
-    let mut visit = |key: &Key, row: &Row| -> Result<(), SqlError> {
+    let mut visit = |key: &Key, row: &Row| -> Result<bool, SqlError> {
         n += 1;
         tick(n, env)?;
         let values = t.decode(row);
         if filter.map_or(Ok(true), |c| c.holds(&values, env))? {
-            f(key, values)?;
+            return f(key, values);
         }
-        Ok(())
+        Ok(true)
     };
     match access {
         Access::Full => {
             for (key, row) in t.scan() {
-                visit(key, row)?;
+                if !visit(key, row)? {
+                    break;
+                }
             }
         }
         Access::Lookup { index, keys } => {
+            // Lookups find few rows; after a stop the rest are skipped, not read.
+            let mut more = true;
             for key in keys {
                 let values: Vec<Value> = key
                     .iter()
                     .map(|k| k.eval(&[], env))
                     .collect::<Result<_, _>>()?;
-                lookup(t, *index, &values, &mut visit)?;
+                lookup(t, *index, &values, &mut |key, row| {
+                    if more {
+                        more = visit(key, row)?;
+                    }
+                    Ok(())
+                })?;
+                if !more {
+                    break;
+                }
             }
         }
         Access::Range {
@@ -62,12 +88,16 @@ pub fn for_each_row(
             match index {
                 IndexRef::PrimaryKey => {
                     for (key, row) in t.primary_key_range(lower, upper) {
-                        visit(key, row)?;
+                        if !visit(key, row)? {
+                            break;
+                        }
                     }
                 }
                 IndexRef::Secondary(i) => {
                     for (key, row) in t.index_range(*i, lower, upper) {
-                        visit(key, row)?;
+                        if !visit(key, row)? {
+                            break;
+                        }
                     }
                 }
             }

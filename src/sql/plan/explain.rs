@@ -76,6 +76,10 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
                 out.push(detail(depth, format!("Filter: {}", show(f, &columns))));
             }
         }
+        Plan::SystemScan { relation, .. } => out.push(line(
+            depth,
+            format!("System Scan on {}", relation.relation().name),
+        )),
         Plan::Values { rows, .. } => out.push(line(
             depth,
             if rows.len() == 1 && rows[0].is_empty() {
@@ -270,6 +274,12 @@ fn index_columns(db: &Database, table: crate::db::TableId, index: IndexRef) -> V
 fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
     match plan {
         Plan::Scan { table, .. } => column_names(db, *table),
+        Plan::SystemScan { relation, .. } => relation
+            .relation()
+            .columns
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
         Plan::Filter { input, .. }
         | Plan::Distinct { input }

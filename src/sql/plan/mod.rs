@@ -16,6 +16,7 @@ mod optimize;
 use std::ops::Bound;
 
 use crate::db::TableId;
+use crate::sql::system::SystemRelationId;
 use crate::types::DataType;
 
 pub use explain::explain;
@@ -32,6 +33,12 @@ pub enum Plan {
         name: String,
         access: Access,
         filter: Option<Expr>,
+        width: usize,
+    },
+    /// The rows of a system relation, computed when the scan runs (see
+    /// `sql::system`).
+    SystemScan {
+        relation: SystemRelationId,
         width: usize,
     },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
@@ -211,7 +218,9 @@ impl Plan {
     /// The width of the rows this node produces.
     pub fn width(&self) -> usize {
         match self {
-            Plan::Scan { width, .. } | Plan::Values { width, .. } => *width,
+            Plan::Scan { width, .. }
+            | Plan::SystemScan { width, .. }
+            | Plan::Values { width, .. } => *width,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
             | Plan::Sort { input, .. }

@@ -1,0 +1,108 @@
+# Shared by the benchmark scripts in this folder (sourced, not run): stopping servers
+# by pid, free loopback ports, waiting for readiness, running PostgreSQL as its own
+# user. A script sets WORK, TS_PID and PG_PID and installs `trap cleanup EXIT`.
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Stops a process by pid and waits until it is gone (it may not be our child).
+stop_pid() {
+    local pid=$1 signal=$2
+    [ -n "$pid" ] || return 0
+    kill "-$signal" "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 600); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Stops both servers by pid and removes the work directory.
+cleanup() {
+    stop_pid "$TS_PID" TERM
+    # SIGINT is PostgreSQL's "fast shutdown".
+    stop_pid "$PG_PID" INT
+    rm -rf "$WORK"
+}
+
+# Runs a PostgreSQL server binary as the postgres user when we are root.
+as_pg_user() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# A loopback port nobody listens on right now.
+free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    log "no free port found"
+    return 1
+}
+
+# Waits until a server on PORT answers a query, for SECONDS at most (default 30;
+# a restart with many rows recovers first and may want more).
+wait_ready() {
+    local port=$1 name=$2 seconds=${3:-30}
+    for _ in $(seq 1 $((seconds * 10))); do
+        if psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$name did not become ready on port $port"
+    return 1
+}
+
+# Starts Turnstile ($TURNSTILE_BIN) on PORT with data dir DIR, logging to DIR.log;
+# extra flags after. It may recover many rows first, hence the long wait.
+start_turnstile() {
+    local port=$1 dir=$2
+    shift 2
+    "$TURNSTILE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir" "$@" \
+        >>"$dir.log" 2>&1 &
+    TS_PID=$!
+    wait_ready "$port" Turnstile 120
+}
+
+# initdb's and starts a throwaway PostgreSQL ($PGBIN) on PORT in $WORK/pg.
+start_postgres() {
+    local port=$1
+    mkdir -p "$WORK/pg" "$WORK/pgrun"
+    [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg" "$WORK/pgrun"
+    as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
+        || as_pg_user "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust >"$WORK/initdb.log" 2>&1
+    as_pg_user "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgrun/pg.log" -w \
+        -o "-p $port -k $WORK/pgrun -c listen_addresses=127.0.0.1" start >/dev/null
+    PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
+    wait_ready "$port" PostgreSQL
+}
+
+# Writes the load file: CREATE TABLE and multi-row INSERTs of BATCH_ROWS rows each.
+# Owners are 10 characters ("acct000042").
+write_load_sql() {
+    local rows=$1 file=$2
+    {
+        echo "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);"
+        awk -v rows="$rows" -v batch="$BATCH_ROWS" 'BEGIN {
+            for (i = 1; i <= rows; i++) {
+                if ((i - 1) % batch == 0) printf "INSERT INTO accounts VALUES ";
+                printf "(%d,'"'"'acct%06d'"'"',%d)", i, i % 1000000, (i * 7919) % 100000;
+                if (i % batch == 0 || i == rows) print ";"; else printf ",";
+            }
+        }'
+    } >"$file"
+}
+
+# Runs a SQL file against the server on PORT.
+load() {
+    local port=$1 file=$2
+    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -f "$file" >/dev/null
+}

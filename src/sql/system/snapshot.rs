@@ -1,0 +1,28 @@
+//! What system relations are computed from.
+
+use crate::db::Database;
+use crate::turnstile::{LastSnapshot, TurnstileStatus};
+use crate::wal::WalStats;
+
+/// The server's state at the moment a system relation is scanned.
+pub struct SystemSnapshot<'a> {
+    /// The database the statement reads (under its read lock), for catalog
+    /// relations.
+    pub db: &'a Database,
+    /// The log's counters; None for a server that keeps data in memory only.
+    pub wal: Option<WalStats>,
+    /// The last snapshot this process finished, if any.
+    pub last_snapshot: Option<LastSnapshot>,
+}
+
+impl<'a> SystemSnapshot<'a> {
+    /// Gathers the state now. `status` is None where the statement runs without a
+    /// turnstile behind it (planning tests); then there is no log to show.
+    pub fn gather(db: &'a Database, status: Option<&TurnstileStatus>) -> SystemSnapshot<'a> {
+        SystemSnapshot {
+            db,
+            wal: status.and_then(TurnstileStatus::wal_stats),
+            last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
+        }
+    }
+}

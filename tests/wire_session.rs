@@ -1,0 +1,383 @@
+//! Session semantics against the real binary: implicit transactions of
+//! multi-statement Query strings, transactional SET, portals and transaction ends,
+//! untyped parameters. Compared with PostgreSQL 15's answers to the same input.
+
+mod common;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A v3 StartupMessage for user `raw`.
+fn startup_message() -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&196_608i32.to_be_bytes());
+    body.extend_from_slice(b"user\0raw\0database\0raw\0\0");
+    let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    message.extend(body);
+    message
+}
+
+/// Reads backend messages until one with tag `until`; returns (tag, body) pairs.
+async fn read_until(socket: &mut TcpStream, until: u8) -> Vec<(u8, Vec<u8>)> {
+    let mut messages = Vec::new();
+    loop {
+        let tag = socket.read_u8().await.expect("read a message tag");
+        let len = socket.read_i32().await.expect("read a length") as usize;
+        let mut body = vec![0; len - 4];
+        socket.read_exact(&mut body).await.expect("read a body");
+        messages.push((tag, body));
+        if tag == until {
+            return messages;
+        }
+    }
+}
+
+/// The SQLSTATE (field `C`) of an ErrorResponse body.
+fn sqlstate(body: &[u8]) -> String {
+    body.split(|b| *b == 0)
+        .find_map(|f| f.strip_prefix(b"C"))
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .unwrap_or_default()
+}
+
+async fn raw_session(port: u16) -> TcpStream {
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    socket.write_all(&startup_message()).await.unwrap();
+    read_until(&mut socket, b'Z').await;
+    socket
+}
+
+/// A simple Query message.
+fn query(sql: &str) -> Vec<u8> {
+    let mut message = vec![b'Q'];
+    message.extend_from_slice(&((sql.len() + 5) as i32).to_be_bytes());
+    message.extend_from_slice(sql.as_bytes());
+    message.push(0);
+    message
+}
+
+async fn count(client: &tokio_postgres::Client, table: &str) -> i64 {
+    client
+        .query_one(&format!("select count(*) from {table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A Query string of several statements with a write is one implicit transaction,
+/// as in PostgreSQL: `insert …; select 1/0` sends the INSERT's results, then 22012,
+/// and the insert is rolled back (counted afterwards); queries in the string see
+/// the writes before them; a string without an error commits everything.
+#[tokio::test]
+async fn multi_statement_query_is_one_transaction() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key)")
+        .await
+        .unwrap();
+    let mut socket = raw_session(server.port()).await;
+    socket
+        .write_all(&query("insert into t values (1) returning a; select 1/0"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    let tags: Vec<u8> = messages.iter().map(|(t, _)| *t).collect();
+    assert_eq!(tags, b"TDCEZ", "the INSERT's rows and tag, then the error");
+    assert_eq!(sqlstate(&messages[3].1), "22012");
+    assert_eq!(count(&client, "t").await, 0, "the insert was rolled back");
+
+    let rows = client
+        .simple_query("insert into t values (1), (2); update t set a = a + 10 where a = 2; select count(*) from t where a = 12")
+        .await
+        .unwrap();
+    let seen = rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+        _ => None,
+    });
+    assert_eq!(seen.as_deref(), Some("1"), "the select saw the update");
+    assert_eq!(count(&client, "t").await, 2, "committed together");
+
+    let err = client
+        .batch_execute("create table u (a int); insert into u values (1); insert into t values (1)")
+        .await
+        .expect_err("duplicate key");
+    assert_eq!(err.code().unwrap().code(), "23505");
+    let err = client
+        .query("select * from u", &[])
+        .await
+        .expect_err("DDL rolled back too");
+    assert_eq!(err.code().unwrap().code(), "42P01");
+
+    let err = client
+        .batch_execute("begin; insert into t values (5); commit")
+        .await
+        .expect_err("transaction control mixed with writes");
+    assert_eq!(err.code().unwrap().code(), "0A000");
+    assert_eq!(count(&client, "t").await, 2);
+}
+
+/// One frontend message: tag, length word, body.
+fn message(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![tag];
+    m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+/// Parse (unnamed statement, no declared types) + Bind into `portal`, no parameters.
+fn parse_bind(sql: &str, portal: &str) -> Vec<u8> {
+    let mut parse = b"\0".to_vec();
+    parse.extend_from_slice(sql.as_bytes());
+    parse.extend_from_slice(b"\0\0\0");
+    let mut bind = portal.as_bytes().to_vec();
+    bind.extend_from_slice(b"\0\0\0\0\0\0\0\0");
+    let mut out = message(b'P', &parse);
+    out.extend(message(b'B', &bind));
+    out
+}
+
+fn execute(portal: &str) -> Vec<u8> {
+    let mut body = portal.as_bytes().to_vec();
+    body.extend_from_slice(b"\0\0\0\0\0");
+    message(b'E', &body)
+}
+
+fn sync() -> Vec<u8> {
+    message(b'S', &[])
+}
+
+/// A named portal bound inside a block ends with the block, as in PostgreSQL 15:
+/// after ROLLBACK (or COMMIT) executing it answers 34000 `portal "p" does not exist`.
+/// Before the fix it still ran after the ROLLBACK.
+#[tokio::test]
+async fn portals_end_with_their_block() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    for end in ["rollback", "commit"] {
+        socket.write_all(&query("begin")).await.unwrap();
+        read_until(&mut socket, b'Z').await;
+        let mut batch = parse_bind("select 1", "p");
+        batch.extend(sync());
+        socket.write_all(&batch).await.unwrap();
+        let tags: Vec<u8> = read_until(&mut socket, b'Z')
+            .await
+            .iter()
+            .map(|m| m.0)
+            .collect();
+        assert_eq!(tags, b"12Z");
+        socket.write_all(&query(end)).await.unwrap();
+        read_until(&mut socket, b'Z').await;
+        let mut batch = execute("p");
+        batch.extend(sync());
+        socket.write_all(&batch).await.unwrap();
+        let messages = read_until(&mut socket, b'Z').await;
+        assert_eq!(messages[0].0, b'E', "after {end}: {messages:?}");
+        assert_eq!(sqlstate(&messages[0].1), "34000");
+    }
+}
+
+/// A parameter nothing gives a type to is text, as PostgreSQL resolves it at Parse:
+/// `SELECT $1` describes a text parameter and a text column, and runs (it used to
+/// fail every time with 0A000 "cached plan must not change result type").
+#[tokio::test]
+async fn untyped_parameter_is_text() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let statement = client.prepare("select $1").await.unwrap();
+    assert_eq!(statement.params(), &[tokio_postgres::types::Type::TEXT]);
+    assert_eq!(
+        statement.columns()[0].type_(),
+        &tokio_postgres::types::Type::TEXT
+    );
+    for value in ["x", "hello"] {
+        let row = client.query_one(&statement, &[&value]).await.unwrap();
+        assert_eq!(row.get::<_, String>(0), value);
+    }
+    let row = client
+        .query_one("select $1 as a, $2::int + 1 as b", &[&"y", &41i32])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, i32>(1)),
+        ("y".into(), 42)
+    );
+}
+
+async fn show(client: &tokio_postgres::Client, name: &str) -> String {
+    client
+        .query_one(&format!("show {name}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// SET is transactional, as in PostgreSQL 15 (same script, same answers): ROLLBACK
+/// and COMMIT of a failed block restore the settings of BEGIN; SET LOCAL ends with
+/// its block, and a plain SET after it in the block is what COMMIT keeps; SET LOCAL
+/// outside a block changes nothing. Each checked with SHOW.
+#[tokio::test]
+async fn set_is_transactional() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let start = show(&client, "statement_timeout").await;
+    let script = |body: &str| format!("begin; {body}");
+    for (body, after) in [
+        ("set statement_timeout = '7s'; rollback", start.as_str()),
+        ("set local statement_timeout = '5s'; commit", start.as_str()),
+        (
+            "set local statement_timeout = '5s'; rollback",
+            start.as_str(),
+        ),
+        (
+            "set statement_timeout = '6s'; set local statement_timeout = '3s'; commit",
+            "6s",
+        ),
+        (
+            "set local statement_timeout = '3s'; set statement_timeout = '8s'; commit",
+            "8s",
+        ),
+        ("set statement_timeout = '9s'; rollback", "8s"),
+    ] {
+        client.batch_execute(&script(body)).await.unwrap();
+        assert_eq!(
+            show(&client, "statement_timeout").await,
+            after,
+            "after {body}"
+        );
+    }
+    client
+        .batch_execute("begin; set statement_timeout = '4s'")
+        .await
+        .unwrap();
+    client
+        .batch_execute("select 1/0")
+        .await
+        .expect_err("fails the block");
+    client.batch_execute("commit").await.unwrap();
+    assert_eq!(
+        show(&client, "statement_timeout").await,
+        "8s",
+        "failed block"
+    );
+    client
+        .batch_execute("set local statement_timeout = '2s'")
+        .await
+        .unwrap();
+    assert_eq!(
+        show(&client, "statement_timeout").await,
+        "8s",
+        "SET LOCAL outside a block"
+    );
+    client
+        .batch_execute("begin; set local time zone 'Europe/Paris'")
+        .await
+        .unwrap();
+    assert_eq!(show(&client, "timezone").await, "Europe/Paris");
+    client.batch_execute("commit").await.unwrap();
+    assert_eq!(show(&client, "timezone").await, "UTC");
+}
+
+/// Bad text is refused as PostgreSQL 15 refuses it (same bytes, same answers), and
+/// the connection goes on: a Query with invalid UTF-8 is 22021 naming the bytes
+/// (pgwire's decoder used to replace them with U+FFFD and run the query), and a
+/// text parameter holding a NUL is 22021. A Query without its terminator or with a
+/// NUL inside is 08P01 as in PostgreSQL (it used to run as empty), but FATAL:
+/// pgwire's decoder loses the message boundary after it, so the stream is over.
+#[tokio::test]
+async fn bad_text_is_refused() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    for (body, code, text) in [
+        (&b"select '\xff'\0"[..], "22021", "0xff"),
+        (b"select '\xe2\x28\xa1'\0", "22021", "0xe2 0x28 0xa1"),
+    ] {
+        socket.write_all(&message(b'Q', body)).await.unwrap();
+        let messages = read_until(&mut socket, b'Z').await;
+        let tags: Vec<u8> = messages.iter().map(|m| m.0).collect();
+        assert_eq!(tags, b"EZ", "{body:?}");
+        assert_eq!(sqlstate(&messages[0].1), code, "{body:?}");
+        let message = String::from_utf8_lossy(&messages[0].1).into_owned();
+        assert!(message.contains(text), "{message}");
+    }
+    socket.write_all(&query("select 'ok'")).await.unwrap();
+    let tags: Vec<u8> = read_until(&mut socket, b'Z')
+        .await
+        .iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(tags, b"TDCZ", "the connection goes on");
+    for (body, text) in [
+        (&b"select 1"[..], "invalid string in message"),
+        (b"select 1\0x\0", "invalid message format"),
+    ] {
+        let mut socket = raw_session(server.port()).await;
+        socket.write_all(&message(b'Q', body)).await.unwrap();
+        let messages = read_until(&mut socket, b'E').await;
+        let error = String::from_utf8_lossy(&messages.last().unwrap().1).into_owned();
+        assert!(error.contains("C08P01") && error.contains(text), "{error}");
+        assert_eq!(socket.read(&mut [0; 16]).await.unwrap(), 0, "closed");
+    }
+
+    let client = server.connect().await;
+    let err = client
+        .query("select $1::text", &[&"a\0b"])
+        .await
+        .expect_err("NUL in a text parameter");
+    assert_eq!(err.code().unwrap().code(), "22021", "{err}");
+}
+
+/// A raw binary value for a parameter of type `ty`, to send out-of-range encodings.
+#[derive(Debug)]
+struct RawBinary(Vec<u8>);
+
+impl tokio_postgres::types::ToSql for RawBinary {
+    fn to_sql(
+        &self,
+        _: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0);
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        matches!(
+            *ty,
+            tokio_postgres::types::Type::TIMESTAMP | tokio_postgres::types::Type::DATE
+        )
+    }
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Binary timestamps and dates are range-checked as PostgreSQL's `timestamp_recv`
+/// and `date_recv` check them: out of range is 22008, the infinities and the range's
+/// ends are accepted (they used to be stored as they came).
+#[tokio::test]
+async fn binary_datetimes_are_range_checked() {
+    use tokio_postgres::types::Type;
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let ts = client
+        .prepare_typed("select $1::text", &[Type::TIMESTAMP])
+        .await
+        .unwrap();
+    let date = client
+        .prepare_typed("select $1::text", &[Type::DATE])
+        .await
+        .unwrap();
+    for (statement, bytes, expected) in [
+        (&ts, (i64::MAX - 1).to_be_bytes().to_vec(), Err("22008")),
+        (&ts, (i64::MIN + 1).to_be_bytes().to_vec(), Err("22008")),
+        (&ts, i64::MAX.to_be_bytes().to_vec(), Ok("infinity")),
+        (&ts, 0i64.to_be_bytes().to_vec(), Ok("2000-01-01 00:00:00")),
+        (&date, (i32::MAX - 1).to_be_bytes().to_vec(), Err("22008")),
+        (&date, i32::MIN.to_be_bytes().to_vec(), Ok("-infinity")),
+        (&date, 1i32.to_be_bytes().to_vec(), Ok("2000-01-02")),
+    ] {
+        let result = client.query_one(statement, &[&RawBinary(bytes)]).await;
+        match expected {
+            Ok(text) => assert_eq!(result.unwrap().get::<_, String>(0), text),
+            Err(code) => assert_eq!(result.unwrap_err().code().unwrap().code(), code),
+        }
+    }
+}
