@@ -533,7 +533,8 @@ fn deep_expressions_fit_the_stack() {
     let max = crate::sql::binder::EXPR_DEPTH_MAX;
     let half_stack_bytes = 1024 * 1024;
     // Each shape, for a number of operators; `depth` operators nest depth+1 levels.
-    let shapes: [(&str, fn(usize) -> String); 5] = [
+    type Shape = fn(usize) -> String;
+    let shapes: [(&str, Shape); 5] = [
         ("plus", |n| format!("select 1{}", "+1".repeat(n))),
         ("or", |n| format!("select 1=1{}", " or 1=1".repeat(n - 1))),
         ("concat", |n| format!("select 'a'{}", "||'a'".repeat(n))),
@@ -573,7 +574,10 @@ fn deep_expressions_fit_the_stack() {
     let parens = format!("select {}1{}", "(".repeat(1000), ")".repeat(1000));
     let e = read_on_stack(&parens, half_stack_bytes).unwrap_err();
     assert!(matches!(e, SqlError::Syntax(_)), "{e:?}");
-    assert_eq!(crate::Error::from(SqlError::StackDepthExceeded(max)).sqlstate(), "54001");
+    assert_eq!(
+        crate::Error::from(SqlError::StackDepthExceeded(max)).sqlstate(),
+        "54001"
+    );
 }
 
 /// Runs `sql` (a query) directly on `db` with `ctx`, as a reader thread would.
@@ -661,10 +665,19 @@ fn limit_stops_a_scan_early() {
     }
     txn.commit();
     let ctx = context();
-    let rows = read_with(&db, "select 8000 / (a - 4000) from t limit 3 offset 2", &ctx).unwrap();
+    let rows = read_with(
+        &db,
+        "select 8000 / (a - 4000) from t limit 3 offset 2",
+        &ctx,
+    )
+    .unwrap();
     assert_eq!(
         rows,
-        vec![vec![Value::Int4(-2)], vec![Value::Int4(-2)], vec![Value::Int4(-2)]]
+        vec![
+            vec![Value::Int4(-2)],
+            vec![Value::Int4(-2)],
+            vec![Value::Int4(-2)]
+        ]
     );
     for sql in [
         "select 8000 / (a - 4000) from t",

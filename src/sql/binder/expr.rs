@@ -148,7 +148,7 @@ impl Binder<'_> {
             self.bind_comparison(l, BinaryOperator::Eq, r, scope)?
         else {
             return Err(SqlError::Unsupported(
-                "IS DISTINCT FROM on these types is not supported".into(),
+                "IS DISTINCT FROM on these types".into(),
             ));
         };
         Ok(Expr::IsDistinct {
@@ -185,11 +185,7 @@ impl Binder<'_> {
         let target = datatype::data_type(&t.data_type)?;
         let text = match &t.value.value {
             ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => s.clone(),
-            other => {
-                return Err(SqlError::Unsupported(format!(
-                    "typed literal {other} is not supported"
-                )))
-            }
+            other => return Err(SqlError::Unsupported(format!("typed literal {other}"))),
         };
         self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
     }
@@ -840,16 +836,16 @@ fn unsupported_expr(expr: &A) -> SqlError {
         A::Wildcard(_) | A::QualifiedWildcard(..) => {
             return SqlError::InvalidStatement("a wildcard is not allowed here".into())
         }
-        A::Interval(_) => "type interval is not supported".to_owned(),
-        A::Array(_) => "arrays are not supported".to_owned(),
-        A::AnyOp { .. } | A::AllOp { .. } => "ANY/ALL is not supported; use IN".to_owned(),
-        A::SimilarTo { .. } => "SIMILAR TO is not supported".to_owned(),
-        A::AtTimeZone { .. } => "AT TIME ZONE is not supported".to_owned(),
-        A::Extract { .. } => "EXTRACT is not supported; use date_part".to_owned(),
-        A::Collate { .. } => "COLLATE is not supported".to_owned(),
-        A::Tuple(_) => "row constructors are not supported".to_owned(),
+        A::Interval(_) => "type interval".to_owned(),
+        A::Array(_) => "arrays".to_owned(),
+        A::AnyOp { .. } | A::AllOp { .. } => "ANY/ALL; use IN".to_owned(),
+        A::SimilarTo { .. } => "SIMILAR TO".to_owned(),
+        A::AtTimeZone { .. } => "AT TIME ZONE".to_owned(),
+        A::Extract { .. } => "EXTRACT; use date_part".to_owned(),
+        A::Collate { .. } => "COLLATE".to_owned(),
+        A::Tuple(_) => "row constructors".to_owned(),
         other => format!(
-            "the expression {} is not supported",
+            "expression {}",
             super::select::first_words(&other.to_string())
         ),
     };
