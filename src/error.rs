@@ -53,9 +53,8 @@ impl Error {
             Error::Sql(SqlError::Db(DbError::UniqueViolation { detail, .. }))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
-            | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail })) => {
-                Some(detail)
-            }
+            | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail }))
+            | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. }) => Some(detail),
             _ => None,
         }
     }
@@ -68,6 +67,14 @@ impl Error {
                  (operators, function calls, casts and subqueries each add one); \
                  simplify the expression, e.g. use IN (...) instead of a chain of ORs."
             )),
+            Error::Sql(SqlError::AmbiguousFunction(_)) => Some(
+                "Could not choose a best candidate operator. \
+                 You might need to add explicit type casts."
+                    .into(),
+            ),
+            Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
+                Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
+            }
             _ => None,
         }
     }
@@ -82,6 +89,7 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::AmbiguousColumn(_) => "42702",
         SqlError::DuplicateColumn(_) => "42701",
         SqlError::UndefinedFunction(_) => "42883",
+        SqlError::AmbiguousFunction(_) => "42725",
         SqlError::DatatypeMismatch(_) => "42804",
         SqlError::UndefinedParameter(_) => "42P02",
         SqlError::IndeterminateDatatype(_) => "42P18",
@@ -110,6 +118,7 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::UndefinedTableMessage(_) => "42P01",
         SqlError::UndefinedColumnMessage(_) => "42703",
         SqlError::CannotCoerce(_) => "42846",
+        SqlError::DependentObjectsStillExist { .. } => "2BP01",
         SqlError::Type(e) => type_sqlstate(e),
         SqlError::Db(e) => db_sqlstate(e),
     }
@@ -124,6 +133,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::StringTooLong { .. } => "22001",
         TypeError::DatetimeFieldOverflow(_) => "22008",
         TypeError::InvalidParameterValue(_) => "22023",
+        TypeError::ProgramLimitExceeded(_) => "54000",
         TypeError::InvalidDatetime { .. } => "22007",
         TypeError::DatetimeOutOfRange(_) => "22008",
         TypeError::InvalidJson { .. } => "22P02",

@@ -32,6 +32,9 @@ pub enum SqlError {
     /// 42883, the full PostgreSQL message (e.g. "function foo(integer) does not exist").
     #[error("{0}")]
     UndefinedFunction(String),
+    /// 42725, e.g. "operator is not unique: unknown + unknown": the client must cast.
+    #[error("{0}")]
+    AmbiguousFunction(String),
     /// 42804, e.g. "argument of WHERE must be type boolean, not type integer".
     #[error("{0}")]
     DatatypeMismatch(String),
@@ -104,6 +107,11 @@ pub enum SqlError {
     /// 42846, e.g. "cannot cast type uuid to integer".
     #[error("{0}")]
     CannotCoerce(String),
+    /// 2BP01: DROP of a table or view that views still read. `object` is e.g.
+    /// `table t`; `detail` has one line per dependent, e.g. `view v depends on table t`.
+    /// The client must drop the dependent views first.
+    #[error("cannot drop {object} because other objects depend on it")]
+    DependentObjectsStillExist { object: String, detail: String },
     /// A value could not be parsed or computed (22xxx).
     #[error(transparent)]
     Type(#[from] TypeError),

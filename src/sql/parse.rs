@@ -10,7 +10,9 @@
 
 use sqlparser::ast::{FlushType, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::SqlError;
 
@@ -21,13 +23,75 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if bare.eq_ignore_ascii_case("checkpoint") {
         return Ok(vec![checkpoint_statement()]);
     }
-    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| {
+    parse_with_symmetric(sql).map_err(|e| {
         let message = e.to_string();
         let message = message
             .strip_prefix("sql parser error: ")
             .unwrap_or(&message);
         SqlError::Syntax(message.to_owned())
     })
+}
+
+/// The function name that marks the low bound of `BETWEEN SYMMETRIC low AND high`
+/// (see [`parse_with_symmetric`]); the binder recognizes it in `BETWEEN` only.
+pub const SYMMETRIC_MARKER: &str = "turnstile_between_symmetric";
+
+/// sqlparser does not know `BETWEEN SYMMETRIC` (nor `ASYMMETRIC`, the default). When
+/// the text has the word, the tokens are rewritten before parsing: `ASYMMETRIC` is
+/// dropped, and `BETWEEN SYMMETRIC low AND` becomes
+/// `BETWEEN pg_catalog.turnstile_between_symmetric(low) AND`, which prints back to the
+/// same form (views store their query as text). The low bound ends at the first `AND`
+/// outside parentheses and CASE … END, as a BETWEEN bound cannot hold a bare AND.
+fn parse_with_symmetric(sql: &str) -> Result<Vec<Statement>, ParserError> {
+    let dialect = PostgreSqlDialect {};
+    if !sql.to_ascii_lowercase().contains("symmetric") {
+        return Parser::parse_sql(&dialect, sql);
+    }
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len() + 8);
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(t) = tokens.next() {
+        let after_between = matches!(
+            out.iter().rev().find(|t| !is_whitespace(&t.token)),
+            Some(TokenWithSpan { token: Token::Word(w), .. }) if w.keyword == Keyword::BETWEEN
+        );
+        match &t.token {
+            Token::Word(w) if after_between && w.keyword == Keyword::ASYMMETRIC => {}
+            Token::Word(w) if after_between && w.keyword == Keyword::SYMMETRIC => {
+                let span = t.span;
+                let mark = |token| TokenWithSpan::new(token, span);
+                out.push(mark(Token::make_word("pg_catalog", None)));
+                out.push(mark(Token::Period));
+                out.push(mark(Token::make_word(SYMMETRIC_MARKER, None)));
+                out.push(mark(Token::LParen));
+                let mut depth = 0usize;
+                while let Some(next) = tokens.peek() {
+                    match &next.token {
+                        Token::LParen => depth += 1,
+                        Token::RParen if depth == 0 => break,
+                        Token::RParen => depth -= 1,
+                        Token::Word(w) if w.keyword == Keyword::CASE => depth += 1,
+                        Token::Word(w) if w.keyword == Keyword::END => {
+                            depth = depth.saturating_sub(1)
+                        }
+                        Token::Word(w) if w.keyword == Keyword::AND && depth == 0 => break,
+                        Token::SemiColon | Token::EOF if depth == 0 => break,
+                        _ => {}
+                    }
+                    out.push(tokens.next().expect("peeked"));
+                }
+                out.push(mark(Token::RParen));
+            }
+            _ => out.push(t),
+        }
+    }
+    Parser::new(&dialect)
+        .with_tokens_with_locations(out)
+        .parse_statements()
+}
+
+fn is_whitespace(token: &Token) -> bool {
+    matches!(token, Token::Whitespace(_))
 }
 
 /// The channel name that marks the stand-in for `CHECKPOINT`.

@@ -687,3 +687,41 @@ fn limit_stops_a_scan_early() {
         assert_eq!(crate::Error::from(e).sqlstate(), "22012", "{sql}");
     }
 }
+
+/// DROP of a relation a view reads: 2BP01 with PostgreSQL's DETAIL (every dependent,
+/// depth first) and HINT.
+#[test]
+fn drop_with_dependent_views_is_refused() {
+    let e = engine();
+    run(&e, "CREATE TABLE t (a INT)");
+    run(&e, "CREATE VIEW v AS SELECT * FROM t");
+    run(&e, "CREATE VIEW w AS SELECT a FROM v");
+    run(&e, "CREATE VIEW w0 AS SELECT a FROM t");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let drop = |sql: &str| {
+        let stmt = parse(sql).expect("parses").remove(0);
+        let prepared = PreparedStatement::new(stmt, Vec::new());
+        rt.block_on(e.execute(&prepared, &[], &context()))
+            .expect_err("refused")
+    };
+    let err = drop("DROP TABLE t");
+    assert_eq!(err.sqlstate(), "2BP01");
+    assert_eq!(
+        err.to_string(),
+        "cannot drop table t because other objects depend on it"
+    );
+    assert_eq!(
+        err.detail(),
+        Some("view v depends on table t\nview w depends on view v\nview w0 depends on table t")
+    );
+    assert_eq!(
+        err.hint().as_deref(),
+        Some("Use DROP ... CASCADE to drop the dependent objects too.")
+    );
+    let err = drop("DROP VIEW v");
+    assert_eq!(err.detail(), Some("view w depends on view v"));
+    check(&e, "DROP VIEW w, v, w0", &["DROP VIEW None"]);
+    check(&e, "DROP TABLE t", &["DROP TABLE None"]);
+}

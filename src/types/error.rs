@@ -28,6 +28,10 @@ pub enum TypeError {
     /// An argument a function does not accept (22023), e.g. a negative `repeat` count.
     #[error("{0}")]
     InvalidParameterValue(String),
+    /// A result over a size limit (54000, program_limit_exceeded), e.g. a `repeat`
+    /// longer than 1 GiB. Values are built in memory; the client must ask for less.
+    #[error("{0}")]
+    ProgramLimitExceeded(String),
     /// Text that is not a valid date/time literal (22007, invalid_datetime_format);
     /// PostgreSQL reports bad dates with this code, not with 22P02.
     #[error("invalid input syntax for type {type_name}: \"{input}\"")]

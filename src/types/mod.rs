@@ -18,6 +18,7 @@ mod datetime_input;
 mod error;
 mod functions;
 mod json;
+mod jsonb_order;
 mod like;
 mod math_functions;
 mod numeric;

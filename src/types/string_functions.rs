@@ -7,8 +7,9 @@ use super::{TimeZone, TypeError, Value};
 /// The largest string a function may build, PostgreSQL's 1 GB field limit.
 const MAX_STRING_BYTES: usize = (1 << 30) - 1;
 
+/// 54000, as PostgreSQL refuses a value over its 1 GiB allocation limit.
 fn too_large() -> TypeError {
-    TypeError::InvalidParameterValue("requested length too large".to_owned())
+    TypeError::ProgramLimitExceeded("requested length too large".to_owned())
 }
 
 /// `initcap`: the first letter of each run of letters and digits upper case, the

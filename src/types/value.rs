@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use rust_decimal::Decimal;
 
+use super::jsonb_order::{canonical_jsonb, compare_jsonb};
 use super::DataType;
 
 /// One SQL value, or NULL. The variant is the runtime type; `Text` also carries
@@ -141,7 +142,7 @@ impl Ord for Value {
             (Value::Timestamptz(a), Value::Timestamptz(b)) => a.cmp(b),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
-            (Value::Jsonb(a), Value::Jsonb(b)) => a.cmp(b),
+            (Value::Jsonb(a), Value::Jsonb(b)) => compare_jsonb(a, b),
             _ => self.family().cmp(&other.family()),
         }
     }
@@ -182,7 +183,8 @@ impl Hash for Value {
                 normalized.hash(state)
             }
             Value::Numeric(d) => d.normalize().hash(state),
-            Value::Text(s) | Value::Jsonb(s) => s.hash(state),
+            Value::Text(s) => s.hash(state),
+            Value::Jsonb(s) => canonical_jsonb(s).hash(state),
             Value::Bytea(b) => b.hash(state),
             Value::Timestamp(t) | Value::Timestamptz(t) => t.hash(state),
             Value::Date(d) => d.hash(state),

@@ -94,10 +94,21 @@ pub fn encode(
     out: &mut BytesMut,
 ) -> Result<(), WireError> {
     match format {
+        // Integers and text are written straight into the row: going through a
+        // fresh String and fmt cost ~400 instructions per integer value (callgrind,
+        // pgbench `SELECT 1`). The bytes are the same as `write_text`'s.
         Format::Text => {
-            let mut text = String::new();
-            value.write_text(&mut text, tz);
-            out.put_slice(text.as_bytes());
+            match value {
+                Value::Int2(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
+                Value::Int4(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
+                Value::Int8(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
+                Value::Text(s) | Value::Jsonb(s) => out.put_slice(s.as_bytes()),
+                _ => {
+                    let mut text = String::new();
+                    value.write_text(&mut text, tz);
+                    out.put_slice(text.as_bytes());
+                }
+            }
             Ok(())
         }
         Format::Binary => encode_binary(value, ty, out),
@@ -417,6 +428,37 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+
+    /// The text fast path (integers and text written without a String) gives the
+    /// bytes `Value::write_text` gives, at the extremes of each integer width.
+    #[test]
+    fn text_fast_path_matches_write_text() {
+        let values = [
+            Value::Int2(i16::MIN),
+            Value::Int2(0),
+            Value::Int4(-42),
+            Value::Int4(i32::MAX),
+            Value::Int8(i64::MIN),
+            Value::Int8(1),
+            Value::Text("héllo".into()),
+            Value::Jsonb("{\"a\": 1}".into()),
+            Value::Bool(true),
+        ];
+        for value in values {
+            let mut fast = BytesMut::new();
+            encode(
+                &value,
+                value.data_type(),
+                Format::Text,
+                &TimeZone::Utc,
+                &mut fast,
+            )
+            .unwrap();
+            let mut slow = String::new();
+            value.write_text(&mut slow, &TimeZone::Utc);
+            assert_eq!(&fast[..], slow.as_bytes(), "{value:?}");
+        }
+    }
 
     fn roundtrip(value: Value, ty: DataType) {
         let mut buf = BytesMut::new();

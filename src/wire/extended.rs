@@ -5,8 +5,9 @@
 //! call and a TCP segment each (pgbench -M prepared: ~20k TPS flushing per message,
 //! ~32k flushing per Sync on the same machine).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use futures::SinkExt;
 use pgwire::messages::data::NoData;
 use pgwire::messages::extendedquery::{
@@ -17,8 +18,8 @@ use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::PgWireBackendMessage;
 
 use super::codec::{self, Format};
-use super::connection::{io, Connection, Fault};
-use super::messages::{command_complete, data_row, parameter_description, row_description};
+use super::connection::{feed_encoded, io, Connection, Fault};
+use super::messages::{command_complete, data_row, encoded_row_description, parameter_description};
 use super::WireError;
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, PreparedStatement};
 use crate::types::{DataType, Value};
@@ -34,6 +35,26 @@ pub(super) struct Prepared {
     params: Vec<DataType>,
     /// The result columns (empty: the statement returns no rows).
     columns: Vec<ColumnInfo>,
+    /// The encoded RowDescription for the first result formats it was described
+    /// with. libpq (pgbench -M prepared) describes the portal before every Execute,
+    /// and building that message anew cost ~700 instructions each time.
+    row_description: OnceLock<(Vec<Format>, Bytes)>,
+}
+
+impl Prepared {
+    /// The encoded RowDescription of the result columns in `formats`, from the
+    /// cache when the formats are the ones it holds.
+    fn row_description(&self, formats: &[Format]) -> Result<Bytes, WireError> {
+        if let Some((cached, bytes)) = self.row_description.get() {
+            if cached == formats {
+                return Ok(bytes.clone());
+            }
+        }
+        let bytes = encoded_row_description(&self.columns, formats)?;
+        // Losing the race to fill the cache is fine: both encodings are the same.
+        let _ = self.row_description.set((formats.to_vec(), bytes.clone()));
+        Ok(bytes)
+    }
 }
 
 /// A bound statement, from Bind, and how far its Execute got.
@@ -130,6 +151,7 @@ impl Connection {
             statement: statement.map(|s| PreparedStatement::new(s, param_types)),
             params,
             columns: description.columns,
+            row_description: OnceLock::new(),
         };
         self.statements.insert(name, Arc::new(prepared));
         self.socket
@@ -145,7 +167,7 @@ impl Connection {
             .statements
             .get(&statement_name)
             .cloned()
-            .ok_or(WireError::UnknownStatement(statement_name.clone()))?;
+            .ok_or_else(|| WireError::UnknownStatement(statement_name.clone()))?;
         if !portal_name.is_empty() && self.portals.contains_key(&portal_name) {
             return Err(WireError::DuplicatePortal(portal_name).into());
         }
@@ -196,30 +218,30 @@ impl Connection {
 
     pub(super) async fn on_describe(&mut self, describe: Describe) -> Result<(), Fault> {
         let name = portal_name(describe.name);
-        let (columns, formats) = match describe.target_type {
+        // Borrowed, not cloned: the columns and formats were cloned for every
+        // Describe, which libpq sends before each Execute.
+        let statement_formats;
+        let (prepared, formats) = match describe.target_type {
             TARGET_TYPE_BYTE_STATEMENT => {
                 let prepared = self
                     .statements
                     .get(&name)
-                    .ok_or(WireError::UnknownStatement(name))?
-                    .clone();
+                    .ok_or(WireError::UnknownStatement(name))?;
                 let message = parameter_description(&prepared.params);
                 self.socket
                     .feed(PgWireBackendMessage::ParameterDescription(message))
                     .await
                     .map_err(io)?;
                 // A statement's formats are not known until Bind: describe them as text.
-                (
-                    prepared.columns.clone(),
-                    vec![Format::Text; prepared.columns.len()],
-                )
+                statement_formats = vec![Format::Text; prepared.columns.len()];
+                (prepared, statement_formats.as_slice())
             }
             TARGET_TYPE_BYTE_PORTAL => {
                 let portal = self
                     .portals
                     .get(&name)
                     .ok_or(WireError::UnknownPortal(name))?;
-                (portal.prepared.columns.clone(), portal.formats.clone())
+                (&portal.prepared, portal.formats.as_slice())
             }
             other => {
                 return Err(WireError::Protocol(format!(
@@ -228,12 +250,12 @@ impl Connection {
                 .into())
             }
         };
-        let message = if columns.is_empty() {
-            PgWireBackendMessage::NoData(NoData::new())
-        } else {
-            PgWireBackendMessage::RowDescription(row_description(&columns, &formats)?)
-        };
-        self.socket.feed(message).await.map_err(io)
+        if prepared.columns.is_empty() {
+            let message = PgWireBackendMessage::NoData(NoData::new());
+            return self.socket.feed(message).await.map_err(io);
+        }
+        let encoded = prepared.row_description(formats)?;
+        feed_encoded(&mut self.socket, &encoded).await
     }
 
     pub(super) async fn on_close(&mut self, close: Close) -> Result<(), Fault> {
@@ -260,11 +282,12 @@ impl Connection {
         let portal = self
             .portals
             .get_mut(&name)
-            .ok_or(WireError::UnknownPortal(name.clone()))?;
+            .ok_or_else(|| WireError::UnknownPortal(name.clone()))?;
         if matches!(portal.state, PortalState::Ready) {
-            // Cloned, not moved out: a portal whose run failed can be executed again
-            // and needs its parameters then.
-            let (prepared, params) = (portal.prepared.clone(), portal.params.clone());
+            // Taken out for the run and put back after it, not cloned (a clone per
+            // Execute showed in the profile): a portal whose run failed can be
+            // executed again and needs its parameters then.
+            let prepared = portal.prepared.clone();
             let Some(statement) = &prepared.statement else {
                 return self
                     .socket
@@ -274,19 +297,23 @@ impl Connection {
                     .await
                     .map_err(io);
             };
-            let output = match self.run_statement(statement, &params, Some(&name)).await {
+            let params = std::mem::take(&mut portal.params);
+            let result = self.run_statement(statement, &params, Some(&name)).await;
+            self.feed_setting_changes().await?;
+            // One lookup both puts the parameters back and records the outcome.
+            let portal = self.portals.get_mut(&name);
+            let output = match result {
                 Ok(output) => output,
                 Err(e) => {
-                    self.feed_setting_changes().await?;
+                    if let Some(portal) = portal {
+                        portal.params = params;
+                    }
                     tracing::debug!(sql = %prepared.sql, error = %e, "statement failed");
                     return Err(e.into());
                 }
             };
-            self.feed_setting_changes().await?;
-            let portal = self
-                .portals
-                .get_mut(&name)
-                .ok_or(WireError::UnknownPortal(name.clone()))?;
+            let portal = portal.ok_or_else(|| WireError::UnknownPortal(name.clone()))?;
+            portal.params = params;
             portal.state = match output {
                 Output::Command(tag) => {
                     let message = command_complete(&tag, None);
@@ -313,23 +340,26 @@ impl Connection {
     }
 
     async fn send_portal_rows(&mut self, name: &str, max_rows: i32) -> Result<(), Fault> {
-        let tz = self.session.settings().time_zone().clone();
+        // The session's time zone, the portal and the socket are borrowed side by
+        // side rather than cloned, and rows are sent straight from the portal's
+        // iterator: the clones and the batch vector cost an allocation each per
+        // Execute.
+        let tz = self.session.settings().time_zone();
+        let socket = &mut self.socket;
         let portal = self
             .portals
             .get_mut(name)
-            .ok_or(WireError::UnknownPortal(name.to_owned()))?;
+            .ok_or_else(|| WireError::UnknownPortal(name.to_owned()))?;
         let limit = if max_rows <= 0 {
             usize::MAX
         } else {
             max_rows as usize
         };
-        let formats = portal.formats.clone();
         let (columns, rows, tag) = match &mut portal.state {
-            PortalState::Running { columns, rows, tag } => (columns.clone(), rows, tag.clone()),
+            PortalState::Running { columns, rows, tag } => (columns, rows, tag.clone()),
             PortalState::Done(tag) => {
                 let message = command_complete(tag, tag.rows.map(|_| 0));
-                return self
-                    .socket
+                return socket
                     .feed(PgWireBackendMessage::CommandComplete(message))
                     .await
                     .map_err(io);
@@ -338,28 +368,27 @@ impl Connection {
                 unreachable!("on_execute runs a Ready portal before sending its rows")
             }
         };
-        let batch: Vec<Vec<Value>> = rows.take(limit).collect();
-        let suspended = rows.len() > 0;
-        if !suspended {
-            portal.state = PortalState::Done(tag.clone());
-        }
-        let sent = batch.len();
-        for row in batch {
-            let message = data_row(&row, &columns, &formats, &tz)?;
-            self.socket
+        let mut sent = 0;
+        for row in rows.by_ref().take(limit) {
+            let message = data_row(&row, columns, &portal.formats, tz)?;
+            socket
                 .feed(PgWireBackendMessage::DataRow(message))
                 .await
                 .map_err(io)?;
+            sent += 1;
         }
+        let suspended = rows.len() > 0;
         let message = if suspended {
             PgWireBackendMessage::PortalSuspended(PortalSuspended::new())
         } else {
             // A SELECT reports the rows this Execute sent, as PostgreSQL does; a
             // RETURNING command reports the rows it changed.
             let rows = (tag.command == "SELECT").then_some(sent);
-            PgWireBackendMessage::CommandComplete(command_complete(&tag, rows))
+            let message = PgWireBackendMessage::CommandComplete(command_complete(&tag, rows));
+            portal.state = PortalState::Done(tag);
+            message
         };
-        self.socket.feed(message).await.map_err(io)
+        socket.feed(message).await.map_err(io)
     }
 }
 

@@ -1,10 +1,11 @@
 //! Building backend messages from the SQL layer's values: row descriptions, data
 //! rows, command tags, errors. Free of tokio, like `codec`.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use pgwire::error::ErrorInfo;
 use pgwire::messages::data::{DataRow, FieldDescription, ParameterDescription, RowDescription};
 use pgwire::messages::response::{CommandComplete, ErrorResponse};
+use pgwire::messages::Message;
 
 use super::codec::{self, Format};
 use super::WireError;
@@ -54,6 +55,21 @@ pub fn row_description(
     Ok(RowDescription::new(fields))
 }
 
+/// A RowDescription encoded as it goes on the wire (type byte, length, body), for
+/// a prepared statement to keep: libpq describes the portal at every execution, and
+/// building and encoding the message each time cost ~700 instructions a statement.
+pub fn encoded_row_description(
+    columns: &[ColumnInfo],
+    formats: &[Format],
+) -> Result<Bytes, WireError> {
+    let message = row_description(columns, formats)?;
+    let mut buf = BytesMut::with_capacity(1 + message.message_length());
+    message
+        .encode(&mut buf)
+        .map_err(|e| WireError::Internal(format!("encoding a RowDescription: {e}")))?;
+    Ok(buf.freeze())
+}
+
 /// The ParameterDescription of a statement; a type still unknown is sent as text,
 /// so the client sends its value as text and the engine reads it.
 pub fn parameter_description(params: &[DataType]) -> ParameterDescription {
@@ -95,11 +111,17 @@ pub fn data_row(
 /// `CREATE TABLE`. `rows` overrides the tag's count (a SELECT fetched in parts
 /// reports the rows of the last Execute, as PostgreSQL does).
 pub fn command_complete(tag: &CommandTag, rows: Option<usize>) -> CommandComplete {
-    let text = match (tag.command, rows.or(tag.rows)) {
-        ("INSERT", Some(n)) => format!("INSERT 0 {n}"),
-        (command, Some(n)) => format!("{command} {n}"),
-        (command, None) => command.to_owned(),
-    };
+    // Pushed piece by piece rather than with format!, which went through fmt::write
+    // and cost ~650 instructions per statement (callgrind, pgbench `SELECT 1`).
+    let mut text = String::with_capacity(tag.command.len() + 24);
+    text.push_str(tag.command);
+    if let Some(n) = rows.or(tag.rows) {
+        if tag.command == "INSERT" {
+            text.push_str(" 0");
+        }
+        text.push(' ');
+        text.push_str(itoa::Buffer::new().format(n));
+    }
     CommandComplete::new(text)
 }
 

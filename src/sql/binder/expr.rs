@@ -615,9 +615,23 @@ impl Binder<'_> {
         else {
             unreachable!("bind_between is called for BETWEEN only");
         };
-        let lower = self.bind_comparison(expr, BinaryOperator::GtEq, low, scope)?;
-        let upper = self.bind_comparison(expr, BinaryOperator::LtEq, high, scope)?;
-        let both = Expr::And(Box::new(lower), Box::new(upper));
+        let lower = |b: &mut Self, low| b.bind_comparison(expr, BinaryOperator::GtEq, low, scope);
+        let upper = |b: &mut Self, high| b.bind_comparison(expr, BinaryOperator::LtEq, high, scope);
+        let both = match symmetric_low(low) {
+            // PostgreSQL's expansion: either order of the bounds, so NULL bounds
+            // give NULL (not false) as they do for plain BETWEEN.
+            Some(low) => Expr::Or(
+                Box::new(Expr::And(
+                    Box::new(lower(self, low)?),
+                    Box::new(upper(self, high)?),
+                )),
+                Box::new(Expr::And(
+                    Box::new(lower(self, high)?),
+                    Box::new(upper(self, low)?),
+                )),
+            ),
+            None => Expr::And(Box::new(lower(self, low)?), Box::new(upper(self, high)?)),
+        };
         Ok(if *negated {
             Expr::Not(Box::new(both))
         } else {
@@ -921,5 +935,25 @@ pub(super) fn unwrap_wide_literal(expr: Expr, target: DataType) -> Expr {
             ty: DataType::Numeric(None),
         } if matches!(*inner, Expr::Const(Value::Text(_), DataType::Unknown)) => *inner,
         other => other,
+    }
+}
+
+/// The low bound of `BETWEEN SYMMETRIC`, which the parser marks by wrapping it in
+/// `pg_catalog.turnstile_between_symmetric(…)` (see `sql::parse`); None for plain
+/// BETWEEN.
+fn symmetric_low(low: &A) -> Option<&A> {
+    let A::Function(f) = low else {
+        return None;
+    };
+    let parts = names::parts(&f.name).ok()?;
+    if parts != ["pg_catalog", crate::sql::parse::SYMMETRIC_MARKER] {
+        return None;
+    }
+    match &f.args {
+        ast::FunctionArguments::List(list) => match list.args.as_slice() {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => Some(e),
+            _ => None,
+        },
+        _ => None,
     }
 }

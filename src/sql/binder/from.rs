@@ -240,6 +240,7 @@ impl Binder<'_> {
             ));
         }
         if let Some(table) = self.db.get_table(&relation) {
+            self.note_reference(&relation);
             let schema = table.schema();
             let mut scope = Scope {
                 columns: schema
@@ -269,6 +270,7 @@ impl Binder<'_> {
             return Ok((plan, scope));
         }
         if let Some(view) = self.db.get_view(&relation) {
+            self.note_reference(&relation);
             let (query, column_names) = (view.query.clone(), view.column_names.clone());
             let bound = self.bind_view(&relation, &query, &column_names)?;
             let mut scope = Scope::computed(
@@ -288,7 +290,7 @@ impl Binder<'_> {
 
     /// Expands a view: parses and binds its stored query, without access to the
     /// scopes around the place it is used.
-    pub(super) fn bind_view(
+    pub fn bind_view(
         &mut self,
         name: &str,
         sql: &str,

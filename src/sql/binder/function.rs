@@ -7,7 +7,7 @@ use sqlparser::ast::{
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{resolve_function, DataType};
+use crate::types::{resolve_function, DataType, Value};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -56,11 +56,15 @@ impl Binder<'_> {
         args: &[&A],
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
+        if let Some(why) = session_function(name) {
+            return Err(SqlError::Unsupported(format!("{name} ({why})")));
+        }
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
             bound.push(self.bind_expr(a, scope)?);
         }
         match name {
+            "pg_typeof" if bound.len() == 1 => Ok(pg_typeof(&bound[0])),
             "coalesce" => self.bind_coalesce(bound),
             "nullif" => self.bind_nullif(bound),
             "greatest" | "least" => self.bind_extreme(bound, name == "greatest"),
@@ -307,6 +311,140 @@ fn aggregate_type(
     ty.ok_or_else(|| SqlError::UndefinedFunction(format!("function {name}({arg}) does not exist")))
 }
 
+/// `pg_typeof(x)`: the name of x's type, known when binding. PostgreSQL's result is
+/// a regtype, which Turnstile does not have; it shows as the same text.
+fn pg_typeof(arg: &Expr) -> Expr {
+    let name = arg.ty().without_typmod().to_string();
+    Expr::Const(Value::Text(name), DataType::Text)
+}
+
+/// Why a function that reads the session's state is refused: the binder sees only
+/// the catalog, not the session (its user, its settings).
+fn session_function(name: &str) -> Option<&'static str> {
+    match name {
+        "current_user" | "session_user" | "user" | "current_role" => {
+            Some("the session's user name is not available to queries yet")
+        }
+        "current_setting" => Some("settings are not available to queries yet; use SHOW"),
+        _ => None,
+    }
+}
+
+/// PostgreSQL built-ins Turnstile does not have: calling one is 0A000, not 42883,
+/// so a client can tell a missing feature from a typo.
+const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
+    "string_agg",
+    "array_agg",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "bit_and",
+    "bit_or",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "generate_series",
+    "generate_subscripts",
+    "unnest",
+    "row_number",
+    "rank",
+    "dense_rank",
+    "percent_rank",
+    "cume_dist",
+    "ntile",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "nth_value",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "to_json",
+    "to_jsonb",
+    "row_to_json",
+    "json_object",
+    "jsonb_object",
+    "jsonb_set",
+    "jsonb_insert",
+    "jsonb_pretty",
+    "jsonb_each",
+    "jsonb_each_text",
+    "jsonb_array_elements",
+    "jsonb_array_elements_text",
+    "jsonb_object_keys",
+    "jsonb_path_query",
+    "to_char",
+    "to_date",
+    "to_timestamp",
+    "to_number",
+    "date_bin",
+    "make_date",
+    "make_timestamp",
+    "make_timestamptz",
+    "make_interval",
+    "age",
+    "justify_interval",
+    "regexp_replace",
+    "regexp_matches",
+    "regexp_match",
+    "regexp_split_to_array",
+    "regexp_split_to_table",
+    "regexp_count",
+    "regexp_substr",
+    "regexp_instr",
+    "string_to_array",
+    "string_to_table",
+    "array_to_string",
+    "array_length",
+    "array_position",
+    "array_append",
+    "cardinality",
+    "format",
+    "quote_ident",
+    "quote_literal",
+    "quote_nullable",
+    "set_config",
+    "nextval",
+    "currval",
+    "setval",
+    "lastval",
+    "txid_current",
+    "pg_current_xact_id",
+    "pg_backend_pid",
+    "pg_sleep",
+    "current_schema",
+    "current_schemas",
+    "has_table_privilege",
+    "obj_description",
+    "col_description",
+    "format_type",
+    "pg_get_expr",
+    "pg_get_viewdef",
+    "pg_table_size",
+    "pg_total_relation_size",
+    "pg_relation_size",
+    "inet_client_addr",
+    "encode",
+    "decode",
+    "sha256",
+    "sha512",
+    "crc32",
+    "to_hex",
+    "width_bucket",
+];
+
 /// The arguments of a call, whether it said DISTINCT, and whether it was `f(*)`.
 fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlError> {
     match &f.args {
@@ -343,8 +481,13 @@ impl Binder<'_> {
     /// A function of the scalar library, its arguments cast to its signature.
     fn bind_library_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
         let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
-        let signature = resolve_function(name, &types)
-            .map_err(|e| SqlError::UndefinedFunction(e.to_string()))?;
+        let signature = resolve_function(name, &types).map_err(|e| {
+            if FUNCTIONS_NOT_SUPPORTED.contains(&name) {
+                SqlError::Unsupported(format!("function {name}"))
+            } else {
+                SqlError::UndefinedFunction(e.to_string())
+            }
+        })?;
         let mut cast = Vec::with_capacity(args.len());
         for (a, t) in args.into_iter().zip(&signature.args) {
             let from = a.ty();

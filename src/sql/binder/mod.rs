@@ -58,6 +58,9 @@ pub struct Binder<'a> {
     /// How deeply the expression being bound is nested (subqueries included), to
     /// refuse one whose evaluation could overflow a thread's stack.
     expr_depth: usize,
+    /// The tables and views the statement names itself (not those inside the views
+    /// it expands): what a view stored with this query depends on, for DROP.
+    referenced: Vec<String>,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -98,6 +101,20 @@ impl<'a> Binder<'a> {
             saw_aggregate: false,
             view_depth: 0,
             expr_depth: 0,
+            referenced: Vec::new(),
+        }
+    }
+
+    /// The tables and views named by what was bound so far, each once, in the order
+    /// first named; views are not looked into.
+    pub fn referenced_relations(&self) -> &[String] {
+        &self.referenced
+    }
+
+    /// Notes a table or view named at the statement's own level (not inside a view).
+    fn note_reference(&mut self, relation: &str) {
+        if self.view_depth == 0 && !self.referenced.iter().any(|r| r == relation) {
+            self.referenced.push(relation.to_owned());
         }
     }
 

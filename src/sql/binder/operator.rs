@@ -166,6 +166,13 @@ fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
 }
 
 /// 42883 as PostgreSQL words it: "operator does not exist: text + integer".
+/// Two unknown literals fit several operators (`'1' + '1'`): 42725, as in PostgreSQL.
 fn undefined_operator(op: BinaryOp, l: DataType, r: DataType) -> SqlError {
+    if (l, r) == (DataType::Unknown, DataType::Unknown) {
+        return SqlError::AmbiguousFunction(format!(
+            "operator is not unique: unknown {} unknown",
+            op.symbol()
+        ));
+    }
     SqlError::UndefinedFunction(format!("operator does not exist: {l} {} {r}", op.symbol()))
 }

@@ -294,6 +294,8 @@ fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, Sq
         return Ok(Output::Command(CommandTag::new("CREATE VIEW")));
     }
     if v.or_replace && txn.db().get_view(&name).is_some() {
+        let new_types: Vec<_> = bound.columns.iter().map(|c| c.data_type).collect();
+        check_replacement(txn, &name, &all_names, &new_types)?;
         txn.drop_view(&name)?;
     }
     txn.create_view(ViewSchema {
@@ -302,6 +304,45 @@ fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, Sq
         column_names: all_names,
     })?;
     Ok(Output::Command(CommandTag::new("CREATE VIEW")))
+}
+
+/// CREATE OR REPLACE VIEW may only add columns at the end, as in PostgreSQL (42P16):
+/// views reading this one keep the columns they were created with.
+fn check_replacement(
+    txn: &WriteTxn<'_>,
+    name: &str,
+    names: &[String],
+    types: &[crate::types::DataType],
+) -> Result<(), SqlError> {
+    let db = txn.db();
+    let view = db
+        .get_view(name)
+        .expect("the caller checked that the view exists");
+    let mut binder = Binder::new(db, &[]);
+    // A view that no longer binds has no columns anyone could still be reading.
+    let Ok(old) = binder.bind_view(name, &view.query, &view.column_names) else {
+        return Ok(());
+    };
+    if old.columns.len() > names.len() {
+        return Err(SqlError::InvalidTableDefinition(
+            "cannot drop columns from view".into(),
+        ));
+    }
+    for (i, column) in old.columns.iter().enumerate() {
+        if column.name != names[i] {
+            return Err(SqlError::InvalidTableDefinition(format!(
+                "cannot change name of view column \"{}\" to \"{}\"",
+                column.name, names[i]
+            )));
+        }
+        if column.data_type != types[i] {
+            return Err(SqlError::InvalidTableDefinition(format!(
+                "cannot change data type of view column \"{}\" from {} to {}",
+                column.name, column.data_type, types[i]
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn drop(
@@ -316,19 +357,24 @@ fn drop(
         ObjectType::View => "DROP VIEW",
         other => return Err(SqlError::Unsupported(format!("DROP {other}"))),
     };
-    for name in names {
-        let name = relation(name)?;
-        refuse_system(&name, "dropped")?;
+    let dropping = names.iter().map(relation).collect::<Result<Vec<_>, _>>()?;
+    let mut dependencies = None;
+    for name in dropping.iter().map(String::as_str) {
+        refuse_system(name, "dropped")?;
         let db = txn.db();
         let (is_table, is_view, is_index) = (
-            db.get_table(&name).is_some(),
-            db.get_view(&name).is_some(),
-            db.get_index(&name).is_some(),
+            db.get_table(name).is_some(),
+            db.get_view(name).is_some(),
+            db.get_index(name).is_some(),
         );
+        if (kind == ObjectType::Table && is_table) || (kind == ObjectType::View && is_view) {
+            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
+            refuse_dependents(txn, deps, name, &dropping)?;
+        }
         match kind {
-            ObjectType::Table if is_table => txn.drop_table(&name)?,
-            ObjectType::View if is_view => txn.drop_view(&name)?,
-            ObjectType::Index if is_index => txn.drop_index(&name)?,
+            ObjectType::Table if is_table => txn.drop_table(name)?,
+            ObjectType::View if is_view => txn.drop_view(name)?,
+            ObjectType::Index if is_index => txn.drop_index(name)?,
             _ if is_table || is_view || is_index => {
                 let what = if is_table {
                     "table"
@@ -361,6 +407,79 @@ fn drop(
         }
     }
     Ok(Output::Command(CommandTag::new(tag)))
+}
+
+/// Each view with the tables and views its query names (not those inside the views
+/// it names). Computed from the stored query at DROP time rather than stored: the
+/// binder is the one authority on what a name resolves to (a CTE may shadow a table).
+/// A view whose query no longer binds depends on nothing it could still lose.
+fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)> {
+    let db = txn.db();
+    db.views()
+        .map(|view| {
+            let mut binder = Binder::new(db, &[]);
+            let bound = crate::sql::parse(&view.query)
+                .ok()
+                .and_then(|statements| match statements.first() {
+                    Some(Statement::Query(query)) => binder.bind_query(query).ok(),
+                    _ => None,
+                });
+            let referenced = match bound {
+                Some(_) => binder.referenced_relations().to_vec(),
+                None => Vec::new(),
+            };
+            (view.name.clone(), referenced)
+        })
+        .collect()
+}
+
+/// 2BP01 if a view not dropped by the same statement depends on `name`, with
+/// PostgreSQL's DETAIL: one line per dependent, following views of views.
+fn refuse_dependents(
+    txn: &WriteTxn<'_>,
+    dependencies: &[(String, Vec<String>)],
+    name: &str,
+    dropping: &[String],
+) -> Result<(), SqlError> {
+    let kind_of = |n: &str| {
+        if txn.db().get_view(n).is_some() {
+            "view"
+        } else {
+            "table"
+        }
+    };
+    // Depth first, in name order, as PostgreSQL lists them.
+    let mut lines = Vec::new();
+    let mut seen = vec![name.to_owned()];
+    let mut pending = vec![(name.to_owned(), 0)];
+    while let Some((object, next)) = pending.pop() {
+        let found = dependencies
+            .iter()
+            .enumerate()
+            .skip(next)
+            .find(|(_, (view, referenced))| {
+                !dropping.contains(view) && referenced.contains(&object)
+            });
+        let Some((position, (view, _))) = found else {
+            continue;
+        };
+        pending.push((object.clone(), position + 1));
+        lines.push(format!(
+            "view {view} depends on {} {object}",
+            kind_of(&object)
+        ));
+        if !seen.contains(view) {
+            seen.push(view.clone());
+            pending.push((view.clone(), 0));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(SqlError::DependentObjectsStillExist {
+        object: format!("{} {name}", kind_of(name)),
+        detail: lines.join("\n"),
+    })
 }
 
 fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlError> {
