@@ -15,6 +15,8 @@
 //! ```
 #![allow(dead_code)] // Each test crate uses a different part of this helper.
 
+pub mod raw;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
