@@ -1,7 +1,7 @@
 //! The top-level error, and the one place where errors become SQLSTATEs.
 //!
 //! Every layer has its own error enum saying what went wrong in its terms. The wire
-//! layer turns an [`Error`] into an ErrorResponse with [`Error::sqlstate`]. The
+//! layer turns an [`enum@Error`] into an ErrorResponse with [`Error::sqlstate`]. The
 //! matches below are exhaustive with no catch-all arm on purpose: a new variant
 //! does not compile until someone decides which SQLSTATE a client should see.
 

@@ -7,7 +7,7 @@
 //!    [`WriteTxn`] on the [`Database`]. Nothing else can read or write until step 4.
 //! 2. The statement (or, later, a reducer or a validated transaction block) calls
 //!    `insert`, `update`, `delete` and the DDL methods. Each one checks its
-//!    constraints first, then changes the tables *in place* and pushes an [`Undo`]
+//!    constraints first, then changes the tables *in place* and pushes an `Undo`
 //!    entry that says how to take the change back. Reads through [`WriteTxn::db`] see
 //!    the transaction's own changes, because they are already there.
 //! 3. If anything fails (a constraint, a type error, a trap in user code, a budget),
@@ -21,7 +21,7 @@
 //! Readers hold the read lock while they execute and never see step 2 or 3 in
 //! progress, so a transaction is visible all at once or not at all (invariant 3).
 //!
-//! Rows are stored encoded (see [`row`]) under a [`Key`]; see [`table`] for how the
+//! Rows are stored encoded (see `row`) under a [`Key`]; see `table` for how the
 //! primary key and secondary indexes find them.
 
 mod catalog;

@@ -105,7 +105,7 @@ impl PreparedStatement {
         self.plan.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// See [`may_read_no_table`].
+    /// See the free function `may_read_no_table`.
     pub fn may_read_no_table(&self) -> bool {
         may_read_no_table(&self.statement)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::db::{ColumnSchema, DbError, TableSchema};
+use crate::db::{ColumnSchema, Database, DbError, TableSchema};
 use crate::types::{DataType, Value};
 
 fn start() -> Turnstile {

@@ -30,7 +30,7 @@
 //!
 //! Segment files in `<data dir>/wal/`, their byte layout documented in [`segment`].
 //! A new segment's header is fsynced, then the directory, before any record in it is
-//! acknowledged. See [`recovery`] for how the log is read back: a torn tail is cut
+//! acknowledged. See `recovery` for how the log is read back: a torn tail is cut
 //! with a warning; damage before the tail refuses to start, naming the file and the
 //! offset, unless `--recovery-truncate-corrupt` accepts the loss (invariant 6).
 

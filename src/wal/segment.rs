@@ -7,7 +7,7 @@
 //!
 //! # Segment layout
 //!
-//! 1. Header, [`HEADER_LEN`] = 24 bytes (see [`super::header`]): magic `TSTLWAL\n`,
+//! 1. Header, [`HEADER_LEN`] = 24 bytes (see the `header` module): magic `TSTLWAL\n`,
 //!    format version, the LSN of the first record in this segment, CRC32C.
 //! 2. Records, back to back, each [`RECORD_HEADER_LEN`] = 20 bytes of header then
 //!    the payload:

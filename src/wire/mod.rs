@@ -4,7 +4,7 @@
 //! 1. `server` accepts a socket and spawns [`serve`] for it (or [`refuse`] when
 //!    `--max-connections` sessions are already open: FATAL 53300).
 //! 2. SSLRequest and GSSENCRequest are answered `N` (pgwire's negotiation with no TLS
-//!    acceptor). From here on a [`frame::FrameLimit`] watches every message header
+//!    acceptor). From here on a `frame::FrameLimit` watches every message header
 //!    and refuses a message over the size limit before buffering it.
 //! 3. Startup: trust authentication for any user on loopback; ParameterStatus for
 //!    every reported setting; BackendKeyData, registered so cancel requests can find

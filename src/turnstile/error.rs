@@ -1,0 +1,22 @@
+//! Why a turnstile request did not run.
+
+use thiserror::Error;
+
+use crate::wal::WalError;
+
+/// Why a request did not run.
+#[derive(Debug, Error)]
+pub enum TurnstileError {
+    /// The request panicked; it changed nothing (53000-class internal error, XX000).
+    #[error("internal error: {0}")]
+    Panicked(String),
+    /// The queue for this kind of request is full (53000); retry later.
+    #[error("server is overloaded: {0} requests are already queued; retry later")]
+    Overloaded(usize),
+    /// The server is shutting down (57P01).
+    #[error("terminating connection due to administrator command")]
+    ShuttingDown,
+    /// The write-ahead log failed: writes are refused, reads go on (58030).
+    #[error(transparent)]
+    Durability(#[from] WalError),
+}

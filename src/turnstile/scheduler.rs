@@ -1,0 +1,408 @@
+//! The turnstile's machinery: the lock, the reader pool, the writer thread, and the
+//! handle sessions use to reach them (see the module doc of `turnstile`).
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::oneshot;
+
+use super::error::TurnstileError;
+use super::snapshotter::LastSnapshot;
+use crate::db::{Database, WriteTxn};
+use crate::wal::{Wal, WalStats};
+
+/// The most write requests run under one acquisition of the write lock. Bounds how
+/// long readers can wait behind a burst of writers.
+pub const WRITE_BATCH_MAX: usize = 64;
+
+/// When a write's caller hears back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Once the commit is on disk (`synchronous_commit = on`).
+    Durable,
+    /// Once the commit is visible (`synchronous_commit = off`): a crash may lose
+    /// the last flush interval's commits, never part of one.
+    Visible,
+}
+
+/// The files that make a turnstile durable.
+#[derive(Clone)]
+pub struct Durable {
+    /// The write-ahead log every commit goes to.
+    pub wal: Arc<Wal>,
+    /// The directory snapshots are written to (see [`Turnstile::snapshot`]).
+    pub snapshot_dir: PathBuf,
+}
+
+/// How many threads and how much queueing the turnstile allows.
+#[derive(Debug, Clone)]
+pub struct TurnstileConfig {
+    /// Reader threads: how many SELECTs can run at once.
+    pub reader_threads: usize,
+    /// The most requests waiting in each queue; a request beyond it is refused
+    /// (53000) instead of growing memory without bound.
+    pub queue_capacity: usize,
+}
+
+/// A job for a reader thread: runs under the read lock and returns the delivery
+/// of its reply, which runs after the lock is released.
+type ReadJob = Box<dyn FnOnce(&Database) -> Delivery + Send>;
+/// A job for the writer thread, likewise under the write lock.
+type WriteJob = Box<dyn FnOnce(&mut Database) -> Delivery + Send>;
+/// Sends a reply to a waiting session.
+type Delivery = Box<dyn FnOnce() + Send>;
+
+/// A handle to the turnstile; cheap to clone, shared by every session.
+#[derive(Clone)]
+pub struct Turnstile {
+    pub(super) shared: Arc<Shared>,
+}
+
+pub(super) struct Shared {
+    /// The database, for point reads run on the caller's task (see
+    /// [`Turnstile::read_short`]); the threads hold their own handles.
+    db: Arc<RwLock<Database>>,
+    /// The write-ahead log every commit is appended to; `None` keeps data in memory
+    /// only (unit tests).
+    wal: Option<Arc<Wal>>,
+    /// Where snapshots go (with a log only).
+    pub(super) snapshot_dir: Option<PathBuf>,
+    /// The last snapshot this process finished, shared with every
+    /// [`TurnstileStatus`] so that `turnstile_wal` can show it.
+    pub(super) last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
+    read_jobs: Option<Sender<ReadJob>>,
+    write_jobs: Option<Sender<WriteJob>>,
+    queue_capacity: usize,
+    /// The reader and writer threads, joined when the last handle is dropped so that
+    /// shutdown waits for requests already running.
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Turnstile {
+    /// Starts the reader threads and the writer thread around `db`, with no
+    /// write-ahead log: commits are visible and never durable.
+    pub fn start(db: Database, config: TurnstileConfig) -> std::io::Result<Turnstile> {
+        Turnstile::start_with_wal(db, config, None)
+    }
+
+    /// Starts the turnstile around `db`, appending every commit's redo to the log of
+    /// `durable` and writing snapshots where it says.
+    pub fn start_with_wal(
+        db: Database,
+        config: TurnstileConfig,
+        durable: Option<Durable>,
+    ) -> std::io::Result<Turnstile> {
+        let (wal, snapshot_dir) = match durable {
+            Some(Durable { wal, snapshot_dir }) => (Some(wal), Some(snapshot_dir)),
+            None => (None, None),
+        };
+        let db = Arc::new(RwLock::new(db));
+        let db_handle = db.clone();
+        let (read_tx, read_rx) = crossbeam_channel::bounded::<ReadJob>(config.queue_capacity);
+        let (write_tx, write_rx) = crossbeam_channel::bounded::<WriteJob>(config.queue_capacity);
+        let mut threads = Vec::new();
+        for i in 0..config.reader_threads.max(1) {
+            let (db, jobs) = (db.clone(), read_rx.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("turnstile-reader-{i}"))
+                .spawn(move || run_reader(&db, &jobs))?;
+            threads.push(thread);
+        }
+        let writer = std::thread::Builder::new()
+            .name("turnstile-writer".into())
+            .spawn(move || run_writer(&db, &write_rx))?;
+        threads.push(writer);
+        Ok(Turnstile {
+            shared: Arc::new(Shared {
+                db: db_handle,
+                wal,
+                snapshot_dir,
+                last_snapshot: Arc::default(),
+                read_jobs: Some(read_tx),
+                write_jobs: Some(write_tx),
+                queue_capacity: config.queue_capacity,
+                threads,
+            }),
+        })
+    }
+
+    /// Runs `f` under the read lock on a reader thread and returns its result.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |db| {
+            let result = catch_unwind(AssertUnwindSafe(|| f(db))).map_err(panic_message);
+            Box::new(move || {
+                let _ = reply_tx.send(result);
+            })
+        });
+        let queue = self
+            .shared
+            .read_jobs
+            .as_ref()
+            .ok_or(TurnstileError::ShuttingDown)?;
+        self.submit(queue, job)?;
+        reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
+    }
+
+    /// Runs a *short* read — one whose cost is bounded and tiny, like a point
+    /// lookup by primary key — on the caller's task if the read lock can be had
+    /// right now, else like [`Turnstile::read`]. `try_read` never blocks, and it
+    /// fails while a writer holds the lock or waits for it, so a short read never
+    /// blocks a tokio worker and never jumps ahead of a queued writer. It saves the
+    /// two thread hand-offs of the reader pool, which cost more than the lookup.
+    pub async fn read_short<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        if let Some(guard) = self.shared.db.try_read() {
+            let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
+            drop(guard);
+            return result;
+        }
+        self.read(f).await
+    }
+
+    /// Runs `f` under the read lock like [`Turnstile::read`] (or like
+    /// [`Turnstile::read_short`] when `short`), and returns only once every commit
+    /// it could see is durable: the log's written LSN is read under the same lock,
+    /// and the wait for its fsync happens after the lock is released. Without a log
+    /// there is nothing to wait for.
+    pub async fn read_confirmed<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        let Some(wal) = self.shared.wal.clone() else {
+            return self.read_maybe_short(short, f).await;
+        };
+        let reader_wal = wal.clone();
+        let (result, lsn) = self
+            .read_maybe_short(short, move |db| (f(db), reader_wal.stats().written_lsn))
+            .await?;
+        wal.wait_durable(lsn).await?;
+        Ok(result)
+    }
+
+    async fn read_maybe_short<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Database) -> R + Send + 'static,
+    {
+        if short {
+            self.read_short(f).await
+        } else {
+            self.read(f).await
+        }
+    }
+
+    /// Runs `f` as one write transaction under the write lock on the writer thread,
+    /// and returns once it is durable (`synchronous_commit = on`).
+    pub async fn write<R, E, F>(&self, f: F) -> Result<Result<R, E>, TurnstileError>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
+    {
+        self.write_with(Durability::Durable, f).await
+    }
+
+    /// Runs `f` as one write transaction under the write lock on the writer thread.
+    /// `Ok` commits (appending the redo to the log) and `Err` rolls back, before the
+    /// lock is released; the result comes back after the release, and with
+    /// [`Durability::Durable`] only once the log's fsync covers the commit — a wait
+    /// on the log, never on the lock (invariants 1 and 4).
+    pub async fn write_with<R, E, F>(
+        &self,
+        durability: Durability,
+        f: F,
+    ) -> Result<Result<R, E>, TurnstileError>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
+    {
+        if let Some(wal) = &self.shared.wal {
+            // Back-pressure from a slow disk is applied here, before admission.
+            wal.wait_for_room().await?;
+        }
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let wal = self.shared.wal.clone();
+        let job: WriteJob = Box::new(move |db| {
+            let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
+                .unwrap_or_else(|panic| Err(panic_message(panic)));
+            Box::new(move || {
+                let _ = reply_tx.send(result);
+            })
+        });
+        let queue = self
+            .shared
+            .write_jobs
+            .as_ref()
+            .ok_or(TurnstileError::ShuttingDown)?;
+        self.submit(queue, job)?;
+        let (result, lsn) = reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)??;
+        if let (Some(wal), Some(lsn), Durability::Durable) = (&self.shared.wal, lsn, durability) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(result)
+    }
+
+    /// The write-ahead log, if this turnstile has one.
+    pub fn wal(&self) -> Option<&Arc<Wal>> {
+        self.shared.wal.as_ref()
+    }
+
+    /// The last snapshot this process finished, if any.
+    pub fn last_snapshot(&self) -> Option<LastSnapshot> {
+        self.shared.last_snapshot.lock().clone()
+    }
+
+    /// A handle for reading the log's and snapshots' state from anywhere, without
+    /// the database lock and without keeping the turnstile's threads alive.
+    pub fn status(&self) -> TurnstileStatus {
+        TurnstileStatus {
+            wal: self.shared.wal.clone(),
+            last_snapshot: self.shared.last_snapshot.clone(),
+        }
+    }
+
+    fn submit<J>(&self, queue: &Sender<J>, job: J) -> Result<(), TurnstileError> {
+        queue.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => TurnstileError::Overloaded(self.shared.queue_capacity),
+            TrySendError::Disconnected(_) => TurnstileError::ShuttingDown,
+        })
+    }
+}
+
+/// The state of the log and of snapshots, readable without the database lock (for
+/// `turnstile_wal`). It holds the log and the snapshot record, not the turnstile:
+/// a query holding it on a reader thread never keeps the reader threads alive, so
+/// the turnstile's drop can never end up joining the thread it runs on.
+#[derive(Clone)]
+pub struct TurnstileStatus {
+    /// The log, or None for a turnstile that keeps data in memory only.
+    wal: Option<Arc<Wal>>,
+    /// Shared with the turnstile, which updates it after each snapshot.
+    last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
+}
+
+impl TurnstileStatus {
+    /// The log's counters, or None without a log.
+    pub fn wal_stats(&self) -> Option<WalStats> {
+        self.wal.as_ref().map(|wal| wal.stats())
+    }
+
+    /// The last snapshot this process finished, if any.
+    pub fn last_snapshot(&self) -> Option<LastSnapshot> {
+        self.last_snapshot.lock().clone()
+    }
+}
+
+impl std::fmt::Debug for TurnstileStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnstileStatus")
+            .field("wal", &self.wal.is_some())
+            .field("last_snapshot", &self.last_snapshot())
+            .finish()
+    }
+}
+
+/// Runs one write transaction: `Ok` appends its redo to the log and commits, `Err`
+/// (or a failed append) rolls back. Returns the result and the commit's LSN.
+fn run_write<R, E, F>(
+    db: &mut Database,
+    wal: Option<&Wal>,
+    f: F,
+) -> Result<(Result<R, E>, Option<u64>), TurnstileError>
+where
+    F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E>,
+{
+    let mut txn = db.begin_write();
+    let result = f(&mut txn);
+    if result.is_err() {
+        txn.rollback();
+        return Ok((result, None));
+    }
+    let lsn = txn.commit_to(wal)?;
+    Ok((result, lsn))
+}
+
+fn run_reader(db: &RwLock<Database>, jobs: &Receiver<ReadJob>) {
+    while let Ok(job) = jobs.recv() {
+        let delivery = {
+            let guard = db.read();
+            job(&guard)
+        };
+        delivery();
+    }
+}
+
+fn run_writer(db: &RwLock<Database>, jobs: &Receiver<WriteJob>) {
+    let mut deliveries: Vec<Delivery> = Vec::with_capacity(WRITE_BATCH_MAX);
+    while let Ok(first) = jobs.recv() {
+        {
+            let mut guard = db.write();
+            deliveries.push(first(&mut guard));
+            while deliveries.len() < WRITE_BATCH_MAX {
+                let Ok(job) = jobs.try_recv() else { break };
+                deliveries.push(job(&mut guard));
+            }
+        }
+        for delivery in deliveries.drain(..) {
+            delivery();
+        }
+    }
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> TurnstileError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a request panicked".to_owned());
+    tracing::error!(%message, "request panicked; its transaction was rolled back");
+    TurnstileError::Panicked(message)
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Closing the queues ends the threads once they finish what is queued.
+        self.read_jobs.take();
+        self.write_jobs.take();
+        let threads = std::mem::take(&mut self.threads);
+        let wal = self.wal.take();
+        let finish = move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+            // The log's drop joins its flusher after a last flush; after the
+            // threads, so that it covers their last commits.
+            drop(wal);
+        };
+        // Joining blocks until running requests end. Inside a tokio runtime (the
+        // last handle dropped by a session task that outlived the shutdown grace
+        // period) that would stall a worker and every session on it, so the joins
+        // move to a thread of their own. The server makes its own final drop on a
+        // plain thread, where this joins before shutdown completes.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let joiner = std::thread::Builder::new()
+                .name("turnstile-drop".into())
+                .spawn(finish);
+            if let Err(error) = joiner {
+                tracing::warn!(%error, "could not start a thread to join the turnstile's threads; they end on their own");
+            }
+        } else {
+            finish();
+        }
+    }
+}
