@@ -1,0 +1,227 @@
+//! The plan tree: operators, how scans find rows, sort keys and aggregates.
+
+use super::expr::Expr;
+use std::ops::Bound;
+
+use crate::db::TableId;
+use crate::sql::system::SystemRelationId;
+use crate::types::DataType;
+
+/// One operator. Every node produces rows of a fixed width; column positions in the
+/// expressions above it refer to that row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Rows of one table, found by `access`, filtered by `filter`.
+    Scan {
+        table: TableId,
+        name: String,
+        access: Access,
+        filter: Option<Expr>,
+        width: usize,
+    },
+    /// The rows of a system relation, computed when the scan runs (see
+    /// `sql::system`).
+    SystemScan {
+        relation: SystemRelationId,
+        width: usize,
+    },
+    /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
+    Values {
+        rows: Vec<Vec<Expr>>,
+        width: usize,
+    },
+    Filter {
+        input: Box<Plan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<Plan>,
+        exprs: Vec<Expr>,
+    },
+    /// Joins by evaluating `on` for every pair of rows; `Left` keeps unmatched left
+    /// rows padded with NULLs.
+    NestedLoop {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// For each left row, looks the right table up by the values of `keys`
+    /// (evaluated on the left row) on the leading columns of an index.
+    IndexJoin {
+        left: Box<Plan>,
+        table: TableId,
+        name: String,
+        index: IndexRef,
+        keys: Vec<Expr>,
+        kind: JoinKind,
+        /// The rest of the join condition, over the joined row.
+        on: Option<Expr>,
+        right_width: usize,
+    },
+    /// Builds a hash table on the right input's `right_keys`, probes it with the left
+    /// rows' `left_keys`. NULL keys never match.
+    HashJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// Groups by `group_by` and computes `aggregates`; the output row is the group
+    /// values followed by the aggregate results. No groups and no `group_by` still
+    /// yields one row (aggregates over the empty set).
+    Aggregate {
+        input: Box<Plan>,
+        group_by: Vec<Expr>,
+        aggregates: Vec<Aggregate>,
+    },
+    Distinct {
+        input: Box<Plan>,
+    },
+    Sort {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
+    /// `OFFSET` then `LIMIT`; either may be absent; evaluated once, must be constant.
+    Limit {
+        input: Box<Plan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    SetOp {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        op: SetOpKind,
+        all: bool,
+    },
+}
+
+/// The most keys a point read looks up (`id IN (…)` with more is not "short").
+const POINT_READ_KEYS_MAX: usize = 16;
+
+impl Plan {
+    /// True if the plan only looks up at most [`POINT_READ_KEYS_MAX`] rows by
+    /// primary key and computes over them, with no subquery: its cost is bounded
+    /// and tiny, whatever the table size, so the turnstile may run it on the
+    /// session's own task when the read lock is free (see `Turnstile::read_short`).
+    pub fn is_point_read(&self) -> bool {
+        let no_subquery = |e: &Expr| !e.has_subquery();
+        match self {
+            Plan::Scan {
+                access:
+                    Access::Lookup {
+                        index: IndexRef::PrimaryKey,
+                        keys,
+                    },
+                filter,
+                ..
+            } => keys.len() <= POINT_READ_KEYS_MAX && filter.iter().all(no_subquery),
+            Plan::Filter { input, predicate } => no_subquery(predicate) && input.is_point_read(),
+            Plan::Project { input, exprs } => {
+                exprs.iter().all(no_subquery) && input.is_point_read()
+            }
+            Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input } => {
+                input.is_point_read()
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    Union,
+    Intersect,
+    Except,
+}
+
+/// Which index a lookup uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexRef {
+    PrimaryKey,
+    /// A position in `Table::indexes`.
+    Secondary(usize),
+}
+
+/// How a scan finds its rows. Key expressions are constant for the scan (constants,
+/// parameters, outer references), evaluated once when it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    Full,
+    /// Equality on the leading columns of an index; several keys for `IN (…)`.
+    /// A key covering a whole primary key is one map probe.
+    Lookup {
+        index: IndexRef,
+        keys: Vec<Vec<Expr>>,
+    },
+    /// A range on the first column of an index, then equality on none.
+    Range {
+        index: IndexRef,
+        lower: Bound<Expr>,
+        upper: Bound<Expr>,
+    },
+}
+
+/// An ORDER BY key over the row below the sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// An aggregate call inside an [`Plan::Aggregate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub func: AggregateFunc,
+    /// None for `count(*)`.
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+    /// The result type, following PostgreSQL (`sum(int4)` is bigint, …).
+    pub ty: DataType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunc {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl Plan {
+    /// The width of the rows this node produces.
+    pub fn width(&self) -> usize {
+        match self {
+            Plan::Scan { width, .. }
+            | Plan::SystemScan { width, .. }
+            | Plan::Values { width, .. } => *width,
+            Plan::Filter { input, .. }
+            | Plan::Distinct { input }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. } => input.width(),
+            Plan::Project { exprs, .. } => exprs.len(),
+            Plan::NestedLoop { left, right, .. } | Plan::HashJoin { left, right, .. } => {
+                left.width() + right.width()
+            }
+            Plan::IndexJoin {
+                left, right_width, ..
+            } => left.width() + right_width,
+            Plan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by.len() + aggregates.len(),
+            Plan::SetOp { left, .. } => left.width(),
+        }
+    }
+}
