@@ -26,7 +26,7 @@ pub fn insert(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::hints(params)).bind_insert(stmt)?;
+    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_insert(stmt)?;
     let rows = {
         let plan = optimize(bound.source.plan, txn.db());
         let env = Env::new(txn.db(), params, ctx);
@@ -135,7 +135,7 @@ pub fn update(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::hints(params)).bind_update(stmt)?;
+    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_update(stmt)?;
     let changes = targets(txn, bound.scan, params, ctx, |old, env| {
         let mut new = old.clone();
         for (position, e) in &bound.assignments {
@@ -165,7 +165,7 @@ pub fn delete(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::hints(params)).bind_delete(stmt)?;
+    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_delete(stmt)?;
     let doomed = targets(txn, bound.scan, params, ctx, |old, _| Ok(old))?;
     let mut written = Vec::with_capacity(doomed.len());
     for (key, old) in doomed {

@@ -1,0 +1,254 @@
+//! The executor's entry points, one per kind of statement: describe, read, write,
+//! and planning and running a query with a cached plan.
+
+use super::{ddl, dml, run, Env};
+use std::sync::Arc;
+
+use sqlparser::ast::Statement;
+
+use crate::db::{Database, WriteTxn};
+use crate::sql::binder::{Binder, BoundQuery};
+use crate::sql::plan::{explain, optimize};
+use crate::sql::plan_cache::CachedPlan;
+use crate::sql::{ColumnInfo, CommandTag, Description, Output, QueryContext, SqlError};
+use crate::types::{DataType, Value};
+
+/// Describes statements that need no catalog (DDL): no parameters, no rows.
+pub fn describe_without_catalog(
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+) -> Option<Description> {
+    if ddl::is_ddl(stmt) {
+        let params = hints.iter().map(|h| h.unwrap_or(DataType::Text)).collect();
+        return Some(Description {
+            params,
+            columns: Vec::new(),
+        });
+    }
+    None
+}
+
+/// Parameter types and result columns of a statement, bound against `db`.
+pub fn describe(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+) -> Result<Description, SqlError> {
+    let mut binder = Binder::new(db, hints);
+    let columns = match stmt {
+        Statement::Query(q) => binder.bind_query(q)?.columns,
+        Statement::Explain { .. } => vec![ColumnInfo::computed("QUERY PLAN", DataType::Text)],
+        Statement::Insert(i) => binder
+            .bind_insert(i)?
+            .returning
+            .map(|r| r.columns)
+            .unwrap_or_default(),
+        Statement::Update(u) => binder
+            .bind_update(u)?
+            .returning
+            .map(|r| r.columns)
+            .unwrap_or_default(),
+        Statement::Delete(d) => binder
+            .bind_delete(d)?
+            .returning
+            .map(|r| r.columns)
+            .unwrap_or_default(),
+        other => return Err(unsupported(other)),
+    };
+    Ok(Description {
+        params: binder.param_types(),
+        columns,
+    })
+}
+
+/// Runs a query or EXPLAIN under the read lock.
+pub fn execute_read(
+    db: &Database,
+    stmt: &Statement,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    match stmt {
+        Statement::Query(q) => {
+            let mut binder = Binder::new(db, &hints(params));
+            let BoundQuery { plan, columns } = binder.bind_query(q)?;
+            let plan = optimize(plan, db);
+            let env = Env::new(db, params, ctx);
+            let rows = run(&plan, &env)?;
+            check_result_rows(rows.len(), ctx)?;
+            let tag = CommandTag::with_rows("SELECT", rows.len());
+            Ok(Output::Rows {
+                columns: Arc::new(columns),
+                rows,
+                tag,
+            })
+        }
+        Statement::Explain {
+            statement,
+            analyze,
+            options,
+            ..
+        } => {
+            if *analyze || options.as_ref().is_some_and(|o| !o.is_empty()) {
+                return Err(SqlError::Unsupported(
+                    "EXPLAIN ANALYZE and EXPLAIN options".into(),
+                ));
+            }
+            let lines = explain_statement(db, statement, params)?;
+            let rows: Vec<Vec<Value>> = lines.into_iter().map(|l| vec![Value::Text(l)]).collect();
+            let tag = CommandTag::with_rows("EXPLAIN", rows.len());
+            let columns = vec![ColumnInfo::computed("QUERY PLAN", DataType::Text)];
+            Ok(Output::Rows {
+                columns: Arc::new(columns),
+                rows,
+                tag,
+            })
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Binds and plans the query `stmt` against `db`, for the plan cache. None if `stmt`
+/// is not a query (EXPLAIN and writes are bound each time they run).
+pub fn plan_query(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    catalog_version: Option<u64>,
+) -> Option<Result<CachedPlan, SqlError>> {
+    let Statement::Query(q) = stmt else {
+        return None;
+    };
+    let mut binder = Binder::new(db, hints);
+    Some(
+        binder
+            .bind_query(q)
+            .map(|BoundQuery { plan, columns }| CachedPlan {
+                catalog_version,
+                plan: optimize(plan, db),
+                columns: Arc::new(columns),
+            }),
+    )
+}
+
+/// Runs a cached plan; `db` is the database it reads (under the read lock) or, for
+/// a plan that reads no table, any database.
+pub fn run_plan(
+    db: &Database,
+    cached: &CachedPlan,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let env = Env::new(db, params, ctx);
+    let rows = run(&cached.plan, &env)?;
+    check_result_rows(rows.len(), ctx)?;
+    let tag = CommandTag::with_rows("SELECT", rows.len());
+    Ok(Output::Rows {
+        columns: cached.columns.clone(),
+        rows,
+        tag,
+    })
+}
+
+/// Runs DML or DDL as one write transaction (the caller rolls back on error).
+pub fn execute_write(
+    txn: &mut WriteTxn<'_>,
+    stmt: &Statement,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let output = match stmt {
+        Statement::Insert(i) => dml::insert(txn, i, params, ctx),
+        Statement::Update(u) => dml::update(txn, u, params, ctx),
+        Statement::Delete(d) => dml::delete(txn, d, params, ctx),
+        other if ddl::is_ddl(other) => ddl::execute(txn, other),
+        other => Err(unsupported(other)),
+    }?;
+    // Checked here, inside the write, so that a RETURNING over the limit rolls the
+    // change back rather than committing it and then refusing to send the rows.
+    if let Output::Rows { rows, .. } = &output {
+        check_result_rows(rows.len(), ctx)?;
+    }
+    Ok(output)
+}
+
+/// 54000 once a statement's result holds more rows than `ctx.rows_max`.
+fn check_result_rows(count: usize, ctx: &QueryContext) -> Result<(), SqlError> {
+    if count > ctx.rows_max {
+        return Err(SqlError::ProgramLimitExceeded(format!(
+            "statement returned {count} rows; the limit is {} rows per statement",
+            ctx.rows_max
+        )));
+    }
+    Ok(())
+}
+
+fn explain_statement(
+    db: &Database,
+    stmt: &Statement,
+    params: &[Value],
+) -> Result<Vec<String>, SqlError> {
+    let mut binder = Binder::new(db, &hints(params));
+    let (head, plan) = match stmt {
+        Statement::Query(q) => (None, binder.bind_query(q)?.plan),
+        Statement::Insert(i) => {
+            let bound = binder.bind_insert(i)?;
+            (
+                Some(format!("Insert on {}", db.table(bound.table).schema().name)),
+                bound.source.plan,
+            )
+        }
+        Statement::Update(u) => {
+            let bound = binder.bind_update(u)?;
+            (
+                Some(format!("Update on {}", db.table(bound.table).schema().name)),
+                bound.scan,
+            )
+        }
+        Statement::Delete(d) => {
+            let bound = binder.bind_delete(d)?;
+            (
+                Some(format!("Delete on {}", db.table(bound.table).schema().name)),
+                bound.scan,
+            )
+        }
+        other => {
+            return Err(SqlError::Unsupported(format!(
+                "EXPLAIN of {}",
+                statement_kind(other)
+            )))
+        }
+    };
+    let plan = optimize(plan, db);
+    let mut lines = Vec::new();
+    let indent = match head {
+        Some(h) => {
+            lines.push(h);
+            1
+        }
+        None => 0,
+    };
+    explain(&plan, db, indent, &mut lines);
+    Ok(lines)
+}
+
+/// The parameter types implied by the values (for binding at execution).
+pub(super) fn hints(params: &[Value]) -> Vec<Option<DataType>> {
+    params
+        .iter()
+        .map(|v| Some(v.data_type()).filter(|t| *t != DataType::Unknown))
+        .collect()
+}
+
+fn unsupported(stmt: &Statement) -> SqlError {
+    SqlError::Unsupported(format!("the statement {}", statement_kind(stmt)))
+}
+
+/// The first words of a statement, to name it in messages.
+fn statement_kind(stmt: &Statement) -> String {
+    stmt.to_string()
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
