@@ -332,7 +332,7 @@ impl Binder<'_> {
                 SqlError::Syntax(format!("syntax error at or near \"{placeholder}\""))
             })?;
         if n > self.params.len() {
-            if n > super::PARAMS_MAX {
+            if n > super::state::PARAMS_MAX {
                 return Err(SqlError::UndefinedParameter(n));
             }
             self.params.resize(n, DataType::Unknown);

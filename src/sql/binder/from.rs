@@ -6,7 +6,8 @@ use crate::sql::plan::{Access, Expr, JoinKind, Plan};
 use crate::sql::{system, SqlError};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
-use super::{names, Binder, BoundQuery, VIEW_DEPTH_MAX};
+use super::state::VIEW_DEPTH_MAX;
+use super::{names, Binder, BoundQuery};
 
 impl Binder<'_> {
     /// Binds a FROM list; comma-separated items are cross joined. An empty FROM is

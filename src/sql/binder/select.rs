@@ -9,7 +9,8 @@ use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
 
 use super::scope::{Lookup, Scope};
-use super::{names, AggContext, Binder, BoundQuery};
+use super::state::AggContext;
+use super::{names, Binder, BoundQuery};
 use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
 
 /// One select-list entry after binding.

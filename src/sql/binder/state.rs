@@ -1,0 +1,139 @@
+//! The binder's state for one statement: the catalog, parameter types, enclosing
+//! scopes, and what grouping, views and nesting depth allow.
+
+use crate::db::Database;
+use crate::sql::{ColumnInfo, SqlError};
+use crate::types::DataType;
+
+use super::scope::Scope;
+use crate::sql::plan::{Aggregate, Expr, Plan};
+
+/// A bound query: its plan and the columns it returns.
+#[derive(Debug, Clone)]
+pub struct BoundQuery {
+    pub plan: Plan,
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// The state of binding one statement.
+pub struct Binder<'a> {
+    pub db: &'a Database,
+    /// The type of each parameter: the client's hint, or what the context implied,
+    /// or `Unknown` while nothing has; Unknown at the end means text.
+    pub params: Vec<DataType>,
+    /// The scopes of the enclosing queries, innermost last: where a name not found
+    /// in the current query is looked up (a correlated reference).
+    pub(super) outer: Vec<Scope>,
+    /// The outermost scope level a reference reached since the last reset; a
+    /// subquery that reached below its own level is correlated.
+    pub(super) min_level_referenced: usize,
+    pub(super) next_subquery_id: usize,
+    /// Set while binding the select list, HAVING and ORDER BY of a grouped query.
+    pub(super) agg: Option<AggContext>,
+    /// Set when an aggregate call was found outside of a grouped context: the query
+    /// is grouped after all and must be bound again in that mode.
+    pub(super) saw_aggregate: bool,
+    /// How many views are being expanded, to refuse a view that refers to itself.
+    pub(super) view_depth: usize,
+    /// How deeply the expression being bound is nested (subqueries included), to
+    /// refuse one whose evaluation could overflow a thread's stack.
+    pub(super) expr_depth: usize,
+    /// The tables and views the statement names itself (not those inside the views
+    /// it expands): what a view stored with this query depends on, for DROP.
+    pub(super) referenced: Vec<String>,
+}
+
+/// What the binder knows while binding expressions above an aggregation.
+pub(super) struct AggContext {
+    /// The scope of the rows being grouped.
+    pub(super) input: Scope,
+    pub(super) group_keys: Vec<Expr>,
+    pub(super) aggregates: Vec<Aggregate>,
+}
+
+/// The deepest view nesting allowed; deeper is certainly a cycle.
+pub(super) const VIEW_DEPTH_MAX: usize = 32;
+
+/// The deepest expression nesting allowed (each operator, function call, CASE,
+/// cast or subquery is a level). Binding, planning, evaluating and dropping an
+/// expression recurse once per level, on threads with 2 MiB stacks (reader
+/// threads, the writer thread, tokio workers); the frames of an unoptimized build
+/// are the largest, and `deep_expressions_fit_the_stack` in `src/sql/tests.rs`
+/// checks this bound against them with a wide margin. PostgreSQL's equivalent is
+/// `max_stack_depth`; deeper is 54001.
+pub const EXPR_DEPTH_MAX: usize = 200;
+
+/// The highest `$n` a statement may use (PostgreSQL's protocol allows 65535).
+pub(super) const PARAMS_MAX: usize = 65_535;
+
+impl<'a> Binder<'a> {
+    pub fn new(db: &'a Database, hints: &[Option<DataType>]) -> Binder<'a> {
+        Binder {
+            db,
+            params: hints
+                .iter()
+                .map(|h| h.unwrap_or(DataType::Unknown))
+                .collect(),
+            outer: Vec::new(),
+            min_level_referenced: usize::MAX,
+            next_subquery_id: 0,
+            agg: None,
+            saw_aggregate: false,
+            view_depth: 0,
+            expr_depth: 0,
+            referenced: Vec::new(),
+        }
+    }
+
+    /// The tables and views named by what was bound so far, each once, in the order
+    /// first named; views are not looked into.
+    pub fn referenced_relations(&self) -> &[String] {
+        &self.referenced
+    }
+
+    /// Notes a table or view named at the statement's own level (not inside a view).
+    pub(super) fn note_reference(&mut self, relation: &str) {
+        if self.view_depth == 0 && !self.referenced.iter().any(|r| r == relation) {
+            self.referenced.push(relation.to_owned());
+        }
+    }
+
+    /// The parameter types to describe: anything not inferred is text.
+    pub fn param_types(&self) -> Vec<DataType> {
+        self.params
+            .iter()
+            .map(|t| {
+                if *t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    *t
+                }
+            })
+            .collect()
+    }
+
+    /// Binds `f` as a nested query level whose enclosing scope is `scope`;
+    /// returns its result and whether it referenced that scope or one further out.
+    pub(super) fn nested<T>(
+        &mut self,
+        scope: &Scope,
+        f: impl FnOnce(&mut Self) -> Result<T, SqlError>,
+    ) -> Result<(T, bool), SqlError> {
+        self.outer.push(scope.clone());
+        let level = self.outer.len();
+        let saved_min = std::mem::replace(&mut self.min_level_referenced, usize::MAX);
+        let saved_agg = self.agg.take();
+        let result = f(self);
+        self.agg = saved_agg;
+        self.outer.pop();
+        let reached = self.min_level_referenced;
+        self.min_level_referenced = saved_min.min(reached);
+        let correlated = reached < level;
+        result.map(|r| (r, correlated))
+    }
+
+    pub(super) fn subquery_id(&mut self) -> usize {
+        self.next_subquery_id += 1;
+        self.next_subquery_id
+    }
+}
