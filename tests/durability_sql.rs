@@ -244,8 +244,8 @@ async fn turnstile_wal_columns_move_with_writes() {
     assert!(snap.get::<_, i64>(3) >= 0);
 }
 
-/// CHECKPOINT writes a snapshot file into `snapshots/`, covering every commit so
-/// far. After more writes and a kill -9 (no shutdown snapshot), a server on the
+/// CHECKPOINT (here inside a transaction block, which PostgreSQL allows) writes a
+/// snapshot file into `snapshots/`, covering every commit so far. After more writes and a kill -9 (no shutdown snapshot), a server on the
 /// same data directory recovers the snapshot plus the log after it: every row.
 #[tokio::test]
 async fn checkpoint_then_restart_keeps_everything() {
@@ -256,7 +256,10 @@ async fn checkpoint_then_restart_keeps_everything() {
         .batch_execute("CREATE TABLE k (id INT PRIMARY KEY); INSERT INTO k VALUES (1), (2), (3)")
         .await
         .unwrap();
+    // Inside a transaction block too, as PostgreSQL allows: it changes no data.
+    client.batch_execute("BEGIN").await.unwrap();
     client.batch_execute("CHECKPOINT").await.unwrap();
+    client.batch_execute("COMMIT").await.unwrap();
     let snapshots = std::fs::read_dir(dir.path().join("snapshots"))
         .unwrap()
         .count();

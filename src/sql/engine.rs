@@ -223,10 +223,13 @@ impl Engine {
         }
     }
 
-    /// True for statements that change data or schema.
+    /// True for statements that change data or schema. `CHECKPOINT` changes
+    /// neither (it copies the database to a snapshot), so it is allowed inside a
+    /// transaction block, as in PostgreSQL.
     pub fn is_write(stmt: &Statement) -> bool {
         match stmt {
             Statement::Query(_) => false,
+            _ if is_checkpoint(stmt) => false,
             Statement::Explain {
                 statement, analyze, ..
             } => *analyze && Engine::is_write(statement),
