@@ -286,6 +286,16 @@ pub fn strip_ansi(text: &str) -> String {
     out
 }
 
+/// Asserts that `client`'s connection still answers a query: after an error, the
+/// session must go on (ARCHITECTURE.md, invariant 7).
+pub async fn assert_answers(client: &tokio_postgres::Client) {
+    let row = client
+        .query_one("select 1", &[])
+        .await
+        .expect("the connection answers");
+    assert_eq!(row.get::<_, i32>(0), 1);
+}
+
 /// A data directory that outlives the servers started on it (restart, crash and
 /// damage tests start several servers on one directory); removed on drop.
 pub struct DataDir {

@@ -9,7 +9,7 @@ use crate::db::{TableId, TableSchema};
 use crate::sql::plan::{Access, Expr, Plan};
 use crate::sql::{ColumnInfo, SqlError};
 
-use super::scope::{Scope, ScopeColumn};
+use super::scope::Scope;
 use super::{names, Binder};
 
 /// A bound INSERT.
@@ -87,7 +87,7 @@ impl Binder<'_> {
             return Err(SqlError::UndefinedTable(relation));
         };
         let schema = table.schema().clone();
-        let scope = table_scope(&schema, alias.unwrap_or_else(|| relation.clone()));
+        let scope = Scope::of_table(&schema, alias.unwrap_or_else(|| relation.clone()));
         Ok((schema.id, schema, scope))
     }
 
@@ -296,7 +296,7 @@ impl Binder<'_> {
                     ));
                 }
                 let mut both = scope.clone();
-                both.extend(table_scope(schema, "excluded".into()));
+                both.extend(Scope::of_table(schema, "excluded".into()));
                 let assignments = self.bind_assignments(&u.assignments, schema, &both)?;
                 let filter = match &u.selection {
                     Some(w) => Some(self.bind_condition(w, &both, "WHERE")?),
@@ -467,25 +467,6 @@ fn next_permutation(p: &mut [usize]) -> bool {
     p.swap(i - 1, j);
     p[i..].reverse();
     true
-}
-
-/// The scope of a table's row under `relation`.
-pub(super) fn table_scope(schema: &TableSchema, relation: String) -> Scope {
-    Scope {
-        columns: schema
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ScopeColumn {
-                relation: Some(relation.clone()),
-                name: c.name.clone(),
-                ty: c.data_type,
-                table_oid: schema.id,
-                column_number: i as i16 + 1,
-                hidden: false,
-            })
-            .collect(),
-    }
 }
 
 fn check_arity(values: usize, targets: usize) -> Result<(), SqlError> {

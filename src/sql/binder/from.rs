@@ -5,7 +5,7 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJ
 use crate::sql::plan::{Access, Expr, JoinKind, Plan};
 use crate::sql::{system, SqlError};
 
-use super::scope::{Lookup, Scope, ScopeColumn};
+use super::scope::{Lookup, Scope};
 use super::state::VIEW_DEPTH_MAX;
 use super::{names, Binder, BoundQuery};
 
@@ -243,21 +243,7 @@ impl Binder<'_> {
         if let Some(table) = self.db.get_table(&relation) {
             self.note_reference(&relation);
             let schema = table.schema();
-            let mut scope = Scope {
-                columns: schema
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| ScopeColumn {
-                        relation: Some(shown.clone()),
-                        name: c.name.clone(),
-                        ty: c.data_type,
-                        table_oid: schema.id,
-                        column_number: i as i16 + 1,
-                        hidden: false,
-                    })
-                    .collect(),
-            };
+            let mut scope = Scope::of_table(schema, shown.clone());
             if let Some(alias) = alias {
                 rename_columns(&mut scope, alias)?;
             }

@@ -1,6 +1,6 @@
 //! Name resolution: which columns a query can see, and under which names.
 
-use crate::db::TableId;
+use crate::db::{TableId, TableSchema};
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
 
@@ -32,6 +32,26 @@ pub enum Lookup {
 }
 
 impl Scope {
+    /// The scope of a table's row, its columns visible under `relation` (the
+    /// table's name or its alias).
+    pub fn of_table(schema: &TableSchema, relation: String) -> Scope {
+        Scope {
+            columns: schema
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ScopeColumn {
+                    relation: Some(relation.clone()),
+                    name: c.name.clone(),
+                    ty: c.data_type,
+                    table_oid: schema.id,
+                    column_number: i as i16 + 1,
+                    hidden: false,
+                })
+                .collect(),
+        }
+    }
+
     pub fn width(&self) -> usize {
         self.columns.len()
     }
