@@ -8,6 +8,7 @@
 use thiserror::Error;
 
 use crate::db::DbError;
+use crate::module::ModuleError;
 use crate::sql::SqlError;
 use crate::turnstile::TurnstileError;
 use crate::types::TypeError;
@@ -38,8 +39,9 @@ impl From<TypeError> for Error {
 }
 
 impl Error {
-    /// The five-character SQLSTATE PostgreSQL would send for this error.
-    pub fn sqlstate(&self) -> &'static str {
+    /// The five-character SQLSTATE PostgreSQL would send for this error (or the one
+    /// a module raised).
+    pub fn sqlstate(&self) -> &str {
         match self {
             Error::Sql(e) => sql_sqlstate(e),
             Error::Turnstile(e) => turnstile_sqlstate(e),
@@ -72,6 +74,11 @@ impl Error {
                  You might need to add explicit type casts."
                     .into(),
             ),
+            Error::Sql(SqlError::UndefinedRoutine { kind, .. }) => Some(format!(
+                "No {kind} matches the given name and argument types. \
+                 You might need to add explicit type casts. \
+                 SELECT * FROM turnstile_routines lists the loaded reducers and views."
+            )),
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
@@ -80,7 +87,7 @@ impl Error {
     }
 }
 
-fn sql_sqlstate(e: &SqlError) -> &'static str {
+fn sql_sqlstate(e: &SqlError) -> &str {
     match e {
         SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
         SqlError::Unsupported(_) => "0A000",
@@ -88,7 +95,7 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::UndefinedColumn(_) => "42703",
         SqlError::AmbiguousColumn(_) => "42702",
         SqlError::DuplicateColumn(_) => "42701",
-        SqlError::UndefinedFunction(_) => "42883",
+        SqlError::UndefinedFunction(_) | SqlError::UndefinedRoutine { .. } => "42883",
         SqlError::AmbiguousFunction(_) => "42725",
         SqlError::DatatypeMismatch(_) => "42804",
         SqlError::UndefinedParameter(_) => "42P02",
@@ -121,6 +128,21 @@ fn sql_sqlstate(e: &SqlError) -> &'static str {
         SqlError::DependentObjectsStillExist { .. } => "2BP01",
         SqlError::Type(e) => type_sqlstate(e),
         SqlError::Db(e) => db_sqlstate(e),
+        SqlError::Module(e) => module_sqlstate(e),
+    }
+}
+
+fn module_sqlstate(e: &ModuleError) -> &str {
+    match e {
+        ModuleError::Invalid { .. } | ModuleError::ForbiddenImport { .. } => "42P17",
+        ModuleError::TableMismatch { .. } => "42804",
+        ModuleError::DuplicateRoutine { .. } => "42723",
+        ModuleError::Setup { .. } => "55000",
+        ModuleError::Raised { sqlstate, .. } => sqlstate,
+        ModuleError::Trapped { .. } => "38000",
+        ModuleError::TimeBudget { .. } => "57014",
+        ModuleError::MemoryBudget { .. } => "53200",
+        ModuleError::CatalogChanged { .. } => "55000",
     }
 }
 

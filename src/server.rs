@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::db::{recover, snapshot_dir, wal_dir};
+use crate::module::{Budgets, ModuleError, ModuleHost};
 use crate::sql::Engine;
 use crate::turnstile::{Durable, SnapshotPolicy, Turnstile, TurnstileConfig};
 use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError, WalFaults};
@@ -58,6 +59,10 @@ pub struct Config {
     pub limits: Limits,
     /// How the write-ahead log and snapshots are written.
     pub durability: DurabilityConfig,
+    /// The modules to load.
+    pub modules: ModuleSource,
+    /// Time and memory budgets of every reducer and view call.
+    pub module_budgets: Budgets,
 }
 
 /// The write-ahead log and snapshot settings (see `wal` for what they mean).
@@ -104,15 +109,49 @@ impl Default for Config {
             log_min_duration_statement_ms: Some(1000),
             limits: Limits::default(),
             durability: DurabilityConfig::default(),
+            modules: ModuleSource::EmbeddedBank,
+            module_budgets: Budgets::default(),
         }
     }
 }
+
+/// Which modules `turnstile serve` loads.
+#[derive(Debug, Clone)]
+pub enum ModuleSource {
+    /// The bank example, embedded in the binary (no `--module`).
+    EmbeddedBank,
+    /// The files given with `--module`.
+    Files(Vec<PathBuf>),
+    /// None (`--no-modules`): a plain SQL server.
+    None,
+}
+
+/// The bank example (`modules/bank`), built for wasm32 by `build.rs`: what
+/// `turnstile serve` loads when no `--module` is given.
+pub const BANK_MODULE: &[u8] = include_bytes!(concat!(
+    env!("TURNSTILE_MODULES_DIR"),
+    "/turnstile_bank.wasm"
+));
 
 /// Serves clients on `listener` until `shutdown` completes, then stops accepting,
 /// lets running statements finish (up to [`SHUTDOWN_GRACE_MS`]), closes the idle
 /// sessions with FATAL 57P01 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -> io::Result<()> {
     let (turnstile, _lock) = open_data_dir(&config).await?;
+    let modules = load_modules(&config).await?;
+    let engine = Arc::new(Engine::new(turnstile.clone(), Some(modules.clone())));
+    for module in modules.modules() {
+        engine
+            .install_module(module.clone())
+            .await
+            .map_err(io::Error::other)?;
+        tracing::info!(
+            module = module.name(),
+            reducers = module.description().reducers.len(),
+            views = module.description().views.len(),
+            "module loaded"
+        );
+    }
     let (stop_snapshots_tx, stop_snapshots_rx) = tokio::sync::oneshot::channel::<()>();
     let periodic = tokio::spawn({
         let turnstile = turnstile.clone();
@@ -125,7 +164,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
         }
     });
     let ctx = Arc::new(WireContext {
-        engine: Arc::new(Engine::new(turnstile.clone())),
+        engine,
         limits: config.limits.clone(),
         statement_timeout_ms: config.statement_timeout_ms,
         max_connections: config.max_connections,
@@ -235,6 +274,38 @@ async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> 
         }),
     )?;
     Ok((turnstile, lock))
+}
+
+/// Compiles the modules `config` names (or the embedded bank example), off the
+/// async workers: compiling takes a while.
+async fn load_modules(config: &Config) -> io::Result<Arc<ModuleHost>> {
+    let (source, budgets) = (config.modules.clone(), config.module_budgets);
+    tokio::task::spawn_blocking(move || {
+        let mut host = ModuleHost::new(budgets)?;
+        let paths = match source {
+            ModuleSource::EmbeddedBank => {
+                host.load("bank", BANK_MODULE)?;
+                Vec::new()
+            }
+            ModuleSource::Files(paths) => paths,
+            ModuleSource::None => Vec::new(),
+        };
+        for path in &paths {
+            let bytes = std::fs::read(path).map_err(|e| ModuleError::Invalid {
+                module: path.display().to_string(),
+                reason: format!("cannot read it: {e}"),
+            })?;
+            let name = path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |stem| stem.to_string_lossy().into_owned(),
+            );
+            host.load(&name, &bytes)?;
+        }
+        Ok::<_, ModuleError>(Arc::new(host))
+    })
+    .await
+    .map_err(io::Error::other)?
+    .map_err(io::Error::other)
 }
 
 /// Runs a connection task, logging a panic instead of losing it silently.

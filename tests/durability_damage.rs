@@ -14,6 +14,9 @@
 //!   message saying what to do, reads go on, and after a restart every acknowledged
 //!   commit is there and nothing is partial.
 //!
+//! The servers here load no module (`--no-modules`): the bank example's schema would
+//! add a record to every fresh log, and these tests count records.
+//!
 //! Segment files are edited in place between runs, using the documented layout
 //! (`src/wal/segment.rs`): a 24-byte file header, then records of a 20-byte header
 //! (payload length u32 LE first) and the payload.
@@ -88,7 +91,7 @@ async fn ids(client: &Client) -> Vec<i32> {
 /// Table `t` and the rows `ids`, each its own acknowledged (durable) transaction;
 /// then the server is killed, so everything is in the log and nothing in a snapshot.
 async fn write_then_crash(dir: &DataDir, rows: std::ops::RangeInclusive<i32>, create: bool) {
-    let mut server = TestServer::start_in(dir, &[]);
+    let mut server = TestServer::start_in(dir, &["--no-modules"]);
     let client = server.connect().await;
     if create {
         client
@@ -121,7 +124,7 @@ async fn torn_tail_is_cut_with_a_warning() {
     let cut_at = offset + RECORD_HEADER_LEN + len / 2;
     cut(&last, cut_at);
 
-    let mut server = TestServer::start_in(&dir, &[]);
+    let mut server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     assert_eq!(ids(&client).await, (1..=9).collect::<Vec<_>>());
     let log = server.log_plain();
@@ -146,7 +149,7 @@ async fn torn_tail_is_cut_with_a_warning() {
     let (offset, len) = in_last[0];
     cut(&last, offset + RECORD_HEADER_LEN + len / 2);
 
-    let mut server = TestServer::start_in(&dir, &[]);
+    let mut server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     let mut expected: Vec<i32> = (1..=9).collect();
     expected.push(11);
@@ -157,7 +160,7 @@ async fn torn_tail_is_cut_with_a_warning() {
         .unwrap_or_else(|e| panic!("a write after the cut failed: {e}\n{}", server.log()));
     server.kill_9();
     drop(server);
-    let server = TestServer::start_in(&dir, &[]);
+    let server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     expected.push(13);
     assert_eq!(ids(&client).await, expected);
@@ -180,7 +183,7 @@ async fn damage_before_the_tail_refuses_to_start() {
         let (offset, _) = in_segment[2];
         flip_byte(&segment, offset + byte_in_record);
 
-        let (status, log) = TestServer::start_in_expecting_refusal(&dir, &[]);
+        let (status, log) = TestServer::start_in_expecting_refusal(&dir, &["--no-modules"]);
         assert!(
             !status.success(),
             "{what}: started on a damaged log:\n{log}"
@@ -194,7 +197,8 @@ async fn damage_before_the_tail_refuses_to_start() {
             assert!(log.contains(needle), "{what}: no {needle:?} in:\n{log}");
         }
 
-        let mut server = TestServer::start_in(&dir, &["--recovery-truncate-corrupt"]);
+        let mut server =
+            TestServer::start_in(&dir, &["--no-modules", "--recovery-truncate-corrupt"]);
         let client = server.connect().await;
         assert_eq!(
             ids(&client).await,
@@ -208,7 +212,7 @@ async fn damage_before_the_tail_refuses_to_start() {
             .unwrap();
         server.kill_9();
         drop(server);
-        let server = TestServer::start_in(&dir, &[]);
+        let server = TestServer::start_in(&dir, &["--no-modules"]);
         let client = server.connect().await;
         assert_eq!(
             ids(&client).await,
@@ -223,13 +227,13 @@ async fn damage_before_the_tail_refuses_to_start() {
 #[tokio::test]
 async fn second_server_on_the_same_data_dir_refuses() {
     let dir = DataDir::new();
-    let server = TestServer::start_in(&dir, &[]);
+    let server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     client
         .simple_query("CREATE TABLE t (id INT PRIMARY KEY, note TEXT)")
         .await
         .unwrap();
-    let (status, log) = TestServer::start_in_expecting_refusal(&dir, &[]);
+    let (status, log) = TestServer::start_in_expecting_refusal(&dir, &["--no-modules"]);
     assert!(!status.success(), "a second server started:\n{log}");
     let holder = format!("in use by another Turnstile server (pid {})", server.pid());
     assert!(log.contains(&holder), "no {holder:?} in:\n{log}");
@@ -249,7 +253,8 @@ async fn second_server_on_the_same_data_dir_refuses() {
 /// It then completes normally.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_fsync_delays_neither_readers_nor_asynchronous_writers() {
-    let server = TestServer::start_with_args(&["--fault-wal-fsync-delay-ms", "5000"]);
+    let server =
+        TestServer::start_with_args(&["--no-modules", "--fault-wal-fsync-delay-ms", "5000"]);
     let writer_off = server.connect().await;
     writer_off
         .simple_query("SET synchronous_commit = off")
@@ -322,7 +327,10 @@ fn rows_in(seq: i64) -> i64 {
 #[tokio::test]
 async fn full_disk_refuses_writes_keeps_reads_and_loses_nothing_acknowledged() {
     let dir = DataDir::new();
-    let mut server = TestServer::start_in(&dir, &["--fault-wal-fail-after-bytes", "8192"]);
+    let mut server = TestServer::start_in(
+        &dir,
+        &["--no-modules", "--fault-wal-fail-after-bytes", "8192"],
+    );
     let client = server.connect().await;
     client
         .simple_query("CREATE TABLE txns (seq BIGINT, part INT, total INT, note TEXT, PRIMARY KEY (seq, part))")
@@ -368,7 +376,7 @@ async fn full_disk_refuses_writes_keeps_reads_and_loses_nothing_acknowledged() {
     server.stop();
     drop(server);
 
-    let server = TestServer::start_in(&dir, &[]);
+    let server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     let rows = client
         .query("SELECT seq, part, total FROM txns ORDER BY seq, part", &[])
@@ -405,7 +413,8 @@ async fn full_disk_refuses_writes_keeps_reads_and_loses_nothing_acknowledged() {
 #[tokio::test]
 async fn full_disk_at_the_first_write_then_restart() {
     let dir = DataDir::new();
-    let mut server = TestServer::start_in(&dir, &["--fault-wal-fail-after-bytes", "0"]);
+    let mut server =
+        TestServer::start_in(&dir, &["--no-modules", "--fault-wal-fail-after-bytes", "0"]);
     let client = server.connect().await;
     let error = client
         .simple_query("CREATE TABLE t (id INT PRIMARY KEY, note TEXT)")
@@ -415,7 +424,7 @@ async fn full_disk_at_the_first_write_then_restart() {
     server.kill_9();
     drop(server);
 
-    let server = TestServer::start_in(&dir, &[]);
+    let server = TestServer::start_in(&dir, &["--no-modules"]);
     let client = server.connect().await;
     assert_eq!(
         client

@@ -76,9 +76,9 @@ fn psql_script() {
     }
     let server = common::TestServer::start();
     let script =
-        "create table accounts (id bigint primary key, owner text not null, balance bigint);\n\
-                  insert into accounts values (1, 'ada', 100), (2, 'bob', 50);\n\
-                  select owner, balance from accounts order by id;\n";
+        "create table ledger (id bigint primary key, owner text not null, balance bigint);\n\
+                  insert into ledger values (1, 'ada', 100), (2, 'bob', 50);\n\
+                  select owner, balance from ledger order by id;\n";
     let (ok, out, err) = psql(
         &server,
         &["-v", "ON_ERROR_STOP=1", "-A", "-t"],

@@ -8,9 +8,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+use turnstile::module::Budgets;
 use turnstile::server::{
-    self, Config, DurabilityConfig, MAX_CONNECTIONS_DEFAULT, WAL_FLUSH_INTERVAL_MS_DEFAULT,
-    WAL_SEGMENT_BYTES_DEFAULT,
+    self, Config, DurabilityConfig, ModuleSource, MAX_CONNECTIONS_DEFAULT,
+    WAL_FLUSH_INTERVAL_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT,
 };
 use turnstile::wal::{OnDamage, WalFaults};
 use turnstile::wire::{
@@ -83,6 +84,21 @@ struct ServeArgs {
     /// snapshots) instead of refusing to start: every later transaction is lost.
     #[arg(long)]
     recovery_truncate_corrupt: bool,
+    /// A WebAssembly module to load (repeatable); without one, the embedded bank
+    /// example (modules/bank) is loaded.
+    #[arg(long = "module", value_name = "PATH", conflicts_with = "no_modules")]
+    modules: Vec<PathBuf>,
+    /// Load no module, not even the embedded bank example: a plain SQL server.
+    #[arg(long)]
+    no_modules: bool,
+    /// Wall-clock budget of every reducer and view call ("100ms", "1s"); a call over
+    /// it is rolled back with SQLSTATE 57014. A session's statement_timeout lowers it.
+    #[arg(long, default_value = "100ms")]
+    reducer_time_limit: String,
+    /// Memory budget of every module instance ("64MiB"); a call that needs more is
+    /// rolled back with SQLSTATE 53200.
+    #[arg(long, default_value = "64MiB")]
+    reducer_memory_limit: String,
     /// Tests only: sleep this many milliseconds before every WAL fsync (a slow disk).
     #[arg(long, hide = true, default_value_t = 0)]
     fault_wal_fsync_delay_ms: u64,
@@ -115,6 +131,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     let defaults = Config::default();
     let durability = durability_config(&args)?;
+    let module_budgets = module_budgets(&args)?;
     let config = Config {
         data_dir: args.data_dir,
         max_connections: args.max_connections,
@@ -129,6 +146,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             ..Limits::default()
         },
         durability,
+        modules: if args.no_modules {
+            ModuleSource::None
+        } else if args.modules.is_empty() {
+            ModuleSource::EmbeddedBank
+        } else {
+            ModuleSource::Files(args.modules)
+        },
+        module_budgets,
     };
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -154,37 +179,50 @@ fn durability_config(args: &ServeArgs) -> Result<DurabilityConfig, String> {
         ..DurabilityConfig::default()
     };
     if let Some(every) = &args.snapshot_every {
-        match parse_snapshot_every(every)? {
-            SnapshotEvery::Bytes(bytes) => durability.snapshot_policy.every_bytes = bytes,
-            SnapshotEvery::Time(time) => durability.snapshot_policy.every = time,
+        match parse_amount("--snapshot-every", every)? {
+            Amount::Bytes(bytes) => durability.snapshot_policy.every_bytes = bytes,
+            Amount::Time(time) => durability.snapshot_policy.every = time,
         }
     }
     Ok(durability)
 }
 
-/// What `--snapshot-every` names: an amount of log or of time.
+fn module_budgets(args: &ServeArgs) -> Result<Budgets, String> {
+    let time_ms = turnstile::sql::parse_millis("reducer_time_limit", &args.reducer_time_limit)
+        .map_err(|e| e.to_string())?;
+    if time_ms == 0 {
+        return Err("--reducer-time-limit must be more than 0".into());
+    }
+    let memory_bytes = match parse_amount("--reducer-memory-limit", &args.reducer_memory_limit)? {
+        Amount::Bytes(bytes) if bytes >= 1 << 20 => usize::try_from(bytes).unwrap_or(usize::MAX),
+        _ => return Err("--reducer-memory-limit takes a size of at least 1MiB, e.g. 64MiB".into()),
+    };
+    Ok(Budgets {
+        time: Duration::from_millis(time_ms),
+        memory_bytes,
+    })
+}
+
+/// An amount of bytes or of time, as `--snapshot-every` and
+/// `--reducer-memory-limit` take them.
 #[derive(Debug, PartialEq)]
-enum SnapshotEvery {
+enum Amount {
     Bytes(u64),
     Time(Duration),
 }
 
 /// Parses "256MiB", "1GB", "4096" (bytes), "10min", "30s", "500ms", "2h".
-fn parse_snapshot_every(text: &str) -> Result<SnapshotEvery, String> {
+fn parse_amount(flag: &str, text: &str) -> Result<Amount, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits.parse().map_err(|_| {
-        format!("--snapshot-every {text:?}: expected a number and a unit, e.g. 256MiB or 10min")
+        format!("{flag} {text:?}: expected a number and a unit, e.g. 256MiB or 10min")
     })?;
-    let bytes = |scale: u64| Ok(SnapshotEvery::Bytes(n.saturating_mul(scale)));
-    let time = |ms: u64| {
-        Ok(SnapshotEvery::Time(Duration::from_millis(
-            n.saturating_mul(ms),
-        )))
-    };
+    let bytes = |scale: u64| Ok(Amount::Bytes(n.saturating_mul(scale)));
+    let time = |ms: u64| Ok(Amount::Time(Duration::from_millis(n.saturating_mul(ms))));
     match unit.trim() {
         "" | "B" => bytes(1),
         "kB" | "KB" => bytes(1_000),
@@ -197,7 +235,7 @@ fn parse_snapshot_every(text: &str) -> Result<SnapshotEvery, String> {
         "s" => time(1_000),
         "min" | "m" => time(60_000),
         "h" => time(3_600_000),
-        other => Err(format!("--snapshot-every {text:?}: unknown unit {other:?} (use B, kB, MB, MiB, GB, GiB, ms, s, min or h)")),
+        other => Err(format!("{flag} {text:?}: unknown unit {other:?} (use B, kB, MB, MiB, GB, GiB, ms, s, min or h)")),
     }
 }
 
@@ -239,20 +277,23 @@ mod tests {
     #[test]
     fn snapshot_every_units() {
         assert_eq!(
-            parse_snapshot_every("256MiB"),
-            Ok(SnapshotEvery::Bytes(256 << 20))
-        );
-        assert_eq!(parse_snapshot_every("4096"), Ok(SnapshotEvery::Bytes(4096)));
-        assert_eq!(
-            parse_snapshot_every("10min"),
-            Ok(SnapshotEvery::Time(Duration::from_secs(600)))
+            parse_amount("--snapshot-every", "256MiB"),
+            Ok(Amount::Bytes(256 << 20))
         );
         assert_eq!(
-            parse_snapshot_every("500ms"),
-            Ok(SnapshotEvery::Time(Duration::from_millis(500)))
+            parse_amount("--snapshot-every", "4096"),
+            Ok(Amount::Bytes(4096))
         );
-        assert!(parse_snapshot_every("ten").is_err());
-        assert!(parse_snapshot_every("5 parsecs").is_err());
+        assert_eq!(
+            parse_amount("--snapshot-every", "10min"),
+            Ok(Amount::Time(Duration::from_secs(600)))
+        );
+        assert_eq!(
+            parse_amount("--snapshot-every", "500ms"),
+            Ok(Amount::Time(Duration::from_millis(500)))
+        );
+        assert!(parse_amount("--snapshot-every", "ten").is_err());
+        assert!(parse_amount("--snapshot-every", "5 parsecs").is_err());
     }
 
     /// `--synchronous-commit` takes PostgreSQL's values.

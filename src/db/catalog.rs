@@ -71,3 +71,37 @@ pub struct ViewSchema {
     /// Column names given in `CREATE VIEW v (a, b)`, or empty to use the query's.
     pub column_names: Vec<String>,
 }
+
+/// Whether a routine is a reducer (called with `CALL`, writes under the write lock)
+/// or a view (a read-only table function, `SELECT … FROM name(args)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutineKind {
+    Reducer,
+    View,
+}
+
+/// A parameter of a routine, or a column of a view's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutineColumn {
+    pub name: String,
+    pub data_type: DataType,
+}
+
+/// A reducer or view of a loaded module: what SQL needs to bind a call to it.
+///
+/// Routines are not data: they come with the module the server loads at start and
+/// are installed in the catalog then (see `WriteTxn::install_routines`), never
+/// logged or snapshotted, so a restart with another module shows that module's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutineSchema {
+    pub name: String,
+    pub kind: RoutineKind,
+    pub params: Vec<RoutineColumn>,
+    /// A view's result columns; empty for a reducer.
+    pub returns: Vec<RoutineColumn>,
+    /// The module that implements it.
+    pub module: String,
+    /// Its position in the module's list of reducers or of views: the id the host
+    /// calls it by.
+    pub id: u32,
+}

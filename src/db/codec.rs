@@ -42,6 +42,12 @@ pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodecError(pub String);
 
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A bounds-checked cursor over bytes read from disk.
 pub(crate) struct ByteReader<'a> {
     bytes: &'a [u8],

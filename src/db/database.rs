@@ -1,8 +1,9 @@
 //! The `Database`: every table, index and view, and lookups by name and id.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use super::{DbError, Table, TableId, TableSchema, ViewSchema, WriteTxn};
+use super::{DbError, RoutineSchema, Table, TableId, TableSchema, ViewSchema, WriteTxn};
 
 /// Every table, index and view: the one structure behind the global lock.
 #[derive(Debug, Default)]
@@ -14,6 +15,9 @@ pub struct Database {
     pub(super) table_names: HashMap<String, TableId>,
     /// Views by name (their names are in the same namespace as tables).
     pub(super) views: BTreeMap<String, ViewSchema>,
+    /// The reducers and views of the loaded modules, by name (a namespace of its
+    /// own, as functions are in PostgreSQL). Not data: see [`RoutineSchema`].
+    pub(super) routines: BTreeMap<String, Arc<RoutineSchema>>,
     /// The id the next created table gets; ids are never reused.
     pub(super) next_table_id: TableId,
     /// Incremented by every schema change, so that anything derived from the
@@ -77,6 +81,16 @@ impl Database {
 
     pub fn views(&self) -> impl Iterator<Item = &ViewSchema> + '_ {
         self.views.values()
+    }
+
+    /// The reducer or view called `name`.
+    pub fn get_routine(&self, name: &str) -> Option<&Arc<RoutineSchema>> {
+        self.routines.get(name)
+    }
+
+    /// Every reducer and view, by name.
+    pub fn routines(&self) -> impl Iterator<Item = &Arc<RoutineSchema>> + '_ {
+        self.routines.values()
     }
 
     /// The table that owns the index called `name`, and the index's position.

@@ -36,7 +36,10 @@ mod snapshot;
 mod table;
 mod txn;
 
-pub use catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
+pub use catalog::{
+    ColumnSchema, IndexSchema, RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema,
+    ViewSchema,
+};
 pub use codec::CodecError;
 pub use database::Database;
 pub use error::DbError;

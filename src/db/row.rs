@@ -93,38 +93,67 @@ impl Row {
     /// A row read from the log or a snapshot, checked against the column types
     /// first: bytes from disk must never make a later decode panic.
     pub fn from_log(bytes: &[u8], types: &[DataType]) -> Result<Row, CodecError> {
-        let mut reader = ByteReader::new(bytes);
-        let bitmap = reader.take(types.len().div_ceil(8))?;
-        for (i, &data_type) in types.iter().enumerate() {
-            if bitmap[i / 8] & (1 << (i % 8)) != 0 {
-                continue;
-            }
-            match stored_size(data_type) {
-                StoredSize::Fixed(size) => {
-                    reader.take(size)?;
-                }
-                StoredSize::Varint => {
-                    reader.varint()?;
-                }
-                StoredSize::LengthPrefixed => {
-                    let value = reader.bytes()?;
-                    let is_text = !matches!(data_type, DataType::Bytea);
-                    if is_text && std::str::from_utf8(value).is_err() {
-                        return Err(CodecError(format!("column {i} is not valid UTF-8")));
-                    }
-                }
-            }
-        }
-        if !reader.is_empty() {
-            return Err(CodecError("trailing bytes after the last column".into()));
-        }
+        check_encoding(bytes, types)?;
         Ok(Row(bytes.into()))
+    }
+
+    /// Decodes values encoded as a row from an untrusted source (a module's rows,
+    /// keys and arguments), checking them against `types` first.
+    pub fn decode_untrusted(bytes: &[u8], types: &[DataType]) -> Result<Vec<Value>, CodecError> {
+        check_encoding(bytes, types)?;
+        let mut reader = Reader::new(bytes, types.len());
+        Ok(types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| reader.next(i, *t))
+            .collect())
     }
 
     /// The encoded size in bytes (for memory accounting).
     pub fn encoded_len(&self) -> usize {
         self.0.len()
     }
+}
+
+/// Checks that `bytes` are a well-formed row of `types`, so that decoding them
+/// cannot panic: every column's bytes present, text valid UTF-8, nothing after.
+fn check_encoding(bytes: &[u8], types: &[DataType]) -> Result<(), CodecError> {
+    let mut reader = ByteReader::new(bytes);
+    let bitmap = reader.take(types.len().div_ceil(8))?;
+    for (i, &data_type) in types.iter().enumerate() {
+        if bitmap[i / 8] & (1 << (i % 8)) != 0 {
+            continue;
+        }
+        match stored_size(data_type) {
+            StoredSize::Fixed(size) => {
+                reader.take(size)?;
+            }
+            StoredSize::Varint => {
+                let value = unzigzag(reader.varint()?);
+                let fits = match data_type {
+                    DataType::Int2 => i16::try_from(value).is_ok(),
+                    DataType::Int4 | DataType::Date => i32::try_from(value).is_ok(),
+                    _ => true,
+                };
+                if !fits {
+                    return Err(CodecError(format!(
+                        "column {i} is out of range for {data_type}"
+                    )));
+                }
+            }
+            StoredSize::LengthPrefixed => {
+                let value = reader.bytes()?;
+                let is_text = !matches!(data_type, DataType::Bytea);
+                if is_text && std::str::from_utf8(value).is_err() {
+                    return Err(CodecError(format!("column {i} is not valid UTF-8")));
+                }
+            }
+        }
+    }
+    if !reader.is_empty() {
+        return Err(CodecError("trailing bytes after the last column".into()));
+    }
+    Ok(())
 }
 
 /// The encoded size of `values` after the null bitmap.

@@ -1,6 +1,9 @@
 //! Write transactions: every change goes through here, with its undo.
 
-use super::catalog::{IndexSchema, TableId, TableSchema, ViewSchema};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::catalog::{IndexSchema, RoutineSchema, TableId, TableSchema, ViewSchema};
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
 use super::row::Row;
@@ -51,6 +54,9 @@ enum Undo {
     },
     DropView {
         view: ViewSchema,
+    },
+    InstallRoutines {
+        previous: BTreeMap<String, Arc<RoutineSchema>>,
     },
 }
 
@@ -202,6 +208,20 @@ impl<'db> WriteTxn<'db> {
         self.redo.ops.push(RedoOp::DropView(view.name.clone()));
         self.undo.push(Undo::DropView { view });
         Ok(())
+    }
+
+    /// Installs the reducers and views of a loaded module, replacing any routines of
+    /// the same names. Routines are not data (see [`RoutineSchema`]): this records
+    /// an undo but no redo, so the log never holds them.
+    pub fn install_routines(&mut self, routines: Vec<RoutineSchema>) {
+        let previous = self.db.routines.clone();
+        for routine in routines {
+            self.db
+                .routines
+                .insert(routine.name.clone(), Arc::new(routine));
+        }
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::InstallRoutines { previous });
     }
 
     /// Inserts a row whose values already have the column types. Checks NOT NULL,
@@ -358,6 +378,10 @@ impl Database {
             }
             Undo::DropView { view } => {
                 self.views.insert(view.name.clone(), view);
+                self.catalog_version += 1;
+            }
+            Undo::InstallRoutines { previous } => {
+                self.routines = previous;
                 self.catalog_version += 1;
             }
         }

@@ -2,9 +2,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::SqlError;
+use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
 use crate::types::TimeZone;
 
@@ -32,6 +33,29 @@ pub struct QueryContext {
     /// executor fails with 54000 once a result goes over it, inside the statement, so
     /// a write over the limit rolls back instead of committing a result nobody gets.
     pub rows_max: usize,
+    /// The session's user: who a reducer's `caller()` says is calling.
+    pub user: Arc<str>,
+    /// The loaded modules, whose reducers and views the statement may call. The
+    /// engine fills it in; None has none.
+    pub modules: Option<Arc<ModuleHost>>,
+}
+
+impl QueryContext {
+    /// The context of a statement the server runs itself (a module's schema SQL):
+    /// no session, no limits, UTC.
+    pub fn internal() -> QueryContext {
+        QueryContext {
+            statement_time_us: crate::types::now_us(),
+            interrupt: Interrupt::default(),
+            time_zone: TimeZone::Utc,
+            durability: Durability::Durable,
+            confirmed_reads: false,
+            status: None,
+            rows_max: usize::MAX,
+            user: "turnstile".into(),
+            modules: None,
+        }
+    }
 }
 
 /// How a running statement learns that it must stop: a deadline
@@ -55,6 +79,12 @@ impl Interrupt {
     /// Asks the statement to stop at its next check (a client's cancel request).
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// The time left before the deadline, if there is one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 
     /// 57014 if the statement was cancelled or ran past its deadline.

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use sqlparser::ast::Statement;
 
 use crate::db::Database;
+use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
 use crate::turnstile::{Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
@@ -51,15 +52,57 @@ pub struct Engine {
     /// The log's and snapshots' state, handed to every statement for the system
     /// relations (`turnstile_wal`).
     status: TurnstileStatus,
+    /// The loaded modules, handed to every statement for `CALL` and views.
+    modules: Option<Arc<ModuleHost>>,
 }
 
 impl Engine {
-    pub fn new(turnstile: Turnstile) -> Engine {
+    /// An engine over `turnstile` whose statements can call the reducers and views
+    /// of `modules`.
+    pub fn new(turnstile: Turnstile, modules: Option<Arc<ModuleHost>>) -> Engine {
         Engine {
             status: turnstile.status(),
             turnstile,
             empty: Arc::new(Database::new()),
+            modules,
         }
+    }
+
+    /// Applies `module`'s schema SQL, checks the tables it declares against the
+    /// catalog and installs its reducers and views, as one write transaction:
+    /// if any step fails, nothing changes and the module is refused.
+    pub async fn install_module(&self, module: Arc<LoadedModule>) -> Result<(), crate::Error> {
+        let statements = super::parse(&module.description().schema).map_err(|e| {
+            SqlError::Module(ModuleError::Setup {
+                module: module.name().into(),
+                reason: format!("its schema SQL does not parse: {e}"),
+            })
+        })?;
+        let ctx = QueryContext::internal();
+        let result = self
+            .turnstile
+            .write(move |txn| {
+                for stmt in &statements {
+                    exec::execute_write(txn, stmt, &[], &ctx).map_err(|e| ModuleError::Setup {
+                        module: module.name().into(),
+                        reason: format!("its schema SQL failed: {e}"),
+                    })?;
+                }
+                module.check_catalog(txn.db())?;
+                let routines = routines(module.name(), module.description());
+                for routine in &routines {
+                    if txn.db().get_routine(&routine.name).is_some() {
+                        return Err(ModuleError::DuplicateRoutine {
+                            module: module.name().into(),
+                            routine: routine.name.clone(),
+                        });
+                    }
+                }
+                txn.install_routines(routines);
+                Ok(())
+            })
+            .await?;
+        Ok(result.map_err(SqlError::Module)?)
     }
 
     /// The parameter types and result columns of `stmt`, without running it
@@ -107,6 +150,7 @@ impl Engine {
         }
         let ctx = QueryContext {
             status: Some(self.status.clone()),
+            modules: self.modules.clone(),
             ..ctx.clone()
         };
         if Engine::is_write(&stmt) {
@@ -209,6 +253,7 @@ impl Engine {
         let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
         let ctx = QueryContext {
             status: Some(self.status.clone()),
+            modules: self.modules.clone(),
             ..ctx.clone()
         };
         let durability = ctx.durability;

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::db::DbError;
+use crate::module::ModuleError;
 use crate::types::TypeError;
 
 /// Why a statement failed. All of these are the client's input at fault or a
@@ -118,4 +119,14 @@ pub enum SqlError {
     /// The store refused a change (23xxx, 42P07, …).
     #[error(transparent)]
     Db(#[from] DbError),
+    /// 42883 for a CALL or a view in FROM that matches no routine: `kind` is
+    /// `procedure` or `function`, `signature` the name and argument types given.
+    #[error("{kind} {signature} does not exist")]
+    UndefinedRoutine {
+        kind: &'static str,
+        signature: String,
+    },
+    /// A reducer or view failed: its own error, a trap, or a budget.
+    #[error(transparent)]
+    Module(#[from] ModuleError),
 }

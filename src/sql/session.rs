@@ -27,7 +27,7 @@
 //! from the executor only.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use sqlparser::ast::{
     ContextModifier, Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator,
@@ -41,9 +41,6 @@ use super::{
 };
 use crate::types::{DataType, Value};
 use crate::Error;
-
-/// Seconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
-const POSTGRES_EPOCH_UNIX_SECS: i64 = 946_684_800;
 
 /// Where the session is with respect to a transaction block; the wire layer turns it
 /// into ReadyForQuery's status byte.
@@ -261,13 +258,15 @@ impl Session {
     /// The context of a statement run now under `interrupt`.
     fn context(&self, interrupt: &Interrupt) -> QueryContext {
         QueryContext {
-            statement_time_us: now_us(),
+            statement_time_us: crate::types::now_us(),
             interrupt: interrupt.clone(),
             time_zone: self.settings.time_zone().clone(),
             durability: self.settings.durability(),
             confirmed_reads: self.settings.confirmed_reads(),
             status: None,
             rows_max: self.rows_max,
+            user: self.settings.user().clone(),
+            modules: None,
         }
     }
 
@@ -605,13 +604,4 @@ fn value_text(expr: &Expr) -> Result<String, SqlError> {
             "SET to the expression {other}"
         ))),
     }
-}
-
-/// Now, in microseconds since 2000-01-01 UTC: `now()` for the statement.
-fn now_us() -> i64 {
-    let since_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0);
-    since_unix - POSTGRES_EPOCH_UNIX_SECS * 1_000_000
 }

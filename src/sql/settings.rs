@@ -14,6 +14,7 @@
 //! change, as PostgreSQL does for its `GUC_REPORT` settings.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::SqlError;
@@ -383,6 +384,9 @@ pub struct Settings {
     durability: Durability,
     /// `turnstile.confirmed_reads`, parsed once when set, for the same reason.
     confirmed_reads: bool,
+    /// The session's user (from the startup packet), shared with every statement's
+    /// context for reducers' `caller()`.
+    user: Arc<str>,
     /// Reported settings changed since the last [`Settings::take_changes`], so the
     /// wire layer can send ParameterStatus for them.
     changed: Vec<&'static str>,
@@ -431,6 +435,7 @@ impl Settings {
             statement_timeout_ms: defaults.statement_timeout_ms,
             durability: parse_durability(synchronous_commit),
             confirmed_reads: false,
+            user: defaults.user.as_str().into(),
             changed: Vec::new(),
         };
         settings.confirmed_reads = settings.values["turnstile.confirmed_reads"] == "on";
@@ -593,6 +598,10 @@ impl Settings {
     }
 
     /// `turnstile.confirmed_reads`: a query's rows wait until all it saw is durable.
+    pub fn user(&self) -> &Arc<str> {
+        &self.user
+    }
+
     pub fn confirmed_reads(&self) -> bool {
         self.confirmed_reads
     }

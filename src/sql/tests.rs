@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::db::Database;
-use crate::sql::{parse, Engine, Interrupt, Output, PreparedStatement, QueryContext, SqlError};
+use crate::sql::{parse, Engine, Output, PreparedStatement, QueryContext, SqlError};
 use crate::turnstile::{Turnstile, TurnstileConfig};
-use crate::types::{DataType, TimeZone, Value};
+use crate::types::{DataType, Value};
 
 fn engine() -> Engine {
     let turnstile = Turnstile::start(
@@ -17,18 +17,13 @@ fn engine() -> Engine {
         },
     )
     .expect("threads start");
-    Engine::new(turnstile)
+    Engine::new(turnstile, None)
 }
 
 fn context() -> QueryContext {
     QueryContext {
         statement_time_us: 0,
-        interrupt: Interrupt::new(None),
-        time_zone: TimeZone::Utc,
-        durability: crate::turnstile::Durability::Durable,
-        confirmed_reads: false,
-        status: None,
-        rows_max: usize::MAX,
+        ..QueryContext::internal()
     }
 }
 
@@ -397,7 +392,7 @@ fn select_without_table_takes_no_lock() {
         },
     )
     .expect("threads start");
-    let e = Engine::new(turnstile.clone());
+    let e = Engine::new(turnstile.clone(), None);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();

@@ -209,9 +209,17 @@ impl Binder<'_> {
                 table_with_joins,
                 alias: None,
             } => self.bind_table_with_joins(table_with_joins),
-            TableFactor::Function { .. } | TableFactor::Table { args: Some(_), .. } => {
-                Err(SqlError::Unsupported("functions in FROM".into()))
+            TableFactor::Table {
+                name,
+                alias,
+                args: Some(args),
+                ..
+            } if self.db.get_routine(&names::relation(name)?).is_some() => {
+                self.bind_view_call(name, args, alias.as_ref())
             }
+            TableFactor::Function { .. } | TableFactor::Table { args: Some(_), .. } => Err(
+                SqlError::Unsupported("functions in FROM other than a module's views".into()),
+            ),
             other => Err(SqlError::Unsupported(format!("FROM item {other}"))),
         }
     }
@@ -324,7 +332,7 @@ fn derived_scope(
 }
 
 /// `AS t (a, b)`: renames the first columns.
-fn rename_columns(scope: &mut Scope, alias: &ast::TableAlias) -> Result<(), SqlError> {
+pub(super) fn rename_columns(scope: &mut Scope, alias: &ast::TableAlias) -> Result<(), SqlError> {
     if alias.columns.len() > scope.width() {
         let relation = names::ident(&alias.name);
         return Err(SqlError::InvalidStatement(format!(

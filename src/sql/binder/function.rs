@@ -446,7 +446,7 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
 ];
 
 /// The arguments of a call, whether it said DISTINCT, and whether it was `f(*)`.
-fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlError> {
+pub(super) fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlError> {
     match &f.args {
         FunctionArguments::None => Ok((vec![], false, false)),
         FunctionArguments::Subquery(_) => Err(SqlError::Unsupported(

@@ -14,6 +14,7 @@ mod from;
 mod function;
 mod names;
 mod operator;
+mod routine;
 mod scope;
 mod select;
 mod state;

@@ -2,6 +2,7 @@
 //! turnstile holds for it.
 
 mod aggregate;
+mod call;
 mod ddl;
 mod dml;
 mod expr;

@@ -43,8 +43,18 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             Ok(rows)
         }
         Plan::SystemScan { relation, .. } => {
-            let snapshot = SystemSnapshot::gather(env.db, env.ctx.status.as_ref());
+            let snapshot =
+                SystemSnapshot::gather(env.db, env.ctx.status.as_ref(), env.ctx.modules.as_deref());
             Ok(relation.rows(&snapshot))
+        }
+        Plan::CallView { routine, args, .. } => {
+            let empty: [Value; 0] = [];
+            let args: Vec<Value> = args
+                .iter()
+                .map(|e| e.eval(&empty, env))
+                .collect::<Result<_, _>>()?;
+            let module = super::call::module_of(env.ctx, routine)?;
+            Ok(module.call_view(env.db, routine, &args, &super::call::call_info(env.ctx))?)
         }
         Plan::Values { rows, .. } => values(rows, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),

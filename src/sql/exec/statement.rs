@@ -53,6 +53,10 @@ pub fn describe(
             .returning
             .map(|r| r.columns)
             .unwrap_or_default(),
+        Statement::Call(f) => {
+            binder.bind_call(f)?;
+            Vec::new()
+        }
         other => return Err(unsupported(other)),
     };
     Ok(Description {
@@ -161,6 +165,7 @@ pub fn execute_write(
         Statement::Insert(i) => dml::insert(txn, i, params, ctx),
         Statement::Update(u) => dml::update(txn, u, params, ctx),
         Statement::Delete(d) => dml::delete(txn, d, params, ctx),
+        Statement::Call(f) => super::call::call(txn, f, params, ctx),
         other if ddl::is_ddl(other) => ddl::execute(txn, other),
         other => Err(unsupported(other)),
     }?;

@@ -80,6 +80,13 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             depth,
             format!("System Scan on {}", relation.relation().name),
         )),
+        Plan::CallView { routine, .. } => out.push(line(
+            depth,
+            format!(
+                "Function Scan on {} (module {})",
+                routine.name, routine.module
+            ),
+        )),
         Plan::Values { rows, .. } => out.push(line(
             depth,
             if rows.len() == 1 && rows[0].is_empty() {
@@ -280,6 +287,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             .iter()
             .map(|(name, _)| (*name).to_owned())
             .collect(),
+        Plan::CallView { routine, .. } => routine.returns.iter().map(|c| c.name.clone()).collect(),
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
         Plan::Filter { input, .. }
         | Plan::Distinct { input }

@@ -2,8 +2,9 @@
 
 use super::expr::Expr;
 use std::ops::Bound;
+use std::sync::Arc;
 
-use crate::db::TableId;
+use crate::db::{RoutineSchema, TableId};
 use crate::sql::system::SystemRelationId;
 use crate::types::DataType;
 
@@ -23,6 +24,12 @@ pub enum Plan {
     /// `sql::system`).
     SystemScan {
         relation: SystemRelationId,
+        width: usize,
+    },
+    /// The rows a module's view returns for `args` (computed once, before the call).
+    CallView {
+        routine: Arc<RoutineSchema>,
+        args: Vec<Expr>,
         width: usize,
     },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
@@ -204,6 +211,7 @@ impl Plan {
         match self {
             Plan::Scan { width, .. }
             | Plan::SystemScan { width, .. }
+            | Plan::CallView { width, .. }
             | Plan::Values { width, .. } => *width,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }

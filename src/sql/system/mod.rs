@@ -25,6 +25,7 @@
 
 mod registry;
 mod snapshot;
+mod turnstile_routines;
 mod turnstile_wal;
 
 pub use registry::{find, is_reserved, SystemRelationId};

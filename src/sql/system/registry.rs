@@ -2,7 +2,7 @@
 
 use crate::types::{DataType, Value};
 
-use super::{turnstile_wal, SystemSnapshot};
+use super::{turnstile_routines, turnstile_wal, SystemSnapshot};
 
 /// One system relation.
 pub struct SystemRelation {
@@ -15,7 +15,7 @@ pub struct SystemRelation {
 }
 
 /// Every system relation. Its position is its [`SystemRelationId`].
-const RELATIONS: &[SystemRelation] = &[turnstile_wal::RELATION];
+const RELATIONS: &[SystemRelation] = &[turnstile_wal::RELATION, turnstile_routines::RELATION];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
 /// for the life of the binary.

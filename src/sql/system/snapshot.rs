@@ -1,6 +1,7 @@
 //! What system relations are computed from.
 
 use crate::db::Database;
+use crate::module::ModuleHost;
 use crate::turnstile::{LastSnapshot, TurnstileStatus};
 use crate::wal::WalStats;
 
@@ -13,14 +14,21 @@ pub struct SystemSnapshot<'a> {
     pub wal: Option<WalStats>,
     /// The last snapshot this process finished, if any.
     pub last_snapshot: Option<LastSnapshot>,
+    /// The loaded modules, for their budgets; None without any.
+    pub modules: Option<&'a ModuleHost>,
 }
 
 impl<'a> SystemSnapshot<'a> {
     /// Gathers the state now. `status` is None where the statement runs without a
     /// turnstile behind it (planning tests); then there is no log to show.
-    pub fn gather(db: &'a Database, status: Option<&TurnstileStatus>) -> SystemSnapshot<'a> {
+    pub fn gather(
+        db: &'a Database,
+        status: Option<&TurnstileStatus>,
+        modules: Option<&'a ModuleHost>,
+    ) -> SystemSnapshot<'a> {
         SystemSnapshot {
             db,
+            modules,
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
         }

@@ -1,0 +1,121 @@
+//! Budgets for user code: the wall-clock limit, enforced by wasmtime's epoch
+//! interruption, and the memory cap, enforced by a resource limiter.
+//!
+//! # Time
+//!
+//! The engine's epoch is a counter that `EpochTicker`'s thread increments every
+//! [`TICK`]. Before each call the store's deadline is set to the budget in ticks;
+//! compiled code checks the epoch at function entries and loop back-edges, so a
+//! module in an infinite loop traps within a tick of its deadline and the write
+//! lock is released right after, when the call's transaction has been rolled back.
+//! Time spent inside a host function (a scan) is not interrupted; host functions
+//! are bounded by the memory budget instead.
+//!
+//! # Memory
+//!
+//! `MemoryCap` refuses to grow an instance's linear memory past the cap. The
+//! module's allocator then fails and (in Rust) aborts with a trap; the flag the
+//! limiter sets tells the caller that the trap was the budget (53200), not a bug.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::ResourceLimiter;
+
+/// How often the epoch advances: the granularity of time budgets.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// The limits every reducer and view call runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Budgets {
+    /// Wall-clock time per call (`--reducer-time-limit`); the session's
+    /// `statement_timeout` lowers it for that session's calls.
+    pub time: Duration,
+    /// Linear memory per instance (`--reducer-memory-limit`).
+    pub memory_bytes: usize,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            time: Duration::from_millis(100),
+            memory_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The thread that advances the engine's epoch every [`TICK`]; stopped and joined
+/// on drop.
+pub(super) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub(super) fn start(engine: wasmtime::Engine) -> std::io::Result<EpochTicker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("turnstile-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(EpochTicker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The number of epoch ticks in `time`, rounded up so that a budget never fires
+/// early, and at least one.
+pub(super) fn ticks(time: Duration) -> u64 {
+    (time.as_micros().div_ceil(TICK.as_micros()) as u64).max(1) + 1
+}
+
+/// The memory cap of one instance, and whether a call hit it.
+#[derive(Debug)]
+pub(super) struct MemoryCap {
+    pub(super) limit_bytes: usize,
+    /// Set when a growth was refused; reset at the start of every call.
+    pub(super) exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit_bytes {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // Function tables hold one pointer-sized entry each; bound them like memory.
+        Ok(desired <= self.limit_bytes / 8)
+    }
+}

@@ -1,0 +1,359 @@
+//! What a module's imports do: table access through the call's transaction (or,
+//! for a view, the database under the read lock), logging, the timestamp and the
+//! caller. Everything a module hands in is checked as a SQL write would be.
+
+use std::ops::Bound as RangeBound;
+use std::ptr::NonNull;
+
+use super::bindings::turnstile::module::{context, tables, types};
+use super::bindings::{Bound, Failure, LogLevel};
+use super::budget::MemoryCap;
+use super::shape::ModuleShape;
+use crate::db::{Database, DbError, Key, Row, Table, TableId, WriteTxn};
+use crate::types::{cast, CastKind, DataType, Value};
+use std::sync::Arc;
+
+/// What the running call may touch.
+pub(super) enum Access {
+    /// A view: the database, under the read lock.
+    Read(NonNull<Database>),
+    /// A reducer: its write transaction, under the write lock.
+    Write(NonNull<WriteTxn<'static>>),
+}
+
+/// The call in progress on an instance.
+pub(super) struct ActiveCall {
+    pub(super) access: Access,
+    /// The tables of the module's description, resolved for this call.
+    pub(super) tables: Arc<[TableId]>,
+    pub(super) timestamp_us: i64,
+    pub(super) caller: Arc<str>,
+    pub(super) routine: String,
+}
+
+/// The host's state in one instance's store.
+pub(super) struct HostState {
+    pub(super) shape: Arc<ModuleShape>,
+    /// Set for the duration of a call (see [`HostState::enter`]), None between calls.
+    pub(super) call: Option<ActiveCall>,
+    pub(super) memory: MemoryCap,
+    /// The message of the panic the module reported before trapping.
+    pub(super) panic_message: Option<String>,
+}
+
+// SAFETY: the pointers in `call` are only set while the thread that owns the
+// borrowed database or transaction is inside a call on this store (see
+// `HostState::enter`) and are cleared before that call returns; between calls the
+// state holds no pointer, and a store is only used by one thread at a time.
+unsafe impl Send for HostState {}
+
+impl HostState {
+    /// Starts a call that may touch `access`. The pointer must stay valid until
+    /// [`HostState::leave`], which the caller guarantees by holding the borrow it
+    /// came from across the call.
+    pub(super) fn enter(&mut self, call: ActiveCall) {
+        self.call = Some(call);
+        self.memory.exceeded = false;
+        self.panic_message = None;
+    }
+
+    /// Ends the call: the state keeps no pointer past it.
+    pub(super) fn leave(&mut self) {
+        self.call = None;
+    }
+
+    fn call(&self) -> wasmtime::Result<&ActiveCall> {
+        self.call
+            .as_ref()
+            .ok_or_else(|| wasmtime::format_err!("the module called the host outside a call"))
+    }
+
+    fn db(&self) -> wasmtime::Result<&Database> {
+        // SAFETY: see `enter`; the pointee outlives the call.
+        Ok(match &self.call()?.access {
+            Access::Read(db) => unsafe { db.as_ref() },
+            Access::Write(txn) => unsafe { txn.as_ref() }.db(),
+        })
+    }
+
+    /// The call's transaction, or the failure a view gets for trying to write.
+    fn txn(&mut self) -> wasmtime::Result<Result<&mut WriteTxn<'static>, Failure>> {
+        let call = self
+            .call
+            .as_mut()
+            .ok_or_else(|| wasmtime::format_err!("the module called the host outside a call"))?;
+        Ok(match &mut call.access {
+            // SAFETY: see `enter`; the transaction is borrowed mutably for the call.
+            Access::Write(txn) => Ok(unsafe { txn.as_mut() }),
+            Access::Read(_) => Err(Failure {
+                sqlstate: "25006".into(),
+                message: format!(
+                    "{} is a view and cannot write (views run under the read lock); \
+                     use a reducer",
+                    call.routine
+                ),
+            }),
+        })
+    }
+
+    /// The table behind handle `table`, or a trap for a handle the module never declared.
+    fn table_id(&self, table: u32) -> wasmtime::Result<TableId> {
+        let call = self.call()?;
+        call.tables.get(table as usize).copied().ok_or_else(|| {
+            wasmtime::format_err!(
+                "module {} used table handle {table}, but declared only {} tables",
+                self.shape.module,
+                call.tables.len()
+            )
+        })
+    }
+
+    fn table(&self, handle: u32) -> wasmtime::Result<&Table> {
+        let id = self.table_id(handle)?;
+        Ok(self.db()?.table(id))
+    }
+
+    /// Decodes a key (the row of the primary key's columns) the module passed.
+    fn decode_key(&self, table: &Table, bytes: &[u8]) -> wasmtime::Result<Option<Key>> {
+        let Some(pk) = &table.schema().primary_key else {
+            return Err(wasmtime::format_err!(
+                "table {} has no primary key to look rows up by",
+                table.schema().name
+            ));
+        };
+        let types: Vec<DataType> = pk.iter().map(|&c| table.column_types()[c]).collect();
+        let values = Row::decode_untrusted(bytes, &types).map_err(|e| {
+            wasmtime::format_err!("malformed key for table {}: {e}", table.schema().name)
+        })?;
+        Ok(table.primary_key_of(&values))
+    }
+
+    /// Decodes a row the module passed and checks its values as an INSERT would
+    /// (lengths of `varchar(n)`, well-formed JSON).
+    fn decode_row(
+        &self,
+        table: &Table,
+        bytes: &[u8],
+    ) -> wasmtime::Result<Result<Vec<Value>, Failure>> {
+        let types = table.column_types();
+        let values = Row::decode_untrusted(bytes, types).map_err(|e| {
+            wasmtime::format_err!("malformed row for table {}: {e}", table.schema().name)
+        })?;
+        Ok(values
+            .into_iter()
+            .zip(types)
+            .map(|(value, &ty)| match (&value, ty) {
+                (Value::Null, _) => Ok(value),
+                (_, DataType::Varchar(Some(_))) => cast(value, ty, CastKind::Assignment),
+                (Value::Jsonb(text), DataType::Jsonb) => {
+                    cast(Value::Text(text.clone()), ty, CastKind::Explicit)
+                }
+                _ => Ok(value),
+            })
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(|e| failure(crate::Error::from(e))))
+    }
+}
+
+/// A store or type error as the module sees it: SQLSTATE and message, from the one
+/// mapping in `crate::error`.
+fn failure(error: crate::Error) -> Failure {
+    Failure {
+        sqlstate: error.sqlstate().to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn db_failure(error: DbError) -> Failure {
+    failure(crate::Error::from(error))
+}
+
+impl types::Host for HostState {}
+
+impl tables::Host for HostState {
+    fn get(&mut self, table: u32, key: Vec<u8>) -> wasmtime::Result<Option<Vec<u8>>> {
+        let table = self.table(table)?;
+        let Some(key) = self.decode_key(table, &key)? else {
+            return Ok(None);
+        };
+        Ok(table.get(&key).map(|row| row.as_bytes().to_vec()))
+    }
+
+    fn scan(
+        &mut self,
+        table: u32,
+        index: Option<String>,
+        lower: Bound,
+        upper: Bound,
+        limit: u32,
+    ) -> wasmtime::Result<Result<Vec<Vec<u8>>, Failure>> {
+        let table = self.table(table)?;
+        let order: Vec<usize> = match &index {
+            None => table.schema().primary_key.clone().unwrap_or_default(),
+            Some(name) => match table.indexes().iter().find(|i| &i.schema.name == name) {
+                Some(index) => index.schema.columns.clone(),
+                None => {
+                    return Ok(Err(Failure {
+                        sqlstate: "42704".into(),
+                        message: format!("table {} has no index named {name}", table.schema().name),
+                    }))
+                }
+            },
+        };
+        let types: Vec<DataType> = order.iter().map(|&c| table.column_types()[c]).collect();
+        let lower = decode_bound(table, &types, lower)?;
+        let upper = decode_bound(table, &types, upper)?;
+        let (lower, upper) = (as_prefix(&lower), as_prefix(&upper));
+        let rows: Box<dyn Iterator<Item = (&Key, &Row)>> = match &index {
+            None if table.schema().primary_key.is_none() => Box::new(table.scan()),
+            None => Box::new(table.primary_key_range(lower, upper)),
+            Some(name) => {
+                let position = table
+                    .indexes()
+                    .iter()
+                    .position(|i| &i.schema.name == name)
+                    .expect("found above");
+                Box::new(table.index_range(position, lower, upper))
+            }
+        };
+        let budget = self.memory.limit_bytes;
+        let mut total = 0usize;
+        let mut out = Vec::new();
+        for (_, row) in rows.take(limit as usize) {
+            total += row.encoded_len() + 8;
+            if total > budget {
+                return Ok(Err(Failure {
+                    sqlstate: "53200".into(),
+                    message: format!(
+                        "a scan of table {} would return more than the module's memory \
+                         budget of {} MiB; scan a narrower range or pass a smaller limit",
+                        table.schema().name,
+                        budget >> 20
+                    ),
+                }));
+            }
+            out.push(row.as_bytes().to_vec());
+        }
+        Ok(Ok(out))
+    }
+
+    fn insert(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<(), Failure>> {
+        let id = self.table_id(table)?;
+        let values = match self.decode_row(self.table(table)?, &row)? {
+            Ok(values) => values,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let txn = match self.txn()? {
+            Ok(txn) => txn,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        Ok(txn.insert(id, values).map(drop).map_err(db_failure))
+    }
+
+    fn update(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<bool, Failure>> {
+        let id = self.table_id(table)?;
+        let t = self.table(table)?;
+        let values = match self.decode_row(t, &row)? {
+            Ok(values) => values,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let Some(pk) = &t.schema().primary_key else {
+            return Err(wasmtime::format_err!(
+                "table {} has no primary key to update rows by",
+                t.schema().name
+            ));
+        };
+        let pk_values: Vec<Value> = pk.iter().map(|&c| values[c].clone()).collect();
+        let key = t.primary_key_of(&pk_values);
+        let Some(key) = key.filter(|k| t.get(k).is_some()) else {
+            return Ok(Ok(false));
+        };
+        let txn = match self.txn()? {
+            Ok(txn) => txn,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        Ok(txn
+            .update(id, &key, values)
+            .map(|_| true)
+            .map_err(db_failure))
+    }
+
+    fn delete(&mut self, table: u32, key: Vec<u8>) -> wasmtime::Result<Result<bool, Failure>> {
+        let id = self.table_id(table)?;
+        let Some(key) = self.decode_key(self.table(table)?, &key)? else {
+            return Ok(Ok(false));
+        };
+        let txn = match self.txn()? {
+            Ok(txn) => txn,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        Ok(Ok(txn.delete(id, &key)))
+    }
+}
+
+/// Decodes a scan bound: a prefix of `types`' columns.
+fn decode_bound(
+    table: &Table,
+    types: &[DataType],
+    bound: Bound,
+) -> wasmtime::Result<RangeBound<Vec<Value>>> {
+    let decode = |prefix: types::KeyPrefix| {
+        let columns = prefix.columns as usize;
+        if columns == 0 || columns > types.len() {
+            return Err(wasmtime::format_err!(
+                "scan bound on table {} has {columns} columns; its order has {}",
+                table.schema().name,
+                types.len()
+            ));
+        }
+        Row::decode_untrusted(&prefix.values, &types[..columns]).map_err(|e| {
+            wasmtime::format_err!(
+                "malformed scan bound for table {}: {e}",
+                table.schema().name
+            )
+        })
+    };
+    Ok(match bound {
+        Bound::Unbounded => RangeBound::Unbounded,
+        Bound::Included(prefix) => RangeBound::Included(decode(prefix)?),
+        Bound::Excluded(prefix) => RangeBound::Excluded(decode(prefix)?),
+    })
+}
+
+fn as_prefix(bound: &RangeBound<Vec<Value>>) -> RangeBound<&[Value]> {
+    match bound {
+        RangeBound::Unbounded => RangeBound::Unbounded,
+        RangeBound::Included(v) => RangeBound::Included(v),
+        RangeBound::Excluded(v) => RangeBound::Excluded(v),
+    }
+}
+
+impl context::Host for HostState {
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let module = &self.shape.module;
+        let routine = self.call.as_ref().map_or("", |c| c.routine.as_str());
+        match level {
+            LogLevel::Error => tracing::error!(module, routine, "{message}"),
+            LogLevel::Warn => tracing::warn!(module, routine, "{message}"),
+            LogLevel::Info => tracing::info!(module, routine, "{message}"),
+            LogLevel::Debug => tracing::debug!(module, routine, "{message}"),
+            LogLevel::Trace => tracing::trace!(module, routine, "{message}"),
+        }
+        Ok(())
+    }
+
+    fn report_panic(&mut self, message: String) -> wasmtime::Result<()> {
+        let routine = self.call.as_ref().map_or("", |c| c.routine.as_str());
+        tracing::warn!(module = %self.shape.module, routine, "module panicked: {message}");
+        self.panic_message = Some(message);
+        Ok(())
+    }
+
+    fn timestamp(&mut self) -> wasmtime::Result<i64> {
+        Ok(self.call()?.timestamp_us)
+    }
+
+    fn caller(&mut self) -> wasmtime::Result<String> {
+        Ok(self.call()?.caller.to_string())
+    }
+}

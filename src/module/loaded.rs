@@ -1,0 +1,314 @@
+//! A loaded module: its description, its compiled code ready to instantiate, and
+//! the live instances calls reuse.
+//!
+//! # Instances
+//!
+//! Compiling happens once, at load (`InstancePre`). Instantiating costs tens of
+//! microseconds, far more than a call, so instances live on between calls in an
+//! idle list: a call takes one (or makes one if none is idle), and gives it back
+//! when it returns normally. There is at most one instance per thread that calls
+//! modules at once (the writer thread and the reader threads), so the list stays
+//! that small. An instance that trapped is dropped instead: its memory may be in
+//! any state, and wasmtime refuses to enter it again; the next call makes a fresh
+//! one from the `InstancePre`.
+
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use wasmtime::component::InstancePre;
+use wasmtime::{Store, Trap};
+
+use super::bindings::{Description, TurnstileModule, TurnstileModulePre};
+use super::budget::{ticks, Budgets, MemoryCap};
+use super::host::{Access, ActiveCall, HostState};
+use super::shape::ModuleShape;
+use super::ModuleError;
+use crate::db::{Database, RoutineSchema, Row, TableId, WriteTxn};
+use crate::types::Value;
+
+/// Who is calling, and when: what a call's `context` imports answer.
+#[derive(Debug, Clone)]
+pub struct CallInfo {
+    /// The transaction's timestamp, microseconds since 2000-01-01 UTC.
+    pub timestamp_us: i64,
+    /// The session's user name.
+    pub caller: Arc<str>,
+    /// The session's limit on the call's time (`statement_timeout`), or
+    /// `Duration::MAX`; the module's budget applies when it is lower.
+    pub time_limit: Duration,
+}
+
+/// A module ready to be called.
+pub struct LoadedModule {
+    name: String,
+    description: Description,
+    shape: Arc<ModuleShape>,
+    pre: TurnstileModulePre<HostState>,
+    engine: wasmtime::Engine,
+    budgets: Budgets,
+    idle: Mutex<Vec<Instance>>,
+    /// The table ids the declared tables resolved to, and the catalog version they
+    /// were resolved at: reused while the catalog does not change.
+    resolved: Mutex<Option<(u64, Arc<[TableId]>)>>,
+}
+
+/// One live instance and its store.
+struct Instance {
+    store: Store<HostState>,
+    guest: TurnstileModule,
+}
+
+impl LoadedModule {
+    /// Makes a module ready from its compiled component and asks it for its
+    /// description, on an instance made for that alone.
+    pub(super) fn new(
+        name: &str,
+        engine: &wasmtime::Engine,
+        pre: InstancePre<HostState>,
+        budgets: Budgets,
+    ) -> Result<LoadedModule, ModuleError> {
+        let pre = TurnstileModulePre::new(pre).map_err(|e| ModuleError::Invalid {
+            module: name.into(),
+            reason: format!("{e:#}"),
+        })?;
+        let mut module = LoadedModule {
+            name: name.into(),
+            description: Description {
+                schema: String::new(),
+                tables: Vec::new(),
+                reducers: Vec::new(),
+                views: Vec::new(),
+            },
+            shape: Arc::new(ModuleShape {
+                module: name.into(),
+                tables: Vec::new(),
+            }),
+            pre,
+            engine: engine.clone(),
+            budgets,
+            idle: Mutex::new(Vec::new()),
+            resolved: Mutex::new(None),
+        };
+        let mut instance = module.instantiate("describe")?;
+        instance.store.set_epoch_deadline(ticks(budgets.time));
+        let description = instance
+            .guest
+            .turnstile_module_guest()
+            .call_describe(&mut instance.store)
+            .map_err(|e| module.trap_error("describe", e, &mut instance.store))?;
+        module.shape = Arc::new(ModuleShape {
+            module: name.into(),
+            tables: description.tables.clone(),
+        });
+        module.description = description;
+        Ok(module)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    pub fn budgets(&self) -> Budgets {
+        self.budgets
+    }
+
+    /// Checks the declared tables against `db`'s catalog.
+    pub fn check_catalog(&self, db: &Database) -> Result<(), ModuleError> {
+        self.shape.resolve(db).map(drop)
+    }
+
+    /// Runs reducer `routine` with `args` as part of `txn`. On `Err`, the caller
+    /// must roll `txn` back: the reducer may have written before it failed.
+    pub fn call_reducer(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        routine: &RoutineSchema,
+        args: &[Value],
+        info: &CallInfo,
+    ) -> Result<(), ModuleError> {
+        let tables = self.tables(txn.db(), &routine.name)?;
+        let args = Row::encode(args);
+        let access = Access::Write(NonNull::from(txn).cast());
+        self.call(routine, access, tables, info, |guest, store| {
+            guest
+                .turnstile_module_guest()
+                .call_call_reducer(store, routine.id, args.as_bytes())
+        })?
+        .map_err(raised)
+    }
+
+    /// Runs view `routine` with `args` under the read lock; returns its rows,
+    /// checked against the view's declared result types.
+    pub fn call_view(
+        &self,
+        db: &Database,
+        routine: &RoutineSchema,
+        args: &[Value],
+        info: &CallInfo,
+    ) -> Result<Vec<Vec<Value>>, ModuleError> {
+        let tables = self.tables(db, &routine.name)?;
+        let args = Row::encode(args);
+        let access = Access::Read(NonNull::from(db));
+        let rows = self
+            .call(routine, access, tables, info, |guest, store| {
+                guest
+                    .turnstile_module_guest()
+                    .call_call_view(store, routine.id, args.as_bytes())
+            })?
+            .map_err(raised)?;
+        let types: Vec<_> = routine.returns.iter().map(|c| c.data_type).collect();
+        rows.iter()
+            .map(|row| {
+                Row::decode_untrusted(row, &types).map_err(|e| ModuleError::Trapped {
+                    routine: routine.name.clone(),
+                    message: format!("it returned a malformed row: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    /// The declared tables' ids in `db`, resolved again only if the catalog changed.
+    fn tables(&self, db: &Database, routine: &str) -> Result<Arc<[TableId]>, ModuleError> {
+        let version = db.catalog_version();
+        let mut resolved = self.resolved.lock();
+        if let Some((at, tables)) = &*resolved {
+            if *at == version {
+                return Ok(tables.clone());
+            }
+        }
+        let tables = self
+            .shape
+            .resolve(db)
+            .map_err(|e| ModuleError::CatalogChanged {
+                routine: routine.into(),
+                reason: e.to_string(),
+            })?;
+        *resolved = Some((version, tables.clone()));
+        Ok(tables)
+    }
+
+    /// Runs `f` on an instance with `access` in reach of the imports and the
+    /// budgets armed. The instance goes back to the idle list unless it trapped.
+    fn call<R>(
+        &self,
+        routine: &RoutineSchema,
+        access: Access,
+        tables: Arc<[TableId]>,
+        info: &CallInfo,
+        f: impl FnOnce(&TurnstileModule, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, ModuleError> {
+        let mut instance = match self.idle.lock().pop() {
+            Some(instance) => instance,
+            None => self.instantiate(&routine.name)?,
+        };
+        let time_limit = info.time_limit.min(self.budgets.time);
+        instance.store.set_epoch_deadline(ticks(time_limit));
+        instance.store.data_mut().enter(ActiveCall {
+            access,
+            tables,
+            timestamp_us: info.timestamp_us,
+            caller: info.caller.clone(),
+            routine: routine.name.clone(),
+        });
+        let result = f(&instance.guest, &mut instance.store);
+        instance.store.data_mut().leave();
+        match result {
+            Ok(value) => {
+                self.idle.lock().push(instance);
+                Ok(value)
+            }
+            Err(error) => {
+                let error = self.trap_error(&routine.name, error, &mut instance.store);
+                let error = match error {
+                    ModuleError::TimeBudget { routine, .. } => ModuleError::TimeBudget {
+                        routine,
+                        limit_ms: time_limit.as_millis() as u64,
+                    },
+                    other => other,
+                };
+                tracing::warn!(module = %self.name, "{error}");
+                Err(error)
+            }
+        }
+    }
+
+    fn instantiate(&self, routine: &str) -> Result<Instance, ModuleError> {
+        let state = HostState {
+            shape: self.shape.clone(),
+            call: None,
+            memory: MemoryCap {
+                limit_bytes: self.budgets.memory_bytes,
+                exceeded: false,
+            },
+            panic_message: None,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        store.set_epoch_deadline(ticks(self.budgets.time));
+        match self.pre.instantiate(&mut store) {
+            Ok(guest) => Ok(Instance { store, guest }),
+            Err(error) => Err(self.trap_error(routine, error, &mut store)),
+        }
+    }
+
+    /// What a failed call means: the memory budget, the time budget, or a trap
+    /// (with the panic message the module reported, if it did).
+    fn trap_error(
+        &self,
+        routine: &str,
+        error: wasmtime::Error,
+        store: &mut Store<HostState>,
+    ) -> ModuleError {
+        let state = store.data_mut();
+        if state.memory.exceeded {
+            return ModuleError::MemoryBudget {
+                routine: routine.into(),
+                limit_mib: (self.budgets.memory_bytes >> 20) as u64,
+            };
+        }
+        if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return ModuleError::TimeBudget {
+                routine: routine.into(),
+                limit_ms: self.budgets.time.as_millis() as u64,
+            };
+        }
+        let message = match state.panic_message.take() {
+            Some(panic) => format!("module panicked: {panic}"),
+            None => format!("{error:#}"),
+        };
+        ModuleError::Trapped {
+            routine: routine.into(),
+            message,
+        }
+    }
+}
+
+/// An error the module returned, with its SQLSTATE if it is a valid one.
+fn raised(failure: super::bindings::Failure) -> ModuleError {
+    let valid = failure.sqlstate.len() == 5
+        && failure
+            .sqlstate
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && !failure.sqlstate.starts_with("00");
+    if valid {
+        ModuleError::Raised {
+            sqlstate: failure.sqlstate,
+            message: failure.message,
+        }
+    } else {
+        ModuleError::Raised {
+            sqlstate: "P0001".into(),
+            message: format!(
+                "{} (the module gave the invalid SQLSTATE {:?})",
+                failure.message, failure.sqlstate
+            ),
+        }
+    }
+}

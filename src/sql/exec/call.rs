@@ -1,0 +1,65 @@
+//! `CALL reducer(args)`: bound, its arguments computed, and the reducer run as
+//! part of the statement's write transaction (see `crate::module`, "Life of a
+//! call"). The caller rolls the transaction back on any error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlparser::ast;
+
+use super::Env;
+use crate::db::{RoutineSchema, WriteTxn};
+use crate::module::{CallInfo, LoadedModule};
+use crate::sql::binder::Binder;
+use crate::sql::{CommandTag, Output, QueryContext, SqlError};
+use crate::types::Value;
+
+/// Runs `CALL call` inside `txn`.
+pub fn call(
+    txn: &mut WriteTxn<'_>,
+    call: &ast::Function,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_call(call)?;
+    let args = {
+        let env = Env::new(txn.db(), params, ctx);
+        let empty: [Value; 0] = [];
+        bound
+            .args
+            .iter()
+            .map(|e| e.eval(&empty, &env))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let module = module_of(ctx, &bound.routine)?;
+    module.call_reducer(txn, &bound.routine, &args, &call_info(ctx))?;
+    Ok(Output::Command(CommandTag::new("CALL")))
+}
+
+/// The loaded module that implements `routine`.
+pub fn module_of(
+    ctx: &QueryContext,
+    routine: &RoutineSchema,
+) -> Result<Arc<LoadedModule>, SqlError> {
+    ctx.modules
+        .as_ref()
+        .and_then(|host| host.get(&routine.module))
+        .cloned()
+        .ok_or_else(|| {
+            SqlError::UndefinedObject(format!(
+                "module {} of {} is not loaded",
+                routine.module, routine.name
+            ))
+        })
+}
+
+/// What a call learns about its statement: the statement's timestamp (the
+/// transaction's, as `now()` gives it), the session's user, and how much of
+/// `statement_timeout` is left.
+pub fn call_info(ctx: &QueryContext) -> CallInfo {
+    CallInfo {
+        timestamp_us: ctx.statement_time_us,
+        caller: ctx.user.clone(),
+        time_limit: ctx.interrupt.remaining().unwrap_or(Duration::MAX),
+    }
+}

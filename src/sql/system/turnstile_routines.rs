@@ -1,0 +1,67 @@
+//! `turnstile_routines`: the reducers and views of the loaded modules, one row each,
+//! with their signatures and the budgets their calls run under.
+
+use crate::db::{RoutineColumn, RoutineKind};
+use crate::types::{DataType, Value};
+
+use super::registry::SystemRelation;
+use super::SystemSnapshot;
+
+pub const RELATION: SystemRelation = SystemRelation {
+    name: "turnstile_routines",
+    columns: &[
+        ("name", DataType::Text),
+        // `reducer` (CALL name(…)) or `view` (SELECT * FROM name(…)).
+        ("kind", DataType::Text),
+        // The parameters as a declaration: `src bigint, dst bigint, amount bigint`.
+        ("arguments", DataType::Text),
+        // A view's result, `TABLE(id bigint, …)`; NULL for a reducer.
+        ("result", DataType::Text),
+        ("module", DataType::Text),
+        // Wall-clock budget of every call, before statement_timeout lowers it.
+        ("time_budget_ms", DataType::Int8),
+        // Memory budget of the module's instances.
+        ("memory_budget_mib", DataType::Int8),
+    ],
+    rows,
+};
+
+fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    snapshot
+        .db
+        .routines()
+        .map(|routine| {
+            let budgets = snapshot
+                .modules
+                .and_then(|host| host.get(&routine.module))
+                .map(|module| module.budgets());
+            let result = match routine.kind {
+                RoutineKind::Reducer => Value::Null,
+                RoutineKind::View => {
+                    Value::Text(format!("TABLE({})", declaration(&routine.returns)))
+                }
+            };
+            vec![
+                Value::Text(routine.name.clone()),
+                Value::Text(match routine.kind {
+                    RoutineKind::Reducer => "reducer".into(),
+                    RoutineKind::View => "view".into(),
+                }),
+                Value::Text(declaration(&routine.params)),
+                result,
+                Value::Text(routine.module.clone()),
+                budgets.map_or(Value::Null, |b| Value::Int8(b.time.as_millis() as i64)),
+                budgets.map_or(Value::Null, |b| Value::Int8((b.memory_bytes >> 20) as i64)),
+            ]
+        })
+        .collect()
+}
+
+/// `name type, …`, as PostgreSQL's `pg_get_function_arguments` shows them.
+fn declaration(columns: &[RoutineColumn]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.data_type))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
