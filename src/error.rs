@@ -140,7 +140,7 @@ fn module_sqlstate(e: &ModuleError) -> &str {
         ModuleError::Setup { .. } => "55000",
         ModuleError::Raised { sqlstate, .. } => sqlstate,
         ModuleError::Trapped { .. } => "38000",
-        ModuleError::TimeBudget { .. } => "57014",
+        ModuleError::TimeBudget { .. } | ModuleError::Cancelled => "57014",
         ModuleError::MemoryBudget { .. } => "53200",
         ModuleError::CatalogChanged { .. } => "55000",
     }

@@ -7,6 +7,11 @@
 mod common;
 
 use common::{assert_answers, DataDir, TestServer};
+
+/// Servers here run the embedded bank module with a generous time budget: the budget
+/// is wall clock, and on a loaded machine a descheduled writer thread could run a
+/// transfer past the default 100 ms (the budgets have their own tests).
+const UNHURRIED: &[&str] = &["--reducer-time-limit", "60s"];
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
@@ -41,7 +46,7 @@ async fn open_two_accounts(client: &Client) {
 
 #[tokio::test]
 async fn transfers_move_money_and_refusals_change_nothing() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_args(UNHURRIED);
     let client = server.connect().await;
     open_two_accounts(&client).await;
     client
@@ -81,7 +86,7 @@ async fn transfers_move_money_and_refusals_change_nothing() {
 
 #[tokio::test]
 async fn wrong_calls_answer_like_postgresql() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_args(UNHURRIED);
     let client = server.connect().await;
     open_two_accounts(&client).await;
     let cases = [
@@ -121,7 +126,7 @@ async fn wrong_calls_answer_like_postgresql() {
 
 #[tokio::test]
 async fn prepared_calls_take_parameters_of_the_declared_types() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_args(UNHURRIED);
     let client = server.connect().await;
     open_two_accounts(&client).await;
     let transfer = client.prepare("CALL transfer($1, $2, $3)").await.unwrap();
@@ -156,7 +161,7 @@ async fn prepared_calls_take_parameters_of_the_declared_types() {
 
 #[tokio::test]
 async fn the_richest_view_returns_rows_under_the_read_lock() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_args(UNHURRIED);
     let client = server.connect().await;
     client
         .batch_execute(
@@ -277,7 +282,7 @@ async fn turnstile_routines_lists_reducers_and_views_with_budgets() {
 #[tokio::test]
 async fn reducer_writes_survive_a_crash_without_the_module() {
     let data = DataDir::new();
-    let mut server = TestServer::start_in(&data, &[]);
+    let mut server = TestServer::start_in(&data, UNHURRIED);
     let client = server.connect().await;
     open_two_accounts(&client).await;
     client
@@ -302,7 +307,7 @@ async fn concurrent_transfers_conserve_money() {
     const START: i64 = 1_000;
     const SESSIONS: u64 = 16;
     const TRANSFERS: u64 = 150;
-    let server = TestServer::start();
+    let server = TestServer::start_with_args(UNHURRIED);
     let client = server.connect().await;
     for id in 1..=ACCOUNTS {
         client

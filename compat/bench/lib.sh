@@ -90,7 +90,8 @@ start_postgres() {
 write_load_sql() {
     local rows=$1 file=$2
     {
-        echo "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);"
+        # IF NOT EXISTS: Turnstile's bank module (loaded by default) has created it.
+        echo "CREATE TABLE IF NOT EXISTS accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);"
         awk -v rows="$rows" -v batch="$BATCH_ROWS" 'BEGIN {
             for (i = 1; i <= rows; i++) {
                 if ((i - 1) % batch == 0) printf "INSERT INTO accounts VALUES ";
@@ -105,4 +106,37 @@ write_load_sql() {
 load() {
     local port=$1 file=$2
     psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 -f "$file" >/dev/null
+}
+
+# Runs a query on the server on PORT and prints the result unaligned.
+q() {
+    local port=$1 sql=$2
+    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc "$sql"
+}
+
+# Runs pgbench -n -f SCRIPT -M MODE with CLIENTS clients against PORT for
+# $SECONDS_PER_RUN seconds ($THREADS threads at most), with PGOPTIONS=$6 (e.g.
+# "-c synchronous_commit=off"); prints "TPS LATENCY_MS TRANSACTIONS", or
+# "error error 0" with pgbench's last lines on stderr. NAME labels its log in $WORK.
+run_pgbench() {
+    local port=$1 script=$2 mode=$3 clients=$4 name=$5 opts=${6:-}
+    local threads=$((THREADS < clients ? THREADS : clients))
+    local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients-${opts//[^a-z=]/}.log"
+    if PGOPTIONS="$opts" "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -f "$script" -M "$mode" \
+        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" postgres >"$out" 2>&1; then
+        local tps lat txns
+        tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$out")
+        lat=$(awk '/^latency average = / { print $4; exit }' "$out")
+        txns=$(awk '/^number of transactions actually processed: / { split($6, a, "/"); print a[1]; exit }' "$out")
+        echo "${tps:-error} ${lat:-error} ${txns:-0}"
+    else
+        log "pgbench against $name failed:"
+        tail -5 "$out" >&2
+        echo "error error 0"
+    fi
+}
+
+# A / B with two decimals, or "-" when either is missing.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
 }

@@ -49,27 +49,6 @@ rss_kb() {
 }
 
 # Runs one pgbench and prints "TPS LATENCY_MS" (or "error error").
-run_pgbench() {
-    local port=$1 script=$2 mode=$3 clients=$4 name=$5
-    local threads=$((THREADS < clients ? THREADS : clients))
-    local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients.log"
-    if "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -f "$script" -M "$mode" \
-        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" postgres >"$out" 2>&1; then
-        local tps lat
-        tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$out")
-        lat=$(awk '/^latency average = / { print $4; exit }' "$out")
-        echo "${tps:-error} ${lat:-error}"
-    else
-        log "pgbench against $name failed:"
-        tail -5 "$out" >&2
-        echo "error error"
-    fi
-}
-
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
-}
-
 main() {
     if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
         log "building Turnstile (release)…"
@@ -110,7 +89,7 @@ main() {
                 # shellcheck disable=SC2086
                 set -- $ts $pg
                 printf '%-12s %-9s %7s | %12s %9s | %12s %9s | %9s\n' \
-                    "$workload" "$mode" "$clients" "$1" "$2" "$3" "$4" "$(ratio "$1" "$3")"
+                    "$workload" "$mode" "$clients" "$1" "$2" "$4" "$5" "$(ratio "$1" "$4")"
             done
         done
     done

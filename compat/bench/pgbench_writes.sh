@@ -57,11 +57,6 @@ PG_PID=""
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-q() {
-    local port=$1 sql=$2
-    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc "$sql"
-}
-
 # Bytes of WAL Turnstile on PORT has written: `log_bytes` of its turnstile_wal view
 # (it only grows), or where the view is missing the size of the segment files in
 # data dir DIR (which a snapshot may shrink).
@@ -77,30 +72,6 @@ ts_wal_bytes() {
 # Bytes of WAL PostgreSQL has written since initdb.
 pg_wal_bytes() {
     q "$1" "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
-}
-
-# Runs one pgbench with PGOPTIONS=$opts and prints "TPS LATENCY_MS TRANSACTIONS"
-# (or "error error 0").
-run_pgbench() {
-    local port=$1 script=$2 clients=$3 name=$4 opts=$5
-    local threads=$((THREADS < clients ? THREADS : clients))
-    local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$clients-${opts//[^a-z=]/}.log"
-    if PGOPTIONS="$opts" "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -f "$script" -M prepared \
-        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" postgres >"$out" 2>&1; then
-        local tps lat txns
-        tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$out")
-        lat=$(awk '/^latency average = / { print $4; exit }' "$out")
-        txns=$(awk '/^number of transactions actually processed: / { split($6, a, "/"); print a[1]; exit }' "$out")
-        echo "${tps:-error} ${lat:-error} ${txns:-0}"
-    else
-        log "pgbench against $name failed:"
-        tail -5 "$out" >&2
-        echo "error error 0"
-    fi
-}
-
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
 }
 
 per_txn() {
@@ -145,10 +116,10 @@ run_writes() {
         [ "$sync" = off ] && opts="-c synchronous_commit=off"
         for clients in $CLIENTS; do
             ts_wal=$(ts_wal_bytes "$ts_port" "$ts_dir")
-            ts=$(run_pgbench "$ts_port" "$WORK/$workload.sql" "$clients" turnstile "$opts")
+            ts=$(run_pgbench "$ts_port" "$WORK/$workload.sql" prepared "$clients" turnstile "$opts")
             ts_wal=$(($(ts_wal_bytes "$ts_port" "$ts_dir") - ts_wal))
             pg_wal=$(pg_wal_bytes "$pg_port")
-            pg=$(run_pgbench "$pg_port" "$WORK/$workload.sql" "$clients" postgres "$opts")
+            pg=$(run_pgbench "$pg_port" "$WORK/$workload.sql" prepared "$clients" postgres "$opts")
             pg_wal=$(($(pg_wal_bytes "$pg_port") - pg_wal))
             # shellcheck disable=SC2086
             set -- $ts $pg

@@ -1,15 +1,17 @@
-//! Budgets for user code: the wall-clock limit, enforced by wasmtime's epoch
-//! interruption, and the memory cap, enforced by a resource limiter.
+//! Budgets for user code: the wall-clock limit and cancel requests, enforced by
+//! wasmtime's epoch interruption, and the memory cap, enforced by a resource limiter.
 //!
-//! # Time
+//! # Time and cancel
 //!
 //! The engine's epoch is a counter that `EpochTicker`'s thread increments every
-//! [`TICK`]. Before each call the store's deadline is set to the budget in ticks;
-//! compiled code checks the epoch at function entries and loop back-edges, so a
-//! module in an infinite loop traps within a tick of its deadline and the write
-//! lock is released right after, when the call's transaction has been rolled back.
-//! Time spent inside a host function (a scan) is not interrupted; host functions
-//! are bounded by the memory budget instead.
+//! [`TICK`]. Compiled code checks the epoch at function entries and loop back-edges;
+//! every store's deadline is always one tick ahead, so once a tick the running call
+//! lands in [`Watch::check`], which ends it if its deadline has passed or its session
+//! asked to cancel, and otherwise lets it run one more tick. A module in an infinite
+//! loop therefore traps within a tick of its deadline (or of a cancel request), and
+//! the write lock is released right after, once the call's transaction has been
+//! rolled back. Time spent inside a host function (a scan) is not interrupted; host
+//! functions are bounded by the memory budget instead.
 //!
 //! # Memory
 //!
@@ -20,7 +22,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::ResourceLimiter;
 
@@ -81,10 +83,53 @@ impl Drop for EpochTicker {
     }
 }
 
-/// The number of epoch ticks in `time`, rounded up so that a budget never fires
-/// early, and at least one.
-pub(super) fn ticks(time: Duration) -> u64 {
-    (time.as_micros().div_ceil(TICK.as_micros()) as u64).max(1) + 1
+/// What stops a running call: its deadline and its session's cancel flag.
+#[derive(Debug, Default)]
+pub(super) struct Watch {
+    /// When the call's time is up; None between calls, when nothing may run.
+    pub(super) deadline: Option<Instant>,
+    /// Set by the session when its client sends a cancel request.
+    pub(super) cancel: Option<Arc<AtomicBool>>,
+    /// Why the call was stopped, once it was.
+    pub(super) stopped: Option<Stopped>,
+}
+
+/// Why [`Watch::check`] stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stopped {
+    TimeBudget,
+    Cancelled,
+}
+
+impl Watch {
+    /// Arms the watch for a call that may run until `deadline`.
+    pub(super) fn arm(&mut self, deadline: Instant, cancel: Option<Arc<AtomicBool>>) {
+        *self = Watch {
+            deadline: Some(deadline),
+            cancel,
+            stopped: None,
+        };
+    }
+
+    /// Called once a tick while the call runs: whether it must stop now.
+    pub(super) fn check(&mut self) -> Option<Stopped> {
+        let cancelled = self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed));
+        let stopped = if cancelled {
+            Some(Stopped::Cancelled)
+        } else if self
+            .deadline
+            .is_none_or(|deadline| Instant::now() >= deadline)
+        {
+            Some(Stopped::TimeBudget)
+        } else {
+            None
+        };
+        self.stopped = self.stopped.or(stopped);
+        stopped
+    }
 }
 
 /// The memory cap of one instance, and whether a call hit it.

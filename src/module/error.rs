@@ -40,6 +40,9 @@ pub enum ModuleError {
     /// The call ran past its wall-clock budget and was stopped.
     #[error("{routine} was stopped after running over its time budget of {limit_ms} ms")]
     TimeBudget { routine: String, limit_ms: u64 },
+    /// The client cancelled the statement while the call ran (PostgreSQL's message).
+    #[error("canceling statement due to user request")]
+    Cancelled,
     /// The call's instance tried to grow its memory past the cap.
     #[error("{routine} ran out of memory: the memory budget is {limit_mib} MiB")]
     MemoryBudget { routine: String, limit_mib: u64 },

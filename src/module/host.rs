@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 
 use super::bindings::turnstile::module::{context, tables, types};
 use super::bindings::{Bound, Failure, LogLevel};
-use super::budget::MemoryCap;
+use super::budget::{MemoryCap, Watch};
 use super::shape::ModuleShape;
 use crate::db::{Database, DbError, Key, Row, Table, TableId, WriteTxn};
 use crate::types::{cast, CastKind, DataType, Value};
@@ -37,6 +37,8 @@ pub(super) struct HostState {
     /// Set for the duration of a call (see [`HostState::enter`]), None between calls.
     pub(super) call: Option<ActiveCall>,
     pub(super) memory: MemoryCap,
+    /// The running call's deadline and cancel flag.
+    pub(super) watch: Watch,
     /// The message of the panic the module reported before trapping.
     pub(super) panic_message: Option<String>,
 }
@@ -57,9 +59,10 @@ impl HostState {
         self.panic_message = None;
     }
 
-    /// Ends the call: the state keeps no pointer past it.
+    /// Ends the call: the state keeps no pointer past it, and no time to run.
     pub(super) fn leave(&mut self) {
         self.call = None;
+        self.watch.deadline = None;
     }
 
     fn call(&self) -> wasmtime::Result<&ActiveCall> {

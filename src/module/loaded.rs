@@ -13,15 +13,16 @@
 //! one from the `InstancePre`.
 
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use wasmtime::component::InstancePre;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{Description, TurnstileModule, TurnstileModulePre};
-use super::budget::{ticks, Budgets, MemoryCap};
+use super::budget::{Budgets, MemoryCap, Stopped, Watch};
 use super::host::{Access, ActiveCall, HostState};
 use super::shape::ModuleShape;
 use super::ModuleError;
@@ -38,6 +39,8 @@ pub struct CallInfo {
     /// The session's limit on the call's time (`statement_timeout`), or
     /// `Duration::MAX`; the module's budget applies when it is lower.
     pub time_limit: Duration,
+    /// Set when the client asks to cancel the statement: the call stops within a tick.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A module ready to be called.
@@ -92,7 +95,8 @@ impl LoadedModule {
             resolved: Mutex::new(None),
         };
         let mut instance = module.instantiate("describe")?;
-        instance.store.set_epoch_deadline(ticks(budgets.time));
+        let deadline = Instant::now() + budgets.time;
+        instance.store.data_mut().watch.arm(deadline, None);
         let description = instance
             .guest
             .turnstile_module_guest()
@@ -208,8 +212,11 @@ impl LoadedModule {
             None => self.instantiate(&routine.name)?,
         };
         let time_limit = info.time_limit.min(self.budgets.time);
-        instance.store.set_epoch_deadline(ticks(time_limit));
-        instance.store.data_mut().enter(ActiveCall {
+        let state = instance.store.data_mut();
+        state
+            .watch
+            .arm(Instant::now() + time_limit, info.cancel.clone());
+        state.enter(ActiveCall {
             access,
             tables,
             timestamp_us: info.timestamp_us,
@@ -246,11 +253,22 @@ impl LoadedModule {
                 limit_bytes: self.budgets.memory_bytes,
                 exceeded: false,
             },
+            watch: Watch::default(),
             panic_message: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
-        store.set_epoch_deadline(ticks(self.budgets.time));
+        // The deadline is always the next tick; each tick, the watch decides.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut store| match store.data_mut().watch.check() {
+            None => Ok(UpdateDeadline::Continue(1)),
+            Some(stopped) => Err(wasmtime::format_err!("stopped: {stopped:?}")),
+        });
+        // Instantiating runs the module's start code, if any: under the budget too.
+        store
+            .data_mut()
+            .watch
+            .arm(Instant::now() + self.budgets.time, None);
         match self.pre.instantiate(&mut store) {
             Ok(guest) => Ok(Instance { store, guest }),
             Err(error) => Err(self.trap_error(routine, error, &mut store)),
@@ -272,11 +290,15 @@ impl LoadedModule {
                 limit_mib: (self.budgets.memory_bytes >> 20) as u64,
             };
         }
-        if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return ModuleError::TimeBudget {
-                routine: routine.into(),
-                limit_ms: self.budgets.time.as_millis() as u64,
-            };
+        match state.watch.stopped {
+            Some(Stopped::TimeBudget) => {
+                return ModuleError::TimeBudget {
+                    routine: routine.into(),
+                    limit_ms: self.budgets.time.as_millis() as u64,
+                }
+            }
+            Some(Stopped::Cancelled) => return ModuleError::Cancelled,
+            None => {}
         }
         let message = match state.panic_message.take() {
             Some(panic) => format!("module panicked: {panic}"),

@@ -81,6 +81,12 @@ impl Interrupt {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// The flag [`Interrupt::cancel`] sets, for code that watches it from elsewhere
+    /// (a module call's epoch callback).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancelled.clone()
+    }
+
     /// The time left before the deadline, if there is one.
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline

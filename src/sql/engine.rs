@@ -90,8 +90,10 @@ impl Engine {
                 }
                 module.check_catalog(txn.db())?;
                 let routines = routines(module.name(), module.description());
+                let mut names = std::collections::HashSet::new();
                 for routine in &routines {
-                    if txn.db().get_routine(&routine.name).is_some() {
+                    let taken = txn.db().get_routine(&routine.name).is_some();
+                    if taken || !names.insert(routine.name.as_str()) {
                         return Err(ModuleError::DuplicateRoutine {
                             module: module.name().into(),
                             routine: routine.name.clone(),

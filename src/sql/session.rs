@@ -304,13 +304,17 @@ impl Session {
     /// Runs the statements of one simple-query string as one write transaction
     /// (see [`Engine::execute_batch`]): the outputs of those that ran, and the error
     /// of the one that failed, after which nothing of the string is committed.
-    /// Writes get no statement timeout, so neither does the batch; a cancel request
-    /// still reaches its queries.
+    /// `statement_timeout` covers the whole string, as PostgreSQL applies it to each
+    /// query message; a cancel request reaches every statement of it.
     pub async fn execute_batch(
         &mut self,
         statements: &[Arc<PreparedStatement>],
     ) -> (Vec<Output>, Option<Error>) {
-        let interrupt = Interrupt::new(None);
+        let deadline = self
+            .settings
+            .statement_timeout()
+            .map(|timeout| Instant::now() + timeout);
+        let interrupt = Interrupt::new(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let result = self.engine.execute_batch(statements, &ctx).await;

@@ -55,11 +55,12 @@ pub fn module_of(
 
 /// What a call learns about its statement: the statement's timestamp (the
 /// transaction's, as `now()` gives it), the session's user, and how much of
-/// `statement_timeout` is left.
+/// `statement_timeout` is left, and the flag a cancel request sets.
 pub fn call_info(ctx: &QueryContext) -> CallInfo {
     CallInfo {
         timestamp_us: ctx.statement_time_us,
         caller: ctx.user.clone(),
         time_limit: ctx.interrupt.remaining().unwrap_or(Duration::MAX),
+        cancel: Some(ctx.interrupt.cancel_flag()),
     }
 }

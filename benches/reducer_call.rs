@@ -1,0 +1,119 @@
+//! The in-process cost of one reducer call: `transfer` of the bank example on a
+//! 100,000-account table, through the module host (the component boundary, the
+//! host's checks, the store's undo and redo), with no network, no turnstile and no
+//! log. Next to it, the same transfer written in Rust against the store directly:
+//! the difference is what running it as a WebAssembly module costs.
+//!
+//! `cargo bench --bench reducer_call`. The target (issue 5) is at most 2 µs a call.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use turnstile::db::{ColumnSchema, Database, Key, RoutineKind, TableSchema};
+use turnstile::module::{routines, Budgets, CallInfo, ModuleHost};
+use turnstile::server::BANK_MODULE;
+use turnstile::types::{DataType, Value};
+
+const ACCOUNTS: i64 = 100_000;
+
+/// A database holding the bank's `accounts` table with [`ACCOUNTS`] rows.
+fn bank_database() -> Database {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    let column = |name: &str, data_type| ColumnSchema {
+        name: name.into(),
+        data_type,
+        nullable: false,
+        default: None,
+    };
+    let table = txn
+        .create_table(TableSchema {
+            id: 0,
+            name: "accounts".into(),
+            columns: vec![
+                column("id", DataType::Int8),
+                column("owner", DataType::Text),
+                column("balance", DataType::Int8),
+            ],
+            primary_key: Some(vec![0]),
+        })
+        .expect("create accounts");
+    for id in 1..=ACCOUNTS {
+        let row = vec![
+            Value::Int8(id),
+            Value::Text(format!("owner {id}")),
+            Value::Int8(1_000_000),
+        ];
+        txn.insert(table, row).expect("insert an account");
+    }
+    txn.commit();
+    db
+}
+
+/// Account ids drawn uniformly, without a clock or shared state.
+struct Ids(u64);
+
+impl Ids {
+    fn next(&mut self) -> i64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % ACCOUNTS as u64) as i64 + 1
+    }
+}
+
+fn transfer(c: &mut Criterion) {
+    let mut host = ModuleHost::new(Budgets::default()).expect("a module host");
+    let bank = host
+        .load("bank", BANK_MODULE)
+        .expect("the bank module loads");
+    let routine = routines(bank.name(), bank.description())
+        .into_iter()
+        .find(|r| r.name == "transfer" && r.kind == RoutineKind::Reducer)
+        .expect("the bank has transfer");
+    let mut db = bank_database();
+    bank.check_catalog(&db)
+        .expect("the table matches the module");
+    let info = CallInfo {
+        timestamp_us: 0,
+        caller: "bench".into(),
+        time_limit: Duration::MAX,
+        cancel: None,
+    };
+
+    let mut ids = Ids(0x9E37_79B9_7F4A_7C15);
+    c.bench_function("transfer, wasm reducer", |b| {
+        b.iter(|| {
+            let (src, dst) = (ids.next(), ids.next());
+            let mut txn = db.begin_write();
+            let args = [Value::Int8(src), Value::Int8(dst), Value::Int8(1)];
+            bank.call_reducer(&mut txn, &routine, &args, &info)
+                .expect("the transfer succeeds");
+            txn.commit()
+        })
+    });
+
+    let table = db.get_table("accounts").expect("accounts").schema().id;
+    c.bench_function("transfer, native Rust", |b| {
+        b.iter(|| {
+            let (src, dst) = (ids.next(), ids.next());
+            let mut txn = db.begin_write();
+            for (id, delta) in [(src, -1), (dst, 1)] {
+                let key = Key::Int(id);
+                let accounts = txn.db().table(table);
+                let mut row = accounts.decode(accounts.get(&key).expect("the account exists"));
+                let Value::Int8(balance) = row[2] else {
+                    unreachable!("balance is a bigint")
+                };
+                row[2] = Value::Int8(balance + delta);
+                txn.update(table, &key, row).expect("update");
+            }
+            txn.commit()
+        })
+    });
+    // The host's epoch ticker runs until here.
+    drop(host);
+}
+
+criterion_group!(benches, transfer);
+criterion_main!(benches);

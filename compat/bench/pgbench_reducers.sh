@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Reducers, Turnstile and PostgreSQL 15 side by side (issue 5), same client
+# (pgbench -M prepared), same data, same durability, both on loopback:
+#   1. builds Turnstile in release mode and starts it with its embedded default (the
+#      bank module, whose schema creates accounts) on a free loopback port with a
+#      temporary data dir; initdb's a throwaway PostgreSQL 15 (as the `postgres` OS
+#      user when run as root) on another free port, default settings (fsync on), and
+#      creates there the same table and `transfer` as a PL/pgSQL procedure with the
+#      bank's semantics (unknown account and insufficient funds raise; the two rows
+#      are locked in id order, so concurrent transfers cannot deadlock);
+#   2. loads BENCH_ROWS accounts into both from one generated file of INSERTs;
+#   3. runs `CALL transfer(:a, :b, 1)` with uniform random(1, ROWS) accounts and with
+#      skewed random_zipfian(1, ROWS, 1.1) accounts, synchronous_commit on and off
+#      (set per session on both: PGOPTIONS='-c synchronous_commit=off'), at 1 and 16
+#      clients; and `SELECT 1` on Turnstile, the ceiling of its request path, to show
+#      how close a reducer call comes to it.
+# Prints TPS, average latency and the Turnstile/PostgreSQL TPS ratio. Both servers
+# are stopped by pid and their directories removed on exit, whatever happens. It
+# prints figures; it does not judge them and it is not a test.
+#
+# Settings (environment):
+#   BENCH_SECONDS       pgbench -T per run                       (default 10)
+#   BENCH_CLIENTS       client counts to run                     (default "1 16")
+#   BENCH_THREADS       pgbench -j, capped at the clients        (default 2)
+#   BENCH_ROWS          accounts                                 (default 100000)
+#   BENCH_SKIP_BUILD    set to 1 to use an existing binary
+#   TURNSTILE_BIN       the server binary (default target/release/turnstile)
+set -euo pipefail
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-"1 16"}
+THREADS=${BENCH_THREADS:-2}
+ROWS=${BENCH_ROWS:-100000}
+BATCH_ROWS=1000
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+TURNSTILE_BIN=${TURNSTILE_BIN:-$REPO/target/release/turnstile}
+PGBIN=$(pg_config --bindir)
+WORK=$(mktemp -d /tmp/turnstile-bench-reducers.XXXXXX)
+chmod 755 "$WORK"
+TS_PID=""
+PG_PID=""
+
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+# The bank's transfer in PL/pgSQL, for PostgreSQL.
+write_procedure_sql() {
+    cat >"$1" <<'SQL'
+CREATE PROCEDURE transfer(src BIGINT, dst BIGINT, amount BIGINT) LANGUAGE plpgsql AS $$
+DECLARE
+    src_balance BIGINT;
+BEGIN
+    IF amount < 0 THEN
+        RAISE EXCEPTION 'transfer of a negative amount';
+    END IF;
+    -- Lock both rows in id order: concurrent transfers never deadlock.
+    PERFORM 1 FROM accounts WHERE id IN (src, dst) ORDER BY id FOR UPDATE;
+    SELECT balance INTO src_balance FROM accounts WHERE id = src;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no account %', src;
+    END IF;
+    PERFORM 1 FROM accounts WHERE id = dst;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no account %', dst;
+    END IF;
+    IF src_balance < amount THEN
+        RAISE EXCEPTION 'insufficient funds: account % has %, transfer needs %', src, src_balance, amount;
+    END IF;
+    IF src = dst THEN
+        RETURN;
+    END IF;
+    UPDATE accounts SET balance = balance - amount WHERE id = src;
+    UPDATE accounts SET balance = balance + amount WHERE id = dst;
+END
+$$;
+SQL
+}
+
+main() {
+    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+        log "building Turnstile (release)…"
+        (cd "$REPO" && cargo build --release --quiet)
+    fi
+
+    local ts_port pg_port
+    ts_port=$(free_port)
+    start_turnstile "$ts_port" "$WORK/turnstile-data"
+    pg_port=$(free_port)
+    start_postgres "$pg_port"
+    log "Turnstile on 127.0.0.1:$ts_port (pid $TS_PID), PostgreSQL on 127.0.0.1:$pg_port (pid $PG_PID)"
+
+    log "loading $ROWS accounts into both…"
+    write_load_sql "$ROWS" "$WORK/load.sql"
+    load "$ts_port" "$WORK/load.sql"
+    load "$pg_port" "$WORK/load.sql"
+    write_procedure_sql "$WORK/procedure.sql"
+    load "$pg_port" "$WORK/procedure.sql"
+    q "$pg_port" 'VACUUM ANALYZE accounts' >/dev/null
+    # Balances start at (i * 7919) % 100000 and transfers move 1: refusals for
+    # insufficient funds are possible and count as transactions on both.
+    for port in "$ts_port" "$pg_port"; do
+        local count
+        count=$(q "$port" 'SELECT count(*) FROM accounts')
+        [ "$count" = "$ROWS" ] || { log "expected $ROWS rows on port $port, found $count"; exit 1; }
+    done
+
+    printf '\\set a random(1, %d)\n\\set b random(1, %d)\nCALL transfer(:a, :b, 1);\n' \
+        "$ROWS" "$ROWS" >"$WORK/transfer.sql"
+    printf '\\set a random_zipfian(1, %d, 1.1)\n\\set b random_zipfian(1, %d, 1.1)\nCALL transfer(:a, :b, 1);\n' \
+        "$ROWS" "$ROWS" >"$WORK/transfer_zipf.sql"
+    echo 'SELECT 1;' >"$WORK/select1.sql"
+
+    printf '\npgbench -n -M prepared, -T %s s, -j %s, loopback, %s accounts; TPS (higher is better), average latency in ms\n\n' \
+        "$SECONDS_PER_RUN" "$THREADS" "$ROWS"
+    printf '%-14s %-5s %7s | %10s %8s | %10s %8s | %9s\n' workload sync clients \
+        "turnstile" "lat ms" "postgres" "lat ms" "ts/pg tps"
+    printf '%s\n' "-------------------------------------------------------------------------------"
+    local workload sync clients opts ts pg
+    for spec in transfer:on transfer:off transfer_zipf:on transfer_zipf:off; do
+        workload=${spec%%:*}
+        sync=${spec##*:}
+        opts=""
+        [ "$sync" = off ] && opts="-c synchronous_commit=off"
+        for clients in $CLIENTS; do
+            ts=$(run_pgbench "$ts_port" "$WORK/$workload.sql" prepared "$clients" turnstile "$opts")
+            pg=$(run_pgbench "$pg_port" "$WORK/$workload.sql" prepared "$clients" postgres "$opts")
+            # shellcheck disable=SC2086
+            set -- $ts $pg
+            printf '%-14s %-5s %7s | %10s %8s | %10s %8s | %9s\n' \
+                "$workload" "$sync" "$clients" "$1" "$2" "$4" "$5" "$(ratio "$1" "$4")"
+        done
+    done
+    printf '\nTurnstile'"'"'s own ceiling, SELECT 1 (no lock, no table):\n'
+    for clients in $CLIENTS; do
+        ts=$(run_pgbench "$ts_port" "$WORK/select1.sql" prepared "$clients" turnstile "")
+        # shellcheck disable=SC2086
+        set -- $ts
+        printf '%-14s %-5s %7s | %10s %8s\n' select1 - "$clients" "$1" "$2"
+    done
+    printf '\nTurnstile check: sum of balances %s (loaded: %s)\n' \
+        "$(q "$ts_port" 'SELECT sum(balance) FROM accounts')" \
+        "$(awk -v rows="$ROWS" 'BEGIN { s = 0; for (i = 1; i <= rows; i++) s += (i * 7919) % 100000; print s }')"
+}
+
+main "$@"
