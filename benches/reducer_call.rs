@@ -79,6 +79,7 @@ fn transfer(c: &mut Criterion) {
         caller: "bench".into(),
         time_limit: Duration::MAX,
         cancel: None,
+        rows_max: usize::MAX,
     };
 
     let mut ids = Ids(0x9E37_79B9_7F4A_7C15);

@@ -138,6 +138,8 @@ fn module_sqlstate(e: &ModuleError) -> &str {
         ModuleError::TableMismatch { .. } => "42804",
         ModuleError::DuplicateRoutine { .. } => "42723",
         ModuleError::Setup { .. } => "55000",
+        ModuleError::NullArgument { .. } => "22004",
+        ModuleError::TooManyRows { .. } => "54000",
         ModuleError::Raised { sqlstate, .. } => sqlstate,
         ModuleError::Trapped { .. } => "38000",
         ModuleError::TimeBudget { .. } | ModuleError::Cancelled => "57014",

@@ -105,6 +105,10 @@ async fn wrong_calls_answer_like_postgresql() {
         ("SELECT * FROM transfer(1, 2, 3)", "42809"),
         ("SELECT * FROM richest()", "42883"),
         ("CALL transfer(id, 2, 3)", "42703"),
+        // NULL for a parameter the reducer does not take NULL for.
+        ("CALL transfer(NULL, 2, 3)", "22004"),
+        // Only the plain form of a view call is supported.
+        ("SELECT * FROM richest(1) WITH ORDINALITY", "0A000"),
     ];
     for (sql, expected) in cases {
         let (code, message) = error_of(&client, sql).await;

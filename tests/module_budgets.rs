@@ -349,8 +349,9 @@ async fn failed_reducers_change_nothing_even_after_a_restart() {
     assert_eq!(count_items(&client).await, 1);
 }
 
-/// A module's error reaches the client with the module's SQLSTATE and message; an
-/// invalid SQLSTATE becomes P0001 with a note naming it.
+/// A module's error reaches the client with the module's SQLSTATE and message; a
+/// SQLSTATE an error cannot carry (malformed, a success or warning class, or one that
+/// means a lost connection) becomes P0001 with a note naming it.
 #[tokio::test]
 async fn raised_errors_carry_the_modules_sqlstate() {
     let server = start_testkit(&[]);
@@ -372,13 +373,13 @@ async fn raised_errors_carry_the_modules_sqlstate() {
     assert_eq!(db.message(), "made-up duplicate");
     assert_answers(&client).await;
 
-    for bogus in ["bogus", "00000", "2201", "22p02"] {
+    for bogus in ["bogus", "00000", "01000", "2201", "22p02", "08006", "57P01"] {
         let sql = format!("CALL raise('{bogus}', 'x')");
         let (code, message) = error_of(&client, &sql).await;
         assert_eq!(code, "P0001", "{sql}: {message}");
         assert!(message.starts_with('x'), "{sql}: {message}");
         assert!(
-            message.contains("invalid SQLSTATE") && message.contains(bogus),
+            message.contains("which an error cannot carry") && message.contains(bogus),
             "{sql}: {message}"
         );
         assert_answers(&client).await;
@@ -704,6 +705,22 @@ fn a_file_that_is_not_wasm_is_refused_at_load() {
     );
     assert!(
         !log.contains("turnstile is accepting connections"),
+        "log:\n{log}"
+    );
+}
+
+/// Two modules of one name (modules are named after their file) are refused at
+/// load rather than one silently replacing the other.
+#[test]
+fn two_modules_of_one_name_are_refused_at_load() {
+    let testkit = module_path("turnstile_testkit");
+    let (status, log) = TestServer::start_in_expecting_refusal(
+        &DataDir::new(),
+        &["--module", &testkit, "--module", &testkit],
+    );
+    assert!(!status.success(), "log:\n{log}");
+    assert!(
+        log.contains("another module of that name is loaded"),
         "log:\n{log}"
     );
 }

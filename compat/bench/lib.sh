@@ -140,3 +140,33 @@ run_pgbench() {
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
 }
+
+# Builds Turnstile in release mode, unless BENCH_SKIP_BUILD=1.
+build_turnstile() {
+    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+        log "building Turnstile (release)…"
+        (cd "$REPO" && cargo build --release --quiet)
+    fi
+}
+
+# Starts Turnstile (data dir TS_DIR, its default modules) and a throwaway PostgreSQL
+# on free loopback ports, sets TS_PORT and PG_PORT, loads ROWS accounts into both
+# from one file of INSERTs, and checks that both have them.
+start_both_with_accounts() {
+    local rows=$1 ts_dir=$2
+    TS_PORT=$(free_port)
+    start_turnstile "$TS_PORT" "$ts_dir"
+    PG_PORT=$(free_port)
+    start_postgres "$PG_PORT"
+    log "Turnstile on 127.0.0.1:$TS_PORT (pid $TS_PID), PostgreSQL on 127.0.0.1:$PG_PORT (pid $PG_PID)"
+    log "loading $rows accounts into both…"
+    write_load_sql "$rows" "$WORK/load.sql"
+    load "$TS_PORT" "$WORK/load.sql"
+    load "$PG_PORT" "$WORK/load.sql"
+    q "$PG_PORT" 'VACUUM ANALYZE accounts' >/dev/null
+    local port count
+    for port in "$TS_PORT" "$PG_PORT"; do
+        count=$(q "$port" 'SELECT count(*) FROM accounts')
+        [ "$count" = "$rows" ] || { log "expected $rows rows on port $port, found $count"; exit 1; }
+    done
+}

@@ -79,32 +79,13 @@ SQL
 }
 
 main() {
-    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-        log "building Turnstile (release)…"
-        (cd "$REPO" && cargo build --release --quiet)
-    fi
-
-    local ts_port pg_port
-    ts_port=$(free_port)
-    start_turnstile "$ts_port" "$WORK/turnstile-data"
-    pg_port=$(free_port)
-    start_postgres "$pg_port"
-    log "Turnstile on 127.0.0.1:$ts_port (pid $TS_PID), PostgreSQL on 127.0.0.1:$pg_port (pid $PG_PID)"
-
-    log "loading $ROWS accounts into both…"
-    write_load_sql "$ROWS" "$WORK/load.sql"
-    load "$ts_port" "$WORK/load.sql"
-    load "$pg_port" "$WORK/load.sql"
+    build_turnstile
+    start_both_with_accounts "$ROWS" "$WORK/turnstile-data"
+    local ts_port=$TS_PORT pg_port=$PG_PORT
     write_procedure_sql "$WORK/procedure.sql"
     load "$pg_port" "$WORK/procedure.sql"
-    q "$pg_port" 'VACUUM ANALYZE accounts' >/dev/null
     # Balances start at (i * 7919) % 100000 and transfers move 1: refusals for
     # insufficient funds are possible and count as transactions on both.
-    for port in "$ts_port" "$pg_port"; do
-        local count
-        count=$(q "$port" 'SELECT count(*) FROM accounts')
-        [ "$count" = "$ROWS" ] || { log "expected $ROWS rows on port $port, found $count"; exit 1; }
-    done
 
     printf '\\set a random(1, %d)\n\\set b random(1, %d)\nCALL transfer(:a, :b, 1);\n' \
         "$ROWS" "$ROWS" >"$WORK/transfer.sql"

@@ -48,30 +48,10 @@ rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-# Runs one pgbench and prints "TPS LATENCY_MS" (or "error error").
 main() {
-    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-        log "building Turnstile (release)…"
-        (cd "$REPO" && cargo build --release --quiet)
-    fi
-
-    local ts_port pg_port
-    ts_port=$(free_port)
-    start_turnstile "$ts_port" "$WORK/turnstile-data"
-    pg_port=$(free_port)
-    start_postgres "$pg_port"
-    log "Turnstile on 127.0.0.1:$ts_port (pid $TS_PID), PostgreSQL on 127.0.0.1:$pg_port (pid $PG_PID)"
-
-    log "loading $ROWS rows into both…"
-    write_load_sql "$ROWS" "$WORK/load.sql"
-    load "$ts_port" "$WORK/load.sql"
-    load "$pg_port" "$WORK/load.sql"
-    psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -qc 'VACUUM ANALYZE accounts'
-    for port in "$ts_port" "$pg_port"; do
-        local count
-        count=$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT count(*) FROM accounts')
-        [ "$count" = "$ROWS" ] || { log "expected $ROWS rows on port $port, found $count"; exit 1; }
-    done
+    build_turnstile
+    start_both_with_accounts "$ROWS" "$WORK/turnstile-data"
+    local ts_port=$TS_PORT pg_port=$PG_PORT
 
     echo 'SELECT 1;' >"$WORK/select1.sql"
     printf '\\set id random(1, %d)\nSELECT balance FROM accounts WHERE id = :id;\n' "$ROWS" >"$WORK/point.sql"

@@ -183,28 +183,10 @@ run_restart() {
 }
 
 main() {
-    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-        log "building Turnstile (release)…"
-        (cd "$REPO" && cargo build --release --quiet)
-    fi
-
-    local ts_port pg_port ts_dir="$WORK/turnstile-data"
-    ts_port=$(free_port)
-    start_turnstile "$ts_port" "$ts_dir"
-    pg_port=$(free_port)
-    start_postgres "$pg_port"
-    log "Turnstile on 127.0.0.1:$ts_port (pid $TS_PID), PostgreSQL on 127.0.0.1:$pg_port (pid $PG_PID)"
-
-    log "loading $ROWS rows into both…"
-    write_load_sql "$ROWS" "$WORK/load.sql"
-    load "$ts_port" "$WORK/load.sql"
-    load "$pg_port" "$WORK/load.sql"
-    q "$pg_port" 'VACUUM ANALYZE accounts' >/dev/null
-    for port in "$ts_port" "$pg_port"; do
-        local count
-        count=$(q "$port" 'SELECT count(*) FROM accounts')
-        [ "$count" = "$ROWS" ] || { log "expected $ROWS rows on port $port, found $count"; exit 1; }
-    done
+    build_turnstile
+    local ts_dir="$WORK/turnstile-data"
+    start_both_with_accounts "$ROWS" "$ts_dir"
+    local ts_port=$TS_PORT pg_port=$PG_PORT
 
     run_writes "$ts_port" "$pg_port" "$ts_dir"
 

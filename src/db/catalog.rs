@@ -85,6 +85,9 @@ pub enum RoutineKind {
 pub struct RoutineColumn {
     pub name: String,
     pub data_type: DataType,
+    /// Whether the module accepts NULL here (an argument) or may return it (a
+    /// view's column); the host holds it to that.
+    pub nullable: bool,
 }
 
 /// A reducer or view of a loaded module: what SQL needs to bind a call to it.

@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
-pub use turnstile::module::context::LogLevel;
-pub use turnstile::module::types::{
+pub use self::turnstile::module::context::LogLevel;
+pub use self::turnstile::module::types::{
     Bound, Column, Description, Failure, Function, SqlType, TableUse,
 };

@@ -88,6 +88,8 @@ impl Drop for EpochTicker {
 pub(super) struct Watch {
     /// When the call's time is up; None between calls, when nothing may run.
     pub(super) deadline: Option<Instant>,
+    /// The time the call was given, for the error that says it ran over.
+    pub(super) limit: Duration,
     /// Set by the session when its client sends a cancel request.
     pub(super) cancel: Option<Arc<AtomicBool>>,
     /// Why the call was stopped, once it was.
@@ -102,22 +104,31 @@ pub(super) enum Stopped {
 }
 
 impl Watch {
-    /// Arms the watch for a call that may run until `deadline`.
-    pub(super) fn arm(&mut self, deadline: Instant, cancel: Option<Arc<AtomicBool>>) {
+    /// Arms the watch for a call that may run for `limit` from now.
+    pub(super) fn arm(&mut self, limit: Duration, cancel: Option<Arc<AtomicBool>>) {
         *self = Watch {
-            deadline: Some(deadline),
+            deadline: Some(Instant::now() + limit),
+            limit,
             cancel,
             stopped: None,
         };
     }
 
-    /// Called once a tick while the call runs: whether it must stop now.
+    /// Called once a tick while the call runs: whether it must stop now (and why,
+    /// remembered for the error).
     pub(super) fn check(&mut self) -> Option<Stopped> {
+        let stopped = self.expired();
+        self.stopped = self.stopped.or(stopped);
+        stopped
+    }
+
+    /// Whether the call must stop now, without remembering it.
+    pub(super) fn expired(&self) -> Option<Stopped> {
         let cancelled = self
             .cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed));
-        let stopped = if cancelled {
+        if cancelled {
             Some(Stopped::Cancelled)
         } else if self
             .deadline
@@ -126,31 +137,49 @@ impl Watch {
             Some(Stopped::TimeBudget)
         } else {
             None
-        };
-        self.stopped = self.stopped.or(stopped);
-        stopped
+        }
     }
 }
 
-/// The memory cap of one instance, and whether a call hit it.
+/// The memory cap of one instance, and whether a call hit it. A component may hold
+/// several core instances and memories: the cap is on their total, and their
+/// numbers are bounded too, so no count of memories multiplies it.
 #[derive(Debug)]
 pub(super) struct MemoryCap {
     pub(super) limit_bytes: usize,
+    /// Bytes of linear memory the instance's memories hold together.
+    pub(super) used_bytes: usize,
     /// Set when a growth was refused; reset at the start of every call.
     pub(super) exceeded: bool,
 }
 
+impl MemoryCap {
+    pub(super) fn new(limit_bytes: usize) -> MemoryCap {
+        MemoryCap {
+            limit_bytes,
+            used_bytes: 0,
+            exceeded: false,
+        }
+    }
+}
+
+/// Most core instances, memories and tables one module instance may create: a
+/// Rust module made a component has a handful of each.
+const PIECES_MAX: usize = 16;
+
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit_bytes {
+        let used = self.used_bytes - current.min(self.used_bytes) + desired;
+        if used > self.limit_bytes {
             self.exceeded = true;
             return Ok(false);
         }
+        self.used_bytes = used;
         Ok(true)
     }
 
@@ -162,5 +191,17 @@ impl ResourceLimiter for MemoryCap {
     ) -> wasmtime::Result<bool> {
         // Function tables hold one pointer-sized entry each; bound them like memory.
         Ok(desired <= self.limit_bytes / 8)
+    }
+
+    fn instances(&self) -> usize {
+        PIECES_MAX
+    }
+
+    fn memories(&self) -> usize {
+        PIECES_MAX
+    }
+
+    fn tables(&self) -> usize {
+        PIECES_MAX
     }
 }

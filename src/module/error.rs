@@ -31,6 +31,19 @@ pub enum ModuleError {
     /// The module's schema SQL failed, or its description is unusable.
     #[error("module {module} could not be set up: {reason}")]
     Setup { module: String, reason: String },
+    /// NULL for a parameter the routine does not accept NULL for (22004).
+    #[error("{routine}: NULL is not allowed for parameter {param}")]
+    NullArgument { routine: String, param: String },
+    /// A view returned more rows than a statement may hold (54000).
+    #[error(
+        "{routine} returned {rows} rows; the limit is {max} rows per statement \
+         (--max-rows-per-statement)"
+    )]
+    TooManyRows {
+        routine: String,
+        rows: usize,
+        max: usize,
+    },
     /// The module returned an error: its SQLSTATE and message reach the client.
     #[error("{message}")]
     Raised { sqlstate: String, message: String },

@@ -10,8 +10,20 @@ use super::bindings::{Bound, Failure, LogLevel};
 use super::budget::{MemoryCap, Watch};
 use super::shape::ModuleShape;
 use crate::db::{Database, DbError, Key, Row, Table, TableId, WriteTxn};
-use crate::types::{cast, CastKind, DataType, Value};
+use crate::types::{cast, checked_date, checked_timestamp, CastKind, DataType, TypeError, Value};
 use std::sync::Arc;
+
+/// Rows a scan hands over between checks of the call's deadline.
+const SCAN_CHECK_EVERY: usize = 1024;
+/// What a scanned row costs beyond its bytes, host side and module side (a vector's
+/// header and the allocator's rounding): a scan of tiny rows must not pass the memory
+/// budget many times over.
+const SCAN_ROW_OVERHEAD_BYTES: usize = 48;
+/// The longest log line a module may write; longer ones are cut.
+const LOG_LINE_BYTES_MAX: usize = 1024;
+/// The most log lines one call may write; the rest are counted, not written, so a
+/// module cannot hold the lock writing to a slow log.
+const LOG_LINES_PER_CALL_MAX: u32 = 64;
 
 /// What the running call may touch.
 pub(super) enum Access {
@@ -29,6 +41,8 @@ pub(super) struct ActiveCall {
     pub(super) timestamp_us: i64,
     pub(super) caller: Arc<str>,
     pub(super) routine: String,
+    /// Log lines the call has written so far.
+    pub(super) log_lines: u32,
 }
 
 /// The host's state in one instance's store.
@@ -131,8 +145,8 @@ impl HostState {
         Ok(table.primary_key_of(&values))
     }
 
-    /// Decodes a row the module passed and checks its values as an INSERT would
-    /// (lengths of `varchar(n)`, well-formed JSON).
+    /// Decodes a row the module passed and checks its values as an INSERT from a
+    /// client would be checked ([`checked_value`]).
     fn decode_row(
         &self,
         table: &Table,
@@ -145,16 +159,36 @@ impl HostState {
         Ok(values
             .into_iter()
             .zip(types)
-            .map(|(value, &ty)| match (&value, ty) {
-                (Value::Null, _) => Ok(value),
-                (_, DataType::Varchar(Some(_))) => cast(value, ty, CastKind::Assignment),
-                (Value::Jsonb(text), DataType::Jsonb) => {
-                    cast(Value::Text(text.clone()), ty, CastKind::Explicit)
-                }
-                _ => Ok(value),
-            })
-            .collect::<Result<Vec<Value>, _>>()
-            .map_err(|e| failure(crate::Error::from(e))))
+            .map(|(value, &ty)| checked_value(value, ty))
+            .collect())
+    }
+}
+
+/// `value`, of column type `ty`, checked as the wire layer checks a client's values
+/// and an assignment checks a column's: text without NUL bytes, dates and
+/// timestamps within PostgreSQL's range, JSON well-formed (and normalized), and a
+/// `varchar(n)` no longer than `n`. The encoding alone guarantees the rest.
+pub(super) fn checked_value(value: Value, ty: DataType) -> Result<Value, Failure> {
+    let type_failure = |e: TypeError| failure(crate::Error::from(e));
+    match value {
+        Value::Text(text) | Value::Jsonb(text) if text.contains('\0') => Err(Failure {
+            sqlstate: "22021".into(),
+            message: "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
+        }),
+        Value::Date(days) => checked_date(days).map(Value::Date).map_err(type_failure),
+        Value::Timestamp(us) => checked_timestamp(us)
+            .map(Value::Timestamp)
+            .map_err(type_failure),
+        Value::Timestamptz(us) => checked_timestamp(us)
+            .map(Value::Timestamptz)
+            .map_err(type_failure),
+        Value::Jsonb(text) => {
+            cast(Value::Text(text), DataType::Jsonb, CastKind::Explicit).map_err(type_failure)
+        }
+        Value::Text(_) if matches!(ty, DataType::Varchar(Some(_))) => {
+            cast(value, ty, CastKind::Assignment).map_err(type_failure)
+        }
+        value => Ok(value),
     }
 }
 
@@ -220,22 +254,35 @@ impl tables::Host for HostState {
             }
         };
         let budget = self.memory.limit_bytes;
+        let table_name = &table.schema().name;
         let mut total = 0usize;
         let mut out = Vec::new();
-        for (_, row) in rows.take(limit as usize) {
-            total += row.encoded_len() + 8;
+        let mut stopped = None;
+        for (i, (_, row)) in rows.take(limit as usize).enumerate() {
+            // Host code is not interrupted by the epoch: a long scan checks the
+            // call's deadline and cancel flag itself.
+            if i % SCAN_CHECK_EVERY == SCAN_CHECK_EVERY - 1 {
+                stopped = self.watch.expired();
+                if stopped.is_some() {
+                    break;
+                }
+            }
+            total += row.encoded_len() + SCAN_ROW_OVERHEAD_BYTES;
             if total > budget {
                 return Ok(Err(Failure {
                     sqlstate: "53200".into(),
                     message: format!(
-                        "a scan of table {} would return more than the module's memory \
-                         budget of {} MiB; scan a narrower range or pass a smaller limit",
-                        table.schema().name,
+                        "a scan of table {table_name} would return more than the module's \
+                         memory budget of {} MiB; scan a narrower range or pass a smaller limit",
                         budget >> 20
                     ),
                 }));
             }
             out.push(row.as_bytes().to_vec());
+        }
+        if stopped.is_some() {
+            self.watch.stopped = stopped;
+            return Err(wasmtime::format_err!("stopped during a scan"));
         }
         Ok(Ok(out))
     }
@@ -334,7 +381,19 @@ fn as_prefix(bound: &RangeBound<Vec<Value>>) -> RangeBound<&[Value]> {
 impl context::Host for HostState {
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
         let module = &self.shape.module;
-        let routine = self.call.as_ref().map_or("", |c| c.routine.as_str());
+        let Some(call) = self.call.as_mut() else {
+            return Ok(());
+        };
+        call.log_lines += 1;
+        if call.log_lines > LOG_LINES_PER_CALL_MAX {
+            return Ok(());
+        }
+        let routine = call.routine.as_str();
+        let message = if call.log_lines == LOG_LINES_PER_CALL_MAX {
+            format!("{} (further lines of this call are dropped)", cut(&message))
+        } else {
+            cut(&message).to_owned()
+        };
         match level {
             LogLevel::Error => tracing::error!(module, routine, "{message}"),
             LogLevel::Warn => tracing::warn!(module, routine, "{message}"),
@@ -347,6 +406,7 @@ impl context::Host for HostState {
 
     fn report_panic(&mut self, message: String) -> wasmtime::Result<()> {
         let routine = self.call.as_ref().map_or("", |c| c.routine.as_str());
+        let message = cut(&message).to_owned();
         tracing::warn!(module = %self.shape.module, routine, "module panicked: {message}");
         self.panic_message = Some(message);
         Ok(())
@@ -359,4 +419,13 @@ impl context::Host for HostState {
     fn caller(&mut self) -> wasmtime::Result<String> {
         Ok(self.call()?.caller.to_string())
     }
+}
+
+/// `text` cut to at most [`LOG_LINE_BYTES_MAX`] bytes, at a character boundary.
+fn cut(text: &str) -> &str {
+    let mut end = text.len().min(LOG_LINE_BYTES_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }

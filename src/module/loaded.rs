@@ -15,7 +15,7 @@
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use wasmtime::component::InstancePre;
@@ -23,7 +23,7 @@ use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{Description, TurnstileModule, TurnstileModulePre};
 use super::budget::{Budgets, MemoryCap, Stopped, Watch};
-use super::host::{Access, ActiveCall, HostState};
+use super::host::{checked_value, Access, ActiveCall, HostState};
 use super::shape::ModuleShape;
 use super::ModuleError;
 use crate::db::{Database, RoutineSchema, Row, TableId, WriteTxn};
@@ -41,6 +41,8 @@ pub struct CallInfo {
     pub time_limit: Duration,
     /// Set when the client asks to cancel the statement: the call stops within a tick.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Most rows a view may return (`--max-rows-per-statement`).
+    pub rows_max: usize,
 }
 
 /// A module ready to be called.
@@ -94,9 +96,7 @@ impl LoadedModule {
             idle: Mutex::new(Vec::new()),
             resolved: Mutex::new(None),
         };
-        let mut instance = module.instantiate("describe")?;
-        let deadline = Instant::now() + budgets.time;
-        instance.store.data_mut().watch.arm(deadline, None);
+        let mut instance = module.instantiate("describe", budgets.time, None)?;
         let description = instance
             .guest
             .turnstile_module_guest()
@@ -136,6 +136,7 @@ impl LoadedModule {
         args: &[Value],
         info: &CallInfo,
     ) -> Result<(), ModuleError> {
+        check_args(routine, args)?;
         let tables = self.tables(txn.db(), &routine.name)?;
         let args = Row::encode(args);
         let access = Access::Write(NonNull::from(txn).cast());
@@ -148,7 +149,8 @@ impl LoadedModule {
     }
 
     /// Runs view `routine` with `args` under the read lock; returns its rows,
-    /// checked against the view's declared result types.
+    /// checked against the view's declared result columns as a client's values
+    /// would be.
     pub fn call_view(
         &self,
         db: &Database,
@@ -156,6 +158,7 @@ impl LoadedModule {
         args: &[Value],
         info: &CallInfo,
     ) -> Result<Vec<Vec<Value>>, ModuleError> {
+        check_args(routine, args)?;
         let tables = self.tables(db, &routine.name)?;
         let args = Row::encode(args);
         let access = Access::Read(NonNull::from(db));
@@ -166,13 +169,47 @@ impl LoadedModule {
                     .call_call_view(store, routine.id, args.as_bytes())
             })?
             .map_err(raised)?;
+        if rows.len() > info.rows_max {
+            return Err(ModuleError::TooManyRows {
+                routine: routine.name.clone(),
+                rows: rows.len(),
+                max: info.rows_max,
+            });
+        }
+        // Decoded, a value takes 32 bytes whatever its encoded size: refuse a result
+        // that would take more host memory than the module was allowed.
+        let decoded_bytes = rows.len().saturating_mul(routine.returns.len().max(1) * 32);
+        if decoded_bytes > self.budgets.memory_bytes {
+            return Err(ModuleError::MemoryBudget {
+                routine: routine.name.clone(),
+                limit_mib: (self.budgets.memory_bytes >> 20) as u64,
+            });
+        }
         let types: Vec<_> = routine.returns.iter().map(|c| c.data_type).collect();
+        let malformed = |what: String| ModuleError::Trapped {
+            routine: routine.name.clone(),
+            message: format!("it returned {what}"),
+        };
         rows.iter()
             .map(|row| {
-                Row::decode_untrusted(row, &types).map_err(|e| ModuleError::Trapped {
-                    routine: routine.name.clone(),
-                    message: format!("it returned a malformed row: {e}"),
-                })
+                let values = Row::decode_untrusted(row, &types)
+                    .map_err(|e| malformed(format!("a malformed row: {e}")))?;
+                values
+                    .into_iter()
+                    .zip(&routine.returns)
+                    .map(|(value, column)| match value {
+                        Value::Null if !column.nullable => Err(malformed(format!(
+                            "NULL in column {}, declared not null",
+                            column.name
+                        ))),
+                        value => checked_value(value, column.data_type).map_err(|f| {
+                            malformed(format!(
+                                "an invalid value in column {}: {}",
+                                column.name, f.message
+                            ))
+                        }),
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -207,21 +244,25 @@ impl LoadedModule {
         info: &CallInfo,
         f: impl FnOnce(&TurnstileModule, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, ModuleError> {
-        let mut instance = match self.idle.lock().pop() {
-            Some(instance) => instance,
-            None => self.instantiate(&routine.name)?,
-        };
         let time_limit = info.time_limit.min(self.budgets.time);
+        let idle = self.idle.lock().pop();
+        let mut instance = match idle {
+            Some(mut instance) => {
+                let watch = &mut instance.store.data_mut().watch;
+                watch.arm(time_limit, info.cancel.clone());
+                instance
+            }
+            // A fresh instance runs its start code within the call's own budget.
+            None => self.instantiate(&routine.name, time_limit, info.cancel.clone())?,
+        };
         let state = instance.store.data_mut();
-        state
-            .watch
-            .arm(Instant::now() + time_limit, info.cancel.clone());
         state.enter(ActiveCall {
             access,
             tables,
             timestamp_us: info.timestamp_us,
             caller: info.caller.clone(),
             routine: routine.name.clone(),
+            log_lines: 0,
         });
         let result = f(&instance.guest, &mut instance.store);
         instance.store.data_mut().leave();
@@ -232,27 +273,24 @@ impl LoadedModule {
             }
             Err(error) => {
                 let error = self.trap_error(&routine.name, error, &mut instance.store);
-                let error = match error {
-                    ModuleError::TimeBudget { routine, .. } => ModuleError::TimeBudget {
-                        routine,
-                        limit_ms: time_limit.as_millis() as u64,
-                    },
-                    other => other,
-                };
                 tracing::warn!(module = %self.name, "{error}");
                 Err(error)
             }
         }
     }
 
-    fn instantiate(&self, routine: &str) -> Result<Instance, ModuleError> {
+    /// A new instance, its start code (if any) run within `time_limit` and
+    /// `cancel`; the watch stays armed for the call that follows.
+    fn instantiate(
+        &self,
+        routine: &str,
+        time_limit: Duration,
+        cancel: Option<Arc<AtomicBool>>,
+    ) -> Result<Instance, ModuleError> {
         let state = HostState {
             shape: self.shape.clone(),
             call: None,
-            memory: MemoryCap {
-                limit_bytes: self.budgets.memory_bytes,
-                exceeded: false,
-            },
+            memory: MemoryCap::new(self.budgets.memory_bytes),
             watch: Watch::default(),
             panic_message: None,
         };
@@ -264,11 +302,7 @@ impl LoadedModule {
             None => Ok(UpdateDeadline::Continue(1)),
             Some(stopped) => Err(wasmtime::format_err!("stopped: {stopped:?}")),
         });
-        // Instantiating runs the module's start code, if any: under the budget too.
-        store
-            .data_mut()
-            .watch
-            .arm(Instant::now() + self.budgets.time, None);
+        store.data_mut().watch.arm(time_limit, cancel);
         match self.pre.instantiate(&mut store) {
             Ok(guest) => Ok(Instance { store, guest }),
             Err(error) => Err(self.trap_error(routine, error, &mut store)),
@@ -294,7 +328,7 @@ impl LoadedModule {
             Some(Stopped::TimeBudget) => {
                 return ModuleError::TimeBudget {
                     routine: routine.into(),
-                    limit_ms: self.budgets.time.as_millis() as u64,
+                    limit_ms: state.watch.limit.as_millis() as u64,
                 }
             }
             Some(Stopped::Cancelled) => return ModuleError::Cancelled,
@@ -311,26 +345,44 @@ impl LoadedModule {
     }
 }
 
-/// An error the module returned, with its SQLSTATE if it is a valid one.
+/// NULL arguments are refused for parameters the routine does not accept NULL for.
+fn check_args(routine: &RoutineSchema, args: &[Value]) -> Result<(), ModuleError> {
+    match args
+        .iter()
+        .zip(&routine.params)
+        .find(|(arg, param)| arg.is_null() && !param.nullable)
+    {
+        Some((_, param)) => Err(ModuleError::NullArgument {
+            routine: routine.name.clone(),
+            param: param.name.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// An error the module returned, with its SQLSTATE if it is one an error may carry:
+/// five digits or capitals, not a success or warning class (00, 01, 02), and not one
+/// that tells a client its connection is gone (08, 57P0x).
 fn raised(failure: super::bindings::Failure) -> ModuleError {
-    let valid = failure.sqlstate.len() == 5
-        && failure
-            .sqlstate
+    let code = failure.sqlstate.as_str();
+    let well_formed = code.len() == 5
+        && code
             .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        && !failure.sqlstate.starts_with("00");
-    if valid {
-        ModuleError::Raised {
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    let reserved = ["00", "01", "02", "08", "57P0"]
+        .iter()
+        .any(|class| code.starts_with(class));
+    if well_formed && !reserved {
+        return ModuleError::Raised {
             sqlstate: failure.sqlstate,
             message: failure.message,
-        }
-    } else {
-        ModuleError::Raised {
-            sqlstate: "P0001".into(),
-            message: format!(
-                "{} (the module gave the invalid SQLSTATE {:?})",
-                failure.message, failure.sqlstate
-            ),
-        }
+        };
+    }
+    ModuleError::Raised {
+        sqlstate: "P0001".into(),
+        message: format!(
+            "{} (the module gave the SQLSTATE {code:?}, which an error cannot carry)",
+            failure.message
+        ),
     }
 }

@@ -54,3 +54,6 @@ pub use error::ModuleError;
 pub use loaded::{CallInfo, LoadedModule};
 pub use registry::ModuleHost;
 pub use shape::routines;
+
+#[cfg(test)]
+mod tests;

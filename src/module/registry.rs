@@ -65,6 +65,14 @@ impl ModuleHost {
     /// the catalog separately ([`LoadedModule::check_catalog`]), after its schema
     /// has been applied.
     pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedModule>, ModuleError> {
+        if self.modules.contains_key(name) {
+            return Err(ModuleError::Setup {
+                module: name.into(),
+                reason: "another module of that name is loaded (modules are named after \
+                         their file; rename one)"
+                    .into(),
+            });
+        }
         let invalid = |reason: String| ModuleError::Invalid {
             module: name.into(),
             reason,

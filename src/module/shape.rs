@@ -146,6 +146,7 @@ fn routine_columns(columns: &[Column]) -> Vec<RoutineColumn> {
         .map(|c| RoutineColumn {
             name: c.name.clone(),
             data_type: data_type(c.sql_type),
+            nullable: c.nullable,
         })
         .collect()
 }

@@ -46,8 +46,8 @@ pub use ops::{
 };
 pub use text::{check_varchar, parse_bool};
 pub use time::{
-    date_in_range, now_us, timestamp_in_range, DATE_NEG_INFINITY, DATE_POS_INFINITY,
-    TS_NEG_INFINITY, TS_POS_INFINITY,
+    checked_date, checked_timestamp, date_in_range, now_us, timestamp_in_range, DATE_NEG_INFINITY,
+    DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,
 };
 pub use timezone::TimeZone;
 pub use value::Value;

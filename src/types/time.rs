@@ -13,6 +13,7 @@
 //! `tomorrow`, `yesterday`.
 
 use super::timezone::TimeZone;
+use super::TypeError;
 
 pub const USECS_PER_SEC: i64 = 1_000_000;
 pub const USECS_PER_DAY: i64 = 86_400 * USECS_PER_SEC;
@@ -97,6 +98,28 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
 /// (always non-negative, so times before 2000 print correctly).
 pub fn split_timestamp(us: i64) -> (i64, i64) {
     (us.div_euclid(USECS_PER_DAY), us.rem_euclid(USECS_PER_DAY))
+}
+
+/// `us` if it is a timestamp PostgreSQL can hold (or ±infinity), else 22008.
+pub fn checked_timestamp(us: i64) -> Result<i64, TypeError> {
+    let infinite = us == TS_NEG_INFINITY || us == TS_POS_INFINITY;
+    if infinite || timestamp_in_range(us) {
+        Ok(us)
+    } else {
+        Err(TypeError::DatetimeOutOfRange(
+            "timestamp out of range".into(),
+        ))
+    }
+}
+
+/// `days` if it is a date PostgreSQL can hold (or ±infinity), else 22008.
+pub fn checked_date(days: i32) -> Result<i32, TypeError> {
+    let infinite = days == DATE_NEG_INFINITY || days == DATE_POS_INFINITY;
+    if infinite || date_in_range(days.into()) {
+        Ok(days)
+    } else {
+        Err(TypeError::DatetimeOutOfRange("date out of range".into()))
+    }
 }
 
 /// Whether a day count is inside PostgreSQL's date range.

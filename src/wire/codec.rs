@@ -20,7 +20,7 @@ use bytes::{BufMut, BytesMut};
 use rust_decimal::Decimal;
 
 use super::WireError;
-use crate::types::{self, DataType, TimeZone, TypeError, Value};
+use crate::types::{self, DataType, TimeZone, Value};
 use crate::Error;
 
 /// The jsonb binary format version PostgreSQL reads and writes.
@@ -292,30 +292,6 @@ pub fn bad_bytes(rest: &[u8]) -> String {
         .join(" ")
 }
 
-/// A binary timestamp inside PostgreSQL's range or one of the infinities, as
-/// `timestamp_recv` accepts it (22008 otherwise).
-fn checked_timestamp(us: i64) -> Result<i64, TypeError> {
-    let infinite = us == types::TS_NEG_INFINITY || us == types::TS_POS_INFINITY;
-    if infinite || types::timestamp_in_range(us) {
-        Ok(us)
-    } else {
-        Err(TypeError::DatetimeOutOfRange(
-            "timestamp out of range".into(),
-        ))
-    }
-}
-
-/// A binary date inside PostgreSQL's range or one of the infinities, as
-/// `date_recv` accepts it (22008 otherwise).
-fn checked_date(days: i32) -> Result<i32, TypeError> {
-    let infinite = days == types::DATE_NEG_INFINITY || days == types::DATE_POS_INFINITY;
-    if infinite || types::date_in_range(days.into()) {
-        Ok(days)
-    } else {
-        Err(TypeError::DatetimeOutOfRange("date out of range".into()))
-    }
-}
-
 /// How many bytes a UTF-8 character with lead byte `b` announces (1 for a byte
 /// that cannot lead), as PostgreSQL's `pg_utf_mblen`.
 pub fn utf8_lead_len(b: u8) -> usize {
@@ -350,9 +326,9 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Text(check_text(bytes)?.to_owned()))
         }
         DataType::Bytea => return Ok(Value::Bytea(bytes.to_vec())),
-        DataType::Timestamp => Value::Timestamp(checked_timestamp(r.i64()?)?),
-        DataType::Timestamptz => Value::Timestamptz(checked_timestamp(r.i64()?)?),
-        DataType::Date => Value::Date(checked_date(r.i32()?)?),
+        DataType::Timestamp => Value::Timestamp(types::checked_timestamp(r.i64()?)?),
+        DataType::Timestamptz => Value::Timestamptz(types::checked_timestamp(r.i64()?)?),
+        DataType::Date => Value::Date(types::checked_date(r.i32()?)?),
         DataType::Uuid => {
             let uuid: [u8; 16] = bytes
                 .try_into()

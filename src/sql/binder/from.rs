@@ -213,13 +213,25 @@ impl Binder<'_> {
                 name,
                 alias,
                 args: Some(args),
+                with_hints,
+                version: None,
+                partitions,
+                sample: None,
+                with_ordinality: false,
                 ..
-            } if self.db.get_routine(&names::relation(name)?).is_some() => {
+            } if with_hints.is_empty()
+                && partitions.is_empty()
+                && self.db.get_routine(&names::relation(name)?).is_some() =>
+            {
                 self.bind_view_call(name, args, alias.as_ref())
             }
-            TableFactor::Function { .. } | TableFactor::Table { args: Some(_), .. } => Err(
-                SqlError::Unsupported("functions in FROM other than a module's views".into()),
-            ),
+            TableFactor::Function { .. } | TableFactor::Table { args: Some(_), .. } => {
+                Err(SqlError::Unsupported(
+                    "functions in FROM other than a module's view (without WITH ORDINALITY \
+                     or TABLESAMPLE)"
+                        .into(),
+                ))
+            }
             other => Err(SqlError::Unsupported(format!("FROM item {other}"))),
         }
     }

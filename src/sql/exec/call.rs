@@ -62,5 +62,6 @@ pub fn call_info(ctx: &QueryContext) -> CallInfo {
         caller: ctx.user.clone(),
         time_limit: ctx.interrupt.remaining().unwrap_or(Duration::MAX),
         cancel: Some(ctx.interrupt.cancel_flag()),
+        rows_max: ctx.rows_max,
     }
 }
