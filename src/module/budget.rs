@@ -6,7 +6,7 @@
 //! The engine's epoch is a counter that `EpochTicker`'s thread increments every
 //! [`TICK`]. Compiled code checks the epoch at function entries and loop back-edges;
 //! every store's deadline is always one tick ahead, so once a tick the running call
-//! lands in [`Watch::check`], which ends it if its deadline has passed or its session
+//! lands in `Watch::check`, which ends it if its deadline has passed or its session
 //! asked to cancel, and otherwise lets it run one more tick. A module in an infinite
 //! loop therefore traps within a tick of its deadline (or of a cancel request), and
 //! the write lock is released right after, once the call's transaction has been
