@@ -117,7 +117,17 @@ impl Table {
         if pk.len() != pk_values.len() || pk_values.iter().any(Value::is_null) {
             return None;
         }
-        Some(self.make_key(pk, pk_values.to_vec()))
+        Some(self.make_key(pk, |i| pk_values[i].clone()))
+    }
+
+    /// The primary key of a whole row given as values. `None` if the table has no
+    /// primary key or a key column is NULL.
+    pub fn primary_key_of_row(&self, values: &[Value]) -> Option<Key> {
+        let pk = self.schema.primary_key.as_ref()?;
+        if pk.iter().any(|&c| values[c].is_null()) {
+            return None;
+        }
+        Some(self.make_key(pk, |i| values[pk[i]].clone()))
     }
 
     /// Rows whose primary key's leading columns lie within the bounds, in key order.
@@ -203,19 +213,23 @@ impl Table {
         }
     }
 
-    fn make_key(&self, pk: &[usize], pk_values: Vec<Value>) -> Key {
+    /// The key whose `i`th column is `key_value(i)`. A single integer column is kept
+    /// inline, with no allocation: the common `id BIGINT PRIMARY KEY`.
+    fn make_key(&self, pk: &[usize], key_value: impl Fn(usize) -> Value) -> Key {
         if pk.len() == 1 && self.types[pk[0]].is_integer() {
             // An integer column holds an integer: the SQL layer coerced it.
-            Key::Int(pk_values[0].as_i64().expect("integer primary key value"))
+            Key::Int(key_value(0).as_i64().expect("integer primary key value"))
         } else {
-            Key::Composite(Box::new(CompositeKey(pk_values)))
+            Key::Composite(Box::new(CompositeKey(
+                (0..pk.len()).map(key_value).collect(),
+            )))
         }
     }
 
     /// The key a new row with these values is stored under.
     pub(crate) fn key_for_insert(&mut self, values: &[Value]) -> Key {
-        match self.schema.primary_key.clone() {
-            Some(pk) => self.make_key(&pk, pk.iter().map(|&c| values[c].clone()).collect()),
+        match &self.schema.primary_key {
+            Some(pk) => self.make_key(pk, |i| values[pk[i]].clone()),
             None => {
                 let id = self.next_row_id;
                 self.next_row_id += 1;
@@ -235,7 +249,7 @@ impl Table {
     /// The key an updated row moves to: its new primary key, or the same row id.
     pub(crate) fn key_for_update(&self, old: &Key, values: &[Value]) -> Key {
         match &self.schema.primary_key {
-            Some(pk) => self.make_key(pk, pk.iter().map(|&c| values[c].clone()).collect()),
+            Some(pk) => self.make_key(pk, |i| values[pk[i]].clone()),
             None => old.clone(),
         }
     }
@@ -305,7 +319,7 @@ impl Table {
         if let Some(pk) = self.schema.primary_key.clone() {
             // A NULL can never equal a stored key (and the insert will fail NOT NULL).
             if wanted(&pk) && pk.iter().all(|&c| !values[c].is_null()) {
-                let key = self.make_key(&pk, pk.iter().map(|&c| values[c].clone()).collect());
+                let key = self.make_key(&pk, |i| values[pk[i]].clone());
                 if self.rows.contains_key(&key) {
                     return Some(key);
                 }

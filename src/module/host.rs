@@ -138,10 +138,17 @@ impl HostState {
                 table.schema().name
             ));
         };
-        let types: Vec<DataType> = pk.iter().map(|&c| table.column_types()[c]).collect();
-        let values = Row::decode_untrusted(bytes, &types).map_err(|e| {
-            wasmtime::format_err!("malformed key for table {}: {e}", table.schema().name)
-        })?;
+        let malformed =
+            |e| wasmtime::format_err!("malformed key for table {}: {e}", table.schema().name);
+        let values = match pk[..] {
+            // The common single-column key: no vector of types to build.
+            [column] => Row::decode_untrusted(bytes, &table.column_types()[column..=column]),
+            _ => {
+                let types: Vec<DataType> = pk.iter().map(|&c| table.column_types()[c]).collect();
+                Row::decode_untrusted(bytes, &types)
+            }
+        }
+        .map_err(malformed)?;
         Ok(table.primary_key_of(&values))
     }
 
@@ -307,14 +314,13 @@ impl tables::Host for HostState {
             Ok(values) => values,
             Err(failure) => return Ok(Err(failure)),
         };
-        let Some(pk) = &t.schema().primary_key else {
+        if t.schema().primary_key.is_none() {
             return Err(wasmtime::format_err!(
                 "table {} has no primary key to update rows by",
                 t.schema().name
             ));
-        };
-        let pk_values: Vec<Value> = pk.iter().map(|&c| values[c].clone()).collect();
-        let key = t.primary_key_of(&pk_values);
+        }
+        let key = t.primary_key_of_row(&values);
         let Some(key) = key.filter(|k| t.get(k).is_some()) else {
             return Ok(Ok(false));
         };
