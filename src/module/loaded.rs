@@ -10,7 +10,9 @@
 //! modules at once (the writer thread and the reader threads), so the list stays
 //! that small. An instance that trapped is dropped instead: its memory may be in
 //! any state, and wasmtime refuses to enter it again; the next call makes a fresh
-//! one from the `InstancePre`.
+//! one from the `InstancePre`. An instance whose call returned an error goes back to
+//! the list: its writes were rolled back, but its own memory is not transactional,
+//! so a module must keep no state between calls (the SDK keeps none).
 
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicBool;
