@@ -70,7 +70,6 @@ fn ensure_wasm_target() {
     if wasm_target_installed() {
         return;
     }
-    println!("cargo:warning=installing the {WASM_TARGET} target with rustup");
     // Any failure here shows up as the target still missing, just below.
     let _ = Command::new("rustup")
         .args(["target", "add", WASM_TARGET])
@@ -81,6 +80,9 @@ fn ensure_wasm_target() {
              {WASM_TARGET}` did not install it; run that command, then build again"
         );
     }
+    // Cargo shows this again on later builds until the script runs again, so it
+    // speaks in the past tense.
+    println!("cargo:warning=the {WASM_TARGET} target was missing; installed it with rustup");
 }
 
 /// Whether the target's standard library directory exists for the rustc that cargo
