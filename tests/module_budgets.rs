@@ -704,3 +704,24 @@ fn two_modules_of_one_name_are_refused_at_load() {
         "log:\n{log}"
     );
 }
+
+/// A module learns who called (the session's user) and when (the statement's
+/// timestamp, the one `now()` gives), and nothing else about the outside world.
+#[tokio::test]
+async fn a_module_sees_the_caller_and_the_transaction_timestamp() {
+    let server = start_testkit(&[]);
+    let url = format!("postgres://alice@127.0.0.1:{}/bank", server.port());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect as alice");
+    tokio::spawn(connection);
+    let row = client
+        .query_one("SELECT caller, at = now() FROM whoami()", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "alice");
+    assert!(
+        row.get::<_, bool>(1),
+        "the module's timestamp is the statement's"
+    );
+}

@@ -232,10 +232,11 @@ impl tables::Host for HostState {
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<Vec<u8>>, Failure>> {
         let table = self.table(table)?;
-        let order: Vec<usize> = match &index {
-            None => table.schema().primary_key.clone().unwrap_or_default(),
-            Some(name) => match table.indexes().iter().find(|i| &i.schema.name == name) {
-                Some(index) => index.schema.columns.clone(),
+        // The secondary index to scan in the order of, or None for the primary key.
+        let position = match &index {
+            None => None,
+            Some(name) => match table.indexes().iter().position(|i| &i.schema.name == name) {
+                Some(position) => Some(position),
                 None => {
                     return Ok(Err(Failure {
                         sqlstate: "42704".into(),
@@ -244,21 +245,18 @@ impl tables::Host for HostState {
                 }
             },
         };
+        let order = match position {
+            None => table.schema().primary_key.as_deref().unwrap_or_default(),
+            Some(position) => &table.indexes()[position].schema.columns[..],
+        };
         let types: Vec<DataType> = order.iter().map(|&c| table.column_types()[c]).collect();
         let lower = decode_bound(table, &types, lower)?;
         let upper = decode_bound(table, &types, upper)?;
         let (lower, upper) = (as_prefix(&lower), as_prefix(&upper));
-        let rows: Box<dyn Iterator<Item = (&Key, &Row)>> = match &index {
+        let rows: Box<dyn Iterator<Item = (&Key, &Row)>> = match position {
             None if table.schema().primary_key.is_none() => Box::new(table.scan()),
             None => Box::new(table.primary_key_range(lower, upper)),
-            Some(name) => {
-                let position = table
-                    .indexes()
-                    .iter()
-                    .position(|i| &i.schema.name == name)
-                    .expect("found above");
-                Box::new(table.index_range(position, lower, upper))
-            }
+            Some(position) => Box::new(table.index_range(position, lower, upper)),
         };
         let budget = self.memory.limit_bytes;
         let table_name = &table.schema().name;

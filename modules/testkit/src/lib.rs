@@ -147,6 +147,22 @@ fn items_between(tx: &Tx, lo: i64, hi: i64) -> Result<Vec<Item>, Error> {
     tx.scan::<Item>(lo..=hi, ITEMS_BETWEEN_LIMIT_ROWS)
 }
 
+/// The call's context as the host gives it: who called, and when.
+#[derive(Row)]
+pub struct CallContext {
+    pub caller: String,
+    pub at: TimestampTz,
+}
+
+/// One row: the session's user and the transaction's timestamp.
+#[view]
+fn whoami(tx: &Tx) -> Result<Vec<CallContext>, Error> {
+    Ok(vec![CallContext {
+        caller: tx.caller(),
+        at: TimestampTz(tx.timestamp()),
+    }])
+}
+
 /// Inserts items -1, -2, …, -n.
 fn insert_items(tx: &mut Tx, n: i32, note: &str) -> Result<(), Error> {
     for i in 1..=i64::from(n) {
@@ -171,5 +187,5 @@ turnstile_sdk::module! {
     schema: "CREATE TABLE IF NOT EXISTS testkit_items (id BIGINT PRIMARY KEY, note TEXT);",
     tables: [Item],
     reducers: [spin, allocate, boom, write_then_fail, write_then_trap, put_item, raise],
-    views: [spin_view, echo, items_between],
+    views: [spin_view, echo, items_between, whoami],
 }

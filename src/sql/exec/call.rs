@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sqlparser::ast;
 
+use super::query::eval_without_row;
 use super::Env;
 use crate::db::{RoutineSchema, WriteTxn};
 use crate::module::{CallInfo, LoadedModule};
@@ -22,15 +23,7 @@ pub fn call(
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
     let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_call(call)?;
-    let args = {
-        let env = Env::new(txn.db(), params, ctx);
-        let empty: [Value; 0] = [];
-        bound
-            .args
-            .iter()
-            .map(|e| e.eval(&empty, &env))
-            .collect::<Result<Vec<_>, _>>()?
-    };
+    let args = eval_without_row(&bound.args, &Env::new(txn.db(), params, ctx))?;
     let module = module_of(ctx, &bound.routine)?;
     module.call_reducer(txn, &bound.routine, &args, &call_info(ctx))?;
     Ok(Output::Command(CommandTag::new("CALL")))

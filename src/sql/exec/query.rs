@@ -48,11 +48,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             Ok(relation.rows(&snapshot))
         }
         Plan::CallView { routine, args, .. } => {
-            let empty: [Value; 0] = [];
-            let args: Vec<Value> = args
-                .iter()
-                .map(|e| e.eval(&empty, env))
-                .collect::<Result<_, _>>()?;
+            let args = eval_without_row(args, env)?;
             let module = super::call::module_of(env.ctx, routine)?;
             Ok(module.call_view(env.db, routine, &args, &super::call::call_info(env.ctx))?)
         }
@@ -99,10 +95,14 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
 }
 
 fn values(rows: &[Vec<Expr>], env: &Env<'_>) -> Result<Rows, SqlError> {
+    rows.iter().map(|r| eval_without_row(r, env)).collect()
+}
+
+/// Evaluates expressions that refer to no column (literals, parameters, functions
+/// of them): a `VALUES` row, or the arguments of a routine call.
+pub(super) fn eval_without_row(exprs: &[Expr], env: &Env<'_>) -> Result<Vec<Value>, SqlError> {
     let empty: [Value; 0] = [];
-    rows.iter()
-        .map(|r| r.iter().map(|e| e.eval(&empty, env)).collect())
-        .collect()
+    exprs.iter().map(|e| e.eval(&empty, env)).collect()
 }
 
 fn filter(rows: Rows, predicate: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
