@@ -56,6 +56,7 @@ impl Error {
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
             | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail }))
+            | Error::Sql(SqlError::Type(TypeError::MalformedArray { detail, .. }))
             | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. }) => Some(detail),
             _ => None,
         }
@@ -166,6 +167,8 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::SubstringError(_) => "22011",
         TypeError::InvalidLogarithm(_) => "2201E",
         TypeError::InvalidPower(_) => "2201F",
+        TypeError::MalformedArray { .. } => "22P02",
+        TypeError::InvalidRegex(_) => "2201B",
         TypeError::Unsupported(_) => "0A000",
     }
 }

@@ -209,6 +209,9 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Uuid => (13, None),
         DataType::Jsonb => (14, None),
         DataType::Unknown => (15, None),
+        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+            unreachable!("column definitions refuse the catalog type {data_type}")
+        }
     };
     out.push(tag);
     if let Some(limit) = limit {

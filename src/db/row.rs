@@ -56,6 +56,7 @@ impl Row {
                 Value::Uuid(u) => bytes.extend_from_slice(u),
                 Value::Text(s) | Value::Jsonb(s) => put_bytes(&mut bytes, s.as_bytes()),
                 Value::Bytea(b) => put_bytes(&mut bytes, b),
+                Value::Array(_) => unreachable!("tables do not store arrays"),
             }
         }
         debug_assert_eq!(
@@ -171,6 +172,7 @@ fn encoded_len(values: &[Value]) -> usize {
             Value::Numeric(_) | Value::Uuid(_) => 16,
             Value::Text(s) | Value::Jsonb(s) => varint_len(s.len() as u64) + s.len(),
             Value::Bytea(b) => varint_len(b.len() as u64) + b.len(),
+            Value::Array(_) => unreachable!("tables do not store arrays"),
         })
         .sum()
 }
@@ -252,6 +254,9 @@ impl<'a> Reader<'a> {
                 Value::Text(utf8(self.take_var()))
             }
             DataType::Jsonb => Value::Jsonb(utf8(self.take_var())),
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+                unreachable!("tables do not store the catalog type {data_type}")
+            }
         }
     }
 
@@ -297,6 +302,9 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Unknown
         | DataType::Bytea
         | DataType::Jsonb => StoredSize::LengthPrefixed,
+        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+            unreachable!("tables do not store the catalog type {data_type}")
+        }
     }
 }
 

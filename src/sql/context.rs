@@ -35,6 +35,8 @@ pub struct QueryContext {
     pub rows_max: usize,
     /// The session's user: who a reducer's `caller()` says is calling.
     pub user: Arc<str>,
+    /// The database the session connected to (`current_database()`).
+    pub database: Arc<str>,
     /// The loaded modules, whose reducers and views the statement may call. The
     /// engine fills it in; None has none.
     pub modules: Option<Arc<ModuleHost>>,
@@ -53,6 +55,7 @@ impl QueryContext {
             status: None,
             rows_max: usize::MAX,
             user: "turnstile".into(),
+            database: "turnstile".into(),
             modules: None,
         }
     }

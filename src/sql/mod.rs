@@ -55,5 +55,6 @@ pub use parse::parse;
 pub use plan_cache::PreparedStatement;
 pub use session::{CancelHandle, Session, TransactionState};
 pub use settings::{
-    format_millis, parse_millis, SessionDefaults, SettingValue, Settings, SERVER_VERSION,
+    builtin_defaults, format_millis, parse_millis, SessionDefaults, SettingValue, Settings,
+    SERVER_VERSION,
 };

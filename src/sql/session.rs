@@ -266,6 +266,7 @@ impl Session {
             status: None,
             rows_max: self.rows_max,
             user: self.settings.user().clone(),
+            database: self.settings.database().clone(),
             modules: None,
         }
     }

@@ -365,6 +365,17 @@ pub enum SettingValue {
     Text(String),
 }
 
+/// Every known setting with its built-in default and description, sorted by name:
+/// what `pg_settings` shows (a session's own values are not visible to queries).
+pub fn builtin_defaults() -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut all: Vec<_> = SPECS
+        .iter()
+        .map(|s| (s.name, s.default, s.description))
+        .collect();
+    all.sort_by_key(|(name, _, _)| name.to_ascii_lowercase());
+    all
+}
+
 /// One session's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -387,6 +398,9 @@ pub struct Settings {
     /// The session's user (from the startup packet), shared with every statement's
     /// context for reducers' `caller()`.
     user: Arc<str>,
+    /// The database named in the startup packet (the user's name if none, as in
+    /// PostgreSQL): what `current_database()` and `pg_database` show.
+    database: Arc<str>,
     /// Reported settings changed since the last [`Settings::take_changes`], so the
     /// wire layer can send ParameterStatus for them.
     changed: Vec<&'static str>,
@@ -436,6 +450,7 @@ impl Settings {
             durability: parse_durability(synchronous_commit),
             confirmed_reads: false,
             user: defaults.user.as_str().into(),
+            database: defaults.user.as_str().into(),
             changed: Vec::new(),
         };
         settings.confirmed_reads = settings.values["turnstile.confirmed_reads"] == "on";
@@ -451,7 +466,11 @@ impl Settings {
     /// parameters, not settings; `options` carries `-c name=value` pairs.
     fn apply_startup(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
         match name {
-            "user" | "database" | "replication" => Ok(()),
+            "database" => {
+                self.database = value.into();
+                Ok(())
+            }
+            "user" | "replication" => Ok(()),
             "options" => {
                 for (name, value) in parse_options(value) {
                     self.set(&name, SettingValue::Text(value))?;
@@ -600,6 +619,10 @@ impl Settings {
     /// `turnstile.confirmed_reads`: a query's rows wait until all it saw is durable.
     pub fn user(&self) -> &Arc<str> {
         &self.user
+    }
+
+    pub fn database(&self) -> &Arc<str> {
+        &self.database
     }
 
     pub fn confirmed_reads(&self) -> bool {

@@ -43,7 +43,9 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
         return Some(Implicit);
     }
     Some(match (from, to) {
-        (T::Text | T::Varchar(_), T::Text | T::Varchar(_)) => Implicit,
+        (f, t) if f.is_text() && t.is_text() => Implicit,
+        (T::Int2 | T::Int4 | T::Int8, T::Oid(_)) => Implicit,
+        (T::Oid(_), T::Int4 | T::Int8) => Assignment,
         (f, t) if f.is_numeric() && t.is_numeric() => numeric_context(f, t),
         (T::Date, T::Timestamp | T::Timestamptz) | (T::Timestamp, T::Timestamptz) => Implicit,
         (T::Timestamptz, T::Timestamp | T::Date) | (T::Timestamp, T::Date) => Assignment,
@@ -95,6 +97,39 @@ pub fn cast_in(
     if value.is_null() || to == DataType::Unknown {
         return Ok(value);
     }
+    match (value, to) {
+        (Value::Array(items), DataType::Array(element)) => {
+            let items = items
+                .into_iter()
+                .map(|v| cast_in(v, *element, kind, tz))
+                .collect::<Result<_, _>>()?;
+            Ok(Value::Array(items))
+        }
+        (Value::Text(s), DataType::Oid(_)) => to.parse_text_in(&s, tz),
+        (value, DataType::Oid(_)) => {
+            let v = value
+                .as_i64()
+                .ok_or_else(|| no_cast(value.data_type(), to))?;
+            // int4 → oid reinterprets the bits (PostgreSQL's oid(int4)); int8 must fit.
+            match v {
+                0..=0xFFFF_FFFF => Ok(Value::Int8(v)),
+                -2_147_483_648..=-1 if !matches!(value, Value::Int8(_)) => {
+                    Ok(Value::Int8(v + (1 << 32)))
+                }
+                _ => Err(TypeError::OutOfRange("OID out of range".into())),
+            }
+        }
+        (value, to) => cast_value(value, to, kind, tz),
+    }
+}
+
+/// [`cast_in`] for everything but arrays and OIDs.
+fn cast_value(
+    value: Value,
+    to: DataType,
+    kind: CastKind,
+    tz: &TimeZone,
+) -> Result<Value, TypeError> {
     if let DataType::Varchar(max) = to {
         let text = into_text(value, tz);
         return match max {

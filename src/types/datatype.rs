@@ -37,7 +37,76 @@ pub enum DataType {
     /// The type of a bare `NULL` literal or an untyped parameter before inference;
     /// it never reaches a column and is sent to clients as `text`.
     Unknown,
+    /// `oid` and its aliases (`regclass`, `regtype`, …): the id of a catalog object,
+    /// an unsigned 32-bit number held in a `Value::Int8`. The aliases read and print
+    /// names instead of numbers, which needs the catalog, so the SQL layer converts
+    /// them (see `sql::system::functions`). The catalog types (this, `Name`,
+    /// `InternalChar`, `Array`) appear in the system relations and in expressions;
+    /// they are not column types of user tables.
+    Oid(OidAlias),
+    /// `name`: an identifier, held as text and compared as text.
+    Name,
+    /// `"char"`: PostgreSQL's one-byte internal type (`pg_class.relkind`), held as text.
+    InternalChar,
+    /// A one-dimensional array of the element type, held as `Value::Array`.
+    /// PostgreSQL's `int2vector` and `oidvector` columns are shown as `int2[]` and
+    /// `oid[]`.
+    Array(&'static DataType),
 }
+
+/// Which of PostgreSQL's OID types: they differ only in how they read and print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OidAlias {
+    Oid,
+    RegClass,
+    RegType,
+    RegProc,
+    RegNamespace,
+    RegRole,
+}
+
+impl OidAlias {
+    /// The alias's type name and OID.
+    fn describe(self) -> (&'static str, u32) {
+        match self {
+            OidAlias::Oid => ("oid", 26),
+            OidAlias::RegProc => ("regproc", 24),
+            OidAlias::RegClass => ("regclass", 2205),
+            OidAlias::RegType => ("regtype", 2206),
+            OidAlias::RegNamespace => ("regnamespace", 4089),
+            OidAlias::RegRole => ("regrole", 4096),
+        }
+    }
+
+    /// The alias called `name`, the way type names are written in SQL.
+    pub fn from_name(name: &str) -> Option<OidAlias> {
+        OidAlias::ALL.into_iter().find(|a| a.describe().0 == name)
+    }
+
+    const ALL: [OidAlias; 6] = [
+        OidAlias::Oid,
+        OidAlias::RegProc,
+        OidAlias::RegClass,
+        OidAlias::RegType,
+        OidAlias::RegNamespace,
+        OidAlias::RegRole,
+    ];
+}
+
+/// PostgreSQL's array type OIDs for the element types Turnstile makes arrays of.
+const ARRAY_TYPES: &[(DataType, u32)] = &[
+    (DataType::Bool, 1000),
+    (DataType::InternalChar, 1002),
+    (DataType::Name, 1003),
+    (DataType::Int2, 1005),
+    (DataType::Int4, 1007),
+    (DataType::Text, 1009),
+    (DataType::Varchar(None), 1015),
+    (DataType::Int8, 1016),
+    (DataType::Float4, 1021),
+    (DataType::Float8, 1022),
+    (DataType::Oid(OidAlias::Oid), 1028),
+];
 
 impl DataType {
     /// The PostgreSQL type OID (`pg_type.oid`).
@@ -59,7 +128,90 @@ impl DataType {
             DataType::Uuid => 2950,
             DataType::Jsonb => 3802,
             DataType::Unknown => 705,
+            DataType::Oid(alias) => alias.describe().1,
+            DataType::Name => 19,
+            DataType::InternalChar => 18,
+            DataType::Array(element) => ARRAY_TYPES
+                .iter()
+                .find(|(t, _)| t == element)
+                .map_or(2277, |(_, oid)| *oid),
         }
+    }
+
+    /// The array type whose elements are `self`, if Turnstile has it (modifiers are
+    /// dropped: an array of `varchar(10)` is `varchar[]`).
+    pub fn array_of(self) -> Option<DataType> {
+        let element = match self.without_typmod() {
+            DataType::Oid(_) => DataType::Oid(OidAlias::Oid),
+            other => other,
+        };
+        ARRAY_TYPES
+            .iter()
+            .find(|(t, _)| *t == element)
+            .map(|(t, _)| DataType::Array(t))
+    }
+
+    /// PostgreSQL's internal name (`pg_type.typname`): `int4` for integer; None for
+    /// `unknown` and arrays, which have no name of their own here.
+    pub fn internal_name(self) -> Option<&'static str> {
+        Some(match self {
+            DataType::Bool => "bool",
+            DataType::Int2 => "int2",
+            DataType::Int4 => "int4",
+            DataType::Int8 => "int8",
+            DataType::Float4 => "float4",
+            DataType::Float8 => "float8",
+            DataType::Numeric(_) => "numeric",
+            DataType::Text => "text",
+            DataType::Varchar(_) => "varchar",
+            DataType::Bytea => "bytea",
+            DataType::Timestamp => "timestamp",
+            DataType::Timestamptz => "timestamptz",
+            DataType::Date => "date",
+            DataType::Uuid => "uuid",
+            DataType::Jsonb => "jsonb",
+            DataType::Oid(alias) => alias.describe().0,
+            DataType::Name => "name",
+            DataType::InternalChar => "char",
+            DataType::Unknown | DataType::Array(_) => return None,
+        })
+    }
+
+    /// Every type with a `pg_type` row: the scalars, then the arrays of them.
+    pub fn builtin() -> impl Iterator<Item = DataType> {
+        const SCALARS: &[DataType] = &[
+            DataType::Bool,
+            DataType::Bytea,
+            DataType::InternalChar,
+            DataType::Name,
+            DataType::Int8,
+            DataType::Int2,
+            DataType::Int4,
+            DataType::Text,
+            DataType::Float4,
+            DataType::Float8,
+            DataType::Varchar(None),
+            DataType::Date,
+            DataType::Timestamp,
+            DataType::Timestamptz,
+            DataType::Numeric(None),
+            DataType::Uuid,
+            DataType::Jsonb,
+            DataType::Unknown,
+        ];
+        SCALARS
+            .iter()
+            .copied()
+            .chain(OidAlias::ALL.into_iter().map(DataType::Oid))
+            .chain(ARRAY_TYPES.iter().map(|(t, _)| DataType::Array(t)))
+    }
+
+    /// True for the types of the system catalogs that user tables cannot have.
+    pub fn is_catalog_only(self) -> bool {
+        matches!(
+            self,
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_)
+        )
     }
 
     /// The type with the given OID, if Turnstile supports it.
@@ -81,7 +233,21 @@ impl DataType {
             2950 => DataType::Uuid,
             3802 => DataType::Jsonb,
             705 => DataType::Unknown,
-            _ => return None,
+            26 => DataType::Oid(OidAlias::Oid),
+            19 => DataType::Name,
+            18 => DataType::InternalChar,
+            other => {
+                return OidAlias::ALL
+                    .into_iter()
+                    .find(|a| a.describe().1 == other)
+                    .map(DataType::Oid)
+                    .or_else(|| {
+                        ARRAY_TYPES
+                            .iter()
+                            .find(|(_, oid)| *oid == other)
+                            .map(|(t, _)| DataType::Array(t))
+                    })
+            }
         })
     }
 
@@ -94,6 +260,10 @@ impl DataType {
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::Timestamptz => 8,
             DataType::Uuid => 16,
             DataType::Unknown => -2,
+            DataType::Oid(_) => 4,
+            DataType::Name => 64,
+            DataType::InternalChar => 1,
+            DataType::Array(_) => -1,
             DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
@@ -138,7 +308,11 @@ impl DataType {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            DataType::Text | DataType::Varchar(_) | DataType::Unknown
+            DataType::Text
+                | DataType::Varchar(_)
+                | DataType::Unknown
+                | DataType::Name
+                | DataType::InternalChar
         )
     }
 }
@@ -165,6 +339,10 @@ impl fmt::Display for DataType {
             DataType::Uuid => f.write_str("uuid"),
             DataType::Jsonb => f.write_str("jsonb"),
             DataType::Unknown => f.write_str("unknown"),
+            DataType::Oid(alias) => f.write_str(alias.describe().0),
+            DataType::Name => f.write_str("name"),
+            DataType::InternalChar => f.write_str("\"char\""),
+            DataType::Array(element) => write!(f, "{element}[]"),
         }
     }
 }

@@ -62,6 +62,12 @@ pub enum TypeError {
     /// number to a fractional power.
     #[error("{0}")]
     InvalidPower(String),
+    /// Text that is not a valid array literal (22P02); the detail says why.
+    #[error("malformed array literal: \"{input}\"")]
+    MalformedArray { input: String, detail: String },
+    /// A regular expression that does not compile (2201B).
+    #[error("invalid regular expression: {0}")]
+    InvalidRegex(String),
     /// Valid input that Turnstile does not implement (0A000, feature_not_supported),
     /// e.g. numeric `NaN`; the message names what is missing.
     #[error("{0}")]

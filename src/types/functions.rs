@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use super::array;
 use super::datetime_functions::{date_part, date_trunc, extract};
 use super::math_functions as math;
 use super::ops::{common_numeric, compare};
@@ -80,6 +81,74 @@ pub enum FunctionId {
     DatePart,
     GenRandomUuid,
     Version,
+    /// `text ~ pattern` (POSIX regular expression match; `~*` ignores case).
+    RegexMatch {
+        case_insensitive: bool,
+    },
+    /// `x op ANY(array)` or `x op ALL(array)`.
+    AnyAll {
+        op: super::BinaryOp,
+        all: bool,
+    },
+    /// `array[i]`.
+    Subscript,
+    /// `ARRAY[a, b]`: its arguments as one array.
+    ArrayConstructor,
+    ArrayToString,
+    ArrayPosition,
+    /// `array_upper(a, 1)` and `array_length(a, 1)`, equal for arrays from 1.
+    ArrayUpper,
+    Cardinality,
+    QuoteIdent,
+    /// `format_type(type_oid, typmod)`.
+    FormatType,
+    PgEncodingToChar,
+    /// `current_schemas(include_implicit)`.
+    CurrentSchemas,
+    /// A function that answers a constant for Turnstile's catalog: who may do what
+    /// (everyone everything), visibility (every object is on the search path), and
+    /// comments (there are none).
+    Constant(ConstantFunction),
+    /// A function of the catalog or the session, evaluated by the SQL layer, which
+    /// has them (see `sql::system::functions`).
+    Catalog(CatalogFunction),
+}
+
+/// Functions whose answer does not depend on their arguments here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConstantFunction {
+    /// `has_table_privilege` and friends: true (there are no privileges yet).
+    True,
+    /// `obj_description`, `col_description`, `shobj_description`,
+    /// `pg_get_statisticsobjdef_columns`: NULL (no comments, no statistics objects).
+    Null,
+    /// `current_schema()`: `public`.
+    CurrentSchema,
+}
+
+/// Functions that read the catalog or the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CatalogFunction {
+    /// `current_user`, `session_user`, `user`, `current_role`.
+    CurrentUser,
+    CurrentDatabase,
+    /// `pg_get_userbyid(role_oid)`.
+    UserById,
+    /// `pg_get_indexdef(index_oid [, column, pretty])`.
+    IndexDef,
+    /// `pg_get_constraintdef(constraint_oid [, pretty])`.
+    ConstraintDef,
+    /// `pg_get_viewdef(view_oid [, pretty])`.
+    ViewDef,
+    FunctionArguments,
+    FunctionResult,
+    /// `pg_get_expr(expr, relation_oid [, pretty])`: the catalogs keep expressions as
+    /// their SQL text, so this is that text.
+    Expr,
+    /// Reads a name as an OID of the alias's kind (`'t'::regclass`).
+    RegIn(super::OidAlias),
+    /// Prints an OID of the alias's kind as its name (`oid::regclass::text`).
+    RegOut(super::OidAlias),
 }
 
 /// A resolved call: which function, the types to cast the arguments to, the result.
@@ -365,6 +434,124 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             };
             sig(id, vec![T::Text, t], result)
         }
+        _ => resolve_catalog(name, a),
+    }
+}
+
+/// The functions of the catalog queries psql and drivers send.
+fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use CatalogFunction as C;
+    use ConstantFunction as K;
+    use DataType as T;
+    use FunctionId as F;
+    let oid = T::Oid(super::OidAlias::Oid);
+    let is_oid = |t: DataType| matches!(t, T::Oid(_) | T::Unknown) || t.is_integer();
+    let text1 = a.len() == 1 && is_text(a[0]);
+    let constant = |c, result| FunctionSignature {
+        id: F::Constant(c),
+        args: a.to_vec(),
+        result,
+        strict: false,
+    };
+    let catalog = |c, args: Vec<DataType>, result| sig(F::Catalog(c), args, result);
+    match (name, a.len()) {
+        ("quote_ident", 1) if text1 => sig(F::QuoteIdent, vec![T::Text], T::Text),
+        ("format_type", 2) if is_oid(a[0]) && is_int4(a[1]) => Some(FunctionSignature {
+            id: F::FormatType,
+            args: vec![oid, T::Int4],
+            result: T::Text,
+            // format_type(t, NULL) is the type without a modifier.
+            strict: false,
+        }),
+        ("pg_encoding_to_char", 1) if is_int4(a[0]) => {
+            sig(F::PgEncodingToChar, vec![T::Int4], T::Name)
+        }
+        ("current_schema", 0) => Some(constant(K::CurrentSchema, T::Name)),
+        ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
+            sig(F::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
+        }
+        ("current_user" | "session_user" | "user" | "current_role", 0) => {
+            catalog(C::CurrentUser, vec![], T::Name)
+        }
+        ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
+        ("pg_get_userbyid", 1) if is_oid(a[0]) => catalog(C::UserById, vec![oid], T::Name),
+        ("pg_get_indexdef", 1 | 3) if is_oid(a[0]) => {
+            let mut args = vec![oid];
+            args.extend([T::Int4, T::Bool].into_iter().take(a.len() - 1));
+            catalog(C::IndexDef, args, T::Text)
+        }
+        ("pg_get_constraintdef", 1 | 2) => catalog(
+            C::ConstraintDef,
+            [oid, T::Bool][..a.len()].to_vec(),
+            T::Text,
+        ),
+        ("pg_get_viewdef", 1 | 2) if is_oid(a[0]) => {
+            catalog(C::ViewDef, [oid, T::Bool][..a.len()].to_vec(), T::Text)
+        }
+        ("pg_get_function_arguments" | "pg_get_function_identity_arguments", 1) => {
+            catalog(C::FunctionArguments, vec![oid], T::Text)
+        }
+        ("pg_get_function_result", 1) => catalog(C::FunctionResult, vec![oid], T::Text),
+        ("pg_get_expr", 2 | 3) if is_text(a[0]) => catalog(
+            C::Expr,
+            [T::Text, oid, T::Bool][..a.len()].to_vec(),
+            T::Text,
+        ),
+        (
+            "pg_table_is_visible"
+            | "pg_type_is_visible"
+            | "pg_function_is_visible"
+            | "pg_relation_is_publishable",
+            1,
+        ) if is_oid(a[0]) => Some(constant(K::True, T::Bool)),
+        (
+            "has_table_privilege"
+            | "has_schema_privilege"
+            | "has_database_privilege"
+            | "has_function_privilege"
+            | "has_column_privilege"
+            | "has_any_column_privilege"
+            | "has_sequence_privilege",
+            2..=4,
+        ) => Some(constant(K::True, T::Bool)),
+        ("obj_description" | "shobj_description", 1 | 2)
+        | ("col_description", 2)
+        | ("pg_get_statisticsobjdef_columns", 1) => Some(constant(K::Null, T::Text)),
+        _ => resolve_array(name, a),
+    }
+}
+
+/// Array functions: the element type comes from the array argument.
+fn resolve_array(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let array = match a.first() {
+        Some(t @ T::Array(_)) => *t,
+        _ => return None,
+    };
+    let T::Array(element) = array else {
+        return None;
+    };
+    match (name, a.len()) {
+        ("array_to_string", 2 | 3) if a[1..].iter().all(|t| is_text(*t)) => FunctionSignature {
+            id: F::ArrayToString,
+            args: [array, T::Text, T::Text][..a.len()].to_vec(),
+            result: T::Text,
+            // A NULL null_text means "skip NULLs", as if it were not given.
+            strict: false,
+        }
+        .into(),
+        ("array_position", 2) => FunctionSignature {
+            id: F::ArrayPosition,
+            args: vec![array, *element],
+            result: T::Int4,
+            strict: false,
+        }
+        .into(),
+        ("array_upper" | "array_length", 2) if is_int4(a[1]) => {
+            sig(F::ArrayUpper, vec![array, T::Int4], T::Int4)
+        }
+        ("cardinality", 1) => sig(F::Cardinality, vec![array], T::Int4),
         _ => None,
     }
 }
@@ -408,7 +595,19 @@ pub fn eval_function(
     ctx: &FunctionContext,
 ) -> Result<Value, TypeError> {
     use FunctionId as F;
-    let non_strict = matches!(f, F::Concat | F::ConcatWs | F::Greatest | F::Least);
+    let non_strict = matches!(
+        f,
+        F::Concat
+            | F::ConcatWs
+            | F::Greatest
+            | F::Least
+            | F::AnyAll { .. }
+            | F::ArrayConstructor
+            | F::ArrayToString
+            | F::ArrayPosition
+            | F::FormatType
+            | F::Constant(_)
+    );
     if !non_strict && args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
@@ -497,7 +696,79 @@ pub fn eval_function(
         F::Version => {
             Value::Text("PostgreSQL 15.0 (Turnstile 0.1.0) on x86_64-pc-linux-gnu".to_owned())
         }
+        F::RegexMatch { case_insensitive } => {
+            Value::Bool(super::regex::matches(text(0), text(1), *case_insensitive)?)
+        }
+        F::AnyAll { op, all } => array::any_all(*op, &args[0], &args[1], *all)?,
+        F::Subscript => array::subscript(&args[0], int(1)),
+        F::ArrayConstructor => Value::Array(args.to_vec()),
+        F::ArrayToString => match (&args[0], &args[1]) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            _ => array::to_string(&args[0], text(1), args.get(2).and_then(text_of), tz),
+        },
+        F::ArrayPosition => array::position(&args[0], &args[1])?,
+        F::ArrayUpper => array::upper(&args[0], int(1)),
+        F::Cardinality => array::cardinality(&args[0]),
+        F::QuoteIdent => Value::Text(quote_ident(text(0))),
+        F::FormatType => match &args[0] {
+            Value::Null => Value::Null,
+            _ => Value::Text(format_type(int(0), args[1].as_i64())),
+        },
+        F::PgEncodingToChar => Value::Text(if int(0) == 6 { "UTF8" } else { "" }.to_owned()),
+        F::CurrentSchemas => {
+            let mut schemas = vec![Value::Text("public".to_owned())];
+            if args[0].as_bool() == Some(true) {
+                schemas.insert(0, Value::Text("pg_catalog".to_owned()));
+            }
+            Value::Array(schemas)
+        }
+        F::Constant(ConstantFunction::True) => Value::Bool(true),
+        F::Constant(ConstantFunction::Null) => Value::Null,
+        F::Constant(ConstantFunction::CurrentSchema) => Value::Text("public".to_owned()),
+        F::Catalog(c) => {
+            unreachable!("the SQL layer evaluates catalog function {c:?} itself")
+        }
     })
+}
+
+fn text_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `quote_ident`: double quotes unless the name is a plain lower-case identifier.
+pub fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `format_type(oid, typmod)`: the SQL name of a type with its modifier, as psql's
+/// `\d` shows column types; `???` for an OID that is not a type, as PostgreSQL.
+pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
+    let Some(ty) = u32::try_from(oid).ok().and_then(DataType::from_oid) else {
+        return "???".to_owned();
+    };
+    let typmod = typmod.unwrap_or(-1);
+    match ty {
+        DataType::Varchar(_) if typmod >= 4 => format!("character varying({})", typmod - 4),
+        DataType::Numeric(_) if typmod >= 4 => {
+            let t = typmod - 4;
+            format!("numeric({},{})", (t >> 16) & 0xffff, t & 0xffff)
+        }
+        other => other.to_string(),
+    }
 }
 
 /// `greatest`/`least`: NULLs are ignored; all NULL gives NULL.

@@ -11,6 +11,7 @@
 //! The scalar library here (text I/O, casts, operators, functions, LIKE) is pure:
 //! no SQL syntax, no I/O, so every PostgreSQL rule it copies has a unit test.
 
+mod array;
 mod cast;
 mod datatype;
 mod datetime_functions;
@@ -24,6 +25,7 @@ mod math_functions;
 mod numeric;
 mod numeric_typmod;
 mod ops;
+mod regex;
 mod string_functions;
 mod text;
 mod time;
@@ -31,11 +33,11 @@ mod timezone;
 mod value;
 
 pub use cast::{cast, cast_context, cast_in, CastKind};
-pub use datatype::DataType;
+pub use datatype::{DataType, OidAlias};
 pub use error::TypeError;
 pub use functions::{
-    common_type, eval_function, resolve_function, FunctionContext, FunctionError, FunctionId,
-    FunctionSignature,
+    common_type, eval_function, format_type, quote_ident, resolve_function, CatalogFunction,
+    ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature,
 };
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric_literal;

@@ -87,7 +87,14 @@ impl BinaryOp {
 /// when it needs a type Turnstile lacks (timestamp - timestamp is an interval).
 pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option<BinarySignature> {
     use DataType as T;
-    let norm = |t: DataType| if let T::Varchar(_) = t { T::Text } else { t };
+    // varchar, name and "char" compare and concatenate as text.
+    let norm = |t: DataType| {
+        if t.is_text() && t != T::Unknown {
+            T::Text
+        } else {
+            t
+        }
+    };
     let (l, r) = (norm(left), norm(right));
     let sig = |left, right, result| {
         Some(BinarySignature {
@@ -127,6 +134,10 @@ fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
         (T::Unknown, T::Unknown) => Some(T::Text),
         (T::Unknown, t) | (t, T::Unknown) => Some(t),
         (a, b) if a.is_numeric() && b.is_numeric() => Some(common_numeric(a, b)),
+        // PostgreSQL's integers cast to oid implicitly; the aliases compare as oids.
+        (T::Oid(_), t) | (t, T::Oid(_)) if t.is_integer() || matches!(t, T::Oid(_)) => {
+            Some(T::Oid(super::OidAlias::Oid))
+        }
         (T::Date, T::Timestamp) | (T::Timestamp, T::Date) => Some(T::Timestamp),
         (T::Date | T::Timestamp, T::Timestamptz) | (T::Timestamptz, T::Date | T::Timestamp) => {
             Some(T::Timestamptz)

@@ -42,6 +42,7 @@ impl Value {
             Value::Timestamptz(us) => write_timestamptz(out, *us, tz),
             Value::Date(days) => write_date(out, *days),
             Value::Uuid(bytes) => write_uuid(out, bytes),
+            Value::Array(items) => super::array::write_array(out, items, tz),
         }
     }
 }
@@ -143,7 +144,25 @@ impl DataType {
             DataType::Date => Value::Date(parse_date(text, tz)?),
             DataType::Uuid => Value::Uuid(parse_uuid(text)?),
             DataType::Jsonb => Value::Jsonb(normalize_jsonb(text)?),
+            DataType::Oid(_) => Value::Int8(parse_oid(text)?),
+            DataType::Name => Value::Text(text.to_owned()),
+            // "char" keeps the first character; '' is the zero byte, shown empty.
+            DataType::InternalChar => Value::Text(text.chars().take(1).collect()),
+            DataType::Array(element) => super::array::parse_array(text, *element, tz)?,
         })
+    }
+}
+
+/// An OID: an unsigned 32-bit number; as in PostgreSQL's `oidin`, a negative
+/// number down to -2^31 wraps around.
+fn parse_oid(text: &str) -> Result<i64, TypeError> {
+    let n: i64 = parse_int(text, "oid")?;
+    match n {
+        0..=0xFFFF_FFFF => Ok(n),
+        -2_147_483_648..=-1 => Ok(n + (1 << 32)),
+        _ => Err(TypeError::OutOfRange(format!(
+            "value \"{text}\" is out of range for type oid"
+        ))),
     }
 }
 

@@ -39,6 +39,9 @@ pub enum Value {
     Uuid([u8; 16]),
     /// Normalized JSON text (see `types::text` for the normalization).
     Jsonb(String),
+    /// A one-dimensional array (of the catalogs; never stored in a table). Its
+    /// element type is the expression's, which the binder knows.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -64,6 +67,7 @@ impl Value {
             Value::Date(_) => DataType::Date,
             Value::Uuid(_) => DataType::Uuid,
             Value::Jsonb(_) => DataType::Jsonb,
+            Value::Array(_) => DataType::Array(&DataType::Unknown),
         }
     }
 
@@ -108,6 +112,7 @@ impl Value {
             Value::Date(_) => 8,
             Value::Uuid(_) => 9,
             Value::Jsonb(_) => 10,
+            Value::Array(_) => 11,
             Value::Null => u8::MAX,
         }
     }
@@ -143,6 +148,7 @@ impl Ord for Value {
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
             (Value::Jsonb(a), Value::Jsonb(b)) => compare_jsonb(a, b),
+            (Value::Array(a), Value::Array(b)) => a.cmp(b),
             _ => self.family().cmp(&other.family()),
         }
     }
@@ -189,6 +195,7 @@ impl Hash for Value {
             Value::Timestamp(t) | Value::Timestamptz(t) => t.hash(state),
             Value::Date(d) => d.hash(state),
             Value::Uuid(u) => u.hash(state),
+            Value::Array(items) => items.hash(state),
         }
     }
 }

@@ -137,6 +137,7 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
                 DataType::Int8 => out.put_i64(v),
                 DataType::Float8 => out.put_f64(v as f64),
                 DataType::Numeric(_) => encode_numeric(Decimal::from(v), out),
+                DataType::Oid(_) => out.put_u32(u32::try_from(v).map_err(|_| narrow())?),
                 _ => return Err(mismatch()),
             }
         }
@@ -145,7 +146,8 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         (Value::Float8(v), DataType::Float8) => out.put_f64(*v),
         (Value::Float8(v), DataType::Float4) => out.put_f32(*v as f32),
         (Value::Numeric(d), DataType::Numeric(_)) => encode_numeric(*d, out),
-        (Value::Text(s), DataType::Text | DataType::Varchar(_)) => out.put_slice(s.as_bytes()),
+        (Value::Text(s), DataType::Text | DataType::Varchar(_) | DataType::Name)
+        | (Value::Text(s), DataType::InternalChar) => out.put_slice(s.as_bytes()),
         (Value::Text(s) | Value::Jsonb(s), DataType::Jsonb) => {
             out.put_u8(JSONB_VERSION);
             out.put_slice(s.as_bytes());
@@ -336,6 +338,13 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Uuid(uuid));
         }
         DataType::Jsonb => return decode_jsonb(bytes),
+        DataType::Oid(_) => Value::Int8(i64::from(r.i32()? as u32)),
+        DataType::Name | DataType::InternalChar => {
+            return Ok(Value::Text(check_text(bytes)?.to_owned()))
+        }
+        DataType::Array(_) => {
+            return Err(invalid(ty, "array parameters must be sent in text format").into())
+        }
     };
     if !r.0.is_empty() {
         return Err(invalid(ty, &format!("{} bytes left over", r.0.len())).into());

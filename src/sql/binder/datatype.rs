@@ -3,7 +3,7 @@
 use sqlparser::ast::{self, CharacterLength, ExactNumberInfo, TimezoneInfo};
 
 use crate::sql::SqlError;
-use crate::types::{DataType, NumericTypmod};
+use crate::types::{DataType, NumericTypmod, OidAlias};
 
 use super::names;
 
@@ -39,9 +39,31 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         A::Date => DataType::Date,
         A::Uuid => DataType::Uuid,
         A::JSONB | A::JSON => DataType::Jsonb,
+        A::Regclass => DataType::Oid(OidAlias::RegClass),
         A::Custom(name, modifiers) if modifiers.is_empty() => custom(name)?,
+        A::Array(
+            ast::ArrayElemTypeDef::SquareBracket(element, _)
+            | ast::ArrayElemTypeDef::AngleBracket(element),
+        ) => {
+            let element = data_type(element)?;
+            element
+                .array_of()
+                .ok_or_else(|| SqlError::Unsupported(format!("arrays of type {element}")))?
+        }
         other => return Err(SqlError::Unsupported(format!("type {other}"))),
     })
+}
+
+/// The type of a column of a user table: [`data_type`] without the catalog types
+/// (oid, name, "char", arrays), which tables do not store (0A000).
+pub fn column_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
+    let t = data_type(ty)?;
+    if t.is_catalog_only() {
+        return Err(SqlError::Unsupported(format!(
+            "columns of type {t} (it is used by the system catalogs only); use bigint, text or a table"
+        )));
+    }
+    Ok(t)
 }
 
 fn varchar_len(len: &Option<CharacterLength>) -> Result<Option<u32>, SqlError> {
@@ -82,6 +104,15 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "float8" => DataType::Float8,
         "bool" => DataType::Bool,
         "varchar" => DataType::Varchar(None),
+        "text" => DataType::Text,
+        "name" => DataType::Name,
+        // Only the quoted spelling reaches here: unquoted CHAR is character(n).
+        "char" => DataType::InternalChar,
+        "int2vector" => DataType::Array(&DataType::Int2),
+        "oidvector" => DataType::Array(&DataType::Oid(OidAlias::Oid)),
+        other if OidAlias::from_name(other).is_some() => {
+            DataType::Oid(OidAlias::from_name(other).expect("checked in the guard"))
+        }
         "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" => {
             return Err(SqlError::Unsupported(format!(
                 "type {last} (sequences are not implemented yet); use an explicit integer key"

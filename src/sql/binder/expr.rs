@@ -6,7 +6,8 @@ use sqlparser::ast::{self, BinaryOperator, Expr as A, UnaryOperator};
 use crate::sql::plan::{Expr, Subquery};
 use crate::sql::SqlError;
 use crate::types::{
-    cast, cast_context, parse_numeric_literal, CastKind, DataType, TypeError, Value,
+    cast, cast_context, parse_numeric_literal, CastKind, CatalogFunction, DataType, FunctionId,
+    OidAlias, TypeError, Value,
 };
 
 use super::scope::{Lookup, Scope};
@@ -118,6 +119,22 @@ impl Binder<'_> {
                 scope,
             ),
             A::Function(f) => self.bind_function(f, scope),
+            A::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.bind_any_all(left, compare_op, right, false, scope),
+            A::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.bind_any_all(left, compare_op, right, true, scope),
+            A::Array(array) => self.bind_array(&array.elem, scope),
+            A::CompoundFieldAccess { root, access_chain } => {
+                self.bind_subscript(root, access_chain, scope)
+            }
+            A::Collate { expr: e, collation } => self.bind_collate(e, collation, scope),
             A::Subquery(q) => self.bind_scalar_subquery(q, scope),
             A::Exists { subquery, negated } => self.bind_exists(subquery, *negated, scope),
             A::Substring { .. }
@@ -188,6 +205,27 @@ impl Binder<'_> {
             other => return Err(SqlError::Unsupported(format!("typed literal {other}"))),
         };
         self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
+    }
+
+    /// `x COLLATE c`: the database's collation (`default`, `C`, `POSIX`) is the only
+    /// one, so these are accepted and change nothing; others are 0A000.
+    fn bind_collate(
+        &mut self,
+        e: &A,
+        collation: &ast::ObjectName,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let parts = names::parts(collation)?;
+        let known = match parts.as_slice() {
+            [name] | [_, name] => matches!(name.to_lowercase().as_str(), "default" | "c" | "posix"),
+            _ => false,
+        };
+        if !known {
+            return Err(SqlError::Unsupported(format!(
+                "collation {collation} (Turnstile compares text by code point, as collation \"C\")"
+            )));
+        }
+        self.bind_expr(e, scope)
     }
 
     fn bind_scalar_subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<Expr, SqlError> {
@@ -371,6 +409,10 @@ impl Binder<'_> {
     fn convert(&mut self, expr: Expr, target: DataType, kind: CastKind) -> Result<Expr, DataType> {
         let expr = unwrap_wide_literal(expr, target);
         let from = expr.ty();
+        // An untyped literal read as a regclass (`attrelid = 'accounts'`) is a name.
+        if let (Some(function), DataType::Unknown) = (catalog_cast(from, target), from) {
+            return Ok(self.catalog_cast(expr, function, target));
+        }
         if from == target || target == DataType::Unknown {
             return Ok(expr);
         }
@@ -453,6 +495,9 @@ impl Binder<'_> {
     pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
         let expr = unwrap_wide_literal(expr, target);
         let from = expr.ty();
+        if let Some(function) = catalog_cast(from, target) {
+            return Ok(self.catalog_cast(expr, function, target));
+        }
         if let Expr::Param {
             index,
             ty: DataType::Unknown,
@@ -679,7 +724,7 @@ impl Binder<'_> {
         })
     }
 
-    fn bind_in_subquery(
+    pub(super) fn bind_in_subquery(
         &mut self,
         left: Expr,
         query: &ast::Query,
@@ -813,7 +858,7 @@ impl Binder<'_> {
 
     /// A subquery in an expression. `single_column` subqueries (scalar, IN) must
     /// return one column (42601 otherwise, as PostgreSQL).
-    fn bind_subquery(
+    pub(super) fn bind_subquery(
         &mut self,
         query: &ast::Query,
         scope: &Scope,
@@ -851,12 +896,9 @@ fn unsupported_expr(expr: &A) -> SqlError {
             return SqlError::InvalidStatement("a wildcard is not allowed here".into())
         }
         A::Interval(_) => "type interval".to_owned(),
-        A::Array(_) => "arrays".to_owned(),
-        A::AnyOp { .. } | A::AllOp { .. } => "ANY/ALL; use IN".to_owned(),
         A::SimilarTo { .. } => "SIMILAR TO".to_owned(),
         A::AtTimeZone { .. } => "AT TIME ZONE".to_owned(),
         A::Extract { .. } => "EXTRACT; use date_part".to_owned(),
-        A::Collate { .. } => "COLLATE".to_owned(),
         A::Tuple(_) => "row constructors".to_owned(),
         other => format!(
             "expression {}",
@@ -866,17 +908,55 @@ fn unsupported_expr(expr: &A) -> SqlError {
     SqlError::Unsupported(what)
 }
 
+/// The catalog function that converts `from` to `to`, for the casts between the
+/// OID aliases (`regclass`, …) and text, which read the catalog: a name to its OID,
+/// an OID to its name.
+fn catalog_cast(from: DataType, to: DataType) -> Option<CatalogFunction> {
+    match (from, to) {
+        (f, DataType::Oid(alias)) if f.is_text() && alias != OidAlias::Oid => {
+            Some(CatalogFunction::RegIn(alias))
+        }
+        (DataType::Oid(alias), t) if t.is_text() && alias != OidAlias::Oid => {
+            Some(CatalogFunction::RegOut(alias))
+        }
+        _ => None,
+    }
+}
+
+impl Binder<'_> {
+    /// `expr` converted by the catalog function `function` (see [`catalog_cast`]).
+    fn catalog_cast(&mut self, expr: Expr, function: CatalogFunction, target: DataType) -> Expr {
+        self.reads_catalog = true;
+        let arg = match expr.ty() {
+            DataType::Unknown => retype(expr, DataType::Text),
+            _ => expr,
+        };
+        let (ty, converted) = match function {
+            CatalogFunction::RegIn(_) => (target, true),
+            _ => (DataType::Text, target == DataType::Text),
+        };
+        let call = Expr::Function {
+            function: FunctionId::Catalog(function),
+            strict: true,
+            args: vec![arg],
+            ty,
+        };
+        if converted {
+            call
+        } else {
+            Expr::ExplicitCast {
+                expr: Box::new(call),
+                ty: target,
+            }
+        }
+    }
+}
+
 /// True if values of the two types are stored alike (text and varchar), so a
 /// conversion is a relabeling.
 pub(super) fn same_representation(a: DataType, b: DataType) -> bool {
-    a == b
-        || matches!(
-            (a, b),
-            (
-                DataType::Text | DataType::Varchar(_),
-                DataType::Text | DataType::Varchar(_)
-            )
-        )
+    let text = |t: DataType| t.is_text() && t != DataType::Unknown;
+    a == b || (text(a) && text(b))
 }
 
 /// Relabels an expression's type without converting its values.

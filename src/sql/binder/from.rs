@@ -4,6 +4,7 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJ
 
 use crate::sql::plan::{Access, Expr, JoinKind, Plan};
 use crate::sql::{system, SqlError};
+use crate::types::DataType;
 
 use super::scope::{Lookup, Scope};
 use super::state::VIEW_DEPTH_MAX;
@@ -213,6 +214,13 @@ impl Binder<'_> {
                 name,
                 alias,
                 args: Some(args),
+                with_ordinality: false,
+                ..
+            } if is_generate_series(name) => self.bind_series(args, alias.as_ref()),
+            TableFactor::Table {
+                name,
+                alias,
+                args: Some(args),
                 with_hints,
                 version: None,
                 partitions,
@@ -236,6 +244,50 @@ impl Binder<'_> {
         }
     }
 
+    /// `generate_series(start, stop)` of integers; its column is named after the
+    /// alias, as PostgreSQL names a scalar function's column.
+    fn bind_series(
+        &mut self,
+        args: &ast::TableFunctionArgs,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(start)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(stop))] =
+            args.args.as_slice()
+        else {
+            return Err(SqlError::Unsupported(
+                "generate_series other than over two integers".into(),
+            ));
+        };
+        let empty = Scope::default();
+        let (start, stop) = (
+            self.bind_expr(start, &empty)?,
+            self.bind_expr(stop, &empty)?,
+        );
+        let ty = match (start.ty(), stop.ty()) {
+            (DataType::Int8, _) | (_, DataType::Int8) => DataType::Int8,
+            (a, b)
+                if [a, b]
+                    .iter()
+                    .all(|t| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Unknown)) =>
+            {
+                DataType::Int4
+            }
+            (a, b) => {
+                return Err(SqlError::Unsupported(format!(
+                    "generate_series({a}, {b}); only integer series are supported"
+                )))
+            }
+        };
+        let start = self.coerce(start, ty, "generate_series")?;
+        let stop = self.coerce(stop, ty, "generate_series")?;
+        let shown = alias.map_or_else(|| "generate_series".to_owned(), |a| names::ident(&a.name));
+        let mut scope = Scope::computed(Some(shown.clone()), [(shown, ty)]);
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        Ok((Plan::Series { start, stop }, scope))
+    }
+
     /// A system relation, table or view by name. System relations come first: their
     /// names are reserved (see `sql::system`).
     fn bind_relation(
@@ -243,9 +295,9 @@ impl Binder<'_> {
         name: &ast::ObjectName,
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let relation = names::relation(name)?;
+        let (schema, relation) = names::qualified(name)?;
         let shown = alias.map_or_else(|| relation.clone(), |a| names::ident(&a.name));
-        if let Some(id) = system::find(&relation) {
+        if let Some(id) = system::find(schema.as_deref(), &relation) {
             let columns = id.relation().columns.iter();
             let mut scope = Scope::computed(Some(shown), columns.map(|(n, t)| ((*n).into(), *t)));
             if let Some(alias) = alias {
@@ -259,6 +311,9 @@ impl Binder<'_> {
                 },
                 scope,
             ));
+        }
+        if let Some(schema) = schema.filter(|s| s != "public") {
+            return Err(SqlError::UndefinedTable(format!("{schema}.{relation}")));
         }
         if let Some(table) = self.db.get_table(&relation) {
             self.note_reference(&relation);
@@ -327,6 +382,14 @@ impl Binder<'_> {
         }
         Ok(bound)
     }
+}
+
+/// True for `generate_series` and `pg_catalog.generate_series`.
+fn is_generate_series(name: &ast::ObjectName) -> bool {
+    matches!(
+        names::qualified(name),
+        Ok((schema, n)) if n == "generate_series" && schema.as_deref() != Some("information_schema")
+    )
 }
 
 /// A derived table's scope: its output columns under the alias.

@@ -7,7 +7,7 @@ use sqlparser::ast::{
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{resolve_function, DataType, Value};
+use crate::types::{resolve_function, DataType, FunctionId, Value};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -27,6 +27,11 @@ impl Binder<'_> {
             ));
         }
         let parts = names::parts(&f.name)?;
+        if let FunctionArguments::Subquery(q) = &f.args {
+            if parts == ["array"] {
+                return self.bind_array_subquery(q, scope);
+            }
+        }
         let name = match parts.as_slice() {
             [name] => name.clone(),
             [schema, name] if schema == "pg_catalog" || schema == "public" => name.clone(),
@@ -138,9 +143,19 @@ impl Binder<'_> {
         // aggregate inside it is a nested aggregate.
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
+        let mut separator = None;
         let arg = match (star, args) {
             (true, []) if func == AggregateFunc::Count => Ok(None),
-            (false, [a]) => self.bind_expr(a, &input).map(Some),
+            (false, [a]) if func != AggregateFunc::StringAgg => self.bind_expr(a, &input).map(Some),
+            (false, [a, sep]) if func == AggregateFunc::StringAgg => {
+                separator = Some(
+                    self.bind_expr(sep, &input)
+                        .and_then(|s| self.coerce(s, DataType::Text, "string_agg"))?,
+                );
+                self.bind_expr(a, &input)
+                    .and_then(|a| self.coerce(a, DataType::Text, "string_agg"))
+                    .map(Some)
+            }
             _ => Err(SqlError::UndefinedFunction(format!(
                 "function {name} with {} arguments does not exist",
                 args.len()
@@ -167,6 +182,7 @@ impl Binder<'_> {
             arg,
             distinct,
             ty,
+            separator,
         };
         let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
             Some(p) => p,
@@ -273,6 +289,7 @@ fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "avg" => AggregateFunc::Avg,
         "min" => AggregateFunc::Min,
         "max" => AggregateFunc::Max,
+        "string_agg" => AggregateFunc::StringAgg,
         _ => return None,
     })
 }
@@ -301,6 +318,7 @@ fn aggregate_type(
             T::Float4 | T::Float8 => Some(T::Float8),
             _ => None,
         },
+        AggregateFunc::StringAgg => Some(T::Text),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
             T::Varchar(_) => Some(T::Text),
@@ -318,13 +336,10 @@ fn pg_typeof(arg: &Expr) -> Expr {
     Expr::Const(Value::Text(name), DataType::Text)
 }
 
-/// Why a function that reads the session's state is refused: the binder sees only
-/// the catalog, not the session (its user, its settings).
+/// Why a function that reads the session's state is refused: queries do not see
+/// the session's settings.
 fn session_function(name: &str) -> Option<&'static str> {
     match name {
-        "current_user" | "session_user" | "user" | "current_role" => {
-            Some("the session's user name is not available to queries yet")
-        }
         "current_setting" => Some("settings are not available to queries yet; use SHOW"),
         _ => None,
     }
@@ -333,7 +348,6 @@ fn session_function(name: &str) -> Option<&'static str> {
 /// PostgreSQL built-ins Turnstile does not have: calling one is 0A000, not 42883,
 /// so a client can tell a missing feature from a typo.
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
-    "string_agg",
     "array_agg",
     "json_agg",
     "jsonb_agg",
@@ -406,13 +420,8 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "regexp_instr",
     "string_to_array",
     "string_to_table",
-    "array_to_string",
-    "array_length",
-    "array_position",
     "array_append",
-    "cardinality",
     "format",
-    "quote_ident",
     "quote_literal",
     "quote_nullable",
     "set_config",
@@ -424,14 +433,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "pg_current_xact_id",
     "pg_backend_pid",
     "pg_sleep",
-    "current_schema",
-    "current_schemas",
-    "has_table_privilege",
-    "obj_description",
-    "col_description",
-    "format_type",
-    "pg_get_expr",
-    "pg_get_viewdef",
     "pg_table_size",
     "pg_total_relation_size",
     "pg_relation_size",
@@ -503,6 +504,9 @@ impl Binder<'_> {
                     shown.join(", ")
                 ))
             })?);
+        }
+        if let FunctionId::Catalog(_) = signature.id {
+            self.reads_catalog = true;
         }
         Ok(Expr::Function {
             function: signature.id,

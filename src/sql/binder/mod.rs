@@ -7,6 +7,7 @@
 //! inferred here, from the context each `$n` appears in, so the same code answers
 //! Describe (without running anything) and Execute.
 
+mod array;
 mod datatype;
 mod dml;
 mod expr;
@@ -19,7 +20,7 @@ mod scope;
 mod select;
 mod state;
 
-pub use datatype::data_type;
+pub use datatype::column_type;
 pub use dml::{Conflict, Returning};
 pub use names::{ident, relation};
 pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX};

@@ -25,19 +25,34 @@ pub fn parts(name: &ObjectName) -> Result<Vec<String>, SqlError> {
         .collect()
 }
 
-/// A relation name: `name` or `public.name`. Other schemas do not exist yet; the
-/// system catalogs are a later issue, so they answer 0A000 rather than 42P01.
-pub fn relation(name: &ObjectName) -> Result<String, SqlError> {
+/// The schemas there are: user objects live in `public`; `pg_catalog` and
+/// `information_schema` hold the system relations (see `sql::system`).
+const SYSTEM_SCHEMAS: [&str; 2] = ["pg_catalog", "information_schema"];
+
+/// A name to look a relation up by: its schema if one was written, and the name.
+/// An unknown schema is 3F000.
+pub fn qualified(name: &ObjectName) -> Result<(Option<String>, String), SqlError> {
     let mut parts = parts(name)?;
     match parts.len() {
-        1 => Ok(parts.remove(0)),
-        2 if parts[0] == "public" => Ok(parts.remove(1)),
-        2 if parts[0] == "pg_catalog" || parts[0] == "information_schema" => {
-            Err(SqlError::Unsupported(format!("the system catalog {name}")))
+        1 => Ok((None, parts.remove(0))),
+        2 if parts[0] == "public" || SYSTEM_SCHEMAS.contains(&parts[0].as_str()) => {
+            let name = parts.remove(1);
+            Ok((Some(parts.remove(0)), name))
         }
         2 => Err(SqlError::UndefinedSchema(parts[0].clone())),
         _ => Err(SqlError::Unsupported(format!(
             "cross-database reference {name}"
         ))),
+    }
+}
+
+/// A user relation's name: `name` or `public.name`. The system schemas hold only
+/// the system relations, which cannot be created, altered or written (0A000).
+pub fn relation(name: &ObjectName) -> Result<String, SqlError> {
+    match qualified(name)? {
+        (Some(schema), _) if schema != "public" => Err(SqlError::Unsupported(format!(
+            "objects in schema {schema} other than its system relations, or changing them"
+        ))),
+        (_, name) => Ok(name),
     }
 }

@@ -4,8 +4,7 @@ use sqlparser::ast::{BinaryOperator, Expr as A};
 
 use crate::sql::plan::Expr;
 use crate::sql::SqlError;
-use crate::types::DataType;
-use crate::types::{binary_signature, BinaryOp};
+use crate::types::{binary_signature, BinaryOp, DataType, FunctionId};
 
 use super::scope::Scope;
 use super::Binder;
@@ -36,8 +35,53 @@ impl Binder<'_> {
                 matches!(op, BinaryOperator::PGNotILikeMatch),
                 scope,
             ),
+            BinaryOperator::PGRegexMatch
+            | BinaryOperator::PGRegexIMatch
+            | BinaryOperator::PGRegexNotMatch
+            | BinaryOperator::PGRegexNotIMatch => self.bind_regex(left, op, right, scope),
+            BinaryOperator::PGCustomBinaryOperator(parts) => {
+                let op = named_operator(parts)?;
+                self.bind_binary(left, &op, right, scope)
+            }
             _ => self.bind_operator(left, op, right, scope),
         }
+    }
+
+    /// `~`, `~*`, `!~`, `!~*`: POSIX regular expression match of text.
+    fn bind_regex(
+        &mut self,
+        left: &A,
+        op: &BinaryOperator,
+        right: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut args = Vec::with_capacity(2);
+        for side in [left, right] {
+            let bound = self.bind_expr(side, scope)?;
+            if !bound.ty().is_text() {
+                return Err(SqlError::UndefinedFunction(format!(
+                    "operator does not exist: {} {op} unknown",
+                    bound.ty()
+                )));
+            }
+            args.push(self.coerce(bound, DataType::Text, &op.to_string())?);
+        }
+        let case_insensitive = matches!(
+            op,
+            BinaryOperator::PGRegexIMatch | BinaryOperator::PGRegexNotIMatch
+        );
+        let matched = Expr::Function {
+            function: FunctionId::RegexMatch { case_insensitive },
+            strict: true,
+            args,
+            ty: DataType::Bool,
+        };
+        Ok(match op {
+            BinaryOperator::PGRegexNotMatch | BinaryOperator::PGRegexNotIMatch => {
+                Expr::Not(Box::new(matched))
+            }
+            _ => matched,
+        })
     }
 
     /// AND or OR: both operands must be boolean.
@@ -146,7 +190,7 @@ impl Binder<'_> {
     }
 }
 
-fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
+pub(super) fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
     Ok(match op {
         BinaryOperator::Plus => BinaryOp::Add,
         BinaryOperator::Minus => BinaryOp::Sub,
@@ -161,6 +205,42 @@ fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
         BinaryOperator::LtEq => BinaryOp::LtEq,
         BinaryOperator::Gt => BinaryOp::Gt,
         BinaryOperator::GtEq => BinaryOp::GtEq,
+        other => return Err(SqlError::Unsupported(format!("operator {other}"))),
+    })
+}
+
+/// The operator `OPERATOR(pg_catalog.op)` names (psql writes its operators so).
+fn named_operator(parts: &[String]) -> Result<BinaryOperator, SqlError> {
+    let symbol = match parts {
+        [op] => op.as_str(),
+        [schema, op] if schema == "pg_catalog" => op.as_str(),
+        _ => {
+            return Err(SqlError::Unsupported(format!(
+                "operator {}",
+                parts.join(".")
+            )))
+        }
+    };
+    Ok(match symbol {
+        "~" => BinaryOperator::PGRegexMatch,
+        "~*" => BinaryOperator::PGRegexIMatch,
+        "!~" => BinaryOperator::PGRegexNotMatch,
+        "!~*" => BinaryOperator::PGRegexNotIMatch,
+        "~~" => BinaryOperator::PGLikeMatch,
+        "!~~" => BinaryOperator::PGNotLikeMatch,
+        "~~*" => BinaryOperator::PGILikeMatch,
+        "!~~*" => BinaryOperator::PGNotILikeMatch,
+        "=" => BinaryOperator::Eq,
+        "<>" | "!=" => BinaryOperator::NotEq,
+        "<" => BinaryOperator::Lt,
+        "<=" => BinaryOperator::LtEq,
+        ">" => BinaryOperator::Gt,
+        ">=" => BinaryOperator::GtEq,
+        "+" => BinaryOperator::Plus,
+        "-" => BinaryOperator::Minus,
+        "*" => BinaryOperator::Multiply,
+        "/" => BinaryOperator::Divide,
+        "||" => BinaryOperator::StringConcat,
         other => return Err(SqlError::Unsupported(format!("operator {other}"))),
     })
 }

@@ -6,7 +6,7 @@ use sqlparser::ast::{
 };
 
 use crate::sql::{ColumnInfo, SqlError};
-use crate::types::DataType;
+use crate::types::{CatalogFunction, DataType, FunctionId, OidAlias};
 
 use super::scope::{Lookup, Scope};
 use super::state::AggContext;
@@ -21,6 +21,50 @@ struct Item {
 
 impl Binder<'_> {
     /// Binds a whole query, with its ORDER BY and LIMIT.
+    /// A statement's query: [`Binder::bind_query`], and its `regclass`-like output
+    /// columns printed as names (their type stays, as in PostgreSQL, whose output
+    /// function for them reads the catalog; ours runs here, under the lock).
+    pub fn bind_statement_query(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
+        let mut bound = self.bind_query(query)?;
+        let names = |ty| matches!(ty, DataType::Oid(alias) if alias != OidAlias::Oid);
+        if !bound.columns.iter().any(|c| names(c.data_type)) {
+            return Ok(bound);
+        }
+        self.reads_catalog = true;
+        let exprs = bound
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let column = Expr::Column {
+                    index,
+                    ty: c.data_type,
+                };
+                match c.data_type {
+                    DataType::Oid(alias) if names(c.data_type) => Expr::Function {
+                        function: FunctionId::Catalog(CatalogFunction::RegOut(alias)),
+                        strict: true,
+                        args: vec![column],
+                        ty: c.data_type,
+                    },
+                    _ => column,
+                }
+            })
+            .collect();
+        let plan = std::mem::replace(
+            &mut bound.plan,
+            Plan::Values {
+                rows: vec![],
+                width: 0,
+            },
+        );
+        bound.plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
+        Ok(bound)
+    }
+
     pub fn bind_query(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
         check_query_clauses(query)?;
         let order_by = match &query.order_by {
@@ -710,27 +754,7 @@ pub(super) fn column_name(expr: &ast::Expr) -> Option<String> {
 /// internal name, as PostgreSQL shows it (`'1'::int` is `int4`).
 fn type_column_name(ty: &ast::DataType) -> Option<String> {
     let t = super::datatype::data_type(ty).ok()?;
-    Some(
-        match t {
-            DataType::Bool => "bool",
-            DataType::Int2 => "int2",
-            DataType::Int4 => "int4",
-            DataType::Int8 => "int8",
-            DataType::Float4 => "float4",
-            DataType::Float8 => "float8",
-            DataType::Numeric(_) => "numeric",
-            DataType::Text => "text",
-            DataType::Varchar(_) => "varchar",
-            DataType::Bytea => "bytea",
-            DataType::Timestamp => "timestamp",
-            DataType::Timestamptz => "timestamptz",
-            DataType::Date => "date",
-            DataType::Uuid => "uuid",
-            DataType::Jsonb => "jsonb",
-            DataType::Unknown => return None,
-        }
-        .into(),
-    )
+    t.internal_name().map(str::to_owned)
 }
 
 fn cast_outputs(mut bound: BoundQuery, types: &[DataType]) -> Result<BoundQuery, SqlError> {

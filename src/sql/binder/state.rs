@@ -41,6 +41,10 @@ pub struct Binder<'a> {
     /// The tables and views the statement names itself (not those inside the views
     /// it expands): what a view stored with this query depends on, for DROP.
     pub(super) referenced: Vec<String>,
+    /// Set when the statement calls a function that reads the catalog or the
+    /// session (`pg_get_indexdef`, `'t'::regclass`, `current_user`): then it cannot
+    /// run against the empty catalog of table-free queries (see `Engine`).
+    pub(super) reads_catalog: bool,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -82,7 +86,13 @@ impl<'a> Binder<'a> {
             view_depth: 0,
             expr_depth: 0,
             referenced: Vec::new(),
+            reads_catalog: false,
         }
+    }
+
+    /// See the field `reads_catalog`.
+    pub fn reads_catalog(&self) -> bool {
+        self.reads_catalog
     }
 
     /// The tables and views named by what was bound so far, each once, in the order

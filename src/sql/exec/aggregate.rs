@@ -98,6 +98,23 @@ fn accumulate(
         AggregateFunc::Count => Value::Null,
         AggregateFunc::Min => pick(std::mem::replace(&mut state.value, Value::Null), v, false),
         AggregateFunc::Max => pick(std::mem::replace(&mut state.value, Value::Null), v, true),
+        AggregateFunc::StringAgg => {
+            let separator = match &a.separator {
+                Some(e) => e.eval(row, env)?,
+                None => Value::Null,
+            };
+            let mut text = match std::mem::replace(&mut state.value, Value::Null) {
+                Value::Text(t) => t,
+                _ => String::new(),
+            };
+            if state.count > 1 {
+                if let Value::Text(sep) = separator {
+                    text.push_str(&sep);
+                }
+            }
+            v.write_text(&mut text, env.time_zone());
+            Value::Text(text)
+        }
         AggregateFunc::Sum | AggregateFunc::Avg => {
             let v = widen(v, sum_type(a))?;
             if state.value.is_null() {
@@ -142,7 +159,7 @@ fn widen(v: Value, to: DataType) -> Result<Value, TypeError> {
 fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
     Ok(match a.func {
         AggregateFunc::Count => Value::Int8(state.count),
-        AggregateFunc::Min | AggregateFunc::Max => state.value,
+        AggregateFunc::Min | AggregateFunc::Max | AggregateFunc::StringAgg => state.value,
         AggregateFunc::Sum => state.value,
         AggregateFunc::Avg => {
             if state.count == 0 {

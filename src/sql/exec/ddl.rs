@@ -3,7 +3,7 @@
 use sqlparser::ast::{self, ColumnOption, ObjectType, Statement, TableConstraint};
 
 use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
-use crate::sql::binder::{data_type, ident, relation, Binder};
+use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Output, SqlError};
 
@@ -71,7 +71,7 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         }
         let mut column = ColumnSchema {
             name: column_name,
-            data_type: data_type(&def.data_type)?,
+            data_type: column_type(&def.data_type)?,
             nullable: true,
             default: None,
         };

@@ -13,6 +13,7 @@ use crate::types::{
 };
 
 use super::query::run;
+use crate::sql::system::eval_catalog_function;
 
 /// Everything a running statement reads besides the row at hand.
 pub struct Env<'a> {
@@ -150,6 +151,12 @@ impl Expr {
             Expr::NullIf { left, right, .. } => eval_nullif(left, right, row, env),
             Expr::Extreme { args, greatest, .. } => eval_extreme(args, *greatest, row, env),
             Expr::ScalarSubquery(s) => eval_scalar_subquery(s, row, env),
+            Expr::ArraySubquery(s) => Ok(Value::Array(
+                subquery_rows(s, row, env)?
+                    .iter()
+                    .map(|r| r[0].clone())
+                    .collect(),
+            )),
             Expr::Exists { subquery, negated } => Ok(Value::Bool(
                 subquery_rows(subquery, row, env)?.is_empty() == *negated,
             )),
@@ -272,6 +279,9 @@ fn eval_call(
         .collect::<Result<Vec<_>, _>>()?;
     if strict && values.iter().any(Value::is_null) {
         return Ok(Value::Null);
+    }
+    if let FunctionId::Catalog(f) = function {
+        return eval_catalog_function(*f, &values, env.db, env.ctx);
     }
     Ok(eval_function(function, &values, &env.functions)?)
 }

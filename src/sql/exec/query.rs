@@ -43,8 +43,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             Ok(rows)
         }
         Plan::SystemScan { relation, .. } => {
-            let snapshot =
-                SystemSnapshot::gather(env.db, env.ctx.status.as_ref(), env.ctx.modules.as_deref());
+            let snapshot = SystemSnapshot::gather(env.db, env.ctx);
             Ok(relation.rows(&snapshot))
         }
         Plan::CallView { routine, args, .. } => {
@@ -53,6 +52,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             Ok(module.call_view(env.db, routine, &args, &super::call::call_info(env.ctx))?)
         }
         Plan::Values { rows, .. } => values(rows, env),
+        Plan::Series { start, stop } => series(start, stop, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
         Plan::Project { input, exprs } => project(&run_at_most(input, env, wanted)?, exprs, env),
         Plan::NestedLoop {
@@ -92,6 +92,32 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             all,
         } => set_op(run(left, env)?, run(right, env)?, *op, *all, env),
     }
+}
+
+/// `generate_series(start, stop)`'s rows, of the bounds' type (int4 or int8).
+fn series(start: &Expr, stop: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
+    let bounds = eval_without_row(&[start.clone(), stop.clone()], env)?;
+    let (Some(from), Some(to)) = (bounds[0].as_i64(), bounds[1].as_i64()) else {
+        return Ok(Vec::new());
+    };
+    let wide = matches!(bounds[0], Value::Int8(_));
+    let mut rows = Vec::new();
+    for (i, n) in (from..=to).enumerate() {
+        tick(i, env)?;
+        if rows.len() >= env.ctx.rows_max {
+            return Err(SqlError::ProgramLimitExceeded(format!(
+                "generate_series returned more than {} rows (--max-rows-per-statement)",
+                env.ctx.rows_max
+            )));
+        }
+        // Bounds of type int4 keep every value in range.
+        rows.push(vec![if wide {
+            Value::Int8(n)
+        } else {
+            Value::Int4(n as i32)
+        }]);
+    }
+    Ok(rows)
 }
 
 fn values(rows: &[Vec<Expr>], env: &Env<'_>) -> Result<Rows, SqlError> {

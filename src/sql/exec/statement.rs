@@ -36,7 +36,7 @@ pub fn describe(
 ) -> Result<Description, SqlError> {
     let mut binder = Binder::new(db, hints);
     let columns = match stmt {
-        Statement::Query(q) => binder.bind_query(q)?.columns,
+        Statement::Query(q) => binder.bind_statement_query(q)?.columns,
         Statement::Explain { .. } => vec![ColumnInfo::computed("QUERY PLAN", DataType::Text)],
         Statement::Insert(i) => binder
             .bind_insert(i)?
@@ -75,7 +75,7 @@ pub fn execute_read(
     match stmt {
         Statement::Query(q) => {
             let mut binder = Binder::new(db, &hints(params));
-            let BoundQuery { plan, columns } = binder.bind_query(q)?;
+            let BoundQuery { plan, columns } = binder.bind_statement_query(q)?;
             let plan = optimize(plan, db);
             let env = Env::new(db, params, ctx);
             let rows = run(&plan, &env)?;
@@ -113,7 +113,8 @@ pub fn execute_read(
 }
 
 /// Binds and plans the query `stmt` against `db`, for the plan cache. None if `stmt`
-/// is not a query (EXPLAIN and writes are bound each time they run).
+/// is not a query (EXPLAIN and writes are bound each time they run), or if it
+/// reads the catalog and `catalog_version` is None (the empty catalog).
 pub fn plan_query(
     db: &Database,
     stmt: &Statement,
@@ -124,15 +125,17 @@ pub fn plan_query(
         return None;
     };
     let mut binder = Binder::new(db, hints);
-    Some(
-        binder
-            .bind_query(q)
-            .map(|BoundQuery { plan, columns }| CachedPlan {
-                catalog_version,
-                plan: optimize(plan, db),
-                columns: Arc::new(columns),
-            }),
-    )
+    let bound = binder.bind_statement_query(q);
+    // A plan that reads the catalog through a function cannot run against the
+    // empty catalog of table-free queries: it is planned again under the lock.
+    if catalog_version.is_none() && binder.reads_catalog() {
+        return None;
+    }
+    Some(bound.map(|BoundQuery { plan, columns }| CachedPlan {
+        catalog_version,
+        plan: optimize(plan, db),
+        columns: Arc::new(columns),
+    }))
 }
 
 /// Runs a cached plan; `db` is the database it reads (under the read lock) or, for

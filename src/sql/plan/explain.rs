@@ -87,6 +87,7 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
                 routine.name, routine.module
             ),
         )),
+        Plan::Series { .. } => out.push(line(depth, "Function Scan on generate_series".into())),
         Plan::Values { rows, .. } => out.push(line(
             depth,
             if rows.len() == 1 && rows[0].is_empty() {
@@ -289,6 +290,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             .collect(),
         Plan::CallView { routine, .. } => routine.returns.iter().map(|c| c.name.clone()).collect(),
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
+        Plan::Series { .. } => vec!["generate_series".to_owned()],
         Plan::Filter { input, .. }
         | Plan::Distinct { input }
         | Plan::Sort { input, .. }
@@ -321,6 +323,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
                     AggregateFunc::Avg => "avg",
                     AggregateFunc::Min => "min",
                     AggregateFunc::Max => "max",
+                    AggregateFunc::StringAgg => "string_agg",
                 };
                 let arg = a
                     .arg
@@ -432,6 +435,7 @@ pub fn show(e: &Expr, names: &[String]) -> String {
             )
         }
         Expr::ScalarSubquery(_) => "(SubPlan)".into(),
+        Expr::ArraySubquery(_) => "ARRAY(SubPlan)".into(),
         Expr::Exists { negated, .. } => format!(
             "{}(SubPlan)",
             if *negated { "NOT EXISTS " } else { "EXISTS " }

@@ -110,6 +110,9 @@ pub enum Expr {
     },
     /// A subquery used as a value (21000 if it returns more than one row).
     ScalarSubquery(Box<Subquery>),
+    /// `ARRAY(subquery)`: the subquery's one column as an array; `ty` of the
+    /// subquery is the array type.
+    ArraySubquery(Box<Subquery>),
     Exists {
         subquery: Box<Subquery>,
         negated: bool,
@@ -150,7 +153,7 @@ impl Expr {
             | Expr::NullIf { ty, .. }
             | Expr::Extreme { ty, .. } => *ty,
             Expr::Negate(e) => e.ty(),
-            Expr::ScalarSubquery(s) => s.ty,
+            Expr::ScalarSubquery(s) | Expr::ArraySubquery(s) => s.ty,
             Expr::Not(_)
             | Expr::And(..)
             | Expr::Or(..)
@@ -175,7 +178,7 @@ impl Expr {
             Expr::Const(..) | Expr::Column { .. } | Expr::Outer { .. } | Expr::Param { .. } => {
                 vec![]
             }
-            Expr::ScalarSubquery(_) | Expr::Exists { .. } => vec![],
+            Expr::ScalarSubquery(_) | Expr::ArraySubquery(_) | Expr::Exists { .. } => vec![],
             Expr::Binary { left, right, .. }
             | Expr::And(left, right)
             | Expr::Or(left, right)
@@ -225,7 +228,7 @@ impl Expr {
             Expr::Const(..) | Expr::Column { .. } | Expr::Outer { .. } | Expr::Param { .. } => {
                 vec![]
             }
-            Expr::ScalarSubquery(_) | Expr::Exists { .. } => vec![],
+            Expr::ScalarSubquery(_) | Expr::ArraySubquery(_) | Expr::Exists { .. } => vec![],
             Expr::Binary { left, right, .. }
             | Expr::And(left, right)
             | Expr::Or(left, right)
@@ -282,7 +285,10 @@ impl Expr {
     pub fn has_subquery(&self) -> bool {
         matches!(
             self,
-            Expr::ScalarSubquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. }
+            Expr::ScalarSubquery(_)
+                | Expr::ArraySubquery(_)
+                | Expr::Exists { .. }
+                | Expr::InSubquery { .. }
         ) || self.children().iter().any(|c| c.has_subquery())
     }
 

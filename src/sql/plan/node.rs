@@ -32,6 +32,13 @@ pub enum Plan {
         args: Vec<Expr>,
         width: usize,
     },
+    /// `generate_series(start, stop)` in FROM: one row per integer from `start` to
+    /// `stop` (none if either is NULL). The bounds are computed once per run, so
+    /// they may refer to an enclosing query's row.
+    Series {
+        start: Expr,
+        stop: Expr,
+    },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
     Values {
         rows: Vec<Vec<Expr>>,
@@ -194,6 +201,9 @@ pub struct Aggregate {
     pub distinct: bool,
     /// The result type, following PostgreSQL (`sum(int4)` is bigint, …).
     pub ty: DataType,
+    /// `string_agg`'s delimiter, evaluated per row as PostgreSQL does; None for
+    /// the others.
+    pub separator: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +213,8 @@ pub enum AggregateFunc {
     Avg,
     Min,
     Max,
+    /// `string_agg(text, delimiter)`.
+    StringAgg,
 }
 
 impl Plan {
@@ -213,6 +225,7 @@ impl Plan {
             | Plan::SystemScan { width, .. }
             | Plan::CallView { width, .. }
             | Plan::Values { width, .. } => *width,
+            Plan::Series { .. } => 1,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
             | Plan::Sort { input, .. }

@@ -1,12 +1,18 @@
 //! System relations: read-only relations whose rows are computed when they are
 //! scanned, from the server's state rather than from stored rows.
 //!
-//! `turnstile_wal` (the write-ahead log and the last snapshot) is the first; the
-//! pg_catalog and information_schema tables that psql's `\d` needs are meant to be
-//! added the same way: one file per relation holding its columns and a function
-//! from a [`SystemSnapshot`] to its rows, and one line in the registry.
+//! Turnstile's own (`turnstile_wal`, `turnstile_routines`), PostgreSQL's catalogs
+//! (`pg_class`, `pg_attribute`, `pg_proc`, …, in `pg_catalog`) and the standard's
+//! `information_schema`, generated from the database's catalog: one file per
+//! relation (or per family of small ones, as `pg_empty`) holding its columns and a
+//! function from a [`SystemSnapshot`] to its rows, and one line in the registry.
+//! `catalog` holds what they share (OIDs, see there); `functions` evaluates the
+//! SQL functions that read the catalog (`pg_get_indexdef`, `'t'::regclass`, …).
 //!
-//! - **Names.** A system relation's name is reserved: it is resolved before user
+//! - **Names.** `pg_catalog` is implicitly first on the search path, as in
+//!   PostgreSQL: its relations and Turnstile's are found unqualified or qualified
+//!   (`pg_catalog.pg_class`, `public.turnstile_wal`); `information_schema`'s only
+//!   qualified. A name found unqualified is reserved: it is resolved before user
 //!   tables and views, and `CREATE TABLE`/`VIEW`/`INDEX` of that name answers 42P07
 //!   as if the relation existed (it does). So a name always means the same relation,
 //!   whichever catalog it is bound against — which matters because a query that
@@ -23,10 +29,23 @@
 //! - **Writes.** INSERT, UPDATE, DELETE, TRUNCATE and DROP of a system relation
 //!   answer 42809 (wrong object type): it is not a table.
 
+mod catalog;
+mod functions;
+mod information_schema;
+mod pg_attribute;
+mod pg_class;
+mod pg_empty;
+mod pg_index;
+mod pg_namespace;
+mod pg_proc;
+mod pg_roles;
+mod pg_settings;
+mod pg_type;
 mod registry;
 mod snapshot;
 mod turnstile_routines;
 mod turnstile_wal;
 
-pub use registry::{find, is_reserved, SystemRelationId};
+pub use functions::eval_catalog_function;
+pub use registry::{all, find, is_reserved, SystemRelationId};
 pub use snapshot::SystemSnapshot;

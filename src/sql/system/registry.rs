@@ -2,12 +2,30 @@
 
 use crate::types::{DataType, Value};
 
-use super::{turnstile_routines, turnstile_wal, SystemSnapshot};
+use super::{
+    information_schema, pg_attribute, pg_class, pg_empty, pg_index, pg_namespace, pg_proc,
+    pg_roles, pg_settings, pg_type, turnstile_routines, turnstile_wal, SystemSnapshot,
+};
+
+/// The schema a system relation is in, which decides how it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Turnstile's own (`turnstile_wal`): unqualified or `public.`; the name is
+    /// reserved.
+    Turnstile,
+    /// `pg_catalog`: unqualified (pg_catalog is first on the search path, as in
+    /// PostgreSQL) or `pg_catalog.`; the name is reserved.
+    PgCatalog,
+    /// `information_schema`: only qualified, so its names stay free for user tables.
+    Standard,
+}
 
 /// One system relation.
 pub struct SystemRelation {
-    /// The name it is referred to by (lower case, unqualified or `public.`).
+    /// The name it is referred to by (lower case).
     pub name: &'static str,
+    /// Where it lives, see [`Schema`].
+    pub schema: Schema,
     /// Its columns, in order.
     pub columns: &'static [(&'static str, DataType)],
     /// Computes its rows, one value per column each.
@@ -15,7 +33,41 @@ pub struct SystemRelation {
 }
 
 /// Every system relation. Its position is its [`SystemRelationId`].
-const RELATIONS: &[SystemRelation] = &[turnstile_wal::RELATION, turnstile_routines::RELATION];
+const RELATIONS: &[SystemRelation] = &[
+    turnstile_wal::RELATION,
+    turnstile_routines::RELATION,
+    pg_class::RELATION,
+    pg_namespace::RELATION,
+    pg_attribute::RELATION,
+    pg_attribute::ATTRDEF,
+    pg_type::RELATION,
+    pg_index::RELATION,
+    pg_index::CONSTRAINT,
+    pg_proc::RELATION,
+    pg_roles::DATABASE,
+    pg_roles::ROLES,
+    pg_roles::USER,
+    pg_roles::AUTH_MEMBERS,
+    pg_settings::RELATION,
+    pg_empty::AM,
+    pg_empty::TABLESPACE,
+    pg_empty::COLLATION,
+    pg_empty::DESCRIPTION,
+    pg_empty::INHERITS,
+    pg_empty::PARTITIONED_TABLE,
+    pg_empty::TRIGGER,
+    pg_empty::POLICY,
+    pg_empty::REWRITE,
+    pg_empty::EXTENSION,
+    pg_empty::STATISTIC_EXT,
+    pg_empty::PUBLICATION,
+    pg_empty::PUBLICATION_NAMESPACE,
+    pg_empty::PUBLICATION_REL,
+    information_schema::TABLES,
+    information_schema::COLUMNS,
+    information_schema::SCHEMATA,
+    information_schema::ROUTINES,
+];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
 /// for the life of the binary.
@@ -26,6 +78,11 @@ impl SystemRelationId {
     /// The relation this id names.
     pub fn relation(self) -> &'static SystemRelation {
         &RELATIONS[self.0]
+    }
+
+    /// Its `pg_class` OID: fixed for the binary, below the OIDs of user objects.
+    pub fn oid(self) -> u32 {
+        SYSTEM_OID_BASE + self.0 as u32
     }
 
     /// Its rows, computed now from `snapshot`.
@@ -42,18 +99,35 @@ impl SystemRelationId {
     }
 }
 
-/// The system relation named `name` (already folded), if there is one.
-pub fn find(name: &str) -> Option<SystemRelationId> {
+/// Where the `pg_class` OIDs of system relations start (PostgreSQL assigns those
+/// of its initdb-time objects in 10000..16384 too).
+const SYSTEM_OID_BASE: u32 = 12_000;
+
+/// Every system relation, with its id.
+pub fn all() -> impl Iterator<Item = SystemRelationId> {
+    (0..RELATIONS.len()).map(SystemRelationId)
+}
+
+/// The system relation `schema.name` (already folded), if there is one; without a
+/// schema, the ones on the search path.
+pub fn find(schema: Option<&str>, name: &str) -> Option<SystemRelationId> {
+    let in_schema = |r: &SystemRelation| match schema {
+        None => r.schema != Schema::Standard,
+        Some("public") => r.schema == Schema::Turnstile,
+        Some("pg_catalog") => r.schema != Schema::Standard,
+        Some("information_schema") => r.schema == Schema::Standard,
+        Some(_) => false,
+    };
     RELATIONS
         .iter()
-        .position(|r| r.name == name)
+        .position(|r| r.name == name && in_schema(r))
         .map(SystemRelationId)
 }
 
-/// True if `name` belongs to a system relation and so cannot name a user table,
-/// view or index.
+/// True if `name` belongs to a system relation on the search path and so cannot
+/// name a user table, view or index.
 pub fn is_reserved(name: &str) -> bool {
-    find(name).is_some()
+    find(None, name).is_some()
 }
 
 #[cfg(test)]
@@ -64,10 +138,18 @@ mod tests {
     #[test]
     fn names_are_unique_and_found() {
         for (i, r) in RELATIONS.iter().enumerate() {
-            assert_eq!(find(r.name), Some(SystemRelationId(i)));
+            let schema = match r.schema {
+                Schema::Turnstile => "public",
+                Schema::PgCatalog => "pg_catalog",
+                Schema::Standard => "information_schema",
+            };
+            assert_eq!(find(Some(schema), r.name), Some(SystemRelationId(i)));
             assert_eq!(r.name, r.name.to_lowercase());
         }
-        assert_eq!(find("Turnstile_WAL"), None);
+        assert_eq!(find(None, "Turnstile_WAL"), None);
+        assert!(is_reserved("pg_class"));
         assert!(!is_reserved("accounts"));
+        // information_schema's names are free for user tables.
+        assert!(!is_reserved("tables"));
     }
 }

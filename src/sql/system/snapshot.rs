@@ -2,6 +2,7 @@
 
 use crate::db::Database;
 use crate::module::ModuleHost;
+use crate::sql::QueryContext;
 use crate::turnstile::{LastSnapshot, TurnstileStatus};
 use crate::wal::WalStats;
 
@@ -16,19 +17,23 @@ pub struct SystemSnapshot<'a> {
     pub last_snapshot: Option<LastSnapshot>,
     /// The loaded modules, for their budgets; None without any.
     pub modules: Option<&'a ModuleHost>,
+    /// The session's user, who owns every object as far as the catalogs show.
+    pub user: &'a str,
+    /// The database the session connected to, the one row of `pg_database`.
+    pub database: &'a str,
 }
 
 impl<'a> SystemSnapshot<'a> {
-    /// Gathers the state now. `status` is None where the statement runs without a
-    /// turnstile behind it (planning tests); then there is no log to show.
-    pub fn gather(
-        db: &'a Database,
-        status: Option<&TurnstileStatus>,
-        modules: Option<&'a ModuleHost>,
-    ) -> SystemSnapshot<'a> {
+    /// Gathers the state now, for the statement of `ctx`. Its `status` is None where
+    /// the statement runs without a turnstile behind it (planning tests); then there
+    /// is no log to show.
+    pub fn gather(db: &'a Database, ctx: &'a QueryContext) -> SystemSnapshot<'a> {
+        let status = ctx.status.as_ref();
         SystemSnapshot {
             db,
-            modules,
+            modules: ctx.modules.as_deref(),
+            user: &ctx.user,
+            database: &ctx.database,
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
         }

@@ -4,11 +4,12 @@
 use crate::db::{RoutineColumn, RoutineKind};
 use crate::types::{DataType, Value};
 
-use super::registry::SystemRelation;
+use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
 pub const RELATION: SystemRelation = SystemRelation {
     name: "turnstile_routines",
+    schema: Schema::Turnstile,
     columns: &[
         ("name", DataType::Text),
         // `reducer` (CALL name(…)) or `view` (SELECT * FROM name(…)).
@@ -58,7 +59,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
 }
 
 /// `name type, …`, as PostgreSQL's `pg_get_function_arguments` shows them.
-fn declaration(columns: &[RoutineColumn]) -> String {
+pub(super) fn declaration(columns: &[RoutineColumn]) -> String {
     columns
         .iter()
         .map(|c| format!("{} {}", c.name, c.data_type))

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::types::{DataType, Value};
 
-use super::registry::SystemRelation;
+use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
 /// Seconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch for timestamps.
@@ -12,6 +12,7 @@ const POSTGRES_EPOCH_UNIX_SECS: i64 = 946_684_800;
 
 pub const RELATION: SystemRelation = SystemRelation {
     name: "turnstile_wal",
+    schema: Schema::Turnstile,
     columns: &[
         // The LSN of the last record appended: visible, maybe not durable.
         ("written_lsn", DataType::Int8),

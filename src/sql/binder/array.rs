@@ -1,0 +1,146 @@
+//! Arrays in expressions: `ARRAY[a, b]`, `ARRAY(subquery)`, `x op ANY(array)` /
+//! `ALL(array)` and subscripts `a[i]`. Arrays come from the catalogs and from these
+//! constructors; tables do not store them.
+
+use sqlparser::ast::{self, AccessExpr, BinaryOperator, Expr as A, Subscript};
+
+use crate::sql::plan::Expr;
+use crate::sql::SqlError;
+use crate::types::{binary_signature, DataType, FunctionId};
+
+use super::scope::Scope;
+use super::Binder;
+
+impl Binder<'_> {
+    /// `ARRAY[a, b, …]`: the elements unified to their common type.
+    pub(super) fn bind_array(&mut self, elements: &[A], scope: &Scope) -> Result<Expr, SqlError> {
+        let mut bound = Vec::with_capacity(elements.len());
+        for e in elements {
+            bound.push(self.bind_expr(e, scope)?);
+        }
+        let types: Vec<DataType> = bound.iter().map(Expr::ty).collect();
+        let element = self.common_type(&types, "ARRAY")?;
+        let ty = array_type(element)?;
+        let args = bound
+            .into_iter()
+            .map(|e| self.coerce_result(e, element, "ARRAY"))
+            .collect::<Result<_, _>>()?;
+        Ok(Expr::Function {
+            function: FunctionId::ArrayConstructor,
+            strict: false,
+            args,
+            ty,
+        })
+    }
+
+    /// `ARRAY(SELECT x …)`: the subquery's rows as one array.
+    pub(super) fn bind_array_subquery(
+        &mut self,
+        query: &ast::Query,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut subquery = self.bind_subquery(query, scope, true)?;
+        subquery.ty = array_type(subquery.ty)?;
+        Ok(Expr::ArraySubquery(Box::new(subquery)))
+    }
+
+    /// `left op ANY(right)` (`ALL` when `all`). A subquery on the right of `= ANY`
+    /// is `IN (subquery)`.
+    pub(super) fn bind_any_all(
+        &mut self,
+        left: &A,
+        op: &BinaryOperator,
+        right: &A,
+        all: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let left = self.bind_expr(left, scope)?;
+        if let A::Subquery(q) = right {
+            return match (op, all) {
+                (BinaryOperator::Eq, false) => self.bind_in_subquery(left, q, false, scope),
+                _ => Err(SqlError::Unsupported(
+                    "ANY/ALL over a subquery other than = ANY; use IN or EXISTS".into(),
+                )),
+            };
+        }
+        let right = self.bind_expr(right, scope)?;
+        let right = match right.ty() {
+            // `x = ANY('{1,2}')`: the literal is an array of x's type.
+            DataType::Unknown => {
+                let ty = array_type(left.ty())?;
+                self.coerce(right, ty, "ANY")?
+            }
+            _ => right,
+        };
+        let DataType::Array(element) = right.ty() else {
+            return Err(SqlError::DatatypeMismatch(format!(
+                "op ANY/ALL (array) requires array on right side, not type {}",
+                right.ty()
+            )));
+        };
+        let op = super::operator::binary_op(op)?;
+        let left = if left.ty() == DataType::Unknown {
+            self.coerce(left, *element, "ANY")?
+        } else {
+            left
+        };
+        if !op.is_comparison() || binary_signature(op, left.ty(), *element).is_none() {
+            return Err(SqlError::UndefinedFunction(format!(
+                "operator does not exist: {} {} {}",
+                left.ty(),
+                op.symbol(),
+                element
+            )));
+        }
+        Ok(Expr::Function {
+            function: FunctionId::AnyAll { op, all },
+            strict: false,
+            args: vec![left, right],
+            ty: DataType::Bool,
+        })
+    }
+
+    /// `a[i]` (and `a[i][j]`, which is NULL on a one-dimensional array).
+    pub(super) fn bind_subscript(
+        &mut self,
+        root: &A,
+        chain: &[AccessExpr],
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let mut expr = self.bind_expr(root, scope)?;
+        for access in chain {
+            let AccessExpr::Subscript(Subscript::Index { index }) = access else {
+                return Err(SqlError::Unsupported(
+                    "array slices and field selection".into(),
+                ));
+            };
+            let DataType::Array(element) = expr.ty() else {
+                return Err(SqlError::DatatypeMismatch(format!(
+                    "cannot subscript type {} because it does not support subscripting",
+                    expr.ty()
+                )));
+            };
+            let index = self.bind_expr(index, scope)?;
+            let index = self.coerce(index, DataType::Int4, "array subscript")?;
+            expr = Expr::Function {
+                function: FunctionId::Subscript,
+                strict: true,
+                args: vec![expr, index],
+                ty: *element,
+            };
+        }
+        Ok(expr)
+    }
+}
+
+/// The array type of `element`, or 0A000 for elements Turnstile has no arrays of.
+pub(super) fn array_type(element: DataType) -> Result<DataType, SqlError> {
+    let element = if element == DataType::Unknown {
+        DataType::Text
+    } else {
+        element
+    };
+    element
+        .array_of()
+        .ok_or_else(|| SqlError::Unsupported(format!("arrays of type {element}")))
+}

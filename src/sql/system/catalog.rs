@@ -1,0 +1,156 @@
+//! What the pg_catalog relations share: Turnstile's objects as PostgreSQL's catalog
+//! rows see them — their OIDs, their namespace and owner — and short constructors
+//! for the values of catalog columns.
+//!
+//! # OIDs
+//!
+//! Built-in types, namespaces and access methods have PostgreSQL's fixed OIDs
+//! (`int4` is 23, `pg_catalog` 11, `public` 2200, btree 403), so drivers that
+//! hard-code them agree. User objects get OIDs from 16384 up, stable for the life of
+//! the object (and across restarts): a table's is its table id, which starts at
+//! 16384 and is never reused; indexes, constraints, views and routines, which have
+//! no id of their own, take a hash of their name in a range of their own kind
+//! (names are unique per kind and never change, so the OID does not either).
+//! Every object is owned by role 10, which is shown as the session's user.
+
+use crate::db::{Database, TableSchema};
+use crate::types::{DataType, OidAlias, Value};
+
+pub const OID: DataType = DataType::Oid(OidAlias::Oid);
+pub const NAME: DataType = DataType::Name;
+pub const CHAR: DataType = DataType::InternalChar;
+pub const REGPROC: DataType = DataType::Oid(OidAlias::RegProc);
+pub const INT2_ARRAY: DataType = DataType::Array(&DataType::Int2);
+pub const OID_ARRAY: DataType = DataType::Array(&OID);
+pub const TEXT_ARRAY: DataType = DataType::Array(&DataType::Text);
+pub const CHAR_ARRAY: DataType = DataType::Array(&CHAR);
+
+pub const PG_CATALOG_OID: u32 = 11;
+pub const PUBLIC_OID: u32 = 2200;
+pub const INFORMATION_SCHEMA_OID: u32 = 13_183;
+/// The bootstrap superuser, owner of everything; shown as the session's user.
+pub const OWNER_OID: u32 = 10;
+/// PostgreSQL 15's owner of `public`.
+pub const DATABASE_OWNER_OID: u32 = 6171;
+pub const HEAP_AM_OID: u32 = 2;
+pub const BTREE_AM_OID: u32 = 403;
+/// The database's OID (PostgreSQL's `postgres` database has 5).
+pub const DATABASE_OID: u32 = 5;
+/// `pg_collation`'s "default", the collation of every text column.
+pub const DEFAULT_COLLATION_OID: u32 = 100;
+
+/// The kinds of user object whose OIDs come from their names, each in a range.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Index = 1,
+    Constraint = 2,
+    View = 3,
+    Routine = 4,
+}
+
+/// The OID of the user object of `kind` called `name`: 2^30 values per kind, above
+/// every table id.
+pub fn oid_of(kind: Kind, name: &str) -> u32 {
+    // FNV-1a: fixed across runs and platforms, unlike std's hasher.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    ((kind as u32) << 30) | (h & 0x3fff_ffff).max(16_384)
+}
+
+/// An index of a table: the primary key or a secondary index.
+pub struct IndexInfo<'a> {
+    pub name: String,
+    pub table: &'a TableSchema,
+    pub columns: Vec<usize>,
+    pub unique: bool,
+    pub primary: bool,
+}
+
+impl IndexInfo<'_> {
+    pub fn oid(&self) -> u32 {
+        oid_of(Kind::Index, &self.name)
+    }
+}
+
+/// Every index of every table, primary keys first within a table.
+pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
+    let mut out = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        if let Some(pk) = &schema.primary_key {
+            out.push(IndexInfo {
+                name: schema.primary_key_name(),
+                table: schema,
+                columns: pk.clone(),
+                unique: true,
+                primary: true,
+            });
+        }
+        for index in table.indexes() {
+            out.push(IndexInfo {
+                name: index.schema.name.clone(),
+                table: schema,
+                columns: index.schema.columns.clone(),
+                unique: index.schema.unique,
+                primary: false,
+            });
+        }
+    }
+    out
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table USING btree (a, b)`, as `pg_get_indexdef`.
+pub fn index_definition(index: &IndexInfo<'_>) -> String {
+    format!(
+        "CREATE {}INDEX {} ON public.{} USING btree ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        index.name,
+        index.table.name,
+        column_list(index.table, &index.columns)
+    )
+}
+
+/// `a, b`: the names of columns by position.
+pub fn column_list(table: &TableSchema, columns: &[usize]) -> String {
+    columns
+        .iter()
+        .map(|&c| table.columns[c].name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The collation a column of type `ty` has: the default one for text types.
+pub fn collation_of(ty: DataType) -> u32 {
+    if ty.is_text() && ty != DataType::InternalChar {
+        DEFAULT_COLLATION_OID
+    } else {
+        0
+    }
+}
+
+pub fn oid(n: u32) -> Value {
+    Value::Int8(i64::from(n))
+}
+
+pub fn name(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+pub fn int2(n: usize) -> Value {
+    Value::Int2(n as i16)
+}
+
+pub fn int4(n: i64) -> Value {
+    Value::Int4(n as i32)
+}
+
+pub fn boolean(b: bool) -> Value {
+    Value::Bool(b)
+}
+
+/// An `int2[]` of 1-based column numbers.
+pub fn column_numbers(columns: &[usize]) -> Value {
+    Value::Array(columns.iter().map(|c| int2(c + 1)).collect())
+}

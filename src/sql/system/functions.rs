@@ -1,0 +1,141 @@
+//! The SQL functions that read the catalog or the session: `pg_get_indexdef`,
+//! `pg_get_userbyid`, `current_user`, the `regclass`/`regtype`/… conversions and
+//! the like. The scalar library (`types::functions`) resolves their signatures;
+//! the executor evaluates them here, where the database and the statement's
+//! context are at hand.
+
+use crate::db::Database;
+use crate::sql::{QueryContext, SqlError};
+use crate::types::{format_type, CatalogFunction, DataType, OidAlias, Value};
+
+use super::catalog::{self as c};
+use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type};
+
+/// Evaluates `function` on arguments already cast to its signature; NULL
+/// arguments give NULL (they are all strict).
+pub fn eval_catalog_function(
+    function: CatalogFunction,
+    args: &[Value],
+    db: &Database,
+    ctx: &QueryContext,
+) -> Result<Value, SqlError> {
+    use CatalogFunction as C;
+    let oid = || {
+        args.first()
+            .and_then(Value::as_i64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+    Ok(match function {
+        C::CurrentUser => Value::Text(ctx.user.to_string()),
+        C::CurrentDatabase => Value::Text(ctx.database.to_string()),
+        C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
+        C::IndexDef => text(index_definition(db, oid(), args.get(1))),
+        C::ConstraintDef => text(constraint_definition(db, oid())),
+        C::ViewDef => text(
+            db.views()
+                .find(|v| c::oid_of(c::Kind::View, &v.name) == oid())
+                .map(|v| format!(" {};", v.query)),
+        ),
+        C::FunctionArguments => text(pg_proc::routine_by_oid(db, oid()).map(pg_proc::arguments)),
+        C::FunctionResult => match pg_proc::routine_by_oid(db, oid()) {
+            Some(routine) => pg_proc::result(routine),
+            None => Value::Null,
+        },
+        C::Expr => args[0].clone(),
+        C::RegIn(alias) => match &args[0] {
+            Value::Text(name) => reg_in(db, &ctx.user, alias, name)?,
+            other => other.clone(),
+        },
+        C::RegOut(alias) => Value::Text(reg_out(db, &ctx.user, alias, oid())),
+    })
+}
+
+/// `pg_get_indexdef(oid)`, or with a column number the name of that column.
+fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<String> {
+    let indexes = c::indexes(db);
+    let index = indexes.iter().find(|i| i.oid() == oid)?;
+    match column.and_then(Value::as_i64) {
+        None | Some(0) => Some(c::index_definition(index)),
+        Some(n) => {
+            let position = *index.columns.get(usize::try_from(n - 1).ok()?)?;
+            Some(index.table.columns[position].name.clone())
+        }
+    }
+}
+
+/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (a, b)`.
+fn constraint_definition(db: &Database, oid: u32) -> Option<String> {
+    let indexes = c::indexes(db);
+    let index = indexes
+        .iter()
+        .find(|i| i.primary && pg_index::primary_key_oid(&i.name) == oid)?;
+    Some(format!(
+        "PRIMARY KEY ({})",
+        c::column_list(index.table, &index.columns)
+    ))
+}
+
+/// Reads `name` as an OID of kind `alias` (`'accounts'::regclass`): a number is
+/// taken as it is; a name must exist (42P01, 42704, 42883 or 3F000 otherwise).
+fn reg_in(db: &Database, user: &str, alias: OidAlias, name: &str) -> Result<Value, SqlError> {
+    if let Ok(n) = name.trim().parse::<u32>() {
+        return Ok(c::oid(n));
+    }
+    let folded = fold(name);
+    let found = match alias {
+        OidAlias::Oid => None,
+        OidAlias::RegClass => pg_class::relation_oid(db, &folded),
+        OidAlias::RegType => DataType::builtin()
+            .find(|t| pg_type::type_name(*t) == folded || t.to_string() == folded)
+            .map(DataType::oid),
+        OidAlias::RegProc => db.get_routine(&folded).map(|r| pg_proc::routine_oid(r)),
+        OidAlias::RegNamespace => pg_namespace::SCHEMAS
+            .iter()
+            .find(|(_, n, _)| *n == folded)
+            .map(|(oid, _, _)| *oid),
+        OidAlias::RegRole => (folded == user).then_some(c::OWNER_OID),
+    };
+    found.map(c::oid).ok_or_else(|| match alias {
+        OidAlias::RegClass => SqlError::UndefinedTable(folded),
+        OidAlias::RegProc => {
+            SqlError::UndefinedFunction(format!("function \"{folded}\" does not exist"))
+        }
+        OidAlias::RegNamespace => SqlError::UndefinedSchema(folded),
+        OidAlias::RegType => SqlError::UndefinedObject(format!("type \"{folded}\" does not exist")),
+        OidAlias::Oid | OidAlias::RegRole => {
+            SqlError::UndefinedObject(format!("role \"{folded}\" does not exist"))
+        }
+    })
+}
+
+/// A name as SQL reads it: unquoted parts fold to lower case, `"quoted"` ones not.
+fn fold(name: &str) -> String {
+    name.split('.')
+        .map(
+            |part| match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(quoted) => quoted.to_owned(),
+                None => part.to_lowercase(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Prints an OID of kind `alias` as its name; one that names nothing prints as
+/// the number, as in PostgreSQL.
+fn reg_out(db: &Database, user: &str, alias: OidAlias, oid: u32) -> String {
+    let name = match alias {
+        OidAlias::Oid => None,
+        OidAlias::RegClass => pg_class::relation_name(db, oid),
+        OidAlias::RegType => Some(format_type(i64::from(oid), None)).filter(|t| t != "???"),
+        OidAlias::RegProc => pg_proc::routine_by_oid(db, oid).map(|r| r.name.clone()),
+        OidAlias::RegNamespace => pg_namespace::SCHEMAS
+            .iter()
+            .find(|(o, _, _)| *o == oid)
+            .map(|(_, n, _)| (*n).to_owned()),
+        OidAlias::RegRole => Some(pg_roles::role_name(user, oid)),
+    };
+    name.unwrap_or_else(|| oid.to_string())
+}

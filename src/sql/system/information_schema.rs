@@ -1,0 +1,215 @@
+//! `information_schema.tables`, `columns`, `schemata` and `routines`: the SQL
+//! standard's view of the same catalog, for tools that read it instead of
+//! pg_catalog. Only the user's objects (schema `public`) and the schemas are
+//! listed; the standard's domain types are shown as their base types (`name`,
+//! `text`, `integer`).
+
+use crate::db::RoutineKind;
+use crate::types::{DataType, Value};
+
+use super::catalog::{self as c, NAME};
+use super::registry::{Schema, SystemRelation};
+use super::SystemSnapshot;
+
+const TEXT: DataType = DataType::Text;
+const INT: DataType = DataType::Int4;
+
+pub const TABLES: SystemRelation = SystemRelation {
+    name: "tables",
+    schema: Schema::Standard,
+    columns: &[
+        ("table_catalog", NAME),
+        ("table_schema", NAME),
+        ("table_name", NAME),
+        ("table_type", TEXT),
+        ("self_referencing_column_name", NAME),
+        ("reference_generation", TEXT),
+        ("user_defined_type_catalog", NAME),
+        ("user_defined_type_schema", NAME),
+        ("user_defined_type_name", NAME),
+        ("is_insertable_into", TEXT),
+        ("is_typed", TEXT),
+        ("commit_action", TEXT),
+    ],
+    rows: table_rows,
+};
+
+pub const COLUMNS: SystemRelation = SystemRelation {
+    name: "columns",
+    schema: Schema::Standard,
+    columns: &[
+        ("table_catalog", NAME),
+        ("table_schema", NAME),
+        ("table_name", NAME),
+        ("column_name", NAME),
+        ("ordinal_position", INT),
+        ("column_default", TEXT),
+        ("is_nullable", TEXT),
+        ("data_type", TEXT),
+        ("character_maximum_length", INT),
+        ("numeric_precision", INT),
+        ("numeric_scale", INT),
+        ("udt_catalog", NAME),
+        ("udt_schema", NAME),
+        ("udt_name", NAME),
+        ("is_identity", TEXT),
+        ("is_generated", TEXT),
+        ("is_updatable", TEXT),
+    ],
+    rows: column_rows,
+};
+
+pub const SCHEMATA: SystemRelation = SystemRelation {
+    name: "schemata",
+    schema: Schema::Standard,
+    columns: &[
+        ("catalog_name", NAME),
+        ("schema_name", NAME),
+        ("schema_owner", NAME),
+        ("default_character_set_catalog", NAME),
+        ("default_character_set_schema", NAME),
+        ("default_character_set_name", NAME),
+        ("sql_path", TEXT),
+    ],
+    rows: schema_rows,
+};
+
+pub const ROUTINES: SystemRelation = SystemRelation {
+    name: "routines",
+    schema: Schema::Standard,
+    columns: &[
+        ("specific_catalog", NAME),
+        ("specific_schema", NAME),
+        ("specific_name", NAME),
+        ("routine_catalog", NAME),
+        ("routine_schema", NAME),
+        ("routine_name", NAME),
+        ("routine_type", TEXT),
+        ("data_type", TEXT),
+        ("routine_body", TEXT),
+        ("external_language", TEXT),
+    ],
+    rows: routine_rows,
+};
+
+fn table_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let db = snapshot.db;
+    let tables = db
+        .tables()
+        .map(|t| (t.schema().name.as_str(), "BASE TABLE"));
+    let views = db.views().map(|v| (v.name.as_str(), "VIEW"));
+    tables
+        .chain(views)
+        .map(|(name, kind)| {
+            let insertable = if kind == "VIEW" { "NO" } else { "YES" };
+            vec![
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(name),
+                c::name(kind),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                c::name(insertable),
+                c::name("NO"),
+                Value::Null,
+            ]
+        })
+        .collect()
+}
+
+/// `numeric_precision` and `numeric_scale` as the standard reports them.
+fn precision(ty: DataType) -> (Value, Value) {
+    match ty {
+        DataType::Int2 => (c::int4(16), c::int4(0)),
+        DataType::Int4 => (c::int4(32), c::int4(0)),
+        DataType::Int8 => (c::int4(64), c::int4(0)),
+        DataType::Float4 => (c::int4(24), Value::Null),
+        DataType::Float8 => (c::int4(53), Value::Null),
+        DataType::Numeric(Some(t)) => (c::int4(t.precision().into()), c::int4(t.scale().into())),
+        _ => (Value::Null, Value::Null),
+    }
+}
+
+fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for table in snapshot.db.tables() {
+        let schema = table.schema();
+        for (i, col) in schema.columns.iter().enumerate() {
+            let (numeric_precision, numeric_scale) = precision(col.data_type);
+            let length = match col.data_type {
+                DataType::Varchar(Some(n)) => c::int4(n.into()),
+                _ => Value::Null,
+            };
+            let data_type = match col.data_type.without_typmod() {
+                DataType::Varchar(_) => "character varying".to_owned(),
+                other => other.to_string(),
+            };
+            rows.push(vec![
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(&schema.name),
+                c::name(&col.name),
+                c::int4(i as i64 + 1),
+                col.default.as_deref().map_or(Value::Null, c::name),
+                c::name(if col.nullable { "YES" } else { "NO" }),
+                c::name(&data_type),
+                length,
+                numeric_precision,
+                numeric_scale,
+                c::name(snapshot.database),
+                c::name("pg_catalog"),
+                c::name(col.data_type.internal_name().unwrap_or("text")),
+                c::name("NO"),
+                c::name("NEVER"),
+                c::name("YES"),
+            ]);
+        }
+    }
+    rows
+}
+
+fn schema_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    super::pg_namespace::SCHEMAS
+        .iter()
+        .map(|(_, name, owner)| {
+            vec![
+                c::name(snapshot.database),
+                c::name(name),
+                c::name(&super::pg_roles::role_name(snapshot.user, *owner)),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
+}
+
+fn routine_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    snapshot
+        .db
+        .routines()
+        .map(|r| {
+            let (kind, data_type) = match r.kind {
+                RoutineKind::Reducer => ("PROCEDURE", Value::Null),
+                RoutineKind::View => ("FUNCTION", c::name("record")),
+            };
+            let specific = format!("{}_{}", r.name, super::pg_proc::routine_oid(r));
+            vec![
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(&specific),
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(&r.name),
+                c::name(kind),
+                data_type,
+                c::name("EXTERNAL"),
+                c::name("WASM"),
+            ]
+        })
+        .collect()
+}

@@ -1,0 +1,192 @@
+//! `pg_class`: every relation — tables, their indexes, views, and the system
+//! relations (in `pg_catalog` or `information_schema`).
+
+use crate::db::Database;
+use crate::types::{DataType, Value};
+
+use super::catalog::{self as c, Kind, CHAR, NAME, OID, TEXT_ARRAY};
+use super::registry::{Schema, SystemRelation};
+use super::{all, SystemSnapshot};
+
+pub const RELATION: SystemRelation = SystemRelation {
+    name: "pg_class",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("oid", OID),
+        ("relname", NAME),
+        ("relnamespace", OID),
+        ("reltype", OID),
+        ("reloftype", OID),
+        ("relowner", OID),
+        ("relam", OID),
+        ("relfilenode", OID),
+        ("reltablespace", OID),
+        ("relpages", DataType::Int4),
+        ("reltuples", DataType::Float4),
+        ("relallvisible", DataType::Int4),
+        ("reltoastrelid", OID),
+        ("relhasindex", DataType::Bool),
+        ("relisshared", DataType::Bool),
+        ("relpersistence", CHAR),
+        ("relkind", CHAR),
+        ("relnatts", DataType::Int2),
+        ("relchecks", DataType::Int2),
+        ("relhasrules", DataType::Bool),
+        ("relhastriggers", DataType::Bool),
+        ("relhassubclass", DataType::Bool),
+        ("relrowsecurity", DataType::Bool),
+        ("relforcerowsecurity", DataType::Bool),
+        ("relispopulated", DataType::Bool),
+        ("relreplident", CHAR),
+        ("relispartition", DataType::Bool),
+        ("relrewrite", OID),
+        ("relacl", TEXT_ARRAY),
+        ("reloptions", TEXT_ARRAY),
+        ("relpartbound", DataType::Text),
+    ],
+    rows,
+};
+
+/// One relation as `pg_class` and the `regclass` conversions see it.
+pub struct RelationInfo {
+    pub oid: u32,
+    pub name: String,
+    pub namespace: u32,
+    /// `r` table, `i` index, `v` view.
+    pub kind: char,
+    pub columns: usize,
+    /// Rows, for tables (`reltuples`); -1 otherwise ("never counted").
+    pub tuples: f32,
+    pub has_index: bool,
+}
+
+/// Every relation: user tables with their indexes, user views, system relations.
+pub fn relations(db: &Database) -> Vec<RelationInfo> {
+    let mut out = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        out.push(RelationInfo {
+            oid: schema.id,
+            name: schema.name.clone(),
+            namespace: c::PUBLIC_OID,
+            kind: 'r',
+            columns: schema.columns.len(),
+            tuples: table.len() as f32,
+            has_index: schema.primary_key.is_some() || !table.indexes().is_empty(),
+        });
+    }
+    for index in c::indexes(db) {
+        out.push(RelationInfo {
+            oid: index.oid(),
+            name: index.name.clone(),
+            namespace: c::PUBLIC_OID,
+            kind: 'i',
+            columns: index.columns.len(),
+            tuples: -1.0,
+            has_index: false,
+        });
+    }
+    for view in db.views() {
+        out.push(RelationInfo {
+            oid: c::oid_of(Kind::View, &view.name),
+            name: view.name.clone(),
+            namespace: c::PUBLIC_OID,
+            kind: 'v',
+            columns: super::pg_attribute::view_columns(db, &view.name).len(),
+            tuples: -1.0,
+            has_index: false,
+        });
+    }
+    for id in all() {
+        let relation = id.relation();
+        out.push(RelationInfo {
+            oid: id.oid(),
+            name: relation.name.to_owned(),
+            namespace: match relation.schema {
+                Schema::Standard => c::INFORMATION_SCHEMA_OID,
+                Schema::Turnstile | Schema::PgCatalog => c::PG_CATALOG_OID,
+            },
+            kind: 'v',
+            columns: relation.columns.len(),
+            tuples: -1.0,
+            has_index: false,
+        });
+    }
+    out
+}
+
+/// The OID of the relation `name` (`'t'::regclass`): user objects, then system
+/// relations on the search path or qualified.
+pub fn relation_oid(db: &Database, name: &str) -> Option<u32> {
+    let (schema, bare) = match name.split_once('.') {
+        Some((s, n)) => (Some(s), n),
+        None => (None, name),
+    };
+    if schema.is_none() || schema == Some("public") {
+        let user = relations(db)
+            .into_iter()
+            .find(|r| r.name == bare && r.namespace == c::PUBLIC_OID);
+        if let Some(r) = user {
+            return Some(r.oid);
+        }
+    }
+    super::find(schema, bare).map(|id| id.oid())
+}
+
+/// The name of the relation with OID `oid`, qualified if it is not on the search
+/// path (`regclass` output); None for an OID that is no relation.
+pub fn relation_name(db: &Database, oid: u32) -> Option<String> {
+    let r = relations(db).into_iter().find(|r| r.oid == oid)?;
+    Some(if r.namespace == c::INFORMATION_SCHEMA_OID {
+        format!("information_schema.{}", r.name)
+    } else {
+        r.name
+    })
+}
+
+fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    relations(snapshot.db)
+        .into_iter()
+        .map(|r| {
+            let am = match r.kind {
+                'r' => c::HEAP_AM_OID,
+                'i' => c::BTREE_AM_OID,
+                _ => 0,
+            };
+            vec![
+                c::oid(r.oid),
+                c::name(&r.name),
+                c::oid(r.namespace),
+                c::oid(0),
+                c::oid(0),
+                c::oid(c::OWNER_OID),
+                c::oid(am),
+                c::oid(if r.kind == 'v' { 0 } else { r.oid }),
+                c::oid(0),
+                c::int4(0),
+                Value::Float4(r.tuples),
+                c::int4(0),
+                c::oid(0),
+                c::boolean(r.has_index),
+                c::boolean(false),
+                c::name("p"),
+                c::name(&r.kind.to_string()),
+                c::int2(r.columns),
+                c::int2(0),
+                // A view is a rule in PostgreSQL.
+                c::boolean(r.kind == 'v'),
+                c::boolean(false),
+                c::boolean(false),
+                c::boolean(false),
+                c::boolean(false),
+                c::boolean(true),
+                c::name(if r.kind == 'r' { "d" } else { "n" }),
+                c::boolean(false),
+                c::oid(0),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
+}

@@ -1,0 +1,142 @@
+//! `pg_index` and `pg_constraint`: every index (primary keys included) and the
+//! primary key constraints. Unique indexes, whether made by `UNIQUE` or by
+//! `CREATE UNIQUE INDEX`, are indexes only: the catalog does not record which.
+
+use crate::types::{DataType, Value};
+
+use super::catalog::{self as c, Kind, CHAR, INT2_ARRAY, NAME, OID, OID_ARRAY};
+use super::registry::{Schema, SystemRelation};
+use super::SystemSnapshot;
+
+pub const RELATION: SystemRelation = SystemRelation {
+    name: "pg_index",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("indexrelid", OID),
+        ("indrelid", OID),
+        ("indnatts", DataType::Int2),
+        ("indnkeyatts", DataType::Int2),
+        ("indisunique", DataType::Bool),
+        ("indnullsnotdistinct", DataType::Bool),
+        ("indisprimary", DataType::Bool),
+        ("indisexclusion", DataType::Bool),
+        ("indimmediate", DataType::Bool),
+        ("indisclustered", DataType::Bool),
+        ("indisvalid", DataType::Bool),
+        ("indcheckxmin", DataType::Bool),
+        ("indisready", DataType::Bool),
+        ("indislive", DataType::Bool),
+        ("indisreplident", DataType::Bool),
+        // int2vector in PostgreSQL, shown here as int2[] (so subscripts start at 1).
+        ("indkey", INT2_ARRAY),
+        ("indcollation", OID_ARRAY),
+        ("indclass", OID_ARRAY),
+        ("indoption", INT2_ARRAY),
+        ("indexprs", DataType::Text),
+        ("indpred", DataType::Text),
+    ],
+    rows,
+};
+
+pub const CONSTRAINT: SystemRelation = SystemRelation {
+    name: "pg_constraint",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("oid", OID),
+        ("conname", NAME),
+        ("connamespace", OID),
+        ("contype", CHAR),
+        ("condeferrable", DataType::Bool),
+        ("condeferred", DataType::Bool),
+        ("convalidated", DataType::Bool),
+        ("conrelid", OID),
+        ("contypid", OID),
+        ("conindid", OID),
+        ("conparentid", OID),
+        ("confrelid", OID),
+        ("confupdtype", CHAR),
+        ("confdeltype", CHAR),
+        ("confmatchtype", CHAR),
+        ("conislocal", DataType::Bool),
+        ("coninhcount", DataType::Int4),
+        ("connoinherit", DataType::Bool),
+        ("conkey", INT2_ARRAY),
+        ("confkey", INT2_ARRAY),
+        ("conbin", DataType::Text),
+    ],
+    rows: constraint_rows,
+};
+
+fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    c::indexes(snapshot.db)
+        .iter()
+        .map(|index| {
+            let n = index.columns.len();
+            let collations = index
+                .columns
+                .iter()
+                .map(|&p| c::oid(c::collation_of(index.table.columns[p].data_type)))
+                .collect();
+            vec![
+                c::oid(index.oid()),
+                c::oid(index.table.id),
+                c::int2(n),
+                c::int2(n),
+                c::boolean(index.unique),
+                c::boolean(false),
+                c::boolean(index.primary),
+                c::boolean(false),
+                c::boolean(true),
+                c::boolean(false),
+                c::boolean(true),
+                c::boolean(false),
+                c::boolean(true),
+                c::boolean(true),
+                c::boolean(false),
+                c::column_numbers(&index.columns),
+                Value::Array(collations),
+                Value::Array(vec![c::oid(0); n]),
+                Value::Array(vec![c::int2(0); n]),
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
+}
+
+/// The OID of a table's primary key constraint.
+pub fn primary_key_oid(constraint_name: &str) -> u32 {
+    c::oid_of(Kind::Constraint, constraint_name)
+}
+
+fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    c::indexes(snapshot.db)
+        .iter()
+        .filter(|index| index.primary)
+        .map(|index| {
+            vec![
+                c::oid(primary_key_oid(&index.name)),
+                c::name(&index.name),
+                c::oid(c::PUBLIC_OID),
+                c::name("p"),
+                c::boolean(false),
+                c::boolean(false),
+                c::boolean(true),
+                c::oid(index.table.id),
+                c::oid(0),
+                c::oid(index.oid()),
+                c::oid(0),
+                c::oid(0),
+                c::name(" "),
+                c::name(" "),
+                c::name(" "),
+                c::boolean(true),
+                c::int4(0),
+                c::boolean(true),
+                c::column_numbers(&index.columns),
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
+}

@@ -1,0 +1,232 @@
+//! One-dimensional arrays, as the system catalogs and their queries use them:
+//! PostgreSQL's text form (`{a,"b c",NULL}`), `= ANY(array)`, subscripts and the
+//! array functions psql and drivers call.
+//!
+//! Arrays are values of expressions and of catalog columns only; tables do not
+//! store them. Subscripts start at 1 and a subscript out of range is NULL, as in
+//! PostgreSQL. Multi-dimensional arrays and explicit lower bounds (`[0:1]={…}`) are
+//! refused with 0A000.
+
+use std::cmp::Ordering;
+
+use super::ops::compare;
+use super::timezone::TimeZone;
+use super::{BinaryOp, DataType, TypeError, Value};
+
+/// Appends `{a,b}`: elements in their text form, quoted where PostgreSQL's
+/// `array_out` quotes them (empty, `NULL`, or holding `{},"\` or whitespace).
+pub fn write_array(out: &mut String, items: &[Value], tz: &TimeZone) {
+    out.push('{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if item.is_null() {
+            out.push_str("NULL");
+            continue;
+        }
+        let mut text = String::new();
+        item.write_text(&mut text, tz);
+        let quote = text.is_empty()
+            || text.eq_ignore_ascii_case("null")
+            || text
+                .chars()
+                .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace());
+        if quote {
+            out.push('"');
+            for c in text.chars() {
+                if matches!(c, '"' | '\\') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+        } else {
+            out.push_str(&text);
+        }
+    }
+    out.push('}');
+}
+
+/// Reads PostgreSQL's array literal `{…}` with elements of type `element`.
+pub fn parse_array(text: &str, element: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
+    let invalid = |why: &str| TypeError::MalformedArray {
+        input: text.to_owned(),
+        detail: why.to_owned(),
+    };
+    let body = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| invalid("Array value must start with \"{\" or dimension information."))?;
+    if body.contains('{') {
+        return Err(TypeError::Unsupported(
+            "multi-dimensional arrays".to_owned(),
+        ));
+    }
+    let mut items = Vec::new();
+    if body.trim().is_empty() {
+        return Ok(Value::Array(items));
+    }
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+        let (raw, quoted) = if chars.next_if_eq(&'"').is_some() {
+            let mut raw = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => raw.extend(chars.next()),
+                    Some(c) => raw.push(c),
+                    None => return Err(invalid("Unexpected end of input.")),
+                }
+            }
+            (raw, true)
+        } else {
+            let mut raw = String::new();
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                raw.push(c);
+            }
+            (raw.trim_end().to_owned(), false)
+        };
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+        items.push(if !quoted && raw.eq_ignore_ascii_case("null") {
+            Value::Null
+        } else {
+            element.parse_text_in(&raw, tz)?
+        });
+        match chars.next() {
+            None => break,
+            Some(',') => {}
+            Some(_) => return Err(invalid("Unexpected array element.")),
+        }
+    }
+    Ok(Value::Array(items))
+}
+
+/// The elements of an array value (NULL has none to give: the caller checks).
+fn items(array: &Value) -> &[Value] {
+    match array {
+        Value::Array(items) => items,
+        _ => &[],
+    }
+}
+
+/// `left op ANY(array)` (or `ALL` when `all`), with SQL's three-valued logic: a
+/// NULL comparison makes an undecided result NULL.
+pub fn any_all(op: BinaryOp, left: &Value, array: &Value, all: bool) -> Result<Value, TypeError> {
+    if array.is_null() {
+        return Ok(Value::Null);
+    }
+    let mut saw_null = false;
+    for item in items(array) {
+        match super::eval_binary(op, left, item)? {
+            Value::Bool(b) if b != all => return Ok(Value::Bool(!all)),
+            Value::Bool(_) => {}
+            _ => saw_null = true,
+        }
+    }
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(all)
+    })
+}
+
+/// `array[i]`: 1-based; NULL out of range.
+pub fn subscript(array: &Value, index: i64) -> Value {
+    usize::try_from(index - 1)
+        .ok()
+        .and_then(|i| items(array).get(i))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// `array_to_string(array, separator [, null_text])`: NULL elements are skipped
+/// unless `null_text` is given.
+pub fn to_string(array: &Value, separator: &str, null_text: Option<&str>, tz: &TimeZone) -> Value {
+    let mut parts = Vec::new();
+    for item in items(array) {
+        if item.is_null() {
+            parts.extend(null_text.map(str::to_owned));
+        } else {
+            let mut text = String::new();
+            item.write_text(&mut text, tz);
+            parts.push(text);
+        }
+    }
+    Value::Text(parts.join(separator))
+}
+
+/// `array_position(array, value)`: the first 1-based position holding `value`
+/// (NULL finds NULL, as IS NOT DISTINCT FROM), or NULL.
+pub fn position(array: &Value, value: &Value) -> Result<Value, TypeError> {
+    for (i, item) in items(array).iter().enumerate() {
+        let same = match (item.is_null(), value.is_null()) {
+            (true, true) => true,
+            (false, false) => compare(item, value)? == Ordering::Equal,
+            _ => false,
+        };
+        if same {
+            return Ok(Value::Int4(i as i32 + 1));
+        }
+    }
+    Ok(Value::Null)
+}
+
+/// `array_upper(array, 1)` and `array_length(array, 1)` (the same for arrays that
+/// start at 1): NULL for an empty array or another dimension.
+pub fn upper(array: &Value, dimension: i64) -> Value {
+    match items(array).len() {
+        n if n > 0 && dimension == 1 => Value::Int4(n as i32),
+        _ => Value::Null,
+    }
+}
+
+/// `cardinality(array)`: the number of elements.
+pub fn cardinality(array: &Value) -> Value {
+    Value::Int4(items(array).len() as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text output quotes what PostgreSQL quotes, and reads back the same.
+    #[test]
+    fn text_round_trip() {
+        let v = Value::Array(vec![
+            Value::Text("a".into()),
+            Value::Text("b c".into()),
+            Value::Null,
+            Value::Text("".into()),
+            Value::Text("q\"".into()),
+        ]);
+        let mut out = String::new();
+        write_array(&mut out, items(&v), &TimeZone::Utc);
+        assert_eq!(out, r#"{a,"b c",NULL,"","q\""}"#);
+        assert_eq!(
+            parse_array(&out, DataType::Text, &TimeZone::Utc).unwrap(),
+            v
+        );
+        assert_eq!(
+            parse_array("{ 1 , 2 }", DataType::Int2, &TimeZone::Utc).unwrap(),
+            Value::Array(vec![Value::Int2(1), Value::Int2(2)])
+        );
+        assert!(parse_array("1,2", DataType::Int2, &TimeZone::Utc).is_err());
+    }
+
+    /// ANY is true on a match, NULL when undecided with a NULL, false otherwise.
+    #[test]
+    fn any_follows_three_valued_logic() {
+        let arr = Value::Array(vec![Value::Int4(1), Value::Null]);
+        let any = |v| any_all(BinaryOp::Eq, &Value::Int4(v), &arr, false).unwrap();
+        assert_eq!(any(1), Value::Bool(true));
+        assert!(any(2).is_null());
+        let empty = Value::Array(vec![]);
+        assert_eq!(
+            any_all(BinaryOp::Eq, &Value::Int4(1), &empty, false).unwrap(),
+            Value::Bool(false)
+        );
+    }
+}
