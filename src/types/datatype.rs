@@ -24,6 +24,13 @@ pub enum DataType {
     /// `VARCHAR(n)`: text with an optional maximum length in characters (22001 when
     /// an assignment is longer, as PostgreSQL does).
     Varchar(Option<u32>),
+    /// `CHAR(n)` (`character(n)`, `bpchar`): text blank-padded to `n` characters.
+    /// Values are kept without their trailing spaces, which PostgreSQL ignores in
+    /// every comparison, in `length` and when casting to text; the padding is added
+    /// back when a value is sent (see `write_output`). An assignment longer than
+    /// `n` is 22001 unless only spaces would be cut. None is `bpchar` without a
+    /// length.
+    Bpchar(Option<u32>),
     Bytea,
     /// Microseconds since 2000-01-01 00:00:00, without a time zone.
     Timestamp,
@@ -52,6 +59,7 @@ impl DataType {
             DataType::Float4 => 700,
             DataType::Float8 => 701,
             DataType::Varchar(_) => 1043,
+            DataType::Bpchar(_) => 1042,
             DataType::Date => 1082,
             DataType::Timestamp => 1114,
             DataType::Timestamptz => 1184,
@@ -74,6 +82,7 @@ impl DataType {
             700 => DataType::Float4,
             701 => DataType::Float8,
             1043 => DataType::Varchar(None),
+            1042 => DataType::Bpchar(None),
             1082 => DataType::Date,
             1114 => DataType::Timestamp,
             1184 => DataType::Timestamptz,
@@ -97,6 +106,7 @@ impl DataType {
             DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
+            | DataType::Bpchar(_)
             | DataType::Bytea
             | DataType::Jsonb => -1,
         }
@@ -107,7 +117,7 @@ impl DataType {
     /// convention).
     pub fn type_modifier(self) -> i32 {
         match self {
-            DataType::Varchar(Some(n)) => n as i32 + 4,
+            DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => n as i32 + 4,
             DataType::Numeric(Some(typmod)) => typmod.to_pg_typmod(),
             _ => -1,
         }
@@ -119,6 +129,7 @@ impl DataType {
         match self {
             DataType::Numeric(Some(_)) => DataType::Numeric(None),
             DataType::Varchar(Some(_)) => DataType::Varchar(None),
+            DataType::Bpchar(Some(_)) => DataType::Bpchar(None),
             other => other,
         }
     }
@@ -138,7 +149,7 @@ impl DataType {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            DataType::Text | DataType::Varchar(_) | DataType::Unknown
+            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Unknown
         )
     }
 }
@@ -158,6 +169,8 @@ impl fmt::Display for DataType {
             DataType::Text => f.write_str("text"),
             DataType::Varchar(None) => f.write_str("character varying"),
             DataType::Varchar(Some(n)) => write!(f, "character varying({n})"),
+            DataType::Bpchar(None) => f.write_str("bpchar"),
+            DataType::Bpchar(Some(n)) => write!(f, "character({n})"),
             DataType::Bytea => f.write_str("bytea"),
             DataType::Timestamp => f.write_str("timestamp without time zone"),
             DataType::Timestamptz => f.write_str("timestamp with time zone"),

@@ -130,7 +130,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
     let norm: Vec<DataType> = args
         .iter()
         .map(|t| {
-            if let DataType::Varchar(_) = t {
+            if let DataType::Varchar(_) | DataType::Bpchar(_) = t {
                 DataType::Text
             } else {
                 // Functions take and return plain numeric; NUMERIC(p, s) only
@@ -374,7 +374,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
 pub fn common_type(types: &[DataType]) -> Option<DataType> {
     let mut common = DataType::Unknown;
     for &t in types {
-        let t = if let DataType::Varchar(_) = t {
+        let t = if let DataType::Varchar(_) | DataType::Bpchar(_) = t {
             DataType::Text
         } else {
             t

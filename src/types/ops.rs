@@ -87,7 +87,13 @@ impl BinaryOp {
 /// when it needs a type Turnstile lacks (timestamp - timestamp is an interval).
 pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option<BinarySignature> {
     use DataType as T;
-    let norm = |t: DataType| if let T::Varchar(_) = t { T::Text } else { t };
+    let norm = |t: DataType| {
+        if let T::Varchar(_) | T::Bpchar(_) = t {
+            T::Text
+        } else {
+            t
+        }
+    };
     let (l, r) = (norm(left), norm(right));
     let sig = |left, right, result| {
         Some(BinarySignature {

@@ -28,11 +28,8 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         A::Varchar(len) | A::CharacterVarying(len) | A::CharVarying(len) => {
             DataType::Varchar(varchar_len(len)?)
         }
-        A::Char(_) | A::Character(_) => {
-            return Err(SqlError::Unsupported(
-                "type character(n); use varchar(n) or text".into(),
-            ))
-        }
+        // Plain `char` is char(1), as in PostgreSQL.
+        A::Char(len) | A::Character(len) => DataType::Bpchar(Some(varchar_len(len)?.unwrap_or(1))),
         A::Bytea => DataType::Bytea,
         A::Timestamp(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => DataType::Timestamp,
         A::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => DataType::Timestamptz,
@@ -82,6 +79,7 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "float8" => DataType::Float8,
         "bool" => DataType::Bool,
         "varchar" => DataType::Varchar(None),
+        "bpchar" => DataType::Bpchar(None),
         "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" => {
             return Err(SqlError::Unsupported(format!(
                 "type {last} (sequences are not implemented yet); use an explicit integer key"

@@ -303,7 +303,7 @@ fn aggregate_type(
         },
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
-            T::Varchar(_) => Some(T::Text),
+            T::Varchar(_) | T::Bpchar(_) => Some(T::Text),
             // max(numeric) is plain numeric in PostgreSQL, whatever the column's scale.
             t => Some(t.without_typmod()),
         },

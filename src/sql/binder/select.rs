@@ -721,6 +721,7 @@ fn type_column_name(ty: &ast::DataType) -> Option<String> {
             DataType::Numeric(_) => "numeric",
             DataType::Text => "text",
             DataType::Varchar(_) => "varchar",
+            DataType::Bpchar(_) => "bpchar",
             DataType::Bytea => "bytea",
             DataType::Timestamp => "timestamp",
             DataType::Timestamptz => "timestamptz",
