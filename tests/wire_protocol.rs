@@ -313,6 +313,19 @@ async fn a_failed_block_answers_25p02_until_it_ends() {
     );
 }
 
+/// Creates `big` with the 1000 rows 0..=999 (a cross join of three is a billion
+/// rows: a statement that runs until stopped), then runs `more`.
+async fn create_big(client: &tokio_postgres::Client, more: &str) {
+    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
+    client
+        .batch_execute(&format!(
+            "create table big (a int primary key); insert into big values {}; {more}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+}
+
 /// statement_timeout cancels a slow SELECT with 57014; the read lock is released
 /// (a write on another connection completes) and the session answers again.
 #[tokio::test]
@@ -320,14 +333,7 @@ async fn statement_timeout_cancels_a_slow_select() {
     let server = common::TestServer::start();
     let client = server.connect().await;
     let other = server.connect().await;
-    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
-    client
-        .batch_execute(&format!(
-            "create table big (a int primary key); insert into big values {}",
-            values.join(", ")
-        ))
-        .await
-        .unwrap();
+    create_big(&client, "").await;
     client
         .batch_execute("set statement_timeout = '200ms'")
         .await
@@ -353,14 +359,7 @@ async fn a_cancel_request_stops_a_running_select() {
     let server = common::TestServer::start_with_args(&["--no-modules"]);
     let client = server.connect().await;
     let other = server.connect().await;
-    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
-    client
-        .batch_execute(&format!(
-            "create table big (a int primary key); insert into big values {}",
-            values.join(", ")
-        ))
-        .await
-        .unwrap();
+    create_big(&client, "").await;
     let cancel = client.cancel_token();
     let query = tokio::spawn(async move {
         // A billion rows: it runs until cancelled.
@@ -400,15 +399,7 @@ async fn a_cancel_request_stops_a_running_select() {
 async fn statement_timeout_cancels_a_slow_write() {
     let server = common::TestServer::start();
     let client = server.connect().await;
-    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
-    client
-        .batch_execute(&format!(
-            "create table big (a int primary key); insert into big values {}; \
-             create table copy (a bigint primary key)",
-            values.join(", ")
-        ))
-        .await
-        .unwrap();
+    create_big(&client, "create table copy (a bigint primary key)").await;
     client
         .batch_execute("set statement_timeout = '100ms'")
         .await

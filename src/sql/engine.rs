@@ -71,6 +71,16 @@ impl Engine {
         }
     }
 
+    /// `ctx` with what only the engine has: the log's state for the system
+    /// relations and the loaded modules for CALL and views.
+    fn with_server_state(&self, ctx: &QueryContext) -> QueryContext {
+        QueryContext {
+            status: Some(self.status.clone()),
+            modules: self.modules.clone(),
+            ..ctx.clone()
+        }
+    }
+
     /// Applies `module`'s schema SQL, checks the tables it declares against the
     /// catalog and installs its reducers and views, as one write transaction:
     /// if any step fails, nothing changes and the module is refused.
@@ -153,11 +163,7 @@ impl Engine {
         if is_checkpoint(&stmt) {
             return self.checkpoint().await;
         }
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         if Engine::is_write(&stmt) {
             let params: Arc<[Value]> = params.into();
             let durability = ctx.durability;
@@ -256,11 +262,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> (Vec<Output>, Option<crate::Error>) {
         let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
         let result = self
             .turnstile
@@ -315,11 +317,7 @@ impl Engine {
             let output = self.execute(prepared, params, &run.context(ctx)).await?;
             return Ok(run.read(output));
         }
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..run.context(ctx)
-        };
+        let ctx = self.with_server_state(&run.context(ctx));
         let params: Arc<[Value]> = params.into();
         let ran = self
             .turnstile
@@ -349,11 +347,7 @@ impl Engine {
                 .read(move |db| block.validate_reads(db))
                 .await??);
         }
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
         Ok(self
             .turnstile

@@ -37,11 +37,7 @@ impl Engine {
         copy: Arc<CopyIn>,
         ctx: &QueryContext,
     ) -> Result<Output, crate::Error> {
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
         let result = self
             .turnstile
@@ -60,11 +56,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> Result<Ran, crate::Error> {
         let run = block.run();
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..run.context(ctx)
-        };
+        let ctx = self.with_server_state(&run.context(ctx));
         let ran = self
             .turnstile
             .rehearse(move |txn| run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx)))
