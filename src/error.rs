@@ -57,7 +57,8 @@ impl Error {
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
             | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail }))
             | Error::Sql(SqlError::Type(TypeError::MalformedArray { detail, .. }))
-            | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. }) => Some(detail),
+            | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. })
+            | Error::Sql(SqlError::SerializationFailure { detail }) => Some(detail),
             _ => None,
         }
     }
@@ -80,6 +81,12 @@ impl Error {
                  You might need to add explicit type casts. \
                  SELECT * FROM turnstile_routines lists the loaded reducers and views."
             )),
+            Error::Sql(SqlError::SerializationFailure { .. }) => {
+                Some("The transaction might succeed if retried.".into())
+            }
+            Error::Sql(SqlError::BlockTooLarge(_)) => {
+                Some("Commit in smaller blocks, or raise --max-block-changes.".into())
+            }
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
@@ -112,7 +119,10 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::ProgramLimitExceeded(_) => "54000",
         SqlError::StackDepthExceeded(_) => "54001",
         SqlError::CantChangeParameter(_) => "55P02",
-        SqlError::WriteInTransactionBlock => "0A000",
+        SqlError::SerializationFailure { .. } => "40001",
+        SqlError::BlockTooLarge(_) => "54000",
+        SqlError::ReadOnlyTransaction(_) => "25006",
+        SqlError::ActiveTransactionBlock(_) => "25001",
         SqlError::UndefinedSchema(_) => "3F000",
         SqlError::DuplicateAlias(_) => "42712",
         SqlError::InvalidTableDefinition(_) => "42P16",
@@ -127,6 +137,9 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::UndefinedColumnMessage(_) => "42703",
         SqlError::CannotCoerce(_) => "42846",
         SqlError::DependentObjectsStillExist { .. } => "2BP01",
+        SqlError::BadCopyData(_) => "22P04",
+        SqlError::InvalidByteSequence(_) => "22021",
+        SqlError::Copy { error, .. } => sql_sqlstate(error),
         SqlError::Type(e) => type_sqlstate(e),
         SqlError::Db(e) => db_sqlstate(e),
         SqlError::Module(e) => module_sqlstate(e),
@@ -155,7 +168,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::OutOfRange(_) => "22003",
         TypeError::NumericFieldOverflow { .. } => "22003",
         TypeError::DivisionByZero => "22012",
-        TypeError::StringTooLong { .. } => "22001",
+        TypeError::StringTooLong { .. } | TypeError::CharTooLong { .. } => "22001",
         TypeError::DatetimeFieldOverflow(_) => "22008",
         TypeError::InvalidParameterValue(_) => "22023",
         TypeError::ProgramLimitExceeded(_) => "54000",
@@ -204,6 +217,7 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::UnsupportedType(_) => "0A000",
         WireError::ResultTypeChanged => "0A000",
         WireError::TooManyColumns(_) => "54011",
+        WireError::CopyFailed(_) => "57014",
         WireError::Internal(_) => "XX000",
     }
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::psql::{have_psql, psql};
+use common::pg_tools::{have, psql};
 
 /// The schema every test describes, besides the bank module's `accounts`.
 const SCHEMA: &str = "\
@@ -37,7 +37,7 @@ fn describe(commands: &[&str]) -> Vec<String> {
 /// system relations (in pg_catalog) are not listed.
 #[test]
 fn psql_lists_relations() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let out = describe(&["\\d", "\\dt", "\\dv", "\\di"]);
@@ -93,7 +93,7 @@ fn psql_lists_relations() {
 /// indexes with their definitions; `\d cheap` a view's columns.
 #[test]
 fn psql_describes_a_table_and_a_view() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let out = describe(&["\\d items", "\\d cheap"]);
@@ -130,7 +130,7 @@ Indexes:
 /// returning a table; `\dn` the public schema; `\du` the user as superuser.
 #[test]
 fn psql_lists_routines_schemas_and_roles() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let out = describe(&["\\df", "\\dn", "\\du"]);
@@ -171,7 +171,7 @@ fn psql_lists_routines_schemas_and_roles() {
 /// `\l` shows the database connected to; `\conninfo` names it and the user.
 #[test]
 fn psql_lists_the_database() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let out = describe(&["\\l", "\\conninfo"]);

@@ -259,10 +259,11 @@ async fn set_show_reset() {
     );
 }
 
-/// A block holds reads; a write answers 0A000 and fails the block, which then
-/// answers 25P02 until ROLLBACK (or COMMIT, which rolls back).
+/// A statement that fails inside a block (here a duplicate key) fails the block,
+/// which then answers 25P02 until ROLLBACK (or COMMIT, which rolls back); the
+/// block's earlier writes are not kept.
 #[tokio::test]
-async fn transaction_blocks_hold_reads_only() {
+async fn a_failed_block_answers_25p02_until_it_ends() {
     let server = common::TestServer::start();
     let client = server.connect().await;
     client
@@ -281,9 +282,13 @@ async fn transaction_blocks_hold_reads_only() {
         scalar(&client, "select count(*) from t").await.as_deref(),
         Some("1")
     );
+    client
+        .batch_execute("insert into t values (2)")
+        .await
+        .unwrap();
     assert_eq!(
-        code(client.batch_execute("insert into t values (2)").await),
-        "0A000"
+        code(client.batch_execute("insert into t values (1)").await),
+        "23505"
     );
     assert_eq!(code(client.batch_execute("select 1").await), "25P02");
     assert_eq!(code(client.query("select 1", &[]).await), "25P02");
@@ -308,6 +313,19 @@ async fn transaction_blocks_hold_reads_only() {
     );
 }
 
+/// Creates `big` with the 1000 rows 0..=999 (a cross join of three is a billion
+/// rows: a statement that runs until stopped), then runs `more`.
+async fn create_big(client: &tokio_postgres::Client, more: &str) {
+    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
+    client
+        .batch_execute(&format!(
+            "create table big (a int primary key); insert into big values {}; {more}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+}
+
 /// statement_timeout cancels a slow SELECT with 57014; the read lock is released
 /// (a write on another connection completes) and the session answers again.
 #[tokio::test]
@@ -315,14 +333,7 @@ async fn statement_timeout_cancels_a_slow_select() {
     let server = common::TestServer::start();
     let client = server.connect().await;
     let other = server.connect().await;
-    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
-    client
-        .batch_execute(&format!(
-            "create table big (a int primary key); insert into big values {}",
-            values.join(", ")
-        ))
-        .await
-        .unwrap();
+    create_big(&client, "").await;
     client
         .batch_execute("set statement_timeout = '200ms'")
         .await
@@ -341,6 +352,46 @@ async fn statement_timeout_cancels_a_slow_select() {
     );
 }
 
+/// A cancel request (psql's Ctrl-C) stops a running SELECT with 57014; the read
+/// lock is released and the session answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_a_running_select() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let other = server.connect().await;
+    create_big(&client, "").await;
+    let cancel = client.cancel_token();
+    let query = tokio::spawn(async move {
+        // A billion rows: it runs until cancelled.
+        let result = client
+            .query("select count(*) from big x, big y, big z", &[])
+            .await;
+        (client, result)
+    });
+    // Cancel until the query ends: a request that arrives before it starts finds
+    // nothing to cancel, so send another. Each round waits for the server.
+    while !query.is_finished() {
+        cancel
+            .cancel_query(tokio_postgres::NoTls)
+            .await
+            .expect("the cancel request is delivered");
+        tokio::task::yield_now().await;
+    }
+    let (client, result) = query.await.unwrap();
+    let error = result.expect_err("a cancelled query fails");
+    let db = error.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "57014");
+    assert_eq!(db.message(), "canceling statement due to user request");
+    other
+        .batch_execute("insert into big values (1000)")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from big").await.as_deref(),
+        Some("1001")
+    );
+}
+
 /// statement_timeout applies to writes too: a slow INSERT … SELECT stops with
 /// 57014 from the executor's own interrupt check and is rolled back (no row of it
 /// is visible), and the session and the writer go on.
@@ -348,15 +399,7 @@ async fn statement_timeout_cancels_a_slow_select() {
 async fn statement_timeout_cancels_a_slow_write() {
     let server = common::TestServer::start();
     let client = server.connect().await;
-    let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
-    client
-        .batch_execute(&format!(
-            "create table big (a int primary key); insert into big values {}; \
-             create table copy (a bigint primary key)",
-            values.join(", ")
-        ))
-        .await
-        .unwrap();
+    create_big(&client, "create table copy (a bigint primary key)").await;
     client
         .batch_execute("set statement_timeout = '100ms'")
         .await

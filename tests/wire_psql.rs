@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::psql::{have_psql, psql};
+use common::pg_tools::{have, psql};
 
 /// `psql -c 'select 1'` prints the one-row table.
 #[test]
 fn psql_select_one() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let server = common::TestServer::start();
@@ -22,7 +22,7 @@ fn psql_select_one() {
 /// exit status 3 after the statements before it.
 #[test]
 fn psql_script() {
-    if !have_psql() {
+    if !have("psql") {
         return;
     }
     let server = common::TestServer::start();

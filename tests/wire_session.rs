@@ -70,12 +70,24 @@ async fn multi_statement_query_is_one_transaction() {
         .expect_err("DDL rolled back too");
     assert_eq!(err.code().unwrap().code(), "42P01");
 
-    let err = client
-        .batch_execute("begin; insert into t values (5); commit")
+    // A string with its own BEGIN … COMMIT runs statement by statement, the block
+    // making its writes atomic.
+    client
+        .batch_execute("begin; insert into t values (5); insert into t values (6); commit")
         .await
-        .expect_err("transaction control mixed with writes");
-    assert_eq!(err.code().unwrap().code(), "0A000");
-    assert_eq!(count(&client, "t").await, 2);
+        .unwrap();
+    assert_eq!(count(&client, "t").await, 4);
+    let err = client
+        .batch_execute("begin; insert into t values (7); insert into t values (5); commit")
+        .await
+        .expect_err("duplicate key inside the block");
+    assert_eq!(err.code().unwrap().code(), "23505");
+    client.batch_execute("rollback").await.unwrap();
+    assert_eq!(
+        count(&client, "t").await,
+        4,
+        "the failed block kept nothing"
+    );
 }
 
 /// One frontend message: tag, length word, body.

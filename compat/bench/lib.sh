@@ -116,23 +116,30 @@ q() {
 
 # Runs pgbench -n -f SCRIPT -M MODE with CLIENTS clients against PORT for
 # $SECONDS_PER_RUN seconds ($THREADS threads at most), with PGOPTIONS=$6 (e.g.
-# "-c synchronous_commit=off"); prints "TPS LATENCY_MS TRANSACTIONS", or
-# "error error 0" with pgbench's last lines on stderr. NAME labels its log in $WORK.
+# "-c synchronous_commit=off"). SCRIPT "builtin:NAME" runs pgbench's built-in NAME
+# (-b NAME) instead of a file; $PGBENCH_FLAGS adds flags (e.g. --max-tries=10).
+# Prints "TPS LATENCY_MS TRANSACTIONS FAILED_PCT RETRIED_PCT", or "error error 0 - -"
+# with pgbench's last lines on stderr. NAME labels its log in $WORK.
 run_pgbench() {
     local port=$1 script=$2 mode=$3 clients=$4 name=$5 opts=${6:-}
     local threads=$((THREADS < clients ? THREADS : clients))
+    local source=(-f "$script")
+    [[ "$script" == builtin:* ]] && source=(-b "${script#builtin:}")
     local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients-${opts//[^a-z=]/}.log"
-    if PGOPTIONS="$opts" "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -f "$script" -M "$mode" \
-        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" postgres >"$out" 2>&1; then
-        local tps lat txns
+    # shellcheck disable=SC2086
+    if PGOPTIONS="$opts" "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres "${source[@]}" -M "$mode" \
+        -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" ${PGBENCH_FLAGS:-} postgres >"$out" 2>&1; then
+        local tps lat txns failed retried
         tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$out")
         lat=$(awk '/^latency average = / { print $4; exit }' "$out")
         txns=$(awk '/^number of transactions actually processed: / { split($6, a, "/"); print a[1]; exit }' "$out")
-        echo "${tps:-error} ${lat:-error} ${txns:-0}"
+        failed=$(awk -F'[()%]' '/^number of failed transactions: / { print $2; exit }' "$out")
+        retried=$(awk -F'[()%]' '/^number of transactions retried: / { print $2; exit }' "$out")
+        echo "${tps:-error} ${lat:-error} ${txns:-0} ${failed:-0} ${retried:-0}"
     else
         log "pgbench against $name failed:"
         tail -5 "$out" >&2
-        echo "error error 0"
+        echo "error error 0 - -"
     fi
 }
 

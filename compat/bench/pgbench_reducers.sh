@@ -115,7 +115,7 @@ main() {
             # shellcheck disable=SC2086
             set -- $ts $pg
             printf '%-14s %-5s %7s | %10s %8s | %10s %8s | %9s\n' \
-                "$workload" "$sync" "$clients" "$1" "$2" "$4" "$5" "$(ratio "$1" "$4")"
+                "$workload" "$sync" "$clients" "$1" "$2" "$6" "$7" "$(ratio "$1" "$6")"
         done
     done
     printf '\nTurnstile'"'"'s own ceiling, SELECT 1 (no lock, no table):\n'

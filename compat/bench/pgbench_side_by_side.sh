@@ -69,7 +69,7 @@ main() {
                 # shellcheck disable=SC2086
                 set -- $ts $pg
                 printf '%-12s %-9s %7s | %12s %9s | %12s %9s | %9s\n' \
-                    "$workload" "$mode" "$clients" "$1" "$2" "$4" "$5" "$(ratio "$1" "$4")"
+                    "$workload" "$mode" "$clients" "$1" "$2" "$6" "$7" "$(ratio "$1" "$6")"
             done
         done
     done

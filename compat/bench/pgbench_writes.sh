@@ -125,7 +125,7 @@ run_writes() {
             set -- $ts $pg
             printf '%-14s %-5s %7s | %10s %8s %7s | %10s %8s %7s | %9s\n' \
                 "$workload" "$sync" "$clients" "$1" "$2" "$(per_txn "$ts_wal" "$3")" \
-                "$4" "$5" "$(per_txn "$pg_wal" "$6")" "$(ratio "$1" "$4")"
+                "$6" "$7" "$(per_txn "$pg_wal" "$8")" "$(ratio "$1" "$6")"
         done
     done
 }

@@ -15,7 +15,8 @@ use turnstile::server::{
 };
 use turnstile::wal::{OnDamage, WalFaults};
 use turnstile::wire::{
-    Limits, MESSAGE_BYTES_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT, STATEMENT_BYTES_MAX_DEFAULT,
+    Limits, BLOCK_CHANGES_MAX_DEFAULT, COPY_BYTES_MAX_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT,
+    ROWS_PER_STATEMENT_MAX_DEFAULT, STATEMENT_BYTES_MAX_DEFAULT,
 };
 
 #[derive(Parser)]
@@ -69,6 +70,12 @@ struct ServeArgs {
     /// Most rows one statement may return.
     #[arg(long, default_value_t = ROWS_PER_STATEMENT_MAX_DEFAULT)]
     max_rows_per_statement: usize,
+    /// Most bytes of data one COPY … FROM STDIN may send.
+    #[arg(long, default_value_t = COPY_BYTES_MAX_DEFAULT)]
+    max_copy_bytes: usize,
+    /// Most rows one transaction block (BEGIN … COMMIT) may change.
+    #[arg(long, default_value_t = BLOCK_CHANGES_MAX_DEFAULT)]
+    max_block_changes: usize,
     /// Longest that commits wait for the WAL flusher when no session waits for them,
     /// in milliseconds (what synchronous_commit = off can lose in a crash).
     #[arg(long, default_value_t = WAL_FLUSH_INTERVAL_MS_DEFAULT)]
@@ -143,6 +150,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             message_bytes_max: args.max_message_bytes,
             statement_bytes_max: args.max_statement_bytes,
             rows_per_statement_max: args.max_rows_per_statement,
+            block_changes_max: args.max_block_changes,
+            copy_bytes_max: args.max_copy_bytes,
             ..Limits::default()
         },
         durability,

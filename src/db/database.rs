@@ -18,11 +18,18 @@ pub struct Database {
     /// The reducers and views of the loaded modules, by name (a namespace of its
     /// own, as functions are in PostgreSQL). Not data: see [`RoutineSchema`].
     pub(super) routines: BTreeMap<String, Arc<RoutineSchema>>,
-    /// The id the next created table gets; ids are never reused.
+    /// The id the next created table gets. Ids are never reused once committed
+    /// (a rolled-back `CREATE TABLE` gives its id back; nothing outside the
+    /// transaction ever saw it).
     pub(super) next_table_id: TableId,
     /// Incremented by every schema change, so that anything derived from the
     /// catalog (a cached plan, a prepared statement's description) can tell it is stale.
     pub(super) catalog_version: u64,
+    /// How many committed transactions have changed the schema. Unlike
+    /// `catalog_version`, a rolled-back change does not count, so a transaction
+    /// block can tell at COMMIT whether the schema it ran against is still the one
+    /// committed (see `sql::block`).
+    pub(super) schema_commits: u64,
 }
 
 impl Database {
@@ -41,6 +48,11 @@ impl Database {
         WriteTxn::begin(self)
     }
 
+    /// How many committed transactions have changed the schema.
+    pub fn schema_commits(&self) -> u64 {
+        self.schema_commits
+    }
+
     pub fn catalog_version(&self) -> u64 {
         self.catalog_version
     }
@@ -54,6 +66,11 @@ impl Database {
     pub fn must_get_table(&self, name: &str) -> Result<&Table, DbError> {
         self.get_table(name)
             .ok_or_else(|| DbError::UndefinedTable(name.to_owned()))
+    }
+
+    /// The table with id `id`, if it exists.
+    pub fn find_table(&self, id: TableId) -> Option<&Table> {
+        self.tables.get(&id)
     }
 
     /// The table with id `id`. Ids come from this database's own catalog, so a

@@ -48,7 +48,7 @@ pub use recovery::{recover, snapshot_dir, wal_dir, Recovered};
 pub use redo::Redo;
 pub use row::Row;
 pub use table::{Index, PrefixBound, Table};
-pub use txn::WriteTxn;
+pub use txn::{Change, WriteTxn};
 
 #[cfg(test)]
 mod tests;

@@ -29,11 +29,19 @@
 //! | 7 | `Put` | table id, key, row |
 //! | 8 | `Remove` | table id, key |
 //! | 9 | `Truncate` | table id |
+//! | 10 | `AddPrimaryKey` | table id, columns (count; positions) |
+//!
+//! `AddPrimaryKey` empties the table as it sets the key: the same record then holds
+//! a `Put` of every row under its new key. Replaying it therefore needs no checks
+//! and does not depend on the rows already there (a fuzzy snapshot may hold the
+//! table's rows under either kind of key).
 //!
 //! A type is a tag byte in the order of [`DataType`]'s variants, then for
 //! `VARCHAR` a varint (0 = no limit, else limit + 1). `NUMERIC(p, s)` came later
 //! and has its own tag, 16, followed by a precision byte and a scale byte, so tag 6
-//! (plain `NUMERIC`) reads as it always did.
+//! (plain `NUMERIC`) reads as it always did. `CHAR(n)` has tag 17, followed by a
+//! varint like `VARCHAR`'s. The catalog types (`oid` and its aliases, `name`,
+//! `"char"`, arrays) have no tag: no table column has them, so no record holds one.
 
 use super::catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
@@ -63,6 +71,12 @@ pub(crate) enum RedoOp {
         key: Key,
     },
     Truncate(TableId),
+    /// Key the table by `columns` and drop its rows (the `Put`s that follow in the
+    /// same record bring them back).
+    AddPrimaryKey {
+        table: TableId,
+        columns: Vec<usize>,
+    },
 }
 
 /// The redo of one transaction.
@@ -135,6 +149,11 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
         RedoOp::Truncate(id) => {
             out.push(9);
             put_varint(out, u64::from(*id));
+        }
+        RedoOp::AddPrimaryKey { table, columns } => {
+            out.push(10);
+            put_varint(out, u64::from(*table));
+            put_positions(out, columns);
         }
     }
 }
@@ -209,6 +228,7 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Uuid => (13, None),
         DataType::Jsonb => (14, None),
         DataType::Unknown => (15, None),
+        DataType::Bpchar(limit) => (17, Some(limit)),
         DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
             unreachable!("column definitions refuse the catalog type {data_type}")
         }
@@ -242,6 +262,10 @@ fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError>
         13 => DataType::Uuid,
         14 => DataType::Jsonb,
         15 => DataType::Unknown,
+        17 => DataType::Bpchar(match reader.varint()? {
+            0 => None,
+            n => Some(u32::try_from(n - 1).map_err(|_| CodecError("char length".into()))?),
+        }),
         16 => {
             let (precision, scale) = (reader.u8()?, reader.u8()?);
             let typmod = NumericTypmod::new(i64::from(precision), i64::from(scale))
@@ -335,6 +359,18 @@ impl Database {
                     .ok_or_else(|| missing_table(table))?;
                 t.take_contents();
             }
+            RedoOp::AddPrimaryKey { table, columns } => {
+                let t = self
+                    .tables
+                    .get_mut(&table)
+                    .ok_or_else(|| missing_table(table))?;
+                if columns.is_empty() || columns.iter().any(|&c| c >= t.column_types().len()) {
+                    return Err(CodecError(format!(
+                        "primary key of table id {table} names a column it lacks"
+                    )));
+                }
+                t.reset_with_primary_key(&columns);
+            }
         }
         self.catalog_version += 1;
         Ok(())
@@ -388,6 +424,10 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             }
         }
         9 => RedoOp::Truncate(table_id(reader)?),
+        10 => RedoOp::AddPrimaryKey {
+            table: table_id(reader)?,
+            columns: positions(reader)?,
+        },
         tag => return Err(CodecError(format!("unknown redo op tag {tag}"))),
     })
 }

@@ -250,7 +250,7 @@ impl<'a> Reader<'a> {
             DataType::Date => Value::Date(self.take_int() as i32),
             DataType::Uuid => Value::Uuid(self.take_array()),
             DataType::Bytea => Value::Bytea(self.take_var().to_vec()),
-            DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
+            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Unknown => {
                 Value::Text(utf8(self.take_var()))
             }
             DataType::Jsonb => Value::Jsonb(utf8(self.take_var())),
@@ -299,6 +299,7 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Timestamptz => StoredSize::Varint,
         DataType::Text
         | DataType::Varchar(_)
+        | DataType::Bpchar(_)
         | DataType::Unknown
         | DataType::Bytea
         | DataType::Jsonb => StoredSize::LengthPrefixed,

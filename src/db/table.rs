@@ -52,6 +52,10 @@ pub struct Table {
     indexes: Vec<Index>,
     /// The next hidden row id, for tables without a primary key.
     next_row_id: i64,
+    /// How many committed transactions have changed this table's rows: a
+    /// transaction block that scanned the table checks at COMMIT that it has not
+    /// moved (see `sql::block`). Rolled-back changes do not count.
+    version: u64,
 }
 
 /// Bounds on the leading columns of a key, as used by range scans. A bound of `n`
@@ -67,7 +71,17 @@ impl Table {
             rows: BTreeMap::new(),
             indexes: Vec::new(),
             next_row_id: 1,
+            version: 0,
         }
+    }
+
+    /// How many committed transactions have changed this table's rows.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(crate) fn note_commit(&mut self) {
+        self.version += 1;
     }
 
     pub fn schema(&self) -> &Arc<TableSchema> {
@@ -243,6 +257,17 @@ impl Table {
     pub(crate) fn note_key(&mut self, key: &Key) {
         if let (None, Key::Int(id)) = (&self.schema.primary_key, key) {
             self.next_row_id = self.next_row_id.max(id.saturating_add(1));
+        }
+    }
+
+    /// Takes back the hidden row id of a rolled-back insert if it was the last one
+    /// given out, so that a statement rehearsed and rolled back (see `sql::block`)
+    /// leaves the counter where it was and its replay at COMMIT gets the same ids.
+    pub(crate) fn forget_key(&mut self, key: &Key) {
+        if let (None, Key::Int(id)) = (&self.schema.primary_key, key) {
+            if *id == self.next_row_id - 1 {
+                self.next_row_id = *id;
+            }
         }
     }
 
@@ -452,6 +477,50 @@ impl Table {
         for (index, entries) in self.indexes.iter_mut().zip(contents.index_entries) {
             index.entries = entries;
         }
+    }
+
+    /// This table with `columns` as its primary key (`ALTER TABLE … ADD PRIMARY
+    /// KEY`): those columns NOT NULL, every row under its new key, every index
+    /// rebuilt. 23502 if a key column holds NULL, 23505 if two rows share a key;
+    /// `self` is left as it was either way.
+    pub(crate) fn with_primary_key(&self, columns: &[usize]) -> Result<Table, DbError> {
+        let mut table = Table::new(self.schema_with_primary_key(columns));
+        table.version = self.version;
+        for row in self.rows.values() {
+            let values = row.decode(&self.types);
+            if let Some(&null) = columns.iter().find(|&&c| values[c].is_null()) {
+                return Err(DbError::NotNullViolation {
+                    table: self.schema.name.clone(),
+                    column: self.schema.columns[null].name.clone(),
+                });
+            }
+            let key = table.key_for_insert(&values);
+            if table.rows.contains_key(&key) {
+                let name = table.schema.primary_key_name();
+                return Err(table.unique_violation(&name, columns, &values));
+            }
+            table.rows.insert(key, row.clone());
+        }
+        for index in &self.indexes {
+            table.build_index_unchecked(index.schema.clone());
+        }
+        Ok(table)
+    }
+
+    /// Recovery's `ADD PRIMARY KEY`: the schema gets the key and every row goes;
+    /// the row images logged with it put them back under their new keys.
+    pub(crate) fn reset_with_primary_key(&mut self, columns: &[usize]) {
+        self.schema = Arc::new(self.schema_with_primary_key(columns));
+        self.take_contents();
+    }
+
+    fn schema_with_primary_key(&self, columns: &[usize]) -> TableSchema {
+        let mut schema = self.schema.as_ref().clone();
+        for &c in columns {
+            schema.columns[c].nullable = false;
+        }
+        schema.primary_key = Some(columns.to_vec());
+        schema
     }
 }
 

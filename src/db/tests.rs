@@ -338,3 +338,125 @@ fn damaged_redo_is_refused() {
         let _ = fresh.apply_redo(&damaged);
     }
 }
+
+#[test]
+fn table_versions_and_schema_commits_count_commits_only() {
+    let (mut db, table) = database_with_accounts(2);
+    let (version, schema) = (db.table(table).version(), db.schema_commits());
+
+    let mut txn = db.begin_write();
+    let key = account_key(&txn, table, 1);
+    txn.update(table, &key, account(1, "owner1", 0)).unwrap();
+    txn.create_table(TableSchema {
+        name: "other".into(),
+        ..accounts_schema()
+    })
+    .unwrap();
+    txn.rollback();
+    assert_eq!(
+        db.table(table).version(),
+        version,
+        "a rollback moves nothing"
+    );
+    assert_eq!(db.schema_commits(), schema);
+
+    let mut txn = db.begin_write();
+    let key = account_key(&txn, table, 1);
+    txn.update(table, &key, account(1, "owner1", 0)).unwrap();
+    txn.commit();
+    assert_eq!(db.table(table).version(), version + 1);
+    assert_eq!(
+        db.schema_commits(),
+        schema,
+        "a data change is not a schema change"
+    );
+
+    let mut txn = db.begin_write();
+    txn.drop_index("accounts_owner_key").unwrap();
+    txn.commit();
+    assert_eq!(db.schema_commits(), schema + 1);
+}
+
+#[test]
+fn a_rolled_back_transaction_gives_back_its_ids() {
+    // A transaction block rehearses statements and rolls them back, then makes them
+    // again at COMMIT: the ids they get must be the same both times.
+    let mut db = Database::new();
+    let no_key = TableSchema {
+        primary_key: None,
+        ..accounts_schema()
+    };
+    let mut txn = db.begin_write();
+    let table = txn.create_table(no_key.clone()).unwrap();
+    txn.commit();
+
+    let mut first = db.begin_write();
+    let created = first.create_table(TableSchema {
+        name: "other".into(),
+        ..accounts_schema()
+    });
+    let row_key = first.insert(table, account(1, "a", 1)).unwrap();
+    first.rollback();
+
+    let mut second = db.begin_write();
+    assert_eq!(
+        second.create_table(TableSchema {
+            name: "other".into(),
+            ..accounts_schema()
+        }),
+        created
+    );
+    assert_eq!(second.insert(table, account(1, "a", 1)).unwrap(), row_key);
+    second.commit();
+}
+
+#[test]
+fn replayed_changes_are_checked_like_new_ones() {
+    let (mut db, table) = database_with_accounts(2);
+    let mut txn = db.begin_write();
+    txn.record_changes(true);
+    let key = account_key(&txn, table, 1);
+    txn.update(table, &key, account(1, "owner1", 5)).unwrap();
+    txn.insert(table, account(3, "owner3", 30)).unwrap();
+    let key2 = account_key(&txn, table, 2);
+    txn.delete(table, &key2);
+    let changes = txn.take_changes();
+    txn.rollback();
+    assert_eq!(changes.len(), 3);
+    assert!(changes.iter().all(|c| !c.is_schema()));
+
+    // On the same state, the replay makes the same changes.
+    let mut txn = db.begin_write();
+    for change in &changes {
+        assert_eq!(txn.replay(change), Ok(true));
+    }
+    let balance = |txn: &WriteTxn<'_>, id| {
+        let key = account_key(txn, table, id);
+        txn.db()
+            .table(table)
+            .decode(txn.db().table(table).get(&key).unwrap())[2]
+            .clone()
+    };
+    assert_eq!(balance(&txn, 1), Value::Int8(5));
+    assert_eq!(balance(&txn, 3), Value::Int8(30));
+    txn.rollback();
+
+    // After someone else deleted the updated row and took the inserted key, the
+    // replay finds out instead of overwriting.
+    let mut txn = db.begin_write();
+    let key = account_key(&txn, table, 1);
+    txn.delete(table, &key);
+    txn.insert(table, account(3, "someone", 1)).unwrap();
+    txn.commit();
+    let mut txn = db.begin_write();
+    assert_eq!(
+        txn.replay(&changes[0]),
+        Ok(false),
+        "the updated row is gone"
+    );
+    assert!(matches!(
+        txn.replay(&changes[1]),
+        Err(DbError::UniqueViolation { .. })
+    ));
+    txn.rollback();
+}

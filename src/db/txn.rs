@@ -58,6 +58,56 @@ enum Undo {
     InstallRoutines {
         previous: BTreeMap<String, Arc<RoutineSchema>>,
     },
+    /// `ADD PRIMARY KEY` rebuilt the table: the table as it was.
+    ReplaceTable {
+        table: Box<Table>,
+    },
+}
+
+/// One change as a statement made it, kept by a transaction block so that COMMIT
+/// can make the same change again on the state committed by then (see
+/// [`WriteTxn::replay`] and `sql::block`). Unlike a `RedoOp` it says whether a
+/// row was inserted or updated, so a replay that finds the world changed under it
+/// (the row gone, the key taken) fails instead of overwriting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Insert {
+        table: TableId,
+        values: Vec<Value>,
+    },
+    Update {
+        table: TableId,
+        key: Key,
+        values: Vec<Value>,
+    },
+    Delete {
+        table: TableId,
+        key: Key,
+    },
+    Truncate(TableId),
+    CreateTable(TableSchema),
+    DropTable(String),
+    CreateIndex(IndexSchema),
+    DropIndex(String),
+    CreateView(ViewSchema),
+    DropView(String),
+    AddPrimaryKey {
+        table: TableId,
+        columns: Vec<usize>,
+    },
+}
+
+impl Change {
+    /// True for a change of the schema rather than of rows.
+    pub fn is_schema(&self) -> bool {
+        !matches!(
+            self,
+            Change::Insert { .. }
+                | Change::Update { .. }
+                | Change::Delete { .. }
+                | Change::Truncate(_)
+        )
+    }
 }
 
 /// A write transaction in progress on the database, under the write lock.
@@ -72,6 +122,9 @@ pub struct WriteTxn<'db> {
     undo: Vec<Undo>,
     /// The changes as the log will replay them, collected alongside the undo.
     redo: Redo,
+    /// The changes as a transaction block replays them; None (the usual case)
+    /// records nothing. See [`WriteTxn::record_changes`].
+    changes: Option<Vec<Change>>,
     finished: bool,
 }
 
@@ -81,8 +134,59 @@ impl<'db> WriteTxn<'db> {
             db,
             undo: Vec::new(),
             redo: Redo::default(),
+            changes: None,
             finished: false,
         }
+    }
+
+    /// From now on, also records every change as a [`Change`] (or stops, and
+    /// drops what was recorded).
+    pub fn record_changes(&mut self, on: bool) {
+        self.changes = on.then(Vec::new);
+    }
+
+    /// The changes recorded since the last call (none if not recording).
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, change: impl FnOnce() -> Change) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(change());
+        }
+    }
+
+    /// Makes `change` again, with every check a first-time change gets. Ok(false)
+    /// if the row an update or delete names is gone.
+    pub fn replay(&mut self, change: &Change) -> Result<bool, DbError> {
+        match change {
+            Change::Insert { table, values } => {
+                self.insert(*table, values.clone())?;
+            }
+            Change::Update { table, key, values } => {
+                if self.db.table(*table).get(key).is_none() {
+                    return Ok(false);
+                }
+                self.update(*table, key, values.clone())?;
+            }
+            Change::Delete { table, key } => return Ok(self.delete(*table, key)),
+            Change::Truncate(table) => self.truncate(*table),
+            Change::CreateTable(schema) => {
+                self.create_table(schema.clone())?;
+            }
+            Change::DropTable(name) => self.drop_table(name)?,
+            Change::CreateIndex(schema) => self.create_index(schema.clone())?,
+            Change::DropIndex(name) => self.drop_index(name)?,
+            Change::CreateView(view) => self.create_view(view.clone())?,
+            Change::DropView(name) => self.drop_view(name)?,
+            Change::AddPrimaryKey { table, columns } => {
+                self.add_primary_key(*table, columns.clone())?
+            }
+        }
+        Ok(true)
     }
 
     /// The database as this transaction sees it, its own changes included.
@@ -94,7 +198,9 @@ impl<'db> WriteTxn<'db> {
     pub fn commit(mut self) -> Redo {
         self.finished = true;
         self.undo.clear();
-        std::mem::take(&mut self.redo)
+        let redo = std::mem::take(&mut self.redo);
+        self.db.note_commit(&redo);
+        redo
     }
 
     /// Appends the redo to `wal` (if any), then keeps every change; returns the
@@ -138,6 +244,7 @@ impl<'db> WriteTxn<'db> {
         let id = schema.id;
         self.db.table_names.insert(schema.name.clone(), id);
         self.redo.ops.push(RedoOp::CreateTable(schema.clone()));
+        self.record(|| Change::CreateTable(schema.clone()));
         self.db.tables.insert(id, Table::new(schema));
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateTable { table: id });
@@ -154,6 +261,7 @@ impl<'db> WriteTxn<'db> {
         let table = self.db.tables.remove(&id).expect("named tables exist");
         self.db.catalog_version += 1;
         self.redo.ops.push(RedoOp::DropTable(id));
+        self.record(|| Change::DropTable(name.to_owned()));
         self.undo.push(Undo::DropTable {
             table: Box::new(table),
         });
@@ -165,6 +273,7 @@ impl<'db> WriteTxn<'db> {
         self.db.check_name_free(&schema.name)?;
         let (table, name) = (schema.table, schema.name.clone());
         self.db.table_mut(table).add_index(schema.clone())?;
+        self.record(|| Change::CreateIndex(schema.clone()));
         self.redo.ops.push(RedoOp::CreateIndex(schema));
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateIndex { table, name });
@@ -180,6 +289,7 @@ impl<'db> WriteTxn<'db> {
             .ok_or_else(|| DbError::UndefinedIndex(name.to_owned()))?;
         self.db.catalog_version += 1;
         self.redo.ops.push(RedoOp::DropIndex(name.to_owned()));
+        self.record(|| Change::DropIndex(name.to_owned()));
         self.undo.push(Undo::DropIndex {
             table,
             position,
@@ -192,6 +302,7 @@ impl<'db> WriteTxn<'db> {
         self.db.check_name_free(&view.name)?;
         let name = view.name.clone();
         self.redo.ops.push(RedoOp::CreateView(view.clone()));
+        self.record(|| Change::CreateView(view.clone()));
         self.db.views.insert(name.clone(), view);
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateView { name });
@@ -206,7 +317,37 @@ impl<'db> WriteTxn<'db> {
             .ok_or_else(|| DbError::UndefinedView(name.to_owned()))?;
         self.db.catalog_version += 1;
         self.redo.ops.push(RedoOp::DropView(view.name.clone()));
+        self.record(|| Change::DropView(view.name.clone()));
         self.undo.push(Undo::DropView { view });
+        Ok(())
+    }
+
+    /// Gives a table the primary key `columns` (`ALTER TABLE … ADD PRIMARY KEY`),
+    /// re-keying every row: 23502 for a NULL in a key column, 23505 for a
+    /// duplicate key, 42P07 if the key's name (`<table>_pkey`) is taken. The redo
+    /// holds the new key and every row under it, so recovery needs no checks and
+    /// is exact whatever a fuzzy snapshot copied of the table before or after.
+    pub fn add_primary_key(&mut self, table: TableId, columns: Vec<usize>) -> Result<(), DbError> {
+        let name = self.db.table(table).schema().primary_key_name();
+        self.db.check_name_free(&name)?;
+        let rebuilt = self.db.table(table).with_primary_key(&columns)?;
+        self.redo.ops.push(RedoOp::AddPrimaryKey {
+            table,
+            columns: columns.clone(),
+        });
+        for (key, row) in rebuilt.scan() {
+            self.redo.ops.push(RedoOp::Put {
+                table,
+                key: key.clone(),
+                row: row.clone(),
+            });
+        }
+        let old = std::mem::replace(self.db.table_mut(table), rebuilt);
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::ReplaceTable {
+            table: Box::new(old),
+        });
+        self.record(|| Change::AddPrimaryKey { table, columns });
         Ok(())
     }
 
@@ -242,6 +383,7 @@ impl<'db> WriteTxn<'db> {
             table,
             key: key.clone(),
         });
+        self.record(|| Change::Insert { table, values });
         Ok(key)
     }
 
@@ -277,6 +419,11 @@ impl<'db> WriteTxn<'db> {
             old_key: key.clone(),
             old,
         });
+        self.record(|| Change::Update {
+            table,
+            key: key.clone(),
+            values,
+        });
         Ok(new_key)
     }
 
@@ -293,6 +440,10 @@ impl<'db> WriteTxn<'db> {
                     key: key.clone(),
                     old,
                 });
+                self.record(|| Change::Delete {
+                    table,
+                    key: key.clone(),
+                });
                 true
             }
             None => false,
@@ -304,6 +455,7 @@ impl<'db> WriteTxn<'db> {
         let contents = self.db.table_mut(table).take_contents();
         self.redo.ops.push(RedoOp::Truncate(table));
         self.undo.push(Undo::Truncate { table, contents });
+        self.record(|| Change::Truncate(table));
     }
 
     /// The table's key of a stored row that `values` would conflict with (see
@@ -327,10 +479,37 @@ impl Drop for WriteTxn<'_> {
 }
 
 impl Database {
+    /// Counts a committed transaction in the versions of the tables whose rows it
+    /// changed and, if it changed the schema, in `schema_commits`.
+    fn note_commit(&mut self, redo: &Redo) {
+        let mut last = None;
+        let mut schema = false;
+        for op in &redo.ops {
+            match op {
+                RedoOp::Put { table, .. }
+                | RedoOp::Remove { table, .. }
+                | RedoOp::Truncate(table) => {
+                    if last != Some(*table) {
+                        last = Some(*table);
+                        if let Some(t) = self.tables.get_mut(table) {
+                            t.note_commit();
+                        }
+                    }
+                }
+                _ => schema = true,
+            }
+        }
+        if schema {
+            self.schema_commits += 1;
+        }
+    }
+
     fn apply_undo(&mut self, undo: Undo) {
         match undo {
             Undo::Insert { table, key } => {
-                self.table_mut(table).remove(&key);
+                let t = self.table_mut(table);
+                t.remove(&key);
+                t.forget_key(&key);
             }
             Undo::Update {
                 table,
@@ -351,6 +530,14 @@ impl Database {
             Undo::CreateTable { table } => {
                 let t = self.tables.remove(&table).expect("created table exists");
                 self.table_names.remove(&t.schema().name);
+                if table + 1 == self.next_table_id {
+                    self.next_table_id = table;
+                }
+                self.catalog_version += 1;
+            }
+            Undo::ReplaceTable { table } => {
+                let id = table.schema().id;
+                self.tables.insert(id, *table);
                 self.catalog_version += 1;
             }
             Undo::DropTable { table } => {

@@ -217,7 +217,7 @@ impl LoadedModule {
     }
 
     /// The declared tables' ids in `db`, resolved again only if the catalog changed.
-    fn tables(&self, db: &Database, routine: &str) -> Result<Arc<[TableId]>, ModuleError> {
+    pub fn tables(&self, db: &Database, routine: &str) -> Result<Arc<[TableId]>, ModuleError> {
         let version = db.catalog_version();
         let mut resolved = self.resolved.lock();
         if let Some((at, tables)) = &*resolved {

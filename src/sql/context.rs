@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::block::ReadLog;
 use super::SqlError;
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
@@ -40,6 +41,9 @@ pub struct QueryContext {
     /// The loaded modules, whose reducers and views the statement may call. The
     /// engine fills it in; None has none.
     pub modules: Option<Arc<ModuleHost>>,
+    /// Inside a transaction block: where the scan layer notes what the statement
+    /// reads, for the block's validation at COMMIT. None outside blocks.
+    pub reads: Option<Arc<ReadLog>>,
 }
 
 impl QueryContext {
@@ -57,6 +61,7 @@ impl QueryContext {
             user: "turnstile".into(),
             database: "turnstile".into(),
             modules: None,
+            reads: None,
         }
     }
 }

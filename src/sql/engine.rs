@@ -27,6 +27,8 @@
 //!
 //! Queries keep their plan between runs; see [`super::plan_cache`].
 
+mod copy;
+
 use std::sync::Arc;
 
 use sqlparser::ast::Statement;
@@ -36,6 +38,7 @@ use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
 use crate::turnstile::{Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
+use super::block::{self, Block, Ran};
 use super::parse::is_checkpoint;
 use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
@@ -65,6 +68,16 @@ impl Engine {
             turnstile,
             empty: Arc::new(Database::new()),
             modules,
+        }
+    }
+
+    /// `ctx` with what only the engine has: the log's state for the system
+    /// relations and the loaded modules for CALL and views.
+    fn with_server_state(&self, ctx: &QueryContext) -> QueryContext {
+        QueryContext {
+            status: Some(self.status.clone()),
+            modules: self.modules.clone(),
+            ..ctx.clone()
         }
     }
 
@@ -150,11 +163,7 @@ impl Engine {
         if is_checkpoint(&stmt) {
             return self.checkpoint().await;
         }
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         if Engine::is_write(&stmt) {
             let params: Arc<[Value]> = params.into();
             let durability = ctx.durability;
@@ -253,11 +262,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> (Vec<Output>, Option<crate::Error>) {
         let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
-        let ctx = QueryContext {
-            status: Some(self.status.clone()),
-            modules: self.modules.clone(),
-            ..ctx.clone()
-        };
+        let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
         let result = self
             .turnstile
@@ -268,6 +273,86 @@ impl Engine {
             Ok(Err((outputs, e))) => (outputs, Some(e.into())),
             Err(e) => (Vec::new(), Some(e.into())),
         }
+    }
+
+    /// [`Engine::describe`] inside `block`: on top of the block's changes if it
+    /// changed the schema (a table it created is described as it is in the block).
+    pub async fn describe_in_block(
+        &self,
+        block: &Block,
+        stmt: &Statement,
+        param_hints: &[Option<DataType>],
+    ) -> Result<Description, crate::Error> {
+        if !block.changed_schema() {
+            return self.describe(stmt, param_hints).await;
+        }
+        let run = block.run();
+        let stmt = Arc::new(stmt.clone());
+        let hints = param_hints.to_vec();
+        let result = self
+            .turnstile
+            .rehearse(move |txn| {
+                run.replay(txn)?;
+                exec::describe(txn.db(), &stmt, &hints)
+            })
+            .await?;
+        Ok(result?)
+    }
+
+    /// Runs `prepared` as the next statement of `block` (see `sql::block`): a
+    /// read before the block's first write like any read, with its reads noted;
+    /// anything else rehearsed under the write lock on top of the block's changes.
+    /// The caller hands the outcome to `Block::absorb`.
+    pub async fn execute_in_block(
+        &self,
+        block: &Block,
+        prepared: &PreparedStatement,
+        params: &[Value],
+        ctx: &QueryContext,
+    ) -> Result<Ran, crate::Error> {
+        let stmt = prepared.shared_statement();
+        let run = block.run();
+        let is_write = Engine::is_write(&stmt);
+        if is_checkpoint(&stmt) || (!is_write && !block.has_writes()) {
+            let output = self.execute(prepared, params, &run.context(ctx)).await?;
+            return Ok(run.read(output));
+        }
+        let ctx = self.with_server_state(&run.context(ctx));
+        let params: Arc<[Value]> = params.into();
+        let ran = self
+            .turnstile
+            .rehearse(move |txn| {
+                run.rehearse(txn, is_write, |txn| {
+                    if is_write {
+                        exec::execute_write(txn, &stmt, &params, &ctx)
+                    } else {
+                        exec::execute_read(txn.db(), &stmt, &params, &ctx)
+                    }
+                })
+            })
+            .await?;
+        Ok(ran?)
+    }
+
+    /// COMMIT of `block`: validates what it read and makes its writes again, as
+    /// one write transaction acknowledged as `ctx.durability` says, or 40001 and
+    /// nothing changes. A block that wrote nothing needs only the read lock.
+    pub async fn commit_block(&self, block: Block, ctx: &QueryContext) -> Result<(), crate::Error> {
+        if !block.needs_commit() {
+            return Ok(());
+        }
+        if !block.has_writes() {
+            return Ok(self
+                .turnstile
+                .read(move |db| block.validate_reads(db))
+                .await??);
+        }
+        let ctx = self.with_server_state(ctx);
+        let durability = ctx.durability;
+        Ok(self
+            .turnstile
+            .write_with(durability, move |txn| block::commit(txn, &block, &ctx))
+            .await??)
     }
 
     /// True for statements that change data or schema. `CHECKPOINT` changes

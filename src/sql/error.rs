@@ -83,10 +83,20 @@ pub enum SqlError {
     /// 55P02: `SET` of a setting fixed for the server's lifetime, e.g. `server_version`.
     #[error("parameter \"{0}\" cannot be changed")]
     CantChangeParameter(String),
-    /// 0A000: a write (DML, DDL) inside `BEGIN … COMMIT`. Transaction blocks hold
-    /// reads only until the transactions issue lifts this; the block is failed.
-    #[error("writes inside transaction blocks are not supported yet; use autocommit")]
-    WriteInTransactionBlock,
+    /// 40001: a transaction block's COMMIT found that something the block read (or
+    /// a row count it reported) changed since, so committing it would not be
+    /// serializable. Nothing of the block is kept; the detail says what changed.
+    #[error("could not serialize access due to concurrent update")]
+    SerializationFailure { detail: String },
+    /// 25001: a command PostgreSQL runs only outside transaction blocks (`VACUUM`).
+    #[error("{0} cannot run inside a transaction block")]
+    ActiveTransactionBlock(&'static str),
+    /// 25006: a write inside `BEGIN READ ONLY`.
+    #[error("cannot execute {0} in a read-only transaction")]
+    ReadOnlyTransaction(String),
+    /// 54000: a transaction block holds more changes than `--max-block-changes`.
+    #[error("transaction block too large: more than {0} changed rows")]
+    BlockTooLarge(usize),
     /// 3F000, a schema qualifier other than `public`.
     #[error("schema \"{0}\" does not exist")]
     UndefinedSchema(String),
@@ -113,6 +123,22 @@ pub enum SqlError {
     /// The client must drop the dependent views first.
     #[error("cannot drop {object} because other objects depend on it")]
     DependentObjectsStillExist { object: String, detail: String },
+    /// 22P04: COPY data that does not fit the table's columns (too few or too many
+    /// fields, an unterminated CSV quote).
+    #[error("{0}")]
+    BadCopyData(String),
+    /// 22021: text that is not UTF-8, or holds a NUL, naming the offending bytes
+    /// (`0xff`) as PostgreSQL does.
+    #[error("invalid byte sequence for encoding \"UTF8\": {0}")]
+    InvalidByteSequence(String),
+    /// An error in one line of COPY data: `error` says what, with its own SQLSTATE,
+    /// and `context` where, as PostgreSQL's CONTEXT line does (`COPY t, line 3,
+    /// column b: "x"`). Nothing of the COPY was loaded; fix that line and resend.
+    #[error("{error}")]
+    Copy {
+        context: String,
+        error: Box<SqlError>,
+    },
     /// A value could not be parsed or computed (22xxx).
     #[error(transparent)]
     Type(#[from] TypeError),

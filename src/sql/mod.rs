@@ -32,7 +32,9 @@
 //!    lock held (invariant 2).
 
 mod binder;
+mod block;
 mod context;
+pub mod copy;
 mod engine;
 mod error;
 mod exec;
@@ -50,7 +52,7 @@ mod tests;
 pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;
-pub use output::{ColumnInfo, CommandTag, Description, Output};
+pub use output::{ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::parse;
 pub use plan_cache::PreparedStatement;
 pub use session::{CancelHandle, Session, TransactionState};

@@ -1,4 +1,5 @@
-//! What a statement produces, in the terms the wire layer sends.
+//! What a statement produces, in the terms the wire layer sends: rows or a command
+//! tag, and the notices (NOTICE and WARNING messages) to send before the tag.
 
 use std::sync::Arc;
 
@@ -49,12 +50,26 @@ pub enum Output {
     Command(CommandTag),
 }
 
+impl Output {
+    /// Takes the notices out of the output's tag, for the wire layer to send first.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        match self {
+            Output::Command(tag) | Output::Rows { tag, .. } => std::mem::take(&mut tag.notices),
+        }
+    }
+}
+
 /// A CommandComplete tag: the command's name and, for commands that count rows,
-/// the count (`INSERT` gets PostgreSQL's extra `0` OID field).
+/// the count (`INSERT` gets PostgreSQL's extra `0` OID field), with the notices the
+/// command raised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandTag {
     pub command: &'static str,
     pub rows: Option<usize>,
+    /// Sent as NoticeResponses, in order, before the CommandComplete. Kept on the
+    /// tag because every output, rows or not, ends with one; empty (no allocation)
+    /// for almost every statement.
+    pub notices: Vec<Notice>,
 }
 
 impl CommandTag {
@@ -62,6 +77,7 @@ impl CommandTag {
         CommandTag {
             command,
             rows: None,
+            notices: Vec::new(),
         }
     }
 
@@ -69,6 +85,93 @@ impl CommandTag {
         CommandTag {
             command,
             rows: Some(rows),
+            notices: Vec::new(),
+        }
+    }
+
+    /// The same tag with `notice` sent before it.
+    pub fn with_notice(mut self, notice: Notice) -> CommandTag {
+        self.notices.push(notice);
+        self
+    }
+}
+
+/// How serious a [`Notice`] is: PostgreSQL's NOTICE or WARNING severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Notice,
+    Warning,
+}
+
+impl Severity {
+    /// The severity as the NoticeResponse's `S` and `V` fields spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Notice => "NOTICE",
+            Severity::Warning => "WARNING",
+        }
+    }
+}
+
+/// A message that is not an error: the statement succeeded, and the client is told
+/// something it may want to know (psql prints it; drivers hand it to a callback).
+/// One variant per message, so the severity and SQLSTATE are fixed by the type and
+/// match PostgreSQL's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// `DROP … IF EXISTS` of an object that is not there. `kind` is `table`,
+    /// `view` or `index`.
+    DoesNotExistSkipping { kind: &'static str, name: String },
+    /// `CREATE … IF NOT EXISTS` of a relation whose name is taken.
+    AlreadyExistsSkipping(String),
+    /// `BEGIN` inside a transaction block: it changes nothing.
+    TransactionInProgress,
+    /// `COMMIT` or `ROLLBACK` outside a transaction block: nothing to end.
+    NoTransactionInProgress,
+    /// `SET LOCAL` outside a transaction block: it would last no time at all.
+    SetLocalOutsideBlock,
+}
+
+impl Notice {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Notice::DoesNotExistSkipping { .. } | Notice::AlreadyExistsSkipping(_) => {
+                Severity::Notice
+            }
+            Notice::TransactionInProgress
+            | Notice::NoTransactionInProgress
+            | Notice::SetLocalOutsideBlock => Severity::Warning,
+        }
+    }
+
+    /// PostgreSQL's SQLSTATE for the message (00000 is "successful completion").
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Notice::DoesNotExistSkipping { .. } => "00000",
+            Notice::AlreadyExistsSkipping(_) => "42P07",
+            Notice::TransactionInProgress => "25001",
+            Notice::NoTransactionInProgress | Notice::SetLocalOutsideBlock => "25P01",
+        }
+    }
+}
+
+impl std::fmt::Display for Notice {
+    /// The message text, PostgreSQL's word for word.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::DoesNotExistSkipping { kind, name } => {
+                write!(f, "{kind} \"{name}\" does not exist, skipping")
+            }
+            Notice::AlreadyExistsSkipping(name) => {
+                write!(f, "relation \"{name}\" already exists, skipping")
+            }
+            Notice::TransactionInProgress => {
+                f.write_str("there is already a transaction in progress")
+            }
+            Notice::NoTransactionInProgress => f.write_str("there is no transaction in progress"),
+            Notice::SetLocalOutsideBlock => {
+                f.write_str("SET LOCAL can only be used in transaction blocks")
+            }
         }
     }
 }

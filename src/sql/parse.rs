@@ -7,12 +7,23 @@
 //! refuses to parse, with a channel name of ours on top, so no statement written in
 //! SQL can be mistaken for it. [`is_checkpoint`] is the only test for it. `CHECKPOINT`
 //! sent together with other statements in one text is a syntax error.
+//!
+//! PostgreSQL's `VACUUM` and `ANALYZE` (`vacuum analyze t`, `VACUUM (VERBOSE) t`)
+//! are read here too, when they are the whole text, into sqlparser's `Vacuum` and
+//! `Analyze` statements naming the table (sqlparser knows only other dialects'
+//! forms). They name at most one table: a list is 0A000.
+//!
+//! In a COPY statement, the boolean options take PostgreSQL's spellings (`FREEZE
+//! on`, `HEADER 1`): they are rewritten to `TRUE`/`FALSE` before parsing, the only
+//! ones sqlparser reads.
 
-use sqlparser::ast::{FlushType, Statement};
+use sqlparser::ast::{
+    Analyze, FlushType, Ident, ObjectName, ObjectNamePart, Statement, VacuumStatement,
+};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
 
 use super::SqlError;
 
@@ -23,7 +34,10 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if bare.eq_ignore_ascii_case("checkpoint") {
         return Ok(vec![checkpoint_statement()]);
     }
-    parse_with_symmetric(sql).map_err(|e| {
+    if let Some(statement) = parse_maintenance(bare)? {
+        return Ok(vec![statement]);
+    }
+    parse_rewritten(sql).map_err(|e| {
         let message = e.to_string();
         let message = message
             .strip_prefix("sql parser error: ")
@@ -42,12 +56,28 @@ pub const SYMMETRIC_MARKER: &str = "turnstile_between_symmetric";
 /// `BETWEEN pg_catalog.turnstile_between_symmetric(low) AND`, which prints back to the
 /// same form (views store their query as text). The low bound ends at the first `AND`
 /// outside parentheses and CASE … END, as a BETWEEN bound cannot hold a bare AND.
-fn parse_with_symmetric(sql: &str) -> Result<Vec<Statement>, ParserError> {
+fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, ParserError> {
     let dialect = PostgreSqlDialect {};
-    if !sql.to_ascii_lowercase().contains("symmetric") {
+    let lower = sql.to_ascii_lowercase();
+    let symmetric = lower.contains("symmetric");
+    let copy = lower.trim_start().starts_with("copy");
+    if !symmetric && !copy {
         return Parser::parse_sql(&dialect, sql);
     }
-    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    let mut tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    if symmetric {
+        tokens = rewrite_symmetric(tokens);
+    }
+    if copy {
+        rewrite_copy_booleans(&mut tokens);
+    }
+    Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+}
+
+/// See [`parse_rewritten`]: `BETWEEN SYMMETRIC low AND` marks its low bound.
+fn rewrite_symmetric(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len() + 8);
     let mut tokens = tokens.into_iter().peekable();
     while let Some(t) = tokens.next() {
@@ -85,9 +115,141 @@ fn parse_with_symmetric(sql: &str) -> Result<Vec<Statement>, ParserError> {
             _ => out.push(t),
         }
     }
-    Parser::new(&dialect)
-        .with_tokens_with_locations(out)
-        .parse_statements()
+    out
+}
+
+/// `FREEZE on`, `HEADER off`, `FREEZE 1`, … as `FREEZE TRUE`, `HEADER FALSE`: the
+/// boolean spellings PostgreSQL accepts in COPY options, in the one form sqlparser
+/// reads.
+fn rewrite_copy_booleans(tokens: &mut [TokenWithSpan]) {
+    let mut option = false;
+    for t in tokens.iter_mut() {
+        if is_whitespace(&t.token) {
+            continue;
+        }
+        let value = match &t.token {
+            Token::Word(w) if option && w.quote_style.is_none() => {
+                match w.value.to_ascii_lowercase().as_str() {
+                    "on" => Some("TRUE"),
+                    "off" => Some("FALSE"),
+                    _ => None,
+                }
+            }
+            Token::Number(n, _) if option && (n == "1" || n == "0") => {
+                Some(if n == "1" { "TRUE" } else { "FALSE" })
+            }
+            _ => None,
+        };
+        if let Some(value) = value {
+            t.token = Token::make_word(value, None);
+        }
+        option = matches!(&t.token, Token::Word(w) if w.keyword == Keyword::FREEZE || w.keyword == Keyword::HEADER);
+    }
+}
+
+/// `VACUUM` or `ANALYZE` (see the module doc) when it is the whole of `bare` (the
+/// text without its final `;`), else None.
+fn parse_maintenance(bare: &str) -> Result<Option<Statement>, SqlError> {
+    let head = bare
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let vacuum = head == "vacuum";
+    if !vacuum && head != "analyze" && head != "analyse" {
+        return Ok(None);
+    }
+    let syntax = |e: ParserError| SqlError::Syntax(e.to_string());
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, bare)
+        .tokenize()
+        .map_err(|e| SqlError::Syntax(e.to_string()))?;
+    let mut tokens = tokens.into_iter().filter(|t| !is_whitespace(t)).peekable();
+    tokens.next();
+    // The options: a parenthesized list, or the old keywords.
+    if tokens.peek() == Some(&Token::LParen) {
+        skip_parenthesized(&mut tokens)?;
+    } else {
+        let options: &[&str] = if vacuum {
+            &["full", "freeze", "verbose", "analyze", "analyse"]
+        } else {
+            &["verbose"]
+        };
+        while let Some(Token::Word(w)) = tokens.peek() {
+            if w.quote_style.is_some() || !options.contains(&w.value.to_ascii_lowercase().as_str())
+            {
+                break;
+            }
+            tokens.next();
+        }
+    }
+    let mut parts = Vec::new();
+    while let Some(Token::Word(w)) = tokens.peek() {
+        parts.push(ObjectNamePart::Identifier(Ident {
+            value: w.value.clone(),
+            quote_style: w.quote_style,
+            span: Span::empty(),
+        }));
+        tokens.next();
+        if tokens.peek() != Some(&Token::Period) {
+            break;
+        }
+        tokens.next();
+    }
+    if !parts.is_empty() && tokens.peek() == Some(&Token::LParen) {
+        // ANALYZE t (columns): every column is analyzed anyway.
+        skip_parenthesized(&mut tokens)?;
+    }
+    match tokens.next() {
+        None => {}
+        Some(Token::Comma) => {
+            return Err(SqlError::Unsupported(
+                "VACUUM or ANALYZE of several tables in one statement (name one table each)".into(),
+            ))
+        }
+        Some(other) => {
+            return Err(syntax(ParserError::ParserError(format!(
+                "Expected: end of statement, found: {other}"
+            ))))
+        }
+    }
+    let table_name = (!parts.is_empty()).then_some(ObjectName(parts));
+    Ok(Some(if vacuum {
+        Statement::Vacuum(VacuumStatement {
+            full: false,
+            sort_only: false,
+            delete_only: false,
+            reindex: false,
+            recluster: false,
+            table_name,
+            threshold: None,
+            boost: false,
+        })
+    } else {
+        Statement::Analyze(Analyze {
+            table_name,
+            partitions: None,
+            for_columns: false,
+            columns: Vec::new(),
+            cache_metadata: false,
+            noscan: false,
+            compute_statistics: false,
+            has_table_keyword: false,
+        })
+    }))
+}
+
+/// Skips a parenthesized list (the next token is its `(`), nested parentheses too.
+fn skip_parenthesized(tokens: &mut impl Iterator<Item = Token>) -> Result<(), SqlError> {
+    let mut depth = 0usize;
+    for t in tokens {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 1 => return Ok(()),
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Err(SqlError::Syntax("unbalanced parentheses".into()))
 }
 
 fn is_whitespace(token: &Token) -> bool {

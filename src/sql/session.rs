@@ -8,13 +8,15 @@
 //! `statement_timeout`.
 //!
 //! # Transaction blocks
-//! In this version a block may hold reads only: every statement still runs as its own
-//! request under the lock, and `COMMIT` has nothing to validate. A write inside a
-//! block answers 0A000 and fails the block. As in PostgreSQL, once a statement in a
-//! block fails, everything but `ROLLBACK`/`COMMIT` answers 25P02 until the block ends,
-//! and `COMMIT` of a failed block answers `ROLLBACK`. As in PostgreSQL, `SET` is
-//! transactional: `ROLLBACK` (or `COMMIT` of a failed block) restores the settings
-//! of `BEGIN`, and `SET LOCAL` lasts until the block ends.
+//! Between `BEGIN` and `COMMIT` the session keeps a [`Block`]: the block's writes,
+//! what it read, and who observed what. No lock is held between statements; COMMIT
+//! validates and applies the block as one write transaction or answers 40001 (see
+//! [`super::block`] for the whole story). As in PostgreSQL, once a statement in a
+//! block fails, everything but `ROLLBACK`/`COMMIT` answers 25P02 until the block
+//! ends, `COMMIT` of a failed block answers `ROLLBACK`, and a COMMIT that fails
+//! ends the block. As in PostgreSQL, `SET` is transactional: `ROLLBACK` (or `COMMIT`
+//! of a failed block) restores the settings of `BEGIN`, and `SET LOCAL` lasts until
+//! the block ends.
 //!
 //! # Statement timeout
 //! `statement_timeout` applies to every statement. The executor checks the interrupt
@@ -26,18 +28,21 @@
 //! reporting 57014 for a committed write would be a lie, so a write's 57014 comes
 //! from the executor only.
 
+mod copy;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use sqlparser::ast::{
-    ContextModifier, Expr, ObjectName, Set, Statement, TransactionMode, UnaryOperator,
-    Value as AstValue,
+    ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode, TransactionMode,
+    UnaryOperator, Value as AstValue,
 };
 
+use super::block::{Block, BlockStatement};
 use super::plan_cache::{PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
-    ColumnInfo, CommandTag, Description, Engine, Interrupt, Output, QueryContext, SqlError,
+    ColumnInfo, CommandTag, Description, Engine, Interrupt, Notice, Output, QueryContext, SqlError,
 };
 use crate::types::{DataType, Value};
 use crate::Error;
@@ -90,11 +95,13 @@ enum Command {
     ShowAll,
     Reset(String),
     ResetAll,
-    Begin(&'static str),
+    /// `BEGIN` or `START TRANSACTION` (the tag), `READ ONLY` or not.
+    Begin(&'static str, bool),
     Commit,
     Rollback,
-    /// `SET TRANSACTION …` inside or outside a block: accepted, nothing to change.
-    SetTransaction,
+    /// `SET TRANSACTION …`: `READ ONLY` makes the current block read-only; every
+    /// isolation level is served as serializable, so nothing else changes.
+    SetTransaction(bool),
     /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
     Unsupported(String),
 }
@@ -121,6 +128,10 @@ pub struct Session {
     /// Inside a block: the settings without the block's `SET LOCAL`s, which COMMIT
     /// keeps.
     settings_without_local: Option<Settings>,
+    /// Inside a block: its writes and reads, for COMMIT.
+    block: Option<Block>,
+    /// Most rows a block may change (`--max-block-changes`).
+    block_changes_max: usize,
 }
 
 impl Session {
@@ -134,7 +145,14 @@ impl Session {
             rows_max: usize::MAX,
             settings_at_begin: None,
             settings_without_local: None,
+            block: None,
+            block_changes_max: usize::MAX,
         }
+    }
+
+    /// Caps the rows one transaction block may change (54000 over it).
+    pub fn set_block_changes_max(&mut self, changes_max: usize) {
+        self.block_changes_max = changes_max;
     }
 
     /// Caps the rows of every statement's result from now on (54000 over it).
@@ -195,7 +213,14 @@ impl Session {
             None if self.transaction == TransactionState::Failed => {
                 Err(SqlError::InFailedTransaction.into())
             }
-            None => self.engine.describe(stmt, param_hints).await,
+            None => match &self.block {
+                Some(block) => {
+                    self.engine
+                        .describe_in_block(block, stmt, param_hints)
+                        .await
+                }
+                None => self.engine.describe(stmt, param_hints).await,
+            },
         }
     }
 
@@ -206,6 +231,9 @@ impl Session {
         params: &[Value],
     ) -> Result<Output, Error> {
         let result = match command(prepared.statement()) {
+            Ok(Some(Command::Commit)) if self.transaction == TransactionState::InBlock => {
+                self.commit().await
+            }
             Ok(Some(cmd)) => self.run_command(cmd),
             Ok(None) => self.run_engine(prepared, params).await,
             Err(e) => Err(e.into()),
@@ -216,18 +244,36 @@ impl Session {
         result
     }
 
+    /// COMMIT of a block that has not failed: the engine validates and applies
+    /// it; either way the block is over (a COMMIT that fails rolls it back, as in
+    /// PostgreSQL).
+    async fn commit(&mut self) -> Result<Output, Error> {
+        let block = self.block.take().unwrap_or_default();
+        let interrupt = Interrupt::new(None);
+        let ctx = self.context(&interrupt);
+        match self.engine.commit_block(block, &ctx).await {
+            Ok(()) => self.run_command(Command::Commit),
+            Err(e) => {
+                self.end_block(false);
+                Err(e)
+            }
+        }
+    }
+
     async fn run_engine(
         &mut self,
         prepared: &PreparedStatement,
         params: &[Value],
     ) -> Result<Output, Error> {
         let is_write = Engine::is_write(prepared.statement());
-        match self.transaction {
-            TransactionState::Failed => return Err(SqlError::InFailedTransaction.into()),
-            TransactionState::InBlock if is_write => {
-                return Err(SqlError::WriteInTransactionBlock.into())
-            }
-            _ => {}
+        if self.transaction == TransactionState::Failed {
+            return Err(SqlError::InFailedTransaction.into());
+        }
+        if self.block.is_some() && matches!(prepared.statement(), Statement::Vacuum(_)) {
+            return Err(SqlError::ActiveTransactionBlock("VACUUM").into());
+        }
+        if is_write && self.block.as_ref().is_some_and(Block::is_read_only) {
+            return Err(SqlError::ReadOnlyTransaction(command_name(prepared.statement())).into());
         }
         let deadline = self
             .settings
@@ -236,6 +282,29 @@ impl Session {
         let interrupt = Interrupt::new(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt.clone());
+        if let Some(block) = &mut self.block {
+            // In a block every statement reports back to it, so it is never raced
+            // against the deadline: the executor's own 57014 fails the block.
+            let result = match self
+                .engine
+                .execute_in_block(block, prepared, params, &ctx)
+                .await
+            {
+                Ok(ran) => block
+                    .absorb(
+                        ran,
+                        BlockStatement::Sql {
+                            statement: prepared.shared_statement(),
+                            params: params.into(),
+                        },
+                        &ctx,
+                    )
+                    .map_err(Error::from),
+                Err(e) => Err(e),
+            };
+            *self.cancel.lock() = None;
+            return result;
+        }
         let running = self.engine.execute(prepared, params, &ctx);
         let result = match deadline {
             Some(deadline) if !is_write => {
@@ -268,6 +337,7 @@ impl Session {
             user: self.settings.user().clone(),
             database: self.settings.database().clone(),
             modules: None,
+            reads: None,
         }
     }
 
@@ -275,8 +345,9 @@ impl Session {
     /// transaction ([`Session::execute_batch`]): several statements, at least one of
     /// them a write, outside a block, as PostgreSQL runs such a string. Session
     /// commands (transaction control, SET, SHOW, RESET) cannot run inside the write
-    /// request on the writer thread, so a string mixing them with writes is 0A000
-    /// before anything runs.
+    /// request on the writer thread, so a string that mixes them with writes runs
+    /// statement by statement instead (its `BEGIN … COMMIT`, if it has one, makes
+    /// the block atomic; writes outside it commit one by one).
     pub fn needs_implicit_transaction(
         &self,
         statements: &[Arc<PreparedStatement>],
@@ -292,14 +363,7 @@ impl Session {
                 None => writes |= Engine::is_write(prepared.statement()),
             }
         }
-        if writes && commands {
-            return Err(SqlError::Unsupported(
-                "mixing writes with BEGIN, COMMIT, ROLLBACK, SET, SHOW or RESET in one \
-                 query string (send them as separate queries)"
-                    .into(),
-            ));
-        }
-        Ok(writes)
+        Ok(writes && !commands)
     }
 
     /// Runs the statements of one simple-query string as one write transaction
@@ -329,6 +393,14 @@ impl Session {
         if state == TransactionState::Failed && !ends_block {
             return Err(SqlError::InFailedTransaction.into());
         }
+        // What PostgreSQL warns about: block commands where they change nothing.
+        let idle = state == TransactionState::Idle;
+        let notice = match &cmd {
+            Command::Begin(..) if !idle => Some(Notice::TransactionInProgress),
+            Command::Commit | Command::Rollback if idle => Some(Notice::NoTransactionInProgress),
+            Command::SetLocal(..) if idle => Some(Notice::SetLocalOutsideBlock),
+            _ => None,
+        };
         let tag = match cmd {
             Command::Set(name, value) => {
                 self.settings.set(&name, value.clone())?;
@@ -359,12 +431,21 @@ impl Session {
             }
             Command::Show(name) => return Ok(self.show(&name)?),
             Command::ShowAll => return Ok(self.show_all()),
-            Command::SetTransaction => "SET",
-            Command::Begin(tag) => {
+            Command::SetTransaction(read_only) => {
+                if let (Some(block), true) = (&mut self.block, read_only) {
+                    block.set_read_only();
+                }
+                "SET"
+            }
+            Command::Begin(tag, read_only) => {
                 // PostgreSQL accepts BEGIN inside a block with a warning; so do we.
                 if state == TransactionState::Idle {
                     self.settings_at_begin = Some(self.settings.clone());
                     self.settings_without_local = Some(self.settings.clone());
+                    self.block = Some(Block::new(self.block_changes_max));
+                }
+                if let (Some(block), true) = (&mut self.block, read_only) {
+                    block.set_read_only();
                 }
                 self.transaction = TransactionState::InBlock;
                 tag
@@ -373,7 +454,11 @@ impl Session {
             Command::Rollback => self.end_block(false),
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
-        Ok(Output::Command(CommandTag::new(tag)))
+        let tag = CommandTag::new(tag);
+        Ok(Output::Command(match notice {
+            Some(notice) => tag.with_notice(notice),
+            None => tag,
+        }))
     }
 
     /// Ends the block (COMMIT, ROLLBACK) and its settings: a commit keeps its SETs
@@ -383,6 +468,7 @@ impl Session {
     fn end_block(&mut self, commit: bool) -> &'static str {
         let at_begin = self.settings_at_begin.take();
         let without_local = self.settings_without_local.take();
+        self.block = None;
         self.transaction = TransactionState::Idle;
         if let Some(kept) = if commit { without_local } else { at_begin } {
             self.settings.restore(&kept);
@@ -395,7 +481,10 @@ impl Session {
     }
 
     fn show(&self, name: &str) -> Result<Output, SqlError> {
-        let (name, value) = self.settings.show(name)?;
+        let (name, mut value) = self.settings.show(name)?;
+        if name == "transaction_read_only" && self.block.as_ref().is_some_and(Block::is_read_only) {
+            value = "on".into();
+        }
         Ok(Output::Rows {
             columns: Arc::new(vec![ColumnInfo::computed(name, DataType::Text)]),
             rows: vec![vec![Value::Text(value)]],
@@ -454,8 +543,10 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
             if !statements.is_empty() {
                 return Ok(None);
             }
-            check_modes(modes)?;
-            Command::Begin(if *begin { "BEGIN" } else { "START TRANSACTION" })
+            Command::Begin(
+                if *begin { "BEGIN" } else { "START TRANSACTION" },
+                read_only(modes),
+            )
         }
         Statement::Commit { chain: false, .. } => Command::Commit,
         Statement::Rollback {
@@ -469,9 +560,9 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
             savepoint: Some(_), ..
         }
         | Statement::Savepoint { .. }
-        | Statement::ReleaseSavepoint { .. } => Command::Unsupported(
-            "SAVEPOINT (transaction blocks hold reads only; use ROLLBACK)".into(),
-        ),
+        | Statement::ReleaseSavepoint { .. } => {
+            Command::Unsupported("SAVEPOINT (ROLLBACK undoes the whole block)".into())
+        }
         _ => return Ok(None),
     }))
 }
@@ -510,16 +601,13 @@ fn set_command(set: &Set) -> Result<Command, SqlError> {
             "client_encoding".into(),
             SettingValue::Text(charset_name.value.clone()),
         ),
-        Set::SetTransaction { modes, session, .. } => {
-            check_modes(modes)?;
-            match (session, isolation(modes)) {
-                (true, Some(level)) => Command::Set(
-                    "default_transaction_isolation".into(),
-                    SettingValue::Text(level),
-                ),
-                _ => Command::SetTransaction,
-            }
-        }
+        Set::SetTransaction { modes, session, .. } => match (session, isolation(modes)) {
+            (true, Some(level)) => Command::Set(
+                "default_transaction_isolation".into(),
+                SettingValue::Text(level),
+            ),
+            _ => Command::SetTransaction(read_only(modes)),
+        },
         other => Command::Unsupported(
             format!("{}", other)
                 .split_whitespace()
@@ -550,10 +638,15 @@ fn show_command(variable: &[sqlparser::ast::Ident]) -> Command {
     }
 }
 
-/// Transaction modes are all accepted: every level is served as serializable, and a
-/// block is read-only anyway in this version.
-fn check_modes(_modes: &[TransactionMode]) -> Result<(), SqlError> {
-    Ok(())
+/// True if `modes` say `READ ONLY`. Every isolation level is accepted and served as
+/// serializable, the strongest.
+fn read_only(modes: &[TransactionMode]) -> bool {
+    modes.iter().any(|m| {
+        matches!(
+            m,
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly)
+        )
+    })
 }
 
 fn isolation(modes: &[TransactionMode]) -> Option<String> {
@@ -609,4 +702,14 @@ fn value_text(expr: &Expr) -> Result<String, SqlError> {
             "SET to the expression {other}"
         ))),
     }
+}
+
+/// A statement's command name as PostgreSQL's messages spell it ("INSERT").
+fn command_name(statement: &Statement) -> String {
+    statement
+        .to_string()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase()
 }

@@ -381,10 +381,12 @@ pub fn builtin_defaults() -> Vec<(&'static str, &'static str, &'static str)> {
 pub struct Settings {
     /// Current values of known settings by canonical name, and of custom ones by
     /// lowercased name.
-    values: BTreeMap<String, String>,
+    /// Shared until written (copy on write): a transaction block keeps copies of
+    /// the settings at BEGIN, which must cost no more than a reference count.
+    values: Arc<BTreeMap<String, String>>,
     /// The values `RESET` returns to: the built-in defaults overridden by the server
     /// configuration and by the client's startup packet, as in PostgreSQL.
-    defaults: BTreeMap<String, String>,
+    defaults: Arc<BTreeMap<String, String>>,
     /// `TimeZone`, parsed once when set rather than for every statement.
     time_zone: TimeZone,
     /// `statement_timeout` in milliseconds, parsed once when set.
@@ -442,6 +444,7 @@ impl Settings {
             "off"
         };
         values.insert("synchronous_commit".into(), synchronous_commit.into());
+        let values = Arc::new(values);
         let mut settings = Settings {
             defaults: values.clone(),
             values,
@@ -503,7 +506,7 @@ impl Settings {
             SettingValue::Default => self.defaults.get(&key).cloned().unwrap_or_default(),
             SettingValue::Text(text) => text,
         };
-        self.values.insert(key, text);
+        Arc::make_mut(&mut self.values).insert(key, text);
         Ok(())
     }
 
@@ -525,7 +528,7 @@ impl Settings {
         {
             self.changed.push(spec.name);
         }
-        self.values.insert(spec.name.to_owned(), text);
+        Arc::make_mut(&mut self.values).insert(spec.name.to_owned(), text);
     }
 
     /// `RESET name`.
@@ -540,7 +543,7 @@ impl Settings {
             self.store(spec, default);
         }
         let defaults = &self.defaults;
-        self.values
+        Arc::make_mut(&mut self.values)
             .retain(|k, _| find_spec(k).is_some() || defaults.contains_key(k));
     }
 
@@ -583,6 +586,10 @@ impl Settings {
     /// values without its `SET LOCAL`s at COMMIT), queueing ParameterStatus for the
     /// reported settings whose value this changes.
     pub fn restore(&mut self, saved: &Settings) {
+        if Arc::ptr_eq(&self.values, &saved.values) {
+            // Nothing was SET since `saved` was taken.
+            return;
+        }
         let mut changed = std::mem::take(&mut self.changed);
         for spec in SPECS.iter().filter(|s| s.report) {
             if self.values.get(spec.name) != saved.values.get(spec.name)

@@ -257,6 +257,27 @@ impl Turnstile {
         Ok(result)
     }
 
+    /// Runs `f` on a write transaction under the write lock on the writer thread,
+    /// then always rolls it back: nothing `f` does is kept, logged or seen by
+    /// anyone else. A transaction block rehearses each of its statements this way
+    /// to learn what the statement does on top of the block's earlier changes
+    /// (see `sql::block`); the lock is held for that one statement only.
+    pub async fn rehearse<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> R + Send + 'static,
+    {
+        let outcome = self
+            .write_with(Durability::Visible, move |txn| {
+                Err::<std::convert::Infallible, R>(f(txn))
+            })
+            .await?;
+        match outcome {
+            Err(result) => Ok(result),
+            Ok(never) => match never {},
+        }
+    }
+
     /// The write-ahead log, if this turnstile has one.
     pub fn wal(&self) -> Option<&Arc<Wal>> {
         self.shared.wal.as_ref()

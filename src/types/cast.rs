@@ -56,8 +56,8 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
         ) => Explicit,
         // PostgreSQL's automatic I/O conversion casts: to a string type is an
         // assignment cast, from a string type is explicit only.
-        (_, T::Text | T::Varchar(_)) => Assignment,
-        (T::Text | T::Varchar(_), _) => Explicit,
+        (_, T::Text | T::Varchar(_) | T::Bpchar(_)) => Assignment,
+        (T::Text | T::Varchar(_) | T::Bpchar(_), _) => Explicit,
         _ => return None,
     })
 }
@@ -137,6 +137,15 @@ fn cast_value(
             None => Ok(Value::Text(text)),
         };
     }
+    if let DataType::Bpchar(max) = to {
+        let text = into_text(value, tz);
+        let text = match max {
+            Some(max) => check_varchar(text, max, kind == CastKind::Explicit)
+                .map_err(|_| TypeError::CharTooLong { max })?,
+            None => text,
+        };
+        return Ok(Value::Text(without_trailing_spaces(text)));
+    }
     if to == DataType::Text {
         return Ok(Value::Text(into_text(value, tz)));
     }
@@ -164,6 +173,12 @@ fn cast_value(
         Value::Jsonb(s) => cast_jsonb(&s, to),
         _ => Err(no_cast(from, to)),
     }
+}
+
+/// A `CHAR(n)` value as it is kept: without the trailing spaces PostgreSQL ignores.
+fn without_trailing_spaces(mut text: String) -> String {
+    text.truncate(text.trim_end_matches(' ').len());
+    text
 }
 
 fn no_cast(from: DataType, to: DataType) -> TypeError {

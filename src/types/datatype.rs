@@ -24,6 +24,13 @@ pub enum DataType {
     /// `VARCHAR(n)`: text with an optional maximum length in characters (22001 when
     /// an assignment is longer, as PostgreSQL does).
     Varchar(Option<u32>),
+    /// `CHAR(n)` (`character(n)`, `bpchar`): text blank-padded to `n` characters.
+    /// Values are kept without their trailing spaces, which PostgreSQL ignores in
+    /// every comparison, in `length` and when casting to text; the padding is added
+    /// back when a value is sent (see `write_output`). An assignment longer than
+    /// `n` is 22001 unless only spaces would be cut. None is `bpchar` without a
+    /// length.
+    Bpchar(Option<u32>),
     Bytea,
     /// Microseconds since 2000-01-01 00:00:00, without a time zone.
     Timestamp,
@@ -121,6 +128,7 @@ impl DataType {
             DataType::Float4 => 700,
             DataType::Float8 => 701,
             DataType::Varchar(_) => 1043,
+            DataType::Bpchar(_) => 1042,
             DataType::Date => 1082,
             DataType::Timestamp => 1114,
             DataType::Timestamptz => 1184,
@@ -164,6 +172,7 @@ impl DataType {
             DataType::Numeric(_) => "numeric",
             DataType::Text => "text",
             DataType::Varchar(_) => "varchar",
+            DataType::Bpchar(_) => "bpchar",
             DataType::Bytea => "bytea",
             DataType::Timestamp => "timestamp",
             DataType::Timestamptz => "timestamptz",
@@ -190,6 +199,7 @@ impl DataType {
             DataType::Text,
             DataType::Float4,
             DataType::Float8,
+            DataType::Bpchar(None),
             DataType::Varchar(None),
             DataType::Date,
             DataType::Timestamp,
@@ -226,6 +236,7 @@ impl DataType {
             700 => DataType::Float4,
             701 => DataType::Float8,
             1043 => DataType::Varchar(None),
+            1042 => DataType::Bpchar(None),
             1082 => DataType::Date,
             1114 => DataType::Timestamp,
             1184 => DataType::Timestamptz,
@@ -267,6 +278,7 @@ impl DataType {
             DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
+            | DataType::Bpchar(_)
             | DataType::Bytea
             | DataType::Jsonb => -1,
         }
@@ -277,7 +289,7 @@ impl DataType {
     /// convention).
     pub fn type_modifier(self) -> i32 {
         match self {
-            DataType::Varchar(Some(n)) => n as i32 + 4,
+            DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => n as i32 + 4,
             DataType::Numeric(Some(typmod)) => typmod.to_pg_typmod(),
             _ => -1,
         }
@@ -289,6 +301,7 @@ impl DataType {
         match self {
             DataType::Numeric(Some(_)) => DataType::Numeric(None),
             DataType::Varchar(Some(_)) => DataType::Varchar(None),
+            DataType::Bpchar(Some(_)) => DataType::Bpchar(None),
             other => other,
         }
     }
@@ -310,6 +323,7 @@ impl DataType {
             self,
             DataType::Text
                 | DataType::Varchar(_)
+                | DataType::Bpchar(_)
                 | DataType::Unknown
                 | DataType::Name
                 | DataType::InternalChar
@@ -332,6 +346,8 @@ impl fmt::Display for DataType {
             DataType::Text => f.write_str("text"),
             DataType::Varchar(None) => f.write_str("character varying"),
             DataType::Varchar(Some(n)) => write!(f, "character varying({n})"),
+            DataType::Bpchar(None) => f.write_str("bpchar"),
+            DataType::Bpchar(Some(n)) => write!(f, "character({n})"),
             DataType::Bytea => f.write_str("bytea"),
             DataType::Timestamp => f.write_str("timestamp without time zone"),
             DataType::Timestamptz => f.write_str("timestamp with time zone"),

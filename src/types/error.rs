@@ -22,6 +22,9 @@ pub enum TypeError {
     /// A string longer than a `VARCHAR(n)` allows (22001).
     #[error("value too long for type character varying({max})")]
     StringTooLong { max: u32 },
+    /// A string longer than a `CHAR(n)` allows (22001).
+    #[error("value too long for type character({max})")]
+    CharTooLong { max: u32 },
     /// A date or time literal whose fields are out of range (22008).
     #[error("date/time field value out of range: \"{0}\"")]
     DatetimeFieldOverflow(String),

@@ -199,7 +199,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
     let norm: Vec<DataType> = args
         .iter()
         .map(|t| {
-            if let DataType::Varchar(_) = t {
+            if let DataType::Varchar(_) | DataType::Bpchar(_) = t {
                 DataType::Text
             } else {
                 // Functions take and return plain numeric; NUMERIC(p, s) only
@@ -561,7 +561,7 @@ fn resolve_array(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
 pub fn common_type(types: &[DataType]) -> Option<DataType> {
     let mut common = DataType::Unknown;
     for &t in types {
-        let t = if let DataType::Varchar(_) = t {
+        let t = if let DataType::Varchar(_) | DataType::Bpchar(_) = t {
             DataType::Text
         } else {
             t
@@ -760,9 +760,14 @@ pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
     let Some(ty) = u32::try_from(oid).ok().and_then(DataType::from_oid) else {
         return "???".to_owned();
     };
+    let given = typmod.is_some();
     let typmod = typmod.unwrap_or(-1);
     match ty {
         DataType::Varchar(_) if typmod >= 4 => format!("character varying({})", typmod - 4),
+        DataType::Bpchar(_) if typmod >= 4 => format!("character({})", typmod - 4),
+        // Without a modifier char is `character`; a modifier of -1 says `bpchar`,
+        // which is not character(1).
+        DataType::Bpchar(_) if !given => "character".to_owned(),
         DataType::Numeric(_) if typmod >= 4 => {
             let t = typmod - 4;
             format!("numeric({},{})", (t >> 16) & 0xffff, t & 0xffff)

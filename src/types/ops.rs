@@ -87,7 +87,7 @@ impl BinaryOp {
 /// when it needs a type Turnstile lacks (timestamp - timestamp is an interval).
 pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option<BinarySignature> {
     use DataType as T;
-    // varchar, name and "char" compare and concatenate as text.
+    // varchar, char(n), name and "char" compare and concatenate as text.
     let norm = |t: DataType| {
         if t.is_text() && t != T::Unknown {
             T::Text

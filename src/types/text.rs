@@ -114,6 +114,23 @@ fn write_uuid(out: &mut String, bytes: &[u8; 16]) {
 }
 
 impl DataType {
+    /// Appends the output text of `value` as a value of this type (what a client
+    /// receives in text format and COPY TO writes).
+    pub fn write_output(self, value: &Value, out: &mut String, tz: &TimeZone) {
+        let start = out.len();
+        value.write_text(out, tz);
+        self.pad(out, start);
+    }
+
+    /// For `CHAR(n)`, blank-pads the value written to `out` from byte `start` on to
+    /// `n` characters, as PostgreSQL stores and sends it; nothing for other types.
+    pub fn pad(self, out: &mut String, start: usize) {
+        if let DataType::Bpchar(Some(n)) = self {
+            let chars = out[start..].chars().count();
+            out.extend(std::iter::repeat_n(' ', (n as usize).saturating_sub(chars)));
+        }
+    }
+
     /// Parses `text` as a literal of this type, reading a timestamptz without an
     /// offset as UTC. Errors carry PostgreSQL's messages and SQLSTATEs.
     pub fn parse_text(self, text: &str) -> Result<Value, TypeError> {
@@ -138,6 +155,8 @@ impl DataType {
             DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
                 Value::Text(text.to_owned())
             }
+            // Kept without trailing spaces; the cast to CHAR(n) checks the length.
+            DataType::Bpchar(_) => Value::Text(text.trim_end_matches(' ').to_owned()),
             DataType::Bytea => Value::Bytea(parse_bytea(text)?),
             DataType::Timestamp => Value::Timestamp(parse_timestamp(text, tz)?),
             DataType::Timestamptz => Value::Timestamptz(parse_timestamptz(text, tz)?),

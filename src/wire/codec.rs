@@ -102,6 +102,7 @@ pub fn encode(
                 Value::Int2(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
                 Value::Int4(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
                 Value::Int8(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
+                Value::Text(s) if matches!(ty, DataType::Bpchar(Some(_))) => put_padded(s, ty, out),
                 Value::Text(s) | Value::Jsonb(s) => out.put_slice(s.as_bytes()),
                 _ => {
                     let mut text = String::new();
@@ -148,6 +149,7 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         (Value::Numeric(d), DataType::Numeric(_)) => encode_numeric(*d, out),
         (Value::Text(s), DataType::Text | DataType::Varchar(_) | DataType::Name)
         | (Value::Text(s), DataType::InternalChar) => out.put_slice(s.as_bytes()),
+        (Value::Text(s), DataType::Bpchar(_)) => put_padded(s, ty, out),
         (Value::Text(s) | Value::Jsonb(s), DataType::Jsonb) => {
             out.put_u8(JSONB_VERSION);
             out.put_slice(s.as_bytes());
@@ -160,6 +162,15 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         _ => return Err(mismatch()),
     }
     Ok(())
+}
+
+/// A `CHAR(n)` value as sent: blank-padded to `n` characters (the same bytes in
+/// text and binary format).
+fn put_padded(s: &str, ty: DataType, out: &mut BytesMut) {
+    let mut text = String::with_capacity(s.len() + 8);
+    text.push_str(s);
+    ty.pad(&mut text, 0);
+    out.put_slice(text.as_bytes());
 }
 
 /// PostgreSQL's binary numeric: `ndigits: i16, weight: i16, sign: u16, dscale: u16`,
@@ -327,6 +338,7 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
         DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
             return Ok(Value::Text(check_text(bytes)?.to_owned()))
         }
+        DataType::Bpchar(_) => return Ok(ty.parse_text(check_text(bytes)?)?),
         DataType::Bytea => return Ok(Value::Bytea(bytes.to_vec())),
         DataType::Timestamp => Value::Timestamp(types::checked_timestamp(r.i64()?)?),
         DataType::Timestamptz => Value::Timestamptz(types::checked_timestamp(r.i64()?)?),

@@ -25,11 +25,11 @@ use super::cancel::{CancelRegistry, Registration};
 use super::extended::{Portal, Prepared};
 use super::frame::FrameLimit;
 use super::limits::{Limits, STARTUP_TIMEOUT_MS};
-use super::messages::{error_response, SEVERITY_ERROR, SEVERITY_FATAL};
+use super::messages::{error_response, notice_response, SEVERITY_ERROR, SEVERITY_FATAL};
 use super::stream::LimitedStream;
 use super::WireError;
 use crate::sql::{
-    ColumnInfo, Engine, Output, Session, SessionDefaults, Settings, TransactionState,
+    ColumnInfo, Engine, Notice, Output, Session, SessionDefaults, Settings, TransactionState,
 };
 use crate::turnstile::TurnstileError;
 use crate::Error;
@@ -270,6 +270,7 @@ async fn start_session(
     )?;
     let mut session = Session::new(ctx.engine.clone(), settings);
     session.set_rows_max(ctx.limits.rows_per_statement_max);
+    session.set_block_changes_max(ctx.limits.block_changes_max);
     session.settings_mut().take_changes();
     let keys = &ctx.keys;
     let generate = || keys.generate(&*socket);
@@ -318,7 +319,9 @@ fn pgwire_fault(e: PgWireError) -> Fault {
 /// Reads the next message. A decoding failure (including a panic in the decoder on
 /// a malformed message) or an oversized message is a fatal [`WireError`]; None is
 /// a clean end of the stream.
-async fn next_message(socket: &mut Socket) -> Result<Option<PgWireFrontendMessage>, Fault> {
+pub(super) async fn next_message(
+    socket: &mut Socket,
+) -> Result<Option<PgWireFrontendMessage>, Fault> {
     match AssertUnwindSafe(socket.next()).catch_unwind().await {
         Err(_) => Err(WireError::Protocol("malformed message".into()).into()),
         Ok(None) => Ok(None),
@@ -491,6 +494,19 @@ impl Connection {
             )))
             .await
             .map_err(io)
+    }
+
+    /// A NoticeResponse for each notice a statement raised, in order.
+    pub(super) async fn feed_notices(&mut self, notices: Vec<Notice>) -> Result<(), Fault> {
+        for notice in &notices {
+            self.socket
+                .feed(PgWireBackendMessage::NoticeResponse(notice_response(
+                    notice,
+                )))
+                .await
+                .map_err(io)?;
+        }
+        Ok(())
     }
 
     /// ParameterStatus for each reported setting the last statement changed.

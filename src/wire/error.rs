@@ -76,6 +76,9 @@ pub enum WireError {
     /// match the RowDescription the client has; prepare the statement again.
     #[error("cached plan must not change result type")]
     ResultTypeChanged,
+    /// 57014: the client gave up a COPY FROM STDIN with CopyFail; nothing was loaded.
+    #[error("COPY from stdin failed: {0}")]
+    CopyFailed(String),
     /// XX000: a bug (a value that does not match its column's type); logged.
     #[error("internal error: {0}")]
     Internal(String),

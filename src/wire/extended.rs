@@ -21,6 +21,7 @@ use super::codec::{self, Format};
 use super::connection::{feed_encoded, io, Connection, Fault};
 use super::messages::{command_complete, data_row, encoded_row_description, parameter_description};
 use super::WireError;
+use crate::sql::copy::is_copy;
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, PreparedStatement};
 use crate::types::{DataType, Value};
 
@@ -297,12 +298,24 @@ impl Connection {
                     .await
                     .map_err(io);
             };
+            if is_copy(statement.statement()) {
+                let tag = self.run_copy(statement).await?;
+                let message = command_complete(&tag, None);
+                if let Some(portal) = self.portals.get_mut(&name) {
+                    portal.state = PortalState::Done(tag);
+                }
+                return self
+                    .socket
+                    .feed(PgWireBackendMessage::CommandComplete(message))
+                    .await
+                    .map_err(io);
+            }
             let params = std::mem::take(&mut portal.params);
             let result = self.run_statement(statement, &params, Some(&name)).await;
             self.feed_setting_changes().await?;
             // One lookup both puts the parameters back and records the outcome.
             let portal = self.portals.get_mut(&name);
-            let output = match result {
+            let mut output = match result {
                 Ok(output) => output,
                 Err(e) => {
                     if let Some(portal) = portal {
@@ -314,6 +327,16 @@ impl Connection {
             };
             let portal = portal.ok_or_else(|| WireError::UnknownPortal(name.clone()))?;
             portal.params = params;
+            // Notices go before the rows; the portal is looked up again only then.
+            let notices = output.take_notices();
+            let portal = if notices.is_empty() {
+                portal
+            } else {
+                self.feed_notices(notices).await?;
+                self.portals
+                    .get_mut(&name)
+                    .ok_or_else(|| WireError::UnknownPortal(name.clone()))?
+            };
             portal.state = match output {
                 Output::Command(tag) => {
                     let message = command_complete(&tag, None);

@@ -8,6 +8,11 @@ pub const STATEMENT_BYTES_MAX_DEFAULT: usize = 1 << 20;
 pub const PARAMETERS_MAX_DEFAULT: usize = 65_535;
 /// Default for [`Limits::rows_per_statement_max`].
 pub const ROWS_PER_STATEMENT_MAX_DEFAULT: usize = 10_000_000;
+/// Default for [`Limits::copy_bytes_max`]: 256 MiB of COPY data.
+pub const COPY_BYTES_MAX_DEFAULT: usize = 256 << 20;
+/// Default for [`Limits::block_changes_max`]: enough for `pgbench -i -s 50` in one
+/// block.
+pub const BLOCK_CHANGES_MAX_DEFAULT: usize = 10_000_000;
 /// How long a new connection may take to finish its startup handshake.
 pub const STARTUP_TIMEOUT_MS: u64 = 60_000;
 
@@ -26,6 +31,14 @@ pub struct Limits {
     /// Most rows one statement may return (54000 over it). Rows are materialized
     /// before they are sent (the read lock is released first), so this bounds memory.
     pub rows_per_statement_max: usize,
+    /// Most bytes of data one `COPY … FROM STDIN` may send (54000 over it, and
+    /// nothing is loaded). The rows are held in memory until they are written as
+    /// one transaction, so this bounds that memory.
+    pub copy_bytes_max: usize,
+    /// Most rows one transaction block may change (54000 over it, and the block
+    /// fails). A block keeps its changes in memory until COMMIT, and every
+    /// statement in it replays them (see `sql::block`), so this bounds both.
+    pub block_changes_max: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +48,8 @@ impl Default for Limits {
             statement_bytes_max: STATEMENT_BYTES_MAX_DEFAULT,
             parameters_max: PARAMETERS_MAX_DEFAULT,
             rows_per_statement_max: ROWS_PER_STATEMENT_MAX_DEFAULT,
+            copy_bytes_max: COPY_BYTES_MAX_DEFAULT,
+            block_changes_max: BLOCK_CHANGES_MAX_DEFAULT,
         }
     }
 }

@@ -1,15 +1,15 @@
 //! Building backend messages from the SQL layer's values: row descriptions, data
-//! rows, command tags, errors. Free of tokio, like `codec`.
+//! rows, command tags, errors and notices. Free of tokio, like `codec`.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use pgwire::error::ErrorInfo;
 use pgwire::messages::data::{DataRow, FieldDescription, ParameterDescription, RowDescription};
-use pgwire::messages::response::{CommandComplete, ErrorResponse};
+use pgwire::messages::response::{CommandComplete, ErrorResponse, NoticeResponse};
 use pgwire::messages::Message;
 
 use super::codec::{self, Format};
 use super::WireError;
-use crate::sql::{ColumnInfo, CommandTag};
+use crate::sql::{ColumnInfo, CommandTag, Notice, SqlError};
 use crate::types::{DataType, TimeZone, Value};
 use crate::Error;
 
@@ -125,8 +125,19 @@ pub fn command_complete(tag: &CommandTag, rows: Option<usize>) -> CommandComplet
     CommandComplete::new(text)
 }
 
-/// An ErrorResponse with the error's SQLSTATE, message, detail and hint.
+/// An ErrorResponse with the error's SQLSTATE, message, detail and hint, and for
+/// an error in COPY data the CONTEXT line naming where (`COPY t, line 3, column b:
+/// "x"`), as PostgreSQL sends it.
 pub fn error_response(err: &Error, severity: &str) -> ErrorResponse {
+    if let Error::Sql(SqlError::Copy { context, error }) = err {
+        let mut info = error_info(&Error::Sql((**error).clone()), severity);
+        info.where_context = Some(context.clone());
+        return info.into();
+    }
+    error_info(err, severity).into()
+}
+
+fn error_info(err: &Error, severity: &str) -> ErrorInfo {
     let mut info = ErrorInfo::new(
         severity.to_owned(),
         err.sqlstate().to_owned(),
@@ -134,6 +145,18 @@ pub fn error_response(err: &Error, severity: &str) -> ErrorResponse {
     );
     info.detail = err.detail().map(str::to_owned);
     info.hint = err.hint();
+    info
+}
+
+/// A NoticeResponse: the notice's severity, SQLSTATE and message.
+pub fn notice_response(notice: &Notice) -> NoticeResponse {
+    let severity = notice.severity().as_str().to_owned();
+    let mut info = ErrorInfo::new(
+        severity.clone(),
+        notice.sqlstate().to_owned(),
+        notice.to_string(),
+    );
+    info.severity_nonlocalized = Some(severity);
     info.into()
 }
 

@@ -11,8 +11,10 @@
 //!    the session; ReadyForQuery.
 //! 4. The message loop: Query (`simple`) or Parse/Bind/Describe/Execute/Close/Sync/
 //!    Flush (`extended`). Statements go through the [`crate::sql::Session`], which
-//!    handles SET/SHOW/BEGIN/… itself and passes the rest to the engine. Answers are
-//!    queued and flushed once per Query or Sync.
+//!    handles SET/SHOW/BEGIN/… itself and passes the rest to the engine. COPY runs
+//!    its own sub-protocol (`copy`) in either. The notices a statement raised
+//!    (NOTICE, WARNING) go before its CommandComplete. Answers are queued and
+//!    flushed once per Query or Sync (and before a COPY waits for data).
 //! 5. Errors: a statement error is an ErrorResponse and the session goes on (in an
 //!    extended batch, later messages are skipped until Sync, as PostgreSQL does). A
 //!    malformed or oversized message is FATAL for this connection only.
@@ -27,6 +29,7 @@
 mod cancel;
 pub mod codec;
 mod connection;
+mod copy;
 mod error;
 mod extended;
 mod frame;
@@ -39,6 +42,7 @@ pub use cancel::CancelRegistry;
 pub use connection::{refuse, serve, WireContext};
 pub use error::WireError;
 pub use limits::{
-    Limits, MESSAGE_BYTES_MAX_DEFAULT, PARAMETERS_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT,
-    STARTUP_TIMEOUT_MS, STATEMENT_BYTES_MAX_DEFAULT,
+    Limits, BLOCK_CHANGES_MAX_DEFAULT, COPY_BYTES_MAX_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT,
+    PARAMETERS_MAX_DEFAULT, ROWS_PER_STATEMENT_MAX_DEFAULT, STARTUP_TIMEOUT_MS,
+    STATEMENT_BYTES_MAX_DEFAULT,
 };

@@ -10,7 +10,8 @@
 //! the string; the results of the statements before the error are still sent. Such
 //! a string may not also hold session commands (BEGIN, COMMIT, SET, …), which
 //! cannot run on the writer thread: 0A000 before anything runs. A string of reads
-//! and session commands runs statement by statement.
+//! and session commands runs statement by statement. COPY, which talks with the
+//! client in the middle of the string, must be sent on its own (0A000).
 
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ use super::codec::Format;
 use super::connection::{feed_encoded, io, Connection, Fault};
 use super::messages::{command_complete, data_row, encoded_row_description};
 use super::WireError;
-use crate::sql::Output;
+use crate::sql::copy::is_copy;
+use crate::sql::{Output, SqlError};
 use crate::Error;
 
 impl Connection {
@@ -64,6 +66,12 @@ impl Connection {
             let message = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
             return self.socket.feed(message).await.map_err(io);
         }
+        if statements.len() > 1 && statements.iter().any(|s| is_copy(s.statement())) {
+            return Err(Error::from(SqlError::Unsupported(
+                "COPY in a query string with other statements (send it on its own)".into(),
+            ))
+            .into());
+        }
         if self.session.needs_implicit_transaction(&statements)? {
             let (outputs, error) = self.session.execute_batch(&statements).await;
             for output in outputs {
@@ -72,6 +80,15 @@ impl Connection {
             return error.map_or(Ok(()), |e| Err(e.into()));
         }
         for statement in statements.iter() {
+            if is_copy(statement.statement()) {
+                let tag = self.run_copy(statement).await?;
+                let message = command_complete(&tag, None);
+                return self
+                    .socket
+                    .feed(PgWireBackendMessage::CommandComplete(message))
+                    .await
+                    .map_err(io);
+            }
             let output = self.run_statement(statement, &[], None).await;
             self.feed_setting_changes().await?;
             self.send_output(output?).await?;
@@ -79,8 +96,10 @@ impl Connection {
         Ok(())
     }
 
-    /// Sends one statement's results in text format, with their RowDescription.
-    async fn send_output(&mut self, output: Output) -> Result<(), Fault> {
+    /// Sends one statement's notices, then its results in text format, with their
+    /// RowDescription.
+    async fn send_output(&mut self, mut output: Output) -> Result<(), Fault> {
+        self.feed_notices(output.take_notices()).await?;
         let (columns, rows, tag) = match output {
             Output::Command(tag) => {
                 let message = command_complete(&tag, None);

@@ -15,7 +15,7 @@
 //! ```
 #![allow(dead_code)] // Each test crate uses a different part of this helper.
 
-pub mod psql;
+pub mod pg_tools;
 pub mod raw;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

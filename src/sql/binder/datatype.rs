@@ -28,11 +28,8 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         A::Varchar(len) | A::CharacterVarying(len) | A::CharVarying(len) => {
             DataType::Varchar(varchar_len(len)?)
         }
-        A::Char(_) | A::Character(_) => {
-            return Err(SqlError::Unsupported(
-                "type character(n); use varchar(n) or text".into(),
-            ))
-        }
+        // Plain `char` is char(1), as in PostgreSQL.
+        A::Char(len) | A::Character(len) => DataType::Bpchar(Some(varchar_len(len)?.unwrap_or(1))),
         A::Bytea => DataType::Bytea,
         A::Timestamp(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => DataType::Timestamp,
         A::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => DataType::Timestamptz,
@@ -105,6 +102,7 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "bool" => DataType::Bool,
         "varchar" => DataType::Varchar(None),
         "text" => DataType::Text,
+        "bpchar" => DataType::Bpchar(None),
         "name" => DataType::Name,
         // Only the quoted spelling reaches here: unquoted CHAR is character(n).
         "char" => DataType::InternalChar,

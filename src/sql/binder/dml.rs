@@ -223,7 +223,7 @@ impl Binder<'_> {
     }
 
     /// A column's DEFAULT (stored as SQL text), or NULL.
-    pub(super) fn default_value(
+    pub fn default_value(
         &mut self,
         schema: &TableSchema,
         position: usize,

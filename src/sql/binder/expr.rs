@@ -421,6 +421,7 @@ impl Binder<'_> {
         // checks the length or rounds to the scale.
         let target = match target {
             DataType::Varchar(Some(_)) if kind == CastKind::Implicit => DataType::Text,
+            DataType::Bpchar(Some(_)) if kind == CastKind::Implicit => DataType::Bpchar(None),
             DataType::Numeric(Some(_)) if kind == CastKind::Implicit => DataType::Numeric(None),
             t => t,
         };

@@ -7,7 +7,7 @@ use sqlparser::ast::{
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{resolve_function, DataType, FunctionId, Value};
+use crate::types::{format_type, resolve_function, DataType, FunctionId, Value};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -321,7 +321,7 @@ fn aggregate_type(
         AggregateFunc::StringAgg => Some(T::Text),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
-            T::Varchar(_) => Some(T::Text),
+            T::Varchar(_) | T::Bpchar(_) => Some(T::Text),
             // max(numeric) is plain numeric in PostgreSQL, whatever the column's scale.
             t => Some(t.without_typmod()),
         },
@@ -329,10 +329,10 @@ fn aggregate_type(
     ty.ok_or_else(|| SqlError::UndefinedFunction(format!("function {name}({arg}) does not exist")))
 }
 
-/// `pg_typeof(x)`: the name of x's type, known when binding. PostgreSQL's result is
-/// a regtype, which Turnstile does not have; it shows as the same text.
+/// `pg_typeof(x)`: the name of x's type, known when binding, as a regtype prints it
+/// (`format_type` without a modifier: `character` for any `char(n)`).
 fn pg_typeof(arg: &Expr) -> Expr {
-    let name = arg.ty().without_typmod().to_string();
+    let name = format_type(i64::from(arg.ty().oid()), None);
     Expr::Const(Value::Text(name), DataType::Text)
 }
 

@@ -152,6 +152,19 @@ impl Binder<'_> {
     /// comparisons (the scalar library compares them exactly), which keeps a bare
     /// column on one side, the form the planner can use an index for.
     fn operator(&mut self, op: &BinaryOperator, l: Expr, r: Expr) -> Result<Expr, SqlError> {
+        // An untyped literal beside a CHAR(n) is read as CHAR, as PostgreSQL
+        // resolves it: its trailing spaces do not count either.
+        let bpchar = DataType::Bpchar(None);
+        let (l, r) = match (l.ty(), r.ty()) {
+            (DataType::Bpchar(_), DataType::Unknown) => {
+                let r = self.coerce_operand(r, bpchar, &op.to_string())?;
+                (l, r)
+            }
+            (DataType::Unknown, DataType::Bpchar(_)) => {
+                (self.coerce_operand(l, bpchar, &op.to_string())?, r)
+            }
+            _ => (l, r),
+        };
         let op = binary_op(op)?;
         // An untyped parameter compared with something takes that thing's type.
         let (lt, rt) = (l.ty(), r.ty());

@@ -1,11 +1,22 @@
-//! CREATE/DROP TABLE, INDEX and VIEW, and TRUNCATE.
+//! CREATE/DROP TABLE, INDEX and VIEW, ALTER TABLE … ADD PRIMARY KEY, TRUNCATE, and
+//! the maintenance commands that have nothing to do here (VACUUM, ANALYZE).
+//!
+//! `IF EXISTS` / `IF NOT EXISTS` that find nothing to do answer with PostgreSQL's
+//! NOTICE (`table "t" does not exist, skipping`). Storage parameters are about
+//! PostgreSQL's heap pages, which Turnstile does not have: `WITH (fillfactor = n)`
+//! is checked and accepted as a no-op (pgbench sends it); any other is 0A000.
+//! `VACUUM` and `ANALYZE` check that their table exists and do nothing else: there
+//! are no dead rows to reclaim and no planner statistics.
 
-use sqlparser::ast::{self, ColumnOption, ObjectType, Statement, TableConstraint};
+use sqlparser::ast::{
+    self, AlterTableOperation, ColumnOption, CreateTableOptions, ObjectType, SqlOption, Statement,
+    TableConstraint,
+};
 
 use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
-use crate::sql::{CommandTag, Output, SqlError};
+use crate::sql::{CommandTag, Notice, Output, SqlError};
 
 /// True for the schema statements this module runs.
 pub fn is_ddl(stmt: &Statement) -> bool {
@@ -16,6 +27,9 @@ pub fn is_ddl(stmt: &Statement) -> bool {
             | Statement::CreateView(_)
             | Statement::Drop { .. }
             | Statement::Truncate(_)
+            | Statement::AlterTable(_)
+            | Statement::Vacuum(_)
+            | Statement::Analyze(_)
     )
 }
 
@@ -37,6 +51,19 @@ pub fn execute(txn: &mut WriteTxn<'_>, stmt: &Statement) -> Result<Output, SqlEr
             drop(txn, *object_type, *if_exists, names)
         }
         Statement::Truncate(t) => truncate(txn, t),
+        Statement::AlterTable(a) => alter_table(txn, a),
+        Statement::Vacuum(v) => {
+            if v.full || v.sort_only || v.delete_only || v.reindex || v.recluster {
+                return Err(SqlError::Unsupported("these VACUUM options".into()));
+            }
+            maintenance(txn, v.table_name.as_ref(), "VACUUM")
+        }
+        Statement::Analyze(a) => {
+            if a.partitions.is_some() || a.for_columns || a.noscan || a.compute_statistics {
+                return Err(SqlError::Unsupported("these ANALYZE options".into()));
+            }
+            maintenance(txn, a.table_name.as_ref(), "ANALYZE")
+        }
         _ => unreachable!("is_ddl admits only the statements above"),
     }
 }
@@ -54,10 +81,14 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
             "this form of CREATE TABLE (AS, LIKE, TEMPORARY, INHERITS, …)".into(),
         ));
     }
+    check_storage_parameters(&c.table_options)?;
     let name = relation(&c.name)?;
     if relation_exists(txn, &name) {
         if c.if_not_exists {
-            return Ok(Output::Command(CommandTag::new("CREATE TABLE")));
+            let tag = CommandTag::new("CREATE TABLE");
+            return Ok(Output::Command(
+                tag.with_notice(Notice::AlreadyExistsSkipping(name)),
+            ));
         }
         return Err(crate::db::DbError::DuplicateRelation(name).into());
     }
@@ -141,6 +172,40 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         })?;
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
+}
+
+/// `WITH (fillfactor = n)`, 10 ≤ n ≤ 100, as PostgreSQL checks it; a no-op here
+/// (rows are not stored in pages). Any other storage parameter is 0A000.
+fn check_storage_parameters(options: &CreateTableOptions) -> Result<(), SqlError> {
+    let parameters = match options {
+        CreateTableOptions::None => return Ok(()),
+        CreateTableOptions::With(parameters) => parameters,
+        other => return Err(SqlError::Unsupported(format!("the table options {other}"))),
+    };
+    for parameter in parameters {
+        let SqlOption::KeyValue { key, value } = parameter else {
+            return Err(SqlError::Unsupported(format!(
+                "the storage parameter {parameter}"
+            )));
+        };
+        if !key.to_string().eq_ignore_ascii_case("fillfactor") {
+            return Err(SqlError::Unsupported(format!(
+                "the storage parameter \"{key}\" (only fillfactor is accepted, and ignored)"
+            )));
+        }
+        let text = value.to_string();
+        let fillfactor: i64 = text.parse().map_err(|_| {
+            SqlError::InvalidParameterValue(format!(
+                "invalid value for integer option \"fillfactor\": {text}"
+            ))
+        })?;
+        if !(10..=100).contains(&fillfactor) {
+            return Err(SqlError::InvalidParameterValue(format!(
+                "value {fillfactor} out of bounds for option \"fillfactor\""
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// True if `name` is taken by a table, a view or a system relation.
@@ -256,7 +321,10 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
     };
     let exists = txn.db().get_index(&name).is_some() || relation_exists(txn, &name);
     if exists && c.if_not_exists {
-        return Ok(Output::Command(CommandTag::new("CREATE INDEX")));
+        let tag = CommandTag::new("CREATE INDEX");
+        return Ok(Output::Command(
+            tag.with_notice(Notice::AlreadyExistsSkipping(name)),
+        ));
     }
     if is_reserved(&name) {
         return Err(crate::db::DbError::DuplicateRelation(name).into());
@@ -359,6 +427,7 @@ fn drop(
     };
     let dropping = names.iter().map(relation).collect::<Result<Vec<_>, _>>()?;
     let mut dependencies = None;
+    let mut done = CommandTag::new(tag);
     for name in dropping.iter().map(String::as_str) {
         refuse_system(name, "dropped")?;
         let db = txn.db();
@@ -388,7 +457,16 @@ fn drop(
                     "\"{name}\" is not a {wanted}; it is a {what}"
                 )));
             }
-            _ if if_exists => {}
+            _ if if_exists => {
+                done = done.with_notice(Notice::DoesNotExistSkipping {
+                    kind: match kind {
+                        ObjectType::Index => "index",
+                        ObjectType::View => "view",
+                        _ => "table",
+                    },
+                    name: name.to_owned(),
+                })
+            }
             ObjectType::Index => {
                 return Err(SqlError::UndefinedObject(format!(
                     "index \"{name}\" does not exist"
@@ -406,7 +484,7 @@ fn drop(
             }
         }
     }
-    Ok(Output::Command(CommandTag::new(tag)))
+    Ok(Output::Command(done))
 }
 
 /// Each view with the tables and views its query names (not those inside the views
@@ -480,6 +558,78 @@ fn refuse_dependents(
         object: format!("{} {name}", kind_of(name)),
         detail: lines.join("\n"),
     })
+}
+
+/// `ALTER TABLE t ADD PRIMARY KEY (columns)`, the one form Turnstile supports: the
+/// table then behaves exactly as if it had been created with that key.
+fn alter_table(txn: &mut WriteTxn<'_>, a: &ast::AlterTable) -> Result<Output, SqlError> {
+    let [AlterTableOperation::AddConstraint {
+        constraint: TableConstraint::PrimaryKey(pk),
+        not_valid: false,
+    }] = a.operations.as_slice()
+    else {
+        return Err(SqlError::Unsupported(
+            "this ALTER TABLE (only ALTER TABLE … ADD PRIMARY KEY (columns) is)".into(),
+        ));
+    };
+    if pk.name.is_some() || pk.index_name.is_some() || pk.index_type.is_some() {
+        return Err(SqlError::Unsupported(
+            "naming the primary key (it is called <table>_pkey) or choosing its index".into(),
+        ));
+    }
+    if !pk.include.is_empty() || !pk.index_options.is_empty() || pk.characteristics.is_some() {
+        return Err(SqlError::Unsupported(
+            "INCLUDE, index options and constraint characteristics".into(),
+        ));
+    }
+    let name = relation(&a.name)?;
+    refuse_system(&name, "altered")?;
+    let tag = CommandTag::new("ALTER TABLE");
+    let Some(table) = txn.db().get_table(&name) else {
+        if a.if_exists {
+            return Ok(Output::Command(tag.with_notice(
+                Notice::DoesNotExistSkipping {
+                    kind: "relation",
+                    name,
+                },
+            )));
+        }
+        return Err(SqlError::UndefinedTable(name));
+    };
+    let schema = table.schema().clone();
+    if schema.primary_key.is_some() {
+        return Err(SqlError::InvalidTableDefinition(format!(
+            "multiple primary keys for table \"{name}\" are not allowed"
+        )));
+    }
+    let mut columns = Vec::new();
+    for column in &pk.columns {
+        let position = column_position(&schema.columns, column)?;
+        if columns.contains(&position) {
+            return Err(SqlError::DuplicateColumn(
+                schema.columns[position].name.clone(),
+            ));
+        }
+        columns.push(position);
+    }
+    txn.add_primary_key(schema.id, columns)?;
+    Ok(Output::Command(tag))
+}
+
+/// VACUUM and ANALYZE (see the module doc): 42P01 for a table that does not exist.
+fn maintenance(
+    txn: &WriteTxn<'_>,
+    table: Option<&ast::ObjectName>,
+    command: &'static str,
+) -> Result<Output, SqlError> {
+    if let Some(table) = table {
+        let name = relation(table)?;
+        let db = txn.db();
+        if db.get_table(&name).is_none() && db.get_view(&name).is_none() && !is_reserved(&name) {
+            return Err(SqlError::UndefinedTable(name));
+        }
+    }
+    Ok(Output::Command(CommandTag::new(command)))
 }
 
 fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlError> {

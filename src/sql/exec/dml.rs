@@ -75,6 +75,11 @@ fn insert_on_conflict(
     ctx: &QueryContext,
     touched: &mut HashSet<Key>,
 ) -> Result<Option<Vec<Value>>, SqlError> {
+    if let Some(reads) = &ctx.reads {
+        // Whether a conflicting row exists, and what it holds, is a read of the
+        // table that a transaction block must validate (see `sql::block`).
+        reads.scan(txn.db(), txn.db().table(table));
+    }
     let Some(key) = txn.find_conflict(table, &row, conflict.columns.as_deref()) else {
         let key = txn.insert(table, row.clone())?;
         touched.insert(key);

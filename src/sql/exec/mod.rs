@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod call;
+mod copy;
 mod ddl;
 mod dml;
 mod expr;
@@ -10,6 +11,7 @@ mod query;
 mod scan;
 mod statement;
 
+pub use copy::write as write_copy;
 pub use expr::Env;
 pub use query::run;
 pub use statement::{

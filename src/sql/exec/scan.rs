@@ -35,6 +35,11 @@ pub fn for_each_row_while(
     mut f: impl FnMut(&Key, Vec<Value>) -> Result<bool, SqlError>,
 ) -> Result<(), SqlError> {
     let t = env.db.table(table);
+    let reads = env.ctx.reads.as_deref();
+    if let (Some(reads), false) = (reads, matches!(access, Access::Lookup { .. })) {
+        // A lookup notes its keys itself (see `lookup`).
+        reads.scan(env.db, t);
+    }
     let mut n = 0;
     let mut visit = |key: &Key, row: &Row| -> Result<bool, SqlError> {
         n += 1;
@@ -61,7 +66,7 @@ pub fn for_each_row_while(
                     .iter()
                     .map(|k| k.eval(&[], env))
                     .collect::<Result<_, _>>()?;
-                lookup(t, *index, &values, &mut |key, row| {
+                lookup(env, t, *index, &values, &mut |key, row| {
                     if more {
                         more = visit(key, row)?;
                     }
@@ -107,7 +112,9 @@ pub fn for_each_row_while(
 }
 
 /// Rows whose index key starts with `prefix` (a NULL in it matches nothing).
+/// Inside a transaction block, notes what it read in the statement's read log.
 fn lookup(
+    env: &Env<'_>,
     t: &Table,
     index: IndexRef,
     prefix: &[Value],
@@ -121,11 +128,18 @@ fn lookup(
             let pk_len = t.schema().primary_key.as_ref().map_or(0, Vec::len);
             if prefix.len() == pk_len {
                 if let Some(key) = t.primary_key_of(prefix) {
-                    if let Some(row) = t.get(&key) {
+                    let row = t.get(&key);
+                    if let Some(reads) = &env.ctx.reads {
+                        reads.row(env.db, t, &key, row);
+                    }
+                    if let Some(row) = row {
                         visit(&key, row)?;
                     }
                 }
                 return Ok(());
+            }
+            if let Some(reads) = &env.ctx.reads {
+                reads.scan(env.db, t);
             }
             for (key, row) in t.primary_key_range(Bound::Included(prefix), Bound::Included(prefix))
             {
@@ -133,6 +147,9 @@ fn lookup(
             }
         }
         IndexRef::Secondary(i) => {
+            if let Some(reads) = &env.ctx.reads {
+                reads.scan(env.db, t);
+            }
             for (key, row) in t.index_range(i, Bound::Included(prefix), Bound::Included(prefix)) {
                 visit(key, row)?;
             }
@@ -150,7 +167,7 @@ pub fn lookup_join_rows(
     mut f: impl FnMut(Vec<Value>) -> Result<(), SqlError>,
 ) -> Result<(), SqlError> {
     let t = env.db.table(table);
-    lookup(t, index, key, &mut |_, row| f(t.decode(row)))
+    lookup(env, t, index, key, &mut |_, row| f(t.decode(row)))
 }
 
 /// A bound's value: Some(Unbounded) when open, None when the bound is NULL.

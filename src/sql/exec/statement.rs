@@ -13,12 +13,13 @@ use crate::sql::plan_cache::CachedPlan;
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, QueryContext, SqlError};
 use crate::types::{DataType, Value};
 
-/// Describes statements that need no catalog (DDL): no parameters, no rows.
+/// Describes statements that need no catalog (DDL, and COPY, whose data goes in
+/// CopyData messages, not rows): no parameters, no rows.
 pub fn describe_without_catalog(
     stmt: &Statement,
     hints: &[Option<DataType>],
 ) -> Option<Description> {
-    if ddl::is_ddl(stmt) {
+    if ddl::is_ddl(stmt) || crate::sql::copy::is_copy(stmt) {
         let params = hints.iter().map(|h| h.unwrap_or(DataType::Text)).collect();
         return Some(Description {
             params,

@@ -140,11 +140,12 @@ fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         for (i, col) in schema.columns.iter().enumerate() {
             let (numeric_precision, numeric_scale) = precision(col.data_type);
             let length = match col.data_type {
-                DataType::Varchar(Some(n)) => c::int4(n.into()),
+                DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => c::int4(n.into()),
                 _ => Value::Null,
             };
             let data_type = match col.data_type.without_typmod() {
                 DataType::Varchar(_) => "character varying".to_owned(),
+                DataType::Bpchar(_) => "character".to_owned(),
                 other => other.to_string(),
             };
             rows.push(vec![

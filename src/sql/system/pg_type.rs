@@ -56,7 +56,11 @@ fn category(ty: DataType) -> &'static str {
         DataType::Bool => "B",
         DataType::Date | DataType::Timestamp | DataType::Timestamptz => "D",
         t if t.is_numeric() || matches!(t, DataType::Oid(_)) => "N",
-        DataType::Text | DataType::Varchar(_) | DataType::Name | DataType::InternalChar => "S",
+        DataType::Text
+        | DataType::Varchar(_)
+        | DataType::Bpchar(_)
+        | DataType::Name
+        | DataType::InternalChar => "S",
         DataType::Unknown => "X",
         _ => "U",
     }

@@ -1,0 +1,643 @@
+//! Transaction blocks: `BEGIN … COMMIT` with optimistic concurrency, never holding
+//! the lock across a client round trip.
+//!
+//! # Life of a transaction block
+//!
+//! A block is a list of statements the client sends one at a time, with its own
+//! think time in between. Holding the global lock from BEGIN to COMMIT would let
+//! one idle client stop every writer, so a block holds no lock between statements.
+//! Instead it remembers what it did, and COMMIT makes it all happen at once, as
+//! one write transaction with one WAL record, if — and only if — the result is the
+//! same as if the whole block had run at that moment. Otherwise COMMIT answers
+//! 40001 and changes nothing. Every block is therefore serializable: it appears to
+//! have run entirely at the instant of its COMMIT.
+//!
+//! **Each statement** runs when it arrives:
+//! - A read in a block that has written nothing yet runs as any read does, under
+//!   the read lock.
+//! - A write, or a read after the block's first write, is *rehearsed*: under the
+//!   write lock, the block's earlier changes are made again on the committed state
+//!   ([`WriteTxn::replay`]), the statement runs on top of them, its changes are
+//!   recorded, and everything is rolled back before the lock is released
+//!   ([`Turnstile::rehearse`](crate::turnstile::Turnstile::rehearse)). The lock is
+//!   held for that one statement, as for an autocommit write; the client gets the
+//!   statement's real answer (its rows, its row count, its error), computed on
+//!   the block's own writes (read your own writes).
+//!
+//! While a statement runs, every table access goes through the scan layer, which
+//! notes in the statement's [`ReadLog`] what it read from the committed state: a
+//! row looked up by its whole primary key (with a hash of its image, or its
+//! absence), or, for anything wider (a scan, a range, a secondary index), the
+//! table and its version (the number of committed transactions that changed it).
+//! Rows the block itself wrote are not committed state; reading one instead marks
+//! the statement that wrote it as *observed*.
+//!
+//! **COMMIT** takes the write lock once and:
+//! 1. checks that no schema change committed since the block began;
+//! 2. validates the reads of every statement whose result the client saw — every
+//!    query, and every write that returned rows (`RETURNING`) or whose rows a
+//!    later statement read: each row still has the image it had, each scanned
+//!    table the version it had;
+//! 3. makes the block's writes again, in order, on the state committed now:
+//!    - an observed write replays its recorded changes (its inputs were just
+//!      validated, so they are still right; values the client saw, such as a
+//!      `gen_random_uuid()` it got back, are kept);
+//!    - a write nobody observed — `UPDATE accounts SET balance = balance + 10
+//!      WHERE id = 1` whose only answer was `UPDATE 1` — runs again on the current
+//!      state, and must report the same row count it reported then. Its reads
+//!      need no validation: nothing the client saw depends on them. This is what
+//!      lets many blocks update the same hot row (pgbench's 16 branch rows)
+//!      without failing each other;
+//!    - a reducer call runs again and must succeed; if a later statement read its
+//!      rows, it must also make exactly the changes it made before (reducers are
+//!      deterministic given the state, and get the same timestamp);
+//! 4. commits: one redo record, acknowledged per `synchronous_commit`.
+//!
+//! Any failure in 1–3 rolls everything back and answers 40001 with a detail
+//! saying what changed; the client retries the block. A block that wrote nothing
+//! commits without the write lock: if more than one of its statements read
+//! tables, its reads are validated under the read lock, so that everything it
+//! returned fits one moment (with a single reading statement there is nothing to
+//! compare).
+//!
+//! **Why this is serializable.** The client's view of the block is the rows and
+//! row counts it was sent. Step 2 proves that every row set it was sent is what
+//! the same statement would return at COMMIT, given the block's earlier writes;
+//! step 3 proves the row counts and produces the writes on the current state. The
+//! block's effects and answers are then exactly those of running it, alone, at
+//! COMMIT. Validation is conservative: a scan fails on any committed change to its
+//! table, even one outside the rows it looked at.
+//!
+//! **Costs and limits.** A rehearsal replays the block's earlier changes, so a
+//! block of n writes costs O(n²) row changes under the lock in total; a block's
+//! changes are capped (`--max-block-changes`, 54000 over it). A read after the
+//! block's first write runs under the write lock (a rehearsal), not the read lock:
+//! the executor reads the store's tables directly, and replaying the block's
+//! changes into them is how it sees its own writes. DDL in a block is rehearsed and
+//! replayed like any write (a rolled-back `CREATE TABLE` returns its table id, so
+//! the replay gets the same ids); any schema change committed by someone else
+//! during the block fails it. `SAVEPOINT` is not supported (0A000).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::Hasher;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use sqlparser::ast::Statement;
+
+use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
+use crate::types::Value;
+
+use super::copy::CopyIn;
+use super::{exec, CommandTag, Output, QueryContext, SqlError};
+
+/// One thing a statement read from the committed state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    /// A row looked up by its whole primary key: a hash of its image then, or
+    /// None if there was no row.
+    Row {
+        table: TableId,
+        key: Key,
+        image: Option<u64>,
+    },
+    /// Anything wider than one key: the table's version then.
+    Table { table: TableId, version: u64 },
+}
+
+impl Read {
+    /// True if `db` (the state committed now) still gives the same answer.
+    fn holds(&self, db: &Database) -> bool {
+        match self {
+            Read::Row { table, key, image } => db
+                .find_table(*table)
+                .is_some_and(|t| t.get(key).map(row_hash) == *image),
+            Read::Table { table, version } => db
+                .find_table(*table)
+                .is_some_and(|t| t.version() == *version),
+        }
+    }
+}
+
+fn row_hash(row: &Row) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(row.as_bytes());
+    hasher.finish()
+}
+
+/// Which of the block's statements wrote what, so that a read of those rows can
+/// mark the writers observed. Statements are numbered by their position among
+/// the block's writes.
+#[derive(Debug, Default, Clone)]
+pub struct Written {
+    tables: HashMap<TableId, WrittenTable>,
+    /// Tables the block created: nothing about them is committed state.
+    created: HashSet<TableId>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct WrittenTable {
+    /// Every statement that changed the table.
+    all: BTreeSet<usize>,
+    /// Statements that changed every row at once (TRUNCATE).
+    whole: BTreeSet<usize>,
+    /// Statements that changed the row under each key.
+    keys: HashMap<Key, BTreeSet<usize>>,
+}
+
+impl Written {
+    fn note(&mut self, statement: usize, db: &Database, change: &Change) {
+        let mut key_of = |table: TableId, key: Option<Key>| {
+            let written = self.tables.entry(table).or_default();
+            written.all.insert(statement);
+            if let Some(key) = key {
+                written.keys.entry(key).or_default().insert(statement);
+            }
+        };
+        match change {
+            Change::Insert { table, values } => {
+                let key = db
+                    .find_table(*table)
+                    .and_then(|t| t.primary_key_of_row(values));
+                key_of(*table, key);
+            }
+            Change::Update { table, key, values } => {
+                let new_key = db
+                    .find_table(*table)
+                    .and_then(|t| t.primary_key_of_row(values));
+                key_of(*table, Some(key.clone()));
+                key_of(*table, new_key);
+            }
+            Change::Delete { table, key } => key_of(*table, Some(key.clone())),
+            Change::Truncate(table) => {
+                key_of(*table, None);
+                self.tables
+                    .entry(*table)
+                    .or_default()
+                    .whole
+                    .insert(statement);
+            }
+            Change::CreateTable(schema) => {
+                self.created.insert(schema.id);
+            }
+            Change::DropTable(_)
+            | Change::CreateIndex(_)
+            | Change::DropIndex(_)
+            | Change::CreateView(_)
+            | Change::DropView(_)
+            | Change::AddPrimaryKey { .. } => {}
+        }
+    }
+}
+
+/// What one statement of a block read, noted by the scan layer as it runs (see
+/// `exec::scan`). Shared with the statement through its [`QueryContext`].
+#[derive(Debug)]
+pub struct ReadLog {
+    written: Arc<Written>,
+    noted: Mutex<Noted>,
+}
+
+#[derive(Debug, Default)]
+struct Noted {
+    reads: Vec<Read>,
+    /// The block's statements whose rows this statement read.
+    observed: BTreeSet<usize>,
+    /// `Database::schema_commits` when the statement first read a table.
+    schema_commits: Option<u64>,
+}
+
+impl ReadLog {
+    fn new(written: Arc<Written>) -> ReadLog {
+        ReadLog {
+            written,
+            noted: Mutex::new(Noted::default()),
+        }
+    }
+
+    /// The statement looked up `key` in `table` and found `row`.
+    pub(super) fn row(&self, db: &Database, table: &Table, key: &Key, row: Option<&Row>) {
+        let id = table.schema().id;
+        let mut noted = self.noted.lock();
+        noted.schema_commits.get_or_insert(db.schema_commits());
+        if self.written.created.contains(&id) {
+            return;
+        }
+        if let Some(written) = self.written.tables.get(&id) {
+            let writers: Vec<usize> = written
+                .whole
+                .iter()
+                .chain(written.keys.get(key).into_iter().flatten())
+                .copied()
+                .collect();
+            if !writers.is_empty() {
+                noted.observed.extend(writers);
+                return;
+            }
+        }
+        noted.reads.push(Read::Row {
+            table: id,
+            key: key.clone(),
+            image: row.map(row_hash),
+        });
+    }
+
+    /// The statement read more of `table` than one key.
+    pub(super) fn scan(&self, db: &Database, table: &Table) {
+        let id = table.schema().id;
+        let mut noted = self.noted.lock();
+        noted.schema_commits.get_or_insert(db.schema_commits());
+        if self.written.created.contains(&id) {
+            return;
+        }
+        if let Some(written) = self.written.tables.get(&id) {
+            noted.observed.extend(written.all.iter().copied());
+        }
+        noted.reads.push(Read::Table {
+            table: id,
+            version: table.version(),
+        });
+    }
+
+    fn take(&self) -> Noted {
+        std::mem::take(&mut self.noted.lock())
+    }
+}
+
+/// A write statement as a block keeps it, to run it again at COMMIT.
+#[derive(Debug)]
+pub enum BlockStatement {
+    /// A statement with its parameter values.
+    Sql {
+        statement: Arc<Statement>,
+        params: Arc<[Value]>,
+    },
+    /// `COPY … FROM STDIN` with its decoded rows.
+    Copy(Arc<CopyIn>),
+}
+
+impl BlockStatement {
+    /// Runs the statement on `txn` (under the write lock).
+    pub fn run(&self, txn: &mut WriteTxn<'_>, ctx: &QueryContext) -> Result<Output, SqlError> {
+        match self {
+            BlockStatement::Sql { statement, params } => {
+                exec::execute_write(txn, statement, params, ctx)
+            }
+            BlockStatement::Copy(copy) => exec::write_copy(txn, copy, ctx),
+        }
+    }
+
+    /// A reducer call: its reads are not logged (the module reads through the
+    /// host), so an observed call is checked by running it again instead.
+    fn is_call(&self) -> bool {
+        matches!(self, BlockStatement::Sql { statement, .. } if matches!(**statement, Statement::Call(_)))
+    }
+
+    /// The statement's first words, for a 40001 detail.
+    fn describe(&self) -> String {
+        let text = match self {
+            BlockStatement::Sql { statement, .. } => statement.to_string(),
+            BlockStatement::Copy(copy) => format!("COPY {} FROM STDIN", copy.table),
+        };
+        let mut words: Vec<&str> = text.split_whitespace().take(4).collect();
+        if text.split_whitespace().count() > 4 {
+            words.push("…");
+        }
+        format!("\"{}\"", words.join(" "))
+    }
+}
+
+/// A write of the block, kept to be made again at COMMIT.
+#[derive(Debug)]
+pub struct BlockWrite {
+    statement: BlockStatement,
+    /// The statement's `now()`, kept for its replay.
+    statement_time_us: i64,
+    /// The command tag the client was sent; a replay must report the same.
+    tag: CommandTag,
+    /// What it changed when rehearsed.
+    changes: Vec<Change>,
+    /// What it read from the committed state when rehearsed.
+    reads: Vec<Read>,
+}
+
+/// The state of an open transaction block, kept by the session between statements.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// `Database::schema_commits` when the block first read or wrote a table.
+    schema_commits: Option<u64>,
+    writes: Vec<Arc<BlockWrite>>,
+    /// Per write: whether the client saw something that depends on its reads.
+    observed: Vec<bool>,
+    /// What the block's queries read from the committed state.
+    reads: Vec<Read>,
+    /// How many of the block's queries read a table.
+    reading_statements: usize,
+    written: Arc<Written>,
+    /// Rows changed so far, against the cap.
+    changes: usize,
+    /// True once a write of the block changed the schema.
+    changed_schema: bool,
+    /// `BEGIN READ ONLY` / `SET TRANSACTION READ ONLY`: writes answer 25006.
+    read_only: bool,
+    changes_max: usize,
+}
+
+/// What a statement needs to run inside a block: the block's writes to replay
+/// first (a rehearsal) and the log its reads go to. Cheap to make: the writes are
+/// shared, not copied.
+pub struct BlockRun {
+    schema_commits: Option<u64>,
+    writes: Vec<Arc<BlockWrite>>,
+    log: Arc<ReadLog>,
+}
+
+/// A statement's outcome in a block, for [`Block::absorb`].
+pub struct Ran {
+    output: Output,
+    /// Its changes, if it was a write (rehearsed).
+    changes: Option<Vec<Change>>,
+    /// For each change, the table's primary key computed under the lock.
+    written: Written,
+    noted: Noted,
+}
+
+impl Ran {
+    pub fn output(&self) -> &Output {
+        &self.output
+    }
+}
+
+impl Block {
+    pub fn new(changes_max: usize) -> Block {
+        Block {
+            changes_max,
+            ..Block::default()
+        }
+    }
+
+    /// Makes the block read-only from now on (`SET TRANSACTION READ ONLY`).
+    pub fn set_read_only(&mut self) {
+        self.read_only = true;
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// True once the block has written: its later reads must be rehearsed to see
+    /// its own writes.
+    pub fn has_writes(&self) -> bool {
+        !self.writes.is_empty()
+    }
+
+    /// True once the block changed the schema: its statements must be described
+    /// (bound) on top of its changes, not against the committed catalog.
+    pub fn changed_schema(&self) -> bool {
+        self.changed_schema
+    }
+
+    /// What the next statement needs to run in this block.
+    pub fn run(&self) -> BlockRun {
+        BlockRun {
+            schema_commits: self.schema_commits,
+            writes: self.writes.clone(),
+            log: Arc::new(ReadLog::new(self.written.clone())),
+        }
+    }
+
+    /// Takes in the outcome of a statement that ran with `run`: a write to make
+    /// again at COMMIT, reads to validate, writes now observed.
+    pub fn absorb(
+        &mut self,
+        ran: Ran,
+        statement: BlockStatement,
+        ctx: &QueryContext,
+    ) -> Result<Output, SqlError> {
+        let Ran {
+            output,
+            changes,
+            written,
+            noted,
+        } = ran;
+        if self.schema_commits.is_none() {
+            self.schema_commits = noted.schema_commits;
+        }
+        for i in noted.observed {
+            self.observed[i] = true;
+        }
+        let Some(changes) = changes else {
+            if !noted.reads.is_empty() {
+                self.reading_statements += 1;
+            }
+            self.reads.extend(noted.reads);
+            return Ok(output);
+        };
+        self.changes += changes.len();
+        self.changed_schema |= changes.iter().any(Change::is_schema);
+        if self.changes > self.changes_max {
+            return Err(SqlError::BlockTooLarge(self.changes_max));
+        }
+        let written_now = Arc::make_mut(&mut self.written);
+        for (table, w) in written.tables {
+            let into = written_now.tables.entry(table).or_default();
+            into.all.extend(w.all);
+            into.whole.extend(w.whole);
+            for (key, writers) in w.keys {
+                into.keys.entry(key).or_default().extend(writers);
+            }
+        }
+        written_now.created.extend(written.created);
+        let (tag, returned_rows) = match &output {
+            Output::Command(tag) => (tag.clone(), false),
+            Output::Rows { tag, .. } => (tag.clone(), true),
+        };
+        self.observed.push(returned_rows);
+        self.writes.push(Arc::new(BlockWrite {
+            statement,
+            statement_time_us: ctx.statement_time_us,
+            tag,
+            changes,
+            reads: noted.reads,
+        }));
+        Ok(output)
+    }
+
+    /// True if COMMIT has something to check or write.
+    pub fn needs_commit(&self) -> bool {
+        self.has_writes() || self.reading_statements > 1
+    }
+
+    /// Under the read lock: whether everything the (read-only) block read still
+    /// holds.
+    pub fn validate_reads(&self, db: &Database) -> Result<(), SqlError> {
+        check_schema(self.schema_commits, db)?;
+        validate(&self.reads, db)
+    }
+}
+
+impl BlockRun {
+    /// The context a statement runs with: `ctx` plus this block's read log.
+    pub fn context(&self, ctx: &QueryContext) -> QueryContext {
+        QueryContext {
+            reads: Some(self.log.clone()),
+            ..ctx.clone()
+        }
+    }
+
+    /// The outcome of a statement that ran without a rehearsal (a read under the
+    /// read lock, before the block's first write).
+    pub fn read(self, output: Output) -> Ran {
+        Ran {
+            output,
+            changes: None,
+            written: Written::default(),
+            noted: self.log.take(),
+        }
+    }
+
+    /// Under the write lock, on a transaction the caller rolls back: makes the
+    /// block's changes again on the committed state.
+    pub fn replay(&self, txn: &mut WriteTxn<'_>) -> Result<(), SqlError> {
+        check_schema(self.schema_commits, txn.db())?;
+        for write in &self.writes {
+            replay_changes(txn, &write.changes)?;
+        }
+        Ok(())
+    }
+
+    /// Under the write lock, on a transaction the caller rolls back: replays the
+    /// block's writes, then runs the statement (`statement` gets the transaction
+    /// and the context with the read log) and records what it changed.
+    pub fn rehearse(
+        self,
+        txn: &mut WriteTxn<'_>,
+        is_write: bool,
+        statement: impl FnOnce(&mut WriteTxn<'_>) -> Result<Output, SqlError>,
+    ) -> Result<Ran, SqlError> {
+        self.replay(txn)?;
+        txn.record_changes(true);
+        let output = statement(txn)?;
+        let changes = txn.take_changes();
+        let statement_number = self.writes.len();
+        let mut written = Written::default();
+        for change in &changes {
+            written.note(statement_number, txn.db(), change);
+        }
+        let mut noted = self.log.take();
+        // A write that read nothing still ties the block to this schema: its
+        // changes name tables by id.
+        noted.schema_commits = Some(txn.db().schema_commits());
+        Ok(Ran {
+            output,
+            changes: is_write.then_some(changes),
+            written,
+            noted,
+        })
+    }
+}
+
+/// Under the write lock: COMMIT of `block` (see the module doc). Ok means the
+/// transaction holds the block's writes and may be committed; any error must roll
+/// it back.
+pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Result<(), SqlError> {
+    check_schema(block.schema_commits, txn.db())?;
+    validate(&block.reads, txn.db())?;
+    for (write, observed) in block.writes.iter().zip(&block.observed) {
+        if *observed && !write.statement.is_call() {
+            validate(&write.reads, txn.db())?;
+        }
+    }
+    for (write, observed) in block.writes.iter().zip(&block.observed) {
+        if *observed && !write.statement.is_call() {
+            replay_changes(txn, &write.changes)?;
+            continue;
+        }
+        let ctx = QueryContext {
+            statement_time_us: write.statement_time_us,
+            ..ctx.clone()
+        };
+        txn.record_changes(*observed);
+        let output = write.statement.run(txn, &ctx).map_err(|e| {
+            conflict(format!(
+                "{} failed when made again at COMMIT: {e}",
+                write.statement.describe()
+            ))
+        })?;
+        let tag = match &output {
+            Output::Command(tag) | Output::Rows { tag, .. } => tag,
+        };
+        if (tag.command, tag.rows) != (write.tag.command, write.tag.rows) {
+            return Err(conflict(format!(
+                "{} changed {} rows when made again at COMMIT, not {} as it reported",
+                write.statement.describe(),
+                tag.rows.unwrap_or(0),
+                write.tag.rows.unwrap_or(0)
+            )));
+        }
+        if *observed && txn.take_changes() != write.changes {
+            return Err(conflict(format!(
+                "{} made different changes when run again at COMMIT, and the block \
+                 had read them",
+                write.statement.describe()
+            )));
+        }
+    }
+    txn.record_changes(false);
+    Ok(())
+}
+
+fn check_schema(at_start: Option<u64>, db: &Database) -> Result<(), SqlError> {
+    match at_start {
+        Some(n) if n != db.schema_commits() => Err(conflict(
+            "the schema changed (a table, index or view was created, altered or dropped) \
+             since the block began"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn validate(reads: &[Read], db: &Database) -> Result<(), SqlError> {
+    match reads.iter().find(|r| !r.holds(db)) {
+        None => Ok(()),
+        Some(read) => {
+            let table = match read {
+                Read::Row { table, .. } | Read::Table { table, .. } => *table,
+            };
+            let name = db
+                .find_table(table)
+                .map_or_else(|| "a dropped table".to_owned(), |t| t.schema().name.clone());
+            Err(conflict(format!(
+                "another transaction changed {} of table \"{name}\" that this block read",
+                match read {
+                    Read::Row { .. } => "a row",
+                    Read::Table { .. } => "rows",
+                }
+            )))
+        }
+    }
+}
+
+fn replay_changes(txn: &mut WriteTxn<'_>, changes: &[Change]) -> Result<(), SqlError> {
+    for change in changes {
+        match txn.replay(change) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(conflict(
+                    "a row this block changed was deleted or changed by another transaction".into(),
+                ))
+            }
+            Err(e) => {
+                return Err(conflict(format!(
+                    "a change this block made no longer applies: {e}"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn conflict(detail: String) -> SqlError {
+    SqlError::SerializationFailure { detail }
+}

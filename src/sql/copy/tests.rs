@@ -1,0 +1,262 @@
+use super::*;
+use crate::db::ColumnSchema;
+use crate::sql::parse;
+
+fn schema() -> Arc<TableSchema> {
+    let column = |name: &str, data_type, nullable| ColumnSchema {
+        name: name.into(),
+        data_type,
+        nullable,
+        default: None,
+    };
+    Arc::new(TableSchema {
+        id: 1,
+        name: "t".into(),
+        columns: vec![
+            column("a", DataType::Int4, false),
+            column("b", DataType::Text, true),
+            column("c", DataType::Bpchar(Some(3)), true),
+        ],
+        primary_key: None,
+    })
+}
+
+fn command(sql: &str) -> Result<CopyCommand, SqlError> {
+    CopyCommand::from_statement(&parse(sql).unwrap()[0])
+}
+
+fn options(sql: &str) -> CopyOptions {
+    match command(sql).unwrap() {
+        CopyCommand::From { options, .. } | CopyCommand::To { options, .. } => options,
+    }
+}
+
+/// Decodes `chunks` (CopyData messages) for `COPY t FROM STDIN <with>`.
+fn decode(with: &str, chunks: &[&[u8]]) -> Result<CopyIn, SqlError> {
+    let options = options(&format!("COPY t FROM STDIN {with}"));
+    let mut decoder = CopyDecoder::new(
+        "t".into(),
+        schema(),
+        &[],
+        options,
+        TimeZone::Utc,
+        1 << 20,
+        100,
+    )
+    .unwrap();
+    for chunk in chunks {
+        decoder.feed(chunk);
+    }
+    decoder.finish()
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+/// Text format: escapes, `\N`, a line split across messages, CRLF, the `\.` end
+/// marker (what follows it is ignored), a last line without a newline.
+#[test]
+fn text_format_decodes() {
+    let copy = decode(
+        "",
+        &[
+            b"1\ta\\tb\\\\c\\n\tx  \r\n2\t\\N\t\\",
+            b"N\n3\t\\101\\x42\t\n\\.\nnot data\n",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        copy.rows,
+        vec![
+            vec![Value::Int4(1), text("a\tb\\c\n"), text("x")],
+            vec![Value::Int4(2), Value::Null, Value::Null],
+            vec![Value::Int4(3), text("AB"), text("")],
+        ]
+    );
+    let copy = decode("", &[b"4\tz\tq"]).unwrap();
+    assert_eq!(copy.rows, vec![vec![Value::Int4(4), text("z"), text("q")]]);
+}
+
+/// CSV: quotes, doubled quotes, delimiters and newlines inside quotes, an empty
+/// unquoted field is NULL and a quoted one is not, the header line is skipped and
+/// errors then count it.
+#[test]
+fn csv_format_decodes() {
+    let copy = decode(
+        "(FORMAT csv, HEADER)",
+        &[b"a,b,c\n1,\"he said \"\"hi\"\", ok\",\n2,\"line\nbreak\",\"\"\n"],
+    )
+    .unwrap();
+    assert_eq!(
+        copy.rows,
+        vec![
+            vec![Value::Int4(1), text("he said \"hi\", ok"), Value::Null],
+            vec![Value::Int4(2), text("line\nbreak"), text("")],
+        ]
+    );
+    assert_eq!(copy.first_line, 2);
+    let copy = decode("WITH CSV QUOTE '''' ESCAPE '\\'", &[b"5,'it\\'s',x\n"]).unwrap();
+    assert_eq!(copy.rows[0][1], text("it's"));
+}
+
+/// Errors name the line (and the column for a bad value) and keep PostgreSQL's
+/// SQLSTATEs; after the first error the rest of the data is read and dropped.
+#[test]
+fn errors_name_the_line() {
+    let context = |e: SqlError| match e {
+        SqlError::Copy { context, error } => (context, *error),
+        other => panic!("not a COPY error: {other:?}"),
+    };
+    let (at, e) = context(decode("", &[b"1\ta\tb\nx\tb\tc\n", b"garbage"]).unwrap_err());
+    assert_eq!(at, "COPY t, line 2, column a: \"x\"");
+    assert!(matches!(e, SqlError::Type(TypeError::InvalidText { .. })));
+    let (at, e) = context(decode("", &[b"1\ta\n"]).unwrap_err());
+    assert_eq!(at, "COPY t, line 1: \"1\ta\"");
+    assert_eq!(e.to_string(), "missing data for column \"c\"");
+    let (_, e) = context(decode("", &[b"1\ta\tb\tc\n"]).unwrap_err());
+    assert_eq!(e.to_string(), "extra data after last expected column");
+    let (_, e) = context(decode("", &[b"\\N\ta\tb\n"]).unwrap_err());
+    assert!(matches!(e, SqlError::Db(DbError::NotNullViolation { .. })));
+    let (_, e) = context(decode("", &[b"1\ta\tabcd\n"]).unwrap_err());
+    assert_eq!(e, SqlError::Type(TypeError::CharTooLong { max: 3 }));
+    let (_, e) = context(decode("", &[b"1\t\xff\tb\n"]).unwrap_err());
+    assert_eq!(e, SqlError::InvalidByteSequence("0xff".into()));
+    let (_, e) = context(decode("(FORMAT csv)", &[b"1,\"open,b\n"]).unwrap_err());
+    assert!(matches!(e, SqlError::BadCopyData(_)));
+}
+
+/// The data and row limits are errors, not truncation.
+#[test]
+fn limits_are_enforced() {
+    let options = options("COPY t FROM STDIN");
+    let mut decoder = CopyDecoder::new(
+        "t".into(),
+        schema(),
+        &[],
+        options.clone(),
+        TimeZone::Utc,
+        8,
+        100,
+    )
+    .unwrap();
+    decoder.feed(b"1\ta\tb\n2\tc\td\n");
+    assert!(matches!(
+        decoder.finish(),
+        Err(SqlError::ProgramLimitExceeded(_))
+    ));
+    let mut decoder = CopyDecoder::new(
+        "t".into(),
+        schema(),
+        &[],
+        options,
+        TimeZone::Utc,
+        1 << 20,
+        1,
+    )
+    .unwrap();
+    decoder.feed(b"1\ta\tb\n2\tc\td\n");
+    assert!(matches!(
+        decoder.finish(),
+        Err(SqlError::ProgramLimitExceeded(_))
+    ));
+}
+
+/// A column list picks and orders the columns; unknown and repeated ones are
+/// refused before any data.
+#[test]
+fn column_lists() {
+    let options = options("COPY t FROM STDIN");
+    let names = ["c".to_owned(), "a".to_owned()];
+    let mut decoder = CopyDecoder::new(
+        "t".into(),
+        schema(),
+        &names,
+        options.clone(),
+        TimeZone::Utc,
+        99,
+        9,
+    )
+    .unwrap();
+    decoder.feed(b"x\t7\n");
+    let copy = decoder.finish().unwrap();
+    assert_eq!(copy.columns, vec![2, 0]);
+    assert_eq!(copy.rows, vec![vec![text("x"), Value::Int4(7)]]);
+    let bad = ["nope".to_owned()];
+    let e = CopyDecoder::new(
+        "t".into(),
+        schema(),
+        &bad,
+        options.clone(),
+        TimeZone::Utc,
+        9,
+        9,
+    );
+    assert!(matches!(e, Err(SqlError::UndefinedColumnMessage(_))));
+    let twice = ["a".to_owned(), "a".to_owned()];
+    let e = CopyDecoder::new("t".into(), schema(), &twice, options, TimeZone::Utc, 9, 9);
+    assert!(matches!(e, Err(SqlError::DuplicateColumn(_))));
+}
+
+/// Options as PostgreSQL checks them; COPY TO becomes a query.
+#[test]
+fn statements_and_options() {
+    let o = options("COPY t TO STDOUT (FORMAT csv, DELIMITER ';', NULL 'n', HEADER)");
+    assert_eq!(
+        (o.format, o.delimiter, o.null.as_str(), o.header),
+        (CopyFormat::Csv, b';', "n", true)
+    );
+    let o = options("COPY t FROM STDIN WITH (FREEZE on)");
+    assert_eq!(
+        (o.format, o.delimiter, o.null.as_str()),
+        (CopyFormat::Text, b'\t', "\\N")
+    );
+    match command("COPY t (a, b) TO STDOUT").unwrap() {
+        CopyCommand::To { query, .. } => assert_eq!(query.to_string(), "SELECT a, b FROM t"),
+        other => panic!("{other:?}"),
+    }
+    let refused = [
+        ("COPY t FROM '/tmp/x'", "0A000"),
+        ("COPY t FROM STDIN (FORMAT binary)", "0A000"),
+        ("COPY t FROM STDIN (FORMAT xml)", "22023"),
+        ("COPY t FROM STDIN (QUOTE '\"')", "0A000"),
+        ("COPY t FROM STDIN (DELIMITER '\\')", "22023"),
+        ("COPY t FROM STDIN (FORMAT csv, FORMAT text)", "42601"),
+        ("COPY t FROM STDIN (FORMAT csv, NULL ',')", "0A000"),
+    ];
+    for (sql, state) in refused {
+        let e = crate::Error::from(command(sql).unwrap_err());
+        assert_eq!(e.sqlstate(), state, "{sql}: {e}");
+    }
+}
+
+/// Output: text escapes, CSV quoting only where needed (an empty string is quoted
+/// when NULL is empty), CHAR(n) blank-padded, NULL as the NULL string.
+#[test]
+fn rows_encode() {
+    let columns = vec![
+        ColumnInfo::computed("a", DataType::Text),
+        ColumnInfo::computed("b", DataType::Bpchar(Some(3))),
+        ColumnInfo::computed("c", DataType::Int4),
+    ];
+    let row = vec![text("x\ty\\z\n"), text("q"), Value::Null];
+    let encoded = |sql: &str, row: &[Value]| {
+        let mut out = Vec::new();
+        encode_row(row, &columns, &options(sql), &TimeZone::Utc, &mut out);
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(
+        encoded("COPY t TO STDOUT", &row),
+        "x\\ty\\\\z\\n\tq  \t\\N\n"
+    );
+    let row = vec![text("say \"hi\", ok"), text(""), Value::Int4(1)];
+    assert_eq!(
+        encoded("COPY t TO STDOUT CSV", &row),
+        "\"say \"\"hi\"\", ok\",   ,1\n"
+    );
+    let row = vec![text(""), Value::Null, Value::Int4(1)];
+    assert_eq!(encoded("COPY t TO STDOUT CSV", &row), "\"\",,1\n");
+    let mut header = Vec::new();
+    encode_header(&columns, &options("COPY t TO STDOUT CSV"), &mut header);
+    assert_eq!(header, b"a,b,c\n");
+}

@@ -1,0 +1,66 @@
+//! The engine's side of COPY FROM: the target's schema under the read lock, then
+//! the decoded rows written under the write lock as one transaction (see
+//! `sql::copy` for the whole life of a COPY).
+
+use std::sync::Arc;
+
+use super::Engine;
+use crate::db::TableSchema;
+use crate::sql::block::{Block, Ran};
+use crate::sql::copy::CopyIn;
+use crate::sql::system::is_reserved;
+use crate::sql::{exec, Output, QueryContext, SqlError};
+
+impl Engine {
+    /// The schema of `table`, the target of a COPY FROM: 42P01 if there is no such
+    /// table, 42809 for a view or a system relation, which take no rows.
+    pub async fn copy_target(&self, table: &str) -> Result<Arc<TableSchema>, crate::Error> {
+        let name = table.to_owned();
+        let schema = self
+            .turnstile
+            .read(move |db| match db.get_table(&name) {
+                Some(t) => Ok(t.schema().clone()),
+                None if is_reserved(&name) || db.get_view(&name).is_some() => Err(
+                    SqlError::WrongObjectType(format!("cannot copy to relation \"{name}\"")),
+                ),
+                None => Err(SqlError::UndefinedTable(name)),
+            })
+            .await?;
+        Ok(schema?)
+    }
+
+    /// Writes the rows of `copy` as ONE write transaction on the writer thread (one
+    /// turn of the write lock, one WAL record), acknowledged as `ctx.durability`
+    /// says; any error loads nothing.
+    pub async fn copy_in(
+        &self,
+        copy: Arc<CopyIn>,
+        ctx: &QueryContext,
+    ) -> Result<Output, crate::Error> {
+        let ctx = self.with_server_state(ctx);
+        let durability = ctx.durability;
+        let result = self
+            .turnstile
+            .write_with(durability, move |txn| exec::write_copy(txn, &copy, &ctx))
+            .await?;
+        Ok(result?)
+    }
+
+    /// COPY FROM as the next write of `block` (see `sql::block`):
+    /// rehearsed under the write lock on top of the block's changes, made again at
+    /// COMMIT. The caller hands the outcome to `Block::absorb`.
+    pub async fn copy_in_block(
+        &self,
+        block: &Block,
+        copy: Arc<CopyIn>,
+        ctx: &QueryContext,
+    ) -> Result<Ran, crate::Error> {
+        let run = block.run();
+        let ctx = self.with_server_state(&run.context(ctx));
+        let ran = self
+            .turnstile
+            .rehearse(move |txn| run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx)))
+            .await?;
+        Ok(ran?)
+    }
+}

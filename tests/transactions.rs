@@ -1,0 +1,401 @@
+//! Transaction blocks with two sessions interleaving: what one block sees of its own
+//! writes and of others', when COMMIT answers 40001, and that an open block holds
+//! no lock. Each test drives two real connections step by step, so the interleaving
+//! is exact (no timing involved).
+
+mod common;
+
+use common::TestServer;
+use tokio_postgres::Client;
+
+/// The SQLSTATE of a failed statement.
+fn sqlstate(result: Result<impl std::fmt::Debug, tokio_postgres::Error>) -> String {
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e
+            .code()
+            .unwrap_or_else(|| panic!("no SQLSTATE in {e}"))
+            .code()
+            .to_owned(),
+    }
+}
+
+async fn balance(client: &Client, id: i32) -> i64 {
+    client
+        .query_one("SELECT balance FROM acct WHERE id = $1", &[&id])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A server with `acct(id, balance)` holding ids 1..=3 with balance 100, and two
+/// sessions.
+async fn two_sessions() -> (TestServer, Client, Client) {
+    let server = TestServer::start_with_args(&["--no-modules"]);
+    let a = server.connect().await;
+    let b = server.connect().await;
+    a.batch_execute(
+        "CREATE TABLE acct (id integer PRIMARY KEY, balance bigint NOT NULL, on_call boolean);
+         INSERT INTO acct VALUES (1, 100, true), (2, 100, true), (3, 100, false)",
+    )
+    .await
+    .unwrap();
+    (server, a, b)
+}
+
+#[tokio::test]
+async fn a_block_reads_its_own_writes_and_others_see_them_only_after_commit() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE acct SET balance = balance - 30 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    a.execute("INSERT INTO acct VALUES (4, 30, false)", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 1).await, 70);
+    assert_eq!(balance(&a, 4).await, 30);
+    let total: i64 = a
+        .query_one("SELECT sum(balance)::bigint FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 300, "the block sees its update and its insert");
+
+    assert_eq!(
+        balance(&b, 1).await,
+        100,
+        "nobody else sees the block before COMMIT"
+    );
+    assert!(b
+        .query_opt("SELECT balance FROM acct WHERE id = 4", &[])
+        .await
+        .unwrap()
+        .is_none());
+
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(balance(&b, 1).await, 70);
+    assert_eq!(balance(&b, 4).await, 30);
+}
+
+#[tokio::test]
+async fn rollback_leaves_nothing() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "BEGIN;
+         UPDATE acct SET balance = 0;
+         DELETE FROM acct WHERE id = 2;
+         CREATE TABLE scratch (x integer);
+         INSERT INTO scratch VALUES (1)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("ROLLBACK").await.unwrap();
+    for id in 1..=3 {
+        assert_eq!(balance(&b, id).await, 100);
+    }
+    assert_eq!(
+        sqlstate(b.query("SELECT * FROM scratch", &[]).await),
+        "42P01"
+    );
+}
+
+#[tokio::test]
+async fn lost_update_is_prevented() {
+    let (_server, a, b) = two_sessions().await;
+    // Both read the balance and write back what they computed from it.
+    a.batch_execute("BEGIN").await.unwrap();
+    b.batch_execute("BEGIN").await.unwrap();
+    let seen_a = balance(&a, 1).await;
+    let seen_b = balance(&b, 1).await;
+    a.execute(
+        "UPDATE acct SET balance = $1 WHERE id = 1",
+        &[&(seen_a + 10)],
+    )
+    .await
+    .unwrap();
+    b.execute(
+        "UPDATE acct SET balance = $1 WHERE id = 1",
+        &[&(seen_b + 20)],
+    )
+    .await
+    .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(sqlstate(b.batch_execute("COMMIT").await), "40001");
+    assert_eq!(balance(&a, 1).await, 110, "b's update was not applied");
+    // The failed COMMIT ended b's block: b goes on in autocommit.
+    assert_eq!(balance(&b, 1).await, 110);
+}
+
+#[tokio::test]
+async fn blind_relative_updates_of_one_row_all_commit() {
+    // What pgbench's branch updates do: nobody reads the row back, so neither
+    // block depends on the other's value and both commit, in either order.
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    b.batch_execute("BEGIN").await.unwrap();
+    let updated = a
+        .execute("UPDATE acct SET balance = balance + 1 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(updated, 1);
+    b.execute("UPDATE acct SET balance = balance + 2 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    b.batch_execute("COMMIT").await.unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(balance(&a, 1).await, 103);
+}
+
+#[tokio::test]
+async fn reading_back_a_blind_update_makes_it_validated() {
+    // a reads the row it updated: its answer depends on the committed balance, so
+    // a concurrent change to that balance must fail a's COMMIT.
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE acct SET balance = balance + 1 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 1).await, 101);
+    b.execute("UPDATE acct SET balance = balance + 5 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    assert_eq!(balance(&b, 1).await, 105);
+}
+
+#[tokio::test]
+async fn write_skew_is_prevented() {
+    // The on-call rule: at least one of 1 and 2 stays on call. Each block checks
+    // that the other is still on call, then takes itself off; committing both would
+    // leave nobody.
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    b.batch_execute("BEGIN").await.unwrap();
+    let count = "SELECT count(*) FROM acct WHERE on_call";
+    let on_call_a: i64 = a.query_one(count, &[]).await.unwrap().get(0);
+    let on_call_b: i64 = b.query_one(count, &[]).await.unwrap().get(0);
+    assert_eq!((on_call_a, on_call_b), (2, 2));
+    a.execute("UPDATE acct SET on_call = false WHERE id = 1", &[])
+        .await
+        .unwrap();
+    b.execute("UPDATE acct SET on_call = false WHERE id = 2", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(sqlstate(b.batch_execute("COMMIT").await), "40001");
+    let on_call: i64 = a.query_one(count, &[]).await.unwrap().get(0);
+    assert_eq!(on_call, 1);
+}
+
+#[tokio::test]
+async fn a_row_count_that_changed_by_commit_is_a_serialization_failure() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    let updated = a
+        .execute("UPDATE acct SET balance = balance + 1 WHERE id = 3", &[])
+        .await
+        .unwrap();
+    assert_eq!(updated, 1);
+    b.execute("DELETE FROM acct WHERE id = 3", &[])
+        .await
+        .unwrap();
+    let err = a.batch_execute("COMMIT").await.unwrap_err();
+    let db_error = err.as_db_error().expect("a server error");
+    assert_eq!(db_error.code().code(), "40001");
+    assert!(
+        db_error.detail().is_some_and(|d| d.contains("rows")),
+        "the detail says what changed: {db_error:?}"
+    );
+    assert_eq!(
+        db_error.hint(),
+        Some("The transaction might succeed if retried.")
+    );
+}
+
+#[tokio::test]
+async fn an_idle_open_block_does_not_block_other_writers() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE acct SET balance = balance + 1 WHERE id = 2", &[])
+        .await
+        .unwrap();
+    let _ = balance(&a, 3).await;
+    // a is now idle inside its block. If it held a lock, these would never return.
+    for _ in 0..10 {
+        b.execute("UPDATE acct SET balance = balance + 1 WHERE id = 2", &[])
+            .await
+            .unwrap();
+    }
+    b.batch_execute("CREATE TABLE other (x integer); DROP TABLE other")
+        .await
+        .unwrap();
+    assert_eq!(balance(&b, 2).await, 110);
+    // b's DDL committed during a's block: a's COMMIT must fail, changing nothing.
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    assert_eq!(balance(&b, 2).await, 110);
+}
+
+#[tokio::test]
+async fn a_failed_block_refuses_statements_until_rollback() {
+    let (_server, a, _b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE acct SET balance = 0 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            a.execute("INSERT INTO acct VALUES (1, 5, false)", &[])
+                .await
+        ),
+        "23505"
+    );
+    assert_eq!(sqlstate(a.query("SELECT 1", &[]).await), "25P02");
+    assert_eq!(
+        sqlstate(a.execute("UPDATE acct SET balance = 1", &[]).await),
+        "25P02"
+    );
+    // COMMIT of a failed block rolls it back.
+    let messages = a.simple_query("COMMIT").await.unwrap();
+    let tag = messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::CommandComplete(_) => Some(()),
+        _ => None,
+    });
+    assert!(tag.is_some());
+    assert_eq!(
+        balance(&a, 1).await,
+        100,
+        "nothing of the failed block is kept"
+    );
+}
+
+#[tokio::test]
+async fn returned_values_are_the_committed_ones() {
+    // A write whose result the client saw is applied as it was rehearsed, not run
+    // again: a random value it returned is the one stored.
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("CREATE TABLE tokens (id integer PRIMARY KEY, token uuid)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    let returned: uuid::Uuid = a
+        .query_one(
+            "INSERT INTO tokens VALUES (1, gen_random_uuid()) RETURNING token",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    a.batch_execute("COMMIT").await.unwrap();
+    let stored: uuid::Uuid = b
+        .query_one("SELECT token FROM tokens WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, returned);
+}
+
+#[tokio::test]
+async fn isolation_level_is_serializable() {
+    let (_server, a, _b) = two_sessions().await;
+    let level: String = a
+        .query_one("SHOW transaction_isolation", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(level, "serializable");
+}
+
+async fn bank_balance(client: &Client, id: i64) -> i64 {
+    client
+        .query_one("SELECT balance FROM accounts WHERE id = $1", &[&id])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn reducer_calls_in_a_block_commit_with_it_or_not_at_all() {
+    let server = TestServer::start();
+    let a = server.connect().await;
+    let b = server.connect().await;
+    a.batch_execute(
+        "INSERT INTO accounts (id, owner, balance) VALUES (1, 'ann', 100), (2, 'bob', 0)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("BEGIN; CALL transfer(1, 2, 30)")
+        .await
+        .unwrap();
+    assert_eq!(
+        bank_balance(&a, 1).await,
+        70,
+        "the block sees the call's writes"
+    );
+    assert_eq!(bank_balance(&b, 1).await, 100);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(bank_balance(&b, 1).await, 70);
+    assert_eq!(bank_balance(&b, 2).await, 30);
+
+    // A call that fails fails the block; nothing of it is kept.
+    a.batch_execute("BEGIN; CALL transfer(1, 2, 10)")
+        .await
+        .unwrap();
+    let err = a
+        .batch_execute("CALL transfer(1, 2, 1000)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code().unwrap().code(), "P0001", "{err:?}");
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(bank_balance(&b, 1).await, 70);
+
+    // Another session drains the account after the call was rehearsed: the call
+    // fails when made again at COMMIT, so the block fails.
+    a.batch_execute("BEGIN; CALL transfer(1, 2, 60)")
+        .await
+        .unwrap();
+    b.batch_execute("CALL transfer(1, 2, 50)").await.unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    assert_eq!(bank_balance(&b, 1).await, 20);
+}
+
+/// Sends `data` with `COPY … FROM STDIN` and returns the row count.
+async fn copy_in(client: &Client, sql: &str, data: &'static [u8]) -> u64 {
+    use futures::SinkExt;
+    let sink = client.copy_in(sql).await.unwrap();
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(data)).await.unwrap();
+    sink.finish().await.unwrap()
+}
+
+#[tokio::test]
+async fn copy_inside_a_block_commits_or_rolls_back_with_it() {
+    // What `pgbench -i` does: TRUNCATE and COPY in one block.
+    let (_server, a, b) = two_sessions().await;
+    let count = |client| async move {
+        let client: &Client = client;
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM acct", &[])
+            .await
+            .unwrap()
+            .get(0);
+        n
+    };
+    a.batch_execute("BEGIN; TRUNCATE acct").await.unwrap();
+    let copied = copy_in(&a, "COPY acct (id, balance) FROM STDIN", b"7\t1\n8\t2\n").await;
+    assert_eq!(copied, 2);
+    assert_eq!(
+        count(&a).await,
+        2,
+        "the block sees its TRUNCATE and its COPY"
+    );
+    assert_eq!(count(&b).await, 3);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(count(&b).await, 2);
+    assert_eq!(balance(&b, 8).await, 2);
+
+    a.batch_execute("BEGIN").await.unwrap();
+    copy_in(&a, "COPY acct (id, balance) FROM STDIN", b"9\t3\n").await;
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(count(&b).await, 2, "a rolled-back COPY loads nothing");
+}
