@@ -71,11 +71,12 @@ impl Error {
                  (operators, function calls, casts and subqueries each add one); \
                  simplify the expression, e.g. use IN (...) instead of a chain of ORs."
             )),
-            Error::Sql(SqlError::AmbiguousFunction(_)) => Some(
-                "Could not choose a best candidate operator. \
-                 You might need to add explicit type casts."
-                    .into(),
-            ),
+            // The message names the operator or function, as PostgreSQL's does.
+            Error::Sql(SqlError::AmbiguousFunction(message)) => Some(format!(
+                "Could not choose a best candidate {}. \
+                 You might need to add explicit type casts.",
+                message.split(' ').next().unwrap_or("function")
+            )),
             Error::Sql(SqlError::UndefinedRoutine { kind, .. }) => Some(format!(
                 "No {kind} matches the given name and argument types. \
                  You might need to add explicit type casts. \

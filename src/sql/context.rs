@@ -38,6 +38,9 @@ pub struct QueryContext {
     pub user: Arc<str>,
     /// The database the session connected to (`current_database()`).
     pub database: Arc<str>,
+    /// The process id the session's BackendKeyData carried (`pg_backend_pid()`);
+    /// 0 for the server's own statements.
+    pub backend_pid: i32,
     /// The loaded modules, whose reducers and views the statement may call. The
     /// engine fills it in; None has none.
     pub modules: Option<Arc<ModuleHost>>,
@@ -60,6 +63,7 @@ impl QueryContext {
             rows_max: usize::MAX,
             user: "turnstile".into(),
             database: "turnstile".into(),
+            backend_pid: 0,
             modules: None,
             reads: None,
         }

@@ -132,6 +132,8 @@ pub struct Session {
     block: Option<Block>,
     /// Most rows a block may change (`--max-block-changes`).
     block_changes_max: usize,
+    /// The process id the client got in BackendKeyData, for `pg_backend_pid()`.
+    backend_pid: i32,
 }
 
 impl Session {
@@ -147,7 +149,13 @@ impl Session {
             settings_without_local: None,
             block: None,
             block_changes_max: usize::MAX,
+            backend_pid: 0,
         }
+    }
+
+    /// Sets the process id the wire layer gave the client (BackendKeyData).
+    pub fn set_backend_pid(&mut self, pid: i32) {
+        self.backend_pid = pid;
     }
 
     /// Caps the rows one transaction block may change (54000 over it).
@@ -336,6 +344,7 @@ impl Session {
             rows_max: self.rows_max,
             user: self.settings.user().clone(),
             database: self.settings.database().clone(),
+            backend_pid: self.backend_pid,
             modules: None,
             reads: None,
         }

@@ -131,6 +131,8 @@ pub enum ConstantFunction {
 pub enum CatalogFunction {
     /// `current_user`, `session_user`, `user`, `current_role`.
     CurrentUser,
+    /// `pg_backend_pid()`: the process id the session's BackendKeyData carried.
+    BackendPid,
     CurrentDatabase,
     /// `pg_get_userbyid(role_oid)`.
     UserById,
@@ -474,6 +476,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             catalog(C::CurrentUser, vec![], T::Name)
         }
         ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
+        ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
         ("pg_get_userbyid", 1) if is_oid(a[0]) => catalog(C::UserById, vec![oid], T::Name),
         ("pg_get_indexdef", 1 | 3) if is_oid(a[0]) => {
             let mut args = vec![oid];

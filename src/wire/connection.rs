@@ -278,6 +278,7 @@ async fn start_session(
         .cancels
         .register_unique(generate, session.cancel_handle());
     socket.set_pid_and_secret_key(pid, secret.clone());
+    session.set_backend_pid(pid);
     socket
         .feed(PgWireBackendMessage::Authentication(Authentication::Ok))
         .await

@@ -10,25 +10,53 @@ use super::scope::{Lookup, Scope};
 use super::state::VIEW_DEPTH_MAX;
 use super::{names, Binder, BoundQuery};
 
+/// A bound FROM item.
+struct Item {
+    plan: Plan,
+    scope: Scope,
+    /// True if it refers to the items on its left, or to an enclosing query
+    /// (which it then sees past them): it runs once per left row, in a
+    /// [`Plan::LateralJoin`].
+    lateral: bool,
+}
+
+impl Item {
+    fn plain((plan, scope): (Plan, Scope)) -> Item {
+        Item {
+            plan,
+            scope,
+            lateral: false,
+        }
+    }
+}
+
+/// A function call in FROM, whichever syntax spelled it.
+struct FunctionCall<'a> {
+    /// The schema, if one was written.
+    schema: Option<String>,
+    name: String,
+    args: Vec<&'a ast::Expr>,
+    alias: Option<&'a ast::TableAlias>,
+}
+
 impl Binder<'_> {
     /// Binds a FROM list; comma-separated items are cross joined. An empty FROM is
     /// one row of no columns, so `SELECT 1` returns one row.
+    ///
+    /// An item that may refer to the items before it (see [`joins_laterally`])
+    /// continues their plan: `FROM a, b JOIN LATERAL (…) s` is bound as
+    /// `(a × b) ⋈ s`, which is the same for inner and left joins, so `s` sees `a`.
     pub(super) fn bind_from(&mut self, from: &[TableWithJoins]) -> Result<(Plan, Scope), SqlError> {
         let mut result: Option<(Plan, Scope)> = None;
         for item in from {
-            let (plan, scope) = self.bind_table_with_joins(item)?;
             result = Some(match result {
-                None => (plan, scope),
-                Some((left, mut left_scope)) => {
-                    check_duplicate_relations(&left_scope, &scope)?;
-                    left_scope.extend(scope);
-                    let plan = Plan::NestedLoop {
-                        left: Box::new(left),
-                        right: Box::new(plan),
-                        kind: JoinKind::Inner,
-                        on: None,
-                    };
-                    (plan, left_scope)
+                None => self.bind_table_with_joins(item, None)?,
+                Some(before) if joins_laterally(item) => {
+                    self.bind_table_with_joins(item, Some(before))?
+                }
+                Some((left, left_scope)) => {
+                    let right = Item::plain(self.bind_table_with_joins(item, None)?);
+                    cross_join(left, left_scope, right)?
                 }
             });
         }
@@ -43,23 +71,43 @@ impl Binder<'_> {
         }))
     }
 
-    fn bind_table_with_joins(&mut self, item: &TableWithJoins) -> Result<(Plan, Scope), SqlError> {
-        let (mut plan, mut scope) = self.bind_factor(&item.relation)?;
+    /// Binds `a JOIN b …`, continuing `before` (the comma-list items before it)
+    /// if given: its LATERAL items then see those columns too, while its ON and
+    /// USING conditions do not, as in PostgreSQL.
+    fn bind_table_with_joins(
+        &mut self,
+        item: &TableWithJoins,
+        before: Option<(Plan, Scope)>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let (mut plan, mut scope, hidden) = match before {
+            None => {
+                let first = self.bind_factor(&item.relation, None)?;
+                (first.plan, first.scope, 0)
+            }
+            Some((left, left_scope)) => {
+                let first = self.bind_factor(&item.relation, Some(&left_scope))?;
+                let hidden = left_scope.width();
+                let (plan, scope) = cross_join(left, left_scope, first)?;
+                (plan, scope, hidden)
+            }
+        };
         for join in &item.joins {
-            let (right, right_scope) = self.bind_factor(&join.relation)?;
-            check_duplicate_relations(&scope, &right_scope)?;
-            (plan, scope) = self.bind_join(plan, scope, right, right_scope, &join.join_operator)?;
+            let right = self.bind_factor(&join.relation, Some(&scope))?;
+            check_duplicate_relations(&scope, &right.scope)?;
+            (plan, scope) = self.bind_join(plan, scope, right, &join.join_operator, hidden)?;
         }
         Ok((plan, scope))
     }
 
+    /// Joins `right` to `left`. The first `hidden` columns of the left side come
+    /// from before the join chain: its condition cannot name them.
     fn bind_join(
         &mut self,
         left: Plan,
         left_scope: Scope,
-        right: Plan,
-        right_scope: Scope,
+        right: Item,
         op: &JoinOperator,
+        hidden: usize,
     ) -> Result<(Plan, Scope), SqlError> {
         let (kind, constraint, swap) = match op {
             JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c, false),
@@ -71,14 +119,30 @@ impl Binder<'_> {
             }
             _ => return Err(SqlError::Unsupported("this kind of join".into())),
         };
-        let (left_width, right_width) = (left_scope.width(), right_scope.width());
+        if swap && right.lateral {
+            return Err(SqlError::Unsupported(
+                "RIGHT JOIN to a LATERAL subquery or function in FROM that refers to other \
+                 FROM items or an outer query"
+                    .into(),
+            ));
+        }
+        let Item {
+            plan: right,
+            scope: right_scope,
+            lateral,
+        } = right;
+        let left_width = left_scope.width();
         let mut scope = left_scope.clone();
         scope.extend(right_scope.clone());
         let on = match constraint {
             JoinConstraint::None => None,
-            JoinConstraint::On(e) => Some(self.bind_condition(e, &scope, "JOIN/ON")?),
+            JoinConstraint::On(e) => {
+                let visible = hide_leading(scope.clone(), hidden);
+                Some(self.bind_condition(e, &visible, "JOIN/ON")?)
+            }
             JoinConstraint::Using(columns) => {
-                Some(self.bind_using(columns, &left_scope, &right_scope, &mut scope)?)
+                let left_visible = hide_leading(left_scope, hidden);
+                Some(self.bind_using(columns, &left_visible, &right_scope, &mut scope)?)
             }
             JoinConstraint::Natural => {
                 return Err(SqlError::Unsupported(
@@ -89,47 +153,12 @@ impl Binder<'_> {
                 return Err(SqlError::Unsupported("JOIN … USING … AS".into()))
             }
         };
-        if !swap {
-            let plan = Plan::NestedLoop {
-                left: Box::new(left),
-                right: Box::new(right),
-                kind,
-                on,
-            };
-            return Ok((plan, scope));
-        }
-        // A right join is a left join with the inputs swapped; the projection puts
-        // the columns back in the order the query sees them.
-        let on = on.map(|mut e| {
-            swap_columns(&mut e, left_width, right_width);
-            e
-        });
-        let joined = Plan::NestedLoop {
-            left: Box::new(right),
-            right: Box::new(left),
-            kind,
-            on,
+        let plan = if swap {
+            right_join(left, right, on, &scope, left_width)
+        } else {
+            join_plan(left, right, kind, on, lateral)
         };
-        let exprs = scope
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let index = if i < left_width {
-                    right_width + i
-                } else {
-                    i - left_width
-                };
-                Expr::Column { index, ty: c.ty }
-            })
-            .collect();
-        Ok((
-            Plan::Project {
-                input: Box::new(joined),
-                exprs,
-            },
-            scope,
-        ))
+        Ok((plan, scope))
     }
 
     /// `USING (a, b)`: equality of the same-named columns; the right-hand copies
@@ -174,7 +203,16 @@ impl Binder<'_> {
         Ok(Expr::conjunction(conjuncts).unwrap_or_else(|| Expr::boolean(true)))
     }
 
-    fn bind_factor(&mut self, factor: &TableFactor) -> Result<(Plan, Scope), SqlError> {
+    /// Binds one FROM item. `left` is the scope of the items on its left, which a
+    /// LATERAL subquery or a function call (always LATERAL in PostgreSQL) may name.
+    fn bind_factor(
+        &mut self,
+        factor: &TableFactor,
+        left: Option<&Scope>,
+    ) -> Result<Item, SqlError> {
+        if let Some(call) = function_call(factor)? {
+            return self.bind_lateral(left, |b| b.bind_function_call(&call));
+        }
         match factor {
             TableFactor::Table {
                 name,
@@ -186,10 +224,10 @@ impl Binder<'_> {
                 sample: None,
                 ..
             } if with_hints.is_empty() && partitions.is_empty() => {
-                self.bind_relation(name, alias.as_ref())
+                Ok(Item::plain(self.bind_relation(name, alias.as_ref())?))
             }
             TableFactor::Derived {
-                lateral: false,
+                lateral,
                 subquery,
                 alias,
                 sample: None,
@@ -199,61 +237,87 @@ impl Binder<'_> {
                         "subquery in FROM must have an alias".into(),
                     ));
                 };
-                let bound = self.bind_query(subquery)?;
-                let scope = derived_scope(&bound, &names::ident(&alias.name), alias)?;
-                Ok((bound.plan, scope))
-            }
-            TableFactor::Derived { lateral: true, .. } => {
-                Err(SqlError::Unsupported("LATERAL".into()))
+                let bind = |b: &mut Self| {
+                    let bound = b.bind_query(subquery)?;
+                    let scope = derived_scope(&bound, &names::ident(&alias.name), alias)?;
+                    Ok((bound.plan, scope))
+                };
+                if *lateral {
+                    self.bind_lateral(left, bind)
+                } else {
+                    Ok(Item::plain(bind(self)?))
+                }
             }
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias: None,
-            } => self.bind_table_with_joins(table_with_joins),
-            TableFactor::Table {
-                name,
-                alias,
-                args: Some(args),
-                with_ordinality: false,
-                ..
-            } if is_generate_series(name) => self.bind_series(args, alias.as_ref()),
-            TableFactor::Table {
-                name,
-                alias,
-                args: Some(args),
-                with_hints,
-                version: None,
-                partitions,
-                sample: None,
-                with_ordinality: false,
-                ..
-            } if with_hints.is_empty()
-                && partitions.is_empty()
-                && self.db.get_routine(&names::relation(name)?).is_some() =>
-            {
-                self.bind_view_call(name, args, alias.as_ref())
-            }
-            TableFactor::Function { .. } | TableFactor::Table { args: Some(_), .. } => {
-                Err(SqlError::Unsupported(
-                    "functions in FROM other than a module's view (without WITH ORDINALITY \
-                     or TABLESAMPLE)"
-                        .into(),
-                ))
+            } => {
+                let bound = self.bind_table_with_joins(table_with_joins, None);
+                match (bound, left) {
+                    // Say so when the LATERAL items inside would bind had they seen
+                    // the items on the left.
+                    (Err(e), Some(left)) if joins_laterally(table_with_joins) => {
+                        let seeing_left =
+                            self.nested(left, |b| b.bind_table_with_joins(table_with_joins, None));
+                        Err(match seeing_left {
+                            Ok(_) => SqlError::Unsupported(
+                                "LATERAL references from inside parentheses to FROM items \
+                                 outside them; write the joins without the parentheses"
+                                    .into(),
+                            ),
+                            Err(_) => e,
+                        })
+                    }
+                    (bound, _) => Ok(Item::plain(bound?)),
+                }
             }
             other => Err(SqlError::Unsupported(format!("FROM item {other}"))),
         }
     }
 
-    /// `generate_series(start, stop)` of integers; its column is named after the
-    /// alias, as PostgreSQL names a scalar function's column.
+    /// Binds an item that may refer to the items on its `left`, whose scope is the
+    /// innermost enclosing one while it binds; see [`Item::lateral`].
+    fn bind_lateral(
+        &mut self,
+        left: Option<&Scope>,
+        bind: impl FnOnce(&mut Self) -> Result<(Plan, Scope), SqlError>,
+    ) -> Result<Item, SqlError> {
+        let Some(left) = left else {
+            return Ok(Item::plain(bind(self)?));
+        };
+        let ((plan, scope), lateral) = self.nested(left, bind)?;
+        Ok(Item {
+            plan,
+            scope,
+            lateral,
+        })
+    }
+
+    /// `generate_series`, `unnest` or a module's view in FROM. Their arguments bind
+    /// in an empty scope: they are computed once per run of the item.
+    fn bind_function_call(&mut self, call: &FunctionCall<'_>) -> Result<(Plan, Scope), SqlError> {
+        let builtin = matches!(call.schema.as_deref(), None | Some("pg_catalog"));
+        let user = matches!(call.schema.as_deref(), None | Some("public"));
+        match call.name.as_str() {
+            "generate_series" if builtin => self.bind_series(&call.args, call.alias),
+            "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
+            name if user && self.db.get_routine(name).is_some() => {
+                self.bind_view_call(name, &call.args, call.alias)
+            }
+            name => Err(SqlError::Unsupported(format!(
+                "function {name} in FROM; Turnstile has generate_series, unnest and the \
+                 modules' views there"
+            ))),
+        }
+    }
+
+    /// `generate_series(start, stop)` of integers.
     fn bind_series(
         &mut self,
-        args: &ast::TableFunctionArgs,
+        args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(start)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(stop))] =
-            args.args.as_slice()
-        else {
+        let [start, stop] = args else {
             return Err(SqlError::Unsupported(
                 "generate_series other than over two integers".into(),
             ));
@@ -280,12 +344,37 @@ impl Binder<'_> {
         };
         let start = self.coerce(start, ty, "generate_series")?;
         let stop = self.coerce(stop, ty, "generate_series")?;
-        let shown = alias.map_or_else(|| "generate_series".to_owned(), |a| names::ident(&a.name));
-        let mut scope = Scope::computed(Some(shown.clone()), [(shown, ty)]);
-        if let Some(alias) = alias {
-            rename_columns(&mut scope, alias)?;
-        }
+        let scope = function_scope("generate_series", ty, alias)?;
         Ok((Plan::Series { start, stop }, scope))
+    }
+
+    /// `unnest(array)`: one row per element.
+    fn bind_unnest(
+        &mut self,
+        args: &[&ast::Expr],
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let [array] = args else {
+            return Err(SqlError::Unsupported(
+                "unnest of other than one array".into(),
+            ));
+        };
+        let array = self.bind_expr(array, &Scope::default())?;
+        let element = match array.ty() {
+            DataType::Array(element) => *element,
+            DataType::Unknown => {
+                return Err(SqlError::AmbiguousFunction(
+                    "function unnest(unknown) is not unique".into(),
+                ))
+            }
+            other => {
+                return Err(SqlError::UndefinedFunction(format!(
+                    "function unnest({other}) does not exist"
+                )))
+            }
+        };
+        let scope = function_scope("unnest", element, alias)?;
+        Ok((Plan::Unnest { array }, scope))
     }
 
     /// A system relation, table or view by name. System relations come first: their
@@ -384,12 +473,172 @@ impl Binder<'_> {
     }
 }
 
-/// True for `generate_series` and `pg_catalog.generate_series`.
-fn is_generate_series(name: &ast::ObjectName) -> bool {
-    matches!(
-        names::qualified(name),
-        Ok((schema, n)) if n == "generate_series" && schema.as_deref() != Some("information_schema")
-    )
+/// The function call `factor` is, if it is one. Only plain positional arguments
+/// are taken, and no `WITH ORDINALITY` (0A000).
+fn function_call(factor: &TableFactor) -> Result<Option<FunctionCall<'_>>, SqlError> {
+    let (name, args, alias, with_ordinality) = match factor {
+        TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            with_hints,
+            version: None,
+            partitions,
+            sample: None,
+            with_ordinality,
+            ..
+        } if with_hints.is_empty() && partitions.is_empty() => {
+            (name, &args.args, alias, *with_ordinality)
+        }
+        TableFactor::Function {
+            name,
+            args,
+            alias,
+            with_ordinality,
+            ..
+        } => (name, args, alias, *with_ordinality),
+        TableFactor::UNNEST {
+            alias,
+            array_exprs,
+            with_offset: false,
+            with_ordinality,
+            ..
+        } => {
+            if *with_ordinality {
+                return Err(SqlError::Unsupported("unnest … WITH ORDINALITY".into()));
+            }
+            return Ok(Some(FunctionCall {
+                schema: None,
+                name: "unnest".into(),
+                args: array_exprs.iter().collect(),
+                alias: alias.as_ref(),
+            }));
+        }
+        _ => return Ok(None),
+    };
+    if with_ordinality {
+        return Err(SqlError::Unsupported(format!("{name}(…) WITH ORDINALITY")));
+    }
+    let args = args
+        .iter()
+        .map(|arg| match arg {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+            _ => Err(SqlError::Unsupported(format!(
+                "named or wildcard arguments of {name} in FROM"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    let (schema, name) = names::qualified(name)?;
+    Ok(Some(FunctionCall {
+        schema,
+        name,
+        args,
+        alias: alias.as_ref(),
+    }))
+}
+
+/// True if a comma-list item may refer to the items before it: it holds a
+/// LATERAL subquery or a function call, and no right or full join (continuing
+/// the chain from the items before would change what those return).
+fn joins_laterally(item: &TableWithJoins) -> bool {
+    let may_refer = |f: &TableFactor| {
+        matches!(
+            f,
+            TableFactor::Derived { lateral: true, .. }
+                | TableFactor::Function { .. }
+                | TableFactor::UNNEST { .. }
+                | TableFactor::Table { args: Some(_), .. }
+        )
+    };
+    let right_or_full = item.joins.iter().any(|j| {
+        matches!(
+            j.join_operator,
+            JoinOperator::Right(_) | JoinOperator::RightOuter(_) | JoinOperator::FullOuter(_)
+        )
+    });
+    !right_or_full
+        && (may_refer(&item.relation) || item.joins.iter().any(|j| may_refer(&j.relation)))
+}
+
+/// `left` then `right`, every pair of rows.
+fn cross_join(left: Plan, mut left_scope: Scope, right: Item) -> Result<(Plan, Scope), SqlError> {
+    check_duplicate_relations(&left_scope, &right.scope)?;
+    left_scope.extend(right.scope);
+    let plan = join_plan(left, right.plan, JoinKind::Inner, None, right.lateral);
+    Ok((plan, left_scope))
+}
+
+/// A nested loop, or a lateral join if the right side refers to the left row.
+fn join_plan(left: Plan, right: Plan, kind: JoinKind, on: Option<Expr>, lateral: bool) -> Plan {
+    let (left, right) = (Box::new(left), Box::new(right));
+    if lateral {
+        Plan::LateralJoin {
+            left,
+            right,
+            kind,
+            on,
+        }
+    } else {
+        Plan::NestedLoop {
+            left,
+            right,
+            kind,
+            on,
+        }
+    }
+}
+
+/// `left RIGHT JOIN right ON on`, `on` over the joined row, `scope` its columns: a
+/// left join with the inputs swapped, and a projection that puts the columns back
+/// in the order the query sees them.
+fn right_join(left: Plan, right: Plan, on: Option<Expr>, scope: &Scope, left_width: usize) -> Plan {
+    let right_width = right.width();
+    let on = on.map(|mut e| {
+        swap_columns(&mut e, left_width, right_width);
+        e
+    });
+    let joined = join_plan(right, left, JoinKind::Left, on, false);
+    let exprs = scope
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let index = if i < left_width {
+                right_width + i
+            } else {
+                i - left_width
+            };
+            Expr::Column { index, ty: c.ty }
+        })
+        .collect();
+    Plan::Project {
+        input: Box::new(joined),
+        exprs,
+    }
+}
+
+/// `scope` with its first `n` columns out of reach of names.
+fn hide_leading(mut scope: Scope, n: usize) -> Scope {
+    for c in &mut scope.columns[..n] {
+        c.relation = None;
+        c.hidden = true;
+    }
+    scope
+}
+
+/// The one column of a function in FROM, named after its alias if it has one,
+/// as PostgreSQL names a scalar function's column.
+fn function_scope(
+    function: &str,
+    ty: DataType,
+    alias: Option<&ast::TableAlias>,
+) -> Result<Scope, SqlError> {
+    let shown = alias.map_or_else(|| function.to_owned(), |a| names::ident(&a.name));
+    let mut scope = Scope::computed(Some(shown.clone()), [(shown, ty)]);
+    if let Some(alias) = alias {
+        rename_columns(&mut scope, alias)?;
+    }
+    Ok(scope)
 }
 
 /// A derived table's scope: its output columns under the alias.

@@ -431,7 +431,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "lastval",
     "txid_current",
     "pg_current_xact_id",
-    "pg_backend_pid",
     "pg_sleep",
     "pg_table_size",
     "pg_total_relation_size",

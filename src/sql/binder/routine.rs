@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use sqlparser::ast::{self, FunctionArg, FunctionArgExpr};
+use sqlparser::ast;
 
 use crate::db::{RoutineKind, RoutineSchema};
 use crate::sql::plan::{Expr, Plan};
@@ -41,25 +41,14 @@ impl Binder<'_> {
     /// A module view in FROM: its rows, under `alias` or its own name.
     pub(super) fn bind_view_call(
         &mut self,
-        name: &ast::ObjectName,
-        args: &ast::TableFunctionArgs,
+        name: &str,
+        args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let name = names::relation(name)?;
-        let args = args
-            .args
-            .iter()
-            .map(|arg| match arg {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Ok(e),
-                _ => Err(SqlError::Unsupported(
-                    "named or wildcard arguments of a view".into(),
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let args = self.bind_args(&args)?;
-        let routine = self.routine(&name, RoutineKind::View, &args)?;
+        let args = self.bind_args(args)?;
+        let routine = self.routine(name, RoutineKind::View, &args)?;
         let args = self.convert_args(&routine, args)?;
-        let shown = alias.map_or_else(|| name.clone(), |a| names::ident(&a.name));
+        let shown = alias.map_or_else(|| name.to_owned(), |a| names::ident(&a.name));
         let columns = routine
             .returns
             .iter()
@@ -80,7 +69,8 @@ impl Binder<'_> {
     }
 
     /// Arguments bind in an empty scope: they are computed once, before the call,
-    /// so they cannot refer to columns.
+    /// so they cannot refer to the columns of its own query level (a view in FROM
+    /// may name the items on its left, which are an enclosing scope then).
     fn bind_args(&mut self, args: &[&ast::Expr]) -> Result<Vec<Expr>, SqlError> {
         let scope = Scope::default();
         args.iter().map(|a| self.bind_expr(a, &scope)).collect()

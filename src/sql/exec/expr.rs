@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::db::Database;
-use crate::sql::plan::{Expr, Subquery};
+use crate::sql::plan::{Expr, Plan, Subquery};
 use crate::sql::{QueryContext, SqlError};
 use crate::types::{
     cast_in, eval_binary, eval_function, eval_unary, like, BinaryOp, CastKind, DataType,
@@ -69,6 +69,19 @@ impl<'a> Env<'a> {
 
     pub fn time_zone(&self) -> &TimeZone {
         &self.functions.time_zone
+    }
+
+    /// Runs `plan` (a correlated subquery, or the right side of a lateral join)
+    /// with `row` as its innermost enclosing row. The rows its joins produce are
+    /// not counted against the statement: they are dropped when the run ends, and
+    /// the caller counts what it keeps; only one run's are in memory at a time.
+    pub fn run_for_row(&self, plan: &Plan, row: &[Value]) -> Result<Vec<Vec<Value>>, SqlError> {
+        self.outer.borrow_mut().push(row.to_vec());
+        let joined_before = self.joined_rows.get();
+        let result = run(plan, self);
+        self.joined_rows.set(joined_before);
+        self.outer.borrow_mut().pop();
+        result
     }
 }
 
@@ -439,30 +452,21 @@ fn eval_like(
     Ok(Value::Bool(matched != negated))
 }
 
-/// The rows of a subquery for the current row: computed once if uncorrelated,
-/// otherwise with the current row pushed as the innermost outer row.
+/// The rows of a subquery for the current row: computed once if uncorrelated
+/// (it then refers to no enclosing row), otherwise with the current row as the
+/// innermost enclosing row.
 fn subquery_rows(
     s: &Subquery,
     row: &[Value],
     env: &Env<'_>,
 ) -> Result<Rc<Vec<Vec<Value>>>, SqlError> {
-    if !s.correlated {
-        if let Some(rows) = env.cache.borrow().get(&s.id) {
-            return Ok(rows.clone());
-        }
-    }
-    env.outer.borrow_mut().push(row.to_vec());
-    let joined_before = env.joined_rows.get();
-    let result = run(&s.plan, env);
     if s.correlated {
-        // A correlated subquery's rows are dropped once this row is evaluated;
-        // only one run's joins are in memory at a time.
-        env.joined_rows.set(joined_before);
+        return Ok(Rc::new(env.run_for_row(&s.plan, row)?));
     }
-    env.outer.borrow_mut().pop();
-    let rows = Rc::new(result?);
-    if !s.correlated {
-        env.cache.borrow_mut().insert(s.id, rows.clone());
+    if let Some(rows) = env.cache.borrow().get(&s.id) {
+        return Ok(rows.clone());
     }
+    let rows = Rc::new(run(&s.plan, env)?);
+    env.cache.borrow_mut().insert(s.id, rows.clone());
     Ok(rows)
 }

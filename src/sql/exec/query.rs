@@ -60,6 +60,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         }
         Plan::Values { rows, .. } => values(rows, env),
         Plan::Series { start, stop } => series(start, stop, env),
+        Plan::Unnest { array } => unnest(array, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
         Plan::Project { input, exprs } => project(&run_at_most(input, env, wanted)?, exprs, env),
         Plan::NestedLoop {
@@ -68,6 +69,12 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             kind,
             on,
         } => nested_loop(left, right, *kind, on.as_ref(), env),
+        Plan::LateralJoin {
+            left,
+            right,
+            kind,
+            on,
+        } => lateral_join(left, right, *kind, on.as_ref(), env),
         Plan::IndexJoin { .. } => index_join(plan, env),
         Plan::HashJoin {
             left,
@@ -108,21 +115,41 @@ fn series(start: &Expr, stop: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
         return Ok(Vec::new());
     };
     let wide = matches!(bounds[0], Value::Int8(_));
-    let mut rows = Vec::new();
-    for (i, n) in (from..=to).enumerate() {
-        tick(i, env)?;
-        if rows.len() >= env.ctx.rows_max {
-            return Err(SqlError::ProgramLimitExceeded(format!(
-                "generate_series returned more than {} rows (--max-rows-per-statement)",
-                env.ctx.rows_max
-            )));
-        }
-        // Bounds of type int4 keep every value in range.
-        rows.push(vec![if wide {
+    // Bounds of type int4 keep every value in range.
+    let values = (from..=to).map(|n| {
+        if wide {
             Value::Int8(n)
         } else {
             Value::Int4(n as i32)
-        }]);
+        }
+    });
+    function_rows("generate_series", values, env)
+}
+
+/// `unnest(array)`'s rows: its elements in order.
+fn unnest(array: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
+    match array.eval(&[], env)? {
+        Value::Array(items) => function_rows("unnest", items.into_iter(), env),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// One row per value of a function in FROM, within the statement's row limit.
+fn function_rows(
+    function: &str,
+    values: impl Iterator<Item = Value>,
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    let mut rows = Vec::new();
+    for (i, value) in values.enumerate() {
+        tick(i, env)?;
+        if rows.len() >= env.ctx.rows_max {
+            return Err(SqlError::ProgramLimitExceeded(format!(
+                "{function} returned more than {} rows (--max-rows-per-statement)",
+                env.ctx.rows_max
+            )));
+        }
+        rows.push(vec![value]);
     }
     Ok(rows)
 }
@@ -259,27 +286,72 @@ fn nested_loop(
 ) -> Result<Rows, SqlError> {
     let lefts = run(left, env)?;
     let rights = run(right, env)?;
-    let width = right.width();
-    let mut out = Vec::new();
-    let mut n = 0;
+    let mut join = LoopJoin::new(right.width(), kind, on);
     for l in &lefts {
-        let mut matched = false;
-        for r in &rights {
-            n += 1;
-            tick(n, env)?;
-            let row = concat(l, r.clone());
-            if on.map_or(Ok(true), |c| c.holds(&row, env))? {
-                matched = true;
-                env.count_joined_row()?;
-                out.push(row);
-            }
-        }
-        if kind == JoinKind::Left && !matched {
-            env.count_joined_row()?;
-            out.push(pad(l, width));
+        join.add(l, &rights, env)?;
+    }
+    Ok(join.out)
+}
+
+/// Runs `right` once per left row, with that row as its innermost enclosing row.
+fn lateral_join(
+    left: &Plan,
+    right: &Plan,
+    kind: JoinKind,
+    on: Option<&Expr>,
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    let lefts = run(left, env)?;
+    let mut join = LoopJoin::new(right.width(), kind, on);
+    for (i, l) in lefts.iter().enumerate() {
+        tick(i, env)?;
+        let rights = env.run_for_row(right, l)?;
+        join.add(l, &rights, env)?;
+    }
+    Ok(join.out)
+}
+
+/// The output of a nested loop join, built one left row at a time.
+struct LoopJoin<'a> {
+    right_width: usize,
+    kind: JoinKind,
+    on: Option<&'a Expr>,
+    /// Pairs compared so far, for the interrupt checks.
+    compared: usize,
+    out: Rows,
+}
+
+impl<'a> LoopJoin<'a> {
+    fn new(right_width: usize, kind: JoinKind, on: Option<&'a Expr>) -> LoopJoin<'a> {
+        LoopJoin {
+            right_width,
+            kind,
+            on,
+            compared: 0,
+            out: Vec::new(),
         }
     }
-    Ok(out)
+
+    /// Joins `l` with each of `rights` that satisfies the condition; a left join
+    /// keeps `l`, padded with NULLs, when none does.
+    fn add(&mut self, l: &[Value], rights: &Rows, env: &Env<'_>) -> Result<(), SqlError> {
+        let mut matched = false;
+        for r in rights {
+            self.compared += 1;
+            tick(self.compared, env)?;
+            let row = concat(l, r.clone());
+            if self.on.map_or(Ok(true), |c| c.holds(&row, env))? {
+                matched = true;
+                env.count_joined_row()?;
+                self.out.push(row);
+            }
+        }
+        if self.kind == JoinKind::Left && !matched {
+            env.count_joined_row()?;
+            self.out.push(pad(l, self.right_width));
+        }
+        Ok(())
+    }
 }
 
 fn hash_join(

@@ -88,6 +88,7 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             ),
         )),
         Plan::Series { .. } => out.push(line(depth, "Function Scan on generate_series".into())),
+        Plan::Unnest { .. } => out.push(line(depth, "Function Scan on unnest".into())),
         Plan::Values { rows, .. } => out.push(line(
             depth,
             if rows.len() == 1 && rows[0].is_empty() {
@@ -106,6 +107,12 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
         }
         Plan::Project { input, .. } => explain(input, db, depth, out),
         Plan::NestedLoop {
+            left,
+            right,
+            kind,
+            on,
+        }
+        | Plan::LateralJoin {
             left,
             right,
             kind,
@@ -291,6 +298,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
         Plan::CallView { routine, .. } => routine.returns.iter().map(|c| c.name.clone()).collect(),
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
         Plan::Series { .. } => vec!["generate_series".to_owned()],
+        Plan::Unnest { .. } => vec!["unnest".to_owned()],
         Plan::Filter { input, .. }
         | Plan::Distinct { input }
         | Plan::Sort { input, .. }
@@ -299,7 +307,9 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             let names = output_names(input, db);
             exprs.iter().map(|e| show(e, &names)).collect()
         }
-        Plan::NestedLoop { left, right, .. } | Plan::HashJoin { left, right, .. } => {
+        Plan::NestedLoop { left, right, .. }
+        | Plan::LateralJoin { left, right, .. }
+        | Plan::HashJoin { left, right, .. } => {
             let mut names = output_names(left, db);
             names.extend(output_names(right, db));
             names

@@ -39,6 +39,11 @@ pub enum Plan {
         start: Expr,
         stop: Expr,
     },
+    /// `unnest(array)` in FROM: one row per element of the array, none if it is
+    /// NULL. Like [`Plan::Series`], the array is computed once per run.
+    Unnest {
+        array: Expr,
+    },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
     Values {
         rows: Vec<Vec<Expr>>,
@@ -55,6 +60,16 @@ pub enum Plan {
     /// Joins by evaluating `on` for every pair of rows; `Left` keeps unmatched left
     /// rows padded with NULLs.
     NestedLoop {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// A join whose right side refers to the left row (a `LATERAL` subquery, or a
+    /// function in FROM whose arguments name a column on its left): `right` runs
+    /// once per left row, which it sees as its innermost enclosing row
+    /// (`Expr::Outer` at depth 1). `Left` keeps left rows with no match.
+    LateralJoin {
         left: Box<Plan>,
         right: Box<Plan>,
         kind: JoinKind,
@@ -225,15 +240,15 @@ impl Plan {
             | Plan::SystemScan { width, .. }
             | Plan::CallView { width, .. }
             | Plan::Values { width, .. } => *width,
-            Plan::Series { .. } => 1,
+            Plan::Series { .. } | Plan::Unnest { .. } => 1,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
             | Plan::Sort { input, .. }
             | Plan::Limit { input, .. } => input.width(),
             Plan::Project { exprs, .. } => exprs.len(),
-            Plan::NestedLoop { left, right, .. } | Plan::HashJoin { left, right, .. } => {
-                left.width() + right.width()
-            }
+            Plan::NestedLoop { left, right, .. }
+            | Plan::LateralJoin { left, right, .. }
+            | Plan::HashJoin { left, right, .. } => left.width() + right.width(),
             Plan::IndexJoin {
                 left, right_width, ..
             } => left.width() + right_width,

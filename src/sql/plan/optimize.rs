@@ -52,6 +52,12 @@ fn push(plan: Plan, mut conjuncts: Vec<Expr>, db: &Database) -> Plan {
             kind,
             on,
         } => join(*left, *right, kind, on, conjuncts, db),
+        Plan::LateralJoin {
+            left,
+            right,
+            kind,
+            on,
+        } => lateral_join(*left, *right, kind, on, conjuncts, db),
         other => {
             let rebuilt = map_inputs(other, db);
             wrap(rebuilt, conjuncts)
@@ -172,6 +178,31 @@ fn join(
     let left = push(left, to_left, db);
     let right = push(right, to_right, db);
     wrap(join_strategy(left, right, kind, join_on, db), stay)
+}
+
+/// A lateral join keeps its shape: its right side runs once per left row, so no
+/// other join strategy applies. Conditions from above that read only the left
+/// row move down to it (for a left join too: the left row is never padded); the
+/// right side is optimized on its own, where the left row's values are constants.
+fn lateral_join(
+    left: Plan,
+    right: Plan,
+    kind: JoinKind,
+    on: Option<Expr>,
+    above: Vec<Expr>,
+    db: &Database,
+) -> Plan {
+    let left_width = left.width();
+    let (to_left, stay): (Vec<Expr>, Vec<Expr>) = above
+        .into_iter()
+        .partition(|c| !c.has_subquery() && matches!(side(c, left_width), Side::Left));
+    let joined = Plan::LateralJoin {
+        left: Box::new(push(left, to_left, db)),
+        right: Box::new(optimize(right, db)),
+        kind,
+        on,
+    };
+    wrap(joined, stay)
 }
 
 /// Picks an index nested loop when the inner side is a table scan whose index

@@ -38,24 +38,38 @@ fn database() -> Database {
     db
 }
 
-/// The access path of the (single) scan in the plan of `sql`.
-fn access_of(db: &Database, sql: &str) -> Access {
+/// The optimized plan of the query `sql`.
+fn plan_of(db: &Database, sql: &str) -> Plan {
     let statements = crate::sql::parse(sql).expect("valid SQL");
     let sqlparser::ast::Statement::Query(q) = &statements[0] else {
         panic!("a query")
     };
     let bound = Binder::new(db, &[]).bind_query(q).expect("binds");
-    fn find(plan: &Plan) -> Option<Access> {
-        match plan {
-            Plan::Scan { access, .. } => Some(access.clone()),
-            Plan::Filter { input, .. }
-            | Plan::Project { input, .. }
-            | Plan::Sort { input, .. }
-            | Plan::Limit { input, .. } => find(input),
-            _ => None,
-        }
+    optimize(bound.plan, db)
+}
+
+/// The first node under `plan`'s filters, projections, sorts and limits.
+fn below_wrappers(plan: &Plan) -> &Plan {
+    match plan {
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. } => below_wrappers(input),
+        other => other,
     }
-    find(&optimize(bound.plan, db)).expect("a scan")
+}
+
+/// The access path of the scan at the top of `plan`.
+fn scan_access(plan: &Plan) -> Access {
+    match below_wrappers(plan) {
+        Plan::Scan { access, .. } => access.clone(),
+        other => panic!("a scan, not {other:?}"),
+    }
+}
+
+/// The access path of the (single) scan in the plan of `sql`.
+fn access_of(db: &Database, sql: &str) -> Access {
+    scan_access(&plan_of(db, sql))
 }
 
 /// `id = $1` is one primary key probe, not a scan.
@@ -127,4 +141,34 @@ fn unusable_predicates_scan() {
         access_of(&db, "SELECT * FROM accounts WHERE id = 1.5"),
         Access::Full
     );
+}
+
+/// A LATERAL subquery stays a lateral join (its right side runs once per left
+/// row, so it cannot become a hash join); a condition on the left side moves down
+/// to it, and the right side looks its table up by the left row's value.
+#[test]
+fn lateral_join_keeps_its_shape_and_uses_indexes() {
+    let db = database();
+    let plan = plan_of(
+        &db,
+        "SELECT * FROM accounts a, LATERAL (SELECT b.balance FROM accounts b WHERE b.id = a.id) n \
+         WHERE a.owner = 'ann'",
+    );
+    let Plan::LateralJoin { left, right, .. } = below_wrappers(&plan) else {
+        panic!("a lateral join: {plan:?}")
+    };
+    assert!(matches!(
+        scan_access(left),
+        Access::Lookup {
+            index: IndexRef::Secondary(0),
+            ..
+        }
+    ));
+    assert!(matches!(
+        scan_access(right),
+        Access::Lookup {
+            index: IndexRef::PrimaryKey,
+            ..
+        }
+    ));
 }

@@ -30,6 +30,7 @@ pub fn eval_catalog_function(
     Ok(match function {
         C::CurrentUser => Value::Text(ctx.user.to_string()),
         C::CurrentDatabase => Value::Text(ctx.database.to_string()),
+        C::BackendPid => Value::Int4(ctx.backend_pid),
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
         C::ConstraintDef => text(constraint_definition(db, oid())),
