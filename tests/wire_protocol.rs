@@ -160,7 +160,7 @@ async fn errors_carry_sqlstate_and_the_connection_goes_on() {
         ("select 1 / 0", "22012"),
         ("select 'abc'::int", "22P02"),
         ("select 2147483647::int + 1", "22003"),
-        ("savepoint s", "0A000"),
+        ("savepoint s", "25P01"),
         ("select no_such_function(1)", "42883"),
     ];
     for (sql, expected) in cases {
@@ -467,4 +467,53 @@ async fn prepared_statement_across_ddl() {
     .unwrap();
     let row = client.query_one(&select, &[&1i64]).await.unwrap();
     assert_eq!(row.get::<_, String>(1), "back");
+}
+
+/// SQL's PREPARE, EXECUTE and DEALLOCATE through tokio-postgres, in both protocols
+/// (checked against PostgreSQL 15): EXECUTE in a simple query answers the prepared
+/// statement's rows as text; sent through the extended protocol it is described
+/// with that statement's columns and answers in binary; a PREPAREd INSERT reports
+/// its row count; a name in use is 42P05 and an unknown one 26000; DEALLOCATE ALL
+/// also drops the statements the driver made with Parse (26000 when it uses one
+/// again), since they share one namespace.
+#[tokio::test]
+async fn sql_prepare_execute_deallocate() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "create table t (a int primary key, b text); \
+             prepare ins (int, text) as insert into t values ($1, $2); \
+             prepare get as select a, b from t where a = $1",
+        )
+        .await
+        .unwrap();
+    let inserted = client.execute("execute ins(1, 'one')", &[]).await.unwrap();
+    assert_eq!(inserted, 1);
+    let messages = client
+        .simple_query("execute ins(2, 'two'); execute get(2)")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows_of(&messages),
+        vec![vec![Some("2".into()), Some("two".into())]]
+    );
+    let get_one = client.prepare("execute get(1)").await.unwrap();
+    assert!(get_one.params().is_empty());
+    assert_eq!(get_one.columns()[0].type_(), &Type::INT4);
+    let row = client.query_one(&get_one, &[]).await.unwrap();
+    assert_eq!(
+        (row.get::<_, i32>(0), row.get::<_, String>(1)),
+        (1, "one".into())
+    );
+    assert_eq!(
+        code(client.batch_execute("prepare get as select 1").await),
+        "42P05"
+    );
+    assert_eq!(code(client.batch_execute("execute nope").await), "26000");
+    let count = client.prepare("select count(*) from t").await.unwrap();
+    client.batch_execute("deallocate all").await.unwrap();
+    assert_eq!(code(client.query(&count, &[]).await), "26000");
+    assert_eq!(code(client.query(&get_one, &[]).await), "26000");
+    assert_eq!(code(client.batch_execute("execute get(1)").await), "26000");
 }

@@ -98,16 +98,34 @@ fn message(tag: u8, body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// Parse of the statement `name`, no declared types.
+fn parse(name: &str, sql: &str) -> Vec<u8> {
+    let mut body = name.as_bytes().to_vec();
+    body.push(0);
+    body.extend_from_slice(sql.as_bytes());
+    body.extend_from_slice(b"\0\0\0");
+    message(b'P', &body)
+}
+
 /// Parse (unnamed statement, no declared types) + Bind into `portal`, no parameters.
 fn parse_bind(sql: &str, portal: &str) -> Vec<u8> {
-    let mut parse = b"\0".to_vec();
-    parse.extend_from_slice(sql.as_bytes());
-    parse.extend_from_slice(b"\0\0\0");
     let mut bind = portal.as_bytes().to_vec();
     bind.extend_from_slice(b"\0\0\0\0\0\0\0\0");
-    let mut out = message(b'P', &parse);
+    let mut out = parse("", sql);
     out.extend(message(b'B', &bind));
     out
+}
+
+/// Describe of the statement `name`.
+fn describe_statement(name: &str) -> Vec<u8> {
+    let mut body = vec![b'S'];
+    body.extend_from_slice(name.as_bytes());
+    body.push(0);
+    message(b'D', &body)
+}
+
+fn flush() -> Vec<u8> {
+    message(b'H', &[])
 }
 
 fn execute(portal: &str) -> Vec<u8> {
@@ -147,6 +165,131 @@ async fn portals_end_with_their_block() {
         let messages = read_until(&mut socket, b'Z').await;
         assert_eq!(messages[0].0, b'E', "after {end}: {messages:?}");
         assert_eq!(sqlstate(&messages[0].1), "34000");
+    }
+}
+
+/// The tags of the messages that answer `batch`, up to ReadyForQuery.
+async fn answer_tags(socket: &mut tokio::net::TcpStream, batch: &[u8]) -> Vec<u8> {
+    socket.write_all(batch).await.unwrap();
+    read_until(socket, b'Z').await.iter().map(|m| m.0).collect()
+}
+
+/// Flush sends everything queued, an ErrorResponse included, as PostgreSQL 15 does
+/// (same bytes, same answers): asyncpg sends Parse, Describe, Flush and waits for
+/// the answer before it sends Sync. Parse of a statement naming a missing table,
+/// Describe and Flush, no Sync: the ErrorResponse (42P01) arrives; it used to be
+/// held until Sync, and the client waited forever. (The read is bounded so that a
+/// regression fails instead of hanging; the bound is not a timing claim.) Messages
+/// after the error are still skipped until Sync: Describe, Flush, Sync answer
+/// ReadyForQuery alone. A good statement is answered on Flush alone too.
+#[tokio::test]
+async fn flush_sends_a_pending_error() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    let mut batch = parse("", "select * from missing");
+    batch.extend(describe_statement(""));
+    batch.extend(flush());
+    socket.write_all(&batch).await.unwrap();
+    let hang_guard = std::time::Duration::from_secs(60);
+    let messages = tokio::time::timeout(hang_guard, read_until(&mut socket, b'E'))
+        .await
+        .expect("the ErrorResponse is sent on Flush, without a Sync");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(sqlstate(&messages[0].1), "42P01");
+    let mut batch = describe_statement("");
+    batch.extend(flush());
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"Z");
+    let mut batch = parse("", "select 1 as a");
+    batch.extend(describe_statement(""));
+    batch.extend(flush());
+    socket.write_all(&batch).await.unwrap();
+    let messages = tokio::time::timeout(hang_guard, read_until(&mut socket, b'T'))
+        .await
+        .expect("the answers are sent on Flush");
+    let tags: Vec<u8> = messages.iter().map(|m| m.0).collect();
+    assert_eq!(tags, b"1tT");
+    assert_eq!(answer_tags(&mut socket, &sync()).await, b"Z");
+}
+
+/// SQL's PREPARE/EXECUTE/DEALLOCATE share their names with the protocol's, as in
+/// PostgreSQL 15 (same bytes, same answers): a statement PREPAREd in SQL is bound
+/// by Bind (its declared int parameter read from text) and executed; one made by
+/// Parse runs with SQL's EXECUTE, and PREPARE of its name is 42P05; DEALLOCATE
+/// drops it for Describe too (26000).
+#[tokio::test]
+async fn sql_and_protocol_statements_share_names() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    let prepare = query("prepare p (int) as select $1 + 1 as n");
+    assert_eq!(answer_tags(&mut socket, &prepare).await, b"CZ");
+    // Bind: portal "", statement "p", no parameter formats (text), one parameter
+    // "41", no result formats (text).
+    let mut batch = message(b'B', b"\0p\0\0\0\0\x01\0\0\0\x0241\0\0");
+    batch.extend(execute(""));
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    let tags: Vec<u8> = messages.iter().map(|m| m.0).collect();
+    assert_eq!(tags, b"2DCZ");
+    assert!(messages[1].1.ends_with(b"42"), "{messages:?}");
+    let mut batch = parse("q", "select 'x' as v");
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"1Z");
+    assert_eq!(answer_tags(&mut socket, &query("execute q")).await, b"TDCZ");
+    socket
+        .write_all(&query("prepare q as select 1"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(sqlstate(&messages[0].1), "42P05");
+    assert_eq!(
+        answer_tags(&mut socket, &query("deallocate q")).await,
+        b"CZ"
+    );
+    let mut batch = describe_statement("q");
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(sqlstate(&messages[0].1), "26000");
+}
+
+/// Encoding names are compared as PostgreSQL compares them, case and punctuation
+/// ignored: asyncpg's startup packet says `client_encoding='utf-8'`, quotes
+/// included, and the session starts with ParameterStatus client_encoding=UTF8 (it
+/// used to be refused with FATAL 22023). SET takes the other spellings, SHOW
+/// answers UTF8; an encoding Turnstile does not speak is still 22023.
+#[tokio::test]
+async fn client_encoding_spellings() {
+    let server = common::TestServer::start();
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
+        .await
+        .unwrap();
+    let startup = common::raw::startup_message_with(&[("client_encoding", "'utf-8'")]);
+    socket.write_all(&startup).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert!(
+        messages
+            .iter()
+            .any(|(tag, body)| *tag == b'S' && body == b"client_encoding\0UTF8\0"),
+        "{messages:?}"
+    );
+    let client = server.connect().await;
+    for set in [
+        "set client_encoding = 'utf-8'",
+        "set client_encoding to unicode",
+        "set client_encoding = 'UTF_8'",
+        "set names 'utf8'",
+    ] {
+        client.batch_execute(set).await.unwrap();
+        assert_eq!(show(&client, "client_encoding").await, "UTF8", "{set}");
+    }
+    for set in [
+        "set client_encoding = 'LATIN1'",
+        "set client_encoding = 'utf-16'",
+    ] {
+        let err = client.batch_execute(set).await.expect_err(set);
+        assert_eq!(err.code().map(|c| c.code()), Some("22023"), "{set}");
     }
 }
 

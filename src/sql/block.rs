@@ -76,7 +76,13 @@
 //! changes into them is how it sees its own writes. DDL in a block is rehearsed and
 //! replayed like any write (a rolled-back `CREATE TABLE` returns its table id, so
 //! the replay gets the same ids); any schema change committed by someone else
-//! during the block fails it. `SAVEPOINT` is not supported (0A000).
+//! during the block fails it.
+//!
+//! **Savepoints.** `SAVEPOINT` notes how many writes the block has; `ROLLBACK TO`
+//! drops the writes after it (the block's index of written keys is rebuilt from
+//! the writes that remain) and restores the settings of that moment; `RELEASE`
+//! forgets it. Reads made after a savepoint that was rolled back to stay in the
+//! block and are validated at COMMIT: the client saw them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::Hasher;
@@ -89,6 +95,7 @@ use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::Value;
 
 use super::copy::CopyIn;
+use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
 
 /// One thing a statement read from the committed state.
@@ -146,6 +153,19 @@ struct WrittenTable {
 }
 
 impl Written {
+    /// Adds everything `other` says was written.
+    fn merge(&mut self, other: &Written) {
+        for (table, w) in &other.tables {
+            let into = self.tables.entry(*table).or_default();
+            into.all.extend(&w.all);
+            into.whole.extend(&w.whole);
+            for (key, writers) in &w.keys {
+                into.keys.entry(key.clone()).or_default().extend(writers);
+            }
+        }
+        self.created.extend(&other.created);
+    }
+
     fn note(&mut self, statement: usize, db: &Database, change: &Change) {
         let mut key_of = |table: TableId, key: Option<Key>| {
             let written = self.tables.entry(table).or_default();
@@ -319,6 +339,21 @@ pub struct BlockWrite {
     changes: Vec<Change>,
     /// What it read from the committed state when rehearsed.
     reads: Vec<Read>,
+    /// What it wrote, as [`Written`] keeps it: the block's index is rebuilt from
+    /// these after `ROLLBACK TO SAVEPOINT`.
+    written: Written,
+}
+
+/// A `SAVEPOINT`: how far the block had got, to return there.
+#[derive(Debug)]
+struct Savepoint {
+    name: String,
+    writes: usize,
+    changes: usize,
+    changed_schema: bool,
+    read_only: bool,
+    /// The session's settings then: `ROLLBACK TO` restores them, as in PostgreSQL.
+    settings: Settings,
 }
 
 /// The state of an open transaction block, kept by the session between statements.
@@ -340,6 +375,8 @@ pub struct Block {
     changed_schema: bool,
     /// `BEGIN READ ONLY` / `SET TRANSACTION READ ONLY`: writes answer 25006.
     read_only: bool,
+    /// Open savepoints, oldest first.
+    savepoints: Vec<Savepoint>,
     changes_max: usize,
 }
 
@@ -438,16 +475,7 @@ impl Block {
         if self.changes > self.changes_max {
             return Err(SqlError::BlockTooLarge(self.changes_max));
         }
-        let written_now = Arc::make_mut(&mut self.written);
-        for (table, w) in written.tables {
-            let into = written_now.tables.entry(table).or_default();
-            into.all.extend(w.all);
-            into.whole.extend(w.whole);
-            for (key, writers) in w.keys {
-                into.keys.entry(key).or_default().extend(writers);
-            }
-        }
-        written_now.created.extend(written.created);
+        Arc::make_mut(&mut self.written).merge(&written);
         let (tag, returned_rows) = match &output {
             Output::Command(tag) => (tag.clone(), false),
             Output::Rows { tag, .. } => (tag.clone(), true),
@@ -459,8 +487,59 @@ impl Block {
             tag,
             changes,
             reads: noted.reads,
+            written,
         }));
         Ok(output)
+    }
+
+    /// `SAVEPOINT name`, with the session's settings now. A name may be reused;
+    /// the newest savepoint of a name is the one `RELEASE` and `ROLLBACK TO` find.
+    pub fn savepoint(&mut self, name: String, settings: Settings) {
+        self.savepoints.push(Savepoint {
+            name,
+            writes: self.writes.len(),
+            changes: self.changes,
+            changed_schema: self.changed_schema,
+            read_only: self.read_only,
+            settings,
+        });
+    }
+
+    /// `RELEASE SAVEPOINT name`: forgets it and every savepoint after it; the
+    /// block keeps what it did since.
+    pub fn release(&mut self, name: &str) -> Result<(), SqlError> {
+        let position = self.find_savepoint(name)?;
+        self.savepoints.truncate(position);
+        Ok(())
+    }
+
+    /// `ROLLBACK TO SAVEPOINT name`: drops the block's writes since the savepoint
+    /// (which stays open) and the savepoints after it, and returns the settings to
+    /// restore. What the dropped statements read stays in the block's reads: the
+    /// client saw it, so COMMIT still validates it (conservative, like a rolled-back
+    /// subtransaction's reads in PostgreSQL's serializable mode).
+    pub fn rollback_to(&mut self, name: &str) -> Result<Settings, SqlError> {
+        let position = self.find_savepoint(name)?;
+        self.savepoints.truncate(position + 1);
+        let savepoint = &self.savepoints[position];
+        self.writes.truncate(savepoint.writes);
+        self.observed.truncate(savepoint.writes);
+        self.changes = savepoint.changes;
+        self.changed_schema = savepoint.changed_schema;
+        self.read_only = savepoint.read_only;
+        let mut written = Written::default();
+        for write in &self.writes {
+            written.merge(&write.written);
+        }
+        self.written = Arc::new(written);
+        Ok(savepoint.settings.clone())
+    }
+
+    fn find_savepoint(&self, name: &str) -> Result<usize, SqlError> {
+        self.savepoints
+            .iter()
+            .rposition(|s| s.name == name)
+            .ok_or_else(|| SqlError::UndefinedSavepoint(name.to_owned()))
     }
 
     /// True if COMMIT has something to check or write.

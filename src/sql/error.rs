@@ -91,6 +91,12 @@ pub enum SqlError {
     /// 25001: a command PostgreSQL runs only outside transaction blocks (`VACUUM`).
     #[error("{0} cannot run inside a transaction block")]
     ActiveTransactionBlock(&'static str),
+    /// 3B001: `RELEASE` or `ROLLBACK TO` a savepoint the block does not have.
+    #[error("savepoint \"{0}\" does not exist")]
+    UndefinedSavepoint(String),
+    /// 25P01: a savepoint command outside a transaction block.
+    #[error("{0} can only be used in transaction blocks")]
+    NoActiveTransaction(&'static str),
     /// 25006: a write inside `BEGIN READ ONLY`.
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),

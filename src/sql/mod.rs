@@ -49,6 +49,7 @@ mod system;
 #[cfg(test)]
 mod tests;
 
+pub use binder::{data_type, ident};
 pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;

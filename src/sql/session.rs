@@ -99,6 +99,9 @@ enum Command {
     Begin(&'static str, bool),
     Commit,
     Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
     /// `SET TRANSACTION …`: `READ ONLY` makes the current block read-only; every
     /// isolation level is served as serializable, so nothing else changes.
     SetTransaction(bool),
@@ -398,7 +401,10 @@ impl Session {
 
     fn run_command(&mut self, cmd: Command) -> Result<Output, Error> {
         let state = self.transaction;
-        let ends_block = matches!(cmd, Command::Commit | Command::Rollback);
+        let ends_block = matches!(
+            cmd,
+            Command::Commit | Command::Rollback | Command::RollbackTo(_)
+        );
         if state == TransactionState::Failed && !ends_block {
             return Err(SqlError::InFailedTransaction.into());
         }
@@ -461,6 +467,29 @@ impl Session {
             }
             Command::Commit => self.end_block(state != TransactionState::Failed),
             Command::Rollback => self.end_block(false),
+            Command::Savepoint(name) => {
+                let Some(block) = &mut self.block else {
+                    return Err(SqlError::NoActiveTransaction("SAVEPOINT").into());
+                };
+                block.savepoint(name, self.settings.clone());
+                "SAVEPOINT"
+            }
+            Command::Release(name) => {
+                let Some(block) = &mut self.block else {
+                    return Err(SqlError::NoActiveTransaction("RELEASE SAVEPOINT").into());
+                };
+                block.release(&name)?;
+                "RELEASE"
+            }
+            Command::RollbackTo(name) => {
+                let Some(block) = &mut self.block else {
+                    return Err(SqlError::NoActiveTransaction("ROLLBACK TO SAVEPOINT").into());
+                };
+                let settings = block.rollback_to(&name)?;
+                self.settings.restore(&settings);
+                self.transaction = TransactionState::InBlock;
+                "ROLLBACK"
+            }
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         let tag = CommandTag::new(tag);
@@ -566,12 +595,11 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
             Command::Unsupported("AND CHAIN".into())
         }
         Statement::Rollback {
-            savepoint: Some(_), ..
-        }
-        | Statement::Savepoint { .. }
-        | Statement::ReleaseSavepoint { .. } => {
-            Command::Unsupported("SAVEPOINT (ROLLBACK undoes the whole block)".into())
-        }
+            chain: false,
+            savepoint: Some(name),
+        } => Command::RollbackTo(identifier(name)),
+        Statement::Savepoint { name } => Command::Savepoint(identifier(name)),
+        Statement::ReleaseSavepoint { name } => Command::Release(identifier(name)),
         _ => return Ok(None),
     }))
 }
@@ -663,6 +691,14 @@ fn isolation(modes: &[TransactionMode]) -> Option<String> {
         TransactionMode::IsolationLevel(level) => Some(level.to_string().to_ascii_lowercase()),
         _ => None,
     })
+}
+
+/// An identifier as PostgreSQL folds it: unquoted to lower case.
+fn identifier(ident: &sqlparser::ast::Ident) -> String {
+    match ident.quote_style {
+        None => ident.value.to_lowercase(),
+        Some(_) => ident.value.clone(),
+    }
 }
 
 fn object_name(name: &ObjectName) -> String {

@@ -665,8 +665,8 @@ fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
     match spec.kind {
         Kind::ReadOnly => Err(SqlError::CantChangeParameter(name.to_owned())),
         Kind::Any => Ok(text.to_owned()),
-        Kind::Encoding => match lower.as_str() {
-            "utf8" | "utf-8" | "unicode" => Ok("UTF8".to_owned()),
+        Kind::Encoding => match encoding_key(text).as_str() {
+            "utf8" | "unicode" => Ok("UTF8".to_owned()),
             _ => Err(SqlError::InvalidParameterValue(format!(
                 "invalid value for parameter \"{name}\": \"{text}\" (Turnstile speaks UTF8 only)"
             ))),
@@ -704,6 +704,16 @@ fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
             None => Err(invalid_value(name, text)),
         },
     }
+}
+
+/// An encoding name as PostgreSQL compares them (`clean_encoding_name`): letters
+/// and digits only, lowercased, so `'utf-8'` (asyncpg sends the quotes in its
+/// startup packet), `UTF_8` and `utf8` are one name.
+fn encoding_key(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// PostgreSQL's boolean spellings, normalized to on/off.
@@ -952,6 +962,28 @@ mod tests {
             .is_err());
         s.reset_all();
         assert!(!s.confirmed_reads());
+    }
+
+    /// Encoding names are compared as PostgreSQL compares them: case and
+    /// punctuation do not matter, and every spelling of UTF8 shows as `UTF8`;
+    /// other encodings (and names that only look alike) are refused with 22023.
+    #[test]
+    fn encoding_names_are_normalized() {
+        let mut s = settings();
+        for name in ["'utf-8'", "UTF8", "utf_8", "Unicode", " utf-8 ", "UTF-8"] {
+            s.set("client_encoding", SettingValue::Text(name.into()))
+                .unwrap();
+            assert_eq!(s.show("client_encoding").unwrap().1, "UTF8", "{name}");
+        }
+        for name in ["LATIN1", "utf16", "utf", "SQL_ASCII", ""] {
+            assert!(
+                matches!(
+                    s.set("client_encoding", SettingValue::Text(name.into())),
+                    Err(SqlError::InvalidParameterValue(_))
+                ),
+                "{name}"
+            );
+        }
     }
 
     /// Values Turnstile cannot honour are refused, not silently ignored.

@@ -151,6 +151,9 @@ pub enum CatalogFunction {
     RegIn(super::OidAlias),
     /// Prints an OID of the alias's kind as its name (`oid::regclass::text`).
     RegOut(super::OidAlias),
+    /// `to_regclass(name)` and friends: [`CatalogFunction::RegIn`] that answers NULL
+    /// for a name that names nothing instead of failing.
+    ToReg(super::OidAlias),
 }
 
 /// A resolved call: which function, the types to cast the arguments to, the result.
@@ -477,6 +480,18 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
+        ("to_regclass" | "to_regtype" | "to_regproc" | "to_regnamespace" | "to_regrole", 1)
+            if text1 =>
+        {
+            let alias = match name {
+                "to_regclass" => super::OidAlias::RegClass,
+                "to_regtype" => super::OidAlias::RegType,
+                "to_regproc" => super::OidAlias::RegProc,
+                "to_regnamespace" => super::OidAlias::RegNamespace,
+                _ => super::OidAlias::RegRole,
+            };
+            catalog(C::ToReg(alias), vec![T::Text], T::Oid(alias))
+        }
         ("pg_get_userbyid", 1) if is_oid(a[0]) => catalog(C::UserById, vec![oid], T::Name),
         ("pg_get_indexdef", 1 | 3) if is_oid(a[0]) => {
             let mut args = vec![oid];

@@ -26,6 +26,7 @@ use super::extended::{Portal, Prepared};
 use super::frame::FrameLimit;
 use super::limits::{Limits, STARTUP_TIMEOUT_MS};
 use super::messages::{error_response, notice_response, SEVERITY_ERROR, SEVERITY_FATAL};
+use super::prepare::maybe_sql_command;
 use super::stream::LimitedStream;
 use super::WireError;
 use crate::sql::{
@@ -406,10 +407,13 @@ impl Connection {
     }
 
     /// Routes one message. Errors of extended-query messages are answered here and
-    /// start the skip-to-Sync; only fatal ones come back as `Err`.
+    /// start the skip-to-Sync; only fatal ones come back as `Err`. Flush is not
+    /// skipped: it sends what is queued, the ErrorResponse included, as PostgreSQL
+    /// does. asyncpg sends Parse, Describe, Flush and waits for the answer before
+    /// it sends Sync, so holding the error until Sync left it waiting forever.
     async fn dispatch(&mut self, message: PgWireFrontendMessage) -> Result<Flow, Fault> {
         use PgWireFrontendMessage as M;
-        if self.awaiting_sync && !matches!(message, M::Sync(_) | M::Terminate(_)) {
+        if self.awaiting_sync && !matches!(message, M::Sync(_) | M::Flush(_) | M::Terminate(_)) {
             return Ok(Flow::Continue);
         }
         let result = match message {
@@ -522,11 +526,31 @@ impl Connection {
         Ok(())
     }
 
+    /// Runs one statement: SQL's PREPARE, EXECUTE and DEALLOCATE here, on this
+    /// connection's named statements (see `prepare`), everything else through the
+    /// session. `portal` names the portal running it (extended protocol), which
+    /// outlives the end of the block it ends; every other portal ends with the block.
+    pub(super) async fn run_statement(
+        &mut self,
+        prepared: &crate::sql::PreparedStatement,
+        params: &[crate::types::Value],
+        portal: Option<&str>,
+    ) -> Result<Output, Error> {
+        let result = match maybe_sql_command(prepared.statement()) {
+            Ok(None) => return self.run_in_session(prepared, params, portal).await,
+            Ok(Some(command)) => self.run_sql_command(command, portal).await,
+            Err(e) => Err(e.into()),
+        };
+        if result.is_err() {
+            // As any failed statement does, this one fails the block it is in.
+            self.session.fail_block();
+        }
+        result
+    }
+
     /// Runs one statement through the session, logging it if it was slow. The row
     /// limit is the executor's (`QueryContext::rows_max`), so a write over it rolls back.
-    /// `portal` names the portal running it (extended protocol), which outlives the
-    /// end of the block it ends; every other portal ends with the block.
-    pub(super) async fn run_statement(
+    pub(super) async fn run_in_session(
         &mut self,
         prepared: &crate::sql::PreparedStatement,
         params: &[crate::types::Value],

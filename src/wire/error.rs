@@ -48,6 +48,14 @@ pub enum WireError {
         given: usize,
         needed: usize,
     },
+    /// 42601: SQL's EXECUTE with more or fewer arguments than the statement has
+    /// parameters.
+    #[error("wrong number of parameters for prepared statement \"{name}\": expected {needed}, got {given}")]
+    ExecuteParameterCount {
+        name: String,
+        given: usize,
+        needed: usize,
+    },
     /// 08P01: a format code list of the wrong length.
     #[error("bind message has {formats} {what} formats but {items} {what}s")]
     FormatCount {

@@ -16,6 +16,7 @@ use pgwire::messages::extendedquery::{
 };
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::PgWireBackendMessage;
+use sqlparser::ast::Statement;
 
 use super::codec::{self, Format};
 use super::connection::{feed_encoded, io, Connection, Fault};
@@ -24,6 +25,7 @@ use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, PreparedStatement};
 use crate::types::{DataType, Value};
+use crate::Error;
 
 /// A parsed statement with its parameter and result types, from Parse.
 pub(super) struct Prepared {
@@ -31,11 +33,11 @@ pub(super) struct Prepared {
     sql: String,
     /// None for an empty query, which executes as EmptyQueryResponse. Keeps its
     /// plan between executions (the plan cache).
-    statement: Option<PreparedStatement>,
+    pub(super) statement: Option<PreparedStatement>,
     /// One type per parameter: the client's declared OID, else the inferred type.
-    params: Vec<DataType>,
+    pub(super) params: Vec<DataType>,
     /// The result columns (empty: the statement returns no rows).
-    columns: Vec<ColumnInfo>,
+    pub(super) columns: Vec<ColumnInfo>,
     /// The encoded RowDescription for the first result formats it was described
     /// with. libpq (pgbench -M prepared) describes the portal before every Execute,
     /// and building that message anew cost ~700 instructions each time.
@@ -89,10 +91,6 @@ fn portal_name(name: Option<String>) -> String {
 
 impl Connection {
     pub(super) async fn on_parse(&mut self, parse: Parse) -> Result<(), Fault> {
-        let name = portal_name(parse.name);
-        if !name.is_empty() && self.statements.contains_key(&name) {
-            return Err(WireError::DuplicateStatement(name).into());
-        }
         let limits = &self.ctx.limits;
         if parse.query.len() > limits.statement_bytes_max {
             return Err(WireError::StatementTooLong {
@@ -101,14 +99,7 @@ impl Connection {
             }
             .into());
         }
-        let params_max = limits.parameters_max;
-        if parse.type_oids.len() > params_max {
-            return Err(WireError::TooManyParameters {
-                count: parse.type_oids.len(),
-                max: params_max,
-            }
-            .into());
-        }
+        check_parameter_count(parse.type_oids.len(), limits.parameters_max)?;
         let hints = parse
             .type_oids
             .iter()
@@ -119,18 +110,36 @@ impl Connection {
             return Err(WireError::MultipleStatements.into());
         }
         let statement = statements.pop();
+        self.prepare(portal_name(parse.name), parse.query, statement, hints)
+            .await?;
+        self.socket
+            .feed(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+            .await
+            .map_err(io)
+    }
+
+    /// Describes `statement` and keeps it as the prepared statement `name` (""
+    /// is the unnamed one, which a new one replaces): the work of Parse, and of
+    /// SQL's `PREPARE`, which shares the names. `hints` are the declared parameter
+    /// types (None: infer it).
+    pub(super) async fn prepare(
+        &mut self,
+        name: String,
+        sql: String,
+        statement: Option<Statement>,
+        hints: Vec<Option<DataType>>,
+    ) -> Result<(), Error> {
+        if !name.is_empty() && self.statements.contains_key(&name) {
+            return Err(WireError::DuplicateStatement(name).into());
+        }
+        let params_max = self.ctx.limits.parameters_max;
+        check_parameter_count(hints.len(), params_max)?;
         let description = match &statement {
-            Some(stmt) => self.session.describe(stmt, &hints).await?,
+            Some(stmt) => self.describe_statement(stmt, &hints).await?,
             None => Description::default(),
         };
         let count = hints.len().max(description.params.len());
-        if count > params_max {
-            return Err(WireError::TooManyParameters {
-                count,
-                max: params_max,
-            }
-            .into());
-        }
+        check_parameter_count(count, params_max)?;
         let params: Vec<DataType> = (0..count)
             .map(|i| {
                 hints
@@ -148,17 +157,14 @@ impl Connection {
         // was told, as PostgreSQL fixes them at Parse.
         let param_types = params.iter().map(|t| Some(*t)).collect();
         let prepared = Prepared {
-            sql: parse.query,
+            sql,
             statement: statement.map(|s| PreparedStatement::new(s, param_types)),
             params,
             columns: description.columns,
             row_description: OnceLock::new(),
         };
         self.statements.insert(name, Arc::new(prepared));
-        self.socket
-            .feed(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
-            .await
-            .map_err(io)
+        Ok(())
     }
 
     pub(super) async fn on_bind(&mut self, bind: Bind) -> Result<(), Fault> {
@@ -425,6 +431,14 @@ fn same_result_type(now: &[ColumnInfo], described: &[ColumnInfo]) -> bool {
         && now.iter().zip(described).all(|(a, b)| {
             a.name == b.name && codec::wire_type(a.data_type) == codec::wire_type(b.data_type)
         })
+}
+
+/// 54000 if a statement has more parameters than the limit.
+fn check_parameter_count(count: usize, max: usize) -> Result<(), WireError> {
+    if count > max {
+        return Err(WireError::TooManyParameters { count, max });
+    }
+    Ok(())
 }
 
 /// The type a client declared for a parameter: None for "infer it" (0 or unknown).

@@ -11,12 +11,15 @@
 //!    the session; ReadyForQuery.
 //! 4. The message loop: Query (`simple`) or Parse/Bind/Describe/Execute/Close/Sync/
 //!    Flush (`extended`). Statements go through the [`crate::sql::Session`], which
-//!    handles SET/SHOW/BEGIN/… itself and passes the rest to the engine. COPY runs
+//!    handles SET/SHOW/BEGIN/… itself and passes the rest to the engine, except
+//!    SQL's PREPARE/EXECUTE/DEALLOCATE, which work on this connection's named
+//!    statements, the ones Parse makes (`prepare`). COPY runs
 //!    its own sub-protocol (`copy`) in either. The notices a statement raised
 //!    (NOTICE, WARNING) go before its CommandComplete. Answers are queued and
-//!    flushed once per Query or Sync (and before a COPY waits for data).
+//!    flushed once per Query, Sync or Flush (and before a COPY waits for data).
 //! 5. Errors: a statement error is an ErrorResponse and the session goes on (in an
-//!    extended batch, later messages are skipped until Sync, as PostgreSQL does). A
+//!    extended batch, later messages but Flush are skipped until Sync, as PostgreSQL
+//!    does; Flush still sends what is queued, the ErrorResponse included). A
 //!    malformed or oversized message is FATAL for this connection only.
 //! 6. The connection ends on Terminate, EOF, a fatal error, or server shutdown (which
 //!    waits for the running statement, then sends FATAL 57P01).
@@ -35,6 +38,7 @@ mod extended;
 mod frame;
 mod limits;
 mod messages;
+mod prepare;
 mod simple;
 mod stream;
 

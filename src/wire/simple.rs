@@ -10,8 +10,10 @@
 //! the string; the results of the statements before the error are still sent. Such
 //! a string may not also hold session commands (BEGIN, COMMIT, SET, …), which
 //! cannot run on the writer thread: 0A000 before anything runs. A string of reads
-//! and session commands runs statement by statement. COPY, which talks with the
-//! client in the middle of the string, must be sent on its own (0A000).
+//! and session commands runs statement by statement, and so does a string holding
+//! PREPARE, EXECUTE or DEALLOCATE (run by this layer, see `prepare`). COPY, which
+//! talks with the client in the middle of the string, must be sent on its own
+//! (0A000).
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use pgwire::messages::PgWireBackendMessage;
 use super::codec::Format;
 use super::connection::{feed_encoded, io, Connection, Fault};
 use super::messages::{command_complete, data_row, encoded_row_description};
+use super::prepare::is_sql_command;
 use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{Output, SqlError};
@@ -72,7 +75,10 @@ impl Connection {
             ))
             .into());
         }
-        if self.session.needs_implicit_transaction(&statements)? {
+        // PREPARE, EXECUTE and DEALLOCATE run here, not on the writer thread: a
+        // string holding one runs statement by statement, like one holding SET.
+        let sql_commands = statements.iter().any(|s| is_sql_command(s.statement()));
+        if !sql_commands && self.session.needs_implicit_transaction(&statements)? {
             let (outputs, error) = self.session.execute_batch(&statements).await;
             for output in outputs {
                 self.send_output(output).await?;

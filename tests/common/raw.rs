@@ -6,9 +6,21 @@ use tokio::net::TcpStream;
 
 /// A v3 StartupMessage for user `raw`.
 pub fn startup_message() -> Vec<u8> {
+    startup_message_with(&[])
+}
+
+/// A v3 StartupMessage for user `raw` with more (name, value) parameters.
+pub fn startup_message_with(parameters: &[(&str, &str)]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&196_608i32.to_be_bytes());
-    body.extend_from_slice(b"user\0raw\0database\0raw\0\0");
+    body.extend_from_slice(b"user\0raw\0database\0raw\0");
+    for (name, value) in parameters {
+        for text in [name, value] {
+            body.extend_from_slice(text.as_bytes());
+            body.push(0);
+        }
+    }
+    body.push(0);
     let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
     message.extend(body);
     message

@@ -330,7 +330,14 @@ impl Binder<'_> {
         let parts: Vec<String> = ids.iter().map(names::ident).collect();
         match parts.as_slice() {
             [relation, column] => self.bind_column(Some(relation), column, scope),
-            [schema, relation, column] if schema == "public" => {
+            // The schema only qualifies the relation's name, and relation names
+            // are unique across the schemas (system names are reserved).
+            [schema, relation, column]
+                if matches!(
+                    schema.as_str(),
+                    "public" | "pg_catalog" | "information_schema"
+                ) =>
+            {
                 self.bind_column(Some(relation), column, scope)
             }
             _ => Err(SqlError::Unsupported(format!(

@@ -20,7 +20,7 @@ mod scope;
 mod select;
 mod state;
 
-pub use datatype::column_type;
+pub use datatype::{column_type, data_type};
 pub use dml::{Conflict, Returning};
 pub use names::{ident, relation};
 pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX};

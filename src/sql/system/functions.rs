@@ -50,6 +50,10 @@ pub fn eval_catalog_function(
             other => other.clone(),
         },
         C::RegOut(alias) => Value::Text(reg_out(db, &ctx.user, alias, oid())),
+        C::ToReg(alias) => match &args[0] {
+            Value::Text(name) => reg_in(db, &ctx.user, alias, name).unwrap_or(Value::Null),
+            other => other.clone(),
+        },
     })
 }
 
