@@ -20,7 +20,9 @@
 //!   ([`WriteTxn::replay`]), the statement runs on top of them, its changes are
 //!   recorded, and everything is rolled back before the lock is released
 //!   ([`Turnstile::rehearse`](crate::turnstile::Turnstile::rehearse)). The lock is
-//!   held for that one statement, as for an autocommit write; the client gets the
+//!   held for that one statement, as for an autocommit write (on the session's
+//!   own task when the block is small and the lock is free right now, saving the
+//!   hand-off to the writer thread); the client gets the
 //!   statement's real answer (its rows, its row count, its error), computed on
 //!   the block's own writes (read your own writes).
 //!
@@ -97,6 +99,10 @@ use crate::types::Value;
 use super::copy::CopyIn;
 use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
+
+/// The most changes a block may have for its rehearsals to run on the session's
+/// task when the write lock is free (see `Turnstile::rehearse`).
+pub const BLOCK_SMALL_CHANGES: usize = 64;
 
 /// One thing a statement read from the committed state.
 #[derive(Debug, Clone, PartialEq)]
@@ -420,6 +426,13 @@ impl Block {
 
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// True while the block has made few changes (at most
+    /// [`BLOCK_SMALL_CHANGES`]): replaying them is cheap enough for a rehearsal to
+    /// run on the session's task (see `Turnstile::rehearse`).
+    pub fn is_small(&self) -> bool {
+        self.changes <= BLOCK_SMALL_CHANGES
     }
 
     /// True once the block has written: its later reads must be rehearsed to see

@@ -291,7 +291,7 @@ impl Engine {
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .rehearse(move |txn| {
+            .rehearse(block.is_small(), move |txn| {
                 run.replay(txn)?;
                 exec::describe(txn.db(), &stmt, &hints)
             })
@@ -319,9 +319,10 @@ impl Engine {
         }
         let ctx = self.with_server_state(&run.context(ctx));
         let params: Arc<[Value]> = params.into();
+        let short = block.is_small() && !matches!(*stmt, Statement::Call(_));
         let ran = self
             .turnstile
-            .rehearse(move |txn| {
+            .rehearse(short, move |txn| {
                 run.rehearse(txn, is_write, |txn| {
                     if is_write {
                         exec::execute_write(txn, &stmt, &params, &ctx)

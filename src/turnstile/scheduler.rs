@@ -257,16 +257,32 @@ impl Turnstile {
         Ok(result)
     }
 
-    /// Runs `f` on a write transaction under the write lock on the writer thread,
-    /// then always rolls it back: nothing `f` does is kept, logged or seen by
-    /// anyone else. A transaction block rehearses each of its statements this way
-    /// to learn what the statement does on top of the block's earlier changes
-    /// (see `sql::block`); the lock is held for that one statement only.
-    pub async fn rehearse<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    /// Runs `f` on a write transaction under the write lock, then always rolls it
+    /// back: nothing `f` does is kept, logged or seen by anyone else. A transaction
+    /// block rehearses each of its statements this way to learn what the statement
+    /// does on top of the block's earlier changes (see `sql::block`); the lock is
+    /// held for that one statement only.
+    ///
+    /// A *short* rehearsal (a small block, a statement that is neither a COPY nor a
+    /// reducer call) runs on the caller's task if the write lock can be had right
+    /// now, as [`Turnstile::read_short`] does for reads: `try_write` never blocks,
+    /// and it fails while anyone holds the lock or waits for it. That saves the
+    /// two thread hand-offs of the writer queue, which cost more than a rehearsal of
+    /// a point update; nothing is committed, so the writer thread's order of commits
+    /// is untouched. Otherwise it runs on the writer thread.
+    pub async fn rehearse<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> R + Send + 'static,
     {
+        if short {
+            if let Some(mut guard) = self.shared.db.try_write() {
+                let mut txn = guard.begin_write();
+                let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
+                txn.rollback();
+                return result;
+            }
+        }
         let outcome = self
             .write_with(Durability::Visible, move |txn| {
                 Err::<std::convert::Infallible, R>(f(txn))

@@ -59,7 +59,9 @@ impl Engine {
         let ctx = self.with_server_state(&run.context(ctx));
         let ran = self
             .turnstile
-            .rehearse(move |txn| run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx)))
+            .rehearse(false, move |txn| {
+                run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx))
+            })
             .await?;
         Ok(ran?)
     }
