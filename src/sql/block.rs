@@ -49,7 +49,10 @@
 //!      state, and must report the same row count it reported then. Its reads
 //!      need no validation: nothing the client saw depends on them. This is what
 //!      lets many blocks update the same hot row (pgbench's 16 branch rows)
-//!      without failing each other;
+//!      without failing each other. (When everything such a write read was a row
+//!      by primary key that has not changed, running it again would make exactly
+//!      the changes it made, so those are replayed instead: same result, no
+//!      binding or planning);
 //!    - a reducer call runs again and must succeed; if a later statement read its
 //!      rows, it must also make exactly the changes it made before (reducers are
 //!      deterministic given the state, and get the same timestamp);
@@ -350,6 +353,25 @@ pub struct BlockWrite {
     written: Written,
 }
 
+impl BlockWrite {
+    /// True if an unobserved write would make exactly its recorded changes if run
+    /// again now, so COMMIT may replay them instead (no binding, no planning): it
+    /// is not a reducer call (whose reads are not logged), it changed rows only,
+    /// and everything it read was a row by its whole primary key whose image in
+    /// `db` — the state committed now plus what COMMIT has made of the block so
+    /// far — is still the one it read. A read of a whole table or a range is not
+    /// checked this way (a table's version does not move inside the transaction),
+    /// so such a write runs again.
+    fn unchanged_inputs(&self, db: &Database) -> bool {
+        !self.statement.is_call()
+            && self.changes.iter().all(|c| !c.is_schema())
+            && self
+                .reads
+                .iter()
+                .all(|read| matches!(read, Read::Row { .. }) && read.holds(db))
+    }
+}
+
 /// A `SAVEPOINT`: how far the block had got, to return there.
 #[derive(Debug)]
 struct Savepoint {
@@ -641,7 +663,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
         }
     }
     for (write, observed) in block.writes.iter().zip(&block.observed) {
-        if *observed && !write.statement.is_call() {
+        if (*observed && !write.statement.is_call()) || write.unchanged_inputs(txn.db()) {
             replay_changes(txn, &write.changes)?;
             continue;
         }
