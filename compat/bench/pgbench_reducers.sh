@@ -46,45 +46,12 @@ PG_PID=""
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-# The bank's transfer in PL/pgSQL, for PostgreSQL.
-write_procedure_sql() {
-    cat >"$1" <<'SQL'
-CREATE PROCEDURE transfer(src BIGINT, dst BIGINT, amount BIGINT) LANGUAGE plpgsql AS $$
-DECLARE
-    src_balance BIGINT;
-BEGIN
-    IF amount < 0 THEN
-        RAISE EXCEPTION 'transfer of a negative amount';
-    END IF;
-    -- Lock both rows in id order: concurrent transfers never deadlock.
-    PERFORM 1 FROM accounts WHERE id IN (src, dst) ORDER BY id FOR UPDATE;
-    SELECT balance INTO src_balance FROM accounts WHERE id = src;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no account %', src;
-    END IF;
-    PERFORM 1 FROM accounts WHERE id = dst;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no account %', dst;
-    END IF;
-    IF src_balance < amount THEN
-        RAISE EXCEPTION 'insufficient funds: account % has %, transfer needs %', src, src_balance, amount;
-    END IF;
-    IF src = dst THEN
-        RETURN;
-    END IF;
-    UPDATE accounts SET balance = balance - amount WHERE id = src;
-    UPDATE accounts SET balance = balance + amount WHERE id = dst;
-END
-$$;
-SQL
-}
-
 main() {
     build_turnstile
     start_both_with_accounts "$ROWS" "$WORK/turnstile-data"
     local ts_port=$TS_PORT pg_port=$PG_PORT
-    write_procedure_sql "$WORK/procedure.sql"
-    load "$pg_port" "$WORK/procedure.sql"
+    # The bank module's reducers as PL/pgSQL, shared with the driver matrix.
+    load "$pg_port" "$REPO/compat/drivers/postgres_bank.sql"
     # pgbench ends a client at its first error, so no transfer may be refused:
     # every account gets a balance no run of 1-unit transfers can exhaust.
     for port in "$ts_port" "$pg_port"; do
