@@ -176,7 +176,7 @@ impl Written {
     }
 
     fn note(&mut self, statement: usize, db: &Database, change: &Change) {
-        let mut key_of = |table: TableId, key: Option<Key>| {
+        let mut note_key = |table: TableId, key: Option<Key>| {
             let written = self.tables.entry(table).or_default();
             written.all.insert(statement);
             if let Some(key) = key {
@@ -188,18 +188,18 @@ impl Written {
                 let key = db
                     .find_table(*table)
                     .and_then(|t| t.primary_key_of_row(values));
-                key_of(*table, key);
+                note_key(*table, key);
             }
             Change::Update { table, key, values } => {
                 let new_key = db
                     .find_table(*table)
                     .and_then(|t| t.primary_key_of_row(values));
-                key_of(*table, Some(key.clone()));
-                key_of(*table, new_key);
+                note_key(*table, Some(key.clone()));
+                note_key(*table, new_key);
             }
-            Change::Delete { table, key } => key_of(*table, Some(key.clone())),
+            Change::Delete { table, key } => note_key(*table, Some(key.clone())),
             Change::Truncate(table) => {
-                key_of(*table, None);
+                note_key(*table, None);
                 self.tables
                     .entry(*table)
                     .or_default()
