@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod error;
+pub mod metrics_endpoint;
 pub mod module;
 pub mod server;
 pub mod sql;

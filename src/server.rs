@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::db::{recover, snapshot_dir, wal_dir};
+use crate::metrics_endpoint;
 use crate::module::{Budgets, ModuleError, ModuleHost};
 use crate::sql::Engine;
-use crate::turnstile::{Durable, SnapshotPolicy, Turnstile, TurnstileConfig};
+use crate::turnstile::{AdmissionConfig, Durable, SnapshotPolicy, Turnstile, TurnstileConfig};
 use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError, WalFaults};
 use crate::wire::{self, CancelRegistry, Limits, WireContext};
 
@@ -63,6 +65,12 @@ pub struct Config {
     pub modules: ModuleSource,
     /// Time and memory budgets of every reducer and view call.
     pub module_budgets: Budgets,
+    /// Who is admitted to the global lock when (`--lock-policy` and its bounds).
+    pub admission: AdmissionConfig,
+    /// A request holding the lock this long or longer is logged.
+    pub slow_lock_hold: Duration,
+    /// Where to serve the lock's metrics in Prometheus's text format; None = off.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The write-ahead log and snapshot settings (see `wal` for what they mean).
@@ -111,6 +119,9 @@ impl Default for Config {
             durability: DurabilityConfig::default(),
             modules: ModuleSource::EmbeddedBank,
             module_budgets: Budgets::default(),
+            admission: AdmissionConfig::default(),
+            slow_lock_hold: TurnstileConfig::default().slow_lock_hold,
+            metrics_listen: None,
         }
     }
 }
@@ -138,6 +149,10 @@ pub const BANK_MODULE: &[u8] = include_bytes!(concat!(
 /// sessions with FATAL 57P01 and returns.
 pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -> io::Result<()> {
     let (turnstile, _lock) = open_data_dir(&config).await?;
+    let metrics_endpoint = match config.metrics_listen {
+        Some(addr) => Some(metrics_endpoint::start(addr, turnstile.status()).await?),
+        None => None,
+    };
     let modules = load_modules(&config).await?;
     let engine = Arc::new(Engine::new(turnstile.clone(), Some(modules.clone())));
     for module in modules.modules() {
@@ -223,6 +238,9 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
     }
     let _ = stop_snapshots_tx.send(());
     let _ = periodic.await;
+    if let Some(endpoint) = metrics_endpoint {
+        endpoint.abort();
+    }
     // A clean shutdown leaves a snapshot, so the next start replays nothing.
     if let Err(error) = turnstile.snapshot().await {
         tracing::error!(%error, "the shutdown snapshot failed; the log still holds every commit");
@@ -267,6 +285,8 @@ async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> 
         TurnstileConfig {
             reader_threads: config.reader_threads,
             queue_capacity: (config.max_connections * 2).max(1),
+            admission: config.admission.clone(),
+            slow_lock_hold: config.slow_lock_hold,
         },
         Some(Durable {
             wal: Arc::new(wal),

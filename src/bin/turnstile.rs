@@ -1,6 +1,7 @@
 //! The `turnstile` command line: parses flags, sets up logging and signals, and runs
 //! `turnstile::server::run` on a bound listener.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use turnstile::server::{
     self, Config, DurabilityConfig, ModuleSource, MAX_CONNECTIONS_DEFAULT,
     WAL_FLUSH_INTERVAL_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT,
 };
+use turnstile::turnstile::{AdmissionConfig, LockPolicy};
 use turnstile::wal::{OnDamage, WalFaults};
 use turnstile::wire::{
     Limits, BLOCK_CHANGES_MAX_DEFAULT, COPY_BYTES_MAX_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT,
@@ -106,6 +108,32 @@ struct ServeArgs {
     /// rolled back with SQLSTATE 53200.
     #[arg(long, default_value = "64MiB")]
     reducer_memory_limit: String,
+    /// Who is admitted to the global lock first when reads and writes both wait:
+    /// fair (phases alternate), read-first, write-first, deadline (writes first
+    /// until a read waits --max-read-wait), or rwlock (no policy: the baseline).
+    #[arg(long, default_value = "fair", value_parser = parse_lock_policy)]
+    lock_policy: LockPolicy,
+    /// The most requests one lock phase admits; the write lock is taken once for
+    /// up to this many writes (writer batching). 1 = one write per acquisition.
+    #[arg(long, default_value_t = AdmissionConfig::default().batch_max)]
+    lock_batch: usize,
+    /// How long after it begins a lock phase stops admitting ("1ms", "500us").
+    #[arg(long, default_value = "1ms")]
+    lock_batch_time: String,
+    /// read-first / write-first: the longest the other class waits before its
+    /// turn is forced ("10ms").
+    #[arg(long, default_value = "10ms")]
+    starvation_bound: String,
+    /// deadline: the target for the longest wait of a read for the lock ("2ms").
+    #[arg(long, default_value = "2ms")]
+    max_read_wait: String,
+    /// Log every request that holds the lock this long or longer ("10ms").
+    #[arg(long, default_value = "10ms")]
+    slow_lock_threshold: String,
+    /// Serve the lock's metrics in Prometheus's text format at http://ADDR/metrics
+    /// (e.g. 127.0.0.1:9187); off by default.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
     /// Tests only: sleep this many milliseconds before every WAL fsync (a slow disk).
     #[arg(long, hide = true, default_value_t = 0)]
     fault_wal_fsync_delay_ms: u64,
@@ -139,6 +167,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let defaults = Config::default();
     let durability = durability_config(&args)?;
     let module_budgets = module_budgets(&args)?;
+    let admission = admission_config(&args)?;
+    let slow_lock_hold = parse_duration("--slow-lock-threshold", &args.slow_lock_threshold)?;
     let config = Config {
         data_dir: args.data_dir,
         max_connections: args.max_connections,
@@ -163,6 +193,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             ModuleSource::Files(args.modules)
         },
         module_budgets,
+        admission,
+        slow_lock_hold,
+        metrics_listen: args.metrics_listen,
     };
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -196,6 +229,33 @@ fn durability_config(args: &ServeArgs) -> Result<DurabilityConfig, String> {
     Ok(durability)
 }
 
+fn admission_config(args: &ServeArgs) -> Result<AdmissionConfig, String> {
+    if args.lock_batch == 0 {
+        return Err("--lock-batch must be at least 1".into());
+    }
+    Ok(AdmissionConfig {
+        policy: args.lock_policy,
+        batch_max: args.lock_batch,
+        batch_time: parse_duration("--lock-batch-time", &args.lock_batch_time)?,
+        starvation_bound: parse_duration("--starvation-bound", &args.starvation_bound)?,
+        max_read_wait: parse_duration("--max-read-wait", &args.max_read_wait)?,
+    })
+}
+
+fn parse_lock_policy(text: &str) -> Result<LockPolicy, String> {
+    text.parse()
+}
+
+/// Parses a length of time for `flag`: "500us", "2ms", "1s".
+fn parse_duration(flag: &str, text: &str) -> Result<Duration, String> {
+    match parse_amount(flag, text)? {
+        Amount::Time(time) => Ok(time),
+        Amount::Bytes(_) => Err(format!(
+            "{flag} {text:?}: expected a length of time with a unit, e.g. 500us, 2ms or 1s"
+        )),
+    }
+}
+
 fn module_budgets(args: &ServeArgs) -> Result<Budgets, String> {
     let time_ms = turnstile::sql::parse_millis("reducer_time_limit", &args.reducer_time_limit)
         .map_err(|e| e.to_string())?;
@@ -220,7 +280,7 @@ enum Amount {
     Time(Duration),
 }
 
-/// Parses "256MiB", "1GB", "4096" (bytes), "10min", "30s", "500ms", "2h".
+/// Parses "256MiB", "1GB", "4096" (bytes), "10min", "30s", "500ms", "250us", "2h".
 fn parse_amount(flag: &str, text: &str) -> Result<Amount, String> {
     let text = text.trim();
     let split = text
@@ -231,7 +291,7 @@ fn parse_amount(flag: &str, text: &str) -> Result<Amount, String> {
         format!("{flag} {text:?}: expected a number and a unit, e.g. 256MiB or 10min")
     })?;
     let bytes = |scale: u64| Ok(Amount::Bytes(n.saturating_mul(scale)));
-    let time = |ms: u64| Ok(Amount::Time(Duration::from_millis(n.saturating_mul(ms))));
+    let time = |us: u64| Ok(Amount::Time(Duration::from_micros(n.saturating_mul(us))));
     match unit.trim() {
         "" | "B" => bytes(1),
         "kB" | "KB" => bytes(1_000),
@@ -240,11 +300,12 @@ fn parse_amount(flag: &str, text: &str) -> Result<Amount, String> {
         "MiB" => bytes(1 << 20),
         "GB" => bytes(1_000_000_000),
         "GiB" => bytes(1 << 30),
-        "ms" => time(1),
-        "s" => time(1_000),
-        "min" | "m" => time(60_000),
-        "h" => time(3_600_000),
-        other => Err(format!("{flag} {text:?}: unknown unit {other:?} (use B, kB, MB, MiB, GB, GiB, ms, s, min or h)")),
+        "us" => time(1),
+        "ms" => time(1_000),
+        "s" => time(1_000_000),
+        "min" | "m" => time(60_000_000),
+        "h" => time(3_600_000_000),
+        other => Err(format!("{flag} {text:?}: unknown unit {other:?} (use B, kB, MB, MiB, GB, GiB, us, ms, s, min or h)")),
     }
 }
 

@@ -35,7 +35,7 @@ use sqlparser::ast::Statement;
 
 use crate::db::Database;
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
-use crate::turnstile::{Turnstile, TurnstileStatus};
+use crate::turnstile::{RequestName, Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
@@ -94,7 +94,7 @@ impl Engine {
         let ctx = QueryContext::internal();
         let result = self
             .turnstile
-            .write(move |txn| {
+            .write("install module", move |txn| {
                 for stmt in &statements {
                     exec::execute_write(txn, stmt, &[], &ctx).map_err(|e| ModuleError::Setup {
                         module: module.name().into(),
@@ -144,7 +144,7 @@ impl Engine {
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .read(move |db| exec::describe(db, &stmt, &hints))
+            .read("describe", move |db| exec::describe(db, &stmt, &hints))
             .await?;
         Ok(result?)
     }
@@ -169,7 +169,7 @@ impl Engine {
             let durability = ctx.durability;
             let result = self
                 .turnstile
-                .write_with(durability, move |txn| {
+                .write_with(request_name(&stmt), durability, move |txn| {
                     exec::execute_write(txn, &stmt, &params, &ctx)
                 })
                 .await?;
@@ -236,13 +236,12 @@ impl Engine {
         let short = cached.as_ref().is_some_and(|c| c.plan.is_point_read());
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
+        let name = request_name(&stmt);
         let read = move |db: &Database| read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
         let (output, fresh) = if confirmed {
-            self.turnstile.read_confirmed(short, read).await??
-        } else if short {
-            self.turnstile.read_short(read).await??
+            self.turnstile.read_confirmed(name, short, read).await??
         } else {
-            self.turnstile.read(read).await??
+            self.turnstile.read_maybe_short(name, short, read).await??
         };
         if let Some(plan) = fresh {
             prepared.store_plan(plan);
@@ -266,7 +265,9 @@ impl Engine {
         let durability = ctx.durability;
         let result = self
             .turnstile
-            .write_with(durability, move |txn| run_batch(txn, &stmts, &ctx))
+            .write_with("query string", durability, move |txn| {
+                run_batch(txn, &stmts, &ctx)
+            })
             .await;
         match result {
             Ok(Ok(outputs)) => (outputs, None),
@@ -291,7 +292,7 @@ impl Engine {
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .rehearse(block.is_small(), move |txn| {
+            .rehearse("describe in block", block.is_small(), move |txn| {
                 run.replay(txn)?;
                 exec::describe(txn.db(), &stmt, &hints)
             })
@@ -320,9 +321,10 @@ impl Engine {
         let ctx = self.with_server_state(&run.context(ctx));
         let params: Arc<[Value]> = params.into();
         let short = block.is_small() && !matches!(*stmt, Statement::Call(_));
+        let name = format!("rehearse {}", request_name(&stmt));
         let ran = self
             .turnstile
-            .rehearse(short, move |txn| {
+            .rehearse(name, short, move |txn| {
                 run.rehearse(txn, is_write, |txn| {
                     if is_write {
                         exec::execute_write(txn, &stmt, &params, &ctx)
@@ -345,14 +347,16 @@ impl Engine {
         if !block.has_writes() {
             return Ok(self
                 .turnstile
-                .read(move |db| block.validate_reads(db))
+                .read("COMMIT", move |db| block.validate_reads(db))
                 .await??);
         }
         let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
         Ok(self
             .turnstile
-            .write_with(durability, move |txn| block::commit(txn, &block, &ctx))
+            .write_with("COMMIT", durability, move |txn| {
+                block::commit(txn, &block, &ctx)
+            })
             .await??)
     }
 
@@ -369,6 +373,28 @@ impl Engine {
             _ => true,
         }
     }
+}
+
+/// What `stmt` is called in the lock's metrics and logs: its kind, and for `CALL`
+/// the reducer (cheap: no formatting of the statement).
+fn request_name(stmt: &Statement) -> RequestName {
+    let kind = match stmt {
+        Statement::Query(_) => "SELECT",
+        Statement::Insert(_) => "INSERT",
+        Statement::Update(_) => "UPDATE",
+        Statement::Delete(_) => "DELETE",
+        Statement::Call(function) => return format!("CALL {}", function.name).into(),
+        Statement::Copy { .. } => "COPY",
+        Statement::Explain { .. } => "EXPLAIN",
+        Statement::Truncate(_) => "TRUNCATE",
+        Statement::CreateTable(_) => "CREATE TABLE",
+        Statement::CreateIndex(_) => "CREATE INDEX",
+        Statement::CreateView(_) => "CREATE VIEW",
+        Statement::AlterTable(_) => "ALTER TABLE",
+        Statement::Drop { .. } => "DROP",
+        _ => "other statement",
+    };
+    kind.into()
 }
 
 /// Under the write lock: the statements of [`Engine::execute_batch`] in order, in one

@@ -14,6 +14,7 @@ fn engine() -> Engine {
         TurnstileConfig {
             reader_threads: 1,
             queue_capacity: 16,
+            ..TurnstileConfig::default()
         },
     )
     .expect("threads start");
@@ -389,6 +390,7 @@ fn select_without_table_takes_no_lock() {
         TurnstileConfig {
             reader_threads: 1,
             queue_capacity: 16,
+            ..TurnstileConfig::default()
         },
     )
     .expect("threads start");
@@ -398,7 +400,7 @@ fn select_without_table_takes_no_lock() {
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let writer = rt.spawn(async move {
         turnstile
-            .write(move |_txn| {
+            .write("test", move |_txn| {
                 held_tx.send(()).expect("test waits");
                 release_rx.recv().expect("test releases");
                 Ok::<(), SqlError>(())

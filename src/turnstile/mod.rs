@@ -10,17 +10,20 @@
 //!   with its rows materialized, releases the lock, and only then delivers the reply
 //!   (invariant 2). A `SELECT` that reads no table (`SELECT 1`) never comes here: it
 //!   needs no lock, and the SQL engine runs it on the session's task.
-//! - **Writes** (DML, DDL, later reducer calls and validated transaction blocks) run
-//!   on the one writer thread. It takes the write lock, then runs every write request
-//!   already queued (up to [`WRITE_BATCH_MAX`]) one after another, each as its own
-//!   atomic [`WriteTxn`](crate::db::WriteTxn) that commits or rolls back on its own; it releases the lock
-//!   and only then delivers the replies. Batching amortizes the lock hand-over
-//!   without letting one transaction's failure touch another.
+//! - **Writes** (DML, DDL, reducer calls and validated transaction blocks) run
+//!   on the one writer thread. It takes the write lock once per *write phase* and
+//!   runs the write requests the phase admits one after another (writer batching),
+//!   each as its own atomic [`WriteTxn`](crate::db::WriteTxn) that commits or rolls
+//!   back on its own with its own log record; it releases the lock and only then
+//!   delivers the replies. Batching amortizes the lock hand-over without letting
+//!   one transaction's failure touch another.
 //!
-//! Admission is first come, first served on each queue for now; the lock-policy
-//! issue turns this into configurable policies with wait-time metrics, and because
-//! every acquisition already goes through [`Turnstile::read`] and
-//! [`Turnstile::write`], that change stays inside this module.
+//! Who takes the lock when is decided by one admission scheduler
+//! (`admission`, which has the essay on the policies): the reader threads, the
+//! writer thread and the short paths below ask it, and take the lock only once it
+//! admits them. The policy is configurable (`--lock-policy`), and every request's
+//! wait and hold are measured (`metrics`: the system views `turnstile_lock_stats`
+//! and `turnstile_lock_phases`, and the Prometheus endpoint).
 //!
 //! A read may be *confirmed* ([`Turnstile::read_confirmed`], the session setting
 //! `turnstile.confirmed_reads`): it notes the log's written LSN under the same read
@@ -29,25 +32,30 @@
 //! a commit a crash could still lose (invariant 4). The wait is on the log, never on
 //! the lock, and there is none when everything it saw is already durable.
 //!
-//! A *short* read — a cached plan that looks up a few rows by primary key — first
-//! tries the read lock on the session's own task ([`Turnstile::read_short`]):
-//! `try_read` never blocks and fails while a writer holds or awaits the lock, so no
-//! tokio worker waits on it and no queued writer is overtaken; if it fails, the read
-//! goes to the pool like any other. The pool's two thread hand-offs cost more than a
-//! primary key lookup (measured with callgrind and pgbench).
+//! A *short* read — a cached plan that looks up a few rows by primary key — is
+//! first offered to the scheduler on the session's own task
+//! ([`Turnstile::read_short`]): if it is admitted at once, as a newcomer that
+//! overtakes nobody, it runs there; asking never blocks, so no tokio worker waits
+//! on the lock. Otherwise it goes to the pool like any other read. The pool's two
+//! thread hand-offs cost more than a primary key lookup (measured with callgrind
+//! and pgbench). Short rehearsals of transaction blocks do the same for writes.
 //!
 //! A request that panics (a bug) is caught: a write's transaction is rolled back by
 //! its drop, the caller gets [`TurnstileError::Panicked`], and the threads go on.
 
+mod admission;
 mod error;
+mod metrics;
 mod scheduler;
 mod snapshotter;
 
+pub use admission::{AdmissionConfig, LockClass, LockPolicy};
 pub use error::TurnstileError;
-pub use scheduler::{
-    Durability, Durable, Turnstile, TurnstileConfig, TurnstileStatus, WRITE_BATCH_MAX,
-};
+pub use metrics::{LockMetrics, PhaseStats, RequestName, RequestStats, Summary};
+pub use scheduler::{Durability, Durable, Turnstile, TurnstileConfig, TurnstileStatus};
 pub use snapshotter::{LastSnapshot, SnapshotInfo, SnapshotPolicy, SNAPSHOT_BATCH_ROWS};
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;

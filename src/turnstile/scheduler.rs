@@ -6,19 +6,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::oneshot;
 
+use super::admission::{Admission, AdmissionConfig, Gate, LockClass, Refusal};
 use super::error::TurnstileError;
+use super::metrics::{LockMetrics, RequestName};
 use super::snapshotter::LastSnapshot;
 use crate::db::{Database, WriteTxn};
 use crate::wal::{Wal, WalStats};
-
-/// The most write requests run under one acquisition of the write lock. Bounds how
-/// long readers can wait behind a burst of writers.
-pub const WRITE_BATCH_MAX: usize = 64;
 
 /// When a write's caller hears back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +37,8 @@ pub struct Durable {
     pub snapshot_dir: PathBuf,
 }
 
-/// How many threads and how much queueing the turnstile allows.
+/// How many threads, how much queueing and which admission policy the turnstile
+/// has.
 #[derive(Debug, Clone)]
 pub struct TurnstileConfig {
     /// Reader threads: how many SELECTs can run at once.
@@ -47,15 +46,41 @@ pub struct TurnstileConfig {
     /// The most requests waiting in each queue; a request beyond it is refused
     /// (53000) instead of growing memory without bound.
     pub queue_capacity: usize,
+    /// Who is admitted to the lock when (see `turnstile::admission`).
+    pub admission: AdmissionConfig,
+    /// A request holding the lock this long or longer is logged.
+    pub slow_lock_hold: Duration,
 }
 
-/// A job for a reader thread: runs under the read lock and returns the delivery
-/// of its reply, which runs after the lock is released.
-type ReadJob = Box<dyn FnOnce(&Database) -> Delivery + Send>;
-/// A job for the writer thread, likewise under the write lock.
-type WriteJob = Box<dyn FnOnce(&mut Database) -> Delivery + Send>;
+impl Default for TurnstileConfig {
+    fn default() -> TurnstileConfig {
+        TurnstileConfig {
+            reader_threads: 2,
+            queue_capacity: 256,
+            admission: AdmissionConfig::default(),
+            slow_lock_hold: Duration::from_millis(10),
+        }
+    }
+}
+
+/// A request for a reader thread: runs under the read lock and returns the
+/// delivery of its reply, which runs after the lock is released.
+struct ReadRequest {
+    name: RequestName,
+    run: Box<dyn FnOnce(&Database) -> Delivery + Send>,
+}
+
+/// A request for the writer thread, likewise under the write lock.
+struct WriteRequest {
+    name: RequestName,
+    run: Box<dyn FnOnce(&mut Database) -> Delivery + Send>,
+}
+
 /// Sends a reply to a waiting session.
 type Delivery = Box<dyn FnOnce() + Send>;
+
+/// The admission scheduler, holding the queued requests.
+type LockGate = Gate<ReadRequest, WriteRequest>;
 
 /// A handle to the turnstile; cheap to clone, shared by every session.
 #[derive(Clone)]
@@ -65,8 +90,12 @@ pub struct Turnstile {
 
 pub(super) struct Shared {
     /// The database, for point reads run on the caller's task (see
-    /// [`Turnstile::read_short`]); the threads hold their own handles.
+    /// [`Turnstile::read_short`]); the threads hold their own handles. Nobody
+    /// takes its lock without being admitted by `gate` first.
     db: Arc<RwLock<Database>>,
+    /// The admission scheduler: the queues, and who takes the lock next.
+    gate: Arc<LockGate>,
+    metrics: Arc<LockMetrics>,
     /// The write-ahead log every commit is appended to; `None` keeps data in memory
     /// only (unit tests).
     wal: Option<Arc<Wal>>,
@@ -75,8 +104,6 @@ pub(super) struct Shared {
     /// The last snapshot this process finished, shared with every
     /// [`TurnstileStatus`] so that `turnstile_wal` can show it.
     pub(super) last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
-    read_jobs: Option<Sender<ReadJob>>,
-    write_jobs: Option<Sender<WriteJob>>,
     queue_capacity: usize,
     /// The reader and writer threads, joined when the last handle is dropped so that
     /// shutdown waits for requests already running.
@@ -102,74 +129,101 @@ impl Turnstile {
             None => (None, None),
         };
         let db = Arc::new(RwLock::new(db));
-        let db_handle = db.clone();
-        let (read_tx, read_rx) = crossbeam_channel::bounded::<ReadJob>(config.queue_capacity);
-        let (write_tx, write_rx) = crossbeam_channel::bounded::<WriteJob>(config.queue_capacity);
+        let metrics = Arc::new(LockMetrics::new(
+            config.admission.policy,
+            config.slow_lock_hold,
+        ));
+        let gate = Arc::new(Gate::new(Admission::new(
+            config.admission.clone(),
+            config.queue_capacity,
+            metrics.clone(),
+        )));
         let mut threads = Vec::new();
         for i in 0..config.reader_threads.max(1) {
-            let (db, jobs) = (db.clone(), read_rx.clone());
+            let (db, gate, metrics) = (db.clone(), gate.clone(), metrics.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("turnstile-reader-{i}"))
-                .spawn(move || run_reader(&db, &jobs))?;
+                .spawn(move || run_reader(&db, &gate, &metrics))?;
             threads.push(thread);
         }
-        let writer = std::thread::Builder::new()
-            .name("turnstile-writer".into())
-            .spawn(move || run_writer(&db, &write_rx))?;
+        let writer = {
+            let (db, gate, metrics) = (db.clone(), gate.clone(), metrics.clone());
+            std::thread::Builder::new()
+                .name("turnstile-writer".into())
+                .spawn(move || run_writer(&db, &gate, &metrics))?
+        };
         threads.push(writer);
         Ok(Turnstile {
             shared: Arc::new(Shared {
-                db: db_handle,
+                db,
+                gate,
+                metrics,
                 wal,
                 snapshot_dir,
                 last_snapshot: Arc::default(),
-                read_jobs: Some(read_tx),
-                write_jobs: Some(write_tx),
                 queue_capacity: config.queue_capacity,
                 threads,
             }),
         })
     }
 
-    /// Runs `f` under the read lock on a reader thread and returns its result.
-    pub async fn read<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    /// Runs `f` under the read lock on a reader thread, once admitted, and returns
+    /// its result. `name` says what it is, for metrics and logs.
+    pub async fn read<R, F>(&self, name: impl Into<RequestName>, f: F) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&Database) -> R + Send + 'static,
     {
         let (reply_tx, reply_rx) = oneshot::channel();
-        let job: ReadJob = Box::new(move |db| {
-            let result = catch_unwind(AssertUnwindSafe(|| f(db))).map_err(panic_message);
-            Box::new(move || {
-                let _ = reply_tx.send(result);
-            })
-        });
-        let queue = self
-            .shared
-            .read_jobs
-            .as_ref()
-            .ok_or(TurnstileError::ShuttingDown)?;
-        self.submit(queue, job)?;
+        let request = ReadRequest {
+            name: name.into(),
+            run: Box::new(move |db| {
+                let result = catch_unwind(AssertUnwindSafe(|| f(db))).map_err(panic_message);
+                Box::new(move || {
+                    let _ = reply_tx.send(result);
+                })
+            }),
+        };
+        self.shared
+            .gate
+            .push_read(request)
+            .map_err(|refusal| self.refused(refusal))?;
         reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
     }
 
     /// Runs a *short* read — one whose cost is bounded and tiny, like a point
-    /// lookup by primary key — on the caller's task if the read lock can be had
-    /// right now, else like [`Turnstile::read`]. `try_read` never blocks, and it
-    /// fails while a writer holds the lock or waits for it, so a short read never
-    /// blocks a tokio worker and never jumps ahead of a queued writer. It saves the
-    /// two thread hand-offs of the reader pool, which cost more than the lookup.
-    pub async fn read_short<R, F>(&self, f: F) -> Result<R, TurnstileError>
+    /// lookup by primary key — on the caller's task if the scheduler admits it at
+    /// once, as a newcomer that overtakes nobody queued, else like
+    /// [`Turnstile::read`]. Asking never blocks, so a short read never blocks a
+    /// tokio worker. It saves the two thread hand-offs of the reader pool, which
+    /// cost more than the lookup.
+    pub async fn read_short<R, F>(
+        &self,
+        name: impl Into<RequestName>,
+        f: F,
+    ) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&Database) -> R + Send + 'static,
     {
-        if let Some(guard) = self.shared.db.try_read() {
-            let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
-            drop(guard);
-            return result;
+        let name = name.into();
+        let arrived = Instant::now();
+        let shared = &self.shared;
+        if shared.gate.try_enter_read() {
+            // Admitted, the lock is free, except under the `rwlock` baseline, where
+            // the lock's own order decides and `try_read` may fail.
+            if let Some(guard) = shared.db.try_read() {
+                let acquired = Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
+                drop(guard);
+                shared.gate.read_done(false);
+                let (wait, hold) = (acquired - arrived, acquired.elapsed());
+                shared.metrics.request(LockClass::Read, &name, wait, hold);
+                return result;
+            }
+            shared.gate.read_done(false);
         }
-        self.read(f).await
+        self.read(name, f).await
     }
 
     /// Runs `f` under the read lock like [`Turnstile::read`] (or like
@@ -177,43 +231,60 @@ impl Turnstile {
     /// it could see is durable: the log's written LSN is read under the same lock,
     /// and the wait for its fsync happens after the lock is released. Without a log
     /// there is nothing to wait for.
-    pub async fn read_confirmed<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    pub async fn read_confirmed<R, F>(
+        &self,
+        name: impl Into<RequestName>,
+        short: bool,
+        f: F,
+    ) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&Database) -> R + Send + 'static,
     {
         let Some(wal) = self.shared.wal.clone() else {
-            return self.read_maybe_short(short, f).await;
+            return self.read_maybe_short(name, short, f).await;
         };
         let reader_wal = wal.clone();
         let (result, lsn) = self
-            .read_maybe_short(short, move |db| (f(db), reader_wal.stats().written_lsn))
+            .read_maybe_short(name, short, move |db| {
+                (f(db), reader_wal.stats().written_lsn)
+            })
             .await?;
         wal.wait_durable(lsn).await?;
         Ok(result)
     }
 
-    async fn read_maybe_short<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    /// [`Turnstile::read_short`] when `short`, else [`Turnstile::read`].
+    pub async fn read_maybe_short<R, F>(
+        &self,
+        name: impl Into<RequestName>,
+        short: bool,
+        f: F,
+    ) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&Database) -> R + Send + 'static,
     {
         if short {
-            self.read_short(f).await
+            self.read_short(name, f).await
         } else {
-            self.read(f).await
+            self.read(name, f).await
         }
     }
 
     /// Runs `f` as one write transaction under the write lock on the writer thread,
     /// and returns once it is durable (`synchronous_commit = on`).
-    pub async fn write<R, E, F>(&self, f: F) -> Result<Result<R, E>, TurnstileError>
+    pub async fn write<R, E, F>(
+        &self,
+        name: impl Into<RequestName>,
+        f: F,
+    ) -> Result<Result<R, E>, TurnstileError>
     where
         R: Send + 'static,
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        self.write_with(Durability::Durable, f).await
+        self.write_with(name, Durability::Durable, f).await
     }
 
     /// Runs `f` as one write transaction under the write lock on the writer thread.
@@ -223,6 +294,7 @@ impl Turnstile {
     /// on the log, never on the lock (invariants 1 and 4).
     pub async fn write_with<R, E, F>(
         &self,
+        name: impl Into<RequestName>,
         durability: Durability,
         f: F,
     ) -> Result<Result<R, E>, TurnstileError>
@@ -237,19 +309,20 @@ impl Turnstile {
         }
         let (reply_tx, reply_rx) = oneshot::channel();
         let wal = self.shared.wal.clone();
-        let job: WriteJob = Box::new(move |db| {
-            let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
-                .unwrap_or_else(|panic| Err(panic_message(panic)));
-            Box::new(move || {
-                let _ = reply_tx.send(result);
-            })
-        });
-        let queue = self
-            .shared
-            .write_jobs
-            .as_ref()
-            .ok_or(TurnstileError::ShuttingDown)?;
-        self.submit(queue, job)?;
+        let request = WriteRequest {
+            name: name.into(),
+            run: Box::new(move |db| {
+                let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
+                    .unwrap_or_else(|panic| Err(panic_message(panic)));
+                Box::new(move || {
+                    let _ = reply_tx.send(result);
+                })
+            }),
+        };
+        self.shared
+            .gate
+            .push_write(request)
+            .map_err(|refusal| self.refused(refusal))?;
         let (result, lsn) = reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)??;
         if let (Some(wal), Some(lsn), Durability::Durable) = (&self.shared.wal, lsn, durability) {
             wal.wait_durable(lsn).await?;
@@ -264,27 +337,42 @@ impl Turnstile {
     /// held for that one statement only.
     ///
     /// A *short* rehearsal (a small block, a statement that is neither a COPY nor a
-    /// reducer call) runs on the caller's task if the write lock can be had right
-    /// now, as [`Turnstile::read_short`] does for reads: `try_write` never blocks,
-    /// and it fails while anyone holds the lock or waits for it. That saves the
-    /// two thread hand-offs of the writer queue, which cost more than a rehearsal of
-    /// a point update; nothing is committed, so the writer thread's order of commits
-    /// is untouched. Otherwise it runs on the writer thread.
-    pub async fn rehearse<R, F>(&self, short: bool, f: F) -> Result<R, TurnstileError>
+    /// reducer call) runs on the caller's task if the scheduler admits it at once —
+    /// nobody holds the lock and nobody waits — as [`Turnstile::read_short`] does
+    /// for reads; asking never blocks. That saves the two thread hand-offs of the
+    /// writer queue, which cost more than a rehearsal of a point update; nothing is
+    /// committed, so the writer thread's order of commits is untouched. Otherwise
+    /// it runs on the writer thread.
+    pub async fn rehearse<R, F>(
+        &self,
+        name: impl Into<RequestName>,
+        short: bool,
+        f: F,
+    ) -> Result<R, TurnstileError>
     where
         R: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> R + Send + 'static,
     {
-        if short {
-            if let Some(mut guard) = self.shared.db.try_write() {
+        let name = name.into();
+        let shared = &self.shared;
+        if short && shared.gate.try_enter_write() {
+            let arrived = Instant::now();
+            // Admitted, the lock is free, except under the `rwlock` baseline.
+            if let Some(mut guard) = shared.db.try_write() {
+                let acquired = Instant::now();
                 let mut txn = guard.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();
+                drop(guard);
+                shared.gate.end_write();
+                let (wait, hold) = (acquired - arrived, acquired.elapsed());
+                shared.metrics.request(LockClass::Write, &name, wait, hold);
                 return result;
             }
+            shared.gate.end_write();
         }
         let outcome = self
-            .write_with(Durability::Visible, move |txn| {
+            .write_with(name, Durability::Visible, move |txn| {
                 Err::<std::convert::Infallible, R>(f(txn))
             })
             .await?;
@@ -304,20 +392,21 @@ impl Turnstile {
         self.shared.last_snapshot.lock().clone()
     }
 
-    /// A handle for reading the log's and snapshots' state from anywhere, without
-    /// the database lock and without keeping the turnstile's threads alive.
+    /// A handle for reading the log's, snapshots' and lock's state from anywhere,
+    /// without the database lock and without keeping the turnstile's threads alive.
     pub fn status(&self) -> TurnstileStatus {
         TurnstileStatus {
             wal: self.shared.wal.clone(),
             last_snapshot: self.shared.last_snapshot.clone(),
+            metrics: self.shared.metrics.clone(),
         }
     }
 
-    fn submit<J>(&self, queue: &Sender<J>, job: J) -> Result<(), TurnstileError> {
-        queue.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => TurnstileError::Overloaded(self.shared.queue_capacity),
-            TrySendError::Disconnected(_) => TurnstileError::ShuttingDown,
-        })
+    fn refused(&self, refusal: Refusal) -> TurnstileError {
+        match refusal {
+            Refusal::Full => TurnstileError::Overloaded(self.shared.queue_capacity),
+            Refusal::Closed => TurnstileError::ShuttingDown,
+        }
     }
 }
 
@@ -331,9 +420,16 @@ pub struct TurnstileStatus {
     wal: Option<Arc<Wal>>,
     /// Shared with the turnstile, which updates it after each snapshot.
     last_snapshot: Arc<Mutex<Option<LastSnapshot>>>,
+    /// The lock's metrics.
+    metrics: Arc<LockMetrics>,
 }
 
 impl TurnstileStatus {
+    /// The lock's metrics (for `turnstile_lock_stats` and the Prometheus endpoint).
+    pub fn lock_metrics(&self) -> &LockMetrics {
+        &self.metrics
+    }
+
     /// The log's counters, or None without a log.
     pub fn wal_stats(&self) -> Option<WalStats> {
         self.wal.as_ref().map(|wal| wal.stats())
@@ -374,28 +470,54 @@ where
     Ok((result, lsn))
 }
 
-fn run_reader(db: &RwLock<Database>, jobs: &Receiver<ReadJob>) {
-    while let Ok(job) = jobs.recv() {
-        let delivery = {
+/// A reader thread: runs each read the scheduler admits under the read lock,
+/// reports it to the scheduler as soon as the lock is released (which may hand it
+/// the next read of the same phase), and only then delivers the reply.
+fn run_reader(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
+    let mut admitted = gate.wait_read();
+    while let Some(queued) = admitted {
+        let (delivery, acquired, hold) = {
             let guard = db.read();
-            job(&guard)
+            let acquired = Instant::now();
+            let delivery = (queued.job.run)(&guard);
+            (delivery, acquired, acquired.elapsed())
         };
+        admitted = gate.read_done(true);
+        metrics.request(
+            LockClass::Read,
+            &queued.job.name,
+            acquired - queued.since,
+            hold,
+        );
         delivery();
+        if admitted.is_none() {
+            admitted = gate.wait_read();
+        }
     }
 }
 
-fn run_writer(db: &RwLock<Database>, jobs: &Receiver<WriteJob>) {
-    let mut deliveries: Vec<Delivery> = Vec::with_capacity(WRITE_BATCH_MAX);
-    while let Ok(first) = jobs.recv() {
+/// The writer thread: takes the write lock once per write phase the scheduler
+/// grants, runs the writes the phase admits one after another (each its own
+/// transaction), releases the lock, and then delivers their replies.
+fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
+    // What each write of the phase needs after the release: its name, wait and
+    // hold for the metrics (which may log), and its reply.
+    let mut finished: Vec<(RequestName, Duration, Duration, Delivery)> = Vec::new();
+    while let Some(first) = gate.wait_write() {
         {
             let mut guard = db.write();
-            deliveries.push(first(&mut guard));
-            while deliveries.len() < WRITE_BATCH_MAX {
-                let Ok(job) = jobs.try_recv() else { break };
-                deliveries.push(job(&mut guard));
+            let mut admitted = Some(first);
+            while let Some(queued) = admitted {
+                let started = Instant::now();
+                let delivery = (queued.job.run)(&mut guard);
+                let held = started.elapsed();
+                finished.push((queued.job.name, started - queued.since, held, delivery));
+                admitted = gate.continue_write(held);
             }
         }
-        for delivery in deliveries.drain(..) {
+        gate.end_write();
+        for (name, wait, hold, delivery) in finished.drain(..) {
+            metrics.request(LockClass::Write, &name, wait, hold);
             delivery();
         }
     }
@@ -414,8 +536,7 @@ fn panic_message(payload: Box<dyn Any + Send>) -> TurnstileError {
 impl Drop for Shared {
     fn drop(&mut self) {
         // Closing the queues ends the threads once they finish what is queued.
-        self.read_jobs.take();
-        self.write_jobs.take();
+        self.gate.close();
         let threads = std::mem::take(&mut self.threads);
         let wal = self.wal.take();
         let finish = move || {

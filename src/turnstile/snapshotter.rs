@@ -65,7 +65,7 @@ impl Turnstile {
         let started = Instant::now();
         let reader_wal = wal.clone();
         let (catalog, lsn, tables) = self
-            .read(move |db| {
+            .read("snapshot", move |db| {
                 (
                     db.snapshot_catalog(),
                     reader_wal.stats().written_lsn,
@@ -87,7 +87,7 @@ impl Turnstile {
             let mut after: Option<Key> = None;
             loop {
                 let (chunk, last, count, held) = self
-                    .read(move |db| {
+                    .read("snapshot", move |db| {
                         let begun = Instant::now();
                         let (chunk, last, count) =
                             db.snapshot_rows(table, after.as_ref(), SNAPSHOT_BATCH_ROWS);

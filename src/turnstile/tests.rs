@@ -5,6 +5,8 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::admission::LockClass;
+
 use super::*;
 use crate::db::{ColumnSchema, Database, DbError, TableSchema};
 use crate::types::{DataType, Value};
@@ -15,6 +17,7 @@ fn start() -> Turnstile {
         TurnstileConfig {
             reader_threads: 2,
             queue_capacity: 16,
+            ..TurnstileConfig::default()
         },
     )
     .unwrap()
@@ -22,7 +25,7 @@ fn start() -> Turnstile {
 
 async fn create_numbers(turnstile: &Turnstile) {
     turnstile
-        .write(|txn| {
+        .write("test", |txn| {
             txn.create_table(TableSchema {
                 id: 0,
                 name: "numbers".into(),
@@ -42,7 +45,7 @@ async fn create_numbers(turnstile: &Turnstile) {
 
 async fn count_numbers(turnstile: &Turnstile) -> usize {
     turnstile
-        .read(|db| db.must_get_table("numbers").unwrap().len())
+        .read("test", |db| db.must_get_table("numbers").unwrap().len())
         .await
         .unwrap()
 }
@@ -54,7 +57,7 @@ async fn failed_write_changes_nothing() {
     let turnstile = start();
     create_numbers(&turnstile).await;
     let result = turnstile
-        .write(|txn| {
+        .write("test", |txn| {
             let id = txn.db().must_get_table("numbers")?.schema().id;
             txn.insert(id, vec![Value::Int8(1)])?;
             txn.insert(id, vec![Value::Int8(1)])?;
@@ -73,7 +76,7 @@ async fn panicking_write_is_contained() {
     let turnstile = start();
     create_numbers(&turnstile).await;
     let result = turnstile
-        .write(|txn| {
+        .write("test", |txn| {
             let id = txn.db().must_get_table("numbers").unwrap().schema().id;
             txn.insert(id, vec![Value::Int8(7)]).unwrap();
             if txn.db().table(id).len() == 1 {
@@ -89,7 +92,7 @@ async fn panicking_write_is_contained() {
 
 async fn create_numbers_again_fails(turnstile: &Turnstile) {
     let result = turnstile
-        .write(|txn| {
+        .write("test", |txn| {
             txn.create_table(TableSchema {
                 id: 0,
                 name: "numbers".into(),
@@ -143,7 +146,7 @@ async fn park_writer(
         let turnstile = turnstile.clone();
         async move {
             turnstile
-                .write(move |txn| {
+                .write("test", move |txn| {
                     let id = txn.db().must_get_table("numbers")?.schema().id;
                     txn.insert(id, vec![Value::Int8(1)])?;
                     entered_tx.send(()).unwrap();
@@ -182,6 +185,7 @@ async fn commits_recover_from_the_log() {
             TurnstileConfig {
                 reader_threads: 1,
                 queue_capacity: 16,
+                ..TurnstileConfig::default()
             },
             Some(Durable {
                 wal: wal.clone(),
@@ -192,7 +196,7 @@ async fn commits_recover_from_the_log() {
         create_numbers(&turnstile).await;
         for n in 0..10 {
             turnstile
-                .write(move |txn| {
+                .write("test", move |txn| {
                     let id = txn.db().must_get_table("numbers")?.schema().id;
                     txn.insert(id, vec![Value::Int8(n)]).map(|_| ())
                 })
@@ -202,7 +206,7 @@ async fn commits_recover_from_the_log() {
         }
         assert_eq!(wal.durable_lsn(), 11, "acknowledged writes are durable");
         let failed = turnstile
-            .write(|txn| {
+            .write("test", |txn| {
                 let id = txn.db().must_get_table("numbers")?.schema().id;
                 txn.insert(id, vec![Value::Int8(100)])?;
                 txn.insert(id, vec![Value::Int8(0)]).map(|_| ())
@@ -248,6 +252,7 @@ fn durable_flushing_every(
         TurnstileConfig {
             reader_threads: 2,
             queue_capacity: 64,
+            ..TurnstileConfig::default()
         },
         Some(Durable {
             wal: Arc::new(wal),
@@ -259,7 +264,7 @@ fn durable_flushing_every(
 
 async fn insert_numbers(turnstile: &Turnstile, numbers: std::ops::Range<i64>) {
     turnstile
-        .write(move |txn| {
+        .write("test", move |txn| {
             let id = txn.db().must_get_table("numbers")?.schema().id;
             for n in numbers {
                 txn.insert(id, vec![Value::Int8(n)])?;
@@ -327,7 +332,7 @@ async fn short_reads_never_block_the_runtime() {
     create_numbers(&turnstile).await;
     let here = std::thread::current().id();
     let ran_on = turnstile
-        .read_short(|_| std::thread::current().id())
+        .read_short("test", |_| std::thread::current().id())
         .await
         .unwrap();
     assert_eq!(ran_on, here, "a free lock is taken on the caller's thread");
@@ -336,7 +341,7 @@ async fn short_reads_never_block_the_runtime() {
         let turnstile = turnstile.clone();
         async move {
             turnstile
-                .read_short(|db| db.must_get_table("numbers").unwrap().len())
+                .read_short("test", |db| db.must_get_table("numbers").unwrap().len())
                 .await
         }
     });
@@ -364,7 +369,7 @@ async fn confirmed_reads_wait_for_what_they_saw() {
         let turnstile = durable_flushing_every(&data_dir, 1 << 20, Duration::from_secs(3600));
         create_numbers(&turnstile).await;
         turnstile
-            .write_with(Durability::Visible, |txn| {
+            .write_with("test", Durability::Visible, |txn| {
                 let id = txn.db().must_get_table("numbers")?.schema().id;
                 txn.insert(id, vec![Value::Int8(7)])
             })
@@ -375,13 +380,17 @@ async fn confirmed_reads_wait_for_what_they_saw() {
         let written = wal.stats().written_lsn;
         assert!(wal.durable_lsn() < written, "{:?}", wal.stats());
         let count = turnstile
-            .read_confirmed(false, |db| db.must_get_table("numbers").unwrap().len())
+            .read_confirmed("test", false, |db| {
+                db.must_get_table("numbers").unwrap().len()
+            })
             .await
             .unwrap();
         assert_eq!(count, 1);
         assert!(wal.durable_lsn() >= written, "{:?}", wal.stats());
         let short = turnstile
-            .read_confirmed(true, |db| db.must_get_table("numbers").unwrap().len())
+            .read_confirmed("test", true, |db| {
+                db.must_get_table("numbers").unwrap().len()
+            })
             .await
             .unwrap();
         assert_eq!(short, 1);
@@ -400,7 +409,9 @@ async fn confirmed_reads_without_a_log_do_not_wait() {
     let turnstile = start();
     create_numbers(&turnstile).await;
     let count = turnstile
-        .read_confirmed(false, |db| db.must_get_table("numbers").unwrap().len())
+        .read_confirmed("test", false, |db| {
+            db.must_get_table("numbers").unwrap().len()
+        })
         .await
         .unwrap();
     assert_eq!(count, 0);
@@ -425,7 +436,7 @@ fn drop_inside_a_runtime_does_not_block() {
         let turnstile = turnstile.clone();
         async move {
             turnstile
-                .write(move |_txn| {
+                .write("test", move |_txn| {
                     entered_tx.send(()).unwrap();
                     release_rx.recv().unwrap();
                     Ok::<(), DbError>(())
@@ -453,4 +464,83 @@ fn drop_inside_a_runtime_does_not_block() {
         returned.is_ok(),
         "the drop blocked while the writer was busy"
     );
+}
+
+/// Waits (yielding, no sleep) until `n` requests of `class` are queued.
+async fn until_queued(turnstile: &Turnstile, class: LockClass, n: usize) {
+    let status = turnstile.status();
+    loop {
+        let queued = status
+            .lock_metrics()
+            .phase_stats()
+            .into_iter()
+            .find(|p| p.class == class)
+            .map_or(0, |p| p.queued);
+        if queued == n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The policies with the real threads: while a write holds the lock, a read and
+/// then two writes queue (in that order, checked on the queues); once the write
+/// is released, the order they run in is the policy's. The starvation bound and
+/// the read target are an hour, so no clock decides anything here.
+#[tokio::test]
+async fn policies_order_the_real_queues() {
+    let cases = [
+        (LockPolicy::Fair, ["r", "w2", "w3"]),
+        (LockPolicy::ReadFirst, ["r", "w2", "w3"]),
+        (LockPolicy::WriteFirst, ["w2", "w3", "r"]),
+        (LockPolicy::Deadline, ["w2", "w3", "r"]),
+    ];
+    for (policy, expected) in cases {
+        let turnstile = Turnstile::start(
+            Database::new(),
+            TurnstileConfig {
+                admission: AdmissionConfig {
+                    policy,
+                    starvation_bound: Duration::from_secs(3600),
+                    max_read_wait: Duration::from_secs(3600),
+                    ..AdmissionConfig::default()
+                },
+                ..TurnstileConfig::default()
+            },
+        )
+        .unwrap();
+        create_numbers(&turnstile).await;
+        let ran = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let (writer, release_tx) = park_writer(&turnstile).await;
+        let mut requests = Vec::new();
+        for (name, class, queued) in [
+            ("r", LockClass::Read, 1),
+            ("w2", LockClass::Write, 1),
+            ("w3", LockClass::Write, 2),
+        ] {
+            let (handle, ran) = (turnstile.clone(), ran.clone());
+            requests.push(tokio::spawn(async move {
+                let note = move || ran.lock().push(name);
+                if class == LockClass::Read {
+                    handle.read("test", move |_| note()).await.unwrap();
+                } else {
+                    handle
+                        .write("test", move |_| {
+                            note();
+                            Ok::<_, DbError>(())
+                        })
+                        .await
+                        .unwrap()
+                        .unwrap();
+                }
+            }));
+            until_queued(&turnstile, class, queued).await;
+        }
+        release_tx.send(()).unwrap();
+        writer.await.unwrap().unwrap().unwrap();
+        for request in requests {
+            request.await.unwrap();
+        }
+        assert_eq!(*ran.lock(), expected, "{policy}");
+    }
 }

@@ -335,7 +335,7 @@ impl Drop for TestServer {
 /// A port that was free a moment ago: bind port 0 on loopback and let the OS choose.
 /// The listener is closed before the server binds, so a race is possible; the start
 /// is retried if the server fails to bind.
-fn free_loopback_port() -> u16 {
+pub fn free_loopback_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local address").port()
 }

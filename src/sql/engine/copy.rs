@@ -18,7 +18,7 @@ impl Engine {
         let name = table.to_owned();
         let schema = self
             .turnstile
-            .read(move |db| match db.get_table(&name) {
+            .read("COPY", move |db| match db.get_table(&name) {
                 Some(t) => Ok(t.schema().clone()),
                 None if is_reserved(&name) || db.get_view(&name).is_some() => Err(
                     SqlError::WrongObjectType(format!("cannot copy to relation \"{name}\"")),
@@ -41,7 +41,9 @@ impl Engine {
         let durability = ctx.durability;
         let result = self
             .turnstile
-            .write_with(durability, move |txn| exec::write_copy(txn, &copy, &ctx))
+            .write_with("COPY", durability, move |txn| {
+                exec::write_copy(txn, &copy, &ctx)
+            })
             .await?;
         Ok(result?)
     }
@@ -59,7 +61,7 @@ impl Engine {
         let ctx = self.with_server_state(&run.context(ctx));
         let ran = self
             .turnstile
-            .rehearse(false, move |txn| {
+            .rehearse("rehearse COPY", false, move |txn| {
                 run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx))
             })
             .await?;

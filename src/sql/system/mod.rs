@@ -43,6 +43,7 @@ mod pg_settings;
 mod pg_type;
 mod registry;
 mod snapshot;
+mod turnstile_lock;
 mod turnstile_routines;
 mod turnstile_wal;
 

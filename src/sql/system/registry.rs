@@ -4,7 +4,8 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_empty, pg_index, pg_namespace, pg_proc,
-    pg_roles, pg_settings, pg_type, turnstile_routines, turnstile_wal, SystemSnapshot,
+    pg_roles, pg_settings, pg_type, turnstile_lock, turnstile_routines, turnstile_wal,
+    SystemSnapshot,
 };
 
 /// The schema a system relation is in, which decides how it is named.
@@ -67,6 +68,8 @@ const RELATIONS: &[SystemRelation] = &[
     information_schema::COLUMNS,
     information_schema::SCHEMATA,
     information_schema::ROUTINES,
+    turnstile_lock::STATS,
+    turnstile_lock::PHASES,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed

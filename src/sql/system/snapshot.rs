@@ -3,7 +3,7 @@
 use crate::db::Database;
 use crate::module::ModuleHost;
 use crate::sql::QueryContext;
-use crate::turnstile::{LastSnapshot, TurnstileStatus};
+use crate::turnstile::{LastSnapshot, LockMetrics, TurnstileStatus};
 use crate::wal::WalStats;
 
 /// The server's state at the moment a system relation is scanned.
@@ -15,6 +15,8 @@ pub struct SystemSnapshot<'a> {
     pub wal: Option<WalStats>,
     /// The last snapshot this process finished, if any.
     pub last_snapshot: Option<LastSnapshot>,
+    /// The lock's metrics; None where no turnstile is behind the statement.
+    pub lock_metrics: Option<&'a LockMetrics>,
     /// The loaded modules, for their budgets; None without any.
     pub modules: Option<&'a ModuleHost>,
     /// The session's user, who owns every object as far as the catalogs show.
@@ -36,6 +38,7 @@ impl<'a> SystemSnapshot<'a> {
             database: &ctx.database,
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
+            lock_metrics: status.map(TurnstileStatus::lock_metrics),
         }
     }
 }

@@ -1,0 +1,232 @@
+//! The lock's admission policies and metrics, against the real server: every
+//! policy serves a mixed workload correctly; the system views and the Prometheus
+//! endpoint count known work exactly; slow lock holds are logged by name; a bad
+//! policy is refused at start with the choices named.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use common::{DataDir, TestServer};
+
+/// `GET path` on the metrics endpoint: the status line and the body.
+fn http_get(port: u16, path: &str) -> (String, String) {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to the metrics endpoint");
+    write!(tcp, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a response head");
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+/// The `requests` of one row of `turnstile_lock_stats`, 0 if it has none.
+async fn requests(client: &tokio_postgres::Client, class: &str, request: &str) -> i64 {
+    client
+        .query_opt(
+            "SELECT requests FROM turnstile_lock_stats WHERE class = $1 AND request = $2",
+            &[&class, &request],
+        )
+        .await
+        .unwrap()
+        .map_or(0, |row| row.get(0))
+}
+
+/// Five INSERTs, three point SELECTs and two transfers: the view and the
+/// endpoint count exactly those, by class and name; waits and holds are
+/// non-negative and p50 ≤ p99; the phases view names the policy.
+#[tokio::test]
+async fn the_view_and_the_endpoint_count_known_work() {
+    let metrics_port = common::free_loopback_port();
+    let listen = format!("127.0.0.1:{metrics_port}");
+    let server = TestServer::start_with_args(&["--metrics-listen", &listen]);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    for i in 1..=5 {
+        client
+            .execute("INSERT INTO t VALUES ($1, $2)", &[&i, &(i * 10)])
+            .await
+            .unwrap();
+    }
+    for i in 1..=3 {
+        let row = client
+            .query_one("SELECT v FROM t WHERE id = $1", &[&i])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i32>(0), i * 10);
+    }
+    client
+        .batch_execute("CALL open_account(1, 'alice', 100)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("CALL open_account(2, 'bob', 100)")
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        client
+            .batch_execute("CALL transfer(1, 2, 10)")
+            .await
+            .unwrap();
+    }
+
+    // Before any query of the views, which are reads themselves.
+    let (status, body) = http_get(metrics_port, "/metrics");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for line in [
+        "turnstile_lock_policy_info{policy=\"fair\"} 1",
+        "turnstile_lock_hold_seconds_count{class=\"write\",request=\"INSERT\"} 5",
+        "turnstile_lock_wait_seconds_count{class=\"write\",request=\"CALL transfer\"} 2",
+        "turnstile_lock_hold_seconds_count{class=\"read\",request=\"SELECT\"} 3",
+        "turnstile_lock_queue_length{class=\"read\"} 0",
+    ] {
+        assert!(body.lines().any(|l| l == line), "no {line:?} in:\n{body}");
+    }
+    // Queries of the view are reads too: this first one counts only the three.
+    assert_eq!(requests(&client, "read", "SELECT").await, 3);
+    assert_eq!(requests(&client, "write", "INSERT").await, 5);
+    assert_eq!(requests(&client, "write", "CALL transfer").await, 2);
+    assert_eq!(requests(&client, "write", "CALL open_account").await, 2);
+    assert_eq!(requests(&client, "write", "CREATE TABLE").await, 1);
+    let rows = client
+        .query(
+            "SELECT wait_avg_us, wait_p50_us, wait_p99_us, hold_avg_us, hold_p50_us, \
+             hold_p99_us, hold_total_ms FROM turnstile_lock_stats",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let values: Vec<f64> = (0..7).map(|i| row.get(i)).collect();
+        assert!(values.iter().all(|v| *v >= 0.0), "{values:?}");
+        assert!(
+            values[1] <= values[2] && values[4] <= values[5],
+            "{values:?}"
+        );
+    }
+    let phases = client
+        .query(
+            "SELECT policy, class, phases, queued FROM turnstile_lock_phases ORDER BY class",
+            &[],
+        )
+        .await
+        .unwrap();
+    let phases: Vec<(String, String, i64, i64)> = phases
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(phases.len(), 2, "{phases:?}");
+    assert!(
+        phases.iter().all(|p| p.0 == "fair" && p.3 == 0),
+        "{phases:?}"
+    );
+    // At least one write phase per write request above (none ran concurrently).
+    assert!(phases[1].1 == "write" && phases[1].2 >= 10, "{phases:?}");
+
+    let (status, _) = http_get(metrics_port, "/elsewhere");
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    common::assert_answers(&client).await;
+}
+
+/// Every policy serves writers and readers at once correctly: concurrent
+/// transfers keep the total, reads see consistent totals, and the view says
+/// which policy ran.
+#[tokio::test]
+async fn every_policy_serves_a_mixed_workload() {
+    for policy in ["fair", "read-first", "write-first", "deadline", "rwlock"] {
+        let server = TestServer::start_with_args(&["--lock-policy", policy, "--lock-batch", "4"]);
+        let setup = server.connect().await;
+        for id in 1..=10 {
+            setup
+                .execute("CALL open_account($1, 'owner', 1000)", &[&(id as i64)])
+                .await
+                .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for w in 0..4i64 {
+            let client = server.connect().await;
+            tasks.push(tokio::spawn(async move {
+                for i in 0..40i64 {
+                    let (from, to) = ((w + i) % 10 + 1, (w * 3 + i * 7 + 1) % 10 + 1);
+                    if from != to {
+                        client
+                            .execute("CALL transfer($1, $2, 1)", &[&from, &to])
+                            .await
+                            .unwrap();
+                    }
+                }
+            }));
+        }
+        for _ in 0..2 {
+            let client = server.connect().await;
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..40 {
+                    let row = client
+                        .query_one("SELECT sum(balance)::bigint FROM accounts", &[])
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        row.get::<_, i64>(0),
+                        10_000,
+                        "a read saw a partial transfer"
+                    );
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let total: i64 = setup
+            .query_one("SELECT sum(balance)::bigint FROM accounts", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(total, 10_000, "{policy}");
+        let shown: String = setup
+            .query_one("SELECT policy FROM turnstile_lock_phases LIMIT 1", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(shown, policy);
+    }
+}
+
+/// With a threshold of zero every hold is "slow": each is logged with its
+/// request name and duration (the plumbing, not the clock, is under test).
+#[tokio::test]
+async fn slow_lock_holds_are_logged_by_name() {
+    let server = TestServer::start_with_args(&["--slow-lock-threshold", "0us"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("CALL open_account(7, 'carol', 5)")
+        .await
+        .unwrap();
+    let log = server.log_plain();
+    let line = log
+        .lines()
+        .find(|l| l.contains("request=\"CALL open_account\""))
+        .unwrap_or_else(|| panic!("no slow-lock line for the call in:\n{log}"));
+    assert!(line.contains("held the write lock for"), "{line}");
+    assert!(line.contains("held_ms="), "{line}");
+}
+
+/// A policy that does not exist is refused at start, naming the choices; so is
+/// a batch of zero.
+#[test]
+fn bad_lock_settings_are_refused_at_start() {
+    let data_dir = DataDir::new();
+    let (status, log) =
+        TestServer::start_in_expecting_refusal(&data_dir, &["--lock-policy", "fastest"]);
+    assert!(!status.success());
+    assert!(
+        log.contains("fair, read-first, write-first, deadline, rwlock"),
+        "{log}"
+    );
+    let (status, log) = TestServer::start_in_expecting_refusal(&data_dir, &["--lock-batch", "0"]);
+    assert!(!status.success());
+    assert!(log.contains("--lock-batch must be at least 1"), "{log}");
+}
