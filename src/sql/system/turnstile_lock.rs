@@ -7,6 +7,7 @@ use crate::turnstile::Summary;
 use crate::types::{DataType, Value};
 
 use super::registry::{Schema, SystemRelation};
+use super::turnstile_wal::int8;
 use super::SystemSnapshot;
 
 /// One row per class (`read`, `write`) and request name (`SELECT`, `INSERT`,
@@ -59,7 +60,7 @@ fn stats_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             let mut row = vec![
                 Value::Text(s.class),
                 Value::Text(s.request),
-                count(s.wait.count),
+                int8(s.wait.count),
             ];
             row.extend(micros(&s.wait));
             row.extend(micros(&s.hold));
@@ -80,10 +81,10 @@ fn phase_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             let mut row = vec![
                 Value::Text(metrics.policy().name().into()),
                 Value::Text(p.class.name().into()),
-                count(p.length.count),
+                int8(p.length.count),
             ];
             row.extend(micros(&p.length));
-            row.push(count(p.queued as u64));
+            row.push(int8(p.queued as u64));
             row
         })
         .collect()
@@ -97,8 +98,4 @@ fn micros(summary: &Summary) -> [Value; 3] {
         summary.sum / summary.count as f64
     };
     [average, summary.p50, summary.p99].map(|seconds| Value::Float8(seconds * 1e6))
-}
-
-fn count(n: u64) -> Value {
-    Value::Int8(i64::try_from(n).unwrap_or(i64::MAX))
 }

@@ -59,7 +59,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
 }
 
 /// Counters are u64 but never near 2^63; saturate rather than wrap if one were.
-fn int8(n: u64) -> Value {
+pub(super) fn int8(n: u64) -> Value {
     Value::Int8(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
