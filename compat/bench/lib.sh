@@ -1,6 +1,8 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts in this folder (sourced, not run): stopping servers
 # by pid, free loopback ports, waiting for readiness, running PostgreSQL as its own
-# user. A script sets WORK, TS_PID and PG_PID and installs `trap cleanup EXIT`.
+# user. A script sets WORK, TS_PID and PG_PID and installs `trap cleanup EXIT`; for
+# run_pgbench also SECONDS_PER_RUN and THREADS.
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -33,11 +35,13 @@ as_pg_user() {
     fi
 }
 
-# A loopback port nobody listens on right now.
+# A loopback port nobody listens on right now, below Linux's ephemeral range (32768
+# and up), so that no client connection's own port can take it before the server
+# binds it.
 free_port() {
     local port
     for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -48,12 +52,17 @@ free_port() {
 }
 
 # Waits until a server on PORT answers a query, for SECONDS at most (default 30;
-# a restart with many rows recovers first and may want more).
+# a restart with many rows recovers first and may want more), or until process PID
+# (if given) has exited.
 wait_ready() {
-    local port=$1 name=$2 seconds=${3:-30}
+    local port=$1 name=$2 seconds=${3:-30} pid=${4:-}
     for _ in $(seq 1 $((seconds * 10))); do
         if psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
             return 0
+        fi
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            log "$name exited before it was ready on port $port"
+            return 1
         fi
         sleep 0.1
     done
@@ -69,7 +78,7 @@ start_turnstile() {
     "$TURNSTILE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir" "$@" \
         >>"$dir.log" 2>&1 &
     TS_PID=$!
-    wait_ready "$port" Turnstile 120
+    wait_ready "$port" Turnstile 120 "$TS_PID" || { tail -20 "$dir.log" >&2; return 1; }
 }
 
 # initdb's and starts a throwaway PostgreSQL ($PGBIN) on PORT in $WORK/pg.
@@ -122,10 +131,12 @@ q() {
 # with pgbench's last lines on stderr. NAME labels its log in $WORK.
 run_pgbench() {
     local port=$1 script=$2 mode=$3 clients=$4 name=$5 opts=${6:-}
+    # shellcheck disable=SC2153 # THREADS is the sourcing script's.
     local threads=$((THREADS < clients ? THREADS : clients))
     local source=(-f "$script")
     [[ "$script" == builtin:* ]] && source=(-b "${script#builtin:}")
-    local out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients-${opts//[^a-z=]/}.log"
+    local out
+    out="$WORK/pgbench-$name-$(basename "$script" .sql)-$mode-$clients-${opts//[^a-z=]/}.log"
     # shellcheck disable=SC2086
     if PGOPTIONS="$opts" "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres "${source[@]}" -M "$mode" \
         -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" ${PGBENCH_FLAGS:-} postgres >"$out" 2>&1; then
@@ -148,11 +159,12 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
 }
 
-# Builds Turnstile in release mode, unless BENCH_SKIP_BUILD=1.
+# Builds Turnstile in release mode, unless BENCH_SKIP_BUILD=1; into $CARGO_TARGET_DIR
+# when set (a separate directory keeps a long release build from locking target/).
 build_turnstile() {
     if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
         log "building Turnstile (release)…"
-        (cd "$REPO" && cargo build --release --quiet)
+        (cd "$REPO" && cargo build --release --locked --quiet)
     fi
 }
 

@@ -41,7 +41,7 @@ chmod 755 "$WORK"
 TS_PID=""
 PG_PID=""
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 

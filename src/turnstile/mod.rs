@@ -14,9 +14,13 @@
 //!   on the one writer thread. It takes the write lock once per *write phase* and
 //!   runs the write requests the phase admits one after another (writer batching),
 //!   each as its own atomic [`WriteTxn`](crate::db::WriteTxn) that commits or rolls
-//!   back on its own with its own log record; it releases the lock and only then
-//!   delivers the replies. Batching amortizes the lock hand-over without letting
-//!   one transaction's failure touch another.
+//!   back on its own with its own log record. A reply is handed to its session
+//!   (an in-memory send that never waits) once the next write of the phase is
+//!   admitted, or after the release for the phase's last write; so no reply
+//!   waits for the rest of the batch, and a client's next write can join the
+//!   phase while no reader waits. Others see a commit once the lock is
+//!   released, which no reader can precede. One transaction's failure never
+//!   touches another.
 //!
 //! Who takes the lock when is decided by one admission scheduler
 //! (`admission`, which has the essay on the policies): the reader threads, the

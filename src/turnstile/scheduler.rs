@@ -70,7 +70,8 @@ struct ReadRequest {
     run: Box<dyn FnOnce(&Database) -> Delivery + Send>,
 }
 
-/// A request for the writer thread, likewise under the write lock.
+/// A request for the writer thread, likewise under the write lock (see
+/// `run_writer` for when its reply is delivered).
 struct WriteRequest {
     name: RequestName,
     run: Box<dyn FnOnce(&mut Database) -> Delivery + Send>,
@@ -497,28 +498,37 @@ fn run_reader(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
 }
 
 /// The writer thread: takes the write lock once per write phase the scheduler
-/// grants, runs the writes the phase admits one after another (each its own
-/// transaction), releases the lock, and then delivers their replies.
+/// grants and runs the writes the phase admits one after another, each its own
+/// transaction. A write's reply is delivered once the phase's next write has been
+/// admitted — a send on a channel, which never waits — so no reply is held back
+/// by the writes after it, and the client's next request can join the phase
+/// while no reader waits; the last write's reply is delivered after the lock is
+/// released, so a client that reads right after it finds the lock free. What
+/// may block (the metrics, which can log a slow hold) waits for the release.
 fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
-    // What each write of the phase needs after the release: its name, wait and
-    // hold for the metrics (which may log), and its reply.
-    let mut finished: Vec<(RequestName, Duration, Duration, Delivery)> = Vec::new();
+    let mut finished: Vec<(RequestName, Duration, Duration)> = Vec::new();
     while let Some(first) = gate.wait_write() {
-        {
+        let last_delivery = {
             let mut guard = db.write();
-            let mut admitted = Some(first);
-            while let Some(queued) = admitted {
+            let mut queued = first;
+            loop {
                 let started = Instant::now();
                 let delivery = (queued.job.run)(&mut guard);
                 let held = started.elapsed();
-                finished.push((queued.job.name, started - queued.since, held, delivery));
-                admitted = gate.continue_write(held);
+                finished.push((queued.job.name, started - queued.since, held));
+                match gate.continue_write(held) {
+                    Some(next) => {
+                        delivery();
+                        queued = next;
+                    }
+                    None => break delivery,
+                }
             }
-        }
+        };
         gate.end_write();
-        for (name, wait, hold, delivery) in finished.drain(..) {
+        last_delivery();
+        for (name, wait, hold) in finished.drain(..) {
             metrics.request(LockClass::Write, &name, wait, hold);
-            delivery();
         }
     }
 }
