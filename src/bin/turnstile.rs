@@ -124,8 +124,8 @@ struct ServeArgs {
     /// turn is forced ("10ms").
     #[arg(long, default_value = "10ms")]
     starvation_bound: String,
-    /// deadline: the target for the longest wait of a read for the lock ("2ms").
-    #[arg(long, default_value = "2ms")]
+    /// deadline: the target for the longest wait of a read for the lock ("1ms").
+    #[arg(long, default_value = "1ms")]
     max_read_wait: String,
     /// Log every request that holds the lock this long or longer ("10ms").
     #[arg(long, default_value = "10ms")]
