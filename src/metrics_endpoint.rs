@@ -68,7 +68,7 @@ pub async fn start(addr: SocketAddr, status: TurnstileStatus) -> io::Result<Join
 async fn serve(mut tcp: TcpStream, status: &TurnstileStatus) -> io::Result<()> {
     let response = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut tcp)).await {
         Err(_) => return Ok(()),
-        Ok(head) => respond(&head?, status),
+        Ok(head) => respond(head?.as_deref(), status),
     };
     tcp.write_all(response.as_bytes()).await?;
     tcp.shutdown().await
@@ -93,7 +93,7 @@ async fn read_head(tcp: &mut TcpStream) -> io::Result<Option<String>> {
 }
 
 /// The whole HTTP response to a request head.
-fn respond(head: &Option<String>, status: &TurnstileStatus) -> String {
+fn respond(head: Option<&str>, status: &TurnstileStatus) -> String {
     let Some(head) = head else {
         return response("431 Request Header Fields Too Large", "text/plain", "");
     };

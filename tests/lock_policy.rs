@@ -10,10 +10,10 @@ use std::net::TcpStream;
 
 use common::{DataDir, TestServer};
 
-/// `GET path` on the metrics endpoint: the status line and the body.
-fn http_get(port: u16, path: &str) -> (String, String) {
+/// `METHOD path` on the metrics endpoint: the status line and the body.
+fn http(port: u16, method: &str, path: &str) -> (String, String) {
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to the metrics endpoint");
-    write!(tcp, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    write!(tcp, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut response = String::new();
     tcp.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").expect("a response head");
@@ -74,7 +74,7 @@ async fn the_view_and_the_endpoint_count_known_work() {
     }
 
     // Before any query of the views, which are reads themselves.
-    let (status, body) = http_get(metrics_port, "/metrics");
+    let (status, body) = http(metrics_port, "GET", "/metrics");
     assert_eq!(status, "HTTP/1.1 200 OK");
     for line in [
         "turnstile_lock_policy_info{policy=\"fair\"} 1",
@@ -127,8 +127,10 @@ async fn the_view_and_the_endpoint_count_known_work() {
     // At least one write phase per write request above (none ran concurrently).
     assert!(phases[1].1 == "write" && phases[1].2 >= 10, "{phases:?}");
 
-    let (status, _) = http_get(metrics_port, "/elsewhere");
+    let (status, _) = http(metrics_port, "GET", "/elsewhere");
     assert_eq!(status, "HTTP/1.1 404 Not Found");
+    let (status, _) = http(metrics_port, "POST", "/metrics");
+    assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
     common::assert_answers(&client).await;
 }
 

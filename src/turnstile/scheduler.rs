@@ -355,9 +355,9 @@ impl Turnstile {
         F: FnOnce(&mut WriteTxn<'_>) -> R + Send + 'static,
     {
         let name = name.into();
+        let arrived = Instant::now();
         let shared = &self.shared;
         if short && shared.gate.try_enter_write() {
-            let arrived = Instant::now();
             // Admitted, the lock is free, except under the `rwlock` baseline.
             if let Some(mut guard) = shared.db.try_write() {
                 let acquired = Instant::now();
