@@ -37,9 +37,12 @@ async fn requests(client: &tokio_postgres::Client, class: &str, request: &str) -
 /// non-negative and p50 ≤ p99; the phases view names the policy.
 #[tokio::test]
 async fn the_view_and_the_endpoint_count_known_work() {
-    let metrics_port = common::free_loopback_port();
-    let listen = format!("127.0.0.1:{metrics_port}");
-    let server = TestServer::start_with_args(&["--metrics-listen", &listen]);
+    let server = TestServer::start_with_args(&["--metrics-listen", "127.0.0.1:0"]);
+    // The endpoint is bound before the server accepts connections, so its line is
+    // already in the log.
+    let metrics_port = server
+        .logged_port("serving lock metrics at /metrics")
+        .expect("the metrics endpoint logs its address");
     let client = server.connect().await;
     client
         .batch_execute("CREATE TABLE t (id int PRIMARY KEY, v int)")

@@ -1,11 +1,17 @@
 //! Starts the real `turnstile` binary for integration tests.
 //!
-//! `TestServer::start()` picks a free loopback port, makes a fresh temporary data
-//! directory, spawns `turnstile serve --listen 127.0.0.1:PORT --data-dir DIR` and returns
-//! once the port accepts TCP connections (retried against a deadline, never a fixed
-//! sleep). Dropping the `TestServer` kills that child by its pid, waits for it, and
-//! removes the directory. The server's stderr goes to a log file that is printed if the
-//! server fails to come up, so a broken start says why.
+//! `TestServer::start()` makes a fresh temporary data directory, spawns
+//! `turnstile serve --listen 127.0.0.1:0 --data-dir DIR` and returns once the server has
+//! logged the address it accepts connections on (polled against a deadline, never a
+//! fixed sleep). Dropping the `TestServer` kills that child by its pid, waits for it,
+//! and removes the directory. The server's stderr goes to a log file that is printed if
+//! the server fails to come up, so a broken start says why.
+//!
+//! The server binds port 0 and the test reads the port from its log, because any port
+//! picked by the test beforehand is a race: another process can take it, and a
+//! readiness probe that connects to a port in the ephemeral range can connect to
+//! *itself* (TCP simultaneous open when the probe's source port equals the
+//! destination), which "succeeds" before the server listens.
 //!
 //! ```ignore
 //! mod common;
@@ -18,7 +24,7 @@
 pub mod pg_tools;
 pub mod raw;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,9 +36,8 @@ use std::time::{Duration, Instant};
 const READY_TIMEOUT_MS: u64 = 30_000;
 /// How often readiness is polled.
 const READY_POLL_MS: u64 = 10;
-/// How many times a start is retried when the child exits early, which happens when
-/// another process took the free port between our probe and the server's bind.
-const START_ATTEMPTS_MAX: usize = 3;
+/// What the server logs, with `addr=IP:PORT`, once it accepts connections.
+const ACCEPTING_MESSAGE: &str = "turnstile is accepting connections";
 
 /// Tells the temporary directories of servers started by one test process apart.
 static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
@@ -41,7 +46,8 @@ static NEXT_SERVER: AtomicUsize = AtomicUsize::new(0);
 pub struct TestServer {
     /// The child process; killed by its pid on drop.
     child: Child,
-    /// The loopback port the server listens on.
+    /// The loopback port the server listens on, read from its log once it is ready
+    /// (0 until then).
     port: u16,
     /// The temporary directory holding `data/` and `server.log`; removed on drop.
     base_dir: PathBuf,
@@ -59,32 +65,16 @@ impl TestServer {
     /// Starts a server with extra command-line flags after `serve --listen … --data-dir …`,
     /// for example `&["--max-connections", "2"]`.
     pub fn start_with_args(extra_args: &[&str]) -> TestServer {
-        let mut last_log = String::new();
-        for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start(extra_args) {
-                Ok(server) => return server,
-                Err(log) => last_log = log,
-            }
-        }
-        panic!(
-            "turnstile did not start after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}"
-        );
+        TestServer::start_ready(None, extra_args)
     }
 
-    /// One attempt: Ok once the port accepts connections, Err(log text) if the child
-    /// exited first. Panics if the server neither exits nor becomes ready in time.
-    fn try_start(extra_args: &[&str]) -> Result<TestServer, String> {
-        TestServer::try_start_in(None, extra_args)
-    }
-
-    /// One attempt on `kept_data_dir` if given, else on a fresh `base_dir/data`.
-    fn try_start_in(
-        kept_data_dir: Option<&Path>,
-        extra_args: &[&str],
-    ) -> Result<TestServer, String> {
+    /// Spawns a server on `kept_data_dir` if given, else on a fresh `base_dir/data`,
+    /// and waits until it accepts connections. Panics with its log if it exits first
+    /// or is not ready in time.
+    fn start_ready(kept_data_dir: Option<&Path>, extra_args: &[&str]) -> TestServer {
         let mut server = TestServer::spawn(kept_data_dir, extra_args);
-        server.wait_ready()?;
-        Ok(server)
+        server.wait_ready();
+        server
     }
 
     /// Spawns the child without waiting for it; Drop stops it and removes its
@@ -96,11 +86,10 @@ impl TestServer {
             .unwrap_or_else(|| base_dir.join("data"));
         let log_path = base_dir.join("server.log");
         let log = std::fs::File::create(&log_path).expect("create server log file");
-        let port = free_loopback_port();
         let child = Command::new(env!("CARGO_BIN_EXE_turnstile"))
             .arg("serve")
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
+            .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(&data_dir)
             .args(extra_args)
@@ -116,31 +105,47 @@ impl TestServer {
         // From here on, Drop stops the child and removes the directory on every path.
         TestServer {
             child,
-            port,
+            port: 0,
             base_dir,
             kept_data_dir: kept_data_dir.map(Path::to_path_buf),
         }
     }
 
-    /// Polls the port until it accepts a TCP connection.
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+    /// Polls the log until the server says which port it accepts connections on.
+    fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
         loop {
-            if let Some(status) = self.child.try_wait().expect("poll the server child") {
-                return Err(format!("exited with {status}:\n{}", self.log()));
+            if let Some(port) = self.logged_port(ACCEPTING_MESSAGE) {
+                self.port = port;
+                return;
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(());
+            if let Some(status) = self.child.try_wait().expect("poll the server child") {
+                panic!(
+                    "turnstile exited with {status} before it was ready; log:\n{}",
+                    self.log()
+                );
             }
             if Instant::now() > deadline {
                 panic!(
-                    "turnstile did not accept connections on {addr} within {READY_TIMEOUT_MS} ms; log:\n{}",
+                    "turnstile did not accept connections within {READY_TIMEOUT_MS} ms; log:\n{}",
                     self.log()
                 );
             }
             std::thread::sleep(Duration::from_millis(READY_POLL_MS));
         }
+    }
+
+    /// The port of the `addr=IP:PORT` field on the first log line containing
+    /// `message`, if the server has logged it: how a test learns the port of a
+    /// listener started on port 0 (`--metrics-listen 127.0.0.1:0` too).
+    pub fn logged_port(&self, message: &str) -> Option<u16> {
+        let log = self.log_plain();
+        let line = log.lines().find(|line| line.contains(message))?;
+        let addr = line
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("addr="))?;
+        let addr: SocketAddr = addr.parse().ok()?;
+        Some(addr.port())
     }
 
     /// The loopback port the server listens on.
@@ -200,17 +205,7 @@ impl TestServer {
     /// Starts a server on `data_dir`, which outlives it: restart tests start the
     /// next server on the same directory. Extra flags as in `start_with_args`.
     pub fn start_in(data_dir: &DataDir, extra_args: &[&str]) -> TestServer {
-        let mut last_log = String::new();
-        for _ in 0..START_ATTEMPTS_MAX {
-            match TestServer::try_start_in(Some(data_dir.path()), extra_args) {
-                Ok(server) => return server,
-                Err(log) => last_log = log,
-            }
-        }
-        panic!(
-            "turnstile did not start on {} after {START_ATTEMPTS_MAX} attempts; last log:\n{last_log}",
-            data_dir.path().display()
-        );
+        TestServer::start_ready(Some(data_dir.path()), extra_args)
     }
 
     /// Starts a server on `data_dir` that is expected to refuse to start, waits for
@@ -330,14 +325,6 @@ impl Drop for TestServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.base_dir);
     }
-}
-
-/// A port that was free a moment ago: bind port 0 on loopback and let the OS choose.
-/// The listener is closed before the server binds, so a race is possible; the start
-/// is retried if the server fails to bind.
-pub fn free_loopback_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
 }
 
 /// A new, empty directory under the system temp dir, unique to this process and call.
