@@ -10,7 +10,9 @@
 //!    the one writer thread, each as its own transaction. Sessions only await. A
 //!    query that reads no table (`SELECT 1`) needs no lock and runs on the session's
 //!    task (see [`Engine`]). A query that ran before reuses its plan while the
-//!    catalog is unchanged, skipping steps 3 and 4 (see `plan_cache`).
+//!    catalog is unchanged, skipping steps 3 and 4 (see `plan_cache`); simple-query
+//!    texts that differ only in integer literals share one parse and one plan, the
+//!    literals becoming parameters (see `template`).
 //! 3. **Bind** (`binder`): under the lock, names are resolved against the catalog
 //!    (unquoted identifiers fold to lower case, `public.` is accepted; system
 //!    relations such as `turnstile_wal` come first, see `system`), every
@@ -45,6 +47,7 @@ mod plan_cache;
 mod session;
 mod settings;
 mod system;
+mod template;
 
 #[cfg(test)]
 mod tests;
@@ -55,7 +58,7 @@ pub use engine::Engine;
 pub use error::SqlError;
 pub use output::{ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::parse;
-pub use plan_cache::PreparedStatement;
+pub use plan_cache::{ParsedText, PreparedStatement};
 pub use session::{CancelHandle, Session, TransactionState};
 pub use settings::{
     builtin_defaults, format_millis, parse_millis, SessionDefaults, SettingValue, Settings,

@@ -5,7 +5,8 @@
 //!
 //! - A [`PreparedStatement`] is a parsed statement plus the plan of its last run. The
 //!   wire layer keeps one per extended-protocol prepared statement; the session keeps
-//!   one per recent simple-query text in a [`TextCache`].
+//!   one per recent simple-query text in a [`TextCache`], and one per recent shape of
+//!   simple-query text whose integer literals are parameters (see `template`).
 //! - A plan is valid while [`Database::catalog_version`](crate::db::Database::catalog_version)
 //!   equals the version it was made against. The reader thread compares the two under
 //!   the read lock and binds and plans again when they differ, so a plan never
@@ -25,10 +26,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sqlparser::ast::{SetExpr, Statement};
 
 use super::plan::Plan;
+use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
-use crate::types::DataType;
+use crate::types::{DataType, Value};
 
-/// The most simple-query texts a session keeps parsed and planned.
+/// The most simple-query texts a session keeps parsed and planned; as many shapes
+/// of text again (see `template`).
 pub const TEXT_CACHE_ENTRIES_MAX: usize = 64;
 /// Longer query texts are not cached: the cache's memory stays bounded and a long
 /// text is rarely sent twice.
@@ -127,21 +130,66 @@ pub fn may_read_no_table(stmt: &Statement) -> bool {
         }
 }
 
-/// A session's recent simple-query texts, parsed, each statement with its plan.
-/// Bounded: when full it starts over, which costs only a parse per text.
+/// The statements of a simple-query text, ready to run.
+#[derive(Debug)]
+pub struct ParsedText {
+    pub statements: Arc<[Arc<PreparedStatement>]>,
+    /// The parameters of a templated text's one statement (its integer literals);
+    /// empty for every other text.
+    pub params: Vec<Value>,
+}
+
+/// A session's recent simple-query texts, parsed, each statement with its plan, and
+/// its recent templates, by the key of their shape. Bounded: when a map is full it
+/// starts over, which costs only a parse per text.
 #[derive(Debug, Default)]
 pub struct TextCache {
     /// Query text to its statements, in order.
     entries: HashMap<String, Arc<[Arc<PreparedStatement>]>>,
+    /// Shape key to the template its texts use.
+    templates: HashMap<String, Template>,
 }
 
 impl TextCache {
-    /// The statements of `sql`, parsed now or on an earlier call.
-    pub fn get_or_parse(&mut self, sql: &str) -> Result<Arc<[Arc<PreparedStatement>]>, SqlError> {
+    /// The statements of `sql`, parsed now or on an earlier call: a text with
+    /// integer literals runs as its template with the literals as parameters.
+    pub fn get_or_parse(&mut self, sql: &str) -> Result<ParsedText, SqlError> {
         if let Some(statements) = self.entries.get(sql) {
-            return Ok(statements.clone());
+            return Ok(ParsedText {
+                statements: statements.clone(),
+                params: Vec::new(),
+            });
         }
-        let statements: Arc<[Arc<PreparedStatement>]> = super::parse(sql)?
+        let shape = (sql.len() <= TEXT_CACHE_SQL_BYTES_MAX)
+            .then(|| Shape::of(sql))
+            .flatten();
+        if let Some(shape) = &shape {
+            if let Some(template) = self.templates.get(shape.key()) {
+                if let Some(params) = template.params(shape) {
+                    return Ok(ParsedText {
+                        statements: template.statements(),
+                        params,
+                    });
+                }
+            }
+        }
+        let statements = super::parse(sql)?;
+        if let (Some(shape), [statement]) = (&shape, statements.as_slice()) {
+            if let Some(template) = Template::new(statement, shape) {
+                let parsed = ParsedText {
+                    statements: template.statements(),
+                    params: template
+                        .params(shape)
+                        .expect("a text fits its own template"),
+                };
+                if self.templates.len() >= TEXT_CACHE_ENTRIES_MAX {
+                    self.templates.clear();
+                }
+                self.templates.insert(shape.key().to_owned(), template);
+                return Ok(parsed);
+            }
+        }
+        let statements: Arc<[Arc<PreparedStatement>]> = statements
             .into_iter()
             .map(|s| Arc::new(PreparedStatement::new(s, Vec::new())))
             .collect();
@@ -151,7 +199,10 @@ impl TextCache {
             }
             self.entries.insert(sql.to_owned(), statements.clone());
         }
-        Ok(statements)
+        Ok(ParsedText {
+            statements,
+            params: Vec::new(),
+        })
     }
 }
 
@@ -165,13 +216,35 @@ mod tests {
         let mut cache = TextCache::default();
         let first = cache.get_or_parse("select 1; select 2").unwrap();
         let again = cache.get_or_parse("select 1; select 2").unwrap();
-        assert_eq!(first.len(), 2);
-        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(first.statements.len(), 2);
+        assert!(Arc::ptr_eq(&first.statements, &again.statements));
+        assert!(first.params.is_empty());
         for i in 0..(TEXT_CACHE_ENTRIES_MAX * 2) {
-            cache.get_or_parse(&format!("select {i}")).unwrap();
+            cache.get_or_parse(&format!("select {i}, 'x'")).unwrap();
+            cache.get_or_parse(&format!("select {i}, 'x{i}'")).unwrap();
             assert!(cache.entries.len() <= TEXT_CACHE_ENTRIES_MAX);
+            assert!(cache.templates.len() <= TEXT_CACHE_ENTRIES_MAX);
         }
         assert!(cache.get_or_parse("selec 1").is_err());
+    }
+
+    /// Texts that differ in their integer literals share one template, and with it
+    /// one plan; each brings its own values.
+    #[test]
+    fn text_cache_shares_templates() {
+        let mut cache = TextCache::default();
+        let first = cache.get_or_parse("select v from t where id = 1").unwrap();
+        let second = cache.get_or_parse("select v from t where id = 2").unwrap();
+        assert!(Arc::ptr_eq(&first.statements, &second.statements));
+        assert_eq!(first.params, [Value::Int4(1)]);
+        assert_eq!(second.params, [Value::Int4(2)]);
+        assert!(cache.entries.is_empty());
+        // A parameter of another type needs a template of its own.
+        let wide = cache
+            .get_or_parse("select v from t where id = 5000000000")
+            .unwrap();
+        assert!(!Arc::ptr_eq(&first.statements, &wide.statements));
+        assert_eq!(wide.params, [Value::Int8(5_000_000_000)]);
     }
 
     /// Only a query without FROM or WITH at its top may read no table.

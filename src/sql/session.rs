@@ -39,7 +39,7 @@ use sqlparser::ast::{
 };
 
 use super::block::{Block, BlockStatement};
-use super::plan_cache::{PreparedStatement, TextCache};
+use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
     ColumnInfo, CommandTag, Description, Engine, Interrupt, Notice, Output, QueryContext, SqlError,
@@ -172,8 +172,8 @@ impl Session {
     }
 
     /// The statements of a simple-query text, from the session's cache of recent
-    /// texts or parsed now.
-    pub fn parse_cached(&mut self, sql: &str) -> Result<Arc<[Arc<PreparedStatement>]>, SqlError> {
+    /// texts or parsed now, with the parameters of a templated one.
+    pub fn parse_cached(&mut self, sql: &str) -> Result<ParsedText, SqlError> {
         self.texts.get_or_parse(sql)
     }
 

@@ -568,7 +568,14 @@ impl Connection {
         }
         let elapsed = started.elapsed();
         if self.ctx.slow_statement.is_some_and(|min| elapsed >= min) {
-            tracing::info!(duration_ms = elapsed.as_secs_f64() * 1000.0, statement = %prepared.statement(), "slow statement");
+            let duration_ms = elapsed.as_secs_f64() * 1000.0;
+            let statement = prepared.statement();
+            if params.is_empty() {
+                tracing::info!(duration_ms, %statement, "slow statement");
+            } else {
+                // A templated simple query logs as its template and its literals.
+                tracing::info!(duration_ms, %statement, ?params, "slow statement");
+            }
         }
         result
     }

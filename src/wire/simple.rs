@@ -27,7 +27,7 @@ use super::messages::{command_complete, data_row, encoded_row_description};
 use super::prepare::is_sql_command;
 use super::WireError;
 use crate::sql::copy::is_copy;
-use crate::sql::{Output, SqlError};
+use crate::sql::{Output, ParsedText, SqlError};
 use crate::Error;
 
 impl Connection {
@@ -64,7 +64,7 @@ impl Connection {
             }
             .into());
         }
-        let statements = self.session.parse_cached(sql)?;
+        let ParsedText { statements, params } = self.session.parse_cached(sql)?;
         if statements.is_empty() {
             let message = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
             return self.socket.feed(message).await.map_err(io);
@@ -95,7 +95,7 @@ impl Connection {
                     .await
                     .map_err(io);
             }
-            let output = self.run_statement(statement, &[], None).await;
+            let output = self.run_statement(statement, &params, None).await;
             self.feed_setting_changes().await?;
             self.send_output(output?).await?;
         }
