@@ -46,7 +46,8 @@
 //!      `gen_random_uuid()` it got back, are kept);
 //!    - a write nobody observed — `UPDATE accounts SET balance = balance + 10
 //!      WHERE id = 1` whose only answer was `UPDATE 1` — runs again on the current
-//!      state, and must report the same row count it reported then. Its reads
+//!      state (with the plan its rehearsal made, unless the catalog changed since),
+//!      and must report the same row count it reported then. Its reads
 //!      need no validation: nothing the client saw depends on them. This is what
 //!      lets many blocks update the same hot row (pgbench's 16 branch rows)
 //!      without failing each other. (When everything such a write read was a row
@@ -100,6 +101,7 @@ use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::Value;
 
 use super::copy::CopyIn;
+use super::plan_cache::CachedWrite;
 use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
 
@@ -296,10 +298,12 @@ impl ReadLog {
 /// A write statement as a block keeps it, to run it again at COMMIT.
 #[derive(Debug)]
 pub enum BlockStatement {
-    /// A statement with its parameter values.
+    /// A statement with its parameter values, and the plan its rehearsal ran
+    /// with (DML and CALL), which COMMIT reuses while the catalog is unchanged.
     Sql {
         statement: Arc<Statement>,
         params: Arc<[Value]>,
+        plan: Option<Arc<CachedWrite>>,
     },
     /// `COPY … FROM STDIN` with its decoded rows.
     Copy(Arc<CopyIn>),
@@ -309,9 +313,16 @@ impl BlockStatement {
     /// Runs the statement on `txn` (under the write lock).
     pub fn run(&self, txn: &mut WriteTxn<'_>, ctx: &QueryContext) -> Result<Output, SqlError> {
         match self {
-            BlockStatement::Sql { statement, params } => {
-                exec::execute_write(txn, statement, params, ctx)
+            BlockStatement::Sql {
+                plan: Some(plan),
+                params,
+                ..
+            } if plan.catalog_version == txn.db().catalog_version() => {
+                exec::run_write_plan(txn, &plan.plan, params, ctx)
             }
+            BlockStatement::Sql {
+                statement, params, ..
+            } => exec::execute_write(txn, statement, params, ctx),
             BlockStatement::Copy(copy) => exec::write_copy(txn, copy, ctx),
         }
     }
@@ -425,11 +436,18 @@ pub struct Ran {
     /// For each change, the table's primary key computed under the lock.
     written: Written,
     noted: Noted,
+    /// The write plan it ran with, if it was DML or CALL.
+    plan: Option<Arc<CachedWrite>>,
 }
 
 impl Ran {
     pub fn output(&self) -> &Output {
         &self.output
+    }
+
+    /// The write plan the statement ran with, if it was DML or CALL.
+    pub fn plan(&self) -> Option<&Arc<CachedWrite>> {
+        self.plan.as_ref()
     }
 }
 
@@ -491,6 +509,7 @@ impl Block {
             changes,
             written,
             noted,
+            plan: _,
         } = ran;
         if self.schema_commits.is_none() {
             self.schema_commits = noted.schema_commits;
@@ -607,6 +626,7 @@ impl BlockRun {
             changes: None,
             written: Written::default(),
             noted: self.log.take(),
+            plan: None,
         }
     }
 
@@ -627,11 +647,13 @@ impl BlockRun {
         self,
         txn: &mut WriteTxn<'_>,
         is_write: bool,
-        statement: impl FnOnce(&mut WriteTxn<'_>) -> Result<Output, SqlError>,
+        statement: impl FnOnce(
+            &mut WriteTxn<'_>,
+        ) -> Result<(Output, Option<Arc<CachedWrite>>), SqlError>,
     ) -> Result<Ran, SqlError> {
         self.replay(txn)?;
         txn.record_changes(true);
-        let output = statement(txn)?;
+        let (output, plan) = statement(txn)?;
         let changes = txn.take_changes();
         let statement_number = self.writes.len();
         let mut written = Written::default();
@@ -647,6 +669,7 @@ impl BlockRun {
             changes: is_write.then_some(changes),
             written,
             noted,
+            plan,
         })
     }
 }

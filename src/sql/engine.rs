@@ -33,14 +33,14 @@ use std::sync::Arc;
 
 use sqlparser::ast::Statement;
 
-use crate::db::Database;
+use crate::db::{Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
 use crate::turnstile::{RequestName, Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement};
+use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -166,14 +166,19 @@ impl Engine {
         let ctx = self.with_server_state(ctx);
         if Engine::is_write(&stmt) {
             let params: Arc<[Value]> = params.into();
+            let hints = prepared.param_types();
+            let cached = prepared.cached_write();
             let durability = ctx.durability;
-            let result = self
+            let (output, plan) = self
                 .turnstile
                 .write_with(request_name(&stmt), durability, move |txn| {
-                    exec::execute_write(txn, &stmt, &params, &ctx)
+                    write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
                 })
-                .await?;
-            return Ok(result?);
+                .await??;
+            if let Some(plan) = plan {
+                prepared.store_write(plan);
+            }
+            return Ok(output);
         }
         if let Some(output) = self.run_without_lock(prepared, params, &ctx) {
             return Ok(output?);
@@ -320,6 +325,8 @@ impl Engine {
         }
         let ctx = self.with_server_state(&run.context(ctx));
         let params: Arc<[Value]> = params.into();
+        let hints = prepared.param_types();
+        let cached = prepared.cached_write();
         let short = block.is_small() && !matches!(*stmt, Statement::Call(_));
         let name = format!("rehearse {}", request_name(&stmt));
         let ran = self
@@ -327,14 +334,17 @@ impl Engine {
             .rehearse(name, short, move |txn| {
                 run.rehearse(txn, is_write, |txn| {
                     if is_write {
-                        exec::execute_write(txn, &stmt, &params, &ctx)
+                        write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
                     } else {
-                        exec::execute_read(txn.db(), &stmt, &params, &ctx)
+                        exec::execute_read(txn.db(), &stmt, &params, &ctx).map(|o| (o, None))
                     }
                 })
             })
-            .await?;
-        Ok(ran?)
+            .await??;
+        if let Some(plan) = ran.plan() {
+            prepared.store_write(plan.clone());
+        }
+        Ok(ran)
     }
 
     /// COMMIT of `block`: validates what it read and makes its writes again, as
@@ -401,7 +411,7 @@ fn request_name(stmt: &Statement) -> RequestName {
 /// transaction. On an error, the outputs so far and the error; the caller's `Err`
 /// makes the turnstile roll the whole transaction back.
 fn run_batch(
-    txn: &mut crate::db::WriteTxn<'_>,
+    txn: &mut WriteTxn<'_>,
     stmts: &[Arc<Statement>],
     ctx: &QueryContext,
 ) -> Result<Vec<Output>, (Vec<Output>, SqlError)> {
@@ -422,6 +432,35 @@ fn run_batch(
         }
     }
     Ok(outputs)
+}
+
+/// Under the write lock: runs `stmt` with `cached` if it is still valid, else
+/// plans it again (DML and CALL) or runs it as written (DDL); returns the output
+/// and the plan it ran with, to keep for the next run.
+fn write_with_plan(
+    txn: &mut WriteTxn<'_>,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    cached: Option<Arc<CachedWrite>>,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<(Output, Option<Arc<CachedWrite>>), SqlError> {
+    let version = txn.db().catalog_version();
+    if let Some(cached) = cached.filter(|c| c.catalog_version == version) {
+        let output = exec::run_write_plan(txn, &cached.plan, params, ctx)?;
+        return Ok((output, Some(cached)));
+    }
+    match exec::plan_write(txn.db(), stmt, hints) {
+        Some(planned) => {
+            let planned = Arc::new(CachedWrite {
+                catalog_version: version,
+                plan: planned?,
+            });
+            let output = exec::run_write_plan(txn, &planned.plan, params, ctx)?;
+            Ok((output, Some(planned)))
+        }
+        None => Ok((exec::execute_write(txn, stmt, params, ctx)?, None)),
+    }
 }
 
 /// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans

@@ -9,8 +9,9 @@
 //!    goes to a reader thread under the read lock; DML and DDL are writes and go to
 //!    the one writer thread, each as its own transaction. Sessions only await. A
 //!    query that reads no table (`SELECT 1`) needs no lock and runs on the session's
-//!    task (see [`Engine`]). A query that ran before reuses its plan while the
-//!    catalog is unchanged, skipping steps 3 and 4 (see `plan_cache`); simple-query
+//!    task (see [`Engine`]). A query, DML statement or CALL that ran before reuses
+//!    its plan while the catalog is unchanged, skipping steps 3 and 4 (see
+//!    `plan_cache`); simple-query
 //!    texts that differ only in integer literals share one parse and one plan, the
 //!    literals becoming parameters (see `template`).
 //! 3. **Bind** (`binder`): under the lock, names are resolved against the catalog

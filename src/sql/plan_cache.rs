@@ -9,8 +9,10 @@
 //!   simple-query text whose integer literals are parameters (see `template`).
 //! - A plan is valid while [`Database::catalog_version`](crate::db::Database::catalog_version)
 //!   equals the version it was made against. The reader thread compares the two under
-//!   the read lock and binds and plans again when they differ, so a plan never
-//!   outlives the schema it was made for. Parameters are inputs of the plan: the
+//!   the read lock (the writer thread, for a [`WritePlan`], under the write lock) and
+//!   binds and plans again when they differ, so a plan never outlives the schema it
+//!   was made for. A write plan (INSERT, UPDATE, DELETE, CALL) is made at the start of
+//!   its transaction, which then changes no schema; DDL is not planned. Parameters are inputs of the plan: the
 //!   same plan runs with every set of values, bound with the parameter types fixed
 //!   when the statement was prepared (as PostgreSQL's generic plans are).
 //! - A query that reads no table (`SELECT 1`, `SELECT now()`) is planned against an
@@ -25,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sqlparser::ast::{SetExpr, Statement};
 
+use super::binder::{BoundCall, Delete, Insert, Update};
 use super::plan::Plan;
 use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
@@ -56,6 +59,47 @@ impl CachedPlan {
     }
 }
 
+/// A bound and planned write, its scans and source queries optimized.
+#[derive(Debug)]
+pub enum WritePlan {
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
+    Call(BoundCall),
+}
+
+/// A write plan and the catalog version it was made against.
+#[derive(Debug)]
+pub struct CachedWrite {
+    pub catalog_version: u64,
+    pub plan: WritePlan,
+}
+
+/// The last plan of one kind a statement ran with. A std mutex: it is held only to
+/// copy or swap the Arc, never across an await.
+#[derive(Debug)]
+struct PlanSlot<P>(Mutex<Option<Arc<P>>>);
+
+impl<P> PlanSlot<P> {
+    fn empty() -> PlanSlot<P> {
+        PlanSlot(Mutex::new(None))
+    }
+
+    fn get(&self) -> Option<Arc<P>> {
+        self.lock().clone()
+    }
+
+    fn set(&self, plan: Arc<P>) {
+        *self.lock() = Some(plan);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<P>>> {
+        // A panic while holding this lock can only interrupt a swap of an Option,
+        // so the value inside is still consistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A parsed statement and the plan of its last run.
 #[derive(Debug)]
 pub struct PreparedStatement {
@@ -65,9 +109,10 @@ pub struct PreparedStatement {
     /// The type of each parameter, fixed when the statement was prepared (None: not
     /// known, inferred from the context). Every plan is bound with these.
     param_types: Arc<[Option<DataType>]>,
-    /// The last plan, if the statement is a query that ran. A std mutex: it is held
-    /// only to copy or swap the Arc, never across an await.
-    plan: Mutex<Option<Arc<CachedPlan>>>,
+    /// The last plan, if the statement is a query that ran.
+    plan: PlanSlot<CachedPlan>,
+    /// The last plan, if the statement is DML or CALL and ran outside a block.
+    write_plan: PlanSlot<CachedWrite>,
 }
 
 impl PreparedStatement {
@@ -75,7 +120,8 @@ impl PreparedStatement {
         PreparedStatement {
             statement: Arc::new(statement),
             param_types: param_types.into(),
-            plan: Mutex::new(None),
+            plan: PlanSlot::empty(),
+            write_plan: PlanSlot::empty(),
         }
     }
 
@@ -92,20 +138,26 @@ impl PreparedStatement {
         self.param_types.clone()
     }
 
-    /// The plan of the last run, still to be checked against the catalog version.
+    /// The query plan of the last run, still to be checked against the catalog
+    /// version.
     pub fn cached_plan(&self) -> Option<Arc<CachedPlan>> {
-        self.lock().clone()
+        self.plan.get()
     }
 
     /// Keeps `plan` for the next run.
     pub fn store_plan(&self, plan: Arc<CachedPlan>) {
-        *self.lock() = Some(plan);
+        self.plan.set(plan);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Arc<CachedPlan>>> {
-        // A panic while holding this lock can only interrupt a swap of an Option,
-        // so the value inside is still consistent.
-        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+    /// The write plan of the last run, still to be checked against the catalog
+    /// version.
+    pub fn cached_write(&self) -> Option<Arc<CachedWrite>> {
+        self.write_plan.get()
+    }
+
+    /// Keeps the write plan `plan` for the next run.
+    pub fn store_write(&self, plan: Arc<CachedWrite>) {
+        self.write_plan.set(plan);
     }
 
     /// See the free function `may_read_no_table`.

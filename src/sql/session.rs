@@ -301,16 +301,14 @@ impl Session {
                 .execute_in_block(block, prepared, params, &ctx)
                 .await
             {
-                Ok(ran) => block
-                    .absorb(
-                        ran,
-                        BlockStatement::Sql {
-                            statement: prepared.shared_statement(),
-                            params: params.into(),
-                        },
-                        &ctx,
-                    )
-                    .map_err(Error::from),
+                Ok(ran) => {
+                    let statement = BlockStatement::Sql {
+                        statement: prepared.shared_statement(),
+                        params: params.into(),
+                        plan: ran.plan().cloned(),
+                    };
+                    block.absorb(ran, statement, &ctx).map_err(Error::from)
+                }
                 Err(e) => Err(e),
             };
             *self.cancel.lock() = None;

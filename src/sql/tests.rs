@@ -379,6 +379,52 @@ fn prepared_query_is_replanned_after_ddl() {
     assert_ne!(replanned.catalog_version, plan.catalog_version);
 }
 
+/// Writes keep their plans too: a prepared UPDATE is bound once and reused with
+/// new values while the catalog is unchanged; an index created in between makes it
+/// plan again (the new plan can use the index), and a dropped column makes the
+/// next run fail as a fresh bind would (42703), never run the stale plan.
+#[test]
+fn prepared_write_keeps_its_plan_until_ddl() {
+    let e = engine();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    run(
+        &e,
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, a BIGINT, b BIGINT)",
+    );
+    run(&e, "INSERT INTO t VALUES (1, 10, 0), (2, 20, 0)");
+    let stmt = parse("UPDATE t SET b = b + $2 WHERE a = $1")
+        .unwrap()
+        .remove(0);
+    let prepared = PreparedStatement::new(stmt, vec![]);
+    // The rows the UPDATE changed.
+    let add = |a: i64, by: i64| match execute_prepared(
+        &rt,
+        &e,
+        &prepared,
+        &[Value::Int8(a), Value::Int8(by)],
+    ) {
+        Ok(Output::Command(tag)) => Ok(tag.rows),
+        Ok(other) => panic!("expected a command tag, got {other:?}"),
+        Err(e) => Err(e.sqlstate().to_owned()),
+    };
+    assert_eq!(add(10, 5), Ok(Some(1)));
+    let plan = prepared.cached_write().expect("a write plan is kept");
+    assert_eq!(add(20, 7), Ok(Some(1)));
+    let same = prepared.cached_write().expect("still kept");
+    assert!(Arc::ptr_eq(&plan, &same), "no DDL: the plan is reused");
+    check(&e, "SELECT id, b FROM t ORDER BY id", &["1|5", "2|7"]);
+
+    run(&e, "CREATE INDEX t_a ON t (a)");
+    assert_eq!(add(10, 1), Ok(Some(1)));
+    let replanned = prepared.cached_write().expect("a new plan is kept");
+    assert!(!Arc::ptr_eq(&plan, &replanned));
+    check(&e, "SELECT b FROM t WHERE id = 1", &["6"]);
+
+    run(&e, "DROP TABLE t");
+    run(&e, "CREATE TABLE t (id BIGINT PRIMARY KEY, a BIGINT)");
+    assert_eq!(add(10, 1), Err("42703".to_owned()));
+}
+
 /// A query that reads no table is planned against the empty catalog, keeps a plan
 /// that no catalog version invalidates, and answers while a writer holds the write
 /// lock (it takes no lock). The writer is a write request that blocks on a channel

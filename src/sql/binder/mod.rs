@@ -21,6 +21,7 @@ mod select;
 mod state;
 
 pub use datatype::{column_type, data_type};
-pub use dml::{Conflict, Returning};
+pub use dml::{Conflict, Delete, Insert, Returning, Update};
 pub use names::{ident, relation};
+pub use routine::BoundCall;
 pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX};

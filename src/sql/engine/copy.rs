@@ -62,7 +62,9 @@ impl Engine {
         let ran = self
             .turnstile
             .rehearse("rehearse COPY", false, move |txn| {
-                run.rehearse(txn, true, |txn| exec::write_copy(txn, &copy, &ctx))
+                run.rehearse(txn, true, |txn| {
+                    exec::write_copy(txn, &copy, &ctx).map(|output| (output, None))
+                })
             })
             .await?;
         Ok(ran?)

@@ -5,24 +5,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlparser::ast;
-
 use super::query::eval_without_row;
 use super::Env;
 use crate::db::{RoutineSchema, WriteTxn};
 use crate::module::{CallInfo, LoadedModule};
-use crate::sql::binder::Binder;
+use crate::sql::binder::BoundCall;
 use crate::sql::{CommandTag, Output, QueryContext, SqlError};
 use crate::types::Value;
 
-/// Runs `CALL call` inside `txn`.
+/// Runs a bound `CALL` inside `txn`.
 pub fn call(
     txn: &mut WriteTxn<'_>,
-    call: &ast::Function,
+    bound: &BoundCall,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_call(call)?;
     let args = eval_without_row(&bound.args, &Env::new(txn.db(), params, ctx))?;
     let module = module_of(ctx, &bound.routine)?;
     module.call_reducer(txn, &bound.routine, &args, &call_info(ctx))?;

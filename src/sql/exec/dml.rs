@@ -8,11 +8,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use sqlparser::ast;
-
 use crate::db::{DbError, Key, TableId, WriteTxn};
-use crate::sql::binder::{Binder, Conflict, Returning};
-use crate::sql::plan::optimize;
+use crate::sql::binder::{Conflict, Delete, Insert, Returning, Update};
+use crate::sql::plan::Plan;
 use crate::sql::{CommandTag, Output, QueryContext, SqlError};
 use crate::types::Value;
 
@@ -20,17 +18,16 @@ use super::expr::Env;
 use super::query::{run, tick};
 use super::scan::for_each_row;
 
+/// Runs a bound INSERT whose source plan is optimized.
 pub fn insert(
     txn: &mut WriteTxn<'_>,
-    stmt: &ast::Insert,
+    bound: &Insert,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_insert(stmt)?;
     let rows = {
-        let plan = optimize(bound.source.plan, txn.db());
         let env = Env::new(txn.db(), params, ctx);
-        run(&plan, &env)?
+        run(&bound.source.plan, &env)?
     };
     let mut written = Vec::new();
     let mut touched = HashSet::new();
@@ -134,14 +131,14 @@ fn check_not_null(txn: &WriteTxn<'_>, table: TableId, row: &[Value]) -> Result<(
     Ok(())
 }
 
+/// Runs a bound UPDATE whose scan is optimized.
 pub fn update(
     txn: &mut WriteTxn<'_>,
-    stmt: &ast::Update,
+    bound: &Update,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_update(stmt)?;
-    let changes = targets(txn, bound.scan, params, ctx, |old, env| {
+    let changes = targets(txn, &bound.scan, params, ctx, |old, env| {
         let mut new = old.clone();
         for (position, e) in &bound.assignments {
             new[*position] = e.eval(&old, env)?;
@@ -164,14 +161,14 @@ pub fn update(
     )
 }
 
+/// Runs a bound DELETE whose scan is optimized.
 pub fn delete(
     txn: &mut WriteTxn<'_>,
-    stmt: &ast::Delete,
+    bound: &Delete,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let bound = Binder::new(txn.db(), &super::statement::hints(params)).bind_delete(stmt)?;
-    let doomed = targets(txn, bound.scan, params, ctx, |old, _| Ok(old))?;
+    let doomed = targets(txn, &bound.scan, params, ctx, |old, _| Ok(old))?;
     let mut written = Vec::with_capacity(doomed.len());
     for (key, old) in doomed {
         txn.delete(bound.table, &key);
@@ -191,18 +188,17 @@ pub fn delete(
 /// before anything is written.
 fn targets(
     txn: &WriteTxn<'_>,
-    scan: crate::sql::plan::Plan,
+    scan: &Plan,
     params: &[Value],
     ctx: &QueryContext,
     mut f: impl FnMut(Vec<Value>, &Env<'_>) -> Result<Vec<Value>, SqlError>,
 ) -> Result<Vec<(Key, Vec<Value>)>, SqlError> {
-    let scan = optimize(scan, txn.db());
-    let crate::sql::plan::Plan::Scan {
+    let Plan::Scan {
         table,
         access,
         filter,
         ..
-    } = &scan
+    } = scan
     else {
         unreachable!(
             "the binder plans UPDATE and DELETE targets as one scan and optimize keeps it one"

@@ -9,7 +9,7 @@ use sqlparser::ast::Statement;
 use crate::db::{Database, WriteTxn};
 use crate::sql::binder::{Binder, BoundQuery};
 use crate::sql::plan::{explain, optimize};
-use crate::sql::plan_cache::CachedPlan;
+use crate::sql::plan_cache::{CachedPlan, WritePlan};
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, QueryContext, SqlError};
 use crate::types::{DataType, Value};
 
@@ -165,13 +165,52 @@ pub fn execute_write(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let output = match stmt {
-        Statement::Insert(i) => dml::insert(txn, i, params, ctx),
-        Statement::Update(u) => dml::update(txn, u, params, ctx),
-        Statement::Delete(d) => dml::delete(txn, d, params, ctx),
-        Statement::Call(f) => super::call::call(txn, f, params, ctx),
-        other if ddl::is_ddl(other) => ddl::execute(txn, other),
-        other => Err(unsupported(other)),
+    match plan_write(txn.db(), stmt, &hints(params)) {
+        Some(plan) => run_write_plan(txn, &plan?, params, ctx),
+        None if ddl::is_ddl(stmt) => ddl::execute(txn, stmt),
+        None => Err(unsupported(stmt)),
+    }
+}
+
+/// Binds and plans the DML or CALL `stmt` against `db`, for the plan cache; None
+/// for any other statement (DDL runs as written each time).
+pub fn plan_write(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+) -> Option<Result<WritePlan, SqlError>> {
+    let mut binder = Binder::new(db, hints);
+    let plan = match stmt {
+        Statement::Insert(i) => binder.bind_insert(i).map(|mut bound| {
+            bound.source.plan = optimize(bound.source.plan, db);
+            WritePlan::Insert(bound)
+        }),
+        Statement::Update(u) => binder.bind_update(u).map(|mut bound| {
+            bound.scan = optimize(bound.scan, db);
+            WritePlan::Update(bound)
+        }),
+        Statement::Delete(d) => binder.bind_delete(d).map(|mut bound| {
+            bound.scan = optimize(bound.scan, db);
+            WritePlan::Delete(bound)
+        }),
+        Statement::Call(f) => binder.bind_call(f).map(WritePlan::Call),
+        _ => return None,
+    };
+    Some(plan)
+}
+
+/// Runs a planned write inside `txn` (the caller rolls back on error).
+pub fn run_write_plan(
+    txn: &mut WriteTxn<'_>,
+    plan: &WritePlan,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let output = match plan {
+        WritePlan::Insert(bound) => dml::insert(txn, bound, params, ctx),
+        WritePlan::Update(bound) => dml::update(txn, bound, params, ctx),
+        WritePlan::Delete(bound) => dml::delete(txn, bound, params, ctx),
+        WritePlan::Call(bound) => super::call::call(txn, bound, params, ctx),
     }?;
     // Checked here, inside the write, so that a RETURNING over the limit rolls the
     // change back rather than committing it and then refusing to send the rows.
