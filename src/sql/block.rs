@@ -101,7 +101,7 @@ use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::Value;
 
 use super::copy::CopyIn;
-use super::plan_cache::CachedWrite;
+use super::plan_cache::{CachedWrite, UsedPlan};
 use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
 
@@ -436,8 +436,8 @@ pub struct Ran {
     /// For each change, the table's primary key computed under the lock.
     written: Written,
     noted: Noted,
-    /// The write plan it ran with, if it was DML or CALL.
-    plan: Option<Arc<CachedWrite>>,
+    /// The plan it ran with, if it was rehearsed with a cached or a new plan.
+    plan: Option<UsedPlan>,
 }
 
 impl Ran {
@@ -445,9 +445,17 @@ impl Ran {
         &self.output
     }
 
-    /// The write plan the statement ran with, if it was DML or CALL.
-    pub fn plan(&self) -> Option<&Arc<CachedWrite>> {
+    /// The plan the statement was rehearsed with, to keep for its next run.
+    pub fn plan(&self) -> Option<&UsedPlan> {
         self.plan.as_ref()
+    }
+
+    /// The write plan the statement was rehearsed with, for COMMIT to reuse.
+    pub fn write_plan(&self) -> Option<Arc<CachedWrite>> {
+        match &self.plan {
+            Some(UsedPlan::Write(plan)) => Some(plan.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -647,9 +655,7 @@ impl BlockRun {
         self,
         txn: &mut WriteTxn<'_>,
         is_write: bool,
-        statement: impl FnOnce(
-            &mut WriteTxn<'_>,
-        ) -> Result<(Output, Option<Arc<CachedWrite>>), SqlError>,
+        statement: impl FnOnce(&mut WriteTxn<'_>) -> Result<(Output, Option<UsedPlan>), SqlError>,
     ) -> Result<Ran, SqlError> {
         self.replay(txn)?;
         txn.record_changes(true);

@@ -40,7 +40,7 @@ use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement};
+use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement, UsedPlan};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -176,7 +176,7 @@ impl Engine {
                 })
                 .await??;
             if let Some(plan) = plan {
-                prepared.store_write(plan);
+                prepared.keep(UsedPlan::Write(plan));
             }
             return Ok(output);
         }
@@ -217,7 +217,7 @@ impl Engine {
                 // A failure (a table in a subquery, or an error) is planned again
                 // under the lock, where it gets its real answer.
                 let cached = Arc::new(planned.ok()?);
-                prepared.store_plan(cached.clone());
+                prepared.keep(UsedPlan::Query(cached.clone()));
                 cached
             }
             None => return None,
@@ -249,7 +249,7 @@ impl Engine {
             self.turnstile.read_maybe_short(name, short, read).await??
         };
         if let Some(plan) = fresh {
-            prepared.store_plan(plan);
+            prepared.keep(UsedPlan::Query(plan));
         }
         Ok(output)
     }
@@ -326,7 +326,8 @@ impl Engine {
         let ctx = self.with_server_state(&run.context(ctx));
         let params: Arc<[Value]> = params.into();
         let hints = prepared.param_types();
-        let cached = prepared.cached_write();
+        let cached_write = prepared.cached_write();
+        let cached_query = prepared.cached_plan();
         let short = block.is_small() && !matches!(*stmt, Statement::Call(_));
         let name = format!("rehearse {}", request_name(&stmt));
         let ran = self
@@ -334,15 +335,22 @@ impl Engine {
             .rehearse(name, short, move |txn| {
                 run.rehearse(txn, is_write, |txn| {
                     if is_write {
-                        write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
+                        let (output, plan) =
+                            write_with_plan(txn, &stmt, &hints, cached_write, &params, &ctx)?;
+                        Ok((output, plan.map(UsedPlan::Write)))
                     } else {
-                        exec::execute_read(txn.db(), &stmt, &params, &ctx).map(|o| (o, None))
+                        // The block's changes are data, not schema, unless it made
+                        // DDL, which moves the catalog version: a query plan made
+                        // outside the block serves inside it, and the other way.
+                        let (output, fresh) =
+                            read_with_plan(txn.db(), &stmt, &hints, cached_query, &params, &ctx)?;
+                        Ok((output, fresh.map(UsedPlan::Query)))
                     }
                 })
             })
             .await??;
         if let Some(plan) = ran.plan() {
-            prepared.store_write(plan.clone());
+            prepared.keep(plan.clone());
         }
         Ok(ran)
     }
@@ -354,10 +362,14 @@ impl Engine {
         if !block.needs_commit() {
             return Ok(());
         }
+        // The session keeps a reference and drops the block after the lock is
+        // released: its maps and writes can be large.
+        let block = Arc::new(block);
+        let inside = block.clone();
         if !block.has_writes() {
             return Ok(self
                 .turnstile
-                .read("COMMIT", move |db| block.validate_reads(db))
+                .read("COMMIT", move |db| inside.validate_reads(db))
                 .await??);
         }
         let ctx = self.with_server_state(ctx);
@@ -365,7 +377,7 @@ impl Engine {
         Ok(self
             .turnstile
             .write_with("COMMIT", durability, move |txn| {
-                block::commit(txn, &block, &ctx)
+                block::commit(txn, &inside, &ctx)
             })
             .await??)
     }

@@ -75,6 +75,13 @@ pub struct CachedWrite {
     pub plan: WritePlan,
 }
 
+/// A plan a statement ran with, to keep for its next run.
+#[derive(Debug, Clone)]
+pub enum UsedPlan {
+    Query(Arc<CachedPlan>),
+    Write(Arc<CachedWrite>),
+}
+
 /// The last plan of one kind a statement ran with. A std mutex: it is held only to
 /// copy or swap the Arc, never across an await.
 #[derive(Debug)]
@@ -144,20 +151,18 @@ impl PreparedStatement {
         self.plan.get()
     }
 
-    /// Keeps `plan` for the next run.
-    pub fn store_plan(&self, plan: Arc<CachedPlan>) {
-        self.plan.set(plan);
-    }
-
     /// The write plan of the last run, still to be checked against the catalog
     /// version.
     pub fn cached_write(&self) -> Option<Arc<CachedWrite>> {
         self.write_plan.get()
     }
 
-    /// Keeps the write plan `plan` for the next run.
-    pub fn store_write(&self, plan: Arc<CachedWrite>) {
-        self.write_plan.set(plan);
+    /// Keeps `plan` for the next run.
+    pub fn keep(&self, plan: UsedPlan) {
+        match plan {
+            UsedPlan::Query(plan) => self.plan.set(plan),
+            UsedPlan::Write(plan) => self.write_plan.set(plan),
+        }
     }
 
     /// See the free function `may_read_no_table`.

@@ -305,7 +305,7 @@ impl Session {
                     let statement = BlockStatement::Sql {
                         statement: prepared.shared_statement(),
                         params: params.into(),
-                        plan: ran.plan().cloned(),
+                        plan: ran.write_plan(),
                     };
                     block.absorb(ran, statement, &ctx).map_err(Error::from)
                 }
