@@ -285,7 +285,8 @@ async fn checkpoint_then_restart_keeps_everything() {
 
 /// Once the log fails (a full disk: writes fail after 2000 bytes), every write is
 /// refused with 58030 and the log's message, none is acknowledged, and reads —
-/// of tables and of `turnstile_wal` — keep answering.
+/// of tables and of `turnstile_wal` — keep answering; a confirmed read, which would
+/// vouch for the commit that never became durable, answers 58030.
 #[tokio::test]
 async fn writes_fail_with_58030_after_a_wal_failure_and_reads_go_on() {
     let server = TestServer::start_with_args(&["--fault-wal-fail-after-bytes", "2000"]);
@@ -338,10 +339,21 @@ async fn writes_fail_with_58030_after_a_wal_failure_and_reads_go_on() {
         .get(0);
     assert!(count >= acknowledged, "{count} >= {acknowledged}");
     let (written, durable) = lsns(&client).await;
-    assert!(durable <= written);
+    assert!(durable < written, "the failed commit is visible, not durable");
     let other = server.connect().await;
     assert_eq!(
         text(&other, "SELECT count(*) FROM f WHERE id = 0").await,
         "1"
     );
+    // A confirmed read sees that commit, which will never be durable: it answers
+    // 58030 rather than rows that a restart would not bring back.
+    other
+        .batch_execute("SET turnstile.confirmed_reads = on")
+        .await
+        .unwrap();
+    let confirmed = other
+        .query_one("SELECT count(*) FROM f", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(confirmed.code().unwrap().code(), "58030", "{confirmed:?}");
 }
