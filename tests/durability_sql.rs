@@ -339,7 +339,10 @@ async fn writes_fail_with_58030_after_a_wal_failure_and_reads_go_on() {
         .get(0);
     assert!(count >= acknowledged, "{count} >= {acknowledged}");
     let (written, durable) = lsns(&client).await;
-    assert!(durable < written, "the failed commit is visible, not durable");
+    assert!(
+        durable < written,
+        "the failed commit is visible, not durable"
+    );
     let other = server.connect().await;
     assert_eq!(
         text(&other, "SELECT count(*) FROM f WHERE id = 0").await,

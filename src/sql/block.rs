@@ -21,8 +21,9 @@
 //!   recorded, and everything is rolled back before the lock is released
 //!   ([`Turnstile::rehearse`](crate::turnstile::Turnstile::rehearse)). The lock is
 //!   held for that one statement, as for an autocommit write (on the session's
-//!   own task when the block is small and the lock is free right now, saving the
-//!   hand-off to the writer thread); the client gets the
+//!   own task when the block is small, the statement's last plan was a point
+//!   read or a write of a few rows by primary key, and the lock is free right
+//!   now, saving the hand-off to the writer thread); the client gets the
 //!   statement's real answer (its rows, its row count, its error), computed on
 //!   the block's own writes (read your own writes).
 //!

@@ -328,7 +328,17 @@ impl Engine {
         let hints = prepared.param_types();
         let cached_write = prepared.cached_write();
         let cached_query = prepared.cached_plan();
-        let short = block.is_small() && !matches!(*stmt, Statement::Call(_));
+        // Only a statement whose own cost is bounded (its last plan a point read or
+        // a short write) may hold the lock on the session's task: a rehearsal of a
+        // scan runs on the writer thread, whatever the block's size.
+        let bounded = if is_write {
+            cached_write.as_ref().is_some_and(|c| c.plan.is_short())
+        } else {
+            cached_query
+                .as_ref()
+                .is_some_and(|c| c.plan.is_point_read())
+        };
+        let short = block.is_small() && bounded;
         let name = format!("rehearse {}", request_name(&stmt));
         let ran = self
             .turnstile

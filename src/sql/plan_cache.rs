@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sqlparser::ast::{SetExpr, Statement};
 
-use super::binder::{BoundCall, Delete, Insert, Update};
-use super::plan::Plan;
+use super::binder::{BoundCall, Delete, Insert, Returning, Update};
+use super::plan::{Expr, Plan};
 use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
 use crate::types::{DataType, Value};
@@ -66,6 +66,35 @@ pub enum WritePlan {
     Update(Update),
     Delete(Delete),
     Call(BoundCall),
+}
+
+impl WritePlan {
+    /// True if the write costs little and a bounded amount whatever the data: a
+    /// few rows by primary key (UPDATE, DELETE) or a few rows of values (INSERT),
+    /// no subquery anywhere, no user code (never a CALL).
+    pub fn is_short(&self) -> bool {
+        let no_subquery = |e: &Expr| !e.has_subquery();
+        let returning =
+            |r: &Option<Returning>| r.as_ref().is_none_or(|r| r.exprs.iter().all(no_subquery));
+        match self {
+            WritePlan::Update(u) => {
+                u.scan.is_point_read()
+                    && u.assignments.iter().all(|(_, e)| no_subquery(e))
+                    && returning(&u.returning)
+            }
+            WritePlan::Delete(d) => d.scan.is_point_read() && returning(&d.returning),
+            WritePlan::Insert(i) => {
+                let conflict = i.conflict.as_ref().and_then(|c| c.update.as_ref());
+                i.source.plan.is_few_literal_rows()
+                    && conflict.is_none_or(|(assignments, filter)| {
+                        assignments.iter().all(|(_, e)| no_subquery(e))
+                            && filter.iter().all(no_subquery)
+                    })
+                    && returning(&i.returning)
+            }
+            WritePlan::Call(_) => false,
+        }
+    }
 }
 
 /// A write plan and the catalog version it was made against.

@@ -425,6 +425,34 @@ fn prepared_write_keeps_its_plan_until_ddl() {
     assert_eq!(add(10, 1), Err("42703".to_owned()));
 }
 
+/// Which cached write plans count as short (bounded work whatever the data, so a
+/// block may rehearse them on the session's task): rows by primary key or a few
+/// rows of values; never a scan, an INSERT … SELECT or a subquery.
+#[test]
+fn only_bounded_writes_are_short() {
+    let e = engine();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    run(&e, "CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT)");
+    run(&e, "CREATE TABLE u (id BIGINT PRIMARY KEY)");
+    let short = |sql: &str| {
+        let prepared = PreparedStatement::new(parse(sql).unwrap().remove(0), vec![]);
+        execute_prepared(&rt, &e, &prepared, &[]).unwrap();
+        prepared.cached_write().expect("planned").plan.is_short()
+    };
+    assert!(short("INSERT INTO t VALUES (1, 10), (2, 20)"));
+    assert!(short("UPDATE t SET v = v + 1 WHERE id = 1"));
+    assert!(short("DELETE FROM t WHERE id IN (2, 3) RETURNING v"));
+    assert!(!short("UPDATE t SET v = 0 WHERE v > 5"), "a scan");
+    assert!(
+        !short("INSERT INTO u SELECT id FROM t"),
+        "a query as source"
+    );
+    assert!(
+        !short("UPDATE t SET v = (SELECT count(*) FROM u) WHERE id = 1"),
+        "a subquery"
+    );
+}
+
 /// A query that reads no table is planned against the empty catalog, keeps a plan
 /// that no catalog version invalidates, and answers while a writer holds the write
 /// lock (it takes no lock). The writer is a write request that blocks on a channel

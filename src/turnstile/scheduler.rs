@@ -337,8 +337,9 @@ impl Turnstile {
     /// does on top of the block's earlier changes (see `sql::block`); the lock is
     /// held for that one statement only.
     ///
-    /// A *short* rehearsal (a small block, a statement that is neither a COPY nor a
-    /// reducer call) runs on the caller's task if the scheduler admits it at once —
+    /// A *short* rehearsal (a small block, a statement whose cost is bounded: a
+    /// point read, a few rows by primary key; never a COPY or a reducer call) runs
+    /// on the caller's task if the scheduler admits it at once —
     /// nobody holds the lock and nobody waits — as [`Turnstile::read_short`] does
     /// for reads; asking never blocks. That saves the two thread hand-offs of the
     /// writer queue, which cost more than a rehearsal of a point update; nothing is

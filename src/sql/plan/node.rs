@@ -157,6 +157,22 @@ impl Plan {
             _ => false,
         }
     }
+
+    /// True if the plan produces at most [`POINT_READ_KEYS_MAX`] rows of
+    /// expressions over no table and no subquery (`VALUES ($1, $2)`): the source
+    /// of an INSERT whose cost is bounded and tiny.
+    pub fn is_few_literal_rows(&self) -> bool {
+        let no_subquery = |e: &Expr| !e.has_subquery();
+        match self {
+            Plan::Values { rows, .. } => {
+                rows.len() <= POINT_READ_KEYS_MAX && rows.iter().flatten().all(no_subquery)
+            }
+            Plan::Project { input, exprs } => {
+                exprs.iter().all(no_subquery) && input.is_few_literal_rows()
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
