@@ -417,3 +417,40 @@ async fn a_block_over_its_change_limit_fails_and_keeps_nothing() {
         .get(0);
     assert_eq!(n, 0);
 }
+
+/// A write nobody observed runs again at COMMIT. If the catalog changed in
+/// between (here by another session's rolled-back DDL), its plan is made again
+/// with the parameter types it was prepared with, not guessed from the values: a
+/// NULL `$1` declared int stays an int, so COMMIT writes what the rehearsal did.
+#[tokio::test]
+async fn a_write_planned_again_at_commit_keeps_its_parameter_types() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("CREATE TABLE tagged (id integer PRIMARY KEY, tag text, n integer)")
+        .await
+        .unwrap();
+    a.batch_execute("INSERT INTO tagged VALUES (1, NULL, 0)")
+        .await
+        .unwrap();
+    let tag = a
+        .prepare_typed(
+            "UPDATE tagged SET tag = pg_typeof($1)::text WHERE id = 1",
+            &[tokio_postgres::types::Type::INT4],
+        )
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(a.execute(&tag, &[&None::<i32>]).await.unwrap(), 1);
+    b.batch_execute("BEGIN; CREATE TABLE scratch (x integer); ROLLBACK")
+        .await
+        .unwrap();
+    b.batch_execute("UPDATE tagged SET n = 5 WHERE id = 1")
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let row = b
+        .query_one("SELECT tag, n FROM tagged WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("integer"));
+    assert_eq!(row.get::<_, i32>(1), 5);
+}

@@ -99,7 +99,7 @@ use parking_lot::Mutex;
 use sqlparser::ast::Statement;
 
 use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
-use crate::types::Value;
+use crate::types::{DataType, Value};
 
 use super::copy::CopyIn;
 use super::plan_cache::{CachedWrite, UsedPlan};
@@ -299,11 +299,13 @@ impl ReadLog {
 /// A write statement as a block keeps it, to run it again at COMMIT.
 #[derive(Debug)]
 pub enum BlockStatement {
-    /// A statement with its parameter values, and the plan its rehearsal ran
-    /// with (DML and CALL), which COMMIT reuses while the catalog is unchanged.
+    /// A statement with its parameter values and declared parameter types, and
+    /// the plan its rehearsal ran with (DML and CALL), which COMMIT reuses while
+    /// the catalog is unchanged and otherwise makes again with the same types.
     Sql {
         statement: Arc<Statement>,
         params: Arc<[Value]>,
+        param_types: Arc<[Option<DataType>]>,
         plan: Option<Arc<CachedWrite>>,
     },
     /// `COPY … FROM STDIN` with its decoded rows.
@@ -315,15 +317,12 @@ impl BlockStatement {
     pub fn run(&self, txn: &mut WriteTxn<'_>, ctx: &QueryContext) -> Result<Output, SqlError> {
         match self {
             BlockStatement::Sql {
-                plan: Some(plan),
+                statement,
                 params,
-                ..
-            } if plan.catalog_version == txn.db().catalog_version() => {
-                exec::run_write_plan(txn, &plan.plan, params, ctx)
-            }
-            BlockStatement::Sql {
-                statement, params, ..
-            } => exec::execute_write(txn, statement, params, ctx),
+                param_types,
+                plan,
+            } => exec::write_with_plan(txn, statement, param_types, plan.clone(), params, ctx)
+                .map(|(output, _)| output),
             BlockStatement::Copy(copy) => exec::write_copy(txn, copy, ctx),
         }
     }

@@ -40,7 +40,7 @@ use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement, UsedPlan};
+use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement, UsedPlan};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -172,7 +172,7 @@ impl Engine {
             let (output, plan) = self
                 .turnstile
                 .write_with(request_name(&stmt), durability, move |txn| {
-                    write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
+                    exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
                 })
                 .await??;
             if let Some(plan) = plan {
@@ -346,7 +346,7 @@ impl Engine {
                 run.rehearse(txn, is_write, |txn| {
                     if is_write {
                         let (output, plan) =
-                            write_with_plan(txn, &stmt, &hints, cached_write, &params, &ctx)?;
+                            exec::write_with_plan(txn, &stmt, &hints, cached_write, &params, &ctx)?;
                         Ok((output, plan.map(UsedPlan::Write)))
                     } else {
                         // The block's changes are data, not schema, unless it made
@@ -454,35 +454,6 @@ fn run_batch(
         }
     }
     Ok(outputs)
-}
-
-/// Under the write lock: runs `stmt` with `cached` if it is still valid, else
-/// plans it again (DML and CALL) or runs it as written (DDL); returns the output
-/// and the plan it ran with, to keep for the next run.
-fn write_with_plan(
-    txn: &mut WriteTxn<'_>,
-    stmt: &Statement,
-    hints: &[Option<DataType>],
-    cached: Option<Arc<CachedWrite>>,
-    params: &[Value],
-    ctx: &QueryContext,
-) -> Result<(Output, Option<Arc<CachedWrite>>), SqlError> {
-    let version = txn.db().catalog_version();
-    if let Some(cached) = cached.filter(|c| c.catalog_version == version) {
-        let output = exec::run_write_plan(txn, &cached.plan, params, ctx)?;
-        return Ok((output, Some(cached)));
-    }
-    match exec::plan_write(txn.db(), stmt, hints) {
-        Some(planned) => {
-            let planned = Arc::new(CachedWrite {
-                catalog_version: version,
-                plan: planned?,
-            });
-            let output = exec::run_write_plan(txn, &planned.plan, params, ctx)?;
-            Ok((output, Some(planned)))
-        }
-        None => Ok((exec::execute_write(txn, stmt, params, ctx)?, None)),
-    }
 }
 
 /// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans

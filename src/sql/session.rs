@@ -305,6 +305,7 @@ impl Session {
                     let statement = BlockStatement::Sql {
                         statement: prepared.shared_statement(),
                         params: params.into(),
+                        param_types: prepared.param_types(),
                         plan: ran.write_plan(),
                     };
                     block.absorb(ran, statement, &ctx).map_err(Error::from)

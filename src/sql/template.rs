@@ -22,10 +22,12 @@
 //!    parsed as usual, and each literal the scan found is looked up in the syntax tree
 //!    by its position. One that sqlparser read as that very number, in a place where
 //!    a number is a value, becomes `$k`, typed as PostgreSQL types the literal (int4
-//!    if it fits, else int8). Every other one stays in the statement and must recur
-//!    unchanged (*fixed*): a number that is not an expression (`varchar(10)`), a
-//!    position (`ORDER BY 2`), and the operand of a minus sign, since `-2147483648` is
-//!    one int4 constant while `2147483648` alone is an int8.
+//!    if it fits, else int8). A minus sign and its number become one parameter,
+//!    since `-2147483648` is one int4 constant while `2147483648` alone is an int8.
+//!    Every other literal stays in the statement and must recur unchanged (*fixed*):
+//!    a number that is not an expression (`varchar(10)`), a position (`ORDER BY
+//!    2`), and the operand of a cast (`70000::int2`), which the binder converts when
+//!    it binds, so that an out-of-range value fails even if no row is computed.
 //! 3. **Run**: the template is an ordinary prepared statement and the literals are its
 //!    parameters; the statement's cached plan serves every text of its shape, as it
 //!    serves every Bind of an extended-protocol statement. A text whose key is known
@@ -40,7 +42,7 @@
 //! integer literal and a parameter of the same type alike, and the planner treats
 //! both as constants. What remains is where the binder looks at a literal's value or
 //! compares expressions for equality, and templates stay out of those places:
-//! positions and minus signs keep their literals (above), and a statement with
+//! positions and cast operands keep their literals (above), and a statement with
 //! `GROUP BY`, `HAVING` or `DISTINCT` anywhere is not templated at all, because
 //! grouped and distinct queries match expressions by equality (`SELECT a + 1 …
 //! GROUP BY a + 1`), which two parameters would fail where two equal literals pass.
@@ -64,15 +66,29 @@ use crate::types::{DataType, Value};
 /// so its text holds no NUL of its own.
 const LITERAL_MARK: char = '\0';
 
-/// An integer literal found by the scan.
+/// An integer literal found by the scan: its digits, without any sign.
 #[derive(Debug, Clone, PartialEq)]
 struct Literal {
     /// Where it starts, as sqlparser counts: lines and characters from 1.
     start: Location,
     /// As written.
     text: String,
-    /// Its value, int4 if it fits, else int8, as PostgreSQL types the literal.
-    value: Value,
+}
+
+/// The value of the integer literal `digits`, or of `-digits` when `negated`,
+/// typed as PostgreSQL types it: int4 if it fits, else int8 (None beyond that).
+fn literal_value(digits: &str, negated: bool) -> Option<Value> {
+    let signed;
+    let text = if negated {
+        signed = format!("-{digits}");
+        &signed
+    } else {
+        digits
+    };
+    match text.parse::<i32>() {
+        Ok(v) => Some(Value::Int4(v)),
+        Err(_) => text.parse::<i64>().ok().map(Value::Int8),
+    }
 }
 
 /// A simple-query text with its integer literals taken out.
@@ -128,14 +144,10 @@ impl Shape {
                         return None;
                     }
                     let text = &sql[i..end];
-                    let value = match text.parse::<i32>() {
-                        Ok(v) => Value::Int4(v),
-                        Err(_) => Value::Int8(text.parse::<i64>().ok()?),
-                    };
+                    literal_value(text, false)?;
                     literals.push(Literal {
                         start: Location::new(line, column),
                         text: text.to_owned(),
-                        value,
                     });
                     key.push(LITERAL_MARK);
                     advance(i, end, &mut line, &mut column);
@@ -182,8 +194,10 @@ fn quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
 /// What a template does with each literal of its shape, in the text's order.
 #[derive(Debug, Clone, PartialEq)]
 enum Slot {
-    /// It is the next parameter, of this type.
-    Param(DataType),
+    /// It is the next parameter, of this type. `negated`: the literal is the
+    /// operand of a minus sign, and the parameter stands for both (`-5` is one
+    /// constant to PostgreSQL, and `-2147483648` an int4).
+    Param { ty: DataType, negated: bool },
     /// It stays in the statement; a text must have this same literal to use it.
     Fixed(String),
 }
@@ -223,11 +237,16 @@ impl Template {
             .iter()
             .map(|literal| {
                 let read_as_this_number = survey.numbers.get(&literal.start) == Some(&literal.text);
-                if read_as_this_number && !survey.kept.contains(&literal.start) {
-                    param_types.push(Some(literal.value.data_type()));
-                    Slot::Param(literal.value.data_type())
-                } else {
-                    Slot::Fixed(literal.text.clone())
+                let negated = survey.negated.contains(&literal.start);
+                match literal_value(&literal.text, negated) {
+                    Some(value) if read_as_this_number && !survey.kept.contains(&literal.start) => {
+                        param_types.push(Some(value.data_type()));
+                        Slot::Param {
+                            ty: value.data_type(),
+                            negated,
+                        }
+                    }
+                    _ => Slot::Fixed(literal.text.clone()),
                 }
             })
             .collect();
@@ -238,7 +257,7 @@ impl Template {
             .literals
             .iter()
             .zip(&slots)
-            .filter(|(_, slot)| matches!(slot, Slot::Param(_)))
+            .filter(|(_, slot)| matches!(slot, Slot::Param { .. }))
             .enumerate()
             .map(|(k, (literal, _))| (literal.start, format!("${}", k + 1)))
             .collect();
@@ -263,11 +282,15 @@ impl Template {
         let mut params = Vec::with_capacity(self.slots.len());
         for (slot, literal) in self.slots.iter().zip(&shape.literals) {
             match slot {
-                Slot::Param(ty) if *ty == literal.value.data_type() => {
-                    params.push(literal.value.clone())
+                Slot::Param { ty, negated } => {
+                    let value = literal_value(&literal.text, *negated)?;
+                    if value.data_type() != *ty {
+                        return None;
+                    }
+                    params.push(value);
                 }
                 Slot::Fixed(text) if *text == literal.text => {}
-                _ => return None,
+                Slot::Fixed(_) => return None,
             }
         }
         Some(params)
@@ -275,23 +298,32 @@ impl Template {
 }
 
 /// What [`Template::new`] learns from the syntax tree: every integer `Number` and
-/// where it starts, the ones that must keep their literal, and whether the
-/// statement is one that is never templated (it breaks the walk).
+/// where it starts, the ones that must keep their literal, the operands of a minus
+/// sign, and whether the statement is one that is never templated (it breaks the
+/// walk).
 #[derive(Default)]
 struct Survey {
     numbers: HashMap<Location, String>,
     kept: HashSet<Location>,
+    negated: HashSet<Location>,
+}
+
+/// Where the number `expr` starts, if it is a bare number.
+fn bare_number(expr: &AstExpr) -> Option<Location> {
+    match expr {
+        AstExpr::Value(ValueWithSpan {
+            value: AstValue::Number(_, _),
+            span,
+        }) => Some(span.start),
+        _ => None,
+    }
 }
 
 impl Survey {
     /// Keeps the literal of `expr` if it is a bare number.
     fn keep_if_number(&mut self, expr: &AstExpr) {
-        if let AstExpr::Value(ValueWithSpan {
-            value: AstValue::Number(_, _),
-            span,
-        }) = expr
-        {
-            self.kept.insert(span.start);
+        if let Some(start) = bare_number(expr) {
+            self.kept.insert(start);
         }
     }
 
@@ -333,12 +365,35 @@ impl Visitor for Survey {
     }
 
     fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
-        if let AstExpr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } = expr
-        {
-            self.keep_if_number(expr);
+        match expr {
+            AstExpr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => {
+                if let Some(start) = bare_number(expr) {
+                    self.negated.insert(start);
+                }
+            }
+            // The binder converts a cast constant when it binds it, so a value out
+            // of the type's range fails then, even if no row is ever computed
+            // (`SELECT 70000::int2 … WHERE false`); a parameter would be converted
+            // per row. The constant (a number, or minus a number, in any
+            // parentheses) keeps its literal.
+            AstExpr::Cast { expr, .. } => {
+                let mut operand = &**expr;
+                while let AstExpr::Nested(inner) = operand {
+                    operand = inner;
+                }
+                if let AstExpr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr,
+                } = operand
+                {
+                    operand = expr;
+                }
+                self.keep_if_number(operand);
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }
@@ -358,6 +413,20 @@ struct Parameterize<'a> {
 
 impl VisitorMut for Parameterize<'_> {
     type Break = ();
+
+    /// A minus sign and its number become the one parameter.
+    fn pre_visit_expr(&mut self, expr: &mut AstExpr) -> ControlFlow<()> {
+        if let AstExpr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: operand,
+        } = expr
+        {
+            if let Some(placeholder) = bare_number(operand).and_then(|s| self.params.get(&s)) {
+                *expr = AstExpr::Value(AstValue::Placeholder(placeholder.clone()).into());
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<()> {
         if matches!(value.value, AstValue::Number(_, false)) {
@@ -406,7 +475,7 @@ mod tests {
                     l.start.line,
                     l.start.column,
                     l.text.as_str(),
-                    l.value.clone(),
+                    literal_value(&l.text, false).unwrap(),
                 )
             })
             .collect();
@@ -473,14 +542,51 @@ mod tests {
         let (sql, params) = templated("select a, b from t where a > 3 order by 2, a + 1").unwrap();
         assert_eq!(sql, "SELECT a, b FROM t WHERE a > $1 ORDER BY 2, a + $2");
         assert_eq!(params, [Value::Int4(3), Value::Int4(1)]);
-        let (sql, _) = templated("select -2147483648, 5").unwrap();
-        assert_eq!(sql, "SELECT -2147483648, $1");
+        // `-(5)` is a negation, not a constant, to the binder: it is cast per row
+        // either way, so its number may be a parameter.
+        let (sql, _) = templated("select 70000::int2, (-5)::int2, (-(6))::int2, 7 from t").unwrap();
+        assert_eq!(
+            sql,
+            "SELECT 70000::INT2, (-5)::INT2, (-($1))::INT2, $2 FROM t"
+        );
         let (sql, _) = templated("select 'x'::varchar(10), 5").unwrap();
         assert_eq!(sql, "SELECT 'x'::VARCHAR(10), $1");
         let (sql, _) = templated("select 'ü€', 7").unwrap();
         assert_eq!(sql, "SELECT 'ü€', $1");
         // Only kept literals: nothing to gain.
         assert!(template("select a from t order by 1").is_none());
+    }
+
+    /// A minus sign and its number are one parameter, typed as the negative
+    /// literal is; a text whose number then needs another type is templated anew.
+    #[test]
+    fn a_minus_sign_and_its_number_are_one_parameter() {
+        let (t, shape) = template("select -2147483648, - 5, 7 - 2").unwrap();
+        assert_eq!(
+            t.statements()[0].statement().to_string(),
+            "SELECT $1, $2, $3 - $4"
+        );
+        assert_eq!(
+            t.params(&shape).unwrap(),
+            [
+                Value::Int4(i32::MIN),
+                Value::Int4(-5),
+                Value::Int4(7),
+                Value::Int4(2)
+            ]
+        );
+        let wider = Shape::of("select -2147483649, - 5, 7 - 2").unwrap();
+        assert_eq!(t.params(&wider), None);
+        let other = Shape::of("select -1, - 6, 8 - 3").unwrap();
+        assert_eq!(
+            t.params(&other).unwrap(),
+            [
+                Value::Int4(-1),
+                Value::Int4(-6),
+                Value::Int4(8),
+                Value::Int4(3)
+            ]
+        );
     }
 
     #[test]

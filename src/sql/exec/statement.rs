@@ -9,7 +9,7 @@ use sqlparser::ast::Statement;
 use crate::db::{Database, WriteTxn};
 use crate::sql::binder::{Binder, BoundQuery};
 use crate::sql::plan::{explain, optimize};
-use crate::sql::plan_cache::{CachedPlan, WritePlan};
+use crate::sql::plan_cache::{CachedPlan, CachedWrite, WritePlan};
 use crate::sql::{ColumnInfo, CommandTag, Description, Output, QueryContext, SqlError};
 use crate::types::{DataType, Value};
 
@@ -169,6 +169,36 @@ pub fn execute_write(
         Some(plan) => run_write_plan(txn, &plan?, params, ctx),
         None if ddl::is_ddl(stmt) => ddl::execute(txn, stmt),
         None => Err(unsupported(stmt)),
+    }
+}
+
+/// Under the write lock: runs `stmt` with `cached` if it is still valid, else
+/// plans it again with the parameter types `hints` (DML and CALL) or runs it as
+/// written (DDL); returns the output and the plan it ran with, to keep for the
+/// next run.
+pub fn write_with_plan(
+    txn: &mut WriteTxn<'_>,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    cached: Option<Arc<CachedWrite>>,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<(Output, Option<Arc<CachedWrite>>), SqlError> {
+    let version = txn.db().catalog_version();
+    if let Some(cached) = cached.filter(|c| c.catalog_version == version) {
+        let output = run_write_plan(txn, &cached.plan, params, ctx)?;
+        return Ok((output, Some(cached)));
+    }
+    match plan_write(txn.db(), stmt, hints) {
+        Some(planned) => {
+            let planned = Arc::new(CachedWrite {
+                catalog_version: version,
+                plan: planned?,
+            });
+            let output = run_write_plan(txn, &planned.plan, params, ctx)?;
+            Ok((output, Some(planned)))
+        }
+        None => Ok((execute_write(txn, stmt, params, ctx)?, None)),
     }
 }
 
