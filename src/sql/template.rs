@@ -14,8 +14,9 @@
 //! 1. **Scan** ([`Shape::of`]): one pass over the text finds its integer literals and
 //!    the text with each of them taken out (the *key*). The scan reads only what it
 //!    understands: quoted strings and identifiers are skipped whole; a comment, a `$`
-//!    (parameters, dollar quotes), a non-ASCII character outside quotes, a decimal or
-//!    exponent, an
+//!    anywhere (parameters, dollar quotes, and so that every `$n` in an error message
+//!    is a parameter of the template), a non-ASCII character outside quotes, a
+//!    decimal or exponent, an
 //!    integer touching a letter or `_`, a prefixed string (`E'…'`) or an integer too
 //!    large for bigint makes it give up, and the text takes the ordinary path.
 //! 2. **Template** ([`Template::new`]), the first time a key is seen: the text is
@@ -104,6 +105,11 @@ impl Shape {
     /// The shape of `sql`; None if it has no integer literal or holds anything the
     /// scan does not read (see the module doc).
     pub fn of(sql: &str) -> Option<Shape> {
+        // Not even inside quotes: an error message may quote the template, and
+        // every `$n` in it must be a parameter of ours (see the wire layer).
+        if sql.contains('$') {
+            return None;
+        }
         let bytes = sql.as_bytes();
         let mut key = String::with_capacity(sql.len());
         let mut literals = Vec::new();
@@ -366,6 +372,14 @@ impl Visitor for Survey {
 
     fn pre_visit_expr(&mut self, expr: &AstExpr) -> ControlFlow<()> {
         match expr {
+            // Only numbers that are expressions: a number elsewhere in the tree
+            // (`CEIL(x, 2)`'s scale) is read by its own rule and keeps its literal.
+            AstExpr::Value(ValueWithSpan {
+                value: AstValue::Number(text, false),
+                span,
+            }) => {
+                self.numbers.insert(span.start, text.clone());
+            }
             AstExpr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
@@ -397,13 +411,6 @@ impl Visitor for Survey {
         }
         ControlFlow::Continue(())
     }
-
-    fn pre_visit_value(&mut self, value: &ValueWithSpan) -> ControlFlow<()> {
-        if let AstValue::Number(text, false) = &value.value {
-            self.numbers.insert(value.span.start, text.clone());
-        }
-        ControlFlow::Continue(())
-    }
 }
 
 /// Replaces the numbers starting at the given locations with their placeholders.
@@ -414,25 +421,18 @@ struct Parameterize<'a> {
 impl VisitorMut for Parameterize<'_> {
     type Break = ();
 
-    /// A minus sign and its number become the one parameter.
+    /// A number that is an expression, or a minus sign and its number, becomes
+    /// its parameter.
     fn pre_visit_expr(&mut self, expr: &mut AstExpr) -> ControlFlow<()> {
-        if let AstExpr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr: operand,
-        } = expr
-        {
-            if let Some(placeholder) = bare_number(operand).and_then(|s| self.params.get(&s)) {
-                *expr = AstExpr::Value(AstValue::Placeholder(placeholder.clone()).into());
-            }
-        }
-        ControlFlow::Continue(())
-    }
-
-    fn pre_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<()> {
-        if matches!(value.value, AstValue::Number(_, false)) {
-            if let Some(placeholder) = self.params.get(&value.span.start) {
-                value.value = AstValue::Placeholder(placeholder.clone());
-            }
+        let number = match expr {
+            AstExpr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: operand,
+            } => bare_number(operand),
+            _ => bare_number(expr),
+        };
+        if let Some(placeholder) = number.and_then(|start| self.params.get(&start)) {
+            *expr = AstExpr::Value(AstValue::Placeholder(placeholder.clone()).into());
         }
         ControlFlow::Continue(())
     }
@@ -551,6 +551,9 @@ mod tests {
         );
         let (sql, _) = templated("select 'x'::varchar(10), 5").unwrap();
         assert_eq!(sql, "SELECT 'x'::VARCHAR(10), $1");
+        // A number that is not an expression keeps its literal.
+        let (sql, _) = templated("select ceil(x, 2), 3 from t").unwrap();
+        assert_eq!(sql, "SELECT CEIL(x, 2), $1 FROM t");
         let (sql, _) = templated("select 'ü€', 7").unwrap();
         assert_eq!(sql, "SELECT 'ü€', $1");
         // Only kept literals: nothing to gain.

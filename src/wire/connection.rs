@@ -25,7 +25,9 @@ use super::cancel::{CancelRegistry, Registration};
 use super::extended::{Portal, Prepared};
 use super::frame::FrameLimit;
 use super::limits::{Limits, STARTUP_TIMEOUT_MS};
-use super::messages::{error_response, notice_response, SEVERITY_ERROR, SEVERITY_FATAL};
+use super::messages::{
+    error_response, error_response_with_literals, notice_response, SEVERITY_ERROR, SEVERITY_FATAL,
+};
 use super::prepare::maybe_sql_command;
 use super::stream::LimitedStream;
 use super::WireError;
@@ -475,14 +477,24 @@ impl Connection {
     /// Queues an ErrorResponse (sent at the next flush). Internal errors are logged
     /// with the statement they came from.
     pub(super) async fn feed_error(&mut self, err: &Error, statement: &str) -> Result<(), Fault> {
+        self.feed_error_with_literals(err, statement, &[]).await
+    }
+
+    /// [`Connection::feed_error`] for a simple query that ran as a template with
+    /// `literals` as its parameters (see `error_response_with_literals`).
+    pub(super) async fn feed_error_with_literals(
+        &mut self,
+        err: &Error,
+        statement: &str,
+        literals: &[crate::types::Value],
+    ) -> Result<(), Fault> {
         if err.sqlstate() == "XX000" {
             tracing::error!(peer = %self.socket.socket_addr(), error = %err, statement, "internal error");
         }
         self.socket
-            .feed(PgWireBackendMessage::ErrorResponse(error_response(
-                err,
-                SEVERITY_ERROR,
-            )))
+            .feed(PgWireBackendMessage::ErrorResponse(
+                error_response_with_literals(err, SEVERITY_ERROR, literals),
+            ))
             .await
             .map_err(io)
     }

@@ -129,12 +129,51 @@ pub fn command_complete(tag: &CommandTag, rows: Option<usize>) -> CommandComplet
 /// an error in COPY data the CONTEXT line naming where (`COPY t, line 3, column b:
 /// "x"`), as PostgreSQL sends it.
 pub fn error_response(err: &Error, severity: &str) -> ErrorResponse {
-    if let Error::Sql(SqlError::Copy { context, error }) = err {
-        let mut info = error_info(&Error::Sql((**error).clone()), severity);
-        info.where_context = Some(context.clone());
-        return info.into();
+    error_response_with_literals(err, severity, &[])
+}
+
+/// [`error_response`] for an error of a statement that ran as a template of the
+/// client's text (see `sql::template`): its parameters `$1`, `$2`, … in the
+/// message are shown as the literals they stand for, so that a message quoting
+/// the statement (`expression … is not supported`) quotes what the client wrote.
+/// A templated text holds no `$` of its own, so every `$n` the message quotes
+/// from the statement is one of these.
+pub fn error_response_with_literals(
+    err: &Error,
+    severity: &str,
+    literals: &[Value],
+) -> ErrorResponse {
+    let mut info = match err {
+        Error::Sql(SqlError::Copy { context, error }) => {
+            let mut info = error_info(&Error::Sql((**error).clone()), severity);
+            info.where_context = Some(context.clone());
+            info
+        }
+        _ => error_info(err, severity),
+    };
+    if !literals.is_empty() {
+        info.message = with_literals(&info.message, literals);
     }
-    error_info(err, severity).into()
+    info.into()
+}
+
+/// `text` with each `$n` (1 ≤ n ≤ the number of literals) replaced by the n-th
+/// literal's text.
+fn with_literals(text: &str, literals: &[Value]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(n) if (1..=literals.len()).contains(&n) => out.push_str(&literals[n - 1].to_text()),
+            _ => out.push_str(&rest[dollar..dollar + 1 + digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn error_info(err: &Error, severity: &str) -> ErrorInfo {
@@ -163,6 +202,21 @@ pub fn notice_response(notice: &Notice) -> NoticeResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `$n` becomes the n-th literal; other dollars, and numbers beyond the
+    /// literals, stay as they are.
+    #[test]
+    fn parameters_in_a_message_show_their_literals() {
+        let literals = [Value::Int4(5), Value::Int8(-2), Value::Int4(7)];
+        assert_eq!(
+            with_literals("expression CEIL($1, $2) is not supported", &literals),
+            "expression CEIL(5, -2) is not supported"
+        );
+        assert_eq!(
+            with_literals("$3$1 costs $ or $12 or $0", &literals),
+            "75 costs $ or $12 or $0"
+        );
+    }
 
     /// A result wider than PostgreSQL's 1664 columns is refused with 54011 before
     /// anything is encoded: 70,000 columns used to be sent with the count cast to

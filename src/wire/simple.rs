@@ -39,15 +39,16 @@ impl Connection {
         sql: &str,
         verdict: Option<WireError>,
     ) -> Result<(), Fault> {
+        let mut literals = Vec::new();
         let result = match verdict {
             // A fatal verdict ends the connection (the caller sends FATAL).
             Some(e) if e.is_fatal() => return Err(e.into()),
             Some(e) => Err(e.into()),
-            None => self.run_query_string(sql).await,
+            None => self.run_query_string(sql, &mut literals).await,
         };
         if let Err(e) = result {
             match e {
-                Fault::Client(e) => self.feed_error(&e, sql).await?,
+                Fault::Client(e) => self.feed_error_with_literals(&e, sql, &literals).await?,
                 io @ Fault::Io(_) => return Err(io),
             }
         }
@@ -55,7 +56,13 @@ impl Connection {
         self.socket.flush().await.map_err(io)
     }
 
-    async fn run_query_string(&mut self, sql: &str) -> Result<(), Fault> {
+    /// Runs the statements of `sql`; `literals` gets the parameters of a templated
+    /// text, for an error message to show as the client wrote them.
+    async fn run_query_string(
+        &mut self,
+        sql: &str,
+        literals: &mut Vec<crate::types::Value>,
+    ) -> Result<(), Fault> {
         let max = self.ctx.limits.statement_bytes_max;
         if sql.len() > max {
             return Err(WireError::StatementTooLong {
@@ -65,6 +72,7 @@ impl Connection {
             .into());
         }
         let ParsedText { statements, params } = self.session.parse_cached(sql)?;
+        literals.clone_from(&params);
         if statements.is_empty() {
             let message = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
             return self.socket.feed(message).await.map_err(io);
