@@ -314,9 +314,11 @@ struct Survey {
     negated: HashSet<Location>,
 }
 
-/// Where the number `expr` starts, if it is a bare number.
+/// Where the number `expr` starts, if it is a number in any parentheses: the
+/// binder reads `(2)` as it reads `2` (a position, the operand of a minus sign).
 fn bare_number(expr: &AstExpr) -> Option<Location> {
     match expr {
+        AstExpr::Nested(inner) => bare_number(inner),
         AstExpr::Value(ValueWithSpan {
             value: AstValue::Number(_, _),
             span,
@@ -542,12 +544,14 @@ mod tests {
         let (sql, params) = templated("select a, b from t where a > 3 order by 2, a + 1").unwrap();
         assert_eq!(sql, "SELECT a, b FROM t WHERE a > $1 ORDER BY 2, a + $2");
         assert_eq!(params, [Value::Int4(3), Value::Int4(1)]);
-        // `-(5)` is a negation, not a constant, to the binder: it is cast per row
-        // either way, so its number may be a parameter.
-        let (sql, _) = templated("select 70000::int2, (-5)::int2, (-(6))::int2, 7 from t").unwrap();
+        // Parentheses change nothing: `(-(6))` is the constant -6, as in PostgreSQL,
+        // and `ORDER BY (1)` a position.
+        let (sql, _) =
+            templated("select 70000::int2, (-5)::int2, (-(6))::int2, 7 from t order by (1)")
+                .unwrap();
         assert_eq!(
             sql,
-            "SELECT 70000::INT2, (-5)::INT2, (-($1))::INT2, $2 FROM t"
+            "SELECT 70000::INT2, (-5)::INT2, (-(6))::INT2, $1 FROM t ORDER BY (1)"
         );
         let (sql, _) = templated("select 'x'::varchar(10), 5").unwrap();
         assert_eq!(sql, "SELECT 'x'::VARCHAR(10), $1");

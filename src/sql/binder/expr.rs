@@ -589,11 +589,11 @@ impl Binder<'_> {
                 Ok(Expr::Not(Box::new(inner)))
             }
             UnaryOperator::Minus => {
-                // A negative literal is one constant, so `-2147483648` is an int4.
-                if let A::Value(v) = expr {
-                    if let ast::Value::Number(n, _) = &v.value {
-                        return number_literal(&format!("-{n}"));
-                    }
+                // A negative literal is one constant, so `-2147483648` is an int4;
+                // parentheses do not matter (`-(2147483648)` too, as in PostgreSQL,
+                // whose grammar drops them).
+                if let Some(n) = number_in_parentheses(expr) {
+                    return number_literal(&format!("-{n}"));
                 }
                 let inner = self.bind_expr(expr, scope)?;
                 let inner = if inner.ty() == DataType::Unknown {
@@ -976,6 +976,18 @@ fn retype(expr: Expr, ty: DataType) -> Expr {
             expr: Box::new(other),
             ty,
         },
+    }
+}
+
+/// The text of the number literal `expr`, in any parentheses.
+pub(super) fn number_in_parentheses(expr: &A) -> Option<&str> {
+    match expr {
+        A::Nested(inner) => number_in_parentheses(inner),
+        A::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => Some(n),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

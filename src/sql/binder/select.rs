@@ -690,15 +690,10 @@ fn output_reference<'n>(
     Ok(None)
 }
 
-/// An integer literal used as a position (`ORDER BY 2`, `GROUP BY 1`).
+/// An integer literal used as a position (`ORDER BY 2`, `GROUP BY 1`), in any
+/// parentheses (`ORDER BY (2)` is a position too, as in PostgreSQL).
 fn position(expr: &ast::Expr) -> Option<usize> {
-    match expr {
-        ast::Expr::Value(v) => match &v.value {
-            ast::Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
-        _ => None,
-    }
+    super::expr::number_in_parentheses(expr)?.parse().ok()
 }
 
 /// ASC/DESC and NULLS FIRST/LAST, with PostgreSQL's defaults: NULLs sort as if
