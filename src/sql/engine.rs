@@ -40,7 +40,7 @@ use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, CachedPlan, PreparedStatement, UsedPlan};
+use super::plan_cache::{may_read_no_table, PreparedStatement, UsedPlan};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -242,7 +242,8 @@ impl Engine {
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
         let name = request_name(&stmt);
-        let read = move |db: &Database| read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
+        let read =
+            move |db: &Database| exec::read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
         let (output, fresh) = if confirmed {
             self.turnstile.read_confirmed(name, short, read).await??
         } else {
@@ -352,8 +353,14 @@ impl Engine {
                         // The block's changes are data, not schema, unless it made
                         // DDL, which moves the catalog version: a query plan made
                         // outside the block serves inside it, and the other way.
-                        let (output, fresh) =
-                            read_with_plan(txn.db(), &stmt, &hints, cached_query, &params, &ctx)?;
+                        let (output, fresh) = exec::read_with_plan(
+                            txn.db(),
+                            &stmt,
+                            &hints,
+                            cached_query,
+                            &params,
+                            &ctx,
+                        )?;
                         Ok((output, fresh.map(UsedPlan::Query)))
                     }
                 })
@@ -454,29 +461,4 @@ fn run_batch(
         }
     }
     Ok(outputs)
-}
-
-/// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans
-/// it again; returns the output and the new plan, if one was made.
-fn read_with_plan(
-    db: &Database,
-    stmt: &Statement,
-    hints: &[Option<DataType>],
-    cached: Option<Arc<CachedPlan>>,
-    params: &[Value],
-    ctx: &QueryContext,
-) -> Result<(Output, Option<Arc<CachedPlan>>), SqlError> {
-    let version = db.catalog_version();
-    if let Some(cached) = cached.filter(|c| c.is_valid_at(version)) {
-        return Ok((exec::run_plan(db, &cached, params, ctx)?, None));
-    }
-    match exec::plan_query(db, stmt, hints, Some(version)) {
-        Some(planned) => {
-            let planned = Arc::new(planned?);
-            let output = exec::run_plan(db, &planned, params, ctx)?;
-            Ok((output, Some(planned)))
-        }
-        // EXPLAIN is bound each time it runs.
-        None => Ok((exec::execute_read(db, stmt, params, ctx)?, None)),
-    }
 }

@@ -499,6 +499,7 @@ mod tests {
             "select 1 -- one",
             "select /* c */ 1",
             "select $1, 2",
+            "select '$1', 2",
             "select $$x$$, 2",
             "select 1.5, 2",
             "select .5, 2",

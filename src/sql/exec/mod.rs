@@ -15,6 +15,6 @@ pub use copy::write as write_copy;
 pub use expr::Env;
 pub use query::run;
 pub use statement::{
-    describe, describe_without_catalog, execute_read, execute_write, plan_query, run_plan,
-    write_with_plan,
+    describe, describe_without_catalog, execute_read, execute_write, plan_query, read_with_plan,
+    run_plan, write_with_plan,
 };

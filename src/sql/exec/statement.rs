@@ -172,6 +172,31 @@ pub fn execute_write(
     }
 }
 
+/// Under the read lock: runs `stmt` with `cached` if it is still valid, else plans
+/// it again; returns the output and the new plan, if one was made.
+pub fn read_with_plan(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    cached: Option<Arc<CachedPlan>>,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<(Output, Option<Arc<CachedPlan>>), SqlError> {
+    let version = db.catalog_version();
+    if let Some(cached) = cached.filter(|c| c.is_valid_at(version)) {
+        return Ok((run_plan(db, &cached, params, ctx)?, None));
+    }
+    match plan_query(db, stmt, hints, Some(version)) {
+        Some(planned) => {
+            let planned = Arc::new(planned?);
+            let output = run_plan(db, &planned, params, ctx)?;
+            Ok((output, Some(planned)))
+        }
+        // EXPLAIN is bound each time it runs.
+        None => Ok((execute_read(db, stmt, params, ctx)?, None)),
+    }
+}
+
 /// Under the write lock: runs `stmt` with `cached` if it is still valid, else
 /// plans it again with the parameter types `hints` (DML and CALL) or runs it as
 /// written (DDL); returns the output and the plan it ran with, to keep for the
