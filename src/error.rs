@@ -122,6 +122,9 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::CantChangeParameter(_) => "55P02",
         SqlError::SerializationFailure { .. } => "40001",
         SqlError::BlockTooLarge(_) => "54000",
+        // Caught by the engine, which rehearses the statement; a client seeing it
+        // is a bug, reported as one.
+        SqlError::NeedsRehearsal => "XX000",
         SqlError::ReadOnlyTransaction(_) => "25006",
         SqlError::UndefinedSavepoint(_) => "3B001",
         SqlError::NoActiveTransaction(_) => "25P01",

@@ -78,6 +78,87 @@ async fn a_block_reads_its_own_writes_and_others_see_them_only_after_commit() {
     assert_eq!(balance(&b, 4).await, 30);
 }
 
+/// The lock each kind of request took in this server so far, from
+/// `turnstile_lock_stats`: (class, request) for requests named like `pattern`.
+async fn lock_requests(client: &Client, pattern: &str) -> Vec<(String, String)> {
+    client
+        .query(
+            "SELECT class, request FROM turnstile_lock_stats WHERE request LIKE $1 ORDER BY request",
+            &[&pattern],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+/// A block's point reads and writes run under the read lock on the block's
+/// overlay (see src/sql/overlay.rs), and still see the block's own writes; only
+/// COMMIT takes the write lock. What the overlay cannot answer, a scan of a table
+/// the block wrote, is rehearsed under the write lock, with the same answer.
+#[tokio::test]
+async fn a_blocks_point_statements_take_only_the_read_lock() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE acct SET balance = balance - 30 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 1).await, 70);
+    a.execute("INSERT INTO acct VALUES (4, 30, false)", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 4).await, 30);
+    assert_eq!(
+        sqlstate(
+            a.execute("INSERT INTO acct VALUES (4, 1, false)", &[])
+                .await
+        ),
+        "23505",
+        "the block's own insert holds the key"
+    );
+    a.batch_execute("ROLLBACK; BEGIN").await.unwrap();
+    a.execute("DELETE FROM acct WHERE id = 2", &[])
+        .await
+        .unwrap();
+    let gone = a
+        .query_opt("SELECT balance FROM acct WHERE id = 2", &[])
+        .await
+        .unwrap();
+    assert!(gone.is_none(), "the block's delete hides the row");
+    a.execute("INSERT INTO acct VALUES (2, 5, true)", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 2).await, 5);
+    assert_eq!(
+        lock_requests(&a, "rehearse%").await,
+        Vec::<(String, String)>::new(),
+        "no statement so far needed the write lock"
+    );
+    let block: Vec<(String, String)> = lock_requests(&a, "block%").await;
+    for kind in ["DELETE", "INSERT", "SELECT", "UPDATE"] {
+        let request = format!("block {kind}");
+        assert!(
+            block.contains(&("read".to_owned(), request.clone())),
+            "{request} ran under the read lock: {block:?}"
+        );
+    }
+
+    let total: i64 = a
+        .query_one("SELECT sum(balance)::bigint FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 205, "a scan sees the block's delete and insert");
+    assert_eq!(
+        lock_requests(&a, "rehearse%").await,
+        vec![("write".to_owned(), "rehearse SELECT".to_owned())],
+        "a scan of a table the block wrote is rehearsed"
+    );
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(balance(&b, 2).await, 5);
+}
+
 #[tokio::test]
 async fn rollback_leaves_nothing() {
     let (_server, a, b) = two_sessions().await;

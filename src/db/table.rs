@@ -301,10 +301,11 @@ impl Table {
         values: &[Value],
         replacing: Option<&Key>,
     ) -> Result<(), DbError> {
-        if let Some(pk) = &self.schema.primary_key {
-            if replacing != Some(key) && self.rows.contains_key(key) {
-                return Err(self.unique_violation(&self.schema.primary_key_name(), pk, values));
-            }
+        if self.schema.primary_key.is_some()
+            && replacing != Some(key)
+            && self.rows.contains_key(key)
+        {
+            return Err(self.primary_key_violation(values));
         }
         for index in self.indexes.iter().filter(|i| i.schema.unique) {
             if let Some(other) = self.conflict_in_index(index, values) {
@@ -318,6 +319,12 @@ impl Table {
             }
         }
         Ok(())
+    }
+
+    /// 23505 for a row with `values` whose primary key is taken.
+    pub(crate) fn primary_key_violation(&self, values: &[Value]) -> DbError {
+        let pk = self.schema.primary_key.as_deref().unwrap_or_default();
+        self.unique_violation(&self.schema.primary_key_name(), pk, values)
     }
 
     /// The key of a stored row that a row with `values` would conflict with in the

@@ -12,20 +12,28 @@
 //! 40001 and changes nothing. Every block is therefore serializable: it appears to
 //! have run entirely at the instant of its COMMIT.
 //!
-//! **Each statement** runs when it arrives:
+//! **Each statement** runs when it arrives, and the client gets its real answer
+//! (its rows, its row count, its error), computed on the block's own writes (read
+//! your own writes):
 //! - A read in a block that has written nothing yet runs as any read does, under
 //!   the read lock.
-//! - A write, or a read after the block's first write, is *rehearsed*: under the
-//!   write lock, the block's earlier changes are made again on the committed state
-//!   ([`WriteTxn::replay`]), the statement runs on top of them, its changes are
-//!   recorded, and everything is rolled back before the lock is released
+//! - A query, INSERT, UPDATE or DELETE in a block that changed no schema runs
+//!   under the read lock *on the block's overlay*: the committed state, with the
+//!   row images the block wrote laid over it by primary key. Its own changes are
+//!   recorded and go into the overlay; nothing goes into the store (see
+//!   `sql::overlay`, which also says what the overlay cannot answer and hands
+//!   back).
+//! - Anything else (CALL, COPY, DDL, what the overlay handed back, every
+//!   statement of a block that changed the schema) is *rehearsed*: under the
+//!   write lock, the block's earlier changes are made again on the committed
+//!   state ([`WriteTxn::replay`]), the statement runs on top of them, its changes
+//!   are recorded, and everything is rolled back before the lock is released
 //!   ([`Turnstile::rehearse`](crate::turnstile::Turnstile::rehearse)). The lock is
 //!   held for that one statement, as for an autocommit write (on the session's
 //!   own task when the block is small, the statement's last plan was a point
 //!   read or a write of a few rows by primary key, and the lock is free right
-//!   now, saving the hand-off to the writer thread); the client gets the
-//!   statement's real answer (its rows, its row count, its error), computed on
-//!   the block's own writes (read your own writes).
+//!   now, saving the hand-off to the writer thread). The images the rehearsal
+//!   left are copied into the overlay before the rollback.
 //!
 //! While a statement runs, every table access goes through the scan layer, which
 //! notes in the statement's [`ReadLog`] what it read from the committed state: a
@@ -75,15 +83,14 @@
 //! COMMIT. Validation is conservative: a scan fails on any committed change to its
 //! table, even one outside the rows it looked at.
 //!
-//! **Costs and limits.** A rehearsal replays the block's earlier changes, so a
-//! block of n writes costs O(n²) row changes under the lock in total; a block's
-//! changes are capped (`--max-block-changes`, 54000 over it). A read after the
-//! block's first write runs under the write lock (a rehearsal), not the read lock:
-//! the executor reads the store's tables directly, and replaying the block's
-//! changes into them is how it sees its own writes. DDL in a block is rehearsed and
-//! replayed like any write (a rolled-back `CREATE TABLE` returns its table id, so
-//! the replay gets the same ids); any schema change committed by someone else
-//! during the block fails it.
+//! **Costs and limits.** A statement on the overlay costs what it costs outside a
+//! block, plus a hash probe per row it reads by key; only COMMIT takes the write
+//! lock. A rehearsal replays the block's earlier changes, so a block of n
+//! rehearsed writes costs O(n²) row changes under the lock in total. A block's
+//! changes are capped (`--max-block-changes`, 54000 over it). DDL in a block is
+//! rehearsed and replayed like any write (a rolled-back `CREATE TABLE` returns its
+//! table id, so the replay gets the same ids); any schema change committed by
+//! someone else during the block fails it.
 //!
 //! **Savepoints.** `SAVEPOINT` notes how many writes the block has; `ROLLBACK TO`
 //! drops the writes after it (the block's index of written keys is rebuilt from
@@ -102,6 +109,7 @@ use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::{DataType, Value};
 
 use super::copy::CopyIn;
+use super::overlay::{Overlay, OverlayTxn, StatementOverlay};
 use super::plan_cache::{CachedWrite, UsedPlan};
 use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
@@ -359,9 +367,11 @@ pub struct BlockWrite {
     changes: Vec<Change>,
     /// What it read from the committed state when rehearsed.
     reads: Vec<Read>,
-    /// What it wrote, as [`Written`] keeps it: the block's index is rebuilt from
-    /// these after `ROLLBACK TO SAVEPOINT`.
+    /// What it wrote, as [`Written`] keeps it, and the images it left: the
+    /// block's index and overlay are rebuilt from these after `ROLLBACK TO
+    /// SAVEPOINT`.
     written: Written,
+    overlay: Overlay,
 }
 
 impl BlockWrite {
@@ -408,6 +418,8 @@ pub struct Block {
     /// How many of the block's queries read a table.
     reading_statements: usize,
     written: Arc<Written>,
+    /// The images of every row the block wrote, for statements run on the overlay.
+    overlay: Arc<Overlay>,
     /// Rows changed so far, against the cap.
     changes: usize,
     /// True once a write of the block changed the schema.
@@ -425,6 +437,7 @@ pub struct Block {
 pub struct BlockRun {
     schema_commits: Option<u64>,
     writes: Vec<Arc<BlockWrite>>,
+    overlay: Arc<Overlay>,
     log: Arc<ReadLog>,
 }
 
@@ -435,6 +448,8 @@ pub struct Ran {
     changes: Option<Vec<Change>>,
     /// For each change, the table's primary key computed under the lock.
     written: Written,
+    /// The images its changes left.
+    overlay: Overlay,
     noted: Noted,
     /// The plan it ran with, if it was rehearsed with a cached or a new plan.
     plan: Option<UsedPlan>,
@@ -490,7 +505,8 @@ impl Block {
     }
 
     /// True once the block changed the schema: its statements must be described
-    /// (bound) on top of its changes, not against the committed catalog.
+    /// (bound) on top of its changes, not against the committed catalog, and are
+    /// rehearsed, never run on the overlay.
     pub fn changed_schema(&self) -> bool {
         self.changed_schema
     }
@@ -500,6 +516,7 @@ impl Block {
         BlockRun {
             schema_commits: self.schema_commits,
             writes: self.writes.clone(),
+            overlay: self.overlay.clone(),
             log: Arc::new(ReadLog::new(self.written.clone())),
         }
     }
@@ -516,6 +533,7 @@ impl Block {
             output,
             changes,
             written,
+            overlay,
             noted,
             plan: _,
         } = ran;
@@ -538,6 +556,7 @@ impl Block {
             return Err(SqlError::BlockTooLarge(self.changes_max));
         }
         Arc::make_mut(&mut self.written).merge(&written);
+        Arc::make_mut(&mut self.overlay).merge(&overlay);
         let (tag, returned_rows) = match &output {
             Output::Command(tag) => (tag.clone(), false),
             Output::Rows { tag, .. } => (tag.clone(), true),
@@ -550,6 +569,7 @@ impl Block {
             changes,
             reads: noted.reads,
             written,
+            overlay,
         }));
         Ok(output)
     }
@@ -590,10 +610,13 @@ impl Block {
         self.changed_schema = savepoint.changed_schema;
         self.read_only = savepoint.read_only;
         let mut written = Written::default();
+        let mut overlay = Overlay::default();
         for write in &self.writes {
             written.merge(&write.written);
+            overlay.merge(&write.overlay);
         }
         self.written = Arc::new(written);
+        self.overlay = Arc::new(overlay);
         Ok(savepoint.settings.clone())
     }
 
@@ -633,8 +656,65 @@ impl BlockRun {
             output,
             changes: None,
             written: Written::default(),
+            overlay: Overlay::default(),
             noted: self.log.take(),
             plan: None,
+        }
+    }
+
+    /// Under the read lock: runs the statement on the block's overlay instead of
+    /// rehearsing it (see `sql::overlay`). `statement` gets the writer and the
+    /// context to run with; what it changes is recorded as a rehearsal records it.
+    /// [`SqlError::NeedsRehearsal`] if the overlay cannot answer for it: the
+    /// caller then rehearses it with a new [`BlockRun`].
+    pub fn run_on_overlay(
+        self,
+        db: &Database,
+        ctx: &QueryContext,
+        is_write: bool,
+        statement: impl FnOnce(
+            &mut OverlayTxn<'_>,
+            &QueryContext,
+        ) -> Result<(Output, Option<UsedPlan>), SqlError>,
+    ) -> Result<Ran, SqlError> {
+        check_schema(self.schema_commits, db)?;
+        let overlay = Arc::new(StatementOverlay::new(self.overlay.clone()));
+        let ctx = QueryContext {
+            overlay: Some(overlay.clone()),
+            ..self.context(ctx)
+        };
+        let mut txn = OverlayTxn::new(db, overlay);
+        let (output, plan) = statement(&mut txn, &ctx)?;
+        let (changes, overlay) = txn.finish();
+        Ok(self.ran(db, output, plan, is_write.then_some(changes), overlay))
+    }
+
+    /// The outcome of a statement that ran on `db` (the block's writes in it or
+    /// laid over it), with its changes if it was a write.
+    fn ran(
+        self,
+        db: &Database,
+        output: Output,
+        plan: Option<UsedPlan>,
+        changes: Option<Vec<Change>>,
+        overlay: Overlay,
+    ) -> Ran {
+        let statement_number = self.writes.len();
+        let mut written = Written::default();
+        for change in changes.iter().flatten() {
+            written.note(statement_number, db, change);
+        }
+        let mut noted = self.log.take();
+        // A write that read nothing still ties the block to this schema: its
+        // changes name tables by id.
+        noted.schema_commits = Some(db.schema_commits());
+        Ran {
+            output,
+            changes,
+            written,
+            overlay,
+            noted,
+            plan,
         }
     }
 
@@ -661,22 +741,8 @@ impl BlockRun {
         txn.record_changes(true);
         let (output, plan) = statement(txn)?;
         let changes = txn.take_changes();
-        let statement_number = self.writes.len();
-        let mut written = Written::default();
-        for change in &changes {
-            written.note(statement_number, txn.db(), change);
-        }
-        let mut noted = self.log.take();
-        // A write that read nothing still ties the block to this schema: its
-        // changes name tables by id.
-        noted.schema_commits = Some(txn.db().schema_commits());
-        Ok(Ran {
-            output,
-            changes: is_write.then_some(changes),
-            written,
-            noted,
-            plan,
-        })
+        let overlay = Overlay::of_changes(txn.db(), &changes);
+        Ok(self.ran(txn.db(), output, plan, is_write.then_some(changes), overlay))
     }
 }
 

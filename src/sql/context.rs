@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::block::ReadLog;
+use super::overlay::StatementOverlay;
 use super::SqlError;
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
@@ -47,6 +48,9 @@ pub struct QueryContext {
     /// Inside a transaction block: where the scan layer notes what the statement
     /// reads, for the block's validation at COMMIT. None outside blocks.
     pub reads: Option<Arc<ReadLog>>,
+    /// A block's statement run under the read lock: the block's own writes, which
+    /// the scan layer reads rows through (see `sql::overlay`). None otherwise.
+    pub overlay: Option<Arc<StatementOverlay>>,
 }
 
 impl QueryContext {
@@ -66,6 +70,7 @@ impl QueryContext {
             backend_pid: 0,
             modules: None,
             reads: None,
+            overlay: None,
         }
     }
 }

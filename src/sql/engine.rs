@@ -307,9 +307,10 @@ impl Engine {
     }
 
     /// Runs `prepared` as the next statement of `block` (see `sql::block`): a
-    /// read before the block's first write like any read, with its reads noted;
-    /// anything else rehearsed under the write lock on top of the block's changes.
-    /// The caller hands the outcome to `Block::absorb`.
+    /// read before the block's first write like any read, with its reads noted; a
+    /// query or DML on the block's overlay under the read lock where the overlay
+    /// can answer for it; anything else rehearsed under the write lock on top of
+    /// the block's changes. The caller hands the outcome to `Block::absorb`.
     pub async fn execute_in_block(
         &self,
         block: &Block,
@@ -318,20 +319,19 @@ impl Engine {
         ctx: &QueryContext,
     ) -> Result<Ran, crate::Error> {
         let stmt = prepared.shared_statement();
-        let run = block.run();
         let is_write = Engine::is_write(&stmt);
         if is_checkpoint(&stmt) || (!is_write && !block.has_writes()) {
+            let run = block.run();
             let output = self.execute(prepared, params, &run.context(ctx)).await?;
             return Ok(run.read(output));
         }
-        let ctx = self.with_server_state(&run.context(ctx));
+        let ctx = self.with_server_state(ctx);
         let params: Arc<[Value]> = params.into();
         let hints = prepared.param_types();
         let cached_write = prepared.cached_write();
         let cached_query = prepared.cached_plan();
         // Only a statement whose own cost is bounded (its last plan a point read or
-        // a short write) may hold the lock on the session's task: a rehearsal of a
-        // scan runs on the writer thread, whatever the block's size.
+        // a short write) may hold a lock on the session's task.
         let bounded = if is_write {
             cached_write.as_ref().is_some_and(|c| c.plan.is_short())
         } else {
@@ -339,6 +339,61 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|c| c.plan.is_point_read())
         };
+        let on_overlay = !block.changed_schema()
+            && matches!(
+                *stmt,
+                Statement::Query(_)
+                    | Statement::Insert(_)
+                    | Statement::Update(_)
+                    | Statement::Delete(_)
+            );
+        if on_overlay {
+            let run = block.run();
+            let (stmt, hints, params, ctx) =
+                (stmt.clone(), hints.clone(), params.clone(), ctx.clone());
+            let (cached_write, cached_query) = (cached_write.clone(), cached_query.clone());
+            let name = format!("block {}", request_name(&stmt));
+            let result = self
+                .turnstile
+                .read_maybe_short(name, bounded, move |db| {
+                    run.run_on_overlay(db, &ctx, is_write, |txn, ctx| {
+                        if is_write {
+                            let (output, plan) = exec::write_with_plan(
+                                txn,
+                                &stmt,
+                                &hints,
+                                cached_write,
+                                &params,
+                                ctx,
+                            )?;
+                            Ok((output, plan.map(UsedPlan::Write)))
+                        } else {
+                            let (output, fresh) = exec::read_with_plan(
+                                db,
+                                &stmt,
+                                &hints,
+                                cached_query,
+                                &params,
+                                ctx,
+                            )?;
+                            Ok((output, fresh.map(UsedPlan::Query)))
+                        }
+                    })
+                })
+                .await?;
+            match result {
+                Err(SqlError::NeedsRehearsal) => {}
+                result => {
+                    let ran = result?;
+                    if let Some(plan) = ran.plan() {
+                        prepared.keep(plan.clone());
+                    }
+                    return Ok(ran);
+                }
+            }
+        }
+        let run = block.run();
+        let ctx = run.context(&ctx);
         let short = block.is_small() && bounded;
         let name = format!("rehearse {}", request_name(&stmt));
         let ran = self

@@ -100,6 +100,11 @@ pub enum SqlError {
     /// 25006: a write inside `BEGIN READ ONLY`.
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),
+    /// Not an answer: a block's statement run on the block's overlay met something
+    /// only a rehearsal can do (see `sql::overlay`). The engine rehearses it
+    /// instead; this never reaches a client.
+    #[error("internal: the statement must be rehearsed")]
+    NeedsRehearsal,
     /// 54000: a transaction block holds more changes than `--max-block-changes`.
     #[error("transaction block too large: more than {0} changed rows")]
     BlockTooLarge(usize),

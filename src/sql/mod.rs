@@ -42,6 +42,7 @@ mod engine;
 mod error;
 mod exec;
 mod output;
+mod overlay;
 mod parse;
 mod plan;
 mod plan_cache;

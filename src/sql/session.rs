@@ -349,6 +349,7 @@ impl Session {
             backend_pid: self.backend_pid,
             modules: None,
             reads: None,
+            overlay: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! INSERT, UPDATE and DELETE under the write lock.
+//! INSERT, UPDATE and DELETE, through a [`RowWriter`]: the store under the write
+//! lock, or a transaction block's overlay under the read lock (`sql::overlay`).
 //!
 //! Each statement first computes everything it will write (the rows to insert,
 //! or the keys and new values of the rows to change), then writes. Reading all
@@ -8,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::db::{DbError, Key, TableId, WriteTxn};
+use crate::db::{Database, Key, TableId, WriteTxn};
 use crate::sql::binder::{Conflict, Delete, Insert, Returning, Update};
 use crate::sql::plan::Plan;
 use crate::sql::{CommandTag, Output, QueryContext, SqlError};
@@ -16,15 +17,70 @@ use crate::types::Value;
 
 use super::expr::Env;
 use super::query::{run, tick};
-use super::scan::for_each_row;
+use super::scan::{for_each_row, note_scan};
+
+/// Where a write statement's rows go.
+///
+/// [`WriteTxn`] writes the store itself, under the write lock. A transaction
+/// block's `OverlayTxn` writes the block's overlay under the read lock, and hands
+/// back ([`SqlError::NeedsRehearsal`]) what it cannot check there.
+pub trait RowWriter<'db> {
+    /// The database reads go to (with the writes made so far, for a [`WriteTxn`]).
+    fn db(&self) -> &Database;
+
+    /// Called before a statement reads the rows it will write to `table`.
+    fn check_table(&self, table: TableId) -> Result<(), SqlError>;
+
+    /// Inserts a row whose values have the column types, checking constraints.
+    fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<(), SqlError>;
+
+    /// Replaces the row under `key`, checking constraints.
+    fn update(&mut self, table: TableId, key: &Key, values: Vec<Value>) -> Result<(), SqlError>;
+
+    /// Deletes the row under `key`, which the statement just read.
+    fn delete(&mut self, table: TableId, key: &Key) -> Result<(), SqlError>;
+
+    /// The store itself, for what only it can do: DDL, CALL, `ON CONFLICT`.
+    fn store(&mut self) -> Result<&mut WriteTxn<'db>, SqlError>;
+}
+
+impl<'db> RowWriter<'db> for WriteTxn<'db> {
+    fn db(&self) -> &Database {
+        WriteTxn::db(self)
+    }
+
+    fn check_table(&self, _: TableId) -> Result<(), SqlError> {
+        Ok(())
+    }
+
+    fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<(), SqlError> {
+        WriteTxn::insert(self, table, values)?;
+        Ok(())
+    }
+
+    fn update(&mut self, table: TableId, key: &Key, values: Vec<Value>) -> Result<(), SqlError> {
+        WriteTxn::update(self, table, key, values)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: TableId, key: &Key) -> Result<(), SqlError> {
+        WriteTxn::delete(self, table, key);
+        Ok(())
+    }
+
+    fn store(&mut self) -> Result<&mut WriteTxn<'db>, SqlError> {
+        Ok(self)
+    }
+}
 
 /// Runs a bound INSERT whose source plan is optimized.
-pub fn insert(
-    txn: &mut WriteTxn<'_>,
+pub fn insert<'db>(
+    txn: &mut impl RowWriter<'db>,
     bound: &Insert,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
+    txn.check_table(bound.table)?;
     let rows = {
         let env = Env::new(txn.db(), params, ctx);
         run(&bound.source.plan, &env)?
@@ -35,15 +91,20 @@ pub fn insert(
         if i % super::query::CHECK_EVERY_ROWS == 0 {
             ctx.interrupt.check()?;
         }
-        check_not_null(txn, bound.table, &row)?;
         let row = match &bound.conflict {
             None => {
                 txn.insert(bound.table, row.clone())?;
                 Some(row)
             }
-            Some(conflict) => {
-                insert_on_conflict(txn, bound.table, row, conflict, params, ctx, &mut touched)?
-            }
+            Some(conflict) => insert_on_conflict(
+                txn.store()?,
+                bound.table,
+                row,
+                conflict,
+                params,
+                ctx,
+                &mut touched,
+            )?,
         };
         if bound.returning.is_some() {
             written.extend(row);
@@ -52,7 +113,7 @@ pub fn insert(
         }
     }
     finish(
-        txn,
+        txn.db(),
         "INSERT",
         written,
         bound.returning.as_ref(),
@@ -72,11 +133,12 @@ fn insert_on_conflict(
     ctx: &QueryContext,
     touched: &mut HashSet<Key>,
 ) -> Result<Option<Vec<Value>>, SqlError> {
-    if let Some(reads) = &ctx.reads {
-        // Whether a conflicting row exists, and what it holds, is a read of the
-        // table that a transaction block must validate (see `sql::block`).
-        reads.scan(txn.db(), txn.db().table(table));
-    }
+    // NOT NULL first, as in PostgreSQL: a NULL is an error even where the row
+    // would conflict and be skipped.
+    txn.db().table(table).check_not_null(&row)?;
+    // Whether a conflicting row exists, and what it holds, is a read of the table
+    // that a transaction block must validate (see `sql::block`).
+    note_scan(txn.db(), ctx, txn.db().table(table))?;
     let Some(key) = txn.find_conflict(table, &row, conflict.columns.as_deref()) else {
         let key = txn.insert(table, row.clone())?;
         touched.insert(key);
@@ -109,36 +171,20 @@ fn insert_on_conflict(
         }
         new
     };
-    check_not_null(txn, table, &new)?;
     let new_key = txn.update(table, &key, new.clone())?;
     touched.insert(new_key);
     Ok(Some(new))
 }
 
-/// 23502 for a NULL in a NOT NULL column, checked before the store computes the
-/// row's key (a primary key column is NOT NULL, and its key cannot hold NULL).
-fn check_not_null(txn: &WriteTxn<'_>, table: TableId, row: &[Value]) -> Result<(), SqlError> {
-    let schema = txn.db().table(table).schema();
-    for (column, value) in schema.columns.iter().zip(row) {
-        if value.is_null() && !column.nullable {
-            return Err(DbError::NotNullViolation {
-                table: schema.name.clone(),
-                column: column.name.clone(),
-            }
-            .into());
-        }
-    }
-    Ok(())
-}
-
 /// Runs a bound UPDATE whose scan is optimized.
-pub fn update(
-    txn: &mut WriteTxn<'_>,
+pub fn update<'db>(
+    txn: &mut impl RowWriter<'db>,
     bound: &Update,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let changes = targets(txn, &bound.scan, params, ctx, |old, env| {
+    txn.check_table(bound.table)?;
+    let changes = targets(txn.db(), &bound.scan, params, ctx, |old, env| {
         let mut new = old.clone();
         for (position, e) in &bound.assignments {
             new[*position] = e.eval(&old, env)?;
@@ -147,12 +193,11 @@ pub fn update(
     })?;
     let mut written = Vec::with_capacity(changes.len());
     for (key, new) in changes {
-        check_not_null(txn, bound.table, &new)?;
         txn.update(bound.table, &key, new.clone())?;
         written.push(new);
     }
     finish(
-        txn,
+        txn.db(),
         "UPDATE",
         written,
         bound.returning.as_ref(),
@@ -162,20 +207,21 @@ pub fn update(
 }
 
 /// Runs a bound DELETE whose scan is optimized.
-pub fn delete(
-    txn: &mut WriteTxn<'_>,
+pub fn delete<'db>(
+    txn: &mut impl RowWriter<'db>,
     bound: &Delete,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    let doomed = targets(txn, &bound.scan, params, ctx, |old, _| Ok(old))?;
+    txn.check_table(bound.table)?;
+    let doomed = targets(txn.db(), &bound.scan, params, ctx, |old, _| Ok(old))?;
     let mut written = Vec::with_capacity(doomed.len());
     for (key, old) in doomed {
-        txn.delete(bound.table, &key);
+        txn.delete(bound.table, &key)?;
         written.push(old);
     }
     finish(
-        txn,
+        txn.db(),
         "DELETE",
         written,
         bound.returning.as_ref(),
@@ -187,7 +233,7 @@ pub fn delete(
 /// The keys of the rows `scan` finds, each with `f` of its values, all computed
 /// before anything is written.
 fn targets(
-    txn: &WriteTxn<'_>,
+    db: &Database,
     scan: &Plan,
     params: &[Value],
     ctx: &QueryContext,
@@ -204,7 +250,7 @@ fn targets(
             "the binder plans UPDATE and DELETE targets as one scan and optimize keeps it one"
         );
     };
-    let env = Env::new(txn.db(), params, ctx);
+    let env = Env::new(db, params, ctx);
     let mut out = Vec::new();
     for_each_row(&env, *table, access, filter.as_ref(), |key, values| {
         out.push((key.clone(), f(values, &env)?));
@@ -215,7 +261,7 @@ fn targets(
 
 /// The command's output: the RETURNING rows, or the count.
 fn finish(
-    txn: &WriteTxn<'_>,
+    db: &Database,
     command: &'static str,
     written: Vec<Vec<Value>>,
     returning: Option<&Returning>,
@@ -226,7 +272,7 @@ fn finish(
     let Some(returning) = returning else {
         return Ok(Output::Command(tag));
     };
-    let env = Env::new(txn.db(), params, ctx);
+    let env = Env::new(db, params, ctx);
     let mut rows = Vec::with_capacity(written.len());
     for (i, row) in written.iter().enumerate() {
         tick(i, &env)?;

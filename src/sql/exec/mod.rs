@@ -12,6 +12,7 @@ mod scan;
 mod statement;
 
 pub use copy::write as write_copy;
+pub use dml::RowWriter;
 pub use expr::Env;
 pub use query::run;
 pub use statement::{

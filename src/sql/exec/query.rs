@@ -49,11 +49,11 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         Plan::CallView { routine, args, .. } => {
             let args = eval_without_row(args, env)?;
             let module = super::call::module_of(env.ctx, routine)?;
-            if let Some(reads) = &env.ctx.reads {
+            if env.ctx.reads.is_some() || env.ctx.overlay.is_some() {
                 // A view reads through the module host, which notes nothing, so a
                 // block counts it as a scan of every table its module declares.
                 for &table in module.tables(env.db, &routine.name)?.iter() {
-                    reads.scan(env.db, env.db.table(table));
+                    super::scan::note_scan(env.db, env.ctx, env.db.table(table))?;
                 }
             }
             Ok(module.call_view(env.db, routine, &args, &super::call::call_info(env.ctx))?)

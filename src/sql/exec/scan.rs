@@ -1,10 +1,14 @@
 //! Reading a table through its access path.
+//!
+//! Inside a transaction block, every read of a table goes through here: it is
+//! noted in the statement's read log (see `sql::block`), and a statement run on
+//! the block's overlay reads rows by key through it (see `sql::overlay`).
 
 use std::ops::Bound;
 
-use crate::db::{Key, Row, Table, TableId};
+use crate::db::{Database, Key, Row, Table, TableId};
 use crate::sql::plan::{Access, Expr, IndexRef};
-use crate::sql::SqlError;
+use crate::sql::{QueryContext, SqlError};
 use crate::types::Value;
 
 use super::expr::Env;
@@ -35,10 +39,9 @@ pub fn for_each_row_while(
     mut f: impl FnMut(&Key, Vec<Value>) -> Result<bool, SqlError>,
 ) -> Result<(), SqlError> {
     let t = env.db.table(table);
-    let reads = env.ctx.reads.as_deref();
-    if let (Some(reads), false) = (reads, matches!(access, Access::Lookup { .. })) {
+    if !matches!(access, Access::Lookup { .. }) {
         // A lookup notes its keys itself (see `lookup`).
-        reads.scan(env.db, t);
+        note_scan(env.db, env.ctx, t)?;
     }
     let mut n = 0;
     let mut visit = |key: &Key, row: &Row| -> Result<bool, SqlError> {
@@ -111,8 +114,22 @@ pub fn for_each_row_while(
     Ok(())
 }
 
+/// Before a statement reads more of `t` than one key: inside a transaction block,
+/// notes the read in the statement's read log, and hands a statement run on the
+/// block's overlay back for a rehearsal if the block wrote the table.
+pub fn note_scan(db: &Database, ctx: &QueryContext, t: &Table) -> Result<(), SqlError> {
+    if let Some(overlay) = &ctx.overlay {
+        overlay.check_scan(t.schema().id)?;
+    }
+    if let Some(reads) = &ctx.reads {
+        reads.scan(db, t);
+    }
+    Ok(())
+}
+
 /// Rows whose index key starts with `prefix` (a NULL in it matches nothing).
-/// Inside a transaction block, notes what it read in the statement's read log.
+/// Inside a transaction block, notes what it read in the statement's read log,
+/// and reads a row by key from the block's overlay where it has one.
 fn lookup(
     env: &Env<'_>,
     t: &Table,
@@ -128,7 +145,14 @@ fn lookup(
             let pk_len = t.schema().primary_key.as_ref().map_or(0, Vec::len);
             if prefix.len() == pk_len {
                 if let Some(key) = t.primary_key_of(prefix) {
-                    let row = t.get(&key);
+                    let overlaid = match &env.ctx.overlay {
+                        Some(overlay) => overlay.row(t.schema().id, &key)?,
+                        None => None,
+                    };
+                    let row = match &overlaid {
+                        Some(image) => image.as_ref(),
+                        None => t.get(&key),
+                    };
                     if let Some(reads) = &env.ctx.reads {
                         reads.row(env.db, t, &key, row);
                     }
@@ -138,18 +162,14 @@ fn lookup(
                 }
                 return Ok(());
             }
-            if let Some(reads) = &env.ctx.reads {
-                reads.scan(env.db, t);
-            }
+            note_scan(env.db, env.ctx, t)?;
             for (key, row) in t.primary_key_range(Bound::Included(prefix), Bound::Included(prefix))
             {
                 visit(key, row)?;
             }
         }
         IndexRef::Secondary(i) => {
-            if let Some(reads) = &env.ctx.reads {
-                reads.scan(env.db, t);
-            }
+            note_scan(env.db, env.ctx, t)?;
             for (key, row) in t.index_range(i, Bound::Included(prefix), Bound::Included(prefix)) {
                 visit(key, row)?;
             }

@@ -1,7 +1,7 @@
 //! The executor's entry points, one per kind of statement: describe, read, write,
 //! and planning and running a query with a cached plan.
 
-use super::{ddl, dml, run, Env};
+use super::{ddl, dml, run, Env, RowWriter};
 use std::sync::Arc;
 
 use sqlparser::ast::Statement;
@@ -197,12 +197,12 @@ pub fn read_with_plan(
     }
 }
 
-/// Under the write lock: runs `stmt` with `cached` if it is still valid, else
-/// plans it again with the parameter types `hints` (DML and CALL) or runs it as
-/// written (DDL); returns the output and the plan it ran with, to keep for the
-/// next run.
-pub fn write_with_plan(
-    txn: &mut WriteTxn<'_>,
+/// Runs the write `stmt` with `cached` if it is still valid, else plans it again
+/// with the parameter types `hints` (DML and CALL) or runs it as written (DDL);
+/// returns the output and the plan it ran with, to keep for the next run. `txn` is
+/// the store under the write lock, or a block's overlay under the read lock.
+pub fn write_with_plan<'db>(
+    txn: &mut impl RowWriter<'db>,
     stmt: &Statement,
     hints: &[Option<DataType>],
     cached: Option<Arc<CachedWrite>>,
@@ -223,7 +223,7 @@ pub fn write_with_plan(
             let output = run_write_plan(txn, &planned.plan, params, ctx)?;
             Ok((output, Some(planned)))
         }
-        None => Ok((execute_write(txn, stmt, params, ctx)?, None)),
+        None => Ok((execute_write(txn.store()?, stmt, params, ctx)?, None)),
     }
 }
 
@@ -255,8 +255,8 @@ pub fn plan_write(
 }
 
 /// Runs a planned write inside `txn` (the caller rolls back on error).
-pub fn run_write_plan(
-    txn: &mut WriteTxn<'_>,
+pub fn run_write_plan<'db>(
+    txn: &mut impl RowWriter<'db>,
     plan: &WritePlan,
     params: &[Value],
     ctx: &QueryContext,
@@ -265,7 +265,7 @@ pub fn run_write_plan(
         WritePlan::Insert(bound) => dml::insert(txn, bound, params, ctx),
         WritePlan::Update(bound) => dml::update(txn, bound, params, ctx),
         WritePlan::Delete(bound) => dml::delete(txn, bound, params, ctx),
-        WritePlan::Call(bound) => super::call::call(txn, bound, params, ctx),
+        WritePlan::Call(bound) => super::call::call(txn.store()?, bound, params, ctx),
     }?;
     // Checked here, inside the write, so that a RETURNING over the limit rolls the
     // change back rather than committing it and then refusing to send the rows.
