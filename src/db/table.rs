@@ -346,7 +346,7 @@ impl Table {
     /// unique index, with the constraint's name (for `INSERT … ON CONFLICT`).
     /// `columns`, when given, restricts the search to the constraint on exactly those
     /// columns (`ON CONFLICT (a, b)`).
-    pub fn find_conflict(&mut self, values: &[Value], columns: Option<&[usize]>) -> Option<Key> {
+    pub fn find_conflict(&self, values: &[Value], columns: Option<&[usize]>) -> Option<Key> {
         let wanted = |cols: &[usize]| columns.is_none_or(|c| c == cols);
         if let Some(pk) = self.schema.primary_key.clone() {
             // A NULL can never equal a stored key (and the insert will fail NOT NULL).

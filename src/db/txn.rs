@@ -457,17 +457,6 @@ impl<'db> WriteTxn<'db> {
         self.undo.push(Undo::Truncate { table, contents });
         self.record(|| Change::Truncate(table));
     }
-
-    /// The table's key of a stored row that `values` would conflict with (see
-    /// [`Table::find_conflict`]).
-    pub fn find_conflict(
-        &mut self,
-        table: TableId,
-        values: &[Value],
-        columns: Option<&[usize]>,
-    ) -> Option<Key> {
-        self.db.table_mut(table).find_conflict(values, columns)
-    }
 }
 
 impl Drop for WriteTxn<'_> {

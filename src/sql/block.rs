@@ -109,7 +109,7 @@ use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::{DataType, Value};
 
 use super::copy::CopyIn;
-use super::overlay::{Overlay, OverlayTxn, StatementOverlay};
+use super::overlay::{Overlay, OverlayTxn};
 use super::plan_cache::{CachedWrite, UsedPlan};
 use super::settings::Settings;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
@@ -678,12 +678,11 @@ impl BlockRun {
         ) -> Result<(Output, Option<UsedPlan>), SqlError>,
     ) -> Result<Ran, SqlError> {
         check_schema(self.schema_commits, db)?;
-        let overlay = Arc::new(StatementOverlay::new(self.overlay.clone()));
         let ctx = QueryContext {
-            overlay: Some(overlay.clone()),
+            overlay: Some(self.overlay.clone()),
             ..self.context(ctx)
         };
-        let mut txn = OverlayTxn::new(db, overlay);
+        let mut txn = OverlayTxn::new(db, &self.overlay);
         let (output, plan) = statement(&mut txn, &ctx)?;
         let (changes, overlay) = txn.finish();
         Ok(self.ran(db, output, plan, is_write.then_some(changes), overlay))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::block::ReadLog;
-use super::overlay::StatementOverlay;
+use super::overlay::Overlay;
 use super::SqlError;
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
@@ -50,7 +50,7 @@ pub struct QueryContext {
     pub reads: Option<Arc<ReadLog>>,
     /// A block's statement run under the read lock: the block's own writes, which
     /// the scan layer reads rows through (see `sql::overlay`). None otherwise.
-    pub overlay: Option<Arc<StatementOverlay>>,
+    pub overlay: Option<Arc<Overlay>>,
 }
 
 impl QueryContext {

@@ -12,9 +12,13 @@
 //! The overlay gives the same answers under the read lock. It holds, for every
 //! row the block wrote, the image the row has after the block's writes, or that
 //! the block deleted it. A statement reads a row by its primary key from the
-//! overlay when the overlay has it, and from the committed store otherwise. Its
-//! own writes go into the overlay, recorded as the same [`Change`]s a rehearsal
-//! records. Only COMMIT takes the write lock.
+//! overlay when the overlay has it, and from the committed store otherwise (the
+//! overlay travels to the scan layer in the statement's `QueryContext`). Its own
+//! writes go to its [`OverlayTxn`], recorded as the same [`Change`]s a rehearsal
+//! records, and join the block's overlay once it has succeeded. A statement never
+//! reads its own writes: a write computes its targets and its RETURNING rows
+//! before it writes (see `exec::dml`), as in PostgreSQL, where a statement sees
+//! the state from before it. Only COMMIT takes the write lock.
 //!
 //! # What the overlay answers, and what it hands back
 //!
@@ -63,9 +67,6 @@
 //! block's own writes over one committed state.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 use crate::db::{Change, Database, Key, Row, Table, TableId};
 use crate::types::Value;
@@ -153,8 +154,9 @@ impl Overlay {
         }
     }
 
-    /// The image under `key`: None if this overlay did not write it.
-    fn image(&self, table: TableId, key: &Key) -> Result<Option<Option<&Row>>, SqlError> {
+    /// The row under `key` if the overlay has it (Some(None): deleted); None
+    /// means the store has the answer.
+    pub fn row(&self, table: TableId, key: &Key) -> Result<Option<Option<&Row>>, SqlError> {
         let Some(written) = self.tables.get(&table) else {
             return Ok(None);
         };
@@ -164,52 +166,21 @@ impl Overlay {
         Ok(written.rows.get(key).map(Option::as_ref))
     }
 
-    fn wrote(&self, table: TableId) -> bool {
-        self.tables.contains_key(&table)
-    }
-}
-
-/// What one statement run on the overlay sees: the block's overlay, under the
-/// statement's own writes so far. The scan layer reads through it (it travels in
-/// the statement's `QueryContext`); the statement's [`OverlayTxn`] writes to it.
-#[derive(Debug)]
-pub struct StatementOverlay {
-    block: Arc<Overlay>,
-    own: Mutex<Overlay>,
-}
-
-impl StatementOverlay {
-    pub fn new(block: Arc<Overlay>) -> StatementOverlay {
-        StatementOverlay {
-            block,
-            own: Mutex::new(Overlay::default()),
-        }
-    }
-
-    /// The row under `key` as the statement sees it, if the statement or the
-    /// block wrote it (Some(None): deleted); None means the store has the answer.
-    pub fn row(&self, table: TableId, key: &Key) -> Result<Option<Option<Row>>, SqlError> {
-        if let Some(image) = self.own.lock().image(table, key)? {
-            return Ok(Some(image.cloned()));
-        }
-        Ok(self.block.image(table, key)?.map(|image| image.cloned()))
-    }
-
     /// Ok if a read of more of `table` than one key may go to the store alone:
-    /// neither the block nor the statement wrote the table.
+    /// the overlay wrote nothing of the table.
     pub fn check_scan(&self, table: TableId) -> Result<(), SqlError> {
-        if self.block.wrote(table) || self.own.lock().wrote(table) {
+        if self.tables.contains_key(&table) {
             return Err(SqlError::NeedsRehearsal);
         }
         Ok(())
     }
 
-    fn write(&self, table: TableId, key: Key, image: Option<Row>) {
-        self.own.lock().table(table).rows.insert(key, image);
+    fn write(&mut self, table: TableId, key: Key, image: Option<Row>) {
+        self.table(table).rows.insert(key, image);
     }
 
-    fn write_unkeyed(&self, table: TableId) {
-        self.own.lock().table(table).opaque = true;
+    fn write_unkeyed(&mut self, table: TableId) {
+        self.table(table).opaque = true;
     }
 }
 
@@ -219,15 +190,19 @@ impl StatementOverlay {
 /// the store, and records each change as a rehearsal records it.
 pub struct OverlayTxn<'db> {
     db: &'db Database,
-    overlay: Arc<StatementOverlay>,
+    /// The block's images.
+    block: &'db Overlay,
+    /// The images of this statement's writes so far.
+    own: Overlay,
     changes: Vec<Change>,
 }
 
 impl<'db> OverlayTxn<'db> {
-    pub fn new(db: &'db Database, overlay: Arc<StatementOverlay>) -> OverlayTxn<'db> {
+    pub fn new(db: &'db Database, block: &'db Overlay) -> OverlayTxn<'db> {
         OverlayTxn {
             db,
-            overlay,
+            block,
+            own: Overlay::default(),
             changes: Vec::new(),
         }
     }
@@ -235,8 +210,16 @@ impl<'db> OverlayTxn<'db> {
     /// The changes the statement made, and its own images (to lay over the
     /// block's).
     pub fn finish(self) -> (Vec<Change>, Overlay) {
-        let own = std::mem::take(&mut *self.overlay.own.lock());
-        (self.changes, own)
+        (self.changes, self.own)
+    }
+
+    /// The row under `key` after the block's writes and this statement's so far:
+    /// None if neither wrote it.
+    fn row(&self, table: TableId, key: &Key) -> Result<Option<Option<&Row>>, SqlError> {
+        match self.own.row(table, key)? {
+            Some(image) => Ok(Some(image)),
+            None => self.block.row(table, key),
+        }
     }
 
     /// The table `values` go to, after the NOT NULL check every write makes first.
@@ -270,16 +253,16 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
         let t = self.writable(table, &values)?;
         match t.primary_key_of_row(&values) {
             Some(key) => {
-                let taken = match self.overlay.row(table, &key)? {
+                let taken = match self.row(table, &key)? {
                     Some(image) => image.is_some(),
                     None => t.get(&key).is_some(),
                 };
                 if taken {
                     return Err(t.primary_key_violation(&values).into());
                 }
-                self.overlay.write(table, key, Some(Row::encode(&values)));
+                self.own.write(table, key, Some(Row::encode(&values)));
             }
-            None => self.overlay.write_unkeyed(table),
+            None => self.own.write_unkeyed(table),
         }
         self.changes.push(Change::Insert { table, values });
         Ok(())
@@ -288,9 +271,9 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
     fn update(&mut self, table: TableId, key: &Key, values: Vec<Value>) -> Result<(), SqlError> {
         let t = self.writable(table, &values)?;
         if t.schema().primary_key.is_none() {
-            self.overlay.write_unkeyed(table);
+            self.own.write_unkeyed(table);
         } else if t.primary_key_of_row(&values).as_ref() == Some(key) {
-            self.overlay
+            self.own
                 .write(table, key.clone(), Some(Row::encode(&values)));
         } else {
             // A moved key must be checked against every key the row could take.
@@ -306,9 +289,9 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
 
     fn delete(&mut self, table: TableId, key: &Key) -> Result<(), SqlError> {
         if self.db.table(table).schema().primary_key.is_none() {
-            self.overlay.write_unkeyed(table);
+            self.own.write_unkeyed(table);
         } else {
-            self.overlay.write(table, key.clone(), None);
+            self.own.write(table, key.clone(), None);
         }
         self.changes.push(Change::Delete {
             table,

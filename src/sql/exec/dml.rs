@@ -2,9 +2,13 @@
 //! lock, or a transaction block's overlay under the read lock (`sql::overlay`).
 //!
 //! Each statement first computes everything it will write (the rows to insert,
-//! or the keys and new values of the rows to change), then writes. Reading all
-//! targets before the first write means a statement never sees its own changes
-//! (no Halloween problem), and an error anywhere rolls back the whole transaction.
+//! or the keys and new values of the rows to change) and what its RETURNING
+//! gives for them, then writes. Reading everything before the first write means a
+//! statement never sees its own changes, as in PostgreSQL, where a statement and
+//! the subqueries of its RETURNING see the state from before it (no Halloween
+//! problem); an error anywhere rolls back the whole transaction. The exception is
+//! `INSERT … ON CONFLICT`, whose rows decide one at a time, on what the rows before
+//! them did, whether they insert, update or do nothing.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -85,95 +89,99 @@ pub fn insert<'db>(
         let env = Env::new(txn.db(), params, ctx);
         run(&bound.source.plan, &env)?
     };
+    let returning = bound.returning.as_ref();
+    let Some(conflict) = &bound.conflict else {
+        let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
+        let mut written = Vec::with_capacity(rows.len());
+        for (i, (row, returned)) in rows.into_iter().zip(returned).enumerate() {
+            if i % super::query::CHECK_EVERY_ROWS == 0 {
+                ctx.interrupt.check()?;
+            }
+            txn.insert(bound.table, row)?;
+            written.push(returned?);
+        }
+        return Ok(finish("INSERT", written, returning));
+    };
+    let txn = txn.store()?;
     let mut written = Vec::new();
     let mut touched = HashSet::new();
     for (i, row) in rows.into_iter().enumerate() {
         if i % super::query::CHECK_EVERY_ROWS == 0 {
             ctx.interrupt.check()?;
         }
-        let row = match &bound.conflict {
-            None => {
-                txn.insert(bound.table, row.clone())?;
-                Some(row)
-            }
-            Some(conflict) => insert_on_conflict(
-                txn.store()?,
-                bound.table,
-                row,
-                conflict,
-                params,
-                ctx,
-                &mut touched,
-            )?,
+        let (write, row) = match resolve_conflict(txn, bound.table, row, conflict, params, ctx)? {
+            Upsert::Insert(row) => (None, row),
+            Upsert::Update(key, new) => (Some(key), new),
+            Upsert::Skip => continue,
         };
-        if bound.returning.is_some() {
-            written.extend(row);
-        } else if row.is_some() {
-            written.push(Vec::new());
-        }
+        // Before the row is written: the subqueries of RETURNING see this row as
+        // it was (PostgreSQL's see none of the statement's rows; here they see the
+        // ones written before this one).
+        let returned =
+            returning_rows(txn.db(), returning, std::slice::from_ref(&row), params, ctx)?;
+        let key = match write {
+            None => txn.insert(bound.table, row)?,
+            Some(key) => {
+                if !touched.insert(key.clone()) {
+                    return Err(SqlError::CardinalityViolation(
+                        "ON CONFLICT DO UPDATE command cannot affect row a second time".into(),
+                    ));
+                }
+                txn.update(bound.table, &key, row)?
+            }
+        };
+        touched.insert(key);
+        written.extend(returned.into_iter().collect::<Result<Vec<_>, _>>()?);
     }
-    finish(
-        txn.db(),
-        "INSERT",
-        written,
-        bound.returning.as_ref(),
-        params,
-        ctx,
-    )
+    Ok(finish("INSERT", written, returning))
 }
 
-/// Inserts `row` unless it conflicts; on a conflict does nothing or updates the
-/// existing row. Returns the row written, if any.
-fn insert_on_conflict(
-    txn: &mut WriteTxn<'_>,
+/// What an `INSERT … ON CONFLICT` does with one row.
+enum Upsert {
+    Insert(Vec<Value>),
+    /// Replace the row under the key with these values.
+    Update(Key, Vec<Value>),
+    Skip,
+}
+
+/// Decides, without writing, what an `INSERT … ON CONFLICT` does with `row`:
+/// insert it, update the row it conflicts with, or nothing.
+fn resolve_conflict(
+    txn: &WriteTxn<'_>,
     table: TableId,
     row: Vec<Value>,
     conflict: &Conflict,
     params: &[Value],
     ctx: &QueryContext,
-    touched: &mut HashSet<Key>,
-) -> Result<Option<Vec<Value>>, SqlError> {
+) -> Result<Upsert, SqlError> {
+    let db = txn.db();
+    let t = db.table(table);
     // NOT NULL first, as in PostgreSQL: a NULL is an error even where the row
     // would conflict and be skipped.
-    txn.db().table(table).check_not_null(&row)?;
+    t.check_not_null(&row)?;
     // Whether a conflicting row exists, and what it holds, is a read of the table
     // that a transaction block must validate (see `sql::block`).
-    note_scan(txn.db(), ctx, txn.db().table(table))?;
-    let Some(key) = txn.find_conflict(table, &row, conflict.columns.as_deref()) else {
-        let key = txn.insert(table, row.clone())?;
-        touched.insert(key);
-        return Ok(Some(row));
+    note_scan(db, ctx, t)?;
+    let Some(key) = t.find_conflict(&row, conflict.columns.as_deref()) else {
+        return Ok(Upsert::Insert(row));
     };
     let Some((assignments, filter)) = &conflict.update else {
-        return Ok(None);
+        return Ok(Upsert::Skip);
     };
-    if touched.contains(&key) {
-        return Err(SqlError::CardinalityViolation(
-            "ON CONFLICT DO UPDATE command cannot affect row a second time".into(),
-        ));
-    }
-    let existing = {
-        let t = txn.db().table(table);
-        t.decode(t.get(&key).expect("a conflicting row exists"))
-    };
+    let existing = t.decode(t.get(&key).expect("a conflicting row exists"));
     let mut both = existing.clone();
     both.extend(row);
-    let new = {
-        let env = Env::new(txn.db(), params, ctx);
-        if let Some(f) = filter {
-            if !f.holds(&both, &env)? {
-                return Ok(None);
-            }
+    let env = Env::new(db, params, ctx);
+    if let Some(f) = filter {
+        if !f.holds(&both, &env)? {
+            return Ok(Upsert::Skip);
         }
-        let mut new = existing;
-        for (position, e) in assignments {
-            new[*position] = e.eval(&both, &env)?;
-        }
-        new
-    };
-    let new_key = txn.update(table, &key, new.clone())?;
-    touched.insert(new_key);
-    Ok(Some(new))
+    }
+    let mut new = existing;
+    for (position, e) in assignments {
+        new[*position] = e.eval(&both, &env)?;
+    }
+    Ok(Upsert::Update(key, new))
 }
 
 /// Runs a bound UPDATE whose scan is optimized.
@@ -184,26 +192,24 @@ pub fn update<'db>(
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
     txn.check_table(bound.table)?;
-    let changes = targets(txn.db(), &bound.scan, params, ctx, |old, env| {
-        let mut new = old.clone();
-        for (position, e) in &bound.assignments {
-            new[*position] = e.eval(&old, env)?;
-        }
-        Ok(new)
-    })?;
-    let mut written = Vec::with_capacity(changes.len());
-    for (key, new) in changes {
-        txn.update(bound.table, &key, new.clone())?;
-        written.push(new);
+    let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
+        targets(txn.db(), &bound.scan, params, ctx, |old, env| {
+            let mut new = old.clone();
+            for (position, e) in &bound.assignments {
+                new[*position] = e.eval(&old, env)?;
+            }
+            Ok(new)
+        })?
+        .into_iter()
+        .unzip();
+    let returning = bound.returning.as_ref();
+    let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
+    let mut written = Vec::with_capacity(rows.len());
+    for ((key, new), returned) in keys.iter().zip(rows).zip(returned) {
+        txn.update(bound.table, key, new)?;
+        written.push(returned?);
     }
-    finish(
-        txn.db(),
-        "UPDATE",
-        written,
-        bound.returning.as_ref(),
-        params,
-        ctx,
-    )
+    Ok(finish("UPDATE", written, returning))
 }
 
 /// Runs a bound DELETE whose scan is optimized.
@@ -214,20 +220,18 @@ pub fn delete<'db>(
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
     txn.check_table(bound.table)?;
-    let doomed = targets(txn.db(), &bound.scan, params, ctx, |old, _| Ok(old))?;
-    let mut written = Vec::with_capacity(doomed.len());
-    for (key, old) in doomed {
-        txn.delete(bound.table, &key)?;
-        written.push(old);
+    let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
+        targets(txn.db(), &bound.scan, params, ctx, |old, _| Ok(old))?
+            .into_iter()
+            .unzip();
+    let returning = bound.returning.as_ref();
+    let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
+    let mut written = Vec::with_capacity(rows.len());
+    for (key, returned) in keys.iter().zip(returned) {
+        txn.delete(bound.table, key)?;
+        written.push(returned?);
     }
-    finish(
-        txn.db(),
-        "DELETE",
-        written,
-        bound.returning.as_ref(),
-        params,
-        ctx,
-    )
+    Ok(finish("DELETE", written, returning))
 }
 
 /// The keys of the rows `scan` finds, each with `f` of its values, all computed
@@ -259,34 +263,50 @@ fn targets(
     Ok(out)
 }
 
-/// The command's output: the RETURNING rows, or the count.
-fn finish(
+/// What RETURNING gives for each of `rows` (the rows a statement is about to
+/// write), computed on `db` before the statement writes them: in PostgreSQL, a
+/// subquery in RETURNING sees the tables as they were before the statement. Each
+/// row's result (an empty row without RETURNING, to be counted) is for the caller
+/// to raise after that row's write, so that a row's own write error comes first,
+/// as in PostgreSQL.
+fn returning_rows(
     db: &Database,
-    command: &'static str,
-    written: Vec<Vec<Value>>,
     returning: Option<&Returning>,
+    rows: &[Vec<Value>],
     params: &[Value],
     ctx: &QueryContext,
-) -> Result<Output, SqlError> {
-    let tag = CommandTag::with_rows(command, written.len());
+) -> Result<Vec<Result<Vec<Value>, SqlError>>, SqlError> {
     let Some(returning) = returning else {
-        return Ok(Output::Command(tag));
+        return Ok(rows.iter().map(|_| Ok(Vec::new())).collect());
     };
     let env = Env::new(db, params, ctx);
-    let mut rows = Vec::with_capacity(written.len());
-    for (i, row) in written.iter().enumerate() {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
         tick(i, &env)?;
-        rows.push(
+        out.push(
             returning
                 .exprs
                 .iter()
                 .map(|e| e.eval(row, &env))
-                .collect::<Result<Vec<_>, _>>()?,
+                .collect::<Result<Vec<_>, _>>(),
         );
     }
-    Ok(Output::Rows {
-        columns: Arc::new(returning.columns.clone()),
-        rows,
-        tag,
-    })
+    Ok(out)
+}
+
+/// The command's output: the RETURNING rows, or the count of `written`.
+fn finish(
+    command: &'static str,
+    written: Vec<Vec<Value>>,
+    returning: Option<&Returning>,
+) -> Output {
+    let tag = CommandTag::with_rows(command, written.len());
+    match returning {
+        None => Output::Command(tag),
+        Some(returning) => Output::Rows {
+            columns: Arc::new(returning.columns.clone()),
+            rows: written,
+            tag,
+        },
+    }
 }

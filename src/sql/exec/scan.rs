@@ -149,10 +149,7 @@ fn lookup(
                         Some(overlay) => overlay.row(t.schema().id, &key)?,
                         None => None,
                     };
-                    let row = match &overlaid {
-                        Some(image) => image.as_ref(),
-                        None => t.get(&key),
-                    };
+                    let row = overlaid.unwrap_or_else(|| t.get(&key));
                     if let Some(reads) = &env.ctx.reads {
                         reads.row(env.db, t, &key, row);
                     }
