@@ -387,6 +387,10 @@ impl Binder<'_> {
         let (schema, relation) = names::qualified(name)?;
         let shown = alias.map_or_else(|| relation.clone(), |a| names::ident(&a.name));
         if let Some(id) = system::find(schema.as_deref(), &relation) {
+            // Its rows come from the catalog: a query without a table of its own
+            // (`SELECT (SELECT count(*) FROM pg_class …)`) must still run under the
+            // lock, on the real catalog.
+            self.reads_catalog = true;
             let columns = id.relation().columns.iter();
             let mut scope = Scope::computed(Some(shown), columns.map(|(n, t)| ((*n).into(), *t)));
             if let Some(alias) = alias {

@@ -41,9 +41,10 @@ pub struct Binder<'a> {
     /// The tables and views the statement names itself (not those inside the views
     /// it expands): what a view stored with this query depends on, for DROP.
     pub(super) referenced: Vec<String>,
-    /// Set when the statement calls a function that reads the catalog or the
-    /// session (`pg_get_indexdef`, `'t'::regclass`, `current_user`): then it cannot
-    /// run against the empty catalog of table-free queries (see `Engine`).
+    /// Set when the statement reads a system relation, or calls a function that
+    /// reads the catalog or the session (`pg_get_indexdef`, `'t'::regclass`,
+    /// `current_user`): then it cannot run against the empty catalog of table-free
+    /// queries (see `Engine`).
     pub(super) reads_catalog: bool,
 }
 
