@@ -287,6 +287,24 @@ impl Binder<'_> {
                 expr: e,
                 field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
             } => self.bind_named_call("floor", &[&**e], scope),
+            // sqlparser reads a second argument as a scale; to PostgreSQL it is
+            // just one, and the call is resolved (and refused, 42883) as any call.
+            A::Ceil {
+                expr: e,
+                field: ast::CeilFloorKind::Scale(scale),
+            }
+            | A::Floor {
+                expr: e,
+                field: ast::CeilFloorKind::Scale(scale),
+            } => {
+                let name = if matches!(expr, A::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                let scale = A::Value(scale.clone());
+                self.bind_named_call(name, &[&**e, &scale], scope)
+            }
             other => Err(unsupported_expr(other)),
         }
     }
