@@ -636,8 +636,8 @@ pub fn eval_function(
     let int = |i: usize| args.get(i).and_then(Value::as_i64).unwrap_or(0);
     let tz = &ctx.time_zone;
     Ok(match f {
-        F::Lower => Value::Text(text(0).to_lowercase()),
-        F::Upper => Value::Text(text(0).to_uppercase()),
+        F::Lower => Value::Text(string::lower(text(0))),
+        F::Upper => Value::Text(string::upper(text(0))),
         F::Initcap => Value::Text(string::initcap(text(0))),
         F::Length => Value::Int4(text(0).chars().count() as i32),
         F::OctetLength => Value::Int4(match &args[0] {

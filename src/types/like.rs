@@ -7,6 +7,7 @@
 //! only the last `%` and retries from there, so it needs no regex engine and runs in
 //! O(text × pattern) at worst, linear for typical patterns.
 
+use super::string_functions::{lower, lower_char};
 use super::TypeError;
 
 /// The escape character when a LIKE has no `ESCAPE` clause.
@@ -48,11 +49,8 @@ pub fn like_with_escape(
     case_insensitive: bool,
 ) -> Result<bool, TypeError> {
     if case_insensitive {
-        let tokens = compile(
-            &pattern.to_lowercase(),
-            escape.map(|c| c.to_lowercase().next().unwrap_or(c)),
-        )?;
-        let text: Vec<char> = text.to_lowercase().chars().collect();
+        let tokens = compile(&lower(pattern), escape.map(lower_char))?;
+        let text: Vec<char> = text.chars().map(lower_char).collect();
         return Ok(matches(&text, &tokens));
     }
     let tokens = compile(pattern, escape)?;

@@ -403,7 +403,8 @@ fn float_op(op: BinaryOp, a: f64, b: f64, single: bool) -> Result<Value, TypeErr
         BinaryOp::Add => a + b,
         BinaryOp::Sub => a - b,
         BinaryOp::Mul => a * b,
-        BinaryOp::Div if b == 0.0 => return Err(TypeError::DivisionByZero),
+        // NaN / 0 is NaN in PostgreSQL, every other x / 0 an error.
+        BinaryOp::Div if b == 0.0 && !a.is_nan() => return Err(TypeError::DivisionByZero),
         BinaryOp::Div => a / b,
         BinaryOp::Pow => float_pow(a, b)?,
         _ => {
@@ -535,8 +536,8 @@ fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     float_pow(af, decimal_to_f64(b))?;
     let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     if b.fract().is_zero() {
-        let exp =
-            i64::try_from(b.trunc().mantissa() / 10i128.pow(b.scale())).map_err(|_| overflow())?;
+        // Exact: the exponent has no fraction (whatever its scale: 3.0 is 3).
+        let exp = rust_decimal::prelude::ToPrimitive::to_i64(&b).ok_or_else(overflow)?;
         let p = a.checked_powi(exp).ok_or_else(overflow)?;
         return Ok(with_scale(p, a.scale().max(16)));
     }

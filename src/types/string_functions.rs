@@ -12,17 +12,44 @@ fn too_large() -> TypeError {
     TypeError::ProgramLimitExceeded("requested length too large".to_owned())
 }
 
+/// A character in lower case as PostgreSQL maps it: one character for one, as the
+/// C library's `towlower` does (`İ` is `i`, and a final `Σ` is `σ`), not Unicode's
+/// full mapping of whole strings.
+pub fn lower_char(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// A character in upper case as PostgreSQL maps it: one character for one, so a
+/// character whose upper case is two (`ß`, `ﬀ`) stays as it is.
+pub fn upper_char(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// `lower`.
+pub fn lower(s: &str) -> String {
+    s.chars().map(lower_char).collect()
+}
+
+/// `upper`.
+pub fn upper(s: &str) -> String {
+    s.chars().map(upper_char).collect()
+}
+
 /// `initcap`: the first letter of each run of letters and digits upper case, the
 /// rest lower case.
 pub fn initcap(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_word = false;
     for c in s.chars() {
-        if in_word {
-            out.extend(c.to_lowercase());
+        out.push(if in_word {
+            lower_char(c)
         } else {
-            out.extend(c.to_uppercase());
-        }
+            upper_char(c)
+        });
         in_word = c.is_alphanumeric();
     }
     out

@@ -35,6 +35,9 @@ impl Value {
             Value::Int8(v) => push_display(out, v),
             Value::Float4(v) => write_float(out, f64::from(*v), format!("{:e}", v.abs()), 6),
             Value::Float8(v) => write_float(out, *v, format!("{:e}", v.abs()), 15),
+            // A zero computed from a negative (ceil(-0.5)) keeps its sign here;
+            // PostgreSQL's numeric has no negative zero.
+            Value::Numeric(d) if d.is_zero() => push_display(out, &d.abs()),
             Value::Numeric(d) => push_display(out, d),
             Value::Text(s) | Value::Jsonb(s) => out.push_str(s),
             Value::Bytea(bytes) => write_bytea_hex(out, bytes),

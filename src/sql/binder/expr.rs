@@ -256,8 +256,14 @@ impl Binder<'_> {
                 substring_for,
                 ..
             } => {
+                // `SUBSTRING(x FOR n)` starts at the first character.
+                let first = A::value(ast::Value::Number("1".into(), false));
+                let from = match (substring_from, substring_for) {
+                    (None, Some(_)) => Some(&first),
+                    (from, _) => from.as_deref(),
+                };
                 let mut args = vec![&**e];
-                args.extend(substring_from.as_deref());
+                args.extend(from);
                 args.extend(substring_for.as_deref());
                 self.bind_named_call("substring", &args, scope)
             }

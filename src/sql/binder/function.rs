@@ -290,6 +290,8 @@ fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "min" => AggregateFunc::Min,
         "max" => AggregateFunc::Max,
         "string_agg" => AggregateFunc::StringAgg,
+        "bool_and" | "every" => AggregateFunc::BoolAnd,
+        "bool_or" => AggregateFunc::BoolOr,
         _ => return None,
     })
 }
@@ -319,6 +321,7 @@ fn aggregate_type(
             _ => None,
         },
         AggregateFunc::StringAgg => Some(T::Text),
+        AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
             T::Varchar(_) | T::Bpchar(_) => Some(T::Text),
@@ -353,9 +356,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "jsonb_agg",
     "json_object_agg",
     "jsonb_object_agg",
-    "bool_and",
-    "bool_or",
-    "every",
     "bit_and",
     "bit_or",
     "stddev",

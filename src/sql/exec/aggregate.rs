@@ -115,6 +115,13 @@ fn accumulate(
             v.write_text(&mut text, env.time_zone());
             Value::Text(text)
         }
+        AggregateFunc::BoolAnd | AggregateFunc::BoolOr => match (&state.value, &v) {
+            (Value::Bool(seen), Value::Bool(b)) if a.func == AggregateFunc::BoolAnd => {
+                Value::Bool(*seen && *b)
+            }
+            (Value::Bool(seen), Value::Bool(b)) => Value::Bool(*seen || *b),
+            _ => v,
+        },
         AggregateFunc::Sum | AggregateFunc::Avg => {
             let v = widen(v, sum_type(a))?;
             if state.value.is_null() {
@@ -159,7 +166,11 @@ fn widen(v: Value, to: DataType) -> Result<Value, TypeError> {
 fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
     Ok(match a.func {
         AggregateFunc::Count => Value::Int8(state.count),
-        AggregateFunc::Min | AggregateFunc::Max | AggregateFunc::StringAgg => state.value,
+        AggregateFunc::Min
+        | AggregateFunc::Max
+        | AggregateFunc::StringAgg
+        | AggregateFunc::BoolAnd
+        | AggregateFunc::BoolOr => state.value,
         AggregateFunc::Sum => state.value,
         AggregateFunc::Avg => {
             if state.count == 0 {

@@ -246,6 +246,10 @@ pub enum AggregateFunc {
     Max,
     /// `string_agg(text, delimiter)`.
     StringAgg,
+    /// `bool_and(boolean)`, also spelled `every`.
+    BoolAnd,
+    /// `bool_or(boolean)`.
+    BoolOr,
 }
 
 impl Plan {
