@@ -12,7 +12,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::json::{parse_json, Json};
-use super::numeric::{numeric_overflow, split_decimal};
+use super::numeric::{numeric_overflow, parse_numeric, parse_numeric_scaled};
 use super::text::check_varchar;
 use super::time::{
     split_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,
@@ -254,7 +254,10 @@ fn float_to(f: f64, to: DataType, digits: usize) -> Result<Value, TypeError> {
             Ok(Value::Float4(narrowed))
         }
         DataType::Float8 => Ok(Value::Float8(f)),
-        DataType::Numeric(_) => numeric_to(float_to_numeric(f, digits)?, to),
+        DataType::Numeric(typmod) => {
+            let scale = typmod.map(|t| u32::from(t.scale()));
+            numeric_to(float_to_numeric(f, digits, scale)?, to)
+        }
         _ => {
             let r = f.round_ties_even();
             // i64 bounds as f64: -2^63 is exact, 2^63 is one past the maximum.
@@ -266,8 +269,9 @@ fn float_to(f: f64, to: DataType, digits: usize) -> Result<Value, TypeError> {
     }
 }
 
-/// `float8_numeric`: the float printed with `%.{digits}g`, then read as a numeric.
-pub fn float_to_numeric(f: f64, digits: usize) -> Result<Decimal, TypeError> {
+/// `float8_numeric`: the float printed with `%.{digits}g`, then read as a numeric
+/// (rounded to `scale` for a `numeric(p, s)`, else exactly or 22003).
+pub fn float_to_numeric(f: f64, digits: usize, scale: Option<u32>) -> Result<Decimal, TypeError> {
     if !f.is_finite() {
         return Err(TypeError::Unsupported(format!(
             "numeric {} is not supported",
@@ -282,11 +286,10 @@ pub fn float_to_numeric(f: f64, digits: usize) -> Result<Decimal, TypeError> {
         mantissa
     };
     let text = format!("{mantissa}e{exp}");
-    let parts = split_decimal(&text).ok_or_else(numeric_overflow)?;
-    parts
-        .to_plain()?
-        .parse::<Decimal>()
-        .map_err(|_| numeric_overflow())
+    match scale {
+        Some(scale) => parse_numeric_scaled(&text, scale),
+        None => parse_numeric(&text),
+    }
 }
 
 /// A numeric to another numeric type; to integers it rounds half away from zero,

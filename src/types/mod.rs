@@ -40,7 +40,7 @@ pub use functions::{
     ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature,
 };
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
-pub use numeric::parse_numeric_literal;
+pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;
 pub use ops::{
     and3, binary_signature, eval_binary, eval_unary, or3, unary_signature, BinaryOp,

@@ -4,8 +4,10 @@
 //! folds an exponent into it (`1.5e3` is `1500`, scale 0; `1e-3` is `0.001`, scale 3).
 //! The same normalization prints JSON numbers in jsonb, which PostgreSQL stores as
 //! numerics, so it works on digit strings of any length. `rust_decimal` holds 28-29
-//! significant digits: a longer integer part is 22003, extra fractional digits are
-//! rounded (half away from zero, as PostgreSQL rounds numerics).
+//! significant digits and at most 28 after the point. PostgreSQL's numeric holds
+//! far more, so input beyond that is 22003 with a message naming our limit: never
+//! silently rounded. Only input for a `numeric(p, s)` column or cast is rounded,
+//! to its scale, as PostgreSQL rounds it (half away from zero).
 
 use rust_decimal::Decimal;
 
@@ -95,8 +97,20 @@ impl DecimalText {
 }
 
 /// Parses numeric input text (trimmed, exponent allowed). 22P02 for junk, 22003 when
-/// the value does not fit, 0A000 for `NaN`/`Infinity`, which Turnstile cannot store.
+/// the value does not fit (more than 28 digits after the point included), 0A000 for
+/// `NaN`/`Infinity`, which Turnstile cannot store.
 pub fn parse_numeric(text: &str) -> Result<Decimal, TypeError> {
+    parse_numeric_to(text, None)
+}
+
+/// Numeric input for a `numeric(p, s)` column or cast: the digits are first rounded
+/// to `scale` after the point, as PostgreSQL rounds them, so any number of them is
+/// accepted. The caller applies the precision.
+pub fn parse_numeric_scaled(text: &str, scale: u32) -> Result<Decimal, TypeError> {
+    parse_numeric_to(text, Some(scale))
+}
+
+fn parse_numeric_to(text: &str, scale: Option<u32>) -> Result<Decimal, TypeError> {
     let trimmed = text.trim();
     let invalid = || TypeError::InvalidText {
         type_name: "numeric".to_owned(),
@@ -112,8 +126,15 @@ pub fn parse_numeric(text: &str) -> Result<Decimal, TypeError> {
         )));
     }
     let mut parts = split_decimal(trimmed).ok_or_else(invalid)?;
-    if parts.scale > MAX_SCALE {
-        round_digits(&mut parts);
+    match scale {
+        Some(scale) if parts.scale > scale => round_digits(&mut parts, scale),
+        None if parts.scale > MAX_SCALE => {
+            return Err(TypeError::OutOfRange(format!(
+                "numeric value \"{trimmed}\" is out of range: Turnstile's numeric holds at \
+                 most {MAX_SCALE} digits after the decimal point"
+            )))
+        }
+        _ => {}
     }
     let plain = parts.to_plain()?;
     // PostgreSQL would take it; say that the limit is ours.
@@ -125,22 +146,9 @@ pub fn parse_numeric(text: &str) -> Result<Decimal, TypeError> {
     })
 }
 
-/// A numeric literal written in SQL, which must be kept exactly: PostgreSQL prints
-/// `1e-50` with all its digits, so where `parse_numeric` would round beyond
-/// `MAX_SCALE` fractional digits this is 22003 instead, like a too-large value.
-pub fn parse_numeric_literal(text: &str) -> Result<Decimal, TypeError> {
-    if split_decimal(text.trim()).is_some_and(|parts| parts.scale > MAX_SCALE) {
-        return Err(TypeError::OutOfRange(format!(
-            "numeric value \"{text}\" is out of range: Turnstile's numeric holds at most \
-             {MAX_SCALE} digits after the decimal point"
-        )));
-    }
-    parse_numeric(text)
-}
-
-/// Rounds the digit string to `MAX_SCALE` fractional digits, half away from zero.
-fn round_digits(parts: &mut DecimalText) {
-    let keep = parts.point + i64::from(MAX_SCALE);
+/// Rounds the digit string to `scale` fractional digits, half away from zero.
+fn round_digits(parts: &mut DecimalText, scale: u32) {
+    let keep = parts.point + i64::from(scale);
     let round_up = usize::try_from(keep)
         .ok()
         .and_then(|k| parts.digits.as_bytes().get(k))
@@ -166,7 +174,7 @@ fn round_digits(parts: &mut DecimalText) {
     }
     // Only ASCII digits were pushed.
     parts.digits = String::from_utf8(digits).unwrap_or_default();
-    parts.scale = MAX_SCALE;
+    parts.scale = scale;
 }
 
 pub fn numeric_overflow() -> TypeError {
@@ -190,19 +198,34 @@ mod tests {
         assert_eq!(show("5."), Ok("5".into()));
         assert!(matches!(show("abc"), Err(TypeError::InvalidText { .. })));
         assert!(matches!(show("1e40"), Err(TypeError::OutOfRange(_))));
+    }
+
+    /// Only a typmod's scale rounds: `'0.125'::numeric(5, 2)` is 0.13, and any
+    /// number of digits may be rounded away there.
+    #[test]
+    fn scaled_input_rounds_to_the_scale() {
+        let show = |s: &str, scale| parse_numeric_scaled(s, scale).map(|d| d.to_string());
+        assert_eq!(show("0.125", 2), Ok("0.13".into()));
+        assert_eq!(show("-0.125", 2), Ok("-0.13".into()));
         assert_eq!(
-            show("0.12345678901234567890123456789"),
-            Ok("0.1234567890123456789012345679".into())
+            show("0.12345678901234567890123456789012", 4),
+            Ok("0.1235".into())
         );
+        assert_eq!(show("1e-50", 3), Ok("0.000".into()));
+        assert_eq!(show("9.999", 2), Ok("10.00".into()));
     }
 
     /// SQL literals are exact or refused: `1e-50` is not silently 0.
     #[test]
-    fn literals_are_not_rounded() {
-        let show = |s: &str| parse_numeric_literal(s).map(|d| d.to_string());
+    fn digits_are_never_rounded_away() {
+        let show = |s: &str| parse_numeric(s).map(|d| d.to_string());
         assert_eq!(show("1.50"), Ok("1.50".into()));
         assert_eq!(show("1e-28"), Ok("0.0000000000000000000000000001".into()));
         assert!(matches!(show("1e-50"), Err(TypeError::OutOfRange(_))));
         assert!(matches!(show("1e100"), Err(TypeError::OutOfRange(_))));
+        assert!(matches!(
+            show("0.12345678901234567890123456789"),
+            Err(TypeError::OutOfRange(_))
+        ));
     }
 }

@@ -463,6 +463,7 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
         // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
         BinaryOp::Mul => {
             let p = a.checked_mul(b).ok_or_else(overflow)?;
+            check_underflow(p, a, b)?;
             Ok(with_scale(p, (a.scale() + b.scale()).min(28)))
         }
         BinaryOp::Div => numeric_div(a, b),
@@ -505,6 +506,7 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     if a.is_zero() {
         return Ok(with_scale(q, a.scale().max(b.scale()).max(16)));
     }
+    check_underflow(q, a, b)?;
     let ((w1, d1), (w2, d2)) = (nbase_lead(a), nbase_lead(b));
     let qweight = w1 - w2 - i64::from(d1 <= d2);
     let rscale = (16 - qweight * 4)
@@ -512,6 +514,20 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
         .max(i64::from(b.scale()))
         .max(0);
     Ok(with_scale(q, rscale.min(28) as u32))
+}
+
+/// 22003 for a product or quotient of non-zero numerics that came out zero: its
+/// digits all lie beyond the 28th after the point, which PostgreSQL's numeric shows
+/// and ours cannot hold (`1e-15 / 1e15`). Printing 0 would be a wrong answer.
+fn check_underflow(result: Decimal, a: Decimal, b: Decimal) -> Result<(), TypeError> {
+    if result.is_zero() && !a.is_zero() && !b.is_zero() {
+        return Err(TypeError::OutOfRange(
+            "numeric result is out of range: Turnstile's numeric holds at most 28 digits \
+             after the decimal point"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Rounds (half away from zero) or pads to exactly `scale` digits, as far as the
@@ -544,7 +560,7 @@ fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let p = a
         .checked_powd(b)
         .map(Ok)
-        .unwrap_or_else(|| float_to_numeric(af.powf(decimal_to_f64(b)), 17))?;
+        .unwrap_or_else(|| float_to_numeric(af.powf(decimal_to_f64(b)), 17, None))?;
     let magnitude = decimal_to_f64(p).abs().log10().trunc() as i64;
     let rscale = (16 - magnitude)
         .max(i64::from(a.scale()))

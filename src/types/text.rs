@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use super::datetime_input::{parse_date, parse_timestamp, parse_timestamptz};
 use super::json::normalize_jsonb;
-use super::numeric::parse_numeric;
+use super::numeric::{parse_numeric, parse_numeric_scaled};
 use super::time::{write_date, write_timestamp, write_timestamptz};
 use super::timezone::TimeZone;
 use super::{DataType, TypeError, Value};
@@ -154,7 +154,9 @@ impl DataType {
             DataType::Float8 => Value::Float8(parse_float(text, "double precision")?),
             DataType::Numeric(None) => Value::Numeric(parse_numeric(text)?),
             // numeric_in applies the modifier itself: casts and assignments alike.
-            DataType::Numeric(Some(typmod)) => Value::Numeric(typmod.apply(parse_numeric(text)?)?),
+            DataType::Numeric(Some(typmod)) => Value::Numeric(
+                typmod.apply(parse_numeric_scaled(text, u32::from(typmod.scale()))?)?,
+            ),
             DataType::Text | DataType::Varchar(_) | DataType::Unknown => {
                 Value::Text(text.to_owned())
             }

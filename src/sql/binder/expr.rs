@@ -6,8 +6,8 @@ use sqlparser::ast::{self, BinaryOperator, Expr as A, UnaryOperator};
 use crate::sql::plan::{Expr, Subquery};
 use crate::sql::SqlError;
 use crate::types::{
-    cast, cast_context, parse_numeric_literal, CastKind, CatalogFunction, DataType, FunctionId,
-    OidAlias, TypeError, Value,
+    cast, cast_context, parse_numeric, CastKind, CatalogFunction, DataType, FunctionId, OidAlias,
+    TypeError, Value,
 };
 
 use super::scope::{Lookup, Scope};
@@ -1029,14 +1029,14 @@ fn number_literal(text: &str) -> Result<Expr, SqlError> {
             return Ok(Expr::Const(Value::Int8(v), DataType::Int8));
         }
     }
-    match parse_numeric_literal(text) {
+    match parse_numeric(text) {
         Ok(d) => Ok(Expr::Const(Value::Numeric(d), DataType::Numeric(None))),
         // Beyond what our numeric holds exactly, e.g. 1e100 or 1e-50. PostgreSQL's
         // numeric holds it, so the literal stays numeric, as a cast of its text:
         // converted to a float type, the text is read as that type instead (see
         // `unwrap_wide_literal`), and the answer is PostgreSQL's; evaluated as a
-        // numeric, the numeric input reads it (22003 if too large, rounded to 28
-        // fractional digits if too precise).
+        // numeric, the numeric input reads it (22003: too large or too precise for
+        // our numeric, or rounded to the scale of a `numeric(p, s)` it is cast to).
         Err(TypeError::OutOfRange(_)) => Ok(Expr::Cast {
             expr: Box::new(Expr::Const(Value::Text(text.to_owned()), DataType::Unknown)),
             ty: DataType::Numeric(None),
@@ -1046,11 +1046,15 @@ fn number_literal(text: &str) -> Result<Expr, SqlError> {
 }
 
 /// A numeric literal too wide for our numeric (see `number_literal`) on its way to
-/// a float type becomes its unknown-typed text again, which the caller then reads
-/// as the float type. PostgreSQL converts numeric to float through the number's
-/// text, so `1e100::float8` reads the same digits either way.
+/// a float type or a `numeric(p, s)` becomes its unknown-typed text again, which
+/// the caller then reads as that type. PostgreSQL converts numeric to float through
+/// the number's text, so `1e100::float8` reads the same digits either way, and
+/// `numeric(p, s)` rounds all the literal's digits to its scale.
 pub(super) fn unwrap_wide_literal(expr: Expr, target: DataType) -> Expr {
-    if !matches!(target, DataType::Float4 | DataType::Float8) {
+    if !matches!(
+        target,
+        DataType::Float4 | DataType::Float8 | DataType::Numeric(Some(_))
+    ) {
         return expr;
     }
     match expr {
