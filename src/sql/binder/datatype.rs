@@ -31,11 +31,27 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         // Plain `char` is char(1), as in PostgreSQL.
         A::Char(len) | A::Character(len) => DataType::Bpchar(Some(varchar_len(len)?.unwrap_or(1))),
         A::Bytea => DataType::Bytea,
+        // Timestamps are kept in microseconds, which is precision 6 (and what
+        // PostgreSQL reduces a larger one to); a smaller one would have to round
+        // every value, which Turnstile does not do: refused rather than ignored.
+        A::Timestamp(Some(p), _) if *p < 6 => {
+            return Err(SqlError::Unsupported(format!(
+                "timestamp({p}) (Turnstile keeps timestamps in microseconds: use timestamp \
+                 or timestamp(6), and date_trunc to round)"
+            )))
+        }
         A::Timestamp(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => DataType::Timestamp,
         A::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => DataType::Timestamptz,
         A::Date => DataType::Date,
         A::Uuid => DataType::Uuid,
-        A::JSONB | A::JSON => DataType::Jsonb,
+        A::JSONB => DataType::Jsonb,
+        // json keeps its input text as written (duplicate keys, spacing); jsonb,
+        // which Turnstile has, normalizes it, so one cannot stand in for the other.
+        A::JSON => {
+            return Err(SqlError::Unsupported(
+                "type json (use jsonb, which Turnstile stores)".into(),
+            ))
+        }
         A::Regclass => DataType::Oid(OidAlias::RegClass),
         A::Custom(name, modifiers) if modifiers.is_empty() => custom(name)?,
         A::Array(
