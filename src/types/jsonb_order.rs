@@ -6,8 +6,9 @@
 //! equal-sized objects compare key, value, key, value… in jsonb's storage order of
 //! keys (shorter first, then bytewise), each key compared as a string. Strings
 //! compare bytewise (Turnstile's one collation is "C"); numbers compare as numerics,
-//! so `1.5` equals `1.50`. A top-level scalar is less than any array, as it is in
-//! PostgreSQL, which stores it as a one-element "raw scalar" array. Equality follows
+//! so `1.5` equals `1.50`. A top-level scalar is less than any array but the empty
+//! one, as it is in PostgreSQL, which stores it as a one-element "raw scalar" array
+//! (and an array with fewer elements is less). Equality follows
 //! from the order, and [`canonical_jsonb`] gives a text equal for equal documents, to
 //! hash by.
 
@@ -19,9 +20,19 @@ use super::json::{parse_json, Json};
 /// parse; if one somehow does not, the texts are compared instead.
 pub fn compare_jsonb(a: &str, b: &str) -> Ordering {
     match (parse_json(a), parse_json(b)) {
-        (Ok(a), Ok(b)) => compare(&a, &b),
+        (Ok(a), Ok(b)) => match (&a, &b) {
+            (Json::Array(items), other) if items.is_empty() && is_scalar(other) => Ordering::Less,
+            (other, Json::Array(items)) if items.is_empty() && is_scalar(other) => {
+                Ordering::Greater
+            }
+            _ => compare(&a, &b),
+        },
         _ => a.cmp(b),
     }
+}
+
+fn is_scalar(json: &Json) -> bool {
+    !matches!(json, Json::Array(_) | Json::Object(_))
 }
 
 /// A text equal for documents that compare equal: numbers without trailing

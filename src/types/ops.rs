@@ -468,7 +468,12 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
         }
         BinaryOp::Div => numeric_div(a, b),
         BinaryOp::Mod if b.is_zero() => Err(TypeError::DivisionByZero),
-        BinaryOp::Mod => a.checked_rem(b).ok_or_else(overflow),
+        // The remainder has the larger scale of the two, as in PostgreSQL (0.0 % 5
+        // is 0.0; rust_decimal drops the scale of a zero).
+        BinaryOp::Mod => {
+            let r = a.checked_rem(b).ok_or_else(overflow)?;
+            Ok(with_scale(r, a.scale().max(b.scale())))
+        }
         BinaryOp::Pow => numeric_pow(a, b),
         _ => Err(TypeError::Unsupported(format!(
             "operator {} on numerics",
@@ -503,11 +508,10 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     }
     let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     let q = a.checked_div(b).ok_or_else(overflow)?;
-    if a.is_zero() {
-        return Ok(with_scale(q, a.scale().max(b.scale()).max(16)));
-    }
     check_underflow(q, a, b)?;
-    let ((w1, d1), (w2, d2)) = (nbase_lead(a), nbase_lead(b));
+    // PostgreSQL weighs a zero dividend as weight 0, leading digit 0.
+    let (w1, d1) = if a.is_zero() { (0, 0) } else { nbase_lead(a) };
+    let (w2, d2) = nbase_lead(b);
     let qweight = w1 - w2 - i64::from(d1 <= d2);
     let rscale = (16 - qweight * 4)
         .max(i64::from(a.scale()))

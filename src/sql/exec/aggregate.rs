@@ -138,7 +138,9 @@ fn pick(current: Value, v: Value, max: bool) -> Value {
     if current.is_null() {
         return v;
     }
-    let better = if max { v > current } else { v < current };
+    // On a tie the later value wins, as in PostgreSQL's `numeric_larger` and
+    // the like (max of 1.0 and 1 is 1): equal values can still print differently.
+    let better = if max { v >= current } else { v <= current };
     if better {
         v
     } else {
