@@ -382,14 +382,20 @@ impl Engine {
                 })
                 .await?;
             match result {
-                Err(SqlError::NeedsRehearsal) => {}
-                result => {
-                    let ran = result?;
+                Ok(ran) => {
                     if let Some(plan) = ran.plan() {
                         prepared.keep(plan.clone());
                     }
                     return Ok(ran);
                 }
+                // Stopped by its deadline or a cancel: the same again.
+                Err(e @ SqlError::QueryCanceled(_)) => return Err(e.into()),
+                // Handed back, or an error: a rehearsal gives the answer. An error
+                // on the overlay may come from the block's image of a row that
+                // another transaction has since changed or deleted (a 23505 on a
+                // row that is gone); the rehearsal's replay then answers 40001,
+                // which a client retries, and otherwise the same error.
+                Err(_) => {}
             }
         }
         let run = block.run();

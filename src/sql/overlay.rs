@@ -64,7 +64,12 @@
 //! because its replay fails. The overlay run does not replay, so it answers as if
 //! the block's image stood, and COMMIT's own replay then fails with 40001. The
 //! block fails either way, and the answers it got before were all computed on the
-//! block's own writes over one committed state.
+//! block's own writes over one committed state. An *error* on the overlay is never
+//! the answer, though: it could come from such a stale image (a 23505 for a row
+//! another transaction has deleted, which a client would not retry), so the
+//! engine rehearses the statement and answers what the rehearsal says: 40001 if
+//! the block's changes no longer apply, else the same error. Only a cancel or
+//! timeout (57014) is answered at once.
 
 use std::collections::HashMap;
 
@@ -235,15 +240,16 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
         self.db
     }
 
-    /// A unique secondary index would need the block's rows in it: handed back.
-    fn check_table(&self, table: TableId) -> Result<(), SqlError> {
-        if self
-            .db
-            .table(table)
-            .indexes()
-            .iter()
-            .any(|i| i.schema.unique)
-        {
+    /// A unique secondary index would need the block's rows in it, and a moved
+    /// primary key every key the row could take: handed back.
+    fn check_table(&self, table: TableId, assigned: &[usize]) -> Result<(), SqlError> {
+        let t = self.db.table(table);
+        let moves_key = t
+            .schema()
+            .primary_key
+            .as_ref()
+            .is_some_and(|pk| assigned.iter().any(|c| pk.contains(c)));
+        if moves_key || t.indexes().iter().any(|i| i.schema.unique) {
             return Err(SqlError::NeedsRehearsal);
         }
         Ok(())
@@ -276,7 +282,8 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
             self.own
                 .write(table, key.clone(), Some(Row::encode(&values)));
         } else {
-            // A moved key must be checked against every key the row could take.
+            // A moved key (which `check_table` hands back before it runs) must be
+            // checked against every key the row could take.
             return Err(SqlError::NeedsRehearsal);
         }
         self.changes.push(Change::Update {
@@ -291,6 +298,10 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
         if self.db.table(table).schema().primary_key.is_none() {
             self.own.write_unkeyed(table);
         } else {
+            // As in the store, a row already gone is not deleted again.
+            if let Some(None) = self.row(table, key)? {
+                return Ok(());
+            }
             self.own.write(table, key.clone(), None);
         }
         self.changes.push(Change::Delete {

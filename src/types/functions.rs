@@ -389,7 +389,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         strict: false,
     };
     match (name, a.len()) {
-        ("concat", _) => Some(variadic(F::Concat)),
+        ("concat", n) if n >= 1 => Some(variadic(F::Concat)),
         ("concat_ws", n) if n >= 1 && is_text(a[0]) => {
             let mut s = variadic(F::ConcatWs);
             s.args[0] = T::Text;

@@ -415,12 +415,23 @@ impl Binder<'_> {
     /// `expr` converted implicitly to `target`: unknown literals are parsed as
     /// `target`, untyped parameters take its type, other types need an implicit cast.
     pub fn coerce(&mut self, expr: Expr, target: DataType, what: &str) -> Result<Expr, SqlError> {
-        self.convert(expr, target, CastKind::Implicit)
-            .map_err(|from| {
-                SqlError::DatatypeMismatch(format!(
-                    "argument of {what} must be type {target}, not type {from}"
-                ))
-            })
+        self.coerce_as(expr, target, CastKind::Implicit, what)
+    }
+
+    /// [`Binder::coerce`] allowing the casts of `kind`: LIMIT and OFFSET take an
+    /// assignment cast to bigint, as in PostgreSQL (`LIMIT 2.5` is `LIMIT 3`).
+    pub fn coerce_as(
+        &mut self,
+        expr: Expr,
+        target: DataType,
+        kind: CastKind,
+        what: &str,
+    ) -> Result<Expr, SqlError> {
+        self.convert(expr, target, kind).map_err(|from| {
+            SqlError::DatatypeMismatch(format!(
+                "argument of {what} must be type {target}, not type {from}"
+            ))
+        })
     }
 
     /// `expr` converted for storing into a column of type `target` (PostgreSQL's

@@ -6,7 +6,7 @@ use sqlparser::ast::{
 };
 
 use crate::sql::{ColumnInfo, SqlError};
-use crate::types::{CatalogFunction, DataType, FunctionId, OidAlias};
+use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, OidAlias};
 
 use super::scope::{Lookup, Scope};
 use super::state::AggContext;
@@ -627,7 +627,12 @@ impl Binder<'_> {
                             "argument of {what} must not contain variables"
                         )));
                     }
-                    Ok(Some(self.coerce(bound, DataType::Int8, what)?))
+                    Ok(Some(self.coerce_as(
+                        bound,
+                        DataType::Int8,
+                        CastKind::Assignment,
+                        what,
+                    )?))
                 }
             }
         };

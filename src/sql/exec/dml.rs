@@ -32,8 +32,9 @@ pub trait RowWriter<'db> {
     /// The database reads go to (with the writes made so far, for a [`WriteTxn`]).
     fn db(&self) -> &Database;
 
-    /// Called before a statement reads the rows it will write to `table`.
-    fn check_table(&self, table: TableId) -> Result<(), SqlError>;
+    /// Called before a statement reads anything, with the table it writes and
+    /// the columns it assigns (an UPDATE's; none for INSERT and DELETE).
+    fn check_table(&self, table: TableId, assigned: &[usize]) -> Result<(), SqlError>;
 
     /// Inserts a row whose values have the column types, checking constraints.
     fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<(), SqlError>;
@@ -53,7 +54,7 @@ impl<'db> RowWriter<'db> for WriteTxn<'db> {
         WriteTxn::db(self)
     }
 
-    fn check_table(&self, _: TableId) -> Result<(), SqlError> {
+    fn check_table(&self, _: TableId, _: &[usize]) -> Result<(), SqlError> {
         Ok(())
     }
 
@@ -84,13 +85,11 @@ pub fn insert<'db>(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    txn.check_table(bound.table)?;
-    let rows = {
-        let env = Env::new(txn.db(), params, ctx);
-        run(&bound.source.plan, &env)?
-    };
+    txn.check_table(bound.table, &[])?;
     let returning = bound.returning.as_ref();
+    let source = |db: &Database| run(&bound.source.plan, &Env::new(db, params, ctx));
     let Some(conflict) = &bound.conflict else {
+        let rows = source(txn.db())?;
         let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
         let mut written = Vec::with_capacity(rows.len());
         for (i, (row, returned)) in rows.into_iter().zip(returned).enumerate() {
@@ -102,14 +101,19 @@ pub fn insert<'db>(
         }
         return Ok(finish("INSERT", written, returning));
     };
+    // Before the source runs, so that a statement handed back by a block's
+    // overlay has done no work.
     let txn = txn.store()?;
+    let rows = source(txn.db())?;
     let mut written = Vec::new();
+    // The rows this statement inserted or updated, by key.
     let mut touched = HashSet::new();
     for (i, row) in rows.into_iter().enumerate() {
         if i % super::query::CHECK_EVERY_ROWS == 0 {
             ctx.interrupt.check()?;
         }
-        let (write, row) = match resolve_conflict(txn, bound.table, row, conflict, params, ctx)? {
+        let resolved = resolve_conflict(txn, bound.table, row, conflict, &touched, params, ctx)?;
+        let (write, row) = match resolved {
             Upsert::Insert(row) => (None, row),
             Upsert::Update(key, new) => (Some(key), new),
             Upsert::Skip => continue,
@@ -121,14 +125,7 @@ pub fn insert<'db>(
             returning_rows(txn.db(), returning, std::slice::from_ref(&row), params, ctx)?;
         let key = match write {
             None => txn.insert(bound.table, row)?,
-            Some(key) => {
-                if !touched.insert(key.clone()) {
-                    return Err(SqlError::CardinalityViolation(
-                        "ON CONFLICT DO UPDATE command cannot affect row a second time".into(),
-                    ));
-                }
-                txn.update(bound.table, &key, row)?
-            }
+            Some(key) => txn.update(bound.table, &key, row)?,
         };
         touched.insert(key);
         written.extend(returned.into_iter().collect::<Result<Vec<_>, _>>()?);
@@ -145,12 +142,15 @@ enum Upsert {
 }
 
 /// Decides, without writing, what an `INSERT … ON CONFLICT` does with `row`:
-/// insert it, update the row it conflicts with, or nothing.
+/// insert it, update the row it conflicts with, or nothing. `touched` holds the
+/// keys of the rows the statement wrote so far: updating one of them again is
+/// 21000, before DO UPDATE's WHERE and SET run, as in PostgreSQL.
 fn resolve_conflict(
     txn: &WriteTxn<'_>,
     table: TableId,
     row: Vec<Value>,
     conflict: &Conflict,
+    touched: &HashSet<Key>,
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Upsert, SqlError> {
@@ -168,6 +168,11 @@ fn resolve_conflict(
     let Some((assignments, filter)) = &conflict.update else {
         return Ok(Upsert::Skip);
     };
+    if touched.contains(&key) {
+        return Err(SqlError::CardinalityViolation(
+            "ON CONFLICT DO UPDATE command cannot affect row a second time".into(),
+        ));
+    }
     let existing = t.decode(t.get(&key).expect("a conflicting row exists"));
     let mut both = existing.clone();
     both.extend(row);
@@ -191,7 +196,8 @@ pub fn update<'db>(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    txn.check_table(bound.table)?;
+    let assigned: Vec<usize> = bound.assignments.iter().map(|(p, _)| *p).collect();
+    txn.check_table(bound.table, &assigned)?;
     let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
         targets(txn.db(), &bound.scan, params, ctx, |old, env| {
             let mut new = old.clone();
@@ -205,7 +211,10 @@ pub fn update<'db>(
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
     let mut written = Vec::with_capacity(rows.len());
-    for ((key, new), returned) in keys.iter().zip(rows).zip(returned) {
+    for (i, ((key, new), returned)) in keys.iter().zip(rows).zip(returned).enumerate() {
+        if i % super::query::CHECK_EVERY_ROWS == 0 {
+            ctx.interrupt.check()?;
+        }
         txn.update(bound.table, key, new)?;
         written.push(returned?);
     }
@@ -219,7 +228,7 @@ pub fn delete<'db>(
     params: &[Value],
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    txn.check_table(bound.table)?;
+    txn.check_table(bound.table, &[])?;
     let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
         targets(txn.db(), &bound.scan, params, ctx, |old, _| Ok(old))?
             .into_iter()
@@ -227,7 +236,10 @@ pub fn delete<'db>(
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
     let mut written = Vec::with_capacity(rows.len());
-    for (key, returned) in keys.iter().zip(returned) {
+    for (i, (key, returned)) in keys.iter().zip(returned).enumerate() {
+        if i % super::query::CHECK_EVERY_ROWS == 0 {
+            ctx.interrupt.check()?;
+        }
         txn.delete(bound.table, key)?;
         written.push(returned?);
     }
@@ -283,13 +295,17 @@ fn returning_rows(
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         tick(i, &env)?;
-        out.push(
-            returning
-                .exprs
-                .iter()
-                .map(|e| e.eval(row, &env))
-                .collect::<Result<Vec<_>, _>>(),
-        );
+        let returned = returning
+            .exprs
+            .iter()
+            .map(|e| e.eval(row, &env))
+            .collect::<Result<Vec<_>, _>>();
+        // A block's overlay that cannot answer a subquery hands the statement
+        // back now, before anything is written.
+        if let Err(SqlError::NeedsRehearsal) = returned {
+            return Err(SqlError::NeedsRehearsal);
+        }
+        out.push(returned);
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@
 //! noted in the statement's read log (see `sql::block`), and a statement run on
 //! the block's overlay reads rows by key through it (see `sql::overlay`).
 
+use std::collections::HashSet;
 use std::ops::Bound;
 
 use crate::db::{Database, Key, Row, Table, TableId};
@@ -64,11 +65,16 @@ pub fn for_each_row_while(
         Access::Lookup { index, keys } => {
             // Lookups find few rows; after a stop the rest are skipped, not read.
             let mut more = true;
+            // A key listed twice (`id IN (1, 1)`) finds its rows once.
+            let mut seen = HashSet::new();
             for key in keys {
                 let values: Vec<Value> = key
                     .iter()
                     .map(|k| k.eval(&[], env))
                     .collect::<Result<_, _>>()?;
+                if keys.len() > 1 && !seen.insert(values.clone()) {
+                    continue;
+                }
                 lookup(env, t, *index, &values, &mut |key, row| {
                     if more {
                         more = visit(key, row)?;
