@@ -43,9 +43,11 @@
 //!
 //! The engine then rehearses the statement, as before. Nothing has been sent or
 //! kept by then: the overlay run's changes live only in its own [`OverlayTxn`].
-//! A write's table is checked before the write reads anything
-//! ([`RowWriter::check_table`]), so a statement handed back for its table has
-//! done no work; a read is handed back when it first touches a written table.
+//! A write's table and the columns it assigns are checked before it reads
+//! anything ([`RowWriter::check_table`]), and `ON CONFLICT` asks for the store
+//! before its source runs, so those are handed back having done no work; a read
+//! is handed back when it first touches a written table (for RETURNING, before
+//! anything is written).
 //!
 //! # Why the answers are the same
 //!

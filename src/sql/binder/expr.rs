@@ -474,10 +474,7 @@ impl Binder<'_> {
             Expr::Param {
                 index,
                 ty: DataType::Unknown,
-            } => {
-                self.params[index] = target;
-                Ok(Expr::Param { index, ty: target })
-            }
+            } => Ok(self.typed_param(index, target, kind)),
             Expr::Const(Value::Null, _) => Ok(Expr::Const(Value::Null, target)),
             // An untyped literal is read as the target type now; if it is not a
             // valid literal the cast stays, and fails with 22P02 when it runs.
@@ -534,6 +531,27 @@ impl Binder<'_> {
         self.convert(expr, target, CastKind::Implicit)
     }
 
+    /// The untyped parameter `index` given the type `target` without its modifier,
+    /// as PostgreSQL types it (a varchar(3) column's parameter is varchar), and
+    /// its value cast to the modifier as `kind` casts: assigned, too long for
+    /// varchar(3) is 22001; cast explicitly, it is cut to 3.
+    fn typed_param(&mut self, index: usize, target: DataType, kind: CastKind) -> Expr {
+        let ty = target.without_typmod();
+        self.params[index] = ty;
+        let param = Box::new(Expr::Param { index, ty });
+        match (ty == target, kind) {
+            (true, _) => *param,
+            (false, CastKind::Explicit) => Expr::ExplicitCast {
+                expr: param,
+                ty: target,
+            },
+            (false, _) => Expr::Cast {
+                expr: param,
+                ty: target,
+            },
+        }
+    }
+
     /// `CAST(expr AS target)`; constants are converted now.
     pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
         let expr = unwrap_wide_literal(expr, target);
@@ -546,8 +564,7 @@ impl Binder<'_> {
             ty: DataType::Unknown,
         } = expr
         {
-            self.params[index] = target;
-            return Ok(Expr::Param { index, ty: target });
+            return Ok(self.typed_param(index, target, CastKind::Explicit));
         }
         if cast_context(from, target).is_none() {
             return Err(SqlError::CannotCoerce(format!(

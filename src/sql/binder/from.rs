@@ -142,7 +142,7 @@ impl Binder<'_> {
             }
             JoinConstraint::Using(columns) => {
                 let left_visible = hide_leading(left_scope, hidden);
-                Some(self.bind_using(columns, &left_visible, &right_scope, &mut scope)?)
+                Some(self.bind_using(columns, &left_visible, &right_scope, swap, &mut scope)?)
             }
             JoinConstraint::Natural => {
                 return Err(SqlError::Unsupported(
@@ -161,17 +161,23 @@ impl Binder<'_> {
         Ok((plan, scope))
     }
 
-    /// `USING (a, b)`: equality of the same-named columns; the right-hand copies
-    /// are hidden from `*` and from unqualified names.
+    /// `USING (a, b)`: equality of the same-named columns. One copy of each is the
+    /// merged column that unqualified names and `*` see (`*` first): the left
+    /// one, or for a RIGHT JOIN the right one, which every row has; the other copy
+    /// is hidden, still reachable by its qualified name.
     fn bind_using(
         &mut self,
         columns: &[ast::ObjectName],
         left: &Scope,
         right: &Scope,
+        right_join: bool,
         scope: &mut Scope,
     ) -> Result<Expr, SqlError> {
+        // Below every rank so far, in the order of the USING list.
+        let first_rank = scope.columns.iter().map(|c| c.star_rank).min().unwrap_or(0)
+            - i32::try_from(columns.len()).unwrap_or(i32::MAX);
         let mut conjuncts = Vec::new();
-        for column in columns {
+        for (star_rank, column) in (first_rank..).zip(columns) {
             let name = names::parts(column)?.pop().unwrap_or_default();
             let l = match left.lookup(None, &name)? {
                 Lookup::Found(i) => i,
@@ -198,7 +204,14 @@ impl Binder<'_> {
                 ty: right.columns[r].ty,
             };
             conjuncts.push(self.comparison(ast::BinaryOperator::Eq, lhs, rhs)?);
-            scope.columns[left.width() + r].hidden = true;
+            let (merged, other) = if right_join {
+                (left.width() + r, l)
+            } else {
+                (l, left.width() + r)
+            };
+            scope.columns[other].hidden = true;
+            scope.columns[merged].hidden = false;
+            scope.columns[merged].star_rank = star_rank;
         }
         Ok(Expr::conjunction(conjuncts).unwrap_or_else(|| Expr::boolean(true)))
     }

@@ -14,9 +14,13 @@ pub struct ScopeColumn {
     /// Where the column is stored, for the RowDescription (0 if computed).
     pub table_oid: TableId,
     pub column_number: i16,
-    /// Hidden from `*` and from unqualified lookup: the right-hand copy of a
-    /// `JOIN … USING` column.
+    /// Hidden from `*` and from unqualified lookup: the copy of a `JOIN … USING`
+    /// column that is not the merged one.
     pub hidden: bool,
+    /// Where `*` puts the column: by rank, then in row order. 0 for every column
+    /// but the merged columns of `JOIN … USING`, which `*` lists first, as
+    /// PostgreSQL does (each later join's before the earlier ones').
+    pub star_rank: i32,
 }
 
 /// The columns of one query level, in row order.
@@ -47,6 +51,7 @@ impl Scope {
                     table_oid: schema.id,
                     column_number: i as i16 + 1,
                     hidden: false,
+                    star_rank: 0,
                 })
                 .collect(),
         }
@@ -115,6 +120,7 @@ impl Scope {
                     table_oid: 0,
                     column_number: 0,
                     hidden: false,
+                    star_rank: 0,
                 })
                 .collect(),
         }

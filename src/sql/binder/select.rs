@@ -8,7 +8,7 @@ use sqlparser::ast::{
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, OidAlias};
 
-use super::scope::{Lookup, Scope};
+use super::scope::{Lookup, Scope, ScopeColumn};
 use super::state::AggContext;
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
@@ -507,7 +507,12 @@ impl Binder<'_> {
         scope: &Scope,
         items: &mut Vec<Item>,
     ) -> Result<(), SqlError> {
-        for (index, c) in scope.columns.iter().enumerate() {
+        let mut order: Vec<(usize, &ScopeColumn)> = scope.columns.iter().enumerate().collect();
+        if relation.is_none() {
+            // The merged columns of JOIN … USING first (a stable sort).
+            order.sort_by_key(|(_, c)| c.star_rank);
+        }
+        for (index, c) in order {
             let wanted = match relation {
                 Some(r) => c.relation.as_deref() == Some(r),
                 None => !c.hidden,
