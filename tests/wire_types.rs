@@ -112,6 +112,18 @@ async fn binary_round_trip_every_type() {
     assert_eq!(echo(&c, "jsonb", json.clone()).await, json);
     assert_eq!(echo::<Option<i32>>(&c, "integer", None).await, None);
     assert_eq!(echo::<Option<String>>(&c, "text", None).await, None);
+    // Arrays, in PostgreSQL's binary array layout both ways.
+    let ints = vec![Some(1), None, Some(i32::MIN)];
+    assert_eq!(echo(&c, "integer[]", ints.clone()).await, ints);
+    let bigints: Vec<i64> = vec![];
+    assert_eq!(echo(&c, "bigint[]", bigints.clone()).await, bigints);
+    let texts = vec!["a".to_owned(), "".to_owned(), "ü,{}\"".to_owned()];
+    assert_eq!(echo(&c, "text[]", texts.clone()).await, texts);
+    let row = c
+        .query_one("SELECT ARRAY[1.5::float8, 2.5::float8]", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<f64>>(0), vec![1.5, 2.5]);
 }
 
 /// Text results print as PostgreSQL prints them, NULL included, and timestamptz

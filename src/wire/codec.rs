@@ -159,9 +159,76 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         | (Value::Timestamptz(us), DataType::Timestamptz) => out.put_i64(*us),
         (Value::Date(days), DataType::Date) => out.put_i32(*days),
         (Value::Uuid(bytes), DataType::Uuid) => out.put_slice(bytes),
+        (Value::Array(items), DataType::Array(element)) => {
+            encode_array(items, *element, out).map_err(|_| mismatch())?
+        }
         _ => return Err(mismatch()),
     }
     Ok(())
+}
+
+/// PostgreSQL's binary array (`array_send`) for the one-dimensional arrays
+/// Turnstile has: `ndim: i32` (0 when empty), `has_nulls: i32`, the element OID,
+/// then per dimension `length: i32, lower_bound: i32` (1), then each element as a
+/// length word (-1 for NULL) and its binary encoding.
+fn encode_array(items: &[Value], element: DataType, out: &mut BytesMut) -> Result<(), WireError> {
+    let len = i32::try_from(items.len())
+        .map_err(|_| WireError::Internal("an array too long to send".into()))?;
+    out.put_i32(i32::from(!items.is_empty()));
+    out.put_i32(i32::from(items.iter().any(Value::is_null)));
+    out.put_u32(wire_type(element).oid());
+    if !items.is_empty() {
+        out.put_i32(len);
+        out.put_i32(1);
+    }
+    for item in items {
+        if item.is_null() {
+            out.put_i32(-1);
+            continue;
+        }
+        let start = out.len();
+        out.put_i32(0);
+        encode_binary(item, element, out)?;
+        let written = i32::try_from(out.len() - start - 4)
+            .map_err(|_| WireError::Internal("an array element too long to send".into()))?;
+        out[start..start + 4].copy_from_slice(&written.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// Reads PostgreSQL's binary array (see [`encode_array`]) of type `ty`, whose
+/// elements are `element`s; only one dimension, as Turnstile's arrays have.
+fn decode_array(ty: DataType, element: DataType, bytes: &[u8]) -> Result<Value, Error> {
+    let mut r = Reader(bytes);
+    // The element OID the client sent is the parameter type's, already known.
+    let (ndim, _has_nulls, _element_oid) = (r.i32()?, r.i32()?, r.i32()?);
+    let len = match ndim {
+        0 => 0,
+        1 => {
+            let (len, _lower_bound) = (r.i32()?, r.i32()?);
+            usize::try_from(len).map_err(|_| invalid(ty, "a negative array length"))?
+        }
+        _ => return Err(invalid(ty, "arrays of more than one dimension are not supported").into()),
+    };
+    let mut items = Vec::with_capacity(len.min(r.0.len() / 4));
+    for _ in 0..len {
+        let size = r.i32()?;
+        if size < 0 {
+            items.push(Value::Null);
+            continue;
+        }
+        let size = size as usize;
+        if r.0.len() < size {
+            return Err(invalid(ty, "an element is longer than the bytes sent").into());
+        }
+        let (item, rest) = r.0.split_at(size);
+        r.0 = rest;
+        items.push(decode_binary(element, item)?);
+    }
+    if !r.0.is_empty() {
+        return Err(invalid(ty, &format!("{} bytes left over", r.0.len())).into());
+    }
+    Ok(Value::Array(items))
 }
 
 /// A `CHAR(n)` value as sent: blank-padded to `n` characters (the same bytes in
@@ -354,9 +421,7 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
         DataType::Name | DataType::InternalChar => {
             return Ok(Value::Text(check_text(bytes)?.to_owned()))
         }
-        DataType::Array(_) => {
-            return Err(invalid(ty, "array parameters must be sent in text format").into())
-        }
+        DataType::Array(element) => return decode_array(ty, *element, bytes),
     };
     if !r.0.is_empty() {
         return Err(invalid(ty, &format!("{} bytes left over", r.0.len())).into());
@@ -463,6 +528,45 @@ mod tests {
         let back = decode_binary(ty, &buf).unwrap();
         assert_eq!(back, value, "{ty}: {value:?} -> {buf:?} -> {back:?}");
         assert_eq!(back.data_type(), value.data_type(), "{ty}");
+    }
+
+    /// Arrays in PostgreSQL's binary layout: `int4[]` {1, NULL} is ndim 1,
+    /// has_nulls 1, OID 23, length 2, lower bound 1, then (4, 1) and (-1).
+    #[test]
+    fn binary_arrays() {
+        let ty = DataType::Array(&DataType::Int4);
+        let value = Value::Array(vec![Value::Int4(1), Value::Null]);
+        let mut buf = BytesMut::new();
+        encode_binary(&value, ty, &mut buf).unwrap();
+        let expected: Vec<u8> = [1, 1, 23, 2, 1, 4, 1, -1]
+            .iter()
+            .flat_map(|w: &i32| w.to_be_bytes())
+            .collect();
+        assert_eq!(&buf[..], &expected[..]);
+        assert_eq!(decode_binary(ty, &buf).unwrap(), value);
+        let texts = DataType::Array(&DataType::Text);
+        let value = Value::Array(vec![Value::Text("a".into()), Value::Text("".into())]);
+        let mut buf = BytesMut::new();
+        encode_binary(&value, texts, &mut buf).unwrap();
+        assert_eq!(decode_binary(texts, &buf).unwrap(), value);
+        let mut empty = BytesMut::new();
+        encode_binary(&Value::Array(Vec::new()), texts, &mut empty).unwrap();
+        assert_eq!(&empty[..], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25]);
+        assert_eq!(
+            decode_binary(texts, &empty).unwrap(),
+            Value::Array(Vec::new())
+        );
+        // Two dimensions, and an element longer than what was sent, are refused.
+        let two_dims: Vec<u8> = [2, 0, 23]
+            .iter()
+            .flat_map(|w: &i32| w.to_be_bytes())
+            .collect();
+        assert!(decode_binary(ty, &two_dims).is_err());
+        let short: Vec<u8> = [1, 0, 23, 1, 1, 4]
+            .iter()
+            .flat_map(|w: &i32| w.to_be_bytes())
+            .collect();
+        assert!(decode_binary(ty, &short).is_err());
     }
 
     /// Every type's binary encoding decodes back to the same value, edge values too.
