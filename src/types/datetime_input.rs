@@ -360,21 +360,16 @@ fn num_or_zero(s: &str) -> i64 {
     s.parse().unwrap_or(0)
 }
 
-/// Fractional-second digits rounded to microseconds (half up, one digit of guard).
+/// Fractional-second digits (ASCII digits only) in microseconds, as PostgreSQL
+/// computes them: the fraction read as a double, times 10^6, rounded half to even
+/// (C's `rint`), so `.0000025` is 2 µs, `.0000035` is 4, and `.1234585` is 123458
+/// (its double is just below the half).
 pub fn fraction_to_us(frac: &str) -> i64 {
-    let mut us = 0;
-    for (i, b) in frac.bytes().take(7).enumerate() {
-        let d = i64::from(b - b'0');
-        if i < 6 {
-            us = us * 10 + d;
-        } else if d >= 5 {
-            us += 1;
-        }
+    if frac.is_empty() {
+        return 0;
     }
-    for _ in frac.len()..6 {
-        us *= 10;
-    }
-    us
+    let fraction: f64 = format!("0.{frac}").parse().unwrap_or(0.0);
+    (fraction * 1_000_000.0).round_ties_even() as i64
 }
 
 /// Puts the date fields together: days since 2000 (22008 if a field is out of range).

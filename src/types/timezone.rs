@@ -56,17 +56,21 @@ const ABBREVIATIONS: &[(&str, i32)] = &[
 ];
 
 impl TimeZone {
-    /// Parses a `SET TimeZone` value: `UTC`, an IANA name (any case), an ISO offset
-    /// such as `+05`, `-03:30` (east of UTC, as PostgreSQL reads a bare offset) or a
-    /// POSIX `UTC+5` (west of UTC, POSIX's sign). 22023 otherwise, with PostgreSQL's
-    /// message.
+    /// Parses a `SET TimeZone` value: `UTC`, an IANA name (any case), a number of
+    /// hours east of UTC (`+05`, `5.5`, `-3.25`), or a POSIX zone, which counts west
+    /// of UTC (`UTC+5`, and any other offset: `+05:30` is 5:30 *west*). That is how
+    /// PostgreSQL reads them (its `check_timezone` tries a number first, then a
+    /// POSIX zone). 22023 otherwise, with PostgreSQL's message.
     pub fn parse(text: &str) -> Result<TimeZone, TypeError> {
         let trimmed = text.trim();
-        Self::maybe_parse(trimmed).ok_or_else(|| {
-            TypeError::InvalidParameterValue(format!(
-                "invalid value for parameter \"TimeZone\": \"{text}\""
-            ))
-        })
+        hours_east(trimmed)
+            .or_else(|| posix_offset(trimmed))
+            .or_else(|| Self::maybe_parse(trimmed))
+            .ok_or_else(|| {
+                TypeError::InvalidParameterValue(format!(
+                    "invalid value for parameter \"TimeZone\": \"{text}\""
+                ))
+            })
     }
 
     /// Parses a zone written inside a timestamp literal (`2024-01-01 12:00 CET`):
@@ -167,6 +171,27 @@ fn to_naive(us: i64) -> chrono::NaiveDateTime {
         .unwrap_or_default()
 }
 
+/// A `SET TimeZone` value that is a number: that many hours east of UTC.
+fn hours_east(text: &str) -> Option<TimeZone> {
+    let hours: f64 = text.parse().ok()?;
+    let secs = (hours * 3600.0).round();
+    (secs.abs() <= f64::from(MAX_OFFSET_SECS)).then(|| TimeZone::fixed(secs as i32, text))
+}
+
+/// A `SET TimeZone` value that is an offset with minutes (`+05:30`, `05:30`): a
+/// POSIX zone, so hours *west* of UTC.
+fn posix_offset(text: &str) -> Option<TimeZone> {
+    if !text.contains(':') {
+        return None;
+    }
+    let signed = if text.starts_with(['+', '-']) {
+        text.to_owned()
+    } else {
+        format!("+{text}")
+    };
+    parse_offset(&signed).map(|offset| TimeZone::fixed(-offset, text))
+}
+
 /// Parses an ISO-style offset east of UTC: `+05`, `-0530`, `+05:30`, `+05:30:15`.
 pub fn parse_offset(text: &str) -> Option<i32> {
     let (sign, rest) = match text.as_bytes().first()? {
@@ -211,9 +236,22 @@ mod tests {
             TimeZone::parse("UTC+5").unwrap().offset_at_utc(0),
             -5 * 3600
         );
+        // A number is hours east; an offset with minutes is a POSIX zone, west.
         assert_eq!(
             TimeZone::parse("-03:30").unwrap().offset_at_utc(0),
-            -(3 * 3600 + 1800)
+            3 * 3600 + 1800
+        );
+        assert_eq!(
+            TimeZone::parse("+05:30").unwrap().offset_at_utc(0),
+            -(5 * 3600 + 1800)
+        );
+        assert_eq!(
+            TimeZone::parse("5.5").unwrap().offset_at_utc(0),
+            5 * 3600 + 1800
+        );
+        assert_eq!(
+            TimeZone::parse("-3.25").unwrap().offset_at_utc(0),
+            -(3 * 3600 + 900)
         );
         assert_eq!(TimeZone::parse("utc").unwrap(), TimeZone::Utc);
         assert!(TimeZone::parse("Mars/Olympus").is_err());
