@@ -6,11 +6,24 @@ use crate::sql::SqlError;
 
 /// An identifier's name: unquoted ones fold to lower case, quoted ones stay as written.
 pub fn ident(ident: &Ident) -> String {
-    match ident.quote_style {
+    let mut name = match ident.quote_style {
         Some(_) => ident.value.clone(),
-        None => ident.value.to_lowercase(),
+        // PostgreSQL folds only ASCII letters in a UTF-8 database: `Ä` stays `Ä`.
+        None => ident.value.to_ascii_lowercase(),
+    };
+    // And keeps the first NAMEDATALEN - 1 bytes of a longer name, whole characters.
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut end = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
     }
+    name
 }
+
+/// PostgreSQL's NAMEDATALEN - 1: identifiers are cut to this many bytes.
+const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// The parts of an object name, folded.
 pub fn parts(name: &ObjectName) -> Result<Vec<String>, SqlError> {
