@@ -104,11 +104,19 @@ fn numeric_typmod(info: &ExactNumberInfo) -> Result<Option<NumericTypmod>, SqlEr
     Ok(Some(NumericTypmod::new(precision, scale)?))
 }
 
-/// Type names sqlparser does not know as keywords.
+/// Type names sqlparser does not know as keywords, and keyword types written
+/// quoted or qualified (`"numeric"`, `pg_catalog.timestamp`), which are then their
+/// catalog names (`pg_type.typname`), as in PostgreSQL.
 fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
     let parts = names::parts(name)?;
     let last = parts.last().map(String::as_str).unwrap_or("");
     Ok(match last {
+        "numeric" => DataType::Numeric(None),
+        "bytea" => DataType::Bytea,
+        "date" => DataType::Date,
+        "timestamp" => DataType::Timestamp,
+        "uuid" => DataType::Uuid,
+        "jsonb" => DataType::Jsonb,
         "timestamptz" => DataType::Timestamptz,
         "int2" => DataType::Int2,
         "int4" => DataType::Int4,
