@@ -8,6 +8,7 @@ use sqlparser::ast::{
 use crate::db::{TableId, TableSchema};
 use crate::sql::plan::{Access, Expr, Plan};
 use crate::sql::{ColumnInfo, SqlError};
+use crate::types::DataType;
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -173,19 +174,29 @@ impl Binder<'_> {
                 width: schema.columns.len(),
             });
         }
-        let bound = self.bind_query(query)?;
+        let mut bound = self.bind_query(query)?;
         check_arity(bound.columns.len(), targets.len())?;
         let mut exprs = Vec::new();
         for (position, column) in schema.columns.iter().enumerate() {
             let expr = match targets.iter().position(|t| *t == position) {
-                Some(i) => self.assign(
-                    Expr::Column {
-                        index: i,
-                        ty: bound.columns[i].data_type,
-                    },
-                    column.data_type,
-                    &column.name,
-                )?,
+                Some(i) => {
+                    // An untyped parameter or literal in the query's select list
+                    // takes the column's type, as in PostgreSQL (`INSERT INTO t
+                    // SELECT $1, $2 WHERE NOT EXISTS …`).
+                    let mut ty = bound.columns[i].data_type;
+                    if let Some(output) = output_exprs(&mut bound.plan).and_then(|e| e.get_mut(i)) {
+                        if output.ty() == DataType::Unknown {
+                            let untyped = std::mem::replace(output, Expr::boolean(true));
+                            *output = self.assign(untyped, column.data_type, &column.name)?;
+                            ty = output.ty();
+                        }
+                    }
+                    self.assign(
+                        Expr::Column { index: i, ty },
+                        column.data_type,
+                        &column.name,
+                    )?
+                }
                 None => self.default_value(schema, position)?,
             };
             exprs.push(expr);
@@ -467,6 +478,16 @@ fn next_permutation(p: &mut [usize]) -> bool {
     p.swap(i - 1, j);
     p[i..].reverse();
     true
+}
+
+/// The select-list expressions of a bound query, where they are the plan's last
+/// projection (under a LIMIT at most): None for set operations and the like.
+fn output_exprs(plan: &mut Plan) -> Option<&mut Vec<Expr>> {
+    match plan {
+        Plan::Project { exprs, .. } => Some(exprs),
+        Plan::Limit { input, .. } => output_exprs(input),
+        _ => None,
+    }
 }
 
 fn check_arity(values: usize, targets: usize) -> Result<(), SqlError> {
