@@ -498,11 +498,7 @@ impl Binder<'_> {
                 expr: Box::new(Expr::Const(v, DataType::Unknown)),
                 ty: target,
             }),
-            expr if same_representation(from, target)
-                && !matches!(target, DataType::Varchar(Some(_))) =>
-            {
-                Ok(retype(expr, target))
-            }
+            expr if relabels(from, target) => Ok(retype(expr, target)),
             // Dropping a numeric's modifier changes no value; a relabeled column
             // can still use its index.
             expr if matches!(
@@ -1041,6 +1037,15 @@ pub(super) fn number_in_parentheses(expr: &A) -> Option<&str> {
         },
         _ => None,
     }
+}
+
+/// True if a value of `from` is already a valid `target` and only its type
+/// changes. Not into a varchar(n), whose length is checked, nor from a text into a
+/// CHAR(n), which drops trailing spaces (they do not count in a CHAR).
+fn relabels(from: DataType, target: DataType) -> bool {
+    same_representation(from, target)
+        && !matches!(target, DataType::Varchar(Some(_)))
+        && (matches!(from, DataType::Bpchar(_)) || !matches!(target, DataType::Bpchar(_)))
 }
 
 /// An unsigned numeric literal's constant.

@@ -153,19 +153,24 @@ impl Binder<'_> {
     /// column on one side, the form the planner can use an index for.
     fn operator(&mut self, op: &BinaryOperator, l: Expr, r: Expr) -> Result<Expr, SqlError> {
         // An untyped literal beside a CHAR(n) is read as CHAR, as PostgreSQL
-        // resolves it: its trailing spaces do not count either.
+        // resolves it: its trailing spaces do not count either. So is a varchar
+        // compared with a CHAR(n) (PostgreSQL's bpchar comparison wins there).
         let bpchar = DataType::Bpchar(None);
+        let name = op.to_string();
+        let op = binary_op(op)?;
+        let as_bpchar = |t: DataType| {
+            t == DataType::Unknown || (op.is_comparison() && matches!(t, DataType::Varchar(_)))
+        };
         let (l, r) = match (l.ty(), r.ty()) {
-            (DataType::Bpchar(_), DataType::Unknown) => {
-                let r = self.coerce_operand(r, bpchar, &op.to_string())?;
+            (DataType::Bpchar(_), rt) if as_bpchar(rt) => {
+                let r = self.coerce_operand(r, bpchar, &name)?;
                 (l, r)
             }
-            (DataType::Unknown, DataType::Bpchar(_)) => {
-                (self.coerce_operand(l, bpchar, &op.to_string())?, r)
+            (lt, DataType::Bpchar(_)) if as_bpchar(lt) => {
+                (self.coerce_operand(l, bpchar, &name)?, r)
             }
             _ => (l, r),
         };
-        let op = binary_op(op)?;
         // An untyped parameter compared with something takes that thing's type.
         let (lt, rt) = (l.ty(), r.ty());
         let signature =
