@@ -91,14 +91,7 @@ pub fn insert<'db>(
     let Some(conflict) = &bound.conflict else {
         let rows = source(txn.db())?;
         let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
-        let mut written = Vec::with_capacity(rows.len());
-        for (i, (row, returned)) in rows.into_iter().zip(returned).enumerate() {
-            if i % super::query::CHECK_EVERY_ROWS == 0 {
-                ctx.interrupt.check()?;
-            }
-            txn.insert(bound.table, row)?;
-            written.push(returned?);
-        }
+        let written = write_rows(rows, returned, ctx, |row| txn.insert(bound.table, row))?;
         return Ok(finish("INSERT", written, returning));
     };
     // Before the source runs, so that a statement handed back by a block's
@@ -210,14 +203,9 @@ pub fn update<'db>(
         .unzip();
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
-    let mut written = Vec::with_capacity(rows.len());
-    for (i, ((key, new), returned)) in keys.iter().zip(rows).zip(returned).enumerate() {
-        if i % super::query::CHECK_EVERY_ROWS == 0 {
-            ctx.interrupt.check()?;
-        }
-        txn.update(bound.table, key, new)?;
-        written.push(returned?);
-    }
+    let written = write_rows(keys.iter().zip(rows), returned, ctx, |(key, new)| {
+        txn.update(bound.table, key, new)
+    })?;
     Ok(finish("UPDATE", written, returning))
 }
 
@@ -235,15 +223,28 @@ pub fn delete<'db>(
             .unzip();
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
-    let mut written = Vec::with_capacity(rows.len());
-    for (i, (key, returned)) in keys.iter().zip(returned).enumerate() {
+    let written = write_rows(&keys, returned, ctx, |key| txn.delete(bound.table, key))?;
+    Ok(finish("DELETE", written, returning))
+}
+
+/// Makes a statement's writes, `write` on each item in order, checking for cancel
+/// every so many rows, and collects each row's RETURNING result (see
+/// [`returning_rows`]), raising its error right after that row's own write.
+fn write_rows<T>(
+    items: impl IntoIterator<Item = T>,
+    returned: Vec<Result<Vec<Value>, SqlError>>,
+    ctx: &QueryContext,
+    mut write: impl FnMut(T) -> Result<(), SqlError>,
+) -> Result<Vec<Vec<Value>>, SqlError> {
+    let mut written = Vec::with_capacity(returned.len());
+    for (i, (item, returned)) in items.into_iter().zip(returned).enumerate() {
         if i % super::query::CHECK_EVERY_ROWS == 0 {
             ctx.interrupt.check()?;
         }
-        txn.delete(bound.table, key)?;
+        write(item)?;
         written.push(returned?);
     }
-    Ok(finish("DELETE", written, returning))
+    Ok(written)
 }
 
 /// The keys of the rows `scan` finds, each with `f` of its values, all computed
