@@ -176,11 +176,17 @@ fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<Binary
             result,
         })
     };
-    let small_int = |t| matches!(t, T::Int2 | T::Int4 | T::Unknown);
+    // An untyped literal beside a date is taken for a date first, as PostgreSQL
+    // resolves it: `date - '2024-01-01'` subtracts dates, and `date + '1'` is no
+    // operator (PostgreSQL: not unique), not date + integer.
+    let small_int = |t| matches!(t, T::Int2 | T::Int4);
     match (op, l, r) {
         (BinaryOp::Add, T::Date, t) if small_int(t) => sig(T::Date, T::Int4, T::Date),
         (BinaryOp::Add, t, T::Date) if small_int(t) => sig(T::Int4, T::Date, T::Date),
-        (BinaryOp::Sub, T::Date, T::Date) => sig(T::Date, T::Date, T::Int4),
+        (BinaryOp::Add, T::Date, T::Unknown) | (BinaryOp::Add, T::Unknown, T::Date) => None,
+        (BinaryOp::Sub, T::Date | T::Unknown, T::Date) | (BinaryOp::Sub, T::Date, T::Unknown) => {
+            sig(T::Date, T::Date, T::Int4)
+        }
         (BinaryOp::Sub, T::Date, t) if small_int(t) => sig(T::Date, T::Int4, T::Date),
         _ => {
             // An untyped literal takes the other side's type (numeric if both are).
@@ -458,13 +464,17 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, TypeError> {
 fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     match op {
-        BinaryOp::Add => a.checked_add(b).ok_or_else(overflow),
-        BinaryOp::Sub => a.checked_sub(b).ok_or_else(overflow),
+        BinaryOp::Add => exact(a.checked_add(b).ok_or_else(overflow)?, a.scale().max(b.scale())),
+        BinaryOp::Sub => exact(a.checked_sub(b).ok_or_else(overflow)?, a.scale().max(b.scale())),
         // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
         BinaryOp::Mul => {
             let p = a.checked_mul(b).ok_or_else(overflow)?;
             check_underflow(p, a, b)?;
-            Ok(with_scale(p, (a.scale() + b.scale()).min(28)))
+            let scale = (a.scale() + b.scale()).min(28);
+            if !p.is_zero() {
+                exact(p, scale)?;
+            }
+            Ok(with_scale(p, scale))
         }
         BinaryOp::Div => numeric_div(a, b),
         BinaryOp::Mod if b.is_zero() => Err(TypeError::DivisionByZero),
@@ -518,6 +528,20 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
         .max(i64::from(b.scale()))
         .max(0);
     Ok(with_scale(q, rscale.min(28) as u32))
+}
+
+/// `result` if it kept `scale` digits after the point; 22003 if rust_decimal had to
+/// drop some to stay within its 28-29 significant digits (`1e20 + 1e-10`), which
+/// PostgreSQL's numeric keeps. Printing the rounded sum would be a wrong answer.
+fn exact(result: Decimal, scale: u32) -> Result<Decimal, TypeError> {
+    if result.scale() < scale {
+        return Err(TypeError::OutOfRange(
+            "numeric result is out of range: Turnstile's numeric holds at most 28 \
+             significant digits"
+                .to_owned(),
+        ));
+    }
+    Ok(result)
 }
 
 /// 22003 for a product or quotient of non-zero numerics that came out zero: its
