@@ -51,6 +51,9 @@ pub enum FunctionId {
     Concat,
     ConcatWs,
     Substring,
+    /// `substring(string FROM pattern)`: the first match of a POSIX regular
+    /// expression, or of its first parenthesized part; NULL without a match.
+    SubstringRegex,
     /// `strpos(string, substring)`; SQL's `POSITION(sub IN s)` is `strpos(s, sub)`.
     Strpos,
     Replace,
@@ -344,6 +347,11 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use DataType as T;
     use FunctionId as F;
     let (t, i) = (T::Text, T::Int4);
+    // An untyped second argument makes substring the pattern form, as PostgreSQL
+    // resolves it (text is the preferred type of an unknown); substr has none.
+    if name == "substring" && a.len() == 2 && is_text(a[0]) && is_text(a[1]) {
+        return sig(F::SubstringRegex, vec![t, t], t);
+    }
     let (id, shapes): (FunctionId, &[&[DataType]]) = match name {
         "substring" | "substr" => (F::Substring, &[&[t, i], &[t, i, i]]),
         "strpos" | "position" => (F::Strpos, &[&[t, t]]),
@@ -687,6 +695,9 @@ pub fn eval_function(
         F::Reverse => Value::Text(text(0).chars().rev().collect()),
         F::SplitPart => Value::Text(string::split_part(text(0), text(1), int(2))?),
         F::StartsWith => Value::Bool(text(0).starts_with(text(1))),
+        F::SubstringRegex => {
+            super::regex::substring(text(0), text(1))?.map_or(Value::Null, Value::Text)
+        }
         F::Md5 => Value::Text(match &args[0] {
             Value::Bytea(b) => format!("{:x}", md5::compute(b)),
             _ => format!("{:x}", md5::compute(text(0))),

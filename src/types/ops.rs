@@ -464,8 +464,14 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, TypeError> {
 fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     match op {
-        BinaryOp::Add => exact(a.checked_add(b).ok_or_else(overflow)?, a.scale().max(b.scale())),
-        BinaryOp::Sub => exact(a.checked_sub(b).ok_or_else(overflow)?, a.scale().max(b.scale())),
+        BinaryOp::Add => exact(
+            a.checked_add(b).ok_or_else(overflow)?,
+            a.scale().max(b.scale()),
+        ),
+        BinaryOp::Sub => exact(
+            a.checked_sub(b).ok_or_else(overflow)?,
+            a.scale().max(b.scale()),
+        ),
         // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
         BinaryOp::Mul => {
             let p = a.checked_mul(b).ok_or_else(overflow)?;

@@ -1,4 +1,5 @@
-//! POSIX regular expression matching for `~`, `~*`, `!~` and `!~*`.
+//! POSIX regular expression matching for `~`, `~*`, `!~` and `!~*`, and
+//! `substring(string FROM pattern)`.
 //!
 //! Patterns are compiled with the `regex` crate, whose syntax agrees with
 //! PostgreSQL's advanced regular expressions for what catalog queries and most
@@ -23,6 +24,30 @@ thread_local! {
 
 /// True if `pattern` matches somewhere in `text`.
 pub fn matches(text: &str, pattern: &str, case_insensitive: bool) -> Result<bool, TypeError> {
+    with_regex(pattern, case_insensitive, |regex| regex.is_match(text))
+}
+
+/// `substring(text FROM pattern)`: the part of `text` the first match of `pattern`
+/// covers, or the part its first parenthesized subexpression covers if it has
+/// one (None if that part took no part in the match); None without a match.
+pub fn substring(text: &str, pattern: &str) -> Result<Option<String>, TypeError> {
+    with_regex(pattern, false, |regex| {
+        let captures = regex.captures(text)?;
+        let part = if captures.len() > 1 {
+            captures.get(1)
+        } else {
+            captures.get(0)
+        };
+        part.map(|m| m.as_str().to_owned())
+    })
+}
+
+/// Runs `f` with `pattern` compiled (the thread's last pattern, if it is the same).
+fn with_regex<T>(
+    pattern: &str,
+    case_insensitive: bool,
+    f: impl FnOnce(&Regex) -> T,
+) -> Result<T, TypeError> {
     LAST.with(|last| {
         let mut last = last.borrow_mut();
         let cached = matches!(&*last, Some((p, ci, _)) if p == pattern && *ci == case_insensitive);
@@ -36,7 +61,7 @@ pub fn matches(text: &str, pattern: &str, case_insensitive: bool) -> Result<bool
         }
         // Set just above when it was not already.
         let (_, _, regex) = last.as_ref().expect("compiled above");
-        Ok(regex.is_match(text))
+        Ok(f(regex))
     })
 }
 

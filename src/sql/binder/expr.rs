@@ -254,6 +254,7 @@ impl Binder<'_> {
                 expr: e,
                 substring_from,
                 substring_for,
+                shorthand,
                 ..
             } => {
                 // `SUBSTRING(x FOR n)` starts at the first character.
@@ -265,7 +266,9 @@ impl Binder<'_> {
                 let mut args = vec![&**e];
                 args.extend(from);
                 args.extend(substring_for.as_deref());
-                self.bind_named_call("substring", &args, scope)
+                // SUBSTR has no pattern form: its second argument is a position.
+                let name = if *shorthand { "substr" } else { "substring" };
+                self.bind_named_call(name, &args, scope)
             }
             A::Trim {
                 expr: e,

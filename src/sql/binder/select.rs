@@ -745,7 +745,9 @@ pub(super) fn column_name(expr: &ast::Expr) -> Option<String> {
         },
         E::TypedString(t) => type_column_name(&t.data_type),
         E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some("bool".into()),
-        E::Substring { .. } => Some("substring".into()),
+        E::Substring { shorthand, .. } => {
+            Some(if *shorthand { "substr" } else { "substring" }.into())
+        }
         E::Trim { .. } => Some("btrim".into()),
         E::Position { .. } => Some("position".into()),
         E::Extract { .. } => Some("extract".into()),
