@@ -219,11 +219,7 @@ async fn slow_lock_holds_are_logged_by_name() {
         .batch_execute("CALL open_account(7, 'carol', 5)")
         .await
         .unwrap();
-    let log = server.log_plain();
-    let line = log
-        .lines()
-        .find(|l| l.contains("request=\"CALL open_account\""))
-        .unwrap_or_else(|| panic!("no slow-lock line for the call in:\n{log}"));
+    let line = server.log_line("request=\"CALL open_account\"");
     assert!(line.contains("held the write lock for"), "{line}");
     assert!(line.contains("held_ms="), "{line}");
 }

@@ -203,15 +203,22 @@ pub fn split_part(s: &str, delimiter: &str, n: i64) -> Result<String, TypeError>
 /// `chr(code)`: the character with that code point; 0 and invalid code points are
 /// refused as in PostgreSQL (22023 / 54000 there).
 pub fn chr(code: i64) -> Result<String, TypeError> {
-    let c = u32::try_from(code)
-        .ok()
-        .filter(|c| *c != 0)
-        .and_then(char::from_u32);
-    c.map(String::from).ok_or_else(|| {
-        TypeError::InvalidParameterValue(if code == 0 {
-            "null character not permitted".to_owned()
-        } else {
-            "requested character not valid for encoding: ".to_owned() + &code.to_string()
-        })
-    })
+    if code < 0 {
+        return Err(TypeError::InvalidParameterValue(
+            "character number must be positive".to_owned(),
+        ));
+    }
+    // PostgreSQL's SQLSTATE for a character the encoding cannot hold is 54000.
+    let refused = |why: &str| TypeError::ProgramLimitExceeded(format!("{why}: {code}"));
+    match code {
+        0 => Err(TypeError::ProgramLimitExceeded(
+            "null character not permitted".to_owned(),
+        )),
+        0x11_0000.. => Err(refused("requested character too large for encoding")),
+        _ => u32::try_from(code)
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from)
+            .ok_or_else(|| refused("requested character not valid for encoding")),
+    }
 }

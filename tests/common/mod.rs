@@ -135,6 +135,24 @@ impl TestServer {
         }
     }
 
+    /// The first log line containing `needle`, waiting for the server to log it:
+    /// some lines follow the reply they are about (the writer thread records a
+    /// request's lock metrics, and logs a slow hold, after delivering its reply).
+    /// Panics with the log if the line does not come in time.
+    pub fn log_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
+        loop {
+            let log = self.log_plain();
+            if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+                return line.to_owned();
+            }
+            if Instant::now() > deadline {
+                panic!("no log line with {needle:?} within {READY_TIMEOUT_MS} ms; log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(READY_POLL_MS));
+        }
+    }
+
     /// The port of the `addr=IP:PORT` field on the first log line containing
     /// `message`, if the server has logged it: how a test learns the port of a
     /// listener started on port 0 (`--metrics-listen 127.0.0.1:0` too).

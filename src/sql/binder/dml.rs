@@ -339,7 +339,10 @@ impl Binder<'_> {
                 ))
             })?;
             if out.iter().any(|(p, _)| *p == position) {
-                return Err(SqlError::DuplicateColumn(name));
+                // 42601, as PostgreSQL words and classes it.
+                return Err(SqlError::InvalidStatement(format!(
+                    "multiple assignments to same column \"{name}\""
+                )));
             }
             let value = if is_default(&a.value) {
                 self.default_value(schema, position)?

@@ -1,6 +1,7 @@
 //! Grouping and aggregate functions, with PostgreSQL's result types and overflow
 //! checks.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
@@ -20,6 +21,10 @@ struct State {
     value: Value,
     /// Values already seen, for `DISTINCT` aggregates.
     seen: Option<HashSet<Value>>,
+    /// A `DISTINCT` aggregate's distinct inputs (with string_agg's separator), fed
+    /// in sorted order at the end, as PostgreSQL sorts them
+    /// (`string_agg(DISTINCT k, ',')` lists the values in order).
+    distinct: Vec<(Value, Value)>,
 }
 
 /// Groups `rows` by `group_by` and computes `aggregates` per group. Output rows
@@ -36,6 +41,7 @@ pub fn aggregate(
             count: 0,
             value: Value::Null,
             seen: a.distinct.then(HashSet::new),
+            distinct: Vec::new(),
         })
         .collect();
     let mut groups: HashMap<Vec<Value>, usize> = HashMap::new();
@@ -64,7 +70,12 @@ pub fn aggregate(
     let mut out = Vec::with_capacity(states.len());
     for (key, group) in states {
         let mut row = key;
-        for (a, state) in aggregates.iter().zip(group) {
+        for (a, mut state) in aggregates.iter().zip(group) {
+            let mut distinct = std::mem::take(&mut state.distinct);
+            distinct.sort_by(|(x, _), (y, _)| x.partial_cmp(y).unwrap_or(Ordering::Equal));
+            for (v, separator) in distinct {
+                fold(a, &mut state, v, separator, env)?;
+            }
             row.push(finish(a, state)?);
         }
         out.push(row);
@@ -88,21 +99,33 @@ fn accumulate(
     if v.is_null() {
         return Ok(());
     }
+    let separator = match &a.separator {
+        Some(e) => e.eval(row, env)?,
+        None => Value::Null,
+    };
     if let Some(seen) = &mut state.seen {
-        if !seen.insert(v.clone()) {
-            return Ok(());
+        if seen.insert(v.clone()) {
+            state.distinct.push((v, separator));
         }
+        return Ok(());
     }
+    fold(a, state, v, separator, env)
+}
+
+/// Adds one non-NULL input `v` (with string_agg's `separator`) to the state.
+fn fold(
+    a: &Aggregate,
+    state: &mut State,
+    v: Value,
+    separator: Value,
+    env: &Env<'_>,
+) -> Result<(), SqlError> {
     state.count += 1;
     state.value = match a.func {
         AggregateFunc::Count => Value::Null,
         AggregateFunc::Min => pick(std::mem::replace(&mut state.value, Value::Null), v, false),
         AggregateFunc::Max => pick(std::mem::replace(&mut state.value, Value::Null), v, true),
         AggregateFunc::StringAgg => {
-            let separator = match &a.separator {
-                Some(e) => e.eval(row, env)?,
-                None => Value::Null,
-            };
             let mut text = match std::mem::replace(&mut state.value, Value::Null) {
                 Value::Text(t) => t,
                 _ => String::new(),
