@@ -188,6 +188,71 @@ async fn an_error_on_a_row_someone_else_deleted_is_a_serialization_failure() {
         .is_none());
 }
 
+/// A query string of several statements with a write is one implicit transaction
+/// even when it holds transaction control or SET, as in PostgreSQL: an error
+/// rolls back everything since the string's start or its last COMMIT, a
+/// ROLLBACK in it rolls back what came before, SAVEPOINT is 25P01, and a BEGIN
+/// makes it an ordinary block that takes in the statements before it.
+#[tokio::test]
+async fn a_query_string_with_transaction_control_is_one_implicit_transaction() {
+    let (_server, a, b) = two_sessions().await;
+    let count = || async {
+        let n: i64 = b
+            .query_one("SELECT count(*) FROM acct", &[])
+            .await
+            .unwrap()
+            .get(0);
+        n
+    };
+    let run = |sql: &'static str| a.batch_execute(sql);
+    assert_eq!(
+        sqlstate(run("INSERT INTO acct VALUES (10, 1, true); SELECT 1/0; COMMIT").await),
+        "22012"
+    );
+    assert_eq!(count().await, 3, "the error rolled back the insert");
+    run("INSERT INTO acct VALUES (11, 1, true); ROLLBACK")
+        .await
+        .unwrap();
+    assert_eq!(
+        count().await,
+        3,
+        "ROLLBACK rolled back the insert before it"
+    );
+    assert_eq!(
+        sqlstate(run("INSERT INTO acct VALUES (12, 1, true); SAVEPOINT s").await),
+        "25P01"
+    );
+    assert_eq!(count().await, 3);
+    assert_eq!(
+        sqlstate(
+            run("SET statement_timeout = 1000; INSERT INTO acct VALUES (13, 1, true); SELECT 1/0")
+                .await
+        ),
+        "22012"
+    );
+    assert_eq!(count().await, 3);
+    let timeout: String = a
+        .query_one("SHOW statement_timeout", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(timeout, "0", "the SET was rolled back with the rest");
+    assert_eq!(
+        sqlstate(
+            run("INSERT INTO acct VALUES (14, 1, true); COMMIT; INSERT INTO acct VALUES (15, 1, true); SELECT 1/0")
+                .await
+        ),
+        "22012"
+    );
+    assert_eq!(count().await, 4, "what came before the COMMIT stays");
+    run("INSERT INTO acct VALUES (16, 1, true); BEGIN; INSERT INTO acct VALUES (17, 1, true)")
+        .await
+        .unwrap();
+    assert_eq!(count().await, 4, "the block BEGIN opened is still open");
+    run("ROLLBACK").await.unwrap();
+    assert_eq!(count().await, 4, "and it took in the insert before BEGIN");
+}
+
 #[tokio::test]
 async fn rollback_leaves_nothing() {
     let (_server, a, b) = two_sessions().await;

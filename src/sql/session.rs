@@ -135,6 +135,9 @@ pub struct Session {
     block: Option<Block>,
     /// Most rows a block may change (`--max-block-changes`).
     block_changes_max: usize,
+    /// The block is a query string's implicit transaction (see
+    /// [`Session::begin_implicit`]), not one the client opened with BEGIN.
+    implicit: bool,
     /// The process id the client got in BackendKeyData, for `pg_backend_pid()`.
     backend_pid: i32,
 }
@@ -152,6 +155,7 @@ impl Session {
             settings_without_local: None,
             block: None,
             block_changes_max: usize::MAX,
+            implicit: false,
             backend_pid: 0,
         }
     }
@@ -354,18 +358,39 @@ impl Session {
     }
 
     /// True if the statements of one simple-query string must run as one implicit
-    /// transaction ([`Session::execute_batch`]): several statements, at least one of
-    /// them a write, outside a block, as PostgreSQL runs such a string. Session
-    /// commands (transaction control, SET, SHOW, RESET) cannot run inside the write
-    /// request on the writer thread, so a string that mixes them with writes runs
-    /// statement by statement instead (its `BEGIN … COMMIT`, if it has one, makes
-    /// the block atomic; writes outside it commit one by one).
+    /// transaction in one write request ([`Session::execute_batch`]): several
+    /// statements, at least one of them a write and none a session command,
+    /// outside a block, as PostgreSQL runs such a string. Session commands
+    /// (transaction control, SET, SHOW, RESET) cannot run inside the write
+    /// request on the writer thread; a string that mixes them with writes runs
+    /// statement by statement in an implicit block instead
+    /// ([`Session::wants_implicit_block`]).
     pub fn needs_implicit_transaction(
         &self,
         statements: &[Arc<PreparedStatement>],
     ) -> Result<bool, SqlError> {
+        let (writes, commands) = self.string_kinds(statements)?;
+        Ok(writes && !commands)
+    }
+
+    /// True if a simple-query string run statement by statement must still be
+    /// one implicit transaction, as PostgreSQL runs it: several statements, at
+    /// least one a write, outside a block. See [`Session::begin_implicit`].
+    pub fn wants_implicit_block(
+        &self,
+        statements: &[Arc<PreparedStatement>],
+    ) -> Result<bool, SqlError> {
+        Ok(self.string_kinds(statements)?.0)
+    }
+
+    /// Whether a string of several statements, sent outside a block, has writes,
+    /// and whether it has session commands; (false, false) for anything else.
+    fn string_kinds(
+        &self,
+        statements: &[Arc<PreparedStatement>],
+    ) -> Result<(bool, bool), SqlError> {
         if statements.len() < 2 || self.transaction != TransactionState::Idle {
-            return Ok(false);
+            return Ok((false, false));
         }
         let mut writes = false;
         let mut commands = false;
@@ -375,7 +400,35 @@ impl Session {
                 None => writes |= Engine::is_write(prepared.statement()),
             }
         }
-        Ok(writes && !commands)
+        Ok((writes, commands))
+    }
+
+    /// Opens a query string's implicit transaction if no block is open: a block
+    /// that [`Session::end_implicit`] commits when the string ends and rolls back
+    /// at its first error, as PostgreSQL runs a string of several statements. A
+    /// BEGIN in the string makes it an ordinary block (the statements before it
+    /// included); a COMMIT or ROLLBACK in it ends it, and the caller opens the
+    /// next for the statements after.
+    pub fn begin_implicit(&mut self) {
+        if self.transaction == TransactionState::Idle {
+            self.open_block();
+            self.implicit = true;
+        }
+    }
+
+    /// Ends the implicit transaction, if one is open: commits it (`ok`) or rolls
+    /// it back. Any failure to commit is the string's error.
+    pub async fn end_implicit(&mut self, ok: bool) -> Result<(), Error> {
+        if !self.implicit {
+            return Ok(());
+        }
+        self.implicit = false;
+        if ok && self.transaction == TransactionState::InBlock {
+            self.commit().await.map(drop)
+        } else {
+            self.end_block(false);
+            Ok(())
+        }
     }
 
     /// Runs the statements of one simple-query string as one write transaction
@@ -408,11 +461,31 @@ impl Session {
         if state == TransactionState::Failed && !ends_block {
             return Err(SqlError::InFailedTransaction.into());
         }
+        // A query string's implicit transaction has no savepoints (25P01).
+        if self.implicit {
+            match &cmd {
+                Command::Savepoint(_) => {
+                    return Err(SqlError::NoActiveTransaction("SAVEPOINT").into())
+                }
+                Command::Release(_) => {
+                    return Err(SqlError::NoActiveTransaction("RELEASE SAVEPOINT").into())
+                }
+                Command::RollbackTo(_) => {
+                    return Err(SqlError::NoActiveTransaction("ROLLBACK TO SAVEPOINT").into())
+                }
+                _ => {}
+            }
+        }
         // What PostgreSQL warns about: block commands where they change nothing.
         let idle = state == TransactionState::Idle;
         let notice = match &cmd {
+            // BEGIN in a query string's implicit transaction makes it explicit.
+            Command::Begin(..) if self.implicit => None,
             Command::Begin(..) if !idle => Some(Notice::TransactionInProgress),
-            Command::Commit | Command::Rollback if idle => Some(Notice::NoTransactionInProgress),
+            // Also in an implicit transaction, which they do end, as PostgreSQL warns.
+            Command::Commit | Command::Rollback if idle || self.implicit => {
+                Some(Notice::NoTransactionInProgress)
+            }
             Command::SetLocal(..) if idle => Some(Notice::SetLocalOutsideBlock),
             _ => None,
         };
@@ -455,10 +528,9 @@ impl Session {
             Command::Begin(tag, read_only) => {
                 // PostgreSQL accepts BEGIN inside a block with a warning; so do we.
                 if state == TransactionState::Idle {
-                    self.settings_at_begin = Some(self.settings.clone());
-                    self.settings_without_local = Some(self.settings.clone());
-                    self.block = Some(Block::new(self.block_changes_max));
+                    self.open_block();
                 }
+                self.implicit = false;
                 if let (Some(block), true) = (&mut self.block, read_only) {
                     block.set_read_only();
                 }
@@ -499,11 +571,20 @@ impl Session {
         }))
     }
 
+    /// Opens a block, keeping the settings of its start.
+    fn open_block(&mut self) {
+        self.settings_at_begin = Some(self.settings.clone());
+        self.settings_without_local = Some(self.settings.clone());
+        self.block = Some(Block::new(self.block_changes_max));
+        self.transaction = TransactionState::InBlock;
+    }
+
     /// Ends the block (COMMIT, ROLLBACK) and its settings: a commit keeps its SETs
     /// and drops its SET LOCALs; a rollback, or a commit of a failed block (which
     /// answers ROLLBACK, as in PostgreSQL), restores the settings of BEGIN. Outside a
     /// block there is nothing to restore. Returns the command tag.
     fn end_block(&mut self, commit: bool) -> &'static str {
+        self.implicit = false;
         let at_begin = self.settings_at_begin.take();
         let without_local = self.settings_without_local.take();
         self.block = None;

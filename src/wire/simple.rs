@@ -5,15 +5,17 @@
 //! statements before it, then ReadyForQuery.
 //!
 //! As in PostgreSQL, a string of several statements with at least one write, sent
-//! outside a block, is one implicit transaction: it runs as one write request (its
-//! queries see the writes before them) and an error rolls back every statement of
-//! the string; the results of the statements before the error are still sent. Such
-//! a string may not also hold session commands (BEGIN, COMMIT, SET, …), which
-//! cannot run on the writer thread: 0A000 before anything runs. A string of reads
-//! and session commands runs statement by statement, and so does a string holding
-//! PREPARE, EXECUTE or DEALLOCATE (run by this layer, see `prepare`). COPY, which
-//! talks with the client in the middle of the string, must be sent on its own
-//! (0A000).
+//! outside a block, is one implicit transaction: an error rolls back every
+//! statement of the string; the results of the statements before the error are
+//! still sent. A string of writes and queries runs as one write request (its
+//! queries see the writes before them). One that also holds session commands
+//! (BEGIN, COMMIT, SET, …, which cannot run on the writer thread) or PREPARE,
+//! EXECUTE, DEALLOCATE (run by this layer, see `prepare`) runs statement by
+//! statement in an implicit transaction block (`Session::begin_implicit`): a
+//! COMMIT or ROLLBACK in it ends the transaction so far, a BEGIN makes it an
+//! ordinary block, and the end of the string commits it. A string of reads and
+//! session commands runs statement by statement. COPY, which talks with the
+//! client in the middle of the string, must be sent on its own (0A000).
 
 use std::sync::Arc;
 
@@ -93,6 +95,10 @@ impl Connection {
             }
             return error.map_or(Ok(()), |e| Err(e.into()));
         }
+        // Writes mixed with session commands: statement by statement, but still
+        // one implicit transaction, as PostgreSQL runs the string (see
+        // `Session::begin_implicit`).
+        let implicit = self.session.wants_implicit_block(&statements)?;
         for statement in statements.iter() {
             if is_copy(statement.statement()) {
                 let tag = self.run_copy(statement).await?;
@@ -103,11 +109,18 @@ impl Connection {
                     .await
                     .map_err(io);
             }
+            if implicit {
+                self.session.begin_implicit();
+            }
             let output = self.run_statement(statement, &params, None).await;
+            if output.is_err() {
+                self.session.end_implicit(false).await?;
+            }
             self.feed_setting_changes().await?;
             self.send_output(output?).await?;
         }
-        Ok(())
+        self.session.end_implicit(true).await?;
+        self.feed_setting_changes().await
     }
 
     /// Sends one statement's notices, then its results in text format, with their
