@@ -41,6 +41,7 @@ mod pg_proc;
 mod pg_roles;
 mod pg_settings;
 mod pg_type;
+mod pg_views;
 mod registry;
 mod snapshot;
 mod turnstile_lock;

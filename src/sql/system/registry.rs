@@ -4,7 +4,7 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_empty, pg_index, pg_namespace, pg_proc,
-    pg_roles, pg_settings, pg_type, turnstile_lock, turnstile_routines, turnstile_wal,
+    pg_roles, pg_settings, pg_type, pg_views, turnstile_lock, turnstile_routines, turnstile_wal,
     SystemSnapshot,
 };
 
@@ -70,6 +70,9 @@ const RELATIONS: &[SystemRelation] = &[
     information_schema::ROUTINES,
     turnstile_lock::STATS,
     turnstile_lock::PHASES,
+    // Appended: a relation's position is its OID.
+    pg_views::TABLES,
+    pg_views::INDEXES,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
