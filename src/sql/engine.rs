@@ -39,8 +39,9 @@ use crate::turnstile::{RequestName, Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
+use super::exec::RowWriter;
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, PreparedStatement, UsedPlan};
+use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement, UsedPlan};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -326,19 +327,17 @@ impl Engine {
             return Ok(run.read(output));
         }
         let ctx = self.with_server_state(ctx);
-        let params: Arc<[Value]> = params.into();
-        let hints = prepared.param_types();
-        let cached_write = prepared.cached_write();
-        let cached_query = prepared.cached_plan();
+        let statement = InBlock {
+            stmt: stmt.clone(),
+            hints: prepared.param_types(),
+            params: params.into(),
+            cached_write: prepared.cached_write(),
+            cached_query: prepared.cached_plan(),
+            is_write,
+        };
         // Only a statement whose own cost is bounded (its last plan a point read or
         // a short write) may hold a lock on the session's task.
-        let bounded = if is_write {
-            cached_write.as_ref().is_some_and(|c| c.plan.is_short())
-        } else {
-            cached_query
-                .as_ref()
-                .is_some_and(|c| c.plan.is_point_read())
-        };
+        let bounded = statement.is_bounded();
         let on_overlay = !block.changed_schema()
             && matches!(
                 *stmt,
@@ -349,36 +348,12 @@ impl Engine {
             );
         if on_overlay {
             let run = block.run();
-            let (stmt, hints, params, ctx) =
-                (stmt.clone(), hints.clone(), params.clone(), ctx.clone());
-            let (cached_write, cached_query) = (cached_write.clone(), cached_query.clone());
+            let (statement, ctx) = (statement.clone(), ctx.clone());
             let name = format!("block {}", request_name(&stmt));
             let result = self
                 .turnstile
                 .read_maybe_short(name, bounded, move |db| {
-                    run.run_on_overlay(db, &ctx, is_write, |txn, ctx| {
-                        if is_write {
-                            let (output, plan) = exec::write_with_plan(
-                                txn,
-                                &stmt,
-                                &hints,
-                                cached_write,
-                                &params,
-                                ctx,
-                            )?;
-                            Ok((output, plan.map(UsedPlan::Write)))
-                        } else {
-                            let (output, fresh) = exec::read_with_plan(
-                                db,
-                                &stmt,
-                                &hints,
-                                cached_query,
-                                &params,
-                                ctx,
-                            )?;
-                            Ok((output, fresh.map(UsedPlan::Query)))
-                        }
-                    })
+                    run.run_on_overlay(db, &ctx, is_write, |txn, ctx| statement.run(txn, ctx))
                 })
                 .await?;
             match result {
@@ -405,26 +380,7 @@ impl Engine {
         let ran = self
             .turnstile
             .rehearse(name, short, move |txn| {
-                run.rehearse(txn, is_write, |txn| {
-                    if is_write {
-                        let (output, plan) =
-                            exec::write_with_plan(txn, &stmt, &hints, cached_write, &params, &ctx)?;
-                        Ok((output, plan.map(UsedPlan::Write)))
-                    } else {
-                        // The block's changes are data, not schema, unless it made
-                        // DDL, which moves the catalog version: a query plan made
-                        // outside the block serves inside it, and the other way.
-                        let (output, fresh) = exec::read_with_plan(
-                            txn.db(),
-                            &stmt,
-                            &hints,
-                            cached_query,
-                            &params,
-                            &ctx,
-                        )?;
-                        Ok((output, fresh.map(UsedPlan::Query)))
-                    }
-                })
+                run.rehearse(txn, is_write, |txn| statement.run(txn, &ctx))
             })
             .await??;
         if let Some(plan) = ran.plan() {
@@ -471,6 +427,61 @@ impl Engine {
                 statement, analyze, ..
             } => *analyze && Engine::is_write(statement),
             _ => true,
+        }
+    }
+}
+
+/// A block's statement with what it runs with: all shared, cheap to clone for
+/// a try on the overlay before a rehearsal.
+#[derive(Clone)]
+struct InBlock {
+    stmt: Arc<Statement>,
+    hints: Arc<[Option<DataType>]>,
+    params: Arc<[Value]>,
+    cached_write: Option<Arc<CachedWrite>>,
+    cached_query: Option<Arc<CachedPlan>>,
+    is_write: bool,
+}
+
+impl InBlock {
+    /// True if its last plan was a point read or a short write.
+    fn is_bounded(&self) -> bool {
+        if self.is_write {
+            self.cached_write
+                .as_ref()
+                .is_some_and(|c| c.plan.is_short())
+        } else {
+            self.cached_query
+                .as_ref()
+                .is_some_and(|c| c.plan.is_point_read())
+        }
+    }
+
+    /// Runs it on `txn` (the store in a rehearsal, the block's overlay under the
+    /// read lock) with its cached plan: the block's changes are data, not schema,
+    /// unless it made DDL, which moves the catalog version, so a plan made outside
+    /// the block serves inside it, and the other way.
+    fn run<'db>(
+        self,
+        txn: &mut impl RowWriter<'db>,
+        ctx: &QueryContext,
+    ) -> Result<(Output, Option<UsedPlan>), SqlError> {
+        let InBlock {
+            stmt,
+            hints,
+            params,
+            cached_write,
+            cached_query,
+            is_write,
+        } = self;
+        if is_write {
+            let (output, plan) =
+                exec::write_with_plan(txn, &stmt, &hints, cached_write, &params, ctx)?;
+            Ok((output, plan.map(UsedPlan::Write)))
+        } else {
+            let (output, fresh) =
+                exec::read_with_plan(txn.db(), &stmt, &hints, cached_query, &params, ctx)?;
+            Ok((output, fresh.map(UsedPlan::Query)))
         }
     }
 }
