@@ -1,8 +1,10 @@
 //! Redo: what a committed transaction changed, as the write-ahead log keeps it.
 //!
-//! A write transaction collects one [`RedoOp`] per change next to its undo. At
-//! commit the ops are encoded into one payload (one WAL record per transaction);
-//! recovery decodes payloads and applies them in LSN order. The ops are physical —
+//! A write transaction encodes one op per change into its [`Redo`] as it makes
+//! the change, next to its undo: a row's image is copied straight from the table
+//! into the payload, with no copy of the row kept in between. At commit the
+//! payload is one WAL record; recovery decodes payloads into [`RedoOp`]s and
+//! applies them in LSN order. The ops are physical —
 //! a row's full image under its key, a key removed, a schema created — never the
 //! statement or reducer call, so recovery runs no user code (invariant 5).
 //!
@@ -79,25 +81,85 @@ pub(crate) enum RedoOp {
     },
 }
 
-/// The redo of one transaction.
+/// The most bytes a row op takes besides its row when its key is an integer:
+/// a tag, a table id, a key and a row length.
+const OP_OVERHEAD_BYTES: usize = 1 + 5 + 11 + 5;
+
+/// The redo of one transaction: its ops, encoded as they are made.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Redo {
-    pub(crate) ops: Vec<RedoOp>,
+    payload: Vec<u8>,
+    ops: usize,
+    /// The tables whose rows the ops change (a table once per run of ops on
+    /// it), and whether any op changes the schema: what a commit counts in the
+    /// tables' versions and `schema_commits`.
+    changed_tables: Vec<TableId>,
+    changed_schema: bool,
 }
 
 impl Redo {
     /// True for a transaction that changed nothing (it needs no log record).
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops == 0
+    }
+
+    /// How many ops it holds.
+    pub fn len(&self) -> usize {
+        self.ops
     }
 
     /// The WAL payload.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for op in &self.ops {
-            encode_op(&mut out, op);
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
+    pub(crate) fn changed_tables(&self) -> &[TableId] {
+        &self.changed_tables
+    }
+
+    pub(crate) fn changed_schema(&self) -> bool {
+        self.changed_schema
+    }
+
+    /// Adds `op`.
+    pub(crate) fn push(&mut self, op: &RedoOp) {
+        match op {
+            RedoOp::Put { table, key, row } => return self.put(*table, key, row),
+            RedoOp::Remove { table, key } => return self.remove(*table, key),
+            RedoOp::Truncate(table) => self.rows_changed(*table),
+            _ => self.changed_schema = true,
         }
-        out
+        self.ops += 1;
+        encode_op(&mut self.payload, op);
+    }
+
+    /// Adds a `Put` of `row` under `key`, copying the row's bytes once.
+    pub(crate) fn put(&mut self, table: TableId, key: &Key, row: &Row) {
+        self.rows_changed(table);
+        self.ops += 1;
+        // Room for the row and an integer key's op around it: one growth, not
+        // one per byte pushed.
+        self.payload
+            .reserve(row.as_bytes().len() + OP_OVERHEAD_BYTES);
+        encode_put(&mut self.payload, table, key, row);
+    }
+
+    /// Adds a `Remove` of `key`.
+    pub(crate) fn remove(&mut self, table: TableId, key: &Key) {
+        self.rows_changed(table);
+        self.ops += 1;
+        self.payload.reserve(OP_OVERHEAD_BYTES);
+        encode_remove(&mut self.payload, table, key);
+    }
+
+    fn rows_changed(&mut self, table: TableId) {
+        if self.changed_tables.last() != Some(&table) {
+            self.changed_tables.push(table);
+        }
     }
 }
 
@@ -135,17 +197,8 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
                 put_bytes(out, name.as_bytes());
             }
         }
-        RedoOp::Put { table, key, row } => {
-            out.push(7);
-            put_varint(out, u64::from(*table));
-            encode_key(out, key);
-            put_bytes(out, row.as_bytes());
-        }
-        RedoOp::Remove { table, key } => {
-            out.push(8);
-            put_varint(out, u64::from(*table));
-            encode_key(out, key);
-        }
+        RedoOp::Put { table, key, row } => encode_put(out, *table, key, row),
+        RedoOp::Remove { table, key } => encode_remove(out, *table, key),
         RedoOp::Truncate(id) => {
             out.push(9);
             put_varint(out, u64::from(*id));
@@ -156,6 +209,19 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             put_positions(out, columns);
         }
     }
+}
+
+fn encode_put(out: &mut Vec<u8>, table: TableId, key: &Key, row: &Row) {
+    out.push(7);
+    put_varint(out, u64::from(table));
+    encode_key(out, key);
+    put_bytes(out, row.as_bytes());
+}
+
+fn encode_remove(out: &mut Vec<u8>, table: TableId, key: &Key) {
+    out.push(8);
+    put_varint(out, u64::from(table));
+    encode_key(out, key);
 }
 
 fn encode_key(out: &mut Vec<u8>, key: &Key) {

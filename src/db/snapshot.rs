@@ -17,16 +17,15 @@ impl Database {
     pub fn snapshot_catalog(&self) -> Vec<u8> {
         let mut redo = Redo::default();
         for table in self.tables.values() {
-            redo.ops
-                .push(RedoOp::CreateTable(table.schema().as_ref().clone()));
+            redo.push(&RedoOp::CreateTable(table.schema().as_ref().clone()));
             for index in table.indexes() {
-                redo.ops.push(RedoOp::CreateIndex(index.schema.clone()));
+                redo.push(&RedoOp::CreateIndex(index.schema.clone()));
             }
         }
         for view in self.views.values() {
-            redo.ops.push(RedoOp::CreateView(view.clone()));
+            redo.push(&RedoOp::CreateView(view.clone()));
         }
-        redo.encode()
+        redo.into_payload()
     }
 
     /// The ids of every table, in order.
@@ -50,15 +49,11 @@ impl Database {
         let mut redo = Redo::default();
         let mut last = None;
         for (key, row) in t.range_from(start).take(max_rows) {
-            redo.ops.push(RedoOp::Put {
-                table,
-                key: key.clone(),
-                row: row.clone(),
-            });
-            last = Some(key.clone());
+            redo.put(table, key, row);
+            last = Some(key);
         }
-        let count = redo.ops.len();
-        (redo.encode(), last, count)
+        let count = redo.len();
+        (redo.into_payload(), last.cloned(), count)
     }
 
     /// Builds a database from snapshot chunks (catalog first, then rows).
@@ -153,7 +148,7 @@ mod tests {
                 vec![Value::Int8(1000 + step), Value::Text(format!("new{step}"))],
             )
             .unwrap();
-            log.push(txn.commit().encode());
+            log.push(txn.commit().into_payload());
         }
         let mut restored = Database::load_snapshot(&chunks).unwrap();
         for payload in &log {

@@ -399,6 +399,45 @@ impl Table {
         self.rows.insert(key, row);
     }
 
+    /// Replaces the row under `old_key` with `row` (of `values`) under `new_key`,
+    /// maintaining every index, and returns the old row. Constraints were
+    /// checked. A row that keeps its key is swapped in place: one probe of the
+    /// map, not a removal and an insertion, and only the indexes whose values
+    /// changed are touched.
+    pub(crate) fn replace(
+        &mut self,
+        old_key: &Key,
+        new_key: Key,
+        values: &[Value],
+        row: Row,
+    ) -> Row {
+        if new_key != *old_key {
+            let old = self.remove(old_key).expect("replaced rows exist");
+            self.put(new_key, values, row);
+            return old;
+        }
+        let slot = self.rows.get_mut(old_key).expect("replaced rows exist");
+        let old = std::mem::replace(slot, row);
+        if !self.indexes.is_empty() {
+            let old_values = old.decode(&self.types);
+            for index in &mut self.indexes {
+                let columns = &index.schema.columns;
+                if columns.iter().all(|&c| old_values[c] == values[c]) {
+                    continue;
+                }
+                index.entries.remove(&IndexEntry {
+                    values: index_values(columns, &old_values),
+                    row: new_key.clone(),
+                });
+                index.entries.insert(IndexEntry {
+                    values: index_values(columns, values),
+                    row: new_key.clone(),
+                });
+            }
+        }
+        old
+    }
+
     /// Removes the row under `key` and its index entries, returning it.
     pub(crate) fn remove(&mut self, key: &Key) -> Option<Row> {
         let row = self.rows.remove(key)?;

@@ -212,7 +212,7 @@ impl<'db> WriteTxn<'db> {
             self.commit();
             return Ok(None);
         };
-        match wal.append(&self.redo.encode()) {
+        match wal.append(self.redo.payload()) {
             Ok(lsn) => {
                 self.commit();
                 Ok(Some(lsn))
@@ -243,7 +243,7 @@ impl<'db> WriteTxn<'db> {
         self.db.next_table_id += 1;
         let id = schema.id;
         self.db.table_names.insert(schema.name.clone(), id);
-        self.redo.ops.push(RedoOp::CreateTable(schema.clone()));
+        self.redo.push(&RedoOp::CreateTable(schema.clone()));
         self.record(|| Change::CreateTable(schema.clone()));
         self.db.tables.insert(id, Table::new(schema));
         self.db.catalog_version += 1;
@@ -260,7 +260,7 @@ impl<'db> WriteTxn<'db> {
         self.db.table_names.remove(name);
         let table = self.db.tables.remove(&id).expect("named tables exist");
         self.db.catalog_version += 1;
-        self.redo.ops.push(RedoOp::DropTable(id));
+        self.redo.push(&RedoOp::DropTable(id));
         self.record(|| Change::DropTable(name.to_owned()));
         self.undo.push(Undo::DropTable {
             table: Box::new(table),
@@ -274,7 +274,7 @@ impl<'db> WriteTxn<'db> {
         let (table, name) = (schema.table, schema.name.clone());
         self.db.table_mut(table).add_index(schema.clone())?;
         self.record(|| Change::CreateIndex(schema.clone()));
-        self.redo.ops.push(RedoOp::CreateIndex(schema));
+        self.redo.push(&RedoOp::CreateIndex(schema));
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateIndex { table, name });
         Ok(())
@@ -288,7 +288,7 @@ impl<'db> WriteTxn<'db> {
             .find_map(|(id, t)| t.take_index(name).map(|(pos, index)| (*id, pos, index)))
             .ok_or_else(|| DbError::UndefinedIndex(name.to_owned()))?;
         self.db.catalog_version += 1;
-        self.redo.ops.push(RedoOp::DropIndex(name.to_owned()));
+        self.redo.push(&RedoOp::DropIndex(name.to_owned()));
         self.record(|| Change::DropIndex(name.to_owned()));
         self.undo.push(Undo::DropIndex {
             table,
@@ -301,7 +301,7 @@ impl<'db> WriteTxn<'db> {
     pub fn create_view(&mut self, view: ViewSchema) -> Result<(), DbError> {
         self.db.check_name_free(&view.name)?;
         let name = view.name.clone();
-        self.redo.ops.push(RedoOp::CreateView(view.clone()));
+        self.redo.push(&RedoOp::CreateView(view.clone()));
         self.record(|| Change::CreateView(view.clone()));
         self.db.views.insert(name.clone(), view);
         self.db.catalog_version += 1;
@@ -316,7 +316,7 @@ impl<'db> WriteTxn<'db> {
             .remove(name)
             .ok_or_else(|| DbError::UndefinedView(name.to_owned()))?;
         self.db.catalog_version += 1;
-        self.redo.ops.push(RedoOp::DropView(view.name.clone()));
+        self.redo.push(&RedoOp::DropView(view.name.clone()));
         self.record(|| Change::DropView(view.name.clone()));
         self.undo.push(Undo::DropView { view });
         Ok(())
@@ -331,16 +331,12 @@ impl<'db> WriteTxn<'db> {
         let name = self.db.table(table).schema().primary_key_name();
         self.db.check_name_free(&name)?;
         let rebuilt = self.db.table(table).with_primary_key(&columns)?;
-        self.redo.ops.push(RedoOp::AddPrimaryKey {
+        self.redo.push(&RedoOp::AddPrimaryKey {
             table,
             columns: columns.clone(),
         });
         for (key, row) in rebuilt.scan() {
-            self.redo.ops.push(RedoOp::Put {
-                table,
-                key: key.clone(),
-                row: row.clone(),
-            });
+            self.redo.put(table, key, row);
         }
         let old = std::mem::replace(self.db.table_mut(table), rebuilt);
         self.db.catalog_version += 1;
@@ -373,12 +369,8 @@ impl<'db> WriteTxn<'db> {
         let key = t.key_for_insert(&values);
         t.check_unique(&key, &values, None)?;
         let row = Row::encode(&values);
-        t.put(key.clone(), &values, row.clone());
-        self.redo.ops.push(RedoOp::Put {
-            table,
-            key: key.clone(),
-            row,
-        });
+        self.redo.put(table, &key, &row);
+        t.put(key.clone(), &values, row);
         self.undo.push(Undo::Insert {
             table,
             key: key.clone(),
@@ -399,20 +391,12 @@ impl<'db> WriteTxn<'db> {
         t.check_not_null(&values)?;
         let new_key = t.key_for_update(key, &values);
         t.check_unique(&new_key, &values, Some(key))?;
-        let old = t.remove(key).expect("updated rows exist");
         let row = Row::encode(&values);
-        t.put(new_key.clone(), &values, row.clone());
         if new_key != *key {
-            self.redo.ops.push(RedoOp::Remove {
-                table,
-                key: key.clone(),
-            });
+            self.redo.remove(table, key);
         }
-        self.redo.ops.push(RedoOp::Put {
-            table,
-            key: new_key.clone(),
-            row,
-        });
+        self.redo.put(table, &new_key, &row);
+        let old = t.replace(key, new_key.clone(), &values, row);
         self.undo.push(Undo::Update {
             table,
             new_key: new_key.clone(),
@@ -431,10 +415,7 @@ impl<'db> WriteTxn<'db> {
     pub fn delete(&mut self, table: TableId, key: &Key) -> bool {
         match self.db.table_mut(table).remove(key) {
             Some(old) => {
-                self.redo.ops.push(RedoOp::Remove {
-                    table,
-                    key: key.clone(),
-                });
+                self.redo.remove(table, key);
                 self.undo.push(Undo::Delete {
                     table,
                     key: key.clone(),
@@ -453,7 +434,7 @@ impl<'db> WriteTxn<'db> {
     /// Removes every row of the table at once.
     pub fn truncate(&mut self, table: TableId) {
         let contents = self.db.table_mut(table).take_contents();
-        self.redo.ops.push(RedoOp::Truncate(table));
+        self.redo.push(&RedoOp::Truncate(table));
         self.undo.push(Undo::Truncate { table, contents });
         self.record(|| Change::Truncate(table));
     }
@@ -471,24 +452,12 @@ impl Database {
     /// Counts a committed transaction in the versions of the tables whose rows it
     /// changed and, if it changed the schema, in `schema_commits`.
     fn note_commit(&mut self, redo: &Redo) {
-        let mut last = None;
-        let mut schema = false;
-        for op in &redo.ops {
-            match op {
-                RedoOp::Put { table, .. }
-                | RedoOp::Remove { table, .. }
-                | RedoOp::Truncate(table) => {
-                    if last != Some(*table) {
-                        last = Some(*table);
-                        if let Some(t) = self.tables.get_mut(table) {
-                            t.note_commit();
-                        }
-                    }
-                }
-                _ => schema = true,
+        for table in redo.changed_tables() {
+            if let Some(t) = self.tables.get_mut(table) {
+                t.note_commit();
             }
         }
-        if schema {
+        if redo.changed_schema() {
             self.schema_commits += 1;
         }
     }
@@ -507,9 +476,8 @@ impl Database {
                 old,
             } => {
                 let t = self.table_mut(table);
-                t.remove(&new_key);
                 let values = t.decode(&old);
-                t.put(old_key, &values, old);
+                t.replace(&new_key, old_key, &values, old);
             }
             Undo::Delete { table, key, old } => {
                 let t = self.table_mut(table);

@@ -118,6 +118,10 @@ use super::{exec, CommandTag, Output, QueryContext, SqlError};
 /// task when the write lock is free (see `Turnstile::rehearse`).
 pub const BLOCK_SMALL_CHANGES: usize = 64;
 
+/// The most reads a small block's COMMIT may have to check for it to be short
+/// (see [`Block::commit_is_short`]).
+const BLOCK_SMALL_READS: usize = 64;
+
 /// One thing a statement read from the committed state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Read {
@@ -335,6 +339,16 @@ impl BlockStatement {
         }
     }
 
+    /// True if running it again costs little and a bounded amount: a short
+    /// plan ([`WritePlan::is_short`](super::plan_cache::WritePlan::is_short): a
+    /// few rows by primary key; never a reducer call). Never a COPY.
+    fn is_short(&self) -> bool {
+        match self {
+            BlockStatement::Sql { plan, .. } => plan.as_ref().is_some_and(|p| p.short),
+            BlockStatement::Copy(_) => false,
+        }
+    }
+
     /// A reducer call: its reads are not logged (the module reads through the
     /// host), so an observed call is checked by running it again instead.
     fn is_call(&self) -> bool {
@@ -496,6 +510,17 @@ impl Block {
     /// run on the session's task (see `Turnstile::rehearse`).
     pub fn is_small(&self) -> bool {
         self.changes <= BLOCK_SMALL_CHANGES
+    }
+
+    /// True if COMMIT's work is bounded and tiny, so that it may run on the
+    /// session's task when the write lock is free (see
+    /// `Turnstile::write_maybe_short`): a small block, few reads to check, and
+    /// every write short to make again.
+    pub fn commit_is_short(&self) -> bool {
+        let reads = self.reads.len() + self.writes.iter().map(|w| w.reads.len()).sum::<usize>();
+        self.is_small()
+            && reads <= BLOCK_SMALL_READS
+            && self.writes.iter().all(|w| w.statement.is_short())
     }
 
     /// True once the block has written: its later reads must be rehearsed to see

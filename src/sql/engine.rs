@@ -169,10 +169,11 @@ impl Engine {
             let params: Arc<[Value]> = params.into();
             let hints = prepared.param_types();
             let cached = prepared.cached_write();
+            let short = cached.as_ref().is_some_and(|c| c.short);
             let durability = ctx.durability;
             let (output, plan) = self
                 .turnstile
-                .write_with(request_name(&stmt), durability, move |txn| {
+                .write_maybe_short(request_name(&stmt), short, durability, move |txn| {
                     exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
                 })
                 .await??;
@@ -239,7 +240,7 @@ impl Engine {
         let stmt = prepared.shared_statement();
         let hints = prepared.param_types();
         let cached = prepared.cached_plan();
-        let short = cached.as_ref().is_some_and(|c| c.plan.is_point_read());
+        let short = cached.as_ref().is_some_and(|c| c.short);
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
         let name = request_name(&stmt);
@@ -408,9 +409,10 @@ impl Engine {
         }
         let ctx = self.with_server_state(ctx);
         let durability = ctx.durability;
+        let short = block.commit_is_short();
         Ok(self
             .turnstile
-            .write_with("COMMIT", durability, move |txn| {
+            .write_maybe_short("COMMIT", short, durability, move |txn| {
                 block::commit(txn, &inside, &ctx)
             })
             .await??)
@@ -447,13 +449,9 @@ impl InBlock {
     /// True if its last plan was a point read or a short write.
     fn is_bounded(&self) -> bool {
         if self.is_write {
-            self.cached_write
-                .as_ref()
-                .is_some_and(|c| c.plan.is_short())
+            self.cached_write.as_ref().is_some_and(|c| c.short)
         } else {
-            self.cached_query
-                .as_ref()
-                .is_some_and(|c| c.plan.is_point_read())
+            self.cached_query.as_ref().is_some_and(|c| c.short)
         }
     }
 

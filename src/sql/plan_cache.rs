@@ -50,9 +50,20 @@ pub struct CachedPlan {
     pub plan: Plan,
     /// The result columns, shared with every Output the plan produces.
     pub columns: Arc<Vec<ColumnInfo>>,
+    /// [`Plan::is_point_read`], found once: every run asks.
+    pub short: bool,
 }
 
 impl CachedPlan {
+    pub fn new(catalog_version: Option<u64>, plan: Plan, columns: Vec<ColumnInfo>) -> CachedPlan {
+        CachedPlan {
+            catalog_version,
+            short: plan.is_point_read(),
+            plan,
+            columns: Arc::new(columns),
+        }
+    }
+
     /// True if the plan may run against a database at `catalog_version`.
     pub fn is_valid_at(&self, catalog_version: u64) -> bool {
         self.catalog_version.is_none_or(|v| v == catalog_version)
@@ -102,6 +113,18 @@ impl WritePlan {
 pub struct CachedWrite {
     pub catalog_version: u64,
     pub plan: WritePlan,
+    /// [`WritePlan::is_short`], found once: every run asks.
+    pub short: bool,
+}
+
+impl CachedWrite {
+    pub fn new(catalog_version: u64, plan: WritePlan) -> CachedWrite {
+        CachedWrite {
+            catalog_version,
+            short: plan.is_short(),
+            plan,
+        }
+    }
 }
 
 /// A plan a statement ran with, to keep for its next run.

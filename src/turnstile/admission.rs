@@ -56,10 +56,11 @@
 //!
 //! # What is a request
 //!
-//! Reads queued here run on the reader pool; a *short* read (a point lookup) or a
-//! short rehearsal is first offered to the scheduler on the session's own task and
-//! runs there only if it is admitted at once, as a newcomer, without overtaking
-//! anyone queued; otherwise it is queued like the rest. That keeps the cheap paths
+//! Reads queued here run on the reader pool; a *short* read (a point lookup), a
+//! short write (a point UPDATE, a small block's COMMIT) or a short rehearsal is
+//! first offered to the scheduler on the session's own task and runs there only
+//! if it is admitted at once, as a newcomer, without overtaking anyone queued;
+//! otherwise it is queued like the rest. That keeps the cheap paths
 //! cheap without a side door around the policy.
 //!
 //! The decisions are made by [`Admission`], a plain state machine that is told the
@@ -620,15 +621,17 @@ impl<R, W> Gate<R, W> {
 
     pub fn push_read(&self, job: R) -> Result<(), Refusal> {
         let mut state = self.state.lock();
-        state.push_read(job, Instant::now())?;
-        self.wake(&state);
+        let now = Instant::now();
+        state.push_read(job, now)?;
+        self.wake(&state, now);
         Ok(())
     }
 
     pub fn push_write(&self, job: W) -> Result<(), Refusal> {
         let mut state = self.state.lock();
-        state.push_write(job, Instant::now())?;
-        self.wake(&state);
+        let now = Instant::now();
+        state.push_write(job, now)?;
+        self.wake(&state, now);
         Ok(())
     }
 
@@ -637,29 +640,31 @@ impl<R, W> Gate<R, W> {
     pub fn wait_read(&self) -> Option<Queued<R>> {
         let mut state = self.state.lock();
         loop {
-            if let Some(queued) = state.admit_read(Instant::now()) {
-                self.wake(&state);
+            let now = Instant::now();
+            if let Some(queued) = state.admit_read(now) {
+                self.wake(&state, now);
                 return Some(queued);
             }
             if state.reads_finished() {
                 return None;
             }
-            self.wake(&state);
+            self.wake(&state, now);
             self.readers.wait(&mut state);
         }
     }
 
-    /// A reader thread's read left the lock: the next read of the same phase, if
-    /// one is admitted at once.
-    pub fn read_done(&self, next: bool) -> Option<Queued<R>> {
+    /// A read left the lock at `now`: the next read of the same phase, if `next`
+    /// (a reader thread asks) and one is admitted at once.
+    pub fn read_done(&self, next: bool, now: Instant) -> Option<Queued<R>> {
         let mut state = self.state.lock();
-        let queued = state.read_done(Instant::now(), next);
-        self.wake(&state);
+        let queued = state.read_done(now, next);
+        self.wake(&state, now);
         queued
     }
 
-    pub fn try_enter_read(&self) -> bool {
-        self.state.lock().try_enter_read(Instant::now())
+    /// A short read arriving at `now` asks to enter at once.
+    pub fn try_enter_read(&self, now: Instant) -> bool {
+        self.state.lock().try_enter_read(now)
     }
 
     /// Blocks the writer thread until a write phase is its; None once the
@@ -673,23 +678,27 @@ impl<R, W> Gate<R, W> {
             if state.writes_finished() {
                 return None;
             }
-            self.wake(&state);
+            self.wake(&state, Instant::now());
             self.writer.wait(&mut state);
         }
     }
 
-    pub fn continue_write(&self, held: Duration) -> Option<Queued<W>> {
-        self.state.lock().continue_write(Instant::now(), held)
+    /// The write that ended at `now` held the lock for `held`: the next write of
+    /// the phase, if it admits one.
+    pub fn continue_write(&self, now: Instant, held: Duration) -> Option<Queued<W>> {
+        self.state.lock().continue_write(now, held)
     }
 
-    pub fn end_write(&self) {
+    /// The write phase's holder released the lock at `now`.
+    pub fn end_write(&self, now: Instant) {
         let mut state = self.state.lock();
-        state.end_write(Instant::now());
-        self.wake(&state);
+        state.end_write(now);
+        self.wake(&state, now);
     }
 
-    pub fn try_enter_write(&self) -> bool {
-        self.state.lock().try_enter_write(Instant::now())
+    /// A short rehearsal arriving at `now` asks to enter at once.
+    pub fn try_enter_write(&self, now: Instant) -> bool {
+        self.state.lock().try_enter_write(now)
     }
 
     /// Refuses new requests and wakes every thread, so that each finishes what is
@@ -702,10 +711,10 @@ impl<R, W> Gate<R, W> {
 
     /// Wakes a thread that could make progress now. A woken reader that is
     /// admitted wakes the next (see `wait_read`), so one notification suffices.
-    fn wake(&self, state: &MutexGuard<'_, Admission<R, W>>) {
+    fn wake(&self, state: &MutexGuard<'_, Admission<R, W>>, now: Instant) {
         if state.reads_finished() {
             self.readers.notify_all();
-        } else if state.reader_may_wake(Instant::now()) {
+        } else if state.reader_may_wake(now) {
             self.readers.notify_one();
         }
         if state.writer_may_wake() || state.writes_finished() {

@@ -210,19 +210,20 @@ impl Turnstile {
         let name = name.into();
         let arrived = Instant::now();
         let shared = &self.shared;
-        if shared.gate.try_enter_read() {
+        if shared.gate.try_enter_read(arrived) {
             // Admitted, the lock is free, except under the `rwlock` baseline, where
             // the lock's own order decides and `try_read` may fail.
             if let Some(guard) = shared.db.try_read() {
                 let acquired = Instant::now();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
                 drop(guard);
-                shared.gate.read_done(false);
-                let (wait, hold) = (acquired - arrived, acquired.elapsed());
+                let released = Instant::now();
+                shared.gate.read_done(false, released);
+                let (wait, hold) = (acquired - arrived, released - acquired);
                 shared.metrics.request(LockClass::Read, &name, wait, hold);
                 return result;
             }
-            shared.gate.read_done(false);
+            shared.gate.read_done(false, arrived);
         }
         self.read(name, f).await
     }
@@ -304,14 +305,107 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
+        self.write_maybe_short(name, false, durability, f).await
+    }
+
+    /// [`Turnstile::write_with`], except that a *short* write — one whose cost is
+    /// bounded and tiny, like an UPDATE of a few rows by primary key or the COMMIT
+    /// of a small block — runs on the caller's task if the scheduler admits it at
+    /// once: nobody holds the lock and nobody waits, so it overtakes no one, and
+    /// asking never blocks. It commits there exactly as on the writer thread (its
+    /// log record is appended under the lock, so commits keep the log's order);
+    /// what it saves is the two thread hand-offs of the writer queue, which cost
+    /// more than the write. Otherwise it is queued like any write, and batched.
+    pub async fn write_maybe_short<R, E, F>(
+        &self,
+        name: impl Into<RequestName>,
+        short: bool,
+        durability: Durability,
+        f: F,
+    ) -> Result<Result<R, E>, TurnstileError>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
+    {
         if let Some(wal) = &self.shared.wal {
             // Back-pressure from a slow disk is applied here, before admission.
             wal.wait_for_room().await?;
         }
+        let name = name.into();
+        let f = if short {
+            match self.write_now(&name, f) {
+                Ok(outcome) => return self.acknowledge(outcome?, durability).await,
+                Err(f) => f,
+            }
+        } else {
+            f
+        };
+        let outcome = self.queue_write(name, f).await?;
+        self.acknowledge(outcome, durability).await
+    }
+
+    /// A write's result, once it is as durable as `durability` asks.
+    async fn acknowledge<T>(
+        &self,
+        (result, lsn): (T, Option<u64>),
+        durability: Durability,
+    ) -> Result<T, TurnstileError> {
+        if let (Some(wal), Some(lsn), Durability::Durable) = (&self.shared.wal, lsn, durability) {
+            wal.wait_durable(lsn).await?;
+        }
+        Ok(result)
+    }
+
+    /// Runs `f` as a write transaction on this thread if the scheduler admits it
+    /// at once; gives `f` back if not.
+    #[allow(clippy::type_complexity)]
+    fn write_now<R, E, F>(
+        &self,
+        name: &str,
+        f: F,
+    ) -> Result<Result<(Result<R, E>, Option<u64>), TurnstileError>, F>
+    where
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E>,
+    {
+        let shared = &self.shared;
+        let arrived = Instant::now();
+        if !shared.gate.try_enter_write(arrived) {
+            return Err(f);
+        }
+        // Admitted, the lock is free, except under the `rwlock` baseline.
+        let Some(mut guard) = shared.db.try_write() else {
+            shared.gate.end_write(arrived);
+            return Err(f);
+        };
+        let acquired = Instant::now();
+        let wal = shared.wal.as_deref();
+        // A panic drops the transaction, which rolls it back, as on the writer.
+        let outcome = catch_unwind(AssertUnwindSafe(|| run_write(&mut guard, wal, f)))
+            .unwrap_or_else(|panic| Err(panic_message(panic)));
+        drop(guard);
+        let released = Instant::now();
+        shared.gate.end_write(released);
+        let (wait, hold) = (acquired - arrived, released - acquired);
+        shared.metrics.request(LockClass::Write, name, wait, hold);
+        Ok(outcome)
+    }
+
+    /// Queues `f` for the writer thread and waits for its outcome and LSN.
+    async fn queue_write<R, E, F>(
+        &self,
+        name: RequestName,
+        f: F,
+    ) -> Result<(Result<R, E>, Option<u64>), TurnstileError>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
+    {
         let (reply_tx, reply_rx) = oneshot::channel();
         let wal = self.shared.wal.clone();
         let request = WriteRequest {
-            name: name.into(),
+            name,
             run: Box::new(move |db| {
                 let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
                     .unwrap_or_else(|panic| Err(panic_message(panic)));
@@ -324,11 +418,7 @@ impl Turnstile {
             .gate
             .push_write(request)
             .map_err(|refusal| self.refused(refusal))?;
-        let (result, lsn) = reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)??;
-        if let (Some(wal), Some(lsn), Durability::Durable) = (&self.shared.wal, lsn, durability) {
-            wal.wait_durable(lsn).await?;
-        }
-        Ok(result)
+        reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
     }
 
     /// Runs `f` on a write transaction under the write lock, then always rolls it
@@ -358,7 +448,7 @@ impl Turnstile {
         let name = name.into();
         let arrived = Instant::now();
         let shared = &self.shared;
-        if short && shared.gate.try_enter_write() {
+        if short && shared.gate.try_enter_write(arrived) {
             // Admitted, the lock is free, except under the `rwlock` baseline.
             if let Some(mut guard) = shared.db.try_write() {
                 let acquired = Instant::now();
@@ -366,12 +456,13 @@ impl Turnstile {
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();
                 drop(guard);
-                shared.gate.end_write();
-                let (wait, hold) = (acquired - arrived, acquired.elapsed());
+                let released = Instant::now();
+                shared.gate.end_write(released);
+                let (wait, hold) = (acquired - arrived, released - acquired);
                 shared.metrics.request(LockClass::Write, &name, wait, hold);
                 return result;
             }
-            shared.gate.end_write();
+            shared.gate.end_write(arrived);
         }
         let outcome = self
             .write_with(name, Durability::Visible, move |txn| {
@@ -478,18 +569,18 @@ where
 fn run_reader(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
     let mut admitted = gate.wait_read();
     while let Some(queued) = admitted {
-        let (delivery, acquired, hold) = {
+        let (delivery, acquired) = {
             let guard = db.read();
             let acquired = Instant::now();
-            let delivery = (queued.job.run)(&guard);
-            (delivery, acquired, acquired.elapsed())
+            ((queued.job.run)(&guard), acquired)
         };
-        admitted = gate.read_done(true);
+        let released = Instant::now();
+        admitted = gate.read_done(true, released);
         metrics.request(
             LockClass::Read,
             &queued.job.name,
             acquired - queued.since,
-            hold,
+            released - acquired,
         );
         delivery();
         if admitted.is_none() {
@@ -515,9 +606,10 @@ fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
             loop {
                 let started = Instant::now();
                 let delivery = (queued.job.run)(&mut guard);
-                let held = started.elapsed();
+                let ended = Instant::now();
+                let held = ended - started;
                 finished.push((queued.job.name, started - queued.since, held));
-                match gate.continue_write(held) {
+                match gate.continue_write(ended, held) {
                     Some(next) => {
                         delivery();
                         queued = next;
@@ -526,7 +618,7 @@ fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
                 }
             }
         };
-        gate.end_write();
+        gate.end_write(Instant::now());
         last_delivery();
         for (name, wait, hold) in finished.drain(..) {
             metrics.request(LockClass::Write, &name, wait, hold);

@@ -356,6 +356,65 @@ async fn short_reads_never_block_the_runtime() {
     assert_eq!(reader.await.unwrap().unwrap(), 1);
 }
 
+/// A short write commits on the caller's task when the lock is free, and only
+/// once its log record is durable when it asks for that (the log flushes once
+/// an hour unless someone waits); when a writer holds the lock it queues for the
+/// writer thread instead of blocking the runtime, and commits after it.
+#[tokio::test(flavor = "current_thread")]
+async fn short_writes_never_block_the_runtime() {
+    let data_dir = std::env::temp_dir().join(format!("turnstile-short-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    {
+        let turnstile = durable_flushing_every(&data_dir, 1 << 20, Duration::from_secs(3600));
+        create_numbers(&turnstile).await;
+        let insert = |n: i64| {
+            move |txn: &mut crate::db::WriteTxn<'_>| {
+                let id = txn.db().must_get_table("numbers")?.schema().id;
+                txn.insert(id, vec![Value::Int8(n)])?;
+                Ok::<_, DbError>(std::thread::current().id())
+            }
+        };
+        let here = std::thread::current().id();
+        let ran_on = turnstile
+            .write_maybe_short("test", true, Durability::Durable, insert(7))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ran_on, here, "a free lock is taken on the caller's thread");
+        let wal = turnstile.wal().unwrap().clone();
+        assert!(
+            wal.durable_lsn() >= wal.stats().written_lsn,
+            "acknowledged before its record was durable: {:?}",
+            wal.stats()
+        );
+        let (writer, release_tx) = park_writer(&turnstile).await;
+        let short = tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move {
+                turnstile
+                    .write_maybe_short("test", true, Durability::Visible, insert(8))
+                    .await
+            }
+        });
+        assert_eq!(
+            tokio::spawn(async { 7 }).await.unwrap(),
+            7,
+            "the runtime is free"
+        );
+        assert!(!short.is_finished());
+        release_tx.send(()).unwrap();
+        writer.await.unwrap().unwrap().unwrap();
+        let queued_on = short.await.unwrap().unwrap().unwrap();
+        assert_ne!(queued_on, here, "a busy lock sends it to the writer thread");
+        let count = turnstile
+            .read("test", |db| db.must_get_table("numbers").unwrap().len())
+            .await
+            .unwrap();
+        assert_eq!(count, 3);
+    }
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}
+
 /// A confirmed read returns only once everything it saw is durable. The log flushes
 /// once an hour unless someone waits, so after a `Visible` commit the durable LSN
 /// lags the written one; the confirmed read sees that commit and so must make the

@@ -357,6 +357,18 @@ fn no_operator(op: BinaryOp, l: &Value, r: &Value) -> TypeError {
 
 /// Arithmetic on numbers, in the wider of the two operand types.
 fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    // Two integers of one width, the common case (`balance + 1`), need no cast.
+    let same_width = match (l, r) {
+        (Value::Int2(_), Value::Int2(_)) => Some(DataType::Int2),
+        (Value::Int4(_), Value::Int4(_)) => Some(DataType::Int4),
+        (Value::Int8(_), Value::Int8(_)) => Some(DataType::Int8),
+        _ => None,
+    };
+    if let (Some(t), Some(a), Some(b)) = (same_width, l.as_i64(), r.as_i64()) {
+        if op != BinaryOp::Pow {
+            return int_to(int_op(op, a, b, t)?, t);
+        }
+    }
     let (lt, rt) = (l.data_type(), r.data_type());
     if !(lt.is_numeric() && rt.is_numeric()) {
         return Err(no_operator(op, l, r));

@@ -13,6 +13,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::db::{Database, Key, TableId, WriteTxn};
 use crate::sql::binder::{Conflict, Delete, Insert, Returning, Update};
 use crate::sql::plan::Plan;
@@ -192,12 +194,17 @@ pub fn update<'db>(
     let assigned: Vec<usize> = bound.assignments.iter().map(|(p, _)| *p).collect();
     txn.check_table(bound.table, &assigned)?;
     let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
-        targets(txn.db(), &bound.scan, params, ctx, |old, env| {
-            let mut new = old.clone();
-            for (position, e) in &bound.assignments {
-                new[*position] = e.eval(&old, env)?;
+        targets(txn.db(), &bound.scan, params, ctx, |mut row, env| {
+            // Every SET expression sees the old row; the new one reuses it.
+            let assigned: SmallVec<[Value; 4]> = bound
+                .assignments
+                .iter()
+                .map(|(_, e)| e.eval(&row, env))
+                .collect::<Result<_, _>>()?;
+            for ((position, _), value) in bound.assignments.iter().zip(assigned) {
+                row[*position] = value;
             }
-            Ok(new)
+            Ok(row)
         })?
         .into_iter()
         .unzip();

@@ -30,6 +30,26 @@ pub fn for_each_row(
     })
 }
 
+/// `keys` without repeats, each where it first occurs: a key listed twice
+/// (`id IN (1, 1)`) finds its rows once. Lists are short as a rule (two keys of
+/// a transfer): those are compared pairwise, which costs less than hashing.
+fn first_occurrences(keys: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    const PAIRWISE_MAX: usize = 8;
+    if keys.len() <= PAIRWISE_MAX {
+        let mut unique: Vec<Vec<Value>> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !unique.contains(&key) {
+                unique.push(key);
+            }
+        }
+        return unique;
+    }
+    let mut seen = HashSet::with_capacity(keys.len());
+    keys.into_iter()
+        .filter(|key| seen.insert(key.clone()))
+        .collect()
+}
+
 /// [`for_each_row`] that stops as soon as `f` returns false (a LIMIT that has
 /// its rows), so a limited scan reads no further than it needs.
 pub fn for_each_row_while(
@@ -65,16 +85,11 @@ pub fn for_each_row_while(
         Access::Lookup { index, keys } => {
             // Lookups find few rows; after a stop the rest are skipped, not read.
             let mut more = true;
-            // A key listed twice (`id IN (1, 1)`) finds its rows once.
-            let mut seen = HashSet::new();
-            for key in keys {
-                let values: Vec<Value> = key
-                    .iter()
-                    .map(|k| k.eval(&[], env))
-                    .collect::<Result<_, _>>()?;
-                if keys.len() > 1 && !seen.insert(values.clone()) {
-                    continue;
-                }
+            let keys = keys
+                .iter()
+                .map(|key| key.iter().map(|k| k.eval(&[], env)).collect())
+                .collect::<Result<Vec<Vec<Value>>, _>>()?;
+            for values in first_occurrences(keys) {
                 lookup(env, t, *index, &values, &mut |key, row| {
                     if more {
                         more = visit(key, row)?;

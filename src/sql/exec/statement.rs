@@ -132,10 +132,8 @@ pub fn plan_query(
     if catalog_version.is_none() && binder.reads_catalog() {
         return None;
     }
-    Some(bound.map(|BoundQuery { plan, columns }| CachedPlan {
-        catalog_version,
-        plan: optimize(plan, db),
-        columns: Arc::new(columns),
+    Some(bound.map(|BoundQuery { plan, columns }| {
+        CachedPlan::new(catalog_version, optimize(plan, db), columns)
     }))
 }
 
@@ -216,10 +214,7 @@ pub fn write_with_plan<'db>(
     }
     match plan_write(txn.db(), stmt, hints) {
         Some(planned) => {
-            let planned = Arc::new(CachedWrite {
-                catalog_version: version,
-                plan: planned?,
-            });
+            let planned = Arc::new(CachedWrite::new(version, planned?));
             let output = run_write_plan(txn, &planned.plan, params, ctx)?;
             Ok((output, Some(planned)))
         }
