@@ -138,6 +138,83 @@ fn sync() -> Vec<u8> {
     message(b'S', &[])
 }
 
+/// Parse, Bind and Execute of `sql` (unnamed statement and portal).
+fn run(sql: &str) -> Vec<u8> {
+    let mut out = parse_bind(sql, "");
+    out.extend(execute(""));
+    out
+}
+
+/// The statements of an extended-protocol batch (up to Sync) are one implicit
+/// transaction, as in PostgreSQL (what makes JDBC's batches and asyncpg's
+/// executemany atomic): an error rolls back the batch's earlier writes, a batch
+/// without one commits them all at Sync, and a batch of one write commits alone.
+/// Before, every Execute committed on its own. PostgreSQL 15 gives the same
+/// messages and counts for the same bytes.
+#[tokio::test]
+async fn an_extended_batch_is_one_implicit_transaction() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key)")
+        .await
+        .unwrap();
+    let mut socket = raw_session(server.port()).await;
+    let batch = |statements: &[&str]| {
+        let mut out: Vec<u8> = statements.iter().flat_map(|sql| run(sql)).collect();
+        out.extend(sync());
+        out
+    };
+
+    let answers = {
+        socket
+            .write_all(&batch(&[
+                "insert into t values (1)",
+                "insert into t values (1)",
+            ]))
+            .await
+            .unwrap();
+        read_until(&mut socket, b'Z').await
+    };
+    let tags: Vec<u8> = answers.iter().map(|m| m.0).collect();
+    assert_eq!(tags, b"12C12EZ", "{answers:?}");
+    assert_eq!(sqlstate(&answers[5].1), "23505");
+    assert_eq!(answers[6].1, b"I", "the batch's transaction is over");
+    assert_eq!(
+        count(&client, "t").await,
+        0,
+        "the first insert was rolled back"
+    );
+
+    let tags = answer_tags(
+        &mut socket,
+        &batch(&["insert into t values (2)", "select 1/(a - a) from t"]),
+    )
+    .await;
+    assert_eq!(tags, b"12C12EZ");
+    assert_eq!(
+        count(&client, "t").await,
+        0,
+        "a failed query rolls back too"
+    );
+
+    let tags = answer_tags(
+        &mut socket,
+        &batch(&[
+            "insert into t values (2)",
+            "update t set a = 3 where a = 2",
+            "insert into t values (2)",
+        ]),
+    )
+    .await;
+    assert_eq!(tags, b"12C12C12CZ");
+    assert_eq!(count(&client, "t").await, 2, "committed together at Sync");
+
+    let tags = answer_tags(&mut socket, &batch(&["insert into t values (4)"])).await;
+    assert_eq!(tags, b"12CZ");
+    assert_eq!(count(&client, "t").await, 3);
+}
+
 /// A named portal bound inside a block ends with the block, as in PostgreSQL 15:
 /// after ROLLBACK (or COMMIT) executing it answers 34000 `portal "p" does not exist`.
 /// Before the fix it still ran after the ROLLBACK.

@@ -157,7 +157,11 @@ fn updates_in_place_keep_every_index_in_step() {
     let owner = |o: &str| vec![Value::Text(o.into())];
     assert_eq!(
         during[0],
-        vec![(owner("owner1"), 1), (owner("owner3"), 3), (owner("second"), 2)]
+        vec![
+            (owner("owner1"), 1),
+            (owner("owner3"), 3),
+            (owner("second"), 2)
+        ]
     );
     assert_eq!(
         during[1],
@@ -171,7 +175,9 @@ fn updates_in_place_keep_every_index_in_step() {
     assert_eq!(index_entries(&db, id), before);
     assert_eq!(
         contents(&db, id),
-        (1..=3).map(|i| account(i, &format!("owner{i}"), i * 10)).collect::<Vec<_>>()
+        (1..=3)
+            .map(|i| account(i, &format!("owner{i}"), i * 10))
+            .collect::<Vec<_>>()
     );
 }
 

@@ -403,6 +403,17 @@ impl Session {
         Ok((writes, commands))
     }
 
+    /// True if `prepared` changes data or schema (DML, DDL, CALL; not a session
+    /// command, nor a malformed one, which fails when it runs) and no block is
+    /// open: in an extended-protocol batch that more statements follow before
+    /// Sync, it opens the batch's implicit transaction (see
+    /// [`Session::begin_implicit`]).
+    pub fn is_write_outside_block(&self, prepared: &PreparedStatement) -> bool {
+        self.transaction == TransactionState::Idle
+            && matches!(command(prepared.statement()), Ok(None))
+            && Engine::is_write(prepared.statement())
+    }
+
     /// Opens a query string's implicit transaction if no block is open: a block
     /// that [`Session::end_implicit`] commits when the string ends and rolls back
     /// at its first error, as PostgreSQL runs a string of several statements. A

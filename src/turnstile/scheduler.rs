@@ -334,7 +334,14 @@ impl Turnstile {
         }
         let name = name.into();
         let f = if short {
-            match self.write_now(&name, f) {
+            let wal = self.shared.wal.as_deref();
+            let now = self.write_lock_now(&name, f, |db, f| {
+                // A panic drops the transaction, which rolls it back, as on the
+                // writer thread.
+                catch_unwind(AssertUnwindSafe(|| run_write(db, wal, f)))
+                    .unwrap_or_else(|panic| Err(panic_message(panic)))
+            });
+            match now {
                 Ok(outcome) => return self.acknowledge(outcome?, durability).await,
                 Err(f) => f,
             }
@@ -357,38 +364,33 @@ impl Turnstile {
         Ok(result)
     }
 
-    /// Runs `f` as a write transaction on this thread if the scheduler admits it
-    /// at once; gives `f` back if not.
-    #[allow(clippy::type_complexity)]
-    fn write_now<R, E, F>(
+    /// Runs `run(db, job)` under the write lock on this thread if the scheduler
+    /// admits a write at once (nobody holds the lock, nobody waits); gives `job`
+    /// back if not. Asking never blocks.
+    fn write_lock_now<J, T>(
         &self,
         name: &str,
-        f: F,
-    ) -> Result<Result<(Result<R, E>, Option<u64>), TurnstileError>, F>
-    where
-        F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E>,
-    {
+        job: J,
+        run: impl FnOnce(&mut Database, J) -> T,
+    ) -> Result<T, J> {
         let shared = &self.shared;
         let arrived = Instant::now();
         if !shared.gate.try_enter_write(arrived) {
-            return Err(f);
+            return Err(job);
         }
         // Admitted, the lock is free, except under the `rwlock` baseline.
         let Some(mut guard) = shared.db.try_write() else {
             shared.gate.end_write(arrived);
-            return Err(f);
+            return Err(job);
         };
         let acquired = Instant::now();
-        let wal = shared.wal.as_deref();
-        // A panic drops the transaction, which rolls it back, as on the writer.
-        let outcome = catch_unwind(AssertUnwindSafe(|| run_write(&mut guard, wal, f)))
-            .unwrap_or_else(|panic| Err(panic_message(panic)));
+        let result = run(&mut guard, job);
         drop(guard);
         let released = Instant::now();
         shared.gate.end_write(released);
         let (wait, hold) = (acquired - arrived, released - acquired);
         shared.metrics.request(LockClass::Write, name, wait, hold);
-        Ok(outcome)
+        Ok(result)
     }
 
     /// Queues `f` for the writer thread and waits for its outcome and LSN.
@@ -446,24 +448,20 @@ impl Turnstile {
         F: FnOnce(&mut WriteTxn<'_>) -> R + Send + 'static,
     {
         let name = name.into();
-        let arrived = Instant::now();
-        let shared = &self.shared;
-        if short && shared.gate.try_enter_write(arrived) {
-            // Admitted, the lock is free, except under the `rwlock` baseline.
-            if let Some(mut guard) = shared.db.try_write() {
-                let acquired = Instant::now();
-                let mut txn = guard.begin_write();
+        let f = if short {
+            let now = self.write_lock_now(&name, f, |db, f| {
+                let mut txn = db.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();
-                drop(guard);
-                let released = Instant::now();
-                shared.gate.end_write(released);
-                let (wait, hold) = (acquired - arrived, released - acquired);
-                shared.metrics.request(LockClass::Write, &name, wait, hold);
-                return result;
+                result
+            });
+            match now {
+                Ok(result) => return result,
+                Err(f) => f,
             }
-            shared.gate.end_write(arrived);
-        }
+        } else {
+            f
+        };
         let outcome = self
             .write_with(name, Durability::Visible, move |txn| {
                 Err::<std::convert::Infallible, R>(f(txn))

@@ -466,12 +466,24 @@ impl Connection {
     /// the batch produced. Outside a transaction block the batch's implicit
     /// transaction ends, and with it every portal, as in PostgreSQL.
     async fn on_sync(&mut self) -> Result<(), Fault> {
-        self.awaiting_sync = false;
+        let failed = std::mem::take(&mut self.awaiting_sync);
+        // The batch's implicit transaction (see `on_execute`) ends here: committed,
+        // or rolled back after an error; a failed commit is the batch's error.
+        if let Err(e) = self.session.end_implicit(!failed).await {
+            self.feed_error(&e, "COMMIT").await?;
+        }
         if self.session.transaction_state() == TransactionState::Idle {
             self.portals.clear();
         }
         self.feed_ready().await?;
         self.socket.flush().await.map_err(io)
+    }
+
+    /// True if the next message, already received, is Sync: the statement being
+    /// executed is the last of its batch.
+    pub(super) fn sync_is_next(&self) -> bool {
+        let buffered = self.socket.read_buffer();
+        buffered.first() == Some(&b'S') && buffered.get(1..5) == Some(&4u32.to_be_bytes()[..])
     }
 
     /// Queues an ErrorResponse (sent at the next flush). Internal errors are logged

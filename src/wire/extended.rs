@@ -316,7 +316,15 @@ impl Connection {
                     .await
                     .map_err(io);
             }
+            // The statements between two Syncs are one implicit transaction, as
+            // in PostgreSQL: a write that more messages follow opens it (an error
+            // then rolls back the batch's writes, and Sync commits them). A write
+            // followed at once by Sync — every round trip of pgbench and most
+            // drivers — commits alone, which is the same thing, without a block.
             let params = std::mem::take(&mut portal.params);
+            if !self.sync_is_next() && self.session.is_write_outside_block(statement) {
+                self.session.begin_implicit();
+            }
             let result = self.run_statement(statement, &params, Some(&name)).await;
             self.feed_setting_changes().await?;
             // One lookup both puts the parameters back and records the outcome.
