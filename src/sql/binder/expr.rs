@@ -554,6 +554,11 @@ impl Binder<'_> {
     /// `CAST(expr AS target)`; constants are converted now.
     pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
         let expr = unwrap_wide_literal(expr, target);
+        let expr = if target == DataType::Bytea {
+            padded(expr)
+        } else {
+            expr
+        };
         let from = expr.ty();
         if let Some(function) = catalog_cast(from, target) {
             return Ok(self.catalog_cast(expr, function, target));
@@ -841,15 +846,11 @@ impl Binder<'_> {
         let op = if case_insensitive { "~~*" } else { "~~" };
         let text = |b: &mut Self, e: &A| -> Result<Expr, SqlError> {
             let bound = b.bind_expr(e, scope)?;
-            let from = bound.ty();
-            if from.is_text() || from == DataType::Unknown {
-                return b.coerce(bound, DataType::Text, op);
-            }
-            Err(SqlError::UndefinedFunction(format!(
-                "operator does not exist: {from} {op} unknown"
-            )))
+            b.like_text(bound, op)
         };
-        let expr = text(self, expr)?;
+        // The string matched sees a CHAR(n)'s padding (PostgreSQL's bpcharlike).
+        let bound = self.bind_expr(expr, scope)?;
+        let expr = self.like_text(padded(bound), op)?;
         let pattern = text(self, pattern)?;
         let escape = match escape {
             Some(e) => Some(Box::new(text(self, e)?)),
@@ -862,6 +863,17 @@ impl Binder<'_> {
             case_insensitive,
             negated,
         })
+    }
+
+    /// An operand of LIKE as text; 42883 for one that is no string.
+    fn like_text(&mut self, bound: Expr, op: &str) -> Result<Expr, SqlError> {
+        let from = bound.ty();
+        if from.is_text() || from == DataType::Unknown {
+            return self.coerce(bound, DataType::Text, op);
+        }
+        Err(SqlError::UndefinedFunction(format!(
+            "operator does not exist: {from} {op} unknown"
+        )))
     }
 
     fn bind_case(
@@ -1119,5 +1131,28 @@ fn symmetric_low(low: &A) -> Option<&A> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// `expr` blank-padded to its CHAR(n) width when it is a CHAR(n): CHAR(n) values
+/// are kept without their trailing blanks (which compare as nothing) and padded
+/// on output, and PostgreSQL shows the padding to the few operations that take a
+/// bpchar as it is: `octet_length`, `concat`, `concat_ws`, the left side of LIKE
+/// and ILIKE, a cast to bytea. Anything else is returned as it is.
+pub(super) fn padded(expr: Expr) -> Expr {
+    match expr.ty() {
+        DataType::Bpchar(Some(width)) => Expr::Function {
+            function: FunctionId::Rpad,
+            strict: true,
+            args: vec![
+                expr,
+                Expr::Const(
+                    Value::Int4(i32::try_from(width).unwrap_or(i32::MAX)),
+                    DataType::Int4,
+                ),
+            ],
+            ty: DataType::Text,
+        },
+        _ => expr,
     }
 }

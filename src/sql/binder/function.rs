@@ -516,8 +516,17 @@ impl Binder<'_> {
                 SqlError::UndefinedFunction(e.to_string())
             }
         })?;
+        let sees_padding = matches!(
+            signature.id,
+            FunctionId::OctetLength | FunctionId::Concat | FunctionId::ConcatWs
+        );
         let mut cast = Vec::with_capacity(args.len());
         for (a, t) in args.into_iter().zip(&signature.args) {
+            let a = if sees_padding {
+                super::expr::padded(a)
+            } else {
+                a
+            };
             let from = a.ty();
             let converted = if from.is_text() && t.is_text() && from != DataType::Unknown {
                 Ok(a)
