@@ -25,19 +25,30 @@ async fn count(client: &tokio_postgres::Client, table: &str) -> i64 {
         .get(0)
 }
 
-/// A Query string of several statements with a write is one implicit transaction,
-/// as in PostgreSQL: `insert …; select 1/0` sends the INSERT's results, then 22012,
-/// and the insert is rolled back (counted afterwards); queries in the string see
-/// the writes before them; a string without an error commits everything.
-#[tokio::test]
-async fn multi_statement_query_is_one_transaction() {
+/// A server with the table `t (a int primary key)`, a client of it, and a raw
+/// session for messages the client cannot send.
+async fn server_with_table_t() -> (
+    common::TestServer,
+    tokio_postgres::Client,
+    tokio::net::TcpStream,
+) {
     let server = common::TestServer::start();
     let client = server.connect().await;
     client
         .batch_execute("create table t (a int primary key)")
         .await
         .unwrap();
-    let mut socket = raw_session(server.port()).await;
+    let socket = raw_session(server.port()).await;
+    (server, client, socket)
+}
+
+/// A Query string of several statements with a write is one implicit transaction,
+/// as in PostgreSQL: `insert …; select 1/0` sends the INSERT's results, then 22012,
+/// and the insert is rolled back (counted afterwards); queries in the string see
+/// the writes before them; a string without an error commits everything.
+#[tokio::test]
+async fn multi_statement_query_is_one_transaction() {
+    let (_server, client, mut socket) = server_with_table_t().await;
     socket
         .write_all(&query("insert into t values (1) returning a; select 1/0"))
         .await
@@ -153,13 +164,7 @@ fn run(sql: &str) -> Vec<u8> {
 /// messages and counts for the same bytes.
 #[tokio::test]
 async fn an_extended_batch_is_one_implicit_transaction() {
-    let server = common::TestServer::start();
-    let client = server.connect().await;
-    client
-        .batch_execute("create table t (a int primary key)")
-        .await
-        .unwrap();
-    let mut socket = raw_session(server.port()).await;
+    let (_server, client, mut socket) = server_with_table_t().await;
     let batch = |statements: &[&str]| {
         let mut out: Vec<u8> = statements.iter().flat_map(|sql| run(sql)).collect();
         out.extend(sync());
