@@ -72,6 +72,18 @@ impl IndexInfo<'_> {
     pub fn oid(&self) -> u32 {
         oid_of(Kind::Index, &self.name)
     }
+
+    /// True if the index backs a constraint, which `pg_constraint` and
+    /// information_schema's `table_constraints` and `key_column_usage` list. Only
+    /// a primary key does. A `UNIQUE` constraint is a constraint in PostgreSQL and
+    /// `CREATE UNIQUE INDEX` is not, but both are stored as the same unique index,
+    /// under the same kind of name (`<table>_<columns>_key` for either when
+    /// unnamed): listing every unique index would show indexes as constraints, and
+    /// telling them apart by name would guess. So both are shown as what they
+    /// surely are, unique indexes, until the catalog records which is which.
+    pub fn is_constraint(&self) -> bool {
+        self.primary
+    }
 }
 
 /// Every index of every table, primary keys first within a table.

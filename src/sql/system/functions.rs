@@ -75,7 +75,7 @@ fn constraint_definition(db: &Database, oid: u32) -> Option<String> {
     let indexes = c::indexes(db);
     let index = indexes
         .iter()
-        .find(|i| i.primary && pg_index::primary_key_oid(&i.name) == oid)?;
+        .find(|i| i.is_constraint() && pg_index::constraint_oid(&i.name) == oid)?;
     Some(format!(
         "PRIMARY KEY ({})",
         c::column_list(index.table, &index.columns)

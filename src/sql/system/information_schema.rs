@@ -1,13 +1,18 @@
-//! `information_schema.tables`, `columns`, `schemata` and `routines`: the SQL
-//! standard's view of the same catalog, for tools that read it instead of
-//! pg_catalog. Only the user's objects (schema `public`) and the schemas are
-//! listed; the standard's domain types are shown as their base types (`name`,
-//! `text`, `integer`).
+//! `information_schema.tables`, `columns`, `schemata`, `routines`,
+//! `table_constraints` and `key_column_usage`: the SQL standard's view of the same
+//! catalog, for tools that read it instead of pg_catalog. Only the user's objects
+//! (schema `public`) and the schemas are listed; the standard's domain types are
+//! shown as their base types (`name`, `text`, `integer`).
+//!
+//! The constraints are those `pg_constraint` lists (the primary keys, see
+//! `IndexInfo::is_constraint`) and, as PostgreSQL 15 shows them here and nowhere
+//! else, one `CHECK` per `NOT NULL` column, named `<namespace oid>_<table
+//! oid>_<column number>_not_null`.
 
-use crate::db::RoutineKind;
+use crate::db::{ColumnSchema, RoutineKind};
 use crate::types::{DataType, Value};
 
-use super::catalog::{self as c, NAME};
+use super::catalog::{self as c, IndexInfo, NAME};
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -90,6 +95,42 @@ pub const ROUTINES: SystemRelation = SystemRelation {
         ("external_language", TEXT),
     ],
     rows: routine_rows,
+};
+
+pub const TABLE_CONSTRAINTS: SystemRelation = SystemRelation {
+    name: "table_constraints",
+    schema: Schema::Standard,
+    columns: &[
+        ("constraint_catalog", NAME),
+        ("constraint_schema", NAME),
+        ("constraint_name", NAME),
+        ("table_catalog", NAME),
+        ("table_schema", NAME),
+        ("table_name", NAME),
+        ("constraint_type", TEXT),
+        ("is_deferrable", TEXT),
+        ("initially_deferred", TEXT),
+        ("enforced", TEXT),
+        ("nulls_distinct", TEXT),
+    ],
+    rows: table_constraint_rows,
+};
+
+pub const KEY_COLUMN_USAGE: SystemRelation = SystemRelation {
+    name: "key_column_usage",
+    schema: Schema::Standard,
+    columns: &[
+        ("constraint_catalog", NAME),
+        ("constraint_schema", NAME),
+        ("constraint_name", NAME),
+        ("table_catalog", NAME),
+        ("table_schema", NAME),
+        ("table_name", NAME),
+        ("column_name", NAME),
+        ("ordinal_position", INT),
+        ("position_in_unique_constraint", INT),
+    ],
+    rows: key_column_rows,
 };
 
 fn table_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
@@ -213,4 +254,58 @@ fn routine_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             ]
         })
         .collect()
+}
+
+/// The columns that begin a row of `table_constraints` and `key_column_usage`:
+/// which constraint, on which table.
+fn constraint_of(snapshot: &SystemSnapshot<'_>, constraint: &str, table: &str) -> Vec<Value> {
+    vec![
+        c::name(snapshot.database),
+        c::name("public"),
+        c::name(constraint),
+        c::name(snapshot.database),
+        c::name("public"),
+        c::name(table),
+    ]
+}
+
+fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let row = |constraint: &str, table: &str, kind: &str| {
+        let mut row = constraint_of(snapshot, constraint, table);
+        // None of them can be deferred, and `nulls_distinct` is for UNIQUE only.
+        row.extend([kind, "NO", "NO", "YES"].map(c::name));
+        row.push(Value::Null);
+        row
+    };
+    let keys = c::indexes(snapshot.db)
+        .into_iter()
+        .filter(IndexInfo::is_constraint)
+        .map(|index| row(&index.name, &index.table.name, "PRIMARY KEY"));
+    let not_nulls = snapshot.db.tables().flat_map(|table| {
+        let schema = table.schema();
+        let not_null = |(i, col): (usize, &ColumnSchema)| {
+            let name = format!("{}_{}_{}_not_null", c::PUBLIC_OID, schema.id, i + 1);
+            (!col.nullable).then(|| row(&name, &schema.name, "CHECK"))
+        };
+        schema.columns.iter().enumerate().filter_map(not_null)
+    });
+    keys.chain(not_nulls).collect()
+}
+
+fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for index in c::indexes(snapshot.db) {
+        if !index.is_constraint() {
+            continue;
+        }
+        for (i, &position) in index.columns.iter().enumerate() {
+            let mut row = constraint_of(snapshot, &index.name, &index.table.name);
+            row.push(c::name(&index.table.columns[position].name));
+            row.push(c::int4(i as i64 + 1));
+            // It names a column of the referenced key only for a foreign key.
+            row.push(Value::Null);
+            rows.push(row);
+        }
+    }
+    rows
 }

@@ -1,6 +1,7 @@
 //! `pg_index` and `pg_constraint`: every index (primary keys included) and the
-//! primary key constraints. Unique indexes, whether made by `UNIQUE` or by
-//! `CREATE UNIQUE INDEX`, are indexes only: the catalog does not record which.
+//! constraints they back, the primary keys. Unique indexes, whether made by
+//! `UNIQUE` or by `CREATE UNIQUE INDEX`, are indexes only: the catalog does not
+//! record which (see `IndexInfo::is_constraint`).
 
 use crate::types::{DataType, Value};
 
@@ -104,18 +105,18 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// The OID of a table's primary key constraint.
-pub fn primary_key_oid(constraint_name: &str) -> u32 {
+/// The OID of the constraint called `constraint_name`.
+pub fn constraint_oid(constraint_name: &str) -> u32 {
     c::oid_of(Kind::Constraint, constraint_name)
 }
 
 fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     c::indexes(snapshot.db)
         .iter()
-        .filter(|index| index.primary)
+        .filter(|index| index.is_constraint())
         .map(|index| {
             vec![
-                c::oid(primary_key_oid(&index.name)),
+                c::oid(constraint_oid(&index.name)),
                 c::name(&index.name),
                 c::oid(c::PUBLIC_OID),
                 c::name("p"),

@@ -73,6 +73,8 @@ const RELATIONS: &[SystemRelation] = &[
     // Appended: a relation's position is its OID.
     pg_views::TABLES,
     pg_views::INDEXES,
+    information_schema::TABLE_CONSTRAINTS,
+    information_schema::KEY_COLUMN_USAGE,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
