@@ -60,6 +60,10 @@ pub struct IndexSchema {
     /// Unique indexes refuse a second row with the same non-NULL key (23505); as in
     /// PostgreSQL, keys containing NULL never conflict.
     pub unique: bool,
+    /// True for the unique index of a `UNIQUE` constraint of CREATE TABLE, which
+    /// PostgreSQL lists as a constraint (`pg_constraint`, information_schema);
+    /// false for `CREATE [UNIQUE] INDEX`, which is an index only.
+    pub constraint: bool,
 }
 
 /// A plain view: a named query expanded where it is used.

@@ -24,7 +24,7 @@
 //! |-----|----|--------|
 //! | 1 | `CreateTable` | id, name, columns (count; each name, type, nullable, default), primary key (count + 1, 0 = none; positions) |
 //! | 2 | `DropTable` | id |
-//! | 3 | `CreateIndex` | name, table id, columns (count; positions), unique |
+//! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint) |
 //! | 4 | `DropIndex` | name |
 //! | 5 | `CreateView` | name, query, column names (count; names) |
 //! | 6 | `DropView` | name |
@@ -80,6 +80,12 @@ pub(crate) enum RedoOp {
         columns: Vec<usize>,
     },
 }
+
+/// The kind byte of `CreateIndex`: 0 and 1 were `unique` false and true before
+/// UNIQUE constraints were told from unique indexes, and still read so.
+const INDEX_PLAIN: u8 = 0;
+const INDEX_UNIQUE: u8 = 1;
+const INDEX_UNIQUE_CONSTRAINT: u8 = 2;
 
 /// The most bytes a row op takes besides its row when its key is an integer:
 /// a tag, a table id, a key and a row length.
@@ -178,7 +184,11 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             put_bytes(out, index.name.as_bytes());
             put_varint(out, u64::from(index.table));
             put_positions(out, &index.columns);
-            out.push(u8::from(index.unique));
+            out.push(match (index.unique, index.constraint) {
+                (false, _) => INDEX_PLAIN,
+                (true, false) => INDEX_UNIQUE,
+                (true, true) => INDEX_UNIQUE_CONSTRAINT,
+            });
         }
         RedoOp::DropIndex(name) | RedoOp::DropView(name) => {
             out.push(if matches!(op, RedoOp::DropIndex(_)) {
@@ -451,12 +461,17 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
     Ok(match reader.u8()? {
         1 => RedoOp::CreateTable(decode_table_schema(reader)?),
         2 => RedoOp::DropTable(table_id(reader)?),
-        3 => RedoOp::CreateIndex(IndexSchema {
-            name: reader.string()?,
-            table: table_id(reader)?,
-            columns: positions(reader)?,
-            unique: reader.u8()? != 0,
-        }),
+        3 => {
+            let (name, table, columns) = (reader.string()?, table_id(reader)?, positions(reader)?);
+            let kind = reader.u8()?;
+            RedoOp::CreateIndex(IndexSchema {
+                name,
+                table,
+                columns,
+                unique: kind != INDEX_PLAIN,
+                constraint: kind == INDEX_UNIQUE_CONSTRAINT,
+            })
+        }
         4 => RedoOp::DropIndex(reader.string()?),
         5 => {
             let (name, query) = (reader.string()?, reader.string()?);

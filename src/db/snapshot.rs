@@ -97,6 +97,7 @@ mod tests {
             table: t,
             columns: vec![1],
             unique: true,
+            constraint: true,
         })
         .unwrap();
         txn.create_view(ViewSchema {
@@ -166,6 +167,10 @@ mod tests {
         // Row 5 took the tag of the deleted row 94: the rebuilt unique index finds
         // it there and only there.
         let (table, index) = restored.get_index("t_tag_key").unwrap();
+        assert!(
+            table.indexes()[index].schema.constraint,
+            "a UNIQUE constraint stays one"
+        );
         let tag = [Value::Text("tag94".into())];
         let found: Vec<_> = table
             .index_range(

@@ -42,6 +42,7 @@ fn database_with_accounts(n: i64) -> (Database, TableId) {
         table: id,
         columns: vec![1],
         unique: true,
+        constraint: false,
     })
     .unwrap();
     for i in 1..=n {
@@ -67,6 +68,7 @@ fn by_balance(table: TableId) -> IndexSchema {
         table,
         columns: vec![2],
         unique: false,
+        constraint: false,
     }
 }
 
@@ -275,6 +277,7 @@ fn relation_names_are_one_namespace() {
             table: id,
             columns: vec![2],
             unique: false,
+            constraint: false,
         })
         .unwrap_err();
     assert_eq!(err, DbError::DuplicateRelation("accounts_pkey".into()));

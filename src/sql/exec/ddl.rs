@@ -94,7 +94,8 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
     }
     let mut columns: Vec<ColumnSchema> = Vec::new();
     let mut primary_key: Option<Vec<usize>> = None;
-    let mut uniques: Vec<Vec<usize>> = Vec::new();
+    // Each UNIQUE constraint: its name if given, and its columns.
+    let mut uniques: Vec<(Option<String>, Vec<usize>)> = Vec::new();
     for def in &c.columns {
         let column_name = ident(&def.name);
         if columns.iter().any(|c| c.name == column_name) {
@@ -113,7 +114,9 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
                 ColumnOption::NotNull => column.nullable = false,
                 ColumnOption::Default(e) => column.default = Some(e.to_string()),
                 ColumnOption::PrimaryKey(_) => set_primary_key(&mut primary_key, vec![position])?,
-                ColumnOption::Unique(_) => uniques.push(vec![position]),
+                ColumnOption::Unique(_) => {
+                    uniques.push((option.name.as_ref().map(ident), vec![position]))
+                }
                 ColumnOption::Check(_) => {
                     return Err(SqlError::Unsupported("CHECK constraints".into()))
                 }
@@ -132,9 +135,10 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
                 &mut primary_key,
                 pk.columns.iter().map(find).collect::<Result<_, _>>()?,
             )?,
-            TableConstraint::Unique(u) => {
-                uniques.push(u.columns.iter().map(find).collect::<Result<_, _>>()?)
-            }
+            TableConstraint::Unique(u) => uniques.push((
+                u.name.as_ref().map(ident),
+                u.columns.iter().map(find).collect::<Result<_, _>>()?,
+            )),
             TableConstraint::Check(_) => {
                 return Err(SqlError::Unsupported("CHECK constraints".into()))
             }
@@ -155,20 +159,26 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
     };
     check_defaults(txn, &schema)?;
     let id = txn.create_table(schema.clone())?;
-    for cols in uniques {
+    for (given, cols) in uniques {
         if schema.primary_key.as_ref() == Some(&cols) {
             continue;
         }
-        let names: Vec<&str> = cols
-            .iter()
-            .map(|&p| schema.columns[p].name.as_str())
-            .collect();
-        let index_name = free_name(txn, &format!("{name}_{}_key", names.join("_")));
+        let index_name = match given {
+            Some(given) => given,
+            None => {
+                let names: Vec<&str> = cols
+                    .iter()
+                    .map(|&p| schema.columns[p].name.as_str())
+                    .collect();
+                free_name(txn, &format!("{name}_{}_key", names.join("_")))
+            }
+        };
         txn.create_index(IndexSchema {
             name: index_name,
             table: id,
             columns: cols,
             unique: true,
+            constraint: true,
         })?;
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
@@ -334,6 +344,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         table: schema.id,
         columns: cols,
         unique: c.unique,
+        constraint: false,
     })?;
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))
 }

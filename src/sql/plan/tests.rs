@@ -32,6 +32,7 @@ fn database() -> Database {
         table: id,
         columns: vec![1],
         unique: false,
+        constraint: false,
     })
     .expect("fresh index");
     txn.commit();

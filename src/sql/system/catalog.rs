@@ -66,6 +66,8 @@ pub struct IndexInfo<'a> {
     pub columns: Vec<usize>,
     pub unique: bool,
     pub primary: bool,
+    /// The index of a UNIQUE constraint (see `IndexSchema::constraint`).
+    pub unique_constraint: bool,
 }
 
 impl IndexInfo<'_> {
@@ -74,15 +76,21 @@ impl IndexInfo<'_> {
     }
 
     /// True if the index backs a constraint, which `pg_constraint` and
-    /// information_schema's `table_constraints` and `key_column_usage` list. Only
-    /// a primary key does. A `UNIQUE` constraint is a constraint in PostgreSQL and
-    /// `CREATE UNIQUE INDEX` is not, but both are stored as the same unique index,
-    /// under the same kind of name (`<table>_<columns>_key` for either when
-    /// unnamed): listing every unique index would show indexes as constraints, and
-    /// telling them apart by name would guess. So both are shown as what they
-    /// surely are, unique indexes, until the catalog records which is which.
+    /// information_schema's `table_constraints` and `key_column_usage` list: a
+    /// primary key or a UNIQUE constraint, never a `CREATE UNIQUE INDEX`, as in
+    /// PostgreSQL.
     pub fn is_constraint(&self) -> bool {
-        self.primary
+        self.primary || self.unique_constraint
+    }
+
+    /// The constraint's type as information_schema and `pg_get_constraintdef`
+    /// spell it, and its `pg_constraint.contype`.
+    pub fn constraint_type(&self) -> (&'static str, &'static str) {
+        if self.primary {
+            ("PRIMARY KEY", "p")
+        } else {
+            ("UNIQUE", "u")
+        }
     }
 }
 
@@ -98,6 +106,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 columns: pk.clone(),
                 unique: true,
                 primary: true,
+                unique_constraint: false,
             });
         }
         for index in table.indexes() {
@@ -107,6 +116,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 columns: index.schema.columns.clone(),
                 unique: index.schema.unique,
                 primary: false,
+                unique_constraint: index.schema.constraint,
             });
         }
     }

@@ -70,14 +70,15 @@ fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<S
     }
 }
 
-/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (a, b)`.
+/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (a, b)`, `UNIQUE (c)`.
 fn constraint_definition(db: &Database, oid: u32) -> Option<String> {
     let indexes = c::indexes(db);
     let index = indexes
         .iter()
         .find(|i| i.is_constraint() && pg_index::constraint_oid(&i.name) == oid)?;
     Some(format!(
-        "PRIMARY KEY ({})",
+        "{} ({})",
+        index.constraint_type().0,
         c::column_list(index.table, &index.columns)
     ))
 }

@@ -4,8 +4,8 @@
 //! (schema `public`) and the schemas are listed; the standard's domain types are
 //! shown as their base types (`name`, `text`, `integer`).
 //!
-//! The constraints are those `pg_constraint` lists (the primary keys, see
-//! `IndexInfo::is_constraint`) and, as PostgreSQL 15 shows them here and nowhere
+//! The constraints are those `pg_constraint` lists (primary keys and UNIQUE
+//! constraints, see `IndexInfo::is_constraint`) and, as PostgreSQL 15 shows them here and nowhere
 //! else, one `CHECK` per `NOT NULL` column, named `<namespace oid>_<table
 //! oid>_<column number>_not_null`.
 
@@ -272,15 +272,20 @@ fn constraint_of(snapshot: &SystemSnapshot<'_>, constraint: &str, table: &str) -
 fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     let row = |constraint: &str, table: &str, kind: &str| {
         let mut row = constraint_of(snapshot, constraint, table);
-        // None of them can be deferred, and `nulls_distinct` is for UNIQUE only.
+        // None of them can be deferred, and `nulls_distinct` is for UNIQUE only
+        // (NULLs are distinct: no NULLS NOT DISTINCT here).
         row.extend([kind, "NO", "NO", "YES"].map(c::name));
-        row.push(Value::Null);
+        row.push(if kind == "UNIQUE" {
+            c::name("YES")
+        } else {
+            Value::Null
+        });
         row
     };
     let keys = c::indexes(snapshot.db)
         .into_iter()
         .filter(IndexInfo::is_constraint)
-        .map(|index| row(&index.name, &index.table.name, "PRIMARY KEY"));
+        .map(|index| row(&index.name, &index.table.name, index.constraint_type().0));
     let not_nulls = snapshot.db.tables().flat_map(|table| {
         let schema = table.schema();
         let not_null = |(i, col): (usize, &ColumnSchema)| {

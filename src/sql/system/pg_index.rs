@@ -1,7 +1,6 @@
 //! `pg_index` and `pg_constraint`: every index (primary keys included) and the
-//! constraints they back, the primary keys. Unique indexes, whether made by
-//! `UNIQUE` or by `CREATE UNIQUE INDEX`, are indexes only: the catalog does not
-//! record which (see `IndexInfo::is_constraint`).
+//! constraints they back: primary keys and UNIQUE constraints (a `CREATE UNIQUE
+//! INDEX` is an index only, as in PostgreSQL; see `IndexInfo::is_constraint`).
 
 use crate::types::{DataType, Value};
 
@@ -119,7 +118,7 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::oid(constraint_oid(&index.name)),
                 c::name(&index.name),
                 c::oid(c::PUBLIC_OID),
-                c::name("p"),
+                c::name(index.constraint_type().1),
                 c::boolean(false),
                 c::boolean(false),
                 c::boolean(true),
