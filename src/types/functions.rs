@@ -207,7 +207,9 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
     let norm: Vec<DataType> = args
         .iter()
         .map(|t| {
-            if let DataType::Varchar(_) | DataType::Bpchar(_) = t {
+            // Text-like types take text's functions (`name` too: PostgreSQL casts
+            // it to text implicitly, so `upper(relname)` works).
+            if let DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name = t {
                 DataType::Text
             } else {
                 // Functions take and return plain numeric; NUMERIC(p, s) only

@@ -321,11 +321,9 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
                 .collect();
             free_name(
                 txn,
-                &format!(
-                    "{table_name}_{}_{}",
-                    names.join("_"),
-                    if c.unique { "key" } else { "idx" }
-                ),
+                // `_idx` for every CREATE INDEX, unique or not, as PostgreSQL
+                // names them; `_key` is for UNIQUE constraints.
+                &format!("{table_name}_{}_idx", names.join("_")),
             )
         }
     };
