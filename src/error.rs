@@ -188,6 +188,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::InvalidPower(_) => "2201F",
         TypeError::MalformedArray { .. } => "22P02",
         TypeError::InvalidRegex(_) => "2201B",
+        TypeError::SubscriptOutOfRange(_) => "2202E",
         TypeError::Unsupported(_) => "0A000",
     }
 }

@@ -71,6 +71,10 @@ pub enum TypeError {
     /// A regular expression that does not compile (2201B).
     #[error("invalid regular expression: {0}")]
     InvalidRegex(String),
+    /// A position outside a value (2202E, array_subscript_error), e.g. `get_byte`
+    /// past the end of a bytea.
+    #[error("{0}")]
+    SubscriptOutOfRange(String),
     /// Valid input that Turnstile does not implement (0A000, feature_not_supported),
     /// e.g. numeric `NaN`; the message names what is missing.
     #[error("{0}")]

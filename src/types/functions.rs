@@ -69,6 +69,7 @@ pub enum FunctionId {
     SplitPart,
     StartsWith,
     Md5,
+    GetByte,
     Chr,
     Ascii,
     Random,
@@ -267,6 +268,9 @@ fn resolve(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             sig(id, vec![T::Text], T::Text)
         }
         "md5" if a == [T::Bytea] => sig(F::Md5, vec![T::Bytea], T::Text),
+        "get_byte" if a.len() == 2 && matches!(a[0], T::Bytea | T::Unknown) => {
+            sig(F::GetByte, vec![T::Bytea, T::Int4], T::Int4)
+        }
         "length" | "char_length" | "character_length" if text1 => {
             sig(F::Length, vec![T::Text], T::Int4)
         }
@@ -704,6 +708,23 @@ pub fn eval_function(
             Value::Bytea(b) => format!("{:x}", md5::compute(b)),
             _ => format!("{:x}", md5::compute(text(0))),
         }),
+        F::GetByte => {
+            let bytes = match &args[0] {
+                Value::Bytea(b) => b.as_slice(),
+                _ => &[],
+            };
+            let n = int(1);
+            let byte = usize::try_from(n)
+                .ok()
+                .and_then(|i| bytes.get(i))
+                .ok_or_else(|| {
+                    TypeError::SubscriptOutOfRange(format!(
+                        "index {n} out of valid range, 0..{}",
+                        bytes.len() as i64 - 1
+                    ))
+                })?;
+            Value::Int4(i32::from(*byte))
+        }
         F::Chr => Value::Text(string::chr(int(0))?),
         F::Ascii => Value::Int4(text(0).chars().next().map_or(0, |c| c as i32)),
         F::Now => Value::Timestamptz(ctx.statement_timestamp),
