@@ -43,8 +43,8 @@ pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;
 pub use ops::{
-    and3, binary_signature, eval_binary, eval_unary, or3, unary_signature, BinaryOp,
-    BinarySignature, UnaryOp,
+    and3, binary_signature, common_numeric, eval_binary, eval_unary, or3, unary_signature,
+    BinaryOp, BinarySignature, UnaryOp,
 };
 pub use text::{check_varchar, parse_bool};
 pub use time::{

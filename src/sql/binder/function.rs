@@ -7,7 +7,7 @@ use sqlparser::ast::{
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{format_type, resolve_function, DataType, FunctionId, Value};
+use crate::types::{common_numeric, resolve_function, DataType, FunctionId, OidAlias, Value};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -98,16 +98,36 @@ impl Binder<'_> {
         }
         let right = args.pop().expect("two arguments");
         let left = args.pop().expect("two arguments");
-        let ty = if left.ty() == DataType::Unknown {
-            self.common_type(&[left.ty(), right.ty()], "NULLIF")?
+        let given = left.ty();
+        let common = if given == DataType::Unknown {
+            Some(self.common_type(&[given, right.ty()], "NULLIF")?)
         } else {
-            left.ty()
+            None
         };
         // The comparison decides whether the operands are comparable at all.
+        let other = right.ty();
         let Expr::Binary { left, right, .. } =
             self.comparison(ast::BinaryOperator::Eq, left, right)?
         else {
             return Err(SqlError::Unsupported("NULLIF on these types".into()));
+        };
+        // PostgreSQL returns the first input of its `=`: promoted when there is no
+        // `=` for the two types as given (`NULLIF(1, 2.5)` is numeric), not between
+        // integer widths, which PostgreSQL compares as they are.
+        let is_integer =
+            |t: DataType| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8);
+        let ty = match common {
+            Some(common) => common,
+            None if is_integer(given) && is_integer(other) => given,
+            None if given.is_numeric() && other.is_numeric() => common_numeric(given, other),
+            None if matches!(given, DataType::Varchar(_)) => DataType::Text,
+            None => left.ty(),
+        };
+        // The value returned is of that type (a promoted number is converted).
+        let left = if ty.is_numeric() && left.ty() != ty {
+            Box::new(self.coerce(*left, ty, "NULLIF")?)
+        } else {
+            left
         };
         Ok(Expr::NullIf { left, right, ty })
     }
@@ -332,11 +352,13 @@ fn aggregate_type(
     ty.ok_or_else(|| SqlError::UndefinedFunction(format!("function {name}({arg}) does not exist")))
 }
 
-/// `pg_typeof(x)`: the name of x's type, known when binding, as a regtype prints it
-/// (`format_type` without a modifier: `character` for any `char(n)`).
+/// `pg_typeof(x)`: x's type, known when binding, as a `regtype` (which prints as
+/// the type's name: `character` for any `char(n)`).
 fn pg_typeof(arg: &Expr) -> Expr {
-    let name = format_type(i64::from(arg.ty().oid()), None);
-    Expr::Const(Value::Text(name), DataType::Text)
+    Expr::Const(
+        Value::Int8(i64::from(arg.ty().oid())),
+        DataType::Oid(OidAlias::RegType),
+    )
 }
 
 /// Why a function that reads the session's state is refused: queries do not see
