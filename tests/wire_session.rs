@@ -220,6 +220,38 @@ async fn an_extended_batch_is_one_implicit_transaction() {
     assert_eq!(count(&client, "t").await, 3);
 }
 
+/// A batch's implicit transaction is validated when Sync commits it, like any
+/// block: a row the batch read and another session changed before the Sync makes
+/// the commit fail with 40001, answered before ReadyForQuery, and the batch's
+/// write is not kept.
+#[tokio::test]
+async fn a_batch_whose_read_changed_before_sync_fails_at_sync() {
+    let (_server, client, mut socket) = server_with_table_t().await;
+    client
+        .batch_execute("insert into t values (1)")
+        .await
+        .unwrap();
+    let mut batch = run("insert into t values (9)");
+    batch.extend(run("select a from t where a = 1"));
+    batch.extend(flush());
+    socket.write_all(&batch).await.unwrap();
+    let first = read_until(&mut socket, b'C').await;
+    let second = read_until(&mut socket, b'C').await;
+    let tags: Vec<u8> = first.iter().chain(&second).map(|m| m.0).collect();
+    assert_eq!(tags, b"12C12DC", "both ran, the batch still open");
+    client
+        .batch_execute("update t set a = 2 where a = 1")
+        .await
+        .unwrap();
+    socket.write_all(&sync()).await.unwrap();
+    let answers = read_until(&mut socket, b'Z').await;
+    let tags: Vec<u8> = answers.iter().map(|m| m.0).collect();
+    assert_eq!(tags, b"EZ", "{answers:?}");
+    assert_eq!(sqlstate(&answers[0].1), "40001");
+    assert_eq!(answers[1].1, b"I");
+    assert_eq!(count(&client, "t").await, 1, "the insert was not kept");
+}
+
 /// A named portal bound inside a block ends with the block, as in PostgreSQL 15:
 /// after ROLLBACK (or COMMIT) executing it answers 34000 `portal "p" does not exist`.
 /// Before the fix it still ran after the ROLLBACK.

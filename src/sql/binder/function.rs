@@ -114,11 +114,9 @@ impl Binder<'_> {
         // PostgreSQL returns the first input of its `=`: promoted when there is no
         // `=` for the two types as given (`NULLIF(1, 2.5)` is numeric), not between
         // integer widths, which PostgreSQL compares as they are.
-        let is_integer =
-            |t: DataType| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8);
         let ty = match common {
             Some(common) => common,
-            None if is_integer(given) && is_integer(other) => given,
+            None if given.is_integer() && other.is_integer() => given,
             None if given.is_numeric() && other.is_numeric() => common_numeric(given, other),
             None if matches!(given, DataType::Varchar(_)) => DataType::Text,
             None => left.ty(),
