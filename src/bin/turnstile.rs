@@ -21,6 +21,16 @@ use turnstile::wire::{
     ROWS_PER_STATEMENT_MAX_DEFAULT, STATEMENT_BYTES_MAX_DEFAULT,
 };
 
+/// jemalloc rather than the system allocator: a statement allocates a few dozen
+/// short-lived buffers (protocol messages, values, rows, redo), and jemalloc's
+/// per-thread caches serve them in about a third of glibc's instructions. Measured
+/// with callgrind over `pgbench -M prepared` (instructions per transaction): the
+/// point select 20.3k → 19.1k, the issue-4 UPDATE 31.8k → 29.5k. The price is
+/// resident memory: 1,000,000 accounts take 116 bytes a row instead of 106 (the
+/// target is 120). mimalloc was measured too: 128 bytes a row.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "turnstile",

@@ -35,13 +35,15 @@ use sqlparser::ast::Statement;
 
 use crate::db::{Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
-use crate::turnstile::{RequestName, Turnstile, TurnstileStatus};
+use crate::turnstile::{Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
 use super::exec::RowWriter;
 use super::parse::is_checkpoint;
-use super::plan_cache::{may_read_no_table, CachedPlan, CachedWrite, PreparedStatement, UsedPlan};
+use super::plan_cache::{
+    may_read_no_table, request_name, CachedPlan, CachedWrite, PreparedStatement, UsedPlan,
+};
 use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
@@ -173,7 +175,7 @@ impl Engine {
             let durability = ctx.durability;
             let (output, plan) = self
                 .turnstile
-                .write_maybe_short(request_name(&stmt), short, durability, move |txn| {
+                .write_maybe_short(prepared.request_name(), short, durability, move |txn| {
                     exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
                 })
                 .await??;
@@ -243,7 +245,7 @@ impl Engine {
         let short = cached.as_ref().is_some_and(|c| c.short);
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
-        let name = request_name(&stmt);
+        let name = prepared.request_name();
         let read =
             move |db: &Database| exec::read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
         let (output, fresh) = if confirmed {
@@ -482,28 +484,6 @@ impl InBlock {
             Ok((output, fresh.map(UsedPlan::Query)))
         }
     }
-}
-
-/// What `stmt` is called in the lock's metrics and logs: its kind, and for `CALL`
-/// the reducer (cheap: no formatting of the statement).
-fn request_name(stmt: &Statement) -> RequestName {
-    let kind = match stmt {
-        Statement::Query(_) => "SELECT",
-        Statement::Insert(_) => "INSERT",
-        Statement::Update(_) => "UPDATE",
-        Statement::Delete(_) => "DELETE",
-        Statement::Call(function) => return format!("CALL {}", function.name).into(),
-        Statement::Copy { .. } => "COPY",
-        Statement::Explain { .. } => "EXPLAIN",
-        Statement::Truncate(_) => "TRUNCATE",
-        Statement::CreateTable(_) => "CREATE TABLE",
-        Statement::CreateIndex(_) => "CREATE INDEX",
-        Statement::CreateView(_) => "CREATE VIEW",
-        Statement::AlterTable(_) => "ALTER TABLE",
-        Statement::Drop { .. } => "DROP",
-        _ => "other statement",
-    };
-    kind.into()
 }
 
 /// Under the write lock: the statements of [`Engine::execute_batch`] in order, in one

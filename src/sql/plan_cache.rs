@@ -31,6 +31,7 @@ use super::binder::{BoundCall, Delete, Insert, Returning, Update};
 use super::plan::{Expr, Plan};
 use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
+use crate::turnstile::RequestName;
 use crate::types::{DataType, Value};
 
 /// The most simple-query texts a session keeps parsed and planned; as many shapes
@@ -172,16 +173,25 @@ pub struct PreparedStatement {
     plan: PlanSlot<CachedPlan>,
     /// The last plan, if the statement is DML or CALL and ran outside a block.
     write_plan: PlanSlot<CachedWrite>,
+    /// What the statement is called in the lock's metrics, named once: a CALL's
+    /// name is formatted, which costs more than a point lookup's execution.
+    request_name: RequestName,
 }
 
 impl PreparedStatement {
     pub fn new(statement: Statement, param_types: Vec<Option<DataType>>) -> PreparedStatement {
         PreparedStatement {
+            request_name: request_name(&statement),
             statement: Arc::new(statement),
             param_types: param_types.into(),
             plan: PlanSlot::empty(),
             write_plan: PlanSlot::empty(),
         }
+    }
+
+    /// What the statement is called in the lock's metrics and logs.
+    pub fn request_name(&self) -> RequestName {
+        self.request_name.clone()
     }
 
     pub fn statement(&self) -> &Statement {
@@ -313,6 +323,28 @@ impl TextCache {
             params: Vec::new(),
         })
     }
+}
+
+/// What `stmt` is called in the lock's metrics and logs: its kind, and for `CALL`
+/// the reducer (cheap: no formatting of the statement).
+pub(crate) fn request_name(stmt: &Statement) -> RequestName {
+    let kind = match stmt {
+        Statement::Query(_) => "SELECT",
+        Statement::Insert(_) => "INSERT",
+        Statement::Update(_) => "UPDATE",
+        Statement::Delete(_) => "DELETE",
+        Statement::Call(function) => return format!("CALL {}", function.name).into(),
+        Statement::Copy { .. } => "COPY",
+        Statement::Explain { .. } => "EXPLAIN",
+        Statement::Truncate(_) => "TRUNCATE",
+        Statement::CreateTable(_) => "CREATE TABLE",
+        Statement::CreateIndex(_) => "CREATE INDEX",
+        Statement::CreateView(_) => "CREATE VIEW",
+        Statement::AlterTable(_) => "ALTER TABLE",
+        Statement::Drop { .. } => "DROP",
+        _ => "other statement",
+    };
+    kind.into()
 }
 
 #[cfg(test)]

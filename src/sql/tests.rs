@@ -249,6 +249,12 @@ fn queries() {
         "SELECT * FROM (SELECT id * 2 AS d FROM a) s WHERE d > 2 ORDER BY d",
         &["4", "6"],
     );
+    // What is not supported is named by its keywords, not by a cut of its text.
+    check(
+        &e,
+        "EXPLAIN EXECUTE q(1, 2)",
+        &["ERROR 0A000: EXPLAIN of EXECUTE is not supported"],
+    );
 }
 
 /// ON CONFLICT, defaults, assignment casts, views, EXPLAIN.

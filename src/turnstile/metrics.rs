@@ -36,13 +36,22 @@ use parking_lot::Mutex;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{Bucket, LabelPair, Metric, MetricFamily, MetricType};
 use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use rustc_hash::FxHashMap;
 
 use super::admission::{LockClass, LockPolicy};
 
 /// What a request is, for metrics and logs: a statement's kind (`SELECT`,
-/// `INSERT`), `CALL <reducer>`, `COMMIT`, … A small, bounded set of names: each
-/// becomes a label value.
+/// `INSERT`), `CALL <reducer>`, `COMMIT`, … Each becomes a label value, so the
+/// set is bounded: a client can CALL any name (an unknown one fails under the
+/// lock, after it waited), and past [`REQUEST_NAMES_MAX`] names per class a new
+/// one is counted as [`OTHER_REQUESTS`].
 pub type RequestName = Cow<'static, str>;
+
+/// How many request names a class counts apart, per recording thread.
+pub const REQUEST_NAMES_MAX: usize = 256;
+
+/// What the requests past [`REQUEST_NAMES_MAX`] names are counted as.
+pub const OTHER_REQUESTS: &str = "other requests";
 
 const WAIT: &str = "turnstile_lock_wait_seconds";
 const HOLD: &str = "turnstile_lock_hold_seconds";
@@ -122,9 +131,11 @@ impl LockMetrics {
     pub fn request(&self, class: LockClass, name: &str, wait: Duration, hold: Duration) {
         self.histograms.record(|shard| {
             let requests = &mut shard.requests[class_index(class)];
+            let full = requests.len() >= REQUEST_NAMES_MAX;
             let [wait_counts, hold_counts] = match requests.get_mut(name) {
                 Some(counts) => counts,
-                None => requests.entry(Cow::Owned(name.to_owned())).or_default(),
+                None if !full => requests.entry(Cow::Owned(name.to_owned())).or_default(),
+                None => requests.entry(Cow::Borrowed(OTHER_REQUESTS)).or_default(),
             };
             wait_counts.observe(wait);
             hold_counts.observe(hold);
@@ -260,8 +271,9 @@ impl Counts {
 /// What one thread recorded (or, summed, everyone).
 #[derive(Debug, Default)]
 struct Shard {
-    /// Per class, by request name: the wait and the hold.
-    requests: [HashMap<RequestName, [Counts; 2]>; 2],
+    /// Per class, by request name: the wait and the hold. Fx-hashed: the names are
+    /// ours, not an attacker's, and every request looks its name up.
+    requests: [FxHashMap<RequestName, [Counts; 2]>; 2],
     /// Per class: the phases' lengths.
     phases: [Counts; 2],
 }
@@ -595,6 +607,34 @@ mod tests {
         let phases = metrics.phase_stats();
         assert_eq!(phases[0].length.count, 4);
         assert_eq!(phases[1].length.count, 0);
+    }
+
+    /// A client can CALL any name; the names counted apart stay bounded.
+    #[test]
+    fn request_names_past_the_bound_are_counted_together() {
+        let metrics = LockMetrics::new(LockPolicy::Fair, Duration::from_secs(60));
+        let extra = 10;
+        for n in 0..REQUEST_NAMES_MAX + extra {
+            let name = format!("CALL nope_{n}");
+            metrics.request(LockClass::Write, &name, Duration::ZERO, Duration::ZERO);
+        }
+        // A name counted before the bound was reached is still counted apart.
+        metrics.request(
+            LockClass::Write,
+            "CALL nope_0",
+            Duration::ZERO,
+            Duration::ZERO,
+        );
+        let stats = metrics.request_stats();
+        assert_eq!(stats.len(), REQUEST_NAMES_MAX + 1);
+        let count = |name: &str| {
+            stats
+                .iter()
+                .find(|s| s.request == name)
+                .map(|s| s.hold.count)
+        };
+        assert_eq!(count(OTHER_REQUESTS), Some(extra as u64));
+        assert_eq!(count("CALL nope_0"), Some(2));
     }
 
     #[test]

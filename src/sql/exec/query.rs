@@ -62,7 +62,25 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         Plan::Series { start, stop } => series(start, stop, env),
         Plan::Unnest { array } => unnest(array, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
-        Plan::Project { input, exprs } => project(&run_at_most(input, env, wanted)?, exprs, env),
+        Plan::Project { input, exprs } => match &**input {
+            // Each row of a scan is projected as it is read: no copy of the rows
+            // the scan found (a point select's one row is decoded once, then
+            // projected).
+            Plan::Scan {
+                table,
+                access,
+                filter,
+                ..
+            } => {
+                let mut rows = Vec::new();
+                for_each_row_while(env, *table, access, filter.as_ref(), |_, values| {
+                    rows.push(project_row(&values, exprs, env)?);
+                    Ok(wanted.is_none_or(|n| rows.len() < n))
+                })?;
+                Ok(rows)
+            }
+            _ => project(&run_at_most(input, env, wanted)?, exprs, env),
+        },
         Plan::NestedLoop {
             left,
             right,
@@ -180,14 +198,14 @@ fn project(rows: &Rows, exprs: &[Expr], env: &Env<'_>) -> Result<Rows, SqlError>
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         tick(i, env)?;
-        out.push(
-            exprs
-                .iter()
-                .map(|e| e.eval(row, env))
-                .collect::<Result<Vec<_>, _>>()?,
-        );
+        out.push(project_row(row, exprs, env)?);
     }
     Ok(out)
+}
+
+/// `exprs` evaluated over one row.
+fn project_row(row: &[Value], exprs: &[Expr], env: &Env<'_>) -> Result<Vec<Value>, SqlError> {
+    exprs.iter().map(|e| e.eval(row, env)).collect()
 }
 
 /// OFFSET then LIMIT. The input is asked for no more than offset + limit rows

@@ -7,6 +7,8 @@
 use std::collections::HashSet;
 use std::ops::Bound;
 
+use smallvec::SmallVec;
+
 use crate::db::{Database, Key, Row, Table, TableId};
 use crate::sql::plan::{Access, Expr, IndexRef};
 use crate::sql::{QueryContext, SqlError};
@@ -85,6 +87,19 @@ pub fn for_each_row_while(
         Access::Lookup { index, keys } => {
             // Lookups find few rows; after a stop the rest are skipped, not read.
             let mut more = true;
+            if let [key] = &keys[..] {
+                // The point lookup: one key, nothing to deduplicate.
+                let values = key
+                    .iter()
+                    .map(|k| k.eval(&[], env))
+                    .collect::<Result<SmallVec<[Value; 2]>, _>>()?;
+                return lookup(env, t, *index, &values, &mut |key, row| {
+                    if more {
+                        more = visit(key, row)?;
+                    }
+                    Ok(())
+                });
+            }
             let keys = keys
                 .iter()
                 .map(|key| key.iter().map(|k| k.eval(&[], env)).collect())

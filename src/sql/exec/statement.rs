@@ -342,11 +342,13 @@ fn unsupported(stmt: &Statement) -> SqlError {
     SqlError::Unsupported(format!("the statement {}", statement_kind(stmt)))
 }
 
-/// The first words of a statement, to name it in messages.
+/// The first keywords of a statement (at most two), to name it in messages:
+/// `CREATE SEQUENCE`, `EXECUTE` (not `EXECUTE u(1,`).
 fn statement_kind(stmt: &Statement) -> String {
     stmt.to_string()
         .split_whitespace()
         .take(2)
+        .take_while(|word| word.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
         .collect::<Vec<_>>()
         .join(" ")
 }
