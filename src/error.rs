@@ -190,6 +190,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::InvalidRegex(_) => "2201B",
         TypeError::SubscriptOutOfRange(_) => "2202E",
         TypeError::Unsupported(_) => "0A000",
+        TypeError::NullValueNotAllowed(_) => "22004",
     }
 }
 

@@ -4,7 +4,9 @@
 //! # Time and cancel
 //!
 //! The engine's epoch is a counter that `EpochTicker`'s thread increments every
-//! [`TICK`]. Compiled code checks the epoch at function entries and loop back-edges;
+//! [`TICK`] while calls run; once no call has run for [`IDLE_TICKS`] ticks it
+//! sleeps until the next call starts (an idle server does not wake a thousand
+//! times a second). Compiled code checks the epoch at function entries and loop back-edges;
 //! every store's deadline is always one tick ahead, so once a tick the running call
 //! lands in `Watch::check`, which ends it if its deadline has passed or its session
 //! asked to cancel, and otherwise lets it run one more tick. A module in an infinite
@@ -19,9 +21,9 @@
 //! module's allocator then fails and (in Rust) aborts with a trap; the flag the
 //! limiter sets tells the caller that the trap was the budget (53200), not a bug.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use wasmtime::ResourceLimiter;
@@ -48,38 +50,138 @@ impl Default for Budgets {
     }
 }
 
-/// The thread that advances the engine's epoch every [`TICK`]; stopped and joined
-/// on drop.
+/// How many ticks without a call the ticker runs before it sleeps. Calls that
+/// come more often than this keep it running, so a busy server never pays for
+/// waking it.
+pub const IDLE_TICKS: u32 = 100;
+
+/// The thread that advances the engine's epoch every [`TICK`] while calls run;
+/// stopped and joined on drop.
 pub(super) struct EpochTicker {
-    stop: Arc<AtomicBool>,
+    shared: Arc<TickerShared>,
     thread: Option<JoinHandle<()>>,
 }
 
+/// What the ticker and the calls share.
+#[derive(Debug)]
+struct TickerShared {
+    stop: AtomicBool,
+    /// Calls started so far: the ticker sees that one started since it looked.
+    started: AtomicU64,
+    /// Calls running now: the ticker never sleeps under a running call.
+    running: AtomicUsize,
+    /// Set while the ticker sleeps (or is about to): a call that starts then
+    /// wakes it.
+    asleep: AtomicBool,
+    /// The ticker's thread, to wake; set by the thread as it starts.
+    thread: OnceLock<Thread>,
+}
+
 impl EpochTicker {
-    pub(super) fn start(engine: wasmtime::Engine) -> std::io::Result<EpochTicker> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+    /// Starts the ticker of `engine`; it sleeps after `idle_ticks` ticks without
+    /// a call ([`IDLE_TICKS`] in a server).
+    pub(super) fn start(engine: wasmtime::Engine, idle_ticks: u32) -> std::io::Result<EpochTicker> {
+        let shared = Arc::new(TickerShared {
+            stop: AtomicBool::new(false),
+            started: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
+            asleep: AtomicBool::new(false),
+            thread: OnceLock::new(),
+        });
+        let ticker = shared.clone();
         let thread = std::thread::Builder::new()
             .name("turnstile-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    engine.increment_epoch();
-                }
-            })?;
+            .spawn(move || ticker.run(&engine, idle_ticks))?;
         Ok(EpochTicker {
-            stop,
+            shared,
             thread: Some(thread),
         })
+    }
+
+    /// A handle the calls hold to keep the ticker running.
+    pub(super) fn handle(&self) -> TickerHandle {
+        TickerHandle(self.shared.clone())
+    }
+}
+
+impl TickerShared {
+    fn run(&self, engine: &wasmtime::Engine, idle_ticks: u32) {
+        // Set before this thread can ever sleep, so a call can always wake it.
+        let _ = self.thread.set(std::thread::current());
+        let mut seen = self.started.load(Ordering::SeqCst);
+        let mut idle = 0;
+        while !self.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(TICK);
+            engine.increment_epoch();
+            let started = self.started.load(Ordering::SeqCst);
+            if started != seen || self.running.load(Ordering::SeqCst) > 0 {
+                (seen, idle) = (started, 0);
+                continue;
+            }
+            idle += 1;
+            if idle < idle_ticks {
+                continue;
+            }
+            // Asleep is set before `started` is looked at again, and a call bumps
+            // `started` before it looks at `asleep` (both SeqCst): either this
+            // thread sees the call, or the call sees this thread asleep and wakes
+            // it. An unpark that comes before the park makes the park return.
+            self.asleep.store(true, Ordering::SeqCst);
+            while self.started.load(Ordering::SeqCst) == seen && !self.stop.load(Ordering::SeqCst) {
+                std::thread::park();
+            }
+            self.asleep.store(false, Ordering::SeqCst);
+            idle = 0;
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
     }
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Keeps the ticker of a module's engine running for the calls that hold what
+/// [`TickerHandle::ticking`] gives.
+#[derive(Debug, Clone)]
+pub(super) struct TickerHandle(Arc<TickerShared>);
+
+impl TickerHandle {
+    /// Called as a call starts: the epoch advances until the result is dropped.
+    pub(super) fn ticking(&self) -> Ticking {
+        let shared = &self.0;
+        shared.started.fetch_add(1, Ordering::SeqCst);
+        shared.running.fetch_add(1, Ordering::SeqCst);
+        if shared.asleep.load(Ordering::SeqCst) {
+            shared.wake();
+        }
+        Ticking(shared.clone())
+    }
+
+    /// Whether the ticker sleeps now (for tests).
+    #[cfg(test)]
+    pub(super) fn is_asleep(&self) -> bool {
+        self.0.asleep.load(Ordering::SeqCst)
+    }
+}
+
+/// A running call, as the ticker counts it.
+pub(super) struct Ticking(Arc<TickerShared>);
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -24,7 +24,7 @@ use wasmtime::component::InstancePre;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{Description, TurnstileModule, TurnstileModulePre};
-use super::budget::{Budgets, MemoryCap, Stopped, Watch};
+use super::budget::{Budgets, MemoryCap, Stopped, TickerHandle, Watch};
 use super::host::{checked_value, Access, ActiveCall, HostState};
 use super::shape::ModuleShape;
 use super::ModuleError;
@@ -55,6 +55,8 @@ pub struct LoadedModule {
     pre: TurnstileModulePre<HostState>,
     engine: wasmtime::Engine,
     budgets: Budgets,
+    /// Keeps the engine's epoch advancing while a call runs.
+    ticker: TickerHandle,
     idle: Mutex<Vec<Instance>>,
     /// The table ids the declared tables resolved to, and the catalog version they
     /// were resolved at: reused while the catalog does not change.
@@ -75,6 +77,7 @@ impl LoadedModule {
         engine: &wasmtime::Engine,
         pre: InstancePre<HostState>,
         budgets: Budgets,
+        ticker: TickerHandle,
     ) -> Result<LoadedModule, ModuleError> {
         let pre = TurnstileModulePre::new(pre).map_err(|e| ModuleError::Invalid {
             module: name.into(),
@@ -95,9 +98,11 @@ impl LoadedModule {
             pre,
             engine: engine.clone(),
             budgets,
+            ticker,
             idle: Mutex::new(Vec::new()),
             resolved: Mutex::new(None),
         };
+        let _ticking = module.ticker.ticking();
         let mut instance = module.instantiate("describe", budgets.time, None)?;
         let description = instance
             .guest
@@ -247,6 +252,7 @@ impl LoadedModule {
         f: impl FnOnce(&TurnstileModule, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, ModuleError> {
         let time_limit = info.time_limit.min(self.budgets.time);
+        let _ticking = self.ticker.ticking();
         let idle = self.idle.lock().pop();
         let mut instance = match idle {
             Some(mut instance) => {

@@ -9,7 +9,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::bindings::TurnstileModule;
-use super::budget::{Budgets, EpochTicker};
+use super::budget::{Budgets, EpochTicker, IDLE_TICKS};
 use super::host::HostState;
 use super::loaded::LoadedModule;
 use super::ModuleError;
@@ -25,7 +25,7 @@ pub struct ModuleHost {
     budgets: Budgets,
     modules: BTreeMap<String, Arc<LoadedModule>>,
     /// Advances the epoch that time budgets count; stopped when the host drops.
-    _ticker: EpochTicker,
+    ticker: EpochTicker,
 }
 
 impl fmt::Debug for ModuleHost {
@@ -49,13 +49,14 @@ impl ModuleHost {
         let mut linker = Linker::new(&engine);
         TurnstileModule::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| setup(format!("{e:#}")))?;
-        let ticker = EpochTicker::start(engine.clone()).map_err(|e| setup(e.to_string()))?;
+        let ticker =
+            EpochTicker::start(engine.clone(), IDLE_TICKS).map_err(|e| setup(e.to_string()))?;
         Ok(ModuleHost {
             engine,
             linker,
             budgets,
             modules: BTreeMap::new(),
-            _ticker: ticker,
+            ticker,
         })
     }
 
@@ -102,7 +103,13 @@ impl ModuleHost {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| invalid(format!("{e:#}")))?;
-        let module = Arc::new(LoadedModule::new(name, &self.engine, pre, self.budgets)?);
+        let module = Arc::new(LoadedModule::new(
+            name,
+            &self.engine,
+            pre,
+            self.budgets,
+            self.ticker.handle(),
+        )?);
         self.modules.insert(name.into(), module.clone());
         Ok(module)
     }

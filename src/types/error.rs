@@ -79,4 +79,7 @@ pub enum TypeError {
     /// e.g. numeric `NaN`; the message names what is missing.
     #[error("{0}")]
     Unsupported(String),
+    /// A NULL where the operation needs a value (22004), as `format('%I', NULL)`.
+    #[error("{0}")]
+    NullValueNotAllowed(String),
 }

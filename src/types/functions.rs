@@ -50,6 +50,12 @@ pub enum FunctionId {
     Least,
     Concat,
     ConcatWs,
+    /// `format(formatstr, args…)`.
+    Format,
+    /// `quote_literal(value)`: strict.
+    QuoteLiteral,
+    /// `quote_nullable(value)`: `NULL` for NULL, else as `quote_literal`.
+    QuoteNullable,
     Substring,
     /// `substring(string FROM pattern)`: the first match of a POSIX regular
     /// expression, or of its first parenthesized part; NULL without a match.
@@ -409,6 +415,16 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             s.args[0] = T::Text;
             Some(s)
         }
+        ("format", n) if n >= 1 && is_text(a[0]) => {
+            let mut s = variadic(F::Format);
+            s.args[0] = T::Text;
+            Some(s)
+        }
+        ("quote_literal", 1) => Some(FunctionSignature {
+            strict: true,
+            ..variadic(F::QuoteLiteral)
+        }),
+        ("quote_nullable", 1) => Some(variadic(F::QuoteNullable)),
         ("greatest" | "least", n) if n >= 1 => {
             let common = common_type(a)?;
             let id = if name == "greatest" {
@@ -631,6 +647,8 @@ pub fn eval_function(
         f,
         F::Concat
             | F::ConcatWs
+            | F::Format
+            | F::QuoteNullable
             | F::Greatest
             | F::Least
             | F::AnyAll { .. }
@@ -675,10 +693,22 @@ pub fn eval_function(
         F::Pi => Value::Float8(std::f64::consts::PI),
         F::Random => Value::Float8(rand::random::<f64>()),
         F::Greatest | F::Least => extreme(args, *f == F::Greatest)?,
-        F::Concat => Value::Text(string::concat(args.iter())),
+        F::Concat => Value::Text(string::concat(args.iter(), tz)),
         F::ConcatWs => match &args[0] {
             Value::Null => Value::Null,
-            _ => Value::Text(string::concat_ws(text(0), &args[1..])),
+            _ => Value::Text(string::concat_ws(text(0), &args[1..], tz)),
+        },
+        F::Format => match &args[0] {
+            Value::Null => Value::Null,
+            _ => Value::Text(string::format(text(0), &args[1..], tz)?),
+        },
+        F::QuoteLiteral | F::QuoteNullable => match &args[0] {
+            Value::Null => Value::Text("NULL".into()),
+            v => {
+                let mut text = String::new();
+                v.write_text(&mut text, tz);
+                Value::Text(string::quote_literal(&text))
+            }
         },
         F::Substring => Value::Text(string::substring(
             text(0),

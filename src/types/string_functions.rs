@@ -56,23 +56,23 @@ pub fn initcap(s: &str) -> String {
 }
 
 /// `concat`: the text of every non-NULL argument (booleans as `t`/`f`, the output
-/// function, unlike a `::text` cast).
-pub fn concat<'a>(args: impl Iterator<Item = &'a Value>) -> String {
+/// function, unlike a `::text` cast; a timestamptz in the session's time zone).
+pub fn concat<'a>(args: impl Iterator<Item = &'a Value>, tz: &TimeZone) -> String {
     let mut out = String::new();
     for v in args {
-        v.write_text(&mut out, &TimeZone::Utc);
+        v.write_text(&mut out, tz);
     }
     out
 }
 
 /// `concat_ws`: the non-NULL arguments joined by the separator.
-pub fn concat_ws(sep: &str, args: &[Value]) -> String {
+pub fn concat_ws(sep: &str, args: &[Value], tz: &TimeZone) -> String {
     let mut out = String::new();
     for (i, v) in args.iter().filter(|v| !v.is_null()).enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        v.write_text(&mut out, &TimeZone::Utc);
+        v.write_text(&mut out, tz);
     }
     out
 }
@@ -221,4 +221,151 @@ pub fn chr(code: i64) -> Result<String, TypeError> {
             .map(String::from)
             .ok_or_else(|| refused("requested character not valid for encoding")),
     }
+}
+
+/// `quote_literal`: `s` as a string literal: single quotes doubled, and, if it has
+/// a backslash, an escape string (`E'…'`) with the backslashes doubled, as
+/// PostgreSQL writes it.
+pub fn quote_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 3);
+    if s.contains('\\') {
+        out.push('E');
+    }
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// `format(formatstr, args…)`, PostgreSQL's `text_format`: `%[n$][-][width]type`
+/// with type `s` (the value's text, NULL as nothing), `I` (an identifier, quoted
+/// as `quote_ident` does; NULL is an error) or `L` (a literal, quoted as
+/// `quote_literal` does; NULL as `NULL`); `%%` is a percent sign. The width is a
+/// number, `*` (the next argument) or `*n$`; `-` or a negative width pads on the
+/// right. An argument without `n$` is the one after the last one used.
+pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeError> {
+    let invalid = |message: String| TypeError::InvalidParameterValue(message);
+    let mut out = String::with_capacity(spec.len());
+    let mut chars = spec.chars().peekable();
+    let mut next_arg = 0;
+    // The argument at 1-based `position`, or the next one.
+    let mut take = |position: Option<usize>| -> Result<&Value, TypeError> {
+        let index = position.map_or(next_arg, |p| p - 1);
+        next_arg = index + 1;
+        args.get(index)
+            .ok_or_else(|| invalid("too few arguments for format()".into()))
+    };
+    let unterminated = || invalid("unterminated format() type specifier".into());
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.push('%');
+            continue;
+        }
+        let position_of = |n: usize| {
+            if n == 0 {
+                Err(invalid(
+                    "format specifies argument 0, but arguments are numbered from 1".into(),
+                ))
+            } else {
+                Ok(n)
+            }
+        };
+        let mut position = None;
+        let mut width: Option<i64> = None;
+        let mut left = false;
+        // `n$` (a position) or `n` (a width): digits, then see what follows.
+        if let Some(n) = number(&mut chars) {
+            if chars.peek() == Some(&'$') {
+                chars.next();
+                position = Some(position_of(n)?);
+            } else {
+                width = Some(n as i64);
+            }
+        }
+        if width.is_none() {
+            while chars.peek() == Some(&'-') {
+                chars.next();
+                left = true;
+            }
+            if chars.peek() == Some(&'*') {
+                chars.next();
+                let from = match number(&mut chars) {
+                    Some(n) if chars.peek() == Some(&'$') => {
+                        chars.next();
+                        Some(position_of(n)?)
+                    }
+                    Some(_) => return Err(unterminated()),
+                    None => None,
+                };
+                width = Some(match take(from)? {
+                    Value::Null => 0,
+                    v => v.as_i64().ok_or_else(|| {
+                        invalid("width argument of format() must be an integer".into())
+                    })?,
+                });
+            } else {
+                width = number(&mut chars).map(|n| n as i64);
+            }
+        }
+        let kind = chars.next().ok_or_else(unterminated)?;
+        if !matches!(kind, 's' | 'I' | 'L') {
+            return Err(invalid(format!(
+                "unrecognized format() type specifier \"{kind}\""
+            )));
+        }
+        let value = take(position)?;
+        let text = match (kind, value) {
+            ('s', Value::Null) => String::new(),
+            ('I', Value::Null) => {
+                return Err(TypeError::NullValueNotAllowed(
+                    "null values cannot be formatted as an SQL identifier".into(),
+                ))
+            }
+            ('L', Value::Null) => "NULL".into(),
+            (_, v) => {
+                let mut text = String::new();
+                v.write_text(&mut text, tz);
+                match kind {
+                    'I' => super::functions::quote_ident(&text),
+                    'L' => quote_literal(&text),
+                    _ => text,
+                }
+            }
+        };
+        let width = width.unwrap_or(0);
+        let pad = usize::try_from(width.unsigned_abs())
+            .unwrap_or(usize::MAX)
+            .saturating_sub(text.chars().count());
+        if out.len().saturating_add(text.len()).saturating_add(pad) > MAX_STRING_BYTES {
+            return Err(too_large());
+        }
+        if left || width < 0 {
+            out.push_str(&text);
+            out.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&text);
+        }
+    }
+    Ok(out)
+}
+
+/// The decimal number at the start of `chars`, consumed; None if there is none.
+fn number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<usize> {
+    let mut n: Option<usize> = None;
+    while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+        chars.next();
+        n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+    }
+    n
 }

@@ -441,9 +441,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "string_to_array",
     "string_to_table",
     "array_append",
-    "format",
-    "quote_literal",
-    "quote_nullable",
     "set_config",
     "nextval",
     "currval",
@@ -538,7 +535,10 @@ impl Binder<'_> {
         })?;
         let sees_padding = matches!(
             signature.id,
-            FunctionId::OctetLength | FunctionId::Concat | FunctionId::ConcatWs
+            FunctionId::OctetLength
+                | FunctionId::Concat
+                | FunctionId::ConcatWs
+                | FunctionId::Format
         );
         let mut cast = Vec::with_capacity(args.len());
         for (a, t) in args.into_iter().zip(&signature.args) {
