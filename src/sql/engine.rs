@@ -76,11 +76,11 @@ impl Engine {
 
     /// `ctx` with what only the engine has: the log's state for the system
     /// relations and the loaded modules for CALL and views.
-    fn with_server_state(&self, ctx: &QueryContext) -> QueryContext {
+    fn with_server_state(&self, ctx: QueryContext) -> QueryContext {
         QueryContext {
             status: Some(self.status.clone()),
             modules: self.modules.clone(),
-            ..ctx.clone()
+            ..ctx
         }
     }
 
@@ -160,7 +160,7 @@ impl Engine {
         &self,
         prepared: &PreparedStatement,
         params: &[Value],
-        ctx: &QueryContext,
+        ctx: QueryContext,
     ) -> Result<Output, crate::Error> {
         let stmt = prepared.shared_statement();
         if is_checkpoint(&stmt) {
@@ -271,7 +271,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> (Vec<Output>, Option<crate::Error>) {
         let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
-        let ctx = self.with_server_state(ctx);
+        let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
         let result = self
             .turnstile
@@ -326,10 +326,10 @@ impl Engine {
         let is_write = Engine::is_write(&stmt);
         if is_checkpoint(&stmt) || (!is_write && !block.has_writes()) {
             let run = block.run();
-            let output = self.execute(prepared, params, &run.context(ctx)).await?;
+            let output = self.execute(prepared, params, run.context(ctx)).await?;
             return Ok(run.read(output));
         }
-        let ctx = self.with_server_state(ctx);
+        let ctx = self.with_server_state(ctx.clone());
         let statement = InBlock {
             stmt: stmt.clone(),
             hints: prepared.param_types(),
@@ -409,7 +409,7 @@ impl Engine {
                 .read("COMMIT", move |db| inside.validate_reads(db))
                 .await??);
         }
-        let ctx = self.with_server_state(ctx);
+        let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
         let short = block.commit_is_short();
         Ok(self

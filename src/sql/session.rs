@@ -319,7 +319,7 @@ impl Session {
             *self.cancel.lock() = None;
             return result;
         }
-        let running = self.engine.execute(prepared, params, &ctx);
+        let running = self.engine.execute(prepared, params, ctx);
         let result = match deadline {
             Some(deadline) if !is_write => {
                 match tokio::time::timeout_at(deadline.into(), running).await {

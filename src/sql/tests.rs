@@ -46,7 +46,7 @@ fn run(engine: &Engine, sql: &str) -> Vec<String> {
     let mut last = Vec::new();
     for stmt in statements {
         let prepared = PreparedStatement::new(stmt, Vec::new());
-        last = match rt.block_on(engine.execute(&prepared, &[], &context())) {
+        last = match rt.block_on(engine.execute(&prepared, &[], context())) {
             Ok(Output::Rows { rows, .. }) => rows
                 .iter()
                 .map(|r| {
@@ -336,7 +336,7 @@ fn execute_prepared(
     prepared: &PreparedStatement,
     params: &[Value],
 ) -> Result<Output, crate::Error> {
-    rt.block_on(engine.execute(prepared, params, &context()))
+    rt.block_on(engine.execute(prepared, params, context()))
 }
 
 /// The column names and first row of an output, as `name,name` and `v|v`.
@@ -493,7 +493,7 @@ fn select_without_table_takes_no_lock() {
     let answer = rt.block_on(async {
         tokio::time::timeout(
             std::time::Duration::from_secs(10),
-            e.execute(&prepared, &[Value::Int4(41)], &context()),
+            e.execute(&prepared, &[Value::Int4(41)], context()),
         )
         .await
     });
@@ -780,7 +780,7 @@ fn drop_with_dependent_views_is_refused() {
     let drop = |sql: &str| {
         let stmt = parse(sql).expect("parses").remove(0);
         let prepared = PreparedStatement::new(stmt, Vec::new());
-        rt.block_on(e.execute(&prepared, &[], &context()))
+        rt.block_on(e.execute(&prepared, &[], context()))
             .expect_err("refused")
     };
     let err = drop("DROP TABLE t");

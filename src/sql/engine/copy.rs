@@ -37,7 +37,7 @@ impl Engine {
         copy: Arc<CopyIn>,
         ctx: &QueryContext,
     ) -> Result<Output, crate::Error> {
-        let ctx = self.with_server_state(ctx);
+        let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
         let result = self
             .turnstile
@@ -58,7 +58,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> Result<Ran, crate::Error> {
         let run = block.run();
-        let ctx = self.with_server_state(&run.context(ctx));
+        let ctx = self.with_server_state(run.context(ctx));
         let ran = self
             .turnstile
             .rehearse("rehearse COPY", false, move |txn| {
