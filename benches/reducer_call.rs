@@ -36,6 +36,7 @@ fn bank_database() -> Database {
                 column("balance", DataType::Int8),
             ],
             primary_key: Some(vec![0]),
+            primary_key_constraint: None,
         })
         .expect("create accounts");
     for id in 1..=ACCOUNTS {

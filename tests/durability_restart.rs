@@ -95,6 +95,9 @@ async fn write_first(client: &Client) {
         "CREATE TABLE dropped (x INT PRIMARY KEY)",
         "INSERT INTO dropped VALUES (1)",
         "DROP TABLE dropped",
+        "CREATE TABLE named_key (id INT, CONSTRAINT named_key_custom PRIMARY KEY (id))",
+        "CREATE TABLE keyed_later (id INT NOT NULL)",
+        "ALTER TABLE keyed_later ADD CONSTRAINT keyed_later_custom PRIMARY KEY (id)",
         "CREATE TABLE many (id BIGINT PRIMARY KEY, label TEXT NOT NULL, bucket INT)",
         "CREATE INDEX many_label ON many (label)",
     ])
@@ -136,6 +139,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM scratch ORDER BY x",
         "SELECT count(*), sum(id), min(label), max(label), sum(bucket) FROM many",
         "SELECT * FROM many WHERE id % 97 = 0 ORDER BY id",
+        // Primary keys keep the names they were given.
+        "SELECT conname FROM pg_constraint WHERE contype = 'p' ORDER BY 1",
     ] {
         all.push(rows(client, sql).await);
     }
@@ -146,6 +151,18 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
 /// exactly, the dropped table is gone, the indexes are used and still enforce
 /// uniqueness.
 async fn check_invariants(client: &Client) {
+    assert_eq!(
+        rows(
+            client,
+            "SELECT conname FROM pg_constraint WHERE conname LIKE '%_custom' ORDER BY 1"
+        )
+        .await,
+        vec![
+            vec![Some("keyed_later_custom".to_owned())],
+            vec![Some("named_key_custom".to_owned())],
+        ],
+        "primary keys named by CREATE TABLE and ALTER TABLE keep their names"
+    );
     let alpha = rows(
         client,
         "SELECT name, amount, at, payload, ratio, small FROM kinds WHERE id = 1",

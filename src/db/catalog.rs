@@ -31,6 +31,10 @@ pub struct TableSchema {
     /// The primary key's column positions, if the table has one. Without one, rows
     /// are keyed by a hidden, increasing row id.
     pub primary_key: Option<Vec<usize>>,
+    /// The primary key constraint's name where it is not `<table>_pkey`: given
+    /// (`CONSTRAINT name PRIMARY KEY`), or the free name chosen because that one
+    /// was taken, as PostgreSQL chooses.
+    pub primary_key_constraint: Option<String>,
 }
 
 impl TableSchema {
@@ -44,9 +48,13 @@ impl TableSchema {
         self.columns.iter().map(|c| c.data_type).collect()
     }
 
-    /// The primary key constraint's name, PostgreSQL's `<table>_pkey`.
+    /// The primary key constraint's name (and its index's): PostgreSQL's
+    /// `<table>_pkey` unless another was given or chosen.
     pub fn primary_key_name(&self) -> String {
-        format!("{}_pkey", self.name)
+        match &self.primary_key_constraint {
+            Some(name) => name.clone(),
+            None => format!("{}_pkey", self.name),
+        }
     }
 }
 

@@ -32,6 +32,11 @@
 //! | 8 | `Remove` | table id, key |
 //! | 9 | `Truncate` | table id |
 //! | 10 | `AddPrimaryKey` | table id, columns (count; positions) |
+//! | 11 | `CreateTable` of a primary key with a name of its own | as tag 1, then the key's name |
+//! | 12 | `AddPrimaryKey` with a name of its own | as tag 10, then the key's name |
+//!
+//! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
+//! tags 1 and 10, so older logs and snapshots read as they always did.
 //!
 //! `AddPrimaryKey` empties the table as it sets the key: the same record then holds
 //! a `Put` of every row under its new key. Replaying it therefore needs no checks
@@ -78,6 +83,8 @@ pub(crate) enum RedoOp {
     AddPrimaryKey {
         table: TableId,
         columns: Vec<usize>,
+        /// The constraint's name, if not `<table>_pkey`.
+        name: Option<String>,
     },
 }
 
@@ -172,8 +179,15 @@ impl Redo {
 fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
     match op {
         RedoOp::CreateTable(schema) => {
-            out.push(1);
+            out.push(if schema.primary_key_constraint.is_some() {
+                11
+            } else {
+                1
+            });
             encode_table_schema(out, schema);
+            if let Some(name) = &schema.primary_key_constraint {
+                put_bytes(out, name.as_bytes());
+            }
         }
         RedoOp::DropTable(id) => {
             out.push(2);
@@ -213,10 +227,17 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             out.push(9);
             put_varint(out, u64::from(*id));
         }
-        RedoOp::AddPrimaryKey { table, columns } => {
-            out.push(10);
+        RedoOp::AddPrimaryKey {
+            table,
+            columns,
+            name,
+        } => {
+            out.push(if name.is_some() { 12 } else { 10 });
             put_varint(out, u64::from(*table));
             put_positions(out, columns);
+            if let Some(name) = name {
+                put_bytes(out, name.as_bytes());
+            }
         }
     }
 }
@@ -435,7 +456,11 @@ impl Database {
                     .ok_or_else(|| missing_table(table))?;
                 t.take_contents();
             }
-            RedoOp::AddPrimaryKey { table, columns } => {
+            RedoOp::AddPrimaryKey {
+                table,
+                columns,
+                name,
+            } => {
                 let t = self
                     .tables
                     .get_mut(&table)
@@ -445,7 +470,7 @@ impl Database {
                         "primary key of table id {table} names a column it lacks"
                     )));
                 }
-                t.reset_with_primary_key(&columns);
+                t.reset_with_primary_key(&columns, name);
             }
         }
         self.catalog_version += 1;
@@ -460,6 +485,11 @@ fn missing_table(id: TableId) -> CodecError {
 fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, CodecError> {
     Ok(match reader.u8()? {
         1 => RedoOp::CreateTable(decode_table_schema(reader)?),
+        11 => {
+            let mut schema = decode_table_schema(reader)?;
+            schema.primary_key_constraint = Some(reader.string()?);
+            RedoOp::CreateTable(schema)
+        }
         2 => RedoOp::DropTable(table_id(reader)?),
         3 => {
             let (name, table, columns) = (reader.string()?, table_id(reader)?, positions(reader)?);
@@ -508,6 +538,12 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
         10 => RedoOp::AddPrimaryKey {
             table: table_id(reader)?,
             columns: positions(reader)?,
+            name: None,
+        },
+        12 => RedoOp::AddPrimaryKey {
+            table: table_id(reader)?,
+            columns: positions(reader)?,
+            name: Some(reader.string()?),
         },
         tag => return Err(CodecError(format!("unknown redo op tag {tag}"))),
     })
@@ -580,6 +616,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
         name,
         columns,
         primary_key,
+        primary_key_constraint: None,
     };
     let valid = |p: &usize| *p < schema.columns.len();
     if !schema

@@ -90,6 +90,7 @@ mod tests {
                 name: "t".into(),
                 columns: vec![column("id", DataType::Int8), column("tag", DataType::Text)],
                 primary_key: Some(vec![0]),
+                primary_key_constraint: None,
             })
             .unwrap();
         txn.create_index(IndexSchema {

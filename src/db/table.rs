@@ -529,8 +529,12 @@ impl Table {
     /// KEY`): those columns NOT NULL, every row under its new key, every index
     /// rebuilt. 23502 if a key column holds NULL, 23505 if two rows share a key;
     /// `self` is left as it was either way.
-    pub(crate) fn with_primary_key(&self, columns: &[usize]) -> Result<Table, DbError> {
-        let mut table = Table::new(self.schema_with_primary_key(columns));
+    pub(crate) fn with_primary_key(
+        &self,
+        columns: &[usize],
+        name: Option<String>,
+    ) -> Result<Table, DbError> {
+        let mut table = Table::new(self.schema_with_primary_key(columns, name));
         table.version = self.version;
         for row in self.rows.values() {
             let values = row.decode(&self.types);
@@ -555,17 +559,18 @@ impl Table {
 
     /// Recovery's `ADD PRIMARY KEY`: the schema gets the key and every row goes;
     /// the row images logged with it put them back under their new keys.
-    pub(crate) fn reset_with_primary_key(&mut self, columns: &[usize]) {
-        self.schema = Arc::new(self.schema_with_primary_key(columns));
+    pub(crate) fn reset_with_primary_key(&mut self, columns: &[usize], name: Option<String>) {
+        self.schema = Arc::new(self.schema_with_primary_key(columns, name));
         self.take_contents();
     }
 
-    fn schema_with_primary_key(&self, columns: &[usize]) -> TableSchema {
+    fn schema_with_primary_key(&self, columns: &[usize], name: Option<String>) -> TableSchema {
         let mut schema = self.schema.as_ref().clone();
         for &c in columns {
             schema.columns[c].nullable = false;
         }
         schema.primary_key = Some(columns.to_vec());
+        schema.primary_key_constraint = name;
         schema
     }
 }

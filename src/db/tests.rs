@@ -21,6 +21,7 @@ fn accounts_schema() -> TableSchema {
             column("balance", DataType::Int8, true),
         ],
         primary_key: Some(vec![0]),
+        primary_key_constraint: None,
     }
 }
 
@@ -313,7 +314,22 @@ fn redo_reproduces_the_transaction() {
                 column("n", DataType::Numeric(None), true),
             ],
             primary_key: Some(vec![0, 1]),
+            // A key with a name of its own (redo tag 11).
+            primary_key_constraint: Some("pairs_key".into()),
         })
+        .unwrap();
+    let later = txn
+        .create_table(TableSchema {
+            id: 0,
+            name: "keyed_later".into(),
+            columns: vec![column("k", DataType::Int8, true)],
+            primary_key: None,
+            primary_key_constraint: None,
+        })
+        .unwrap();
+    txn.insert(later, vec![Value::Int8(7)]).unwrap();
+    // A key added later with a name of its own (redo tag 12).
+    txn.add_primary_key(later, vec![0], Some("later_key".into()))
         .unwrap();
     let log = txn
         .create_table(TableSchema {
@@ -321,6 +337,7 @@ fn redo_reproduces_the_transaction() {
             name: "log".into(),
             columns: vec![column("line", DataType::Text, true)],
             primary_key: None,
+            primary_key_constraint: None,
         })
         .unwrap();
     let amount = Value::Numeric(rust_decimal::Decimal::new(450, 2));
@@ -347,7 +364,23 @@ fn redo_reproduces_the_transaction() {
     txn.drop_index("accounts_owner_key").unwrap();
     let payload = txn.commit().into_payload();
     replica.apply_redo(&payload).unwrap();
-    for name in ["accounts", "pairs", "log"] {
+    assert_eq!(
+        replica
+            .must_get_table("pairs")
+            .unwrap()
+            .schema()
+            .primary_key_name(),
+        "pairs_key"
+    );
+    assert_eq!(
+        replica
+            .must_get_table("keyed_later")
+            .unwrap()
+            .schema()
+            .primary_key_name(),
+        "later_key"
+    );
+    for name in ["accounts", "pairs", "keyed_later", "log"] {
         let (a, b) = (
             db.must_get_table(name).unwrap(),
             replica.must_get_table(name).unwrap(),

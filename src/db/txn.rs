@@ -94,6 +94,7 @@ pub enum Change {
     AddPrimaryKey {
         table: TableId,
         columns: Vec<usize>,
+        name: Option<String>,
     },
 }
 
@@ -182,9 +183,11 @@ impl<'db> WriteTxn<'db> {
             Change::DropIndex(name) => self.drop_index(name)?,
             Change::CreateView(view) => self.create_view(view.clone())?,
             Change::DropView(name) => self.drop_view(name)?,
-            Change::AddPrimaryKey { table, columns } => {
-                self.add_primary_key(*table, columns.clone())?
-            }
+            Change::AddPrimaryKey {
+                table,
+                columns,
+                name,
+            } => self.add_primary_key(*table, columns.clone(), name.clone())?,
         }
         Ok(true)
     }
@@ -237,8 +240,16 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// Creates a table from `schema` (whose `id` is ignored and assigned here).
+    /// 42P07 if the table's name or its primary key's is taken.
     pub fn create_table(&mut self, mut schema: TableSchema) -> Result<TableId, DbError> {
         self.db.check_name_free(&schema.name)?;
+        if schema.primary_key.is_some() {
+            let key_name = schema.primary_key_name();
+            if key_name == schema.name {
+                return Err(DbError::DuplicateRelation(key_name));
+            }
+            self.db.check_name_free(&key_name)?;
+        }
         schema.id = self.db.next_table_id;
         self.db.next_table_id += 1;
         let id = schema.id;
@@ -324,16 +335,26 @@ impl<'db> WriteTxn<'db> {
 
     /// Gives a table the primary key `columns` (`ALTER TABLE … ADD PRIMARY KEY`),
     /// re-keying every row: 23502 for a NULL in a key column, 23505 for a
-    /// duplicate key, 42P07 if the key's name (`<table>_pkey`) is taken. The redo
-    /// holds the new key and every row under it, so recovery needs no checks and
-    /// is exact whatever a fuzzy snapshot copied of the table before or after.
-    pub fn add_primary_key(&mut self, table: TableId, columns: Vec<usize>) -> Result<(), DbError> {
-        let name = self.db.table(table).schema().primary_key_name();
-        self.db.check_name_free(&name)?;
-        let rebuilt = self.db.table(table).with_primary_key(&columns)?;
+    /// duplicate key, 42P07 if the key's name (`name`, or `<table>_pkey`) is
+    /// taken. The redo holds the new key and every row under it, so recovery
+    /// needs no checks and is exact whatever a fuzzy snapshot copied of the table
+    /// before or after.
+    pub fn add_primary_key(
+        &mut self,
+        table: TableId,
+        columns: Vec<usize>,
+        name: Option<String>,
+    ) -> Result<(), DbError> {
+        let rebuilt = self
+            .db
+            .table(table)
+            .with_primary_key(&columns, name.clone())?;
+        self.db
+            .check_name_free(&rebuilt.schema().primary_key_name())?;
         self.redo.push(&RedoOp::AddPrimaryKey {
             table,
             columns: columns.clone(),
+            name: name.clone(),
         });
         for (key, row) in rebuilt.scan() {
             self.redo.put(table, key, row);
@@ -343,7 +364,11 @@ impl<'db> WriteTxn<'db> {
         self.undo.push(Undo::ReplaceTable {
             table: Box::new(old),
         });
-        self.record(|| Change::AddPrimaryKey { table, columns });
+        self.record(|| Change::AddPrimaryKey {
+            table,
+            columns,
+            name,
+        });
         Ok(())
     }
 

@@ -36,6 +36,7 @@ async fn create_numbers(turnstile: &Turnstile) {
                     default: None,
                 }],
                 primary_key: Some(vec![0]),
+                primary_key_constraint: None,
             })
         })
         .await
@@ -98,6 +99,7 @@ async fn create_numbers_again_fails(turnstile: &Turnstile) {
                 name: "numbers".into(),
                 columns: vec![],
                 primary_key: None,
+                primary_key_constraint: None,
             })
         })
         .await

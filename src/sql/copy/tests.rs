@@ -18,6 +18,7 @@ fn schema() -> Arc<TableSchema> {
             column("c", DataType::Bpchar(Some(3)), true),
         ],
         primary_key: None,
+        primary_key_constraint: None,
     })
 }
 

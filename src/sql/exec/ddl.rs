@@ -93,7 +93,8 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         return Err(crate::db::DbError::DuplicateRelation(name).into());
     }
     let mut columns: Vec<ColumnSchema> = Vec::new();
-    let mut primary_key: Option<Vec<usize>> = None;
+    // The primary key: its constraint's name if given, and its columns.
+    let mut primary_key: Option<(Option<String>, Vec<usize>)> = None;
     // Each UNIQUE constraint: its name if given, and its columns.
     let mut uniques: Vec<(Option<String>, Vec<usize>)> = Vec::new();
     for def in &c.columns {
@@ -113,7 +114,10 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
                 ColumnOption::Null => {}
                 ColumnOption::NotNull => column.nullable = false,
                 ColumnOption::Default(e) => column.default = Some(e.to_string()),
-                ColumnOption::PrimaryKey(_) => set_primary_key(&mut primary_key, vec![position])?,
+                ColumnOption::PrimaryKey(pk) => {
+                    let name = option.name.as_ref().or(pk.name.as_ref()).map(ident);
+                    set_primary_key(&mut primary_key, name, vec![position])?
+                }
                 ColumnOption::Unique(_) => {
                     uniques.push((option.name.as_ref().map(ident), vec![position]))
                 }
@@ -133,6 +137,7 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         match constraint {
             TableConstraint::PrimaryKey(pk) => set_primary_key(
                 &mut primary_key,
+                primary_key_constraint_name(pk)?,
                 pk.columns.iter().map(find).collect::<Result<_, _>>()?,
             )?,
             TableConstraint::Unique(u) => uniques.push((
@@ -148,6 +153,10 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
             other => return Err(SqlError::Unsupported(format!("table constraint {other}"))),
         }
     }
+    let (primary_key_constraint, primary_key) = match primary_key {
+        Some((given, key)) => (primary_key_name(txn, &name, given), Some(key)),
+        None => (None, None),
+    };
     for &p in primary_key.iter().flatten() {
         columns[p].nullable = false;
     }
@@ -156,6 +165,7 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
         name: name.clone(),
         columns,
         primary_key,
+        primary_key_constraint,
     };
     check_defaults(txn, &schema)?;
     let id = txn.create_table(schema.clone())?;
@@ -233,14 +243,42 @@ fn refuse_system(name: &str, what: &str) -> Result<(), SqlError> {
     Ok(())
 }
 
-fn set_primary_key(pk: &mut Option<Vec<usize>>, columns: Vec<usize>) -> Result<(), SqlError> {
+fn set_primary_key(
+    pk: &mut Option<(Option<String>, Vec<usize>)>,
+    name: Option<String>,
+    columns: Vec<usize>,
+) -> Result<(), SqlError> {
     if pk.is_some() {
         return Err(SqlError::InvalidTableDefinition(
             "multiple primary keys for table are not allowed".into(),
         ));
     }
-    *pk = Some(columns);
+    *pk = Some((name, columns));
     Ok(())
+}
+
+/// The name to keep for table `table`'s primary key: the given one, else none
+/// (`<table>_pkey`) if that is free, else the first free `<table>_pkey<n>`, as
+/// PostgreSQL chooses.
+fn primary_key_name(txn: &WriteTxn<'_>, table: &str, given: Option<String>) -> Option<String> {
+    let default = format!("{table}_pkey");
+    given.or_else(|| Some(free_name(txn, &default)).filter(|chosen| *chosen != default))
+}
+
+/// The name a `[CONSTRAINT name] PRIMARY KEY (columns)` gives its key; 0A000 for
+/// what Turnstile's keys do not have (INCLUDE, index options, DEFERRABLE).
+fn primary_key_constraint_name(pk: &ast::PrimaryKeyConstraint) -> Result<Option<String>, SqlError> {
+    if pk.index_name.is_some() || pk.index_type.is_some() {
+        return Err(SqlError::Unsupported(
+            "choosing the primary key's index".into(),
+        ));
+    }
+    if !pk.include.is_empty() || !pk.index_options.is_empty() || pk.characteristics.is_some() {
+        return Err(SqlError::Unsupported(
+            "INCLUDE, index options and constraint characteristics".into(),
+        ));
+    }
+    Ok(pk.name.as_ref().map(ident))
 }
 
 fn column_position(columns: &[ColumnSchema], c: &ast::IndexColumn) -> Result<usize, SqlError> {
@@ -581,16 +619,7 @@ fn alter_table(txn: &mut WriteTxn<'_>, a: &ast::AlterTable) -> Result<Output, Sq
             "this ALTER TABLE (only ALTER TABLE … ADD PRIMARY KEY (columns) is)".into(),
         ));
     };
-    if pk.name.is_some() || pk.index_name.is_some() || pk.index_type.is_some() {
-        return Err(SqlError::Unsupported(
-            "naming the primary key (it is called <table>_pkey) or choosing its index".into(),
-        ));
-    }
-    if !pk.include.is_empty() || !pk.index_options.is_empty() || pk.characteristics.is_some() {
-        return Err(SqlError::Unsupported(
-            "INCLUDE, index options and constraint characteristics".into(),
-        ));
-    }
+    let key_name = primary_key_constraint_name(pk)?;
     let name = relation(&a.name)?;
     refuse_system(&name, "altered")?;
     let tag = CommandTag::new("ALTER TABLE");
@@ -621,7 +650,8 @@ fn alter_table(txn: &mut WriteTxn<'_>, a: &ast::AlterTable) -> Result<Output, Sq
         }
         columns.push(position);
     }
-    txn.add_primary_key(schema.id, columns)?;
+    let key_name = primary_key_name(txn, &name, key_name);
+    txn.add_primary_key(schema.id, columns, key_name)?;
     Ok(Output::Command(tag))
 }
 

@@ -25,6 +25,7 @@ fn database() -> Database {
             column("balance", DataType::Int8),
         ],
         primary_key: Some(vec![0]),
+        primary_key_constraint: None,
     };
     let id = txn.create_table(schema).expect("fresh database");
     txn.create_index(IndexSchema {
