@@ -5,7 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::sql::plan::{Expr, JoinKind, Plan, SetOpKind, SortKey};
+use crate::db::TableId;
+use crate::sql::plan::{Access, Expr, JoinKind, Plan, SetOpKind, SortKey};
 use crate::sql::system::SystemSnapshot;
 use crate::sql::SqlError;
 use crate::types::Value;
@@ -34,14 +35,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             access,
             filter,
             ..
-        } => {
-            let mut rows = Vec::new();
-            for_each_row_while(env, *table, access, filter.as_ref(), |_, values| {
-                rows.push(values);
-                Ok(wanted.is_none_or(|n| rows.len() < n))
-            })?;
-            Ok(rows)
-        }
+        } => scan(*table, access, filter.as_ref(), None, env, wanted),
         Plan::SystemScan { relation, .. } => {
             let snapshot = SystemSnapshot::gather(env.db, env.ctx);
             Ok(relation.rows(&snapshot))
@@ -63,22 +57,12 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         Plan::Unnest { array } => unnest(array, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
         Plan::Project { input, exprs } => match &**input {
-            // Each row of a scan is projected as it is read: no copy of the rows
-            // the scan found (a point select's one row is decoded once, then
-            // projected).
             Plan::Scan {
                 table,
                 access,
                 filter,
                 ..
-            } => {
-                let mut rows = Vec::new();
-                for_each_row_while(env, *table, access, filter.as_ref(), |_, values| {
-                    rows.push(project_row(&values, exprs, env)?);
-                    Ok(wanted.is_none_or(|n| rows.len() < n))
-                })?;
-                Ok(rows)
-            }
+            } => scan(*table, access, filter.as_ref(), Some(exprs), env, wanted),
             _ => project(&run_at_most(input, env, wanted)?, exprs, env),
         },
         Plan::NestedLoop {
@@ -124,6 +108,28 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             all,
         } => set_op(run(left, env)?, run(right, env)?, *op, *all, env),
     }
+}
+
+/// The rows a scan of `table` finds, at most `wanted`. With `exprs` (a projection
+/// over the scan), each row is projected as it is read: no copy of the rows the
+/// scan found (a point select's one row is decoded once, then projected).
+fn scan(
+    table: TableId,
+    access: &Access,
+    filter: Option<&Expr>,
+    exprs: Option<&[Expr]>,
+    env: &Env<'_>,
+    wanted: Option<usize>,
+) -> Result<Rows, SqlError> {
+    let mut rows = Vec::new();
+    for_each_row_while(env, table, access, filter, |_, values| {
+        rows.push(match exprs {
+            Some(exprs) => project_row(&values, exprs, env)?,
+            None => values,
+        });
+        Ok(wanted.is_none_or(|n| rows.len() < n))
+    })?;
+    Ok(rows)
 }
 
 /// `generate_series(start, stop)`'s rows, of the bounds' type (int4 or int8).
