@@ -174,43 +174,91 @@ fn precision(ty: DataType) -> (Value, Value) {
     }
 }
 
+/// One row of `columns`: a column of a table or view.
+struct ColumnRow<'a> {
+    relation: &'a str,
+    position: usize,
+    name: &'a str,
+    data_type: DataType,
+    nullable: bool,
+    default: Option<&'a str>,
+    /// Views are read-only.
+    updatable: bool,
+}
+
 fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let db = snapshot.db;
     let mut rows = Vec::new();
-    for table in snapshot.db.tables() {
+    for table in db.tables() {
         let schema = table.schema();
         for (i, col) in schema.columns.iter().enumerate() {
-            let (numeric_precision, numeric_scale) = precision(col.data_type);
-            let length = match col.data_type {
-                DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => c::int4(n.into()),
-                _ => Value::Null,
-            };
-            let data_type = match col.data_type.without_typmod() {
-                DataType::Varchar(_) => "character varying".to_owned(),
-                DataType::Bpchar(_) => "character".to_owned(),
-                other => other.to_string(),
-            };
-            rows.push(vec![
-                c::name(snapshot.database),
-                c::name("public"),
-                c::name(&schema.name),
-                c::name(&col.name),
-                c::int4(i as i64 + 1),
-                col.default.as_deref().map_or(Value::Null, c::name),
-                c::name(if col.nullable { "YES" } else { "NO" }),
-                c::name(&data_type),
-                length,
-                numeric_precision,
-                numeric_scale,
-                c::name(snapshot.database),
-                c::name("pg_catalog"),
-                c::name(col.data_type.internal_name().unwrap_or("text")),
-                c::name("NO"),
-                c::name("NEVER"),
-                c::name("YES"),
-            ]);
+            rows.push(column_row(
+                snapshot,
+                ColumnRow {
+                    relation: &schema.name,
+                    position: i + 1,
+                    name: &col.name,
+                    data_type: col.data_type,
+                    nullable: col.nullable,
+                    default: col.default.as_deref(),
+                    updatable: true,
+                },
+            ));
+        }
+    }
+    // A view's columns as binding its query gives them now, as pg_attribute
+    // lists them.
+    for view in db.views() {
+        let columns = super::pg_attribute::view_columns(db, &view.name);
+        for (i, (name, data_type)) in columns.iter().enumerate() {
+            rows.push(column_row(
+                snapshot,
+                ColumnRow {
+                    relation: &view.name,
+                    position: i + 1,
+                    name,
+                    data_type: *data_type,
+                    nullable: true,
+                    default: None,
+                    updatable: false,
+                },
+            ));
         }
     }
     rows
+}
+
+fn column_row(snapshot: &SystemSnapshot<'_>, column: ColumnRow<'_>) -> Vec<Value> {
+    let (numeric_precision, numeric_scale) = precision(column.data_type);
+    let length = match column.data_type {
+        DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => c::int4(n.into()),
+        _ => Value::Null,
+    };
+    let data_type = match column.data_type.without_typmod() {
+        DataType::Varchar(_) => "character varying".to_owned(),
+        DataType::Bpchar(_) => "character".to_owned(),
+        other => other.to_string(),
+    };
+    let yes_no = |b: bool| c::name(if b { "YES" } else { "NO" });
+    vec![
+        c::name(snapshot.database),
+        c::name("public"),
+        c::name(column.relation),
+        c::name(column.name),
+        c::int4(column.position as i64),
+        column.default.map_or(Value::Null, c::name),
+        yes_no(column.nullable),
+        c::name(&data_type),
+        length,
+        numeric_precision,
+        numeric_scale,
+        c::name(snapshot.database),
+        c::name("pg_catalog"),
+        c::name(column.data_type.internal_name().unwrap_or("text")),
+        c::name("NO"),
+        c::name("NEVER"),
+        yes_no(column.updatable),
+    ]
 }
 
 fn schema_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
