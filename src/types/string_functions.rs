@@ -284,7 +284,7 @@ pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeE
         let mut width: Option<i64> = None;
         let mut left = false;
         // `n$` (a position) or `n` (a width): digits, then see what follows.
-        if let Some(n) = number(&mut chars) {
+        if let Some(n) = number(&mut chars)? {
             if chars.peek() == Some(&'$') {
                 chars.next();
                 position = Some(position_of(n)?);
@@ -299,7 +299,7 @@ pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeE
             }
             if chars.peek() == Some(&'*') {
                 chars.next();
-                let from = match number(&mut chars) {
+                let from = match number(&mut chars)? {
                     Some(n) if chars.peek() == Some(&'$') => {
                         chars.next();
                         Some(position_of(n)?)
@@ -314,7 +314,7 @@ pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeE
                     })?,
                 });
             } else {
-                width = number(&mut chars).map(|n| n as i64);
+                width = number(&mut chars)?.map(|n| n as i64);
             }
         }
         let kind = chars.next().ok_or_else(unterminated)?;
@@ -360,12 +360,20 @@ pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeE
     Ok(out)
 }
 
-/// The decimal number at the start of `chars`, consumed; None if there is none.
-fn number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<usize> {
-    let mut n: Option<usize> = None;
+/// The decimal number at the start of `chars`, consumed; None if there is none,
+/// 22003 past an `int`'s range, as PostgreSQL parses format()'s numbers.
+fn number(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Result<Option<usize>, TypeError> {
+    let mut n: Option<i32> = None;
     while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
         chars.next();
-        n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+        n = Some(
+            n.unwrap_or(0)
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(d as i32))
+                .ok_or_else(|| TypeError::OutOfRange("number is out of range".into()))?,
+        );
     }
-    n
+    Ok(n.map(|n| n as usize))
 }
