@@ -16,11 +16,11 @@ use pgwire::messages::response::{ReadyForQuery, TransactionStatus};
 use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, Startup};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::server::{negotiate_tls, MaybeTls, PgWireMessageServerCodec};
-use rustc_hash::FxHashMap;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_util::codec::{Framed, FramedParts};
 
+use super::by_name::ByName;
 use super::cancel::{CancelRegistry, Registration};
 use super::extended::{Portal, Prepared};
 use super::frame::FrameLimit;
@@ -95,13 +95,10 @@ pub(super) struct Connection {
     pub(super) ctx: Arc<WireContext>,
     /// Settings and transaction state; runs the statements.
     pub(super) session: Session,
-    /// Prepared statements by name; "" is the unnamed one. FxHash, not SipHash:
-    /// Bind, Describe and Execute each look a name up, and SipHash was ~4% of
-    /// pgbench -M prepared `SELECT 1`; the names come from this connection's own
-    /// client, so flooding the map only slows that client down.
-    pub(super) statements: FxHashMap<String, Arc<Prepared>>,
-    /// Portals by name; "" is the unnamed one. FxHash for the same reason.
-    pub(super) portals: FxHashMap<String, Portal>,
+    /// Prepared statements by name; "" is the unnamed one.
+    pub(super) statements: ByName<Arc<Prepared>>,
+    /// Portals by name; "" is the unnamed one.
+    pub(super) portals: ByName<Portal>,
     /// The RowDescription last sent by a simple query, encoded, with the columns it
     /// describes (see `send_output`).
     pub(super) row_description: Option<(Arc<Vec<ColumnInfo>>, Bytes)>,
@@ -224,8 +221,8 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             socket,
             ctx: ctx.clone(),
             session,
-            statements: FxHashMap::default(),
-            portals: FxHashMap::default(),
+            statements: ByName::default(),
+            portals: ByName::default(),
             row_description: None,
             awaiting_sync: false,
             _registration: registration,
@@ -588,7 +585,7 @@ impl Connection {
         {
             // Portals live as long as their transaction, as in PostgreSQL (34000
             // after COMMIT or ROLLBACK).
-            self.portals.retain(|name, _| Some(name.as_str()) == portal);
+            self.portals.retain(|name| Some(name) == portal);
         }
         let elapsed = started.elapsed();
         if self.ctx.slow_statement.is_some_and(|min| elapsed >= min) {

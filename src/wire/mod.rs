@@ -29,6 +29,7 @@
 //! session's), send FATAL for malformed input instead of dropping the socket, and
 //! bound message sizes.
 
+mod by_name;
 mod cancel;
 pub mod codec;
 mod connection;

@@ -190,7 +190,7 @@ impl Connection {
                 "DEALLOCATE"
             }
             SqlCommand::Deallocate(None) => {
-                self.statements.retain(|name, _| name.is_empty());
+                self.statements.retain(str::is_empty);
                 "DEALLOCATE ALL"
             }
         };
