@@ -53,8 +53,13 @@ impl TableSchema {
     pub fn primary_key_name(&self) -> String {
         match &self.primary_key_constraint {
             Some(name) => name.clone(),
-            None => format!("{}_pkey", self.name),
+            None => TableSchema::default_primary_key_name(&self.name),
         }
+    }
+
+    /// The name PostgreSQL gives table `table`'s primary key when it is free.
+    pub fn default_primary_key_name(table: &str) -> String {
+        format!("{table}_pkey")
     }
 }
 

@@ -115,7 +115,9 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
                 ColumnOption::NotNull => column.nullable = false,
                 ColumnOption::Default(e) => column.default = Some(e.to_string()),
                 ColumnOption::PrimaryKey(pk) => {
-                    let name = option.name.as_ref().or(pk.name.as_ref()).map(ident);
+                    // `CONSTRAINT name` before the option names it, as within it.
+                    let within = primary_key_constraint_name(pk)?;
+                    let name = option.name.as_ref().map(ident).or(within);
                     set_primary_key(&mut primary_key, name, vec![position])?
                 }
                 ColumnOption::Unique(_) => {
@@ -261,7 +263,7 @@ fn set_primary_key(
 /// (`<table>_pkey`) if that is free, else the first free `<table>_pkey<n>`, as
 /// PostgreSQL chooses.
 fn primary_key_name(txn: &WriteTxn<'_>, table: &str, given: Option<String>) -> Option<String> {
-    let default = format!("{table}_pkey");
+    let default = TableSchema::default_primary_key_name(table);
     given.or_else(|| Some(free_name(txn, &default)).filter(|chosen| *chosen != default))
 }
 
