@@ -16,6 +16,13 @@ use turnstile::types::{DataType, Value};
 
 const ACCOUNTS: i64 = 100_000;
 
+/// The server's allocator (`src/bin/turnstile.rs` says why), so that the figure is
+/// what a call costs in the server: a call allocates a dozen short-lived buffers on
+/// the host side, and the allocator's share of it differs by a third between
+/// glibc's and jemalloc.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A database holding the bank's `accounts` table with [`ACCOUNTS`] rows.
 fn bank_database() -> Database {
     let mut db = Database::new();

@@ -82,16 +82,29 @@ impl<'a> ByteReader<'a> {
         Ok(self.take(1)?[0])
     }
 
+    /// A varint in the shortest form [`put_varint`] writes: a value with a
+    /// redundant zero group, or bits past 64, is refused, so every value has one
+    /// encoding (checked rows rely on it, see `Row::from_untrusted`).
     pub(crate) fn varint(&mut self) -> Result<u64, CodecError> {
         let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.u8()?;
+        let mut shift = 0;
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            self.pos += 1;
+            // The tenth group holds bit 63 alone; anything more (including a
+            // continuation) does not fit, so `shift` never passes 63.
+            if shift == 63 && byte > 1 {
+                return Err(self.error("varint longer than 64 bits"));
+            }
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
+                if byte == 0 && shift > 0 {
+                    return Err(self.error("varint not in its shortest form"));
+                }
                 return Ok(value);
             }
+            shift += 7;
         }
-        Err(self.error("varint longer than 64 bits"))
+        Err(self.error("truncated input"))
     }
 
     pub(crate) fn int(&mut self) -> Result<i64, CodecError> {
@@ -130,6 +143,14 @@ mod tests {
         assert!(reader.is_empty());
         assert!(ByteReader::new(&out[..out.len() - 1]).bytes().is_ok());
         assert!(ByteReader::new(&[0x80; 11]).varint().is_err());
+        // u64::MAX is nine 0xff groups and a final 1; a final 2 would be bit 64.
+        let mut max = [0xff; 10];
+        max[9] = 1;
+        assert_eq!(ByteReader::new(&max).varint().unwrap(), u64::MAX);
+        max[9] = 2;
+        assert!(ByteReader::new(&max).varint().is_err());
+        // Zero written in two groups instead of one.
+        assert!(ByteReader::new(&[0x80, 0x00]).varint().is_err());
         assert!(ByteReader::new(&[5, b'a']).bytes().is_err());
     }
 }

@@ -50,6 +50,8 @@
 //! varint like `VARCHAR`'s. The catalog types (`oid` and its aliases, `name`,
 //! `"char"`, arrays) have no tag: no table column has them, so no record holds one.
 
+use smallvec::SmallVec;
+
 use super::catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
@@ -98,6 +100,11 @@ const INDEX_UNIQUE_CONSTRAINT: u8 = 2;
 /// a tag, a table id, a key and a row length.
 const OP_OVERHEAD_BYTES: usize = 1 + 5 + 11 + 5;
 
+/// What a transaction's first row op reserves for the payload: room for a few
+/// small rows' ops, so that a short transaction (a reducer updating two rows)
+/// allocates once, not once per op.
+const FIRST_RESERVE_BYTES: usize = 256;
+
 /// The redo of one transaction: its ops, encoded as they are made.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Redo {
@@ -106,7 +113,7 @@ pub struct Redo {
     /// The tables whose rows the ops change (a table once per run of ops on
     /// it), and whether any op changes the schema: what a commit counts in the
     /// tables' versions and `schema_commits`.
-    changed_tables: Vec<TableId>,
+    changed_tables: SmallVec<[TableId; 2]>,
     changed_schema: bool,
 }
 
@@ -156,8 +163,7 @@ impl Redo {
         self.ops += 1;
         // Room for the row and an integer key's op around it: one growth, not
         // one per byte pushed.
-        self.payload
-            .reserve(row.as_bytes().len() + OP_OVERHEAD_BYTES);
+        self.reserve(row.as_bytes().len() + OP_OVERHEAD_BYTES);
         encode_put(&mut self.payload, table, key, row);
     }
 
@@ -165,8 +171,17 @@ impl Redo {
     pub(crate) fn remove(&mut self, table: TableId, key: &Key) {
         self.rows_changed(table);
         self.ops += 1;
-        self.payload.reserve(OP_OVERHEAD_BYTES);
+        self.reserve(OP_OVERHEAD_BYTES);
         encode_remove(&mut self.payload, table, key);
+    }
+
+    /// Room for `bytes` more, one growth for the op rather than one per byte.
+    fn reserve(&mut self, bytes: usize) {
+        if self.payload.capacity() == 0 {
+            self.payload.reserve(bytes.max(FIRST_RESERVE_BYTES));
+        } else {
+            self.payload.reserve(bytes);
+        }
     }
 
     fn rows_changed(&mut self, table: TableId) {

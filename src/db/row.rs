@@ -94,20 +94,33 @@ impl Row {
     /// A row read from the log or a snapshot, checked against the column types
     /// first: bytes from disk must never make a later decode panic.
     pub fn from_log(bytes: &[u8], types: &[DataType]) -> Result<Row, CodecError> {
-        check_encoding(bytes, types)?;
+        walk_checked(bytes, types, |_, _| {})?;
         Ok(Row(bytes.into()))
     }
 
     /// Decodes values encoded as a row from an untrusted source (a module's rows,
-    /// keys and arguments), checking them against `types` first.
+    /// keys and arguments), checking them against `types` as it goes.
     pub fn decode_untrusted(bytes: &[u8], types: &[DataType]) -> Result<Vec<Value>, CodecError> {
-        check_encoding(bytes, types)?;
-        let mut reader = Reader::new(bytes, types.len());
-        Ok(types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| reader.next(i, *t))
-            .collect())
+        let mut values = Vec::with_capacity(types.len());
+        walk_checked(bytes, types, |data_type, column| {
+            values.push(column.into_value(data_type))
+        })?;
+        Ok(values)
+    }
+
+    /// A row from an untrusted source, checked and decoded as by
+    /// [`Row::decode_untrusted`], kept as the row it is: bytes that pass the check
+    /// are the one encoding of their values (shortest varints, booleans 0 or 1, no
+    /// stray bitmap bits), so they are what [`Row::encode`] would make of them,
+    /// with no second encoding.
+    pub fn from_untrusted(
+        bytes: Vec<u8>,
+        types: &[DataType],
+    ) -> Result<(Row, Vec<Value>), CodecError> {
+        let values = Row::decode_untrusted(&bytes, types)?;
+        let row = Row(bytes.into_boxed_slice());
+        debug_assert_eq!(row, Row::encode(&values), "checked rows are canonical");
+        Ok((row, values))
     }
 
     /// The encoded size in bytes (for memory accounting).
@@ -116,18 +129,83 @@ impl Row {
     }
 }
 
-/// Checks that `bytes` are a well-formed row of `types`, so that decoding them
-/// cannot panic: every column's bytes present, text valid UTF-8, nothing after.
-fn check_encoding(bytes: &[u8], types: &[DataType]) -> Result<(), CodecError> {
+/// One column of a row being checked: its bytes, or its integer, already
+/// validated for the column's type.
+enum CheckedColumn<'a> {
+    Null,
+    Int(i64),
+    /// The fixed-size bytes of a boolean, float, numeric or uuid, or a `bytea`.
+    Bytes(&'a [u8]),
+    /// The characters of a text or jsonb column.
+    Text(&'a str),
+}
+
+impl CheckedColumn<'_> {
+    fn into_value(self, data_type: DataType) -> Value {
+        match self {
+            CheckedColumn::Null => Value::Null,
+            CheckedColumn::Int(v) => match data_type {
+                // The walk checked that the integer fits the type.
+                DataType::Int2 => Value::Int2(v as i16),
+                DataType::Int4 => Value::Int4(v as i32),
+                DataType::Date => Value::Date(v as i32),
+                DataType::Timestamp => Value::Timestamp(v),
+                DataType::Timestamptz => Value::Timestamptz(v),
+                _ => Value::Int8(v),
+            },
+            CheckedColumn::Text(text) => match data_type {
+                DataType::Jsonb => Value::Jsonb(text.to_owned()),
+                _ => Value::Text(text.to_owned()),
+            },
+            CheckedColumn::Bytes(bytes) => {
+                fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+                    bytes.try_into().expect("the walk checked the size")
+                }
+                match data_type {
+                    DataType::Bool => Value::Bool(bytes[0] != 0),
+                    DataType::Float4 => Value::Float4(f32::from_le_bytes(array(bytes))),
+                    DataType::Float8 => Value::Float8(f64::from_le_bytes(array(bytes))),
+                    DataType::Numeric(_) => Value::Numeric(Decimal::deserialize(array(bytes))),
+                    DataType::Uuid => Value::Uuid(array(bytes)),
+                    _ => Value::Bytea(bytes.to_vec()),
+                }
+            }
+        }
+    }
+}
+
+/// Walks `bytes` as a row of `types`, handing each column to `each` once it is
+/// checked, so that nothing decoded from them can panic: every column's bytes
+/// present, integers within their type, text valid UTF-8, nothing after the last
+/// column. It also insists on the one encoding [`Row::encode`] writes (shortest
+/// varints, booleans 0 or 1, unused bitmap bits clear), so checked bytes can be
+/// stored as they are ([`Row::from_untrusted`]).
+fn walk_checked<'a>(
+    bytes: &'a [u8],
+    types: &[DataType],
+    mut each: impl FnMut(DataType, CheckedColumn<'a>),
+) -> Result<(), CodecError> {
     let mut reader = ByteReader::new(bytes);
     let bitmap = reader.take(types.len().div_ceil(8))?;
+    if !types.len().is_multiple_of(8) && bitmap[types.len() / 8] >> (types.len() % 8) != 0 {
+        return Err(CodecError(
+            "null bitmap bits set past the last column".into(),
+        ));
+    }
     for (i, &data_type) in types.iter().enumerate() {
         if bitmap[i / 8] & (1 << (i % 8)) != 0 {
+            each(data_type, CheckedColumn::Null);
             continue;
         }
-        match stored_size(data_type) {
+        let column = match stored_size(data_type) {
             StoredSize::Fixed(size) => {
-                reader.take(size)?;
+                let bytes = reader.take(size)?;
+                if data_type == DataType::Bool && bytes[0] > 1 {
+                    return Err(CodecError(format!(
+                        "column {i} is a boolean other than 0 or 1"
+                    )));
+                }
+                CheckedColumn::Bytes(bytes)
             }
             StoredSize::Varint => {
                 let value = unzigzag(reader.varint()?);
@@ -141,15 +219,20 @@ fn check_encoding(bytes: &[u8], types: &[DataType]) -> Result<(), CodecError> {
                         "column {i} is out of range for {data_type}"
                     )));
                 }
+                CheckedColumn::Int(value)
             }
             StoredSize::LengthPrefixed => {
                 let value = reader.bytes()?;
-                let is_text = !matches!(data_type, DataType::Bytea);
-                if is_text && std::str::from_utf8(value).is_err() {
-                    return Err(CodecError(format!("column {i} is not valid UTF-8")));
+                if data_type == DataType::Bytea {
+                    CheckedColumn::Bytes(value)
+                } else {
+                    let text = std::str::from_utf8(value)
+                        .map_err(|_| CodecError(format!("column {i} is not valid UTF-8")))?;
+                    CheckedColumn::Text(text)
                 }
             }
-        }
+        };
+        each(data_type, column);
     }
     if !reader.is_empty() {
         return Err(CodecError("trailing bytes after the last column".into()));
@@ -377,6 +460,42 @@ mod tests {
             Value::Int8(100),
         ]);
         assert_eq!(row.encoded_len(), 17);
+    }
+
+    /// Untrusted bytes pass only in the one encoding `Row::encode` writes, so that
+    /// a checked row can be stored as it came: a padded varint, a boolean other
+    /// than 0 or 1, a bitmap bit past the last column, an int4 past its range or a
+    /// trailing byte is refused; the canonical bytes come back as the same row.
+    #[test]
+    fn untrusted_rows_are_checked_and_canonical() {
+        let types = [DataType::Int4, DataType::Bool, DataType::Text];
+        let values = vec![Value::Int4(-3), Value::Bool(true), Value::Text("é".into())];
+        let canonical = Row::encode(&values);
+        let (row, decoded) = Row::from_untrusted(canonical.as_bytes().to_vec(), &types).unwrap();
+        assert_eq!((row, decoded), (canonical.clone(), values));
+
+        let refused = |bytes: &[u8]| Row::decode_untrusted(bytes, &types).is_err();
+        let bytes = canonical.as_bytes();
+        // bitmap, zigzag(-3) = 5, true, length 2, "é"
+        assert_eq!(bytes, &[0, 5, 1, 2, 0xc3, 0xa9]);
+        assert!(refused(&[0, 0x85, 0x00, 1, 2, 0xc3, 0xa9]), "padded varint");
+        assert!(refused(&[0, 5, 2, 2, 0xc3, 0xa9]), "boolean 2");
+        assert!(
+            refused(&[0b1000, 5, 1, 2, 0xc3, 0xa9]),
+            "bitmap bit past the columns"
+        );
+        assert!(refused(&[0, 5, 1, 2, 0xc3]), "truncated text");
+        assert!(refused(&[0, 5, 1, 2, 0xc3, 0x28]), "invalid UTF-8");
+        assert!(refused(&[0, 5, 1, 2, 0xc3, 0xa9, 0]), "trailing byte");
+        let mut too_big = vec![0];
+        put_varint(&mut too_big, zigzag(i64::from(i32::MAX) + 1));
+        too_big.extend_from_slice(&[1, 0]);
+        assert!(refused(&too_big), "int4 out of range");
+        // NULL in every column: the bitmap alone.
+        assert_eq!(
+            Row::decode_untrusted(&[0b111], &types).unwrap(),
+            vec![Value::Null; 3]
+        );
     }
 
     /// Extreme integers survive the zigzag varint encoding.

@@ -389,11 +389,23 @@ impl<'db> WriteTxn<'db> {
     /// Inserts a row whose values already have the column types. Checks NOT NULL,
     /// the primary key and unique indexes. Returns the row's key.
     pub fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<Key, DbError> {
+        let row = Row::encode(&values);
+        self.insert_encoded(table, values, row)
+    }
+
+    /// [`WriteTxn::insert`] of values whose encoding the caller has already: `row`
+    /// is `Row::encode(&values)`, or the checked bytes the values were decoded from
+    /// (a module's row, see `Row::from_untrusted`).
+    pub fn insert_encoded(
+        &mut self,
+        table: TableId,
+        values: Vec<Value>,
+        row: Row,
+    ) -> Result<Key, DbError> {
         let t = self.db.table_mut(table);
         t.check_not_null(&values)?;
         let key = t.key_for_insert(&values);
         t.check_unique(&key, &values, None)?;
-        let row = Row::encode(&values);
         self.redo.put(table, &key, &row);
         t.put(key.clone(), &values, row);
         self.undo.push(Undo::Insert {
@@ -412,11 +424,23 @@ impl<'db> WriteTxn<'db> {
         key: &Key,
         values: Vec<Value>,
     ) -> Result<Key, DbError> {
+        let row = Row::encode(&values);
+        self.update_encoded(table, key, values, row)
+    }
+
+    /// [`WriteTxn::update`] of values whose encoding the caller has already (see
+    /// [`WriteTxn::insert_encoded`]).
+    pub fn update_encoded(
+        &mut self,
+        table: TableId,
+        key: &Key,
+        values: Vec<Value>,
+        row: Row,
+    ) -> Result<Key, DbError> {
         let t = self.db.table_mut(table);
         t.check_not_null(&values)?;
         let new_key = t.key_for_update(key, &values);
         t.check_unique(&new_key, &values, Some(key))?;
-        let row = Row::encode(&values);
         if new_key != *key {
             self.redo.remove(table, key);
         }

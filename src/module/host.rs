@@ -153,22 +153,46 @@ impl HostState {
     }
 
     /// Decodes a row the module passed and checks its values as an INSERT from a
-    /// client would be checked ([`checked_value`]).
+    /// client would be checked ([`checked_value`]); returns them with the row to
+    /// store: the module's own bytes when checking left every value as it was sent
+    /// (see [`stored_as_sent`]), else the checked values' encoding.
     fn decode_row(
         &self,
         table: &Table,
-        bytes: &[u8],
-    ) -> wasmtime::Result<Result<Vec<Value>, Failure>> {
+        bytes: Vec<u8>,
+    ) -> wasmtime::Result<Result<(Vec<Value>, Row), Failure>> {
         let types = table.column_types();
-        let values = Row::decode_untrusted(bytes, types).map_err(|e| {
+        let (row, values) = Row::from_untrusted(bytes, types).map_err(|e| {
             wasmtime::format_err!("malformed row for table {}: {e}", table.schema().name)
         })?;
-        Ok(values
+        let values = match values
             .into_iter()
             .zip(types)
             .map(|(value, &ty)| checked_value(value, ty))
-            .collect())
+            .collect::<Result<Vec<Value>, Failure>>()
+        {
+            Ok(values) => values,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        if types.iter().all(|&ty| stored_as_sent(ty)) {
+            debug_assert_eq!(row, Row::encode(&values));
+            Ok(Ok((values, row)))
+        } else {
+            let row = Row::encode(&values);
+            Ok(Ok((values, row)))
+        }
     }
+}
+
+/// True when [`checked_value`] either refuses a value of type `ty` or leaves it
+/// exactly as it was, so that a checked row of such columns is stored as the module
+/// sent it. JSON is normalized, a `varchar(n)` or `char(n)` may lose or gain
+/// padding, and a numeric's bytes are not unique to its value.
+fn stored_as_sent(ty: DataType) -> bool {
+    !matches!(
+        ty,
+        DataType::Jsonb | DataType::Varchar(Some(_)) | DataType::Bpchar(_) | DataType::Numeric(_)
+    )
 }
 
 /// `value`, of column type `ty`, checked as the wire layer checks a client's values
@@ -294,22 +318,25 @@ impl tables::Host for HostState {
 
     fn insert(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<(), Failure>> {
         let id = self.table_id(table)?;
-        let values = match self.decode_row(self.table(table)?, &row)? {
-            Ok(values) => values,
+        let (values, row) = match self.decode_row(self.table(table)?, row)? {
+            Ok(decoded) => decoded,
             Err(failure) => return Ok(Err(failure)),
         };
         let txn = match self.txn()? {
             Ok(txn) => txn,
             Err(failure) => return Ok(Err(failure)),
         };
-        Ok(txn.insert(id, values).map(drop).map_err(db_failure))
+        Ok(txn
+            .insert_encoded(id, values, row)
+            .map(drop)
+            .map_err(db_failure))
     }
 
     fn update(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<bool, Failure>> {
         let id = self.table_id(table)?;
         let t = self.table(table)?;
-        let values = match self.decode_row(t, &row)? {
-            Ok(values) => values,
+        let (values, row) = match self.decode_row(t, row)? {
+            Ok(decoded) => decoded,
             Err(failure) => return Ok(Err(failure)),
         };
         if t.schema().primary_key.is_none() {
@@ -327,7 +354,7 @@ impl tables::Host for HostState {
             Err(failure) => return Ok(Err(failure)),
         };
         Ok(txn
-            .update(id, &key, values)
+            .update_encoded(id, &key, values, row)
             .map(|_| true)
             .map_err(db_failure))
     }
