@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The target the modules are built for: plain core WebAssembly, whose only imports
-/// are the ones the module declares (the host turns it into a component at load).
+/// are the ones the module declares (the host speaks their canonical ABI directly).
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The module crates, built together by one nested cargo.

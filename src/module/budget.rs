@@ -243,9 +243,9 @@ impl Watch {
     }
 }
 
-/// The memory cap of one instance, and whether a call hit it. A component may hold
-/// several core instances and memories: the cap is on their total, and their
-/// numbers are bounded too, so no count of memories multiplies it.
+/// The memory cap of one instance, and whether a call hit it. A module may declare
+/// several memories: the cap is on their total, and their numbers are bounded too,
+/// so no count of memories multiplies it.
 #[derive(Debug)]
 pub(super) struct MemoryCap {
     pub(super) limit_bytes: usize,
@@ -265,8 +265,8 @@ impl MemoryCap {
     }
 }
 
-/// Most core instances, memories and tables one module instance may create: a
-/// Rust module made a component has a handful of each.
+/// Most instances, memories and tables one module instance may create: a Rust
+/// module has one of each.
 const PIECES_MAX: usize = 16;
 
 impl ResourceLimiter for MemoryCap {

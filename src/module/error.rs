@@ -7,7 +7,8 @@ use thiserror::Error;
 /// changed nothing: the caller rolls its transaction back.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ModuleError {
-    /// The bytes are not a WebAssembly module or component, or do not compile.
+    /// The bytes are not a core WebAssembly module, do not compile, or lack an
+    /// export the interface needs.
     #[error("module {module} is not a valid WebAssembly module: {reason}")]
     Invalid { module: String, reason: String },
     /// The module imports something beyond the Turnstile interface (WASI, `env`, …).

@@ -5,8 +5,7 @@
 use std::ops::Bound as RangeBound;
 use std::ptr::NonNull;
 
-use super::bindings::turnstile::module::{context, tables, types};
-use super::bindings::{Bound, Failure, LogLevel};
+use super::abi::{Bound, Failure, ImportSupport, KeyPrefix, LogLevel};
 use super::budget::{MemoryCap, Watch};
 use super::shape::ModuleShape;
 use crate::db::{Database, DbError, Key, Row, Table, TableId, WriteTxn};
@@ -55,6 +54,9 @@ pub(super) struct HostState {
     pub(super) watch: Watch,
     /// The message of the panic the module reported before trapping.
     pub(super) panic_message: Option<String>,
+    /// The module's memory and allocator, for the imports; set once the instance
+    /// exists (see `abi::ImportSupport`).
+    pub(super) imports: Option<ImportSupport>,
 }
 
 // SAFETY: the pointers in `call` are only set while the thread that owns the
@@ -236,30 +238,29 @@ fn db_failure(error: DbError) -> Failure {
     failure(crate::Error::from(error))
 }
 
-impl types::Host for HostState {}
-
-impl tables::Host for HostState {
-    fn get(&mut self, table: u32, key: Vec<u8>) -> wasmtime::Result<Option<Vec<u8>>> {
+/// The `tables` and `context` imports, after `abi` has lifted their arguments.
+impl HostState {
+    pub(super) fn get(&mut self, table: u32, key: &[u8]) -> wasmtime::Result<Option<Vec<u8>>> {
         let table = self.table(table)?;
-        let Some(key) = self.decode_key(table, &key)? else {
+        let Some(key) = self.decode_key(table, key)? else {
             return Ok(None);
         };
         Ok(table.get(&key).map(|row| row.as_bytes().to_vec()))
     }
 
-    fn scan(
+    pub(super) fn scan(
         &mut self,
         table: u32,
-        index: Option<String>,
-        lower: Bound,
-        upper: Bound,
+        index: Option<&str>,
+        lower: Bound<'_>,
+        upper: Bound<'_>,
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<Vec<u8>>, Failure>> {
         let table = self.table(table)?;
         // The secondary index to scan in the order of, or None for the primary key.
-        let position = match &index {
+        let position = match index {
             None => None,
-            Some(name) => match table.indexes().iter().position(|i| &i.schema.name == name) {
+            Some(name) => match table.indexes().iter().position(|i| i.schema.name == name) {
                 Some(position) => Some(position),
                 None => {
                     return Ok(Err(Failure {
@@ -316,7 +317,11 @@ impl tables::Host for HostState {
         Ok(Ok(out))
     }
 
-    fn insert(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<(), Failure>> {
+    pub(super) fn insert(
+        &mut self,
+        table: u32,
+        row: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Failure>> {
         let id = self.table_id(table)?;
         let (values, row) = match self.decode_row(self.table(table)?, row)? {
             Ok(decoded) => decoded,
@@ -332,7 +337,11 @@ impl tables::Host for HostState {
             .map_err(db_failure))
     }
 
-    fn update(&mut self, table: u32, row: Vec<u8>) -> wasmtime::Result<Result<bool, Failure>> {
+    pub(super) fn update(
+        &mut self,
+        table: u32,
+        row: Vec<u8>,
+    ) -> wasmtime::Result<Result<bool, Failure>> {
         let id = self.table_id(table)?;
         let t = self.table(table)?;
         let (values, row) = match self.decode_row(t, row)? {
@@ -359,9 +368,13 @@ impl tables::Host for HostState {
             .map_err(db_failure))
     }
 
-    fn delete(&mut self, table: u32, key: Vec<u8>) -> wasmtime::Result<Result<bool, Failure>> {
+    pub(super) fn delete(
+        &mut self,
+        table: u32,
+        key: &[u8],
+    ) -> wasmtime::Result<Result<bool, Failure>> {
         let id = self.table_id(table)?;
-        let Some(key) = self.decode_key(self.table(table)?, &key)? else {
+        let Some(key) = self.decode_key(self.table(table)?, key)? else {
             return Ok(Ok(false));
         };
         let txn = match self.txn()? {
@@ -376,9 +389,9 @@ impl tables::Host for HostState {
 fn decode_bound(
     table: &Table,
     types: &[DataType],
-    bound: Bound,
+    bound: Bound<'_>,
 ) -> wasmtime::Result<RangeBound<Vec<Value>>> {
-    let decode = |prefix: types::KeyPrefix| {
+    let decode = |prefix: KeyPrefix<'_>| {
         let columns = prefix.columns as usize;
         if columns == 0 || columns > types.len() {
             return Err(wasmtime::format_err!(
@@ -387,7 +400,7 @@ fn decode_bound(
                 types.len()
             ));
         }
-        Row::decode_untrusted(&prefix.values, &types[..columns]).map_err(|e| {
+        Row::decode_untrusted(prefix.values, &types[..columns]).map_err(|e| {
             wasmtime::format_err!(
                 "malformed scan bound for table {}: {e}",
                 table.schema().name
@@ -409,21 +422,21 @@ fn as_prefix(bound: &RangeBound<Vec<Value>>) -> RangeBound<&[Value]> {
     }
 }
 
-impl context::Host for HostState {
-    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+impl HostState {
+    pub(super) fn log(&mut self, level: LogLevel, message: &str) {
         let module = &self.shape.module;
         let Some(call) = self.call.as_mut() else {
-            return Ok(());
+            return;
         };
         call.log_lines += 1;
         if call.log_lines > LOG_LINES_PER_CALL_MAX {
-            return Ok(());
+            return;
         }
         let routine = call.routine.as_str();
         let message = if call.log_lines == LOG_LINES_PER_CALL_MAX {
-            format!("{} (further lines of this call are dropped)", cut(&message))
+            format!("{} (further lines of this call are dropped)", cut(message))
         } else {
-            cut(&message).to_owned()
+            cut(message).to_owned()
         };
         match level {
             LogLevel::Error => tracing::error!(module, routine, "{message}"),
@@ -432,23 +445,21 @@ impl context::Host for HostState {
             LogLevel::Debug => tracing::debug!(module, routine, "{message}"),
             LogLevel::Trace => tracing::trace!(module, routine, "{message}"),
         }
-        Ok(())
     }
 
-    fn report_panic(&mut self, message: String) -> wasmtime::Result<()> {
+    pub(super) fn report_panic(&mut self, message: &str) {
         let routine = self.call.as_ref().map_or("", |c| c.routine.as_str());
-        let message = cut(&message).to_owned();
+        let message = cut(message).to_owned();
         tracing::warn!(module = %self.shape.module, routine, "module panicked: {message}");
         self.panic_message = Some(message);
-        Ok(())
     }
 
-    fn timestamp(&mut self) -> wasmtime::Result<i64> {
+    pub(super) fn timestamp(&self) -> wasmtime::Result<i64> {
         Ok(self.call()?.timestamp_us)
     }
 
-    fn caller(&mut self) -> wasmtime::Result<String> {
-        Ok(self.call()?.caller.to_string())
+    pub(super) fn caller(&self) -> wasmtime::Result<Arc<str>> {
+        Ok(self.call()?.caller.clone())
     }
 }
 

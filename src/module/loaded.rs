@@ -20,10 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use wasmtime::component::InstancePre;
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::{InstancePre, Store, UpdateDeadline};
 
-use super::bindings::{Description, TurnstileModule, TurnstileModulePre};
+use super::abi::{Description, Failure, GuestExports};
 use super::budget::{Budgets, MemoryCap, Stopped, TickerHandle, Watch};
 use super::host::{checked_value, Access, ActiveCall, HostState};
 use super::shape::ModuleShape;
@@ -52,7 +51,7 @@ pub struct LoadedModule {
     name: String,
     description: Description,
     shape: Arc<ModuleShape>,
-    pre: TurnstileModulePre<HostState>,
+    pre: InstancePre<HostState>,
     engine: wasmtime::Engine,
     budgets: Budgets,
     /// Keeps the engine's epoch advancing while a call runs.
@@ -66,11 +65,11 @@ pub struct LoadedModule {
 /// One live instance and its store.
 struct Instance {
     store: Store<HostState>,
-    guest: TurnstileModule,
+    guest: GuestExports,
 }
 
 impl LoadedModule {
-    /// Makes a module ready from its compiled component and asks it for its
+    /// Makes a module ready from its compiled code and asks it for its
     /// description, on an instance made for that alone.
     pub(super) fn new(
         name: &str,
@@ -79,18 +78,9 @@ impl LoadedModule {
         budgets: Budgets,
         ticker: TickerHandle,
     ) -> Result<LoadedModule, ModuleError> {
-        let pre = TurnstileModulePre::new(pre).map_err(|e| ModuleError::Invalid {
-            module: name.into(),
-            reason: format!("{e:#}"),
-        })?;
         let mut module = LoadedModule {
             name: name.into(),
-            description: Description {
-                schema: String::new(),
-                tables: Vec::new(),
-                reducers: Vec::new(),
-                views: Vec::new(),
-            },
+            description: Description::default(),
             shape: Arc::new(ModuleShape {
                 module: name.into(),
                 tables: Vec::new(),
@@ -106,8 +96,7 @@ impl LoadedModule {
         let mut instance = module.instantiate("describe", budgets.time, None)?;
         let description = instance
             .guest
-            .turnstile_module_guest()
-            .call_describe(&mut instance.store)
+            .describe(&mut instance.store)
             .map_err(|e| module.trap_error("describe", e, &mut instance.store))?;
         module.shape = Arc::new(ModuleShape {
             module: name.into(),
@@ -148,9 +137,7 @@ impl LoadedModule {
         let args = Row::encode(args);
         let access = Access::Write(NonNull::from(txn).cast());
         self.call(routine, access, tables, info, |guest, store| {
-            guest
-                .turnstile_module_guest()
-                .call_call_reducer(store, routine.id, args.as_bytes())
+            guest.call_reducer(store, routine.id, args.as_bytes())
         })?
         .map_err(raised)
     }
@@ -171,9 +158,7 @@ impl LoadedModule {
         let access = Access::Read(NonNull::from(db));
         let rows = self
             .call(routine, access, tables, info, |guest, store| {
-                guest
-                    .turnstile_module_guest()
-                    .call_call_view(store, routine.id, args.as_bytes())
+                guest.call_view(store, routine.id, args.as_bytes())
             })?
             .map_err(raised)?;
         if rows.len() > info.rows_max {
@@ -249,7 +234,7 @@ impl LoadedModule {
         access: Access,
         tables: Arc<[TableId]>,
         info: &CallInfo,
-        f: impl FnOnce(&TurnstileModule, &mut Store<HostState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&GuestExports, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, ModuleError> {
         let time_limit = info.time_limit.min(self.budgets.time);
         let _ticking = self.ticker.ticking();
@@ -301,6 +286,7 @@ impl LoadedModule {
             memory: MemoryCap::new(self.budgets.memory_bytes),
             watch: Watch::default(),
             panic_message: None,
+            imports: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
@@ -311,7 +297,11 @@ impl LoadedModule {
             Some(stopped) => Err(wasmtime::format_err!("stopped: {stopped:?}")),
         });
         store.data_mut().watch.arm(time_limit, cancel);
-        match self.pre.instantiate(&mut store) {
+        let guest = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| GuestExports::new(&mut store, &instance));
+        match guest {
             Ok(guest) => Ok(Instance { store, guest }),
             Err(error) => Err(self.trap_error(routine, error, &mut store)),
         }
@@ -371,7 +361,7 @@ fn check_args(routine: &RoutineSchema, args: &[Value]) -> Result<(), ModuleError
 /// An error the module returned, with its SQLSTATE if it is one an error may carry:
 /// five digits or capitals, not a success or warning class (00, 01, 02), and not one
 /// that tells a client its connection is gone (08, 57P0x).
-fn raised(failure: super::bindings::Failure) -> ModuleError {
+fn raised(failure: Failure) -> ModuleError {
     let code = failure.sqlstate.as_str();
     let well_formed = code.len() == 5
         && code

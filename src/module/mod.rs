@@ -1,12 +1,15 @@
-//! The module host: WebAssembly components whose reducers run as stored
-//! procedures under the write lock and whose views run under the read lock.
+//! The module host: WebAssembly modules whose reducers run as stored procedures
+//! under the write lock and whose views run under the read lock.
 //!
 //! # The module ABI
 //!
 //! The interface is one WIT file, `modules/wit/turnstile.wit`, and it is the
 //! documentation: what a module exports (`describe`, `call-reducer`, `call-view`)
 //! and the only things it may import (table access, logging, the transaction's
-//! timestamp, the caller). Nothing crosses by name on the hot path: tables are
+//! timestamp, the caller). A module is the core WebAssembly module wit-bindgen
+//! builds from it; the host speaks that world's canonical ABI itself rather than
+//! through wasmtime's component runtime, which cost a fifth of a call ([`abi`]
+//! has the essay and the figures). Nothing crosses by name on the hot path: tables are
 //! `u32` handles (positions in the module's description, resolved to table ids
 //! once per catalog version), reducers and views are ids, and rows, keys and
 //! arguments travel as bytes in the store's own compact row encoding, so a row a
@@ -16,9 +19,10 @@
 //! # Loading
 //!
 //! `--module PATH` (or the embedded bank example) is compiled once
-//! ([`ModuleHost::load`]): a core module built with wit-bindgen for
-//! wasm32-unknown-unknown is made a component with `wit-component`; any import
-//! beyond the interface (WASI, `env`) refuses it, naming the import. The host asks
+//! ([`ModuleHost::load`]): the core module wit-bindgen builds for
+//! wasm32-unknown-unknown. An import beyond the interface (WASI, `env`), or an
+//! export the interface needs that is missing or has another type, refuses it,
+//! naming the import or export. The host asks
 //! the module for its description, runs its schema SQL, checks every table it
 //! declares against the catalog (a mismatch refuses it, naming table and column,
 //! before any call runs) and installs its reducers and views in the catalog.
@@ -41,7 +45,7 @@
 //! cap per instance. A module can loop forever or allocate without end; it cannot
 //! keep the lock past its budget or take the server down.
 
-mod bindings;
+mod abi;
 pub mod budget;
 mod error;
 mod host;

@@ -5,18 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, Linker, Module};
 
-use super::bindings::TurnstileModule;
+use super::abi::{add_imports, check_exports, INTERFACE_PREFIX};
 use super::budget::{Budgets, EpochTicker, IDLE_TICKS};
 use super::host::HostState;
 use super::loaded::LoadedModule;
 use super::ModuleError;
-
-/// The prefix of every import a module may have: the interfaces of
-/// `modules/wit/turnstile.wit`.
-const INTERFACE_PREFIX: &str = "turnstile:module/";
 
 /// Every loaded module, and what it takes to load more.
 pub struct ModuleHost {
@@ -47,8 +42,7 @@ impl ModuleHost {
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| setup(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
-        TurnstileModule::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)
-            .map_err(|e| setup(format!("{e:#}")))?;
+        add_imports(&mut linker).map_err(|e| setup(format!("{e:#}")))?;
         let ticker =
             EpochTicker::start(engine.clone(), IDLE_TICKS).map_err(|e| setup(e.to_string()))?;
         Ok(ModuleHost {
@@ -60,11 +54,11 @@ impl ModuleHost {
         })
     }
 
-    /// Compiles `bytes` (a component, or a core module built with wit-bindgen,
-    /// which is made a component here), checks that it imports only the Turnstile
-    /// interface, and asks it for its description. Its tables are checked against
-    /// the catalog separately ([`LoadedModule::check_catalog`]), after its schema
-    /// has been applied.
+    /// Compiles `bytes` (the core module wit-bindgen builds from
+    /// `modules/wit/turnstile.wit` for wasm32-unknown-unknown), checks that it
+    /// imports only the Turnstile interface, and asks it for its description. Its
+    /// tables are checked against the catalog separately
+    /// ([`LoadedModule::check_catalog`]), after its schema has been applied.
     pub fn load(&mut self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedModule>, ModuleError> {
         if self.modules.contains_key(name) {
             return Err(ModuleError::Setup {
@@ -78,30 +72,22 @@ impl ModuleHost {
             module: name.into(),
             reason,
         };
-        let component_bytes = if wasmparser::Parser::is_core_wasm(bytes) {
-            check_core_imports(name, bytes)?;
-            wit_component::ComponentEncoder::default()
-                .module(bytes)
-                .and_then(|encoder| encoder.validate(true).encode())
-                .map_err(|e| invalid(format!("{e:#}")))?
-        } else if wasmparser::Parser::is_component(bytes) {
-            bytes.to_vec()
-        } else {
-            return Err(invalid("not a WebAssembly binary".into()));
-        };
-        let component = Component::new(&self.engine, &component_bytes)
-            .map_err(|e| invalid(format!("{e:#}")))?;
-        for (import, _) in component.component_type().imports(&self.engine) {
-            if !import.starts_with(INTERFACE_PREFIX) {
-                return Err(ModuleError::ForbiddenImport {
-                    module: name.into(),
-                    import: import.into(),
-                });
-            }
+        if wasmparser::Parser::is_component(bytes) {
+            return Err(invalid(
+                "it is a component; Turnstile loads the core module that wit-bindgen builds \
+                 for wasm32-unknown-unknown (see modules/wit/turnstile.wit)"
+                    .into(),
+            ));
         }
+        if !wasmparser::Parser::is_core_wasm(bytes) {
+            return Err(invalid("not a WebAssembly binary".into()));
+        }
+        check_core_imports(name, bytes)?;
+        let module = Module::new(&self.engine, bytes).map_err(|e| invalid(format!("{e:#}")))?;
+        check_exports(&module).map_err(invalid)?;
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(&module)
             .map_err(|e| invalid(format!("{e:#}")))?;
         let module = Arc::new(LoadedModule::new(
             name,

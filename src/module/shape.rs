@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::bindings::{Column, Description, Function, SqlType, TableUse};
+use super::abi::{Column, Description, Function, SqlType, TableUse};
 use super::ModuleError;
 use crate::db::{Database, RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema};
 use crate::types::DataType;

@@ -8,6 +8,8 @@ use wasmtime::ResourceLimiter;
 
 use super::budget::{EpochTicker, MemoryCap, Stopped, TickerHandle, Watch};
 use super::host::checked_value;
+use super::{routines, Budgets, CallInfo, LoadedModule, ModuleError, ModuleHost};
+use crate::db::Database;
 use crate::types::{DataType, Value};
 
 /// Values a module writes or a view returns are held to what a client's would be.
@@ -134,4 +136,117 @@ fn a_call_wakes_the_sleeping_ticker_and_still_stops_at_its_deadline() {
     );
     drop(ticking);
     wait_until_asleep_is(&handle, true);
+}
+
+/// A module written by hand against the canonical ABI of `turnstile.wit`, with two
+/// reducers that break it: `log_outside` logs a message that lies past its memory,
+/// `bad_level` logs at a level the enum does not have. Its description is a data
+/// segment: at 16 the record (no schema, no tables, two reducers at 64, no views),
+/// at 64 the two function records, at 128 and 144 their names. `REALLOC_BODY` is
+/// spliced into its `cabi_realloc`, a bump allocator.
+const ABI_PROBE: &str = r#"(module
+  (import "turnstile:module/context@0.1.0" "log" (func $log (param i32 i32 i32)))
+  (import "turnstile:module/context@0.1.0" "timestamp" (func $timestamp (result i64)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 1024))
+  (data (i32.const 16) "\00\00\00\00\00\00\00\00\04\00\00\00\00\00\00\00\40\00\00\00\02\00\00\00\04\00\00\00\00\00\00\00")
+  (data (i32.const 64) "\80\00\00\00\0b\00\00\00\04\00\00\00\00\00\00\00\04\00\00\00\00\00\00\00")
+  (data (i32.const 88) "\90\00\00\00\09\00\00\00\04\00\00\00\00\00\00\00\04\00\00\00\00\00\00\00")
+  (data (i32.const 128) "log_outside")
+  (data (i32.const 144) "bad_level")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $at i32)
+    REALLOC_BODY
+    (local.set $at (global.get $next))
+    (global.set $next (i32.and (i32.add (i32.add (global.get $next) (local.get 3)) (i32.const 7)) (i32.const -8)))
+    (local.get $at))
+  (func (export "turnstile:module/guest@0.1.0#describe") (result i32) (i32.const 16))
+  (func (export "turnstile:module/guest@0.1.0#call-reducer") (param $id i32) (param i32 i32) (result i32)
+    (if (i32.eqz (local.get $id)) (then (call $log (i32.const 2) (i32.const 70000) (i32.const 4))))
+    (if (i32.eq (local.get $id) (i32.const 1)) (then (call $log (i32.const 7) (i32.const 128) (i32.const 3))))
+    (i32.const 256))
+  (func (export "turnstile:module/guest@0.1.0#call-view") (param i32 i32 i32) (result i32) unreachable)
+)"#;
+
+/// Loads `wat` as module `probe`.
+fn load_probe(wat: &str) -> Result<(ModuleHost, Arc<LoadedModule>), ModuleError> {
+    let bytes = wat::parse_str(wat).expect("the test module is valid WAT");
+    let mut host = ModuleHost::new(Budgets::default()).expect("a module host");
+    let module = host.load("probe", &bytes)?;
+    Ok((host, module))
+}
+
+/// Calls reducer `name` of `module` in a transaction of its own; the message of
+/// the error it ends with.
+fn call_probe(module: &LoadedModule, name: &str) -> String {
+    let routine = routines(module.name(), module.description())
+        .into_iter()
+        .find(|r| r.name == name)
+        .expect("the probe declares the reducer");
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    let info = CallInfo {
+        timestamp_us: 0,
+        caller: "test".into(),
+        time_limit: Duration::MAX,
+        cancel: None,
+        rows_max: usize::MAX,
+    };
+    let error = module
+        .call_reducer(&mut txn, &routine, &[], &info)
+        .expect_err("the call breaks the ABI");
+    error.to_string()
+}
+
+/// What a module passes the host is checked as the canonical ABI says: a pointer
+/// past its memory or an enum case that does not exist traps the call with a
+/// message saying so, and the next call runs on a fresh instance.
+#[test]
+fn a_module_breaking_the_abi_traps_with_the_reason() {
+    let (_host, module) = load_probe(&ABI_PROBE.replace("REALLOC_BODY", "")).expect("it loads");
+    let outside = call_probe(&module, "log_outside");
+    assert!(
+        outside.contains("4 bytes at 70000 lie outside its memory"),
+        "{outside}"
+    );
+    let level = call_probe(&module, "bad_level");
+    assert!(level.contains("log-level has no case 7"), "{level}");
+}
+
+/// While the host runs a module's `cabi_realloc` (to copy a call's arguments in),
+/// the module may not call the host: the call traps instead of re-entering it.
+#[test]
+fn a_module_calling_the_host_from_its_allocator_traps() {
+    let reentrant = ABI_PROBE.replace("REALLOC_BODY", "(drop (call $timestamp))");
+    let (_host, module) = load_probe(&reentrant).expect("it loads");
+    let message = call_probe(&module, "bad_level");
+    assert!(message.contains("from cabi_realloc"), "{message}");
+}
+
+/// A component, or a module missing an export the world needs, is refused at
+/// load with a message naming what is wrong.
+#[test]
+fn a_component_or_a_module_without_the_exports_is_refused() {
+    let refusal = |wat: &str| match load_probe(wat) {
+        Err(ModuleError::Invalid { reason, .. }) => reason,
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    };
+    let component = refusal("(component)");
+    assert!(component.contains("it is a component"), "{component}");
+    let no_realloc = ABI_PROBE
+        .replace("REALLOC_BODY", "")
+        .replace("(export \"cabi_realloc\")", "");
+    let missing = refusal(&no_realloc);
+    assert!(
+        missing.contains("does not export `cabi_realloc`"),
+        "{missing}"
+    );
+    let mistyped = ABI_PROBE
+        .replace("REALLOC_BODY", "")
+        .replace("(result i32) (i32.const 16)", "(result i64) (i64.const 16)");
+    let wrong = refusal(&mistyped);
+    assert!(
+        wrong.contains("`turnstile:module/guest@0.1.0#describe` is () -> (i64)"),
+        "{wrong}"
+    );
 }
