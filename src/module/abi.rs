@@ -45,6 +45,7 @@ use wasmtime::{
 };
 
 use super::host::HostState;
+use crate::types::DataType;
 
 /// The import modules of the world's interfaces, and the prefix every import of a
 /// module must have.
@@ -54,38 +55,22 @@ const CONTEXT: &str = "turnstile:module/context@0.1.0";
 /// The exported interface's name, as its core exports spell it before `#function`.
 const GUEST: &str = "turnstile:module/guest@0.1.0";
 
-/// A WIT `sql-type`, in the enum's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqlType {
-    Boolean,
-    Smallint,
-    Integer,
-    Bigint,
-    Real,
-    DoublePrecision,
-    Text,
-    Bytea,
-    Timestamp,
-    Timestamptz,
-    Date,
-    Uuid,
-    Jsonb,
-}
-
-const SQL_TYPES: [SqlType; 13] = [
-    SqlType::Boolean,
-    SqlType::Smallint,
-    SqlType::Integer,
-    SqlType::Bigint,
-    SqlType::Real,
-    SqlType::DoublePrecision,
-    SqlType::Text,
-    SqlType::Bytea,
-    SqlType::Timestamp,
-    SqlType::Timestamptz,
-    SqlType::Date,
-    SqlType::Uuid,
-    SqlType::Jsonb,
+/// The SQL types of a WIT `sql-type`, in the enum's order: a discriminant is an
+/// index here.
+const SQL_TYPES: [DataType; 13] = [
+    DataType::Bool,
+    DataType::Int2,
+    DataType::Int4,
+    DataType::Int8,
+    DataType::Float4,
+    DataType::Float8,
+    DataType::Text,
+    DataType::Bytea,
+    DataType::Timestamp,
+    DataType::Timestamptz,
+    DataType::Date,
+    DataType::Uuid,
+    DataType::Jsonb,
 ];
 
 /// A WIT `log-level`.
@@ -98,11 +83,11 @@ pub(super) enum LogLevel {
     Trace,
 }
 
-/// A WIT `column`.
+/// A WIT `column`, its `sql-type` as the SQL type it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
-    pub sql_type: SqlType,
+    pub data_type: DataType,
     pub nullable: bool,
 }
 
@@ -646,7 +631,7 @@ impl GuestExports {
                         let sql_type = discriminant(column[8], SQL_TYPES.len() as u8, "sql-type")?;
                         Ok(Column {
                             name: memory.string(name, name_len)?.to_owned(),
-                            sql_type: SQL_TYPES[usize::from(sql_type)],
+                            data_type: SQL_TYPES[usize::from(sql_type)],
                             nullable: column[9] != 0,
                         })
                     })
@@ -701,14 +686,7 @@ impl GuestExports {
         reducer: u32,
         args: &[u8],
     ) -> wasmtime::Result<Result<(), Failure>> {
-        let args_at = lower_bytes(store, args, 1)?;
-        let at = self
-            .call_reducer
-            .call
-            .call(&mut *store, (reducer, args_at, args.len() as u32))?;
-        let result = self.lift_result(store, at, |_, _| Ok(()))?;
-        self.call_reducer.post_return(store, at)?;
-        Ok(result)
+        self.call(&self.call_reducer, store, reducer, args, |_, _| Ok(()))
     }
 
     /// `call-view`: its rows, each a row of the view's result columns.
@@ -718,12 +696,7 @@ impl GuestExports {
         view: u32,
         args: &[u8],
     ) -> wasmtime::Result<Result<Vec<Vec<u8>>, Failure>> {
-        let args_at = lower_bytes(store, args, 1)?;
-        let at = self
-            .call_view
-            .call
-            .call(&mut *store, (view, args_at, args.len() as u32))?;
-        let result = self.lift_result(store, at, |memory, payload| {
+        self.call(&self.call_view, store, view, args, |memory, payload| {
             let (ptr, len) = pair_at(payload, 0);
             memory
                 .list(ptr, len, POINTER_PAIR_BYTES)?
@@ -732,8 +705,26 @@ impl GuestExports {
                     memory.bytes(ptr, len).map(<[u8]>::to_vec)
                 })
                 .collect()
-        })?;
-        self.call_view.post_return(store, at)?;
+        })
+    }
+
+    /// Copies `args` into the module, calls `export` (reducer or view `id`), reads
+    /// the `result<T, failure>` it returns (`ok` reads the payload of success),
+    /// then lets the module free what the result holds.
+    fn call<T>(
+        &self,
+        export: &Export<(u32, u32, u32), u32>,
+        store: &mut Store<HostState>,
+        id: u32,
+        args: &[u8],
+        ok: impl FnOnce(&GuestMemory<'_>, &[u8]) -> wasmtime::Result<T>,
+    ) -> wasmtime::Result<Result<T, Failure>> {
+        let args_at = lower_bytes(store, args, 1)?;
+        let at = export
+            .call
+            .call(&mut *store, (id, args_at, args.len() as u32))?;
+        let result = self.lift_result(store, at, ok)?;
+        export.post_return(store, at)?;
         Ok(result)
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::abi::{Column, Description, Function, SqlType, TableUse};
+use super::abi::{Column, Description, Function, TableUse};
 use super::ModuleError;
 use crate::db::{Database, RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema};
 use crate::types::DataType;
@@ -58,16 +58,14 @@ fn check_table(schema: &TableSchema, expected: &TableUse) -> Result<(), String> 
                 wanted.name
             ));
         }
-        let compatible = match (column.data_type, data_type(wanted.sql_type)) {
+        let compatible = match (column.data_type, wanted.data_type) {
             (DataType::Varchar(_), DataType::Text) => true,
             (actual, wanted) => actual == wanted,
         };
         if !compatible {
             return Err(format!(
                 "column {} is {}, the module expects {}",
-                column.name,
-                column.data_type,
-                data_type(wanted.sql_type)
+                column.name, column.data_type, wanted.data_type
             ));
         }
         if column.nullable && !wanted.nullable {
@@ -103,25 +101,6 @@ fn column_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
-/// The SQL type of a module's column, argument or result.
-pub fn data_type(sql_type: SqlType) -> DataType {
-    match sql_type {
-        SqlType::Boolean => DataType::Bool,
-        SqlType::Smallint => DataType::Int2,
-        SqlType::Integer => DataType::Int4,
-        SqlType::Bigint => DataType::Int8,
-        SqlType::Real => DataType::Float4,
-        SqlType::DoublePrecision => DataType::Float8,
-        SqlType::Text => DataType::Text,
-        SqlType::Bytea => DataType::Bytea,
-        SqlType::Timestamp => DataType::Timestamp,
-        SqlType::Timestamptz => DataType::Timestamptz,
-        SqlType::Date => DataType::Date,
-        SqlType::Uuid => DataType::Uuid,
-        SqlType::Jsonb => DataType::Jsonb,
-    }
-}
-
 /// The catalog entries of a module's reducers and views.
 pub fn routines(module: &str, description: &Description) -> Vec<RoutineSchema> {
     let entry = |kind, (id, function): (usize, &Function)| RoutineSchema {
@@ -145,7 +124,7 @@ fn routine_columns(columns: &[Column]) -> Vec<RoutineColumn> {
         .iter()
         .map(|c| RoutineColumn {
             name: c.name.clone(),
-            data_type: data_type(c.sql_type),
+            data_type: c.data_type,
             nullable: c.nullable,
         })
         .collect()

@@ -231,22 +231,20 @@ fn a_component_or_a_module_without_the_exports_is_refused() {
         Err(ModuleError::Invalid { reason, .. }) => reason,
         other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
     };
-    let component = refusal("(component)");
-    assert!(component.contains("it is a component"), "{component}");
-    let no_realloc = ABI_PROBE
-        .replace("REALLOC_BODY", "")
-        .replace("(export \"cabi_realloc\")", "");
-    let missing = refusal(&no_realloc);
-    assert!(
-        missing.contains("does not export `cabi_realloc`"),
-        "{missing}"
-    );
-    let mistyped = ABI_PROBE
-        .replace("REALLOC_BODY", "")
-        .replace("(result i32) (i32.const 16)", "(result i64) (i64.const 16)");
-    let wrong = refusal(&mistyped);
-    assert!(
-        wrong.contains("`turnstile:module/guest@0.1.0#describe` is () -> (i64)"),
-        "{wrong}"
-    );
+    let probe = ABI_PROBE.replace("REALLOC_BODY", "");
+    let cases = [
+        ("(component)".to_owned(), "it is a component"),
+        (
+            probe.replace("(export \"cabi_realloc\")", ""),
+            "does not export `cabi_realloc`",
+        ),
+        (
+            probe.replace("(result i32) (i32.const 16)", "(result i64) (i64.const 16)"),
+            "`turnstile:module/guest@0.1.0#describe` is () -> (i64)",
+        ),
+    ];
+    for (wat, expected) in cases {
+        let reason = refusal(&wat);
+        assert!(reason.contains(expected), "{reason}");
+    }
 }
