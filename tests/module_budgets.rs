@@ -352,6 +352,37 @@ async fn failed_reducers_change_nothing_even_after_a_restart() {
 /// A module's error reaches the client with the module's SQLSTATE and message; a
 /// SQLSTATE an error cannot carry (malformed, a success or warning class, or one that
 /// means a lost connection) becomes P0001 with a note naming it.
+/// A module's row is checked as a client's would be: its JSON is stored normalized
+/// (the host re-encodes such a row rather than keeping the module's bytes), and a
+/// string too long for its `varchar(3)` is 22001, with nothing written.
+#[tokio::test]
+async fn a_modules_rows_are_checked_and_normalized_like_a_clients() {
+    let server = start_testkit(&[]);
+    let client = server.connect().await;
+    client.batch_execute("CALL put_doc(1)").await.unwrap();
+    let doc: String = client
+        .query_one("SELECT doc::text FROM testkit_docs WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(doc, r#"{"a": [2, 3], "b": 1}"#);
+    client
+        .batch_execute("CALL put_code(1, 'abc')")
+        .await
+        .unwrap();
+    let (code, message) = error_of(&client, "CALL put_code(2, 'abcd')").await;
+    assert_eq!(code, "22001", "{message}");
+    assert_answers(&client).await;
+    let codes: Vec<String> = client
+        .query("SELECT code FROM testkit_codes", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(codes, ["abc"]);
+}
+
 #[tokio::test]
 async fn raised_errors_carry_the_modules_sqlstate() {
     let server = start_testkit(&[]);

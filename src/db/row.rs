@@ -445,6 +445,9 @@ mod tests {
         ];
         let row = Row::encode(&values);
         assert_eq!(row.decode(&types), values);
+        // The same bytes from an untrusted source pass the checks and are kept.
+        let untrusted = Row::from_untrusted(row.as_bytes().to_vec(), &types).unwrap();
+        assert_eq!(untrusted, (row.clone(), values.clone()));
         for (i, v) in values.iter().enumerate() {
             assert_eq!(&row.decode_column(&types, i), v, "column {i}");
         }

@@ -1,6 +1,6 @@
 //! A module for the host's tests: calls that loop, allocate, panic, fail or trap
-//! after writing, raise any SQLSTATE, take and return every column type, and scan a
-//! key range.
+//! after writing, raise any SQLSTATE, take and return every column type, scan a
+//! key range, and write values the host's checks rewrite or refuse.
 //!
 //! The rows that `write_then_fail` and `write_then_trap` insert use negative ids, so
 //! they never collide with the positive ids tests give `put_item`: the call must
@@ -91,6 +91,41 @@ fn write_then_fail(tx: &mut Tx, n: i32) -> Result<(), Error> {
 fn write_then_trap(tx: &mut Tx, n: i32) -> Result<(), Error> {
     insert_items(tx, n, "write_then_trap")?;
     panic!("write_then_trap: trapping after {n} inserts");
+}
+
+/// A row of `testkit_docs`, whose JSON the host's checks normalize: it cannot store
+/// such a row as the module sent it.
+#[derive(Row)]
+#[row(table = "testkit_docs")]
+pub struct Doc {
+    #[primary_key]
+    pub id: i64,
+    pub doc: Jsonb,
+}
+
+/// Inserts doc `id` with JSON as a person might write it (keys out of order, extra
+/// spaces).
+#[reducer]
+fn put_doc(tx: &mut Tx, id: i64) -> Result<(), Error> {
+    tx.insert(&Doc {
+        id,
+        doc: Jsonb(r#"{"b": 1,   "a": [2, 3]}"#.into()),
+    })
+}
+
+/// A row of `testkit_codes`, whose `varchar(3)` the host's checks may refuse.
+#[derive(Row)]
+#[row(table = "testkit_codes")]
+pub struct Code {
+    #[primary_key]
+    pub id: i64,
+    pub code: String,
+}
+
+/// Inserts code `id`.
+#[reducer]
+fn put_code(tx: &mut Tx, id: i64, code: String) -> Result<(), Error> {
+    tx.insert(&Code { id, code })
 }
 
 /// Inserts an item; `note` may be NULL.
@@ -184,8 +219,20 @@ fn spin_forever() -> ! {
 }
 
 turnstile_sdk::module! {
-    schema: "CREATE TABLE IF NOT EXISTS testkit_items (id BIGINT PRIMARY KEY, note TEXT);",
-    tables: [Item],
-    reducers: [spin, allocate, boom, write_then_fail, write_then_trap, put_item, raise],
+    schema: "CREATE TABLE IF NOT EXISTS testkit_items (id BIGINT PRIMARY KEY, note TEXT); \
+             CREATE TABLE IF NOT EXISTS testkit_docs (id BIGINT PRIMARY KEY, doc JSONB NOT NULL); \
+             CREATE TABLE IF NOT EXISTS testkit_codes (id BIGINT PRIMARY KEY, code VARCHAR(3) NOT NULL);",
+    tables: [Item, Doc, Code],
+    reducers: [
+        spin,
+        allocate,
+        boom,
+        write_then_fail,
+        write_then_trap,
+        put_item,
+        raise,
+        put_doc,
+        put_code
+    ],
     views: [spin_view, echo, items_between, whoami],
 }
