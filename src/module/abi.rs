@@ -6,18 +6,17 @@
 //! for `wasm32-unknown-unknown`. The component model's canonical ABI fixes how each
 //! WIT function is lowered to a core function of that module: which core
 //! parameters a `list<u8>` becomes, where a result that does not fit one core value
-//! is written, how the callee allocates the memory a list is copied into. Wasmtime's
-//! component runtime would do the same lowering for any world, after wrapping the
-//! module into a component: per call of an import it looks up the caller's memory,
-//! its realloc and options, and checks its scope. Speaking the ABI directly took the
-//! bank's `transfer` from 24,300 to 19,100 instructions a call and from 4.1 to
-//! 3.0 µs (`cargo bench --bench reducer_call`, wasmtime 48.0.8), and the server no
-//! longer builds wasmtime's component support. The host speaks the ABI of this one
-//! world itself instead, on the core
-//! module: its own imports are typed core functions that read the module's memory
-//! directly, and its calls are typed core calls. The WIT file stays the interface
-//! and its documentation; any language whose wit-bindgen targets core WebAssembly
-//! builds a module the same way.
+//! is written, how the callee allocates the memory a list is copied into.
+//! Wasmtime's component runtime does that lowering for any world, after wrapping
+//! the module into a component, and per import call it looks up the caller's
+//! memory, realloc and options and checks its scope. The host speaks the ABI of
+//! this one world itself instead, on the core module: its imports are typed core
+//! functions that read and write the module's memory directly, and its calls into
+//! the module are typed core calls. That took the bank's `transfer` from 24,300 to
+//! 19,100 instructions a call and from 4.1 to 3.0 µs (`cargo bench --bench
+//! reducer_call`, wasmtime 48.0.8), and the server no longer builds wasmtime's
+//! component support. The WIT file stays the interface and its documentation; any
+//! language whose wit-bindgen targets core WebAssembly builds a module the same way.
 //!
 //! # What the ABI asks of both sides
 //!
