@@ -8,7 +8,7 @@
 //! and the only things it may import (table access, logging, the transaction's
 //! timestamp, the caller). A module is the core WebAssembly module wit-bindgen
 //! builds from it; the host speaks that world's canonical ABI itself rather than
-//! through wasmtime's component runtime, which cost a fifth of a call ([`abi`]
+//! through wasmtime's component runtime, which cost a fifth of a call (`abi.rs`
 //! has the essay and the figures). Nothing crosses by name on the hot path: tables are
 //! `u32` handles (positions in the module's description, resolved to table ids
 //! once per catalog version), reducers and views are ids, and rows, keys and

@@ -43,8 +43,8 @@ use super::admission::{LockClass, LockPolicy};
 /// What a request is, for metrics and logs: a statement's kind (`SELECT`,
 /// `INSERT`), `CALL <reducer>`, `COMMIT`, … Each becomes a label value, so the
 /// set is bounded: a client can CALL any name (an unknown one fails under the
-/// lock, after it waited), and past [`REQUEST_NAMES_MAX`] names per class a new
-/// one is counted as [`OTHER_REQUESTS`].
+/// lock, after it waited), and past `REQUEST_NAMES_MAX` names per class a new
+/// one is counted as `OTHER_REQUESTS`.
 pub type RequestName = Cow<'static, str>;
 
 /// How many request names a class counts apart, per recording thread.
