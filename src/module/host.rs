@@ -164,18 +164,15 @@ impl HostState {
         bytes: Vec<u8>,
     ) -> wasmtime::Result<Result<(Vec<Value>, Row), Failure>> {
         let types = table.column_types();
-        let (row, values) = Row::from_untrusted(bytes, types).map_err(|e| {
+        let (row, mut values) = Row::from_untrusted(bytes, types).map_err(|e| {
             wasmtime::format_err!("malformed row for table {}: {e}", table.schema().name)
         })?;
-        let values = match values
-            .into_iter()
-            .zip(types)
-            .map(|(value, &ty)| checked_value(value, ty))
-            .collect::<Result<Vec<Value>, Failure>>()
-        {
-            Ok(values) => values,
-            Err(failure) => return Ok(Err(failure)),
-        };
+        for (value, &ty) in values.iter_mut().zip(types) {
+            match checked_value(std::mem::replace(value, Value::Null), ty) {
+                Ok(checked) => *value = checked,
+                Err(failure) => return Ok(Err(failure)),
+            }
+        }
         if types.iter().all(|&ty| stored_as_sent(ty)) {
             debug_assert_eq!(row, Row::encode(&values));
             Ok(Ok((values, row)))
