@@ -178,8 +178,8 @@ impl CheckedColumn<'_> {
 /// checked, so that nothing decoded from them can panic: every column's bytes
 /// present, integers within their type, text valid UTF-8, nothing after the last
 /// column. It also insists on the one encoding [`Row::encode`] writes (shortest
-/// varints, booleans 0 or 1, unused bitmap bits clear), so checked bytes can be
-/// stored as they are ([`Row::from_untrusted`]).
+/// varints, booleans 0 or 1, numerics as serialized, unused bitmap bits clear), so
+/// checked bytes can be stored as they are ([`Row::from_untrusted`]).
 fn walk_checked<'a>(
     bytes: &'a [u8],
     types: &[DataType],
@@ -200,9 +200,19 @@ fn walk_checked<'a>(
         let column = match stored_size(data_type) {
             StoredSize::Fixed(size) => {
                 let bytes = reader.take(size)?;
-                if data_type == DataType::Bool && bytes[0] > 1 {
+                let canonical = match data_type {
+                    DataType::Bool => bytes[0] <= 1,
+                    // Decoding drops unused flag bits and rescales past the
+                    // largest scale: only what encoding writes comes back as is.
+                    DataType::Numeric(_) => {
+                        let array = bytes.try_into().expect("a numeric is 16 bytes");
+                        Decimal::deserialize(array).serialize() == array
+                    }
+                    _ => true,
+                };
+                if !canonical {
                     return Err(CodecError(format!(
-                        "column {i} is a boolean other than 0 or 1"
+                        "column {i} is not a {data_type} as encoded"
                     )));
                 }
                 CheckedColumn::Bytes(bytes)
@@ -483,6 +493,22 @@ mod tests {
         assert_eq!(bytes, &[0, 5, 1, 2, 0xc3, 0xa9]);
         assert!(refused(&[0, 0x85, 0x00, 1, 2, 0xc3, 0xa9]), "padded varint");
         assert!(refused(&[0, 5, 2, 2, 0xc3, 0xa9]), "boolean 2");
+        // A numeric with a flag bit that decoding drops.
+        let mut numeric = Decimal::new(12345, 2).serialize();
+        assert!(Row::decode_untrusted(
+            &[[0].as_slice(), &numeric].concat(),
+            &[DataType::Numeric(None)]
+        )
+        .is_ok());
+        numeric[0] = 1;
+        assert!(
+            Row::decode_untrusted(
+                &[[0].as_slice(), &numeric].concat(),
+                &[DataType::Numeric(None)]
+            )
+            .is_err(),
+            "numeric with a stray flag bit"
+        );
         assert!(
             refused(&[0b1000, 5, 1, 2, 0xc3, 0xa9]),
             "bitmap bit past the columns"

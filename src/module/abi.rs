@@ -769,7 +769,7 @@ fn export<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
     let name = format!("{GUEST}#{function}");
     let post_name = format!("cabi_post_{name}");
     let post_return = match instance.get_func(&mut *store, &post_name) {
-        Some(func) => Some(func.typed(&*store).map_err(|e| mistyped(&post_name, e))?),
+        Some(_) => Some(typed(store, instance, &post_name)?),
         None => None,
     };
     Ok(Export {

@@ -173,25 +173,22 @@ impl HostState {
                 Err(failure) => return Ok(Err(failure)),
             }
         }
-        if types.iter().all(|&ty| stored_as_sent(ty)) {
+        let row = if types.iter().all(|&ty| stored_as_sent(ty)) {
             debug_assert_eq!(row, Row::encode(&values));
-            Ok(Ok((values, row)))
+            row
         } else {
-            let row = Row::encode(&values);
-            Ok(Ok((values, row)))
-        }
+            Row::encode(&values)
+        };
+        Ok(Ok((values, row)))
     }
 }
 
 /// True when [`checked_value`] either refuses a value of type `ty` or leaves it
 /// exactly as it was, so that a checked row of such columns is stored as the module
-/// sent it. JSON is normalized, a `varchar(n)` or `char(n)` may lose or gain
-/// padding, and a numeric's bytes are not unique to its value.
+/// sent it: the two arms of `checked_value` that rewrite a value are these, JSON
+/// (normalized) and `varchar(n)` (an assignment cast, which cuts trailing spaces).
 fn stored_as_sent(ty: DataType) -> bool {
-    !matches!(
-        ty,
-        DataType::Jsonb | DataType::Varchar(Some(_)) | DataType::Bpchar(_) | DataType::Numeric(_)
-    )
+    !matches!(ty, DataType::Jsonb | DataType::Varchar(Some(_)))
 }
 
 /// `value`, of column type `ty`, checked as the wire layer checks a client's values
