@@ -400,23 +400,24 @@ impl Table {
     }
 
     /// Replaces the row under `old_key` with `row` (of `values`) under `new_key`,
-    /// maintaining every index, and returns the old row. Constraints were
-    /// checked. A row that keeps its key is swapped in place: one probe of the
-    /// map, not a removal and an insertion, and only the indexes whose values
-    /// changed are touched.
+    /// maintaining every index, and returns the old row and the new one as
+    /// stored; None, changing nothing, if there is no row under `old_key`.
+    /// Constraints were checked. A row that keeps its key is swapped in place: one
+    /// probe of the map, which is also the check that the row exists, and only
+    /// the indexes whose values changed are touched.
     pub(crate) fn replace(
         &mut self,
         old_key: &Key,
         new_key: Key,
         values: &[Value],
         row: Row,
-    ) -> Row {
+    ) -> Option<(Row, &Row)> {
         if new_key != *old_key {
-            let old = self.remove(old_key).expect("replaced rows exist");
-            self.put(new_key, values, row);
-            return old;
+            let old = self.remove(old_key)?;
+            self.put(new_key.clone(), values, row);
+            return Some((old, &self.rows[&new_key]));
         }
-        let slot = self.rows.get_mut(old_key).expect("replaced rows exist");
+        let slot = self.rows.get_mut(old_key)?;
         let old = std::mem::replace(slot, row);
         if !self.indexes.is_empty() {
             let old_values = old.decode(&self.types);
@@ -435,7 +436,7 @@ impl Table {
                 });
             }
         }
-        old
+        Some((old, slot))
     }
 
     /// Removes the row under `key` and its index entries, returning it.

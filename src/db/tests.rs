@@ -153,9 +153,15 @@ fn updates_in_place_keep_every_index_in_step() {
     let mut txn = db.begin_write();
     let key = account_key(&txn, id, 2);
     // The balance only: the owner index keeps its entry.
-    assert_eq!(txn.update(id, &key, account(2, "owner2", 5)).unwrap(), key);
+    assert_eq!(
+        txn.update(id, &key, account(2, "owner2", 5)),
+        Ok(Some(key.clone()))
+    );
     // The owner too.
-    assert_eq!(txn.update(id, &key, account(2, "second", 5)).unwrap(), key);
+    assert_eq!(
+        txn.update(id, &key, account(2, "second", 5)),
+        Ok(Some(key.clone()))
+    );
     let during = index_entries(txn.db(), id);
     let owner = |o: &str| vec![Value::Text(o.into())];
     assert_eq!(
@@ -227,6 +233,29 @@ fn constraints_are_enforced() {
         .expect("an update may keep its own key");
     txn.commit();
     assert_eq!(db.table(id).len(), 2);
+}
+
+/// An update of a key that has no row changes nothing and logs nothing, under
+/// its own key or a new one; its values are still checked first.
+#[test]
+fn an_update_without_a_row_changes_nothing() {
+    let (mut db, id) = database_with_accounts(2);
+    let before = contents(&db, id);
+    let mut txn = db.begin_write();
+    let missing = Key::Int(7);
+    assert_eq!(txn.update(id, &missing, account(7, "seven", 7)), Ok(None));
+    assert_eq!(txn.update(id, &missing, account(8, "eight", 8)), Ok(None));
+    let err = txn
+        .update(
+            id,
+            &missing,
+            vec![Value::Int8(7), Value::Null, Value::Int8(7)],
+        )
+        .unwrap_err();
+    assert!(matches!(err, DbError::NotNullViolation { ref column, .. } if column == "owner"));
+    let redo = txn.commit();
+    assert!(redo.is_empty(), "nothing to log: {redo:?}");
+    assert_eq!(contents(&db, id), before);
 }
 
 /// Range scans over the primary key honour inclusive and exclusive bounds.

@@ -417,13 +417,15 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// Replaces the row under `key` with `values` (which may change its primary key).
-    /// Returns the row's new key.
+    /// Returns the row's new key, or None, changing nothing, if there is no row
+    /// under `key`. The new values are checked first: a row that breaks a
+    /// constraint is an error whether or not `key` has a row.
     pub fn update(
         &mut self,
         table: TableId,
         key: &Key,
         values: Vec<Value>,
-    ) -> Result<Key, DbError> {
+    ) -> Result<Option<Key>, DbError> {
         let row = Row::encode(&values);
         self.update_encoded(table, key, values, row)
     }
@@ -436,16 +438,20 @@ impl<'db> WriteTxn<'db> {
         key: &Key,
         values: Vec<Value>,
         row: Row,
-    ) -> Result<Key, DbError> {
+    ) -> Result<Option<Key>, DbError> {
         let t = self.db.table_mut(table);
         t.check_not_null(&values)?;
         let new_key = t.key_for_update(key, &values);
         t.check_unique(&new_key, &values, Some(key))?;
+        // The probe that replaces the row is also the one that finds it: a caller
+        // that does not know whether the row exists (a module) pays no other.
+        let Some((old, stored)) = t.replace(key, new_key.clone(), &values, row) else {
+            return Ok(None);
+        };
         if new_key != *key {
             self.redo.remove(table, key);
         }
-        self.redo.put(table, &new_key, &row);
-        let old = t.replace(key, new_key.clone(), &values, row);
+        self.redo.put(table, &new_key, stored);
         self.undo.push(Undo::Update {
             table,
             new_key: new_key.clone(),
@@ -457,7 +463,7 @@ impl<'db> WriteTxn<'db> {
             key: key.clone(),
             values,
         });
-        Ok(new_key)
+        Ok(Some(new_key))
     }
 
     /// Deletes the row under `key`; false if there was none.
@@ -526,7 +532,8 @@ impl Database {
             } => {
                 let t = self.table_mut(table);
                 let values = t.decode(&old);
-                t.replace(&new_key, old_key, &values, old);
+                t.replace(&new_key, old_key, &values, old)
+                    .expect("an undone update's row is where the update put it");
             }
             Undo::Delete { table, key, old } => {
                 let t = self.table_mut(table);

@@ -348,8 +348,7 @@ impl HostState {
                 t.schema().name
             ));
         }
-        let key = t.primary_key_of_row(&values);
-        let Some(key) = key.filter(|k| t.get(k).is_some()) else {
+        let Some(key) = t.primary_key_of_row(&values) else {
             return Ok(Ok(false));
         };
         let txn = match self.txn()? {
@@ -358,7 +357,7 @@ impl HostState {
         };
         Ok(txn
             .update_encoded(id, &key, values, row)
-            .map(|_| true)
+            .map(|updated| updated.is_some())
             .map_err(db_failure))
     }
 

@@ -83,6 +83,8 @@ impl Tx {
     }
 
     /// Replaces the row with `row`'s primary key by `row`; false if there is none.
+    /// `row` is checked as [`Tx::insert`] checks it, first: one that breaks a
+    /// constraint is an error whether or not its key has a row.
     pub fn update<R: TableHandle>(&mut self, row: &R) -> Result<bool, Error> {
         self.with_encoded(|b| row.encode(b), |b| tables::update(R::HANDLE, b))
             .map_err(Error::from_failure)

@@ -66,7 +66,8 @@ impl<'db> RowWriter<'db> for WriteTxn<'db> {
     }
 
     fn update(&mut self, table: TableId, key: &Key, values: Vec<Value>) -> Result<(), SqlError> {
-        WriteTxn::update(self, table, key, values)?;
+        WriteTxn::update(self, table, key, values)?
+            .expect("an updated row was found under this lock");
         Ok(())
     }
 
@@ -120,7 +121,9 @@ pub fn insert<'db>(
             returning_rows(txn.db(), returning, std::slice::from_ref(&row), params, ctx)?;
         let key = match write {
             None => txn.insert(bound.table, row)?,
-            Some(key) => txn.update(bound.table, &key, row)?,
+            Some(key) => txn
+                .update(bound.table, &key, row)?
+                .expect("the conflicting row was found under this lock"),
         };
         touched.insert(key);
         written.extend(returned.into_iter().collect::<Result<Vec<_>, _>>()?);
