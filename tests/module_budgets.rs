@@ -95,6 +95,89 @@ fn budget_ms_in(message: &str) -> u64 {
         .unwrap_or_else(|_| panic!("no budget in ms at the end of: {message}"))
 }
 
+/// `runs_short` of a reducer in `turnstile_routines`.
+async fn runs_short(client: &Client, reducer: &str) -> bool {
+    client
+        .query_one(
+            "SELECT runs_short FROM turnstile_routines WHERE name = $1",
+            &[&reducer],
+        )
+        .await
+        .expect("read turnstile_routines")
+        .get(0)
+}
+
+/// A reducer runs on the calling session's task once its last 16 calls were short
+/// (`turnstile_routines` says so); a call stopped by its budget there is rolled back
+/// like any, and makes the reducer not short: its next calls go to the writer
+/// thread until it has 16 short calls in a row again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reducer_is_short_after_a_run_of_short_calls_and_not_after_a_stopped_one() {
+    // Every call that ends normally counts as short, however fast this machine is.
+    let server = start_testkit(&["--reducer-short-call", "1h"]);
+    let client = server.connect().await;
+    let reducer = "put_item_then_spin";
+    for id in 1..=16_i64 {
+        assert!(
+            !runs_short(&client, reducer).await,
+            "short before call {id}"
+        );
+        client
+            .execute("CALL put_item_then_spin($1, false)", &[&id])
+            .await
+            .expect("a short call");
+    }
+    assert!(runs_short(&client, reducer).await, "short after 16 calls");
+    // Nobody holds the lock: this call runs on the session's task, and spins.
+    client
+        .batch_execute("SET statement_timeout = '50ms'")
+        .await
+        .unwrap();
+    let (code, message) = error_of(&client, "CALL put_item_then_spin(17, true)").await;
+    assert_eq!(code, "57014", "{message}");
+    client
+        .batch_execute("RESET statement_timeout")
+        .await
+        .unwrap();
+    assert_eq!(count_items(&client).await, 16, "its insert was rolled back");
+    assert!(!runs_short(&client, reducer).await, "not short after it");
+    client
+        .execute("CALL put_item_then_spin(17, false)", &[])
+        .await
+        .expect("the next call runs on the writer thread");
+    assert_eq!(count_items(&client).await, 17);
+    assert!(
+        !runs_short(&client, reducer).await,
+        "one short call is not a run"
+    );
+    // Views have no such record.
+    let view: Option<bool> = client
+        .query_one(
+            "SELECT runs_short FROM turnstile_routines WHERE name = 'echo'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(view, None);
+}
+
+/// With `--reducer-short-call 0` no call is short: every call stays on the writer
+/// thread.
+#[tokio::test]
+async fn a_zero_short_call_keeps_every_reducer_on_the_writer_thread() {
+    let server = start_testkit(&["--reducer-short-call", "0"]);
+    let client = server.connect().await;
+    for id in 1..=20_i64 {
+        client
+            .execute("CALL put_item_then_spin($1, false)", &[&id])
+            .await
+            .expect("a call");
+    }
+    assert!(!runs_short(&client, "put_item_then_spin").await);
+    assert_eq!(count_items(&client).await, 20);
+}
+
 /// An infinite loop in a reducer or a view is stopped with 57014 naming the routine
 /// and its budget in ms, and the server goes on serving.
 #[tokio::test]

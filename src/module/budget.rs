@@ -39,6 +39,11 @@ pub struct Budgets {
     pub time: Duration,
     /// Linear memory per instance (`--reducer-memory-limit`).
     pub memory_bytes: usize,
+    /// A reducer call that ends sooner, and normally, is *short*; a reducer with a
+    /// run of short calls runs on the calling session's task when the write lock
+    /// is free (`--reducer-short-call`; see `module::loaded`, "Short reducers").
+    /// Zero: no call is short, every call goes to the writer thread.
+    pub short_call: Duration,
 }
 
 impl Default for Budgets {
@@ -46,6 +51,7 @@ impl Default for Budgets {
         Budgets {
             time: Duration::from_millis(100),
             memory_bytes: 64 << 20,
+            short_call: Duration::from_micros(100),
         }
     }
 }

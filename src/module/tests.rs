@@ -248,3 +248,17 @@ fn a_component_or_a_module_without_the_exports_is_refused() {
         assert!(reason.contains(expected), "{reason}");
     }
 }
+
+/// A reducer's run of short calls grows by one per short call up to the run that
+/// makes it short, and any other call ends it.
+#[test]
+fn a_run_of_short_calls_grows_to_its_cap_and_one_long_call_ends_it() {
+    use super::loaded::{short_calls_in_a_row, SHORT_CALLS_IN_A_ROW};
+    let mut run = 0;
+    for expected in 1..=SHORT_CALLS_IN_A_ROW {
+        run = short_calls_in_a_row(run, true);
+        assert_eq!(run, expected);
+    }
+    assert_eq!(short_calls_in_a_row(run, true), SHORT_CALLS_IN_A_ROW);
+    assert_eq!(short_calls_in_a_row(run, false), 0);
+}

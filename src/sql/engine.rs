@@ -35,7 +35,7 @@ use sqlparser::ast::Statement;
 
 use crate::db::{Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
-use crate::turnstile::{Turnstile, TurnstileStatus};
+use crate::turnstile::{ShortWrite, Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
@@ -171,7 +171,9 @@ impl Engine {
             let params: Arc<[Value]> = params.into();
             let hints = prepared.param_types();
             let cached = prepared.cached_write();
-            let short = cached.as_ref().is_some_and(|c| c.short);
+            let short = cached
+                .as_ref()
+                .map_or(ShortWrite::No, |c| c.short_write(ctx.modules.as_deref()));
             let durability = ctx.durability;
             let (output, plan) = self
                 .turnstile
@@ -411,7 +413,10 @@ impl Engine {
         }
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
-        let short = block.commit_is_short();
+        let short = match block.commit_is_short() {
+            true => ShortWrite::Bounded,
+            false => ShortWrite::No,
+        };
         Ok(self
             .turnstile
             .write_maybe_short("COMMIT", short, durability, move |txn| {

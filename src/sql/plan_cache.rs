@@ -31,7 +31,8 @@ use super::binder::{BoundCall, Delete, Insert, Returning, Update};
 use super::plan::{Expr, Plan};
 use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
-use crate::turnstile::RequestName;
+use crate::module::ModuleHost;
+use crate::turnstile::{RequestName, ShortWrite};
 use crate::types::{DataType, Value};
 
 /// The most simple-query texts a session keeps parsed and planned; as many shapes
@@ -83,7 +84,8 @@ pub enum WritePlan {
 impl WritePlan {
     /// True if the write costs little and a bounded amount whatever the data: a
     /// few rows by primary key (UPDATE, DELETE) or a few rows of values (INSERT),
-    /// no subquery anywhere, no user code (never a CALL).
+    /// no subquery anywhere, no user code (a CALL is short by its reducer's
+    /// record instead, see [`CachedWrite::runs_short`]).
     pub fn is_short(&self) -> bool {
         let no_subquery = |e: &Expr| !e.has_subquery();
         let returning =
@@ -124,6 +126,30 @@ impl CachedWrite {
             catalog_version,
             short: plan.is_short(),
             plan,
+        }
+    }
+
+    /// Whether this run of the write may run on the session's task (see
+    /// [`Turnstile::write_maybe_short`](crate::turnstile::Turnstile::write_maybe_short)):
+    /// a short plan whenever the lock is free; a CALL whose arguments need no
+    /// subquery, of a reducer whose recent calls were all short
+    /// ([`LoadedModule::runs_short`](crate::module::LoadedModule::runs_short), a
+    /// record that changes from one run to the next), only while writes do not
+    /// contend.
+    pub fn short_write(&self, modules: Option<&ModuleHost>) -> ShortWrite {
+        match &self.plan {
+            WritePlan::Call(call) => {
+                let runs_short = call.args.iter().all(|arg| !arg.has_subquery())
+                    && modules
+                        .and_then(|host| host.get(&call.routine.module))
+                        .is_some_and(|module| module.runs_short(&call.routine));
+                match runs_short {
+                    true => ShortWrite::Uncontended,
+                    false => ShortWrite::No,
+                }
+            }
+            _ if self.short => ShortWrite::Bounded,
+            _ => ShortWrite::No,
         }
     }
 }

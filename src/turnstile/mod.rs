@@ -47,9 +47,13 @@
 //! ([`Turnstile::write_maybe_short`]) — does the same with the write lock, when
 //! nobody holds it and nobody waits: it commits on the session's task exactly as
 //! on the writer thread, its log record appended under the lock, so commits keep
-//! the log's order (pgbench's point UPDATE: context switches per transaction
-//! went from 0.79 to 0.47). Writes that find the lock busy queue for the writer
-//! thread and are batched. Short rehearsals of transaction blocks do the same.
+//! the log's order (pgbench's point UPDATE: context switches per transaction went
+//! from 0.79 to 0.47). So does a CALL of a reducer whose last calls were all short
+//! (`module::loaded`, "Short reducers"), but only while writes do not contend
+//! ([`ShortWrite::Uncontended`]): one client's `CALL transfer` went from 15k to
+//! 24k TPS, 16 clients' stayed as they were. Writes that find the lock busy queue
+//! for the writer thread and are batched. Short rehearsals of transaction blocks
+//! do the same.
 //!
 //! A request that panics (a bug) is caught: a write's transaction is rolled back by
 //! its drop, the caller gets [`TurnstileError::Panicked`], and the threads go on.
@@ -63,7 +67,7 @@ mod snapshotter;
 pub use admission::{AdmissionConfig, LockClass, LockPolicy};
 pub use error::TurnstileError;
 pub use metrics::{LockMetrics, PhaseStats, RequestName, RequestStats, Summary};
-pub use scheduler::{Durability, Durable, Turnstile, TurnstileConfig, TurnstileStatus};
+pub use scheduler::{Durability, Durable, ShortWrite, Turnstile, TurnstileConfig, TurnstileStatus};
 pub use snapshotter::{LastSnapshot, SnapshotInfo, SnapshotPolicy, SNAPSHOT_BATCH_ROWS};
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::admission::{Admission, AdmissionConfig, LockClass, LockPolicy, Refusal};
+use super::admission::{
+    Admission, AdmissionConfig, LockClass, LockPolicy, Refusal, CONTENDED_WINDOW,
+};
 use super::metrics::LockMetrics;
 
 fn ms(n: u64) -> Duration {
@@ -455,21 +457,60 @@ fn short_paths_never_overtake_the_queue() {
         let mut s = Schedule::policy(policy);
         assert!(s.admission.try_enter_read(s.at()), "{policy}");
         assert!(s.admission.read_done(s.at(), false).is_none());
-        assert!(s.admission.try_enter_write(s.at()), "{policy}");
+        assert!(s.admission.try_enter_write(s.at(), false), "{policy}");
         s.admission.end_write(s.at());
         s.write("w");
         if policy != LockPolicy::RwLock {
             assert!(!s.admission.try_enter_read(s.at()), "{policy}");
         }
-        assert!(!s.admission.try_enter_write(s.at()), "{policy}");
+        assert!(!s.admission.try_enter_write(s.at(), false), "{policy}");
         s.write_phase(us(10), |_, _| {});
         s.read("r");
         assert!(
             !s.admission.try_enter_read(s.at()),
             "{policy}: a read is queued"
         );
-        assert!(!s.admission.try_enter_write(s.at()), "{policy}");
+        assert!(!s.admission.try_enter_write(s.at(), false), "{policy}");
     }
+}
+
+/// A short reducer call (`uncontended`) is held back for [`CONTENDED_WINDOW`] after
+/// a write found the lock taken, and enters again after it; a bounded short write
+/// is not held back; a write queued while nothing runs or waits is no contention.
+#[test]
+fn short_reducer_calls_wait_out_contention() {
+    let mut s = Schedule::policy(LockPolicy::Fair);
+    s.write("alone");
+    s.write_phase(us(10), |_, _| {});
+    assert!(
+        s.admission.try_enter_write(s.at(), true),
+        "no contention yet"
+    );
+    // It holds the lock: a write that comes now finds it taken.
+    assert!(!s.admission.try_enter_write(s.at(), false));
+    s.pass(us(10));
+    s.admission.end_write(s.at());
+    assert!(
+        !s.admission.try_enter_write(s.at(), true),
+        "within the window"
+    );
+    assert!(s.admission.try_enter_write(s.at(), false), "bounded");
+    s.admission.end_write(s.at());
+    s.pass(CONTENDED_WINDOW);
+    assert!(
+        s.admission.try_enter_write(s.at(), true),
+        "after the window"
+    );
+    s.admission.end_write(s.at());
+    // A write queued behind another is contention too.
+    s.pass(CONTENDED_WINDOW);
+    s.write("first");
+    s.write("second");
+    s.write_phase(us(10), |_, _| {});
+    assert!(
+        !s.admission.try_enter_write(s.at(), true),
+        "queued behind a write"
+    );
 }
 
 /// A full queue refuses (53000 upstream); a closed one refuses new requests but

@@ -28,6 +28,23 @@ pub enum Durability {
     Visible,
 }
 
+/// Whether a write may run on its caller's task, when the scheduler admits it at
+/// once, instead of on the writer thread (see [`Turnstile::write_maybe_short`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortWrite {
+    /// Always on the writer thread.
+    No,
+    /// Bounded and tiny work (a cached plan that changes a few rows by primary
+    /// key, the COMMIT of a small block): whenever nobody holds the lock and
+    /// nobody waits.
+    Bounded,
+    /// User code with a record of short calls (a reducer, see `module::loaded`,
+    /// "Short reducers"): only while, besides, no write has found the lock taken
+    /// for a while; under a stream of writes it goes to the writer thread, whose
+    /// batches it would otherwise interrupt (see `admission::CONTENDED_WINDOW`).
+    Uncontended,
+}
+
 /// The files that make a turnstile durable.
 #[derive(Clone)]
 pub struct Durable {
@@ -305,21 +322,23 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        self.write_maybe_short(name, false, durability, f).await
+        self.write_maybe_short(name, ShortWrite::No, durability, f)
+            .await
     }
 
     /// [`Turnstile::write_with`], except that a *short* write — one whose cost is
     /// bounded and tiny, like an UPDATE of a few rows by primary key or the COMMIT
-    /// of a small block — runs on the caller's task if the scheduler admits it at
-    /// once: nobody holds the lock and nobody waits, so it overtakes no one, and
-    /// asking never blocks. It commits there exactly as on the writer thread (its
-    /// log record is appended under the lock, so commits keep the log's order);
-    /// what it saves is the two thread hand-offs of the writer queue, which cost
-    /// more than the write. Otherwise it is queued like any write, and batched.
+    /// of a small block, or has been, like a reducer whose last calls were all
+    /// short — runs on the caller's task if the scheduler admits it at once, as
+    /// [`ShortWrite`] says: nobody holds the lock and nobody waits, so it overtakes
+    /// no one, and asking never blocks. It commits there exactly as on the writer
+    /// thread (its log record is appended under the lock, so commits keep the log's
+    /// order); what it saves is the two thread hand-offs of the writer queue, which
+    /// cost more than the write. Otherwise it is queued like any write, and batched.
     pub async fn write_maybe_short<R, E, F>(
         &self,
         name: impl Into<RequestName>,
-        short: bool,
+        short: ShortWrite,
         durability: Durability,
         f: F,
     ) -> Result<Result<R, E>, TurnstileError>
@@ -333,9 +352,10 @@ impl Turnstile {
             wal.wait_for_room().await?;
         }
         let name = name.into();
-        let f = if short {
+        let f = if short != ShortWrite::No {
             let wal = self.shared.wal.as_deref();
-            let now = self.write_lock_now(&name, f, |db, f| {
+            let uncontended = short == ShortWrite::Uncontended;
+            let now = self.write_lock_now(&name, uncontended, f, |db, f| {
                 // A panic drops the transaction, which rolls it back, as on the
                 // writer thread.
                 catch_unwind(AssertUnwindSafe(|| run_write(db, wal, f)))
@@ -365,17 +385,19 @@ impl Turnstile {
     }
 
     /// Runs `run(db, job)` under the write lock on this thread if the scheduler
-    /// admits a write at once (nobody holds the lock, nobody waits); gives `job`
-    /// back if not. Asking never blocks.
+    /// admits a write at once (nobody holds the lock, nobody waits, and with
+    /// `uncontended` no write found it otherwise lately); gives `job` back if not.
+    /// Asking never blocks.
     fn write_lock_now<J, T>(
         &self,
         name: &str,
+        uncontended: bool,
         job: J,
         run: impl FnOnce(&mut Database, J) -> T,
     ) -> Result<T, J> {
         let shared = &self.shared;
         let arrived = Instant::now();
-        if !shared.gate.try_enter_write(arrived) {
+        if !shared.gate.try_enter_write(arrived, uncontended) {
             return Err(job);
         }
         // Admitted, the lock is free, except under the `rwlock` baseline.
@@ -449,7 +471,7 @@ impl Turnstile {
     {
         let name = name.into();
         let f = if short {
-            let now = self.write_lock_now(&name, f, |db, f| {
+            let now = self.write_lock_now(&name, false, f, |db, f| {
                 let mut txn = db.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();

@@ -378,7 +378,7 @@ async fn short_writes_never_block_the_runtime() {
         };
         let here = std::thread::current().id();
         let ran_on = turnstile
-            .write_maybe_short("test", true, Durability::Durable, insert(7))
+            .write_maybe_short("test", ShortWrite::Bounded, Durability::Durable, insert(7))
             .await
             .unwrap()
             .unwrap();
@@ -394,7 +394,7 @@ async fn short_writes_never_block_the_runtime() {
             let turnstile = turnstile.clone();
             async move {
                 turnstile
-                    .write_maybe_short("test", true, Durability::Visible, insert(8))
+                    .write_maybe_short("test", ShortWrite::Bounded, Durability::Visible, insert(8))
                     .await
             }
         });

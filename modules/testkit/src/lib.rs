@@ -1,6 +1,7 @@
 //! A module for the host's tests: calls that loop, allocate, panic, fail or trap
-//! after writing, raise any SQLSTATE, take and return every column type, scan a
-//! key range, and write values the host's checks rewrite or refuse.
+//! after writing, are short until they loop, raise any SQLSTATE, take and return
+//! every column type, scan a key range, and write values the host's checks rewrite
+//! or refuse.
 //!
 //! The rows that `write_then_fail` and `write_then_trap` insert use negative ids, so
 //! they never collide with the positive ids tests give `put_item`: the call must
@@ -134,6 +135,17 @@ fn put_item(tx: &mut Tx, id: i64, note: Option<String>) -> Result<(), Error> {
     tx.insert(&Item { id, note })
 }
 
+/// Inserts an item with no note, then loops forever if `spin`: a reducer whose calls
+/// are short until one is not, for the host's record of short calls.
+#[reducer]
+fn put_item_then_spin(tx: &mut Tx, id: i64, spin: bool) -> Result<(), Error> {
+    tx.insert(&Item { id, note: None })?;
+    if spin {
+        spin_forever()
+    }
+    Ok(())
+}
+
 /// Fails with exactly the SQLSTATE and message given.
 #[reducer]
 fn raise(_tx: &mut Tx, sqlstate: String, message: String) -> Result<(), Error> {
@@ -230,6 +242,7 @@ turnstile_sdk::module! {
         write_then_fail,
         write_then_trap,
         put_item,
+        put_item_then_spin,
         raise,
         put_doc,
         put_code

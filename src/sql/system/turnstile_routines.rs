@@ -1,5 +1,6 @@
 //! `turnstile_routines`: the reducers and views of the loaded modules, one row each,
-//! with their signatures and the budgets their calls run under.
+//! with their signatures, the budgets their calls run under and whether a reducer's
+//! calls run on the session's task.
 
 use crate::db::{RoutineColumn, RoutineKind};
 use crate::types::{DataType, Value};
@@ -23,6 +24,10 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("time_budget_ms", DataType::Int8),
         // Memory budget of the module's instances.
         ("memory_budget_mib", DataType::Int8),
+        // A reducer's: true while its last calls were short, so that its calls run
+        // on the calling session's task when the write lock is free (see
+        // `module::loaded`, "Short reducers"); NULL for a view.
+        ("runs_short", DataType::Bool),
     ],
     rows,
 };
@@ -32,10 +37,12 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .db
         .routines()
         .map(|routine| {
-            let budgets = snapshot
-                .modules
-                .and_then(|host| host.get(&routine.module))
-                .map(|module| module.budgets());
+            let module = snapshot.modules.and_then(|host| host.get(&routine.module));
+            let budgets = module.map(|module| module.budgets());
+            let runs_short = match (routine.kind, module) {
+                (RoutineKind::Reducer, Some(module)) => Value::Bool(module.runs_short(routine)),
+                _ => Value::Null,
+            };
             let result = match routine.kind {
                 RoutineKind::Reducer => Value::Null,
                 RoutineKind::View => {
@@ -53,6 +60,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Text(routine.module.clone()),
                 budgets.map_or(Value::Null, |b| Value::Int8(b.time.as_millis() as i64)),
                 budgets.map_or(Value::Null, |b| Value::Int8((b.memory_bytes >> 20) as i64)),
+                runs_short,
             ]
         })
         .collect()
