@@ -413,9 +413,10 @@ impl Engine {
         }
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
-        let short = match block.commit_is_short() {
-            true => ShortWrite::Bounded,
-            false => ShortWrite::No,
+        let short = if block.commit_is_short() {
+            ShortWrite::Bounded
+        } else {
+            ShortWrite::No
         };
         Ok(self
             .turnstile

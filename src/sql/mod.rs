@@ -2,7 +2,7 @@
 //!
 //! # Life of a query
 //!
-//! 1. **Parse** ([`parse`]): sqlparser's PostgreSQL dialect turns the text into
+//! 1. **Parse** ([`parse()`]): sqlparser's PostgreSQL dialect turns the text into
 //!    statements; a parse error is 42601 with the parser's message. The session
 //!    handles SET/SHOW/BEGIN/COMMIT itself and hands everything else to [`Engine`].
 //! 2. **Choose the lock** ([`Engine::is_write`]): a query or EXPLAIN is a read and

@@ -47,7 +47,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
 }
 
 /// The function name that marks the low bound of `BETWEEN SYMMETRIC low AND high`
-/// (see [`parse_with_symmetric`]); the binder recognizes it in `BETWEEN` only.
+/// (see [`parse_rewritten`]); the binder recognizes it in `BETWEEN` only.
 pub const SYMMETRIC_MARKER: &str = "turnstile_between_symmetric";
 
 /// sqlparser does not know `BETWEEN SYMMETRIC` (nor `ASYMMETRIC`, the default). When

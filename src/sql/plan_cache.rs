@@ -85,7 +85,7 @@ impl WritePlan {
     /// True if the write costs little and a bounded amount whatever the data: a
     /// few rows by primary key (UPDATE, DELETE) or a few rows of values (INSERT),
     /// no subquery anywhere, no user code (a CALL is short by its reducer's
-    /// record instead, see [`CachedWrite::runs_short`]).
+    /// record instead, see [`CachedWrite::short_write`]).
     pub fn is_short(&self) -> bool {
         let no_subquery = |e: &Expr| !e.has_subquery();
         let returning =
@@ -143,9 +143,10 @@ impl CachedWrite {
                     && modules
                         .and_then(|host| host.get(&call.routine.module))
                         .is_some_and(|module| module.runs_short(&call.routine));
-                match runs_short {
-                    true => ShortWrite::Uncontended,
-                    false => ShortWrite::No,
+                if runs_short {
+                    ShortWrite::Uncontended
+                } else {
+                    ShortWrite::No
                 }
             }
             _ if self.short => ShortWrite::Bounded,

@@ -252,7 +252,7 @@ const NEWCOMER: u64 = u64::MAX;
 /// sleep and be woken again (16 clients of `CALL transfer`: 74k TPS with every
 /// call queued, 66k with short calls run on their sessions whenever the lock was
 /// free); without contention a short call saves the two hand-offs (one client:
-/// 18k TPS queued, 31k on its session). A short SQL write, which holds the lock
+/// 15k TPS queued, 24k on its session). A short SQL write, which holds the lock
 /// for less, does better on its session whenever the lock is free, and ignores
 /// this.
 pub(super) const CONTENDED_WINDOW: Duration = Duration::from_millis(1);

@@ -2,11 +2,11 @@
 //! each table scan uses.
 //!
 //! The binder builds a plan whose scans all read whole tables and whose filters sit
-//! where the SQL put them; [`optimize`] then pushes predicates down to the scans and
+//! where the SQL put them; [`optimize()`] then pushes predicates down to the scans and
 //! joins they concern and picks, for each scan, the cheapest access path its
 //! predicates allow (primary key point lookup, unique index lookup, index lookup,
 //! range, full scan), and for each equi-join an index nested loop or a hash join.
-//! [`explain`] prints the result the way `EXPLAIN` shows it.
+//! [`explain()`] prints the result the way `EXPLAIN` shows it.
 
 mod access;
 mod explain;
