@@ -432,9 +432,6 @@ async fn failed_reducers_change_nothing_even_after_a_restart() {
     assert_eq!(count_items(&client).await, 1);
 }
 
-/// A module's error reaches the client with the module's SQLSTATE and message; a
-/// SQLSTATE an error cannot carry (malformed, a success or warning class, or one that
-/// means a lost connection) becomes P0001 with a note naming it.
 /// A module's row is checked as a client's would be: its JSON is stored normalized
 /// (the host re-encodes such a row rather than keeping the module's bytes), and a
 /// string too long for its `varchar(3)` is 22001, with nothing written.
@@ -466,6 +463,9 @@ async fn a_modules_rows_are_checked_and_normalized_like_a_clients() {
     assert_eq!(codes, ["abc"]);
 }
 
+/// A module's error reaches the client with the module's SQLSTATE and message; a
+/// SQLSTATE an error cannot carry (malformed, a success or warning class, or one that
+/// means a lost connection) becomes P0001 with a note naming it.
 #[tokio::test]
 async fn raised_errors_carry_the_modules_sqlstate() {
     let server = start_testkit(&[]);

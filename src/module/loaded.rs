@@ -7,9 +7,10 @@
 //! microseconds, far more than a call, so instances live on between calls in an
 //! idle list: a call takes one (or makes one if none is idle), and gives it back
 //! when it returns normally. Reducers run one at a time (under the write lock) and
-//! views at most one per reader thread, so the list stays that small. An instance that trapped is dropped instead: its memory may be in
-//! any state, and wasmtime refuses to enter it again; the next call makes a fresh
-//! one from the `InstancePre`. An instance whose call returned an error goes back to
+//! views at most one per reader thread, so the list stays that small. An instance
+//! that trapped is dropped instead: its memory may be in any state, and wasmtime
+//! refuses to enter it again; the next call makes a fresh one from the
+//! `InstancePre`. An instance whose call returned an error goes back to
 //! the list: its writes were rolled back, but its own memory is not transactional,
 //! so a module must keep no state between calls (the SDK keeps none).
 //!
