@@ -109,6 +109,11 @@ impl Table {
         row.decode(&self.types)
     }
 
+    /// Decodes the columns of a stored row marked in `columns`; the others are NULL.
+    pub fn decode_only(&self, row: &Row, columns: &[bool]) -> Vec<Value> {
+        row.decode_only(&self.types, columns)
+    }
+
     /// The row stored under `key`.
     pub fn get(&self, key: &Key) -> Option<&Row> {
         self.rows.get(key)

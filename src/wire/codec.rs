@@ -355,10 +355,11 @@ pub fn decode(ty: DataType, format: Format, bytes: &[u8], tz: &TimeZone) -> Resu
 pub fn check_text(bytes: &[u8]) -> Result<&str, WireError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| WireError::InvalidUtf8(bad_bytes(&bytes[e.valid_up_to()..])))?;
-    match text.find('\0') {
-        Some(_) => Err(WireError::InvalidUtf8("0x00".into())),
-        None => Ok(text),
+    // A byte search (memchr), which costs less than a search for a char.
+    if bytes.contains(&0) {
+        return Err(WireError::InvalidUtf8("0x00".into()));
     }
+    Ok(text)
 }
 
 /// The bytes of the character starting `rest` (as many as its lead byte announces,

@@ -430,6 +430,7 @@ impl Binder<'_> {
             access: Access::Full,
             filter,
             width: schema.columns.len(),
+            decoded: None,
         })
     }
 

@@ -434,6 +434,7 @@ impl Binder<'_> {
                 access: Access::Full,
                 filter: None,
                 width: scope.width(),
+                decoded: None,
             };
             return Ok((plan, scope));
         }

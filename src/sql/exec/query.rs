@@ -34,8 +34,12 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             table,
             access,
             filter,
+            decoded,
             ..
-        } => scan(*table, access, filter.as_ref(), None, env, wanted),
+        } => {
+            let decoded = decoded.as_deref();
+            scan(*table, access, filter.as_ref(), decoded, None, env, wanted)
+        }
         Plan::SystemScan { relation, .. } => {
             let snapshot = SystemSnapshot::gather(env.db, env.ctx);
             Ok(relation.rows(&snapshot))
@@ -61,8 +65,20 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
                 table,
                 access,
                 filter,
+                decoded,
                 ..
-            } => scan(*table, access, filter.as_ref(), Some(exprs), env, wanted),
+            } => {
+                let decoded = decoded.as_deref();
+                scan(
+                    *table,
+                    access,
+                    filter.as_ref(),
+                    decoded,
+                    Some(exprs),
+                    env,
+                    wanted,
+                )
+            }
             _ => project(&run_at_most(input, env, wanted)?, exprs, env),
         },
         Plan::NestedLoop {
@@ -117,12 +133,13 @@ fn scan(
     table: TableId,
     access: &Access,
     filter: Option<&Expr>,
+    decoded: Option<&[bool]>,
     exprs: Option<&[Expr]>,
     env: &Env<'_>,
     wanted: Option<usize>,
 ) -> Result<Rows, SqlError> {
     let mut rows = Vec::new();
-    for_each_row_while(env, table, access, filter, |_, values| {
+    for_each_row_while(env, table, access, filter, decoded, |_, values| {
         rows.push(match exprs {
             Some(exprs) => project_row(&values, exprs, env)?,
             None => values,

@@ -27,7 +27,7 @@ pub fn for_each_row(
     filter: Option<&Expr>,
     mut f: impl FnMut(&Key, Vec<Value>) -> Result<(), SqlError>,
 ) -> Result<(), SqlError> {
-    for_each_row_while(env, table, access, filter, |key, values| {
+    for_each_row_while(env, table, access, filter, None, |key, values| {
         f(key, values).map(|()| true)
     })
 }
@@ -53,12 +53,15 @@ fn first_occurrences(keys: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
 }
 
 /// [`for_each_row`] that stops as soon as `f` returns false (a LIMIT that has
-/// its rows), so a limited scan reads no further than it needs.
+/// its rows), so a limited scan reads no further than it needs. With `decoded`,
+/// only those columns are decoded and the others are NULL (see
+/// [`Plan::Scan`](crate::sql::plan::Plan::Scan)).
 pub fn for_each_row_while(
     env: &Env<'_>,
     table: TableId,
     access: &Access,
     filter: Option<&Expr>,
+    decoded: Option<&[bool]>,
     mut f: impl FnMut(&Key, Vec<Value>) -> Result<bool, SqlError>,
 ) -> Result<(), SqlError> {
     let t = env.db.table(table);
@@ -70,7 +73,10 @@ pub fn for_each_row_while(
     let mut visit = |key: &Key, row: &Row| -> Result<bool, SqlError> {
         n += 1;
         tick(n, env)?;
-        let values = t.decode(row);
+        let values = match decoded {
+            Some(columns) => t.decode_only(row, columns),
+            None => t.decode(row),
+        };
         if filter.map_or(Ok(true), |c| c.holds(&values, env))? {
             return f(key, values);
         }

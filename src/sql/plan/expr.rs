@@ -304,7 +304,9 @@ impl Expr {
         span
     }
 
-    fn walk_columns(&self, f: &mut impl FnMut(usize)) {
+    /// Calls `f` with the position of every column of the current row the
+    /// expression reads (outside its subqueries), in tree order.
+    pub fn walk_columns(&self, f: &mut impl FnMut(usize)) {
         if let Expr::Column { index, .. } = self {
             f(*index);
         }

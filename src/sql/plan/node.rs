@@ -19,6 +19,11 @@ pub enum Plan {
         access: Access,
         filter: Option<Expr>,
         width: usize,
+        /// The columns decoded from each stored row, when only a projection right
+        /// above reads the rows and it and `filter` use only these (see
+        /// `optimize`); the others read as NULL, and nothing reads them. `None`
+        /// decodes every column.
+        decoded: Option<Box<[bool]>>,
     },
     /// The rows of a system relation, computed when the scan runs (see
     /// `sql::system`).

@@ -24,6 +24,7 @@ fn push(plan: Plan, mut conjuncts: Vec<Expr>, db: &Database) -> Plan {
             access: Access::Full,
             filter,
             width,
+            decoded,
         } => {
             if let Some(f) = filter {
                 f.into_conjuncts(&mut conjuncts);
@@ -38,6 +39,7 @@ fn push(plan: Plan, mut conjuncts: Vec<Expr>, db: &Database) -> Plan {
                 access,
                 filter: Expr::conjunction(rest),
                 width,
+                decoded,
             }
         }
         Plan::Filter { input, predicate } => {
@@ -79,10 +81,11 @@ fn wrap(plan: Plan, conjuncts: Vec<Expr>) -> Plan {
 fn map_inputs(plan: Plan, db: &Database) -> Plan {
     let opt = |p: Box<Plan>| Box::new(optimize(*p, db));
     match plan {
-        Plan::Project { input, exprs } => Plan::Project {
-            input: opt(input),
-            exprs,
-        },
+        Plan::Project { input, exprs } => {
+            let mut input = opt(input);
+            decode_only_used_columns(&mut input, &exprs);
+            Plan::Project { input, exprs }
+        }
         Plan::Aggregate {
             input,
             group_by,
@@ -118,6 +121,36 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             all,
         },
         other => other,
+    }
+}
+
+/// Makes a scan right below a projection decode only the columns the projection
+/// and the scan's own filter use: a point select of one column of a wide row
+/// decodes that column, and skips the text of the others without copying it.
+/// Nothing but the projection reads the scan's rows (the executor projects each
+/// row as the scan finds it), so the columns left as NULL are never seen. A
+/// subquery in either might read the row as its outer row, which this does not
+/// follow, so then every column is decoded.
+fn decode_only_used_columns(input: &mut Plan, exprs: &[Expr]) {
+    let Plan::Scan {
+        filter,
+        width,
+        decoded,
+        ..
+    } = input
+    else {
+        return;
+    };
+    let uses = || exprs.iter().chain(filter.iter());
+    if uses().any(Expr::has_subquery) {
+        return;
+    }
+    let mut used = vec![false; *width];
+    for expr in uses() {
+        expr.walk_columns(&mut |column| used[column] = true);
+    }
+    if used.iter().any(|&u| !u) {
+        *decoded = Some(used.into_boxed_slice());
     }
 }
 
@@ -228,6 +261,7 @@ fn join_strategy(left: Plan, right: Plan, kind: JoinKind, on: Vec<Expr>, db: &Da
         access: Access::Full,
         filter,
         width,
+        ..
     } = &right
     {
         if let Some((index, keys, used)) = index_for_join(db, *table, &pairs) {

@@ -174,3 +174,39 @@ fn lateral_join_keeps_its_shape_and_uses_indexes() {
         }
     ));
 }
+
+/// The columns the scan at the top of `plan` decodes (None: all of them).
+fn decoded_columns(plan: &Plan) -> Option<Vec<bool>> {
+    match below_wrappers(plan) {
+        Plan::Scan { decoded, .. } => decoded.as_deref().map(<[bool]>::to_vec),
+        other => panic!("a scan, not {other:?}"),
+    }
+}
+
+/// A scan under a projection decodes the columns the projection and the scan's
+/// filter read, and no others; a subquery, which may read the row as its outer
+/// row, or a projection of every column keeps the whole row.
+#[test]
+fn a_scan_decodes_only_the_columns_read_above_it() {
+    let db = database();
+    let only = |sql: &str| decoded_columns(&plan_of(&db, sql));
+    assert_eq!(
+        only("SELECT balance FROM accounts WHERE id = $1"),
+        Some(vec![false, false, true])
+    );
+    assert_eq!(
+        only("SELECT id + 1 FROM accounts WHERE balance > 10 ORDER BY 1 LIMIT 3"),
+        Some(vec![true, false, true])
+    );
+    assert_eq!(only("SELECT 1 FROM accounts"), Some(vec![false; 3]));
+    assert_eq!(only("SELECT owner, id, balance FROM accounts"), None);
+    assert_eq!(only("SELECT * FROM accounts WHERE id = 1"), None);
+    assert_eq!(
+        only("SELECT (SELECT count(*) FROM accounts b WHERE b.id = a.balance) FROM accounts a"),
+        None
+    );
+    assert_eq!(
+        only("SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.owner = a.owner)"),
+        None
+    );
+}
