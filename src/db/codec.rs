@@ -22,18 +22,18 @@ pub(crate) fn varint_len(mut v: u64) -> usize {
     len
 }
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut impl Extend<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        out.extend([(v as u8) | 0x80]);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.extend([v as u8]);
 }
 
 /// A varint length, then the bytes.
-pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut impl Extend<u8>, bytes: &[u8]) {
     put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
+    out.extend(bytes.iter().copied());
 }
 
 /// Bytes that do not decode as what they should be. Reading a redo record or a

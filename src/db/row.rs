@@ -1,10 +1,14 @@
 //! The compact in-memory encoding of a stored row.
 //!
-//! A table keeps every row as one small heap allocation of bytes rather than a vector
-//! of [`Value`]s: a `Value` is 32 bytes whatever it holds, while a row of
-//! `(BIGINT, TEXT of 10 characters, BIGINT)` encodes to 30 bytes. That is what keeps
-//! a million such rows near 100 bytes each, index included (measured by
-//! `compat/bench`). Rows are decoded on read; decoding is a linear walk with no
+//! A table keeps every row as its encoded bytes rather than a vector of
+//! [`Value`]s: a `Value` is 32 bytes whatever it holds, while a row of
+//! `(BIGINT, TEXT of 10 characters, BIGINT)` encodes to about 20. A row of up to
+//! [`INLINE_MAX`] bytes is kept inside the [`Row`] itself, so inside the table's map
+//! entry: reading it costs no second memory access and writing it no allocation.
+//! A longer row is one heap allocation of exactly its size. That is what keeps a
+//! million such rows near 104 bytes of resident memory each, primary key map
+//! included (115 when every row was a heap allocation; measured by
+//! `compat/bench/pgbench_side_by_side.sh`). Rows are decoded on read; decoding is a linear walk with no
 //! branching on anything but the column types.
 //!
 //! Layout, for a table of `n` columns:
@@ -24,52 +28,91 @@
 //!      (UTF-8 for the text types).
 
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use super::codec::{put_bytes, put_varint, unzigzag, varint_len, zigzag, ByteReader, CodecError};
 use crate::types::{DataType, Value};
 
+/// The longest row kept inside its [`Row`], which is then as large as a pointer
+/// and a length plus 8 bytes (24): the most that fits beside the length and the
+/// variant's tag. The example `accounts` row takes 18 to 21 bytes.
+pub const INLINE_MAX: usize = 22;
+
 /// One stored row: the bytes described in the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row(Box<[u8]>);
+#[derive(Clone)]
+pub struct Row(Stored);
+
+/// Where a row's bytes are: inside the row if they fit, else on the heap. A row's
+/// form follows from its length alone, so equal rows are stored alike.
+#[derive(Clone)]
+enum Stored {
+    /// `len` bytes at the start of `bytes`; the rest are zero.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_MAX],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl PartialEq for Row {
+    fn eq(&self, other: &Row) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Row {}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Row").field(&self.as_bytes()).finish()
+    }
+}
 
 impl Row {
     /// Encodes `values`, which must already have the column types (the SQL layer
     /// coerces before it writes; a mismatch is a bug and panics).
     pub fn encode(values: &[Value]) -> Row {
-        let bitmap_len = values.len().div_ceil(8);
+        let len = values.len().div_ceil(8) + encoded_len(values);
+        if len <= INLINE_MAX {
+            let mut bytes = SmallVec::<[u8; INLINE_MAX]>::new();
+            encode_into(values, &mut bytes);
+            debug_assert!(!bytes.spilled(), "the size computation is exact");
+            return Row::from_bytes(&bytes);
+        }
         // Allocate the exact size once: shrinking a larger buffer afterwards would
         // leave the allocator's larger block behind (glibc does not split it).
-        let mut bytes = Vec::with_capacity(bitmap_len + encoded_len(values));
-        bytes.resize(bitmap_len, 0u8);
-        for (i, value) in values.iter().enumerate() {
-            match value {
-                Value::Null => bytes[i / 8] |= 1 << (i % 8),
-                Value::Bool(b) => bytes.push(u8::from(*b)),
-                Value::Int2(v) => put_varint(&mut bytes, zigzag(i64::from(*v))),
-                Value::Int4(v) | Value::Date(v) => put_varint(&mut bytes, zigzag(i64::from(*v))),
-                Value::Int8(v) | Value::Timestamp(v) | Value::Timestamptz(v) => {
-                    put_varint(&mut bytes, zigzag(*v))
-                }
-                Value::Float4(v) => bytes.extend_from_slice(&v.to_le_bytes()),
-                Value::Float8(v) => bytes.extend_from_slice(&v.to_le_bytes()),
-                Value::Numeric(d) => bytes.extend_from_slice(&d.serialize()),
-                Value::Uuid(u) => bytes.extend_from_slice(u),
-                Value::Text(s) | Value::Jsonb(s) => put_bytes(&mut bytes, s.as_bytes()),
-                Value::Bytea(b) => put_bytes(&mut bytes, b),
-                Value::Array(_) => unreachable!("tables do not store arrays"),
-            }
+        let mut bytes = Vec::with_capacity(len);
+        encode_into(values, &mut bytes);
+        debug_assert_eq!(bytes.len(), len, "the size computation is exact");
+        Row::from_vec(bytes)
+    }
+
+    /// A row of `bytes`, copied.
+    fn from_bytes(bytes: &[u8]) -> Row {
+        if bytes.len() <= INLINE_MAX {
+            let mut inline = [0; INLINE_MAX];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Row(Stored::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            })
+        } else {
+            Row(Stored::Heap(bytes.into()))
         }
-        debug_assert_eq!(
-            bytes.len(),
-            bytes.capacity(),
-            "the size computation is exact"
-        );
-        Row(bytes.into_boxed_slice())
+    }
+
+    /// A row of `bytes`, kept as the allocation it is when it does not fit inside.
+    fn from_vec(bytes: Vec<u8>) -> Row {
+        if bytes.len() <= INLINE_MAX {
+            Row::from_bytes(&bytes)
+        } else {
+            Row(Stored::Heap(bytes.into_boxed_slice()))
+        }
     }
 
     /// Decodes every column. `types` are the table's column types, in order.
     pub fn decode(&self, types: &[DataType]) -> Vec<Value> {
-        let mut reader = Reader::new(&self.0, types.len());
+        let mut reader = Reader::new(self.as_bytes(), types.len());
         types
             .iter()
             .enumerate()
@@ -81,7 +124,7 @@ impl Row {
     /// the others NULL, skipping over their bytes without copying them.
     pub fn decode_only(&self, types: &[DataType], columns: &[bool]) -> Vec<Value> {
         debug_assert_eq!(types.len(), columns.len());
-        let mut reader = Reader::new(&self.0, types.len());
+        let mut reader = Reader::new(self.as_bytes(), types.len());
         types
             .iter()
             .zip(columns)
@@ -99,7 +142,7 @@ impl Row {
 
     /// Decodes only column `column`, skipping the ones before it.
     pub fn decode_column(&self, types: &[DataType], column: usize) -> Value {
-        let mut reader = Reader::new(&self.0, types.len());
+        let mut reader = Reader::new(self.as_bytes(), types.len());
         for (i, t) in types.iter().enumerate().take(column) {
             reader.skip(i, *t);
         }
@@ -108,14 +151,17 @@ impl Row {
 
     /// The encoded bytes, as redo records and snapshots store them.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Stored::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Stored::Heap(bytes) => bytes,
+        }
     }
 
     /// A row read from the log or a snapshot, checked against the column types
     /// first: bytes from disk must never make a later decode panic.
     pub fn from_log(bytes: &[u8], types: &[DataType]) -> Result<Row, CodecError> {
         walk_checked(bytes, types, |_, _| {})?;
-        Ok(Row(bytes.into()))
+        Ok(Row::from_bytes(bytes))
     }
 
     /// Decodes values encoded as a row from an untrusted source (a module's rows,
@@ -138,14 +184,37 @@ impl Row {
         types: &[DataType],
     ) -> Result<(Row, Vec<Value>), CodecError> {
         let values = Row::decode_untrusted(&bytes, types)?;
-        let row = Row(bytes.into_boxed_slice());
+        let row = Row::from_vec(bytes);
         debug_assert_eq!(row, Row::encode(&values), "checked rows are canonical");
         Ok((row, values))
     }
 
     /// The encoded size in bytes (for memory accounting).
     pub fn encoded_len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
+    }
+}
+
+/// Writes `values` as a row's bytes (see the module documentation) to `out`.
+fn encode_into<B: Extend<u8> + AsMut<[u8]>>(values: &[Value], out: &mut B) {
+    out.extend(std::iter::repeat_n(0, values.len().div_ceil(8)));
+    for (i, value) in values.iter().enumerate() {
+        match value {
+            Value::Null => out.as_mut()[i / 8] |= 1 << (i % 8),
+            Value::Bool(b) => out.extend([u8::from(*b)]),
+            Value::Int2(v) => put_varint(out, zigzag(i64::from(*v))),
+            Value::Int4(v) | Value::Date(v) => put_varint(out, zigzag(i64::from(*v))),
+            Value::Int8(v) | Value::Timestamp(v) | Value::Timestamptz(v) => {
+                put_varint(out, zigzag(*v))
+            }
+            Value::Float4(v) => out.extend(v.to_le_bytes()),
+            Value::Float8(v) => out.extend(v.to_le_bytes()),
+            Value::Numeric(d) => out.extend(d.serialize()),
+            Value::Uuid(u) => out.extend(*u),
+            Value::Text(s) | Value::Jsonb(s) => put_bytes(out, s.as_bytes()),
+            Value::Bytea(b) => put_bytes(out, b),
+            Value::Array(_) => unreachable!("tables do not store arrays"),
+        }
     }
 }
 
@@ -487,7 +556,10 @@ mod tests {
             let partial = row.decode_only(&types, &wanted);
             for (i, v) in values.iter().enumerate() {
                 let expected = if wanted[i] { v } else { &Value::Null };
-                assert_eq!(&partial[i], expected, "column {i} of every other from {first}");
+                assert_eq!(
+                    &partial[i], expected,
+                    "column {i} of every other from {first}"
+                );
             }
         }
     }
@@ -502,6 +574,33 @@ mod tests {
             Value::Int8(100),
         ]);
         assert_eq!(row.encoded_len(), 17);
+    }
+
+    /// A row is three words, and up to `INLINE_MAX` bytes are kept inside it: rows
+    /// on either side of the line round-trip alike and compare by their bytes.
+    #[test]
+    fn short_rows_are_kept_inside_the_row() {
+        assert_eq!(std::mem::size_of::<Row>(), 24);
+        let types = [DataType::Text];
+        for len in [0, INLINE_MAX - 2, INLINE_MAX - 1, INLINE_MAX, 300] {
+            // 1 bitmap byte, a varint length, then the text.
+            let text = "x".repeat(len.saturating_sub(2));
+            let other = Row::encode(&[Value::Text("y".repeat(text.len()))]);
+            let values = vec![Value::Text(text)];
+            let row = Row::encode(&values);
+            let inline = matches!(row.0, Stored::Inline { .. });
+            assert_eq!(inline, row.encoded_len() <= INLINE_MAX, "{len} bytes");
+            assert_eq!(row.decode(&types), values);
+            let from_log = Row::from_log(row.as_bytes(), &types).unwrap();
+            let (untrusted, _) = Row::from_untrusted(row.as_bytes().to_vec(), &types).unwrap();
+            assert_eq!(from_log, row);
+            assert_eq!(untrusted, row);
+            assert_eq!(
+                other == row,
+                len < 2,
+                "rows of the same length compare by bytes"
+            );
+        }
     }
 
     /// Untrusted bytes pass only in the one encoding `Row::encode` writes, so that
