@@ -32,6 +32,77 @@ async fn requests(client: &tokio_postgres::Client, class: &str, request: &str) -
         .map_or(0, |row| row.get(0))
 }
 
+/// The `requests` and `on_session` of one row of `turnstile_lock_stats`.
+async fn requests_and_on_session(
+    client: &tokio_postgres::Client,
+    class: &str,
+    request: &str,
+) -> (i64, i64) {
+    let row = client
+        .query_one(
+            "SELECT requests, on_session FROM turnstile_lock_stats \
+             WHERE class = $1 AND request = $2",
+            &[&class, &request],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// With nothing else running, a prepared point select or single-row write by
+/// primary key takes a short path, on the session's own task, from its second
+/// run (its first makes the plan the next ones check); a scan, the view's own
+/// query and DDL are handed to a reader thread or the writer thread.
+/// `on_session` counts exactly the former.
+#[tokio::test]
+async fn on_session_counts_the_requests_that_took_a_short_path() {
+    let server = TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    let insert = client
+        .prepare("INSERT INTO t VALUES ($1, $2)")
+        .await
+        .unwrap();
+    for i in 1..=4 {
+        client.execute(&insert, &[&i, &i]).await.unwrap();
+    }
+    let point = client
+        .prepare("SELECT v FROM t WHERE id = $1")
+        .await
+        .unwrap();
+    for i in 1..=4 {
+        client.query_one(&point, &[&i]).await.unwrap();
+    }
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 4);
+    // Three point selects ran on the session; the first, and the scan, on a
+    // reader thread.
+    assert_eq!(
+        requests_and_on_session(&client, "read", "SELECT").await,
+        (5, 3)
+    );
+    // This view's first query counted too, on a reader thread.
+    assert_eq!(
+        requests_and_on_session(&client, "read", "SELECT").await,
+        (6, 3)
+    );
+    assert_eq!(
+        requests_and_on_session(&client, "write", "INSERT").await,
+        (4, 3)
+    );
+    assert_eq!(
+        requests_and_on_session(&client, "write", "CREATE TABLE").await,
+        (1, 0)
+    );
+}
+
 /// Five INSERTs, three point SELECTs and two transfers: the view and the
 /// endpoint count exactly those, by class and name; waits and holds are
 /// non-negative and p50 ≤ p99; the phases view names the policy.

@@ -23,6 +23,7 @@ mod common;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use common::{assert_answers, DataDir, TestServer};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
@@ -107,45 +108,69 @@ async fn runs_short(client: &Client, reducer: &str) -> bool {
         .get(0)
 }
 
+/// How many calls of `reducer` took the lock, and how many of them ran on their
+/// session's own task (`turnstile_lock_stats`).
+async fn calls_on_session(client: &Client, reducer: &str) -> (i64, i64) {
+    let row = client
+        .query_one(
+            "SELECT requests, on_session FROM turnstile_lock_stats WHERE request = $1",
+            &[&format!("CALL {reducer}")],
+        )
+        .await
+        .expect("read turnstile_lock_stats");
+    (row.get(0), row.get(1))
+}
+
 /// A reducer runs on the calling session's task once its last 16 calls were short
-/// (`turnstile_routines` says so); a call stopped by its budget there is rolled back
-/// like any, and makes the reducer not short: its next calls go to the writer
-/// thread until it has 16 short calls in a row again.
+/// (`turnstile_routines` says so) and its statement has a plan (from its first
+/// run); a call stopped by its budget there is rolled back like any, and makes the
+/// reducer not short: its next calls go to the writer thread until it has 16 short
+/// calls in a row again. `turnstile_lock_stats.on_session` shows where each ran.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reducer_is_short_after_a_run_of_short_calls_and_not_after_a_stopped_one() {
     // Every call that ends normally counts as short, however fast this machine is.
     let server = start_testkit(&["--reducer-short-call", "1h"]);
     let client = server.connect().await;
     let reducer = "put_item_then_spin";
+    let call = client
+        .prepare("CALL put_item_then_spin($1, $2)")
+        .await
+        .unwrap();
     for id in 1..=16_i64 {
         assert!(
             !runs_short(&client, reducer).await,
             "short before call {id}"
         );
         client
-            .execute("CALL put_item_then_spin($1, false)", &[&id])
+            .execute(&call, &[&id, &false])
             .await
             .expect("a short call");
     }
     assert!(runs_short(&client, reducer).await, "short after 16 calls");
+    assert_eq!(calls_on_session(&client, reducer).await, (16, 0));
     // Nobody holds the lock: this call runs on the session's task, and spins.
     client
         .batch_execute("SET statement_timeout = '50ms'")
         .await
         .unwrap();
-    let (code, message) = error_of(&client, "CALL put_item_then_spin(17, true)").await;
-    assert_eq!(code, "57014", "{message}");
+    let error = client
+        .execute(&call, &[&17_i64, &true])
+        .await
+        .expect_err("a call stopped by statement_timeout");
+    assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
     client
         .batch_execute("RESET statement_timeout")
         .await
         .unwrap();
     assert_eq!(count_items(&client).await, 16, "its insert was rolled back");
+    assert_eq!(calls_on_session(&client, reducer).await, (17, 1));
     assert!(!runs_short(&client, reducer).await, "not short after it");
     client
-        .execute("CALL put_item_then_spin(17, false)", &[])
+        .execute(&call, &[&17_i64, &false])
         .await
         .expect("the next call runs on the writer thread");
     assert_eq!(count_items(&client).await, 17);
+    assert_eq!(calls_on_session(&client, reducer).await, (18, 1));
     assert!(
         !runs_short(&client, reducer).await,
         "one short call is not a run"
@@ -168,14 +193,19 @@ async fn a_reducer_is_short_after_a_run_of_short_calls_and_not_after_a_stopped_o
 async fn a_zero_short_call_keeps_every_reducer_on_the_writer_thread() {
     let server = start_testkit(&["--reducer-short-call", "0"]);
     let client = server.connect().await;
+    let call = client
+        .prepare("CALL put_item_then_spin($1, false)")
+        .await
+        .unwrap();
     for id in 1..=20_i64 {
-        client
-            .execute("CALL put_item_then_spin($1, false)", &[&id])
-            .await
-            .expect("a call");
+        client.execute(&call, &[&id]).await.expect("a call");
     }
     assert!(!runs_short(&client, "put_item_then_spin").await);
     assert_eq!(count_items(&client).await, 20);
+    assert_eq!(
+        calls_on_session(&client, "put_item_then_spin").await,
+        (20, 0)
+    );
 }
 
 /// An infinite loop in a reducer or a view is stopped with 57014 naming the routine

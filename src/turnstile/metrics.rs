@@ -1,6 +1,7 @@
 //! The lock's metrics: how long requests wait for the lock and hold it, per class
-//! and per request name (`SELECT`, `UPDATE`, `CALL transfer`, …), how long phases
-//! last, and how many requests are queued.
+//! and per request name (`SELECT`, `UPDATE`, `CALL transfer`, …), how many of them
+//! ran on the session's own task (the short paths) rather than on a lock thread,
+//! how long phases last, and how many requests are queued.
 //!
 //! They live in a Prometheus registry of this turnstile's own (not the process's
 //! global one: tests run many turnstiles in one process), which serves both
@@ -34,7 +35,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Bucket, LabelPair, Metric, MetricFamily, MetricType};
+use prometheus::proto::{Bucket, Counter, LabelPair, Metric, MetricFamily, MetricType};
 use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 use rustc_hash::FxHashMap;
 
@@ -55,6 +56,7 @@ pub const OTHER_REQUESTS: &str = "other requests";
 
 const WAIT: &str = "turnstile_lock_wait_seconds";
 const HOLD: &str = "turnstile_lock_hold_seconds";
+const ON_SESSION: &str = "turnstile_lock_requests_on_session_total";
 const PHASE: &str = "turnstile_lock_phase_seconds";
 const QUEUED: &str = "turnstile_lock_queue_length";
 const POLICY: &str = "turnstile_lock_policy_info";
@@ -74,6 +76,16 @@ const BOUNDS_NANOS: [u64; 22] = {
     bounds[21] = decade;
     bounds
 };
+
+/// Where a request ran under the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RanOn {
+    /// On the session's own task: a short read or write the scheduler admitted at
+    /// once (see `Turnstile::read_short` and `Turnstile::write_maybe_short`).
+    Session,
+    /// On a reader thread or the writer thread, handed over and back.
+    LockThread,
+}
 
 /// The lock's metrics for one turnstile.
 pub struct LockMetrics {
@@ -127,18 +139,28 @@ impl LockMetrics {
     }
 
     /// A request of `class` named `name` waited `wait` for the lock and held it
-    /// for `hold`.
-    pub fn request(&self, class: LockClass, name: &str, wait: Duration, hold: Duration) {
+    /// for `hold`, on `ran_on`.
+    pub fn request(
+        &self,
+        class: LockClass,
+        name: &str,
+        ran_on: RanOn,
+        wait: Duration,
+        hold: Duration,
+    ) {
         self.histograms.record(|shard| {
             let requests = &mut shard.requests[class_index(class)];
             let full = requests.len() >= REQUEST_NAMES_MAX;
-            let [wait_counts, hold_counts] = match requests.get_mut(name) {
+            let counts = match requests.get_mut(name) {
                 Some(counts) => counts,
                 None if !full => requests.entry(Cow::Owned(name.to_owned())).or_default(),
                 None => requests.entry(Cow::Borrowed(OTHER_REQUESTS)).or_default(),
             };
-            wait_counts.observe(wait);
-            hold_counts.observe(hold);
+            counts.wait.observe(wait);
+            counts.hold.observe(hold);
+            if ran_on == RanOn::Session {
+                counts.on_session += 1;
+            }
         });
         if hold >= self.slow_hold {
             tracing::warn!(
@@ -181,16 +203,19 @@ impl LockMetrics {
     pub fn request_stats(&self) -> Vec<RequestStats> {
         let families = self.registry.gather();
         let holds = summaries(&families, HOLD);
+        let on_session = counters(&families, ON_SESSION);
         summaries(&families, WAIT)
             .into_iter()
             .filter_map(|(labels, wait)| {
                 let hold = holds.iter().find(|(l, _)| *l == labels)?.1;
+                let on_session = on_session.iter().find(|(l, _)| *l == labels)?.1;
                 let [class, request] = <[String; 2]>::try_from(labels).ok()?;
                 Some(RequestStats {
                     class,
                     request,
                     wait,
                     hold,
+                    on_session,
                 })
             })
             .collect()
@@ -268,12 +293,29 @@ impl Counts {
     }
 }
 
+/// What one thread recorded of the requests of one name.
+#[derive(Debug, Clone, Copy, Default)]
+struct RequestCounts {
+    wait: Counts,
+    hold: Counts,
+    /// How many ran on the session's own task.
+    on_session: u64,
+}
+
+impl RequestCounts {
+    fn add(&mut self, other: &RequestCounts) {
+        self.wait.add(&other.wait);
+        self.hold.add(&other.hold);
+        self.on_session += other.on_session;
+    }
+}
+
 /// What one thread recorded (or, summed, everyone).
 #[derive(Debug, Default)]
 struct Shard {
-    /// Per class, by request name: the wait and the hold. Fx-hashed: the names are
-    /// ours, not an attacker's, and every request looks its name up.
-    requests: [FxHashMap<RequestName, [Counts; 2]>; 2],
+    /// Per class, by request name. Fx-hashed: the names are ours, not an
+    /// attacker's, and every request looks its name up.
+    requests: [FxHashMap<RequestName, RequestCounts>; 2],
     /// Per class: the phases' lengths.
     phases: [Counts; 2],
 }
@@ -281,10 +323,8 @@ struct Shard {
 impl Shard {
     fn add(&mut self, other: &Shard) {
         for (mine, theirs) in self.requests.iter_mut().zip(&other.requests) {
-            for (name, [wait, hold]) in theirs {
-                let [my_wait, my_hold] = mine.entry(name.clone()).or_default();
-                my_wait.add(wait);
-                my_hold.add(hold);
+            for (name, counts) in theirs {
+                mine.entry(name.clone()).or_default().add(counts);
             }
         }
         for (mine, theirs) in self.phases.iter_mut().zip(&other.phases) {
@@ -346,6 +386,11 @@ impl Histograms {
                 ),
                 desc(HOLD, "Time a request held the database lock.", &["class", "request"]),
                 desc(
+                    ON_SESSION,
+                    "Requests that ran on their session's own task, not on a lock thread.",
+                    &["class", "request"],
+                ),
+                desc(
                     PHASE,
                     "Length of admission phases (one acquisition of the write lock; a run of reads).",
                     &["class"],
@@ -401,7 +446,8 @@ impl Histograms {
     }
 }
 
-/// Exports [`Histograms`] to the registry as three histogram families.
+/// Exports [`Histograms`] to the registry as three histogram families and a
+/// counter family.
 struct HistogramCollector(Arc<Histograms>);
 
 impl Collector for HistogramCollector {
@@ -411,8 +457,8 @@ impl Collector for HistogramCollector {
 
     fn collect(&self) -> Vec<MetricFamily> {
         let total = self.0.total();
-        let metric = |labels: &[(&str, &str)], counts: Counts| {
-            let mut metric = Metric::from_label(
+        let labelled = |labels: &[(&str, &str)]| {
+            Metric::from_label(
                 labels
                     .iter()
                     .map(|(name, value)| {
@@ -422,15 +468,18 @@ impl Collector for HistogramCollector {
                         pair
                     })
                     .collect(),
-            );
+            )
+        };
+        let metric = |labels: &[(&str, &str)], counts: Counts| {
+            let mut metric = labelled(labels);
             metric.set_histogram(counts.to_proto());
             metric
         };
-        let family = |desc: &Desc, metrics: Vec<Metric>| {
+        let family = |desc: &Desc, kind: MetricType, metrics: Vec<Metric>| {
             let mut family = MetricFamily::default();
             family.set_name(desc.fq_name.clone());
             family.set_help(desc.help.clone());
-            family.set_field_type(MetricType::HISTOGRAM);
+            family.set_field_type(kind);
             family.set_metric(metrics);
             family
         };
@@ -441,23 +490,35 @@ impl Collector for HistogramCollector {
                 by_labels.insert((class.name(), name.as_ref()), *counts);
             }
         }
-        let [waits, holds] = [0, 1].map(|which| {
-            by_labels
-                .iter()
-                .map(|(&(class, name), counts)| {
-                    metric(&[("class", class), ("request", name)], counts[which])
-                })
-                .collect()
-        });
+        let [waits, holds] =
+            [|c: &RequestCounts| c.wait, |c: &RequestCounts| c.hold].map(|which| {
+                by_labels
+                    .iter()
+                    .map(|(&(class, name), counts)| {
+                        metric(&[("class", class), ("request", name)], which(counts))
+                    })
+                    .collect()
+            });
+        let on_session = by_labels
+            .iter()
+            .map(|(&(class, name), counts)| {
+                let mut metric = labelled(&[("class", class), ("request", name)]);
+                let mut counter = Counter::default();
+                counter.set_value(counts.on_session as f64);
+                metric.set_counter(counter);
+                metric
+            })
+            .collect();
         let phases = CLASSES
             .iter()
             .map(|&class| metric(&[("class", class.name())], total.phases[class_index(class)]))
             .collect();
-        let [wait, hold, phase] = [&self.0.descs[0], &self.0.descs[1], &self.0.descs[2]];
+        let [wait, hold, on_session_desc, phase] = [0, 1, 2, 3].map(|i| &self.0.descs[i]);
         vec![
-            family(wait, waits),
-            family(hold, holds),
-            family(phase, phases),
+            family(wait, MetricType::HISTOGRAM, waits),
+            family(hold, MetricType::HISTOGRAM, holds),
+            family(on_session_desc, MetricType::COUNTER, on_session),
+            family(phase, MetricType::HISTOGRAM, phases),
         ]
     }
 }
@@ -478,6 +539,8 @@ pub struct RequestStats {
     pub request: String,
     pub wait: Summary,
     pub hold: Summary,
+    /// How many of the requests ran on their session's own task.
+    pub on_session: u64,
 }
 
 /// One row of `turnstile_lock_phases`.
@@ -512,6 +575,25 @@ fn summaries(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, Summary
                 p99: quantile(histogram, 0.99),
             };
             (labels, summary)
+        })
+        .collect()
+}
+
+/// Every counter of the family `name`: its label values and its value.
+fn counters(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, u64)> {
+    let Some(family) = families.iter().find(|f| f.name() == name) else {
+        return Vec::new();
+    };
+    family
+        .get_metric()
+        .iter()
+        .map(|metric| {
+            let labels = metric
+                .get_label()
+                .iter()
+                .map(|pair| pair.value().to_owned())
+                .collect();
+            (labels, metric.get_counter().get_value() as u64)
         })
         .collect()
 }
@@ -551,6 +633,7 @@ mod tests {
             metrics.request(
                 LockClass::Write,
                 "UPDATE",
+                RanOn::LockThread,
                 Duration::ZERO,
                 Duration::from_micros(7),
             );
@@ -558,6 +641,7 @@ mod tests {
         metrics.request(
             LockClass::Write,
             "UPDATE",
+            RanOn::LockThread,
             Duration::ZERO,
             Duration::from_millis(3),
         );
@@ -583,6 +667,7 @@ mod tests {
                         metrics.request(
                             LockClass::Read,
                             "SELECT",
+                            RanOn::LockThread,
                             Duration::from_micros(1),
                             Duration::from_micros(2),
                         );
@@ -594,7 +679,13 @@ mod tests {
         for thread in threads {
             thread.join().expect("the recording thread ends");
         }
-        metrics.request(LockClass::Read, "SELECT", Duration::ZERO, Duration::ZERO);
+        metrics.request(
+            LockClass::Read,
+            "SELECT",
+            RanOn::LockThread,
+            Duration::ZERO,
+            Duration::ZERO,
+        );
         // The exited threads' shards were retired; only this thread's is left.
         assert_eq!(metrics.histograms.shards.lock().len(), 1);
         let stats = metrics.request_stats();
@@ -616,12 +707,19 @@ mod tests {
         let extra = 10;
         for n in 0..REQUEST_NAMES_MAX + extra {
             let name = format!("CALL nope_{n}");
-            metrics.request(LockClass::Write, &name, Duration::ZERO, Duration::ZERO);
+            metrics.request(
+                LockClass::Write,
+                &name,
+                RanOn::LockThread,
+                Duration::ZERO,
+                Duration::ZERO,
+            );
         }
         // A name counted before the bound was reached is still counted apart.
         metrics.request(
             LockClass::Write,
             "CALL nope_0",
+            RanOn::LockThread,
             Duration::ZERO,
             Duration::ZERO,
         );
@@ -643,8 +741,16 @@ mod tests {
         metrics.request(
             LockClass::Read,
             "SELECT",
+            RanOn::LockThread,
             Duration::from_micros(3),
             Duration::from_micros(4),
+        );
+        metrics.request(
+            LockClass::Read,
+            "SELECT",
+            RanOn::Session,
+            Duration::ZERO,
+            Duration::from_micros(1),
         );
         metrics.queue_length(LockClass::Write, 2);
         let text = metrics.encode_text();
@@ -653,9 +759,17 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("turnstile_lock_wait_seconds_count{class=\"read\",request=\"SELECT\"} 1"),
+            text.contains("turnstile_lock_wait_seconds_count{class=\"read\",request=\"SELECT\"} 2"),
             "{text}"
         );
+        assert!(
+            text.contains(
+                "turnstile_lock_requests_on_session_total{class=\"read\",request=\"SELECT\"} 1"
+            ),
+            "{text}"
+        );
+        let stats = metrics.request_stats();
+        assert_eq!((stats[0].wait.count, stats[0].on_session), (2, 1));
         assert!(
             text.contains("turnstile_lock_queue_length{class=\"write\"} 2"),
             "{text}"

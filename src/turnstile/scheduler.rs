@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::admission::{Admission, AdmissionConfig, Gate, LockClass, Refusal};
 use super::error::TurnstileError;
-use super::metrics::{LockMetrics, RequestName};
+use super::metrics::{LockMetrics, RanOn, RequestName};
 use super::snapshotter::LastSnapshot;
 use crate::db::{Database, WriteTxn};
 use crate::wal::{Wal, WalStats};
@@ -238,9 +238,13 @@ impl Turnstile {
                 // Admitted at once, it waited for nothing; its hold counts from its
                 // arrival, which saves a clock read on the hottest path there is.
                 let hold = released - arrived;
-                shared
-                    .metrics
-                    .request(LockClass::Read, &name, Duration::ZERO, hold);
+                shared.metrics.request(
+                    LockClass::Read,
+                    &name,
+                    RanOn::Session,
+                    Duration::ZERO,
+                    hold,
+                );
                 return result;
             }
             shared.gate.read_done(false, arrived);
@@ -414,7 +418,8 @@ impl Turnstile {
         let released = Instant::now();
         shared.gate.end_write(released);
         let (wait, hold) = (acquired - arrived, released - acquired);
-        shared.metrics.request(LockClass::Write, name, wait, hold);
+        let metrics = &shared.metrics;
+        metrics.request(LockClass::Write, name, RanOn::Session, wait, hold);
         Ok(result)
     }
 
@@ -602,6 +607,7 @@ fn run_reader(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
         metrics.request(
             LockClass::Read,
             &queued.job.name,
+            RanOn::LockThread,
             acquired - queued.since,
             released - acquired,
         );
@@ -644,7 +650,7 @@ fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
         gate.end_write(Instant::now());
         last_delivery();
         for (name, wait, hold) in finished.drain(..) {
-            metrics.request(LockClass::Write, &name, wait, hold);
+            metrics.request(LockClass::Write, &name, RanOn::LockThread, wait, hold);
         }
     }
 }

@@ -19,6 +19,9 @@ pub const STATS: SystemRelation = SystemRelation {
         ("class", DataType::Text),
         ("request", DataType::Text),
         ("requests", DataType::Int8),
+        // Of `requests`, those that ran on the session's own task (a short read or
+        // write admitted at once) rather than on a reader thread or the writer.
+        ("on_session", DataType::Int8),
         // From arrival at the turnstile to holding the lock.
         ("wait_avg_us", DataType::Float8),
         ("wait_p50_us", DataType::Float8),
@@ -61,6 +64,7 @@ fn stats_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Text(s.class),
                 Value::Text(s.request),
                 int8(s.wait.count),
+                int8(s.on_session),
             ];
             row.extend(micros(&s.wait));
             row.extend(micros(&s.hold));
