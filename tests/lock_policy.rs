@@ -101,6 +101,11 @@ async fn on_session_counts_the_requests_that_took_a_short_path() {
         requests_and_on_session(&client, "write", "CREATE TABLE").await,
         (1, 0)
     );
+    // Describing a statement binds it, which reads no row: the two prepares, the
+    // unprepared count(*) and the view's own queries were described on the session.
+    let (describes, on_session) = requests_and_on_session(&client, "read", "describe").await;
+    assert!(describes >= 4, "{describes}");
+    assert_eq!(on_session, describes);
 }
 
 /// Five INSERTs, three point SELECTs and two transfers: the view and the

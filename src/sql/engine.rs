@@ -126,7 +126,10 @@ impl Engine {
     /// The parameter types and result columns of `stmt`, without running it
     /// (binds it under the read lock, or against the empty catalog if it reads no
     /// table). `param_hints[i]` is the type the client declared for `$i+1`, or None
-    /// to infer it from the context.
+    /// to infer it from the context. Binding reads the catalog, never a row, so its
+    /// cost is bounded by the statement's length: it is a short read, which runs
+    /// on the session's task when the lock is free (a driver that sends every
+    /// statement as a new unnamed one describes each).
     pub async fn describe(
         &self,
         stmt: &Statement,
@@ -147,7 +150,7 @@ impl Engine {
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .read("describe", move |db| exec::describe(db, &stmt, &hints))
+            .read_short("describe", move |db| exec::describe(db, &stmt, &hints))
             .await?;
         Ok(result?)
     }
