@@ -108,6 +108,52 @@ async fn on_session_counts_the_requests_that_took_a_short_path() {
     assert_eq!(on_session, describes);
 }
 
+/// A statement parsed again from the same text is the statement parsed before, with
+/// its plan: a driver that prepares every query anew (as tokio-postgres's
+/// `query(&str, …)` does) runs its point selects on the session from the second
+/// on. A schema change in between describes and plans it anew.
+#[tokio::test]
+async fn a_statement_parsed_again_keeps_its_plan_until_the_schema_changes() {
+    let server = TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 10), (2, 20)",
+        )
+        .await
+        .unwrap();
+    let point = "SELECT * FROM t WHERE id = $1";
+    for id in [1, 2, 1] {
+        let row = client.query_one(point, &[&id]).await.unwrap();
+        assert_eq!(row.len(), 2);
+        assert_eq!(row.get::<_, i32>(1), id * 10);
+    }
+    // The first run made the plan; the next two used it, on the session.
+    assert_eq!(
+        requests_and_on_session(&client, "read", "SELECT").await,
+        (3, 2)
+    );
+    client
+        .batch_execute(
+            "DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY, v int, w text); \
+             INSERT INTO t VALUES (1, 11, 'x')",
+        )
+        .await
+        .unwrap();
+    let row = client.query_one(point, &[&1]).await.unwrap();
+    assert_eq!(row.len(), 3, "described anew after the schema changed");
+    assert_eq!(
+        (row.get::<_, i32>(1), row.get::<_, String>(2)),
+        (11, "x".to_owned())
+    );
+    // The view's first query counted one more; the select after the change
+    // planned anew on a reader thread.
+    assert_eq!(
+        requests_and_on_session(&client, "read", "SELECT").await,
+        (5, 2)
+    );
+}
+
 /// Five INSERTs, three point SELECTs and two transfers: the view and the
 /// endpoint count exactly those, by class and name; waits and holds are
 /// non-negative and p50 ≤ p99; the phases view names the policy.

@@ -155,6 +155,15 @@ impl Engine {
         Ok(result?)
     }
 
+    /// The catalog's version now: what a description or a plan made from the
+    /// catalog is good for (a short read: it reads one integer).
+    pub async fn catalog_version(&self) -> Result<u64, crate::Error> {
+        Ok(self
+            .turnstile
+            .read_short("catalog version", |db| db.catalog_version())
+            .await?)
+    }
+
     /// Runs `prepared` with its parameter values (already of its parameter types).
     /// Queries run under the read lock, or without a lock if they read no table;
     /// DML and DDL under the write lock, each as one transaction that changes

@@ -193,6 +193,11 @@ impl Session {
         self.transaction
     }
 
+    /// The catalog's version now (see [`Engine::catalog_version`]).
+    pub async fn catalog_version(&self) -> Result<u64, Error> {
+        self.engine.catalog_version().await
+    }
+
     /// The handle a cancel request for this session uses.
     pub fn cancel_handle(&self) -> Arc<CancelHandle> {
         self.cancel.clone()

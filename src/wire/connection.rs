@@ -22,7 +22,7 @@ use tokio_util::codec::{Framed, FramedParts};
 
 use super::by_name::ByName;
 use super::cancel::{CancelRegistry, Registration};
-use super::extended::{Portal, Prepared};
+use super::extended::{Portal, Prepared, RecentParses};
 use super::frame::FrameLimit;
 use super::limits::{Limits, STARTUP_TIMEOUT_MS};
 use super::messages::{
@@ -97,6 +97,8 @@ pub(super) struct Connection {
     pub(super) session: Session,
     /// Prepared statements by name; "" is the unnamed one.
     pub(super) statements: ByName<Arc<Prepared>>,
+    /// Recent Parse results, to give a statement parsed again back as it was.
+    pub(super) recent_parses: RecentParses,
     /// Portals by name; "" is the unnamed one.
     pub(super) portals: ByName<Portal>,
     /// The RowDescription last sent by a simple query, encoded, with the columns it
@@ -222,6 +224,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             ctx: ctx.clone(),
             session,
             statements: ByName::default(),
+            recent_parses: RecentParses::default(),
             portals: ByName::default(),
             row_description: None,
             awaiting_sync: false,

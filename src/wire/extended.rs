@@ -5,6 +5,7 @@
 //! call and a TCP segment each (pgbench -M prepared: ~20k TPS flushing per message,
 //! ~32k flushing per Sync on the same machine).
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -23,7 +24,9 @@ use super::connection::{feed_encoded, io, Connection, Fault};
 use super::messages::{command_complete, data_row, encoded_row_description, parameter_description};
 use super::WireError;
 use crate::sql::copy::is_copy;
-use crate::sql::{ColumnInfo, CommandTag, Description, Output, PreparedStatement};
+use crate::sql::{
+    ColumnInfo, CommandTag, Description, Output, PreparedStatement, TransactionState,
+};
 use crate::types::{DataType, Value};
 use crate::Error;
 
@@ -58,6 +61,64 @@ impl Prepared {
         let _ = self.row_description.set((formats.to_vec(), bytes.clone()));
         Ok(bytes)
     }
+}
+
+/// How many Parse results [`RecentParses`] keeps before it starts over.
+const RECENT_PARSES_MAX: usize = 64;
+
+/// A connection's recent Parse results, by query text and declared parameter
+/// types, each with the catalog version it was described at. A driver that sends
+/// every statement anew as an unnamed one (node-postgres; JDBC and psycopg before
+/// their prepare thresholds; `pgbench -M extended`) gets the same statement back,
+/// described and with the plan of its last run, instead of a new parse,
+/// description and plan each time, so its runs can take the short paths too. Only
+/// queries, DML and CALL outside a transaction block are kept: their description
+/// comes from the catalog alone, so it holds while the version does. Bounded like
+/// the simple-query text cache: when full, it starts over.
+#[derive(Default)]
+pub(super) struct RecentParses {
+    entries: HashMap<ParseKey, (u64, Arc<Prepared>)>,
+}
+
+/// What a Parse result is kept by: the query text and the declared parameter types.
+type ParseKey = (String, Vec<Option<DataType>>);
+
+impl RecentParses {
+    /// The statement `sql` with `hints` was parsed into, if it was described at
+    /// `catalog_version`.
+    fn get(
+        &self,
+        sql: &str,
+        hints: &[Option<DataType>],
+        catalog_version: u64,
+    ) -> Option<Arc<Prepared>> {
+        // The key is owned; a lookup by borrowed parts would need a custom key
+        // type, and the text is short next to the parse this saves.
+        let (version, prepared) = self.entries.get(&(sql.to_owned(), hints.to_vec()))?;
+        (*version == catalog_version).then(|| prepared.clone())
+    }
+
+    fn insert(&mut self, hints: Vec<Option<DataType>>, version: u64, prepared: Arc<Prepared>) {
+        if self.entries.len() >= RECENT_PARSES_MAX {
+            self.entries.clear();
+        }
+        self.entries
+            .insert((prepared.sql.clone(), hints), (version, prepared));
+    }
+}
+
+/// True if `statement` is described from the catalog alone (with the declared
+/// parameter types), so that its description holds while the catalog's version
+/// does.
+fn described_by_catalog(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update(_)
+            | Statement::Delete(_)
+            | Statement::Call(_)
+    )
 }
 
 /// A bound statement, from Bind, and how far its Execute got.
@@ -105,33 +166,59 @@ impl Connection {
             .iter()
             .map(|oid| type_hint(*oid))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut statements = crate::sql::parse(&parse.query)?;
-        if statements.len() > 1 {
-            return Err(WireError::MultipleStatements.into());
+        let name = portal_name(parse.name);
+        // Read before the statement is described: a schema change in between makes
+        // the kept description look older than it is, never newer.
+        let catalog_version = match self.session.transaction_state() {
+            TransactionState::Idle => Some(self.session.catalog_version().await?),
+            TransactionState::InBlock | TransactionState::Failed => None,
+        };
+        let recent = catalog_version
+            .and_then(|version| self.recent_parses.get(&parse.query, &hints, version));
+        if let Some(prepared) = recent {
+            self.check_statement_name_free(&name)?;
+            self.statements.insert(name, prepared);
+        } else {
+            let mut statements = crate::sql::parse(&parse.query)?;
+            if statements.len() > 1 {
+                return Err(WireError::MultipleStatements.into());
+            }
+            let statement = statements.pop();
+            let keep = statement.as_ref().is_some_and(described_by_catalog);
+            let prepared = self
+                .prepare(name, parse.query, statement, hints.clone())
+                .await?;
+            if let (Some(version), true) = (catalog_version, keep) {
+                self.recent_parses.insert(hints, version, prepared);
+            }
         }
-        let statement = statements.pop();
-        self.prepare(portal_name(parse.name), parse.query, statement, hints)
-            .await?;
         self.socket
             .feed(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
             .await
             .map_err(io)
     }
 
+    /// A new prepared statement may take `name`: "" (the unnamed one, which a new
+    /// one replaces) or a name not in use.
+    fn check_statement_name_free(&self, name: &str) -> Result<(), WireError> {
+        if !name.is_empty() && self.statements.contains_key(name) {
+            return Err(WireError::DuplicateStatement(name.to_owned()));
+        }
+        Ok(())
+    }
+
     /// Describes `statement` and keeps it as the prepared statement `name` (""
     /// is the unnamed one, which a new one replaces): the work of Parse, and of
     /// SQL's `PREPARE`, which shares the names. `hints` are the declared parameter
-    /// types (None: infer it).
+    /// types (None: infer it). Returns what it keeps.
     pub(super) async fn prepare(
         &mut self,
         name: String,
         sql: String,
         statement: Option<Statement>,
         hints: Vec<Option<DataType>>,
-    ) -> Result<(), Error> {
-        if !name.is_empty() && self.statements.contains_key(&name) {
-            return Err(WireError::DuplicateStatement(name).into());
-        }
+    ) -> Result<Arc<Prepared>, Error> {
+        self.check_statement_name_free(&name)?;
         let params_max = self.ctx.limits.parameters_max;
         check_parameter_count(hints.len(), params_max)?;
         let description = match &statement {
@@ -163,8 +250,9 @@ impl Connection {
             columns: description.columns,
             row_description: OnceLock::new(),
         };
-        self.statements.insert(name, Arc::new(prepared));
-        Ok(())
+        let prepared = Arc::new(prepared);
+        self.statements.insert(name, prepared.clone());
+        Ok(prepared)
     }
 
     pub(super) async fn on_bind(&mut self, bind: Bind) -> Result<(), Fault> {
