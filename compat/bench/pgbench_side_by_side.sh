@@ -8,8 +8,9 @@
 #   3. loads the same table into both from one generated SQL file of multi-row INSERTs:
 #      accounts(id BIGINT PRIMARY KEY, owner TEXT NOT NULL, balance BIGINT NOT NULL);
 #   4. runs pgbench -n -f SCRIPT for `SELECT 1` (the protocol ceiling) and a point select
-#      by primary key, with -M simple and -M prepared, at 1 and 16 clients, and prints
-#      TPS, average latency and the Turnstile/PostgreSQL ratio;
+#      by primary key, with -M simple, -M extended (an unnamed statement parsed anew
+#      every time, as many drivers send) and -M prepared, at 1 and 16 clients, and
+#      prints TPS, average latency and the Turnstile/PostgreSQL ratio;
 #   5. measures Turnstile's resident memory per row: RSS before and after loading
 #      1,000,000 rows into a fresh server.
 # Both servers are stopped by pid and their directories removed on exit, whatever happens.
@@ -17,6 +18,7 @@
 # Settings (environment):
 #   BENCH_SECONDS    pgbench -T per run                  (default 10)
 #   BENCH_CLIENTS    client counts to run                (default "1 16")
+#   BENCH_MODES      pgbench -M protocols to run         (default "simple extended prepared")
 #   BENCH_THREADS    pgbench -j, capped at the clients   (default 2)
 #   BENCH_ROWS       rows in accounts for pgbench        (default 100000)
 #   BENCH_MEM_ROWS   rows for the memory measurement     (default 1000000; 0 skips it)
@@ -26,6 +28,7 @@ set -euo pipefail
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-"1 16"}
+MODES=${BENCH_MODES:-"simple extended prepared"}
 THREADS=${BENCH_THREADS:-2}
 ROWS=${BENCH_ROWS:-100000}
 MEM_ROWS=${BENCH_MEM_ROWS:-1000000}
@@ -62,7 +65,7 @@ main() {
     printf '%s\n' "------------------------------------------------------------------------------------------"
     local workload mode clients ts pg
     for workload in select1 point; do
-        for mode in simple prepared; do
+        for mode in $MODES; do
             for clients in $CLIENTS; do
                 ts=$(run_pgbench "$ts_port" "$WORK/$workload.sql" "$mode" "$clients" turnstile)
                 pg=$(run_pgbench "$pg_port" "$WORK/$workload.sql" "$mode" "$clients" postgres)
