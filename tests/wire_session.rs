@@ -368,6 +368,40 @@ async fn sql_and_protocol_statements_share_names() {
     assert_eq!(sqlstate(&messages[0].1), "26000");
 }
 
+/// A statement parsed again from the same text is the one parsed before (see
+/// `wire::extended::RecentParses`), under each name it is given: both names run it,
+/// closing one leaves the other, a name in use is still 42P05, and inside a
+/// transaction block a Parse of the same text works as any.
+#[tokio::test]
+async fn a_text_parsed_under_two_names_is_two_statements_to_the_client() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    let text = "select 'x' as v";
+    let mut batch = parse("q", text);
+    batch.extend(parse("r", text));
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"11Z");
+    let mut batch = parse("q", text);
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(sqlstate(&messages[0].1), "42P05");
+    // Close statement "q"; "r" still runs, and so does "q" parsed again.
+    let mut batch = message(b'C', b"Sq\0");
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"3Z");
+    assert_eq!(answer_tags(&mut socket, &query("execute r")).await, b"TDCZ");
+    let mut batch = parse("q", text);
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"1Z");
+    assert_eq!(answer_tags(&mut socket, &query("execute q")).await, b"TDCZ");
+    assert_eq!(answer_tags(&mut socket, &query("begin")).await, b"CZ");
+    let mut batch = run(text);
+    batch.extend(sync());
+    assert_eq!(answer_tags(&mut socket, &batch).await, b"12DCZ");
+    assert_eq!(answer_tags(&mut socket, &query("commit")).await, b"CZ");
+}
+
 /// Encoding names are compared as PostgreSQL compares them, case and punctuation
 /// ignored: asyncpg's startup packet says `client_encoding='utf-8'`, quotes
 /// included, and the session starts with ParameterStatus client_encoding=UTF8 (it

@@ -26,6 +26,7 @@ use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{
     ColumnInfo, CommandTag, Description, Output, PreparedStatement, TransactionState,
+    TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };
 use crate::types::{DataType, Value};
 use crate::Error;
@@ -63,9 +64,6 @@ impl Prepared {
     }
 }
 
-/// How many Parse results [`RecentParses`] keeps before it starts over.
-const RECENT_PARSES_MAX: usize = 64;
-
 /// A connection's recent Parse results, by query text and declared parameter
 /// types, each with the catalog version it was described at. A driver that sends
 /// every statement anew as an unnamed one (node-postgres; JDBC and psycopg before
@@ -73,8 +71,9 @@ const RECENT_PARSES_MAX: usize = 64;
 /// described and with the plan of its last run, instead of a new parse,
 /// description and plan each time, so its runs can take the short paths too. Only
 /// queries, DML and CALL outside a transaction block are kept: their description
-/// comes from the catalog alone, so it holds while the version does. Bounded like
-/// the simple-query text cache: when full, it starts over.
+/// comes from the catalog alone, so it holds while the version does. Bounded as the
+/// simple-query text cache is (as many entries, texts as long): when full, it
+/// starts over.
 #[derive(Default)]
 pub(super) struct RecentParses {
     entries: HashMap<ParseKey, (u64, Arc<Prepared>)>,
@@ -84,22 +83,20 @@ pub(super) struct RecentParses {
 type ParseKey = (String, Vec<Option<DataType>>);
 
 impl RecentParses {
-    /// The statement `sql` with `hints` was parsed into, if it was described at
-    /// `catalog_version`.
-    fn get(
-        &self,
-        sql: &str,
-        hints: &[Option<DataType>],
-        catalog_version: u64,
-    ) -> Option<Arc<Prepared>> {
+    /// The statement `sql` with `hints` was parsed into, and the catalog version
+    /// it was described at.
+    fn get(&self, sql: &str, hints: &[Option<DataType>]) -> Option<(u64, Arc<Prepared>)> {
         // The key is owned; a lookup by borrowed parts would need a custom key
         // type, and the text is short next to the parse this saves.
         let (version, prepared) = self.entries.get(&(sql.to_owned(), hints.to_vec()))?;
-        (*version == catalog_version).then(|| prepared.clone())
+        Some((*version, prepared.clone()))
     }
 
     fn insert(&mut self, hints: Vec<Option<DataType>>, version: u64, prepared: Arc<Prepared>) {
-        if self.entries.len() >= RECENT_PARSES_MAX {
+        if prepared.sql.len() > TEXT_CACHE_SQL_BYTES_MAX {
+            return;
+        }
+        if self.entries.len() >= TEXT_CACHE_ENTRIES_MAX {
             self.entries.clear();
         }
         self.entries
@@ -167,31 +164,38 @@ impl Connection {
             .map(|oid| type_hint(*oid))
             .collect::<Result<Vec<_>, _>>()?;
         let name = portal_name(parse.name);
-        // Read before the statement is described: a schema change in between makes
-        // the kept description look older than it is, never newer.
-        let catalog_version = match self.session.transaction_state() {
-            TransactionState::Idle => Some(self.session.catalog_version().await?),
-            TransactionState::InBlock | TransactionState::Failed => None,
-        };
-        let recent = catalog_version
-            .and_then(|version| self.recent_parses.get(&parse.query, &hints, version));
-        if let Some(prepared) = recent {
-            self.check_statement_name_free(&name)?;
-            self.statements.insert(name, prepared);
-        } else {
-            let mut statements = crate::sql::parse(&parse.query)?;
-            if statements.len() > 1 {
-                return Err(WireError::MultipleStatements.into());
-            }
-            let statement = statements.pop();
-            let keep = statement.as_ref().is_some_and(described_by_catalog);
-            let prepared = self
-                .prepare(name, parse.query, statement, hints.clone())
-                .await?;
-            if let (Some(version), true) = (catalog_version, keep) {
-                self.recent_parses.insert(hints, version, prepared);
+        let idle = self.session.transaction_state() == TransactionState::Idle;
+        if let Some((version, prepared)) = self.recent_parses.get(&parse.query, &hints) {
+            if idle && self.session.catalog_version().await? == version {
+                self.check_statement_name_free(&name)?;
+                self.statements.insert(name, prepared);
+                return self.parse_complete().await;
             }
         }
+        let mut statements = crate::sql::parse(&parse.query)?;
+        if statements.len() > 1 {
+            return Err(WireError::MultipleStatements.into());
+        }
+        let statement = statements.pop();
+        // Read before the statement is described: a schema change in between makes
+        // the kept description look older than it is, never newer.
+        let version = match statement.as_ref() {
+            Some(statement) if idle && described_by_catalog(statement) => {
+                Some(self.session.catalog_version().await?)
+            }
+            _ => None,
+        };
+        let prepared = self
+            .prepare(name, parse.query, statement, hints.clone())
+            .await?;
+        if let Some(version) = version {
+            self.recent_parses.insert(hints, version, prepared);
+        }
+        self.parse_complete().await
+    }
+
+    /// Answers a Parse that succeeded.
+    async fn parse_complete(&mut self) -> Result<(), Fault> {
         self.socket
             .feed(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
             .await
