@@ -22,31 +22,25 @@ fn http(port: u16, method: &str, path: &str) -> (String, String) {
 
 /// The `requests` of one row of `turnstile_lock_stats`, 0 if it has none.
 async fn requests(client: &tokio_postgres::Client, class: &str, request: &str) -> i64 {
-    client
-        .query_opt(
-            "SELECT requests FROM turnstile_lock_stats WHERE class = $1 AND request = $2",
-            &[&class, &request],
-        )
-        .await
-        .unwrap()
-        .map_or(0, |row| row.get(0))
+    requests_and_on_session(client, class, request).await.0
 }
 
-/// The `requests` and `on_session` of one row of `turnstile_lock_stats`.
+/// The `requests` and `on_session` of one row of `turnstile_lock_stats`, zeros if
+/// it has none.
 async fn requests_and_on_session(
     client: &tokio_postgres::Client,
     class: &str,
     request: &str,
 ) -> (i64, i64) {
-    let row = client
-        .query_one(
+    client
+        .query_opt(
             "SELECT requests, on_session FROM turnstile_lock_stats \
              WHERE class = $1 AND request = $2",
             &[&class, &request],
         )
         .await
-        .unwrap();
-    (row.get(0), row.get(1))
+        .unwrap()
+        .map_or((0, 0), |row| (row.get(0), row.get(1)))
 }
 
 /// With nothing else running, a prepared point select or single-row write by

@@ -61,7 +61,7 @@ pub use error::SqlError;
 pub use output::{ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::parse;
 pub use plan_cache::{
-    ParsedText, PreparedStatement, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
+    is_planned, ParsedText, PreparedStatement, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };
 pub use session::{CancelHandle, Session, TransactionState};
 pub use settings::{

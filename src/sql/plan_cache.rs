@@ -260,6 +260,20 @@ impl PreparedStatement {
     }
 }
 
+/// True if `stmt` is bound against the catalog and planned: a query, DML or a
+/// CALL (the rest is DDL, a session or a transaction command). Its description
+/// and plan follow from its text, its parameter types and the catalog alone.
+pub fn is_planned(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update(_)
+            | Statement::Delete(_)
+            | Statement::Call(_)
+    )
+}
+
 /// True if `stmt` may read no table, judged from its outermost query alone: no FROM
 /// and no WITH. A table in a subquery makes planning against the empty catalog fail
 /// with 42P01, and the caller then plans under the lock, so a wrong guess costs a

@@ -60,7 +60,7 @@ use sqlparser::ast::{
 };
 use sqlparser::tokenizer::Location;
 
-use super::plan_cache::PreparedStatement;
+use super::plan_cache::{is_planned, PreparedStatement};
 use crate::types::{DataType, Value};
 
 /// What stands for a literal in a [`Shape`]'s key. A query message is a C string,
@@ -223,14 +223,7 @@ impl Template {
     /// statement is not one that is templated, or none of its literals can be a
     /// parameter.
     pub fn new(statement: &Statement, shape: &Shape) -> Option<Template> {
-        if !matches!(
-            statement,
-            Statement::Query(_)
-                | Statement::Insert(_)
-                | Statement::Update(_)
-                | Statement::Delete(_)
-                | Statement::Call(_)
-        ) {
+        if !is_planned(statement) {
             return None;
         }
         let mut survey = Survey::default();

@@ -552,9 +552,13 @@ pub struct PhaseStats {
     pub queued: usize,
 }
 
-/// Every histogram of the family `name`: its label values (in the family's label
-/// order) and its summary.
-fn summaries(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, Summary)> {
+/// Every metric of the family `name`: its label values (in the family's label
+/// order) and `value` of it.
+fn read_family<T>(
+    families: &[MetricFamily],
+    name: &str,
+    value: impl Fn(&Metric) -> T,
+) -> Vec<(Vec<String>, T)> {
     let Some(family) = families.iter().find(|f| f.name() == name) else {
         return Vec::new();
     };
@@ -567,35 +571,29 @@ fn summaries(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, Summary
                 .iter()
                 .map(|pair| pair.value().to_owned())
                 .collect();
-            let histogram = metric.get_histogram();
-            let summary = Summary {
-                count: histogram.get_sample_count(),
-                sum: histogram.get_sample_sum(),
-                p50: quantile(histogram, 0.5),
-                p99: quantile(histogram, 0.99),
-            };
-            (labels, summary)
+            (labels, value(metric))
         })
         .collect()
 }
 
+/// Every histogram of the family `name`: its label values and its summary.
+fn summaries(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, Summary)> {
+    read_family(families, name, |metric| {
+        let histogram = metric.get_histogram();
+        Summary {
+            count: histogram.get_sample_count(),
+            sum: histogram.get_sample_sum(),
+            p50: quantile(histogram, 0.5),
+            p99: quantile(histogram, 0.99),
+        }
+    })
+}
+
 /// Every counter of the family `name`: its label values and its value.
 fn counters(families: &[MetricFamily], name: &str) -> Vec<(Vec<String>, u64)> {
-    let Some(family) = families.iter().find(|f| f.name() == name) else {
-        return Vec::new();
-    };
-    family
-        .get_metric()
-        .iter()
-        .map(|metric| {
-            let labels = metric
-                .get_label()
-                .iter()
-                .map(|pair| pair.value().to_owned())
-                .collect();
-            (labels, metric.get_counter().get_value() as u64)
-        })
-        .collect()
+    read_family(families, name, |metric| {
+        metric.get_counter().get_value() as u64
+    })
 }
 
 /// The `q` quantile of a histogram, interpolated linearly within the bucket that

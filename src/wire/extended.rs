@@ -25,7 +25,7 @@ use super::messages::{command_complete, data_row, encoded_row_description, param
 use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{
-    ColumnInfo, CommandTag, Description, Output, PreparedStatement, TransactionState,
+    is_planned, ColumnInfo, CommandTag, Description, Output, PreparedStatement, TransactionState,
     TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };
 use crate::types::{DataType, Value};
@@ -104,20 +104,6 @@ impl RecentParses {
     }
 }
 
-/// True if `statement` is described from the catalog alone (with the declared
-/// parameter types), so that its description holds while the catalog's version
-/// does.
-fn described_by_catalog(statement: &Statement) -> bool {
-    matches!(
-        statement,
-        Statement::Query(_)
-            | Statement::Insert(_)
-            | Statement::Update(_)
-            | Statement::Delete(_)
-            | Statement::Call(_)
-    )
-}
-
 /// A bound statement, from Bind, and how far its Execute got.
 pub(super) struct Portal {
     /// The statement it runs.
@@ -180,7 +166,7 @@ impl Connection {
         // Read before the statement is described: a schema change in between makes
         // the kept description look older than it is, never newer.
         let version = match statement.as_ref() {
-            Some(statement) if idle && described_by_catalog(statement) => {
+            Some(statement) if idle && is_planned(statement) => {
                 Some(self.session.catalog_version().await?)
             }
             _ => None,
