@@ -28,7 +28,6 @@
 //!      (UTF-8 for the text types).
 
 use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 use super::codec::{put_bytes, put_varint, unzigzag, varint_len, zigzag, ByteReader, CodecError};
 use crate::types::{DataType, Value};
@@ -74,10 +73,16 @@ impl Row {
     pub fn encode(values: &[Value]) -> Row {
         let len = values.len().div_ceil(8) + encoded_len(values);
         if len <= INLINE_MAX {
-            let mut bytes = SmallVec::<[u8; INLINE_MAX]>::new();
-            encode_into(values, &mut bytes);
-            debug_assert!(!bytes.spilled(), "the size computation is exact");
-            return Row::from_bytes(&bytes);
+            let mut inline = InlineWriter {
+                len: 0,
+                bytes: [0; INLINE_MAX],
+            };
+            encode_into(values, &mut inline);
+            debug_assert_eq!(inline.len, len, "the size computation is exact");
+            return Row(Stored::Inline {
+                len: inline.len as u8,
+                bytes: inline.bytes,
+            });
         }
         // Allocate the exact size once: shrinking a larger buffer afterwards would
         // leave the allocator's larger block behind (glibc does not split it).
@@ -192,6 +197,28 @@ impl Row {
     /// The encoded size in bytes (for memory accounting).
     pub fn encoded_len(&self) -> usize {
         self.as_bytes().len()
+    }
+}
+
+/// Writes a row's bytes straight into an inline row's array; the caller has
+/// computed that they fit.
+struct InlineWriter {
+    len: usize,
+    bytes: [u8; INLINE_MAX],
+}
+
+impl Extend<u8> for InlineWriter {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
+        for byte in bytes {
+            self.bytes[self.len] = byte;
+            self.len += 1;
+        }
+    }
+}
+
+impl AsMut<[u8]> for InlineWriter {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..self.len]
     }
 }
 
