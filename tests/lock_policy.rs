@@ -105,7 +105,9 @@ async fn on_session_counts_the_requests_that_took_a_short_path() {
 /// A statement parsed again from the same text is the statement parsed before, with
 /// its plan: a driver that prepares every query anew (as tokio-postgres's
 /// `query(&str, …)` does) runs its point selects on the session from the second
-/// on. A schema change in between describes and plans it anew.
+/// on. A schema change in between describes and plans it anew; inside a block
+/// the text is described against the block's schema, and in a failed block it is
+/// refused like any statement.
 #[tokio::test]
 async fn a_statement_parsed_again_keeps_its_plan_until_the_schema_changes() {
     let server = TestServer::start();
@@ -146,6 +148,36 @@ async fn a_statement_parsed_again_keeps_its_plan_until_the_schema_changes() {
         requests_and_on_session(&client, "read", "SELECT").await,
         (5, 2)
     );
+    // Inside a block that changes the schema, the text is described against the
+    // block's schema; after its ROLLBACK, against the committed one again.
+    client
+        .batch_execute(
+            "BEGIN; DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY); \
+             INSERT INTO t VALUES (1)",
+        )
+        .await
+        .unwrap();
+    let row = client.query_one(point, &[&1]).await.unwrap();
+    assert_eq!(row.len(), 1, "the block's table");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    let row = client.query_one(point, &[&1]).await.unwrap();
+    assert_eq!(row.len(), 3, "the committed table");
+    // In a failed block a kept text is refused like any statement (25P02).
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .batch_execute("SELECT 1 / 0")
+        .await
+        .expect_err("division by zero");
+    let error = client
+        .query_one(point, &[&1])
+        .await
+        .expect_err("a failed block refuses it");
+    assert_eq!(
+        error.code(),
+        Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION),
+        "{error}"
+    );
+    client.batch_execute("ROLLBACK").await.unwrap();
 }
 
 /// Five INSERTs, three point SELECTs and two transfers: the view and the

@@ -199,7 +199,8 @@ impl LockMetrics {
         String::from_utf8(text).expect("the text encoder writes UTF-8")
     }
 
-    /// Per class and request name, what waited and held the lock so far.
+    /// Per class and request name, what waited and held the lock so far, and how
+    /// many of those requests ran on their session's own task.
     pub fn request_stats(&self) -> Vec<RequestStats> {
         let families = self.registry.gather();
         let holds = summaries(&families, HOLD);

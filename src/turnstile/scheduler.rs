@@ -361,8 +361,7 @@ impl Turnstile {
         let name = name.into();
         let f = if short != ShortWrite::No {
             let wal = self.shared.wal.as_deref();
-            let uncontended = short == ShortWrite::Uncontended;
-            let now = self.write_lock_now(&name, uncontended, f, |db, f| {
+            let now = self.write_lock_now(&name, short, f, |db, f| {
                 // A panic drops the transaction, which rolls it back, as on the
                 // writer thread.
                 catch_unwind(AssertUnwindSafe(|| run_write(db, wal, f)))
@@ -392,18 +391,19 @@ impl Turnstile {
     }
 
     /// Runs `run(db, job)` under the write lock on this thread if the scheduler
-    /// admits a write at once (nobody holds the lock, nobody waits, and with
-    /// `uncontended` no write found it otherwise lately); gives `job` back if not.
-    /// Asking never blocks.
+    /// admits a write at once (nobody holds the lock, nobody waits, and for
+    /// [`ShortWrite::Uncontended`] no write found it otherwise lately); gives `job`
+    /// back if not. Asking never blocks.
     fn write_lock_now<J, T>(
         &self,
         name: &str,
-        uncontended: bool,
+        short: ShortWrite,
         job: J,
         run: impl FnOnce(&mut Database, J) -> T,
     ) -> Result<T, J> {
         let shared = &self.shared;
         let arrived = Instant::now();
+        let uncontended = short == ShortWrite::Uncontended;
         if !shared.gate.try_enter_write(arrived, uncontended) {
             return Err(job);
         }
@@ -418,8 +418,9 @@ impl Turnstile {
         let released = Instant::now();
         shared.gate.end_write(released);
         let (wait, hold) = (acquired - arrived, released - acquired);
-        let metrics = &shared.metrics;
-        metrics.request(LockClass::Write, name, RanOn::Session, wait, hold);
+        shared
+            .metrics
+            .request(LockClass::Write, name, RanOn::Session, wait, hold);
         Ok(result)
     }
 
@@ -479,7 +480,7 @@ impl Turnstile {
     {
         let name = name.into();
         let f = if short {
-            let now = self.write_lock_now(&name, false, f, |db, f| {
+            let now = self.write_lock_now(&name, ShortWrite::Bounded, f, |db, f| {
                 let mut txn = db.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();
