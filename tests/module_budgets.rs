@@ -493,6 +493,26 @@ async fn a_modules_rows_are_checked_and_normalized_like_a_clients() {
     assert_eq!(codes, ["abc"]);
 }
 
+/// Text a module writes is checked where it lies in the row the module sent, as a
+/// client's text is: a NUL byte is 22021 for an insert and for an update, and
+/// neither changes anything.
+#[tokio::test]
+async fn a_modules_text_with_a_nul_byte_is_refused() {
+    let server = start_testkit(&[]);
+    let client = server.connect().await;
+    let (code, message) = error_of(&client, r"CALL set_item_note(1, '\x610062')").await;
+    assert_eq!(code, "22021", "{message}");
+    assert_eq!(count_items(&client).await, 0);
+    client
+        .batch_execute(r"CALL set_item_note(1, '\x6869')")
+        .await
+        .unwrap();
+    let (code, message) = error_of(&client, r"CALL set_item_note(1, '\x00')").await;
+    assert_eq!(code, "22021", "{message}");
+    assert_answers(&client).await;
+    assert_eq!(all_items(&client).await, vec![(1, Some("hi".to_owned()))]);
+}
+
 /// A module's error reaches the client with the module's SQLSTATE and message; a
 /// SQLSTATE an error cannot carry (malformed, a success or warning class, or one that
 /// means a lost connection) becomes P0001 with a note naming it.

@@ -46,6 +46,7 @@ pub use error::DbError;
 pub use key::{CompositeKey, Key};
 pub use recovery::{recover, snapshot_dir, wal_dir, Recovered};
 pub use redo::Redo;
+pub(crate) use row::CheckedColumn;
 pub use row::Row;
 pub use table::{Index, PrefixBound, Table};
 pub use txn::{Change, WriteTxn};

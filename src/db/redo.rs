@@ -453,9 +453,8 @@ impl Database {
                     .get_mut(&table)
                     .ok_or_else(|| missing_table(table))?;
                 t.remove(&key);
-                let values = t.decode(&row);
                 t.note_key(&key);
-                t.put(key, &values, row);
+                t.put(key, row, None);
             }
             RedoOp::Remove { table, key } => {
                 let t = self

@@ -185,13 +185,48 @@ impl Row {
     /// stray bitmap bits), so they are what [`Row::encode`] would make of them,
     /// with no second encoding.
     pub fn from_untrusted(
-        bytes: Vec<u8>,
+        bytes: &[u8],
         types: &[DataType],
     ) -> Result<(Row, Vec<Value>), CodecError> {
-        let values = Row::decode_untrusted(&bytes, types)?;
-        let row = Row::from_vec(bytes);
+        let mut values = Vec::with_capacity(types.len());
+        let row = Row::check_untrusted(bytes, types, |data_type, column| {
+            values.push(column.into_value(data_type))
+        })?;
         debug_assert_eq!(row, Row::encode(&values), "checked rows are canonical");
         Ok((row, values))
+    }
+
+    /// A row from an untrusted source, checked as by [`Row::from_untrusted`] and
+    /// kept as it is, without decoding it: `each` sees every column as checked (its
+    /// integer, its text, its bytes), for what the caller checks beyond the
+    /// encoding.
+    pub(crate) fn check_untrusted(
+        bytes: &[u8],
+        types: &[DataType],
+        each: impl FnMut(DataType, CheckedColumn<'_>),
+    ) -> Result<Row, CodecError> {
+        walk_checked(bytes, types, each)?;
+        Ok(Row::from_bytes(bytes))
+    }
+
+    /// The one integer of a key of one integer column from an untrusted source,
+    /// checked as by [`Row::decode_untrusted`]; None if it is NULL.
+    pub(crate) fn untrusted_integer(
+        bytes: &[u8],
+        data_type: DataType,
+    ) -> Result<Option<i64>, CodecError> {
+        let mut integer = None;
+        walk_checked(bytes, &[data_type], |_, column| {
+            if let CheckedColumn::Int(value) = column {
+                integer = Some(value);
+            }
+        })?;
+        Ok(integer)
+    }
+
+    /// True if column `column` is NULL.
+    pub fn is_null(&self, column: usize) -> bool {
+        self.as_bytes()[column / 8] & (1 << (column % 8)) != 0
     }
 
     /// The encoded size in bytes (for memory accounting).
@@ -247,7 +282,7 @@ fn encode_into<B: Extend<u8> + AsMut<[u8]>>(values: &[Value], out: &mut B) {
 
 /// One column of a row being checked: its bytes, or its integer, already
 /// validated for the column's type.
-enum CheckedColumn<'a> {
+pub(crate) enum CheckedColumn<'a> {
     Null,
     Int(i64),
     /// The fixed-size bytes of a boolean, float, numeric or uuid, or a `bytea`.
@@ -572,7 +607,7 @@ mod tests {
         let row = Row::encode(&values);
         assert_eq!(row.decode(&types), values);
         // The same bytes from an untrusted source pass the checks and are kept.
-        let untrusted = Row::from_untrusted(row.as_bytes().to_vec(), &types).unwrap();
+        let untrusted = Row::from_untrusted(row.as_bytes(), &types).unwrap();
         assert_eq!(untrusted, (row.clone(), values.clone()));
         for (i, v) in values.iter().enumerate() {
             assert_eq!(&row.decode_column(&types, i), v, "column {i}");
@@ -619,7 +654,7 @@ mod tests {
             assert_eq!(inline, row.encoded_len() <= INLINE_MAX, "{len} bytes");
             assert_eq!(row.decode(&types), values);
             let from_log = Row::from_log(row.as_bytes(), &types).unwrap();
-            let (untrusted, _) = Row::from_untrusted(row.as_bytes().to_vec(), &types).unwrap();
+            let (untrusted, _) = Row::from_untrusted(row.as_bytes(), &types).unwrap();
             assert_eq!(from_log, row);
             assert_eq!(untrusted, row);
             assert_eq!(
@@ -634,15 +669,30 @@ mod tests {
     /// a checked row can be stored as it came: a padded varint, a boolean other
     /// than 0 or 1, a bitmap bit past the last column, an int4 past its range or a
     /// trailing byte is refused; the canonical bytes come back as the same row.
+    /// Checking without decoding (`check_untrusted`) refuses exactly the same.
     #[test]
     fn untrusted_rows_are_checked_and_canonical() {
         let types = [DataType::Int4, DataType::Bool, DataType::Text];
         let values = vec![Value::Int4(-3), Value::Bool(true), Value::Text("é".into())];
         let canonical = Row::encode(&values);
-        let (row, decoded) = Row::from_untrusted(canonical.as_bytes().to_vec(), &types).unwrap();
+        let (row, decoded) = Row::from_untrusted(canonical.as_bytes(), &types).unwrap();
         assert_eq!((row, decoded), (canonical.clone(), values));
+        let mut seen = Vec::new();
+        let checked = Row::check_untrusted(canonical.as_bytes(), &types, |ty, column| {
+            seen.push(column.into_value(ty))
+        });
+        assert_eq!(checked.unwrap(), canonical);
+        assert_eq!(
+            seen,
+            Row::decode_untrusted(canonical.as_bytes(), &types).unwrap()
+        );
 
-        let refused = |bytes: &[u8]| Row::decode_untrusted(bytes, &types).is_err();
+        let refused = |bytes: &[u8]| {
+            let decoding = Row::decode_untrusted(bytes, &types).is_err();
+            let checking = Row::check_untrusted(bytes, &types, |_, _| {}).is_err();
+            assert_eq!(decoding, checking, "both checks agree on {bytes:?}");
+            decoding
+        };
         let bytes = canonical.as_bytes();
         // bitmap, zigzag(-3) = 5, true, length 2, "é"
         assert_eq!(bytes, &[0, 5, 1, 2, 0xc3, 0xa9]);
@@ -680,6 +730,21 @@ mod tests {
             Row::decode_untrusted(&[0b111], &types).unwrap(),
             vec![Value::Null; 3]
         );
+        let nulls = Row::check_untrusted(&[0b101], &types, |_, _| {});
+        assert!(nulls.is_err(), "the text column's bytes are missing");
+        let nulls = Row::check_untrusted(&[0b111], &types, |_, _| {}).unwrap();
+        assert!((0..3).all(|column| nulls.is_null(column)));
+        assert!(!canonical.is_null(0));
+
+        // A key of one integer column is read without values, checked alike.
+        let key = Row::encode(&[Value::Int8(-70_000)]);
+        assert_eq!(
+            Row::untrusted_integer(key.as_bytes(), DataType::Int8).unwrap(),
+            Some(-70_000)
+        );
+        assert_eq!(Row::untrusted_integer(&[1], DataType::Int8).unwrap(), None);
+        assert!(Row::untrusted_integer(&too_big, DataType::Int4).is_err());
+        assert!(Row::untrusted_integer(&[0, 0x80], DataType::Int8).is_err());
     }
 
     /// Extreme integers survive the zigzag varint encoding.

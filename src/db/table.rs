@@ -9,12 +9,14 @@
 //! they must to keep the structure consistent: constraint checks and undo logging
 //! belong to [`WriteTxn`](super::WriteTxn), the only way to write.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
 use super::catalog::{IndexSchema, TableSchema};
+use super::codec::CodecError;
 use super::key::{compare_prefix, CompositeKey, Key};
 use super::row::Row;
 use super::DbError;
@@ -149,6 +151,34 @@ impl Table {
         Some(self.make_key(pk, |i| values[pk[i]].clone()))
     }
 
+    /// The primary key of a stored row (or one checked to be, see
+    /// `Row::check_untrusted`). `None` if the table has no primary key or a key
+    /// column is NULL.
+    pub fn primary_key_of_stored(&self, row: &Row) -> Option<Key> {
+        let pk = self.schema.primary_key.as_ref()?;
+        if pk.iter().any(|&c| row.is_null(c)) {
+            return None;
+        }
+        Some(self.stored_key(pk, row))
+    }
+
+    /// The key a module names a row by: the values of the primary key's columns,
+    /// encoded as a row of those columns, from an untrusted source and checked as
+    /// such. `Ok(None)` if the table has no primary key or a value is NULL. The
+    /// common key of one integer column is read without decoding values.
+    pub fn primary_key_of_untrusted(&self, bytes: &[u8]) -> Result<Option<Key>, CodecError> {
+        let Some(pk) = &self.schema.primary_key else {
+            return Ok(None);
+        };
+        if let [column] = pk[..] {
+            if self.types[column].is_integer() {
+                return Ok(Row::untrusted_integer(bytes, self.types[column])?.map(Key::Int));
+            }
+        }
+        let types: Vec<DataType> = pk.iter().map(|&c| self.types[c]).collect();
+        Ok(self.primary_key_of(&Row::decode_untrusted(bytes, &types)?))
+    }
+
     /// Rows whose primary key's leading columns lie within the bounds, in key order.
     /// Rows with a NULL in a bounded column cannot exist (primary keys are NOT NULL).
     pub fn primary_key_range<'a>(
@@ -245,10 +275,16 @@ impl Table {
         }
     }
 
-    /// The key a new row with these values is stored under.
-    pub(crate) fn key_for_insert(&mut self, values: &[Value]) -> Key {
+    /// The key of `row`, whose primary key columns are not NULL: only those
+    /// columns are decoded.
+    fn stored_key(&self, pk: &[usize], row: &Row) -> Key {
+        self.make_key(pk, |i| row.decode_column(&self.types, pk[i]))
+    }
+
+    /// The key a new row is stored under. Its NOT NULL columns were checked.
+    pub(crate) fn key_for_insert(&mut self, row: &Row) -> Key {
         match &self.schema.primary_key {
-            Some(pk) => self.make_key(pk, |i| values[pk[i]].clone()),
+            Some(pk) => self.stored_key(pk, row),
             None => {
                 let id = self.next_row_id;
                 self.next_row_id += 1;
@@ -277,9 +313,10 @@ impl Table {
     }
 
     /// The key an updated row moves to: its new primary key, or the same row id.
-    pub(crate) fn key_for_update(&self, old: &Key, values: &[Value]) -> Key {
+    /// Its NOT NULL columns were checked.
+    pub(crate) fn key_for_update(&self, old: &Key, row: &Row) -> Key {
         match &self.schema.primary_key {
-            Some(pk) => self.make_key(pk, |i| values[pk[i]].clone()),
+            Some(pk) => self.stored_key(pk, row),
             None => old.clone(),
         }
     }
@@ -287,8 +324,17 @@ impl Table {
     /// Checks NOT NULL. Runs before the row's key is computed, because a primary
     /// key column is NOT NULL and a key cannot be made of a NULL.
     pub(crate) fn check_not_null(&self, values: &[Value]) -> Result<(), DbError> {
-        for (column, value) in self.schema.columns.iter().zip(values) {
-            if value.is_null() && !column.nullable {
+        self.check_not_null_where(|column| values[column].is_null())
+    }
+
+    /// [`Table::check_not_null`] of an encoded row, from its null bitmap.
+    pub(crate) fn check_not_null_stored(&self, row: &Row) -> Result<(), DbError> {
+        self.check_not_null_where(|column| row.is_null(column))
+    }
+
+    fn check_not_null_where(&self, is_null: impl Fn(usize) -> bool) -> Result<(), DbError> {
+        for (i, column) in self.schema.columns.iter().enumerate() {
+            if !column.nullable && is_null(i) {
                 return Err(DbError::NotNullViolation {
                     table: self.schema.name.clone(),
                     column: column.name.clone(),
@@ -298,27 +344,33 @@ impl Table {
         Ok(())
     }
 
-    /// Checks the primary key and unique indexes for a row about to be stored under
-    /// `key`, ignoring the row currently at `replacing` (an update).
+    /// Checks the primary key and unique indexes for `row` (of `values`, if the
+    /// caller has them) about to be stored under `key`, ignoring the row currently
+    /// at `replacing` (an update).
     pub(crate) fn check_unique(
         &self,
         key: &Key,
-        values: &[Value],
+        row: &Row,
+        values: Option<&[Value]>,
         replacing: Option<&Key>,
     ) -> Result<(), DbError> {
         if self.schema.primary_key.is_some()
             && replacing != Some(key)
             && self.rows.contains_key(key)
         {
-            return Err(self.primary_key_violation(values));
+            return Err(self.primary_key_violation(&values_of(&self.types, row, values)));
         }
+        if !self.indexes.iter().any(|i| i.schema.unique) {
+            return Ok(());
+        }
+        let values = values_of(&self.types, row, values);
         for index in self.indexes.iter().filter(|i| i.schema.unique) {
-            if let Some(other) = self.conflict_in_index(index, values) {
+            if let Some(other) = self.conflict_in_index(index, &values) {
                 if Some(other) != replacing {
                     return Err(self.unique_violation(
                         &index.schema.name,
                         &index.schema.columns,
-                        values,
+                        &values,
                     ));
                 }
             }
@@ -394,37 +446,43 @@ impl Table {
     }
 
     /// Stores a row under `key`, maintaining every index. Constraints were checked.
-    pub(crate) fn put(&mut self, key: Key, values: &[Value], row: Row) {
-        for index in &mut self.indexes {
-            index.entries.insert(IndexEntry {
-                values: index_values(&index.schema.columns, values),
-                row: key.clone(),
-            });
+    /// `values` are the row's, if the caller has them; a table with indexes
+    /// decodes them otherwise, and one without needs none.
+    pub(crate) fn put(&mut self, key: Key, row: Row, values: Option<&[Value]>) {
+        if !self.indexes.is_empty() {
+            let values = values_of(&self.types, &row, values);
+            for index in &mut self.indexes {
+                index.entries.insert(IndexEntry {
+                    values: index_values(&index.schema.columns, &values),
+                    row: key.clone(),
+                });
+            }
         }
         self.rows.insert(key, row);
     }
 
-    /// Replaces the row under `old_key` with `row` (of `values`) under `new_key`,
-    /// maintaining every index, and returns the old row and the new one as
-    /// stored; None, changing nothing, if there is no row under `old_key`.
-    /// Constraints were checked. A row that keeps its key is swapped in place: one
-    /// probe of the map, which is also the check that the row exists, and only
-    /// the indexes whose values changed are touched.
+    /// Replaces the row under `old_key` with `row` under `new_key`, maintaining
+    /// every index (from `values`, the row's, as [`Table::put`] takes them), and
+    /// returns the old row and the new one as stored; None, changing nothing, if
+    /// there is no row under `old_key`. Constraints were checked. A row that keeps
+    /// its key is swapped in place: one probe of the map, which is also the check
+    /// that the row exists, and only the indexes whose values changed are touched.
     pub(crate) fn replace(
         &mut self,
         old_key: &Key,
         new_key: Key,
-        values: &[Value],
         row: Row,
+        values: Option<&[Value]>,
     ) -> Option<(Row, &Row)> {
         if new_key != *old_key {
             let old = self.remove(old_key)?;
-            self.put(new_key.clone(), values, row);
+            self.put(new_key.clone(), row, values);
             return Some((old, &self.rows[&new_key]));
         }
         let slot = self.rows.get_mut(old_key)?;
         let old = std::mem::replace(slot, row);
         if !self.indexes.is_empty() {
+            let values = values_of(&self.types, slot, values);
             let old_values = old.decode(&self.types);
             for index in &mut self.indexes {
                 let columns = &index.schema.columns;
@@ -436,7 +494,7 @@ impl Table {
                     row: new_key.clone(),
                 });
                 index.entries.insert(IndexEntry {
-                    values: index_values(columns, values),
+                    values: index_values(columns, &values),
                     row: new_key.clone(),
                 });
             }
@@ -550,7 +608,7 @@ impl Table {
                     column: self.schema.columns[null].name.clone(),
                 });
             }
-            let key = table.key_for_insert(&values);
+            let key = table.key_for_insert(row);
             if table.rows.contains_key(&key) {
                 let name = table.schema.primary_key_name();
                 return Err(table.unique_violation(&name, columns, &values));
@@ -586,6 +644,16 @@ impl Table {
 pub(crate) struct TableContents {
     rows: BTreeMap<Key, Row>,
     index_entries: Vec<BTreeSet<IndexEntry>>,
+}
+
+/// The values of `row` (of column types `types`), borrowed from `given` when the
+/// caller has them, else decoded: only what needs values (an index, an error's
+/// detail) asks for them.
+fn values_of<'a>(types: &[DataType], row: &Row, given: Option<&'a [Value]>) -> Cow<'a, [Value]> {
+    match given {
+        Some(values) => Cow::Borrowed(values),
+        None => Cow::Owned(row.decode(types)),
+    }
 }
 
 fn index_values(columns: &[usize], values: &[Value]) -> Box<[Value]> {

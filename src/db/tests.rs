@@ -190,6 +190,59 @@ fn updates_in_place_keep_every_index_in_step() {
     );
 }
 
+/// A row written as its bytes alone, as a module's is, is checked and indexed
+/// exactly as one written with its values: the store decodes what its indexes,
+/// its constraint messages and a block's record of changes need, and rolls it
+/// back alike.
+#[test]
+fn rows_written_without_values_are_checked_and_indexed_alike() {
+    let indexed_accounts = || {
+        let (mut db, id) = database_with_accounts(3);
+        let mut txn = db.begin_write();
+        txn.create_index(by_balance(id)).unwrap();
+        txn.commit();
+        (db, id)
+    };
+    let (mut db, id) = indexed_accounts();
+    let (mut expected_db, _) = indexed_accounts();
+    let before = (index_entries(&db, id), contents(&db, id));
+    let bytes = |values: Vec<Value>| Row::encode(&values);
+
+    let mut txn = db.begin_write();
+    let mut expected = expected_db.begin_write();
+    for refused in [
+        account(1, "other", 0),
+        account(9, "owner1", 0),
+        vec![Value::Int8(9), Value::Null, Value::Null],
+    ] {
+        assert_eq!(
+            txn.insert_encoded(id, bytes(refused.clone()), None),
+            expected.insert(id, refused)
+        );
+    }
+    txn.record_changes(true);
+    expected.record_changes(true);
+    assert_eq!(
+        txn.insert_encoded(id, bytes(account(4, "four", 40)), None),
+        expected.insert(id, account(4, "four", 40))
+    );
+    let key = account_key(&txn, id, 2);
+    for update in [account(2, "second", 5), account(1, "owner1", 5)] {
+        assert_eq!(
+            txn.update_encoded(id, &key, bytes(update.clone()), None),
+            expected.update(id, &key, update)
+        );
+    }
+    assert_eq!(
+        index_entries(txn.db(), id),
+        index_entries(expected.db(), id)
+    );
+    assert_eq!(contents(txn.db(), id), contents(expected.db(), id));
+    assert_eq!(txn.take_changes(), expected.take_changes());
+    txn.rollback();
+    assert_eq!((index_entries(&db, id), contents(&db, id)), before);
+}
+
 /// Dropping an unfinished transaction (as a panic would) rolls it back.
 #[test]
 fn dropped_transaction_rolls_back() {

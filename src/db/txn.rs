@@ -160,6 +160,22 @@ impl<'db> WriteTxn<'db> {
         }
     }
 
+    /// The values a block's record of its changes keeps for the row just stored
+    /// under `key`: the writer's, or decoded from the row; None when nothing is
+    /// recorded (the usual case), and then nothing is decoded.
+    fn values_to_record(
+        &self,
+        table: TableId,
+        key: &Key,
+        values: Option<Vec<Value>>,
+    ) -> Option<Vec<Value>> {
+        self.changes.as_ref()?;
+        Some(values.unwrap_or_else(|| {
+            let t = self.db.table(table);
+            t.decode(t.get(key).expect("the row was just stored"))
+        }))
+    }
+
     /// Makes `change` again, with every check a first-time change gets. Ok(false)
     /// if the row an update or delete names is gone.
     pub fn replay(&mut self, change: &Change) -> Result<bool, DbError> {
@@ -390,29 +406,33 @@ impl<'db> WriteTxn<'db> {
     /// the primary key and unique indexes. Returns the row's key.
     pub fn insert(&mut self, table: TableId, values: Vec<Value>) -> Result<Key, DbError> {
         let row = Row::encode(&values);
-        self.insert_encoded(table, values, row)
+        self.insert_encoded(table, row, Some(values))
     }
 
-    /// [`WriteTxn::insert`] of values whose encoding the caller has already: `row`
-    /// is `Row::encode(&values)`, or the checked bytes the values were decoded from
-    /// (a module's row, see `Row::from_untrusted`).
+    /// [`WriteTxn::insert`] of a row as encoded: `Row::encode` of `values`, or the
+    /// checked bytes a module sent (see `Row::check_untrusted`), with their values
+    /// if the caller has them. Values are decoded from the row only for what needs
+    /// them (an index, a block's record of its changes), so a module's insert into
+    /// a table without secondary indexes decodes nothing.
     pub fn insert_encoded(
         &mut self,
         table: TableId,
-        values: Vec<Value>,
         row: Row,
+        values: Option<Vec<Value>>,
     ) -> Result<Key, DbError> {
         let t = self.db.table_mut(table);
-        t.check_not_null(&values)?;
-        let key = t.key_for_insert(&values);
-        t.check_unique(&key, &values, None)?;
+        t.check_not_null_stored(&row)?;
+        let key = t.key_for_insert(&row);
+        t.check_unique(&key, &row, values.as_deref(), None)?;
         self.redo.put(table, &key, &row);
-        t.put(key.clone(), &values, row);
+        t.put(key.clone(), row, values.as_deref());
         self.undo.push(Undo::Insert {
             table,
             key: key.clone(),
         });
-        self.record(|| Change::Insert { table, values });
+        if let Some(values) = self.values_to_record(table, &key, values) {
+            self.record(|| Change::Insert { table, values });
+        }
         Ok(key)
     }
 
@@ -427,25 +447,25 @@ impl<'db> WriteTxn<'db> {
         values: Vec<Value>,
     ) -> Result<Option<Key>, DbError> {
         let row = Row::encode(&values);
-        self.update_encoded(table, key, values, row)
+        self.update_encoded(table, key, row, Some(values))
     }
 
-    /// [`WriteTxn::update`] of values whose encoding the caller has already (see
-    /// [`WriteTxn::insert_encoded`]).
+    /// [`WriteTxn::update`] of a row as encoded, with its values if the caller has
+    /// them (see [`WriteTxn::insert_encoded`]).
     pub fn update_encoded(
         &mut self,
         table: TableId,
         key: &Key,
-        values: Vec<Value>,
         row: Row,
+        values: Option<Vec<Value>>,
     ) -> Result<Option<Key>, DbError> {
         let t = self.db.table_mut(table);
-        t.check_not_null(&values)?;
-        let new_key = t.key_for_update(key, &values);
-        t.check_unique(&new_key, &values, Some(key))?;
+        t.check_not_null_stored(&row)?;
+        let new_key = t.key_for_update(key, &row);
+        t.check_unique(&new_key, &row, values.as_deref(), Some(key))?;
         // The probe that replaces the row is also the one that finds it: a caller
         // that does not know whether the row exists (a module) pays no other.
-        let Some((old, stored)) = t.replace(key, new_key.clone(), &values, row) else {
+        let Some((old, stored)) = t.replace(key, new_key.clone(), row, values.as_deref()) else {
             return Ok(None);
         };
         if new_key != *key {
@@ -458,11 +478,13 @@ impl<'db> WriteTxn<'db> {
             old_key: key.clone(),
             old,
         });
-        self.record(|| Change::Update {
-            table,
-            key: key.clone(),
-            values,
-        });
+        if let Some(values) = self.values_to_record(table, &new_key, values) {
+            self.record(|| Change::Update {
+                table,
+                key: key.clone(),
+                values,
+            });
+        }
         Ok(Some(new_key))
     }
 
@@ -530,16 +552,11 @@ impl Database {
                 old_key,
                 old,
             } => {
-                let t = self.table_mut(table);
-                let values = t.decode(&old);
-                t.replace(&new_key, old_key, &values, old)
+                self.table_mut(table)
+                    .replace(&new_key, old_key, old, None)
                     .expect("an undone update's row is where the update put it");
             }
-            Undo::Delete { table, key, old } => {
-                let t = self.table_mut(table);
-                let values = t.decode(&old);
-                t.put(key, &values, old);
-            }
+            Undo::Delete { table, key, old } => self.table_mut(table).put(key, old, None),
             Undo::CreateTable { table } => {
                 let t = self.tables.remove(&table).expect("created table exists");
                 self.table_names.remove(&t.schema().name);

@@ -412,7 +412,7 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 None => area.byte(&mut caller, 0, 0),
                 Some(row) => {
                     area.byte(&mut caller, 0, 1)?;
-                    area.list(&mut caller, PAYLOAD_OFFSET, &row)
+                    area.list(&mut caller, PAYLOAD_OFFSET, row.as_bytes())
                 }
             }
         },
@@ -463,7 +463,7 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         "insert",
         |mut caller: Caller<'_, HostState>, table: u32, row: u32, row_len: u32, ret: u32| {
             let done = with_memory(&mut caller, |memory, state| {
-                state.insert(table, memory.bytes(row, row_len)?.to_vec())
+                state.insert(table, memory.bytes(row, row_len)?)
             })?;
             let area = ResultArea::new(ret)?;
             area.result(&mut caller, done, |_, _, ()| Ok(()))
@@ -477,7 +477,7 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         "update",
         move |mut caller: Caller<'_, HostState>, table: u32, row: u32, row_len: u32, ret: u32| {
             let updated = with_memory(&mut caller, |memory, state| {
-                state.update(table, memory.bytes(row, row_len)?.to_vec())
+                state.update(table, memory.bytes(row, row_len)?)
             })?;
             let area = ResultArea::new(ret)?;
             area.result(&mut caller, updated, write_bool)

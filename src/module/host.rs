@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 use super::abi::{Bound, Failure, ImportSupport, KeyPrefix, LogLevel};
 use super::budget::{MemoryCap, Watch};
 use super::shape::ModuleShape;
-use crate::db::{Database, DbError, Key, Row, Table, TableId, WriteTxn};
+use crate::db::{CheckedColumn, Database, DbError, Key, Row, Table, TableId, WriteTxn};
 use crate::types::{cast, checked_date, checked_timestamp, CastKind, DataType, TypeError, Value};
 use std::sync::Arc;
 
@@ -134,54 +134,60 @@ impl HostState {
 
     /// Decodes a key (the row of the primary key's columns) the module passed.
     fn decode_key(&self, table: &Table, bytes: &[u8]) -> wasmtime::Result<Option<Key>> {
-        let Some(pk) = &table.schema().primary_key else {
+        if table.schema().primary_key.is_none() {
             return Err(wasmtime::format_err!(
                 "table {} has no primary key to look rows up by",
                 table.schema().name
             ));
-        };
-        let malformed =
-            |e| wasmtime::format_err!("malformed key for table {}: {e}", table.schema().name);
-        let values = match pk[..] {
-            // The common single-column key: no vector of types to build.
-            [column] => Row::decode_untrusted(bytes, &table.column_types()[column..=column]),
-            _ => {
-                let types: Vec<DataType> = pk.iter().map(|&c| table.column_types()[c]).collect();
-                Row::decode_untrusted(bytes, &types)
-            }
         }
-        .map_err(malformed)?;
-        Ok(table.primary_key_of(&values))
+        table.primary_key_of_untrusted(bytes).map_err(|e| {
+            wasmtime::format_err!("malformed key for table {}: {e}", table.schema().name)
+        })
     }
 
-    /// Decodes a row the module passed and checks its values as an INSERT from a
-    /// client would be checked ([`checked_value`]); returns them with the row to
-    /// store: the module's own bytes when checking left every value as it was sent
-    /// (see [`stored_as_sent`]), else the checked values' encoding.
-    fn decode_row(
+    /// Checks a row the module passed as an INSERT from a client would be checked
+    /// ([`checked_value`]) and returns the row to store, with its values when the
+    /// check had to decode them. A table whose columns the check never rewrites
+    /// (see [`stored_as_sent`]) stores the module's own bytes, checked where they
+    /// lie, and decodes no values; otherwise the values are decoded, checked, and
+    /// encoded again.
+    fn checked_row(
         &self,
         table: &Table,
-        bytes: Vec<u8>,
-    ) -> wasmtime::Result<Result<(Vec<Value>, Row), Failure>> {
+        bytes: &[u8],
+    ) -> wasmtime::Result<Result<CheckedRow, Failure>> {
         let types = table.column_types();
-        let (row, mut values) = Row::from_untrusted(bytes, types).map_err(|e| {
-            wasmtime::format_err!("malformed row for table {}: {e}", table.schema().name)
-        })?;
+        let malformed =
+            |e| wasmtime::format_err!("malformed row for table {}: {e}", table.schema().name);
+        if types.iter().all(|&ty| stored_as_sent(ty)) {
+            // Malformed bytes anywhere trap before any column's refusal counts, as
+            // when the values are decoded first.
+            let mut refusal = None;
+            let row = Row::check_untrusted(bytes, types, |ty, column| {
+                if refusal.is_none() {
+                    refusal = refuse_sent(sent_column(&column), ty).err();
+                }
+            })
+            .map_err(malformed)?;
+            return Ok(match refusal {
+                Some(failure) => Err(failure),
+                None => Ok((row, None)),
+            });
+        }
+        let (_, mut values) = Row::from_untrusted(bytes, types).map_err(malformed)?;
         for (value, &ty) in values.iter_mut().zip(types) {
             match checked_value(std::mem::replace(value, Value::Null), ty) {
                 Ok(checked) => *value = checked,
                 Err(failure) => return Ok(Err(failure)),
             }
         }
-        let row = if types.iter().all(|&ty| stored_as_sent(ty)) {
-            debug_assert_eq!(row, Row::encode(&values));
-            row
-        } else {
-            Row::encode(&values)
-        };
-        Ok(Ok((values, row)))
+        Ok(Ok((Row::encode(&values), Some(values))))
     }
 }
+
+/// A module's row as checked: the row to store and, when the check decoded them,
+/// its values.
+type CheckedRow = (Row, Option<Vec<Value>>);
 
 /// True when [`checked_value`] either refuses a value of type `ty` or leaves it
 /// exactly as it was, so that a checked row of such columns is stored as the module
@@ -191,24 +197,60 @@ fn stored_as_sent(ty: DataType) -> bool {
     !matches!(ty, DataType::Jsonb | DataType::Varchar(Some(_)))
 }
 
-/// `value`, of column type `ty`, checked as the wire layer checks a client's values
-/// and an assignment checks a column's: text without NUL bytes, dates and
-/// timestamps within PostgreSQL's range, JSON well-formed (and normalized), and a
-/// `varchar(n)` no longer than `n`. The encoding alone guarantees the rest.
-pub(super) fn checked_value(value: Value, ty: DataType) -> Result<Value, Failure> {
-    let type_failure = |e: TypeError| failure(crate::Error::from(e));
+/// What [`refuse_sent`] looks at in a value as a module sent it, decoded or not.
+enum Sent<'a> {
+    Text(&'a str),
+    Integer(i64),
+    Other,
+}
+
+fn sent_value(value: &Value) -> Sent<'_> {
     match value {
-        Value::Text(text) | Value::Jsonb(text) if text.contains('\0') => Err(Failure {
+        Value::Text(text) | Value::Jsonb(text) => Sent::Text(text),
+        Value::Date(days) => Sent::Integer(i64::from(*days)),
+        Value::Timestamp(us) | Value::Timestamptz(us) => Sent::Integer(*us),
+        _ => Sent::Other,
+    }
+}
+
+fn sent_column<'a>(column: &CheckedColumn<'a>) -> Sent<'a> {
+    match *column {
+        CheckedColumn::Text(text) => Sent::Text(text),
+        CheckedColumn::Int(integer) => Sent::Integer(integer),
+        _ => Sent::Other,
+    }
+}
+
+/// The checks of [`checked_value`] that refuse a value of column type `ty` and
+/// never change one: text without NUL bytes, dates and timestamps within
+/// PostgreSQL's range.
+fn refuse_sent(sent: Sent<'_>, ty: DataType) -> Result<(), Failure> {
+    let type_failure = |e: TypeError| failure(crate::Error::from(e));
+    match (sent, ty) {
+        (Sent::Text(text), _) if text.contains('\0') => Err(Failure {
             sqlstate: "22021".into(),
             message: "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
         }),
-        Value::Date(days) => checked_date(days).map(Value::Date).map_err(type_failure),
-        Value::Timestamp(us) => checked_timestamp(us)
-            .map(Value::Timestamp)
-            .map_err(type_failure),
-        Value::Timestamptz(us) => checked_timestamp(us)
-            .map(Value::Timestamptz)
-            .map_err(type_failure),
+        // The encoding's check kept a date's day count within `i32`.
+        (Sent::Integer(days), DataType::Date) => {
+            checked_date(days as i32).map(drop).map_err(type_failure)
+        }
+        (Sent::Integer(us), DataType::Timestamp | DataType::Timestamptz) => {
+            checked_timestamp(us).map(drop).map_err(type_failure)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `value`, of column type `ty`, checked as the wire layer checks a client's values
+/// and an assignment checks a column's: text without NUL bytes, dates and
+/// timestamps within PostgreSQL's range ([`refuse_sent`]), JSON well-formed (and
+/// normalized), and a `varchar(n)` no longer than `n`. The encoding alone
+/// guarantees the rest.
+pub(super) fn checked_value(value: Value, ty: DataType) -> Result<Value, Failure> {
+    refuse_sent(sent_value(&value), ty)?;
+    let type_failure = |e: TypeError| failure(crate::Error::from(e));
+    match value {
         Value::Jsonb(text) => {
             cast(Value::Text(text), DataType::Jsonb, CastKind::Explicit).map_err(type_failure)
         }
@@ -234,12 +276,15 @@ fn db_failure(error: DbError) -> Failure {
 
 /// The `tables` and `context` imports, after `abi` has lifted their arguments.
 impl HostState {
-    pub(super) fn get(&mut self, table: u32, key: &[u8]) -> wasmtime::Result<Option<Vec<u8>>> {
+    /// The row under the key, as a copy that outlives the borrow of the table
+    /// (the module's `cabi_realloc` runs before it is written to the module's
+    /// memory): a short row is copied inside the `Row`, without an allocation.
+    pub(super) fn get(&mut self, table: u32, key: &[u8]) -> wasmtime::Result<Option<Row>> {
         let table = self.table(table)?;
         let Some(key) = self.decode_key(table, key)? else {
             return Ok(None);
         };
-        Ok(table.get(&key).map(|row| row.as_bytes().to_vec()))
+        Ok(table.get(&key).cloned())
     }
 
     pub(super) fn scan(
@@ -314,11 +359,11 @@ impl HostState {
     pub(super) fn insert(
         &mut self,
         table: u32,
-        row: Vec<u8>,
+        row: &[u8],
     ) -> wasmtime::Result<Result<(), Failure>> {
         let id = self.table_id(table)?;
-        let (values, row) = match self.decode_row(self.table(table)?, row)? {
-            Ok(decoded) => decoded,
+        let (row, values) = match self.checked_row(self.table(table)?, row)? {
+            Ok(checked) => checked,
             Err(failure) => return Ok(Err(failure)),
         };
         let txn = match self.txn()? {
@@ -326,7 +371,7 @@ impl HostState {
             Err(failure) => return Ok(Err(failure)),
         };
         Ok(txn
-            .insert_encoded(id, values, row)
+            .insert_encoded(id, row, values)
             .map(drop)
             .map_err(db_failure))
     }
@@ -334,12 +379,12 @@ impl HostState {
     pub(super) fn update(
         &mut self,
         table: u32,
-        row: Vec<u8>,
+        row: &[u8],
     ) -> wasmtime::Result<Result<bool, Failure>> {
         let id = self.table_id(table)?;
         let t = self.table(table)?;
-        let (values, row) = match self.decode_row(t, row)? {
-            Ok(decoded) => decoded,
+        let (row, values) = match self.checked_row(t, row)? {
+            Ok(checked) => checked,
             Err(failure) => return Ok(Err(failure)),
         };
         if t.schema().primary_key.is_none() {
@@ -348,7 +393,7 @@ impl HostState {
                 t.schema().name
             ));
         }
-        let Some(key) = t.primary_key_of_row(&values) else {
+        let Some(key) = t.primary_key_of_stored(&row) else {
             return Ok(Ok(false));
         };
         let txn = match self.txn()? {
@@ -356,7 +401,7 @@ impl HostState {
             Err(failure) => return Ok(Err(failure)),
         };
         Ok(txn
-            .update_encoded(id, &key, values, row)
+            .update_encoded(id, &key, row, values)
             .map(|updated| updated.is_some())
             .map_err(db_failure))
     }

@@ -135,6 +135,24 @@ fn put_item(tx: &mut Tx, id: i64, note: Option<String>) -> Result<(), Error> {
     tx.insert(&Item { id, note })
 }
 
+/// Sets item `id`'s note to `note`'s bytes as text, inserting the item if there
+/// is none: a way for a test to have a module write text a client cannot send (a
+/// NUL byte), which the host must refuse as it would a client's.
+#[reducer]
+fn set_item_note(tx: &mut Tx, id: i64, note: Vec<u8>) -> Result<(), Error> {
+    let note = String::from_utf8(note).map_err(|_| Error::raise("the note is not UTF-8"))?;
+    let item = Item {
+        id,
+        note: Some(note),
+    };
+    if tx.get::<Item>(&id)?.is_some() {
+        tx.update(&item)?;
+        Ok(())
+    } else {
+        tx.insert(&item)
+    }
+}
+
 /// Inserts an item with no note, then loops forever if `spin`: a reducer whose calls
 /// are short until one is not, for the host's record of short calls.
 #[reducer]
@@ -242,6 +260,7 @@ turnstile_sdk::module! {
         write_then_fail,
         write_then_trap,
         put_item,
+        set_item_note,
         put_item_then_spin,
         raise,
         put_doc,
