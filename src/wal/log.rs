@@ -14,6 +14,10 @@ use tokio::sync::{watch, Notify};
 use super::segment::{encode_header, encode_record, segment_file_name, RECORD_PAYLOAD_MAX};
 use super::WalError;
 
+/// The largest written buffer the flusher hands back to the appenders for reuse:
+/// ordinary batches (a few KiB) are kept, a bulk load's megabytes are freed.
+const SPARE_BUFFER_BYTES_MAX: usize = 1 << 20;
+
 /// How the log is written.
 #[derive(Debug, Clone)]
 pub struct WalConfig {
@@ -259,7 +263,13 @@ struct OpenSegment {
 
 impl Flusher {
     fn run(mut self) {
-        while let Some((bytes, first_lsn, last_lsn)) = self.next_batch() {
+        // The buffer of the batch written last, emptied, becomes the appenders'
+        // next buffer: an append (under the database's write lock) then copies its
+        // record into memory already there instead of growing a new vector from
+        // nothing, which took a few reallocations for every record while commits
+        // were flushed one by one.
+        let mut spare = Vec::new();
+        while let Some((mut bytes, first_lsn, last_lsn)) = self.next_batch(spare) {
             let started = Instant::now();
             if let Err(error) = self.write_batch(&bytes, first_lsn) {
                 tracing::error!(%error, "WAL write failed; refusing writes from now on, reads go on");
@@ -279,13 +289,20 @@ impl Flusher {
             }
             self.shared.durable.send_replace(last_lsn);
             self.shared.room.notify_waiters();
+            bytes.clear();
+            // A batch far larger than usual (a bulk load) is not kept for good.
+            if bytes.capacity() > SPARE_BUFFER_BYTES_MAX {
+                bytes = Vec::new();
+            }
+            spare = bytes;
         }
     }
 
     /// Waits for the next batch to flush: at once if someone waits for it or the
     /// log is shutting down, otherwise once the flush interval has passed. Returns
-    /// the bytes and their first and last LSN, or `None` at shutdown.
-    fn next_batch(&self) -> Option<(Vec<u8>, u64, u64)> {
+    /// the bytes and their first and last LSN, or `None` at shutdown; `spare`, an
+    /// empty buffer, takes their place.
+    fn next_batch(&self, spare: Vec<u8>) -> Option<(Vec<u8>, u64, u64)> {
         let interval = self.shared.config.flush_interval;
         let mut buffer = self.shared.buffer.lock();
         let mut waiting_since = Instant::now();
@@ -306,7 +323,7 @@ impl Flusher {
             self.shared.wake.wait_for(&mut buffer, remaining);
         }
         buffer.urgent = false;
-        let bytes = std::mem::take(&mut buffer.bytes);
+        let bytes = std::mem::replace(&mut buffer.bytes, spare);
         Some((bytes, buffer.first_lsn, buffer.next_lsn - 1))
     }
 

@@ -70,6 +70,7 @@ pub fn encode_record(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
         payload.len() <= RECORD_PAYLOAD_MAX,
         "callers bound payloads"
     );
+    out.reserve(RECORD_HEADER_LEN + payload.len());
     let start = out.len();
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&lsn.to_le_bytes());
