@@ -84,7 +84,7 @@ impl<'a> ByteReader<'a> {
 
     /// A varint in the shortest form [`put_varint`] writes: a value with a
     /// redundant zero group, or bits past 64, is refused, so every value has one
-    /// encoding (checked rows rely on it, see `Row::from_untrusted`).
+    /// encoding (checked rows rely on it, see `Row::check_untrusted`).
     pub(crate) fn varint(&mut self) -> Result<u64, CodecError> {
         let mut value = 0u64;
         let mut shift = 0;

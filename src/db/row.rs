@@ -179,27 +179,12 @@ impl Row {
         Ok(values)
     }
 
-    /// A row from an untrusted source, checked and decoded as by
-    /// [`Row::decode_untrusted`], kept as the row it is: bytes that pass the check
-    /// are the one encoding of their values (shortest varints, booleans 0 or 1, no
-    /// stray bitmap bits), so they are what [`Row::encode`] would make of them,
-    /// with no second encoding.
-    pub fn from_untrusted(
-        bytes: &[u8],
-        types: &[DataType],
-    ) -> Result<(Row, Vec<Value>), CodecError> {
-        let mut values = Vec::with_capacity(types.len());
-        let row = Row::check_untrusted(bytes, types, |data_type, column| {
-            values.push(column.into_value(data_type))
-        })?;
-        debug_assert_eq!(row, Row::encode(&values), "checked rows are canonical");
-        Ok((row, values))
-    }
-
-    /// A row from an untrusted source, checked as by [`Row::from_untrusted`] and
-    /// kept as it is, without decoding it: `each` sees every column as checked (its
-    /// integer, its text, its bytes), for what the caller checks beyond the
-    /// encoding.
+    /// A row from an untrusted source, checked as by [`Row::decode_untrusted`] and
+    /// kept as it is, without decoding it: bytes that pass the check are the one
+    /// encoding of their values (shortest varints, booleans 0 or 1, no stray bitmap
+    /// bits), so they are what [`Row::encode`] would make of them. `each` sees every
+    /// column as checked (its integer, its text, its bytes), for what the caller
+    /// checks beyond the encoding.
     pub(crate) fn check_untrusted(
         bytes: &[u8],
         types: &[DataType],
@@ -330,7 +315,7 @@ impl CheckedColumn<'_> {
 /// present, integers within their type, text valid UTF-8, nothing after the last
 /// column. It also insists on the one encoding [`Row::encode`] writes (shortest
 /// varints, booleans 0 or 1, numerics as serialized, unused bitmap bits clear), so
-/// checked bytes can be stored as they are ([`Row::from_untrusted`]).
+/// checked bytes can be stored as they are ([`Row::check_untrusted`]).
 fn walk_checked<'a>(
     bytes: &'a [u8],
     types: &[DataType],
@@ -607,8 +592,12 @@ mod tests {
         let row = Row::encode(&values);
         assert_eq!(row.decode(&types), values);
         // The same bytes from an untrusted source pass the checks and are kept.
-        let untrusted = Row::from_untrusted(row.as_bytes(), &types).unwrap();
-        assert_eq!(untrusted, (row.clone(), values.clone()));
+        let untrusted = Row::check_untrusted(row.as_bytes(), &types, |_, _| {}).unwrap();
+        assert_eq!(untrusted, row);
+        assert_eq!(
+            Row::decode_untrusted(row.as_bytes(), &types).unwrap(),
+            values
+        );
         for (i, v) in values.iter().enumerate() {
             assert_eq!(&row.decode_column(&types, i), v, "column {i}");
         }
@@ -654,7 +643,7 @@ mod tests {
             assert_eq!(inline, row.encoded_len() <= INLINE_MAX, "{len} bytes");
             assert_eq!(row.decode(&types), values);
             let from_log = Row::from_log(row.as_bytes(), &types).unwrap();
-            let (untrusted, _) = Row::from_untrusted(row.as_bytes(), &types).unwrap();
+            let untrusted = Row::check_untrusted(row.as_bytes(), &types, |_, _| {}).unwrap();
             assert_eq!(from_log, row);
             assert_eq!(untrusted, row);
             assert_eq!(
@@ -675,16 +664,15 @@ mod tests {
         let types = [DataType::Int4, DataType::Bool, DataType::Text];
         let values = vec![Value::Int4(-3), Value::Bool(true), Value::Text("é".into())];
         let canonical = Row::encode(&values);
-        let (row, decoded) = Row::from_untrusted(canonical.as_bytes(), &types).unwrap();
-        assert_eq!((row, decoded), (canonical.clone(), values));
         let mut seen = Vec::new();
         let checked = Row::check_untrusted(canonical.as_bytes(), &types, |ty, column| {
             seen.push(column.into_value(ty))
         });
         assert_eq!(checked.unwrap(), canonical);
+        assert_eq!(seen, values);
         assert_eq!(
-            seen,
-            Row::decode_untrusted(canonical.as_bytes(), &types).unwrap()
+            Row::decode_untrusted(canonical.as_bytes(), &types).unwrap(),
+            values
         );
 
         let refused = |bytes: &[u8]| {

@@ -174,7 +174,7 @@ impl HostState {
                 None => Ok((row, None)),
             });
         }
-        let (_, mut values) = Row::from_untrusted(bytes, types).map_err(malformed)?;
+        let mut values = Row::decode_untrusted(bytes, types).map_err(malformed)?;
         for (value, &ty) in values.iter_mut().zip(types) {
             match checked_value(std::mem::replace(value, Value::Null), ty) {
                 Ok(checked) => *value = checked,
