@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use turnstile::db::{ColumnSchema, Database, Key, RoutineKind, TableSchema};
+use turnstile::db::{ColumnSchema, Database, Key, RoutineKind, TableSchema, WriteTxn};
 use turnstile::module::{routines, Budgets, CallInfo, ModuleHost};
 use turnstile::server::BANK_MODULE;
 use turnstile::types::{DataType, Value};
@@ -110,45 +110,59 @@ fn transfer(c: &mut Criterion) {
         bank.check_catalog(&db)
             .expect("the table matches the module");
         let mut ids = Ids::new(accounts);
-        c.bench_function(
-            &format!("transfer, wasm reducer, {accounts} accounts"),
-            |b| {
-                b.iter(|| {
-                    let (src, dst) = (ids.next(), ids.next());
-                    let mut txn = db.begin_write();
-                    let args = [Value::Int8(src), Value::Int8(dst), Value::Int8(1)];
-                    bank.call_reducer(&mut txn, &routine, &args, &info)
-                        .expect("the transfer succeeds");
-                    txn.commit()
-                })
+        let name = |how: &str| format!("transfer, {how}, {accounts} accounts");
+        bench_transfers(
+            c,
+            &name("wasm reducer"),
+            &mut db,
+            &mut ids,
+            |txn, src, dst| {
+                let args = [Value::Int8(src), Value::Int8(dst), Value::Int8(1)];
+                bank.call_reducer(txn, &routine, &args, &info)
+                    .expect("the transfer succeeds");
             },
         );
-
         let table = db.get_table("accounts").expect("accounts").schema().id;
-        c.bench_function(
-            &format!("transfer, native Rust, {accounts} accounts"),
-            |b| {
-                b.iter(|| {
-                    let (src, dst) = (ids.next(), ids.next());
-                    let mut txn = db.begin_write();
-                    for (id, delta) in [(src, -1), (dst, 1)] {
-                        let key = Key::Int(id);
-                        let accounts = txn.db().table(table);
-                        let mut row =
-                            accounts.decode(accounts.get(&key).expect("the account exists"));
-                        let Value::Int8(balance) = row[2] else {
-                            unreachable!("balance is a bigint")
-                        };
-                        row[2] = Value::Int8(balance + delta);
-                        txn.update(table, &key, row).expect("update");
-                    }
-                    txn.commit()
-                })
+        bench_transfers(
+            c,
+            &name("native Rust"),
+            &mut db,
+            &mut ids,
+            |txn, src, dst| {
+                for (id, delta) in [(src, -1), (dst, 1)] {
+                    let key = Key::Int(id);
+                    let accounts = txn.db().table(table);
+                    let mut row = accounts.decode(accounts.get(&key).expect("the account exists"));
+                    let Value::Int8(balance) = row[2] else {
+                        unreachable!("balance is a bigint")
+                    };
+                    row[2] = Value::Int8(balance + delta);
+                    txn.update(table, &key, row).expect("update");
+                }
             },
         );
     }
     // The host's epoch ticker runs until here.
     drop(host);
+}
+
+/// Benchmarks `transfer` between two accounts from `ids`, each in a transaction of
+/// its own that commits.
+fn bench_transfers(
+    c: &mut Criterion,
+    name: &str,
+    db: &mut Database,
+    ids: &mut Ids,
+    mut transfer: impl FnMut(&mut WriteTxn<'_>, i64, i64),
+) {
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let (src, dst) = (ids.next(), ids.next());
+            let mut txn = db.begin_write();
+            transfer(&mut txn, src, dst);
+            txn.commit()
+        })
+    });
 }
 
 criterion_group!(benches, transfer);
