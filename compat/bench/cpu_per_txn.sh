@@ -112,6 +112,8 @@ PG_BASELINE=$(pgrep -P "$PG_PID" -c)
 WORKLOADS=(
     "select1|yes|\`SELECT 1\`: protocol only, no lock, no table|\\set nothing 0
 SELECT 1;"
+    "param|yes|\`SELECT :id::bigint\`: protocol with a parameter, no lock, no table|\\set id random(1, $ROWS)
+SELECT :id::bigint;"
     "point|yes|point select by primary key|\\set id random(1, $ROWS)
 SELECT balance FROM accounts WHERE id = :id;"
     "update|yes|point \`UPDATE\` by primary key|\\set id random(1, $ROWS)

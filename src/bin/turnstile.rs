@@ -119,9 +119,10 @@ struct ServeArgs {
     #[arg(long, default_value = "64MiB")]
     reducer_memory_limit: String,
     /// A reducer whose last 16 calls each ended normally within this ("100us") runs
-    /// its calls on the calling session's task when the write lock is free, which
-    /// saves the writer thread's two hand-offs; a longer, stopped or trapped call
-    /// sends it back to the writer thread. 0 keeps every call on the writer thread.
+    /// its calls on a session's task (the caller's when the write lock is free, the
+    /// holder's when it is not), which saves the writer thread's two hand-offs; a
+    /// longer, stopped or trapped call sends it back to the writer thread. 0 keeps
+    /// every call on the writer thread.
     #[arg(long, default_value = "100us")]
     reducer_short_call: String,
     /// Who is admitted to the global lock first when reads and writes both wait:

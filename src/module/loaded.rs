@@ -20,17 +20,18 @@
 //! calls each ended normally (with its result or its own error, not stopped or
 //! trapped) in less than [`Budgets::short_call`] (100 µs unless
 //! `--reducer-short-call` says otherwise) is *short*
-//! ([`LoadedModule::runs_short`]), and its calls may run on the calling session's
-//! task when the write lock is free and writes do not contend, instead of being
-//! handed to the writer thread and back (see `Turnstile::write_maybe_short`): those
-//! two hand-offs cost more than such a call (one client's `CALL transfer`: 15k TPS
-//! through the writer thread, 24k on its session). A call that takes longer, or is
-//! stopped, or traps, makes the reducer not short until it has as many short calls
-//! in a row again (which then run on the writer thread). So a tokio worker runs
-//! user code only for a reducer with a record of short calls, and at worst for one
-//! call (within its budgets, like any) until that record is rebuilt. Calls run one
-//! at a time under the write lock, so the record needs no more than relaxed
-//! atomics.
+//! ([`LoadedModule::runs_short`]), and its calls may run on a session's task —
+//! the caller's when the write lock is free, or the one holding the lock when it
+//! is not — instead of being handed to the writer thread and back (see
+//! `Turnstile::write_maybe_short`): those two hand-offs cost more than such a call
+//! (one client's `CALL transfer`: 15k TPS through the writer thread, 24k on its
+//! session). A call that takes longer, or is stopped, or traps, makes the reducer
+//! not short until it has as many short calls in a row again (which then run on
+//! the writer thread). So a tokio worker runs user code only for a reducer with a
+//! record of short calls, and at worst, for calls queued before the record
+//! changed, for one more call (within its budgets, like any) after the lock
+//! batch's time is up. Calls run one at a time under the write lock, so the
+//! record needs no more than relaxed atomics.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

@@ -35,7 +35,7 @@ use sqlparser::ast::Statement;
 
 use crate::db::{Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
-use crate::turnstile::{ShortWrite, Turnstile, TurnstileStatus};
+use crate::turnstile::{Turnstile, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
@@ -185,7 +185,7 @@ impl Engine {
             let cached = prepared.cached_write();
             let short = cached
                 .as_ref()
-                .map_or(ShortWrite::No, |c| c.short_write(ctx.modules.as_deref()));
+                .is_some_and(|c| c.short_write(ctx.modules.as_deref()));
             let durability = ctx.durability;
             let (output, plan) = self
                 .turnstile
@@ -425,11 +425,7 @@ impl Engine {
         }
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
-        let short = if block.commit_is_short() {
-            ShortWrite::Bounded
-        } else {
-            ShortWrite::No
-        };
+        let short = block.commit_is_short();
         Ok(self
             .turnstile
             .write_maybe_short("COMMIT", short, durability, move |txn| {

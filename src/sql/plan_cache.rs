@@ -32,7 +32,7 @@ use super::plan::{Expr, Plan};
 use super::template::{Shape, Template};
 use super::{ColumnInfo, SqlError};
 use crate::module::ModuleHost;
-use crate::turnstile::{RequestName, ShortWrite};
+use crate::turnstile::RequestName;
 use crate::types::{DataType, Value};
 
 /// The most simple-query texts a session keeps parsed and planned; as many shapes
@@ -129,28 +129,22 @@ impl CachedWrite {
         }
     }
 
-    /// Whether this run of the write may run on the session's task (see
+    /// Whether this run of the write is short, so that it may run on a session's
+    /// task (see
     /// [`Turnstile::write_maybe_short`](crate::turnstile::Turnstile::write_maybe_short)):
-    /// a short plan whenever the lock is free; a CALL whose arguments need no
-    /// subquery, of a reducer whose recent calls were all short
+    /// a short plan, or a CALL whose arguments need no subquery of a reducer whose
+    /// recent calls were all short
     /// ([`LoadedModule::runs_short`](crate::module::LoadedModule::runs_short), a
-    /// record that changes from one run to the next), only while writes do not
-    /// contend.
-    pub fn short_write(&self, modules: Option<&ModuleHost>) -> ShortWrite {
+    /// record that changes from one run to the next).
+    pub fn short_write(&self, modules: Option<&ModuleHost>) -> bool {
         match &self.plan {
             WritePlan::Call(call) => {
-                let runs_short = call.args.iter().all(|arg| !arg.has_subquery())
+                call.args.iter().all(|arg| !arg.has_subquery())
                     && modules
                         .and_then(|host| host.get(&call.routine.module))
-                        .is_some_and(|module| module.runs_short(&call.routine));
-                if runs_short {
-                    ShortWrite::Uncontended
-                } else {
-                    ShortWrite::No
-                }
+                        .is_some_and(|module| module.runs_short(&call.routine))
             }
-            _ if self.short => ShortWrite::Bounded,
-            _ => ShortWrite::No,
+            _ => self.short,
         }
     }
 }

@@ -10,9 +10,10 @@
 //! # Phases
 //!
 //! The lock is held in *phases*. A read phase admits reads, any number at once; a
-//! write phase is one acquisition of the write lock by the writer thread, which runs
-//! write requests one after another in it (*writer batching*: each stays its own
-//! atomic transaction with its own log record and acknowledgement). When a phase
+//! write phase is one acquisition of the write lock, by the writer thread or by a
+//! session's task (below), which runs write requests one after another in it
+//! (*writer batching*: each stays its own atomic transaction with its own log
+//! record and acknowledgement). When a phase
 //! opens, the requests of its class already queued are its *cohort*. A phase ends
 //! when it admits no more (see each policy) and what it admitted has left; then the
 //! policy chooses the next phase from who is waiting. While the other class has
@@ -57,11 +58,21 @@
 //! # What is a request
 //!
 //! Reads queued here run on the reader pool; a *short* read (a point lookup), a
-//! short write (a point UPDATE, a small block's COMMIT) or a short rehearsal is
-//! first offered to the scheduler on the session's own task and runs there only
-//! if it is admitted at once, as a newcomer, without overtaking anyone queued;
-//! otherwise it is queued like the rest. That keeps the cheap paths
-//! cheap without a side door around the policy.
+//! short write (a point UPDATE, a small block's COMMIT, a call of a reducer whose
+//! calls are short) or a short rehearsal is first offered to the scheduler on the
+//! session's own task and runs there only if it is admitted at once, as a
+//! newcomer, without overtaking anyone queued; otherwise it is queued like the
+//! rest. That keeps the cheap paths cheap without a side door around the policy.
+//!
+//! A session's task admitted with a short write holds a write phase like the
+//! writer thread's, and the phase goes on the same way: once its own write is
+//! done it runs the queued writes the phase admits next, as long as they are
+//! short too (*combining*: the session holding the lock does the others' short
+//! writes, so a stream of them never wakes the writer thread). A queued write
+//! that is not short ends such a phase, and the writer thread takes the next
+//! one. The batch bound keeps what a session's task runs for others short:
+//! after `--lock-batch-time` it admits no more, so at worst one write that
+//! turned out long runs past it.
 //!
 //! The decisions are made by [`Admission`], a plain state machine that is told the
 //! time, so tests drive it through exact schedules; [`Gate`] wraps it in a mutex and
@@ -224,16 +235,14 @@ pub(super) struct Admission<R, W> {
     next_ticket: u64,
     /// Reads holding the lock now.
     readers_inside: usize,
-    /// A write phase's holder (the writer thread or a short rehearsal) has it.
+    /// A write phase's holder (the writer thread, or a session's task with a short
+    /// write or rehearsal) has it.
     writer_inside: bool,
     phase: Option<Phase>,
     /// The class of the last phase, for `fair`'s alternation.
     last_class: LockClass,
     /// Moving average of a write's lock hold, for `deadline`'s prediction.
     write_estimate: Duration,
-    /// When a write last found the lock held or other requests waiting (see
-    /// [`CONTENDED_WINDOW`]).
-    write_contended_at: Option<Instant>,
     /// Phases opened so far: instrumentation for the policy tests.
     #[cfg(test)]
     phases_opened: u64,
@@ -243,19 +252,6 @@ pub(super) struct Admission<R, W> {
 
 /// A newcomer's ticket: later than anyone queued, so in no phase's cohort.
 const NEWCOMER: u64 = u64::MAX;
-
-/// A write that found the lock held or others waiting this recently means writes
-/// contend: a short reducer call then queues for the writer thread too, rather
-/// than take the lock on its session's task when it happens to be free. Under a
-/// stream of writes the writer thread runs them back to back in batches, and a
-/// call run beside it, holding the lock for microseconds of user code, makes it
-/// sleep and be woken again (16 clients of `CALL transfer`: 74k TPS with every
-/// call queued, 66k with short calls run on their sessions whenever the lock was
-/// free); without contention a short call saves the two hand-offs (one client:
-/// 15k TPS queued, 24k on its session). A short SQL write, which holds the lock
-/// for less, does better on its session whenever the lock is free, and ignores
-/// this.
-pub(super) const CONTENDED_WINDOW: Duration = Duration::from_millis(1);
 
 impl<R, W> Admission<R, W> {
     pub fn new(config: AdmissionConfig, capacity: usize, metrics: Arc<LockMetrics>) -> Self {
@@ -270,7 +266,6 @@ impl<R, W> Admission<R, W> {
             phase: None,
             last_class: LockClass::Write,
             write_estimate: Duration::ZERO,
-            write_contended_at: None,
             #[cfg(test)]
             phases_opened: 0,
             closed: false,
@@ -290,9 +285,6 @@ impl<R, W> Admission<R, W> {
     /// Queues a write.
     pub fn push_write(&mut self, job: W, now: Instant) -> Result<(), Refusal> {
         let queued = self.ticket(job, now, self.writes.len())?;
-        if self.phase.is_some() || !self.writes.is_empty() || !self.reads.is_empty() {
-            self.write_contended_at = Some(now);
-        }
         self.writes.push_back(queued);
         self.queue_changed(LockClass::Write);
         self.advance(now);
@@ -387,33 +379,40 @@ impl<R, W> Admission<R, W> {
     }
 
     /// Starts a write phase for a short write or rehearsal that is not queued, if
-    /// nobody waits and nobody holds the lock, and with `uncontended` if besides no
-    /// write found it otherwise for [`CONTENDED_WINDOW`].
-    pub fn try_enter_write(&mut self, now: Instant, uncontended: bool) -> bool {
+    /// nobody waits and nobody holds the lock.
+    pub fn try_enter_write(&mut self, now: Instant) -> bool {
         let idle = self.phase.is_none() && self.readers_inside == 0 && !self.writer_inside;
         if !idle || !self.reads.is_empty() || !self.writes.is_empty() {
-            self.write_contended_at = Some(now);
-            return false;
-        }
-        let contended = self
-            .write_contended_at
-            .is_some_and(|at| now.saturating_duration_since(at) < CONTENDED_WINDOW);
-        if uncontended && contended {
             return false;
         }
         if self.config.policy != LockPolicy::RwLock {
             self.open(LockClass::Write, false, now);
         }
         self.writer_inside = true;
+        if let Some(phase) = &mut self.phase {
+            phase.admitted += 1;
+        }
         true
     }
 
     /// Inside a write phase: the write that ran last held the lock for `held`.
-    /// Returns the next write the phase admits, if any.
-    pub fn continue_write(&mut self, now: Instant, held: Duration) -> Option<Queued<W>> {
+    /// Returns the next write the phase admits, if any and if the phase's holder
+    /// `may_run` it (a session's task runs only short writes, see
+    /// `Turnstile::write_maybe_short`); a write it may not run ends the phase,
+    /// and the writer thread opens the next one for it.
+    pub fn continue_write(
+        &mut self,
+        now: Instant,
+        held: Duration,
+        may_run: impl FnOnce(&W) -> bool,
+    ) -> Option<Queued<W>> {
         // An exponentially weighted average, weight 1/8 for the newest.
         self.write_estimate = (self.write_estimate * 7 + held) / 8;
-        let ticket = self.writes.front()?.ticket;
+        let next = self.writes.front()?;
+        let ticket = next.ticket;
+        if !may_run(&next.job) {
+            return None;
+        }
         let phase = self.phase?;
         if !self.write_phase_admits(&phase, ticket, now) {
             return None;
@@ -712,9 +711,14 @@ impl<R, W> Gate<R, W> {
     }
 
     /// The write that ended at `now` held the lock for `held`: the next write of
-    /// the phase, if it admits one.
-    pub fn continue_write(&self, now: Instant, held: Duration) -> Option<Queued<W>> {
-        self.state.lock().continue_write(now, held)
+    /// the phase, if it admits one and its holder `may_run` it.
+    pub fn continue_write(
+        &self,
+        now: Instant,
+        held: Duration,
+        may_run: impl FnOnce(&W) -> bool,
+    ) -> Option<Queued<W>> {
+        self.state.lock().continue_write(now, held, may_run)
     }
 
     /// The write phase's holder released the lock at `now`.
@@ -726,8 +730,8 @@ impl<R, W> Gate<R, W> {
 
     /// A short write or rehearsal arriving at `now` asks to enter at once (see
     /// [`Admission::try_enter_write`]).
-    pub fn try_enter_write(&self, now: Instant, uncontended: bool) -> bool {
-        self.state.lock().try_enter_write(now, uncontended)
+    pub fn try_enter_write(&self, now: Instant) -> bool {
+        self.state.lock().try_enter_write(now)
     }
 
     /// Refuses new requests and wakes every thread, so that each finishes what is

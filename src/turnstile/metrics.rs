@@ -80,8 +80,9 @@ const BOUNDS_NANOS: [u64; 22] = {
 /// Where a request ran under the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RanOn {
-    /// On the session's own task: a short read or write the scheduler admitted at
-    /// once (see `Turnstile::read_short` and `Turnstile::write_maybe_short`).
+    /// On a session's task: a short read or write the scheduler admitted at once,
+    /// or a short write queued behind one and run by the same task (see
+    /// `Turnstile::read_short` and `Turnstile::write_maybe_short`).
     Session,
     /// On a reader thread or the writer thread, handed over and back.
     LockThread,

@@ -6,9 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::admission::{
-    Admission, AdmissionConfig, LockClass, LockPolicy, Refusal, CONTENDED_WINDOW,
-};
+use super::admission::{Admission, AdmissionConfig, LockClass, LockPolicy, Refusal};
 use super::metrics::LockMetrics;
 
 fn ms(n: u64) -> Duration {
@@ -121,7 +119,7 @@ impl Schedule {
         loop {
             during(self, ran);
             self.pass(hold);
-            let Some(next) = self.admission.continue_write(self.at(), hold) else {
+            let Some(next) = self.admission.continue_write(self.at(), hold, |_| true) else {
                 break;
             };
             self.admitted(LockClass::Write, next.job, next.since);
@@ -457,60 +455,86 @@ fn short_paths_never_overtake_the_queue() {
         let mut s = Schedule::policy(policy);
         assert!(s.admission.try_enter_read(s.at()), "{policy}");
         assert!(s.admission.read_done(s.at(), false).is_none());
-        assert!(s.admission.try_enter_write(s.at(), false), "{policy}");
+        assert!(s.admission.try_enter_write(s.at()), "{policy}");
         s.admission.end_write(s.at());
         s.write("w");
         if policy != LockPolicy::RwLock {
             assert!(!s.admission.try_enter_read(s.at()), "{policy}");
         }
-        assert!(!s.admission.try_enter_write(s.at(), false), "{policy}");
+        assert!(!s.admission.try_enter_write(s.at()), "{policy}");
         s.write_phase(us(10), |_, _| {});
         s.read("r");
         assert!(
             !s.admission.try_enter_read(s.at()),
             "{policy}: a read is queued"
         );
-        assert!(!s.admission.try_enter_write(s.at(), false), "{policy}");
+        assert!(!s.admission.try_enter_write(s.at()), "{policy}");
     }
 }
 
-/// A short reducer call (`uncontended`) is held back for [`CONTENDED_WINDOW`] after
-/// a write found the lock taken, and enters again after it; a bounded short write
-/// is not held back; a write queued while nothing runs or waits is no contention.
+/// A session's task holding a write phase (its short write was admitted at once)
+/// runs the writes queued meanwhile that it may run, as the writer thread would,
+/// and stops at one it may not: that one and those after it are the writer
+/// thread's next phase. The batch bounds the session's phase as any, a waiting
+/// read ends it under `fair`, and the `rwlock` baseline, which has no phases,
+/// runs one write per acquisition.
 #[test]
-fn short_reducer_calls_wait_out_contention() {
-    let mut s = Schedule::policy(LockPolicy::Fair);
-    s.write("alone");
-    s.write_phase(us(10), |_, _| {});
-    assert!(
-        s.admission.try_enter_write(s.at(), true),
-        "no contention yet"
-    );
-    // It holds the lock: a write that comes now finds it taken.
-    assert!(!s.admission.try_enter_write(s.at(), false));
+fn a_session_holding_the_lock_runs_the_short_writes_queued_meanwhile() {
+    let short = |w: &String| w.starts_with("short");
+    for policy in LockPolicy::ALL {
+        let mut s = Schedule::policy(policy);
+        assert!(s.admission.try_enter_write(s.at()), "{policy}");
+        for name in ["short 1", "short 2", "long", "short 3"] {
+            s.write(name);
+        }
+        assert!(
+            !s.admission.writer_may_wake(),
+            "{policy}: the lock is taken"
+        );
+        let mut combined = Vec::new();
+        s.pass(us(10));
+        while let Some(next) = s.admission.continue_write(s.at(), us(10), short) {
+            combined.push(next.job);
+            s.pass(us(10));
+        }
+        s.admission.end_write(s.at());
+        if policy == LockPolicy::RwLock {
+            assert!(combined.is_empty(), "one write per acquisition");
+            continue;
+        }
+        assert_eq!(combined, ["short 1", "short 2"], "{policy}");
+        assert!(s.admission.writer_may_wake(), "{policy}");
+        assert_eq!(
+            s.write_phase(us(10), |_, _| {}),
+            2,
+            "{policy}: long, short 3"
+        );
+    }
+
+    let mut s = Schedule::new(AdmissionConfig {
+        batch_max: 2,
+        ..AdmissionConfig::default()
+    });
+    assert!(s.admission.try_enter_write(s.at()));
+    s.write("short 1");
+    s.write("short 2");
     s.pass(us(10));
+    let next = s.admission.continue_write(s.at(), us(10), short);
+    assert_eq!(next.unwrap().job, "short 1", "the second of a batch of two");
+    assert!(s.admission.continue_write(s.at(), us(10), short).is_none());
     s.admission.end_write(s.at());
+
+    let mut s = Schedule::policy(LockPolicy::Fair);
+    assert!(s.admission.try_enter_write(s.at()));
+    s.write("short 1");
+    s.read("r");
     assert!(
-        !s.admission.try_enter_write(s.at(), true),
-        "within the window"
-    );
-    assert!(s.admission.try_enter_write(s.at(), false), "bounded");
-    s.admission.end_write(s.at());
-    s.pass(CONTENDED_WINDOW);
-    assert!(
-        s.admission.try_enter_write(s.at(), true),
-        "after the window"
+        s.admission.continue_write(s.at(), us(10), short).is_none(),
+        "a read waits, and the write came after the phase opened"
     );
     s.admission.end_write(s.at());
-    // A write queued behind another is contention too.
-    s.pass(CONTENDED_WINDOW);
-    s.write("first");
-    s.write("second");
-    s.write_phase(us(10), |_, _| {});
-    assert!(
-        !s.admission.try_enter_write(s.at(), true),
-        "queued behind a write"
-    );
+    s.admit_reads();
+    assert_eq!(s.reading, ["r"]);
 }
 
 /// A full queue refuses (53000 upstream); a closed one refuses new requests but

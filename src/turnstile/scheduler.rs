@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::oneshot;
 
-use super::admission::{Admission, AdmissionConfig, Gate, LockClass, Refusal};
+use super::admission::{Admission, AdmissionConfig, Gate, LockClass, Queued, Refusal};
 use super::error::TurnstileError;
 use super::metrics::{LockMetrics, RanOn, RequestName};
 use super::snapshotter::LastSnapshot;
@@ -26,23 +26,6 @@ pub enum Durability {
     /// Once the commit is visible (`synchronous_commit = off`): a crash may lose
     /// the last flush interval's commits, never part of one.
     Visible,
-}
-
-/// Whether a write may run on its caller's task, when the scheduler admits it at
-/// once, instead of on the writer thread (see [`Turnstile::write_maybe_short`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShortWrite {
-    /// Always on the writer thread.
-    No,
-    /// Bounded and tiny work (a cached plan that changes a few rows by primary
-    /// key, the COMMIT of a small block): whenever nobody holds the lock and
-    /// nobody waits.
-    Bounded,
-    /// User code with a record of short calls (a reducer, see `module::loaded`,
-    /// "Short reducers"): only while, besides, no write has found the lock taken
-    /// for a while; under a stream of writes it goes to the writer thread, whose
-    /// batches it would otherwise interrupt (see `admission::CONTENDED_WINDOW`).
-    Uncontended,
 }
 
 /// The files that make a turnstile durable.
@@ -87,11 +70,21 @@ struct ReadRequest {
     run: Box<dyn FnOnce(&Database) -> Delivery + Send>,
 }
 
-/// A request for the writer thread, likewise under the write lock (see
-/// `run_writer` for when its reply is delivered).
+/// A queued write, likewise under the write lock (see `run_write_phase` for when
+/// its reply is delivered).
 struct WriteRequest {
     name: RequestName,
+    /// Short (see [`Turnstile::write_maybe_short`]): a session's task that holds
+    /// the lock may run it; any other write waits for the writer thread.
+    short: bool,
     run: Box<dyn FnOnce(&mut Database) -> Delivery + Send>,
+}
+
+impl WriteRequest {
+    /// Whether a session's task holding the lock may run it.
+    fn is_short(&self) -> bool {
+        self.short
+    }
 }
 
 /// Sends a reply to a waiting session.
@@ -329,23 +322,25 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        self.write_maybe_short(name, ShortWrite::No, durability, f)
-            .await
+        self.write_maybe_short(name, false, durability, f).await
     }
 
     /// [`Turnstile::write_with`], except that a *short* write — one whose cost is
     /// bounded and tiny, like an UPDATE of a few rows by primary key or the COMMIT
     /// of a small block, or has been, like a reducer whose last calls were all
-    /// short — runs on the caller's task if the scheduler admits it at once, as
-    /// [`ShortWrite`] says: nobody holds the lock and nobody waits, so it overtakes
-    /// no one, and asking never blocks. It commits there exactly as on the writer
-    /// thread (its log record is appended under the lock, so commits keep the log's
-    /// order); what it saves is the two thread hand-offs of the writer queue, which
-    /// cost more than the write. Otherwise it is queued like any write, and batched.
+    /// short — runs on the caller's task if the scheduler admits it at once:
+    /// nobody holds the lock and nobody waits, so it overtakes no one, and asking
+    /// never blocks. It commits there exactly as on the writer thread (its log
+    /// record is appended under the lock, so commits keep the log's order); what
+    /// it saves is the two thread hand-offs of the writer queue, which cost more
+    /// than the write. Then, still holding the lock, the task runs the short writes
+    /// queued meanwhile that the phase admits (combining, see `admission`), and
+    /// delivers their replies. A short write that finds the lock taken is queued,
+    /// for whoever holds the phase then, and batched.
     pub async fn write_maybe_short<R, E, F>(
         &self,
         name: impl Into<RequestName>,
-        short: ShortWrite,
+        short: bool,
         durability: Durability,
         f: F,
     ) -> Result<Result<R, E>, TurnstileError>
@@ -359,9 +354,9 @@ impl Turnstile {
             wal.wait_for_room().await?;
         }
         let name = name.into();
-        let f = if short != ShortWrite::No {
+        let f = if short {
             let wal = self.shared.wal.as_deref();
-            let now = self.write_lock_now(&name, short, f, |db, f| {
+            let now = self.write_lock_now(&name, f, |db, f| {
                 // A panic drops the transaction, which rolls it back, as on the
                 // writer thread.
                 catch_unwind(AssertUnwindSafe(|| run_write(db, wal, f)))
@@ -374,7 +369,7 @@ impl Turnstile {
         } else {
             f
         };
-        let outcome = self.queue_write(name, f).await?;
+        let outcome = self.queue_write(name, short, f).await?;
         self.acknowledge(outcome, durability).await
     }
 
@@ -391,20 +386,18 @@ impl Turnstile {
     }
 
     /// Runs `run(db, job)` under the write lock on this thread if the scheduler
-    /// admits a write at once (nobody holds the lock, nobody waits, and for
-    /// [`ShortWrite::Uncontended`] no write found it otherwise lately); gives `job`
-    /// back if not. Asking never blocks.
+    /// admits a write at once (nobody holds the lock, nobody waits), and after it
+    /// the short writes queued meanwhile that the phase admits; gives `job` back
+    /// if not admitted. Asking never blocks.
     fn write_lock_now<J, T>(
         &self,
         name: &str,
-        short: ShortWrite,
         job: J,
         run: impl FnOnce(&mut Database, J) -> T,
     ) -> Result<T, J> {
         let shared = &self.shared;
         let arrived = Instant::now();
-        let uncontended = short == ShortWrite::Uncontended;
-        if !shared.gate.try_enter_write(arrived, uncontended) {
+        if !shared.gate.try_enter_write(arrived) {
             return Err(job);
         }
         // Admitted, the lock is free, except under the `rwlock` baseline.
@@ -414,13 +407,37 @@ impl Turnstile {
         };
         let acquired = Instant::now();
         let result = run(&mut guard, job);
+        let ended = Instant::now();
+        let hold = ended - acquired;
+        let mut finished = Vec::new();
+        let last_delivery = shared
+            .gate
+            .continue_write(ended, hold, WriteRequest::is_short)
+            .map(|next| {
+                run_write_phase(
+                    &mut guard,
+                    &shared.gate,
+                    next,
+                    WriteRequest::is_short,
+                    &mut finished,
+                )
+            });
         drop(guard);
-        let released = Instant::now();
-        shared.gate.end_write(released);
-        let (wait, hold) = (acquired - arrived, released - acquired);
-        shared
-            .metrics
-            .request(LockClass::Write, name, RanOn::Session, wait, hold);
+        shared.gate.end_write(Instant::now());
+        if let Some(delivery) = last_delivery {
+            delivery();
+        }
+        let metrics = &shared.metrics;
+        metrics.request(
+            LockClass::Write,
+            name,
+            RanOn::Session,
+            acquired - arrived,
+            hold,
+        );
+        for (name, wait, hold) in finished {
+            metrics.request(LockClass::Write, &name, RanOn::Session, wait, hold);
+        }
         Ok(result)
     }
 
@@ -428,6 +445,7 @@ impl Turnstile {
     async fn queue_write<R, E, F>(
         &self,
         name: RequestName,
+        short: bool,
         f: F,
     ) -> Result<(Result<R, E>, Option<u64>), TurnstileError>
     where
@@ -439,6 +457,7 @@ impl Turnstile {
         let wal = self.shared.wal.clone();
         let request = WriteRequest {
             name,
+            short,
             run: Box::new(move |db| {
                 let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
                     .unwrap_or_else(|panic| Err(panic_message(panic)));
@@ -466,8 +485,8 @@ impl Turnstile {
     /// nobody holds the lock and nobody waits — as [`Turnstile::read_short`] does
     /// for reads; asking never blocks. That saves the two thread hand-offs of the
     /// writer queue, which cost more than a rehearsal of a point update; nothing is
-    /// committed, so the writer thread's order of commits is untouched. Otherwise
-    /// it runs on the writer thread.
+    /// committed, so the order of commits is untouched. Otherwise it is queued,
+    /// like a short write, for whoever holds the write phase then.
     pub async fn rehearse<R, F>(
         &self,
         name: impl Into<RequestName>,
@@ -480,7 +499,7 @@ impl Turnstile {
     {
         let name = name.into();
         let f = if short {
-            let now = self.write_lock_now(&name, ShortWrite::Bounded, f, |db, f| {
+            let now = self.write_lock_now(&name, f, |db, f| {
                 let mut txn = db.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
                 txn.rollback();
@@ -493,8 +512,8 @@ impl Turnstile {
         } else {
             f
         };
-        let outcome = self
-            .write_with(name, Durability::Visible, move |txn| {
+        let (outcome, _) = self
+            .queue_write(name, short, move |txn| {
                 Err::<std::convert::Infallible, R>(f(txn))
             })
             .await?;
@@ -632,26 +651,41 @@ fn run_writer(db: &RwLock<Database>, gate: &LockGate, metrics: &LockMetrics) {
     while let Some(first) = gate.wait_write() {
         let last_delivery = {
             let mut guard = db.write();
-            let mut queued = first;
-            loop {
-                let started = Instant::now();
-                let delivery = (queued.job.run)(&mut guard);
-                let ended = Instant::now();
-                let held = ended - started;
-                finished.push((queued.job.name, started - queued.since, held));
-                match gate.continue_write(ended, held) {
-                    Some(next) => {
-                        delivery();
-                        queued = next;
-                    }
-                    None => break delivery,
-                }
-            }
+            run_write_phase(&mut guard, gate, first, |_| true, &mut finished)
         };
         gate.end_write(Instant::now());
         last_delivery();
         for (name, wait, hold) in finished.drain(..) {
             metrics.request(LockClass::Write, &name, RanOn::LockThread, wait, hold);
+        }
+    }
+}
+
+/// Runs `first` and then each write the phase admits after it that its holder
+/// `may_run`, one after another under the write lock, each its own transaction.
+/// A write's reply is delivered once the next write is admitted; the last one's
+/// delivery is returned, for after the release. Each write's name, wait and
+/// hold go to `finished`, for the metrics once the lock is released.
+fn run_write_phase(
+    db: &mut Database,
+    gate: &LockGate,
+    first: Queued<WriteRequest>,
+    may_run: fn(&WriteRequest) -> bool,
+    finished: &mut Vec<(RequestName, Duration, Duration)>,
+) -> Delivery {
+    let mut queued = first;
+    loop {
+        let started = Instant::now();
+        let delivery = (queued.job.run)(db);
+        let ended = Instant::now();
+        let held = ended - started;
+        finished.push((queued.job.name, started - queued.since, held));
+        match gate.continue_write(ended, held, may_run) {
+            Some(next) => {
+                delivery();
+                queued = next;
+            }
+            None => return delivery,
         }
     }
 }

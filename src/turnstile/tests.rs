@@ -378,7 +378,7 @@ async fn short_writes_never_block_the_runtime() {
         };
         let here = std::thread::current().id();
         let ran_on = turnstile
-            .write_maybe_short("test", ShortWrite::Bounded, Durability::Durable, insert(7))
+            .write_maybe_short("test", true, Durability::Durable, insert(7))
             .await
             .unwrap()
             .unwrap();
@@ -394,7 +394,7 @@ async fn short_writes_never_block_the_runtime() {
             let turnstile = turnstile.clone();
             async move {
                 turnstile
-                    .write_maybe_short("test", ShortWrite::Bounded, Durability::Visible, insert(8))
+                    .write_maybe_short("test", true, Durability::Visible, insert(8))
                     .await
             }
         });
@@ -415,6 +415,77 @@ async fn short_writes_never_block_the_runtime() {
         assert_eq!(count, 3);
     }
     std::fs::remove_dir_all(&data_dir).unwrap();
+}
+
+/// A session's task that holds the write lock runs the short writes queued
+/// meanwhile and answers them (combining); a write that is not short waits for
+/// the writer thread, which also takes the short writes queued after it. The
+/// holder's write parks inside the lock until three writes have queued behind it
+/// (the lock batch's time is an hour, so no clock decides anything here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_holding_the_lock_runs_the_short_writes_queued_behind_it() {
+    let turnstile = Turnstile::start(
+        Database::new(),
+        TurnstileConfig {
+            admission: AdmissionConfig {
+                batch_time: Duration::from_secs(3600),
+                ..AdmissionConfig::default()
+            },
+            ..TurnstileConfig::default()
+        },
+    )
+    .unwrap();
+    create_numbers(&turnstile).await;
+    let insert = |n: i64| {
+        move |txn: &mut crate::db::WriteTxn<'_>| {
+            let id = txn.db().must_get_table("numbers")?.schema().id;
+            txn.insert(id, vec![Value::Int8(n)])?;
+            let thread = std::thread::current();
+            Ok::<_, DbError>((thread.id(), thread.name().map(str::to_owned)))
+        }
+    };
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = tokio::spawn({
+        let turnstile = turnstile.clone();
+        async move {
+            let insert_1 = insert(1);
+            turnstile
+                .write_maybe_short("holder", true, Durability::Visible, move |txn| {
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    insert_1(txn)
+                })
+                .await
+        }
+    });
+    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(30)).unwrap())
+        .await
+        .unwrap();
+    let mut queued = Vec::new();
+    for (n, short) in [(2, true), (3, false), (4, true)] {
+        queued.push(tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move {
+                turnstile
+                    .write_maybe_short("queued", short, Durability::Visible, insert(n))
+                    .await
+            }
+        }));
+        until_queued(&turnstile, LockClass::Write, queued.len()).await;
+    }
+    release_tx.send(()).unwrap();
+    let (holder_thread, _) = holder.await.unwrap().unwrap().unwrap();
+    let mut ran_on = Vec::new();
+    for write in queued {
+        ran_on.push(write.await.unwrap().unwrap().unwrap());
+    }
+    assert_eq!(ran_on[0].0, holder_thread, "the short write queued first");
+    for (thread, name) in &ran_on[1..] {
+        assert_ne!(*thread, holder_thread);
+        assert_eq!(name.as_deref(), Some("turnstile-writer"));
+    }
+    assert_eq!(count_numbers(&turnstile).await, 4);
 }
 
 /// A confirmed read returns only once everything it saw is durable. The log flushes
