@@ -42,8 +42,8 @@ impl Database {
         }
     }
 
-    /// Opens a write transaction. Only the turnstile's writer thread calls this,
-    /// with the write lock held.
+    /// Opens a write transaction. Only the holder of the turnstile's write lock
+    /// calls this (its writer thread, or a session's task with a short write).
     pub fn begin_write(&mut self) -> WriteTxn<'_> {
         WriteTxn::begin(self)
     }

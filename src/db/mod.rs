@@ -3,7 +3,8 @@
 //!
 //! # Life of a write transaction
 //!
-//! 1. The turnstile's writer thread takes the global write lock and opens a
+//! 1. The turnstile takes the global write lock — on its writer thread, or on a
+//!    session's task for a short write (see `turnstile`) — and opens a
 //!    [`WriteTxn`] on the [`Database`]. Nothing else can read or write until step 4.
 //! 2. The statement (or, later, a reducer or a validated transaction block) calls
 //!    `insert`, `update`, `delete` and the DDL methods. Each one checks its
@@ -15,8 +16,12 @@
 //!    every row, index entry and catalog entry back exactly as it was. Dropping an
 //!    unfinished transaction (a panic unwinding) rolls back too. Otherwise it commits,
 //!    which only discards the undo log.
-//! 4. The writer thread releases the lock. Only then does the session hear the
-//!    outcome, so no client ever waits on another client while holding the lock.
+//! 4. The lock's holder releases it, after the other transactions of its write
+//!    phase (each committed or rolled back on its own). The session hears the
+//!    outcome once the next transaction of the phase has begun, or the lock is
+//!    released; a read it sends then waits for the release, so nobody sees a
+//!    commit before the lock is released, and no client is waited on while the
+//!    lock is held.
 //!
 //! Readers hold the read lock while they execute and never see step 2 or 3 in
 //! progress, so a transaction is visible all at once or not at all (invariant 3).

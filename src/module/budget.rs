@@ -40,8 +40,8 @@ pub struct Budgets {
     /// Linear memory per instance (`--reducer-memory-limit`).
     pub memory_bytes: usize,
     /// A reducer call that ends sooner, and normally, is *short*; a reducer with a
-    /// run of short calls runs on the calling session's task when the write lock
-    /// is free (`--reducer-short-call`; see `module::loaded`, "Short reducers").
+    /// run of short calls runs its calls on a session's task
+    /// (`--reducer-short-call`; see `module::loaded`, "Short reducers").
     /// Zero: no call is short, every call goes to the writer thread.
     pub short_call: Duration,
 }

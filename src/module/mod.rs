@@ -30,9 +30,11 @@
 //! # Life of a call
 //!
 //! `CALL transfer(1, 2, 100)` is bound like a function call (arguments coerced to
-//! the declared types), then runs on the turnstile's writer thread as one write
-//! transaction: [`LoadedModule::call_reducer`] takes an idle instance, points its
-//! host state at the transaction, arms the budgets and enters the module. Every
+//! the declared types), then runs under the write lock as one write transaction,
+//! on the turnstile's writer thread (or on a session's task for a reducer whose
+//! calls are short, see `loaded`): [`LoadedModule::call_reducer`] takes an idle
+//! instance, points its host state at the transaction, arms the budgets and
+//! enters the module. Every
 //! insert, update and delete the module makes goes through the transaction, with
 //! its undo and redo, so an error, a trap or a budget overrun rolls everything
 //! back before the lock is released (invariant 3), and the log records the row

@@ -7,7 +7,8 @@
 //!    handles SET/SHOW/BEGIN/COMMIT itself and hands everything else to [`Engine`].
 //! 2. **Choose the lock** ([`Engine::is_write`]): a query or EXPLAIN is a read and
 //!    goes to a reader thread under the read lock; DML and DDL are writes and go to
-//!    the one writer thread, each as its own transaction. Sessions only await. A
+//!    the write lock, each as its own transaction, on the one writer thread (a
+//!    short write on a session's task, see `turnstile`). Sessions only await. A
 //!    query that reads no table (`SELECT 1`) needs no lock and runs on the session's
 //!    task (see [`Engine`]). A query, DML statement or CALL that ran before reuses
 //!    its plan while the catalog is unchanged, skipping steps 3 and 4 (see

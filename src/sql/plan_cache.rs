@@ -8,8 +8,8 @@
 //!   one per recent simple-query text in a [`TextCache`], and one per recent shape of
 //!   simple-query text whose integer literals are parameters (see `template`).
 //! - A plan is valid while [`Database::catalog_version`](crate::db::Database::catalog_version)
-//!   equals the version it was made against. The reader thread compares the two under
-//!   the read lock (the writer thread, for a [`WritePlan`], under the write lock) and
+//!   equals the version it was made against. The reader compares the two under the
+//!   read lock (the write lock's holder, for a [`WritePlan`], under the write lock) and
 //!   binds and plans again when they differ, so a plan never outlives the schema it
 //!   was made for. A write plan (INSERT, UPDATE, DELETE, CALL) is made at the start of
 //!   its transaction, which then changes no schema; DDL is not planned. Parameters are inputs of the plan: the

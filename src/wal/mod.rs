@@ -11,9 +11,10 @@
 //!
 //! # Who writes, and when it is durable
 //!
-//! The writer thread, holding the database write lock, [`Wal::append`]s the
-//! record: a copy into an in-memory buffer, nothing more. It releases the lock; the
-//! transaction is now *visible*. The flusher thread, which never takes the database
+//! Whoever holds the database write lock (the turnstile's writer thread, or a
+//! session's task with a short write) [`Wal::append`]s the record: a copy into an
+//! in-memory buffer, nothing more. It releases the lock; the transaction is now
+//! *visible*. The flusher thread, which never takes the database
 //! lock, writes the buffer to the current segment file and `fdatasync`s it; every
 //! record up to the last one written is then *durable* (invariant 4). It flushes
 //! every `flush_interval` when nobody is waiting, and at once when a session waits
