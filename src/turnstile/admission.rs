@@ -13,11 +13,11 @@
 //! write phase is one acquisition of the write lock, by the writer thread or by a
 //! session's task (below), which runs write requests one after another in it
 //! (*writer batching*: each stays its own atomic transaction with its own log
-//! record and acknowledgement). When a phase
-//! opens, the requests of its class already queued are its *cohort*. A phase ends
-//! when it admits no more (see each policy) and what it admitted has left; then the
-//! policy chooses the next phase from who is waiting. While the other class has
-//! nobody waiting, a phase admits every newcomer: there is nobody to be fair to.
+//! record and acknowledgement). When a phase opens, the requests of its class
+//! already queued are its *cohort*. A phase ends when it admits no more (see each
+//! policy) and what it admitted has left; then the policy chooses the next phase
+//! from who is waiting. While the other class has nobody waiting, a phase admits
+//! every newcomer: there is nobody to be fair to.
 //!
 //! Every phase is bounded by the *batch* (`--lock-batch N`, `--lock-batch-time T`):
 //! once it admitted N requests, or T has passed since it opened, it admits nothing
@@ -399,7 +399,7 @@ impl<R, W> Admission<R, W> {
     /// Returns the next write the phase admits, if any and if the phase's holder
     /// `may_run` it (a session's task runs only short writes, see
     /// `Turnstile::write_maybe_short`); a write it may not run ends the phase,
-    /// and the writer thread opens the next one for it.
+    /// and waits for the next, the writer thread's.
     pub fn continue_write(
         &mut self,
         now: Instant,
