@@ -190,10 +190,10 @@ fn updates_in_place_keep_every_index_in_step() {
     );
 }
 
-/// A row written as its bytes alone, as a module's is, is checked and indexed
-/// exactly as one written with its values: the store decodes what its indexes,
-/// its constraint messages and a block's record of changes need, and rolls it
-/// back alike.
+/// A row written as its bytes alone, as a module's is (and updated under its
+/// own key, as a module names it), is checked and indexed exactly as one
+/// written with its values: the store decodes what its indexes, its constraint
+/// messages and a block's record of changes need, and rolls it back alike.
 #[test]
 fn rows_written_without_values_are_checked_and_indexed_alike() {
     let indexed_accounts = || {
@@ -233,6 +233,26 @@ fn rows_written_without_values_are_checked_and_indexed_alike() {
             expected.update(id, &key, update)
         );
     }
+    // A module's update, the row named by its own key: present, absent, a
+    // duplicate owner, a NULL balance.
+    for update in [
+        account(3, "third", 7),
+        account(8, "eight", 8),
+        account(3, "owner1", 7),
+        vec![Value::Int8(3), Value::Text("third".into()), Value::Null],
+    ] {
+        let key = account_key(&txn, id, update[0].as_i64().unwrap());
+        assert_eq!(
+            txn.update_encoded_by_own_key(id, bytes(update.clone()), None),
+            expected.update(id, &key, update)
+        );
+    }
+    let null_key = vec![Value::Null, Value::Text("nobody".into()), Value::Int8(0)];
+    assert_eq!(
+        txn.update_encoded_by_own_key(id, bytes(null_key), None),
+        Ok(None),
+        "a NULL key names no row"
+    );
     assert_eq!(
         index_entries(txn.db(), id),
         index_entries(expected.db(), id)

@@ -462,6 +462,38 @@ impl<'db> WriteTxn<'db> {
         let t = self.db.table_mut(table);
         t.check_not_null_stored(&row)?;
         let new_key = t.key_for_update(key, &row);
+        self.replace_encoded(table, key, new_key, row, values)
+    }
+
+    /// [`WriteTxn::update_encoded`] of the row stored under `row`'s own primary
+    /// key (a module names the row it updates by the key in it), computed once.
+    /// `Ok(None)`, changing nothing, if a key column is NULL or no row has that
+    /// key; a table without a primary key has no row to name.
+    pub fn update_encoded_by_own_key(
+        &mut self,
+        table: TableId,
+        row: Row,
+        values: Option<Vec<Value>>,
+    ) -> Result<Option<Key>, DbError> {
+        let t = self.db.table_mut(table);
+        let Some(key) = t.primary_key_of_stored(&row) else {
+            return Ok(None);
+        };
+        t.check_not_null_stored(&row)?;
+        self.replace_encoded(table, &key, key.clone(), row, values)
+    }
+
+    /// Replaces the row under `key` with `row`, stored under `new_key`: the tail
+    /// of an update, once NOT NULL is checked and the new key known.
+    fn replace_encoded(
+        &mut self,
+        table: TableId,
+        key: &Key,
+        new_key: Key,
+        row: Row,
+        values: Option<Vec<Value>>,
+    ) -> Result<Option<Key>, DbError> {
+        let t = self.db.table_mut(table);
         t.check_unique(&new_key, &row, values.as_deref(), Some(key))?;
         // The probe that replaces the row is also the one that finds it: a caller
         // that does not know whether the row exists (a module) pays no other.

@@ -393,15 +393,12 @@ impl HostState {
                 t.schema().name
             ));
         }
-        let Some(key) = t.primary_key_of_stored(&row) else {
-            return Ok(Ok(false));
-        };
         let txn = match self.txn()? {
             Ok(txn) => txn,
             Err(failure) => return Ok(Err(failure)),
         };
         Ok(txn
-            .update_encoded(id, &key, row, values)
+            .update_encoded_by_own_key(id, row, values)
             .map(|updated| updated.is_some())
             .map_err(db_failure))
     }
