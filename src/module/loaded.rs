@@ -28,10 +28,12 @@
 //! session). A call that takes longer, or is stopped, or traps, makes the reducer
 //! not short until it has as many short calls in a row again (which then run on
 //! the writer thread). So a tokio worker runs user code only for a reducer with a
-//! record of short calls, and at worst, for calls queued before the record
-//! changed, for one more call (within its budgets, like any) after the lock
-//! batch's time is up. Calls run one at a time under the write lock, so the
-//! record needs no more than relaxed atomics.
+//! record of short calls. A call queued while the record still said short may
+//! run on a session's task after it changed, but a session's task takes no
+//! queued write once the lock batch's time (`--lock-batch-time`) is up, so at
+//! worst one call that runs long (within its budgets, like any) holds a tokio
+//! worker. Calls run one at a time under the write lock, so the record needs no
+//! more than relaxed atomics.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
