@@ -16,9 +16,19 @@
 //! In a COPY statement, the boolean options take PostgreSQL's spellings (`FREEZE
 //! on`, `HEADER 1`): they are rewritten to `TRUE`/`FALSE` before parsing, the only
 //! ones sqlparser reads.
+//!
+//! sqlparser binds a unary minus or plus looser than `^`, reading `-2 ^ 2` as
+//! `-(2 ^ 2)`; PostgreSQL binds it tighter (its precedence table puts unary minus
+//! above `^`), so `-2 ^ 2` is `(-2) ^ 2`, 4. Every parsed tree is turned around here
+//! ([`SignBindsTighterThanPower`]), so that templates, the binder and a view's
+//! stored text all see PostgreSQL's reading.
+
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Analyze, FlushType, Ident, ObjectName, ObjectNamePart, Statement, VacuumStatement,
+    Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart, Statement,
+    UnaryOperator, VacuumStatement, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -37,13 +47,70 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if let Some(statement) = parse_maintenance(bare)? {
         return Ok(vec![statement]);
     }
-    parse_rewritten(sql).map_err(|e| {
+    let mut statements = parse_rewritten(sql).map_err(|e| {
         let message = e.to_string();
         let message = message
             .strip_prefix("sql parser error: ")
             .unwrap_or(&message);
         SqlError::Syntax(message.to_owned())
-    })
+    })?;
+    let _ = statements.visit(&mut SignBindsTighterThanPower);
+    Ok(statements)
+}
+
+/// Parses one expression stored as text (a column's DEFAULT).
+pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {
+    let mut expr = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| SqlError::Syntax(e.to_string()))?;
+    let _ = expr.visit(&mut SignBindsTighterThanPower);
+    Ok(expr)
+}
+
+/// Gives a unary minus or plus over a `^` back to the `^`'s base (see the module
+/// doc): `-(a ^ b)` as sqlparser reads `-a ^ b` becomes `(-a) ^ b`. `^` is
+/// left-associative, so in `-a ^ b ^ c` the sign goes to `a`. Parentheses the query
+/// wrote stay: `-(a ^ b)` keeps its `Nested`, which is not a `^`.
+struct SignBindsTighterThanPower;
+
+impl VisitorMut for SignBindsTighterThanPower {
+    type Break = Infallible;
+
+    /// Post-order, so that in `- -a ^ b` the inner sign has moved first.
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Infallible> {
+        let Expr::UnaryOp { op, expr: operand } = expr else {
+            return ControlFlow::Continue(());
+        };
+        let is_power = matches!(
+            **operand,
+            Expr::BinaryOp {
+                op: BinaryOperator::PGExp,
+                ..
+            }
+        );
+        if !is_power || !matches!(op, UnaryOperator::Minus | UnaryOperator::Plus) {
+            return ControlFlow::Continue(());
+        }
+        let sign = *op;
+        let mut power = std::mem::replace(&mut **operand, Expr::value(Value::Null));
+        let mut base = &mut power;
+        while let Expr::BinaryOp {
+            op: BinaryOperator::PGExp,
+            left,
+            ..
+        } = base
+        {
+            base = left;
+        }
+        let unsigned = std::mem::replace(base, Expr::value(Value::Null));
+        *base = Expr::UnaryOp {
+            op: sign,
+            expr: Box::new(unsigned),
+        };
+        *expr = power;
+        ControlFlow::Continue(())
+    }
 }
 
 /// The function name that marks the low bound of `BETWEEN SYMMETRIC low AND high`

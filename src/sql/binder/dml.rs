@@ -243,7 +243,7 @@ impl Binder<'_> {
         let Some(sql) = &column.default else {
             return Ok(Expr::Const(crate::types::Value::Null, column.data_type));
         };
-        let expr = parse_expr(sql)?;
+        let expr = crate::sql::parse::parse_expr(sql)?;
         let bound = self.bind_expr(&expr, &Scope::default())?;
         self.assign(bound, column.data_type, &column.name)
     }
@@ -511,13 +511,4 @@ fn check_arity(values: usize, targets: usize) -> Result<(), SqlError> {
 /// The `DEFAULT` keyword in VALUES or SET (sqlparser reads it as an identifier).
 fn is_default(e: &ast::Expr) -> bool {
     matches!(e, ast::Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
-}
-
-/// Parses a stored expression (a column DEFAULT).
-pub(super) fn parse_expr(sql: &str) -> Result<ast::Expr, SqlError> {
-    let dialect = sqlparser::dialect::PostgreSqlDialect {};
-    sqlparser::parser::Parser::new(&dialect)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_expr())
-        .map_err(|e| SqlError::Syntax(e.to_string()))
 }
