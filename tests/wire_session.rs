@@ -591,6 +591,85 @@ async fn bad_text_is_refused() {
     assert_eq!(err.code().unwrap().code(), "22021", "{err}");
 }
 
+/// The text check follows every Query and Parse, even one that is skipped after an
+/// error (until Sync) or refused during COPY: a skipped Query with bad text used to
+/// leave its verdict queued for the next Query, which then failed (or, the other
+/// way round, ran its own bad text, storing U+FFFD). A Parse's text is checked as a
+/// Query's: invalid UTF-8 is 22021 and nothing is stored. A Parse into the unnamed
+/// statement that fails drops the old unnamed statement, as in PostgreSQL, so a
+/// later Bind of it is 26000 rather than a run of the statement before.
+#[tokio::test]
+async fn every_query_and_parse_has_its_own_text_check() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    socket
+        .write_all(&query("create table texts (id int primary key, t text)"))
+        .await
+        .unwrap();
+    read_until(&mut socket, b'Z').await;
+
+    let tags = |messages: &[(u8, Vec<u8>)]| messages.iter().map(|m| m.0).collect::<Vec<u8>>();
+    // An error, then a Query with bad text that is skipped until Sync.
+    let mut batch = parse("", "selec");
+    batch.extend(message(b'Q', b"select 'a\xff'\0"));
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(tags(&messages), b"EZ");
+    assert_eq!(sqlstate(&messages[0].1), "42601");
+    socket.write_all(&query("select 'ok'")).await.unwrap();
+    assert_eq!(tags(&read_until(&mut socket, b'Z').await), b"TDCZ");
+    // The other way round: a sound Query skipped, then one with bad text.
+    let mut batch = parse("", "selec");
+    batch.extend(query("select 'skipped'"));
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    read_until(&mut socket, b'Z').await;
+    socket
+        .write_all(&message(b'Q', b"insert into texts values (1, 'a\xffb')\0"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(sqlstate(&messages[0].1), "22021");
+
+    // A Parse with bad text: 22021, skip to Sync, nothing stored.
+    let mut body = b"\0insert into texts values (2, 'a\xffb')\0".to_vec();
+    body.extend_from_slice(&[0, 0]);
+    let mut batch = message(b'P', &body);
+    batch.extend(message(b'B', b"\0\0\0\0\0\0\0\0"));
+    batch.extend(execute(""));
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(tags(&messages), b"EZ");
+    assert_eq!(sqlstate(&messages[0].1), "22021");
+    socket
+        .write_all(&query("select count(*) from texts"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(messages[1].1, b"\0\x01\0\0\0\x010", "no row stored");
+
+    // A failed Parse into the unnamed statement leaves none behind.
+    socket
+        .write_all(&[parse("", "select 1"), sync()].concat())
+        .await
+        .unwrap();
+    read_until(&mut socket, b'Z').await;
+    socket
+        .write_all(&[parse("", "selec 2"), sync()].concat())
+        .await
+        .unwrap();
+    read_until(&mut socket, b'Z').await;
+    let mut batch = message(b'B', b"\0\0\0\0\0\0\0\0");
+    batch.extend(execute(""));
+    batch.extend(sync());
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(tags(&messages), b"EZ");
+    assert_eq!(sqlstate(&messages[0].1), "26000");
+}
+
 /// A raw binary value for a parameter of type `ty`, to send out-of-range encodings.
 #[derive(Debug)]
 struct RawBinary(Vec<u8>);

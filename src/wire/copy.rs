@@ -115,7 +115,7 @@ impl Connection {
     async fn receive_copy_data(&mut self, decoder: &mut CopyDecoder) -> Result<(), Fault> {
         use PgWireFrontendMessage as M;
         loop {
-            match next_message(&mut self.socket).await? {
+            match next_message(&mut self.socket).await?.map(|r| r.message) {
                 Some(M::CopyData(data)) => decoder.feed(&data.data),
                 Some(M::CopyDone(_)) => return Ok(()),
                 Some(M::CopyFail(fail)) => return Err(WireError::CopyFailed(fail.message).into()),

@@ -135,6 +135,12 @@ fn portal_name(name: Option<String>) -> String {
 
 impl Connection {
     pub(super) async fn on_parse(&mut self, parse: Parse) -> Result<(), Fault> {
+        // A Parse into the unnamed statement drops the old one first, as in
+        // PostgreSQL, so that one that fails leaves no unnamed statement behind for
+        // a pipelined Bind to run by mistake.
+        if parse.name.as_deref().unwrap_or_default().is_empty() {
+            self.statements.remove("");
+        }
         let limits = &self.ctx.limits;
         if parse.query.len() > limits.statement_bytes_max {
             return Err(WireError::StatementTooLong {

@@ -10,11 +10,15 @@
 //! CancelRequest. Every later message is tagged: `[tag: u8][len: i32][len - 4 bytes]`;
 //! `len` counts itself but not the tag.
 //!
-//! It also checks the text of each Query message as it passes, because pgwire's
-//! decoder replaces invalid UTF-8 with U+FFFD and runs a Query without its NUL
-//! terminator as if it were empty. The verdict of each Query (None: fine) is queued
-//! for the connection, which takes it when pgwire hands over that Query; messages
-//! are decoded in order, so the verdicts line up.
+//! It also checks the text of each Query and Parse message as it passes, because
+//! pgwire's decoder replaces invalid UTF-8 with U+FFFD (which would then be run, and
+//! stored) and runs a Query without its NUL terminator as if it were empty. A
+//! Query's whole body is its text; a Parse's text is its statement name and query,
+//! the two strings before its binary parameter types. The verdict of each (None:
+//! fine) is queued, and taken as pgwire hands over that message (see
+//! `connection::next_message`), whatever then becomes of the message — answered,
+//! skipped until Sync, refused during COPY — so the verdicts always line up with
+//! the messages they belong to.
 
 use std::collections::VecDeque;
 
@@ -38,31 +42,79 @@ pub struct FrameLimit {
     header_len: usize,
     /// Body bytes of the current message still to pass before the next header.
     skip: usize,
-    /// The text check of the Query whose body is passing, if one is.
-    query: Option<QueryCheck>,
-    /// One verdict per Query whose body has passed, not yet taken by the connection.
+    /// The text check of the Query or Parse whose body is passing, if one is.
+    text: Option<TextCheck>,
+    /// One verdict per Query or Parse whose body has passed, not yet taken.
     verdicts: VecDeque<Option<WireError>>,
 }
 
-/// The streaming check of one Query body: UTF-8 across chunk boundaries, and
-/// exactly one NUL, at the end.
-#[derive(Debug, Clone, Default)]
-struct QueryCheck {
+/// The messages whose text is checked, and which part of their body that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextMessage {
+    /// The whole body: one string, with exactly one NUL, at the end.
+    Query,
+    /// The statement name and the query: the body up to its second NUL.
+    Parse,
+}
+
+impl TextMessage {
+    fn of_tag(tag: u8) -> Option<TextMessage> {
+        match tag {
+            b'Q' => Some(TextMessage::Query),
+            b'P' => Some(TextMessage::Parse),
+            _ => None,
+        }
+    }
+}
+
+/// The streaming check of one message's text: UTF-8 across chunk boundaries, and
+/// for a Query its termination.
+#[derive(Debug, Clone)]
+struct TextCheck {
+    message: TextMessage,
     /// The start of a character cut by the end of the last chunk (at most 3 bytes).
     pending: Vec<u8>,
     /// The bytes of the first invalid character (as many as its lead byte
     /// announces, completed from later chunks), for the message.
     bad: Option<Vec<u8>>,
-    /// NUL bytes seen.
+    /// NUL bytes seen in the text.
     nuls: usize,
-    /// The last byte seen (the terminator, if the message is sound).
+    /// The last byte seen (a Query's terminator, if the message is sound).
     last: Option<u8>,
 }
 
-impl QueryCheck {
+impl TextCheck {
+    fn new(message: TextMessage) -> TextCheck {
+        TextCheck {
+            message,
+            pending: Vec::new(),
+            bad: None,
+            nuls: 0,
+            last: None,
+        }
+    }
+
     fn observe(&mut self, bytes: &[u8]) {
         let Some(&last) = bytes.last() else { return };
         self.last = Some(last);
+        let bytes = match self.message {
+            TextMessage::Query => bytes,
+            // A Parse's text ends with its second NUL; its parameter types follow.
+            TextMessage::Parse => {
+                let strings_open = 2usize.saturating_sub(self.nuls);
+                if strings_open == 0 {
+                    return;
+                }
+                // Up to the NUL that closes the last open string, if it is here.
+                let end = bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == 0)
+                    .nth(strings_open - 1)
+                    .map_or(bytes.len(), |(at, _)| at + 1);
+                &bytes[..end]
+            }
+        };
         self.nuls += bytes.iter().filter(|b| **b == 0).count();
         if let Some(bad) = &mut self.bad {
             let missing = lead_len(bad[0]).saturating_sub(bad.len());
@@ -92,12 +144,19 @@ impl QueryCheck {
     /// is fatal here, where PostgreSQL answers ERROR and goes on: pgwire's decoder
     /// then leaves bytes of this message in its buffer, or takes bytes of the next
     /// one, so the stream after it cannot be trusted.
+    ///
+    /// A Parse's text is only judged whole: without its two NULs pgwire's decoder
+    /// refuses the message itself.
     fn finish(self) -> Option<WireError> {
-        if self.last != Some(0) {
-            return Some(WireError::Protocol("invalid string in message".into()));
-        }
-        if self.nuls > 1 {
-            return Some(WireError::Protocol("invalid message format".into()));
+        match self.message {
+            TextMessage::Query if self.last != Some(0) => {
+                return Some(WireError::Protocol("invalid string in message".into()));
+            }
+            TextMessage::Query if self.nuls > 1 => {
+                return Some(WireError::Protocol("invalid message format".into()));
+            }
+            TextMessage::Parse if self.nuls < 2 => return None,
+            _ => {}
         }
         if !self.pending.is_empty() {
             return Some(WireError::InvalidUtf8(bad_bytes(&self.pending)));
@@ -114,14 +173,14 @@ impl FrameLimit {
             header: [0; 8],
             header_len: 0,
             skip: 0,
-            query: None,
+            text: None,
             verdicts: VecDeque::new(),
         }
     }
 
-    /// The verdict of the oldest Query not yet taken: None if its text is sound.
-    /// The connection calls it once per Query message pgwire decodes.
-    pub fn take_query_verdict(&mut self) -> Option<WireError> {
+    /// The verdict of the oldest Query or Parse not yet taken: None if its text is
+    /// sound. Called once for each Query and Parse message pgwire decodes.
+    pub fn take_text_verdict(&mut self) -> Option<WireError> {
         self.verdicts.pop_front().flatten()
     }
 
@@ -132,8 +191,8 @@ impl FrameLimit {
             if self.skip > 0 {
                 let n = self.skip.min(bytes.len());
                 self.skip -= n;
-                if let Some(query) = &mut self.query {
-                    query.observe(&bytes[..n]);
+                if let Some(text) = &mut self.text {
+                    text.observe(&bytes[..n]);
                 }
                 if self.skip == 0 {
                     self.end_body();
@@ -154,10 +213,10 @@ impl FrameLimit {
         Ok(())
     }
 
-    /// The current message's body has passed: queue the verdict of a Query.
+    /// The current message's body has passed: queue the verdict of its text.
     fn end_body(&mut self) {
-        if let Some(query) = self.query.take() {
-            self.verdicts.push_back(query.finish());
+        if let Some(text) = self.text.take() {
+            self.verdicts.push_back(text.finish());
         }
     }
 
@@ -186,8 +245,8 @@ impl FrameLimit {
         if !self.tagged {
             let code = word(4);
             self.tagged = code != SSL_REQUEST_CODE && code != GSSENC_REQUEST_CODE;
-        } else if self.header[0] == b'Q' {
-            self.query = Some(QueryCheck::default());
+        } else if let Some(message) = TextMessage::of_tag(self.header[0]) {
+            self.text = Some(TextCheck::new(message));
             if self.skip == 0 {
                 self.end_body();
             }
@@ -265,7 +324,7 @@ mod tests {
             }
             let verdicts: Vec<String> = (0..5)
                 .map(|_| {
-                    f.take_query_verdict()
+                    f.take_text_verdict()
                         .map(|e| e.to_string())
                         .unwrap_or_default()
                 })
@@ -281,6 +340,49 @@ mod tests {
                 ],
                 "chunk {chunk}"
             );
+        }
+    }
+
+    /// A Parse's statement name and query are checked in any chunking, its binary
+    /// parameter types are not, and Query and Parse verdicts share one queue in
+    /// message order.
+    #[test]
+    fn checks_parse_text_in_any_chunking() {
+        let mut stream = startup();
+        // Name, query, one parameter type whose bytes are not UTF-8 (OID 0xff00ff00).
+        let parse = |name: &[u8], query: &[u8]| {
+            let mut body = [name, b"\0", query, b"\0"].concat();
+            body.extend_from_slice(&[0, 1, 0xff, 0, 0xff, 0]);
+            tagged(b'P', &body)
+        };
+        stream.extend(parse(b"", b"select 'caf\xc3\xa9'"));
+        stream.extend(parse(b"", b"insert into t values ('a\xffb')"));
+        stream.extend(tagged(b'Q', b"select 1\0"));
+        stream.extend(parse(b"s\xe2\x28\xa1", b"select 1"));
+        stream.extend(tagged(b'S', b""));
+        for chunk in [1, 2, 3, 5, 1000] {
+            let mut f = FrameLimit::new(1000);
+            for part in stream.chunks(chunk) {
+                f.observe(part).unwrap();
+            }
+            let verdicts: Vec<String> = (0..4)
+                .map(|_| {
+                    f.take_text_verdict()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
+            assert_eq!(
+                verdicts,
+                [
+                    "",
+                    "invalid byte sequence for encoding \"UTF8\": 0xff",
+                    "",
+                    "invalid byte sequence for encoding \"UTF8\": 0xe2 0x28 0xa1",
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!(f.take_text_verdict(), None, "no verdict for Sync");
         }
     }
 

@@ -22,9 +22,10 @@ impl<S> LimitedStream<S> {
         LimitedStream { inner, limit }
     }
 
-    /// The text verdict of the next Query message ([`FrameLimit::take_query_verdict`]).
-    pub fn take_query_verdict(&mut self) -> Option<super::WireError> {
-        self.limit.take_query_verdict()
+    /// The text verdict of the next Query or Parse message
+    /// ([`FrameLimit::take_text_verdict`]).
+    pub fn take_text_verdict(&mut self) -> Option<super::WireError> {
+        self.limit.take_text_verdict()
     }
 }
 
