@@ -28,23 +28,36 @@ impl Database {
         redo.into_payload()
     }
 
-    /// The ids of every table, in order.
-    pub fn table_ids(&self) -> Vec<TableId> {
-        self.tables.keys().copied().collect()
+    /// Every table, in id order, with its primary key's columns (None: rows keyed
+    /// by a hidden row id), as [`Database::snapshot_catalog`] describes them.
+    pub fn snapshot_tables(&self) -> Vec<(TableId, Option<Vec<usize>>)> {
+        self.tables
+            .iter()
+            .map(|(id, table)| (*id, table.schema().primary_key.clone()))
+            .collect()
     }
 
     /// Up to `max_rows` rows of `table` after the key `after` (from the first row
     /// when `None`), as redo, with the last key copied and the number of rows. The
     /// key is `None` when the table has no more rows or no longer exists.
+    ///
+    /// None if the table is no longer keyed by `primary_key`, the key the
+    /// snapshot's catalog gave it: an ALTER TABLE … ADD PRIMARY KEY committed since
+    /// re-keyed its rows, which that catalog could not load. Every other change
+    /// between batches leaves the rows loadable, and the log replays it.
     pub fn snapshot_rows(
         &self,
         table: TableId,
+        primary_key: Option<&[usize]>,
         after: Option<&Key>,
         max_rows: usize,
-    ) -> (Vec<u8>, Option<Key>, usize) {
+    ) -> Option<(Vec<u8>, Option<Key>, usize)> {
         let Some(t) = self.tables.get(&table) else {
-            return (Vec::new(), None, 0);
+            return Some((Vec::new(), None, 0));
         };
+        if t.schema().primary_key.as_deref() != primary_key {
+            return None;
+        }
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut redo = Redo::default();
         let mut last = None;
@@ -53,7 +66,7 @@ impl Database {
             last = Some(key);
         }
         let count = redo.len();
-        (redo.into_payload(), last.cloned(), count)
+        Some((redo.into_payload(), last.cloned(), count))
     }
 
     /// Builds a database from snapshot chunks (catalog first, then rows).
@@ -117,7 +130,7 @@ mod tests {
         let mut after = None;
         let mut step = 0i64;
         loop {
-            let (chunk, last, _) = db.snapshot_rows(t, after.as_ref(), 7);
+            let (chunk, last, _) = db.snapshot_rows(t, Some(&[0]), after.as_ref(), 7).unwrap();
             chunks.push(chunk);
             let Some(last) = last else { break };
             after = Some(last);

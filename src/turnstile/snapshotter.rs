@@ -9,6 +9,12 @@
 //! its final name, the log is made durable up to the last commit any batch could
 //! have seen, so a snapshot never holds a change the log could lose. Then old
 //! snapshots and the log segments nobody needs any more are removed.
+//!
+//! The one change the fuzzy copy cannot absorb is a table re-keyed between its
+//! batches (ALTER TABLE … ADD PRIMARY KEY): rows copied after it carry keys the
+//! snapshot's own catalog does not give the table, so the snapshot could not be
+//! loaded. A batch that finds its table re-keyed abandons the copy, and the snapshot
+//! starts again from a fresh catalog. That ends: a table takes a primary key once.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -56,20 +62,37 @@ impl Turnstile {
     /// Writes a snapshot of the database (`CHECKPOINT`), then removes snapshots and
     /// log segments that are no longer needed. Requires a log.
     pub async fn snapshot(&self) -> Result<SnapshotInfo, TurnstileError> {
+        let started = Instant::now();
+        loop {
+            match self.copy_snapshot(started).await? {
+                Some(info) => return Ok(info),
+                None => tracing::info!(
+                    "a table took a primary key while a snapshot was copied; \
+                     copying the snapshot again"
+                ),
+            }
+        }
+    }
+
+    /// One attempt of [`Turnstile::snapshot`]; None if a table was re-keyed during
+    /// the copy (see the module doc), which then leaves nothing behind.
+    async fn copy_snapshot(
+        &self,
+        started: Instant,
+    ) -> Result<Option<SnapshotInfo>, TurnstileError> {
         let wal = self.wal().ok_or(WalError::ShutDown)?.clone();
         let snapshot_dir = self
             .shared
             .snapshot_dir
             .as_deref()
             .ok_or(WalError::ShutDown)?;
-        let started = Instant::now();
         let reader_wal = wal.clone();
         let (catalog, lsn, tables) = self
             .read("snapshot", move |db| {
                 (
                     db.snapshot_catalog(),
                     reader_wal.stats().written_lsn,
-                    db.table_ids(),
+                    db.snapshot_tables(),
                 )
             })
             .await?;
@@ -83,18 +106,27 @@ impl Turnstile {
         })
         .await?;
         let (mut rows, mut longest_batch) = (0u64, Duration::ZERO);
-        for table in tables {
+        for (table, primary_key) in tables {
             let mut after: Option<Key> = None;
             loop {
-                let (chunk, last, count, held) = self
+                let primary_key = primary_key.clone();
+                let (batch, held) = self
                     .read("snapshot", move |db| {
                         let begun = Instant::now();
-                        let (chunk, last, count) =
-                            db.snapshot_rows(table, after.as_ref(), SNAPSHOT_BATCH_ROWS);
-                        (chunk, last, count, begun.elapsed())
+                        let batch = db.snapshot_rows(
+                            table,
+                            primary_key.as_deref(),
+                            after.as_ref(),
+                            SNAPSHOT_BATCH_ROWS,
+                        );
+                        (batch, begun.elapsed())
                     })
                     .await?;
                 longest_batch = longest_batch.max(held);
+                let Some((chunk, last, count)) = batch else {
+                    blocking(move || writer.abandon()).await?;
+                    return Ok(None);
+                };
                 rows += count as u64;
                 writer = blocking(move || writer.write_chunk(&chunk).map(|_| writer)).await?;
                 match last {
@@ -129,7 +161,7 @@ impl Turnstile {
             info: info.clone(),
             finished_at: SystemTime::now(),
         });
-        Ok(info)
+        Ok(Some(info))
     }
 }
 

@@ -325,6 +325,110 @@ async fn snapshot_then_more_log_recovers() {
     std::fs::remove_dir_all(&data_dir).unwrap();
 }
 
+/// A table that takes a primary key while a snapshot is being copied (here between
+/// the snapshot's catalog and its first batch) left a snapshot whose rows were keyed
+/// as its catalog says they cannot be, which recovery refused to load: now the copy
+/// starts again, and the snapshot loads. The order is forced under the `fair`
+/// policy, whose phases alternate and take what was queued when they began: a
+/// write parked inside the lock holds it while the snapshot's first read and then
+/// the ALTER queue, so that once it is released the read runs, then the ALTER,
+/// then the snapshot's next read.
+#[tokio::test]
+async fn a_table_rekeyed_during_a_snapshot_restarts_it() {
+    let data_dir = std::env::temp_dir().join(format!("turnstile-rekey-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let info = {
+        let turnstile = durable(&data_dir, 1 << 20);
+        let table = turnstile
+            .write("create", |txn| {
+                let table = txn.create_table(TableSchema {
+                    id: 0,
+                    name: "keyless".into(),
+                    columns: vec![ColumnSchema {
+                        name: "n".into(),
+                        data_type: DataType::Text,
+                        nullable: false,
+                        default: None,
+                    }],
+                    primary_key: None,
+                    primary_key_constraint: None,
+                })?;
+                for n in 0..10 {
+                    txn.insert(table, vec![Value::Text(format!("row {n}"))])?;
+                }
+                Ok::<_, DbError>(table)
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let (entered_tx, entered_rx) = mpsc::channel::<()>();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let parked = tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move {
+                turnstile
+                    .write("parked", move |_| {
+                        entered_tx.send(()).unwrap();
+                        release_rx.recv().unwrap();
+                        Ok::<_, DbError>(())
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || {
+            entered_rx.recv_timeout(Duration::from_secs(30)).unwrap()
+        })
+        .await
+        .unwrap();
+        let snapshot = tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move { turnstile.snapshot().await }
+        });
+        until_queued(&turnstile, LockClass::Read, 1).await;
+        let alter = tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move {
+                turnstile
+                    .write("alter", move |txn| {
+                        txn.add_primary_key(table, vec![0], None)
+                    })
+                    .await
+            }
+        });
+        until_queued(&turnstile, LockClass::Write, 1).await;
+        release_tx.send(()).unwrap();
+        parked.await.unwrap().unwrap().unwrap();
+        alter.await.unwrap().unwrap().unwrap();
+        let info = snapshot.await.unwrap().unwrap();
+        let snapshot_reads = turnstile
+            .status()
+            .lock_metrics()
+            .request_stats()
+            .into_iter()
+            .find(|r| r.request == "snapshot")
+            .map_or(0, |r| r.wait.count);
+        assert_eq!(
+            snapshot_reads, 4,
+            "a catalog and a batch that found the table re-keyed, then both again"
+        );
+        info
+    };
+    let recovered = crate::db::recover(&data_dir, crate::wal::OnDamage::Refuse).unwrap();
+    assert_eq!(recovered.snapshot_lsn, info.lsn);
+    let table = recovered.db.must_get_table("keyless").unwrap();
+    assert_eq!(table.schema().primary_key, Some(vec![0]));
+    assert_eq!(table.len(), 10);
+    let files: Vec<String> = std::fs::read_dir(crate::db::snapshot_dir(&data_dir))
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().all(|f| f.ends_with(".snap")),
+        "no abandoned copy left: {files:?}"
+    );
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}
+
 /// A short read runs on the caller's task when the lock is free, and when a writer
 /// holds the lock it queues for a reader thread instead of blocking the runtime
 /// (try_read never waits), then sees the writer's commit.

@@ -131,6 +131,13 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// Gives the snapshot up: its temporary file is removed.
+    pub fn abandon(self) -> Result<(), WalError> {
+        drop(self.file);
+        std::fs::remove_file(&self.tmp_path)
+            .map_err(|e| WalError::io("removing an abandoned snapshot", e))
+    }
+
     /// Writes the footer, fsyncs, renames into place and fsyncs the directory.
     /// Returns the final path and the file's size.
     pub fn finish(mut self) -> Result<(PathBuf, u64), WalError> {
