@@ -25,9 +25,14 @@ use crate::wire::{self, CancelRegistry, Limits, WireContext};
 pub const MAX_CONNECTIONS_DEFAULT: usize = 100;
 /// How long shutdown waits for running statements before it gives up on them.
 pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
-/// Connections over the limit being answered with 53300 at once; more are dropped
-/// without an answer, so a flood cannot spawn unbounded tasks.
-pub const REFUSALS_MAX: usize = 16;
+/// Room for connections besides `--max-connections` sessions: those still in
+/// their handshake (a client that has not sent its startup packet yet holds no
+/// session slot), cancel requests, and startups refused with 53300. Connections are
+/// bounded at `--max-connections` plus the larger of this and `--max-connections`
+/// (PostgreSQL bounds its backends, sessions or not, at about twice
+/// `max_connections`); a socket over that is closed without an answer, so a flood
+/// cannot spawn unbounded tasks.
+pub const HANDSHAKE_ROOM_MIN: usize = 16;
 /// Default of `--wal-flush-interval`: what `synchronous_commit = off` can lose.
 pub const WAL_FLUSH_INTERVAL_MS_DEFAULT: u64 = 50;
 /// Default WAL segment size.
@@ -187,6 +192,7 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
         slow_statement: config
             .log_min_duration_statement_ms
             .map(Duration::from_millis),
+        sessions: Arc::new(Semaphore::new(config.max_connections)),
         cancels: Arc::new(CancelRegistry::default()),
         keys: Default::default(),
     });
@@ -194,8 +200,9 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     // Every connection task holds a sender; recv() returns None once all are gone.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let sessions = Arc::new(Semaphore::new(config.max_connections));
-    let refusals = Arc::new(Semaphore::new(REFUSALS_MAX));
+    let connections = Arc::new(Semaphore::new(
+        config.max_connections + config.max_connections.max(HANDSHAKE_ROOM_MIN),
+    ));
     tokio::pin!(shutdown);
     loop {
         let tcp = tokio::select! {
@@ -209,17 +216,11 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future) -
                 }
             },
         };
-        if let Ok(permit) = sessions.clone().try_acquire_owned() {
+        if let Ok(permit) = connections.clone().try_acquire_owned() {
             let (ctx, shutdown_rx, done) = (ctx.clone(), shutdown_rx.clone(), done_tx.clone());
             tokio::spawn(async move {
                 guarded(wire::serve(tcp, ctx, shutdown_rx)).await;
                 drop((permit, done));
-            });
-        } else if let Ok(permit) = refusals.clone().try_acquire_owned() {
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                guarded(wire::refuse(tcp, ctx)).await;
-                drop(permit);
             });
         }
     }

@@ -132,6 +132,52 @@ async fn max_connections_refuses_one_more() {
     }
 }
 
+/// A socket that has not sent its startup packet holds no session slot (it used to
+/// hold one for the 60 s startup timeout, so a few silent sockets locked every
+/// client out): with `--max-connections 2` and four silent sockets open, two
+/// clients still connect, a third is refused with 53300, and a cancel request
+/// still reaches a running query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_sockets_hold_no_session_slot() {
+    let server = common::TestServer::start_with_args(&["--max-connections", "2", "--no-modules"]);
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
+                .await
+                .unwrap(),
+        );
+    }
+    let a = server.connect().await;
+    let b = server.connect().await;
+    let err = tokio_postgres::connect(&server.psql_url(), tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("third session refused");
+    assert_eq!(err.code().map(|c| c.code()), Some("53300"), "{err}");
+    b.batch_execute(
+        "create table n (a int primary key); insert into n select i from generate_series(0, 999) i",
+    )
+    .await
+    .unwrap();
+    let cancel = a.cancel_token();
+    let query = tokio::spawn(async move {
+        // A billion rows: it runs until cancelled.
+        a.query("select count(*) from n x, n y, n z", &[]).await
+    });
+    // A cancel that arrives before the query starts finds nothing: send another.
+    while !query.is_finished() {
+        cancel
+            .cancel_query(tokio_postgres::NoTls)
+            .await
+            .expect("the cancel request is delivered");
+        tokio::task::yield_now().await;
+    }
+    let error = query.await.unwrap().expect_err("a cancelled query fails");
+    assert_eq!(error.code().map(|c| c.code()), Some("57014"), "{error}");
+    drop(silent);
+}
+
 /// The lock rule: a slow SELECT and streams of single-row INSERTs on other
 /// connections all finish; while a slow writer is in flight the server still
 /// answers `SELECT 1` (no lock) and starts new connections (no tokio worker blocks

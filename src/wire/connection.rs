@@ -17,7 +17,7 @@ use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus,
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::server::{negotiate_tls, MaybeTls, PgWireMessageServerCodec};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::codec::{Framed, FramedParts};
 
 use super::by_name::ByName;
@@ -55,6 +55,11 @@ pub struct WireContext {
     pub synchronous_commit: bool,
     /// Statements slower than this are logged with their text (`--log-min-duration-statement`).
     pub slow_statement: Option<Duration>,
+    /// A slot per session, `--max-connections` of them: a connection takes one with
+    /// its startup packet (not at accept, so that sockets that have sent nothing
+    /// yet, or only a cancel request, never crowd sessions out) and holds it until
+    /// it ends. With none free, the startup is refused with 53300.
+    pub sessions: Arc<Semaphore>,
     /// Where cancel requests find sessions.
     pub cancels: Arc<CancelRegistry>,
     /// Hands out BackendKeyData process ids and secrets.
@@ -108,6 +113,8 @@ pub(super) struct Connection {
     pub(super) awaiting_sync: bool,
     /// Keeps this session reachable by cancel requests while the connection lives.
     _registration: Registration,
+    /// This session's slot of `WireContext::sessions`, freed when it ends.
+    _slot: OwnedSemaphorePermit,
 }
 
 /// Serves one client until it disconnects, breaks the protocol, or the server shuts
@@ -130,25 +137,6 @@ pub async fn serve(tcp: TcpStream, ctx: Arc<WireContext>, shutdown: watch::Recei
         Err(e) => {
             tracing::info!(%peer, duration_ms, error = %e, "connection closed by a socket error")
         }
-    }
-}
-
-/// Answers a connection over `--max-connections`: FATAL 53300 after its startup
-/// packet, or serves its cancel request (which must work even when the server is full).
-pub async fn refuse(tcp: TcpStream, ctx: Arc<WireContext>) {
-    let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let Ok(Some(mut socket)) = negotiate(tcp, &ctx.limits).await else {
-        return;
-    };
-    match first_message(&mut socket).await {
-        Some(PgWireFrontendMessage::CancelRequest(c)) => {
-            ctx.cancels.cancel(c.pid, &c.secret_key);
-        }
-        Some(PgWireFrontendMessage::Startup(_)) => {
-            tracing::warn!(%peer, "connection refused: too many clients");
-            let _ = send_fatal(&mut socket, &WireError::TooManyConnections.into()).await;
-        }
-        _ => {}
     }
 }
 
@@ -218,6 +206,11 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
         }
         None => return Ok(None),
     };
+    let Ok(slot) = ctx.sessions.clone().try_acquire_owned() else {
+        tracing::warn!(%peer, "connection refused: too many clients");
+        send_fatal(&mut socket, &WireError::TooManyConnections.into()).await?;
+        return Ok(None);
+    };
     match start_session(&mut socket, ctx, peer, &startup).await {
         Ok((session, registration)) => Ok(Some(Connection {
             socket,
@@ -229,6 +222,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             row_description: None,
             awaiting_sync: false,
             _registration: registration,
+            _slot: slot,
         })),
         Err(Fault::Client(e)) => {
             tracing::info!(%peer, error = %e, "startup refused");

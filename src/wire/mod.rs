@@ -1,12 +1,13 @@
 //! The PostgreSQL protocol (v3) over TCP, with pgwire for message framing.
 //!
 //! # Life of a connection
-//! 1. `server` accepts a socket and spawns [`serve`] for it (or [`refuse`] when
-//!    `--max-connections` sessions are already open: FATAL 53300).
+//! 1. `server` accepts a socket and spawns [`serve`] for it, up to a bound on
+//!    connections that counts those still in their handshake as well as sessions.
 //! 2. SSLRequest and GSSENCRequest are answered `N` (pgwire's negotiation with no TLS
 //!    acceptor). From here on a `frame::FrameLimit` watches every message header
 //!    and refuses a message over the size limit before buffering it.
-//! 3. Startup: trust authentication for any user on loopback; ParameterStatus for
+//! 3. Startup: a session slot (`--max-connections` of them; with none free, FATAL
+//!    53300), trust authentication for any user on loopback; ParameterStatus for
 //!    every reported setting; BackendKeyData, registered so cancel requests can find
 //!    the session; ReadyForQuery.
 //! 4. The message loop: Query (`simple`) or Parse/Bind/Describe/Execute/Close/Sync/
@@ -44,7 +45,7 @@ mod simple;
 mod stream;
 
 pub use cancel::CancelRegistry;
-pub use connection::{refuse, serve, WireContext};
+pub use connection::{serve, WireContext};
 pub use error::WireError;
 pub use limits::{
     Limits, BLOCK_CHANGES_MAX_DEFAULT, COPY_BYTES_MAX_DEFAULT, MESSAGE_BYTES_MAX_DEFAULT,
