@@ -3,7 +3,8 @@
 //! Both work on the local time: a timestamp as it is, a timestamptz in the session
 //! zone (so `date_trunc('day', now())` is local midnight, returned as an instant).
 //! `EXTRACT` returns numeric with PostgreSQL 15's scales (`second` has 6 decimals,
-//! `epoch` of a timestamp too); `date_part` returns the same as float8.
+//! `epoch` of a timestamp too); `date_part` returns float8, computed in floating
+//! point where PostgreSQL 15 does (see [`float_field_value`]).
 
 use rust_decimal::Decimal;
 
@@ -154,7 +155,12 @@ fn first_year_of(y: i64, span: i64) -> i64 {
 /// What a field of an infinite timestamp is: ±infinity for the ever-growing
 /// fields, NULL for the others (PostgreSQL 15).
 enum Field {
-    Value(Decimal),
+    /// A finite value's `unit`, at its local time (microseconds) in zone `offset`.
+    Finite {
+        unit: Unit,
+        local: i64,
+        offset: i32,
+    },
     Infinite(bool),
     Null,
 }
@@ -163,7 +169,11 @@ enum Field {
 /// numeric has no infinity (`date_part` returns it as a float).
 pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
     match field(unit, v, tz)? {
-        Field::Value(d) => Ok(Value::Numeric(d)),
+        Field::Finite {
+            unit,
+            local,
+            offset,
+        } => Ok(Value::Numeric(field_value(unit, v, local, offset)?)),
         Field::Infinite(_) => Err(TypeError::Unsupported(
             "numeric infinity is not supported".to_owned(),
         )),
@@ -174,7 +184,11 @@ pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError>
 /// `date_part(unit, v)` as float8.
 pub fn date_part(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
     Ok(match field(unit, v, tz)? {
-        Field::Value(d) => Value::Float8(super::cast::decimal_to_f64(d)),
+        Field::Finite {
+            unit,
+            local,
+            offset,
+        } => Value::Float8(float_field_value(unit, v, local, offset)?),
         Field::Infinite(negative) => Value::Float8(if negative {
             f64::NEG_INFINITY
         } else {
@@ -212,17 +226,45 @@ fn field(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Field, TypeError> 
         });
     }
     let (local, offset) = local_time(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
-    Ok(Field::Value(field_value(unit, v, local, offset, is_date)?))
+    Ok(Field::Finite {
+        unit,
+        local,
+        offset,
+    })
 }
 
-fn field_value(
-    unit: Unit,
-    v: &Value,
-    local: i64,
-    offset: i32,
-    is_date: bool,
-) -> Result<Decimal, TypeError> {
+/// The microseconds from 1970-01-01 00:00 UTC (a timestamp's local time counts as UTC).
+fn micros_since_unix(v: &Value, local: i64) -> i64 {
+    let utc = match v {
+        Value::Timestamptz(us) => *us,
+        _ => local,
+    };
+    utc + UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY
+}
+
+/// `date_part`'s float8. PostgreSQL 15 computes the fractional units in floating
+/// point (`tm_sec + fsec / 1000000.0`), which can differ in the last digit from the
+/// exact numeric converted: 11.489776 seconds is 11.489775999999999 there.
+fn float_field_value(unit: Unit, v: &Value, local: i64, offset: i32) -> Result<f64, TypeError> {
+    let (days, us_of_day) = split_timestamp(local);
+    let secs_of_day = (us_of_day / USECS_PER_SEC) as f64;
+    let secs = (us_of_day / USECS_PER_SEC % 60) as f64;
+    let fsec = (us_of_day % USECS_PER_SEC) as f64;
+    Ok(match unit {
+        Unit::Milliseconds => secs * 1000.0 + fsec / 1000.0,
+        Unit::Second => secs + fsec / 1_000_000.0,
+        Unit::Epoch => micros_since_unix(v, local) as f64 / 1_000_000.0,
+        Unit::Julian => {
+            let (y, m, d) = ymd_from_days(days);
+            date2j(y, m, d) as f64 + (secs_of_day + fsec / 1_000_000.0) / 86_400.0
+        }
+        _ => super::cast::decimal_to_f64(field_value(unit, v, local, offset)?),
+    })
+}
+
+fn field_value(unit: Unit, v: &Value, local: i64, offset: i32) -> Result<Decimal, TypeError> {
     use Unit::*;
+    let is_date = matches!(v, Value::Date(_));
     let (days, us_of_day) = split_timestamp(local);
     let (y, m, d) = ymd_from_days(days);
     let int = |n: i64| Decimal::from(n);
@@ -254,16 +296,14 @@ fn field_value(
         Dow => int(isodow % 7),
         Isodow => int(isodow),
         Doy => int(doy),
-        Week | Isoyear => {
-            let (iso_year, week) = iso_week(days, isodow);
-            int(if unit == Week { week } else { iso_year })
+        Week => int(iso_week(days, isodow).1),
+        // As with Year, an astronomical ISO year 0 or before is BC, one less.
+        Isoyear => {
+            let (iso_year, _) = iso_week(days, isodow);
+            int(if iso_year > 0 { iso_year } else { iso_year - 1 })
         }
         Epoch => {
-            let utc = match v {
-                Value::Timestamptz(us) => *us,
-                _ => local,
-            };
-            let since_unix = utc + UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY;
+            let since_unix = micros_since_unix(v, local);
             if is_date {
                 int(since_unix / USECS_PER_SEC)
             } else {

@@ -484,16 +484,7 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
             a.checked_sub(b).ok_or_else(overflow)?,
             a.scale().max(b.scale()),
         ),
-        // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
-        BinaryOp::Mul => {
-            let p = a.checked_mul(b).ok_or_else(overflow)?;
-            check_underflow(p, a, b)?;
-            let scale = (a.scale() + b.scale()).min(28);
-            if !p.is_zero() {
-                exact(p, scale)?;
-            }
-            Ok(with_scale(p, scale))
-        }
+        BinaryOp::Mul => numeric_mul(a, b),
         BinaryOp::Div => numeric_div(a, b),
         BinaryOp::Mod if b.is_zero() => Err(TypeError::DivisionByZero),
         // The remainder has the larger scale of the two, as in PostgreSQL (0.0 % 5
@@ -508,6 +499,20 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
             op.symbol()
         ))),
     }
+}
+
+/// The exact product, with scale s1 + s2 as in PostgreSQL; 22003 if it needs more
+/// digits than a rust_decimal holds (more than 28 after the point included:
+/// `0.123456789012345 * 0.123456789012345` has 30 in PostgreSQL).
+fn numeric_mul(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
+    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
+    let p = a.checked_mul(b).ok_or_else(overflow)?;
+    check_underflow(p, a, b)?;
+    let scale = a.scale() + b.scale();
+    // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
+    // A non-zero product has it unless rust_decimal rounded it to fit.
+    let p = if p.is_zero() { with_scale(p, scale) } else { p };
+    exact(p, scale)
 }
 
 /// The weight (power of 10000) of a non-zero decimal's leading base-10000 digit, and
@@ -591,17 +596,33 @@ pub fn with_scale(d: Decimal, scale: u32) -> Decimal {
     }
 }
 
-/// `numeric ^ numeric`: exact for integer exponents (scale at least 16, like
-/// PostgreSQL's), otherwise about 16 significant digits like PostgreSQL's `power_var`.
+/// `numeric ^ numeric`. An integer exponent (PostgreSQL's `power_var_int`) gives
+/// the power rounded to max(16, base scale) digits after the point: exactly when
+/// the exact power fits a rust_decimal; else from a power computed to its 28
+/// significant digits, when enough of those lie past the rounding point to round
+/// as PostgreSQL does (`1.05 ^ 30`); else 22003, as is a power whose PostgreSQL
+/// scale does not fit (`10::numeric ^ 20` is 100000000000000000000.0000000000000000
+/// there) or whose digits would all be needed (`90677543.37146308 ^ 2`). Otherwise
+/// about 16 significant digits like PostgreSQL's `power_var`.
 fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let af = decimal_to_f64(a);
     float_pow(af, decimal_to_f64(b))?;
     let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     if b.fract().is_zero() {
-        // Exact: the exponent has no fraction (whatever its scale: 3.0 is 3).
+        // The exponent has no fraction (whatever its scale: 3.0 is 3).
         let exp = rust_decimal::prelude::ToPrimitive::to_i64(&b).ok_or_else(overflow)?;
-        let p = a.checked_powi(exp).ok_or_else(overflow)?;
-        return Ok(with_scale(p, a.scale().max(16)));
+        let rscale = a.scale().max(16);
+        let magnitude = match integer_power(a, exp.unsigned_abs()) {
+            Ok(exact_power) => exact_power,
+            Err(e) => rounded_power(a, exp.unsigned_abs(), rscale).ok_or(e)?,
+        };
+        // A negative power is a quotient, rounded like PostgreSQL's 1 / a^-n.
+        let p = if exp < 0 {
+            Decimal::ONE.checked_div(magnitude).ok_or_else(overflow)?
+        } else {
+            magnitude
+        };
+        return exact(with_scale(p, rscale), rscale);
     }
     let p = a
         .checked_powd(b)
@@ -613,6 +634,39 @@ fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
         .max(i64::from(b.scale()))
         .clamp(0, 28);
     Ok(with_scale(p, rscale as u32))
+}
+
+/// `base ^ exp` to rust_decimal's 28 significant digits (each product rounded),
+/// if that is enough to round it to `rscale` digits after the point: the digits
+/// shown must leave as many past them as rounding errors could reach (about one
+/// in the last place per product, so the exponent's own digits), and two more.
+/// None if not, or if it overflows.
+fn rounded_power(base: Decimal, exp: u64, rscale: u32) -> Option<Decimal> {
+    let power = base.checked_powi(i64::try_from(exp).ok()?)?;
+    let integer_digits = power
+        .trunc()
+        .abs()
+        .mantissa()
+        .checked_ilog10()
+        .map_or(0, |d| d + 1);
+    let guard_digits = exp.checked_ilog10().map_or(1, |d| d + 1) + 2;
+    (integer_digits + rscale + guard_digits <= 28).then_some(power)
+}
+
+/// `base ^ exp` by repeated squaring, every step an exact [`numeric_mul`].
+fn integer_power(base: Decimal, mut exp: u64) -> Result<Decimal, TypeError> {
+    let mut result = Decimal::ONE;
+    let mut square = base;
+    loop {
+        if exp & 1 == 1 {
+            result = numeric_mul(result, square)?;
+        }
+        exp >>= 1;
+        if exp == 0 {
+            return Ok(result);
+        }
+        square = numeric_mul(square, square)?;
+    }
 }
 
 /// Evaluates a unary operator; NULL in gives NULL out.

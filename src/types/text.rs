@@ -33,8 +33,8 @@ impl Value {
             Value::Int2(v) => push_display(out, v),
             Value::Int4(v) => push_display(out, v),
             Value::Int8(v) => push_display(out, v),
-            Value::Float4(v) => write_float(out, f64::from(*v), format!("{:e}", v.abs()), 6),
-            Value::Float8(v) => write_float(out, *v, format!("{:e}", v.abs()), 15),
+            Value::Float4(v) => write_float(out, f64::from(*v), true),
+            Value::Float8(v) => write_float(out, *v, false),
             // A zero computed from a negative (ceil(-0.5)) keeps its sign here;
             // PostgreSQL's numeric has no negative zero.
             Value::Numeric(d) if d.is_zero() => push_display(out, &d.abs()),
@@ -55,12 +55,11 @@ fn push_display(out: &mut String, v: &impl std::fmt::Display) {
     let _ = write!(out, "{v}");
 }
 
-/// PostgreSQL's shortest float output: fixed notation for decimal exponents from -4
-/// up to (not including) `fixed_max` (15 for float8, 6 for float4, as in its Ryu
-/// port), otherwise `1.5e+20` style with at least two exponent digits.
-/// `sci` is Rust's shortest round-trip `{:e}` text of the absolute value, which has
-/// exactly the digits PostgreSQL's Ryu prints.
-fn write_float(out: &mut String, v: f64, sci: String, fixed_max: i32) {
+/// PostgreSQL's float output (`extra_float_digits = 1`): the digits of
+/// [`shortest_decimal`], in fixed notation for decimal exponents from -4 up to (not
+/// including) `fixed_max` (15 for float8, 6 for float4, as in its Ryu port),
+/// otherwise `1.5e+20` style with at least two exponent digits.
+fn write_float(out: &mut String, v: f64, single: bool) {
     if v.is_nan() {
         return out.push_str("NaN");
     }
@@ -70,12 +69,14 @@ fn write_float(out: &mut String, v: f64, sci: String, fixed_max: i32) {
     if v.is_sign_negative() {
         out.push('-');
     }
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     if v == 0.0 {
         return out.push('0');
     }
+    let (mantissa, power) = shortest_decimal(v.abs(), single);
+    let digits = mantissa.to_string();
+    // The decimal exponent of the first digit.
+    let exp = power + digits.len() as i32 - 1;
+    let fixed_max = if single { 6 } else { 15 };
     if (-4..fixed_max).contains(&exp) {
         if exp < 0 {
             out.push_str("0.");
@@ -93,9 +94,150 @@ fn write_float(out: &mut String, v: f64, sci: String, fixed_max: i32) {
             }
         }
     } else {
-        out.push_str(mantissa);
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
         let sign = if exp < 0 { '-' } else { '+' };
         let _ = write!(out, "e{sign}{:02}", exp.abs());
+    }
+}
+
+/// The decimal PostgreSQL's Ryu port (d2s.c, f2s.c) prints for a finite positive
+/// float, as `(mantissa, power)` meaning mantissa × 10^power with no trailing zero
+/// in the mantissa: the fewest significant digits strictly between the float's
+/// rounding boundaries, and of those the closest to it, ties to even. PostgreSQL
+/// builds Ryu without STRICTLY_SHORTEST, so a decimal exactly on a boundary does
+/// not count even where reading it back would round to this float: `7e22::float8`
+/// prints 7.0000000000000004e+22. Rust's `{:e}` counts it, and rounds ties up
+/// (`405335.625::float4` would be 405335.63, PostgreSQL's is 405335.62).
+fn shortest_decimal(v: f64, single: bool) -> (u64, i32) {
+    let (lower, upper) = rounding_boundaries(v, single);
+    let strictly_inside = |mantissa: u64, power: i32| {
+        let reads_back = if single {
+            format!("{mantissa}e{power}").parse::<f32>() == Ok(v as f32)
+        } else {
+            format!("{mantissa}e{power}").parse::<f64>() == Ok(v)
+        };
+        reads_back && !lower.equals(mantissa, power) && !upper.equals(mantissa, power)
+    };
+    // No fewer digits than Rust's shortest text, whose interval includes PostgreSQL's.
+    let rust_shortest = if single {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    };
+    let (rust_mantissa, _) = rust_shortest
+        .split_once('e')
+        .unwrap_or((&rust_shortest, ""));
+    let rust_len = rust_mantissa.len() - usize::from(rust_mantissa.contains('.'));
+    // 17 significant digits always lie strictly inside (9 for a float4).
+    for len in rust_len..17 {
+        let (mantissa, power) = round_to_digits(v, len);
+        // Rounded down onto or below the lower boundary, the next decimal up is the
+        // closest one inside, as Ryu takes it.
+        for mantissa in [mantissa, mantissa + 1] {
+            if strictly_inside(mantissa, power) {
+                return without_trailing_zeros(mantissa, power);
+            }
+        }
+    }
+    let (mantissa, power) = round_to_digits(v, 17);
+    without_trailing_zeros(mantissa, power)
+}
+
+/// `v` rounded to `len` significant digits, ties to even (as Rust's `{:.N$e}`
+/// does), as mantissa × 10^power.
+fn round_to_digits(v: f64, len: usize) -> (u64, i32) {
+    let rounded = format!("{:.*e}", len - 1, v);
+    let (digits, exp) = rounded.split_once('e').unwrap_or((&rounded, "0"));
+    let mantissa = digits.replace('.', "").parse().unwrap_or(0);
+    (mantissa, exp.parse::<i32>().unwrap_or(0) - (len as i32 - 1))
+}
+
+fn without_trailing_zeros(mut mantissa: u64, mut power: i32) -> (u64, i32) {
+    while mantissa.is_multiple_of(10) {
+        mantissa /= 10;
+        power += 1;
+    }
+    (mantissa, power)
+}
+
+/// A binary fraction `odd × 2^power`: one of the two points halfway between a float
+/// and its neighbours, which reading a decimal rounds from.
+struct Dyadic {
+    odd: u64,
+    power: i32,
+}
+
+/// The rounding boundaries below and above a finite positive float. Below a power
+/// of two the neighbour is half as far, so is the lower boundary.
+fn rounding_boundaries(v: f64, single: bool) -> (Dyadic, Dyadic) {
+    let (fraction, biased_exp, fraction_bits, bias) = if single {
+        let bits = (v as f32).to_bits();
+        (u64::from(bits & 0x7f_ffff), (bits >> 23) as i32, 23, 127)
+    } else {
+        let bits = v.to_bits();
+        (bits & ((1 << 52) - 1), (bits >> 52) as i32, 52, 1023)
+    };
+    // v = significand × 2^exp, subnormals included.
+    let (significand, exp) = if biased_exp == 0 {
+        (fraction, 1 - bias - fraction_bits)
+    } else {
+        (
+            fraction | 1 << fraction_bits,
+            biased_exp - bias - fraction_bits,
+        )
+    };
+    let upper = Dyadic {
+        odd: 2 * significand + 1,
+        power: exp - 1,
+    };
+    let lower = if fraction == 0 && biased_exp > 1 {
+        Dyadic {
+            odd: 4 * significand - 1,
+            power: exp - 2,
+        }
+    } else {
+        Dyadic {
+            odd: 2 * significand - 1,
+            power: exp - 1,
+        }
+    };
+    (lower, upper)
+}
+
+impl Dyadic {
+    /// Whether mantissa × 10^power is exactly this point, compared in u128: with
+    /// `odd` odd, equality needs 5^|power| to divide `odd` or `mantissa`, so a
+    /// power of 5 too large for u128 means they differ.
+    fn equals(&self, mantissa: u64, power: i32) -> bool {
+        // mantissa × 5^power × 2^power = odd × 2^self.power
+        let five_power = |n: i32| 5u128.checked_pow(n.unsigned_abs());
+        let shifted = |x: u128, by: i32| {
+            let by = by.unsigned_abs();
+            (by < 128 && x.leading_zeros() >= by).then(|| x << by)
+        };
+        let (left, right, shift) = if power >= 0 {
+            let Some(left) = five_power(power).and_then(|f| f.checked_mul(u128::from(mantissa)))
+            else {
+                return false;
+            };
+            (left, u128::from(self.odd), self.power - power)
+        } else {
+            let Some(right) = five_power(power).and_then(|f| f.checked_mul(u128::from(self.odd)))
+            else {
+                return false;
+            };
+            (u128::from(mantissa), right, self.power - power)
+        };
+        // left = right × 2^shift, with a negative shift moved to the left side.
+        if shift >= 0 {
+            shifted(right, shift) == Some(left)
+        } else {
+            shifted(left, shift) == Some(right)
+        }
     }
 }
 
@@ -293,10 +435,8 @@ pub fn parse_float4(text: &str) -> Result<f32, TypeError> {
 /// bytea input: `\x` followed by hex pairs (white space allowed between pairs), or
 /// the escape format where `\\` is a backslash and `\ooo` an octal byte.
 pub fn parse_bytea(text: &str) -> Result<Vec<u8>, TypeError> {
-    if let Some(hex) = text
-        .strip_prefix("\\x")
-        .or_else(|| text.strip_prefix("\\X"))
-    {
+    // Only a lower-case `\x` starts hex format: `\X41` is a bad escape (22P02).
+    if let Some(hex) = text.strip_prefix("\\x") {
         return parse_bytea_hex(hex);
     }
     let b = text.as_bytes();
@@ -322,10 +462,15 @@ pub fn parse_bytea(text: &str) -> Result<Vec<u8>, TypeError> {
     Ok(out)
 }
 
+/// PostgreSQL's `hex_decode`: pairs of hex digits, with space, tab, newline and
+/// carriage return skipped between pairs only (`\x4 1` is 22023).
 fn parse_bytea_hex(hex: &str) -> Result<Vec<u8>, TypeError> {
     let mut out = Vec::with_capacity(hex.len() / 2);
-    let mut chars = hex.chars().filter(|c| !c.is_ascii_whitespace());
+    let mut chars = hex.chars();
     while let Some(hi) = chars.next() {
+        if matches!(hi, ' ' | '\t' | '\n' | '\r') {
+            continue;
+        }
         let bad = |c: char| {
             TypeError::InvalidParameterValue(format!("invalid hexadecimal digit: \"{c}\""))
         };
