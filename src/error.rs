@@ -244,6 +244,7 @@ fn turnstile_sqlstate(e: &TurnstileError) -> &'static str {
     match e {
         TurnstileError::Panicked(_) => "XX000",
         TurnstileError::Overloaded(_) => "53000",
+        TurnstileError::Withdrawn => "57014",
         TurnstileError::ShuttingDown => "57P01",
         TurnstileError::Durability(e) => wal_sqlstate(e),
     }

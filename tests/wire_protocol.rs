@@ -424,6 +424,85 @@ async fn statement_timeout_cancels_a_slow_write() {
         .unwrap();
 }
 
+/// A write waiting for the write lock behind a long SELECT is stopped by its
+/// statement_timeout and by a cancel request while it waits (it used to hear its
+/// 57014 only once the SELECT let the lock go): each answers 57014 while the SELECT
+/// is still running, and neither row is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let reader = server.connect().await;
+    let writer = server.connect().await;
+    create_big(&reader, "create table w (a int primary key)").await;
+    let reader_cancel = reader.cancel_token();
+    let scan = tokio::spawn(async move {
+        // A billion rows: it holds the read lock until cancelled.
+        reader
+            .query("select count(*) from big x, big y, big z", &[])
+            .await
+            .map(|_| ())
+    });
+    // Once the scan holds the lock, a write waits; until then it may run at once,
+    // so each try writes a row of its own, until one is stopped.
+    writer
+        .batch_execute("set statement_timeout = '200ms'")
+        .await
+        .unwrap();
+    let mut timed_out = 1;
+    while writer
+        .batch_execute(&format!("insert into w values ({timed_out})"))
+        .await
+        .map_err(|e| assert_eq!(code::<()>(Err(e)), "57014"))
+        .is_ok()
+    {
+        timed_out += 1;
+    }
+    assert!(!scan.is_finished(), "stopped while the scan holds the lock");
+
+    writer
+        .batch_execute("reset statement_timeout")
+        .await
+        .unwrap();
+    let writer_cancel = writer.cancel_token();
+    let insert = tokio::spawn(async move {
+        let result = writer.batch_execute("insert into w values (0)").await;
+        (writer, result)
+    });
+    // A cancel that arrives before the insert is queued finds nothing: send another.
+    while !insert.is_finished() {
+        writer_cancel
+            .cancel_query(tokio_postgres::NoTls)
+            .await
+            .expect("the cancel request is delivered");
+        tokio::task::yield_now().await;
+    }
+    let (writer, result) = insert.await.unwrap();
+    assert_eq!(code(result), "57014");
+    assert!(
+        !scan.is_finished(),
+        "cancelled while the scan holds the lock"
+    );
+
+    while !scan.is_finished() {
+        reader_cancel
+            .cancel_query(tokio_postgres::NoTls)
+            .await
+            .expect("the cancel request is delivered");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(code(scan.await.unwrap()), "57014");
+    assert_eq!(
+        scalar(
+            &writer,
+            &format!("select count(*) from w where a in (0, {timed_out})")
+        )
+        .await
+        .as_deref(),
+        Some("0"),
+        "neither stopped write wrote its row"
+    );
+}
+
 /// A prepared statement keeps its plan across DDL only as PostgreSQL 15 allows
 /// (checked against it): t dropped and recreated with other columns, or with a
 /// renamed column, answers 0A000 "cached plan must not change result type"; t

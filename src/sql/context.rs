@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
+
 use super::block::ReadLog;
 use super::overlay::Overlay;
 use super::SqlError;
@@ -78,24 +80,49 @@ impl QueryContext {
 /// How a running statement learns that it must stop: a deadline
 /// (`statement_timeout`) and a flag a cancel request sets. Executors call
 /// [`Interrupt::check`] every so many rows, so a long scan under the read lock
-/// stops promptly and releases the lock.
+/// stops promptly and releases the lock; a write still queued for the lock waits
+/// on [`Interrupt::stopped`] to withdraw.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
     deadline: Option<Instant>,
     cancelled: Arc<AtomicBool>,
+    /// Wakes what waits in [`Interrupt::stopped`] when the flag is set.
+    cancel_notify: Arc<Notify>,
 }
 
 impl Interrupt {
     pub fn new(deadline: Option<Instant>) -> Interrupt {
         Interrupt {
             deadline,
-            cancelled: Arc::default(),
+            ..Interrupt::default()
         }
     }
 
     /// Asks the statement to stop at its next check (a client's cancel request).
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
+        self.cancel_notify.notify_waiters();
+    }
+
+    /// Completes once the statement must stop: when it is cancelled or its
+    /// deadline passes (never, if neither happens).
+    pub async fn stopped(&self) {
+        let notified = self.cancel_notify.notified();
+        tokio::pin!(notified);
+        // Registered before the flag is read, so a cancel in between still wakes it.
+        notified.as_mut().enable();
+        if self.cancelled.load(Ordering::Relaxed) {
+            return;
+        }
+        match self.deadline {
+            Some(deadline) => {
+                tokio::select! {
+                    () = notified => {}
+                    () = tokio::time::sleep_until(deadline.into()) => {}
+                }
+            }
+            None => notified.await,
+        }
     }
 
     /// The flag [`Interrupt::cancel`] sets, for code that watches it from elsewhere

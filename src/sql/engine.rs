@@ -35,10 +35,11 @@ use sqlparser::ast::Statement;
 
 use crate::db::{Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
-use crate::turnstile::{Turnstile, TurnstileStatus};
+use crate::turnstile::{Turnstile, TurnstileError, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::block::{self, Block, Ran};
+use super::context::Interrupt;
 use super::exec::RowWriter;
 use super::parse::is_checkpoint;
 use super::plan_cache::{
@@ -187,12 +188,18 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|c| c.short_write(ctx.modules.as_deref()));
             let durability = ctx.durability;
+            let interrupt = ctx.interrupt.clone();
             let (output, plan) = self
                 .turnstile
-                .write_maybe_short(prepared.request_name(), short, durability, move |txn| {
-                    exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)
-                })
-                .await??;
+                .write_maybe_short(
+                    prepared.request_name(),
+                    short,
+                    durability,
+                    interrupt.stopped(),
+                    move |txn| exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx),
+                )
+                .await
+                .map_err(|e| stopped_error(&interrupt, e))??;
             if let Some(plan) = plan {
                 prepared.keep(UsedPlan::Write(plan));
             }
@@ -287,16 +294,20 @@ impl Engine {
         let stmts: Vec<Arc<Statement>> = statements.iter().map(|p| p.shared_statement()).collect();
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
+        let interrupt = ctx.interrupt.clone();
         let result = self
             .turnstile
-            .write_with("query string", durability, move |txn| {
-                run_batch(txn, &stmts, &ctx)
-            })
+            .write_with(
+                "query string",
+                durability,
+                interrupt.stopped(),
+                move |txn| run_batch(txn, &stmts, &ctx),
+            )
             .await;
         match result {
             Ok(Ok(outputs)) => (outputs, None),
             Ok(Err((outputs, e))) => (outputs, Some(e.into())),
-            Err(e) => (Vec::new(), Some(e.into())),
+            Err(e) => (Vec::new(), Some(stopped_error(&interrupt, e))),
         }
     }
 
@@ -316,10 +327,15 @@ impl Engine {
         let hints = param_hints.to_vec();
         let result = self
             .turnstile
-            .rehearse("describe in block", block.is_small(), move |txn| {
-                run.replay(txn)?;
-                exec::describe(txn.db(), &stmt, &hints)
-            })
+            .rehearse(
+                "describe in block",
+                block.is_small(),
+                std::future::pending(),
+                move |txn| {
+                    run.replay(txn)?;
+                    exec::describe(txn.db(), &stmt, &hints)
+                },
+            )
             .await?;
         Ok(result?)
     }
@@ -394,12 +410,14 @@ impl Engine {
         let ctx = run.context(&ctx);
         let short = block.is_small() && bounded;
         let name = format!("rehearse {}", request_name(&stmt));
+        let interrupt = ctx.interrupt.clone();
         let ran = self
             .turnstile
-            .rehearse(name, short, move |txn| {
+            .rehearse(name, short, interrupt.stopped(), move |txn| {
                 run.rehearse(txn, is_write, |txn| statement.run(txn, &ctx))
             })
-            .await??;
+            .await
+            .map_err(|e| stopped_error(&interrupt, e))??;
         if let Some(plan) = ran.plan() {
             prepared.keep(plan.clone());
         }
@@ -426,12 +444,18 @@ impl Engine {
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
         let short = block.commit_is_short();
+        let interrupt = ctx.interrupt.clone();
         Ok(self
             .turnstile
-            .write_maybe_short("COMMIT", short, durability, move |txn| {
-                block::commit(txn, &inside, &ctx)
-            })
-            .await??)
+            .write_maybe_short(
+                "COMMIT",
+                short,
+                durability,
+                interrupt.stopped(),
+                move |txn| block::commit(txn, &inside, &ctx),
+            )
+            .await
+            .map_err(|e| stopped_error(&interrupt, e))??)
     }
 
     /// True for statements that change data or schema. `CHECKPOINT` changes
@@ -497,6 +521,16 @@ impl InBlock {
                 exec::read_with_plan(txn.db(), &stmt, &hints, cached_query, &params, ctx)?;
             Ok((output, fresh.map(UsedPlan::Query)))
         }
+    }
+}
+
+/// The error of a write its statement withdrew while the write was queued
+/// ([`TurnstileError::Withdrawn`]): the 57014 the statement's interrupt gives (a
+/// cancel, or its timeout), as if it had run and stopped. Any other error as it is.
+pub(super) fn stopped_error(interrupt: &Interrupt, e: TurnstileError) -> crate::Error {
+    match (e, interrupt.check()) {
+        (TurnstileError::Withdrawn, Err(stopped)) => stopped.into(),
+        (e, _) => e.into(),
     }
 }
 

@@ -24,9 +24,11 @@
 //! and is rolled back before the write lock is released (it has not committed, so
 //! 57014 is the truth). For reads the session also races the reply against the
 //! deadline so the client hears 57014 on time even while the statement is still
-//! queued. It never races a write: once a write is queued it may commit, and
-//! reporting 57014 for a committed write would be a lie, so a write's 57014 comes
-//! from the executor only.
+//! queued. A write is raced only while it waits for the lock: the turnstile
+//! withdraws it when its interrupt fires (a cancel request or the deadline) before
+//! it has started, so it never runs; once it has started it may commit, and
+//! reporting 57014 for a committed write would be a lie, so from then on a write's
+//! 57014 comes from the executor only.
 
 mod copy;
 

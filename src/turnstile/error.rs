@@ -13,6 +13,11 @@ pub enum TurnstileError {
     /// The queue for this kind of request is full (53000); retry later.
     #[error("server is overloaded: {0} requests are already queued; retry later")]
     Overloaded(usize),
+    /// The request was given up while it was still queued, before it ran: its
+    /// caller stopped waiting (a statement cancelled or out of time), so it changed
+    /// nothing (57014).
+    #[error("canceling statement: it was withdrawn before it ran")]
+    Withdrawn,
     /// The server is shutting down (57P01).
     #[error("terminating connection due to administrator command")]
     ShuttingDown,

@@ -2,8 +2,10 @@
 //! handle sessions use to reach them (see the module doc of `turnstile`).
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -303,7 +305,8 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        self.write_with(name, Durability::Durable, f).await
+        self.write_with(name, Durability::Durable, std::future::pending(), f)
+            .await
     }
 
     /// Runs `f` as one write transaction under the write lock on the writer thread.
@@ -311,10 +314,17 @@ impl Turnstile {
     /// lock is released; the result comes back after the release, and with
     /// [`Durability::Durable`] only once the log's fsync covers the commit — a wait
     /// on the log, never on the lock (invariants 1 and 4).
+    ///
+    /// If `withdraw` completes while the write is still queued, the write is given
+    /// up: it will not run, and this returns [`TurnstileError::Withdrawn`] at once.
+    /// Once it has started it is not withdrawn (it may commit); its outcome is the
+    /// answer. A statement passes its interrupt here, so that a cancel or a
+    /// `statement_timeout` stops it while it waits for the lock.
     pub async fn write_with<R, E, F>(
         &self,
         name: impl Into<RequestName>,
         durability: Durability,
+        withdraw: impl Future<Output = ()>,
         f: F,
     ) -> Result<Result<R, E>, TurnstileError>
     where
@@ -322,7 +332,8 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        self.write_maybe_short(name, false, durability, f).await
+        self.write_maybe_short(name, false, durability, withdraw, f)
+            .await
     }
 
     /// [`Turnstile::write_with`], except that a *short* write — one whose cost is
@@ -336,12 +347,14 @@ impl Turnstile {
     /// than the write. Then, still holding the lock, the task runs the short writes
     /// queued meanwhile that the phase admits (combining, see `admission`), and
     /// delivers their replies. A short write that finds the lock taken is queued,
-    /// for whoever holds the phase then, and batched.
+    /// for whoever holds the phase then, and batched; `withdraw` gives it up while
+    /// it is queued, as in [`Turnstile::write_with`].
     pub async fn write_maybe_short<R, E, F>(
         &self,
         name: impl Into<RequestName>,
         short: bool,
         durability: Durability,
+        withdraw: impl Future<Output = ()>,
         f: F,
     ) -> Result<Result<R, E>, TurnstileError>
     where
@@ -369,7 +382,7 @@ impl Turnstile {
         } else {
             f
         };
-        let outcome = self.queue_write(name, short, f).await?;
+        let outcome = self.queue_write(name, short, withdraw, f).await?;
         self.acknowledge(outcome, durability).await
     }
 
@@ -441,11 +454,18 @@ impl Turnstile {
         Ok(result)
     }
 
-    /// Queues `f` for the writer thread and waits for its outcome and LSN.
+    /// Queues `f` for the writer thread and waits for its outcome and LSN, or
+    /// until `withdraw` completes while it is still queued.
+    ///
+    /// The queued write and its caller race for one flag: whoever sets it first
+    /// decides. The lock's holder sets it as it takes the write to run it; the
+    /// caller, as it withdraws. A write its caller withdrew is skipped when its turn
+    /// comes, and one that has started runs to its end and answers.
     async fn queue_write<R, E, F>(
         &self,
         name: RequestName,
         short: bool,
+        withdraw: impl Future<Output = ()>,
         f: F,
     ) -> Result<(Result<R, E>, Option<u64>), TurnstileError>
     where
@@ -453,12 +473,18 @@ impl Turnstile {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<R, E> + Send + 'static,
     {
-        let (reply_tx, reply_rx) = oneshot::channel();
+        let (reply_tx, mut reply_rx) = oneshot::channel();
         let wal = self.shared.wal.clone();
+        let taken = Arc::new(AtomicBool::new(false));
+        let taken_to_run = taken.clone();
         let request = WriteRequest {
             name,
             short,
             run: Box::new(move |db| {
+                if taken_to_run.swap(true, Ordering::AcqRel) {
+                    // Withdrawn: its caller has answered already.
+                    return Box::new(|| {});
+                }
                 let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
                     .unwrap_or_else(|panic| Err(panic_message(panic)));
                 Box::new(move || {
@@ -470,7 +496,18 @@ impl Turnstile {
             .gate
             .push_write(request)
             .map_err(|refusal| self.refused(refusal))?;
-        reply_rx.await.map_err(|_| TurnstileError::ShuttingDown)?
+        tokio::pin!(withdraw);
+        let reply = tokio::select! {
+            biased;
+            reply = &mut reply_rx => reply,
+            () = &mut withdraw => {
+                if !taken.swap(true, Ordering::AcqRel) {
+                    return Err(TurnstileError::Withdrawn);
+                }
+                reply_rx.await
+            }
+        };
+        reply.map_err(|_| TurnstileError::ShuttingDown)?
     }
 
     /// Runs `f` on a write transaction under the write lock, then always rolls it
@@ -486,11 +523,13 @@ impl Turnstile {
     /// for reads; asking never blocks. That saves the two thread hand-offs of the
     /// writer queue, which cost more than a rehearsal of a point update; nothing is
     /// committed, so the order of commits is untouched. Otherwise it is queued,
-    /// like a short write, for whoever holds the write phase then.
+    /// like a short write, for whoever holds the write phase then; `withdraw`
+    /// gives it up while it is queued, as in [`Turnstile::write_with`].
     pub async fn rehearse<R, F>(
         &self,
         name: impl Into<RequestName>,
         short: bool,
+        withdraw: impl Future<Output = ()>,
         f: F,
     ) -> Result<R, TurnstileError>
     where
@@ -513,7 +552,7 @@ impl Turnstile {
             f
         };
         let (outcome, _) = self
-            .queue_write(name, short, move |txn| {
+            .queue_write(name, short, withdraw, move |txn| {
                 Err::<std::convert::Infallible, R>(f(txn))
             })
             .await?;

@@ -1,6 +1,7 @@
 //! Tests of the turnstile: all-or-nothing writes, panics contained, and sessions
 //! that never block on the lock.
 
+use std::future::pending;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -482,7 +483,7 @@ async fn short_writes_never_block_the_runtime() {
         };
         let here = std::thread::current().id();
         let ran_on = turnstile
-            .write_maybe_short("test", true, Durability::Durable, insert(7))
+            .write_maybe_short("test", true, Durability::Durable, pending(), insert(7))
             .await
             .unwrap()
             .unwrap();
@@ -498,7 +499,7 @@ async fn short_writes_never_block_the_runtime() {
             let turnstile = turnstile.clone();
             async move {
                 turnstile
-                    .write_maybe_short("test", true, Durability::Visible, insert(8))
+                    .write_maybe_short("test", true, Durability::Visible, pending(), insert(8))
                     .await
             }
         });
@@ -555,7 +556,7 @@ async fn the_session_holding_the_lock_runs_the_short_writes_queued_behind_it() {
         async move {
             let insert_1 = insert(1);
             turnstile
-                .write_maybe_short("holder", true, Durability::Visible, move |txn| {
+                .write_maybe_short("holder", true, Durability::Visible, pending(), move |txn| {
                     entered_tx.send(()).unwrap();
                     release_rx.recv().unwrap();
                     insert_1(txn)
@@ -572,7 +573,7 @@ async fn the_session_holding_the_lock_runs_the_short_writes_queued_behind_it() {
             let turnstile = turnstile.clone();
             async move {
                 turnstile
-                    .write_maybe_short("queued", short, Durability::Visible, insert(n))
+                    .write_maybe_short("queued", short, Durability::Visible, pending(), insert(n))
                     .await
             }
         }));
@@ -592,6 +593,91 @@ async fn the_session_holding_the_lock_runs_the_short_writes_queued_behind_it() {
     assert_eq!(count_numbers(&turnstile).await, 4);
 }
 
+/// A write still queued when its `withdraw` completes is given up: its caller
+/// hears `Withdrawn` while the lock is still held by another write, and the write
+/// never runs, even when its turn comes. A write that has started is not withdrawn:
+/// its caller waits for it and gets its outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_write_is_withdrawn_and_a_running_one_is_not() {
+    let turnstile = start();
+    create_numbers(&turnstile).await;
+    let insert = |n: i64| {
+        move |txn: &mut crate::db::WriteTxn<'_>| {
+            let id = txn.db().must_get_table("numbers")?.schema().id;
+            txn.insert(id, vec![Value::Int8(n)])
+        }
+    };
+    // A write parks inside the lock until released.
+    let parked_write = |n: i64| {
+        let (entered_tx, entered_rx) = mpsc::channel::<()>();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let (withdraw_tx, withdraw_rx) = tokio::sync::oneshot::channel::<()>();
+        let write = tokio::spawn({
+            let turnstile = turnstile.clone();
+            async move {
+                let withdraw = async move {
+                    let _ = withdraw_rx.await;
+                };
+                turnstile
+                    .write_with("parked", Durability::Visible, withdraw, move |txn| {
+                        entered_tx.send(()).unwrap();
+                        release_rx.recv().unwrap();
+                        insert(n)(txn)
+                    })
+                    .await
+            }
+        });
+        (write, entered_rx, release_tx, withdraw_tx)
+    };
+    let entered = |rx: mpsc::Receiver<()>| {
+        tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)).unwrap())
+    };
+
+    let (holder, holder_entered, release_holder, _keep_holder) = parked_write(1);
+    entered(holder_entered).await.unwrap();
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (withdraw_tx, withdraw_rx) = tokio::sync::oneshot::channel::<()>();
+    let queued = tokio::spawn({
+        let (turnstile, ran) = (turnstile.clone(), ran.clone());
+        async move {
+            let withdraw = async move {
+                let _ = withdraw_rx.await;
+            };
+            turnstile
+                .write_with("queued", Durability::Visible, withdraw, move |txn| {
+                    ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                    insert(2)(txn)
+                })
+                .await
+        }
+    });
+    until_queued(&turnstile, LockClass::Write, 1).await;
+    withdraw_tx.send(()).unwrap();
+    let withdrawn = tokio::time::timeout(Duration::from_secs(30), queued)
+        .await
+        .expect("the withdrawn write answers while the lock is still held")
+        .unwrap();
+    assert!(
+        matches!(withdrawn, Err(TurnstileError::Withdrawn)),
+        "{withdrawn:?}"
+    );
+    release_holder.send(()).unwrap();
+    holder.await.unwrap().unwrap().unwrap();
+
+    // Started, then asked to withdraw: it runs to its end and answers.
+    let (started, started_entered, release_started, withdraw_started) = parked_write(3);
+    entered(started_entered).await.unwrap();
+    withdraw_started.send(()).unwrap();
+    release_started.send(()).unwrap();
+    started.await.unwrap().unwrap().unwrap();
+
+    assert_eq!(count_numbers(&turnstile).await, 2, "rows 1 and 3");
+    assert!(
+        !ran.load(std::sync::atomic::Ordering::SeqCst),
+        "the withdrawn write never ran"
+    );
+}
+
 /// A confirmed read returns only once everything it saw is durable. The log flushes
 /// once an hour unless someone waits, so after a `Visible` commit the durable LSN
 /// lags the written one; the confirmed read sees that commit and so must make the
@@ -605,7 +691,7 @@ async fn confirmed_reads_wait_for_what_they_saw() {
         let turnstile = durable_flushing_every(&data_dir, 1 << 20, Duration::from_secs(3600));
         create_numbers(&turnstile).await;
         turnstile
-            .write_with("test", Durability::Visible, |txn| {
+            .write_with("test", Durability::Visible, pending(), |txn| {
                 let id = txn.db().must_get_table("numbers")?.schema().id;
                 txn.insert(id, vec![Value::Int8(7)])
             })

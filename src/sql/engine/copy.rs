@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Engine;
+use super::{stopped_error, Engine};
 use crate::db::TableSchema;
 use crate::sql::block::{Block, Ran};
 use crate::sql::copy::CopyIn;
@@ -39,12 +39,14 @@ impl Engine {
     ) -> Result<Output, crate::Error> {
         let ctx = self.with_server_state(ctx.clone());
         let durability = ctx.durability;
+        let interrupt = ctx.interrupt.clone();
         let result = self
             .turnstile
-            .write_with("COPY", durability, move |txn| {
+            .write_with("COPY", durability, interrupt.stopped(), move |txn| {
                 exec::write_copy(txn, &copy, &ctx)
             })
-            .await?;
+            .await
+            .map_err(|e| stopped_error(&interrupt, e))?;
         Ok(result?)
     }
 
@@ -59,14 +61,16 @@ impl Engine {
     ) -> Result<Ran, crate::Error> {
         let run = block.run();
         let ctx = self.with_server_state(run.context(ctx));
+        let interrupt = ctx.interrupt.clone();
         let ran = self
             .turnstile
-            .rehearse("rehearse COPY", false, move |txn| {
+            .rehearse("rehearse COPY", false, interrupt.stopped(), move |txn| {
                 run.rehearse(txn, true, |txn| {
                     exec::write_copy(txn, &copy, &ctx).map(|output| (output, None))
                 })
             })
-            .await?;
+            .await
+            .map_err(|e| stopped_error(&interrupt, e))?;
         Ok(ran?)
     }
 }
