@@ -111,6 +111,27 @@ enum Command {
     Unsupported(String),
 }
 
+impl Command {
+    /// `SET`, `SET LOCAL`, `RESET`: what a transaction's end keeps or undoes.
+    fn changes_settings(&self) -> bool {
+        matches!(
+            self,
+            Command::Set(..) | Command::SetLocal(..) | Command::Reset(_) | Command::ResetAll
+        )
+    }
+}
+
+/// What a string of several statements holds (see `Session::string_kinds`).
+#[derive(Default)]
+struct StringKinds {
+    /// Statements that change data or schema.
+    writes: bool,
+    /// Session commands (SET, SHOW, BEGIN, …).
+    commands: bool,
+    /// Session commands that change settings.
+    settings: bool,
+}
+
 /// One connection's state above the wire protocol.
 pub struct Session {
     /// The shared SQL engine; sessions never touch the database lock themselves.
@@ -376,38 +397,40 @@ impl Session {
         &self,
         statements: &[Arc<PreparedStatement>],
     ) -> Result<bool, SqlError> {
-        let (writes, commands) = self.string_kinds(statements)?;
-        Ok(writes && !commands)
+        let kinds = self.string_kinds(statements)?;
+        Ok(kinds.writes && !kinds.commands)
     }
 
     /// True if a simple-query string run statement by statement must still be
     /// one implicit transaction, as PostgreSQL runs it: several statements, at
-    /// least one a write, outside a block. See [`Session::begin_implicit`].
+    /// least one a write or a change of settings (`SET`, `RESET`, which an error
+    /// later in the string undoes, and a `SET LOCAL`, which lasts to its end),
+    /// outside a block. See [`Session::begin_implicit`].
     pub fn wants_implicit_block(
         &self,
         statements: &[Arc<PreparedStatement>],
     ) -> Result<bool, SqlError> {
-        Ok(self.string_kinds(statements)?.0)
+        let kinds = self.string_kinds(statements)?;
+        Ok(kinds.writes || kinds.settings)
     }
 
-    /// Whether a string of several statements, sent outside a block, has writes,
-    /// and whether it has session commands; (false, false) for anything else.
-    fn string_kinds(
-        &self,
-        statements: &[Arc<PreparedStatement>],
-    ) -> Result<(bool, bool), SqlError> {
+    /// What a string of several statements, sent outside a block, holds; nothing
+    /// for anything else.
+    fn string_kinds(&self, statements: &[Arc<PreparedStatement>]) -> Result<StringKinds, SqlError> {
+        let mut kinds = StringKinds::default();
         if statements.len() < 2 || self.transaction != TransactionState::Idle {
-            return Ok((false, false));
+            return Ok(kinds);
         }
-        let mut writes = false;
-        let mut commands = false;
         for prepared in statements {
             match command(prepared.statement())? {
-                Some(_) => commands = true,
-                None => writes |= Engine::is_write(prepared.statement()),
+                Some(command) => {
+                    kinds.commands = true;
+                    kinds.settings |= command.changes_settings();
+                }
+                None => kinds.writes |= Engine::is_write(prepared.statement()),
             }
         }
-        Ok((writes, commands))
+        Ok(kinds)
     }
 
     /// True if `prepared` changes data or schema (DML, DDL, CALL; not a session
