@@ -670,6 +670,40 @@ async fn every_query_and_parse_has_its_own_text_check() {
     assert_eq!(sqlstate(&messages[0].1), "26000");
 }
 
+/// `client_min_messages` decides which notices reach the client, as in
+/// PostgreSQL: at `notice` both NOTICEs (DROP … IF EXISTS of nothing) and WARNINGs
+/// (COMMIT outside a block), at `warning` the WARNINGs only, at `error` neither.
+#[tokio::test]
+async fn client_min_messages_filters_notices() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    for (level, expected) in [
+        ("notice", vec!["NOTICE", "WARNING"]),
+        ("warning", vec!["WARNING"]),
+        ("error", vec![]),
+        ("debug1", vec!["NOTICE", "WARNING"]),
+    ] {
+        socket
+            .write_all(&query(&format!(
+                "set client_min_messages = {level}; drop table if exists missing; commit"
+            )))
+            .await
+            .unwrap();
+        let severities: Vec<String> = read_until(&mut socket, b'Z')
+            .await
+            .into_iter()
+            .filter(|(tag, _)| *tag == b'N')
+            .map(|(_, body)| {
+                body.split(|b| *b == 0)
+                    .find_map(|f| f.strip_prefix(b"V"))
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(severities, expected, "client_min_messages = {level}");
+    }
+}
+
 /// A raw binary value for a parameter of type `ty`, to send out-of-range encodings.
 #[derive(Debug)]
 struct RawBinary(Vec<u8>);

@@ -32,7 +32,8 @@ use super::prepare::maybe_sql_command;
 use super::stream::LimitedStream;
 use super::WireError;
 use crate::sql::{
-    ColumnInfo, Engine, Notice, Output, Session, SessionDefaults, Settings, TransactionState,
+    ColumnInfo, Engine, Notice, Output, Session, SessionDefaults, Settings, Severity,
+    TransactionState,
 };
 use crate::turnstile::TurnstileError;
 use crate::Error;
@@ -544,9 +545,13 @@ impl Connection {
             .map_err(io)
     }
 
-    /// A NoticeResponse for each notice a statement raised, in order.
+    /// A NoticeResponse for each notice a statement raised that the session's
+    /// `client_min_messages` lets through, in order.
     pub(super) async fn feed_notices(&mut self, notices: Vec<Notice>) -> Result<(), Fault> {
         for notice in &notices {
+            if !self.client_wants(notice.severity()) {
+                continue;
+            }
             self.socket
                 .feed(PgWireBackendMessage::NoticeResponse(notice_response(
                     notice,
@@ -555,6 +560,23 @@ impl Connection {
                 .map_err(io)?;
         }
         Ok(())
+    }
+
+    /// Whether `client_min_messages` sends messages of `severity`: it names the
+    /// least severe level sent, in PostgreSQL's order (debug5 … debug1, log,
+    /// notice, warning, error), each level sending those after it.
+    fn client_wants(&self, severity: Severity) -> bool {
+        let least = self
+            .session
+            .settings()
+            .show("client_min_messages")
+            .map(|(_, level)| level)
+            .unwrap_or_default();
+        match least.as_str() {
+            "error" => false,
+            "warning" => severity == Severity::Warning,
+            _ => true,
+        }
     }
 
     /// ParameterStatus for each reported setting the last statement changed.
