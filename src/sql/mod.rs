@@ -55,6 +55,7 @@ mod template;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use binder::number_value;
 pub use binder::{data_type, ident};
 pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;

@@ -25,8 +25,8 @@ use super::codec::{self, Format};
 use super::connection::Connection;
 use super::WireError;
 use crate::sql::copy::is_copy;
-use crate::sql::{CommandTag, Description, Output, SqlError, TransactionState};
-use crate::types::{DataType, TimeZone, Value};
+use crate::sql::{number_value, CommandTag, Description, Output, SqlError, TransactionState};
+use crate::types::{cast_context, cast_in, CastKind, DataType, TimeZone, Value};
 use crate::Error;
 
 /// A PREPARE, EXECUTE or DEALLOCATE, with its statement name folded as an
@@ -235,49 +235,80 @@ impl Connection {
         let params = args
             .iter()
             .zip(&target.params)
-            .map(|(arg, ty)| argument(arg, *ty, tz))
+            .enumerate()
+            .map(|(i, (arg, ty))| argument(i + 1, arg, *ty, tz))
             .collect::<Result<Vec<_>, _>>()?;
         self.run_in_session(statement, &params, portal).await
     }
 }
 
-/// An EXECUTE argument as a value of its parameter's type `ty`.
-fn argument(arg: &Expr, ty: DataType, tz: &TimeZone) -> Result<Value, Error> {
-    match constant_text(arg) {
-        Some(Some(text)) => codec::decode(ty, Format::Text, text.as_bytes(), tz),
-        Some(None) => Ok(Value::Null),
-        None => Err(SqlError::Unsupported(format!(
-            "EXECUTE argument {arg}: only constants (literals, NULL) are accepted; \
-             compute the value in the prepared statement instead"
+/// EXECUTE argument `n` as a value of its parameter's type `ty`, as PostgreSQL
+/// coerces it: a quoted string is of unknown type, read by `ty`'s input function
+/// (`'1.5'` for an integer is 22P02); a number or a boolean has a type of its own,
+/// converted as an assignment converts it (`1.5` for an integer is 2), or 42804 if
+/// no assignment converts it (`true` for an integer).
+fn argument(n: usize, arg: &Expr, ty: DataType, tz: &TimeZone) -> Result<Value, Error> {
+    let typed = match constant(arg) {
+        Some(Constant::Null) => return Ok(Value::Null),
+        Some(Constant::Unknown(text)) => {
+            return codec::decode(ty, Format::Text, text.as_bytes(), tz)
+        }
+        Some(Constant::Number(text)) => number_value(&text)?,
+        Some(Constant::Bool(b)) => Value::Bool(b),
+        None => {
+            return Err(SqlError::Unsupported(format!(
+                "EXECUTE argument {arg}: only constants (literals, NULL) are accepted; \
+                 compute the value in the prepared statement instead"
+            ))
+            .into())
+        }
+    };
+    let from = typed.data_type();
+    match cast_context(from, ty) {
+        Some(CastKind::Implicit | CastKind::Assignment) => {
+            Ok(cast_in(typed, ty, CastKind::Assignment, tz)?)
+        }
+        _ => Err(SqlError::DatatypeMismatch(format!(
+            "parameter ${n} of type {from} cannot be coerced to the expected type {ty}"
         ))
         .into()),
     }
 }
 
-/// The text of a constant: None if `expr` is not one, Some(None) for NULL.
-fn constant_text(expr: &Expr) -> Option<Option<String>> {
+/// A constant EXECUTE argument.
+enum Constant {
+    Null,
+    /// A quoted string: its type is the parameter's.
+    Unknown(String),
+    /// A number's text, with its sign.
+    Number(String),
+    Bool(bool),
+}
+
+/// `expr` as a constant, or None if it is not one.
+fn constant(expr: &Expr) -> Option<Constant> {
     match expr {
         Expr::Value(v) => match &v.value {
-            AstValue::Null => Some(None),
-            AstValue::Number(n, _) => Some(Some(n.clone())),
-            AstValue::Boolean(b) => Some(Some(b.to_string())),
+            AstValue::Null => Some(Constant::Null),
+            AstValue::Number(n, _) => Some(Constant::Number(n.clone())),
+            AstValue::Boolean(b) => Some(Constant::Bool(*b)),
             AstValue::SingleQuotedString(s) | AstValue::EscapedStringLiteral(s) => {
-                Some(Some(s.clone()))
+                Some(Constant::Unknown(s.clone()))
             }
-            AstValue::DollarQuotedString(s) => Some(Some(s.value.clone())),
+            AstValue::DollarQuotedString(s) => Some(Constant::Unknown(s.value.clone())),
             _ => None,
         },
         Expr::UnaryOp { op, expr } => match (op, expr.as_ref()) {
             (UnaryOperator::Minus | UnaryOperator::Plus, Expr::Value(v)) => match &v.value {
                 AstValue::Number(n, _) if *op == UnaryOperator::Minus => {
-                    Some(Some(format!("-{n}")))
+                    Some(Constant::Number(format!("-{n}")))
                 }
-                AstValue::Number(n, _) => Some(Some(n.clone())),
+                AstValue::Number(n, _) => Some(Constant::Number(n.clone())),
                 _ => None,
             },
             _ => None,
         },
-        Expr::Nested(inner) => constant_text(inner),
+        Expr::Nested(inner) => constant(inner),
         _ => None,
     }
 }

@@ -1063,22 +1063,32 @@ fn relabels(from: DataType, target: DataType) -> bool {
         && (matches!(from, DataType::Bpchar(_)) || !matches!(target, DataType::Bpchar(_)))
 }
 
-/// An unsigned numeric literal's constant.
-fn number_literal(text: &str) -> Result<Expr, SqlError> {
+/// The value of a numeric literal, typed as PostgreSQL types it: an integer that
+/// fits `integer` is one, else one that fits `bigint`, else `numeric`. 22003 for a
+/// number beyond what Turnstile's numeric holds.
+pub(crate) fn number_value(text: &str) -> Result<Value, TypeError> {
     let is_integer = text
         .trim_start_matches('-')
         .bytes()
         .all(|b| b.is_ascii_digit());
     if is_integer {
         if let Ok(v) = text.parse::<i32>() {
-            return Ok(Expr::Const(Value::Int4(v), DataType::Int4));
+            return Ok(Value::Int4(v));
         }
         if let Ok(v) = text.parse::<i64>() {
-            return Ok(Expr::Const(Value::Int8(v), DataType::Int8));
+            return Ok(Value::Int8(v));
         }
     }
-    match parse_numeric(text) {
-        Ok(d) => Ok(Expr::Const(Value::Numeric(d), DataType::Numeric(None))),
+    parse_numeric(text).map(Value::Numeric)
+}
+
+/// An unsigned numeric literal's constant.
+fn number_literal(text: &str) -> Result<Expr, SqlError> {
+    match number_value(text) {
+        Ok(value) => {
+            let ty = value.data_type();
+            Ok(Expr::Const(value, ty))
+        }
         // Beyond what our numeric holds exactly, e.g. 1e100 or 1e-50. PostgreSQL's
         // numeric holds it, so the literal stays numeric, as a cast of its text:
         // converted to a float type, the text is read as that type instead (see

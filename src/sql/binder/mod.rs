@@ -22,6 +22,7 @@ mod state;
 
 pub use datatype::{column_type, data_type};
 pub use dml::{Conflict, Delete, Insert, Returning, Update};
+pub(crate) use expr::number_value;
 pub use names::{ident, relation};
 pub use routine::BoundCall;
 pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX};
