@@ -39,7 +39,7 @@ use sqlparser::ast::{
 use super::binder::{ident, relation};
 use super::{ColumnInfo, SqlError};
 use crate::db::{DbError, TableSchema};
-use crate::types::{cast_in, CastKind, DataType, TimeZone, TypeError, Value};
+use crate::types::{cast_in, CastKind, DataType, TextStyle, TimeZone, TypeError, Value};
 
 /// Most bytes of a field or line quoted in an error's context, as PostgreSQL's
 /// `limit_printout_length`: a bad value in a long line must not flood the log.
@@ -797,14 +797,16 @@ pub fn encode_header(columns: &[ColumnInfo], o: &CopyOptions, out: &mut Vec<u8>)
 }
 
 /// One row of a COPY TO, with its newline, appended to `out`: NULL as the NULL
-/// string, every other value in its type's text output, escaped or quoted.
-pub fn encode_row(
+/// string, every other value in its type's text output in the session's `style`
+/// (a bare time zone means the default float output), escaped or quoted.
+pub fn encode_row<'a>(
     row: &[Value],
     columns: &[ColumnInfo],
     o: &CopyOptions,
-    tz: &TimeZone,
+    style: impl Into<TextStyle<'a>>,
     out: &mut Vec<u8>,
 ) {
+    let style = style.into();
     let mut text = String::new();
     for (i, (value, column)) in row.iter().zip(columns).enumerate() {
         if i > 0 {
@@ -815,7 +817,7 @@ pub fn encode_row(
             continue;
         }
         text.clear();
-        column.data_type.write_output(value, &mut text, tz);
+        column.data_type.write_output(value, &mut text, style);
         encode_field(&text, o, row.len() == 1, out);
     }
     out.push(b'\n');

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::SqlError;
 use crate::turnstile::Durability;
-use crate::types::TimeZone;
+use crate::types::{TextStyle, TimeZone};
 
 /// What PostgreSQL version clients are told they talk to. Drivers pick features by it.
 pub const SERVER_VERSION: &str = "15.0 (Turnstile 0.1.0)";
@@ -389,6 +389,8 @@ pub struct Settings {
     defaults: Arc<BTreeMap<String, String>>,
     /// `TimeZone`, parsed once when set rather than for every statement.
     time_zone: TimeZone,
+    /// `extra_float_digits`, parsed once when set: every float sent as text reads it.
+    extra_float_digits: i32,
     /// `statement_timeout` in milliseconds, parsed once when set.
     statement_timeout_ms: u64,
     /// `synchronous_commit`, parsed once when set: every statement's context reads
@@ -406,6 +408,12 @@ pub struct Settings {
     /// Reported settings changed since the last [`Settings::take_changes`], so the
     /// wire layer can send ParameterStatus for them.
     changed: Vec<&'static str>,
+}
+
+/// A normalized `extra_float_digits` value. `normalize` checked that it is an
+/// integer in range, so the fallback (PostgreSQL's default) is never taken.
+fn parse_extra_float_digits(text: &str) -> i32 {
+    text.parse().unwrap_or(1)
 }
 
 /// A normalized `synchronous_commit` value as a [`Durability`]: `off` acknowledges
@@ -444,11 +452,13 @@ impl Settings {
             "off"
         };
         values.insert("synchronous_commit".into(), synchronous_commit.into());
+        let extra_float_digits = parse_extra_float_digits(&values["extra_float_digits"]);
         let values = Arc::new(values);
         let mut settings = Settings {
             defaults: values.clone(),
             values,
             time_zone: TimeZone::Utc,
+            extra_float_digits,
             statement_timeout_ms: defaults.statement_timeout_ms,
             durability: parse_durability(synchronous_commit),
             confirmed_reads: false,
@@ -520,6 +530,7 @@ impl Settings {
             }
             "synchronous_commit" => self.durability = parse_durability(&text),
             "turnstile.confirmed_reads" => self.confirmed_reads = text == "on",
+            "extra_float_digits" => self.extra_float_digits = parse_extra_float_digits(&text),
             _ => {}
         }
         if spec.report
@@ -614,6 +625,15 @@ impl Settings {
     /// The session time zone (`SET TimeZone`).
     pub fn time_zone(&self) -> &TimeZone {
         &self.time_zone
+    }
+
+    /// How values are written as text for this session's client: its time zone and
+    /// `extra_float_digits`.
+    pub fn text_style(&self) -> TextStyle<'_> {
+        TextStyle {
+            time_zone: &self.time_zone,
+            extra_float_digits: self.extra_float_digits,
+        }
     }
 
     /// When this session's writes are acknowledged: `synchronous_commit = off`
@@ -865,6 +885,18 @@ mod tests {
         s.reset("application_name").unwrap();
         assert_eq!(s.show("application_name").unwrap().1, "psql");
         assert_eq!(s.show("session_authorization").unwrap().1, "alice");
+    }
+
+    /// `extra_float_digits` reaches the text style, from startup, SET and RESET.
+    #[test]
+    fn extra_float_digits_reach_the_text_style() {
+        let mut s = settings();
+        assert_eq!(s.text_style().extra_float_digits, 3);
+        s.set("extra_float_digits", SettingValue::Text("-15".into()))
+            .unwrap();
+        assert_eq!(s.text_style().extra_float_digits, -15);
+        s.reset("extra_float_digits").unwrap();
+        assert_eq!(s.text_style().extra_float_digits, 3);
     }
 
     /// Durations take units and print in the largest exact unit, like PostgreSQL.

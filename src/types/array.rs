@@ -10,12 +10,13 @@
 use std::cmp::Ordering;
 
 use super::ops::compare;
+use super::text::TextStyle;
 use super::timezone::TimeZone;
 use super::{BinaryOp, DataType, TypeError, Value};
 
 /// Appends `{a,b}`: elements in their text form, quoted where PostgreSQL's
 /// `array_out` quotes them (empty, `NULL`, or holding `{},"\` or whitespace).
-pub fn write_array(out: &mut String, items: &[Value], tz: &TimeZone) {
+pub fn write_array(out: &mut String, items: &[Value], style: TextStyle<'_>) {
     out.push('{');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -26,7 +27,7 @@ pub fn write_array(out: &mut String, items: &[Value], tz: &TimeZone) {
             continue;
         }
         let mut text = String::new();
-        item.write_text(&mut text, tz);
+        item.write_text(&mut text, style);
         let quote = text.is_empty()
             || text.eq_ignore_ascii_case("null")
             || text
@@ -144,14 +145,19 @@ pub fn subscript(array: &Value, index: i64) -> Value {
 
 /// `array_to_string(array, separator [, null_text])`: NULL elements are skipped
 /// unless `null_text` is given.
-pub fn to_string(array: &Value, separator: &str, null_text: Option<&str>, tz: &TimeZone) -> Value {
+pub fn to_string(
+    array: &Value,
+    separator: &str,
+    null_text: Option<&str>,
+    style: TextStyle<'_>,
+) -> Value {
     let mut parts = Vec::new();
     for item in items(array) {
         if item.is_null() {
             parts.extend(null_text.map(str::to_owned));
         } else {
             let mut text = String::new();
-            item.write_text(&mut text, tz);
+            item.write_text(&mut text, style);
             parts.push(text);
         }
     }
@@ -203,7 +209,7 @@ mod tests {
             Value::Text("q\"".into()),
         ]);
         let mut out = String::new();
-        write_array(&mut out, items(&v), &TimeZone::Utc);
+        write_array(&mut out, items(&v), TextStyle::from(&TimeZone::Utc));
         assert_eq!(out, r#"{a,"b c",NULL,"","q\""}"#);
         assert_eq!(
             parse_array(&out, DataType::Text, &TimeZone::Utc).unwrap(),

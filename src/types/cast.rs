@@ -13,7 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::json::{parse_json, Json};
 use super::numeric::{numeric_overflow, parse_numeric, parse_numeric_scaled};
-use super::text::check_varchar;
+use super::text::{check_varchar, TextStyle};
 use super::time::{
     split_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,
     USECS_PER_DAY, USECS_PER_SEC,
@@ -85,15 +85,18 @@ pub fn cast(value: Value, to: DataType, kind: CastKind) -> Result<Value, TypeErr
 }
 
 /// Converts `value` to `to`. `kind` matters only for `VARCHAR(n)` (explicit casts
-/// truncate, others fail with 22001); `tz` is the session zone, which decides the
-/// conversions between timestamptz and date/timestamp/text. A pair with no cast
-/// (which the binder should have refused) is 0A000.
-pub fn cast_in(
+/// truncate, others fail with 22001); `style` is the session's: its zone decides
+/// the conversions between timestamptz and date/timestamp/text, and a cast to text
+/// writes the value as the client would receive it (a bare time zone means the
+/// default float output). A pair with no cast (which the binder should have
+/// refused) is 0A000.
+pub fn cast_in<'a>(
     value: Value,
     to: DataType,
     kind: CastKind,
-    tz: &TimeZone,
+    style: impl Into<TextStyle<'a>>,
 ) -> Result<Value, TypeError> {
+    let style = style.into();
     if value.is_null() || to == DataType::Unknown {
         return Ok(value);
     }
@@ -101,11 +104,11 @@ pub fn cast_in(
         (Value::Array(items), DataType::Array(element)) => {
             let items = items
                 .into_iter()
-                .map(|v| cast_in(v, *element, kind, tz))
+                .map(|v| cast_in(v, *element, kind, style))
                 .collect::<Result<_, _>>()?;
             Ok(Value::Array(items))
         }
-        (Value::Text(s), DataType::Oid(_)) => to.parse_text_in(&s, tz),
+        (Value::Text(s), DataType::Oid(_)) => to.parse_text_in(&s, style.time_zone),
         (value, DataType::Oid(_)) => {
             let v = value
                 .as_i64()
@@ -119,7 +122,7 @@ pub fn cast_in(
                 _ => Err(TypeError::OutOfRange("OID out of range".into())),
             }
         }
-        (value, to) => cast_value(value, to, kind, tz),
+        (value, to) => cast_value(value, to, kind, style),
     }
 }
 
@@ -128,17 +131,17 @@ fn cast_value(
     value: Value,
     to: DataType,
     kind: CastKind,
-    tz: &TimeZone,
+    style: TextStyle<'_>,
 ) -> Result<Value, TypeError> {
     if let DataType::Varchar(max) = to {
-        let text = into_text(value, tz);
+        let text = into_text(value, style);
         return match max {
             Some(max) => check_varchar(text, max, kind == CastKind::Explicit).map(Value::Text),
             None => Ok(Value::Text(text)),
         };
     }
     if let DataType::Bpchar(max) = to {
-        let text = into_text(value, tz);
+        let text = into_text(value, style);
         let text = match max {
             Some(max) => check_varchar(text, max, kind == CastKind::Explicit)
                 .map_err(|_| TypeError::CharTooLong { max })?,
@@ -147,14 +150,14 @@ fn cast_value(
         return Ok(Value::Text(without_trailing_spaces(text)));
     }
     if to == DataType::Text {
-        return Ok(Value::Text(into_text(value, tz)));
+        return Ok(Value::Text(into_text(value, style)));
     }
     if value.data_type() == to {
         return Ok(value);
     }
     let from = value.data_type();
     match value {
-        Value::Text(s) => to.parse_text_in(&s, tz),
+        Value::Text(s) => to.parse_text_in(&s, style.time_zone),
         Value::Int2(_)
         | Value::Int4(_)
         | Value::Int8(_)
@@ -168,7 +171,7 @@ fn cast_value(
         Value::Int4(v) if to == DataType::Bool => Ok(Value::Bool(v != 0)),
         Value::Bool(b) if to == DataType::Int4 => Ok(Value::Int4(i32::from(b))),
         Value::Date(_) | Value::Timestamp(_) | Value::Timestamptz(_) => {
-            cast_datetime(value, to, tz)
+            cast_datetime(value, to, style.time_zone)
         }
         Value::Jsonb(s) => cast_jsonb(&s, to),
         _ => Err(no_cast(from, to)),
@@ -187,13 +190,13 @@ fn no_cast(from: DataType, to: DataType) -> TypeError {
 
 /// The text a value casts to: its output format, except that booleans become
 /// `true`/`false` (PostgreSQL's `booltext`), not `t`/`f`.
-fn into_text(value: Value, tz: &TimeZone) -> String {
+fn into_text(value: Value, style: TextStyle<'_>) -> String {
     match value {
         Value::Text(s) => s,
         Value::Bool(b) => if b { "true" } else { "false" }.to_owned(),
         other => {
             let mut out = String::new();
-            other.write_text(&mut out, tz);
+            other.write_text(&mut out, style);
             out
         }
     }

@@ -18,6 +18,7 @@ use super::datetime_functions::{date_part, date_trunc, extract};
 use super::math_functions as math;
 use super::ops::{common_numeric, compare};
 use super::string_functions as string;
+use super::text::TextStyle;
 use super::timezone::TimeZone;
 use super::{DataType, TypeError, Value};
 
@@ -667,6 +668,9 @@ pub fn eval_function(
     };
     let int = |i: usize| args.get(i).and_then(Value::as_i64).unwrap_or(0);
     let tz = &ctx.time_zone;
+    // How concat, format, quote_literal and array_to_string write their arguments.
+    // The context carries no extra_float_digits, so floats come out as by default.
+    let style = TextStyle::from(tz);
     Ok(match f {
         F::Lower => Value::Text(string::lower(text(0))),
         F::Upper => Value::Text(string::upper(text(0))),
@@ -693,20 +697,20 @@ pub fn eval_function(
         F::Pi => Value::Float8(std::f64::consts::PI),
         F::Random => Value::Float8(rand::random::<f64>()),
         F::Greatest | F::Least => extreme(args, *f == F::Greatest)?,
-        F::Concat => Value::Text(string::concat(args.iter(), tz)),
+        F::Concat => Value::Text(string::concat(args.iter(), style)),
         F::ConcatWs => match &args[0] {
             Value::Null => Value::Null,
-            _ => Value::Text(string::concat_ws(text(0), &args[1..], tz)),
+            _ => Value::Text(string::concat_ws(text(0), &args[1..], style)),
         },
         F::Format => match &args[0] {
             Value::Null => Value::Null,
-            _ => Value::Text(string::format(text(0), &args[1..], tz)?),
+            _ => Value::Text(string::format(text(0), &args[1..], style)?),
         },
         F::QuoteLiteral | F::QuoteNullable => match &args[0] {
             Value::Null => Value::Text("NULL".into()),
             v => {
                 let mut text = String::new();
-                v.write_text(&mut text, tz);
+                v.write_text(&mut text, style);
                 Value::Text(string::quote_literal(&text))
             }
         },
@@ -786,7 +790,7 @@ pub fn eval_function(
         F::ArrayConstructor => Value::Array(args.to_vec()),
         F::ArrayToString => match (&args[0], &args[1]) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
-            _ => array::to_string(&args[0], text(1), args.get(2).and_then(text_of), tz),
+            _ => array::to_string(&args[0], text(1), args.get(2).and_then(text_of), style),
         },
         F::ArrayPosition => array::position(&args[0], &args[1])?,
         F::ArrayUpper => array::upper(&args[0], int(1)),

@@ -2,7 +2,8 @@
 //! characters from 1, negative counts in `left`/`right`/`split_part` count from the
 //! end, `lpad`/`rpad` truncate, out-of-range substrings are empty, not errors.
 
-use super::{TimeZone, TypeError, Value};
+use super::text::TextStyle;
+use super::{TypeError, Value};
 
 /// The largest string a function may build, PostgreSQL's 1 GB field limit.
 const MAX_STRING_BYTES: usize = (1 << 30) - 1;
@@ -57,22 +58,22 @@ pub fn initcap(s: &str) -> String {
 
 /// `concat`: the text of every non-NULL argument (booleans as `t`/`f`, the output
 /// function, unlike a `::text` cast; a timestamptz in the session's time zone).
-pub fn concat<'a>(args: impl Iterator<Item = &'a Value>, tz: &TimeZone) -> String {
+pub fn concat<'a>(args: impl Iterator<Item = &'a Value>, style: TextStyle<'_>) -> String {
     let mut out = String::new();
     for v in args {
-        v.write_text(&mut out, tz);
+        v.write_text(&mut out, style);
     }
     out
 }
 
 /// `concat_ws`: the non-NULL arguments joined by the separator.
-pub fn concat_ws(sep: &str, args: &[Value], tz: &TimeZone) -> String {
+pub fn concat_ws(sep: &str, args: &[Value], style: TextStyle<'_>) -> String {
     let mut out = String::new();
     for (i, v) in args.iter().filter(|v| !v.is_null()).enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        v.write_text(&mut out, tz);
+        v.write_text(&mut out, style);
     }
     out
 }
@@ -248,7 +249,7 @@ pub fn quote_literal(s: &str) -> String {
 /// `quote_literal` does; NULL as `NULL`); `%%` is a percent sign. The width is a
 /// number, `*` (the next argument) or `*n$`; `-` or a negative width pads on the
 /// right. An argument without `n$` is the one after the last one used.
-pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeError> {
+pub fn format(spec: &str, args: &[Value], style: TextStyle<'_>) -> Result<String, TypeError> {
     let invalid = |message: String| TypeError::InvalidParameterValue(message);
     let mut out = String::with_capacity(spec.len());
     let mut chars = spec.chars().peekable();
@@ -334,7 +335,7 @@ pub fn format(spec: &str, args: &[Value], tz: &TimeZone) -> Result<String, TypeE
             ('L', Value::Null) => "NULL".into(),
             (_, v) => {
                 let mut text = String::new();
-                v.write_text(&mut text, tz);
+                v.write_text(&mut text, style);
                 match kind {
                     'I' => super::functions::quote_ident(&text),
                     'L' => quote_literal(&text),

@@ -1,10 +1,10 @@
 //! PostgreSQL's text format: parsing literals and printing values.
 //!
 //! This is what clients see in the text protocol and what `'...'::type` reads, so
-//! it follows PostgreSQL 15 byte for byte: floats print the shortest text that reads
-//! back exactly (`extra_float_digits = 1`, the default), numerics keep their scale,
-//! bytea is hex, timestamps use the ISO DateStyle, timestamptz is shown in the
-//! session's time zone. Input accepts what PostgreSQL accepts, with its messages
+//! it follows PostgreSQL 15 byte for byte: floats print as `extra_float_digits`
+//! says (by default the shortest text that reads back exactly), numerics keep their
+//! scale, bytea is hex, timestamps use the ISO DateStyle, timestamptz is shown in
+//! the session's time zone. Input accepts what PostgreSQL accepts, with its messages
 //! and SQLSTATEs (22P02 bad syntax, 22003 out of range, 22007/22008 for dates).
 
 use std::fmt::Write;
@@ -16,6 +16,32 @@ use super::time::{write_date, write_timestamp, write_timestamptz};
 use super::timezone::TimeZone;
 use super::{DataType, TypeError, Value};
 
+/// How values are written as text: the session settings PostgreSQL's output
+/// functions read, passed where a value becomes text. Copying it costs nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct TextStyle<'a> {
+    /// `TimeZone`: timestamptz values are shown in it.
+    pub time_zone: &'a TimeZone,
+    /// `extra_float_digits`, from -15 to 3: above 0 floats print the shortest text
+    /// that reads back exactly, otherwise 15 (float8) or 6 (float4) plus this many
+    /// significant digits.
+    pub extra_float_digits: i32,
+}
+
+/// PostgreSQL's default `extra_float_digits`: floats print their shortest exact text.
+const DEFAULT_EXTRA_FLOAT_DIGITS: i32 = 1;
+
+impl<'a> From<&'a TimeZone> for TextStyle<'a> {
+    /// A time zone alone writes floats as by default, for callers that have the
+    /// session's zone but not its `extra_float_digits`.
+    fn from(time_zone: &'a TimeZone) -> Self {
+        TextStyle {
+            time_zone,
+            extra_float_digits: DEFAULT_EXTRA_FLOAT_DIGITS,
+        }
+    }
+}
+
 impl Value {
     /// The value in PostgreSQL's text output format (timestamptz in UTC). NULL prints
     /// as the empty string; the wire layer sends NULL as a null field instead.
@@ -25,16 +51,18 @@ impl Value {
         out
     }
 
-    /// Appends the value's text form; `tz` is the session time zone for timestamptz.
-    pub fn write_text(&self, out: &mut String, tz: &TimeZone) {
+    /// Appends the value's text form in `style` (a bare time zone means the default
+    /// float output).
+    pub fn write_text<'a>(&self, out: &mut String, style: impl Into<TextStyle<'a>>) {
+        let style = style.into();
         match self {
             Value::Null => {}
             Value::Bool(b) => out.push(if *b { 't' } else { 'f' }),
             Value::Int2(v) => push_display(out, v),
             Value::Int4(v) => push_display(out, v),
             Value::Int8(v) => push_display(out, v),
-            Value::Float4(v) => write_float(out, f64::from(*v), true),
-            Value::Float8(v) => write_float(out, *v, false),
+            Value::Float4(v) => write_float(out, f64::from(*v), true, style.extra_float_digits),
+            Value::Float8(v) => write_float(out, *v, false, style.extra_float_digits),
             // A zero computed from a negative (ceil(-0.5)) keeps its sign here;
             // PostgreSQL's numeric has no negative zero.
             Value::Numeric(d) if d.is_zero() => push_display(out, &d.abs()),
@@ -42,10 +70,10 @@ impl Value {
             Value::Text(s) | Value::Jsonb(s) => out.push_str(s),
             Value::Bytea(bytes) => write_bytea_hex(out, bytes),
             Value::Timestamp(us) => write_timestamp(out, *us),
-            Value::Timestamptz(us) => write_timestamptz(out, *us, tz),
+            Value::Timestamptz(us) => write_timestamptz(out, *us, style.time_zone),
             Value::Date(days) => write_date(out, *days),
             Value::Uuid(bytes) => write_uuid(out, bytes),
-            Value::Array(items) => super::array::write_array(out, items, tz),
+            Value::Array(items) => super::array::write_array(out, items, style),
         }
     }
 }
@@ -55,11 +83,12 @@ fn push_display(out: &mut String, v: &impl std::fmt::Display) {
     let _ = write!(out, "{v}");
 }
 
-/// PostgreSQL's float output (`extra_float_digits = 1`): the digits of
-/// [`shortest_decimal`], in fixed notation for decimal exponents from -4 up to (not
-/// including) `fixed_max` (15 for float8, 6 for float4, as in its Ryu port),
-/// otherwise `1.5e+20` style with at least two exponent digits.
-fn write_float(out: &mut String, v: f64, single: bool) {
+/// PostgreSQL's float4out/float8out (`single` for float4). With `extra_float_digits`
+/// above 0, the digits of [`shortest_decimal`]; otherwise C's `%.*g` with DBL_DIG
+/// (15) or FLT_DIG (6) plus `extra_float_digits` significant digits, at least one,
+/// as `pg_strfromd` prints them: `0.1::float8 + 0.2::float8` is 0.3 at 0 where it is
+/// 0.30000000000000004 at 1.
+fn write_float(out: &mut String, v: f64, single: bool, extra_float_digits: i32) {
     if v.is_nan() {
         return out.push_str("NaN");
     }
@@ -72,11 +101,26 @@ fn write_float(out: &mut String, v: f64, single: bool) {
     if v == 0.0 {
         return out.push('0');
     }
-    let (mantissa, power) = shortest_decimal(v.abs(), single);
+    // DBL_DIG or FLT_DIG. PostgreSQL's Ryu port switches to exponent form at this
+    // exponent, as `%g` does at its precision.
+    let type_digits = if single { 6 } else { 15 };
+    let ((mantissa, power), fixed_max) = if extra_float_digits > 0 {
+        (shortest_decimal(v.abs(), single), type_digits)
+    } else {
+        let precision = (type_digits + extra_float_digits).max(1);
+        let (mantissa, power) = round_to_digits(v.abs(), precision as usize);
+        (without_trailing_zeros(mantissa, power), precision)
+    };
+    write_decimal(out, mantissa, power, fixed_max);
+}
+
+/// Writes mantissa × 10^power (no trailing zero in the mantissa) as `%g` lays it
+/// out: fixed notation for decimal exponents from -4 up to (not including)
+/// `fixed_max`, otherwise `1.5e+20` style with at least two exponent digits.
+fn write_decimal(out: &mut String, mantissa: u64, power: i32, fixed_max: i32) {
     let digits = mantissa.to_string();
     // The decimal exponent of the first digit.
     let exp = power + digits.len() as i32 - 1;
-    let fixed_max = if single { 6 } else { 15 };
     if (-4..fixed_max).contains(&exp) {
         if exp < 0 {
             out.push_str("0.");
@@ -148,7 +192,7 @@ fn shortest_decimal(v: f64, single: bool) -> (u64, i32) {
 }
 
 /// `v` rounded to `len` significant digits, ties to even (as Rust's `{:.N$e}`
-/// does), as mantissa × 10^power.
+/// and glibc's `%.*e` do, on the float's exact value), as mantissa × 10^power.
 fn round_to_digits(v: f64, len: usize) -> (u64, i32) {
     let rounded = format!("{:.*e}", len - 1, v);
     let (digits, exp) = rounded.split_once('e').unwrap_or((&rounded, "0"));
@@ -261,9 +305,9 @@ fn write_uuid(out: &mut String, bytes: &[u8; 16]) {
 impl DataType {
     /// Appends the output text of `value` as a value of this type (what a client
     /// receives in text format and COPY TO writes).
-    pub fn write_output(self, value: &Value, out: &mut String, tz: &TimeZone) {
+    pub fn write_output(self, value: &Value, out: &mut String, style: TextStyle<'_>) {
         let start = out.len();
-        value.write_text(out, tz);
+        value.write_text(out, style);
         self.pad(out, start);
     }
 

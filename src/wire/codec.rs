@@ -20,7 +20,7 @@ use bytes::{BufMut, BytesMut};
 use rust_decimal::Decimal;
 
 use super::WireError;
-use crate::types::{self, DataType, TimeZone, Value};
+use crate::types::{self, DataType, TextStyle, TimeZone, Value};
 use crate::Error;
 
 /// The jsonb binary format version PostgreSQL reads and writes.
@@ -85,12 +85,13 @@ pub fn wire_type(ty: DataType) -> DataType {
     }
 }
 
-/// Appends `value`'s encoding (without the length word) in `format`.
+/// Appends `value`'s encoding (without the length word) in `format`; text is
+/// written in the session's `style`.
 pub fn encode(
     value: &Value,
     ty: DataType,
     format: Format,
-    tz: &TimeZone,
+    style: TextStyle<'_>,
     out: &mut BytesMut,
 ) -> Result<(), WireError> {
     match format {
@@ -106,7 +107,7 @@ pub fn encode(
                 Value::Text(s) | Value::Jsonb(s) => out.put_slice(s.as_bytes()),
                 _ => {
                     let mut text = String::new();
-                    value.write_text(&mut text, tz);
+                    value.write_text(&mut text, style);
                     out.put_slice(text.as_bytes());
                 }
             }
@@ -513,13 +514,71 @@ mod tests {
                 &value,
                 value.data_type(),
                 Format::Text,
-                &TimeZone::Utc,
+                TextStyle::from(&TimeZone::Utc),
                 &mut fast,
             )
             .unwrap();
             let mut slow = String::new();
             value.write_text(&mut slow, &TimeZone::Utc);
             assert_eq!(&fast[..], slow.as_bytes(), "{value:?}");
+        }
+    }
+
+    /// Floats in text results follow `extra_float_digits` as PostgreSQL 15's
+    /// float4out/float8out do (answers taken from PostgreSQL 15): above 0 the
+    /// shortest exact text, otherwise `%g` with 15 or 6 plus that many digits.
+    #[test]
+    fn text_floats_follow_extra_float_digits() {
+        let third = 1.0 / 3.0;
+        let cases = [
+            (1, Value::Float8(0.1 + 0.2), "0.30000000000000004"),
+            (3, Value::Float8(third), "0.3333333333333333"),
+            (1, Value::Float4(1.0 / 3.0), "0.33333334"),
+            (0, Value::Float8(0.1 + 0.2), "0.3"),
+            (0, Value::Float8(third), "0.333333333333333"),
+            (0, Value::Float8(1e20), "1e+20"),
+            (0, Value::Float8(1e-5), "1e-05"),
+            (0, Value::Float8(1e14), "100000000000000"),
+            (0, Value::Float8(1e15), "1e+15"),
+            (
+                0,
+                Value::Float8(123456789012345678.0),
+                "1.23456789012346e+17",
+            ),
+            (0, Value::Float8(5e-324), "4.94065645841247e-324"),
+            (0, Value::Float8(-0.0), "-0"),
+            (0, Value::Float4(1.0 / 3.0), "0.333333"),
+            (0, Value::Float4(1234567.0), "1.23457e+06"),
+            (0, Value::Float4(0.1), "0.1"),
+            (-3, Value::Float8(third), "0.333333333333"),
+            (-3, Value::Float4(123456.7), "1.23e+05"),
+            (-15, Value::Float8(third), "0.3"),
+            (-15, Value::Float8(0.000099999), "0.0001"),
+            (-15, Value::Float8(99999.95), "1e+05"),
+            (-15, Value::Float8(123.456), "1e+02"),
+            (-15, Value::Float4(-2.5), "-2"),
+            (-15, Value::Float4(9.5), "1e+01"),
+            (-15, Value::Float8(f64::NAN), "NaN"),
+            (-15, Value::Float8(f64::NEG_INFINITY), "-Infinity"),
+            (0, Value::Float4(f32::INFINITY), "Infinity"),
+            (
+                0,
+                Value::Array(vec![Value::Float8(third), Value::Null]),
+                "{0.333333333333333,NULL}",
+            ),
+        ];
+        for (extra_float_digits, value, expected) in cases {
+            let style = TextStyle {
+                time_zone: &TimeZone::Utc,
+                extra_float_digits,
+            };
+            let mut text = BytesMut::new();
+            encode(&value, value.data_type(), Format::Text, style, &mut text).unwrap();
+            assert_eq!(
+                &text[..],
+                expected.as_bytes(),
+                "{extra_float_digits}: {value:?}"
+            );
         }
     }
 
@@ -723,7 +782,7 @@ mod tests {
             &Value::Bool(true),
             DataType::Bool,
             Format::Text,
-            &tz,
+            TextStyle::from(&tz),
             &mut buf,
         )
         .unwrap();

@@ -461,11 +461,11 @@ impl Connection {
     }
 
     async fn send_portal_rows(&mut self, name: &str, max_rows: i32) -> Result<(), Fault> {
-        // The session's time zone, the portal and the socket are borrowed side by
+        // The session's text style, the portal and the socket are borrowed side by
         // side rather than cloned, and rows are sent straight from the portal's
         // iterator: the clones and the batch vector cost an allocation each per
         // Execute.
-        let tz = self.session.settings().time_zone();
+        let style = self.session.settings().text_style();
         let socket = &mut self.socket;
         let portal = self
             .portals
@@ -491,7 +491,7 @@ impl Connection {
         };
         let mut sent = 0;
         for row in rows.by_ref().take(limit) {
-            let message = data_row(&row, columns, &portal.formats, tz)?;
+            let message = data_row(&row, columns, &portal.formats, style)?;
             socket
                 .feed(PgWireBackendMessage::DataRow(message))
                 .await

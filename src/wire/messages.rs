@@ -10,7 +10,7 @@ use pgwire::messages::Message;
 use super::codec::{self, Format};
 use super::WireError;
 use crate::sql::{ColumnInfo, CommandTag, Notice, SqlError};
-use crate::types::{DataType, TimeZone, Value};
+use crate::types::{DataType, TextStyle, Value};
 use crate::Error;
 
 pub const SEVERITY_ERROR: &str = "ERROR";
@@ -81,7 +81,7 @@ pub fn data_row(
     row: &[Value],
     columns: &[ColumnInfo],
     formats: &[Format],
-    tz: &TimeZone,
+    style: TextStyle<'_>,
 ) -> Result<DataRow, WireError> {
     if row.len() != columns.len() {
         return Err(WireError::Internal(format!(
@@ -101,7 +101,7 @@ pub fn data_row(
         }
         let at = data.len();
         data.put_i32(0);
-        codec::encode(value, column.data_type, *format, tz, &mut data)?;
+        codec::encode(value, column.data_type, *format, style, &mut data)?;
         let len = (data.len() - at - 4) as i32;
         data[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
@@ -215,6 +215,7 @@ pub fn notice_response(notice: &Notice) -> NoticeResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::TimeZone;
 
     /// `$n` becomes the n-th literal; other dollars, and numbers beyond the
     /// literals, stay as they are.
@@ -239,14 +240,15 @@ mod tests {
         let columns = vec![ColumnInfo::computed("a", DataType::Int4); 70_000];
         let formats = vec![Format::Text; columns.len()];
         let row = vec![Value::Int4(1); columns.len()];
+        let utc = TextStyle::from(&TimeZone::Utc);
         let err = row_description(&columns, &formats).unwrap_err();
         assert_eq!(err, WireError::TooManyColumns(COLUMNS_MAX));
         assert_eq!(Error::from(err).sqlstate(), "54011");
-        let err = data_row(&row, &columns, &formats, &TimeZone::Utc).unwrap_err();
+        let err = data_row(&row, &columns, &formats, utc).unwrap_err();
         assert_eq!(err, WireError::TooManyColumns(COLUMNS_MAX));
         let n = COLUMNS_MAX;
         assert!(row_description(&columns[..n], &formats[..n]).is_ok());
-        assert!(data_row(&row[..n], &columns[..n], &formats[..n], &TimeZone::Utc).is_ok());
+        assert!(data_row(&row[..n], &columns[..n], &formats[..n], utc).is_ok());
     }
 
     /// NULL is a -1 length; values are length-prefixed in their column's format.
@@ -260,7 +262,7 @@ mod tests {
             &[Value::Int4(1), Value::Null],
             &columns,
             &[Format::Binary, Format::Text],
-            &TimeZone::Utc,
+            TextStyle::from(&TimeZone::Utc),
         )
         .unwrap();
         assert_eq!(row.field_count, 2);

@@ -155,9 +155,9 @@ impl Connection {
         };
         feed_encoded(&mut self.socket, &encoded).await?;
         // Borrowed beside the socket, not cloned.
-        let tz = self.session.settings().time_zone();
+        let style = self.session.settings().text_style();
         for row in &rows {
-            let message = data_row(row, &columns, &formats, tz).map_err(Error::from)?;
+            let message = data_row(row, &columns, &formats, style).map_err(Error::from)?;
             self.socket
                 .feed(PgWireBackendMessage::DataRow(message))
                 .await
