@@ -670,6 +670,64 @@ async fn every_query_and_parse_has_its_own_text_check() {
     assert_eq!(sqlstate(&messages[0].1), "26000");
 }
 
+/// `SHOW statement_timeout` over a raw socket.
+async fn raw_statement_timeout(socket: &mut tokio::net::TcpStream) -> String {
+    socket
+        .write_all(&query("show statement_timeout"))
+        .await
+        .unwrap();
+    let messages = read_until(socket, b'Z').await;
+    let row = messages.iter().find(|m| m.0 == b'D').expect("a row");
+    // A DataRow of one column: the column count (2 bytes), its length (4), its text.
+    String::from_utf8_lossy(&row.1[6..]).into_owned()
+}
+
+/// An extended-protocol batch that changes settings is one implicit transaction,
+/// as in PostgreSQL: an error before its Sync undoes its SET, a batch without one
+/// keeps it, and a SET LOCAL lasts until the Sync (a SHOW in the batch sees it).
+#[tokio::test]
+async fn a_failed_extended_batch_undoes_its_set() {
+    let server = common::TestServer::start();
+    let mut socket = raw_session(server.port()).await;
+    let batch = [
+        run("set statement_timeout = '5s'"),
+        run("select 1/0"),
+        sync(),
+    ]
+    .concat();
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert!(messages
+        .iter()
+        .any(|m| m.0 == b'E' && sqlstate(&m.1) == "22012"));
+    assert_eq!(
+        raw_statement_timeout(&mut socket).await,
+        "0",
+        "the failed batch's SET is undone"
+    );
+
+    let batch = [run("set statement_timeout = '6s'"), run("select 1"), sync()].concat();
+    socket.write_all(&batch).await.unwrap();
+    read_until(&mut socket, b'Z').await;
+    assert_eq!(
+        raw_statement_timeout(&mut socket).await,
+        "6s",
+        "a batch without an error keeps it"
+    );
+
+    let batch = [
+        run("set local statement_timeout = '7s'"),
+        run("show statement_timeout"),
+        sync(),
+    ]
+    .concat();
+    socket.write_all(&batch).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    let row = messages.iter().find(|m| m.0 == b'D').expect("SHOW's row");
+    assert_eq!(&row.1[6..], b"7s", "SET LOCAL lasts until the Sync");
+    assert_eq!(raw_statement_timeout(&mut socket).await, "6s");
+}
+
 /// `client_min_messages` decides which notices reach the client, as in
 /// PostgreSQL: at `notice` both NOTICEs (DROP … IF EXISTS of nothing) and WARNINGs
 /// (COMMIT outside a block), at `warning` the WARNINGs only, at `error` neither.

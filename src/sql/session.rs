@@ -433,15 +433,19 @@ impl Session {
         Ok(kinds)
     }
 
-    /// True if `prepared` changes data or schema (DML, DDL, CALL; not a session
-    /// command, nor a malformed one, which fails when it runs) and no block is
-    /// open: in an extended-protocol batch that more statements follow before
-    /// Sync, it opens the batch's implicit transaction (see
-    /// [`Session::begin_implicit`]).
-    pub fn is_write_outside_block(&self, prepared: &PreparedStatement) -> bool {
+    /// True if no block is open and `prepared` changes data or schema (DML, DDL,
+    /// CALL) or settings (SET, SET LOCAL, RESET; not another session command, nor
+    /// a malformed one, which fails when it runs): in an extended-protocol batch
+    /// that more statements follow before Sync, it opens the batch's implicit
+    /// transaction (see [`Session::begin_implicit`]), which an error before the
+    /// Sync rolls back, settings included.
+    pub fn opens_implicit_transaction(&self, prepared: &PreparedStatement) -> bool {
         self.transaction == TransactionState::Idle
-            && matches!(command(prepared.statement()), Ok(None))
-            && Engine::is_write(prepared.statement())
+            && match command(prepared.statement()) {
+                Ok(None) => Engine::is_write(prepared.statement()),
+                Ok(Some(command)) => command.changes_settings(),
+                Err(_) => false,
+            }
     }
 
     /// Opens a query string's implicit transaction if no block is open: a block

@@ -406,7 +406,7 @@ impl Connection {
             // followed at once by Sync — every round trip of pgbench and most
             // drivers — commits alone, which is the same thing, without a block.
             let params = std::mem::take(&mut portal.params);
-            if !self.sync_is_next() && self.session.is_write_outside_block(statement) {
+            if !self.sync_is_next() && self.session.opens_implicit_transaction(statement) {
                 self.session.begin_implicit();
             }
             let result = self.run_statement(statement, &params, Some(&name)).await;
