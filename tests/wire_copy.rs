@@ -95,6 +95,21 @@ async fn copy_round_trips_in_text_and_csv() {
         String::from_utf8(out).unwrap(),
         "a,b\n4,\"say \"\"hi\"\", ok\"\n5,\"\"\n6,only b\n"
     );
+    // Floats follow extra_float_digits, as every text the client receives does.
+    client
+        .batch_execute("set extra_float_digits = 0")
+        .await
+        .unwrap();
+    let out = copy_out(
+        &client,
+        "copy (select 1/3::float8, 0.1::float8 + 0.2::float8) to stdout",
+    )
+    .await;
+    assert_eq!(String::from_utf8(out).unwrap(), "0.333333333333333\t0.3\n");
+    client
+        .batch_execute("reset extra_float_digits")
+        .await
+        .unwrap();
     let row = client
         .query_one("select b, c, length(c) from t where a = 2", &[])
         .await

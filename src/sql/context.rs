@@ -11,7 +11,7 @@ use super::overlay::Overlay;
 use super::SqlError;
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
-use crate::types::TimeZone;
+use crate::types::{TimeZone, DEFAULT_EXTRA_FLOAT_DIGITS};
 
 /// Per-statement context, built by the session for each statement it runs.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct QueryContext {
     /// The session's `TimeZone` setting: how `timestamptz` values are read from
     /// literals without an offset and how `now()`-relative dates are computed.
     pub time_zone: TimeZone,
+    /// The session's `extra_float_digits`: how a float cast to text is written.
+    pub extra_float_digits: i32,
     /// The session's `synchronous_commit`: whether a write is acknowledged once
     /// durable or once visible.
     pub durability: Durability,
@@ -63,6 +65,7 @@ impl QueryContext {
             statement_time_us: crate::types::now_us(),
             interrupt: Interrupt::default(),
             time_zone: TimeZone::Utc,
+            extra_float_digits: DEFAULT_EXTRA_FLOAT_DIGITS,
             durability: Durability::Durable,
             confirmed_reads: false,
             status: None,

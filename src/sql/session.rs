@@ -372,6 +372,7 @@ impl Session {
             statement_time_us: crate::types::now_us(),
             interrupt: interrupt.clone(),
             time_zone: self.settings.time_zone().clone(),
+            extra_float_digits: self.settings.text_style().extra_float_digits,
             durability: self.settings.durability(),
             confirmed_reads: self.settings.confirmed_reads(),
             status: None,

@@ -207,6 +207,18 @@ pub struct FunctionContext {
     /// The session's `TimeZone`, for `current_date`, `localtimestamp` and timestamptz
     /// fields.
     pub time_zone: TimeZone,
+    /// The session's `extra_float_digits`, for floats written as text.
+    pub extra_float_digits: i32,
+}
+
+impl FunctionContext {
+    /// How the session writes values as text.
+    pub fn text_style(&self) -> TextStyle<'_> {
+        TextStyle {
+            time_zone: &self.time_zone,
+            extra_float_digits: self.extra_float_digits,
+        }
+    }
 }
 
 /// Resolves `name(args...)`; `name` in any case.
@@ -669,8 +681,7 @@ pub fn eval_function(
     let int = |i: usize| args.get(i).and_then(Value::as_i64).unwrap_or(0);
     let tz = &ctx.time_zone;
     // How concat, format, quote_literal and array_to_string write their arguments.
-    // The context carries no extra_float_digits, so floats come out as by default.
-    let style = TextStyle::from(tz);
+    let style = ctx.text_style();
     Ok(match f {
         F::Lower => Value::Text(string::lower(text(0))),
         F::Upper => Value::Text(string::upper(text(0))),

@@ -46,7 +46,7 @@ pub use ops::{
     and3, binary_signature, common_numeric, eval_binary, eval_unary, or3, unary_signature,
     BinaryOp, BinarySignature, UnaryOp,
 };
-pub use text::{check_varchar, parse_bool, TextStyle};
+pub use text::{check_varchar, parse_bool, TextStyle, DEFAULT_EXTRA_FLOAT_DIGITS};
 pub use time::{
     checked_date, checked_timestamp, date_in_range, now_us, timestamp_in_range, DATE_NEG_INFINITY,
     DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,

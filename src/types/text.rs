@@ -29,7 +29,7 @@ pub struct TextStyle<'a> {
 }
 
 /// PostgreSQL's default `extra_float_digits`: floats print their shortest exact text.
-const DEFAULT_EXTRA_FLOAT_DIGITS: i32 = 1;
+pub const DEFAULT_EXTRA_FLOAT_DIGITS: i32 = 1;
 
 impl<'a> From<&'a TimeZone> for TextStyle<'a> {
     /// A time zone alone writes floats as by default, for callers that have the

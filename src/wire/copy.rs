@@ -24,6 +24,7 @@ use super::connection::{io, next_message, Connection, Fault};
 use super::WireError;
 use crate::sql::copy::{encode_header, encode_row, CopyCommand, CopyDecoder, CopyOptions};
 use crate::sql::{CommandTag, Output, PreparedStatement};
+use crate::types::TextStyle;
 
 impl Connection {
     /// Runs the COPY statement `prepared` with its sub-protocol; returns the tag of
@@ -74,10 +75,16 @@ impl Connection {
             encode_header(&columns, options, &mut line);
             self.feed_copy_data(&line).await?;
         }
-        let tz = self.session.settings().time_zone().clone();
+        // Copied out of the settings: `feed_copy_data` borrows the connection.
+        let settings = self.session.settings();
+        let time_zone = settings.time_zone().clone();
+        let style = TextStyle {
+            time_zone: &time_zone,
+            extra_float_digits: settings.text_style().extra_float_digits,
+        };
         for row in &rows {
             line.clear();
-            encode_row(row, &columns, options, &tz, &mut line);
+            encode_row(row, &columns, options, style, &mut line);
             self.feed_copy_data(&line).await?;
         }
         self.feed(PgWireBackendMessage::CopyDone(CopyDone::new()))

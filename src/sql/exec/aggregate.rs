@@ -135,7 +135,7 @@ fn fold(
                     text.push_str(&sep);
                 }
             }
-            v.write_text(&mut text, env.time_zone());
+            v.write_text(&mut text, env.text_style());
             Value::Text(text)
         }
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => match (&state.value, &v) {

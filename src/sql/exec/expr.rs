@@ -9,7 +9,7 @@ use crate::sql::plan::{Expr, Plan, Subquery};
 use crate::sql::{QueryContext, SqlError};
 use crate::types::{
     cast_in, eval_binary, eval_function, eval_unary, like, BinaryOp, CastKind, DataType,
-    FunctionContext, FunctionId, TimeZone, UnaryOp, Value,
+    FunctionContext, FunctionId, TextStyle, TimeZone, UnaryOp, Value,
 };
 
 use super::query::run;
@@ -38,6 +38,7 @@ impl<'a> Env<'a> {
         let functions = FunctionContext {
             statement_timestamp: ctx.statement_time_us,
             time_zone: session_zone(ctx),
+            extra_float_digits: ctx.extra_float_digits,
         };
         Env {
             db,
@@ -69,6 +70,12 @@ impl<'a> Env<'a> {
 
     pub fn time_zone(&self) -> &TimeZone {
         &self.functions.time_zone
+    }
+
+    /// How values are written as text in this session (a cast to text, an
+    /// aggregate's text).
+    pub fn text_style(&self) -> TextStyle<'_> {
+        self.functions.text_style()
     }
 
     /// Runs `plan` (a correlated subquery, or the right side of a lateral join)
@@ -276,7 +283,7 @@ fn eval_cast(
     row: &[Value],
     env: &Env<'_>,
 ) -> Result<Value, SqlError> {
-    Ok(cast_in(expr.eval(row, env)?, ty, kind, env.time_zone())?)
+    Ok(cast_in(expr.eval(row, env)?, ty, kind, env.text_style())?)
 }
 
 fn eval_call(

@@ -8,6 +8,7 @@ fn ctx() -> FunctionContext {
     FunctionContext {
         statement_timestamp: 0,
         time_zone: TimeZone::Utc,
+        extra_float_digits: 1,
     }
 }
 
@@ -256,6 +257,7 @@ fn clock() {
     let c = FunctionContext {
         statement_timestamp: 3_600_000_000,
         time_zone: TimeZone::parse("-05").unwrap(),
+        extra_float_digits: 1,
     };
     let now = eval_function(&FunctionId::Now, &[], &c).unwrap();
     assert_eq!(now, Value::Timestamptz(3_600_000_000));
