@@ -1,13 +1,14 @@
-//! Bodies of the math functions. Float versions follow C's libm as PostgreSQL does;
-//! numeric versions compute with rust_decimal and print with PostgreSQL's result
-//! scale: at least 16 significant digits and at least the argument's scale
-//! (NUMERIC_MIN_SIG_DIGITS), capped at the 28 fractional digits a Decimal holds.
+//! Bodies of the math functions. Float versions follow the C library's libm as
+//! PostgreSQL does; numeric versions compute with rust_decimal and round to the scale
+//! PostgreSQL's numeric.c chooses (at least 16 significant digits, estimated from the
+//! argument, and at least the argument's scale). A result whose PostgreSQL digits a
+//! Decimal cannot hold, or cannot be computed to with certainty, is 22003.
 
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{decimal_to_f64, out_of_range};
 use super::functions::FunctionId;
-use super::ops::{eval_binary, float_pow, with_scale, BinaryOp};
+use super::ops::{decimal_weight, eval_binary, float_pow, nbase_lead, with_scale, BinaryOp};
 use super::{TypeError, Value};
 
 fn overflow() -> TypeError {
@@ -18,15 +19,121 @@ fn numeric_overflow() -> TypeError {
     TypeError::OutOfRange("value overflows numeric format".to_owned())
 }
 
-/// PostgreSQL's scale for a transcendental result: 16 significant digits.
-fn sig_scale(result: Decimal, min_scale: u32) -> u32 {
-    let magnitude = decimal_to_f64(result).abs();
-    let weight = if magnitude == 0.0 {
+/// 22003 for a transcendental result PostgreSQL shows with digits Turnstile cannot:
+/// more than 28 after the point or in all, or more than rust_decimal computes with
+/// certainty. Printing fewer or possibly wrong digits would be a wrong answer.
+fn digits_out_of_range() -> TypeError {
+    TypeError::OutOfRange(
+        "numeric result is out of range: Turnstile's numeric cannot hold or compute the \
+         digits PostgreSQL shows (at most 28 significant digits)"
+            .to_owned(),
+    )
+}
+
+/// PostgreSQL's result scale (numeric.c): NUMERIC_MIN_SIG_DIGITS (16) significant
+/// digits for a result whose leading digit has decimal weight `result_dweight`, no
+/// fewer places than any argument has, within 0..=NUMERIC_MAX_DISPLAY_SCALE (1000).
+fn result_scale(result_dweight: i64, arg_scales: &[u32]) -> i64 {
+    let widest_arg = arg_scales.iter().copied().max().unwrap_or(0);
+    (16 - result_dweight)
+        .max(i64::from(widest_arg))
+        .clamp(0, 1000)
+}
+
+/// `value` rounded (half away from zero) to PostgreSQL's `rscale` places, if a Decimal
+/// holds that many and every number within `error` of `value` (the computation's error
+/// bound) rounds to the same digits; else 22003.
+fn round_certain(value: Decimal, error: Decimal, rscale: i64) -> Result<Decimal, TypeError> {
+    let scale = u32::try_from(rscale)
+        .ok()
+        .filter(|scale| *scale <= Decimal::MAX_SCALE)
+        .ok_or_else(digits_out_of_range)?;
+    let low = value.checked_sub(error).map(|v| with_scale(v, scale));
+    let high = value.checked_add(error).map(|v| with_scale(v, scale));
+    let rounded = with_scale(value, scale);
+    if low.is_none() || low != high || rounded.scale() < scale {
+        return Err(digits_out_of_range());
+    }
+    Ok(rounded)
+}
+
+/// |value| * relative + absolute: an error bound for a computed value.
+fn error_bound(value: Decimal, relative: Decimal, absolute: Decimal) -> Decimal {
+    value.abs() * relative + absolute
+}
+
+// Error bounds of rust_decimal's results, set from the worst differences from
+// PostgreSQL's 45-digit results over thousands of arguments across the Decimal range.
+//
+// ln takes the argument's power of ten k out exactly and adds k * ln(10), whose
+// 27-place constant is 6.84e-28 short: that part of the error is exactly |k| times
+// that (1.9e-26 at ln of 7e28). The rest was at most 5.5e-28; 2e-27 bounds it.
+fn ln_error(arg: Decimal) -> Decimal {
+    let powers_of_ten = Decimal::from(decimal_weight(arg).abs());
+    powers_of_ten * Decimal::new(7, 28) + Decimal::new(2, 27)
+}
+
+// exp: at most 1.1e-27 relative, bounded with ten times that; results below 1 are
+// held to 28 places.
+fn exp_error(exp: Decimal) -> Decimal {
+    error_bound(exp, Decimal::new(1, 26), Decimal::new(2, 28))
+}
+
+// sqrt: at most 9e-29 relative, or 7.5e-29 below 1 (held to 28 places).
+fn sqrt_error(root: Decimal) -> Decimal {
+    error_bound(root, Decimal::new(1, 27), Decimal::new(2, 28))
+}
+
+// A Decimal quotient: rounded to 28 significant digits or 28 places.
+fn quotient_error(quotient: Decimal) -> Decimal {
+    error_bound(quotient, Decimal::new(1, 27), Decimal::new(2, 28))
+}
+
+/// The weight (power of 10000) of PostgreSQL's leading base-10000 digit; 0 for zero,
+/// as PostgreSQL stores it.
+fn nbase_weight(d: Decimal) -> i64 {
+    if d.is_zero() {
         0
     } else {
-        magnitude.log10().floor() as i64
+        nbase_lead(d).0
+    }
+}
+
+/// PostgreSQL's estimate_ln_dweight for `d` > 0: the decimal weight of ln(d), which
+/// chooses the scale of `ln` and `log`. Near 1 it is the weight of d - 1 (ln(1+x) ~ x);
+/// elsewhere it comes from ln of d's first two base-10000 digits, computed in doubles
+/// exactly as PostgreSQL does so that borderline estimates agree.
+fn estimate_ln_dweight(d: Decimal) -> i64 {
+    if Decimal::new(9, 1) <= d && d <= Decimal::new(11, 1) {
+        let x = d - Decimal::ONE;
+        return if x.is_zero() { 0 } else { decimal_weight(x) };
+    }
+    let (digits, dweight) = leading_nbase_digits(d);
+    let ln = (digits as f64).ln() + dweight as f64 * std::f64::consts::LN_10;
+    // C's (int) cast: toward zero.
+    ln.abs().log10() as i64
+}
+
+/// d ~ digits * 10^dweight as PostgreSQL's estimate_ln_dweight takes it from a
+/// positive NumericVar: its first base-10000 digit, and the second too when any
+/// non-zero digit follows the first (PostgreSQL stores no trailing zero digits).
+fn leading_nbase_digits(d: Decimal) -> (u128, i64) {
+    let mantissa = d.mantissa().unsigned_abs();
+    let weight = nbase_weight(d);
+    // Places of the mantissa below the first base-10000 digit: -3..=28.
+    let below_first = i64::from(d.scale()) + 4 * weight;
+    let below_second = below_first - 4;
+    let first_two = if below_second >= 0 {
+        mantissa / 10u128.pow(below_second as u32)
+    } else {
+        mantissa * 10u128.pow((-below_second) as u32)
     };
-    (16 - weight).max(i64::from(min_scale)).clamp(0, 28) as u32
+    let more_follow = below_first > 0 && !mantissa.is_multiple_of(10u128.pow(below_first as u32));
+    if more_follow {
+        (first_two, 4 * weight - 4)
+    } else {
+        (first_two / 10000, 4 * weight)
+    }
 }
 
 /// The 2201E errors of `ln`, `log` and `log10`.
@@ -73,6 +180,23 @@ pub fn eval_unary_math(f: FunctionId, v: &Value) -> Result<Value, TypeError> {
     }
 }
 
+extern "C" {
+    // glibc's cbrtf64 is its cbrt under its _Float64 name (the same function). The
+    // plain name `cbrt` would link to compiler_builtins' Rust implementation, which
+    // the linker finds before libm.
+    #[cfg_attr(target_env = "gnu", link_name = "cbrtf64")]
+    #[cfg_attr(not(target_env = "gnu"), link_name = "cbrt")]
+    fn c_library_cbrt(x: f64) -> f64;
+}
+
+/// The C library's cube root, which PostgreSQL's cbrt(float8) calls: Rust's f64::cbrt
+/// is its own implementation and differs in the last bit (glibc's cbrt(27) is
+/// 3.0000000000000004, Rust's 3).
+fn c_cbrt(x: f64) -> f64 {
+    // SAFETY: cbrt takes and returns a double; it reads no memory and keeps no state.
+    unsafe { c_library_cbrt(x) }
+}
+
 fn float_unary(f: FunctionId, x: f64) -> Result<f64, TypeError> {
     use FunctionId as F;
     let r = match f {
@@ -83,7 +207,7 @@ fn float_unary(f: FunctionId, x: f64) -> Result<f64, TypeError> {
         F::Floor => x.floor(),
         F::Sqrt if x < 0.0 => return Err(sqrt_negative()),
         F::Sqrt => x.sqrt(),
-        F::Cbrt => x.cbrt(),
+        F::Cbrt => c_cbrt(x),
         F::Sign if x == 0.0 || x.is_nan() => x,
         F::Sign => x.signum(),
         F::Exp => x.exp(),
@@ -118,31 +242,32 @@ fn numeric_unary(f: FunctionId, d: Decimal) -> Result<Decimal, TypeError> {
             if d.is_sign_negative() && !d.is_zero() {
                 return Err(sqrt_negative());
             }
-            let r = d.sqrt().ok_or_else(numeric_overflow)?;
-            // PostgreSQL's numeric_sqrt: 16 digits minus half the argument's weight.
-            let weight = if d.is_zero() {
-                0
-            } else {
-                decimal_to_f64(d).log10().floor() as i64
-            };
-            let sweight = (weight.div_euclid(4) + 1) * 4 / 2 - 1;
-            let scale = (16 - sweight).max(i64::from(d.scale())).clamp(0, 28) as u32;
-            with_scale(r, scale)
+            let root = d.sqrt().ok_or_else(digits_out_of_range)?;
+            // numeric_sqrt: the root has 2 * weight + 1 digits before the point.
+            let root_dweight = 2 * nbase_weight(d) + 1;
+            round_certain(
+                root,
+                sqrt_error(root),
+                result_scale(root_dweight, &[d.scale()]),
+            )?
         }
         F::Exp => {
-            let r = d.checked_exp().ok_or_else(numeric_overflow)?;
-            with_scale(r, sig_scale(r, d.scale()))
+            // numeric_exp: the result's decimal weight is about d * log10(e), taken
+            // from d as a double and cut toward zero as C's (int) does. PostgreSQL's
+            // literal is a digit short of LOG10_E and can give a different weight.
+            #[allow(clippy::approx_constant)]
+            let exp_dweight = (decimal_to_f64(d) * 0.434294481903252).clamp(-1000.0, 1000.0) as i64;
+            let exp = d.checked_exp().ok_or_else(digits_out_of_range)?;
+            round_certain(exp, exp_error(exp), result_scale(exp_dweight, &[d.scale()]))?
         }
-        F::Ln | F::Log10 => {
+        F::Ln => {
             check_log_arg(d.is_zero(), d.is_sign_negative())?;
-            let r = if f == F::Ln {
-                d.checked_ln()
-            } else {
-                d.checked_log10()
-            }
-            .ok_or_else(numeric_overflow)?;
-            with_scale(r, sig_scale(r, d.scale()))
+            let ln = d.checked_ln().ok_or_else(digits_out_of_range)?;
+            let rscale = result_scale(estimate_ln_dweight(d), &[d.scale()]);
+            round_certain(ln, ln_error(d), rscale)?
         }
+        // PostgreSQL defines log(numeric) and log10(numeric) as log(10, x).
+        F::Log10 => log_base(Decimal::TEN, d)?,
         _ => return Err(TypeError::Unsupported(format!("{f:?} on numeric"))),
     })
 }
@@ -200,20 +325,52 @@ fn round_places(d: Decimal, places: i64, strategy: RoundingStrategy) -> Result<D
     Ok(r.trunc())
 }
 
-/// `log(base, x)` for numerics: ln(x) / ln(base), 16 significant digits.
+/// `log(base, x)` for numerics: ln(x) / ln(base), to the scale of PostgreSQL's
+/// log_var (16 significant digits of the quotient as estimate_ln_dweight sees it).
 fn log_base(base: Decimal, x: Decimal) -> Result<Decimal, TypeError> {
     check_log_arg(
         base.is_zero() || x.is_zero(),
         base.is_sign_negative() || x.is_sign_negative(),
     )?;
-    let ln_base = base.checked_ln().ok_or_else(numeric_overflow)?;
+    let ln_base = base.checked_ln().ok_or_else(digits_out_of_range)?;
     if ln_base.is_zero() {
         return Err(TypeError::DivisionByZero);
     }
-    let r = x
-        .checked_ln()
-        .ok_or_else(numeric_overflow)?
-        .checked_div(ln_base)
-        .ok_or_else(numeric_overflow)?;
-    Ok(with_scale(r, sig_scale(r, base.scale().max(x.scale()))))
+    let ln_x = x.checked_ln().ok_or_else(digits_out_of_range)?;
+    let quotient = ln_x.checked_div(ln_base).ok_or_else(digits_out_of_range)?;
+    // The quotient's error: ln(x)'s and quotient * ln(base)'s, over ln(base), and its
+    // own rounding.
+    let error = quotient
+        .abs()
+        .checked_mul(ln_error(base))
+        .and_then(|e| e.checked_add(ln_error(x)))
+        .and_then(|e| e.checked_div(ln_base.abs()))
+        .and_then(|e| e.checked_add(quotient_error(quotient)))
+        .ok_or_else(digits_out_of_range)?;
+    let result_dweight = estimate_ln_dweight(x) - estimate_ln_dweight(base);
+    let rscale = result_scale(result_dweight, &[base.scale(), x.scale()]);
+    round_certain(quotient, error, rscale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_nbase_digits_as_postgres_stores_them() {
+        // 20000.5 is digits 2, 0000, 5000: two are taken, weight 0.
+        assert_eq!(leading_nbase_digits(Decimal::new(200005, 1)), (20000, 0));
+        // 20000 is the single digit 2 of weight 1.
+        assert_eq!(leading_nbase_digits(Decimal::new(20000, 0)), (2, 4));
+        // 0.000001 is the single digit 0100 of weight -2.
+        assert_eq!(leading_nbase_digits(Decimal::new(1, 6)), (100, -8));
+    }
+
+    #[test]
+    fn estimate_ln_dweight_as_postgres() {
+        assert_eq!(estimate_ln_dweight(Decimal::new(10001, 4)), -4);
+        assert_eq!(estimate_ln_dweight(Decimal::new(5, 1)), 0);
+        assert_eq!(estimate_ln_dweight(Decimal::ONE), 0);
+        assert_eq!(estimate_ln_dweight(Decimal::from(10u64.pow(15))), 1);
+    }
 }

@@ -515,13 +515,18 @@ fn numeric_mul(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     exact(p, scale)
 }
 
+/// The power of ten of a non-zero decimal's leading digit (2 for 345.6, -2 for 0.01).
+pub(crate) fn decimal_weight(d: Decimal) -> i64 {
+    let m = d.mantissa().unsigned_abs();
+    m.checked_ilog10().map_or(0, i64::from) - i64::from(d.scale())
+}
+
 /// The weight (power of 10000) of a non-zero decimal's leading base-10000 digit, and
 /// that digit: PostgreSQL's numerics are base 10000 and its scale rules use both.
-fn nbase_lead(d: Decimal) -> (i64, u128) {
+pub(crate) fn nbase_lead(d: Decimal) -> (i64, u128) {
     let m = d.mantissa().unsigned_abs();
     let scale = i64::from(d.scale());
-    let top_power = m.checked_ilog10().map_or(0, i64::from) - scale;
-    let weight = top_power.div_euclid(4);
+    let weight = decimal_weight(d).div_euclid(4);
     let k = 4 * weight + scale;
     let first = if k >= 0 {
         m / 10u128.pow(k as u32)
