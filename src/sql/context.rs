@@ -89,15 +89,21 @@ impl QueryContext {
 pub struct Interrupt {
     deadline: Option<Instant>,
     cancelled: Arc<AtomicBool>,
-    /// Wakes what waits in [`Interrupt::stopped`] when the flag is set.
+    /// Wakes what waits in [`Interrupt::stopped`] when the flag is set. Shared by
+    /// a session's statements (one at a time), so that each does not allocate its
+    /// own.
     cancel_notify: Arc<Notify>,
 }
 
 impl Interrupt {
-    pub fn new(deadline: Option<Instant>) -> Interrupt {
+    /// An interrupt whose cancel wakes waiters through `cancel_notify`, which the
+    /// session's earlier statements used too: a wake-up that is not this
+    /// statement's is told apart by its flag.
+    pub fn with_notify(deadline: Option<Instant>, cancel_notify: Arc<Notify>) -> Interrupt {
         Interrupt {
             deadline,
-            ..Interrupt::default()
+            cancelled: Arc::default(),
+            cancel_notify,
         }
     }
 
@@ -110,21 +116,24 @@ impl Interrupt {
     /// Completes once the statement must stop: when it is cancelled or its
     /// deadline passes (never, if neither happens).
     pub async fn stopped(&self) {
-        let notified = self.cancel_notify.notified();
-        tokio::pin!(notified);
-        // Registered before the flag is read, so a cancel in between still wakes it.
-        notified.as_mut().enable();
-        if self.cancelled.load(Ordering::Relaxed) {
-            return;
-        }
-        match self.deadline {
-            Some(deadline) => {
-                tokio::select! {
-                    () = notified => {}
-                    () = tokio::time::sleep_until(deadline.into()) => {}
-                }
+        loop {
+            let notified = self.cancel_notify.notified();
+            tokio::pin!(notified);
+            // Registered before the flag is read, so a cancel in between still
+            // wakes it.
+            notified.as_mut().enable();
+            if self.cancelled.load(Ordering::Relaxed) {
+                return;
             }
-            None => notified.await,
+            match self.deadline {
+                Some(deadline) => {
+                    tokio::select! {
+                        () = notified => {}
+                        () = tokio::time::sleep_until(deadline.into()) => return,
+                    }
+                }
+                None => notified.await,
+            }
         }
     }
 

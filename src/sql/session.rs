@@ -68,9 +68,16 @@ pub struct CancelHandle {
     /// The running statement's interrupt, or None between statements. A std mutex:
     /// it is held only to swap or copy the value, never across an await.
     current: std::sync::Mutex<Option<Interrupt>>,
+    /// What every interrupt of this session wakes its waiters through.
+    notify: Arc<tokio::sync::Notify>,
 }
 
 impl CancelHandle {
+    /// A new statement's interrupt, with `deadline` if it has one.
+    fn interrupt(&self, deadline: Option<Instant>) -> Interrupt {
+        Interrupt::with_notify(deadline, self.notify.clone())
+    }
+
     /// Asks the running statement, if any, to stop with 57014.
     pub fn cancel(&self) {
         if let Some(interrupt) = self.lock().as_ref() {
@@ -292,7 +299,7 @@ impl Session {
     /// PostgreSQL).
     async fn commit(&mut self) -> Result<Output, Error> {
         let block = self.block.take().unwrap_or_default();
-        let interrupt = Interrupt::new(None);
+        let interrupt = self.cancel.interrupt(None);
         let ctx = self.context(&interrupt);
         match self.engine.commit_block(block, &ctx).await {
             Ok(()) => self.run_command(Command::Commit),
@@ -322,7 +329,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = Interrupt::new(deadline);
+        let interrupt = self.cancel.interrupt(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt.clone());
         if let Some(block) = &mut self.block {
@@ -490,7 +497,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = Interrupt::new(deadline);
+        let interrupt = self.cancel.interrupt(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let result = self.engine.execute_batch(statements, &ctx).await;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::{Session, TransactionState};
 use crate::sql::block::BlockStatement;
 use crate::sql::copy::{CopyDecoder, CopyIn, CopyOptions};
-use crate::sql::{Interrupt, Output, SqlError};
+use crate::sql::{Output, SqlError};
 use crate::Error;
 
 impl Session {
@@ -60,7 +60,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = Interrupt::new(deadline);
+        let interrupt = self.cancel.interrupt(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let copy = Arc::new(copy);
