@@ -173,7 +173,7 @@ async fn first_message(socket: &mut Socket) -> Option<PgWireFrontendMessage> {
     )
     .await;
     match next {
-        Ok(Ok(received)) => received.map(|r| r.message),
+        Ok(Ok(message)) => message,
         Ok(Err(Fault::Client(e))) => {
             let _ = send_fatal(socket, &e).await;
             None
@@ -315,34 +315,26 @@ fn pgwire_fault(e: PgWireError) -> Fault {
     }
 }
 
-/// A message as pgwire decoded it, with the frame check's verdict on its text.
-pub(super) struct Received {
-    pub message: PgWireFrontendMessage,
-    /// For a Query or a Parse, what is wrong with its text that pgwire's lossy
-    /// decoding hides (see `frame.rs`); None if nothing is, or for other messages.
-    pub text_fault: Option<WireError>,
-}
-
 /// Reads the next message. A decoding failure (including a panic in the decoder on
 /// a malformed message) or an oversized message is a fatal [`WireError`]; None is
 /// a clean end of the stream. The text verdict of a Query or Parse is taken here,
 /// as the message is, so that the verdicts stay in step with the messages whatever
-/// the caller does with them.
-pub(super) async fn next_message(socket: &mut Socket) -> Result<Option<Received>, Fault> {
+/// the caller does with them; whoever answers the message asks for it
+/// (`LimitedStream::take_text_fault`).
+pub(super) async fn next_message(
+    socket: &mut Socket,
+) -> Result<Option<PgWireFrontendMessage>, Fault> {
     match AssertUnwindSafe(socket.next()).catch_unwind().await {
         Err(_) => Err(WireError::Protocol("malformed message".into()).into()),
         Ok(None) => Ok(None),
         Ok(Some(Ok(message))) => {
-            let text_fault = match message {
-                PgWireFrontendMessage::Query(_) | PgWireFrontendMessage::Parse(_) => {
-                    socket.get_mut().take_text_verdict()
-                }
-                _ => None,
-            };
-            Ok(Some(Received {
+            if matches!(
                 message,
-                text_fault,
-            }))
+                PgWireFrontendMessage::Query(_) | PgWireFrontendMessage::Parse(_)
+            ) {
+                socket.get_mut().text_message_decoded();
+            }
+            Ok(Some(message))
         }
         Ok(Some(Err(PgWireError::IoError(e)))) => {
             let limit_error = e
@@ -406,7 +398,7 @@ impl Connection {
                 },
             };
             let flow = match next {
-                Ok(Some(received)) => self.dispatch(received).await,
+                Ok(Some(message)) => self.dispatch(message).await,
                 Ok(None) => Ok(Flow::Close),
                 Err(fault) => Err(fault),
             };
@@ -427,23 +419,20 @@ impl Connection {
     /// skipped: it sends what is queued, the ErrorResponse included, as PostgreSQL
     /// does. asyncpg sends Parse, Describe, Flush and waits for the answer before
     /// it sends Sync, so holding the error until Sync left it waiting forever.
-    async fn dispatch(&mut self, received: Received) -> Result<Flow, Fault> {
+    async fn dispatch(&mut self, message: PgWireFrontendMessage) -> Result<Flow, Fault> {
         use PgWireFrontendMessage as M;
-        let Received {
-            message,
-            text_fault,
-        } = received;
         if self.awaiting_sync && !matches!(message, M::Sync(_) | M::Flush(_) | M::Terminate(_)) {
             return Ok(Flow::Continue);
         }
         let result = match message {
             M::Query(query) => {
+                let text_fault = self.socket.get_mut().take_text_fault();
                 return self
                     .simple_query(&query.query, text_fault)
                     .await
                     .map(|()| Flow::Continue);
             }
-            M::Parse(parse) => match text_fault {
+            M::Parse(parse) => match self.socket.get_mut().take_text_fault() {
                 Some(fault) => Err(fault.into()),
                 None => self.on_parse(parse).await,
             },

@@ -122,7 +122,7 @@ impl Connection {
     async fn receive_copy_data(&mut self, decoder: &mut CopyDecoder) -> Result<(), Fault> {
         use PgWireFrontendMessage as M;
         loop {
-            match next_message(&mut self.socket).await?.map(|r| r.message) {
+            match next_message(&mut self.socket).await? {
                 Some(M::CopyData(data)) => decoder.feed(&data.data),
                 Some(M::CopyDone(_)) => return Ok(()),
                 Some(M::CopyFail(fail)) => return Err(WireError::CopyFailed(fail.message).into()),

@@ -15,17 +15,31 @@ pub struct LimitedStream<S> {
     inner: S,
     /// Message boundary tracking and the size check.
     limit: FrameLimit,
+    /// The text verdict of the last Query or Parse pgwire decoded (see
+    /// [`LimitedStream::text_message_decoded`]).
+    text_fault: Option<super::WireError>,
 }
 
 impl<S> LimitedStream<S> {
     pub fn new(inner: S, limit: FrameLimit) -> LimitedStream<S> {
-        LimitedStream { inner, limit }
+        LimitedStream {
+            inner,
+            limit,
+            text_fault: None,
+        }
     }
 
-    /// The text verdict of the next Query or Parse message
-    /// ([`FrameLimit::take_text_verdict`]).
-    pub fn take_text_verdict(&mut self) -> Option<super::WireError> {
-        self.limit.take_text_verdict()
+    /// pgwire has decoded a Query or Parse: its text verdict
+    /// ([`FrameLimit::take_text_verdict`]) becomes the one
+    /// [`LimitedStream::take_text_fault`] answers.
+    pub fn text_message_decoded(&mut self) {
+        self.text_fault = self.limit.take_text_verdict();
+    }
+
+    /// What is wrong with the text of the last Query or Parse decoded, which
+    /// pgwire's lossy decoding hides; None if nothing is.
+    pub fn take_text_fault(&mut self) -> Option<super::WireError> {
+        self.text_fault.take()
     }
 }
 
