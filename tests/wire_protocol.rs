@@ -503,6 +503,30 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     );
 }
 
+/// An unaliased column is named as PostgreSQL names it (checked against it): a
+/// cast of a cast takes the outer type's name, a cast of a column or a function
+/// keeps that name, a CASE takes its ELSE's column name or `case`.
+#[tokio::test]
+async fn unaliased_columns_are_named_as_in_postgresql() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let statement = client
+        .prepare(
+            "select 1::int::text, 3.5::float8::int, 1::int8::int4::int2, \
+             'pg_class'::regclass::text, (case when true then 1 else 2 end)::text, \
+             true::text, date '2020-01-01'::text, a::text::int, length('x')::text, \
+             (select 1 as q)::text, case when true then 1 else a end, \
+             case when true then a end from (select 1 as a) t",
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(
+        names,
+        ["text", "int4", "int2", "text", "text", "text", "text", "a", "length", "q", "a", "case"]
+    );
+}
+
 /// A prepared statement keeps its plan across DDL only as PostgreSQL 15 allows
 /// (checked against it): t dropped and recreated with other columns, or with a
 /// renamed column, answers 0A000 "cached plan must not change result type"; t

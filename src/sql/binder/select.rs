@@ -724,35 +724,62 @@ fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool), SqlError> {
 
 /// The name PostgreSQL gives an unaliased select-list expression (FigureColname).
 pub(super) fn column_name(expr: &ast::Expr) -> Option<String> {
+    figure_name(expr).map(|(name, _)| name)
+}
+
+/// How firmly a figured name holds (PostgreSQL's FigureColnameInternal strength):
+/// a cast's type name or `case` gives way to an enclosing cast's type name, a
+/// column's or a function's name does not (`1::int::text` is `text`, `a::text` is
+/// `a`).
+#[derive(Clone, Copy, PartialEq)]
+enum NameStrength {
+    Weak,
+    Strong,
+}
+
+fn figure_name(expr: &ast::Expr) -> Option<(String, NameStrength)> {
     use ast::Expr as E;
+    use NameStrength::{Strong, Weak};
+    let strong = |name: String| Some((name, Strong));
     match expr {
-        E::Identifier(id) => Some(names::ident(id)),
-        E::CompoundIdentifier(ids) => ids.last().map(names::ident),
-        E::Nested(inner) => column_name(inner),
-        E::Function(f) => names::parts(&f.name).ok().and_then(|p| p.last().cloned()),
+        E::Identifier(id) => strong(names::ident(id)),
+        E::CompoundIdentifier(ids) => ids.last().map(|id| (names::ident(id), Strong)),
+        E::Nested(inner) => figure_name(inner),
+        E::Function(f) => names::parts(&f.name)
+            .ok()
+            .and_then(|p| p.last().cloned())
+            .map(|name| (name, Strong)),
         E::Cast {
             expr, data_type, ..
-        } => column_name(expr).or_else(|| type_column_name(data_type)),
-        E::Case { .. } => Some("case".into()),
-        E::Exists { .. } => Some("exists".into()),
+        } => match figure_name(expr) {
+            Some(inner) if inner.1 == Strong => Some(inner),
+            inner => type_column_name(data_type)
+                .map(|name| (name, Weak))
+                .or(inner),
+        },
+        E::Case { else_result, .. } => match else_result.as_deref().and_then(figure_name) {
+            Some(named) if named.1 == Strong => Some(named),
+            _ => Some(("case".into(), Weak)),
+        },
+        E::Exists { .. } => strong("exists".into()),
         E::Subquery(q) => match &*q.body {
             SetExpr::Select(s) => match s.projection.first() {
-                Some(SelectItem::ExprWithAlias { alias, .. }) => Some(names::ident(alias)),
-                Some(SelectItem::UnnamedExpr(e)) => column_name(e),
+                Some(SelectItem::ExprWithAlias { alias, .. }) => strong(names::ident(alias)),
+                Some(SelectItem::UnnamedExpr(e)) => column_name(e).map(|name| (name, Strong)),
                 _ => None,
             },
             _ => None,
         },
-        E::TypedString(t) => type_column_name(&t.data_type),
-        E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some("bool".into()),
+        E::TypedString(t) => type_column_name(&t.data_type).map(|name| (name, Weak)),
+        E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some(("bool".into(), Weak)),
         E::Substring { shorthand, .. } => {
-            Some(if *shorthand { "substr" } else { "substring" }.into())
+            strong(if *shorthand { "substr" } else { "substring" }.into())
         }
-        E::Trim { .. } => Some("btrim".into()),
-        E::Position { .. } => Some("position".into()),
-        E::Extract { .. } => Some("extract".into()),
-        E::Ceil { .. } => Some("ceil".into()),
-        E::Floor { .. } => Some("floor".into()),
+        E::Trim { .. } => strong("btrim".into()),
+        E::Position { .. } => strong("position".into()),
+        E::Extract { .. } => strong("extract".into()),
+        E::Ceil { .. } => strong("ceil".into()),
+        E::Floor { .. } => strong("floor".into()),
         _ => None,
     }
 }
