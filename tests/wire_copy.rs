@@ -116,6 +116,13 @@ async fn copy_round_trips_in_text_and_csv() {
         .unwrap();
     assert_eq!(row.get::<_, &str>(0), "tab\there\\");
     assert_eq!(row.get::<_, Option<&str>>(1), None);
+    // A column named twice is 42701 out as in: PostgreSQL refuses the list.
+    let err = client
+        .copy_out("copy t (a, A) to stdout")
+        .await
+        .err()
+        .expect("a repeated column is refused");
+    assert_eq!(err.code().map(|c| c.code()), Some("42701"), "{err}");
 }
 
 /// A bad value, a wrong field count and a duplicate key each answer PostgreSQL's

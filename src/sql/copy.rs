@@ -138,6 +138,16 @@ impl CopyCommand {
                 },
                 true,
             ) => {
+                // The SELECT below would repeat a column named twice; PostgreSQL
+                // refuses the list, as COPY FROM does.
+                let mut seen = Vec::with_capacity(columns.len());
+                for column in columns {
+                    let name = super::ident(column);
+                    if seen.contains(&name) {
+                        return Err(SqlError::DuplicateColumn(name));
+                    }
+                    seen.push(name);
+                }
                 let list = if columns.is_empty() {
                     "*".to_owned()
                 } else {
