@@ -14,7 +14,7 @@
 //! Every object is owned by role 10, which is shown as the session's user.
 
 use crate::db::{Database, TableSchema};
-use crate::types::{DataType, OidAlias, Value};
+use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
 pub const NAME: DataType = DataType::Name;
@@ -38,6 +38,8 @@ pub const BTREE_AM_OID: u32 = 403;
 pub const DATABASE_OID: u32 = 5;
 /// `pg_collation`'s "default", the collation of every text column.
 pub const DEFAULT_COLLATION_OID: u32 = 100;
+/// `pg_collation`'s "C", the collation of `name`.
+pub const C_COLLATION_OID: u32 = 950;
 
 /// The kinds of user object whose OIDs come from their names, each in a range.
 #[derive(Clone, Copy)]
@@ -123,32 +125,37 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
     out
 }
 
-/// `CREATE [UNIQUE] INDEX name ON table USING btree (a, b)`, as `pg_get_indexdef`.
+/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as
+/// `pg_get_indexdef`: names quoted where SQL needs it (`"Q T_pkey"`, `("order")`).
 pub fn index_definition(index: &IndexInfo<'_>) -> String {
     format!(
         "CREATE {}INDEX {} ON public.{} USING btree ({})",
         if index.unique { "UNIQUE " } else { "" },
-        index.name,
-        index.table.name,
+        quote_ident(&index.name),
+        quote_ident(&index.table.name),
         column_list(index.table, &index.columns)
     )
 }
 
-/// `a, b`: the names of columns by position.
+/// `a, "order"`: the names of columns by position, quoted as SQL needs them.
 pub fn column_list(table: &TableSchema, columns: &[usize]) -> String {
     columns
         .iter()
-        .map(|&c| table.columns[c].name.as_str())
+        .map(|&c| quote_ident(&table.columns[c].name))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The collation a column of type `ty` has: the default one for text types.
+/// The collation a column of type `ty` has: the default one for text types,
+/// "C" for `name` (as PostgreSQL's catalogs compare names byte by byte), none
+/// for `"char"` and `unknown`; an array has its element's.
 pub fn collation_of(ty: DataType) -> u32 {
-    if ty.is_text() && ty != DataType::InternalChar {
-        DEFAULT_COLLATION_OID
-    } else {
-        0
+    match ty {
+        DataType::Array(element) => collation_of(*element),
+        DataType::Name => C_COLLATION_OID,
+        DataType::InternalChar | DataType::Unknown => 0,
+        other if other.is_text() => DEFAULT_COLLATION_OID,
+        _ => 0,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::db::Database;
 use crate::sql::{QueryContext, SqlError};
-use crate::types::{format_type, CatalogFunction, DataType, OidAlias, Value};
+use crate::types::{format_type, quote_ident, CatalogFunction, DataType, OidAlias, Value};
 
 use super::catalog::{self as c};
 use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type};
@@ -57,7 +57,8 @@ pub fn eval_catalog_function(
     })
 }
 
-/// `pg_get_indexdef(oid)`, or with a column number the name of that column.
+/// `pg_get_indexdef(oid)`, or with a column number the name of that column
+/// (quoted where SQL needs it, as in the definition).
 fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<String> {
     let indexes = c::indexes(db);
     let index = indexes.iter().find(|i| i.oid() == oid)?;
@@ -65,7 +66,7 @@ fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<S
         None | Some(0) => Some(c::index_definition(index)),
         Some(n) => {
             let position = *index.columns.get(usize::try_from(n - 1).ok()?)?;
-            Some(index.table.columns[position].name.clone())
+            Some(quote_ident(&index.table.columns[position].name))
         }
     }
 }
@@ -129,19 +130,17 @@ fn fold(name: &str) -> String {
         .join(".")
 }
 
-/// Prints an OID of kind `alias` as its name; one that names nothing prints as
-/// the number, as in PostgreSQL.
+/// Prints an OID of kind `alias` as its name, quoted where SQL needs it (the
+/// output reads back as input); one that names nothing prints as the number, as
+/// in PostgreSQL. Routines are in `public`, on the search path, so never qualified.
 fn reg_out(db: &Database, user: &str, alias: OidAlias, oid: u32) -> String {
     let name = match alias {
         OidAlias::Oid => None,
         OidAlias::RegClass => pg_class::relation_name(db, oid),
         OidAlias::RegType => Some(format_type(i64::from(oid), None)).filter(|t| t != "???"),
-        OidAlias::RegProc => pg_proc::routine_by_oid(db, oid).map(|r| r.name.clone()),
-        OidAlias::RegNamespace => pg_namespace::SCHEMAS
-            .iter()
-            .find(|(o, _, _)| *o == oid)
-            .map(|(_, n, _)| (*n).to_owned()),
-        OidAlias::RegRole => Some(pg_roles::role_name(user, oid)),
+        OidAlias::RegProc => pg_proc::routine_by_oid(db, oid).map(|r| quote_ident(&r.name)),
+        OidAlias::RegNamespace => pg_namespace::schema_name(oid).map(quote_ident),
+        OidAlias::RegRole => Some(quote_ident(&pg_roles::role_name(user, oid))),
     };
     name.unwrap_or_else(|| oid.to_string())
 }

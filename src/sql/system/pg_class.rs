@@ -2,11 +2,11 @@
 //! relations (in `pg_catalog` or `information_schema`).
 
 use crate::db::Database;
-use crate::types::{DataType, Value};
+use crate::types::{quote_ident, DataType, Value};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
-use super::{all, SystemSnapshot};
+use super::{all, pg_namespace, SystemSnapshot};
 
 pub const RELATION: SystemRelation = SystemRelation {
     name: "pg_class",
@@ -58,6 +58,15 @@ pub struct RelationInfo {
     /// Rows, for tables (`reltuples`); -1 otherwise ("never counted").
     pub tuples: f32,
     pub has_index: bool,
+}
+
+impl RelationInfo {
+    /// `pg_table_is_visible`: true if the bare name finds this relation. Its schema
+    /// must be on the search path; no relation earlier on the path can hide it,
+    /// since the names of `pg_catalog`'s relations are reserved (see `registry`).
+    pub fn is_visible(&self) -> bool {
+        pg_namespace::is_on_search_path(self.namespace)
+    }
 }
 
 /// Every relation: user tables with their indexes, user views, system relations.
@@ -133,15 +142,17 @@ pub fn relation_oid(db: &Database, name: &str) -> Option<u32> {
     super::find(schema, bare).map(|id| id.oid())
 }
 
-/// The name of the relation with OID `oid`, qualified if it is not on the search
-/// path (`regclass` output); None for an OID that is no relation.
+/// The name of the relation with OID `oid` as `regclass` prints it: qualified if
+/// it is not visible, each part quoted where SQL needs it (`"Q T"`,
+/// `information_schema.tables`); None for an OID that is no relation.
 pub fn relation_name(db: &Database, oid: u32) -> Option<String> {
     let r = relations(db).into_iter().find(|r| r.oid == oid)?;
-    Some(if r.namespace == c::INFORMATION_SCHEMA_OID {
-        format!("information_schema.{}", r.name)
-    } else {
-        r.name
-    })
+    let name = quote_ident(&r.name);
+    if r.is_visible() {
+        return Some(name);
+    }
+    let schema = pg_namespace::schema_name(r.namespace)?;
+    Some(format!("{}.{name}", quote_ident(schema)))
 }
 
 fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {

@@ -85,7 +85,7 @@ pub const COLLATION: SystemRelation = SystemRelation {
     rows: |_: &SystemSnapshot<'_>| {
         [
             (c::DEFAULT_COLLATION_OID, "default", "d"),
-            (950, "C", "c"),
+            (c::C_COLLATION_OID, "C", "c"),
             (951, "POSIX", "c"),
         ]
         .into_iter()

@@ -31,6 +31,22 @@ pub const SCHEMAS: &[(u32, &str, u32)] = &[
     ),
 ];
 
+/// The schemas whose objects are found by their bare names, as PostgreSQL's
+/// default search path (`pg_catalog` implicitly, then `"$user", public`) finds
+/// them: `information_schema` is not among them, so `tables` never means
+/// `information_schema.tables`.
+pub fn is_on_search_path(namespace: u32) -> bool {
+    namespace == c::PG_CATALOG_OID || namespace == c::PUBLIC_OID
+}
+
+/// The name of the schema with OID `oid`.
+pub fn schema_name(oid: u32) -> Option<&'static str> {
+    SCHEMAS
+        .iter()
+        .find(|(o, _, _)| *o == oid)
+        .map(|(_, n, _)| *n)
+}
+
 fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     SCHEMAS
         .iter()

@@ -3,7 +3,7 @@
 //! function (`f`, `RETURNS TABLE(…)`). Built-in functions are not listed.
 
 use crate::db::{Database, RoutineKind, RoutineSchema};
-use crate::types::{DataType, Value};
+use crate::types::{quote_ident, DataType, Value};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID, OID_ARRAY, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
@@ -67,7 +67,7 @@ pub fn arguments(routine: &RoutineSchema) -> String {
         RoutineKind::Reducer => routine
             .params
             .iter()
-            .map(|p| format!("IN {} {}", p.name, p.data_type))
+            .map(|p| format!("IN {} {}", quote_ident(&p.name), p.data_type))
             .collect::<Vec<_>>()
             .join(", "),
         RoutineKind::View => declaration(&routine.params),

@@ -1,7 +1,7 @@
 //! `pg_type`: the built-in types Turnstile has, with PostgreSQL's OIDs and names,
 //! and the array types of them.
 
-use crate::types::{DataType, Value};
+use crate::types::{DataType, OidAlias, Value};
 
 use super::catalog::{self as c, CHAR, NAME, OID, REGPROC};
 use super::registry::{Schema, SystemRelation};
@@ -56,13 +56,82 @@ fn category(ty: DataType) -> &'static str {
         DataType::Bool => "B",
         DataType::Date | DataType::Timestamp | DataType::Timestamptz => "D",
         t if t.is_numeric() || matches!(t, DataType::Oid(_)) => "N",
-        DataType::Text
-        | DataType::Varchar(_)
-        | DataType::Bpchar(_)
-        | DataType::Name
-        | DataType::InternalChar => "S",
+        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => "S",
+        // PostgreSQL's "internal use" category.
+        DataType::InternalChar => "Z",
         DataType::Unknown => "X",
         _ => "U",
+    }
+}
+
+/// `typarray`: the OID of PostgreSQL's array type of `ty`; 0 for an array or
+/// `unknown`. Turnstile holds arrays of some types only (`DataType::array_of`,
+/// whose arrays have rows here) and makes `oid[]` of any OID alias, but a client
+/// reading the catalog expects PostgreSQL's OID either way (`date` → `_date`).
+fn array_type_oid(ty: DataType) -> u32 {
+    match ty {
+        DataType::Bytea => 1001,
+        DataType::Bpchar(_) => 1014,
+        DataType::Timestamp => 1115,
+        DataType::Date => 1182,
+        DataType::Timestamptz => 1185,
+        DataType::Numeric(_) => 1231,
+        DataType::Uuid => 2951,
+        DataType::Jsonb => 3807,
+        DataType::Oid(OidAlias::RegProc) => 1008,
+        DataType::Oid(OidAlias::RegClass) => 2210,
+        DataType::Oid(OidAlias::RegType) => 2211,
+        DataType::Oid(OidAlias::RegNamespace) => 4090,
+        DataType::Oid(OidAlias::RegRole) => 4097,
+        other => other.array_of().map_or(0, DataType::oid),
+    }
+}
+
+/// `typelem`: an array's element type; and `name`'s, `"char"`: PostgreSQL stores a
+/// name as a fixed-length array of them.
+fn element_type_oid(ty: DataType) -> u32 {
+    match ty {
+        DataType::Array(element) => element.oid(),
+        DataType::Name => DataType::InternalChar.oid(),
+        _ => 0,
+    }
+}
+
+/// `typispreferred`: the type an expression of its category resolves to when in
+/// doubt, as PostgreSQL marks them.
+fn is_preferred(ty: DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Bool
+            | DataType::Text
+            | DataType::Float8
+            | DataType::Timestamptz
+            | DataType::Oid(OidAlias::Oid)
+    )
+}
+
+/// `typalign`: `c`har, `s`hort, `i`nt or `d`ouble, from the size as PostgreSQL
+/// sets it (variable-length types are int-aligned; `name`, `uuid` and `unknown`
+/// byte-aligned); an array is int-aligned unless its element is double-aligned.
+fn alignment(ty: DataType) -> &'static str {
+    if let DataType::Array(element) = ty {
+        return if alignment(*element) == "d" { "d" } else { "i" };
+    }
+    match ty.type_size() {
+        8 => "d",
+        4 | -1 => "i",
+        2 => "s",
+        _ => "c",
+    }
+}
+
+/// `typstorage`: `p`lain for fixed-size types; variable-length ones may be
+/// compressed and moved out of line (`x`), `numeric` only compressed (`m`).
+fn storage(ty: DataType) -> &'static str {
+    match ty {
+        DataType::Numeric(_) => "m",
+        _ if ty.type_size() == -1 => "x",
+        _ => "p",
     }
 }
 
@@ -70,10 +139,6 @@ fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     DataType::builtin()
         .map(|ty| {
             let size = ty.type_size();
-            let (element, array) = match ty {
-                DataType::Array(element) => (element.oid(), 0),
-                other => (0, other.array_of().map_or(0, DataType::oid)),
-            };
             vec![
                 c::oid(ty.oid()),
                 c::name(&type_name(ty)),
@@ -83,21 +148,18 @@ fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::boolean((1..=8).contains(&size)),
                 c::name(if ty == DataType::Unknown { "p" } else { "b" }),
                 c::name(category(ty)),
-                c::boolean(matches!(
-                    ty,
-                    DataType::Text | DataType::Float8 | DataType::Bool
-                )),
+                c::boolean(is_preferred(ty)),
                 c::boolean(true),
                 c::name(","),
                 c::oid(0),
-                c::oid(element),
-                c::oid(array),
+                c::oid(element_type_oid(ty)),
+                c::oid(array_type_oid(ty)),
                 c::oid(0),
                 c::oid(0),
                 c::oid(0),
                 c::oid(0),
-                c::name(if size == 8 { "d" } else { "i" }),
-                c::name(if size == -1 { "x" } else { "p" }),
+                c::name(alignment(ty)),
+                c::name(storage(ty)),
                 c::boolean(false),
                 c::oid(0),
                 c::int4(-1),

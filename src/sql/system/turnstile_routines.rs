@@ -3,7 +3,7 @@
 //! calls run on the session's task.
 
 use crate::db::{RoutineColumn, RoutineKind};
-use crate::types::{DataType, Value};
+use crate::types::{quote_ident, DataType, Value};
 
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
@@ -66,11 +66,12 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// `name type, …`, as PostgreSQL's `pg_get_function_arguments` shows them.
+/// `name type, …`, as PostgreSQL's `pg_get_function_arguments` shows them (names
+/// quoted where SQL needs it: `"order" integer`).
 pub(super) fn declaration(columns: &[RoutineColumn]) -> String {
     columns
         .iter()
-        .map(|c| format!("{} {}", c.name, c.data_type))
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.data_type))
         .collect::<Vec<_>>()
         .join(", ")
 }
