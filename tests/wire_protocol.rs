@@ -458,6 +458,10 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
         timed_out += 1;
     }
     assert!(!scan.is_finished(), "stopped while the scan holds the lock");
+    // The write it gave up holds nothing back: a read joins the scan's phase.
+    let other_reader = server.connect().await;
+    scalar(&other_reader, "select count(*) from w").await;
+    assert!(!scan.is_finished(), "read while the scan holds the lock");
 
     writer
         .batch_execute("reset statement_timeout")

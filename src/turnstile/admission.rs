@@ -282,13 +282,29 @@ impl<R, W> Admission<R, W> {
         Ok(())
     }
 
-    /// Queues a write.
-    pub fn push_write(&mut self, job: W, now: Instant) -> Result<(), Refusal> {
+    /// Queues a write; its ticket names it to [`Admission::withdraw_write`].
+    pub fn push_write(&mut self, job: W, now: Instant) -> Result<u64, Refusal> {
         let queued = self.ticket(job, now, self.writes.len())?;
+        let ticket = queued.ticket;
         self.writes.push_back(queued);
         self.queue_changed(LockClass::Write);
         self.advance(now);
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Takes the write with `ticket` out of the queue, if it is still there: its
+    /// caller gave it up before it was admitted. A write phase opened for writes
+    /// of which none is left closes, so that the reads it held back go on.
+    pub fn withdraw_write(&mut self, ticket: u64, now: Instant) -> Option<W> {
+        let position = self.writes.iter().position(|q| q.ticket == ticket)?;
+        let withdrawn = self.writes.remove(position)?;
+        self.queue_changed(LockClass::Write);
+        let idle_write_phase =
+            matches!(self.phase, Some(p) if p.class == LockClass::Write) && !self.writer_inside;
+        if idle_write_phase && self.writes.is_empty() {
+            self.close(now);
+        }
+        Some(withdrawn.job)
     }
 
     fn ticket<J>(&mut self, job: J, now: Instant, queued: usize) -> Result<Queued<J>, Refusal> {
@@ -654,12 +670,24 @@ impl<R, W> Gate<R, W> {
         Ok(())
     }
 
-    pub fn push_write(&self, job: W) -> Result<(), Refusal> {
+    pub fn push_write(&self, job: W) -> Result<u64, Refusal> {
         let mut state = self.state.lock();
         let now = Instant::now();
-        state.push_write(job, now)?;
+        let ticket = state.push_write(job, now)?;
         self.wake(&state, now);
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Takes the queued write with `ticket` out, if no one has taken it to run;
+    /// the threads its absence lets go on are woken.
+    pub fn withdraw_write(&self, ticket: u64) -> Option<W> {
+        let mut state = self.state.lock();
+        let now = Instant::now();
+        let withdrawn = state.withdraw_write(ticket, now);
+        if withdrawn.is_some() {
+            self.wake(&state, now);
+        }
+        withdrawn
     }
 
     /// Blocks a reader thread until a read is admitted; None once the turnstile

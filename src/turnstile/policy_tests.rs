@@ -561,3 +561,44 @@ fn queues_are_bounded_and_closing_drains_them() {
     assert_eq!(admission.admit_read(now).map(|q| q.job), Some(2));
     assert!(admission.reads_finished());
 }
+
+/// A write withdrawn while queued leaves the queue and holds back nothing: under
+/// `fair` a read queued behind it is admitted into the running read phase at
+/// once, and a write phase opened for it alone closes, so that the reads waiting
+/// for that phase go on. A write already taken to run cannot be withdrawn.
+#[test]
+fn a_withdrawn_write_holds_back_nothing() {
+    let metrics = Arc::new(LockMetrics::new(LockPolicy::Fair, Duration::from_secs(60)));
+    let mut admission: Admission<u32, u32> = Admission::new(AdmissionConfig::default(), 8, metrics);
+    let now = Instant::now();
+    // A long read holds the lock; a write and then a read queue behind it.
+    assert!(admission.try_enter_read(now));
+    let write = admission.push_write(10, now).unwrap();
+    admission.push_read(1, now).unwrap();
+    assert!(
+        admission.admit_read(now).is_none(),
+        "the read waits behind the write"
+    );
+    assert_eq!(admission.withdraw_write(write, now), Some(10));
+    assert_eq!(admission.admit_read(now).map(|q| q.job), Some(1));
+    assert_eq!(admission.withdraw_write(write, now), None, "withdrawn once");
+    admission.read_done(now, false);
+    admission.read_done(now, false);
+
+    // The read ends, a write phase opens for the write queued meanwhile; the
+    // read queued after it waits for that phase, until the write is withdrawn.
+    assert!(admission.try_enter_read(now));
+    let write = admission.push_write(20, now).unwrap();
+    admission.read_done(now, false);
+    admission.push_read(2, now).unwrap();
+    assert!(admission.admit_read(now).is_none(), "a write phase is open");
+    assert_eq!(admission.withdraw_write(write, now), Some(20));
+    assert_eq!(admission.admit_read(now).map(|q| q.job), Some(2));
+    admission.read_done(now, false);
+
+    // Taken to run, a write is no longer in the queue to withdraw.
+    let write = admission.push_write(30, now).unwrap();
+    assert_eq!(admission.begin_write().map(|q| q.job), Some(30));
+    assert_eq!(admission.withdraw_write(write, now), None);
+    admission.end_write(now);
+}

@@ -5,7 +5,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -457,10 +456,10 @@ impl Turnstile {
     /// Queues `f` for the writer thread and waits for its outcome and LSN, or
     /// until `withdraw` completes while it is still queued.
     ///
-    /// The queued write and its caller race for one flag: whoever sets it first
-    /// decides. The lock's holder sets it as it takes the write to run it; the
-    /// caller, as it withdraws. A write its caller withdrew is skipped when its turn
-    /// comes, and one that has started runs to its end and answers.
+    /// Withdrawing takes the write out of the queue under the gate's lock, where
+    /// the lock's holders take writes to run them, so exactly one of the two gets
+    /// it: a write withdrawn never runs and holds back nothing (the policy sees it
+    /// gone), and one already taken runs to its end and answers.
     async fn queue_write<R, E, F>(
         &self,
         name: RequestName,
@@ -475,16 +474,10 @@ impl Turnstile {
     {
         let (reply_tx, mut reply_rx) = oneshot::channel();
         let wal = self.shared.wal.clone();
-        let taken = Arc::new(AtomicBool::new(false));
-        let taken_to_run = taken.clone();
         let request = WriteRequest {
             name,
             short,
             run: Box::new(move |db| {
-                if taken_to_run.swap(true, Ordering::AcqRel) {
-                    // Withdrawn: its caller has answered already.
-                    return Box::new(|| {});
-                }
                 let result = catch_unwind(AssertUnwindSafe(|| run_write(db, wal.as_deref(), f)))
                     .unwrap_or_else(|panic| Err(panic_message(panic)));
                 Box::new(move || {
@@ -492,7 +485,8 @@ impl Turnstile {
                 })
             }),
         };
-        self.shared
+        let ticket = self
+            .shared
             .gate
             .push_write(request)
             .map_err(|refusal| self.refused(refusal))?;
@@ -501,7 +495,9 @@ impl Turnstile {
             biased;
             reply = &mut reply_rx => reply,
             () = &mut withdraw => {
-                if !taken.swap(true, Ordering::AcqRel) {
+                if let Some(withdrawn) = self.shared.gate.withdraw_write(ticket) {
+                    // Dropped here, out of the gate's lock: it owns the statement.
+                    drop(withdrawn);
                     return Err(TurnstileError::Withdrawn);
                 }
                 reply_rx.await
