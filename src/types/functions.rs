@@ -165,6 +165,9 @@ pub enum CatalogFunction {
     /// `to_regclass(name)` and friends: [`CatalogFunction::RegIn`] that answers NULL
     /// for a name that names nothing instead of failing.
     ToReg(super::OidAlias),
+    /// `pg_table_is_visible(oid)` and friends: whether the bare name finds the
+    /// object of the alias's kind; NULL for an OID that names nothing.
+    IsVisible(super::OidAlias),
 }
 
 /// A resolved call: which function, the types to cast the arguments to, the result.
@@ -558,13 +561,16 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             [T::Text, oid, T::Bool][..a.len()].to_vec(),
             T::Text,
         ),
-        (
-            "pg_table_is_visible"
-            | "pg_type_is_visible"
-            | "pg_function_is_visible"
-            | "pg_relation_is_publishable",
-            1,
-        ) if is_oid(a[0]) => Some(constant(K::True, T::Bool)),
+        ("pg_table_is_visible", 1) if is_oid(a[0]) => {
+            catalog(C::IsVisible(super::OidAlias::RegClass), vec![oid], T::Bool)
+        }
+        ("pg_type_is_visible", 1) if is_oid(a[0]) => {
+            catalog(C::IsVisible(super::OidAlias::RegType), vec![oid], T::Bool)
+        }
+        ("pg_function_is_visible", 1) if is_oid(a[0]) => {
+            catalog(C::IsVisible(super::OidAlias::RegProc), vec![oid], T::Bool)
+        }
+        ("pg_relation_is_publishable", 1) if is_oid(a[0]) => Some(constant(K::True, T::Bool)),
         (
             "has_table_privilege"
             | "has_schema_privilege"

@@ -54,7 +54,23 @@ pub fn eval_catalog_function(
             Value::Text(name) => reg_in(db, &ctx.user, alias, name).unwrap_or(Value::Null),
             other => other.clone(),
         },
+        C::IsVisible(alias) => is_visible(db, alias, oid()).map_or(Value::Null, Value::Bool),
     })
+}
+
+/// Whether the bare name finds the object `oid` of the alias's kind: a relation if
+/// its schema is on the search path; every type (all in `pg_catalog`) and every
+/// routine (all in `public`). None if `oid` names nothing of that kind.
+fn is_visible(db: &Database, alias: OidAlias, oid: u32) -> Option<bool> {
+    match alias {
+        OidAlias::RegClass => pg_class::relations(db)
+            .iter()
+            .find(|r| r.oid == oid)
+            .map(pg_class::RelationInfo::is_visible),
+        OidAlias::RegType => DataType::from_oid(oid).map(|_| true),
+        OidAlias::RegProc => pg_proc::routine_by_oid(db, oid).map(|_| true),
+        OidAlias::Oid | OidAlias::RegNamespace | OidAlias::RegRole => None,
+    }
 }
 
 /// `pg_get_indexdef(oid)`, or with a column number the name of that column
