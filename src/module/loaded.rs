@@ -374,8 +374,10 @@ impl LoadedModule {
             Some(Stopped::TimeBudget) => {
                 return ModuleError::TimeBudget {
                     routine: routine.into(),
-                    limit_ms: state.watch.limit.as_millis() as u64,
-                }
+                    // Rounded up: a statement_timeout of 10 ms leaves a call a
+                    // little less, which is still the client's 10 ms.
+                    limit_ms: (state.watch.limit.as_micros() as u64).div_ceil(1000),
+                };
             }
             Some(Stopped::Cancelled) => return ModuleError::Cancelled,
             None => {}
