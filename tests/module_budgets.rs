@@ -329,15 +329,7 @@ async fn a_cancel_request_stops_a_running_reducer() {
         let result = client.simple_query("CALL spin()").await;
         (client, result)
     });
-    // Cancel until the call ends: a request that arrives before the call starts
-    // finds nothing to cancel, so send another. Each round waits for the server.
-    while !call.is_finished() {
-        cancel
-            .cancel_query(tokio_postgres::NoTls)
-            .await
-            .expect("the cancel request is delivered");
-        tokio::task::yield_now().await;
-    }
+    common::cancel_until_finished(&cancel, &call).await;
     let (client, result) = call.await.unwrap();
     let error = result.expect_err("a cancelled call fails");
     let db = error.as_db_error().expect("a server error");

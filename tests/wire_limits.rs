@@ -165,14 +165,7 @@ async fn silent_sockets_hold_no_session_slot() {
         // A billion rows: it runs until cancelled.
         a.query("select count(*) from n x, n y, n z", &[]).await
     });
-    // A cancel that arrives before the query starts finds nothing: send another.
-    while !query.is_finished() {
-        cancel
-            .cancel_query(tokio_postgres::NoTls)
-            .await
-            .expect("the cancel request is delivered");
-        tokio::task::yield_now().await;
-    }
+    common::cancel_until_finished(&cancel, &query).await;
     let error = query.await.unwrap().expect_err("a cancelled query fails");
     assert_eq!(error.code().map(|c| c.code()), Some("57014"), "{error}");
     drop(silent);

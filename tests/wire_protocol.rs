@@ -368,15 +368,7 @@ async fn a_cancel_request_stops_a_running_select() {
             .await;
         (client, result)
     });
-    // Cancel until the query ends: a request that arrives before it starts finds
-    // nothing to cancel, so send another. Each round waits for the server.
-    while !query.is_finished() {
-        cancel
-            .cancel_query(tokio_postgres::NoTls)
-            .await
-            .expect("the cancel request is delivered");
-        tokio::task::yield_now().await;
-    }
+    common::cancel_until_finished(&cancel, &query).await;
     let (client, result) = query.await.unwrap();
     let error = result.expect_err("a cancelled query fails");
     let db = error.as_db_error().expect("a server error");
@@ -472,14 +464,7 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
         let result = writer.batch_execute("insert into w values (0)").await;
         (writer, result)
     });
-    // A cancel that arrives before the insert is queued finds nothing: send another.
-    while !insert.is_finished() {
-        writer_cancel
-            .cancel_query(tokio_postgres::NoTls)
-            .await
-            .expect("the cancel request is delivered");
-        tokio::task::yield_now().await;
-    }
+    common::cancel_until_finished(&writer_cancel, &insert).await;
     let (writer, result) = insert.await.unwrap();
     assert_eq!(code(result), "57014");
     assert!(
@@ -487,13 +472,7 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
         "cancelled while the scan holds the lock"
     );
 
-    while !scan.is_finished() {
-        reader_cancel
-            .cancel_query(tokio_postgres::NoTls)
-            .await
-            .expect("the cancel request is delivered");
-        tokio::task::yield_now().await;
-    }
+    common::cancel_until_finished(&reader_cancel, &scan).await;
     assert_eq!(code(scan.await.unwrap()), "57014");
     assert_eq!(
         scalar(

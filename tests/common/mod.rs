@@ -310,6 +310,22 @@ pub async fn assert_answers(client: &tokio_postgres::Client) {
     assert_eq!(row.get::<_, i32>(0), 1);
 }
 
+/// Sends `cancel` requests (psql's Ctrl-C) until `task`, which runs a statement,
+/// has finished: a request that arrives before the statement starts finds nothing
+/// to cancel, so another is sent. Each round waits for the server's answer.
+pub async fn cancel_until_finished<T>(
+    cancel: &tokio_postgres::CancelToken,
+    task: &tokio::task::JoinHandle<T>,
+) {
+    while !task.is_finished() {
+        cancel
+            .cancel_query(tokio_postgres::NoTls)
+            .await
+            .expect("the cancel request is delivered");
+        tokio::task::yield_now().await;
+    }
+}
+
 /// A data directory that outlives the servers started on it (restart, crash and
 /// damage tests start several servers on one directory); removed on drop.
 pub struct DataDir {
