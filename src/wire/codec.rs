@@ -5,7 +5,7 @@
 //!
 //! | type | bytes |
 //! |---|---|
-//! | bool | 1 byte, 0 or 1 |
+//! | bool | 1 byte: 0 is false, any other true (sent as 1) |
 //! | int2 / int4 / int8 | two's complement, 2 / 4 / 8 bytes |
 //! | float4 / float8 | IEEE 754, 4 / 8 bytes |
 //! | numeric | see [`encode_numeric`] |
@@ -389,11 +389,8 @@ pub fn utf8_lead_len(b: u8) -> usize {
 pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
     let mut r = Reader(bytes);
     let value = match ty {
-        DataType::Bool => match r.u8()? {
-            0 => Value::Bool(false),
-            1 => Value::Bool(true),
-            _ => return Err(invalid(ty, "a boolean must be 0 or 1").into()),
-        },
+        // Any byte but 0 is true, as PostgreSQL's boolrecv reads it.
+        DataType::Bool => Value::Bool(r.u8()? != 0),
         DataType::Int2 => Value::Int2(r.i16()?),
         DataType::Int4 => Value::Int4(r.i32()?),
         DataType::Int8 => Value::Int8(r.i64()?),
@@ -741,7 +738,12 @@ mod tests {
     fn malformed_binary_is_an_error() {
         assert!(decode_binary(DataType::Int4, &[0, 1]).is_err());
         assert!(decode_binary(DataType::Int2, &[0, 1, 2]).is_err());
-        assert!(decode_binary(DataType::Bool, &[2]).is_err());
+        assert!(decode_binary(DataType::Bool, &[]).is_err());
+        assert_eq!(
+            decode_binary(DataType::Bool, &[2]).unwrap(),
+            Value::Bool(true),
+            "boolrecv: any byte but 0 is true"
+        );
         assert!(decode_binary(DataType::Uuid, &[1; 15]).is_err());
         assert!(decode_binary(DataType::Text, &[0xff, 0xfe]).is_err());
         assert!(decode_binary(DataType::Jsonb, &[2, b'1']).is_err());
