@@ -47,6 +47,12 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if let Some(statement) = parse_maintenance(bare)? {
         return Ok(vec![statement]);
     }
+    // sqlparser does not know MOVE (a cursor's position), which is valid
+    // PostgreSQL that Turnstile does not run, as it does not run DECLARE: 0A000,
+    // not a syntax error.
+    if first_word(bare) == "move" {
+        return Err(SqlError::Unsupported("the statement MOVE".into()));
+    }
     let mut statements = parse_rewritten(sql).map_err(|e| {
         let message = e.to_string();
         let message = message
@@ -214,14 +220,18 @@ fn rewrite_copy_booleans(tokens: &mut [TokenWithSpan]) {
     }
 }
 
+/// The text's first word, in lower case (letters only).
+fn first_word(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
 /// `VACUUM` or `ANALYZE` (see the module doc) when it is the whole of `bare` (the
 /// text without its final `;`), else None.
 fn parse_maintenance(bare: &str) -> Result<Option<Statement>, SqlError> {
-    let head = bare
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let head = first_word(bare);
     let vacuum = head == "vacuum";
     if !vacuum && head != "analyze" && head != "analyse" {
         return Ok(None);
