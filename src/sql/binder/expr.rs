@@ -409,6 +409,7 @@ impl Binder<'_> {
             }
             self.params.resize(n, DataType::Unknown);
         }
+        self.name_param(n - 1);
         Ok(Expr::Param {
             index: n - 1,
             ty: self.params[n - 1],

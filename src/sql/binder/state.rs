@@ -21,6 +21,8 @@ pub struct Binder<'a> {
     /// The type of each parameter: the client's hint, or what the context implied,
     /// or `Unknown` while nothing has; Unknown at the end means text.
     pub params: Vec<DataType>,
+    /// Whether the statement names each parameter (`$n` appears in it).
+    params_named: Vec<bool>,
     /// The scopes of the enclosing queries, innermost last: where a name not found
     /// in the current query is looked up (a correlated reference).
     pub(super) outer: Vec<Scope>,
@@ -79,6 +81,7 @@ impl<'a> Binder<'a> {
                 .iter()
                 .map(|h| h.unwrap_or(DataType::Unknown))
                 .collect(),
+            params_named: vec![false; hints.len()],
             outer: Vec::new(),
             min_level_referenced: usize::MAX,
             next_subquery_id: 0,
@@ -109,16 +112,26 @@ impl<'a> Binder<'a> {
         }
     }
 
-    /// The parameter types to describe: anything not inferred is text.
-    pub fn param_types(&self) -> Vec<DataType> {
+    /// Notes that the statement names parameter `index` (0-based).
+    pub(super) fn name_param(&mut self, index: usize) {
+        if index >= self.params_named.len() {
+            self.params_named.resize(index + 1, false);
+        }
+        self.params_named[index] = true;
+    }
+
+    /// The parameter types to describe: anything named but not inferred is text.
+    /// A parameter neither declared nor named (`$1` when only `$2` appears) has no
+    /// type at all: 42P18, as in PostgreSQL.
+    pub fn param_types(&self) -> Result<Vec<DataType>, SqlError> {
         self.params
             .iter()
-            .map(|t| {
-                if *t == DataType::Unknown {
-                    DataType::Text
-                } else {
-                    *t
-                }
+            .zip(&self.params_named)
+            .enumerate()
+            .map(|(index, (&ty, &named))| match ty {
+                DataType::Unknown if !named => Err(SqlError::IndeterminateDatatype(index + 1)),
+                DataType::Unknown => Ok(DataType::Text),
+                ty => Ok(ty),
             })
             .collect()
     }

@@ -61,7 +61,7 @@ pub fn describe(
         other => return Err(unsupported(other)),
     };
     Ok(Description {
-        params: binder.param_types(),
+        params: binder.param_types()?,
         columns,
     })
 }
