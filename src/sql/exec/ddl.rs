@@ -16,7 +16,8 @@ use sqlparser::ast::{
 use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
-use crate::sql::{CommandTag, Notice, Output, SqlError};
+use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
+use crate::types::{DataType, TimeZone, Value};
 
 /// True for the schema statements this module runs.
 pub fn is_ddl(stmt: &Statement) -> bool {
@@ -33,9 +34,13 @@ pub fn is_ddl(stmt: &Statement) -> bool {
     )
 }
 
-pub fn execute(txn: &mut WriteTxn<'_>, stmt: &Statement) -> Result<Output, SqlError> {
+pub fn execute(
+    txn: &mut WriteTxn<'_>,
+    stmt: &Statement,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
     match stmt {
-        Statement::CreateTable(c) => create_table(txn, c),
+        Statement::CreateTable(c) => create_table(txn, c, ctx),
         Statement::CreateIndex(c) => create_index(txn, c),
         Statement::CreateView(v) => create_view(txn, v),
         Statement::Drop {
@@ -68,7 +73,11 @@ pub fn execute(txn: &mut WriteTxn<'_>, stmt: &Statement) -> Result<Output, SqlEr
     }
 }
 
-fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, SqlError> {
+fn create_table(
+    txn: &mut WriteTxn<'_>,
+    c: &ast::CreateTable,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
     if c.query.is_some()
         || c.like.is_some()
         || c.clone.is_some()
@@ -113,7 +122,9 @@ fn create_table(txn: &mut WriteTxn<'_>, c: &ast::CreateTable) -> Result<Output, 
             match &option.option {
                 ColumnOption::Null => {}
                 ColumnOption::NotNull => column.nullable = false,
-                ColumnOption::Default(e) => column.default = Some(e.to_string()),
+                ColumnOption::Default(e) => {
+                    column.default = Some(default_text(e, column.data_type, ctx)?)
+                }
                 ColumnOption::PrimaryKey(pk) => {
                     // `CONSTRAINT name` before the option names it, as within it.
                     let within = primary_key_constraint_name(pk)?;
@@ -291,6 +302,43 @@ fn column_position(columns: &[ColumnSchema], c: &ast::IndexColumn) -> Result<usi
     columns.iter().position(|c| c.name == name).ok_or_else(|| {
         SqlError::UndefinedColumnMessage(format!("column \"{name}\" named in key does not exist"))
     })
+}
+
+/// A column DEFAULT as stored: its text, except that a date or time literal is
+/// read now, in the session that defines it, as PostgreSQL reads it (its
+/// `TimeZone` decides what `'2024-06-15 12:00'` means for a timestamptz, and
+/// `'now'` is the moment of the CREATE). It is stored as its value written in UTC
+/// with its type (`'2024-06-15 03:00:00+00'::timestamp with time zone`), so that
+/// every session's INSERT gets the same value. A literal is the whole default,
+/// bare (read as the column's type) or cast (read as the cast's); anything else,
+/// `now()` included, is kept as written and computed at each INSERT.
+fn default_text(e: &ast::Expr, column: DataType, ctx: &QueryContext) -> Result<String, SqlError> {
+    let (literal, ty) = match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => (s, column),
+            _ => return Ok(e.to_string()),
+        },
+        ast::Expr::Cast {
+            expr, data_type, ..
+        } => match &**expr {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => (s, column_type(data_type)?),
+                _ => return Ok(e.to_string()),
+            },
+            _ => return Ok(e.to_string()),
+        },
+        _ => return Ok(e.to_string()),
+    };
+    if !matches!(
+        ty,
+        DataType::Timestamptz | DataType::Timestamp | DataType::Date
+    ) {
+        return Ok(e.to_string());
+    }
+    let value: Value = ty.parse_text_in(literal, &ctx.time_zone)?;
+    let mut text = String::new();
+    value.write_text(&mut text, &TimeZone::Utc);
+    Ok(format!("'{text}'::{ty}"))
 }
 
 /// Binds every DEFAULT once, so a bad one fails the CREATE TABLE, not each INSERT.

@@ -165,7 +165,7 @@ pub fn execute_write(
 ) -> Result<Output, SqlError> {
     match plan_write(txn.db(), stmt, &hints(params)) {
         Some(plan) => run_write_plan(txn, &plan?, params, ctx),
-        None if ddl::is_ddl(stmt) => ddl::execute(txn, stmt),
+        None if ddl::is_ddl(stmt) => ddl::execute(txn, stmt, ctx),
         None => Err(unsupported(stmt)),
     }
 }
