@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::SqlError;
 use crate::turnstile::Durability;
-use crate::types::{TextStyle, TimeZone};
+use crate::types::{TextStyle, TimeZone, DEFAULT_EXTRA_FLOAT_DIGITS};
 
 /// What PostgreSQL version clients are told they talk to. Drivers pick features by it.
 pub const SERVER_VERSION: &str = "15.0 (Turnstile 0.1.0)";
@@ -413,7 +413,7 @@ pub struct Settings {
 /// A normalized `extra_float_digits` value. `normalize` checked that it is an
 /// integer in range, so the fallback (PostgreSQL's default) is never taken.
 fn parse_extra_float_digits(text: &str) -> i32 {
-    text.parse().unwrap_or(1)
+    text.parse().unwrap_or(DEFAULT_EXTRA_FLOAT_DIGITS)
 }
 
 /// A normalized `synchronous_commit` value as a [`Durability`]: `off` acknowledges

@@ -8,15 +8,12 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{decimal_to_f64, out_of_range};
 use super::functions::FunctionId;
+use super::numeric::value_overflows_numeric;
 use super::ops::{decimal_weight, eval_binary, float_pow, nbase_lead, with_scale, BinaryOp};
 use super::{TypeError, Value};
 
 fn overflow() -> TypeError {
     TypeError::OutOfRange("value out of range: overflow".to_owned())
-}
-
-fn numeric_overflow() -> TypeError {
-    TypeError::OutOfRange("value overflows numeric format".to_owned())
 }
 
 /// 22003 for a transcendental result PostgreSQL shows with digits Turnstile cannot:
@@ -319,9 +316,11 @@ fn round_places(d: Decimal, places: i64, strategy: RoundingStrategy) -> Result<D
         return Ok(Decimal::ZERO);
     }
     let factor = Decimal::from_i128_with_scale(10i128.pow((-places) as u32), 0);
-    let shifted = d.checked_div(factor).ok_or_else(numeric_overflow)?;
+    let shifted = d.checked_div(factor).ok_or_else(value_overflows_numeric)?;
     let rounded = shifted.round_dp_with_strategy(0, strategy);
-    let r = rounded.checked_mul(factor).ok_or_else(numeric_overflow)?;
+    let r = rounded
+        .checked_mul(factor)
+        .ok_or_else(value_overflows_numeric)?;
     Ok(r.trunc())
 }
 

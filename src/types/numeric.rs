@@ -66,9 +66,7 @@ impl DecimalText {
     /// Plain notation with the literal's scale: what `numeric_out` prints.
     pub fn to_plain(&self) -> Result<String, TypeError> {
         if self.point.abs() > MAX_EXPONENT + self.digits.len() as i64 {
-            return Err(TypeError::OutOfRange(
-                "value overflows numeric format".to_owned(),
-            ));
+            return Err(value_overflows_numeric());
         }
         let mut int = String::new();
         let mut frac = String::new();
@@ -175,6 +173,11 @@ fn round_digits(parts: &mut DecimalText, scale: u32) {
     // Only ASCII digits were pushed.
     parts.digits = String::from_utf8(digits).unwrap_or_default();
     parts.scale = scale;
+}
+
+/// 22003 for a value beyond what a numeric holds, with PostgreSQL's message.
+pub fn value_overflows_numeric() -> TypeError {
+    TypeError::OutOfRange("value overflows numeric format".to_owned())
 }
 
 pub fn numeric_overflow() -> TypeError {

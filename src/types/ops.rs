@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{cast_number, decimal_to_f64, float_to_numeric, int_to, out_of_range};
+use super::numeric::value_overflows_numeric;
 use super::time::{date_in_range, DATE_NEG_INFINITY, DATE_POS_INFINITY, USECS_PER_DAY};
 use super::{DataType, TypeError, Value};
 
@@ -474,14 +475,13 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, TypeError> {
 /// Numeric arithmetic. Sum and difference keep the larger scale, product the sum of
 /// the scales (rust_decimal does both natively); see [`numeric_div`] for quotients.
 fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
-    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     match op {
         BinaryOp::Add => exact(
-            a.checked_add(b).ok_or_else(overflow)?,
+            a.checked_add(b).ok_or_else(value_overflows_numeric)?,
             a.scale().max(b.scale()),
         ),
         BinaryOp::Sub => exact(
-            a.checked_sub(b).ok_or_else(overflow)?,
+            a.checked_sub(b).ok_or_else(value_overflows_numeric)?,
             a.scale().max(b.scale()),
         ),
         BinaryOp::Mul => numeric_mul(a, b),
@@ -490,7 +490,7 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
         // The remainder has the larger scale of the two, as in PostgreSQL (0.0 % 5
         // is 0.0; rust_decimal drops the scale of a zero).
         BinaryOp::Mod => {
-            let r = a.checked_rem(b).ok_or_else(overflow)?;
+            let r = a.checked_rem(b).ok_or_else(value_overflows_numeric)?;
             Ok(with_scale(r, a.scale().max(b.scale())))
         }
         BinaryOp::Pow => numeric_pow(a, b),
@@ -505,8 +505,7 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
 /// digits than a rust_decimal holds (more than 28 after the point included:
 /// `0.123456789012345 * 0.123456789012345` has 30 in PostgreSQL).
 fn numeric_mul(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
-    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
-    let p = a.checked_mul(b).ok_or_else(overflow)?;
+    let p = a.checked_mul(b).ok_or_else(value_overflows_numeric)?;
     check_underflow(p, a, b)?;
     let scale = a.scale() + b.scale();
     // rust_decimal drops the scale of a zero product; PostgreSQL keeps s1 + s2.
@@ -544,8 +543,7 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     if b.is_zero() {
         return Err(TypeError::DivisionByZero);
     }
-    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
-    let q = a.checked_div(b).ok_or_else(overflow)?;
+    let q = a.checked_div(b).ok_or_else(value_overflows_numeric)?;
     check_underflow(q, a, b)?;
     // PostgreSQL weighs a zero dividend as weight 0, leading digit 0.
     let (w1, d1) = if a.is_zero() { (0, 0) } else { nbase_lead(a) };
@@ -612,10 +610,10 @@ pub fn with_scale(d: Decimal, scale: u32) -> Decimal {
 fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let af = decimal_to_f64(a);
     float_pow(af, decimal_to_f64(b))?;
-    let overflow = || TypeError::OutOfRange("value overflows numeric format".to_owned());
     if b.fract().is_zero() {
         // The exponent has no fraction (whatever its scale: 3.0 is 3).
-        let exp = rust_decimal::prelude::ToPrimitive::to_i64(&b).ok_or_else(overflow)?;
+        let exp =
+            rust_decimal::prelude::ToPrimitive::to_i64(&b).ok_or_else(value_overflows_numeric)?;
         let rscale = a.scale().max(16);
         let magnitude = match integer_power(a, exp.unsigned_abs()) {
             Ok(exact_power) => exact_power,
@@ -623,7 +621,9 @@ fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
         };
         // A negative power is a quotient, rounded like PostgreSQL's 1 / a^-n.
         let p = if exp < 0 {
-            Decimal::ONE.checked_div(magnitude).ok_or_else(overflow)?
+            Decimal::ONE
+                .checked_div(magnitude)
+                .ok_or_else(value_overflows_numeric)?
         } else {
             magnitude
         };
