@@ -212,10 +212,16 @@ pub(super) enum Stopped {
 }
 
 impl Watch {
-    /// Arms the watch for a call that may run for `limit` from now.
-    pub(super) fn arm(&mut self, limit: Duration, cancel: Option<Arc<AtomicBool>>) {
+    /// Arms the watch for a call that started at `started` (the caller's clock
+    /// reading, which it also times the call by) and may run for `limit`.
+    pub(super) fn arm(
+        &mut self,
+        started: Instant,
+        limit: Duration,
+        cancel: Option<Arc<AtomicBool>>,
+    ) {
         *self = Watch {
-            deadline: Some(Instant::now() + limit),
+            deadline: Some(started + limit),
             limit,
             cancel,
             stopped: None,

@@ -121,7 +121,7 @@ impl LoadedModule {
             short_calls: Box::default(),
         };
         let _ticking = module.ticker.ticking();
-        let mut instance = module.instantiate("describe", budgets.time, None)?;
+        let mut instance = module.instantiate("describe", Instant::now(), budgets.time, None)?;
         let description = instance
             .guest
             .describe(&mut instance.store)
@@ -170,7 +170,7 @@ impl LoadedModule {
         let args = Row::encode(args);
         let access = Access::Write(NonNull::from(txn).cast());
         let started = Instant::now();
-        let outcome = self.call(routine, access, tables, info, |guest, store| {
+        let outcome = self.call(routine, access, tables, info, started, |guest, store| {
             guest.call_reducer(store, routine.id, args.as_bytes())
         });
         let short = outcome.is_ok() && started.elapsed() < self.budgets.short_call;
@@ -205,9 +205,14 @@ impl LoadedModule {
         let args = Row::encode(args);
         let access = Access::Read(NonNull::from(db));
         let rows = self
-            .call(routine, access, tables, info, |guest, store| {
-                guest.call_view(store, routine.id, args.as_bytes())
-            })?
+            .call(
+                routine,
+                access,
+                tables,
+                info,
+                Instant::now(),
+                |guest, store| guest.call_view(store, routine.id, args.as_bytes()),
+            )?
             .map_err(raised)?;
         if rows.len() > info.rows_max {
             return Err(ModuleError::TooManyRows {
@@ -275,13 +280,15 @@ impl LoadedModule {
     }
 
     /// Runs `f` on an instance with `access` in reach of the imports and the
-    /// budgets armed. The instance goes back to the idle list unless it trapped.
+    /// budgets armed from `started`. The instance goes back to the idle list
+    /// unless it trapped.
     fn call<R>(
         &self,
         routine: &RoutineSchema,
         access: Access,
         tables: Arc<[TableId]>,
         info: &CallInfo,
+        started: Instant,
         f: impl FnOnce(&GuestExports, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, ModuleError> {
         let time_limit = info.time_limit.min(self.budgets.time);
@@ -290,11 +297,11 @@ impl LoadedModule {
         let mut instance = match idle {
             Some(mut instance) => {
                 let watch = &mut instance.store.data_mut().watch;
-                watch.arm(time_limit, info.cancel.clone());
+                watch.arm(started, time_limit, info.cancel.clone());
                 instance
             }
             // A fresh instance runs its start code within the call's own budget.
-            None => self.instantiate(&routine.name, time_limit, info.cancel.clone())?,
+            None => self.instantiate(&routine.name, started, time_limit, info.cancel.clone())?,
         };
         let state = instance.store.data_mut();
         state.enter(ActiveCall {
@@ -320,11 +327,12 @@ impl LoadedModule {
         }
     }
 
-    /// A new instance, its start code (if any) run within `time_limit` and
-    /// `cancel`; the watch stays armed for the call that follows.
+    /// A new instance, its start code (if any) run within `time_limit` from
+    /// `started` and `cancel`; the watch stays armed for the call that follows.
     fn instantiate(
         &self,
         routine: &str,
+        started: Instant,
         time_limit: Duration,
         cancel: Option<Arc<AtomicBool>>,
     ) -> Result<Instance, ModuleError> {
@@ -344,7 +352,7 @@ impl LoadedModule {
             None => Ok(UpdateDeadline::Continue(1)),
             Some(stopped) => Err(wasmtime::format_err!("stopped: {stopped:?}")),
         });
-        store.data_mut().watch.arm(time_limit, cancel);
+        store.data_mut().watch.arm(started, time_limit, cancel);
         let guest = self
             .pre
             .instantiate(&mut store)

@@ -72,14 +72,18 @@ fn the_watch_stops_calls_at_the_deadline_or_a_cancel() {
 
     let cancel = Arc::new(AtomicBool::new(false));
     let mut watch = Watch::default();
-    watch.arm(Duration::from_secs(3600), Some(cancel.clone()));
+    watch.arm(
+        Instant::now(),
+        Duration::from_secs(3600),
+        Some(cancel.clone()),
+    );
     assert_eq!(watch.check(), None);
     cancel.store(true, Ordering::Relaxed);
     assert_eq!(watch.check(), Some(Stopped::Cancelled));
     assert_eq!(watch.stopped, Some(Stopped::Cancelled));
 
     let mut over = Watch::default();
-    over.arm(Duration::ZERO, None);
+    over.arm(Instant::now(), Duration::ZERO, None);
     assert_eq!(over.check(), Some(Stopped::TimeBudget));
     assert_eq!(over.limit, Duration::ZERO);
 }

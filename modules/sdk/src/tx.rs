@@ -1,9 +1,10 @@
 //! [`Tx`], a call's access to the database.
 //!
 //! Every method is one call of `turnstile.wit`'s `tables` or `context` interface.
-//! Keys and rows are encoded into one buffer that the `Tx` keeps for the whole call:
-//! the host copies the bytes before an import returns, so the buffer is free again
-//! at once, and a reducer allocates it once rather than once per key or row.
+//! Keys and rows are encoded into one buffer that the instance keeps from call to
+//! call ([`SCRATCH`]): the host copies the bytes before an import returns, so the
+//! buffer is free again at once, and a call allocates nothing to encode its keys and
+//! rows once the buffer has grown to fit them.
 
 use std::cell::Cell;
 use std::ops::{Bound, RangeBounds};
@@ -19,23 +20,30 @@ const KEY_CAPACITY_BYTES: usize = 24;
 /// Room for a typical row (a few integers and a short text) without growing.
 const ROW_CAPACITY_BYTES: usize = 64;
 
+/// The largest scratch buffer kept for the next call: one grown for a rare large
+/// row is given back rather than held for the instance's life.
+const SCRATCH_KEPT_MAX_BYTES: usize = 64 << 10;
+
+thread_local! {
+    /// The buffer every key and row is encoded into. An instance runs one call at a
+    /// time on its one thread, and no import is running while a method holds it.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
 /// The current call's transaction. A reducer gets `&mut Tx` and may write; a view
 /// gets `&Tx`, which has only the read methods, so writing from a view does not
 /// compile.
 ///
 /// A reducer's writes are all undone if it returns an error or traps.
 pub struct Tx {
-    /// The buffer every key and row of the call is encoded into (see the module doc).
-    /// A `Cell` because views encode keys through `&Tx`. Private, which also keeps
-    /// `Tx` from being built outside the SDK: only the host's call makes one.
-    scratch: Cell<Vec<u8>>,
+    /// Private, which keeps `Tx` from being built outside the SDK: only the host's
+    /// call makes one.
+    _call: (),
 }
 
 impl Tx {
     pub(crate) fn new() -> Tx {
-        Tx {
-            scratch: Cell::new(Vec::new()),
-        }
+        Tx { _call: () }
     }
 
     /// The row of table `R` whose primary key is `key`, if any.
@@ -115,14 +123,16 @@ impl Tx {
         encode: impl FnOnce(&mut Vec<u8>),
         call: impl FnOnce(&[u8]) -> T,
     ) -> T {
-        let mut buffer = self.scratch.take();
+        let mut buffer = SCRATCH.take();
         buffer.clear();
         if buffer.capacity() == 0 {
             buffer.reserve_exact(ROW_CAPACITY_BYTES);
         }
         encode(&mut buffer);
         let result = call(&buffer);
-        self.scratch.set(buffer);
+        if buffer.capacity() <= SCRATCH_KEPT_MAX_BYTES {
+            SCRATCH.set(buffer);
+        }
         result
     }
 }
