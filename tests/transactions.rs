@@ -629,3 +629,95 @@ async fn a_write_planned_again_at_commit_keeps_its_parameter_types() {
     assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("integer"));
     assert_eq!(row.get::<_, i32>(1), 5);
 }
+
+/// A write nobody observed runs again at COMMIT, and may then change other rows
+/// than it did. A later statement of the block that read or wrote those rows saw
+/// them as they were without it: replaying what that statement did would undo or
+/// ignore the new change, so COMMIT answers 40001 instead (it used to keep the
+/// later statement's image and lose the first write's change).
+#[tokio::test]
+async fn a_write_that_changes_other_rows_at_commit_fails_later_statements_that_read_them() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE picked (id integer PRIMARY KEY);
+         INSERT INTO picked VALUES (1)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    let updated = a
+        .execute(
+            "UPDATE acct SET balance = balance + 1 WHERE id IN (SELECT id FROM picked)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated, 1);
+    a.execute("UPDATE acct SET on_call = false WHERE id = 2", &[])
+        .await
+        .unwrap();
+    // Reading the row back makes the second UPDATE's image something the client saw.
+    assert_eq!(balance(&a, 2).await, 100);
+    b.batch_execute("DELETE FROM picked; INSERT INTO picked VALUES (2)")
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    for id in [1, 2] {
+        assert_eq!(balance(&b, id).await, 100, "nothing of the block stays");
+    }
+
+    // The same with a query in between: the block was told row 2 of `copied` did
+    // not exist, and the INSERT run again at COMMIT would create it.
+    a.batch_execute(
+        "CREATE TABLE copied (id integer PRIMARY KEY, balance bigint);
+         UPDATE acct SET on_call = (id = 1)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute(
+        "INSERT INTO copied SELECT id, balance FROM acct WHERE on_call AND id < 3",
+        &[],
+    )
+    .await
+    .unwrap();
+    let absent = a
+        .query("SELECT * FROM copied WHERE id = 2", &[])
+        .await
+        .unwrap();
+    assert!(absent.is_empty());
+    b.batch_execute(
+        "UPDATE acct SET on_call = false WHERE id = 1; UPDATE acct SET on_call = true WHERE id = 2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    let copied: i64 = b
+        .query_one("SELECT count(*) FROM copied", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(copied, 0);
+
+    // Run again at COMMIT on rows no later statement read, the same write commits.
+    b.batch_execute("UPDATE acct SET on_call = true WHERE id IN (1, 2)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute(
+        "INSERT INTO copied SELECT id, balance FROM acct WHERE on_call AND id = 1",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(balance(&a, 3).await, 100);
+    b.batch_execute("UPDATE acct SET balance = 7 WHERE id = 1")
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let row = b
+        .query_one("SELECT id, balance FROM copied", &[])
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i32>(0), row.get::<_, i64>(1)), (1, 7));
+}

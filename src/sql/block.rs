@@ -57,7 +57,12 @@
 //!      WHERE id = 1` whose only answer was `UPDATE 1` — runs again on the current
 //!      state (with the plan its rehearsal made, unless the catalog changed since),
 //!      and must report the same row count it reported then. Its reads
-//!      need no validation: nothing the client saw depends on them. This is what
+//!      need no validation: nothing the client saw depends on them. If it now
+//!      changes other rows than it did then (`WHERE id IN (SELECT …)` picking
+//!      other ids), the block's later statements did not see those changes: any
+//!      of them that read or wrote those rows fails the COMMIT
+//!      ([`Diverged`]), since what it returned or recorded would no longer be
+//!      what it makes at COMMIT. This is what
 //!      lets many blocks update the same hot row (pgbench's 16 branch rows)
 //!      without failing each other. (When everything such a write read was a row
 //!      by primary key that has not changed, running it again would make exactly
@@ -381,6 +386,9 @@ pub struct BlockWrite {
     changes: Vec<Change>,
     /// What it read from the committed state when rehearsed.
     reads: Vec<Read>,
+    /// How many of the block's query reads ([`Block::reads`]) came before it: the
+    /// rest came after, and saw its changes.
+    queries_read_before: usize,
     /// What it wrote, as [`Written`] keeps it, and the images it left: the
     /// block's index and overlay are rebuilt from these after `ROLLBACK TO
     /// SAVEPOINT`.
@@ -593,6 +601,7 @@ impl Block {
             tag,
             changes,
             reads: noted.reads,
+            queries_read_before: self.reads.len(),
             written,
             overlay,
         }));
@@ -781,8 +790,15 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             validate(&write.reads, txn.db())?;
         }
     }
-    for (write, observed) in block.writes.iter().zip(&block.observed) {
-        if (*observed && !write.statement.is_call()) || write.unchanged_inputs(txn.db()) {
+    let mut diverged = Diverged::default();
+    for (number, (write, observed)) in block.writes.iter().zip(&block.observed).enumerate() {
+        if *observed && !write.statement.is_call() {
+            diverged.check_reads(&write.reads)?;
+            diverged.check_written(&write.written)?;
+            replay_changes(txn, &write.changes)?;
+            continue;
+        }
+        if write.unchanged_inputs(txn.db()) {
             replay_changes(txn, &write.changes)?;
             continue;
         }
@@ -790,7 +806,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             statement_time_us: write.statement_time_us,
             ..ctx.clone()
         };
-        txn.record_changes(*observed);
+        txn.record_changes(true);
         let output = write.statement.run(txn, &ctx).map_err(|e| {
             conflict(format!(
                 "{} failed when made again at COMMIT: {e}",
@@ -808,16 +824,123 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
                 write.tag.rows.unwrap_or(0)
             )));
         }
-        if *observed && txn.take_changes() != write.changes {
+        let changes = txn.take_changes();
+        if *observed && changes != write.changes {
             return Err(conflict(format!(
                 "{} made different changes when run again at COMMIT, and the block \
                  had read them",
                 write.statement.describe()
             )));
         }
+        let mut written = Written::default();
+        for change in &changes {
+            written.note(number, txn.db(), change);
+        }
+        if diverged.add(&write.written, &written) {
+            diverged.check_reads(&block.reads[write.queries_read_before..])?;
+        }
     }
     txn.record_changes(false);
     Ok(())
+}
+
+/// The rows whose state, as COMMIT makes the block again, is not what the
+/// block's later statements saw when they ran: those that a write run again at
+/// COMMIT changed when it had not before, or no longer changed. Its other rows
+/// are safe to differ in their images (a relative `UPDATE` of a hot row): a later
+/// statement that read one of them marked the write observed, and an observed
+/// write is replayed, not run again.
+#[derive(Debug, Default)]
+struct Diverged {
+    tables: HashMap<TableId, DivergedRows>,
+}
+
+#[derive(Debug)]
+enum DivergedRows {
+    /// Rows not known by key: a table one run changed and the other did not, or
+    /// emptied (TRUNCATE) and the other did not.
+    All,
+    Keys(HashSet<Key>),
+}
+
+impl Diverged {
+    /// Adds the difference between what a write changed when it ran (`then`) and
+    /// when it ran again (`now`); true if there was one.
+    fn add(&mut self, then: &Written, now: &Written) -> bool {
+        let mut added = false;
+        for table in then.tables.keys().chain(now.tables.keys()) {
+            let rows = match (then.tables.get(table), now.tables.get(table)) {
+                (Some(then), Some(now)) if then.whole.is_empty() == now.whole.is_empty() => {
+                    let keys: HashSet<Key> = then
+                        .keys
+                        .keys()
+                        .filter(|key| !now.keys.contains_key(*key))
+                        .chain(now.keys.keys().filter(|key| !then.keys.contains_key(*key)))
+                        .cloned()
+                        .collect();
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    DivergedRows::Keys(keys)
+                }
+                _ => DivergedRows::All,
+            };
+            added = true;
+            match (self.tables.get_mut(table), rows) {
+                (Some(DivergedRows::Keys(known)), DivergedRows::Keys(keys)) => known.extend(keys),
+                (Some(DivergedRows::All), _) => {}
+                (_, rows) => {
+                    self.tables.insert(*table, rows);
+                }
+            }
+        }
+        added
+    }
+
+    /// True if the block's later statements, reading or writing row `key` of
+    /// `table` (or more of it, for None), would see a diverged row.
+    fn touches(&self, table: TableId, key: Option<&Key>) -> bool {
+        match (self.tables.get(&table), key) {
+            (None, _) => false,
+            (Some(DivergedRows::Keys(keys)), Some(key)) => keys.contains(key),
+            (Some(_), _) => true,
+        }
+    }
+
+    /// 40001 if any of `reads` touches a diverged row: the reads of queries after
+    /// the write that diverged, or of a later write about to be replayed.
+    fn check_reads(&self, reads: &[Read]) -> Result<(), SqlError> {
+        let touched = reads.iter().any(|read| match read {
+            Read::Row { table, key, .. } => self.touches(*table, Some(key)),
+            Read::Table { table, .. } => self.touches(*table, None),
+        });
+        if touched {
+            return Err(diverged_conflict());
+        }
+        Ok(())
+    }
+
+    /// 40001 if a later write about to be replayed changed a diverged row: the
+    /// image it recorded was made without the diverged change.
+    fn check_written(&self, written: &Written) -> Result<(), SqlError> {
+        let touched = written.tables.iter().any(|(table, rows)| {
+            !rows.whole.is_empty() && self.touches(*table, None)
+                || rows.keys.keys().any(|key| self.touches(*table, Some(key)))
+                || matches!(self.tables.get(table), Some(DivergedRows::All))
+        });
+        if touched {
+            return Err(diverged_conflict());
+        }
+        Ok(())
+    }
+}
+
+fn diverged_conflict() -> SqlError {
+    conflict(
+        "a write of this block changed other rows when made again at COMMIT than it \
+         did before, and a later statement of the block had read or written them"
+            .into(),
+    )
 }
 
 fn check_schema(at_start: Option<u64>, db: &Database) -> Result<(), SqlError> {
