@@ -9,12 +9,17 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 use super::cast::{decimal_to_f64, out_of_range};
 use super::functions::FunctionId;
 use super::numeric::value_overflows_numeric;
-use super::ops::{decimal_weight, eval_binary, float_pow, nbase_lead, with_scale, BinaryOp};
+use super::ops::{
+    decimal_weight, eval_binary, exact, float_overflow, float_underflow, nbase_lead, with_scale,
+    BinaryOp,
+};
 use super::{TypeError, Value};
 
-fn overflow() -> TypeError {
-    TypeError::OutOfRange("value out of range: overflow".to_owned())
-}
+/// log10(e) as PostgreSQL's numeric.c writes it, a digit short of `LOG10_E`: the
+/// result weights of `exp` and `power` computed with it can differ from the exact
+/// constant's, and the result scale follows the weight.
+#[allow(clippy::approx_constant)]
+const PG_LOG10_E: f64 = 0.434294481903252;
 
 /// 22003 for a transcendental result PostgreSQL shows with digits Turnstile cannot:
 /// more than 28 after the point or in all, or more than rust_decimal computes with
@@ -81,9 +86,9 @@ fn sqrt_error(root: Decimal) -> Decimal {
     error_bound(root, Decimal::new(1, 27), Decimal::new(2, 28))
 }
 
-// A Decimal quotient: rounded to 28 significant digits or 28 places.
-fn quotient_error(quotient: Decimal) -> Decimal {
-    error_bound(quotient, Decimal::new(1, 27), Decimal::new(2, 28))
+// A Decimal product or quotient: rounded to 28 significant digits or 28 places.
+fn rounding_error(result: Decimal) -> Decimal {
+    error_bound(result, Decimal::new(1, 27), Decimal::new(2, 28))
 }
 
 /// The weight (power of 10000) of PostgreSQL's leading base-10000 digit; 0 for zero,
@@ -207,7 +212,15 @@ fn float_unary(f: FunctionId, x: f64) -> Result<f64, TypeError> {
         F::Cbrt => c_cbrt(x),
         F::Sign if x == 0.0 || x.is_nan() => x,
         F::Sign => x.signum(),
-        F::Exp => x.exp(),
+        F::Exp => {
+            let r = x.exp();
+            // exp(-Infinity) is exactly 0; any other 0 is an underflow, as in
+            // PostgreSQL's dexp (exp(-1000)).
+            if r == 0.0 && x.is_finite() {
+                return Err(float_underflow());
+            }
+            r
+        }
         F::Ln | F::Log10 => {
             check_log_arg(x == 0.0, x < 0.0)?;
             if f == F::Ln {
@@ -219,7 +232,7 @@ fn float_unary(f: FunctionId, x: f64) -> Result<f64, TypeError> {
         _ => return Err(TypeError::Unsupported(format!("{f:?} on double precision"))),
     };
     if r.is_infinite() && x.is_finite() {
-        return Err(overflow());
+        return Err(float_overflow());
     }
     Ok(r)
 }
@@ -250,10 +263,8 @@ fn numeric_unary(f: FunctionId, d: Decimal) -> Result<Decimal, TypeError> {
         }
         F::Exp => {
             // numeric_exp: the result's decimal weight is about d * log10(e), taken
-            // from d as a double and cut toward zero as C's (int) does. PostgreSQL's
-            // literal is a digit short of LOG10_E and can give a different weight.
-            #[allow(clippy::approx_constant)]
-            let exp_dweight = (decimal_to_f64(d) * 0.434294481903252).clamp(-1000.0, 1000.0) as i64;
+            // from d as a double and cut toward zero as C's (int) does.
+            let exp_dweight = (decimal_to_f64(d) * PG_LOG10_E).clamp(-1000.0, 1000.0) as i64;
             let exp = d.checked_exp().ok_or_else(digits_out_of_range)?;
             round_certain(exp, exp_error(exp), result_scale(exp_dweight, &[d.scale()]))?
         }
@@ -274,13 +285,6 @@ pub fn eval_binary_math(f: FunctionId, a: &Value, b: &Value) -> Result<Value, Ty
     use FunctionId as F;
     match (f, a, b) {
         (F::Mod, _, _) => eval_binary(BinaryOp::Mod, a, b),
-        (F::Power, Value::Float8(x), Value::Float8(y)) => {
-            let r = float_pow(*x, *y)?;
-            if r.is_infinite() && x.is_finite() && y.is_finite() {
-                return Err(overflow());
-            }
-            Ok(Value::Float8(r))
-        }
         (F::Power, _, _) => eval_binary(BinaryOp::Pow, a, b),
         (F::RoundTo | F::TruncTo, Value::Numeric(d), places) => {
             let places = places.as_i64().unwrap_or(0);
@@ -303,14 +307,12 @@ pub fn eval_binary_math(f: FunctionId, a: &Value, b: &Value) -> Result<Value, Ty
 }
 
 /// `round(numeric, n)`/`trunc(numeric, n)`: n may be negative (`round(1234.5, -2)` is
-/// 1200); the result has scale max(n, 0).
+/// 1200); the result has scale max(n, 0). PostgreSQL shows all n places (up to 2000),
+/// so a result a Decimal cannot hold at that scale is 22003 (`round(1.5, 40)`).
 fn round_places(d: Decimal, places: i64, strategy: RoundingStrategy) -> Result<Decimal, TypeError> {
-    if places >= 0 {
-        let places = places.min(28) as u32;
-        return Ok(with_scale(
-            d.round_dp_with_strategy(places, strategy),
-            places,
-        ));
+    if let Ok(places) = u32::try_from(places) {
+        let rounded = d.round_dp_with_strategy(places, strategy);
+        return exact(with_scale(rounded, places), places);
     }
     if places < -28 {
         return Ok(Decimal::ZERO);
@@ -322,6 +324,35 @@ fn round_places(d: Decimal, places: i64, strategy: RoundingStrategy) -> Result<D
         .checked_mul(factor)
         .ok_or_else(value_overflows_numeric)?;
     Ok(r.trunc())
+}
+
+/// `a ^ b` for numerics, `a` >= 0 and `b` with a fraction (positive when `a` is 0),
+/// as PostgreSQL's power_var computes it: exp(b * ln(a)), to 16 significant digits by the weight
+/// b * ln(a) * log10(e) gives, and no fewer places than either argument has.
+pub(crate) fn fractional_power(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
+    if a.is_zero() {
+        // power_var takes no logarithm of zero: 0 ^ b is 0 at 16 places, whatever
+        // the arguments' scales.
+        return Ok(with_scale(Decimal::ZERO, 16));
+    }
+    let ln = a.checked_ln().ok_or_else(digits_out_of_range)?;
+    let exponent = ln.checked_mul(b).ok_or_else(digits_out_of_range)?;
+    let power = exponent.checked_exp().ok_or_else(digits_out_of_range)?;
+    // An error e in the exponent is a relative error of e^e - 1 in the power, under
+    // 2e for the small errors that can round with certainty. The exponent's error is
+    // ln(a)'s times b, and the product's rounding.
+    let error = b
+        .abs()
+        .checked_mul(ln_error(a))
+        .and_then(|e| e.checked_add(rounding_error(exponent)))
+        .and_then(|e| e.checked_mul(power.abs()))
+        .and_then(|e| e.checked_mul(Decimal::TWO))
+        .and_then(|e| e.checked_add(exp_error(power)))
+        .ok_or_else(digits_out_of_range)?;
+    // As for exp: the weight from a double, cut toward zero.
+    let power_dweight = (decimal_to_f64(exponent) * PG_LOG10_E) as i64;
+    let rscale = result_scale(power_dweight, &[a.scale(), b.scale()]);
+    round_certain(power, error, rscale)
 }
 
 /// `log(base, x)` for numerics: ln(x) / ln(base), to the scale of PostgreSQL's
@@ -344,7 +375,7 @@ fn log_base(base: Decimal, x: Decimal) -> Result<Decimal, TypeError> {
         .checked_mul(ln_error(base))
         .and_then(|e| e.checked_add(ln_error(x)))
         .and_then(|e| e.checked_div(ln_base.abs()))
-        .and_then(|e| e.checked_add(quotient_error(quotient)))
+        .and_then(|e| e.checked_add(rounding_error(quotient)))
         .ok_or_else(digits_out_of_range)?;
     let result_dweight = estimate_ln_dweight(x) - estimate_ln_dweight(base);
     let rscale = result_scale(result_dweight, &[base.scale(), x.scale()]);

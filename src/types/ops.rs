@@ -14,7 +14,8 @@ use std::cmp::Ordering;
 
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
-use super::cast::{cast_number, decimal_to_f64, float_to_numeric, int_to, out_of_range};
+use super::cast::{cast_number, decimal_to_f64, int_to, out_of_range};
+use super::math_functions::fractional_power;
 use super::numeric::value_overflows_numeric;
 use super::time::{date_in_range, DATE_NEG_INFINITY, DATE_POS_INFINITY, USECS_PER_DAY};
 use super::{DataType, TypeError, Value};
@@ -435,9 +436,7 @@ fn float_op(op: BinaryOp, a: f64, b: f64, single: bool) -> Result<Value, TypeErr
     };
     let r_checked = if single { f64::from(r as f32) } else { r };
     if r_checked.is_infinite() && a.is_finite() && b.is_finite() {
-        return Err(TypeError::OutOfRange(
-            "value out of range: overflow".to_owned(),
-        ));
+        return Err(float_overflow());
     }
     let zero_from_nonzero = match op {
         BinaryOp::Mul => a != 0.0 && b != 0.0,
@@ -446,15 +445,24 @@ fn float_op(op: BinaryOp, a: f64, b: f64, single: bool) -> Result<Value, TypeErr
         _ => false,
     };
     if r_checked == 0.0 && zero_from_nonzero {
-        return Err(TypeError::OutOfRange(
-            "value out of range: underflow".to_owned(),
-        ));
+        return Err(float_underflow());
     }
     Ok(if single {
         Value::Float4(r as f32)
     } else {
         Value::Float8(r)
     })
+}
+
+/// 22003 for a float result too large for its type, in PostgreSQL's words.
+pub(crate) fn float_overflow() -> TypeError {
+    TypeError::OutOfRange("value out of range: overflow".to_owned())
+}
+
+/// 22003 for a float result that came out 0 although the exact one is not, in
+/// PostgreSQL's words: printing 0 would be a wrong answer.
+pub(crate) fn float_underflow() -> TypeError {
+    TypeError::OutOfRange("value out of range: underflow".to_owned())
 }
 
 /// `float8 ^ float8` with PostgreSQL's 2201F errors for undefined powers.
@@ -472,18 +480,13 @@ pub fn float_pow(a: f64, b: f64) -> Result<f64, TypeError> {
     Ok(a.powf(b))
 }
 
-/// Numeric arithmetic. Sum and difference keep the larger scale, product the sum of
-/// the scales (rust_decimal does both natively); see [`numeric_div`] for quotients.
+/// Numeric arithmetic. Sum and difference keep the larger scale (see
+/// [`numeric_sum`]), product the sum of the scales (see [`numeric_mul`]); see
+/// [`numeric_div`] for quotients.
 fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     match op {
-        BinaryOp::Add => exact(
-            a.checked_add(b).ok_or_else(value_overflows_numeric)?,
-            a.scale().max(b.scale()),
-        ),
-        BinaryOp::Sub => exact(
-            a.checked_sub(b).ok_or_else(value_overflows_numeric)?,
-            a.scale().max(b.scale()),
-        ),
+        BinaryOp::Add => numeric_sum(a, b, false),
+        BinaryOp::Sub => numeric_sum(a, b, true),
         BinaryOp::Mul => numeric_mul(a, b),
         BinaryOp::Div => numeric_div(a, b),
         BinaryOp::Mod if b.is_zero() => Err(TypeError::DivisionByZero),
@@ -499,6 +502,28 @@ fn numeric_op(op: BinaryOp, a: Decimal, b: Decimal) -> Result<Decimal, TypeError
             op.symbol()
         ))),
     }
+}
+
+/// The exact `a + b`, or `a - b` when `subtract`, with the larger scale of the two
+/// as in PostgreSQL (`0.0 - 1` is -1.0); 22003 if that needs more digits than a
+/// rust_decimal holds.
+fn numeric_sum(a: Decimal, b: Decimal, subtract: bool) -> Result<Decimal, TypeError> {
+    let sum = if subtract {
+        a.checked_sub(b)
+    } else {
+        a.checked_add(b)
+    };
+    let sum = sum.ok_or_else(value_overflows_numeric)?;
+    let scale = a.scale().max(b.scale());
+    // rust_decimal returns the other operand as it is when one is zero, at that
+    // operand's scale. Padding it changes no digit; any other sum short of the
+    // scale was rounded to fit.
+    let sum = if a.is_zero() || b.is_zero() {
+        with_scale(sum, scale)
+    } else {
+        sum
+    };
+    exact(sum, scale)
 }
 
 /// The exact product, with scale s1 + s2 as in PostgreSQL; 22003 if it needs more
@@ -558,8 +583,9 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
 
 /// `result` if it kept `scale` digits after the point; 22003 if rust_decimal had to
 /// drop some to stay within its 28-29 significant digits (`1e20 + 1e-10`), which
-/// PostgreSQL's numeric keeps. Printing the rounded sum would be a wrong answer.
-fn exact(result: Decimal, scale: u32) -> Result<Decimal, TypeError> {
+/// PostgreSQL's numeric keeps, or that a Decimal's 28 places cannot hold
+/// (`round(1.5, 40)`). Printing the rounded result would be a wrong answer.
+pub(crate) fn exact(result: Decimal, scale: u32) -> Result<Decimal, TypeError> {
     if result.scale() < scale {
         return Err(TypeError::OutOfRange(
             "numeric result is out of range: Turnstile's numeric holds at most 28 \
@@ -585,11 +611,13 @@ fn check_underflow(result: Decimal, a: Decimal, b: Decimal) -> Result<(), TypeEr
 }
 
 /// Rounds (half away from zero) or pads to exactly `scale` digits, as far as the
-/// 96-bit mantissa allows.
+/// 96-bit mantissa and the 28 places of a Decimal allow.
 pub fn with_scale(d: Decimal, scale: u32) -> Decimal {
     let rounded = d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
     let mut padded = rounded;
-    padded.rescale(scale);
+    // rescale would pad a non-zero value past 28 places, a Decimal that panics when
+    // printed.
+    padded.rescale(scale.min(Decimal::MAX_SCALE));
     // rescale keeps a smaller scale when the mantissa would overflow; that is fine,
     // but it must never have changed the value.
     if padded == rounded {
@@ -605,11 +633,10 @@ pub fn with_scale(d: Decimal, scale: u32) -> Decimal {
 /// significant digits, when enough of those lie past the rounding point to round
 /// as PostgreSQL does (`1.05 ^ 30`); else 22003, as is a power whose PostgreSQL
 /// scale does not fit (`10::numeric ^ 20` is 100000000000000000000.0000000000000000
-/// there) or whose digits would all be needed (`90677543.37146308 ^ 2`). Otherwise
-/// about 16 significant digits like PostgreSQL's `power_var`.
+/// there) or whose digits would all be needed (`90677543.37146308 ^ 2`). Any other
+/// exponent is PostgreSQL's `power_var`, see [`fractional_power`].
 fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
-    let af = decimal_to_f64(a);
-    float_pow(af, decimal_to_f64(b))?;
+    float_pow(decimal_to_f64(a), decimal_to_f64(b))?;
     if b.fract().is_zero() {
         // The exponent has no fraction (whatever its scale: 3.0 is 3).
         let exp =
@@ -629,16 +656,8 @@ fn numeric_pow(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
         };
         return exact(with_scale(p, rscale), rscale);
     }
-    let p = a
-        .checked_powd(b)
-        .map(Ok)
-        .unwrap_or_else(|| float_to_numeric(af.powf(decimal_to_f64(b)), 17, None))?;
-    let magnitude = decimal_to_f64(p).abs().log10().trunc() as i64;
-    let rscale = (16 - magnitude)
-        .max(i64::from(a.scale()))
-        .max(i64::from(b.scale()))
-        .clamp(0, 28);
-    Ok(with_scale(p, rscale as u32))
+    // float_pow refused a negative base and a zero one with a negative exponent.
+    fractional_power(a, b)
 }
 
 /// `base ^ exp` to rust_decimal's 28 significant digits (each product rounded),
