@@ -71,6 +71,10 @@ impl Error {
                  (operators, function calls, casts and subqueries each add one); \
                  simplify the expression, e.g. use IN (...) instead of a chain of ORs."
             )),
+            Error::Sql(SqlError::SetOperationsTooDeep(max)) => Some(format!(
+                "Turnstile allows at most {max} UNION, INTERSECT or EXCEPT in a row; \
+                 use one VALUES list, or split the query."
+            )),
             // The message names the operator or function, as PostgreSQL's does.
             Error::Sql(SqlError::AmbiguousFunction(message)) => Some(format!(
                 "Could not choose a best candidate {}. \
@@ -118,7 +122,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::InvalidParameterValue(_) => "22023",
         SqlError::InFailedTransaction => "25P02",
         SqlError::ProgramLimitExceeded(_) => "54000",
-        SqlError::StackDepthExceeded(_) => "54001",
+        SqlError::StackDepthExceeded(_) | SqlError::SetOperationsTooDeep(_) => "54001",
         SqlError::CantChangeParameter(_) => "55P02",
         SqlError::SerializationFailure { .. } => "40001",
         SqlError::BlockTooLarge(_) => "54000",

@@ -338,3 +338,33 @@ async fn a_client_that_stops_reading_does_not_stop_writers() {
     assert_eq!(count, 20);
     drop(stalled);
 }
+
+/// A chain of operators or of set operations is parsed in a loop into a tree as
+/// deep as the chain is long; everything after parsing walks that tree
+/// recursively. A chain past the limits is 54001, through the simple and the
+/// extended protocol, and no length of chain takes the server down (300 terms
+/// used to overflow a session's stack and abort the process).
+#[tokio::test]
+async fn chains_past_the_nesting_limits_are_refused_not_fatal() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let plus = |n: usize| format!("SELECT 1{}", "+1".repeat(n));
+    let unions = |n: usize| format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(n));
+    let deepest: i32 = client.query_one(&plus(198), &[]).await.unwrap().get(0);
+    assert_eq!(deepest, 199);
+    let rows = client.query(&unions(300), &[]).await.unwrap();
+    assert_eq!(rows.len(), 301);
+    for sql in [plus(300), plus(200_000), unions(301), unions(20_000)] {
+        for extended in [false, true] {
+            let error = if extended {
+                client.query(&sql, &[]).await.map(drop).unwrap_err()
+            } else {
+                client.simple_query(&sql).await.map(drop).unwrap_err()
+            };
+            let code = error.code().map(|c| c.code());
+            assert_eq!(code, Some("54001"), "{} bytes: {error}", sql.len());
+        }
+    }
+    let alive: i32 = client.query_one("SELECT 42", &[]).await.unwrap().get(0);
+    assert_eq!(alive, 42);
+}

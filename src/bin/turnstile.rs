@@ -14,6 +14,7 @@ use turnstile::server::{
     self, Config, DurabilityConfig, ModuleSource, MAX_CONNECTIONS_DEFAULT,
     WAL_FLUSH_INTERVAL_MS_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT,
 };
+use turnstile::sql::STATEMENT_THREAD_STACK_BYTES;
 use turnstile::turnstile::{AdmissionConfig, LockPolicy};
 use turnstile::wal::{OnDamage, WalFaults};
 use turnstile::wire::{
@@ -159,8 +160,7 @@ struct ServeArgs {
     fault_wal_fail_after_bytes: Option<u64>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -168,7 +168,16 @@ async fn main() -> ExitCode {
         .init();
     std::panic::set_hook(Box::new(|info| tracing::error!(%info, "panic")));
     let Command::Serve(args) = Cli::parse().command;
-    match serve(args).await {
+    // Sessions parse, bind and often run their statements on tokio's threads.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(STATEMENT_THREAD_STACK_BYTES)
+        .build();
+    let outcome = match runtime {
+        Ok(runtime) => runtime.block_on(serve(args)),
+        Err(e) => Err(format!("could not start the async runtime: {e}")),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");

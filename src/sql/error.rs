@@ -80,6 +80,9 @@ pub enum SqlError {
     /// evaluating it could overflow the stack. The client must simplify it.
     #[error("stack depth limit exceeded")]
     StackDepthExceeded(usize),
+    /// 54001: a query chaining more set operations than allowed (its argument).
+    #[error("stack depth limit exceeded")]
+    SetOperationsTooDeep(usize),
     /// 55P02: `SET` of a setting fixed for the server's lifetime, e.g. `server_version`.
     #[error("parameter \"{0}\" cannot be changed")]
     CantChangeParameter(String),

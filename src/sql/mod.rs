@@ -61,7 +61,7 @@ pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;
 pub use output::{ColumnInfo, CommandTag, Description, Notice, Output, Severity};
-pub use parse::parse;
+pub use parse::{parse, STATEMENT_THREAD_STACK_BYTES};
 pub use plan_cache::{
     is_planned, ParsedText, PreparedStatement, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };

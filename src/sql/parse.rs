@@ -22,19 +22,29 @@
 //! above `^`), so `-2 ^ 2` is `(-2) ^ 2`, 4. Every parsed tree is turned around here
 //! ([`SignBindsTighterThanPower`]), so that templates, the binder and a view's
 //! stored text all see PostgreSQL's reading.
+//!
+//! sqlparser's own recursion limit bounds nesting by parentheses and subqueries,
+//! but it builds a chain of operators (`1+1+…`, `a OR b OR …`, `::int::int…`) or of
+//! set operations (`SELECT 1 UNION ALL SELECT 1 …`) in a loop, as a tree as deep as
+//! the chain is long. Everything after parsing walks that tree recursively (cloning
+//! it for a template, binding, dropping it), so a tree too deep for the thread's
+//! stack would abort the whole server. [`check_nesting`] measures every tree right
+//! after parsing, with a walk that stops at the limit, and refuses a deeper one
+//! with 54001 before anything else recurses into it.
 
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart, Statement,
-    UnaryOperator, VacuumStatement, Value, VisitMut, VisitorMut,
+    Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart, Query, SetExpr,
+    Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
 
+use super::binder::{EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
 use super::SqlError;
 
 /// Parses `sql` (one or more `;`-separated statements) with PostgreSQL's dialect.
@@ -60,9 +70,101 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
             .unwrap_or(&message);
         SqlError::Syntax(message.to_owned())
     })?;
+    if let Err(error) = check_nesting(&statements) {
+        drop_deep(statements, sql.len());
+        return Err(error);
+    }
     let _ = statements.visit(&mut SignBindsTighterThanPower);
     Ok(statements)
 }
+
+/// The stack a thread that parses, binds, plans or runs statements gets (tokio's
+/// workers, the turnstile's reader and writer threads). The nesting limits
+/// ([`EXPR_DEPTH_MAX`], [`SET_OPERATIONS_DEPTH_MAX`]) keep every walk of a tree
+/// within it, in the unoptimized build too, whose frames are the largest (a level
+/// of a set operation takes 10 to 25 KiB there): `deep_statements_fit` in
+/// `src/sql/tests.rs` checks expressions on an eighth of it and set operations
+/// on half. Only the pages a thread touches take memory.
+pub const STATEMENT_THREAD_STACK_BYTES: usize = 16 << 20;
+
+/// 54001 if an expression in `statements` nests deeper than [`EXPR_DEPTH_MAX`] or
+/// a query chains more set operations than [`SET_OPERATIONS_DEPTH_MAX`] (see the
+/// module doc). The walk recurses only as deep as the limits.
+fn check_nesting(statements: &[Statement]) -> Result<(), SqlError> {
+    let mut nesting = Nesting::default();
+    for statement in statements {
+        // By path: `VisitMut`, in scope for the rewrite, has a `visit` too.
+        if let ControlFlow::Break(error) = sqlparser::ast::Visit::visit(statement, &mut nesting) {
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// The expression depth of the walk so far.
+#[derive(Default)]
+struct Nesting {
+    expr_depth: usize,
+}
+
+impl Visitor for Nesting {
+    type Break = SqlError;
+
+    fn pre_visit_expr(&mut self, _expr: &Expr) -> ControlFlow<SqlError> {
+        self.expr_depth += 1;
+        if self.expr_depth > EXPR_DEPTH_MAX {
+            return ControlFlow::Break(SqlError::StackDepthExceeded(EXPR_DEPTH_MAX));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, _expr: &Expr) -> ControlFlow<SqlError> {
+        self.expr_depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    /// Measures the query's tree of set operations without recursion, before the
+    /// walk goes into it. A query in it is measured when the walk gets there.
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<SqlError> {
+        let mut pending = vec![(&*query.body, 0)];
+        while let Some((body, depth)) = pending.pop() {
+            if depth > SET_OPERATIONS_DEPTH_MAX {
+                return ControlFlow::Break(SqlError::SetOperationsTooDeep(
+                    SET_OPERATIONS_DEPTH_MAX,
+                ));
+            }
+            if let SetExpr::SetOperation { left, right, .. } = body {
+                pending.push((left, depth + 1));
+                pending.push((right, depth + 1));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Drops statements refused for their depth, which may be too deep to drop on this
+/// thread's stack (dropping recurses once per level): on a thread of its own with
+/// a stack that fits the deepest tree `sql_bytes` of text can make, at most one
+/// level per byte. Its pages are only reserved; the drop touches what it uses.
+fn drop_deep(statements: Vec<Statement>, sql_bytes: usize) {
+    let stack_bytes = STATEMENT_THREAD_STACK_BYTES + sql_bytes * DROP_STACK_BYTES_PER_LEVEL;
+    let dropper = std::thread::Builder::new()
+        .name("turnstile-drop".into())
+        .stack_size(stack_bytes)
+        .spawn(move || drop(statements));
+    // Without a thread, leaking the tree is the safe way out: dropping it here
+    // could abort the server.
+    match dropper {
+        Ok(dropper) => {
+            let _ = dropper.join();
+        }
+        Err(error) => tracing::error!("could not start a thread to drop a deep statement: {error}"),
+    }
+}
+
+/// The stack one level of a tree takes to drop, in the unoptimized build, with
+/// room to spare.
+const DROP_STACK_BYTES_PER_LEVEL: usize = 512;
 
 /// Parses one expression stored as text (a column's DEFAULT).
 pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {

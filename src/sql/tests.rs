@@ -7,6 +7,7 @@ use crate::db::Database;
 use crate::sql::{parse, Engine, Output, PreparedStatement, QueryContext, SqlError};
 use crate::turnstile::{Turnstile, TurnstileConfig};
 use crate::types::{DataType, Value};
+use crate::wire::STATEMENT_BYTES_MAX_DEFAULT;
 
 fn engine() -> Engine {
     let turnstile = Turnstile::start(
@@ -575,8 +576,9 @@ fn system_relation_turnstile_wal() {
     );
 }
 
-/// Parses, binds, plans, runs and drops `sql` on a thread with a `stack_bytes`
-/// stack, as a reader thread would (the whole read path, without the turnstile).
+/// Parses, clones (as a template does), binds, plans, runs and drops `sql` on a
+/// thread with a `stack_bytes` stack, as a session and a reader thread would (the
+/// whole read path, without the turnstile).
 fn read_on_stack(sql: &str, stack_bytes: usize) -> Result<Vec<Vec<Value>>, SqlError> {
     let sql = sql.to_owned();
     std::thread::Builder::new()
@@ -587,6 +589,7 @@ fn read_on_stack(sql: &str, stack_bytes: usize) -> Result<Vec<Vec<Value>>, SqlEr
             let ctx = context();
             let mut rows = Vec::new();
             for stmt in &statements {
+                drop(stmt.clone());
                 if let Output::Rows { rows: r, .. } =
                     crate::sql::exec::execute_read(&db, stmt, &[], &ctx)?
                 {
@@ -600,15 +603,17 @@ fn read_on_stack(sql: &str, stack_bytes: usize) -> Result<Vec<Vec<Value>>, SqlEr
         .expect("no panic")
 }
 
-/// Every expression shape at the deepest nesting the binder allows runs on a
-/// thread with half the stack of a reader thread or tokio worker (2 MiB), in
-/// whatever profile the test is built with (the unoptimized one has the largest
-/// frames); one level deeper is 54001, and nesting past sqlparser's own recursion
-/// limit (parentheses, subqueries) is 42601: neither overflows the stack.
+/// Every expression shape at the deepest nesting allowed runs on a thread with an
+/// eighth of the stack of a thread that runs statements, and the longest chain
+/// of set operations allowed on half of it, in whatever profile the test is built with (the
+/// unoptimized one has the largest frames); one level deeper is 54001, and so is
+/// a chain as long as a statement may be, which is dropped without overflowing
+/// anything; nesting past sqlparser's own recursion limit (parentheses,
+/// subqueries) is 42601.
 #[test]
-fn deep_expressions_fit_the_stack() {
+fn deep_statements_fit() {
     let max = crate::sql::binder::EXPR_DEPTH_MAX;
-    let half_stack_bytes = 1024 * 1024;
+    let expr_stack_bytes = crate::sql::parse::STATEMENT_THREAD_STACK_BYTES / 8;
     // Each shape, for a number of operators; `depth` operators nest depth+1 levels.
     type Shape = fn(usize) -> String;
     let shapes: [(&str, Shape); 5] = [
@@ -619,12 +624,30 @@ fn deep_expressions_fit_the_stack() {
         ("is null", |n| format!("select 1{}", " is null".repeat(n))),
     ];
     for (name, shape) in shapes {
-        let deepest = read_on_stack(&shape(max - 1), half_stack_bytes);
+        let deepest = read_on_stack(&shape(max - 1), expr_stack_bytes);
         assert!(deepest.is_ok(), "{name} at the limit: {deepest:?}");
-        let deeper = read_on_stack(&shape(max), half_stack_bytes);
+        let deeper = read_on_stack(&shape(max), expr_stack_bytes);
         assert!(
             matches!(deeper, Err(SqlError::StackDepthExceeded(_))),
             "{name} past the limit: {deeper:?}"
+        );
+        let longest = read_on_stack(&shape(STATEMENT_BYTES_MAX_DEFAULT / 8), expr_stack_bytes);
+        assert!(
+            matches!(longest, Err(SqlError::StackDepthExceeded(_))),
+            "{name} as long as a statement may be: {longest:?}"
+        );
+    }
+    let unions = |n: usize| format!("select 1{}", " union all select 1".repeat(n));
+    let set_max = crate::sql::binder::SET_OPERATIONS_DEPTH_MAX;
+    // A level of a set operation takes 10 to 25 KiB of stack unoptimized.
+    let set_stack_bytes = crate::sql::parse::STATEMENT_THREAD_STACK_BYTES / 2;
+    let rows = read_on_stack(&unions(set_max), set_stack_bytes).unwrap();
+    assert_eq!(rows.len(), set_max + 1);
+    for n in [set_max + 1, STATEMENT_BYTES_MAX_DEFAULT / 20] {
+        let deeper = read_on_stack(&unions(n), set_stack_bytes);
+        assert!(
+            matches!(deeper, Err(SqlError::SetOperationsTooDeep(_))),
+            "{n} unions: {deeper:?}"
         );
     }
     // Subqueries as deep as sqlparser parses them, with a chain inside.
@@ -638,7 +661,7 @@ fn deep_expressions_fit_the_stack() {
     };
     let mut deepest_parsed = 0;
     for n in 1..40 {
-        match read_on_stack(&nested(n), half_stack_bytes) {
+        match read_on_stack(&nested(n), expr_stack_bytes) {
             Ok(rows) => {
                 assert_eq!(rows.len(), 1);
                 deepest_parsed = n;
@@ -649,7 +672,7 @@ fn deep_expressions_fit_the_stack() {
     }
     assert!(deepest_parsed >= 10, "{deepest_parsed}");
     let parens = format!("select {}1{}", "(".repeat(1000), ")".repeat(1000));
-    let e = read_on_stack(&parens, half_stack_bytes).unwrap_err();
+    let e = read_on_stack(&parens, expr_stack_bytes).unwrap_err();
     assert!(matches!(e, SqlError::Syntax(_)), "{e:?}");
     assert_eq!(
         crate::Error::from(SqlError::StackDepthExceeded(max)).sqlstate(),

@@ -17,6 +17,7 @@ use super::error::TurnstileError;
 use super::metrics::{LockMetrics, RanOn, RequestName};
 use super::snapshotter::LastSnapshot;
 use crate::db::{Database, WriteTxn};
+use crate::sql::STATEMENT_THREAD_STACK_BYTES;
 use crate::wal::{Wal, WalStats};
 
 /// When a write's caller hears back.
@@ -155,6 +156,7 @@ impl Turnstile {
             let (db, gate, metrics) = (db.clone(), gate.clone(), metrics.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("turnstile-reader-{i}"))
+                .stack_size(STATEMENT_THREAD_STACK_BYTES)
                 .spawn(move || run_reader(&db, &gate, &metrics))?;
             threads.push(thread);
         }
@@ -162,6 +164,7 @@ impl Turnstile {
             let (db, gate, metrics) = (db.clone(), gate.clone(), metrics.clone());
             std::thread::Builder::new()
                 .name("turnstile-writer".into())
+                .stack_size(STATEMENT_THREAD_STACK_BYTES)
                 .spawn(move || run_writer(&db, &gate, &metrics))?
         };
         threads.push(writer);

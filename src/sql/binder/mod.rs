@@ -25,4 +25,4 @@ pub use dml::{Conflict, Delete, Insert, Returning, Update};
 pub(crate) use expr::number_value;
 pub use names::{ident, relation};
 pub use routine::BoundCall;
-pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX};
+pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};

@@ -62,13 +62,19 @@ pub(super) struct AggContext {
 pub(super) const VIEW_DEPTH_MAX: usize = 32;
 
 /// The deepest expression nesting allowed (each operator, function call, CASE,
-/// cast or subquery is a level). Binding, planning, evaluating and dropping an
-/// expression recurse once per level, on threads with 2 MiB stacks (reader
-/// threads, the writer thread, tokio workers); the frames of an unoptimized build
-/// are the largest, and `deep_expressions_fit_the_stack` in `src/sql/tests.rs`
-/// checks this bound against them with a wide margin. PostgreSQL's equivalent is
+/// cast or subquery is a level). Cloning, binding, planning, evaluating and
+/// dropping an expression recurse once per level, on threads with
+/// `STATEMENT_THREAD_STACK_BYTES` of stack (see `sql::parse`, which refuses a
+/// deeper one right after parsing); `deep_statements_fit` in `src/sql/tests.rs`
+/// checks this bound with a wide margin. PostgreSQL's equivalent is
 /// `max_stack_depth`; deeper is 54001.
 pub const EXPR_DEPTH_MAX: usize = 200;
+
+/// The longest chain of set operations allowed (`SELECT … UNION ALL SELECT …`, each
+/// UNION, INTERSECT or EXCEPT a level, as in a tree of them): the same walks
+/// recurse once per level, with larger frames than an expression's. Deeper is
+/// 54001.
+pub const SET_OPERATIONS_DEPTH_MAX: usize = 300;
 
 /// The highest `$n` a statement may use (PostgreSQL's protocol allows 65535).
 pub(super) const PARAMS_MAX: usize = 65_535;
