@@ -103,7 +103,7 @@ impl Error {
 fn sql_sqlstate(e: &SqlError) -> &str {
     match e {
         SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
-        SqlError::Unsupported(_) => "0A000",
+        SqlError::Unsupported(_) | SqlError::ResultTypeChanged => "0A000",
         SqlError::UndefinedTable(_) => "42P01",
         SqlError::UndefinedColumn(_) => "42703",
         SqlError::AmbiguousColumn(_) => "42702",
@@ -228,7 +228,6 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::InvalidBinary { .. } => "22P03",
         WireError::InvalidUtf8(_) => "22021",
         WireError::UnsupportedType(_) => "0A000",
-        WireError::ResultTypeChanged => "0A000",
         WireError::TooManyColumns(_) => "54011",
         WireError::CopyFailed(_) => "57014",
         WireError::Internal(_) => "XX000",

@@ -555,6 +555,40 @@ async fn prepared_statement_across_ddl() {
     assert_eq!(row.get::<_, String>(1), "back");
 }
 
+/// A prepared `INSERT … RETURNING` whose table was recreated with other columns
+/// answers 0A000 and inserts nothing, as in PostgreSQL: the result type is checked
+/// inside the write's transaction, before it commits (it used to be checked after,
+/// and the row stayed).
+#[tokio::test]
+async fn a_write_whose_result_type_changed_changes_nothing() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let ddl = server.connect().await;
+    ddl.batch_execute("create table rt (id int primary key, v text)")
+        .await
+        .unwrap();
+    let insert = client
+        .prepare("insert into rt values ($1, 'x') returning *")
+        .await
+        .unwrap();
+    ddl.batch_execute("drop table rt; create table rt (id int primary key, v text, w int)")
+        .await
+        .unwrap();
+    assert_eq!(code(client.query(&insert, &[&2i32]).await), "0A000");
+    let rows: i64 = ddl
+        .query_one("select count(*) from rt", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "the failed INSERT left nothing");
+    // The same columns again: the statement runs.
+    ddl.batch_execute("drop table rt; create table rt (id int primary key, v text)")
+        .await
+        .unwrap();
+    let row = client.query_one(&insert, &[&3i32]).await.unwrap();
+    assert_eq!(row.get::<_, i32>(0), 3);
+}
+
 /// SQL's PREPARE, EXECUTE and DEALLOCATE through tokio-postgres, in both protocols
 /// (checked against PostgreSQL 15): EXECUTE in a simple query answers the prepared
 /// statement's rows as text; sent through the extended protocol it is described

@@ -45,7 +45,7 @@ use super::parse::is_checkpoint;
 use super::plan_cache::{
     may_read_no_table, request_name, CachedPlan, CachedWrite, PreparedStatement, UsedPlan,
 };
-use super::{exec, CommandTag, Description, Output, QueryContext, SqlError};
+use super::{exec, same_result_type, CommandTag, Description, Output, QueryContext, SqlError};
 
 /// Runs statements against the database through the turnstile: reads under the
 /// read lock on a reader thread, writes as one atomic transaction on the writer.
@@ -189,6 +189,7 @@ impl Engine {
                 .is_some_and(|c| c.short_write(ctx.modules.as_deref()));
             let durability = ctx.durability;
             let interrupt = ctx.interrupt.clone();
+            let described = prepared.described_columns();
             let (output, plan) = self
                 .turnstile
                 .write_maybe_short(
@@ -196,7 +197,20 @@ impl Engine {
                     short,
                     durability,
                     interrupt.stopped(),
-                    move |txn| exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx),
+                    move |txn| {
+                        let ran = exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)?;
+                        // Checked here, inside the transaction: an error rolls the
+                        // write back, where the wire layer's check after the run
+                        // would come once it had committed.
+                        if let (Output::Rows { columns, .. }, Some(described)) =
+                            (&ran.0, &described)
+                        {
+                            if !same_result_type(columns, described) {
+                                return Err(SqlError::ResultTypeChanged);
+                            }
+                        }
+                        Ok(ran)
+                    },
                 )
                 .await
                 .map_err(|e| stopped_error(&interrupt, e))??;

@@ -80,6 +80,11 @@ pub enum SqlError {
     /// evaluating it could overflow the stack. The client must simplify it.
     #[error("stack depth limit exceeded")]
     StackDepthExceeded(usize),
+    /// 0A000: the schema changed since the client was sent a statement's
+    /// RowDescription, so its rows would no longer match it; nothing ran (a write
+    /// is rolled back). Prepare the statement again.
+    #[error("cached plan must not change result type")]
+    ResultTypeChanged,
     /// 54001: a query chaining more set operations than allowed (its argument).
     #[error("stack depth limit exceeded")]
     SetOperationsTooDeep(usize),

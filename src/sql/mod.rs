@@ -60,7 +60,7 @@ pub use binder::{data_type, ident};
 pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;
-pub use output::{ColumnInfo, CommandTag, Description, Notice, Output, Severity};
+pub use output::{same_result_type, ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::{parse, STATEMENT_THREAD_STACK_BYTES};
 pub use plan_cache::{
     is_planned, ParsedText, PreparedStatement, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,

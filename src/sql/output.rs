@@ -28,6 +28,23 @@ impl ColumnInfo {
     }
 }
 
+/// True if the result columns of a run (`now`, planned again after the schema
+/// changed) still match the RowDescription the client got (`described`): same names
+/// and wire types, as PostgreSQL 15 compares them (a renamed column is a change
+/// too). Wire types, because a column described as unknown was sent as text and is
+/// text when it runs. Source table OIDs may differ: a table recreated alike is fine.
+pub fn same_result_type(now: &[ColumnInfo], described: &[ColumnInfo]) -> bool {
+    let wire_type = |ty: DataType| match ty {
+        DataType::Unknown => DataType::Text,
+        other => other,
+    };
+    now.len() == described.len()
+        && now
+            .iter()
+            .zip(described)
+            .all(|(a, b)| a.name == b.name && wire_type(a.data_type) == wire_type(b.data_type))
+}
+
 /// The parameters a statement takes and the columns it returns, known before it
 /// runs (the answer to Describe). No columns means the statement returns no rows.
 #[derive(Debug, Clone, PartialEq, Default)]

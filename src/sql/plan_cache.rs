@@ -197,6 +197,10 @@ pub struct PreparedStatement {
     /// What the statement is called in the lock's metrics, named once: a CALL's
     /// name is formatted, which costs more than a point lookup's execution.
     request_name: RequestName,
+    /// The result columns the client was sent a RowDescription of at Parse, if
+    /// any: a write planned again after the schema changed must still return
+    /// those, or it fails before it commits (see `Engine::execute`).
+    described_columns: Option<Arc<[ColumnInfo]>>,
 }
 
 impl PreparedStatement {
@@ -207,7 +211,22 @@ impl PreparedStatement {
             param_types: param_types.into(),
             plan: PlanSlot::empty(),
             write_plan: PlanSlot::empty(),
+            described_columns: None,
         }
+    }
+
+    /// The statement, whose result columns were described to the client as
+    /// `columns` (none: it returns no rows).
+    pub fn with_described_columns(self, columns: Vec<ColumnInfo>) -> PreparedStatement {
+        PreparedStatement {
+            described_columns: (!columns.is_empty()).then(|| columns.into()),
+            ..self
+        }
+    }
+
+    /// The result columns described to the client, if any.
+    pub fn described_columns(&self) -> Option<Arc<[ColumnInfo]>> {
+        self.described_columns.clone()
     }
 
     /// What the statement is called in the lock's metrics and logs.

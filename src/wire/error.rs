@@ -80,10 +80,6 @@ pub enum WireError {
     /// 0A000: a parameter type OID Turnstile has no type for.
     #[error("parameter type with OID {0} is not supported")]
     UnsupportedType(u32),
-    /// 0A000: the schema changed between Parse and Execute so the rows no longer
-    /// match the RowDescription the client has; prepare the statement again.
-    #[error("cached plan must not change result type")]
-    ResultTypeChanged,
     /// 57014: the client gave up a COPY FROM STDIN with CopyFail; nothing was loaded.
     #[error("COPY from stdin failed: {0}")]
     CopyFailed(String),

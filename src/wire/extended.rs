@@ -25,8 +25,8 @@ use super::messages::{command_complete, data_row, encoded_row_description, param
 use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{
-    is_planned, ColumnInfo, CommandTag, Description, Output, PreparedStatement, TransactionState,
-    TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
+    is_planned, same_result_type, ColumnInfo, CommandTag, Description, Output, PreparedStatement,
+    SqlError, TransactionState, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };
 use crate::types::{DataType, Value};
 use crate::Error;
@@ -241,7 +241,10 @@ impl Connection {
         let param_types = params.iter().map(|t| Some(*t)).collect();
         let prepared = Prepared {
             sql,
-            statement: statement.map(|s| PreparedStatement::new(s, param_types)),
+            statement: statement.map(|s| {
+                PreparedStatement::new(s, param_types)
+                    .with_described_columns(description.columns.clone())
+            }),
             params,
             columns: description.columns,
             row_description: OnceLock::new(),
@@ -446,8 +449,10 @@ impl Connection {
                         .map_err(io);
                 }
                 Output::Rows { columns, rows, tag } => {
+                    // A write checked this before it committed (see
+                    // `PreparedStatement::with_described_columns`).
                     if !same_result_type(&columns, &prepared.columns) {
-                        return Err(WireError::ResultTypeChanged.into());
+                        return Err(SqlError::ResultTypeChanged.into());
                     }
                     PortalState::Running {
                         columns,
@@ -511,18 +516,6 @@ impl Connection {
         };
         socket.feed(message).await.map_err(io)
     }
-}
-
-/// True if re-planned result columns still match the RowDescription the client got
-/// at Parse: same names and wire types, as PostgreSQL 15 compares them (a renamed
-/// column is a change too). Wire types, because a column described as unknown was
-/// sent as text and is text when it runs. Source table OIDs may differ: a table
-/// recreated alike is fine.
-fn same_result_type(now: &[ColumnInfo], described: &[ColumnInfo]) -> bool {
-    now.len() == described.len()
-        && now.iter().zip(described).all(|(a, b)| {
-            a.name == b.name && codec::wire_type(a.data_type) == codec::wire_type(b.data_type)
-        })
 }
 
 /// 54000 if a statement has more parameters than the limit.
