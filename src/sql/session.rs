@@ -772,13 +772,24 @@ fn set_command(set: &Set) -> Result<Command, SqlError> {
             "client_encoding".into(),
             SettingValue::Text(charset_name.value.clone()),
         ),
-        Set::SetTransaction { modes, session, .. } => match (session, isolation(modes)) {
-            (true, Some(level)) => Command::Set(
+        // SESSION CHARACTERISTICS set the defaults of later transactions, as the
+        // settings of those names do (and are refused as they are: a read-only
+        // default is 0A000).
+        Set::SetTransaction {
+            modes,
+            session: true,
+            ..
+        } => match (read_only(modes), isolation(modes)) {
+            (false, Some(level)) => Command::Set(
                 "default_transaction_isolation".into(),
                 SettingValue::Text(level),
             ),
-            _ => Command::SetTransaction(read_only(modes)),
+            (read_only, _) => Command::Set(
+                "default_transaction_read_only".into(),
+                SettingValue::Text(if read_only { "on" } else { "off" }.into()),
+            ),
         },
+        Set::SetTransaction { modes, .. } => Command::SetTransaction(read_only(modes)),
         other => Command::Unsupported(
             format!("{}", other)
                 .split_whitespace()
