@@ -38,6 +38,14 @@ impl From<TypeError> for Error {
     }
 }
 
+/// What [`Error::object`] names; every table is in the one schema, `public`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorObject<'a> {
+    pub table: Option<&'a str>,
+    pub column: Option<&'a str>,
+    pub constraint: Option<&'a str>,
+}
+
 impl Error {
     /// The five-character SQLSTATE PostgreSQL would send for this error (or the one
     /// a module raised).
@@ -46,6 +54,27 @@ impl Error {
             Error::Sql(e) => sql_sqlstate(e),
             Error::Turnstile(e) => turnstile_sqlstate(e),
             Error::Wire(e) => wire_sqlstate(e),
+        }
+    }
+
+    /// The table, column and constraint the error is about, where PostgreSQL names
+    /// them in the ErrorResponse (its `t`, `c` and `n` fields, read by drivers:
+    /// psycopg's `diag.constraint_name`, asyncpg's `constraint_name`).
+    pub fn object(&self) -> ErrorObject<'_> {
+        match self {
+            Error::Sql(SqlError::Db(DbError::UniqueViolation {
+                table, constraint, ..
+            })) => ErrorObject {
+                table: Some(table),
+                constraint: Some(constraint),
+                ..ErrorObject::default()
+            },
+            Error::Sql(SqlError::Db(DbError::NotNullViolation { table, column })) => ErrorObject {
+                table: Some(table),
+                column: Some(column),
+                ..ErrorObject::default()
+            },
+            _ => ErrorObject::default(),
         }
     }
 

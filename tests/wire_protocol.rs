@@ -179,6 +179,63 @@ async fn errors_carry_sqlstate_and_the_connection_goes_on() {
     }
 }
 
+/// A constraint violation names its schema, table, column and constraint in the
+/// ErrorResponse's own fields, as PostgreSQL's does (drivers expose them: psycopg's
+/// `diag.constraint_name`); every error carries the severity PostgreSQL never
+/// translates (`V`), which libpq reads first.
+#[tokio::test]
+async fn constraint_violations_name_their_objects() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "create table t (a int primary key, b text not null); insert into t values (1, 'x')",
+        )
+        .await
+        .unwrap();
+    let err = client
+        .execute("insert into t values (1, 'y')", &[])
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(
+        (
+            db.code().code(),
+            db.schema(),
+            db.table(),
+            db.column(),
+            db.constraint()
+        ),
+        ("23505", Some("public"), Some("t"), None, Some("t_pkey"))
+    );
+    assert_eq!(
+        db.parsed_severity(),
+        Some(tokio_postgres::error::Severity::Error)
+    );
+    let err = client
+        .execute("insert into t values (2, null)", &[])
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(
+        (
+            db.code().code(),
+            db.schema(),
+            db.table(),
+            db.column(),
+            db.constraint()
+        ),
+        ("23502", Some("public"), Some("t"), Some("b"), None)
+    );
+    let err = client.execute("select 1 / 0", &[]).await.unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!((db.table(), db.constraint()), (None, None));
+    assert_eq!(
+        db.parsed_severity(),
+        Some(tokio_postgres::error::Severity::Error)
+    );
+}
+
 /// SET, SHOW and RESET of the settings drivers use; unknown names are 42704, custom
 /// dotted names are accepted, server-fixed ones are 55P02.
 #[tokio::test]

@@ -9,7 +9,11 @@ use thiserror::Error;
 pub enum DbError {
     /// A row would duplicate a primary key or unique index (23505).
     #[error("duplicate key value violates unique constraint \"{constraint}\"")]
-    UniqueViolation { constraint: String, detail: String },
+    UniqueViolation {
+        table: String,
+        constraint: String,
+        detail: String,
+    },
     /// NULL in a NOT NULL column (23502).
     #[error(
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"

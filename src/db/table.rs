@@ -436,6 +436,7 @@ impl Table {
             .collect();
         let shown: Vec<String> = columns.iter().map(|&c| values[c].to_text()).collect();
         DbError::UniqueViolation {
+            table: self.schema.name.clone(),
             constraint: constraint.to_owned(),
             detail: format!(
                 "Key ({})=({}) already exists.",

@@ -285,6 +285,7 @@ fn constraints_are_enforced() {
     assert_eq!(
         err,
         DbError::UniqueViolation {
+            table: "accounts".into(),
             constraint: "accounts_pkey".into(),
             detail: "Key (id)=(1) already exists.".into()
         }

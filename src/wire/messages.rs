@@ -189,6 +189,9 @@ fn with_literals(text: &str, literals: &[Value]) -> String {
     out
 }
 
+/// The schema every table is in.
+const PUBLIC_SCHEMA: &str = "public";
+
 fn error_info(err: &Error, severity: &str) -> ErrorInfo {
     let mut info = ErrorInfo::new(
         severity.to_owned(),
@@ -197,6 +200,14 @@ fn error_info(err: &Error, severity: &str) -> ErrorInfo {
     );
     info.detail = err.detail().map(str::to_owned);
     info.hint = err.hint();
+    info.severity_nonlocalized = Some(severity.to_owned());
+    let object = err.object();
+    if let Some(table) = object.table {
+        info.schema = Some(PUBLIC_SCHEMA.to_owned());
+        info.table = Some(table.to_owned());
+    }
+    info.column = object.column.map(str::to_owned);
+    info.constraint = object.constraint.map(str::to_owned);
     info
 }
 
