@@ -598,9 +598,14 @@ impl Binder<'_> {
         })
     }
 
-    /// The type several expressions are unified to (CASE, COALESCE, UNION, VALUES):
-    /// the first non-unknown type that all others convert to implicitly, or text
-    /// when all are unknown (PostgreSQL's `select_common_type`).
+    /// The type several expressions are unified to (CASE, COALESCE, UNION, VALUES),
+    /// by PostgreSQL's `select_common_type`: the first non-unknown type, replaced
+    /// by a later one only if it converts to that one implicitly and not back. So
+    /// among the string types the first wins (`COALESCE(char(4), text)` is
+    /// bpchar), as they all convert implicitly to each other. PostgreSQL also
+    /// keeps a "preferred" type such as text or float8, but none of those converts
+    /// implicitly one way only to another of our types, so that rule never decides
+    /// here. Text when all are unknown.
     pub fn common_type(&self, types: &[DataType], what: &str) -> Result<DataType, SqlError> {
         let known: Vec<DataType> = types
             .iter()
@@ -610,32 +615,53 @@ impl Binder<'_> {
         let Some(&first) = known.first() else {
             return Ok(DataType::Text);
         };
+        let implicit = |from, to| cast_context(from, to) == Some(CastKind::Implicit);
         let mut best = first;
         for &t in &known[1..] {
-            if same_representation(best, t) {
-                if matches!(t, DataType::Text) || matches!(best, DataType::Varchar(_)) && best != t
-                {
-                    best = if best == t { best } else { DataType::Text };
-                }
-                continue;
-            }
-            match (cast_context(best, t), cast_context(t, best)) {
-                (Some(CastKind::Implicit), _) => best = t,
-                (_, Some(CastKind::Implicit)) => {}
-                _ => {
+            match (implicit(best, t), implicit(t, best)) {
+                (true, false) => best = t,
+                (false, false) => {
                     return Err(SqlError::DatatypeMismatch(format!(
                         "{what} types {best} and {t} cannot be matched"
                     )))
                 }
+                _ => {}
             }
         }
         // PostgreSQL's select_common_typmod: the modifier survives only if every
         // input has it (an unknown literal has none), so `COALESCE(n, 1.005)` is
-        // plain numeric and its values are not rounded.
-        if matches!(best, DataType::Numeric(Some(_))) && types.iter().any(|t| *t != best) {
-            best = DataType::Numeric(None);
+        // plain numeric and its values are not rounded, and `COALESCE(c, 'x')`
+        // does not pad the 'x' to the CHAR(n).
+        if types.iter().any(|t| *t != best) {
+            best = best.without_typmod();
         }
         Ok(best)
+    }
+
+    /// [`Binder::common_type`] of the values of `exprs`, where a NULL literal does
+    /// not take a CHAR(n)'s length away. In PostgreSQL it does, but the CHAR(n)
+    /// values keep their padding; Turnstile keeps them without it and pads by the
+    /// type when sending, so only the length keeps them shown as PostgreSQL shows
+    /// them, and a NULL has nothing to pad.
+    pub(super) fn common_type_of<'e>(
+        &self,
+        exprs: impl IntoIterator<Item = &'e Expr>,
+        what: &str,
+    ) -> Result<DataType, SqlError> {
+        let mut types = Vec::new();
+        let mut nulls = false;
+        for e in exprs {
+            match e {
+                Expr::Const(Value::Null, DataType::Unknown) => nulls = true,
+                e => types.push(e.ty()),
+            }
+        }
+        let ty = self.common_type(&types, what)?;
+        Ok(if nulls && !matches!(ty, DataType::Bpchar(_)) {
+            ty.without_typmod()
+        } else {
+            ty
+        })
     }
 
     fn bind_unary(&mut self, op: UnaryOperator, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
@@ -749,6 +775,11 @@ impl Binder<'_> {
         })
     }
 
+    /// `expr IN (list)`, as PostgreSQL's transformAExprIn binds it: two or more
+    /// items that read no column of this row are compared with `expr` at their
+    /// common type (`c IN ('a', 'b')`), every other item by its own `=`, and the
+    /// comparisons are ORed. So `char_col IN (text_col)` compares as text, as `=`
+    /// does, while `char_col IN ('a'::text, 'b')` compares as CHAR.
     fn bind_in_list(
         &mut self,
         expr: &A,
@@ -761,18 +792,46 @@ impl Binder<'_> {
         for item in list {
             items.push(self.bind_expr(item, scope)?);
         }
-        let mut types: Vec<DataType> = vec![left.ty()];
-        types.extend(items.iter().map(Expr::ty));
-        let ty = self.common_type(&types, "IN")?;
-        let left = self.coerce_operand(left, ty, "IN")?;
-        let list = items
+        let shared = |e: &Expr| !e.references_columns();
+        let ty = if items.iter().filter(|e| shared(e)).count() > 1 {
+            let mut types = vec![left.ty()];
+            types.extend(items.iter().filter(|e| shared(e)).map(Expr::ty));
+            // Without a common type each item is compared on its own.
+            self.common_type(&types, "IN").ok()
+        } else {
+            None
+        };
+        let mut in_list = Vec::new();
+        let mut comparisons = Vec::new();
+        for item in items {
+            match ty {
+                Some(ty) if shared(&item) => in_list.push(self.coerce_operand(item, ty, "IN")?),
+                _ => comparisons.push(self.comparison(BinaryOperator::Eq, left.clone(), item)?),
+            }
+        }
+        if let Some(ty) = ty {
+            let expr = Box::new(self.coerce_operand(left, ty, "IN")?);
+            comparisons.insert(
+                0,
+                Expr::InList {
+                    expr,
+                    list: in_list,
+                    negated: false,
+                },
+            );
+        }
+        let any = comparisons
             .into_iter()
-            .map(|i| self.coerce_operand(i, ty, "IN"))
-            .collect::<Result<_, _>>()?;
-        Ok(Expr::InList {
-            expr: Box::new(left),
-            list,
-            negated,
+            .reduce(|a, b| Expr::Or(Box::new(a), Box::new(b)))
+            .ok_or_else(|| SqlError::Syntax("syntax error at or near \")\"".into()))?;
+        Ok(match (any, negated) {
+            (Expr::InList { expr, list, .. }, _) => Expr::InList {
+                expr,
+                list,
+                negated,
+            },
+            (any, true) => Expr::Not(Box::new(any)),
+            (any, false) => any,
         })
     }
 
@@ -797,21 +856,20 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
         let mut subquery = self.bind_subquery(query, scope, true)?;
-        let ty = self.common_type(&[left.ty(), subquery.ty], "IN")?;
-        let left = self.coerce_operand(left, ty, "=")?;
-        if subquery.ty != ty {
-            if cast_context(subquery.ty, ty) != Some(CastKind::Implicit)
-                && !same_representation(subquery.ty, ty)
-            {
-                return Err(SqlError::UndefinedFunction(format!(
-                    "operator does not exist: {ty} = {}",
-                    subquery.ty
-                )));
-            }
-            let column = Expr::Column {
-                index: 0,
-                ty: subquery.ty,
-            };
+        // Compared as `=` compares them, as in PostgreSQL: the subquery's
+        // column converted as the operator needs it.
+        let column = Expr::Column {
+            index: 0,
+            ty: subquery.ty,
+        };
+        let Expr::Binary {
+            left, right: item, ..
+        } = self.comparison(BinaryOperator::Eq, left, column.clone())?
+        else {
+            unreachable!("a comparison binds to a binary operator");
+        };
+        if *item != column {
+            subquery.ty = item.ty();
             let plan = std::mem::replace(
                 &mut subquery.plan,
                 crate::sql::plan::Plan::Values {
@@ -821,15 +879,11 @@ impl Binder<'_> {
             );
             subquery.plan = crate::sql::plan::Plan::Project {
                 input: Box::new(plan),
-                exprs: vec![Expr::Cast {
-                    expr: Box::new(column),
-                    ty,
-                }],
+                exprs: vec![*item],
             };
-            subquery.ty = ty;
         }
         Ok(Expr::InSubquery {
-            expr: Box::new(left),
+            expr: left,
             subquery: Box::new(subquery),
             negated,
         })
@@ -896,9 +950,10 @@ impl Binder<'_> {
             Some(e) => Some(self.bind_expr(e, scope)?),
             None => None,
         };
-        let mut types: Vec<DataType> = branches.iter().map(|(_, r)| r.ty()).collect();
-        types.extend(otherwise.as_ref().map(Expr::ty));
-        let ty = self.common_type(&types, "CASE")?;
+        // PostgreSQL resolves the ELSE first, so it wins a tie among the string
+        // types (`CASE … THEN char_col ELSE text_col END` is text).
+        let results = otherwise.iter().chain(branches.iter().map(|(_, r)| r));
+        let ty = self.common_type_of(results, "CASE")?;
         let mut coerced = Vec::new();
         for (w, r) in branches {
             coerced.push((w, self.coerce_result(r, ty, "CASE")?));
@@ -1148,8 +1203,9 @@ fn symmetric_low(low: &A) -> Option<&A> {
 /// `expr` blank-padded to its CHAR(n) width when it is a CHAR(n): CHAR(n) values
 /// are kept without their trailing blanks (which compare as nothing) and padded
 /// on output, and PostgreSQL shows the padding to the few operations that take a
-/// bpchar as it is: `octet_length`, `concat`, `concat_ws`, the left side of LIKE
-/// and ILIKE, a cast to bytea. Anything else is returned as it is.
+/// bpchar as it is: `octet_length`, `concat`, `concat_ws`, the left side of LIKE,
+/// ILIKE and the regular expression operators, a cast to bytea. Anything else is
+/// returned as it is.
 pub(super) fn padded(expr: Expr) -> Expr {
     match expr.ty() {
         DataType::Bpchar(Some(width)) => Expr::Function {

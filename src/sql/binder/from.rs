@@ -137,7 +137,17 @@ impl Binder<'_> {
         let on = match constraint {
             JoinConstraint::None => None,
             JoinConstraint::On(e) => {
-                let visible = hide_leading(scope.clone(), hidden);
+                // Bound over the row the join evaluates it on, which for a RIGHT
+                // JOIN has the right side first (see `right_join`): then its
+                // column positions, and those its subqueries see as outer
+                // references, need no renumbering.
+                let visible = if swap {
+                    let mut swapped = right_scope.clone();
+                    swapped.extend(hide_leading(left_scope.clone(), hidden));
+                    swapped
+                } else {
+                    hide_leading(scope.clone(), hidden)
+                };
                 Some(self.bind_condition(e, &visible, "JOIN/ON")?)
             }
             JoinConstraint::Using(columns) => {
@@ -164,7 +174,8 @@ impl Binder<'_> {
     /// `USING (a, b)`: equality of the same-named columns. One copy of each is the
     /// merged column that unqualified names and `*` see (`*` first): the left
     /// one, or for a RIGHT JOIN the right one, which every row has; the other copy
-    /// is hidden, still reachable by its qualified name.
+    /// is hidden, still reachable by its qualified name. The condition is over the
+    /// row the join evaluates it on: (right, left) for a RIGHT JOIN, as ON's.
     fn bind_using(
         &mut self,
         columns: &[ast::ObjectName],
@@ -176,6 +187,11 @@ impl Binder<'_> {
         // Below every rank so far, in the order of the USING list.
         let first_rank = scope.columns.iter().map(|c| c.star_rank).min().unwrap_or(0)
             - i32::try_from(columns.len()).unwrap_or(i32::MAX);
+        let (left_at, right_at) = if right_join {
+            (right.width(), 0)
+        } else {
+            (0, left.width())
+        };
         let mut conjuncts = Vec::new();
         for (star_rank, column) in (first_rank..).zip(columns) {
             let name = names::parts(column)?.pop().unwrap_or_default();
@@ -196,11 +212,11 @@ impl Binder<'_> {
                 }
             };
             let lhs = Expr::Column {
-                index: l,
+                index: left_at + l,
                 ty: left.columns[l].ty,
             };
             let rhs = Expr::Column {
-                index: left.width() + r,
+                index: right_at + r,
                 ty: right.columns[r].ty,
             };
             conjuncts.push(self.comparison(ast::BinaryOperator::Eq, lhs, rhs)?);
@@ -606,15 +622,11 @@ fn join_plan(left: Plan, right: Plan, kind: JoinKind, on: Option<Expr>, lateral:
     }
 }
 
-/// `left RIGHT JOIN right ON on`, `on` over the joined row, `scope` its columns: a
-/// left join with the inputs swapped, and a projection that puts the columns back
-/// in the order the query sees them.
+/// `left RIGHT JOIN right ON on`, `on` over the row (right, left), `scope` the
+/// columns of (left, right): a left join with the inputs swapped, and a projection
+/// that puts the columns back in the order the query sees them.
 fn right_join(left: Plan, right: Plan, on: Option<Expr>, scope: &Scope, left_width: usize) -> Plan {
     let right_width = right.width();
-    let on = on.map(|mut e| {
-        swap_columns(&mut e, left_width, right_width);
-        e
-    });
     let joined = join_plan(right, left, JoinKind::Left, on, false);
     let exprs = scope
         .columns
@@ -706,18 +718,4 @@ fn check_duplicate_relations(left: &Scope, right: &Scope) -> Result<(), SqlError
         }
     }
     Ok(())
-}
-
-/// Renumbers columns of a condition bound over (left, right) to (right, left).
-fn swap_columns(e: &mut Expr, left_width: usize, right_width: usize) {
-    if let Expr::Column { index, .. } = e {
-        *index = if *index < left_width {
-            right_width + *index
-        } else {
-            *index - left_width
-        };
-    }
-    for c in e.children_mut() {
-        swap_columns(c, left_width, right_width);
-    }
 }

@@ -81,8 +81,7 @@ impl Binder<'_> {
         if args.is_empty() {
             return Err(SqlError::Syntax("syntax error at or near \")\"".into()));
         }
-        let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
-        let ty = self.common_type(&types, "COALESCE")?;
+        let ty = self.common_type_of(&args, "COALESCE")?;
         let args = args
             .into_iter()
             .map(|a| self.coerce_result(a, ty, "COALESCE"))
@@ -132,8 +131,7 @@ impl Binder<'_> {
 
     fn bind_extreme(&mut self, args: Vec<Expr>, greatest: bool) -> Result<Expr, SqlError> {
         let what = if greatest { "GREATEST" } else { "LEAST" };
-        let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
-        let ty = self.common_type(&types, what)?;
+        let ty = self.common_type_of(&args, what)?;
         let args = args
             .into_iter()
             .map(|a| self.coerce_result(a, ty, what))
@@ -342,7 +340,12 @@ fn aggregate_type(
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
-            T::Varchar(_) | T::Bpchar(_) => Some(T::Text),
+            // max(bpchar) is a bpchar. PostgreSQL's has no length, but its values
+            // keep their padding; Turnstile's are padded by the type when sent, so
+            // the length stays.
+            T::Bpchar(_) => Some(arg),
+            // The other strings have no min and max of their own: they take text's.
+            t if t.is_text() => Some(T::Text),
             // max(numeric) is plain numeric in PostgreSQL, whatever the column's scale.
             t => Some(t.without_typmod()),
         },

@@ -6,6 +6,7 @@ use crate::sql::plan::Expr;
 use crate::sql::SqlError;
 use crate::types::{binary_signature, BinaryOp, DataType, FunctionId};
 
+use super::expr::padded;
 use super::scope::Scope;
 use super::Binder;
 
@@ -47,7 +48,9 @@ impl Binder<'_> {
         }
     }
 
-    /// `~`, `~*`, `!~`, `!~*`: POSIX regular expression match of text.
+    /// `~`, `~*`, `!~`, `!~*`: POSIX regular expression match of text. The string
+    /// matched sees a CHAR(n)'s padding, as LIKE's does (PostgreSQL's
+    /// bpcharregexeq); the pattern is text.
     fn bind_regex(
         &mut self,
         left: &A,
@@ -56,7 +59,7 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
         let mut args = Vec::with_capacity(2);
-        for side in [left, right] {
+        for (side, matched) in [(left, true), (right, false)] {
             let bound = self.bind_expr(side, scope)?;
             if !bound.ty().is_text() {
                 return Err(SqlError::UndefinedFunction(format!(
@@ -64,6 +67,7 @@ impl Binder<'_> {
                     bound.ty()
                 )));
             }
+            let bound = if matched { padded(bound) } else { bound };
             args.push(self.coerce(bound, DataType::Text, &op.to_string())?);
         }
         let case_insensitive = matches!(

@@ -6,7 +6,7 @@ use sqlparser::ast::{
 };
 
 use crate::sql::{ColumnInfo, SqlError};
-use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, OidAlias};
+use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, OidAlias, Value};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::state::AggContext;
@@ -128,8 +128,9 @@ impl Binder<'_> {
             )));
         }
         let mut types = Vec::new();
-        for (l, r) in left.columns.iter().zip(&right.columns) {
-            types.push(self.common_type(&[l.data_type, r.data_type], name)?);
+        for i in 0..left.columns.len() {
+            let sides = [output_column(&left, i), output_column(&right, i)];
+            types.push(self.common_type_of(&sides, name)?);
         }
         left = cast_outputs(left, &types)?;
         right = cast_outputs(right, &types)?;
@@ -170,8 +171,7 @@ impl Binder<'_> {
         let width = rows.first().map_or(0, Vec::len);
         let mut columns = Vec::new();
         for c in 0..width {
-            let types: Vec<DataType> = rows.iter().map(|r| r[c].ty()).collect();
-            let ty = self.common_type(&types, "VALUES")?;
+            let ty = self.common_type_of(rows.iter().map(|r| &r[c]), "VALUES")?;
             for row in &mut rows {
                 let e = std::mem::replace(&mut row[c], Expr::boolean(false));
                 row[c] = self.coerce(e, ty, "VALUES")?;
@@ -331,13 +331,10 @@ impl Binder<'_> {
         projection: &'e [SelectItem],
         scope: &Scope,
     ) -> Result<&'e ast::Expr, SqlError> {
-        if let Some(n) = position(g) {
-            return match projection.get(n.wrapping_sub(1)) {
-                Some(SelectItem::UnnamedExpr(e))
-                | Some(SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e),
-                _ => Err(SqlError::InvalidColumnReference(format!(
-                    "GROUP BY position {n} is not in select list"
-                ))),
+        if let Some(i) = position(g, projection.len(), "GROUP BY")? {
+            return match &projection[i] {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Ok(e),
+                _ => Err(not_in_select_list("GROUP BY", i + 1)),
             };
         }
         if let ast::Expr::Identifier(id) = g {
@@ -675,13 +672,8 @@ fn output_reference<'n>(
     names: impl Iterator<Item = &'n str>,
 ) -> Result<Option<usize>, SqlError> {
     let names: Vec<&str> = names.collect();
-    if let Some(n) = position(expr) {
-        if n == 0 || n > names.len() {
-            return Err(SqlError::InvalidColumnReference(format!(
-                "ORDER BY position {n} is not in select list"
-            )));
-        }
-        return Ok(Some(n - 1));
+    if let Some(i) = position(expr, names.len(), "ORDER BY")? {
+        return Ok(Some(i));
     }
     if let ast::Expr::Identifier(id) = expr {
         let name = names::ident(id);
@@ -700,10 +692,63 @@ fn output_reference<'n>(
     Ok(None)
 }
 
-/// An integer literal used as a position (`ORDER BY 2`, `GROUP BY 1`), in any
-/// parentheses (`ORDER BY (2)` is a position too, as in PostgreSQL).
-fn position(expr: &ast::Expr) -> Option<usize> {
-    super::expr::number_in_parentheses(expr)?.parse().ok()
+/// A GROUP BY or ORDER BY key PostgreSQL's grammar reads as a constant. Only an
+/// integer means something there (a select-list position); the others are
+/// refused, as grouping or sorting by a constant would do nothing.
+enum KeyConstant {
+    /// An integer that fits `integer`.
+    Integer(i32),
+    /// Any other number.
+    Number,
+    /// A string, boolean or NULL.
+    Other,
+}
+
+/// The constant `expr` is, if it is one: a literal in any parentheses
+/// (`ORDER BY (2)` is a position), or a number under minus signs, which the
+/// grammar folds into it (`ORDER BY -1` is position -1, out of range).
+fn key_constant(expr: &ast::Expr) -> Option<KeyConstant> {
+    match expr {
+        ast::Expr::Nested(inner) => key_constant(inner),
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                Some(n.parse().map_or(KeyConstant::Number, KeyConstant::Integer))
+            }
+            // A parameter is an expression, as in PostgreSQL.
+            ast::Value::Placeholder(_) => None,
+            _ => Some(KeyConstant::Other),
+        },
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => match key_constant(expr)? {
+            KeyConstant::Integer(n) => Some(KeyConstant::Integer(-n)),
+            KeyConstant::Number => Some(KeyConstant::Number),
+            KeyConstant::Other => None,
+        },
+        _ => None,
+    }
+}
+
+/// The select-list index (of `len` items) that a `clause` key names if it is a
+/// constant: 42P10 for a position out of range, 42601 for a constant that is not
+/// an integer, as in PostgreSQL.
+fn position(expr: &ast::Expr, len: usize, clause: &str) -> Result<Option<usize>, SqlError> {
+    match key_constant(expr) {
+        None => Ok(None),
+        Some(KeyConstant::Integer(n)) => match usize::try_from(n) {
+            Ok(n) if (1..=len).contains(&n) => Ok(Some(n - 1)),
+            _ => Err(not_in_select_list(clause, n)),
+        },
+        Some(KeyConstant::Number | KeyConstant::Other) => Err(SqlError::InvalidStatement(format!(
+            "non-integer constant in {clause}"
+        ))),
+    }
+}
+
+/// 42P10 for a `clause` position `n` that names no select-list expression.
+fn not_in_select_list(clause: &str, n: impl std::fmt::Display) -> SqlError {
+    SqlError::InvalidColumnReference(format!("{clause} position {n} is not in select list"))
 }
 
 /// ASC/DESC and NULLS FIRST/LAST, with PostgreSQL's defaults: NULLs sort as if
@@ -771,7 +816,6 @@ fn figure_name(expr: &ast::Expr) -> Option<(String, NameStrength)> {
             _ => None,
         },
         E::TypedString(t) => type_column_name(&t.data_type).map(|name| (name, Weak)),
-        E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some(("bool".into(), Weak)),
         E::Substring { shorthand, .. } => {
             strong(if *shorthand { "substr" } else { "substring" }.into())
         }
@@ -789,6 +833,19 @@ fn figure_name(expr: &ast::Expr) -> Option<(String, NameStrength)> {
 fn type_column_name(ty: &ast::DataType) -> Option<String> {
     let t = super::datatype::data_type(ty).ok()?;
     t.internal_name().map(str::to_owned)
+}
+
+/// Output column `i` of `bound`, for [`Binder::common_type_of`]: the NULL literal
+/// when the select list computes it as one, else a column of its type.
+fn output_column(bound: &BoundQuery, i: usize) -> Expr {
+    let null = Expr::Const(Value::Null, DataType::Unknown);
+    match &bound.plan {
+        Plan::Project { exprs, .. } if exprs[i] == null => null,
+        _ => Expr::Column {
+            index: i,
+            ty: bound.columns[i].data_type,
+        },
+    }
 }
 
 fn cast_outputs(mut bound: BoundQuery, types: &[DataType]) -> Result<BoundQuery, SqlError> {
