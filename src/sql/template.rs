@@ -321,9 +321,22 @@ fn bare_number(expr: &AstExpr) -> Option<Location> {
 }
 
 impl Survey {
-    /// Keeps the literal of `expr` if it is a bare number.
+    /// Keeps the literal of `expr` if it is a constant number: a number, or minus
+    /// a number, in any parentheses (PostgreSQL's grammar folds the sign into the
+    /// constant).
     fn keep_if_number(&mut self, expr: &AstExpr) {
-        if let Some(start) = bare_number(expr) {
+        let mut operand = expr;
+        while let AstExpr::Nested(inner) = operand {
+            operand = inner;
+        }
+        if let AstExpr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } = operand
+        {
+            operand = expr;
+        }
+        if let Some(start) = bare_number(operand) {
             self.kept.insert(start);
         }
     }
@@ -386,22 +399,8 @@ impl Visitor for Survey {
             // The binder converts a cast constant when it binds it, so a value out
             // of the type's range fails then, even if no row is ever computed
             // (`SELECT 70000::int2 … WHERE false`); a parameter would be converted
-            // per row. The constant (a number, or minus a number, in any
-            // parentheses) keeps its literal.
-            AstExpr::Cast { expr, .. } => {
-                let mut operand = &**expr;
-                while let AstExpr::Nested(inner) = operand {
-                    operand = inner;
-                }
-                if let AstExpr::UnaryOp {
-                    op: UnaryOperator::Minus,
-                    expr,
-                } = operand
-                {
-                    operand = expr;
-                }
-                self.keep_if_number(operand);
-            }
+            // per row. The constant keeps its literal.
+            AstExpr::Cast { expr, .. } => self.keep_if_number(expr),
             _ => {}
         }
         ControlFlow::Continue(())
