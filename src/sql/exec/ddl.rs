@@ -452,6 +452,12 @@ fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, Sq
     }
     let mut all_names: Vec<String> = bound.columns.iter().map(|c| c.name.clone()).collect();
     all_names[..column_names.len()].clone_from_slice(&column_names);
+    // A view's columns are a relation's: each name once (`SELECT * FROM a JOIN b`
+    // of two tables with an `id` is 42701, as in PostgreSQL).
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = all_names.iter().find(|name| !seen.insert(name.as_str())) {
+        return Err(SqlError::DuplicateColumn(twice.clone()));
+    }
     if is_reserved(&name) && !v.if_not_exists {
         return Err(crate::db::DbError::DuplicateRelation(name).into());
     }
