@@ -63,6 +63,21 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if first_word(bare) == "move" {
         return Err(SqlError::Unsupported("the statement MOVE".into()));
     }
+    // Nor two-phase commit, which sqlparser does not read either: PostgreSQL
+    // refuses it too unless `max_prepared_transactions` is raised.
+    let words: Vec<String> = bare
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if matches!(
+        words.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["prepare", "transaction"] | ["commit" | "rollback", "prepared"]
+    ) {
+        return Err(SqlError::Unsupported(
+            "two-phase commit (PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED)".into(),
+        ));
+    }
     let mut statements = parse_rewritten(sql).map_err(|e| {
         let message = e.to_string();
         let message = message
