@@ -15,8 +15,8 @@ use super::json::{parse_json, Json};
 use super::numeric::{numeric_overflow, parse_numeric, parse_numeric_scaled};
 use super::text::{check_varchar, TextStyle};
 use super::time::{
-    split_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY,
-    USECS_PER_DAY, USECS_PER_SEC,
+    checked_timestamp, date_out_of_range_for_timestamp, date_to_timestamp, split_timestamp,
+    DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY, USECS_PER_SEC,
 };
 use super::timezone::TimeZone;
 use super::{DataType, TypeError, Value};
@@ -316,24 +316,34 @@ pub fn decimal_to_f64(d: Decimal) -> f64 {
     d.to_string().parse().unwrap_or(f64::NAN)
 }
 
-/// Conversions among date, timestamp and timestamptz (local times in `tz`).
+/// Conversions among date, timestamp and timestamptz (local times in `tz`). A
+/// result past the timestamp range is 22008 as in PostgreSQL, which names a date
+/// input ("date out of range for timestamp") and says "timestamp out of range"
+/// for the others.
 fn cast_datetime(value: Value, to: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
     let from = value.data_type();
+    let in_range = |us: i64| {
+        checked_timestamp(us).map_err(|e| match from {
+            DataType::Date => date_out_of_range_for_timestamp(),
+            _ => e,
+        })
+    };
     let local_us = match value {
-        Value::Date(DATE_NEG_INFINITY) => TS_NEG_INFINITY,
-        Value::Date(DATE_POS_INFINITY) => TS_POS_INFINITY,
-        Value::Date(d) => i64::from(d) * USECS_PER_DAY,
+        Value::Date(d) => date_to_timestamp(d).ok_or_else(date_out_of_range_for_timestamp)?,
         Value::Timestamp(us) => us,
         Value::Timestamptz(us) if is_infinite(us) => us,
+        // East of UTC the local time can be just past the range (294276-12-31
+        // 20:00+00 is 294277-01-01 05:00 in Tokyo): a date still, not a timestamp.
         Value::Timestamptz(us) => us + i64::from(tz.offset_at_utc(us)) * USECS_PER_SEC,
         _ => return Err(no_cast(from, to)),
     };
     match to {
-        DataType::Timestamp => Ok(Value::Timestamp(local_us)),
+        DataType::Timestamp => Ok(Value::Timestamp(in_range(local_us)?)),
         DataType::Timestamptz if is_infinite(local_us) => Ok(Value::Timestamptz(local_us)),
-        DataType::Timestamptz => Ok(Value::Timestamptz(
+        // West of UTC the last local hours of the range are past it in UTC.
+        DataType::Timestamptz => Ok(Value::Timestamptz(in_range(
             local_us - i64::from(tz.offset_for_local(local_us)) * USECS_PER_SEC,
-        )),
+        )?)),
         DataType::Date => Ok(Value::Date(match local_us {
             TS_NEG_INFINITY => DATE_NEG_INFINITY,
             TS_POS_INFINITY => DATE_POS_INFINITY,

@@ -8,10 +8,10 @@
 
 use rust_decimal::Decimal;
 
-use super::ops::numeric_div;
+use super::ops::{numeric_div, with_scale};
 use super::time::{
-    date2j, days_from_ymd, split_timestamp, ymd_from_days, TS_NEG_INFINITY, TS_POS_INFINITY,
-    UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC,
+    checked_timestamp, date2j, days_from_ymd, split_timestamp, ymd_from_days, TS_NEG_INFINITY,
+    TS_POS_INFINITY, UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC,
 };
 use super::timezone::TimeZone;
 use super::{TypeError, Value};
@@ -103,9 +103,36 @@ fn local_time(v: &Value, tz: &TimeZone) -> Option<(i64, i32)> {
             let offset = tz.offset_at_utc(*us);
             Some((us + i64::from(offset) * USECS_PER_SEC, offset))
         }
-        Value::Date(d) => Some((i64::from(*d) * USECS_PER_DAY, 0)),
         _ => None,
     }
+}
+
+/// A finite value's local time as a day since 2000-01-01 and the microsecond of
+/// that day, with the zone offset in seconds east (0 but for timestamptz).
+#[derive(Clone, Copy)]
+struct Local {
+    days: i64,
+    us_of_day: i64,
+    offset: i32,
+}
+
+/// The [`Local`] time of a finite date, timestamp or timestamptz. A date is kept in
+/// days: its microseconds overflow past the timestamp range, where dates go on.
+fn local_fields(v: &Value, tz: &TimeZone) -> Option<Local> {
+    if let Value::Date(d) = v {
+        return Some(Local {
+            days: i64::from(*d),
+            us_of_day: 0,
+            offset: 0,
+        });
+    }
+    let (local, offset) = local_time(v, tz)?;
+    let (days, us_of_day) = split_timestamp(local);
+    Some(Local {
+        days,
+        us_of_day,
+        offset,
+    })
 }
 
 /// `date_trunc(unit, timestamp|timestamptz)`.
@@ -135,11 +162,13 @@ pub fn date_trunc(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Value, Ty
         Unit::Millennium => at_day(days_from_ymd(first_year_of(y, 1000), 1, 1)),
         _ => return Err(not_supported(unit_text, v)),
     };
+    // The result can leave the range: the century of 4714 BC starts in 4801 BC, and
+    // east of UTC the local midnight of the first day is before it in UTC.
     Ok(match v {
-        Value::Timestamp(_) => Value::Timestamp(truncated),
-        _ => Value::Timestamptz(
+        Value::Timestamp(_) => Value::Timestamp(checked_timestamp(truncated)?),
+        _ => Value::Timestamptz(checked_timestamp(
             truncated - i64::from(tz.offset_for_local(truncated)) * USECS_PER_SEC,
-        ),
+        )?),
     })
 }
 
@@ -155,11 +184,10 @@ fn first_year_of(y: i64, span: i64) -> i64 {
 /// What a field of an infinite timestamp is: ±infinity for the ever-growing
 /// fields, NULL for the others (PostgreSQL 15).
 enum Field {
-    /// A finite value's `unit`, at its local time (microseconds) in zone `offset`.
+    /// A finite value's `unit`, at its local time.
     Finite {
         unit: Unit,
-        local: i64,
-        offset: i32,
+        local: Local,
     },
     Infinite(bool),
     Null,
@@ -169,11 +197,7 @@ enum Field {
 /// numeric has no infinity (`date_part` returns it as a float).
 pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
     match field(unit, v, tz)? {
-        Field::Finite {
-            unit,
-            local,
-            offset,
-        } => Ok(Value::Numeric(field_value(unit, v, local, offset)?)),
+        Field::Finite { unit, local } => Ok(Value::Numeric(field_value(unit, v, local)?)),
         Field::Infinite(_) => Err(TypeError::Unsupported(
             "numeric infinity is not supported".to_owned(),
         )),
@@ -184,11 +208,7 @@ pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError>
 /// `date_part(unit, v)` as float8.
 pub fn date_part(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
     Ok(match field(unit, v, tz)? {
-        Field::Finite {
-            unit,
-            local,
-            offset,
-        } => Value::Float8(float_field_value(unit, v, local, offset)?),
+        Field::Finite { unit, local } => Value::Float8(float_field_value(unit, v, local)?),
         Field::Infinite(negative) => Value::Float8(if negative {
             f64::NEG_INFINITY
         } else {
@@ -225,47 +245,74 @@ fn field(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Field, TypeError> 
             Field::Null
         });
     }
-    let (local, offset) = local_time(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
-    Ok(Field::Finite {
-        unit,
-        local,
-        offset,
-    })
+    let local = local_fields(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
+    Ok(Field::Finite { unit, local })
 }
 
-/// The microseconds from 1970-01-01 00:00 UTC (a timestamp's local time counts as UTC).
-fn micros_since_unix(v: &Value, local: i64) -> i64 {
-    let utc = match v {
-        Value::Timestamptz(us) => *us,
-        _ => local,
-    };
-    utc + UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY
+/// PostgreSQL's `SetEpochTimestamp`: 1970-01-01 in microseconds since 2000-01-01.
+const UNIX_EPOCH_US: i64 = -UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY;
+
+/// Whether the microseconds from 1970 to `us` fit an int8; they do not in the last
+/// thirty years of the range. PostgreSQL's test, strict as there.
+fn unix_us_fit(us: i64) -> bool {
+    us < i64::MAX + UNIX_EPOCH_US
+}
+
+/// `EXTRACT(epoch ...)` of a timestamp (its local time read as UTC) or timestamptz:
+/// seconds since 1970 with 6 decimals. Where the microseconds do not fit an int8,
+/// PostgreSQL 15 divides them as numerics, which rounds to the division's scale (4
+/// decimals there) before the 6 are shown.
+fn numeric_epoch(us: i64) -> Result<Decimal, TypeError> {
+    if unix_us_fit(us) {
+        return Ok(Decimal::new(us - UNIX_EPOCH_US, 6));
+    }
+    let since_unix = Decimal::from(us) - Decimal::from(UNIX_EPOCH_US);
+    Ok(with_scale(
+        numeric_div(since_unix, Decimal::from(USECS_PER_SEC))?,
+        6,
+    ))
+}
+
+/// `date_part('epoch', ...)` as PostgreSQL 15 computes it: from the microseconds
+/// since 1970, or where they do not fit an int8 in float8 throughout.
+fn float_epoch(us: i64) -> f64 {
+    if unix_us_fit(us) {
+        (us - UNIX_EPOCH_US) as f64 / 1_000_000.0
+    } else {
+        (us as f64 - UNIX_EPOCH_US as f64) / 1_000_000.0
+    }
 }
 
 /// `date_part`'s float8. PostgreSQL 15 computes the fractional units in floating
 /// point (`tm_sec + fsec / 1000000.0`), which can differ in the last digit from the
 /// exact numeric converted: 11.489776 seconds is 11.489775999999999 there.
-fn float_field_value(unit: Unit, v: &Value, local: i64, offset: i32) -> Result<f64, TypeError> {
-    let (days, us_of_day) = split_timestamp(local);
+fn float_field_value(unit: Unit, v: &Value, local: Local) -> Result<f64, TypeError> {
+    let Local {
+        days, us_of_day, ..
+    } = local;
     let secs_of_day = (us_of_day / USECS_PER_SEC) as f64;
     let secs = (us_of_day / USECS_PER_SEC % 60) as f64;
     let fsec = (us_of_day % USECS_PER_SEC) as f64;
-    Ok(match unit {
-        Unit::Milliseconds => secs * 1000.0 + fsec / 1000.0,
-        Unit::Second => secs + fsec / 1_000_000.0,
-        Unit::Epoch => micros_since_unix(v, local) as f64 / 1_000_000.0,
-        Unit::Julian => {
+    Ok(match (unit, v) {
+        (Unit::Milliseconds, _) => secs * 1000.0 + fsec / 1000.0,
+        (Unit::Second, _) => secs + fsec / 1_000_000.0,
+        (Unit::Epoch, Value::Timestamp(us) | Value::Timestamptz(us)) => float_epoch(*us),
+        (Unit::Julian, _) => {
             let (y, m, d) = ymd_from_days(days);
             date2j(y, m, d) as f64 + (secs_of_day + fsec / 1_000_000.0) / 86_400.0
         }
-        _ => super::cast::decimal_to_f64(field_value(unit, v, local, offset)?),
+        _ => super::cast::decimal_to_f64(field_value(unit, v, local)?),
     })
 }
 
-fn field_value(unit: Unit, v: &Value, local: i64, offset: i32) -> Result<Decimal, TypeError> {
+fn field_value(unit: Unit, v: &Value, local: Local) -> Result<Decimal, TypeError> {
     use Unit::*;
     let is_date = matches!(v, Value::Date(_));
-    let (days, us_of_day) = split_timestamp(local);
+    let Local {
+        days,
+        us_of_day,
+        offset,
+    } = local;
     let (y, m, d) = ymd_from_days(days);
     let int = |n: i64| Decimal::from(n);
     let secs_us = us_of_day % (60 * USECS_PER_SEC);
@@ -302,14 +349,11 @@ fn field_value(unit: Unit, v: &Value, local: i64, offset: i32) -> Result<Decimal
             let (iso_year, _) = iso_week(days, isodow);
             int(if iso_year > 0 { iso_year } else { iso_year - 1 })
         }
-        Epoch => {
-            let since_unix = micros_since_unix(v, local);
-            if is_date {
-                int(since_unix / USECS_PER_SEC)
-            } else {
-                Decimal::new(since_unix, 6)
-            }
-        }
+        Epoch => match v {
+            Value::Timestamp(us) | Value::Timestamptz(us) => numeric_epoch(*us)?,
+            // A date's epoch is whole days of seconds.
+            _ => int((days + UNIX_EPOCH_OFFSET_DAYS) * 86_400),
+        },
         Julian => {
             let jd = int(date2j(y, m, d));
             if is_date {

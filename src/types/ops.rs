@@ -17,7 +17,9 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 use super::cast::{cast_number, decimal_to_f64, int_to, out_of_range};
 use super::math_functions::fractional_power;
 use super::numeric::value_overflows_numeric;
-use super::time::{date_in_range, DATE_NEG_INFINITY, DATE_POS_INFINITY, USECS_PER_DAY};
+use super::time::{
+    date_in_range, date_to_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_POS_INFINITY,
+};
 use super::{DataType, TypeError, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,6 +142,11 @@ fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
         (T::Oid(_), t) | (t, T::Oid(_)) if t.is_integer() || matches!(t, T::Oid(_)) => {
             Some(T::Oid(super::OidAlias::Oid))
         }
+        // A date is compared as its midnight, converted once by the binder: the
+        // comparison is then one of timestamps, which an index on either side can
+        // answer (`created_at >= current_date`). A date past the timestamp range
+        // is 22008 then, where PostgreSQL's date_cmp_timestamp orders it after
+        // every timestamp.
         (T::Date, T::Timestamp) | (T::Timestamp, T::Date) => Some(T::Timestamp),
         (T::Date | T::Timestamp, T::Timestamptz) | (T::Timestamptz, T::Date | T::Timestamp) => {
             Some(T::Timestamptz)
@@ -288,28 +295,36 @@ fn concat_text(l: &Value, r: &Value) -> String {
     out
 }
 
-/// Orders two non-NULL values of comparable types, widening numbers and dates first
-/// (a date compared with a timestamptz is read as UTC midnight here; the binder
-/// casts it in the session zone before it gets here).
+/// Orders two non-NULL values of comparable types, widening numbers first. A date
+/// meets a timestamp at its midnight (a date compared with a timestamptz is read as
+/// UTC midnight here; the binder casts it in the session zone before it gets here).
 pub fn compare(l: &Value, r: &Value) -> Result<Ordering, TypeError> {
     let (lt, rt) = (l.data_type(), r.data_type());
     if lt.is_numeric() && rt.is_numeric() && lt != rt {
         let common = common_numeric(lt, rt);
         return Ok(cast_number(l.clone(), common)?.cmp(&cast_number(r.clone(), common)?));
     }
-    let as_ts = |v: &Value| match v {
-        Value::Date(DATE_NEG_INFINITY) => Some(i64::MIN),
-        Value::Date(DATE_POS_INFINITY) => Some(i64::MAX),
-        Value::Date(d) => Some(i64::from(*d) * USECS_PER_DAY),
-        Value::Timestamp(us) | Value::Timestamptz(us) => Some(*us),
-        _ => None,
-    };
-    if lt != rt {
-        if let (Some(a), Some(b)) = (as_ts(l), as_ts(r)) {
-            return Ok(a.cmp(&b));
+    Ok(match (l, r) {
+        (Value::Date(d), Value::Timestamp(us) | Value::Timestamptz(us)) => {
+            compare_date_timestamp(*d, *us)
         }
+        (Value::Timestamp(us) | Value::Timestamptz(us), Value::Date(d)) => {
+            compare_date_timestamp(*d, *us).reverse()
+        }
+        (Value::Timestamp(a), Value::Timestamptz(b))
+        | (Value::Timestamptz(a), Value::Timestamp(b)) => a.cmp(b),
+        _ => l.cmp(r),
+    })
+}
+
+/// A date against a timestamp, as PostgreSQL's `date_cmp_timestamp`: a date past
+/// the timestamp range is later than every finite timestamp, earlier than infinity.
+fn compare_date_timestamp(days: i32, us: i64) -> Ordering {
+    match date_to_timestamp(days) {
+        Some(midnight) => midnight.cmp(&us),
+        None if us == TS_POS_INFINITY => Ordering::Less,
+        None => Ordering::Greater,
     }
-    Ok(l.cmp(r))
 }
 
 /// `date ± integer` and `date - date`.

@@ -128,6 +128,26 @@ pub fn date_in_range(days: i64) -> bool {
     (MIN_JULIAN..DATE_END_JULIAN).contains(&jd)
 }
 
+/// The timestamp of a date's midnight (±infinity stay infinite), or `None` for a
+/// date past the timestamp range: dates go on to 5874897 AD, timestamps end with
+/// 294276 AD, and past them the microseconds overflow. Both ranges start on the
+/// same day, so only the end can be passed.
+pub fn date_to_timestamp(days: i32) -> Option<i64> {
+    match days {
+        DATE_NEG_INFINITY => Some(TS_NEG_INFINITY),
+        DATE_POS_INFINITY => Some(TS_POS_INFINITY),
+        _ => {
+            let us = i64::from(days).checked_mul(USECS_PER_DAY)?;
+            timestamp_in_range(us).then_some(us)
+        }
+    }
+}
+
+/// 22008 for a date whose midnight is no timestamp, in PostgreSQL's words.
+pub fn date_out_of_range_for_timestamp() -> TypeError {
+    TypeError::DatetimeOutOfRange("date out of range for timestamp".into())
+}
+
 /// Whether a timestamp is inside PostgreSQL's range (4714-11-24 BC up to, not
 /// including, 294277-01-01). The infinities are outside: check them first.
 pub fn timestamp_in_range(us: i64) -> bool {
@@ -260,6 +280,28 @@ mod tests {
             assert_eq!(days_from_ymd(y, m, d), days, "{y}-{m}-{d}");
         }
         assert_eq!(ymd_from_days(days_from_ymd(0, 12, 31)), (0, 12, 31));
+    }
+
+    /// A date is a timestamp up to 294276-12-31; past it (where its microseconds
+    /// overflow) it is none, and the infinities stay infinite.
+    #[test]
+    fn date_to_timestamp_range() {
+        let last = days_from_ymd(294_276, 12, 31) as i32;
+        assert_eq!(
+            date_to_timestamp(last),
+            Some(i64::from(last) * USECS_PER_DAY)
+        );
+        assert_eq!(date_to_timestamp(last + 1), None);
+        assert_eq!(
+            date_to_timestamp(days_from_ymd(5_874_897, 12, 31) as i32),
+            None
+        );
+        assert_eq!(
+            date_to_timestamp(days_from_ymd(-4713, 11, 24) as i32),
+            Some((MIN_JULIAN - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+        );
+        assert_eq!(date_to_timestamp(DATE_POS_INFINITY), Some(TS_POS_INFINITY));
+        assert_eq!(date_to_timestamp(DATE_NEG_INFINITY), Some(TS_NEG_INFINITY));
     }
 
     /// Timestamps print as PostgreSQL's ISO DateStyle, trimming the fraction.
