@@ -368,3 +368,121 @@ async fn chains_past_the_nesting_limits_are_refused_not_fatal() {
     let alive: i32 = client.query_one("SELECT 42", &[]).await.unwrap().get(0);
     assert_eq!(alive, 42);
 }
+
+/// A tagged message: `tag`, the length word, `body`.
+fn message(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![tag];
+    m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+fn query(sql: &str) -> Vec<u8> {
+    message(b'Q', format!("{sql}\0").as_bytes())
+}
+
+/// Sends `bytes` on a fresh raw session and expects the answers whose tags are
+/// `answered` (those of the messages before the faulty one), then FATAL 08P01
+/// with `error`, then the end of the connection.
+async fn assert_refused(port: u16, bytes: &[u8], answered: &[u8], error: &str) {
+    let mut socket = raw_session(port).await;
+    socket.write_all(bytes).await.unwrap();
+    let messages = tokio::time::timeout(Duration::from_secs(10), read_until(&mut socket, b'E'))
+        .await
+        .unwrap_or_else(|_| panic!("{bytes:?}: no error within 10 s"));
+    let tags: Vec<u8> = messages.iter().map(|m| m.0).collect();
+    let fatal = String::from_utf8_lossy(&messages.last().unwrap().1).into_owned();
+    assert_eq!(tags, [answered, b"E"].concat(), "{bytes:?}: {fatal}");
+    assert!(
+        fatal.contains("SFATAL\0") && fatal.contains("C08P01\0") && fatal.contains(error),
+        "{bytes:?}: {fatal}"
+    );
+    assert_eq!(socket.read(&mut [0; 16]).await.unwrap(), 0, "closed");
+}
+
+/// A message whose body holds more than its fields is refused, never read as the
+/// messages that follow its fields: a Sync, Flush or CopyDone (outside COPY) with
+/// a body, a Describe, Close or CopyFail with bytes after its string, an Execute
+/// with bytes after its row limit. Each of these used to run the Query hidden in
+/// it. PostgreSQL answers 08P01 "invalid message format" (ERROR; the reasons it is
+/// FATAL here are in `wire::frame`); the messages before it are answered first.
+#[tokio::test]
+async fn message_bodies_hide_no_messages() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("create table smuggled (a int)")
+        .await
+        .unwrap();
+    let hidden = query("insert into smuggled values (1)");
+    let after = |fields: &[u8]| [fields, &hidden].concat();
+    for (tag, body) in [
+        (b'S', hidden.clone()),
+        (b'H', hidden.clone()),
+        (b'c', hidden.clone()),
+        (b'D', after(b"S\0")),
+        (b'C', after(b"P\0")),
+        (b'f', after(b"reason\0")),
+        (b'E', after(b"\0\0\0\0\0")),
+    ] {
+        let mut bytes = query("select 1");
+        bytes.extend(message(tag, &body));
+        bytes.extend(query("insert into smuggled values (2)"));
+        assert_refused(server.port(), &bytes, b"TDCZ", "invalid message format").await;
+    }
+    let rows: i64 = client
+        .query_one("select count(*) from smuggled", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "nothing hidden in a message ran");
+}
+
+/// A message whose body is shorter than its fields is refused with PostgreSQL's
+/// message, before pgwire's decoder reads the missing bytes from the next message.
+#[tokio::test]
+async fn message_bodies_short_of_their_fields_are_refused() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    for (tag, body, error) in [
+        (b'E', &b"\0\0\0"[..], "insufficient data left in message"),
+        (b'E', b"portal", "invalid string in message"),
+        (b'D', b"", "no data left in message"),
+        (b'P', b"\0select 1\0", "insufficient data left in message"),
+    ] {
+        let mut bytes = message(tag, body);
+        bytes.extend(query("select 1"));
+        assert_refused(server.port(), &bytes, b"", error).await;
+    }
+}
+
+/// A Bind parameter length below -1 is 08P01 "insufficient data left in message",
+/// as in PostgreSQL (pgwire's decoder took any negative length as NULL); -1 is
+/// NULL.
+#[tokio::test]
+async fn bind_lengths_below_minus_one_are_refused() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let batch = |length: i32| {
+        let mut bytes = message(b'P', b"\0select $1::text\0\0\0");
+        let mut bind = b"\0\0\0\0\0\x01".to_vec();
+        bind.extend_from_slice(&length.to_be_bytes());
+        bind.extend_from_slice(b"\0\0");
+        bytes.extend(message(b'B', &bind));
+        bytes.extend(message(b'E', b"\0\0\0\0\0"));
+        bytes.extend(message(b'S', b""));
+        bytes
+    };
+    let mut socket = raw_session(server.port()).await;
+    socket.write_all(&batch(-1)).await.unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert_eq!(messages[2], (b'D', vec![0, 1, 255, 255, 255, 255]), "NULL");
+    for length in [-2, i32::MIN] {
+        let bytes = batch(length);
+        assert_refused(
+            server.port(),
+            &bytes,
+            b"1",
+            "insufficient data left in message",
+        )
+        .await;
+    }
+}

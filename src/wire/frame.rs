@@ -1,21 +1,38 @@
-//! Watches message boundaries in the incoming byte stream so an oversized message is
-//! refused from its header, before its body is buffered. Free of tokio: it only sees
-//! byte slices, in whatever chunks the socket delivers them.
+//! Watches message boundaries in the incoming byte stream: an oversized message is
+//! refused from its header, before its body is buffered, and a message whose body
+//! does not have its type's shape is refused before pgwire decodes it. Free of
+//! tokio: it only sees byte slices, in whatever chunks the socket delivers them.
 //!
 //! pgwire's decoder has a fixed 1 GiB bound for Query, Parse and Bind and no way to
-//! lower it, hence this check in front of it (see `stream.rs`).
+//! lower it, hence the size check in front of it (see `stream.rs`).
 //!
 //! The stream starts with untagged messages, `[len: i32][code: i32][len - 8 bytes]`:
 //! SSLRequest and GSSENCRequest (which may repeat), then StartupMessage or
 //! CancelRequest. Every later message is tagged: `[tag: u8][len: i32][len - 4 bytes]`;
 //! `len` counts itself but not the tag.
 //!
-//! It also checks the text of each Query and Parse message as it passes, because
-//! pgwire's decoder replaces invalid UTF-8 with U+FFFD (which would then be run, and
-//! stored) and runs a Query without its NUL terminator as if it were empty. A
-//! Query's whole body is its text; a Parse's text is its statement name and query,
-//! the two strings before its binary parameter types. The verdict of each (None:
-//! fine) is queued, and taken as pgwire hands over that message (see
+//! pgwire 0.42 decodes a message from the front of its read buffer, not from the
+//! body its length declares: a decoder that reads less than the body (Sync, Flush
+//! and CopyDone read nothing; Describe, Close and Execute stop after their fields)
+//! leaves the rest to be decoded as further messages, and one that reads more (a
+//! string without its NUL, a Bind value longer than the body) takes bytes of the
+//! next message. Either way bytes sent as data would run as messages. So the body
+//! of each message with a known shape ([`shape`]) is checked to hold exactly its
+//! fields, as PostgreSQL's `pq_getmsg*` and `pq_getmsgend` check it, with their
+//! messages (08P01). A message that fails is refused before its last byte reaches
+//! pgwire, which decodes only whole messages, so it never decodes that one; the
+//! messages before it are answered first, as PostgreSQL answers them.
+//!
+//! PostgreSQL then answers ERROR and goes on, having read the message by its length;
+//! here the refusal is FATAL (the stream's next read fails). Going on would need
+//! the message kept from pgwire and an ErrorResponse answered in its place, in
+//! order with the messages around it, which only the connection loop can do.
+//!
+//! It also checks the text of each Query and Parse as it passes, because pgwire's
+//! decoder replaces invalid UTF-8 with U+FFFD (which would then be run, and
+//! stored). Their text is their strings: a Query's one, a Parse's statement name
+//! and query (not its binary parameter types). The verdict of each (None: fine) is
+//! queued, and taken as pgwire hands over that message (see
 //! `connection::next_message`), whatever then becomes of the message — answered,
 //! skipped until Sync, refused during COPY — so the verdicts always line up with
 //! the messages they belong to.
@@ -29,7 +46,14 @@ use super::WireError;
 const SSL_REQUEST_CODE: i32 = 80_877_103;
 const GSSENC_REQUEST_CODE: i32 = 80_877_104;
 
-/// Tracks where each message starts in the stream and checks its declared length.
+/// PostgreSQL's messages for a body that does not hold its fields exactly.
+const NO_DATA_LEFT: &str = "no data left in message";
+const INSUFFICIENT_DATA: &str = "insufficient data left in message";
+const INVALID_STRING: &str = "invalid string in message";
+const INVALID_FORMAT: &str = "invalid message format";
+
+/// Tracks where each message starts in the stream and checks its declared length
+/// and body. After a [`Refusal`] the stream is over: nothing more is observed.
 #[derive(Debug, Clone)]
 pub struct FrameLimit {
     /// Largest `len` accepted.
@@ -42,80 +66,254 @@ pub struct FrameLimit {
     header_len: usize,
     /// Body bytes of the current message still to pass before the next header.
     skip: usize,
-    /// The text check of the Query or Parse whose body is passing, if one is.
-    text: Option<TextCheck>,
+    /// The check of the body that is passing, if its message has a known shape.
+    body: Option<BodyCheck>,
     /// One verdict per Query or Parse whose body has passed, not yet taken.
     verdicts: VecDeque<Option<WireError>>,
 }
 
-/// The messages whose text is checked, and which part of their body that is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextMessage {
-    /// The whole body: one string, with exactly one NUL, at the end.
-    Query,
-    /// The statement name and the query: the body up to its second NUL.
-    Parse,
+/// Why the stream is refused from some byte of a chunk on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// How many bytes of the chunk came before the byte that showed the fault. That
+    /// byte belongs to the faulty message, so these end before it does: pgwire may
+    /// take them, and decodes only the sound messages before it.
+    pub passed: usize,
+    pub error: WireError,
 }
 
-impl TextMessage {
-    fn of_tag(tag: u8) -> Option<TextMessage> {
-        match tag {
-            b'Q' => Some(TextMessage::Query),
-            b'P' => Some(TextMessage::Parse),
-            _ => None,
+/// One field of a message body, as PostgreSQL reads it.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    /// One byte: Describe's and Close's target type.
+    Byte,
+    /// A NUL-terminated string.
+    String,
+    /// An i32: Execute's row limit.
+    Int32,
+    /// A u16 count, then that many items of this many bytes: Bind's format codes,
+    /// Parse's parameter types.
+    Array(usize),
+    /// Bind's parameter values: a u16 count, then for each an i32 length and that
+    /// many bytes (none for -1, NULL).
+    Values,
+}
+
+/// The fields that fill the body of a message with tag `tag`, in order; None for a
+/// body that is not checked. CopyData's body is any bytes; Terminate ends the
+/// session whatever its body holds (PostgreSQL does not read it either). PostgreSQL
+/// does not check CopyDone's body, nor what follows CopyFail's reason, but pgwire
+/// would decode those bytes as messages, so here they are refused.
+fn shape(tag: u8) -> Option<&'static [Field]> {
+    match tag {
+        // Query; CopyFail with its reason.
+        b'Q' | b'f' => Some(&[Field::String]),
+        b'P' => Some(&[Field::String, Field::String, Field::Array(4)]),
+        b'B' => Some(&[
+            Field::String,
+            Field::String,
+            Field::Array(2),
+            Field::Values,
+            Field::Array(2),
+        ]),
+        // Describe, Close.
+        b'D' | b'C' => Some(&[Field::Byte, Field::String]),
+        // Execute.
+        b'E' => Some(&[Field::String, Field::Int32]),
+        // Sync, Flush, CopyDone.
+        b'S' | b'H' | b'c' => Some(&[]),
+        _ => None,
+    }
+}
+
+/// The streaming check of one message's body against its shape, and of the text
+/// of its strings for a Query or Parse.
+#[derive(Debug, Clone)]
+struct BodyCheck {
+    /// The fields not yet begun.
+    fields: &'static [Field],
+    /// What the next body byte belongs to.
+    step: Step,
+    /// Bind values still to come after the one being read.
+    values: usize,
+    /// The text check of a Query's or Parse's strings.
+    text: Option<TextCheck>,
+}
+
+/// Where the check is in the body's fields.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// The start of the next field; with none left, the body must be over.
+    Field,
+    /// A string, up to its NUL.
+    String,
+    /// A big-endian integer of `len` bytes, `have` of them read into `value`.
+    Int {
+        len: u8,
+        have: u8,
+        value: u32,
+        counts: Counts,
+    },
+    /// Bytes to pass over.
+    Skip(usize),
+}
+
+/// What an integer of the body counts.
+#[derive(Debug, Clone, Copy)]
+enum Counts {
+    /// Nothing: Describe's target type, Execute's row limit.
+    Nothing,
+    /// The items, of this many bytes each, of an array.
+    Items(usize),
+    /// Bind's values.
+    Values,
+    /// The bytes of one Bind value.
+    ValueBytes,
+}
+
+impl BodyCheck {
+    fn new(fields: &'static [Field], text: Option<TextCheck>) -> BodyCheck {
+        BodyCheck {
+            fields,
+            step: Step::Field,
+            values: 0,
+            text,
+        }
+    }
+
+    /// Checks the next bytes of the body; on a fault, the offset in `bytes` of the
+    /// byte that showed it and PostgreSQL's message.
+    fn observe(&mut self, bytes: &[u8]) -> Result<(), (usize, &'static str)> {
+        let mut at = 0;
+        while at < bytes.len() {
+            match &mut self.step {
+                Step::Field => {
+                    let Some((field, rest)) = self.fields.split_first() else {
+                        return Err((at, INVALID_FORMAT));
+                    };
+                    self.fields = rest;
+                    self.step = match *field {
+                        Field::Byte => int(1, Counts::Nothing),
+                        Field::String => Step::String,
+                        Field::Int32 => int(4, Counts::Nothing),
+                        Field::Array(size) => int(2, Counts::Items(size)),
+                        Field::Values => int(2, Counts::Values),
+                    };
+                }
+                Step::String => {
+                    let rest = &bytes[at..];
+                    let end = rest.iter().position(|b| *b == 0).map(|nul| nul + 1);
+                    let string = &rest[..end.unwrap_or(rest.len())];
+                    if let Some(text) = &mut self.text {
+                        text.observe(string);
+                    }
+                    at += string.len();
+                    if end.is_some() {
+                        self.next_item();
+                    }
+                }
+                Step::Int {
+                    len,
+                    have,
+                    value,
+                    counts,
+                } => {
+                    *value = *value << 8 | u32::from(bytes[at]);
+                    *have += 1;
+                    at += 1;
+                    if have == len {
+                        let (value, counts) = (*value, *counts);
+                        self.counted(value, counts).map_err(|e| (at - 1, e))?;
+                    }
+                }
+                Step::Skip(left) => {
+                    let n = (*left).min(bytes.len() - at);
+                    *left -= n;
+                    at += n;
+                    if *left == 0 {
+                        self.next_item();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An integer of the body has been read: what follows it.
+    fn counted(&mut self, value: u32, counts: Counts) -> Result<(), &'static str> {
+        match counts {
+            Counts::Nothing => self.next_item(),
+            Counts::Items(size) => self.skip(value as usize * size),
+            Counts::Values => {
+                self.values = value as usize;
+                self.next_item();
+            }
+            Counts::ValueBytes => match value as i32 {
+                -1 => self.next_item(),
+                // PostgreSQL's pq_getmsgbytes refuses a negative length; pgwire's
+                // decoder took it as NULL.
+                len if len < 0 => return Err(INSUFFICIENT_DATA),
+                len => self.skip(len as usize),
+            },
+        }
+        Ok(())
+    }
+
+    /// `n` bytes follow that are not checked: an array's items, a Bind value.
+    fn skip(&mut self, n: usize) {
+        if n == 0 {
+            self.next_item();
+        } else {
+            self.step = Step::Skip(n);
+        }
+    }
+
+    /// An item has been read: the next Bind value's length if one is due, else
+    /// the next field.
+    fn next_item(&mut self) {
+        if self.values > 0 {
+            self.values -= 1;
+            self.step = int(4, Counts::ValueBytes);
+        } else {
+            self.step = Step::Field;
+        }
+    }
+
+    /// The body is over: its text check if every field was whole, else
+    /// PostgreSQL's message for the field cut short.
+    fn finish(self) -> Result<Option<TextCheck>, &'static str> {
+        match (self.step, self.fields.first()) {
+            (Step::Field, None) => Ok(self.text),
+            (Step::Field, Some(Field::Byte)) => Err(NO_DATA_LEFT),
+            (Step::Field, Some(Field::String)) | (Step::String, _) => Err(INVALID_STRING),
+            _ => Err(INSUFFICIENT_DATA),
         }
     }
 }
 
-/// The streaming check of one message's text: UTF-8 across chunk boundaries, and
-/// for a Query its termination.
-#[derive(Debug, Clone)]
+fn int(len: u8, counts: Counts) -> Step {
+    Step::Int {
+        len,
+        have: 0,
+        value: 0,
+        counts,
+    }
+}
+
+/// The UTF-8 check of a message's text across chunk boundaries.
+#[derive(Debug, Clone, Default)]
 struct TextCheck {
-    message: TextMessage,
     /// The start of a character cut by the end of the last chunk (at most 3 bytes).
     pending: Vec<u8>,
     /// The bytes of the first invalid character (as many as its lead byte
     /// announces, completed from later chunks), for the message.
     bad: Option<Vec<u8>>,
-    /// NUL bytes seen in the text.
-    nuls: usize,
-    /// The last byte seen (a Query's terminator, if the message is sound).
-    last: Option<u8>,
 }
 
 impl TextCheck {
-    fn new(message: TextMessage) -> TextCheck {
-        TextCheck {
-            message,
-            pending: Vec::new(),
-            bad: None,
-            nuls: 0,
-            last: None,
-        }
-    }
-
+    /// Checks the next bytes of the text: its strings with their NULs, which end
+    /// any character cut before them.
     fn observe(&mut self, bytes: &[u8]) {
-        let Some(&last) = bytes.last() else { return };
-        self.last = Some(last);
-        let bytes = match self.message {
-            TextMessage::Query => bytes,
-            // A Parse's text ends with its second NUL; its parameter types follow.
-            TextMessage::Parse => {
-                let strings_open = 2usize.saturating_sub(self.nuls);
-                if strings_open == 0 {
-                    return;
-                }
-                // Up to the NUL that closes the last open string, if it is here.
-                let end = bytes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == 0)
-                    .nth(strings_open - 1)
-                    .map_or(bytes.len(), |(at, _)| at + 1);
-                &bytes[..end]
-            }
-        };
-        self.nuls += bytes.iter().filter(|b| **b == 0).count();
         if let Some(bad) = &mut self.bad {
             let missing = lead_len(bad[0]).saturating_sub(bad.len());
             bad.extend(bytes.iter().take(missing));
@@ -139,25 +337,8 @@ impl TextCheck {
         }
     }
 
-    /// The verdict at the end of the body, in PostgreSQL's order: the string's
-    /// termination first, then its encoding. A missing terminator or a NUL inside
-    /// is fatal here, where PostgreSQL answers ERROR and goes on: pgwire's decoder
-    /// then leaves bytes of this message in its buffer, or takes bytes of the next
-    /// one, so the stream after it cannot be trusted.
-    ///
-    /// A Parse's text is only judged whole: without its two NULs pgwire's decoder
-    /// refuses the message itself.
+    /// The verdict once the text is over.
     fn finish(self) -> Option<WireError> {
-        match self.message {
-            TextMessage::Query if self.last != Some(0) => {
-                return Some(WireError::Protocol("invalid string in message".into()));
-            }
-            TextMessage::Query if self.nuls > 1 => {
-                return Some(WireError::Protocol("invalid message format".into()));
-            }
-            TextMessage::Parse if self.nuls < 2 => return None,
-            _ => {}
-        }
         if !self.pending.is_empty() {
             return Some(WireError::InvalidUtf8(bad_bytes(&self.pending)));
         }
@@ -173,7 +354,7 @@ impl FrameLimit {
             header: [0; 8],
             header_len: 0,
             skip: 0,
-            text: None,
+            body: None,
             verdicts: VecDeque::new(),
         }
     }
@@ -185,39 +366,56 @@ impl FrameLimit {
     }
 
     /// Accounts for `bytes`, the next bytes read from the client. Fails on the first
-    /// header that declares a length over the limit or under the minimum.
-    pub fn observe(&mut self, mut bytes: &[u8]) -> Result<(), WireError> {
-        while !bytes.is_empty() {
+    /// header that declares a length over the limit or under the minimum, and on
+    /// the first body that does not hold exactly its message's fields.
+    pub fn observe(&mut self, bytes: &[u8]) -> Result<(), Refusal> {
+        let refusal = |passed: usize, error: &str| Refusal {
+            passed,
+            error: WireError::Protocol(error.into()),
+        };
+        let mut at = 0;
+        while at < bytes.len() {
             if self.skip > 0 {
-                let n = self.skip.min(bytes.len());
+                let n = self.skip.min(bytes.len() - at);
                 self.skip -= n;
-                if let Some(text) = &mut self.text {
-                    text.observe(&bytes[..n]);
+                if let Some(body) = &mut self.body {
+                    body.observe(&bytes[at..at + n])
+                        .map_err(|(offset, e)| refusal(at + offset, e))?;
                 }
+                at += n;
                 if self.skip == 0 {
-                    self.end_body();
+                    self.end_body().map_err(|e| refusal(at - 1, e))?;
                 }
-                bytes = &bytes[n..];
                 continue;
             }
             let need = if self.tagged { 5 } else { 8 };
-            let n = (need - self.header_len).min(bytes.len());
-            self.header[self.header_len..self.header_len + n].copy_from_slice(&bytes[..n]);
+            let n = (need - self.header_len).min(bytes.len() - at);
+            self.header[self.header_len..self.header_len + n].copy_from_slice(&bytes[at..at + n]);
             self.header_len += n;
-            bytes = &bytes[n..];
+            at += n;
             if self.header_len == need {
                 self.header_len = 0;
-                self.end_header()?;
+                self.end_header().map_err(|error| Refusal {
+                    passed: at - 1,
+                    error,
+                })?;
+                if self.skip == 0 {
+                    self.end_body().map_err(|e| refusal(at - 1, e))?;
+                }
             }
         }
         Ok(())
     }
 
-    /// The current message's body has passed: queue the verdict of its text.
-    fn end_body(&mut self) {
-        if let Some(text) = self.text.take() {
-            self.verdicts.push_back(text.finish());
+    /// The current message's body has passed: check that it was whole, and queue
+    /// the verdict of its text.
+    fn end_body(&mut self) -> Result<(), &'static str> {
+        if let Some(body) = self.body.take() {
+            if let Some(text) = body.finish()? {
+                self.verdicts.push_back(text.finish());
+            }
         }
+        Ok(())
     }
 
     fn end_header(&mut self) -> Result<(), WireError> {
@@ -245,11 +443,9 @@ impl FrameLimit {
         if !self.tagged {
             let code = word(4);
             self.tagged = code != SSL_REQUEST_CODE && code != GSSENC_REQUEST_CODE;
-        } else if let Some(message) = TextMessage::of_tag(self.header[0]) {
-            self.text = Some(TextCheck::new(message));
-            if self.skip == 0 {
-                self.end_body();
-            }
+        } else if let Some(fields) = shape(self.header[0]) {
+            let text = matches!(self.header[0], b'Q' | b'P').then(TextCheck::default);
+            self.body = Some(BodyCheck::new(fields, text));
         }
         Ok(())
     }
@@ -275,6 +471,27 @@ mod tests {
         m
     }
 
+    /// Feeds `stream` in chunks of several sizes, which must all find the same
+    /// refusal: its message and the offset in `stream` of the byte that showed it.
+    fn refusal_in_any_chunking(stream: &[u8], max: usize) -> Option<(String, usize)> {
+        let mut found = Vec::new();
+        for chunk in [1, 2, 3, 5, 1000] {
+            let mut f = FrameLimit::new(max);
+            let mut fed = 0;
+            let mut refusal = None;
+            for part in stream.chunks(chunk) {
+                if let Err(r) = f.observe(part) {
+                    refusal = Some((r.error.to_string(), fed + r.passed));
+                    break;
+                }
+                fed += part.len();
+            }
+            found.push(refusal);
+        }
+        assert!(found.windows(2).all(|w| w[0] == w[1]), "{found:?}");
+        found.pop().flatten()
+    }
+
     /// A stream of SSLRequest, startup and small messages passes in any chunking; a
     /// message declaring more than the limit fails at its header.
     #[test]
@@ -285,34 +502,131 @@ mod tests {
         stream.extend(startup());
         stream.extend(tagged(b'Q', b"select 1\0"));
         stream.extend(tagged(b'S', b""));
-        for chunk in [1, 2, 3, 7, 1000] {
-            let mut f = FrameLimit::new(100);
-            for part in stream.chunks(chunk) {
-                f.observe(part).unwrap();
-            }
-            let mut big = vec![b'Q'];
-            big.extend_from_slice(&101i32.to_be_bytes());
-            let err = big.chunks(chunk).map(|p| f.observe(p)).find(Result::is_err);
-            assert_eq!(
-                err,
-                Some(Err(WireError::MessageTooLarge { len: 101, max: 100 })),
-                "chunk {chunk}"
-            );
-        }
+        assert_eq!(refusal_in_any_chunking(&stream, 100), None);
+        let header_end = stream.len() + 4;
+        stream.push(b'Q');
+        stream.extend_from_slice(&101i32.to_be_bytes());
+        assert_eq!(
+            refusal_in_any_chunking(&stream, 100),
+            Some((
+                WireError::MessageTooLarge { len: 101, max: 100 }.to_string(),
+                header_end
+            ))
+        );
     }
 
     /// A length word smaller than itself is a protocol violation.
+    #[test]
+    fn rejects_short_lengths() {
+        let mut stream = startup();
+        stream.extend_from_slice(&[b'Q', 0, 0, 0, 3]);
+        assert_eq!(
+            refusal_in_any_chunking(&stream, 100),
+            Some(("invalid message length 3".into(), stream.len() - 1))
+        );
+    }
+
+    /// Each message with a known shape must hold exactly its fields, in any
+    /// chunking; a fault is PostgreSQL's message and is found before the faulty
+    /// message's last byte, after the messages before it. A body that hides a
+    /// whole message (a Sync holding a Query) is refused, not read as two.
+    #[test]
+    fn refuses_bodies_that_do_not_hold_their_fields() {
+        let bind = |values: &[i32], tail: &[u8]| {
+            let mut body = b"p\0s\0\0\x01\0\x01".to_vec();
+            body.extend_from_slice(&(values.len() as u16).to_be_bytes());
+            for len in values {
+                body.extend_from_slice(&len.to_be_bytes());
+                body.extend(std::iter::repeat_n(b'v', (*len).max(0) as usize));
+            }
+            body.extend_from_slice(tail);
+            body
+        };
+        let smuggled = tagged(b'Q', b"select 'smuggled'\0");
+        let cases: Vec<(u8, Vec<u8>, Option<&str>)> = vec![
+            (b'S', vec![], None),
+            (b'S', smuggled.clone(), Some(INVALID_FORMAT)),
+            (b'H', vec![], None),
+            (b'H', smuggled.clone(), Some(INVALID_FORMAT)),
+            (b'c', vec![], None),
+            (b'c', smuggled.clone(), Some(INVALID_FORMAT)),
+            (b'D', b"Sname\0".to_vec(), None),
+            (
+                b'D',
+                [&b"S\0"[..], &smuggled].concat(),
+                Some(INVALID_FORMAT),
+            ),
+            (b'D', vec![], Some(NO_DATA_LEFT)),
+            (b'D', b"Sname".to_vec(), Some(INVALID_STRING)),
+            (b'C', b"P\0".to_vec(), None),
+            (
+                b'C',
+                [&b"P\0"[..], &smuggled].concat(),
+                Some(INVALID_FORMAT),
+            ),
+            (b'E', b"\0\0\0\0\0".to_vec(), None),
+            (b'E', b"\0\0\0\0\0junk".to_vec(), Some(INVALID_FORMAT)),
+            (b'E', b"\0\0\0".to_vec(), Some(INSUFFICIENT_DATA)),
+            (b'E', b"portal".to_vec(), Some(INVALID_STRING)),
+            (b'Q', b"select 1\0".to_vec(), None),
+            (b'Q', b"select 1".to_vec(), Some(INVALID_STRING)),
+            (b'Q', b"select 1\0x\0".to_vec(), Some(INVALID_FORMAT)),
+            (b'f', b"reason\0".to_vec(), None),
+            (
+                b'f',
+                [&b"reason\0"[..], &smuggled].concat(),
+                Some(INVALID_FORMAT),
+            ),
+            (b'P', b"s\0select $1\0\0\x01\0\0\0\x17".to_vec(), None),
+            (b'P', b"\0select 1".to_vec(), Some(INVALID_STRING)),
+            (b'P', b"\0select 1\0".to_vec(), Some(INSUFFICIENT_DATA)),
+            (
+                b'P',
+                b"\0select 1\0\0\x02\0\0\0\x17".to_vec(),
+                Some(INSUFFICIENT_DATA),
+            ),
+            (b'P', b"\0select 1\0\0\0junk".to_vec(), Some(INVALID_FORMAT)),
+            (b'B', bind(&[3, -1, 0], b"\0\x01\0\x01"), None),
+            (b'B', bind(&[-2], b"\0\0"), Some(INSUFFICIENT_DATA)),
+            (b'B', bind(&[3], b""), Some(INSUFFICIENT_DATA)),
+            (b'B', bind(&[3], b"\0\0junk"), Some(INVALID_FORMAT)),
+            (b'B', b"p\0s".to_vec(), Some(INVALID_STRING)),
+            // Unchecked: CopyData holds anything, Terminate ends the session.
+            (b'd', smuggled.clone(), None),
+            (b'X', smuggled.clone(), None),
+        ];
+        for (tag, body, expected) in cases {
+            let mut stream = startup();
+            stream.extend(tagged(b'Q', b"select 1\0"));
+            let start = stream.len();
+            let message = tagged(tag, &body);
+            stream.extend(&message);
+            stream.extend(tagged(b'S', b""));
+            let what = format!("{} {body:?}", tag as char);
+            match (refusal_in_any_chunking(&stream, 1000), expected) {
+                (None, None) => {}
+                (Some((error, at)), Some(expected)) => {
+                    assert_eq!(error, expected, "{what}");
+                    assert!(
+                        (start..start + message.len()).contains(&at),
+                        "{what}: refused at {at}, the message is at {start}.."
+                    );
+                }
+                (found, _) => panic!("{what}: {found:?}, expected {expected:?}"),
+            }
+        }
+    }
+
     /// Query texts are checked in any chunking: invalid UTF-8 names its bytes (a
-    /// character cut between chunks is fine), a missing terminator or an inner NUL
-    /// is 08P01, and each Query gets its own verdict in order.
+    /// character cut between chunks is fine), and each Query gets its own verdict
+    /// in order.
     #[test]
     fn checks_query_text_in_any_chunking() {
         let mut stream = startup();
         for body in [
             "select 'é€𝄞'\0".as_bytes(),
             b"select '\xe2\x28\xa1'\0",
-            b"select 1",
-            b"select 1\0x\0",
+            b"select 1\0",
             b"select '\xe2\x82'\0",
         ] {
             stream.extend(tagged(b'Q', body));
@@ -322,8 +636,7 @@ mod tests {
             &[
                 "",
                 "invalid byte sequence for encoding \"UTF8\": 0xe2 0x28 0xa1",
-                "invalid string in message",
-                "invalid message format",
+                "",
                 "invalid byte sequence for encoding \"UTF8\": 0xe2 0x82 0x27",
             ],
         );
@@ -380,15 +693,5 @@ mod tests {
                 "invalid byte sequence for encoding \"UTF8\": 0xe2 0x28 0xa1",
             ],
         );
-    }
-
-    #[test]
-    fn rejects_short_lengths() {
-        let mut f = FrameLimit::new(100);
-        f.observe(&startup()).unwrap();
-        assert!(matches!(
-            f.observe(&[b'Q', 0, 0, 0, 3]),
-            Err(WireError::Protocol(_))
-        ));
     }
 }
