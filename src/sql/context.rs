@@ -1,13 +1,14 @@
 //! What a statement needs to know about the moment and the session it runs in.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 use super::block::ReadLog;
 use super::overlay::Overlay;
+use super::settings::{SessionDefaults, SettingValue, Settings};
 use super::SqlError;
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
@@ -32,6 +33,8 @@ pub struct QueryContext {
     /// The session's `turnstile.confirmed_reads`: whether a query's rows wait until
     /// everything it could see is durable.
     pub confirmed_reads: bool,
+    /// The session's settings, for `current_setting` and `set_config`.
+    pub settings: StatementSettings,
     /// Where system relations (`turnstile_wal`) get the log's and snapshots'
     /// state. The engine fills it in; None shows no log.
     pub status: Option<TurnstileStatus>,
@@ -61,6 +64,13 @@ impl QueryContext {
     /// The context of a statement the server runs itself (a module's schema SQL):
     /// no session, no limits, UTC.
     pub fn internal() -> QueryContext {
+        let defaults = SessionDefaults {
+            user: "turnstile".into(),
+            statement_timeout_ms: 0,
+            max_connections: 0,
+            synchronous_commit: true,
+        };
+        let settings = Settings::new(&defaults, []).expect("no startup parameters to refuse");
         QueryContext {
             statement_time_us: crate::types::now_us(),
             interrupt: Interrupt::default(),
@@ -68,6 +78,7 @@ impl QueryContext {
             extra_float_digits: DEFAULT_EXTRA_FLOAT_DIGITS,
             durability: Durability::Durable,
             confirmed_reads: false,
+            settings: StatementSettings::new(settings),
             status: None,
             rows_max: usize::MAX,
             user: "turnstile".into(),
@@ -77,6 +88,76 @@ impl QueryContext {
             reads: None,
             overlay: None,
         }
+    }
+}
+
+/// The session's settings as one statement (or one query string run as a single
+/// write) sees them: `current_setting` reads them and `set_config` changes them at
+/// once, as in PostgreSQL, so a later call in the same statement sees the change.
+/// The statement's changes reach the session only if it succeeds: the session
+/// takes them ([`StatementSettings::take_changes`]) and applies each as `SET` or
+/// `SET LOCAL` would. Shared by the clones of one statement's context; a
+/// statement that goes on after its session gave up on it (a read past its
+/// timeout) changes only its own copy.
+#[derive(Debug, Clone)]
+pub struct StatementSettings(Arc<Mutex<SettingsInStatement>>);
+
+#[derive(Debug)]
+struct SettingsInStatement {
+    settings: Settings,
+    changes: Vec<SettingChange>,
+}
+
+/// One `set_config(name, value, is_local)` call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingChange {
+    pub name: String,
+    pub value: SettingValue,
+    /// `is_local`: as `SET LOCAL`, until the end of the transaction.
+    pub local: bool,
+}
+
+impl StatementSettings {
+    pub fn new(settings: Settings) -> StatementSettings {
+        StatementSettings(Arc::new(Mutex::new(SettingsInStatement {
+            settings,
+            changes: Vec::new(),
+        })))
+    }
+
+    /// `current_setting(name [, missing_ok])`: the value `SHOW name` shows; None
+    /// for an unknown name when `missing_ok`, 42704 otherwise.
+    pub fn current(&self, name: &str, missing_ok: bool) -> Result<Option<String>, SqlError> {
+        match self.lock().settings.show(name) {
+            Ok((_, value)) => Ok(Some(value)),
+            Err(SqlError::UndefinedObject(_)) if missing_ok => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `set_config(name, value, is_local)`: checks and makes the change as `SET`
+    /// does, and returns the new value as `SHOW` shows it.
+    pub fn set(&self, change: SettingChange) -> Result<String, SqlError> {
+        let mut state = self.lock();
+        // Local or not, the change lasts as long as this copy: to the statement's
+        // end, or further once the session applies it.
+        state.settings.set(&change.name, change.value.clone())?;
+        let (_, value) = state.settings.show(&change.name)?;
+        state.changes.push(change);
+        Ok(value)
+    }
+
+    /// The changes made so far, in order, for the session to keep.
+    pub fn take_changes(&self) -> Vec<SettingChange> {
+        std::mem::take(&mut self.lock().changes)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SettingsInStatement> {
+        // A panic while holding the lock leaves at worst a change half made in a
+        // statement that failed with it, whose changes are never kept.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -16,7 +16,9 @@
 //! ends, `COMMIT` of a failed block answers `ROLLBACK`, and a COMMIT that fails
 //! ends the block. As in PostgreSQL, `SET` is transactional: `ROLLBACK` (or `COMMIT`
 //! of a failed block) restores the settings of `BEGIN`, and `SET LOCAL` lasts until
-//! the block ends.
+//! the block ends. A statement's `set_config` calls change settings as `SET` and
+//! `SET LOCAL` do, applied when the statement succeeds (see `StatementSettings`);
+//! a string or batch that calls it is an implicit transaction, as one with `SET`.
 //!
 //! # Statement timeout
 //! `statement_timeout` applies to every statement. The executor checks the interrupt
@@ -32,15 +34,17 @@
 
 mod copy;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
 use sqlparser::ast::{
-    ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode, TransactionMode,
-    UnaryOperator, Value as AstValue,
+    visit_expressions, ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode,
+    TransactionMode, UnaryOperator, Value as AstValue,
 };
 
 use super::block::{Block, BlockStatement};
+use super::context::StatementSettings;
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
@@ -135,7 +139,8 @@ struct StringKinds {
     writes: bool,
     /// Session commands (SET, SHOW, BEGIN, …).
     commands: bool,
-    /// Session commands that change settings.
+    /// Statements that change settings: session commands (SET, RESET) and
+    /// statements that call `set_config`.
     settings: bool,
 }
 
@@ -157,10 +162,8 @@ pub struct Session {
     rows_max: usize,
     /// Inside a block: the settings as they were at BEGIN, which ROLLBACK (and
     /// COMMIT of a failed block) restores, since SET is transactional in PostgreSQL.
+    /// What COMMIT keeps, the settings hold themselves (see `Settings::set_local`).
     settings_at_begin: Option<Settings>,
-    /// Inside a block: the settings without the block's `SET LOCAL`s, which COMMIT
-    /// keeps.
-    settings_without_local: Option<Settings>,
     /// Inside a block: its writes and reads, for COMMIT.
     block: Option<Block>,
     /// Most rows a block may change (`--max-block-changes`).
@@ -182,7 +185,6 @@ impl Session {
             texts: TextCache::default(),
             rows_max: usize::MAX,
             settings_at_begin: None,
-            settings_without_local: None,
             block: None,
             block_changes_max: usize::MAX,
             implicit: false,
@@ -300,6 +302,8 @@ impl Session {
     async fn commit(&mut self) -> Result<Output, Error> {
         let block = self.block.take().unwrap_or_default();
         let interrupt = self.cancel.interrupt(None);
+        // A write made again here made its `set_config` changes when it first
+        // ran: what it changes now is not kept.
         let ctx = self.context(&interrupt);
         match self.engine.commit_block(block, &ctx).await {
             Ok(()) => self.run_command(Command::Commit),
@@ -331,6 +335,7 @@ impl Session {
             .map(|timeout| Instant::now() + timeout);
         let interrupt = self.cancel.interrupt(deadline);
         let ctx = self.context(&interrupt);
+        let settings = ctx.settings.clone();
         *self.cancel.lock() = Some(interrupt.clone());
         if let Some(block) = &mut self.block {
             // In a block every statement reports back to it, so it is never raced
@@ -352,7 +357,9 @@ impl Session {
                 Err(e) => Err(e),
             };
             *self.cancel.lock() = None;
-            return result;
+            let output = result?;
+            self.keep_setting_changes(&settings)?;
+            return Ok(output);
         }
         let running = self.engine.execute(prepared, params, ctx);
         let result = match deadline {
@@ -370,7 +377,24 @@ impl Session {
             _ => running.await,
         };
         *self.cancel.lock() = None;
-        result
+        let output = result?;
+        self.keep_setting_changes(&settings)?;
+        Ok(output)
+    }
+
+    /// Applies what a statement that succeeded changed with `set_config` (the
+    /// `settings` of its context), as `SET` and `SET LOCAL` apply it. A failed
+    /// statement's changes are dropped, as PostgreSQL rolls back what a failed
+    /// transaction set.
+    fn keep_setting_changes(&mut self, settings: &StatementSettings) -> Result<(), SqlError> {
+        for change in settings.take_changes() {
+            if change.local {
+                self.settings.set_local(&change.name, change.value)?;
+            } else {
+                self.settings.set(&change.name, change.value)?;
+            }
+        }
+        Ok(())
     }
 
     /// The context of a statement run now under `interrupt`.
@@ -382,6 +406,7 @@ impl Session {
             extra_float_digits: self.settings.text_style().extra_float_digits,
             durability: self.settings.durability(),
             confirmed_reads: self.settings.confirmed_reads(),
+            settings: StatementSettings::new(self.settings.clone()),
             status: None,
             rows_max: self.rows_max,
             user: self.settings.user().clone(),
@@ -435,22 +460,27 @@ impl Session {
                     kinds.commands = true;
                     kinds.settings |= command.changes_settings();
                 }
-                None => kinds.writes |= Engine::is_write(prepared.statement()),
+                None => {
+                    kinds.writes |= Engine::is_write(prepared.statement());
+                    kinds.settings |= calls_set_config(prepared.statement());
+                }
             }
         }
         Ok(kinds)
     }
 
     /// True if no block is open and `prepared` changes data or schema (DML, DDL,
-    /// CALL) or settings (SET, SET LOCAL, RESET; not another session command, nor
-    /// a malformed one, which fails when it runs): in an extended-protocol batch
-    /// that more statements follow before Sync, it opens the batch's implicit
-    /// transaction (see [`Session::begin_implicit`]), which an error before the
-    /// Sync rolls back, settings included.
+    /// CALL) or settings (SET, SET LOCAL, RESET, a call of `set_config`; not
+    /// another session command, nor a malformed one, which fails when it runs):
+    /// in an extended-protocol batch that more statements follow before Sync, it
+    /// opens the batch's implicit transaction (see [`Session::begin_implicit`]),
+    /// which an error before the Sync rolls back, settings included.
     pub fn opens_implicit_transaction(&self, prepared: &PreparedStatement) -> bool {
         self.transaction == TransactionState::Idle
             && match command(prepared.statement()) {
-                Ok(None) => Engine::is_write(prepared.statement()),
+                Ok(None) => {
+                    Engine::is_write(prepared.statement()) || calls_set_config(prepared.statement())
+                }
                 Ok(Some(command)) => command.changes_settings(),
                 Err(_) => false,
             }
@@ -500,9 +530,16 @@ impl Session {
         let interrupt = self.cancel.interrupt(deadline);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
-        let result = self.engine.execute_batch(statements, &ctx).await;
+        let (outputs, error) = self.engine.execute_batch(statements, &ctx).await;
         *self.cancel.lock() = None;
-        result
+        let error = match error {
+            Some(e) => Some(e),
+            None => self
+                .keep_setting_changes(&ctx.settings)
+                .err()
+                .map(Error::from),
+        };
+        (outputs, error)
     }
 
     fn run_command(&mut self, cmd: Command) -> Result<Output, Error> {
@@ -544,37 +581,26 @@ impl Session {
         };
         let tag = match cmd {
             Command::Set(name, value) => {
-                self.settings.set(&name, value.clone())?;
-                if let Some(kept) = &mut self.settings_without_local {
-                    kept.set(&name, value)?;
-                }
+                self.settings.set(&name, value)?;
                 "SET"
             }
             Command::SetLocal(name, value) => {
-                if state == TransactionState::InBlock {
-                    self.settings.set(&name, value)?;
-                }
+                self.settings.set_local(&name, value)?;
                 "SET"
             }
             Command::Reset(name) => {
                 self.settings.reset(&name)?;
-                if let Some(kept) = &mut self.settings_without_local {
-                    kept.reset(&name)?;
-                }
                 "RESET"
             }
             Command::ResetAll => {
                 self.settings.reset_all();
-                if let Some(kept) = &mut self.settings_without_local {
-                    kept.reset_all();
-                }
                 "RESET"
             }
             Command::Show(name) => return Ok(self.show(&name)?),
             Command::ShowAll => return Ok(self.show_all()),
             Command::SetTransaction(read_only) => {
-                if let (Some(block), true) = (&mut self.block, read_only) {
-                    block.set_read_only();
+                if read_only {
+                    self.set_read_only();
                 }
                 "SET"
             }
@@ -584,8 +610,8 @@ impl Session {
                     self.open_block();
                 }
                 self.implicit = false;
-                if let (Some(block), true) = (&mut self.block, read_only) {
-                    block.set_read_only();
+                if read_only {
+                    self.set_read_only();
                 }
                 self.transaction = TransactionState::InBlock;
                 tag
@@ -624,10 +650,18 @@ impl Session {
         }))
     }
 
+    /// Makes the open block, if any, read-only (`transaction_read_only` shows it).
+    fn set_read_only(&mut self) {
+        if let Some(block) = &mut self.block {
+            block.set_read_only();
+            self.settings.set_transaction_read_only();
+        }
+    }
+
     /// Opens a block, keeping the settings of its start.
     fn open_block(&mut self) {
         self.settings_at_begin = Some(self.settings.clone());
-        self.settings_without_local = Some(self.settings.clone());
+        self.settings.begin_block();
         self.block = Some(Block::new(self.block_changes_max));
         self.transaction = TransactionState::InBlock;
     }
@@ -639,11 +673,12 @@ impl Session {
     fn end_block(&mut self, commit: bool) -> &'static str {
         self.implicit = false;
         let at_begin = self.settings_at_begin.take();
-        let without_local = self.settings_without_local.take();
         self.block = None;
         self.transaction = TransactionState::Idle;
-        if let Some(kept) = if commit { without_local } else { at_begin } {
-            self.settings.restore(&kept);
+        if commit {
+            self.settings.commit_block();
+        } else if let Some(at_begin) = at_begin {
+            self.settings.restore(&at_begin);
         }
         if commit {
             "COMMIT"
@@ -653,10 +688,7 @@ impl Session {
     }
 
     fn show(&self, name: &str) -> Result<Output, SqlError> {
-        let (name, mut value) = self.settings.show(name)?;
-        if name == "transaction_read_only" && self.block.as_ref().is_some_and(Block::is_read_only) {
-            value = "on".into();
-        }
+        let (name, value) = self.settings.show(name)?;
         Ok(Output::Rows {
             columns: Arc::new(vec![ColumnInfo::computed(name, DataType::Text)]),
             rows: vec![vec![Value::Text(value)]],
@@ -818,6 +850,25 @@ fn show_command(variable: &[sqlparser::ast::Ident]) -> Command {
                 .join("."),
         ),
     }
+}
+
+/// True if `statement` calls `set_config`, which changes settings as `SET` does:
+/// a query string or extended-protocol batch holding one is then an implicit
+/// transaction, so that an error later in it undoes the change, as in PostgreSQL.
+fn calls_set_config(statement: &Statement) -> bool {
+    visit_expressions(statement, |expr| match expr {
+        Expr::Function(f)
+            if f.name
+                .0
+                .last()
+                .and_then(|part| part.as_ident())
+                .is_some_and(|name| name.value.eq_ignore_ascii_case("set_config")) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// True if `modes` say `READ ONLY`. Every isolation level is accepted and served as

@@ -59,6 +59,8 @@ enum Kind {
     Millis,
     /// One of a fixed list of words (lowercased).
     OneOf(&'static [&'static str]),
+    /// A boolean, in any of PostgreSQL's spellings, shown as `on` or `off`.
+    Bool,
     /// A setting PostgreSQL allows to change but whose other values Turnstile does not
     /// implement: this one value (or a synonym of it) is accepted, others are 0A000.
     Only(&'static str),
@@ -159,6 +161,10 @@ const SPECS: &[Spec] = &[
         "postgres",
         "Sets the display format for interval values.",
     ),
+    // Turnstile compiles no query: `on` (PostgreSQL's default) allows a JIT it does
+    // not have, as PostgreSQL built without LLVM shows it, and `off` (which asyncpg
+    // sets) is what happens either way, so both are true.
+    spec("jit", Kind::Bool, false, "on", "Allow JIT compilation."),
     spec(
         "lc_messages",
         Kind::Any,
@@ -224,7 +230,7 @@ const SPECS: &[Spec] = &[
     ),
     spec(
         "turnstile.confirmed_reads",
-        Kind::OneOf(&["on", "off"]),
+        Kind::Bool,
         false,
         "off",
         "Sends a query's rows only once every commit it could see is durable.",
@@ -366,7 +372,8 @@ pub enum SettingValue {
 }
 
 /// Every known setting with its built-in default and description, sorted by name:
-/// what `pg_settings` shows (a session's own values are not visible to queries).
+/// what `pg_settings` shows (a session's own values are what `SHOW` and
+/// `current_setting` answer).
 pub fn builtin_defaults() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut all: Vec<_> = SPECS
         .iter()
@@ -408,6 +415,11 @@ pub struct Settings {
     /// Reported settings changed since the last [`Settings::take_changes`], so the
     /// wire layer can send ParameterStatus for them.
     changed: Vec<&'static str>,
+    /// Inside a transaction block: the settings as its COMMIT leaves them, which
+    /// `SET` changes too and `SET LOCAL` does not. Part of the settings, so that a
+    /// savepoint keeps it with them and `ROLLBACK TO` restores both. None outside
+    /// blocks.
+    at_commit: Option<Arc<Settings>>,
 }
 
 /// A normalized `extra_float_digits` value. `normalize` checked that it is an
@@ -465,6 +477,7 @@ impl Settings {
             user: defaults.user.as_str().into(),
             database: defaults.user.as_str().into(),
             changed: Vec::new(),
+            at_commit: None,
         };
         settings.confirmed_reads = settings.values["turnstile.confirmed_reads"] == "on";
         for (name, value) in startup {
@@ -494,8 +507,30 @@ impl Settings {
         }
     }
 
-    /// `SET name = value`.
+    /// `SET name = value`: until changed again, or until the block it is in rolls
+    /// back.
     pub fn set(&mut self, name: &str, value: SettingValue) -> Result<(), SqlError> {
+        if let Some(at_commit) = &mut self.at_commit {
+            Arc::make_mut(at_commit).set(name, value.clone())?;
+        }
+        self.set_now(name, value)
+    }
+
+    /// `SET LOCAL name = value`: until the transaction ends. Outside a block that is
+    /// at once, so it is checked and changes nothing but leave a placeholder
+    /// defined, as in PostgreSQL.
+    pub fn set_local(&mut self, name: &str, value: SettingValue) -> Result<(), SqlError> {
+        if self.at_commit.is_some() {
+            return self.set_now(name, value);
+        }
+        let before = self.clone();
+        self.set_now(name, value)?;
+        self.restore(&before);
+        Ok(())
+    }
+
+    /// Checks and stores a value, in these settings only.
+    fn set_now(&mut self, name: &str, value: SettingValue) -> Result<(), SqlError> {
         let Some(spec) = find_spec(name) else {
             return self.set_custom(name, value);
         };
@@ -512,8 +547,16 @@ impl Settings {
         if !is_custom_name(&key) {
             return Err(unrecognized(name));
         }
+        // As in PostgreSQL, a placeholder once set stays defined for the session,
+        // with the empty string as its reset value unless startup gave it one:
+        // RESET, ROLLBACK and the end of a SET LOCAL return it there, and
+        // `current_setting` then answers '' rather than 42704.
+        let default = self.defaults.get(&key).cloned();
+        if default.is_none() {
+            Arc::make_mut(&mut self.defaults).insert(key.clone(), String::new());
+        }
         let text = match value {
-            SettingValue::Default => self.defaults.get(&key).cloned().unwrap_or_default(),
+            SettingValue::Default => default.unwrap_or_default(),
             SettingValue::Text(text) => text,
         };
         Arc::make_mut(&mut self.values).insert(key, text);
@@ -547,15 +590,24 @@ impl Settings {
         self.set(name, SettingValue::Default)
     }
 
-    /// `RESET ALL`: every changeable setting back to its session default.
+    /// `RESET ALL`: every changeable setting back to its session default, and
+    /// every placeholder to its reset value.
     pub fn reset_all(&mut self) {
+        if let Some(at_commit) = &mut self.at_commit {
+            Arc::make_mut(at_commit).reset_all();
+        }
         for spec in SPECS.iter().filter(|s| !matches!(s.kind, Kind::ReadOnly)) {
             let default = self.defaults[spec.name].clone();
             self.store(spec, default);
         }
-        let defaults = &self.defaults;
-        Arc::make_mut(&mut self.values)
-            .retain(|k, _| find_spec(k).is_some() || defaults.contains_key(k));
+        let defaults = self.defaults.clone();
+        let values = Arc::make_mut(&mut self.values);
+        for (name, default) in defaults
+            .iter()
+            .filter(|(name, _)| find_spec(name).is_none())
+        {
+            values.insert(name.clone(), default.clone());
+        }
     }
 
     /// `SHOW name`: the canonical name (the column title) and the value.
@@ -593,12 +645,28 @@ impl Settings {
             .collect()
     }
 
-    /// Returns to `saved` (the settings at BEGIN after a ROLLBACK, or the block's
-    /// values without its `SET LOCAL`s at COMMIT), queueing ParameterStatus for the
-    /// reported settings whose value this changes.
+    /// A transaction block begins: from now on `SET LOCAL` lasts until
+    /// [`Settings::commit_block`], and the caller keeps a copy of these settings
+    /// to [`Settings::restore`] if the block rolls back.
+    pub fn begin_block(&mut self) {
+        self.at_commit = Some(Arc::new(self.clone()));
+    }
+
+    /// The block commits: its `SET`s stay, its `SET LOCAL`s end.
+    pub fn commit_block(&mut self) {
+        if let Some(at_commit) = self.at_commit.take() {
+            self.restore(&at_commit);
+        }
+    }
+
+    /// Returns to `saved` (the settings at BEGIN after a ROLLBACK, at a savepoint
+    /// after ROLLBACK TO, or as the block's COMMIT leaves them), queueing
+    /// ParameterStatus for the reported settings whose value this changes.
     pub fn restore(&mut self, saved: &Settings) {
         if Arc::ptr_eq(&self.values, &saved.values) {
-            // Nothing was SET since `saved` was taken.
+            // Nothing was SET since `saved` was taken: only whether a block is
+            // open differs (a ROLLBACK of a block that set nothing).
+            self.at_commit = saved.at_commit.clone();
             return;
         }
         let mut changed = std::mem::take(&mut self.changed);
@@ -609,8 +677,24 @@ impl Settings {
                 changed.push(spec.name);
             }
         }
+        // Placeholders defined since `saved` stay defined, at their reset values.
+        let defaults = self.defaults.clone();
         *self = saved.clone();
+        for (name, default) in defaults.iter() {
+            if !self.values.contains_key(name) {
+                Arc::make_mut(&mut self.values).insert(name.clone(), default.clone());
+            }
+        }
+        self.defaults = defaults;
         self.changed = changed;
+    }
+
+    /// `BEGIN READ ONLY`, `SET TRANSACTION READ ONLY`: `transaction_read_only`
+    /// shows `on` until the transaction ends. It is kept among the settings so that
+    /// what ends the block (or `ROLLBACK TO` a savepoint before it) restores it
+    /// with them.
+    pub fn set_transaction_read_only(&mut self) {
+        Arc::make_mut(&mut self.values).insert("transaction_read_only".into(), "on".into());
     }
 
     /// The reported settings that changed since the last call, with their new values.
@@ -643,7 +727,6 @@ impl Settings {
         self.durability
     }
 
-    /// `turnstile.confirmed_reads`: a query's rows wait until all it saw is durable.
     pub fn user(&self) -> &Arc<str> {
         &self.user
     }
@@ -652,6 +735,7 @@ impl Settings {
         &self.database
     }
 
+    /// `turnstile.confirmed_reads`: a query's rows wait until all it saw is durable.
     pub fn confirmed_reads(&self) -> bool {
         self.confirmed_reads
     }
@@ -696,11 +780,7 @@ fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
             .map(|tz| tz.name())
             .map_err(|_| invalid_value(name, text)),
         Kind::Int { min, max } => {
-            let v: i64 = lower.parse().map_err(|_| {
-                SqlError::InvalidParameterValue(format!(
-                    "invalid value for parameter \"{name}\": \"{text}\""
-                ))
-            })?;
+            let v = parse_int(&lower).ok_or_else(|| invalid_value(name, text))?;
             if !(min..=max).contains(&v) {
                 return Err(SqlError::InvalidParameterValue(format!(
                     "{v} is outside the valid range for parameter \"{name}\" ({min} .. {max})"
@@ -716,6 +796,9 @@ fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
                 .ok_or_else(|| invalid_value(name, text)),
             None => Err(invalid_value(name, text)),
         },
+        Kind::Bool => normalize_bool(&lower)
+            .map(str::to_owned)
+            .ok_or_else(|| requires_bool(name)),
         Kind::Only(only) => normalize_only(name, only, &lower, text),
         Kind::Isolation => match LEVELS.iter().find(|l| **l == lower) {
             // Every level is served by serializable execution (one writer at a time
@@ -726,6 +809,35 @@ fn normalize(spec: &Spec, text: &str) -> Result<String, SqlError> {
     }
 }
 
+/// An integer setting as PostgreSQL's `parse_int` reads it: C's `strtol` with
+/// base 0 (`0x1f` is hexadecimal, `017` octal), else a decimal number rounded
+/// half to even (`2.5` is 2, `1e1` is 10); None for anything else or a value
+/// beyond 32 bits.
+fn parse_int(text: &str) -> Option<i64> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (radix, digits) = match unsigned.strip_prefix("0x") {
+        Some(hex) => (16, hex),
+        None if unsigned.len() > 1 && unsigned.starts_with('0') => (8, &unsigned[1..]),
+        None => (10, unsigned),
+    };
+    let integer = digits
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+        .then(|| i64::from_str_radix(digits, radix).ok())
+        .flatten()
+        .map(|n| if negative { -n } else { n });
+    let v = match integer {
+        Some(n) => n as f64,
+        None => text.parse::<f64>().ok()?.round_ties_even(),
+    };
+    (f64::from(i32::MIN)..=f64::from(i32::MAX))
+        .contains(&v)
+        .then_some(v as i64)
+}
+
 /// An encoding name as PostgreSQL compares them (`clean_encoding_name`): letters
 /// and digits only, lowercased, so `'utf-8'` (asyncpg sends the quotes in its
 /// startup packet), `UTF_8` and `utf8` are one name.
@@ -734,6 +846,11 @@ fn encoding_key(text: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// 22023 for a boolean setting given something else, in PostgreSQL's words.
+fn requires_bool(name: &str) -> SqlError {
+    SqlError::InvalidParameterValue(format!("parameter \"{name}\" requires a Boolean value"))
 }
 
 /// PostgreSQL's boolean spellings, normalized to on/off.
@@ -752,9 +869,7 @@ fn normalize_only(name: &str, only: &str, lower: &str, text: &str) -> Result<Str
     }
     let is_bool_setting = only == "on" || only == "off";
     if is_bool_setting && normalize_bool(lower).is_none() {
-        return Err(SqlError::InvalidParameterValue(format!(
-            "parameter \"{name}\" requires a Boolean value"
-        )));
+        return Err(requires_bool(name));
     }
     if !is_bool_setting && lower.is_empty() {
         return Err(invalid_value(name, text));
@@ -1015,6 +1130,76 @@ mod tests {
                 ),
                 "{name}"
             );
+        }
+    }
+
+    /// In a block, `SET` lasts past COMMIT and `SET LOCAL` does not; a copy taken
+    /// at a savepoint restores both, as `ROLLBACK TO` must. Outside a block `SET
+    /// LOCAL` is checked and changes nothing.
+    #[test]
+    fn set_local_ends_with_the_block() {
+        let mut s = settings();
+        s.set_local("application_name", SettingValue::Text("gone".into()))
+            .unwrap();
+        assert_eq!(s.show("application_name").unwrap().1, "psql");
+        assert!(s
+            .set_local("statement_timeout", SettingValue::Text("x".into()))
+            .is_err());
+        s.begin_block();
+        let savepoint = s.clone();
+        s.set("application_name", SettingValue::Text("kept".into()))
+            .unwrap();
+        s.set_local("jit", SettingValue::Text("off".into()))
+            .unwrap();
+        s.restore(&savepoint);
+        assert_eq!(s.show("application_name").unwrap().1, "psql");
+        s.set("application_name", SettingValue::Text("kept".into()))
+            .unwrap();
+        s.set_local("jit", SettingValue::Text("off".into()))
+            .unwrap();
+        assert_eq!(s.show("jit").unwrap().1, "off");
+        s.commit_block();
+        assert_eq!(s.show("application_name").unwrap().1, "kept");
+        assert_eq!(s.show("jit").unwrap().1, "on");
+    }
+
+    /// A placeholder once set stays defined, empty after ROLLBACK, SET LOCAL's
+    /// end and RESET ALL, as in PostgreSQL.
+    #[test]
+    fn placeholders_stay_defined() {
+        let mut s = settings();
+        let before = s.clone();
+        s.set("my.a", SettingValue::Text("1".into())).unwrap();
+        s.restore(&before);
+        assert_eq!(s.show("my.a").unwrap().1, "");
+        s.set_local("my.b", SettingValue::Text("2".into())).unwrap();
+        assert_eq!(s.show("my.b").unwrap().1, "");
+        s.set("my.a", SettingValue::Text("3".into())).unwrap();
+        s.reset_all();
+        assert_eq!(s.show("my.a").unwrap().1, "");
+    }
+
+    /// Integer settings are read as PostgreSQL's `parse_int` reads them.
+    #[test]
+    fn integers_as_postgres_reads_them() {
+        for (text, value) in [
+            ("3", Some(3)),
+            ("-15", Some(-15)),
+            ("+2", Some(2)),
+            ("2.5", Some(2)),
+            ("3.5", Some(4)),
+            ("1e0", Some(1)),
+            ("0x3", Some(3)),
+            ("010", Some(8)),
+            ("08", Some(8)),
+            ("1e10", None),
+            ("inf", None),
+            ("nan", None),
+            ("0x", None),
+            ("", None),
+            ("two", None),
+        ] {
+            assert_eq!(parse_int(text), value, "{text}");
         }
     }
 

@@ -168,16 +168,20 @@ pub fn to_string(
 /// (NULL finds NULL, as IS NOT DISTINCT FROM), or NULL.
 pub fn position(array: &Value, value: &Value) -> Result<Value, TypeError> {
     for (i, item) in items(array).iter().enumerate() {
-        let same = match (item.is_null(), value.is_null()) {
-            (true, true) => true,
-            (false, false) => compare(item, value)? == Ordering::Equal,
-            _ => false,
-        };
-        if same {
+        if not_distinct(item, value)? {
             return Ok(Value::Int4(i as i32 + 1));
         }
     }
     Ok(Value::Null)
+}
+
+/// `a IS NOT DISTINCT FROM b`: equal, or both NULL.
+fn not_distinct(a: &Value, b: &Value) -> Result<bool, TypeError> {
+    Ok(match (a.is_null(), b.is_null()) {
+        (true, true) => true,
+        (false, false) => compare(a, b)? == Ordering::Equal,
+        _ => false,
+    })
 }
 
 /// `array_upper(array, 1)` and `array_length(array, 1)` (the same for arrays that
@@ -187,6 +191,30 @@ pub fn upper(array: &Value, dimension: i64) -> Value {
         n if n > 0 && dimension == 1 => Value::Int4(n as i32),
         _ => Value::Null,
     }
+}
+
+/// `array_cat(a, b)`: the elements of both; a NULL array counts as empty, so the
+/// result is NULL only when both are.
+pub fn cat(a: &Value, b: &Value) -> Value {
+    if a.is_null() && b.is_null() {
+        return Value::Null;
+    }
+    Value::Array(items(a).iter().chain(items(b)).cloned().collect())
+}
+
+/// `array_remove(array, value)`: the elements not equal to `value`; a NULL
+/// `value` removes the NULLs (the comparison is IS NOT DISTINCT FROM).
+pub fn remove(array: &Value, value: &Value) -> Result<Value, TypeError> {
+    if array.is_null() {
+        return Ok(Value::Null);
+    }
+    let mut kept = Vec::new();
+    for item in items(array) {
+        if !not_distinct(item, value)? {
+            kept.push(item.clone());
+        }
+    }
+    Ok(Value::Array(kept))
 }
 
 /// `cardinality(array)`: the number of elements.

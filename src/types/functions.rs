@@ -110,6 +110,16 @@ pub enum FunctionId {
     /// `array_upper(a, 1)` and `array_length(a, 1)`, equal for arrays from 1.
     ArrayUpper,
     Cardinality,
+    /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
+    /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
+    /// NULL array counts as empty, so the result is NULL only when both are.
+    ArrayCat,
+    /// `array_remove(array, value)`: the array without the elements equal to
+    /// `value` (a NULL value removes the NULLs).
+    ArrayRemove,
+    /// `pg_size_pretty(bigint | numeric)`: a number of bytes in the largest unit
+    /// that keeps it readable.
+    SizePretty,
     QuoteIdent,
     /// `format_type(type_oid, typmod)`.
     FormatType,
@@ -131,7 +141,8 @@ pub enum ConstantFunction {
     /// `has_table_privilege` and friends: true (there are no privileges yet).
     True,
     /// `obj_description`, `col_description`, `shobj_description`,
-    /// `pg_get_statisticsobjdef_columns`: NULL (no comments, no statistics objects).
+    /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
+    /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none).
     Null,
     /// `current_schema()`: `public`.
     CurrentSchema,
@@ -168,6 +179,27 @@ pub enum CatalogFunction {
     /// `pg_table_is_visible(oid)` and friends: whether the bare name finds the
     /// object of the alias's kind; NULL for an OID that names nothing.
     IsVisible(super::OidAlias),
+    /// `current_setting(name [, missing_ok])`: the session's setting, as `SHOW`.
+    CurrentSetting,
+    /// `set_config(name, value, is_local)`: `SET` (`SET LOCAL`) from a query;
+    /// not strict: a NULL value resets, a NULL `is_local` is false.
+    SetConfig,
+    /// `pg_relation_size` and friends: the bytes of a relation's part.
+    RelationSize(RelationPart),
+    /// `pg_database_size(name | oid)`: the bytes of every table and index.
+    DatabaseSize,
+}
+
+/// What a size function measures of a relation (see `sql::system::sizes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelationPart {
+    /// `pg_relation_size(rel [, fork])` and `pg_table_size(rel)`: the relation's
+    /// own data (Turnstile has no TOAST, free space or visibility maps).
+    Own,
+    /// `pg_indexes_size(table)`: its indexes, the primary key's included.
+    Indexes,
+    /// `pg_total_relation_size(rel)`: both.
+    Total,
 }
 
 /// A resolved call: which function, the types to cast the arguments to, the result.
@@ -180,22 +212,25 @@ pub struct FunctionSignature {
     pub strict: bool,
 }
 
-/// Why a call did not resolve; the SQL layer maps it to 42883.
+/// Why a call did not resolve; the SQL layer maps it to 42883 or 42725.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionError {
     /// No function of that name takes these argument types.
     UndefinedFunction { name: String, args: Vec<DataType> },
+    /// Several forms take them equally well, and PostgreSQL picks none.
+    NotUnique { name: String, args: Vec<DataType> },
 }
 
 impl fmt::Display for FunctionError {
-    /// PostgreSQL's message: `function foo(integer, text) does not exist`.
+    /// PostgreSQL's messages: `function foo(integer, text) does not exist`,
+    /// `function pg_size_pretty(integer) is not unique`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FunctionError::UndefinedFunction { name, args } => {
-                let args: Vec<String> = args.iter().map(ToString::to_string).collect();
-                write!(f, "function {name}({}) does not exist", args.join(", "))
-            }
-        }
+        let (name, args, what) = match self {
+            FunctionError::UndefinedFunction { name, args } => (name, args, "does not exist"),
+            FunctionError::NotUnique { name, args } => (name, args, "is not unique"),
+        };
+        let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+        write!(f, "function {name}({}) {what}", args.join(", "))
     }
 }
 
@@ -241,10 +276,21 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
             }
         })
         .collect();
-    resolve(&lower, &norm).ok_or_else(|| FunctionError::UndefinedFunction {
-        name: lower,
-        args: args.to_vec(),
+    resolve(&lower, &norm).ok_or_else(|| {
+        let args = args.to_vec();
+        if is_ambiguous(&lower, &norm) {
+            FunctionError::NotUnique { name: lower, args }
+        } else {
+            FunctionError::UndefinedFunction { name: lower, args }
+        }
     })
+}
+
+/// Calls for which PostgreSQL finds several best candidates: `pg_size_pretty`
+/// of an integer narrower than bigint, or of an untyped literal, converts
+/// implicitly to both its bigint and its numeric form.
+fn is_ambiguous(name: &str, a: &[DataType]) -> bool {
+    name == "pg_size_pretty" && matches!(a, [DataType::Int2 | DataType::Int4 | DataType::Unknown])
 }
 
 fn is_text(t: DataType) -> bool {
@@ -366,6 +412,9 @@ fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             sig(F::Mod, vec![t, t], t)
         }
         ("pi", 0) => sig(F::Pi, vec![], T::Float8),
+        ("pg_size_pretty", 1) if matches!(a[0], T::Int8 | T::Numeric(_)) => {
+            sig(F::SizePretty, vec![a[0]], T::Text)
+        }
         ("random", 0) => sig(F::Random, vec![], T::Float8),
         _ => None,
     }
@@ -496,7 +545,9 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use DataType as T;
     use FunctionId as F;
     let oid = T::Oid(super::OidAlias::Oid);
+    let regclass = T::Oid(super::OidAlias::RegClass);
     let is_oid = |t: DataType| matches!(t, T::Oid(_) | T::Unknown) || t.is_integer();
+    let is_bool = |t: DataType| matches!(t, T::Bool | T::Unknown);
     let text1 = a.len() == 1 && is_text(a[0]);
     let constant = |c, result| FunctionSignature {
         id: F::Constant(c),
@@ -526,6 +577,38 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
+        ("current_setting", 1 | 2) if is_text(a[0]) && a[1..].iter().all(|t| is_bool(*t)) => {
+            catalog(
+                C::CurrentSetting,
+                [T::Text, T::Bool][..a.len()].to_vec(),
+                T::Text,
+            )
+        }
+        ("set_config", 3) if is_text(a[0]) && is_text(a[1]) && is_bool(a[2]) => {
+            Some(FunctionSignature {
+                id: F::Catalog(C::SetConfig),
+                args: vec![T::Text, T::Text, T::Bool],
+                result: T::Text,
+                strict: false,
+            })
+        }
+        ("pg_relation_size", 1 | 2) if is_oid(a[0]) && a[1..].iter().all(|t| is_text(*t)) => {
+            let part = C::RelationSize(RelationPart::Own);
+            catalog(part, [regclass, T::Text][..a.len()].to_vec(), T::Int8)
+        }
+        ("pg_table_size" | "pg_indexes_size" | "pg_total_relation_size", 1) if is_oid(a[0]) => {
+            let part = match name {
+                "pg_table_size" => RelationPart::Own,
+                "pg_indexes_size" => RelationPart::Indexes,
+                _ => RelationPart::Total,
+            };
+            catalog(C::RelationSize(part), vec![regclass], T::Int8)
+        }
+        // An untyped literal is a name, as PostgreSQL prefers the string form.
+        ("pg_database_size", 1) if is_text(a[0]) => {
+            catalog(C::DatabaseSize, vec![T::Name], T::Int8)
+        }
+        ("pg_database_size", 1) if is_oid(a[0]) => catalog(C::DatabaseSize, vec![oid], T::Int8),
         ("to_regclass" | "to_regtype" | "to_regproc" | "to_regnamespace" | "to_regrole", 1)
             if text1 =>
         {
@@ -584,6 +667,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("obj_description" | "shobj_description", 1 | 2)
         | ("col_description", 2)
         | ("pg_get_statisticsobjdef_columns", 1) => Some(constant(K::Null, T::Text)),
+        ("pg_get_ruledef", 1 | 2) if is_oid(a[0]) => Some(constant(K::Null, T::Text)),
         _ => resolve_array(name, a),
     }
 }
@@ -674,6 +758,8 @@ pub fn eval_function(
             | F::ArrayConstructor
             | F::ArrayToString
             | F::ArrayPosition
+            | F::ArrayCat
+            | F::ArrayRemove
             | F::FormatType
             | F::Constant(_)
     );
@@ -812,6 +898,9 @@ pub fn eval_function(
         F::ArrayPosition => array::position(&args[0], &args[1])?,
         F::ArrayUpper => array::upper(&args[0], int(1)),
         F::Cardinality => array::cardinality(&args[0]),
+        F::ArrayCat => array::cat(&args[0], &args[1]),
+        F::ArrayRemove => array::remove(&args[0], &args[1])?,
+        F::SizePretty => Value::Text(math::size_pretty(&args[0])?),
         F::QuoteIdent => Value::Text(quote_ident(text(0))),
         F::FormatType => match &args[0] {
             Value::Null => Value::Null,

@@ -280,6 +280,55 @@ fn numeric_unary(f: FunctionId, d: Decimal) -> Result<Decimal, TypeError> {
     })
 }
 
+/// `pg_size_pretty(bytes)` of a bigint or a numeric, as PostgreSQL 15's
+/// (`dbsize.c`): bytes below 10240, else the unit from kB to PB that leaves fewer
+/// than 20480 of it, rounded half away from zero. PostgreSQL's bigint and numeric
+/// forms agree on every bigint, so both are computed here in numeric.
+pub fn size_pretty(bytes: &Value) -> Result<String, TypeError> {
+    // Each unit: its name, the size it is used below, whether it rounds, and
+    // the log2 of its bytes.
+    const UNITS: [(&str, i64, bool, u32); 6] = [
+        ("bytes", 10 * 1024, false, 0),
+        ("kB", 20 * 1024 - 1, true, 10),
+        ("MB", 20 * 1024 - 1, true, 20),
+        ("GB", 20 * 1024 - 1, true, 30),
+        ("TB", 20 * 1024 - 1, true, 40),
+        ("PB", 20 * 1024 - 1, true, 50),
+    ];
+    let mut size = match bytes {
+        Value::Int8(n) => Decimal::from(*n),
+        Value::Numeric(d) => *d,
+        other => {
+            return Err(TypeError::Unsupported(format!(
+                "pg_size_pretty of {}",
+                other.data_type()
+            )))
+        }
+    };
+    for (i, &(name, limit, round, bits)) in UNITS.iter().enumerate() {
+        match UNITS.get(i + 1) {
+            Some(&(_, _, next_round, next_bits)) if size.abs() >= Decimal::from(limit) => {
+                // Divided by one bit less when the next unit halves by rounding,
+                // one bit more when this one would have.
+                let shift = next_bits - bits - u32::from(next_round) + u32::from(round);
+                size = (size / Decimal::from(1_i64 << shift)).trunc();
+            }
+            _ => {
+                if round {
+                    let away = if size < Decimal::ZERO {
+                        Decimal::NEGATIVE_ONE
+                    } else {
+                        Decimal::ONE
+                    };
+                    size = ((size + away) / Decimal::TWO).trunc();
+                }
+                return Ok(format!("{} {name}", Value::Numeric(size).to_text()));
+            }
+        }
+    }
+    unreachable!("the last unit is always used")
+}
+
 /// Two-argument math functions on non-NULL arguments.
 pub fn eval_binary_math(f: FunctionId, a: &Value, b: &Value) -> Result<Value, TypeError> {
     use FunctionId as F;

@@ -37,7 +37,7 @@ pub use datatype::{DataType, OidAlias};
 pub use error::TypeError;
 pub use functions::{
     common_type, eval_function, format_type, quote_ident, resolve_function, CatalogFunction,
-    ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature,
+    ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature, RelationPart,
 };
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric;

@@ -1,6 +1,8 @@
 //! Arrays in expressions: `ARRAY[a, b]`, `ARRAY(subquery)`, `x op ANY(array)` /
-//! `ALL(array)` and subscripts `a[i]`. Arrays come from the catalogs and from these
-//! constructors; tables do not store them.
+//! `ALL(array)`, subscripts `a[i]`, and `||`, `array_cat`, `array_append`,
+//! `array_prepend` and `array_remove`, whose arguments are unified as
+//! PostgreSQL's `anycompatiblearray` ones. Arrays come from the catalogs and from
+//! these constructors; tables do not store them.
 
 use sqlparser::ast::{self, AccessExpr, BinaryOperator, Expr as A, Subscript};
 
@@ -10,6 +12,15 @@ use crate::types::{binary_signature, DataType, FunctionId};
 
 use super::scope::Scope;
 use super::Binder;
+
+/// Which arguments of a two-argument array function are arrays; the others are
+/// elements.
+#[derive(Clone, Copy, PartialEq)]
+enum ArrayArgs {
+    Both,
+    First,
+    Second,
+}
 
 impl Binder<'_> {
     /// `ARRAY[a, b, …]`: the elements unified to their common type.
@@ -130,6 +141,97 @@ impl Binder<'_> {
             };
         }
         Ok(expr)
+    }
+
+    /// `array_cat(a, b)`, `array_append(a, x)`, `array_prepend(x, a)` or
+    /// `array_remove(a, x)`: 42883 if the arguments have no common element type.
+    pub(super) fn bind_array_call(
+        &mut self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> Result<Expr, SqlError> {
+        let (function, shape) = match name {
+            "array_cat" => (FunctionId::ArrayCat, ArrayArgs::Both),
+            "array_append" => (FunctionId::ArrayCat, ArrayArgs::First),
+            "array_prepend" => (FunctionId::ArrayCat, ArrayArgs::Second),
+            _ => (FunctionId::ArrayRemove, ArrayArgs::First),
+        };
+        let types: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
+        let [left, right]: [Expr; 2] = args.try_into().expect("called with two arguments");
+        self.array_args(function, shape, left, right)?
+            .ok_or_else(|| {
+                SqlError::UndefinedFunction(format!(
+                    "function {name}({}) does not exist",
+                    types.join(", ")
+                ))
+            })
+    }
+
+    /// `left || right` with an array on at least one side: `array_cat` if both are
+    /// arrays (an untyped literal beside an array is one, as in PostgreSQL:
+    /// `a || '{1,2}'`), else appending or prepending the other side.
+    pub(super) fn bind_array_concat(&mut self, left: Expr, right: Expr) -> Result<Expr, SqlError> {
+        let (lt, rt) = (left.ty(), right.ty());
+        let is_array = |t: DataType| matches!(t, DataType::Array(_) | DataType::Unknown);
+        let shape = match (is_array(lt), is_array(rt)) {
+            (true, true) => ArrayArgs::Both,
+            (true, false) => ArrayArgs::First,
+            _ => ArrayArgs::Second,
+        };
+        self.array_args(FunctionId::ArrayCat, shape, left, right)?
+            .ok_or_else(|| {
+                SqlError::UndefinedFunction(format!("operator does not exist: {lt} || {rt}"))
+            })
+    }
+
+    /// The call of `function` (`ArrayCat` or `ArrayRemove`) on `left` and `right`
+    /// converted to the array and element types of their common element type, as
+    /// PostgreSQL resolves `anycompatiblearray` and `anycompatible` arguments (all
+    /// untyped is text). An element given to `ArrayCat` becomes a one-element array
+    /// (`array_append(a, x)` is `array_cat(a, ARRAY[x])`, NULL included). None if
+    /// the types have no common one.
+    fn array_args(
+        &mut self,
+        function: FunctionId,
+        shape: ArrayArgs,
+        left: Expr,
+        right: Expr,
+    ) -> Result<Option<Expr>, SqlError> {
+        let element_of = |e: &Expr| match e.ty() {
+            DataType::Array(element) => *element,
+            other => other,
+        };
+        let Ok(element) = self.common_type(&[element_of(&left), element_of(&right)], "array")
+        else {
+            return Ok(None);
+        };
+        let ty = array_type(element)?;
+        let mut args = Vec::with_capacity(2);
+        for (arg, is_array) in [
+            (left, shape != ArrayArgs::Second),
+            (right, shape != ArrayArgs::First),
+        ] {
+            let converted = match self.convert_implicit(arg, if is_array { ty } else { element }) {
+                Ok(converted) => converted,
+                Err(_) => return Ok(None),
+            };
+            args.push(if is_array || function != FunctionId::ArrayCat {
+                converted
+            } else {
+                Expr::Function {
+                    function: FunctionId::ArrayConstructor,
+                    strict: false,
+                    args: vec![converted],
+                    ty,
+                }
+            });
+        }
+        Ok(Some(Expr::Function {
+            function,
+            strict: false,
+            args,
+            ty,
+        }))
     }
 }
 

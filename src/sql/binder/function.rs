@@ -7,7 +7,9 @@ use sqlparser::ast::{
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{common_numeric, resolve_function, DataType, FunctionId, OidAlias, Value};
+use crate::types::{
+    common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
+};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -61,9 +63,6 @@ impl Binder<'_> {
         args: &[&A],
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
-        if let Some(why) = session_function(name) {
-            return Err(SqlError::Unsupported(format!("{name} ({why})")));
-        }
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
             bound.push(self.bind_expr(a, scope)?);
@@ -73,6 +72,9 @@ impl Binder<'_> {
             "coalesce" => self.bind_coalesce(bound),
             "nullif" => self.bind_nullif(bound),
             "greatest" | "least" => self.bind_extreme(bound, name == "greatest"),
+            "array_cat" | "array_append" | "array_prepend" | "array_remove" if bound.len() == 2 => {
+                self.bind_array_call(name, bound)
+            }
             _ => self.bind_library_call(name, bound),
         }
     }
@@ -362,15 +364,6 @@ fn pg_typeof(arg: &Expr) -> Expr {
     )
 }
 
-/// Why a function that reads the session's state is refused: queries do not see
-/// the session's settings.
-fn session_function(name: &str) -> Option<&'static str> {
-    match name {
-        "current_setting" => Some("settings are not available to queries yet; use SHOW"),
-        _ => None,
-    }
-}
-
 /// PostgreSQL built-ins Turnstile does not have: calling one is 0A000, not 42883,
 /// so a client can tell a missing feature from a typo.
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
@@ -443,8 +436,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "regexp_instr",
     "string_to_array",
     "string_to_table",
-    "array_append",
-    "set_config",
     "nextval",
     "currval",
     "setval",
@@ -452,9 +443,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "txid_current",
     "pg_current_xact_id",
     "pg_sleep",
-    "pg_table_size",
-    "pg_total_relation_size",
-    "pg_relation_size",
     "inet_client_addr",
     "encode",
     "decode",
@@ -529,12 +517,12 @@ impl Binder<'_> {
     /// A function of the scalar library, its arguments cast to its signature.
     fn bind_library_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
         let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
-        let signature = resolve_function(name, &types).map_err(|e| {
-            if FUNCTIONS_NOT_SUPPORTED.contains(&name) {
+        let signature = resolve_function(name, &types).map_err(|e| match e {
+            _ if FUNCTIONS_NOT_SUPPORTED.contains(&name) => {
                 SqlError::Unsupported(format!("function {name}"))
-            } else {
-                SqlError::UndefinedFunction(e.to_string())
             }
+            FunctionError::NotUnique { .. } => SqlError::AmbiguousFunction(e.to_string()),
+            FunctionError::UndefinedFunction { .. } => SqlError::UndefinedFunction(e.to_string()),
         })?;
         let sees_padding = matches!(
             signature.id,

@@ -177,6 +177,11 @@ impl Binder<'_> {
         };
         // An untyped parameter compared with something takes that thing's type.
         let (lt, rt) = (l.ty(), r.ty());
+        if op == BinaryOp::Concat
+            && (matches!(lt, DataType::Array(_)) || matches!(rt, DataType::Array(_)))
+        {
+            return self.bind_array_concat(l, r);
+        }
         let signature =
             binary_signature(op, lt, rt).ok_or_else(|| undefined_operator(op, lt, rt))?;
         let l = self.operand(l, signature.left, op)?;

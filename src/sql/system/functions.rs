@@ -1,18 +1,23 @@
 //! The SQL functions that read the catalog or the session: `pg_get_indexdef`,
-//! `pg_get_userbyid`, `current_user`, the `regclass`/`regtype`/… conversions and
-//! the like. The scalar library (`types::functions`) resolves their signatures;
-//! the executor evaluates them here, where the database and the statement's
-//! context are at hand.
+//! `pg_get_userbyid`, `current_user`, `current_setting`, `set_config`, the
+//! relation sizes, the `regclass`/`regtype`/… conversions and the like. The
+//! scalar library (`types::functions`) resolves their signatures; the executor
+//! evaluates them here, where the database and the statement's context are at
+//! hand.
 
 use crate::db::Database;
-use crate::sql::{QueryContext, SqlError};
-use crate::types::{format_type, quote_ident, CatalogFunction, DataType, OidAlias, Value};
+use crate::sql::context::SettingChange;
+use crate::sql::{QueryContext, SettingValue, SqlError};
+use crate::types::{
+    format_type, quote_ident, CatalogFunction, DataType, OidAlias, TypeError, Value,
+};
 
 use super::catalog::{self as c};
-use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type};
+use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, sizes};
 
-/// Evaluates `function` on arguments already cast to its signature; NULL
-/// arguments give NULL (they are all strict).
+/// Evaluates `function` on arguments already cast to its signature. All but
+/// `set_config` are strict: the executor answers NULL for a NULL argument without
+/// calling them.
 pub fn eval_catalog_function(
     function: CatalogFunction,
     args: &[Value],
@@ -55,7 +60,68 @@ pub fn eval_catalog_function(
             other => other.clone(),
         },
         C::IsVisible(alias) => is_visible(db, alias, oid()).map_or(Value::Null, Value::Bool),
+        C::CurrentSetting => {
+            let missing_ok = args.get(1).and_then(Value::as_bool).unwrap_or(false);
+            text(ctx.settings.current(&args[0].to_text(), missing_ok)?)
+        }
+        C::SetConfig => Value::Text(set_config(args, ctx)?),
+        C::RelationSize(part) => {
+            if let Some(fork) = args.get(1) {
+                if !is_main_fork(&fork.to_text())? {
+                    return Ok(Value::Int8(0));
+                }
+            }
+            sizes::relation_size(db, oid(), part).map_or(Value::Null, Value::Int8)
+        }
+        C::DatabaseSize => match &args[0] {
+            Value::Text(name) if **name != *ctx.database => {
+                return Err(SqlError::Unsupported(format!(
+                    "pg_database_size of \"{name}\" (this session's database is \"{}\")",
+                    ctx.database
+                )))
+            }
+            Value::Int8(n) if *n != i64::from(c::DATABASE_OID) => Value::Null,
+            _ => Value::Int8(sizes::database_size(db)),
+        },
     })
+}
+
+/// `set_config(name, value, is_local)`: the change as `SET` makes it, kept by the
+/// session if the statement succeeds; returns the new value as `SHOW` shows it.
+/// A NULL value resets the setting and a NULL `is_local` is false, as in
+/// PostgreSQL. On a transaction block's overlay the statement is handed back to a
+/// rehearsal first (see `sql::overlay`), so that it changes settings in one run
+/// only: a run that is handed back later would have changed them already.
+fn set_config(args: &[Value], ctx: &QueryContext) -> Result<String, SqlError> {
+    if ctx.overlay.is_some() {
+        return Err(SqlError::NeedsRehearsal);
+    }
+    let Value::Text(name) = &args[0] else {
+        return Err(TypeError::NullValueNotAllowed("SET requires parameter name".into()).into());
+    };
+    let value = match &args[1] {
+        Value::Text(value) => SettingValue::Text(value.clone()),
+        _ => SettingValue::Default,
+    };
+    ctx.settings.set(SettingChange {
+        name: name.clone(),
+        value,
+        local: args[2].as_bool().unwrap_or(false),
+    })
+}
+
+/// Whether `fork` names the main fork of a relation (its data), for
+/// `pg_relation_size(rel, fork)`: the others (`fsm`, `vm`, `init`) are empty in
+/// Turnstile; any other name is 22023, as in PostgreSQL.
+fn is_main_fork(fork: &str) -> Result<bool, SqlError> {
+    match fork {
+        "main" => Ok(true),
+        "fsm" | "vm" | "init" => Ok(false),
+        _ => Err(SqlError::InvalidParameterValue(
+            "invalid fork name (valid fork names are \"main\", \"fsm\", \"vm\", and \"init\")"
+                .into(),
+        )),
+    }
 }
 
 /// Whether the bare name finds the object `oid` of the alias's kind: a relation if

@@ -43,6 +43,7 @@ mod pg_settings;
 mod pg_type;
 mod pg_views;
 mod registry;
+mod sizes;
 mod snapshot;
 mod turnstile_lock;
 mod turnstile_routines;

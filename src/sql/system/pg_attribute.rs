@@ -7,7 +7,7 @@ use crate::types::{DataType, Value};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID};
 use super::registry::{Schema, SystemRelation};
-use super::SystemSnapshot;
+use super::{pg_type, SystemSnapshot};
 
 pub const RELATION: SystemRelation = SystemRelation {
     name: "pg_attribute",
@@ -151,8 +151,9 @@ fn attribute_row(col: &Column<'_>) -> Vec<Value> {
         c::int4(-1),
         c::int4(i64::from(col.ty.type_modifier())),
         c::boolean((1..=8).contains(&size)),
-        c::name(if size == 8 { "d" } else { "i" }),
-        c::name(if size == -1 { "x" } else { "p" }),
+        // As PostgreSQL copies them from the type.
+        c::name(pg_type::alignment(col.ty)),
+        c::name(pg_type::storage(col.ty)),
         c::name(""),
         c::boolean(col.not_null),
         c::boolean(col.has_default),

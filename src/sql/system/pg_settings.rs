@@ -1,6 +1,6 @@
 //! `pg_settings`: every setting Turnstile knows, with its built-in default. The
-//! session's own values (after `SET`) are what `SHOW` answers; queries see the
-//! defaults, as they would on a fresh connection.
+//! session's own values (after `SET`) are what `SHOW` and `current_setting`
+//! answer; this relation shows the defaults, as a fresh connection has them.
 
 use crate::sql::builtin_defaults;
 use crate::types::{DataType, Value};

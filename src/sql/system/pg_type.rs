@@ -113,7 +113,7 @@ fn is_preferred(ty: DataType) -> bool {
 /// `typalign`: `c`har, `s`hort, `i`nt or `d`ouble, from the size as PostgreSQL
 /// sets it (variable-length types are int-aligned; `name`, `uuid` and `unknown`
 /// byte-aligned); an array is int-aligned unless its element is double-aligned.
-fn alignment(ty: DataType) -> &'static str {
+pub(super) fn alignment(ty: DataType) -> &'static str {
     if let DataType::Array(element) = ty {
         return if alignment(*element) == "d" { "d" } else { "i" };
     }
@@ -127,7 +127,7 @@ fn alignment(ty: DataType) -> &'static str {
 
 /// `typstorage`: `p`lain for fixed-size types; variable-length ones may be
 /// compressed and moved out of line (`x`), `numeric` only compressed (`m`).
-fn storage(ty: DataType) -> &'static str {
+pub(super) fn storage(ty: DataType) -> &'static str {
     match ty {
         DataType::Numeric(_) => "m",
         _ if ty.type_size() == -1 => "x",
