@@ -193,46 +193,51 @@ async fn constraint_violations_name_their_objects() {
         )
         .await
         .unwrap();
-    let err = client
-        .execute("insert into t values (1, 'y')", &[])
-        .await
-        .unwrap_err();
-    let db = err.as_db_error().expect("a server error");
+    // The SQLSTATE, schema, table, column and constraint of `sql`'s error, and
+    // whether its severity came as `V`.
+    let fields = |sql: &'static str| {
+        let client = &client;
+        async move {
+            let err = client.execute(sql, &[]).await.unwrap_err();
+            let db = err.as_db_error().expect("a server error").clone();
+            let severity = db.parsed_severity() == Some(tokio_postgres::error::Severity::Error);
+            let owned = |s: Option<&str>| s.map(str::to_owned);
+            (
+                db.code().code().to_owned(),
+                owned(db.schema()),
+                owned(db.table()),
+                owned(db.column()),
+                owned(db.constraint()),
+                severity,
+            )
+        }
+    };
+    let some = |s: &str| Some(s.to_owned());
     assert_eq!(
+        fields("insert into t values (1, 'y')").await,
         (
-            db.code().code(),
-            db.schema(),
-            db.table(),
-            db.column(),
-            db.constraint()
-        ),
-        ("23505", Some("public"), Some("t"), None, Some("t_pkey"))
+            "23505".into(),
+            some("public"),
+            some("t"),
+            None,
+            some("t_pkey"),
+            true
+        )
     );
     assert_eq!(
-        db.parsed_severity(),
-        Some(tokio_postgres::error::Severity::Error)
-    );
-    let err = client
-        .execute("insert into t values (2, null)", &[])
-        .await
-        .unwrap_err();
-    let db = err.as_db_error().expect("a server error");
-    assert_eq!(
+        fields("insert into t values (2, null)").await,
         (
-            db.code().code(),
-            db.schema(),
-            db.table(),
-            db.column(),
-            db.constraint()
-        ),
-        ("23502", Some("public"), Some("t"), Some("b"), None)
+            "23502".into(),
+            some("public"),
+            some("t"),
+            some("b"),
+            None,
+            true
+        )
     );
-    let err = client.execute("select 1 / 0", &[]).await.unwrap_err();
-    let db = err.as_db_error().expect("a server error");
-    assert_eq!((db.table(), db.constraint()), (None, None));
     assert_eq!(
-        db.parsed_severity(),
-        Some(tokio_postgres::error::Severity::Error)
+        fields("select 1 / 0").await,
+        ("22012".into(), None, None, None, None, true)
     );
 }
 
