@@ -721,3 +721,42 @@ async fn a_write_that_changes_other_rows_at_commit_fails_later_statements_that_r
         .unwrap();
     assert_eq!((row.get::<_, i32>(0), row.get::<_, i64>(1)), (1, 7));
 }
+
+/// A write run again at COMMIT computes what it computed when it ran: in the time
+/// zone and with the settings of that moment, not those the block changed to
+/// since (it used to store the later ones).
+#[tokio::test]
+async fn a_write_made_again_at_commit_uses_the_settings_it_ran_with() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("CREATE TABLE noted (id integer PRIMARY KEY, at text, who text, n integer)")
+        .await
+        .unwrap();
+    a.batch_execute("INSERT INTO noted VALUES (1, NULL, NULL, 0)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN; SET LOCAL TimeZone = 'UTC'; SET LOCAL app.user = 'alice'")
+        .await
+        .unwrap();
+    a.execute(
+        "UPDATE noted SET at = '2024-01-01 00:00+00'::timestamptz::text, \
+         who = current_setting('app.user') WHERE id = 1",
+        &[],
+    )
+    .await
+    .unwrap();
+    a.batch_execute("SET LOCAL TimeZone = 'Asia/Tokyo'; SET LOCAL app.user = 'bob'")
+        .await
+        .unwrap();
+    // Another session changes the row: the UPDATE runs again at COMMIT.
+    b.batch_execute("UPDATE noted SET n = 5 WHERE id = 1")
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let row = b
+        .query_one("SELECT at, who, n FROM noted WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "2024-01-01 00:00:00+00");
+    assert_eq!(row.get::<_, String>(1), "alice");
+    assert_eq!(row.get::<_, i32>(2), 5);
+}

@@ -111,8 +111,9 @@ use parking_lot::Mutex;
 use sqlparser::ast::Statement;
 
 use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
-use crate::types::{DataType, Value};
+use crate::types::{DataType, TimeZone, Value};
 
+use super::context::StatementSettings;
 use super::copy::CopyIn;
 use super::overlay::{Overlay, OverlayTxn};
 use super::plan_cache::{CachedWrite, UsedPlan};
@@ -378,8 +379,8 @@ impl BlockStatement {
 #[derive(Debug)]
 pub struct BlockWrite {
     statement: BlockStatement,
-    /// The statement's `now()`, kept for its replay.
-    statement_time_us: i64,
+    /// What of its session the statement ran with, for its run at COMMIT.
+    session: StatementSession,
     /// The command tag the client was sent; a replay must report the same.
     tag: CommandTag,
     /// What it changed when rehearsed.
@@ -412,6 +413,41 @@ impl BlockWrite {
                 .reads
                 .iter()
                 .all(|read| matches!(read, Read::Row { .. }) && read.holds(db))
+    }
+}
+
+/// What of its session a statement ran with, kept for its run at COMMIT, so that
+/// the write made again then computes what it computed the first time: `now()`, a
+/// `timestamptz` read or written as text in its time zone, a float's digits,
+/// `current_setting` — not whatever the session changed to since (`SET LOCAL
+/// TimeZone` later in the block).
+#[derive(Debug)]
+struct StatementSession {
+    time_us: i64,
+    time_zone: TimeZone,
+    extra_float_digits: i32,
+    settings: StatementSettings,
+}
+
+impl StatementSession {
+    fn of(ctx: &QueryContext) -> StatementSession {
+        StatementSession {
+            time_us: ctx.statement_time_us,
+            time_zone: ctx.time_zone.clone(),
+            extra_float_digits: ctx.extra_float_digits,
+            settings: ctx.settings.clone(),
+        }
+    }
+
+    /// `ctx` (COMMIT's: its interrupt, durability, limits) with this session.
+    fn in_context(&self, ctx: &QueryContext) -> QueryContext {
+        QueryContext {
+            statement_time_us: self.time_us,
+            time_zone: self.time_zone.clone(),
+            extra_float_digits: self.extra_float_digits,
+            settings: self.settings.clone(),
+            ..ctx.clone()
+        }
     }
 }
 
@@ -597,7 +633,7 @@ impl Block {
         self.observed.push(returned_rows);
         self.writes.push(Arc::new(BlockWrite {
             statement,
-            statement_time_us: ctx.statement_time_us,
+            session: StatementSession::of(ctx),
             tag,
             changes,
             reads: noted.reads,
@@ -802,10 +838,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             replay_changes(txn, &write.changes)?;
             continue;
         }
-        let ctx = QueryContext {
-            statement_time_us: write.statement_time_us,
-            ..ctx.clone()
-        };
+        let ctx = write.session.in_context(ctx);
         txn.record_changes(true);
         let output = write.statement.run(txn, &ctx).map_err(|e| {
             conflict(format!(
