@@ -95,7 +95,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
 
 /// The stack a thread that parses, binds, plans or runs statements gets (tokio's
 /// workers, the turnstile's reader and writer threads). The nesting limits
-/// ([`EXPR_DEPTH_MAX`], [`SET_OPERATIONS_DEPTH_MAX`]) keep every walk of a tree
+/// (`EXPR_DEPTH_MAX`, `SET_OPERATIONS_DEPTH_MAX`) keep every walk of a tree
 /// within it, in the unoptimized build too, whose frames are the largest (a level
 /// of a set operation takes 10 to 25 KiB there): `deep_statements_fit` in
 /// `src/sql/tests.rs` checks expressions on an eighth of it and set operations
