@@ -314,57 +314,92 @@ impl ResultArea {
         Ok(ResultArea { at })
     }
 
-    fn byte(
+    /// Writes a whole variant (an `option` or a `result`) at once: every write
+    /// looks the module's memory up again, and a row lookup makes several.
+    fn variant(
         &self,
         caller: &mut Caller<'_, HostState>,
-        offset: u32,
-        value: u8,
+        variant: &VariantBytes,
     ) -> wasmtime::Result<()> {
-        write(caller, self.at + offset, &[value])
+        write(caller, self.at, variant.as_bytes())
     }
 
-    fn pair(
-        &self,
-        caller: &mut Caller<'_, HostState>,
-        offset: u32,
-        (ptr, len): (u32, u32),
-    ) -> wasmtime::Result<()> {
-        let mut bytes = [0u8; 8];
-        bytes[..4].copy_from_slice(&ptr.to_le_bytes());
-        bytes[4..].copy_from_slice(&len.to_le_bytes());
-        write(caller, self.at + offset, &bytes)
+    /// Copies `bytes` into the module and writes their list at the start of the
+    /// area (a `string` result).
+    fn list(&self, caller: &mut Caller<'_, HostState>, bytes: &[u8]) -> wasmtime::Result<()> {
+        let list = lower_list(caller, bytes)?;
+        write(caller, self.at, &pair_bytes(list))
     }
 
-    /// Copies `bytes` into the module and writes their list at `offset`.
-    fn list(
-        &self,
-        caller: &mut Caller<'_, HostState>,
-        offset: u32,
-        bytes: &[u8],
-    ) -> wasmtime::Result<()> {
-        let ptr = lower_bytes(caller, bytes, 1)?;
-        self.pair(caller, offset, (ptr, bytes.len() as u32))
-    }
-
-    /// Writes `result`: discriminant 0 and `ok`'s payload, or 1 and the failure.
+    /// Writes `result`: discriminant 0 and the payload `ok` makes of its value, or
+    /// 1 and the failure.
     fn result<T>(
         &self,
         caller: &mut Caller<'_, HostState>,
         result: Result<T, Failure>,
-        ok: impl FnOnce(&Self, &mut Caller<'_, HostState>, T) -> wasmtime::Result<()>,
+        ok: impl FnOnce(&mut Caller<'_, HostState>, VariantBytes, T) -> wasmtime::Result<VariantBytes>,
     ) -> wasmtime::Result<()> {
-        match result {
-            Ok(value) => {
-                self.byte(caller, 0, 0)?;
-                ok(self, caller, value)
-            }
+        let variant = match result {
+            Ok(value) => ok(caller, VariantBytes::case(0), value)?,
             Err(failure) => {
-                self.byte(caller, 0, 1)?;
-                self.list(caller, PAYLOAD_OFFSET, failure.sqlstate.as_bytes())?;
-                self.list(caller, PAYLOAD_OFFSET + 8, failure.message.as_bytes())
+                let sqlstate = lower_list(caller, failure.sqlstate.as_bytes())?;
+                let message = lower_list(caller, failure.message.as_bytes())?;
+                VariantBytes::case(1).pair(sqlstate).pair(message)
             }
-        }
+        };
+        self.variant(caller, &variant)
     }
+}
+
+/// The bytes of a variant as the canonical ABI lays it out: its discriminant
+/// byte, then its payload from `PAYLOAD_OFFSET` on (the padding between is left
+/// zero), built on the stack.
+struct VariantBytes {
+    bytes: [u8; RESULT_BYTES as usize],
+    len: usize,
+}
+
+impl VariantBytes {
+    fn case(discriminant: u8) -> VariantBytes {
+        let mut bytes = [0; RESULT_BYTES as usize];
+        bytes[0] = discriminant;
+        VariantBytes { bytes, len: 1 }
+    }
+
+    /// Appends a byte to the payload.
+    fn byte(self, value: u8) -> VariantBytes {
+        self.push(&[value])
+    }
+
+    /// Appends a (pointer, length) pair to the payload.
+    fn pair(self, list: (u32, u32)) -> VariantBytes {
+        self.push(&pair_bytes(list))
+    }
+
+    fn push(mut self, bytes: &[u8]) -> VariantBytes {
+        let at = self.len.max(PAYLOAD_OFFSET as usize);
+        self.bytes[at..at + bytes.len()].copy_from_slice(bytes);
+        self.len = at + bytes.len();
+        self
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// A (pointer, length) pair as it lies in memory.
+fn pair_bytes((ptr, len): (u32, u32)) -> [u8; POINTER_PAIR_BYTES as usize] {
+    let mut bytes = [0; POINTER_PAIR_BYTES as usize];
+    bytes[..4].copy_from_slice(&ptr.to_le_bytes());
+    bytes[4..].copy_from_slice(&len.to_le_bytes());
+    bytes
+}
+
+/// Copies `bytes` into memory the module allocates: the (pointer, length) of a
+/// `list<u8>` or `string`.
+fn lower_list(caller: &mut Caller<'_, HostState>, bytes: &[u8]) -> wasmtime::Result<(u32, u32)> {
+    Ok((lower_bytes(caller, bytes, 1)?, bytes.len() as u32))
 }
 
 /// Runs `f` with the module's memory and the host state, both borrowed at once.
@@ -408,13 +443,11 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 state.get(table, memory.bytes(key, key_len)?)
             })?;
             let area = ResultArea::new(ret)?;
-            match found {
-                None => area.byte(&mut caller, 0, 0),
-                Some(row) => {
-                    area.byte(&mut caller, 0, 1)?;
-                    area.list(&mut caller, PAYLOAD_OFFSET, row.as_bytes())
-                }
-            }
+            let variant = match found {
+                None => VariantBytes::case(0),
+                Some(row) => VariantBytes::case(1).pair(lower_list(&mut caller, row.as_bytes())?),
+            };
+            area.variant(&mut caller, &variant)
         },
     )?;
     linker.func_wrap(
@@ -446,15 +479,13 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 state.scan(table, index, lower, upper, limit)
             })?;
             let area = ResultArea::new(ret)?;
-            area.result(&mut caller, rows, |area, caller, rows| {
+            area.result(&mut caller, rows, |caller, variant, rows| {
                 let mut pairs = Vec::with_capacity(rows.len() * 8);
                 for row in &rows {
-                    let ptr = lower_bytes(caller, row, 1)?;
-                    pairs.extend_from_slice(&ptr.to_le_bytes());
-                    pairs.extend_from_slice(&(row.len() as u32).to_le_bytes());
+                    pairs.extend_from_slice(&pair_bytes(lower_list(caller, row)?));
                 }
                 let list = lower_bytes(caller, &pairs, ALIGN_POINTERS)?;
-                area.pair(caller, PAYLOAD_OFFSET, (list, rows.len() as u32))
+                Ok(variant.pair((list, rows.len() as u32)))
             })
         },
     )?;
@@ -466,11 +497,11 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
                 state.insert(table, memory.bytes(row, row_len)?)
             })?;
             let area = ResultArea::new(ret)?;
-            area.result(&mut caller, done, |_, _, ()| Ok(()))
+            area.result(&mut caller, done, |_, variant, ()| Ok(variant))
         },
     )?;
-    let write_bool = |area: &ResultArea, caller: &mut Caller<'_, HostState>, value: bool| {
-        area.byte(caller, PAYLOAD_OFFSET, u8::from(value))
+    let write_bool = |_: &mut Caller<'_, HostState>, variant: VariantBytes, value: bool| {
+        Ok(variant.byte(u8::from(value)))
     };
     linker.func_wrap(
         TABLES,
@@ -532,7 +563,7 @@ pub(super) fn add_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()
         |mut caller: Caller<'_, HostState>, ret: u32| {
             memory_of(&mut caller)?;
             let name = caller.data().caller()?;
-            ResultArea::new(ret)?.list(&mut caller, 0, name.as_bytes())
+            ResultArea::new(ret)?.list(&mut caller, name.as_bytes())
         },
     )?;
     Ok(())
