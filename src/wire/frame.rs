@@ -181,6 +181,71 @@ impl BodyCheck {
         }
     }
 
+    /// Checks a body that is here whole, field by field rather than byte by byte,
+    /// with the faults [`BodyCheck::observe`] and [`BodyCheck::finish`] find in it
+    /// in pieces, at the same offsets: most messages arrive whole, and stepping
+    /// through a Bind and an Execute a byte at a time cost 1,100 of the 17,000
+    /// instructions a `pgbench -M prepared` transaction takes.
+    fn check_whole(mut self, body: &[u8]) -> Result<Option<TextCheck>, (usize, &'static str)> {
+        // A body that ends inside a field shows it at its last byte, as in pieces.
+        let last = body.len().saturating_sub(1);
+        let mut at = 0;
+        // The next `len` bytes as a big-endian integer, or the body is short.
+        let int = |at: &mut usize, len: usize| {
+            let bytes = body.get(*at..*at + len).ok_or((last, INSUFFICIENT_DATA))?;
+            *at += len;
+            Ok(bytes
+                .iter()
+                .fold(0u32, |value, &b| value << 8 | u32::from(b)))
+        };
+        for field in self.fields {
+            if at >= body.len() {
+                // Ended where the field should begin, or earlier: items or a
+                // value ran past the end.
+                let cut = if at == body.len() {
+                    BodyCheck::cut_before(field)
+                } else {
+                    INSUFFICIENT_DATA
+                };
+                return Err((last, cut));
+            }
+            match *field {
+                Field::Byte => at += 1,
+                Field::String => {
+                    let rest = &body[at..];
+                    let nul = rest.iter().position(|b| *b == 0);
+                    let string = &rest[..nul.map_or(rest.len(), |nul| nul + 1)];
+                    if let Some(text) = &mut self.text {
+                        text.observe(string);
+                    }
+                    at += string.len();
+                    if nul.is_none() {
+                        return Err((last, INVALID_STRING));
+                    }
+                }
+                Field::Int32 => {
+                    int(&mut at, 4)?;
+                }
+                Field::Array(size) => at += int(&mut at, 2)? as usize * size,
+                Field::Values => {
+                    for _ in 0..int(&mut at, 2)? {
+                        match int(&mut at, 4)? as i32 {
+                            -1 => {}
+                            len if len < 0 => return Err((at - 1, INSUFFICIENT_DATA)),
+                            len => at += len as usize,
+                        }
+                    }
+                }
+            }
+        }
+        match at.cmp(&body.len()) {
+            std::cmp::Ordering::Less => Err((at, INVALID_FORMAT)),
+            std::cmp::Ordering::Equal => Ok(self.text),
+            // Items or a value ran past the end.
+            std::cmp::Ordering::Greater => Err((last, INSUFFICIENT_DATA)),
+        }
+    }
+
     /// Checks the next bytes of the body; on a fault, the offset in `bytes` of the
     /// byte that showed it and PostgreSQL's message.
     fn observe(&mut self, bytes: &[u8]) -> Result<(), (usize, &'static str)> {
@@ -218,9 +283,14 @@ impl BodyCheck {
                     value,
                     counts,
                 } => {
-                    *value = *value << 8 | u32::from(bytes[at]);
-                    *have += 1;
-                    at += 1;
+                    // As many of its bytes as this chunk holds, in one go: the
+                    // integers are most of the fields a Bind or Execute has.
+                    let take = usize::from(*len - *have).min(bytes.len() - at);
+                    for &byte in &bytes[at..at + take] {
+                        *value = *value << 8 | u32::from(byte);
+                    }
+                    *have += take as u8;
+                    at += take;
                     if have == len {
                         let (value, counts) = (*value, *counts);
                         self.counted(value, counts).map_err(|e| (at - 1, e))?;
@@ -284,9 +354,18 @@ impl BodyCheck {
     fn finish(self) -> Result<Option<TextCheck>, &'static str> {
         match (self.step, self.fields.first()) {
             (Step::Field, None) => Ok(self.text),
-            (Step::Field, Some(Field::Byte)) => Err(NO_DATA_LEFT),
-            (Step::Field, Some(Field::String)) | (Step::String, _) => Err(INVALID_STRING),
+            (Step::Field, Some(field)) => Err(BodyCheck::cut_before(field)),
+            (Step::String, _) => Err(INVALID_STRING),
             _ => Err(INSUFFICIENT_DATA),
+        }
+    }
+
+    /// PostgreSQL's message for a body that ends where `field` should begin.
+    fn cut_before(field: &Field) -> &'static str {
+        match field {
+            Field::Byte => NO_DATA_LEFT,
+            Field::String => INVALID_STRING,
+            _ => INSUFFICIENT_DATA,
         }
     }
 }
@@ -401,6 +480,14 @@ impl FrameLimit {
                 })?;
                 if self.skip == 0 {
                     self.end_body().map_err(|e| refusal(at - 1, e))?;
+                } else if let Some(body) = self.body.take_if(|_| bytes.len() - at >= self.skip) {
+                    let whole = &bytes[at..at + self.skip];
+                    let text = body
+                        .check_whole(whole)
+                        .map_err(|(offset, e)| refusal(at + offset, e))?;
+                    self.queue_verdict(text);
+                    at += self.skip;
+                    self.skip = 0;
                 }
             }
         }
@@ -411,11 +498,16 @@ impl FrameLimit {
     /// the verdict of its text.
     fn end_body(&mut self) -> Result<(), &'static str> {
         if let Some(body) = self.body.take() {
-            if let Some(text) = body.finish()? {
-                self.verdicts.push_back(text.finish());
-            }
+            self.queue_verdict(body.finish()?);
         }
         Ok(())
+    }
+
+    /// Queues the verdict of the text of a Query or Parse whose body has passed.
+    fn queue_verdict(&mut self, text: Option<TextCheck>) {
+        if let Some(text) = text {
+            self.verdicts.push_back(text.finish());
+        }
     }
 
     fn end_header(&mut self) -> Result<(), WireError> {
@@ -591,6 +683,17 @@ mod tests {
             (b'B', bind(&[3], b""), Some(INSUFFICIENT_DATA)),
             (b'B', bind(&[3], b"\0\0junk"), Some(INVALID_FORMAT)),
             (b'B', b"p\0s".to_vec(), Some(INVALID_STRING)),
+            // Five format codes declared, one sent; a value of 9 bytes with 2.
+            (
+                b'B',
+                b"p\0s\0\0\x05\0\x01".to_vec(),
+                Some(INSUFFICIENT_DATA),
+            ),
+            (
+                b'B',
+                b"p\0s\0\0\0\0\x01\0\0\0\x09vv".to_vec(),
+                Some(INSUFFICIENT_DATA),
+            ),
             // Unchecked: CopyData holds anything, Terminate ends the session.
             (b'd', smuggled.clone(), None),
             (b'X', smuggled.clone(), None),
