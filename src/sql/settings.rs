@@ -699,6 +699,10 @@ impl Settings {
 
     /// The reported settings that changed since the last call, with their new values.
     pub fn take_changes(&mut self) -> Vec<(&'static str, String)> {
+        // Asked after every statement; the answer is almost always none.
+        if self.changed.is_empty() {
+            return Vec::new();
+        }
         let changed = std::mem::take(&mut self.changed);
         changed
             .into_iter()
