@@ -257,6 +257,7 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::InvalidBinary { .. } => "22P03",
         WireError::InvalidUtf8(_) => "22021",
         WireError::UnsupportedType(_) => "0A000",
+        WireError::BinaryOutputUnsupported { .. } => "0A000",
         WireError::TooManyColumns(_) => "54011",
         WireError::CopyFailed(_) => "57014",
         WireError::Internal(_) => "XX000",

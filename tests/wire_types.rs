@@ -298,3 +298,42 @@ async fn numeric_typmod_applies_to_parameters() {
         Some("A field with precision 5, scale 2 must round to an absolute value less than 10^3.")
     );
 }
+
+/// A `regclass` column prints as a name, which the executor looks up in the catalog;
+/// asked for in binary (an OID), it is refused with 0A000 at Bind, before anything
+/// runs, and says what works instead. Text, a cast to oid, and the connection all go
+/// on.
+#[tokio::test]
+async fn regclass_in_binary_is_refused_with_what_works_instead() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    let err = c
+        .query("select 'pg_class'::regclass as rel, 1 as one", &[])
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "0A000");
+    assert_eq!(
+        db.message(),
+        "binary output of column \"rel\" of type regclass is not supported; \
+         cast it to oid or text, or ask for the column in text format"
+    );
+    let row = c
+        .query_one(
+            "select 'pg_class'::regclass::oid, 'pg_class'::regclass::text",
+            &[],
+        )
+        .await
+        .unwrap();
+    let oid = c
+        .query_one("select oid from pg_class where relname = 'pg_class'", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, u32>(0), oid.get::<_, u32>(0));
+    assert_eq!(row.get::<_, String>(1), "pg_class");
+    let text = c.simple_query("select 'pg_class'::regclass").await.unwrap();
+    match &text[1] {
+        SimpleQueryMessage::Row(row) => assert_eq!(row.get(0), Some("pg_class")),
+        other => panic!("expected a row, got {other:?}"),
+    }
+}

@@ -306,6 +306,12 @@ impl DataType {
         }
     }
 
+    /// An OID alias other than `oid` itself (`regclass`, `regtype`, …): its values
+    /// are OIDs that print as the names of what they refer to.
+    pub fn is_oid_alias(self) -> bool {
+        matches!(self, DataType::Oid(alias) if alias != OidAlias::Oid)
+    }
+
     pub fn is_integer(self) -> bool {
         matches!(self, DataType::Int2 | DataType::Int4 | DataType::Int8)
     }

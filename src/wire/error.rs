@@ -80,6 +80,14 @@ pub enum WireError {
     /// 0A000: a parameter type OID Turnstile has no type for.
     #[error("parameter type with OID {0} is not supported")]
     UnsupportedType(u32),
+    /// 0A000: a `regclass`-like result column asked for in binary. Its values are
+    /// printed as names under the lock, where the catalog is; the OID binary
+    /// output needs is gone by then.
+    #[error(
+        "binary output of column \"{column}\" of type {type_name} is not supported; \
+         cast it to oid or text, or ask for the column in text format"
+    )]
+    BinaryOutputUnsupported { column: String, type_name: String },
     /// 57014: the client gave up a COPY FROM STDIN with CopyFail; nothing was loaded.
     #[error("COPY from stdin failed: {0}")]
     CopyFailed(String),

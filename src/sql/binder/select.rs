@@ -6,7 +6,7 @@ use sqlparser::ast::{
 };
 
 use crate::sql::{ColumnInfo, SqlError};
-use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, OidAlias, Value};
+use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::state::AggContext;
@@ -26,8 +26,7 @@ impl Binder<'_> {
     /// function for them reads the catalog; ours runs here, under the lock).
     pub fn bind_statement_query(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
         let mut bound = self.bind_query(query)?;
-        let names = |ty| matches!(ty, DataType::Oid(alias) if alias != OidAlias::Oid);
-        if !bound.columns.iter().any(|c| names(c.data_type)) {
+        if !bound.columns.iter().any(|c| c.data_type.is_oid_alias()) {
             return Ok(bound);
         }
         self.reads_catalog = true;
@@ -41,7 +40,7 @@ impl Binder<'_> {
                     ty: c.data_type,
                 };
                 match c.data_type {
-                    DataType::Oid(alias) if names(c.data_type) => Expr::Function {
+                    DataType::Oid(alias) if c.data_type.is_oid_alias() => Expr::Function {
                         function: FunctionId::Catalog(CatalogFunction::RegOut(alias)),
                         strict: true,
                         args: vec![column],
