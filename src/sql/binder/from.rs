@@ -414,6 +414,11 @@ impl Binder<'_> {
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
         let (schema, relation) = names::qualified(name)?;
+        if schema.is_none() {
+            if let Some(bound) = self.bind_with_reference(&relation, alias)? {
+                return Ok(bound);
+            }
+        }
         let shown = alias.map_or_else(|| relation.clone(), |a| names::ident(&a.name));
         if let Some(id) = system::find(schema.as_deref(), &relation) {
             // Its rows come from the catalog: a query without a table of its own

@@ -19,6 +19,7 @@ mod routine;
 mod scope;
 mod select;
 mod state;
+mod with;
 
 pub use datatype::{column_type, data_type};
 pub use dml::{Conflict, Delete, Insert, Returning, Update};

@@ -66,6 +66,19 @@ impl Binder<'_> {
 
     pub fn bind_query(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
         check_query_clauses(query)?;
+        let Some(with) = &query.with else {
+            return self.bind_query_body(query);
+        };
+        let outside = self.with_queries.len();
+        let bound = self
+            .define_with(with)
+            .and_then(|()| self.bind_query_body(query));
+        self.with_queries.truncate(outside);
+        bound
+    }
+
+    /// [`Binder::bind_query`] past its `WITH`.
+    fn bind_query_body(&mut self, query: &Query) -> Result<BoundQuery, SqlError> {
         let order_by = match &query.order_by {
             None => &[][..],
             Some(o) => match &o.kind {
@@ -887,11 +900,6 @@ fn cast_outputs(mut bound: BoundQuery, types: &[DataType]) -> Result<BoundQuery,
 }
 
 fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
-    if query.with.is_some() {
-        return Err(SqlError::Unsupported(
-            "WITH (common table expressions)".into(),
-        ));
-    }
     if !query.locks.is_empty() {
         return Err(SqlError::Unsupported("SELECT … FOR UPDATE/SHARE".into()));
     }

@@ -6,6 +6,7 @@ use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
 
 use super::scope::Scope;
+use super::with::WithQuery;
 use crate::sql::plan::{Aggregate, Expr, Plan};
 
 /// A bound query: its plan and the columns it returns.
@@ -48,6 +49,13 @@ pub struct Binder<'a> {
     /// `current_user`): then it cannot run against the empty catalog of table-free
     /// queries (see `Engine`).
     pub(super) reads_catalog: bool,
+    /// The `WITH` queries in reach of what is being bound, outermost first (see
+    /// `with`).
+    pub(super) with_queries: Vec<WithQuery>,
+    /// Above zero while a `WITH` query is bound only to check it.
+    pub(super) checking_with: usize,
+    /// How many times the statement's `WITH` queries have been bound so far.
+    pub(super) with_bindings: usize,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -97,6 +105,9 @@ impl<'a> Binder<'a> {
             expr_depth: 0,
             referenced: Vec::new(),
             reads_catalog: false,
+            with_queries: Vec::new(),
+            checking_with: 0,
+            with_bindings: 0,
         }
     }
 
