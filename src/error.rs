@@ -140,6 +140,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::UndefinedFunction(_) | SqlError::UndefinedRoutine { .. } => "42883",
         SqlError::AmbiguousFunction(_) => "42725",
         SqlError::DatatypeMismatch(_) => "42804",
+        SqlError::InvalidRecursion(_) => "42P19",
         SqlError::UndefinedParameter(_) => "42P02",
         SqlError::IndeterminateDatatype(_) => "42P18",
         SqlError::Grouping(_) => "42803",

@@ -256,7 +256,7 @@ async fn slow_scans_and_writers_share_the_server() {
 /// --max-rows-per-statement is enforced inside the statement: a SELECT over it answers
 /// 54000, and an `INSERT … RETURNING` over it answers 54000 AND changes nothing (it
 /// used to be checked after the commit, so the rows stayed). Checked by counting the
-/// table afterwards.
+/// table afterwards. A `WITH RECURSIVE` query that never ends stops at it.
 #[tokio::test]
 async fn row_limit_rolls_back_a_write_over_it() {
     let server = common::TestServer::start_with_args(&["--max-rows-per-statement", "3"]);
@@ -293,6 +293,27 @@ async fn row_limit_rolls_back_a_write_over_it() {
         .await
         .expect_err("SELECT over the limit");
     assert_eq!(err.code().unwrap().code(), "54000", "{err}");
+    // A recursion that never ends stops at the limit too, however few rows it
+    // returns, and the session goes on.
+    let err = client
+        .query(
+            "with recursive r (n) as (select 1 union all select n + 1 from r) \
+             select count(*) from r",
+            &[],
+        )
+        .await
+        .expect_err("a recursion without end");
+    assert_eq!(err.code().unwrap().code(), "54000", "{err}");
+    let ended: i64 = client
+        .query_one(
+            "with recursive r (n) as (select 1 union all select n + 1 from r where n < 3) \
+             select sum(n) from r",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 6);
 }
 
 /// Invariant 2: rows are materialized and the read lock released before anything is

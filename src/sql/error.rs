@@ -36,6 +36,10 @@ pub enum SqlError {
     /// 42725, e.g. "operator is not unique: unknown + unknown": the client must cast.
     #[error("{0}")]
     AmbiguousFunction(String),
+    /// 42P19, a `WITH RECURSIVE` query that does not recurse as PostgreSQL allows
+    /// (its reference to itself in a subquery, twice, or in its first term).
+    #[error("{0}")]
+    InvalidRecursion(String),
     /// 42804, e.g. "argument of WHERE must be type boolean, not type integer".
     #[error("{0}")]
     DatatypeMismatch(String),

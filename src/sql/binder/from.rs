@@ -131,6 +131,9 @@ impl Binder<'_> {
             scope: right_scope,
             lateral,
         } = right;
+        if kind == JoinKind::Left {
+            self.check_outer_join_side(if swap { &left } else { &right })?;
+        }
         let left_width = left_scope.width();
         let mut scope = left_scope.clone();
         scope.extend(right_scope.clone());

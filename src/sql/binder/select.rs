@@ -96,7 +96,7 @@ impl Binder<'_> {
         self.bind_limit(bound, query.limit_clause.as_ref())
     }
 
-    fn bind_set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery, SqlError> {
+    pub(super) fn bind_set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery, SqlError> {
         match body {
             SetExpr::Select(select) => self.bind_select(select, &[]),
             SetExpr::Query(q) => self.bind_query(q),
@@ -849,7 +849,7 @@ fn type_column_name(ty: &ast::DataType) -> Option<String> {
 
 /// Output column `i` of `bound`, for [`Binder::common_type_of`]: the NULL literal
 /// when the select list computes it as one, else a column of its type.
-fn output_column(bound: &BoundQuery, i: usize) -> Expr {
+pub(super) fn output_column(bound: &BoundQuery, i: usize) -> Expr {
     let null = Expr::Const(Value::Null, DataType::Unknown);
     match &bound.plan {
         Plan::Project { exprs, .. } if exprs[i] == null => null,
@@ -860,7 +860,10 @@ fn output_column(bound: &BoundQuery, i: usize) -> Expr {
     }
 }
 
-fn cast_outputs(mut bound: BoundQuery, types: &[DataType]) -> Result<BoundQuery, SqlError> {
+pub(super) fn cast_outputs(
+    mut bound: BoundQuery,
+    types: &[DataType],
+) -> Result<BoundQuery, SqlError> {
     if bound
         .columns
         .iter()

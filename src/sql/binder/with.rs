@@ -7,24 +7,42 @@
 //! twice does, which every query of this statement's snapshot does unless it calls
 //! a function whose result differs from call to call ([`VOLATILE_FUNCTIONS`]). Such
 //! a query referenced twice is refused (0A000) rather than answered with rows
-//! PostgreSQL would not give. `WITH RECURSIVE` and data-modifying statements in
-//! `WITH` are refused too.
+//! PostgreSQL would not give. Data-modifying statements in `WITH` are refused too.
 //!
 //! Scoping, as in PostgreSQL: a `WITH` query sees the ones defined before it in
 //! its list, those of the enclosing queries, and the columns of the enclosing
 //! queries (a correlated reference); it shadows a table or view of the same
 //! unqualified name for the rest of its query.
+//!
+//! # `WITH RECURSIVE`
+//!
+//! A query of a `WITH RECURSIVE` list that refers to itself must be
+//! `non-recursive term UNION [ALL] recursive term`, as in PostgreSQL. It becomes a
+//! [`Plan::RecursiveUnion`]: the first term's rows, then, round after round, what
+//! the recursive term makes of the rows the last round found, which it reads where
+//! it names the query ([`Plan::WorkingTable`]), until a round finds none. The
+//! first term sets the column types; the recursive term's are cast to them where
+//! UNION would, and one that would change them is 42804, as in PostgreSQL. So are
+//! PostgreSQL's other rules (42P19): the recursive term names the query once, not
+//! inside a subquery; the first term does not name it; the recursive term has no
+//! aggregate, and the query no ORDER BY, LIMIT or OFFSET of its own (0A000). A
+//! recursion that never ends stops at `statement_timeout` or at the statement's
+//! row limit.
 
 use std::sync::Arc;
 
-use sqlparser::ast::{self, Query, SetExpr};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{self, visit_relations, Query, SetExpr, SetOperator, SetQuantifier};
 
 use super::from::rename_columns;
 use super::scope::Scope;
-use super::{names, Binder};
+use super::select::{cast_outputs, output_column};
+use super::{names, Binder, BoundQuery};
 use crate::sql::parse::calls_function_named;
 use crate::sql::plan::Plan;
 use crate::sql::SqlError;
+use crate::types::DataType;
 
 /// The functions whose result differs from one call to the next (PostgreSQL's
 /// `provolatile = 'v'`) among those Turnstile has.
@@ -49,7 +67,7 @@ pub(super) struct WithQuery {
     name: String,
     /// Its column names (`WITH x (a, b) AS …`); the query's own names past them.
     columns: Vec<String>,
-    query: Arc<Query>,
+    body: WithBody,
     /// How many of the binder's `WITH` queries it sees: those before it.
     sees: usize,
     /// How many enclosing scopes it sees: those of where it was defined.
@@ -58,14 +76,27 @@ pub(super) struct WithQuery {
     references: usize,
 }
 
+/// What a name defined by `WITH` stands for.
+#[derive(Debug, Clone)]
+enum WithBody {
+    /// A query, bound again at each reference.
+    Query(Arc<Query>),
+    /// A `WITH RECURSIVE` query that names itself, bound again at each reference.
+    Recursive(Arc<Query>),
+    /// Inside the recursive term of recursive query `id` being bound: the rows its
+    /// last round found, of these columns; `named` once it has been.
+    LastRound {
+        id: usize,
+        columns: Vec<(String, DataType)>,
+        named: bool,
+    },
+}
+
 impl Binder<'_> {
     /// Defines the queries of `with` for the query that carries it, checking
     /// each as it goes (PostgreSQL reports an error in one nobody refers to).
     /// The caller removes them once that query is bound.
     pub(super) fn define_with(&mut self, with: &ast::With) -> Result<(), SqlError> {
-        if with.recursive {
-            return Err(SqlError::Unsupported("WITH RECURSIVE".into()));
-        }
         let first = self.with_queries.len();
         for cte in &with.cte_tables {
             let name = names::ident(&cte.alias.name);
@@ -91,6 +122,12 @@ impl Binder<'_> {
                     column.name
                 )));
             }
+            let query = Arc::new((*cte.query).clone());
+            let body = if with.recursive && names_relation(&*cte.query, &name) {
+                WithBody::Recursive(query)
+            } else {
+                WithBody::Query(query)
+            };
             let query = WithQuery {
                 name,
                 columns: cte
@@ -99,7 +136,7 @@ impl Binder<'_> {
                     .iter()
                     .map(|c| names::ident(&c.name))
                     .collect(),
-                query: Arc::new((*cte.query).clone()),
+                body,
                 sees: self.with_queries.len(),
                 outer: self.outer.len(),
                 references: 0,
@@ -124,12 +161,18 @@ impl Binder<'_> {
         let Some(index) = self.with_queries.iter().rposition(|w| w.name == name) else {
             return Ok(None);
         };
+        if let WithBody::LastRound { .. } = self.with_queries[index].body {
+            return self.bind_last_round(index, alias).map(Some);
+        }
         if self.checking_with == 0 {
             self.with_queries[index].references += 1;
         }
         let query = self.with_queries[index].clone();
+        let (WithBody::Query(body) | WithBody::Recursive(body)) = &query.body else {
+            unreachable!("the last round was bound above")
+        };
         if query.references > 1 {
-            if let Some(function) = calls_function_named(&*query.query, VOLATILE_FUNCTIONS) {
+            if let Some(function) = calls_function_named(&**body, VOLATILE_FUNCTIONS) {
                 return Err(SqlError::Unsupported(format!(
                     "WITH query \"{name}\" calls {function}() and is referenced more than \
                      once; its rows would differ between the references (put the query in \
@@ -162,25 +205,201 @@ impl Binder<'_> {
         }
         let later_queries = self.with_queries.split_off(with.sees);
         let inner_scopes = self.outer.split_off(with.outer);
-        let bound = self.bind_query(&with.query);
+        let bound = match &with.body {
+            WithBody::Query(query) => self.bind_query(query),
+            WithBody::Recursive(query) => self.bind_recursive(with, query),
+            WithBody::LastRound { .. } => unreachable!("a last round is not bound as a query"),
+        };
         self.outer.extend(inner_scopes);
         self.with_queries.extend(later_queries);
         let bound = bound?;
-        if with.columns.len() > bound.columns.len() {
-            return Err(SqlError::InvalidColumnReference(format!(
-                "WITH query \"{}\" has {} columns available but {} columns specified",
-                with.name,
-                bound.columns.len(),
-                with.columns.len()
-            )));
-        }
-        let scope = Scope::computed(
-            Some(shown.to_owned()),
-            bound.columns.iter().enumerate().map(|(i, c)| {
-                let name = with.columns.get(i).unwrap_or(&c.name);
-                (name.clone(), c.data_type)
-            }),
-        );
+        let columns = with.named_columns(&bound)?;
+        let scope = Scope::computed(Some(shown.to_owned()), columns);
         Ok((bound.plan, scope))
     }
+
+    /// Binds recursive query `with`, `query`, in the scopes it sees.
+    fn bind_recursive(&mut self, with: &WithQuery, query: &Query) -> Result<BoundQuery, SqlError> {
+        let name = &with.name;
+        let not_recursive_form = || {
+            SqlError::InvalidRecursion(format!(
+                "recursive query \"{name}\" does not have the form non-recursive-term \
+                 UNION [ALL] recursive-term"
+            ))
+        };
+        let SetExpr::SetOperation {
+            op: SetOperator::Union,
+            set_quantifier,
+            left,
+            right,
+        } = &*query.body
+        else {
+            return Err(not_recursive_form());
+        };
+        let all = match set_quantifier {
+            SetQuantifier::All => true,
+            SetQuantifier::Distinct | SetQuantifier::None => false,
+            _ => return Err(not_recursive_form()),
+        };
+        for (present, clause) in [
+            (query.order_by.is_some(), "ORDER BY"),
+            (query.limit_clause.is_some(), "LIMIT and OFFSET"),
+        ] {
+            if present {
+                return Err(SqlError::Unsupported(format!(
+                    "{clause} in a recursive query"
+                )));
+            }
+        }
+        if names_relation(&**left, name) {
+            return Err(SqlError::InvalidRecursion(format!(
+                "recursive reference to query \"{name}\" must not appear within its \
+                 non-recursive term"
+            )));
+        }
+        let anchor = self.bind_set_expr(left)?;
+        let columns = with.named_columns(&anchor)?;
+        let id = self.next_subquery_id;
+        self.next_subquery_id += 1;
+        self.with_queries.push(WithQuery {
+            name: name.clone(),
+            columns: Vec::new(),
+            body: WithBody::LastRound {
+                id,
+                columns: columns.clone(),
+                named: false,
+            },
+            sees: self.with_queries.len(),
+            outer: self.outer.len(),
+            references: 0,
+        });
+        let recursive = self.bind_set_expr(right);
+        self.with_queries.pop();
+        let recursive = recursive?;
+        if recursive
+            .plan
+            .any_node(&|p| matches!(p, Plan::Aggregate { .. }))
+        {
+            return Err(SqlError::InvalidRecursion(
+                "aggregate functions are not allowed in a recursive query's recursive term".into(),
+            ));
+        }
+        if recursive.columns.len() != anchor.columns.len() {
+            return Err(SqlError::InvalidStatement(
+                "each UNION query must have the same number of columns".into(),
+            ));
+        }
+        let mut types = Vec::new();
+        for (i, (_, anchor_type)) in columns.iter().enumerate() {
+            let sides = [output_column(&anchor, i), output_column(&recursive, i)];
+            let overall = self.common_type_of(&sides, "UNION")?;
+            if overall != *anchor_type {
+                return Err(SqlError::DatatypeMismatch(format!(
+                    "recursive query \"{name}\" column {} has type {anchor_type} in \
+                     non-recursive term but type {overall} overall",
+                    i + 1
+                )));
+            }
+            types.push(overall);
+        }
+        let recursive = cast_outputs(recursive, &types)?;
+        Ok(BoundQuery {
+            plan: Plan::RecursiveUnion {
+                id,
+                anchor: Box::new(anchor.plan),
+                recursive: Box::new(recursive.plan),
+                all,
+            },
+            columns: anchor.columns,
+        })
+    }
+
+    /// A reference, inside the recursive term of the query at `index`, to the rows
+    /// its last round found.
+    fn bind_last_round(
+        &mut self,
+        index: usize,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let outer = self.with_queries[index].outer;
+        let name = self.with_queries[index].name.clone();
+        let WithBody::LastRound { id, columns, named } = &mut self.with_queries[index].body else {
+            unreachable!("the caller found a last round")
+        };
+        if self.outer.len() != outer {
+            return Err(SqlError::InvalidRecursion(format!(
+                "recursive reference to query \"{name}\" must not appear within a subquery"
+            )));
+        }
+        if std::mem::replace(named, true) {
+            return Err(SqlError::InvalidRecursion(format!(
+                "recursive reference to query \"{name}\" must not appear more than once"
+            )));
+        }
+        let shown = alias.map_or_else(|| name.clone(), |a| names::ident(&a.name));
+        let plan = Plan::WorkingTable {
+            id: *id,
+            width: columns.len(),
+        };
+        let mut scope = Scope::computed(Some(shown), columns.iter().cloned());
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        Ok((plan, scope))
+    }
+}
+
+impl Binder<'_> {
+    /// Refuses `nullable`, the side of an outer join that may be padded with
+    /// NULLs, if it reads the last round of a recursive query being bound, as
+    /// PostgreSQL does (42P19).
+    pub(super) fn check_outer_join_side(&self, nullable: &Plan) -> Result<(), SqlError> {
+        for with in &self.with_queries {
+            let WithBody::LastRound { id, .. } = with.body else {
+                continue;
+            };
+            if nullable
+                .any_node(&|p| matches!(p, Plan::WorkingTable { id: read, .. } if *read == id))
+            {
+                return Err(SqlError::InvalidRecursion(format!(
+                    "recursive reference to query \"{}\" must not appear within an outer join",
+                    with.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WithQuery {
+    /// The names and types of the columns of `bound`, its query as bound: its
+    /// column list's names first.
+    fn named_columns(&self, bound: &BoundQuery) -> Result<Vec<(String, DataType)>, SqlError> {
+        if self.columns.len() > bound.columns.len() {
+            return Err(SqlError::InvalidColumnReference(format!(
+                "WITH query \"{}\" has {} columns available but {} columns specified",
+                self.name,
+                bound.columns.len(),
+                self.columns.len()
+            )));
+        }
+        Ok(bound
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let name = self.columns.get(i).unwrap_or(&c.name);
+                (name.clone(), c.data_type)
+            })
+            .collect())
+    }
+}
+
+/// True if `node` names the relation `name` unqualified (a query naming itself).
+fn names_relation(node: &impl ast::Visit, name: &str) -> bool {
+    visit_relations(node, |relation| match names::qualified(relation) {
+        Ok((None, named)) if named == name => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }

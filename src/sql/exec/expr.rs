@@ -12,7 +12,7 @@ use crate::types::{
     FunctionContext, FunctionId, TextStyle, TimeZone, UnaryOp, Value,
 };
 
-use super::query::run;
+use super::query::{run, Rows};
 use crate::sql::system::eval_catalog_function;
 
 /// Everything a running statement reads besides the row at hand.
@@ -26,6 +26,9 @@ pub struct Env<'a> {
     outer: RefCell<Vec<Vec<Value>>>,
     /// Results of uncorrelated subqueries, computed once per statement.
     cache: RefCell<HashMap<usize, Rc<Vec<Vec<Value>>>>>,
+    /// The rows each running `WITH RECURSIVE` query found last, by its id, for its
+    /// recursive term to read (see `Plan::WorkingTable`).
+    working_tables: RefCell<Vec<(usize, Rc<Rows>)>>,
     /// Rows joins have produced so far in this statement. Every plan node
     /// materializes its rows under the lock, and a join's output can be the
     /// product of its inputs, so this is what bounds a statement's memory (see
@@ -47,8 +50,35 @@ impl<'a> Env<'a> {
             functions,
             outer: RefCell::default(),
             cache: RefCell::default(),
+            working_tables: RefCell::default(),
             joined_rows: Cell::new(0),
         }
+    }
+
+    /// Runs `plan`, the recursive term of `WITH RECURSIVE` query `id`, reading
+    /// `rows` as the rows that query found last.
+    pub fn run_recursive_term(
+        &self,
+        plan: &Plan,
+        id: usize,
+        rows: Rc<Rows>,
+    ) -> Result<Rows, SqlError> {
+        self.working_tables.borrow_mut().push((id, rows));
+        let result = run(plan, self);
+        self.working_tables.borrow_mut().pop();
+        result
+    }
+
+    /// The rows `WITH RECURSIVE` query `id` found last (see
+    /// [`Env::run_recursive_term`]).
+    pub fn working_table(&self, id: usize) -> Rc<Rows> {
+        let tables = self.working_tables.borrow();
+        let found = tables.iter().rev().find(|(running, _)| *running == id);
+        Rc::clone(
+            &found
+                .expect("a working table is read only by its recursive term")
+                .1,
+        )
     }
 
     /// Counts one row a join produced; 54000 once the statement's joins have

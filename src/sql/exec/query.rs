@@ -4,6 +4,7 @@
 //! rows are materialized anyway before the read lock is released (invariant 2).
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::db::TableId;
 use crate::sql::plan::{Access, Expr, JoinKind, Plan, SetOpKind, SortKey};
@@ -123,7 +124,59 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             op,
             all,
         } => set_op(run(left, env)?, run(right, env)?, *op, *all, env),
+        Plan::RecursiveUnion {
+            id,
+            anchor,
+            recursive,
+            all,
+        } => recursive_union(*id, anchor, recursive, *all, env),
+        Plan::WorkingTable { id, .. } => Ok(env.working_table(*id).as_ref().clone()),
     }
+}
+
+/// `WITH RECURSIVE`: the anchor's rows, then, as long as the last round found
+/// any, the rows the recursive term makes of them. Without `all`, rows found
+/// before (or twice in one round) are dropped, as UNION drops them. Every row
+/// counts against the statement's row limit, which with `statement_timeout` is
+/// what stops a recursion that never ends (PostgreSQL runs one until it is
+/// cancelled).
+fn recursive_union(
+    id: usize,
+    anchor: &Plan,
+    recursive: &Plan,
+    all: bool,
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    let mut seen = HashSet::new();
+    let mut keep = |rows: Rows| -> Result<Rows, SqlError> {
+        let mut kept = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            tick(i, env)?;
+            if all || seen.insert(row.clone()) {
+                kept.push(row);
+            }
+        }
+        Ok(kept)
+    };
+    let rows_max = env.ctx.rows_max;
+    let over_limit = || {
+        SqlError::ProgramLimitExceeded(format!(
+            "a WITH RECURSIVE query found more than {rows_max} rows; the limit is the \
+             server's --max-rows-per-statement (add a condition that ends the recursion)"
+        ))
+    };
+    let mut found = keep(run(anchor, env)?)?;
+    let mut last = Rc::new(found.clone());
+    while !last.is_empty() {
+        if found.len() > rows_max {
+            return Err(over_limit());
+        }
+        env.ctx.interrupt.check()?;
+        let made = keep(env.run_recursive_term(recursive, id, last)?)?;
+        found.extend(made.iter().cloned());
+        last = Rc::new(made);
+    }
+    Ok(found)
 }
 
 /// The rows a scan of `table` finds, at most `wanted`. With `exprs` (a projection

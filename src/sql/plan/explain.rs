@@ -250,6 +250,18 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             explain(left, db, depth + 1, out);
             explain(right, db, depth + 1, out);
         }
+        Plan::RecursiveUnion {
+            anchor,
+            recursive,
+            all,
+            ..
+        } => {
+            let distinct = if *all { "" } else { " (distinct)" };
+            out.push(line(depth, format!("Recursive Union{distinct}")));
+            explain(anchor, db, depth + 1, out);
+            explain(recursive, db, depth + 1, out);
+        }
+        Plan::WorkingTable { .. } => out.push(line(depth, "WorkTable Scan".into())),
     }
 }
 
@@ -346,6 +358,8 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             out
         }
         Plan::SetOp { left, .. } => output_names(left, db),
+        Plan::RecursiveUnion { anchor, .. } => output_names(anchor, db),
+        Plan::WorkingTable { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
     }
 }
 

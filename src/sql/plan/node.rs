@@ -130,6 +130,60 @@ pub enum Plan {
         op: SetOpKind,
         all: bool,
     },
+    /// A `WITH RECURSIVE` query: the rows of `anchor`, then those `recursive` makes
+    /// from the rows found last (which it reads as [`Plan::WorkingTable`] `id`),
+    /// again and again until it makes none. Without `all`, a row already found is
+    /// dropped, as UNION drops it.
+    RecursiveUnion {
+        id: usize,
+        anchor: Box<Plan>,
+        recursive: Box<Plan>,
+        all: bool,
+    },
+    /// The rows the running [`Plan::RecursiveUnion`] `id` found last.
+    WorkingTable {
+        id: usize,
+        width: usize,
+    },
+}
+
+impl Plan {
+    /// The plans this one reads rows from (not its subqueries, which are
+    /// expressions).
+    pub fn inputs(&self) -> Vec<&Plan> {
+        match self {
+            Plan::Filter { input, .. }
+            | Plan::Project { input, .. }
+            | Plan::Aggregate { input, .. }
+            | Plan::Distinct { input }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. } => vec![input],
+            Plan::NestedLoop { left, right, .. }
+            | Plan::LateralJoin { left, right, .. }
+            | Plan::HashJoin { left, right, .. }
+            | Plan::SetOp { left, right, .. } => vec![left, right],
+            Plan::IndexJoin { left, .. } => vec![left],
+            Plan::RecursiveUnion {
+                anchor, recursive, ..
+            } => vec![anchor, recursive],
+            Plan::Scan { .. }
+            | Plan::SystemScan { .. }
+            | Plan::CallView { .. }
+            | Plan::Series { .. }
+            | Plan::Unnest { .. }
+            | Plan::Values { .. }
+            | Plan::WorkingTable { .. } => vec![],
+        }
+    }
+
+    /// True if this plan or one it reads from (not a subquery) is `wanted`.
+    pub fn any_node(&self, wanted: &impl Fn(&Plan) -> bool) -> bool {
+        wanted(self)
+            || self
+                .inputs()
+                .into_iter()
+                .any(|input| input.any_node(wanted))
+    }
 }
 
 /// The most keys a point read looks up (`id IN (…)` with more is not "short").
@@ -283,6 +337,8 @@ impl Plan {
                 ..
             } => group_by.len() + aggregates.len(),
             Plan::SetOp { left, .. } => left.width(),
+            Plan::RecursiveUnion { anchor, .. } => anchor.width(),
+            Plan::WorkingTable { width, .. } => *width,
         }
     }
 }

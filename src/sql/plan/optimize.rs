@@ -120,6 +120,17 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             op,
             all,
         },
+        Plan::RecursiveUnion {
+            id,
+            anchor,
+            recursive,
+            all,
+        } => Plan::RecursiveUnion {
+            id,
+            anchor: opt(anchor),
+            recursive: opt(recursive),
+            all,
+        },
         other => other,
     }
 }
