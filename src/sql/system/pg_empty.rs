@@ -1,7 +1,7 @@
 //! The catalogs of what Turnstile has little or none of: access methods,
 //! tablespaces and collations (fixed rows), and comments, inheritance, partitions,
-//! triggers, row security policies, rules, extensions, extended statistics and
-//! publications (no rows). They exist so that psql's and drivers' queries, which
+//! triggers, row security policies, rules, extensions, extended statistics,
+//! publications and range types (no rows). They exist so that psql's and drivers' queries, which
 //! join them, run and find nothing — the truth.
 
 use crate::types::{DataType, Value};
@@ -251,5 +251,19 @@ pub const PUBLICATION_REL: SystemRelation = empty(
         ("prrelid", OID),
         ("prqual", DataType::Text),
         ("prattrs", INT2_ARRAY),
+    ],
+);
+
+/// Range types: Turnstile has none (asyncpg's type introspection joins it).
+pub const RANGE: SystemRelation = empty(
+    "pg_range",
+    &[
+        ("rngtypid", OID),
+        ("rngsubtype", OID),
+        ("rngmultitypid", OID),
+        ("rngcollation", OID),
+        ("rngsubopc", OID),
+        ("rngcanonical", REGPROC),
+        ("rngsubdiff", REGPROC),
     ],
 );

@@ -75,6 +75,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_views::INDEXES,
     information_schema::TABLE_CONSTRAINTS,
     information_schema::KEY_COLUMN_USAGE,
+    pg_empty::RANGE,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
