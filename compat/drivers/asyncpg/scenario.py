@@ -62,6 +62,16 @@ async def main():
         assert await conn.fetchval("SELECT current_setting($1)", "JIT") == "off"
         await conn.execute("RESET jit")
 
+    async def introspected_arrays():
+        """An int[] and a bigint[] parameter and result: asyncpg has no built-in
+        codec for them and introspects the types with its WITH RECURSIVE query over
+        pg_type, pg_range and array_agg(… ORDER BY …) first."""
+        assert await conn.fetchval("SELECT $1::int[]", [1, 2, None]) == [1, 2, None]
+        got = await conn.fetchval(
+            "SELECT array_agg(x ORDER BY x DESC) FROM unnest($1::bigint[]) x", [5, 7, 6]
+        )
+        assert got == [7, 6, 5], got
+
     async def create_table():
         await conn.execute(f"DROP TABLE IF EXISTS {T}")
         await conn.execute(cc.create_table_sql(T))
@@ -158,6 +168,7 @@ async def main():
         assert await other.fetchval(f"SELECT c_int8 FROM {T} WHERE id = 30") == 102
 
     await steps.run_async("session_settings", session_settings, on_timeout=reconnect)
+    await steps.run_async("introspected_arrays", introspected_arrays, on_timeout=reconnect)
     await steps.run_async("create_table", create_table, on_timeout=reconnect)
     await steps.run_async("insert_params", insert_params, on_timeout=reconnect)
     await steps.run_async("read_binary", read_binary, on_timeout=reconnect)

@@ -5,7 +5,7 @@ use sqlparser::ast::{
     self, DuplicateTreatment, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments,
 };
 
-use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
+use crate::sql::plan::{Aggregate, AggregateFunc, Expr, SortKey};
 use crate::sql::SqlError;
 use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
@@ -44,16 +44,21 @@ impl Binder<'_> {
                 )))
             }
         };
-        let (args, distinct, star) = call_args(f)?;
+        let call = call_args(f)?;
         if let Some(func) = aggregate_func(&name) {
-            return self.bind_aggregate(func, &name, &args, distinct, star, scope);
+            return self.bind_aggregate(func, &name, &call);
         }
-        if distinct || star {
+        if call.distinct || call.star {
             return Err(SqlError::InvalidStatement(format!(
                 "DISTINCT/* specified, but {name} is not an aggregate function"
             )));
         }
-        self.bind_named_call(&name, &args, scope)
+        if !call.order_by.is_empty() {
+            return Err(SqlError::InvalidStatement(format!(
+                "ORDER BY specified, but {name} is not an aggregate function"
+            )));
+        }
+        self.bind_named_call(&name, &call.args, scope)
     }
 
     /// A call of the non-aggregate function `name` on `args`.
@@ -145,10 +150,7 @@ impl Binder<'_> {
         &mut self,
         func: AggregateFunc,
         name: &str,
-        args: &[&A],
-        distinct: bool,
-        star: bool,
-        scope: &Scope,
+        call: &CallArgs<'_>,
     ) -> Result<Expr, SqlError> {
         let Some(agg) = self.agg.take() else {
             self.saw_aggregate = true;
@@ -156,51 +158,53 @@ impl Binder<'_> {
                 "aggregate functions are not allowed here".into(),
             ));
         };
-        let _ = scope;
+        if call.distinct && !call.order_by.is_empty() {
+            self.agg = Some(agg);
+            return Err(SqlError::Unsupported(format!(
+                "DISTINCT with ORDER BY in a call of {name}"
+            )));
+        }
         // The argument is over the grouped rows, with no grouped context: an
         // aggregate inside it is a nested aggregate.
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
-        let mut separator = None;
-        let arg = match (star, args) {
-            (true, []) if func == AggregateFunc::Count => Ok(None),
-            (false, [a]) if func != AggregateFunc::StringAgg => self.bind_expr(a, &input).map(Some),
-            (false, [a, sep]) if func == AggregateFunc::StringAgg => {
-                separator = Some(
-                    self.bind_expr(sep, &input)
-                        .and_then(|s| self.coerce(s, DataType::Text, "string_agg"))?,
-                );
-                self.bind_expr(a, &input)
-                    .and_then(|a| self.coerce(a, DataType::Text, "string_agg"))
-                    .map(Some)
-            }
-            _ => Err(SqlError::UndefinedFunction(format!(
-                "function {name} with {} arguments does not exist",
-                args.len()
-            ))),
-        };
+        let inputs = self.bind_aggregate_inputs(func, name, call, &input);
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
         self.agg = Some(agg);
-        let arg = match arg {
+        let AggregateInputs {
+            arg,
+            separator,
+            order_by,
+        } = match inputs {
             Err(_) if nested => {
                 return Err(SqlError::Grouping(
                     "aggregate function calls cannot be nested".into(),
                 ))
             }
             Err(e) => return Err(e),
-            Ok(Some(a)) if a.ty() == DataType::Unknown => {
-                Some(self.coerce(a, DataType::Text, name)?)
-            }
-            Ok(a) => a,
+            Ok(inputs) => inputs,
         };
+        let arg = match arg {
+            Some(a) if a.ty() == DataType::Unknown => Some(self.coerce(a, DataType::Text, name)?),
+            a => a,
+        };
+        if let (AggregateFunc::ArrayAgg, Some(element)) = (func, arg.as_ref().map(Expr::ty)) {
+            if element.array_of().is_none() {
+                return Err(SqlError::Unsupported(format!(
+                    "array_agg of {element} (there are no arrays of it, and arrays have one \
+                     dimension)"
+                )));
+            }
+        }
         let ty = aggregate_type(func, arg.as_ref().map(Expr::ty), name)?;
         let ctx = self.agg.as_mut().expect("restored above");
         let aggregate = Aggregate {
             func,
             arg,
-            distinct,
+            distinct: call.distinct,
             ty,
             separator,
+            order_by,
         };
         let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
             Some(p) => p,
@@ -212,6 +216,51 @@ impl Binder<'_> {
         Ok(Expr::Column {
             index: ctx.group_keys.len() + position,
             ty,
+        })
+    }
+
+    /// An aggregate call's inputs, bound over the rows being grouped.
+    fn bind_aggregate_inputs(
+        &mut self,
+        func: AggregateFunc,
+        name: &str,
+        call: &CallArgs<'_>,
+        input: &Scope,
+    ) -> Result<AggregateInputs, SqlError> {
+        if call.star && !call.order_by.is_empty() {
+            // PostgreSQL's grammar has no `f(* ORDER BY …)`.
+            return Err(SqlError::Syntax("at or near \"ORDER\"".into()));
+        }
+        let mut separator = None;
+        let arg = match (call.star, &call.args[..]) {
+            (true, []) if func == AggregateFunc::Count => None,
+            (false, [a]) if func != AggregateFunc::StringAgg => Some(self.bind_expr(a, input)?),
+            (false, [a, sep]) if func == AggregateFunc::StringAgg => {
+                let sep = self.bind_expr(sep, input)?;
+                separator = Some(self.coerce(sep, DataType::Text, "string_agg")?);
+                let a = self.bind_expr(a, input)?;
+                Some(self.coerce(a, DataType::Text, "string_agg")?)
+            }
+            _ => {
+                return Err(SqlError::UndefinedFunction(format!(
+                    "function {name} with {} arguments does not exist",
+                    call.args.len()
+                )))
+            }
+        };
+        let mut order_by = Vec::with_capacity(call.order_by.len());
+        for o in call.order_by {
+            let (descending, nulls_first) = super::select::sort_options(o)?;
+            order_by.push(SortKey {
+                expr: self.bind_expr(&o.expr, input)?,
+                descending,
+                nulls_first,
+            });
+        }
+        Ok(AggregateInputs {
+            arg,
+            separator,
+            order_by,
         })
     }
 
@@ -288,6 +337,14 @@ impl Binder<'_> {
     }
 }
 
+/// What an aggregate call aggregates: its argument (None for `count(*)`),
+/// `string_agg`'s separator, and the order of its `ORDER BY`.
+struct AggregateInputs {
+    arg: Option<Expr>,
+    separator: Option<Expr>,
+    order_by: Vec<SortKey>,
+}
+
 /// 42803 as PostgreSQL words it.
 fn ungrouped(scope: &Scope, index: usize) -> SqlError {
     let c = &scope.columns[index];
@@ -308,6 +365,7 @@ fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "min" => AggregateFunc::Min,
         "max" => AggregateFunc::Max,
         "string_agg" => AggregateFunc::StringAgg,
+        "array_agg" => AggregateFunc::ArrayAgg,
         "bool_and" | "every" => AggregateFunc::BoolAnd,
         "bool_or" => AggregateFunc::BoolOr,
         _ => return None,
@@ -339,6 +397,7 @@ fn aggregate_type(
             _ => None,
         },
         AggregateFunc::StringAgg => Some(T::Text),
+        AggregateFunc::ArrayAgg => arg.without_typmod().array_of(),
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
@@ -367,7 +426,6 @@ fn pg_typeof(arg: &Expr) -> Expr {
 /// PostgreSQL built-ins Turnstile does not have: calling one is 0A000, not 42883,
 /// so a client can tell a missing feature from a typo.
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
-    "array_agg",
     "json_agg",
     "jsonb_agg",
     "json_object_agg",
@@ -481,26 +539,45 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "isfinite",
 ];
 
-/// The arguments of a call, whether it said DISTINCT, and whether it was `f(*)`.
-pub(super) fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlError> {
+/// The arguments of a call, whether it said DISTINCT, whether it was `f(*)`, and
+/// its `ORDER BY` (an aggregate's; empty for none).
+pub(super) struct CallArgs<'f> {
+    pub args: Vec<&'f A>,
+    pub distinct: bool,
+    pub star: bool,
+    pub order_by: &'f [ast::OrderByExpr],
+}
+
+pub(super) fn call_args(f: &ast::Function) -> Result<CallArgs<'_>, SqlError> {
+    let mut call = CallArgs {
+        args: Vec::new(),
+        distinct: false,
+        star: false,
+        order_by: &[],
+    };
     match &f.args {
-        FunctionArguments::None => Ok((vec![], false, false)),
+        FunctionArguments::None => Ok(call),
         FunctionArguments::Subquery(_) => Err(SqlError::Unsupported(
             "a subquery as function arguments".into(),
         )),
         FunctionArguments::List(list) => {
-            if !list.clauses.is_empty() {
-                return Err(SqlError::Unsupported(
-                    "ORDER BY/LIMIT inside function calls".into(),
-                ));
+            for clause in &list.clauses {
+                match clause {
+                    ast::FunctionArgumentClause::OrderBy(order_by) if call.order_by.is_empty() => {
+                        call.order_by = order_by
+                    }
+                    other => {
+                        return Err(SqlError::Unsupported(format!(
+                            "{other} inside function calls"
+                        )))
+                    }
+                }
             }
-            let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
-            let mut args = Vec::new();
-            let mut star = false;
+            call.distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
             for a in &list.args {
                 match a {
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
-                    FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => call.args.push(e),
+                    FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => call.star = true,
                     _ => {
                         return Err(SqlError::Unsupported(
                             "named or qualified-wildcard function arguments".into(),
@@ -508,7 +585,7 @@ pub(super) fn call_args(f: &ast::Function) -> Result<(Vec<&A>, bool, bool), SqlE
                     }
                 }
             }
-            Ok((args, distinct, star))
+            Ok(call)
         }
     }
 }

@@ -26,13 +26,13 @@ impl Binder<'_> {
     /// `CALL name(args)`.
     pub fn bind_call(&mut self, call: &ast::Function) -> Result<BoundCall, SqlError> {
         let name = names::relation(&call.name)?;
-        let (args, distinct, star) = call_args(call)?;
-        if distinct || star {
+        let call = call_args(call)?;
+        if call.distinct || call.star || !call.order_by.is_empty() {
             return Err(SqlError::Syntax(format!(
-                "DISTINCT and * are not allowed in CALL {name}"
+                "DISTINCT, * and ORDER BY are not allowed in CALL {name}"
             )));
         }
-        let args = self.bind_args(&args)?;
+        let args = self.bind_args(&call.args)?;
         let routine = self.routine(&name, RoutineKind::Reducer, &args)?;
         let args = self.convert_args(&routine, args)?;
         Ok(BoundCall { routine, args })

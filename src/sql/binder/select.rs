@@ -765,7 +765,7 @@ fn not_in_select_list(clause: &str, n: impl std::fmt::Display) -> SqlError {
 
 /// ASC/DESC and NULLS FIRST/LAST, with PostgreSQL's defaults: NULLs sort as if
 /// larger than every value, so last ascending and first descending.
-fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool), SqlError> {
+pub(super) fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool), SqlError> {
     if o.with_fill.is_some() {
         return Err(SqlError::Unsupported("ORDER BY … WITH FILL".into()));
     }

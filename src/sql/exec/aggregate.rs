@@ -11,7 +11,7 @@ use crate::sql::SqlError;
 use crate::types::{cast, eval_binary, BinaryOp, CastKind, DataType, TypeError, Value};
 
 use super::expr::Env;
-use super::query::{tick, Rows};
+use super::query::{sort, tick, Rows};
 
 /// The running state of one aggregate in one group.
 #[derive(Clone)]
@@ -25,6 +25,9 @@ struct State {
     /// in sorted order at the end, as PostgreSQL sorts them
     /// (`string_agg(DISTINCT k, ',')` lists the values in order).
     distinct: Vec<(Value, Value)>,
+    /// An aggregate with `ORDER BY`: its group's input rows, fed in that order at
+    /// the end.
+    ordered: Option<Rows>,
 }
 
 /// Groups `rows` by `group_by` and computes `aggregates` per group. Output rows
@@ -42,6 +45,7 @@ pub fn aggregate(
             value: Value::Null,
             seen: a.distinct.then(HashSet::new),
             distinct: Vec::new(),
+            ordered: (!a.order_by.is_empty()).then(Vec::new),
         })
         .collect();
     let mut groups: HashMap<Vec<Value>, usize> = HashMap::new();
@@ -71,6 +75,11 @@ pub fn aggregate(
     for (key, group) in states {
         let mut row = key;
         for (a, mut state) in aggregates.iter().zip(group) {
+            if let Some(rows) = state.ordered.take() {
+                for row in sort(rows, &a.order_by, env)? {
+                    accumulate(a, &mut state, &row, env)?;
+                }
+            }
             let mut distinct = std::mem::take(&mut state.distinct);
             distinct.sort_by(|(x, _), (y, _)| x.partial_cmp(y).unwrap_or(Ordering::Equal));
             for (v, separator) in distinct {
@@ -89,6 +98,10 @@ fn accumulate(
     row: &[Value],
     env: &Env<'_>,
 ) -> Result<(), SqlError> {
+    if let Some(rows) = &mut state.ordered {
+        rows.push(row.to_vec());
+        return Ok(());
+    }
     let v = match &a.arg {
         None => {
             state.count += 1;
@@ -96,7 +109,8 @@ fn accumulate(
         }
         Some(e) => e.eval(row, env)?,
     };
-    if v.is_null() {
+    // Every aggregate but array_agg skips NULL inputs.
+    if v.is_null() && a.func != AggregateFunc::ArrayAgg {
         return Ok(());
     }
     let separator = match &a.separator {
@@ -137,6 +151,14 @@ fn fold(
             }
             v.write_text(&mut text, env.text_style());
             Value::Text(text)
+        }
+        AggregateFunc::ArrayAgg => {
+            let mut items = match std::mem::replace(&mut state.value, Value::Null) {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            };
+            items.push(v);
+            Value::Array(items)
         }
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => match (&state.value, &v) {
             (Value::Bool(seen), Value::Bool(b)) if a.func == AggregateFunc::BoolAnd => {
@@ -194,6 +216,7 @@ fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
         AggregateFunc::Min
         | AggregateFunc::Max
         | AggregateFunc::StringAgg
+        | AggregateFunc::ArrayAgg
         | AggregateFunc::BoolAnd
         | AggregateFunc::BoolOr => state.value,
         AggregateFunc::Sum => state.value,

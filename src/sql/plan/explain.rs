@@ -346,6 +346,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
                     AggregateFunc::Min => "min",
                     AggregateFunc::Max => "max",
                     AggregateFunc::StringAgg => "string_agg",
+                    AggregateFunc::ArrayAgg => "array_agg",
                     AggregateFunc::BoolAnd => "bool_and",
                     AggregateFunc::BoolOr => "bool_or",
                 };

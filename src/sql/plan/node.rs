@@ -294,6 +294,9 @@ pub struct Aggregate {
     /// `string_agg`'s delimiter, evaluated per row as PostgreSQL does; None for
     /// the others.
     pub separator: Option<Expr>,
+    /// The order the inputs are aggregated in (`string_agg(x, ',' ORDER BY y)`),
+    /// over the input row; empty: as they come.
+    pub order_by: Vec<SortKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,6 +308,8 @@ pub enum AggregateFunc {
     Max,
     /// `string_agg(text, delimiter)`.
     StringAgg,
+    /// `array_agg(x)`: the inputs as an array, NULLs included; NULL for none.
+    ArrayAgg,
     /// `bool_and(boolean)`, also spelled `every`.
     BoolAnd,
     /// `bool_or(boolean)`.

@@ -213,9 +213,13 @@ fn fold(name: &str) -> String {
 }
 
 /// Prints an OID of kind `alias` as its name, quoted where SQL needs it (the
-/// output reads back as input); one that names nothing prints as the number, as
-/// in PostgreSQL. Routines are in `public`, on the search path, so never qualified.
+/// output reads back as input); one that names nothing prints as the number, and
+/// 0 (no object) as `-`, as in PostgreSQL. Routines are in `public`, on the search
+/// path, so never qualified.
 fn reg_out(db: &Database, user: &str, alias: OidAlias, oid: u32) -> String {
+    if oid == 0 && alias != OidAlias::Oid {
+        return "-".into();
+    }
     let name = match alias {
         OidAlias::Oid => None,
         OidAlias::RegClass => pg_class::relation_name(db, oid),
