@@ -299,10 +299,23 @@ async fn numeric_typmod_applies_to_parameters() {
     );
 }
 
-/// A `regclass` column prints as a name, which the executor looks up in the catalog;
-/// asked for in binary (an OID), it is refused with 0A000 at Bind, before anything
-/// runs, and says what works instead. Text, a cast to oid, and the connection all go
-/// on.
+/// A `regclass` value read in binary: its OID, whatever the column's reg* type.
+struct RegOid(u32);
+
+impl<'a> FromSql<'a> for RegOid {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn StdError + Sync + Send>> {
+        Ok(RegOid(u32::from_be_bytes(raw.try_into()?)))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::REGCLASS
+    }
+}
+
+/// A query's `regclass` column prints as a name, which the executor looks up in
+/// the catalog: asked for in binary (an OID), a name is refused with 0A000 that
+/// says what works instead, and the connection goes on. What holds no name is
+/// sent: no rows, NULL, and a `RETURNING` column, which keeps its OID.
 #[tokio::test]
 async fn regclass_in_binary_is_refused_with_what_works_instead() {
     let server = common::TestServer::start();
@@ -315,9 +328,14 @@ async fn regclass_in_binary_is_refused_with_what_works_instead() {
     assert_eq!(db.code().code(), "0A000");
     assert_eq!(
         db.message(),
-        "binary output of column \"rel\" of type regclass is not supported; \
-         cast it to oid or text, or ask for the column in text format"
+        "binary output of regclass names is not supported; cast the column to oid \
+         or text, or ask for it in text format"
     );
+    let oid: u32 = c
+        .query_one("select oid from pg_class where relname = 'pg_class'", &[])
+        .await
+        .unwrap()
+        .get(0);
     let row = c
         .query_one(
             "select 'pg_class'::regclass::oid, 'pg_class'::regclass::text",
@@ -325,12 +343,26 @@ async fn regclass_in_binary_is_refused_with_what_works_instead() {
         )
         .await
         .unwrap();
-    let oid = c
-        .query_one("select oid from pg_class where relname = 'pg_class'", &[])
+    assert_eq!(row.get::<_, u32>(0), oid);
+    assert_eq!(row.get::<_, String>(1), "pg_class");
+    let none = c
+        .query("select 'pg_class'::regclass where false", &[])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, u32>(0), oid.get::<_, u32>(0));
-    assert_eq!(row.get::<_, String>(1), "pg_class");
+    assert!(none.is_empty());
+    let null = c.query_one("select null::regclass", &[]).await.unwrap();
+    assert!(null.get::<_, Option<RegOid>>(0).is_none());
+    c.batch_execute("create table rel_log (id int primary key)")
+        .await
+        .unwrap();
+    let returned = c
+        .query_one(
+            "insert into rel_log values (1) returning 'pg_class'::regclass",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.get::<_, RegOid>(0).0, oid);
     let text = c.simple_query("select 'pg_class'::regclass").await.unwrap();
     match &text[1] {
         SimpleQueryMessage::Row(row) => assert_eq!(row.get(0), Some("pg_class")),

@@ -156,6 +156,11 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
             out.put_slice(s.as_bytes());
         }
         (Value::Bytea(b), DataType::Bytea) => out.put_slice(b),
+        (Value::Text(_), DataType::Oid(_)) if ty.is_oid_alias() => {
+            return Err(WireError::BinaryOutputUnsupported {
+                type_name: ty.to_string(),
+            })
+        }
         (Value::Timestamp(us), DataType::Timestamp)
         | (Value::Timestamptz(us), DataType::Timestamptz) => out.put_i64(*us),
         (Value::Date(days), DataType::Date) => out.put_i32(*days),

@@ -80,14 +80,15 @@ pub enum WireError {
     /// 0A000: a parameter type OID Turnstile has no type for.
     #[error("parameter type with OID {0} is not supported")]
     UnsupportedType(u32),
-    /// 0A000: a `regclass`-like result column asked for in binary. Its values are
-    /// printed as names under the lock, where the catalog is; the OID binary
-    /// output needs is gone by then.
+    /// 0A000: a `regclass`-like value to send in binary, as a name: a query's
+    /// result columns of these types are printed as names under the lock, where
+    /// the catalog is (see `sql::binder::select`), and the OID binary output needs
+    /// is gone by then. (A `RETURNING` column keeps its OID, and is sent.)
     #[error(
-        "binary output of column \"{column}\" of type {type_name} is not supported; \
-         cast it to oid or text, or ask for the column in text format"
+        "binary output of {type_name} names is not supported; cast the column to oid \
+         or text, or ask for it in text format"
     )]
-    BinaryOutputUnsupported { column: String, type_name: String },
+    BinaryOutputUnsupported { type_name: String },
     /// 57014: the client gave up a COPY FROM STDIN with CopyFail; nothing was loaded.
     #[error("COPY from stdin failed: {0}")]
     CopyFailed(String),

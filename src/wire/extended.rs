@@ -284,17 +284,6 @@ impl Connection {
             prepared.columns.len(),
             "result",
         )?;
-        if let Some(column) =
-            prepared.columns.iter().zip(&formats).find_map(|(c, f)| {
-                (*f == Format::Binary && c.data_type.is_oid_alias()).then_some(c)
-            })
-        {
-            return Err(WireError::BinaryOutputUnsupported {
-                column: column.name.clone(),
-                type_name: column.data_type.to_string(),
-            }
-            .into());
-        }
         let tz = self.session.settings().time_zone();
         let mut params = Vec::with_capacity(bind.parameters.len());
         for ((bytes, ty), format) in bind
