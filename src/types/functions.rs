@@ -135,6 +135,20 @@ pub enum FunctionId {
     Catalog(CatalogFunction),
 }
 
+impl FunctionId {
+    /// True for a function whose result differs from one call to the next, or
+    /// that changes something (PostgreSQL's `provolatile = 'v'`).
+    pub fn is_volatile(self) -> bool {
+        matches!(
+            self,
+            FunctionId::Random
+                | FunctionId::ClockTimestamp
+                | FunctionId::GenRandomUuid
+                | FunctionId::Catalog(CatalogFunction::SetConfig)
+        )
+    }
+}
+
 /// Functions whose answer does not depend on their arguments here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConstantFunction {

@@ -500,12 +500,16 @@ impl Binder<'_> {
                 "view \"{name}\" does not hold a query"
             )));
         };
+        // A view sees neither the columns nor the WITH queries of the statement
+        // that names it.
         let outer = std::mem::take(&mut self.outer);
+        let with_queries = std::mem::take(&mut self.with_queries);
         let agg = self.agg.take();
         self.view_depth += 1;
         let result = self.bind_query(query);
         self.view_depth -= 1;
         self.outer = outer;
+        self.with_queries = with_queries;
         self.agg = agg;
         let mut bound = result?;
         for (c, n) in bound.columns.iter_mut().zip(column_names) {

@@ -601,6 +601,7 @@ impl Binder<'_> {
             FunctionError::NotUnique { .. } => SqlError::AmbiguousFunction(e.to_string()),
             FunctionError::UndefinedFunction { .. } => SqlError::UndefinedFunction(e.to_string()),
         })?;
+        self.binds_volatile |= signature.id.is_volatile();
         let sees_padding = matches!(
             signature.id,
             FunctionId::OctetLength

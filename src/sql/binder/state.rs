@@ -56,6 +56,9 @@ pub struct Binder<'a> {
     pub(super) checking_with: usize,
     /// How many times the statement's `WITH` queries have been bound so far.
     pub(super) with_bindings: usize,
+    /// Set when a volatile function is bound (see `FunctionId::is_volatile`); a
+    /// `WITH` query notes whether its own binding set it.
+    pub(super) binds_volatile: bool,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -108,6 +111,7 @@ impl<'a> Binder<'a> {
             with_queries: Vec::new(),
             checking_with: 0,
             with_bindings: 0,
+            binds_volatile: false,
         }
     }
 

@@ -2,12 +2,21 @@
 //! one binds its query again in its place, as a subquery in FROM would be, with
 //! the names it could see where it was defined.
 //!
-//! PostgreSQL runs a `WITH` query referenced more than once once, and reads its
-//! rows at each reference; substituting gives the same rows as long as running it
-//! twice does, which every query of this statement's snapshot does unless it calls
-//! a function whose result differs from call to call ([`VOLATILE_FUNCTIONS`]). Such
-//! a query referenced twice is refused (0A000) rather than answered with rows
-//! PostgreSQL would not give. Data-modifying statements in `WITH` are refused too.
+//! PostgreSQL runs a `WITH` query once, and reads its rows at each reference;
+//! substituting runs it once per reference, and once per row of the enclosing
+//! query where the reference sits in a subquery. That gives the same rows as long
+//! as running it again does, which every query of this statement's snapshot does
+//! unless it calls a volatile function (`random()`: see
+//! `FunctionId::is_volatile`), itself or through a view. Such a query referenced
+//! twice, or from inside a subquery, is refused (0A000) rather than answered with
+//! rows PostgreSQL would not give. Data-modifying statements in `WITH` are refused
+//! too.
+//!
+//! A reference binds the query with the binder's enclosing scopes as they were
+//! where it was defined, and the scopes opened since (the subqueries the
+//! reference sits in) emptied rather than removed: the query cannot see their
+//! columns, and its references to the enclosing queries' columns count their
+//! levels from where it runs.
 //!
 //! Scoping, as in PostgreSQL: a `WITH` query sees the ones defined before it in
 //! its list, those of the enclosing queries, and the columns of the enclosing
@@ -39,20 +48,9 @@ use super::from::rename_columns;
 use super::scope::Scope;
 use super::select::{cast_outputs, output_column};
 use super::{names, Binder, BoundQuery};
-use crate::sql::parse::calls_function_named;
 use crate::sql::plan::Plan;
 use crate::sql::SqlError;
 use crate::types::DataType;
-
-/// The functions whose result differs from one call to the next (PostgreSQL's
-/// `provolatile = 'v'`) among those Turnstile has.
-const VOLATILE_FUNCTIONS: &[&str] = &[
-    "random",
-    "clock_timestamp",
-    "gen_random_uuid",
-    "set_config",
-    "pg_sleep",
-];
 
 /// The most times one statement may bind `WITH` queries, each reference and each
 /// definition's check counted: substitution makes a query that refers to another
@@ -74,6 +72,8 @@ pub(super) struct WithQuery {
     outer: usize,
     /// How often the statement refers to it, so far.
     references: usize,
+    /// Whether it calls a volatile function, itself or through a view.
+    volatile: bool,
 }
 
 /// What a name defined by `WITH` stands for.
@@ -140,12 +140,14 @@ impl Binder<'_> {
                 sees: self.with_queries.len(),
                 outer: self.outer.len(),
                 references: 0,
+                volatile: false,
             };
             // Checked, not used: the references it makes do not count.
             self.checking_with += 1;
             let checked = self.bind_with_query(&query, &query.name);
             self.checking_with -= 1;
-            checked?;
+            let mut query = query;
+            query.volatile = checked?.2;
             self.with_queries.push(query);
         }
         Ok(())
@@ -168,20 +170,15 @@ impl Binder<'_> {
             self.with_queries[index].references += 1;
         }
         let query = self.with_queries[index].clone();
-        let (WithBody::Query(body) | WithBody::Recursive(body)) = &query.body else {
-            unreachable!("the last round was bound above")
-        };
-        if query.references > 1 {
-            if let Some(function) = calls_function_named(&**body, VOLATILE_FUNCTIONS) {
-                return Err(SqlError::Unsupported(format!(
-                    "WITH query \"{name}\" calls {function}() and is referenced more than \
-                     once; its rows would differ between the references (put the query in \
-                     each place, or keep its rows in a table)"
-                )));
-            }
+        if query.volatile && (query.references > 1 || self.outer.len() > query.outer) {
+            return Err(SqlError::Unsupported(format!(
+                "referring more than once, or from inside a subquery, to WITH query \
+                 \"{name}\", which calls a volatile function such as random() (each \
+                 reference runs it again)"
+            )));
         }
         let shown = alias.map_or_else(|| query.name.clone(), |a| names::ident(&a.name));
-        let (plan, mut scope) = self.bind_with_query(&query, &shown)?;
+        let (plan, mut scope, _) = self.bind_with_query(&query, &shown)?;
         if let Some(alias) = alias {
             rename_columns(&mut scope, alias)?;
         }
@@ -189,12 +186,13 @@ impl Binder<'_> {
     }
 
     /// Binds the query of `with` as it is seen where it was defined, its columns
-    /// shown under the name `shown`.
+    /// shown under the name `shown`; also says whether it called a volatile
+    /// function.
     fn bind_with_query(
         &mut self,
         with: &WithQuery,
         shown: &str,
-    ) -> Result<(Plan, Scope), SqlError> {
+    ) -> Result<(Plan, Scope, bool), SqlError> {
         self.with_bindings += 1;
         if self.with_bindings > WITH_BINDINGS_MAX {
             return Err(SqlError::ProgramLimitExceeded(format!(
@@ -204,18 +202,26 @@ impl Binder<'_> {
             )));
         }
         let later_queries = self.with_queries.split_off(with.sees);
-        let inner_scopes = self.outer.split_off(with.outer);
+        let inner_scopes: Vec<Scope> = self.outer[with.outer..]
+            .iter_mut()
+            .map(std::mem::take)
+            .collect();
+        let volatile_before = std::mem::replace(&mut self.binds_volatile, false);
         let bound = match &with.body {
             WithBody::Query(query) => self.bind_query(query),
             WithBody::Recursive(query) => self.bind_recursive(with, query),
             WithBody::LastRound { .. } => unreachable!("a last round is not bound as a query"),
         };
-        self.outer.extend(inner_scopes);
+        let volatile = self.binds_volatile;
+        self.binds_volatile |= volatile_before;
+        for (emptied, scope) in self.outer[with.outer..].iter_mut().zip(inner_scopes) {
+            *emptied = scope;
+        }
         self.with_queries.extend(later_queries);
         let bound = bound?;
         let columns = with.named_columns(&bound)?;
         let scope = Scope::computed(Some(shown.to_owned()), columns);
-        Ok((bound.plan, scope))
+        Ok((bound.plan, scope, volatile))
     }
 
     /// Binds recursive query `with`, `query`, in the scopes it sees.
@@ -272,6 +278,7 @@ impl Binder<'_> {
             sees: self.with_queries.len(),
             outer: self.outer.len(),
             references: 0,
+            volatile: false,
         });
         let recursive = self.bind_set_expr(right);
         self.with_queries.pop();
