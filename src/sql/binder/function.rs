@@ -185,6 +185,13 @@ impl Binder<'_> {
             Ok(inputs) => inputs,
         };
         let arg = match arg {
+            // PostgreSQL has array_agg of arrays too, so an untyped argument
+            // does not pick one.
+            Some(a) if a.ty() == DataType::Unknown && func == AggregateFunc::ArrayAgg => {
+                return Err(SqlError::AmbiguousFunction(
+                    "function array_agg(unknown) is not unique".into(),
+                ))
+            }
             Some(a) if a.ty() == DataType::Unknown => Some(self.coerce(a, DataType::Text, name)?),
             a => a,
         };

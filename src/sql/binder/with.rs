@@ -74,6 +74,9 @@ pub(super) struct WithQuery {
     references: usize,
     /// Whether it calls a volatile function, itself or through a view.
     volatile: bool,
+    /// Set while its query is being bound: a reference to it then is mutual
+    /// recursion.
+    binding: bool,
 }
 
 /// What a name defined by `WITH` stands for.
@@ -84,21 +87,24 @@ enum WithBody {
     /// A `WITH RECURSIVE` query that names itself, bound again at each reference.
     Recursive(Arc<Query>),
     /// Inside the recursive term of recursive query `id` being bound: the rows its
-    /// last round found, of these columns; `named` once it has been.
+    /// last round found, of these columns; `named` once it has been, by the
+    /// binding at `checking` (see `Binder::checking_with`).
     LastRound {
         id: usize,
         columns: Vec<(String, DataType)>,
         named: bool,
+        checking: usize,
     },
 }
 
 impl Binder<'_> {
-    /// Defines the queries of `with` for the query that carries it, checking
-    /// each as it goes (PostgreSQL reports an error in one nobody refers to).
-    /// The caller removes them once that query is bound.
+    /// Defines the queries of `with` for the query that carries it, then checks
+    /// each (PostgreSQL reports an error in one nobody refers to). Under
+    /// `RECURSIVE` each sees the whole list, as in PostgreSQL; otherwise those
+    /// before it. The caller removes them once that query is bound.
     pub(super) fn define_with(&mut self, with: &ast::With) -> Result<(), SqlError> {
         let first = self.with_queries.len();
-        for cte in &with.cte_tables {
+        for (position, cte) in with.cte_tables.iter().enumerate() {
             let name = names::ident(&cte.alias.name);
             if self.with_queries[first..].iter().any(|w| w.name == name) {
                 return Err(SqlError::DuplicateAlias(format!(
@@ -128,7 +134,7 @@ impl Binder<'_> {
             } else {
                 WithBody::Query(query)
             };
-            let query = WithQuery {
+            self.with_queries.push(WithQuery {
                 name,
                 columns: cte
                     .alias
@@ -137,18 +143,24 @@ impl Binder<'_> {
                     .map(|c| names::ident(&c.name))
                     .collect(),
                 body,
-                sees: self.with_queries.len(),
+                sees: if with.recursive {
+                    first + with.cte_tables.len()
+                } else {
+                    first + position
+                },
                 outer: self.outer.len(),
                 references: 0,
                 volatile: false,
-            };
+                binding: false,
+            });
+        }
+        for index in first..self.with_queries.len() {
             // Checked, not used: the references it makes do not count.
             self.checking_with += 1;
-            let checked = self.bind_with_query(&query, &query.name);
+            let query = self.with_queries[index].clone();
+            let checked = self.bind_with_query(index, &query, &query.name);
             self.checking_with -= 1;
-            let mut query = query;
-            query.volatile = checked?.2;
-            self.with_queries.push(query);
+            self.with_queries[index].volatile = checked?.2;
         }
         Ok(())
     }
@@ -170,6 +182,11 @@ impl Binder<'_> {
             self.with_queries[index].references += 1;
         }
         let query = self.with_queries[index].clone();
+        if query.binding {
+            return Err(SqlError::Unsupported(format!(
+                "mutual recursion between WITH items (\"{name}\")"
+            )));
+        }
         if query.volatile && (query.references > 1 || self.outer.len() > query.outer) {
             return Err(SqlError::Unsupported(format!(
                 "referring more than once, or from inside a subquery, to WITH query \
@@ -178,7 +195,7 @@ impl Binder<'_> {
             )));
         }
         let shown = alias.map_or_else(|| query.name.clone(), |a| names::ident(&a.name));
-        let (plan, mut scope, _) = self.bind_with_query(&query, &shown)?;
+        let (plan, mut scope, _) = self.bind_with_query(index, &query, &shown)?;
         if let Some(alias) = alias {
             rename_columns(&mut scope, alias)?;
         }
@@ -190,6 +207,7 @@ impl Binder<'_> {
     /// function.
     fn bind_with_query(
         &mut self,
+        index: usize,
         with: &WithQuery,
         shown: &str,
     ) -> Result<(Plan, Scope, bool), SqlError> {
@@ -201,6 +219,7 @@ impl Binder<'_> {
                  times, or keep their rows in a table"
             )));
         }
+        self.with_queries[index].binding = true;
         let later_queries = self.with_queries.split_off(with.sees);
         let inner_scopes: Vec<Scope> = self.outer[with.outer..]
             .iter_mut()
@@ -218,6 +237,7 @@ impl Binder<'_> {
             *emptied = scope;
         }
         self.with_queries.extend(later_queries);
+        self.with_queries[index].binding = false;
         let bound = bound?;
         let columns = with.named_columns(&bound)?;
         let scope = Scope::computed(Some(shown.to_owned()), columns);
@@ -264,6 +284,17 @@ impl Binder<'_> {
             )));
         }
         let anchor = self.bind_set_expr(left)?;
+        // An untyped literal or NULL of the first term is text, as PostgreSQL
+        // resolves it before it sets the types.
+        let resolved: Vec<DataType> = anchor
+            .columns
+            .iter()
+            .map(|c| match c.data_type {
+                DataType::Unknown => DataType::Text,
+                ty => ty,
+            })
+            .collect();
+        let anchor = cast_outputs(anchor, &resolved)?;
         let columns = with.named_columns(&anchor)?;
         let id = self.next_subquery_id;
         self.next_subquery_id += 1;
@@ -274,19 +305,20 @@ impl Binder<'_> {
                 id,
                 columns: columns.clone(),
                 named: false,
+                checking: self.checking_with,
             },
             sees: self.with_queries.len(),
             outer: self.outer.len(),
             references: 0,
             volatile: false,
+            binding: false,
         });
         let recursive = self.bind_set_expr(right);
         self.with_queries.pop();
         let recursive = recursive?;
-        if recursive
-            .plan
-            .any_node(&|p| matches!(p, Plan::Aggregate { .. }))
-        {
+        if recursive.plan.any_node(
+            &|p| matches!(p, Plan::Aggregate { aggregates, .. } if !aggregates.is_empty()),
+        ) {
             return Err(SqlError::InvalidRecursion(
                 "aggregate functions are not allowed in a recursive query's recursive term".into(),
             ));
@@ -330,7 +362,13 @@ impl Binder<'_> {
     ) -> Result<(Plan, Scope), SqlError> {
         let outer = self.with_queries[index].outer;
         let name = self.with_queries[index].name.clone();
-        let WithBody::LastRound { id, columns, named } = &mut self.with_queries[index].body else {
+        let WithBody::LastRound {
+            id,
+            columns,
+            named,
+            checking,
+        } = &mut self.with_queries[index].body
+        else {
             unreachable!("the caller found a last round")
         };
         if self.outer.len() != outer {
@@ -338,7 +376,9 @@ impl Binder<'_> {
                 "recursive reference to query \"{name}\" must not appear within a subquery"
             )));
         }
-        if std::mem::replace(named, true) {
+        // A WITH query inside the recursive term is bound once more to check it:
+        // what that binding names does not count.
+        if self.checking_with == *checking && std::mem::replace(named, true) {
             return Err(SqlError::InvalidRecursion(format!(
                 "recursive reference to query \"{name}\" must not appear more than once"
             )));
