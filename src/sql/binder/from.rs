@@ -7,6 +7,7 @@ use crate::sql::{system, SqlError};
 use crate::types::DataType;
 
 use super::scope::{Lookup, Scope};
+use super::select::unknown_outputs_as_text;
 use super::state::VIEW_DEPTH_MAX;
 use super::{names, Binder, BoundQuery};
 
@@ -270,7 +271,7 @@ impl Binder<'_> {
                     ));
                 };
                 let bind = |b: &mut Self| {
-                    let bound = b.bind_query(subquery)?;
+                    let bound = unknown_outputs_as_text(b.bind_query(subquery)?)?;
                     let scope = derived_scope(&bound, &names::ident(&alias.name), alias)?;
                     Ok((bound.plan, scope))
                 };

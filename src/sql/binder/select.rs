@@ -860,6 +860,21 @@ pub(super) fn output_column(bound: &BoundQuery, i: usize) -> Expr {
     }
 }
 
+/// `bound` with its untyped output columns (a quoted literal, NULL) made text, as
+/// PostgreSQL resolves a subquery's outputs before anything above it reads them
+/// (`(SELECT '1' AS v) s` then `v + 1` is text + integer, 42883).
+pub(super) fn unknown_outputs_as_text(bound: BoundQuery) -> Result<BoundQuery, SqlError> {
+    let types: Vec<DataType> = bound
+        .columns
+        .iter()
+        .map(|c| match c.data_type {
+            DataType::Unknown => DataType::Text,
+            ty => ty,
+        })
+        .collect();
+    cast_outputs(bound, &types)
+}
+
 pub(super) fn cast_outputs(
     mut bound: BoundQuery,
     types: &[DataType],

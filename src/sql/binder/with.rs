@@ -46,7 +46,7 @@ use sqlparser::ast::{self, visit_relations, Query, SetExpr, SetOperator, SetQuan
 
 use super::from::rename_columns;
 use super::scope::Scope;
-use super::select::{cast_outputs, output_column};
+use super::select::{cast_outputs, output_column, unknown_outputs_as_text};
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::Plan;
 use crate::sql::SqlError;
@@ -227,7 +227,7 @@ impl Binder<'_> {
             .collect();
         let volatile_before = std::mem::replace(&mut self.binds_volatile, false);
         let bound = match &with.body {
-            WithBody::Query(query) => self.bind_query(query),
+            WithBody::Query(query) => self.bind_query(query).and_then(unknown_outputs_as_text),
             WithBody::Recursive(query) => self.bind_recursive(with, query),
             WithBody::LastRound { .. } => unreachable!("a last round is not bound as a query"),
         };
@@ -283,18 +283,9 @@ impl Binder<'_> {
                  non-recursive term"
             )));
         }
-        let anchor = self.bind_set_expr(left)?;
         // An untyped literal or NULL of the first term is text, as PostgreSQL
         // resolves it before it sets the types.
-        let resolved: Vec<DataType> = anchor
-            .columns
-            .iter()
-            .map(|c| match c.data_type {
-                DataType::Unknown => DataType::Text,
-                ty => ty,
-            })
-            .collect();
-        let anchor = cast_outputs(anchor, &resolved)?;
+        let anchor = unknown_outputs_as_text(self.bind_set_expr(left)?)?;
         let columns = with.named_columns(&anchor)?;
         let id = self.next_subquery_id;
         self.next_subquery_id += 1;
