@@ -23,9 +23,9 @@ impl Binder<'_> {
         if f.over.is_some() {
             return Err(SqlError::Unsupported("window functions".into()));
         }
-        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+        if !f.within_group.is_empty() || f.null_treatment.is_some() {
             return Err(SqlError::Unsupported(
-                "FILTER/WITHIN GROUP on function calls".into(),
+                "WITHIN GROUP and IGNORE/RESPECT NULLS on function calls".into(),
             ));
         }
         let parts = names::parts(&f.name)?;
@@ -46,7 +46,12 @@ impl Binder<'_> {
         };
         let call = call_args(f)?;
         if let Some(func) = aggregate_func(&name) {
-            return self.bind_aggregate(func, &name, &call);
+            return self.bind_aggregate(func, &name, &call, f.filter.as_deref());
+        }
+        if f.filter.is_some() {
+            return Err(SqlError::InvalidStatement(format!(
+                "FILTER specified, but {name} is not an aggregate function"
+            )));
         }
         if call.distinct || call.star {
             return Err(SqlError::InvalidStatement(format!(
@@ -151,6 +156,7 @@ impl Binder<'_> {
         func: AggregateFunc,
         name: &str,
         call: &CallArgs<'_>,
+        filter: Option<&A>,
     ) -> Result<Expr, SqlError> {
         let Some(agg) = self.agg.take() else {
             self.saw_aggregate = true;
@@ -168,13 +174,14 @@ impl Binder<'_> {
         // aggregate inside it is a nested aggregate.
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
-        let inputs = self.bind_aggregate_inputs(func, name, call, &input);
+        let inputs = self.bind_aggregate_inputs(func, name, call, filter, &input);
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
         self.agg = Some(agg);
         let AggregateInputs {
             arg,
             separator,
             order_by,
+            filter,
         } = match inputs {
             Err(_) if nested => {
                 return Err(SqlError::Grouping(
@@ -212,6 +219,7 @@ impl Binder<'_> {
             ty,
             separator,
             order_by,
+            filter,
         };
         let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
             Some(p) => p,
@@ -232,6 +240,7 @@ impl Binder<'_> {
         func: AggregateFunc,
         name: &str,
         call: &CallArgs<'_>,
+        filter: Option<&A>,
         input: &Scope,
     ) -> Result<AggregateInputs, SqlError> {
         if call.star && !call.order_by.is_empty() {
@@ -264,10 +273,18 @@ impl Binder<'_> {
                 nulls_first,
             });
         }
+        let filter = match filter {
+            Some(f) => {
+                let bound = self.bind_expr(f, input)?;
+                Some(self.coerce(bound, DataType::Bool, "FILTER")?)
+            }
+            None => None,
+        };
         Ok(AggregateInputs {
             arg,
             separator,
             order_by,
+            filter,
         })
     }
 
@@ -345,11 +362,13 @@ impl Binder<'_> {
 }
 
 /// What an aggregate call aggregates: its argument (None for `count(*)`),
-/// `string_agg`'s separator, and the order of its `ORDER BY`.
+/// `string_agg`'s separator, the order of its `ORDER BY`, and its
+/// `FILTER (WHERE …)`.
 struct AggregateInputs {
     arg: Option<Expr>,
     separator: Option<Expr>,
     order_by: Vec<SortKey>,
+    filter: Option<Expr>,
 }
 
 /// 42803 as PostgreSQL words it.

@@ -10,7 +10,7 @@ use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
 use crate::types::{cast, eval_binary, BinaryOp, CastKind, DataType, TypeError, Value};
 
-use super::expr::Env;
+use super::expr::{is_true, Env};
 use super::query::{sort, tick, Rows};
 
 /// The running state of one aggregate in one group.
@@ -65,6 +65,11 @@ pub fn aggregate(
             }
         };
         for (a, state) in aggregates.iter().zip(states[slot].1.iter_mut()) {
+            if let Some(filter) = &a.filter {
+                if !is_true(&filter.eval(row, env)?) {
+                    continue;
+                }
+            }
             accumulate(a, state, row, env)?;
         }
     }

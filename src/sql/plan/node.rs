@@ -297,6 +297,9 @@ pub struct Aggregate {
     /// The order the inputs are aggregated in (`string_agg(x, ',' ORDER BY y)`),
     /// over the input row; empty: as they come.
     pub order_by: Vec<SortKey>,
+    /// `FILTER (WHERE …)`: only the input rows for which it is true are
+    /// aggregated.
+    pub filter: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
