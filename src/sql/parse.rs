@@ -36,9 +36,8 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions, Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart,
-    Query, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor,
-    VisitorMut,
+    Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart, Query, SetExpr,
+    Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -47,28 +46,6 @@ use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
 
 use super::binder::{EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
 use super::SqlError;
-
-/// The first of `names` (lowercase) that `node` calls as a function, in any case
-/// and with any schema (`pg_catalog.set_config`), if any.
-pub fn calls_function_named<'n>(
-    node: &impl sqlparser::ast::Visit,
-    names: &[&'n str],
-) -> Option<&'n str> {
-    let found = visit_expressions(node, |expr| {
-        let Expr::Function(function) = expr else {
-            return ControlFlow::Continue(());
-        };
-        let called = function.name.0.last().and_then(ObjectNamePart::as_ident);
-        match called.and_then(|c| names.iter().find(|n| c.value.eq_ignore_ascii_case(n))) {
-            Some(name) => ControlFlow::Break(*name),
-            None => ControlFlow::Continue(()),
-        }
-    });
-    match found {
-        ControlFlow::Break(name) => Some(name),
-        ControlFlow::Continue(()) => None,
-    }
-}
 
 /// Parses `sql` (one or more `;`-separated statements) with PostgreSQL's dialect.
 /// A parse error is 42601 with the parser's own message, which names the token.

@@ -34,17 +34,17 @@
 
 mod copy;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
 use sqlparser::ast::{
-    ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode, TransactionMode,
-    UnaryOperator, Value as AstValue,
+    visit_expressions, ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode,
+    TransactionMode, UnaryOperator, Value as AstValue,
 };
 
 use super::block::{Block, BlockStatement};
 use super::context::StatementSettings;
-use super::parse::calls_function_named;
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
@@ -856,7 +856,19 @@ fn show_command(variable: &[sqlparser::ast::Ident]) -> Command {
 /// a query string or extended-protocol batch holding one is then an implicit
 /// transaction, so that an error later in it undoes the change, as in PostgreSQL.
 fn calls_set_config(statement: &Statement) -> bool {
-    calls_function_named(statement, &["set_config"]).is_some()
+    visit_expressions(statement, |expr| match expr {
+        Expr::Function(f)
+            if f.name
+                .0
+                .last()
+                .and_then(|part| part.as_ident())
+                .is_some_and(|name| name.value.eq_ignore_ascii_case("set_config")) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// True if `modes` say `READ ONLY`. Every isolation level is accepted and served as

@@ -48,19 +48,16 @@ impl Binder<'_> {
         if let Some(func) = aggregate_func(&name) {
             return self.bind_aggregate(func, &name, &call, f.filter.as_deref());
         }
-        if f.filter.is_some() {
+        let aggregate_clause = [
+            (f.filter.is_some(), "FILTER"),
+            (call.distinct || call.star, "DISTINCT/*"),
+            (!call.order_by.is_empty(), "ORDER BY"),
+        ]
+        .into_iter()
+        .find_map(|(present, clause)| present.then_some(clause));
+        if let Some(clause) = aggregate_clause {
             return Err(SqlError::InvalidStatement(format!(
-                "FILTER specified, but {name} is not an aggregate function"
-            )));
-        }
-        if call.distinct || call.star {
-            return Err(SqlError::InvalidStatement(format!(
-                "DISTINCT/* specified, but {name} is not an aggregate function"
-            )));
-        }
-        if !call.order_by.is_empty() {
-            return Err(SqlError::InvalidStatement(format!(
-                "ORDER BY specified, but {name} is not an aggregate function"
+                "{clause} specified, but {name} is not an aggregate function"
             )));
         }
         self.bind_named_call(&name, &call.args, scope)

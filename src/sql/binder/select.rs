@@ -917,7 +917,7 @@ pub(super) fn cast_outputs(
     Ok(bound)
 }
 
-fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
+pub(super) fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
     if !query.locks.is_empty() {
         return Err(SqlError::Unsupported("SELECT … FOR UPDATE/SHARE".into()));
     }

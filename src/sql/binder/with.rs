@@ -19,9 +19,9 @@
 //! levels from where it runs.
 //!
 //! Scoping, as in PostgreSQL: a `WITH` query sees the ones defined before it in
-//! its list, those of the enclosing queries, and the columns of the enclosing
-//! queries (a correlated reference); it shadows a table or view of the same
-//! unqualified name for the rest of its query.
+//! its list (under `RECURSIVE`, all of them), those of the enclosing queries, and
+//! the columns of the enclosing queries (a correlated reference); it shadows a
+//! table or view of the same unqualified name for the rest of its query.
 //!
 //! # `WITH RECURSIVE`
 //!
@@ -38,15 +38,14 @@
 //! recursion that never ends stops at `statement_timeout` or at the statement's
 //! row limit.
 
-use std::sync::Arc;
-
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use sqlparser::ast::{self, visit_relations, Query, SetExpr, SetOperator, SetQuantifier};
 
 use super::from::rename_columns;
 use super::scope::Scope;
-use super::select::{cast_outputs, output_column, unknown_outputs_as_text};
+use super::select::{cast_outputs, check_query_clauses, output_column, unknown_outputs_as_text};
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::Plan;
 use crate::sql::SqlError;
@@ -66,7 +65,8 @@ pub(super) struct WithQuery {
     /// Its column names (`WITH x (a, b) AS …`); the query's own names past them.
     columns: Vec<String>,
     body: WithBody,
-    /// How many of the binder's `WITH` queries it sees: those before it.
+    /// How many of the binder's `WITH` queries it sees: those before it, or
+    /// under `RECURSIVE` those of its whole list.
     sees: usize,
     /// How many enclosing scopes it sees: those of where it was defined.
     outer: usize,
@@ -244,8 +244,27 @@ impl Binder<'_> {
         Ok((bound.plan, scope, volatile))
     }
 
-    /// Binds recursive query `with`, `query`, in the scopes it sees.
+    /// Binds recursive query `with`, `query`, in the scopes it sees, with the
+    /// `WITH` queries of its own, if any.
     fn bind_recursive(&mut self, with: &WithQuery, query: &Query) -> Result<BoundQuery, SqlError> {
+        check_query_clauses(query)?;
+        let Some(own) = &query.with else {
+            return self.bind_recursive_terms(with, query);
+        };
+        let outside = self.with_queries.len();
+        let bound = self
+            .define_with(own)
+            .and_then(|()| self.bind_recursive_terms(with, query));
+        self.with_queries.truncate(outside);
+        bound
+    }
+
+    /// [`Binder::bind_recursive`] past its own `WITH`.
+    fn bind_recursive_terms(
+        &mut self,
+        with: &WithQuery,
+        query: &Query,
+    ) -> Result<BoundQuery, SqlError> {
         let name = &with.name;
         let not_recursive_form = || {
             SqlError::InvalidRecursion(format!(
@@ -385,9 +404,7 @@ impl Binder<'_> {
         }
         Ok((plan, scope))
     }
-}
 
-impl Binder<'_> {
     /// Refuses `nullable`, the side of an outer join that may be padded with
     /// NULLs, if it reads the last round of a recursive query being bound, as
     /// PostgreSQL does (42P19).
