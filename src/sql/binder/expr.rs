@@ -325,31 +325,53 @@ impl Binder<'_> {
         name: &str,
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
+        // A qualified name belongs to the innermost level whose FROM has that
+        // relation, as in PostgreSQL: the search ends there, found or not.
+        let has_relation = |s: &Scope| relation.is_some_and(|r| s.has_relation(r));
+        let undefined = || match relation {
+            Some(r) => {
+                SqlError::UndefinedColumnMessage(format!("column {r}.{name} does not exist"))
+            }
+            None => SqlError::UndefinedColumn(name.to_owned()),
+        };
         if let Lookup::Found(index) = scope.lookup(relation, name)? {
             return Ok(Expr::Column {
                 index,
                 ty: scope.columns[index].ty,
             });
         }
+        if has_relation(scope) {
+            return Err(undefined());
+        }
         for level in (0..self.outer.len()).rev() {
             if let Lookup::Found(index) = self.outer[level].lookup(relation, name)? {
+                let column = &self.outer[level].columns[index];
+                if column.ungrouped {
+                    let shown = match &column.relation {
+                        Some(r) => format!("{r}.{}", column.name),
+                        None => column.name.clone(),
+                    };
+                    return Err(SqlError::Grouping(format!(
+                        "subquery uses ungrouped column \"{shown}\" from outer query"
+                    )));
+                }
                 self.min_level_referenced = self.min_level_referenced.min(level);
-                let ty = self.outer[level].columns[index].ty;
+                let ty = column.ty;
                 return Ok(Expr::Outer {
                     depth: self.outer.len() - level,
                     index,
                     ty,
                 });
             }
+            if has_relation(&self.outer[level]) {
+                return Err(undefined());
+            }
         }
         match relation {
-            Some(r) if !scope.has_relation(r) && !self.outer.iter().any(|s| s.has_relation(r)) => {
-                Err(SqlError::UndefinedTableMessage(format!(
-                    "missing FROM-clause entry for table \"{r}\""
-                )))
-            }
-            Some(r) => Err(SqlError::UndefinedColumn(format!("{r}.{name}"))),
-            None => Err(SqlError::UndefinedColumn(name.to_owned())),
+            Some(r) => Err(SqlError::UndefinedTableMessage(format!(
+                "missing FROM-clause entry for table \"{r}\""
+            ))),
+            None => Err(undefined()),
         }
     }
 
@@ -991,16 +1013,16 @@ impl Binder<'_> {
         scope: &Scope,
         single_column: bool,
     ) -> Result<Subquery, SqlError> {
-        let in_groups = self.agg.is_some();
-        let (bound, correlated) = self.nested(scope, |b| b.bind_query(query))?;
+        // In a grouped query's outputs the current row is a group.
+        let over_groups = self
+            .agg
+            .as_ref()
+            .map(|agg| agg.input.over_groups(&agg.group_keys));
+        let outer = over_groups.as_ref().unwrap_or(scope);
+        let (bound, correlated) = self.nested(outer, |b| b.bind_query(query))?;
         if single_column && bound.columns.len() != 1 {
             return Err(SqlError::InvalidStatement(
                 "subquery must return only one column".into(),
-            ));
-        }
-        if correlated && in_groups {
-            return Err(SqlError::Unsupported(
-                "correlated subqueries in the select list of a grouped query".into(),
             ));
         }
         let ty = bound

@@ -188,6 +188,23 @@ impl Binder<'_> {
             Err(e) => return Err(e),
             Ok(inputs) => inputs,
         };
+        let inputs: Vec<&Expr> = arg
+            .iter()
+            .chain(&separator)
+            .chain(order_by.iter().map(|key| &key.expr))
+            .chain(&filter)
+            .collect();
+        if inputs.iter().any(|e| e.references_outer())
+            && !inputs.iter().any(|e| e.references_columns())
+        {
+            // PostgreSQL evaluates such a call as an aggregate of the enclosing
+            // query (over its rows, grouping it); here it would aggregate this
+            // query's rows instead.
+            return Err(SqlError::Unsupported(format!(
+                "a call of {name} whose arguments read only an enclosing query's columns \
+                 (PostgreSQL aggregates it in that query); move the aggregate there"
+            )));
+        }
         let arg = match arg {
             // PostgreSQL has array_agg of arrays too, so an untyped argument
             // does not pick one.

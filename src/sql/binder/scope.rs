@@ -1,6 +1,7 @@
 //! Name resolution: which columns a query can see, and under which names.
 
 use crate::db::{TableId, TableSchema};
+use crate::sql::plan::Expr;
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
 
@@ -21,6 +22,11 @@ pub struct ScopeColumn {
     /// but the merged columns of `JOIN … USING`, which `*` lists first, as
     /// PostgreSQL does (each later join's before the earlier ones').
     pub star_rank: i32,
+    /// A column of the rows a grouped query groups that is not one of its group
+    /// keys, as a subquery in that query's outputs sees it: found by name (so
+    /// that the name is not taken from a query further out), but an error to
+    /// use, 42803 (see [`Scope::over_groups`]).
+    pub ungrouped: bool,
 }
 
 /// The columns of one query level, in row order.
@@ -52,6 +58,7 @@ impl Scope {
                     column_number: i as i16 + 1,
                     hidden: false,
                     star_rank: 0,
+                    ungrouped: false,
                 })
                 .collect(),
         }
@@ -94,6 +101,48 @@ impl Scope {
         Ok(found.map_or(Lookup::NotFound, Lookup::Found))
     }
 
+    /// The scope through which a subquery in a grouped query's outputs (select
+    /// list, HAVING, ORDER BY) sees that query's current row, a group: the row
+    /// is the group keys then the aggregates, so a group key that is a plain
+    /// column of this scope keeps its name at its key's position. Every other
+    /// column stays visible by name, marked ungrouped, as PostgreSQL resolves
+    /// the name there and refuses it rather than looking further out.
+    pub fn over_groups(&self, group_keys: &[Expr]) -> Scope {
+        let mut keyed = vec![false; self.width()];
+        let mut columns: Vec<ScopeColumn> = group_keys
+            .iter()
+            .map(|key| match key {
+                Expr::Column { index, .. } if !keyed[*index] => {
+                    keyed[*index] = true;
+                    self.columns[*index].clone()
+                }
+                // An expression (or a column grouped twice) is reached by no
+                // name: no relation, and hidden from unqualified lookup.
+                _ => ScopeColumn {
+                    relation: None,
+                    name: String::new(),
+                    ty: key.ty(),
+                    table_oid: 0,
+                    column_number: 0,
+                    hidden: true,
+                    star_rank: 0,
+                    ungrouped: false,
+                },
+            })
+            .collect();
+        columns.extend(
+            self.columns
+                .iter()
+                .zip(&keyed)
+                .filter(|(_, &k)| !k)
+                .map(|(c, _)| ScopeColumn {
+                    ungrouped: true,
+                    ..c.clone()
+                }),
+        );
+        Scope { columns }
+    }
+
     /// The column as a result column description.
     pub fn info(&self, index: usize, name: String) -> ColumnInfo {
         let c = &self.columns[index];
@@ -121,6 +170,7 @@ impl Scope {
                     column_number: 0,
                     hidden: false,
                     star_rank: 0,
+                    ungrouped: false,
                 })
                 .collect(),
         }
