@@ -2,11 +2,11 @@
 
 use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJoins};
 
-use crate::sql::plan::{Access, Expr, JoinKind, Plan};
+use crate::sql::plan::{equi_pair, Access, Expr, JoinKind, Plan};
 use crate::sql::{system, SqlError};
 use crate::types::DataType;
 
-use super::scope::{Lookup, Scope};
+use super::scope::{Lookup, Scope, ScopeColumn};
 use super::select::unknown_outputs_as_text;
 use super::state::VIEW_DEPTH_MAX;
 use super::{names, Binder, BoundQuery};
@@ -115,11 +115,17 @@ impl Binder<'_> {
             JoinOperator::CrossJoin(c) => (JoinKind::Inner, c, false),
             JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c, false),
             JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinKind::Left, c, true),
-            JoinOperator::FullOuter(_) => {
-                return Err(SqlError::Unsupported("FULL OUTER JOIN".into()))
-            }
+            JoinOperator::FullOuter(c) => (JoinKind::Full, c, false),
             _ => return Err(SqlError::Unsupported("this kind of join".into())),
         };
+        if kind == JoinKind::Full && right.lateral {
+            return Err(SqlError::InvalidColumnReference(
+                "a LATERAL subquery or function in FROM cannot refer to the FROM items on \
+                 its left in a FULL JOIN: the combining JOIN type must be INNER or LEFT for \
+                 a LATERAL reference"
+                    .into(),
+            ));
+        }
         if swap && right.lateral {
             return Err(SqlError::Unsupported(
                 "RIGHT JOIN to a LATERAL subquery or function in FROM that refers to other \
@@ -132,12 +138,18 @@ impl Binder<'_> {
             scope: right_scope,
             lateral,
         } = right;
-        if kind == JoinKind::Left {
-            self.check_outer_join_side(if swap { &left } else { &right })?;
+        match kind {
+            JoinKind::Inner => {}
+            JoinKind::Left => self.check_outer_join_side(if swap { &left } else { &right })?,
+            JoinKind::Full => {
+                self.check_outer_join_side(&left)?;
+                self.check_outer_join_side(&right)?;
+            }
         }
         let left_width = left_scope.width();
         let mut scope = left_scope.clone();
         scope.extend(right_scope.clone());
+        let mut using_merged = Vec::new();
         let on = match constraint {
             JoinConstraint::None => None,
             JoinConstraint::On(e) => {
@@ -156,7 +168,10 @@ impl Binder<'_> {
             }
             JoinConstraint::Using(columns) => {
                 let left_visible = hide_leading(left_scope, hidden);
-                Some(self.bind_using(columns, &left_visible, &right_scope, swap, &mut scope)?)
+                let (on, merged) =
+                    self.bind_using(columns, &left_visible, &right_scope, swap, &mut scope)?;
+                using_merged = merged;
+                Some(on)
             }
             JoinConstraint::Natural => {
                 return Err(SqlError::Unsupported(
@@ -167,10 +182,54 @@ impl Binder<'_> {
                 return Err(SqlError::Unsupported("JOIN … USING … AS".into()))
             }
         };
+        if kind == JoinKind::Full {
+            check_full_join_condition(on.as_ref(), left_width)?;
+        }
         let plan = if swap {
             right_join(left, right, on, &scope, left_width)
         } else {
             join_plan(left, right, kind, on, lateral)
+        };
+        if kind == JoinKind::Full && !using_merged.is_empty() {
+            return self.full_join_using(plan, scope, &using_merged);
+        }
+        Ok((plan, scope))
+    }
+
+    /// A `FULL JOIN … USING`'s merged columns: either side's copy may be the
+    /// NULL padding, so each is `COALESCE(left, right)`, a column appended to the
+    /// join's row that takes the place (name and `*` rank) the left copy had;
+    /// both copies stay reachable by their qualified names.
+    fn full_join_using(
+        &mut self,
+        plan: Plan,
+        mut scope: Scope,
+        merged: &[(usize, usize)],
+    ) -> Result<(Plan, Scope), SqlError> {
+        let column = |scope: &Scope, index: usize| Expr::Column {
+            index,
+            ty: scope.columns[index].ty,
+        };
+        let mut exprs: Vec<Expr> = (0..scope.width()).map(|i| column(&scope, i)).collect();
+        for &(left, right) in merged {
+            let coalesced =
+                self.bind_coalesce(vec![column(&scope, left), column(&scope, right)])?;
+            let copy = &mut scope.columns[left];
+            let shown = ScopeColumn {
+                relation: None,
+                ty: coalesced.ty(),
+                table_oid: 0,
+                column_number: 0,
+                ..copy.clone()
+            };
+            copy.hidden = true;
+            copy.star_rank = 0;
+            scope.columns.push(shown);
+            exprs.push(coalesced);
+        }
+        let plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
         };
         Ok((plan, scope))
     }
@@ -187,7 +246,7 @@ impl Binder<'_> {
         right: &Scope,
         right_join: bool,
         scope: &mut Scope,
-    ) -> Result<Expr, SqlError> {
+    ) -> Result<(Expr, Vec<(usize, usize)>), SqlError> {
         // Below every rank so far, in the order of the USING list.
         let first_rank = scope.columns.iter().map(|c| c.star_rank).min().unwrap_or(0)
             - i32::try_from(columns.len()).unwrap_or(i32::MAX);
@@ -197,6 +256,7 @@ impl Binder<'_> {
             (0, left.width())
         };
         let mut conjuncts = Vec::new();
+        let mut merged_columns = Vec::new();
         for (star_rank, column) in (first_rank..).zip(columns) {
             let name = names::parts(column)?.pop().unwrap_or_default();
             let l = match left.lookup(None, &name)? {
@@ -232,8 +292,10 @@ impl Binder<'_> {
             scope.columns[other].hidden = true;
             scope.columns[merged].hidden = false;
             scope.columns[merged].star_rank = star_rank;
+            merged_columns.push((merged, other));
         }
-        Ok(Expr::conjunction(conjuncts).unwrap_or_else(|| Expr::boolean(true)))
+        let on = Expr::conjunction(conjuncts).unwrap_or_else(|| Expr::boolean(true));
+        Ok((on, merged_columns))
     }
 
     /// Binds one FROM item. `left` is the scope of the items on its left, which a
@@ -658,6 +720,28 @@ fn right_join(left: Plan, right: Plan, on: Option<Expr>, scope: &Scope, left_wid
         input: Box::new(joined),
         exprs,
     }
+}
+
+/// PostgreSQL runs a full join as a merge or hash join only, so it refuses one
+/// whose condition reads columns without an equality between the two sides
+/// (0A000); Turnstile refuses the same rather than answer what it would not.
+fn check_full_join_condition(on: Option<&Expr>, left_width: usize) -> Result<(), SqlError> {
+    let mut conjuncts = Vec::new();
+    if let Some(on) = on {
+        on.clone().into_conjuncts(&mut conjuncts);
+    }
+    let joins_sides = |c: &Expr| {
+        equi_pair(c, left_width)
+            .is_some_and(|(l, r)| l.references_columns() && r.references_columns())
+    };
+    if conjuncts.iter().any(Expr::references_columns) && !conjuncts.iter().any(joins_sides) {
+        return Err(SqlError::Unsupported(
+            "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions \
+             (an equality between a column of each side)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `scope` with its first `n` columns out of reach of names.

@@ -86,7 +86,7 @@ impl Binder<'_> {
         }
     }
 
-    fn bind_coalesce(&mut self, args: Vec<Expr>) -> Result<Expr, SqlError> {
+    pub(super) fn bind_coalesce(&mut self, args: Vec<Expr>) -> Result<Expr, SqlError> {
         if args.is_empty() {
             return Err(SqlError::Syntax("syntax error at or near \")\"".into()));
         }

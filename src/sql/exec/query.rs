@@ -381,10 +381,36 @@ fn nested_loop(
     let lefts = run(left, env)?;
     let rights = run(right, env)?;
     let mut join = LoopJoin::new(right.width(), kind, on);
+    let mut right_matched = vec![false; rights.len()];
     for l in &lefts {
-        join.add(l, &rights, env)?;
+        join.add(l, &rights, &mut right_matched, env)?;
     }
-    Ok(join.out)
+    let mut out = join.out;
+    if kind == JoinKind::Full {
+        add_unmatched_rights(&mut out, left.width(), rights, &right_matched, env)?;
+    }
+    Ok(out)
+}
+
+/// A full join's right rows that no left row matched, padded with NULLs on the
+/// left, after the joined rows (where PostgreSQL's hash full join puts them).
+fn add_unmatched_rights(
+    out: &mut Rows,
+    left_width: usize,
+    rights: Rows,
+    matched: &[bool],
+    env: &Env<'_>,
+) -> Result<(), SqlError> {
+    for (i, (r, &matched)) in rights.into_iter().zip(matched).enumerate() {
+        tick(i, env)?;
+        if !matched {
+            env.count_joined_row()?;
+            let mut row = vec![Value::Null; left_width];
+            row.extend(r);
+            out.push(row);
+        }
+    }
+    Ok(())
 }
 
 /// Runs `right` once per left row, with that row as its innermost enclosing row.
@@ -400,7 +426,7 @@ fn lateral_join(
     for (i, l) in lefts.iter().enumerate() {
         tick(i, env)?;
         let rights = env.run_for_row(right, l)?;
-        join.add(l, &rights, env)?;
+        join.add(l, &rights, &mut vec![false; rights.len()], env)?;
     }
     Ok(join.out)
 }
@@ -426,21 +452,29 @@ impl<'a> LoopJoin<'a> {
         }
     }
 
-    /// Joins `l` with each of `rights` that satisfies the condition; a left join
-    /// keeps `l`, padded with NULLs, when none does.
-    fn add(&mut self, l: &[Value], rights: &Rows, env: &Env<'_>) -> Result<(), SqlError> {
+    /// Joins `l` with each of `rights` that satisfies the condition, marking
+    /// those in `right_matched`; a left or full join keeps `l`, padded with
+    /// NULLs, when none does.
+    fn add(
+        &mut self,
+        l: &[Value],
+        rights: &Rows,
+        right_matched: &mut [bool],
+        env: &Env<'_>,
+    ) -> Result<(), SqlError> {
         let mut matched = false;
-        for r in rights {
+        for (r, right_matched) in rights.iter().zip(right_matched) {
             self.compared += 1;
             tick(self.compared, env)?;
             let row = concat(l, r.clone());
             if self.on.map_or(Ok(true), |c| c.holds(&row, env))? {
                 matched = true;
+                *right_matched = true;
                 env.count_joined_row()?;
                 self.out.push(row);
             }
         }
-        if self.kind == JoinKind::Left && !matched {
+        if self.kind != JoinKind::Inner && !matched {
             env.count_joined_row()?;
             self.out.push(pad(l, self.right_width));
         }
@@ -473,6 +507,7 @@ fn hash_join(
     }
     let lefts = run(left, env)?;
     let mut out = Vec::new();
+    let mut right_matched = vec![false; rights.len()];
     for (i, l) in lefts.iter().enumerate() {
         tick(i, env)?;
         let key: Vec<Value> = left_keys
@@ -485,15 +520,19 @@ fn hash_join(
                 let row = concat(l, rights[j].clone());
                 if on.map_or(Ok(true), |c| c.holds(&row, env))? {
                     matched = true;
+                    right_matched[j] = true;
                     env.count_joined_row()?;
                     out.push(row);
                 }
             }
         }
-        if kind == JoinKind::Left && !matched {
+        if kind != JoinKind::Inner && !matched {
             env.count_joined_row()?;
             out.push(pad(l, width));
         }
+    }
+    if kind == JoinKind::Full {
+        add_unmatched_rights(&mut out, left.width(), rights, &right_matched, env)?;
     }
     Ok(out)
 }

@@ -165,7 +165,7 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             kind,
             on,
         } => {
-            out.push(line(depth, format!("Hash Join{}", join_suffix(*kind))));
+            out.push(line(depth, format!("Hash{}", hash_join_name(*kind))));
             let (ln, rn) = (output_names(left, db), output_names(right, db));
             let conds: Vec<String> = left_keys
                 .iter()
@@ -265,10 +265,19 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
     }
 }
 
+/// PostgreSQL's `Hash Join`, `Hash Left Join`, `Hash Full Join`.
+fn hash_join_name(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::Inner => " Join",
+        kind => join_suffix(kind),
+    }
+}
+
 fn join_suffix(kind: JoinKind) -> &'static str {
     match kind {
         JoinKind::Inner => "",
         JoinKind::Left => " Left Join",
+        JoinKind::Full => " Full Join",
     }
 }
 

@@ -63,7 +63,7 @@ pub enum Plan {
         exprs: Vec<Expr>,
     },
     /// Joins by evaluating `on` for every pair of rows; `Left` keeps unmatched left
-    /// rows padded with NULLs.
+    /// rows padded with NULLs, `Full` those of both sides.
     NestedLoop {
         left: Box<Plan>,
         right: Box<Plan>,
@@ -237,7 +237,12 @@ impl Plan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
     Inner,
+    /// Keeps left rows with no match, padded with NULLs on the right.
     Left,
+    /// Keeps the unmatched rows of both sides, each padded with NULLs on the
+    /// other. Never a lateral or index join: the right rows no left row matched
+    /// are found by running the right side once, whole.
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -193,24 +193,26 @@ fn join(
     let (mut to_left, mut to_right, mut join_on, mut stay) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // Conditions from above: for an inner join they may go anywhere; above a left
-    // join only the left side's may move down (the right side's are NULL-padded).
+    // join only the left side's may move down (the right side's are NULL-padded);
+    // above a full join none may (both sides are).
     for c in above {
         match (side(&c, left_width), kind, c.has_subquery()) {
-            (_, _, true) => stay.push(c),
+            (_, _, true) | (_, JoinKind::Full, _) => stay.push(c),
             (Side::Left, _, _) => to_left.push(c),
             (Side::Right, JoinKind::Inner, _) => to_right.push(c),
             (Side::Both, JoinKind::Inner, _) => join_on.push(c),
             _ => stay.push(c),
         }
     }
-    // The ON condition: for a left join, a left-only part must stay in ON.
+    // The ON condition: for a left join, a left-only part must stay in ON; for
+    // a full join, every part (a row it rejects is still in the result).
     let mut on_conjuncts = Vec::new();
     if let Some(on) = on {
         on.into_conjuncts(&mut on_conjuncts);
     }
     for c in on_conjuncts {
         match (side(&c, left_width), kind, c.has_subquery()) {
-            (_, _, true) => join_on.push(c),
+            (_, _, true) | (_, JoinKind::Full, _) => join_on.push(c),
             (Side::Left, JoinKind::Inner, _) => to_left.push(c),
             (Side::Right, _, _) => to_right.push(c),
             _ => join_on.push(c),
@@ -266,14 +268,19 @@ fn join_strategy(left: Plan, right: Plan, kind: JoinKind, on: Vec<Expr>, db: &Da
             on: Expr::conjunction(on),
         };
     }
-    if let Plan::Scan {
-        table,
-        name,
-        access: Access::Full,
-        filter,
-        width,
-        ..
-    } = &right
+    // An index join finds only the right rows some left row matches; a full
+    // join needs the others too.
+    if let (
+        Plan::Scan {
+            table,
+            name,
+            access: Access::Full,
+            filter,
+            width,
+            ..
+        },
+        JoinKind::Inner | JoinKind::Left,
+    ) = (&right, kind)
     {
         if let Some((index, keys, used)) = index_for_join(db, *table, &pairs) {
             let mut rest: Vec<Expr> = on
@@ -318,7 +325,7 @@ fn join_strategy(left: Plan, right: Plan, kind: JoinKind, on: Vec<Expr>, db: &Da
 
 /// `l = r` with `l` over the left row and `r` over the right row (shifted to it),
 /// of hash-compatible types.
-fn equi_pair(c: &Expr, left_width: usize) -> Option<(Expr, Expr)> {
+pub(crate) fn equi_pair(c: &Expr, left_width: usize) -> Option<(Expr, Expr)> {
     let Expr::Binary {
         op: BinaryOp::Eq,
         left,

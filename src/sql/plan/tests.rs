@@ -2,7 +2,7 @@
 
 use crate::db::{ColumnSchema, Database, IndexSchema, TableSchema};
 use crate::sql::binder::Binder;
-use crate::sql::plan::{optimize, Access, IndexRef, Plan};
+use crate::sql::plan::{optimize, Access, IndexRef, JoinKind, Plan};
 use crate::types::DataType;
 
 /// A database with `accounts(id bigint primary key, owner text, balance bigint)`
@@ -173,6 +173,37 @@ fn lateral_join_keeps_its_shape_and_uses_indexes() {
             ..
         }
     ));
+}
+
+/// A full join on the primary key is a hash join, never an index join (which
+/// would find only the right rows some left row matches), and neither a WHERE
+/// condition nor a one-sided part of ON moves below it: both sides are padded.
+#[test]
+fn full_join_hashes_and_keeps_its_conditions() {
+    let db = database();
+    let plan = plan_of(
+        &db,
+        "SELECT * FROM accounts a FULL JOIN accounts b ON b.id = a.id AND b.balance > 5 \
+         WHERE a.owner = 'ann'",
+    );
+    let Plan::Project { input, .. } = &plan else {
+        panic!("the select list: {plan:?}")
+    };
+    let Plan::Filter { input, .. } = &**input else {
+        panic!("WHERE stays above the join: {input:?}")
+    };
+    let Plan::HashJoin {
+        left,
+        right,
+        kind: JoinKind::Full,
+        on: Some(_),
+        ..
+    } = &**input
+    else {
+        panic!("a full hash join with the rest of ON: {input:?}")
+    };
+    assert_eq!(scan_access(left), Access::Full);
+    assert_eq!(scan_access(right), Access::Full);
 }
 
 /// The columns the scan at the top of `plan` decodes (None: all of them).
