@@ -335,6 +335,7 @@ impl Binder<'_> {
             None => SqlError::UndefinedColumn(name.to_owned()),
         };
         if let Lookup::Found(index) = scope.lookup(relation, name)? {
+            self.note_level_referenced(self.outer.len());
             return Ok(Expr::Column {
                 index,
                 ty: scope.columns[index].ty,
@@ -355,8 +356,9 @@ impl Binder<'_> {
                         "subquery uses ungrouped column \"{shown}\" from outer query"
                     )));
                 }
-                self.min_level_referenced = self.min_level_referenced.min(level);
                 let ty = column.ty;
+                self.min_level_referenced = self.min_level_referenced.min(level);
+                self.note_level_referenced(level);
                 return Ok(Expr::Outer {
                     depth: self.outer.len() - level,
                     index,

@@ -220,6 +220,7 @@ impl Binder<'_> {
                 ty: coalesced.ty(),
                 table_oid: 0,
                 column_number: 0,
+                table_row: false,
                 ..copy.clone()
             };
             copy.hidden = true;
@@ -567,12 +568,15 @@ impl Binder<'_> {
         // that names it.
         let outer = std::mem::take(&mut self.outer);
         let with_queries = std::mem::take(&mut self.with_queries);
+        let referenced_levels = std::mem::take(&mut self.referenced_levels);
         let agg = self.agg.take();
         self.view_depth += 1;
         let result = self.bind_query(query);
         self.view_depth -= 1;
         self.outer = outer;
         self.with_queries = with_queries;
+        // The view's levels are its own, counted from its query.
+        self.referenced_levels = referenced_levels;
         self.agg = agg;
         let mut bound = result?;
         for (c, n) in bound.columns.iter_mut().zip(column_names) {

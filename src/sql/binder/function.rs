@@ -171,8 +171,13 @@ impl Binder<'_> {
         // aggregate inside it is a nested aggregate.
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
+        let saved_levels = std::mem::take(&mut self.referenced_levels);
         let inputs = self.bind_aggregate_inputs(func, name, call, filter, &input);
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
+        let levels = std::mem::replace(&mut self.referenced_levels, saved_levels);
+        for (level, _) in levels.iter().enumerate().filter(|(_, &read)| read) {
+            self.note_level_referenced(level);
+        }
         self.agg = Some(agg);
         let AggregateInputs {
             arg,
@@ -188,18 +193,14 @@ impl Binder<'_> {
             Err(e) => return Err(e),
             Ok(inputs) => inputs,
         };
-        let inputs: Vec<&Expr> = arg
-            .iter()
-            .chain(&separator)
-            .chain(order_by.iter().map(|key| &key.expr))
-            .chain(&filter)
-            .collect();
-        if inputs.iter().any(|e| e.references_outer())
-            && !inputs.iter().any(|e| e.references_columns())
-        {
-            // PostgreSQL evaluates such a call as an aggregate of the enclosing
-            // query (over its rows, grouping it); here it would aggregate this
-            // query's rows instead.
+        // PostgreSQL's rule: an aggregate belongs to the innermost query level
+        // whose columns its arguments read (through subqueries too), which
+        // need not be this one. Such a call is an aggregate of an enclosing
+        // query (over its rows, grouping it); here it would aggregate this
+        // query's rows instead.
+        let own_level = self.outer.len();
+        let reads_own = levels.get(own_level) == Some(&true);
+        if !reads_own && levels.iter().take(own_level).any(|&read| read) {
             return Err(SqlError::Unsupported(format!(
                 "a call of {name} whose arguments read only an enclosing query's columns \
                  (PostgreSQL aggregates it in that query); move the aggregate there"

@@ -27,6 +27,11 @@ pub struct ScopeColumn {
     /// that the name is not taken from a query further out), but an error to
     /// use, 42803 (see [`Scope::over_groups`]).
     pub ungrouped: bool,
+    /// A column of a table this query names in its FROM, as opposed to a
+    /// view's or a subquery's output column (which may carry a table's OID for
+    /// the row description): only these depend on their table's primary key,
+    /// so that grouping by it groups by them too.
+    pub table_row: bool,
 }
 
 /// The columns of one query level, in row order.
@@ -59,6 +64,7 @@ impl Scope {
                     hidden: false,
                     star_rank: 0,
                     ungrouped: false,
+                    table_row: true,
                 })
                 .collect(),
         }
@@ -127,6 +133,7 @@ impl Scope {
                     hidden: true,
                     star_rank: 0,
                     ungrouped: false,
+                    table_row: false,
                 },
             })
             .collect();
@@ -171,6 +178,7 @@ impl Scope {
                     hidden: false,
                     star_rank: 0,
                     ungrouped: false,
+                    table_row: false,
                 })
                 .collect(),
         }

@@ -291,12 +291,9 @@ impl Binder<'_> {
     fn add_dependent_columns(&self, scope: &Scope, keys: &mut Vec<Expr>) {
         let grouped: Vec<usize> = keys
             .iter()
-            .filter_map(|k| {
-                if let Expr::Column { index, .. } = k {
-                    Some(*index)
-                } else {
-                    None
-                }
+            .filter_map(|k| match k {
+                Expr::Column { index, .. } if scope.columns[*index].table_row => Some(*index),
+                _ => None,
             })
             .collect();
         let mut extra = Vec::new();
@@ -311,7 +308,8 @@ impl Binder<'_> {
             };
             let same_table: Vec<usize> = (0..scope.width())
                 .filter(|&i| {
-                    scope.columns[i].table_oid == oid && scope.columns[i].relation == *relation
+                    let c = &scope.columns[i];
+                    c.table_row && c.table_oid == oid && c.relation == *relation
                 })
                 .collect();
             let covered = pk.iter().all(|p| {

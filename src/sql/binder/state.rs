@@ -30,6 +30,11 @@ pub struct Binder<'a> {
     /// The outermost scope level a reference reached since the last reset; a
     /// subquery that reached below its own level is correlated.
     pub(super) min_level_referenced: usize,
+    /// Which query levels the column references bound so far read, by level (0
+    /// the outermost; a query's own columns are at level `outer.len()` while it
+    /// is bound). An aggregate call looks at those of its arguments to find the
+    /// level it belongs to (see `bind_aggregate`).
+    pub(super) referenced_levels: Vec<bool>,
     pub(super) next_subquery_id: usize,
     /// Set while binding the select list, HAVING and ORDER BY of a grouped query.
     pub(super) agg: Option<AggContext>,
@@ -101,6 +106,7 @@ impl<'a> Binder<'a> {
             params_named: vec![false; hints.len()],
             outer: Vec::new(),
             min_level_referenced: usize::MAX,
+            referenced_levels: Vec::new(),
             next_subquery_id: 0,
             agg: None,
             saw_aggregate: false,
@@ -175,6 +181,14 @@ impl<'a> Binder<'a> {
         self.min_level_referenced = saved_min.min(reached);
         let correlated = reached < level;
         result.map(|r| (r, correlated))
+    }
+
+    /// Notes a column reference to query level `level`.
+    pub(super) fn note_level_referenced(&mut self, level: usize) {
+        if self.referenced_levels.len() <= level {
+            self.referenced_levels.resize(level + 1, false);
+        }
+        self.referenced_levels[level] = true;
     }
 
     pub(super) fn subquery_id(&mut self) -> usize {

@@ -280,12 +280,6 @@ impl Expr {
             || self.children().iter().any(|c| c.references_columns())
     }
 
-    /// True if the expression reads a column of an enclosing query's row (outside
-    /// its subqueries).
-    pub fn references_outer(&self) -> bool {
-        matches!(self, Expr::Outer { .. }) || self.children().iter().any(|c| c.references_outer())
-    }
-
     /// True if the expression holds a subquery anywhere. Such expressions stay where
     /// the binder put them: moving one would change the row its outer references see.
     pub fn has_subquery(&self) -> bool {
