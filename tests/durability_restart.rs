@@ -98,6 +98,10 @@ async fn write_first(client: &Client) {
         "CREATE TABLE named_key (id INT, CONSTRAINT named_key_custom PRIMARY KEY (id))",
         "CREATE TABLE keyed_later (id INT NOT NULL)",
         "ALTER TABLE keyed_later ADD CONSTRAINT keyed_later_custom PRIMARY KEY (id)",
+        "CREATE TABLE tagged (id INT PRIMARY KEY, tags TEXT[], scores BIGINT[] NOT NULL)",
+        "CREATE INDEX tagged_tags ON tagged (tags)",
+        "INSERT INTO tagged VALUES (1, '{a,\"b c\",NULL,\"\"}', '{1,-2}'), (2, NULL, '{}'), (3, '{}', ARRAY[9223372036854775807])",
+        "UPDATE tagged SET tags = array_append(tags, 'new') WHERE id = 1",
         "CREATE TABLE many (id BIGINT PRIMARY KEY, label TEXT NOT NULL, bucket INT)",
         "CREATE INDEX many_label ON many (label)",
     ])
@@ -123,6 +127,7 @@ async fn write_more(client: &Client, round: u32) {
         &format!("UPDATE many SET bucket = bucket + {round} WHERE id < 100"),
         "TRUNCATE scratch",
         &format!("INSERT INTO scratch VALUES ({id}, 'after round {round}')"),
+        &format!("UPDATE tagged SET scores = scores || {round}::bigint WHERE id < 3"),
         &format!("CREATE TABLE round_{round} (k INT PRIMARY KEY, v TEXT)"),
         &format!("INSERT INTO round_{round} VALUES (1, 'one'), (2, NULL)"),
         "DROP TABLE IF EXISTS round_1",
@@ -137,6 +142,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM kinds ORDER BY id",
         "SELECT * FROM positive ORDER BY id",
         "SELECT * FROM scratch ORDER BY x",
+        "SELECT * FROM tagged ORDER BY id",
+        "SELECT id FROM tagged WHERE tags = '{}'",
         "SELECT count(*), sum(id), min(label), max(label), sum(bucket) FROM many",
         "SELECT * FROM many WHERE id % 97 = 0 ORDER BY id",
         // Primary keys keep the names they were given.

@@ -266,6 +266,54 @@ async fn table_round_trip_with_parameters() {
     assert_eq!(row.get::<_, Option<i16>>(2), None);
 }
 
+/// Array columns take and return arrays in binary (tokio-postgres's `Vec<T>`,
+/// with NULL elements as `Option`s), and a parameter's array type is inferred
+/// from the column it is stored into or compared with.
+#[tokio::test]
+async fn array_columns_round_trip_in_binary() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    c.batch_execute(
+        "create table arrays (id int primary key, tags text[], scores int8[], days date[], \
+         ids uuid[], amounts numeric[])",
+    )
+    .await
+    .unwrap();
+    let tags = vec![Some("a b".to_string()), None, Some(String::new())];
+    let scores = vec![i64::MIN, 0, i64::MAX];
+    let days = vec![NaiveDate::from_str("2024-02-29").unwrap()];
+    let ids = vec![uuid::Uuid::nil()];
+    let amounts = vec![Numeric(Decimal::from_str("-1.50").unwrap())];
+    c.execute(
+        "insert into arrays values ($1, $2, $3, $4, $5, $6)",
+        &[&1i32, &tags, &scores, &days, &ids, &amounts],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "insert into arrays (id, tags, scores) values ($1, $2, $3)",
+        &[&2i32, &Vec::<String>::new(), &None::<Vec<i64>>],
+    )
+    .await
+    .unwrap();
+    let row = c
+        .query_one("select * from arrays where scores = $1", &[&scores])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<Option<String>>>(1), tags);
+    assert_eq!(row.get::<_, Vec<i64>>(2), scores);
+    assert_eq!(row.get::<_, Vec<NaiveDate>>(3), days);
+    assert_eq!(row.get::<_, Vec<uuid::Uuid>>(4), ids);
+    assert_eq!(row.get::<_, Vec<Numeric>>(5), amounts);
+    let row = c
+        .query_one("select tags, scores, days from arrays where id = 2", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<String>>(0), Vec::<String>::new());
+    assert_eq!(row.get::<_, Option<Vec<i64>>>(1), None);
+    assert_eq!(row.get::<_, Option<Vec<NaiveDate>>>(2), None);
+}
+
 /// NUMERIC(p, s) applies to binary parameters as to literals: a parameter stored into
 /// a `numeric(5,2)` column or cast with `$1::numeric(5,2)` is rounded to the scale,
 /// and one whose integer part does not fit is 22003 with PostgreSQL's detail.

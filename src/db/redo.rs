@@ -47,8 +47,10 @@
 //! `VARCHAR` a varint (0 = no limit, else limit + 1). `NUMERIC(p, s)` came later
 //! and has its own tag, 16, followed by a precision byte and a scale byte, so tag 6
 //! (plain `NUMERIC`) reads as it always did. `CHAR(n)` has tag 17, followed by a
-//! varint like `VARCHAR`'s. The catalog types (`oid` and its aliases, `name`,
-//! `"char"`, arrays) have no tag: no table column has them, so no record holds one.
+//! varint like `VARCHAR`'s. An array type has tag 18, followed by its element
+//! type's tag (never another array's). The catalog types (`oid` and its aliases,
+//! `name`, `"char"`, and arrays of them) have no tag: no table column has them, so
+//! no record holds one.
 
 use smallvec::SmallVec;
 
@@ -341,7 +343,12 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Jsonb => (14, None),
         DataType::Unknown => (15, None),
         DataType::Bpchar(limit) => (17, Some(limit)),
-        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+        DataType::Array(element) => {
+            out.push(18);
+            encode_data_type(out, *element);
+            return;
+        }
+        DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
             unreachable!("column definitions refuse the catalog type {data_type}")
         }
     };
@@ -384,6 +391,12 @@ fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError>
                 .map_err(|e| CodecError(format!("numeric modifier: {e}")))?;
             DataType::Numeric(Some(typmod))
         }
+        18 => match decode_data_type(reader)? {
+            DataType::Array(_) => return Err(CodecError("an array of arrays".into())),
+            element => element
+                .array_of()
+                .ok_or_else(|| CodecError(format!("no array type of {element}")))?,
+        },
         tag => return Err(CodecError(format!("unknown type tag {tag}"))),
     })
 }

@@ -26,6 +26,11 @@
 //!    - `UUID`: 16 bytes.
 //!    - `TEXT`, `VARCHAR`, `BYTEA`, `JSONB`: a LEB128 length, then that many bytes
 //!      (UTF-8 for the text types).
+//!    - An array (`integer[]`, `text[]`, …): a LEB128 length, then that many bytes:
+//!      the number of elements `m` as a LEB128 varint, then the elements laid out
+//!      as a row of `m` columns of the element type (a null bitmap, then each
+//!      non-NULL element as above). Arrays have one dimension and no arrays as
+//!      elements, so this nests once.
 
 use rust_decimal::Decimal;
 
@@ -265,9 +270,56 @@ fn encode_into<B: Extend<u8> + AsMut<[u8]>>(values: &[Value], out: &mut B) {
             Value::Uuid(u) => out.extend(*u),
             Value::Text(s) | Value::Jsonb(s) => put_bytes(out, s.as_bytes()),
             Value::Bytea(b) => put_bytes(out, b),
-            Value::Array(_) => unreachable!("tables do not store arrays"),
+            Value::Array(items) => {
+                // The elements first, on their own: their null bitmap is at the
+                // start of the buffer `encode_into` writes.
+                let mut elements = Vec::new();
+                encode_into(items, &mut elements);
+                let count = items.len() as u64;
+                put_varint(out, (varint_len(count) + elements.len()) as u64);
+                put_varint(out, count);
+                out.extend(elements);
+            }
         }
     }
+}
+
+/// The bytes an array's length prefix counts: its element count, then its
+/// elements as a row.
+fn array_payload_len(items: &[Value]) -> usize {
+    varint_len(items.len() as u64) + items.len().div_ceil(8) + encoded_len(items)
+}
+
+/// The elements of an array of `element` from its payload (after the length
+/// prefix), which was encoded from such an array or checked by
+/// [`check_array`].
+fn decode_array(payload: &[u8], element: DataType) -> Value {
+    let mut count = Reader {
+        bytes: payload,
+        pos: 0,
+    };
+    let len = count.take_varint() as usize;
+    let mut reader = Reader::new(&payload[count.pos..], len);
+    Value::Array((0..len).map(|i| reader.next(i, element)).collect())
+}
+
+/// Checks an array payload from an untrusted source as [`walk_checked`] checks a
+/// row: the count, then the elements as a row of that many columns.
+fn check_array(payload: &[u8], element: DataType) -> Result<(), CodecError> {
+    let mut reader = ByteReader::new(payload);
+    let len = reader.varint()?;
+    // The varint was in its shortest form (the reader insists), so it took
+    // `varint_len` bytes.
+    let elements = &payload[varint_len(len)..];
+    // Each element takes at least its bit of the null bitmap: a larger count is
+    // malformed, and must not size the allocation below.
+    if len > elements.len() as u64 * 8 {
+        return Err(CodecError(format!(
+            "an array of {len} elements in {} bytes",
+            elements.len()
+        )));
+    }
+    walk_checked(elements, &vec![element; len as usize], |_, _| {})
 }
 
 /// One column of a row being checked: its bytes, or its integer, already
@@ -279,6 +331,8 @@ pub(crate) enum CheckedColumn<'a> {
     Bytes(&'a [u8]),
     /// The characters of a text or jsonb column.
     Text(&'a str),
+    /// The payload of an array column (see the module documentation).
+    Array(&'a [u8]),
 }
 
 impl CheckedColumn<'_> {
@@ -297,6 +351,10 @@ impl CheckedColumn<'_> {
             CheckedColumn::Text(text) => match data_type {
                 DataType::Jsonb => Value::Jsonb(text.to_owned()),
                 _ => Value::Text(text.to_owned()),
+            },
+            CheckedColumn::Array(payload) => match data_type {
+                DataType::Array(element) => decode_array(payload, *element),
+                _ => unreachable!("only array columns are checked as arrays"),
             },
             CheckedColumn::Bytes(bytes) => {
                 fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -374,7 +432,10 @@ fn walk_checked<'a>(
             }
             StoredSize::LengthPrefixed => {
                 let value = reader.bytes()?;
-                if data_type == DataType::Bytea {
+                if let DataType::Array(element) = data_type {
+                    check_array(value, *element)?;
+                    CheckedColumn::Array(value)
+                } else if data_type == DataType::Bytea {
                     CheckedColumn::Bytes(value)
                 } else {
                     let text = std::str::from_utf8(value)
@@ -406,7 +467,10 @@ fn encoded_len(values: &[Value]) -> usize {
             Value::Numeric(_) | Value::Uuid(_) => 16,
             Value::Text(s) | Value::Jsonb(s) => varint_len(s.len() as u64) + s.len(),
             Value::Bytea(b) => varint_len(b.len() as u64) + b.len(),
-            Value::Array(_) => unreachable!("tables do not store arrays"),
+            Value::Array(items) => {
+                let payload = array_payload_len(items);
+                varint_len(payload as u64) + payload
+            }
         })
         .sum()
 }
@@ -488,7 +552,8 @@ impl<'a> Reader<'a> {
                 Value::Text(utf8(self.take_var()))
             }
             DataType::Jsonb => Value::Jsonb(utf8(self.take_var())),
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+            DataType::Array(element) => decode_array(self.take_var(), *element),
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
                 unreachable!("tables do not store the catalog type {data_type}")
             }
         }
@@ -536,8 +601,9 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Bpchar(_)
         | DataType::Unknown
         | DataType::Bytea
-        | DataType::Jsonb => StoredSize::LengthPrefixed,
-        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_) => {
+        | DataType::Jsonb
+        | DataType::Array(_) => StoredSize::LengthPrefixed,
+        DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
             unreachable!("tables do not store the catalog type {data_type}")
         }
     }
@@ -575,6 +641,9 @@ mod tests {
             DataType::Uuid,
             DataType::Jsonb,
             DataType::Text,
+            DataType::Array(&DataType::Int4),
+            DataType::Array(&DataType::Text),
+            DataType::Array(&DataType::Float8),
         ];
         let values = vec![
             Value::Bool(true),
@@ -593,6 +662,9 @@ mod tests {
             Value::Uuid([7; 16]),
             Value::Jsonb("{\"a\": 1}".into()),
             Value::Text("héllo".into()),
+            Value::Array(vec![Value::Int4(-1), Value::Null, Value::Int4(i32::MAX)]),
+            Value::Array((0..20).map(|i| Value::Text(format!("tag {i}"))).collect()),
+            Value::Array(Vec::new()),
         ];
         let row = Row::encode(&values);
         assert_eq!(row.decode(&types), values);
@@ -741,6 +813,42 @@ mod tests {
         assert!(Row::untrusted_integer(&int4_too_big, DataType::Int4).is_err());
         assert!(Row::untrusted_integer(&int4_too_big, DataType::Int8).is_ok());
         assert!(Row::untrusted_integer(&[0, 0x80], DataType::Int8).is_err());
+    }
+
+    /// An array column's payload from an untrusted source (a log, a snapshot) is
+    /// checked like a row of its elements: a count its bytes cannot hold (which
+    /// must not size an allocation), a truncated or trailing element, or an
+    /// element out of its type's range is refused.
+    #[test]
+    fn untrusted_arrays_are_checked() {
+        let types = [DataType::Array(&DataType::Int2)];
+        let values = vec![Value::Array(vec![Value::Int2(5), Value::Null])];
+        let canonical = Row::encode(&values);
+        // row bitmap, payload length 3, count 2, element bitmap (second NULL), zigzag(5)
+        assert_eq!(canonical.as_bytes(), &[0, 3, 2, 0b10, 10]);
+        assert_eq!(
+            Row::decode_untrusted(canonical.as_bytes(), &types).unwrap(),
+            values
+        );
+        let refused = |bytes: &[u8]| Row::check_untrusted(bytes, &types, |_, _| {}).is_err();
+        assert!(!refused(canonical.as_bytes()));
+        let mut huge_count = vec![0, 11];
+        put_varint(&mut huge_count, u64::MAX >> 1);
+        huge_count.push(0);
+        assert!(refused(&huge_count), "a count past what the bytes hold");
+        assert!(refused(&[0, 3, 2, 0b00, 10]), "second element missing");
+        assert!(
+            refused(&[0, 4, 2, 0b10, 10, 0]),
+            "a byte after the elements"
+        );
+        assert!(
+            refused(&[0, 3, 2, 0b110, 10]),
+            "element bitmap bit past the count"
+        );
+        let mut too_big = vec![0, 0, 1, 0];
+        put_varint(&mut too_big, zigzag(i64::from(i16::MAX) + 1));
+        too_big[1] = (too_big.len() - 2) as u8;
+        assert!(refused(&too_big), "an int2 element out of range");
     }
 
     /// Extreme integers survive the zigzag varint encoding.

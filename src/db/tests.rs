@@ -415,6 +415,8 @@ fn redo_reproduces_the_transaction() {
                     true,
                 ),
                 column("n", DataType::Numeric(None), true),
+                // An array type (redo tag 18, then its element's).
+                column("tags", DataType::Array(&DataType::Text), true),
             ],
             primary_key: Some(vec![0, 1]),
             // A key with a name of its own (redo tag 11).
@@ -446,7 +448,13 @@ fn redo_reproduces_the_transaction() {
     let amount = Value::Numeric(rust_decimal::Decimal::new(450, 2));
     txn.insert(
         pairs,
-        vec![Value::Text("x".into()), Value::Int4(1), amount, Value::Null],
+        vec![
+            Value::Text("x".into()),
+            Value::Int4(1),
+            amount,
+            Value::Null,
+            Value::Array(vec![Value::Text("t".into()), Value::Null]),
+        ],
     )
     .unwrap();
     txn.insert(log, vec![Value::Text("one".into())]).unwrap();

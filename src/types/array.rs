@@ -2,9 +2,9 @@
 //! PostgreSQL's text form (`{a,"b c",NULL}`), `= ANY(array)`, subscripts and the
 //! array functions psql and drivers call.
 //!
-//! Arrays are values of expressions and of catalog columns only; tables do not
-//! store them. Subscripts start at 1 and a subscript out of range is NULL, as in
-//! PostgreSQL. Multi-dimensional arrays and explicit lower bounds (`[0:1]={…}`) are
+//! Arrays are values of expressions, of catalog columns and of table columns
+//! (`text[]`, `bigint[]`, …; stored as `db::row` describes). Subscripts start at 1
+//! and a subscript out of range is NULL, as in PostgreSQL. Multi-dimensional arrays and explicit lower bounds (`[0:1]={…}`) are
 //! refused with 0A000.
 
 use std::cmp::Ordering;

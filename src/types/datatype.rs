@@ -48,8 +48,8 @@ pub enum DataType {
     /// an unsigned 32-bit number held in a `Value::Int8`. The aliases read and print
     /// names instead of numbers, which needs the catalog, so the SQL layer converts
     /// them (see `sql::system::functions`). The catalog types (this, `Name`,
-    /// `InternalChar`, `Array`) appear in the system relations and in expressions;
-    /// they are not column types of user tables.
+    /// `InternalChar`, and arrays of them) appear in the system relations and in
+    /// expressions; they are not column types of user tables.
     Oid(OidAlias),
     /// `name`: an identifier, held as text and compared as text.
     Name,
@@ -103,16 +103,24 @@ impl OidAlias {
 /// PostgreSQL's array type OIDs for the element types Turnstile makes arrays of.
 const ARRAY_TYPES: &[(DataType, u32)] = &[
     (DataType::Bool, 1000),
+    (DataType::Bytea, 1001),
     (DataType::InternalChar, 1002),
     (DataType::Name, 1003),
     (DataType::Int2, 1005),
     (DataType::Int4, 1007),
     (DataType::Text, 1009),
+    (DataType::Bpchar(None), 1014),
     (DataType::Varchar(None), 1015),
     (DataType::Int8, 1016),
     (DataType::Float4, 1021),
     (DataType::Float8, 1022),
     (DataType::Oid(OidAlias::Oid), 1028),
+    (DataType::Timestamp, 1115),
+    (DataType::Date, 1182),
+    (DataType::Timestamptz, 1185),
+    (DataType::Numeric(None), 1231),
+    (DataType::Uuid, 2951),
+    (DataType::Jsonb, 3807),
 ];
 
 impl DataType {
@@ -216,12 +224,14 @@ impl DataType {
             .chain(ARRAY_TYPES.iter().map(|(t, _)| DataType::Array(t)))
     }
 
-    /// True for the types of the system catalogs that user tables cannot have.
+    /// True for the types of the system catalogs that user tables cannot have
+    /// (and arrays of them).
     pub fn is_catalog_only(self) -> bool {
-        matches!(
-            self,
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Array(_)
-        )
+        match self {
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar => true,
+            DataType::Array(element) => element.is_catalog_only(),
+            _ => false,
+        }
     }
 
     /// The type with the given OID, if Turnstile supports it.

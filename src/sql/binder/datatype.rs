@@ -54,11 +54,17 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         }
         A::Regclass => DataType::Oid(OidAlias::RegClass),
         A::Custom(name, modifiers) if modifiers.is_empty() => custom(name)?,
-        A::Array(
-            ast::ArrayElemTypeDef::SquareBracket(element, _)
-            | ast::ArrayElemTypeDef::AngleBracket(element),
-        ) => {
-            let element = data_type(element)?;
+        A::Array(_) if element_type(ty).is_some() => {
+            let element = data_type(element_type(ty).expect("the guard checked it"))?;
+            // An array type has no room for its elements' modifier: dropping it
+            // would leave `varchar(2)[]` unchecked and `numeric(5,1)[]` unrounded.
+            if element != element.without_typmod() {
+                return Err(SqlError::Unsupported(format!(
+                    "type {ty} (arrays keep no length or precision modifier of their \
+                     elements; use {}[])",
+                    element.without_typmod()
+                )));
+            }
             element
                 .array_of()
                 .ok_or_else(|| SqlError::Unsupported(format!("arrays of type {element}")))?
@@ -68,7 +74,7 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
 }
 
 /// The type of a column of a user table: [`data_type`] without the catalog types
-/// (oid, name, "char", arrays), which tables do not store (0A000).
+/// (oid, name, "char" and arrays of them), which tables do not store (0A000).
 pub fn column_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
     let t = data_type(ty)?;
     if t.is_catalog_only() {
@@ -77,6 +83,17 @@ pub fn column_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         )));
     }
     Ok(t)
+}
+
+/// The element type an array type is written with.
+fn element_type(ty: &ast::DataType) -> Option<&ast::DataType> {
+    match ty {
+        ast::DataType::Array(
+            ast::ArrayElemTypeDef::SquareBracket(element, _)
+            | ast::ArrayElemTypeDef::AngleBracket(element),
+        ) => Some(element),
+        _ => None,
+    }
 }
 
 fn varchar_len(len: &Option<CharacterLength>) -> Result<Option<u32>, SqlError> {
