@@ -72,6 +72,19 @@ async def main():
         )
         assert got == [7, 6, 5], got
 
+    async def array_columns():
+        """text[] and bigint[] columns through asyncpg's binary codecs, NULL
+        elements as None, and a list parameter compared with = ANY."""
+        await conn.execute(f"DROP TABLE IF EXISTS {T}_arrays")
+        await conn.execute(f"CREATE TABLE {T}_arrays (id int PRIMARY KEY, tags text[], scores bigint[])")
+        await conn.execute(f"INSERT INTO {T}_arrays VALUES ($1, $2, $3)", 1, ["a b", None, ""], [2**63 - 1, -1])
+        await conn.execute(f"INSERT INTO {T}_arrays VALUES ($1, $2, $3)", 2, [], None)
+        got = [tuple(r) for r in await conn.fetch(f"SELECT tags, scores FROM {T}_arrays ORDER BY id")]
+        assert got == [(["a b", None, ""], [2**63 - 1, -1]), ([], None)], got
+        got = await conn.fetchval(f"SELECT id FROM {T}_arrays WHERE $1 = ANY(tags)", "a b")
+        assert got == 1, got
+        await conn.execute(f"DROP TABLE {T}_arrays")
+
     async def create_table():
         await conn.execute(f"DROP TABLE IF EXISTS {T}")
         await conn.execute(cc.create_table_sql(T))
@@ -178,6 +191,7 @@ async def main():
     await steps.run_async("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"), on_timeout=reconnect)
     await steps.run_async("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"), on_timeout=reconnect)
     await steps.run_async("error_22012", error_step("22012", "SELECT 1 / 0"), on_timeout=reconnect)
+    await steps.run_async("array_columns", array_columns, on_timeout=reconnect)
     await steps.run_async("call_transfer", call_transfer, on_timeout=reconnect)
     await steps.run_async("call_insufficient_funds", call_insufficient_funds, on_timeout=reconnect)
     await steps.run_async("tx_commit", tx_commit, on_timeout=reconnect)

@@ -104,6 +104,23 @@ def error_step(code, sql):
     return run
 
 
+def array_columns():
+    """Python lists as text[] and bigint[] columns (NULL elements as None), read
+    back in text and binary, and a list parameter compared with = ANY."""
+    conn.execute(f"DROP TABLE IF EXISTS {T}_arrays")
+    conn.execute(f"CREATE TABLE {T}_arrays (id int PRIMARY KEY, tags text[], scores bigint[])")
+    conn.execute(f"INSERT INTO {T}_arrays VALUES (%s, %s, %s)", (1, ["a b", None, ""], [2**63 - 1, -1]))
+    conn.execute(f"INSERT INTO {T}_arrays VALUES (%b, %b, %b)", (2, [], None))
+    for binary in (False, True):
+        with conn.cursor(binary=binary) as cur:
+            cur.execute(f"SELECT tags, scores FROM {T}_arrays ORDER BY id")
+            got = cur.fetchall()
+            assert got == [(["a b", None, ""], [2**63 - 1, -1]), ([], None)], (binary, got)
+    got = one(conn, f"SELECT id FROM {T}_arrays WHERE 'a b' = ANY(tags) AND scores = %s", ([2**63 - 1, -1],))
+    assert got == (1,), got
+    conn.execute(f"DROP TABLE {T}_arrays")
+
+
 def call_transfer():
     conn.execute("DELETE FROM accounts WHERE id IN (%s, %s)", (ACCT_A, ACCT_B))
     conn.execute("CALL open_account(%s, %s, %s)", (ACCT_A, "alice", 100))
@@ -183,6 +200,7 @@ steps.run("error_42601", error_step("42601", "SELEC 1"))
 steps.run("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"))
 steps.run("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"))
 steps.run("error_22012", error_step("22012", "SELECT 1 / 0"))
+steps.run("array_columns", array_columns)
 steps.run("call_transfer", call_transfer)
 steps.run("call_insufficient_funds", call_insufficient_funds)
 steps.run("tx_commit", tx_commit)
