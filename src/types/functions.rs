@@ -86,6 +86,10 @@ pub enum FunctionId {
     LocalTimestamp,
     ClockTimestamp,
     DateTrunc,
+    /// `timezone(zone, x)`, which `x AT TIME ZONE zone` is: a timestamptz as the
+    /// wall-clock time in the zone, or a wall-clock time in the zone as a
+    /// timestamptz.
+    Timezone,
     /// `EXTRACT(field FROM x)`: numeric. The SQL layer passes the field as text.
     Extract,
     /// `date_part(text, x)`: float8.
@@ -302,9 +306,16 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Result<FunctionSignatu
 
 /// Calls for which PostgreSQL finds several best candidates: `pg_size_pretty`
 /// of an integer narrower than bigint, or of an untyped literal, converts
-/// implicitly to both its bigint and its numeric form.
+/// implicitly to both its bigint and its numeric form; `extract` of an untyped
+/// literal, which could be any of its date and time types.
 fn is_ambiguous(name: &str, a: &[DataType]) -> bool {
-    name == "pg_size_pretty" && matches!(a, [DataType::Int2 | DataType::Int4 | DataType::Unknown])
+    match name {
+        "pg_size_pretty" => {
+            matches!(a, [DataType::Int2 | DataType::Int4 | DataType::Unknown])
+        }
+        "extract" => matches!(a, [_, DataType::Unknown]),
+        _ => false,
+    }
 }
 
 fn is_text(t: DataType) -> bool {
@@ -534,10 +545,19 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             };
             sig(F::DateTrunc, vec![T::Text, t], t)
         }
+        ("timezone", 2) if is_text(a[0]) => match a[1] {
+            T::Timestamp => sig(F::Timezone, vec![T::Text, T::Timestamp], T::Timestamptz),
+            // A date (or an untyped literal) is read as a timestamptz, in the
+            // session's zone, as PostgreSQL prefers it.
+            T::Timestamptz | T::Date | T::Unknown => {
+                sig(F::Timezone, vec![T::Text, T::Timestamptz], T::Timestamp)
+            }
+            _ => None,
+        },
         ("extract" | "date_part", 2) if is_text(a[0]) => {
             let t = match a[1] {
                 T::Timestamp | T::Timestamptz | T::Date => a[1],
-                T::Unknown => T::Timestamptz,
+                T::Unknown if name == "date_part" => T::Timestamptz,
                 _ => return None,
             };
             // date_part has no date variant: a date is read as a timestamp.
@@ -893,6 +913,15 @@ pub fn eval_function(
             tz,
         )?,
         F::DateTrunc => date_trunc(text(0), &args[1], tz)?,
+        F::Timezone => {
+            // The conversion is the cast between the two types, in that zone.
+            let zone = TimeZone::parse_for_conversion(text(0))?;
+            let to = match args[1] {
+                Value::Timestamptz(_) => DataType::Timestamp,
+                _ => DataType::Timestamptz,
+            };
+            super::cast::cast_in(args[1].clone(), to, super::CastKind::Explicit, &zone)?
+        }
         F::Extract => extract(text(0), &args[1], tz)?,
         F::DatePart => date_part(text(0), &args[1], tz)?,
         F::GenRandomUuid => Value::Uuid(*uuid::Uuid::new_v4().as_bytes()),

@@ -85,6 +85,29 @@ impl TimeZone {
         })
     }
 
+    /// Parses the zone of `x AT TIME ZONE zone` (`timezone(zone, x)`) as
+    /// PostgreSQL does: an abbreviation first (`EST` is always UTC−5), then a zone
+    /// by name or as a POSIX zone, where an offset counts hours *west* of UTC
+    /// (`+05` and `5` are UTC−5, `UTC+5` too). 22023 `time zone "x" not
+    /// recognized` otherwise.
+    pub fn parse_for_conversion(text: &str) -> Result<TimeZone, TypeError> {
+        let lower = text.to_ascii_lowercase();
+        if let Some((_, offset)) = ABBREVIATIONS.iter().find(|(name, _)| *name == lower) {
+            return Ok(TimeZone::fixed(*offset, text));
+        }
+        let signed = if text.starts_with(['+', '-']) {
+            text.to_owned()
+        } else {
+            format!("+{text}")
+        };
+        if let Some(offset) = parse_offset(&signed) {
+            return Ok(TimeZone::fixed(-offset, text));
+        }
+        Self::maybe_parse(text).ok_or_else(|| {
+            TypeError::InvalidParameterValue(format!("time zone \"{text}\" not recognized"))
+        })
+    }
+
     fn maybe_parse(text: &str) -> Option<TimeZone> {
         let lower = text.to_ascii_lowercase();
         if matches!(

@@ -119,6 +119,19 @@ impl Binder<'_> {
                 scope,
             ),
             A::Function(f) => self.bind_function(f, scope),
+            A::AtTimeZone {
+                timestamp,
+                time_zone,
+            } => {
+                let zone = self.bind_expr(time_zone, scope)?;
+                let timestamp = self.bind_expr(timestamp, scope)?;
+                self.bind_library_call("timezone", vec![zone, timestamp])
+            }
+            A::Extract {
+                field,
+                syntax: ast::ExtractSyntax::From,
+                expr: source,
+            } => self.bind_extract(field, source, scope),
             A::AnyOp {
                 left,
                 compare_op,
@@ -1007,6 +1020,23 @@ impl Binder<'_> {
         })
     }
 
+    /// `EXTRACT(field FROM source)`: PostgreSQL's `extract(text, source)`, a
+    /// numeric (where `date_part` is a double precision).
+    fn bind_extract(
+        &mut self,
+        field: &ast::DateTimeField,
+        source: &A,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let field = match field {
+            ast::DateTimeField::Custom(name) => names::ident(name),
+            other => other.to_string().to_lowercase(),
+        };
+        let source = self.bind_expr(source, scope)?;
+        let field = Expr::Const(Value::Text(field), DataType::Text);
+        self.bind_library_call("extract", vec![field, source])
+    }
+
     /// A subquery in an expression. `single_column` subqueries (scalar, IN) must
     /// return one column (42601 otherwise, as PostgreSQL).
     pub(super) fn bind_subquery(
@@ -1048,8 +1078,6 @@ fn unsupported_expr(expr: &A) -> SqlError {
         }
         A::Interval(_) => "type interval".to_owned(),
         A::SimilarTo { .. } => "SIMILAR TO".to_owned(),
-        A::AtTimeZone { .. } => "AT TIME ZONE".to_owned(),
-        A::Extract { .. } => "EXTRACT; use date_part".to_owned(),
         A::Tuple(_) => "row constructors".to_owned(),
         other => format!(
             "expression {}",

@@ -633,7 +633,11 @@ pub(super) fn call_args(f: &ast::Function) -> Result<CallArgs<'_>, SqlError> {
 
 impl Binder<'_> {
     /// A function of the scalar library, its arguments cast to its signature.
-    fn bind_library_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+    pub(super) fn bind_library_call(
+        &mut self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> Result<Expr, SqlError> {
         let types: Vec<DataType> = args.iter().map(Expr::ty).collect();
         let signature = resolve_function(name, &types).map_err(|e| match e {
             _ if FUNCTIONS_NOT_SUPPORTED.contains(&name) => {
