@@ -48,7 +48,7 @@
 //! and has its own tag, 16, followed by a precision byte and a scale byte, so tag 6
 //! (plain `NUMERIC`) reads as it always did. `CHAR(n)` has tag 17, followed by a
 //! varint like `VARCHAR`'s. An array type has tag 18, followed by its element
-//! type's tag (never another array's). The catalog types (`oid` and its aliases,
+//! type's tag (never another array's). `INTERVAL` has tag 19. The catalog types (`oid` and its aliases,
 //! `name`, `"char"`, and arrays of them) have no tag: no table column has them, so
 //! no record holds one.
 
@@ -343,6 +343,7 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Jsonb => (14, None),
         DataType::Unknown => (15, None),
         DataType::Bpchar(limit) => (17, Some(limit)),
+        DataType::Interval => (19, None),
         DataType::Array(element) => {
             out.push(18);
             encode_data_type(out, *element);
@@ -359,7 +360,26 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
 }
 
 fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError> {
-    Ok(match reader.u8()? {
+    match reader.u8()? {
+        // An array's element is a scalar type without a modifier: read without
+        // recursing, so that no run of array tags can exhaust the stack.
+        18 => {
+            let tag = reader.u8()?;
+            let element = decode_scalar_type(reader, tag)?;
+            if element != element.without_typmod() {
+                return Err(CodecError(format!("an array of {element}")));
+            }
+            element
+                .array_of()
+                .ok_or_else(|| CodecError(format!("no array type of {element}")))
+        }
+        tag => decode_scalar_type(reader, tag),
+    }
+}
+
+/// The type of tag `tag` (read), other than an array.
+fn decode_scalar_type(reader: &mut ByteReader<'_>, tag: u8) -> Result<DataType, CodecError> {
+    Ok(match tag {
         0 => DataType::Bool,
         1 => DataType::Int2,
         2 => DataType::Int4,
@@ -391,12 +411,7 @@ fn decode_data_type(reader: &mut ByteReader<'_>) -> Result<DataType, CodecError>
                 .map_err(|e| CodecError(format!("numeric modifier: {e}")))?;
             DataType::Numeric(Some(typmod))
         }
-        18 => match decode_data_type(reader)? {
-            DataType::Array(_) => return Err(CodecError("an array of arrays".into())),
-            element => element
-                .array_of()
-                .ok_or_else(|| CodecError(format!("no array type of {element}")))?,
-        },
+        19 => DataType::Interval,
         tag => return Err(CodecError(format!("unknown type tag {tag}"))),
     })
 }

@@ -24,6 +24,7 @@
 //!    - `REAL` 4, `DOUBLE PRECISION` 8 bytes, little-endian.
 //!    - `NUMERIC`: its 16-byte serialization (`rust_decimal::Decimal::serialize`).
 //!    - `UUID`: 16 bytes.
+//!    - `INTERVAL`: 16 bytes: months (4), days (4), microseconds (8), little-endian.
 //!    - `TEXT`, `VARCHAR`, `BYTEA`, `JSONB`: a LEB128 length, then that many bytes
 //!      (UTF-8 for the text types).
 //!    - An array (`integer[]`, `text[]`, …): a LEB128 length, then that many bytes:
@@ -35,7 +36,7 @@
 use rust_decimal::Decimal;
 
 use super::codec::{put_bytes, put_varint, unzigzag, varint_len, zigzag, ByteReader, CodecError};
-use crate::types::{DataType, Value};
+use crate::types::{DataType, Interval, Value};
 
 /// The longest row kept inside its [`Row`], which is then as large as a pointer
 /// and a length plus 8 bytes (24): the most that fits beside the length and the
@@ -268,6 +269,7 @@ fn encode_into<B: Extend<u8> + AsMut<[u8]>>(values: &[Value], out: &mut B) {
             Value::Float8(v) => out.extend(v.to_le_bytes()),
             Value::Numeric(d) => out.extend(d.serialize()),
             Value::Uuid(u) => out.extend(*u),
+            Value::Interval(i) => out.extend(i.to_bytes()),
             Value::Text(s) | Value::Jsonb(s) => put_bytes(out, s.as_bytes()),
             Value::Bytea(b) => put_bytes(out, b),
             Value::Array(items) => {
@@ -366,6 +368,7 @@ impl CheckedColumn<'_> {
                     DataType::Float8 => Value::Float8(f64::from_le_bytes(array(bytes))),
                     DataType::Numeric(_) => Value::Numeric(Decimal::deserialize(array(bytes))),
                     DataType::Uuid => Value::Uuid(array(bytes)),
+                    DataType::Interval => Value::Interval(Interval::from_bytes(array(bytes))),
                     _ => Value::Bytea(bytes.to_vec()),
                 }
             }
@@ -464,7 +467,7 @@ fn encoded_len(values: &[Value]) -> usize {
             Value::Int8(v) | Value::Timestamp(v) | Value::Timestamptz(v) => varint_len(zigzag(*v)),
             Value::Float4(_) => 4,
             Value::Float8(_) => 8,
-            Value::Numeric(_) | Value::Uuid(_) => 16,
+            Value::Numeric(_) | Value::Uuid(_) | Value::Interval(_) => 16,
             Value::Text(s) | Value::Jsonb(s) => varint_len(s.len() as u64) + s.len(),
             Value::Bytea(b) => varint_len(b.len() as u64) + b.len(),
             Value::Array(items) => {
@@ -547,6 +550,7 @@ impl<'a> Reader<'a> {
             DataType::Timestamptz => Value::Timestamptz(self.take_int()),
             DataType::Date => Value::Date(self.take_int() as i32),
             DataType::Uuid => Value::Uuid(self.take_array()),
+            DataType::Interval => Value::Interval(Interval::from_bytes(self.take_array())),
             DataType::Bytea => Value::Bytea(self.take_var().to_vec()),
             DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Unknown => {
                 Value::Text(utf8(self.take_var()))
@@ -589,7 +593,7 @@ fn stored_size(data_type: DataType) -> StoredSize {
         DataType::Bool => StoredSize::Fixed(1),
         DataType::Float4 => StoredSize::Fixed(4),
         DataType::Float8 => StoredSize::Fixed(8),
-        DataType::Numeric(_) | DataType::Uuid => StoredSize::Fixed(16),
+        DataType::Numeric(_) | DataType::Uuid | DataType::Interval => StoredSize::Fixed(16),
         DataType::Int2
         | DataType::Int4
         | DataType::Int8
@@ -644,6 +648,7 @@ mod tests {
             DataType::Array(&DataType::Int4),
             DataType::Array(&DataType::Text),
             DataType::Array(&DataType::Float8),
+            DataType::Interval,
         ];
         let values = vec![
             Value::Bool(true),
@@ -665,6 +670,11 @@ mod tests {
             Value::Array(vec![Value::Int4(-1), Value::Null, Value::Int4(i32::MAX)]),
             Value::Array((0..20).map(|i| Value::Text(format!("tag {i}"))).collect()),
             Value::Array(Vec::new()),
+            Value::Interval(Interval {
+                months: -1,
+                days: 40,
+                micros: i64::MIN,
+            }),
         ];
         let row = Row::encode(&values);
         assert_eq!(row.decode(&types), values);

@@ -417,6 +417,8 @@ fn redo_reproduces_the_transaction() {
                 column("n", DataType::Numeric(None), true),
                 // An array type (redo tag 18, then its element's).
                 column("tags", DataType::Array(&DataType::Text), true),
+                // Redo tag 19.
+                column("span", DataType::Interval, true),
             ],
             primary_key: Some(vec![0, 1]),
             // A key with a name of its own (redo tag 11).
@@ -454,6 +456,11 @@ fn redo_reproduces_the_transaction() {
             amount,
             Value::Null,
             Value::Array(vec![Value::Text("t".into()), Value::Null]),
+            Value::Interval(crate::types::Interval {
+                months: 1,
+                days: -2,
+                micros: 3,
+            }),
         ],
     )
     .unwrap();

@@ -41,6 +41,8 @@ pub enum DataType {
     Uuid,
     /// JSON stored as normalized text; compared by that text.
     Jsonb,
+    /// A span of months, days and microseconds (`types::interval`).
+    Interval,
     /// The type of a bare `NULL` literal or an untyped parameter before inference;
     /// it never reaches a column and is sent to clients as `text`.
     Unknown,
@@ -121,6 +123,7 @@ const ARRAY_TYPES: &[(DataType, u32)] = &[
     (DataType::Numeric(None), 1231),
     (DataType::Uuid, 2951),
     (DataType::Jsonb, 3807),
+    (DataType::Interval, 1187),
 ];
 
 impl DataType {
@@ -143,6 +146,7 @@ impl DataType {
             DataType::Numeric(_) => 1700,
             DataType::Uuid => 2950,
             DataType::Jsonb => 3802,
+            DataType::Interval => 1186,
             DataType::Unknown => 705,
             DataType::Oid(alias) => alias.describe().1,
             DataType::Name => 19,
@@ -187,6 +191,7 @@ impl DataType {
             DataType::Date => "date",
             DataType::Uuid => "uuid",
             DataType::Jsonb => "jsonb",
+            DataType::Interval => "interval",
             DataType::Oid(alias) => alias.describe().0,
             DataType::Name => "name",
             DataType::InternalChar => "char",
@@ -215,6 +220,7 @@ impl DataType {
             DataType::Numeric(None),
             DataType::Uuid,
             DataType::Jsonb,
+            DataType::Interval,
             DataType::Unknown,
         ];
         SCALARS
@@ -253,6 +259,7 @@ impl DataType {
             1700 => DataType::Numeric(None),
             2950 => DataType::Uuid,
             3802 => DataType::Jsonb,
+            1186 => DataType::Interval,
             705 => DataType::Unknown,
             26 => DataType::Oid(OidAlias::Oid),
             19 => DataType::Name,
@@ -279,7 +286,7 @@ impl DataType {
             DataType::Int2 => 2,
             DataType::Int4 | DataType::Float4 | DataType::Date => 4,
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::Timestamptz => 8,
-            DataType::Uuid => 16,
+            DataType::Uuid | DataType::Interval => 16,
             DataType::Unknown => -2,
             DataType::Oid(_) => 4,
             DataType::Name => 64,
@@ -370,6 +377,7 @@ impl fmt::Display for DataType {
             DataType::Date => f.write_str("date"),
             DataType::Uuid => f.write_str("uuid"),
             DataType::Jsonb => f.write_str("jsonb"),
+            DataType::Interval => f.write_str("interval"),
             DataType::Unknown => f.write_str("unknown"),
             DataType::Oid(alias) => f.write_str(alias.describe().0),
             DataType::Name => f.write_str("name"),

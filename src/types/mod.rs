@@ -18,6 +18,7 @@ mod datetime_functions;
 mod datetime_input;
 mod error;
 mod functions;
+mod interval;
 mod json;
 mod jsonb_order;
 mod like;
@@ -39,12 +40,13 @@ pub use functions::{
     common_type, eval_function, format_type, quote_ident, resolve_function, CatalogFunction,
     ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature, RelationPart,
 };
+pub use interval::Interval;
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;
 pub use ops::{
-    and3, binary_signature, common_numeric, eval_binary, eval_unary, or3, unary_signature,
-    BinaryOp, BinarySignature, UnaryOp,
+    and3, binary_signature, common_numeric, eval_binary, eval_binary_in, eval_unary, or3,
+    unary_signature, BinaryOp, BinarySignature, UnaryOp,
 };
 pub use text::{check_varchar, parse_bool, TextStyle, DEFAULT_EXTRA_FLOAT_DIGITS};
 pub use time::{

@@ -15,11 +15,13 @@ use std::cmp::Ordering;
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{cast_number, decimal_to_f64, int_to, out_of_range};
+use super::interval::Interval;
 use super::math_functions::fractional_power;
 use super::numeric::value_overflows_numeric;
 use super::time::{
     date_in_range, date_to_timestamp, DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_POS_INFINITY,
 };
+use super::timezone::TimeZone;
 use super::{DataType, TypeError, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,8 +89,7 @@ impl BinaryOp {
     }
 }
 
-/// Resolves `left op right`; `None` when PostgreSQL has no such operator (42883), or
-/// when it needs a type Turnstile lacks (timestamp - timestamp is an interval).
+/// Resolves `left op right`; `None` when PostgreSQL has no such operator (42883).
 pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option<BinarySignature> {
     use DataType as T;
     // varchar, char(n), name and "char" compare and concatenate as text.
@@ -189,6 +190,9 @@ fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<Binary
     // resolves it: `date - '2024-01-01'` subtracts dates, and `date + '1'` is no
     // operator (PostgreSQL: not unique), not date + integer.
     let small_int = |t| matches!(t, T::Int2 | T::Int4);
+    if let Some(signature) = interval_signature(op, l, r) {
+        return Some(signature);
+    }
     match (op, l, r) {
         (BinaryOp::Add, T::Date, t) if small_int(t) => sig(T::Date, T::Int4, T::Date),
         (BinaryOp::Add, t, T::Date) if small_int(t) => sig(T::Int4, T::Date, T::Date),
@@ -221,12 +225,70 @@ fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<Binary
     }
 }
 
+/// The operators of intervals: with each other, with timestamps (a date is
+/// read as its midnight), `timestamp - timestamp`, and scaling by a number. An
+/// untyped literal added to a timestamp is an interval (the only `+` a timestamp
+/// has); subtracted, it is a timestamp, as PostgreSQL resolves it.
+fn interval_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySignature> {
+    use DataType as T;
+    let sig = |left, right, result| {
+        Some(BinarySignature {
+            left,
+            right,
+            result,
+        })
+    };
+    let stamp = |t: DataType| match t {
+        T::Date | T::Timestamp => Some(T::Timestamp),
+        T::Timestamptz => Some(T::Timestamptz),
+        _ => None,
+    };
+    let number = |t: DataType| t.is_numeric() || t == T::Unknown;
+    match (op, l, r) {
+        (BinaryOp::Add | BinaryOp::Sub, T::Interval, T::Interval | T::Unknown)
+        | (BinaryOp::Add | BinaryOp::Sub, T::Unknown, T::Interval) => {
+            sig(T::Interval, T::Interval, T::Interval)
+        }
+        (BinaryOp::Add, t, T::Interval | T::Unknown) if stamp(t).is_some() && t != T::Date => {
+            let t = stamp(t)?;
+            sig(t, T::Interval, t)
+        }
+        (BinaryOp::Add | BinaryOp::Sub, t, T::Interval) if stamp(t).is_some() => {
+            let t = stamp(t)?;
+            sig(t, T::Interval, t)
+        }
+        (BinaryOp::Add, T::Interval | T::Unknown, t) if stamp(t).is_some() && t != T::Date => {
+            let t = stamp(t)?;
+            sig(T::Interval, t, t)
+        }
+        (BinaryOp::Add, T::Interval, t) if stamp(t).is_some() => {
+            let t = stamp(t)?;
+            sig(T::Interval, t, t)
+        }
+        (BinaryOp::Sub, T::Timestamp | T::Unknown, T::Timestamp)
+        | (BinaryOp::Sub, T::Timestamp, T::Unknown) => sig(T::Timestamp, T::Timestamp, T::Interval),
+        (BinaryOp::Sub, T::Timestamptz | T::Unknown | T::Timestamp | T::Date, T::Timestamptz)
+        | (BinaryOp::Sub, T::Timestamptz, T::Unknown | T::Timestamp | T::Date) => {
+            sig(T::Timestamptz, T::Timestamptz, T::Interval)
+        }
+        (BinaryOp::Sub, T::Date, T::Timestamp) | (BinaryOp::Sub, T::Timestamp, T::Date) => {
+            sig(T::Timestamp, T::Timestamp, T::Interval)
+        }
+        (BinaryOp::Mul | BinaryOp::Div, T::Interval, t) if number(t) => {
+            sig(T::Interval, T::Float8, T::Interval)
+        }
+        (BinaryOp::Mul, t, T::Interval) if number(t) => sig(T::Float8, T::Interval, T::Interval),
+        _ => None,
+    }
+}
+
 /// The result type of a unary operator, `None` if PostgreSQL has none for the type.
 pub fn unary_signature(op: UnaryOp, operand: DataType) -> Option<DataType> {
     match op {
         UnaryOp::Not => {
             matches!(operand, DataType::Bool | DataType::Unknown).then_some(DataType::Bool)
         }
+        UnaryOp::Neg | UnaryOp::Plus if operand == DataType::Interval => Some(operand),
         UnaryOp::Neg | UnaryOp::Plus => operand.is_numeric().then_some(operand.without_typmod()),
     }
 }
@@ -251,8 +313,20 @@ pub fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 
 /// Evaluates `l op r` on operands already cast to the signature's types (mixed
 /// numeric types are also accepted and widened). NULL in gives NULL out, except for
-/// the three-valued AND/OR.
+/// the three-valued AND/OR. A timestamptz plus an interval's days and months is
+/// computed in UTC here; [`eval_binary_in`] takes the session's zone.
 pub fn eval_binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    eval_binary_in(op, l, r, &TimeZone::Utc)
+}
+
+/// [`eval_binary`] with the session's zone, in which a timestamptz plus (or
+/// minus) an interval adds its days and months to the wall-clock time.
+pub fn eval_binary_in(
+    op: BinaryOp,
+    l: &Value,
+    r: &Value,
+    tz: &TimeZone,
+) -> Result<Value, TypeError> {
     match op {
         BinaryOp::And => return Ok(bool_value(and3(l.as_bool(), r.as_bool()))),
         BinaryOp::Or => return Ok(bool_value(or3(l.as_bool(), r.as_bool()))),
@@ -275,6 +349,11 @@ pub fn eval_binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeErro
             Ok(Value::Bytea([a.as_slice(), b].concat()))
         }
         (BinaryOp::Concat, _, _) => Ok(Value::Text(concat_text(l, r))),
+        (_, Value::Interval(_), _) | (_, _, Value::Interval(_)) => interval_arith(op, l, r, tz),
+        (BinaryOp::Sub, Value::Timestamp(a), Value::Timestamp(b))
+        | (BinaryOp::Sub, Value::Timestamptz(a), Value::Timestamptz(b)) => {
+            Interval::between(*a, *b).map(Value::Interval)
+        }
         (_, Value::Date(_), _) | (_, _, Value::Date(_)) => date_arith(op, l, r),
         _ => arithmetic(op, l, r),
     }
@@ -324,6 +403,46 @@ fn compare_date_timestamp(days: i32, us: i64) -> Ordering {
         Some(midnight) => midnight.cmp(&us),
         None if us == TS_POS_INFINITY => Ordering::Less,
         None => Ordering::Greater,
+    }
+}
+
+/// The operators [`interval_signature`] resolves, on operands cast to its types.
+fn interval_arith(op: BinaryOp, l: &Value, r: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    let factor = |v: &Value| match v {
+        Value::Float8(f) => Some(*f),
+        Value::Float4(f) => Some(f64::from(*f)),
+        other => other.as_i64().map(|i| i as f64),
+    };
+    let shifted = |us: i64, i: Interval, tz: Option<&TimeZone>| match tz {
+        Some(tz) => i.add_to_timestamptz(us, tz).map(Value::Timestamptz),
+        None => i.add_to_timestamp(us).map(Value::Timestamp),
+    };
+    match (op, l, r) {
+        (BinaryOp::Add, Value::Interval(a), Value::Interval(b)) => {
+            a.checked_add(*b).map(Value::Interval)
+        }
+        (BinaryOp::Sub, Value::Interval(a), Value::Interval(b)) => {
+            a.checked_sub(*b).map(Value::Interval)
+        }
+        (BinaryOp::Add, Value::Timestamp(us), Value::Interval(i))
+        | (BinaryOp::Add, Value::Interval(i), Value::Timestamp(us)) => shifted(*us, *i, None),
+        (BinaryOp::Add, Value::Timestamptz(us), Value::Interval(i))
+        | (BinaryOp::Add, Value::Interval(i), Value::Timestamptz(us)) => shifted(*us, *i, Some(tz)),
+        (BinaryOp::Sub, Value::Timestamp(us), Value::Interval(i)) => {
+            shifted(*us, i.checked_neg()?, None)
+        }
+        (BinaryOp::Sub, Value::Timestamptz(us), Value::Interval(i)) => {
+            shifted(*us, i.checked_neg()?, Some(tz))
+        }
+        (BinaryOp::Mul, Value::Interval(i), n) | (BinaryOp::Mul, n, Value::Interval(i))
+            if factor(n).is_some() =>
+        {
+            i.checked_mul(factor(n).unwrap_or(1.0)).map(Value::Interval)
+        }
+        (BinaryOp::Div, Value::Interval(i), n) if factor(n).is_some() => {
+            i.checked_div(factor(n).unwrap_or(1.0)).map(Value::Interval)
+        }
+        _ => Err(no_operator(op, l, r)),
     }
 }
 
@@ -730,6 +849,8 @@ pub fn eval_unary(op: UnaryOp, v: &Value) -> Result<Value, TypeError> {
         (UnaryOp::Neg, Value::Float8(x)) => Ok(Value::Float8(-x)),
         (UnaryOp::Neg, Value::Numeric(x)) if x.is_zero() => Ok(Value::Numeric(*x)),
         (UnaryOp::Neg, Value::Numeric(x)) => Ok(Value::Numeric(-*x)),
+        (UnaryOp::Plus, Value::Interval(_)) => Ok(v.clone()),
+        (UnaryOp::Neg, Value::Interval(i)) => i.checked_neg().map(Value::Interval),
         _ => Err(TypeError::Unsupported(format!(
             "operator does not exist: {op:?} {}",
             v.data_type()

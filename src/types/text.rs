@@ -73,6 +73,7 @@ impl Value {
             Value::Timestamptz(us) => write_timestamptz(out, *us, style.time_zone),
             Value::Date(days) => write_date(out, *days),
             Value::Uuid(bytes) => write_uuid(out, bytes),
+            Value::Interval(interval) => super::interval::write_interval(out, interval),
             Value::Array(items) => super::array::write_array(out, items, style),
         }
     }
@@ -354,6 +355,7 @@ impl DataType {
             DataType::Date => Value::Date(parse_date(text, tz)?),
             DataType::Uuid => Value::Uuid(parse_uuid(text)?),
             DataType::Jsonb => Value::Jsonb(normalize_jsonb(text)?),
+            DataType::Interval => Value::Interval(super::interval::parse_interval(text)?),
             DataType::Oid(_) => Value::Int8(parse_oid(text)?),
             DataType::Name => Value::Text(text.to_owned()),
             // "char" keeps the first character; '' is the zero byte, shown empty.

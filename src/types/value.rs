@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use rust_decimal::Decimal;
 
+use super::interval::Interval;
 use super::jsonb_order::{canonical_jsonb, compare_jsonb};
 use super::DataType;
 
@@ -39,8 +40,10 @@ pub enum Value {
     Uuid([u8; 16]),
     /// Normalized JSON text (see `types::text` for the normalization).
     Jsonb(String),
-    /// A one-dimensional array (of the catalogs; never stored in a table). Its
-    /// element type is the expression's, which the binder knows.
+    /// Months, days and microseconds (see `types::interval`).
+    Interval(Interval),
+    /// A one-dimensional array. Its element type is the expression's (or the
+    /// column's), which the binder knows.
     Array(Vec<Value>),
 }
 
@@ -67,6 +70,7 @@ impl Value {
             Value::Date(_) => DataType::Date,
             Value::Uuid(_) => DataType::Uuid,
             Value::Jsonb(_) => DataType::Jsonb,
+            Value::Interval(_) => DataType::Interval,
             Value::Array(_) => DataType::Array(&DataType::Unknown),
         }
     }
@@ -113,6 +117,7 @@ impl Value {
             Value::Uuid(_) => 9,
             Value::Jsonb(_) => 10,
             Value::Array(_) => 11,
+            Value::Interval(_) => 12,
             Value::Null => u8::MAX,
         }
     }
@@ -149,6 +154,7 @@ impl Ord for Value {
             (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
             (Value::Jsonb(a), Value::Jsonb(b)) => compare_jsonb(a, b),
             (Value::Array(a), Value::Array(b)) => a.cmp(b),
+            (Value::Interval(a), Value::Interval(b)) => a.compare(b),
             _ => self.family().cmp(&other.family()),
         }
     }
@@ -196,6 +202,8 @@ impl Hash for Value {
             Value::Date(d) => d.hash(state),
             Value::Uuid(u) => u.hash(state),
             Value::Array(items) => items.hash(state),
+            // By length, as they compare: '1 mon' and '30 days' are equal.
+            Value::Interval(i) => i.comparison_key().hash(state),
         }
     }
 }

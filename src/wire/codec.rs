@@ -165,6 +165,11 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
         | (Value::Timestamptz(us), DataType::Timestamptz) => out.put_i64(*us),
         (Value::Date(days), DataType::Date) => out.put_i32(*days),
         (Value::Uuid(bytes), DataType::Uuid) => out.put_slice(bytes),
+        (Value::Interval(i), DataType::Interval) => {
+            out.put_i64(i.micros);
+            out.put_i32(i.days);
+            out.put_i32(i.months);
+        }
         (Value::Array(items), DataType::Array(element)) => {
             encode_array(items, *element, out).map_err(|_| mismatch())?
         }
@@ -421,6 +426,17 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Uuid(uuid));
         }
         DataType::Jsonb => return decode_jsonb(bytes),
+        // interval_recv: microseconds, days, months.
+        DataType::Interval => {
+            let micros = r.i64()?;
+            let days = r.i32()?;
+            let months = r.i32()?;
+            Value::Interval(types::Interval {
+                months,
+                days,
+                micros,
+            })
+        }
         DataType::Oid(_) => Value::Int8(i64::from(r.i32()? as u32)),
         DataType::Name | DataType::InternalChar => {
             return Ok(Value::Text(check_text(bytes)?.to_owned()))
@@ -683,6 +699,14 @@ mod tests {
             roundtrip(Value::Date(d), DataType::Date);
         }
         roundtrip(Value::Uuid(*b"0123456789abcdef"), DataType::Uuid);
+        roundtrip(
+            Value::Interval(crate::types::Interval {
+                months: -14,
+                days: 3,
+                micros: -1,
+            }),
+            DataType::Interval,
+        );
         roundtrip(
             Value::Jsonb(r#"{"a": [1, 2, null]}"#.into()),
             DataType::Jsonb,

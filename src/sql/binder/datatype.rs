@@ -44,6 +44,10 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
         A::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => DataType::Timestamptz,
         A::Date => DataType::Date,
         A::Uuid => DataType::Uuid,
+        A::Interval {
+            fields: None,
+            precision: None,
+        } => DataType::Interval,
         A::JSONB => DataType::Jsonb,
         // json keeps its input text as written (duplicate keys, spacing); jsonb,
         // which Turnstile has, normalizes it, so one cannot stand in for the other.
@@ -133,6 +137,7 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "date" => DataType::Date,
         "timestamp" => DataType::Timestamp,
         "uuid" => DataType::Uuid,
+        "interval" => DataType::Interval,
         "jsonb" => DataType::Jsonb,
         "timestamptz" => DataType::Timestamptz,
         "int2" => DataType::Int2,

@@ -6,8 +6,8 @@ use sqlparser::ast::{self, BinaryOperator, Expr as A, UnaryOperator};
 use crate::sql::plan::{Expr, Subquery};
 use crate::sql::SqlError;
 use crate::types::{
-    cast, cast_context, parse_numeric, CastKind, CatalogFunction, DataType, FunctionId, OidAlias,
-    TypeError, Value,
+    cast, cast_context, parse_numeric, unary_signature, CastKind, CatalogFunction, DataType,
+    FunctionId, OidAlias, TypeError, UnaryOp, Value,
 };
 
 use super::scope::{Lookup, Scope};
@@ -107,6 +107,7 @@ impl Binder<'_> {
                 ..
             } => self.bind_cast(e, data_type, scope),
             A::TypedString(t) => self.bind_typed_string(t),
+            A::Interval(interval) => self.bind_interval_literal(interval),
             A::Case {
                 operand,
                 conditions,
@@ -218,6 +219,38 @@ impl Binder<'_> {
             other => return Err(SqlError::Unsupported(format!("typed literal {other}"))),
         };
         self.explicit_cast(Expr::Const(Value::Text(text), DataType::Unknown), target)
+    }
+
+    /// `INTERVAL '1 day'`, or `INTERVAL '3' HOUR` (the number in that unit).
+    fn bind_interval_literal(&mut self, interval: &ast::Interval) -> Result<Expr, SqlError> {
+        let text = match interval.value.as_ref() {
+            A::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                    s.clone()
+                }
+                other => return Err(SqlError::Unsupported(format!("interval literal {other}"))),
+            },
+            other => return Err(SqlError::Unsupported(format!("interval literal {other}"))),
+        };
+        let text = match (&interval.leading_field, &interval.last_field) {
+            (None, None) => text,
+            (Some(unit), None)
+                if interval.leading_precision.is_none()
+                    && interval.fractional_seconds_precision.is_none()
+                    && text.trim().parse::<f64>().is_ok() =>
+            {
+                format!("{text} {unit}")
+            }
+            _ => {
+                return Err(SqlError::Unsupported(format!(
+                    "interval literals with fields ({interval}); write INTERVAL '1 day 02:00'"
+                )))
+            }
+        };
+        self.explicit_cast(
+            Expr::Const(Value::Text(text), DataType::Unknown),
+            DataType::Interval,
+        )
     }
 
     /// `x COLLATE c`: the database's collation (`default`, `C`, `POSIX`) is the only
@@ -721,7 +754,7 @@ impl Binder<'_> {
                 } else {
                     inner
                 };
-                if !inner.ty().is_numeric() {
+                if unary_signature(UnaryOp::Neg, inner.ty()).is_none() {
                     return Err(SqlError::UndefinedFunction(format!(
                         "operator does not exist: - {}",
                         inner.ty()
@@ -731,7 +764,7 @@ impl Binder<'_> {
             }
             UnaryOperator::Plus => {
                 let inner = self.bind_expr(expr, scope)?;
-                if !inner.ty().is_numeric() {
+                if unary_signature(UnaryOp::Plus, inner.ty()).is_none() {
                     return Err(SqlError::UndefinedFunction(format!(
                         "operator does not exist: + {}",
                         inner.ty()
@@ -1076,7 +1109,6 @@ fn unsupported_expr(expr: &A) -> SqlError {
         A::Wildcard(_) | A::QualifiedWildcard(..) => {
             return SqlError::InvalidStatement("a wildcard is not allowed here".into())
         }
-        A::Interval(_) => "type interval".to_owned(),
         A::SimilarTo { .. } => "SIMILAR TO".to_owned(),
         A::Tuple(_) => "row constructors".to_owned(),
         other => format!(

@@ -423,6 +423,9 @@ fn aggregate_type(
     let Some(arg) = arg else {
         return Ok(T::Int8);
     };
+    if matches!(func, AggregateFunc::Sum | AggregateFunc::Avg) && arg == T::Interval {
+        return Err(SqlError::Unsupported(format!("{name}(interval)")));
+    }
     let ty = match func {
         AggregateFunc::Count => Some(T::Int8),
         AggregateFunc::Sum => match arg {
@@ -525,6 +528,8 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "make_interval",
     "age",
     "justify_interval",
+    "justify_days",
+    "justify_hours",
     "regexp_replace",
     "regexp_matches",
     "regexp_match",

@@ -281,20 +281,5 @@ fn undefined_operator(op: BinaryOp, l: DataType, r: DataType) -> SqlError {
             op.symbol()
         ));
     }
-    // PostgreSQL has these: their result or operand is an interval, a type
-    // Turnstile does not have.
-    let datetime = |t: DataType| {
-        matches!(
-            t,
-            DataType::Timestamp | DataType::Timestamptz | DataType::Date | DataType::Unknown
-        )
-    };
-    let timestamp = |t: DataType| matches!(t, DataType::Timestamp | DataType::Timestamptz);
-    if op == BinaryOp::Sub && datetime(l) && datetime(r) && (timestamp(l) || timestamp(r)) {
-        return SqlError::Unsupported(format!(
-            "the interval type ({l} - {r} gives one; subtract date_part('epoch', …) \
-             values instead)"
-        ));
-    }
     SqlError::UndefinedFunction(format!("operator does not exist: {l} {} {r}", op.symbol()))
 }

@@ -8,8 +8,8 @@ use crate::db::Database;
 use crate::sql::plan::{Expr, Plan, Subquery};
 use crate::sql::{QueryContext, SqlError};
 use crate::types::{
-    cast_in, eval_binary, eval_function, eval_unary, like, BinaryOp, CastKind, DataType,
-    FunctionContext, FunctionId, TextStyle, TimeZone, UnaryOp, Value,
+    cast_in, eval_binary, eval_binary_in, eval_function, eval_unary, like, BinaryOp, CastKind,
+    DataType, FunctionContext, FunctionId, TextStyle, TimeZone, UnaryOp, Value,
 };
 
 use super::query::{run, Rows};
@@ -245,7 +245,7 @@ fn eval_binary_expr(
 ) -> Result<Value, SqlError> {
     let l = left.eval(row, env)?;
     let r = right.eval(row, env)?;
-    Ok(eval_binary(op, &l, &r)?)
+    Ok(eval_binary_in(op, &l, &r, env.time_zone())?)
 }
 
 fn eval_not(e: &Expr, row: &[Value], env: &Env<'_>) -> Result<Value, SqlError> {

@@ -55,6 +55,7 @@ fn category(ty: DataType) -> &'static str {
         DataType::Array(_) => "A",
         DataType::Bool => "B",
         DataType::Date | DataType::Timestamp | DataType::Timestamptz => "D",
+        DataType::Interval => "T",
         t if t.is_numeric() || matches!(t, DataType::Oid(_)) => "N",
         DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => "S",
         // PostgreSQL's "internal use" category.
@@ -106,6 +107,7 @@ fn is_preferred(ty: DataType) -> bool {
             | DataType::Text
             | DataType::Float8
             | DataType::Timestamptz
+            | DataType::Interval
             | DataType::Oid(OidAlias::Oid)
     )
 }
@@ -118,6 +120,8 @@ pub(super) fn alignment(ty: DataType) -> &'static str {
         return if alignment(*element) == "d" { "d" } else { "i" };
     }
     match ty.type_size() {
+        // interval's three fields hold an int8.
+        _ if ty == DataType::Interval => "d",
         8 => "d",
         4 | -1 => "i",
         2 => "s",

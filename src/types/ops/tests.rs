@@ -39,7 +39,13 @@ fn resolution() {
     assert_eq!(res(BinaryOp::Mod, T::Float8, T::Int4), None);
     assert_eq!(res(BinaryOp::Sub, T::Date, T::Date), Some(T::Int4));
     assert_eq!(res(BinaryOp::Add, T::Date, T::Int4), Some(T::Date));
-    assert_eq!(res(BinaryOp::Sub, T::Timestamp, T::Timestamp), None);
+    assert_eq!(
+        res(BinaryOp::Sub, T::Timestamp, T::Timestamp),
+        Some(T::Interval)
+    );
+    assert_eq!(res(BinaryOp::Add, T::Date, T::Interval), Some(T::Timestamp));
+    assert_eq!(res(BinaryOp::Mul, T::Int4, T::Interval), Some(T::Interval));
+    assert_eq!(res(BinaryOp::Add, T::Timestamp, T::Timestamp), None);
     assert_eq!(res(BinaryOp::Concat, T::Text, T::Int4), Some(T::Text));
     assert_eq!(res(BinaryOp::Concat, T::Int4, T::Int4), None);
     assert_eq!(res(BinaryOp::Add, T::Unknown, T::Int8), Some(T::Int8));
