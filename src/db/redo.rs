@@ -670,3 +670,23 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
     }
     Ok(schema)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An array type is tag 18 and its element's tag; damaged bytes are refused
+    /// with an error, never by exhausting the stack: a million array tags, an
+    /// element with a modifier (varchar(4)), an element with no array type.
+    #[test]
+    fn array_type_tags_are_read_without_recursion() {
+        let read = |bytes: &[u8]| decode_data_type(&mut ByteReader::new(bytes));
+        assert_eq!(read(&[18, 2]).unwrap(), DataType::Array(&DataType::Int4));
+        let mut tagged = Vec::new();
+        encode_data_type(&mut tagged, DataType::Array(&DataType::Interval));
+        assert_eq!(read(&tagged).unwrap(), DataType::Array(&DataType::Interval));
+        assert!(read(&vec![18; 1_000_000]).is_err());
+        assert!(read(&[18, 8, 5]).is_err(), "varchar(4)[]");
+        assert!(read(&[18, 15]).is_err(), "unknown[]");
+    }
+}

@@ -49,58 +49,105 @@ pub fn write_array(out: &mut String, items: &[Value], style: TextStyle<'_>) {
     out.push('}');
 }
 
-/// Reads PostgreSQL's array literal `{…}` with elements of type `element`.
+/// Reads PostgreSQL's array literal `{…}` with elements of type `element`, as its
+/// `array_in` reads one dimension: elements separated by commas, each quoted
+/// (`"a,b"`, with `\` escaping the next character) or not (surrounding spaces
+/// dropped, `\` escaping too; unquoted `NULL` is NULL). An empty element, a quote
+/// or brace inside an unquoted one, or anything after the closing brace is 22P02;
+/// a nested `{` (more dimensions) and explicit bounds (`[1:2]={…}`) are 0A000.
 pub fn parse_array(text: &str, element: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
-    let invalid = |why: &str| TypeError::MalformedArray {
+    let invalid = |why: String| TypeError::MalformedArray {
         input: text.to_owned(),
-        detail: why.to_owned(),
+        detail: why,
     };
-    let body = text
-        .trim()
-        .strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .ok_or_else(|| invalid("Array value must start with \"{\" or dimension information."))?;
-    if body.contains('{') {
+    let unexpected = |c: Option<char>| match c {
+        Some(c) => invalid(format!("Unexpected \"{c}\" character.")),
+        None => invalid("Unexpected end of input.".to_owned()),
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
         return Err(TypeError::Unsupported(
-            "multi-dimensional arrays".to_owned(),
+            "arrays with explicit bounds ([1:2]={…})".to_owned(),
         ));
     }
-    let mut items = Vec::new();
-    if body.trim().is_empty() {
-        return Ok(Value::Array(items));
+    let mut chars = trimmed.chars().peekable();
+    if chars.next() != Some('{') {
+        return Err(invalid(
+            "Array value must start with \"{\" or dimension information.".to_owned(),
+        ));
     }
-    let mut chars = body.chars().peekable();
-    loop {
+    let skip_spaces = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
         while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
-        let (raw, quoted) = if chars.next_if_eq(&'"').is_some() {
-            let mut raw = String::new();
-            loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') => raw.extend(chars.next()),
-                    Some(c) => raw.push(c),
-                    None => return Err(invalid("Unexpected end of input.")),
+    };
+    let mut items = Vec::new();
+    skip_spaces(&mut chars);
+    if chars.next_if_eq(&'}').is_none() {
+        loop {
+            skip_spaces(&mut chars);
+            let (raw, may_be_null) = match chars.peek().copied() {
+                Some('{') => {
+                    return Err(TypeError::Unsupported(
+                        "multi-dimensional arrays".to_owned(),
+                    ))
                 }
+                Some('"') => {
+                    chars.next();
+                    let mut raw = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('"') => break,
+                            Some('\\') => raw.push(chars.next().ok_or_else(|| unexpected(None))?),
+                            Some(c) => raw.push(c),
+                            None => return Err(unexpected(None)),
+                        }
+                    }
+                    skip_spaces(&mut chars);
+                    (raw, false)
+                }
+                Some(c @ (',' | '}')) => return Err(unexpected(Some(c))),
+                None => return Err(unexpected(None)),
+                Some(_) => {
+                    // Trailing spaces are dropped unless escaped: `kept` is the
+                    // length up to the last character that must stay.
+                    let (mut raw, mut kept, mut escaped) = (String::new(), 0, false);
+                    loop {
+                        match chars.peek().copied() {
+                            Some(',' | '}') => break,
+                            Some(c @ ('"' | '{')) => return Err(unexpected(Some(c))),
+                            Some('\\') => {
+                                chars.next();
+                                raw.push(chars.next().ok_or_else(|| unexpected(None))?);
+                                kept = raw.len();
+                                escaped = true;
+                            }
+                            Some(c) => {
+                                chars.next();
+                                raw.push(c);
+                                if !c.is_ascii_whitespace() {
+                                    kept = raw.len();
+                                }
+                            }
+                            None => return Err(unexpected(None)),
+                        }
+                    }
+                    raw.truncate(kept);
+                    (raw, !escaped)
+                }
+            };
+            items.push(if may_be_null && raw.eq_ignore_ascii_case("null") {
+                Value::Null
+            } else {
+                element.parse_text_in(&raw, tz)?
+            });
+            match chars.next() {
+                Some(',') => {}
+                Some('}') => break,
+                other => return Err(unexpected(other)),
             }
-            (raw, true)
-        } else {
-            let mut raw = String::new();
-            while let Some(c) = chars.next_if(|c| *c != ',') {
-                raw.push(c);
-            }
-            (raw.trim_end().to_owned(), false)
-        };
-        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
-        items.push(if !quoted && raw.eq_ignore_ascii_case("null") {
-            Value::Null
-        } else {
-            element.parse_text_in(&raw, tz)?
-        });
-        match chars.next() {
-            None => break,
-            Some(',') => {}
-            Some(_) => return Err(invalid("Unexpected array element.")),
         }
+    }
+    if chars.any(|c| !c.is_ascii_whitespace()) {
+        return Err(invalid("Junk after closing right brace.".to_owned()));
     }
     Ok(Value::Array(items))
 }
@@ -248,6 +295,55 @@ mod tests {
             Value::Array(vec![Value::Int2(1), Value::Int2(2)])
         );
         assert!(parse_array("1,2", DataType::Int2, &TimeZone::Utc).is_err());
+    }
+
+    /// The forms PostgreSQL's array_in reads, and what it refuses (found by
+    /// review: an escaped comma split an element, a brace inside a quoted one was
+    /// taken for a second dimension, empty elements and junk were accepted).
+    #[test]
+    fn literals_read_as_postgres_reads_them() {
+        let texts = |literal: &str| {
+            parse_array(literal, DataType::Text, &TimeZone::Utc).map(|v| match v {
+                Value::Array(items) => items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+                _ => unreachable!("an array"),
+            })
+        };
+        let some = |items: &[&str]| {
+            items
+                .iter()
+                .map(|s| Some(s.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(r"{a\,b}").unwrap(), some(&["a,b"]));
+        assert_eq!(texts(r#"{"{\"a\": 1}"}"#).unwrap(), some(&[r#"{"a": 1}"#]));
+        assert_eq!(texts(r"{ a b , c\ }").unwrap(), some(&["a b", "c "]));
+        assert_eq!(
+            texts(r#"{NULL,"NULL",\NULL}"#).unwrap(),
+            vec![None, Some("NULL".into()), Some("NULL".into())]
+        );
+        assert_eq!(texts(" {} ").unwrap(), Vec::<Option<String>>::new());
+        for malformed in [
+            "{a,}",
+            "{,a}",
+            r#"{a b" c"}"#,
+            "{a} x",
+            "{a",
+            r#"{"a}"#,
+            "{a{b}",
+        ] {
+            assert!(
+                matches!(texts(malformed), Err(TypeError::MalformedArray { .. })),
+                "{malformed}"
+            );
+        }
+        assert!(matches!(texts("{{a}}"), Err(TypeError::Unsupported(_))));
+        assert!(matches!(texts("[1:1]={a}"), Err(TypeError::Unsupported(_))));
     }
 
     /// ANY is true on a match, NULL when undecided with a NULL, false otherwise.

@@ -39,6 +39,10 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
     use CastKind::{Assignment, Explicit, Implicit};
     use DataType as T;
     let same = |a: DataType, b: DataType| std::mem::discriminant(&a) == std::mem::discriminant(&b);
+    // An array casts as its elements do (elementwise, in `cast_in`).
+    if let (T::Array(f), T::Array(t)) = (from, to) {
+        return cast_context(*f, *t);
+    }
     if same(from, to) || from == T::Unknown || to == T::Unknown {
         return Some(Implicit);
     }

@@ -2,8 +2,9 @@
 
 use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJoins};
 
-use crate::sql::plan::{equi_pair, Access, Expr, JoinKind, Plan};
+use crate::sql::plan::{Access, Expr, JoinKind, Plan};
 use crate::sql::{system, SqlError};
+use crate::types::BinaryOp;
 use crate::types::DataType;
 
 use super::scope::{Lookup, Scope, ScopeColumn};
@@ -93,7 +94,10 @@ impl Binder<'_> {
             }
         };
         for join in &item.joins {
-            let right = self.bind_factor(&join.relation, Some(&scope))?;
+            let right = match join.join_operator {
+                JoinOperator::FullOuter(_) => self.bind_full_join_right(&join.relation, &scope)?,
+                _ => self.bind_factor(&join.relation, Some(&scope))?,
+            };
             check_duplicate_relations(&scope, &right.scope)?;
             (plan, scope) = self.bind_join(plan, scope, right, &join.join_operator, hidden)?;
         }
@@ -118,14 +122,6 @@ impl Binder<'_> {
             JoinOperator::FullOuter(c) => (JoinKind::Full, c, false),
             _ => return Err(SqlError::Unsupported("this kind of join".into())),
         };
-        if kind == JoinKind::Full && right.lateral {
-            return Err(SqlError::InvalidColumnReference(
-                "a LATERAL subquery or function in FROM cannot refer to the FROM items on \
-                 its left in a FULL JOIN: the combining JOIN type must be INNER or LEFT for \
-                 a LATERAL reference"
-                    .into(),
-            ));
-        }
         if swap && right.lateral {
             return Err(SqlError::Unsupported(
                 "RIGHT JOIN to a LATERAL subquery or function in FROM that refers to other \
@@ -194,6 +190,28 @@ impl Binder<'_> {
             return self.full_join_using(plan, scope, &using_merged);
         }
         Ok((plan, scope))
+    }
+
+    /// The right side of a FULL JOIN, which cannot see the FROM items on its
+    /// left (42P10 if it names them, as in PostgreSQL: a full join has no rows to
+    /// run it once per); an enclosing query's columns it sees as any item does.
+    fn bind_full_join_right(
+        &mut self,
+        factor: &TableFactor,
+        left: &Scope,
+    ) -> Result<Item, SqlError> {
+        match self.bind_factor(factor, None) {
+            Ok(item) => Ok(item),
+            Err(e) => match self.bind_factor(factor, Some(left)) {
+                Ok(_) => Err(SqlError::InvalidColumnReference(
+                    "a LATERAL subquery or function in FROM cannot refer to the FROM items on \
+                     its left in a FULL JOIN: the combining JOIN type must be INNER or LEFT for \
+                     a LATERAL reference"
+                        .into(),
+                )),
+                Err(_) => Err(e),
+            },
+        }
     }
 
     /// A `FULL JOIN … USING`'s merged columns: either side's copy may be the
@@ -734,14 +752,27 @@ fn check_full_join_condition(on: Option<&Expr>, left_width: usize) -> Result<(),
     if let Some(on) = on {
         on.clone().into_conjuncts(&mut conjuncts);
     }
-    let joins_sides = |c: &Expr| {
-        equi_pair(c, left_width)
-            .is_some_and(|(l, r)| l.references_columns() && r.references_columns())
+    // `l = r`, one side reading only the left row's columns, the other only the
+    // right row's (some of them each).
+    let joins_sides = |c: &Expr| match c {
+        Expr::Binary {
+            op: BinaryOp::Eq,
+            left,
+            right,
+            ..
+        } if !c.has_subquery() => match (left.column_span(), right.column_span()) {
+            (Some((l_start, l_end)), Some((r_start, r_end))) => {
+                (l_end <= left_width && r_start >= left_width)
+                    || (l_start >= left_width && r_end <= left_width)
+            }
+            _ => false,
+        },
+        _ => false,
     };
     if conjuncts.iter().any(Expr::references_columns) && !conjuncts.iter().any(joins_sides) {
         return Err(SqlError::Unsupported(
-            "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions \
-             (an equality between a column of each side)"
+            "FULL JOIN without an equality between its two sides (PostgreSQL runs full joins \
+             as merge or hash joins only)"
                 .into(),
         ));
     }

@@ -202,8 +202,8 @@ impl Binder<'_> {
         let reads_own = levels.get(own_level) == Some(&true);
         if !reads_own && levels.iter().take(own_level).any(|&read| read) {
             return Err(SqlError::Unsupported(format!(
-                "a call of {name} whose arguments read only an enclosing query's columns \
-                 (PostgreSQL aggregates it in that query); move the aggregate there"
+                "{name}() over the columns of an enclosing query only, inside a subquery \
+                 (PostgreSQL computes it as that query's aggregate; compute it there)"
             )));
         }
         let arg = match arg {

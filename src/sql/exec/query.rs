@@ -383,7 +383,7 @@ fn nested_loop(
     let mut join = LoopJoin::new(right.width(), kind, on);
     let mut right_matched = vec![false; rights.len()];
     for l in &lefts {
-        join.add(l, &rights, &mut right_matched, env)?;
+        join.add(l, &rights, Some(&mut right_matched), env)?;
     }
     let mut out = join.out;
     if kind == JoinKind::Full {
@@ -426,7 +426,7 @@ fn lateral_join(
     for (i, l) in lefts.iter().enumerate() {
         tick(i, env)?;
         let rights = env.run_for_row(right, l)?;
-        join.add(l, &rights, &mut vec![false; rights.len()], env)?;
+        join.add(l, &rights, None, env)?;
     }
     Ok(join.out)
 }
@@ -453,23 +453,25 @@ impl<'a> LoopJoin<'a> {
     }
 
     /// Joins `l` with each of `rights` that satisfies the condition, marking
-    /// those in `right_matched`; a left or full join keeps `l`, padded with
-    /// NULLs, when none does.
+    /// those in `right_matched` (a full join's); a left or full join keeps `l`,
+    /// padded with NULLs, when none does.
     fn add(
         &mut self,
         l: &[Value],
         rights: &Rows,
-        right_matched: &mut [bool],
+        mut right_matched: Option<&mut [bool]>,
         env: &Env<'_>,
     ) -> Result<(), SqlError> {
         let mut matched = false;
-        for (r, right_matched) in rights.iter().zip(right_matched) {
+        for (j, r) in rights.iter().enumerate() {
             self.compared += 1;
             tick(self.compared, env)?;
             let row = concat(l, r.clone());
             if self.on.map_or(Ok(true), |c| c.holds(&row, env))? {
                 matched = true;
-                *right_matched = true;
+                if let Some(right_matched) = right_matched.as_deref_mut() {
+                    right_matched[j] = true;
+                }
                 env.count_joined_row()?;
                 self.out.push(row);
             }

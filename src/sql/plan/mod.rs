@@ -17,7 +17,6 @@ mod optimize;
 pub use explain::explain;
 pub use expr::{Expr, Subquery};
 pub use node::{Access, Aggregate, AggregateFunc, IndexRef, JoinKind, Plan, SetOpKind, SortKey};
-pub(crate) use optimize::equi_pair;
 pub use optimize::optimize;
 
 #[cfg(test)]

@@ -325,7 +325,7 @@ fn join_strategy(left: Plan, right: Plan, kind: JoinKind, on: Vec<Expr>, db: &Da
 
 /// `l = r` with `l` over the left row and `r` over the right row (shifted to it),
 /// of hash-compatible types.
-pub(crate) fn equi_pair(c: &Expr, left_width: usize) -> Option<(Expr, Expr)> {
+fn equi_pair(c: &Expr, left_width: usize) -> Option<(Expr, Expr)> {
     let Expr::Binary {
         op: BinaryOp::Eq,
         left,

@@ -237,6 +237,8 @@ fn column_row(snapshot: &SystemSnapshot<'_>, column: ColumnRow<'_>) -> Vec<Value
     let data_type = match column.data_type.without_typmod() {
         DataType::Varchar(_) => "character varying".to_owned(),
         DataType::Bpchar(_) => "character".to_owned(),
+        // The element type is in udt_name (`_int4`), as ORMs read it.
+        DataType::Array(_) => "ARRAY".to_owned(),
         other => other.to_string(),
     };
     let yes_no = |b: bool| c::name(if b { "YES" } else { "NO" });
@@ -254,7 +256,7 @@ fn column_row(snapshot: &SystemSnapshot<'_>, column: ColumnRow<'_>) -> Vec<Value
         numeric_scale,
         c::name(snapshot.database),
         c::name("pg_catalog"),
-        c::name(column.data_type.internal_name().unwrap_or("text")),
+        c::name(&super::pg_type::type_name(column.data_type)),
         c::name("NO"),
         c::name("NEVER"),
         yes_no(column.updatable),
