@@ -8,6 +8,7 @@
 
 use rust_decimal::Decimal;
 
+use super::interval::Interval;
 use super::ops::{numeric_div, with_scale};
 use super::time::{
     checked_timestamp, date2j, days_from_ymd, split_timestamp, ymd_from_days, TS_NEG_INFINITY,
@@ -196,6 +197,9 @@ enum Field {
 /// `EXTRACT(unit FROM v)` as numeric. A ±infinity result is 0A000: Turnstile's
 /// numeric has no infinity (`date_part` returns it as a float).
 pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    if let Value::Interval(interval) = v {
+        return interval_field(unit, interval, v).map(|(exact, _)| Value::Numeric(exact));
+    }
     match field(unit, v, tz)? {
         Field::Finite { unit, local } => Ok(Value::Numeric(field_value(unit, v, local)?)),
         Field::Infinite(_) => Err(TypeError::Unsupported(
@@ -207,6 +211,9 @@ pub fn extract(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError>
 
 /// `date_part(unit, v)` as float8.
 pub fn date_part(unit: &str, v: &Value, tz: &TimeZone) -> Result<Value, TypeError> {
+    if let Value::Interval(interval) = v {
+        return interval_field(unit, interval, v).map(|(_, float)| Value::Float8(float));
+    }
     Ok(match field(unit, v, tz)? {
         Field::Finite { unit, local } => Value::Float8(float_field_value(unit, v, local)?),
         Field::Infinite(negative) => Value::Float8(if negative {
@@ -247,6 +254,64 @@ fn field(unit_text: &str, v: &Value, tz: &TimeZone) -> Result<Field, TypeError> 
     }
     let local = local_fields(v, tz).ok_or_else(|| not_supported(unit_text, v))?;
     Ok(Field::Finite { unit, local })
+}
+
+/// A field of an interval, exact (for `EXTRACT`) and as PostgreSQL 15's
+/// `date_part` computes it in floating point: the interval split as its
+/// `interval2itm` splits it (years and months from the months, the days, then
+/// hours, minutes and seconds of the microseconds, each with the field's sign);
+/// `epoch` counts a year as 365.25 days and a month as 30.
+fn interval_field(
+    unit_text: &str,
+    interval: &Interval,
+    v: &Value,
+) -> Result<(Decimal, f64), TypeError> {
+    use Unit::*;
+    let unit = parse_unit(unit_text).ok_or_else(|| not_recognized(unit_text, v))?;
+    let int = |n: i64| (Decimal::from(n), n as f64);
+    let (years, months) = (
+        i64::from(interval.months / 12),
+        i64::from(interval.months % 12),
+    );
+    let micros = interval.micros;
+    let sec = micros / USECS_PER_SEC % 60;
+    let usec = micros % USECS_PER_SEC;
+    let sec_us = micros % (60 * USECS_PER_SEC);
+    Ok(match unit {
+        Microseconds => (
+            Decimal::from(sec_us),
+            sec as f64 * 1_000_000.0 + usec as f64,
+        ),
+        Milliseconds => (
+            Decimal::new(sec_us, 3),
+            sec as f64 * 1000.0 + usec as f64 / 1000.0,
+        ),
+        Second => (
+            Decimal::new(sec_us, 6),
+            sec as f64 + usec as f64 / 1_000_000.0,
+        ),
+        Minute => int(micros / (60 * USECS_PER_SEC) % 60),
+        Hour => int(micros / (3_600 * USECS_PER_SEC)),
+        Day => int(i64::from(interval.days)),
+        Month => int(months),
+        Quarter => int(months / 3 + 1),
+        Year => int(years),
+        Decade => int(years / 10),
+        Century => int(years / 100),
+        Millennium => int(years / 1_000),
+        Epoch => {
+            // In quarter days, so that 365.25 days stays an integer.
+            let quarter_days = 1_461 * years + 120 * months + 4 * i64::from(interval.days);
+            let us = i128::from(quarter_days) * i128::from(USECS_PER_DAY / 4) + i128::from(micros);
+            let exact = Decimal::from_i128_with_scale(us, 6);
+            let float = micros as f64 / 1_000_000.0
+                + 365.25 * 86_400.0 * years as f64
+                + 30.0 * 86_400.0 * months as f64
+                + 86_400.0 * f64::from(interval.days);
+            (exact, float)
+        }
+        _ => return Err(not_supported(unit_text, v)),
+    })
 }
 
 /// PostgreSQL's `SetEpochTimestamp`: 1970-01-01 in microseconds since 2000-01-01.

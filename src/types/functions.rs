@@ -556,7 +556,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         },
         ("extract" | "date_part", 2) if is_text(a[0]) => {
             let t = match a[1] {
-                T::Timestamp | T::Timestamptz | T::Date => a[1],
+                T::Timestamp | T::Timestamptz | T::Date | T::Interval => a[1],
                 T::Unknown if name == "date_part" => T::Timestamptz,
                 _ => return None,
             };

@@ -423,9 +423,6 @@ fn aggregate_type(
     let Some(arg) = arg else {
         return Ok(T::Int8);
     };
-    if matches!(func, AggregateFunc::Sum | AggregateFunc::Avg) && arg == T::Interval {
-        return Err(SqlError::Unsupported(format!("{name}(interval)")));
-    }
     let ty = match func {
         AggregateFunc::Count => Some(T::Int8),
         AggregateFunc::Sum => match arg {
@@ -433,11 +430,13 @@ fn aggregate_type(
             T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
             T::Float4 => Some(T::Float4),
             T::Float8 => Some(T::Float8),
+            T::Interval => Some(T::Interval),
             _ => None,
         },
         AggregateFunc::Avg => match arg {
             T::Int2 | T::Int4 | T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
             T::Float4 | T::Float8 => Some(T::Float8),
+            T::Interval => Some(T::Interval),
             _ => None,
         },
         AggregateFunc::StringAgg => Some(T::Text),

@@ -203,6 +203,7 @@ fn pick(current: Value, v: Value, max: bool) -> Value {
 fn sum_type(a: &Aggregate) -> DataType {
     match (a.func, a.ty) {
         (AggregateFunc::Avg, DataType::Numeric(_)) => DataType::Numeric(None),
+        (AggregateFunc::Avg, DataType::Interval) => DataType::Interval,
         (AggregateFunc::Avg, _) => DataType::Float8,
         (_, t) => t,
     }
