@@ -85,6 +85,13 @@ async def main():
         assert got == 1, got
         await conn.execute(f"DROP TABLE {T}_arrays")
 
+    async def interval_values():
+        """datetime.timedelta as interval parameters and results (binary)."""
+        import datetime
+        span = datetime.timedelta(days=-1, hours=2, microseconds=5)
+        got = tuple(await conn.fetchrow("SELECT $1::interval, interval '1 day 02:00:00.5'", span))
+        assert got == (span, datetime.timedelta(days=1, hours=2, milliseconds=500)), got
+
     async def create_table():
         await conn.execute(f"DROP TABLE IF EXISTS {T}")
         await conn.execute(cc.create_table_sql(T))
@@ -192,6 +199,7 @@ async def main():
     await steps.run_async("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"), on_timeout=reconnect)
     await steps.run_async("error_22012", error_step("22012", "SELECT 1 / 0"), on_timeout=reconnect)
     await steps.run_async("array_columns", array_columns, on_timeout=reconnect)
+    await steps.run_async("interval_values", interval_values, on_timeout=reconnect)
     await steps.run_async("call_transfer", call_transfer, on_timeout=reconnect)
     await steps.run_async("call_insufficient_funds", call_insufficient_funds, on_timeout=reconnect)
     await steps.run_async("tx_commit", tx_commit, on_timeout=reconnect)

@@ -121,6 +121,21 @@ def array_columns():
     conn.execute(f"DROP TABLE {T}_arrays")
 
 
+def interval_values():
+    """datetime.timedelta as interval parameters and results, in text and
+    binary; now() minus one, as apps filter on recent rows."""
+    import datetime
+    span = datetime.timedelta(days=-1, hours=2, microseconds=5)
+    for binary in (False, True):
+        with conn.cursor(binary=binary) as cur:
+            cur.execute(
+                "SELECT %s::interval, interval '1 day 02:00:00.5', now() - %s < now()",
+                (span, datetime.timedelta(hours=1)),
+            )
+            got = cur.fetchone()
+            assert got == (span, datetime.timedelta(days=1, hours=2, milliseconds=500), True), (binary, got)
+
+
 def call_transfer():
     conn.execute("DELETE FROM accounts WHERE id IN (%s, %s)", (ACCT_A, ACCT_B))
     conn.execute("CALL open_account(%s, %s, %s)", (ACCT_A, "alice", 100))
@@ -201,6 +216,7 @@ steps.run("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"))
 steps.run("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"))
 steps.run("error_22012", error_step("22012", "SELECT 1 / 0"))
 steps.run("array_columns", array_columns)
+steps.run("interval_values", interval_values)
 steps.run("call_transfer", call_transfer)
 steps.run("call_insufficient_funds", call_insufficient_funds)
 steps.run("tx_commit", tx_commit)
