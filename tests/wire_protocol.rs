@@ -414,6 +414,45 @@ async fn statement_timeout_cancels_a_slow_select() {
     );
 }
 
+/// statement_timeout stops a statement whose time goes into correlated subqueries
+/// over a small table (no run of one reaches the executor's row-count checks),
+/// and releases the lock: a write on another connection then completes. Found by
+/// a differential fuzzer: the statement ran on for minutes, holding the lock.
+#[tokio::test]
+async fn statement_timeout_stops_nested_correlated_subqueries() {
+    let server = common::TestServer::start();
+    let client = server.connect().await;
+    let other = server.connect().await;
+    client
+        .batch_execute(
+            "create table small (x int primary key); \
+             insert into small select * from generate_series(1, 40); \
+             set statement_timeout = '200ms'",
+        )
+        .await
+        .unwrap();
+    // 40^5 = 100 million innermost rows: it runs until stopped.
+    let slow = client
+        .query(
+            "select count(*) from small a where exists (select 1 from small b where exists \
+             (select 1 from small c where exists (select 1 from small d where exists \
+             (select 1 from small e where a.x + b.x + c.x + d.x + e.x < 0))))",
+            &[],
+        )
+        .await;
+    assert_eq!(code(slow), "57014");
+    other
+        .batch_execute("create table after_timeout (x int); insert into small values (41)")
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&client, "select count(*) from small")
+            .await
+            .as_deref(),
+        Some("41")
+    );
+}
+
 /// A cancel request (psql's Ctrl-C) stops a running SELECT with 57014; the read
 /// lock is released and the session answers again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -113,6 +113,10 @@ impl<'a> Env<'a> {
     /// not counted against the statement: they are dropped when the run ends, and
     /// the caller counts what it keeps; only one run's are in memory at a time.
     pub fn run_for_row(&self, plan: &Plan, row: &[Value]) -> Result<Vec<Vec<Value>>, SqlError> {
+        // Each run may read too few rows for its own interrupt checks (every
+        // 1,024 rows) to come, while nested runs multiply: a statement of
+        // correlated subqueries over small tables must stop too.
+        self.ctx.interrupt.check()?;
         self.outer.borrow_mut().push(row.to_vec());
         let joined_before = self.joined_rows.get();
         let result = run(plan, self);
