@@ -210,8 +210,11 @@ fn float_unary(f: FunctionId, x: f64) -> Result<f64, TypeError> {
         F::Sqrt if x < 0.0 => return Err(sqrt_negative()),
         F::Sqrt => x.sqrt(),
         F::Cbrt => c_cbrt(x),
-        F::Sign if x == 0.0 || x.is_nan() => x,
-        F::Sign => x.signum(),
+        // PostgreSQL's float8_sign: 1 above zero, -1 below, else 0 (NaN and -0
+        // included).
+        F::Sign if x > 0.0 => 1.0,
+        F::Sign if x < 0.0 => -1.0,
+        F::Sign => 0.0,
         F::Exp => {
             let r = x.exp();
             // exp(-Infinity) is exactly 0; any other 0 is an underflow, as in
