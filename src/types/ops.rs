@@ -711,8 +711,7 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal, TypeError> {
     let rscale = (16 - qweight * 4)
         .max(i64::from(a.scale()))
         .max(i64::from(b.scale()))
-        .max(0)
-        .min(28) as u32;
+        .clamp(0, 28) as u32;
     // A quotient whose digits at PostgreSQL's scale exceed the 28-29 that
     // Decimal holds (`1000006 / 0.999999999999999999999999`) was rounded short
     // by the division: 22003, as for sums and products.
