@@ -421,7 +421,12 @@ fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("power" | "pow", 2) => {
             let (l, r) = (float_or_numeric(a[0])?, float_or_numeric(a[1])?);
-            let t = if l == T::Numeric(None) || r == T::Numeric(None) {
+            // A float on either side makes it power(float8, float8): numeric
+            // converts to float8 implicitly, not the other way.
+            let float = |t: DataType| matches!(t, T::Float4 | T::Float8);
+            let t = if float(a[0].without_typmod()) || float(a[1].without_typmod()) {
+                T::Float8
+            } else if l == T::Numeric(None) || r == T::Numeric(None) {
                 T::Numeric(None)
             } else {
                 T::Float8

@@ -214,7 +214,15 @@ impl Binder<'_> {
                     "function array_agg(unknown) is not unique".into(),
                 ))
             }
-            Some(a) if a.ty() == DataType::Unknown => Some(self.coerce(a, DataType::Text, name)?),
+            // An untyped argument is text, or boolean for the boolean aggregates
+            // (their only argument type).
+            Some(a) if a.ty() == DataType::Unknown => {
+                let ty = match func {
+                    AggregateFunc::BoolAnd | AggregateFunc::BoolOr => DataType::Bool,
+                    _ => DataType::Text,
+                };
+                Some(self.coerce(a, ty, name)?)
+            }
             a => a,
         };
         if let (AggregateFunc::ArrayAgg, Some(element)) = (func, arg.as_ref().map(Expr::ty)) {
