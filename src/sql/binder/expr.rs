@@ -398,6 +398,17 @@ impl Binder<'_> {
                         Some(r) => format!("{r}.{}", column.name),
                         None => column.name.clone(),
                     };
+                    // Inside an aggregate's arguments, PostgreSQL may take the
+                    // call for the grouped query's own aggregate (when it reads
+                    // no column of its own level), which is valid there.
+                    if self.in_aggregate_inputs > 0 {
+                        return Err(SqlError::Unsupported(format!(
+                            "an aggregate reading \"{shown}\" of an enclosing grouped query \
+                             inside a subquery (PostgreSQL computes it as that query's \
+                             aggregate if it reads nothing else, or refuses the column; \
+                             compute it in that query)"
+                        )));
+                    }
                     return Err(SqlError::Grouping(format!(
                         "subquery uses ungrouped column \"{shown}\" from outer query"
                     )));

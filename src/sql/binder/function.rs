@@ -172,7 +172,9 @@ impl Binder<'_> {
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
         let saved_levels = std::mem::take(&mut self.referenced_levels);
+        self.in_aggregate_inputs += 1;
         let inputs = self.bind_aggregate_inputs(func, name, call, filter, &input);
+        self.in_aggregate_inputs -= 1;
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
         let levels = std::mem::replace(&mut self.referenced_levels, saved_levels);
         for (level, _) in levels.iter().enumerate().filter(|(_, &read)| read) {

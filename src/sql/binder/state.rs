@@ -64,6 +64,10 @@ pub struct Binder<'a> {
     /// Set when a volatile function is bound (see `FunctionId::is_volatile`); a
     /// `WITH` query notes whether its own binding set it.
     pub(super) binds_volatile: bool,
+    /// Above zero while an aggregate call's arguments are bound (see
+    /// `bind_column`: an ungrouped column of an enclosing grouped query read
+    /// there may make the call that query's aggregate).
+    pub(super) in_aggregate_inputs: usize,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -107,6 +111,7 @@ impl<'a> Binder<'a> {
             outer: Vec::new(),
             min_level_referenced: usize::MAX,
             referenced_levels: Vec::new(),
+            in_aggregate_inputs: 0,
             next_subquery_id: 0,
             agg: None,
             saw_aggregate: false,
