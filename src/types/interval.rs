@@ -305,43 +305,90 @@ pub fn parse_interval(text: &str) -> Result<Interval, TypeError> {
 }
 
 /// An interval being read, in wide fields so that a literal's overflow is
-/// caught once, at the end.
+/// caught once, at the end, with the fields written so far: PostgreSQL refuses a
+/// field given twice (`1 day 1 day`, `1 hour 01:02:03`).
 #[derive(Default)]
 struct Span {
     months: i64,
     days: i64,
-    micros: f64,
+    micros: i128,
+    fields: u16,
 }
 
+/// The fields of [`Span::fields`], as PostgreSQL's `DTK_M` bits.
+const MICROSECOND: u16 = 1;
+const MILLISECOND: u16 = 1 << 1;
+const SECOND: u16 = 1 << 2;
+const MINUTE: u16 = 1 << 3;
+const HOUR: u16 = 1 << 4;
+const DAY: u16 = 1 << 5;
+const WEEK: u16 = 1 << 6;
+const MONTH: u16 = 1 << 7;
+const YEAR: u16 = 1 << 8;
+const DECADE: u16 = 1 << 9;
+const CENTURY: u16 = 1 << 10;
+const MILLENNIUM: u16 = 1 << 11;
+/// Fractional seconds, or a time of day, fill the smaller fields too.
+const ALL_SECONDS: u16 = SECOND | MILLISECOND | MICROSECOND;
+
 impl Span {
+    /// Notes `fields` written; None if one was already.
+    fn claim(&mut self, fields: u16) -> Option<()> {
+        if self.fields & fields != 0 {
+            return None;
+        }
+        self.fields |= fields;
+        Some(())
+    }
+
     /// Adds `value` of `unit`; the fraction of a month or a week is days, of a
-    /// day seconds, of a year (or more) whole months.
-    fn add(&mut self, value: f64, unit: Unit) {
+    /// day seconds, of a year (or more) whole months. Each field's fraction is
+    /// rounded to the microsecond on its own, as PostgreSQL does.
+    fn add(&mut self, value: f64, unit: Unit) -> Option<()> {
         let whole = value.trunc();
         let fraction = value - whole;
+        let field = match unit {
+            Unit::Months(1) => MONTH,
+            Unit::Months(12) => YEAR,
+            Unit::Months(120) => DECADE,
+            Unit::Months(1_200) => CENTURY,
+            Unit::Months(_) => MILLENNIUM,
+            Unit::Days(1) => DAY,
+            Unit::Days(_) => WEEK,
+            Unit::Micros(1) => MICROSECOND,
+            Unit::Micros(1_000) => MILLISECOND,
+            Unit::Micros(USECS_PER_SEC) if fraction != 0.0 => ALL_SECONDS,
+            Unit::Micros(USECS_PER_SEC) => SECOND,
+            Unit::Micros(USECS_PER_MINUTE) => MINUTE,
+            Unit::Micros(_) => HOUR,
+        };
+        self.claim(field)?;
         match unit {
             Unit::Months(per) => {
-                let months = value * f64::from(per);
                 if per == 1 {
                     self.months += whole as i64;
                     self.add_days_fraction(fraction * DAYS_PER_MONTH as f64);
                 } else {
-                    self.months += months.round_ties_even() as i64;
+                    self.months += (value * f64::from(per)).round_ties_even() as i64;
                 }
             }
             Unit::Days(per) => {
                 self.days += (whole * f64::from(per)) as i64;
                 self.add_days_fraction(fraction * f64::from(per));
             }
-            Unit::Micros(per) => self.micros += value * per as f64,
+            Unit::Micros(per) => {
+                self.micros += whole as i128 * i128::from(per)
+                    + (fraction * per as f64).round_ties_even() as i128;
+            }
         }
+        Some(())
     }
 
     /// Whole days of a fractional day count to days, the rest to microseconds.
     fn add_days_fraction(&mut self, days: f64) {
         let whole = days.trunc();
         self.days += whole as i64;
-        self.micros += (days - whole) * USECS_PER_DAY as f64;
+        self.micros += ((days - whole) * USECS_PER_DAY as f64).round_ties_even() as i128;
     }
 
     fn negate(&mut self) {
@@ -351,14 +398,10 @@ impl Span {
     }
 
     fn finish(&self) -> Option<Interval> {
-        let micros = self.micros.round_ties_even();
-        if !I64_FLOATS.contains(&micros) {
-            return None;
-        }
         Some(Interval {
             months: i32::try_from(self.months).ok()?,
             days: i32::try_from(self.days).ok()?,
-            micros: micros as i64,
+            micros: i64::try_from(self.micros).ok()?,
         })
     }
 }
@@ -401,7 +444,6 @@ fn parse_postgres(text: &str, span: &mut Span) -> Option<()> {
         return None;
     }
     let mut ago = false;
-    let mut seen_time = false;
     let mut i = 0;
     while i < tokens.len() {
         let token = tokens[i].as_str();
@@ -412,26 +454,27 @@ fn parse_postgres(text: &str, span: &mut Span) -> Option<()> {
             }
             ago = true;
         } else if token.contains(':') {
-            if seen_time {
-                return None;
-            }
-            seen_time = true;
-            span.micros += time_of_day(token)?;
+            span.claim(HOUR | MINUTE | ALL_SECONDS)?;
+            span.micros += time_of_day(token)?.round_ties_even() as i128;
         } else {
             let value: f64 = token.parse().ok().filter(|v: &f64| v.is_finite())?;
             match tokens.get(i + 1).and_then(|word| unit(word)) {
                 Some(u) => {
-                    span.add(value, u);
+                    span.add(value, u)?;
                     i += 1;
                 }
                 // A number with no unit is seconds, and only last (or before ago).
                 None if tokens.get(i + 1).is_none_or(|t| t == "ago") => {
-                    span.add(value, Unit::Micros(USECS_PER_SEC));
+                    span.add(value, Unit::Micros(USECS_PER_SEC))?;
                 }
                 None => return None,
             }
         }
         i += 1;
+    }
+    // `ago` alone says nothing.
+    if span.fields == 0 {
+        return None;
     }
     if ago {
         span.negate();
@@ -504,7 +547,7 @@ fn parse_iso(text: &str, span: &mut Span) -> Option<()> {
                 continue;
             }
             let value: f64 = number.parse().ok()?;
-            span.add(value, units(c)?);
+            span.add(value, units(c)?)?;
             number.clear();
         }
         number.is_empty().then_some(())
@@ -569,10 +612,27 @@ mod tests {
             ("1day", "1 day"),
             ("-00:00:01.5", "-00:00:01.5"),
             ("1 mon -1 day", "1 mon -1 days"),
+            ("1.5 microseconds", "00:00:00.000001"),
+            ("1 second 1 ms", "00:00:01.001"),
+            ("1.5 days 3 hours", "1 day 15:00:00"),
+            ("01:00 1 day", "1 day 01:00:00"),
         ] {
             assert_eq!(show(input), shown, "{input}");
         }
-        for bad in ["", "abc", "1 fortnight", "P", "1:2:3:4", "ago 1 day"] {
+        for bad in [
+            "",
+            "abc",
+            "1 fortnight",
+            "P",
+            "1:2:3:4",
+            "ago 1 day",
+            "ago",
+            "1 day 1 day",
+            "1 mon 1 month",
+            "1 hour 01:02:03",
+            "1.5 seconds 1 ms",
+            "1 sec 2",
+        ] {
             assert!(parse_interval(bad).is_err(), "{bad:?}");
         }
     }

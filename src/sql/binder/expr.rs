@@ -232,13 +232,13 @@ impl Binder<'_> {
             },
             other => return Err(SqlError::Unsupported(format!("interval literal {other}"))),
         };
+        let precision =
+            interval.leading_precision.is_some() || interval.fractional_seconds_precision.is_some();
         let text = match (&interval.leading_field, &interval.last_field) {
-            (None, None) => text,
-            (Some(unit), None)
-                if interval.leading_precision.is_none()
-                    && interval.fractional_seconds_precision.is_none()
-                    && text.trim().parse::<f64>().is_ok() =>
-            {
+            (None, None) if !precision => text,
+            // A whole number only: PostgreSQL truncates a fraction to the field
+            // (`INTERVAL '1.5' YEAR` is 1 year), which the text form would not.
+            (Some(unit), None) if !precision && text.trim().parse::<i64>().is_ok() => {
                 format!("{text} {unit}")
             }
             _ => {
