@@ -284,6 +284,7 @@ fn rewrite_symmetric(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                 out.push(mark(Token::Period));
                 out.push(mark(Token::make_word(SYMMETRIC_MARKER, None)));
                 out.push(mark(Token::LParen));
+                let mut low = Vec::new();
                 let mut depth = 0usize;
                 while let Some(next) = tokens.peek() {
                     match &next.token {
@@ -298,8 +299,11 @@ fn rewrite_symmetric(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                         Token::SemiColon | Token::EOF if depth == 0 => break,
                         _ => {}
                     }
-                    out.push(tokens.next().expect("peeked"));
+                    low.push(tokens.next().expect("peeked"));
                 }
+                // The low bound may hold a BETWEEN SYMMETRIC of its own (in a
+                // subquery): rewritten too.
+                out.extend(rewrite_symmetric(low));
                 out.push(mark(Token::RParen));
             }
             _ => out.push(t),
