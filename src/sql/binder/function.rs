@@ -328,6 +328,11 @@ impl Binder<'_> {
             }
         }
         let agg = self.agg.take().expect("called in a grouped context");
+        if let Some(k) = agg.group_key_asts.iter().position(|key| key == expr) {
+            let ty = agg.group_keys[k].ty();
+            self.agg = Some(agg);
+            return Ok(Some(Expr::Column { index: k, ty }));
+        }
         let plain = self.bind_plain_quiet(expr, &agg.input);
         self.agg = Some(agg);
         let Ok(plain) = plain else {

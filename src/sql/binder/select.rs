@@ -244,14 +244,17 @@ impl Binder<'_> {
         order_by: &[ast::OrderByExpr],
     ) -> Result<BoundQuery, SqlError> {
         let mut keys = Vec::new();
+        let mut key_asts = Vec::new();
         for g in group_by {
             let ast = self.resolve_group_item(g, &select.projection, &scope)?;
             keys.push(self.bind_expr(ast, &scope)?);
+            key_asts.push(ast.clone());
         }
         self.add_dependent_columns(&scope, &mut keys);
         self.agg = Some(AggContext {
             input: scope.clone(),
             group_keys: keys,
+            group_key_asts: key_asts,
             aggregates: Vec::new(),
         });
         let result = self.bind_grouped_outputs(select, &scope, order_by);

@@ -75,6 +75,10 @@ pub(super) struct AggContext {
     /// The scope of the rows being grouped.
     pub(super) input: Scope,
     pub(super) group_keys: Vec<Expr>,
+    /// The expressions the first group keys were written as: an output written
+    /// the same is that key even where binding it again would not compare equal
+    /// (a subquery gets a new id each time it is bound).
+    pub(super) group_key_asts: Vec<sqlparser::ast::Expr>,
     pub(super) aggregates: Vec<Aggregate>,
 }
 
