@@ -43,6 +43,12 @@ pub enum BinaryOp {
     GtEq,
     And,
     Or,
+    /// `@>`: the left array holds every element of the right one.
+    Contains,
+    /// `<@`: the left array's elements are all in the right one.
+    ContainedBy,
+    /// `&&`: the arrays have an element in common.
+    Overlap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +86,9 @@ impl BinaryOp {
             BinaryOp::GtEq => ">=",
             BinaryOp::And => "AND",
             BinaryOp::Or => "OR",
+            BinaryOp::Contains => "@>",
+            BinaryOp::ContainedBy => "<@",
+            BinaryOp::Overlap => "&&",
         }
     }
 
@@ -127,6 +136,17 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
         _ if op.is_comparison() => {
             let common = comparison_type(l, r)?;
             sig(common, common, T::Bool)
+        }
+        // Arrays of one element type (an untyped literal takes the other's).
+        BinaryOp::Contains | BinaryOp::ContainedBy | BinaryOp::Overlap => {
+            let array = match (l, r) {
+                // anyarray: both of one type, as PostgreSQL resolves it.
+                (T::Array(a), T::Array(b)) if a == b => l,
+                (T::Array(_), T::Unknown) => l,
+                (T::Unknown, T::Array(_)) => r,
+                _ => return None,
+            };
+            sig(array, array, T::Bool)
         }
         _ => arithmetic_signature(op, l, r),
     }
@@ -333,6 +353,14 @@ pub fn eval_binary_in(
         _ if l.is_null() || r.is_null() => return Ok(Value::Null),
         _ => {}
     }
+    if let (
+        BinaryOp::Contains | BinaryOp::ContainedBy | BinaryOp::Overlap,
+        Value::Array(a),
+        Value::Array(b),
+    ) = (op, l, r)
+    {
+        return array_containment(op, a, b).map(Value::Bool);
+    }
     if op.is_comparison() {
         let ord = compare(l, r)?;
         return Ok(Value::Bool(match op {
@@ -403,6 +431,43 @@ fn compare_date_timestamp(days: i32, us: i64) -> Ordering {
         Some(midnight) => midnight.cmp(&us),
         None if us == TS_POS_INFINITY => Ordering::Less,
         None => Ordering::Greater,
+    }
+}
+
+/// `@>`, `<@` and `&&` as PostgreSQL's `array_contain_compare`: elements are
+/// compared with `=`, and a NULL element matches nothing (so `'{NULL}' @>
+/// '{NULL}'` is false).
+fn array_containment(op: BinaryOp, a: &[Value], b: &[Value]) -> Result<bool, TypeError> {
+    let holds = |items: &[Value], v: &Value| -> Result<bool, TypeError> {
+        if v.is_null() {
+            return Ok(false);
+        }
+        for item in items {
+            if !item.is_null() && compare(item, v)? == Ordering::Equal {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let all_in = |inner: &[Value], outer: &[Value]| -> Result<bool, TypeError> {
+        for v in inner {
+            if !holds(outer, v)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    match op {
+        BinaryOp::Contains => all_in(b, a),
+        BinaryOp::ContainedBy => all_in(a, b),
+        _ => {
+            for v in a {
+                if holds(b, v)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
     }
 }
 

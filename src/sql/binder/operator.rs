@@ -232,6 +232,9 @@ pub(super) fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
         BinaryOperator::LtEq => BinaryOp::LtEq,
         BinaryOperator::Gt => BinaryOp::Gt,
         BinaryOperator::GtEq => BinaryOp::GtEq,
+        BinaryOperator::AtArrow => BinaryOp::Contains,
+        BinaryOperator::ArrowAt => BinaryOp::ContainedBy,
+        BinaryOperator::PGOverlap => BinaryOp::Overlap,
         other => return Err(SqlError::Unsupported(format!("operator {other}"))),
     })
 }
@@ -268,6 +271,9 @@ fn named_operator(parts: &[String]) -> Result<BinaryOperator, SqlError> {
         "*" => BinaryOperator::Multiply,
         "/" => BinaryOperator::Divide,
         "||" => BinaryOperator::StringConcat,
+        "@>" => BinaryOperator::AtArrow,
+        "<@" => BinaryOperator::ArrowAt,
+        "&&" => BinaryOperator::PGOverlap,
         other => return Err(SqlError::Unsupported(format!("operator {other}"))),
     })
 }
@@ -280,6 +286,14 @@ fn undefined_operator(op: BinaryOp, l: DataType, r: DataType) -> SqlError {
             "operator is not unique: unknown {} unknown",
             op.symbol()
         ));
+    }
+    if matches!(
+        op,
+        BinaryOp::Contains | BinaryOp::ContainedBy | BinaryOp::Overlap
+    ) && (l == DataType::Jsonb || r == DataType::Jsonb)
+    {
+        // PostgreSQL has jsonb @> and <@; Turnstile has no JSON operators yet.
+        return SqlError::Unsupported(format!("the jsonb operator {}", op.symbol()));
     }
     SqlError::UndefinedFunction(format!("operator does not exist: {l} {} {r}", op.symbol()))
 }
