@@ -267,47 +267,51 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, ParserError> {
 }
 
 /// See [`parse_rewritten`]: `BETWEEN SYMMETRIC low AND` marks its low bound.
+/// One pass: a low bound may hold another `BETWEEN SYMMETRIC` (in a subquery),
+/// so the bounds open at a time are a stack of the nesting depths (parentheses
+/// and CASE … END) they began at; a bound ends at an `AND`, a `)`, a `;` or the
+/// end, at its own depth.
 fn rewrite_symmetric(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len() + 8);
-    let mut tokens = tokens.into_iter().peekable();
-    while let Some(t) = tokens.next() {
+    let mut open: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    for t in tokens {
+        let ends_bound = match &t.token {
+            Token::Word(w) => w.keyword == Keyword::AND,
+            Token::RParen | Token::SemiColon | Token::EOF => true,
+            _ => false,
+        };
+        while ends_bound && open.last() == Some(&depth) {
+            open.pop();
+            out.push(TokenWithSpan::new(Token::RParen, t.span));
+        }
         let after_between = matches!(
             out.iter().rev().find(|t| !is_whitespace(&t.token)),
             Some(TokenWithSpan { token: Token::Word(w), .. }) if w.keyword == Keyword::BETWEEN
         );
         match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Word(w) if w.keyword == Keyword::CASE => depth += 1,
+            Token::Word(w) if w.keyword == Keyword::END => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        match &t.token {
             Token::Word(w) if after_between && w.keyword == Keyword::ASYMMETRIC => {}
             Token::Word(w) if after_between && w.keyword == Keyword::SYMMETRIC => {
-                let span = t.span;
-                let mark = |token| TokenWithSpan::new(token, span);
+                let mark = |token| TokenWithSpan::new(token, t.span);
                 out.push(mark(Token::make_word("pg_catalog", None)));
                 out.push(mark(Token::Period));
                 out.push(mark(Token::make_word(SYMMETRIC_MARKER, None)));
                 out.push(mark(Token::LParen));
-                let mut low = Vec::new();
-                let mut depth = 0usize;
-                while let Some(next) = tokens.peek() {
-                    match &next.token {
-                        Token::LParen => depth += 1,
-                        Token::RParen if depth == 0 => break,
-                        Token::RParen => depth -= 1,
-                        Token::Word(w) if w.keyword == Keyword::CASE => depth += 1,
-                        Token::Word(w) if w.keyword == Keyword::END => {
-                            depth = depth.saturating_sub(1)
-                        }
-                        Token::Word(w) if w.keyword == Keyword::AND && depth == 0 => break,
-                        Token::SemiColon | Token::EOF if depth == 0 => break,
-                        _ => {}
-                    }
-                    low.push(tokens.next().expect("peeked"));
-                }
-                // The low bound may hold a BETWEEN SYMMETRIC of its own (in a
-                // subquery): rewritten too.
-                out.extend(rewrite_symmetric(low));
-                out.push(mark(Token::RParen));
+                open.push(depth);
             }
             _ => out.push(t),
         }
+    }
+    // A statement cut short: close what is open (the parser reports the rest).
+    while open.pop().is_some() {
+        out.push(TokenWithSpan::new(Token::RParen, Span::empty()));
     }
     out
 }

@@ -180,51 +180,57 @@ impl Interval {
         if us == TS_NEG_INFINITY || us == TS_POS_INFINITY {
             return Ok(us);
         }
-        let local = self.add_calendar(us)?;
+        let local = add_calendar(add_calendar(us, self.months, 0)?, 0, self.days)?;
         checked_timestamp(local.checked_add(self.micros).ok_or_else(out_of_range_ts)?)
     }
 
-    /// `timestamptz + interval`: the months and days are added to the wall-clock
-    /// time in `tz` (so a day across a daylight-saving change is 23 or 25 hours),
-    /// the microseconds to the instant.
+    /// `timestamptz + interval`: the months, then the days are added to the
+    /// wall-clock time in `tz`, each step read back as an instant in the zone (so a
+    /// day across a daylight-saving change is 23 or 25 hours), then the
+    /// microseconds to the instant, as PostgreSQL's `timestamptz_pl_interval`.
     pub fn add_to_timestamptz(self, us: i64, tz: &TimeZone) -> Result<i64, TypeError> {
         if us == TS_NEG_INFINITY || us == TS_POS_INFINITY {
             return Ok(us);
         }
-        let mut instant = us;
-        if self.months != 0 || self.days != 0 {
-            let offset = i64::from(tz.offset_at_utc(us)) * USECS_PER_SEC;
-            let local = self.add_calendar(us.checked_add(offset).ok_or_else(out_of_range_ts)?)?;
+        let on_wall_clock = |instant: i64, months: i32, days: i32| -> Result<i64, TypeError> {
+            if months == 0 && days == 0 {
+                return Ok(instant);
+            }
+            let offset = i64::from(tz.offset_at_utc(instant)) * USECS_PER_SEC;
+            let local = instant.checked_add(offset).ok_or_else(out_of_range_ts)?;
+            let local = add_calendar(local, months, days)?;
             let offset = i64::from(tz.offset_for_local(local)) * USECS_PER_SEC;
-            instant = local.checked_sub(offset).ok_or_else(out_of_range_ts)?;
-        }
+            local.checked_sub(offset).ok_or_else(out_of_range_ts)
+        };
+        let instant = on_wall_clock(on_wall_clock(us, self.months, 0)?, 0, self.days)?;
         checked_timestamp(
             instant
                 .checked_add(self.micros)
                 .ok_or_else(out_of_range_ts)?,
         )
     }
+}
 
-    /// A wall-clock time plus the months and the days.
-    fn add_calendar(self, local: i64) -> Result<i64, TypeError> {
-        if self.months == 0 && self.days == 0 {
-            return Ok(local);
-        }
-        let (days, us_of_day) = split_timestamp(local);
-        let (year, month, day) = ymd_from_days(days);
-        let month_index = year * 12 + i64::from(month) - 1 + i64::from(self.months);
-        let (year, month) = (
-            month_index.div_euclid(12),
-            month_index.rem_euclid(12) as u32 + 1,
-        );
-        let day = day.min(days_in_month(year, month));
-        let days = days_from_ymd(year, month, day) + i64::from(self.days);
-        let local = days
-            .checked_mul(USECS_PER_DAY)
-            .and_then(|us| us.checked_add(us_of_day))
-            .ok_or_else(out_of_range_ts)?;
-        checked_timestamp(local)
+/// A wall-clock time plus `months` (a day past the month's end becomes its last
+/// day) and `days`.
+fn add_calendar(local: i64, months: i32, days: i32) -> Result<i64, TypeError> {
+    if months == 0 && days == 0 {
+        return Ok(local);
     }
+    let (day_count, us_of_day) = split_timestamp(local);
+    let (year, month, day) = ymd_from_days(day_count);
+    let month_index = year * 12 + i64::from(month) - 1 + i64::from(months);
+    let (year, month) = (
+        month_index.div_euclid(12),
+        month_index.rem_euclid(12) as u32 + 1,
+    );
+    let day = day.min(days_in_month(year, month));
+    let days = days_from_ymd(year, month, day) + i64::from(days);
+    let local = days
+        .checked_mul(USECS_PER_DAY)
+        .and_then(|us| us.checked_add(us_of_day))
+        .ok_or_else(out_of_range_ts)?;
+    checked_timestamp(local)
 }
 
 fn out_of_range_ts() -> TypeError {
@@ -307,10 +313,13 @@ pub fn parse_interval(text: &str) -> Result<Interval, TypeError> {
 /// An interval being read, in wide fields so that a literal's overflow is
 /// caught once, at the end, with the fields written so far: PostgreSQL refuses a
 /// field given twice (`1 day 1 day`, `1 hour 01:02:03`).
+///
+/// The fields are wide and saturate: a sum past them stays out of the range
+/// [`Span::finish`] accepts (22015), never wraps into it.
 #[derive(Default)]
 struct Span {
-    months: i64,
-    days: i64,
+    months: i128,
+    days: i128,
     micros: i128,
     fields: u16,
 }
@@ -366,19 +375,22 @@ impl Span {
         match unit {
             Unit::Months(per) => {
                 if per == 1 {
-                    self.months += whole as i64;
+                    self.months = self.months.saturating_add(whole as i128);
                     self.add_days_fraction(fraction * DAYS_PER_MONTH as f64);
                 } else {
-                    self.months += (value * f64::from(per)).round_ties_even() as i64;
+                    let months = (value * f64::from(per)).round_ties_even() as i128;
+                    self.months = self.months.saturating_add(months);
                 }
             }
             Unit::Days(per) => {
-                self.days += (whole * f64::from(per)) as i64;
+                self.days = self.days.saturating_add((whole * f64::from(per)) as i128);
                 self.add_days_fraction(fraction * f64::from(per));
             }
             Unit::Micros(per) => {
-                self.micros += whole as i128 * i128::from(per)
-                    + (fraction * per as f64).round_ties_even() as i128;
+                let micros = (whole as i128)
+                    .saturating_mul(i128::from(per))
+                    .saturating_add((fraction * per as f64).round_ties_even() as i128);
+                self.micros = self.micros.saturating_add(micros);
             }
         }
         Some(())
@@ -387,14 +399,15 @@ impl Span {
     /// Whole days of a fractional day count to days, the rest to microseconds.
     fn add_days_fraction(&mut self, days: f64) {
         let whole = days.trunc();
-        self.days += whole as i64;
-        self.micros += ((days - whole) * USECS_PER_DAY as f64).round_ties_even() as i128;
+        self.days = self.days.saturating_add(whole as i128);
+        let micros = ((days - whole) * USECS_PER_DAY as f64).round_ties_even() as i128;
+        self.micros = self.micros.saturating_add(micros);
     }
 
     fn negate(&mut self) {
-        self.months = -self.months;
-        self.days = -self.days;
-        self.micros = -self.micros;
+        self.months = self.months.saturating_neg();
+        self.days = self.days.saturating_neg();
+        self.micros = self.micros.saturating_neg();
     }
 
     fn finish(&self) -> Option<Interval> {
@@ -455,7 +468,8 @@ fn parse_postgres(text: &str, span: &mut Span) -> Option<()> {
             ago = true;
         } else if token.contains(':') {
             span.claim(HOUR | MINUTE | ALL_SECONDS)?;
-            span.micros += time_of_day(token)?.round_ties_even() as i128;
+            let micros = time_of_day(token)?.round_ties_even() as i128;
+            span.micros = span.micros.saturating_add(micros);
         } else {
             let value: f64 = token.parse().ok().filter(|v: &f64| v.is_finite())?;
             match tokens.get(i + 1).and_then(|word| unit(word)) {
@@ -618,6 +632,23 @@ mod tests {
             ("01:00 1 day", "1 day 01:00:00"),
         ] {
             assert_eq!(show(input), shown, "{input}");
+        }
+        // Sums past every field's range are 22015, never wrapped (found by review).
+        let ones = "1".repeat(300);
+        for huge in [
+            format!("{ones} years {ones} decades"),
+            format!("{ones} days {ones} weeks"),
+            format!("P{ones}Y{ones}M"),
+            format!("{ones} hours"),
+            format!("0.5 day {ones}:00"),
+        ] {
+            assert!(
+                matches!(
+                    parse_interval(&huge),
+                    Err(TypeError::DatetimeFieldOverflow(_))
+                ),
+                "{huge}"
+            );
         }
         for bad in [
             "",

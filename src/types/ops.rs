@@ -11,6 +11,7 @@
 //! numeric division with PostgreSQL's result scale (see [`numeric_div`]).
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
@@ -436,39 +437,26 @@ fn compare_date_timestamp(days: i32, us: i64) -> Ordering {
 
 /// `@>`, `<@` and `&&` as PostgreSQL's `array_contain_compare`: elements are
 /// compared with `=`, and a NULL element matches nothing (so `'{NULL}' @>
-/// '{NULL}'` is false).
+/// '{NULL}'` is false). Both arrays are of one type (the signature's), whose
+/// equality `Value`'s hash agrees with: one side is hashed, so the time is linear
+/// in the elements (a nested loop over two large arrays would run for minutes
+/// with nothing to interrupt it).
 fn array_containment(op: BinaryOp, a: &[Value], b: &[Value]) -> Result<bool, TypeError> {
-    let holds = |items: &[Value], v: &Value| -> Result<bool, TypeError> {
-        if v.is_null() {
-            return Ok(false);
-        }
-        for item in items {
-            if !item.is_null() && compare(item, v)? == Ordering::Equal {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+    let set = |items: &[Value]| -> HashSet<Value> {
+        items.iter().filter(|v| !v.is_null()).cloned().collect()
     };
-    let all_in = |inner: &[Value], outer: &[Value]| -> Result<bool, TypeError> {
-        for v in inner {
-            if !holds(outer, v)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+    let all_in = |inner: &[Value], outer: &[Value]| {
+        let outer = set(outer);
+        inner.iter().all(|v| outer.contains(v))
     };
-    match op {
+    Ok(match op {
         BinaryOp::Contains => all_in(b, a),
         BinaryOp::ContainedBy => all_in(a, b),
         _ => {
-            for v in a {
-                if holds(b, v)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
+            let b = set(b);
+            a.iter().any(|v| b.contains(v))
         }
-    }
+    })
 }
 
 /// The operators [`interval_signature`] resolves, on operands cast to its types.
