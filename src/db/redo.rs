@@ -48,9 +48,9 @@
 //! and has its own tag, 16, followed by a precision byte and a scale byte, so tag 6
 //! (plain `NUMERIC`) reads as it always did. `CHAR(n)` has tag 17, followed by a
 //! varint like `VARCHAR`'s. An array type has tag 18, followed by its element
-//! type's tag (never another array's). `INTERVAL` has tag 19. The catalog types (`oid` and its aliases,
-//! `name`, `"char"`, and arrays of them) have no tag: no table column has them, so
-//! no record holds one.
+//! type's tag (never another array's). `INTERVAL` has tag 19. The catalog types
+//! (`oid` and its aliases, `name`, `"char"`, and arrays of them) have no tag: no
+//! table column has them, so no record holds one.
 
 use smallvec::SmallVec;
 

@@ -259,10 +259,16 @@ fn interval_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySi
             result,
         })
     };
-    let stamp = |t: DataType| match t {
-        T::Date | T::Timestamp => Some(T::Timestamp),
-        T::Timestamptz => Some(T::Timestamptz),
-        _ => None,
+    // The timestamp type `t` computes in beside `other`, when `other` is the
+    // interval: a date is read as its midnight; an untyped literal is the
+    // interval beside a timestamp (a date has `+ integer` too: no operator).
+    let interval_beside = |t: DataType, other: DataType| {
+        let stamp = match t {
+            T::Date | T::Timestamp => T::Timestamp,
+            T::Timestamptz => T::Timestamptz,
+            _ => return None,
+        };
+        (other == T::Interval || (other == T::Unknown && t != T::Date)).then_some(stamp)
     };
     let number = |t: DataType| t.is_numeric() || t == T::Unknown;
     match (op, l, r) {
@@ -270,20 +276,15 @@ fn interval_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySi
         | (BinaryOp::Add | BinaryOp::Sub, T::Unknown, T::Interval) => {
             sig(T::Interval, T::Interval, T::Interval)
         }
-        (BinaryOp::Add, t, T::Interval | T::Unknown) if stamp(t).is_some() && t != T::Date => {
-            let t = stamp(t)?;
+        // `timestamp - 'text'` is a timestamp minus a timestamp (below).
+        (BinaryOp::Add, t, other) | (BinaryOp::Sub, t, other @ T::Interval)
+            if interval_beside(t, other).is_some() =>
+        {
+            let t = interval_beside(t, other)?;
             sig(t, T::Interval, t)
         }
-        (BinaryOp::Add | BinaryOp::Sub, t, T::Interval) if stamp(t).is_some() => {
-            let t = stamp(t)?;
-            sig(t, T::Interval, t)
-        }
-        (BinaryOp::Add, T::Interval | T::Unknown, t) if stamp(t).is_some() && t != T::Date => {
-            let t = stamp(t)?;
-            sig(T::Interval, t, t)
-        }
-        (BinaryOp::Add, T::Interval, t) if stamp(t).is_some() => {
-            let t = stamp(t)?;
+        (BinaryOp::Add, other, t) if interval_beside(t, other).is_some() => {
+            let t = interval_beside(t, other)?;
             sig(T::Interval, t, t)
         }
         (BinaryOp::Sub, T::Timestamp | T::Unknown, T::Timestamp)

@@ -414,7 +414,6 @@ impl Binder<'_> {
                     )));
                 }
                 let ty = column.ty;
-                self.min_level_referenced = self.min_level_referenced.min(level);
                 self.note_level_referenced(level);
                 return Ok(Expr::Outer {
                     depth: self.outer.len() - level,

@@ -2,7 +2,7 @@
 
 use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJoins};
 
-use crate::sql::plan::{Access, Expr, JoinKind, Plan};
+use crate::sql::plan::{side, Access, Expr, JoinKind, Plan, Side};
 use crate::sql::{system, SqlError};
 use crate::types::BinaryOp;
 use crate::types::DataType;
@@ -760,13 +760,12 @@ fn check_full_join_condition(on: Option<&Expr>, left_width: usize) -> Result<(),
             left,
             right,
             ..
-        } if !c.has_subquery() => match (left.column_span(), right.column_span()) {
-            (Some((l_start, l_end)), Some((r_start, r_end))) => {
-                (l_end <= left_width && r_start >= left_width)
-                    || (l_start >= left_width && r_end <= left_width)
-            }
-            _ => false,
-        },
+        } if !c.has_subquery() && left.references_columns() && right.references_columns() => {
+            matches!(
+                (side(left, left_width), side(right, left_width)),
+                (Side::Left, Side::Right) | (Side::Right, Side::Left)
+            )
+        }
         _ => false,
     };
     if conjuncts.iter().any(Expr::references_columns) && !conjuncts.iter().any(joins_sides) {

@@ -171,15 +171,11 @@ impl Binder<'_> {
         // aggregate inside it is a nested aggregate.
         let input = agg.input.clone();
         let saved = std::mem::replace(&mut self.saw_aggregate, false);
-        let saved_levels = std::mem::take(&mut self.referenced_levels);
         self.in_aggregate_inputs += 1;
-        let inputs = self.bind_aggregate_inputs(func, name, call, filter, &input);
+        let (inputs, levels) = self
+            .levels_referenced_by(|b| b.bind_aggregate_inputs(func, name, call, filter, &input));
         self.in_aggregate_inputs -= 1;
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
-        let levels = std::mem::replace(&mut self.referenced_levels, saved_levels);
-        for (level, _) in levels.iter().enumerate().filter(|(_, &read)| read) {
-            self.note_level_referenced(level);
-        }
         self.agg = Some(agg);
         let AggregateInputs {
             arg,

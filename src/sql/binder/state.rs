@@ -27,13 +27,11 @@ pub struct Binder<'a> {
     /// The scopes of the enclosing queries, innermost last: where a name not found
     /// in the current query is looked up (a correlated reference).
     pub(super) outer: Vec<Scope>,
-    /// The outermost scope level a reference reached since the last reset; a
-    /// subquery that reached below its own level is correlated.
-    pub(super) min_level_referenced: usize,
     /// Which query levels the column references bound so far read, by level (0
     /// the outermost; a query's own columns are at level `outer.len()` while it
-    /// is bound). An aggregate call looks at those of its arguments to find the
-    /// level it belongs to (see `bind_aggregate`).
+    /// is bound). A subquery that read a level below its own is correlated (see
+    /// `nested`); an aggregate call belongs to the innermost level its arguments
+    /// read (see `bind_aggregate`).
     pub(super) referenced_levels: Vec<bool>,
     pub(super) next_subquery_id: usize,
     /// Set while binding the select list, HAVING and ORDER BY of a grouped query.
@@ -113,7 +111,6 @@ impl<'a> Binder<'a> {
                 .collect(),
             params_named: vec![false; hints.len()],
             outer: Vec::new(),
-            min_level_referenced: usize::MAX,
             referenced_levels: Vec::new(),
             in_aggregate_inputs: 0,
             next_subquery_id: 0,
@@ -181,15 +178,27 @@ impl<'a> Binder<'a> {
     ) -> Result<(T, bool), SqlError> {
         self.outer.push(scope.clone());
         let level = self.outer.len();
-        let saved_min = std::mem::replace(&mut self.min_level_referenced, usize::MAX);
         let saved_agg = self.agg.take();
-        let result = f(self);
+        let (result, levels) = self.levels_referenced_by(f);
         self.agg = saved_agg;
         self.outer.pop();
-        let reached = self.min_level_referenced;
-        self.min_level_referenced = saved_min.min(reached);
-        let correlated = reached < level;
+        let correlated = levels.iter().take(level).any(|&read| read);
         result.map(|r| (r, correlated))
+    }
+
+    /// Runs `f` with its column references' levels counted apart and returns
+    /// them beside its result; they count for the enclosing binding too.
+    pub(super) fn levels_referenced_by<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> (T, Vec<bool>) {
+        let saved = std::mem::take(&mut self.referenced_levels);
+        let result = f(self);
+        let levels = std::mem::replace(&mut self.referenced_levels, saved);
+        for (level, _) in levels.iter().enumerate().filter(|(_, &read)| read) {
+            self.note_level_referenced(level);
+        }
+        (result, levels)
     }
 
     /// Notes a column reference to query level `level`.

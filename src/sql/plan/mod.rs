@@ -18,6 +18,7 @@ pub use explain::explain;
 pub use expr::{Expr, Subquery};
 pub use node::{Access, Aggregate, AggregateFunc, IndexRef, JoinKind, Plan, SetOpKind, SortKey};
 pub use optimize::optimize;
+pub(crate) use optimize::{side, Side};
 
 #[cfg(test)]
 mod tests;

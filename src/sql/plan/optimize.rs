@@ -166,13 +166,13 @@ fn decode_only_used_columns(input: &mut Plan, exprs: &[Expr]) {
 }
 
 /// Where a conjunct over a join's row can go.
-enum Side {
+pub(crate) enum Side {
     Left,
     Right,
     Both,
 }
 
-fn side(e: &Expr, left_width: usize) -> Side {
+pub(crate) fn side(e: &Expr, left_width: usize) -> Side {
     match e.column_span() {
         None => Side::Left,
         Some((_, hi)) if hi <= left_width => Side::Left,
