@@ -98,6 +98,17 @@ async fn write_first(client: &Client) {
         "CREATE TABLE named_key (id INT, CONSTRAINT named_key_custom PRIMARY KEY (id))",
         "CREATE TABLE keyed_later (id INT NOT NULL)",
         "ALTER TABLE keyed_later ADD CONSTRAINT keyed_later_custom PRIMARY KEY (id)",
+        // Keys of the other form (not one integer); one table gets its key after
+        // it has rows, so recovery rekeys them from hidden row ids to text.
+        "CREATE TABLE pairs (a INT, b TEXT, v INT, PRIMARY KEY (a, b))",
+        "INSERT INTO pairs VALUES (2, 'x', 1), (1, 'y', 2), (1, 'x', 3), (2, 'a', 4)",
+        "DELETE FROM pairs WHERE a = 2 AND b = 'x'",
+        "CREATE TABLE keyed_by_name (name TEXT NOT NULL, n INT)",
+        "INSERT INTO keyed_by_name VALUES ('b', 2), ('a', 1), ('c', 3)",
+        "ALTER TABLE keyed_by_name ADD PRIMARY KEY (name)",
+        "INSERT INTO keyed_by_name VALUES ('aa', 4)",
+        "UPDATE keyed_by_name SET n = n * 10 WHERE name = 'b'",
+        "DELETE FROM keyed_by_name WHERE name = 'c'",
         "CREATE TABLE tagged (id INT PRIMARY KEY, tags TEXT[], scores BIGINT[] NOT NULL)",
         "CREATE INDEX tagged_tags ON tagged (tags)",
         "INSERT INTO tagged VALUES (1, '{a,\"b c\",NULL,\"\"}', '{1,-2}'), (2, NULL, '{}'), (3, '{}', ARRAY[9223372036854775807])",
@@ -143,6 +154,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM positive ORDER BY id",
         "SELECT * FROM scratch ORDER BY x",
         "SELECT * FROM tagged ORDER BY id",
+        "SELECT * FROM pairs WHERE a = 1",
+        "SELECT * FROM keyed_by_name",
         "SELECT id FROM tagged WHERE tags = '{}'",
         "SELECT count(*), sum(id), min(label), max(label), sum(bucket) FROM many",
         "SELECT * FROM many WHERE id % 97 = 0 ORDER BY id",
@@ -256,6 +269,18 @@ async fn check_invariants(client: &Client) {
     assert_eq!(
         error_code(client, "INSERT INTO scratch (x) SELECT x FROM scratch").await,
         "23505"
+    );
+    assert_eq!(
+        value(client, "SELECT n FROM keyed_by_name WHERE name = 'b'").await,
+        Some("20".to_owned())
+    );
+    assert_eq!(
+        error_code(client, "INSERT INTO keyed_by_name VALUES ('aa', 5)").await,
+        "23505"
+    );
+    assert_eq!(
+        value(client, "SELECT v FROM pairs WHERE a = 1 AND b = 'x'").await,
+        Some("3".to_owned())
     );
 }
 

@@ -1,6 +1,7 @@
 //! Row keys: how a table and its indexes order and find rows.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::types::Value;
 
@@ -9,12 +10,13 @@ use crate::types::Value;
 ///
 /// A single integer column (the common `id BIGINT PRIMARY KEY`) is kept inline as
 /// `Int`, so the key costs 16 bytes and compares as one integer; every other primary
-/// key keeps its values behind one pointer. A table uses one form for all its rows,
+/// key keeps its values behind one shared pointer, so handing a key out of a scan
+/// costs a reference count, not a copy. A table uses one form for all its rows,
 /// so the two forms never meet in one map.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
     Int(i64),
-    Composite(Box<CompositeKey>),
+    Composite(Arc<CompositeKey>),
 }
 
 /// The values of a primary key that is not a single integer.

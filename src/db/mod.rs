@@ -29,6 +29,7 @@
 //! Rows are stored encoded (see `row`) under a [`Key`]; see `table` for how the
 //! primary key and secondary indexes find them.
 
+mod bptree;
 mod catalog;
 mod codec;
 mod database;

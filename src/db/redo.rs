@@ -52,6 +52,8 @@
 //! (`oid` and its aliases, `name`, `"char"`, and arrays of them) have no tag: no
 //! table column has them, so no record holds one.
 
+use std::sync::Arc;
+
 use smallvec::SmallVec;
 
 use super::catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
@@ -619,7 +621,7 @@ fn decode_key(
             })?;
             let types: Vec<DataType> = pk.iter().map(|&c| t.column_types()[c]).collect();
             let row = Row::from_log(reader.bytes()?, &types)?;
-            Ok(Key::Composite(Box::new(CompositeKey(row.decode(&types)))))
+            Ok(Key::Composite(Arc::new(CompositeKey(row.decode(&types)))))
         }
         tag => Err(CodecError(format!("unknown key tag {tag}"))),
     }

@@ -62,11 +62,11 @@ impl Database {
         let mut redo = Redo::default();
         let mut last = None;
         for (key, row) in t.range_from(start).take(max_rows) {
-            redo.put(table, key, row);
+            redo.put(table, &key, row);
             last = Some(key);
         }
         let count = redo.len();
-        Some((redo.into_payload(), last.cloned(), count))
+        Some((redo.into_payload(), last, count))
     }
 
     /// Builds a database from snapshot chunks (catalog first, then rows).

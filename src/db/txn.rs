@@ -373,7 +373,7 @@ impl<'db> WriteTxn<'db> {
             name: name.clone(),
         });
         for (key, row) in rebuilt.scan() {
-            self.redo.put(table, key, row);
+            self.redo.put(table, &key, row);
         }
         let old = std::mem::replace(self.db.table_mut(table), rebuilt);
         self.db.catalog_version += 1;

@@ -317,7 +317,7 @@ impl HostState {
         let lower = decode_bound(table, &types, lower)?;
         let upper = decode_bound(table, &types, upper)?;
         let (lower, upper) = (as_prefix(&lower), as_prefix(&upper));
-        let rows: Box<dyn Iterator<Item = (&Key, &Row)>> = match position {
+        let rows: Box<dyn Iterator<Item = (Key, &Row)>> = match position {
             None if table.schema().primary_key.is_none() => Box::new(table.scan()),
             None => Box::new(table.primary_key_range(lower, upper)),
             Some(position) => Box::new(table.index_range(position, lower, upper)),

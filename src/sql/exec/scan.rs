@@ -85,7 +85,7 @@ pub fn for_each_row_while(
     match access {
         Access::Full => {
             for (key, row) in t.scan() {
-                if !visit(key, row)? {
+                if !visit(&key, row)? {
                     break;
                 }
             }
@@ -138,14 +138,14 @@ pub fn for_each_row_while(
             match index {
                 IndexRef::PrimaryKey => {
                     for (key, row) in t.primary_key_range(lower, upper) {
-                        if !visit(key, row)? {
+                        if !visit(&key, row)? {
                             break;
                         }
                     }
                 }
                 IndexRef::Secondary(i) => {
                     for (key, row) in t.index_range(*i, lower, upper) {
-                        if !visit(key, row)? {
+                        if !visit(&key, row)? {
                             break;
                         }
                     }
@@ -204,13 +204,13 @@ fn lookup(
             note_scan(env.db, env.ctx, t)?;
             for (key, row) in t.primary_key_range(Bound::Included(prefix), Bound::Included(prefix))
             {
-                visit(key, row)?;
+                visit(&key, row)?;
             }
         }
         IndexRef::Secondary(i) => {
             note_scan(env.db, env.ctx, t)?;
             for (key, row) in t.index_range(i, Bound::Included(prefix), Bound::Included(prefix)) {
-                visit(key, row)?;
+                visit(&key, row)?;
             }
         }
     }
