@@ -62,6 +62,15 @@ pub enum SqlError {
     /// 42809, e.g. `DROP TABLE` of a view.
     #[error("{0}")]
     WrongObjectType(String),
+    /// 42P20: a window function where none may be, or inside another.
+    #[error("{0}")]
+    Windowing(String),
+    /// 22014: `ntile` of zero or fewer buckets.
+    #[error("argument of ntile must be greater than zero")]
+    InvalidNtileArgument,
+    /// 22016: `nth_value` of a position below one.
+    #[error("argument of nth_value must be greater than zero")]
+    InvalidNthValueArgument,
     /// 42601 raised after parsing, e.g. "INSERT has more expressions than target columns".
     #[error("{0}")]
     InvalidStatement(String),

@@ -5,7 +5,7 @@ use sqlparser::ast::{
     self, DuplicateTreatment, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments,
 };
 
-use crate::sql::plan::{Aggregate, AggregateFunc, Expr, SortKey};
+use crate::sql::plan::{Aggregate, AggregateFunc, Expr, SortKey, WINDOW_FUNCTIONS};
 use crate::sql::SqlError;
 use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
@@ -20,9 +20,6 @@ impl Binder<'_> {
         f: &ast::Function,
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
-        if f.over.is_some() {
-            return Err(SqlError::Unsupported("window functions".into()));
-        }
         if !f.within_group.is_empty() || f.null_treatment.is_some() {
             return Err(SqlError::Unsupported(
                 "WITHIN GROUP and IGNORE/RESPECT NULLS on function calls".into(),
@@ -44,6 +41,14 @@ impl Binder<'_> {
                 )))
             }
         };
+        if let Some(over) = &f.over {
+            return self.bind_window_call(f, &name, over, scope);
+        }
+        if WINDOW_FUNCTIONS.iter().any(|(n, _)| *n == name) {
+            return Err(SqlError::WrongObjectType(format!(
+                "window function {name} requires an OVER clause"
+            )));
+        }
         let call = call_args(f)?;
         if let Some(func) = aggregate_func(&name) {
             return self.bind_aggregate(func, &name, &call, f.filter.as_deref());
@@ -177,12 +182,7 @@ impl Binder<'_> {
         self.in_aggregate_inputs -= 1;
         let nested = std::mem::replace(&mut self.saw_aggregate, saved);
         self.agg = Some(agg);
-        let AggregateInputs {
-            arg,
-            separator,
-            order_by,
-            filter,
-        } = match inputs {
+        let inputs = match inputs {
             Err(_) if nested => {
                 return Err(SqlError::Grouping(
                     "aggregate function calls cannot be nested".into(),
@@ -204,6 +204,37 @@ impl Binder<'_> {
                  (PostgreSQL computes it as that query's aggregate; compute it there)"
             )));
         }
+        let aggregate = self.aggregate_of(func, name, call.distinct, inputs)?;
+        let ty = aggregate.ty;
+        let ctx = self.agg.as_mut().expect("restored above");
+        let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
+            Some(p) => p,
+            None => {
+                ctx.aggregates.push(aggregate);
+                ctx.aggregates.len() - 1
+            }
+        };
+        Ok(Expr::Column {
+            index: ctx.group_keys.len() + position,
+            ty,
+        })
+    }
+
+    /// The aggregate of a call whose inputs are bound: an untyped argument gets
+    /// its type, and the result type is PostgreSQL's.
+    pub(super) fn aggregate_of(
+        &mut self,
+        func: AggregateFunc,
+        name: &str,
+        distinct: bool,
+        inputs: AggregateInputs,
+    ) -> Result<Aggregate, SqlError> {
+        let AggregateInputs {
+            arg,
+            separator,
+            order_by,
+            filter,
+        } = inputs;
         let arg = match arg {
             // PostgreSQL has array_agg of arrays too, so an untyped argument
             // does not pick one.
@@ -232,31 +263,19 @@ impl Binder<'_> {
             }
         }
         let ty = aggregate_type(func, arg.as_ref().map(Expr::ty), name)?;
-        let ctx = self.agg.as_mut().expect("restored above");
-        let aggregate = Aggregate {
+        Ok(Aggregate {
             func,
             arg,
-            distinct: call.distinct,
+            distinct,
             ty,
             separator,
             order_by,
             filter,
-        };
-        let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
-            Some(p) => p,
-            None => {
-                ctx.aggregates.push(aggregate);
-                ctx.aggregates.len() - 1
-            }
-        };
-        Ok(Expr::Column {
-            index: ctx.group_keys.len() + position,
-            ty,
         })
     }
 
     /// An aggregate call's inputs, bound over the rows being grouped.
-    fn bind_aggregate_inputs(
+    pub(super) fn bind_aggregate_inputs(
         &mut self,
         func: AggregateFunc,
         name: &str,
@@ -390,7 +409,7 @@ impl Binder<'_> {
 /// What an aggregate call aggregates: its argument (None for `count(*)`),
 /// `string_agg`'s separator, the order of its `ORDER BY`, and its
 /// `FILTER (WHERE …)`.
-struct AggregateInputs {
+pub(super) struct AggregateInputs {
     arg: Option<Expr>,
     separator: Option<Expr>,
     order_by: Vec<SortKey>,
@@ -409,7 +428,7 @@ fn ungrouped(scope: &Scope, index: usize) -> SqlError {
     ))
 }
 
-fn aggregate_func(name: &str) -> Option<AggregateFunc> {
+pub(super) fn aggregate_func(name: &str) -> Option<AggregateFunc> {
     Some(match name {
         "count" => AggregateFunc::Count,
         "sum" => AggregateFunc::Sum,

@@ -19,6 +19,7 @@ mod routine;
 mod scope;
 mod select;
 mod state;
+mod window;
 mod with;
 
 pub use datatype::{column_type, data_type};

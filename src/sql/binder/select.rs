@@ -10,6 +10,7 @@ use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::state::AggContext;
+use super::window::WindowContext;
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
 
@@ -222,16 +223,26 @@ impl Binder<'_> {
             return self.bind_grouped(select, plan, scope, group_by, order_by);
         }
         self.saw_aggregate = false;
+        self.window = Some(WindowContext::new(scope.columns.len()));
         let plain = self.bind_items(&select.projection, &scope);
         let found = self.saw_aggregate;
         self.saw_aggregate = false;
         // The items bound without grouping are kept: binding them a second time
         // would double the work at every level of nested subqueries.
-        match plain {
-            Err(_) if found => self.bind_grouped(select, plan, scope, group_by, order_by),
-            Err(e) => Err(e),
-            Ok(items) => self.finish_select(select, plan, &scope, items, order_by),
-        }
+        let items = match plain {
+            Ok(items) => items,
+            Err(e) => {
+                self.window = None;
+                return match e {
+                    _ if found => self.bind_grouped(select, plan, scope, group_by, order_by),
+                    e => Err(e),
+                };
+            }
+        };
+        let sort = self.bind_order_by(order_by, &items, &scope);
+        let window = self.window.take().expect("set above");
+        let plan = window.plan(plan);
+        self.finish_projection(select, plan, items, sort?)
     }
 
     /// A grouped select: aggregate, then HAVING, then the select list over groups.
@@ -363,18 +374,6 @@ impl Binder<'_> {
             }
         }
         Ok(g)
-    }
-
-    fn finish_select(
-        &mut self,
-        select: &Select,
-        plan: Plan,
-        scope: &Scope,
-        items: Vec<Item>,
-        order_by: &[ast::OrderByExpr],
-    ) -> Result<BoundQuery, SqlError> {
-        let sort = self.bind_order_by(order_by, &items, scope)?;
-        self.finish_projection(select, plan, items, sort)
     }
 
     /// Project (with hidden sort columns), DISTINCT, sort, and trim the hidden columns.

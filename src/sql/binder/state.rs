@@ -6,6 +6,7 @@ use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
 
 use super::scope::Scope;
+use super::window::WindowContext;
 use super::with::WithQuery;
 use crate::sql::plan::{Aggregate, Expr, Plan};
 
@@ -66,6 +67,9 @@ pub struct Binder<'a> {
     /// `bind_column`: an ungrouped column of an enclosing grouped query read
     /// there may make the call that query's aggregate).
     pub(super) in_aggregate_inputs: usize,
+    /// Set while binding the select list and ORDER BY of a query without
+    /// grouping: where window function calls may be (see `window`).
+    pub(super) window: Option<WindowContext>,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -115,6 +119,7 @@ impl<'a> Binder<'a> {
             in_aggregate_inputs: 0,
             next_subquery_id: 0,
             agg: None,
+            window: None,
             saw_aggregate: false,
             view_depth: 0,
             expr_depth: 0,
@@ -179,8 +184,10 @@ impl<'a> Binder<'a> {
         self.outer.push(scope.clone());
         let level = self.outer.len();
         let saved_agg = self.agg.take();
+        let saved_window = self.window.take();
         let (result, levels) = self.levels_referenced_by(f);
         self.agg = saved_agg;
+        self.window = saved_window;
         self.outer.pop();
         let correlated = levels.iter().take(level).any(|&read| read);
         result.map(|r| (r, correlated))

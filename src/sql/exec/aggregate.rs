@@ -38,16 +38,7 @@ pub fn aggregate(
     aggregates: &[Aggregate],
     env: &Env<'_>,
 ) -> Result<Rows, SqlError> {
-    let fresh: Vec<State> = aggregates
-        .iter()
-        .map(|a| State {
-            count: 0,
-            value: Value::Null,
-            seen: a.distinct.then(HashSet::new),
-            distinct: Vec::new(),
-            ordered: (!a.order_by.is_empty()).then(Vec::new),
-        })
-        .collect();
+    let fresh: Vec<State> = aggregates.iter().map(State::new).collect();
     let mut groups: HashMap<Vec<Value>, usize> = HashMap::new();
     let mut states: Vec<(Vec<Value>, Vec<State>)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -65,12 +56,7 @@ pub fn aggregate(
             }
         };
         for (a, state) in aggregates.iter().zip(states[slot].1.iter_mut()) {
-            if let Some(filter) = &a.filter {
-                if !is_true(&filter.eval(row, env)?) {
-                    continue;
-                }
-            }
-            accumulate(a, state, row, env)?;
+            add_row(a, state, row, env)?;
         }
     }
     if states.is_empty() && group_by.is_empty() {
@@ -95,6 +81,56 @@ pub fn aggregate(
         out.push(row);
     }
     Ok(out)
+}
+
+impl State {
+    fn new(a: &Aggregate) -> State {
+        State {
+            count: 0,
+            value: Value::Null,
+            seen: a.distinct.then(HashSet::new),
+            distinct: Vec::new(),
+            ordered: (!a.order_by.is_empty()).then(Vec::new),
+        }
+    }
+}
+
+/// One aggregate over a set of rows that grows (a window frame from the
+/// partition's start): rows are added one at a time and the value read between.
+/// Window aggregates are never DISTINCT or ordered within (the binder refuses
+/// them, as PostgreSQL does), so every row is folded as it comes.
+pub(super) struct RunningAggregate<'a> {
+    aggregate: &'a Aggregate,
+    state: State,
+}
+
+impl<'a> RunningAggregate<'a> {
+    pub(super) fn new(aggregate: &'a Aggregate) -> Self {
+        debug_assert!(!aggregate.distinct && aggregate.order_by.is_empty());
+        RunningAggregate {
+            aggregate,
+            state: State::new(aggregate),
+        }
+    }
+
+    pub(super) fn add(&mut self, row: &[Value], env: &Env<'_>) -> Result<(), SqlError> {
+        add_row(self.aggregate, &mut self.state, row, env)
+    }
+
+    /// The aggregate of the rows added so far.
+    pub(super) fn value(&self) -> Result<Value, SqlError> {
+        finish(self.aggregate, self.state.clone())
+    }
+}
+
+/// Adds `row` to the aggregate's state, if it passes the aggregate's FILTER.
+fn add_row(a: &Aggregate, state: &mut State, row: &[Value], env: &Env<'_>) -> Result<(), SqlError> {
+    if let Some(filter) = &a.filter {
+        if !is_true(&filter.eval(row, env)?) {
+            return Ok(());
+        }
+    }
+    accumulate(a, state, row, env)
 }
 
 fn accumulate(

@@ -10,6 +10,7 @@ mod expr;
 mod query;
 mod scan;
 mod statement;
+mod window;
 
 pub use copy::write as write_copy;
 pub use dml::RowWriter;

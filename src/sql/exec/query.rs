@@ -111,6 +111,9 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             let rows = run(input, env)?;
             super::aggregate::aggregate(rows, group_by, aggregates, env)
         }
+        Plan::Window { input, functions } => {
+            super::window::compute(run(input, env)?, functions, env)
+        }
         Plan::Distinct { input } => distinct(run(input, env)?, env),
         Plan::Sort { input, keys } => sort(run(input, env)?, keys, env),
         Plan::Limit {
@@ -556,6 +559,21 @@ fn distinct(rows: Rows, env: &Env<'_>) -> Result<Rows, SqlError> {
 /// Sorts by the keys; the sort is stable. `Value`'s order puts NULL last, which
 /// NULLS FIRST and DESC adjust.
 pub fn sort(rows: Rows, keys: &[SortKey], env: &Env<'_>) -> Result<Rows, SqlError> {
+    Ok(sort_keyed(rows, keys, env)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// Rows, each beside its sort key values.
+pub(super) type KeyedRows = Vec<(Vec<Value>, Vec<Value>)>;
+
+/// The rows sorted (stably) by `keys`, each beside its key values.
+pub(super) fn sort_keyed(
+    rows: Rows,
+    keys: &[SortKey],
+    env: &Env<'_>,
+) -> Result<KeyedRows, SqlError> {
     let mut keyed: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(rows.len());
     for (i, row) in rows.into_iter().enumerate() {
         tick(i, env)?;
@@ -585,11 +603,11 @@ pub fn sort(rows: Rows, keys: &[SortKey], env: &Env<'_>) -> Result<Rows, SqlErro
     if let Some(e) = interrupted {
         return Err(e);
     }
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    Ok(keyed)
 }
 
 /// The order of two rows' sort keys.
-fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+pub(super) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> std::cmp::Ordering {
     {
         for (key, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
             let ord = match (x.is_null(), y.is_null()) {

@@ -5,7 +5,9 @@ use std::ops::Bound;
 use crate::db::Database;
 use crate::types::Value;
 
-use super::{Access, AggregateFunc, Expr, IndexRef, JoinKind, Plan, SetOpKind};
+use super::{
+    Access, AggregateFunc, Expr, IndexRef, JoinKind, Plan, SetOpKind, WindowKind, WINDOW_FUNCTIONS,
+};
 
 /// Appends the lines describing `plan` at depth `depth`.
 pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) {
@@ -183,6 +185,10 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             out.push(line(depth + 1, "Hash".into()));
             explain(right, db, depth + 2, out);
         }
+        Plan::Window { input, .. } => {
+            out.push(line(depth, "WindowAgg".into()));
+            explain(input, db, depth + 1, out);
+        }
         Plan::Aggregate {
             input, group_by, ..
         } => {
@@ -348,17 +354,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             let names = output_names(input, db);
             let mut out: Vec<String> = group_by.iter().map(|g| show(g, &names)).collect();
             out.extend(aggregates.iter().map(|a| {
-                let f = match a.func {
-                    AggregateFunc::Count => "count",
-                    AggregateFunc::Sum => "sum",
-                    AggregateFunc::Avg => "avg",
-                    AggregateFunc::Min => "min",
-                    AggregateFunc::Max => "max",
-                    AggregateFunc::StringAgg => "string_agg",
-                    AggregateFunc::ArrayAgg => "array_agg",
-                    AggregateFunc::BoolAnd => "bool_and",
-                    AggregateFunc::BoolOr => "bool_or",
-                };
+                let f = aggregate_name(a.func);
                 let arg = a
                     .arg
                     .as_ref()
@@ -367,9 +363,37 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
             }));
             out
         }
+        Plan::Window { input, functions } => {
+            let mut names = output_names(input, db);
+            names.extend(functions.iter().map(|f| {
+                let name = match &f.kind {
+                    WindowKind::Aggregate(a) => aggregate_name(a.func),
+                    kind => WINDOW_FUNCTIONS
+                        .iter()
+                        .find(|(_, k)| k == kind)
+                        .map_or("window", |(name, _)| name),
+                };
+                format!("{name}() OVER (...)")
+            }));
+            names
+        }
         Plan::SetOp { left, .. } => output_names(left, db),
         Plan::RecursiveUnion { anchor, .. } => output_names(anchor, db),
         Plan::WorkingTable { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
+    }
+}
+
+fn aggregate_name(func: AggregateFunc) -> &'static str {
+    match func {
+        AggregateFunc::Count => "count",
+        AggregateFunc::Sum => "sum",
+        AggregateFunc::Avg => "avg",
+        AggregateFunc::Min => "min",
+        AggregateFunc::Max => "max",
+        AggregateFunc::StringAgg => "string_agg",
+        AggregateFunc::ArrayAgg => "array_agg",
+        AggregateFunc::BoolAnd => "bool_and",
+        AggregateFunc::BoolOr => "bool_or",
     }
 }
 

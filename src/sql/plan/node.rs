@@ -111,6 +111,15 @@ pub enum Plan {
         group_by: Vec<Expr>,
         aggregates: Vec<Aggregate>,
     },
+    /// Computes window functions over the input's rows: each input row comes out
+    /// followed by the functions' values. A function sorts the rows (stably) by
+    /// its partition keys, then its ORDER BY, so the rows come out in the order of
+    /// the last function's window, as PostgreSQL's WindowAgg over its sort emits
+    /// them.
+    Window {
+        input: Box<Plan>,
+        functions: Vec<WindowFunction>,
+    },
     Distinct {
         input: Box<Plan>,
     },
@@ -155,6 +164,7 @@ impl Plan {
             Plan::Filter { input, .. }
             | Plan::Project { input, .. }
             | Plan::Aggregate { input, .. }
+            | Plan::Window { input, .. }
             | Plan::Distinct { input }
             | Plan::Sort { input, .. }
             | Plan::Limit { input, .. } => vec![input],
@@ -307,6 +317,55 @@ pub struct Aggregate {
     pub filter: Option<Expr>,
 }
 
+/// A window function call inside a [`Plan::Window`], over the window PostgreSQL
+/// gives a call without a frame clause: the rows of its partition, in its order,
+/// from the partition's first row through the current row's last peer (the rows
+/// its ORDER BY does not tell apart; every row of the partition without one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowFunction {
+    pub kind: WindowKind,
+    /// The call's arguments, over the input row: `lag(value, offset, default)`,
+    /// `ntile(buckets)`, `nth_value(value, n)`, …; none for an aggregate, which
+    /// has its own.
+    pub args: Vec<Expr>,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<SortKey>,
+    pub ty: DataType,
+}
+
+/// The window functions that are not aggregates, by name.
+pub const WINDOW_FUNCTIONS: [(&str, WindowKind); 11] = [
+    ("row_number", WindowKind::RowNumber),
+    ("rank", WindowKind::Rank),
+    ("dense_rank", WindowKind::DenseRank),
+    ("percent_rank", WindowKind::PercentRank),
+    ("cume_dist", WindowKind::CumeDist),
+    ("ntile", WindowKind::Ntile),
+    ("lag", WindowKind::Lag),
+    ("lead", WindowKind::Lead),
+    ("first_value", WindowKind::FirstValue),
+    ("last_value", WindowKind::LastValue),
+    ("nth_value", WindowKind::NthValue),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowKind {
+    RowNumber,
+    Rank,
+    DenseRank,
+    PercentRank,
+    CumeDist,
+    Ntile,
+    Lag,
+    Lead,
+    FirstValue,
+    LastValue,
+    NthValue,
+    /// An aggregate over the window (`sum(x) OVER (…)`), never DISTINCT or
+    /// ordered within.
+    Aggregate(Box<Aggregate>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AggregateFunc {
     Count,
@@ -349,6 +408,7 @@ impl Plan {
                 aggregates,
                 ..
             } => group_by.len() + aggregates.len(),
+            Plan::Window { input, functions } => input.width() + functions.len(),
             Plan::SetOp { left, .. } => left.width(),
             Plan::RecursiveUnion { anchor, .. } => anchor.width(),
             Plan::WorkingTable { width, .. } => *width,

@@ -95,6 +95,10 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             group_by,
             aggregates,
         },
+        Plan::Window { input, functions } => Plan::Window {
+            input: opt(input),
+            functions,
+        },
         Plan::Distinct { input } => Plan::Distinct { input: opt(input) },
         Plan::Sort { input, keys } => Plan::Sort {
             input: opt(input),

@@ -1,0 +1,216 @@
+//! Window functions: each row gets a value computed over its partition.
+//!
+//! A function's rows are sorted (stably, so rows its keys do not order keep
+//! their input order) by its partition keys, then its ORDER BY; each partition is
+//! then walked once. The window of a row is the one PostgreSQL gives a call
+//! without a frame clause: from the partition's first row through the row's last
+//! peer, the peers being the rows its ORDER BY does not tell apart (the whole
+//! partition when it has none). So `sum(x) OVER (ORDER BY d)` is a running sum
+//! that counts rows of equal `d` together, and `last_value` is the last peer.
+
+use std::cmp::Ordering;
+
+use crate::sql::plan::{SortKey, WindowFunction, WindowKind};
+use crate::sql::SqlError;
+use crate::types::Value;
+
+use super::aggregate::RunningAggregate;
+use super::expr::Env;
+use super::query::{compare_keys, sort_keyed, tick, Rows};
+
+/// Appends each function's value to every row; the rows come out in the order of
+/// the last function's window.
+pub fn compute(
+    mut rows: Rows,
+    functions: &[WindowFunction],
+    env: &Env<'_>,
+) -> Result<Rows, SqlError> {
+    for function in functions {
+        let partition_keys = function.partition_by.len();
+        let keys: Vec<SortKey> = function
+            .partition_by
+            .iter()
+            .map(|expr| SortKey {
+                expr: expr.clone(),
+                descending: false,
+                nulls_first: false,
+            })
+            .chain(function.order_by.iter().cloned())
+            .collect();
+        let sorted = sort_keyed(rows, &keys, env)?;
+        let mut out = Vec::with_capacity(sorted.len());
+        let mut start = 0;
+        while start < sorted.len() {
+            let first = &sorted[start].0;
+            let end = start
+                + sorted[start..]
+                    .iter()
+                    .position(|(k, _)| {
+                        compare_keys(&keys[..partition_keys], k, first) != Ordering::Equal
+                    })
+                    .unwrap_or(sorted.len() - start);
+            let partition = &sorted[start..end];
+            let values = over_partition(function, partition, &keys, env)?;
+            out.extend(values);
+            start = end;
+        }
+        rows = sorted
+            .into_iter()
+            .zip(out)
+            .map(|((_, mut row), value)| {
+                row.push(value);
+                row
+            })
+            .collect();
+    }
+    Ok(rows)
+}
+
+/// The function's value for each row of one partition (sorted, with its keys).
+fn over_partition(
+    function: &WindowFunction,
+    partition: &[(Vec<Value>, Vec<Value>)],
+    keys: &[SortKey],
+    env: &Env<'_>,
+) -> Result<Vec<Value>, SqlError> {
+    let n = partition.len();
+    // peer_end[i]: one past the last peer of row i; group_start[i]: its first.
+    let mut peer_end = vec![n; n];
+    let mut group_start = vec![0; n];
+    let mut begin = 0;
+    for i in 1..=n {
+        if i == n || compare_keys(keys, &partition[i].0, &partition[begin].0) != Ordering::Equal {
+            for j in begin..i {
+                group_start[j] = begin;
+                peer_end[j] = i;
+            }
+            begin = i;
+        }
+    }
+    let row = |i: usize| partition[i].1.as_slice();
+    let arg = |a: usize, i: usize| function.args[a].eval(row(i), env);
+    let mut values = Vec::with_capacity(n);
+    match &function.kind {
+        WindowKind::Aggregate(aggregate) => {
+            let mut running = RunningAggregate::new(aggregate);
+            let mut added = 0;
+            let mut value = Value::Null;
+            for (i, &end) in peer_end.iter().enumerate() {
+                tick(i, env)?;
+                if added < end {
+                    while added < end {
+                        running.add(row(added), env)?;
+                        added += 1;
+                    }
+                    value = running.value()?;
+                }
+                values.push(value.clone());
+            }
+        }
+        WindowKind::RowNumber => values.extend((1..=n as i64).map(Value::Int8)),
+        WindowKind::Rank => values.extend(group_start.iter().map(|&s| Value::Int8(s as i64 + 1))),
+        WindowKind::DenseRank => {
+            let mut rank = 0;
+            for (i, &start) in group_start.iter().enumerate() {
+                if start == i {
+                    rank += 1;
+                }
+                values.push(Value::Int8(rank));
+            }
+        }
+        WindowKind::PercentRank => values.extend(group_start.iter().map(|&s| {
+            Value::Float8(if n > 1 {
+                s as f64 / (n - 1) as f64
+            } else {
+                0.0
+            })
+        })),
+        WindowKind::CumeDist => {
+            values.extend(peer_end.iter().map(|&e| Value::Float8(e as f64 / n as f64)))
+        }
+        WindowKind::Ntile => {
+            // The bucket count is read on the partition's first row, as PostgreSQL
+            // reads it once per partition.
+            let buckets = match arg(0, 0)? {
+                Value::Null => None,
+                v => match v.as_i64() {
+                    Some(b) if b > 0 => Some(b as usize),
+                    _ => return Err(SqlError::InvalidNtileArgument),
+                },
+            };
+            match buckets {
+                None => values.resize(n, Value::Null),
+                Some(buckets) => {
+                    // The first n % buckets buckets hold one row more.
+                    let small = n / buckets;
+                    let large_rows = (n % buckets) * (small + 1);
+                    values.extend((0..n).map(|i| {
+                        let bucket = if i < large_rows {
+                            i / (small + 1)
+                        } else {
+                            n % buckets + (i - large_rows) / small.max(1)
+                        };
+                        Value::Int8(bucket as i64 + 1)
+                    }));
+                }
+            }
+        }
+        WindowKind::Lag | WindowKind::Lead => {
+            for i in 0..n {
+                tick(i, env)?;
+                let offset = match function.args.get(1) {
+                    None => Some(1),
+                    Some(_) => arg(1, i)?.as_i64(),
+                };
+                let Some(offset) = offset else {
+                    values.push(Value::Null);
+                    continue;
+                };
+                let offset = if function.kind == WindowKind::Lag {
+                    -offset
+                } else {
+                    offset
+                };
+                let target = (i as i64)
+                    .checked_add(offset)
+                    .filter(|&t| t >= 0 && t < n as i64);
+                values.push(match (target, function.args.get(2)) {
+                    (Some(t), _) => arg(0, t as usize)?,
+                    (None, Some(_)) => arg(2, i)?,
+                    (None, None) => Value::Null,
+                });
+            }
+        }
+        WindowKind::FirstValue => {
+            let first = arg(0, 0)?;
+            values.resize(n, first);
+        }
+        WindowKind::LastValue => {
+            for (i, &end) in peer_end.iter().enumerate() {
+                tick(i, env)?;
+                values.push(arg(0, end - 1)?);
+            }
+        }
+        WindowKind::NthValue => {
+            for (i, &end) in peer_end.iter().enumerate() {
+                tick(i, env)?;
+                let position = match arg(1, i)? {
+                    Value::Null => {
+                        values.push(Value::Null);
+                        continue;
+                    }
+                    v => match v.as_i64() {
+                        Some(p) if p > 0 => p as usize,
+                        _ => return Err(SqlError::InvalidNthValueArgument),
+                    },
+                };
+                values.push(if position <= end {
+                    arg(0, position - 1)?
+                } else {
+                    Value::Null
+                });
+            }
+        }
+    }
+    Ok(values)
+}
