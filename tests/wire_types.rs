@@ -314,6 +314,41 @@ async fn array_columns_round_trip_in_binary() {
     assert_eq!(row.get::<_, Option<Vec<NaiveDate>>>(2), None);
 }
 
+/// Window functions' values travel in binary as the types they are declared:
+/// `ntile` an int4, the ranks int8, `cume_dist` a float8, `lag` its value's type
+/// with a parameter for the offset.
+#[tokio::test]
+async fn window_function_results_in_binary() {
+    let server = common::TestServer::start();
+    let c = server.connect().await;
+    c.batch_execute(
+        "create table w (id int primary key, v int2); \
+         insert into w values (1, 10), (2, 20), (3, 30)",
+    )
+    .await
+    .unwrap();
+    let rows = c
+        .query(
+            "select ntile(2) over (order by id), rank() over (order by id), \
+             cume_dist() over (order by id), lag(v, $1) over (order by id) from w order by id",
+            &[&2i32],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(i32, i64, f64, Option<i16>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, 1, 1.0 / 3.0, None),
+            (1, 2, 2.0 / 3.0, None),
+            (2, 3, 1.0, Some(10))
+        ]
+    );
+}
+
 /// NUMERIC(p, s) applies to binary parameters as to literals: a parameter stored into
 /// a `numeric(5,2)` column or cast with `$1::numeric(5,2)` is rounded to the scale,
 /// and one whose integer part does not fit is 22003 with PostgreSQL's detail.

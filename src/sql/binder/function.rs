@@ -338,7 +338,8 @@ impl Binder<'_> {
     ) -> Result<Option<Expr>, SqlError> {
         if let A::Function(f) = expr {
             let name = names::parts(&f.name)?.pop().unwrap_or_default();
-            if aggregate_func(&name).is_some() && f.over.is_none() {
+            // An aggregate, or a window call (over the groups), binds as usual.
+            if aggregate_func(&name).is_some() || f.over.is_some() {
                 return Ok(None);
             }
         }

@@ -268,9 +268,20 @@ impl Binder<'_> {
             group_key_asts: key_asts,
             aggregates: Vec::new(),
         });
+        self.window = Some(WindowContext::over_groups());
         let result = self.bind_grouped_outputs(select, &scope, order_by);
         let agg = self.agg.take().expect("the aggregate context set above");
-        let (items, having, sort) = result?;
+        let mut window = self.window.take().expect("set above");
+        let (mut items, having, mut sort) = result?;
+        let width = agg.group_keys.len() + agg.aggregates.len();
+        let sort_exprs = sort.iter_mut().filter_map(|(target, _, _)| match target {
+            SortTarget::Expr(e) => Some(e),
+            SortTarget::Output(_) => None,
+        });
+        window.place(
+            width,
+            items.iter_mut().map(|i| &mut i.expr).chain(sort_exprs),
+        );
         let mut plan = Plan::Aggregate {
             input: Box::new(plan),
             group_by: agg.group_keys,
@@ -282,6 +293,7 @@ impl Binder<'_> {
                 predicate,
             };
         }
+        let plan = window.plan(plan);
         self.finish_projection(select, plan, items, sort)
     }
 
@@ -292,12 +304,16 @@ impl Binder<'_> {
         order_by: &[ast::OrderByExpr],
     ) -> Result<GroupedOutputs, SqlError> {
         let items = self.bind_items(&select.projection, scope)?;
-        let having = match &select.having {
-            Some(h) => Some(self.bind_condition(h, scope, "HAVING")?),
-            None => None,
-        };
+        // HAVING is computed before the window functions: none may stand in it.
+        let window = self.window.take();
+        let having = select
+            .having
+            .as_ref()
+            .map(|h| self.bind_condition(h, scope, "HAVING"))
+            .transpose();
+        self.window = window;
         let sort = self.bind_order_by(order_by, &items, scope)?;
-        Ok((items, having, sort))
+        Ok((items, having?, sort))
     }
 
     /// Grouping by a table's whole primary key determines its other columns, so

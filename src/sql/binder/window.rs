@@ -1,12 +1,16 @@
 //! Window function calls: `f(…) OVER (PARTITION BY … ORDER BY …)`.
 //!
-//! A call may stand in the select list or ORDER BY of a query without grouping
-//! (elsewhere it is 42P20, as in PostgreSQL). It is bound over the query's input
-//! rows (FROM and WHERE) into a [`WindowFunction`], and stands in the expression
-//! for the column a [`Plan::Window`] between the input and the projection appends
-//! for it. What is not supported answers 0A000: named windows (`WINDOW w AS`),
-//! frame clauses (`ROWS`/`RANGE`/`GROUPS`; the default frame is the one every
-//! call gets), and window functions in a grouped query (over the groups).
+//! A call may stand in a query's select list or ORDER BY (elsewhere it is 42P20,
+//! as in PostgreSQL). It is bound over the rows the query projects — its FROM and
+//! WHERE, or in a grouped query its groups (after HAVING) — into a
+//! [`WindowFunction`], and stands in the expression for the column a
+//! [`Plan::Window`] between those rows and the projection appends for it. What is
+//! not supported answers 0A000: named windows (`WINDOW w AS`) and frame clauses
+//! (`ROWS`/`RANGE`/`GROUPS`; the default frame is the one every call gets).
+//!
+//! A grouped query's row width is known only once every aggregate in its outputs
+//! is bound, so there a call's column is first numbered from [`OVER_GROUPS_BASE`]
+//! and moved after the aggregates by [`WindowContext::place`].
 
 use sqlparser::ast::{self, Expr as A, WindowType};
 
@@ -18,9 +22,14 @@ use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
 use super::Binder;
 
+/// Where a grouped query's window columns are numbered from until they are placed:
+/// far beyond any row's width.
+const OVER_GROUPS_BASE: usize = usize::MAX / 2;
+
 /// The window function calls of the query being bound.
 pub(super) struct WindowContext {
     /// The width of the rows the window node reads: its calls' columns follow.
+    /// [`OVER_GROUPS_BASE`] over groups.
     input_width: usize,
     functions: Vec<WindowFunction>,
     /// Set while a call's arguments and window are bound: a call there is nested.
@@ -33,6 +42,40 @@ impl WindowContext {
             input_width,
             functions: Vec::new(),
             binding_call: false,
+        }
+    }
+
+    /// For the outputs of a grouped query, whose width is not known yet.
+    pub(super) fn over_groups() -> Self {
+        WindowContext::new(OVER_GROUPS_BASE)
+    }
+
+    fn is_over_groups(&self) -> bool {
+        self.input_width == OVER_GROUPS_BASE
+    }
+
+    /// Moves the columns of a grouped query's calls in `exprs` to follow its
+    /// groups' `width` columns.
+    pub(super) fn place<'e>(
+        &mut self,
+        width: usize,
+        exprs: impl IntoIterator<Item = &'e mut Expr>,
+    ) {
+        fn place_in(expr: &mut Expr, width: usize) {
+            if let Expr::Column { index, .. } = expr {
+                if *index >= OVER_GROUPS_BASE {
+                    *index = *index - OVER_GROUPS_BASE + width;
+                }
+            }
+            for child in expr.children_mut() {
+                place_in(child, width);
+            }
+        }
+        if self.is_over_groups() {
+            for expr in exprs {
+                place_in(expr, width);
+            }
+            self.input_width = width;
         }
     }
 
@@ -62,12 +105,15 @@ impl Binder<'_> {
                     "window function calls cannot be nested".into(),
                 ))
             }
-            Some(_) => {}
-            None if self.agg.is_some() => {
-                return Err(SqlError::Unsupported(
-                    "window functions in a query with GROUP BY, HAVING or aggregates".into(),
+            // Over groups, the grouped context is set aside only to bind an
+            // aggregate's arguments, or to try an output over the ungrouped rows
+            // (`bind_over_groups`, which then binds it over the groups).
+            Some(ctx) if ctx.is_over_groups() && self.agg.is_none() => {
+                return Err(SqlError::Grouping(
+                    "aggregate function calls cannot contain window function calls".into(),
                 ))
             }
+            Some(_) => {}
             None => {
                 return Err(SqlError::Windowing(
                     "window functions are not allowed here".into(),
@@ -143,6 +189,8 @@ impl Binder<'_> {
             (WindowKind::Aggregate(Box::new(aggregate)), Vec::new(), ty)
         } else {
             let Some((_, kind)) = WINDOW_FUNCTIONS.iter().find(|(n, _)| *n == name) else {
+                // A function that does not exist is 42883 first, as in PostgreSQL.
+                self.bind_named_call(name, &call.args, scope)?;
                 return Err(SqlError::WrongObjectType(format!(
                     "OVER specified, but {name} is not a window function nor an aggregate \
                      function"
@@ -154,7 +202,9 @@ impl Binder<'_> {
                 ));
             }
             if call.star {
-                return Err(self.no_window_function(name, &call.args));
+                return Err(SqlError::UndefinedFunction(format!(
+                    "function {name}(*) does not exist"
+                )));
             }
             let (args, ty) = self.bind_window_arguments(kind, name, &call.args, scope)?;
             (kind.clone(), args, ty)
@@ -181,12 +231,27 @@ impl Binder<'_> {
         for a in given {
             bound.push(self.bind_expr(a, scope)?);
         }
+        let types: Vec<String> = bound.iter().map(|a| a.ty().to_string()).collect();
+        let no_such_function = || {
+            SqlError::UndefinedFunction(format!(
+                "function {name}({}) does not exist",
+                types.join(", ")
+            ))
+        };
+        use WindowKind as K;
+        if matches!(kind, K::Rank | K::DenseRank | K::PercentRank | K::CumeDist)
+            && !bound.is_empty()
+        {
+            // With arguments these are PostgreSQL's hypothetical-set aggregates.
+            return Err(SqlError::WrongObjectType(format!(
+                "WITHIN GROUP is required for ordered-set aggregate {name}"
+            )));
+        }
         // An untyped value is text, as PostgreSQL resolves `anyelement`.
         let value_type = match bound.first().map(Expr::ty) {
             Some(DataType::Unknown) => DataType::Text,
             ty => ty.unwrap_or(DataType::Unknown),
         };
-        use WindowKind as K;
         let ty = match (kind, bound.len()) {
             (K::RowNumber | K::Rank | K::DenseRank, 0) => DataType::Int8,
             (K::PercentRank | K::CumeDist, 0) => DataType::Float8,
@@ -196,29 +261,25 @@ impl Binder<'_> {
             }
             // `lag(anycompatible, integer, anycompatible)`: the value and the
             // default share a type.
-            (K::Lag | K::Lead, 3) => match self.common_type_of([&bound[0], &bound[2]], name)? {
-                DataType::Unknown => DataType::Text,
-                common => common,
+            (K::Lag | K::Lead, 3) => match self.common_type_of([&bound[0], &bound[2]], name) {
+                Ok(DataType::Unknown) => DataType::Text,
+                Ok(common) => common,
+                Err(_) => return Err(no_such_function()),
             },
-            _ => return Err(self.no_window_function(name, given)),
+            _ => return Err(no_such_function()),
         };
+        // An argument that does not convert implicitly matches no signature.
         let mut args = Vec::with_capacity(bound.len());
         for (i, arg) in bound.into_iter().enumerate() {
-            args.push(match (kind, i) {
+            let converted = match (kind, i) {
                 (K::Ntile, 0) | (K::NthValue | K::Lag | K::Lead, 1) => {
-                    self.coerce(arg, DataType::Int4, name)?
+                    self.coerce(arg, DataType::Int4, name)
                 }
-                (K::Lag | K::Lead, 2) | (_, 0) => self.coerce_result(arg, ty, name)?,
-                _ => arg,
-            });
+                (K::Lag | K::Lead, 2) | (_, 0) => self.coerce_result(arg, ty, name),
+                _ => Ok(arg),
+            };
+            args.push(converted.map_err(|_| no_such_function())?);
         }
         Ok((args, ty))
-    }
-
-    fn no_window_function(&self, name: &str, args: &[&A]) -> SqlError {
-        SqlError::UndefinedFunction(format!(
-            "function {name} with {} arguments does not exist",
-            args.len()
-        ))
     }
 }

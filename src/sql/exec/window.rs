@@ -129,30 +129,24 @@ fn over_partition(
             values.extend(peer_end.iter().map(|&e| Value::Float8(e as f64 / n as f64)))
         }
         WindowKind::Ntile => {
-            // The bucket count is read on the partition's first row, as PostgreSQL
-            // reads it once per partition.
-            let buckets = match arg(0, 0)? {
-                Value::Null => None,
-                v => match v.as_i64() {
-                    Some(b) if b > 0 => Some(b as usize),
-                    _ => return Err(SqlError::InvalidNtileArgument),
-                },
-            };
-            match buckets {
-                None => values.resize(n, Value::Null),
-                Some(buckets) => {
-                    // The first n % buckets buckets hold one row more.
-                    let small = n / buckets;
-                    let large_rows = (n % buckets) * (small + 1);
-                    values.extend((0..n).map(|i| {
-                        let bucket = if i < large_rows {
-                            i / (small + 1)
-                        } else {
-                            n % buckets + (i - large_rows) / small.max(1)
-                        };
-                        Value::Int8(bucket as i64 + 1)
-                    }));
-                }
+            // As PostgreSQL's window_ntile: the bucket count is read row by row
+            // until one is not NULL (those rows are NULL); the buckets fill from
+            // that row on, sized from the whole partition's count, the first
+            // `n % buckets` of them one row larger.
+            let mut buckets: Option<Ntile> = None;
+            for i in 0..n {
+                tick(i, env)?;
+                let ntile = match &mut buckets {
+                    Some(ntile) => ntile,
+                    None => match arg(0, i)? {
+                        Value::Null => {
+                            values.push(Value::Null);
+                            continue;
+                        }
+                        count => buckets.insert(Ntile::new(n, count.as_i64())?),
+                    },
+                };
+                values.push(Value::Int4(ntile.next()));
             }
         }
         WindowKind::Lag | WindowKind::Lead => {
@@ -213,4 +207,50 @@ fn over_partition(
         }
     }
     Ok(values)
+}
+
+/// `ntile`'s progress through a partition of `n` rows.
+struct Ntile {
+    bucket: i32,
+    /// Rows given the current bucket so far.
+    rows: usize,
+    /// Rows the current bucket holds.
+    size: usize,
+    /// Buckets left that hold a row more than the rest.
+    larger: usize,
+}
+
+impl Ntile {
+    fn new(n: usize, buckets: Option<i64>) -> Result<Ntile, SqlError> {
+        let buckets = match buckets {
+            Some(b) if b > 0 => b as usize,
+            _ => return Err(SqlError::InvalidNtileArgument),
+        };
+        let (size, larger) = match (n / buckets, n % buckets) {
+            // Fewer rows than buckets: a row each.
+            (0, _) => (1, 0),
+            (size, 0) => (size, 0),
+            (size, larger) => (size + 1, larger),
+        };
+        Ok(Ntile {
+            bucket: 1,
+            rows: 0,
+            size,
+            larger,
+        })
+    }
+
+    /// The next row's bucket.
+    fn next(&mut self) -> i32 {
+        self.rows += 1;
+        if self.rows > self.size {
+            if self.larger != 0 && self.bucket as usize == self.larger {
+                self.larger = 0;
+                self.size -= 1;
+            }
+            self.bucket += 1;
+            self.rows = 1;
+        }
+        self.bucket
+    }
 }
