@@ -150,6 +150,8 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::Windowing(_) => "42P20",
         SqlError::InvalidNtileArgument => "22014",
         SqlError::InvalidNthValueArgument => "22016",
+        SqlError::NullFrameOffset(_) => "22004",
+        SqlError::NegativeFrameOffset(_) => "22013",
         SqlError::QueryCanceled(_) => "57014",
         SqlError::UndefinedObject(_) => "42704",
         SqlError::InvalidParameterValue(_) => "22023",

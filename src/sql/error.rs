@@ -68,6 +68,12 @@ pub enum SqlError {
     /// 22014: `ntile` of zero or fewer buckets.
     #[error("argument of ntile must be greater than zero")]
     InvalidNtileArgument,
+    /// 22004: a window frame's offset is NULL.
+    #[error("frame {0} offset must not be null")]
+    NullFrameOffset(&'static str),
+    /// 22013: a window frame's offset is negative.
+    #[error("frame {0} offset must not be negative")]
+    NegativeFrameOffset(&'static str),
     /// 22016: `nth_value` of a position below one.
     #[error("argument of nth_value must be greater than zero")]
     InvalidNthValueArgument,

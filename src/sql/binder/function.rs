@@ -160,6 +160,11 @@ impl Binder<'_> {
         call: &CallArgs<'_>,
         filter: Option<&A>,
     ) -> Result<Expr, SqlError> {
+        if self.window.as_ref().is_some_and(|w| w.binding_filter) {
+            return Err(SqlError::Grouping(
+                "aggregate functions are not allowed in FILTER".into(),
+            ));
+        }
         let Some(agg) = self.agg.take() else {
             self.saw_aggregate = true;
             return Err(SqlError::Grouping(
@@ -414,7 +419,7 @@ pub(super) struct AggregateInputs {
     arg: Option<Expr>,
     separator: Option<Expr>,
     order_by: Vec<SortKey>,
-    filter: Option<Expr>,
+    pub(super) filter: Option<Expr>,
 }
 
 /// 42803 as PostgreSQL words it.

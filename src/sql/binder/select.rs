@@ -223,7 +223,10 @@ impl Binder<'_> {
             return self.bind_grouped(select, plan, scope, group_by, order_by);
         }
         self.saw_aggregate = false;
-        self.window = Some(WindowContext::new(scope.columns.len()));
+        self.window = Some(WindowContext::new(
+            scope.columns.len(),
+            &select.named_window,
+        ));
         let plain = self.bind_items(&select.projection, &scope);
         let found = self.saw_aggregate;
         self.saw_aggregate = false;
@@ -268,7 +271,7 @@ impl Binder<'_> {
             group_key_asts: key_asts,
             aggregates: Vec::new(),
         });
-        self.window = Some(WindowContext::over_groups());
+        self.window = Some(WindowContext::over_groups(&select.named_window));
         let result = self.bind_grouped_outputs(select, &scope, order_by);
         let agg = self.agg.take().expect("the aggregate context set above");
         let mut window = self.window.take().expect("set above");
@@ -955,9 +958,6 @@ fn check_select_clauses(select: &Select) -> Result<(), SqlError> {
         return Err(SqlError::Unsupported(
             "SELECT INTO; use CREATE TABLE and INSERT … SELECT".into(),
         ));
-    }
-    if !select.named_window.is_empty() {
-        return Err(SqlError::Unsupported("window functions".into()));
     }
     if select.top.is_some()
         || !select.lateral_views.is_empty()

@@ -4,23 +4,30 @@
 //! as in PostgreSQL). It is bound over the rows the query projects — its FROM and
 //! WHERE, or in a grouped query its groups (after HAVING) — into a
 //! [`WindowFunction`], and stands in the expression for the column a
-//! [`Plan::Window`] between those rows and the projection appends for it. What is
-//! not supported answers 0A000: named windows (`WINDOW w AS`) and frame clauses
-//! (`ROWS`/`RANGE`/`GROUPS`; the default frame is the one every call gets).
+//! [`Plan::Window`] between those rows and the projection appends for it. Named
+//! windows (`WINDOW w AS (…)`, `OVER w`, `OVER (w ORDER BY …)`) follow
+//! PostgreSQL's rules for copying one. Frames are `ROWS` with any bounds and
+//! `RANGE` without offsets; `RANGE` with an offset, `GROUPS` and `EXCLUDE` answer
+//! 0A000.
 //!
 //! A grouped query's row width is known only once every aggregate in its outputs
 //! is bound, so there a call's column is first numbered from [`OVER_GROUPS_BASE`]
 //! and moved after the aggregates by [`WindowContext::place`].
 
-use sqlparser::ast::{self, Expr as A, WindowType};
+use sqlparser::ast::{
+    self, Expr as A, NamedWindowDefinition, NamedWindowExpr, WindowFrameBound, WindowFrameUnits,
+    WindowSpec, WindowType,
+};
 
-use crate::sql::plan::{Expr, Plan, SortKey, WindowFunction, WindowKind, WINDOW_FUNCTIONS};
+use crate::sql::plan::{
+    Expr, Frame, FrameBound, Plan, SortKey, WindowFunction, WindowKind, WINDOW_FUNCTIONS,
+};
 use crate::sql::SqlError;
 use crate::types::DataType;
 
 use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
-use super::Binder;
+use super::{names, Binder};
 
 /// Where a grouped query's window columns are numbered from until they are placed:
 /// far beyond any row's width.
@@ -34,20 +41,90 @@ pub(super) struct WindowContext {
     functions: Vec<WindowFunction>,
     /// Set while a call's arguments and window are bound: a call there is nested.
     binding_call: bool,
+    /// Set while a window aggregate's FILTER is bound: no aggregate may be there.
+    pub(super) binding_filter: bool,
+    /// The query's `WINDOW` clause.
+    named: Vec<NamedWindowDefinition>,
 }
 
 impl WindowContext {
-    pub(super) fn new(input_width: usize) -> Self {
+    pub(super) fn new(input_width: usize, named: &[NamedWindowDefinition]) -> Self {
         WindowContext {
             input_width,
             functions: Vec::new(),
             binding_call: false,
+            binding_filter: false,
+            named: named.to_vec(),
         }
     }
 
     /// For the outputs of a grouped query, whose width is not known yet.
-    pub(super) fn over_groups() -> Self {
-        WindowContext::new(OVER_GROUPS_BASE)
+    pub(super) fn over_groups(named: &[NamedWindowDefinition]) -> Self {
+        WindowContext::new(OVER_GROUPS_BASE, named)
+    }
+
+    /// The window a call's OVER names or writes, with a named window it copies
+    /// filled in.
+    fn resolve(&self, over: &WindowType) -> Result<WindowSpec, SqlError> {
+        match over {
+            WindowType::NamedWindow(name) => self.named(name, self.named.len()),
+            WindowType::WindowSpec(spec) => self.copy(spec, self.named.len()),
+        }
+    }
+
+    /// `spec`, which may copy a window defined among the first `defined`.
+    fn copy(&self, spec: &WindowSpec, defined: usize) -> Result<WindowSpec, SqlError> {
+        let Some(name) = &spec.window_name else {
+            return Ok(spec.clone());
+        };
+        let base = self.named(name, defined)?;
+        let name = names::ident(name);
+        let refusal = if !spec.partition_by.is_empty() {
+            Some(format!(
+                "cannot override PARTITION BY clause of window \"{name}\""
+            ))
+        } else if !spec.order_by.is_empty() && !base.order_by.is_empty() {
+            Some(format!(
+                "cannot override ORDER BY clause of window \"{name}\""
+            ))
+        } else if base.window_frame.is_some() {
+            Some(format!(
+                "cannot copy window \"{name}\" because it has a frame clause"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            return Err(SqlError::Windowing(message));
+        }
+        Ok(WindowSpec {
+            window_name: None,
+            partition_by: base.partition_by,
+            order_by: if spec.order_by.is_empty() {
+                base.order_by
+            } else {
+                spec.order_by.clone()
+            },
+            window_frame: spec.window_frame.clone(),
+        })
+    }
+
+    /// The window called `name` among the first `defined` of the WINDOW clause
+    /// (a definition may copy only those before it).
+    fn named(&self, name: &ast::Ident, defined: usize) -> Result<WindowSpec, SqlError> {
+        let wanted = names::ident(name);
+        let Some(position) = self.named[..defined]
+            .iter()
+            .position(|NamedWindowDefinition(n, _)| names::ident(n) == wanted)
+        else {
+            return Err(SqlError::UndefinedObject(format!(
+                "window \"{wanted}\" does not exist"
+            )));
+        };
+        match &self.named[position].1 {
+            NamedWindowExpr::WindowSpec(spec) => self.copy(spec, position),
+            NamedWindowExpr::NamedWindow(other) => self.named(other, position),
+        }
     }
 
     fn is_over_groups(&self) -> bool {
@@ -120,19 +197,10 @@ impl Binder<'_> {
                 ))
             }
         }
-        let spec = match over {
-            WindowType::WindowSpec(spec) if spec.window_name.is_none() => spec,
-            _ => return Err(SqlError::Unsupported("named windows (WINDOW … AS)".into())),
-        };
-        if spec.window_frame.is_some() {
-            return Err(SqlError::Unsupported(
-                "window frame clauses (ROWS, RANGE, GROUPS); without one, a window runs from \
-                 the partition's first row through the current row's last peer"
-                    .into(),
-            ));
-        }
-        self.window.as_mut().expect("checked above").binding_call = true;
-        let function = self.bind_window_function(f, name, spec, scope);
+        let ctx = self.window.as_mut().expect("checked above");
+        let spec = ctx.resolve(over)?;
+        ctx.binding_call = true;
+        let function = self.bind_window_function(f, name, &spec, scope);
         let ctx = self.window.as_mut().expect("checked above");
         ctx.binding_call = false;
         let function = function?;
@@ -181,9 +249,24 @@ impl Binder<'_> {
                 nulls_first,
             });
         }
+        let frame = match &spec.window_frame {
+            None => Frame::default_range(),
+            Some(frame) => self.bind_frame(frame, scope)?,
+        };
         let (kind, args, ty) = if let Some(func) = aggregate_func(name) {
-            let inputs =
-                self.bind_aggregate_inputs(func, name, &call, f.filter.as_deref(), scope)?;
+            let mut inputs = self.bind_aggregate_inputs(func, name, &call, None, scope)?;
+            if let Some(filter) = f.filter.as_deref() {
+                // Over groups, an aggregate here would be one of the groups'; as
+                // in PostgreSQL, there may be none.
+                let ctx = self.window.as_mut().expect("binding a window call");
+                ctx.binding_filter = true;
+                let bound = self.bind_expr(filter, scope);
+                self.window
+                    .as_mut()
+                    .expect("binding a window call")
+                    .binding_filter = false;
+                inputs.filter = Some(self.coerce(bound?, DataType::Bool, "FILTER")?);
+            }
             let aggregate = self.aggregate_of(func, name, false, inputs)?;
             let ty = aggregate.ty;
             (WindowKind::Aggregate(Box::new(aggregate)), Vec::new(), ty)
@@ -214,7 +297,66 @@ impl Binder<'_> {
             args,
             partition_by,
             order_by,
+            frame,
             ty,
+        })
+    }
+
+    /// A frame clause, checked as PostgreSQL's grammar checks it (42P20).
+    fn bind_frame(&mut self, frame: &ast::WindowFrame, scope: &Scope) -> Result<Frame, SqlError> {
+        if frame.units == WindowFrameUnits::Groups {
+            return Err(SqlError::Unsupported("GROUPS frames".into()));
+        }
+        let rows = frame.units == WindowFrameUnits::Rows;
+        let start = self.bind_frame_bound(&frame.start_bound, rows, scope)?;
+        let end = match &frame.end_bound {
+            Some(end) => self.bind_frame_bound(end, rows, scope)?,
+            None => FrameBound::CurrentRow,
+        };
+        use FrameBound as B;
+        let refusal = match (&start, &end) {
+            (B::UnboundedFollowing, _) => Some("frame start cannot be UNBOUNDED FOLLOWING"),
+            (_, B::UnboundedPreceding) => Some("frame end cannot be UNBOUNDED PRECEDING"),
+            (B::CurrentRow, B::Preceding(_)) => {
+                Some("frame starting from current row cannot have preceding rows")
+            }
+            (B::Following(_), B::Preceding(_) | B::CurrentRow) => {
+                Some("frame starting from following row cannot have preceding rows")
+            }
+            _ => None,
+        };
+        if let Some(message) = refusal {
+            return Err(SqlError::Windowing(message.into()));
+        }
+        Ok(Frame { rows, start, end })
+    }
+
+    fn bind_frame_bound(
+        &mut self,
+        bound: &WindowFrameBound,
+        rows: bool,
+        scope: &Scope,
+    ) -> Result<FrameBound, SqlError> {
+        let offset = |b: &mut Self, e: &A| -> Result<Expr, SqlError> {
+            if !rows {
+                return Err(SqlError::Unsupported(
+                    "RANGE frames with an offset (ROWS frames may have one)".into(),
+                ));
+            }
+            let bound = b.bind_expr(e, scope)?;
+            if bound.references_columns() || bound.has_subquery() {
+                return Err(SqlError::InvalidColumnReference(
+                    "argument of ROWS must not contain variables".into(),
+                ));
+            }
+            b.coerce(bound, DataType::Int8, "ROWS")
+        };
+        Ok(match bound {
+            WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
+            WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
+            WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
+            WindowFrameBound::Preceding(Some(e)) => FrameBound::Preceding(offset(self, e)?),
+            WindowFrameBound::Following(Some(e)) => FrameBound::Following(offset(self, e)?),
         })
     }
 
@@ -247,17 +389,21 @@ impl Binder<'_> {
                 "WITHIN GROUP is required for ordered-set aggregate {name}"
             )));
         }
-        // An untyped value is text, as PostgreSQL resolves `anyelement`.
-        let value_type = match bound.first().map(Expr::ty) {
-            Some(DataType::Unknown) => DataType::Text,
-            ty => ty.unwrap_or(DataType::Unknown),
-        };
         let ty = match (kind, bound.len()) {
             (K::RowNumber | K::Rank | K::DenseRank, 0) => DataType::Int8,
             (K::PercentRank | K::CumeDist, 0) => DataType::Float8,
             (K::Ntile, 1) => DataType::Int4,
+            // `anyelement`: an untyped value (`lag('x')`) gives it no type.
             (K::FirstValue | K::LastValue, 1) | (K::NthValue, 2) | (K::Lag | K::Lead, 1 | 2) => {
-                value_type
+                match bound[0].ty() {
+                    DataType::Unknown => {
+                        return Err(SqlError::DatatypeMismatch(
+                            "could not determine polymorphic type because input has type unknown"
+                                .into(),
+                        ))
+                    }
+                    ty => ty,
+                }
             }
             // `lag(anycompatible, integer, anycompatible)`: the value and the
             // default share a type.

@@ -2,15 +2,22 @@
 //!
 //! A function's rows are sorted (stably, so rows its keys do not order keep
 //! their input order) by its partition keys, then its ORDER BY; each partition is
-//! then walked once. The window of a row is the one PostgreSQL gives a call
-//! without a frame clause: from the partition's first row through the row's last
-//! peer, the peers being the rows its ORDER BY does not tell apart (the whole
-//! partition when it has none). So `sum(x) OVER (ORDER BY d)` is a running sum
-//! that counts rows of equal `d` together, and `last_value` is the last peer.
+//! then walked once. The ranking functions and `lag`/`lead` see the partition;
+//! the aggregates and `first_value`/`last_value`/`nth_value` see each row's frame.
+//! Without a frame clause that is PostgreSQL's default: from the partition's
+//! first row through the row's last peer, the peers being the rows its ORDER BY
+//! does not tell apart (the whole partition when it has none). So `sum(x) OVER
+//! (ORDER BY d)` is a running sum that counts rows of equal `d` together, and
+//! `last_value` is the last peer.
+//!
+//! An aggregate's state grows with its frame while the frame's start stays put
+//! (the default frame, `ROWS UNBOUNDED PRECEDING`: linear in the partition); a
+//! frame whose start moves (`ROWS 3 PRECEDING`) is aggregated afresh for each
+//! row, so its cost is the partition's rows times the frame's.
 
 use std::cmp::Ordering;
 
-use crate::sql::plan::{SortKey, WindowFunction, WindowKind};
+use crate::sql::plan::{Frame, FrameBound, SortKey, WindowFunction, WindowKind};
 use crate::sql::SqlError;
 use crate::types::Value;
 
@@ -37,6 +44,7 @@ pub fn compute(
             })
             .chain(function.order_by.iter().cloned())
             .collect();
+        let offsets = FrameOffsets::of(&function.frame, env)?;
         let sorted = sort_keyed(rows, &keys, env)?;
         let mut out = Vec::with_capacity(sorted.len());
         let mut start = 0;
@@ -50,7 +58,7 @@ pub fn compute(
                     })
                     .unwrap_or(sorted.len() - start);
             let partition = &sorted[start..end];
-            let values = over_partition(function, partition, &keys, env)?;
+            let values = over_partition(function, partition, &keys, offsets, env)?;
             out.extend(values);
             start = end;
         }
@@ -71,6 +79,7 @@ fn over_partition(
     function: &WindowFunction,
     partition: &[(Vec<Value>, Vec<Value>)],
     keys: &[SortKey],
+    offsets: FrameOffsets,
     env: &Env<'_>,
 ) -> Result<Vec<Value>, SqlError> {
     let n = partition.len();
@@ -87,24 +96,51 @@ fn over_partition(
             begin = i;
         }
     }
+    // frames[i]: the rows `start..end` row i's frame holds.
+    let frame = &function.frame;
+    let frames: Vec<(usize, usize)> = (0..n)
+        .map(|i| {
+            let start = match frame.start {
+                FrameBound::UnboundedPreceding => 0,
+                FrameBound::Preceding(_) => i.saturating_sub(offsets.start),
+                FrameBound::CurrentRow if frame.rows => i,
+                FrameBound::CurrentRow => group_start[i],
+                FrameBound::Following(_) => i.saturating_add(offsets.start).min(n),
+                FrameBound::UnboundedFollowing => n,
+            };
+            let end = match frame.end {
+                FrameBound::UnboundedPreceding => 0,
+                FrameBound::Preceding(_) => (i + 1).saturating_sub(offsets.end),
+                FrameBound::CurrentRow if frame.rows => i + 1,
+                FrameBound::CurrentRow => peer_end[i],
+                FrameBound::Following(_) => i.saturating_add(offsets.end).saturating_add(1).min(n),
+                FrameBound::UnboundedFollowing => n,
+            };
+            (start, end.max(start))
+        })
+        .collect();
     let row = |i: usize| partition[i].1.as_slice();
     let arg = |a: usize, i: usize| function.args[a].eval(row(i), env);
     let mut values = Vec::with_capacity(n);
     match &function.kind {
         WindowKind::Aggregate(aggregate) => {
+            // The state covers rows `from..added`; a frame starting elsewhere, or
+            // ending before what was added, starts a new one.
             let mut running = RunningAggregate::new(aggregate);
-            let mut added = 0;
-            let mut value = Value::Null;
-            for (i, &end) in peer_end.iter().enumerate() {
-                tick(i, env)?;
-                if added < end {
-                    while added < end {
-                        running.add(row(added), env)?;
-                        added += 1;
-                    }
-                    value = running.value()?;
+            let (mut from, mut added) = (0, 0);
+            let mut work = 0;
+            for &(start, end) in &frames {
+                if start != from || end < added {
+                    running = RunningAggregate::new(aggregate);
+                    (from, added) = (start, start);
                 }
-                values.push(value.clone());
+                while added < end {
+                    tick(work, env)?;
+                    work += 1;
+                    running.add(row(added), env)?;
+                    added += 1;
+                }
+                values.push(running.value()?);
             }
         }
         WindowKind::RowNumber => values.extend((1..=n as i64).map(Value::Int8)),
@@ -176,17 +212,27 @@ fn over_partition(
             }
         }
         WindowKind::FirstValue => {
-            let first = arg(0, 0)?;
-            values.resize(n, first);
+            for (i, &(start, end)) in frames.iter().enumerate() {
+                tick(i, env)?;
+                values.push(if start < end {
+                    arg(0, start)?
+                } else {
+                    Value::Null
+                });
+            }
         }
         WindowKind::LastValue => {
-            for (i, &end) in peer_end.iter().enumerate() {
+            for (i, &(start, end)) in frames.iter().enumerate() {
                 tick(i, env)?;
-                values.push(arg(0, end - 1)?);
+                values.push(if start < end {
+                    arg(0, end - 1)?
+                } else {
+                    Value::Null
+                });
             }
         }
         WindowKind::NthValue => {
-            for (i, &end) in peer_end.iter().enumerate() {
+            for (i, &(start, end)) in frames.iter().enumerate() {
                 tick(i, env)?;
                 let position = match arg(1, i)? {
                     Value::Null => {
@@ -198,10 +244,9 @@ fn over_partition(
                         _ => return Err(SqlError::InvalidNthValueArgument),
                     },
                 };
-                values.push(if position <= end {
-                    arg(0, position - 1)?
-                } else {
-                    Value::Null
+                values.push(match start.checked_add(position - 1) {
+                    Some(at) if at < end => arg(0, at)?,
+                    _ => Value::Null,
                 });
             }
         }
@@ -252,5 +297,34 @@ impl Ntile {
             self.rows = 1;
         }
         self.bucket
+    }
+}
+
+/// A `ROWS` frame's offsets (`3 PRECEDING`), evaluated once per statement as
+/// PostgreSQL does; zero where the bound has none.
+#[derive(Clone, Copy)]
+struct FrameOffsets {
+    start: usize,
+    end: usize,
+}
+
+impl FrameOffsets {
+    fn of(frame: &Frame, env: &Env<'_>) -> Result<FrameOffsets, SqlError> {
+        let offset = |bound: &FrameBound, which: &'static str| -> Result<usize, SqlError> {
+            let (FrameBound::Preceding(e) | FrameBound::Following(e)) = bound else {
+                return Ok(0);
+            };
+            match e.eval(&[], env)? {
+                Value::Null => Err(SqlError::NullFrameOffset(which)),
+                v => match v.as_i64() {
+                    Some(o) if o >= 0 => Ok(usize::try_from(o).unwrap_or(usize::MAX)),
+                    _ => Err(SqlError::NegativeFrameOffset(which)),
+                },
+            }
+        };
+        Ok(FrameOffsets {
+            start: offset(&frame.start, "starting")?,
+            end: offset(&frame.end, "ending")?,
+        })
     }
 }

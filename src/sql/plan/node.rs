@@ -317,10 +317,9 @@ pub struct Aggregate {
     pub filter: Option<Expr>,
 }
 
-/// A window function call inside a [`Plan::Window`], over the window PostgreSQL
-/// gives a call without a frame clause: the rows of its partition, in its order,
-/// from the partition's first row through the current row's last peer (the rows
-/// its ORDER BY does not tell apart; every row of the partition without one).
+/// A window function call inside a [`Plan::Window`]: over the rows of its
+/// partition, in its order; the aggregates and `first_value`, `last_value` and
+/// `nth_value` over the rows of its frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowFunction {
     pub kind: WindowKind,
@@ -330,7 +329,40 @@ pub struct WindowFunction {
     pub args: Vec<Expr>,
     pub partition_by: Vec<Expr>,
     pub order_by: Vec<SortKey>,
+    pub frame: Frame,
     pub ty: DataType,
+}
+
+/// Which rows of its partition a row's window function sees. Without a frame
+/// clause, PostgreSQL's default: `RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT
+/// ROW`, the partition's first row through the current row's last peer (the rows
+/// the window's ORDER BY does not tell apart; every row without one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// `ROWS` (bounds count rows) or `RANGE` (`CURRENT ROW` takes in the peers).
+    pub rows: bool,
+    pub start: FrameBound,
+    pub end: FrameBound,
+}
+
+impl Frame {
+    pub fn default_range() -> Frame {
+        Frame {
+            rows: false,
+            start: FrameBound::UnboundedPreceding,
+            end: FrameBound::CurrentRow,
+        }
+    }
+}
+
+/// A frame's start or end. The offsets are constants (no column), evaluated once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameBound {
+    UnboundedPreceding,
+    Preceding(Expr),
+    CurrentRow,
+    Following(Expr),
+    UnboundedFollowing,
 }
 
 /// The window functions that are not aggregates, by name.
