@@ -12,6 +12,7 @@ use crate::types::{
 };
 
 use super::scope::Scope;
+use super::state::position_or_push;
 use super::{names, Binder};
 
 impl Binder<'_> {
@@ -212,13 +213,7 @@ impl Binder<'_> {
         let aggregate = self.aggregate_of(func, name, call.distinct, inputs)?;
         let ty = aggregate.ty;
         let ctx = self.agg.as_mut().expect("restored above");
-        let position = match ctx.aggregates.iter().position(|a| *a == aggregate) {
-            Some(p) => p,
-            None => {
-                ctx.aggregates.push(aggregate);
-                ctx.aggregates.len() - 1
-            }
-        };
+        let position = position_or_push(&mut ctx.aggregates, aggregate);
         Ok(Expr::Column {
             index: ctx.group_keys.len() + position,
             ty,

@@ -84,6 +84,18 @@ pub(super) struct AggContext {
     pub(super) aggregates: Vec<Aggregate>,
 }
 
+/// The position of `item` in `items`, pushed there if it is not: a call written
+/// twice (an aggregate, a window function) is computed once.
+pub(super) fn position_or_push<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
+    match items.iter().position(|i| *i == item) {
+        Some(p) => p,
+        None => {
+            items.push(item);
+            items.len() - 1
+        }
+    }
+}
+
 /// The deepest view nesting allowed; deeper is certainly a cycle.
 pub(super) const VIEW_DEPTH_MAX: usize = 32;
 

@@ -27,6 +27,7 @@ use crate::types::DataType;
 
 use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
+use super::state::position_or_push;
 use super::{names, Binder};
 
 /// Where a grouped query's window columns are numbered from until they are placed:
@@ -205,13 +206,7 @@ impl Binder<'_> {
         ctx.binding_call = false;
         let function = function?;
         let ty = function.ty;
-        let position = match ctx.functions.iter().position(|w| *w == function) {
-            Some(p) => p,
-            None => {
-                ctx.functions.push(function);
-                ctx.functions.len() - 1
-            }
-        };
+        let position = position_or_push(&mut ctx.functions, function);
         Ok(Expr::Column {
             index: ctx.input_width + position,
             ty,
