@@ -120,7 +120,12 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
             Inserted::Added(split) => {
                 self.len += 1;
                 if let Some((separator, right)) = split {
-                    let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::new()));
+                    // The placeholder allocates nothing: it is replaced at once.
+                    let placeholder = Node::Leaf(Leaf {
+                        keys: Vec::new(),
+                        values: Vec::new(),
+                    });
+                    let left = std::mem::replace(&mut self.root, placeholder);
                     let mut root = Internal::new();
                     root.separators.push(separator);
                     root.children.push(left);

@@ -612,10 +612,19 @@ fn decode_key(
     db: &Database,
     table: TableId,
 ) -> Result<Key, CodecError> {
-    match reader.u8()? {
+    let t = db.tables.get(&table).ok_or_else(|| missing_table(table))?;
+    let tag = reader.u8()?;
+    // A table keeps one form of key (see `Key`); a record with the other form
+    // was not written for this table.
+    if matches!(tag, 0 | 1) && (tag == 0) != t.keyed_by_integer() {
+        return Err(CodecError(format!(
+            "a key of the wrong form for table {}",
+            t.schema().name
+        )));
+    }
+    match tag {
         0 => Ok(Key::Int(reader.int()?)),
         1 => {
-            let t = db.tables.get(&table).ok_or_else(|| missing_table(table))?;
             let pk = t.schema().primary_key.as_ref().ok_or_else(|| {
                 CodecError("composite key on a table without a primary key".into())
             })?;
@@ -676,6 +685,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Value;
 
     /// An array type is tag 18 and its element's tag; damaged bytes are refused
     /// with an error, never by exhausting the stack: a million array tags, an
@@ -690,5 +700,39 @@ mod tests {
         assert!(read(&vec![18; 1_000_000]).is_err());
         assert!(read(&[18, 8, 5]).is_err(), "varchar(4)[]");
         assert!(read(&[18, 15]).is_err(), "unknown[]");
+    }
+
+    /// A record whose key has the other form than its table's keys is refused
+    /// as damage (the table's map has no place for it).
+    #[test]
+    fn keys_of_the_wrong_form_are_refused() {
+        let mut db = Database::new();
+        let mut txn = db.begin_write();
+        let schema = |name: &str, key: DataType| TableSchema {
+            id: 0,
+            name: name.into(),
+            columns: vec![ColumnSchema {
+                name: "k".into(),
+                data_type: key,
+                nullable: false,
+                default: None,
+            }],
+            primary_key: Some(vec![0]),
+            primary_key_constraint: None,
+        };
+        let ints = txn.create_table(schema("ints", DataType::Int8)).unwrap();
+        let texts = txn.create_table(schema("texts", DataType::Text)).unwrap();
+        txn.commit();
+        let text_key = Key::Composite(Arc::new(CompositeKey(vec![Value::Text("a".into())])));
+        for (table, key, row) in [
+            (ints, &text_key, Row::encode(&[Value::Int8(1)])),
+            (texts, &Key::Int(1), Row::encode(&[Value::Text("a".into())])),
+        ] {
+            let mut redo = Redo::default();
+            redo.put(table, key, &row);
+            let error = db.apply_redo(redo.payload()).unwrap_err();
+            assert!(error.0.contains("wrong form"), "{error:?}");
+        }
+        assert!(db.table(ints).is_empty() && db.table(texts).is_empty());
     }
 }

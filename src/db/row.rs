@@ -9,8 +9,9 @@
 //! tree (`bptree`), that keeps a million such rows at 47 bytes of resident memory
 //! each, the tree included, loaded in key order as
 //! `compat/bench/pgbench_side_by_side.sh` loads them, and 58 in random key order
-//! (104 and 74 with `BTreeMap`; 115 when every row was also a heap allocation). Rows are decoded on read; decoding is
-//! a linear walk with no branching on anything but the column types.
+//! (104 and 74 with `BTreeMap`; 115 when every row was also a heap allocation).
+//! Rows are decoded on read; decoding is a linear walk with no branching on
+//! anything but the column types.
 //!
 //! Layout, for a table of `n` columns:
 //!

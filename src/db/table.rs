@@ -253,7 +253,7 @@ impl Table {
 
     /// The first key at or after the start of a prefix range.
     fn range_start(&self, prefix: &[Value]) -> Key {
-        match (self.uses_int_keys(), prefix.first()) {
+        match (self.keyed_by_integer(), prefix.first()) {
             (true, Some(v)) => Key::Int(v.as_i64().unwrap_or(i64::MIN)),
             _ => Key::Composite(Arc::new(CompositeKey(prefix.to_vec()))),
         }
@@ -261,14 +261,14 @@ impl Table {
 
     /// True when rows are keyed by a single integer (an integer primary key or the
     /// hidden row id).
-    fn uses_int_keys(&self) -> bool {
+    pub(crate) fn keyed_by_integer(&self) -> bool {
         matches!(self.rows, Rows::Int(_))
     }
 
     /// The key whose `i`th column is `key_value(i)`. A single integer column is kept
     /// inline, with no allocation: the common `id BIGINT PRIMARY KEY`.
     fn make_key(&self, pk: &[usize], key_value: impl Fn(usize) -> Value) -> Key {
-        if self.uses_int_keys() {
+        if self.keyed_by_integer() {
             // An integer column holds an integer: the SQL layer coerced it.
             Key::Int(key_value(0).as_i64().expect("integer primary key value"))
         } else {

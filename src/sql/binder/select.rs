@@ -226,7 +226,7 @@ impl Binder<'_> {
         self.window = Some(WindowContext::new(
             scope.columns.len(),
             &select.named_window,
-        ));
+        )?);
         let plain = self.bind_items(&select.projection, &scope);
         let found = self.saw_aggregate;
         self.saw_aggregate = false;
@@ -257,6 +257,7 @@ impl Binder<'_> {
         group_by: &[ast::Expr],
         order_by: &[ast::OrderByExpr],
     ) -> Result<BoundQuery, SqlError> {
+        let window = WindowContext::over_groups(&select.named_window)?;
         let mut keys = Vec::new();
         let mut key_asts = Vec::new();
         for g in group_by {
@@ -271,7 +272,7 @@ impl Binder<'_> {
             group_key_asts: key_asts,
             aggregates: Vec::new(),
         });
-        self.window = Some(WindowContext::over_groups(&select.named_window));
+        self.window = Some(window);
         let result = self.bind_grouped_outputs(select, &scope, order_by);
         let agg = self.agg.take().expect("the aggregate context set above");
         let mut window = self.window.take().expect("set above");

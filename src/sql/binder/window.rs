@@ -23,7 +23,7 @@ use crate::sql::plan::{
     Expr, Frame, FrameBound, Plan, SortKey, WindowFunction, WindowKind, WINDOW_FUNCTIONS,
 };
 use crate::sql::SqlError;
-use crate::types::DataType;
+use crate::types::{CastKind, DataType};
 
 use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
@@ -49,18 +49,30 @@ pub(super) struct WindowContext {
 }
 
 impl WindowContext {
-    pub(super) fn new(input_width: usize, named: &[NamedWindowDefinition]) -> Self {
-        WindowContext {
+    /// 42P20 if the WINDOW clause defines a name twice.
+    pub(super) fn new(
+        input_width: usize,
+        named: &[NamedWindowDefinition],
+    ) -> Result<Self, SqlError> {
+        for (i, NamedWindowDefinition(name, _)) in named.iter().enumerate() {
+            let name = names::ident(name);
+            if named[..i].iter().any(|d| names::ident(&d.0) == name) {
+                return Err(SqlError::Windowing(format!(
+                    "window \"{name}\" is already defined"
+                )));
+            }
+        }
+        Ok(WindowContext {
             input_width,
             functions: Vec::new(),
             binding_call: false,
             binding_filter: false,
             named: named.to_vec(),
-        }
+        })
     }
 
     /// For the outputs of a grouped query, whose width is not known yet.
-    pub(super) fn over_groups(named: &[NamedWindowDefinition]) -> Self {
+    pub(super) fn over_groups(named: &[NamedWindowDefinition]) -> Result<Self, SqlError> {
         WindowContext::new(OVER_GROUPS_BASE, named)
     }
 
@@ -344,7 +356,8 @@ impl Binder<'_> {
                     "argument of ROWS must not contain variables".into(),
                 ));
             }
-            b.coerce(bound, DataType::Int8, "ROWS")
+            // An assignment cast, as PostgreSQL's (`ROWS 1.5 PRECEDING` is 2).
+            b.coerce_as(bound, DataType::Int8, CastKind::Assignment, "ROWS")
         };
         Ok(match bound {
             WindowFrameBound::CurrentRow => FrameBound::CurrentRow,

@@ -32,6 +32,9 @@ pub fn compute(
     functions: &[WindowFunction],
     env: &Env<'_>,
 ) -> Result<Rows, SqlError> {
+    // Counts the statement's rows and aggregate steps across partitions, so the
+    // interrupt is checked however small the partitions are.
+    let mut work = 0;
     for function in functions {
         let partition_keys = function.partition_by.len();
         let keys: Vec<SortKey> = function
@@ -58,7 +61,7 @@ pub fn compute(
                     })
                     .unwrap_or(sorted.len() - start);
             let partition = &sorted[start..end];
-            let values = over_partition(function, partition, &keys, offsets, env)?;
+            let values = over_partition(function, partition, &keys, offsets, &mut work, env)?;
             out.extend(values);
             start = end;
         }
@@ -80,8 +83,14 @@ fn over_partition(
     partition: &[(Vec<Value>, Vec<Value>)],
     keys: &[SortKey],
     offsets: FrameOffsets,
+    work: &mut usize,
     env: &Env<'_>,
 ) -> Result<Vec<Value>, SqlError> {
+    let mut step = || {
+        tick(*work, env)?;
+        *work += 1;
+        Ok::<_, SqlError>(())
+    };
     let n = partition.len();
     // peer_end[i]: one past the last peer of row i; group_start[i]: its first.
     let mut peer_end = vec![n; n];
@@ -125,22 +134,31 @@ fn over_partition(
     match &function.kind {
         WindowKind::Aggregate(aggregate) => {
             // The state covers rows `from..added`; a frame starting elsewhere, or
-            // ending before what was added, starts a new one.
+            // ending before what was added, starts a new one. A row whose frame is
+            // the previous row's gets its value without finishing the state again.
             let mut running = RunningAggregate::new(aggregate);
             let (mut from, mut added) = (0, 0);
-            let mut work = 0;
+            let mut last: Option<((usize, usize), Value)> = None;
             for &(start, end) in &frames {
+                step()?;
+                if let Some((frame, value)) = &last {
+                    if *frame == (start, end) {
+                        values.push(value.clone());
+                        continue;
+                    }
+                }
                 if start != from || end < added {
                     running = RunningAggregate::new(aggregate);
                     (from, added) = (start, start);
                 }
                 while added < end {
-                    tick(work, env)?;
-                    work += 1;
+                    step()?;
                     running.add(row(added), env)?;
                     added += 1;
                 }
-                values.push(running.value()?);
+                let value = running.value()?;
+                values.push(value.clone());
+                last = Some(((start, end), value));
             }
         }
         WindowKind::RowNumber => values.extend((1..=n as i64).map(Value::Int8)),
@@ -171,7 +189,7 @@ fn over_partition(
             // `n % buckets` of them one row larger.
             let mut buckets: Option<Ntile> = None;
             for i in 0..n {
-                tick(i, env)?;
+                step()?;
                 let ntile = match &mut buckets {
                     Some(ntile) => ntile,
                     None => match arg(0, i)? {
@@ -187,7 +205,7 @@ fn over_partition(
         }
         WindowKind::Lag | WindowKind::Lead => {
             for i in 0..n {
-                tick(i, env)?;
+                step()?;
                 let offset = match function.args.get(1) {
                     None => Some(1),
                     Some(_) => arg(1, i)?.as_i64(),
@@ -212,8 +230,8 @@ fn over_partition(
             }
         }
         WindowKind::FirstValue => {
-            for (i, &(start, end)) in frames.iter().enumerate() {
-                tick(i, env)?;
+            for &(start, end) in &frames {
+                step()?;
                 values.push(if start < end {
                     arg(0, start)?
                 } else {
@@ -222,8 +240,8 @@ fn over_partition(
             }
         }
         WindowKind::LastValue => {
-            for (i, &(start, end)) in frames.iter().enumerate() {
-                tick(i, env)?;
+            for &(start, end) in &frames {
+                step()?;
                 values.push(if start < end {
                     arg(0, end - 1)?
                 } else {
@@ -233,7 +251,7 @@ fn over_partition(
         }
         WindowKind::NthValue => {
             for (i, &(start, end)) in frames.iter().enumerate() {
-                tick(i, env)?;
+                step()?;
                 let position = match arg(1, i)? {
                     Value::Null => {
                         values.push(Value::Null);
