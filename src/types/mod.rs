@@ -46,7 +46,7 @@ pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;
 pub use ops::{
     and3, binary_signature, common_numeric, eval_binary, eval_binary_in, eval_unary, or3,
-    unary_signature, BinaryOp, BinarySignature, UnaryOp,
+    unary_signature, with_scale, BinaryOp, BinarySignature, UnaryOp,
 };
 pub use text::{check_varchar, parse_bool, TextStyle, DEFAULT_EXTRA_FLOAT_DIGITS};
 pub use time::{

@@ -440,6 +440,22 @@ pub(super) fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "array_agg" => AggregateFunc::ArrayAgg,
         "bool_and" | "every" => AggregateFunc::BoolAnd,
         "bool_or" => AggregateFunc::BoolOr,
+        "var_samp" | "variance" => AggregateFunc::Variance {
+            population: false,
+            root: false,
+        },
+        "var_pop" => AggregateFunc::Variance {
+            population: true,
+            root: false,
+        },
+        "stddev_samp" | "stddev" => AggregateFunc::Variance {
+            population: false,
+            root: true,
+        },
+        "stddev_pop" => AggregateFunc::Variance {
+            population: true,
+            root: true,
+        },
         _ => return None,
     })
 }
@@ -468,6 +484,11 @@ fn aggregate_type(
             T::Int2 | T::Int4 | T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
             T::Float4 | T::Float8 => Some(T::Float8),
             T::Interval => Some(T::Interval),
+            _ => None,
+        },
+        AggregateFunc::Variance { .. } => match arg {
+            T::Int2 | T::Int4 | T::Int8 | T::Numeric(_) => Some(T::Numeric(None)),
+            T::Float4 | T::Float8 => Some(T::Float8),
             _ => None,
         },
         AggregateFunc::StringAgg => Some(T::Text),

@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 
 use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
-use crate::types::{cast, eval_binary, BinaryOp, CastKind, DataType, TypeError, Value};
+use rust_decimal::MathematicalOps;
+
+use crate::types::{cast, eval_binary, with_scale, BinaryOp, CastKind, DataType, TypeError, Value};
 
 use super::expr::{is_true, Env};
 use super::query::{sort, tick, Rows};
@@ -19,6 +21,10 @@ struct State {
     count: i64,
     /// The sum so far (in the result's arithmetic type), or the min/max.
     value: Value,
+    /// For the variances: the sum of squares (numeric), or of squared differences
+    /// from the running mean (double precision, as PostgreSQL's float8_accum
+    /// keeps it, after Youngs and Cramer).
+    squares: Value,
     /// Values already seen, for `DISTINCT` aggregates.
     seen: Option<HashSet<Value>>,
     /// A `DISTINCT` aggregate's distinct inputs (with string_agg's separator), fed
@@ -88,6 +94,7 @@ impl State {
         State {
             count: 0,
             value: Value::Null,
+            squares: Value::Null,
             seen: a.distinct.then(HashSet::new),
             distinct: Vec::new(),
             ordered: (!a.order_by.is_empty()).then(Vec::new),
@@ -208,6 +215,22 @@ fn fold(
             (Value::Bool(seen), Value::Bool(b)) => Value::Bool(*seen || *b),
             _ => v,
         },
+        AggregateFunc::Variance { .. } => {
+            let v = widen(v, sum_type(a))?;
+            let (sum, squares) = match v {
+                Value::Float8(x) => accumulate_float_variance(state, x)?,
+                v => {
+                    let square = eval_binary(BinaryOp::Mul, &v, &v)?;
+                    let add = |total: &Value, x: Value| match total {
+                        Value::Null => Ok(x),
+                        total => eval_binary(BinaryOp::Add, total, &x),
+                    };
+                    (add(&state.value, v)?, add(&state.squares, square)?)
+                }
+            };
+            state.squares = squares;
+            sum
+        }
         AggregateFunc::Sum | AggregateFunc::Avg => {
             let v = widen(v, sum_type(a))?;
             if state.value.is_null() {
@@ -262,6 +285,7 @@ fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
         | AggregateFunc::BoolAnd
         | AggregateFunc::BoolOr => state.value,
         AggregateFunc::Sum => state.value,
+        AggregateFunc::Variance { population, root } => variance(&state, population, root)?,
         AggregateFunc::Avg => {
             if state.count == 0 {
                 return Ok(Value::Null);
@@ -273,4 +297,81 @@ fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
             eval_binary(BinaryOp::Div, &state.value, &n)?
         }
     })
+}
+
+/// One double precision input of a variance: PostgreSQL's float8_accum, which
+/// keeps the sum and the sum of squared differences from the running mean
+/// (Youngs and Cramer), so that large values with a small spread keep their
+/// digits. An infinite or NaN input makes the variance NaN; finite inputs whose
+/// sums overflow are 22003.
+fn accumulate_float_variance(state: &State, x: f64) -> Result<(Value, Value), TypeError> {
+    let as_float = |v: &Value| match v {
+        Value::Float8(f) => *f,
+        _ => 0.0,
+    };
+    let (previous_sum, previous_squares) = (as_float(&state.value), as_float(&state.squares));
+    let n = state.count as f64;
+    let sum = previous_sum + x;
+    let squares = if state.count > 1 {
+        let difference = x * n - sum;
+        let squares = previous_squares + difference * difference / (n * (n - 1.0));
+        if sum.is_infinite() || squares.is_infinite() {
+            if !previous_sum.is_infinite() && !x.is_infinite() {
+                return Err(TypeError::OutOfRange("value out of range: overflow".into()));
+            }
+            f64::NAN
+        } else {
+            squares
+        }
+    } else if x.is_finite() {
+        0.0
+    } else {
+        f64::NAN
+    };
+    Ok((Value::Float8(sum), Value::Float8(squares)))
+}
+
+/// The sample or population variance, or its square root, of the inputs folded
+/// into `state`: NULL for none (or one, for the sample). Numeric as PostgreSQL's
+/// numeric_stddev_internal: (n Σx² − (Σx)²) / (n (n − 1)) at the division's scale,
+/// 0 if rounding made the numerator negative, the root at that scale too.
+fn variance(state: &State, population: bool, root: bool) -> Result<Value, TypeError> {
+    let n = state.count;
+    if n == 0 || (n == 1 && !population) {
+        return Ok(Value::Null);
+    }
+    let divisor = if population { n } else { n - 1 };
+    match (&state.value, &state.squares) {
+        (Value::Float8(_), Value::Float8(squares)) => {
+            let variance = squares / divisor as f64;
+            Ok(Value::Float8(if root { variance.sqrt() } else { variance }))
+        }
+        (sum, squares) => {
+            let count = Value::Numeric(Decimal::from(n));
+            let numerator = eval_binary(
+                BinaryOp::Sub,
+                &eval_binary(BinaryOp::Mul, &count, squares)?,
+                &eval_binary(BinaryOp::Mul, sum, sum)?,
+            )?;
+            let Value::Numeric(numerator) = numerator else {
+                return Ok(Value::Null);
+            };
+            if numerator <= Decimal::ZERO {
+                return Ok(Value::Numeric(Decimal::ZERO));
+            }
+            let denominator = eval_binary(BinaryOp::Mul, &count, &Value::Numeric(divisor.into()))?;
+            let Value::Numeric(variance) =
+                eval_binary(BinaryOp::Div, &Value::Numeric(numerator), &denominator)?
+            else {
+                return Ok(Value::Null);
+            };
+            if !root {
+                return Ok(Value::Numeric(variance));
+            }
+            let root = variance
+                .sqrt()
+                .ok_or_else(|| TypeError::OutOfRange("numeric value out of range".into()))?;
+            Ok(Value::Numeric(with_scale(root, variance.scale())))
+        }
+    }
 }

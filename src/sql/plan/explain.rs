@@ -394,6 +394,12 @@ fn aggregate_name(func: AggregateFunc) -> &'static str {
         AggregateFunc::ArrayAgg => "array_agg",
         AggregateFunc::BoolAnd => "bool_and",
         AggregateFunc::BoolOr => "bool_or",
+        AggregateFunc::Variance { population, root } => match (population, root) {
+            (false, false) => "var_samp",
+            (true, false) => "var_pop",
+            (false, true) => "stddev_samp",
+            (true, true) => "stddev_pop",
+        },
     }
 }
 

@@ -413,6 +413,13 @@ pub enum AggregateFunc {
     BoolAnd,
     /// `bool_or(boolean)`.
     BoolOr,
+    /// `var_samp`/`variance`, `var_pop`, and their square roots `stddev_samp`/
+    /// `stddev` and `stddev_pop`: numeric for integer and numeric inputs, double
+    /// precision for floats.
+    Variance {
+        population: bool,
+        root: bool,
+    },
 }
 
 impl Plan {
