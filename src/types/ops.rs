@@ -111,13 +111,6 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
         }
     };
     let (l, r) = (norm(left), norm(right));
-    let sig = |left, right, result| {
-        Some(BinarySignature {
-            left,
-            right,
-            result,
-        })
-    };
     match op {
         BinaryOp::And | BinaryOp::Or => {
             let ok = |t| matches!(t, T::Bool | T::Unknown);
@@ -198,15 +191,17 @@ pub fn common_numeric(a: DataType, b: DataType) -> DataType {
     }
 }
 
+/// The signature of operands `left` and `right` giving `result`.
+fn sig(left: DataType, right: DataType, result: DataType) -> Option<BinarySignature> {
+    Some(BinarySignature {
+        left,
+        right,
+        result,
+    })
+}
+
 fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySignature> {
     use DataType as T;
-    let sig = |left, right, result| {
-        Some(BinarySignature {
-            left,
-            right,
-            result,
-        })
-    };
     // An untyped literal beside a date is taken for a date first, as PostgreSQL
     // resolves it: `date - '2024-01-01'` subtracts dates, and `date + '1'` is no
     // operator (PostgreSQL: not unique), not date + integer.
@@ -252,13 +247,6 @@ fn arithmetic_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<Binary
 /// has); subtracted, it is a timestamp, as PostgreSQL resolves it.
 fn interval_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySignature> {
     use DataType as T;
-    let sig = |left, right, result| {
-        Some(BinarySignature {
-            left,
-            right,
-            result,
-        })
-    };
     // The timestamp type `t` computes in beside `other`, when `other` is the
     // interval: a date is read as its midnight; an untyped literal is the
     // interval beside a timestamp (a date has `+ integer` too: no operator).

@@ -234,12 +234,13 @@ impl Binder<'_> {
         // would double the work at every level of nested subqueries.
         let items = match plain {
             Ok(items) => items,
+            Err(_) if found => {
+                self.window = None;
+                return self.bind_grouped(select, plan, scope, group_by, order_by);
+            }
             Err(e) => {
                 self.window = None;
-                return match e {
-                    _ if found => self.bind_grouped(select, plan, scope, group_by, order_by),
-                    e => Err(e),
-                };
+                return Err(e);
             }
         };
         let sort = self.bind_order_by(order_by, &items, &scope);
@@ -275,7 +276,7 @@ impl Binder<'_> {
         self.window = Some(window);
         let result = self.bind_grouped_outputs(select, &scope, order_by);
         let agg = self.agg.take().expect("the aggregate context set above");
-        let mut window = self.window.take().expect("set above");
+        let window = self.window.take().expect("set above");
         let (mut items, having, mut sort) = result?;
         let width = agg.group_keys.len() + agg.aggregates.len();
         let sort_exprs = sort.iter_mut().filter_map(|(target, _, _)| match target {

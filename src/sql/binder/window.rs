@@ -146,11 +146,7 @@ impl WindowContext {
 
     /// Moves the columns of a grouped query's calls in `exprs` to follow its
     /// groups' `width` columns.
-    pub(super) fn place<'e>(
-        &mut self,
-        width: usize,
-        exprs: impl IntoIterator<Item = &'e mut Expr>,
-    ) {
+    pub(super) fn place<'e>(&self, width: usize, exprs: impl IntoIterator<Item = &'e mut Expr>) {
         fn place_in(expr: &mut Expr, width: usize) {
             if let Expr::Column { index, .. } = expr {
                 if *index >= OVER_GROUPS_BASE {
@@ -161,11 +157,9 @@ impl WindowContext {
                 place_in(child, width);
             }
         }
-        if self.is_over_groups() {
-            for expr in exprs {
-                place_in(expr, width);
-            }
-            self.input_width = width;
+        debug_assert!(self.is_over_groups());
+        for expr in exprs {
+            place_in(expr, width);
         }
     }
 
