@@ -39,6 +39,7 @@ fn bank_database(accounts: i64) -> Database {
         data_type,
         nullable: false,
         default: None,
+        identity: None,
     };
     let table = txn
         .create_table(TableSchema {

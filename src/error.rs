@@ -124,6 +124,9 @@ impl Error {
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
+            Error::Sql(SqlError::GeneratedAlways { update: false, .. }) => {
+                Some("Use OVERRIDING SYSTEM VALUE to override.".into())
+            }
             _ => None,
         }
     }
@@ -147,6 +150,8 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::CardinalityViolation(_) => "21000",
         SqlError::InvalidColumnReference(_) => "42P10",
         SqlError::WrongObjectType(_) => "42809",
+        SqlError::ObjectNotInPrerequisiteState(_) => "55000",
+        SqlError::GeneratedAlways { .. } => "428C9",
         SqlError::Windowing(_) => "42P20",
         SqlError::InvalidNtileArgument => "22014",
         SqlError::InvalidNthValueArgument => "22016",
@@ -238,7 +243,11 @@ fn db_sqlstate(e: &DbError) -> &'static str {
         DbError::UniqueViolation { .. } => "23505",
         DbError::NotNullViolation { .. } => "23502",
         DbError::DuplicateRelation(_) => "42P07",
-        DbError::UndefinedTable(_) | DbError::UndefinedView(_) => "42P01",
+        DbError::UndefinedTable(_) | DbError::UndefinedView(_) | DbError::UndefinedSequence(_) => {
+            "42P01"
+        }
+        DbError::SequenceLimit { .. } => "2200H",
+        DbError::SequenceValueOutOfBounds { .. } => "22003",
         DbError::UndefinedIndex(_) => "42704",
     }
 }

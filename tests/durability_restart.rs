@@ -115,8 +115,26 @@ async fn write_first(client: &Client) {
         "UPDATE tagged SET tags = array_append(tags, 'new') WHERE id = 1",
         "CREATE TABLE many (id BIGINT PRIMARY KEY, label TEXT NOT NULL, bucket INT)",
         "CREATE INDEX many_label ON many (label)",
+        // Sequences: a serial and an identity column, and one of their own.
+        "CREATE TABLE numbered (id SERIAL PRIMARY KEY, tag TEXT UNIQUE)",
+        "CREATE TABLE ident (id BIGINT GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10), v TEXT)",
+        "CREATE SEQUENCE counter START 5 INCREMENT 5",
+        "CREATE SEQUENCE gone",
+        "DROP SEQUENCE gone",
+        "INSERT INTO numbered (tag) VALUES ('a'), ('b')",
+        "INSERT INTO ident (v) VALUES ('x')",
+        "SELECT nextval('counter'), nextval('counter')",
+        // A rolled-back block still used its value: the log must say so.
+        "BEGIN",
+        "INSERT INTO numbered (tag) VALUES ('rolled back') RETURNING id",
+        "ROLLBACK",
     ])
     .await;
+    // So did a failed statement.
+    assert_eq!(
+        error_code(client, "INSERT INTO numbered (tag) VALUES ('a')").await,
+        "23505"
+    );
     run(client, &[&insert_many(1, 2500), &insert_many(2501, 5000)]).await;
     run(
         client,
@@ -142,6 +160,9 @@ async fn write_more(client: &Client, round: u32) {
         &format!("CREATE TABLE round_{round} (k INT PRIMARY KEY, v TEXT)"),
         &format!("INSERT INTO round_{round} VALUES (1, 'one'), (2, NULL)"),
         "DROP TABLE IF EXISTS round_1",
+        &format!("INSERT INTO numbered (tag) VALUES ('round {round}')"),
+        &format!("INSERT INTO ident (v) VALUES ('round {round}')"),
+        "SELECT nextval('counter')",
     ])
     .await;
 }
@@ -161,6 +182,14 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM many WHERE id % 97 = 0 ORDER BY id",
         // Primary keys keep the names they were given.
         "SELECT conname FROM pg_constraint WHERE contype = 'p' ORDER BY 1",
+        // Sequences stand where they stood, values used by failed and
+        // rolled-back statements included.
+        "SELECT * FROM numbered ORDER BY id",
+        "SELECT * FROM ident ORDER BY id",
+        "SELECT last_value, is_called FROM numbered_id_seq",
+        "SELECT last_value, is_called FROM counter",
+        "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
+        "SELECT seqstart, seqincrement, seqmin, seqmax FROM pg_sequence ORDER BY seqstart",
     ] {
         all.push(rows(client, sql).await);
     }
@@ -281,6 +310,12 @@ async fn check_invariants(client: &Client) {
     assert_eq!(
         value(client, "SELECT v FROM pairs WHERE a = 1 AND b = 'x'").await,
         Some("3".to_owned())
+    );
+    // The identity column is still GENERATED ALWAYS (refused before any
+    // nextval, so this changes nothing).
+    assert_eq!(
+        error_code(client, "INSERT INTO ident VALUES (1, 'explicit')").await,
+        "428C9"
     );
 }
 

@@ -760,3 +760,99 @@ async fn a_write_made_again_at_commit_uses_the_settings_it_ran_with() {
     assert_eq!(row.get::<_, String>(1), "alice");
     assert_eq!(row.get::<_, i32>(2), 5);
 }
+
+/// A block's INSERT that drew an id from a sequence keeps that id at COMMIT even
+/// when it returned nothing and read a table another session then changed: the
+/// client can have learned the id through `currval` (PHP's `lastInsertId()`), and
+/// rows it wrote with it must still point at the same row. A statement that
+/// draws a value is replayed at COMMIT, not run again, so its reads are validated
+/// instead: here they changed, and COMMIT answers 40001.
+#[tokio::test]
+async fn ids_a_block_drew_are_the_ones_it_commits() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE parent (id serial PRIMARY KEY, name text);
+         CREATE TABLE child (parent_id int, note text)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    // A scan, not a read by primary key, so COMMIT cannot tell that running it
+    // again would make the same changes.
+    a.execute(
+        "INSERT INTO parent (name) SELECT 'p' FROM acct WHERE balance = 100 AND id < 2",
+        &[],
+    )
+    .await
+    .unwrap();
+    let drawn: i64 = a
+        .query_one("SELECT currval('parent_id_seq')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    a.execute("INSERT INTO child VALUES (lastval(), 'child')", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let parent: i32 = b
+        .query_one("SELECT id FROM parent", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let child: i32 = b
+        .query_one("SELECT parent_id FROM child", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((i64::from(parent), i64::from(child)), (drawn, drawn));
+
+    // The same, but the table the INSERT read changes before COMMIT.
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute(
+        "INSERT INTO parent (name) SELECT 'q' FROM acct WHERE id = 1",
+        &[],
+    )
+    .await
+    .unwrap();
+    b.execute("UPDATE acct SET balance = 0 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    let parents: i64 = b
+        .query_one("SELECT count(*) FROM parent", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(parents, 1);
+}
+
+/// Drivers describe every statement (asyncpg, SQLAlchemy's `create_all` inside a
+/// transaction): DDL after DDL in a block describes as it does outside one, and
+/// a sequence named by a text parameter is read as `regclass` reads it.
+#[tokio::test]
+async fn a_block_prepares_ddl_after_ddl_and_names_sequences_by_text() {
+    let (_server, a, _b) = two_sessions().await;
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("CREATE TABLE first (id serial PRIMARY KEY)")
+        .await
+        .unwrap();
+    let second = a
+        .prepare("CREATE TABLE second (id bigserial PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    a.execute(&second, &[]).await.unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let nextval = a.prepare("SELECT nextval($1)").await.unwrap();
+    let name = "second_id_seq";
+    let values: Vec<i64> = [
+        a.query_one(&nextval, &[&name]).await.unwrap().get(0),
+        a.query_one(&nextval, &[&name]).await.unwrap().get(0),
+    ]
+    .to_vec();
+    assert_eq!(values, [1, 2]);
+    assert_eq!(
+        sqlstate(a.query_one(&nextval, &[&"acct"]).await),
+        "42809",
+        "a table is not a sequence"
+    );
+}

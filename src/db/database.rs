@@ -1,8 +1,12 @@
 //! The `Database`: every table, index and view, and lookups by name and id.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
+use super::sequence::{Sequence, Touched};
 use super::{DbError, RoutineSchema, Table, TableId, TableSchema, ViewSchema, WriteTxn};
 
 /// Every table, index and view: the one structure behind the global lock.
@@ -15,6 +19,15 @@ pub struct Database {
     pub(super) table_names: HashMap<String, TableId>,
     /// Views by name (their names are in the same namespace as tables).
     pub(super) views: BTreeMap<String, ViewSchema>,
+    /// Sequences by name (in the same namespace as tables).
+    pub(super) sequences: BTreeMap<String, Sequence>,
+    /// The sequences the running write transaction has advanced or set, each
+    /// with its state before the first change: what the transaction logs when it
+    /// ends (see `sequence`). Empty between transactions.
+    pub(super) touched_sequences: Mutex<Vec<Touched>>,
+    /// How many times a sequence has moved since the server started: a
+    /// transaction block tells by it whether a statement drew a value.
+    pub(super) sequence_moves: AtomicU64,
     /// The reducers and views of the loaded modules, by name (a namespace of its
     /// own, as functions are in PostgreSQL). Not data: see [`RoutineSchema`].
     pub(super) routines: BTreeMap<String, Arc<RoutineSchema>>,
@@ -25,6 +38,9 @@ pub struct Database {
     /// Incremented by every schema change, so that anything derived from the
     /// catalog (a cached plan, a prepared statement's description) can tell it is stale.
     pub(super) catalog_version: u64,
+    /// True while a write transaction is open on the database, which then holds
+    /// the write lock: only then may sequences move (see `sequence`).
+    pub(super) in_write_transaction: bool,
     /// How many committed transactions have changed the schema. Unlike
     /// `catalog_version`, a rolled-back change does not count, so a transaction
     /// block can tell at COMMIT whether the schema it ran against is still the one
@@ -46,6 +62,11 @@ impl Database {
     /// calls this (its writer thread, or a session's task with a short write).
     pub fn begin_write(&mut self) -> WriteTxn<'_> {
         WriteTxn::begin(self)
+    }
+
+    /// True while a write transaction is open, under the write lock.
+    pub fn in_write_transaction(&self) -> bool {
+        self.in_write_transaction
     }
 
     /// How many committed transactions have changed the schema.
@@ -126,14 +147,16 @@ impl Database {
         self.tables.insert(schema.id, Table::new(schema));
     }
 
-    /// Fails with 42P07 if a table, index or view is already called `name`.
-    pub(super) fn check_name_free(&self, name: &str) -> Result<(), DbError> {
+    /// Fails with 42P07 if a table, index, view or sequence is already called
+    /// `name`.
+    pub fn check_name_free(&self, name: &str) -> Result<(), DbError> {
         let primary_key_taken = self
             .tables
             .values()
             .any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == name);
         if self.table_names.contains_key(name)
             || self.views.contains_key(name)
+            || self.sequences.contains_key(name)
             || self.get_index(name).is_some()
             || primary_key_taken
         {

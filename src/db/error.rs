@@ -28,6 +28,24 @@ pub enum DbError {
     /// No view of that name (42P01).
     #[error("view \"{0}\" does not exist")]
     UndefinedView(String),
+    /// No sequence of that name (42P01).
+    #[error("sequence \"{0}\" does not exist")]
+    UndefinedSequence(String),
+    /// `nextval` past the last value of a sequence that does not cycle (2200H).
+    #[error("nextval: reached {} value of sequence \"{name}\" ({bound})", if *ascending { "maximum" } else { "minimum" })]
+    SequenceLimit {
+        name: String,
+        ascending: bool,
+        bound: i64,
+    },
+    /// `setval` outside the sequence's bounds (22003).
+    #[error("setval: value {value} is out of bounds for sequence \"{name}\" ({min}..{max})")]
+    SequenceValueOutOfBounds {
+        name: String,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
     /// No index of that name (42704).
     #[error("index \"{0}\" does not exist")]
     UndefinedIndex(String),

@@ -1,4 +1,4 @@
-//! The store: the in-memory `Database` of tables, indexes and views, and the write
+//! The store: the in-memory `Database` of tables, indexes, views and sequences, and the write
 //! transactions that change it.
 //!
 //! # Life of a write transaction
@@ -15,7 +15,9 @@
 //!    the caller rolls back: the undo entries are applied newest first, which puts
 //!    every row, index entry and catalog entry back exactly as it was. Dropping an
 //!    unfinished transaction (a panic unwinding) rolls back too. Otherwise it commits,
-//!    which only discards the undo log.
+//!    which only discards the undo log. The one exception is a sequence's position,
+//!    which a rollback keeps and logs, as PostgreSQL never takes back a `nextval`
+//!    (see `sequence`).
 //! 4. The lock's holder releases it, after the other transactions of its write
 //!    phase (each committed or rolled back on its own). The session hears the
 //!    outcome once the next transaction of the phase has begun, or the lock is
@@ -38,13 +40,14 @@ mod key;
 mod recovery;
 mod redo;
 mod row;
+mod sequence;
 mod snapshot;
 mod table;
 mod txn;
 
 pub use catalog::{
-    ColumnSchema, IndexSchema, RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema,
-    ViewSchema,
+    ColumnSchema, Identity, IndexSchema, RoutineColumn, RoutineKind, RoutineSchema, TableId,
+    TableSchema, ViewSchema,
 };
 pub use codec::CodecError;
 pub use database::Database;
@@ -54,6 +57,7 @@ pub use recovery::{recover, snapshot_dir, wal_dir, Recovered};
 pub use redo::Redo;
 pub(crate) use row::CheckedColumn;
 pub use row::Row;
+pub use sequence::{Sequence, SequenceSchema, SequenceState};
 pub use table::{Index, PrefixBound, Table};
 pub use txn::{Change, WriteTxn};
 

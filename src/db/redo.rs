@@ -22,7 +22,7 @@
 //!
 //! | tag | op | fields |
 //! |-----|----|--------|
-//! | 1 | `CreateTable` | id, name, columns (count; each name, type, nullable, default), primary key (count + 1, 0 = none; positions) |
+//! | 1 | `CreateTable` | id, name, columns (count; each name, type, flags (1 = nullable, 2 = identity by default, 4 = identity always), default), primary key (count + 1, 0 = none; positions) |
 //! | 2 | `DropTable` | id |
 //! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint) |
 //! | 4 | `DropIndex` | name |
@@ -34,6 +34,9 @@
 //! | 10 | `AddPrimaryKey` | table id, columns (count; positions) |
 //! | 11 | `CreateTable` of a primary key with a name of its own | as tag 1, then the key's name |
 //! | 12 | `AddPrimaryKey` with a name of its own | as tag 10, then the key's name |
+//! | 13 | `CreateSequence` | id, name, type, start, increment, min, max, cycle (0/1), owner (0 = none, else table id + 1, then column position), last value, is_called (0/1) |
+//! | 14 | `DropSequence` | name |
+//! | 15 | `SequenceState` | name, last value, is_called (0/1) |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
 //! tags 1 and 10, so older logs and snapshots read as they always did.
@@ -56,10 +59,11 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::catalog::{ColumnSchema, IndexSchema, TableId, TableSchema, ViewSchema};
+use super::catalog::{ColumnSchema, Identity, IndexSchema, TableId, TableSchema, ViewSchema};
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
 use super::row::Row;
+use super::sequence::{Sequence, SequenceSchema, SequenceState};
 use super::Database;
 use crate::types::{DataType, NumericTypmod};
 
@@ -92,7 +96,24 @@ pub(crate) enum RedoOp {
         /// The constraint's name, if not `<table>_pkey`.
         name: Option<String>,
     },
+    /// Create (or replace) a sequence with this schema and state.
+    CreateSequence {
+        schema: SequenceSchema,
+        state: SequenceState,
+    },
+    DropSequence(String),
+    /// Where a sequence stands after a `nextval` or `setval`: not a schema
+    /// change, and not undone by a rollback (see `db::sequence`).
+    SequenceState {
+        name: String,
+        state: SequenceState,
+    },
 }
+
+/// Bits of a column's flags byte in `CreateTable`, besides bit 0 (nullable),
+/// which was the whole byte before identity columns.
+const COLUMN_IDENTITY_BY_DEFAULT: u8 = 2;
+const COLUMN_IDENTITY_ALWAYS: u8 = 4;
 
 /// The kind byte of `CreateIndex`: 0 and 1 were `unique` false and true before
 /// UNIQUE constraints were told from unique indexes, and still read so.
@@ -155,6 +176,7 @@ impl Redo {
             RedoOp::Put { table, key, row } => return self.put(*table, key, row),
             RedoOp::Remove { table, key } => return self.remove(*table, key),
             RedoOp::Truncate(table) => self.rows_changed(*table),
+            RedoOp::SequenceState { .. } => {}
             _ => self.changed_schema = true,
         }
         self.ops += 1;
@@ -246,6 +268,33 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             out.push(9);
             put_varint(out, u64::from(*id));
         }
+        RedoOp::CreateSequence { schema, state } => {
+            out.push(13);
+            put_varint(out, u64::from(schema.id));
+            put_bytes(out, schema.name.as_bytes());
+            encode_data_type(out, schema.data_type);
+            for n in [schema.start, schema.increment, schema.min, schema.max] {
+                put_varint(out, zigzag(n));
+            }
+            out.push(u8::from(schema.cycle));
+            match schema.owned_by {
+                None => put_varint(out, 0),
+                Some((table, column)) => {
+                    put_varint(out, u64::from(table) + 1);
+                    put_varint(out, column as u64);
+                }
+            }
+            encode_sequence_state(out, state);
+        }
+        RedoOp::DropSequence(name) => {
+            out.push(14);
+            put_bytes(out, name.as_bytes());
+        }
+        RedoOp::SequenceState { name, state } => {
+            out.push(15);
+            put_bytes(out, name.as_bytes());
+            encode_sequence_state(out, state);
+        }
         RedoOp::AddPrimaryKey {
             table,
             columns,
@@ -259,6 +308,18 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             }
         }
     }
+}
+
+fn encode_sequence_state(out: &mut Vec<u8>, state: &SequenceState) {
+    put_varint(out, zigzag(state.last_value));
+    out.push(u8::from(state.is_called));
+}
+
+fn decode_sequence_state(reader: &mut ByteReader<'_>) -> Result<SequenceState, CodecError> {
+    Ok(SequenceState {
+        last_value: reader.int()?,
+        is_called: reader.u8()? != 0,
+    })
 }
 
 fn encode_put(out: &mut Vec<u8>, table: TableId, key: &Key, row: &Row) {
@@ -301,7 +362,12 @@ fn encode_table_schema(out: &mut Vec<u8>, schema: &TableSchema) {
     for column in &schema.columns {
         put_bytes(out, column.name.as_bytes());
         encode_data_type(out, column.data_type);
-        out.push(u8::from(column.nullable));
+        let identity = match column.identity {
+            None => 0,
+            Some(Identity::ByDefault) => COLUMN_IDENTITY_BY_DEFAULT,
+            Some(Identity::Always) => COLUMN_IDENTITY_ALWAYS,
+        };
+        out.push(u8::from(column.nullable) | identity);
         match &column.default {
             None => out.push(0),
             Some(default) => {
@@ -516,6 +582,23 @@ impl Database {
                 }
                 t.reset_with_primary_key(&columns, name);
             }
+            RedoOp::CreateSequence { schema, state } => {
+                self.next_table_id = self.next_table_id.max(schema.id + 1);
+                self.sequences
+                    .insert(schema.name.clone(), Sequence::new(schema, state));
+            }
+            RedoOp::DropSequence(name) => {
+                self.sequences.remove(&name);
+            }
+            RedoOp::SequenceState { name, state } => {
+                let sequence = self
+                    .sequences
+                    .get_mut(&name)
+                    .ok_or_else(|| CodecError(format!("redo refers to unknown sequence {name}")))?;
+                *sequence = Sequence::new(sequence.schema().clone(), state);
+                // Not a schema change: nothing derived from the catalog goes stale.
+                return Ok(());
+            }
         }
         self.catalog_version += 1;
         Ok(())
@@ -589,6 +672,45 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             columns: positions(reader)?,
             name: Some(reader.string()?),
         },
+        13 => {
+            let (id, name, data_type) = (
+                table_id(reader)?,
+                reader.string()?,
+                decode_data_type(reader)?,
+            );
+            let (start, increment, min, max) =
+                (reader.int()?, reader.int()?, reader.int()?, reader.int()?);
+            let cycle = reader.u8()? != 0;
+            let owned_by = match reader.varint()? {
+                0 => None,
+                n => Some((
+                    TableId::try_from(n - 1)
+                        .map_err(|_| CodecError("table id out of range".into()))?,
+                    usize::try_from(reader.varint()?)
+                        .map_err(|_| CodecError("column position out of range".into()))?,
+                )),
+            };
+            let schema = SequenceSchema {
+                id,
+                name,
+                data_type,
+                start,
+                increment,
+                min,
+                max,
+                cycle,
+                owned_by,
+            };
+            RedoOp::CreateSequence {
+                schema,
+                state: decode_sequence_state(reader)?,
+            }
+        }
+        14 => RedoOp::DropSequence(reader.string()?),
+        15 => RedoOp::SequenceState {
+            name: reader.string()?,
+            state: decode_sequence_state(reader)?,
+        },
         tag => return Err(CodecError(format!("unknown redo op tag {tag}"))),
     })
 }
@@ -644,7 +766,14 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
     for _ in 0..count {
         let name = reader.string()?;
         let data_type = decode_data_type(reader)?;
-        let nullable = reader.u8()? != 0;
+        let flags = reader.u8()?;
+        let nullable = flags & 1 != 0;
+        let identity = match flags & !1 {
+            0 => None,
+            COLUMN_IDENTITY_BY_DEFAULT => Some(Identity::ByDefault),
+            COLUMN_IDENTITY_ALWAYS => Some(Identity::Always),
+            _ => return Err(CodecError(format!("column flags {flags}"))),
+        };
         let default = match reader.u8()? {
             0 => None,
             _ => Some(reader.string()?),
@@ -654,6 +783,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
             data_type,
             nullable,
             default,
+            identity,
         });
     }
     let primary_key = match reader.varint()? {
@@ -716,6 +846,7 @@ mod tests {
                 data_type: key,
                 nullable: false,
                 default: None,
+                identity: None,
             }],
             primary_key: Some(vec![0]),
             primary_key_constraint: None,

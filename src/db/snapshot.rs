@@ -13,7 +13,8 @@ use super::redo::{Redo, RedoOp};
 use super::{CodecError, Database, TableId};
 
 impl Database {
-    /// The catalog as redo: every table's schema, its indexes and every view.
+    /// The catalog as redo: every table's schema, its indexes, every view and
+    /// every sequence with its state.
     pub fn snapshot_catalog(&self) -> Vec<u8> {
         let mut redo = Redo::default();
         for table in self.tables.values() {
@@ -24,6 +25,12 @@ impl Database {
         }
         for view in self.views.values() {
             redo.push(&RedoOp::CreateView(view.clone()));
+        }
+        for sequence in self.sequences.values() {
+            redo.push(&RedoOp::CreateSequence {
+                schema: sequence.schema().clone(),
+                state: sequence.state(),
+            });
         }
         redo.into_payload()
     }
@@ -96,6 +103,7 @@ mod tests {
             data_type,
             nullable: false,
             default: None,
+            identity: None,
         };
         let t = txn
             .create_table(TableSchema {

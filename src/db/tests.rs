@@ -11,6 +11,7 @@ fn accounts_schema() -> TableSchema {
         data_type,
         nullable,
         default: None,
+        identity: None,
     };
     TableSchema {
         id: 0,
@@ -399,6 +400,7 @@ fn redo_reproduces_the_transaction() {
         data_type,
         nullable,
         default: None,
+        identity: None,
     };
     let mut txn = db.begin_write();
     let pairs = txn
@@ -675,4 +677,191 @@ fn replayed_changes_are_checked_like_new_ones() {
         Err(DbError::UniqueViolation { .. })
     ));
     txn.rollback();
+}
+
+fn sequence(name: &str, increment: i64, min: i64, max: i64, cycle: bool) -> SequenceSchema {
+    SequenceSchema {
+        id: 0,
+        name: name.into(),
+        data_type: DataType::Int8,
+        start: if increment > 0 { min } else { max },
+        increment,
+        min,
+        max,
+        cycle,
+        owned_by: None,
+    }
+}
+
+/// Every value `nextval` gives, until the first error.
+fn values_until_error(db: &mut Database, name: &str, most: usize) -> (Vec<i64>, Option<DbError>) {
+    let txn = db.begin_write();
+    let mut values = Vec::new();
+    for _ in 0..most {
+        match txn.db().advance_sequence(name) {
+            Ok(v) => values.push(v),
+            Err(e) => {
+                txn.commit();
+                return (values, Some(e));
+            }
+        }
+    }
+    txn.commit();
+    (values, None)
+}
+
+/// Steps, bounds and cycles as PostgreSQL's `nextval_internal` takes them.
+#[test]
+fn sequences_step_stop_and_cycle() {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    txn.create_sequence(sequence("up", 2, 1, 6, false)).unwrap();
+    txn.create_sequence(sequence("down", -5, 1, 12, true))
+        .unwrap();
+    txn.create_sequence(sequence("top", 1, i64::MAX - 1, i64::MAX, false))
+        .unwrap();
+    txn.commit();
+    let (values, error) = values_until_error(&mut db, "up", 10);
+    assert_eq!(values, [1, 3, 5]);
+    assert!(matches!(
+        error,
+        Some(DbError::SequenceLimit {
+            ascending: true,
+            bound: 6,
+            ..
+        })
+    ));
+    // A failed nextval leaves the sequence where it was.
+    assert_eq!(db.get_sequence("up").unwrap().state().last_value, 5);
+    assert_eq!(values_until_error(&mut db, "down", 5).0, [12, 7, 2, 12, 7]);
+    // No overflow past i64::MAX: the bound stops it first.
+    let (values, error) = values_until_error(&mut db, "top", 5);
+    assert_eq!(values, [i64::MAX - 1, i64::MAX]);
+    assert!(error.is_some());
+}
+
+/// A sequence moves outside the transaction that moved it: a rollback to the
+/// log keeps the new state and logs it; a transaction dropped unfinished (a
+/// panic) or rolled back in full puts it back, since nothing of it is logged.
+#[test]
+fn sequences_outlive_rollbacks_but_not_unfinished_transactions() {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    txn.create_sequence(sequence("s", 1, 1, 100, false))
+        .unwrap();
+    let created = txn.commit();
+    let mut replica = Database::new();
+    replica.apply_redo(created.payload()).unwrap();
+
+    let txn = db.begin_write();
+    assert_eq!(txn.db().advance_sequence("s").unwrap(), 1);
+    txn.rollback_to(None).unwrap();
+    assert_eq!(db.get_sequence("s").unwrap().state().last_value, 1);
+
+    {
+        let txn = db.begin_write();
+        assert_eq!(txn.db().advance_sequence("s").unwrap(), 2);
+    }
+    let txn = db.begin_write();
+    assert_eq!(txn.db().advance_sequence("s").unwrap(), 2);
+    txn.rollback();
+    let state = db.get_sequence("s").unwrap().state();
+    assert_eq!((state.last_value, state.is_called), (1, true));
+
+    // A commit logs the state with its other changes, and recovery ends there.
+    let (mut with_rows, table) = database_with_accounts(0);
+    let mut txn = with_rows.begin_write();
+    txn.create_sequence(sequence("ids", 1, 1, 100, false))
+        .unwrap();
+    let first = txn.db().advance_sequence("ids").unwrap();
+    txn.insert(table, account(first, "one", 1)).unwrap();
+    let redo = txn.commit();
+    let (mut replica, _) = database_with_accounts(0);
+    replica.apply_redo(redo.payload()).unwrap();
+    assert_eq!(
+        replica.get_sequence("ids").unwrap().state(),
+        with_rows.get_sequence("ids").unwrap().state()
+    );
+    assert_eq!(contents(&replica, table), contents(&with_rows, table));
+    // Not a schema change: blocks that began before it still commit.
+    let schema_commits = with_rows.schema_commits();
+    let txn = with_rows.begin_write();
+    txn.db().advance_sequence("ids").unwrap();
+    txn.commit();
+    assert_eq!(with_rows.schema_commits(), schema_commits);
+}
+
+/// Dropping a table drops the sequences its columns own; its undo brings them
+/// back with the state they had.
+#[test]
+fn owned_sequences_go_with_their_table() {
+    let (mut db, table) = database_with_accounts(0);
+    let mut txn = db.begin_write();
+    let owned = SequenceSchema {
+        owned_by: Some((table, 0)),
+        ..sequence("accounts_id_seq", 1, 1, 100, false)
+    };
+    txn.create_sequence(owned).unwrap();
+    txn.create_sequence(sequence("free", 1, 1, 100, false))
+        .unwrap();
+    txn.db().advance_sequence("accounts_id_seq").unwrap();
+    txn.commit();
+    assert!(matches!(
+        db.begin_write()
+            .create_sequence(sequence("accounts", 1, 1, 9, false)),
+        Err(DbError::DuplicateRelation(_))
+    ));
+
+    let mut txn = db.begin_write();
+    txn.drop_table("accounts").unwrap();
+    assert!(txn.db().get_sequence("accounts_id_seq").is_none());
+    assert!(txn.db().get_sequence("free").is_some());
+    txn.rollback();
+    assert_eq!(
+        db.get_sequence("accounts_id_seq")
+            .unwrap()
+            .state()
+            .last_value,
+        1
+    );
+
+    let mut txn = db.begin_write();
+    txn.drop_table("accounts").unwrap();
+    let redo = txn.commit();
+    let catalog = db.snapshot_catalog();
+    let mut replica = Database::load_snapshot(&[catalog]).unwrap();
+    replica.apply_redo(redo.payload()).unwrap();
+    let names: Vec<&str> = replica
+        .sequences()
+        .map(|s| s.schema().name.as_str())
+        .collect();
+    assert_eq!(names, ["free"]);
+    let free = |db: &Database| db.get_sequence("free").unwrap().schema().clone();
+    assert_eq!(free(&replica), free(&db));
+}
+
+/// A transaction that drops a sequence, creates another of the same name and
+/// moves it, then is dropped unfinished, leaves the first where it was: a
+/// sequence's state before the transaction belongs to that sequence, not to
+/// its name.
+#[test]
+fn an_unfinished_transaction_restores_each_sequence_it_moved() {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    txn.create_sequence(sequence("s", 1, 1, 100, false))
+        .unwrap();
+    txn.commit();
+    let txn = db.begin_write();
+    txn.db().advance_sequence("s").unwrap();
+    txn.db().advance_sequence("s").unwrap();
+    txn.commit();
+    {
+        let mut txn = db.begin_write();
+        txn.drop_sequence("s").unwrap();
+        txn.create_sequence(sequence("s", 1, 1, 100, false))
+            .unwrap();
+        txn.db().advance_sequence("s").unwrap();
+    }
+    let state = db.get_sequence("s").unwrap().state();
+    assert_eq!((state.last_value, state.is_called), (2, true));
 }

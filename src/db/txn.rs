@@ -7,6 +7,7 @@ use super::catalog::{IndexSchema, RoutineSchema, TableId, TableSchema, ViewSchem
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
 use super::row::Row;
+use super::sequence::{Sequence, SequenceSchema, SequenceState};
 use super::table::{Index, Table, TableContents};
 use super::{Database, DbError};
 use crate::types::Value;
@@ -58,6 +59,12 @@ enum Undo {
     InstallRoutines {
         previous: BTreeMap<String, Arc<RoutineSchema>>,
     },
+    CreateSequence {
+        name: String,
+    },
+    DropSequence {
+        sequence: Box<Sequence>,
+    },
     /// `ADD PRIMARY KEY` rebuilt the table: the table as it was.
     ReplaceTable {
         table: Box<Table>,
@@ -96,6 +103,15 @@ pub enum Change {
         columns: Vec<usize>,
         name: Option<String>,
     },
+    CreateSequence(SequenceSchema),
+    DropSequence(String),
+    /// Where a sequence the block created stands after the statement: a
+    /// sequence that existed before the block changes outside it (see
+    /// `db::sequence`), one it created only with it.
+    SetSequence {
+        name: String,
+        state: SequenceState,
+    },
 }
 
 impl Change {
@@ -107,6 +123,7 @@ impl Change {
                 | Change::Update { .. }
                 | Change::Delete { .. }
                 | Change::Truncate(_)
+                | Change::SetSequence { .. }
         )
     }
 }
@@ -126,16 +143,21 @@ pub struct WriteTxn<'db> {
     /// The changes as a transaction block replays them; None (the usual case)
     /// records nothing. See [`WriteTxn::record_changes`].
     changes: Option<Vec<Change>>,
+    /// The sequences this transaction created: their states change with it, not
+    /// outside it (see `db::sequence`).
+    created_sequences: Vec<String>,
     finished: bool,
 }
 
 impl<'db> WriteTxn<'db> {
     pub(crate) fn begin(db: &'db mut Database) -> Self {
+        db.in_write_transaction = true;
         WriteTxn {
             db,
             undo: Vec::new(),
             redo: Redo::default(),
             changes: None,
+            created_sequences: Vec::new(),
             finished: false,
         }
     }
@@ -146,12 +168,24 @@ impl<'db> WriteTxn<'db> {
         self.changes = on.then(Vec::new);
     }
 
-    /// The changes recorded since the last call (none if not recording).
+    /// The changes recorded since the last call (none if not recording), with
+    /// the states of the sequences this transaction created and has moved.
     pub fn take_changes(&mut self) -> Vec<Change> {
-        self.changes
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
+        let Some(changes) = &mut self.changes else {
+            return Vec::new();
+        };
+        for touched in self.db.touched_sequences.lock().iter() {
+            if !self.created_sequences.contains(&touched.name) {
+                continue;
+            }
+            if let Some(sequence) = self.db.touched_sequence(touched) {
+                changes.push(Change::SetSequence {
+                    name: touched.name.clone(),
+                    state: sequence.state(),
+                });
+            }
+        }
+        std::mem::take(changes)
     }
 
     fn record(&mut self, change: impl FnOnce() -> Change) {
@@ -204,6 +238,14 @@ impl<'db> WriteTxn<'db> {
                 columns,
                 name,
             } => self.add_primary_key(*table, columns.clone(), name.clone())?,
+            Change::CreateSequence(schema) => {
+                self.create_sequence(schema.clone())?;
+            }
+            Change::DropSequence(name) => self.drop_sequence(name)?,
+            Change::SetSequence { name, state } => {
+                self.db
+                    .set_sequence(name, state.last_value, state.is_called)?;
+            }
         }
         Ok(true)
     }
@@ -215,8 +257,14 @@ impl<'db> WriteTxn<'db> {
 
     /// Keeps every change and returns their redo, for the write-ahead log.
     pub fn commit(mut self) -> Redo {
+        self.log_touched_sequences();
+        self.finish_commit()
+    }
+
+    fn finish_commit(&mut self) -> Redo {
         self.finished = true;
         self.undo.clear();
+        self.db.touched_sequences.get_mut().clear();
         let redo = std::mem::take(&mut self.redo);
         self.db.note_commit(&redo);
         redo
@@ -226,14 +274,15 @@ impl<'db> WriteTxn<'db> {
     /// commit's LSN (none for a transaction that changed nothing). If the append
     /// fails (the log has failed), rolls back instead: nothing is kept that could
     /// not be made durable.
-    pub fn commit_to(self, wal: Option<&Wal>) -> Result<Option<u64>, WalError> {
+    pub fn commit_to(mut self, wal: Option<&Wal>) -> Result<Option<u64>, WalError> {
+        self.log_touched_sequences();
         let (Some(wal), false) = (wal, self.redo.is_empty()) else {
-            self.commit();
+            self.finish_commit();
             return Ok(None);
         };
         match wal.append(self.redo.payload()) {
             Ok(lsn) => {
-                self.commit();
+                self.finish_commit();
                 Ok(Some(lsn))
             }
             Err(error) => {
@@ -243,15 +292,56 @@ impl<'db> WriteTxn<'db> {
         }
     }
 
-    /// Undoes every change, newest first.
+    /// Undoes every change, newest first, sequences included: for a transaction
+    /// nothing of which may reach the log.
     pub fn rollback(mut self) {
         self.undo_all();
         self.finished = true;
     }
 
+    /// Undoes every change but the sequences it moved, whose new states it
+    /// appends to `wal` (if any) as a record of their own (see `db::sequence`).
+    /// If that append fails, puts them back too.
+    pub fn rollback_to(mut self, wal: Option<&Wal>) -> Result<(), WalError> {
+        while let Some(undo) = self.undo.pop() {
+            self.db.apply_undo(undo);
+        }
+        self.redo = Redo::default();
+        self.created_sequences.clear();
+        self.log_touched_sequences();
+        if let (Some(wal), false) = (wal, self.redo.is_empty()) {
+            if let Err(error) = wal.append(self.redo.payload()) {
+                self.rollback();
+                return Err(error);
+            }
+        }
+        self.finished = true;
+        self.db.touched_sequences.get_mut().clear();
+        Ok(())
+    }
+
     fn undo_all(&mut self) {
         while let Some(undo) = self.undo.pop() {
             self.db.apply_undo(undo);
+        }
+        let touched = std::mem::take(self.db.touched_sequences.get_mut());
+        for touched in touched.iter().rev() {
+            if let Some(sequence) = self.db.touched_sequence(touched) {
+                sequence.set_state(touched.before);
+            }
+        }
+    }
+
+    /// Adds the states of the sequences this transaction moved, as they are now,
+    /// to its redo (after the op that created one, if it did).
+    fn log_touched_sequences(&mut self) {
+        for touched in self.db.touched_sequences.lock().iter() {
+            if let Some(sequence) = self.db.touched_sequence(touched) {
+                self.redo.push(&RedoOp::SequenceState {
+                    name: touched.name.clone(),
+                    state: sequence.state(),
+                });
+            }
         }
     }
 
@@ -292,6 +382,17 @@ impl<'db> WriteTxn<'db> {
         self.undo.push(Undo::DropTable {
             table: Box::new(table),
         });
+        // Its columns' sequences go with it (a replay of the DROP drops them too).
+        let owned: Vec<String> = self
+            .db
+            .sequences
+            .values()
+            .filter(|s| s.schema().owned_by.is_some_and(|(table, _)| table == id))
+            .map(|s| s.schema().name.clone())
+            .collect();
+        for sequence in owned {
+            self.remove_sequence(&sequence)?;
+        }
         Ok(())
     }
 
@@ -384,6 +485,46 @@ impl<'db> WriteTxn<'db> {
             table,
             columns,
             name,
+        });
+        Ok(())
+    }
+
+    /// Creates a sequence from `schema` (whose `id` is assigned here); 42P07 if
+    /// its name is taken.
+    pub fn create_sequence(&mut self, mut schema: SequenceSchema) -> Result<TableId, DbError> {
+        self.db.check_name_free(&schema.name)?;
+        schema.id = self.db.next_table_id;
+        self.db.next_table_id += 1;
+        let sequence = Sequence::fresh(schema.clone());
+        self.redo.push(&RedoOp::CreateSequence {
+            schema: schema.clone(),
+            state: sequence.state(),
+        });
+        self.record(|| Change::CreateSequence(schema.clone()));
+        let (id, name) = (schema.id, schema.name);
+        self.db.sequences.insert(name.clone(), sequence);
+        self.created_sequences.push(name.clone());
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::CreateSequence { name });
+        Ok(id)
+    }
+
+    pub fn drop_sequence(&mut self, name: &str) -> Result<(), DbError> {
+        self.remove_sequence(name)?;
+        self.record(|| Change::DropSequence(name.to_owned()));
+        Ok(())
+    }
+
+    fn remove_sequence(&mut self, name: &str) -> Result<(), DbError> {
+        let sequence = self
+            .db
+            .sequences
+            .remove(name)
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?;
+        self.db.catalog_version += 1;
+        self.redo.push(&RedoOp::DropSequence(name.to_owned()));
+        self.undo.push(Undo::DropSequence {
+            sequence: Box::new(sequence),
         });
         Ok(())
     }
@@ -554,6 +695,7 @@ impl Drop for WriteTxn<'_> {
         if !self.finished {
             self.undo_all();
         }
+        self.db.in_write_transaction = false;
     }
 }
 
@@ -627,6 +769,22 @@ impl Database {
             }
             Undo::DropView { view } => {
                 self.views.insert(view.name.clone(), view);
+                self.catalog_version += 1;
+            }
+            Undo::CreateSequence { name } => {
+                let sequence = self
+                    .sequences
+                    .remove(&name)
+                    .expect("created sequence exists");
+                let id = sequence.schema().id;
+                if id + 1 == self.next_table_id {
+                    self.next_table_id = id;
+                }
+                self.catalog_version += 1;
+            }
+            Undo::DropSequence { sequence } => {
+                self.sequences
+                    .insert(sequence.schema().name.clone(), *sequence);
                 self.catalog_version += 1;
             }
             Undo::InstallRoutines { previous } => {

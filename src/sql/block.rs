@@ -46,9 +46,10 @@
 //! **COMMIT** takes the write lock once and:
 //! 1. checks that no schema change committed since the block began;
 //! 2. validates the reads of every statement whose result the client saw — every
-//!    query, and every write that returned rows (`RETURNING`) or whose rows a
-//!    later statement read: each row still has the image it had, each scanned
-//!    table the version it had;
+//!    query, and every write that returned rows (`RETURNING`), drew from a
+//!    sequence (its values are the block's, and `currval` may have shown them;
+//!    see `db::sequence`) or whose rows a later statement read: each row still
+//!    has the image it had, each scanned table the version it had;
 //! 3. makes the block's writes again, in order, on the state committed now:
 //!    - an observed write replays its recorded changes (its inputs were just
 //!      validated, so they are still right; values the client saw, such as a
@@ -56,7 +57,8 @@
 //!    - a write nobody observed — `UPDATE accounts SET balance = balance + 10
 //!      WHERE id = 1` whose only answer was `UPDATE 1` — runs again on the current
 //!      state (with the plan its rehearsal made, unless the catalog changed since),
-//!      and must report the same row count it reported then. Its reads
+//!      and must report the same row count it reported then, and must not draw
+//!      from a sequence (it did not when it ran). Its reads
 //!      need no validation: nothing the client saw depends on them. This is what
 //!      lets many blocks update the same hot row (pgbench's 16 branch rows)
 //!      without failing each other. If it now changes other rows than it did
@@ -117,6 +119,7 @@ use super::copy::CopyIn;
 use super::overlay::{Overlay, OverlayTxn};
 use super::plan_cache::{CachedWrite, UsedPlan};
 use super::settings::Settings;
+use super::system::nextval_outside_write;
 use super::{exec, CommandTag, Output, QueryContext, SqlError};
 
 /// The most changes a block may have for its rehearsals to run on the session's
@@ -234,7 +237,10 @@ impl Written {
             | Change::DropIndex(_)
             | Change::CreateView(_)
             | Change::DropView(_)
-            | Change::AddPrimaryKey { .. } => {}
+            | Change::AddPrimaryKey { .. }
+            | Change::CreateSequence(_)
+            | Change::DropSequence(_)
+            | Change::SetSequence { .. } => {}
         }
     }
 }
@@ -510,6 +516,11 @@ pub struct Ran {
     noted: Noted,
     /// The plan it ran with, if it was rehearsed with a cached or a new plan.
     plan: Option<UsedPlan>,
+    /// True if it moved a sequence (`nextval`, `setval`): the values it drew are
+    /// the block's whatever the block does next (see `db::sequence`), and the
+    /// client may have seen them without a RETURNING (`currval`, `lastval`), so
+    /// COMMIT replays its changes rather than running it again.
+    moved_sequences: bool,
 }
 
 impl Ran {
@@ -604,6 +615,7 @@ impl Block {
             overlay,
             noted,
             plan: _,
+            moved_sequences,
         } = ran;
         if self.schema_commits.is_none() {
             self.schema_commits = noted.schema_commits;
@@ -629,7 +641,7 @@ impl Block {
             Output::Command(tag) => (tag.clone(), false),
             Output::Rows { tag, .. } => (tag.clone(), true),
         };
-        self.observed.push(returned_rows);
+        self.observed.push(returned_rows || moved_sequences);
         self.writes.push(Arc::new(BlockWrite {
             statement,
             session: StatementSession::of(ctx),
@@ -728,6 +740,7 @@ impl BlockRun {
             overlay: Overlay::default(),
             noted: self.log.take(),
             plan: None,
+            moved_sequences: false,
         }
     }
 
@@ -754,7 +767,15 @@ impl BlockRun {
         let mut txn = OverlayTxn::new(db, &self.overlay);
         let (output, plan) = statement(&mut txn, &ctx)?;
         let (changes, overlay) = txn.finish();
-        Ok(self.ran(db, output, plan, is_write.then_some(changes), overlay))
+        // No sequence moved: one is moved only under the write lock.
+        Ok(self.ran(
+            db,
+            output,
+            plan,
+            is_write.then_some(changes),
+            overlay,
+            false,
+        ))
     }
 
     /// The outcome of a statement that ran on `db` (the block's writes in it or
@@ -766,6 +787,7 @@ impl BlockRun {
         plan: Option<UsedPlan>,
         changes: Option<Vec<Change>>,
         overlay: Overlay,
+        moved_sequences: bool,
     ) -> Ran {
         let statement_number = self.writes.len();
         let mut written = Written::default();
@@ -783,6 +805,7 @@ impl BlockRun {
             overlay,
             noted,
             plan,
+            moved_sequences,
         }
     }
 
@@ -807,10 +830,18 @@ impl BlockRun {
     ) -> Result<Ran, SqlError> {
         self.replay(txn)?;
         txn.record_changes(true);
+        let moves = txn.db().sequence_moves();
         let (output, plan) = statement(txn)?;
+        let moved_sequences = txn.db().sequence_moves() != moves;
+        if moved_sequences && !is_write {
+            // A query that moves one runs as a write; one that does it out of
+            // sight, in a view, is refused, as outside a block.
+            return Err(nextval_outside_write());
+        }
         let changes = txn.take_changes();
         let overlay = Overlay::of_changes(txn.db(), &changes);
-        Ok(self.ran(txn.db(), output, plan, is_write.then_some(changes), overlay))
+        let changes = is_write.then_some(changes);
+        Ok(self.ran(txn.db(), output, plan, changes, overlay, moved_sequences))
     }
 }
 
@@ -841,12 +872,23 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
         }
         let ctx = write.session.in_context(ctx);
         txn.record_changes(true);
+        let moves = txn.db().sequence_moves();
         let output = write.statement.run(txn, &ctx).map_err(|e| {
             conflict(format!(
                 "{} failed when made again at COMMIT: {e}",
                 write.statement.describe()
             ))
         })?;
+        // One that moved a sequence when it ran is observed, so this one did
+        // not, and now would: its values could collide with what the block's
+        // later statements drew from a sequence the block created.
+        if txn.db().sequence_moves() != moves {
+            return Err(conflict(format!(
+                "{} called nextval or setval when made again at COMMIT, which it had \
+                 not done when it ran",
+                write.statement.describe()
+            )));
+        }
         let tag = match &output {
             Output::Command(tag) | Output::Rows { tag, .. } => tag,
         };

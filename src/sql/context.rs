@@ -1,5 +1,6 @@
 //! What a statement needs to know about the moment and the session it runs in.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -58,6 +59,60 @@ pub struct QueryContext {
     /// A block's statement run under the read lock: the block's own writes, which
     /// the scan layer reads rows through (see `sql::overlay`). None otherwise.
     pub overlay: Option<Arc<Overlay>>,
+    /// What `nextval` gave the session, for `currval` and `lastval`: shared with
+    /// the session, and kept even if the statement fails, since a sequence never
+    /// takes a value back (see `db::sequence`).
+    pub sequences: Arc<SessionSequences>,
+}
+
+/// The values the session's sequences gave it, by sequence OID and name: an
+/// OID a rolled-back `CREATE SEQUENCE` gave back can name another sequence
+/// later, and that one has given this session nothing.
+#[derive(Debug, Default)]
+pub struct SessionSequences(Mutex<SequenceValues>);
+
+type SequenceKey = (u32, String);
+
+#[derive(Debug, Default)]
+struct SequenceValues {
+    /// What `currval` answers.
+    current: HashMap<SequenceKey, i64>,
+    /// The sequence of the session's last `nextval`, for `lastval`.
+    last: Option<SequenceKey>,
+}
+
+impl SessionSequences {
+    /// `nextval` of sequence `key` gave `value`.
+    pub fn advanced(&self, key: SequenceKey, value: i64) {
+        let mut values = self.lock();
+        values.current.insert(key.clone(), value);
+        values.last = Some(key);
+    }
+
+    /// `setval(key, value, true)`: `currval` answers `value`, `lastval` is
+    /// unchanged.
+    pub fn set(&self, key: SequenceKey, value: i64) {
+        self.lock().current.insert(key, value);
+    }
+
+    /// `currval` of sequence `key`, if the session has one.
+    pub fn current(&self, key: &SequenceKey) -> Option<i64> {
+        self.lock().current.get(key).copied()
+    }
+
+    /// `lastval`: the sequence of the last `nextval` and its `currval`.
+    pub fn last(&self) -> Option<(SequenceKey, i64)> {
+        let values = self.lock();
+        let key = values.last.clone()?;
+        let value = *values.current.get(&key)?;
+        Some((key, value))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SequenceValues> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl QueryContext {
@@ -87,6 +142,7 @@ impl QueryContext {
             modules: None,
             reads: None,
             overlay: None,
+            sequences: Arc::default(),
         }
     }
 }

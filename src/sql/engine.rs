@@ -41,7 +41,7 @@ use crate::types::{DataType, Value};
 use super::block::{self, Block, Ran};
 use super::context::Interrupt;
 use super::exec::RowWriter;
-use super::parse::is_checkpoint;
+use super::parse::{calls_function, is_checkpoint};
 use super::plan_cache::{
     may_read_no_table, request_name, CachedPlan, CachedWrite, PreparedStatement, UsedPlan,
 };
@@ -180,7 +180,7 @@ impl Engine {
             return self.checkpoint().await;
         }
         let ctx = self.with_server_state(ctx);
-        if Engine::is_write(&stmt) {
+        if prepared.is_write() {
             let params: Arc<[Value]> = params.into();
             let hints = prepared.param_types();
             let cached = prepared.cached_write();
@@ -336,6 +336,10 @@ impl Engine {
         if !block.changed_schema() {
             return self.describe(stmt, param_hints).await;
         }
+        // DDL and COPY are described without the catalog, in a block as out of one.
+        if let Some(description) = exec::describe_without_catalog(stmt, param_hints) {
+            return Ok(description);
+        }
         let run = block.run();
         let stmt = Arc::new(stmt.clone());
         let hints = param_hints.to_vec();
@@ -367,7 +371,7 @@ impl Engine {
         ctx: &QueryContext,
     ) -> Result<Ran, crate::Error> {
         let stmt = prepared.shared_statement();
-        let is_write = Engine::is_write(&stmt);
+        let is_write = prepared.is_write();
         if is_checkpoint(&stmt) || (!is_write && !block.has_writes()) {
             let run = block.run();
             let output = self.execute(prepared, params, run.context(ctx)).await?;
@@ -472,12 +476,13 @@ impl Engine {
             .map_err(|e| stopped_error(&interrupt, e))??)
     }
 
-    /// True for statements that change data or schema. `CHECKPOINT` changes
-    /// neither (it copies the database to a snapshot), so it is allowed inside a
-    /// transaction block, as in PostgreSQL.
+    /// True for statements that change data or schema: a query only if it calls
+    /// `nextval` or `setval`, which move sequences under the write lock.
+    /// `CHECKPOINT` changes neither (it copies the database to a snapshot), so it
+    /// is allowed inside a transaction block, as in PostgreSQL.
     pub fn is_write(stmt: &Statement) -> bool {
         match stmt {
-            Statement::Query(_) => false,
+            Statement::Query(_) => calls_function(stmt, &["nextval", "setval"]),
             _ if is_checkpoint(stmt) => false,
             Statement::Explain {
                 statement, analyze, ..

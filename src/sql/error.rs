@@ -59,6 +59,12 @@ pub enum SqlError {
     /// no matching unique constraint.
     #[error("{0}")]
     InvalidColumnReference(String),
+    /// 428C9: a value for a `GENERATED ALWAYS` identity column.
+    #[error("{}", if *update { format!("column \"{column}\" can only be updated to DEFAULT") } else { format!("cannot insert a non-DEFAULT value into column \"{column}\"") })]
+    GeneratedAlways { column: String, update: bool },
+    /// 55000, e.g. `currval` of a sequence the session has not used.
+    #[error("{0}")]
+    ObjectNotInPrerequisiteState(String),
     /// 42809, e.g. `DROP TABLE` of a view.
     #[error("{0}")]
     WrongObjectType(String),

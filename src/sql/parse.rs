@@ -36,8 +36,9 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart, Query, SetExpr,
-    Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
+    visit_expressions, Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart,
+    Query, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor,
+    VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -76,6 +77,14 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     ) {
         return Err(SqlError::Unsupported(
             "two-phase commit (PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED)".into(),
+        ));
+    }
+    // Nor ALTER SEQUENCE.
+    if words == ["alter", "sequence"] {
+        return Err(SqlError::Unsupported(
+            "ALTER SEQUENCE (move a sequence with setval; to change its options, \
+             drop it and create it again)"
+                .into(),
         ));
     }
     let mut statements = parse_rewritten(sql).map_err(|e| {
@@ -474,6 +483,25 @@ pub fn checkpoint_statement() -> Statement {
 }
 
 /// True for the statement `CHECKPOINT` parses to.
+/// True if `statement` calls a function named one of `names` (lower case)
+/// anywhere: `set_config`, which changes settings as `SET` does, or `nextval`,
+/// which makes a query a write.
+pub fn calls_function(statement: &Statement, names: &[&str]) -> bool {
+    visit_expressions(statement, |expr| match expr {
+        Expr::Function(f)
+            if f.name
+                .0
+                .last()
+                .and_then(|part| part.as_ident())
+                .is_some_and(|name| names.iter().any(|n| name.value.eq_ignore_ascii_case(n))) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
 pub fn is_checkpoint(stmt: &Statement) -> bool {
     matches!(
         stmt,

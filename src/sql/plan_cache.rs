@@ -79,6 +79,8 @@ pub enum WritePlan {
     Update(Update),
     Delete(Delete),
     Call(BoundCall),
+    /// A query that moves a sequence (`SELECT nextval('s')`).
+    Query(CachedPlan),
 }
 
 impl WritePlan {
@@ -106,7 +108,7 @@ impl WritePlan {
                     })
                     && returning(&i.returning)
             }
-            WritePlan::Call(_) => false,
+            WritePlan::Call(_) | WritePlan::Query(_) => false,
         }
     }
 }
@@ -201,18 +203,27 @@ pub struct PreparedStatement {
     /// any: a write planned again after the schema changed must still return
     /// those, or it fails before it commits (see `Engine::execute`).
     described_columns: Option<Arc<[ColumnInfo]>>,
+    /// [`Engine::is_write`](super::Engine::is_write), found once: it walks a
+    /// query's expressions, and every run asks.
+    is_write: bool,
 }
 
 impl PreparedStatement {
     pub fn new(statement: Statement, param_types: Vec<Option<DataType>>) -> PreparedStatement {
         PreparedStatement {
             request_name: request_name(&statement),
+            is_write: super::Engine::is_write(&statement),
             statement: Arc::new(statement),
             param_types: param_types.into(),
             plan: PlanSlot::empty(),
             write_plan: PlanSlot::empty(),
             described_columns: None,
         }
+    }
+
+    /// True if it changes data or schema, and runs as a write.
+    pub fn is_write(&self) -> bool {
+        self.is_write
     }
 
     /// The statement, whose result columns were described to the client as

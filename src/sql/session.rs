@@ -34,17 +34,17 @@
 
 mod copy;
 
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
 use sqlparser::ast::{
-    visit_expressions, ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode,
-    TransactionMode, UnaryOperator, Value as AstValue,
+    ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode, TransactionMode,
+    UnaryOperator, Value as AstValue,
 };
 
 use super::block::{Block, BlockStatement};
-use super::context::StatementSettings;
+use super::context::{SessionSequences, StatementSettings};
+use super::parse::calls_function;
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
@@ -173,6 +173,8 @@ pub struct Session {
     implicit: bool,
     /// The process id the client got in BackendKeyData, for `pg_backend_pid()`.
     backend_pid: i32,
+    /// What the session's `nextval` calls gave, for `currval` and `lastval`.
+    sequences: Arc<SessionSequences>,
 }
 
 impl Session {
@@ -189,6 +191,7 @@ impl Session {
             block_changes_max: usize::MAX,
             implicit: false,
             backend_pid: 0,
+            sequences: Arc::default(),
         }
     }
 
@@ -319,7 +322,7 @@ impl Session {
         prepared: &PreparedStatement,
         params: &[Value],
     ) -> Result<Output, Error> {
-        let is_write = Engine::is_write(prepared.statement());
+        let is_write = prepared.is_write();
         if self.transaction == TransactionState::Failed {
             return Err(SqlError::InFailedTransaction.into());
         }
@@ -415,6 +418,7 @@ impl Session {
             modules: None,
             reads: None,
             overlay: None,
+            sequences: self.sequences.clone(),
         }
     }
 
@@ -461,8 +465,8 @@ impl Session {
                     kinds.settings |= command.changes_settings();
                 }
                 None => {
-                    kinds.writes |= Engine::is_write(prepared.statement());
-                    kinds.settings |= calls_set_config(prepared.statement());
+                    kinds.writes |= prepared.is_write();
+                    kinds.settings |= calls_function(prepared.statement(), &["set_config"]);
                 }
             }
         }
@@ -479,7 +483,7 @@ impl Session {
         self.transaction == TransactionState::Idle
             && match command(prepared.statement()) {
                 Ok(None) => {
-                    Engine::is_write(prepared.statement()) || calls_set_config(prepared.statement())
+                    prepared.is_write() || calls_function(prepared.statement(), &["set_config"])
                 }
                 Ok(Some(command)) => command.changes_settings(),
                 Err(_) => false,
@@ -850,25 +854,6 @@ fn show_command(variable: &[sqlparser::ast::Ident]) -> Command {
                 .join("."),
         ),
     }
-}
-
-/// True if `statement` calls `set_config`, which changes settings as `SET` does:
-/// a query string or extended-protocol batch holding one is then an implicit
-/// transaction, so that an error later in it undoes the change, as in PostgreSQL.
-fn calls_set_config(statement: &Statement) -> bool {
-    visit_expressions(statement, |expr| match expr {
-        Expr::Function(f)
-            if f.name
-                .0
-                .last()
-                .and_then(|part| part.as_ident())
-                .is_some_and(|name| name.value.eq_ignore_ascii_case("set_config")) =>
-        {
-            ControlFlow::Break(())
-        }
-        _ => ControlFlow::Continue(()),
-    })
-    .is_break()
 }
 
 /// True if `modes` say `READ ONLY`. Every isolation level is accepted and served as

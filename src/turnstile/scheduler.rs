@@ -537,10 +537,13 @@ impl Turnstile {
     {
         let name = name.into();
         let f = if short {
+            let wal = self.shared.wal.clone();
             let now = self.write_lock_now(&name, f, |db, f| {
                 let mut txn = db.begin_write();
                 let result = catch_unwind(AssertUnwindSafe(|| f(&mut txn))).map_err(panic_message);
-                txn.rollback();
+                // A rehearsal changes nothing but the sequences it moved, which
+                // stay moved (see `db::sequence`).
+                txn.rollback_to(wal.as_deref())?;
                 result
             });
             match now {
@@ -630,7 +633,7 @@ impl std::fmt::Debug for TurnstileStatus {
 }
 
 /// Runs one write transaction: `Ok` appends its redo to the log and commits, `Err`
-/// (or a failed append) rolls back. Returns the result and the commit's LSN.
+/// (or a failed append) rolls back, logging only the sequences it moved. Returns the result and the commit's LSN.
 fn run_write<R, E, F>(
     db: &mut Database,
     wal: Option<&Wal>,
@@ -642,7 +645,7 @@ where
     let mut txn = db.begin_write();
     let result = f(&mut txn);
     if result.is_err() {
-        txn.rollback();
+        txn.rollback_to(wal)?;
         return Ok((result, None));
     }
     let lsn = txn.commit_to(wal)?;

@@ -148,7 +148,13 @@ impl FunctionId {
             FunctionId::Random
                 | FunctionId::ClockTimestamp
                 | FunctionId::GenRandomUuid
-                | FunctionId::Catalog(CatalogFunction::SetConfig)
+                | FunctionId::Catalog(
+                    CatalogFunction::SetConfig
+                        | CatalogFunction::NextVal
+                        | CatalogFunction::SetVal
+                        | CatalogFunction::CurrVal
+                        | CatalogFunction::LastVal
+                )
         )
     }
 }
@@ -206,6 +212,20 @@ pub enum CatalogFunction {
     RelationSize(RelationPart),
     /// `pg_database_size(name | oid)`: the bytes of every table and index.
     DatabaseSize,
+    /// `nextval(regclass)`: advances a sequence (under the write lock only).
+    NextVal,
+    /// `setval(regclass, bigint [, is_called])` (under the write lock only).
+    SetVal,
+    /// `currval(regclass)`: what `nextval` last gave this session.
+    CurrVal,
+    /// `lastval()`: what this session's last `nextval` gave.
+    LastVal,
+    /// `pg_get_serial_sequence(table, column)`: the sequence a column owns.
+    SerialSequence,
+    /// The `last_value` and `is_called` columns of `SELECT … FROM` a sequence
+    /// (no name calls them).
+    SequenceLastValue,
+    SequenceIsCalled,
 }
 
 /// What a size function measures of a relation (see `sql::system::sizes`).
@@ -577,6 +597,16 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     }
 }
 
+/// The type a sequence function takes its sequence as: text stays text (read
+/// as a name when the call runs), anything else is a `regclass`.
+fn sequence_arg(given: DataType) -> DataType {
+    if given == DataType::Text {
+        DataType::Text
+    } else {
+        DataType::Oid(super::OidAlias::RegClass)
+    }
+}
+
 /// The functions of the catalog queries psql and drivers send.
 fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use CatalogFunction as C;
@@ -659,6 +689,32 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
                 _ => super::OidAlias::RegRole,
             };
             catalog(C::ToReg(alias), vec![T::Text], T::Oid(alias))
+        }
+        // A sequence by OID, or by name: an untyped literal reads as `regclass`,
+        // a text value is read as one when the call runs (PostgreSQL's implicit
+        // text-to-regclass cast).
+        ("nextval" | "currval", 1) if is_oid(a[0]) || is_text(a[0]) => {
+            let function = if name == "nextval" {
+                C::NextVal
+            } else {
+                C::CurrVal
+            };
+            catalog(function, vec![sequence_arg(a[0])], T::Int8)
+        }
+        ("setval", 2 | 3)
+            if (is_oid(a[0]) || is_text(a[0]))
+                && (a[1].is_integer() || a[1] == T::Unknown)
+                && a[2..].iter().all(|t| is_bool(*t)) =>
+        {
+            catalog(
+                C::SetVal,
+                [sequence_arg(a[0]), T::Int8, T::Bool][..a.len()].to_vec(),
+                T::Int8,
+            )
+        }
+        ("lastval", 0) => catalog(C::LastVal, vec![], T::Int8),
+        ("pg_get_serial_sequence", 2) if is_text(a[0]) && is_text(a[1]) => {
+            catalog(C::SerialSequence, vec![T::Text, T::Text], T::Text)
         }
         ("pg_get_userbyid", 1) if is_oid(a[0]) => catalog(C::UserById, vec![oid], T::Name),
         ("pg_get_indexdef", 1 | 3) if is_oid(a[0]) => {

@@ -165,11 +165,6 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         other if OidAlias::from_name(other).is_some() => {
             DataType::Oid(OidAlias::from_name(other).expect("checked in the guard"))
         }
-        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" => {
-            return Err(SqlError::Unsupported(format!(
-                "type {last} (sequences are not implemented yet); use an explicit integer key"
-            )))
-        }
         _ => {
             return Err(SqlError::UndefinedObject(format!(
                 "type \"{last}\" does not exist"

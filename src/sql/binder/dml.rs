@@ -1,11 +1,11 @@
 //! INSERT, UPDATE and DELETE: the target table, the rows to write, RETURNING.
 
 use sqlparser::ast::{
-    self, AssignmentTarget, ConflictTarget, FromTable, OnConflictAction, OnInsert, SelectItem,
-    TableFactor,
+    self, AssignmentTarget, ConflictTarget, FromTable, InsertOverriding, OnConflictAction,
+    OnInsert, SelectItem, TableFactor,
 };
 
-use crate::db::{TableId, TableSchema};
+use crate::db::{ColumnSchema, Identity, TableId, TableSchema};
 use crate::sql::plan::{Access, Expr, Plan};
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::DataType;
@@ -85,6 +85,11 @@ impl Binder<'_> {
                     "writing to view \"{relation}\" (views are read-only)"
                 )));
             }
+            if self.db.get_sequence(&relation).is_some() {
+                return Err(SqlError::WrongObjectType(format!(
+                    "cannot change sequence \"{relation}\""
+                )));
+            }
             return Err(SqlError::UndefinedTable(relation));
         };
         let schema = table.schema().clone();
@@ -98,22 +103,22 @@ impl Binder<'_> {
         };
         let alias = insert.table_alias.as_ref().map(|a| names::ident(&a.alias));
         let (table, schema, scope) = self.target(name, alias)?;
-        let mut targets = self.insert_targets(&schema, &insert.columns)?;
-        if insert.columns.is_empty() {
-            // Without a column list, a shorter row fills the leading columns.
-            if let Some(width) = source_width(insert.source.as_deref()) {
-                if width < targets.len() {
-                    targets.truncate(width);
-                }
-            }
-        }
+        let targets = self.insert_targets(&schema, &insert.columns)?;
+        let target = InsertTarget {
+            schema: &schema,
+            columns: targets,
+            listed: !insert.columns.is_empty(),
+            overriding: insert.overriding,
+        };
         let source = match &insert.source {
-            Some(query) => self.insert_source(query, &schema, &targets)?,
-            None => {
-                return Err(SqlError::Unsupported(
-                    "INSERT without VALUES or a query".into(),
-                ))
-            }
+            Some(query) => self.insert_source(query, target)?,
+            // `DEFAULT VALUES`: one row of the defaults.
+            None => Plan::Values {
+                rows: vec![(0..schema.columns.len())
+                    .map(|position| self.default_value(&schema, position))
+                    .collect::<Result<_, _>>()?],
+                width: schema.columns.len(),
+            },
         };
         let conflict = match &insert.on {
             None => None,
@@ -159,15 +164,21 @@ impl Binder<'_> {
     fn insert_source(
         &mut self,
         query: &ast::Query,
-        schema: &TableSchema,
-        targets: &[usize],
+        mut target: InsertTarget<'_>,
     ) -> Result<Plan, SqlError> {
-        if let (ast::SetExpr::Values(values), None, None) =
-            (&*query.body, &query.order_by, &query.limit_clause)
-        {
+        let schema = target.schema;
+        if let (ast::SetExpr::Values(values), None, None, None) = (
+            &*query.body,
+            &query.order_by,
+            &query.limit_clause,
+            &query.fetch,
+        ) {
+            if let Some(first) = values.rows.first() {
+                target.fit(first.content.len());
+            }
             let mut rows = Vec::new();
             for row in &values.rows {
-                rows.push(self.insert_row(&row.content, schema, targets)?);
+                rows.push(self.insert_row(&row.content, &target)?);
             }
             return Ok(Plan::Values {
                 rows,
@@ -175,11 +186,13 @@ impl Binder<'_> {
             });
         }
         let mut bound = self.bind_query(query)?;
+        target.fit(bound.columns.len());
+        let targets = &target.columns;
         check_arity(bound.columns.len(), targets.len())?;
         let mut exprs = Vec::new();
         for (position, column) in schema.columns.iter().enumerate() {
             let expr = match targets.iter().position(|t| *t == position) {
-                Some(i) => {
+                Some(i) if !target.takes_default(column)? => {
                     // An untyped parameter or literal in the query's select list
                     // takes the column's type, as in PostgreSQL (`INSERT INTO t
                     // SELECT $1, $2 WHERE NOT EXISTS …`).
@@ -197,7 +210,7 @@ impl Binder<'_> {
                         &column.name,
                     )?
                 }
-                None => self.default_value(schema, position)?,
+                _ => self.default_value(schema, position)?,
             };
             exprs.push(expr);
         }
@@ -210,9 +223,9 @@ impl Binder<'_> {
     fn insert_row(
         &mut self,
         values: &[ast::Expr],
-        schema: &TableSchema,
-        targets: &[usize],
+        target: &InsertTarget<'_>,
     ) -> Result<Vec<Expr>, SqlError> {
+        let (schema, targets) = (target.schema, &target.columns);
         check_arity(values.len(), targets.len())?;
         let empty = Scope::default();
         let mut row = Vec::with_capacity(schema.columns.len());
@@ -222,7 +235,7 @@ impl Binder<'_> {
                 .position(|t| *t == position)
                 .map(|i| &values[i])
             {
-                Some(e) if !is_default(e) => {
+                Some(e) if !is_default(e) && !target.takes_default(column)? => {
                     let bound = self.bind_expr(e, &empty)?;
                     self.assign(bound, column.data_type, &column.name)?
                 }
@@ -346,6 +359,11 @@ impl Binder<'_> {
             }
             let value = if is_default(&a.value) {
                 self.default_value(schema, position)?
+            } else if schema.columns[position].identity == Some(Identity::Always) {
+                return Err(SqlError::GeneratedAlways {
+                    column: name,
+                    update: true,
+                });
             } else {
                 let bound = self.bind_expr(&a.value, scope)?;
                 self.assign(bound, schema.columns[position].data_type, &name)?
@@ -449,10 +467,38 @@ impl Binder<'_> {
 }
 
 /// The width of the rows an INSERT's VALUES gives (the first row's), if VALUES.
-fn source_width(query: Option<&ast::Query>) -> Option<usize> {
-    match &*query?.body {
-        ast::SetExpr::Values(values) => values.rows.first().map(|r| r.content.len()),
-        _ => None,
+/// The columns an INSERT gives values for, and how it treats identity columns.
+struct InsertTarget<'a> {
+    schema: &'a TableSchema,
+    /// The positions of the columns given, in the order given.
+    columns: Vec<usize>,
+    /// True if the statement lists them (`INSERT INTO t (a, b)`).
+    listed: bool,
+    overriding: Option<InsertOverriding>,
+}
+
+impl InsertTarget<'_> {
+    /// Without a column list, a source of `width` columns fills the leading
+    /// ones (PostgreSQL's rule; a wider one is then an error of arity).
+    fn fit(&mut self, width: usize) {
+        if !self.listed && width < self.columns.len() {
+            self.columns.truncate(width);
+        }
+    }
+
+    /// True if `column` takes its default whatever value the statement gives
+    /// it (`OVERRIDING USER VALUE` of an identity column); 428C9 for a value
+    /// given to a `GENERATED ALWAYS` column without `OVERRIDING SYSTEM VALUE`.
+    fn takes_default(&self, column: &ColumnSchema) -> Result<bool, SqlError> {
+        match (column.identity, self.overriding) {
+            (Some(_), Some(InsertOverriding::User)) => Ok(true),
+            (Some(Identity::Always), Some(InsertOverriding::System)) => Ok(false),
+            (Some(Identity::Always), _) => Err(SqlError::GeneratedAlways {
+                column: column.name.clone(),
+                update: false,
+            }),
+            _ => Ok(false),
+        }
     }
 }
 

@@ -4,8 +4,7 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJ
 
 use crate::sql::plan::{side, Access, Expr, JoinKind, Plan, Side};
 use crate::sql::{system, SqlError};
-use crate::types::BinaryOp;
-use crate::types::DataType;
+use crate::types::{BinaryOp, CatalogFunction, DataType, FunctionId, Value};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::select::unknown_outputs_as_text;
@@ -544,6 +543,9 @@ impl Binder<'_> {
             };
             return Ok((plan, scope));
         }
+        if let Some(sequence) = self.db.get_sequence(&relation) {
+            return self.bind_sequence(sequence.schema().id, shown, alias);
+        }
         if let Some(view) = self.db.get_view(&relation) {
             self.note_reference(&relation);
             let (query, column_names) = (view.query.clone(), view.column_names.clone());
@@ -561,6 +563,44 @@ impl Binder<'_> {
             return Ok((bound.plan, scope));
         }
         Err(SqlError::UndefinedTable(relation))
+    }
+
+    /// `FROM` a sequence: one row of its state, read when the query runs, with
+    /// the columns PostgreSQL's sequence relations have (`log_cnt`, the values
+    /// logged ahead, is always 0: every change is logged as it is made).
+    fn bind_sequence(
+        &mut self,
+        id: u32,
+        shown: String,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        // Read under the lock, from the real catalog.
+        self.reads_catalog = true;
+        let state = |function, ty| Expr::Function {
+            function: FunctionId::Catalog(function),
+            strict: true,
+            args: vec![Expr::Const(Value::Int8(i64::from(id)), DataType::Int8)],
+            ty,
+        };
+        let row = vec![
+            state(CatalogFunction::SequenceLastValue, DataType::Int8),
+            Expr::Const(Value::Int8(0), DataType::Int8),
+            state(CatalogFunction::SequenceIsCalled, DataType::Bool),
+        ];
+        let columns = [
+            ("last_value", DataType::Int8),
+            ("log_cnt", DataType::Int8),
+            ("is_called", DataType::Bool),
+        ];
+        let mut scope = Scope::computed(Some(shown), columns.map(|(n, t)| (n.into(), t)));
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        let plan = Plan::Values {
+            rows: vec![row],
+            width: 3,
+        };
+        Ok((plan, scope))
     }
 
     /// Expands a view: parses and binds its stored query, without access to the

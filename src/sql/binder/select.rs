@@ -94,7 +94,7 @@ impl Binder<'_> {
                 self.order_outputs(bound, order_by)?
             }
         };
-        self.bind_limit(bound, query.limit_clause.as_ref())
+        self.bind_limit(bound, query.limit_clause.as_ref(), query.fetch.as_ref())
     }
 
     pub(super) fn bind_set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery, SqlError> {
@@ -632,13 +632,16 @@ impl Binder<'_> {
         })
     }
 
+    /// `LIMIT n OFFSET m`, or the standard's `OFFSET m ROWS FETCH FIRST n ROWS
+    /// ONLY` (`FETCH FIRST ROW ONLY` is one row).
     fn bind_limit(
         &mut self,
         bound: BoundQuery,
         limit: Option<&LimitClause>,
+        fetch: Option<&ast::Fetch>,
     ) -> Result<BoundQuery, SqlError> {
         let (limit, offset) = match limit {
-            None => return Ok(bound),
+            None => (None, None),
             Some(LimitClause::LimitOffset {
                 limit,
                 offset,
@@ -649,6 +652,21 @@ impl Binder<'_> {
                     "this LIMIT syntax; use LIMIT n OFFSET m".into(),
                 ))
             }
+        };
+        let one = ast::Expr::value(ast::Value::Number("1".into(), false));
+        let limit = match fetch {
+            None => limit,
+            Some(fetch) if fetch.with_ties || fetch.percent => {
+                return Err(SqlError::Unsupported(
+                    "FETCH FIRST … WITH TIES or PERCENT".into(),
+                ))
+            }
+            Some(_) if limit.is_some() => {
+                return Err(SqlError::Syntax(
+                    "LIMIT and FETCH FIRST in one query".into(),
+                ))
+            }
+            Some(fetch) => Some(fetch.quantity.as_ref().unwrap_or(&one)),
         };
         let empty = Scope::default();
         let mut bind = |e: Option<&ast::Expr>, what: &str| -> Result<Option<Expr>, SqlError> {
@@ -941,9 +959,6 @@ pub(super) fn cast_outputs(
 pub(super) fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
     if !query.locks.is_empty() {
         return Err(SqlError::Unsupported("SELECT … FOR UPDATE/SHARE".into()));
-    }
-    if query.fetch.is_some() {
-        return Err(SqlError::Unsupported("FETCH FIRST; use LIMIT".into()));
     }
     if query.for_clause.is_some()
         || query.settings.is_some()

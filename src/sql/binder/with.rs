@@ -288,7 +288,10 @@ impl Binder<'_> {
         };
         for (present, clause) in [
             (query.order_by.is_some(), "ORDER BY"),
-            (query.limit_clause.is_some(), "LIMIT and OFFSET"),
+            (
+                query.limit_clause.is_some() || query.fetch.is_some(),
+                "LIMIT and OFFSET",
+            ),
         ] {
             if present {
                 return Err(SqlError::Unsupported(format!(

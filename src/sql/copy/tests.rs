@@ -8,6 +8,7 @@ fn schema() -> Arc<TableSchema> {
         data_type,
         nullable,
         default: None,
+        identity: None,
     };
     Arc::new(TableSchema {
         id: 1,

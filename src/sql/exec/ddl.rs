@@ -9,11 +9,12 @@
 //! are no dead rows to reclaim and no planner statistics.
 
 use sqlparser::ast::{
-    self, AlterTableOperation, ColumnOption, CreateTableOptions, ObjectType, SqlOption, Statement,
-    TableConstraint,
+    self, AlterTableOperation, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType,
+    SqlOption, Statement, TableConstraint,
 };
 
-use crate::db::{ColumnSchema, IndexSchema, TableSchema, ViewSchema, WriteTxn};
+use super::sequences::{self, SequenceColumn};
+use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
@@ -24,6 +25,7 @@ pub fn is_ddl(stmt: &Statement) -> bool {
     matches!(
         stmt,
         Statement::CreateTable(_)
+            | Statement::CreateSequence { .. }
             | Statement::CreateIndex(_)
             | Statement::CreateView(_)
             | Statement::Drop { .. }
@@ -41,6 +43,7 @@ pub fn execute(
 ) -> Result<Output, SqlError> {
     match stmt {
         Statement::CreateTable(c) => create_table(txn, c, ctx),
+        Statement::CreateSequence { .. } => sequences::create_sequence(txn, stmt),
         Statement::CreateIndex(c) => create_index(txn, c),
         Statement::CreateView(v) => create_view(txn, v),
         Statement::Drop {
@@ -106,24 +109,60 @@ fn create_table(
     let mut primary_key: Option<(Option<String>, Vec<usize>)> = None;
     // Each UNIQUE constraint: its name if given, and its columns.
     let mut uniques: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    // The columns that take their values from a sequence of their own, and the
+    // names those get.
+    let mut sequence_columns = Vec::new();
+    let mut sequence_names: Vec<String> = Vec::new();
     for def in &c.columns {
         let column_name = ident(&def.name);
         if columns.iter().any(|c| c.name == column_name) {
             return Err(SqlError::DuplicateColumn(column_name));
         }
+        let serial = sequences::serial_type(&def.data_type);
         let mut column = ColumnSchema {
             name: column_name,
-            data_type: column_type(&def.data_type)?,
-            nullable: true,
+            data_type: match serial {
+                Some(integer) => integer,
+                None => column_type(&def.data_type)?,
+            },
+            nullable: serial.is_none(),
             default: None,
+            identity: None,
         };
         let position = columns.len();
+        let mut own_sequence = serial.map(|_| Vec::new());
+        let mut explicit_null = false;
         for option in &def.options {
             match &option.option {
-                ColumnOption::Null => {}
+                ColumnOption::Null => explicit_null = true,
                 ColumnOption::NotNull => column.nullable = false,
+                ColumnOption::Default(_) if own_sequence.is_some() => {
+                    return Err(SqlError::InvalidStatement(format!(
+                        "multiple default values specified for column \"{}\" of table \"{name}\"",
+                        column.name
+                    )))
+                }
                 ColumnOption::Default(e) => {
                     column.default = Some(default_text(e, column.data_type, ctx)?)
+                }
+                ColumnOption::Generated {
+                    generated_as: kind @ (GeneratedAs::Always | GeneratedAs::ByDefault),
+                    sequence_options,
+                    generation_expr: None,
+                    ..
+                } => {
+                    if own_sequence.is_some() || column.default.is_some() {
+                        return Err(SqlError::InvalidStatement(format!(
+                            "multiple default values specified for column \"{}\" of table \"{name}\"",
+                            column.name
+                        )));
+                    }
+                    column.identity = Some(match kind {
+                        GeneratedAs::Always => Identity::Always,
+                        _ => Identity::ByDefault,
+                    });
+                    column.nullable = false;
+                    own_sequence = Some(sequence_options.clone().unwrap_or_default());
                 }
                 ColumnOption::PrimaryKey(pk) => {
                     // `CONSTRAINT name` before the option names it, as within it.
@@ -142,6 +181,20 @@ fn create_table(
                 }
                 other => return Err(SqlError::Unsupported(format!("column option {other}"))),
             }
+        }
+        if explicit_null && own_sequence.is_some() {
+            // A serial or identity column is NOT NULL, whatever the order.
+            return Err(SqlError::InvalidStatement(format!(
+                "conflicting NULL/NOT NULL declarations for column \"{}\" of table \"{name}\"",
+                column.name
+            )));
+        }
+        if let Some(options) = own_sequence {
+            let sequence =
+                sequences::column_sequence_name(txn.db(), &name, &column.name, &sequence_names);
+            column.default = Some(sequences::nextval_default(&sequence));
+            sequence_names.push(sequence);
+            sequence_columns.push(SequenceColumn { position, options });
         }
         columns.push(column);
     }
@@ -180,8 +233,13 @@ fn create_table(
         primary_key,
         primary_key_constraint,
     };
-    check_defaults(txn, &schema)?;
+    check_defaults(txn, &schema, &sequence_columns)?;
     let id = txn.create_table(schema.clone())?;
+    let created = TableSchema {
+        id,
+        ..schema.clone()
+    };
+    sequences::create_column_sequences(txn, &created, sequence_columns, sequence_names)?;
     for (given, cols) in uniques {
         if schema.primary_key.as_ref() == Some(&cols) {
             continue;
@@ -341,26 +399,26 @@ fn default_text(e: &ast::Expr, column: DataType, ctx: &QueryContext) -> Result<S
     Ok(format!("'{text}'::{ty}"))
 }
 
-/// Binds every DEFAULT once, so a bad one fails the CREATE TABLE, not each INSERT.
-fn check_defaults(txn: &WriteTxn<'_>, schema: &TableSchema) -> Result<(), SqlError> {
+/// Binds every DEFAULT once, so a bad one fails the CREATE TABLE, not each
+/// INSERT; but those of columns with a sequence of their own, which is created
+/// after the table.
+fn check_defaults(
+    txn: &WriteTxn<'_>,
+    schema: &TableSchema,
+    sequence_columns: &[SequenceColumn],
+) -> Result<(), SqlError> {
     let mut binder = Binder::new(txn.db(), &[]);
     for position in 0..schema.columns.len() {
-        binder.check_default(schema, position)?;
+        if !sequence_columns.iter().any(|c| c.position == position) {
+            binder.check_default(schema, position)?;
+        }
     }
     Ok(())
 }
 
 /// `name`, or `name1`, `name2`, … if taken, as PostgreSQL picks index names.
 fn free_name(txn: &WriteTxn<'_>, name: &str) -> String {
-    let db = txn.db();
-    let taken = |n: &str| {
-        db.get_table(n).is_some()
-            || db.get_view(n).is_some()
-            || db.get_index(n).is_some()
-            || db
-                .tables()
-                .any(|t| t.schema().primary_key.is_some() && t.schema().primary_key_name() == n)
-    };
+    let taken = |n: &str| txn.db().check_name_free(n).is_err();
     if !taken(name) {
         return name.to_owned();
     }
@@ -522,10 +580,11 @@ fn drop(
     if_exists: bool,
     names: &[ast::ObjectName],
 ) -> Result<Output, SqlError> {
-    let tag = match kind {
-        ObjectType::Table => "DROP TABLE",
-        ObjectType::Index => "DROP INDEX",
-        ObjectType::View => "DROP VIEW",
+    let (tag, wanted) = match kind {
+        ObjectType::Table => ("DROP TABLE", "table"),
+        ObjectType::Index => ("DROP INDEX", "index"),
+        ObjectType::View => ("DROP VIEW", "view"),
+        ObjectType::Sequence => ("DROP SEQUENCE", "sequence"),
         other => return Err(SqlError::Unsupported(format!("DROP {other}"))),
     };
     let dropping = names.iter().map(relation).collect::<Result<Vec<_>, _>>()?;
@@ -534,56 +593,54 @@ fn drop(
     for name in dropping.iter().map(String::as_str) {
         refuse_system(name, "dropped")?;
         let db = txn.db();
-        let (is_table, is_view, is_index) = (
-            db.get_table(name).is_some(),
-            db.get_view(name).is_some(),
-            db.get_index(name).is_some(),
-        );
-        if (kind == ObjectType::Table && is_table) || (kind == ObjectType::View && is_view) {
-            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
-            refuse_dependents(txn, deps, name, &dropping)?;
-        }
-        match kind {
-            ObjectType::Table if is_table => txn.drop_table(name)?,
-            ObjectType::View if is_view => txn.drop_view(name)?,
-            ObjectType::Index if is_index => txn.drop_index(name)?,
-            _ if is_table || is_view || is_index => {
-                let what = if is_table {
-                    "table"
-                } else if is_view {
-                    "view"
-                } else {
-                    "index"
-                };
-                let wanted = tag.trim_start_matches("DROP ").to_lowercase();
+        let found = if db.get_table(name).is_some() {
+            Some("table")
+        } else if db.get_view(name).is_some() {
+            Some("view")
+        } else if db.get_index(name).is_some() {
+            Some("index")
+        } else if db.get_sequence(name).is_some() {
+            Some("sequence")
+        } else {
+            None
+        };
+        match found {
+            Some(what) if what == wanted => {}
+            Some(what) => {
                 return Err(SqlError::WrongObjectType(format!(
                     "\"{name}\" is not a {wanted}; it is a {what}"
-                )));
+                )))
             }
-            _ if if_exists => {
+            None if if_exists => {
                 done = done.with_notice(Notice::DoesNotExistSkipping {
-                    kind: match kind {
-                        ObjectType::Index => "index",
-                        ObjectType::View => "view",
-                        _ => "table",
-                    },
+                    kind: wanted,
                     name: name.to_owned(),
-                })
+                });
+                continue;
             }
-            ObjectType::Index => {
+            None if kind == ObjectType::Index => {
                 return Err(SqlError::UndefinedObject(format!(
                     "index \"{name}\" does not exist"
                 )))
             }
-            ObjectType::View => {
+            None => {
                 return Err(SqlError::UndefinedTableMessage(format!(
-                    "view \"{name}\" does not exist"
+                    "{wanted} \"{name}\" does not exist"
                 )))
             }
+        }
+        if matches!(kind, ObjectType::Table | ObjectType::View) {
+            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
+            refuse_dependents(txn, deps, name, &dropping)?;
+            sequences::refuse_users_of_owned(txn.db(), name, &dropping)?;
+        }
+        match kind {
+            ObjectType::Table => txn.drop_table(name)?,
+            ObjectType::View => txn.drop_view(name)?,
+            ObjectType::Index => txn.drop_index(name)?,
             _ => {
-                return Err(SqlError::UndefinedTableMessage(format!(
-                    "table \"{name}\" does not exist"
-                )))
+                sequences::refuse_users(txn.db(), name)?;
+                txn.drop_sequence(name)?
             }
         }
     }

@@ -9,6 +9,7 @@ mod dml;
 mod expr;
 mod query;
 mod scan;
+mod sequences;
 mod statement;
 mod window;
 

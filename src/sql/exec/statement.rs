@@ -244,6 +244,10 @@ pub fn plan_write(
             WritePlan::Delete(bound)
         }),
         Statement::Call(f) => binder.bind_call(f).map(WritePlan::Call),
+        Statement::Query(_) => {
+            let version = Some(db.catalog_version());
+            return plan_query(db, stmt, hints, version).map(|p| p.map(WritePlan::Query));
+        }
         _ => return None,
     };
     Some(plan)
@@ -261,6 +265,7 @@ pub fn run_write_plan<'db>(
         WritePlan::Update(bound) => dml::update(txn, bound, params, ctx),
         WritePlan::Delete(bound) => dml::delete(txn, bound, params, ctx),
         WritePlan::Call(bound) => super::call::call(txn.store()?, bound, params, ctx),
+        WritePlan::Query(cached) => run_plan(txn.db(), cached, params, ctx),
     }?;
     // Checked here, inside the write, so that a RETURNING over the limit rolls the
     // change back rather than committing it and then refusing to send the rows.

@@ -15,6 +15,7 @@ fn database() -> Database {
         data_type,
         nullable: true,
         default: None,
+        identity: None,
     };
     let schema = TableSchema {
         id: 0,

@@ -5,7 +5,7 @@
 //! evaluates them here, where the database and the statement's context are at
 //! hand.
 
-use crate::db::Database;
+use crate::db::{Database, Sequence};
 use crate::sql::context::SettingChange;
 use crate::sql::{QueryContext, SettingValue, SqlError};
 use crate::types::{
@@ -73,6 +73,61 @@ pub fn eval_catalog_function(
             }
             sizes::relation_size(db, oid(), part).map_or(Value::Null, Value::Int8)
         }
+        C::NextVal => {
+            let (id, sequence) = sequence_of(db, ctx, &args[0], true)?;
+            let name = &sequence.schema().name;
+            let value = db.advance_sequence(name)?;
+            ctx.sequences.advanced((id, name.clone()), value);
+            Value::Int8(value)
+        }
+        C::SetVal => {
+            let (id, sequence) = sequence_of(db, ctx, &args[0], true)?;
+            let name = &sequence.schema().name;
+            let (value, is_called) = match (&args[1], args.get(2)) {
+                (Value::Null, _) | (_, Some(Value::Null)) => return Ok(Value::Null),
+                (value, is_called) => (
+                    value.as_i64().unwrap_or_default(),
+                    is_called.and_then(Value::as_bool).unwrap_or(true),
+                ),
+            };
+            db.set_sequence(name, value, is_called)?;
+            if is_called {
+                ctx.sequences.set((id, name.clone()), value);
+            }
+            Value::Int8(value)
+        }
+        C::CurrVal => {
+            let (id, sequence) = sequence_of(db, ctx, &args[0], false)?;
+            let name = &sequence.schema().name;
+            let value = ctx.sequences.current(&(id, name.clone())).ok_or_else(|| {
+                SqlError::ObjectNotInPrerequisiteState(format!(
+                    "currval of sequence \"{name}\" is not yet defined in this session"
+                ))
+            })?;
+            Value::Int8(value)
+        }
+        C::LastVal => match ctx.sequences.last() {
+            Some(((id, name), value))
+                if db
+                    .sequence_by_id(id)
+                    .is_some_and(|s| s.schema().name == name) =>
+            {
+                Value::Int8(value)
+            }
+            _ => {
+                return Err(SqlError::ObjectNotInPrerequisiteState(
+                    "lastval is not yet defined in this session".into(),
+                ))
+            }
+        },
+        C::SequenceLastValue | C::SequenceIsCalled => {
+            let state = sequence_of(db, ctx, &args[0], false)?.1.state();
+            match function {
+                C::SequenceLastValue => Value::Int8(state.last_value),
+                _ => Value::Bool(state.is_called),
+            }
+        }
+        C::SerialSequence => text(serial_sequence(db, &args[0].to_text(), &args[1].to_text())?),
         C::DatabaseSize => match &args[0] {
             Value::Text(name) if **name != *ctx.database => {
                 return Err(SqlError::Unsupported(format!(
@@ -164,6 +219,72 @@ fn constraint_definition(db: &Database, oid: u32) -> Option<String> {
         index.constraint_type().0,
         c::column_list(index.table, &index.columns)
     ))
+}
+
+/// The sequence `relation` names (an OID, or a name as text) for a sequence
+/// function, with its OID: 42809 for another relation. A function that changes
+/// it (`write`) runs only under the write lock: elsewhere it is handed to a
+/// rehearsal (a block's statement on its overlay) or refused (a view's query,
+/// which runs under the read lock).
+fn sequence_of<'db>(
+    db: &'db Database,
+    ctx: &QueryContext,
+    relation: &Value,
+    write: bool,
+) -> Result<(u32, &'db Sequence), SqlError> {
+    // A name as text (`nextval($1)` with a text parameter) reads as `regclass`
+    // reads it.
+    let relation = match relation {
+        Value::Text(name) => reg_in(db, &ctx.user, OidAlias::RegClass, name)?,
+        oid => oid.clone(),
+    };
+    let id = relation
+        .as_i64()
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    let sequence = db
+        .sequence_by_id(id)
+        .ok_or_else(|| match pg_class::relation_name(db, id) {
+            Some(name) => SqlError::WrongObjectType(format!("\"{name}\" is not a sequence")),
+            None => {
+                SqlError::UndefinedTableMessage(format!("could not open relation with OID {id}"))
+            }
+        })?;
+    if write && !db.in_write_transaction() {
+        return Err(if ctx.overlay.is_some() {
+            SqlError::NeedsRehearsal
+        } else {
+            nextval_outside_write()
+        });
+    }
+    Ok((id, sequence))
+}
+
+/// 0A000 for `nextval` or `setval` in a statement that does not run as a write:
+/// a query calling them in a view's body.
+pub fn nextval_outside_write() -> SqlError {
+    SqlError::Unsupported("nextval and setval in a view (call them in the statement itself)".into())
+}
+
+/// `pg_get_serial_sequence(table, column)`: `public.<sequence>` of the sequence
+/// the column owns (a `serial` or identity column's), or NULL.
+fn serial_sequence(db: &Database, table: &str, column: &str) -> Result<Option<String>, SqlError> {
+    let folded = fold(table);
+    let name = folded.strip_prefix("public.").unwrap_or(&folded);
+    let table = db
+        .get_table(name)
+        .ok_or_else(|| SqlError::UndefinedTable(name.to_owned()))?;
+    let schema = table.schema();
+    let position = schema.column_index(column).ok_or_else(|| {
+        SqlError::UndefinedColumnMessage(format!(
+            "column \"{column}\" of relation \"{}\" does not exist",
+            schema.name
+        ))
+    })?;
+    Ok(db
+        .sequences()
+        .find(|s| s.schema().owned_by == Some((schema.id, position)))
+        .map(|s| format!("public.{}", quote_ident(&s.schema().name))))
 }
 
 /// Reads `name` as an OID of kind `alias` (`'accounts'::regclass`): a number is

@@ -9,7 +9,7 @@
 //! else, one `CHECK` per `NOT NULL` column, named `<namespace oid>_<table
 //! oid>_<column number>_not_null`.
 
-use crate::db::{ColumnSchema, RoutineKind};
+use crate::db::{ColumnSchema, Identity, RoutineKind};
 use crate::types::{DataType, Value};
 
 use super::catalog::{self as c, IndexInfo, NAME};
@@ -58,6 +58,7 @@ pub const COLUMNS: SystemRelation = SystemRelation {
         ("udt_schema", NAME),
         ("udt_name", NAME),
         ("is_identity", TEXT),
+        ("identity_generation", TEXT),
         ("is_generated", TEXT),
         ("is_updatable", TEXT),
     ],
@@ -182,6 +183,7 @@ struct ColumnRow<'a> {
     data_type: DataType,
     nullable: bool,
     default: Option<&'a str>,
+    identity: Option<Identity>,
     /// Views are read-only.
     updatable: bool,
 }
@@ -200,7 +202,9 @@ fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                     name: &col.name,
                     data_type: col.data_type,
                     nullable: col.nullable,
-                    default: col.default.as_deref(),
+                    // An identity column's sequence is not a default here.
+                    default: col.default.as_deref().filter(|_| col.identity.is_none()),
+                    identity: col.identity,
                     updatable: true,
                 },
             ));
@@ -220,6 +224,7 @@ fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                     data_type: *data_type,
                     nullable: true,
                     default: None,
+                    identity: None,
                     updatable: false,
                 },
             ));
@@ -257,7 +262,12 @@ fn column_row(snapshot: &SystemSnapshot<'_>, column: ColumnRow<'_>) -> Vec<Value
         c::name(snapshot.database),
         c::name("pg_catalog"),
         c::name(&super::pg_type::type_name(column.data_type)),
-        c::name("NO"),
+        yes_no(column.identity.is_some()),
+        match column.identity {
+            None => Value::Null,
+            Some(Identity::Always) => c::name("ALWAYS"),
+            Some(Identity::ByDefault) => c::name("BY DEFAULT"),
+        },
         c::name("NEVER"),
         yes_no(column.updatable),
     ]

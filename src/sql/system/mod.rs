@@ -39,6 +39,7 @@ mod pg_index;
 mod pg_namespace;
 mod pg_proc;
 mod pg_roles;
+mod pg_sequence;
 mod pg_settings;
 mod pg_type;
 mod pg_views;
@@ -49,6 +50,6 @@ mod turnstile_lock;
 mod turnstile_routines;
 mod turnstile_wal;
 
-pub use functions::eval_catalog_function;
+pub use functions::{eval_catalog_function, nextval_outside_write};
 pub use registry::{all, find, is_reserved, SystemRelationId};
 pub use snapshot::SystemSnapshot;

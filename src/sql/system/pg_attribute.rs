@@ -1,7 +1,7 @@
 //! `pg_attribute` and `pg_attrdef`: the columns of tables, views and indexes, and
 //! the columns' defaults (kept as their SQL text, which `pg_get_expr` returns).
 
-use crate::db::Database;
+use crate::db::{Database, Identity};
 use crate::sql::binder::Binder;
 use crate::types::{DataType, Value};
 
@@ -59,6 +59,8 @@ struct Column<'a> {
     number: usize,
     not_null: bool,
     has_default: bool,
+    /// `a` for `GENERATED ALWAYS AS IDENTITY`, `d` for `BY DEFAULT`, else empty.
+    identity: &'static str,
 }
 
 /// The columns of the view `name`, from binding its query now; none if it no
@@ -89,7 +91,8 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 ty: col.data_type,
                 number: i + 1,
                 not_null: !col.nullable,
-                has_default: col.default.is_some(),
+                has_default: col.default.is_some() && col.identity.is_none(),
+                identity: identity_code(col.identity),
             });
         }
     }
@@ -104,6 +107,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 number: i + 1,
                 not_null: false,
                 has_default: false,
+                identity: "",
             });
         }
     }
@@ -120,6 +124,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 number: i + 1,
                 not_null: false,
                 has_default: false,
+                identity: "",
             });
         }
     }
@@ -132,6 +137,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 number: i + 1,
                 not_null: false,
                 has_default: false,
+                identity: "",
             });
         }
     }
@@ -158,7 +164,7 @@ fn attribute_row(col: &Column<'_>) -> Vec<Value> {
         c::boolean(col.not_null),
         c::boolean(col.has_default),
         c::boolean(false),
-        c::name(""),
+        c::name(col.identity),
         c::name(""),
         c::boolean(false),
         c::boolean(true),
@@ -167,12 +173,23 @@ fn attribute_row(col: &Column<'_>) -> Vec<Value> {
     ]
 }
 
+/// `attidentity`'s code for a column's identity.
+fn identity_code(identity: Option<Identity>) -> &'static str {
+    match identity {
+        None => "",
+        Some(Identity::Always) => "a",
+        Some(Identity::ByDefault) => "d",
+    }
+}
+
 fn attrdef_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for table in snapshot.db.tables() {
         let schema = table.schema();
         for (i, col) in schema.columns.iter().enumerate() {
-            if let Some(default) = &col.default {
+            // An identity column's sequence is no default (PostgreSQL keeps
+            // none for it in pg_attrdef).
+            if let Some(default) = col.default.as_ref().filter(|_| col.identity.is_none()) {
                 let name = format!("{}.{}", schema.name, col.name);
                 rows.push(vec![
                     c::oid(c::oid_of(Kind::Constraint, &name)),

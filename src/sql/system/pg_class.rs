@@ -1,4 +1,4 @@
-//! `pg_class`: every relation — tables, their indexes, views, and the system
+//! `pg_class`: every relation — tables, their indexes, views, sequences, and the system
 //! relations (in `pg_catalog` or `information_schema`).
 
 use crate::db::Database;
@@ -52,7 +52,7 @@ pub struct RelationInfo {
     pub oid: u32,
     pub name: String,
     pub namespace: u32,
-    /// `r` table, `i` index, `v` view.
+    /// `r` table, `i` index, `v` view, `S` sequence.
     pub kind: char,
     pub columns: usize,
     /// Rows, for tables (`reltuples`); -1 otherwise ("never counted").
@@ -106,6 +106,18 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             has_index: false,
         });
     }
+    for sequence in db.sequences() {
+        out.push(RelationInfo {
+            oid: sequence.schema().id,
+            name: sequence.schema().name.clone(),
+            namespace: c::PUBLIC_OID,
+            kind: 'S',
+            // last_value, log_cnt, is_called, as PostgreSQL's sequence relation.
+            columns: 3,
+            tuples: 1.0,
+            has_index: false,
+        });
+    }
     for id in all() {
         let relation = id.relation();
         out.push(RelationInfo {
@@ -132,14 +144,30 @@ pub fn relation_oid(db: &Database, name: &str) -> Option<u32> {
         None => (None, name),
     };
     if schema.is_none() || schema == Some("public") {
-        let user = relations(db)
-            .into_iter()
-            .find(|r| r.name == bare && r.namespace == c::PUBLIC_OID);
-        if let Some(r) = user {
-            return Some(r.oid);
+        if let Some(oid) = user_relation_oid(db, bare) {
+            return Some(oid);
         }
     }
     super::find(schema, bare).map(|id| id.oid())
+}
+
+/// The OID of the user relation `name`, found by name: `nextval('t_id_seq')`
+/// reads it on every call, so it does not list every relation (which binds
+/// every view's query) as [`relations`] does.
+fn user_relation_oid(db: &Database, name: &str) -> Option<u32> {
+    if let Some(table) = db.get_table(name) {
+        return Some(table.schema().id);
+    }
+    if let Some(sequence) = db.get_sequence(name) {
+        return Some(sequence.schema().id);
+    }
+    if db.get_view(name).is_some() {
+        return Some(c::oid_of(Kind::View, name));
+    }
+    c::indexes(db)
+        .into_iter()
+        .find(|index| index.name == name)
+        .map(|index| index.oid())
 }
 
 /// The name of the relation with OID `oid` as `regclass` prints it: qualified if

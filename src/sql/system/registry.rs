@@ -4,8 +4,8 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_empty, pg_index, pg_namespace, pg_proc,
-    pg_roles, pg_settings, pg_type, pg_views, turnstile_lock, turnstile_routines, turnstile_wal,
-    SystemSnapshot,
+    pg_roles, pg_sequence, pg_settings, pg_type, pg_views, turnstile_lock, turnstile_routines,
+    turnstile_wal, SystemSnapshot,
 };
 
 /// The schema a system relation is in, which decides how it is named.
@@ -76,6 +76,10 @@ const RELATIONS: &[SystemRelation] = &[
     information_schema::TABLE_CONSTRAINTS,
     information_schema::KEY_COLUMN_USAGE,
     pg_empty::RANGE,
+    pg_sequence::CATALOG,
+    pg_sequence::VIEW,
+    pg_sequence::STANDARD,
+    pg_sequence::DEPEND,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed

@@ -1,0 +1,419 @@
+//! Sequence DDL: `CREATE SEQUENCE`, the sequences of `serial` and identity
+//! columns, and what `DROP SEQUENCE` must refuse. How a sequence moves, and why
+//! it is not transactional, is `db::sequence`'s.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{self, SequenceOptions, Statement};
+
+use crate::db::{Database, SequenceSchema, TableSchema, WriteTxn};
+use crate::sql::binder::{column_type, ident, relation};
+use crate::sql::parse::parse_expr;
+use crate::sql::system::is_reserved;
+use crate::sql::{CommandTag, Notice, Output, SqlError};
+use crate::types::{quote_ident, DataType};
+
+/// A column whose default is its own sequence's `nextval`: `serial` or identity.
+pub struct SequenceColumn {
+    pub position: usize,
+    pub options: Vec<SequenceOptions>,
+}
+
+/// `CREATE SEQUENCE [IF NOT EXISTS] name [options]`.
+pub fn create_sequence(txn: &mut WriteTxn<'_>, stmt: &Statement) -> Result<Output, SqlError> {
+    let Statement::CreateSequence {
+        temporary,
+        if_not_exists,
+        name,
+        sequence_options,
+    } = stmt
+    else {
+        unreachable!("called for CREATE SEQUENCE only")
+    };
+    if *temporary {
+        return Err(SqlError::Unsupported("temporary sequences".into()));
+    }
+    let name = relation(name)?;
+    if is_reserved(&name) {
+        return Err(crate::db::DbError::DuplicateRelation(name).into());
+    }
+    if txn.db().check_name_free(&name).is_err() && *if_not_exists {
+        let tag = CommandTag::new("CREATE SEQUENCE");
+        return Ok(Output::Command(
+            tag.with_notice(Notice::AlreadyExistsSkipping(name)),
+        ));
+    }
+    let schema = sequence_schema(txn.db(), name, DataType::Int8, sequence_options, true)?;
+    txn.create_sequence(schema)?;
+    Ok(Output::Command(CommandTag::new("CREATE SEQUENCE")))
+}
+
+/// Creates the sequence of each column of the just created table `table` that
+/// `columns` lists, owned by it, under the name its default calls.
+pub fn create_column_sequences(
+    txn: &mut WriteTxn<'_>,
+    table: &TableSchema,
+    columns: Vec<SequenceColumn>,
+    names: Vec<String>,
+) -> Result<(), SqlError> {
+    for (column, name) in columns.into_iter().zip(names) {
+        let data_type = table.columns[column.position].data_type;
+        let mut schema = sequence_schema(txn.db(), name, data_type, &column.options, false)?;
+        schema.owned_by = Some((table.id, column.position));
+        txn.create_sequence(schema)?;
+    }
+    Ok(())
+}
+
+/// The name PostgreSQL gives the sequence of column `column` of table `table`:
+/// `<table>_<column>_seq`, or `…_seq1`, `…_seq2` if that is taken (also by an
+/// earlier column of the same table, `taken`), the table and column names cut
+/// (the longer first) so that the whole fits in 63 bytes, as PostgreSQL's
+/// `ChooseRelationName` does.
+pub fn column_sequence_name(db: &Database, table: &str, column: &str, taken: &[String]) -> String {
+    let free = |n: &String| db.check_name_free(n).is_ok() && !taken.contains(n);
+    std::iter::once("seq".to_owned())
+        .chain((1..).map(|i| format!("seq{i}")))
+        .map(|label| object_name(table, column, &label))
+        .find(free)
+        .expect("some numbered name is free")
+}
+
+/// `<name1>_<name2>_<label>` in at most 63 bytes, cutting the longer of the two
+/// names a character at a time (PostgreSQL's `makeObjectName`).
+fn object_name(name1: &str, name2: &str, label: &str) -> String {
+    const MAX_BYTES: usize = 63;
+    let room = MAX_BYTES.saturating_sub(label.len() + 2);
+    let (mut a, mut b) = (name1, name2);
+    fn cut(s: &str) -> &str {
+        let mut end = s.len() - 1;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        &s[..end]
+    }
+    while a.len() + b.len() > room {
+        if a.len() > b.len() {
+            a = cut(a);
+        } else {
+            b = cut(b);
+        }
+    }
+    format!("{a}_{b}_{label}")
+}
+
+/// The DEFAULT of a column that takes its values from sequence `name`, quoted
+/// as PostgreSQL writes it (`nextval('"Bar_id_seq"'::regclass)`).
+pub fn nextval_default(name: &str) -> String {
+    format!(
+        "nextval('{}'::regclass)",
+        quote_ident(name).replace('\'', "''")
+    )
+}
+
+/// The integer type a `serial` type name stands for, if it is one.
+pub fn serial_type(ty: &ast::DataType) -> Option<DataType> {
+    let ast::DataType::Custom(name, modifiers) = ty else {
+        return None;
+    };
+    if !modifiers.is_empty() || name.0.len() != 1 {
+        return None;
+    }
+    let word = name.0[0].as_ident()?.value.to_lowercase();
+    match word.as_str() {
+        "smallserial" | "serial2" => Some(DataType::Int2),
+        "serial" | "serial4" => Some(DataType::Int4),
+        "bigserial" | "serial8" => Some(DataType::Int8),
+        _ => None,
+    }
+}
+
+/// A sequence's schema from its options, checked as PostgreSQL's `init_params`
+/// checks them (22023). `data_type` is the column's for `serial` and identity
+/// columns (`standalone` false, where `AS` and `OWNED BY` may not be given), else
+/// `bigint` unless `AS` says otherwise.
+fn sequence_schema(
+    db: &Database,
+    name: String,
+    data_type: DataType,
+    options: &[SequenceOptions],
+    standalone: bool,
+) -> Result<SequenceSchema, SqlError> {
+    let mut data_type = data_type;
+    if !matches!(data_type, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+        return Err(SqlError::InvalidParameterValue(
+            "identity column type must be smallint, integer, or bigint".into(),
+        ));
+    }
+    let (mut increment, mut min, mut max, mut start, mut cycle, mut owned_by) =
+        (None, None, None, None, None, None);
+    let mut seen = Vec::new();
+    for option in options {
+        let kind = std::mem::discriminant(option);
+        if seen.contains(&kind) {
+            return Err(SqlError::InvalidStatement(
+                "conflicting or redundant options".into(),
+            ));
+        }
+        seen.push(kind);
+        match option {
+            SequenceOptions::DataType(ty) if standalone => {
+                data_type = column_type(ty)?;
+                if !matches!(data_type, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+                    return Err(SqlError::InvalidParameterValue(
+                        "sequence type must be smallint, integer, or bigint".into(),
+                    ));
+                }
+            }
+            SequenceOptions::IncrementBy(e, _) => increment = Some(integer(e)?),
+            SequenceOptions::MinValue(e) => min = e.as_ref().map(integer).transpose()?,
+            SequenceOptions::MaxValue(e) => max = e.as_ref().map(integer).transpose()?,
+            SequenceOptions::StartWith(e, _) => start = Some(integer(e)?),
+            SequenceOptions::Cache(e) => {
+                // Accepted and checked; each backend caches nothing here, since
+                // every nextval is a memory update under the write lock anyway.
+                let cache = integer(e)?;
+                if cache <= 0 {
+                    return Err(SqlError::InvalidParameterValue(format!(
+                        "CACHE ({cache}) must be greater than zero"
+                    )));
+                }
+            }
+            SequenceOptions::Cycle(no) => cycle = Some(!no),
+            SequenceOptions::OwnedBy(target) if standalone => {
+                owned_by = target.as_ref().map(|t| owner(db, t)).transpose()?
+            }
+            other => {
+                return Err(SqlError::InvalidStatement(format!(
+                    "the option {other} is not allowed here"
+                )))
+            }
+        }
+    }
+    let (type_min, type_max) = match data_type {
+        DataType::Int2 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        DataType::Int4 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    };
+    let increment = increment.unwrap_or(1);
+    if increment == 0 {
+        return Err(SqlError::InvalidParameterValue(
+            "INCREMENT must not be zero".into(),
+        ));
+    }
+    let type_name = data_type.to_string();
+    let in_type = |what: &str, value: i64| {
+        if (type_min..=type_max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(SqlError::InvalidParameterValue(format!(
+                "{what} ({value}) is out of range for sequence data type {type_name}"
+            )))
+        }
+    };
+    let max = match max {
+        Some(max) => in_type("MAXVALUE", max)?,
+        None if increment > 0 => type_max,
+        None => -1,
+    };
+    let min = match min {
+        Some(min) => in_type("MINVALUE", min)?,
+        None if increment > 0 => 1,
+        None => type_min,
+    };
+    if min >= max {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "MINVALUE ({min}) must be less than MAXVALUE ({max})"
+        )));
+    }
+    let start = start.unwrap_or(if increment > 0 { min } else { max });
+    if start < min {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "START value ({start}) cannot be less than MINVALUE ({min})"
+        )));
+    }
+    if start > max {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "START value ({start}) cannot be greater than MAXVALUE ({max})"
+        )));
+    }
+    Ok(SequenceSchema {
+        id: 0,
+        name,
+        data_type,
+        start,
+        increment,
+        min,
+        max,
+        cycle: cycle.unwrap_or(false),
+        owned_by,
+    })
+}
+
+/// An integer option value: a literal, maybe negative.
+fn integer(e: &ast::Expr) -> Result<i64, SqlError> {
+    let text = e.to_string().replace(' ', "");
+    text.parse().map_err(|_| {
+        SqlError::Syntax(format!(
+            "at or near \"{e}\" (a sequence option takes an integer)"
+        ))
+    })
+}
+
+/// `OWNED BY table.column`: the table's id and the column's position.
+fn owner(db: &Database, target: &ast::ObjectName) -> Result<(u32, usize), SqlError> {
+    let parts: Vec<String> = target
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(ident))
+        .collect();
+    let [table @ .., column] = parts.as_slice() else {
+        unreachable!("a name has a part")
+    };
+    let table = match table {
+        [table] => table,
+        [schema, table] if schema == "public" => table,
+        _ => {
+            return Err(SqlError::InvalidStatement(
+                "invalid OWNED BY option (specify OWNED BY table.column or OWNED BY NONE)".into(),
+            ))
+        }
+    };
+    let schema = db
+        .get_table(table)
+        .ok_or_else(|| SqlError::UndefinedTable(table.clone()))?
+        .schema();
+    let position = schema.column_index(column).ok_or_else(|| {
+        SqlError::UndefinedColumnMessage(format!(
+            "column \"{column}\" of relation \"{table}\" does not exist"
+        ))
+    })?;
+    Ok((schema.id, position))
+}
+
+/// 2BP01 if a column's DEFAULT still calls sequence `name`.
+pub fn refuse_users(db: &Database, name: &str) -> Result<(), SqlError> {
+    refuse_dependents(db, name, &format!("sequence {name}"), &[])
+}
+
+/// 2BP01 if the table `table` owns a sequence that a column of a table other
+/// than those in `dropping` calls in its DEFAULT: dropping the table drops
+/// the sequence.
+pub fn refuse_users_of_owned(
+    db: &Database,
+    table: &str,
+    dropping: &[String],
+) -> Result<(), SqlError> {
+    let Some(id) = db.get_table(table).map(|t| t.schema().id) else {
+        return Ok(());
+    };
+    for sequence in db.sequences() {
+        if sequence
+            .schema()
+            .owned_by
+            .is_some_and(|(owner, _)| owner == id)
+        {
+            refuse_dependents(
+                db,
+                &sequence.schema().name,
+                &format!("table {table}"),
+                dropping,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// 2BP01 naming `object` if the DEFAULT of a column of a table not in
+/// `dropping` calls sequence `name` (those of `serial` and identity columns do;
+/// a column that merely owns it does not need it).
+fn refuse_dependents(
+    db: &Database,
+    name: &str,
+    object: &str,
+    dropping: &[String],
+) -> Result<(), SqlError> {
+    let mut lines = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        if dropping.contains(&schema.name) {
+            continue;
+        }
+        for column in &schema.columns {
+            let calls = column
+                .default
+                .as_deref()
+                .is_some_and(|d| default_calls(d, name));
+            if calls {
+                lines.push(format!(
+                    "default value for column {} of table {} depends on sequence {name}",
+                    column.name, schema.name
+                ));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(SqlError::DependentObjectsStillExist {
+        object: object.to_owned(),
+        detail: lines.join("\n"),
+    })
+}
+
+/// True if the DEFAULT text `default` calls `nextval` on sequence `name` by a
+/// constant name.
+fn default_calls(default: &str, name: &str) -> bool {
+    let Ok(expr) = parse_expr(default) else {
+        return false;
+    };
+    ast::visit_expressions(&expr, |e| match e {
+        ast::Expr::Function(f) if nextval_of(f).is_some_and(|arg| relation_name_is(&arg, name)) => {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
+/// The constant name `nextval('name')` is called with, if `f` is such a call.
+fn nextval_of(f: &ast::Function) -> Option<String> {
+    let called = f.name.0.last()?.as_ident()?;
+    if !called.value.eq_ignore_ascii_case("nextval") {
+        return None;
+    }
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.first()? {
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => constant_name(e),
+        _ => None,
+    }
+}
+
+/// The string of `'name'` or `'name'::regclass`.
+fn constant_name(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::Cast { expr, .. } => constant_name(expr),
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// True if the text `'…'` names relation `name` as `regclass` reads it:
+/// `name` or `public.name`, each part quoted or not.
+fn relation_name_is(text: &str, name: &str) -> bool {
+    let parts: Vec<String> = match parse_expr(text) {
+        Ok(ast::Expr::Identifier(id)) => vec![ident(&id)],
+        Ok(ast::Expr::CompoundIdentifier(ids)) => ids.iter().map(ident).collect(),
+        _ => return false,
+    };
+    match parts.as_slice() {
+        [bare] => bare == name,
+        [schema, bare] => schema == "public" && bare == name,
+        _ => false,
+    }
+}
