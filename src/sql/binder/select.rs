@@ -203,6 +203,28 @@ impl Binder<'_> {
         order_by: &[ast::OrderByExpr],
     ) -> Result<BoundQuery, SqlError> {
         check_select_clauses(select)?;
+        // DISTINCT ON's expressions resolve as ORDER BY's do (a position, an
+        // output name, an expression over the input): they are bound as sort
+        // keys in front of ORDER BY's, and `finish_projection` tells them apart.
+        let with_distinct_on: Vec<ast::OrderByExpr>;
+        let order_by = match &select.distinct {
+            Some(Distinct::On(exprs)) => {
+                with_distinct_on = exprs
+                    .iter()
+                    .map(|expr| ast::OrderByExpr {
+                        expr: expr.clone(),
+                        options: ast::OrderByOptions {
+                            sort: None,
+                            nulls_first: None,
+                        },
+                        with_fill: None,
+                    })
+                    .chain(order_by.iter().cloned())
+                    .collect();
+                &with_distinct_on[..]
+            }
+            _ => order_by,
+        };
         let (mut plan, scope) = self.bind_from(&select.from)?;
         if let Some(selection) = &select.selection {
             let predicate = self.bind_condition(selection, &scope, "WHERE")?;
@@ -397,48 +419,81 @@ impl Binder<'_> {
         Ok(g)
     }
 
-    /// Project (with hidden sort columns), DISTINCT, sort, and trim the hidden columns.
+    /// Project (with hidden sort columns), DISTINCT, sort, DISTINCT ON, and trim
+    /// the hidden columns. With DISTINCT ON, `sort` starts with its expressions.
     fn finish_projection(
         &mut self,
         select: &Select,
         plan: Plan,
         items: Vec<Item>,
-        sort: Vec<(SortTarget, bool, bool)>,
+        mut sort: Vec<(SortTarget, bool, bool)>,
     ) -> Result<BoundQuery, SqlError> {
-        let distinct = match &select.distinct {
-            None | Some(Distinct::All) => false,
-            Some(Distinct::Distinct) => true,
-            Some(Distinct::On(_)) => {
-                return Err(SqlError::Unsupported("SELECT DISTINCT ON".into()))
-            }
+        let (distinct, distinct_on) = match &select.distinct {
+            None | Some(Distinct::All) => (false, 0),
+            Some(Distinct::Distinct) => (true, 0),
+            Some(Distinct::On(exprs)) => (false, exprs.len()),
         };
+        let order = sort.split_off(distinct_on);
         let visible = items.len();
         let columns: Vec<ColumnInfo> = items.iter().map(|i| i.info.clone()).collect();
         let mut exprs: Vec<Expr> = items.into_iter().map(|i| i.expr).collect();
+        // The column a sort key reads: a select-list one, or a hidden one
+        // after them (which plain DISTINCT does not allow).
+        let column_of = |target: SortTarget, exprs: &mut Vec<Expr>| match target {
+            SortTarget::Output(i) => Ok(i),
+            SortTarget::Expr(e) => match exprs.iter().position(|x| *x == e) {
+                Some(i) => Ok(i),
+                None if distinct => Err(SqlError::InvalidColumnReference(
+                    "for SELECT DISTINCT, ORDER BY expressions must appear in select list".into(),
+                )),
+                None => {
+                    exprs.push(e);
+                    Ok(exprs.len() - 1)
+                }
+            },
+        };
+        let on: Vec<usize> = sort
+            .into_iter()
+            .map(|(target, _, _)| column_of(target, &mut exprs))
+            .collect::<Result<_, _>>()?;
         let mut keys = Vec::new();
-        for (target, descending, nulls_first) in sort {
-            let index =
-                match target {
-                    SortTarget::Output(i) => i,
-                    SortTarget::Expr(e) => match exprs.iter().position(|x| *x == e) {
-                        Some(i) => i,
-                        None if distinct => return Err(SqlError::InvalidColumnReference(
-                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
-                                .into(),
-                        )),
-                        None => {
-                            exprs.push(e);
-                            exprs.len() - 1
-                        }
-                    },
+        for (target, descending, nulls_first) in order {
+            let index = column_of(target, &mut exprs)?;
+            keys.push((index, descending, nulls_first));
+        }
+        if !on.is_empty() {
+            // PostgreSQL's rule: ORDER BY starts with the DISTINCT ON
+            // expressions, in any order; those it leaves out sort after it.
+            let mut covered = vec![false; on.len()];
+            for (index, _, _) in &keys {
+                if covered.iter().all(|c| *c) {
+                    break;
+                }
+                let Some(j) = on.iter().position(|c| c == index) else {
+                    return Err(SqlError::InvalidColumnReference(
+                        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions"
+                            .into(),
+                    ));
                 };
-            let ty = exprs[index].ty();
-            keys.push(SortKey {
-                expr: Expr::Column { index, ty },
+                covered[j] = true;
+            }
+            for (&index, covered) in on.iter().zip(covered) {
+                if !covered {
+                    keys.push((index, false, false));
+                }
+            }
+        }
+        let keys: Vec<SortKey> = keys
+            .into_iter()
+            .map(|(index, descending, nulls_first)| SortKey {
+                expr: Expr::Column {
+                    index,
+                    ty: exprs[index].ty(),
+                },
                 descending,
                 nulls_first,
-            });
-        }
+            })
+            .collect();
         let mut plan = Plan::Project {
             input: Box::new(plan),
             exprs,
@@ -452,6 +507,12 @@ impl Binder<'_> {
             plan = Plan::Sort {
                 input: Box::new(plan),
                 keys,
+            };
+        }
+        if !on.is_empty() {
+            plan = Plan::DistinctOn {
+                input: Box::new(plan),
+                columns: on,
             };
         }
         if plan.width() > visible {

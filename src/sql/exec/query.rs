@@ -115,6 +115,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             super::window::compute(run(input, env)?, functions, env)
         }
         Plan::Distinct { input } => distinct(run(input, env)?, env),
+        Plan::DistinctOn { input, columns } => Ok(distinct_on(run(input, env)?, columns)),
         Plan::Sort { input, keys } => sort(run(input, env)?, keys, env),
         Plan::Limit {
             input,
@@ -554,6 +555,19 @@ fn distinct(rows: Rows, env: &Env<'_>) -> Result<Rows, SqlError> {
         }
     }
     Ok(out)
+}
+
+/// The first row of each run of rows equal in `columns` (the rows come sorted
+/// on them).
+fn distinct_on(rows: Rows, columns: &[usize]) -> Rows {
+    let same = |a: &[Value], b: &[Value]| columns.iter().all(|&c| a[c] == b[c]);
+    let mut out: Rows = Vec::new();
+    for row in rows {
+        if out.last().is_none_or(|last| !same(last, &row)) {
+            out.push(row);
+        }
+    }
+    out
 }
 
 /// Sorts by the keys; the sort is stable. `Value`'s order puts NULL last, which

@@ -211,6 +211,10 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             out.push(line(depth, "HashAggregate (DISTINCT)".into()));
             explain(input, db, depth + 1, out);
         }
+        Plan::DistinctOn { input, .. } => {
+            out.push(line(depth, "Unique".into()));
+            explain(input, db, depth + 1, out);
+        }
         Plan::Sort { input, keys } => {
             out.push(line(depth, "Sort".into()));
             let input_names = output_names(input, db);
@@ -328,6 +332,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
         Plan::Unnest { .. } => vec!["unnest".to_owned()],
         Plan::Filter { input, .. }
         | Plan::Distinct { input }
+        | Plan::DistinctOn { input, .. }
         | Plan::Sort { input, .. }
         | Plan::Limit { input, .. } => output_names(input, db),
         Plan::Project { input, exprs } => {

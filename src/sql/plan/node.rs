@@ -123,6 +123,12 @@ pub enum Plan {
     Distinct {
         input: Box<Plan>,
     },
+    /// `DISTINCT ON`: of each run of rows (sorted below) whose `columns` are
+    /// equal, NULLs equal too, the first.
+    DistinctOn {
+        input: Box<Plan>,
+        columns: Vec<usize>,
+    },
     Sort {
         input: Box<Plan>,
         keys: Vec<SortKey>,
@@ -166,6 +172,7 @@ impl Plan {
             | Plan::Aggregate { input, .. }
             | Plan::Window { input, .. }
             | Plan::Distinct { input }
+            | Plan::DistinctOn { input, .. }
             | Plan::Sort { input, .. }
             | Plan::Limit { input, .. } => vec![input],
             Plan::NestedLoop { left, right, .. }
@@ -220,9 +227,10 @@ impl Plan {
             Plan::Project { input, exprs } => {
                 exprs.iter().all(no_subquery) && input.is_point_read()
             }
-            Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input } => {
-                input.is_point_read()
-            }
+            Plan::Limit { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Distinct { input }
+            | Plan::DistinctOn { input, .. } => input.is_point_read(),
             _ => false,
         }
     }
@@ -433,6 +441,7 @@ impl Plan {
             Plan::Series { .. } | Plan::Unnest { .. } => 1,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
+            | Plan::DistinctOn { input, .. }
             | Plan::Sort { input, .. }
             | Plan::Limit { input, .. } => input.width(),
             Plan::Project { exprs, .. } => exprs.len(),

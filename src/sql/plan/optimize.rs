@@ -100,6 +100,10 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             functions,
         },
         Plan::Distinct { input } => Plan::Distinct { input: opt(input) },
+        Plan::DistinctOn { input, columns } => Plan::DistinctOn {
+            input: opt(input),
+            columns,
+        },
         Plan::Sort { input, keys } => Plan::Sort {
             input: opt(input),
             keys,
