@@ -1034,7 +1034,7 @@ pub(super) fn check_query_clauses(query: &Query) -> Result<(), SqlError> {
 fn check_select_clauses(select: &Select) -> Result<(), SqlError> {
     if select.into.is_some() {
         return Err(SqlError::Unsupported(
-            "SELECT INTO; use CREATE TABLE and INSERT … SELECT".into(),
+            "SELECT INTO; use CREATE TABLE … AS SELECT".into(),
         ));
     }
     if select.top.is_some()

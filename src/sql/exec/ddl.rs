@@ -81,8 +81,7 @@ fn create_table(
     c: &ast::CreateTable,
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
-    if c.query.is_some()
-        || c.like.is_some()
+    if c.like.is_some()
         || c.clone.is_some()
         || c.temporary
         || c.or_replace
@@ -90,7 +89,7 @@ fn create_table(
         || c.inherits.is_some()
     {
         return Err(SqlError::Unsupported(
-            "this form of CREATE TABLE (AS, LIKE, TEMPORARY, INHERITS, …)".into(),
+            "this form of CREATE TABLE (LIKE, TEMPORARY, INHERITS, …)".into(),
         ));
     }
     check_storage_parameters(&c.table_options)?;
@@ -103,6 +102,9 @@ fn create_table(
             ));
         }
         return Err(crate::db::DbError::DuplicateRelation(name).into());
+    }
+    if let Some(query) = &c.query {
+        return create_table_as(txn, c, name, query, ctx);
     }
     let mut columns: Vec<ColumnSchema> = Vec::new();
     // The primary key: its constraint's name if given, and its columns.
@@ -263,6 +265,71 @@ fn create_table(
         })?;
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
+}
+
+/// `CREATE TABLE name AS query`: a table with the query's columns (their names
+/// and types; no constraints and no key, as in PostgreSQL) holding its rows.
+/// Answers `SELECT n`, as PostgreSQL does. (The form that names the columns,
+/// `CREATE TABLE t (a, b) AS …`, is one sqlparser does not read: 42601.)
+fn create_table_as(
+    txn: &mut WriteTxn<'_>,
+    c: &ast::CreateTable,
+    name: String,
+    query: &ast::Query,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    if !c.columns.is_empty() || !c.constraints.is_empty() {
+        return Err(SqlError::InvalidStatement(
+            "CREATE TABLE … AS takes no column definitions or constraints".into(),
+        ));
+    }
+    let statement = Statement::Query(Box::new(query.clone()));
+    let version = Some(txn.db().catalog_version());
+    let planned =
+        super::statement::plan_query(txn.db(), &statement, &[], version).expect("a query plans")?;
+    let Output::Rows { columns, rows, .. } =
+        super::statement::run_plan(txn.db(), &planned, &[], ctx)?
+    else {
+        unreachable!("a query answers rows")
+    };
+    let mut schema_columns: Vec<ColumnSchema> = Vec::new();
+    for column in columns.iter() {
+        let column_name = column.name.clone();
+        if schema_columns.iter().any(|c| c.name == column_name) {
+            return Err(SqlError::DuplicateColumn(column_name));
+        }
+        let data_type = match column.data_type {
+            // An untyped literal's column is text, as PostgreSQL makes it.
+            DataType::Unknown => DataType::Text,
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
+                return Err(SqlError::Unsupported(format!(
+                    "a table column of type {} (cast \"{column_name}\" to text or bigint)",
+                    column.data_type
+                )))
+            }
+            other => other,
+        };
+        schema_columns.push(ColumnSchema {
+            name: column_name,
+            data_type,
+            nullable: true,
+            default: None,
+            identity: None,
+        });
+    }
+    let schema = TableSchema {
+        id: 0,
+        name,
+        columns: schema_columns,
+        primary_key: None,
+        primary_key_constraint: None,
+    };
+    let id = txn.create_table(schema)?;
+    let count = rows.len();
+    for row in rows {
+        txn.insert(id, row)?;
+    }
+    Ok(Output::Command(CommandTag::with_rows("SELECT", count)))
 }
 
 /// `WITH (fillfactor = n)`, 10 ≤ n ≤ 100, as PostgreSQL checks it; a no-op here
