@@ -121,6 +121,9 @@ async fn write_first(client: &Client) {
         "CREATE SEQUENCE counter START 5 INCREMENT 5",
         "CREATE SEQUENCE gone",
         "DROP SEQUENCE gone",
+        "ALTER TABLE scratch ALTER COLUMN y SET DEFAULT 'later'",
+        "ALTER TABLE numbered ALTER COLUMN tag SET DEFAULT 'untagged'",
+        "ALTER TABLE numbered ALTER COLUMN tag DROP DEFAULT",
         "INSERT INTO numbered (tag) VALUES ('a'), ('b')",
         "INSERT INTO ident (v) VALUES ('x')",
         "SELECT nextval('counter'), nextval('counter')",
@@ -190,6 +193,9 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT last_value, is_called FROM counter",
         "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
         "SELECT seqstart, seqincrement, seqmin, seqmax FROM pg_sequence ORDER BY seqstart",
+        // Defaults set and dropped after CREATE TABLE.
+        "SELECT table_name, column_name, column_default FROM information_schema.columns \
+         WHERE table_name IN ('scratch', 'numbered') ORDER BY 1, 2",
     ] {
         all.push(rows(client, sql).await);
     }

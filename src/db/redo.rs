@@ -37,6 +37,7 @@
 //! | 13 | `CreateSequence` | id, name, type, start, increment, min, max, cycle (0/1), owner (0 = none, else table id + 1, then column position), last value, is_called (0/1) |
 //! | 14 | `DropSequence` | name |
 //! | 15 | `SequenceState` | name, last value, is_called (0/1) |
+//! | 16 | `SetColumnDefault` | table id, column position, default (0 = none, 1 then the text) |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
 //! tags 1 and 10, so older logs and snapshots read as they always did.
@@ -102,6 +103,12 @@ pub(crate) enum RedoOp {
         state: SequenceState,
     },
     DropSequence(String),
+    /// Give a column this DEFAULT (SQL text), or none.
+    SetColumnDefault {
+        table: TableId,
+        column: usize,
+        default: Option<String>,
+    },
     /// Where a sequence stands after a `nextval` or `setval`: not a schema
     /// change, and not undone by a rollback (see `db::sequence`).
     SequenceState {
@@ -290,6 +297,16 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             out.push(14);
             put_bytes(out, name.as_bytes());
         }
+        RedoOp::SetColumnDefault {
+            table,
+            column,
+            default,
+        } => {
+            out.push(16);
+            put_varint(out, u64::from(*table));
+            put_varint(out, *column as u64);
+            encode_default(out, default.as_deref());
+        }
         RedoOp::SequenceState { name, state } => {
             out.push(15);
             put_bytes(out, name.as_bytes());
@@ -308,6 +325,24 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             }
         }
     }
+}
+
+/// A column's DEFAULT: 0 for none, else 1 and its text.
+fn encode_default(out: &mut Vec<u8>, default: Option<&str>) {
+    match default {
+        None => out.push(0),
+        Some(default) => {
+            out.push(1);
+            put_bytes(out, default.as_bytes());
+        }
+    }
+}
+
+fn decode_default(reader: &mut ByteReader<'_>) -> Result<Option<String>, CodecError> {
+    Ok(match reader.u8()? {
+        0 => None,
+        _ => Some(reader.string()?),
+    })
 }
 
 fn encode_sequence_state(out: &mut Vec<u8>, state: &SequenceState) {
@@ -368,13 +403,7 @@ fn encode_table_schema(out: &mut Vec<u8>, schema: &TableSchema) {
             Some(Identity::Always) => COLUMN_IDENTITY_ALWAYS,
         };
         out.push(u8::from(column.nullable) | identity);
-        match &column.default {
-            None => out.push(0),
-            Some(default) => {
-                out.push(1);
-                put_bytes(out, default.as_bytes());
-            }
-        }
+        encode_default(out, column.default.as_deref());
     }
     match &schema.primary_key {
         None => put_varint(out, 0),
@@ -590,6 +619,22 @@ impl Database {
             RedoOp::DropSequence(name) => {
                 self.sequences.remove(&name);
             }
+            RedoOp::SetColumnDefault {
+                table,
+                column,
+                default,
+            } => {
+                let t = self
+                    .tables
+                    .get_mut(&table)
+                    .ok_or_else(|| missing_table(table))?;
+                if column >= t.column_types().len() {
+                    return Err(CodecError(format!(
+                        "a default for a column table id {table} lacks"
+                    )));
+                }
+                t.replace_default(column, default);
+            }
             RedoOp::SequenceState { name, state } => {
                 let sequence = self
                     .sequences
@@ -707,6 +752,12 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             }
         }
         14 => RedoOp::DropSequence(reader.string()?),
+        16 => RedoOp::SetColumnDefault {
+            table: table_id(reader)?,
+            column: usize::try_from(reader.varint()?)
+                .map_err(|_| CodecError("column position out of range".into()))?,
+            default: decode_default(reader)?,
+        },
         15 => RedoOp::SequenceState {
             name: reader.string()?,
             state: decode_sequence_state(reader)?,
@@ -774,10 +825,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
             COLUMN_IDENTITY_ALWAYS => Some(Identity::Always),
             _ => return Err(CodecError(format!("column flags {flags}"))),
         };
-        let default = match reader.u8()? {
-            0 => None,
-            _ => Some(reader.string()?),
-        };
+        let default = decode_default(reader)?;
         columns.push(ColumnSchema {
             name,
             data_type,

@@ -92,6 +92,19 @@ impl Table {
         self.version += 1;
     }
 
+    /// Gives column `column` the DEFAULT `default` (SQL text), returning the one
+    /// it had. Rows are not touched: a default is read only by INSERTs.
+    pub(super) fn replace_default(
+        &mut self,
+        column: usize,
+        default: Option<String>,
+    ) -> Option<String> {
+        let mut schema = self.schema.as_ref().clone();
+        let previous = std::mem::replace(&mut schema.columns[column].default, default);
+        self.schema = Arc::new(schema);
+        previous
+    }
+
     pub fn schema(&self) -> &Arc<TableSchema> {
         &self.schema
     }

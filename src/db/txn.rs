@@ -65,6 +65,11 @@ enum Undo {
     DropSequence {
         sequence: Box<Sequence>,
     },
+    SetColumnDefault {
+        table: TableId,
+        column: usize,
+        previous: Option<String>,
+    },
     /// `ADD PRIMARY KEY` rebuilt the table: the table as it was.
     ReplaceTable {
         table: Box<Table>,
@@ -105,6 +110,11 @@ pub enum Change {
     },
     CreateSequence(SequenceSchema),
     DropSequence(String),
+    SetColumnDefault {
+        table: TableId,
+        column: usize,
+        default: Option<String>,
+    },
     /// Where a sequence the block created stands after the statement: a
     /// sequence that existed before the block changes outside it (see
     /// `db::sequence`), one it created only with it.
@@ -242,6 +252,11 @@ impl<'db> WriteTxn<'db> {
                 self.create_sequence(schema.clone())?;
             }
             Change::DropSequence(name) => self.drop_sequence(name)?,
+            Change::SetColumnDefault {
+                table,
+                column,
+                default,
+            } => self.set_column_default(*table, *column, default.clone()),
             Change::SetSequence { name, state } => {
                 self.db
                     .set_sequence(name, state.last_value, state.is_called)?;
@@ -487,6 +502,31 @@ impl<'db> WriteTxn<'db> {
             name,
         });
         Ok(())
+    }
+
+    /// `ALTER TABLE … ALTER COLUMN … SET DEFAULT` (`Some`) or `DROP DEFAULT`
+    /// (`None`): the text is the SQL layer's, checked by it.
+    pub fn set_column_default(&mut self, table: TableId, column: usize, default: Option<String>) {
+        let previous = self
+            .db
+            .table_mut(table)
+            .replace_default(column, default.clone());
+        self.redo.push(&RedoOp::SetColumnDefault {
+            table,
+            column,
+            default: default.clone(),
+        });
+        self.record(|| Change::SetColumnDefault {
+            table,
+            column,
+            default,
+        });
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::SetColumnDefault {
+            table,
+            column,
+            previous,
+        });
     }
 
     /// Creates a sequence from `schema` (whose `id` is assigned here); 42P07 if
@@ -780,6 +820,14 @@ impl Database {
                 if id + 1 == self.next_table_id {
                     self.next_table_id = id;
                 }
+                self.catalog_version += 1;
+            }
+            Undo::SetColumnDefault {
+                table,
+                column,
+                previous,
+            } => {
+                self.table_mut(table).replace_default(column, previous);
                 self.catalog_version += 1;
             }
             Undo::DropSequence { sequence } => {

@@ -240,7 +240,8 @@ impl Written {
             | Change::AddPrimaryKey { .. }
             | Change::CreateSequence(_)
             | Change::DropSequence(_)
-            | Change::SetSequence { .. } => {}
+            | Change::SetSequence { .. }
+            | Change::SetColumnDefault { .. } => {}
         }
     }
 }

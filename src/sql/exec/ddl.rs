@@ -9,8 +9,8 @@
 //! are no dead rows to reclaim and no planner statistics.
 
 use sqlparser::ast::{
-    self, AlterTableOperation, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType,
-    SqlOption, Statement, TableConstraint,
+    self, AlterColumnOperation, AlterTableOperation, ColumnOption, CreateTableOptions, GeneratedAs,
+    ObjectType, SqlOption, Statement, TableConstraint,
 };
 
 use super::sequences::{self, SequenceColumn};
@@ -59,7 +59,7 @@ pub fn execute(
             drop(txn, *object_type, *if_exists, names)
         }
         Statement::Truncate(t) => truncate(txn, t),
-        Statement::AlterTable(a) => alter_table(txn, a),
+        Statement::AlterTable(a) => alter_table(txn, a, ctx),
         Statement::Vacuum(v) => {
             if v.full || v.sort_only || v.delete_only || v.reindex || v.recluster {
                 return Err(SqlError::Unsupported("these VACUUM options".into()));
@@ -265,6 +265,39 @@ fn create_table(
         })?;
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
+}
+
+/// `ALTER TABLE t ALTER COLUMN c SET DEFAULT value` (`Some`) or `DROP DEFAULT`:
+/// the new default is read and bound as CREATE TABLE reads one; an identity
+/// column's sequence is no default to change (42601, as PostgreSQL).
+fn alter_column_default(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    column: &ast::Ident,
+    value: Option<&ast::Expr>,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    let column = ident(column);
+    let position = schema.column_index(&column).ok_or_else(|| {
+        SqlError::UndefinedColumnMessage(format!(
+            "column \"{column}\" of relation \"{}\" does not exist",
+            schema.name
+        ))
+    })?;
+    if schema.columns[position].identity.is_some() {
+        return Err(SqlError::InvalidStatement(format!(
+            "column \"{column}\" of relation \"{}\" is an identity column",
+            schema.name
+        )));
+    }
+    let default = value
+        .map(|e| default_text(e, schema.columns[position].data_type, ctx))
+        .transpose()?;
+    let mut changed = schema.clone();
+    changed.columns[position].default = default.clone();
+    Binder::new(txn.db(), &[]).check_default(&changed, position)?;
+    txn.set_column_default(schema.id, position, default);
+    Ok(())
 }
 
 /// `CREATE TABLE name AS query`: a table with the query's columns (their names
@@ -789,17 +822,11 @@ fn refuse_dependents(
 
 /// `ALTER TABLE t ADD PRIMARY KEY (columns)`, the one form Turnstile supports: the
 /// table then behaves exactly as if it had been created with that key.
-fn alter_table(txn: &mut WriteTxn<'_>, a: &ast::AlterTable) -> Result<Output, SqlError> {
-    let [AlterTableOperation::AddConstraint {
-        constraint: TableConstraint::PrimaryKey(pk),
-        not_valid: false,
-    }] = a.operations.as_slice()
-    else {
-        return Err(SqlError::Unsupported(
-            "this ALTER TABLE (only ALTER TABLE … ADD PRIMARY KEY (columns) is)".into(),
-        ));
-    };
-    let key_name = primary_key_constraint_name(pk)?;
+fn alter_table(
+    txn: &mut WriteTxn<'_>,
+    a: &ast::AlterTable,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
     let name = relation(&a.name)?;
     refuse_system(&name, "altered")?;
     let tag = CommandTag::new("ALTER TABLE");
@@ -815,6 +842,31 @@ fn alter_table(txn: &mut WriteTxn<'_>, a: &ast::AlterTable) -> Result<Output, Sq
         return Err(SqlError::UndefinedTable(name));
     };
     let schema = table.schema().clone();
+    let pk = match a.operations.as_slice() {
+        [AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::PrimaryKey(pk),
+            not_valid: false,
+        }] => pk,
+        [AlterTableOperation::AlterColumn {
+            column_name,
+            op: op @ (AlterColumnOperation::SetDefault { .. } | AlterColumnOperation::DropDefault),
+        }] => {
+            let value = match op {
+                AlterColumnOperation::SetDefault { value } => Some(value),
+                _ => None,
+            };
+            alter_column_default(txn, &schema, column_name, value, ctx)?;
+            return Ok(Output::Command(tag));
+        }
+        _ => {
+            return Err(SqlError::Unsupported(
+                "this ALTER TABLE (ADD PRIMARY KEY (columns) and ALTER COLUMN … SET DEFAULT \
+                 or DROP DEFAULT are supported)"
+                    .into(),
+            ))
+        }
+    };
+    let key_name = primary_key_constraint_name(pk)?;
     if schema.primary_key.is_some() {
         return Err(SqlError::InvalidTableDefinition(format!(
             "multiple primary keys for table \"{name}\" are not allowed"
