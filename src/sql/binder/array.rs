@@ -111,14 +111,34 @@ impl Binder<'_> {
         })
     }
 
-    /// `a[i]` (and `a[i][j]`, which is NULL on a one-dimensional array).
+    /// `a[i]` (and `a[i][j]`, which is NULL on a one-dimensional array), also of
+    /// a qualified column: sqlparser reads `t.a[1]` as `t` followed by `.a` and
+    /// `[1]`, whose leading names are one column reference.
     pub(super) fn bind_subscript(
         &mut self,
         root: &A,
         chain: &[AccessExpr],
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
-        let mut expr = self.bind_expr(root, scope)?;
+        let names = chain
+            .iter()
+            .take_while(|access| matches!(access, AccessExpr::Dot(A::Identifier(_))))
+            .count();
+        let mut expr = match root {
+            A::Identifier(first) if names > 0 => {
+                let mut parts = vec![first.clone()];
+                parts.extend(chain[..names].iter().filter_map(|access| match access {
+                    AccessExpr::Dot(A::Identifier(part)) => Some(part.clone()),
+                    _ => None,
+                }));
+                self.bind_expr(&A::CompoundIdentifier(parts), scope)?
+            }
+            _ => self.bind_expr(root, scope)?,
+        };
+        let chain = match root {
+            A::Identifier(_) => &chain[names..],
+            _ => chain,
+        };
         for access in chain {
             let AccessExpr::Subscript(Subscript::Index { index }) = access else {
                 return Err(SqlError::Unsupported(
