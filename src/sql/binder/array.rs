@@ -8,7 +8,7 @@ use sqlparser::ast::{self, AccessExpr, BinaryOperator, Expr as A, Subscript};
 
 use crate::sql::plan::Expr;
 use crate::sql::SqlError;
-use crate::types::{binary_signature, DataType, FunctionId};
+use crate::types::{binary_signature, DataType, FunctionId, Value};
 
 use super::scope::Scope;
 use super::Binder;
@@ -139,26 +139,35 @@ impl Binder<'_> {
             A::Identifier(_) => &chain[names..],
             _ => chain,
         };
+        let mut subscripted = false;
         for access in chain {
             let AccessExpr::Subscript(Subscript::Index { index }) = access else {
                 return Err(SqlError::Unsupported(
                     "array slices and field selection".into(),
                 ));
             };
+            let index = self.bind_expr(index, scope)?;
+            let index = self.coerce(index, DataType::Int4, "array subscript")?;
+            if subscripted {
+                // A second subscript in one chain asks for a second dimension,
+                // which Turnstile's arrays never have: NULL, as PostgreSQL
+                // answers for an index outside the array.
+                expr = Expr::Const(Value::Null, expr.ty());
+                continue;
+            }
             let DataType::Array(element) = expr.ty() else {
                 return Err(SqlError::DatatypeMismatch(format!(
                     "cannot subscript type {} because it does not support subscripting",
                     expr.ty()
                 )));
             };
-            let index = self.bind_expr(index, scope)?;
-            let index = self.coerce(index, DataType::Int4, "array subscript")?;
             expr = Expr::Function {
                 function: FunctionId::Subscript,
                 strict: true,
                 args: vec![expr, index],
                 ty: *element,
             };
+            subscripted = true;
         }
         Ok(expr)
     }
