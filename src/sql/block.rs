@@ -276,7 +276,7 @@ impl ReadLog {
         let id = table.schema().id;
         let mut noted = self.noted.lock();
         noted.schema_commits.get_or_insert(db.schema_commits());
-        if self.written.created.contains(&id) {
+        if self.created_table_read(id, &mut noted) {
             return;
         }
         if let Some(written) = self.written.tables.get(&id) {
@@ -303,7 +303,7 @@ impl ReadLog {
         let id = table.schema().id;
         let mut noted = self.noted.lock();
         noted.schema_commits.get_or_insert(db.schema_commits());
-        if self.written.created.contains(&id) {
+        if self.created_table_read(id, &mut noted) {
             return;
         }
         if let Some(written) = self.written.tables.get(&id) {
@@ -313,6 +313,20 @@ impl ReadLog {
             table: id,
             version: table.version(),
         });
+    }
+
+    /// True if `table` is one the block created: it has no committed state to
+    /// validate, but every row in it came from the block's writes, which are now
+    /// observed (COMMIT must make the rows the client saw, not run a
+    /// `CREATE TABLE … AS` or `INSERT … SELECT` into it again on newer data).
+    fn created_table_read(&self, table: TableId, noted: &mut Noted) -> bool {
+        if !self.written.created.contains(&table) {
+            return false;
+        }
+        if let Some(written) = self.written.tables.get(&table) {
+            noted.observed.extend(written.all.iter().copied());
+        }
+        true
     }
 
     fn take(&self) -> Noted {

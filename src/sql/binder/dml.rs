@@ -261,9 +261,20 @@ impl Binder<'_> {
         self.assign(bound, column.data_type, &column.name)
     }
 
-    /// Binds a column's DEFAULT, to refuse a bad one at CREATE TABLE.
+    /// Binds a column's DEFAULT, to refuse a bad one at CREATE TABLE (or ALTER
+    /// COLUMN … SET DEFAULT): one that names a parameter (42P02, there is none
+    /// there) or holds a subquery (0A000), as PostgreSQL refuses them.
     pub fn check_default(&mut self, schema: &TableSchema, position: usize) -> Result<(), SqlError> {
-        self.default_value(schema, position).map(|_| ())
+        let bound = self.default_value(schema, position)?;
+        if let Some(number) = self.first_named_parameter() {
+            return Err(SqlError::UndefinedParameter(number));
+        }
+        if bound.has_subquery() {
+            return Err(SqlError::Unsupported(
+                "a subquery in a DEFAULT expression (PostgreSQL refuses it too)".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn bind_conflict(

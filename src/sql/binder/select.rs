@@ -469,13 +469,16 @@ impl Binder<'_> {
                 if covered.iter().all(|c| *c) {
                     break;
                 }
-                let Some(j) = on.iter().position(|c| c == index) else {
+                if !on.contains(index) {
                     return Err(SqlError::InvalidColumnReference(
                         "SELECT DISTINCT ON expressions must match initial ORDER BY expressions"
                             .into(),
                     ));
-                };
-                covered[j] = true;
+                }
+                // Every entry for it: `DISTINCT ON (a, a)` names one key twice.
+                for (covered, column) in covered.iter_mut().zip(&on) {
+                    *covered |= column == index;
+                }
             }
             for (&index, covered) in on.iter().zip(covered) {
                 if !covered {

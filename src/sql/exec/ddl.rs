@@ -96,7 +96,11 @@ fn create_table(
     let name = relation(&c.name)?;
     if relation_exists(txn, &name) {
         if c.if_not_exists {
-            let tag = CommandTag::new("CREATE TABLE");
+            let tag = CommandTag::new(if c.query.is_some() {
+                "CREATE TABLE AS"
+            } else {
+                "CREATE TABLE"
+            });
             return Ok(Output::Command(
                 tag.with_notice(Notice::AlreadyExistsSkipping(name)),
             ));
@@ -302,7 +306,8 @@ fn alter_column_default(
 
 /// `CREATE TABLE name AS query`: a table with the query's columns (their names
 /// and types; no constraints and no key, as in PostgreSQL) holding its rows.
-/// Answers `SELECT n`, as PostgreSQL does. (The form that names the columns,
+/// Answers `SELECT n` (`CREATE TABLE AS` for `WITH NO DATA`, which keeps no rows), as
+/// PostgreSQL does. (The form that names the columns,
 /// `CREATE TABLE t (a, b) AS …`, is one sqlparser does not read: 42601.)
 fn create_table_as(
     txn: &mut WriteTxn<'_>,
@@ -320,11 +325,17 @@ fn create_table_as(
     let version = Some(txn.db().catalog_version());
     let planned =
         super::statement::plan_query(txn.db(), &statement, &[], version).expect("a query plans")?;
-    let Output::Rows { columns, rows, .. } =
-        super::statement::run_plan(txn.db(), &planned, &[], ctx)?
-    else {
-        unreachable!("a query answers rows")
+    // `WITH NO DATA`: the query is planned for its columns, not run.
+    let with_data = c.with_data.is_none_or(|w| w.data);
+    let rows = if with_data {
+        match super::statement::run_plan(txn.db(), &planned, &[], ctx)? {
+            Output::Rows { rows, .. } => rows,
+            Output::Command(_) => unreachable!("a query answers rows"),
+        }
+    } else {
+        Vec::new()
     };
+    let columns = planned.columns.clone();
     let mut schema_columns: Vec<ColumnSchema> = Vec::new();
     for column in columns.iter() {
         let column_name = column.name.clone();
@@ -358,6 +369,9 @@ fn create_table_as(
         primary_key_constraint: None,
     };
     let id = txn.create_table(schema)?;
+    if !with_data {
+        return Ok(Output::Command(CommandTag::new("CREATE TABLE AS")));
+    }
     let count = rows.len();
     for row in rows {
         txn.insert(id, row)?;
