@@ -271,6 +271,22 @@ fn create_table(
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
 }
 
+/// The column and new default (None: none) of an `ALTER COLUMN … SET DEFAULT`
+/// or `DROP DEFAULT`; None for another operation.
+fn default_change(op: &AlterTableOperation) -> Option<(&ast::Ident, Option<&ast::Expr>)> {
+    match op {
+        AlterTableOperation::AlterColumn {
+            column_name,
+            op: AlterColumnOperation::SetDefault { value },
+        } => Some((column_name, Some(value))),
+        AlterTableOperation::AlterColumn {
+            column_name,
+            op: AlterColumnOperation::DropDefault,
+        } => Some((column_name, None)),
+        _ => None,
+    }
+}
+
 /// `ALTER TABLE t ALTER COLUMN c SET DEFAULT value` (`Some`) or `DROP DEFAULT`:
 /// the new default is read and bound as CREATE TABLE reads one; an identity
 /// column's sequence is no default to change (42601, as PostgreSQL).
@@ -861,21 +877,19 @@ fn alter_table(
             constraint: TableConstraint::PrimaryKey(pk),
             not_valid: false,
         }] => pk,
-        [AlterTableOperation::AlterColumn {
-            column_name,
-            op: op @ (AlterColumnOperation::SetDefault { .. } | AlterColumnOperation::DropDefault),
-        }] => {
-            let value = match op {
-                AlterColumnOperation::SetDefault { value } => Some(value),
-                _ => None,
-            };
-            alter_column_default(txn, &schema, column_name, value, ctx)?;
+        operations
+            if !operations.is_empty()
+                && operations.iter().all(|op| default_change(op).is_some()) =>
+        {
+            for (column, value) in operations.iter().filter_map(default_change) {
+                alter_column_default(txn, &schema, column, value, ctx)?;
+            }
             return Ok(Output::Command(tag));
         }
         _ => {
             return Err(SqlError::Unsupported(
-                "this ALTER TABLE (ADD PRIMARY KEY (columns) and ALTER COLUMN … SET DEFAULT \
-                 or DROP DEFAULT are supported)"
+                "this ALTER TABLE (ADD PRIMARY KEY (columns), and ALTER COLUMN … SET \
+                 DEFAULT or DROP DEFAULT, one or several, are supported)"
                     .into(),
             ))
         }
