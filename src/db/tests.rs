@@ -752,6 +752,11 @@ fn sequences_outlive_rollbacks_but_not_unfinished_transactions() {
     let created = txn.commit();
     let mut replica = Database::new();
     replica.apply_redo(created.payload()).unwrap();
+    assert_eq!(
+        replica.get_sequence("s").unwrap().state(),
+        db.get_sequence("s").unwrap().state(),
+        "a created sequence's redo holds its fresh state"
+    );
 
     let txn = db.begin_write();
     assert_eq!(txn.db().advance_sequence("s").unwrap(), 1);

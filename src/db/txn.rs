@@ -318,11 +318,8 @@ impl<'db> WriteTxn<'db> {
     /// appends to `wal` (if any) as a record of their own (see `db::sequence`).
     /// If that append fails, puts them back too.
     pub fn rollback_to(mut self, wal: Option<&Wal>) -> Result<(), WalError> {
-        while let Some(undo) = self.undo.pop() {
-            self.db.apply_undo(undo);
-        }
+        self.undo_changes();
         self.redo = Redo::default();
-        self.created_sequences.clear();
         self.log_touched_sequences();
         if let (Some(wal), false) = (wal, self.redo.is_empty()) {
             if let Err(error) = wal.append(self.redo.payload()) {
@@ -335,10 +332,15 @@ impl<'db> WriteTxn<'db> {
         Ok(())
     }
 
-    fn undo_all(&mut self) {
+    /// Undoes every change, newest first, but the sequences' moves.
+    fn undo_changes(&mut self) {
         while let Some(undo) = self.undo.pop() {
             self.db.apply_undo(undo);
         }
+    }
+
+    fn undo_all(&mut self) {
+        self.undo_changes();
         let touched = std::mem::take(self.db.touched_sequences.get_mut());
         for touched in touched.iter().rev() {
             if let Some(sequence) = self.db.touched_sequence(touched) {
