@@ -69,7 +69,10 @@ impl Error {
                 constraint: Some(constraint),
                 ..ErrorObject::default()
             },
-            Error::Sql(SqlError::Db(DbError::NotNullViolation { table, column })) => ErrorObject {
+            Error::Sql(SqlError::Db(
+                DbError::NotNullViolation { table, column }
+                | DbError::ColumnContainsNulls { table, column },
+            )) => ErrorObject {
                 table: Some(table),
                 column: Some(column),
                 ..ErrorObject::default()
@@ -139,7 +142,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::UndefinedTable(_) => "42P01",
         SqlError::UndefinedColumn(_) => "42703",
         SqlError::AmbiguousColumn(_) => "42702",
-        SqlError::DuplicateColumn(_) => "42701",
+        SqlError::DuplicateColumn(_) | SqlError::DuplicateColumnMessage(_) => "42701",
         SqlError::UndefinedFunction(_) | SqlError::UndefinedRoutine { .. } => "42883",
         SqlError::AmbiguousFunction(_) => "42725",
         SqlError::DatatypeMismatch(_) => "42804",
@@ -241,7 +244,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
 fn db_sqlstate(e: &DbError) -> &'static str {
     match e {
         DbError::UniqueViolation { .. } => "23505",
-        DbError::NotNullViolation { .. } => "23502",
+        DbError::NotNullViolation { .. } | DbError::ColumnContainsNulls { .. } => "23502",
         DbError::DuplicateRelation(_) => "42P07",
         DbError::UndefinedTable(_) | DbError::UndefinedView(_) | DbError::UndefinedSequence(_) => {
             "42P01"

@@ -144,6 +144,23 @@ async fn write_first(client: &Client) {
         &[
             "DELETE FROM many WHERE bucket = 3",
             "UPDATE many SET label = label || '+' WHERE bucket = 4",
+            // ALTER TABLE: the rebuilt rows of a table of several snapshot
+            // batches, columns added (one numbering the rows), dropped and
+            // renamed, a rename, NOT NULL, a UNIQUE constraint, a dropped key.
+            "ALTER TABLE many ADD COLUMN extra INT DEFAULT 3",
+            "CREATE TABLE altered (id INT PRIMARY KEY, gone TEXT, old_name TEXT, n INT)",
+            "INSERT INTO altered VALUES (1, 'g', 'a', NULL), (2, 'h', 'b', 5)",
+            "ALTER TABLE altered ADD COLUMN added TEXT DEFAULT 'filled', ADD COLUMN num SERIAL",
+            "ALTER TABLE altered DROP COLUMN gone",
+            "ALTER TABLE altered RENAME COLUMN old_name TO new_name",
+            "ALTER TABLE altered RENAME TO altered_table",
+            "ALTER TABLE altered_table ALTER COLUMN added SET NOT NULL",
+            "ALTER TABLE altered_table ADD UNIQUE (new_name)",
+            "INSERT INTO altered_table (id, new_name) VALUES (3, 'c')",
+            "CREATE TABLE unkeyed_later (id INT PRIMARY KEY, v TEXT)",
+            "INSERT INTO unkeyed_later VALUES (1, 'one'), (2, 'two')",
+            "ALTER TABLE unkeyed_later DROP CONSTRAINT unkeyed_later_pkey",
+            "INSERT INTO unkeyed_later VALUES (1, 'one again')",
         ],
     )
     .await;
@@ -162,6 +179,8 @@ async fn write_more(client: &Client, round: u32) {
         &format!("UPDATE tagged SET scores = scores || {round}::bigint WHERE id < 3"),
         &format!("CREATE TABLE round_{round} (k INT PRIMARY KEY, v TEXT)"),
         &format!("INSERT INTO round_{round} VALUES (1, 'one'), (2, NULL)"),
+        &format!("ALTER TABLE round_{round} ADD COLUMN r INT DEFAULT {round}, DROP COLUMN v"),
+        &format!("ALTER TABLE altered_table ADD COLUMN round_{round} TEXT DEFAULT 'r{round}'"),
         "DROP TABLE IF EXISTS round_1",
         &format!("INSERT INTO numbered (tag) VALUES ('round {round}')"),
         &format!("INSERT INTO ident (v) VALUES ('round {round}')"),
@@ -193,6 +212,15 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT last_value, is_called FROM counter",
         "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
         "SELECT seqstart, seqincrement, seqmin, seqmax FROM pg_sequence ORDER BY seqstart",
+        // Tables changed by ALTER TABLE, and their catalog.
+        "SELECT * FROM altered_table ORDER BY id",
+        "SELECT * FROM unkeyed_later ORDER BY id, v",
+        "SELECT count(*), sum(extra) FROM many",
+        "SELECT table_name, column_name, is_nullable, column_default \
+         FROM information_schema.columns \
+         WHERE table_name IN ('altered_table', 'unkeyed_later') OR table_name LIKE 'round%' \
+         ORDER BY 1, ordinal_position",
+        "SELECT indexname FROM pg_indexes WHERE tablename IN ('altered_table', 'unkeyed_later') ORDER BY 1",
         // Defaults set and dropped after CREATE TABLE.
         "SELECT table_name, column_name, column_default FROM information_schema.columns \
          WHERE table_name IN ('scratch', 'numbered') ORDER BY 1, 2",
@@ -317,6 +345,27 @@ async fn check_invariants(client: &Client) {
         value(client, "SELECT v FROM pairs WHERE a = 1 AND b = 'x'").await,
         Some("3".to_owned())
     );
+    // The constraints ALTER TABLE added still hold, and those it dropped are gone.
+    assert_eq!(
+        error_code(
+            client,
+            "INSERT INTO altered_table (id, new_name) VALUES (9, 'a')"
+        )
+        .await,
+        "23505"
+    );
+    assert_eq!(
+        error_code(
+            client,
+            "INSERT INTO altered_table (id, added) VALUES (9, NULL)"
+        )
+        .await,
+        "23502"
+    );
+    assert_eq!(
+        value(client, "SELECT count(*) FROM unkeyed_later WHERE id = 1").await,
+        Some("2".to_owned())
+    );
     // The identity column is still GENERATED ALWAYS (refused before any
     // nextval, so this changes nothing).
     assert_eq!(
@@ -407,11 +456,12 @@ async fn restart_from_log_from_snapshot_and_from_both() {
     check_invariants(&client).await;
     assert_eq!(error_code(&client, "SELECT * FROM round_1").await, "42P01");
     assert_eq!(
-        rows(&client, "SELECT k, v FROM round_2 ORDER BY k").await,
+        rows(&client, "SELECT * FROM round_2 ORDER BY k").await,
         vec![
-            vec![Some("1".to_owned()), Some("one".to_owned())],
-            vec![Some("2".to_owned()), None],
-        ]
+            vec![Some("1".to_owned()), Some("2".to_owned())],
+            vec![Some("2".to_owned()), Some("2".to_owned())],
+        ],
+        "v dropped, r added with the round's number"
     );
     let (snapshot_lsn_now, replayed) = recovery_path(&server);
     assert_eq!(

@@ -856,3 +856,88 @@ async fn a_block_prepares_ddl_after_ddl_and_names_sequences_by_text() {
         "a table is not a sequence"
     );
 }
+
+/// A migration in a block, as Django, Rails and Alembic run them: ALTER TABLE
+/// then writes that use the new column commit together or not at all. A block
+/// that rebuilt a table another session then changed commits if nothing it
+/// returned depended on the rebuild (the ALTER runs again at COMMIT, on the rows
+/// committed by then), and fails with 40001 if it read the rebuilt rows or drew
+/// their values from a sequence.
+#[tokio::test]
+async fn alter_table_in_a_block_commits_with_it_or_not_at_all() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE items (id int PRIMARY KEY, name text);
+         INSERT INTO items VALUES (1, 'one'), (2, 'two')",
+    )
+    .await
+    .unwrap();
+    a.batch_execute(
+        "BEGIN;
+         ALTER TABLE items ADD COLUMN price int NOT NULL DEFAULT 5, DROP COLUMN name;
+         INSERT INTO items VALUES (3, 7);
+         ROLLBACK",
+    )
+    .await
+    .unwrap();
+    let columns: i64 = b
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(columns, 2, "the rolled-back ALTER left the table as it was");
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("ALTER TABLE items ADD COLUMN price int NOT NULL DEFAULT 5")
+        .await
+        .unwrap();
+    a.execute(
+        "INSERT INTO items (id, name, price) VALUES (3, 'three', 7)",
+        &[],
+    )
+    .await
+    .unwrap();
+    // Another session's row, committed before the block's COMMIT: the ALTER
+    // made again at COMMIT gives it the default too.
+    b.execute("INSERT INTO items VALUES (4, 'four')", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let prices: Vec<(i32, i32)> = b
+        .query("SELECT id, price FROM items ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(prices, [(1, 5), (2, 5), (3, 7), (4, 5)]);
+
+    // The block reads the rebuilt rows, then someone changes one: what it read
+    // is no longer so at COMMIT.
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("ALTER TABLE items ADD COLUMN n serial")
+        .await
+        .unwrap();
+    let numbered: i64 = a
+        .query_one("SELECT count(DISTINCT n) FROM items", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(numbered, 4);
+    b.execute("UPDATE items SET price = 6 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    let columns: i64 = b
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(columns, 3, "the failed block added no column");
+}

@@ -139,6 +139,20 @@ impl Database {
         })
     }
 
+    /// Gives table `schema.id` the schema `schema`, which keeps its row layout (a
+    /// rename of it or of a column, a column's NOT NULL), and its new name if it
+    /// has one; returns the schema it had.
+    pub(super) fn set_table_schema(&mut self, schema: Arc<TableSchema>) -> Arc<TableSchema> {
+        let id = schema.id;
+        let name = schema.name.clone();
+        let old = self.table_mut(id).set_schema(schema);
+        if old.name != name {
+            self.table_names.remove(&old.name);
+            self.table_names.insert(name, id);
+        }
+        old
+    }
+
     /// Recreates a table from its schema (recovery), keeping its id and the id
     /// counter above it.
     pub(super) fn restore_table(&mut self, schema: TableSchema) {

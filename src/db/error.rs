@@ -19,6 +19,9 @@ pub enum DbError {
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
     )]
     NotNullViolation { table: String, column: String },
+    /// A column an `ALTER TABLE` makes NOT NULL holds a NULL in some row (23502).
+    #[error("column \"{column}\" of relation \"{table}\" contains null values")]
+    ColumnContainsNulls { table: String, column: String },
     /// A table, index or view name already in use (42P07).
     #[error("relation \"{0}\" already exists")]
     DuplicateRelation(String),

@@ -59,7 +59,7 @@ pub(crate) use row::CheckedColumn;
 pub use row::Row;
 pub use sequence::{Sequence, SequenceSchema, SequenceState};
 pub use table::{Index, PrefixBound, Table};
-pub use txn::{Change, WriteTxn};
+pub use txn::{Change, ColumnFill, WriteTxn};
 
 #[cfg(test)]
 mod tests;

@@ -38,9 +38,17 @@
 //! | 14 | `DropSequence` | name |
 //! | 15 | `SequenceState` | name, last value, is_called (0/1) |
 //! | 16 | `SetColumnDefault` | table id, column position, default (0 = none, 1 then the text) |
+//! | 17 | `AlterTable` | as tag 1, then the primary key's name (0 = `<table>_pkey`, 1 then the name) |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
 //! tags 1 and 10, so older logs and snapshots read as they always did.
+//!
+//! `AlterTable` gives an existing table a schema with the same column types and
+//! primary key (a rename, a column's NOT NULL), keeping its rows. An `ALTER
+//! TABLE` that changes the columns (`ADD COLUMN`, `DROP COLUMN`) is logged with
+//! no op of its own: a `CreateTable` of the table's new schema under its id,
+//! which replaces the table, rows and indexes too, then a `CreateIndex` for each
+//! of its indexes and a `Put` of every row.
 //!
 //! `AddPrimaryKey` empties the table as it sets the key: the same record then holds
 //! a `Put` of every row under its new key. Replaying it therefore needs no checks
@@ -103,6 +111,9 @@ pub(crate) enum RedoOp {
         state: SequenceState,
     },
     DropSequence(String),
+    /// Give an existing table this schema, which keeps the column types and
+    /// primary key it has (see the module doc).
+    AlterTable(TableSchema),
     /// Give a column this DEFAULT (SQL text), or none.
     SetColumnDefault {
         table: TableId,
@@ -305,7 +316,12 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             out.push(16);
             put_varint(out, u64::from(*table));
             put_varint(out, *column as u64);
-            encode_default(out, default.as_deref());
+            encode_optional_text(out, default.as_deref());
+        }
+        RedoOp::AlterTable(schema) => {
+            out.push(17);
+            encode_table_schema(out, schema);
+            encode_optional_text(out, schema.primary_key_constraint.as_deref());
         }
         RedoOp::SequenceState { name, state } => {
             out.push(15);
@@ -327,18 +343,19 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
     }
 }
 
-/// A column's DEFAULT: 0 for none, else 1 and its text.
-fn encode_default(out: &mut Vec<u8>, default: Option<&str>) {
-    match default {
+/// Text that may be absent (a column's DEFAULT): 0 for none, else 1 and the
+/// text.
+fn encode_optional_text(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
         None => out.push(0),
-        Some(default) => {
+        Some(text) => {
             out.push(1);
-            put_bytes(out, default.as_bytes());
+            put_bytes(out, text.as_bytes());
         }
     }
 }
 
-fn decode_default(reader: &mut ByteReader<'_>) -> Result<Option<String>, CodecError> {
+fn decode_optional_text(reader: &mut ByteReader<'_>) -> Result<Option<String>, CodecError> {
     Ok(match reader.u8()? {
         0 => None,
         _ => Some(reader.string()?),
@@ -403,7 +420,7 @@ fn encode_table_schema(out: &mut Vec<u8>, schema: &TableSchema) {
             Some(Identity::Always) => COLUMN_IDENTITY_ALWAYS,
         };
         out.push(u8::from(column.nullable) | identity);
-        encode_default(out, column.default.as_deref());
+        encode_optional_text(out, column.default.as_deref());
     }
     match &schema.primary_key {
         None => put_varint(out, 0),
@@ -635,6 +652,21 @@ impl Database {
                 }
                 t.replace_default(column, default);
             }
+            RedoOp::AlterTable(schema) => {
+                let t = self
+                    .tables
+                    .get(&schema.id)
+                    .ok_or_else(|| missing_table(schema.id))?;
+                if t.schema().primary_key != schema.primary_key
+                    || *t.column_types() != *schema.column_types()
+                {
+                    return Err(CodecError(format!(
+                        "ALTER TABLE of table id {} changes its row layout",
+                        schema.id
+                    )));
+                }
+                self.set_table_schema(Arc::new(schema));
+            }
             RedoOp::SequenceState { name, state } => {
                 let sequence = self
                     .sequences
@@ -661,6 +693,11 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             let mut schema = decode_table_schema(reader)?;
             schema.primary_key_constraint = Some(reader.string()?);
             RedoOp::CreateTable(schema)
+        }
+        17 => {
+            let mut schema = decode_table_schema(reader)?;
+            schema.primary_key_constraint = decode_optional_text(reader)?;
+            RedoOp::AlterTable(schema)
         }
         2 => RedoOp::DropTable(table_id(reader)?),
         3 => {
@@ -756,7 +793,7 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             table: table_id(reader)?,
             column: usize::try_from(reader.varint()?)
                 .map_err(|_| CodecError("column position out of range".into()))?,
-            default: decode_default(reader)?,
+            default: decode_optional_text(reader)?,
         },
         15 => RedoOp::SequenceState {
             name: reader.string()?,
@@ -825,7 +862,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
             COLUMN_IDENTITY_ALWAYS => Some(Identity::Always),
             _ => return Err(CodecError(format!("column flags {flags}"))),
         };
-        let default = decode_default(reader)?;
+        let default = decode_optional_text(reader)?;
         columns.push(ColumnSchema {
             name,
             data_type,

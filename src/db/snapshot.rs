@@ -7,10 +7,11 @@
 //! database size. Loading applies the chunks in order to an empty database.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
-use super::{CodecError, Database, TableId};
+use super::{CodecError, Database, TableId, TableSchema};
 
 impl Database {
     /// The catalog as redo: every table's schema, its indexes, every view and
@@ -35,12 +36,12 @@ impl Database {
         redo.into_payload()
     }
 
-    /// Every table, in id order, with its primary key's columns (None: rows keyed
-    /// by a hidden row id), as [`Database::snapshot_catalog`] describes them.
-    pub fn snapshot_tables(&self) -> Vec<(TableId, Option<Vec<usize>>)> {
+    /// Every table, in id order, with its schema as [`Database::snapshot_catalog`]
+    /// describes it.
+    pub fn snapshot_tables(&self) -> Vec<(TableId, Arc<TableSchema>)> {
         self.tables
             .iter()
-            .map(|(id, table)| (*id, table.schema().primary_key.clone()))
+            .map(|(id, table)| (*id, Arc::clone(table.schema())))
             .collect()
     }
 
@@ -48,21 +49,24 @@ impl Database {
     /// when `None`), as redo, with the last key copied and the number of rows. The
     /// key is `None` when the table has no more rows or no longer exists.
     ///
-    /// None if the table is no longer keyed by `primary_key`, the key the
-    /// snapshot's catalog gave it: an ALTER TABLE … ADD PRIMARY KEY committed since
-    /// re-keyed its rows, which that catalog could not load. Every other change
-    /// between batches leaves the rows loadable, and the log replays it.
+    /// None if the table's rows no longer have the layout `schema`, the one the
+    /// snapshot's catalog gave it, has (its primary key and column types): an
+    /// ALTER TABLE committed since rebuilt them (ADD PRIMARY KEY, ADD or DROP
+    /// COLUMN), and that catalog could not load them. Every other change between
+    /// batches leaves the rows loadable, and the log replays it.
     pub fn snapshot_rows(
         &self,
         table: TableId,
-        primary_key: Option<&[usize]>,
+        schema: &TableSchema,
         after: Option<&Key>,
         max_rows: usize,
     ) -> Option<(Vec<u8>, Option<Key>, usize)> {
         let Some(t) = self.tables.get(&table) else {
             return Some((Vec::new(), None, 0));
         };
-        if t.schema().primary_key.as_deref() != primary_key {
+        if t.schema().primary_key != schema.primary_key
+            || *t.column_types() != *schema.column_types()
+        {
             return None;
         }
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -137,8 +141,9 @@ mod tests {
         let mut log = Vec::new();
         let mut after = None;
         let mut step = 0i64;
+        let schema = db.table(t).schema().clone();
         loop {
-            let (chunk, last, _) = db.snapshot_rows(t, Some(&[0]), after.as_ref(), 7).unwrap();
+            let (chunk, last, _) = db.snapshot_rows(t, &schema, after.as_ref(), 7).unwrap();
             chunks.push(chunk);
             let Some(last) = last else { break };
             after = Some(last);

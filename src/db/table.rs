@@ -349,15 +349,18 @@ impl Table {
     }
 
     fn check_not_null_where(&self, is_null: impl Fn(usize) -> bool) -> Result<(), DbError> {
-        for (i, column) in self.schema.columns.iter().enumerate() {
-            if !column.nullable && is_null(i) {
-                return Err(DbError::NotNullViolation {
-                    table: self.schema.name.clone(),
-                    column: column.name.clone(),
-                });
-            }
+        match self.first_null_violation(is_null) {
+            Some(column) => Err(DbError::NotNullViolation {
+                table: self.schema.name.clone(),
+                column: self.schema.columns[column].name.clone(),
+            }),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The first NOT NULL column for which `is_null` holds.
+    fn first_null_violation(&self, is_null: impl Fn(usize) -> bool) -> Option<usize> {
+        (0..self.schema.columns.len()).find(|&i| !self.schema.columns[i].nullable && is_null(i))
     }
 
     /// Checks the primary key and unique indexes for `row` (of `values`, if the
@@ -620,27 +623,71 @@ impl Table {
         columns: &[usize],
         name: Option<String>,
     ) -> Result<Table, DbError> {
-        let mut table = Table::new(self.schema_with_primary_key(columns, name));
+        let indexes = self.indexes.iter().map(|i| i.schema.clone()).collect();
+        self.rebuilt(
+            self.schema_with_primary_key(columns, name),
+            indexes,
+            |values| values,
+        )
+    }
+
+    /// A new table of `schema` with the secondary indexes `indexes`, holding
+    /// `convert` of every row's values (`ALTER TABLE` changing the columns or the
+    /// key): every row is checked as an insert is, and stored under the key its
+    /// new values give it (a fresh hidden row id without a primary key). 23502
+    /// (a column that "contains null values", as PostgreSQL says it of a column
+    /// an `ALTER TABLE` made NOT NULL) and 23505 as an insert would fail; `self`
+    /// is left as it was either way. The version carries over: a transaction block
+    /// that scanned the table sees the rewrite as a change of it.
+    pub(crate) fn rebuilt(
+        &self,
+        schema: TableSchema,
+        indexes: Vec<IndexSchema>,
+        mut convert: impl FnMut(Vec<Value>) -> Vec<Value>,
+    ) -> Result<Table, DbError> {
+        let mut table = Table::new(schema);
         table.version = self.version;
         for row in self.rows.values() {
-            let values = row.decode(&self.types);
-            if let Some(&null) = columns.iter().find(|&&c| values[c].is_null()) {
-                return Err(DbError::NotNullViolation {
-                    table: self.schema.name.clone(),
-                    column: self.schema.columns[null].name.clone(),
+            let values = convert(self.decode(row));
+            if let Some(column) = table.first_null_violation(|c| values[c].is_null()) {
+                return Err(DbError::ColumnContainsNulls {
+                    table: table.schema.name.clone(),
+                    column: table.schema.columns[column].name.clone(),
                 });
             }
-            let key = table.key_for_insert(row);
+            let row = Row::encode(&values);
+            let key = table.key_for_insert(&row);
             if table.rows.contains_key(&key) {
-                let name = table.schema.primary_key_name();
-                return Err(table.unique_violation(&name, columns, &values));
+                return Err(table.primary_key_violation(&values));
             }
-            table.rows.insert(key, row.clone());
+            table.rows.insert(key, row);
         }
-        for index in &self.indexes {
-            table.build_index_unchecked(index.schema.clone());
+        for index in indexes {
+            table.add_index(index)?;
         }
         Ok(table)
+    }
+
+    /// Gives the table `schema`, which keeps its row layout (column types and
+    /// primary key), returning the one it had. Rows and indexes are untouched.
+    pub(super) fn set_schema(&mut self, schema: Arc<TableSchema>) -> Arc<TableSchema> {
+        debug_assert!(
+            schema.primary_key == self.schema.primary_key && *schema.column_types() == *self.types,
+            "a schema change that keeps the rows keeps their layout"
+        );
+        std::mem::replace(&mut self.schema, schema)
+    }
+
+    /// 23502 if column `column` holds a NULL in some row (before an `ALTER TABLE`
+    /// makes it NOT NULL).
+    pub(crate) fn check_no_nulls(&self, column: usize) -> Result<(), DbError> {
+        if self.rows.values().any(|row| row.is_null(column)) {
+            return Err(DbError::ColumnContainsNulls {
+                table: self.schema.name.clone(),
+                column: self.schema.columns[column].name.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Recovery's `ADD PRIMARY KEY`: the schema gets the key and every row goes;

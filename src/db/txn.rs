@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::catalog::{IndexSchema, RoutineSchema, TableId, TableSchema, ViewSchema};
+use super::catalog::{ColumnSchema, IndexSchema, RoutineSchema, TableId, TableSchema, ViewSchema};
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
 use super::row::Row;
@@ -70,9 +70,14 @@ enum Undo {
         column: usize,
         previous: Option<String>,
     },
-    /// `ADD PRIMARY KEY` rebuilt the table: the table as it was.
+    /// `ADD PRIMARY KEY`, `ADD COLUMN` or `DROP COLUMN` rebuilt the table: the
+    /// table as it was.
     ReplaceTable {
         table: Box<Table>,
+    },
+    /// `ALTER TABLE` changed a schema but not the rows: the schema as it was.
+    AlterTable {
+        schema: Arc<TableSchema>,
     },
 }
 
@@ -115,6 +120,18 @@ pub enum Change {
         column: usize,
         default: Option<String>,
     },
+    /// `ALTER TABLE` that keeps the rows: a rename, a column's NOT NULL.
+    AlterTable(TableSchema),
+    AddColumn {
+        table: TableId,
+        column: ColumnSchema,
+        fill: ColumnFill,
+    },
+    DropColumn {
+        table: TableId,
+        column: usize,
+    },
+    DropPrimaryKey(TableId),
     /// Where a sequence the block created stands after the statement: a
     /// sequence that existed before the block changes outside it (see
     /// `db::sequence`), one it created only with it.
@@ -122,6 +139,15 @@ pub enum Change {
         name: String,
         state: SequenceState,
     },
+}
+
+/// What the rows a table had get in a column `ALTER TABLE … ADD COLUMN` adds:
+/// its DEFAULT, evaluated once (or NULL), or, for a volatile one (`nextval`,
+/// `random()`), evaluated for each row, in key order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnFill {
+    Same(Value),
+    PerRow(Vec<Value>),
 }
 
 impl Change {
@@ -261,6 +287,23 @@ impl<'db> WriteTxn<'db> {
                 self.db
                     .set_sequence(name, state.last_value, state.is_called)?;
             }
+            Change::AlterTable(schema) => self.alter_table(schema.clone())?,
+            Change::AddColumn {
+                table,
+                column,
+                fill,
+            } => {
+                // Values made for other rows than the table has now (a commit
+                // since changed them) fit none of them.
+                if let ColumnFill::PerRow(values) = fill {
+                    if values.len() != self.db.table(*table).len() {
+                        return Ok(false);
+                    }
+                }
+                self.add_column(*table, column.clone(), fill.clone())?
+            }
+            Change::DropColumn { table, column } => self.drop_column(*table, *column)?,
+            Change::DropPrimaryKey(table) => self.drop_primary_key(*table)?,
         }
         Ok(true)
     }
@@ -504,6 +547,183 @@ impl<'db> WriteTxn<'db> {
             name,
         });
         Ok(())
+    }
+
+    /// Gives table `schema.id` the schema `schema`, keeping its rows and indexes
+    /// (a rename of the table or of a column, a column's NOT NULL set or
+    /// dropped): the column types and the primary key must be the ones it has.
+    /// 42P07 if a new name is taken, 23502 if a column made NOT NULL holds a
+    /// NULL. The SQL layer checks the rest (names, what depends on them).
+    pub fn alter_table(&mut self, schema: TableSchema) -> Result<(), DbError> {
+        let t = self.db.table(schema.id);
+        let old = t.schema();
+        if schema.name != old.name {
+            self.db.check_name_free(&schema.name)?;
+        }
+        for (position, column) in schema.columns.iter().enumerate() {
+            if !column.nullable && old.columns[position].nullable {
+                t.check_no_nulls(position)?;
+            }
+        }
+        self.redo.push(&RedoOp::AlterTable(schema.clone()));
+        self.record(|| Change::AlterTable(schema.clone()));
+        let old = self.db.set_table_schema(Arc::new(schema));
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::AlterTable { schema: old });
+        Ok(())
+    }
+
+    /// Adds `column` after table `table`'s last column, each row getting its value
+    /// from `fill` (which, per row, has one value for each row in key order):
+    /// 23502 if that is NULL in a NOT NULL column. The table is rebuilt, and
+    /// logged as its new schema and every row (see [`WriteTxn::install_rebuilt`]).
+    pub fn add_column(
+        &mut self,
+        table: TableId,
+        column: ColumnSchema,
+        fill: ColumnFill,
+    ) -> Result<(), DbError> {
+        let t = self.db.table(table);
+        let mut schema = t.schema().as_ref().clone();
+        schema.columns.push(column.clone());
+        let indexes = t.indexes().iter().map(|i| i.schema.clone()).collect();
+        let mut per_row = match &fill {
+            ColumnFill::Same(_) => None,
+            ColumnFill::PerRow(values) => {
+                assert_eq!(values.len(), t.len(), "a value for every row");
+                Some(values.iter())
+            }
+        };
+        let rebuilt = t.rebuilt(schema, indexes, |mut values| {
+            values.push(match (&fill, &mut per_row) {
+                (ColumnFill::Same(value), _) => value.clone(),
+                (_, Some(next)) => next.next().expect("a value for every row").clone(),
+                (ColumnFill::PerRow(_), None) => unreachable!("per-row values are iterated"),
+            });
+            values
+        })?;
+        self.install_rebuilt(rebuilt);
+        self.record(|| Change::AddColumn {
+            table,
+            column,
+            fill,
+        });
+        Ok(())
+    }
+
+    /// Drops column `column` of table `table`, with the indexes that include it
+    /// (the primary key too, leaving the rows keyed by hidden row ids) and the
+    /// sequences it owns, as PostgreSQL drops what depends on a column; the
+    /// columns after it move one place down, in indexes and sequence owners too.
+    /// The SQL layer refuses first what PostgreSQL refuses (a view or another
+    /// column's DEFAULT that uses it).
+    pub fn drop_column(&mut self, table: TableId, column: usize) -> Result<(), DbError> {
+        let t = self.db.table(table);
+        let mut schema = t.schema().as_ref().clone();
+        schema.columns.remove(column);
+        let moved = |c: usize| if c > column { c - 1 } else { c };
+        let kept = |columns: &[usize]| -> Option<Vec<usize>> {
+            (!columns.contains(&column)).then(|| columns.iter().map(|&c| moved(c)).collect())
+        };
+        schema.primary_key = schema.primary_key.as_deref().and_then(kept);
+        if schema.primary_key.is_none() {
+            schema.primary_key_constraint = None;
+        }
+        let indexes = t
+            .indexes()
+            .iter()
+            .filter_map(|i| {
+                Some(IndexSchema {
+                    columns: kept(&i.schema.columns)?,
+                    ..i.schema.clone()
+                })
+            })
+            .collect();
+        let rebuilt = t.rebuilt(schema, indexes, |mut values| {
+            values.remove(column);
+            values
+        })?;
+        self.install_rebuilt(rebuilt);
+        let owned: Vec<(String, Option<usize>)> = self
+            .db
+            .sequences
+            .values()
+            .filter_map(|s| match s.schema().owned_by {
+                Some((owner, c)) if owner == table && c >= column => {
+                    Some((s.schema().name.clone(), (c > column).then(|| c - 1)))
+                }
+                _ => None,
+            })
+            .collect();
+        for (name, moved_to) in owned {
+            match moved_to {
+                None => self.remove_sequence(&name)?,
+                Some(position) => self.reown_sequence(&name, table, position),
+            }
+        }
+        self.record(|| Change::DropColumn { table, column });
+        Ok(())
+    }
+
+    /// Drops table `table`'s primary key (`ALTER TABLE … DROP CONSTRAINT
+    /// t_pkey`): its rows are keyed by hidden row ids from then on, and its key
+    /// columns stay NOT NULL, as in PostgreSQL.
+    pub fn drop_primary_key(&mut self, table: TableId) -> Result<(), DbError> {
+        let t = self.db.table(table);
+        let mut schema = t.schema().as_ref().clone();
+        schema.primary_key = None;
+        schema.primary_key_constraint = None;
+        let indexes = t.indexes().iter().map(|i| i.schema.clone()).collect();
+        let rebuilt = t.rebuilt(schema, indexes, |values| values)?;
+        self.install_rebuilt(rebuilt);
+        self.record(|| Change::DropPrimaryKey(table));
+        Ok(())
+    }
+
+    /// Puts `rebuilt` in the place of the table of its id. The log gets its
+    /// schema (which replaces the table's, rows and indexes too), its indexes,
+    /// and every row: recovery needs no checks, and is exact whatever a fuzzy
+    /// snapshot copied of the table before or after.
+    fn install_rebuilt(&mut self, rebuilt: Table) {
+        let table = rebuilt.schema().id;
+        self.redo
+            .push(&RedoOp::CreateTable(rebuilt.schema().as_ref().clone()));
+        for index in rebuilt.indexes() {
+            self.redo.push(&RedoOp::CreateIndex(index.schema.clone()));
+        }
+        for (key, row) in rebuilt.scan() {
+            self.redo.put(table, &key, row);
+        }
+        let old = std::mem::replace(self.db.table_mut(table), rebuilt);
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::ReplaceTable {
+            table: Box::new(old),
+        });
+    }
+
+    /// Makes sequence `name` owned by column `column` of `table` (a column before
+    /// it was dropped), keeping its state.
+    fn reown_sequence(&mut self, name: &str, table: TableId, column: usize) {
+        let old = self
+            .db
+            .sequences
+            .remove(name)
+            .expect("an owned sequence exists");
+        let mut schema = old.schema().clone();
+        schema.owned_by = Some((table, column));
+        let state = old.state();
+        self.redo.push(&RedoOp::CreateSequence {
+            schema: schema.clone(),
+            state,
+        });
+        self.db
+            .sequences
+            .insert(name.to_owned(), Sequence::new(schema, state));
+        self.db.catalog_version += 1;
+        // Putting the old one back under its name replaces the new one.
+        self.undo.push(Undo::DropSequence {
+            sequence: Box::new(old),
+        });
     }
 
     /// `ALTER TABLE … ALTER COLUMN … SET DEFAULT` (`Some`) or `DROP DEFAULT`
@@ -784,6 +1004,10 @@ impl Database {
             Undo::ReplaceTable { table } => {
                 let id = table.schema().id;
                 self.tables.insert(id, *table);
+                self.catalog_version += 1;
+            }
+            Undo::AlterTable { schema } => {
+                self.set_table_schema(schema);
                 self.catalog_version += 1;
             }
             Undo::DropTable { table } => {

@@ -178,7 +178,8 @@ pub struct Written {
 struct WrittenTable {
     /// Every statement that changed the table.
     all: BTreeSet<usize>,
-    /// Statements that changed every row at once (TRUNCATE).
+    /// Statements that changed every row at once (TRUNCATE, and the ALTER
+    /// TABLEs that rebuild the rows).
     whole: BTreeSet<usize>,
     /// Statements that changed the row under each key.
     keys: HashMap<Key, BTreeSet<usize>>,
@@ -221,7 +222,12 @@ impl Written {
                 note_key(*table, new_key);
             }
             Change::Delete { table, key } => note_key(*table, Some(key.clone())),
-            Change::Truncate(table) => {
+            // Every row changes, or its key does.
+            Change::Truncate(table)
+            | Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AddPrimaryKey { table, .. }
+            | Change::DropPrimaryKey(table) => {
                 note_key(*table, None);
                 self.tables
                     .entry(*table)
@@ -237,11 +243,11 @@ impl Written {
             | Change::DropIndex(_)
             | Change::CreateView(_)
             | Change::DropView(_)
-            | Change::AddPrimaryKey { .. }
             | Change::CreateSequence(_)
             | Change::DropSequence(_)
             | Change::SetSequence { .. }
-            | Change::SetColumnDefault { .. } => {}
+            | Change::SetColumnDefault { .. }
+            | Change::AlterTable(_) => {}
         }
     }
 }

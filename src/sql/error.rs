@@ -30,6 +30,10 @@ pub enum SqlError {
     /// 42701
     #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
+    /// 42701 with PostgreSQL's message for ALTER TABLE (`column "c" of relation
+    /// "t" already exists`).
+    #[error("{0}")]
+    DuplicateColumnMessage(String),
     /// 42883, the full PostgreSQL message (e.g. "function foo(integer) does not exist").
     #[error("{0}")]
     UndefinedFunction(String),

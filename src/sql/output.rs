@@ -141,6 +141,15 @@ pub enum Notice {
     DoesNotExistSkipping { kind: &'static str, name: String },
     /// `CREATE … IF NOT EXISTS` of a relation whose name is taken.
     AlreadyExistsSkipping(String),
+    /// `ALTER TABLE … DROP COLUMN IF EXISTS` or `DROP CONSTRAINT IF EXISTS` of
+    /// one the table does not have. `kind` is `column` or `constraint`.
+    OfRelationDoesNotExistSkipping {
+        kind: &'static str,
+        name: String,
+        relation: String,
+    },
+    /// `ALTER TABLE … ADD COLUMN IF NOT EXISTS` of a column the table has.
+    ColumnAlreadyExistsSkipping { name: String, relation: String },
     /// `BEGIN` inside a transaction block: it changes nothing.
     TransactionInProgress,
     /// `COMMIT` or `ROLLBACK` outside a transaction block: nothing to end.
@@ -152,9 +161,10 @@ pub enum Notice {
 impl Notice {
     pub fn severity(&self) -> Severity {
         match self {
-            Notice::DoesNotExistSkipping { .. } | Notice::AlreadyExistsSkipping(_) => {
-                Severity::Notice
-            }
+            Notice::DoesNotExistSkipping { .. }
+            | Notice::AlreadyExistsSkipping(_)
+            | Notice::OfRelationDoesNotExistSkipping { .. }
+            | Notice::ColumnAlreadyExistsSkipping { .. } => Severity::Notice,
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
             | Notice::SetLocalOutsideBlock => Severity::Warning,
@@ -164,8 +174,11 @@ impl Notice {
     /// PostgreSQL's SQLSTATE for the message (00000 is "successful completion").
     pub fn sqlstate(&self) -> &'static str {
         match self {
-            Notice::DoesNotExistSkipping { .. } => "00000",
+            Notice::DoesNotExistSkipping { .. } | Notice::OfRelationDoesNotExistSkipping { .. } => {
+                "00000"
+            }
             Notice::AlreadyExistsSkipping(_) => "42P07",
+            Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
             Notice::NoTransactionInProgress | Notice::SetLocalOutsideBlock => "25P01",
         }
@@ -182,6 +195,18 @@ impl std::fmt::Display for Notice {
             Notice::AlreadyExistsSkipping(name) => {
                 write!(f, "relation \"{name}\" already exists, skipping")
             }
+            Notice::OfRelationDoesNotExistSkipping {
+                kind,
+                name,
+                relation,
+            } => write!(
+                f,
+                "{kind} \"{name}\" of relation \"{relation}\" does not exist, skipping"
+            ),
+            Notice::ColumnAlreadyExistsSkipping { name, relation } => write!(
+                f,
+                "column \"{name}\" of relation \"{relation}\" already exists, skipping"
+            ),
             Notice::TransactionInProgress => {
                 f.write_str("there is already a transaction in progress")
             }

@@ -10,11 +10,12 @@
 //! have seen, so a snapshot never holds a change the log could lose. Then old
 //! snapshots and the log segments nobody needs any more are removed.
 //!
-//! The one change the fuzzy copy cannot absorb is a table re-keyed between its
-//! batches (ALTER TABLE … ADD PRIMARY KEY): rows copied after it carry keys the
-//! snapshot's own catalog does not give the table, so the snapshot could not be
-//! loaded. A batch that finds its table re-keyed abandons the copy, and the snapshot
-//! starts again from a fresh catalog. That ends: a table takes a primary key once.
+//! The one change the fuzzy copy cannot absorb is a table rebuilt between its
+//! batches (ALTER TABLE … ADD PRIMARY KEY, ADD COLUMN, DROP COLUMN): rows copied
+//! after it carry keys or columns the snapshot's own catalog does not give the
+//! table, so the snapshot could not be loaded. A batch that finds its table
+//! rebuilt abandons the copy, and the snapshot starts again from a fresh catalog.
+//! That ends unless such ALTERs of a table come faster than it is copied.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -67,14 +68,14 @@ impl Turnstile {
             match self.copy_snapshot(started).await? {
                 Some(info) => return Ok(info),
                 None => tracing::info!(
-                    "a table took a primary key while a snapshot was copied; \
+                    "a table was rebuilt by an ALTER TABLE while a snapshot was copied; \
                      copying the snapshot again"
                 ),
             }
         }
     }
 
-    /// One attempt of [`Turnstile::snapshot`]; None if a table was re-keyed during
+    /// One attempt of [`Turnstile::snapshot`]; None if a table was rebuilt during
     /// the copy (see the module doc), which then leaves nothing behind.
     async fn copy_snapshot(
         &self,
@@ -106,19 +107,15 @@ impl Turnstile {
         })
         .await?;
         let (mut rows, mut longest_batch) = (0u64, Duration::ZERO);
-        for (table, primary_key) in tables {
+        for (table, schema) in tables {
             let mut after: Option<Key> = None;
             loop {
-                let primary_key = primary_key.clone();
+                let schema = schema.clone();
                 let (batch, held) = self
                     .read("snapshot", move |db| {
                         let begun = Instant::now();
-                        let batch = db.snapshot_rows(
-                            table,
-                            primary_key.as_deref(),
-                            after.as_ref(),
-                            SNAPSHOT_BATCH_ROWS,
-                        );
+                        let batch =
+                            db.snapshot_rows(table, &schema, after.as_ref(), SNAPSHOT_BATCH_ROWS);
                         (batch, begun.elapsed())
                     })
                     .await?;

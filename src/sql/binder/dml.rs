@@ -263,8 +263,14 @@ impl Binder<'_> {
 
     /// Binds a column's DEFAULT, to refuse a bad one at CREATE TABLE (or ALTER
     /// COLUMN … SET DEFAULT): one that names a parameter (42P02, there is none
-    /// there) or holds a subquery (0A000), as PostgreSQL refuses them.
-    pub fn check_default(&mut self, schema: &TableSchema, position: usize) -> Result<(), SqlError> {
+    /// there) or holds a subquery (0A000), as PostgreSQL refuses them. Returns
+    /// it bound, and whether it calls a volatile function (`nextval`, `random()`).
+    pub fn check_default(
+        &mut self,
+        schema: &TableSchema,
+        position: usize,
+    ) -> Result<(Expr, bool), SqlError> {
+        let volatile_before = std::mem::replace(&mut self.binds_volatile, false);
         let bound = self.default_value(schema, position)?;
         if let Some(number) = self.first_named_parameter() {
             return Err(SqlError::UndefinedParameter(number));
@@ -274,7 +280,8 @@ impl Binder<'_> {
                 "a subquery in a DEFAULT expression (PostgreSQL refuses it too)".into(),
             ));
         }
-        Ok(())
+        let volatile = std::mem::replace(&mut self.binds_volatile, volatile_before);
+        Ok((bound, volatile))
     }
 
     fn bind_conflict(

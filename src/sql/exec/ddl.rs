@@ -1,5 +1,5 @@
-//! CREATE/DROP TABLE, INDEX and VIEW, ALTER TABLE … ADD PRIMARY KEY, TRUNCATE, and
-//! the maintenance commands that have nothing to do here (VACUUM, ANALYZE).
+//! CREATE/DROP TABLE, INDEX and VIEW, TRUNCATE, and the maintenance commands
+//! that have nothing to do here (VACUUM, ANALYZE). ALTER TABLE is `alter`.
 //!
 //! `IF EXISTS` / `IF NOT EXISTS` that find nothing to do answer with PostgreSQL's
 //! NOTICE (`table "t" does not exist, skipping`). Storage parameters are about
@@ -9,8 +9,8 @@
 //! are no dead rows to reclaim and no planner statistics.
 
 use sqlparser::ast::{
-    self, AlterColumnOperation, AlterTableOperation, ColumnOption, CreateTableOptions, GeneratedAs,
-    ObjectType, SqlOption, Statement, TableConstraint,
+    self, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType, SequenceOptions, SqlOption,
+    Statement, TableConstraint,
 };
 
 use super::sequences::{self, SequenceColumn};
@@ -59,7 +59,7 @@ pub fn execute(
             drop(txn, *object_type, *if_exists, names)
         }
         Statement::Truncate(t) => truncate(txn, t),
-        Statement::AlterTable(a) => alter_table(txn, a, ctx),
+        Statement::AlterTable(a) => super::alter::alter_table(txn, a, ctx),
         Statement::Vacuum(v) => {
             if v.full || v.sort_only || v.delete_only || v.reindex || v.recluster {
                 return Err(SqlError::Unsupported("these VACUUM options".into()));
@@ -120,81 +120,20 @@ fn create_table(
     let mut sequence_columns = Vec::new();
     let mut sequence_names: Vec<String> = Vec::new();
     for def in &c.columns {
-        let column_name = ident(&def.name);
-        if columns.iter().any(|c| c.name == column_name) {
-            return Err(SqlError::DuplicateColumn(column_name));
-        }
-        let serial = sequences::serial_type(&def.data_type);
-        let mut column = ColumnSchema {
-            name: column_name,
-            data_type: match serial {
-                Some(integer) => integer,
-                None => column_type(&def.data_type)?,
-            },
-            nullable: serial.is_none(),
-            default: None,
-            identity: None,
-        };
         let position = columns.len();
-        let mut own_sequence = serial.map(|_| Vec::new());
-        let mut explicit_null = false;
-        for option in &def.options {
-            match &option.option {
-                ColumnOption::Null => explicit_null = true,
-                ColumnOption::NotNull => column.nullable = false,
-                ColumnOption::Default(_) if own_sequence.is_some() => {
-                    return Err(SqlError::InvalidStatement(format!(
-                        "multiple default values specified for column \"{}\" of table \"{name}\"",
-                        column.name
-                    )))
-                }
-                ColumnOption::Default(e) => {
-                    column.default = Some(default_text(e, column.data_type, ctx)?)
-                }
-                ColumnOption::Generated {
-                    generated_as: kind @ (GeneratedAs::Always | GeneratedAs::ByDefault),
-                    sequence_options,
-                    generation_expr: None,
-                    ..
-                } => {
-                    if own_sequence.is_some() || column.default.is_some() {
-                        return Err(SqlError::InvalidStatement(format!(
-                            "multiple default values specified for column \"{}\" of table \"{name}\"",
-                            column.name
-                        )));
-                    }
-                    column.identity = Some(match kind {
-                        GeneratedAs::Always => Identity::Always,
-                        _ => Identity::ByDefault,
-                    });
-                    column.nullable = false;
-                    own_sequence = Some(sequence_options.clone().unwrap_or_default());
-                }
-                ColumnOption::PrimaryKey(pk) => {
-                    // `CONSTRAINT name` before the option names it, as within it.
-                    let within = primary_key_constraint_name(pk)?;
-                    let name = option.name.as_ref().map(ident).or(within);
-                    set_primary_key(&mut primary_key, name, vec![position])?
-                }
-                ColumnOption::Unique(_) => {
-                    uniques.push((option.name.as_ref().map(ident), vec![position]))
-                }
-                ColumnOption::Check(_) => {
-                    return Err(SqlError::Unsupported("CHECK constraints".into()))
-                }
-                ColumnOption::ForeignKey(_) => {
-                    return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
-                }
-                other => return Err(SqlError::Unsupported(format!("column option {other}"))),
-            }
+        let ColumnDefinition {
+            mut column,
+            own_sequence,
+            primary_key: column_key,
+            uniques: column_uniques,
+        } = column_definition(def, &name, ctx)?;
+        if columns.iter().any(|c| c.name == column.name) {
+            return Err(SqlError::DuplicateColumn(column.name));
         }
-        if explicit_null && own_sequence.is_some() {
-            // A serial or identity column is NOT NULL, whatever the order.
-            return Err(SqlError::InvalidStatement(format!(
-                "conflicting NULL/NOT NULL declarations for column \"{}\" of table \"{name}\"",
-                column.name
-            )));
+        if let Some(key_name) = column_key {
+            set_primary_key(&name, &mut primary_key, key_name, vec![position])?;
         }
+        uniques.extend(column_uniques.into_iter().map(|u| (u, vec![position])));
         if let Some(options) = own_sequence {
             let sequence =
                 sequences::column_sequence_name(txn.db(), &name, &column.name, &sequence_names);
@@ -208,6 +147,7 @@ fn create_table(
     for constraint in &c.constraints {
         match constraint {
             TableConstraint::PrimaryKey(pk) => set_primary_key(
+                &name,
                 &mut primary_key,
                 primary_key_constraint_name(pk)?,
                 pk.columns.iter().map(find).collect::<Result<_, _>>()?,
@@ -247,77 +187,142 @@ fn create_table(
     };
     sequences::create_column_sequences(txn, &created, sequence_columns, sequence_names)?;
     for (given, cols) in uniques {
-        if schema.primary_key.as_ref() == Some(&cols) {
-            continue;
+        // One on the primary key's columns adds nothing, as PostgreSQL finds.
+        if schema.primary_key.as_ref() != Some(&cols) {
+            add_unique_constraint(txn, &created, given, cols)?;
         }
-        let index_name = match given {
-            Some(given) => given,
-            None => {
-                let names: Vec<&str> = cols
-                    .iter()
-                    .map(|&p| schema.columns[p].name.as_str())
-                    .collect();
-                free_name(txn, &format!("{name}_{}_key", names.join("_")))
-            }
-        };
-        txn.create_index(IndexSchema {
-            name: index_name,
-            table: id,
-            columns: cols,
-            unique: true,
-            constraint: true,
-        })?;
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
 }
 
-/// The column and new default (None: none) of an `ALTER COLUMN … SET DEFAULT`
-/// or `DROP DEFAULT`; None for another operation.
-fn default_change(op: &AlterTableOperation) -> Option<(&ast::Ident, Option<&ast::Expr>)> {
-    match op {
-        AlterTableOperation::AlterColumn {
-            column_name,
-            op: AlterColumnOperation::SetDefault { value },
-        } => Some((column_name, Some(value))),
-        AlterTableOperation::AlterColumn {
-            column_name,
-            op: AlterColumnOperation::DropDefault,
-        } => Some((column_name, None)),
-        _ => None,
-    }
-}
-
-/// `ALTER TABLE t ALTER COLUMN c SET DEFAULT value` (`Some`) or `DROP DEFAULT`:
-/// the new default is read and bound as CREATE TABLE reads one; an identity
-/// column's sequence is no default to change (42601, as PostgreSQL).
-fn alter_column_default(
+/// A UNIQUE constraint on `columns` of table `schema`: a unique index called
+/// `given`, or `<table>_<columns>_key` (`…_key1` if taken) as PostgreSQL names
+/// it. 23505 if the rows already break it, 42P07 if the name is taken.
+pub(super) fn add_unique_constraint(
     txn: &mut WriteTxn<'_>,
     schema: &TableSchema,
-    column: &ast::Ident,
-    value: Option<&ast::Expr>,
-    ctx: &QueryContext,
+    given: Option<String>,
+    columns: Vec<usize>,
 ) -> Result<(), SqlError> {
-    let column = ident(column);
-    let position = schema.column_index(&column).ok_or_else(|| {
-        SqlError::UndefinedColumnMessage(format!(
-            "column \"{column}\" of relation \"{}\" does not exist",
-            schema.name
-        ))
+    let name = match given {
+        Some(given) => given,
+        None => {
+            let names: Vec<&str> = columns
+                .iter()
+                .map(|&p| schema.columns[p].name.as_str())
+                .collect();
+            free_name(txn, &format!("{}_{}_key", schema.name, names.join("_")))
+        }
+    };
+    txn.create_index(IndexSchema {
+        name,
+        table: schema.id,
+        columns,
+        unique: true,
+        constraint: true,
     })?;
-    if schema.columns[position].identity.is_some() {
+    Ok(())
+}
+
+/// A column as `CREATE TABLE` or `ALTER TABLE … ADD COLUMN` defines it.
+pub(super) struct ColumnDefinition {
+    pub column: ColumnSchema,
+    /// The options of the sequence a serial or identity column takes its values
+    /// from, if it is one: the caller names and creates the sequence, and
+    /// gives the column its DEFAULT.
+    pub own_sequence: Option<Vec<SequenceOptions>>,
+    /// `PRIMARY KEY`, with the constraint's name if one is given.
+    pub primary_key: Option<Option<String>>,
+    /// Each `UNIQUE`, with the constraint's name if one is given.
+    pub uniques: Vec<Option<String>>,
+}
+
+/// Reads the definition of a column of table `table`: its type, NULL or NOT
+/// NULL, DEFAULT, serial or identity, PRIMARY KEY and UNIQUE; 0A000 for CHECK,
+/// REFERENCES and the other options.
+pub(super) fn column_definition(
+    def: &ast::ColumnDef,
+    table: &str,
+    ctx: &QueryContext,
+) -> Result<ColumnDefinition, SqlError> {
+    let serial = sequences::serial_type(&def.data_type);
+    let mut column = ColumnSchema {
+        name: ident(&def.name),
+        data_type: match serial {
+            Some(integer) => integer,
+            None => column_type(&def.data_type)?,
+        },
+        nullable: serial.is_none(),
+        default: None,
+        identity: None,
+    };
+    let mut own_sequence = serial.map(|_| Vec::new());
+    let mut primary_key = None;
+    let mut uniques = Vec::new();
+    let mut explicit_null = false;
+    for option in &def.options {
+        match &option.option {
+            ColumnOption::Null => explicit_null = true,
+            ColumnOption::NotNull => column.nullable = false,
+            ColumnOption::Default(_) if own_sequence.is_some() => {
+                return Err(SqlError::InvalidStatement(format!(
+                    "multiple default values specified for column \"{}\" of table \"{table}\"",
+                    column.name
+                )))
+            }
+            ColumnOption::Default(e) => {
+                column.default = Some(default_text(e, column.data_type, ctx)?)
+            }
+            ColumnOption::Generated {
+                generated_as: kind @ (GeneratedAs::Always | GeneratedAs::ByDefault),
+                sequence_options,
+                generation_expr: None,
+                ..
+            } => {
+                if own_sequence.is_some() || column.default.is_some() {
+                    return Err(SqlError::InvalidStatement(format!(
+                        "multiple default values specified for column \"{}\" of table \"{table}\"",
+                        column.name
+                    )));
+                }
+                column.identity = Some(match kind {
+                    GeneratedAs::Always => Identity::Always,
+                    _ => Identity::ByDefault,
+                });
+                column.nullable = false;
+                own_sequence = Some(sequence_options.clone().unwrap_or_default());
+            }
+            ColumnOption::PrimaryKey(pk) => {
+                if primary_key.is_some() {
+                    return Err(multiple_primary_keys(table));
+                }
+                // `CONSTRAINT name` before the option names it, as within it.
+                let within = primary_key_constraint_name(pk)?;
+                primary_key = Some(option.name.as_ref().map(ident).or(within));
+            }
+            ColumnOption::Unique(_) => uniques.push(option.name.as_ref().map(ident)),
+            ColumnOption::Check(_) => {
+                return Err(SqlError::Unsupported("CHECK constraints".into()))
+            }
+            ColumnOption::ForeignKey(_) => {
+                return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+            }
+            other => return Err(SqlError::Unsupported(format!("column option {other}"))),
+        }
+    }
+    if explicit_null && own_sequence.is_some() {
+        // A serial or identity column is NOT NULL, whatever the order.
         return Err(SqlError::InvalidStatement(format!(
-            "column \"{column}\" of relation \"{}\" is an identity column",
-            schema.name
+            "conflicting NULL/NOT NULL declarations for column \"{}\" of table \"{table}\"",
+            column.name
         )));
     }
-    let default = value
-        .map(|e| default_text(e, schema.columns[position].data_type, ctx))
-        .transpose()?;
-    let mut changed = schema.clone();
-    changed.columns[position].default = default.clone();
-    Binder::new(txn.db(), &[]).check_default(&changed, position)?;
-    txn.set_column_default(schema.id, position, default);
-    Ok(())
+    Ok(ColumnDefinition {
+        column,
+        own_sequence,
+        primary_key,
+        uniques,
+    })
 }
 
 /// `CREATE TABLE name AS query`: a table with the query's columns (their names
@@ -435,7 +440,7 @@ fn relation_exists(txn: &WriteTxn<'_>, name: &str) -> bool {
 }
 
 /// 42809 for schema changes to a system relation: it is not a table.
-fn refuse_system(name: &str, what: &str) -> Result<(), SqlError> {
+pub(super) fn refuse_system(name: &str, what: &str) -> Result<(), SqlError> {
     if is_reserved(name) {
         return Err(SqlError::WrongObjectType(format!(
             "\"{name}\" is a system relation and cannot be {what}"
@@ -445,30 +450,41 @@ fn refuse_system(name: &str, what: &str) -> Result<(), SqlError> {
 }
 
 fn set_primary_key(
+    table: &str,
     pk: &mut Option<(Option<String>, Vec<usize>)>,
     name: Option<String>,
     columns: Vec<usize>,
 ) -> Result<(), SqlError> {
     if pk.is_some() {
-        return Err(SqlError::InvalidTableDefinition(
-            "multiple primary keys for table are not allowed".into(),
-        ));
+        return Err(multiple_primary_keys(table));
     }
     *pk = Some((name, columns));
     Ok(())
 }
 
+pub(super) fn multiple_primary_keys(table: &str) -> SqlError {
+    SqlError::InvalidTableDefinition(format!(
+        "multiple primary keys for table \"{table}\" are not allowed"
+    ))
+}
+
 /// The name to keep for table `table`'s primary key: the given one, else none
 /// (`<table>_pkey`) if that is free, else the first free `<table>_pkey<n>`, as
 /// PostgreSQL chooses.
-fn primary_key_name(txn: &WriteTxn<'_>, table: &str, given: Option<String>) -> Option<String> {
+pub(super) fn primary_key_name(
+    txn: &WriteTxn<'_>,
+    table: &str,
+    given: Option<String>,
+) -> Option<String> {
     let default = TableSchema::default_primary_key_name(table);
     given.or_else(|| Some(free_name(txn, &default)).filter(|chosen| *chosen != default))
 }
 
 /// The name a `[CONSTRAINT name] PRIMARY KEY (columns)` gives its key; 0A000 for
 /// what Turnstile's keys do not have (INCLUDE, index options, DEFERRABLE).
-fn primary_key_constraint_name(pk: &ast::PrimaryKeyConstraint) -> Result<Option<String>, SqlError> {
+pub(super) fn primary_key_constraint_name(
+    pk: &ast::PrimaryKeyConstraint,
+) -> Result<Option<String>, SqlError> {
     if pk.index_name.is_some() || pk.index_type.is_some() {
         return Err(SqlError::Unsupported(
             "choosing the primary key's index".into(),
@@ -482,7 +498,10 @@ fn primary_key_constraint_name(pk: &ast::PrimaryKeyConstraint) -> Result<Option<
     Ok(pk.name.as_ref().map(ident))
 }
 
-fn column_position(columns: &[ColumnSchema], c: &ast::IndexColumn) -> Result<usize, SqlError> {
+pub(super) fn column_position(
+    columns: &[ColumnSchema],
+    c: &ast::IndexColumn,
+) -> Result<usize, SqlError> {
     let ast::Expr::Identifier(id) = &c.column.expr else {
         return Err(SqlError::Unsupported("expressions in a key".into()));
     };
@@ -500,7 +519,11 @@ fn column_position(columns: &[ColumnSchema], c: &ast::IndexColumn) -> Result<usi
 /// every session's INSERT gets the same value. A literal is the whole default,
 /// bare (read as the column's type) or cast (read as the cast's); anything else,
 /// `now()` included, is kept as written and computed at each INSERT.
-fn default_text(e: &ast::Expr, column: DataType, ctx: &QueryContext) -> Result<String, SqlError> {
+pub(super) fn default_text(
+    e: &ast::Expr,
+    column: DataType,
+    ctx: &QueryContext,
+) -> Result<String, SqlError> {
     let (literal, ty) = match e {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) => (s, column),
@@ -547,7 +570,7 @@ fn check_defaults(
 }
 
 /// `name`, or `name1`, `name2`, … if taken, as PostgreSQL picks index names.
-fn free_name(txn: &WriteTxn<'_>, name: &str) -> String {
+pub(super) fn free_name(txn: &WriteTxn<'_>, name: &str) -> String {
     let taken = |n: &str| txn.db().check_name_free(n).is_err();
     if !taken(name) {
         return name.to_owned();
@@ -781,7 +804,7 @@ fn drop(
 /// it names). Computed from the stored query at DROP time rather than stored: the
 /// binder is the one authority on what a name resolves to (a CTE may shadow a table).
 /// A view whose query no longer binds depends on nothing it could still lose.
-fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)> {
+pub(super) fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)> {
     let db = txn.db();
     db.views()
         .map(|view| {
@@ -848,71 +871,6 @@ fn refuse_dependents(
         object: format!("{} {name}", kind_of(name)),
         detail: lines.join("\n"),
     })
-}
-
-/// `ALTER TABLE t ADD PRIMARY KEY (columns)`, the one form Turnstile supports: the
-/// table then behaves exactly as if it had been created with that key.
-fn alter_table(
-    txn: &mut WriteTxn<'_>,
-    a: &ast::AlterTable,
-    ctx: &QueryContext,
-) -> Result<Output, SqlError> {
-    let name = relation(&a.name)?;
-    refuse_system(&name, "altered")?;
-    let tag = CommandTag::new("ALTER TABLE");
-    let Some(table) = txn.db().get_table(&name) else {
-        if a.if_exists {
-            return Ok(Output::Command(tag.with_notice(
-                Notice::DoesNotExistSkipping {
-                    kind: "relation",
-                    name,
-                },
-            )));
-        }
-        return Err(SqlError::UndefinedTable(name));
-    };
-    let schema = table.schema().clone();
-    let pk = match a.operations.as_slice() {
-        [AlterTableOperation::AddConstraint {
-            constraint: TableConstraint::PrimaryKey(pk),
-            not_valid: false,
-        }] => pk,
-        operations
-            if !operations.is_empty()
-                && operations.iter().all(|op| default_change(op).is_some()) =>
-        {
-            for (column, value) in operations.iter().filter_map(default_change) {
-                alter_column_default(txn, &schema, column, value, ctx)?;
-            }
-            return Ok(Output::Command(tag));
-        }
-        _ => {
-            return Err(SqlError::Unsupported(
-                "this ALTER TABLE (ADD PRIMARY KEY (columns), and ALTER COLUMN … SET \
-                 DEFAULT or DROP DEFAULT, one or several, are supported)"
-                    .into(),
-            ))
-        }
-    };
-    let key_name = primary_key_constraint_name(pk)?;
-    if schema.primary_key.is_some() {
-        return Err(SqlError::InvalidTableDefinition(format!(
-            "multiple primary keys for table \"{name}\" are not allowed"
-        )));
-    }
-    let mut columns = Vec::new();
-    for column in &pk.columns {
-        let position = column_position(&schema.columns, column)?;
-        if columns.contains(&position) {
-            return Err(SqlError::DuplicateColumn(
-                schema.columns[position].name.clone(),
-            ));
-        }
-        columns.push(position);
-    }
-    let key_name = primary_key_name(txn, &name, key_name);
-    txn.add_primary_key(schema.id, columns, key_name)?;
-    Ok(Output::Command(tag))
 }
 
 /// VACUUM and ANALYZE (see the module doc): 42P01 for a table that does not exist.

@@ -2,6 +2,7 @@
 //! turnstile holds for it.
 
 mod aggregate;
+mod alter;
 mod call;
 mod copy;
 mod ddl;

@@ -293,7 +293,7 @@ fn owner(db: &Database, target: &ast::ObjectName) -> Result<(u32, usize), SqlErr
 
 /// 2BP01 if a column's DEFAULT still calls sequence `name`.
 pub fn refuse_users(db: &Database, name: &str) -> Result<(), SqlError> {
-    refuse_dependents(db, name, &format!("sequence {name}"), &[])
+    refuse_dependents(db, name, &format!("sequence {name}"), |_, _| false)
 }
 
 /// 2BP01 if the table `table` owns a sequence that a column of a table other
@@ -317,29 +317,53 @@ pub fn refuse_users_of_owned(
                 db,
                 &sequence.schema().name,
                 &format!("table {table}"),
-                dropping,
+                |schema, _| dropping.contains(&schema.name),
             )?;
         }
     }
     Ok(())
 }
 
-/// 2BP01 naming `object` if the DEFAULT of a column of a table not in
-/// `dropping` calls sequence `name` (those of `serial` and identity columns do;
-/// a column that merely owns it does not need it).
+/// 2BP01 if column `column` of table `table` owns a sequence that another
+/// column calls in its DEFAULT: dropping the column drops the sequence.
+pub fn refuse_users_of_column(
+    db: &Database,
+    table: &TableSchema,
+    column: usize,
+) -> Result<(), SqlError> {
+    for sequence in db.sequences() {
+        if sequence.schema().owned_by == Some((table.id, column)) {
+            refuse_dependents(
+                db,
+                &sequence.schema().name,
+                &format!(
+                    "column {} of table {}",
+                    table.columns[column].name, table.name
+                ),
+                |schema, c| schema.id == table.id && c == column,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// 2BP01 naming `object` if the DEFAULT of a column that is not `spared` (a
+/// table and a column position: one dropped along) calls sequence `name`
+/// (those of `serial` and identity columns do; a column that merely owns it
+/// does not need it).
 fn refuse_dependents(
     db: &Database,
     name: &str,
     object: &str,
-    dropping: &[String],
+    spared: impl Fn(&TableSchema, usize) -> bool,
 ) -> Result<(), SqlError> {
     let mut lines = Vec::new();
     for table in db.tables() {
         let schema = table.schema();
-        if dropping.contains(&schema.name) {
-            continue;
-        }
-        for column in &schema.columns {
+        for (position, column) in schema.columns.iter().enumerate() {
+            if spared(schema, position) {
+                continue;
+            }
             let calls = column
                 .default
                 .as_deref()

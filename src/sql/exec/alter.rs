@@ -1,0 +1,527 @@
+//! `ALTER TABLE`: columns added, dropped and renamed; the table renamed; a
+//! column's NOT NULL and DEFAULT; primary keys and UNIQUE constraints added and
+//! dropped.
+//!
+//! The operations of one statement run in order, each on the table as the one
+//! before left it, in the statement's one write transaction: all or nothing, as
+//! in PostgreSQL.
+//!
+//! # Rebuilding the rows
+//!
+//! `ADD COLUMN`, `DROP COLUMN`, `ADD PRIMARY KEY` and dropping the primary key
+//! rebuild the table: every row is decoded, changed, checked and stored again
+//! under the write lock (`WriteTxn::add_column` and the like), and the log gets
+//! the table's new schema and every row. That holds the lock for a time that
+//! grows with the table, as an `UPDATE` of every row would. (PostgreSQL adds a
+//! column with a non-volatile DEFAULT without touching the rows; Turnstile does
+//! not.) A new column's DEFAULT is evaluated once for all the rows, or once for
+//! each row if it calls a volatile function (`nextval`, so a new `serial` column
+//! numbers the rows; `random()`), as in PostgreSQL. Inside a transaction block
+//! such a statement reads the whole table, so the block fails with 40001 if
+//! another transaction changes the table before its COMMIT.
+//!
+//! # Views
+//!
+//! A view is kept as the SQL text it was created with, and bound where it is
+//! used. PostgreSQL's views follow a renamed table or column; Turnstile's would
+//! stop working. So after each operation every view that reads the table is
+//! bound again, and the statement is refused if one no longer binds, or has a
+//! different number of columns (a `SELECT *` over a table that gained or lost
+//! one, whose columns PostgreSQL would keep as they were): 2BP01 for a dropped
+//! column, as PostgreSQL refuses that too, and 0A000 otherwise, saying to drop
+//! the view and create it again.
+
+use sqlparser::ast::{
+    self, AlterColumnOperation, AlterTableOperation, DropBehavior, RenameTableNameKind,
+    TableConstraint,
+};
+
+use super::ddl::{
+    add_unique_constraint, column_definition, column_position, default_text, multiple_primary_keys,
+    primary_key_constraint_name, primary_key_name, refuse_system, view_dependencies,
+    ColumnDefinition,
+};
+use super::expr::Env;
+use super::sequences::{self, SequenceColumn};
+use crate::db::{ColumnFill, TableId, TableSchema, WriteTxn};
+use crate::sql::binder::{ident, relation, Binder};
+use crate::sql::system::is_reserved;
+use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
+
+pub fn alter_table(
+    txn: &mut WriteTxn<'_>,
+    a: &ast::AlterTable,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let name = relation(&a.name)?;
+    refuse_system(&name, "altered")?;
+    let mut tag = CommandTag::new("ALTER TABLE");
+    let Some(table) = txn.db().get_table(&name) else {
+        if a.if_exists {
+            return Ok(Output::Command(tag.with_notice(
+                Notice::DoesNotExistSkipping {
+                    kind: "relation",
+                    name,
+                },
+            )));
+        }
+        return Err(SqlError::UndefinedTable(name));
+    };
+    let id = table.schema().id;
+    for op in &a.operations {
+        let views = ViewShapes::reading(txn, id);
+        for notice in alter(txn, id, op, ctx)? {
+            tag = tag.with_notice(notice);
+        }
+        views.refuse_changed(txn, op)?;
+    }
+    Ok(Output::Command(tag))
+}
+
+/// Runs one operation on table `id`; returns the notices it gives (`IF EXISTS`
+/// and `IF NOT EXISTS` that found nothing to do).
+fn alter(
+    txn: &mut WriteTxn<'_>,
+    id: TableId,
+    op: &AlterTableOperation,
+    ctx: &QueryContext,
+) -> Result<Vec<Notice>, SqlError> {
+    let schema = txn.db().table(id).schema().clone();
+    match op {
+        AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            column_position: None,
+            ..
+        } => add_column(txn, &schema, column_def, *if_not_exists, ctx),
+        AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            drop_behavior,
+            ..
+        } => {
+            refuse_cascade(*drop_behavior, "DROP COLUMN")?;
+            let mut notices = Vec::new();
+            for column in column_names {
+                notices.extend(drop_column(txn, id, &ident(column), *if_exists, ctx)?);
+            }
+            Ok(notices)
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => {
+            let (old, new) = (ident(old_column_name), ident(new_column_name));
+            let position = schema
+                .column_index(&old)
+                .ok_or_else(|| SqlError::UndefinedColumn(old.clone()))?;
+            refuse_existing_column(&schema, &new)?;
+            let mut renamed = schema.as_ref().clone();
+            renamed.columns[position].name = new;
+            txn.alter_table(renamed)?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::RenameTable {
+            table_name: RenameTableNameKind::To(new) | RenameTableNameKind::As(new),
+        } => {
+            let new = relation(new)?;
+            if is_reserved(&new) {
+                return Err(crate::db::DbError::DuplicateRelation(new).into());
+            }
+            let mut renamed = schema.as_ref().clone();
+            // The key keeps the name it had, as in PostgreSQL.
+            if renamed.primary_key.is_some() {
+                renamed.primary_key_constraint = Some(renamed.primary_key_name());
+            }
+            renamed.name = new;
+            txn.alter_table(renamed)?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            alter_column(txn, &schema, column_name, op, ctx)?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::AddConstraint {
+            constraint,
+            not_valid: false,
+        } => {
+            add_constraint(txn, &schema, constraint, ctx)?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::DropConstraint {
+            if_exists,
+            name,
+            drop_behavior,
+        } => {
+            refuse_cascade(*drop_behavior, "DROP CONSTRAINT")?;
+            drop_constraint(txn, &schema, &ident(name), *if_exists, ctx)
+        }
+        other => Err(SqlError::Unsupported(format!(
+            "ALTER TABLE … {other} (Turnstile alters tables with ADD COLUMN, DROP COLUMN, \
+             RENAME, RENAME COLUMN, ALTER COLUMN … SET or DROP NOT NULL and DEFAULT, ADD \
+             PRIMARY KEY or UNIQUE, and DROP CONSTRAINT)"
+        ))),
+    }
+}
+
+/// `ADD [COLUMN] [IF NOT EXISTS] name type [options]`: the column as `CREATE
+/// TABLE` defines one (a serial or identity column gets its sequence), each row
+/// getting its DEFAULT; then its PRIMARY KEY and UNIQUE constraints.
+fn add_column(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    def: &ast::ColumnDef,
+    if_not_exists: bool,
+    ctx: &QueryContext,
+) -> Result<Vec<Notice>, SqlError> {
+    let ColumnDefinition {
+        mut column,
+        own_sequence,
+        primary_key,
+        uniques,
+    } = column_definition(def, &schema.name, ctx)?;
+    if if_not_exists && schema.column_index(&column.name).is_some() {
+        return Ok(vec![Notice::ColumnAlreadyExistsSkipping {
+            name: column.name,
+            relation: schema.name.clone(),
+        }]);
+    }
+    refuse_existing_column(schema, &column.name)?;
+    let position = schema.columns.len();
+    let mut with_column = schema.clone();
+    let sequence = own_sequence.map(|options| {
+        let name = sequences::column_sequence_name(txn.db(), &schema.name, &column.name, &[]);
+        column.default = Some(sequences::nextval_default(&name));
+        (name, SequenceColumn { position, options })
+    });
+    with_column.columns.push(column.clone());
+    if let Some((name, sequence)) = sequence {
+        sequences::create_column_sequences(txn, &with_column, vec![sequence], vec![name])?;
+    }
+    note_rows_read(txn, schema.id, ctx);
+    let fill = column_fill(txn, &with_column, position, ctx)?;
+    txn.add_column(schema.id, column, fill)?;
+    let with_column = txn.db().table(schema.id).schema().clone();
+    if let Some(key_name) = primary_key {
+        add_primary_key(txn, &with_column, key_name, vec![position], ctx)?;
+    }
+    for given in uniques {
+        add_unique_constraint(txn, &with_column, given, vec![position])?;
+    }
+    Ok(Vec::new())
+}
+
+/// What the rows get in new column `position` of `schema`: its DEFAULT (NULL
+/// without one), evaluated once, or once per row, in key order, if volatile.
+fn column_fill(
+    txn: &WriteTxn<'_>,
+    schema: &TableSchema,
+    position: usize,
+    ctx: &QueryContext,
+) -> Result<ColumnFill, SqlError> {
+    let (default, volatile) = Binder::new(txn.db(), &[]).check_default(schema, position)?;
+    let env = Env::new(txn.db(), &[], ctx);
+    if !volatile {
+        return Ok(ColumnFill::Same(default.eval(&[], &env)?));
+    }
+    let rows = txn.db().table(schema.id).len();
+    let values = (0..rows)
+        .map(|_| default.eval(&[], &env))
+        .collect::<Result<_, _>>()?;
+    Ok(ColumnFill::PerRow(values))
+}
+
+/// `DROP [COLUMN] [IF EXISTS] name`, with the indexes and sequences that depend
+/// on it (see `WriteTxn::drop_column`); 2BP01 if another column's DEFAULT calls
+/// a sequence it owns.
+fn drop_column(
+    txn: &mut WriteTxn<'_>,
+    id: TableId,
+    column: &str,
+    if_exists: bool,
+    ctx: &QueryContext,
+) -> Result<Option<Notice>, SqlError> {
+    let schema = txn.db().table(id).schema().clone();
+    let Some(position) = schema.column_index(column) else {
+        if if_exists {
+            return Ok(Some(Notice::OfRelationDoesNotExistSkipping {
+                kind: "column",
+                name: column.to_owned(),
+                relation: schema.name.clone(),
+            }));
+        }
+        return Err(undefined_column(&schema, column));
+    };
+    sequences::refuse_users_of_column(txn.db(), &schema, position)?;
+    note_rows_read(txn, id, ctx);
+    txn.drop_column(id, position)?;
+    Ok(None)
+}
+
+/// `ALTER [COLUMN] name SET NOT NULL | DROP NOT NULL | SET DEFAULT e | DROP
+/// DEFAULT`.
+fn alter_column(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    column: &ast::Ident,
+    op: &AlterColumnOperation,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    let name = ident(column);
+    let position = schema
+        .column_index(&name)
+        .ok_or_else(|| undefined_column(schema, &name))?;
+    let nullable = match op {
+        AlterColumnOperation::SetNotNull => false,
+        AlterColumnOperation::DropNotNull => {
+            if schema
+                .primary_key
+                .as_ref()
+                .is_some_and(|pk| pk.contains(&position))
+            {
+                return Err(SqlError::InvalidTableDefinition(format!(
+                    "column \"{name}\" is in a primary key"
+                )));
+            }
+            if schema.columns[position].identity.is_some() {
+                return Err(identity_column(schema, &name));
+            }
+            true
+        }
+        AlterColumnOperation::SetDefault { value } => {
+            return set_default(txn, schema, position, Some(value), ctx)
+        }
+        AlterColumnOperation::DropDefault => return set_default(txn, schema, position, None, ctx),
+        other => {
+            return Err(SqlError::Unsupported(format!(
+                "ALTER TABLE … ALTER COLUMN … {other} (SET or DROP NOT NULL and DEFAULT are \
+                 supported)"
+            )))
+        }
+    };
+    if schema.columns[position].nullable != nullable {
+        let mut changed = schema.clone();
+        changed.columns[position].nullable = nullable;
+        txn.alter_table(changed)?;
+    }
+    Ok(())
+}
+
+/// `SET DEFAULT value` (`Some`) or `DROP DEFAULT`: the new default is read and
+/// bound as CREATE TABLE reads one; an identity column's sequence is no default
+/// to change (42601, as PostgreSQL).
+fn set_default(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    position: usize,
+    value: Option<&ast::Expr>,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    if schema.columns[position].identity.is_some() {
+        return Err(identity_column(schema, &schema.columns[position].name));
+    }
+    let default = value
+        .map(|e| default_text(e, schema.columns[position].data_type, ctx))
+        .transpose()?;
+    let mut changed = schema.clone();
+    changed.columns[position].default = default.clone();
+    Binder::new(txn.db(), &[]).check_default(&changed, position)?;
+    txn.set_column_default(schema.id, position, default);
+    Ok(())
+}
+
+/// `ADD [CONSTRAINT name] PRIMARY KEY (columns)` or `UNIQUE (columns)`.
+fn add_constraint(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    constraint: &TableConstraint,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    let positions = |columns: &[ast::IndexColumn]| -> Result<Vec<usize>, SqlError> {
+        let mut positions = Vec::new();
+        for column in columns {
+            let position = column_position(&schema.columns, column)?;
+            if positions.contains(&position) {
+                return Err(SqlError::DuplicateColumn(
+                    schema.columns[position].name.clone(),
+                ));
+            }
+            positions.push(position);
+        }
+        Ok(positions)
+    };
+    match constraint {
+        TableConstraint::PrimaryKey(pk) => {
+            let name = primary_key_constraint_name(pk)?;
+            add_primary_key(txn, schema, name, positions(&pk.columns)?, ctx)
+        }
+        TableConstraint::Unique(u) => add_unique_constraint(
+            txn,
+            schema,
+            u.name.as_ref().map(ident),
+            positions(&u.columns)?,
+        ),
+        TableConstraint::Check(_) => Err(SqlError::Unsupported("CHECK constraints".into())),
+        TableConstraint::ForeignKey(_) => {
+            Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+        }
+        other => Err(SqlError::Unsupported(format!("table constraint {other}"))),
+    }
+}
+
+/// Gives the table the primary key `columns` (see `WriteTxn::add_primary_key`):
+/// it then behaves exactly as if it had been created with that key.
+fn add_primary_key(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    name: Option<String>,
+    columns: Vec<usize>,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    if schema.primary_key.is_some() {
+        return Err(multiple_primary_keys(&schema.name));
+    }
+    let name = primary_key_name(txn, &schema.name, name);
+    note_rows_read(txn, schema.id, ctx);
+    txn.add_primary_key(schema.id, columns, name)?;
+    Ok(())
+}
+
+/// `DROP CONSTRAINT [IF EXISTS] name`: the primary key (the rows are then keyed
+/// by hidden row ids) or a UNIQUE constraint (its index goes). A unique index
+/// made by `CREATE UNIQUE INDEX` is not a constraint, as in PostgreSQL.
+fn drop_constraint(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    name: &str,
+    if_exists: bool,
+    ctx: &QueryContext,
+) -> Result<Vec<Notice>, SqlError> {
+    if schema.primary_key.is_some() && schema.primary_key_name() == name {
+        note_rows_read(txn, schema.id, ctx);
+        txn.drop_primary_key(schema.id)?;
+        return Ok(Vec::new());
+    }
+    let unique = txn
+        .db()
+        .table(schema.id)
+        .indexes()
+        .iter()
+        .any(|i| i.schema.constraint && i.schema.name == name);
+    if unique {
+        txn.drop_index(name)?;
+        return Ok(Vec::new());
+    }
+    if if_exists {
+        return Ok(vec![Notice::OfRelationDoesNotExistSkipping {
+            kind: "constraint",
+            name: name.to_owned(),
+            relation: schema.name.clone(),
+        }]);
+    }
+    Err(SqlError::UndefinedObject(format!(
+        "constraint \"{name}\" of relation \"{}\" does not exist",
+        schema.name
+    )))
+}
+
+/// Inside a transaction block, notes that the statement read every row of
+/// table `id`: it rebuilds them, and COMMIT must not keep what it made of them
+/// if another transaction has changed them since.
+fn note_rows_read(txn: &WriteTxn<'_>, id: TableId, ctx: &QueryContext) {
+    if let Some(reads) = &ctx.reads {
+        reads.scan(txn.db(), txn.db().table(id));
+    }
+}
+
+/// 0A000 for `CASCADE`: Turnstile drops nothing that depends on what is dropped
+/// but indexes and owned sequences.
+fn refuse_cascade(behavior: Option<DropBehavior>, what: &str) -> Result<(), SqlError> {
+    match behavior {
+        Some(DropBehavior::Cascade) => Err(SqlError::Unsupported(format!(
+            "{what} … CASCADE (drop the views that depend on it first)"
+        ))),
+        None | Some(DropBehavior::Restrict) => Ok(()),
+    }
+}
+
+fn refuse_existing_column(schema: &TableSchema, name: &str) -> Result<(), SqlError> {
+    if schema.column_index(name).is_some() {
+        return Err(SqlError::DuplicateColumnMessage(format!(
+            "column \"{name}\" of relation \"{}\" already exists",
+            schema.name
+        )));
+    }
+    Ok(())
+}
+
+fn undefined_column(schema: &TableSchema, name: &str) -> SqlError {
+    SqlError::UndefinedColumnMessage(format!(
+        "column \"{name}\" of relation \"{}\" does not exist",
+        schema.name
+    ))
+}
+
+fn identity_column(schema: &TableSchema, name: &str) -> SqlError {
+    SqlError::InvalidStatement(format!(
+        "column \"{name}\" of relation \"{}\" is an identity column",
+        schema.name
+    ))
+}
+
+/// The views that read a table, with how many columns each has, to tell after
+/// an operation which ones it changed (see the module doc).
+struct ViewShapes {
+    /// The table's name before the operation.
+    table: String,
+    views: Vec<(String, usize)>,
+}
+
+impl ViewShapes {
+    fn reading(txn: &WriteTxn<'_>, table: TableId) -> ViewShapes {
+        let table = txn.db().table(table).schema().name.clone();
+        let views = view_dependencies(txn)
+            .into_iter()
+            .filter(|(_, referenced)| referenced.contains(&table))
+            .filter_map(|(view, _)| Some((view.clone(), view_width(txn, &view)?)))
+            .collect();
+        ViewShapes { table, views }
+    }
+
+    /// Refuses `op` if a view that read the table no longer binds or has
+    /// another number of columns.
+    fn refuse_changed(&self, txn: &WriteTxn<'_>, op: &AlterTableOperation) -> Result<(), SqlError> {
+        let Some(view) = self
+            .views
+            .iter()
+            .find(|(view, width)| view_width(txn, view) != Some(*width))
+            .map(|(view, _)| view)
+        else {
+            return Ok(());
+        };
+        let table = &self.table;
+        if let AlterTableOperation::DropColumn { column_names, .. } = op {
+            let columns: Vec<String> = column_names.iter().map(ident).collect();
+            let column = columns.join(", ");
+            return Err(SqlError::DependentObjectsStillExist {
+                object: format!("column {column} of table {table}"),
+                detail: format!("view {view} depends on column {column} of table {table}"),
+            });
+        }
+        Err(SqlError::Unsupported(format!(
+            "changing table \"{table}\" under view \"{view}\", which it would break (a view \
+             is kept as the SQL text it was created with: drop the view, alter the table, \
+             and create the view again)"
+        )))
+    }
+}
+
+/// How many columns view `name` has as its query binds now; None if it does
+/// not bind.
+fn view_width(txn: &WriteTxn<'_>, name: &str) -> Option<usize> {
+    let view = txn.db().get_view(name)?;
+    let bound = Binder::new(txn.db(), &[])
+        .bind_view(name, &view.query, &view.column_names)
+        .ok()?;
+    Some(bound.columns.len())
+}
