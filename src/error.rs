@@ -11,7 +11,7 @@ use crate::db::DbError;
 use crate::module::ModuleError;
 use crate::sql::SqlError;
 use crate::turnstile::TurnstileError;
-use crate::types::TypeError;
+use crate::types::{quote_ident, TypeError};
 use crate::wal::WalError;
 use crate::wire::WireError;
 
@@ -124,6 +124,10 @@ impl Error {
             Error::Sql(SqlError::BlockTooLarge(_)) => {
                 Some("Commit in smaller blocks, or raise --max-block-changes.".into())
             }
+            Error::Sql(SqlError::ColumnCannotBeCast { column, target }) => Some(format!(
+                "You might need to specify \"USING {}::{target}\".",
+                quote_ident(column)
+            )),
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
@@ -138,7 +142,9 @@ impl Error {
 fn sql_sqlstate(e: &SqlError) -> &str {
     match e {
         SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
-        SqlError::Unsupported(_) | SqlError::ResultTypeChanged => "0A000",
+        SqlError::Unsupported(_)
+        | SqlError::UnsupportedMessage(_)
+        | SqlError::ResultTypeChanged => "0A000",
         SqlError::UndefinedTable(_) => "42P01",
         SqlError::UndefinedColumn(_) => "42703",
         SqlError::AmbiguousColumn(_) => "42702",
@@ -189,6 +195,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::UndefinedTableMessage(_) => "42P01",
         SqlError::UndefinedColumnMessage(_) => "42703",
         SqlError::CannotCoerce(_) => "42846",
+        SqlError::ColumnCannotBeCast { .. } => "42804",
         SqlError::DependentObjectsStillExist { .. } => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
         SqlError::InvalidByteSequence(_) => "22021",

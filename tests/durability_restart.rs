@@ -156,6 +156,8 @@ async fn write_first(client: &Client) {
             "ALTER TABLE altered RENAME TO altered_table",
             "ALTER TABLE altered_table ALTER COLUMN added SET NOT NULL",
             "ALTER TABLE altered_table ADD UNIQUE (new_name)",
+            "ALTER TABLE altered_table ALTER COLUMN n TYPE bigint USING n * 100",
+            "ALTER TABLE altered_table ALTER COLUMN new_name TYPE varchar(10)",
             "INSERT INTO altered_table (id, new_name) VALUES (3, 'c')",
             "CREATE TABLE unkeyed_later (id INT PRIMARY KEY, v TEXT)",
             "INSERT INTO unkeyed_later VALUES (1, 'one'), (2, 'two')",

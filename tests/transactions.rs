@@ -940,4 +940,29 @@ async fn alter_table_in_a_block_commits_with_it_or_not_at_all() {
         .unwrap()
         .get(0);
     assert_eq!(columns, 3, "the failed block added no column");
+
+    // A new type's values were made from the rows as they were: once another
+    // session changes the table, the block's next statement (rehearsed on the
+    // block's changes made again) cannot use them.
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("ALTER TABLE items ALTER COLUMN price TYPE bigint USING price * 2")
+        .await
+        .unwrap();
+    b.execute("UPDATE items SET price = 100 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            a.execute("INSERT INTO items VALUES (5, 'five', 1)", &[])
+                .await
+        ),
+        "40001"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    let price: i32 = b
+        .query_one("SELECT price FROM items WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(price, 100, "still an integer, as the other session left it");
 }

@@ -126,12 +126,23 @@ pub enum Change {
         table: TableId,
         column: ColumnSchema,
         fill: ColumnFill,
+        /// The table's version when the values were made (see `replay`).
+        version: u64,
     },
     DropColumn {
         table: TableId,
         column: usize,
     },
     DropPrimaryKey(TableId),
+    AlterColumnType {
+        table: TableId,
+        position: usize,
+        column: ColumnSchema,
+        /// The column's new value in each row, in key order.
+        values: Vec<Value>,
+        /// The table's version when the values were made (see `replay`).
+        version: u64,
+    },
     /// Where a sequence the block created stands after the statement: a
     /// sequence that existed before the block changes outside it (see
     /// `db::sequence`), one it created only with it.
@@ -288,22 +299,35 @@ impl<'db> WriteTxn<'db> {
                     .set_sequence(name, state.last_value, state.is_called)?;
             }
             Change::AlterTable(schema) => self.alter_table(schema.clone())?,
+            // Values made one per row fit only the rows they were made from: a
+            // commit that changed the table since (its version moved) fails
+            // the replay, as a row gone would.
             Change::AddColumn {
                 table,
                 column,
                 fill,
+                version,
             } => {
-                // Values made for other rows than the table has now (a commit
-                // since changed them) fit none of them.
-                if let ColumnFill::PerRow(values) = fill {
-                    if values.len() != self.db.table(*table).len() {
-                        return Ok(false);
-                    }
+                let per_row = matches!(fill, ColumnFill::PerRow(_));
+                if per_row && self.db.table(*table).version() != *version {
+                    return Ok(false);
                 }
                 self.add_column(*table, column.clone(), fill.clone())?
             }
             Change::DropColumn { table, column } => self.drop_column(*table, *column)?,
             Change::DropPrimaryKey(table) => self.drop_primary_key(*table)?,
+            Change::AlterColumnType {
+                table,
+                position,
+                column,
+                values,
+                version,
+            } => {
+                if self.db.table(*table).version() != *version {
+                    return Ok(false);
+                }
+                self.alter_column_type(*table, *position, column.clone(), values.clone())?
+            }
         }
         Ok(true)
     }
@@ -574,20 +598,70 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// Adds `column` after table `table`'s last column, each row getting its value
-    /// from `fill` (which, per row, has one value for each row in key order):
-    /// 23502 if that is NULL in a NOT NULL column. The table is rebuilt, and
-    /// logged as its new schema and every row (see [`WriteTxn::install_rebuilt`]).
+    /// from `fill`: 23502 if that is NULL in a NOT NULL column. The table is
+    /// rebuilt, and logged as its new schema and every row (see
+    /// [`WriteTxn::install_rebuilt`]).
     pub fn add_column(
         &mut self,
         table: TableId,
         column: ColumnSchema,
         fill: ColumnFill,
     ) -> Result<(), DbError> {
-        let t = self.db.table(table);
-        let mut schema = t.schema().as_ref().clone();
+        let mut schema = self.db.table(table).schema().as_ref().clone();
         schema.columns.push(column.clone());
+        let position = schema.columns.len() - 1;
+        let version = self.rebuild_with_column(schema, position, &fill)?;
+        self.record(|| Change::AddColumn {
+            table,
+            column,
+            fill,
+            version,
+        });
+        Ok(())
+    }
+
+    /// Gives column `position` of table `table` the definition `column` (a new
+    /// type) and each row the value in `values` (one per row, in key order):
+    /// every index on it is rebuilt, and checked, with the new values; 23502 and
+    /// 23505 as an insert's. Logged as [`WriteTxn::add_column`] is.
+    pub fn alter_column_type(
+        &mut self,
+        table: TableId,
+        position: usize,
+        column: ColumnSchema,
+        values: Vec<Value>,
+    ) -> Result<(), DbError> {
+        let mut schema = self.db.table(table).schema().as_ref().clone();
+        schema.columns[position] = column.clone();
+        let fill = ColumnFill::PerRow(values);
+        let version = self.rebuild_with_column(schema, position, &fill)?;
+        let ColumnFill::PerRow(values) = fill else {
+            unreachable!("made per row above")
+        };
+        self.record(|| Change::AlterColumnType {
+            table,
+            position,
+            column,
+            values,
+            version,
+        });
+        Ok(())
+    }
+
+    /// Rebuilds table `schema.id` with `schema`, in which column `position` is
+    /// either new (one past the table's columns) or replaced, its value in each
+    /// row coming from `fill`. Returns the table's version (which a rebuild
+    /// keeps).
+    fn rebuild_with_column(
+        &mut self,
+        schema: TableSchema,
+        position: usize,
+        fill: &ColumnFill,
+    ) -> Result<u64, DbError> {
+        let t = self.db.table(schema.id);
+        let adding = position == t.column_types().len();
         let indexes = t.indexes().iter().map(|i| i.schema.clone()).collect();
-        let mut per_row = match &fill {
+        let mut per_row = match fill {
             ColumnFill::Same(_) => None,
             ColumnFill::PerRow(values) => {
                 assert_eq!(values.len(), t.len(), "a value for every row");
@@ -595,20 +669,21 @@ impl<'db> WriteTxn<'db> {
             }
         };
         let rebuilt = t.rebuilt(schema, indexes, |mut values| {
-            values.push(match (&fill, &mut per_row) {
+            let value = match (fill, &mut per_row) {
                 (ColumnFill::Same(value), _) => value.clone(),
                 (_, Some(next)) => next.next().expect("a value for every row").clone(),
                 (ColumnFill::PerRow(_), None) => unreachable!("per-row values are iterated"),
-            });
+            };
+            if adding {
+                values.push(value);
+            } else {
+                values[position] = value;
+            }
             values
         })?;
+        let version = rebuilt.version();
         self.install_rebuilt(rebuilt);
-        self.record(|| Change::AddColumn {
-            table,
-            column,
-            fill,
-        });
-        Ok(())
+        Ok(version)
     }
 
     /// Drops column `column` of table `table`, with the indexes that include it

@@ -227,7 +227,8 @@ impl Written {
             | Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
             | Change::AddPrimaryKey { table, .. }
-            | Change::DropPrimaryKey(table) => {
+            | Change::DropPrimaryKey(table)
+            | Change::AlterColumnType { table, .. } => {
                 note_key(*table, None);
                 self.tables
                     .entry(*table)

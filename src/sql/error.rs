@@ -4,7 +4,7 @@ use thiserror::Error;
 
 use crate::db::DbError;
 use crate::module::ModuleError;
-use crate::types::TypeError;
+use crate::types::{DataType, TypeError};
 
 /// Why a statement failed. All of these are the client's input at fault or a
 /// deliberate limit: fix the statement and retry. The statement changed nothing.
@@ -18,6 +18,13 @@ pub enum SqlError {
     /// feature and, where there is one, what to use instead.
     #[error("{0} is not supported")]
     Unsupported(String),
+    /// 42804: `ALTER COLUMN … TYPE` without `USING` of a column whose type has
+    /// no assignment cast to the new one.
+    #[error("column \"{column}\" cannot be cast automatically to type {target}")]
+    ColumnCannotBeCast { column: String, target: DataType },
+    /// 0A000 with PostgreSQL's own message for a refusal it makes too.
+    #[error("{0}")]
+    UnsupportedMessage(String),
     /// 42P01
     #[error("relation \"{0}\" does not exist")]
     UndefinedTable(String),

@@ -8,7 +8,7 @@ use sqlparser::ast::{
 use crate::db::{ColumnSchema, Identity, TableId, TableSchema};
 use crate::sql::plan::{Access, Expr, Plan};
 use crate::sql::{ColumnInfo, SqlError};
-use crate::types::DataType;
+use crate::types::{CastKind, DataType};
 
 use super::scope::Scope;
 use super::{names, Binder};
@@ -282,6 +282,64 @@ impl Binder<'_> {
         }
         let volatile = std::mem::replace(&mut self.binds_volatile, volatile_before);
         Ok((bound, volatile))
+    }
+
+    /// The value column `position` of `schema` takes in each row when `ALTER
+    /// TABLE … ALTER COLUMN … TYPE target [USING using]` changes its type: the
+    /// column, or `using` over the table's row, converted to `target` as an
+    /// assignment converts (PostgreSQL's rule). 42804 if it cannot be, 0A000 for
+    /// a subquery and 42P02 for a parameter, as PostgreSQL refuses them.
+    pub fn column_conversion(
+        &mut self,
+        schema: &TableSchema,
+        position: usize,
+        target: DataType,
+        using: Option<&ast::Expr>,
+    ) -> Result<Expr, SqlError> {
+        let column = &schema.columns[position].name;
+        let scope = Scope::of_table(schema, schema.name.clone());
+        let itself = ast::Expr::Identifier(ast::Ident::with_quote('"', column.as_str()));
+        let source = self.bind_expr(using.unwrap_or(&itself), &scope)?;
+        if let Some(number) = self.first_named_parameter() {
+            return Err(SqlError::UndefinedParameter(number));
+        }
+        if source.has_subquery() {
+            return Err(SqlError::Unsupported(
+                "a subquery in ALTER COLUMN … TYPE … USING (PostgreSQL refuses it too)".into(),
+            ));
+        }
+        self.convert(source, target, CastKind::Assignment)
+            .map_err(|_| match using {
+                None => SqlError::ColumnCannotBeCast {
+                    column: column.clone(),
+                    target,
+                },
+                Some(_) => SqlError::DatatypeMismatch(format!(
+                    "result of USING clause for column \"{column}\" cannot be cast \
+                     automatically to type {target}"
+                )),
+            })
+    }
+
+    /// 42804 if the DEFAULT of column `position` of `schema`, read as the
+    /// column's type reads it now, does not convert to `target` as an
+    /// assignment converts: `ALTER COLUMN … TYPE` would leave a default no
+    /// INSERT could use (PostgreSQL refuses it too).
+    pub fn check_default_conversion(
+        &mut self,
+        schema: &TableSchema,
+        position: usize,
+        target: DataType,
+    ) -> Result<(), SqlError> {
+        let default = self.default_value(schema, position)?;
+        self.convert(default, target, CastKind::Assignment)
+            .map(|_| ())
+            .map_err(|_| {
+                SqlError::DatatypeMismatch(format!(
+                    "default for column \"{}\" cannot be cast automatically to type {target}",
+                    schema.columns[position].name
+                ))
+            })
     }
 
     fn bind_conflict(

@@ -532,7 +532,12 @@ impl Binder<'_> {
     }
 
     /// The conversion, or the source type when `kind` does not allow it.
-    fn convert(&mut self, expr: Expr, target: DataType, kind: CastKind) -> Result<Expr, DataType> {
+    pub(super) fn convert(
+        &mut self,
+        expr: Expr,
+        target: DataType,
+        kind: CastKind,
+    ) -> Result<Expr, DataType> {
         let expr = unwrap_wide_literal(expr, target);
         let from = expr.ty();
         // An untyped literal read as a regclass (`attrelid = 'accounts'`) is a name.

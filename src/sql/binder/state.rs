@@ -170,9 +170,6 @@ impl<'a> Binder<'a> {
         self.params_named[index] = true;
     }
 
-    /// The parameter types to describe: anything named but not inferred is text.
-    /// A parameter neither declared nor named (`$1` when only `$2` appears) has no
-    /// type at all: 42P18, as in PostgreSQL.
     /// The number of the first parameter the statement names (`$n`), if any.
     pub(super) fn first_named_parameter(&self) -> Option<usize> {
         self.params_named
@@ -181,6 +178,9 @@ impl<'a> Binder<'a> {
             .map(|i| i + 1)
     }
 
+    /// The parameter types to describe: anything named but not inferred is text.
+    /// A parameter neither declared nor named (`$1` when only `$2` appears) has no
+    /// type at all: 42P18, as in PostgreSQL.
     pub fn param_types(&self) -> Result<Vec<DataType>, SqlError> {
         self.params
             .iter()

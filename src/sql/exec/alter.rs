@@ -1,6 +1,6 @@
 //! `ALTER TABLE`: columns added, dropped and renamed; the table renamed; a
-//! column's NOT NULL and DEFAULT; primary keys and UNIQUE constraints added and
-//! dropped.
+//! column's type, NOT NULL and DEFAULT; primary keys and UNIQUE constraints
+//! added and dropped.
 //!
 //! The operations of one statement run in order, each on the table as the one
 //! before left it, in the statement's one write transaction: all or nothing, as
@@ -8,8 +8,8 @@
 //!
 //! # Rebuilding the rows
 //!
-//! `ADD COLUMN`, `DROP COLUMN`, `ADD PRIMARY KEY` and dropping the primary key
-//! rebuild the table: every row is decoded, changed, checked and stored again
+//! `ADD COLUMN`, `DROP COLUMN`, `ALTER COLUMN … TYPE`, `ADD PRIMARY KEY` and
+//! dropping the primary key rebuild the table: every row is decoded, changed, checked and stored again
 //! under the write lock (`WriteTxn::add_column` and the like), and the log gets
 //! the table's new schema and every row. That holds the lock for a time that
 //! grows with the table, as an `UPDATE` of every row would. (PostgreSQL adds a
@@ -44,9 +44,10 @@ use super::ddl::{
 use super::expr::Env;
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnFill, TableId, TableSchema, WriteTxn};
-use crate::sql::binder::{ident, relation, Binder};
+use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
+use crate::types::DataType;
 
 pub fn alter_table(
     txn: &mut WriteTxn<'_>,
@@ -158,8 +159,8 @@ fn alter(
         }
         other => Err(SqlError::Unsupported(format!(
             "ALTER TABLE … {other} (Turnstile alters tables with ADD COLUMN, DROP COLUMN, \
-             RENAME, RENAME COLUMN, ALTER COLUMN … SET or DROP NOT NULL and DEFAULT, ADD \
-             PRIMARY KEY or UNIQUE, and DROP CONSTRAINT)"
+             RENAME, RENAME COLUMN, ALTER COLUMN … TYPE, SET or DROP NOT NULL and DEFAULT, \
+             ADD PRIMARY KEY or UNIQUE, and DROP CONSTRAINT)"
         ))),
     }
 }
@@ -292,10 +293,13 @@ fn alter_column(
             return set_default(txn, schema, position, Some(value), ctx)
         }
         AlterColumnOperation::DropDefault => return set_default(txn, schema, position, None, ctx),
+        AlterColumnOperation::SetDataType {
+            data_type, using, ..
+        } => return set_type(txn, schema, position, data_type, using.as_ref(), ctx),
         other => {
             return Err(SqlError::Unsupported(format!(
-                "ALTER TABLE … ALTER COLUMN … {other} (SET or DROP NOT NULL and DEFAULT are \
-                 supported)"
+                "ALTER TABLE … ALTER COLUMN … {other} (SET or DROP NOT NULL and DEFAULT, and \
+                 TYPE, are supported)"
             )))
         }
     };
@@ -327,6 +331,38 @@ fn set_default(
     changed.columns[position].default = default.clone();
     Binder::new(txn.db(), &[]).check_default(&changed, position)?;
     txn.set_column_default(schema.id, position, default);
+    Ok(())
+}
+
+/// `[SET DATA] TYPE type [USING expression]`: each row's value converted as an
+/// assignment converts it, or computed from the row by `USING` (see
+/// `Binder::column_conversion`), then stored in the new type, which checks it
+/// (22001 for a string too long, 22003 out of range); indexes on the column are
+/// rebuilt. A DEFAULT must convert too (42804), as in PostgreSQL; a sequence
+/// the column owns keeps its type.
+fn set_type(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    position: usize,
+    data_type: &ast::DataType,
+    using: Option<&ast::Expr>,
+    ctx: &QueryContext,
+) -> Result<(), SqlError> {
+    let target = column_type(data_type)?;
+    let mut binder = Binder::new(txn.db(), &[]);
+    let conversion = binder.column_conversion(schema, position, target, using)?;
+    binder.check_default_conversion(schema, position, target)?;
+    let mut column = schema.columns[position].clone();
+    column.data_type = target;
+    let env = Env::new(txn.db(), &[], ctx);
+    let table = txn.db().table(schema.id);
+    let values = table
+        .scan()
+        .map(|(_, row)| conversion.eval(&table.decode(row), &env))
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(env);
+    note_rows_read(txn, schema.id, ctx);
+    txn.alter_column_type(schema.id, position, column, values)?;
     Ok(())
 }
 
@@ -469,12 +505,12 @@ fn identity_column(schema: &TableSchema, name: &str) -> SqlError {
     ))
 }
 
-/// The views that read a table, with how many columns each has, to tell after
+/// The views that read a table, with the types of their columns, to tell after
 /// an operation which ones it changed (see the module doc).
 struct ViewShapes {
     /// The table's name before the operation.
     table: String,
-    views: Vec<(String, usize)>,
+    views: Vec<(String, Vec<DataType>)>,
 }
 
 impl ViewShapes {
@@ -483,45 +519,53 @@ impl ViewShapes {
         let views = view_dependencies(txn)
             .into_iter()
             .filter(|(_, referenced)| referenced.contains(&table))
-            .filter_map(|(view, _)| Some((view.clone(), view_width(txn, &view)?)))
+            .filter_map(|(view, _)| Some((view.clone(), view_shape(txn, &view)?)))
             .collect();
         ViewShapes { table, views }
     }
 
-    /// Refuses `op` if a view that read the table no longer binds or has
-    /// another number of columns.
+    /// Refuses `op` if a view that read the table no longer binds or has other
+    /// columns.
     fn refuse_changed(&self, txn: &WriteTxn<'_>, op: &AlterTableOperation) -> Result<(), SqlError> {
         let Some(view) = self
             .views
             .iter()
-            .find(|(view, width)| view_width(txn, view) != Some(*width))
+            .find(|(view, shape)| view_shape(txn, view).as_ref() != Some(shape))
             .map(|(view, _)| view)
         else {
             return Ok(());
         };
         let table = &self.table;
-        if let AlterTableOperation::DropColumn { column_names, .. } = op {
-            let columns: Vec<String> = column_names.iter().map(ident).collect();
-            let column = columns.join(", ");
-            return Err(SqlError::DependentObjectsStillExist {
-                object: format!("column {column} of table {table}"),
-                detail: format!("view {view} depends on column {column} of table {table}"),
-            });
+        match op {
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                let columns: Vec<String> = column_names.iter().map(ident).collect();
+                let column = columns.join(", ");
+                Err(SqlError::DependentObjectsStillExist {
+                    object: format!("column {column} of table {table}"),
+                    detail: format!("view {view} depends on column {column} of table {table}"),
+                })
+            }
+            AlterTableOperation::AlterColumn {
+                op: AlterColumnOperation::SetDataType { .. },
+                ..
+            } => Err(SqlError::UnsupportedMessage(format!(
+                "cannot alter type of a column used by a view or rule (view \"{view}\")"
+            ))),
+            _ => Err(SqlError::Unsupported(format!(
+                "changing table \"{table}\" under view \"{view}\", which it would break (a \
+                 view is kept as the SQL text it was created with: drop the view, alter the \
+                 table, and create the view again)"
+            ))),
         }
-        Err(SqlError::Unsupported(format!(
-            "changing table \"{table}\" under view \"{view}\", which it would break (a view \
-             is kept as the SQL text it was created with: drop the view, alter the table, \
-             and create the view again)"
-        )))
     }
 }
 
-/// How many columns view `name` has as its query binds now; None if it does
+/// The types of view `name`'s columns as its query binds now; None if it does
 /// not bind.
-fn view_width(txn: &WriteTxn<'_>, name: &str) -> Option<usize> {
+fn view_shape(txn: &WriteTxn<'_>, name: &str) -> Option<Vec<DataType>> {
     let view = txn.db().get_view(name)?;
     let bound = Binder::new(txn.db(), &[])
         .bind_view(name, &view.query, &view.column_names)
         .ok()?;
-    Some(bound.columns.len())
+    Some(bound.columns.iter().map(|c| c.data_type).collect())
 }
