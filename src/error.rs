@@ -62,9 +62,16 @@ impl Error {
     /// psycopg's `diag.constraint_name`, asyncpg's `constraint_name`).
     pub fn object(&self) -> ErrorObject<'_> {
         match self {
-            Error::Sql(SqlError::Db(DbError::UniqueViolation {
-                table, constraint, ..
-            })) => ErrorObject {
+            Error::Sql(SqlError::Db(
+                DbError::UniqueViolation {
+                    table, constraint, ..
+                }
+                | DbError::DuplicateInNewIndex {
+                    table,
+                    index: constraint,
+                    ..
+                },
+            )) => ErrorObject {
                 table: Some(table),
                 constraint: Some(constraint),
                 ..ErrorObject::default()
@@ -84,7 +91,10 @@ impl Error {
     /// The DETAIL line, where PostgreSQL sends one.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Error::Sql(SqlError::Db(DbError::UniqueViolation { detail, .. }))
+            Error::Sql(SqlError::Db(
+                DbError::UniqueViolation { detail, .. }
+                | DbError::DuplicateInNewIndex { detail, .. },
+            ))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
             | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail }))
@@ -250,7 +260,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
 
 fn db_sqlstate(e: &DbError) -> &'static str {
     match e {
-        DbError::UniqueViolation { .. } => "23505",
+        DbError::UniqueViolation { .. } | DbError::DuplicateInNewIndex { .. } => "23505",
         DbError::NotNullViolation { .. } | DbError::ColumnContainsNulls { .. } => "23502",
         DbError::DuplicateRelation(_) => "42P07",
         DbError::UndefinedTable(_) | DbError::UndefinedView(_) | DbError::UndefinedSequence(_) => {

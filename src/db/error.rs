@@ -14,6 +14,14 @@ pub enum DbError {
         constraint: String,
         detail: String,
     },
+    /// A unique index or primary key being built (CREATE UNIQUE INDEX, ALTER
+    /// TABLE) over rows two of which share a key (23505).
+    #[error("could not create unique index \"{index}\"")]
+    DuplicateInNewIndex {
+        table: String,
+        index: String,
+        detail: String,
+    },
     /// NULL in a NOT NULL column (23502).
     #[error(
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"

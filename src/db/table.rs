@@ -449,20 +449,31 @@ impl Table {
     }
 
     fn unique_violation(&self, constraint: &str, columns: &[usize], values: &[Value]) -> DbError {
+        DbError::UniqueViolation {
+            table: self.schema.name.clone(),
+            constraint: constraint.to_owned(),
+            detail: format!("Key {} already exists.", self.key_text(columns, values)),
+        }
+    }
+
+    /// 23505 for a unique index (or primary key) being built over rows of
+    /// which two have `values` in `columns`, in PostgreSQL's words.
+    fn duplicate_in_new_index(&self, index: &str, columns: &[usize], values: &[Value]) -> DbError {
+        DbError::DuplicateInNewIndex {
+            table: self.schema.name.clone(),
+            index: index.to_owned(),
+            detail: format!("Key {} is duplicated.", self.key_text(columns, values)),
+        }
+    }
+
+    /// `(a, b)=(1, x)`: the columns of a key and their values in `values`.
+    fn key_text(&self, columns: &[usize], values: &[Value]) -> String {
         let names: Vec<&str> = columns
             .iter()
             .map(|&c| self.schema.columns[c].name.as_str())
             .collect();
         let shown: Vec<String> = columns.iter().map(|&c| values[c].to_text()).collect();
-        DbError::UniqueViolation {
-            table: self.schema.name.clone(),
-            constraint: constraint.to_owned(),
-            detail: format!(
-                "Key ({})=({}) already exists.",
-                names.join(", "),
-                shown.join(", ")
-            ),
-        }
+        format!("({})=({})", names.join(", "), shown.join(", "))
     }
 
     /// Stores a row under `key`, maintaining every index. Constraints were checked.
@@ -554,7 +565,7 @@ impl Table {
                         .get(&entry.row)
                         .expect("index entries point at rows");
                     let values = self.decode(row);
-                    return Err(self.unique_violation(
+                    return Err(self.duplicate_in_new_index(
                         &index.schema.name,
                         &index.schema.columns,
                         &values,
@@ -658,7 +669,9 @@ impl Table {
             let row = Row::encode(&values);
             let key = table.key_for_insert(&row);
             if table.rows.contains_key(&key) {
-                return Err(table.primary_key_violation(&values));
+                let pk = table.schema.primary_key.as_deref().unwrap_or_default();
+                let name = table.schema.primary_key_name();
+                return Err(table.duplicate_in_new_index(&name, pk, &values));
             }
             table.rows.insert(key, row);
         }

@@ -25,7 +25,9 @@ use super::codec::{self, Format};
 use super::connection::Connection;
 use super::WireError;
 use crate::sql::copy::is_copy;
-use crate::sql::{number_value, CommandTag, Description, Output, SqlError, TransactionState};
+use crate::sql::{
+    number_value, same_result_type, CommandTag, Description, Output, SqlError, TransactionState,
+};
 use crate::types::{cast_context, cast_in, CastKind, DataType, TimeZone, Value};
 use crate::Error;
 
@@ -238,7 +240,15 @@ impl Connection {
             .enumerate()
             .map(|(i, (arg, ty))| argument(i + 1, arg, *ty, tz))
             .collect::<Result<Vec<_>, _>>()?;
-        self.run_in_session(statement, &params, portal).await
+        let output = self.run_in_session(statement, &params, portal).await?;
+        // As Execute checks a portal's rows (a write checked them before it
+        // committed): PREPARE told the client these columns.
+        if let Output::Rows { columns, .. } = &output {
+            if !same_result_type(columns, &target.columns) {
+                return Err(SqlError::ResultTypeChanged.into());
+            }
+        }
+        Ok(output)
     }
 }
 

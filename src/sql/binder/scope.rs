@@ -38,6 +38,10 @@ pub struct ScopeColumn {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub columns: Vec<ScopeColumn>,
+    /// The relations of the FROM clause that have no columns at all (a table
+    /// whose columns were all dropped, a subquery of one), which no column
+    /// names but `*` and `t.*` still accept, as PostgreSQL does.
+    pub empty_relations: Vec<String>,
 }
 
 /// The result of looking up a column name in one scope.
@@ -51,6 +55,11 @@ impl Scope {
     /// table's name or its alias).
     pub fn of_table(schema: &TableSchema, relation: String) -> Scope {
         Scope {
+            empty_relations: if schema.columns.is_empty() {
+                vec![relation.clone()]
+            } else {
+                Vec::new()
+            },
             columns: schema
                 .columns
                 .iter()
@@ -77,12 +86,20 @@ impl Scope {
     /// Appends the columns of another scope (the right side of a join).
     pub fn extend(&mut self, other: Scope) {
         self.columns.extend(other.columns);
+        self.empty_relations.extend(other.empty_relations);
     }
 
     pub fn has_relation(&self, relation: &str) -> bool {
         self.columns
             .iter()
             .any(|c| c.relation.as_deref() == Some(relation))
+            || self.empty_relations.iter().any(|r| r == relation)
+    }
+
+    /// True if the FROM clause names no relation at all (`SELECT *` is then an
+    /// error).
+    pub fn has_no_relations(&self) -> bool {
+        self.columns.is_empty() && self.empty_relations.is_empty()
     }
 
     /// Finds `relation.name` or an unqualified `name`; 42702 if it is ambiguous.
@@ -147,7 +164,10 @@ impl Scope {
                     ..c.clone()
                 }),
         );
-        Scope { columns }
+        Scope {
+            columns,
+            empty_relations: self.empty_relations.clone(),
+        }
     }
 
     /// The column as a result column description.
@@ -166,21 +186,26 @@ impl Scope {
         relation: Option<String>,
         columns: impl IntoIterator<Item = (String, DataType)>,
     ) -> Scope {
+        let columns: Vec<ScopeColumn> = columns
+            .into_iter()
+            .map(|(name, ty)| ScopeColumn {
+                relation: relation.clone(),
+                name,
+                ty,
+                table_oid: 0,
+                column_number: 0,
+                hidden: false,
+                star_rank: 0,
+                ungrouped: false,
+                table_row: false,
+            })
+            .collect();
         Scope {
-            columns: columns
-                .into_iter()
-                .map(|(name, ty)| ScopeColumn {
-                    relation: relation.clone(),
-                    name,
-                    ty,
-                    table_oid: 0,
-                    column_number: 0,
-                    hidden: false,
-                    star_rank: 0,
-                    ungrouped: false,
-                    table_row: false,
-                })
-                .collect(),
+            empty_relations: match relation {
+                Some(relation) if columns.is_empty() => vec![relation],
+                _ => Vec::new(),
+            },
+            columns,
         }
     }
 }

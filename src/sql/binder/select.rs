@@ -555,7 +555,7 @@ impl Binder<'_> {
                 }
                 SelectItem::Wildcard(options) => {
                     check_wildcard_options(options)?;
-                    if scope.columns.is_empty() && self.agg.is_none() {
+                    if scope.has_no_relations() && self.agg.is_none() {
                         return Err(SqlError::InvalidStatement(
                             "SELECT * with no tables specified is not valid".into(),
                         ));

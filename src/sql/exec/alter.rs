@@ -2,9 +2,9 @@
 //! column's type, NOT NULL and DEFAULT; primary keys and UNIQUE constraints
 //! added and dropped.
 //!
-//! The operations of one statement run in order, each on the table as the one
-//! before left it, in the statement's one write transaction: all or nothing, as
-//! in PostgreSQL.
+//! The operations of one statement run in PostgreSQL's order (see `pass`),
+//! each on the table as the one before left it, in the statement's one write
+//! transaction: all or nothing.
 //!
 //! # Rebuilding the rows
 //!
@@ -30,6 +30,8 @@
 //! one, whose columns PostgreSQL would keep as they were): 2BP01 for a dropped
 //! column, as PostgreSQL refuses that too, and 0A000 otherwise, saying to drop
 //! the view and create it again.
+
+use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     self, AlterColumnOperation, AlterTableOperation, DropBehavior, RenameTableNameKind,
@@ -58,6 +60,11 @@ pub fn alter_table(
     refuse_system(&name, "altered")?;
     let mut tag = CommandTag::new("ALTER TABLE");
     let Some(table) = txn.db().get_table(&name) else {
+        if let Some(kind) = other_relation_kind(txn, &name) {
+            return Err(SqlError::WrongObjectType(format!(
+                "\"{name}\" is not a table (it is a {kind}); ALTER TABLE changes tables"
+            )));
+        }
         if a.if_exists {
             return Ok(Output::Command(tag.with_notice(
                 Notice::DoesNotExistSkipping {
@@ -69,7 +76,15 @@ pub fn alter_table(
         return Err(SqlError::UndefinedTable(name));
     };
     let id = table.schema().id;
-    for op in &a.operations {
+    if a.operations.len() > 1 && a.operations.iter().any(is_rename) {
+        // RENAME is a statement of its own in PostgreSQL's grammar.
+        return Err(SqlError::Syntax(
+            "syntax error at or near \"RENAME\"".into(),
+        ));
+    }
+    let mut operations: Vec<&AlterTableOperation> = a.operations.iter().collect();
+    operations.sort_by_key(|op| pass(op));
+    for op in operations {
         let views = ViewShapes::reading(txn, id);
         for notice in alter(txn, id, op, ctx)? {
             tag = tag.with_notice(notice);
@@ -77,6 +92,58 @@ pub fn alter_table(
         views.refuse_changed(txn, op)?;
     }
     Ok(Output::Command(tag))
+}
+
+/// When PostgreSQL runs an operation of a statement that has several: it runs
+/// them in passes, everything dropped first, then new types, new columns,
+/// NOT NULL, new keys, new defaults; in the order written within a pass. So
+/// `ADD UNIQUE (c), ADD COLUMN c int` works, and `ADD COLUMN a int, DROP
+/// COLUMN a` does not (42703).
+fn pass(op: &AlterTableOperation) -> u8 {
+    match op {
+        AlterTableOperation::DropColumn { .. }
+        | AlterTableOperation::DropConstraint { .. }
+        | AlterTableOperation::AlterColumn {
+            op: AlterColumnOperation::DropNotNull | AlterColumnOperation::DropDefault,
+            ..
+        } => 0,
+        AlterTableOperation::AlterColumn {
+            op: AlterColumnOperation::SetDataType { .. },
+            ..
+        } => 1,
+        AlterTableOperation::AddColumn { .. } => 2,
+        AlterTableOperation::AlterColumn {
+            op: AlterColumnOperation::SetNotNull,
+            ..
+        } => 3,
+        AlterTableOperation::AddConstraint { .. } => 4,
+        AlterTableOperation::AlterColumn {
+            op: AlterColumnOperation::SetDefault { .. },
+            ..
+        } => 5,
+        _ => 6,
+    }
+}
+
+fn is_rename(op: &AlterTableOperation) -> bool {
+    matches!(
+        op,
+        AlterTableOperation::RenameColumn { .. } | AlterTableOperation::RenameTable { .. }
+    )
+}
+
+/// What relation other than a table `name` is, if any.
+fn other_relation_kind(txn: &WriteTxn<'_>, name: &str) -> Option<&'static str> {
+    let db = txn.db();
+    if db.get_view(name).is_some() {
+        Some("view")
+    } else if db.get_sequence(name).is_some() {
+        Some("sequence")
+    } else if db.get_index(name).is_some() {
+        Some("index")
+    } else {
+        None
+    }
 }
 
 /// Runs one operation on table `id`; returns the notices it gives (`IF EXISTS`
@@ -98,10 +165,8 @@ fn alter(
         AlterTableOperation::DropColumn {
             column_names,
             if_exists,
-            drop_behavior,
             ..
         } => {
-            refuse_cascade(*drop_behavior, "DROP COLUMN")?;
             let mut notices = Vec::new();
             for column in column_names {
                 notices.extend(drop_column(txn, id, &ident(column), *if_exists, ctx)?);
@@ -126,7 +191,7 @@ fn alter(
             table_name: RenameTableNameKind::To(new) | RenameTableNameKind::As(new),
         } => {
             let new = relation(new)?;
-            if is_reserved(&new) {
+            if is_reserved(&new) || new == schema.name {
                 return Err(crate::db::DbError::DuplicateRelation(new).into());
             }
             let mut renamed = schema.as_ref().clone();
@@ -149,14 +214,10 @@ fn alter(
             add_constraint(txn, &schema, constraint, ctx)?;
             Ok(Vec::new())
         }
+        // Nothing depends on a constraint, so CASCADE drops no more than RESTRICT.
         AlterTableOperation::DropConstraint {
-            if_exists,
-            name,
-            drop_behavior,
-        } => {
-            refuse_cascade(*drop_behavior, "DROP CONSTRAINT")?;
-            drop_constraint(txn, &schema, &ident(name), *if_exists, ctx)
-        }
+            if_exists, name, ..
+        } => drop_constraint(txn, &schema, &ident(name), *if_exists, ctx),
         other => Err(SqlError::Unsupported(format!(
             "ALTER TABLE … {other} (Turnstile alters tables with ADD COLUMN, DROP COLUMN, \
              RENAME, RENAME COLUMN, ALTER COLUMN … TYPE, SET or DROP NOT NULL and DEFAULT, \
@@ -470,17 +531,6 @@ fn note_rows_read(txn: &WriteTxn<'_>, id: TableId, ctx: &QueryContext) {
     }
 }
 
-/// 0A000 for `CASCADE`: Turnstile drops nothing that depends on what is dropped
-/// but indexes and owned sequences.
-fn refuse_cascade(behavior: Option<DropBehavior>, what: &str) -> Result<(), SqlError> {
-    match behavior {
-        Some(DropBehavior::Cascade) => Err(SqlError::Unsupported(format!(
-            "{what} … CASCADE (drop the views that depend on it first)"
-        ))),
-        None | Some(DropBehavior::Restrict) => Ok(()),
-    }
-}
-
 fn refuse_existing_column(schema: &TableSchema, name: &str) -> Result<(), SqlError> {
     if schema.column_index(name).is_some() {
         return Err(SqlError::DuplicateColumnMessage(format!(
@@ -525,24 +575,55 @@ impl ViewShapes {
     }
 
     /// Refuses `op` if a view that read the table no longer binds or has other
-    /// columns.
+    /// columns, or if it may have changed what the view reads without either:
+    /// a new type for a column the view names (PostgreSQL refuses it too), a
+    /// new column of a name the view uses unqualified (which would now
+    /// find the new column instead of what it found before).
     fn refuse_changed(&self, txn: &WriteTxn<'_>, op: &AlterTableOperation) -> Result<(), SqlError> {
-        let Some(view) = self
+        let view_names = |view: &str, column: &ast::Ident, qualified: bool| {
+            txn.db()
+                .get_view(view)
+                .is_some_and(|v| names_column(&v.query, &ident(column), qualified))
+        };
+        let changed: Vec<&String> = self
             .views
             .iter()
-            .find(|(view, shape)| view_shape(txn, view).as_ref() != Some(shape))
+            .filter(|(view, shape)| {
+                view_shape(txn, view).as_ref() != Some(shape)
+                    || match op {
+                        AlterTableOperation::AlterColumn {
+                            column_name,
+                            op: AlterColumnOperation::SetDataType { .. },
+                        } => view_names(view, column_name, true),
+                        AlterTableOperation::AddColumn { column_def, .. } => {
+                            view_names(view, &column_def.name, false)
+                        }
+                        _ => false,
+                    }
+            })
             .map(|(view, _)| view)
-        else {
+            .collect();
+        let Some(view) = changed.first() else {
             return Ok(());
         };
         let table = &self.table;
         match op {
+            AlterTableOperation::DropColumn {
+                drop_behavior: Some(DropBehavior::Cascade),
+                ..
+            } => Err(SqlError::Unsupported(format!(
+                "DROP COLUMN … CASCADE that would drop view \"{view}\" (drop the view first)"
+            ))),
             AlterTableOperation::DropColumn { column_names, .. } => {
                 let columns: Vec<String> = column_names.iter().map(ident).collect();
                 let column = columns.join(", ");
+                let detail: Vec<String> = changed
+                    .iter()
+                    .map(|view| format!("view {view} depends on column {column} of table {table}"))
+                    .collect();
                 Err(SqlError::DependentObjectsStillExist {
                     object: format!("column {column} of table {table}"),
-                    detail: format!("view {view} depends on column {column} of table {table}"),
+                    detail: detail.join("\n"),
                 })
             }
             AlterTableOperation::AlterColumn {
@@ -551,6 +632,15 @@ impl ViewShapes {
             } => Err(SqlError::UnsupportedMessage(format!(
                 "cannot alter type of a column used by a view or rule (view \"{view}\")"
             ))),
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                Err(SqlError::Unsupported(format!(
+                    "adding column \"{}\" to table \"{table}\" while view \"{view}\" reads it \
+                     and names \"{0}\" or selects * (a view is kept as the SQL text it was \
+                     created with, which would then read the new column: drop the view, add \
+                     the column, and create the view again)",
+                    ident(&column_def.name)
+                )))
+            }
             _ => Err(SqlError::Unsupported(format!(
                 "changing table \"{table}\" under view \"{view}\", which it would break (a \
                  view is kept as the SQL text it was created with: drop the view, alter the \
@@ -558,6 +648,24 @@ impl ViewShapes {
             ))),
         }
     }
+}
+
+/// True if the query `sql` names `column` anywhere: bare, or also qualified
+/// (`t.column`) if `qualified`.
+fn names_column(sql: &str, column: &str, qualified: bool) -> bool {
+    let Ok(statements) = crate::sql::parse(sql) else {
+        return false;
+    };
+    ast::visit_expressions(&statements, |e| match e {
+        ast::Expr::Identifier(id) if ident(id) == column => ControlFlow::Break(()),
+        ast::Expr::CompoundIdentifier(parts)
+            if qualified && parts.last().is_some_and(|id| ident(id) == column) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// The types of view `name`'s columns as its query binds now; None if it does

@@ -310,7 +310,7 @@ pub(super) fn column_definition(
             other => return Err(SqlError::Unsupported(format!("column option {other}"))),
         }
     }
-    if explicit_null && own_sequence.is_some() {
+    if explicit_null && (own_sequence.is_some() || !column.nullable) {
         // A serial or identity column is NOT NULL, whatever the order.
         return Err(SqlError::InvalidStatement(format!(
             "conflicting NULL/NOT NULL declarations for column \"{}\" of table \"{table}\"",
