@@ -52,6 +52,7 @@ fn bank_database(accounts: i64) -> Database {
             ],
             primary_key: Some(vec![0]),
             primary_key_constraint: None,
+            checks: Vec::new(),
         })
         .expect("create accounts");
     for id in 1..=accounts {

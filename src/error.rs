@@ -77,6 +77,16 @@ impl Error {
                 ..ErrorObject::default()
             },
             Error::Sql(SqlError::Db(
+                DbError::CheckViolation {
+                    table, constraint, ..
+                }
+                | DbError::CheckViolatedByRow { table, constraint },
+            )) => ErrorObject {
+                table: Some(table),
+                constraint: Some(constraint),
+                ..ErrorObject::default()
+            },
+            Error::Sql(SqlError::Db(
                 DbError::NotNullViolation { table, column }
                 | DbError::ColumnContainsNulls { table, column },
             )) => ErrorObject {
@@ -93,7 +103,8 @@ impl Error {
         match self {
             Error::Sql(SqlError::Db(
                 DbError::UniqueViolation { detail, .. }
-                | DbError::DuplicateInNewIndex { detail, .. },
+                | DbError::DuplicateInNewIndex { detail, .. }
+                | DbError::CheckViolation { detail, .. },
             ))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
@@ -206,6 +217,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::UndefinedColumnMessage(_) => "42703",
         SqlError::CannotCoerce(_) => "42846",
         SqlError::ColumnCannotBeCast { .. } => "42804",
+        SqlError::DuplicateObject(_) => "42710",
         SqlError::DependentObjectsStillExist { .. } => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
         SqlError::InvalidByteSequence(_) => "22021",
@@ -258,8 +270,10 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
     }
 }
 
-fn db_sqlstate(e: &DbError) -> &'static str {
+fn db_sqlstate(e: &DbError) -> &str {
     match e {
+        DbError::CheckViolation { .. } | DbError::CheckViolatedByRow { .. } => "23514",
+        DbError::CheckExpression(e) => sql_sqlstate(e),
         DbError::UniqueViolation { .. } | DbError::DuplicateInNewIndex { .. } => "23505",
         DbError::NotNullViolation { .. } | DbError::ColumnContainsNulls { .. } => "23502",
         DbError::DuplicateRelation(_) => "42P07",

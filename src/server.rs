@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use crate::db::{recover, snapshot_dir, wal_dir};
 use crate::metrics_endpoint;
 use crate::module::{Budgets, ModuleError, ModuleHost};
-use crate::sql::Engine;
+use crate::sql::{Engine, SqlChecks};
 use crate::turnstile::{AdmissionConfig, Durable, SnapshotPolicy, Turnstile, TurnstileConfig};
 use crate::wal::{DataDirLock, OnDamage, Wal, WalConfig, WalError, WalFaults};
 use crate::wire::{self, CancelRegistry, Limits, WireContext};
@@ -281,8 +281,10 @@ async fn open_data_dir(config: &Config) -> io::Result<(Turnstile, DataDirLock)> 
         recovered.log_bytes,
     )
     .map_err(io::Error::other)?;
+    let mut db = recovered.db;
+    db.set_check_evaluator(Arc::new(SqlChecks::new()));
     let turnstile = Turnstile::start_with_wal(
-        recovered.db,
+        db,
         TurnstileConfig {
             reader_threads: config.reader_threads,
             queue_capacity: (config.max_connections * 2).max(1),

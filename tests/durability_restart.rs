@@ -163,6 +163,14 @@ async fn write_first(client: &Client) {
             "INSERT INTO unkeyed_later VALUES (1, 'one'), (2, 'two')",
             "ALTER TABLE unkeyed_later DROP CONSTRAINT unkeyed_later_pkey",
             "INSERT INTO unkeyed_later VALUES (1, 'one again')",
+            // CHECK constraints: of a column, of the table, one added NOT VALID,
+            // one renamed with its column, in a table rebuilt after.
+            "CREATE TABLE checked (id INT PRIMARY KEY, lo INT CHECK (lo >= 0), hi INT, \
+             CONSTRAINT ordered CHECK (lo <= hi))",
+            "INSERT INTO checked VALUES (1, 0, 5), (2, NULL, 1)",
+            "ALTER TABLE checked ADD CONSTRAINT small CHECK (hi < 100) NOT VALID",
+            "ALTER TABLE checked RENAME COLUMN hi TO top",
+            "ALTER TABLE checked ADD COLUMN note TEXT DEFAULT 'n' CHECK (note <> '')",
         ],
     )
     .await;
@@ -223,6 +231,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
          WHERE table_name IN ('altered_table', 'unkeyed_later') OR table_name LIKE 'round%' \
          ORDER BY 1, ordinal_position",
         "SELECT indexname FROM pg_indexes WHERE tablename IN ('altered_table', 'unkeyed_later') ORDER BY 1",
+        "SELECT conrelid::regclass::text, conname, convalidated, pg_get_constraintdef(oid) \
+         FROM pg_constraint WHERE contype = 'c' ORDER BY 1, 2",
         // Defaults set and dropped after CREATE TABLE.
         "SELECT table_name, column_name, column_default FROM information_schema.columns \
          WHERE table_name IN ('scratch', 'numbered') ORDER BY 1, 2",
@@ -347,6 +357,16 @@ async fn check_invariants(client: &Client) {
         value(client, "SELECT v FROM pairs WHERE a = 1 AND b = 'x'").await,
         Some("3".to_owned())
     );
+    // CHECK constraints still hold, the one added NOT VALID for new rows too.
+    for bad in [
+        "INSERT INTO checked VALUES (3, -1, 1)",
+        "INSERT INTO checked VALUES (3, 5, 1)",
+        "INSERT INTO checked VALUES (3, 0, 100)",
+        "INSERT INTO checked VALUES (3, 0, 1, '')",
+        "UPDATE checked SET top = -1 WHERE id = 1",
+    ] {
+        assert_eq!(error_code(client, bad).await, "23514", "{bad}");
+    }
     // The constraints ALTER TABLE added still hold, and those it dropped are gone.
     assert_eq!(
         error_code(

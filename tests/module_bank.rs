@@ -84,6 +84,36 @@ async fn transfers_move_money_and_refusals_change_nothing() {
     assert_answers(&client).await;
 }
 
+/// A CHECK constraint holds for a reducer's writes as for SQL's: the module
+/// gets 23514 from the host, the reducer's error carries it to the client, and
+/// nothing the call wrote is kept.
+#[tokio::test]
+async fn reducer_writes_keep_check_constraints() {
+    let server = TestServer::start_with_args(UNHURRIED);
+    let client = server.connect().await;
+    open_two_accounts(&client).await;
+    client
+        .batch_execute(
+            "ALTER TABLE accounts ADD CONSTRAINT modest CHECK (balance <= 120);
+             ALTER TABLE accounts ADD CONSTRAINT named CHECK (length(owner) > 1)",
+        )
+        .await
+        .unwrap();
+    let (code, message) = error_of(&client, "CALL transfer(1, 2, 80)").await;
+    assert_eq!(code, "23514");
+    assert!(message.contains("\"modest\""), "{message}");
+    let (code, _) = error_of(&client, "CALL open_account(3, 'x', 5)").await;
+    assert_eq!(code, "23514");
+    let (code, _) = error_of(&client, "CALL deposit(2, 71)").await;
+    assert_eq!(code, "23514");
+    assert_eq!(balances(&client).await, vec![(1, 100), (2, 50)]);
+    client
+        .batch_execute("CALL transfer(1, 2, 70)")
+        .await
+        .unwrap();
+    assert_eq!(balances(&client).await, vec![(1, 30), (2, 120)]);
+}
+
 #[tokio::test]
 async fn wrong_calls_answer_like_postgresql() {
     let server = TestServer::start_with_args(UNHURRIED);

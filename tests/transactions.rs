@@ -966,3 +966,49 @@ async fn alter_table_in_a_block_commits_with_it_or_not_at_all() {
         .get(0);
     assert_eq!(price, 100, "still an integer, as the other session left it");
 }
+
+/// A row a statement in a block writes is checked against the table's CHECK
+/// constraints when the statement runs, on the block's overlay as in a
+/// rehearsal: the error comes at once, not at COMMIT.
+#[tokio::test]
+async fn check_constraints_fail_a_blocks_statement_at_once() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE stock (id int PRIMARY KEY, qty int CHECK (qty >= 0));
+         INSERT INTO stock VALUES (1, 5)",
+    )
+    .await
+    .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("UPDATE stock SET qty = qty - 5 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            a.execute("UPDATE stock SET qty = qty - 1 WHERE id = 1", &[])
+                .await
+        ),
+        "23514"
+    );
+    assert_eq!(
+        sqlstate(a.execute("SELECT 1", &[]).await),
+        "25P02",
+        "the block failed with its statement"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("INSERT INTO stock VALUES (2, 3)", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(a.execute("INSERT INTO stock VALUES (3, -3)", &[]).await),
+        "23514"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    let qty: i32 = b
+        .query_one("SELECT sum(qty)::int FROM stock", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(qty, 5);
+}

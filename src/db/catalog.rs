@@ -47,6 +47,22 @@ pub struct TableSchema {
     /// (`CONSTRAINT name PRIMARY KEY`), or the free name chosen because that one
     /// was taken, as PostgreSQL chooses.
     pub primary_key_constraint: Option<String>,
+    /// The CHECK constraints, in the order they were made.
+    pub checks: Vec<CheckConstraint>,
+}
+
+/// A CHECK constraint: a condition no row may make false (NULL passes), kept as
+/// SQL text over the table's columns and enforced on every row the store stores
+/// (see `check`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConstraint {
+    /// Unique among the table's CHECK constraints (not across tables).
+    pub name: String,
+    /// The condition, with the table's columns unqualified.
+    pub expr: String,
+    /// False for one added `NOT VALID`: rows stored before it may break it
+    /// (`ALTER TABLE … VALIDATE CONSTRAINT` checks them); new rows may not.
+    pub validated: bool,
 }
 
 impl TableSchema {

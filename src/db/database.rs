@@ -7,7 +7,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::sequence::{Sequence, Touched};
-use super::{DbError, RoutineSchema, Table, TableId, TableSchema, ViewSchema, WriteTxn};
+use super::{
+    CheckEvaluator, DbError, RoutineSchema, Table, TableId, TableSchema, ViewSchema, WriteTxn,
+};
 
 /// Every table, index and view: the one structure behind the global lock.
 #[derive(Debug, Default)]
@@ -46,6 +48,8 @@ pub struct Database {
     /// block can tell at COMMIT whether the schema it ran against is still the one
     /// committed (see `sql::block`).
     pub(super) schema_commits: u64,
+    /// Decides whether rows keep their table's CHECK constraints (see `check`).
+    pub(super) check_evaluator: Option<Arc<dyn CheckEvaluator>>,
 }
 
 impl Database {

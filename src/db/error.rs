@@ -22,6 +22,21 @@ pub enum DbError {
         index: String,
         detail: String,
     },
+    /// A row that makes a CHECK constraint false (23514).
+    #[error("new row for relation \"{table}\" violates check constraint \"{constraint}\"")]
+    CheckViolation {
+        table: String,
+        constraint: String,
+        detail: String,
+    },
+    /// A row already stored that makes false a CHECK constraint an `ALTER
+    /// TABLE` adds, or keeps while it rebuilds the rows (23514).
+    #[error("check constraint \"{constraint}\" of relation \"{table}\" is violated by some row")]
+    CheckViolatedByRow { table: String, constraint: String },
+    /// A CHECK constraint's expression failed on a row: its error (a division
+    /// by zero is 22012).
+    #[error("{0}")]
+    CheckExpression(Box<crate::sql::SqlError>),
     /// NULL in a NOT NULL column (23502).
     #[error(
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"

@@ -33,6 +33,7 @@
 
 mod bptree;
 mod catalog;
+mod check;
 mod codec;
 mod database;
 mod error;
@@ -46,9 +47,10 @@ mod table;
 mod txn;
 
 pub use catalog::{
-    ColumnSchema, Identity, IndexSchema, RoutineColumn, RoutineKind, RoutineSchema, TableId,
-    TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, Identity, IndexSchema, RoutineColumn, RoutineKind,
+    RoutineSchema, TableId, TableSchema, ViewSchema,
 };
+pub use check::CheckEvaluator;
 pub use codec::CodecError;
 pub use database::Database;
 pub use error::DbError;

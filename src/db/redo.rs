@@ -38,10 +38,15 @@
 //! | 14 | `DropSequence` | name |
 //! | 15 | `SequenceState` | name, last value, is_called (0/1) |
 //! | 16 | `SetColumnDefault` | table id, column position, default (0 = none, 1 then the text) |
-//! | 17 | `AlterTable` | as tag 1, then the primary key's name (0 = `<table>_pkey`, 1 then the name) |
+//! | 17 | `AlterTable` | as tag 1, then the schema's extras (below) |
+//! | 18 | `CreateTable` of a table with CHECK constraints | as tag 1, then the schema's extras |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
-//! tags 1 and 10, so older logs and snapshots read as they always did.
+//! tags 1 and 10, so older logs and snapshots read as they always did. So did
+//! tag 18, for CHECK constraints. A schema's *extras*, after tag 1's fields in
+//! tags 17 and 18: the primary key's name (0 = `<table>_pkey`, 1 then the
+//! name), then the CHECK constraints (count; each name, expression, validated
+//! (0/1)).
 //!
 //! `AlterTable` gives an existing table a schema with the same column types and
 //! primary key (a rename, a column's NOT NULL), keeping its rows. An `ALTER
@@ -68,7 +73,9 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::catalog::{ColumnSchema, Identity, IndexSchema, TableId, TableSchema, ViewSchema};
+use super::catalog::{
+    CheckConstraint, ColumnSchema, Identity, IndexSchema, TableId, TableSchema, ViewSchema,
+};
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
 use super::row::Row;
@@ -237,6 +244,11 @@ impl Redo {
 
 fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
     match op {
+        RedoOp::CreateTable(schema) if !schema.checks.is_empty() => {
+            out.push(18);
+            encode_table_schema(out, schema);
+            encode_schema_extras(out, schema);
+        }
         RedoOp::CreateTable(schema) => {
             out.push(if schema.primary_key_constraint.is_some() {
                 11
@@ -321,7 +333,7 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
         RedoOp::AlterTable(schema) => {
             out.push(17);
             encode_table_schema(out, schema);
-            encode_optional_text(out, schema.primary_key_constraint.as_deref());
+            encode_schema_extras(out, schema);
         }
         RedoOp::SequenceState { name, state } => {
             out.push(15);
@@ -341,6 +353,37 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             }
         }
     }
+}
+
+/// What tags 17 and 18 write after a schema's fields of tag 1 (see the module
+/// doc).
+fn encode_schema_extras(out: &mut Vec<u8>, schema: &TableSchema) {
+    encode_optional_text(out, schema.primary_key_constraint.as_deref());
+    put_varint(out, schema.checks.len() as u64);
+    for check in &schema.checks {
+        put_bytes(out, check.name.as_bytes());
+        put_bytes(out, check.expr.as_bytes());
+        out.push(u8::from(check.validated));
+    }
+}
+
+fn decode_schema_extras(
+    reader: &mut ByteReader<'_>,
+    schema: &mut TableSchema,
+) -> Result<(), CodecError> {
+    schema.primary_key_constraint = decode_optional_text(reader)?;
+    for _ in 0..reader.varint()? {
+        schema.checks.push(CheckConstraint {
+            name: reader.string()?,
+            expr: reader.string()?,
+            validated: match reader.u8()? {
+                0 => false,
+                1 => true,
+                other => return Err(CodecError(format!("a CHECK's validated flag {other}"))),
+            },
+        });
+    }
+    Ok(())
 }
 
 /// Text that may be absent (a column's DEFAULT): 0 for none, else 1 and the
@@ -696,8 +739,13 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
         }
         17 => {
             let mut schema = decode_table_schema(reader)?;
-            schema.primary_key_constraint = decode_optional_text(reader)?;
+            decode_schema_extras(reader, &mut schema)?;
             RedoOp::AlterTable(schema)
+        }
+        18 => {
+            let mut schema = decode_table_schema(reader)?;
+            decode_schema_extras(reader, &mut schema)?;
+            RedoOp::CreateTable(schema)
         }
         2 => RedoOp::DropTable(table_id(reader)?),
         3 => {
@@ -885,6 +933,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
         columns,
         primary_key,
         primary_key_constraint: None,
+        checks: Vec::new(),
     };
     let valid = |p: &usize| *p < schema.columns.len();
     if !schema
@@ -935,6 +984,7 @@ mod tests {
             }],
             primary_key: Some(vec![0]),
             primary_key_constraint: None,
+            checks: Vec::new(),
         };
         let ints = txn.create_table(schema("ints", DataType::Int8)).unwrap();
         let texts = txn.create_table(schema("texts", DataType::Text)).unwrap();

@@ -116,6 +116,7 @@ mod tests {
                 columns: vec![column("id", DataType::Int8), column("tag", DataType::Text)],
                 primary_key: Some(vec![0]),
                 primary_key_constraint: None,
+                checks: Vec::new(),
             })
             .unwrap();
         txn.create_index(IndexSchema {

@@ -1,6 +1,7 @@
 //! Tests of the store's transactions: constraints, indexes and all-or-nothing undo.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::*;
 use crate::types::{DataType, NumericTypmod, Value};
@@ -23,6 +24,7 @@ fn accounts_schema() -> TableSchema {
         ],
         primary_key: Some(vec![0]),
         primary_key_constraint: None,
+        checks: Vec::new(),
     }
 }
 
@@ -425,6 +427,7 @@ fn redo_reproduces_the_transaction() {
             primary_key: Some(vec![0, 1]),
             // A key with a name of its own (redo tag 11).
             primary_key_constraint: Some("pairs_key".into()),
+            checks: Vec::new(),
         })
         .unwrap();
     let later = txn
@@ -434,6 +437,7 @@ fn redo_reproduces_the_transaction() {
             columns: vec![column("k", DataType::Int8, true)],
             primary_key: None,
             primary_key_constraint: None,
+            checks: Vec::new(),
         })
         .unwrap();
     txn.insert(later, vec![Value::Int8(7)]).unwrap();
@@ -447,6 +451,7 @@ fn redo_reproduces_the_transaction() {
             columns: vec![column("line", DataType::Text, true)],
             primary_key: None,
             primary_key_constraint: None,
+            checks: Vec::new(),
         })
         .unwrap();
     let amount = Value::Numeric(rust_decimal::Decimal::new(450, 2));
@@ -1082,4 +1087,121 @@ fn a_snapshot_gives_up_on_a_table_rebuilt_under_it() {
         .unwrap();
     txn.commit();
     assert!(db.snapshot_rows(id, &schema, None, 2).is_none());
+}
+
+/// A stand-in for the SQL layer's evaluator: a constraint whose text is
+/// `positive:<column position>` holds when that column is NULL or above 0.
+struct PositiveColumns;
+
+impl CheckEvaluator for PositiveColumns {
+    fn first_violated(
+        &self,
+        _db: &Database,
+        table: &Arc<TableSchema>,
+        values: &[Value],
+    ) -> Result<Option<usize>, DbError> {
+        Ok(table.checks.iter().position(|check| {
+            let column: usize = check.expr["positive:".len()..].parse().unwrap();
+            values[column].as_i64().is_some_and(|v| v <= 0)
+        }))
+    }
+}
+
+fn positive(name: &str, column: usize, validated: bool) -> CheckConstraint {
+    CheckConstraint {
+        name: name.into(),
+        expr: format!("positive:{column}"),
+        validated,
+    }
+}
+
+/// Every way the store writes a row asks the CHECK evaluator: an insert, an
+/// update, a module's update by the row's own key, a table rebuilt by ADD
+/// COLUMN, and an ALTER TABLE adding a validated constraint (not one added NOT
+/// VALID, which only new rows must keep). Each refusal changes nothing.
+#[test]
+fn every_write_keeps_check_constraints() {
+    let (mut db, id) = database_with_accounts(2);
+    db.set_check_evaluator(Arc::new(PositiveColumns));
+    let mut txn = db.begin_write();
+    let mut schema = txn.db().table(id).schema().as_ref().clone();
+    schema.checks.push(positive("balance_positive", 2, true));
+    txn.alter_table(schema).unwrap();
+    txn.commit();
+    let before = everything(&db);
+    let start = [
+        db.snapshot_catalog(),
+        db.snapshot_rows(id, db.table(id).schema(), None, 100)
+            .unwrap()
+            .0,
+    ];
+
+    let mut txn = db.begin_write();
+    let violation = |e: DbError| matches!(e, DbError::CheckViolation { ref constraint, ref detail, .. } if constraint == "balance_positive" && detail == "Failing row contains (3, three, 0).");
+    assert!(violation(
+        txn.insert(id, account(3, "three", 0)).unwrap_err()
+    ));
+    let key = account_key(&txn, id, 1);
+    assert!(matches!(
+        txn.update(id, &key, account(1, "owner1", -5)),
+        Err(DbError::CheckViolation { .. })
+    ));
+    assert!(matches!(
+        txn.update_encoded_by_own_key(id, Row::encode(&account(2, "owner2", -1)), None),
+        Err(DbError::CheckViolation { .. })
+    ));
+    txn.insert(
+        id,
+        vec![Value::Int8(4), Value::Text("four".into()), Value::Null],
+    )
+    .unwrap();
+    txn.rollback();
+    assert_eq!(everything(&db), before);
+
+    let mut txn = db.begin_write();
+    let mut schema = txn.db().table(id).schema().as_ref().clone();
+    schema.columns.push(ColumnSchema {
+        name: "score".into(),
+        data_type: DataType::Int8,
+        nullable: true,
+        default: None,
+        identity: None,
+    });
+    // Rebuilt rows are checked against the constraints they must keep.
+    let mut with_check = txn.db().table(id).schema().as_ref().clone();
+    with_check.checks.push(positive("first_positive", 0, true));
+    txn.alter_table(with_check).unwrap();
+    let score = schema.columns.pop().unwrap();
+    txn.add_column(id, score.clone(), ColumnFill::Same(Value::Int8(0)))
+        .unwrap();
+    let mut scored = txn.db().table(id).schema().as_ref().clone();
+    scored.checks.push(positive("score_positive", 3, true));
+    assert!(matches!(
+        txn.alter_table(scored.clone()),
+        Err(DbError::CheckViolatedByRow { ref constraint, .. }) if constraint == "score_positive"
+    ));
+    scored.checks.last_mut().unwrap().validated = false;
+    txn.alter_table(scored).unwrap();
+    let key = account_key(&txn, id, 1);
+    assert!(matches!(
+        txn.update(
+            id,
+            &key,
+            vec![
+                Value::Int8(1),
+                Value::Text("owner1".into()),
+                Value::Int8(10),
+                Value::Int8(0)
+            ]
+        ),
+        Err(DbError::CheckViolation { ref constraint, .. }) if constraint == "score_positive"
+    ));
+    let redo = txn.commit();
+    let mut replica = Database::load_snapshot(&start).unwrap();
+    replica.apply_redo(redo.payload()).unwrap();
+    assert_eq!(
+        replica.table(id).schema().checks,
+        db.table(id).schema().checks,
+        "the log keeps the constraints, validated or not"
+    );
 }

@@ -575,9 +575,11 @@ impl<'db> WriteTxn<'db> {
 
     /// Gives table `schema.id` the schema `schema`, keeping its rows and indexes
     /// (a rename of the table or of a column, a column's NOT NULL set or
-    /// dropped): the column types and the primary key must be the ones it has.
-    /// 42P07 if a new name is taken, 23502 if a column made NOT NULL holds a
-    /// NULL. The SQL layer checks the rest (names, what depends on them).
+    /// dropped, CHECK constraints added or dropped): the column types and the
+    /// primary key must be the ones it has. 42P07 if a new name is taken, 23502
+    /// if a column made NOT NULL holds a NULL, 23514 if a row breaks a new
+    /// (validated) CHECK constraint. The SQL layer checks the rest (names, what
+    /// depends on them).
     pub fn alter_table(&mut self, schema: TableSchema) -> Result<(), DbError> {
         let t = self.db.table(schema.id);
         let old = t.schema();
@@ -589,6 +591,12 @@ impl<'db> WriteTxn<'db> {
                 t.check_no_nulls(position)?;
             }
         }
+        let new_checks: Vec<_> = schema
+            .checks
+            .iter()
+            .filter(|c| c.validated && !old.checks.contains(c))
+            .collect();
+        self.db.check_rows(t, &schema, &new_checks)?;
         self.redo.push(&RedoOp::AlterTable(schema.clone()));
         self.record(|| Change::AlterTable(schema.clone()));
         let old = self.db.set_table_schema(Arc::new(schema));
@@ -682,7 +690,7 @@ impl<'db> WriteTxn<'db> {
             values
         })?;
         let version = rebuilt.version();
-        self.install_rebuilt(rebuilt);
+        self.install_rebuilt(rebuilt)?;
         Ok(version)
     }
 
@@ -718,7 +726,7 @@ impl<'db> WriteTxn<'db> {
             values.remove(column);
             values
         })?;
-        self.install_rebuilt(rebuilt);
+        self.install_rebuilt(rebuilt)?;
         let owned: Vec<(String, Option<usize>)> = self
             .db
             .sequences
@@ -750,16 +758,23 @@ impl<'db> WriteTxn<'db> {
         schema.primary_key_constraint = None;
         let indexes = t.indexes().iter().map(|i| i.schema.clone()).collect();
         let rebuilt = t.rebuilt(schema, indexes, |values| values)?;
-        self.install_rebuilt(rebuilt);
+        self.install_rebuilt(rebuilt)?;
         self.record(|| Change::DropPrimaryKey(table));
         Ok(())
     }
 
-    /// Puts `rebuilt` in the place of the table of its id. The log gets its
-    /// schema (which replaces the table's, rows and indexes too), its indexes,
+    /// Puts `rebuilt` in the place of the table of its id, once its rows keep
+    /// its (validated) CHECK constraints (23514). The log gets its schema (which replaces the table's, rows and indexes too), its indexes,
     /// and every row: recovery needs no checks, and is exact whatever a fuzzy
     /// snapshot copied of the table before or after.
-    fn install_rebuilt(&mut self, rebuilt: Table) {
+    fn install_rebuilt(&mut self, rebuilt: Table) -> Result<(), DbError> {
+        let checks: Vec<_> = rebuilt
+            .schema()
+            .checks
+            .iter()
+            .filter(|c| c.validated)
+            .collect();
+        self.db.check_rows(&rebuilt, rebuilt.schema(), &checks)?;
         let table = rebuilt.schema().id;
         self.redo
             .push(&RedoOp::CreateTable(rebuilt.schema().as_ref().clone()));
@@ -774,6 +789,7 @@ impl<'db> WriteTxn<'db> {
         self.undo.push(Undo::ReplaceTable {
             table: Box::new(old),
         });
+        Ok(())
     }
 
     /// Makes sequence `name` owned by column `column` of `table` (a column before
@@ -898,8 +914,9 @@ impl<'db> WriteTxn<'db> {
         row: Row,
         values: Option<Vec<Value>>,
     ) -> Result<Key, DbError> {
+        self.db.table(table).check_not_null_stored(&row)?;
+        self.check_constraints(table, &row, values.as_deref())?;
         let t = self.db.table_mut(table);
-        t.check_not_null_stored(&row)?;
         let key = t.key_for_insert(&row);
         t.check_unique(&key, &row, values.as_deref(), None)?;
         self.redo.put(table, &key, &row);
@@ -937,9 +954,10 @@ impl<'db> WriteTxn<'db> {
         row: Row,
         values: Option<Vec<Value>>,
     ) -> Result<Option<Key>, DbError> {
-        let t = self.db.table_mut(table);
+        let t = self.db.table(table);
         t.check_not_null_stored(&row)?;
         let new_key = t.key_for_update(key, &row);
+        self.check_constraints(table, &row, values.as_deref())?;
         self.replace_encoded(table, key, new_key, row, values)
     }
 
@@ -953,12 +971,31 @@ impl<'db> WriteTxn<'db> {
         row: Row,
         values: Option<Vec<Value>>,
     ) -> Result<Option<Key>, DbError> {
-        let t = self.db.table_mut(table);
+        let t = self.db.table(table);
         let Some(key) = t.primary_key_of_stored(&row) else {
             return Ok(None);
         };
         t.check_not_null_stored(&row)?;
+        self.check_constraints(table, &row, values.as_deref())?;
         self.replace_encoded(table, &key, key.clone(), row, values)
+    }
+
+    /// 23514 if `row` (with its `values`, if the caller has them) makes one of
+    /// table `table`'s CHECK constraints false (see `check`).
+    fn check_constraints(
+        &self,
+        table: TableId,
+        row: &Row,
+        values: Option<&[Value]>,
+    ) -> Result<(), DbError> {
+        let t = self.db.table(table);
+        if t.schema().checks.is_empty() {
+            return Ok(());
+        }
+        match values {
+            Some(values) => self.db.check_row(t.schema(), values),
+            None => self.db.check_row(t.schema(), &t.decode(row)),
+        }
     }
 
     /// Replaces the row under `key` with `row`, stored under `new_key`: the tail

@@ -22,6 +22,9 @@ pub enum SqlError {
     /// no assignment cast to the new one.
     #[error("column \"{column}\" cannot be cast automatically to type {target}")]
     ColumnCannotBeCast { column: String, target: DataType },
+    /// An object of that name exists already (42710): a table's constraint.
+    #[error("{0}")]
+    DuplicateObject(String),
     /// 0A000 with PostgreSQL's own message for a refusal it makes too.
     #[error("{0}")]
     UnsupportedMessage(String),

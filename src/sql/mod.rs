@@ -60,6 +60,7 @@ pub use binder::{data_type, ident};
 pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;
+pub use exec::SqlChecks;
 pub use output::{same_result_type, ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::{parse, STATEMENT_THREAD_STACK_BYTES};
 pub use plan_cache::{

@@ -29,8 +29,9 @@
 //! - read anything of a table that neither the block nor the statement wrote (the
 //!   store is then the whole truth);
 //! - INSERT, UPDATE or DELETE rows of a table without a unique secondary index,
-//!   keeping each row's primary key. NOT NULL and the primary key are checked
-//!   against the overlay, then the store, with the store's own errors.
+//!   keeping each row's primary key. NOT NULL, CHECK constraints and the primary
+//!   key are checked against the overlay, then the store, with the store's own
+//!   errors.
 //!
 //! Anything else answers [`SqlError::NeedsRehearsal`] from the first place that
 //! notices it:
@@ -229,10 +230,12 @@ impl<'db> OverlayTxn<'db> {
         }
     }
 
-    /// The table `values` go to, after the NOT NULL check every write makes first.
+    /// The table `values` go to, after the NOT NULL and CHECK constraints every
+    /// write checks first.
     fn writable(&self, table: TableId, values: &[Value]) -> Result<&'db Table, SqlError> {
         let t = self.db.table(table);
         t.check_not_null(values)?;
+        self.db.check_row(t.schema(), values)?;
         Ok(t)
     }
 }

@@ -39,6 +39,7 @@ async fn create_numbers(turnstile: &Turnstile) {
                 }],
                 primary_key: Some(vec![0]),
                 primary_key_constraint: None,
+                checks: Vec::new(),
             })
         })
         .await
@@ -102,6 +103,7 @@ async fn create_numbers_again_fails(turnstile: &Turnstile) {
                 columns: vec![],
                 primary_key: None,
                 primary_key_constraint: None,
+                checks: Vec::new(),
             })
         })
         .await
@@ -355,6 +357,7 @@ async fn a_table_rekeyed_during_a_snapshot_restarts_it() {
                     }],
                     primary_key: None,
                     primary_key_constraint: None,
+                    checks: Vec::new(),
                 })?;
                 for n in 0..10 {
                     txn.insert(table, vec![Value::Text(format!("row {n}"))])?;

@@ -284,6 +284,29 @@ impl Binder<'_> {
         Ok((bound, volatile))
     }
 
+    /// Binds CHECK constraint `expr` over a row of table `schema`: 42804 unless
+    /// it is boolean, 0A000 for a subquery and 42P02 for a parameter, as
+    /// PostgreSQL refuses them (42803 and 42P20 for aggregate and window calls,
+    /// which have no rows to run over here).
+    pub fn bind_check(&mut self, schema: &TableSchema, expr: &ast::Expr) -> Result<Expr, SqlError> {
+        let scope = Scope::of_table(schema, schema.name.clone());
+        let bound = self.bind_expr(expr, &scope)?;
+        if let Some(number) = self.first_named_parameter() {
+            return Err(SqlError::UndefinedParameter(number));
+        }
+        if bound.has_subquery() {
+            return Err(SqlError::UnsupportedMessage(
+                "cannot use subquery in check constraint".into(),
+            ));
+        }
+        self.convert(bound, DataType::Bool, CastKind::Implicit)
+            .map_err(|from| {
+                SqlError::DatatypeMismatch(format!(
+                    "argument of CHECK must be type boolean, not type {from}"
+                ))
+            })
+    }
+
     /// The value column `position` of `schema` takes in each row when `ALTER
     /// TABLE … ALTER COLUMN … TYPE target [USING using]` changes its type: the
     /// column, or `using` over the table's row, converted to `target` as an

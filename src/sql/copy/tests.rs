@@ -20,6 +20,7 @@ fn schema() -> Arc<TableSchema> {
         ],
         primary_key: None,
         primary_key_constraint: None,
+        checks: Vec::new(),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `ALTER TABLE`: columns added, dropped and renamed; the table renamed; a
-//! column's type, NOT NULL and DEFAULT; primary keys and UNIQUE constraints
-//! added and dropped.
+//! column's type, NOT NULL and DEFAULT; primary keys, UNIQUE and CHECK
+//! constraints added, validated and dropped.
 //!
 //! The operations of one statement run in PostgreSQL's order (see `pass`),
 //! each on the table as the one before left it, in the statement's one write
@@ -38,10 +38,11 @@ use sqlparser::ast::{
     TableConstraint,
 };
 
+use super::checks;
 use super::ddl::{
-    add_unique_constraint, column_definition, column_position, default_text, multiple_primary_keys,
-    primary_key_constraint_name, primary_key_name, refuse_system, view_dependencies,
-    ColumnDefinition,
+    add_unique_constraint, check_definition, column_definition, column_position, default_text,
+    multiple_primary_keys, primary_key_constraint_name, primary_key_name, refuse_system,
+    view_dependencies, ColumnDefinition,
 };
 use super::expr::Env;
 use super::sequences::{self, SequenceColumn};
@@ -183,6 +184,9 @@ fn alter(
                 .ok_or_else(|| SqlError::UndefinedColumn(old.clone()))?;
             refuse_existing_column(&schema, &new)?;
             let mut renamed = schema.as_ref().clone();
+            for check in &mut renamed.checks {
+                check.expr = checks::rename_column(&check.expr, &old, &new)?;
+            }
             renamed.columns[position].name = new;
             txn.alter_table(renamed)?;
             Ok(Vec::new())
@@ -209,9 +213,13 @@ fn alter(
         }
         AlterTableOperation::AddConstraint {
             constraint,
-            not_valid: false,
+            not_valid,
         } => {
-            add_constraint(txn, &schema, constraint, ctx)?;
+            add_constraint(txn, &schema, constraint, *not_valid, ctx)?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::ValidateConstraint { name } => {
+            validate_constraint(txn, &schema, &ident(name))?;
             Ok(Vec::new())
         }
         // Nothing depends on a constraint, so CASCADE drops no more than RESTRICT.
@@ -221,7 +229,7 @@ fn alter(
         other => Err(SqlError::Unsupported(format!(
             "ALTER TABLE … {other} (Turnstile alters tables with ADD COLUMN, DROP COLUMN, \
              RENAME, RENAME COLUMN, ALTER COLUMN … TYPE, SET or DROP NOT NULL and DEFAULT, \
-             ADD PRIMARY KEY or UNIQUE, and DROP CONSTRAINT)"
+             ADD PRIMARY KEY, UNIQUE or CHECK, VALIDATE CONSTRAINT and DROP CONSTRAINT)"
         ))),
     }
 }
@@ -241,6 +249,7 @@ fn add_column(
         own_sequence,
         primary_key,
         uniques,
+        checks: column_checks,
     } = column_definition(def, &schema.name, ctx)?;
     if if_not_exists && schema.column_index(&column.name).is_some() {
         return Ok(vec![Notice::ColumnAlreadyExistsSkipping {
@@ -269,6 +278,10 @@ fn add_column(
     }
     for given in uniques {
         add_unique_constraint(txn, &with_column, given, vec![position])?;
+    }
+    for (given, expr) in column_checks {
+        let with_column = txn.db().table(schema.id).schema().clone();
+        add_check(txn, &with_column, given, &expr, false)?;
     }
     Ok(Vec::new())
 }
@@ -315,6 +328,14 @@ fn drop_column(
         return Err(undefined_column(&schema, column));
     };
     sequences::refuse_users_of_column(txn.db(), &schema, position)?;
+    // The CHECK constraints that name it go with it, as in PostgreSQL.
+    let mut without = schema.as_ref().clone();
+    without
+        .checks
+        .retain(|c| !checks::columns_named(&schema, &c.expr).contains(&position));
+    if without.checks.len() != schema.checks.len() {
+        txn.alter_table(without)?;
+    }
     note_rows_read(txn, id, ctx);
     txn.drop_column(id, position)?;
     Ok(None)
@@ -427,13 +448,25 @@ fn set_type(
     Ok(())
 }
 
-/// `ADD [CONSTRAINT name] PRIMARY KEY (columns)` or `UNIQUE (columns)`.
+/// `ADD [CONSTRAINT name] PRIMARY KEY (columns)`, `UNIQUE (columns)` or `CHECK
+/// (condition) [NOT VALID]`.
 fn add_constraint(
     txn: &mut WriteTxn<'_>,
     schema: &TableSchema,
     constraint: &TableConstraint,
+    not_valid: bool,
     ctx: &QueryContext,
 ) -> Result<(), SqlError> {
+    let kind = match constraint {
+        TableConstraint::PrimaryKey(_) => Some("PRIMARY KEY"),
+        TableConstraint::Unique(_) => Some("UNIQUE"),
+        _ => None,
+    };
+    if let (true, Some(kind)) = (not_valid, kind) {
+        return Err(SqlError::UnsupportedMessage(format!(
+            "{kind} constraints cannot be marked NOT VALID"
+        )));
+    }
     let positions = |columns: &[ast::IndexColumn]| -> Result<Vec<usize>, SqlError> {
         let mut positions = Vec::new();
         for column in columns {
@@ -458,12 +491,58 @@ fn add_constraint(
             u.name.as_ref().map(ident),
             positions(&u.columns)?,
         ),
-        TableConstraint::Check(_) => Err(SqlError::Unsupported("CHECK constraints".into())),
+        TableConstraint::Check(check) => {
+            let (given, expr) = check_definition(None, check)?;
+            add_check(txn, schema, given, &expr, not_valid)
+        }
         TableConstraint::ForeignKey(_) => {
             Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
         }
         other => Err(SqlError::Unsupported(format!("table constraint {other}"))),
     }
+}
+
+/// Adds a CHECK constraint (see `checks::check_constraint`): every row must
+/// keep it (23514) unless it is `NOT VALID`.
+fn add_check(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    given: Option<String>,
+    expr: &ast::Expr,
+    not_valid: bool,
+) -> Result<(), SqlError> {
+    let taken = checks::constraint_names(txn.db());
+    let mut check = checks::check_constraint(txn.db(), schema, given, expr, &taken)?;
+    check.validated = !not_valid;
+    let mut changed = schema.clone();
+    changed.checks.push(check);
+    txn.alter_table(changed)?;
+    Ok(())
+}
+
+/// `VALIDATE CONSTRAINT name`: a CHECK constraint added `NOT VALID` is checked
+/// on every row (23514), and is valid from then on.
+fn validate_constraint(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    name: &str,
+) -> Result<(), SqlError> {
+    let Some(position) = schema.checks.iter().position(|c| c.name == name) else {
+        if constraint_kind(txn, schema, name).is_some() {
+            return Err(SqlError::WrongObjectType(format!(
+                "constraint \"{name}\" of relation \"{}\" is not a foreign key or check \
+                 constraint",
+                schema.name
+            )));
+        }
+        return Err(undefined_constraint(schema, name));
+    };
+    let mut changed = schema.clone();
+    changed.checks[position].validated = true;
+    if changed != *schema {
+        txn.alter_table(changed)?;
+    }
+    Ok(())
 }
 
 /// Gives the table the primary key `columns` (see `WriteTxn::add_primary_key`):
@@ -484,20 +563,16 @@ fn add_primary_key(
     Ok(())
 }
 
-/// `DROP CONSTRAINT [IF EXISTS] name`: the primary key (the rows are then keyed
-/// by hidden row ids) or a UNIQUE constraint (its index goes). A unique index
-/// made by `CREATE UNIQUE INDEX` is not a constraint, as in PostgreSQL.
-fn drop_constraint(
-    txn: &mut WriteTxn<'_>,
-    schema: &TableSchema,
-    name: &str,
-    if_exists: bool,
-    ctx: &QueryContext,
-) -> Result<Vec<Notice>, SqlError> {
+/// What kind of constraint of table `schema` is called `name`, if one is.
+enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check(usize),
+}
+
+fn constraint_kind(txn: &WriteTxn<'_>, schema: &TableSchema, name: &str) -> Option<ConstraintKind> {
     if schema.primary_key.is_some() && schema.primary_key_name() == name {
-        note_rows_read(txn, schema.id, ctx);
-        txn.drop_primary_key(schema.id)?;
-        return Ok(Vec::new());
+        return Some(ConstraintKind::PrimaryKey);
     }
     let unique = txn
         .db()
@@ -506,20 +581,54 @@ fn drop_constraint(
         .iter()
         .any(|i| i.schema.constraint && i.schema.name == name);
     if unique {
-        txn.drop_index(name)?;
-        return Ok(Vec::new());
+        return Some(ConstraintKind::Unique);
     }
-    if if_exists {
-        return Ok(vec![Notice::OfRelationDoesNotExistSkipping {
-            kind: "constraint",
-            name: name.to_owned(),
-            relation: schema.name.clone(),
-        }]);
+    schema
+        .checks
+        .iter()
+        .position(|c| c.name == name)
+        .map(ConstraintKind::Check)
+}
+
+/// `DROP CONSTRAINT [IF EXISTS] name`: the primary key (the rows are then keyed
+/// by hidden row ids), a UNIQUE constraint (its index goes) or a CHECK
+/// constraint. A unique index made by `CREATE UNIQUE INDEX` is not a
+/// constraint, as in PostgreSQL.
+fn drop_constraint(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    name: &str,
+    if_exists: bool,
+    ctx: &QueryContext,
+) -> Result<Vec<Notice>, SqlError> {
+    match constraint_kind(txn, schema, name) {
+        Some(ConstraintKind::PrimaryKey) => {
+            note_rows_read(txn, schema.id, ctx);
+            txn.drop_primary_key(schema.id)?;
+        }
+        Some(ConstraintKind::Unique) => txn.drop_index(name)?,
+        Some(ConstraintKind::Check(position)) => {
+            let mut changed = schema.clone();
+            changed.checks.remove(position);
+            txn.alter_table(changed)?;
+        }
+        None if if_exists => {
+            return Ok(vec![Notice::OfRelationDoesNotExistSkipping {
+                kind: "constraint",
+                name: name.to_owned(),
+                relation: schema.name.clone(),
+            }])
+        }
+        None => return Err(undefined_constraint(schema, name)),
     }
-    Err(SqlError::UndefinedObject(format!(
+    Ok(Vec::new())
+}
+
+fn undefined_constraint(schema: &TableSchema, name: &str) -> SqlError {
+    SqlError::UndefinedObject(format!(
         "constraint \"{name}\" of relation \"{}\" does not exist",
         schema.name
-    )))
+    ))
 }
 
 /// Inside a transaction block, notes that the statement read every row of

@@ -13,6 +13,7 @@ use sqlparser::ast::{
     Statement, TableConstraint,
 };
 
+use super::checks;
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
@@ -119,6 +120,8 @@ fn create_table(
     // names those get.
     let mut sequence_columns = Vec::new();
     let mut sequence_names: Vec<String> = Vec::new();
+    // Each CHECK constraint: its name if given, and its condition.
+    let mut check_definitions: Vec<(Option<String>, ast::Expr)> = Vec::new();
     for def in &c.columns {
         let position = columns.len();
         let ColumnDefinition {
@@ -126,7 +129,9 @@ fn create_table(
             own_sequence,
             primary_key: column_key,
             uniques: column_uniques,
+            checks: column_checks,
         } = column_definition(def, &name, ctx)?;
+        check_definitions.extend(column_checks);
         if columns.iter().any(|c| c.name == column.name) {
             return Err(SqlError::DuplicateColumn(column.name));
         }
@@ -156,9 +161,7 @@ fn create_table(
                 u.name.as_ref().map(ident),
                 u.columns.iter().map(find).collect::<Result<_, _>>()?,
             )),
-            TableConstraint::Check(_) => {
-                return Err(SqlError::Unsupported("CHECK constraints".into()))
-            }
+            TableConstraint::Check(check) => check_definitions.push(check_definition(None, check)?),
             TableConstraint::ForeignKey(_) => {
                 return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
             }
@@ -172,13 +175,20 @@ fn create_table(
     for &p in primary_key.iter().flatten() {
         columns[p].nullable = false;
     }
-    let schema = TableSchema {
+    let mut schema = TableSchema {
         id: 0,
         name: name.clone(),
         columns,
         primary_key,
         primary_key_constraint,
+        checks: Vec::new(),
     };
+    let mut taken = checks::constraint_names(txn.db());
+    for (given, expr) in check_definitions {
+        let check = checks::check_constraint(txn.db(), &schema, given, &expr, &taken)?;
+        taken.push(check.name.clone());
+        schema.checks.push(check);
+    }
     check_defaults(txn, &schema, &sequence_columns)?;
     let id = txn.create_table(schema.clone())?;
     let created = TableSchema {
@@ -235,6 +245,25 @@ pub(super) struct ColumnDefinition {
     pub primary_key: Option<Option<String>>,
     /// Each `UNIQUE`, with the constraint's name if one is given.
     pub uniques: Vec<Option<String>>,
+    /// Each `CHECK`, with the constraint's name if one is given.
+    pub checks: Vec<(Option<String>, ast::Expr)>,
+}
+
+/// A `[CONSTRAINT name] CHECK (condition)` as written: its name (`outer`, the
+/// name a column option's `CONSTRAINT` gives it, or its own) and condition.
+/// `NO INHERIT` changes nothing where no table inherits; `NOT ENFORCED` is
+/// 0A000.
+pub(super) fn check_definition(
+    outer: Option<&ast::Ident>,
+    check: &ast::CheckConstraint,
+) -> Result<(Option<String>, ast::Expr), SqlError> {
+    if check.enforced == Some(false) {
+        return Err(SqlError::Unsupported(
+            "CHECK constraints that are NOT ENFORCED".into(),
+        ));
+    }
+    let name = outer.or(check.name.as_ref()).map(ident);
+    Ok((name, (*check.expr).clone()))
 }
 
 /// Reads the definition of a column of table `table`: its type, NULL or NOT
@@ -259,6 +288,7 @@ pub(super) fn column_definition(
     let mut own_sequence = serial.map(|_| Vec::new());
     let mut primary_key = None;
     let mut uniques = Vec::new();
+    let mut checks = Vec::new();
     let mut explicit_null = false;
     for option in &def.options {
         match &option.option {
@@ -301,8 +331,8 @@ pub(super) fn column_definition(
                 primary_key = Some(option.name.as_ref().map(ident).or(within));
             }
             ColumnOption::Unique(_) => uniques.push(option.name.as_ref().map(ident)),
-            ColumnOption::Check(_) => {
-                return Err(SqlError::Unsupported("CHECK constraints".into()))
+            ColumnOption::Check(check) => {
+                checks.push(check_definition(option.name.as_ref(), check)?)
             }
             ColumnOption::ForeignKey(_) => {
                 return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
@@ -322,6 +352,7 @@ pub(super) fn column_definition(
         own_sequence,
         primary_key,
         uniques,
+        checks,
     })
 }
 
@@ -388,6 +419,7 @@ fn create_table_as(
         columns: schema_columns,
         primary_key: None,
         primary_key_constraint: None,
+        checks: Vec::new(),
     };
     let id = txn.create_table(schema)?;
     if !with_data {

@@ -4,6 +4,7 @@
 mod aggregate;
 mod alter;
 mod call;
+mod checks;
 mod copy;
 mod ddl;
 mod dml;
@@ -14,6 +15,7 @@ mod sequences;
 mod statement;
 mod window;
 
+pub use checks::{columns_named, SqlChecks};
 pub use copy::write as write_copy;
 pub use dml::RowWriter;
 pub use expr::Env;

@@ -74,17 +74,19 @@ pub fn column_sequence_name(db: &Database, table: &str, column: &str, taken: &[S
     let free = |n: &String| db.check_name_free(n).is_ok() && !taken.contains(n);
     std::iter::once("seq".to_owned())
         .chain((1..).map(|i| format!("seq{i}")))
-        .map(|label| object_name(table, column, &label))
+        .map(|label| object_name(table, Some(column), &label))
         .find(free)
         .expect("some numbered name is free")
 }
 
-/// `<name1>_<name2>_<label>` in at most 63 bytes, cutting the longer of the two
-/// names a character at a time (PostgreSQL's `makeObjectName`).
-fn object_name(name1: &str, name2: &str, label: &str) -> String {
+/// `<name1>_<name2>_<label>` (or `<name1>_<label>`) in at most 63 bytes,
+/// cutting the longer of the two names a character at a time (PostgreSQL's
+/// `makeObjectName`).
+pub(super) fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
     const MAX_BYTES: usize = 63;
-    let room = MAX_BYTES.saturating_sub(label.len() + 2);
-    let (mut a, mut b) = (name1, name2);
+    let separators = if name2.is_some() { 2 } else { 1 };
+    let room = MAX_BYTES.saturating_sub(label.len() + separators);
+    let (mut a, mut b) = (name1, name2.unwrap_or_default());
     fn cut(s: &str) -> &str {
         let mut end = s.len() - 1;
         while !s.is_char_boundary(end) {
@@ -99,7 +101,10 @@ fn object_name(name1: &str, name2: &str, label: &str) -> String {
             b = cut(b);
         }
     }
-    format!("{a}_{b}_{label}")
+    match name2 {
+        Some(_) => format!("{a}_{b}_{label}"),
+        None => format!("{a}_{label}"),
+    }
 }
 
 /// The DEFAULT of a column that takes its values from sequence `name`, quoted

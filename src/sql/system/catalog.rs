@@ -13,7 +13,7 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{Database, TableSchema};
+use crate::db::{CheckConstraint, Database, TableSchema};
 use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
@@ -123,6 +123,58 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
         }
     }
     out
+}
+
+/// A CHECK constraint of a table, as the catalog relations show it.
+pub struct CheckInfo<'a> {
+    pub table: &'a TableSchema,
+    pub check: &'a CheckConstraint,
+}
+
+impl CheckInfo<'_> {
+    /// Its OID: CHECK constraints are named per table, so the name is the
+    /// table's id and the constraint's.
+    pub fn oid(&self) -> u32 {
+        oid_of(
+            Kind::Constraint,
+            &format!("{}.{}", self.table.id, self.check.name),
+        )
+    }
+
+    /// `pg_get_constraintdef`: `CHECK ((a > 0))`, or `CHECK (a > 0)` pretty, as
+    /// psql asks for it; ` NOT VALID` after one not validated.
+    pub fn definition(&self, pretty: bool) -> String {
+        let expr = &self.check.expr;
+        let body = if pretty {
+            format!("({expr})")
+        } else {
+            format!("(({expr}))")
+        };
+        let not_valid = if self.check.validated {
+            ""
+        } else {
+            " NOT VALID"
+        };
+        format!("CHECK {body}{not_valid}")
+    }
+
+    /// The positions of the columns it names.
+    pub fn columns(&self) -> Vec<usize> {
+        crate::sql::exec::columns_named(self.table, &self.check.expr)
+    }
+}
+
+/// Every CHECK constraint of every table, in table then creation order.
+pub fn checks(db: &Database) -> Vec<CheckInfo<'_>> {
+    db.tables()
+        .flat_map(|table| {
+            let schema = table.schema();
+            schema.checks.iter().map(move |check| CheckInfo {
+                table: schema,
+                check,
+            })
+        })
+        .collect()
 }
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as

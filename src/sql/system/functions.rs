@@ -38,7 +38,12 @@ pub fn eval_catalog_function(
         C::BackendPid => Value::Int4(ctx.backend_pid),
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
-        C::ConstraintDef => text(constraint_definition(db, oid())),
+        C::ConstraintDef => text(constraint_definition(
+            db,
+            oid(),
+            args.get(1)
+                .is_some_and(|pretty| *pretty == Value::Bool(true)),
+        )),
         C::ViewDef => text(
             db.views()
                 .find(|v| c::oid_of(c::Kind::View, &v.name) == oid())
@@ -208,8 +213,12 @@ fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<S
     }
 }
 
-/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (a, b)`, `UNIQUE (c)`.
-fn constraint_definition(db: &Database, oid: u32) -> Option<String> {
+/// `pg_get_constraintdef(oid [, pretty])`: `PRIMARY KEY (a, b)`, `UNIQUE (c)`,
+/// `CHECK ((a > 0))` (`CHECK (a > 0)` pretty).
+fn constraint_definition(db: &Database, oid: u32, pretty: bool) -> Option<String> {
+    if let Some(check) = c::checks(db).iter().find(|check| check.oid() == oid) {
+        return Some(check.definition(pretty));
+    }
     let indexes = c::indexes(db);
     let index = indexes
         .iter()

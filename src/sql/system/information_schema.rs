@@ -1,16 +1,17 @@
 //! `information_schema.tables`, `columns`, `schemata`, `routines`,
-//! `table_constraints` and `key_column_usage`: the SQL standard's view of the same
-//! catalog, for tools that read it instead of pg_catalog. Only the user's objects
-//! (schema `public`) and the schemas are listed; the standard's domain types are
-//! shown as their base types (`name`, `text`, `integer`).
+//! `table_constraints`, `check_constraints` and `key_column_usage`: the SQL
+//! standard's view of the same catalog, for tools that read it instead of
+//! pg_catalog. Only the user's objects (schema `public`) and the schemas are
+//! listed; the standard's domain types are shown as their base types (`name`,
+//! `text`, `integer`).
 //!
-//! The constraints are those `pg_constraint` lists (primary keys and UNIQUE
-//! constraints, see `IndexInfo::is_constraint`) and, as PostgreSQL 15 shows them here and nowhere
-//! else, one `CHECK` per `NOT NULL` column, named `<namespace oid>_<table
-//! oid>_<column number>_not_null`.
+//! The constraints are those `pg_constraint` lists (primary keys, UNIQUE and
+//! CHECK constraints, see `IndexInfo::is_constraint`) and, as PostgreSQL 15
+//! shows them here and nowhere else, one `CHECK` per `NOT NULL` column, named
+//! `<namespace oid>_<table oid>_<column number>_not_null`.
 
 use crate::db::{ColumnSchema, Identity, RoutineKind};
-use crate::types::{DataType, Value};
+use crate::types::{quote_ident, DataType, Value};
 
 use super::catalog::{self as c, IndexInfo, NAME};
 use super::registry::{Schema, SystemRelation};
@@ -115,6 +116,18 @@ pub const TABLE_CONSTRAINTS: SystemRelation = SystemRelation {
         ("nulls_distinct", TEXT),
     ],
     rows: table_constraint_rows,
+};
+
+pub const CHECK_CONSTRAINTS: SystemRelation = SystemRelation {
+    name: "check_constraints",
+    schema: Schema::Standard,
+    columns: &[
+        ("constraint_catalog", NAME),
+        ("constraint_schema", NAME),
+        ("constraint_name", NAME),
+        ("check_clause", TEXT),
+    ],
+    rows: check_constraint_rows,
 };
 
 pub const KEY_COLUMN_USAGE: SystemRelation = SystemRelation {
@@ -346,15 +359,51 @@ fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .into_iter()
         .filter(IndexInfo::is_constraint)
         .map(|index| row(&index.name, &index.table.name, index.constraint_type().0));
-    let not_nulls = snapshot.db.tables().flat_map(|table| {
-        let schema = table.schema();
-        let not_null = |(i, col): (usize, &ColumnSchema)| {
-            let name = format!("{}_{}_{}_not_null", c::PUBLIC_OID, schema.id, i + 1);
-            (!col.nullable).then(|| row(&name, &schema.name, "CHECK"))
-        };
-        schema.columns.iter().enumerate().filter_map(not_null)
+    let checks = c::checks(snapshot.db)
+        .into_iter()
+        .map(|check| row(&check.check.name, &check.table.name, "CHECK"));
+    let not_nulls = not_null_checks(snapshot)
+        .into_iter()
+        .map(|(name, table, _)| row(&name, table, "CHECK"));
+    keys.chain(checks).chain(not_nulls).collect()
+}
+
+/// The CHECK that PostgreSQL 15 shows here for each NOT NULL column: its name,
+/// its table's, and its condition.
+fn not_null_checks<'a>(snapshot: &SystemSnapshot<'a>) -> Vec<(String, &'a str, String)> {
+    snapshot
+        .db
+        .tables()
+        .flat_map(|table| {
+            let schema = table.schema();
+            let not_null = |(i, col): (usize, &ColumnSchema)| {
+                let name = format!("{}_{}_{}_not_null", c::PUBLIC_OID, schema.id, i + 1);
+                let condition = format!("{} IS NOT NULL", quote_ident(&col.name));
+                (!col.nullable).then(|| (name, schema.name.as_str(), condition))
+            };
+            schema.columns.iter().enumerate().filter_map(not_null)
+        })
+        .collect()
+}
+
+fn check_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let row = |name: &str, clause: String| {
+        vec![
+            c::name(snapshot.database),
+            c::name("public"),
+            c::name(name),
+            Value::Text(clause),
+        ]
+    };
+    let checks = c::checks(snapshot.db).into_iter().map(|check| {
+        let definition = check.definition(false);
+        let clause = definition.strip_prefix("CHECK ").unwrap_or(&definition);
+        row(&check.check.name, clause.to_owned())
     });
-    keys.chain(not_nulls).collect()
+    let not_nulls = not_null_checks(snapshot)
+        .into_iter()
+        .map(|(name, _, condition)| row(&name, condition));
+    checks.chain(not_nulls).collect()
 }
 
 fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {

@@ -58,6 +58,8 @@ pub struct RelationInfo {
     /// Rows, for tables (`reltuples`); -1 otherwise ("never counted").
     pub tuples: f32,
     pub has_index: bool,
+    /// How many CHECK constraints it has (psql lists them only if some).
+    pub checks: usize,
 }
 
 impl RelationInfo {
@@ -82,6 +84,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             columns: schema.columns.len(),
             tuples: table.len() as f32,
             has_index: schema.primary_key.is_some() || !table.indexes().is_empty(),
+            checks: schema.checks.len(),
         });
     }
     for index in c::indexes(db) {
@@ -93,6 +96,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             columns: index.columns.len(),
             tuples: -1.0,
             has_index: false,
+            checks: 0,
         });
     }
     for view in db.views() {
@@ -104,6 +108,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             columns: super::pg_attribute::view_columns(db, &view.name).len(),
             tuples: -1.0,
             has_index: false,
+            checks: 0,
         });
     }
     for sequence in db.sequences() {
@@ -116,6 +121,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             columns: 3,
             tuples: 1.0,
             has_index: false,
+            checks: 0,
         });
     }
     for id in all() {
@@ -131,6 +137,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             columns: relation.columns.len(),
             tuples: -1.0,
             has_index: false,
+            checks: 0,
         });
     }
     out
@@ -211,7 +218,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::name("p"),
                 c::name(&r.kind.to_string()),
                 c::int2(r.columns),
-                c::int2(0),
+                c::int2(r.checks),
                 // A view is a rule in PostgreSQL.
                 c::boolean(r.kind == 'v'),
                 c::boolean(false),

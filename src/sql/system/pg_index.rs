@@ -1,6 +1,7 @@
-//! `pg_index` and `pg_constraint`: every index (primary keys included) and the
-//! constraints they back: primary keys and UNIQUE constraints (a `CREATE UNIQUE
-//! INDEX` is an index only, as in PostgreSQL; see `IndexInfo::is_constraint`).
+//! `pg_index` and `pg_constraint`: every index (primary keys included); the
+//! constraints indexes back, primary keys and UNIQUE constraints (a `CREATE
+//! UNIQUE INDEX` is an index only, as in PostgreSQL; see
+//! `IndexInfo::is_constraint`); and CHECK constraints.
 
 use crate::types::{DataType, Value};
 
@@ -110,7 +111,33 @@ pub fn constraint_oid(constraint_name: &str) -> u32 {
 }
 
 fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
-    c::indexes(snapshot.db)
+    let checks = c::checks(snapshot.db).into_iter().map(|check| {
+        vec![
+            c::oid(check.oid()),
+            c::name(&check.check.name),
+            c::oid(c::PUBLIC_OID),
+            c::name("c"),
+            c::boolean(false),
+            c::boolean(false),
+            c::boolean(check.check.validated),
+            c::oid(check.table.id),
+            c::oid(0),
+            c::oid(0),
+            c::oid(0),
+            c::oid(0),
+            c::name(" "),
+            c::name(" "),
+            c::name(" "),
+            c::boolean(true),
+            c::int4(0),
+            c::boolean(false),
+            c::column_numbers(&check.columns()),
+            Value::Null,
+            // PostgreSQL's is a node tree; the condition's text stands in for it.
+            Value::Text(check.check.expr.clone()),
+        ]
+    });
+    let keys = c::indexes(snapshot.db)
         .iter()
         .filter(|index| index.is_constraint())
         .map(|index| {
@@ -138,5 +165,6 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Null,
             ]
         })
-        .collect()
+        .collect::<Vec<_>>();
+    keys.into_iter().chain(checks).collect()
 }

@@ -75,6 +75,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_views::INDEXES,
     information_schema::TABLE_CONSTRAINTS,
     information_schema::KEY_COLUMN_USAGE,
+    information_schema::CHECK_CONSTRAINTS,
     pg_empty::RANGE,
     pg_sequence::CATALOG,
     pg_sequence::VIEW,

@@ -1,0 +1,235 @@
+//! CHECK constraints, the SQL side: reading one from a statement into the text
+//! the catalog keeps, and evaluating a table's constraints for the store (the
+//! [`CheckEvaluator`] of `db::check`, which says where they are enforced).
+//!
+//! # The text kept
+//!
+//! A constraint is bound once when it is defined, against the table it is on:
+//! that refuses one that is not boolean (42804), names a column the table lacks
+//! (42703), holds a subquery (0A000) or a parameter (42P02), or calls an
+//! aggregate (42803), as PostgreSQL refuses them. It is kept as the parser
+//! writes it back, with the table's name taken off its columns (`t.a > 0`
+//! becomes `a > 0`, so a renamed table keeps working) and outer parentheses
+//! dropped. `pg_get_constraintdef` shows it as `CHECK ((a > 0))`, psql as `CHECK
+//! (a > 0)`; PostgreSQL would print its own deparse (`''::text` for `''`).
+//! Renaming a column rewrites the names in it; dropping a column drops the
+//! constraints that name it, as PostgreSQL does.
+//!
+//! # Evaluation
+//!
+//! The evaluator binds each table's constraints once per schema (a new schema,
+//! after an `ALTER TABLE`, binds them again) and evaluates them over the row. It
+//! runs them as the server's own statements run: in UTC, whatever the session's
+//! TimeZone (PostgreSQL asks constraints to be immutable, and for those it makes
+//! no difference), with `now()` the moment of the check.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use sqlparser::ast::{self, visit_expressions, visit_expressions_mut};
+
+use super::expr::{is_true, Env};
+use super::sequences::object_name;
+use crate::db::{CheckConstraint, CheckEvaluator, Database, DbError, TableId, TableSchema};
+use crate::sql::binder::{ident, Binder};
+use crate::sql::parse::parse_expr;
+use crate::sql::plan::Expr;
+use crate::sql::{QueryContext, SqlError};
+use crate::types::{now_us, quote_ident, Value};
+
+/// A CHECK constraint of table `schema` as a statement defines it: `given` its
+/// name, if it has one. `taken` are the constraint names the new one must not
+/// take (see [`constraint_names`]); a given name another of the table's CHECK
+/// constraints has is 42710.
+pub fn check_constraint(
+    db: &Database,
+    schema: &TableSchema,
+    given: Option<String>,
+    expr: &ast::Expr,
+    taken: &[String],
+) -> Result<CheckConstraint, SqlError> {
+    Binder::new(db, &[]).bind_check(schema, expr)?;
+    let mut kept = expr.clone();
+    let _ = visit_expressions_mut(&mut kept, |e| {
+        if let ast::Expr::CompoundIdentifier(parts) = e {
+            if let [relation, column] = parts.as_slice() {
+                if ident(relation) == schema.name {
+                    *e = ast::Expr::Identifier(column.clone());
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    while let ast::Expr::Nested(inner) = kept {
+        kept = *inner;
+    }
+    let expr = kept.to_string();
+    let name = match given {
+        Some(name) => {
+            if schema.checks.iter().any(|c| c.name == name) {
+                return Err(SqlError::DuplicateObject(format!(
+                    "constraint \"{name}\" for relation \"{}\" already exists",
+                    schema.name
+                )));
+            }
+            name
+        }
+        None => {
+            // PostgreSQL's `<table>_<column>_check` for a constraint on one
+            // column, `<table>_check` otherwise.
+            let columns = columns_named(schema, &expr);
+            let column = match columns.as_slice() {
+                [one] => Some(schema.columns[*one].name.as_str()),
+                _ => None,
+            };
+            std::iter::once("check".to_owned())
+                .chain((1..).map(|i| format!("check{i}")))
+                .map(|label| object_name(&schema.name, column, &label))
+                .find(|name| {
+                    !taken.contains(name) && !schema.checks.iter().any(|c| c.name == *name)
+                })
+                .expect("some numbered name is free")
+        }
+    };
+    Ok(CheckConstraint {
+        name,
+        expr,
+        validated: true,
+    })
+}
+
+/// Every constraint name in the database (keys, UNIQUE and CHECK
+/// constraints): a CHECK constraint named for its table and column is given
+/// the first of these names none has, as PostgreSQL chooses one free in the
+/// schema.
+pub fn constraint_names(db: &Database) -> Vec<String> {
+    let mut names = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        if schema.primary_key.is_some() {
+            names.push(schema.primary_key_name());
+        }
+        names.extend(
+            table
+                .indexes()
+                .iter()
+                .filter(|i| i.schema.constraint)
+                .map(|i| i.schema.name.clone()),
+        );
+        names.extend(schema.checks.iter().map(|c| c.name.clone()));
+    }
+    names
+}
+
+/// The positions of the columns of `schema` that the kept text `expr` names,
+/// in order, each once.
+pub fn columns_named(schema: &TableSchema, expr: &str) -> Vec<usize> {
+    let mut columns = Vec::new();
+    if let Ok(expr) = parse_expr(expr) {
+        let _ = visit_expressions(&expr, |e| {
+            if let ast::Expr::Identifier(id) = e {
+                if let Some(position) = schema.column_index(&ident(id)) {
+                    if !columns.contains(&position) {
+                        columns.push(position);
+                    }
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    columns.sort_unstable();
+    columns
+}
+
+/// The kept text `expr` with column `old` called `new`.
+pub fn rename_column(expr: &str, old: &str, new: &str) -> Result<String, SqlError> {
+    let mut expr = parse_expr(expr)?;
+    let renamed = if quote_ident(new) == new {
+        ast::Ident::new(new)
+    } else {
+        ast::Ident::with_quote('"', new)
+    };
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        if let ast::Expr::Identifier(id) = e {
+            if ident(id) == old {
+                *id = renamed.clone();
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(expr.to_string())
+}
+
+/// The SQL layer's [`CheckEvaluator`], which the server gives the database.
+pub struct SqlChecks {
+    /// Each table's constraints as bound for its schema then (kept, so that the
+    /// schema's address cannot be reused by another while it is here).
+    bound: Mutex<HashMap<TableId, Arc<BoundChecks>>>,
+    /// What the checks run with (see the module doc).
+    ctx: QueryContext,
+}
+
+struct BoundChecks {
+    schema: Arc<TableSchema>,
+    checks: Vec<Expr>,
+}
+
+impl SqlChecks {
+    pub fn new() -> SqlChecks {
+        SqlChecks {
+            bound: Mutex::default(),
+            ctx: QueryContext::internal(),
+        }
+    }
+
+    fn bound(&self, db: &Database, table: &Arc<TableSchema>) -> Result<Arc<BoundChecks>, SqlError> {
+        if let Some(bound) = self.bound.lock().get(&table.id) {
+            if Arc::ptr_eq(&bound.schema, table) {
+                return Ok(Arc::clone(bound));
+            }
+        }
+        let checks = table
+            .checks
+            .iter()
+            .map(|c| Binder::new(db, &[]).bind_check(table, &parse_expr(&c.expr)?))
+            .collect::<Result<_, _>>()?;
+        let bound = Arc::new(BoundChecks {
+            schema: Arc::clone(table),
+            checks,
+        });
+        self.bound.lock().insert(table.id, Arc::clone(&bound));
+        Ok(bound)
+    }
+}
+
+impl Default for SqlChecks {
+    fn default() -> Self {
+        SqlChecks::new()
+    }
+}
+
+impl CheckEvaluator for SqlChecks {
+    fn first_violated(
+        &self,
+        db: &Database,
+        table: &Arc<TableSchema>,
+        values: &[Value],
+    ) -> Result<Option<usize>, DbError> {
+        let failed = |e: SqlError| DbError::CheckExpression(Box::new(e));
+        let bound = self.bound(db, table).map_err(failed)?;
+        let ctx = QueryContext {
+            statement_time_us: now_us(),
+            ..self.ctx.clone()
+        };
+        let env = Env::new(db, &[], &ctx);
+        for (position, check) in bound.checks.iter().enumerate() {
+            let value = check.eval(values, &env).map_err(failed)?;
+            if !is_true(&value) && !value.is_null() {
+                return Ok(Some(position));
+            }
+        }
+        Ok(None)
+    }
+}
