@@ -53,6 +53,7 @@ fn bank_database(accounts: i64) -> Database {
             primary_key: Some(vec![0]),
             primary_key_constraint: None,
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
         })
         .expect("create accounts");
     for id in 1..=accounts {

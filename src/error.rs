@@ -21,9 +21,20 @@ pub enum Error {
     #[error(transparent)]
     Sql(#[from] SqlError),
     #[error(transparent)]
-    Turnstile(#[from] TurnstileError),
+    Turnstile(TurnstileError),
     #[error(transparent)]
     Wire(#[from] WireError),
+}
+
+impl From<TurnstileError> for Error {
+    /// A constraint the turnstile found broken at commit is the store's error,
+    /// as if the statement had found it (its SQLSTATE, DETAIL and names).
+    fn from(e: TurnstileError) -> Self {
+        match e {
+            TurnstileError::Constraint(e) => Error::Sql(SqlError::Db(e)),
+            e => Error::Turnstile(e),
+        }
+    }
 }
 
 impl From<DbError> for Error {
@@ -80,7 +91,16 @@ impl Error {
                 DbError::CheckViolation {
                     table, constraint, ..
                 }
-                | DbError::CheckViolatedByRow { table, constraint },
+                | DbError::CheckViolatedByRow { table, constraint }
+                | DbError::ForeignKeyViolation {
+                    table, constraint, ..
+                }
+                // PostgreSQL names the referencing table here too.
+                | DbError::ForeignKeyStillReferenced {
+                    referencing: table,
+                    constraint,
+                    ..
+                },
             )) => ErrorObject {
                 table: Some(table),
                 constraint: Some(constraint),
@@ -104,7 +124,9 @@ impl Error {
             Error::Sql(SqlError::Db(
                 DbError::UniqueViolation { detail, .. }
                 | DbError::DuplicateInNewIndex { detail, .. }
-                | DbError::CheckViolation { detail, .. },
+                | DbError::CheckViolation { detail, .. }
+                | DbError::ForeignKeyViolation { detail, .. }
+                | DbError::ForeignKeyStillReferenced { detail, .. },
             ))
             | Error::Sql(SqlError::Type(TypeError::InvalidJson { detail }))
             | Error::Sql(SqlError::Type(TypeError::UntranslatableCharacter { detail }))
@@ -273,6 +295,8 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
 fn db_sqlstate(e: &DbError) -> &str {
     match e {
         DbError::CheckViolation { .. } | DbError::CheckViolatedByRow { .. } => "23514",
+        DbError::ForeignKeyViolation { .. } | DbError::ForeignKeyStillReferenced { .. } => "23503",
+        DbError::Value(e) => type_sqlstate(e),
         DbError::CheckExpression(e) => sql_sqlstate(e),
         DbError::UniqueViolation { .. } | DbError::DuplicateInNewIndex { .. } => "23505",
         DbError::NotNullViolation { .. } | DbError::ColumnContainsNulls { .. } => "23502",
@@ -322,12 +346,13 @@ fn wal_sqlstate(e: &WalError) -> &'static str {
     }
 }
 
-fn turnstile_sqlstate(e: &TurnstileError) -> &'static str {
+fn turnstile_sqlstate(e: &TurnstileError) -> &str {
     match e {
         TurnstileError::Panicked(_) => "XX000",
         TurnstileError::Overloaded(_) => "53000",
         TurnstileError::Withdrawn => "57014",
         TurnstileError::ShuttingDown => "57P01",
         TurnstileError::Durability(e) => wal_sqlstate(e),
+        TurnstileError::Constraint(e) => db_sqlstate(e),
     }
 }

@@ -49,6 +49,47 @@ pub struct TableSchema {
     pub primary_key_constraint: Option<String>,
     /// The CHECK constraints, in the order they were made.
     pub checks: Vec<CheckConstraint>,
+    /// The foreign keys: this table's columns that reference rows of another
+    /// table, or of this one, in the order they were made.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// A foreign key (see `foreign_key`): `columns` of the table that has it name a
+/// row of `referenced_table` by the values of its `referenced_columns`, which
+/// are its primary key or a UNIQUE constraint's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    /// Unique among the table's constraints.
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub referenced_table: TableId,
+    /// In the order of `columns`.
+    pub referenced_columns: Vec<usize>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    /// `MATCH FULL`: the columns are all NULL or none is. Under `MATCH SIMPLE`
+    /// (the default) a row with any NULL among them references nothing.
+    pub match_full: bool,
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`: checked at COMMIT rather than at each statement's
+    /// end.
+    pub initially_deferred: bool,
+    /// False for one added `NOT VALID` (as `CheckConstraint::validated`).
+    pub validated: bool,
+}
+
+/// What a foreign key does to the rows that reference a row deleted, or one
+/// whose referenced columns change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferentialAction {
+    /// Fail if any still does, at the statement's end (or at COMMIT).
+    NoAction,
+    /// Fail if any still does (checked as NO ACTION is).
+    Restrict,
+    /// Delete them, or give them the new values.
+    Cascade,
+    /// Set their referencing columns to NULL.
+    SetNull,
 }
 
 /// A CHECK constraint: a condition no row may make false (NULL passes), kept as
@@ -63,6 +104,8 @@ pub struct CheckConstraint {
     /// False for one added `NOT VALID`: rows stored before it may break it
     /// (`ALTER TABLE … VALIDATE CONSTRAINT` checks them); new rows may not.
     pub validated: bool,
+    /// `NO INHERIT`: shown, and otherwise nothing, as no table inherits.
+    pub no_inherit: bool,
 }
 
 impl TableSchema {

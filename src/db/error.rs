@@ -37,6 +37,28 @@ pub enum DbError {
     /// by zero is 22012).
     #[error("{0}")]
     CheckExpression(Box<crate::sql::SqlError>),
+    /// A row that references no row through a foreign key (23503).
+    #[error(
+        "insert or update on table \"{table}\" violates foreign key constraint \"{constraint}\""
+    )]
+    ForeignKeyViolation {
+        table: String,
+        constraint: String,
+        detail: String,
+    },
+    /// A referenced row deleted, or its key changed, while a row still
+    /// references it (23503).
+    #[error("update or delete on table \"{table}\" violates foreign key constraint \"{constraint}\" on table \"{referencing}\"")]
+    ForeignKeyStillReferenced {
+        table: String,
+        constraint: String,
+        referencing: String,
+        detail: String,
+    },
+    /// A value the store had to convert (a key given to referencing rows by
+    /// ON UPDATE CASCADE) does not fit (22003).
+    #[error(transparent)]
+    Value(#[from] crate::types::TypeError),
     /// NULL in a NOT NULL column (23502).
     #[error(
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"

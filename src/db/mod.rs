@@ -37,6 +37,7 @@ mod check;
 mod codec;
 mod database;
 mod error;
+mod foreign_key;
 mod key;
 mod recovery;
 mod redo;
@@ -47,8 +48,8 @@ mod table;
 mod txn;
 
 pub use catalog::{
-    CheckConstraint, ColumnSchema, Identity, IndexSchema, RoutineColumn, RoutineKind,
-    RoutineSchema, TableId, TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, ReferentialAction,
+    RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema, ViewSchema,
 };
 pub use check::CheckEvaluator;
 pub use codec::CodecError;

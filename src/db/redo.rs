@@ -39,14 +39,18 @@
 //! | 15 | `SequenceState` | name, last value, is_called (0/1) |
 //! | 16 | `SetColumnDefault` | table id, column position, default (0 = none, 1 then the text) |
 //! | 17 | `AlterTable` | as tag 1, then the schema's extras (below) |
-//! | 18 | `CreateTable` of a table with CHECK constraints | as tag 1, then the schema's extras |
+//! | 18 | `CreateTable` of a table with CHECK constraints or foreign keys | as tag 1, then the schema's extras |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
 //! tags 1 and 10, so older logs and snapshots read as they always did. So did
-//! tag 18, for CHECK constraints. A schema's *extras*, after tag 1's fields in
-//! tags 17 and 18: the primary key's name (0 = `<table>_pkey`, 1 then the
-//! name), then the CHECK constraints (count; each name, expression, validated
-//! (0/1)).
+//! tag 18, for CHECK constraints and foreign keys. A schema's *extras*, after
+//! tag 1's fields in tags 17 and 18: the primary key's name (0 =
+//! `<table>_pkey`, 1 then the name), then the CHECK constraints (count; each
+//! name, expression, flags (1 = validated, 2 = NO INHERIT)), then the foreign keys (count; each name,
+//! columns (count; positions), referenced table id, referenced columns (count;
+//! positions), ON DELETE and ON UPDATE actions (0 = NO ACTION, 1 = RESTRICT, 2
+//! = CASCADE, 3 = SET NULL), flags (1 = MATCH FULL, 2 = DEFERRABLE, 4 =
+//! INITIALLY DEFERRED, 8 = validated)).
 //!
 //! `AlterTable` gives an existing table a schema with the same column types and
 //! primary key (a rename, a column's NOT NULL), keeping its rows. An `ALTER
@@ -74,7 +78,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::catalog::{
-    CheckConstraint, ColumnSchema, Identity, IndexSchema, TableId, TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, ReferentialAction, TableId,
+    TableSchema, ViewSchema,
 };
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
@@ -244,7 +249,9 @@ impl Redo {
 
 fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
     match op {
-        RedoOp::CreateTable(schema) if !schema.checks.is_empty() => {
+        RedoOp::CreateTable(schema)
+            if !schema.checks.is_empty() || !schema.foreign_keys.is_empty() =>
+        {
             out.push(18);
             encode_table_schema(out, schema);
             encode_schema_extras(out, schema);
@@ -363,8 +370,54 @@ fn encode_schema_extras(out: &mut Vec<u8>, schema: &TableSchema) {
     for check in &schema.checks {
         put_bytes(out, check.name.as_bytes());
         put_bytes(out, check.expr.as_bytes());
-        out.push(u8::from(check.validated));
+        out.push(u8::from(check.validated) | u8::from(check.no_inherit) << 1);
     }
+    put_varint(out, schema.foreign_keys.len() as u64);
+    for key in &schema.foreign_keys {
+        put_bytes(out, key.name.as_bytes());
+        put_positions(out, &key.columns);
+        put_varint(out, u64::from(key.referenced_table));
+        put_positions(out, &key.referenced_columns);
+        out.push(action_tag(key.on_delete));
+        out.push(action_tag(key.on_update));
+        let flags = [
+            (key.match_full, FOREIGN_KEY_MATCH_FULL),
+            (key.deferrable, FOREIGN_KEY_DEFERRABLE),
+            (key.initially_deferred, FOREIGN_KEY_INITIALLY_DEFERRED),
+            (key.validated, FOREIGN_KEY_VALIDATED),
+        ];
+        out.push(
+            flags
+                .iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, bit)| bit)
+                .sum(),
+        );
+    }
+}
+
+const FOREIGN_KEY_MATCH_FULL: u8 = 1;
+const FOREIGN_KEY_DEFERRABLE: u8 = 2;
+const FOREIGN_KEY_INITIALLY_DEFERRED: u8 = 4;
+const FOREIGN_KEY_VALIDATED: u8 = 8;
+
+fn action_tag(action: ReferentialAction) -> u8 {
+    match action {
+        ReferentialAction::NoAction => 0,
+        ReferentialAction::Restrict => 1,
+        ReferentialAction::Cascade => 2,
+        ReferentialAction::SetNull => 3,
+    }
+}
+
+fn decode_action(reader: &mut ByteReader<'_>) -> Result<ReferentialAction, CodecError> {
+    Ok(match reader.u8()? {
+        0 => ReferentialAction::NoAction,
+        1 => ReferentialAction::Restrict,
+        2 => ReferentialAction::Cascade,
+        3 => ReferentialAction::SetNull,
+        other => return Err(CodecError(format!("referential action {other}"))),
+    })
 }
 
 fn decode_schema_extras(
@@ -373,14 +426,43 @@ fn decode_schema_extras(
 ) -> Result<(), CodecError> {
     schema.primary_key_constraint = decode_optional_text(reader)?;
     for _ in 0..reader.varint()? {
+        let (name, expr) = (reader.string()?, reader.string()?);
+        let flags = reader.u8()?;
+        if flags > 3 {
+            return Err(CodecError(format!("a CHECK's flags {flags}")));
+        }
         schema.checks.push(CheckConstraint {
-            name: reader.string()?,
-            expr: reader.string()?,
-            validated: match reader.u8()? {
-                0 => false,
-                1 => true,
-                other => return Err(CodecError(format!("a CHECK's validated flag {other}"))),
-            },
+            name,
+            expr,
+            validated: flags & 1 != 0,
+            no_inherit: flags & 2 != 0,
+        });
+    }
+    for _ in 0..reader.varint()? {
+        let name = reader.string()?;
+        let columns = positions(reader)?;
+        let referenced_table = table_id(reader)?;
+        let referenced_columns = positions(reader)?;
+        let (on_delete, on_update) = (decode_action(reader)?, decode_action(reader)?);
+        let flags = reader.u8()?;
+        let valid = |p: &usize| *p < schema.columns.len();
+        if columns.len() != referenced_columns.len() || !columns.iter().all(valid) {
+            return Err(CodecError(format!(
+                "foreign key {name} of table id {}",
+                schema.id
+            )));
+        }
+        schema.foreign_keys.push(ForeignKey {
+            name,
+            columns,
+            referenced_table,
+            referenced_columns,
+            on_delete,
+            on_update,
+            match_full: flags & FOREIGN_KEY_MATCH_FULL != 0,
+            deferrable: flags & FOREIGN_KEY_DEFERRABLE != 0,
+            initially_deferred: flags & FOREIGN_KEY_INITIALLY_DEFERRED != 0,
+            validated: flags & FOREIGN_KEY_VALIDATED != 0,
         });
     }
     Ok(())
@@ -934,6 +1016,7 @@ fn decode_table_schema(reader: &mut ByteReader<'_>) -> Result<TableSchema, Codec
         primary_key,
         primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     };
     let valid = |p: &usize| *p < schema.columns.len();
     if !schema
@@ -985,6 +1068,7 @@ mod tests {
             primary_key: Some(vec![0]),
             primary_key_constraint: None,
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
         };
         let ints = txn.create_table(schema("ints", DataType::Int8)).unwrap();
         let texts = txn.create_table(schema("texts", DataType::Text)).unwrap();

@@ -117,6 +117,7 @@ mod tests {
                 primary_key: Some(vec![0]),
                 primary_key_constraint: None,
                 checks: Vec::new(),
+                foreign_keys: Vec::new(),
             })
             .unwrap();
         txn.create_index(IndexSchema {
@@ -160,7 +161,7 @@ mod tests {
                 .table(t)
                 .primary_key_of(&[Value::Int8(99 - step)])
                 .unwrap();
-            txn.delete(t, &victim);
+            txn.delete(t, &victim).unwrap();
             let moved = txn
                 .db()
                 .table(t)

@@ -25,6 +25,7 @@ fn accounts_schema() -> TableSchema {
         primary_key: Some(vec![0]),
         primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     }
 }
 
@@ -94,7 +95,7 @@ fn rollback_undoes_everything() {
     let key = account_key(&txn, id, 2);
     txn.update(id, &key, account(20, "owner2", 0)).unwrap();
     let key = account_key(&txn, id, 3);
-    assert!(txn.delete(id, &key));
+    assert!(txn.delete(id, &key).unwrap());
     txn.create_index(by_balance(id)).unwrap();
     txn.truncate(id);
     txn.drop_index("accounts_owner_key").unwrap();
@@ -428,6 +429,7 @@ fn redo_reproduces_the_transaction() {
             // A key with a name of its own (redo tag 11).
             primary_key_constraint: Some("pairs_key".into()),
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
         })
         .unwrap();
     let later = txn
@@ -438,6 +440,7 @@ fn redo_reproduces_the_transaction() {
             primary_key: None,
             primary_key_constraint: None,
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
         })
         .unwrap();
     txn.insert(later, vec![Value::Int8(7)]).unwrap();
@@ -452,6 +455,7 @@ fn redo_reproduces_the_transaction() {
             primary_key: None,
             primary_key_constraint: None,
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
         })
         .unwrap();
     let amount = Value::Numeric(rust_decimal::Decimal::new(450, 2));
@@ -478,7 +482,7 @@ fn redo_reproduces_the_transaction() {
     let key = account_key(&txn, id, 3);
     txn.update(id, &key, account(3, "owner3", 99)).unwrap();
     let key = account_key(&txn, id, 4);
-    assert!(txn.delete(id, &key));
+    assert!(txn.delete(id, &key).unwrap());
     txn.create_index(by_balance(id)).unwrap();
     txn.create_view(ViewSchema {
         name: "v".into(),
@@ -642,7 +646,7 @@ fn replayed_changes_are_checked_like_new_ones() {
     txn.update(table, &key, account(1, "owner1", 5)).unwrap();
     txn.insert(table, account(3, "owner3", 30)).unwrap();
     let key2 = account_key(&txn, table, 2);
-    txn.delete(table, &key2);
+    txn.delete(table, &key2).unwrap();
     let changes = txn.take_changes();
     txn.rollback();
     assert_eq!(changes.len(), 3);
@@ -668,7 +672,7 @@ fn replayed_changes_are_checked_like_new_ones() {
     // replay finds out instead of overwriting.
     let mut txn = db.begin_write();
     let key = account_key(&txn, table, 1);
-    txn.delete(table, &key);
+    txn.delete(table, &key).unwrap();
     txn.insert(table, account(3, "someone", 1)).unwrap();
     txn.commit();
     let mut txn = db.begin_write();
@@ -1112,6 +1116,7 @@ fn positive(name: &str, column: usize, validated: bool) -> CheckConstraint {
         name: name.into(),
         expr: format!("positive:{column}"),
         validated,
+        no_inherit: false,
     }
 }
 

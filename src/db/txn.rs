@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::catalog::{ColumnSchema, IndexSchema, RoutineSchema, TableId, TableSchema, ViewSchema};
+use super::foreign_key::Pending;
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
 use super::row::Row;
@@ -183,7 +184,7 @@ impl Change {
 /// to exactly the state it had at the start. Dropping a transaction without either
 /// rolls it back, so that a panic unwinding through a statement changes nothing.
 pub struct WriteTxn<'db> {
-    db: &'db mut Database,
+    pub(super) db: &'db mut Database,
     undo: Vec<Undo>,
     /// The changes as the log will replay them, collected alongside the undo.
     redo: Redo,
@@ -193,6 +194,13 @@ pub struct WriteTxn<'db> {
     /// The sequences this transaction created: their states change with it, not
     /// outside it (see `db::sequence`).
     created_sequences: Vec<String>,
+    /// The references its writes may have broken, checked when the statement
+    /// or the transaction ends (see `foreign_key`).
+    pub(super) pending_references: Vec<Pending>,
+    /// True while [`WriteTxn::replay`] makes recorded changes again: those
+    /// include what foreign keys' actions did, so the actions are not taken
+    /// again.
+    replaying: bool,
     finished: bool,
 }
 
@@ -205,6 +213,8 @@ impl<'db> WriteTxn<'db> {
             redo: Redo::default(),
             changes: None,
             created_sequences: Vec::new(),
+            pending_references: Vec::new(),
+            replaying: false,
             finished: false,
         }
     }
@@ -258,8 +268,17 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// Makes `change` again, with every check a first-time change gets. Ok(false)
-    /// if the row an update or delete names is gone.
+    /// if the row an update or delete names is gone. What foreign keys' actions
+    /// did is among the changes recorded, so they are not taken again: every
+    /// reference is checked instead.
     pub fn replay(&mut self, change: &Change) -> Result<bool, DbError> {
+        self.replaying = true;
+        let result = self.make_again(change);
+        self.replaying = false;
+        result
+    }
+
+    fn make_again(&mut self, change: &Change) -> Result<bool, DbError> {
         match change {
             Change::Insert { table, values } => {
                 self.insert(*table, values.clone())?;
@@ -270,7 +289,7 @@ impl<'db> WriteTxn<'db> {
                 }
                 self.update(*table, key, values.clone())?;
             }
-            Change::Delete { table, key } => return Ok(self.delete(*table, key)),
+            Change::Delete { table, key } => return self.delete(*table, key),
             Change::Truncate(table) => self.truncate(*table),
             Change::CreateTable(schema) => {
                 self.create_table(schema.clone())?;
@@ -925,6 +944,7 @@ impl<'db> WriteTxn<'db> {
             table,
             key: key.clone(),
         });
+        self.note_referencing_row(table, &key);
         if let Some(values) = self.values_to_record(table, &key, values) {
             self.record(|| Change::Insert { table, values });
         }
@@ -1008,6 +1028,7 @@ impl<'db> WriteTxn<'db> {
         row: Row,
         values: Option<Vec<Value>>,
     ) -> Result<Option<Key>, DbError> {
+        let referenced = !self.db.references_to(table).is_empty();
         let t = self.db.table_mut(table);
         t.check_unique(&new_key, &row, values.as_deref(), Some(key))?;
         // The probe that replaces the row is also the one that finds it: a caller
@@ -1019,6 +1040,7 @@ impl<'db> WriteTxn<'db> {
             self.redo.remove(table, key);
         }
         self.redo.put(table, &new_key, stored);
+        let changed_reference = referenced.then(|| (old.clone(), stored.clone()));
         self.undo.push(Undo::Update {
             table,
             new_key: new_key.clone(),
@@ -1032,27 +1054,36 @@ impl<'db> WriteTxn<'db> {
                 values,
             });
         }
+        self.note_referencing_row(table, &new_key);
+        if let Some((old, new)) = changed_reference {
+            self.referenced_row_changed(table, &old, Some(&new), self.replaying)?;
+        }
         Ok(Some(new_key))
     }
 
-    /// Deletes the row under `key`; false if there was none.
-    pub fn delete(&mut self, table: TableId, key: &Key) -> bool {
-        match self.db.table_mut(table).remove(key) {
-            Some(old) => {
-                self.redo.remove(table, key);
-                self.undo.push(Undo::Delete {
-                    table,
-                    key: key.clone(),
-                    old,
-                });
-                self.record(|| Change::Delete {
-                    table,
-                    key: key.clone(),
-                });
-                true
-            }
-            None => false,
+    /// Deletes the row under `key`; false if there was none. The foreign keys
+    /// that reference the row act on the rows that reference it (see
+    /// `foreign_key`), which may fail.
+    pub fn delete(&mut self, table: TableId, key: &Key) -> Result<bool, DbError> {
+        let Some(old) = self.db.table_mut(table).remove(key) else {
+            return Ok(false);
+        };
+        self.redo.remove(table, key);
+        let referenced = !self.db.references_to(table).is_empty();
+        let changed_reference = referenced.then(|| old.clone());
+        self.undo.push(Undo::Delete {
+            table,
+            key: key.clone(),
+            old,
+        });
+        self.record(|| Change::Delete {
+            table,
+            key: key.clone(),
+        });
+        if let Some(old) = changed_reference {
+            self.referenced_row_changed(table, &old, None, self.replaying)?;
         }
+        Ok(true)
     }
 
     /// Removes every row of the table at once.

@@ -416,7 +416,7 @@ impl HostState {
             Ok(txn) => txn,
             Err(failure) => return Ok(Err(failure)),
         };
-        Ok(Ok(txn.delete(id, &key)))
+        Ok(txn.delete(id, &key).map_err(db_failure))
     }
 }
 

@@ -851,9 +851,13 @@ impl BlockRun {
         statement: impl FnOnce(&mut WriteTxn<'_>) -> Result<(Output, Option<UsedPlan>), SqlError>,
     ) -> Result<Ran, SqlError> {
         self.replay(txn)?;
+        // The earlier statements' references were checked when they ran; the
+        // deferred ones are checked at COMMIT, which makes them all again.
+        txn.forget_references();
         txn.record_changes(true);
         let moves = txn.db().sequence_moves();
         let (output, plan) = statement(txn)?;
+        txn.check_references(false)?;
         let moved_sequences = txn.db().sequence_moves() != moves;
         if moved_sequences && !is_write {
             // A query that moves one runs as a write; one that does it out of

@@ -36,8 +36,8 @@
 //! Anything else answers [`SqlError::NeedsRehearsal`] from the first place that
 //! notices it:
 //! - a scan, range or secondary-index read of a table written in the block;
-//! - a write to a table with a unique secondary index, or one that moves a
-//!   primary key;
+//! - a write to a table with a unique secondary index or a foreign key (its
+//!   own, or one referencing it), or one that moves a primary key;
 //! - `ON CONFLICT`, `CALL`, `COPY`, DDL (they need the store itself: see
 //!   [`RowWriter::store`]);
 //! - any read of a table the block truncated, or wrote without a primary key.
@@ -245,8 +245,10 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
         self.db
     }
 
-    /// A unique secondary index would need the block's rows in it, and a moved
-    /// primary key every key the row could take: handed back.
+    /// A unique secondary index would need the block's rows in it, a moved
+    /// primary key every key the row could take, and a foreign key (of the
+    /// table, or referencing it) the rows of another table and its actions:
+    /// handed back.
     fn check_table(&self, table: TableId, assigned: &[usize]) -> Result<(), SqlError> {
         let t = self.db.table(table);
         let moves_key = t
@@ -254,7 +256,9 @@ impl<'db> RowWriter<'db> for OverlayTxn<'db> {
             .primary_key
             .as_ref()
             .is_some_and(|pk| assigned.iter().any(|c| pk.contains(c)));
-        if moves_key || t.indexes().iter().any(|i| i.schema.unique) {
+        let references =
+            !t.schema().foreign_keys.is_empty() || !self.db.references_to(table).is_empty();
+        if moves_key || references || t.indexes().iter().any(|i| i.schema.unique) {
             return Err(SqlError::NeedsRehearsal);
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::db::DbError;
 use crate::wal::WalError;
 
 /// Why a request did not run.
@@ -24,4 +25,8 @@ pub enum TurnstileError {
     /// The write-ahead log failed: writes are refused, reads go on (58030).
     #[error(transparent)]
     Durability(#[from] WalError),
+    /// The write broke a foreign key, found when it was about to commit (see
+    /// `db::foreign_key`); it was rolled back.
+    #[error(transparent)]
+    Constraint(DbError),
 }

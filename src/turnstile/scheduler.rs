@@ -633,7 +633,10 @@ impl std::fmt::Debug for TurnstileStatus {
 }
 
 /// Runs one write transaction: `Ok` appends its redo to the log and commits, `Err`
-/// (or a failed append) rolls back, logging only the sequences it moved. Returns the result and the commit's LSN.
+/// (or a failed append) rolls back, logging only the sequences it moved. Returns
+/// the result and the commit's LSN. Before the commit, the references its
+/// writes may have broken are checked, the deferred ones too (see
+/// `db::foreign_key`): a broken one rolls it back and is the error.
 fn run_write<R, E, F>(
     db: &mut Database,
     wal: Option<&Wal>,
@@ -647,6 +650,10 @@ where
     if result.is_err() {
         txn.rollback_to(wal)?;
         return Ok((result, None));
+    }
+    if let Err(broken) = txn.check_references(true) {
+        txn.rollback_to(wal)?;
+        return Err(TurnstileError::Constraint(broken));
     }
     let lsn = txn.commit_to(wal)?;
     Ok((result, lsn))

@@ -40,6 +40,7 @@ async fn create_numbers(turnstile: &Turnstile) {
                 primary_key: Some(vec![0]),
                 primary_key_constraint: None,
                 checks: Vec::new(),
+                foreign_keys: Vec::new(),
             })
         })
         .await
@@ -104,6 +105,7 @@ async fn create_numbers_again_fails(turnstile: &Turnstile) {
                 primary_key: None,
                 primary_key_constraint: None,
                 checks: Vec::new(),
+                foreign_keys: Vec::new(),
             })
         })
         .await
@@ -358,6 +360,7 @@ async fn a_table_rekeyed_during_a_snapshot_restarts_it() {
                     primary_key: None,
                     primary_key_constraint: None,
                     checks: Vec::new(),
+                    foreign_keys: Vec::new(),
                 })?;
                 for n in 0..10 {
                     txn.insert(table, vec![Value::Text(format!("row {n}"))])?;

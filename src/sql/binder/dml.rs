@@ -287,10 +287,17 @@ impl Binder<'_> {
     /// Binds CHECK constraint `expr` over a row of table `schema`: 42804 unless
     /// it is boolean, 0A000 for a subquery and 42P02 for a parameter, as
     /// PostgreSQL refuses them (42803 and 42P20 for aggregate and window calls,
-    /// which have no rows to run over here).
-    pub fn bind_check(&mut self, schema: &TableSchema, expr: &ast::Expr) -> Result<Expr, SqlError> {
+    /// which have no rows to run over here). Returns it bound, and whether it
+    /// calls a volatile function.
+    pub fn bind_check(
+        &mut self,
+        schema: &TableSchema,
+        expr: &ast::Expr,
+    ) -> Result<(Expr, bool), SqlError> {
         let scope = Scope::of_table(schema, schema.name.clone());
+        let volatile_before = std::mem::replace(&mut self.binds_volatile, false);
         let bound = self.bind_expr(expr, &scope)?;
+        let volatile = std::mem::replace(&mut self.binds_volatile, volatile_before);
         if let Some(number) = self.first_named_parameter() {
             return Err(SqlError::UndefinedParameter(number));
         }
@@ -299,12 +306,14 @@ impl Binder<'_> {
                 "cannot use subquery in check constraint".into(),
             ));
         }
-        self.convert(bound, DataType::Bool, CastKind::Implicit)
+        let check = self
+            .convert(bound, DataType::Bool, CastKind::Implicit)
             .map_err(|from| {
                 SqlError::DatatypeMismatch(format!(
                     "argument of CHECK must be type boolean, not type {from}"
                 ))
-            })
+            })?;
+        Ok((check, volatile))
     }
 
     /// The value column `position` of `schema` takes in each row when `ALTER

@@ -21,6 +21,7 @@ fn schema() -> Arc<TableSchema> {
         primary_key: None,
         primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     })
 }
 

@@ -38,11 +38,11 @@ use sqlparser::ast::{
     TableConstraint,
 };
 
-use super::checks;
+use super::checks::{self, CheckDefinition};
 use super::ddl::{
-    add_unique_constraint, check_definition, column_definition, column_position, default_text,
-    multiple_primary_keys, primary_key_constraint_name, primary_key_name, refuse_system,
-    view_dependencies, ColumnDefinition,
+    add_unique_constraint, check_definition, check_names, column_definition, column_position,
+    default_text, multiple_primary_keys, primary_key_constraint_name, primary_key_name,
+    refuse_system, view_dependencies, ColumnDefinition,
 };
 use super::expr::Env;
 use super::sequences::{self, SequenceColumn};
@@ -279,9 +279,9 @@ fn add_column(
     for given in uniques {
         add_unique_constraint(txn, &with_column, given, vec![position])?;
     }
-    for (given, expr) in column_checks {
+    for definition in column_checks {
         let with_column = txn.db().table(schema.id).schema().clone();
-        add_check(txn, &with_column, given, &expr, false)?;
+        add_check(txn, &with_column, &definition, false)?;
     }
     Ok(Vec::new())
 }
@@ -436,6 +436,11 @@ fn set_type(
     binder.check_default_conversion(schema, position, target)?;
     let mut column = schema.columns[position].clone();
     column.data_type = target;
+    // The CHECK constraints must still make sense of the column (42883 for
+    // `a > 0` of a column made text), rows or none, as in PostgreSQL.
+    let mut changed = schema.clone();
+    changed.columns[position] = column.clone();
+    checks::bind_all(txn.db(), &changed)?;
     let env = Env::new(txn.db(), &[], ctx);
     let table = txn.db().table(schema.id);
     let values = table
@@ -492,8 +497,7 @@ fn add_constraint(
             positions(&u.columns)?,
         ),
         TableConstraint::Check(check) => {
-            let (given, expr) = check_definition(None, check)?;
-            add_check(txn, schema, given, &expr, not_valid)
+            add_check(txn, schema, &check_definition(None, check)?, not_valid)
         }
         TableConstraint::ForeignKey(_) => {
             Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
@@ -507,12 +511,13 @@ fn add_constraint(
 fn add_check(
     txn: &mut WriteTxn<'_>,
     schema: &TableSchema,
-    given: Option<String>,
-    expr: &ast::Expr,
+    definition: &CheckDefinition,
     not_valid: bool,
 ) -> Result<(), SqlError> {
     let taken = checks::constraint_names(txn.db());
-    let mut check = checks::check_constraint(txn.db(), schema, given, expr, &taken)?;
+    let on_table = checks::table_constraint_names(txn.db(), schema);
+    let mut check =
+        checks::check_constraint(txn.db(), schema, definition, &on_table, &taken, false)?;
     check.validated = !not_valid;
     let mut changed = schema.clone();
     changed.checks.push(check);
@@ -557,7 +562,7 @@ fn add_primary_key(
     if schema.primary_key.is_some() {
         return Err(multiple_primary_keys(&schema.name));
     }
-    let name = primary_key_name(txn, &schema.name, name);
+    let name = primary_key_name(txn, &schema.name, name, &check_names(schema));
     note_rows_read(txn, schema.id, ctx);
     txn.add_primary_key(schema.id, columns, name)?;
     Ok(())

@@ -39,23 +39,40 @@ use crate::sql::plan::Expr;
 use crate::sql::{QueryContext, SqlError};
 use crate::types::{now_us, quote_ident, Value};
 
-/// A CHECK constraint of table `schema` as a statement defines it: `given` its
-/// name, if it has one. `taken` are the constraint names the new one must not
-/// take (see [`constraint_names`]); a given name another of the table's CHECK
-/// constraints has is 42710.
+/// A `[CONSTRAINT name] CHECK (condition) [NO INHERIT]` as a statement
+/// writes it.
+pub struct CheckDefinition {
+    pub name: Option<String>,
+    pub expr: ast::Expr,
+    pub no_inherit: bool,
+}
+
+/// The CHECK constraint `definition` defines on table `schema` (see the module
+/// doc). A given name is 42710 if `on_table`, the names of the table's other
+/// constraints (or, `creating` the table, of the CHECK constraints defined
+/// before it in the statement), has it; a name made up is the first of
+/// PostgreSQL's that neither `on_table` nor `taken` (see [`constraint_names`])
+/// has.
 pub fn check_constraint(
     db: &Database,
     schema: &TableSchema,
-    given: Option<String>,
-    expr: &ast::Expr,
+    definition: &CheckDefinition,
+    on_table: &[String],
     taken: &[String],
+    creating: bool,
 ) -> Result<CheckConstraint, SqlError> {
-    Binder::new(db, &[]).bind_check(schema, expr)?;
-    let mut kept = expr.clone();
+    let (bound, volatile) = Binder::new(db, &[]).bind_check(schema, &definition.expr)?;
+    if !volatile {
+        // PostgreSQL folds the parts that read no column when it defines the
+        // constraint: one that fails (`'x'` read as an integer) fails now.
+        fold_constants(&bound, &Env::new(db, &[], &QueryContext::internal()))?;
+    }
+    let mut kept = definition.expr.clone();
     let _ = visit_expressions_mut(&mut kept, |e| {
         if let ast::Expr::CompoundIdentifier(parts) = e {
-            if let [relation, column] = parts.as_slice() {
-                if ident(relation) == schema.name {
+            // `t.a` and `public.t.a` are the table's `a` (the binder took them).
+            if let [.., relation, column] = parts.as_slice() {
+                if (2..=3).contains(&parts.len()) && ident(relation) == schema.name {
                     *e = ast::Expr::Identifier(column.clone());
                 }
             }
@@ -66,16 +83,18 @@ pub fn check_constraint(
         kept = *inner;
     }
     let expr = kept.to_string();
-    let name = match given {
-        Some(name) => {
-            if schema.checks.iter().any(|c| c.name == name) {
-                return Err(SqlError::DuplicateObject(format!(
+    let name = match &definition.name {
+        Some(name) if on_table.contains(name) => {
+            return Err(SqlError::DuplicateObject(if creating {
+                format!("check constraint \"{name}\" already exists")
+            } else {
+                format!(
                     "constraint \"{name}\" for relation \"{}\" already exists",
                     schema.name
-                )));
-            }
-            name
+                )
+            }))
         }
+        Some(name) => name.clone(),
         None => {
             // PostgreSQL's `<table>_<column>_check` for a constraint on one
             // column, `<table>_check` otherwise.
@@ -87,9 +106,7 @@ pub fn check_constraint(
             std::iter::once("check".to_owned())
                 .chain((1..).map(|i| format!("check{i}")))
                 .map(|label| object_name(&schema.name, column, &label))
-                .find(|name| {
-                    !taken.contains(name) && !schema.checks.iter().any(|c| c.name == *name)
-                })
+                .find(|name| !taken.contains(name) && !on_table.contains(name))
                 .expect("some numbered name is free")
         }
     };
@@ -97,7 +114,48 @@ pub fn check_constraint(
         name,
         expr,
         validated: true,
+        no_inherit: definition.no_inherit,
     })
+}
+
+/// Binds every CHECK constraint of `schema` (after an `ALTER TABLE` changed
+/// a column's type): the error of the first that no longer binds.
+pub fn bind_all(db: &Database, schema: &TableSchema) -> Result<(), SqlError> {
+    for check in &schema.checks {
+        Binder::new(db, &[]).bind_check(schema, &parse_expr(&check.expr)?)?;
+    }
+    Ok(())
+}
+
+/// Evaluates, once, each greatest part of `check` that reads no column.
+fn fold_constants(check: &Expr, env: &Env<'_>) -> Result<(), SqlError> {
+    if !check.references_columns() && !check.has_subquery() {
+        check.eval(&[], env)?;
+        return Ok(());
+    }
+    check
+        .children()
+        .into_iter()
+        .try_for_each(|child| fold_constants(child, env))
+}
+
+/// The names of the constraints of table `schema` (its primary key, UNIQUE
+/// and CHECK constraints): a CHECK constraint may not take one.
+pub fn table_constraint_names(db: &Database, schema: &TableSchema) -> Vec<String> {
+    let mut names: Vec<String> = schema.checks.iter().map(|c| c.name.clone()).collect();
+    if schema.primary_key.is_some() {
+        names.push(schema.primary_key_name());
+    }
+    if let Some(table) = db.find_table(schema.id) {
+        names.extend(
+            table
+                .indexes()
+                .iter()
+                .filter(|i| i.schema.constraint)
+                .map(|i| i.schema.name.clone()),
+        );
+    }
+    names
 }
 
 /// Every constraint name in the database (keys, UNIQUE and CHECK
@@ -124,7 +182,7 @@ pub fn constraint_names(db: &Database) -> Vec<String> {
 }
 
 /// The positions of the columns of `schema` that the kept text `expr` names,
-/// in order, each once.
+/// each once, in the order it first names them (PostgreSQL's `conkey`).
 pub fn columns_named(schema: &TableSchema, expr: &str) -> Vec<usize> {
     let mut columns = Vec::new();
     if let Ok(expr) = parse_expr(expr) {
@@ -139,7 +197,6 @@ pub fn columns_named(schema: &TableSchema, expr: &str) -> Vec<usize> {
             ControlFlow::<()>::Continue(())
         });
     }
-    columns.sort_unstable();
     columns
 }
 
@@ -173,7 +230,10 @@ pub struct SqlChecks {
 
 struct BoundChecks {
     schema: Arc<TableSchema>,
-    checks: Vec<Expr>,
+    /// Each constraint's position in the schema and its condition, in the
+    /// order of their names: PostgreSQL checks them in that order, so that a
+    /// row breaking several is refused in the name of the first.
+    checks: Vec<(usize, Expr)>,
 }
 
 impl SqlChecks {
@@ -190,11 +250,16 @@ impl SqlChecks {
                 return Ok(Arc::clone(bound));
             }
         }
-        let checks = table
-            .checks
-            .iter()
-            .map(|c| Binder::new(db, &[]).bind_check(table, &parse_expr(&c.expr)?))
-            .collect::<Result<_, _>>()?;
+        let mut order: Vec<usize> = (0..table.checks.len()).collect();
+        order.sort_by(|&a, &b| table.checks[a].name.cmp(&table.checks[b].name));
+        let checks = order
+            .into_iter()
+            .map(|position| {
+                let expr = parse_expr(&table.checks[position].expr)?;
+                let (bound, _) = Binder::new(db, &[]).bind_check(table, &expr)?;
+                Ok((position, bound))
+            })
+            .collect::<Result<_, SqlError>>()?;
         let bound = Arc::new(BoundChecks {
             schema: Arc::clone(table),
             checks,
@@ -224,10 +289,10 @@ impl CheckEvaluator for SqlChecks {
             ..self.ctx.clone()
         };
         let env = Env::new(db, &[], &ctx);
-        for (position, check) in bound.checks.iter().enumerate() {
+        for (position, check) in &bound.checks {
             let value = check.eval(values, &env).map_err(failed)?;
             if !is_true(&value) && !value.is_null() {
-                return Ok(Some(position));
+                return Ok(Some(*position));
             }
         }
         Ok(None)

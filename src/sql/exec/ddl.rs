@@ -9,11 +9,11 @@
 //! are no dead rows to reclaim and no planner statistics.
 
 use sqlparser::ast::{
-    self, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType, SequenceOptions, SqlOption,
-    Statement, TableConstraint,
+    self, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType, SequenceOptions, Spanned,
+    SqlOption, Statement, TableConstraint,
 };
 
-use super::checks;
+use super::checks::{self, CheckDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
@@ -120,8 +120,8 @@ fn create_table(
     // names those get.
     let mut sequence_columns = Vec::new();
     let mut sequence_names: Vec<String> = Vec::new();
-    // Each CHECK constraint: its name if given, and its condition.
-    let mut check_definitions: Vec<(Option<String>, ast::Expr)> = Vec::new();
+    // Each CHECK constraint, column or table one, as written.
+    let mut check_definitions: Vec<CheckDefinition> = Vec::new();
     for def in &c.columns {
         let position = columns.len();
         let ColumnDefinition {
@@ -168,8 +168,8 @@ fn create_table(
             other => return Err(SqlError::Unsupported(format!("table constraint {other}"))),
         }
     }
-    let (primary_key_constraint, primary_key) = match primary_key {
-        Some((given, key)) => (primary_key_name(txn, &name, given), Some(key)),
+    let (key_name, primary_key) = match primary_key {
+        Some((given, key)) => (given, Some(key)),
         None => (None, None),
     };
     for &p in primary_key.iter().flatten() {
@@ -180,14 +180,23 @@ fn create_table(
         name: name.clone(),
         columns,
         primary_key,
-        primary_key_constraint,
+        primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     };
-    let mut taken = checks::constraint_names(txn.db());
-    for (given, expr) in check_definitions {
-        let check = checks::check_constraint(txn.db(), &schema, given, &expr, &taken)?;
-        taken.push(check.name.clone());
+    // In the order written, columns' and the table's mixed, as PostgreSQL
+    // names them; the keys' names then keep clear of theirs.
+    check_definitions.sort_by_key(|definition| definition.expr.span().start);
+    let taken = checks::constraint_names(txn.db());
+    let mut on_table = Vec::new();
+    for definition in &check_definitions {
+        let check =
+            checks::check_constraint(txn.db(), &schema, definition, &on_table, &taken, true)?;
+        on_table.push(check.name.clone());
         schema.checks.push(check);
+    }
+    if schema.primary_key.is_some() {
+        schema.primary_key_constraint = primary_key_name(txn, &name, key_name, &on_table);
     }
     check_defaults(txn, &schema, &sequence_columns)?;
     let id = txn.create_table(schema.clone())?;
@@ -221,7 +230,8 @@ pub(super) fn add_unique_constraint(
                 .iter()
                 .map(|&p| schema.columns[p].name.as_str())
                 .collect();
-            free_name(txn, &format!("{}_{}_key", schema.name, names.join("_")))
+            let base = format!("{}_{}_key", schema.name, names.join("_"));
+            free_name(txn, &base, &check_names(schema))
         }
     };
     txn.create_index(IndexSchema {
@@ -245,25 +255,28 @@ pub(super) struct ColumnDefinition {
     pub primary_key: Option<Option<String>>,
     /// Each `UNIQUE`, with the constraint's name if one is given.
     pub uniques: Vec<Option<String>>,
-    /// Each `CHECK`, with the constraint's name if one is given.
-    pub checks: Vec<(Option<String>, ast::Expr)>,
+    /// Each `CHECK`.
+    pub checks: Vec<CheckDefinition>,
 }
 
-/// A `[CONSTRAINT name] CHECK (condition)` as written: its name (`outer`, the
-/// name a column option's `CONSTRAINT` gives it, or its own) and condition.
-/// `NO INHERIT` changes nothing where no table inherits; `NOT ENFORCED` is
-/// 0A000.
+/// A `[CONSTRAINT name] CHECK (condition) [NO INHERIT]` as written, named by
+/// `outer` (the `CONSTRAINT` before a column option) or its own name. `NO
+/// INHERIT` is kept and shown, and changes nothing where no table inherits;
+/// `NOT ENFORCED` is 0A000.
 pub(super) fn check_definition(
     outer: Option<&ast::Ident>,
     check: &ast::CheckConstraint,
-) -> Result<(Option<String>, ast::Expr), SqlError> {
+) -> Result<CheckDefinition, SqlError> {
     if check.enforced == Some(false) {
         return Err(SqlError::Unsupported(
             "CHECK constraints that are NOT ENFORCED".into(),
         ));
     }
-    let name = outer.or(check.name.as_ref()).map(ident);
-    Ok((name, (*check.expr).clone()))
+    Ok(CheckDefinition {
+        name: outer.or(check.name.as_ref()).map(ident),
+        expr: (*check.expr).clone(),
+        no_inherit: check.no_inherit,
+    })
 }
 
 /// Reads the definition of a column of table `table`: its type, NULL or NOT
@@ -420,6 +433,7 @@ fn create_table_as(
         primary_key: None,
         primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     };
     let id = txn.create_table(schema)?;
     if !with_data {
@@ -507,9 +521,16 @@ pub(super) fn primary_key_name(
     txn: &WriteTxn<'_>,
     table: &str,
     given: Option<String>,
+    checks: &[String],
 ) -> Option<String> {
     let default = TableSchema::default_primary_key_name(table);
-    given.or_else(|| Some(free_name(txn, &default)).filter(|chosen| *chosen != default))
+    given.or_else(|| Some(free_name(txn, &default, checks)).filter(|chosen| *chosen != default))
+}
+
+/// The names of table `schema`'s CHECK constraints, which its keys' names keep
+/// clear of.
+pub(super) fn check_names(schema: &TableSchema) -> Vec<String> {
+    schema.checks.iter().map(|c| c.name.clone()).collect()
 }
 
 /// The name a `[CONSTRAINT name] PRIMARY KEY (columns)` gives its key; 0A000 for
@@ -601,9 +622,10 @@ fn check_defaults(
     Ok(())
 }
 
-/// `name`, or `name1`, `name2`, … if taken, as PostgreSQL picks index names.
-pub(super) fn free_name(txn: &WriteTxn<'_>, name: &str) -> String {
-    let taken = |n: &str| txn.db().check_name_free(n).is_err();
+/// `name`, or `name1`, `name2`, … if taken (by a relation, or one of `also`),
+/// as PostgreSQL picks index names.
+pub(super) fn free_name(txn: &WriteTxn<'_>, name: &str, also: &[String]) -> String {
+    let taken = |n: &str| txn.db().check_name_free(n).is_err() || also.iter().any(|a| a == n);
     if !taken(name) {
         return name.to_owned();
     }
@@ -655,6 +677,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
                 // `_idx` for every CREATE INDEX, unique or not, as PostgreSQL
                 // names them; `_key` is for UNIQUE constraints.
                 &format!("{table_name}_{}_idx", names.join("_")),
+                &[],
             )
         }
     };

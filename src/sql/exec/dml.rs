@@ -72,7 +72,7 @@ impl<'db> RowWriter<'db> for WriteTxn<'db> {
     }
 
     fn delete(&mut self, table: TableId, key: &Key) -> Result<(), SqlError> {
-        WriteTxn::delete(self, table, key);
+        WriteTxn::delete(self, table, key)?;
         Ok(())
     }
 
@@ -154,9 +154,10 @@ fn resolve_conflict(
 ) -> Result<Upsert, SqlError> {
     let db = txn.db();
     let t = db.table(table);
-    // NOT NULL first, as in PostgreSQL: a NULL is an error even where the row
-    // would conflict and be skipped.
+    // NOT NULL and CHECK first, as in PostgreSQL: a row that breaks one is an
+    // error even where it would conflict and be skipped.
     t.check_not_null(&row)?;
+    db.check_row(t.schema(), &row)?;
     // Whether a conflicting row exists, and what it holds, is a read of the table
     // that a transaction block must validate (see `sql::block`).
     note_scan(db, ctx, t)?;

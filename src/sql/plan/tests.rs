@@ -28,6 +28,7 @@ fn database() -> Database {
         primary_key: Some(vec![0]),
         primary_key_constraint: None,
         checks: Vec::new(),
+        foreign_keys: Vec::new(),
     };
     let id = txn.create_table(schema).expect("fresh database");
     txn.create_index(IndexSchema {

@@ -142,25 +142,41 @@ impl CheckInfo<'_> {
     }
 
     /// `pg_get_constraintdef`: `CHECK ((a > 0))`, or `CHECK (a > 0)` pretty, as
-    /// psql asks for it; ` NOT VALID` after one not validated.
+    /// psql asks for it (one pair of parentheses around a bare column or
+    /// constant either way, as PostgreSQL writes them); then ` NO INHERIT`
+    /// and ` NOT VALID` if so.
     pub fn definition(&self, pretty: bool) -> String {
         let expr = &self.check.expr;
-        let body = if pretty {
+        let bare = crate::sql::parse::parse_expr(expr).is_ok_and(|e| {
+            matches!(
+                e,
+                sqlparser::ast::Expr::Identifier(_) | sqlparser::ast::Expr::Value(_)
+            )
+        });
+        let body = if pretty || bare {
             format!("({expr})")
         } else {
             format!("(({expr}))")
+        };
+        let no_inherit = if self.check.no_inherit {
+            " NO INHERIT"
+        } else {
+            ""
         };
         let not_valid = if self.check.validated {
             ""
         } else {
             " NOT VALID"
         };
-        format!("CHECK {body}{not_valid}")
+        format!("CHECK {body}{no_inherit}{not_valid}")
     }
 
-    /// The positions of the columns it names.
-    pub fn columns(&self) -> Vec<usize> {
-        crate::sql::exec::columns_named(self.table, &self.check.expr)
+    /// `conkey`: the numbers of the columns it names, or NULL for none.
+    pub fn column_numbers(&self) -> Value {
+        match crate::sql::exec::columns_named(self.table, &self.check.expr).as_slice() {
+            [] => Value::Null,
+            columns => column_numbers(columns),
+        }
     }
 }
 

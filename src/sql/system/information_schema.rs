@@ -403,7 +403,15 @@ fn check_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     let not_nulls = not_null_checks(snapshot)
         .into_iter()
         .map(|(name, _, condition)| row(&name, condition));
-    checks.chain(not_nulls).collect()
+    // PostgreSQL's view is a UNION: one row for a name and condition that
+    // tables share.
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for row in checks.chain(not_nulls) {
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    rows
 }
 
 fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {

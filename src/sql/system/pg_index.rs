@@ -130,8 +130,8 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             c::name(" "),
             c::boolean(true),
             c::int4(0),
-            c::boolean(false),
-            c::column_numbers(&check.columns()),
+            c::boolean(check.check.no_inherit),
+            check.column_numbers(),
             Value::Null,
             // PostgreSQL's is a node tree; the condition's text stands in for it.
             Value::Text(check.check.expr.clone()),
