@@ -240,6 +240,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::CannotCoerce(_) => "42846",
         SqlError::ColumnCannotBeCast { .. } => "42804",
         SqlError::DuplicateObject(_) => "42710",
+        SqlError::InvalidForeignKey(_) => "42830",
         SqlError::DependentObjectsStillExist { .. } => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
         SqlError::InvalidByteSequence(_) => "22021",

@@ -171,6 +171,18 @@ async fn write_first(client: &Client) {
             "ALTER TABLE checked ADD CONSTRAINT small CHECK (hi < 100) NOT VALID",
             "ALTER TABLE checked RENAME COLUMN hi TO top",
             "ALTER TABLE checked ADD COLUMN note TEXT DEFAULT 'n' CHECK (note <> '')",
+            // Foreign keys: of a column, composite, self-referencing, added by
+            // ALTER TABLE; a cascade.
+            "CREATE TABLE fk_parent (id INT PRIMARY KEY, code TEXT UNIQUE)",
+            "CREATE TABLE fk_child (id INT PRIMARY KEY, \
+             parent_id INT REFERENCES fk_parent ON DELETE CASCADE, \
+             up INT REFERENCES fk_child DEFERRABLE INITIALLY DEFERRED)",
+            "INSERT INTO fk_parent VALUES (1, 'a'), (2, 'b')",
+            "INSERT INTO fk_child VALUES (10, 1, NULL), (11, 1, 10), (20, 2, NULL)",
+            "ALTER TABLE fk_child ADD COLUMN code TEXT",
+            "ALTER TABLE fk_child ADD CONSTRAINT by_code FOREIGN KEY (code) REFERENCES fk_parent (code) NOT VALID",
+            "DELETE FROM fk_parent WHERE id = 2",
+            "UPDATE fk_child SET code = 'a' WHERE id = 10",
         ],
     )
     .await;
@@ -232,7 +244,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
          ORDER BY 1, ordinal_position",
         "SELECT indexname FROM pg_indexes WHERE tablename IN ('altered_table', 'unkeyed_later') ORDER BY 1",
         "SELECT conrelid::regclass::text, conname, convalidated, pg_get_constraintdef(oid) \
-         FROM pg_constraint WHERE contype = 'c' ORDER BY 1, 2",
+         FROM pg_constraint WHERE contype IN ('c', 'f') ORDER BY 1, 2",
+        "SELECT * FROM fk_child ORDER BY id",
         // Defaults set and dropped after CREATE TABLE.
         "SELECT table_name, column_name, column_default FROM information_schema.columns \
          WHERE table_name IN ('scratch', 'numbered') ORDER BY 1, 2",
@@ -366,6 +379,15 @@ async fn check_invariants(client: &Client) {
         "UPDATE checked SET top = -1 WHERE id = 1",
     ] {
         assert_eq!(error_code(client, bad).await, "23514", "{bad}");
+    }
+    // Foreign keys still hold, and still act.
+    for bad in [
+        "INSERT INTO fk_child VALUES (30, 3, NULL, NULL)",
+        "INSERT INTO fk_child VALUES (30, 1, 99, NULL)",
+        "INSERT INTO fk_child VALUES (30, 1, NULL, 'zz')",
+        "UPDATE fk_parent SET code = 'c' WHERE id = 1",
+    ] {
+        assert_eq!(error_code(client, bad).await, "23503", "{bad}");
     }
     // The constraints ALTER TABLE added still hold, and those it dropped are gone.
     assert_eq!(

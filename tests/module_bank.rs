@@ -114,6 +114,35 @@ async fn reducer_writes_keep_check_constraints() {
     assert_eq!(balances(&client).await, vec![(1, 30), (2, 120)]);
 }
 
+/// A foreign key holds for a reducer's writes too: checked when the call ends,
+/// a row that references nothing fails the call with 23503 and nothing it
+/// wrote is kept; a reference that exists passes.
+#[tokio::test]
+async fn reducer_writes_keep_foreign_keys() {
+    let server = TestServer::start_with_args(UNHURRIED);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE owners (name text PRIMARY KEY);
+             INSERT INTO owners VALUES ('alice'), ('bob');
+             ALTER TABLE accounts ADD CONSTRAINT known_owner FOREIGN KEY (owner) REFERENCES owners",
+        )
+        .await
+        .unwrap();
+    open_two_accounts(&client).await;
+    let (code, message) = error_of(&client, "CALL open_account(3, 'mallory', 5)").await;
+    assert_eq!(code, "23503");
+    assert!(message.contains("\"known_owner\""), "{message}");
+    assert_eq!(balances(&client).await, vec![(1, 100), (2, 50)]);
+    let (code, _) = error_of(&client, "DELETE FROM owners WHERE name = 'bob'").await;
+    assert_eq!(code, "23503");
+    client
+        .batch_execute("CALL transfer(1, 2, 10)")
+        .await
+        .unwrap();
+    assert_eq!(balances(&client).await, vec![(1, 90), (2, 60)]);
+}
+
 #[tokio::test]
 async fn wrong_calls_answer_like_postgresql() {
     let server = TestServer::start_with_args(UNHURRIED);

@@ -1012,3 +1012,74 @@ async fn check_constraints_fail_a_blocks_statement_at_once() {
         .get(0);
     assert_eq!(qty, 5);
 }
+
+/// Foreign keys in blocks: a statement that breaks one fails at once (its
+/// checks run at the statement's end), one declared DEFERRABLE INITIALLY
+/// DEFERRED is checked at COMMIT (a child may come before its parent, and an
+/// unfixed one fails the COMMIT with 23503), and a cascade a statement made is
+/// seen by the next statements and committed once.
+#[tokio::test]
+async fn foreign_keys_in_a_block() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent ON DELETE CASCADE);
+         CREATE TABLE late (id int PRIMARY KEY,
+             parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
+         INSERT INTO parent VALUES (1), (2);
+         INSERT INTO child VALUES (10, 1), (11, 1), (20, 2)",
+    )
+    .await
+    .unwrap();
+
+    a.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(
+        sqlstate(a.execute("INSERT INTO child VALUES (30, 3)", &[]).await),
+        "23503"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("INSERT INTO late VALUES (1, 3)", &[])
+        .await
+        .unwrap();
+    a.execute("INSERT INTO parent VALUES (3)", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("INSERT INTO late VALUES (2, 4)", &[])
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "23503");
+    let late: i64 = b
+        .query_one("SELECT count(*) FROM late", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(late, 1);
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("DELETE FROM parent WHERE id = 1", &[])
+        .await
+        .unwrap();
+    let children: i64 = a
+        .query_one("SELECT count(*) FROM child", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(children, 1, "the cascade is seen in the block");
+    a.execute("INSERT INTO child VALUES (21, 2)", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let children: Vec<i32> = b
+        .query("SELECT id FROM child ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(children, [20, 21]);
+}

@@ -448,6 +448,12 @@ impl<'db> WriteTxn<'db> {
         }
     }
 
+    /// The id the next table created gets (a table whose foreign key
+    /// references itself names its own id).
+    pub fn next_table_id(&self) -> TableId {
+        self.db.next_table_id
+    }
+
     /// Creates a table from `schema` (whose `id` is ignored and assigned here).
     /// 42P07 if the table's name or its primary key's is taken.
     pub fn create_table(&mut self, mut schema: TableSchema) -> Result<TableId, DbError> {
@@ -616,6 +622,13 @@ impl<'db> WriteTxn<'db> {
             .filter(|c| c.validated && !old.checks.contains(c))
             .collect();
         self.db.check_rows(t, &schema, &new_checks)?;
+        for key in &schema.foreign_keys {
+            if key.validated && !old.foreign_keys.contains(key) {
+                for (_, row) in t.scan() {
+                    self.db.check_referencing_values(t, key, &t.decode(row))?;
+                }
+            }
+        }
         self.redo.push(&RedoOp::AlterTable(schema.clone()));
         self.record(|| Change::AlterTable(schema.clone()));
         let old = self.db.set_table_schema(Arc::new(schema));
@@ -731,6 +744,17 @@ impl<'db> WriteTxn<'db> {
         if schema.primary_key.is_none() {
             schema.primary_key_constraint = None;
         }
+        // Its own foreign keys on the column go (the SQL layer refuses to drop
+        // a column another key references); the others' columns move.
+        schema
+            .foreign_keys
+            .retain(|key| !key.columns.contains(&column));
+        for key in &mut schema.foreign_keys {
+            key.columns = kept(&key.columns).expect("kept above");
+            if key.referenced_table == table {
+                key.referenced_columns = key.referenced_columns.iter().map(|&c| moved(c)).collect();
+            }
+        }
         let indexes = t
             .indexes()
             .iter()
@@ -762,6 +786,25 @@ impl<'db> WriteTxn<'db> {
                 None => self.remove_sequence(&name)?,
                 Some(position) => self.reown_sequence(&name, table, position),
             }
+        }
+        // The keys of other tables that reference its columns after it.
+        let mut referencing_tables: Vec<TableId> = self
+            .db
+            .references_to(table)
+            .into_iter()
+            .map(|(referencing, _)| referencing)
+            .filter(|&referencing| referencing != table)
+            .collect();
+        referencing_tables.dedup();
+        for referencing in referencing_tables {
+            let mut schema = self.db.table(referencing).schema().as_ref().clone();
+            for key in &mut schema.foreign_keys {
+                if key.referenced_table == table {
+                    key.referenced_columns =
+                        key.referenced_columns.iter().map(|&c| moved(c)).collect();
+                }
+            }
+            self.alter_table(schema)?;
         }
         self.record(|| Change::DropColumn { table, column });
         Ok(())

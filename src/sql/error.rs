@@ -22,6 +22,10 @@ pub enum SqlError {
     /// no assignment cast to the new one.
     #[error("column \"{column}\" cannot be cast automatically to type {target}")]
     ColumnCannotBeCast { column: String, target: DataType },
+    /// A foreign key whose referenced columns are not a key of the referenced
+    /// table, or not as many as its own (42830).
+    #[error("{0}")]
+    InvalidForeignKey(String),
     /// An object of that name exists already (42710): a table's constraint.
     #[error("{0}")]
     DuplicateObject(String),

@@ -188,11 +188,17 @@ pub enum CatalogFunction {
     ConstraintDef,
     /// `pg_get_viewdef(view_oid [, pretty])`.
     ViewDef,
+    /// `pg_get_triggerdef(oid [, pretty])`: NULL, as PostgreSQL answers for an
+    /// OID that is no trigger's: Turnstile has no triggers (`pg_trigger` is
+    /// empty), but psql's `\d` asks about a table with foreign keys.
+    TriggerDef,
     FunctionArguments,
     FunctionResult,
-    /// `pg_get_expr(expr, relation_oid [, pretty])`: the catalogs keep expressions as
-    /// their SQL text, so this is that text.
-    Expr,
+    /// Its first argument: `pg_get_expr(expr, relation_oid [, pretty])` (the
+    /// catalogs keep expressions as their SQL text, so this is that text), and
+    /// `pg_partition_ancestors(regclass)` (there are no partitions: a table is
+    /// its own only ancestor, one row, as PostgreSQL answers for a table).
+    FirstArgument,
     /// Reads a name as an OID of the alias's kind (`'t'::regclass`).
     RegIn(super::OidAlias),
     /// Prints an OID of the alias's kind as its name (`oid::regclass::text`).
@@ -730,12 +736,18 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_get_viewdef", 1 | 2) if is_oid(a[0]) => {
             catalog(C::ViewDef, [oid, T::Bool][..a.len()].to_vec(), T::Text)
         }
+        ("pg_get_triggerdef", 1 | 2) if is_oid(a[0]) => {
+            catalog(C::TriggerDef, [oid, T::Bool][..a.len()].to_vec(), T::Text)
+        }
         ("pg_get_function_arguments" | "pg_get_function_identity_arguments", 1) => {
             catalog(C::FunctionArguments, vec![oid], T::Text)
         }
         ("pg_get_function_result", 1) => catalog(C::FunctionResult, vec![oid], T::Text),
+        ("pg_partition_ancestors", 1) if is_oid(a[0]) => {
+            catalog(C::FirstArgument, vec![regclass], regclass)
+        }
         ("pg_get_expr", 2 | 3) if is_text(a[0]) => catalog(
-            C::Expr,
+            C::FirstArgument,
             [T::Text, oid, T::Bool][..a.len()].to_vec(),
             T::Text,
         ),

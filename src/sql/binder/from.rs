@@ -4,7 +4,7 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJ
 
 use crate::sql::plan::{side, Access, Expr, JoinKind, Plan, Side};
 use crate::sql::{system, SqlError};
-use crate::types::{BinaryOp, CatalogFunction, DataType, FunctionId, Value};
+use crate::types::{BinaryOp, CatalogFunction, DataType, FunctionId, OidAlias, Value};
 
 use super::scope::{Lookup, Scope, ScopeColumn};
 use super::select::unknown_outputs_as_text;
@@ -38,6 +38,8 @@ struct FunctionCall<'a> {
     name: String,
     args: Vec<&'a ast::Expr>,
     alias: Option<&'a ast::TableAlias>,
+    /// `WITH ORDINALITY`: a last column numbering the rows.
+    with_ordinality: bool,
 }
 
 impl Binder<'_> {
@@ -411,15 +413,24 @@ impl Binder<'_> {
     fn bind_function_call(&mut self, call: &FunctionCall<'_>) -> Result<(Plan, Scope), SqlError> {
         let builtin = matches!(call.schema.as_deref(), None | Some("pg_catalog"));
         let user = matches!(call.schema.as_deref(), None | Some("public"));
+        if call.with_ordinality && !(builtin && call.name == "pg_partition_ancestors") {
+            return Err(SqlError::Unsupported(format!(
+                "{}(…) WITH ORDINALITY",
+                call.name
+            )));
+        }
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
+            "pg_partition_ancestors" if builtin => {
+                self.bind_partition_ancestors(&call.args, call.alias, call.with_ordinality)
+            }
             name if user && self.db.get_routine(name).is_some() => {
                 self.bind_view_call(name, &call.args, call.alias)
             }
             name => Err(SqlError::Unsupported(format!(
-                "function {name} in FROM; Turnstile has generate_series, unnest and the \
-                 modules' views there"
+                "function {name} in FROM; Turnstile has generate_series, unnest, \
+                 pg_partition_ancestors and the modules' views there"
             ))),
         }
     }
@@ -459,6 +470,46 @@ impl Binder<'_> {
         let stop = self.coerce(stop, ty, "generate_series")?;
         let scope = function_scope("generate_series", ty, alias)?;
         Ok((Plan::Series { start, stop }, scope))
+    }
+
+    /// `pg_partition_ancestors(relation) [WITH ORDINALITY]` (psql's `\d` reads
+    /// it): there are no partitions, so a table is its own only ancestor, one
+    /// row of `relid` (and `ordinality` 1).
+    fn bind_partition_ancestors(
+        &mut self,
+        args: &[&ast::Expr],
+        alias: Option<&ast::TableAlias>,
+        with_ordinality: bool,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let [relation] = args else {
+            return Err(SqlError::UndefinedFunction(format!(
+                "function pg_partition_ancestors with {} arguments does not exist",
+                args.len()
+            )));
+        };
+        let regclass = DataType::Oid(OidAlias::RegClass);
+        let relation = self.bind_expr(relation, &Scope::default())?;
+        let relation = self.coerce(relation, regclass, "pg_partition_ancestors")?;
+        let mut columns = vec![("relid".to_owned(), regclass)];
+        let mut row = vec![relation];
+        if with_ordinality {
+            columns.push(("ordinality".to_owned(), DataType::Int8));
+            row.push(Expr::Const(Value::Int8(1), DataType::Int8));
+        }
+        let shown = alias.map_or_else(
+            || "pg_partition_ancestors".into(),
+            |a| names::ident(&a.name),
+        );
+        let mut scope = Scope::computed(Some(shown), columns);
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        let width = row.len();
+        let plan = Plan::Values {
+            rows: vec![row],
+            width,
+        };
+        Ok((plan, scope))
     }
 
     /// `unnest(array)`: one row per element.
@@ -675,21 +726,16 @@ fn function_call(factor: &TableFactor) -> Result<Option<FunctionCall<'_>>, SqlEr
             with_ordinality,
             ..
         } => {
-            if *with_ordinality {
-                return Err(SqlError::Unsupported("unnest … WITH ORDINALITY".into()));
-            }
             return Ok(Some(FunctionCall {
                 schema: None,
                 name: "unnest".into(),
                 args: array_exprs.iter().collect(),
                 alias: alias.as_ref(),
+                with_ordinality: *with_ordinality,
             }));
         }
         _ => return Ok(None),
     };
-    if with_ordinality {
-        return Err(SqlError::Unsupported(format!("{name}(…) WITH ORDINALITY")));
-    }
     let args = args
         .iter()
         .map(|arg| match arg {
@@ -705,6 +751,7 @@ fn function_call(factor: &TableFactor) -> Result<Option<FunctionCall<'_>>, SqlEr
         name,
         args,
         alias: alias.as_ref(),
+        with_ordinality,
     }))
 }
 

@@ -45,6 +45,7 @@ use super::ddl::{
     refuse_system, view_dependencies, ColumnDefinition,
 };
 use super::expr::Env;
+use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnFill, TableId, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
@@ -250,6 +251,7 @@ fn add_column(
         primary_key,
         uniques,
         checks: column_checks,
+        references,
     } = column_definition(def, &schema.name, ctx)?;
     if if_not_exists && schema.column_index(&column.name).is_some() {
         return Ok(vec![Notice::ColumnAlreadyExistsSkipping {
@@ -282,6 +284,15 @@ fn add_column(
     for definition in column_checks {
         let with_column = txn.db().table(schema.id).schema().clone();
         add_check(txn, &with_column, &definition, false)?;
+    }
+    for (name, constraint) in references {
+        let with_column = txn.db().table(schema.id).schema().clone();
+        let definition = ForeignKeyDefinition {
+            name,
+            columns: vec![position],
+            constraint,
+        };
+        add_foreign_key(txn, &with_column, &definition, false)?;
     }
     Ok(Vec::new())
 }
@@ -328,12 +339,36 @@ fn drop_column(
         return Err(undefined_column(&schema, column));
     };
     sequences::refuse_users_of_column(txn.db(), &schema, position)?;
-    // The CHECK constraints that name it go with it, as in PostgreSQL.
+    let lines: Vec<String> = txn
+        .db()
+        .references_to(id)
+        .into_iter()
+        .filter(|(_, key)| key.referenced_columns.contains(&position))
+        .map(|(referencing, key)| {
+            format!(
+                "constraint {} on table {} depends on column {column} of table {}",
+                key.name,
+                txn.db().table(referencing).schema().name,
+                schema.name
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        return Err(SqlError::DependentObjectsStillExist {
+            object: format!("column {column} of table {}", schema.name),
+            detail: lines.join("\n"),
+        });
+    }
+    // The CHECK constraints and foreign keys that name it go with it, as in
+    // PostgreSQL.
     let mut without = schema.as_ref().clone();
     without
         .checks
         .retain(|c| !checks::columns_named(&schema, &c.expr).contains(&position));
-    if without.checks.len() != schema.checks.len() {
+    without
+        .foreign_keys
+        .retain(|k| !k.columns.contains(&position));
+    if without != *schema {
         txn.alter_table(without)?;
     }
     note_rows_read(txn, id, ctx);
@@ -431,6 +466,22 @@ fn set_type(
     ctx: &QueryContext,
 ) -> Result<(), SqlError> {
     let target = column_type(data_type)?;
+    let in_own_key = schema
+        .foreign_keys
+        .iter()
+        .any(|k| k.columns.contains(&position));
+    let referenced = txn
+        .db()
+        .references_to(schema.id)
+        .iter()
+        .any(|(_, k)| k.referenced_columns.contains(&position));
+    if in_own_key || referenced {
+        return Err(SqlError::Unsupported(format!(
+            "changing the type of column \"{}\", which a foreign key uses (drop the foreign \
+             key, change the type, and add it again)",
+            schema.columns[position].name
+        )));
+    }
     let mut binder = Binder::new(txn.db(), &[]);
     let conversion = binder.column_conversion(schema, position, target, using)?;
     binder.check_default_conversion(schema, position, target)?;
@@ -499,8 +550,25 @@ fn add_constraint(
         TableConstraint::Check(check) => {
             add_check(txn, schema, &check_definition(None, check)?, not_valid)
         }
-        TableConstraint::ForeignKey(_) => {
-            Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+        TableConstraint::ForeignKey(reference) => {
+            let definition = ForeignKeyDefinition {
+                name: reference.name.as_ref().map(ident),
+                columns: reference
+                    .columns
+                    .iter()
+                    .map(|column| {
+                        let name = ident(column);
+                        schema.column_index(&name).ok_or_else(|| {
+                            SqlError::UndefinedColumnMessage(format!(
+                                "column \"{name}\" referenced in foreign key constraint does \
+                                 not exist"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                constraint: reference.clone(),
+            };
+            add_foreign_key(txn, schema, &definition, not_valid)
         }
         other => Err(SqlError::Unsupported(format!("table constraint {other}"))),
     }
@@ -525,13 +593,39 @@ fn add_check(
     Ok(())
 }
 
-/// `VALIDATE CONSTRAINT name`: a CHECK constraint added `NOT VALID` is checked
-/// on every row (23514), and is valid from then on.
+/// Adds a foreign key (see `foreign_keys::foreign_key`): every row must
+/// reference a row (23503) unless it is `NOT VALID`.
+fn add_foreign_key(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    definition: &ForeignKeyDefinition,
+    not_valid: bool,
+) -> Result<(), SqlError> {
+    let taken = checks::constraint_names(txn.db());
+    let on_table = checks::table_constraint_names(txn.db(), schema);
+    let mut key = foreign_keys::foreign_key(txn.db(), schema, definition, None, &on_table, &taken)?;
+    key.validated = !not_valid;
+    let mut changed = schema.clone();
+    changed.foreign_keys.push(key);
+    txn.alter_table(changed)?;
+    Ok(())
+}
+
+/// `VALIDATE CONSTRAINT name`: a CHECK constraint or foreign key added `NOT
+/// VALID` is checked on every row (23514, 23503), and is valid from then on.
 fn validate_constraint(
     txn: &mut WriteTxn<'_>,
     schema: &TableSchema,
     name: &str,
 ) -> Result<(), SqlError> {
+    let mut changed = schema.clone();
+    if let Some(key) = changed.foreign_keys.iter_mut().find(|k| k.name == name) {
+        key.validated = true;
+        if changed != *schema {
+            txn.alter_table(changed)?;
+        }
+        return Ok(());
+    }
     let Some(position) = schema.checks.iter().position(|c| c.name == name) else {
         if constraint_kind(txn, schema, name).is_some() {
             return Err(SqlError::WrongObjectType(format!(
@@ -542,7 +636,6 @@ fn validate_constraint(
         }
         return Err(undefined_constraint(schema, name));
     };
-    let mut changed = schema.clone();
     changed.checks[position].validated = true;
     if changed != *schema {
         txn.alter_table(changed)?;
@@ -573,6 +666,7 @@ enum ConstraintKind {
     PrimaryKey,
     Unique,
     Check(usize),
+    ForeignKey(usize),
 }
 
 fn constraint_kind(txn: &WriteTxn<'_>, schema: &TableSchema, name: &str) -> Option<ConstraintKind> {
@@ -588,11 +682,14 @@ fn constraint_kind(txn: &WriteTxn<'_>, schema: &TableSchema, name: &str) -> Opti
     if unique {
         return Some(ConstraintKind::Unique);
     }
+    if let Some(position) = schema.checks.iter().position(|c| c.name == name) {
+        return Some(ConstraintKind::Check(position));
+    }
     schema
-        .checks
+        .foreign_keys
         .iter()
-        .position(|c| c.name == name)
-        .map(ConstraintKind::Check)
+        .position(|k| k.name == name)
+        .map(ConstraintKind::ForeignKey)
 }
 
 /// `DROP CONSTRAINT [IF EXISTS] name`: the primary key (the rows are then keyed
@@ -608,13 +705,28 @@ fn drop_constraint(
 ) -> Result<Vec<Notice>, SqlError> {
     match constraint_kind(txn, schema, name) {
         Some(ConstraintKind::PrimaryKey) => {
+            let key = schema.primary_key.clone().unwrap_or_default();
+            refuse_referenced_key(txn, schema, name, &key)?;
             note_rows_read(txn, schema.id, ctx);
             txn.drop_primary_key(schema.id)?;
         }
-        Some(ConstraintKind::Unique) => txn.drop_index(name)?,
+        Some(ConstraintKind::Unique) => {
+            let (table, position) = txn
+                .db()
+                .get_index(name)
+                .expect("a UNIQUE constraint's index");
+            let columns = table.indexes()[position].schema.columns.clone();
+            refuse_referenced_key(txn, schema, name, &columns)?;
+            txn.drop_index(name)?
+        }
         Some(ConstraintKind::Check(position)) => {
             let mut changed = schema.clone();
             changed.checks.remove(position);
+            txn.alter_table(changed)?;
+        }
+        Some(ConstraintKind::ForeignKey(position)) => {
+            let mut changed = schema.clone();
+            changed.foreign_keys.remove(position);
             txn.alter_table(changed)?;
         }
         None if if_exists => {
@@ -627,6 +739,44 @@ fn drop_constraint(
         None => return Err(undefined_constraint(schema, name)),
     }
     Ok(Vec::new())
+}
+
+/// 2BP01 if a foreign key references `columns` of table `schema`, the
+/// columns of its key `name` (a primary key or UNIQUE constraint) that an
+/// `ALTER TABLE` would drop.
+fn refuse_referenced_key(
+    txn: &WriteTxn<'_>,
+    schema: &TableSchema,
+    name: &str,
+    columns: &[usize],
+) -> Result<(), SqlError> {
+    let mut sorted = columns.to_vec();
+    sorted.sort_unstable();
+    let same = |key: &[usize]| {
+        let mut key = key.to_vec();
+        key.sort_unstable();
+        key == sorted
+    };
+    let lines: Vec<String> = txn
+        .db()
+        .references_to(schema.id)
+        .into_iter()
+        .filter(|(_, key)| same(&key.referenced_columns))
+        .map(|(referencing, key)| {
+            format!(
+                "constraint {} on table {} depends on index {name}",
+                key.name,
+                txn.db().table(referencing).schema().name
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(SqlError::DependentObjectsStillExist {
+        object: format!("constraint {name} on table {}", schema.name),
+        detail: lines.join("\n"),
+    })
 }
 
 fn undefined_constraint(schema: &TableSchema, name: &str) -> SqlError {

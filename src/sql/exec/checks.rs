@@ -139,10 +139,11 @@ fn fold_constants(check: &Expr, env: &Env<'_>) -> Result<(), SqlError> {
         .try_for_each(|child| fold_constants(child, env))
 }
 
-/// The names of the constraints of table `schema` (its primary key, UNIQUE
-/// and CHECK constraints): a CHECK constraint may not take one.
+/// The names of the constraints of table `schema` (its primary key, UNIQUE,
+/// CHECK and FOREIGN KEY constraints): a new one may not take one.
 pub fn table_constraint_names(db: &Database, schema: &TableSchema) -> Vec<String> {
     let mut names: Vec<String> = schema.checks.iter().map(|c| c.name.clone()).collect();
+    names.extend(schema.foreign_keys.iter().map(|k| k.name.clone()));
     if schema.primary_key.is_some() {
         names.push(schema.primary_key_name());
     }
@@ -177,6 +178,7 @@ pub fn constraint_names(db: &Database) -> Vec<String> {
                 .map(|i| i.schema.name.clone()),
         );
         names.extend(schema.checks.iter().map(|c| c.name.clone()));
+        names.extend(schema.foreign_keys.iter().map(|k| k.name.clone()));
     }
     names
 }

@@ -14,6 +14,7 @@ use sqlparser::ast::{
 };
 
 use super::checks::{self, CheckDefinition};
+use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
@@ -122,6 +123,8 @@ fn create_table(
     let mut sequence_names: Vec<String> = Vec::new();
     // Each CHECK constraint, column or table one, as written.
     let mut check_definitions: Vec<CheckDefinition> = Vec::new();
+    // Each foreign key, column or table one, as written.
+    let mut reference_definitions: Vec<ForeignKeyDefinition> = Vec::new();
     for def in &c.columns {
         let position = columns.len();
         let ColumnDefinition {
@@ -130,8 +133,16 @@ fn create_table(
             primary_key: column_key,
             uniques: column_uniques,
             checks: column_checks,
+            references: column_references,
         } = column_definition(def, &name, ctx)?;
         check_definitions.extend(column_checks);
+        for (given, constraint) in column_references {
+            reference_definitions.push(ForeignKeyDefinition {
+                name: given,
+                columns: vec![position],
+                constraint,
+            });
+        }
         if columns.iter().any(|c| c.name == column.name) {
             return Err(SqlError::DuplicateColumn(column.name));
         }
@@ -162,8 +173,12 @@ fn create_table(
                 u.columns.iter().map(find).collect::<Result<_, _>>()?,
             )),
             TableConstraint::Check(check) => check_definitions.push(check_definition(None, check)?),
-            TableConstraint::ForeignKey(_) => {
-                return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
+            TableConstraint::ForeignKey(reference) => {
+                reference_definitions.push(ForeignKeyDefinition {
+                    name: reference.name.as_ref().map(ident),
+                    columns: reference_columns(&columns, &reference.columns)?,
+                    constraint: reference.clone(),
+                })
             }
             other => return Err(SqlError::Unsupported(format!("table constraint {other}"))),
         }
@@ -195,11 +210,39 @@ fn create_table(
         on_table.push(check.name.clone());
         schema.checks.push(check);
     }
+    // A key referencing the table itself may name its primary key or any of
+    // its UNIQUE constraints.
+    let keys: Vec<Vec<usize>> = schema
+        .primary_key
+        .iter()
+        .cloned()
+        .chain(uniques.iter().map(|(_, columns)| columns.clone()))
+        .collect();
+    for definition in &reference_definitions {
+        let key = foreign_keys::foreign_key(
+            txn.db(),
+            &schema,
+            definition,
+            Some(&keys),
+            &on_table,
+            &taken,
+        )?;
+        on_table.push(key.name.clone());
+        schema.foreign_keys.push(key);
+    }
     if schema.primary_key.is_some() {
         schema.primary_key_constraint = primary_key_name(txn, &name, key_name, &on_table);
     }
     check_defaults(txn, &schema, &sequence_columns)?;
-    let id = txn.create_table(schema.clone())?;
+    let id = txn.next_table_id();
+    for key in &mut schema.foreign_keys {
+        // A key referencing the table itself was given the schema's id, 0.
+        if key.referenced_table == 0 {
+            key.referenced_table = id;
+        }
+    }
+    let created_id = txn.create_table(schema.clone())?;
+    debug_assert_eq!(created_id, id);
     let created = TableSchema {
         id,
         ..schema.clone()
@@ -212,6 +255,25 @@ fn create_table(
         }
     }
     Ok(Output::Command(CommandTag::new("CREATE TABLE")))
+}
+
+/// The positions of a table constraint's `FOREIGN KEY (columns)` among
+/// `columns` (42703 for one the table lacks).
+fn reference_columns(
+    columns: &[ColumnSchema],
+    names: &[ast::Ident],
+) -> Result<Vec<usize>, SqlError> {
+    names
+        .iter()
+        .map(|column| {
+            let name = ident(column);
+            columns.iter().position(|c| c.name == name).ok_or_else(|| {
+                SqlError::UndefinedColumnMessage(format!(
+                    "column \"{name}\" referenced in foreign key constraint does not exist"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A UNIQUE constraint on `columns` of table `schema`: a unique index called
@@ -257,6 +319,8 @@ pub(super) struct ColumnDefinition {
     pub uniques: Vec<Option<String>>,
     /// Each `CHECK`.
     pub checks: Vec<CheckDefinition>,
+    /// Each `REFERENCES`, with the constraint's name if one is given.
+    pub references: Vec<(Option<String>, ast::ForeignKeyConstraint)>,
 }
 
 /// A `[CONSTRAINT name] CHECK (condition) [NO INHERIT]` as written, named by
@@ -302,6 +366,7 @@ pub(super) fn column_definition(
     let mut primary_key = None;
     let mut uniques = Vec::new();
     let mut checks = Vec::new();
+    let mut references = Vec::new();
     let mut explicit_null = false;
     for option in &def.options {
         match &option.option {
@@ -347,9 +412,10 @@ pub(super) fn column_definition(
             ColumnOption::Check(check) => {
                 checks.push(check_definition(option.name.as_ref(), check)?)
             }
-            ColumnOption::ForeignKey(_) => {
-                return Err(SqlError::Unsupported("FOREIGN KEY constraints".into()))
-            }
+            ColumnOption::ForeignKey(reference) => references.push((
+                option.name.as_ref().or(reference.name.as_ref()).map(ident),
+                reference.clone(),
+            )),
             other => return Err(SqlError::Unsupported(format!("column option {other}"))),
         }
     }
@@ -366,6 +432,7 @@ pub(super) fn column_definition(
         primary_key,
         uniques,
         checks,
+        references,
     })
 }
 
@@ -841,6 +908,7 @@ fn drop(
             let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
             refuse_dependents(txn, deps, name, &dropping)?;
             sequences::refuse_users_of_owned(txn.db(), name, &dropping)?;
+            foreign_keys::refuse_drop(txn.db(), name, &dropping)?;
         }
         match kind {
             ObjectType::Table => txn.drop_table(name)?,
@@ -949,6 +1017,7 @@ fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlErro
         return Err(SqlError::Unsupported("TRUNCATE options".into()));
     }
     let mut ids = Vec::new();
+    let mut names = Vec::new();
     for target in &t.table_names {
         let name = relation(&target.name)?;
         refuse_system(&name, "truncated")?;
@@ -957,6 +1026,10 @@ fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlErro
             None if t.if_exists => {}
             None => return Err(SqlError::UndefinedTable(name)),
         }
+        names.push(name);
+    }
+    for name in &names {
+        foreign_keys::refuse_truncate(txn.db(), name, &names)?;
     }
     for id in ids {
         txn.truncate(id);

@@ -9,6 +9,7 @@ mod copy;
 mod ddl;
 mod dml;
 mod expr;
+mod foreign_keys;
 mod query;
 mod scan;
 mod sequences;

@@ -13,7 +13,7 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{CheckConstraint, Database, TableSchema};
+use crate::db::{CheckConstraint, Database, ForeignKey, ReferentialAction, TableSchema};
 use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
@@ -178,6 +178,107 @@ impl CheckInfo<'_> {
             columns => column_numbers(columns),
         }
     }
+}
+
+/// A foreign key of a table, as the catalog relations show it.
+pub struct ForeignKeyInfo<'a> {
+    pub table: &'a TableSchema,
+    pub key: &'a ForeignKey,
+    pub referenced: &'a TableSchema,
+}
+
+impl ForeignKeyInfo<'_> {
+    /// Its OID, made as a CHECK constraint's is (see [`CheckInfo::oid`]).
+    pub fn oid(&self) -> u32 {
+        oid_of(
+            Kind::Constraint,
+            &format!("{}.{}", self.table.id, self.key.name),
+        )
+    }
+
+    /// `pg_get_constraintdef`: `FOREIGN KEY (a) REFERENCES p(id)`, then what
+    /// differs from the defaults, in PostgreSQL's order.
+    pub fn definition(&self) -> String {
+        let key = self.key;
+        let mut out = format!(
+            "FOREIGN KEY ({}) REFERENCES {}({})",
+            column_list(self.table, &key.columns),
+            quote_ident(&self.referenced.name),
+            column_list(self.referenced, &key.referenced_columns)
+        );
+        if key.match_full {
+            out += " MATCH FULL";
+        }
+        for (on, action) in [("UPDATE", key.on_update), ("DELETE", key.on_delete)] {
+            if action != ReferentialAction::NoAction {
+                out += &format!(" ON {on} {}", action_name(action));
+            }
+        }
+        if key.deferrable {
+            out += " DEFERRABLE";
+        }
+        if key.initially_deferred {
+            out += " INITIALLY DEFERRED";
+        }
+        if !key.validated {
+            out += " NOT VALID";
+        }
+        out
+    }
+
+    /// The name of the referenced table's primary key or UNIQUE constraint
+    /// whose columns it references, and its index's columns.
+    pub fn unique_constraint(&self, db: &Database) -> Option<(String, Vec<usize>)> {
+        let mut wanted = self.key.referenced_columns.clone();
+        wanted.sort_unstable();
+        indexes(db)
+            .into_iter()
+            .filter(|i| i.table.id == self.referenced.id && i.unique)
+            .find(|i| {
+                let mut columns = i.columns.clone();
+                columns.sort_unstable();
+                columns == wanted
+            })
+            .map(|i| (i.name, i.columns))
+    }
+}
+
+/// What PostgreSQL's `pg_constraint` calls an action (`confdeltype`), and how
+/// a definition writes it.
+pub fn action_code(action: ReferentialAction) -> &'static str {
+    match action {
+        ReferentialAction::NoAction => "a",
+        ReferentialAction::Restrict => "r",
+        ReferentialAction::Cascade => "c",
+        ReferentialAction::SetNull => "n",
+    }
+}
+
+pub fn action_name(action: ReferentialAction) -> &'static str {
+    match action {
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::SetNull => "SET NULL",
+    }
+}
+
+/// Every foreign key of every table, in table then creation order.
+pub fn foreign_keys(db: &Database) -> Vec<ForeignKeyInfo<'_>> {
+    let mut out = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        for key in &schema.foreign_keys {
+            if let Some(referenced) = db.find_table(key.referenced_table) {
+                out.push(ForeignKeyInfo {
+                    table: schema,
+                    key,
+                    referenced: referenced.schema(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Every CHECK constraint of every table, in table then creation order.

@@ -54,7 +54,8 @@ pub fn eval_catalog_function(
             Some(routine) => pg_proc::result(routine),
             None => Value::Null,
         },
-        C::Expr => args[0].clone(),
+        C::FirstArgument => args[0].clone(),
+        C::TriggerDef => Value::Null,
         C::RegIn(alias) => match &args[0] {
             Value::Text(name) => reg_in(db, &ctx.user, alias, name)?,
             other => other.clone(),
@@ -214,10 +215,14 @@ fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<S
 }
 
 /// `pg_get_constraintdef(oid [, pretty])`: `PRIMARY KEY (a, b)`, `UNIQUE (c)`,
-/// `CHECK ((a > 0))` (`CHECK (a > 0)` pretty).
+/// `CHECK ((a > 0))` (`CHECK (a > 0)` pretty), `FOREIGN KEY (a) REFERENCES
+/// p(id)`.
 fn constraint_definition(db: &Database, oid: u32, pretty: bool) -> Option<String> {
     if let Some(check) = c::checks(db).iter().find(|check| check.oid() == oid) {
         return Some(check.definition(pretty));
+    }
+    if let Some(key) = c::foreign_keys(db).iter().find(|key| key.oid() == oid) {
+        return Some(key.definition());
     }
     let indexes = c::indexes(db);
     let index = indexes

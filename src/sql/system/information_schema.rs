@@ -1,14 +1,14 @@
 //! `information_schema.tables`, `columns`, `schemata`, `routines`,
-//! `table_constraints`, `check_constraints` and `key_column_usage`: the SQL
-//! standard's view of the same catalog, for tools that read it instead of
-//! pg_catalog. Only the user's objects (schema `public`) and the schemas are
-//! listed; the standard's domain types are shown as their base types (`name`,
-//! `text`, `integer`).
+//! `table_constraints`, `check_constraints`, `referential_constraints` and
+//! `key_column_usage`: the SQL standard's view of the same catalog, for tools
+//! that read it instead of pg_catalog. Only the user's objects (schema
+//! `public`) and the schemas are listed; the standard's domain types are shown
+//! as their base types (`name`, `text`, `integer`).
 //!
-//! The constraints are those `pg_constraint` lists (primary keys, UNIQUE and
-//! CHECK constraints, see `IndexInfo::is_constraint`) and, as PostgreSQL 15
-//! shows them here and nowhere else, one `CHECK` per `NOT NULL` column, named
-//! `<namespace oid>_<table oid>_<column number>_not_null`.
+//! The constraints are those `pg_constraint` lists (primary keys, UNIQUE,
+//! CHECK and FOREIGN KEY constraints, see `IndexInfo::is_constraint`) and, as
+//! PostgreSQL 15 shows them here and nowhere else, one `CHECK` per `NOT NULL`
+//! column, named `<namespace oid>_<table oid>_<column number>_not_null`.
 
 use crate::db::{ColumnSchema, Identity, RoutineKind};
 use crate::types::{quote_ident, DataType, Value};
@@ -128,6 +128,23 @@ pub const CHECK_CONSTRAINTS: SystemRelation = SystemRelation {
         ("check_clause", TEXT),
     ],
     rows: check_constraint_rows,
+};
+
+pub const REFERENTIAL_CONSTRAINTS: SystemRelation = SystemRelation {
+    name: "referential_constraints",
+    schema: Schema::Standard,
+    columns: &[
+        ("constraint_catalog", NAME),
+        ("constraint_schema", NAME),
+        ("constraint_name", NAME),
+        ("unique_constraint_catalog", NAME),
+        ("unique_constraint_schema", NAME),
+        ("unique_constraint_name", NAME),
+        ("match_option", TEXT),
+        ("update_rule", TEXT),
+        ("delete_rule", TEXT),
+    ],
+    rows: referential_constraint_rows,
 };
 
 pub const KEY_COLUMN_USAGE: SystemRelation = SystemRelation {
@@ -343,11 +360,12 @@ fn constraint_of(snapshot: &SystemSnapshot<'_>, constraint: &str, table: &str) -
 }
 
 fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
-    let row = |constraint: &str, table: &str, kind: &str| {
+    let yes_no = |b: bool| if b { "YES" } else { "NO" };
+    let deferrable_row = |constraint: &str, table: &str, kind: &str, deferrable, deferred| {
         let mut row = constraint_of(snapshot, constraint, table);
-        // None of them can be deferred, and `nulls_distinct` is for UNIQUE only
-        // (NULLs are distinct: no NULLS NOT DISTINCT here).
-        row.extend([kind, "NO", "NO", "YES"].map(c::name));
+        row.extend([kind, yes_no(deferrable), yes_no(deferred), "YES"].map(c::name));
+        // `nulls_distinct` is for UNIQUE only (NULLs are distinct: no NULLS NOT
+        // DISTINCT here).
         row.push(if kind == "UNIQUE" {
             c::name("YES")
         } else {
@@ -355,6 +373,19 @@ fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         });
         row
     };
+    // Only a foreign key can be deferred.
+    let row = |constraint: &str, table: &str, kind: &str| {
+        deferrable_row(constraint, table, kind, false, false)
+    };
+    let foreign_keys = c::foreign_keys(snapshot.db).into_iter().map(|info| {
+        deferrable_row(
+            &info.key.name,
+            &info.table.name,
+            "FOREIGN KEY",
+            info.key.deferrable,
+            info.key.initially_deferred,
+        )
+    });
     let keys = c::indexes(snapshot.db)
         .into_iter()
         .filter(IndexInfo::is_constraint)
@@ -365,7 +396,10 @@ fn table_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     let not_nulls = not_null_checks(snapshot)
         .into_iter()
         .map(|(name, table, _)| row(&name, table, "CHECK"));
-    keys.chain(checks).chain(not_nulls).collect()
+    keys.chain(checks)
+        .chain(foreign_keys)
+        .chain(not_nulls)
+        .collect()
 }
 
 /// The CHECK that PostgreSQL 15 shows here for each NOT NULL column: its name,
@@ -429,5 +463,47 @@ fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             rows.push(row);
         }
     }
+    for info in c::foreign_keys(snapshot.db) {
+        let unique = info.unique_constraint(snapshot.db);
+        for (i, (&position, referenced)) in info
+            .key
+            .columns
+            .iter()
+            .zip(&info.key.referenced_columns)
+            .enumerate()
+        {
+            let mut row = constraint_of(snapshot, &info.key.name, &info.table.name);
+            row.push(c::name(&info.table.columns[position].name));
+            row.push(c::int4(i as i64 + 1));
+            row.push(
+                unique
+                    .as_ref()
+                    .and_then(|(_, columns)| columns.iter().position(|c| c == referenced))
+                    .map_or(Value::Null, |p| c::int4(p as i64 + 1)),
+            );
+            rows.push(row);
+        }
+    }
     rows
+}
+
+fn referential_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    c::foreign_keys(snapshot.db)
+        .into_iter()
+        .map(|info| {
+            let unique = info.unique_constraint(snapshot.db);
+            let key = info.key;
+            vec![
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(&key.name),
+                c::name(snapshot.database),
+                c::name("public"),
+                unique.map_or(Value::Null, |(name, _)| c::name(&name)),
+                c::name(if key.match_full { "FULL" } else { "NONE" }),
+                c::name(c::action_name(key.on_update)),
+                c::name(c::action_name(key.on_delete)),
+            ]
+        })
+        .collect()
 }

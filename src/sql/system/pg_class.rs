@@ -60,6 +60,9 @@ pub struct RelationInfo {
     pub has_index: bool,
     /// How many CHECK constraints it has (psql lists them only if some).
     pub checks: usize,
+    /// True for a table with a foreign key or referenced by one: PostgreSQL
+    /// makes them of triggers, and psql lists them only if it has some.
+    pub has_triggers: bool,
 }
 
 impl RelationInfo {
@@ -85,6 +88,8 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             tuples: table.len() as f32,
             has_index: schema.primary_key.is_some() || !table.indexes().is_empty(),
             checks: schema.checks.len(),
+            has_triggers: !schema.foreign_keys.is_empty()
+                || !db.references_to(schema.id).is_empty(),
         });
     }
     for index in c::indexes(db) {
@@ -97,6 +102,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             tuples: -1.0,
             has_index: false,
             checks: 0,
+            has_triggers: false,
         });
     }
     for view in db.views() {
@@ -109,6 +115,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             tuples: -1.0,
             has_index: false,
             checks: 0,
+            has_triggers: false,
         });
     }
     for sequence in db.sequences() {
@@ -122,6 +129,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             tuples: 1.0,
             has_index: false,
             checks: 0,
+            has_triggers: false,
         });
     }
     for id in all() {
@@ -138,6 +146,7 @@ pub fn relations(db: &Database) -> Vec<RelationInfo> {
             tuples: -1.0,
             has_index: false,
             checks: 0,
+            has_triggers: false,
         });
     }
     out
@@ -221,7 +230,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::int2(r.checks),
                 // A view is a rule in PostgreSQL.
                 c::boolean(r.kind == 'v'),
-                c::boolean(false),
+                c::boolean(r.has_triggers),
                 c::boolean(false),
                 c::boolean(false),
                 c::boolean(false),

@@ -1,7 +1,7 @@
 //! `pg_index` and `pg_constraint`: every index (primary keys included); the
 //! constraints indexes back, primary keys and UNIQUE constraints (a `CREATE
 //! UNIQUE INDEX` is an index only, as in PostgreSQL; see
-//! `IndexInfo::is_constraint`); and CHECK constraints.
+//! `IndexInfo::is_constraint`); CHECK constraints and foreign keys.
 
 use crate::types::{DataType, Value};
 
@@ -137,6 +137,35 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             Value::Text(check.check.expr.clone()),
         ]
     });
+    let foreign_keys = c::foreign_keys(snapshot.db).into_iter().map(|info| {
+        let key = info.key;
+        let index = info
+            .unique_constraint(snapshot.db)
+            .map_or(0, |(name, _)| c::oid_of(Kind::Index, &name));
+        vec![
+            c::oid(info.oid()),
+            c::name(&key.name),
+            c::oid(c::PUBLIC_OID),
+            c::name("f"),
+            c::boolean(key.deferrable),
+            c::boolean(key.initially_deferred),
+            c::boolean(key.validated),
+            c::oid(info.table.id),
+            c::oid(0),
+            c::oid(index),
+            c::oid(0),
+            c::oid(info.referenced.id),
+            c::name(c::action_code(key.on_update)),
+            c::name(c::action_code(key.on_delete)),
+            c::name(if key.match_full { "f" } else { "s" }),
+            c::boolean(true),
+            c::int4(0),
+            c::boolean(true),
+            c::column_numbers(&key.columns),
+            c::column_numbers(&key.referenced_columns),
+            Value::Null,
+        ]
+    });
     let keys = c::indexes(snapshot.db)
         .iter()
         .filter(|index| index.is_constraint())
@@ -166,5 +195,5 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             ]
         })
         .collect::<Vec<_>>();
-    keys.into_iter().chain(checks).collect()
+    keys.into_iter().chain(checks).chain(foreign_keys).collect()
 }

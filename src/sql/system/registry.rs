@@ -76,6 +76,7 @@ const RELATIONS: &[SystemRelation] = &[
     information_schema::TABLE_CONSTRAINTS,
     information_schema::KEY_COLUMN_USAGE,
     information_schema::CHECK_CONSTRAINTS,
+    information_schema::REFERENTIAL_CONSTRAINTS,
     pg_empty::RANGE,
     pg_sequence::CATALOG,
     pg_sequence::VIEW,

@@ -1,0 +1,260 @@
+//! FOREIGN KEY constraints, the SQL side: reading one from `CREATE TABLE` or
+//! `ALTER TABLE` into the catalog's [`ForeignKey`], with PostgreSQL's checks
+//! and names, and refusing what would leave one without the rows or the key it
+//! references (`DROP TABLE`, `TRUNCATE`, `DROP COLUMN`, `DROP CONSTRAINT`). The
+//! store enforces them on the rows (`db::foreign_key`).
+
+use sqlparser::ast::{self, ConstraintReferenceMatchKind, DeferrableInitial};
+
+use super::sequences::object_name;
+use crate::db::{Database, ForeignKey, ReferentialAction, TableSchema};
+use crate::sql::binder::{ident, relation};
+use crate::sql::SqlError;
+use crate::types::DataType;
+
+/// A `[CONSTRAINT name] FOREIGN KEY (columns) REFERENCES …` (or a column's
+/// `REFERENCES …`) as a statement writes it, its columns found.
+pub struct ForeignKeyDefinition {
+    pub name: Option<String>,
+    pub columns: Vec<usize>,
+    pub constraint: ast::ForeignKeyConstraint,
+}
+
+/// The foreign key `definition` defines on table `schema`; `itself` is given
+/// when the statement creates the table, with the column sets of its primary
+/// key and UNIQUE constraints, for a key that references the table itself. 42P01 for a referenced table that does not exist, 42703 for a
+/// column it lacks, 42830 unless the referenced columns are its primary key or
+/// a UNIQUE constraint's (all of them, in any order) and as many as the
+/// referencing ones, 42804 for types no equality compares, 0A000 for what
+/// Turnstile does not do (SET DEFAULT, MATCH PARTIAL). Named as
+/// `checks::check_constraint` names (`<table>_<columns>_fkey`).
+pub fn foreign_key(
+    db: &Database,
+    schema: &TableSchema,
+    definition: &ForeignKeyDefinition,
+    itself: Option<&[Vec<usize>]>,
+    on_table: &[String],
+    taken: &[String],
+) -> Result<ForeignKey, SqlError> {
+    let c = &definition.constraint;
+    if c.index_name.is_some() {
+        return Err(SqlError::Unsupported(
+            "an index name for a foreign key".into(),
+        ));
+    }
+    let match_full = match c.match_kind {
+        None | Some(ConstraintReferenceMatchKind::Simple) => false,
+        Some(ConstraintReferenceMatchKind::Full) => true,
+        Some(ConstraintReferenceMatchKind::Partial) => {
+            return Err(SqlError::UnsupportedMessage(
+                "MATCH PARTIAL not yet implemented".into(),
+            ))
+        }
+    };
+    let (deferrable, initially_deferred) = characteristics(c.characteristics.as_ref())?;
+    let referenced_name = relation(&c.foreign_table)?;
+    let (referenced, keys): (&TableSchema, Vec<Vec<usize>>) = match itself {
+        Some(keys) if referenced_name == schema.name => (schema, keys.to_vec()),
+        _ => {
+            let table = db
+                .get_table(&referenced_name)
+                .ok_or_else(|| SqlError::UndefinedTable(referenced_name.clone()))?;
+            let mut keys: Vec<Vec<usize>> = table
+                .indexes()
+                .iter()
+                .filter(|i| i.schema.unique)
+                .map(|i| i.schema.columns.clone())
+                .collect();
+            keys.extend(table.schema().primary_key.clone());
+            (table.schema().as_ref(), keys)
+        }
+    };
+    let referenced_columns = if c.referred_columns.is_empty() {
+        referenced.primary_key.clone().ok_or_else(|| {
+            SqlError::InvalidForeignKey(format!(
+                "there is no primary key for referenced table \"{referenced_name}\""
+            ))
+        })?
+    } else {
+        c.referred_columns
+            .iter()
+            .map(|column| {
+                let name = ident(column);
+                referenced.column_index(&name).ok_or_else(|| {
+                    SqlError::UndefinedColumnMessage(format!(
+                        "column \"{name}\" referenced in foreign key constraint does not exist"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    if referenced_columns.len() != definition.columns.len() {
+        return Err(SqlError::InvalidForeignKey(
+            "number of referencing and referenced columns for foreign key disagree".into(),
+        ));
+    }
+    let mut sorted = referenced_columns.clone();
+    sorted.sort_unstable();
+    let unique = keys.iter().any(|key| {
+        let mut key = key.clone();
+        key.sort_unstable();
+        key == sorted
+    });
+    if !unique {
+        return Err(SqlError::InvalidForeignKey(format!(
+            "there is no unique constraint matching given keys for referenced table \
+             \"{referenced_name}\""
+        )));
+    }
+    let column_names: Vec<&str> = definition
+        .columns
+        .iter()
+        .map(|&p| schema.columns[p].name.as_str())
+        .collect();
+    let name = match &definition.name {
+        Some(name) if on_table.contains(name) => {
+            return Err(SqlError::DuplicateObject(format!(
+                "constraint \"{name}\" for relation \"{}\" already exists",
+                schema.name
+            )))
+        }
+        Some(name) => name.clone(),
+        None => {
+            let joined = column_names.join("_");
+            std::iter::once("fkey".to_owned())
+                .chain((1..).map(|i| format!("fkey{i}")))
+                .map(|label| object_name(&schema.name, Some(&joined), &label))
+                .find(|name| !taken.contains(name) && !on_table.contains(name))
+                .expect("some numbered name is free")
+        }
+    };
+    for (&mine, &theirs) in definition.columns.iter().zip(&referenced_columns) {
+        let (a, b) = (
+            schema.columns[mine].data_type,
+            referenced.columns[theirs].data_type,
+        );
+        if !comparable(a, b) {
+            return Err(SqlError::DatatypeMismatch(format!(
+                "foreign key constraint \"{name}\" cannot be implemented: key columns \"{}\" \
+                 and \"{}\" are of incompatible types: {a} and {b}",
+                schema.columns[mine].name, referenced.columns[theirs].name
+            )));
+        }
+    }
+    Ok(ForeignKey {
+        name,
+        columns: definition.columns.clone(),
+        referenced_table: referenced.id,
+        referenced_columns,
+        on_delete: action(c.on_delete, "DELETE")?,
+        on_update: action(c.on_update, "UPDATE")?,
+        match_full,
+        deferrable,
+        initially_deferred,
+        validated: true,
+    })
+}
+
+/// `DEFERRABLE` and `INITIALLY DEFERRED`: INITIALLY DEFERRED makes a key
+/// DEFERRABLE unless it says NOT DEFERRABLE (42601), as in PostgreSQL.
+fn characteristics(c: Option<&ast::ConstraintCharacteristics>) -> Result<(bool, bool), SqlError> {
+    let Some(c) = c else {
+        return Ok((false, false));
+    };
+    if c.enforced == Some(false) {
+        return Err(SqlError::Unsupported(
+            "FOREIGN KEY constraints that are NOT ENFORCED".into(),
+        ));
+    }
+    let deferred = c.initially == Some(DeferrableInitial::Deferred);
+    if deferred && c.deferrable == Some(false) {
+        return Err(SqlError::Syntax(
+            "constraint declared INITIALLY DEFERRED must be DEFERRABLE".into(),
+        ));
+    }
+    Ok((c.deferrable.unwrap_or(deferred), deferred))
+}
+
+fn action(action: Option<ast::ReferentialAction>, on: &str) -> Result<ReferentialAction, SqlError> {
+    Ok(match action {
+        None | Some(ast::ReferentialAction::NoAction) => ReferentialAction::NoAction,
+        Some(ast::ReferentialAction::Restrict) => ReferentialAction::Restrict,
+        Some(ast::ReferentialAction::Cascade) => ReferentialAction::Cascade,
+        Some(ast::ReferentialAction::SetNull) => ReferentialAction::SetNull,
+        Some(ast::ReferentialAction::SetDefault) => {
+            return Err(SqlError::Unsupported(format!(
+                "ON {on} SET DEFAULT (Turnstile's store does not evaluate defaults; use SET NULL \
+                 or CASCADE)"
+            )))
+        }
+    })
+}
+
+/// True if an equality compares values of the two types: the same type (but
+/// its modifier), or two of the integers, of the floats, of the text types.
+fn comparable(a: DataType, b: DataType) -> bool {
+    let family = |t: DataType| match t.without_typmod() {
+        DataType::Int2 | DataType::Int4 | DataType::Int8 => Some(1),
+        DataType::Float4 | DataType::Float8 => Some(2),
+        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => Some(3),
+        _ => None,
+    };
+    a.without_typmod() == b.without_typmod() || family(a).is_some() && family(a) == family(b)
+}
+
+/// The foreign keys of other tables that reference table `table`, as (the
+/// referencing table's name, the key): what must go before it can.
+pub fn references_from_others<'db>(
+    db: &'db Database,
+    table: &TableSchema,
+) -> Vec<(&'db str, ForeignKey)> {
+    db.references_to(table.id)
+        .into_iter()
+        .filter(|(referencing, _)| *referencing != table.id)
+        .map(|(referencing, key)| (db.table(referencing).schema().name.as_str(), key))
+        .collect()
+}
+
+/// 2BP01 if a foreign key of a table not in `dropping` references table
+/// `name` (DROP TABLE), with PostgreSQL's DETAIL, one line per key.
+pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(), SqlError> {
+    let Some(table) = db.get_table(name) else {
+        return Ok(());
+    };
+    let lines: Vec<String> = references_from_others(db, table.schema())
+        .into_iter()
+        .filter(|(referencing, _)| !dropping.iter().any(|d| d == referencing))
+        .map(|(referencing, key)| {
+            format!(
+                "constraint {} on table {referencing} depends on table {name}",
+                key.name
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(SqlError::DependentObjectsStillExist {
+        object: format!("table {name}"),
+        detail: lines.join("\n"),
+    })
+}
+
+/// 0A000 if a foreign key of a table not in `truncating` references table
+/// `name`, as PostgreSQL refuses TRUNCATE then (whether or not a row does).
+pub fn refuse_truncate(db: &Database, name: &str, truncating: &[String]) -> Result<(), SqlError> {
+    let Some(table) = db.get_table(name) else {
+        return Ok(());
+    };
+    let others = references_from_others(db, table.schema());
+    match others
+        .iter()
+        .find(|(referencing, _)| !truncating.iter().any(|t| t == referencing))
+    {
+        None => Ok(()),
+        Some((referencing, _)) => Err(SqlError::UnsupportedMessage(format!(
+            "cannot truncate a table referenced in a foreign key constraint: table \
+             \"{referencing}\" references \"{name}\" (truncate it in the same statement)"
+        ))),
+    }
+}
