@@ -47,7 +47,7 @@ use super::ddl::{
 use super::expr::Env;
 use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
-use crate::db::{ColumnFill, TableId, TableSchema, WriteTxn};
+use crate::db::{ColumnFill, IndexSchema, TableId, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
@@ -130,7 +130,9 @@ fn pass(op: &AlterTableOperation) -> u8 {
 fn is_rename(op: &AlterTableOperation) -> bool {
     matches!(
         op,
-        AlterTableOperation::RenameColumn { .. } | AlterTableOperation::RenameTable { .. }
+        AlterTableOperation::RenameColumn { .. }
+            | AlterTableOperation::RenameTable { .. }
+            | AlterTableOperation::RenameConstraint { .. }
     )
 }
 
@@ -208,6 +210,10 @@ fn alter(
             txn.alter_table(renamed)?;
             Ok(Vec::new())
         }
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            rename_constraint(txn, &schema, &ident(old_name), ident(new_name))?;
+            Ok(Vec::new())
+        }
         AlterTableOperation::AlterColumn { column_name, op } => {
             alter_column(txn, &schema, column_name, op, ctx)?;
             Ok(Vec::new())
@@ -229,8 +235,9 @@ fn alter(
         } => drop_constraint(txn, &schema, &ident(name), *if_exists, ctx),
         other => Err(SqlError::Unsupported(format!(
             "ALTER TABLE … {other} (Turnstile alters tables with ADD COLUMN, DROP COLUMN, \
-             RENAME, RENAME COLUMN, ALTER COLUMN … TYPE, SET or DROP NOT NULL and DEFAULT, \
-             ADD PRIMARY KEY, UNIQUE or CHECK, VALIDATE CONSTRAINT and DROP CONSTRAINT)"
+             RENAME, RENAME COLUMN, RENAME CONSTRAINT, ALTER COLUMN … TYPE, SET or DROP NOT \
+             NULL and DEFAULT, ADD PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY, VALIDATE \
+             CONSTRAINT and DROP CONSTRAINT)"
         ))),
     }
 }
@@ -777,6 +784,53 @@ fn refuse_referenced_key(
         object: format!("constraint {name} on table {}", schema.name),
         detail: lines.join("\n"),
     })
+}
+
+/// `RENAME CONSTRAINT old TO new`: 42710 if the table has a constraint called
+/// `new`, 42P07 if a key's index would take a relation's name (a primary key
+/// or UNIQUE constraint is its index's name, as in PostgreSQL).
+fn rename_constraint(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    old: &str,
+    new: String,
+) -> Result<(), SqlError> {
+    let kind = constraint_kind(txn, schema, old).ok_or_else(|| {
+        SqlError::UndefinedObject(format!(
+            "constraint \"{old}\" for table \"{}\" does not exist",
+            schema.name
+        ))
+    })?;
+    if checks::table_constraint_names(txn.db(), schema).contains(&new) {
+        return Err(SqlError::DuplicateObject(format!(
+            "constraint \"{new}\" for relation \"{}\" already exists",
+            schema.name
+        )));
+    }
+    let mut changed = schema.clone();
+    match kind {
+        ConstraintKind::Check(position) => changed.checks[position].name = new,
+        ConstraintKind::ForeignKey(position) => changed.foreign_keys[position].name = new,
+        ConstraintKind::PrimaryKey => {
+            txn.db().check_name_free(&new)?;
+            changed.primary_key_constraint = Some(new);
+        }
+        ConstraintKind::Unique => {
+            let (table, position) = txn
+                .db()
+                .get_index(old)
+                .expect("a UNIQUE constraint's index");
+            let index = IndexSchema {
+                name: new,
+                ..table.indexes()[position].schema.clone()
+            };
+            txn.drop_index(old)?;
+            txn.create_index(index)?;
+            return Ok(());
+        }
+    }
+    txn.alter_table(changed)?;
+    Ok(())
 }
 
 fn undefined_constraint(schema: &TableSchema, name: &str) -> SqlError {
