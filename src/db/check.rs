@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use super::catalog::{CheckConstraint, TableSchema};
+use super::table::values_text;
 use super::{Database, DbError, Table};
 use crate::types::Value;
 
@@ -104,12 +105,5 @@ impl Database {
 /// `Failing row contains (1, null, x).`: the DETAIL of a 23514, as PostgreSQL
 /// writes it.
 fn failing_row(values: &[Value]) -> String {
-    let shown: Vec<String> = values
-        .iter()
-        .map(|v| match v {
-            Value::Null => "null".to_owned(),
-            v => v.to_text(),
-        })
-        .collect();
-    format!("Failing row contains ({}).", shown.join(", "))
+    format!("Failing row contains ({}).", values_text(values))
 }

@@ -176,23 +176,6 @@ fn picked(values: &[Value], columns: &[usize]) -> Vec<Value> {
     columns.iter().map(|&c| values[c].clone()).collect()
 }
 
-/// `(a, b)=(1, x)`: a key and its values as PostgreSQL's DETAILs write them.
-fn key_text(table: &Table, columns: &[usize], values: &[Value]) -> String {
-    let schema = table.schema();
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|&c| schema.columns[c].name.as_str())
-        .collect();
-    let shown: Vec<String> = values
-        .iter()
-        .map(|v| match v {
-            Value::Null => "null".to_owned(),
-            v => v.to_text(),
-        })
-        .collect();
-    format!("({})=({})", names.join(", "), shown.join(", "))
-}
-
 impl WriteTxn<'_> {
     /// Notes the foreign keys of table `table` that the row just stored under
     /// `key` must keep.
@@ -413,7 +396,7 @@ impl Database {
             .map_or_else(String::new, |r| r.schema().name.clone());
         Err(violation(format!(
             "Key {} is not present in table \"{referenced}\".",
-            key_text(t, &foreign_key.columns, &key)
+            t.key_values_text(&foreign_key.columns, &key)
         )))
     }
 
@@ -440,7 +423,7 @@ impl Database {
             referencing: self.table(table).schema().name.clone(),
             detail: format!(
                 "Key {} is still referenced from table \"{}\".",
-                key_text(referenced, &foreign_key.referenced_columns, key),
+                referenced.key_values_text(&foreign_key.referenced_columns, key),
                 self.table(table).schema().name
             ),
         })

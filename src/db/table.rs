@@ -466,14 +466,21 @@ impl Table {
         }
     }
 
-    /// `(a, b)=(1, x)`: the columns of a key and their values in `values`.
+    /// `(a, b)=(1, x)`: the columns of a key and their values in `values`, a
+    /// row of the table.
     fn key_text(&self, columns: &[usize], values: &[Value]) -> String {
+        let key: Vec<Value> = columns.iter().map(|&c| values[c].clone()).collect();
+        self.key_values_text(columns, &key)
+    }
+
+    /// `(a, b)=(1, null)`: the columns of a key and its `key` values, as
+    /// PostgreSQL's DETAILs write them.
+    pub(super) fn key_values_text(&self, columns: &[usize], key: &[Value]) -> String {
         let names: Vec<&str> = columns
             .iter()
             .map(|&c| self.schema.columns[c].name.as_str())
             .collect();
-        let shown: Vec<String> = columns.iter().map(|&c| values[c].to_text()).collect();
-        format!("({})=({})", names.join(", "), shown.join(", "))
+        format!("({})=({})", names.join(", "), values_text(key))
     }
 
     /// Stores a row under `key`, maintaining every index. Constraints were checked.
@@ -845,6 +852,18 @@ pub(crate) struct TableContents {
 /// The values of `row` (of column types `types`), borrowed from `given` when the
 /// caller has them, else decoded: only what needs values (an index, an error's
 /// detail) asks for them.
+/// `1, null, x`: values as PostgreSQL's DETAILs write them.
+pub(super) fn values_text(values: &[Value]) -> String {
+    let shown: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Value::Null => "null".to_owned(),
+            v => v.to_text(),
+        })
+        .collect();
+    shown.join(", ")
+}
+
 fn values_of<'a>(types: &[DataType], row: &Row, given: Option<&'a [Value]>) -> Cow<'a, [Value]> {
     match given {
         Some(values) => Cow::Borrowed(values),

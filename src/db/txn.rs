@@ -582,14 +582,7 @@ impl<'db> WriteTxn<'db> {
             columns: columns.clone(),
             name: name.clone(),
         });
-        for (key, row) in rebuilt.scan() {
-            self.redo.put(table, &key, row);
-        }
-        let old = std::mem::replace(self.db.table_mut(table), rebuilt);
-        self.db.catalog_version += 1;
-        self.undo.push(Undo::ReplaceTable {
-            table: Box::new(old),
-        });
+        self.replace_table(rebuilt);
         self.record(|| Change::AddPrimaryKey {
             table,
             columns,
@@ -837,12 +830,19 @@ impl<'db> WriteTxn<'db> {
             .filter(|c| c.validated)
             .collect();
         self.db.check_rows(&rebuilt, rebuilt.schema(), &checks)?;
-        let table = rebuilt.schema().id;
         self.redo
             .push(&RedoOp::CreateTable(rebuilt.schema().as_ref().clone()));
         for index in rebuilt.indexes() {
             self.redo.push(&RedoOp::CreateIndex(index.schema.clone()));
         }
+        self.replace_table(rebuilt);
+        Ok(())
+    }
+
+    /// Puts `rebuilt` in the place of the table of its id, its rows logged
+    /// after the op that says what it is (see its callers).
+    fn replace_table(&mut self, rebuilt: Table) {
+        let table = rebuilt.schema().id;
         for (key, row) in rebuilt.scan() {
             self.redo.put(table, &key, row);
         }
@@ -851,7 +851,6 @@ impl<'db> WriteTxn<'db> {
         self.undo.push(Undo::ReplaceTable {
             table: Box::new(old),
         });
-        Ok(())
     }
 
     /// Makes sequence `name` owned by column `column` of `table` (a column before

@@ -159,28 +159,13 @@ pub fn table_constraint_names(db: &Database, schema: &TableSchema) -> Vec<String
     names
 }
 
-/// Every constraint name in the database (keys, UNIQUE and CHECK
-/// constraints): a CHECK constraint named for its table and column is given
-/// the first of these names none has, as PostgreSQL chooses one free in the
-/// schema.
+/// Every constraint name in the database: a constraint named for its table and
+/// columns is given the first of these names none has, as PostgreSQL chooses
+/// one free in the schema.
 pub fn constraint_names(db: &Database) -> Vec<String> {
-    let mut names = Vec::new();
-    for table in db.tables() {
-        let schema = table.schema();
-        if schema.primary_key.is_some() {
-            names.push(schema.primary_key_name());
-        }
-        names.extend(
-            table
-                .indexes()
-                .iter()
-                .filter(|i| i.schema.constraint)
-                .map(|i| i.schema.name.clone()),
-        );
-        names.extend(schema.checks.iter().map(|c| c.name.clone()));
-        names.extend(schema.foreign_keys.iter().map(|k| k.name.clone()));
-    }
-    names
+    db.tables()
+        .flat_map(|table| table_constraint_names(db, table.schema()))
+        .collect()
 }
 
 /// The positions of the columns of `schema` that the kept text `expr` names,

@@ -110,90 +110,124 @@ pub fn constraint_oid(constraint_name: &str) -> u32 {
     c::oid_of(Kind::Constraint, constraint_name)
 }
 
-fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
-    let checks = c::checks(snapshot.db).into_iter().map(|check| {
+/// What one row of `pg_constraint` says; the other columns are the same for
+/// every constraint here (no inheritance, no domains, no partitions).
+struct ConstraintRow<'a> {
+    oid: u32,
+    name: &'a str,
+    /// `contype`: `p`, `u`, `c` or `f`.
+    kind: &'a str,
+    table: u32,
+    /// The index it is (a key) or references (a foreign key); 0 for none.
+    index: u32,
+    deferrable: bool,
+    deferred: bool,
+    validated: bool,
+    no_inherit: bool,
+    /// `conkey`.
+    columns: Value,
+    /// A foreign key's `confrelid`, `confupdtype`, `confdeltype`,
+    /// `confmatchtype` and `confkey`.
+    references: Option<(u32, &'a str, &'a str, &'a str, Value)>,
+    /// `conbin`: PostgreSQL's is a node tree; a CHECK's text stands in for it.
+    expression: Value,
+}
+
+impl ConstraintRow<'_> {
+    fn values(self) -> Vec<Value> {
+        let (referenced, on_update, on_delete, matching, referenced_columns) =
+            self.references.unwrap_or((0, " ", " ", " ", Value::Null));
         vec![
-            c::oid(check.oid()),
-            c::name(&check.check.name),
+            c::oid(self.oid),
+            c::name(self.name),
             c::oid(c::PUBLIC_OID),
-            c::name("c"),
-            c::boolean(false),
-            c::boolean(false),
-            c::boolean(check.check.validated),
-            c::oid(check.table.id),
+            c::name(self.kind),
+            c::boolean(self.deferrable),
+            c::boolean(self.deferred),
+            c::boolean(self.validated),
+            c::oid(self.table),
             c::oid(0),
+            c::oid(self.index),
             c::oid(0),
-            c::oid(0),
-            c::oid(0),
-            c::name(" "),
-            c::name(" "),
-            c::name(" "),
+            c::oid(referenced),
+            c::name(on_update),
+            c::name(on_delete),
+            c::name(matching),
             c::boolean(true),
             c::int4(0),
-            c::boolean(check.check.no_inherit),
-            check.column_numbers(),
-            Value::Null,
-            // PostgreSQL's is a node tree; the condition's text stands in for it.
-            Value::Text(check.check.expr.clone()),
+            c::boolean(self.no_inherit),
+            self.columns,
+            referenced_columns,
+            self.expression,
         ]
+    }
+}
+
+fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let keys = c::indexes(snapshot.db)
+        .into_iter()
+        .filter(|index| index.is_constraint());
+    let keys = keys.map(|index| {
+        ConstraintRow {
+            oid: constraint_oid(&index.name),
+            name: &index.name,
+            kind: index.constraint_type().1,
+            table: index.table.id,
+            index: index.oid(),
+            deferrable: false,
+            deferred: false,
+            validated: true,
+            // A key cannot be inherited, so PostgreSQL says it is not.
+            no_inherit: true,
+            columns: c::column_numbers(&index.columns),
+            references: None,
+            expression: Value::Null,
+        }
+        .values()
+    });
+    let checks = c::checks(snapshot.db).into_iter().map(|check| {
+        ConstraintRow {
+            oid: check.oid(),
+            name: &check.check.name,
+            kind: "c",
+            table: check.table.id,
+            index: 0,
+            deferrable: false,
+            deferred: false,
+            validated: check.check.validated,
+            no_inherit: check.check.no_inherit,
+            columns: check.column_numbers(),
+            references: None,
+            expression: Value::Text(check.check.expr.clone()),
+        }
+        .values()
     });
     let foreign_keys = c::foreign_keys(snapshot.db).into_iter().map(|info| {
         let key = info.key;
         let index = info
             .unique_constraint(snapshot.db)
             .map_or(0, |(name, _)| c::oid_of(Kind::Index, &name));
-        vec![
-            c::oid(info.oid()),
-            c::name(&key.name),
-            c::oid(c::PUBLIC_OID),
-            c::name("f"),
-            c::boolean(key.deferrable),
-            c::boolean(key.initially_deferred),
-            c::boolean(key.validated),
-            c::oid(info.table.id),
-            c::oid(0),
-            c::oid(index),
-            c::oid(0),
-            c::oid(info.referenced.id),
-            c::name(c::action_code(key.on_update)),
-            c::name(c::action_code(key.on_delete)),
-            c::name(if key.match_full { "f" } else { "s" }),
-            c::boolean(true),
-            c::int4(0),
-            c::boolean(true),
-            c::column_numbers(&key.columns),
-            c::column_numbers(&key.referenced_columns),
-            Value::Null,
-        ]
+        ConstraintRow {
+            oid: info.oid(),
+            name: &key.name,
+            kind: "f",
+            table: info.table.id,
+            index,
+            deferrable: key.deferrable,
+            deferred: key.initially_deferred,
+            validated: key.validated,
+            no_inherit: true,
+            columns: c::column_numbers(&key.columns),
+            references: Some((
+                info.referenced.id,
+                c::action_code(key.on_update),
+                c::action_code(key.on_delete),
+                if key.match_full { "f" } else { "s" },
+                c::column_numbers(&key.referenced_columns),
+            )),
+            expression: Value::Null,
+        }
+        .values()
     });
-    let keys = c::indexes(snapshot.db)
-        .iter()
-        .filter(|index| index.is_constraint())
-        .map(|index| {
-            vec![
-                c::oid(constraint_oid(&index.name)),
-                c::name(&index.name),
-                c::oid(c::PUBLIC_OID),
-                c::name(index.constraint_type().1),
-                c::boolean(false),
-                c::boolean(false),
-                c::boolean(true),
-                c::oid(index.table.id),
-                c::oid(0),
-                c::oid(index.oid()),
-                c::oid(0),
-                c::oid(0),
-                c::name(" "),
-                c::name(" "),
-                c::name(" "),
-                c::boolean(true),
-                c::int4(0),
-                c::boolean(true),
-                c::column_numbers(&index.columns),
-                Value::Null,
-                Value::Null,
-            ]
-        })
-        .collect::<Vec<_>>();
-    keys.into_iter().chain(checks).chain(foreign_keys).collect()
+    keys.chain(checks).chain(foreign_keys).collect()
 }
