@@ -25,13 +25,18 @@
 //!
 //! # Actions
 //!
-//! `ON DELETE` / `ON UPDATE` CASCADE and SET NULL act at once, as the referenced
-//! row is deleted or its key changed: the rows referencing it are deleted,
-//! given the new key, or given NULLs, through the same transaction, with their
-//! own checks and their own foreign keys' actions, so a cascade follows a chain
-//! of tables (and a table referencing itself) to its end. SET DEFAULT is refused
-//! when the key is defined (0A000): a default is SQL, which the store does not
-//! run.
+//! `ON DELETE` / `ON UPDATE` CASCADE and SET NULL act when the statement ends,
+//! before the checks, as PostgreSQL's run after the statement's own row
+//! changes (so `UPDATE tree SET id = id * 10` of a table referencing itself
+//! gives every row its parent's new key), and never later, even for a deferred
+//! key. Each deleted referenced row, or changed referenced key, notes its
+//! action; at the statement's end the rows that reference the old key then are
+//! deleted, given the new key, or given NULLs, through the same transaction,
+//! with their own checks and their own keys' actions, so a cascade follows a
+//! chain of tables (and a table referencing itself) to its end. SET DEFAULT is
+//! refused when the key is defined (0A000): a default is SQL, which the store
+//! does not run. A RESTRICT key is checked at the statement's end even when it
+//! is deferred, as PostgreSQL never defers RESTRICT.
 //!
 //! # Cost
 //!
@@ -47,7 +52,7 @@ use super::catalog::{ForeignKey, ReferentialAction, TableId};
 use super::key::Key;
 use super::row::Row;
 use super::{Database, DbError, Table, WriteTxn};
-use crate::types::{cast, CastKind, Value};
+use crate::types::{cast, CastKind, DataType, Value};
 
 /// A reference a write may have broken, to check when the statement ends.
 #[derive(Debug, Clone)]
@@ -61,15 +66,45 @@ pub(super) enum Pending {
     },
     /// A row referenced through foreign key `constraint` of table `table` by
     /// the values `key` went away, or its key changed: no row of `table` may
-    /// still reference them.
+    /// still reference them. `restrict`: the key's action is RESTRICT, which is
+    /// never deferred.
     Referenced {
         table: TableId,
         constraint: String,
         key: Vec<Value>,
+        restrict: bool,
+    },
+    /// The same, for a key whose action is CASCADE or SET NULL: what is done
+    /// to the rows of `table` that reference `key` when the statement ends.
+    Act {
+        table: TableId,
+        constraint: String,
+        key: Vec<Value>,
+        action: Action,
     },
 }
 
+/// What a CASCADE or SET NULL does to a row that references a key gone.
+#[derive(Debug, Clone)]
+pub(super) enum Action {
+    /// ON DELETE CASCADE.
+    Delete,
+    /// ON UPDATE CASCADE: the new key.
+    SetKey(Vec<Value>),
+    SetNull,
+}
+
 impl Database {
+    /// Foreign key `name` of table `table`, if both are there.
+    fn foreign_key(&self, table: TableId, name: &str) -> Option<ForeignKey> {
+        let t = self.find_table(table)?;
+        t.schema()
+            .foreign_keys
+            .iter()
+            .find(|k| k.name == name)
+            .cloned()
+    }
+
     /// Every foreign key that references table `table`, with the table that
     /// has it.
     pub fn references_to(&self, table: TableId) -> Vec<(TableId, ForeignKey)> {
@@ -101,9 +136,9 @@ impl Database {
         let types = table.column_types();
         let mut row = vec![Value::Null; types.len()];
         for (&column, value) in columns.iter().zip(values) {
-            match cast(value.clone(), types[column], CastKind::Assignment) {
-                Ok(value) => row[column] = value,
-                Err(_) => return false,
+            match converted_exactly(value, types[column]) {
+                Some(value) => row[column] = value,
+                None => return false,
             }
         }
         let mut sorted = columns.to_vec();
@@ -159,16 +194,22 @@ fn unique_columns(table: &Table, sorted: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// True if a referencing value and a referenced one are the same key: equal
-/// once the first is converted to the second's type.
+/// once the first is converted to the second's type without a loss.
 fn same_key_value(referencing: &Value, referenced: &Value) -> bool {
-    match cast(
-        referencing.clone(),
-        referenced.data_type(),
-        CastKind::Assignment,
-    ) {
-        Ok(value) => value == *referenced,
-        Err(_) => false,
+    converted_exactly(referencing, referenced.data_type()).as_ref() == Some(referenced)
+}
+
+/// `value` in type `ty`, if it converts there; a number or a time only if it
+/// converts back to itself: a float8 0.1 is no real, a timestamp at 10:00 no
+/// date, as PostgreSQL compares them in the wider type. (Text converts as
+/// PostgreSQL compares it: `'ab '` is the `char(3)` `'ab'`.)
+fn converted_exactly(value: &Value, ty: DataType) -> Option<Value> {
+    let converted = cast(value.clone(), ty, CastKind::Assignment).ok()?;
+    if value.data_type().is_text() {
+        return Some(converted);
     }
+    let back = cast(converted.clone(), value.data_type(), CastKind::Explicit).ok()?;
+    (back == *value).then_some(converted)
 }
 
 /// The values of `columns` in `values`.
@@ -178,10 +219,25 @@ fn picked(values: &[Value], columns: &[usize]) -> Vec<Value> {
 
 impl WriteTxn<'_> {
     /// Notes the foreign keys of table `table` that the row just stored under
-    /// `key` must keep.
-    pub(super) fn note_referencing_row(&mut self, table: TableId, key: &Key) {
-        let schema = Arc::clone(self.db.table(table).schema());
+    /// `key` must keep: all of them for a new row, those whose columns changed
+    /// for one that replaced `old` (PostgreSQL checks no other: an UPDATE of
+    /// other columns passes even over a row a NOT VALID key does not hold).
+    pub(super) fn note_referencing_row(&mut self, table: TableId, key: &Key, old: Option<&Row>) {
+        let t = self.db.table(table);
+        let schema = Arc::clone(t.schema());
+        if schema.foreign_keys.is_empty() {
+            return;
+        }
+        let changed = old.map(|old| {
+            let new = t.get(key).expect("the row was just stored");
+            (t.decode(old), t.decode(new))
+        });
         for foreign_key in &schema.foreign_keys {
+            if let Some((old, new)) = &changed {
+                if picked(old, &foreign_key.columns) == picked(new, &foreign_key.columns) {
+                    continue;
+                }
+            }
             self.pending_references.push(Pending::Referencing {
                 table,
                 constraint: foreign_key.name.clone(),
@@ -226,66 +282,77 @@ impl WriteTxn<'_> {
                 (None, false) => foreign_key.on_delete,
                 (Some(_), false) => foreign_key.on_update,
             };
-            match action {
-                ReferentialAction::NoAction | ReferentialAction::Restrict => {
-                    self.pending_references.push(Pending::Referenced {
-                        table: referencing,
-                        constraint: foreign_key.name.clone(),
-                        key,
-                    });
-                }
-                ReferentialAction::Cascade | ReferentialAction::SetNull => {
-                    let rows = self.db.referencing_rows(referencing, &foreign_key, &key);
-                    for row_key in rows {
-                        self.act_on_referencing_row(
-                            referencing,
-                            &foreign_key,
-                            &row_key,
-                            action,
-                            new_key.as_deref(),
-                        )?;
-                    }
-                }
-            }
+            let constraint = foreign_key.name.clone();
+            self.pending_references.push(match action {
+                ReferentialAction::NoAction | ReferentialAction::Restrict => Pending::Referenced {
+                    table: referencing,
+                    constraint,
+                    key,
+                    restrict: action == ReferentialAction::Restrict,
+                },
+                ReferentialAction::Cascade => Pending::Act {
+                    table: referencing,
+                    constraint,
+                    key,
+                    action: match new_key {
+                        None => Action::Delete,
+                        Some(new_key) => Action::SetKey(new_key),
+                    },
+                },
+                ReferentialAction::SetNull => Pending::Act {
+                    table: referencing,
+                    constraint,
+                    key,
+                    action: Action::SetNull,
+                },
+            });
         }
         Ok(())
     }
 
-    /// CASCADE or SET NULL on the row under `key` of table `table`, which
-    /// referenced a row through `foreign_key`: deleted, given `new_key`, or
-    /// given NULLs.
-    fn act_on_referencing_row(
+    /// Runs an action noted by [`WriteTxn::referenced_row_changed`] on the rows
+    /// of table `table` that reference `key` through `foreign_key` now; nothing
+    /// if a row with `key` is there again.
+    fn act(
         &mut self,
         table: TableId,
         foreign_key: &ForeignKey,
-        key: &Key,
-        action: ReferentialAction,
-        new_key: Option<&[Value]>,
+        key: &[Value],
+        action: &Action,
     ) -> Result<(), DbError> {
-        let t = self.db.table(table);
-        // An earlier action of the same change may have deleted it already (a
-        // table that references itself).
-        let Some(row) = t.get(key) else {
+        if self.db.referenced_row_exists(
+            foreign_key.referenced_table,
+            &foreign_key.referenced_columns,
+            key,
+        ) {
             return Ok(());
-        };
-        let mut values = t.decode(row);
-        match (action, new_key) {
-            (ReferentialAction::Cascade, None) => {
-                self.delete(table, key)?;
-                return Ok(());
-            }
-            (ReferentialAction::Cascade, Some(new_key)) => {
-                for (&c, v) in foreign_key.columns.iter().zip(new_key) {
-                    values[c] = cast(v.clone(), t.column_types()[c], CastKind::Assignment)?;
-                }
-            }
-            _ => {
-                for &c in &foreign_key.columns {
-                    values[c] = Value::Null;
-                }
-            }
         }
-        self.update(table, key, values)?;
+        for row_key in self.db.referencing_rows(table, foreign_key, key) {
+            let t = self.db.table(table);
+            // An earlier action may have deleted it already (a table that
+            // references itself).
+            let Some(row) = t.get(&row_key) else {
+                continue;
+            };
+            let mut values = t.decode(row);
+            match action {
+                Action::Delete => {
+                    self.delete(table, &row_key)?;
+                    continue;
+                }
+                Action::SetKey(new_key) => {
+                    for (&c, v) in foreign_key.columns.iter().zip(new_key) {
+                        values[c] = cast(v.clone(), t.column_types()[c], CastKind::Assignment)?;
+                    }
+                }
+                Action::SetNull => {
+                    for &c in &foreign_key.columns {
+                        values[c] = Value::Null;
+                    }
+                }
+            }
+            self.update(table, &row_key, values)?;
+        }
         Ok(())
     }
 
@@ -302,24 +369,43 @@ impl WriteTxn<'_> {
     /// foreign keys checked at COMMIT, which stay noted. 23503 for the first
     /// that does not hold.
     pub fn check_references(&mut self, deferred: bool) -> Result<(), DbError> {
+        // The actions first, in the order noted; each may note more.
+        while let Some(i) = self
+            .pending_references
+            .iter()
+            .position(|p| matches!(p, Pending::Act { .. }))
+        {
+            let Pending::Act {
+                table,
+                constraint,
+                key,
+                action,
+            } = self.pending_references.remove(i)
+            else {
+                unreachable!("found above")
+            };
+            if let Some(foreign_key) = self.db.foreign_key(table, &constraint) {
+                self.act(table, &foreign_key, &key, &action)?;
+            }
+        }
         let pending = std::mem::take(&mut self.pending_references);
         for (i, check) in pending.iter().enumerate() {
-            let (Pending::Referencing {
-                table, constraint, ..
-            }
-            | Pending::Referenced {
-                table, constraint, ..
-            }) = check;
-            let Some(foreign_key) = self.db.find_table(*table).and_then(|t| {
-                t.schema()
-                    .foreign_keys
-                    .iter()
-                    .find(|k| k.name == *constraint)
-                    .cloned()
-            }) else {
+            let (table, constraint, restrict) = match check {
+                Pending::Referencing {
+                    table, constraint, ..
+                } => (table, constraint, false),
+                Pending::Referenced {
+                    table,
+                    constraint,
+                    restrict,
+                    ..
+                } => (table, constraint, *restrict),
+                Pending::Act { .. } => unreachable!("the actions ran above"),
+            };
+            let Some(foreign_key) = self.db.foreign_key(*table, constraint) else {
                 continue;
             };
-            if foreign_key.initially_deferred && !deferred {
+            if foreign_key.initially_deferred && !restrict && !deferred {
                 self.pending_references.push(check.clone());
                 continue;
             }
@@ -330,6 +416,7 @@ impl WriteTxn<'_> {
                 Pending::Referenced { table, key, .. } => {
                     self.db.check_unreferenced(*table, &foreign_key, key)
                 }
+                Pending::Act { .. } => unreachable!("the actions ran above"),
             };
             if let Err(error) = result {
                 self.pending_references

@@ -986,7 +986,7 @@ impl<'db> WriteTxn<'db> {
             table,
             key: key.clone(),
         });
-        self.note_referencing_row(table, &key);
+        self.note_referencing_row(table, &key, None);
         if let Some(values) = self.values_to_record(table, &key, values) {
             self.record(|| Change::Insert { table, values });
         }
@@ -1071,6 +1071,7 @@ impl<'db> WriteTxn<'db> {
         values: Option<Vec<Value>>,
     ) -> Result<Option<Key>, DbError> {
         let referenced = !self.db.references_to(table).is_empty();
+        let referencing = !self.db.table(table).schema().foreign_keys.is_empty();
         let t = self.db.table_mut(table);
         t.check_unique(&new_key, &row, values.as_deref(), Some(key))?;
         // The probe that replaces the row is also the one that finds it: a caller
@@ -1083,6 +1084,7 @@ impl<'db> WriteTxn<'db> {
         }
         self.redo.put(table, &new_key, stored);
         let changed_reference = referenced.then(|| (old.clone(), stored.clone()));
+        let old_referencing = referencing.then(|| old.clone());
         self.undo.push(Undo::Update {
             table,
             new_key: new_key.clone(),
@@ -1096,7 +1098,9 @@ impl<'db> WriteTxn<'db> {
                 values,
             });
         }
-        self.note_referencing_row(table, &new_key);
+        if let Some(old) = old_referencing {
+            self.note_referencing_row(table, &new_key, Some(&old));
+        }
         if let Some((old, new)) = changed_reference {
             self.referenced_row_changed(table, &old, Some(&new), self.replaying)?;
         }

@@ -890,10 +890,12 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             // would run, or fails to.
             diverged.check_reads(&write.reads)?;
             replay_changes(txn, &write.changes)?;
+            end_statement(txn, write)?;
             continue;
         }
         if write.unchanged_inputs(txn.db()) {
             replay_changes(txn, &write.changes)?;
+            end_statement(txn, write)?;
             continue;
         }
         let ctx = write.session.in_context(ctx);
@@ -926,6 +928,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
                 write.tag.rows.unwrap_or(0)
             )));
         }
+        end_statement(txn, write)?;
         let changes = txn.take_changes();
         if *observed && changes != write.changes {
             return Err(conflict(format!(
@@ -944,6 +947,18 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
     }
     txn.record_changes(false);
     Ok(())
+}
+
+/// The end of one of the block's statements made again at COMMIT: its foreign
+/// keys act and its immediate ones are checked, as when it ran (see
+/// `db::foreign_key`); one that no longer holds is a change since, 40001.
+fn end_statement(txn: &mut WriteTxn<'_>, write: &BlockWrite) -> Result<(), SqlError> {
+    txn.check_references(false).map_err(|e| {
+        conflict(format!(
+            "{} broke a foreign key when made again at COMMIT: {e}",
+            write.statement.describe()
+        ))
+    })
 }
 
 /// The rows whose state, as COMMIT makes the block again, is not what the

@@ -150,6 +150,8 @@ pub enum Notice {
     },
     /// `ALTER TABLE … ADD COLUMN IF NOT EXISTS` of a column the table has.
     ColumnAlreadyExistsSkipping { name: String, relation: String },
+    /// `TRUNCATE … CASCADE` truncating a table that references one named.
+    TruncateCascades(String),
     /// `BEGIN` inside a transaction block: it changes nothing.
     TransactionInProgress,
     /// `COMMIT` or `ROLLBACK` outside a transaction block: nothing to end.
@@ -164,7 +166,8 @@ impl Notice {
             Notice::DoesNotExistSkipping { .. }
             | Notice::AlreadyExistsSkipping(_)
             | Notice::OfRelationDoesNotExistSkipping { .. }
-            | Notice::ColumnAlreadyExistsSkipping { .. } => Severity::Notice,
+            | Notice::ColumnAlreadyExistsSkipping { .. }
+            | Notice::TruncateCascades(_) => Severity::Notice,
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
             | Notice::SetLocalOutsideBlock => Severity::Warning,
@@ -174,9 +177,9 @@ impl Notice {
     /// PostgreSQL's SQLSTATE for the message (00000 is "successful completion").
     pub fn sqlstate(&self) -> &'static str {
         match self {
-            Notice::DoesNotExistSkipping { .. } | Notice::OfRelationDoesNotExistSkipping { .. } => {
-                "00000"
-            }
+            Notice::DoesNotExistSkipping { .. }
+            | Notice::OfRelationDoesNotExistSkipping { .. }
+            | Notice::TruncateCascades(_) => "00000",
             Notice::AlreadyExistsSkipping(_) => "42P07",
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
@@ -207,6 +210,7 @@ impl std::fmt::Display for Notice {
                 f,
                 "column \"{name}\" of relation \"{relation}\" already exists, skipping"
             ),
+            Notice::TruncateCascades(table) => write!(f, "truncate cascades to table \"{table}\""),
             Notice::TransactionInProgress => {
                 f.write_str("there is already a transaction in progress")
             }

@@ -196,8 +196,10 @@ pub enum CatalogFunction {
     FunctionResult,
     /// Its first argument: `pg_get_expr(expr, relation_oid [, pretty])` (the
     /// catalogs keep expressions as their SQL text, so this is that text), and
-    /// `pg_partition_ancestors(regclass)` (there are no partitions: a table is
-    /// its own only ancestor, one row, as PostgreSQL answers for a table).
+    /// `pg_partition_ancestors(regclass)` in a select list, where psql's `\d`
+    /// calls it (there are no partitions; PostgreSQL would return no rows for
+    /// a table that is not one, a set-returning function Turnstile has only in
+    /// FROM: there it does return none).
     FirstArgument,
     /// Reads a name as an OID of the alias's kind (`'t'::regclass`).
     RegIn(super::OidAlias),

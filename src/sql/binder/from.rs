@@ -473,8 +473,8 @@ impl Binder<'_> {
     }
 
     /// `pg_partition_ancestors(relation) [WITH ORDINALITY]` (psql's `\d` reads
-    /// it): there are no partitions, so a table is its own only ancestor, one
-    /// row of `relid` (and `ordinality` 1).
+    /// it): there are no partitions, and PostgreSQL lists no ancestors for a
+    /// table that is not one: no rows of `relid` (and `ordinality`).
     fn bind_partition_ancestors(
         &mut self,
         args: &[&ast::Expr],
@@ -488,14 +488,14 @@ impl Binder<'_> {
             )));
         };
         let regclass = DataType::Oid(OidAlias::RegClass);
+        // Bound for its errors (a name that is no relation); no row uses it.
         let relation = self.bind_expr(relation, &Scope::default())?;
-        let relation = self.coerce(relation, regclass, "pg_partition_ancestors")?;
+        self.coerce(relation, regclass, "pg_partition_ancestors")?;
         let mut columns = vec![("relid".to_owned(), regclass)];
-        let mut row = vec![relation];
         if with_ordinality {
             columns.push(("ordinality".to_owned(), DataType::Int8));
-            row.push(Expr::Const(Value::Int8(1), DataType::Int8));
         }
+        let width = columns.len();
         let shown = alias.map_or_else(
             || "pg_partition_ancestors".into(),
             |a| names::ident(&a.name),
@@ -504,9 +504,8 @@ impl Binder<'_> {
         if let Some(alias) = alias {
             rename_columns(&mut scope, alias)?;
         }
-        let width = row.len();
         let plan = Plan::Values {
-            rows: vec![row],
+            rows: Vec::new(),
             width,
         };
         Ok((plan, scope))

@@ -713,7 +713,8 @@ fn drop_constraint(
     match constraint_kind(txn, schema, name) {
         Some(ConstraintKind::PrimaryKey) => {
             let key = schema.primary_key.clone().unwrap_or_default();
-            refuse_referenced_key(txn, schema, name, &key)?;
+            let object = format!("constraint {name} on table {}", schema.name);
+            foreign_keys::refuse_dropping_key(txn.db(), schema, name, &key, object)?;
             note_rows_read(txn, schema.id, ctx);
             txn.drop_primary_key(schema.id)?;
         }
@@ -723,7 +724,8 @@ fn drop_constraint(
                 .get_index(name)
                 .expect("a UNIQUE constraint's index");
             let columns = table.indexes()[position].schema.columns.clone();
-            refuse_referenced_key(txn, schema, name, &columns)?;
+            let object = format!("constraint {name} on table {}", schema.name);
+            foreign_keys::refuse_dropping_key(txn.db(), schema, name, &columns, object)?;
             txn.drop_index(name)?
         }
         Some(ConstraintKind::Check(position)) => {
@@ -746,44 +748,6 @@ fn drop_constraint(
         None => return Err(undefined_constraint(schema, name)),
     }
     Ok(Vec::new())
-}
-
-/// 2BP01 if a foreign key references `columns` of table `schema`, the
-/// columns of its key `name` (a primary key or UNIQUE constraint) that an
-/// `ALTER TABLE` would drop.
-fn refuse_referenced_key(
-    txn: &WriteTxn<'_>,
-    schema: &TableSchema,
-    name: &str,
-    columns: &[usize],
-) -> Result<(), SqlError> {
-    let mut sorted = columns.to_vec();
-    sorted.sort_unstable();
-    let same = |key: &[usize]| {
-        let mut key = key.to_vec();
-        key.sort_unstable();
-        key == sorted
-    };
-    let lines: Vec<String> = txn
-        .db()
-        .references_to(schema.id)
-        .into_iter()
-        .filter(|(_, key)| same(&key.referenced_columns))
-        .map(|(referencing, key)| {
-            format!(
-                "constraint {} on table {} depends on index {name}",
-                key.name,
-                txn.db().table(referencing).schema().name
-            )
-        })
-        .collect();
-    if lines.is_empty() {
-        return Ok(());
-    }
-    Err(SqlError::DependentObjectsStillExist {
-        object: format!("constraint {name} on table {}", schema.name),
-        detail: lines.join("\n"),
-    })
 }
 
 /// `RENAME CONSTRAINT old TO new`: 42710 if the table has a constraint called

@@ -218,15 +218,31 @@ fn create_table(
         .cloned()
         .chain(uniques.iter().map(|(_, columns)| columns.clone()))
         .collect();
+    // Foreign keys are named last, clear of the keys' names too, as in
+    // PostgreSQL.
+    let mut named = on_table.clone();
+    if schema.primary_key.is_some() {
+        named.push(
+            key_name
+                .clone()
+                .unwrap_or_else(|| TableSchema::default_primary_key_name(&name)),
+        );
+    }
+    for (given, columns) in &uniques {
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|&p| schema.columns[p].name.as_str())
+            .collect();
+        named.push(
+            given
+                .clone()
+                .unwrap_or_else(|| format!("{name}_{}_key", names.join("_"))),
+        );
+    }
     for definition in &reference_definitions {
-        let key = foreign_keys::foreign_key(
-            txn.db(),
-            &schema,
-            definition,
-            Some(&keys),
-            &on_table,
-            &taken,
-        )?;
+        let key =
+            foreign_keys::foreign_key(txn.db(), &schema, definition, Some(&keys), &named, &taken)?;
+        named.push(key.name.clone());
         on_table.push(key.name.clone());
         schema.foreign_keys.push(key);
     }
@@ -913,7 +929,16 @@ fn drop(
         match kind {
             ObjectType::Table => txn.drop_table(name)?,
             ObjectType::View => txn.drop_view(name)?,
-            ObjectType::Index => txn.drop_index(name)?,
+            ObjectType::Index => {
+                let (table, position) = txn.db().get_index(name).expect("found above");
+                let (schema, columns) = (
+                    table.schema().clone(),
+                    table.indexes()[position].schema.columns.clone(),
+                );
+                let object = format!("index {name}");
+                foreign_keys::refuse_dropping_key(txn.db(), &schema, name, &columns, object)?;
+                txn.drop_index(name)?
+            }
             _ => {
                 sequences::refuse_users(txn.db(), name)?;
                 txn.drop_sequence(name)?
@@ -1012,9 +1037,13 @@ fn maintenance(
     Ok(Output::Command(CommandTag::new(command)))
 }
 
+/// TRUNCATE of one or more tables; with CASCADE, also of the tables that
+/// reference them through foreign keys (with PostgreSQL's NOTICE for each).
 fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlError> {
-    if t.identity.is_some() || t.cascade.is_some() || t.partitions.is_some() {
-        return Err(SqlError::Unsupported("TRUNCATE options".into()));
+    if t.identity.is_some() || t.partitions.is_some() {
+        return Err(SqlError::Unsupported(
+            "TRUNCATE … RESTART IDENTITY, CONTINUE IDENTITY and partitions".into(),
+        ));
     }
     let mut ids = Vec::new();
     let mut names = Vec::new();
@@ -1028,11 +1057,19 @@ fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlErro
         }
         names.push(name);
     }
+    let mut tag = CommandTag::new("TRUNCATE TABLE");
+    if t.cascade == Some(ast::CascadeOption::Cascade) {
+        for name in foreign_keys::truncated_with(txn.db(), &names) {
+            ids.extend(txn.db().get_table(&name).map(|t| t.schema().id));
+            tag = tag.with_notice(Notice::TruncateCascades(name.clone()));
+            names.push(name);
+        }
+    }
     for name in &names {
         foreign_keys::refuse_truncate(txn.db(), name, &names)?;
     }
     for id in ids {
         txn.truncate(id);
     }
-    Ok(Output::Command(CommandTag::new("TRUNCATE TABLE")))
+    Ok(Output::Command(tag))
 }

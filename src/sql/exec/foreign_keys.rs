@@ -56,9 +56,17 @@ pub fn foreign_key(
     let (referenced, keys): (&TableSchema, Vec<Vec<usize>>) = match itself {
         Some(keys) if referenced_name == schema.name => (schema, keys.to_vec()),
         _ => {
-            let table = db
-                .get_table(&referenced_name)
-                .ok_or_else(|| SqlError::UndefinedTable(referenced_name.clone()))?;
+            let table = db.get_table(&referenced_name).ok_or_else(|| {
+                if db.get_view(&referenced_name).is_some()
+                    || db.get_sequence(&referenced_name).is_some()
+                {
+                    SqlError::WrongObjectType(format!(
+                        "referenced relation \"{referenced_name}\" is not a table"
+                    ))
+                } else {
+                    SqlError::UndefinedTable(referenced_name.clone())
+                }
+            })?;
             let mut keys: Vec<Vec<usize>> = table
                 .indexes()
                 .iter()
@@ -71,7 +79,7 @@ pub fn foreign_key(
     };
     let referenced_columns = if c.referred_columns.is_empty() {
         referenced.primary_key.clone().ok_or_else(|| {
-            SqlError::InvalidForeignKey(format!(
+            SqlError::UndefinedObject(format!(
                 "there is no primary key for referenced table \"{referenced_name}\""
             ))
         })?
@@ -190,16 +198,26 @@ fn action(action: Option<ast::ReferentialAction>, on: &str) -> Result<Referentia
     })
 }
 
-/// True if an equality compares values of the two types: the same type (but
-/// its modifier), or two of the integers, of the floats, of the text types.
-fn comparable(a: DataType, b: DataType) -> bool {
-    let family = |t: DataType| match t.without_typmod() {
-        DataType::Int2 | DataType::Int4 | DataType::Int8 => Some(1),
-        DataType::Float4 | DataType::Float8 => Some(2),
-        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => Some(3),
-        _ => None,
-    };
-    a.without_typmod() == b.without_typmod() || family(a).is_some() && family(a) == family(b)
+/// True if PostgreSQL can compare a `referencing` value with a `referenced`
+/// one for a foreign key: the same type (but its modifier), two of one btree
+/// family (the integers, the floats, the text types, the date and time types),
+/// or a referencing type that converts to the referenced one implicitly (an
+/// integer to numeric or a float, numeric to a float). The store compares
+/// them without a loss (see `db::foreign_key`).
+fn comparable(referencing: DataType, referenced: DataType) -> bool {
+    use DataType as T;
+    let (a, b) = (referencing.without_typmod(), referenced.without_typmod());
+    let integer = |t: T| matches!(t, T::Int2 | T::Int4 | T::Int8);
+    let float = |t: T| matches!(t, T::Float4 | T::Float8);
+    let text = |t: T| matches!(t, T::Text | T::Varchar(_) | T::Bpchar(_));
+    let time = |t: T| matches!(t, T::Date | T::Timestamp | T::Timestamptz);
+    let numeric = |t: T| matches!(t, T::Numeric(_));
+    a == b
+        || [integer, float, text, time]
+            .iter()
+            .any(|family| family(a) && family(b))
+        || integer(a) && (numeric(b) || float(b))
+        || numeric(a) && float(b)
 }
 
 /// The foreign keys of other tables that reference table `table`, as (the
@@ -238,6 +256,64 @@ pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(),
         object: format!("table {name}"),
         detail: lines.join("\n"),
     })
+}
+
+/// 2BP01 naming `object` if a foreign key references `columns` of table
+/// `schema`, the columns of its key or unique index `index` that a statement
+/// would drop.
+pub fn refuse_dropping_key(
+    db: &Database,
+    schema: &TableSchema,
+    index: &str,
+    columns: &[usize],
+    object: String,
+) -> Result<(), SqlError> {
+    let mut sorted = columns.to_vec();
+    sorted.sort_unstable();
+    let lines: Vec<String> = db
+        .references_to(schema.id)
+        .into_iter()
+        .filter(|(_, key)| {
+            let mut referenced = key.referenced_columns.clone();
+            referenced.sort_unstable();
+            referenced == sorted
+        })
+        .map(|(referencing, key)| {
+            format!(
+                "constraint {} on table {} depends on index {index}",
+                key.name,
+                db.table(referencing).schema().name
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(SqlError::DependentObjectsStillExist {
+        object,
+        detail: lines.join("\n"),
+    })
+}
+
+/// The tables that reference the tables `truncating` through foreign keys,
+/// and those that reference them, and so on: what `TRUNCATE … CASCADE`
+/// truncates with them, in the order found.
+pub fn truncated_with(db: &Database, truncating: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = truncating.to_vec();
+    let mut added = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        if let Some(table) = db.get_table(&all[i]) {
+            for (referencing, _) in references_from_others(db, table.schema()) {
+                if !all.iter().any(|t| t == referencing) {
+                    all.push(referencing.to_owned());
+                    added.push(referencing.to_owned());
+                }
+            }
+        }
+        i += 1;
+    }
+    added
 }
 
 /// 0A000 if a foreign key of a table not in `truncating` references table

@@ -226,9 +226,9 @@ impl ForeignKeyInfo<'_> {
         out
     }
 
-    /// The name of the referenced table's primary key or UNIQUE constraint
-    /// whose columns it references, and its index's columns.
-    pub fn unique_constraint(&self, db: &Database) -> Option<(String, Vec<usize>)> {
+    /// The referenced table's primary key, UNIQUE constraint or unique index
+    /// whose columns it references.
+    pub fn unique_index<'db>(&self, db: &'db Database) -> Option<IndexInfo<'db>> {
         let mut wanted = self.key.referenced_columns.clone();
         wanted.sort_unstable();
         indexes(db)
@@ -239,7 +239,6 @@ impl ForeignKeyInfo<'_> {
                 columns.sort_unstable();
                 columns == wanted
             })
-            .map(|i| (i.name, i.columns))
     }
 }
 

@@ -464,7 +464,7 @@ fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         }
     }
     for info in c::foreign_keys(snapshot.db) {
-        let unique = info.unique_constraint(snapshot.db);
+        let unique = info.unique_index(snapshot.db);
         for (i, (&position, referenced)) in info
             .key
             .columns
@@ -478,7 +478,7 @@ fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             row.push(
                 unique
                     .as_ref()
-                    .and_then(|(_, columns)| columns.iter().position(|c| c == referenced))
+                    .and_then(|index| index.columns.iter().position(|c| c == referenced))
                     .map_or(Value::Null, |p| c::int4(p as i64 + 1)),
             );
             rows.push(row);
@@ -491,15 +491,18 @@ fn referential_constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>>
     c::foreign_keys(snapshot.db)
         .into_iter()
         .map(|info| {
-            let unique = info.unique_constraint(snapshot.db);
+            // Only a constraint is named here: a plain unique index is not one.
+            let unique = info
+                .unique_index(snapshot.db)
+                .filter(IndexInfo::is_constraint);
             let key = info.key;
             vec![
                 c::name(snapshot.database),
                 c::name("public"),
                 c::name(&key.name),
                 c::name(snapshot.database),
-                c::name("public"),
-                unique.map_or(Value::Null, |(name, _)| c::name(&name)),
+                unique.as_ref().map_or(Value::Null, |_| c::name("public")),
+                unique.map_or(Value::Null, |index| c::name(&index.name)),
                 c::name(if key.match_full { "FULL" } else { "NONE" }),
                 c::name(c::action_name(key.on_update)),
                 c::name(c::action_name(key.on_delete)),

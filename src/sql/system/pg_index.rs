@@ -204,9 +204,7 @@ fn constraint_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     });
     let foreign_keys = c::foreign_keys(snapshot.db).into_iter().map(|info| {
         let key = info.key;
-        let index = info
-            .unique_constraint(snapshot.db)
-            .map_or(0, |(name, _)| c::oid_of(Kind::Index, &name));
+        let index = info.unique_index(snapshot.db).map_or(0, |i| i.oid());
         ConstraintRow {
             oid: info.oid(),
             name: &key.name,
