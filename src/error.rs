@@ -133,6 +133,7 @@ impl Error {
             | Error::Sql(SqlError::Type(TypeError::NumericFieldOverflow { detail }))
             | Error::Sql(SqlError::Type(TypeError::MalformedArray { detail, .. }))
             | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. })
+            | Error::Sql(SqlError::TruncateReferenced { detail, .. })
             | Error::Sql(SqlError::SerializationFailure { detail }) => Some(detail),
             _ => None,
         }
@@ -174,6 +175,9 @@ impl Error {
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
+            Error::Sql(SqlError::TruncateReferenced { referencing, .. }) => Some(format!(
+                "Truncate table \"{referencing}\" at the same time, or use TRUNCATE ... CASCADE."
+            )),
             Error::Sql(SqlError::GeneratedAlways { update: false, .. }) => {
                 Some("Use OVERRIDING SYSTEM VALUE to override.".into())
             }
@@ -187,6 +191,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
         SqlError::Unsupported(_)
         | SqlError::UnsupportedMessage(_)
+        | SqlError::TruncateReferenced { .. }
         | SqlError::ResultTypeChanged => "0A000",
         SqlError::UndefinedTable(_) => "42P01",
         SqlError::UndefinedColumn(_) => "42703",

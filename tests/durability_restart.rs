@@ -131,6 +131,17 @@ async fn write_first(client: &Client) {
         "BEGIN",
         "INSERT INTO numbered (tag) VALUES ('rolled back') RETURNING id",
         "ROLLBACK",
+        // TRUNCATE … RESTART IDENTITY puts a serial back at its start with
+        // its transaction: one rolled back leaves it where it was, and the
+        // values taken after the restart go back with it.
+        "CREATE TABLE restarted (id SERIAL PRIMARY KEY, v TEXT)",
+        "INSERT INTO restarted (v) VALUES ('a'), ('b'), ('c')",
+        "TRUNCATE restarted RESTART IDENTITY",
+        "INSERT INTO restarted (v) VALUES ('after')",
+        "BEGIN",
+        "TRUNCATE restarted RESTART IDENTITY",
+        "INSERT INTO restarted (v) VALUES ('rolled back')",
+        "ROLLBACK",
     ])
     .await;
     // So did a failed statement.
@@ -232,6 +243,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM ident ORDER BY id",
         "SELECT last_value, is_called FROM numbered_id_seq",
         "SELECT last_value, is_called FROM counter",
+        "SELECT * FROM restarted ORDER BY id",
+        "SELECT last_value, is_called FROM restarted_id_seq",
         "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
         "SELECT seqstart, seqincrement, seqmin, seqmax FROM pg_sequence ORDER BY seqstart",
         // Tables changed by ALTER TABLE, and their catalog.
@@ -409,6 +422,15 @@ async fn check_invariants(client: &Client) {
     assert_eq!(
         value(client, "SELECT count(*) FROM unkeyed_later WHERE id = 1").await,
         Some("2".to_owned())
+    );
+    assert_eq!(
+        rows(client, "SELECT id, v FROM restarted").await,
+        vec![vec![Some("1".to_owned()), Some("after".to_owned())]],
+        "TRUNCATE … RESTART IDENTITY restarted the serial; the rolled-back one did not"
+    );
+    assert_eq!(
+        rows(client, "SELECT last_value, is_called FROM restarted_id_seq").await,
+        vec![vec![Some("1".to_owned()), Some("t".to_owned())]]
     );
     // The identity column is still GENERATED ALWAYS (refused before any
     // nextval, so this changes nothing).

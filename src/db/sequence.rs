@@ -24,6 +24,11 @@
 //! A sequence created in a transaction that rolls back is gone with it, its
 //! advances too; one created in a transaction block has its state recorded as a
 //! block change, so that COMMIT recreates it where the block's statements left it.
+//! `TRUNCATE … RESTART IDENTITY` is the one transactional move of an existing
+//! sequence, as in PostgreSQL (which gives the sequence new storage): the
+//! restart and the advances after it are undone with the transaction and
+//! recorded by a block like those of a sequence it created
+//! (`WriteTxn::restart_sequence`).
 
 use std::sync::atomic::Ordering;
 

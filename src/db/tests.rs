@@ -805,6 +805,60 @@ fn sequences_outlive_rollbacks_but_not_unfinished_transactions() {
     assert_eq!(with_rows.schema_commits(), schema_commits);
 }
 
+/// `TRUNCATE … RESTART IDENTITY`'s restart moves a sequence with its
+/// transaction: a rollback to the log puts back the state from before the
+/// restart (advances after it included) and logs that; a commit logs the
+/// restarted state; a block's recorded changes carry it.
+#[test]
+fn a_restart_moves_a_sequence_with_its_transaction() {
+    let mut db = Database::new();
+    let mut txn = db.begin_write();
+    txn.create_sequence(sequence("s", 1, 1, 100, false))
+        .unwrap();
+    txn.commit();
+    let txn = db.begin_write();
+    txn.db().advance_sequence("s").unwrap();
+    txn.db().advance_sequence("s").unwrap();
+    txn.commit();
+
+    let mut txn = db.begin_write();
+    assert_eq!(txn.db().advance_sequence("s").unwrap(), 3);
+    txn.restart_sequence("s").unwrap();
+    assert_eq!(txn.db().advance_sequence("s").unwrap(), 1);
+    txn.rollback_to(None).unwrap();
+    let state = db.get_sequence("s").unwrap().state();
+    assert_eq!(
+        (state.last_value, state.is_called),
+        (3, true),
+        "the advance before the restart stays, the restart and what followed go"
+    );
+
+    let mut txn = db.begin_write();
+    txn.record_changes(true);
+    txn.restart_sequence("s").unwrap();
+    txn.db().advance_sequence("s").unwrap();
+    let changes = txn.take_changes();
+    assert!(
+        changes.iter().any(|c| matches!(
+            c,
+            Change::SetSequence { name, state } if name == "s" && state.last_value == 1 && state.is_called
+        )),
+        "a block records where the restarted sequence stands: {changes:?}"
+    );
+    let redo = txn.commit();
+    let mut replica = Database::new();
+    let mut txn = replica.begin_write();
+    txn.create_sequence(sequence("s", 1, 1, 100, false))
+        .unwrap();
+    txn.commit();
+    replica.apply_redo(redo.payload()).unwrap();
+    assert_eq!(
+        replica.get_sequence("s").unwrap().state(),
+        db.get_sequence("s").unwrap().state(),
+        "the commit logs the restarted state"
+    );
+}
+
 /// Dropping a table drops the sequences its columns own; its undo brings them
 /// back with the state they had.
 #[test]

@@ -80,6 +80,12 @@ enum Undo {
     AlterTable {
         schema: Arc<TableSchema>,
     },
+    /// A sequence whose state changes with the transaction (see
+    /// [`WriteTxn::restart_sequence`]) was set: its state before.
+    SequenceState {
+        name: String,
+        before: SequenceState,
+    },
 }
 
 /// One change as a statement made it, kept by a transaction block so that COMMIT
@@ -191,9 +197,10 @@ pub struct WriteTxn<'db> {
     /// The changes as a transaction block replays them; None (the usual case)
     /// records nothing. See [`WriteTxn::record_changes`].
     changes: Option<Vec<Change>>,
-    /// The sequences this transaction created: their states change with it, not
-    /// outside it (see `db::sequence`).
-    created_sequences: Vec<String>,
+    /// The sequences whose states change with this transaction, not outside
+    /// it (see `db::sequence`): those it created, and those it restarted
+    /// ([`WriteTxn::restart_sequence`]).
+    transactional_sequences: Vec<String>,
     /// The references its writes may have broken, checked when the statement
     /// or the transaction ends (see `foreign_key`).
     pub(super) pending_references: Vec<Pending>,
@@ -212,7 +219,7 @@ impl<'db> WriteTxn<'db> {
             undo: Vec::new(),
             redo: Redo::default(),
             changes: None,
-            created_sequences: Vec::new(),
+            transactional_sequences: Vec::new(),
             pending_references: Vec::new(),
             replaying: false,
             finished: false,
@@ -226,13 +233,14 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// The changes recorded since the last call (none if not recording), with
-    /// the states of the sequences this transaction created and has moved.
+    /// the states of the sequences this transaction created or restarted and
+    /// has moved.
     pub fn take_changes(&mut self) -> Vec<Change> {
         let Some(changes) = &mut self.changes else {
             return Vec::new();
         };
         for touched in self.db.touched_sequences.lock().iter() {
-            if !self.created_sequences.contains(&touched.name) {
+            if !self.transactional_sequences.contains(&touched.name) {
                 continue;
             }
             if let Some(sequence) = self.db.touched_sequence(touched) {
@@ -313,10 +321,7 @@ impl<'db> WriteTxn<'db> {
                 column,
                 default,
             } => self.set_column_default(*table, *column, default.clone()),
-            Change::SetSequence { name, state } => {
-                self.db
-                    .set_sequence(name, state.last_value, state.is_called)?;
-            }
+            Change::SetSequence { name, state } => self.set_sequence_state(name, *state)?,
             Change::AlterTable(schema) => self.alter_table(schema.clone())?,
             // Values made one per row fit only the rows they were made from: a
             // commit that changed the table since (its version moved) fails
@@ -917,10 +922,53 @@ impl<'db> WriteTxn<'db> {
         self.record(|| Change::CreateSequence(schema.clone()));
         let (id, name) = (schema.id, schema.name);
         self.db.sequences.insert(name.clone(), sequence);
-        self.created_sequences.push(name.clone());
+        self.transactional_sequences.push(name.clone());
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateSequence { name });
         Ok(id)
+    }
+
+    /// `TRUNCATE … RESTART IDENTITY`: puts the sequence called `name` back
+    /// at its start. Unlike `setval`, and as in PostgreSQL (which gives the
+    /// sequence new storage), this is transactional: a rollback puts back the
+    /// state the sequence had, and its moves after the restart change with the
+    /// transaction, as a sequence it created does (a block records them as
+    /// changes).
+    pub fn restart_sequence(&mut self, name: &str) -> Result<(), DbError> {
+        let start = self
+            .db
+            .get_sequence(name)
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
+            .schema()
+            .start;
+        self.set_sequence_state(
+            name,
+            SequenceState {
+                last_value: start,
+                is_called: false,
+            },
+        )
+    }
+
+    /// Sets the state of the sequence called `name` as part of this
+    /// transaction: undone with it, and from now on one of its
+    /// `transactional_sequences`.
+    fn set_sequence_state(&mut self, name: &str, state: SequenceState) -> Result<(), DbError> {
+        let before = self
+            .db
+            .get_sequence(name)
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
+            .state();
+        self.db
+            .set_sequence(name, state.last_value, state.is_called)?;
+        self.undo.push(Undo::SequenceState {
+            name: name.to_owned(),
+            before,
+        });
+        if !self.transactional_sequences.iter().any(|s| s == name) {
+            self.transactional_sequences.push(name.to_owned());
+        }
+        Ok(())
     }
 
     pub fn drop_sequence(&mut self, name: &str) -> Result<(), DbError> {
@@ -1218,6 +1266,11 @@ impl Database {
                 self.catalog_version += 1;
             }
             Undo::Truncate { table, contents } => self.table_mut(table).restore_contents(contents),
+            Undo::SequenceState { name, before } => {
+                if let Some(sequence) = self.sequences.get(&name) {
+                    sequence.set_state(before);
+                }
+            }
             Undo::CreateView { name } => {
                 self.views.remove(&name);
                 self.catalog_version += 1;

@@ -185,6 +185,10 @@ pub enum SqlError {
     /// The client must drop the dependent views first.
     #[error("cannot drop {object} because other objects depend on it")]
     DependentObjectsStillExist { object: String, detail: String },
+    /// 0A000: TRUNCATE of a table another table's foreign key references, without
+    /// that table or CASCADE. `detail` names the two, as PostgreSQL's does.
+    #[error("cannot truncate a table referenced in a foreign key constraint")]
+    TruncateReferenced { referencing: String, detail: String },
     /// 22P04: COPY data that does not fit the table's columns (too few or too many
     /// fields, an unterminated CSV quote).
     #[error("{0}")]

@@ -1038,12 +1038,12 @@ fn maintenance(
 }
 
 /// TRUNCATE of one or more tables; with CASCADE, also of the tables that
-/// reference them through foreign keys (with PostgreSQL's NOTICE for each).
+/// reference them through foreign keys (with PostgreSQL's NOTICE for each);
+/// with RESTART IDENTITY, the sequences their columns own (`serial`, identity)
+/// start again, with the transaction (see [`WriteTxn::restart_sequence`]).
 fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlError> {
-    if t.identity.is_some() || t.partitions.is_some() {
-        return Err(SqlError::Unsupported(
-            "TRUNCATE … RESTART IDENTITY, CONTINUE IDENTITY and partitions".into(),
-        ));
+    if t.partitions.is_some() {
+        return Err(SqlError::Unsupported("TRUNCATE of partitions".into()));
     }
     let mut ids = Vec::new();
     let mut names = Vec::new();
@@ -1067,6 +1067,17 @@ fn truncate(txn: &mut WriteTxn<'_>, t: &ast::Truncate) -> Result<Output, SqlErro
     }
     for name in &names {
         foreign_keys::refuse_truncate(txn.db(), name, &names)?;
+    }
+    if t.identity == Some(ast::TruncateIdentityOption::Restart) {
+        let owned: Vec<String> = txn
+            .db()
+            .sequences()
+            .filter(|s| matches!(s.schema().owned_by, Some((table, _)) if ids.contains(&table)))
+            .map(|s| s.schema().name.clone())
+            .collect();
+        for name in owned {
+            txn.restart_sequence(&name)?;
+        }
     }
     for id in ids {
         txn.truncate(id);

@@ -328,9 +328,9 @@ pub fn refuse_truncate(db: &Database, name: &str, truncating: &[String]) -> Resu
         .find(|(referencing, _)| !truncating.iter().any(|t| t == referencing))
     {
         None => Ok(()),
-        Some((referencing, _)) => Err(SqlError::UnsupportedMessage(format!(
-            "cannot truncate a table referenced in a foreign key constraint: table \
-             \"{referencing}\" references \"{name}\" (truncate it in the same statement)"
-        ))),
+        Some((referencing, _)) => Err(SqlError::TruncateReferenced {
+            referencing: referencing.to_string(),
+            detail: format!("Table \"{referencing}\" references \"{name}\"."),
+        }),
     }
 }
