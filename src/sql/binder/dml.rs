@@ -2,7 +2,7 @@
 
 use sqlparser::ast::{
     self, AssignmentTarget, ConflictTarget, FromTable, InsertOverriding, OnConflictAction,
-    OnInsert, SelectItem, TableFactor,
+    OnInsert, SelectItem, TableFactor, TableWithJoins, UpdateTableFromKind,
 };
 
 use crate::db::{ColumnSchema, Identity, TableId, TableSchema};
@@ -50,15 +50,24 @@ pub struct Returning {
 }
 
 /// A bound UPDATE: the rows to change are the ones `scan` finds.
+///
+/// `scan` is a scan of the target table, or for `UPDATE … FROM` the target
+/// joined with the FROM items: each row is the target's columns followed by
+/// theirs, and SET, WHERE and RETURNING see all of them. A target row the join
+/// gives more than once is changed once, with the first of its rows (PostgreSQL
+/// uses one of them, which one "not readily predictable"); the executor tells the
+/// target's rows apart by primary key.
 #[derive(Debug, Clone)]
 pub struct Update {
     pub table: TableId,
     pub scan: Plan,
-    /// New values of the assigned columns, over the old row.
+    /// New values of the assigned columns, over the (joined) old row.
     pub assignments: Vec<(usize, Expr)>,
     pub returning: Option<Returning>,
 }
 
+/// A bound DELETE: the rows to delete are the ones `scan` finds, a scan of the
+/// target or for `DELETE … USING` a join, as for [`Update`].
 #[derive(Debug, Clone)]
 pub struct Delete {
     pub table: TableId,
@@ -452,7 +461,18 @@ impl Binder<'_> {
             let AssignmentTarget::ColumnName(name) = &a.target else {
                 return Err(SqlError::Unsupported("assigning a tuple of columns".into()));
             };
-            let name = names::parts(name)?.pop().unwrap_or_default();
+            // `SET t.c` names field `c` of a composite column `t` in
+            // PostgreSQL, never the table's column `c`; there are no composite
+            // columns here.
+            let mut parts = names::parts(name)?.into_iter();
+            let name = parts.next().unwrap_or_default();
+            if let (Some(field), Some(position)) = (parts.next(), schema.column_index(&name)) {
+                return Err(SqlError::DatatypeMismatch(format!(
+                    "cannot assign to field \"{field}\" of column \"{name}\" because its \
+                     type {} is not a composite type",
+                    schema.columns[position].data_type
+                )));
+            }
             let position = schema.column_index(&name).ok_or_else(|| {
                 SqlError::UndefinedColumnMessage(format!(
                     "column \"{name}\" of relation \"{}\" does not exist",
@@ -482,9 +502,15 @@ impl Binder<'_> {
     }
 
     pub fn bind_update(&mut self, update: &ast::Update) -> Result<Update, SqlError> {
-        if update.from.is_some() {
-            return Err(SqlError::Unsupported("UPDATE … FROM".into()));
-        }
+        let from = match &update.from {
+            None => &[][..],
+            Some(UpdateTableFromKind::AfterSet(from)) => from.as_slice(),
+            Some(UpdateTableFromKind::BeforeSet(_)) => {
+                return Err(SqlError::Syntax(
+                    "FROM goes after SET: UPDATE table SET … FROM …".into(),
+                ))
+            }
+        };
         if !update.table.joins.is_empty() || !update.order_by.is_empty() || update.limit.is_some() {
             return Err(SqlError::Unsupported(
                 "UPDATE with joins, ORDER BY or LIMIT".into(),
@@ -495,7 +521,7 @@ impl Binder<'_> {
         };
         let (table, schema, scope) =
             self.target(name, alias.as_ref().map(|a| names::ident(&a.name)))?;
-        let scan = self.write_scan(&schema, &scope, update.selection.as_ref())?;
+        let (scan, scope) = self.write_scan(&schema, scope, from, update.selection.as_ref())?;
         let assignments = self.bind_assignments(&update.assignments, &schema, &scope)?;
         let returning = self.bind_returning(update.returning.as_deref(), &scope)?;
         Ok(Update {
@@ -510,27 +536,28 @@ impl Binder<'_> {
         let from = match &delete.from {
             FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f,
         };
-        if delete.using.is_some()
-            || !delete.tables.is_empty()
-            || !delete.order_by.is_empty()
-            || delete.limit.is_some()
-        {
+        if !delete.tables.is_empty() || !delete.order_by.is_empty() || delete.limit.is_some() {
             return Err(SqlError::Unsupported(
-                "DELETE with USING, ORDER BY or LIMIT".into(),
+                "DELETE with ORDER BY or LIMIT".into(),
             ));
         }
         let [item] = from.as_slice() else {
-            return Err(SqlError::Unsupported("DELETE from several tables".into()));
+            return Err(SqlError::Unsupported(
+                "DELETE from several tables (name the others in USING)".into(),
+            ));
         };
         let TableFactor::Table { name, alias, .. } = &item.relation else {
             return Err(SqlError::Unsupported("DELETE from this target".into()));
         };
         if !item.joins.is_empty() {
-            return Err(SqlError::Unsupported("DELETE with joins".into()));
+            return Err(SqlError::Unsupported(
+                "DELETE with joins (name the other tables in USING)".into(),
+            ));
         }
         let (table, schema, scope) =
             self.target(name, alias.as_ref().map(|a| names::ident(&a.name)))?;
-        let scan = self.write_scan(&schema, &scope, delete.selection.as_ref())?;
+        let using = delete.using.as_deref().unwrap_or_default();
+        let (scan, scope) = self.write_scan(&schema, scope, using, delete.selection.as_ref())?;
         let returning = self.bind_returning(delete.returning.as_deref(), &scope)?;
         Ok(Delete {
             table,
@@ -539,25 +566,48 @@ impl Binder<'_> {
         })
     }
 
-    /// The scan that finds an UPDATE's or DELETE's rows.
+    /// The rows an UPDATE or DELETE changes, and the scope its SET, WHERE and
+    /// RETURNING see: a scan of the target, or, with `UPDATE … FROM` or
+    /// `DELETE … USING` items, the target joined with them (see [`Update`]).
+    /// Those need the target's primary key to tell its rows apart in the join.
     fn write_scan(
         &mut self,
         schema: &TableSchema,
-        scope: &Scope,
+        scope: Scope,
+        from: &[TableWithJoins],
         selection: Option<&ast::Expr>,
-    ) -> Result<Plan, SqlError> {
-        let filter = match selection {
-            Some(w) => Some(self.bind_condition(w, scope, "WHERE")?),
-            None => None,
-        };
-        Ok(Plan::Scan {
+    ) -> Result<(Plan, Scope), SqlError> {
+        let scan = |filter| Plan::Scan {
             table: schema.id,
             name: schema.name.clone(),
             access: Access::Full,
             filter,
             width: schema.columns.len(),
             decoded: None,
-        })
+        };
+        if from.is_empty() {
+            let filter = match selection {
+                Some(w) => Some(self.bind_condition(w, &scope, "WHERE")?),
+                None => None,
+            };
+            return Ok((scan(filter), scope));
+        }
+        if schema.primary_key.is_none() {
+            return Err(SqlError::Unsupported(format!(
+                "UPDATE … FROM and DELETE … USING of table \"{}\", which has no primary key \
+                 (use WHERE … IN (SELECT …) instead)",
+                schema.name
+            )));
+        }
+        let (joined, scope) = self.join_from_list((scan(None), scope), from)?;
+        let plan = match selection {
+            Some(w) => Plan::Filter {
+                predicate: self.bind_condition(w, &scope, "WHERE")?,
+                input: Box::new(joined),
+            },
+            None => joined,
+        };
+        Ok((plan, scope))
     }
 
     fn bind_returning(

@@ -74,6 +74,18 @@ impl Binder<'_> {
         }))
     }
 
+    /// `left` (an UPDATE's or DELETE's target) cross joined with the items of
+    /// `UPDATE … FROM` or `DELETE … USING`, which do not see it: its columns
+    /// first, then theirs. A name used by both is 42712, as in PostgreSQL.
+    pub(super) fn join_from_list(
+        &mut self,
+        (left, left_scope): (Plan, Scope),
+        from: &[TableWithJoins],
+    ) -> Result<(Plan, Scope), SqlError> {
+        let right = Item::plain(self.bind_from(from)?);
+        cross_join(left, left_scope, right)
+    }
+
     /// Binds `a JOIN b …`, continuing `before` (the comma-list items before it)
     /// if given: its LATERAL items then see those columns too, while its ON and
     /// USING conditions do not, as in PostgreSQL.
@@ -167,6 +179,15 @@ impl Binder<'_> {
                 let left_visible = hide_leading(left_scope, hidden);
                 let (on, merged) =
                     self.bind_using(columns, &left_visible, &right_scope, swap, &mut scope)?;
+                // `*` lists the merged columns first among the join's, after
+                // the FROM items before the join chain.
+                let shown: Vec<usize> = merged.iter().map(|&(shown, _)| shown).collect();
+                let (before, rest): (Vec<usize>, Vec<usize>) = scope
+                    .star_order()
+                    .into_iter()
+                    .filter(|i| !shown.contains(i))
+                    .partition(|&i| i < hidden);
+                scope.set_star_order(&[before, shown, rest].concat());
                 using_merged = merged;
                 Some(on)
             }
@@ -255,7 +276,8 @@ impl Binder<'_> {
     }
 
     /// `USING (a, b)`: equality of the same-named columns. One copy of each is the
-    /// merged column that unqualified names and `*` see (`*` first): the left
+    /// merged column that unqualified names and `*` see (the caller puts it
+    /// first for `*`), returned with the other copy's position: the left
     /// one, or for a RIGHT JOIN the right one, which every row has; the other copy
     /// is hidden, still reachable by its qualified name. The condition is over the
     /// row the join evaluates it on: (right, left) for a RIGHT JOIN, as ON's.
@@ -267,9 +289,6 @@ impl Binder<'_> {
         right_join: bool,
         scope: &mut Scope,
     ) -> Result<(Expr, Vec<(usize, usize)>), SqlError> {
-        // Below every rank so far, in the order of the USING list.
-        let first_rank = scope.columns.iter().map(|c| c.star_rank).min().unwrap_or(0)
-            - i32::try_from(columns.len()).unwrap_or(i32::MAX);
         let (left_at, right_at) = if right_join {
             (right.width(), 0)
         } else {
@@ -277,7 +296,7 @@ impl Binder<'_> {
         };
         let mut conjuncts = Vec::new();
         let mut merged_columns = Vec::new();
-        for (star_rank, column) in (first_rank..).zip(columns) {
+        for column in columns {
             let name = names::parts(column)?.pop().unwrap_or_default();
             let l = match left.lookup(None, &name)? {
                 Lookup::Found(i) => i,
@@ -311,7 +330,6 @@ impl Binder<'_> {
             };
             scope.columns[other].hidden = true;
             scope.columns[merged].hidden = false;
-            scope.columns[merged].star_rank = star_rank;
             merged_columns.push((merged, other));
         }
         let on = Expr::conjunction(conjuncts).unwrap_or_else(|| Expr::boolean(true));

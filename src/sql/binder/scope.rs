@@ -18,9 +18,11 @@ pub struct ScopeColumn {
     /// Hidden from `*` and from unqualified lookup: the copy of a `JOIN … USING`
     /// column that is not the merged one.
     pub hidden: bool,
-    /// Where `*` puts the column: by rank, then in row order. 0 for every column
-    /// but the merged columns of `JOIN … USING`, which `*` lists first, as
-    /// PostgreSQL does (each later join's before the earlier ones').
+    /// Where `*` puts the column: by rank, then in row order. Ranks differ
+    /// only once a `JOIN … USING` has put its merged columns first among the
+    /// join's columns, as PostgreSQL does (each later join's before the earlier
+    /// ones'), after any FROM items before the join (see [`Scope::extend`] and
+    /// [`Scope::set_star_order`]).
     pub star_rank: i32,
     /// A column of the rows a grouped query groups that is not one of its group
     /// keys, as a subquery in that query's outputs sees it: found by name (so
@@ -83,10 +85,37 @@ impl Scope {
         self.columns.len()
     }
 
-    /// Appends the columns of another scope (the right side of a join).
+    /// Appends the columns of another scope (the right side of a join), which
+    /// `*` lists after this one's, each side in its own order.
     pub fn extend(&mut self, other: Scope) {
-        self.columns.extend(other.columns);
+        let after = self
+            .columns
+            .iter()
+            .map(|c| c.star_rank + 1)
+            .max()
+            .unwrap_or(0);
+        let first = other.columns.iter().map(|c| c.star_rank).min().unwrap_or(0);
+        self.columns
+            .extend(other.columns.into_iter().map(|c| ScopeColumn {
+                star_rank: c.star_rank - first + after,
+                ..c
+            }));
         self.empty_relations.extend(other.empty_relations);
+    }
+
+    /// Column positions in the order `*` lists them: by star rank, then in row
+    /// order.
+    pub fn star_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.columns.len()).collect();
+        order.sort_by_key(|&i| self.columns[i].star_rank);
+        order
+    }
+
+    /// Makes `*` list the columns in `order`, which names every position once.
+    pub fn set_star_order(&mut self, order: &[usize]) {
+        for (rank, &i) in (0..).zip(order) {
+            self.columns[i].star_rank = rank;
+        }
     }
 
     pub fn has_relation(&self, relation: &str) -> bool {

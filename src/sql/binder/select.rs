@@ -8,7 +8,7 @@ use sqlparser::ast::{
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
-use super::scope::{Lookup, Scope, ScopeColumn};
+use super::scope::{Lookup, Scope};
 use super::state::AggContext;
 use super::window::WindowContext;
 use super::{names, Binder, BoundQuery};
@@ -601,12 +601,13 @@ impl Binder<'_> {
         scope: &Scope,
         items: &mut Vec<Item>,
     ) -> Result<(), SqlError> {
-        let mut order: Vec<(usize, &ScopeColumn)> = scope.columns.iter().enumerate().collect();
-        if relation.is_none() {
-            // The merged columns of JOIN … USING first (a stable sort).
-            order.sort_by_key(|(_, c)| c.star_rank);
-        }
-        for (index, c) in order {
+        let order = match relation {
+            // The merged columns of JOIN … USING where they go.
+            None => scope.star_order(),
+            Some(_) => (0..scope.width()).collect(),
+        };
+        for index in order {
+            let c = &scope.columns[index];
             let wanted = match relation {
                 Some(r) => c.relation.as_deref() == Some(r),
                 None => !c.hidden,

@@ -197,8 +197,13 @@ pub fn update<'db>(
 ) -> Result<Output, SqlError> {
     let assigned: Vec<usize> = bound.assignments.iter().map(|(p, _)| *p).collect();
     txn.check_table(bound.table, &assigned)?;
-    let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
-        targets(txn.db(), &bound.scan, params, ctx, |mut row, env| {
+    let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) = targets(
+        txn.db(),
+        bound.table,
+        &bound.scan,
+        params,
+        ctx,
+        |mut row, env| {
             // Every SET expression sees the old row; the new one reuses it.
             let assigned: SmallVec<[Value; 4]> = bound
                 .assignments
@@ -209,12 +214,16 @@ pub fn update<'db>(
                 row[*position] = value;
             }
             Ok(row)
-        })?
-        .into_iter()
-        .unzip();
+        },
+    )?
+    .into_iter()
+    .unzip();
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
-    let written = write_rows(keys.iter().zip(rows), returned, ctx, |(key, new)| {
+    // A joined row carries the other items' columns after the target's.
+    let width = txn.db().table(bound.table).schema().columns.len();
+    let written = write_rows(keys.iter().zip(rows), returned, ctx, |(key, mut new)| {
+        new.truncate(width);
         txn.update(bound.table, key, new)
     })?;
     Ok(finish("UPDATE", written, returning))
@@ -229,9 +238,11 @@ pub fn delete<'db>(
 ) -> Result<Output, SqlError> {
     txn.check_table(bound.table, &[])?;
     let (keys, rows): (Vec<Key>, Vec<Vec<Value>>) =
-        targets(txn.db(), &bound.scan, params, ctx, |old, _| Ok(old))?
-            .into_iter()
-            .unzip();
+        targets(txn.db(), bound.table, &bound.scan, params, ctx, |old, _| {
+            Ok(old)
+        })?
+        .into_iter()
+        .unzip();
     let returning = bound.returning.as_ref();
     let returned = returning_rows(txn.db(), returning, &rows, params, ctx)?;
     let written = write_rows(&keys, returned, ctx, |key| txn.delete(bound.table, key))?;
@@ -258,32 +269,39 @@ fn write_rows<T>(
     Ok(written)
 }
 
-/// The keys of the rows `scan` finds, each with `f` of its values, all computed
-/// before anything is written.
+/// The keys of the rows `scan` finds in `table`, each with `f` of its values,
+/// all computed before anything is written. A join (`UPDATE … FROM`, `DELETE
+/// … USING`) gives rows of the target's columns and then the other items'; a
+/// target row it gives more than once counts once, with its first row (see
+/// [`Update`]).
 fn targets(
     db: &Database,
+    table: TableId,
     scan: &Plan,
     params: &[Value],
     ctx: &QueryContext,
     mut f: impl FnMut(Vec<Value>, &Env<'_>) -> Result<Vec<Value>, SqlError>,
 ) -> Result<Vec<(Key, Vec<Value>)>, SqlError> {
-    let Plan::Scan {
-        table,
-        access,
-        filter,
-        ..
-    } = scan
-    else {
-        unreachable!(
-            "the binder plans UPDATE and DELETE targets as one scan and optimize keeps it one"
-        );
-    };
     let env = Env::new(db, params, ctx);
     let mut out = Vec::new();
-    for_each_row(&env, *table, access, filter.as_ref(), |key, values| {
-        out.push((key.clone(), f(values, &env)?));
-        Ok(())
-    })?;
+    if let Plan::Scan { access, filter, .. } = scan {
+        for_each_row(&env, table, access, filter.as_ref(), |key, values| {
+            out.push((key.clone(), f(values, &env)?));
+            Ok(())
+        })?;
+        return Ok(out);
+    }
+    let target = db.table(table);
+    let width = target.schema().columns.len();
+    let mut seen = HashSet::new();
+    for row in run(scan, &env)? {
+        let key = target.primary_key_of_row(&row[..width]).expect(
+            "the binder joins only a target with a primary key, whose columns are never NULL",
+        );
+        if seen.insert(key.clone()) {
+            out.push((key, f(row, &env)?));
+        }
+    }
     Ok(out)
 }
 
