@@ -1083,3 +1083,57 @@ async fn foreign_keys_in_a_block() {
         .collect();
     assert_eq!(children, [20, 21]);
 }
+
+/// `SET CONSTRAINTS` in a block: a DEFERRABLE key made deferred lets a child
+/// wait for a parent that another session commits before the COMMIT (the
+/// statement made again at COMMIT keeps the mode it ran with), and made
+/// immediate again it checks at once what the block left to COMMIT.
+#[tokio::test]
+async fn set_constraints_in_a_block() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int PRIMARY KEY,
+             parent_id int CONSTRAINT child_parent REFERENCES parent DEFERRABLE)",
+    )
+    .await
+    .unwrap();
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("SET CONSTRAINTS child_parent DEFERRED")
+        .await
+        .unwrap();
+    a.execute("INSERT INTO child VALUES (1, 1)", &[])
+        .await
+        .unwrap();
+    b.execute("INSERT INTO parent VALUES (1)", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    let children: i64 = b
+        .query_one("SELECT count(*) FROM child", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(children, 1);
+
+    a.batch_execute("BEGIN").await.unwrap();
+    a.batch_execute("SET CONSTRAINTS ALL DEFERRED")
+        .await
+        .unwrap();
+    a.execute("INSERT INTO child VALUES (2, 2)", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(a.batch_execute("SET CONSTRAINTS ALL IMMEDIATE").await),
+        "23503"
+    );
+    assert_eq!(sqlstate(a.batch_execute("SELECT 1").await), "25P02");
+    a.batch_execute("ROLLBACK").await.unwrap();
+    let children: i64 = b
+        .query_one("SELECT count(*) FROM child", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(children, 1);
+}

@@ -295,7 +295,7 @@ type Notices = &'static [(&'static str, &'static str, &'static str)];
 async fn notices_and_warnings_reach_the_client() {
     let server = common::TestServer::start_with_args(&["--no-modules"]);
     let (client, mut notices) = connect_with_notices(&server).await;
-    let steps: [(&str, Notices); 8] = [
+    let steps: [(&str, Notices); 9] = [
         ("create table t (a int)", &[]),
         (
             "create table if not exists t (a int)",
@@ -327,6 +327,14 @@ async fn notices_and_warnings_reach_the_client() {
                 "WARNING",
                 "25P01",
                 "SET LOCAL can only be used in transaction blocks",
+            )],
+        ),
+        (
+            "set constraints all deferred",
+            &[(
+                "WARNING",
+                "25P01",
+                "SET CONSTRAINTS can only be used in transaction blocks",
             )],
         ),
         ("begin", &[]),

@@ -18,7 +18,9 @@
 //! any more). [`WriteTxn::check_references`] checks them when the caller says
 //! the statement is over: all of them at the end of an autocommit statement, a
 //! reducer call or a block's COMMIT, and all but the deferred ones at the end of
-//! a statement in a block. Each is checked against the state then, so a row
+//! a statement in a block. Which keys a block defers is its
+//! [`ConstraintModes`]: those declared `INITIALLY DEFERRED`, unless `SET
+//! CONSTRAINTS` said otherwise. Each is checked against the state then, so a row
 //! deleted again, or a key put back, is no failure. RESTRICT is checked there too
 //! (PostgreSQL checks it as the row changes; the outcomes differ only for a
 //! statement that removes a referenced key and puts it back).
@@ -53,6 +55,45 @@ use super::key::Key;
 use super::row::Row;
 use super::{Database, DbError, Table, WriteTxn};
 use crate::types::{cast, CastKind, DataType, Value};
+
+/// Which deferrable foreign keys a transaction checks at COMMIT rather than at
+/// each statement's end: `SET CONSTRAINTS { ALL | name, … } { DEFERRED |
+/// IMMEDIATE }` as a transaction block has said so far. A key that is not
+/// `DEFERRABLE` is never deferred.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConstraintModes {
+    /// The last `SET CONSTRAINTS ALL`: deferred (true) or immediate.
+    all: Option<bool>,
+    /// `SET CONSTRAINTS name` since then, by constraint name (every key of
+    /// that name, whatever its table, as in PostgreSQL).
+    named: Vec<(String, bool)>,
+}
+
+impl ConstraintModes {
+    /// `SET CONSTRAINTS ALL`: overrides what was said of single keys.
+    pub fn set_all(&mut self, deferred: bool) {
+        self.all = Some(deferred);
+        self.named.clear();
+    }
+
+    /// `SET CONSTRAINTS name`.
+    pub fn set(&mut self, name: &str, deferred: bool) {
+        self.named.retain(|(n, _)| n != name);
+        self.named.push((name.to_owned(), deferred));
+    }
+
+    /// True if `foreign_key` is checked at COMMIT.
+    pub fn deferred(&self, foreign_key: &ForeignKey) -> bool {
+        foreign_key.deferrable
+            && self
+                .named
+                .iter()
+                .find(|(name, _)| *name == foreign_key.name)
+                .map(|(_, deferred)| *deferred)
+                .or(self.all)
+                .unwrap_or(foreign_key.initially_deferred)
+    }
+}
 
 /// A reference a write may have broken, to check when the statement ends.
 #[derive(Debug, Clone)]
@@ -364,11 +405,11 @@ impl WriteTxn<'_> {
     }
 
     /// Checks the references the transaction's writes may have broken (see the
-    /// module doc): every one (`deferred` true: the end of an autocommit
-    /// statement, a reducer call or a block's COMMIT), or all but those of
-    /// foreign keys checked at COMMIT, which stay noted. 23503 for the first
-    /// that does not hold.
-    pub fn check_references(&mut self, deferred: bool) -> Result<(), DbError> {
+    /// module doc): every one (`deferring` None: the end of an autocommit
+    /// statement, a reducer call or a block's COMMIT), or all but those of the
+    /// foreign keys `deferring` defers, which stay noted (the end of a block's
+    /// statement). 23503 for the first that does not hold.
+    pub fn check_references(&mut self, deferring: Option<&ConstraintModes>) -> Result<(), DbError> {
         // The actions first, in the order noted; each may note more.
         while let Some(i) = self
             .pending_references
@@ -405,7 +446,7 @@ impl WriteTxn<'_> {
             let Some(foreign_key) = self.db.foreign_key(*table, constraint) else {
                 continue;
             };
-            if foreign_key.initially_deferred && !restrict && !deferred {
+            if !restrict && deferring.is_some_and(|modes| modes.deferred(&foreign_key)) {
                 self.pending_references.push(check.clone());
                 continue;
             }

@@ -55,6 +55,7 @@ pub use check::CheckEvaluator;
 pub use codec::CodecError;
 pub use database::Database;
 pub use error::DbError;
+pub use foreign_key::ConstraintModes;
 pub use key::{CompositeKey, Key};
 pub use recovery::{recover, snapshot_dir, wal_dir, Recovered};
 pub use redo::Redo;

@@ -111,7 +111,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use sqlparser::ast::Statement;
 
-use crate::db::{Change, Database, Key, Row, Table, TableId, WriteTxn};
+use crate::db::{Change, ConstraintModes, Database, Key, Row, Table, TableId, WriteTxn};
 use crate::types::{DataType, TimeZone, Value};
 
 use super::context::StatementSettings;
@@ -422,6 +422,9 @@ pub struct BlockWrite {
     /// SAVEPOINT`.
     written: Written,
     overlay: Overlay,
+    /// The foreign keys it left to COMMIT when it ran, which its run at COMMIT
+    /// leaves too.
+    constraint_modes: ConstraintModes,
 }
 
 impl BlockWrite {
@@ -488,6 +491,8 @@ struct Savepoint {
     read_only: bool,
     /// The session's settings then: `ROLLBACK TO` restores them, as in PostgreSQL.
     settings: Settings,
+    /// `SET CONSTRAINTS` then: `ROLLBACK TO` restores it too.
+    constraint_modes: ConstraintModes,
 }
 
 /// The state of an open transaction block, kept by the session between statements.
@@ -514,6 +519,8 @@ pub struct Block {
     /// Open savepoints, oldest first.
     savepoints: Vec<Savepoint>,
     changes_max: usize,
+    /// Which foreign keys its statements leave to COMMIT (`SET CONSTRAINTS`).
+    constraint_modes: ConstraintModes,
 }
 
 /// What a statement needs to run inside a block: the block's writes to replay
@@ -524,6 +531,7 @@ pub struct BlockRun {
     writes: Vec<Arc<BlockWrite>>,
     overlay: Arc<Overlay>,
     log: Arc<ReadLog>,
+    constraint_modes: ConstraintModes,
 }
 
 /// A statement's outcome in a block, for [`Block::absorb`].
@@ -619,6 +627,7 @@ impl Block {
             writes: self.writes.clone(),
             overlay: self.overlay.clone(),
             log: Arc::new(ReadLog::new(self.written.clone())),
+            constraint_modes: self.constraint_modes.clone(),
         }
     }
 
@@ -673,6 +682,7 @@ impl Block {
             queries_read_before: self.reads.len(),
             written,
             overlay,
+            constraint_modes: self.constraint_modes.clone(),
         }));
         Ok(output)
     }
@@ -687,6 +697,7 @@ impl Block {
             changed_schema: self.changed_schema,
             read_only: self.read_only,
             settings,
+            constraint_modes: self.constraint_modes.clone(),
         });
     }
 
@@ -712,6 +723,7 @@ impl Block {
         self.changes = savepoint.changes;
         self.changed_schema = savepoint.changed_schema;
         self.read_only = savepoint.read_only;
+        self.constraint_modes = savepoint.constraint_modes.clone();
         let mut written = Written::default();
         let mut overlay = Overlay::default();
         for write in &self.writes {
@@ -728,6 +740,12 @@ impl Block {
             .iter()
             .rposition(|s| s.name == name)
             .ok_or_else(|| SqlError::UndefinedSavepoint(name.to_owned()))
+    }
+
+    /// Takes the foreign keys' modes `SET CONSTRAINTS` made (see
+    /// [`BlockRun::set_constraints`]).
+    pub fn set_constraint_modes(&mut self, modes: ConstraintModes) {
+        self.constraint_modes = modes;
     }
 
     /// True if COMMIT has something to check or write.
@@ -857,7 +875,7 @@ impl BlockRun {
         txn.record_changes(true);
         let moves = txn.db().sequence_moves();
         let (output, plan) = statement(txn)?;
-        txn.check_references(false)?;
+        txn.check_references(Some(&self.constraint_modes))?;
         let moved_sequences = txn.db().sequence_moves() != moves;
         if moved_sequences && !is_write {
             // A query that moves one runs as a write; one that does it out of
@@ -868,6 +886,31 @@ impl BlockRun {
         let overlay = Overlay::of_changes(txn.db(), &changes);
         let changes = is_write.then_some(changes);
         Ok(self.ran(txn.db(), output, plan, changes, overlay, moved_sequences))
+    }
+}
+
+impl BlockRun {
+    /// `SET CONSTRAINTS`, under the write lock on a transaction the caller rolls
+    /// back: the block's modes with `names` (None for ALL) made deferred or
+    /// immediate. Each name must be a constraint's, 42704 if none is, and a
+    /// deferrable foreign key's, 42809 if one is not (names are looked up with
+    /// the block's own DDL, made again here). Made immediate, the checks the
+    /// block left to COMMIT happen now, as in PostgreSQL: its writes are made
+    /// again and what they left unchecked is checked with the new modes, 23503
+    /// if a reference does not hold.
+    pub fn set_constraints(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        names: Option<&[String]>,
+        deferred: bool,
+    ) -> Result<ConstraintModes, SqlError> {
+        self.replay(txn)?;
+        let mut modes = self.constraint_modes.clone();
+        exec::set_constraint_modes(txn.db(), &mut modes, names, deferred)?;
+        if !deferred {
+            txn.check_references(Some(&modes))?;
+        }
+        Ok(modes)
     }
 }
 
@@ -953,12 +996,13 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
 /// keys act and its immediate ones are checked, as when it ran (see
 /// `db::foreign_key`); one that no longer holds is a change since, 40001.
 fn end_statement(txn: &mut WriteTxn<'_>, write: &BlockWrite) -> Result<(), SqlError> {
-    txn.check_references(false).map_err(|e| {
-        conflict(format!(
-            "{} broke a foreign key when made again at COMMIT: {e}",
-            write.statement.describe()
-        ))
-    })
+    txn.check_references(Some(&write.constraint_modes))
+        .map_err(|e| {
+            conflict(format!(
+                "{} broke a foreign key when made again at COMMIT: {e}",
+                write.statement.describe()
+            ))
+        })
 }
 
 /// The rows whose state, as COMMIT makes the block again, is not what the

@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 use sqlparser::ast::Statement;
 
-use crate::db::{Database, WriteTxn};
+use crate::db::{ConstraintModes, Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
 use crate::turnstile::{Turnstile, TurnstileError, TurnstileStatus};
 use crate::types::{DataType, Value};
@@ -440,6 +440,27 @@ impl Engine {
             prepared.keep(plan.clone());
         }
         Ok(ran)
+    }
+
+    /// `SET CONSTRAINTS` in `block` (see [`block::BlockRun::set_constraints`]): the
+    /// block's new modes, for the caller to keep. It takes the write lock, for
+    /// the checks a key made immediate must make on top of the block's writes.
+    pub async fn set_constraints(
+        &self,
+        block: &Block,
+        names: Option<Vec<String>>,
+        deferred: bool,
+    ) -> Result<ConstraintModes, crate::Error> {
+        let run = block.run();
+        Ok(self
+            .turnstile
+            .rehearse(
+                "SET CONSTRAINTS",
+                block.is_small(),
+                std::future::pending(),
+                move |txn| run.set_constraints(txn, names.as_deref(), deferred),
+            )
+            .await??)
     }
 
     /// COMMIT of `block`: validates what it read and makes its writes again, as

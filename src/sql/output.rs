@@ -156,8 +156,9 @@ pub enum Notice {
     TransactionInProgress,
     /// `COMMIT` or `ROLLBACK` outside a transaction block: nothing to end.
     NoTransactionInProgress,
-    /// `SET LOCAL` outside a transaction block: it would last no time at all.
-    SetLocalOutsideBlock,
+    /// `SET LOCAL` or `SET CONSTRAINTS` (the command) outside a transaction
+    /// block: it would last no time at all.
+    OnlyInBlock(&'static str),
 }
 
 impl Notice {
@@ -170,7 +171,7 @@ impl Notice {
             | Notice::TruncateCascades(_) => Severity::Notice,
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
-            | Notice::SetLocalOutsideBlock => Severity::Warning,
+            | Notice::OnlyInBlock(_) => Severity::Warning,
         }
     }
 
@@ -183,7 +184,7 @@ impl Notice {
             Notice::AlreadyExistsSkipping(_) => "42P07",
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
-            Notice::NoTransactionInProgress | Notice::SetLocalOutsideBlock => "25P01",
+            Notice::NoTransactionInProgress | Notice::OnlyInBlock(_) => "25P01",
         }
     }
 }
@@ -215,8 +216,8 @@ impl std::fmt::Display for Notice {
                 f.write_str("there is already a transaction in progress")
             }
             Notice::NoTransactionInProgress => f.write_str("there is no transaction in progress"),
-            Notice::SetLocalOutsideBlock => {
-                f.write_str("SET LOCAL can only be used in transaction blocks")
+            Notice::OnlyInBlock(command) => {
+                write!(f, "{command} can only be used in transaction blocks")
             }
         }
     }

@@ -13,6 +13,12 @@
 //! `Analyze` statements naming the table (sqlparser knows only other dialects'
 //! forms). They name at most one table: a list is 0A000.
 //!
+//! `SET CONSTRAINTS { ALL | name [, …] } { DEFERRED | IMMEDIATE }`, which
+//! sqlparser does not know either, is read here when it is the whole text, into
+//! a stand-in of the same kind as CHECKPOINT's: a `SET` of a variable whose name
+//! no unquoted identifier can spell (`turnstile:set_constraints`), its values the
+//! mode and then the names. [`set_constraints`] is the only reader of it.
+//!
 //! In a COPY statement, the boolean options take PostgreSQL's spellings (`FREEZE
 //! on`, `HEADER 1`): they are rewritten to `TRUE`/`FALSE` before parsing, the only
 //! ones sqlparser reads.
@@ -37,7 +43,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     visit_expressions, Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart,
-    Query, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor,
+    Query, Set, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor,
     VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
@@ -56,6 +62,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
         return Ok(vec![checkpoint_statement()]);
     }
     if let Some(statement) = parse_maintenance(bare)? {
+        return Ok(vec![statement]);
+    }
+    if let Some(statement) = parse_set_constraints(bare)? {
         return Ok(vec![statement]);
     }
     // sqlparser does not know MOVE (a cursor's position), which is valid
@@ -449,6 +458,103 @@ fn parse_maintenance(bare: &str) -> Result<Option<Statement>, SqlError> {
     }))
 }
 
+/// The variable of the stand-in for `SET CONSTRAINTS` (see the module doc).
+const SET_CONSTRAINTS_VARIABLE: &str = "turnstile:set_constraints";
+
+/// `SET CONSTRAINTS …` read from `bare` (the whole text without its final
+/// `;`); None if the text is something else. Names may be qualified by a schema,
+/// which is kept as part of the name.
+fn parse_set_constraints(bare: &str) -> Result<Option<Statement>, SqlError> {
+    let syntax = |found: Option<Token>| {
+        let found = found.map_or("end of statement".to_owned(), |t| t.to_string());
+        SqlError::Syntax(format!(
+            "Expected: ALL, a constraint name, DEFERRED or IMMEDIATE, found: {found}"
+        ))
+    };
+    let keyword = |t: &Token, word: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    let words: Vec<String> = bare
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words != ["set", "constraints"] {
+        return Ok(None);
+    }
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, bare)
+        .tokenize()
+        .map_err(|e| SqlError::Syntax(e.to_string()))?;
+    let mut tokens = tokens
+        .into_iter()
+        .filter(|t| !is_whitespace(t))
+        .skip(2)
+        .peekable();
+    let mut names = Vec::new();
+    if tokens.next_if(|t| keyword(t, "all")).is_none() {
+        loop {
+            let mut name = Vec::new();
+            loop {
+                match tokens.next() {
+                    Some(Token::Word(w)) => name.push(if w.quote_style.is_some() {
+                        w.value
+                    } else {
+                        w.value.to_ascii_lowercase()
+                    }),
+                    other => return Err(syntax(other)),
+                }
+                if tokens.next_if_eq(&Token::Period).is_none() {
+                    break;
+                }
+            }
+            names.push(name.join("."));
+            if tokens.next_if_eq(&Token::Comma).is_none() {
+                break;
+            }
+        }
+    }
+    let mode = match tokens.next() {
+        Some(t) if keyword(&t, "deferred") => "deferred",
+        Some(t) if keyword(&t, "immediate") => "immediate",
+        other => return Err(syntax(other)),
+    };
+    if let Some(other) = tokens.next() {
+        return Err(syntax(Some(other)));
+    }
+    let values = std::iter::once(Ident::new(mode))
+        .chain(names.into_iter().map(|n| Ident::with_quote('"', n)))
+        .map(Expr::Identifier)
+        .collect();
+    Ok(Some(Statement::Set(Set::SingleAssignment {
+        scope: None,
+        hivevar: false,
+        variable: ObjectName::from(vec![Ident::new(SET_CONSTRAINTS_VARIABLE)]),
+        values,
+    })))
+}
+
+/// `SET CONSTRAINTS`, read from its stand-in: the names (None for ALL), and
+/// whether they become deferred. None for any other statement.
+pub fn set_constraints(statement: &Statement) -> Option<(Option<Vec<String>>, bool)> {
+    let Statement::Set(Set::SingleAssignment {
+        variable, values, ..
+    }) = statement
+    else {
+        return None;
+    };
+    let [ObjectNamePart::Identifier(variable)] = variable.0.as_slice() else {
+        return None;
+    };
+    if variable.value != SET_CONSTRAINTS_VARIABLE || variable.quote_style.is_some() {
+        return None;
+    }
+    let mut idents = values.iter().filter_map(|v| match v {
+        Expr::Identifier(i) => Some(i.value.clone()),
+        _ => None,
+    });
+    let deferred = idents.next()? == "deferred";
+    let names: Vec<String> = idents.collect();
+    Some(((!names.is_empty()).then_some(names), deferred))
+}
+
 /// Skips a parenthesized list (the next token is its `(`), nested parentheses too.
 fn skip_parenthesized(tokens: &mut impl Iterator<Item = Token>) -> Result<(), SqlError> {
     let mut depth = 0usize;
@@ -535,6 +641,33 @@ mod tests {
         assert!(parse("FLUSH TABLES").is_err());
         assert!(parse("checkpoint; select 1").is_err());
         assert!(parse("checkpoint now").is_err());
+    }
+
+    /// `SET CONSTRAINTS` reads its names (folded unless quoted, a schema kept)
+    /// and mode; a SET written in SQL is never its stand-in, even of the same
+    /// name quoted.
+    #[test]
+    fn set_constraints_is_read_into_its_stand_in() {
+        let read = |text: &str| set_constraints(&parse(text).unwrap()[0]);
+        assert_eq!(read("set constraints all immediate;"), Some((None, false)));
+        assert_eq!(
+            read("SET CONSTRAINTS a, \"B\", public.C DEFERRED"),
+            Some((
+                Some(vec!["a".to_owned(), "B".to_owned(), "public.c".to_owned()]),
+                true
+            ))
+        );
+        assert_eq!(read("SET \"turnstile:set_constraints\" = deferred"), None);
+        assert_eq!(read("SET search_path = public"), None);
+        for wrong in [
+            "SET CONSTRAINTS",
+            "SET CONSTRAINTS ALL",
+            "SET CONSTRAINTS ALL later",
+            "SET CONSTRAINTS a, IMMEDIATE",
+            "SET CONSTRAINTS ALL DEFERRED x",
+        ] {
+            assert!(matches!(parse(wrong), Err(SqlError::Syntax(_))), "{wrong}");
+        }
     }
 
     /// Several statements parse in order; garbage is a syntax error, not a panic.

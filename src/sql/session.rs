@@ -44,7 +44,7 @@ use sqlparser::ast::{
 
 use super::block::{Block, BlockStatement};
 use super::context::{SessionSequences, StatementSettings};
-use super::parse::calls_function;
+use super::parse::{self, calls_function};
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
@@ -118,6 +118,14 @@ enum Command {
     /// `SET TRANSACTION …`: `READ ONLY` makes the current block read-only; every
     /// isolation level is served as serializable, so nothing else changes.
     SetTransaction(bool),
+    /// `SET CONSTRAINTS`: the foreign keys `names` (None for all) deferred or
+    /// not for the rest of the block. In a block the engine runs it (see
+    /// `Session::set_constraints`); outside one it does nothing, as in
+    /// PostgreSQL, which also warns.
+    SetConstraints {
+        names: Option<Vec<String>>,
+        deferred: bool,
+    },
     /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
     Unsupported(String),
 }
@@ -289,6 +297,11 @@ impl Session {
             Ok(Some(Command::Commit)) if self.transaction == TransactionState::InBlock => {
                 self.commit().await
             }
+            Ok(Some(Command::SetConstraints { names, deferred }))
+                if self.transaction == TransactionState::InBlock =>
+            {
+                self.set_constraints(names, deferred).await
+            }
             Ok(Some(cmd)) => self.run_command(cmd),
             Ok(None) => self.run_engine(prepared, params).await,
             Err(e) => Err(e.into()),
@@ -315,6 +328,21 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// `SET CONSTRAINTS` in a block that has not failed: the engine checks the
+    /// names, and the keys made immediate, and the block keeps the new modes.
+    async fn set_constraints(
+        &mut self,
+        names: Option<Vec<String>>,
+        deferred: bool,
+    ) -> Result<Output, Error> {
+        let Some(block) = &mut self.block else {
+            return self.run_command(Command::SetConstraints { names, deferred });
+        };
+        let modes = self.engine.set_constraints(block, names, deferred).await?;
+        block.set_constraint_modes(modes);
+        Ok(Output::Command(CommandTag::new("SET CONSTRAINTS")))
     }
 
     async fn run_engine(
@@ -580,7 +608,8 @@ impl Session {
             Command::Commit | Command::Rollback if idle || self.implicit => {
                 Some(Notice::NoTransactionInProgress)
             }
-            Command::SetLocal(..) if idle => Some(Notice::SetLocalOutsideBlock),
+            Command::SetLocal(..) if idle => Some(Notice::OnlyInBlock("SET LOCAL")),
+            Command::SetConstraints { .. } if idle => Some(Notice::OnlyInBlock("SET CONSTRAINTS")),
             _ => None,
         };
         let tag = match cmd {
@@ -645,6 +674,8 @@ impl Session {
                 self.transaction = TransactionState::InBlock;
                 "ROLLBACK"
             }
+            // In a block it went to the engine (see `execute`).
+            Command::SetConstraints { .. } => "SET CONSTRAINTS",
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         let tag = CommandTag::new(tag);
@@ -730,6 +761,9 @@ fn show_all_columns() -> Vec<ColumnInfo> {
 
 /// Recognizes session commands; None for statements the engine runs.
 fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
+    if let Some((names, deferred)) = parse::set_constraints(stmt) {
+        return Ok(Some(Command::SetConstraints { names, deferred }));
+    }
     Ok(Some(match stmt {
         Statement::Set(set) => set_command(set)?,
         Statement::ShowVariable { variable } => show_command(variable),

@@ -651,7 +651,7 @@ where
         txn.rollback_to(wal)?;
         return Ok((result, None));
     }
-    if let Err(broken) = txn.check_references(true) {
+    if let Err(broken) = txn.check_references(None) {
         txn.rollback_to(wal)?;
         return Err(TurnstileError::Constraint(broken));
     }

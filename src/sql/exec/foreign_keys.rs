@@ -2,12 +2,14 @@
 //! `ALTER TABLE` into the catalog's [`ForeignKey`], with PostgreSQL's checks
 //! and names, and refusing what would leave one without the rows or the key it
 //! references (`DROP TABLE`, `TRUNCATE`, `DROP COLUMN`, `DROP CONSTRAINT`). The
-//! store enforces them on the rows (`db::foreign_key`).
+//! store enforces them on the rows (`db::foreign_key`). `SET CONSTRAINTS` names
+//! the keys a transaction block defers ([`set_constraint_modes`]).
 
 use sqlparser::ast::{self, ConstraintReferenceMatchKind, DeferrableInitial};
 
+use super::checks::table_constraint_names;
 use super::sequences::object_name;
-use crate::db::{Database, ForeignKey, ReferentialAction, TableSchema};
+use crate::db::{ConstraintModes, Database, ForeignKey, ReferentialAction, TableSchema};
 use crate::sql::binder::{ident, relation};
 use crate::sql::SqlError;
 use crate::types::DataType;
@@ -333,4 +335,48 @@ pub fn refuse_truncate(db: &Database, name: &str, truncating: &[String]) -> Resu
             detail: format!("Table \"{referencing}\" references \"{name}\"."),
         }),
     }
+}
+
+/// `SET CONSTRAINTS { ALL | names } { DEFERRED | IMMEDIATE }` on `modes`, with
+/// PostgreSQL's errors: 42704 for a name no constraint has, 42809 for one that
+/// is not deferrable (a foreign key not declared DEFERRABLE, a CHECK, a primary
+/// key, a UNIQUE constraint). A name stands for every constraint of that name,
+/// whatever its table; `public.` before it changes nothing.
+pub fn set_constraint_modes(
+    db: &Database,
+    modes: &mut ConstraintModes,
+    names: Option<&[String]>,
+    deferred: bool,
+) -> Result<(), SqlError> {
+    let Some(names) = names else {
+        modes.set_all(deferred);
+        return Ok(());
+    };
+    for name in names {
+        let name = name.strip_prefix("public.").unwrap_or(name);
+        let mut found = false;
+        for table in db.tables() {
+            let schema = table.schema();
+            if !table_constraint_names(db, schema).iter().any(|n| n == name) {
+                continue;
+            }
+            let deferrable = schema
+                .foreign_keys
+                .iter()
+                .any(|key| key.name == name && key.deferrable);
+            if !deferrable {
+                return Err(SqlError::WrongObjectType(format!(
+                    "constraint \"{name}\" is not deferrable"
+                )));
+            }
+            found = true;
+        }
+        if !found {
+            return Err(SqlError::UndefinedObject(format!(
+                "constraint \"{name}\" does not exist"
+            )));
+        }
+        modes.set(name, deferred);
+    }
+    Ok(())
 }

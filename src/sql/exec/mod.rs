@@ -20,6 +20,7 @@ pub use checks::{columns_named, SqlChecks};
 pub use copy::write as write_copy;
 pub use dml::RowWriter;
 pub use expr::Env;
+pub use foreign_keys::set_constraint_modes;
 pub use query::run;
 pub use statement::{
     describe, describe_without_catalog, execute_read, execute_write, plan_query, read_with_plan,
