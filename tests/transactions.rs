@@ -30,6 +30,15 @@ async fn balance(client: &Client, id: i32) -> i64 {
 
 /// A server with `acct(id, balance)` holding ids 1..=3 with balance 100, and two
 /// sessions.
+/// `SELECT count(*) FROM table` on `client`.
+async fn count_rows(client: &Client, table: &str) -> i64 {
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 async fn two_sessions() -> (TestServer, Client, Client) {
     let server = TestServer::start_with_args(&["--no-modules"]);
     let a = server.connect().await;
@@ -197,11 +206,7 @@ async fn an_error_on_a_row_someone_else_deleted_is_a_serialization_failure() {
 async fn a_query_string_with_transaction_control_is_one_implicit_transaction() {
     let (_server, a, b) = two_sessions().await;
     let count = || async {
-        let n: i64 = b
-            .query_one("SELECT count(*) FROM acct", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let n = count_rows(&b, "acct").await;
         n
     };
     let run = |sql: &'static str| a.batch_execute(sql);
@@ -585,11 +590,7 @@ async fn a_block_over_its_change_limit_fails_and_keeps_nothing() {
         "54000"
     );
     a.batch_execute("ROLLBACK").await.unwrap();
-    let n: i64 = a
-        .query_one("SELECT count(*) FROM small", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let n = count_rows(&a, "small").await;
     assert_eq!(n, 0);
 }
 
@@ -692,11 +693,7 @@ async fn a_write_that_changes_other_rows_at_commit_fails_later_statements_that_r
     .await
     .unwrap();
     assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
-    let copied: i64 = b
-        .query_one("SELECT count(*) FROM copied", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let copied = count_rows(&b, "copied").await;
     assert_eq!(copied, 0);
 
     // Run again at COMMIT on rows no later statement read, the same write commits.
@@ -818,11 +815,7 @@ async fn ids_a_block_drew_are_the_ones_it_commits() {
         .await
         .unwrap();
     assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
-    let parents: i64 = b
-        .query_one("SELECT count(*) FROM parent", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let parents = count_rows(&b, "parent").await;
     assert_eq!(parents, 1);
 }
 
@@ -1053,22 +1046,14 @@ async fn foreign_keys_in_a_block() {
         .await
         .unwrap();
     assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "23503");
-    let late: i64 = b
-        .query_one("SELECT count(*) FROM late", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let late = count_rows(&b, "late").await;
     assert_eq!(late, 1);
 
     a.batch_execute("BEGIN").await.unwrap();
     a.execute("DELETE FROM parent WHERE id = 1", &[])
         .await
         .unwrap();
-    let children: i64 = a
-        .query_one("SELECT count(*) FROM child", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let children = count_rows(&a, "child").await;
     assert_eq!(children, 1, "the cascade is seen in the block");
     a.execute("INSERT INTO child VALUES (21, 2)", &[])
         .await
@@ -1110,11 +1095,7 @@ async fn set_constraints_in_a_block() {
         .await
         .unwrap();
     a.batch_execute("COMMIT").await.unwrap();
-    let children: i64 = b
-        .query_one("SELECT count(*) FROM child", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let children = count_rows(&b, "child").await;
     assert_eq!(children, 1);
 
     a.batch_execute("BEGIN").await.unwrap();
@@ -1130,10 +1111,6 @@ async fn set_constraints_in_a_block() {
     );
     assert_eq!(sqlstate(a.batch_execute("SELECT 1").await), "25P02");
     a.batch_execute("ROLLBACK").await.unwrap();
-    let children: i64 = b
-        .query_one("SELECT count(*) FROM child", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let children = count_rows(&b, "child").await;
     assert_eq!(children, 1);
 }

@@ -805,12 +805,9 @@ fn sequences_outlive_rollbacks_but_not_unfinished_transactions() {
     assert_eq!(with_rows.schema_commits(), schema_commits);
 }
 
-/// `TRUNCATE … RESTART IDENTITY`'s restart moves a sequence with its
-/// transaction: a rollback to the log puts back the state from before the
-/// restart (advances after it included) and logs that; a commit logs the
-/// restarted state; a block's recorded changes carry it.
-#[test]
-fn a_restart_moves_a_sequence_with_its_transaction() {
+/// A database with a sequence `s` (1 to 100) that has handed out 1 and 2,
+/// each in a committed transaction.
+fn sequence_advanced_twice() -> Database {
     let mut db = Database::new();
     let mut txn = db.begin_write();
     txn.create_sequence(sequence("s", 1, 1, 100, false))
@@ -820,6 +817,16 @@ fn a_restart_moves_a_sequence_with_its_transaction() {
     txn.db().advance_sequence("s").unwrap();
     txn.db().advance_sequence("s").unwrap();
     txn.commit();
+    db
+}
+
+/// `TRUNCATE … RESTART IDENTITY`'s restart moves a sequence with its
+/// transaction: a rollback to the log puts back the state from before the
+/// restart (advances after it included) and logs that; a commit logs the
+/// restarted state; a block's recorded changes carry it.
+#[test]
+fn a_restart_moves_a_sequence_with_its_transaction() {
+    let mut db = sequence_advanced_twice();
 
     let mut txn = db.begin_write();
     assert_eq!(txn.db().advance_sequence("s").unwrap(), 3);
@@ -914,15 +921,7 @@ fn owned_sequences_go_with_their_table() {
 /// its name.
 #[test]
 fn an_unfinished_transaction_restores_each_sequence_it_moved() {
-    let mut db = Database::new();
-    let mut txn = db.begin_write();
-    txn.create_sequence(sequence("s", 1, 1, 100, false))
-        .unwrap();
-    txn.commit();
-    let txn = db.begin_write();
-    txn.db().advance_sequence("s").unwrap();
-    txn.db().advance_sequence("s").unwrap();
-    txn.commit();
+    let mut db = sequence_advanced_twice();
     {
         let mut txn = db.begin_write();
         txn.drop_sequence("s").unwrap();

@@ -638,7 +638,7 @@ impl<'db> WriteTxn<'db> {
     /// Adds `column` after table `table`'s last column, each row getting its value
     /// from `fill`: 23502 if that is NULL in a NOT NULL column. The table is
     /// rebuilt, and logged as its new schema and every row (see
-    /// [`WriteTxn::install_rebuilt`]).
+    /// `WriteTxn::install_rebuilt`).
     pub fn add_column(
         &mut self,
         table: TableId,

@@ -442,7 +442,7 @@ impl Engine {
         Ok(ran)
     }
 
-    /// `SET CONSTRAINTS` in `block` (see [`block::BlockRun::set_constraints`]): the
+    /// `SET CONSTRAINTS` in `block` (see `BlockRun::set_constraints`): the
     /// block's new modes, for the caller to keep. It takes the write lock, for
     /// the checks a key made immediate must make on top of the block's writes.
     pub async fn set_constraints(

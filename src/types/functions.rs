@@ -15,6 +15,7 @@ use std::fmt;
 
 use super::array;
 use super::datetime_functions::{date_part, date_trunc, extract};
+use super::jsonb_ops;
 use super::math_functions as math;
 use super::ops::{common_numeric, compare};
 use super::string_functions as string;
@@ -114,6 +115,17 @@ pub enum FunctionId {
     /// `array_upper(a, 1)` and `array_length(a, 1)`, equal for arrays from 1.
     ArrayUpper,
     Cardinality,
+    /// jsonb's functions (see `jsonb_ops`).
+    JsonbTypeof,
+    JsonbArrayLength,
+    JsonbStripNulls,
+    /// `jsonb_extract_path[_text](document, VARIADIC path)`.
+    JsonbExtractPath {
+        as_text: bool,
+    },
+    ToJsonb,
+    JsonbBuildObject,
+    JsonbBuildArray,
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
     /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
     /// NULL array counts as empty, so the result is NULL only when both are.
@@ -531,7 +543,44 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         result: T::Text,
         strict: false,
     };
+    let jsonb = |t: &DataType| matches!(t, T::Jsonb | T::Unknown);
+    // "any" arguments: an untyped literal is text, as PostgreSQL resolves it.
+    let any_args = || {
+        a.iter()
+            .map(|t| if *t == T::Unknown { T::Text } else { *t })
+            .collect()
+    };
     match (name, a.len()) {
+        ("jsonb_typeof", 1) if jsonb(&a[0]) => sig(F::JsonbTypeof, vec![T::Jsonb], T::Text),
+        ("jsonb_array_length", 1) if jsonb(&a[0]) => {
+            sig(F::JsonbArrayLength, vec![T::Jsonb], T::Int4)
+        }
+        ("jsonb_strip_nulls", 1) if jsonb(&a[0]) => {
+            sig(F::JsonbStripNulls, vec![T::Jsonb], T::Jsonb)
+        }
+        ("jsonb_extract_path" | "jsonb_extract_path_text", n)
+            if n >= 2 && jsonb(&a[0]) && a[1..].iter().all(|t| is_text(*t)) =>
+        {
+            let as_text = name == "jsonb_extract_path_text";
+            let mut args = vec![T::Text; n];
+            args[0] = T::Jsonb;
+            sig(
+                F::JsonbExtractPath { as_text },
+                args,
+                if as_text { T::Text } else { T::Jsonb },
+            )
+        }
+        ("to_jsonb", 1) => sig(F::ToJsonb, any_args(), T::Jsonb),
+        ("jsonb_build_object" | "jsonb_build_array", _) => Some(FunctionSignature {
+            id: if name == "jsonb_build_object" {
+                F::JsonbBuildObject
+            } else {
+                F::JsonbBuildArray
+            },
+            args: any_args(),
+            result: T::Jsonb,
+            strict: false,
+        }),
         ("concat", n) if n >= 1 => Some(variadic(F::Concat)),
         ("concat_ws", n) if n >= 1 && is_text(a[0]) => {
             let mut s = variadic(F::ConcatWs);
@@ -781,6 +830,14 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     }
 }
 
+/// The document of a jsonb argument.
+fn jsonb_text(value: &Value) -> &str {
+    match value {
+        Value::Jsonb(text) => text,
+        _ => "null",
+    }
+}
+
 /// Array functions: the element type comes from the array argument.
 fn resolve_array(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use DataType as T;
@@ -869,6 +926,8 @@ pub fn eval_function(
             | F::ArrayPosition
             | F::ArrayCat
             | F::ArrayRemove
+            | F::JsonbBuildObject
+            | F::JsonbBuildArray
             | F::FormatType
             | F::Constant(_)
     );
@@ -1016,6 +1075,15 @@ pub fn eval_function(
         F::ArrayPosition => array::position(&args[0], &args[1])?,
         F::ArrayUpper => array::upper(&args[0], int(1)),
         F::Cardinality => array::cardinality(&args[0]),
+        F::JsonbTypeof => Value::Text(jsonb_ops::type_of(jsonb_text(&args[0]))?.into()),
+        F::JsonbArrayLength => Value::Int4(jsonb_ops::array_length(jsonb_text(&args[0]))?),
+        F::JsonbStripNulls => jsonb_ops::strip_nulls(jsonb_text(&args[0]))?,
+        F::JsonbExtractPath { as_text } => {
+            jsonb_ops::path(jsonb_text(&args[0]), &args[1..], *as_text)?
+        }
+        F::ToJsonb => jsonb_ops::to_jsonb(&args[0], style)?,
+        F::JsonbBuildObject => jsonb_ops::build_object(args, style)?,
+        F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
         F::ArrayCat => array::cat(&args[0], &args[1]),
         F::ArrayRemove => array::remove(&args[0], &args[1])?,
         F::SizePretty => Value::Text(math::size_pretty(&args[0])?),

@@ -25,7 +25,7 @@ pub fn compare_jsonb(a: &str, b: &str) -> Ordering {
             (other, Json::Array(items)) if items.is_empty() && is_scalar(other) => {
                 Ordering::Greater
             }
-            _ => compare(&a, &b),
+            _ => compare_json(&a, &b),
         },
         _ => a.cmp(b),
     }
@@ -77,7 +77,8 @@ fn rank(json: &Json) -> u8 {
     }
 }
 
-fn compare(a: &Json, b: &Json) -> Ordering {
+/// jsonb's order of two documents (numbers by value).
+pub(super) fn compare_json(a: &Json, b: &Json) -> Ordering {
     match (a, b) {
         (Json::Null, Json::Null) => Ordering::Equal,
         (Json::Bool(a), Json::Bool(b)) => a.cmp(b),
@@ -86,7 +87,7 @@ fn compare(a: &Json, b: &Json) -> Ordering {
         (Json::Array(a), Json::Array(b)) => a.len().cmp(&b.len()).then_with(|| {
             a.iter()
                 .zip(b)
-                .map(|(x, y)| compare(x, y))
+                .map(|(x, y)| compare_json(x, y))
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
         }),
@@ -96,7 +97,7 @@ fn compare(a: &Json, b: &Json) -> Ordering {
                 .map(|((ka, va), (kb, vb))| {
                     ka.as_bytes()
                         .cmp(kb.as_bytes())
-                        .then_with(|| compare(va, vb))
+                        .then_with(|| compare_json(va, vb))
                 })
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)

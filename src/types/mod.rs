@@ -20,6 +20,7 @@ mod error;
 mod functions;
 mod interval;
 mod json;
+mod jsonb_ops;
 mod jsonb_order;
 mod like;
 mod math_functions;
@@ -41,6 +42,7 @@ pub use functions::{
     ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature, RelationPart,
 };
 pub use interval::Interval;
+pub use jsonb_ops::build_array as jsonb_build_array;
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;

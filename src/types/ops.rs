@@ -17,6 +17,7 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{cast_number, decimal_to_f64, int_to, out_of_range};
 use super::interval::Interval;
+use super::jsonb_ops;
 use super::math_functions::fractional_power;
 use super::numeric::value_overflows_numeric;
 use super::time::{
@@ -44,12 +45,28 @@ pub enum BinaryOp {
     GtEq,
     And,
     Or,
-    /// `@>`: the left array holds every element of the right one.
+    /// `@>`: the left array holds every element of the right one (or the left
+    /// jsonb contains the right one).
     Contains,
-    /// `<@`: the left array's elements are all in the right one.
+    /// `<@`: the left array's elements are all in the right one (or the left
+    /// jsonb is contained in the right one).
     ContainedBy,
     /// `&&`: the arrays have an element in common.
     Overlap,
+    /// jsonb `->` (a field or element) and `->>` (the same as text).
+    JsonField {
+        as_text: bool,
+    },
+    /// jsonb `#>` and `#>>`: along a `text[]` path.
+    JsonPath {
+        as_text: bool,
+    },
+    /// jsonb `?`: the key is there.
+    JsonHasKey,
+    /// jsonb `?|` (`all` false) and `?&` (`all` true): of a `text[]` of keys.
+    JsonHasKeys {
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +107,13 @@ impl BinaryOp {
             BinaryOp::Contains => "@>",
             BinaryOp::ContainedBy => "<@",
             BinaryOp::Overlap => "&&",
+            BinaryOp::JsonField { as_text: false } => "->",
+            BinaryOp::JsonField { as_text: true } => "->>",
+            BinaryOp::JsonPath { as_text: false } => "#>",
+            BinaryOp::JsonPath { as_text: true } => "#>>",
+            BinaryOp::JsonHasKey => "?",
+            BinaryOp::JsonHasKeys { all: false } => "?|",
+            BinaryOp::JsonHasKeys { all: true } => "?&",
         }
     }
 
@@ -111,7 +135,14 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
         }
     };
     let (l, r) = (norm(left), norm(right));
+    if let Some(signature) = jsonb_signature(op, l, r) {
+        return Some(signature);
+    }
     match op {
+        BinaryOp::JsonField { .. }
+        | BinaryOp::JsonPath { .. }
+        | BinaryOp::JsonHasKey
+        | BinaryOp::JsonHasKeys { .. } => None,
         BinaryOp::And | BinaryOp::Or => {
             let ok = |t| matches!(t, T::Bool | T::Unknown);
             (ok(l) && ok(r)).then_some(BinarySignature {
@@ -143,6 +174,44 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
             sig(array, array, T::Bool)
         }
         _ => arithmetic_signature(op, l, r),
+    }
+}
+
+/// jsonb's operators (see `jsonb_ops`): a jsonb on the left, and on the right
+/// what each takes (an untyped literal becomes it). `jsonb || text` is text's
+/// `||`, and the rest of jsonb is the other operators' (42883).
+fn jsonb_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySignature> {
+    use DataType as T;
+    const TEXT_ARRAY: DataType = T::Array(&T::Text);
+    let key = |result| match r {
+        T::Text | T::Unknown => sig(T::Jsonb, T::Text, result),
+        T::Int2 | T::Int4 => sig(T::Jsonb, T::Int4, result),
+        _ => None,
+    };
+    // A varchar[] (or name[], …) is cast to text[], as PostgreSQL casts it.
+    let text_array = matches!(r, T::Array(element) if element.is_text());
+    let keys =
+        |result| (text_array || r == T::Unknown).then(|| sig(T::Jsonb, TEXT_ARRAY, result))?;
+    let both = |result| {
+        matches!(
+            (l, r),
+            (T::Jsonb, T::Jsonb | T::Unknown) | (T::Unknown, T::Jsonb)
+        )
+        .then(|| sig(T::Jsonb, T::Jsonb, result))?
+    };
+    match op {
+        BinaryOp::Contains | BinaryOp::ContainedBy => both(T::Bool),
+        BinaryOp::Concat => both(T::Jsonb),
+        _ if l != T::Jsonb => None,
+        BinaryOp::JsonField { as_text } => key(if as_text { T::Text } else { T::Jsonb }),
+        BinaryOp::JsonPath { as_text } => keys(if as_text { T::Text } else { T::Jsonb }),
+        BinaryOp::JsonHasKey => {
+            matches!(r, T::Text | T::Unknown).then(|| sig(T::Jsonb, T::Text, T::Bool))?
+        }
+        BinaryOp::JsonHasKeys { .. } => keys(T::Bool),
+        BinaryOp::Sub if text_array => keys(T::Jsonb),
+        BinaryOp::Sub => key(T::Jsonb),
+        _ => None,
     }
 }
 
@@ -351,6 +420,11 @@ pub fn eval_binary_in(
     {
         return array_containment(op, a, b).map(Value::Bool);
     }
+    if let Value::Jsonb(document) = l {
+        if let Some(result) = jsonb_operator(op, document, r) {
+            return result;
+        }
+    }
     if op.is_comparison() {
         let ord = compare(l, r)?;
         return Ok(Value::Bool(match op {
@@ -375,6 +449,34 @@ pub fn eval_binary_in(
         (_, Value::Date(_), _) | (_, _, Value::Date(_)) => date_arith(op, l, r),
         _ => arithmetic(op, l, r),
     }
+}
+
+/// A jsonb operator on `document` (see `jsonb_ops`); None for an operator
+/// that is not one of jsonb's (a comparison, `||` as text).
+fn jsonb_operator(op: BinaryOp, document: &str, r: &Value) -> Option<Result<Value, TypeError>> {
+    let keys = |v: &Value| match v {
+        Value::Array(items) => items.clone(),
+        _ => Vec::new(),
+    };
+    Some(match (op, r) {
+        (BinaryOp::JsonField { as_text }, _) => jsonb_ops::field(document, r, as_text),
+        (BinaryOp::JsonPath { as_text }, _) => jsonb_ops::path(document, &keys(r), as_text),
+        (BinaryOp::JsonHasKey, Value::Text(key)) => {
+            jsonb_ops::has_key(document, key).map(Value::Bool)
+        }
+        (BinaryOp::JsonHasKeys { all }, _) => {
+            jsonb_ops::has_keys(document, &keys(r), all).map(Value::Bool)
+        }
+        (BinaryOp::Contains, Value::Jsonb(other)) => {
+            jsonb_ops::contains(document, other).map(Value::Bool)
+        }
+        (BinaryOp::ContainedBy, Value::Jsonb(other)) => {
+            jsonb_ops::contains(other, document).map(Value::Bool)
+        }
+        (BinaryOp::Concat, Value::Jsonb(other)) => jsonb_ops::concat(document, other),
+        (BinaryOp::Sub, _) => jsonb_ops::delete(document, r),
+        _ => return None,
+    })
 }
 
 fn bool_value(b: Option<bool>) -> Value {

@@ -438,6 +438,7 @@ pub(super) fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "max" => AggregateFunc::Max,
         "string_agg" => AggregateFunc::StringAgg,
         "array_agg" => AggregateFunc::ArrayAgg,
+        "jsonb_agg" => AggregateFunc::JsonbAgg,
         "bool_and" | "every" => AggregateFunc::BoolAnd,
         "bool_or" => AggregateFunc::BoolOr,
         "var_samp" | "variance" => AggregateFunc::Variance {
@@ -493,6 +494,7 @@ fn aggregate_type(
         },
         AggregateFunc::StringAgg => Some(T::Text),
         AggregateFunc::ArrayAgg => arg.without_typmod().array_of(),
+        AggregateFunc::JsonbAgg => Some(T::Jsonb),
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
@@ -630,9 +632,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "translate",
     "bit_length",
     "overlay",
-    "jsonb_typeof",
-    "jsonb_array_length",
-    "jsonb_strip_nulls",
     "isfinite",
 ];
 

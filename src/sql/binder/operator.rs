@@ -235,6 +235,13 @@ pub(super) fn binary_op(op: &BinaryOperator) -> Result<BinaryOp, SqlError> {
         BinaryOperator::AtArrow => BinaryOp::Contains,
         BinaryOperator::ArrowAt => BinaryOp::ContainedBy,
         BinaryOperator::PGOverlap => BinaryOp::Overlap,
+        BinaryOperator::Arrow => BinaryOp::JsonField { as_text: false },
+        BinaryOperator::LongArrow => BinaryOp::JsonField { as_text: true },
+        BinaryOperator::HashArrow => BinaryOp::JsonPath { as_text: false },
+        BinaryOperator::HashLongArrow => BinaryOp::JsonPath { as_text: true },
+        BinaryOperator::Question => BinaryOp::JsonHasKey,
+        BinaryOperator::QuestionPipe => BinaryOp::JsonHasKeys { all: false },
+        BinaryOperator::QuestionAnd => BinaryOp::JsonHasKeys { all: true },
         other => return Err(SqlError::Unsupported(format!("operator {other}"))),
     })
 }
@@ -274,6 +281,13 @@ fn named_operator(parts: &[String]) -> Result<BinaryOperator, SqlError> {
         "@>" => BinaryOperator::AtArrow,
         "<@" => BinaryOperator::ArrowAt,
         "&&" => BinaryOperator::PGOverlap,
+        "->" => BinaryOperator::Arrow,
+        "->>" => BinaryOperator::LongArrow,
+        "#>" => BinaryOperator::HashArrow,
+        "#>>" => BinaryOperator::HashLongArrow,
+        "?" => BinaryOperator::Question,
+        "?|" => BinaryOperator::QuestionPipe,
+        "?&" => BinaryOperator::QuestionAnd,
         other => return Err(SqlError::Unsupported(format!("operator {other}"))),
     })
 }
@@ -286,14 +300,6 @@ fn undefined_operator(op: BinaryOp, l: DataType, r: DataType) -> SqlError {
             "operator is not unique: unknown {} unknown",
             op.symbol()
         ));
-    }
-    if matches!(
-        op,
-        BinaryOp::Contains | BinaryOp::ContainedBy | BinaryOp::Overlap
-    ) && (l == DataType::Jsonb || r == DataType::Jsonb)
-    {
-        // PostgreSQL has jsonb @> and <@; Turnstile has no JSON operators yet.
-        return SqlError::Unsupported(format!("the jsonb operator {}", op.symbol()));
     }
     SqlError::UndefinedFunction(format!("operator does not exist: {l} {} {r}", op.symbol()))
 }

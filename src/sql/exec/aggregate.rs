@@ -10,7 +10,10 @@ use crate::sql::plan::{Aggregate, AggregateFunc, Expr};
 use crate::sql::SqlError;
 use rust_decimal::MathematicalOps;
 
-use crate::types::{cast, eval_binary, with_scale, BinaryOp, CastKind, DataType, TypeError, Value};
+use crate::types::{
+    cast, eval_binary, jsonb_build_array, with_scale, BinaryOp, CastKind, DataType, TypeError,
+    Value,
+};
 
 use super::expr::{is_true, Env};
 use super::query::{sort, tick, Rows};
@@ -82,7 +85,7 @@ pub fn aggregate(
             for (v, separator) in distinct {
                 fold(a, &mut state, v, separator, env)?;
             }
-            row.push(finish(a, state)?);
+            row.push(finish(a, state, env)?);
         }
         out.push(row);
     }
@@ -125,8 +128,8 @@ impl<'a> RunningAggregate<'a> {
     }
 
     /// The aggregate of the rows added so far.
-    pub(super) fn value(&self) -> Result<Value, SqlError> {
-        finish(self.aggregate, self.state.clone())
+    pub(super) fn value(&self, env: &Env<'_>) -> Result<Value, SqlError> {
+        finish(self.aggregate, self.state.clone(), env)
     }
 }
 
@@ -157,8 +160,8 @@ fn accumulate(
         }
         Some(e) => e.eval(row, env)?,
     };
-    // Every aggregate but array_agg skips NULL inputs.
-    if v.is_null() && a.func != AggregateFunc::ArrayAgg {
+    // Every aggregate but array_agg and jsonb_agg skips NULL inputs.
+    if v.is_null() && !matches!(a.func, AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg) {
         return Ok(());
     }
     let separator = match &a.separator {
@@ -200,7 +203,7 @@ fn fold(
             v.write_text(&mut text, env.text_style());
             Value::Text(text)
         }
-        AggregateFunc::ArrayAgg => {
+        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg => {
             let mut items = match std::mem::replace(&mut state.value, Value::Null) {
                 Value::Array(items) => items,
                 _ => Vec::new(),
@@ -275,8 +278,12 @@ fn widen(v: Value, to: DataType) -> Result<Value, TypeError> {
     cast(v, to, CastKind::Implicit)
 }
 
-fn finish(a: &Aggregate, state: State) -> Result<Value, SqlError> {
+fn finish(a: &Aggregate, state: State, env: &Env<'_>) -> Result<Value, SqlError> {
     Ok(match a.func {
+        AggregateFunc::JsonbAgg => match state.value {
+            Value::Array(items) => jsonb_build_array(&items, env.text_style())?,
+            other => other,
+        },
         AggregateFunc::Count => Value::Int8(state.count),
         AggregateFunc::Min
         | AggregateFunc::Max

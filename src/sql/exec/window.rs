@@ -156,7 +156,7 @@ fn over_partition(
                     running.add(row(added), env)?;
                     added += 1;
                 }
-                let value = running.value()?;
+                let value = running.value(env)?;
                 values.push(value.clone());
                 last = Some(((start, end), value));
             }

@@ -417,6 +417,9 @@ pub enum AggregateFunc {
     StringAgg,
     /// `array_agg(x)`: the inputs as an array, NULLs included; NULL for none.
     ArrayAgg,
+    /// `jsonb_agg(x)`: the inputs as a jsonb array (as `to_jsonb` makes each),
+    /// NULLs included; NULL for none.
+    JsonbAgg,
     /// `bool_and(boolean)`, also spelled `every`.
     BoolAnd,
     /// `bool_or(boolean)`.

@@ -277,3 +277,56 @@ fn dates() {
         Err("date out of range".into())
     );
 }
+
+/// jsonb's operators: their operand types as PostgreSQL resolves them, and the
+/// cases of containment and `||` that are easiest to get wrong (checked
+/// against PostgreSQL 15).
+#[test]
+fn jsonb_operators() {
+    let j = |s: &str| Value::Jsonb(s.to_owned());
+    let res = |op, l, r| binary_signature(op, l, r).map(|s| (s.right, s.result));
+    let field = BinaryOp::JsonField { as_text: true };
+    assert_eq!(res(field, T::Jsonb, T::Unknown), Some((T::Text, T::Text)));
+    assert_eq!(res(field, T::Jsonb, T::Int2), Some((T::Int4, T::Text)));
+    assert_eq!(
+        res(field, T::Jsonb, T::Int8),
+        None,
+        "jsonb -> bigint is 42883"
+    );
+    assert_eq!(res(field, T::Unknown, T::Unknown), None);
+    assert_eq!(
+        res(BinaryOp::Concat, T::Jsonb, T::Unknown),
+        Some((T::Jsonb, T::Jsonb))
+    );
+    assert_eq!(
+        res(BinaryOp::Concat, T::Jsonb, T::Text),
+        Some((T::Text, T::Text)),
+        "jsonb || text is text's ||"
+    );
+    let contains = |l: &str, r: &str| ev(BinaryOp::Contains, j(l), j(r));
+    let yes = Ok("t".to_owned());
+    let no = Ok("f".to_owned());
+    assert_eq!(contains(r#"[1, 2, [1, 3]]"#, "[1, 3]"), no);
+    assert_eq!(contains(r#"[1, 2, [1, 3]]"#, "[[1, 3]]"), yes);
+    assert_eq!(contains(r#"["a", "b"]"#, r#""a""#), yes);
+    assert_eq!(contains(r#""a""#, r#"["a"]"#), no);
+    assert_eq!(contains(r#"{"a": 1}"#, r#"{"a": 1.0}"#), yes);
+    assert_eq!(contains(r#"{"a": [1, 2]}"#, r#"{"a": 1}"#), no);
+    assert_eq!(contains(r#"[1, 1, 2]"#, "[2, 2, 1]"), yes);
+    let concat = |l: &str, r: &str| ev(BinaryOp::Concat, j(l), j(r));
+    assert_eq!(
+        concat(r#"{"a": 1, "b": 2}"#, r#"{"a": 3}"#),
+        Ok(r#"{"a": 3, "b": 2}"#.to_owned())
+    );
+    assert_eq!(concat("1", "2"), Ok("[1, 2]".to_owned()));
+    assert_eq!(
+        concat(r#"{"a": 1}"#, "[2]"),
+        Ok(r#"[{"a": 1}, 2]"#.to_owned())
+    );
+    assert_eq!(
+        ev(BinaryOp::Sub, j("[1, 2, 3]"), Value::Int4(-1)),
+        Ok("[1, 2]".to_owned())
+    );
+    assert!(ev(BinaryOp::Sub, j(r#"{"a": 1}"#), Value::Int4(0)).is_err());
+    assert!(ev(BinaryOp::Sub, j("1"), Value::Text("a".into())).is_err());
+}
