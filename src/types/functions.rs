@@ -126,6 +126,14 @@ pub enum FunctionId {
     ToJsonb,
     JsonbBuildObject,
     JsonbBuildArray,
+    /// A jsonb array's elements as an array (of jsonb, or `as_text` of text),
+    /// which `jsonb_array_elements[_text]` in FROM unnests; not callable by
+    /// name.
+    JsonbElements {
+        as_text: bool,
+    },
+    /// A jsonb object's keys as a text array, for `jsonb_object_keys` in FROM.
+    JsonbObjectKeys,
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
     /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
     /// NULL array counts as empty, so the result is NULL only when both are.
@@ -1084,6 +1092,8 @@ pub fn eval_function(
         F::ToJsonb => jsonb_ops::to_jsonb(&args[0], style)?,
         F::JsonbBuildObject => jsonb_ops::build_object(args, style)?,
         F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
+        F::JsonbElements { as_text } => jsonb_ops::elements(jsonb_text(&args[0]), *as_text)?,
+        F::JsonbObjectKeys => jsonb_ops::object_keys(jsonb_text(&args[0]))?,
         F::ArrayCat => array::cat(&args[0], &args[1]),
         F::ArrayRemove => array::remove(&args[0], &args[1])?,
         F::SizePretty => Value::Text(math::size_pretty(&args[0])?),

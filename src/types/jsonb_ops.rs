@@ -21,7 +21,9 @@
 //!   by index, or each key of a `text[]`; 22023 from a scalar, or an index from an
 //!   object.
 //!
-//! The functions: `jsonb_typeof`, `jsonb_array_length`, `jsonb_strip_nulls`,
+//! The functions: `jsonb_array_elements[_text]` and `jsonb_object_keys` (in
+//! FROM, as an unnest of the array [`elements`] or [`object_keys`] makes),
+//! `jsonb_typeof`, `jsonb_array_length`, `jsonb_strip_nulls`,
 //! `jsonb_extract_path[_text]` (as `#>`/`#>>`), and `to_jsonb`,
 //! `jsonb_build_object` and `jsonb_build_array`, which turn SQL values into
 //! JSON as PostgreSQL does: numbers as numbers (a float's or numeric's NaN and
@@ -320,6 +322,42 @@ fn iso_offset(timestamp: &str) -> String {
     match time.rfind(['+', '-']).filter(|&i| i > 10) {
         Some(sign) if time[sign + 1..].len() == 2 => format!("{time}:00{era}"),
         _ => timestamp.to_owned(),
+    }
+}
+
+/// The elements of a jsonb array, as an array of jsonb or (`as_text`) of text
+/// (strings unquoted, JSON null as NULL), for `jsonb_array_elements[_text]`;
+/// 22023 for an object or a scalar.
+pub fn elements(document: &str, as_text: bool) -> Result<Value, TypeError> {
+    match parse(document)? {
+        Json::Array(items) => Ok(Value::Array(
+            items
+                .iter()
+                .map(|item| output(Some(item), as_text))
+                .collect(),
+        )),
+        Json::Object(_) => Err(TypeError::InvalidParameterValue(
+            "cannot extract elements from an object".into(),
+        )),
+        _ => Err(TypeError::InvalidParameterValue(
+            "cannot extract elements from a scalar".into(),
+        )),
+    }
+}
+
+/// The keys of a jsonb object, in jsonb's order, as a text array, for
+/// `jsonb_object_keys`; 22023 for an array or a scalar.
+pub fn object_keys(document: &str) -> Result<Value, TypeError> {
+    match parse(document)? {
+        Json::Object(members) => Ok(Value::Array(
+            members.into_iter().map(|(k, _)| Value::Text(k)).collect(),
+        )),
+        Json::Array(_) => Err(TypeError::InvalidParameterValue(
+            "cannot call jsonb_object_keys on an array".into(),
+        )),
+        _ => Err(TypeError::InvalidParameterValue(
+            "cannot call jsonb_object_keys on a scalar".into(),
+        )),
     }
 }
 

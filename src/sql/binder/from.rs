@@ -440,6 +440,11 @@ impl Binder<'_> {
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
+            "jsonb_array_elements" | "jsonb_array_elements_text" | "jsonb_object_keys"
+                if builtin =>
+            {
+                self.bind_jsonb_rows(call.name.as_str(), &call.args, call.alias)
+            }
             "pg_partition_ancestors" if builtin => {
                 self.bind_partition_ancestors(&call.args, call.alias, call.with_ordinality)
             }
@@ -448,7 +453,8 @@ impl Binder<'_> {
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
-                 pg_partition_ancestors and the modules' views there"
+                 jsonb_array_elements[_text], jsonb_object_keys, pg_partition_ancestors \
+                 and the modules' views there"
             ))),
         }
     }
@@ -555,6 +561,57 @@ impl Binder<'_> {
             }
         };
         let scope = function_scope("unnest", element, alias)?;
+        Ok((Plan::Unnest { array }, scope))
+    }
+
+    /// `jsonb_array_elements[_text](document)` (a column `value`) and
+    /// `jsonb_object_keys(document)`: one row per element or key, an unnest of
+    /// the array the function makes of the document (see `types::jsonb_ops`).
+    fn bind_jsonb_rows(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let [document] = args else {
+            return Err(SqlError::UndefinedFunction(format!(
+                "function {name} with {} arguments does not exist",
+                args.len()
+            )));
+        };
+        let document = self.bind_expr(document, &Scope::default())?;
+        let document = self.coerce(document, DataType::Jsonb, name)?;
+        let (function, element, column) = match name {
+            "jsonb_array_elements" => (
+                FunctionId::JsonbElements { as_text: false },
+                DataType::Jsonb,
+                Some("value"),
+            ),
+            "jsonb_array_elements_text" => (
+                FunctionId::JsonbElements { as_text: true },
+                DataType::Text,
+                Some("value"),
+            ),
+            _ => (FunctionId::JsonbObjectKeys, DataType::Text, None),
+        };
+        let array = Expr::Function {
+            function,
+            strict: true,
+            args: vec![document],
+            ty: element.array_of().expect("jsonb[] and text[] exist"),
+        };
+        let mut scope = function_scope(name, element, alias)?;
+        // The array functions' column is `value` (their OUT parameter), unless
+        // the alias names the columns; `jsonb_object_keys`' is named by the
+        // alias, as a scalar function's is.
+        if let Some(column) = column {
+            if alias.is_none_or(|a| a.columns.is_empty()) {
+                scope.columns[0].name = column.to_owned();
+            }
+            scope
+                .scalar_relations
+                .extend(scope.columns[0].relation.clone());
+        }
         Ok((Plan::Unnest { array }, scope))
     }
 

@@ -44,6 +44,11 @@ pub struct Scope {
     /// whose columns were all dropped, a subquery of one), which no column
     /// names but `*` and `t.*` still accept, as PostgreSQL does.
     pub empty_relations: Vec<String>,
+    /// The relations of one column that a function in FROM returns, whose
+    /// name alone also names that column where no column has the name, as
+    /// PostgreSQL reads `e` in `FROM jsonb_array_elements(x) e` as the
+    /// element (a whole-row reference to a scalar).
+    pub scalar_relations: Vec<String>,
 }
 
 /// The result of looking up a column name in one scope.
@@ -78,6 +83,7 @@ impl Scope {
                     table_row: true,
                 })
                 .collect(),
+            scalar_relations: Vec::new(),
         }
     }
 
@@ -101,6 +107,7 @@ impl Scope {
                 ..c
             }));
         self.empty_relations.extend(other.empty_relations);
+        self.scalar_relations.extend(other.scalar_relations);
     }
 
     /// Column positions in the order `*` lists them: by star rank, then in row
@@ -150,6 +157,13 @@ impl Scope {
                 found = Some(i);
             }
         }
+        if found.is_none() && relation.is_none() && self.scalar_relations.iter().any(|r| r == name)
+        {
+            found = self
+                .columns
+                .iter()
+                .position(|c| c.relation.as_deref() == Some(name));
+        }
         Ok(found.map_or(Lookup::NotFound, Lookup::Found))
     }
 
@@ -196,6 +210,7 @@ impl Scope {
         Scope {
             columns,
             empty_relations: self.empty_relations.clone(),
+            scalar_relations: self.scalar_relations.clone(),
         }
     }
 
@@ -235,6 +250,7 @@ impl Scope {
                 _ => Vec::new(),
             },
             columns,
+            scalar_relations: Vec::new(),
         }
     }
 }
