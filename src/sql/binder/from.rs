@@ -465,16 +465,27 @@ impl Binder<'_> {
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let [start, stop] = args else {
+        let empty = Scope::default();
+        let args = args
+            .iter()
+            .map(|a| self.bind_expr(a, &empty))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (start, stop, ty) = self.series_bounds(args)?;
+        let scope = function_scope("generate_series", ty, alias)?;
+        Ok((Plan::Series { start, stop }, scope))
+    }
+
+    /// The bounds of `generate_series(start, stop)`, of their common integer
+    /// type; 0A000 for any other series.
+    pub(super) fn series_bounds(
+        &mut self,
+        args: Vec<Expr>,
+    ) -> Result<(Expr, Expr, DataType), SqlError> {
+        let Ok([start, stop]) = <[Expr; 2]>::try_from(args) else {
             return Err(SqlError::Unsupported(
                 "generate_series other than over two integers".into(),
             ));
         };
-        let empty = Scope::default();
-        let (start, stop) = (
-            self.bind_expr(start, &empty)?,
-            self.bind_expr(stop, &empty)?,
-        );
         let ty = match (start.ty(), stop.ty()) {
             (DataType::Int8, _) | (_, DataType::Int8) => DataType::Int8,
             (a, b)
@@ -492,8 +503,7 @@ impl Binder<'_> {
         };
         let start = self.coerce(start, ty, "generate_series")?;
         let stop = self.coerce(stop, ty, "generate_series")?;
-        let scope = function_scope("generate_series", ty, alias)?;
-        Ok((Plan::Series { start, stop }, scope))
+        Ok((start, stop, ty))
     }
 
     /// `pg_partition_ancestors(relation) [WITH ORDINALITY]` (psql's `\d` reads
@@ -541,12 +551,26 @@ impl Binder<'_> {
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let [array] = args else {
+        let args = self.bind_function_args(args)?;
+        let (array, element) = self.unnested_array(args)?;
+        let scope = function_scope("unnest", element, alias)?;
+        Ok((Plan::Unnest { array }, scope))
+    }
+
+    /// The arguments of a function in FROM, bound (a LATERAL reference is an
+    /// outer one).
+    fn bind_function_args(&mut self, args: &[&ast::Expr]) -> Result<Vec<Expr>, SqlError> {
+        let empty = Scope::default();
+        args.iter().map(|a| self.bind_expr(a, &empty)).collect()
+    }
+
+    /// `unnest(array)`'s array and its element type.
+    pub(super) fn unnested_array(&self, args: Vec<Expr>) -> Result<(Expr, DataType), SqlError> {
+        let Ok([array]) = <[Expr; 1]>::try_from(args) else {
             return Err(SqlError::Unsupported(
                 "unnest of other than one array".into(),
             ));
         };
-        let array = self.bind_expr(array, &Scope::default())?;
         let element = match array.ty() {
             DataType::Array(element) => *element,
             DataType::Unknown => {
@@ -560,8 +584,7 @@ impl Binder<'_> {
                 )))
             }
         };
-        let scope = function_scope("unnest", element, alias)?;
-        Ok((Plan::Unnest { array }, scope))
+        Ok((array, element))
     }
 
     /// `jsonb_array_elements[_text](document)` (a column `value`) and
@@ -573,26 +596,46 @@ impl Binder<'_> {
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let [document] = args else {
+        let args = self.bind_function_args(args)?;
+        let (array, element) = self.jsonb_rows_array(name, args)?;
+        let mut scope = function_scope(name, element, alias)?;
+        // The array functions' column is `value` (their OUT parameter), unless
+        // the alias names the columns; `jsonb_object_keys`' is named by the
+        // alias, as a scalar function's is.
+        if name != "jsonb_object_keys" {
+            if alias.is_none_or(|a| a.columns.is_empty()) {
+                scope.columns[0].name = "value".to_owned();
+            }
+            scope
+                .scalar_relations
+                .extend(scope.columns[0].relation.clone());
+        }
+        Ok((Plan::Unnest { array }, scope))
+    }
+
+    /// The array of elements (jsonb, or text for `…_text`) or keys (text) that
+    /// `jsonb_array_elements[_text]` or `jsonb_object_keys` (`name`) returns
+    /// as rows, and its element type.
+    pub(super) fn jsonb_rows_array(
+        &mut self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let Ok([document]) = <[Expr; 1]>::try_from(args) else {
             return Err(SqlError::UndefinedFunction(format!(
-                "function {name} with {} arguments does not exist",
-                args.len()
+                "function {name} with other than one argument does not exist"
             )));
         };
-        let document = self.bind_expr(document, &Scope::default())?;
         let document = self.coerce(document, DataType::Jsonb, name)?;
-        let (function, element, column) = match name {
+        let (function, element) = match name {
             "jsonb_array_elements" => (
                 FunctionId::JsonbElements { as_text: false },
                 DataType::Jsonb,
-                Some("value"),
             ),
-            "jsonb_array_elements_text" => (
-                FunctionId::JsonbElements { as_text: true },
-                DataType::Text,
-                Some("value"),
-            ),
-            _ => (FunctionId::JsonbObjectKeys, DataType::Text, None),
+            "jsonb_array_elements_text" => {
+                (FunctionId::JsonbElements { as_text: true }, DataType::Text)
+            }
+            _ => (FunctionId::JsonbObjectKeys, DataType::Text),
         };
         let array = Expr::Function {
             function,
@@ -600,19 +643,7 @@ impl Binder<'_> {
             args: vec![document],
             ty: element.array_of().expect("jsonb[] and text[] exist"),
         };
-        let mut scope = function_scope(name, element, alias)?;
-        // The array functions' column is `value` (their OUT parameter), unless
-        // the alias names the columns; `jsonb_object_keys`' is named by the
-        // alias, as a scalar function's is.
-        if let Some(column) = column {
-            if alias.is_none_or(|a| a.columns.is_empty()) {
-                scope.columns[0].name = column.to_owned();
-            }
-            scope
-                .scalar_relations
-                .extend(scope.columns[0].relation.clone());
-        }
-        Ok((Plan::Unnest { array }, scope))
+        Ok((array, element))
     }
 
     /// A system relation, table or view by name. System relations come first: their

@@ -5,7 +5,7 @@ use sqlparser::ast::{
     self, DuplicateTreatment, Expr as A, FunctionArg, FunctionArgExpr, FunctionArguments,
 };
 
-use crate::sql::plan::{Aggregate, AggregateFunc, Expr, SortKey, WINDOW_FUNCTIONS};
+use crate::sql::plan::{Aggregate, AggregateFunc, Expr, SetFunction, SortKey, WINDOW_FUNCTIONS};
 use crate::sql::SqlError;
 use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
@@ -88,8 +88,55 @@ impl Binder<'_> {
             "array_cat" | "array_append" | "array_prepend" | "array_remove" if bound.len() == 2 => {
                 self.bind_array_call(name, bound)
             }
+            "unnest"
+            | "generate_series"
+            | "jsonb_array_elements"
+            | "jsonb_array_elements_text"
+            | "jsonb_object_keys" => self.bind_set_function(name, bound),
             _ => self.bind_library_call(name, bound),
         }
+    }
+
+    /// A set-returning function in a select list: a column of the
+    /// `Plan::ProjectSet` under the projection (see `SetFunctions`). 0A000
+    /// anywhere else, and in another one's arguments.
+    fn bind_set_function(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+        let Some(base) = self.set_functions.as_ref().map(|s| s.base) else {
+            return Err(SqlError::Unsupported(format!(
+                "set-returning function {name} here (Turnstile calls them in FROM, and in \
+                 the select list of a query without GROUP BY, aggregates or window functions)"
+            )));
+        };
+        let mut nested = false;
+        for arg in &args {
+            arg.walk_columns(&mut |column| nested |= column >= base);
+        }
+        if nested {
+            return Err(SqlError::Unsupported(format!(
+                "a set-returning function in the arguments of {name}"
+            )));
+        }
+        let (function, ty) = match name {
+            "unnest" => {
+                let (array, element) = self.unnested_array(args)?;
+                (SetFunction::Elements(array), element)
+            }
+            "generate_series" => {
+                let (start, stop, ty) = self.series_bounds(args)?;
+                (SetFunction::Series { start, stop }, ty)
+            }
+            _ => {
+                let (array, element) = self.jsonb_rows_array(name, args)?;
+                (SetFunction::Elements(array), element)
+            }
+        };
+        let functions = &mut self
+            .set_functions
+            .as_mut()
+            .expect("checked above")
+            .functions;
+        let index = base + position_or_push(functions, function);
+        Ok(Expr::Column { index, ty })
     }
 
     pub(super) fn bind_coalesce(&mut self, args: Vec<Expr>) -> Result<Expr, SqlError> {
@@ -524,7 +571,6 @@ fn pg_typeof(arg: &Expr) -> Expr {
 /// so a client can tell a missing feature from a typo.
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "json_agg",
-    "jsonb_agg",
     "json_object_agg",
     "jsonb_object_agg",
     "bit_and",
@@ -538,9 +584,7 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "percentile_cont",
     "percentile_disc",
     "mode",
-    "generate_series",
     "generate_subscripts",
-    "unnest",
     "row_number",
     "rank",
     "dense_rank",
@@ -566,9 +610,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "jsonb_pretty",
     "jsonb_each",
     "jsonb_each_text",
-    "jsonb_array_elements",
-    "jsonb_array_elements_text",
-    "jsonb_object_keys",
     "jsonb_path_query",
     "to_char",
     "to_date",

@@ -9,7 +9,7 @@ use crate::sql::{ColumnInfo, SqlError};
 use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
 use super::scope::{Lookup, Scope};
-use super::state::AggContext;
+use super::state::{AggContext, SetFunctions};
 use super::window::WindowContext;
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
@@ -249,6 +249,11 @@ impl Binder<'_> {
             scope.columns.len(),
             &select.named_window,
         )?);
+        // A subquery in the select list has its own (see `Binder::nested`).
+        self.set_functions = Some(SetFunctions {
+            base: scope.width(),
+            functions: Vec::new(),
+        });
         let plain = self.bind_items(&select.projection, &scope);
         let found = self.saw_aggregate;
         self.saw_aggregate = false;
@@ -258,17 +263,32 @@ impl Binder<'_> {
             Ok(items) => items,
             Err(_) if found => {
                 self.window = None;
+                self.set_functions = None;
                 return self.bind_grouped(select, plan, scope, group_by, order_by);
             }
             Err(e) => {
                 self.window = None;
+                self.set_functions = None;
                 return Err(e);
             }
         };
         let sort = self.bind_order_by(order_by, &items, &scope);
         let window = self.window.take().expect("set above");
-        let plan = window.plan(plan);
-        self.finish_projection(select, plan, items, sort?)
+        let set_functions = self.set_functions.take().expect("set above");
+        let sort = sort?;
+        let mut plan = window.plan(plan);
+        if !set_functions.functions.is_empty() {
+            if matches!(plan, Plan::Window { .. }) {
+                return Err(SqlError::Unsupported(
+                    "set-returning functions and window functions in one select list".into(),
+                ));
+            }
+            plan = Plan::ProjectSet {
+                input: Box::new(plan),
+                functions: set_functions.functions,
+            };
+        }
+        self.finish_projection(select, plan, items, sort)
     }
 
     /// A grouped select: aggregate, then HAVING, then the select list over groups.

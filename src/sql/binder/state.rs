@@ -8,7 +8,7 @@ use crate::types::DataType;
 use super::scope::Scope;
 use super::window::WindowContext;
 use super::with::WithQuery;
-use crate::sql::plan::{Aggregate, Expr, Plan};
+use crate::sql::plan::{Aggregate, Expr, Plan, SetFunction};
 
 /// A bound query: its plan and the columns it returns.
 #[derive(Debug, Clone)]
@@ -70,6 +70,18 @@ pub struct Binder<'a> {
     /// Set while binding the select list and ORDER BY of a query without
     /// grouping: where window function calls may be (see `window`).
     pub(super) window: Option<WindowContext>,
+    /// Set while binding the select list and ORDER BY of a query without
+    /// grouping: where set-returning function calls may be (see
+    /// [`SetFunctions`]).
+    pub(super) set_functions: Option<SetFunctions>,
+}
+
+/// The set-returning functions a select list calls (`SELECT unnest(a)`): each
+/// becomes a column after the FROM clause's `base` columns, which a
+/// `Plan::ProjectSet` under the projection computes (see `select`).
+pub(super) struct SetFunctions {
+    pub(super) base: usize,
+    pub(super) functions: Vec<SetFunction>,
 }
 
 /// What the binder knows while binding expressions above an aggregation.
@@ -132,6 +144,7 @@ impl<'a> Binder<'a> {
             next_subquery_id: 0,
             agg: None,
             window: None,
+            set_functions: None,
             saw_aggregate: false,
             view_depth: 0,
             expr_depth: 0,
@@ -205,9 +218,11 @@ impl<'a> Binder<'a> {
         let level = self.outer.len();
         let saved_agg = self.agg.take();
         let saved_window = self.window.take();
+        let saved_set_functions = self.set_functions.take();
         let (result, levels) = self.levels_referenced_by(f);
         self.agg = saved_agg;
         self.window = saved_window;
+        self.set_functions = saved_set_functions;
         self.outer.pop();
         let correlated = levels.iter().take(level).any(|&read| read);
         result.map(|r| (r, correlated))

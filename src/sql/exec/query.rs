@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::db::TableId;
-use crate::sql::plan::{Access, Expr, JoinKind, Plan, SetOpKind, SortKey};
+use crate::sql::plan::{Access, Expr, JoinKind, Plan, SetFunction, SetOpKind, SortKey};
 use crate::sql::system::SystemSnapshot;
 use crate::sql::SqlError;
 use crate::types::Value;
@@ -60,6 +60,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         Plan::Values { rows, .. } => values(rows, env),
         Plan::Series { start, stop } => series(start, stop, env),
         Plan::Unnest { array } => unnest(array, env),
+        Plan::ProjectSet { input, functions } => project_set(run(input, env)?, functions, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
         Plan::Project { input, exprs } => match &**input {
             Plan::Scan {
@@ -209,19 +210,71 @@ fn scan(
 /// `generate_series(start, stop)`'s rows, of the bounds' type (int4 or int8).
 fn series(start: &Expr, stop: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
     let bounds = eval_without_row(&[start.clone(), stop.clone()], env)?;
-    let (Some(from), Some(to)) = (bounds[0].as_i64(), bounds[1].as_i64()) else {
-        return Ok(Vec::new());
+    function_rows(
+        "generate_series",
+        series_values(&bounds[0], &bounds[1]),
+        env,
+    )
+}
+
+/// `generate_series(start, stop)`'s values (none if a bound is NULL), of the
+/// bounds' type: int4 bounds keep every value in range.
+fn series_values(start: &Value, stop: &Value) -> impl Iterator<Item = Value> {
+    let wide = matches!(start, Value::Int8(_));
+    let (from, to) = match (start.as_i64(), stop.as_i64()) {
+        (Some(from), Some(to)) => (from, to),
+        _ => (1, 0),
     };
-    let wide = matches!(bounds[0], Value::Int8(_));
-    // Bounds of type int4 keep every value in range.
-    let values = (from..=to).map(|n| {
+    (from..=to).map(move |n| {
         if wide {
             Value::Int8(n)
         } else {
             Value::Int4(n as i32)
         }
-    });
-    function_rows("generate_series", values, env)
+    })
+}
+
+/// Set-returning functions of a select list (see `Plan::ProjectSet`), within
+/// the statement's row limit.
+fn project_set(rows: Rows, functions: &[SetFunction], env: &Env<'_>) -> Result<Rows, SqlError> {
+    let mut out = Vec::new();
+    for row in rows {
+        let mut columns = Vec::with_capacity(functions.len());
+        for function in functions {
+            columns.push(match function {
+                SetFunction::Elements(array) => match array.eval(&row, env)? {
+                    Value::Array(items) => items,
+                    _ => Vec::new(),
+                },
+                SetFunction::Series { start, stop } => {
+                    let (start, stop) = (start.eval(&row, env)?, stop.eval(&row, env)?);
+                    function_rows("generate_series", series_values(&start, &stop), env)?
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                }
+            });
+        }
+        let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..longest {
+            tick(out.len(), env)?;
+            if out.len() >= env.ctx.rows_max {
+                return Err(SqlError::ProgramLimitExceeded(format!(
+                    "set-returning functions in the select list returned more than {} rows \
+                     (--max-rows-per-statement)",
+                    env.ctx.rows_max
+                )));
+            }
+            let mut projected = row.clone();
+            projected.extend(
+                columns
+                    .iter()
+                    .map(|values| values.get(i).cloned().unwrap_or(Value::Null)),
+            );
+            out.push(projected);
+        }
+    }
+    Ok(out)
 }
 
 /// `unnest(array)`'s rows: its elements in order.

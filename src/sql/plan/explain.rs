@@ -6,7 +6,8 @@ use crate::db::Database;
 use crate::types::Value;
 
 use super::{
-    Access, AggregateFunc, Expr, IndexRef, JoinKind, Plan, SetOpKind, WindowKind, WINDOW_FUNCTIONS,
+    Access, AggregateFunc, Expr, IndexRef, JoinKind, Plan, SetFunction, SetOpKind, WindowKind,
+    WINDOW_FUNCTIONS,
 };
 
 /// Appends the lines describing `plan` at depth `depth`.
@@ -108,6 +109,10 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             explain(input, db, depth + 1, out);
         }
         Plan::Project { input, .. } => explain(input, db, depth, out),
+        Plan::ProjectSet { input, .. } => {
+            out.push(line(depth, "ProjectSet".into()));
+            explain(input, db, depth + 1, out);
+        }
         Plan::NestedLoop {
             left,
             right,
@@ -338,6 +343,14 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
         Plan::Project { input, exprs } => {
             let names = output_names(input, db);
             exprs.iter().map(|e| show(e, &names)).collect()
+        }
+        Plan::ProjectSet { input, functions } => {
+            let mut names = output_names(input, db);
+            names.extend(functions.iter().map(|f| match f {
+                SetFunction::Elements(_) => "unnest".to_owned(),
+                SetFunction::Series { .. } => "generate_series".to_owned(),
+            }));
+            names
         }
         Plan::NestedLoop { left, right, .. }
         | Plan::LateralJoin { left, right, .. }

@@ -17,8 +17,8 @@ mod optimize;
 pub use explain::explain;
 pub use expr::{Expr, Subquery};
 pub use node::{
-    Access, Aggregate, AggregateFunc, Frame, FrameBound, IndexRef, JoinKind, Plan, SetOpKind,
-    SortKey, WindowFunction, WindowKind, WINDOW_FUNCTIONS,
+    Access, Aggregate, AggregateFunc, Frame, FrameBound, IndexRef, JoinKind, Plan, SetFunction,
+    SetOpKind, SortKey, WindowFunction, WindowKind, WINDOW_FUNCTIONS,
 };
 pub use optimize::optimize;
 pub(crate) use optimize::{side, Side};

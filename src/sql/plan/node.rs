@@ -58,6 +58,14 @@ pub enum Plan {
         input: Box<Plan>,
         predicate: Expr,
     },
+    /// Set-returning functions in a select list, as PostgreSQL's ProjectSet:
+    /// for each input row, as many rows as the longest of `functions`
+    /// returns (none if none returns any), each the input row followed by
+    /// one value per function, NULL where a shorter one has run out.
+    ProjectSet {
+        input: Box<Plan>,
+        functions: Vec<SetFunction>,
+    },
     Project {
         input: Box<Plan>,
         exprs: Vec<Expr>,
@@ -162,6 +170,16 @@ pub enum Plan {
     },
 }
 
+/// A set-returning function of a select list (see [`Plan::ProjectSet`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetFunction {
+    /// The elements of an array: `unnest(array)`, and the jsonb functions
+    /// (`jsonb_array_elements`, …) as the array of their rows.
+    Elements(Expr),
+    /// `generate_series(start, stop)` of integers.
+    Series { start: Expr, stop: Expr },
+}
+
 impl Plan {
     /// The plans this one reads rows from (not its subqueries, which are
     /// expressions).
@@ -169,6 +187,7 @@ impl Plan {
         match self {
             Plan::Filter { input, .. }
             | Plan::Project { input, .. }
+            | Plan::ProjectSet { input, .. }
             | Plan::Aggregate { input, .. }
             | Plan::Window { input, .. }
             | Plan::Distinct { input }
@@ -448,6 +467,7 @@ impl Plan {
             | Plan::Sort { input, .. }
             | Plan::Limit { input, .. } => input.width(),
             Plan::Project { exprs, .. } => exprs.len(),
+            Plan::ProjectSet { input, functions } => input.width() + functions.len(),
             Plan::NestedLoop { left, right, .. }
             | Plan::LateralJoin { left, right, .. }
             | Plan::HashJoin { left, right, .. } => left.width() + right.width(),

@@ -99,6 +99,10 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             input: opt(input),
             functions,
         },
+        Plan::ProjectSet { input, functions } => Plan::ProjectSet {
+            input: opt(input),
+            functions,
+        },
         Plan::Distinct { input } => Plan::Distinct { input: opt(input) },
         Plan::DistinctOn { input, columns } => Plan::DistinctOn {
             input: opt(input),
