@@ -295,6 +295,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::SubscriptOutOfRange(_) => "2202E",
         TypeError::Unsupported(_) => "0A000",
         TypeError::NullValueNotAllowed(_) => "22004",
+        TypeError::InvalidTextRepresentation(_) => "22P02",
     }
 }
 

@@ -82,4 +82,8 @@ pub enum TypeError {
     /// A NULL where the operation needs a value (22004), as `format('%I', NULL)`.
     #[error("{0}")]
     NullValueNotAllowed(String),
+    /// Text that is not what its place needs, worded by that place (22P02), as
+    /// a jsonb path's step that must be an integer.
+    #[error("{0}")]
+    InvalidTextRepresentation(String),
 }

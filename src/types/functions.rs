@@ -134,6 +134,8 @@ pub enum FunctionId {
     },
     /// A jsonb object's keys as a text array, for `jsonb_object_keys` in FROM.
     JsonbObjectKeys,
+    /// `jsonb_set(target, path, new_value[, create_if_missing])`.
+    JsonbSet,
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
     /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
     /// NULL array counts as empty, so the result is NULL only when both are.
@@ -579,6 +581,15 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             )
         }
         ("to_jsonb", 1) => sig(F::ToJsonb, any_args(), T::Jsonb),
+        ("jsonb_set", 3 | 4)
+            if jsonb(&a[0])
+                && matches!(a[1], T::Array(T::Text) | T::Unknown)
+                && jsonb(&a[2])
+                && a[3..].iter().all(|t| matches!(t, T::Bool | T::Unknown)) =>
+        {
+            let args = [T::Jsonb, T::Array(&T::Text), T::Jsonb, T::Bool];
+            sig(F::JsonbSet, args[..a.len()].to_vec(), T::Jsonb)
+        }
         ("jsonb_build_object" | "jsonb_build_array", _) => Some(FunctionSignature {
             id: if name == "jsonb_build_object" {
                 F::JsonbBuildObject
@@ -1094,6 +1105,14 @@ pub fn eval_function(
         F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
         F::JsonbElements { as_text } => jsonb_ops::elements(jsonb_text(&args[0]), *as_text)?,
         F::JsonbObjectKeys => jsonb_ops::object_keys(jsonb_text(&args[0]))?,
+        F::JsonbSet => {
+            let path = match &args[1] {
+                Value::Array(steps) => steps.as_slice(),
+                _ => &[],
+            };
+            let create = !matches!(args.get(3), Some(Value::Bool(false)));
+            jsonb_ops::set(jsonb_text(&args[0]), path, jsonb_text(&args[2]), create)?
+        }
         F::ArrayCat => array::cat(&args[0], &args[1]),
         F::ArrayRemove => array::remove(&args[0], &args[1])?,
         F::SizePretty => Value::Text(math::size_pretty(&args[0])?),

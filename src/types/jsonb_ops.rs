@@ -23,7 +23,7 @@
 //!
 //! The functions: `jsonb_array_elements[_text]` and `jsonb_object_keys` (in
 //! FROM, as an unnest of the array [`elements`] or [`object_keys`] makes),
-//! `jsonb_typeof`, `jsonb_array_length`, `jsonb_strip_nulls`,
+//! `jsonb_set`, `jsonb_typeof`, `jsonb_array_length`, `jsonb_strip_nulls`,
 //! `jsonb_extract_path[_text]` (as `#>`/`#>>`), and `to_jsonb`,
 //! `jsonb_build_object` and `jsonb_build_array`, which turn SQL values into
 //! JSON as PostgreSQL does: numbers as numbers (a float's or numeric's NaN and
@@ -323,6 +323,73 @@ fn iso_offset(timestamp: &str) -> String {
         Some(sign) if time[sign + 1..].len() == 2 => format!("{time}:00{era}"),
         _ => timestamp.to_owned(),
     }
+}
+
+/// `jsonb_set(document, path, new, create)`: the value at `path` replaced by
+/// `new`, or, when `create` and only the last step is missing, added (a key
+/// of an object; an index past either end of an array adds at that end). A
+/// missing step before the last, or a scalar on the way, leaves the document
+/// as it is; 22023 for a scalar document, 22P02 for a step into an array that
+/// is not an integer, 22004 for a NULL step.
+pub fn set(
+    document_text: &str,
+    path: &[Value],
+    new: &str,
+    create: bool,
+) -> Result<Value, TypeError> {
+    let mut json = parse(document_text)?;
+    if is_scalar(&json) {
+        return Err(TypeError::InvalidParameterValue(
+            "cannot set path in scalar".into(),
+        ));
+    }
+    set_at(&mut json, path, 0, parse(new)?, create)?;
+    document(&json)
+}
+
+/// [`set`] from step `level` of `path` on, at `json`.
+fn set_at(
+    json: &mut Json,
+    path: &[Value],
+    level: usize,
+    new: Json,
+    create: bool,
+) -> Result<(), TypeError> {
+    let Some(step) = path.get(level) else {
+        return Ok(());
+    };
+    let Value::Text(key) = step else {
+        return Err(TypeError::NullValueNotAllowed(format!(
+            "path element at position {} is null",
+            level + 1
+        )));
+    };
+    let last = level + 1 == path.len();
+    match json {
+        Json::Object(members) => match members.iter_mut().find(|(k, _)| k == key) {
+            Some((_, value)) if last => *value = new,
+            Some((_, value)) => set_at(value, path, level + 1, new, create)?,
+            None if last && create => members.push((key.clone(), new)),
+            None => {}
+        },
+        Json::Array(items) => {
+            let index: i64 = key.trim_start().parse().map_err(|_| {
+                TypeError::InvalidTextRepresentation(format!(
+                    "path element at position {} is not an integer: \"{key}\"",
+                    level + 1
+                ))
+            })?;
+            match position(items.len(), &Value::Int8(index)) {
+                Some(i) if last => items[i] = new,
+                Some(i) => set_at(&mut items[i], path, level + 1, new, create)?,
+                None if last && create && index < 0 => items.insert(0, new),
+                None if last && create => items.push(new),
+                None => {}
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The elements of a jsonb array, as an array of jsonb or (`as_text`) of text

@@ -605,7 +605,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "row_to_json",
     "json_object",
     "jsonb_object",
-    "jsonb_set",
     "jsonb_insert",
     "jsonb_pretty",
     "jsonb_each",
