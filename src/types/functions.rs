@@ -136,6 +136,11 @@ pub enum FunctionId {
     JsonbObjectKeys,
     /// `jsonb_set(target, path, new_value[, create_if_missing])`.
     JsonbSet,
+    /// A jsonb object's fields as an array of `[key, value]` arrays (value
+    /// jsonb, or `as_text` text), for `jsonb_each[_text]` in FROM.
+    JsonbEach {
+        as_text: bool,
+    },
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
     /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
     /// NULL array counts as empty, so the result is NULL only when both are.
@@ -1105,6 +1110,7 @@ pub fn eval_function(
         F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
         F::JsonbElements { as_text } => jsonb_ops::elements(jsonb_text(&args[0]), *as_text)?,
         F::JsonbObjectKeys => jsonb_ops::object_keys(jsonb_text(&args[0]))?,
+        F::JsonbEach { as_text } => jsonb_ops::each(jsonb_text(&args[0]), *as_text)?,
         F::JsonbSet => {
             let path = match &args[1] {
                 Value::Array(steps) => steps.as_slice(),

@@ -21,8 +21,9 @@
 //!   by index, or each key of a `text[]`; 22023 from a scalar, or an index from an
 //!   object.
 //!
-//! The functions: `jsonb_array_elements[_text]` and `jsonb_object_keys` (in
-//! FROM, as an unnest of the array [`elements`] or [`object_keys`] makes),
+//! The functions: `jsonb_array_elements[_text]`, `jsonb_object_keys` and
+//! `jsonb_each[_text]` (in FROM, as an unnest of the array [`elements`],
+//! [`object_keys`] or [`each`] makes),
 //! `jsonb_set`, `jsonb_typeof`, `jsonb_array_length`, `jsonb_strip_nulls`,
 //! `jsonb_extract_path[_text]` (as `#>`/`#>>`), and `to_jsonb`,
 //! `jsonb_build_object` and `jsonb_build_array`, which turn SQL values into
@@ -410,6 +411,30 @@ pub fn elements(document: &str, as_text: bool) -> Result<Value, TypeError> {
             "cannot extract elements from a scalar".into(),
         )),
     }
+}
+
+/// The fields of a jsonb object, in jsonb's key order, as an array of `[key,
+/// value]` arrays (the value jsonb, or `as_text` as `->>` gives it), for
+/// `jsonb_each[_text]`; 22023 for anything but an object.
+pub fn each(document: &str, as_text: bool) -> Result<Value, TypeError> {
+    let Json::Object(members) = parse(document)? else {
+        let function = if as_text {
+            "jsonb_each_text"
+        } else {
+            "jsonb_each"
+        };
+        return Err(TypeError::InvalidParameterValue(format!(
+            "cannot call {function} on a non-object"
+        )));
+    };
+    Ok(Value::Array(
+        members
+            .iter()
+            .map(|(key, value)| {
+                Value::Array(vec![Value::Text(key.clone()), output(Some(value), as_text)])
+            })
+            .collect(),
+    ))
 }
 
 /// The keys of a jsonb object, in jsonb's order, as a text array, for

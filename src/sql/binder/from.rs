@@ -445,6 +445,9 @@ impl Binder<'_> {
             {
                 self.bind_jsonb_rows(call.name.as_str(), &call.args, call.alias)
             }
+            "jsonb_each" | "jsonb_each_text" if builtin => {
+                self.bind_jsonb_each(call.name.as_str(), &call.args, call.alias)
+            }
             "pg_partition_ancestors" if builtin => {
                 self.bind_partition_ancestors(&call.args, call.alias, call.with_ordinality)
             }
@@ -453,8 +456,8 @@ impl Binder<'_> {
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
-                 jsonb_array_elements[_text], jsonb_object_keys, pg_partition_ancestors \
-                 and the modules' views there"
+                 jsonb_array_elements[_text], jsonb_object_keys, jsonb_each[_text], \
+                 pg_partition_ancestors and the modules' views there"
             ))),
         }
     }
@@ -554,7 +557,7 @@ impl Binder<'_> {
         let args = self.bind_function_args(args)?;
         let (array, element) = self.unnested_array(args)?;
         let scope = function_scope("unnest", element, alias)?;
-        Ok((Plan::Unnest { array }, scope))
+        Ok((Plan::Unnest { array, width: 1 }, scope))
     }
 
     /// The arguments of a function in FROM, bound (a LATERAL reference is an
@@ -610,7 +613,48 @@ impl Binder<'_> {
                 .scalar_relations
                 .extend(scope.columns[0].relation.clone());
         }
-        Ok((Plan::Unnest { array }, scope))
+        Ok((Plan::Unnest { array, width: 1 }, scope))
+    }
+
+    /// `jsonb_each[_text](document)`: one row per field of the object, its
+    /// `key` and its `value` (jsonb, or text), an unnest of `[key, value]`
+    /// arrays.
+    fn bind_jsonb_each(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let Ok([document]) = <[Expr; 1]>::try_from(self.bind_function_args(args)?) else {
+            return Err(SqlError::UndefinedFunction(format!(
+                "function {name} with other than one argument does not exist"
+            )));
+        };
+        let document = self.coerce(document, DataType::Jsonb, name)?;
+        let as_text = name == "jsonb_each_text";
+        let value = if as_text {
+            DataType::Text
+        } else {
+            DataType::Jsonb
+        };
+        let array = Expr::Function {
+            function: FunctionId::JsonbEach { as_text },
+            strict: true,
+            args: vec![document],
+            ty: DataType::Text.array_of().expect("text[] exists"),
+        };
+        let shown = alias.map_or_else(|| name.to_owned(), |a| names::ident(&a.name));
+        let mut scope = Scope::computed(
+            Some(shown),
+            [
+                ("key".to_owned(), DataType::Text),
+                ("value".to_owned(), value),
+            ],
+        );
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        Ok((Plan::Unnest { array, width: 2 }, scope))
     }
 
     /// The array of elements (jsonb, or text for `…_text`) or keys (text) that

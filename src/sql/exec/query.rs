@@ -59,7 +59,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
         }
         Plan::Values { rows, .. } => values(rows, env),
         Plan::Series { start, stop } => series(start, stop, env),
-        Plan::Unnest { array } => unnest(array, env),
+        Plan::Unnest { array, width } => unnest(array, *width, env),
         Plan::ProjectSet { input, functions } => project_set(run(input, env)?, functions, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
         Plan::Project { input, exprs } => match &**input {
@@ -277,12 +277,21 @@ fn project_set(rows: Rows, functions: &[SetFunction], env: &Env<'_>) -> Result<R
     Ok(out)
 }
 
-/// `unnest(array)`'s rows: its elements in order.
-fn unnest(array: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
-    match array.eval(&[], env)? {
-        Value::Array(items) => function_rows("unnest", items.into_iter(), env),
-        _ => Ok(Vec::new()),
+/// `unnest(array)`'s rows: its elements in order (each an array of the row's
+/// values when `width` is more than 1).
+fn unnest(array: &Expr, width: usize, env: &Env<'_>) -> Result<Rows, SqlError> {
+    let Value::Array(items) = array.eval(&[], env)? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = function_rows("unnest", items.into_iter(), env)?;
+    if width > 1 {
+        for row in &mut rows {
+            if let [Value::Array(values)] = row.as_mut_slice() {
+                *row = std::mem::take(values);
+            }
+        }
     }
+    Ok(rows)
 }
 
 /// One row per value of a function in FROM, within the statement's row limit.

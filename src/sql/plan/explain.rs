@@ -334,7 +334,7 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
         Plan::CallView { routine, .. } => routine.returns.iter().map(|c| c.name.clone()).collect(),
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
         Plan::Series { .. } => vec!["generate_series".to_owned()],
-        Plan::Unnest { .. } => vec!["unnest".to_owned()],
+        Plan::Unnest { width, .. } => vec!["unnest".to_owned(); *width],
         Plan::Filter { input, .. }
         | Plan::Distinct { input }
         | Plan::DistinctOn { input, .. }

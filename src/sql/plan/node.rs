@@ -48,6 +48,9 @@ pub enum Plan {
     /// NULL. Like [`Plan::Series`], the array is computed once per run.
     Unnest {
         array: Expr,
+        /// 1: each element is a row's value; more (`jsonb_each`'s key and
+        /// value): each element is an array of the row's `width` values.
+        width: usize,
     },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
     Values {
@@ -460,7 +463,8 @@ impl Plan {
             | Plan::SystemScan { width, .. }
             | Plan::CallView { width, .. }
             | Plan::Values { width, .. } => *width,
-            Plan::Series { .. } | Plan::Unnest { .. } => 1,
+            Plan::Series { .. } => 1,
+            Plan::Unnest { width, .. } => *width,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
             | Plan::DistinctOn { input, .. }
