@@ -42,7 +42,7 @@ pub use functions::{
     ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature, RelationPart,
 };
 pub use interval::Interval;
-pub use jsonb_ops::build_array as jsonb_build_array;
+pub use jsonb_ops::{build_array as jsonb_build_array, build_object as jsonb_build_object};
 pub use like::{like, like_escape, like_with_escape, DEFAULT_LIKE_ESCAPE};
 pub use numeric::parse_numeric;
 pub use numeric_typmod::NumericTypmod;

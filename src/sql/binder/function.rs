@@ -278,7 +278,7 @@ impl Binder<'_> {
     ) -> Result<Aggregate, SqlError> {
         let AggregateInputs {
             arg,
-            separator,
+            second,
             order_by,
             filter,
         } = inputs;
@@ -315,7 +315,7 @@ impl Binder<'_> {
             arg,
             distinct,
             ty,
-            separator,
+            second,
             order_by,
             filter,
         })
@@ -334,15 +334,29 @@ impl Binder<'_> {
             // PostgreSQL's grammar has no `f(* ORDER BY …)`.
             return Err(SqlError::Syntax("at or near \"ORDER\"".into()));
         }
-        let mut separator = None;
+        let mut second = None;
+        let two_arguments = matches!(
+            func,
+            AggregateFunc::StringAgg | AggregateFunc::JsonbObjectAgg
+        );
         let arg = match (call.star, &call.args[..]) {
             (true, []) if func == AggregateFunc::Count => None,
-            (false, [a]) if func != AggregateFunc::StringAgg => Some(self.bind_expr(a, input)?),
+            (false, [a]) if !two_arguments => Some(self.bind_expr(a, input)?),
             (false, [a, sep]) if func == AggregateFunc::StringAgg => {
                 let sep = self.bind_expr(sep, input)?;
-                separator = Some(self.coerce(sep, DataType::Text, "string_agg")?);
+                second = Some(self.coerce(sep, DataType::Text, "string_agg")?);
                 let a = self.bind_expr(a, input)?;
                 Some(self.coerce(a, DataType::Text, "string_agg")?)
+            }
+            (false, [key, value]) if func == AggregateFunc::JsonbObjectAgg => {
+                // An untyped value is text, as the key is (below).
+                let value = self.bind_expr(value, input)?;
+                second = Some(if value.ty() == DataType::Unknown {
+                    self.coerce(value, DataType::Text, name)?
+                } else {
+                    value
+                });
+                Some(self.bind_expr(key, input)?)
             }
             _ => {
                 return Err(SqlError::UndefinedFunction(format!(
@@ -369,7 +383,7 @@ impl Binder<'_> {
         };
         Ok(AggregateInputs {
             arg,
-            separator,
+            second,
             order_by,
             filter,
         })
@@ -454,12 +468,12 @@ impl Binder<'_> {
     }
 }
 
-/// What an aggregate call aggregates: its argument (None for `count(*)`),
-/// `string_agg`'s separator, the order of its `ORDER BY`, and its
-/// `FILTER (WHERE …)`.
+/// What an aggregate call aggregates: its argument (None for `count(*)`), its
+/// second one (`string_agg`'s separator, `jsonb_object_agg`'s value), the
+/// order of its `ORDER BY`, and its `FILTER (WHERE …)`.
 pub(super) struct AggregateInputs {
     arg: Option<Expr>,
-    separator: Option<Expr>,
+    second: Option<Expr>,
     order_by: Vec<SortKey>,
     pub(super) filter: Option<Expr>,
 }
@@ -486,6 +500,7 @@ pub(super) fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "string_agg" => AggregateFunc::StringAgg,
         "array_agg" => AggregateFunc::ArrayAgg,
         "jsonb_agg" => AggregateFunc::JsonbAgg,
+        "jsonb_object_agg" => AggregateFunc::JsonbObjectAgg,
         "bool_and" | "every" => AggregateFunc::BoolAnd,
         "bool_or" => AggregateFunc::BoolOr,
         "var_samp" | "variance" => AggregateFunc::Variance {
@@ -541,7 +556,7 @@ fn aggregate_type(
         },
         AggregateFunc::StringAgg => Some(T::Text),
         AggregateFunc::ArrayAgg => arg.without_typmod().array_of(),
-        AggregateFunc::JsonbAgg => Some(T::Jsonb),
+        AggregateFunc::JsonbAgg | AggregateFunc::JsonbObjectAgg => Some(T::Jsonb),
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
             T::Bool | T::Jsonb | T::Unknown => None,
@@ -572,7 +587,6 @@ fn pg_typeof(arg: &Expr) -> Expr {
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "json_agg",
     "json_object_agg",
-    "jsonb_object_agg",
     "bit_and",
     "bit_or",
     "stddev",

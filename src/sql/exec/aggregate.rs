@@ -11,8 +11,8 @@ use crate::sql::SqlError;
 use rust_decimal::MathematicalOps;
 
 use crate::types::{
-    cast, eval_binary, jsonb_build_array, with_scale, BinaryOp, CastKind, DataType, TypeError,
-    Value,
+    cast, eval_binary, jsonb_build_array, jsonb_build_object, with_scale, BinaryOp, CastKind,
+    DataType, TypeError, Value,
 };
 
 use super::expr::{is_true, Env};
@@ -30,7 +30,7 @@ struct State {
     squares: Value,
     /// Values already seen, for `DISTINCT` aggregates.
     seen: Option<HashSet<Value>>,
-    /// A `DISTINCT` aggregate's distinct inputs (with string_agg's separator), fed
+    /// A `DISTINCT` aggregate's distinct inputs (with their second argument), fed
     /// in sorted order at the end, as PostgreSQL sorts them
     /// (`string_agg(DISTINCT k, ',')` lists the values in order).
     distinct: Vec<(Value, Value)>,
@@ -82,8 +82,8 @@ pub fn aggregate(
             }
             let mut distinct = std::mem::take(&mut state.distinct);
             distinct.sort_by(|(x, _), (y, _)| x.partial_cmp(y).unwrap_or(Ordering::Equal));
-            for (v, separator) in distinct {
-                fold(a, &mut state, v, separator, env)?;
+            for (v, second) in distinct {
+                fold(a, &mut state, v, second, env)?;
             }
             row.push(finish(a, state, env)?);
         }
@@ -160,29 +160,42 @@ fn accumulate(
         }
         Some(e) => e.eval(row, env)?,
     };
-    // Every aggregate but array_agg and jsonb_agg skips NULL inputs.
-    if v.is_null() && !matches!(a.func, AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg) {
-        return Ok(());
+    // Every aggregate but array_agg and the jsonb ones skips NULL inputs.
+    match a.func {
+        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg => {}
+        AggregateFunc::JsonbObjectAgg if v.is_null() => {
+            return Err(
+                TypeError::InvalidParameterValue("field name must not be null".into()).into(),
+            )
+        }
+        _ if v.is_null() => return Ok(()),
+        _ => {}
     }
-    let separator = match &a.separator {
+    let second = match &a.second {
         Some(e) => e.eval(row, env)?,
         None => Value::Null,
     };
     if let Some(seen) = &mut state.seen {
-        if seen.insert(v.clone()) {
-            state.distinct.push((v, separator));
+        // jsonb_object_agg's DISTINCT is of the pairs.
+        let key = match a.func {
+            AggregateFunc::JsonbObjectAgg => Value::Array(vec![v.clone(), second.clone()]),
+            _ => v.clone(),
+        };
+        if seen.insert(key) {
+            state.distinct.push((v, second));
         }
         return Ok(());
     }
-    fold(a, state, v, separator, env)
+    fold(a, state, v, second, env)
 }
 
-/// Adds one non-NULL input `v` (with string_agg's `separator`) to the state.
+/// Adds one input `v` (with its `second` argument: string_agg's separator,
+/// jsonb_object_agg's value) to the state.
 fn fold(
     a: &Aggregate,
     state: &mut State,
     v: Value,
-    separator: Value,
+    second: Value,
     env: &Env<'_>,
 ) -> Result<(), SqlError> {
     state.count += 1;
@@ -196,19 +209,24 @@ fn fold(
                 _ => String::new(),
             };
             if state.count > 1 {
-                if let Value::Text(sep) = separator {
+                if let Value::Text(sep) = second {
                     text.push_str(&sep);
                 }
             }
             v.write_text(&mut text, env.text_style());
             Value::Text(text)
         }
-        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg => {
+        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg | AggregateFunc::JsonbObjectAgg => {
             let mut items = match std::mem::replace(&mut state.value, Value::Null) {
                 Value::Array(items) => items,
                 _ => Vec::new(),
             };
             items.push(v);
+            // jsonb_object_agg's pairs one after the other, as
+            // jsonb_build_object takes them.
+            if a.func == AggregateFunc::JsonbObjectAgg {
+                items.push(second);
+            }
             Value::Array(items)
         }
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => match (&state.value, &v) {
@@ -282,6 +300,10 @@ fn finish(a: &Aggregate, state: State, env: &Env<'_>) -> Result<Value, SqlError>
     Ok(match a.func {
         AggregateFunc::JsonbAgg => match state.value {
             Value::Array(items) => jsonb_build_array(&items, env.text_style())?,
+            other => other,
+        },
+        AggregateFunc::JsonbObjectAgg => match state.value {
+            Value::Array(pairs) => jsonb_build_object(&pairs, env.text_style())?,
             other => other,
         },
         AggregateFunc::Count => Value::Int8(state.count),

@@ -411,6 +411,7 @@ fn aggregate_name(func: AggregateFunc) -> &'static str {
         AggregateFunc::StringAgg => "string_agg",
         AggregateFunc::ArrayAgg => "array_agg",
         AggregateFunc::JsonbAgg => "jsonb_agg",
+        AggregateFunc::JsonbObjectAgg => "jsonb_object_agg",
         AggregateFunc::BoolAnd => "bool_and",
         AggregateFunc::BoolOr => "bool_or",
         AggregateFunc::Variance { population, root } => match (population, root) {

@@ -336,9 +336,10 @@ pub struct Aggregate {
     pub distinct: bool,
     /// The result type, following PostgreSQL (`sum(int4)` is bigint, …).
     pub ty: DataType,
-    /// `string_agg`'s delimiter, evaluated per row as PostgreSQL does; None for
-    /// the others.
-    pub separator: Option<Expr>,
+    /// The second argument, evaluated per row as PostgreSQL does:
+    /// `string_agg`'s delimiter, `jsonb_object_agg`'s value; None for the
+    /// others.
+    pub second: Option<Expr>,
     /// The order the inputs are aggregated in (`string_agg(x, ',' ORDER BY y)`),
     /// over the input row; empty: as they come.
     pub order_by: Vec<SortKey>,
@@ -442,6 +443,10 @@ pub enum AggregateFunc {
     /// `jsonb_agg(x)`: the inputs as a jsonb array (as `to_jsonb` makes each),
     /// NULLs included; NULL for none.
     JsonbAgg,
+    /// `jsonb_object_agg(key, value)`: a jsonb object of the pairs (the last
+    /// of a repeated key kept, as `jsonb_build_object` makes it); 22023 for a
+    /// NULL key; NULL for none.
+    JsonbObjectAgg,
     /// `bool_and(boolean)`, also spelled `every`.
     BoolAnd,
     /// `bool_or(boolean)`.
