@@ -62,6 +62,12 @@ pub enum FunctionId {
     /// `substring(string FROM pattern)`: the first match of a POSIX regular
     /// expression, or of its first parenthesized part; NULL without a match.
     SubstringRegex,
+    /// `regexp_replace(source, pattern, replacement[, flags])`.
+    RegexpReplace,
+    /// `regexp_match(source, pattern[, flags])`: the first match's groups.
+    RegexpMatch,
+    /// `string_to_array(text, delimiter[, null_string])`.
+    StringToArray,
     /// `strpos(string, substring)`; SQL's `POSITION(sub IN s)` is `strpos(s, sub)`.
     Strpos,
     Replace,
@@ -511,6 +517,24 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     let (t, i) = (T::Text, T::Int4);
     // An untyped second argument makes substring the pattern form, as PostgreSQL
     // resolves it (text is the preferred type of an unknown); substr has none.
+    if a.iter().all(|t| is_text(*t)) {
+        match (name, a.len()) {
+            ("regexp_replace", 3 | 4) => return sig(F::RegexpReplace, vec![t; a.len()], t),
+            ("regexp_match", 2 | 3) => {
+                return sig(F::RegexpMatch, vec![t; a.len()], T::Array(&T::Text))
+            }
+            ("string_to_array", 2 | 3) => {
+                return Some(FunctionSignature {
+                    id: F::StringToArray,
+                    args: vec![t; a.len()],
+                    result: T::Array(&T::Text),
+                    // A NULL delimiter splits into characters.
+                    strict: false,
+                });
+            }
+            _ => {}
+        }
+    }
     if name == "substring" && a.len() == 2 && is_text(a[0]) && is_text(a[1]) {
         return sig(F::SubstringRegex, vec![t, t], t);
     }
@@ -953,6 +977,7 @@ pub fn eval_function(
             | F::JsonbBuildObject
             | F::JsonbBuildArray
             | F::FormatType
+            | F::StringToArray
             | F::Constant(_)
     );
     if !non_strict && args.iter().any(Value::is_null) {
@@ -1030,6 +1055,30 @@ pub fn eval_function(
         F::Reverse => Value::Text(text(0).chars().rev().collect()),
         F::SplitPart => Value::Text(string::split_part(text(0), text(1), int(2))?),
         F::StartsWith => Value::Bool(text(0).starts_with(text(1))),
+        F::RegexpReplace => Value::Text(super::regex::replace(
+            text(0),
+            text(1),
+            text(2),
+            args.get(3).map_or("", |_| text(3)),
+        )?),
+        F::RegexpMatch => {
+            super::regex::first_match(text(0), text(1), args.get(2).map_or("", |_| text(2)))?
+                .map_or(Value::Null, Value::Array)
+        }
+        F::StringToArray => match (&args[0], &args[1]) {
+            (Value::Null, _) => Value::Null,
+            (_, delimiter) => Value::Array(string::string_to_array(
+                text(0),
+                match delimiter {
+                    Value::Text(d) => Some(d.as_str()),
+                    _ => None,
+                },
+                match args.get(2) {
+                    Some(Value::Text(null)) => Some(null.as_str()),
+                    _ => None,
+                },
+            )),
+        },
         F::SubstringRegex => {
             super::regex::substring(text(0), text(1))?.map_or(Value::Null, Value::Text)
         }

@@ -1,5 +1,5 @@
-//! POSIX regular expression matching for `~`, `~*`, `!~` and `!~*`, and
-//! `substring(string FROM pattern)`.
+//! POSIX regular expression matching for `~`, `~*`, `!~` and `!~*`,
+//! `substring(string FROM pattern)`, `regexp_replace` and `regexp_match`.
 //!
 //! PostgreSQL patterns are advanced regular expressions (AREs), whose syntax
 //! differs from the `regex` crate's in ways that give silently wrong answers if a
@@ -49,7 +49,7 @@ use std::cell::RefCell;
 
 use regex::{Regex, RegexBuilder};
 
-use super::TypeError;
+use super::{TypeError, Value};
 
 /// Compiled patterns larger than this are refused (2201B), bounding the memory a
 /// statement's pattern can take.
@@ -78,6 +78,107 @@ pub fn substring(text: &str, pattern: &str) -> Result<Option<String>, TypeError>
         };
         part.map(|m| m.as_str().to_owned())
     })
+}
+
+/// `regexp_replace(text, pattern, replacement, flags)`: the first match of
+/// `pattern`, or with flag `g` every one, replaced by `replacement`, in which
+/// `\1`…`\9` stand for a group's text (empty if it took no part), `\&` for the
+/// whole match and `\\` for a backslash; any other backslash stays.
+pub fn replace(
+    text: &str,
+    pattern: &str,
+    replacement: &str,
+    flags: &str,
+) -> Result<String, TypeError> {
+    let (global, case_insensitive) = read_flags(flags, true)?;
+    with_regex(pattern, case_insensitive, |regex| {
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for captures in regex.captures_iter(text) {
+            let whole = captures.get(0).expect("group 0 is the match");
+            out.push_str(&text[copied..whole.start()]);
+            let mut chars = replacement.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                match chars.peek() {
+                    Some(&d @ '1'..='9') => {
+                        chars.next();
+                        let group = d.to_digit(10).expect("a digit") as usize;
+                        out.push_str(captures.get(group).map_or("", |m| m.as_str()));
+                    }
+                    Some('&') => {
+                        chars.next();
+                        out.push_str(whole.as_str());
+                    }
+                    Some('\\') => {
+                        chars.next();
+                        out.push('\\');
+                    }
+                    _ => out.push('\\'),
+                }
+            }
+            copied = whole.end();
+            if !global {
+                break;
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+/// `regexp_match(text, pattern, flags)`: the first match's parenthesized
+/// groups (NULL for one that took no part), or the whole match if there are
+/// none; None without a match.
+pub fn first_match(
+    text: &str,
+    pattern: &str,
+    flags: &str,
+) -> Result<Option<Vec<Value>>, TypeError> {
+    let (_, case_insensitive) = read_flags(flags, false)?;
+    with_regex(pattern, case_insensitive, |regex| {
+        let captures = regex.captures(text)?;
+        let text_of =
+            |m: Option<regex::Match<'_>>| m.map_or(Value::Null, |m| Value::Text(m.as_str().into()));
+        Some(if captures.len() > 1 {
+            captures.iter().skip(1).map(text_of).collect()
+        } else {
+            vec![text_of(captures.get(0))]
+        })
+    })
+}
+
+/// The flags of `regexp_replace` (`global_allowed`) and `regexp_match`:
+/// whether `g` was given, and whether the match ignores case (`i`; `c` undoes
+/// it). PostgreSQL's other options are 0A000 here, anything else 22023.
+fn read_flags(flags: &str, global_allowed: bool) -> Result<(bool, bool), TypeError> {
+    let (mut global, mut case_insensitive) = (false, false);
+    for flag in flags.chars() {
+        match flag {
+            'g' if global_allowed => global = true,
+            'g' => {
+                return Err(TypeError::InvalidParameterValue(
+                    "regexp_match() does not support the \"global\" option".into(),
+                ))
+            }
+            'i' => case_insensitive = true,
+            'c' => case_insensitive = false,
+            'b' | 'e' | 'm' | 'n' | 'p' | 'q' | 's' | 't' | 'w' | 'x' => {
+                return Err(TypeError::Unsupported(format!(
+                    "the regular expression option \"{flag}\" in a function's flags"
+                )))
+            }
+            other => {
+                return Err(TypeError::InvalidParameterValue(format!(
+                    "invalid regular expression option: \"{other}\""
+                )))
+            }
+        }
+    }
+    Ok((global, case_insensitive))
 }
 
 /// Runs `f` with `pattern` translated and compiled (the thread's last pattern, if

@@ -177,6 +177,34 @@ pub fn repeat(s: &str, n: i64) -> Result<String, TypeError> {
     Ok(s.repeat(n))
 }
 
+/// `string_to_array(s, delimiter, null_string)`: the pieces between
+/// delimiters (a NULL delimiter splits into characters, an empty one gives the
+/// whole string; an empty string gives no pieces), each equal to `null_string`
+/// read as NULL.
+pub fn string_to_array(s: &str, delimiter: Option<&str>, null_string: Option<&str>) -> Vec<Value> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    let pieces: Vec<&str> = match delimiter {
+        None => s
+            .char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect(),
+        Some("") => vec![s],
+        Some(delimiter) => s.split(delimiter).collect(),
+    };
+    pieces
+        .into_iter()
+        .map(|piece| {
+            if Some(piece) == null_string {
+                Value::Null
+            } else {
+                Value::Text(piece.to_owned())
+            }
+        })
+        .collect()
+}
+
 /// `split_part(s, delimiter, n)`: the n-th field (negative counts from the end), empty
 /// past the last one; 22023 for n = 0. An empty delimiter makes one field.
 pub fn split_part(s: &str, delimiter: &str, n: i64) -> Result<String, TypeError> {

@@ -926,6 +926,12 @@ fn figure_name(expr: &ast::Expr) -> Option<(String, NameStrength)> {
         E::Identifier(id) => strong(names::ident(id)),
         E::CompoundIdentifier(ids) => ids.last().map(|id| (names::ident(id), Strong)),
         E::Nested(inner) => figure_name(inner),
+        // A subscript keeps the name of what it subscripts, as in PostgreSQL
+        // (`(regexp_match(…))[2]` is `regexp_match`); a field its own.
+        E::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
+            Some(ast::AccessExpr::Dot(E::Identifier(field))) => strong(names::ident(field)),
+            _ => figure_name(root),
+        },
         E::Function(f) => names::parts(&f.name)
             .ok()
             .and_then(|p| p.last().cloned())
@@ -943,6 +949,7 @@ fn figure_name(expr: &ast::Expr) -> Option<(String, NameStrength)> {
             _ => Some(("case".into(), Weak)),
         },
         E::Exists { .. } => strong("exists".into()),
+        E::Array(_) => strong("array".into()),
         E::Subquery(q) => match &*q.body {
             SetExpr::Select(s) => match s.projection.first() {
                 Some(SelectItem::ExprWithAlias { alias, .. }) => strong(names::ident(alias)),
