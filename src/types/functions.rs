@@ -64,6 +64,12 @@ pub enum FunctionId {
     SubstringRegex,
     /// `regexp_replace(source, pattern, replacement[, flags])`.
     RegexpReplace,
+    /// `to_hex(integer)`: its two's complement in lowercase hexadecimal.
+    ToHex,
+    /// `make_date(year, month, day)`.
+    MakeDate,
+    /// `to_timestamp(seconds)`: a Unix epoch time as timestamptz.
+    ToTimestamp,
     /// `regexp_match(source, pattern[, flags])`: the first match's groups.
     RegexpMatch,
     /// `string_to_array(text, delimiter[, null_string])`.
@@ -663,6 +669,15 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             sig(F::Now, vec![], T::Timestamptz)
         }
         ("clock_timestamp", 0) => sig(F::ClockTimestamp, vec![], T::Timestamptz),
+        // (to_hex of a smallint fits both, 42725 in PostgreSQL.)
+        ("to_hex", 1) if a[0] == T::Int4 => sig(F::ToHex, vec![T::Int4], T::Text),
+        ("to_hex", 1) if a[0] == T::Int8 => sig(F::ToHex, vec![T::Int8], T::Text),
+        ("make_date", 3) if a.iter().all(|t| is_int4(*t)) => {
+            sig(F::MakeDate, vec![T::Int4; 3], T::Date)
+        }
+        ("to_timestamp", 1) if a[0].is_numeric() || a[0] == T::Unknown => {
+            sig(F::ToTimestamp, vec![T::Float8], T::Timestamptz)
+        }
         ("current_date", 0) => sig(F::CurrentDate, vec![], T::Date),
         ("localtimestamp", 0) => sig(F::LocalTimestamp, vec![], T::Timestamp),
         ("gen_random_uuid", 0) => sig(F::GenRandomUuid, vec![], T::Uuid),
@@ -1055,6 +1070,15 @@ pub fn eval_function(
         F::Reverse => Value::Text(text(0).chars().rev().collect()),
         F::SplitPart => Value::Text(string::split_part(text(0), text(1), int(2))?),
         F::StartsWith => Value::Bool(text(0).starts_with(text(1))),
+        F::ToHex => Value::Text(match &args[0] {
+            Value::Int4(i) => format!("{:x}", *i as u32),
+            _ => format!("{:x}", int(0) as u64),
+        }),
+        F::MakeDate => Value::Date(super::time::make_date(int(0), int(1), int(2))?),
+        F::ToTimestamp => Value::Timestamptz(super::time::from_unix_seconds(match &args[0] {
+            Value::Float8(x) => *x,
+            _ => f64::NAN,
+        })?),
         F::RegexpReplace => Value::Text(super::regex::replace(
             text(0),
             text(1),

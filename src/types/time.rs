@@ -112,6 +112,64 @@ pub fn checked_timestamp(us: i64) -> Result<i64, TypeError> {
     }
 }
 
+/// `make_date(year, month, day)`: a negative year is BC (there is no year
+/// 0); 22008 for a day that does not exist or is out of range, in
+/// PostgreSQL's words.
+pub fn make_date(year: i64, month: i64, day: i64) -> Result<i32, TypeError> {
+    let invalid = || {
+        TypeError::DatetimeOutOfRange(format!(
+            "date field value out of range: {year}-{month:02}-{day:02}"
+        ))
+    };
+    // Astronomical years: 1 BC is year 0.
+    let astronomical = if year < 0 { year + 1 } else { year };
+    let (Ok(month), Ok(day)) = (u32::try_from(month), u32::try_from(day)) else {
+        return Err(invalid());
+    };
+    if year == 0 || !(1..=12).contains(&month) || day == 0 {
+        return Err(invalid());
+    }
+    if day > days_in_month(astronomical, month) {
+        return Err(invalid());
+    }
+    let days = days_from_ymd(astronomical, month, day);
+    if !date_in_range(days) {
+        return Err(TypeError::DatetimeOutOfRange(format!(
+            "date out of range: {year}-{month:02}-{day:02}"
+        )));
+    }
+    Ok(days as i32)
+}
+
+/// `to_timestamp(seconds)`: seconds since 1970-01-01 00:00 UTC, rounded to the
+/// microsecond half to even as PostgreSQL's `rint`; the infinities stay
+/// infinite; 22008 for NaN or a time out of range.
+pub fn from_unix_seconds(seconds: f64) -> Result<i64, TypeError> {
+    if seconds.is_nan() {
+        return Err(TypeError::DatetimeOutOfRange(
+            "timestamp cannot be NaN".into(),
+        ));
+    }
+    if seconds.is_infinite() {
+        return Ok(if seconds > 0.0 {
+            TS_POS_INFINITY
+        } else {
+            TS_NEG_INFINITY
+        });
+    }
+    // As PostgreSQL computes it: to its own epoch first, in seconds.
+    let epoch_seconds = (UNIX_EPOCH_OFFSET_DAYS * 86_400) as f64;
+    let us = ((seconds - epoch_seconds) * USECS_PER_SEC as f64).round_ties_even();
+    // Within i64 and PostgreSQL's range (the cast saturates outside it).
+    if us.abs() < 9.2e18 && timestamp_in_range(us as i64) {
+        return Ok(us as i64);
+    }
+    Err(TypeError::DatetimeOutOfRange(format!(
+        "timestamp out of range: \"{}\"",
+        super::Value::Float8(seconds).to_text()
+    )))
+}
+
 /// `days` if it is a date PostgreSQL can hold (or ±infinity), else 22008.
 pub fn checked_date(days: i32) -> Result<i32, TypeError> {
     let infinite = days == DATE_NEG_INFINITY || days == DATE_POS_INFINITY;
