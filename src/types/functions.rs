@@ -66,6 +66,8 @@ pub enum FunctionId {
     RegexpReplace,
     /// `to_hex(integer)`: its two's complement in lowercase hexadecimal.
     ToHex,
+    /// `to_char(timestamp | timestamptz, template)` (see `to_char`).
+    ToChar,
     /// `make_date(year, month, day)`.
     MakeDate,
     /// `to_timestamp(seconds)`: a Unix epoch time as timestamptz.
@@ -672,6 +674,12 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         // (to_hex of a smallint fits both, 42725 in PostgreSQL.)
         ("to_hex", 1) if a[0] == T::Int4 => sig(F::ToHex, vec![T::Int4], T::Text),
         ("to_hex", 1) if a[0] == T::Int8 => sig(F::ToHex, vec![T::Int8], T::Text),
+        // A date is a timestamptz here, PostgreSQL's preferred date/time type.
+        ("to_char", 2) if is_text(a[1]) => match a[0] {
+            T::Timestamp => sig(F::ToChar, vec![T::Timestamp, T::Text], T::Text),
+            T::Timestamptz | T::Date => sig(F::ToChar, vec![T::Timestamptz, T::Text], T::Text),
+            _ => None,
+        },
         ("make_date", 3) if a.iter().all(|t| is_int4(*t)) => {
             sig(F::MakeDate, vec![T::Int4; 3], T::Date)
         }
@@ -1070,6 +1078,7 @@ pub fn eval_function(
         F::Reverse => Value::Text(text(0).chars().rev().collect()),
         F::SplitPart => Value::Text(string::split_part(text(0), text(1), int(2))?),
         F::StartsWith => Value::Bool(text(0).starts_with(text(1))),
+        F::ToChar => super::to_char::to_char(&args[0], text(1), tz)?,
         F::ToHex => Value::Text(match &args[0] {
             Value::Int4(i) => format!("{:x}", *i as u32),
             _ => format!("{:x}", int(0) as u64),

@@ -32,6 +32,7 @@ mod string_functions;
 mod text;
 mod time;
 mod timezone;
+mod to_char;
 mod value;
 
 pub use cast::{cast, cast_context, cast_in, CastKind};

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use chrono::{LocalResult, Offset, TimeZone as _};
-use chrono_tz::Tz;
+use chrono_tz::{OffsetName, Tz};
 
 use super::time::{UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC};
 use super::TypeError;
@@ -156,6 +156,20 @@ impl TimeZone {
                 let naive = to_naive(us);
                 tz.offset_from_utc_datetime(&naive).fix().local_minus_utc()
             }
+        }
+    }
+
+    /// The zone's abbreviation at a UTC instant, as `to_char`'s `TZ` writes it
+    /// (`UTC`, `CET`, `EDT`, or a numeric one such as `+05`); None for a zone
+    /// set as an offset.
+    pub fn abbreviation_at_utc(&self, us: i64) -> Option<String> {
+        match self {
+            TimeZone::Utc => Some("UTC".to_owned()),
+            TimeZone::Fixed { .. } => None,
+            TimeZone::Named(tz) => tz
+                .offset_from_utc_datetime(&to_naive(us))
+                .abbreviation()
+                .map(str::to_owned),
         }
     }
 
