@@ -616,6 +616,16 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width: 1 }, scope))
     }
 
+    /// The one argument of the jsonb function `name` in FROM, as jsonb.
+    fn jsonb_document(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+        let Ok([document]) = <[Expr; 1]>::try_from(args) else {
+            return Err(SqlError::UndefinedFunction(format!(
+                "function {name} with other than one argument does not exist"
+            )));
+        };
+        self.coerce(document, DataType::Jsonb, name)
+    }
+
     /// `jsonb_each[_text](document)`: one row per field of the object, its
     /// `key` and its `value` (jsonb, or text), an unnest of `[key, value]`
     /// arrays.
@@ -625,12 +635,8 @@ impl Binder<'_> {
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let Ok([document]) = <[Expr; 1]>::try_from(self.bind_function_args(args)?) else {
-            return Err(SqlError::UndefinedFunction(format!(
-                "function {name} with other than one argument does not exist"
-            )));
-        };
-        let document = self.coerce(document, DataType::Jsonb, name)?;
+        let args = self.bind_function_args(args)?;
+        let document = self.jsonb_document(name, args)?;
         let as_text = name == "jsonb_each_text";
         let value = if as_text {
             DataType::Text
@@ -665,12 +671,7 @@ impl Binder<'_> {
         name: &str,
         args: Vec<Expr>,
     ) -> Result<(Expr, DataType), SqlError> {
-        let Ok([document]) = <[Expr; 1]>::try_from(args) else {
-            return Err(SqlError::UndefinedFunction(format!(
-                "function {name} with other than one argument does not exist"
-            )));
-        };
-        let document = self.coerce(document, DataType::Jsonb, name)?;
+        let document = self.jsonb_document(name, args)?;
         let (function, element) = match name {
             "jsonb_array_elements" => (
                 FunctionId::JsonbElements { as_text: false },
