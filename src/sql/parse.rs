@@ -14,7 +14,8 @@
 //! forms). They name at most one table: a list is 0A000.
 //!
 //! `SET CONSTRAINTS { ALL | name [, …] } { DEFERRED | IMMEDIATE }`, which
-//! sqlparser does not know either, is read here when it is the whole text, into
+//! sqlparser does not know either, is read here from its tokens (alone or among
+//! other statements of the text, which sqlparser reads from theirs), into
 //! a stand-in of the same kind as CHECKPOINT's: a `SET` of a variable whose name
 //! no unquoted identifier can spell (`turnstile:set_constraints`), its values the
 //! mode and then the names. [`set_constraints`] is the only reader of it.
@@ -64,9 +65,6 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if let Some(statement) = parse_maintenance(bare)? {
         return Ok(vec![statement]);
     }
-    if let Some(statement) = parse_set_constraints(bare)? {
-        return Ok(vec![statement]);
-    }
     // sqlparser does not know MOVE (a cursor's position), which is valid
     // PostgreSQL that Turnstile does not run, as it does not run DECLARE: 0A000,
     // not a syntax error.
@@ -96,12 +94,16 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
                 .into(),
         ));
     }
-    let mut statements = parse_rewritten(sql).map_err(|e| {
-        let message = e.to_string();
-        let message = message
-            .strip_prefix("sql parser error: ")
-            .unwrap_or(&message);
-        SqlError::Syntax(message.to_owned())
+    let mut statements = parse_rewritten(sql).map_err(|e| match e {
+        Rewritten::Parser(e) => {
+            let message = e.to_string();
+            let message = message
+                .strip_prefix("sql parser error: ")
+                .unwrap_or(&message)
+                .to_owned();
+            SqlError::Syntax(message)
+        }
+        Rewritten::Sql(e) => e,
     })?;
     if let Err(error) = check_nesting(&statements) {
         drop_deep(statements, sql.len());
@@ -264,24 +266,83 @@ pub const SYMMETRIC_MARKER: &str = "turnstile_between_symmetric";
 /// `BETWEEN pg_catalog.turnstile_between_symmetric(low) AND`, which prints back to the
 /// same form (views store their query as text). The low bound ends at the first `AND`
 /// outside parentheses and CASE … END, as a BETWEEN bound cannot hold a bare AND.
-fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, ParserError> {
+/// Why [`parse_rewritten`] failed: sqlparser's error, or ours (a `SET
+/// CONSTRAINTS` that does not parse).
+enum Rewritten {
+    Parser(ParserError),
+    Sql(SqlError),
+}
+
+impl From<ParserError> for Rewritten {
+    fn from(e: ParserError) -> Self {
+        Rewritten::Parser(e)
+    }
+}
+
+fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     let dialect = PostgreSqlDialect {};
     let lower = sql.to_ascii_lowercase();
     let symmetric = lower.contains("symmetric");
     let copy = lower.trim_start().starts_with("copy");
-    if !symmetric && !copy {
-        return Parser::parse_sql(&dialect, sql);
+    let constraints = lower.contains("constraints");
+    if !symmetric && !copy && !constraints {
+        return Ok(Parser::parse_sql(&dialect, sql)?);
     }
-    let mut tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    let mut tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(ParserError::from)?;
     if symmetric {
         tokens = rewrite_symmetric(tokens);
     }
     if copy {
         rewrite_copy_booleans(&mut tokens);
     }
-    Parser::new(&dialect)
+    if constraints {
+        return parse_with_set_constraints(tokens);
+    }
+    Ok(Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
-        .parse_statements()
+        .parse_statements()?)
+}
+
+/// The statements of `tokens`, each `SET CONSTRAINTS` among them read into its
+/// stand-in ([`parse_set_constraints`]) and the others by sqlparser.
+fn parse_with_set_constraints(tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, Rewritten> {
+    let is_set_constraints = |segment: &[TokenWithSpan]| {
+        let mut words = segment.iter().filter(|t| !is_whitespace(&t.token));
+        let mut next_is = |word: &str| {
+            matches!(words.next(), Some(TokenWithSpan { token: Token::Word(w), .. })
+                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+        };
+        next_is("set") && next_is("constraints")
+    };
+    let segments: Vec<&[TokenWithSpan]> = tokens
+        .split(|t| t.token == Token::SemiColon)
+        .filter(|segment| {
+            segment
+                .iter()
+                .any(|t| !is_whitespace(&t.token) && t.token != Token::EOF)
+        })
+        .collect();
+    if !segments.iter().any(|segment| is_set_constraints(segment)) {
+        return Ok(Parser::new(&PostgreSqlDialect {})
+            .with_tokens_with_locations(tokens)
+            .parse_statements()?);
+    }
+    let mut statements = Vec::with_capacity(segments.len());
+    for segment in segments {
+        if is_set_constraints(segment) {
+            let tokens = segment.iter().map(|t| t.token.clone());
+            statements.push(parse_set_constraints(tokens).map_err(Rewritten::Sql)?);
+        } else {
+            statements.extend(
+                Parser::new(&PostgreSqlDialect {})
+                    .with_tokens_with_locations(segment.to_vec())
+                    .parse_statements()?,
+            );
+        }
+    }
+    Ok(statements)
 }
 
 /// See [`parse_rewritten`]: `BETWEEN SYMMETRIC low AND` marks its low bound.
@@ -461,10 +522,9 @@ fn parse_maintenance(bare: &str) -> Result<Option<Statement>, SqlError> {
 /// The variable of the stand-in for `SET CONSTRAINTS` (see the module doc).
 const SET_CONSTRAINTS_VARIABLE: &str = "turnstile:set_constraints";
 
-/// `SET CONSTRAINTS …` read from `bare` (the whole text without its final
-/// `;`); None if the text is something else. Names may be qualified by a schema,
-/// which is kept as part of the name.
-fn parse_set_constraints(bare: &str) -> Result<Option<Statement>, SqlError> {
+/// `SET CONSTRAINTS …` read from its tokens (one statement, without its `;`).
+/// Names may be qualified by a schema, which is kept as part of the name.
+fn parse_set_constraints(tokens: impl Iterator<Item = Token>) -> Result<Statement, SqlError> {
     let syntax = |found: Option<Token>| {
         let found = found.map_or("end of statement".to_owned(), |t| t.to_string());
         SqlError::Syntax(format!(
@@ -472,20 +532,8 @@ fn parse_set_constraints(bare: &str) -> Result<Option<Statement>, SqlError> {
         ))
     };
     let keyword = |t: &Token, word: &str| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
-    let words: Vec<String> = bare
-        .split_whitespace()
-        .take(2)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if words != ["set", "constraints"] {
-        return Ok(None);
-    }
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, bare)
-        .tokenize()
-        .map_err(|e| SqlError::Syntax(e.to_string()))?;
     let mut tokens = tokens
-        .into_iter()
-        .filter(|t| !is_whitespace(t))
+        .filter(|t| !is_whitespace(t) && *t != Token::EOF)
         .skip(2)
         .peekable();
     let mut names = Vec::new();
@@ -523,12 +571,12 @@ fn parse_set_constraints(bare: &str) -> Result<Option<Statement>, SqlError> {
         .chain(names.into_iter().map(|n| Ident::with_quote('"', n)))
         .map(Expr::Identifier)
         .collect();
-    Ok(Some(Statement::Set(Set::SingleAssignment {
+    Ok(Statement::Set(Set::SingleAssignment {
         scope: None,
         hivevar: false,
         variable: ObjectName::from(vec![Ident::new(SET_CONSTRAINTS_VARIABLE)]),
         values,
-    })))
+    }))
 }
 
 /// `SET CONSTRAINTS`, read from its stand-in: the names (None for ALL), and
@@ -657,6 +705,17 @@ mod tests {
                 true
             ))
         );
+        assert_eq!(
+            read("/* c */ SET CONSTRAINTS ALL DEFERRED"),
+            Some((None, true))
+        );
+        let several = parse("BEGIN; SET CONSTRAINTS x IMMEDIATE; SELECT 1;").unwrap();
+        assert_eq!(several.len(), 3);
+        assert_eq!(
+            set_constraints(&several[1]),
+            Some((Some(vec!["x".to_owned()]), false))
+        );
+        assert!(matches!(several[2], Statement::Query(_)));
         assert_eq!(read("SET \"turnstile:set_constraints\" = deferred"), None);
         assert_eq!(read("SET search_path = public"), None);
         for wrong in [

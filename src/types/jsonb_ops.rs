@@ -344,6 +344,13 @@ pub fn set(
             "cannot set path in scalar".into(),
         ));
     }
+    // PostgreSQL returns an empty document as it is when nothing may be
+    // added, without reading the path.
+    let empty = matches!(&json, Json::Array(items) if items.is_empty())
+        || matches!(&json, Json::Object(members) if members.is_empty());
+    if empty && !create {
+        return Ok(Value::Jsonb(document_text.to_owned()));
+    }
     set_at(&mut json, path, 0, parse(new)?, create)?;
     document(&json)
 }
@@ -374,13 +381,14 @@ fn set_at(
             None => {}
         },
         Json::Array(items) => {
-            let index: i64 = key.trim_start().parse().map_err(|_| {
+            // An int4, as PostgreSQL reads it.
+            let index: i32 = key.trim_start().parse().map_err(|_| {
                 TypeError::InvalidTextRepresentation(format!(
                     "path element at position {} is not an integer: \"{key}\"",
                     level + 1
                 ))
             })?;
-            match position(items.len(), &Value::Int8(index)) {
+            match position(items.len(), &Value::Int4(index)) {
                 Some(i) if last => items[i] = new,
                 Some(i) => set_at(&mut items[i], path, level + 1, new, create)?,
                 None if last && create && index < 0 => items.insert(0, new),

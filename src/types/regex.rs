@@ -36,11 +36,13 @@
 //!   PostgreSQL rejects is still 2201B (invalid_regular_expression), with
 //!   PostgreSQL's message.
 //!
-//! One difference remains, for `substring` only: when a pattern can match text of
-//! different lengths at the leftmost position (`x|xy`), PostgreSQL takes the
-//! longest (or shortest, for a non-greedy pattern) match, while the `regex` crate
-//! takes the first alternative that matches. Whether a pattern matches (`~`) never
-//! depends on that.
+//! One difference remains, for `substring`, `regexp_replace` and `regexp_match`,
+//! which report what a match covers: when a pattern can match text of different
+//! lengths at the leftmost position (`x|xy`), PostgreSQL takes the longest (or
+//! shortest, for a non-greedy pattern) match, while the `regex` crate takes the
+//! first alternative that matches (`regexp_replace('xy', 'x|xy', 'Z')` is `Zy`
+//! here, `Z` in PostgreSQL). Whether a pattern matches (`~`) never depends on
+//! that.
 //!
 //! A query usually matches every row against one pattern, so the last translated
 //! and compiled pattern of each thread is kept.
@@ -94,7 +96,15 @@ pub fn replace(
     with_regex(pattern, case_insensitive, |regex| {
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
-        for captures in regex.captures_iter(text) {
+        // PostgreSQL's loop, not the regex crate's iterator: after a match the
+        // search goes on from its end, where an empty match may follow a
+        // non-empty one (`regexp_replace('baaac', 'a*', '-', 'g')` is
+        // `-b--c-`); after an empty match, one character on.
+        let mut from = 0;
+        while from <= text.len() {
+            let Some(captures) = regex.captures_at(text, from) else {
+                break;
+            };
             let whole = captures.get(0).expect("group 0 is the match");
             out.push_str(&text[copied..whole.start()]);
             let mut chars = replacement.chars().peekable();
@@ -124,6 +134,14 @@ pub fn replace(
             if !global {
                 break;
             }
+            from = if whole.is_empty() {
+                match text[whole.end()..].chars().next() {
+                    Some(c) => whole.end() + c.len_utf8(),
+                    None => break,
+                }
+            } else {
+                whole.end()
+            };
         }
         out.push_str(&text[copied..]);
         out
@@ -166,7 +184,9 @@ fn read_flags(flags: &str, global_allowed: bool) -> Result<(bool, bool), TypeErr
             }
             'i' => case_insensitive = true,
             'c' => case_insensitive = false,
-            'b' | 'e' | 'm' | 'n' | 'p' | 'q' | 's' | 't' | 'w' | 'x' => {
+            // PostgreSQL's defaults: newline-insensitive, tight syntax.
+            's' | 't' => {}
+            'b' | 'e' | 'm' | 'n' | 'p' | 'q' | 'w' | 'x' => {
                 return Err(TypeError::Unsupported(format!(
                     "the regular expression option \"{flag}\" in a function's flags"
                 )))

@@ -81,7 +81,12 @@ pub fn aggregate(
                 }
             }
             let mut distinct = std::mem::take(&mut state.distinct);
-            distinct.sort_by(|(x, _), (y, _)| x.partial_cmp(y).unwrap_or(Ordering::Equal));
+            // Sorted by all the arguments, as PostgreSQL sorts them.
+            distinct.sort_by(|(x, x2), (y, y2)| {
+                x.partial_cmp(y)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| x2.partial_cmp(y2).unwrap_or(Ordering::Equal))
+            });
             for (v, second) in distinct {
                 fold(a, &mut state, v, second, env)?;
             }
@@ -176,10 +181,11 @@ fn accumulate(
         None => Value::Null,
     };
     if let Some(seen) = &mut state.seen {
-        // jsonb_object_agg's DISTINCT is of the pairs.
-        let key = match a.func {
-            AggregateFunc::JsonbObjectAgg => Value::Array(vec![v.clone(), second.clone()]),
-            _ => v.clone(),
+        // DISTINCT is of all the arguments: (value, separator) of string_agg,
+        // (key, value) of jsonb_object_agg.
+        let key = match a.second {
+            Some(_) => Value::Array(vec![v.clone(), second.clone()]),
+            None => v.clone(),
         };
         if seen.insert(key) {
             state.distinct.push((v, second));

@@ -548,12 +548,15 @@ fn add_constraint(
             let name = primary_key_constraint_name(pk)?;
             add_primary_key(txn, schema, name, positions(&pk.columns)?, ctx)
         }
-        TableConstraint::Unique(u) => add_unique_constraint(
-            txn,
-            schema,
-            u.name.as_ref().map(ident),
-            positions(&u.columns)?,
-        ),
+        TableConstraint::Unique(u) => {
+            super::ddl::refuse_deferrable_unique(u)?;
+            add_unique_constraint(
+                txn,
+                schema,
+                u.name.as_ref().map(ident),
+                positions(&u.columns)?,
+            )
+        }
         TableConstraint::Check(check) => {
             add_check(txn, schema, &check_definition(None, check)?, not_valid)
         }

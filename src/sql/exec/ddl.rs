@@ -168,10 +168,13 @@ fn create_table(
                 primary_key_constraint_name(pk)?,
                 pk.columns.iter().map(find).collect::<Result<_, _>>()?,
             )?,
-            TableConstraint::Unique(u) => uniques.push((
-                u.name.as_ref().map(ident),
-                u.columns.iter().map(find).collect::<Result<_, _>>()?,
-            )),
+            TableConstraint::Unique(u) => {
+                refuse_deferrable_unique(u)?;
+                uniques.push((
+                    u.name.as_ref().map(ident),
+                    u.columns.iter().map(find).collect::<Result<_, _>>()?,
+                ))
+            }
             TableConstraint::Check(check) => check_definitions.push(check_definition(None, check)?),
             TableConstraint::ForeignKey(reference) => {
                 reference_definitions.push(ForeignKeyDefinition {
@@ -424,7 +427,10 @@ pub(super) fn column_definition(
                 let within = primary_key_constraint_name(pk)?;
                 primary_key = Some(option.name.as_ref().map(ident).or(within));
             }
-            ColumnOption::Unique(_) => uniques.push(option.name.as_ref().map(ident)),
+            ColumnOption::Unique(u) => {
+                refuse_deferrable_unique(u)?;
+                uniques.push(option.name.as_ref().map(ident))
+            }
             ColumnOption::Check(check) => {
                 checks.push(check_definition(option.name.as_ref(), check)?)
             }
@@ -1019,6 +1025,22 @@ fn refuse_dependents(
         object: format!("{} {name}", kind_of(name)),
         detail: lines.join("\n"),
     })
+}
+
+/// 0A000 for a `DEFERRABLE` UNIQUE constraint: Turnstile checks a unique
+/// index as each row is written, so it cannot wait for COMMIT (declared
+/// `NOT DEFERRABLE` or `INITIALLY IMMEDIATE` is what it does).
+pub(super) fn refuse_deferrable_unique(u: &ast::UniqueConstraint) -> Result<(), SqlError> {
+    let deferrable = u.characteristics.as_ref().is_some_and(|c| {
+        c.deferrable == Some(true) || c.initially == Some(ast::DeferrableInitial::Deferred)
+    });
+    if deferrable {
+        return Err(SqlError::Unsupported(
+            "DEFERRABLE UNIQUE constraints (a unique index is checked as each row is written)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// VACUUM and ANALYZE (see the module doc): 42P01 for a table that does not exist.
