@@ -113,12 +113,14 @@ impl Binder<'_> {
                 conditions,
                 else_result,
                 ..
-            } => self.bind_case(
-                operand.as_deref(),
-                conditions,
-                else_result.as_deref(),
-                scope,
-            ),
+            } => self.inside_conditional("CASE", |binder| {
+                binder.bind_case(
+                    operand.as_deref(),
+                    conditions,
+                    else_result.as_deref(),
+                    scope,
+                )
+            }),
             A::Function(f) => self.bind_function(f, scope),
             A::AtTimeZone {
                 timestamp,

@@ -78,7 +78,11 @@ impl Binder<'_> {
     ) -> Result<Expr, SqlError> {
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
-            bound.push(self.bind_expr(a, scope)?);
+            bound.push(if name == "coalesce" {
+                self.inside_conditional("COALESCE", |binder| binder.bind_expr(a, scope))?
+            } else {
+                self.bind_expr(a, scope)?
+            });
         }
         match name {
             "pg_typeof" if bound.len() == 1 => Ok(pg_typeof(&bound[0])),
@@ -101,6 +105,11 @@ impl Binder<'_> {
     /// `Plan::ProjectSet` under the projection (see `SetFunctions`). 0A000
     /// anywhere else, and in another one's arguments.
     fn bind_set_function(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+        if let Some(what) = self.conditional {
+            return Err(SqlError::UnsupportedMessage(format!(
+                "set-returning functions are not allowed in {what}"
+            )));
+        }
         let Some(base) = self.set_functions.as_ref().map(|s| s.base) else {
             return Err(SqlError::Unsupported(format!(
                 "set-returning function {name} here (Turnstile calls them in FROM, and in \

@@ -74,6 +74,10 @@ pub struct Binder<'a> {
     /// grouping: where set-returning function calls may be (see
     /// [`SetFunctions`]).
     pub(super) set_functions: Option<SetFunctions>,
+    /// Set while binding the parts of a CASE or COALESCE (its name), which
+    /// evaluate some of them only: no set-returning function may be there,
+    /// as in PostgreSQL.
+    pub(super) conditional: Option<&'static str>,
 }
 
 /// The set-returning functions a select list calls (`SELECT unnest(a)`): each
@@ -145,6 +149,7 @@ impl<'a> Binder<'a> {
             agg: None,
             window: None,
             set_functions: None,
+            conditional: None,
             saw_aggregate: false,
             view_depth: 0,
             expr_depth: 0,
@@ -207,6 +212,19 @@ impl<'a> Binder<'a> {
             .collect()
     }
 
+    /// Runs `f` inside the conditional expression `what` (see
+    /// `Binder::conditional`).
+    pub(super) fn inside_conditional<T>(
+        &mut self,
+        what: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        let outer = self.conditional.replace(what);
+        let result = f(self);
+        self.conditional = outer;
+        result
+    }
+
     /// Binds `f` as a nested query level whose enclosing scope is `scope`;
     /// returns its result and whether it referenced that scope or one further out.
     pub(super) fn nested<T>(
@@ -219,10 +237,12 @@ impl<'a> Binder<'a> {
         let saved_agg = self.agg.take();
         let saved_window = self.window.take();
         let saved_set_functions = self.set_functions.take();
+        let saved_conditional = self.conditional.take();
         let (result, levels) = self.levels_referenced_by(f);
         self.agg = saved_agg;
         self.window = saved_window;
         self.set_functions = saved_set_functions;
+        self.conditional = saved_conditional;
         self.outer.pop();
         let correlated = levels.iter().take(level).any(|&read| read);
         result.map(|r| (r, correlated))
