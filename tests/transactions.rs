@@ -30,13 +30,14 @@ async fn balance(client: &Client, id: i32) -> i64 {
 
 /// A server with `acct(id, balance)` holding ids 1..=3 with balance 100, and two
 /// sessions.
+/// The one bigint value `sql` returns on `client`.
+async fn scalar(client: &Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
 /// `SELECT count(*) FROM table` on `client`.
 async fn count_rows(client: &Client, table: &str) -> i64 {
-    client
-        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-        .await
-        .unwrap()
-        .get(0)
+    scalar(client, &format!("SELECT count(*) FROM {table}")).await
 }
 
 async fn two_sessions() -> (TestServer, Client, Client) {
@@ -64,11 +65,7 @@ async fn a_block_reads_its_own_writes_and_others_see_them_only_after_commit() {
         .unwrap();
     assert_eq!(balance(&a, 1).await, 70);
     assert_eq!(balance(&a, 4).await, 30);
-    let total: i64 = a
-        .query_one("SELECT sum(balance)::bigint FROM acct", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let total = scalar(&a, "SELECT sum(balance)::bigint FROM acct").await;
     assert_eq!(total, 300, "the block sees its update and its insert");
 
     assert_eq!(
@@ -145,11 +142,7 @@ async fn a_blocks_point_statements_take_only_the_read_lock() {
         );
     }
 
-    let total: i64 = a
-        .query_one("SELECT sum(balance)::bigint FROM acct", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let total = scalar(&a, "SELECT sum(balance)::bigint FROM acct").await;
     assert_eq!(total, 205, "a scan sees the block's writes");
     assert_eq!(
         lock_requests(&a, "rehearse%").await,
@@ -782,11 +775,7 @@ async fn ids_a_block_drew_are_the_ones_it_commits() {
     )
     .await
     .unwrap();
-    let drawn: i64 = a
-        .query_one("SELECT currval('parent_id_seq')", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let drawn = scalar(&a, "SELECT currval('parent_id_seq')").await;
     a.execute("INSERT INTO child VALUES (lastval(), 'child')", &[])
         .await
         .unwrap();
@@ -873,14 +862,11 @@ async fn alter_table_in_a_block_commits_with_it_or_not_at_all() {
     )
     .await
     .unwrap();
-    let columns: i64 = b
-        .query_one(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let columns = scalar(
+        &b,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
+    )
+    .await;
     assert_eq!(columns, 2, "the rolled-back ALTER left the table as it was");
 
     a.batch_execute("BEGIN").await.unwrap();
@@ -914,24 +900,17 @@ async fn alter_table_in_a_block_commits_with_it_or_not_at_all() {
     a.batch_execute("ALTER TABLE items ADD COLUMN n serial")
         .await
         .unwrap();
-    let numbered: i64 = a
-        .query_one("SELECT count(DISTINCT n) FROM items", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let numbered = scalar(&a, "SELECT count(DISTINCT n) FROM items").await;
     assert_eq!(numbered, 4);
     b.execute("UPDATE items SET price = 6 WHERE id = 1", &[])
         .await
         .unwrap();
     assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
-    let columns: i64 = b
-        .query_one(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let columns = scalar(
+        &b,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
+    )
+    .await;
     assert_eq!(columns, 3, "the failed block added no column");
 
     // A new type's values were made from the rows as they were: once another
@@ -1098,6 +1077,12 @@ async fn set_constraints_in_a_block() {
     let children = count_rows(&b, "child").await;
     assert_eq!(children, 1);
 
+    assert_eq!(
+        lock_requests(&a, "SET CONSTRAINTS").await,
+        [("read".to_owned(), "SET CONSTRAINTS".to_owned())],
+        "naming keys before the block wrote needs only the read lock"
+    );
+
     a.batch_execute("BEGIN").await.unwrap();
     a.batch_execute("SET CONSTRAINTS ALL DEFERRED")
         .await
@@ -1111,6 +1096,21 @@ async fn set_constraints_in_a_block() {
     );
     assert_eq!(sqlstate(a.batch_execute("SELECT 1").await), "25P02");
     a.batch_execute("ROLLBACK").await.unwrap();
+    assert!(
+        lock_requests(&a, "SET CONSTRAINTS")
+            .await
+            .contains(&("write".to_owned(), "SET CONSTRAINTS".to_owned())),
+        "checking the block's writes at once took the write lock"
+    );
     let children = count_rows(&b, "child").await;
     assert_eq!(children, 1);
+
+    // Among other statements of one query string, as clients send it.
+    a.batch_execute(
+        "BEGIN; SET CONSTRAINTS child_parent DEFERRED; INSERT INTO child VALUES (3, 3);
+         INSERT INTO parent VALUES (3); COMMIT",
+    )
+    .await
+    .unwrap();
+    assert_eq!(count_rows(&b, "child").await, 2);
 }

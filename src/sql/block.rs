@@ -890,14 +890,26 @@ impl BlockRun {
 }
 
 impl BlockRun {
-    /// `SET CONSTRAINTS`, under the write lock on a transaction the caller rolls
-    /// back: the block's modes with `names` (None for ALL) made deferred or
-    /// immediate. Each name must be a constraint's, 42704 if none is, and a
-    /// deferrable foreign key's, 42809 if one is not (names are looked up with
-    /// the block's own DDL, made again here). Made immediate, the checks the
-    /// block left to COMMIT happen now, as in PostgreSQL: its writes are made
-    /// again and what they left unchecked is checked with the new modes, 23503
-    /// if a reference does not hold.
+    /// `SET CONSTRAINTS` on `db`: the block's modes with `names` (None for
+    /// ALL) made deferred or immediate. Each name must be a constraint's,
+    /// 42704 if none is, and a deferrable foreign key's, 42809 if one is not.
+    pub fn constraint_modes(
+        &self,
+        db: &Database,
+        names: Option<&[String]>,
+        deferred: bool,
+    ) -> Result<ConstraintModes, SqlError> {
+        let mut modes = self.constraint_modes.clone();
+        exec::set_constraint_modes(db, &mut modes, names, deferred)?;
+        Ok(modes)
+    }
+
+    /// `SET CONSTRAINTS` of a block that has written, under the write lock on
+    /// a transaction the caller rolls back: [`BlockRun::constraint_modes`]
+    /// with the block's own DDL made again first. Made immediate, the checks
+    /// the block left to COMMIT happen now, as in PostgreSQL: what its writes,
+    /// made again, left unchecked is checked with the new modes, 23503 if a
+    /// reference does not hold.
     pub fn set_constraints(
         &self,
         txn: &mut WriteTxn<'_>,
@@ -905,8 +917,7 @@ impl BlockRun {
         deferred: bool,
     ) -> Result<ConstraintModes, SqlError> {
         self.replay(txn)?;
-        let mut modes = self.constraint_modes.clone();
-        exec::set_constraint_modes(txn.db(), &mut modes, names, deferred)?;
+        let modes = self.constraint_modes(txn.db(), names, deferred)?;
         if !deferred {
             txn.check_references(Some(&modes))?;
         }

@@ -443,8 +443,10 @@ impl Engine {
     }
 
     /// `SET CONSTRAINTS` in `block` (see `BlockRun::set_constraints`): the
-    /// block's new modes, for the caller to keep. It takes the write lock, for
-    /// the checks a key made immediate must make on top of the block's writes.
+    /// block's new modes, for the caller to keep. Only checks a key made
+    /// immediate must make on top of the block's writes, or names its own DDL
+    /// made, take the write lock; otherwise the names are looked up in the
+    /// committed catalog under the read lock.
     pub async fn set_constraints(
         &self,
         block: &Block,
@@ -452,6 +454,14 @@ impl Engine {
         deferred: bool,
     ) -> Result<ConstraintModes, crate::Error> {
         let run = block.run();
+        if !block.changed_schema() && (deferred || !block.has_writes()) {
+            return Ok(self
+                .turnstile
+                .read("SET CONSTRAINTS", move |db| {
+                    run.constraint_modes(db, names.as_deref(), deferred)
+                })
+                .await??);
+        }
         Ok(self
             .turnstile
             .rehearse(

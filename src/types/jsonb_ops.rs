@@ -46,7 +46,7 @@ use super::{DataType, TypeError, Value};
 /// top-level scalar is a one-element array here, as in PostgreSQL: index 0
 /// (or -1) is the scalar itself.
 pub fn field(document: &str, step: &Value, as_text: bool) -> Result<Value, TypeError> {
-    let json = parse(document)?;
+    let json = parse_json(document)?;
     let found = match (&json, position(1, step)) {
         (scalar, Some(0)) if is_scalar(scalar) => Some(scalar),
         _ => step_into(&json, step),
@@ -56,7 +56,7 @@ pub fn field(document: &str, step: &Value, as_text: bool) -> Result<Value, TypeE
 
 /// `jsonb #> path`, or with `as_text` `jsonb #>> path`.
 pub fn path(document: &str, path: &[Value], as_text: bool) -> Result<Value, TypeError> {
-    let json = parse(document)?;
+    let json = parse_json(document)?;
     let mut at = Some(&json);
     for step in path {
         let Value::Text(key) = step else {
@@ -80,13 +80,13 @@ pub fn path(document: &str, path: &[Value], as_text: bool) -> Result<Value, Type
 /// `jsonb ? key`: an object's key, an array's string element, or a string
 /// scalar equal to `key`.
 pub fn has_key(document: &str, key: &str) -> Result<bool, TypeError> {
-    Ok(exists(&parse(document)?, key))
+    Ok(exists(&parse_json(document)?, key))
 }
 
 /// `jsonb ?| keys` (`all` false) and `jsonb ?& keys` (`all` true); NULL keys
 /// are skipped.
 pub fn has_keys(document: &str, keys: &[Value], all: bool) -> Result<bool, TypeError> {
-    let json = parse(document)?;
+    let json = parse_json(document)?;
     let mut keys = keys.iter().filter_map(|k| match k {
         Value::Text(k) => Some(k.as_str()),
         _ => None,
@@ -100,7 +100,7 @@ pub fn has_keys(document: &str, keys: &[Value], all: bool) -> Result<bool, TypeE
 
 /// `container @> contained`.
 pub fn contains(container: &str, contained: &str) -> Result<bool, TypeError> {
-    let (container, contained) = (parse(container)?, parse(contained)?);
+    let (container, contained) = (parse_json(container)?, parse_json(contained)?);
     Ok(match (&container, &contained) {
         // A top-level scalar is a one-element array that holds only scalars.
         (Json::Array(items), scalar) if is_scalar(scalar) => {
@@ -113,7 +113,7 @@ pub fn contains(container: &str, contained: &str) -> Result<bool, TypeError> {
 
 /// `left || right`.
 pub fn concat(left: &str, right: &str) -> Result<Value, TypeError> {
-    let joined = match (parse(left)?, parse(right)?) {
+    let joined = match (parse_json(left)?, parse_json(right)?) {
         (Json::Object(mut members), Json::Object(more)) => {
             for (key, value) in more {
                 match members.iter_mut().find(|(k, _)| *k == key) {
@@ -140,7 +140,7 @@ pub fn concat(left: &str, right: &str) -> Result<Value, TypeError> {
 /// `jsonb - key` (text), `jsonb - index` (an integer) or `jsonb - keys`
 /// (text[]).
 pub fn delete(document_text: &str, what: &Value) -> Result<Value, TypeError> {
-    let json = parse(document_text)?;
+    let json = parse_json(document_text)?;
     let deleted = match (json, what) {
         (json, _) if is_scalar(&json) => {
             return Err(TypeError::InvalidParameterValue(
@@ -176,7 +176,7 @@ pub fn delete(document_text: &str, what: &Value) -> Result<Value, TypeError> {
 
 /// `jsonb_typeof`.
 pub fn type_of(document: &str) -> Result<&'static str, TypeError> {
-    Ok(match parse(document)? {
+    Ok(match parse_json(document)? {
         Json::Null => "null",
         Json::Bool(_) => "boolean",
         Json::Number(_) => "number",
@@ -188,7 +188,7 @@ pub fn type_of(document: &str) -> Result<&'static str, TypeError> {
 
 /// `jsonb_array_length`: 22023 for anything but an array.
 pub fn array_length(document: &str) -> Result<i32, TypeError> {
-    match parse(document)? {
+    match parse_json(document)? {
         Json::Array(items) => Ok(i32::try_from(items.len()).unwrap_or(i32::MAX)),
         Json::Object(_) => Err(TypeError::InvalidParameterValue(
             "cannot get array length of a non-array".into(),
@@ -215,7 +215,7 @@ pub fn strip_nulls(document_text: &str) -> Result<Value, TypeError> {
             other => other,
         }
     }
-    document(&strip(parse(document_text)?))
+    document(&strip(parse_json(document_text)?))
 }
 
 /// `to_jsonb(value)`.
@@ -289,7 +289,7 @@ fn to_json(value: &Value, style: TextStyle<'_>) -> Result<Json, TypeError> {
     Ok(match value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
-        Value::Jsonb(document) => parse(document)?,
+        Value::Jsonb(document) => parse_json(document)?,
         Value::Array(items) => Json::Array(
             items
                 .iter()
@@ -338,7 +338,7 @@ pub fn set(
     new: &str,
     create: bool,
 ) -> Result<Value, TypeError> {
-    let mut json = parse(document_text)?;
+    let mut json = parse_json(document_text)?;
     if is_scalar(&json) {
         return Err(TypeError::InvalidParameterValue(
             "cannot set path in scalar".into(),
@@ -351,7 +351,7 @@ pub fn set(
     if empty && !create {
         return Ok(Value::Jsonb(document_text.to_owned()));
     }
-    set_at(&mut json, path, 0, parse(new)?, create)?;
+    set_at(&mut json, path, 0, parse_json(new)?, create)?;
     document(&json)
 }
 
@@ -405,7 +405,7 @@ fn set_at(
 /// (strings unquoted, JSON null as NULL), for `jsonb_array_elements[_text]`;
 /// 22023 for an object or a scalar.
 pub fn elements(document: &str, as_text: bool) -> Result<Value, TypeError> {
-    match parse(document)? {
+    match parse_json(document)? {
         Json::Array(items) => Ok(Value::Array(
             items
                 .iter()
@@ -425,7 +425,7 @@ pub fn elements(document: &str, as_text: bool) -> Result<Value, TypeError> {
 /// value]` arrays (the value jsonb, or `as_text` as `->>` gives it), for
 /// `jsonb_each[_text]`; 22023 for anything but an object.
 pub fn each(document: &str, as_text: bool) -> Result<Value, TypeError> {
-    let Json::Object(members) = parse(document)? else {
+    let Json::Object(members) = parse_json(document)? else {
         let function = if as_text {
             "jsonb_each_text"
         } else {
@@ -448,7 +448,7 @@ pub fn each(document: &str, as_text: bool) -> Result<Value, TypeError> {
 /// The keys of a jsonb object, in jsonb's order, as a text array, for
 /// `jsonb_object_keys`; 22023 for an array or a scalar.
 pub fn object_keys(document: &str) -> Result<Value, TypeError> {
-    match parse(document)? {
+    match parse_json(document)? {
         Json::Object(members) => Ok(Value::Array(
             members.into_iter().map(|(k, _)| Value::Text(k)).collect(),
         )),
@@ -477,10 +477,6 @@ fn without_keys(json: Json, keys: &[&str]) -> Json {
         ),
         other => other,
     }
-}
-
-fn parse(document: &str) -> Result<Json, TypeError> {
-    parse_json(document)
 }
 
 /// A document as a `Value::Jsonb`, in jsonb's normal form (keys sorted).
