@@ -157,6 +157,10 @@ pub enum Change {
         name: String,
         state: SequenceState,
     },
+    /// `TRUNCATE … RESTART IDENTITY` restarted the sequence (see
+    /// [`WriteTxn::restart_sequence`]); where it went from there follows as a
+    /// `SetSequence`.
+    RestartSequence(String),
 }
 
 /// What the rows a table had get in a column `ALTER TABLE … ADD COLUMN` adds:
@@ -178,6 +182,7 @@ impl Change {
                 | Change::Delete { .. }
                 | Change::Truncate(_)
                 | Change::SetSequence { .. }
+                | Change::RestartSequence(_)
         )
     }
 }
@@ -322,6 +327,7 @@ impl<'db> WriteTxn<'db> {
                 default,
             } => self.set_column_default(*table, *column, default.clone()),
             Change::SetSequence { name, state } => self.set_sequence_state(name, *state)?,
+            Change::RestartSequence(name) => self.restart_sequence(name)?,
             Change::AlterTable(schema) => self.alter_table(schema.clone())?,
             // Values made one per row fit only the rows they were made from: a
             // commit that changed the table since (its version moved) fails
@@ -947,7 +953,9 @@ impl<'db> WriteTxn<'db> {
                 last_value: start,
                 is_called: false,
             },
-        )
+        )?;
+        self.record(|| Change::RestartSequence(name.to_owned()));
+        Ok(())
     }
 
     /// Sets the state of the sequence called `name` as part of this

@@ -102,7 +102,9 @@
 //! drops the writes after it (the block's index of written keys is rebuilt from
 //! the writes that remain) and restores the settings of that moment; `RELEASE`
 //! forgets it. Reads made after a savepoint that was rolled back to stay in the
-//! block and are validated at COMMIT: the client saw them.
+//! block and are validated at COMMIT: the client saw them. So do the values the
+//! dropped writes drew from the block's own sequences: the last write kept
+//! carries where they left them, as `nextval` is never undone.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::Hasher;
@@ -247,6 +249,7 @@ impl Written {
             | Change::CreateSequence(_)
             | Change::DropSequence(_)
             | Change::SetSequence { .. }
+            | Change::RestartSequence(_)
             | Change::SetColumnDefault { .. }
             | Change::AlterTable(_) => {}
         }
@@ -342,7 +345,7 @@ impl ReadLog {
 }
 
 /// A write statement as a block keeps it, to run it again at COMMIT.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum BlockStatement {
     /// A statement with its parameter values and declared parameter types, and
     /// the plan its rehearsal ran with (DML and CALL), which COMMIT reuses while
@@ -403,7 +406,7 @@ impl BlockStatement {
 }
 
 /// A write of the block, kept to be made again at COMMIT.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BlockWrite {
     statement: BlockStatement,
     /// What of its session the statement ran with, for its run at COMMIT.
@@ -425,9 +428,19 @@ pub struct BlockWrite {
     /// The foreign keys it left to COMMIT when it ran, which its run at COMMIT
     /// leaves too.
     constraint_modes: ConstraintModes,
+    /// Where the writes after it that `ROLLBACK TO SAVEPOINT` dropped left
+    /// the block's sequences (`SetSequence` changes, made after it wherever it
+    /// is made again): what they drew stays drawn (see
+    /// [`Block::rollback_to`]).
+    kept_sequences: Vec<Change>,
 }
 
 impl BlockWrite {
+    /// Its changes, then the sequence states it carries: what replaying it makes.
+    fn replayed_changes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().chain(&self.kept_sequences)
+    }
+
     /// True if an unobserved write would make exactly its recorded changes if run
     /// again now, so COMMIT may replay them instead (no binding, no planning): it
     /// is not a reducer call (whose reads are not logged), it changed rows only,
@@ -451,7 +464,7 @@ impl BlockWrite {
 /// `timestamptz` read or written as text in its time zone, a float's digits,
 /// `current_setting` — not whatever the session changed to since (`SET LOCAL
 /// TimeZone` later in the block).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct StatementSession {
     time_us: i64,
     time_zone: TimeZone,
@@ -683,6 +696,7 @@ impl Block {
             written,
             overlay,
             constraint_modes: self.constraint_modes.clone(),
+            kept_sequences: Vec::new(),
         }));
         Ok(output)
     }
@@ -714,10 +728,23 @@ impl Block {
     /// restore. What the dropped statements read stays in the block's reads: the
     /// client saw it, so COMMIT still validates it (conservative, like a rolled-back
     /// subtransaction's reads in PostgreSQL's serializable mode).
+    ///
+    /// What they drew from the block's own sequences (those it created or
+    /// restarted before the savepoint) stays drawn, as `nextval` is never undone
+    /// in PostgreSQL: the last write kept carries where the dropped ones left
+    /// those sequences ([`BlockWrite::kept_sequences`]), so the values they handed
+    /// out are not handed out again.
     pub fn rollback_to(&mut self, name: &str) -> Result<Settings, SqlError> {
         let position = self.find_savepoint(name)?;
         self.savepoints.truncate(position + 1);
         let savepoint = &self.savepoints[position];
+        let kept = sequences_left(&self.writes[savepoint.writes..]);
+        if let Some(last) = savepoint.writes.checked_sub(1) {
+            let last = Arc::make_mut(&mut self.writes[last]);
+            for state in &kept {
+                keep_state(&mut last.kept_sequences, state);
+            }
+        }
         self.writes.truncate(savepoint.writes);
         self.observed.truncate(savepoint.writes);
         self.changes = savepoint.changes;
@@ -854,7 +881,7 @@ impl BlockRun {
     pub fn replay(&self, txn: &mut WriteTxn<'_>) -> Result<(), SqlError> {
         check_schema(self.schema_commits, txn.db())?;
         for write in &self.writes {
-            replay_changes(txn, &write.changes)?;
+            replay_changes(txn, write.replayed_changes())?;
         }
         Ok(())
     }
@@ -945,11 +972,13 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             diverged.check_reads(&write.reads)?;
             replay_changes(txn, &write.changes)?;
             end_statement(txn, write)?;
+            replay_changes(txn, &write.kept_sequences)?;
             continue;
         }
         if write.unchanged_inputs(txn.db()) {
             replay_changes(txn, &write.changes)?;
             end_statement(txn, write)?;
+            replay_changes(txn, &write.kept_sequences)?;
             continue;
         }
         let ctx = write.session.in_context(ctx);
@@ -998,9 +1027,46 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
         if diverged.add(&write.written, &written) {
             diverged.check_reads(&block.reads[write.queries_read_before..])?;
         }
+        replay_changes(txn, &write.kept_sequences)?;
     }
     txn.record_changes(false);
     Ok(())
+}
+
+/// Where `dropped`, writes `ROLLBACK TO SAVEPOINT` drops, left the sequences
+/// that outlive them, as `SetSequence` changes: a state is recorded only for a
+/// sequence the block created or restarted, and one the dropped writes
+/// created, dropped or restarted is theirs from then on (PostgreSQL undoes a
+/// restart with its subtransaction, and what was drawn after it), so the
+/// state that counts is the last before that.
+fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
+    let mut ended: HashSet<&str> = HashSet::new();
+    let mut left: Vec<Change> = Vec::new();
+    for change in dropped.iter().flat_map(|write| write.replayed_changes()) {
+        match change {
+            Change::CreateSequence(schema) => {
+                ended.insert(&schema.name);
+            }
+            Change::DropSequence(name) | Change::RestartSequence(name) => {
+                ended.insert(name);
+            }
+            Change::SetSequence { name, .. } if !ended.contains(name.as_str()) => {
+                keep_state(&mut left, change);
+            }
+            _ => {}
+        }
+    }
+    left
+}
+
+/// Adds `state`, a `SetSequence`, to `states` in place of the one they have
+/// for the same sequence.
+fn keep_state(states: &mut Vec<Change>, state: &Change) {
+    let Change::SetSequence { name, .. } = state else {
+        unreachable!("only sequence states are kept: {state:?}");
+    };
+    states.retain(|c| !matches!(c, Change::SetSequence { name: n, .. } if n == name));
+    states.push(state.clone());
 }
 
 /// The end of one of the block's statements made again at COMMIT: its foreign
@@ -1134,7 +1200,10 @@ fn validate(reads: &[Read], db: &Database) -> Result<(), SqlError> {
     }
 }
 
-fn replay_changes(txn: &mut WriteTxn<'_>, changes: &[Change]) -> Result<(), SqlError> {
+fn replay_changes<'a>(
+    txn: &mut WriteTxn<'_>,
+    changes: impl IntoIterator<Item = &'a Change>,
+) -> Result<(), SqlError> {
     for change in changes {
         match txn.replay(change) {
             Ok(true) => {}
