@@ -33,7 +33,25 @@
 //!   insert never reallocates a node and the allocator sees two sizes only. No
 //!   `unsafe`: iteration keeps a stack of the internal nodes it is inside instead
 //!   of parent or sibling pointers.
+//!
+//! ## Searching a node
+//!
+//! Bisecting a node's 64 keys reads four or five of its eight cache lines, and
+//! under a server's load — the kernel's networking and the clients running on
+//! the same cores — the nodes below the root are rarely in cache: a lookup that
+//! takes 80 ns in a loop took about 500 ns in a point select under pgbench
+//! (perf). Integer keys are usually dense (`id`s handed out in order), so a
+//! node's keys are nearly evenly spread over the range its parent's separators
+//! bound it by: the key's place in that range *guesses* its position
+//! ([`SearchKey::guess`]), and the search starts there, galloping outwards to
+//! the answer. A guess reads one cache line when it is right and costs a few
+//! comparisons more when it is not; the answer is the same either way. Keys of
+//! other types are bisected. Measured on 100,000 keys loaded in order, with the
+//! caches flushed before each lookup (1–2 MiB written between lookups): 1.0–1.2
+//! µs bisecting, 0.65–0.8 µs guided; in a loop, with everything cached, both
+//! take about 45 ns.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::ops::{Bound, Index};
 
@@ -47,6 +65,118 @@ const LEAF_CAPACITY: usize = 64;
 
 /// The most children an internal node holds.
 const INTERNAL_CAPACITY: usize = 64;
+
+/// A key a [`BPlusTree`] can be ordered by, and how a node's keys are searched
+/// for one (see the module documentation, "Searching a node").
+pub trait SearchKey: Ord + Clone {
+    /// Where `key` probably is, or would go, in `keys` (sorted, distinct, each
+    /// within `bounds`, at least one), for the search to start from; `None` to
+    /// bisect. Any answer gives the right result.
+    fn guess(_keys: &[Self], _key: &Self, _bounds: KeyBounds<'_, Self>) -> Option<usize> {
+        None
+    }
+}
+
+/// Integer keys interpolate: `key`'s place between the node's bounds (its
+/// parent's separators; the node's own first and last keys at the root).
+impl SearchKey for i64 {
+    fn guess(keys: &[i64], key: &i64, bounds: KeyBounds<'_, i64>) -> Option<usize> {
+        let last = keys.len() - 1;
+        // i128: the span of two i64s can overflow an i64.
+        let low = i128::from(*bounds.low.unwrap_or(&keys[0]));
+        let high = bounds
+            .high
+            .map_or(i128::from(keys[last]) + 1, |&h| i128::from(h));
+        let key = i128::from(*key);
+        if key <= low || high <= low {
+            return Some(0);
+        }
+        if key >= high {
+            return Some(last);
+        }
+        let position = (key - low) * keys.len() as i128 / (high - low);
+        Some((position as usize).min(last))
+    }
+}
+
+/// Composite keys are compared column by column; they are bisected.
+impl<K: Ord> SearchKey for std::sync::Arc<K> {}
+
+/// What a node's keys lie within, as its ancestors' separators say: at least
+/// `low` and below `high` (`None`: unbounded on that side).
+pub struct KeyBounds<'a, K> {
+    low: Option<&'a K>,
+    high: Option<&'a K>,
+}
+
+// Derived, these would require `K: Copy`.
+impl<K> Clone for KeyBounds<'_, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for KeyBounds<'_, K> {}
+
+impl<K> KeyBounds<'_, K> {
+    const UNBOUNDED: Self = KeyBounds {
+        low: None,
+        high: None,
+    };
+}
+
+/// Where `key` is in `keys` (sorted, distinct, within `bounds`), as
+/// `slice::binary_search` answers: `Ok` with its position, or `Err` with where it
+/// would go. It starts at the key type's guess and gallops outwards from there:
+/// steps of 1, 2, 4, … until a key on the far side of `key` bounds the stretch
+/// it bisects, so a right guess reads one cache line.
+fn search<K: SearchKey>(keys: &[K], key: &K, bounds: KeyBounds<'_, K>) -> Result<usize, usize> {
+    let Some(guess) = keys.first().and_then(|_| K::guess(keys, key, bounds)) else {
+        return keys.binary_search(key);
+    };
+    match keys[guess].cmp(key) {
+        Ordering::Equal => Ok(guess),
+        Ordering::Less => {
+            // The answer is after `guess`: find a key not below `key`.
+            let (mut start, mut step) = (guess + 1, 1);
+            let end = loop {
+                let probe = guess + step;
+                if probe >= keys.len() {
+                    break keys.len();
+                }
+                if keys[probe] >= *key {
+                    break probe + 1;
+                }
+                start = probe + 1;
+                step *= 2;
+            };
+            shifted(keys[start..end].binary_search(key), start)
+        }
+        Ordering::Greater => {
+            // The answer is at or before `guess`: find a key not above `key`.
+            let (mut end, mut step) = (guess, 1);
+            let start = loop {
+                let Some(probe) = guess.checked_sub(step) else {
+                    break 0;
+                };
+                if keys[probe] <= *key {
+                    break probe;
+                }
+                end = probe;
+                step *= 2;
+            };
+            shifted(keys[start..end].binary_search(key), start)
+        }
+    }
+}
+
+/// A search result within a subslice, as a position in the whole slice.
+fn shifted(found: Result<usize, usize>, offset: usize) -> Result<usize, usize> {
+    match found {
+        Ok(i) => Ok(i + offset),
+        Err(i) => Err(i + offset),
+    }
+}
 
 /// An ordered map from `K` to `V`, as `BTreeMap` but shallower (see the module
 /// documentation).
@@ -80,7 +210,7 @@ enum Inserted<K, V> {
     Added(Option<(K, Node<K, V>)>),
 }
 
-impl<K: Ord + Clone, V> BPlusTree<K, V> {
+impl<K: SearchKey, V> BPlusTree<K, V> {
     pub fn new() -> Self {
         BPlusTree {
             root: Node::Leaf(Leaf::new()),
@@ -93,20 +223,28 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
-        let leaf = self.root.leaf_for(key);
-        Some(&leaf.values[leaf.position(key)?])
-    }
-
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        let mut node = &mut self.root;
+        let (mut node, mut bounds) = (&self.root, KeyBounds::UNBOUNDED);
         loop {
             match node {
                 Node::Internal(internal) => {
-                    let i = internal.child_for(key);
-                    node = &mut internal.children[i];
+                    let (i, child_bounds) = child_for(&internal.separators, key, bounds);
+                    (node, bounds) = (&internal.children[i], child_bounds);
+                }
+                Node::Leaf(leaf) => return Some(&leaf.values[leaf.position(key, bounds)?]),
+            }
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        let (mut node, mut bounds) = (&mut self.root, KeyBounds::UNBOUNDED);
+        loop {
+            match node {
+                Node::Internal(internal) => {
+                    let (i, child_bounds) = child_for(&internal.separators, key, bounds);
+                    (node, bounds) = (&mut internal.children[i], child_bounds);
                 }
                 Node::Leaf(leaf) => {
-                    let i = leaf.position(key)?;
+                    let i = leaf.position(key, bounds)?;
                     return Some(&mut leaf.values[i]);
                 }
             }
@@ -115,7 +253,7 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
 
     /// Stores `value` under `key`, returning the value it replaced.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.root.insert(key, value) {
+        match self.root.insert(key, value, KeyBounds::UNBOUNDED) {
             Inserted::Replaced(old) => Some(old),
             Inserted::Added(split) => {
                 self.len += 1;
@@ -139,7 +277,7 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
 
     /// Removes the entry under `key`, returning its value.
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        let (value, _) = self.root.remove(key)?;
+        let (value, _) = self.root.remove(key, KeyBounds::UNBOUNDED)?;
         self.len -= 1;
         // A root left with one child hands over to it (the tree gets shallower);
         // one left with none becomes an empty leaf.
@@ -164,13 +302,17 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
             path: SmallVec::new(),
             leaf: None,
         };
-        let mut node = &self.root;
+        let (mut node, mut bounds) = (&self.root, KeyBounds::UNBOUNDED);
         loop {
             match node {
                 Node::Internal(internal) => {
                     let i = match start {
                         Bound::Unbounded => 0,
-                        Bound::Included(key) | Bound::Excluded(key) => internal.child_for(key),
+                        Bound::Included(key) | Bound::Excluded(key) => {
+                            let (i, child_bounds) = child_for(&internal.separators, key, bounds);
+                            bounds = child_bounds;
+                            i
+                        }
                     };
                     range.path.push((internal, i + 1));
                     node = &internal.children[i];
@@ -178,8 +320,13 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
                 Node::Leaf(leaf) => {
                     let position = match start {
                         Bound::Unbounded => 0,
-                        Bound::Included(key) => leaf.keys.partition_point(|k| k < key),
-                        Bound::Excluded(key) => leaf.keys.partition_point(|k| k <= key),
+                        Bound::Included(key) => {
+                            search(&leaf.keys, key, bounds).unwrap_or_else(|i| i)
+                        }
+                        Bound::Excluded(key) => match search(&leaf.keys, key, bounds) {
+                            Ok(i) => i + 1,
+                            Err(i) => i,
+                        },
                     };
                     range.leaf = Some((leaf, position));
                     return range;
@@ -189,38 +336,28 @@ impl<K: Ord + Clone, V> BPlusTree<K, V> {
     }
 }
 
-impl<K: Ord + Clone, V> Node<K, V> {
-    /// The leaf `key` is in, or would be.
-    fn leaf_for(&self, key: &K) -> &Leaf<K, V> {
-        let mut node = self;
-        loop {
-            match node {
-                Node::Internal(internal) => node = &internal.children[internal.child_for(key)],
-                Node::Leaf(leaf) => return leaf,
-            }
-        }
-    }
-
-    fn insert(&mut self, key: K, value: V) -> Inserted<K, V> {
+impl<K: SearchKey, V> Node<K, V> {
+    /// Inserts below this node, whose keys lie within `bounds`.
+    fn insert(&mut self, key: K, value: V, bounds: KeyBounds<'_, K>) -> Inserted<K, V> {
         match self {
-            Node::Leaf(leaf) => leaf.insert(key, value),
-            Node::Internal(internal) => internal.insert(key, value),
+            Node::Leaf(leaf) => leaf.insert(key, value, bounds),
+            Node::Internal(internal) => internal.insert(key, value, bounds),
         }
     }
 
-    /// Removes `key` below this node: its value, and whether the node is now empty
-    /// (for its parent to drop).
-    fn remove(&mut self, key: &K) -> Option<(V, bool)> {
+    /// Removes `key` below this node, whose keys lie within `bounds`: its value,
+    /// and whether the node is now empty (for its parent to drop).
+    fn remove(&mut self, key: &K, bounds: KeyBounds<'_, K>) -> Option<(V, bool)> {
         match self {
             Node::Leaf(leaf) => {
-                let i = leaf.position(key)?;
+                let i = leaf.position(key, bounds)?;
                 leaf.keys.remove(i);
                 let value = leaf.values.remove(i);
                 Some((value, leaf.keys.is_empty()))
             }
             Node::Internal(internal) => {
-                let i = internal.child_for(key);
-                let (value, child_empty) = internal.children[i].remove(key)?;
+                let (i, child_bounds) = child_for(&internal.separators, key, bounds);
+                let (value, child_empty) = internal.children[i].remove(key, child_bounds)?;
                 if child_empty {
                     internal.children.remove(i);
                     // Child `i` was bounded by separators `i - 1` and `i`; dropping the
@@ -236,7 +373,7 @@ impl<K: Ord + Clone, V> Node<K, V> {
     }
 }
 
-impl<K: Ord + Clone, V> Leaf<K, V> {
+impl<K: SearchKey, V> Leaf<K, V> {
     fn new() -> Self {
         Leaf {
             keys: Vec::with_capacity(LEAF_CAPACITY),
@@ -244,13 +381,13 @@ impl<K: Ord + Clone, V> Leaf<K, V> {
         }
     }
 
-    /// Where `key` is in this leaf.
-    fn position(&self, key: &K) -> Option<usize> {
-        self.keys.binary_search(key).ok()
+    /// Where `key` is in this leaf, whose keys lie within `bounds`.
+    fn position(&self, key: &K, bounds: KeyBounds<'_, K>) -> Option<usize> {
+        search(&self.keys, key, bounds).ok()
     }
 
-    fn insert(&mut self, key: K, value: V) -> Inserted<K, V> {
-        let i = match self.keys.binary_search(&key) {
+    fn insert(&mut self, key: K, value: V, bounds: KeyBounds<'_, K>) -> Inserted<K, V> {
+        let i = match search(&self.keys, &key, bounds) {
             Ok(i) => return Inserted::Replaced(std::mem::replace(&mut self.values[i], value)),
             Err(i) => i,
         };
@@ -280,7 +417,7 @@ impl<K: Ord + Clone, V> Leaf<K, V> {
     }
 }
 
-impl<K: Ord + Clone, V> Internal<K, V> {
+impl<K: SearchKey, V> Internal<K, V> {
     fn new() -> Self {
         Internal {
             separators: Vec::with_capacity(INTERNAL_CAPACITY - 1),
@@ -288,15 +425,9 @@ impl<K: Ord + Clone, V> Internal<K, V> {
         }
     }
 
-    /// The child whose range holds `key`.
-    fn child_for(&self, key: &K) -> usize {
-        self.separators
-            .partition_point(|separator| separator <= key)
-    }
-
-    fn insert(&mut self, key: K, value: V) -> Inserted<K, V> {
-        let i = self.child_for(&key);
-        let (separator, new_child) = match self.children[i].insert(key, value) {
+    fn insert(&mut self, key: K, value: V, bounds: KeyBounds<'_, K>) -> Inserted<K, V> {
+        let (i, child_bounds) = child_for(&self.separators, &key, bounds);
+        let (separator, new_child) = match self.children[i].insert(key, value, child_bounds) {
             Inserted::Added(Some(split)) => split,
             unsplit => return unsplit,
         };
@@ -329,13 +460,37 @@ impl<K: Ord + Clone, V> Internal<K, V> {
     }
 }
 
-impl<K: Ord + Clone, V> Default for BPlusTree<K, V> {
+/// The child of an internal node whose range holds `key`, and that child's
+/// bounds: the node's `separators` and its own `bounds`. A free function so that
+/// the bounds, borrowed from the separators, can be held while a child is
+/// changed.
+fn child_for<'a, K: SearchKey>(
+    separators: &'a [K],
+    key: &K,
+    bounds: KeyBounds<'a, K>,
+) -> (usize, KeyBounds<'a, K>) {
+    let i = match search(separators, key, bounds) {
+        Ok(i) => i + 1,
+        Err(i) => i,
+    };
+    let child_bounds = KeyBounds {
+        low: if i == 0 {
+            bounds.low
+        } else {
+            Some(&separators[i - 1])
+        },
+        high: separators.get(i).or(bounds.high),
+    };
+    (i, child_bounds)
+}
+
+impl<K: SearchKey, V> Default for BPlusTree<K, V> {
     fn default() -> Self {
         BPlusTree::new()
     }
 }
 
-impl<K: Ord + Clone, V> Index<&K> for BPlusTree<K, V> {
+impl<K: SearchKey, V> Index<&K> for BPlusTree<K, V> {
     type Output = V;
 
     fn index(&self, key: &K) -> &V {
@@ -343,7 +498,7 @@ impl<K: Ord + Clone, V> Index<&K> for BPlusTree<K, V> {
     }
 }
 
-impl<K: Ord + Clone, V: Clone> Clone for BPlusTree<K, V> {
+impl<K: SearchKey, V: Clone> Clone for BPlusTree<K, V> {
     fn clone(&self) -> Self {
         BPlusTree {
             root: self.root.clone(),
@@ -378,7 +533,7 @@ impl<K: Clone, V: Clone> Clone for Node<K, V> {
     }
 }
 
-impl<K: Ord + Clone + fmt::Debug, V: fmt::Debug> fmt::Debug for BPlusTree<K, V> {
+impl<K: SearchKey + fmt::Debug, V: fmt::Debug> fmt::Debug for BPlusTree<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
@@ -454,8 +609,8 @@ mod tests {
     /// Checks the tree's shape: sorted keys within bounds, separators between
     /// children, no empty node below the root, every leaf at one depth, no node
     /// over its capacity or reallocated past it; returns the number of leaves.
-    fn check_shape<K: Ord + Clone + fmt::Debug, V>(tree: &BPlusTree<K, V>) -> usize {
-        fn walk<K: Ord + Clone + fmt::Debug, V>(
+    fn check_shape<K: SearchKey + fmt::Debug, V>(tree: &BPlusTree<K, V>) -> usize {
+        fn walk<K: SearchKey + fmt::Debug, V>(
             node: &Node<K, V>,
             low: Option<&K>,
             high: Option<&K>,
@@ -568,6 +723,56 @@ mod tests {
         );
         assert!(check_shape(&descending) <= 100_000 / (LEAF_CAPACITY / 2) + 1);
         assert!(ascending.iter().map(|(k, _)| *k).eq(0..100_000));
+    }
+
+    /// The guided search answers as `binary_search` does, whatever the keys'
+    /// spread and the guess: dense and sparse keys, keys at the ends of `i64`, keys
+    /// outside the slice, bounds from separators or none.
+    #[test]
+    fn guided_search_agrees_with_bisection() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..20_000 {
+            let len = 1 + rng.below(LEAF_CAPACITY as u64) as usize;
+            let gap = [1, 1, 3, 1_000, u64::MAX / 256][rng.below(5) as usize];
+            let base = [0, -1_000, i64::MIN, i64::MAX - 1_000][rng.below(4) as usize];
+            let mut keys: Vec<i64> = (0..len)
+                .map(|_| base.saturating_add((rng.below(gap.max(2)) * len as u64) as i64))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let (first, last) = (keys[0], *keys.last().unwrap());
+            let low = first.saturating_sub(rng.below(50) as i64);
+            let high = last.saturating_add(1 + rng.below(50) as i64);
+            let bounds = match rng.below(3) {
+                0 => KeyBounds::UNBOUNDED,
+                1 => KeyBounds {
+                    low: Some(&low),
+                    high: Some(&high),
+                },
+                _ => KeyBounds {
+                    low: None,
+                    high: Some(&high),
+                },
+            };
+            let probes = [
+                first,
+                last,
+                keys[rng.below(keys.len() as u64) as usize],
+                keys[rng.below(keys.len() as u64) as usize].saturating_add(1),
+                low.saturating_add(rng.below(high.abs_diff(low).max(1)) as i64),
+                first.saturating_sub(1),
+                last.saturating_add(1),
+            ];
+            for key in probes {
+                assert_eq!(
+                    search(&keys, &key, bounds),
+                    keys.binary_search(&key),
+                    "{key} in {keys:?}"
+                );
+            }
+        }
+        let empty: [i64; 0] = [];
+        assert_eq!(search(&empty, &7, KeyBounds::UNBOUNDED), Err(0));
     }
 
     /// A clone is equal and independent, and keeps the capacity inserts rely on.
