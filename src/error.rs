@@ -313,7 +313,7 @@ fn db_sqlstate(e: &DbError) -> &str {
         }
         DbError::SequenceLimit { .. } => "2200H",
         DbError::SequenceValueOutOfBounds { .. } => "22003",
-        DbError::UndefinedIndex(_) => "42704",
+        DbError::UndefinedIndex(_) | DbError::NoKeyOrder(_) => "42704",
     }
 }
 

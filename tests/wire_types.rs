@@ -110,6 +110,7 @@ async fn binary_round_trip_every_type() {
     assert_eq!(echo(&c, "uuid", uuid).await, uuid);
     let json = serde_json::json!({"a": [1, 2.5, null, "x"], "b": {"c": true}});
     assert_eq!(echo(&c, "jsonb", json.clone()).await, json);
+    assert_eq!(echo(&c, "json", json.clone()).await, json);
     assert_eq!(echo::<Option<i32>>(&c, "integer", None).await, None);
     assert_eq!(echo::<Option<String>>(&c, "text", None).await, None);
     // Arrays, in PostgreSQL's binary array layout both ways.

@@ -1,5 +1,6 @@
 //! Errors of the store: constraint violations and catalog conflicts.
 
+use crate::types::DataType;
 use thiserror::Error;
 
 /// Why the store refused a change. Every variant is deterministic: the same
@@ -97,4 +98,8 @@ pub enum DbError {
     /// No index of that name (42704).
     #[error("index \"{0}\" does not exist")]
     UndefinedIndex(String),
+    /// A key (primary key, UNIQUE, an index) over a column whose type has no
+    /// order (json; 42704, PostgreSQL's words).
+    #[error("data type {0} has no default operator class for access method \"btree\"")]
+    NoKeyOrder(DataType),
 }

@@ -583,6 +583,7 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
         DataType::Unknown => (15, None),
         DataType::Bpchar(limit) => (17, Some(limit)),
         DataType::Interval => (19, None),
+        DataType::Json => (20, None),
         DataType::Array(element) => {
             out.push(18);
             encode_data_type(out, *element);
@@ -640,6 +641,7 @@ fn decode_scalar_type(reader: &mut ByteReader<'_>, tag: u8) -> Result<DataType, 
         13 => DataType::Uuid,
         14 => DataType::Jsonb,
         15 => DataType::Unknown,
+        20 => DataType::Json,
         17 => DataType::Bpchar(match reader.varint()? {
             0 => None,
             n => Some(u32::try_from(n - 1).map_err(|_| CodecError("char length".into()))?),

@@ -272,7 +272,7 @@ fn encode_into<B: Extend<u8> + AsMut<[u8]>>(values: &[Value], out: &mut B) {
             Value::Numeric(d) => out.extend(d.serialize()),
             Value::Uuid(u) => out.extend(*u),
             Value::Interval(i) => out.extend(i.to_bytes()),
-            Value::Text(s) | Value::Jsonb(s) => put_bytes(out, s.as_bytes()),
+            Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => put_bytes(out, s.as_bytes()),
             Value::Bytea(b) => put_bytes(out, b),
             Value::Array(items) => {
                 // The elements first, on their own: their null bitmap is at the
@@ -354,6 +354,7 @@ impl CheckedColumn<'_> {
             },
             CheckedColumn::Text(text) => match data_type {
                 DataType::Jsonb => Value::Jsonb(text.to_owned()),
+                DataType::Json => Value::Json(text.to_owned()),
                 _ => Value::Text(text.to_owned()),
             },
             CheckedColumn::Array(payload) => match data_type {
@@ -470,7 +471,9 @@ fn encoded_len(values: &[Value]) -> usize {
             Value::Float4(_) => 4,
             Value::Float8(_) => 8,
             Value::Numeric(_) | Value::Uuid(_) | Value::Interval(_) => 16,
-            Value::Text(s) | Value::Jsonb(s) => varint_len(s.len() as u64) + s.len(),
+            Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => {
+                varint_len(s.len() as u64) + s.len()
+            }
             Value::Bytea(b) => varint_len(b.len() as u64) + b.len(),
             Value::Array(items) => {
                 let payload = array_payload_len(items);
@@ -558,6 +561,7 @@ impl<'a> Reader<'a> {
                 Value::Text(utf8(self.take_var()))
             }
             DataType::Jsonb => Value::Jsonb(utf8(self.take_var())),
+            DataType::Json => Value::Json(utf8(self.take_var())),
             DataType::Array(element) => decode_array(self.take_var(), *element),
             DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
                 unreachable!("tables do not store the catalog type {data_type}")
@@ -608,6 +612,7 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Unknown
         | DataType::Bytea
         | DataType::Jsonb
+        | DataType::Json
         | DataType::Array(_) => StoredSize::LengthPrefixed,
         DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
             unreachable!("tables do not store the catalog type {data_type}")
@@ -646,6 +651,7 @@ mod tests {
             DataType::Date,
             DataType::Uuid,
             DataType::Jsonb,
+            DataType::Json,
             DataType::Text,
             DataType::Array(&DataType::Int4),
             DataType::Array(&DataType::Text),
@@ -668,6 +674,7 @@ mod tests {
             Value::Date(-730_000),
             Value::Uuid([7; 16]),
             Value::Jsonb("{\"a\": 1}".into()),
+            Value::Json(" {\"a\":1,  \"a\": 2} ".into()),
             Value::Text("héllo".into()),
             Value::Array(vec![Value::Int4(-1), Value::Null, Value::Int4(i32::MAX)]),
             Value::Array((0..20).map(|i| Value::Text(format!("tag {i}"))).collect()),

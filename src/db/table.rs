@@ -559,6 +559,7 @@ impl Table {
     /// Builds a new index over the current rows; fails without change if a unique
     /// index would have duplicates.
     pub(crate) fn add_index(&mut self, schema: IndexSchema) -> Result<(), DbError> {
+        check_key_types(&self.schema, &schema.columns)?;
         let index = self.fill_index(schema);
         if index.schema.unique {
             let mut entries = index.entries.iter().peekable();
@@ -641,6 +642,7 @@ impl Table {
         columns: &[usize],
         name: Option<String>,
     ) -> Result<Table, DbError> {
+        check_key_types(&self.schema, columns)?;
         let indexes = self.indexes.iter().map(|i| i.schema.clone()).collect();
         self.rebuilt(
             self.schema_with_primary_key(columns, name),
@@ -725,6 +727,18 @@ impl Table {
         schema.primary_key = Some(columns.to_vec());
         schema.primary_key_constraint = name;
         schema
+    }
+}
+
+/// 42704 if one of `columns` has a type no key can order (json).
+pub(crate) fn check_key_types(schema: &TableSchema, columns: &[usize]) -> Result<(), DbError> {
+    match columns
+        .iter()
+        .map(|&c| schema.columns[c].data_type)
+        .find(|ty| *ty == DataType::Json)
+    {
+        Some(ty) => Err(DbError::NoKeyOrder(ty)),
+        None => Ok(()),
     }
 }
 

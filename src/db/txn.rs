@@ -469,7 +469,8 @@ impl<'db> WriteTxn<'db> {
     /// 42P07 if the table's name or its primary key's is taken.
     pub fn create_table(&mut self, mut schema: TableSchema) -> Result<TableId, DbError> {
         self.db.check_name_free(&schema.name)?;
-        if schema.primary_key.is_some() {
+        if let Some(key) = &schema.primary_key {
+            super::table::check_key_types(&schema, key)?;
             let key_name = schema.primary_key_name();
             if key_name == schema.name {
                 return Err(DbError::DuplicateRelation(key_name));

@@ -11,7 +11,7 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::json::{parse_json, Json};
+use super::json::{normalize_jsonb, parse_json, Json};
 use super::numeric::{numeric_overflow, parse_numeric, parse_numeric_scaled};
 use super::text::{check_varchar, TextStyle};
 use super::time::{
@@ -54,6 +54,7 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
         (T::Date, T::Timestamp | T::Timestamptz) | (T::Timestamp, T::Timestamptz) => Implicit,
         (T::Timestamptz, T::Timestamp | T::Date) | (T::Timestamp, T::Date) => Assignment,
         (T::Int4, T::Bool) | (T::Bool, T::Int4) => Explicit,
+        (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Assignment,
         (
             T::Jsonb,
             T::Bool | T::Numeric(_) | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8,
@@ -177,7 +178,9 @@ fn cast_value(
         Value::Date(_) | Value::Timestamp(_) | Value::Timestamptz(_) => {
             cast_datetime(value, to, style.time_zone)
         }
+        Value::Jsonb(s) if to == DataType::Json => Ok(Value::Json(s)),
         Value::Jsonb(s) => cast_jsonb(&s, to),
+        Value::Json(s) if to == DataType::Jsonb => Ok(Value::Jsonb(normalize_jsonb(&s)?)),
         _ => Err(no_cast(from, to)),
     }
 }

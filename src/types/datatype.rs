@@ -41,6 +41,9 @@ pub enum DataType {
     Uuid,
     /// JSON stored as normalized text; compared by that text.
     Jsonb,
+    /// JSON kept as its input text, byte for byte (`types::json_text`); it has
+    /// no equality or order.
+    Json,
     /// A span of months, days and microseconds (`types::interval`).
     Interval,
     /// The type of a bare `NULL` literal or an untyped parameter before inference;
@@ -123,6 +126,7 @@ const ARRAY_TYPES: &[(DataType, u32)] = &[
     (DataType::Numeric(None), 1231),
     (DataType::Uuid, 2951),
     (DataType::Jsonb, 3807),
+    (DataType::Json, 199),
     (DataType::Interval, 1187),
 ];
 
@@ -146,6 +150,7 @@ impl DataType {
             DataType::Numeric(_) => 1700,
             DataType::Uuid => 2950,
             DataType::Jsonb => 3802,
+            DataType::Json => 114,
             DataType::Interval => 1186,
             DataType::Unknown => 705,
             DataType::Oid(alias) => alias.describe().1,
@@ -191,6 +196,7 @@ impl DataType {
             DataType::Date => "date",
             DataType::Uuid => "uuid",
             DataType::Jsonb => "jsonb",
+            DataType::Json => "json",
             DataType::Interval => "interval",
             DataType::Oid(alias) => alias.describe().0,
             DataType::Name => "name",
@@ -220,6 +226,7 @@ impl DataType {
             DataType::Numeric(None),
             DataType::Uuid,
             DataType::Jsonb,
+            DataType::Json,
             DataType::Interval,
             DataType::Unknown,
         ];
@@ -259,6 +266,7 @@ impl DataType {
             1700 => DataType::Numeric(None),
             2950 => DataType::Uuid,
             3802 => DataType::Jsonb,
+            114 => DataType::Json,
             1186 => DataType::Interval,
             705 => DataType::Unknown,
             26 => DataType::Oid(OidAlias::Oid),
@@ -297,7 +305,8 @@ impl DataType {
             | DataType::Varchar(_)
             | DataType::Bpchar(_)
             | DataType::Bytea
-            | DataType::Jsonb => -1,
+            | DataType::Jsonb
+            | DataType::Json => -1,
         }
     }
 
@@ -377,6 +386,7 @@ impl fmt::Display for DataType {
             DataType::Date => f.write_str("date"),
             DataType::Uuid => f.write_str("uuid"),
             DataType::Jsonb => f.write_str("jsonb"),
+            DataType::Json => f.write_str("json"),
             DataType::Interval => f.write_str("interval"),
             DataType::Unknown => f.write_str("unknown"),
             DataType::Oid(alias) => f.write_str(alias.describe().0),

@@ -15,6 +15,7 @@ use std::fmt;
 
 use super::array;
 use super::datetime_functions::{date_part, date_trunc, extract};
+use super::json_text;
 use super::jsonb_ops;
 use super::math_functions as math;
 use super::ops::{common_numeric, compare};
@@ -129,30 +130,44 @@ pub enum FunctionId {
     /// `array_upper(a, 1)` and `array_length(a, 1)`, equal for arrays from 1.
     ArrayUpper,
     Cardinality,
-    /// jsonb's functions (see `jsonb_ops`).
-    JsonbTypeof,
-    JsonbArrayLength,
-    JsonbStripNulls,
-    /// `jsonb_extract_path[_text](document, VARIADIC path)`.
-    JsonbExtractPath {
+    /// The functions jsonb and json both have, each taking a document of
+    /// either type and answering in its kind (see `jsonb_ops` and
+    /// `json_text`): `json[b]_typeof`, `json[b]_array_length`,
+    /// `json[b]_strip_nulls`.
+    JsonTypeof,
+    JsonArrayLength,
+    JsonStripNulls,
+    /// `json[b]_extract_path[_text](document, VARIADIC path)`.
+    JsonExtractPath {
         as_text: bool,
     },
     ToJsonb,
     JsonbBuildObject,
     JsonbBuildArray,
-    /// A jsonb array's elements as an array (of jsonb, or `as_text` of text),
-    /// which `jsonb_array_elements[_text]` in FROM unnests; not callable by
-    /// name.
-    JsonbElements {
+    /// json's builders, which write json's text (`json_text`).
+    ToJson,
+    JsonBuildObject,
+    JsonBuildArray,
+    /// `json_object(text[])` and `json_object(keys text[], values text[])`.
+    JsonObject,
+    /// A whole row as json (`row_to_json(t)`): its arguments are each
+    /// column's name and then its value; made by the binder only.
+    JsonRow,
+    /// A document's array elements as an array (of its own type, or
+    /// `as_text` of text), which `json[b]_array_elements[_text]` in FROM
+    /// unnests; not callable by name.
+    JsonElements {
         as_text: bool,
     },
-    /// A jsonb object's keys as a text array, for `jsonb_object_keys` in FROM.
-    JsonbObjectKeys,
+    /// A document's object keys as a text array, for `json[b]_object_keys` in
+    /// FROM.
+    JsonObjectKeys,
     /// `jsonb_set(target, path, new_value[, create_if_missing])`.
     JsonbSet,
-    /// A jsonb object's fields as an array of `[key, value]` arrays (value
-    /// jsonb, or `as_text` text), for `jsonb_each[_text]` in FROM.
-    JsonbEach {
+    /// A document's object fields as an array of `[key, value]` arrays (the
+    /// value of the document's type, or `as_text` text), for
+    /// `json[b]_each[_text]` in FROM.
+    JsonEach {
         as_text: bool,
     },
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
@@ -591,6 +606,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         strict: false,
     };
     let jsonb = |t: &DataType| matches!(t, T::Jsonb | T::Unknown);
+    let json = |t: &DataType| matches!(t, T::Json | T::Unknown);
     // "any" arguments: an untyped literal is text, as PostgreSQL resolves it.
     let any_args = || {
         a.iter()
@@ -598,13 +614,46 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             .collect()
     };
     match (name, a.len()) {
-        ("jsonb_typeof", 1) if jsonb(&a[0]) => sig(F::JsonbTypeof, vec![T::Jsonb], T::Text),
+        ("jsonb_typeof", 1) if jsonb(&a[0]) => sig(F::JsonTypeof, vec![T::Jsonb], T::Text),
         ("jsonb_array_length", 1) if jsonb(&a[0]) => {
-            sig(F::JsonbArrayLength, vec![T::Jsonb], T::Int4)
+            sig(F::JsonArrayLength, vec![T::Jsonb], T::Int4)
         }
         ("jsonb_strip_nulls", 1) if jsonb(&a[0]) => {
-            sig(F::JsonbStripNulls, vec![T::Jsonb], T::Jsonb)
+            sig(F::JsonStripNulls, vec![T::Jsonb], T::Jsonb)
         }
+        ("json_typeof", 1) if json(&a[0]) => sig(F::JsonTypeof, vec![T::Json], T::Text),
+        ("json_array_length", 1) if json(&a[0]) => sig(F::JsonArrayLength, vec![T::Json], T::Int4),
+        ("json_strip_nulls", 1) if json(&a[0]) => sig(F::JsonStripNulls, vec![T::Json], T::Json),
+        ("json_extract_path" | "json_extract_path_text", n)
+            if n >= 2 && json(&a[0]) && a[1..].iter().all(|t| is_text(*t)) =>
+        {
+            let as_text = name == "json_extract_path_text";
+            let mut args = vec![T::Text; n];
+            args[0] = T::Json;
+            sig(
+                F::JsonExtractPath { as_text },
+                args,
+                if as_text { T::Text } else { T::Json },
+            )
+        }
+        ("to_json", 1) => sig(F::ToJson, any_args(), T::Json),
+        ("array_to_json", 1) if matches!(a[0], T::Array(_)) => sig(F::ToJson, a.to_vec(), T::Json),
+        ("json_object", 1 | 2)
+            if a.iter()
+                .all(|t| matches!(t, T::Array(T::Text) | T::Unknown)) =>
+        {
+            sig(F::JsonObject, vec![T::Array(&T::Text); a.len()], T::Json)
+        }
+        ("json_build_object" | "json_build_array", _) => Some(FunctionSignature {
+            id: if name == "json_build_object" {
+                F::JsonBuildObject
+            } else {
+                F::JsonBuildArray
+            },
+            args: any_args(),
+            result: T::Json,
+            strict: false,
+        }),
         ("jsonb_extract_path" | "jsonb_extract_path_text", n)
             if n >= 2 && jsonb(&a[0]) && a[1..].iter().all(|t| is_text(*t)) =>
         {
@@ -612,7 +661,7 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             let mut args = vec![T::Text; n];
             args[0] = T::Jsonb;
             sig(
-                F::JsonbExtractPath { as_text },
+                F::JsonExtractPath { as_text },
                 args,
                 if as_text { T::Text } else { T::Jsonb },
             )
@@ -999,6 +1048,9 @@ pub fn eval_function(
             | F::ArrayRemove
             | F::JsonbBuildObject
             | F::JsonbBuildArray
+            | F::JsonBuildObject
+            | F::JsonBuildArray
+            | F::JsonRow
             | F::FormatType
             | F::StringToArray
             | F::Constant(_)
@@ -1181,18 +1233,47 @@ pub fn eval_function(
         F::ArrayPosition => array::position(&args[0], &args[1])?,
         F::ArrayUpper => array::upper(&args[0], int(1)),
         F::Cardinality => array::cardinality(&args[0]),
-        F::JsonbTypeof => Value::Text(jsonb_ops::type_of(jsonb_text(&args[0]))?.into()),
-        F::JsonbArrayLength => Value::Int4(jsonb_ops::array_length(jsonb_text(&args[0]))?),
-        F::JsonbStripNulls => jsonb_ops::strip_nulls(jsonb_text(&args[0]))?,
-        F::JsonbExtractPath { as_text } => {
-            jsonb_ops::path(jsonb_text(&args[0]), &args[1..], *as_text)?
-        }
+        F::JsonTypeof => Value::Text(
+            match &args[0] {
+                Value::Json(document) => json_text::kind(document).name(),
+                other => jsonb_ops::type_of(jsonb_text(other))?,
+            }
+            .into(),
+        ),
+        F::JsonArrayLength => Value::Int4(match &args[0] {
+            Value::Json(document) => json_text::array_length(document)?,
+            other => jsonb_ops::array_length(jsonb_text(other))?,
+        }),
+        F::JsonStripNulls => match &args[0] {
+            Value::Json(document) => json_text::strip_nulls(document)?,
+            other => jsonb_ops::strip_nulls(jsonb_text(other))?,
+        },
+        F::JsonExtractPath { as_text } => match &args[0] {
+            Value::Json(document) => {
+                json_text::path_op(document, &Value::Array(args[1..].to_vec()), *as_text)?
+            }
+            other => jsonb_ops::path(jsonb_text(other), &args[1..], *as_text)?,
+        },
         F::ToJsonb => jsonb_ops::to_jsonb(&args[0], style)?,
         F::JsonbBuildObject => jsonb_ops::build_object(args, style)?,
         F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
-        F::JsonbElements { as_text } => jsonb_ops::elements(jsonb_text(&args[0]), *as_text)?,
-        F::JsonbObjectKeys => jsonb_ops::object_keys(jsonb_text(&args[0]))?,
-        F::JsonbEach { as_text } => jsonb_ops::each(jsonb_text(&args[0]), *as_text)?,
+        F::ToJson => json_text::to_json(&args[0], style)?,
+        F::JsonObject => json_text::object(&args[0], args.get(1))?,
+        F::JsonRow => json_text::row(args, style)?,
+        F::JsonBuildObject => json_text::build_object(args, style)?,
+        F::JsonBuildArray => json_text::build_array(args, style)?,
+        F::JsonElements { as_text } => match &args[0] {
+            Value::Json(document) => json_text::elements_array(document, *as_text)?,
+            other => jsonb_ops::elements(jsonb_text(other), *as_text)?,
+        },
+        F::JsonObjectKeys => match &args[0] {
+            Value::Json(document) => json_text::object_keys(document)?,
+            other => jsonb_ops::object_keys(jsonb_text(other))?,
+        },
+        F::JsonEach { as_text } => match &args[0] {
+            Value::Json(document) => json_text::each(document, *as_text)?,
+            other => jsonb_ops::each(jsonb_text(other), *as_text)?,
+        },
         F::JsonbSet => {
             let path = match &args[1] {
                 Value::Array(steps) => steps.as_slice(),

@@ -36,10 +36,23 @@ pub fn normalize_jsonb(text: &str) -> Result<String, TypeError> {
 
 /// Parses JSON text into a document.
 pub fn parse_json(text: &str) -> Result<Json, TypeError> {
+    parse(text, true)
+}
+
+/// Checks that `text` is JSON, as the json type's input does: jsonb's grammar
+/// and messages (22P02), but a `\u` escape needs only its four hex digits
+/// (`\u0000` and a lone surrogate are kept as written; they fail only where
+/// a string is decoded, as in PostgreSQL).
+pub fn check_json(text: &str) -> Result<(), TypeError> {
+    parse(text, false).map(drop)
+}
+
+fn parse(text: &str, decode: bool) -> Result<Json, TypeError> {
     let mut p = Parser {
         s: text.as_bytes(),
         text,
         pos: 0,
+        decode,
     };
     let v = p.value(0)?;
     p.skip_ws();
@@ -53,6 +66,9 @@ struct Parser<'a> {
     s: &'a [u8],
     text: &'a str,
     pos: usize,
+    /// False when only checking (json): `\u` escapes and numbers are not
+    /// decoded, and the document built is thrown away.
+    decode: bool,
 }
 
 impl Parser<'_> {
@@ -124,6 +140,9 @@ impl Parser<'_> {
             .filter(|_| !leading_zero && !bad_point && !token.starts_with('+'));
         let parts = parts.ok_or_else(|| Self::error(format!("Token \"{token}\" is invalid.")))?;
         self.pos += token.len();
+        if !self.decode {
+            return Ok(Json::Number(token));
+        }
         Ok(Json::Number(parts.to_plain()?))
     }
 
@@ -223,6 +242,10 @@ impl Parser<'_> {
             b'n' => '\n',
             b'r' => '\r',
             b't' => '\t',
+            b'u' if !self.decode => {
+                self.hex4()?;
+                char::REPLACEMENT_CHARACTER
+            }
             b'u' => self.unicode_escape()?,
             _ => return Err(Self::error("Escape sequence is invalid.".to_owned())),
         };

@@ -249,7 +249,7 @@ pub fn build_object(values: &[Value], style: TextStyle<'_>) -> Result<Value, Typ
                     2 * i + 1
                 )))
             }
-            Value::Array(_) | Value::Jsonb(_) => {
+            Value::Array(_) | Value::Jsonb(_) | Value::Json(_) => {
                 return Err(TypeError::InvalidParameterValue(
                     "key value must be scalar, not array, composite, or json".into(),
                 ))
@@ -280,7 +280,7 @@ pub fn build_object(values: &[Value], style: TextStyle<'_>) -> Result<Value, Typ
 }
 
 /// A SQL value as JSON (see the module doc).
-fn to_json(value: &Value, style: TextStyle<'_>) -> Result<Json, TypeError> {
+pub(super) fn to_json(value: &Value, style: TextStyle<'_>) -> Result<Json, TypeError> {
     let text = || {
         let mut text = String::new();
         value.write_text(&mut text, style);
@@ -289,7 +289,7 @@ fn to_json(value: &Value, style: TextStyle<'_>) -> Result<Json, TypeError> {
     Ok(match value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
-        Value::Jsonb(document) => parse_json(document)?,
+        Value::Jsonb(document) | Value::Json(document) => parse_json(document)?,
         Value::Array(items) => Json::Array(
             items
                 .iter()

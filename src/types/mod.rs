@@ -20,6 +20,7 @@ mod error;
 mod functions;
 mod interval;
 mod json;
+pub(crate) mod json_text;
 mod jsonb_ops;
 mod jsonb_order;
 mod like;

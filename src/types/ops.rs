@@ -17,6 +17,7 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::cast::{cast_number, decimal_to_f64, int_to, out_of_range};
 use super::interval::Interval;
+use super::json_text;
 use super::jsonb_ops;
 use super::math_functions::fractional_power;
 use super::numeric::value_overflows_numeric;
@@ -138,6 +139,9 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
     if let Some(signature) = jsonb_signature(op, l, r) {
         return Some(signature);
     }
+    if l == T::Json {
+        return json_signature(op, r);
+    }
     match op {
         BinaryOp::JsonField { .. }
         | BinaryOp::JsonPath { .. }
@@ -215,10 +219,35 @@ fn jsonb_signature(op: BinaryOp, l: DataType, r: DataType) -> Option<BinarySigna
     }
 }
 
+/// json's operators: `->`, `->>`, `#>` and `#>>` as jsonb has them (see
+/// `json_text`); `json || text` is text's. json has no other operator, no
+/// comparison among them.
+fn json_signature(op: BinaryOp, r: DataType) -> Option<BinarySignature> {
+    use DataType as T;
+    let result = |as_text| if as_text { T::Text } else { T::Json };
+    match (op, r) {
+        (BinaryOp::JsonField { as_text }, T::Text | T::Unknown) => {
+            sig(T::Json, T::Text, result(as_text))
+        }
+        (BinaryOp::JsonField { as_text }, T::Int2 | T::Int4) => {
+            sig(T::Json, T::Int4, result(as_text))
+        }
+        (BinaryOp::JsonPath { as_text }, T::Unknown) => {
+            sig(T::Json, T::Array(&T::Text), result(as_text))
+        }
+        (BinaryOp::JsonPath { as_text }, T::Array(element)) if element.is_text() => {
+            sig(T::Json, T::Array(&T::Text), result(as_text))
+        }
+        (BinaryOp::Concat, T::Text | T::Unknown) => sig(T::Text, T::Text, T::Text),
+        _ => None,
+    }
+}
+
 /// The type both sides of a comparison are cast to.
 fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
     use DataType as T;
     match (l, r) {
+        (T::Json, _) | (_, T::Json) => None,
         (T::Unknown, T::Unknown) => Some(T::Text),
         (T::Unknown, t) | (t, T::Unknown) => Some(t),
         (a, b) if a.is_numeric() && b.is_numeric() => Some(common_numeric(a, b)),
@@ -423,6 +452,13 @@ pub fn eval_binary_in(
     if let Value::Jsonb(document) = l {
         if let Some(result) = jsonb_operator(op, document, r) {
             return result;
+        }
+    }
+    if let Value::Json(document) = l {
+        match op {
+            BinaryOp::JsonField { as_text } => return json_text::field_op(document, r, as_text),
+            BinaryOp::JsonPath { as_text } => return json_text::path_op(document, r, as_text),
+            _ => {}
         }
     }
     if op.is_comparison() {

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use super::datetime_input::{parse_date, parse_timestamp, parse_timestamptz};
-use super::json::normalize_jsonb;
+use super::json::{check_json, normalize_jsonb};
 use super::numeric::{parse_numeric, parse_numeric_scaled};
 use super::time::{write_date, write_timestamp, write_timestamptz};
 use super::timezone::TimeZone;
@@ -67,7 +67,7 @@ impl Value {
             // PostgreSQL's numeric has no negative zero.
             Value::Numeric(d) if d.is_zero() => push_display(out, &d.abs()),
             Value::Numeric(d) => push_display(out, d),
-            Value::Text(s) | Value::Jsonb(s) => out.push_str(s),
+            Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => out.push_str(s),
             Value::Bytea(bytes) => write_bytea_hex(out, bytes),
             Value::Timestamp(us) => write_timestamp(out, *us),
             Value::Timestamptz(us) => write_timestamptz(out, *us, style.time_zone),
@@ -355,6 +355,10 @@ impl DataType {
             DataType::Date => Value::Date(parse_date(text, tz)?),
             DataType::Uuid => Value::Uuid(parse_uuid(text)?),
             DataType::Jsonb => Value::Jsonb(normalize_jsonb(text)?),
+            DataType::Json => {
+                check_json(text)?;
+                Value::Json(text.to_owned())
+            }
             DataType::Interval => Value::Interval(super::interval::parse_interval(text)?),
             DataType::Oid(_) => Value::Int8(parse_oid(text)?),
             DataType::Name => Value::Text(text.to_owned()),

@@ -40,6 +40,8 @@ pub enum Value {
     Uuid([u8; 16]),
     /// Normalized JSON text (see `types::text` for the normalization).
     Jsonb(String),
+    /// JSON text as it was written (see `types::json_text`).
+    Json(String),
     /// Months, days and microseconds (see `types::interval`).
     Interval(Interval),
     /// A one-dimensional array. Its element type is the expression's (or the
@@ -70,6 +72,7 @@ impl Value {
             Value::Date(_) => DataType::Date,
             Value::Uuid(_) => DataType::Uuid,
             Value::Jsonb(_) => DataType::Jsonb,
+            Value::Json(_) => DataType::Json,
             Value::Interval(_) => DataType::Interval,
             Value::Array(_) => DataType::Array(&DataType::Unknown),
         }
@@ -118,6 +121,7 @@ impl Value {
             Value::Jsonb(_) => 10,
             Value::Array(_) => 11,
             Value::Interval(_) => 12,
+            Value::Json(_) => 13,
             Value::Null => u8::MAX,
         }
     }
@@ -155,6 +159,9 @@ impl Ord for Value {
             (Value::Jsonb(a), Value::Jsonb(b)) => compare_jsonb(a, b),
             (Value::Array(a), Value::Array(b)) => a.cmp(b),
             (Value::Interval(a), Value::Interval(b)) => a.compare(b),
+            // SQL never compares json (the binder refuses it, 42883); this order
+            // is only for Rust's collections (a constant's key in a plan cache).
+            (Value::Json(a), Value::Json(b)) => a.cmp(b),
             _ => self.family().cmp(&other.family()),
         }
     }
@@ -195,7 +202,7 @@ impl Hash for Value {
                 normalized.hash(state)
             }
             Value::Numeric(d) => d.normalize().hash(state),
-            Value::Text(s) => s.hash(state),
+            Value::Text(s) | Value::Json(s) => s.hash(state),
             Value::Jsonb(s) => canonical_jsonb(s).hash(state),
             Value::Bytea(b) => b.hash(state),
             Value::Timestamp(t) | Value::Timestamptz(t) => t.hash(state),

@@ -104,7 +104,7 @@ pub fn encode(
                 Value::Int4(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
                 Value::Int8(v) => out.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
                 Value::Text(s) if matches!(ty, DataType::Bpchar(Some(_))) => put_padded(s, ty, out),
-                Value::Text(s) | Value::Jsonb(s) => out.put_slice(s.as_bytes()),
+                Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => out.put_slice(s.as_bytes()),
                 _ => {
                     let mut text = String::new();
                     value.write_text(&mut text, style);
@@ -155,6 +155,8 @@ pub fn encode_binary(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<
             out.put_u8(JSONB_VERSION);
             out.put_slice(s.as_bytes());
         }
+        // json_send: the text itself.
+        (Value::Json(s), DataType::Json) => out.put_slice(s.as_bytes()),
         (Value::Bytea(b), DataType::Bytea) => out.put_slice(b),
         (Value::Text(_), DataType::Oid(_)) if ty.is_oid_alias() => {
             return Err(WireError::BinaryOutputUnsupported {
@@ -426,6 +428,7 @@ pub fn decode_binary(ty: DataType, bytes: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Uuid(uuid));
         }
         DataType::Jsonb => return decode_jsonb(bytes),
+        DataType::Json => return Ok(ty.parse_text(check_text(bytes)?)?),
         // interval_recv: microseconds, days, months.
         DataType::Interval => {
             let micros = r.i64()?;
@@ -710,6 +713,11 @@ mod tests {
         roundtrip(
             Value::Jsonb(r#"{"a": [1, 2, null]}"#.into()),
             DataType::Jsonb,
+        );
+        // json's binary form is its text, kept as written.
+        roundtrip(
+            Value::Json(r#" {"b":1,  "a": [1, 2, null], "b": 2} "#.into()),
+            DataType::Json,
         );
     }
 

@@ -113,7 +113,7 @@ pub fn data_row(
 /// exact for text and enough for any number, date or time.
 fn encoded_size_estimate(value: &Value) -> usize {
     4 + match value {
-        Value::Text(s) | Value::Jsonb(s) => s.len(),
+        Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => s.len(),
         // Hex text: `\x` and two digits a byte.
         Value::Bytea(b) => 2 + 2 * b.len(),
         _ => 32,

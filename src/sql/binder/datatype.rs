@@ -49,13 +49,7 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
             precision: None,
         } => DataType::Interval,
         A::JSONB => DataType::Jsonb,
-        // json keeps its input text as written (duplicate keys, spacing); jsonb,
-        // which Turnstile has, normalizes it, so one cannot stand in for the other.
-        A::JSON => {
-            return Err(SqlError::Unsupported(
-                "type json (use jsonb, which Turnstile stores)".into(),
-            ))
-        }
+        A::JSON => DataType::Json,
         A::Regclass => DataType::Oid(OidAlias::RegClass),
         A::Custom(name, modifiers) if modifiers.is_empty() => custom(name)?,
         A::Array(_) if element_type(ty).is_some() => {
@@ -147,6 +141,7 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "uuid" => DataType::Uuid,
         "interval" => DataType::Interval,
         "jsonb" => DataType::Jsonb,
+        "json" => DataType::Json,
         "timestamptz" => DataType::Timestamptz,
         "int2" => DataType::Int2,
         "int4" => DataType::Int4,
@@ -171,4 +166,25 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
             )))
         }
     })
+}
+
+/// 42883 unless values of `ty` can be told equal (DISTINCT, GROUP BY, UNION,
+/// an aggregate's DISTINCT): json has no equality, as in PostgreSQL.
+pub(super) fn require_equality(ty: DataType) -> Result<(), SqlError> {
+    if ty == DataType::Json {
+        return Err(SqlError::UndefinedFunction(format!(
+            "could not identify an equality operator for type {ty}"
+        )));
+    }
+    Ok(())
+}
+
+/// 42883 unless values of `ty` can be ordered (ORDER BY): json cannot.
+pub(super) fn require_ordering(ty: DataType) -> Result<(), SqlError> {
+    if ty == DataType::Json {
+        return Err(SqlError::UndefinedFunction(format!(
+            "could not identify an ordering operator for type {ty}"
+        )));
+    }
+    Ok(())
 }

@@ -440,13 +440,18 @@ impl Binder<'_> {
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
-            "jsonb_array_elements" | "jsonb_array_elements_text" | "jsonb_object_keys"
+            "jsonb_array_elements"
+            | "jsonb_array_elements_text"
+            | "jsonb_object_keys"
+            | "json_array_elements"
+            | "json_array_elements_text"
+            | "json_object_keys"
                 if builtin =>
             {
-                self.bind_jsonb_rows(call.name.as_str(), &call.args, call.alias)
+                self.bind_json_rows(call.name.as_str(), &call.args, call.alias)
             }
-            "jsonb_each" | "jsonb_each_text" if builtin => {
-                self.bind_jsonb_each(call.name.as_str(), &call.args, call.alias)
+            "jsonb_each" | "jsonb_each_text" | "json_each" | "json_each_text" if builtin => {
+                self.bind_json_each(call.name.as_str(), &call.args, call.alias)
             }
             "pg_partition_ancestors" if builtin => {
                 self.bind_partition_ancestors(&call.args, call.alias, call.with_ordinality)
@@ -456,7 +461,7 @@ impl Binder<'_> {
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
-                 jsonb_array_elements[_text], jsonb_object_keys, jsonb_each[_text], \
+                 json[b]_array_elements[_text], json[b]_object_keys, json[b]_each[_text], \
                  pg_partition_ancestors and the modules' views there"
             ))),
         }
@@ -590,22 +595,23 @@ impl Binder<'_> {
         Ok((array, element))
     }
 
-    /// `jsonb_array_elements[_text](document)` (a column `value`) and
-    /// `jsonb_object_keys(document)`: one row per element or key, an unnest of
-    /// the array the function makes of the document (see `types::jsonb_ops`).
-    fn bind_jsonb_rows(
+    /// `json[b]_array_elements[_text](document)` (a column `value`) and
+    /// `json[b]_object_keys(document)`: one row per element or key, an unnest of
+    /// the array the function makes of the document (see `types::jsonb_ops`
+    /// and `types::json_text`).
+    fn bind_json_rows(
         &mut self,
         name: &str,
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
         let args = self.bind_function_args(args)?;
-        let (array, element) = self.jsonb_rows_array(name, args)?;
+        let (array, element) = self.json_rows_array(name, args)?;
         let mut scope = function_scope(name, element, alias)?;
         // The array functions' column is `value` (their OUT parameter), unless
-        // the alias names the columns; `jsonb_object_keys`' is named by the
+        // the alias names the columns; `json[b]_object_keys`' is named by the
         // alias, as a scalar function's is.
-        if name != "jsonb_object_keys" {
+        if !name.ends_with("_object_keys") {
             if alias.is_none_or(|a| a.columns.is_empty()) {
                 scope.columns[0].name = "value".to_owned();
             }
@@ -616,35 +622,41 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width: 1 }, scope))
     }
 
-    /// The one argument of the jsonb function `name` in FROM, as jsonb.
-    fn jsonb_document(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
+    /// The one argument of the json or jsonb function `name` in FROM, as the
+    /// type the name says, and that type.
+    fn json_document(&mut self, name: &str, args: Vec<Expr>) -> Result<(Expr, DataType), SqlError> {
         let Ok([document]) = <[Expr; 1]>::try_from(args) else {
             return Err(SqlError::UndefinedFunction(format!(
                 "function {name} with other than one argument does not exist"
             )));
         };
-        self.coerce(document, DataType::Jsonb, name)
+        let ty = if name.starts_with("jsonb") {
+            DataType::Jsonb
+        } else {
+            DataType::Json
+        };
+        Ok((self.coerce(document, ty, name)?, ty))
     }
 
-    /// `jsonb_each[_text](document)`: one row per field of the object, its
-    /// `key` and its `value` (jsonb, or text), an unnest of `[key, value]`
-    /// arrays.
-    fn bind_jsonb_each(
+    /// `json[b]_each[_text](document)`: one row per field of the object, its
+    /// `key` and its `value` (of the document's type, or text), an unnest of
+    /// `[key, value]` arrays.
+    fn bind_json_each(
         &mut self,
         name: &str,
         args: &[&ast::Expr],
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
         let args = self.bind_function_args(args)?;
-        let document = self.jsonb_document(name, args)?;
-        let as_text = name == "jsonb_each_text";
+        let (document, document_type) = self.json_document(name, args)?;
+        let as_text = name.ends_with("_text");
         let value = if as_text {
             DataType::Text
         } else {
-            DataType::Jsonb
+            document_type
         };
         let array = Expr::Function {
-            function: FunctionId::JsonbEach { as_text },
+            function: FunctionId::JsonEach { as_text },
             strict: true,
             args: vec![document],
             ty: DataType::Text.array_of().expect("text[] exists"),
@@ -663,30 +675,29 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width: 2 }, scope))
     }
 
-    /// The array of elements (jsonb, or text for `…_text`) or keys (text) that
-    /// `jsonb_array_elements[_text]` or `jsonb_object_keys` (`name`) returns
-    /// as rows, and its element type.
-    pub(super) fn jsonb_rows_array(
+    /// The array of elements (of the document's type, or text for `…_text`)
+    /// or keys (text) that `json[b]_array_elements[_text]` or
+    /// `json[b]_object_keys` (`name`) returns as rows, and its element type.
+    pub(super) fn json_rows_array(
         &mut self,
         name: &str,
         args: Vec<Expr>,
     ) -> Result<(Expr, DataType), SqlError> {
-        let document = self.jsonb_document(name, args)?;
-        let (function, element) = match name {
-            "jsonb_array_elements" => (
-                FunctionId::JsonbElements { as_text: false },
-                DataType::Jsonb,
-            ),
-            "jsonb_array_elements_text" => {
-                (FunctionId::JsonbElements { as_text: true }, DataType::Text)
-            }
-            _ => (FunctionId::JsonbObjectKeys, DataType::Text),
+        let (document, document_type) = self.json_document(name, args)?;
+        let (function, element) = if name.ends_with("_object_keys") {
+            (FunctionId::JsonObjectKeys, DataType::Text)
+        } else if name.ends_with("_text") {
+            (FunctionId::JsonElements { as_text: true }, DataType::Text)
+        } else {
+            (FunctionId::JsonElements { as_text: false }, document_type)
         };
         let array = Expr::Function {
             function,
             strict: true,
             args: vec![document],
-            ty: element.array_of().expect("jsonb[] and text[] exist"),
+            ty: element
+                .array_of()
+                .expect("json[], jsonb[] and text[] exist"),
         };
         Ok((array, element))
     }

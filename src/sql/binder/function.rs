@@ -11,7 +11,8 @@ use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
 };
 
-use super::scope::Scope;
+use super::datatype::require_equality;
+use super::scope::{Lookup, Scope};
 use super::state::position_or_push;
 use super::{names, Binder};
 
@@ -66,7 +67,69 @@ impl Binder<'_> {
                 "{clause} specified, but {name} is not an aggregate function"
             )));
         }
+        if let ("row_to_json" | "to_json" | "to_jsonb", [arg]) = (name.as_str(), &call.args[..]) {
+            if let Some(row) = self.whole_row(arg, scope, true)? {
+                return Ok(if name == "to_jsonb" {
+                    Expr::Function {
+                        function: FunctionId::ToJsonb,
+                        strict: true,
+                        args: vec![row],
+                        ty: DataType::Jsonb,
+                    }
+                } else {
+                    row
+                });
+            }
+        }
         self.bind_named_call(&name, &call.args, scope)
+    }
+
+    /// `t` in `row_to_json(t)`, `to_json[b](t)` or `json[b]_agg(t)`: a name
+    /// that is no column but a relation in scope stands for that relation's
+    /// whole row, which these functions write as a json object of its columns
+    /// in order (`{"id":1,"name":"ann"}`, PostgreSQL's compact form; see
+    /// `FunctionId::JsonRow`). None if `arg` is anything else. `grouped`: the
+    /// columns are read as the select list reads them (an aggregate's argument
+    /// reads its input's).
+    pub(super) fn whole_row(
+        &mut self,
+        arg: &A,
+        scope: &Scope,
+        grouped: bool,
+    ) -> Result<Option<Expr>, SqlError> {
+        let A::Identifier(ident) = arg else {
+            return Ok(None);
+        };
+        let relation = names::ident(ident);
+        let is_column = !matches!(scope.lookup(None, &relation), Ok(Lookup::NotFound));
+        if is_column || !scope.has_relation(&relation) {
+            return Ok(None);
+        }
+        let mut args = Vec::new();
+        for (index, column) in scope.columns.iter().enumerate() {
+            if column.relation.as_deref() != Some(relation.as_str()) {
+                continue;
+            }
+            let value = Expr::Column {
+                index,
+                ty: column.ty,
+            };
+            args.push(Expr::Const(
+                Value::Text(column.name.clone()),
+                DataType::Text,
+            ));
+            args.push(if grouped {
+                self.over_groups(value)?
+            } else {
+                value
+            });
+        }
+        Ok(Some(Expr::Function {
+            function: FunctionId::JsonRow,
+            strict: false,
+            args,
+            ty: DataType::Json,
+        }))
     }
 
     /// A call of the non-aggregate function `name` on `args`.
@@ -96,7 +159,16 @@ impl Binder<'_> {
             | "generate_series"
             | "jsonb_array_elements"
             | "jsonb_array_elements_text"
-            | "jsonb_object_keys" => self.bind_set_function(name, bound),
+            | "jsonb_object_keys"
+            | "json_array_elements"
+            | "json_array_elements_text"
+            | "json_object_keys" => self.bind_set_function(name, bound),
+            "json_each" | "json_each_text" | "jsonb_each" | "jsonb_each_text" => {
+                Err(SqlError::Unsupported(format!(
+                    "{name} in the select list (it returns records, which Turnstile has not; \
+                     call it in FROM)"
+                )))
+            }
             _ => self.bind_library_call(name, bound),
         }
     }
@@ -135,7 +207,7 @@ impl Binder<'_> {
                 (SetFunction::Series { start, stop }, ty)
             }
             _ => {
-                let (array, element) = self.jsonb_rows_array(name, args)?;
+                let (array, element) = self.json_rows_array(name, args)?;
                 (SetFunction::Elements(array), element)
             }
         };
@@ -318,6 +390,9 @@ impl Binder<'_> {
                 )));
             }
         }
+        if let (true, Some(arg)) = (distinct, &arg) {
+            require_equality(arg.ty())?;
+        }
         let ty = aggregate_type(func, arg.as_ref().map(Expr::ty), name)?;
         Ok(Aggregate {
             func,
@@ -346,18 +421,29 @@ impl Binder<'_> {
         let mut second = None;
         let two_arguments = matches!(
             func,
-            AggregateFunc::StringAgg | AggregateFunc::JsonbObjectAgg
+            AggregateFunc::StringAgg | AggregateFunc::JsonbObjectAgg | AggregateFunc::JsonObjectAgg
         );
         let arg = match (call.star, &call.args[..]) {
             (true, []) if func == AggregateFunc::Count => None,
-            (false, [a]) if !two_arguments => Some(self.bind_expr(a, input)?),
+            (false, [a]) if !two_arguments => {
+                let row = match func {
+                    AggregateFunc::JsonAgg | AggregateFunc::JsonbAgg => {
+                        self.whole_row(a, input, false)?
+                    }
+                    _ => None,
+                };
+                Some(match row {
+                    Some(row) => row,
+                    None => self.bind_expr(a, input)?,
+                })
+            }
             (false, [a, sep]) if func == AggregateFunc::StringAgg => {
                 let sep = self.bind_expr(sep, input)?;
                 second = Some(self.coerce(sep, DataType::Text, "string_agg")?);
                 let a = self.bind_expr(a, input)?;
                 Some(self.coerce(a, DataType::Text, "string_agg")?)
             }
-            (false, [key, value]) if func == AggregateFunc::JsonbObjectAgg => {
+            (false, [key, value]) if two_arguments => {
                 // An untyped value is text, as the key is (below).
                 let value = self.bind_expr(value, input)?;
                 second = Some(if value.ty() == DataType::Unknown {
@@ -510,6 +596,8 @@ pub(super) fn aggregate_func(name: &str) -> Option<AggregateFunc> {
         "array_agg" => AggregateFunc::ArrayAgg,
         "jsonb_agg" => AggregateFunc::JsonbAgg,
         "jsonb_object_agg" => AggregateFunc::JsonbObjectAgg,
+        "json_agg" => AggregateFunc::JsonAgg,
+        "json_object_agg" => AggregateFunc::JsonObjectAgg,
         "bool_and" | "every" => AggregateFunc::BoolAnd,
         "bool_or" => AggregateFunc::BoolOr,
         "var_samp" | "variance" => AggregateFunc::Variance {
@@ -566,9 +654,10 @@ fn aggregate_type(
         AggregateFunc::StringAgg => Some(T::Text),
         AggregateFunc::ArrayAgg => arg.without_typmod().array_of(),
         AggregateFunc::JsonbAgg | AggregateFunc::JsonbObjectAgg => Some(T::Jsonb),
+        AggregateFunc::JsonAgg | AggregateFunc::JsonObjectAgg => Some(T::Json),
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
-            T::Bool | T::Jsonb | T::Unknown => None,
+            T::Bool | T::Jsonb | T::Json | T::Unknown => None,
             // max(bpchar) is a bpchar. PostgreSQL's has no length, but its values
             // keep their padding; Turnstile's are padded by the type when sent, so
             // the length stays.

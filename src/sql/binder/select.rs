@@ -8,6 +8,7 @@ use sqlparser::ast::{
 use crate::sql::{ColumnInfo, SqlError};
 use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
+use super::datatype::{require_equality, require_ordering};
 use super::scope::{Lookup, Scope};
 use super::state::{AggContext, SetFunctions};
 use super::window::WindowContext;
@@ -151,7 +152,12 @@ impl Binder<'_> {
             .columns
             .iter()
             .map(|c| ColumnInfo::computed(c.name.clone(), c.data_type))
-            .collect();
+            .collect::<Vec<ColumnInfo>>();
+        if !all {
+            for column in &columns {
+                require_equality(column.data_type)?;
+            }
+        }
         let plan = Plan::SetOp {
             left: Box::new(left.plan),
             right: Box::new(right.plan),
@@ -305,9 +311,12 @@ impl Binder<'_> {
         let mut key_asts = Vec::new();
         for g in group_by {
             let ast = self.resolve_group_item(g, &select.projection, &scope)?;
-            keys.push(self.bind_expr(ast, &scope)?);
+            let key = self.bind_expr(ast, &scope)?;
+            require_equality(key.ty())?;
+            keys.push(key);
             key_asts.push(ast.clone());
         }
+        // Columns a key determines are carried along, never compared.
         self.add_dependent_columns(&scope, &mut keys);
         self.agg = Some(AggContext {
             input: scope.clone(),
@@ -517,6 +526,11 @@ impl Binder<'_> {
                 nulls_first,
             })
             .collect();
+        if distinct {
+            for expr in &exprs[..visible] {
+                require_equality(expr.ty())?;
+            }
+        }
         let mut plan = Plan::Project {
             input: Box::new(plan),
             exprs,
@@ -527,6 +541,9 @@ impl Binder<'_> {
             };
         }
         if !keys.is_empty() {
+            for key in &keys {
+                require_ordering(key.expr.ty())?;
+            }
             plan = Plan::Sort {
                 input: Box::new(plan),
                 keys,
@@ -707,6 +724,9 @@ impl Binder<'_> {
                 descending,
                 nulls_first,
             });
+        }
+        for key in &keys {
+            require_ordering(key.expr.ty())?;
         }
         Ok(BoundQuery {
             plan: Plan::Sort {

@@ -11,8 +11,8 @@ use crate::sql::SqlError;
 use rust_decimal::MathematicalOps;
 
 use crate::types::{
-    cast, eval_binary, jsonb_build_array, jsonb_build_object, with_scale, BinaryOp, CastKind,
-    DataType, TypeError, Value,
+    cast, eval_binary, json_text, jsonb_build_array, jsonb_build_object, with_scale, BinaryOp,
+    CastKind, DataType, FunctionId, TypeError, Value,
 };
 
 use super::expr::{is_true, Env};
@@ -167,8 +167,8 @@ fn accumulate(
     };
     // Every aggregate but array_agg and the jsonb ones skips NULL inputs.
     match a.func {
-        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg => {}
-        AggregateFunc::JsonbObjectAgg if v.is_null() => {
+        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg | AggregateFunc::JsonAgg => {}
+        AggregateFunc::JsonbObjectAgg | AggregateFunc::JsonObjectAgg if v.is_null() => {
             return Err(
                 TypeError::InvalidParameterValue("field name must not be null".into()).into(),
             )
@@ -222,7 +222,11 @@ fn fold(
             v.write_text(&mut text, env.text_style());
             Value::Text(text)
         }
-        AggregateFunc::ArrayAgg | AggregateFunc::JsonbAgg | AggregateFunc::JsonbObjectAgg => {
+        AggregateFunc::ArrayAgg
+        | AggregateFunc::JsonbAgg
+        | AggregateFunc::JsonbObjectAgg
+        | AggregateFunc::JsonAgg
+        | AggregateFunc::JsonObjectAgg => {
             let mut items = match std::mem::replace(&mut state.value, Value::Null) {
                 Value::Array(items) => items,
                 _ => Vec::new(),
@@ -230,7 +234,10 @@ fn fold(
             items.push(v);
             // jsonb_object_agg's pairs one after the other, as
             // jsonb_build_object takes them.
-            if a.func == AggregateFunc::JsonbObjectAgg {
+            if matches!(
+                a.func,
+                AggregateFunc::JsonbObjectAgg | AggregateFunc::JsonObjectAgg
+            ) {
                 items.push(second);
             }
             Value::Array(items)
@@ -310,6 +317,24 @@ fn finish(a: &Aggregate, state: State, env: &Env<'_>) -> Result<Value, SqlError>
         },
         AggregateFunc::JsonbObjectAgg => match state.value {
             Value::Array(pairs) => jsonb_build_object(&pairs, env.text_style())?,
+            other => other,
+        },
+        AggregateFunc::JsonAgg => match state.value {
+            Value::Array(items) => {
+                // Whole rows (`json_agg(t)`), which the binder makes JsonRow calls.
+                let rows = matches!(
+                    a.arg,
+                    Some(Expr::Function {
+                        function: FunctionId::JsonRow,
+                        ..
+                    })
+                );
+                json_text::agg(&items, rows, env.text_style())?
+            }
+            other => other,
+        },
+        AggregateFunc::JsonObjectAgg => match state.value {
+            Value::Array(pairs) => json_text::object_agg(&pairs, env.text_style())?,
             other => other,
         },
         AggregateFunc::Count => Value::Int8(state.count),

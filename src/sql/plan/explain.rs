@@ -412,6 +412,8 @@ fn aggregate_name(func: AggregateFunc) -> &'static str {
         AggregateFunc::ArrayAgg => "array_agg",
         AggregateFunc::JsonbAgg => "jsonb_agg",
         AggregateFunc::JsonbObjectAgg => "jsonb_object_agg",
+        AggregateFunc::JsonAgg => "json_agg",
+        AggregateFunc::JsonObjectAgg => "json_object_agg",
         AggregateFunc::BoolAnd => "bool_and",
         AggregateFunc::BoolOr => "bool_or",
         AggregateFunc::Variance { population, root } => match (population, root) {

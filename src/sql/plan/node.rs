@@ -447,6 +447,10 @@ pub enum AggregateFunc {
     /// of a repeated key kept, as `jsonb_build_object` makes it); 22023 for a
     /// NULL key; NULL for none.
     JsonbObjectAgg,
+    /// `json_agg(x)` and `json_object_agg(key, value)`: the same in json's
+    /// text (`types::json_text`), repeated keys kept.
+    JsonAgg,
+    JsonObjectAgg,
     /// `bool_and(boolean)`, also spelled `every`.
     BoolAnd,
     /// `bool_or(boolean)`.
