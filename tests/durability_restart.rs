@@ -113,6 +113,10 @@ async fn write_first(client: &Client) {
         "CREATE INDEX tagged_tags ON tagged (tags)",
         "INSERT INTO tagged VALUES (1, '{a,\"b c\",NULL,\"\"}', '{1,-2}'), (2, NULL, '{}'), (3, '{}', ARRAY[9223372036854775807])",
         "UPDATE tagged SET tags = array_append(tags, 'new') WHERE id = 1",
+        // json keeps its text as written, jsonb its normal form.
+        "CREATE TABLE documents (id INT PRIMARY KEY, body JSON, doc JSONB)",
+        r#"INSERT INTO documents VALUES (1, ' {"b": 1,  "a": [1, 2], "b": 2} ', '{"b": 1, "a": 2}'), (2, NULL, NULL)"#,
+        r#"UPDATE documents SET body = '[ "x" ,1e3 ]' WHERE id = 2"#,
         "CREATE TABLE many (id BIGINT PRIMARY KEY, label TEXT NOT NULL, bucket INT)",
         "CREATE INDEX many_label ON many (label)",
         // Sequences: a serial and an identity column, and one of their own.
@@ -230,6 +234,7 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM positive ORDER BY id",
         "SELECT * FROM scratch ORDER BY x",
         "SELECT * FROM tagged ORDER BY id",
+        "SELECT id, body::text, doc FROM documents ORDER BY id",
         "SELECT * FROM pairs WHERE a = 1",
         "SELECT * FROM keyed_by_name",
         "SELECT id FROM tagged WHERE tags = '{}'",
