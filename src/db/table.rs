@@ -730,12 +730,12 @@ impl Table {
     }
 }
 
-/// 42704 if one of `columns` has a type no key can order (json).
+/// 42704 if one of `columns` has a type no key can order (json, json[]).
 pub(crate) fn check_key_types(schema: &TableSchema, columns: &[usize]) -> Result<(), DbError> {
     match columns
         .iter()
         .map(|&c| schema.columns[c].data_type)
-        .find(|ty| *ty == DataType::Json)
+        .find(|ty| !ty.has_order())
     {
         Some(ty) => Err(DbError::NoKeyOrder(ty)),
         None => Ok(()),

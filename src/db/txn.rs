@@ -678,6 +678,9 @@ impl<'db> WriteTxn<'db> {
     ) -> Result<(), DbError> {
         let mut schema = self.db.table(table).schema().as_ref().clone();
         schema.columns[position] = column.clone();
+        if let Some(key) = &schema.primary_key {
+            super::table::check_key_types(&schema, key)?;
+        }
         let fill = ColumnFill::PerRow(values);
         let version = self.rebuild_with_column(schema, position, &fill)?;
         let ColumnFill::PerRow(values) = fill else {

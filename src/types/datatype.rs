@@ -131,6 +131,16 @@ const ARRAY_TYPES: &[(DataType, u32)] = &[
 ];
 
 impl DataType {
+    /// False for json and arrays of it, which PostgreSQL can neither compare
+    /// nor order: no equality, no btree operator class.
+    pub fn has_order(self) -> bool {
+        match self {
+            DataType::Json => false,
+            DataType::Array(element) => element.has_order(),
+            _ => true,
+        }
+    }
+
     /// The PostgreSQL type OID (`pg_type.oid`).
     pub fn oid(self) -> u32 {
         match self {

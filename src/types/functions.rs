@@ -151,8 +151,11 @@ pub enum FunctionId {
     /// `json_object(text[])` and `json_object(keys text[], values text[])`.
     JsonObject,
     /// A whole row as json (`row_to_json(t)`): its arguments are each
-    /// column's name and then its value; made by the binder only.
-    JsonRow,
+    /// column's name and then its value; made by the binder only. `record`:
+    /// the row itself, as `json_agg(t)` takes it, rather than a json value.
+    JsonRow {
+        record: bool,
+    },
     /// A document's array elements as an array (of its own type, or
     /// `as_text` of text), which `json[b]_array_elements[_text]` in FROM
     /// unnests; not callable by name.
@@ -1050,7 +1053,7 @@ pub fn eval_function(
             | F::JsonbBuildArray
             | F::JsonBuildObject
             | F::JsonBuildArray
-            | F::JsonRow
+            | F::JsonRow { .. }
             | F::FormatType
             | F::StringToArray
             | F::Constant(_)
@@ -1259,7 +1262,7 @@ pub fn eval_function(
         F::JsonbBuildArray => jsonb_ops::build_array(args, style)?,
         F::ToJson => json_text::to_json(&args[0], style)?,
         F::JsonObject => json_text::object(&args[0], args.get(1))?,
-        F::JsonRow => json_text::row(args, style)?,
+        F::JsonRow { .. } => json_text::row(args, style)?,
         F::JsonBuildObject => json_text::build_object(args, style)?,
         F::JsonBuildArray => json_text::build_array(args, style)?,
         F::JsonElements { as_text } => match &args[0] {

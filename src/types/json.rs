@@ -36,7 +36,7 @@ pub fn normalize_jsonb(text: &str) -> Result<String, TypeError> {
 
 /// Parses JSON text into a document.
 pub fn parse_json(text: &str) -> Result<Json, TypeError> {
-    parse(text, true)
+    parse(text, true, true)
 }
 
 /// Checks that `text` is JSON, as the json type's input does: jsonb's grammar
@@ -44,15 +44,23 @@ pub fn parse_json(text: &str) -> Result<Json, TypeError> {
 /// (`\u0000` and a lone surrogate are kept as written; they fail only where
 /// a string is decoded, as in PostgreSQL).
 pub fn check_json(text: &str) -> Result<(), TypeError> {
-    parse(text, false).map(drop)
+    parse(text, false, false).map(drop)
 }
 
-fn parse(text: &str, decode: bool) -> Result<Json, TypeError> {
+/// Checks that every string of the JSON document `text` decodes, as
+/// PostgreSQL's walk of a json document does before an operator answers:
+/// 22P05 for `\u0000`, 22P02 for a lone surrogate.
+pub fn check_json_strings(text: &str) -> Result<(), TypeError> {
+    parse(text, true, false).map(drop)
+}
+
+fn parse(text: &str, decode: bool, normalize_numbers: bool) -> Result<Json, TypeError> {
     let mut p = Parser {
         s: text.as_bytes(),
         text,
         pos: 0,
         decode,
+        normalize_numbers,
     };
     let v = p.value(0)?;
     p.skip_ws();
@@ -66,9 +74,11 @@ struct Parser<'a> {
     s: &'a [u8],
     text: &'a str,
     pos: usize,
-    /// False when only checking (json): `\u` escapes and numbers are not
-    /// decoded, and the document built is thrown away.
+    /// False when only checking (json): `\u` escapes are not decoded.
     decode: bool,
+    /// False when the document built is thrown away: numbers are kept as
+    /// written, not normalized (which can overflow).
+    normalize_numbers: bool,
 }
 
 impl Parser<'_> {
@@ -140,7 +150,7 @@ impl Parser<'_> {
             .filter(|_| !leading_zero && !bad_point && !token.starts_with('+'));
         let parts = parts.ok_or_else(|| Self::error(format!("Token \"{token}\" is invalid.")))?;
         self.pos += token.len();
-        if !self.decode {
+        if !self.normalize_numbers {
             return Ok(Json::Number(token));
         }
         Ok(Json::Number(parts.to_plain()?))

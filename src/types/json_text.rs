@@ -12,7 +12,7 @@
 //! The walk trusts the text to be JSON, which every `Value::Json` is: it
 //! finds where each value ends without checking it again.
 
-use super::json::{check_json, parse_json, write_json_string, Json};
+use super::json::{check_json, check_json_strings, parse_json, write_json_string, Json};
 use super::jsonb_ops;
 use super::text::TextStyle;
 use super::{TypeError, Value};
@@ -113,21 +113,9 @@ pub fn element(text: &str, index: i64) -> Option<&str> {
     elements.get(position).copied()
 }
 
-/// A path step of `#>`: a key for an object, an integer index for an array.
-pub fn step<'a>(text: &'a str, step: &str) -> Result<Option<&'a str>, TypeError> {
-    match kind(text) {
-        JsonKind::Object => field(text, step),
-        JsonKind::Array => Ok(step
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .and_then(|index| element(text, index))),
-        _ => Ok(None),
-    }
-}
-
 /// `json -> step` (a key or an index), or with `as_text` `json ->> step`.
 pub fn field_op(document: &str, step: &Value, as_text: bool) -> Result<Value, TypeError> {
+    check_json_strings(document)?;
     let found = match step {
         Value::Text(key) => field(document, key)?,
         Value::Int2(_) | Value::Int4(_) | Value::Int8(_) => {
@@ -144,17 +132,45 @@ pub fn path_op(document: &str, path: &Value, as_text: bool) -> Result<Value, Typ
     let Value::Array(steps) = path else {
         return Ok(Value::Null);
     };
-    let mut at = Some(trimmed(document));
+    let mut keys = Vec::with_capacity(steps.len());
     for step in steps {
         let Value::Text(key) = step else {
             return Ok(Value::Null);
         };
-        at = match at {
-            Some(value) => self::step(value, key)?,
-            None => None,
-        };
+        keys.push(key.as_str());
     }
-    output(at, as_text)
+    check_json_strings(document)?;
+    output(find_path(trimmed(document), &keys)?, as_text)
+}
+
+/// The value at `path` below `value`. Of repeated keys, the last along which
+/// the whole path is found counts, as PostgreSQL's walk of the document keeps
+/// its last match. An array step is an integer, blanks allowed before it
+/// (PostgreSQL reads it with strtol), nothing after.
+fn find_path<'a>(value: &'a str, path: &[&str]) -> Result<Option<&'a str>, TypeError> {
+    let Some((step, rest)) = path.split_first() else {
+        return Ok(Some(value));
+    };
+    match kind(value) {
+        JsonKind::Object => {
+            for (key, member) in members(value)?.unwrap_or_default().into_iter().rev() {
+                if key == *step {
+                    if let Some(found) = find_path(member, rest)? {
+                        return Ok(Some(found));
+                    }
+                }
+            }
+            Ok(None)
+        }
+        JsonKind::Array => match step.trim_start().parse::<i64>() {
+            Ok(index) => match element(value, index) {
+                Some(found) => find_path(found, rest),
+                None => Ok(None),
+            },
+            Err(_) => Ok(None),
+        },
+        _ => Ok(None),
+    }
 }
 
 /// Writes `value` as json's functions embed it (PostgreSQL's `datum_to_json`):
@@ -423,6 +439,7 @@ pub fn elements_array(document: &str, as_text: bool) -> Result<Value, TypeError>
 /// value]` arrays (the value json, or `as_text` as `->>` gives it), for
 /// `json_each[_text]`; 22023 for anything but an object.
 pub fn each(document: &str, as_text: bool) -> Result<Value, TypeError> {
+    check_json_strings(document)?;
     let Some(members) = members(document)? else {
         return Err(TypeError::InvalidParameterValue(
             if kind(document) == JsonKind::Array {
@@ -448,6 +465,7 @@ pub fn each(document: &str, as_text: bool) -> Result<Value, TypeError> {
 /// The keys of an object in the order written, repeated ones included, as a
 /// text array, for `json_object_keys`; 22023 for an array or a scalar.
 pub fn object_keys(document: &str) -> Result<Value, TypeError> {
+    check_json_strings(document)?;
     let Some(members) = members(document)? else {
         let is = if kind(document) == JsonKind::Array {
             "an array"

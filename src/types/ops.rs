@@ -175,6 +175,10 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
                 (T::Unknown, T::Array(_)) => r,
                 _ => return None,
             };
+            // json[] has no equality to compare elements with.
+            if !array.has_order() {
+                return None;
+            }
             sig(array, array, T::Bool)
         }
         _ => arithmetic_signature(op, l, r),
@@ -247,7 +251,7 @@ fn json_signature(op: BinaryOp, r: DataType) -> Option<BinarySignature> {
 fn comparison_type(l: DataType, r: DataType) -> Option<DataType> {
     use DataType as T;
     match (l, r) {
-        (T::Json, _) | (_, T::Json) => None,
+        (a, b) if !a.has_order() || !b.has_order() => None,
         (T::Unknown, T::Unknown) => Some(T::Text),
         (T::Unknown, t) | (t, T::Unknown) => Some(t),
         (a, b) if a.is_numeric() && b.is_numeric() => Some(common_numeric(a, b)),

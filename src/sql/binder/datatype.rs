@@ -169,9 +169,10 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
 }
 
 /// 42883 unless values of `ty` can be told equal (DISTINCT, GROUP BY, UNION,
-/// an aggregate's DISTINCT): json has no equality, as in PostgreSQL.
+/// an aggregate's DISTINCT, PARTITION BY, IN): json (and json[]) has no
+/// equality, as in PostgreSQL.
 pub(super) fn require_equality(ty: DataType) -> Result<(), SqlError> {
-    if ty == DataType::Json {
+    if !ty.has_order() {
         return Err(SqlError::UndefinedFunction(format!(
             "could not identify an equality operator for type {ty}"
         )));
@@ -181,7 +182,7 @@ pub(super) fn require_equality(ty: DataType) -> Result<(), SqlError> {
 
 /// 42883 unless values of `ty` can be ordered (ORDER BY): json cannot.
 pub(super) fn require_ordering(ty: DataType) -> Result<(), SqlError> {
-    if ty == DataType::Json {
+    if !ty.has_order() {
         return Err(SqlError::UndefinedFunction(format!(
             "could not identify an ordering operator for type {ty}"
         )));

@@ -884,7 +884,13 @@ impl Binder<'_> {
             let mut types = vec![left.ty()];
             types.extend(items.iter().filter(|e| shared(e)).map(Expr::ty));
             // Without a common type each item is compared on its own.
-            self.common_type(&types, "IN").ok()
+            match self.common_type(&types, "IN") {
+                Ok(ty) => {
+                    datatype::require_equality(ty)?;
+                    Some(ty)
+                }
+                Err(_) => None,
+            }
         } else {
             None
         };

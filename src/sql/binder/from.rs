@@ -158,6 +158,17 @@ impl Binder<'_> {
         let left_width = left_scope.width();
         let mut scope = left_scope.clone();
         scope.extend(right_scope.clone());
+        let nullable: &[&Scope] = match (kind, swap) {
+            (JoinKind::Inner, _) => &[],
+            (JoinKind::Left, false) => &[&right_scope],
+            (JoinKind::Left, true) => &[&left_scope],
+            (JoinKind::Full, _) => &[&left_scope, &right_scope],
+        };
+        let null_extended: Vec<String> = nullable
+            .iter()
+            .flat_map(|s| s.columns.iter().filter_map(|c| c.relation.clone()))
+            .collect();
+        scope.null_extended.extend(null_extended);
         let mut using_merged = Vec::new();
         let on = match constraint {
             JoinConstraint::None => None,

@@ -11,7 +11,7 @@ use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
 };
 
-use super::datatype::require_equality;
+use super::datatype::{require_equality, require_ordering};
 use super::scope::{Lookup, Scope};
 use super::state::position_or_push;
 use super::{names, Binder};
@@ -68,7 +68,7 @@ impl Binder<'_> {
             )));
         }
         if let ("row_to_json" | "to_json" | "to_jsonb", [arg]) = (name.as_str(), &call.args[..]) {
-            if let Some(row) = self.whole_row(arg, scope, true)? {
+            if let Some(row) = self.whole_row(arg, scope, false)? {
                 return Ok(if name == "to_jsonb" {
                     Expr::Function {
                         function: FunctionId::ToJsonb,
@@ -88,14 +88,15 @@ impl Binder<'_> {
     /// that is no column but a relation in scope stands for that relation's
     /// whole row, which these functions write as a json object of its columns
     /// in order (`{"id":1,"name":"ann"}`, PostgreSQL's compact form; see
-    /// `FunctionId::JsonRow`). None if `arg` is anything else. `grouped`: the
-    /// columns are read as the select list reads them (an aggregate's argument
-    /// reads its input's).
+    /// `FunctionId::JsonRow`). None if `arg` is anything else.
+    /// `in_aggregate`: the argument of `json[b]_agg`, which reads its input's
+    /// columns and takes the row itself (`json_agg` writes each on a line of
+    /// its own); otherwise the columns are read as the select list reads them.
     pub(super) fn whole_row(
         &mut self,
         arg: &A,
         scope: &Scope,
-        grouped: bool,
+        in_aggregate: bool,
     ) -> Result<Option<Expr>, SqlError> {
         let A::Identifier(ident) = arg else {
             return Ok(None);
@@ -104,6 +105,14 @@ impl Binder<'_> {
         let is_column = !matches!(scope.lookup(None, &relation), Ok(Lookup::NotFound));
         if is_column || !scope.has_relation(&relation) {
             return Ok(None);
+        }
+        if scope.null_extended.contains(&relation) {
+            // Its whole row is NULL where the join null-extends it, which a
+            // row made of its columns cannot tell from a row of NULLs.
+            return Err(SqlError::Unsupported(format!(
+                "the whole row of \"{relation}\", which an outer join may null-extend \
+                 (name its columns instead)"
+            )));
         }
         let mut args = Vec::new();
         for (index, column) in scope.columns.iter().enumerate() {
@@ -118,14 +127,16 @@ impl Binder<'_> {
                 Value::Text(column.name.clone()),
                 DataType::Text,
             ));
-            args.push(if grouped {
-                self.over_groups(value)?
-            } else {
+            args.push(if in_aggregate {
                 value
+            } else {
+                self.over_groups(value)?
             });
         }
         Ok(Some(Expr::Function {
-            function: FunctionId::JsonRow,
+            function: FunctionId::JsonRow {
+                record: in_aggregate,
+            },
             strict: false,
             args,
             ty: DataType::Json,
@@ -275,6 +286,11 @@ impl Binder<'_> {
     fn bind_extreme(&mut self, args: Vec<Expr>, greatest: bool) -> Result<Expr, SqlError> {
         let what = if greatest { "GREATEST" } else { "LEAST" };
         let ty = self.common_type_of(&args, what)?;
+        if !ty.has_order() {
+            return Err(SqlError::UndefinedFunction(format!(
+                "could not identify a comparison function for type {ty}"
+            )));
+        }
         let args = args
             .into_iter()
             .map(|a| self.coerce_result(a, ty, what))
@@ -428,7 +444,7 @@ impl Binder<'_> {
             (false, [a]) if !two_arguments => {
                 let row = match func {
                     AggregateFunc::JsonAgg | AggregateFunc::JsonbAgg => {
-                        self.whole_row(a, input, false)?
+                        self.whole_row(a, input, true)?
                     }
                     _ => None,
                 };
@@ -463,8 +479,10 @@ impl Binder<'_> {
         let mut order_by = Vec::with_capacity(call.order_by.len());
         for o in call.order_by {
             let (descending, nulls_first) = super::select::sort_options(o)?;
+            let expr = self.bind_expr(&o.expr, input)?;
+            require_ordering(expr.ty())?;
             order_by.push(SortKey {
-                expr: self.bind_expr(&o.expr, input)?,
+                expr,
                 descending,
                 nulls_first,
             });
@@ -657,7 +675,8 @@ fn aggregate_type(
         AggregateFunc::JsonAgg | AggregateFunc::JsonObjectAgg => Some(T::Json),
         AggregateFunc::BoolAnd | AggregateFunc::BoolOr => (arg == T::Bool).then_some(T::Bool),
         AggregateFunc::Min | AggregateFunc::Max => match arg {
-            T::Bool | T::Jsonb | T::Json | T::Unknown => None,
+            T::Bool | T::Jsonb | T::Unknown => None,
+            t if !t.has_order() => None,
             // max(bpchar) is a bpchar. PostgreSQL's has no length, but its values
             // keep their padding; Turnstile's are padded by the type when sent, so
             // the length stays.

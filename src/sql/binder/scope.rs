@@ -49,6 +49,9 @@ pub struct Scope {
     /// PostgreSQL reads `e` in `FROM jsonb_array_elements(x) e` as the
     /// element (a whole-row reference to a scalar).
     pub scalar_relations: Vec<String>,
+    /// The relations an outer join may null-extend, whose whole row
+    /// (`row_to_json(t)`) is NULL where it does (see `Binder::whole_row`).
+    pub null_extended: Vec<String>,
 }
 
 /// The result of looking up a column name in one scope.
@@ -84,6 +87,7 @@ impl Scope {
                 })
                 .collect(),
             scalar_relations: Vec::new(),
+            null_extended: Vec::new(),
         }
     }
 
@@ -108,6 +112,7 @@ impl Scope {
             }));
         self.empty_relations.extend(other.empty_relations);
         self.scalar_relations.extend(other.scalar_relations);
+        self.null_extended.extend(other.null_extended);
     }
 
     /// Column positions in the order `*` lists them: by star rank, then in row
@@ -211,6 +216,7 @@ impl Scope {
             columns,
             empty_relations: self.empty_relations.clone(),
             scalar_relations: self.scalar_relations.clone(),
+            null_extended: self.null_extended.clone(),
         }
     }
 
@@ -251,6 +257,7 @@ impl Scope {
             },
             columns,
             scalar_relations: Vec::new(),
+            null_extended: Vec::new(),
         }
     }
 }

@@ -153,7 +153,8 @@ impl Binder<'_> {
             .iter()
             .map(|c| ColumnInfo::computed(c.name.clone(), c.data_type))
             .collect::<Vec<ColumnInfo>>();
-        if !all {
+        // UNION ALL only appends; INTERSECT and EXCEPT compare, ALL or not.
+        if !all || kind != SetOpKind::Union {
             for column in &columns {
                 require_equality(column.data_type)?;
             }

@@ -25,6 +25,7 @@ use crate::sql::plan::{
 use crate::sql::SqlError;
 use crate::types::{CastKind, DataType};
 
+use super::datatype::{require_equality, require_ordering};
 use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
 use super::state::position_or_push;
@@ -239,13 +240,17 @@ impl Binder<'_> {
         }
         let mut partition_by = Vec::with_capacity(spec.partition_by.len());
         for e in &spec.partition_by {
-            partition_by.push(self.bind_expr(e, scope)?);
+            let key = self.bind_expr(e, scope)?;
+            require_equality(key.ty())?;
+            partition_by.push(key);
         }
         let mut order_by = Vec::with_capacity(spec.order_by.len());
         for o in &spec.order_by {
             let (descending, nulls_first) = super::select::sort_options(o)?;
+            let expr = self.bind_expr(&o.expr, scope)?;
+            require_ordering(expr.ty())?;
             order_by.push(SortKey {
-                expr: self.bind_expr(&o.expr, scope)?,
+                expr,
                 descending,
                 nulls_first,
             });

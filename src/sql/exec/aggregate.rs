@@ -321,11 +321,11 @@ fn finish(a: &Aggregate, state: State, env: &Env<'_>) -> Result<Value, SqlError>
         },
         AggregateFunc::JsonAgg => match state.value {
             Value::Array(items) => {
-                // Whole rows (`json_agg(t)`), which the binder makes JsonRow calls.
+                // Whole rows (`json_agg(t)`), as the binder marks them.
                 let rows = matches!(
                     a.arg,
                     Some(Expr::Function {
-                        function: FunctionId::JsonRow,
+                        function: FunctionId::JsonRow { record: true },
                         ..
                     })
                 );
