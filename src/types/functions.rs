@@ -599,6 +599,39 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     sig(id, shape.to_vec(), result)
 }
 
+/// The functions json and jsonb both have, `json_` or `jsonb_` and the same
+/// name, on a document of the type the prefix names (an untyped literal
+/// becomes one).
+fn resolve_json_document(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    let (doc, function) = match name.strip_prefix("jsonb_") {
+        Some(function) => (T::Jsonb, function),
+        None => (T::Json, name.strip_prefix("json_")?),
+    };
+    if !a.first().is_some_and(|t| *t == doc || *t == T::Unknown) {
+        return None;
+    }
+    match (function, a.len()) {
+        ("typeof", 1) => sig(F::JsonTypeof, vec![doc], T::Text),
+        ("array_length", 1) => sig(F::JsonArrayLength, vec![doc], T::Int4),
+        ("strip_nulls", 1) => sig(F::JsonStripNulls, vec![doc], doc),
+        ("extract_path" | "extract_path_text", n)
+            if n >= 2 && a[1..].iter().all(|t| is_text(*t)) =>
+        {
+            let as_text = function == "extract_path_text";
+            let mut args = vec![T::Text; n];
+            args[0] = doc;
+            sig(
+                F::JsonExtractPath { as_text },
+                args,
+                if as_text { T::Text } else { doc },
+            )
+        }
+        _ => None,
+    }
+}
+
 fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use DataType as T;
     use FunctionId as F;
@@ -609,36 +642,16 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         strict: false,
     };
     let jsonb = |t: &DataType| matches!(t, T::Jsonb | T::Unknown);
-    let json = |t: &DataType| matches!(t, T::Json | T::Unknown);
     // "any" arguments: an untyped literal is text, as PostgreSQL resolves it.
     let any_args = || {
         a.iter()
             .map(|t| if *t == T::Unknown { T::Text } else { *t })
             .collect()
     };
+    if let Some(signature) = resolve_json_document(name, a) {
+        return Some(signature);
+    }
     match (name, a.len()) {
-        ("jsonb_typeof", 1) if jsonb(&a[0]) => sig(F::JsonTypeof, vec![T::Jsonb], T::Text),
-        ("jsonb_array_length", 1) if jsonb(&a[0]) => {
-            sig(F::JsonArrayLength, vec![T::Jsonb], T::Int4)
-        }
-        ("jsonb_strip_nulls", 1) if jsonb(&a[0]) => {
-            sig(F::JsonStripNulls, vec![T::Jsonb], T::Jsonb)
-        }
-        ("json_typeof", 1) if json(&a[0]) => sig(F::JsonTypeof, vec![T::Json], T::Text),
-        ("json_array_length", 1) if json(&a[0]) => sig(F::JsonArrayLength, vec![T::Json], T::Int4),
-        ("json_strip_nulls", 1) if json(&a[0]) => sig(F::JsonStripNulls, vec![T::Json], T::Json),
-        ("json_extract_path" | "json_extract_path_text", n)
-            if n >= 2 && json(&a[0]) && a[1..].iter().all(|t| is_text(*t)) =>
-        {
-            let as_text = name == "json_extract_path_text";
-            let mut args = vec![T::Text; n];
-            args[0] = T::Json;
-            sig(
-                F::JsonExtractPath { as_text },
-                args,
-                if as_text { T::Text } else { T::Json },
-            )
-        }
         ("to_json", 1) => sig(F::ToJson, any_args(), T::Json),
         ("array_to_json", 1) if matches!(a[0], T::Array(_)) => sig(F::ToJson, a.to_vec(), T::Json),
         ("json_object", 1 | 2)
@@ -657,18 +670,6 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             result: T::Json,
             strict: false,
         }),
-        ("jsonb_extract_path" | "jsonb_extract_path_text", n)
-            if n >= 2 && jsonb(&a[0]) && a[1..].iter().all(|t| is_text(*t)) =>
-        {
-            let as_text = name == "jsonb_extract_path_text";
-            let mut args = vec![T::Text; n];
-            args[0] = T::Jsonb;
-            sig(
-                F::JsonExtractPath { as_text },
-                args,
-                if as_text { T::Text } else { T::Jsonb },
-            )
-        }
         ("to_jsonb", 1) => sig(F::ToJsonb, any_args(), T::Jsonb),
         ("jsonb_set", 3 | 4)
             if jsonb(&a[0])
