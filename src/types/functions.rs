@@ -660,16 +660,6 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         {
             sig(F::JsonObject, vec![T::Array(&T::Text); a.len()], T::Json)
         }
-        ("json_build_object" | "json_build_array", _) => Some(FunctionSignature {
-            id: if name == "json_build_object" {
-                F::JsonBuildObject
-            } else {
-                F::JsonBuildArray
-            },
-            args: any_args(),
-            result: T::Json,
-            strict: false,
-        }),
         ("to_jsonb", 1) => sig(F::ToJsonb, any_args(), T::Jsonb),
         ("jsonb_set", 3 | 4)
             if jsonb(&a[0])
@@ -680,16 +670,23 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             let args = [T::Jsonb, T::Array(&T::Text), T::Jsonb, T::Bool];
             sig(F::JsonbSet, args[..a.len()].to_vec(), T::Jsonb)
         }
-        ("jsonb_build_object" | "jsonb_build_array", _) => Some(FunctionSignature {
-            id: if name == "jsonb_build_object" {
-                F::JsonbBuildObject
-            } else {
-                F::JsonbBuildArray
-            },
-            args: any_args(),
-            result: T::Jsonb,
-            strict: false,
-        }),
+        (
+            "json_build_object" | "json_build_array" | "jsonb_build_object" | "jsonb_build_array",
+            _,
+        ) => {
+            let (id, result) = match name {
+                "json_build_object" => (F::JsonBuildObject, T::Json),
+                "json_build_array" => (F::JsonBuildArray, T::Json),
+                "jsonb_build_object" => (F::JsonbBuildObject, T::Jsonb),
+                _ => (F::JsonbBuildArray, T::Jsonb),
+            };
+            Some(FunctionSignature {
+                id,
+                args: any_args(),
+                result,
+                strict: false,
+            })
+        }
         ("concat", n) if n >= 1 => Some(variadic(F::Concat)),
         ("concat_ws", n) if n >= 1 && is_text(a[0]) => {
             let mut s = variadic(F::ConcatWs);

@@ -351,11 +351,8 @@ pub fn object(keys: &Value, values: Option<&Value>) -> Result<Value, TypeError> 
 
 /// `json_agg(x)` of `values` in order: `[1, 2, 3]`, with a line break before
 /// each element after the first that is an array or (`rows`) a whole row, as
-/// PostgreSQL writes them; NULL for none.
+/// PostgreSQL writes them (the aggregate answers NULL itself when it saw no rows).
 pub fn agg(values: &[Value], rows: bool, style: TextStyle<'_>) -> Result<Value, TypeError> {
-    if values.is_empty() {
-        return Ok(Value::Null);
-    }
     let mut out = String::from("[");
     for (i, value) in values.iter().enumerate() {
         if i > 0 {
@@ -372,20 +369,12 @@ pub fn agg(values: &[Value], rows: bool, style: TextStyle<'_>) -> Result<Value, 
 }
 
 /// `json_object_agg(key, value)` of `pairs` in order: `{ "a" : 1, "b" : 2 }`,
-/// repeated keys kept; 22023 for a NULL key; NULL for none.
-/// `pairs` holds each key followed by its value.
+/// repeated keys kept. `pairs` holds each key followed by its value; the
+/// aggregate has refused a NULL key (22023) as it came.
 pub fn object_agg(pairs: &[Value], style: TextStyle<'_>) -> Result<Value, TypeError> {
-    if pairs.is_empty() {
-        return Ok(Value::Null);
-    }
     let mut out = String::from("{ ");
     for (i, pair) in pairs.chunks(2).enumerate() {
         let (key, value) = (&pair[0], &pair[1]);
-        if key.is_null() {
-            return Err(TypeError::InvalidParameterValue(
-                "field name must not be null".into(),
-            ));
-        }
         if i > 0 {
             out.push_str(", ");
         }
