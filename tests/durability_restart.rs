@@ -125,6 +125,18 @@ async fn write_first(client: &Client) {
         "CREATE SEQUENCE counter START 5 INCREMENT 5",
         "CREATE SEQUENCE gone",
         "DROP SEQUENCE gone",
+        // ALTER SEQUENCE is logged as the sequence dropped and created again:
+        // options, a restart and a new name survive; a rolled-back one does not.
+        "CREATE SEQUENCE altered",
+        "SELECT nextval('altered')",
+        "ALTER SEQUENCE altered INCREMENT 3 MAXVALUE 1000 RESTART WITH 50",
+        "SELECT nextval('altered'), nextval('altered')",
+        "ALTER SEQUENCE altered RENAME TO altered_renamed",
+        "SELECT nextval('altered_renamed')",
+        "BEGIN",
+        "ALTER SEQUENCE altered_renamed RESTART WITH 900",
+        "SELECT nextval('altered_renamed')",
+        "ROLLBACK",
         "ALTER TABLE scratch ALTER COLUMN y SET DEFAULT 'later'",
         "ALTER TABLE numbered ALTER COLUMN tag SET DEFAULT 'untagged'",
         "ALTER TABLE numbered ALTER COLUMN tag DROP DEFAULT",
@@ -248,6 +260,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM ident ORDER BY id",
         "SELECT last_value, is_called FROM numbered_id_seq",
         "SELECT last_value, is_called FROM counter",
+        "SELECT last_value, increment_by, max_value FROM pg_sequences \
+         WHERE sequencename = 'altered_renamed'",
         "SELECT * FROM restarted ORDER BY id",
         "SELECT last_value, is_called FROM restarted_id_seq",
         "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
@@ -288,6 +302,17 @@ async fn check_invariants(client: &Client) {
             vec![Some("named_key_custom".to_owned())],
         ],
         "primary keys named by CREATE TABLE and ALTER TABLE keep their names"
+    );
+    assert_eq!(
+        value(
+            client,
+            "SELECT last_value || ' ' || increment_by || ' ' || max_value FROM pg_sequences \
+             WHERE sequencename = 'altered_renamed'"
+        )
+        .await
+        .as_deref(),
+        Some("56 3 1000"),
+        "an altered, renamed sequence goes on from its restart; the rolled-back restart is gone"
     );
     let alpha = rows(
         client,

@@ -24,11 +24,11 @@
 //! A sequence created in a transaction that rolls back is gone with it, its
 //! advances too; one created in a transaction block has its state recorded as a
 //! block change, so that COMMIT recreates it where the block's statements left it.
-//! `TRUNCATE … RESTART IDENTITY` is the one transactional move of an existing
-//! sequence, as in PostgreSQL (which gives the sequence new storage): the
-//! restart and the advances after it are undone with the transaction and
-//! recorded by a block like those of a sequence it created
-//! (`WriteTxn::restart_sequence`).
+//! `TRUNCATE … RESTART IDENTITY` and `ALTER SEQUENCE` are the transactional
+//! changes of an existing sequence, as in PostgreSQL (which gives the sequence
+//! new storage): the change and the advances after it are undone with the
+//! transaction and recorded by a block like those of a sequence it created
+//! (`WriteTxn::restart_sequence`, `WriteTxn::alter_sequence`).
 
 use std::sync::atomic::Ordering;
 
@@ -231,11 +231,14 @@ impl Database {
     }
 
     /// The sequence that `touched` moved, if it still exists (not dropped, nor
-    /// dropped and created again under its name).
+    /// dropped and created again under its name): by the name it had, or, if
+    /// `ALTER SEQUENCE … RENAME` gave it another since, by its id.
     pub(super) fn touched_sequence(&self, touched: &Touched) -> Option<&Sequence> {
+        let same = |s: &&Sequence| s.schema.id == touched.id;
         self.sequences
             .get(&touched.name)
-            .filter(|s| s.schema.id == touched.id)
+            .filter(same)
+            .or_else(|| self.sequences.values().find(same))
     }
 }
 

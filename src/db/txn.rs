@@ -66,6 +66,11 @@ enum Undo {
     DropSequence {
         sequence: Box<Sequence>,
     },
+    /// `ALTER SEQUENCE`: the sequence now called `name` was `previous`.
+    AlterSequence {
+        name: String,
+        previous: Box<Sequence>,
+    },
     SetColumnDefault {
         table: TableId,
         column: usize,
@@ -122,6 +127,12 @@ pub enum Change {
     },
     CreateSequence(SequenceSchema),
     DropSequence(String),
+    /// `ALTER SEQUENCE` (see [`WriteTxn::alter_sequence`]).
+    AlterSequence {
+        name: String,
+        schema: SequenceSchema,
+        restart: Option<SequenceState>,
+    },
     SetColumnDefault {
         table: TableId,
         column: usize,
@@ -245,12 +256,13 @@ impl<'db> WriteTxn<'db> {
             return Vec::new();
         };
         for touched in self.db.touched_sequences.lock().iter() {
-            if !self.transactional_sequences.contains(&touched.name) {
+            let Some(sequence) = self.db.touched_sequence(touched) else {
                 continue;
-            }
-            if let Some(sequence) = self.db.touched_sequence(touched) {
+            };
+            let name = &sequence.schema().name;
+            if self.transactional_sequences.contains(name) {
                 changes.push(Change::SetSequence {
-                    name: touched.name.clone(),
+                    name: name.clone(),
                     state: sequence.state(),
                 });
             }
@@ -321,6 +333,11 @@ impl<'db> WriteTxn<'db> {
                 self.create_sequence(schema.clone())?;
             }
             Change::DropSequence(name) => self.drop_sequence(name)?,
+            Change::AlterSequence {
+                name,
+                schema,
+                restart,
+            } => self.alter_sequence(name, schema.clone(), *restart)?,
             Change::SetColumnDefault {
                 table,
                 column,
@@ -452,7 +469,7 @@ impl<'db> WriteTxn<'db> {
         for touched in self.db.touched_sequences.lock().iter() {
             if let Some(sequence) = self.db.touched_sequence(touched) {
                 self.redo.push(&RedoOp::SequenceState {
-                    name: touched.name.clone(),
+                    name: sequence.schema().name.clone(),
                     state: sequence.state(),
                 });
             }
@@ -962,6 +979,64 @@ impl<'db> WriteTxn<'db> {
         Ok(())
     }
 
+    /// `ALTER SEQUENCE`: the sequence called `name` takes `schema` (its id
+    /// kept; its name may be new) and restarts at `restart`, or stands where it
+    /// stood. As in PostgreSQL, which gives an altered sequence new storage,
+    /// this is transactional, and so are its moves after it: a rollback puts
+    /// back the sequence as it was when altered (see `db::sequence`). The log
+    /// gets the sequence dropped and created again, state and all.
+    pub fn alter_sequence(
+        &mut self,
+        name: &str,
+        schema: SequenceSchema,
+        restart: Option<SequenceState>,
+    ) -> Result<(), DbError> {
+        let state = match restart {
+            Some(state) => state,
+            None => self
+                .db
+                .get_sequence(name)
+                .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
+                .state(),
+        };
+        if schema.name != name {
+            self.db.check_name_free(&schema.name)?;
+        }
+        let previous = self
+            .db
+            .sequences
+            .remove(name)
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?;
+        debug_assert_eq!(
+            previous.schema().id,
+            schema.id,
+            "an altered sequence keeps its id"
+        );
+        self.redo.push(&RedoOp::DropSequence(name.to_owned()));
+        self.redo.push(&RedoOp::CreateSequence {
+            schema: schema.clone(),
+            state,
+        });
+        self.record(|| Change::AlterSequence {
+            name: name.to_owned(),
+            schema: schema.clone(),
+            restart,
+        });
+        let new_name = schema.name.clone();
+        self.db
+            .sequences
+            .insert(new_name.clone(), Sequence::new(schema, state));
+        if !self.transactional_sequences.contains(&new_name) {
+            self.transactional_sequences.push(new_name.clone());
+        }
+        self.db.catalog_version += 1;
+        self.undo.push(Undo::AlterSequence {
+            name: new_name,
+            previous: Box::new(previous),
+        });
+        Ok(())
+    }
+
     /// Sets the state of the sequence called `name` as part of this
     /// transaction: undone with it, and from now on one of its
     /// `transactional_sequences`.
@@ -1313,6 +1388,12 @@ impl Database {
             Undo::DropSequence { sequence } => {
                 self.sequences
                     .insert(sequence.schema().name.clone(), *sequence);
+                self.catalog_version += 1;
+            }
+            Undo::AlterSequence { name, previous } => {
+                self.sequences.remove(&name);
+                self.sequences
+                    .insert(previous.schema().name.clone(), *previous);
                 self.catalog_version += 1;
             }
             Undo::InstallRoutines { previous } => {

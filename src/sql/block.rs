@@ -248,6 +248,7 @@ impl Written {
             | Change::DropView(_)
             | Change::CreateSequence(_)
             | Change::DropSequence(_)
+            | Change::AlterSequence { .. }
             | Change::SetSequence { .. }
             | Change::RestartSequence(_)
             | Change::SetColumnDefault { .. }
@@ -1035,8 +1036,8 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
 
 /// Where `dropped`, writes `ROLLBACK TO SAVEPOINT` drops, left the sequences
 /// that outlive them, as `SetSequence` changes: a state is recorded only for a
-/// sequence the block created or restarted, and one the dropped writes
-/// created, dropped or restarted is theirs from then on (PostgreSQL undoes a
+/// sequence the block created, restarted or altered, and one the dropped
+/// writes created, dropped, restarted or altered is theirs from then on (PostgreSQL undoes a
 /// restart with its subtransaction, and what was drawn after it), so the
 /// state that counts is the last before that.
 fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
@@ -1049,6 +1050,10 @@ fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
             }
             Change::DropSequence(name) | Change::RestartSequence(name) => {
                 ended.insert(name);
+            }
+            Change::AlterSequence { name, schema, .. } => {
+                ended.insert(name);
+                ended.insert(&schema.name);
             }
             Change::SetSequence { name, .. } if !ended.contains(name.as_str()) => {
                 keep_state(&mut left, change);

@@ -20,6 +20,12 @@
 //! no unquoted identifier can spell (`turnstile:set_constraints`), its values the
 //! mode and then the names. [`set_constraints`] is the only reader of it.
 //!
+//! `ALTER SEQUENCE`, which sqlparser does not know either, is read here the
+//! same way ([`AlterSequence`]), into a stand-in `SET` of the variable
+//! `turnstile:alter_sequence` whose value is the statement's text;
+//! [`alter_sequence`] reads it again from there. Its options are read by
+//! sqlparser's reader of `CREATE SEQUENCE` options, `RESTART` by this module.
+//!
 //! In a COPY statement, the boolean options take PostgreSQL's spellings (`FREEZE
 //! on`, `HEADER 1`): they are rewritten to `TRUE`/`FALSE` before parsing, the only
 //! ones sqlparser reads.
@@ -44,8 +50,8 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     visit_expressions, Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart,
-    Query, Set, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor,
-    VisitorMut,
+    Owner, Query, SequenceOptions, Set, SetExpr, Statement, UnaryOperator, VacuumStatement, Value,
+    VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -84,14 +90,6 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     ) {
         return Err(SqlError::Unsupported(
             "two-phase commit (PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED)".into(),
-        ));
-    }
-    // Nor ALTER SEQUENCE.
-    if words == ["alter", "sequence"] {
-        return Err(SqlError::Unsupported(
-            "ALTER SEQUENCE (move a sequence with setval; to change its options, \
-             drop it and create it again)"
-                .into(),
         ));
     }
     let mut statements = parse_rewritten(sql).map_err(|e| match e {
@@ -284,8 +282,8 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     let lower = sql.to_ascii_lowercase();
     let symmetric = lower.contains("symmetric");
     let copy = lower.trim_start().starts_with("copy");
-    let constraints = lower.contains("constraints");
-    if !symmetric && !copy && !constraints {
+    let own = lower.contains("constraints") || lower.contains("sequence");
+    if !symmetric && !copy && !own {
         return Ok(Parser::parse_sql(&dialect, sql)?);
     }
     let mut tokens = Tokenizer::new(&dialect, sql)
@@ -297,25 +295,42 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     if copy {
         rewrite_copy_booleans(&mut tokens);
     }
-    if constraints {
-        return parse_with_set_constraints(tokens);
+    if own {
+        return parse_with_own_statements(tokens);
     }
     Ok(Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
         .parse_statements()?)
 }
 
-/// The statements of `tokens`, each `SET CONSTRAINTS` among them read into its
-/// stand-in ([`parse_set_constraints`]) and the others by sqlparser.
-fn parse_with_set_constraints(tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, Rewritten> {
-    let is_set_constraints = |segment: &[TokenWithSpan]| {
-        let mut words = segment.iter().filter(|t| !is_whitespace(&t.token));
-        let mut next_is = |word: &str| {
-            matches!(words.next(), Some(TokenWithSpan { token: Token::Word(w), .. })
-                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
-        };
-        next_is("set") && next_is("constraints")
-    };
+/// The statements this module reads itself rather than sqlparser.
+#[derive(Clone, Copy)]
+enum OwnStatement {
+    SetConstraints,
+    AlterSequence,
+}
+
+impl OwnStatement {
+    /// Which one `segment` (one statement's tokens) is, if any, by its first
+    /// two words.
+    fn of(segment: &[TokenWithSpan]) -> Option<OwnStatement> {
+        let mut words = segment.iter().filter_map(|t| match &t.token {
+            Token::Whitespace(_) => None,
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_lowercase()),
+            _ => Some(String::new()),
+        });
+        match (words.next()?.as_str(), words.next()?.as_str()) {
+            ("set", "constraints") => Some(OwnStatement::SetConstraints),
+            ("alter", "sequence") => Some(OwnStatement::AlterSequence),
+            _ => None,
+        }
+    }
+}
+
+/// The statements of `tokens`, each `SET CONSTRAINTS` and `ALTER SEQUENCE`
+/// among them read into its stand-in ([`parse_set_constraints`],
+/// [`alter_sequence_stand_in`]) and the others by sqlparser.
+fn parse_with_own_statements(tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, Rewritten> {
     let segments: Vec<&[TokenWithSpan]> = tokens
         .split(|t| t.token == Token::SemiColon)
         .filter(|segment| {
@@ -324,25 +339,191 @@ fn parse_with_set_constraints(tokens: Vec<TokenWithSpan>) -> Result<Vec<Statemen
                 .any(|t| !is_whitespace(&t.token) && t.token != Token::EOF)
         })
         .collect();
-    if !segments.iter().any(|segment| is_set_constraints(segment)) {
+    if !segments
+        .iter()
+        .any(|segment| OwnStatement::of(segment).is_some())
+    {
         return Ok(Parser::new(&PostgreSqlDialect {})
             .with_tokens_with_locations(tokens)
             .parse_statements()?);
     }
     let mut statements = Vec::with_capacity(segments.len());
     for segment in segments {
-        if is_set_constraints(segment) {
-            let tokens = segment.iter().map(|t| t.token.clone());
-            statements.push(parse_set_constraints(tokens).map_err(Rewritten::Sql)?);
-        } else {
-            statements.extend(
+        match OwnStatement::of(segment) {
+            Some(OwnStatement::SetConstraints) => {
+                let tokens = segment.iter().map(|t| t.token.clone());
+                statements.push(parse_set_constraints(tokens).map_err(Rewritten::Sql)?);
+            }
+            Some(OwnStatement::AlterSequence) => {
+                statements.push(alter_sequence_stand_in(segment)?);
+            }
+            None => statements.extend(
                 Parser::new(&PostgreSqlDialect {})
                     .with_tokens_with_locations(segment.to_vec())
                     .parse_statements()?,
-            );
+            ),
         }
     }
     Ok(statements)
+}
+
+/// `ALTER SEQUENCE`, read from its stand-in by [`alter_sequence`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterSequence {
+    pub name: ObjectName,
+    pub if_exists: bool,
+    pub action: AlterSequenceAction,
+}
+
+/// What an `ALTER SEQUENCE` does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterSequenceAction {
+    /// New options (as `CREATE SEQUENCE` takes them), and `RESTART`
+    /// (`Some(None)`) or `RESTART WITH n` (`Some(Some(n))`).
+    Options {
+        options: Vec<SequenceOptions>,
+        restart: Option<Option<Box<Expr>>>,
+    },
+    OwnerTo(Owner),
+    RenameTo(ObjectName),
+}
+
+/// 42601 for an option given twice, in PostgreSQL's words.
+fn redundant_options() -> Rewritten {
+    Rewritten::Sql(SqlError::InvalidStatement(
+        "conflicting or redundant options".into(),
+    ))
+}
+
+/// The variable of the stand-in for `ALTER SEQUENCE` (see the module doc).
+const ALTER_SEQUENCE_VARIABLE: &str = "turnstile:alter_sequence";
+
+/// The stand-in for the `ALTER SEQUENCE` of `segment`, whose syntax is
+/// checked here.
+fn alter_sequence_stand_in(segment: &[TokenWithSpan]) -> Result<Statement, Rewritten> {
+    read_alter_sequence(segment.to_vec())?;
+    let text: String = segment.iter().map(|t| t.token.to_string()).collect();
+    Ok(Statement::Set(Set::SingleAssignment {
+        scope: None,
+        hivevar: false,
+        variable: ObjectName::from(vec![Ident::new(ALTER_SEQUENCE_VARIABLE)]),
+        values: vec![Expr::value(Value::SingleQuotedString(text))],
+    }))
+}
+
+/// `ALTER SEQUENCE` read from its stand-in, or None for any other statement.
+pub fn alter_sequence(statement: &Statement) -> Option<Result<AlterSequence, SqlError>> {
+    let text = stand_in_value(statement, ALTER_SEQUENCE_VARIABLE)?;
+    let Some(Expr::Value(value)) = text.first() else {
+        return None;
+    };
+    let Value::SingleQuotedString(text) = &value.value else {
+        return None;
+    };
+    let read = || {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+            .tokenize_with_location()
+            .map_err(ParserError::from)?;
+        read_alter_sequence(tokens)
+    };
+    Some(read().map_err(|e| match e {
+        Rewritten::Parser(e) => SqlError::Syntax(e.to_string()),
+        Rewritten::Sql(e) => e,
+    }))
+}
+
+/// `ALTER SEQUENCE [IF EXISTS] name` and one of: options (`RESTART` among
+/// them, in any order), `OWNER TO role`, `RENAME TO name`. `SET SCHEMA`,
+/// `SET LOGGED` and `SET UNLOGGED` are 0A000.
+fn read_alter_sequence(tokens: Vec<TokenWithSpan>) -> Result<AlterSequence, Rewritten> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    parser.expect_keywords(&[Keyword::ALTER, Keyword::SEQUENCE])?;
+    let if_exists = parser.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    let action = if parser.parse_keywords(&[Keyword::OWNER, Keyword::TO]) {
+        AlterSequenceAction::OwnerTo(parser.parse_owner()?)
+    } else if parser.parse_keywords(&[Keyword::RENAME, Keyword::TO]) {
+        AlterSequenceAction::RenameTo(parser.parse_object_name(false)?)
+    } else if parser.parse_keyword(Keyword::SET) {
+        return Err(Rewritten::Sql(SqlError::Unsupported(
+            "ALTER SEQUENCE … SET SCHEMA, LOGGED or UNLOGGED (Turnstile has one schema, \
+             public, and logs every sequence)"
+                .into(),
+        )));
+    } else {
+        read_sequence_options(&mut parser)?
+    };
+    let end = parser.next_token();
+    if end.token != Token::EOF {
+        return Err(ParserError::ParserError(format!(
+            "Expected: end of statement, found: {}",
+            end.token
+        ))
+        .into());
+    }
+    Ok(AlterSequence {
+        name,
+        if_exists,
+        action,
+    })
+}
+
+/// The options of an `ALTER SEQUENCE`: `RESTART [[WITH] n]` taken out here,
+/// the rest read as `CREATE SEQUENCE` reads them.
+fn read_sequence_options(parser: &mut Parser<'_>) -> Result<AlterSequenceAction, Rewritten> {
+    let mut rest = vec![TokenWithSpan::wrap(Token::make_word("s", None))];
+    let mut restart = None;
+    loop {
+        let t = parser.next_token();
+        match &t.token {
+            Token::EOF => break,
+            Token::Word(w) if w.keyword == Keyword::RESTART && w.quote_style.is_none() => {
+                if restart.is_some() {
+                    return Err(redundant_options());
+                }
+                let with = parser.parse_keyword(Keyword::WITH);
+                let value = matches!(
+                    parser.peek_token().token,
+                    Token::Number(..) | Token::Minus | Token::Plus
+                );
+                restart = Some(if with || value {
+                    Some(Box::new(parser.parse_number()?))
+                } else {
+                    None
+                });
+            }
+            _ => rest.push(t),
+        }
+    }
+    let mut options_parser = Parser::new(&PostgreSqlDialect {}).with_tokens_with_locations(rest);
+    // sqlparser names the option given twice; PostgreSQL does not.
+    let parsed = options_parser
+        .parse_create_sequence(false)
+        .map_err(|e| match e {
+            ParserError::ParserError(m) if m.ends_with("specified more than once") => {
+                redundant_options()
+            }
+            other => other.into(),
+        })?;
+    let Statement::CreateSequence {
+        sequence_options, ..
+    } = parsed
+    else {
+        unreachable!("parse_create_sequence reads CREATE SEQUENCE")
+    };
+    let end = options_parser.next_token();
+    if end.token != Token::EOF || (sequence_options.is_empty() && restart.is_none()) {
+        return Err(ParserError::ParserError(format!(
+            "Expected: a sequence option, OWNER TO or RENAME TO, found: {}",
+            end.token
+        ))
+        .into());
+    }
+    Ok(AlterSequenceAction::Options {
+        options: sequence_options,
+        restart,
+    })
 }
 
 /// See [`parse_rewritten`]: `BETWEEN SYMMETRIC low AND` marks its low bound.
@@ -582,18 +763,7 @@ fn parse_set_constraints(tokens: impl Iterator<Item = Token>) -> Result<Statemen
 /// `SET CONSTRAINTS`, read from its stand-in: the names (None for ALL), and
 /// whether they become deferred. None for any other statement.
 pub fn set_constraints(statement: &Statement) -> Option<(Option<Vec<String>>, bool)> {
-    let Statement::Set(Set::SingleAssignment {
-        variable, values, ..
-    }) = statement
-    else {
-        return None;
-    };
-    let [ObjectNamePart::Identifier(variable)] = variable.0.as_slice() else {
-        return None;
-    };
-    if variable.value != SET_CONSTRAINTS_VARIABLE || variable.quote_style.is_some() {
-        return None;
-    }
+    let values = stand_in_value(statement, SET_CONSTRAINTS_VARIABLE)?;
     let mut idents = values.iter().filter_map(|v| match v {
         Expr::Identifier(i) => Some(i.value.clone()),
         _ => None,
@@ -601,6 +771,23 @@ pub fn set_constraints(statement: &Statement) -> Option<(Option<Vec<String>>, bo
     let deferred = idents.next()? == "deferred";
     let names: Vec<String> = idents.collect();
     Some(((!names.is_empty()).then_some(names), deferred))
+}
+
+/// The values of a stand-in `SET` of `variable` (unquoted, so that no
+/// statement a client writes is one), or None for any other statement.
+fn stand_in_value<'a>(statement: &'a Statement, variable: &str) -> Option<&'a [Expr]> {
+    let Statement::Set(Set::SingleAssignment {
+        variable: name,
+        values,
+        ..
+    }) = statement
+    else {
+        return None;
+    };
+    let [ObjectNamePart::Identifier(name)] = name.0.as_slice() else {
+        return None;
+    };
+    (name.value == variable && name.quote_style.is_none()).then_some(values.as_slice())
 }
 
 /// Skips a parenthesized list (the next token is its `(`), nested parentheses too.

@@ -764,6 +764,10 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
     if let Some((names, deferred)) = parse::set_constraints(stmt) {
         return Ok(Some(Command::SetConstraints { names, deferred }));
     }
+    // The stand-in of ALTER SEQUENCE is a SET only in form.
+    if parse::alter_sequence(stmt).is_some() {
+        return Ok(None);
+    }
     Ok(Some(match stmt {
         Statement::Set(set) => set_command(set)?,
         Statement::ShowVariable { variable } => show_command(variable),

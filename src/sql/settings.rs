@@ -103,6 +103,14 @@ const SPECS: &[Spec] = &[
         "hex",
         "Sets the output format for bytea.",
     ),
+    // Turnstile has no function bodies to check: both values are true.
+    spec(
+        "check_function_bodies",
+        Kind::Bool,
+        false,
+        "on",
+        "Check routine bodies during CREATE FUNCTION and CREATE PROCEDURE.",
+    ),
     spec(
         "client_encoding",
         Kind::Encoding,
@@ -125,6 +133,22 @@ const SPECS: &[Spec] = &[
         true,
         "ISO, MDY",
         "Sets the display format for date and time values.",
+    ),
+    // Turnstile keeps tables in memory, in one form: PostgreSQL's default table
+    // access method and tablespace are the only ones there are (pg_dump sets both).
+    spec(
+        "default_table_access_method",
+        Kind::OneOf(&["heap"]),
+        false,
+        "heap",
+        "Sets the default table access method for new tables.",
+    ),
+    spec(
+        "default_tablespace",
+        Kind::OneOf(&["", "pg_default"]),
+        false,
+        "",
+        "Sets the default tablespace to create tables and indexes in.",
     ),
     spec(
         "default_transaction_isolation",
@@ -200,6 +224,15 @@ const SPECS: &[Spec] = &[
         "0",
         "Sets the maximum allowed duration of any wait for a lock.",
     ),
+    // No table has row security policies, so `off` (fail a query a policy would
+    // filter) and `on` behave alike.
+    spec(
+        "row_security",
+        Kind::Bool,
+        false,
+        "on",
+        "Enable row security.",
+    ),
     spec(
         "search_path",
         Kind::Any,
@@ -248,6 +281,14 @@ const SPECS: &[Spec] = &[
         false,
         "serializable",
         "Sets the current transaction's isolation level.",
+    ),
+    // Turnstile has no xml type for the option to apply to.
+    spec(
+        "xmloption",
+        Kind::OneOf(&["content", "document"]),
+        false,
+        "content",
+        "Sets whether XML data in implicit parsing and serialization operations is to be considered as documents or content fragments.",
     ),
     spec(
         "block_size",

@@ -229,6 +229,9 @@ pub enum ConstantFunction {
     Null,
     /// `current_schema()`: `public`.
     CurrentSchema,
+    /// `pg_is_in_recovery()`: false. Turnstile has no standbys; a server
+    /// that answers has finished its recovery (pg_restore asks first thing).
+    False,
 }
 
 /// Functions that read the catalog or the session.
@@ -816,6 +819,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             sig(F::PgEncodingToChar, vec![T::Int4], T::Name)
         }
         ("current_schema", 0) => Some(constant(K::CurrentSchema, T::Name)),
+        ("pg_is_in_recovery", 0) => Some(constant(K::False, T::Bool)),
         ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
             sig(F::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
         }
@@ -1300,6 +1304,7 @@ pub fn eval_function(
             Value::Array(schemas)
         }
         F::Constant(ConstantFunction::True) => Value::Bool(true),
+        F::Constant(ConstantFunction::False) => Value::Bool(false),
         F::Constant(ConstantFunction::Null) => Value::Null,
         F::Constant(ConstantFunction::CurrentSchema) => Value::Text("public".to_owned()),
         F::Catalog(c) => {

@@ -1,6 +1,8 @@
 //! `ALTER TABLE`: columns added, dropped and renamed; the table renamed; a
 //! column's type, NOT NULL and DEFAULT; primary keys, UNIQUE and CHECK
-//! constraints added, validated and dropped.
+//! constraints added, validated and dropped. And `OWNER TO` of any relation
+//! (`ALTER TABLE`, `ALTER VIEW`, `ALTER SEQUENCE`), which Turnstile's one role
+//! already owns.
 //!
 //! The operations of one statement run in PostgreSQL's order (see `pass`),
 //! each on the table as the one before left it, in the statement's one write
@@ -61,6 +63,10 @@ pub fn alter_table(
     let name = relation(&a.name)?;
     refuse_system(&name, "altered")?;
     let mut tag = CommandTag::new("ALTER TABLE");
+    // ALTER TABLE gives any relation a new owner, as in PostgreSQL.
+    if let [AlterTableOperation::OwnerTo { new_owner }] = a.operations.as_slice() {
+        return change_owner(txn, &name, None, a.if_exists, new_owner, ctx, tag);
+    }
     let Some(table) = txn.db().get_table(&name) else {
         if let Some(kind) = other_relation_kind(txn, &name) {
             return Err(SqlError::WrongObjectType(format!(
@@ -134,6 +140,74 @@ fn is_rename(op: &AlterTableOperation) -> bool {
             | AlterTableOperation::RenameTable { .. }
             | AlterTableOperation::RenameConstraint { .. }
     )
+}
+
+/// `ALTER VIEW`: only `OWNER TO`.
+pub fn alter_view(
+    txn: &mut WriteTxn<'_>,
+    a: &ast::AlterView,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let name = relation(&a.name)?;
+    refuse_system(&name, "altered")?;
+    match &a.operation {
+        ast::AlterViewOperation::OwnerTo(owner) if !a.materialized => {
+            let tag = CommandTag::new("ALTER VIEW");
+            change_owner(txn, &name, Some("view"), a.if_exists, owner, ctx, tag)
+        }
+        other => Err(SqlError::Unsupported(format!(
+            "ALTER VIEW … {other} (Turnstile changes a view's owner only; to change \
+             anything else, drop the view and create it again)"
+        ))),
+    }
+}
+
+/// `OWNER TO role` of relation `name`, which must be a `expected` if given
+/// (`ALTER SEQUENCE`, `ALTER VIEW`; `ALTER TABLE` takes any relation).
+/// Turnstile has one role, the session's user, which owns every relation (see
+/// `system::pg_roles`): giving a relation to it changes nothing, and any other
+/// role does not exist, 42704, as PostgreSQL answers for a role it lacks.
+pub(super) fn change_owner(
+    txn: &WriteTxn<'_>,
+    name: &str,
+    expected: Option<&'static str>,
+    if_exists: bool,
+    owner: &ast::Owner,
+    ctx: &QueryContext,
+    tag: CommandTag,
+) -> Result<Output, SqlError> {
+    let kind = match txn.db().get_table(name) {
+        Some(_) => Some("table"),
+        None => other_relation_kind(txn, name),
+    };
+    let Some(kind) = kind else {
+        if if_exists {
+            return Ok(Output::Command(tag.with_notice(
+                Notice::DoesNotExistSkipping {
+                    kind: "relation",
+                    name: name.to_owned(),
+                },
+            )));
+        }
+        return Err(SqlError::UndefinedTable(name.to_owned()));
+    };
+    if let Some(expected) = expected.filter(|expected| *expected != kind) {
+        return Err(SqlError::WrongObjectType(format!(
+            "\"{name}\" is not a {expected}"
+        )));
+    }
+    check_owner(owner, ctx)?;
+    Ok(Output::Command(tag))
+}
+
+/// 42704 unless `owner` is the session's user (see [`change_owner`]).
+fn check_owner(owner: &ast::Owner, ctx: &QueryContext) -> Result<(), SqlError> {
+    match owner {
+        ast::Owner::Ident(role) if ident(role) != *ctx.user => Err(SqlError::UndefinedObject(
+            format!("role \"{}\" does not exist", ident(role)),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What relation other than a table `name` is, if any.
@@ -227,6 +301,10 @@ fn alter(
         }
         AlterTableOperation::ValidateConstraint { name } => {
             validate_constraint(txn, &schema, &ident(name))?;
+            Ok(Vec::new())
+        }
+        AlterTableOperation::OwnerTo { new_owner } => {
+            check_owner(new_owner, ctx)?;
             Ok(Vec::new())
         }
         // Nothing depends on a constraint, so CASCADE drops no more than RESTRICT.

@@ -18,6 +18,7 @@ use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
+use crate::sql::parse;
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
 use crate::types::{DataType, TimeZone, Value};
@@ -33,9 +34,10 @@ pub fn is_ddl(stmt: &Statement) -> bool {
             | Statement::Drop { .. }
             | Statement::Truncate(_)
             | Statement::AlterTable(_)
+            | Statement::AlterView(_)
             | Statement::Vacuum(_)
             | Statement::Analyze(_)
-    )
+    ) || parse::alter_sequence(stmt).is_some()
 }
 
 pub fn execute(
@@ -43,6 +45,9 @@ pub fn execute(
     stmt: &Statement,
     ctx: &QueryContext,
 ) -> Result<Output, SqlError> {
+    if let Some(alter) = parse::alter_sequence(stmt) {
+        return sequences::alter_sequence(txn, &alter?, ctx);
+    }
     match stmt {
         Statement::CreateTable(c) => create_table(txn, c, ctx),
         Statement::CreateSequence { .. } => sequences::create_sequence(txn, stmt),
@@ -62,6 +67,7 @@ pub fn execute(
         }
         Statement::Truncate(t) => truncate(txn, t),
         Statement::AlterTable(a) => super::alter::alter_table(txn, a, ctx),
+        Statement::AlterView(a) => super::alter::alter_view(txn, a, ctx),
         Statement::Vacuum(v) => {
             if v.full || v.sort_only || v.delete_only || v.reindex || v.recluster {
                 return Err(SqlError::Unsupported("these VACUUM options".into()));
@@ -725,14 +731,26 @@ pub(super) fn free_name(txn: &WriteTxn<'_>, name: &str, also: &[String]) -> Stri
 }
 
 fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, SqlError> {
-    if c.using.is_some()
-        || !c.include.is_empty()
+    // Every index is a B-tree (`USING btree`, which pg_dump writes, says so).
+    if c.using
+        .as_ref()
+        .is_some_and(|m| *m != ast::IndexType::BTree)
+    {
+        return Err(SqlError::Unsupported(format!(
+            "index method {} (Turnstile's indexes are B-trees: USING btree)",
+            c.using
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )));
+    }
+    if !c.include.is_empty()
         || c.predicate.is_some()
         || c.nulls_distinct.is_some()
         || !c.with.is_empty()
     {
         return Err(SqlError::Unsupported(
-            "index methods, INCLUDE, WITH, NULLS DISTINCT and partial indexes".into(),
+            "INCLUDE, WITH, NULLS DISTINCT and partial indexes".into(),
         ));
     }
     let table_name = relation(&c.table_name)?;

@@ -1,16 +1,17 @@
-//! Sequence DDL: `CREATE SEQUENCE`, the sequences of `serial` and identity
-//! columns, and what `DROP SEQUENCE` must refuse. How a sequence moves, and why
+//! Sequence DDL: `CREATE SEQUENCE`, `ALTER SEQUENCE`, the sequences of
+//! `serial` and identity columns, and what `DROP SEQUENCE` must refuse. How a sequence moves, and why
 //! it is not transactional, is `db::sequence`'s.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{self, SequenceOptions, Statement};
 
-use crate::db::{Database, SequenceSchema, TableSchema, WriteTxn};
+use super::alter::change_owner;
+use crate::db::{Database, SequenceSchema, SequenceState, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation};
-use crate::sql::parse::parse_expr;
+use crate::sql::parse::{parse_expr, AlterSequence, AlterSequenceAction};
 use crate::sql::system::is_reserved;
-use crate::sql::{CommandTag, Notice, Output, SqlError};
+use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
 use crate::types::{quote_ident, DataType};
 
 /// A column whose default is its own sequence's `nextval`: `serial` or identity.
@@ -133,10 +134,10 @@ pub fn serial_type(ty: &ast::DataType) -> Option<DataType> {
     }
 }
 
-/// A sequence's schema from its options, checked as PostgreSQL's `init_params`
-/// checks them (22023). `data_type` is the column's for `serial` and identity
-/// columns (`standalone` false, where `AS` and `OWNED BY` may not be given), else
-/// `bigint` unless `AS` says otherwise.
+/// A sequence's schema from its options (see [`apply_options`]). `data_type`
+/// is the column's for `serial` and identity columns (`standalone` false,
+/// where `AS` and `OWNED BY` may not be given), else `bigint` unless `AS` says
+/// otherwise.
 fn sequence_schema(
     db: &Database,
     name: String,
@@ -144,14 +145,54 @@ fn sequence_schema(
     options: &[SequenceOptions],
     standalone: bool,
 ) -> Result<SequenceSchema, SqlError> {
-    let mut data_type = data_type;
-    if !matches!(data_type, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+    if !is_sequence_type(data_type) {
         return Err(SqlError::InvalidParameterValue(
             "identity column type must be smallint, integer, or bigint".into(),
         ));
     }
-    let (mut increment, mut min, mut max, mut start, mut cycle, mut owned_by) =
-        (None, None, None, None, None, None);
+    let mut schema = SequenceSchema {
+        id: 0,
+        name,
+        data_type,
+        start: 1,
+        increment: 1,
+        min: 1,
+        max: i64::MAX,
+        cycle: false,
+        owned_by: None,
+    };
+    apply_options(db, &mut schema, options, standalone, true)?;
+    Ok(schema)
+}
+
+fn is_sequence_type(data_type: DataType) -> bool {
+    matches!(data_type, DataType::Int2 | DataType::Int4 | DataType::Int8)
+}
+
+/// The smallest and largest values of a sequence type.
+fn type_bounds(data_type: DataType) -> (i64, i64) {
+    match data_type {
+        DataType::Int2 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        DataType::Int4 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// Sets `schema` from `options`, checked as PostgreSQL's `init_params` checks
+/// them (22023). A new sequence (`init`) gives every option not named its
+/// default; `ALTER SEQUENCE` keeps its value, but for `NO MINVALUE` and `NO
+/// MAXVALUE`, and for bounds that were the old type's defaults when `AS`
+/// changes the type.
+fn apply_options(
+    db: &Database,
+    schema: &mut SequenceSchema,
+    options: &[SequenceOptions],
+    standalone: bool,
+    init: bool,
+) -> Result<(), SqlError> {
+    // For the bounds, None is "not named" and Some(None) `NO MINVALUE`.
+    let (mut data_type, mut increment, mut min, mut max, mut start, mut cycle, mut owned_by) =
+        (None, None, None, None, None, None, None);
     let mut seen = Vec::new();
     for option in options {
         let kind = std::mem::discriminant(option);
@@ -163,16 +204,17 @@ fn sequence_schema(
         seen.push(kind);
         match option {
             SequenceOptions::DataType(ty) if standalone => {
-                data_type = column_type(ty)?;
-                if !matches!(data_type, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+                let ty = column_type(ty)?;
+                if !is_sequence_type(ty) {
                     return Err(SqlError::InvalidParameterValue(
                         "sequence type must be smallint, integer, or bigint".into(),
                     ));
                 }
+                data_type = Some(ty);
             }
             SequenceOptions::IncrementBy(e, _) => increment = Some(integer(e)?),
-            SequenceOptions::MinValue(e) => min = e.as_ref().map(integer).transpose()?,
-            SequenceOptions::MaxValue(e) => max = e.as_ref().map(integer).transpose()?,
+            SequenceOptions::MinValue(e) => min = Some(e.as_ref().map(integer).transpose()?),
+            SequenceOptions::MaxValue(e) => max = Some(e.as_ref().map(integer).transpose()?),
             SequenceOptions::StartWith(e, _) => start = Some(integer(e)?),
             SequenceOptions::Cache(e) => {
                 // Accepted and checked; each backend caches nothing here, since
@@ -186,7 +228,7 @@ fn sequence_schema(
             }
             SequenceOptions::Cycle(no) => cycle = Some(!no),
             SequenceOptions::OwnedBy(target) if standalone => {
-                owned_by = target.as_ref().map(|t| owner(db, t)).transpose()?
+                owned_by = Some(target.as_ref().map(|t| owner(db, t)).transpose()?)
             }
             other => {
                 return Err(SqlError::InvalidStatement(format!(
@@ -195,64 +237,207 @@ fn sequence_schema(
             }
         }
     }
-    let (type_min, type_max) = match data_type {
-        DataType::Int2 => (i64::from(i16::MIN), i64::from(i16::MAX)),
-        DataType::Int4 => (i64::from(i32::MIN), i64::from(i32::MAX)),
-        _ => (i64::MIN, i64::MAX),
-    };
-    let increment = increment.unwrap_or(1);
-    if increment == 0 {
-        return Err(SqlError::InvalidParameterValue(
-            "INCREMENT must not be zero".into(),
-        ));
+    let (old_min, old_max) = type_bounds(schema.data_type);
+    let retyped = data_type.is_some();
+    let ascending = schema.increment > 0;
+    let reset_max =
+        init || retyped && (ascending && schema.max == old_max || !ascending && schema.max == -1);
+    let reset_min =
+        init || retyped && (ascending && schema.min == 1 || !ascending && schema.min == old_min);
+    if let Some(data_type) = data_type {
+        schema.data_type = data_type;
     }
-    let type_name = data_type.to_string();
-    let in_type = |what: &str, value: i64| {
-        if (type_min..=type_max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(SqlError::InvalidParameterValue(format!(
+    if let Some(increment) = increment {
+        if increment == 0 {
+            return Err(SqlError::InvalidParameterValue(
+                "INCREMENT must not be zero".into(),
+            ));
+        }
+        schema.increment = increment;
+    }
+    if let Some(cycle) = cycle {
+        schema.cycle = cycle;
+    }
+    let (type_min, type_max) = type_bounds(schema.data_type);
+    let ascending = schema.increment > 0;
+    schema.max = match max {
+        Some(Some(max)) => max,
+        Some(None) => {
+            if ascending {
+                type_max
+            } else {
+                -1
+            }
+        }
+        None if reset_max => {
+            if ascending {
+                type_max
+            } else {
+                -1
+            }
+        }
+        None => schema.max,
+    };
+    schema.min = match min {
+        Some(Some(min)) => min,
+        Some(None) => {
+            if ascending {
+                1
+            } else {
+                type_min
+            }
+        }
+        None if reset_min => {
+            if ascending {
+                1
+            } else {
+                type_min
+            }
+        }
+        None => schema.min,
+    };
+    let type_name = schema.data_type.to_string();
+    for (what, value) in [("MAXVALUE", schema.max), ("MINVALUE", schema.min)] {
+        if !(type_min..=type_max).contains(&value) {
+            return Err(SqlError::InvalidParameterValue(format!(
                 "{what} ({value}) is out of range for sequence data type {type_name}"
-            )))
+            )));
+        }
+    }
+    if schema.min >= schema.max {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "MINVALUE ({}) must be less than MAXVALUE ({})",
+            schema.min, schema.max
+        )));
+    }
+    schema.start = match start {
+        Some(start) => start,
+        None if init => {
+            if ascending {
+                schema.min
+            } else {
+                schema.max
+            }
+        }
+        None => schema.start,
+    };
+    check_within(schema, "START", schema.start)?;
+    if let Some(owned_by) = owned_by {
+        schema.owned_by = owned_by;
+    }
+    Ok(())
+}
+
+/// 22023 unless `value`, the sequence's `what` value (START, RESTART), is
+/// within its bounds.
+fn check_within(schema: &SequenceSchema, what: &str, value: i64) -> Result<(), SqlError> {
+    if value < schema.min {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "{what} value ({value}) cannot be less than MINVALUE ({})",
+            schema.min
+        )));
+    }
+    if value > schema.max {
+        return Err(SqlError::InvalidParameterValue(format!(
+            "{what} value ({value}) cannot be greater than MAXVALUE ({})",
+            schema.max
+        )));
+    }
+    Ok(())
+}
+
+/// `ALTER SEQUENCE` (see `parse::AlterSequence`).
+pub fn alter_sequence(
+    txn: &mut WriteTxn<'_>,
+    alter: &AlterSequence,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let tag = CommandTag::new("ALTER SEQUENCE");
+    let name = relation(&alter.name)?;
+    if let AlterSequenceAction::OwnerTo(owner) = &alter.action {
+        return change_owner(
+            txn,
+            &name,
+            Some("sequence"),
+            alter.if_exists,
+            owner,
+            ctx,
+            tag,
+        );
+    }
+    let Some(sequence) = txn.db().get_sequence(&name) else {
+        if txn.db().check_name_free(&name).is_err() {
+            return Err(SqlError::WrongObjectType(format!(
+                "\"{name}\" is not a sequence"
+            )));
+        }
+        if alter.if_exists {
+            return Ok(Output::Command(tag.with_notice(
+                Notice::DoesNotExistSkipping {
+                    kind: "relation",
+                    name,
+                },
+            )));
+        }
+        return Err(SqlError::UndefinedTable(name));
+    };
+    let mut schema = sequence.schema().clone();
+    let state = sequence.state();
+    let restart = match &alter.action {
+        AlterSequenceAction::OwnerTo(_) => unreachable!("answered above"),
+        AlterSequenceAction::RenameTo(new) => {
+            let new = relation(new)?;
+            if is_reserved(&new) {
+                return Err(crate::db::DbError::DuplicateRelation(new).into());
+            }
+            refuse_rename_of_called(txn.db(), &name)?;
+            schema.name = new;
+            None
+        }
+        AlterSequenceAction::Options { options, restart } => {
+            apply_options(txn.db(), &mut schema, options, true, false)?;
+            let restart = match restart {
+                Some(value) => Some(SequenceState {
+                    last_value: value
+                        .as_deref()
+                        .map(integer)
+                        .transpose()?
+                        .unwrap_or(schema.start),
+                    is_called: false,
+                }),
+                None => None,
+            };
+            let current = restart.unwrap_or(state);
+            // PostgreSQL checks where the sequence stands against its new
+            // bounds, restarted or not, and words it as a restart either way.
+            check_within(&schema, "RESTART", current.last_value)?;
+            restart
         }
     };
-    let max = match max {
-        Some(max) => in_type("MAXVALUE", max)?,
-        None if increment > 0 => type_max,
-        None => -1,
-    };
-    let min = match min {
-        Some(min) => in_type("MINVALUE", min)?,
-        None if increment > 0 => 1,
-        None => type_min,
-    };
-    if min >= max {
-        return Err(SqlError::InvalidParameterValue(format!(
-            "MINVALUE ({min}) must be less than MAXVALUE ({max})"
-        )));
+    txn.alter_sequence(&name, schema, restart)?;
+    Ok(Output::Command(tag))
+}
+
+/// 0A000 if a column's DEFAULT calls sequence `name`: Turnstile keeps a
+/// DEFAULT as text, which names the sequence, where PostgreSQL keeps its OID
+/// and so follows a rename.
+fn refuse_rename_of_called(db: &Database, name: &str) -> Result<(), SqlError> {
+    let caller = db.tables().find_map(|table| {
+        let schema = table.schema();
+        schema
+            .columns
+            .iter()
+            .find(|c| c.default.as_deref().is_some_and(|d| default_calls(d, name)))
+            .map(|c| format!("column {} of table {}", c.name, schema.name))
+    });
+    match caller {
+        Some(caller) => Err(SqlError::Unsupported(format!(
+            "renaming sequence {name}, which the DEFAULT of {caller} calls (Turnstile's \
+             defaults name their sequence; drop the DEFAULT, rename the sequence, and set \
+             the DEFAULT again)"
+        ))),
+        None => Ok(()),
     }
-    let start = start.unwrap_or(if increment > 0 { min } else { max });
-    if start < min {
-        return Err(SqlError::InvalidParameterValue(format!(
-            "START value ({start}) cannot be less than MINVALUE ({min})"
-        )));
-    }
-    if start > max {
-        return Err(SqlError::InvalidParameterValue(format!(
-            "START value ({start}) cannot be greater than MAXVALUE ({max})"
-        )));
-    }
-    Ok(SequenceSchema {
-        id: 0,
-        name,
-        data_type,
-        start,
-        increment,
-        min,
-        max,
-        cycle: cycle.unwrap_or(false),
-        owned_by,
-    })
 }
 
 /// An integer option value: a literal, maybe negative.

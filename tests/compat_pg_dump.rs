@@ -1,0 +1,111 @@
+//! A plain-format `pg_dump` of a PostgreSQL 15 database restores into Turnstile with
+//! `psql -v ON_ERROR_STOP=1 -f dump.sql`, and the data comes back as PostgreSQL had
+//! it. The fixture is in compat/pg_dump (see its README.md): `dump.sql` is what
+//! pg_dump 15 wrote, with its default options, for the database `source.sql` makes
+//! (session SETs, `\restrict`, owner statements, serial sequences,
+//! COPY blocks, `setval`, then the keys, indexes and foreign keys), and
+//! `expected.txt` is the output of `check.sql` on the PostgreSQL database the dump
+//! came from.
+//!
+//! The test restores the dump into a fresh server with psql stopping at the first
+//! error, then runs `check.sql` and compares its output with PostgreSQL's byte for
+//! byte: every row of every table and of the view, the constraints and indexes by
+//! name, the sequences' owners and where they go on, the defaults of new rows, the
+//! cascade, and the SQLSTATE with which each constraint refuses a row.
+//!
+//! After a change to source.sql or check.sql, regenerate the fixture with
+//! `bash compat/pg_dump/make_dump.sh` (it needs PostgreSQL 15's server binaries,
+//! from `pg_config --bindir`). The dump begins with `\restrict`, which psql knows
+//! from 15.14 on. A missing psql fails the test; TURNSTILE_SKIP_PSQL_TESTS=1 skips
+//! it on purpose.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::pg_tools::{have, pg_program};
+use common::TestServer;
+
+/// A file of the fixture.
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("compat/pg_dump")
+        .join(name)
+}
+
+/// Runs `psql -X -v ON_ERROR_STOP=1 FLAGS -f FILE` against the server. It connects
+/// as `postgres`, the owner the dump's `ALTER … OWNER TO` statements name, as a user
+/// restoring their own dump would. The environment variables that would change
+/// what psql prints (a client encoding, a date style, a time zone, options) are set
+/// or removed, so that the caller's shell cannot change the output.
+fn psql_file(server: &TestServer, flags: &[&str], file: &Path) -> Output {
+    let port = server.port().to_string();
+    Command::new(pg_program("psql"))
+        .args(["-h", "127.0.0.1", "-p", &port])
+        .args(["-U", "postgres", "-d", "postgres"])
+        .args(["-X", "-v", "ON_ERROR_STOP=1"])
+        .args(flags)
+        .arg("-f")
+        .arg(file)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .env("PGCLIENTENCODING", "UTF8")
+        .env_remove("PGDATESTYLE")
+        .env_remove("PGTZ")
+        .env_remove("PGOPTIONS")
+        .output()
+        .expect("run psql")
+}
+
+/// The last `n` lines of `text`: where a script stopped.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The 1-based number of the first line where `a` and `b` differ.
+fn first_different_line(a: &str, b: &str) -> usize {
+    let same = a.split('\n').zip(b.split('\n')).take_while(|(x, y)| x == y);
+    same.count() + 1
+}
+
+/// dump.sql restores without an error and check.sql then prints exactly what it
+/// printed on PostgreSQL 15.
+#[test]
+fn pg_dump_plain_restores_with_psql() {
+    if !have("psql") {
+        return;
+    }
+    // No modules: the dump goes into an empty database, as into a fresh `createdb`.
+    let server = TestServer::start_with_args(&["--no-modules"]);
+
+    let restore = psql_file(&server, &[], &fixture("dump.sql"));
+    assert!(
+        restore.status.success(),
+        "psql -f compat/pg_dump/dump.sql failed ({}):\n{}\nlast output:\n{}\nserver log:\n{}",
+        restore.status,
+        String::from_utf8_lossy(&restore.stderr),
+        tail(&String::from_utf8_lossy(&restore.stdout), 10),
+        server.log()
+    );
+
+    let check = psql_file(&server, &["-A", "-t"], &fixture("check.sql"));
+    // check.sql's refused statements print their errors on stderr on purpose.
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        check.status.success(),
+        "psql -f compat/pg_dump/check.sql failed ({}):\n{stderr}",
+        check.status
+    );
+    let expected =
+        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
+    let actual = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        actual == expected,
+        "check.sql's output differs from PostgreSQL's from line {}.\n\
+         --- PostgreSQL 15 (compat/pg_dump/expected.txt):\n{expected}\n\
+         --- Turnstile:\n{actual}\n\
+         --- psql's stderr on Turnstile:\n{stderr}",
+        first_different_line(&expected, &actual)
+    );
+}
