@@ -73,15 +73,7 @@ pub fn alter_table(
                 "\"{name}\" is not a table (it is a {kind}); ALTER TABLE changes tables"
             )));
         }
-        if a.if_exists {
-            return Ok(Output::Command(tag.with_notice(
-                Notice::DoesNotExistSkipping {
-                    kind: "relation",
-                    name,
-                },
-            )));
-        }
-        return Err(SqlError::UndefinedTable(name));
+        return missing_relation(tag, name, a.if_exists);
     };
     let id = table.schema().id;
     if a.operations.len() > 1 && a.operations.iter().any(is_rename) {
@@ -181,15 +173,7 @@ pub(super) fn change_owner(
         None => other_relation_kind(txn, name),
     };
     let Some(kind) = kind else {
-        if if_exists {
-            return Ok(Output::Command(tag.with_notice(
-                Notice::DoesNotExistSkipping {
-                    kind: "relation",
-                    name: name.to_owned(),
-                },
-            )));
-        }
-        return Err(SqlError::UndefinedTable(name.to_owned()));
+        return missing_relation(tag, name.to_owned(), if_exists);
     };
     if let Some(expected) = expected.filter(|expected| *expected != kind) {
         return Err(SqlError::WrongObjectType(format!(
@@ -198,6 +182,24 @@ pub(super) fn change_owner(
     }
     check_owner(owner, ctx)?;
     Ok(Output::Command(tag))
+}
+
+/// What an ALTER of relation `name`, which does not exist, answers: with `IF
+/// EXISTS`, its `tag` and PostgreSQL's notice; else 42P01.
+pub(super) fn missing_relation(
+    tag: CommandTag,
+    name: String,
+    if_exists: bool,
+) -> Result<Output, SqlError> {
+    if !if_exists {
+        return Err(SqlError::UndefinedTable(name));
+    }
+    Ok(Output::Command(tag.with_notice(
+        Notice::DoesNotExistSkipping {
+            kind: "relation",
+            name,
+        },
+    )))
 }
 
 /// 42704 unless `owner` is the session's user (see [`change_owner`]).

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{self, SequenceOptions, Statement};
 
-use super::alter::change_owner;
+use super::alter::{change_owner, missing_relation};
 use crate::db::{Database, SequenceSchema, SequenceState, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation};
 use crate::sql::parse::{parse_expr, AlterSequence, AlterSequenceAction};
@@ -371,15 +371,7 @@ pub fn alter_sequence(
                 "\"{name}\" is not a sequence"
             )));
         }
-        if alter.if_exists {
-            return Ok(Output::Command(tag.with_notice(
-                Notice::DoesNotExistSkipping {
-                    kind: "relation",
-                    name,
-                },
-            )));
-        }
-        return Err(SqlError::UndefinedTable(name));
+        return missing_relation(tag, name, alter.if_exists);
     };
     let mut schema = sequence.schema().clone();
     let state = sequence.state();
