@@ -2,7 +2,7 @@
 //! `psql -v ON_ERROR_STOP=1 -f dump.sql`, and the data comes back as PostgreSQL had
 //! it. The fixture is in compat/pg_dump (see its README.md): `dump.sql` is what
 //! pg_dump 15 wrote, with its default options, for the database `source.sql` makes
-//! (session SETs, `\restrict`, owner statements, serial sequences,
+//! (session SETs, `\restrict`, owner statements, serial and identity sequences,
 //! COPY blocks, `setval`, then the keys, indexes and foreign keys), and
 //! `expected.txt` is the output of `check.sql` on the PostgreSQL database the dump
 //! came from.
@@ -73,16 +73,51 @@ fn first_different_line(a: &str, b: &str) -> usize {
 /// printed on PostgreSQL 15.
 #[test]
 fn pg_dump_plain_restores_with_psql() {
+    restore_and_check(|server| psql_file(server, &[], &fixture("dump.sql")));
+}
+
+/// The same, restored as one transaction (`psql -1`): every table is created
+/// and loaded by COPY in one block, committed at the end.
+#[test]
+fn pg_dump_plain_restores_in_one_transaction() {
+    restore_and_check(|server| psql_file(server, &["--single-transaction"], &fixture("dump.sql")));
+}
+
+/// The custom-format archive of the same database, restored by pg_restore as
+/// one transaction. pg_restore sends each object's statements as one string
+/// (`CREATE TABLE …; ALTER TABLE … OWNER TO …`).
+#[test]
+fn pg_dump_custom_format_restores_with_pg_restore() {
+    if !have("pg_restore") {
+        return;
+    }
+    restore_and_check(|server| {
+        let target = format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres connect_timeout=10",
+            server.port()
+        );
+        Command::new(pg_program("pg_restore"))
+            .args(["--exit-on-error", "--single-transaction", "-d", &target])
+            .arg(fixture("dump.custom"))
+            .output()
+            .expect("run pg_restore")
+    });
+}
+
+/// Restores the fixture into a fresh server with `restore` (psql or
+/// pg_restore), which must succeed, then compares check.sql's output with
+/// PostgreSQL's.
+fn restore_and_check(restore: impl FnOnce(&TestServer) -> Output) {
     if !have("psql") {
         return;
     }
     // No modules: the dump goes into an empty database, as into a fresh `createdb`.
     let server = TestServer::start_with_args(&["--no-modules"]);
 
-    let restore = psql_file(&server, &[], &fixture("dump.sql"));
+    let restore = restore(&server);
     assert!(
         restore.status.success(),
-        "psql -f compat/pg_dump/dump.sql failed ({}):\n{}\nlast output:\n{}\nserver log:\n{}",
+        "the restore failed ({}):\n{}\nlast output:\n{}\nserver log:\n{}",
         restore.status,
         String::from_utf8_lossy(&restore.stderr),
         tail(&String::from_utf8_lossy(&restore.stdout), 10),

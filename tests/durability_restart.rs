@@ -133,6 +133,10 @@ async fn write_first(client: &Client) {
         "SELECT nextval('altered'), nextval('altered')",
         "ALTER SEQUENCE altered RENAME TO altered_renamed",
         "SELECT nextval('altered_renamed')",
+        // An identity column added by ALTER TABLE, as pg_dump writes one.
+        "CREATE TABLE late_ident (id INT NOT NULL, v TEXT)",
+        "ALTER TABLE late_ident ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (START WITH 7)",
+        "INSERT INTO late_ident (v) VALUES ('first')",
         "BEGIN",
         "ALTER SEQUENCE altered_renamed RESTART WITH 900",
         "SELECT nextval('altered_renamed')",
@@ -233,6 +237,7 @@ async fn write_more(client: &Client, round: u32) {
         "DROP TABLE IF EXISTS round_1",
         &format!("INSERT INTO numbered (tag) VALUES ('round {round}')"),
         &format!("INSERT INTO ident (v) VALUES ('round {round}')"),
+        &format!("INSERT INTO late_ident (v) VALUES ('round {round}')"),
         "SELECT nextval('counter')",
     ])
     .await;
@@ -258,6 +263,9 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         // rolled-back statements included.
         "SELECT * FROM numbered ORDER BY id",
         "SELECT * FROM ident ORDER BY id",
+        "SELECT * FROM late_ident ORDER BY id",
+        "SELECT column_name, is_identity, identity_generation FROM information_schema.columns \
+         WHERE table_name = 'late_ident' ORDER BY ordinal_position",
         "SELECT last_value, is_called FROM numbered_id_seq",
         "SELECT last_value, is_called FROM counter",
         "SELECT last_value, increment_by, max_value FROM pg_sequences \

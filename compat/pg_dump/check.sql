@@ -31,7 +31,7 @@ SELECT pg_get_serial_sequence('customer', 'id'), pg_get_serial_sequence('purchas
 SELECT nextval('customer_id_seq'), nextval('purchase_id_seq'), nextval('event_id_seq'),
     nextval('invoice_seq');
 
--- Defaults and serial columns for new rows.
+-- Defaults, serial and identity columns for new rows.
 INSERT INTO customer (email) VALUES ('new@example.com')
     RETURNING id, email, name, active, created_at > '2024-06-01';
 INSERT INTO purchase (customer_id, placed) VALUES (4, '2024-06-01') RETURNING id, invoice_no;
@@ -56,6 +56,8 @@ INSERT INTO purchase_line VALUES (1, 1, 'A-100', 1);
 INSERT INTO sample (id, level, taken_at) VALUES ('00000000-0000-0000-0000-000000000002', 1, '2024-05-01 10:00:00');
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO customer (email) VALUES (NULL);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO event (id, kind) VALUES (100, 'manual');
 \echo :LAST_ERROR_SQLSTATE
 \set ON_ERROR_STOP 1
 SELECT count(*) FROM customer;

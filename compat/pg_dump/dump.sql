@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict qlsK76wDTFIStRsusEYJ4bFUko9bPdx0Juq0gtpDcQbcwABWRwVSWpwAxikWci4
+\restrict aYJKb9pSruwUxqbTTat40XEX5B96QC2nAQV1pyZH2d5hrKA6Lj5Bck4uY6qc00s
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -134,21 +134,14 @@ ALTER TABLE public.event OWNER TO postgres;
 -- Name: event_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
 --
 
-CREATE SEQUENCE public.event_id_seq
+ALTER TABLE public.event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.event_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
     NO MAXVALUE
-    CACHE 1;
-
-
-ALTER TABLE public.event_id_seq OWNER TO postgres;
-
---
--- Name: event_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: postgres
---
-
-ALTER SEQUENCE public.event_id_seq OWNED BY public.event.id;
+    CACHE 1
+);
 
 
 --
@@ -225,13 +218,6 @@ ALTER TABLE public.sample OWNER TO postgres;
 --
 
 ALTER TABLE ONLY public.customer ALTER COLUMN id SET DEFAULT nextval('public.customer_id_seq'::regclass);
-
-
---
--- Name: event id; Type: DEFAULT; Schema: public; Owner: postgres
---
-
-ALTER TABLE ONLY public.event ALTER COLUMN id SET DEFAULT nextval('public.event_id_seq'::regclass);
 
 
 --
@@ -461,5 +447,5 @@ ALTER TABLE ONLY public.purchase_line
 -- PostgreSQL database dump complete
 --
 
-\unrestrict qlsK76wDTFIStRsusEYJ4bFUko9bPdx0Juq0gtpDcQbcwABWRwVSWpwAxikWci4
+\unrestrict aYJKb9pSruwUxqbTTat40XEX5B96QC2nAQV1pyZH2d5hrKA6Lj5Bck4uY6qc00s
 

@@ -5,7 +5,8 @@
 #   2. creates the database `shop` (UTF8, collation C, so that ORDER BY on text
 #      sorts bytewise as Turnstile does) and loads source.sql into it;
 #   3. writes dump.sql with plain `pg_dump` and its default options, owner
-#      statements included, as a user would make it;
+#      statements included, as a user would make it, and dump.custom, the same
+#      in pg_dump's custom format (`-Fc`), for pg_restore;
 #   4. runs check.sql on `shop` itself, whose sequences are where the dump left them,
 #      and writes its output to expected.txt.
 # The server is stopped by pid and the directory removed on exit, whatever happens.
@@ -41,8 +42,9 @@ log "PostgreSQL on 127.0.0.1:$port (pid $PG_PID)"
 "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d shop -X -q -v ON_ERROR_STOP=1 \
     -f "$HERE/source.sql"
 "$PGBIN/pg_dump" -h 127.0.0.1 -p "$port" -U postgres -f "$HERE/dump.sql" shop
+"$PGBIN/pg_dump" -h 127.0.0.1 -p "$port" -U postgres -Fc -f "$HERE/dump.custom" shop
 # check.sql's refused statements print their errors on stderr; only stdout is kept.
 "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d shop -X -At -v ON_ERROR_STOP=1 \
     -f "$HERE/check.sql" >"$HERE/expected.txt" 2>"$WORK/check.stderr" \
     || { cat "$WORK/check.stderr" >&2; exit 1; }
-log "wrote $HERE/dump.sql and $HERE/expected.txt (pg_dump: $version)"
+log "wrote $HERE/dump.sql, $HERE/dump.custom and $HERE/expected.txt (pg_dump: $version)"

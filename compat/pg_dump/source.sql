@@ -33,7 +33,7 @@ CREATE TABLE purchase_line (
     PRIMARY KEY (purchase_id, line)
 );
 CREATE TABLE event (
-    id bigserial PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind text NOT NULL,
     payload jsonb
 );

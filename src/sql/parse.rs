@@ -26,6 +26,10 @@
 //! [`alter_sequence`] reads it again from there. Its options are read by
 //! sqlparser's reader of `CREATE SEQUENCE` options, `RESTART` by this module.
 //!
+//! `SEQUENCE NAME` among an identity column's options, which pg_dump writes and
+//! sqlparser does not read, is taken out when it names the sequence Turnstile
+//! would name anyway ([`drop_default_sequence_names`]).
+//!
 //! In a COPY statement, the boolean options take PostgreSQL's spellings (`FREEZE
 //! on`, `HEADER 1`): they are rewritten to `TRUE`/`FALSE` before parsing, the only
 //! ones sqlparser reads.
@@ -58,7 +62,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
 
-use super::binder::{EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
+use super::binder::{ident, object_name, EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
 use super::SqlError;
 
 /// Parses `sql` (one or more `;`-separated statements) with PostgreSQL's dialect.
@@ -283,6 +287,7 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     let symmetric = lower.contains("symmetric");
     let copy = lower.trim_start().starts_with("copy");
     let own = lower.contains("constraints") || lower.contains("sequence");
+    let sequence_name = lower.contains("identity") && own;
     if !symmetric && !copy && !own {
         return Ok(Parser::parse_sql(&dialect, sql)?);
     }
@@ -294,6 +299,9 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     }
     if copy {
         rewrite_copy_booleans(&mut tokens);
+    }
+    if sequence_name {
+        tokens = drop_default_sequence_names(tokens).map_err(Rewritten::Sql)?;
     }
     if own {
         return parse_with_own_statements(tokens);
@@ -605,6 +613,96 @@ fn rewrite_copy_booleans(tokens: &mut [TokenWithSpan]) {
     }
 }
 
+/// pg_dump writes an identity column as `ALTER TABLE t ALTER COLUMN c ADD
+/// GENERATED … AS IDENTITY (SEQUENCE NAME s …)`, and sqlparser does not read
+/// `SEQUENCE NAME`. Turnstile names the sequence as PostgreSQL does when no
+/// name is given, `t_c_seq` ([`object_name`]), so the option is taken out here
+/// when it names just that (bare or in `public`), and is 0A000 otherwise.
+/// Outside `ALTER TABLE … ALTER [COLUMN] c` it is left to sqlparser.
+fn drop_default_sequence_names(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWithSpan>, SqlError> {
+    let word = |t: &TokenWithSpan| match &t.token {
+        Token::Word(w) => Some(ident(&Ident {
+            value: w.value.clone(),
+            quote_style: w.quote_style,
+            span: Span::empty(),
+        })),
+        _ => None,
+    };
+    let keyword = |t: &TokenWithSpan, k: Keyword| matches!(&t.token, Token::Word(w) if w.keyword == k && w.quote_style.is_none());
+    // The positions of the tokens that are not whitespace.
+    let solid: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_whitespace(&tokens[i].token))
+        .collect();
+    let mut dropped = vec![false; tokens.len()];
+    let (mut table, mut column): (Option<String>, Option<String>) = (None, None);
+    let mut at = 0;
+    while at < solid.len() {
+        let token = |k: usize| solid.get(k).map(|&i| &tokens[i]);
+        let here = &tokens[solid[at]];
+        if here.token == Token::SemiColon {
+            (table, column) = (None, None);
+        } else if keyword(here, Keyword::ALTER)
+            && token(at + 1).is_some_and(|t| keyword(t, Keyword::TABLE))
+        {
+            // ALTER TABLE [IF EXISTS] [ONLY] [schema.]name
+            at += 2;
+            while token(at).is_some_and(|t| {
+                keyword(t, Keyword::IF) || keyword(t, Keyword::EXISTS) || keyword(t, Keyword::ONLY)
+            }) {
+                at += 1;
+            }
+            while token(at + 1).is_some_and(|t| t.token == Token::Period) {
+                at += 2;
+            }
+            table = token(at).and_then(word);
+        } else if keyword(here, Keyword::ALTER) && table.is_some() {
+            let mut name_at = at + 1;
+            if token(name_at).is_some_and(|t| keyword(t, Keyword::COLUMN)) {
+                name_at += 1;
+            }
+            column = token(name_at).and_then(word);
+            at = name_at;
+        } else if keyword(here, Keyword::SEQUENCE)
+            && token(at + 1).is_some_and(|t| keyword(t, Keyword::NAME))
+        {
+            if let (Some(table), Some(column)) = (&table, &column) {
+                let mut parts = Vec::new();
+                let mut end = at + 2;
+                while let Some(part) = token(end).and_then(word) {
+                    parts.push(part);
+                    if token(end + 1).is_none_or(|t| t.token != Token::Period) {
+                        break;
+                    }
+                    end += 2;
+                }
+                let expected = object_name(table, Some(column), "seq");
+                let names_it = match parts.as_slice() {
+                    [name] => *name == expected,
+                    [schema, name] => schema == "public" && *name == expected,
+                    _ => false,
+                };
+                if !names_it {
+                    return Err(SqlError::Unsupported(format!(
+                        "SEQUENCE NAME {} (Turnstile names the sequence of identity column \
+                         {column} of table {table} {expected})",
+                        parts.join(".")
+                    )));
+                }
+                for &i in &solid[at..=end] {
+                    dropped[i] = true;
+                }
+                at = end;
+            }
+        }
+        at += 1;
+    }
+    Ok(tokens
+        .into_iter()
+        .zip(dropped)
+        .filter_map(|(t, dropped)| (!dropped).then_some(t))
+        .collect())
+}
+
 /// The text's first word, in lower case (letters only).
 fn first_word(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_alphabetic())
@@ -914,6 +1012,69 @@ mod tests {
         ] {
             assert!(matches!(parse(wrong), Err(SqlError::Syntax(_))), "{wrong}");
         }
+    }
+
+    /// `ALTER SEQUENCE` is read into its stand-in, alone or among other
+    /// statements, with `RESTART` anywhere among its options; a SET written in
+    /// SQL is never its stand-in.
+    #[test]
+    fn alter_sequence_is_read_into_its_stand_in() {
+        let read = |text: &str| alter_sequence(&parse(text).unwrap()[0]).map(Result::unwrap);
+        let alter =
+            read("alter sequence if exists public.s increment 2 restart with -5 cycle").unwrap();
+        assert!(alter.if_exists);
+        assert_eq!(alter.name.to_string(), "public.s");
+        let AlterSequenceAction::Options { options, restart } = alter.action else {
+            panic!("options expected")
+        };
+        assert_eq!(options.len(), 2);
+        assert_eq!(restart.flatten().map(|e| e.to_string()), Some("-5".into()));
+        assert!(matches!(
+            read("ALTER SEQUENCE s RESTART").unwrap().action,
+            AlterSequenceAction::Options {
+                restart: Some(None),
+                ..
+            }
+        ));
+        let several = parse("SELECT 1; ALTER SEQUENCE s OWNED BY NONE; SELECT 2").unwrap();
+        assert_eq!(several.len(), 3);
+        assert!(alter_sequence(&several[1]).is_some());
+        assert!(read("SET \"turnstile:alter_sequence\" = 'ALTER SEQUENCE s RESTART'").is_none());
+        assert!(matches!(
+            parse("ALTER SEQUENCE s SET SCHEMA x"),
+            Err(SqlError::Unsupported(_))
+        ));
+        for wrong in [
+            "ALTER SEQUENCE s",
+            "ALTER SEQUENCE s RESTART RESTART",
+            "ALTER SEQUENCE s FOO",
+        ] {
+            assert!(
+                matches!(
+                    parse(wrong),
+                    Err(SqlError::Syntax(_) | SqlError::InvalidStatement(_))
+                ),
+                "{wrong}"
+            );
+        }
+    }
+
+    /// `SEQUENCE NAME` of an identity column added by ALTER TABLE is taken out
+    /// when it names the default, and refused when it names another.
+    #[test]
+    fn default_sequence_names_are_dropped() {
+        let parsed = parse(
+            "ALTER TABLE ONLY public.\"Ev\" ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY \
+             (SEQUENCE NAME public.\"Ev_id_seq\" START WITH 1)",
+        )
+        .unwrap();
+        let text = parsed[0].to_string();
+        assert!(!text.contains("NAME"), "{text}");
+        assert!(text.contains("START WITH 1"), "{text}");
+        assert!(matches!(
+            parse("ALTER TABLE t ALTER id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME other)"),
+            Err(SqlError::Unsupported(_))
+        ));
     }
 
     /// Several statements parse in order; garbage is a syntax error, not a panic.

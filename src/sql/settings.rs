@@ -178,6 +178,14 @@ const SPECS: &[Spec] = &[
         "0",
         "Sets the maximum allowed idle time between queries, when in a transaction.",
     ),
+    // Turnstile does not end idle sessions: 0 (off) only.
+    spec(
+        "idle_session_timeout",
+        Kind::Only("0"),
+        false,
+        "0",
+        "Sets the maximum allowed idle time between queries, when not in a transaction.",
+    ),
     spec(
         "IntervalStyle",
         Kind::Only("postgres"),
@@ -253,6 +261,15 @@ const SPECS: &[Spec] = &[
         false,
         "0",
         "Sets the maximum allowed duration of any statement.",
+    ),
+    // Scans of a table start at its beginning whatever this says: there are no
+    // concurrent heap scans to synchronize with (pg_dump turns it off).
+    spec(
+        "synchronize_seqscans",
+        Kind::Bool,
+        false,
+        "on",
+        "Enable synchronized sequential scans.",
     ),
     spec(
         "synchronous_commit",

@@ -69,3 +69,31 @@ pub fn relation(name: &ObjectName) -> Result<String, SqlError> {
         (_, name) => Ok(name),
     }
 }
+
+/// `<name1>_<name2>_<label>` (or `<name1>_<label>`) in at most 63 bytes,
+/// cutting the longer of the two names a character at a time (PostgreSQL's
+/// `makeObjectName`).
+pub fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    const MAX_BYTES: usize = 63;
+    let separators = if name2.is_some() { 2 } else { 1 };
+    let room = MAX_BYTES.saturating_sub(label.len() + separators);
+    let (mut a, mut b) = (name1, name2.unwrap_or_default());
+    fn cut(s: &str) -> &str {
+        let mut end = s.len() - 1;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        &s[..end]
+    }
+    while a.len() + b.len() > room {
+        if a.len() > b.len() {
+            a = cut(a);
+        } else {
+            b = cut(b);
+        }
+    }
+    match name2 {
+        Some(_) => format!("{a}_{b}_{label}"),
+        None => format!("{a}_{label}"),
+    }
+}

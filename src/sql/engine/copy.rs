@@ -1,11 +1,12 @@
-//! The engine's side of COPY FROM: the target's schema under the read lock, then
+//! The engine's side of COPY FROM: the target's schema under the read lock (in
+//! a block that changed the schema, on top of its changes), then
 //! the decoded rows written under the write lock as one transaction (see
 //! `sql::copy` for the whole life of a COPY).
 
 use std::sync::Arc;
 
 use super::{stopped_error, Engine};
-use crate::db::TableSchema;
+use crate::db::{Database, TableSchema};
 use crate::sql::block::{Block, Ran};
 use crate::sql::copy::CopyIn;
 use crate::sql::system::is_reserved;
@@ -13,19 +14,33 @@ use crate::sql::{exec, Output, QueryContext, SqlError};
 
 impl Engine {
     /// The schema of `table`, the target of a COPY FROM: 42P01 if there is no such
-    /// table, 42809 for a view or a system relation, which take no rows.
-    pub async fn copy_target(&self, table: &str) -> Result<Arc<TableSchema>, crate::Error> {
+    /// table, 42809 for a view or a system relation, which take no rows. In a
+    /// block that changed the schema, as the block sees it (a table it created
+    /// or altered; `psql -1` and `pg_restore --single-transaction` create and
+    /// load in one block), from its changes rehearsed under the write lock.
+    pub async fn copy_target(
+        &self,
+        block: Option<&Block>,
+        table: &str,
+    ) -> Result<Arc<TableSchema>, crate::Error> {
         let name = table.to_owned();
-        let schema = self
-            .turnstile
-            .read("COPY", move |db| match db.get_table(&name) {
-                Some(t) => Ok(t.schema().clone()),
-                None if is_reserved(&name) || db.get_view(&name).is_some() => Err(
-                    SqlError::WrongObjectType(format!("cannot copy to relation \"{name}\"")),
-                ),
-                None => Err(SqlError::UndefinedTable(name)),
-            })
-            .await?;
+        let schema = match block.filter(|block| block.changed_schema()) {
+            None => {
+                self.turnstile
+                    .read("COPY", move |db| copy_target_in(db, name))
+                    .await?
+            }
+            Some(block) => {
+                let run = block.run();
+                let small = block.is_small();
+                self.turnstile
+                    .rehearse("COPY in block", small, std::future::pending(), move |txn| {
+                        run.replay(txn)?;
+                        copy_target_in(txn.db(), name)
+                    })
+                    .await?
+            }
+        };
         Ok(schema?)
     }
 
@@ -72,5 +87,16 @@ impl Engine {
             .await
             .map_err(|e| stopped_error(&interrupt, e))?;
         Ok(ran?)
+    }
+}
+
+/// The schema of table `name` of `db` (see [`Engine::copy_target`]).
+fn copy_target_in(db: &Database, name: String) -> Result<Arc<TableSchema>, SqlError> {
+    match db.get_table(&name) {
+        Some(t) => Ok(t.schema().clone()),
+        None if is_reserved(&name) || db.get_view(&name).is_some() => Err(
+            SqlError::WrongObjectType(format!("cannot copy to relation \"{name}\"")),
+        ),
+        None => Err(SqlError::UndefinedTable(name)),
     }
 }

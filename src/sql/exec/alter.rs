@@ -49,7 +49,7 @@ use super::ddl::{
 use super::expr::Env;
 use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
-use crate::db::{ColumnFill, IndexSchema, TableId, TableSchema, WriteTxn};
+use crate::db::{ColumnFill, Identity, IndexSchema, TableId, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
@@ -500,10 +500,17 @@ fn alter_column(
         AlterColumnOperation::SetDataType {
             data_type, using, ..
         } => return set_type(txn, schema, position, data_type, using.as_ref(), ctx),
+        AlterColumnOperation::AddGenerated {
+            generated_as,
+            sequence_options,
+        } => {
+            let options = sequence_options.clone().unwrap_or_default();
+            return add_identity(txn, schema, position, *generated_as, options);
+        }
         other => {
             return Err(SqlError::Unsupported(format!(
-                "ALTER TABLE … ALTER COLUMN … {other} (SET or DROP NOT NULL and DEFAULT, and \
-                 TYPE, are supported)"
+                "ALTER TABLE … ALTER COLUMN … {other} (SET or DROP NOT NULL and DEFAULT, \
+                 TYPE and ADD GENERATED … AS IDENTITY are supported)"
             )))
         }
     };
@@ -512,6 +519,55 @@ fn alter_column(
         changed.columns[position].nullable = nullable;
         txn.alter_table(changed)?;
     }
+    Ok(())
+}
+
+/// `ADD GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY [(options)]`: the
+/// column takes its values from a new sequence of its own, as one declared so
+/// by `CREATE TABLE`. Checked in PostgreSQL's order: the type (22023, when the
+/// sequence is made), then NOT NULL, not an identity already, no DEFAULT
+/// (55000).
+fn add_identity(
+    txn: &mut WriteTxn<'_>,
+    schema: &TableSchema,
+    position: usize,
+    generated_as: Option<ast::GeneratedAs>,
+    options: Vec<ast::SequenceOptions>,
+) -> Result<(), SqlError> {
+    let identity = match generated_as {
+        Some(ast::GeneratedAs::Always) => Identity::Always,
+        Some(ast::GeneratedAs::ByDefault) => Identity::ByDefault,
+        _ => {
+            return Err(SqlError::Syntax(
+                "syntax error at or near \"AS\" (ADD GENERATED ALWAYS or BY DEFAULT AS \
+                 IDENTITY)"
+                    .into(),
+            ))
+        }
+    };
+    let column = &schema.columns[position];
+    let name = sequences::column_sequence_name(txn.db(), &schema.name, &column.name, &[]);
+    let mut changed = schema.clone();
+    changed.columns[position].identity = Some(identity);
+    changed.columns[position].default = Some(sequences::nextval_default(&name));
+    let sequence = SequenceColumn { position, options };
+    sequences::create_column_sequences(txn, &changed, vec![sequence], vec![name])?;
+    let refused = |why: &str| {
+        Err(SqlError::ObjectNotInPrerequisiteState(format!(
+            "column \"{}\" of relation \"{}\" {why}",
+            column.name, schema.name
+        )))
+    };
+    if column.nullable {
+        return refused("must be declared NOT NULL before identity can be added");
+    }
+    if column.identity.is_some() {
+        return refused("is already an identity column");
+    }
+    if column.default.is_some() {
+        return refused("already has a default value");
+    }
+    txn.alter_table(changed)?;
     Ok(())
 }
 

@@ -31,8 +31,8 @@ use parking_lot::Mutex;
 use sqlparser::ast::{self, visit_expressions, visit_expressions_mut};
 
 use super::expr::{is_true, Env};
-use super::sequences::object_name;
 use crate::db::{CheckConstraint, CheckEvaluator, Database, DbError, TableId, TableSchema};
+use crate::sql::binder::object_name;
 use crate::sql::binder::{ident, Binder};
 use crate::sql::parse::parse_expr;
 use crate::sql::plan::Expr;

@@ -8,8 +8,8 @@
 use sqlparser::ast::{self, ConstraintReferenceMatchKind, DeferrableInitial};
 
 use super::checks::table_constraint_names;
-use super::sequences::object_name;
 use crate::db::{ConstraintModes, Database, ForeignKey, ReferentialAction, TableSchema};
+use crate::sql::binder::object_name;
 use crate::sql::binder::{ident, relation};
 use crate::sql::SqlError;
 use crate::types::DataType;

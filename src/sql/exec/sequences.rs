@@ -8,7 +8,7 @@ use sqlparser::ast::{self, SequenceOptions, Statement};
 
 use super::alter::{change_owner, missing_relation};
 use crate::db::{Database, SequenceSchema, SequenceState, TableSchema, WriteTxn};
-use crate::sql::binder::{column_type, ident, relation};
+use crate::sql::binder::{column_type, ident, object_name, relation};
 use crate::sql::parse::{parse_expr, AlterSequence, AlterSequenceAction};
 use crate::sql::system::is_reserved;
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
@@ -78,34 +78,6 @@ pub fn column_sequence_name(db: &Database, table: &str, column: &str, taken: &[S
         .map(|label| object_name(table, Some(column), &label))
         .find(free)
         .expect("some numbered name is free")
-}
-
-/// `<name1>_<name2>_<label>` (or `<name1>_<label>`) in at most 63 bytes,
-/// cutting the longer of the two names a character at a time (PostgreSQL's
-/// `makeObjectName`).
-pub(super) fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
-    const MAX_BYTES: usize = 63;
-    let separators = if name2.is_some() { 2 } else { 1 };
-    let room = MAX_BYTES.saturating_sub(label.len() + separators);
-    let (mut a, mut b) = (name1, name2.unwrap_or_default());
-    fn cut(s: &str) -> &str {
-        let mut end = s.len() - 1;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        &s[..end]
-    }
-    while a.len() + b.len() > room {
-        if a.len() > b.len() {
-            a = cut(a);
-        } else {
-            b = cut(b);
-        }
-    }
-    match name2 {
-        Some(_) => format!("{a}_{b}_{label}"),
-        None => format!("{a}_{label}"),
-    }
 }
 
 /// The DEFAULT of a column that takes its values from sequence `name`, quoted

@@ -40,7 +40,7 @@ impl Session {
         if self.transaction == TransactionState::Failed {
             return Err(SqlError::InFailedTransaction.into());
         }
-        let schema = self.engine.copy_target(table).await?;
+        let schema = self.engine.copy_target(self.block.as_ref(), table).await?;
         Ok(CopyDecoder::new(
             table.to_owned(),
             schema,
