@@ -20,7 +20,7 @@ SELECT conname, contype FROM pg_constraint
     WHERE conrelid::regclass::text IN
         ('customer', 'product', 'purchase', 'purchase_line', 'event', 'sample', 'audit_note')
     ORDER BY conname;
-SELECT tablename, indexname FROM pg_indexes
+SELECT tablename, indexname, indexdef FROM pg_indexes
     WHERE schemaname = 'public' AND tablename IN
         ('customer', 'product', 'purchase', 'purchase_line', 'event', 'sample', 'audit_note')
     ORDER BY indexname;

@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict aYJKb9pSruwUxqbTTat40XEX5B96QC2nAQV1pyZH2d5hrKA6Lj5Bck4uY6qc00s
+\restrict SsEtoFKQDTaokEGQz47CtOz6BYGSphZFp9UaWIYZNNYu7LuBe6ewJZjwXR0V0DJ
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -416,7 +416,7 @@ CREATE INDEX product_title_idx ON public.product USING btree (title);
 -- Name: purchase_customer_placed_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
-CREATE INDEX purchase_customer_placed_idx ON public.purchase USING btree (customer_id, placed);
+CREATE INDEX purchase_customer_placed_idx ON public.purchase USING btree (customer_id, placed DESC);
 
 
 --
@@ -447,5 +447,5 @@ ALTER TABLE ONLY public.purchase_line
 -- PostgreSQL database dump complete
 --
 
-\unrestrict aYJKb9pSruwUxqbTTat40XEX5B96QC2nAQV1pyZH2d5hrKA6Lj5Bck4uY6qc00s
+\unrestrict SsEtoFKQDTaokEGQz47CtOz6BYGSphZFp9UaWIYZNNYu7LuBe6ewJZjwXR0V0DJ
 

@@ -49,7 +49,7 @@ CREATE TABLE sample (
 );
 -- No primary key: pg_dump must carry duplicate rows as they are.
 CREATE TABLE audit_note (at timestamptz, who text, message text);
-CREATE INDEX purchase_customer_placed_idx ON purchase (customer_id, placed);
+CREATE INDEX purchase_customer_placed_idx ON purchase (customer_id, placed DESC);
 CREATE INDEX product_title_idx ON product (title);
 CREATE VIEW customer_purchases AS
     SELECT c.email, p.id AS purchase_id, p.placed, p.note IS NOT NULL AS has_note

@@ -148,6 +148,51 @@ pub struct IndexSchema {
     /// PostgreSQL lists as a constraint (`pg_constraint`, information_schema);
     /// false for `CREATE [UNIQUE] INDEX`, which is an index only.
     pub constraint: bool,
+    /// How `CREATE INDEX` ordered each column, in index order (as many as
+    /// `columns`).
+    pub key_orders: Vec<KeyOrder>,
+}
+
+/// `ASC`/`DESC` and `NULLS FIRST`/`LAST` of an index column. Turnstile keeps
+/// an index's entries in one order whatever these say: an index serves
+/// lookups and ranges, which find the same rows in any order, and `ORDER BY`
+/// sorts. So they change what the catalog shows (`pg_index.indoption`,
+/// `pg_get_indexdef`), never what a query answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyOrder {
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+impl KeyOrder {
+    /// PostgreSQL's `indoption` bits: 1 for DESC, 2 for NULLS FIRST.
+    pub fn indoption(self) -> u8 {
+        u8::from(self.descending) | u8::from(self.nulls_first) << 1
+    }
+
+    /// The inverse of [`KeyOrder::indoption`].
+    pub fn from_indoption(bits: u8) -> KeyOrder {
+        KeyOrder {
+            descending: bits & 1 != 0,
+            nulls_first: bits & 2 != 0,
+        }
+    }
+
+    /// What `pg_get_indexdef` writes after the column: nothing for the
+    /// default (ASC NULLS LAST, and DESC NULLS FIRST).
+    pub fn suffix(self) -> &'static str {
+        match (self.descending, self.nulls_first) {
+            (false, false) => "",
+            (false, true) => " NULLS FIRST",
+            (true, true) => " DESC",
+            (true, false) => " DESC NULLS LAST",
+        }
+    }
+
+    /// Every column in the default order.
+    pub fn ascending(columns: usize) -> Vec<KeyOrder> {
+        vec![KeyOrder::default(); columns]
+    }
 }
 
 /// A plain view: a named query expanded where it is used.

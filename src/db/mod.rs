@@ -48,7 +48,7 @@ mod table;
 mod txn;
 
 pub use catalog::{
-    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, ReferentialAction,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, ReferentialAction,
     RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema, ViewSchema,
 };
 pub use check::CheckEvaluator;

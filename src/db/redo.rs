@@ -24,7 +24,7 @@
 //! |-----|----|--------|
 //! | 1 | `CreateTable` | id, name, columns (count; each name, type, flags (1 = nullable, 2 = identity by default, 4 = identity always), default), primary key (count + 1, 0 = none; positions) |
 //! | 2 | `DropTable` | id |
-//! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint) |
+//! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint; + 128 when an `indoption` byte per column follows: 1 = DESC, 2 = NULLS FIRST) |
 //! | 4 | `DropIndex` | name |
 //! | 5 | `CreateView` | name, query, column names (count; names) |
 //! | 6 | `DropView` | name |
@@ -78,8 +78,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::catalog::{
-    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, ReferentialAction, TableId,
-    TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, ReferentialAction,
+    TableId, TableSchema, ViewSchema,
 };
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
@@ -150,6 +150,9 @@ const COLUMN_IDENTITY_ALWAYS: u8 = 4;
 const INDEX_PLAIN: u8 = 0;
 const INDEX_UNIQUE: u8 = 1;
 const INDEX_UNIQUE_CONSTRAINT: u8 = 2;
+/// Set in the kind byte when each column's `indoption` byte follows (an index
+/// with a DESC or NULLS FIRST column); logs from before it never set it.
+const INDEX_KEY_ORDERS: u8 = 0x80;
 
 /// The most bytes a row op takes besides its row when its key is an integer:
 /// a tag, a table id, a key and a row length.
@@ -276,11 +279,17 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             put_bytes(out, index.name.as_bytes());
             put_varint(out, u64::from(index.table));
             put_positions(out, &index.columns);
-            out.push(match (index.unique, index.constraint) {
+            let kind = match (index.unique, index.constraint) {
                 (false, _) => INDEX_PLAIN,
                 (true, false) => INDEX_UNIQUE,
                 (true, true) => INDEX_UNIQUE_CONSTRAINT,
-            });
+            };
+            if index.key_orders.iter().all(|o| *o == KeyOrder::default()) {
+                out.push(kind);
+            } else {
+                out.push(kind | INDEX_KEY_ORDERS);
+                out.extend(index.key_orders.iter().map(|o| o.indoption()));
+            }
         }
         RedoOp::DropIndex(name) | RedoOp::DropView(name) => {
             out.push(if matches!(op, RedoOp::DropIndex(_)) {
@@ -834,13 +843,22 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
         2 => RedoOp::DropTable(table_id(reader)?),
         3 => {
             let (name, table, columns) = (reader.string()?, table_id(reader)?, positions(reader)?);
-            let kind = reader.u8()?;
+            let flags = reader.u8()?;
+            let kind = flags & !INDEX_KEY_ORDERS;
+            let key_orders = if flags & INDEX_KEY_ORDERS != 0 {
+                (0..columns.len())
+                    .map(|_| reader.u8().map(KeyOrder::from_indoption))
+                    .collect::<Result<_, _>>()?
+            } else {
+                KeyOrder::ascending(columns.len())
+            };
             RedoOp::CreateIndex(IndexSchema {
                 name,
                 table,
                 columns,
                 unique: kind != INDEX_PLAIN,
                 constraint: kind == INDEX_UNIQUE_CONSTRAINT,
+                key_orders,
             })
         }
         4 => RedoOp::DropIndex(reader.string()?),

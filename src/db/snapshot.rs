@@ -124,6 +124,10 @@ mod tests {
             name: "t_tag_key".into(),
             table: t,
             columns: vec![1],
+            key_orders: vec![crate::db::KeyOrder {
+                descending: true,
+                nulls_first: false,
+            }],
             unique: true,
             constraint: true,
         })

@@ -46,6 +46,7 @@ fn database_with_accounts(n: i64) -> (Database, TableId) {
         name: "accounts_owner_key".into(),
         table: id,
         columns: vec![1],
+        key_orders: crate::db::KeyOrder::ascending(1),
         unique: true,
         constraint: false,
     })
@@ -72,6 +73,7 @@ fn by_balance(table: TableId) -> IndexSchema {
         name: "by_balance".into(),
         table,
         columns: vec![2],
+        key_orders: crate::db::KeyOrder::ascending(1),
         unique: false,
         constraint: false,
     }
@@ -384,6 +386,7 @@ fn relation_names_are_one_namespace() {
             name: "accounts_pkey".into(),
             table: id,
             columns: vec![2],
+            key_orders: crate::db::KeyOrder::ascending(1),
             unique: false,
             constraint: false,
         })

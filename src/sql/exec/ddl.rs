@@ -16,7 +16,7 @@ use sqlparser::ast::{
 use super::checks::{self, CheckDefinition};
 use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
-use crate::db::{ColumnSchema, Identity, IndexSchema, TableSchema, ViewSchema, WriteTxn};
+use crate::db::{ColumnSchema, Identity, IndexSchema, KeyOrder, TableSchema, ViewSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::parse;
 use crate::sql::system::is_reserved;
@@ -324,6 +324,7 @@ pub(super) fn add_unique_constraint(
     txn.create_index(IndexSchema {
         name,
         table: schema.id,
+        key_orders: KeyOrder::ascending(columns.len()),
         columns,
         unique: true,
         constraint: true,
@@ -761,15 +762,25 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         .ok_or_else(|| SqlError::UndefinedTable(table_name.clone()))?;
     let schema = table.schema().clone();
     let mut cols = Vec::new();
+    let mut key_orders = Vec::new();
     for column in &c.columns {
-        if column.column.options.sort.is_some()
-            || column.column.options.nulls_first.is_some()
-            || column.operator_class.is_some()
-        {
-            return Err(SqlError::Unsupported(
-                "ASC/DESC, NULLS and operator classes in an index".into(),
-            ));
+        if column.operator_class.is_some() {
+            return Err(SqlError::Unsupported("operator classes in an index".into()));
         }
+        let options = &column.column.options;
+        let descending = match &options.sort {
+            None | Some(ast::OrderBySort::Asc) => false,
+            Some(ast::OrderBySort::Desc) => true,
+            Some(ast::OrderBySort::Using(_)) => {
+                return Err(SqlError::Syntax("syntax error at or near \"USING\"".into()))
+            }
+        };
+        // NULLS FIRST is the default of DESC, as in PostgreSQL.
+        let nulls_first = options.nulls_first.unwrap_or(descending);
+        key_orders.push(KeyOrder {
+            descending,
+            nulls_first,
+        });
         cols.push(column_position(&schema.columns, column)?);
     }
     let name = match &c.name {
@@ -804,6 +815,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         columns: cols,
         unique: c.unique,
         constraint: false,
+        key_orders,
     })?;
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))
 }

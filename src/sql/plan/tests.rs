@@ -35,6 +35,7 @@ fn database() -> Database {
         name: "accounts_owner_idx".into(),
         table: id,
         columns: vec![1],
+        key_orders: crate::db::KeyOrder::ascending(1),
         unique: false,
         constraint: false,
     })

@@ -13,7 +13,7 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{CheckConstraint, Database, ForeignKey, ReferentialAction, TableSchema};
+use crate::db::{CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema};
 use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
@@ -66,6 +66,8 @@ pub struct IndexInfo<'a> {
     pub name: String,
     pub table: &'a TableSchema,
     pub columns: Vec<usize>,
+    /// Each column's order (see `KeyOrder`), as many as `columns`.
+    pub key_orders: Vec<KeyOrder>,
     pub unique: bool,
     pub primary: bool,
     /// The index of a UNIQUE constraint (see `IndexSchema::constraint`).
@@ -106,6 +108,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 name: schema.primary_key_name(),
                 table: schema,
                 columns: pk.clone(),
+                key_orders: KeyOrder::ascending(pk.len()),
                 unique: true,
                 primary: true,
                 unique_constraint: false,
@@ -116,6 +119,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 name: index.schema.name.clone(),
                 table: schema,
                 columns: index.schema.columns.clone(),
+                key_orders: index.schema.key_orders.clone(),
                 unique: index.schema.unique,
                 primary: false,
                 unique_constraint: index.schema.constraint,
@@ -293,15 +297,27 @@ pub fn checks(db: &Database) -> Vec<CheckInfo<'_>> {
         .collect()
 }
 
-/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as
+/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b DESC)`, as
 /// `pg_get_indexdef`: names quoted where SQL needs it (`"Q T_pkey"`, `("order")`).
 pub fn index_definition(index: &IndexInfo<'_>) -> String {
+    let columns: Vec<String> = index
+        .columns
+        .iter()
+        .zip(&index.key_orders)
+        .map(|(&c, order)| {
+            format!(
+                "{}{}",
+                quote_ident(&index.table.columns[c].name),
+                order.suffix()
+            )
+        })
+        .collect();
     format!(
         "CREATE {}INDEX {} ON public.{} USING btree ({})",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(&index.name),
         quote_ident(&index.table.name),
-        column_list(index.table, &index.columns)
+        columns.join(", ")
     )
 }
 

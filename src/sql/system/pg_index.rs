@@ -97,7 +97,13 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::column_numbers(&index.columns),
                 Value::Array(collations),
                 Value::Array(vec![c::oid(0); n]),
-                Value::Array(vec![c::int2(0); n]),
+                Value::Array(
+                    index
+                        .key_orders
+                        .iter()
+                        .map(|o| c::int2(usize::from(o.indoption())))
+                        .collect(),
+                ),
                 Value::Null,
                 Value::Null,
             ]
