@@ -60,7 +60,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer, Word};
 
 use super::binder::{ident, object_name, EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
 use super::SqlError;
@@ -484,9 +484,20 @@ fn read_sequence_options(parser: &mut Parser<'_>) -> Result<AlterSequenceAction,
     let mut restart = None;
     loop {
         let t = parser.next_token();
+        // `restart` after `OWNED BY` or a `.` is a name (`OWNED BY t.restart`).
+        let names = matches!(
+            rest.last().map(|p| &p.token),
+            Some(Token::Period)
+                | Some(Token::Word(Word {
+                    keyword: Keyword::BY,
+                    ..
+                }))
+        );
         match &t.token {
             Token::EOF => break,
-            Token::Word(w) if w.keyword == Keyword::RESTART && w.quote_style.is_none() => {
+            Token::Word(w)
+                if w.keyword == Keyword::RESTART && w.quote_style.is_none() && !names =>
+            {
                 if restart.is_some() {
                     return Err(redundant_options());
                 }
@@ -1035,6 +1046,10 @@ mod tests {
                 restart: Some(None),
                 ..
             }
+        ));
+        assert!(matches!(
+            read("ALTER SEQUENCE s OWNED BY t.restart").unwrap().action,
+            AlterSequenceAction::Options { restart: None, .. }
         ));
         let several = parse("SELECT 1; ALTER SEQUENCE s OWNED BY NONE; SELECT 2").unwrap();
         assert_eq!(several.len(), 3);

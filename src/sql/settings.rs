@@ -925,11 +925,14 @@ fn normalize_bool(lower: &str) -> Option<&'static str> {
 }
 
 fn normalize_only(name: &str, only: &str, lower: &str, text: &str) -> Result<String, SqlError> {
-    let value = normalize_bool(lower).unwrap_or(lower);
+    let is_bool_setting = only == "on" || only == "off";
+    let value = match is_bool_setting {
+        true => normalize_bool(lower).unwrap_or(lower),
+        false => lower,
+    };
     if value == only {
         return Ok(only.to_owned());
     }
-    let is_bool_setting = only == "on" || only == "off";
     if is_bool_setting && normalize_bool(lower).is_none() {
         return Err(requires_bool(name));
     }
@@ -1269,6 +1272,13 @@ mod tests {
     #[test]
     fn unsupported_values_are_refused() {
         let mut s = settings();
+        // pg_dump's `SET idle_session_timeout = 0`: the one value there is.
+        s.set("idle_session_timeout", SettingValue::Text("0".into()))
+            .unwrap();
+        assert!(matches!(
+            s.set("idle_session_timeout", SettingValue::Text("5s".into())),
+            Err(SqlError::Unsupported(_))
+        ));
         assert!(matches!(
             s.set("client_encoding", SettingValue::Text("LATIN1".into())),
             Err(SqlError::InvalidParameterValue(_))
