@@ -134,7 +134,8 @@ impl Error {
             | Error::Sql(SqlError::Type(TypeError::MalformedArray { detail, .. }))
             | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. })
             | Error::Sql(SqlError::TruncateReferenced { detail, .. })
-            | Error::Sql(SqlError::SerializationFailure { detail }) => Some(detail),
+            | Error::Sql(SqlError::SerializationFailure { detail })
+            | Error::Sql(SqlError::IdentitySequenceOwner { detail }) => Some(detail),
             _ => None,
         }
     }
@@ -191,6 +192,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::Syntax(_) | SqlError::InvalidStatement(_) => "42601",
         SqlError::Unsupported(_)
         | SqlError::UnsupportedMessage(_)
+        | SqlError::IdentitySequenceOwner { .. }
         | SqlError::TruncateReferenced { .. }
         | SqlError::ResultTypeChanged => "0A000",
         SqlError::UndefinedTable(_) => "42P01",
@@ -312,6 +314,7 @@ fn db_sqlstate(e: &DbError) -> &str {
             "42P01"
         }
         DbError::SequenceLimit { .. } => "2200H",
+        DbError::SequenceMoved(_) => "40001",
         DbError::SequenceValueOutOfBounds { .. } => "22003",
         DbError::UndefinedIndex(_) | DbError::NoKeyOrder(_) => "42704",
     }

@@ -28,8 +28,6 @@ async fn balance(client: &Client, id: i32) -> i64 {
         .get(0)
 }
 
-/// A server with `acct(id, balance)` holding ids 1..=3 with balance 100, and two
-/// sessions.
 /// The one bigint value `sql` returns on `client`.
 async fn scalar(client: &Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap().get(0)
@@ -40,6 +38,8 @@ async fn count_rows(client: &Client, table: &str) -> i64 {
     scalar(client, &format!("SELECT count(*) FROM {table}")).await
 }
 
+/// A server with `acct(id, balance)` holding ids 1..=3 with balance 100, and two
+/// sessions.
 async fn two_sessions() -> (TestServer, Client, Client) {
     let server = TestServer::start_with_args(&["--no-modules"]);
     let a = server.connect().await;
@@ -806,6 +806,60 @@ async fn ids_a_block_drew_are_the_ones_it_commits() {
     assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
     let parents = count_rows(&b, "parent").await;
     assert_eq!(parents, 1);
+}
+
+/// ALTER SEQUENCE in a block keeps the values other sessions draw meanwhile: a
+/// rename carries the sequence's state as it is at COMMIT, RESTART starts it
+/// over as asked, and new options apply at COMMIT to the state then — unless
+/// the block drew from the sequence after altering it: those values came from
+/// the state the block saw, so once someone else has drawn from it too, COMMIT
+/// answers 40001 (keeping the block's state would hand out their values again).
+#[tokio::test]
+async fn alter_sequence_in_a_block_never_hands_out_a_value_twice() {
+    let (_server, a, b) = two_sessions().await;
+    a.batch_execute("CREATE SEQUENCE s").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s')").await, 1);
+
+    a.batch_execute("BEGIN; ALTER SEQUENCE s RENAME TO s2")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s')").await, 2);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 3);
+
+    a.batch_execute("BEGIN; ALTER SEQUENCE s2 RESTART WITH 100")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 4);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 100);
+
+    a.batch_execute("BEGIN; ALTER SEQUENCE s2 INCREMENT 10")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 101);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 111);
+
+    a.batch_execute("BEGIN; ALTER SEQUENCE s2 INCREMENT 1")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&a, "SELECT nextval('s2')").await, 112);
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 121);
+    assert_eq!(sqlstate(a.batch_execute("COMMIT").await), "40001");
+    assert_eq!(
+        scalar(&b, "SELECT nextval('s2')").await,
+        131,
+        "the failed block changed nothing"
+    );
+
+    // Nobody draws in between: the block's options and draws commit.
+    a.batch_execute("BEGIN; ALTER SEQUENCE s2 INCREMENT 1")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&a, "SELECT nextval('s2')").await, 132);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 133);
 }
 
 /// Drivers describe every statement (asyncpg, SQLAlchemy's `create_all` inside a

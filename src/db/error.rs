@@ -80,6 +80,11 @@ pub enum DbError {
     /// No sequence of that name (42P01).
     #[error("sequence \"{0}\" does not exist")]
     UndefinedSequence(String),
+    /// A transaction block's `ALTER SEQUENCE`, made again, finds that another
+    /// transaction drew from the sequence since (40001): the block handed out
+    /// values from where it stood before.
+    #[error("sequence \"{0}\" was drawn from by another transaction after this block altered it")]
+    SequenceMoved(String),
     /// `nextval` past the last value of a sequence that does not cycle (2200H).
     #[error("nextval: reached {} value of sequence \"{name}\" ({bound})", if *ascending { "maximum" } else { "minimum" })]
     SequenceLimit {

@@ -61,7 +61,7 @@ pub use recovery::{recover, snapshot_dir, wal_dir, Recovered};
 pub use redo::Redo;
 pub(crate) use row::CheckedColumn;
 pub use row::Row;
-pub use sequence::{Sequence, SequenceSchema, SequenceState};
+pub use sequence::{Sequence, SequenceSchema, SequenceState, SequenceStorage};
 pub use table::{Index, PrefixBound, Table};
 pub use txn::{Change, ColumnFill, WriteTxn};
 

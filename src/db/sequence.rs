@@ -66,6 +66,20 @@ pub struct SequenceState {
     pub is_called: bool,
 }
 
+/// What `ALTER SEQUENCE` does to where a sequence stands (see
+/// [`WriteTxn::alter_sequence`](super::WriteTxn::alter_sequence)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceStorage {
+    /// `RENAME TO`, `OWNED BY`: the sequence keeps its storage, and its moves
+    /// stay outside transactions.
+    Same,
+    /// Any other option: new storage, at the state the sequence had (this
+    /// one; made again by a transaction block, it must still have it).
+    Kept(SequenceState),
+    /// `RESTART`: new storage at this state.
+    Restarted(SequenceState),
+}
+
 /// A sequence: its schema and its state, which changes behind a shared
 /// reference (see the module doc for when).
 #[derive(Debug)]

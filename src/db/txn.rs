@@ -8,7 +8,7 @@ use super::foreign_key::Pending;
 use super::key::Key;
 use super::redo::{Redo, RedoOp};
 use super::row::Row;
-use super::sequence::{Sequence, SequenceSchema, SequenceState};
+use super::sequence::{Sequence, SequenceSchema, SequenceState, SequenceStorage};
 use super::table::{Index, Table, TableContents};
 use super::{Database, DbError};
 use crate::types::Value;
@@ -66,10 +66,12 @@ enum Undo {
     DropSequence {
         sequence: Box<Sequence>,
     },
-    /// `ALTER SEQUENCE`: the sequence now called `name` was `previous`.
+    /// `ALTER SEQUENCE`: the sequence now called `name` was `previous`; with
+    /// `SequenceStorage::Same`, where it stands now stays.
     AlterSequence {
         name: String,
         previous: Box<Sequence>,
+        storage: SequenceStorage,
     },
     SetColumnDefault {
         table: TableId,
@@ -131,7 +133,7 @@ pub enum Change {
     AlterSequence {
         name: String,
         schema: SequenceSchema,
-        restart: Option<SequenceState>,
+        storage: SequenceStorage,
     },
     SetColumnDefault {
         table: TableId,
@@ -336,8 +338,18 @@ impl<'db> WriteTxn<'db> {
             Change::AlterSequence {
                 name,
                 schema,
-                restart,
-            } => self.alter_sequence(name, schema.clone(), *restart)?,
+                storage,
+            } => {
+                // The block handed out values from where the sequence stood
+                // then: someone else's since would be handed out again.
+                if let SequenceStorage::Kept(state) = storage {
+                    let now = self.db.get_sequence(name).map(|s| s.state());
+                    if now.is_some_and(|now| now != *state) {
+                        return Err(DbError::SequenceMoved(name.clone()));
+                    }
+                }
+                self.alter_sequence(name, schema.clone(), *storage)?
+            }
             Change::SetColumnDefault {
                 table,
                 column,
@@ -980,24 +992,26 @@ impl<'db> WriteTxn<'db> {
     }
 
     /// `ALTER SEQUENCE`: the sequence called `name` takes `schema` (its id
-    /// kept; its name may be new) and restarts at `restart`, or stands where it
-    /// stood. As in PostgreSQL, which gives an altered sequence new storage,
-    /// this is transactional, and so are its moves after it: a rollback puts
-    /// back the sequence as it was when altered (see `db::sequence`). The log
-    /// gets the sequence dropped and created again, state and all.
+    /// kept; its name may be new) and the state `storage` says. As in
+    /// PostgreSQL, which gives a sequence new storage unless only its name or
+    /// owner changes, a new storage is transactional, and so are the
+    /// sequence's moves after it: a rollback puts back the sequence as it was
+    /// when altered (see `db::sequence`). The log gets the sequence dropped
+    /// and created again, state and all.
     pub fn alter_sequence(
         &mut self,
         name: &str,
         schema: SequenceSchema,
-        restart: Option<SequenceState>,
+        storage: SequenceStorage,
     ) -> Result<(), DbError> {
-        let state = match restart {
-            Some(state) => state,
-            None => self
-                .db
-                .get_sequence(name)
-                .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
-                .state(),
+        let live = self
+            .db
+            .get_sequence(name)
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
+            .state();
+        let state = match storage {
+            SequenceStorage::Same => live,
+            SequenceStorage::Kept(state) | SequenceStorage::Restarted(state) => state,
         };
         if schema.name != name {
             self.db.check_name_free(&schema.name)?;
@@ -1006,7 +1020,7 @@ impl<'db> WriteTxn<'db> {
             .db
             .sequences
             .remove(name)
-            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?;
+            .expect("the sequence was just found");
         debug_assert_eq!(
             previous.schema().id,
             schema.id,
@@ -1020,19 +1034,22 @@ impl<'db> WriteTxn<'db> {
         self.record(|| Change::AlterSequence {
             name: name.to_owned(),
             schema: schema.clone(),
-            restart,
+            storage,
         });
         let new_name = schema.name.clone();
         self.db
             .sequences
             .insert(new_name.clone(), Sequence::new(schema, state));
-        if !self.transactional_sequences.contains(&new_name) {
+        let was_transactional = self.transactional_sequences.iter().any(|s| s == name);
+        let transactional = was_transactional || storage != SequenceStorage::Same;
+        if transactional && !self.transactional_sequences.contains(&new_name) {
             self.transactional_sequences.push(new_name.clone());
         }
         self.db.catalog_version += 1;
         self.undo.push(Undo::AlterSequence {
             name: new_name,
             previous: Box::new(previous),
+            storage,
         });
         Ok(())
     }
@@ -1390,10 +1407,21 @@ impl Database {
                     .insert(sequence.schema().name.clone(), *sequence);
                 self.catalog_version += 1;
             }
-            Undo::AlterSequence { name, previous } => {
-                self.sequences.remove(&name);
+            Undo::AlterSequence {
+                name,
+                previous,
+                storage,
+            } => {
+                let altered = self.sequences.remove(&name).expect("altered sequence");
+                let previous = match storage {
+                    // Same storage: what was drawn since stays drawn.
+                    SequenceStorage::Same => {
+                        Sequence::new(previous.schema().clone(), altered.state())
+                    }
+                    SequenceStorage::Kept(_) | SequenceStorage::Restarted(_) => *previous,
+                };
                 self.sequences
-                    .insert(previous.schema().name.clone(), *previous);
+                    .insert(previous.schema().name.clone(), previous);
                 self.catalog_version += 1;
             }
             Undo::InstallRoutines { previous } => {

@@ -113,7 +113,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use sqlparser::ast::Statement;
 
-use crate::db::{Change, ConstraintModes, Database, Key, Row, Table, TableId, WriteTxn};
+use crate::db::{
+    Change, ConstraintModes, Database, Key, Row, SequenceStorage, Table, TableId, WriteTxn,
+};
 use crate::types::{DataType, TimeZone, Value};
 
 use super::context::StatementSettings;
@@ -687,6 +689,7 @@ impl Block {
             Output::Rows { tag, .. } => (tag.clone(), true),
         };
         self.observed.push(returned_rows || moved_sequences);
+        self.observe_alters_drawn_from(&changes);
         self.writes.push(Arc::new(BlockWrite {
             statement,
             session: StatementSession::of(ctx),
@@ -700,6 +703,42 @@ impl Block {
             kept_sequences: Vec::new(),
         }));
         Ok(output)
+    }
+
+    /// Marks observed the block's `ALTER SEQUENCE`s that gave new storage,
+    /// at the state they found, to a sequence `changes` drew from. The values
+    /// drawn came from that state, so COMMIT must replay the ALTER with it,
+    /// which fails if someone else has drawn from the sequence since; run
+    /// again, it would take the state of that moment, and the block's draws
+    /// would then set the sequence back to values already handed out.
+    fn observe_alters_drawn_from(&mut self, changes: &[Change]) {
+        let mut drawn: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::SetSequence { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (write, observed) in self.writes.iter().zip(&mut self.observed).rev() {
+            for change in write.changes.iter().rev() {
+                let Change::AlterSequence {
+                    name,
+                    schema,
+                    storage,
+                } = change
+                else {
+                    continue;
+                };
+                let Some(drawn_name) = drawn.iter_mut().find(|n| **n == schema.name) else {
+                    continue;
+                };
+                if matches!(storage, SequenceStorage::Kept(_)) {
+                    *observed = true;
+                }
+                // Earlier changes know the sequence by its name before.
+                *drawn_name = name;
+            }
+        }
     }
 
     /// `SAVEPOINT name`, with the session's settings now. A name may be reused;
@@ -742,7 +781,7 @@ impl Block {
         let kept = sequences_left(&self.writes[savepoint.writes..]);
         if let Some(last) = savepoint.writes.checked_sub(1) {
             let last = Arc::make_mut(&mut self.writes[last]);
-            for state in &kept {
+            for state in kept {
                 keep_state(&mut last.kept_sequences, state);
             }
         }
@@ -1036,12 +1075,15 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
 
 /// Where `dropped`, writes `ROLLBACK TO SAVEPOINT` drops, left the sequences
 /// that outlive them, as `SetSequence` changes: a state is recorded only for a
-/// sequence the block created, restarted or altered, and one the dropped
-/// writes created, dropped, restarted or altered is theirs from then on (PostgreSQL undoes a
-/// restart with its subtransaction, and what was drawn after it), so the
-/// state that counts is the last before that.
+/// sequence the block created, restarted or gave new storage (`ALTER
+/// SEQUENCE`), and one the dropped writes created, dropped, restarted or gave
+/// new storage is theirs from then on (PostgreSQL undoes a new storage with its
+/// subtransaction, and what was drawn from it), so the state that counts is the
+/// last before that. A rename they made is undone: the state goes under the
+/// name before it.
 fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
     let mut ended: HashSet<&str> = HashSet::new();
+    let mut name_before: HashMap<&str, &str> = HashMap::new();
     let mut left: Vec<Change> = Vec::new();
     for change in dropped.iter().flat_map(|write| write.replayed_changes()) {
         match change {
@@ -1051,12 +1093,27 @@ fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
             Change::DropSequence(name) | Change::RestartSequence(name) => {
                 ended.insert(name);
             }
+            Change::AlterSequence {
+                name,
+                schema,
+                storage: SequenceStorage::Same,
+            } => {
+                let before = name_before.remove(name.as_str()).unwrap_or(name);
+                name_before.insert(&schema.name, before);
+            }
             Change::AlterSequence { name, schema, .. } => {
                 ended.insert(name);
                 ended.insert(&schema.name);
             }
-            Change::SetSequence { name, .. } if !ended.contains(name.as_str()) => {
-                keep_state(&mut left, change);
+            Change::SetSequence { name, state } if !ended.contains(name.as_str()) => {
+                let name = name_before.get(name.as_str()).copied().unwrap_or(name);
+                keep_state(
+                    &mut left,
+                    Change::SetSequence {
+                        name: name.to_owned(),
+                        state: *state,
+                    },
+                );
             }
             _ => {}
         }
@@ -1066,12 +1123,12 @@ fn sequences_left(dropped: &[Arc<BlockWrite>]) -> Vec<Change> {
 
 /// Adds `state`, a `SetSequence`, to `states` in place of the one they have
 /// for the same sequence.
-fn keep_state(states: &mut Vec<Change>, state: &Change) {
-    let Change::SetSequence { name, .. } = state else {
+fn keep_state(states: &mut Vec<Change>, state: Change) {
+    let Change::SetSequence { name, .. } = &state else {
         unreachable!("only sequence states are kept: {state:?}");
     };
     states.retain(|c| !matches!(c, Change::SetSequence { name: n, .. } if n == name));
-    states.push(state.clone());
+    states.push(state);
 }
 
 /// The end of one of the block's statements made again at COMMIT: its foreign

@@ -32,6 +32,10 @@ pub enum SqlError {
     /// 0A000 with PostgreSQL's own message for a refusal it makes too.
     #[error("{0}")]
     UnsupportedMessage(String),
+    /// 0A000: `OWNED BY` on the sequence of an identity column; `detail`
+    /// names the sequence and its table.
+    #[error("cannot change ownership of identity sequence")]
+    IdentitySequenceOwner { detail: String },
     /// 42P01
     #[error("relation \"{0}\" does not exist")]
     UndefinedTable(String),

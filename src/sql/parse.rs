@@ -393,7 +393,7 @@ pub enum AlterSequenceAction {
         restart: Option<Option<Box<Expr>>>,
     },
     OwnerTo(Owner),
-    RenameTo(ObjectName),
+    RenameTo(Ident),
 }
 
 /// 42601 for an option given twice, in PostgreSQL's words.
@@ -452,7 +452,7 @@ fn read_alter_sequence(tokens: Vec<TokenWithSpan>) -> Result<AlterSequence, Rewr
     let action = if parser.parse_keywords(&[Keyword::OWNER, Keyword::TO]) {
         AlterSequenceAction::OwnerTo(parser.parse_owner()?)
     } else if parser.parse_keywords(&[Keyword::RENAME, Keyword::TO]) {
-        AlterSequenceAction::RenameTo(parser.parse_object_name(false)?)
+        AlterSequenceAction::RenameTo(parser.parse_identifier()?)
     } else if parser.parse_keyword(Keyword::SET) {
         return Err(Rewritten::Sql(SqlError::Unsupported(
             "ALTER SEQUENCE … SET SCHEMA, LOGGED or UNLOGGED (Turnstile has one schema, \
@@ -646,12 +646,43 @@ fn drop_default_sequence_names(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWi
         .collect();
     let mut dropped = vec![false; tokens.len()];
     let (mut table, mut column): (Option<String>, Option<String>) = (None, None);
+    let mut depth = 0usize;
     let mut at = 0;
     while at < solid.len() {
         let token = |k: usize| solid.get(k).map(|&i| &tokens[i]);
         let here = &tokens[solid[at]];
+        match here.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            // The next action of the ALTER TABLE names its own column.
+            Token::Comma if depth == 0 => column = None,
+            _ => {}
+        }
         if here.token == Token::SemiColon {
-            (table, column) = (None, None);
+            (table, column, depth) = (None, None, 0);
+        } else if keyword(here, Keyword::ADD) && table.is_some() && depth == 0 {
+            // ADD [COLUMN] [IF NOT EXISTS] name …, but not ALTER COLUMN c ADD
+            // GENERATED nor ADD of a constraint.
+            let mut name_at = at + 1;
+            if token(name_at).is_some_and(|t| keyword(t, Keyword::COLUMN)) {
+                name_at += 1;
+            }
+            if token(name_at).is_some_and(|t| keyword(t, Keyword::IF)) {
+                name_at += 3;
+            }
+            let constraint = [
+                Keyword::GENERATED,
+                Keyword::CONSTRAINT,
+                Keyword::PRIMARY,
+                Keyword::UNIQUE,
+                Keyword::CHECK,
+                Keyword::FOREIGN,
+                Keyword::EXCLUDE,
+            ];
+            if token(name_at).is_some_and(|t| !constraint.iter().any(|&k| keyword(t, k))) {
+                column = token(name_at).and_then(word);
+                at = name_at;
+            }
         } else if keyword(here, Keyword::ALTER)
             && token(at + 1).is_some_and(|t| keyword(t, Keyword::TABLE))
         {
@@ -1088,6 +1119,22 @@ mod tests {
         assert!(text.contains("START WITH 1"), "{text}");
         assert!(matches!(
             parse("ALTER TABLE t ALTER id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME other)"),
+            Err(SqlError::Unsupported(_))
+        ));
+        // Each action of the ALTER TABLE names its own column: an added one's
+        // sequence is named after it, not after the column altered before.
+        let added = "ALTER TABLE t ALTER a SET NOT NULL, \
+                     ADD COLUMN IF NOT EXISTS b int GENERATED ALWAYS AS IDENTITY";
+        assert!(parse(&format!("{added} (SEQUENCE NAME t_b_seq)")).is_ok());
+        assert!(matches!(
+            parse(&format!("{added} (SEQUENCE NAME t_a_seq)")),
+            Err(SqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse(
+                "ALTER TABLE t ALTER a SET NOT NULL, ALTER b ADD GENERATED ALWAYS AS IDENTITY \
+                 (SEQUENCE NAME t_a_seq)"
+            ),
             Err(SqlError::Unsupported(_))
         ));
     }

@@ -968,12 +968,28 @@ fn value_text(expr: &Expr) -> Result<String, SqlError> {
     }
 }
 
-/// A statement's command name as PostgreSQL's messages spell it ("INSERT").
+/// A statement's command name as PostgreSQL's messages spell it (`INSERT`,
+/// `CREATE INDEX`, `TRUNCATE TABLE`).
 fn command_name(statement: &Statement) -> String {
-    statement
-        .to_string()
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase()
+    if parse::alter_sequence(statement).is_some() {
+        return "ALTER SEQUENCE".into();
+    }
+    let text = statement.to_string();
+    let mut words = text.split_whitespace().map(str::to_ascii_uppercase);
+    let first = words.next().unwrap_or_default();
+    match first.as_str() {
+        "CREATE" | "ALTER" | "DROP" => {
+            let object = words
+                .find(|w| {
+                    !matches!(
+                        w.as_str(),
+                        "OR" | "REPLACE" | "UNIQUE" | "TEMP" | "TEMPORARY" | "UNLOGGED"
+                    )
+                })
+                .unwrap_or_default();
+            format!("{first} {object}")
+        }
+        "TRUNCATE" => "TRUNCATE TABLE".into(),
+        _ => first,
+    }
 }

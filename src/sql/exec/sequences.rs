@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{self, SequenceOptions, Statement};
 
 use super::alter::{change_owner, missing_relation};
-use crate::db::{Database, SequenceSchema, SequenceState, TableSchema, WriteTxn};
+use crate::db::{Database, SequenceSchema, SequenceState, SequenceStorage, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, object_name, relation};
 use crate::sql::parse::{parse_expr, AlterSequence, AlterSequenceAction};
 use crate::sql::system::is_reserved;
@@ -209,13 +209,13 @@ fn apply_options(
             }
         }
     }
+    // A new type resets a bound that was the old type's limit to the new
+    // type's, whichever way the sequence goes, as PostgreSQL does: any other
+    // value the user chose, and stays. A new sequence's bounds are defaults.
     let (old_min, old_max) = type_bounds(schema.data_type);
-    let retyped = data_type.is_some();
-    let ascending = schema.increment > 0;
-    let reset_max =
-        init || retyped && (ascending && schema.max == old_max || !ascending && schema.max == -1);
-    let reset_min =
-        init || retyped && (ascending && schema.min == 1 || !ascending && schema.min == old_min);
+    let retyped = !init && data_type.is_some();
+    let type_max_again = retyped && schema.max == old_max;
+    let type_min_again = retyped && schema.min == old_min;
     if let Some(data_type) = data_type {
         schema.data_type = data_type;
     }
@@ -232,41 +232,19 @@ fn apply_options(
     }
     let (type_min, type_max) = type_bounds(schema.data_type);
     let ascending = schema.increment > 0;
+    let default_max = if ascending { type_max } else { -1 };
+    let default_min = if ascending { 1 } else { type_min };
     schema.max = match max {
         Some(Some(max)) => max,
-        Some(None) => {
-            if ascending {
-                type_max
-            } else {
-                -1
-            }
-        }
-        None if reset_max => {
-            if ascending {
-                type_max
-            } else {
-                -1
-            }
-        }
-        None => schema.max,
+        None if type_max_again => type_max,
+        None if !init => schema.max,
+        Some(None) | None => default_max,
     };
     schema.min = match min {
         Some(Some(min)) => min,
-        Some(None) => {
-            if ascending {
-                1
-            } else {
-                type_min
-            }
-        }
-        None if reset_min => {
-            if ascending {
-                1
-            } else {
-                type_min
-            }
-        }
-        None => schema.min,
+        None if type_min_again => type_min,
+        None if !init => schema.min,
+        Some(None) | None => default_min,
     };
     let type_name = schema.data_type.to_string();
     for (what, value) in [("MAXVALUE", schema.max), ("MINVALUE", schema.min)] {
@@ -347,18 +325,24 @@ pub fn alter_sequence(
     };
     let mut schema = sequence.schema().clone();
     let state = sequence.state();
-    let restart = match &alter.action {
+    let storage = match &alter.action {
         AlterSequenceAction::OwnerTo(_) => unreachable!("answered above"),
         AlterSequenceAction::RenameTo(new) => {
-            let new = relation(new)?;
-            if is_reserved(&new) {
+            let new = ident(new);
+            if is_reserved(&new) || new == name {
                 return Err(crate::db::DbError::DuplicateRelation(new).into());
             }
             refuse_rename_of_called(txn.db(), &name)?;
             schema.name = new;
-            None
+            SequenceStorage::Same
         }
         AlterSequenceAction::Options { options, restart } => {
+            if options
+                .iter()
+                .any(|o| matches!(o, SequenceOptions::OwnedBy(_)))
+            {
+                refuse_identity_owner_change(txn.db(), &schema)?;
+            }
             apply_options(txn.db(), &mut schema, options, true, false)?;
             let restart = match restart {
                 Some(value) => Some(SequenceState {
@@ -371,15 +355,43 @@ pub fn alter_sequence(
                 }),
                 None => None,
             };
-            let current = restart.unwrap_or(state);
             // PostgreSQL checks where the sequence stands against its new
             // bounds, restarted or not, and words it as a restart either way.
-            check_within(&schema, "RESTART", current.last_value)?;
-            restart
+            check_within(&schema, "RESTART", restart.unwrap_or(state).last_value)?;
+            // And gives it new storage unless only its owner changes.
+            let only_owner = options
+                .iter()
+                .all(|o| matches!(o, SequenceOptions::OwnedBy(_)));
+            match restart {
+                Some(state) => SequenceStorage::Restarted(state),
+                None if only_owner => SequenceStorage::Same,
+                None => SequenceStorage::Kept(state),
+            }
         }
     };
-    txn.alter_sequence(&name, schema, restart)?;
+    txn.alter_sequence(&name, schema, storage)?;
     Ok(Output::Command(tag))
+}
+
+/// 0A000 for `OWNED BY` on the sequence of an identity column, which belongs
+/// to its column for good, as PostgreSQL says.
+fn refuse_identity_owner_change(db: &Database, sequence: &SequenceSchema) -> Result<(), SqlError> {
+    let Some((table, column)) = sequence.owned_by else {
+        return Ok(());
+    };
+    let Some(table) = db.find_table(table) else {
+        return Ok(());
+    };
+    let table = table.schema();
+    if table.columns[column].identity.is_none() {
+        return Ok(());
+    }
+    Err(SqlError::IdentitySequenceOwner {
+        detail: format!(
+            "Sequence \"{}\" is linked to table \"{}\".",
+            sequence.name, table.name
+        ),
+    })
 }
 
 /// 0A000 if a column's DEFAULT calls sequence `name`: Turnstile keeps a
