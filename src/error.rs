@@ -325,6 +325,8 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::Protocol(_) => "08P01",
         WireError::MessageTooLarge { .. } => "54000",
         WireError::TooManyConnections => "53300",
+        WireError::IdleInTransactionTimeout => "25P03",
+        WireError::IdleSessionTimeout => "57P05",
         WireError::NotLoopback(_) => "28000",
         WireError::StatementTooLong { .. } => "54000",
         WireError::TooManyParameters { .. } => "54000",

@@ -816,3 +816,54 @@ async fn binary_datetimes_are_range_checked() {
         }
     }
 }
+
+/// A session left idle past `idle_in_transaction_session_timeout` (inside a
+/// block, failed or not) or `idle_session_timeout` (outside one) is ended with
+/// FATAL 25P03 or 57P05, as in PostgreSQL: the abandoned block's writes are
+/// gone and the server goes on. Each case waits for the server to end the
+/// connection, not for a time; where both timeouts are set, the shorter one
+/// would end the session first if it applied.
+#[tokio::test]
+async fn idle_sessions_past_their_timeout_are_ended() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key)")
+        .await
+        .unwrap();
+    for (setup, code) in [
+        (
+            "set idle_in_transaction_session_timeout = 20; begin; insert into t values (1)",
+            "25P03",
+        ),
+        (
+            "set idle_session_timeout = 10; set idle_in_transaction_session_timeout = 40; \
+             begin; insert into t values (2)",
+            "25P03",
+        ),
+        (
+            "set idle_in_transaction_session_timeout = '20ms'; begin; select 1/0",
+            "25P03",
+        ),
+        (
+            "set idle_in_transaction_session_timeout = 10; set idle_session_timeout = 40",
+            "57P05",
+        ),
+    ] {
+        let (idle, connection) = tokio_postgres::connect(&server.psql_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let ended = tokio::spawn(connection);
+        let _ = idle.batch_execute(setup).await;
+        // A guard, not a measurement: without the timeouts this would hang.
+        let err = tokio::time::timeout(std::time::Duration::from_secs(60), ended)
+            .await
+            .expect("the server ends the idle session")
+            .unwrap()
+            .expect_err("the server ends the idle session with an error");
+        assert_eq!(err.code().map(|c| c.code()), Some(code), "{setup}: {err}");
+        assert!(idle.is_closed(), "{setup}");
+    }
+    assert_eq!(count(&client, "t").await, 0, "no abandoned block committed");
+    assert!(server.log().contains("closing an idle session"));
+}

@@ -178,10 +178,9 @@ const SPECS: &[Spec] = &[
         "0",
         "Sets the maximum allowed idle time between queries, when in a transaction.",
     ),
-    // Turnstile does not end idle sessions: 0 (off) only.
     spec(
         "idle_session_timeout",
-        Kind::Only("0"),
+        Kind::Millis,
         false,
         "0",
         "Sets the maximum allowed idle time between queries, when not in a transaction.",
@@ -458,6 +457,11 @@ pub struct Settings {
     extra_float_digits: i32,
     /// `statement_timeout` in milliseconds, parsed once when set.
     statement_timeout_ms: u64,
+    /// `idle_in_transaction_session_timeout` and `idle_session_timeout` in
+    /// milliseconds, parsed once when set: the wire layer asks each time it
+    /// waits for a query.
+    idle_in_transaction_timeout_ms: u64,
+    idle_session_timeout_ms: u64,
     /// `synchronous_commit`, parsed once when set: every statement's context reads
     /// it, and looking it up in `values` (a string-keyed map) cost ~500 instructions
     /// a statement (callgrind, pgbench -M prepared `SELECT 1`).
@@ -530,6 +534,8 @@ impl Settings {
             time_zone: TimeZone::Utc,
             extra_float_digits,
             statement_timeout_ms: defaults.statement_timeout_ms,
+            idle_in_transaction_timeout_ms: 0,
+            idle_session_timeout_ms: 0,
             durability: parse_durability(synchronous_commit),
             confirmed_reads: false,
             user: defaults.user.as_str().into(),
@@ -628,6 +634,12 @@ impl Settings {
             "TimeZone" => self.time_zone = TimeZone::parse(&text).unwrap_or(TimeZone::Utc),
             "statement_timeout" => {
                 self.statement_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
+            }
+            "idle_in_transaction_session_timeout" => {
+                self.idle_in_transaction_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
+            }
+            "idle_session_timeout" => {
+                self.idle_session_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
             }
             "synchronous_commit" => self.durability = parse_durability(&text),
             "turnstile.confirmed_reads" => self.confirmed_reads = text == "on",
@@ -804,8 +816,25 @@ impl Settings {
 
     /// `statement_timeout`, or None when it is 0 (off).
     pub fn statement_timeout(&self) -> Option<Duration> {
-        (self.statement_timeout_ms > 0).then(|| Duration::from_millis(self.statement_timeout_ms))
+        millis(self.statement_timeout_ms)
     }
+
+    /// How long the session may wait for its client's next query before the
+    /// server ends it: `idle_in_transaction_session_timeout` inside a
+    /// transaction block, `idle_session_timeout` outside one; None when that
+    /// one is 0 (off).
+    pub fn idle_timeout(&self, in_block: bool) -> Option<Duration> {
+        millis(if in_block {
+            self.idle_in_transaction_timeout_ms
+        } else {
+            self.idle_session_timeout_ms
+        })
+    }
+}
+
+/// A timeout setting's milliseconds as a duration; 0 is off.
+fn millis(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
 }
 
 /// A custom placeholder name: `prefix.name`, both parts non-empty.
@@ -1079,6 +1108,36 @@ mod tests {
         assert_eq!(s.text_style().extra_float_digits, 3);
     }
 
+    /// The idle timeouts: the one inside a block and the one outside are
+    /// separate, 0 is off (pg_dump sends `SET idle_session_timeout = 0`), and
+    /// `SET LOCAL` lasts until the block ends.
+    #[test]
+    fn idle_timeouts() {
+        let mut s = settings();
+        assert_eq!((s.idle_timeout(true), s.idle_timeout(false)), (None, None));
+        s.set("idle_session_timeout", SettingValue::Text("5s".into()))
+            .unwrap();
+        s.set(
+            "idle_in_transaction_session_timeout",
+            SettingValue::Text("250".into()),
+        )
+        .unwrap();
+        assert_eq!(s.idle_timeout(false), Some(Duration::from_secs(5)));
+        assert_eq!(s.idle_timeout(true), Some(Duration::from_millis(250)));
+        s.begin_block();
+        s.set_local(
+            "idle_in_transaction_session_timeout",
+            SettingValue::Text("1min".into()),
+        )
+        .unwrap();
+        assert_eq!(s.idle_timeout(true), Some(Duration::from_secs(60)));
+        s.commit_block();
+        assert_eq!(s.idle_timeout(true), Some(Duration::from_millis(250)));
+        s.set("idle_session_timeout", SettingValue::Text("0".into()))
+            .unwrap();
+        assert_eq!(s.idle_timeout(false), None);
+    }
+
     /// Durations take units and print in the largest exact unit, like PostgreSQL.
     #[test]
     fn durations() {
@@ -1272,13 +1331,6 @@ mod tests {
     #[test]
     fn unsupported_values_are_refused() {
         let mut s = settings();
-        // pg_dump's `SET idle_session_timeout = 0`: the one value there is.
-        s.set("idle_session_timeout", SettingValue::Text("0".into()))
-            .unwrap();
-        assert!(matches!(
-            s.set("idle_session_timeout", SettingValue::Text("5s".into())),
-            Err(SqlError::Unsupported(_))
-        ));
         assert!(matches!(
             s.set("client_encoding", SettingValue::Text("LATIN1".into())),
             Err(SqlError::InvalidParameterValue(_))

@@ -112,6 +112,10 @@ pub(super) struct Connection {
     pub(super) row_description: Option<(Arc<Vec<ColumnInfo>>, Bytes)>,
     /// After an error in an extended-query batch, messages are discarded until Sync.
     pub(super) awaiting_sync: bool,
+    /// ReadyForQuery was the last thing sent: the session is idle, waiting for
+    /// its client's next query, and the idle timeouts run (as in PostgreSQL, not
+    /// in the middle of an extended-query batch).
+    awaiting_query: bool,
     /// Keeps this session reachable by cancel requests while the connection lives.
     _registration: Registration,
     /// This session's slot of `WireContext::sessions`, freed when it ends.
@@ -222,6 +226,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             portals: ByName::default(),
             row_description: None,
             awaiting_sync: false,
+            awaiting_query: true,
             _registration: registration,
             _slot: slot,
         })),
@@ -362,6 +367,17 @@ pub(super) async fn feed_encoded(socket: &mut Socket, encoded: &[u8]) -> Result<
     Ok(())
 }
 
+/// The error of an idle timeout once it expires; never without one.
+async fn expire(timeout: Option<(Duration, WireError)>) -> WireError {
+    match timeout {
+        Some((after, err)) => {
+            tokio::time::sleep(after).await;
+            err
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// Sends a FATAL ErrorResponse and flushes; the caller then drops the connection.
 async fn send_fatal(socket: &mut Socket, err: &Error) -> io::Result<()> {
     socket
@@ -388,15 +404,23 @@ impl Connection {
             };
             let next = match ready {
                 Some(next) => next,
-                None => tokio::select! {
-                    biased;
-                    _ = shutdown.changed() => {
-                        let err = Error::Turnstile(TurnstileError::ShuttingDown);
-                        return send_fatal(&mut self.socket, &err).await;
+                None => {
+                    let idle_timeout = self.idle_timeout();
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.changed() => {
+                            let err = Error::Turnstile(TurnstileError::ShuttingDown);
+                            return send_fatal(&mut self.socket, &err).await;
+                        }
+                        next = next_message(&mut self.socket) => next,
+                        err = expire(idle_timeout) => {
+                            tracing::info!(peer = %self.socket.socket_addr(), error = %err, "closing an idle session");
+                            return send_fatal(&mut self.socket, &err.into()).await;
+                        }
                     }
-                    next = next_message(&mut self.socket) => next,
-                },
+                }
             };
+            self.awaiting_query = false;
             let flow = match next {
                 Ok(Some(message)) => self.dispatch(message).await,
                 Ok(None) => Ok(Flow::Close),
@@ -412,6 +436,24 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// How long the session may stay idle now, and the error that ends it
+    /// then: none unless it waits for a query (see `awaiting_query`). A block
+    /// holds no lock while it waits (see `sql::block`), so this bounds what an
+    /// abandoned block keeps: its session slot and its changes in memory.
+    fn idle_timeout(&self) -> Option<(Duration, WireError)> {
+        if !self.awaiting_query {
+            return None;
+        }
+        let in_block = self.session.transaction_state() != TransactionState::Idle;
+        let timeout = self.session.settings().idle_timeout(in_block)?;
+        let err = if in_block {
+            WireError::IdleInTransactionTimeout
+        } else {
+            WireError::IdleSessionTimeout
+        };
+        Some((timeout, err))
     }
 
     /// Routes one message. Errors of extended-query messages are answered here and
@@ -521,6 +563,7 @@ impl Connection {
     }
 
     pub(super) async fn feed_ready(&mut self) -> Result<(), Fault> {
+        self.awaiting_query = true;
         let status = match self.session.transaction_state() {
             TransactionState::Idle => TransactionStatus::Idle,
             TransactionState::InBlock => TransactionStatus::Transaction,

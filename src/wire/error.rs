@@ -17,6 +17,14 @@ pub enum WireError {
     /// Over `--max-connections` (53300, FATAL).
     #[error("sorry, too many clients already")]
     TooManyConnections,
+    /// The client left its session idle inside a transaction block for longer
+    /// than `idle_in_transaction_session_timeout` (25P03, FATAL).
+    #[error("terminating connection due to idle-in-transaction timeout")]
+    IdleInTransactionTimeout,
+    /// The client left its session idle outside a transaction block for longer
+    /// than `idle_session_timeout` (57P05, FATAL).
+    #[error("terminating connection due to idle-session timeout")]
+    IdleSessionTimeout,
     /// Only loopback clients are accepted until authentication exists (28000, FATAL).
     #[error("connections are accepted from loopback addresses only (trust authentication); {0} is not one")]
     NotLoopback(String),
@@ -105,6 +113,8 @@ impl WireError {
             WireError::Protocol(_)
                 | WireError::MessageTooLarge { .. }
                 | WireError::TooManyConnections
+                | WireError::IdleInTransactionTimeout
+                | WireError::IdleSessionTimeout
                 | WireError::NotLoopback(_)
         )
     }
