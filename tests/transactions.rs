@@ -860,6 +860,28 @@ async fn alter_sequence_in_a_block_never_hands_out_a_value_twice() {
     assert_eq!(scalar(&a, "SELECT nextval('s2')").await, 132);
     a.batch_execute("COMMIT").await.unwrap();
     assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 133);
+
+    // Altered and not drawn from: the block's later statements, rehearsed on
+    // its changes, take the sequence where it is then.
+    a.batch_execute("BEGIN; ALTER SEQUENCE s2 INCREMENT 2")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 134);
+    assert_eq!(count_rows(&a, "acct").await, 3);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 136);
+
+    // A rename onto a name the block freed does not make the renamed
+    // sequence's draws the block's own.
+    a.batch_execute(
+        "BEGIN; CREATE SEQUENCE freed; DROP SEQUENCE freed; ALTER SEQUENCE s2 RENAME TO freed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(scalar(&a, "SELECT nextval('freed')").await, 138);
+    assert_eq!(scalar(&b, "SELECT nextval('s2')").await, 140);
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(scalar(&b, "SELECT nextval('freed')").await, 142);
 }
 
 /// Drivers describe every statement (asyncpg, SQLAlchemy's `create_all` inside a

@@ -74,7 +74,8 @@ pub enum SequenceStorage {
     /// stay outside transactions.
     Same,
     /// Any other option: new storage, at the state the sequence had (this
-    /// one; made again by a transaction block, it must still have it).
+    /// one; made again for a transaction block that drew from the sequence
+    /// after it, it must still have it, see `WriteTxn::replay`).
     Kept(SequenceState),
     /// `RESTART`: new storage at this state.
     Restarted(SequenceState),

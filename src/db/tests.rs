@@ -658,7 +658,7 @@ fn replayed_changes_are_checked_like_new_ones() {
     // On the same state, the replay makes the same changes.
     let mut txn = db.begin_write();
     for change in &changes {
-        assert_eq!(txn.replay(change), Ok(true));
+        assert_eq!(txn.replay(change, true), Ok(true));
     }
     let balance = |txn: &WriteTxn<'_>, id| {
         let key = account_key(txn, table, id);
@@ -680,12 +680,12 @@ fn replayed_changes_are_checked_like_new_ones() {
     txn.commit();
     let mut txn = db.begin_write();
     assert_eq!(
-        txn.replay(&changes[0]),
+        txn.replay(&changes[0], true),
         Ok(false),
         "the updated row is gone"
     );
     assert!(matches!(
-        txn.replay(&changes[1]),
+        txn.replay(&changes[1], true),
         Err(DbError::UniqueViolation { .. })
     ));
     txn.rollback();

@@ -218,7 +218,8 @@ pub struct WriteTxn<'db> {
     /// The sequences whose states change with this transaction, not outside
     /// it (see `db::sequence`): those it created, and those it restarted
     /// ([`WriteTxn::restart_sequence`]).
-    transactional_sequences: Vec<String>,
+    /// By id: a name may be dropped, or renamed away, and then name another.
+    transactional_sequences: Vec<TableId>,
     /// The references its writes may have broken, checked when the statement
     /// or the transaction ends (see `foreign_key`).
     pub(super) pending_references: Vec<Pending>,
@@ -261,10 +262,10 @@ impl<'db> WriteTxn<'db> {
             let Some(sequence) = self.db.touched_sequence(touched) else {
                 continue;
             };
-            let name = &sequence.schema().name;
-            if self.transactional_sequences.contains(name) {
+            let schema = sequence.schema();
+            if self.transactional_sequences.contains(&schema.id) {
                 changes.push(Change::SetSequence {
-                    name: name.clone(),
+                    name: schema.name.clone(),
                     state: sequence.state(),
                 });
             }
@@ -298,14 +299,22 @@ impl<'db> WriteTxn<'db> {
     /// if the row an update or delete names is gone. What foreign keys' actions
     /// did is among the changes recorded, so they are not taken again: every
     /// reference is checked instead.
-    pub fn replay(&mut self, change: &Change) -> Result<bool, DbError> {
+    ///
+    /// `observed`: the client saw what came of the change as it was made, so it
+    /// must be made exactly so. That matters for an `ALTER SEQUENCE` that kept
+    /// the state it found: if the sequence has moved since, an observed one
+    /// fails with [`DbError::SequenceMoved`] (the values drawn after it came
+    /// from the old state, and someone else has drawn from there too), and
+    /// any other keeps the state the sequence has now, as the ALTER run now
+    /// would.
+    pub fn replay(&mut self, change: &Change, observed: bool) -> Result<bool, DbError> {
         self.replaying = true;
-        let result = self.make_again(change);
+        let result = self.make_again(change, observed);
         self.replaying = false;
         result
     }
 
-    fn make_again(&mut self, change: &Change) -> Result<bool, DbError> {
+    fn make_again(&mut self, change: &Change, observed: bool) -> Result<bool, DbError> {
         match change {
             Change::Insert { table, values } => {
                 self.insert(*table, values.clone())?;
@@ -340,15 +349,17 @@ impl<'db> WriteTxn<'db> {
                 schema,
                 storage,
             } => {
-                // The block handed out values from where the sequence stood
-                // then: someone else's since would be handed out again.
-                if let SequenceStorage::Kept(state) = storage {
-                    let now = self.db.get_sequence(name).map(|s| s.state());
-                    if now.is_some_and(|now| now != *state) {
-                        return Err(DbError::SequenceMoved(name.clone()));
+                let now = self.db.get_sequence(name).map(|s| s.state());
+                let storage = match (storage, now) {
+                    (SequenceStorage::Kept(then), Some(now)) if now != *then => {
+                        if observed {
+                            return Err(DbError::SequenceMoved(name.clone()));
+                        }
+                        SequenceStorage::Kept(now)
                     }
-                }
-                self.alter_sequence(name, schema.clone(), *storage)?
+                    _ => *storage,
+                };
+                self.alter_sequence(name, schema.clone(), storage)?
             }
             Change::SetColumnDefault {
                 table,
@@ -961,7 +972,7 @@ impl<'db> WriteTxn<'db> {
         self.record(|| Change::CreateSequence(schema.clone()));
         let (id, name) = (schema.id, schema.name);
         self.db.sequences.insert(name.clone(), sequence);
-        self.transactional_sequences.push(name.clone());
+        self.transactional_sequences.push(id);
         self.db.catalog_version += 1;
         self.undo.push(Undo::CreateSequence { name });
         Ok(id)
@@ -1036,14 +1047,12 @@ impl<'db> WriteTxn<'db> {
             schema: schema.clone(),
             storage,
         });
-        let new_name = schema.name.clone();
+        let (id, new_name) = (schema.id, schema.name.clone());
         self.db
             .sequences
             .insert(new_name.clone(), Sequence::new(schema, state));
-        let was_transactional = self.transactional_sequences.iter().any(|s| s == name);
-        let transactional = was_transactional || storage != SequenceStorage::Same;
-        if transactional && !self.transactional_sequences.contains(&new_name) {
-            self.transactional_sequences.push(new_name.clone());
+        if storage != SequenceStorage::Same {
+            self.make_transactional(id);
         }
         self.db.catalog_version += 1;
         self.undo.push(Undo::AlterSequence {
@@ -1058,21 +1067,26 @@ impl<'db> WriteTxn<'db> {
     /// transaction: undone with it, and from now on one of its
     /// `transactional_sequences`.
     fn set_sequence_state(&mut self, name: &str, state: SequenceState) -> Result<(), DbError> {
-        let before = self
+        let sequence = self
             .db
             .get_sequence(name)
-            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?
-            .state();
+            .ok_or_else(|| DbError::UndefinedSequence(name.to_owned()))?;
+        let (id, before) = (sequence.schema().id, sequence.state());
         self.db
             .set_sequence(name, state.last_value, state.is_called)?;
         self.undo.push(Undo::SequenceState {
             name: name.to_owned(),
             before,
         });
-        if !self.transactional_sequences.iter().any(|s| s == name) {
-            self.transactional_sequences.push(name.to_owned());
-        }
+        self.make_transactional(id);
         Ok(())
+    }
+
+    /// From now on the moves of sequence `id` change with this transaction.
+    fn make_transactional(&mut self, id: TableId) {
+        if !self.transactional_sequences.contains(&id) {
+            self.transactional_sequences.push(id);
+        }
     }
 
     pub fn drop_sequence(&mut self, name: &str) -> Result<(), DbError> {

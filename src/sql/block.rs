@@ -545,6 +545,8 @@ pub struct Block {
 pub struct BlockRun {
     schema_commits: Option<u64>,
     writes: Vec<Arc<BlockWrite>>,
+    /// Per write, as `Block::observed`.
+    observed: Vec<bool>,
     overlay: Arc<Overlay>,
     log: Arc<ReadLog>,
     constraint_modes: ConstraintModes,
@@ -641,6 +643,7 @@ impl Block {
         BlockRun {
             schema_commits: self.schema_commits,
             writes: self.writes.clone(),
+            observed: self.observed.clone(),
             overlay: self.overlay.clone(),
             log: Arc::new(ReadLog::new(self.written.clone())),
             constraint_modes: self.constraint_modes.clone(),
@@ -920,8 +923,8 @@ impl BlockRun {
     /// block's changes again on the committed state.
     pub fn replay(&self, txn: &mut WriteTxn<'_>) -> Result<(), SqlError> {
         check_schema(self.schema_commits, txn.db())?;
-        for write in &self.writes {
-            replay_changes(txn, write.replayed_changes())?;
+        for (write, observed) in self.writes.iter().zip(&self.observed) {
+            replay_changes(txn, write.replayed_changes(), *observed)?;
         }
         Ok(())
     }
@@ -1010,15 +1013,15 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
             // blind (TRUNCATE; an INSERT, which now collides or not) replays as it
             // would run, or fails to.
             diverged.check_reads(&write.reads)?;
-            replay_changes(txn, &write.changes)?;
+            replay_changes(txn, &write.changes, true)?;
             end_statement(txn, write)?;
-            replay_changes(txn, &write.kept_sequences)?;
+            replay_changes(txn, &write.kept_sequences, true)?;
             continue;
         }
         if write.unchanged_inputs(txn.db()) {
-            replay_changes(txn, &write.changes)?;
+            replay_changes(txn, &write.changes, false)?;
             end_statement(txn, write)?;
-            replay_changes(txn, &write.kept_sequences)?;
+            replay_changes(txn, &write.kept_sequences, false)?;
             continue;
         }
         let ctx = write.session.in_context(ctx);
@@ -1067,7 +1070,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, block: &Block, ctx: &QueryContext) -> Resu
         if diverged.add(&write.written, &written) {
             diverged.check_reads(&block.reads[write.queries_read_before..])?;
         }
-        replay_changes(txn, &write.kept_sequences)?;
+        replay_changes(txn, &write.kept_sequences, *observed)?;
     }
     txn.record_changes(false);
     Ok(())
@@ -1262,12 +1265,15 @@ fn validate(reads: &[Read], db: &Database) -> Result<(), SqlError> {
     }
 }
 
+/// Makes `changes` again (see [`WriteTxn::replay`]); `observed` if the client
+/// saw what came of them.
 fn replay_changes<'a>(
     txn: &mut WriteTxn<'_>,
     changes: impl IntoIterator<Item = &'a Change>,
+    observed: bool,
 ) -> Result<(), SqlError> {
     for change in changes {
-        match txn.replay(change) {
+        match txn.replay(change, observed) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(conflict(

@@ -987,7 +987,10 @@ fn command_name(statement: &Statement) -> String {
                     )
                 })
                 .unwrap_or_default();
-            format!("{first} {object}")
+            match object.as_str() {
+                "MATERIALIZED" => format!("{first} MATERIALIZED VIEW"),
+                _ => format!("{first} {object}"),
+            }
         }
         "TRUNCATE" => "TRUNCATE TABLE".into(),
         _ => first,
