@@ -924,6 +924,7 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             };
             let schema = SequenceSchema {
                 id,
+                created_as: name.clone(),
                 name,
                 data_type,
                 start,

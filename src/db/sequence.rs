@@ -45,6 +45,12 @@ pub struct SequenceSchema {
     /// Its OID, from the same counter as table ids (both are `pg_class` rows).
     pub id: TableId,
     pub name: String,
+    /// The name it was created with, which a rename keeps. With the id, what
+    /// tells it apart from a sequence that took the id of one whose creation
+    /// was rolled back (ids are given back so that a transaction block's
+    /// creations, made again at COMMIT, get the ids they had): sessions keep
+    /// `currval` by both. Not logged: after a restart no session has one.
+    pub created_as: String,
     /// `smallint`, `integer` or `bigint`: what `AS` said, bounding the defaults.
     pub data_type: DataType,
     pub start: i64,

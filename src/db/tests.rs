@@ -695,6 +695,7 @@ fn sequence(name: &str, increment: i64, min: i64, max: i64, cycle: bool) -> Sequ
     SequenceSchema {
         id: 0,
         name: name.into(),
+        created_as: name.into(),
         data_type: DataType::Int8,
         start: if increment > 0 { min } else { max },
         increment,

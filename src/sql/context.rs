@@ -65,9 +65,10 @@ pub struct QueryContext {
     pub sequences: Arc<SessionSequences>,
 }
 
-/// The values the session's sequences gave it, by sequence OID and name: an
-/// OID a rolled-back `CREATE SEQUENCE` gave back can name another sequence
-/// later, and that one has given this session nothing.
+/// The values the session's sequences gave it, by sequence OID and the name
+/// the sequence was created with (`SequenceSchema::created_as`): an OID a
+/// rolled-back `CREATE SEQUENCE` gave back can name another sequence later,
+/// and that one has given this session nothing; a renamed one has.
 #[derive(Debug, Default)]
 pub struct SessionSequences(Mutex<SequenceValues>);
 

@@ -124,6 +124,7 @@ fn sequence_schema(
     }
     let mut schema = SequenceSchema {
         id: 0,
+        created_as: name.clone(),
         name,
         data_type,
         start: 1,

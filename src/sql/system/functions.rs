@@ -81,14 +81,15 @@ pub fn eval_catalog_function(
         }
         C::NextVal => {
             let (id, sequence) = sequence_of(db, ctx, &args[0], true)?;
-            let name = &sequence.schema().name;
-            let value = db.advance_sequence(name)?;
-            ctx.sequences.advanced((id, name.clone()), value);
+            let schema = sequence.schema();
+            let value = db.advance_sequence(&schema.name)?;
+            ctx.sequences
+                .advanced((id, schema.created_as.clone()), value);
             Value::Int8(value)
         }
         C::SetVal => {
             let (id, sequence) = sequence_of(db, ctx, &args[0], true)?;
-            let name = &sequence.schema().name;
+            let schema = sequence.schema();
             let (value, is_called) = match (&args[1], args.get(2)) {
                 (Value::Null, _) | (_, Some(Value::Null)) => return Ok(Value::Null),
                 (value, is_called) => (
@@ -96,27 +97,29 @@ pub fn eval_catalog_function(
                     is_called.and_then(Value::as_bool).unwrap_or(true),
                 ),
             };
-            db.set_sequence(name, value, is_called)?;
+            db.set_sequence(&schema.name, value, is_called)?;
             if is_called {
-                ctx.sequences.set((id, name.clone()), value);
+                ctx.sequences.set((id, schema.created_as.clone()), value);
             }
             Value::Int8(value)
         }
         C::CurrVal => {
             let (id, sequence) = sequence_of(db, ctx, &args[0], false)?;
-            let name = &sequence.schema().name;
-            let value = ctx.sequences.current(&(id, name.clone())).ok_or_else(|| {
+            let schema = sequence.schema();
+            let key = (id, schema.created_as.clone());
+            let value = ctx.sequences.current(&key).ok_or_else(|| {
                 SqlError::ObjectNotInPrerequisiteState(format!(
-                    "currval of sequence \"{name}\" is not yet defined in this session"
+                    "currval of sequence \"{}\" is not yet defined in this session",
+                    schema.name
                 ))
             })?;
             Value::Int8(value)
         }
         C::LastVal => match ctx.sequences.last() {
-            Some(((id, name), value))
+            Some(((id, created_as), value))
                 if db
                     .sequence_by_id(id)
-                    .is_some_and(|s| s.schema().name == name) =>
+                    .is_some_and(|s| s.schema().created_as == created_as) =>
             {
                 Value::Int8(value)
             }
