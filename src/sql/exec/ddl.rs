@@ -60,10 +60,20 @@ pub fn execute(
             cascade,
             ..
         } => {
-            if *cascade {
-                return Err(SqlError::Unsupported("DROP … CASCADE".into()));
-            }
-            drop(txn, *object_type, *if_exists, names)
+            // CASCADE drops what depends on the objects too. With nothing
+            // depending on them it is RESTRICT, as tools send it for tables
+            // that have no dependents (`DROP TABLE IF EXISTS t CASCADE`);
+            // Turnstile drops no dependent objects: those are named, 0A000.
+            drop(txn, *object_type, *if_exists, names).map_err(|e| match e {
+                SqlError::DependentObjectsStillExist { object, detail } if *cascade => {
+                    SqlError::Unsupported(format!(
+                        "DROP … CASCADE of {object}, which other objects depend on ({}; drop \
+                         them first)",
+                        detail.replace('\n', "; ")
+                    ))
+                }
+                e => e,
+            })
         }
         Statement::Truncate(t) => truncate(txn, t),
         Statement::AlterTable(a) => super::alter::alter_table(txn, a, ctx),
