@@ -224,6 +224,9 @@ const SPECS: &[Spec] = &[
         "C",
         "Sets the locale for formatting date and time values.",
     ),
+    // Accepted and shown, as migration tools set it; it ends no wait yet (the
+    // turnstile withdraws a queued write on `statement_timeout` and cancel
+    // requests only, and a queued read not at all).
     spec(
         "lock_timeout",
         Kind::Millis,
