@@ -867,3 +867,50 @@ async fn idle_sessions_past_their_timeout_are_ended() {
     assert_eq!(count(&client, "t").await, 0, "no abandoned block committed");
     assert!(server.log().contains("closing an idle session"));
 }
+
+/// DROP … CASCADE says what it dropped along, as PostgreSQL does: one object
+/// in the NOTICE's message, several counted there and listed in its DETAIL.
+#[tokio::test]
+async fn drop_cascade_notices_name_what_went() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let mut socket = raw_session(server.port()).await;
+    let notices = |messages: Vec<(u8, Vec<u8>)>| -> Vec<(String, String)> {
+        messages
+            .into_iter()
+            .filter(|(tag, _)| *tag == b'N')
+            .map(|(_, body)| {
+                let field = |code: u8| {
+                    body.split(|b| *b == 0)
+                        .find_map(|f| f.strip_prefix(&[code][..]))
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .unwrap_or_default()
+                };
+                (field(b'M'), field(b'D'))
+            })
+            .collect()
+    };
+    socket
+        .write_all(&query(
+            "create table p (id int primary key); create view v as select id from p; \
+             create table c (pid int references p); drop table p cascade",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        notices(read_until(&mut socket, b'Z').await),
+        [(
+            "drop cascades to 2 other objects".to_owned(),
+            "drop cascades to constraint c_pid_fkey on table c\ndrop cascades to view v".to_owned()
+        )]
+    );
+    socket
+        .write_all(&query(
+            "create view cv as select pid from c; drop table c cascade",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        notices(read_until(&mut socket, b'Z').await),
+        [("drop cascades to view cv".to_owned(), String::new())]
+    );
+}

@@ -152,6 +152,9 @@ pub enum Notice {
     ColumnAlreadyExistsSkipping { name: String, relation: String },
     /// `TRUNCATE … CASCADE` truncating a table that references one named.
     TruncateCascades(String),
+    /// `DROP … CASCADE` dropping these objects (or a column's default) first,
+    /// named as PostgreSQL names them.
+    DropCascades(Vec<String>),
     /// `BEGIN` inside a transaction block: it changes nothing.
     TransactionInProgress,
     /// `COMMIT` or `ROLLBACK` outside a transaction block: nothing to end.
@@ -168,10 +171,26 @@ impl Notice {
             | Notice::AlreadyExistsSkipping(_)
             | Notice::OfRelationDoesNotExistSkipping { .. }
             | Notice::ColumnAlreadyExistsSkipping { .. }
-            | Notice::TruncateCascades(_) => Severity::Notice,
+            | Notice::TruncateCascades(_)
+            | Notice::DropCascades(_) => Severity::Notice,
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
             | Notice::OnlyInBlock(_) => Severity::Warning,
+        }
+    }
+
+    /// The DETAIL that goes with the message, if any: each object a `DROP …
+    /// CASCADE` of several dropped, a line each.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Notice::DropCascades(objects) if objects.len() > 1 => Some(
+                objects
+                    .iter()
+                    .map(|object| format!("drop cascades to {object}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            _ => None,
         }
     }
 
@@ -180,7 +199,8 @@ impl Notice {
         match self {
             Notice::DoesNotExistSkipping { .. }
             | Notice::OfRelationDoesNotExistSkipping { .. }
-            | Notice::TruncateCascades(_) => "00000",
+            | Notice::TruncateCascades(_)
+            | Notice::DropCascades(_) => "00000",
             Notice::AlreadyExistsSkipping(_) => "42P07",
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
@@ -212,6 +232,10 @@ impl std::fmt::Display for Notice {
                 "column \"{name}\" of relation \"{relation}\" already exists, skipping"
             ),
             Notice::TruncateCascades(table) => write!(f, "truncate cascades to table \"{table}\""),
+            Notice::DropCascades(objects) => match objects.as_slice() {
+                [object] => write!(f, "drop cascades to {object}"),
+                _ => write!(f, "drop cascades to {} other objects", objects.len()),
+            },
             Notice::TransactionInProgress => {
                 f.write_str("there is already a transaction in progress")
             }

@@ -220,6 +220,7 @@ pub fn notice_response(notice: &Notice) -> NoticeResponse {
         notice.to_string(),
     );
     info.severity_nonlocalized = Some(severity);
+    info.detail = notice.detail();
     info.into()
 }
 

@@ -59,22 +59,7 @@ pub fn execute(
             names,
             cascade,
             ..
-        } => {
-            // CASCADE drops what depends on the objects too. With nothing
-            // depending on them it is RESTRICT, as tools send it for tables
-            // that have no dependents (`DROP TABLE IF EXISTS t CASCADE`);
-            // Turnstile drops no dependent objects: those are named, 0A000.
-            drop(txn, *object_type, *if_exists, names).map_err(|e| match e {
-                SqlError::DependentObjectsStillExist { object, detail } if *cascade => {
-                    SqlError::Unsupported(format!(
-                        "DROP … CASCADE of {object}, which other objects depend on ({}; drop \
-                         them first)",
-                        detail.replace('\n', "; ")
-                    ))
-                }
-                e => e,
-            })
-        }
+        } => drop(txn, *object_type, *if_exists, names, *cascade),
         Statement::Truncate(t) => truncate(txn, t),
         Statement::AlterTable(a) => super::alter::alter_table(txn, a, ctx),
         Statement::AlterView(a) => super::alter::alter_view(txn, a, ctx),
@@ -911,11 +896,16 @@ fn check_replacement(
     Ok(())
 }
 
+/// `DROP TABLE | VIEW | INDEX | SEQUENCE`, several names at once. Objects
+/// that depend on one of them and are not dropped with it refuse the drop
+/// (2BP01), or with `cascade` are dropped first (see [`Dependent`]), as a
+/// NOTICE says.
 fn drop(
     txn: &mut WriteTxn<'_>,
     kind: ObjectType,
     if_exists: bool,
     names: &[ast::ObjectName],
+    cascade: bool,
 ) -> Result<Output, SqlError> {
     let (tag, wanted) = match kind {
         ObjectType::Table => ("DROP TABLE", "table"),
@@ -927,6 +917,7 @@ fn drop(
     let dropping = names.iter().map(relation).collect::<Result<Vec<_>, _>>()?;
     let mut dependencies = None;
     let mut done = CommandTag::new(tag);
+    let mut cascaded: Vec<String> = Vec::new();
     for name in dropping.iter().map(String::as_str) {
         refuse_system(name, "dropped")?;
         let db = txn.db();
@@ -966,6 +957,21 @@ fn drop(
                 )))
             }
         }
+        if kind == ObjectType::Sequence {
+            sequences::refuse_dropping_identity(txn.db(), name)?;
+        }
+        if cascade {
+            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
+            let found = dependents(txn, deps, kind, name, &dropping);
+            if !found.is_empty() {
+                // Read again for the refusals below, without what goes now.
+                dependencies = None;
+            }
+            for dependent in found {
+                dependent.drop(txn)?;
+                cascaded.push(dependent.to_string());
+            }
+        }
         if matches!(kind, ObjectType::Table | ObjectType::View) {
             let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
             refuse_dependents(txn, deps, name, &dropping)?;
@@ -991,7 +997,118 @@ fn drop(
             }
         }
     }
+    if !cascaded.is_empty() {
+        done = done.with_notice(Notice::DropCascades(cascaded));
+    }
     Ok(Output::Command(done))
+}
+
+/// An object that depends on one a DROP names and is not dropped with it:
+/// what RESTRICT refuses over (2BP01) and `DROP … CASCADE` drops first.
+enum Dependent {
+    /// A view that reads it, or reads such a view.
+    View(String),
+    /// A foreign key of another table that references the table, or the key
+    /// or unique index it references.
+    ForeignKey { table: String, key: String },
+    /// A column DEFAULT that calls the sequence (or one the table owns): the
+    /// column stays, without a default.
+    Default { table: String, column: String },
+}
+
+impl std::fmt::Display for Dependent {
+    /// As PostgreSQL names it ("drop cascades to …").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dependent::View(view) => write!(f, "view {view}"),
+            Dependent::ForeignKey { table, key } => write!(f, "constraint {key} on table {table}"),
+            Dependent::Default { table, column } => {
+                write!(f, "default value for column {column} of table {table}")
+            }
+        }
+    }
+}
+
+impl Dependent {
+    fn drop(&self, txn: &mut WriteTxn<'_>) -> Result<(), SqlError> {
+        let table_schema = |txn: &WriteTxn<'_>, table: &str| -> TableSchema {
+            let table = txn.db().get_table(table).expect("a dependent's table");
+            TableSchema::clone(table.schema())
+        };
+        match self {
+            Dependent::View(view) => txn.drop_view(view)?,
+            Dependent::ForeignKey { table, key } => {
+                let mut schema = table_schema(txn, table);
+                schema.foreign_keys.retain(|k| k.name != *key);
+                txn.alter_table(schema)?;
+            }
+            Dependent::Default { table, column } => {
+                let schema = table_schema(txn, table);
+                let position = schema.column_index(column).expect("a dependent's column");
+                txn.set_column_default(schema.id, position, None);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What depends on `name`, a `kind` the statement drops along with the others
+/// in `dropping`, and is not among them: views that read it (through other
+/// views too), foreign keys of other tables that reference it, defaults that
+/// call it or a sequence it owns, in that order (PostgreSQL's, mostly), a
+/// view after those it reads.
+fn dependents(
+    txn: &WriteTxn<'_>,
+    view_dependencies: &[(String, Vec<String>)],
+    kind: ObjectType,
+    name: &str,
+    dropping: &[String],
+) -> Vec<Dependent> {
+    let db = txn.db();
+    let mut dependents = Vec::new();
+    let keys = match kind {
+        ObjectType::Table => foreign_keys::keys_referencing(db, name, dropping),
+        ObjectType::Index => match db.get_index(name) {
+            Some((table, position)) => {
+                let columns = &table.indexes()[position].schema.columns;
+                foreign_keys::keys_on(db, table.schema(), columns)
+            }
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    dependents.extend(
+        keys.into_iter()
+            .map(|(table, key)| Dependent::ForeignKey { table, key }),
+    );
+    if matches!(kind, ObjectType::Table | ObjectType::View) {
+        let mut reached = vec![name.to_owned()];
+        let mut next = 0;
+        while let Some(object) = reached.get(next).cloned() {
+            next += 1;
+            for (view, referenced) in view_dependencies {
+                let dependent = referenced.contains(&object)
+                    && !reached.contains(view)
+                    && !dropping.contains(view)
+                    && db.get_view(view).is_some();
+                if dependent {
+                    reached.push(view.clone());
+                }
+            }
+        }
+        dependents.extend(reached.into_iter().skip(1).map(Dependent::View));
+    }
+    let defaults = match kind {
+        ObjectType::Table => sequences::users_of_owned(db, name, dropping),
+        ObjectType::Sequence => sequences::users(db, name),
+        _ => Vec::new(),
+    };
+    dependents.extend(
+        defaults
+            .into_iter()
+            .map(|(table, column)| Dependent::Default { table, column }),
+    );
+    dependents
 }
 
 /// Each view with the tables and views its query names (not those inside the views

@@ -235,20 +235,26 @@ pub fn references_from_others<'db>(
         .collect()
 }
 
+/// The foreign keys of tables not in `dropping` that reference table `name`
+/// (DROP TABLE), as (the referencing table's name, the key's name).
+pub fn keys_referencing(db: &Database, name: &str, dropping: &[String]) -> Vec<(String, String)> {
+    let Some(table) = db.get_table(name) else {
+        return Vec::new();
+    };
+    references_from_others(db, table.schema())
+        .into_iter()
+        .filter(|(referencing, _)| !dropping.iter().any(|d| d == referencing))
+        .map(|(referencing, key)| (referencing.to_owned(), key.name))
+        .collect()
+}
+
 /// 2BP01 if a foreign key of a table not in `dropping` references table
 /// `name` (DROP TABLE), with PostgreSQL's DETAIL, one line per key.
 pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(), SqlError> {
-    let Some(table) = db.get_table(name) else {
-        return Ok(());
-    };
-    let lines: Vec<String> = references_from_others(db, table.schema())
+    let lines: Vec<String> = keys_referencing(db, name, dropping)
         .into_iter()
-        .filter(|(referencing, _)| !dropping.iter().any(|d| d == referencing))
         .map(|(referencing, key)| {
-            format!(
-                "constraint {} on table {referencing} depends on table {name}",
-                key.name
-            )
+            format!("constraint {key} on table {referencing} depends on table {name}")
         })
         .collect();
     if lines.is_empty() {
@@ -258,6 +264,22 @@ pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(),
         object: format!("table {name}"),
         detail: lines.join("\n"),
     })
+}
+
+/// The foreign keys that reference `columns` of table `schema` (a key or
+/// unique index's), as (the referencing table's name, the key's name).
+pub fn keys_on(db: &Database, schema: &TableSchema, columns: &[usize]) -> Vec<(String, String)> {
+    let mut sorted = columns.to_vec();
+    sorted.sort_unstable();
+    db.references_to(schema.id)
+        .into_iter()
+        .filter(|(_, key)| {
+            let mut referenced = key.referenced_columns.clone();
+            referenced.sort_unstable();
+            referenced == sorted
+        })
+        .map(|(referencing, key)| (db.table(referencing).schema().name.clone(), key.name))
+        .collect()
 }
 
 /// 2BP01 naming `object` if a foreign key references `columns` of table
@@ -270,22 +292,10 @@ pub fn refuse_dropping_key(
     columns: &[usize],
     object: String,
 ) -> Result<(), SqlError> {
-    let mut sorted = columns.to_vec();
-    sorted.sort_unstable();
-    let lines: Vec<String> = db
-        .references_to(schema.id)
+    let lines: Vec<String> = keys_on(db, schema, columns)
         .into_iter()
-        .filter(|(_, key)| {
-            let mut referenced = key.referenced_columns.clone();
-            referenced.sort_unstable();
-            referenced == sorted
-        })
         .map(|(referencing, key)| {
-            format!(
-                "constraint {} on table {} depends on index {index}",
-                key.name,
-                db.table(referencing).schema().name
-            )
+            format!("constraint {key} on table {referencing} depends on index {index}")
         })
         .collect();
     if lines.is_empty() {

@@ -458,9 +458,50 @@ fn owner(db: &Database, target: &ast::ObjectName) -> Result<(u32, usize), SqlErr
     Ok((schema.id, position))
 }
 
+/// 2BP01 if sequence `name` is an identity column's: it goes only with its
+/// column, as in PostgreSQL, even with CASCADE.
+pub fn refuse_dropping_identity(db: &Database, name: &str) -> Result<(), SqlError> {
+    let owner = db.get_sequence(name).and_then(|s| s.schema().owned_by);
+    let Some((table, column)) = owner else {
+        return Ok(());
+    };
+    let schema = db.table(table).schema();
+    let column = &schema.columns[column];
+    if column.identity.is_none() {
+        return Ok(());
+    }
+    Err(SqlError::IdentitySequenceRequired {
+        sequence: name.to_owned(),
+        table: schema.name.clone(),
+        column: column.name.clone(),
+    })
+}
+
 /// 2BP01 if a column's DEFAULT still calls sequence `name`.
 pub fn refuse_users(db: &Database, name: &str) -> Result<(), SqlError> {
     refuse_dependents(db, name, &format!("sequence {name}"), |_, _| false)
+}
+
+/// The columns whose DEFAULT calls sequence `name`, as (table name, column
+/// name).
+pub fn users(db: &Database, name: &str) -> Vec<(String, String)> {
+    default_users(db, name, |_, _| false)
+}
+
+/// The columns of tables not in `dropping` whose DEFAULT calls a sequence
+/// table `table` owns, as (table name, column name).
+pub fn users_of_owned(db: &Database, table: &str, dropping: &[String]) -> Vec<(String, String)> {
+    let Some(id) = db.get_table(table).map(|t| t.schema().id) else {
+        return Vec::new();
+    };
+    db.sequences()
+        .filter(|s| s.schema().owned_by.is_some_and(|(owner, _)| owner == id))
+        .flat_map(|s| {
+            default_users(db, &s.schema().name, |schema, _| {
+                dropping.contains(&schema.name)
+            })
+        })
+        .collect()
 }
 
 /// 2BP01 if the table `table` owns a sequence that a column of a table other
@@ -524,25 +565,12 @@ fn refuse_dependents(
     object: &str,
     spared: impl Fn(&TableSchema, usize) -> bool,
 ) -> Result<(), SqlError> {
-    let mut lines = Vec::new();
-    for table in db.tables() {
-        let schema = table.schema();
-        for (position, column) in schema.columns.iter().enumerate() {
-            if spared(schema, position) {
-                continue;
-            }
-            let calls = column
-                .default
-                .as_deref()
-                .is_some_and(|d| default_calls(d, name));
-            if calls {
-                lines.push(format!(
-                    "default value for column {} of table {} depends on sequence {name}",
-                    column.name, schema.name
-                ));
-            }
-        }
-    }
+    let lines: Vec<String> = default_users(db, name, spared)
+        .into_iter()
+        .map(|(table, column)| {
+            format!("default value for column {column} of table {table} depends on sequence {name}")
+        })
+        .collect();
     if lines.is_empty() {
         return Ok(());
     }
@@ -550,6 +578,29 @@ fn refuse_dependents(
         object: object.to_owned(),
         detail: lines.join("\n"),
     })
+}
+
+/// The columns that are not `spared` whose DEFAULT calls sequence `name`, as
+/// (table name, column name).
+fn default_users(
+    db: &Database,
+    name: &str,
+    spared: impl Fn(&TableSchema, usize) -> bool,
+) -> Vec<(String, String)> {
+    let mut users = Vec::new();
+    for table in db.tables() {
+        let schema = table.schema();
+        for (position, column) in schema.columns.iter().enumerate() {
+            let calls = column
+                .default
+                .as_deref()
+                .is_some_and(|d| default_calls(d, name));
+            if calls && !spared(schema, position) {
+                users.push((schema.name.clone(), column.name.clone()));
+            }
+        }
+    }
+    users
 }
 
 /// True if the DEFAULT text `default` calls `nextval` on sequence `name` by a
