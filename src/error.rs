@@ -176,9 +176,9 @@ impl Error {
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
-            Error::Sql(SqlError::IdentitySequenceRequired { table, column, .. }) => Some(format!(
-                "You can drop column {column} of table {table} instead."
-            )),
+            Error::Sql(SqlError::RequiredBy { required_by, .. }) => {
+                Some(format!("You can drop {required_by} instead."))
+            }
             Error::Sql(SqlError::TruncateReferenced { referencing, .. }) => Some(format!(
                 "Truncate table \"{referencing}\" at the same time, or use TRUNCATE ... CASCADE."
             )),
@@ -251,9 +251,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::ColumnCannotBeCast { .. } => "42804",
         SqlError::DuplicateObject(_) => "42710",
         SqlError::InvalidForeignKey(_) => "42830",
-        SqlError::DependentObjectsStillExist { .. } | SqlError::IdentitySequenceRequired { .. } => {
-            "2BP01"
-        }
+        SqlError::DependentObjectsStillExist { .. } | SqlError::RequiredBy { .. } => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
         SqlError::InvalidByteSequence(_) => "22021",
         SqlError::Copy { error, .. } => sql_sqlstate(error),

@@ -189,16 +189,11 @@ pub enum SqlError {
     /// The client must drop the dependent views first.
     #[error("cannot drop {object} because other objects depend on it")]
     DependentObjectsStillExist { object: String, detail: String },
-    /// 2BP01: DROP SEQUENCE of an identity column's sequence, which goes only
-    /// with its column, even with CASCADE.
-    #[error(
-        "cannot drop sequence {sequence} because column {column} of table {table} requires it"
-    )]
-    IdentitySequenceRequired {
-        sequence: String,
-        table: String,
-        column: String,
-    },
+    /// 2BP01: DROP of an object that goes only with the one that requires it,
+    /// even with CASCADE: an identity column's sequence (`object` `sequence
+    /// s`, `required_by` `column id of table t`), a constraint's index.
+    #[error("cannot drop {object} because {required_by} requires it")]
+    RequiredBy { object: String, required_by: String },
     /// 0A000: TRUNCATE of a table another table's foreign key references, without
     /// that table or CASCADE. `detail` names the two, as PostgreSQL's does.
     #[error("cannot truncate a table referenced in a foreign key constraint")]

@@ -767,6 +767,7 @@ impl Binder<'_> {
             return Ok((plan, scope));
         }
         if let Some(sequence) = self.db.get_sequence(&relation) {
+            self.note_reference(&relation);
             return self.bind_sequence(sequence.schema().id, shown, alias);
         }
         if let Some(view) = self.db.get_view(&relation) {

@@ -45,7 +45,7 @@ pub struct Binder<'a> {
     /// How deeply the expression being bound is nested (subqueries included), to
     /// refuse one whose evaluation could overflow a thread's stack.
     pub(super) expr_depth: usize,
-    /// The tables and views the statement names itself (not those inside the views
+    /// The tables, views and sequences the statement names itself (not those inside the views
     /// it expands): what a view stored with this query depends on, for DROP.
     pub(super) referenced: Vec<String>,
     /// Set when the statement reads a system relation, or calls a function that
@@ -167,13 +167,13 @@ impl<'a> Binder<'a> {
         self.reads_catalog
     }
 
-    /// The tables and views named by what was bound so far, each once, in the order
-    /// first named; views are not looked into.
+    /// The tables, views and sequences named in FROM by what was bound so far,
+    /// each once, in the order first named; views are not looked into.
     pub fn referenced_relations(&self) -> &[String] {
         &self.referenced
     }
 
-    /// Notes a table or view named at the statement's own level (not inside a view).
+    /// Notes a relation named at the statement's own level (not inside a view).
     pub(super) fn note_reference(&mut self, relation: &str) {
         if self.view_depth == 0 && !self.referenced.iter().any(|r| r == relation) {
             self.referenced.push(relation.to_owned());

@@ -918,9 +918,17 @@ fn drop(
     let mut dependencies = None;
     let mut done = CommandTag::new(tag);
     let mut cascaded: Vec<String> = Vec::new();
-    for name in dropping.iter().map(String::as_str) {
+    for (position, name) in dropping.iter().enumerate() {
+        // A name given twice is dropped once, as in PostgreSQL.
+        if dropping[..position].contains(name) {
+            continue;
+        }
+        let name = name.as_str();
         refuse_system(name, "dropped")?;
         let db = txn.db();
+        if kind == ObjectType::Index {
+            refuse_dropping_constraint_index(db, name)?;
+        }
         let found = if db.get_table(name).is_some() {
             Some("table")
         } else if db.get_view(name).is_some() {
@@ -972,7 +980,10 @@ fn drop(
                 cascaded.push(dependent.to_string());
             }
         }
-        if matches!(kind, ObjectType::Table | ObjectType::View) {
+        if matches!(
+            kind,
+            ObjectType::Table | ObjectType::View | ObjectType::Sequence
+        ) {
             let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
             refuse_dependents(txn, deps, name, &dropping)?;
             sequences::refuse_users_of_owned(txn.db(), name, &dropping)?;
@@ -1003,8 +1014,32 @@ fn drop(
     Ok(Output::Command(done))
 }
 
+/// 2BP01 for `DROP INDEX` of the index of a table's primary key or UNIQUE
+/// constraint: it goes with its constraint (`ALTER TABLE … DROP CONSTRAINT`).
+fn refuse_dropping_constraint_index(db: &crate::db::Database, name: &str) -> Result<(), SqlError> {
+    let constraint_table = match db.get_index(name) {
+        Some((table, position)) => table.indexes()[position]
+            .schema
+            .constraint
+            .then(|| table.schema().name.clone()),
+        None => db
+            .tables()
+            .map(|t| t.schema())
+            .find(|s| s.primary_key.is_some() && s.primary_key_name() == name)
+            .map(|s| s.name.clone()),
+    };
+    match constraint_table {
+        Some(table) => Err(SqlError::RequiredBy {
+            object: format!("index {name}"),
+            required_by: format!("constraint {name} on table {table}"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// An object that depends on one a DROP names and is not dropped with it:
 /// what RESTRICT refuses over (2BP01) and `DROP … CASCADE` drops first.
+#[derive(PartialEq)]
 enum Dependent {
     /// A view that reads it, or reads such a view.
     View(String),
@@ -1071,7 +1106,7 @@ fn dependents(
         ObjectType::Index => match db.get_index(name) {
             Some((table, position)) => {
                 let columns = &table.indexes()[position].schema.columns;
-                foreign_keys::keys_on(db, table.schema(), columns)
+                foreign_keys::keys_on(db, table.schema(), name, columns)
             }
             None => Vec::new(),
         },
@@ -1081,7 +1116,10 @@ fn dependents(
         keys.into_iter()
             .map(|(table, key)| Dependent::ForeignKey { table, key }),
     );
-    if matches!(kind, ObjectType::Table | ObjectType::View) {
+    if matches!(
+        kind,
+        ObjectType::Table | ObjectType::View | ObjectType::Sequence
+    ) {
         let mut reached = vec![name.to_owned()];
         let mut next = 0;
         while let Some(object) = reached.get(next).cloned() {
@@ -1103,11 +1141,13 @@ fn dependents(
         ObjectType::Sequence => sequences::users(db, name),
         _ => Vec::new(),
     };
-    dependents.extend(
-        defaults
-            .into_iter()
-            .map(|(table, column)| Dependent::Default { table, column }),
-    );
+    for (table, column) in defaults {
+        // A default that calls two sequences the table owns is one object.
+        let dependent = Dependent::Default { table, column };
+        if !dependents.contains(&dependent) {
+            dependents.push(dependent);
+        }
+    }
     dependents
 }
 
@@ -1146,6 +1186,8 @@ fn refuse_dependents(
     let kind_of = |n: &str| {
         if txn.db().get_view(n).is_some() {
             "view"
+        } else if txn.db().get_sequence(n).is_some() {
+            "sequence"
         } else {
             "table"
         }

@@ -266,11 +266,34 @@ pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(),
     })
 }
 
-/// The foreign keys that reference `columns` of table `schema` (a key or
-/// unique index's), as (the referencing table's name, the key's name).
-pub fn keys_on(db: &Database, schema: &TableSchema, columns: &[usize]) -> Vec<(String, String)> {
-    let mut sorted = columns.to_vec();
-    sorted.sort_unstable();
+/// The foreign keys that reference `columns` of table `schema`, those of its
+/// primary key or index `dropping`, and would have no key left to reference
+/// without it: none if another unique index, or the primary key, has the same
+/// columns (a plain index never backs a key). As (the referencing table's
+/// name, the key's name).
+pub fn keys_on(
+    db: &Database,
+    schema: &TableSchema,
+    dropping: &str,
+    columns: &[usize],
+) -> Vec<(String, String)> {
+    let sorted_of = |columns: &[usize]| {
+        let mut sorted = columns.to_vec();
+        sorted.sort_unstable();
+        sorted
+    };
+    let sorted = sorted_of(columns);
+    let primary_key_stays = schema
+        .primary_key
+        .as_deref()
+        .is_some_and(|key| schema.primary_key_name() != dropping && sorted_of(key) == sorted);
+    let index_stays = db.table(schema.id).indexes().iter().any(|index| {
+        let index = &index.schema;
+        index.unique && index.name != dropping && sorted_of(&index.columns) == sorted
+    });
+    if primary_key_stays || index_stays {
+        return Vec::new();
+    }
     db.references_to(schema.id)
         .into_iter()
         .filter(|(_, key)| {
@@ -292,7 +315,7 @@ pub fn refuse_dropping_key(
     columns: &[usize],
     object: String,
 ) -> Result<(), SqlError> {
-    let lines: Vec<String> = keys_on(db, schema, columns)
+    let lines: Vec<String> = keys_on(db, schema, index, columns)
         .into_iter()
         .map(|(referencing, key)| {
             format!("constraint {key} on table {referencing} depends on index {index}")

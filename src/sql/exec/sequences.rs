@@ -470,10 +470,9 @@ pub fn refuse_dropping_identity(db: &Database, name: &str) -> Result<(), SqlErro
     if column.identity.is_none() {
         return Ok(());
     }
-    Err(SqlError::IdentitySequenceRequired {
-        sequence: name.to_owned(),
-        table: schema.name.clone(),
-        column: column.name.clone(),
+    Err(SqlError::RequiredBy {
+        object: format!("sequence {name}"),
+        required_by: format!("column {} of table {}", column.name, schema.name),
     })
 }
 
@@ -610,7 +609,9 @@ fn default_calls(default: &str, name: &str) -> bool {
         return false;
     };
     ast::visit_expressions(&expr, |e| match e {
-        ast::Expr::Function(f) if nextval_of(f).is_some_and(|arg| relation_name_is(&arg, name)) => {
+        ast::Expr::Function(f)
+            if sequence_argument(f).is_some_and(|arg| relation_name_is(&arg, name)) =>
+        {
             ControlFlow::Break(())
         }
         _ => ControlFlow::Continue(()),
@@ -618,10 +619,11 @@ fn default_calls(default: &str, name: &str) -> bool {
     .is_break()
 }
 
-/// The constant name `nextval('name')` is called with, if `f` is such a call.
-fn nextval_of(f: &ast::Function) -> Option<String> {
-    let called = f.name.0.last()?.as_ident()?;
-    if !called.value.eq_ignore_ascii_case("nextval") {
+/// The constant name `nextval('name')` (or `currval`, `setval`) is called
+/// with, if `f` is such a call.
+fn sequence_argument(f: &ast::Function) -> Option<String> {
+    let called = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+    if !matches!(called.as_str(), "nextval" | "currval" | "setval") {
         return None;
     }
     let ast::FunctionArguments::List(list) = &f.args else {
@@ -633,10 +635,10 @@ fn nextval_of(f: &ast::Function) -> Option<String> {
     }
 }
 
-/// The string of `'name'` or `'name'::regclass`.
+/// The string of `'name'`, `'name'::regclass` or `('name')::regclass`.
 fn constant_name(e: &ast::Expr) -> Option<String> {
     match e {
-        ast::Expr::Cast { expr, .. } => constant_name(expr),
+        ast::Expr::Cast { expr, .. } | ast::Expr::Nested(expr) => constant_name(expr),
         ast::Expr::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) => Some(s.clone()),
             _ => None,
