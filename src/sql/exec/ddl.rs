@@ -985,7 +985,7 @@ fn drop(
             ObjectType::Table | ObjectType::View | ObjectType::Sequence
         ) {
             let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
-            refuse_dependents(txn, deps, name, &dropping)?;
+            refuse_dependents(txn, deps, &view_roots(txn, kind, name), &dropping)?;
             sequences::refuse_users_of_owned(txn.db(), name, &dropping)?;
             foreign_keys::refuse_drop(txn.db(), name, &dropping)?;
         }
@@ -1087,6 +1087,22 @@ impl Dependent {
     }
 }
 
+/// What views may read when `name`, a `kind`, is dropped: the object, and
+/// for a table the sequences it owns, which go with it.
+fn view_roots(txn: &WriteTxn<'_>, kind: ObjectType, name: &str) -> Vec<String> {
+    let db = txn.db();
+    let mut roots = vec![name.to_owned()];
+    if let (ObjectType::Table, Some(table)) = (kind, db.get_table(name)) {
+        let id = table.schema().id;
+        roots.extend(
+            db.sequences()
+                .filter(|s| s.schema().owned_by.is_some_and(|(owner, _)| owner == id))
+                .map(|s| s.schema().name.clone()),
+        );
+    }
+    roots
+}
+
 /// What depends on `name`, a `kind` the statement drops along with the others
 /// in `dropping`, and is not among them: views that read it (through other
 /// views too), foreign keys of other tables that reference it, defaults that
@@ -1120,7 +1136,8 @@ fn dependents(
         kind,
         ObjectType::Table | ObjectType::View | ObjectType::Sequence
     ) {
-        let mut reached = vec![name.to_owned()];
+        let roots = view_roots(txn, kind, name);
+        let mut reached = roots.clone();
         let mut next = 0;
         while let Some(object) = reached.get(next).cloned() {
             next += 1;
@@ -1134,7 +1151,7 @@ fn dependents(
                 }
             }
         }
-        dependents.extend(reached.into_iter().skip(1).map(Dependent::View));
+        dependents.extend(reached.into_iter().skip(roots.len()).map(Dependent::View));
     }
     let defaults = match kind {
         ObjectType::Table => sequences::users_of_owned(db, name, dropping),
@@ -1175,14 +1192,16 @@ pub(super) fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)
         .collect()
 }
 
-/// 2BP01 if a view not dropped by the same statement depends on `name`, with
+/// 2BP01 if a view not dropped by the same statement depends on one of
+/// `roots` (what goes: the object named first, see [`view_roots`]), with
 /// PostgreSQL's DETAIL: one line per dependent, following views of views.
 fn refuse_dependents(
     txn: &WriteTxn<'_>,
     dependencies: &[(String, Vec<String>)],
-    name: &str,
+    roots: &[String],
     dropping: &[String],
 ) -> Result<(), SqlError> {
+    let name = roots[0].as_str();
     let kind_of = |n: &str| {
         if txn.db().get_view(n).is_some() {
             "view"
@@ -1194,8 +1213,8 @@ fn refuse_dependents(
     };
     // Depth first, in name order, as PostgreSQL lists them.
     let mut lines = Vec::new();
-    let mut seen = vec![name.to_owned()];
-    let mut pending = vec![(name.to_owned(), 0)];
+    let mut seen = roots.to_vec();
+    let mut pending: Vec<(String, usize)> = roots.iter().map(|r| (r.clone(), 0)).collect();
     while let Some((object, next)) = pending.pop() {
         let found = dependencies
             .iter()
