@@ -440,12 +440,7 @@ fn drop_column(
             )
         })
         .collect();
-    if !lines.is_empty() {
-        return Err(SqlError::DependentObjectsStillExist {
-            object: format!("column {column} of table {}", schema.name),
-            detail: lines.join("\n"),
-        });
-    }
+    super::refuse_if_depended_on(format!("column {column} of table {}", schema.name), lines)?;
     // The CHECK constraints and foreign keys that name it go with it, as in
     // PostgreSQL.
     let mut without = schema.as_ref().clone();

@@ -1236,13 +1236,7 @@ fn refuse_dependents(
             pending.push((view.clone(), 0));
         }
     }
-    if lines.is_empty() {
-        return Ok(());
-    }
-    Err(SqlError::DependentObjectsStillExist {
-        object: format!("{} {name}", kind_of(name)),
-        detail: lines.join("\n"),
-    })
+    super::refuse_if_depended_on(format!("{} {name}", kind_of(name)), lines)
 }
 
 /// 0A000 for a `DEFERRABLE` UNIQUE constraint: Turnstile checks a unique

@@ -257,13 +257,7 @@ pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(),
             format!("constraint {key} on table {referencing} depends on table {name}")
         })
         .collect();
-    if lines.is_empty() {
-        return Ok(());
-    }
-    Err(SqlError::DependentObjectsStillExist {
-        object: format!("table {name}"),
-        detail: lines.join("\n"),
-    })
+    super::refuse_if_depended_on(format!("table {name}"), lines)
 }
 
 /// The foreign keys that reference `columns` of table `schema`, those of its
@@ -321,13 +315,7 @@ pub fn refuse_dropping_key(
             format!("constraint {key} on table {referencing} depends on index {index}")
         })
         .collect();
-    if lines.is_empty() {
-        return Ok(());
-    }
-    Err(SqlError::DependentObjectsStillExist {
-        object,
-        detail: lines.join("\n"),
-    })
+    super::refuse_if_depended_on(object, lines)
 }
 
 /// The tables that reference the tables `truncating` through foreign keys,

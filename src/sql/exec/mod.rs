@@ -26,3 +26,16 @@ pub use statement::{
     describe, describe_without_catalog, execute_read, execute_write, plan_query, read_with_plan,
     run_plan, write_with_plan,
 };
+
+/// Ok if nothing depends on `object`, which a statement would drop, else
+/// 2BP01 with a DETAIL line per dependent (`view v depends on table t`), as
+/// PostgreSQL's.
+fn refuse_if_depended_on(object: String, lines: Vec<String>) -> Result<(), super::SqlError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(super::SqlError::DependentObjectsStillExist {
+        object,
+        detail: lines.join("\n"),
+    })
+}

@@ -570,13 +570,7 @@ fn refuse_dependents(
             format!("default value for column {column} of table {table} depends on sequence {name}")
         })
         .collect();
-    if lines.is_empty() {
-        return Ok(());
-    }
-    Err(SqlError::DependentObjectsStillExist {
-        object: object.to_owned(),
-        detail: lines.join("\n"),
-    })
+    super::refuse_if_depended_on(object.to_owned(), lines)
 }
 
 /// The columns that are not `spared` whose DEFAULT calls sequence `name`, as
