@@ -874,10 +874,12 @@ async fn idle_sessions_past_their_timeout_are_ended() {
 async fn drop_cascade_notices_name_what_went() {
     let server = common::TestServer::start_with_args(&["--no-modules"]);
     let mut socket = raw_session(server.port()).await;
-    let notices = |messages: Vec<(u8, Vec<u8>)>| -> Vec<(String, String)> {
+    // The message and DETAIL of each NoticeResponse (or, for `b'E'`,
+    // ErrorResponse).
+    let of_kind = |kind: u8, messages: Vec<(u8, Vec<u8>)>| -> Vec<(String, String)> {
         messages
             .into_iter()
-            .filter(|(tag, _)| *tag == b'N')
+            .filter(|(tag, _)| *tag == kind)
             .map(|(_, body)| {
                 let field = |code: u8| {
                     body.split(|b| *b == 0)
@@ -889,6 +891,7 @@ async fn drop_cascade_notices_name_what_went() {
             })
             .collect()
     };
+    let notices = |messages| of_kind(b'N', messages);
     socket
         .write_all(&query(
             "create table p (id int primary key); create view v as select id from p; \
@@ -912,5 +915,21 @@ async fn drop_cascade_notices_name_what_went() {
     assert_eq!(
         notices(read_until(&mut socket, b'Z').await),
         [("drop cascades to view cv".to_owned(), String::new())]
+    );
+    // Without CASCADE, the refusal's DETAIL names what depends on the
+    // sequence the table owns.
+    socket
+        .write_all(&query(
+            "create table s (id serial); \
+             create table u (a int default nextval('s_id_seq')); drop table s",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        of_kind(b'E', read_until(&mut socket, b'Z').await),
+        [(
+            "cannot drop table s because other objects depend on it".to_owned(),
+            "default value for column a of table u depends on sequence s_id_seq".to_owned()
+        )]
     );
 }

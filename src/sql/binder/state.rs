@@ -45,8 +45,9 @@ pub struct Binder<'a> {
     /// How deeply the expression being bound is nested (subqueries included), to
     /// refuse one whose evaluation could overflow a thread's stack.
     pub(super) expr_depth: usize,
-    /// The tables, views and sequences the statement names itself (not those inside the views
-    /// it expands): what a view stored with this query depends on, for DROP.
+    /// The tables, views and sequences the statement names itself (not those
+    /// inside the views it expands): what a view stored with this query
+    /// depends on, for DROP.
     pub(super) referenced: Vec<String>,
     /// Set when the statement reads a system relation, or calls a function that
     /// reads the catalog or the session (`pg_get_indexdef`, `'t'::regclass`,

@@ -1154,7 +1154,10 @@ fn dependents(
         dependents.extend(reached.into_iter().skip(roots.len()).map(Dependent::View));
     }
     let defaults = match kind {
-        ObjectType::Table => sequences::users_of_owned(db, name, dropping),
+        ObjectType::Table => sequences::users_of_owned(db, name, dropping)
+            .into_iter()
+            .map(|(_, user)| user)
+            .collect(),
         ObjectType::Sequence => sequences::users(db, name),
         _ => Vec::new(),
     };

@@ -488,17 +488,22 @@ pub fn users(db: &Database, name: &str) -> Vec<(String, String)> {
 }
 
 /// The columns of tables not in `dropping` whose DEFAULT calls a sequence
-/// table `table` owns, as (table name, column name).
-pub fn users_of_owned(db: &Database, table: &str, dropping: &[String]) -> Vec<(String, String)> {
+/// table `table` owns, as (sequence name, (table name, column name)).
+pub fn users_of_owned(
+    db: &Database,
+    table: &str,
+    dropping: &[String],
+) -> Vec<(String, (String, String))> {
     let Some(id) = db.get_table(table).map(|t| t.schema().id) else {
         return Vec::new();
     };
     db.sequences()
         .filter(|s| s.schema().owned_by.is_some_and(|(owner, _)| owner == id))
         .flat_map(|s| {
-            default_users(db, &s.schema().name, |schema, _| {
-                dropping.contains(&schema.name)
-            })
+            let sequence = &s.schema().name;
+            default_users(db, sequence, |schema, _| dropping.contains(&schema.name))
+                .into_iter()
+                .map(|user| (sequence.clone(), user))
         })
         .collect()
 }
@@ -511,24 +516,11 @@ pub fn refuse_users_of_owned(
     table: &str,
     dropping: &[String],
 ) -> Result<(), SqlError> {
-    let Some(id) = db.get_table(table).map(|t| t.schema().id) else {
-        return Ok(());
-    };
-    for sequence in db.sequences() {
-        if sequence
-            .schema()
-            .owned_by
-            .is_some_and(|(owner, _)| owner == id)
-        {
-            refuse_dependents(
-                db,
-                &sequence.schema().name,
-                &format!("table {table}"),
-                |schema, _| dropping.contains(&schema.name),
-            )?;
-        }
-    }
-    Ok(())
+    let lines = users_of_owned(db, table, dropping)
+        .into_iter()
+        .map(|(sequence, user)| default_depends_on(&sequence, user))
+        .collect();
+    super::refuse_if_depended_on(format!("table {table}"), lines)
 }
 
 /// 2BP01 if column `column` of table `table` owns a sequence that another
@@ -564,13 +556,17 @@ fn refuse_dependents(
     object: &str,
     spared: impl Fn(&TableSchema, usize) -> bool,
 ) -> Result<(), SqlError> {
-    let lines: Vec<String> = default_users(db, name, spared)
+    let lines = default_users(db, name, spared)
         .into_iter()
-        .map(|(table, column)| {
-            format!("default value for column {column} of table {table} depends on sequence {name}")
-        })
+        .map(|user| default_depends_on(name, user))
         .collect();
     super::refuse_if_depended_on(object.to_owned(), lines)
+}
+
+/// PostgreSQL's DETAIL line for the DEFAULT of `(table, column)` that calls
+/// `sequence`.
+fn default_depends_on(sequence: &str, (table, column): (String, String)) -> String {
+    format!("default value for column {column} of table {table} depends on sequence {sequence}")
 }
 
 /// The columns that are not `spared` whose DEFAULT calls sequence `name`, as
