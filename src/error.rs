@@ -253,7 +253,6 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::InvalidForeignKey(_) => "42830",
         SqlError::DependentObjectsStillExist { .. } | SqlError::RequiredBy { .. } => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
-        SqlError::InvalidByteSequence(_) => "22021",
         SqlError::Copy { error, .. } => sql_sqlstate(error),
         SqlError::Type(e) => type_sqlstate(e),
         SqlError::Db(e) => db_sqlstate(e),
@@ -301,6 +300,10 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::Unsupported(_) => "0A000",
         TypeError::NullValueNotAllowed(_) => "22004",
         TypeError::InvalidTextRepresentation(_) => "22P02",
+        TypeError::InvalidBinary { .. } => "22P03",
+        TypeError::InvalidUtf8(_) => "22021",
+        TypeError::BinaryOutputUnsupported { .. } => "0A000",
+        TypeError::Internal(_) => "XX000",
     }
 }
 
@@ -342,10 +345,8 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::ExecuteParameterCount { .. } => "42601",
         WireError::FormatCount { .. } => "08P01",
         WireError::UnsupportedFormat(_) => "22023",
-        WireError::InvalidBinary { .. } => "22P03",
         WireError::InvalidUtf8(_) => "22021",
         WireError::UnsupportedType(_) => "0A000",
-        WireError::BinaryOutputUnsupported { .. } => "0A000",
         WireError::TooManyColumns(_) => "54011",
         WireError::CopyFailed(_) => "57014",
         WireError::Internal(_) => "XX000",

@@ -1,13 +1,15 @@
 //! COPY FROM STDIN / TO STDOUT through real clients: tokio-postgres (extended
-//! protocol) in text and CSV, psql's `\copy` (simple protocol), errors that name
-//! their line and leave the connection usable, and the NOTICE and WARNING messages
-//! statements raise.
+//! protocol) in text, CSV and binary, psql's `\copy` (simple protocol), errors
+//! that name their line and leave the connection usable, and the NOTICE and
+//! WARNING messages statements raise.
 
 mod common;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
+use tokio_postgres::binary_copy::{BinaryCopyInWriter, BinaryCopyOutStream};
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use common::pg_tools;
@@ -194,6 +196,212 @@ async fn copy_errors_name_the_line_and_load_nothing() {
     );
 }
 
+/// Binary COPY with tokio-postgres's binary copy writer and reader (what pgx's
+/// CopyFrom and Npgsql's binary import send): every type and NULL go in and come
+/// back out as the same values, and what COPY TO sends is byte for byte what
+/// PostgreSQL 15 sends for the same rows.
+#[tokio::test]
+async fn copy_round_trips_in_binary() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "create table t (a int8 primary key, b text, c varchar(5), d float8, \
+             e bool, f bytea, g timestamptz, h uuid, i jsonb, j int4[])",
+        )
+        .await
+        .unwrap();
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::VARCHAR,
+        Type::FLOAT8,
+        Type::BOOL,
+        Type::BYTEA,
+        Type::TIMESTAMPTZ,
+        Type::UUID,
+        Type::JSONB,
+        Type::INT4_ARRAY,
+    ];
+    let when = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:30:00.123456Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+    let json = serde_json::json!({"k": [1, "two", null]});
+    let array = vec![Some(1i32), None, Some(-3)];
+    let sink = client
+        .copy_in("copy t from stdin (format binary)")
+        .await
+        .unwrap();
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    futures::pin_mut!(writer);
+    let full: [&(dyn ToSql + Sync); 10] = [
+        &1i64,
+        &"héllo\ttab",
+        &"five!",
+        &-2.5f64,
+        &true,
+        &vec![0u8, 255, 10],
+        &when,
+        &id,
+        &json,
+        &array,
+    ];
+    writer.as_mut().write(&full).await.unwrap();
+    let nulls: [&(dyn ToSql + Sync); 10] = [
+        &2i64,
+        &None::<&str>,
+        &None::<&str>,
+        &None::<f64>,
+        &None::<bool>,
+        &None::<Vec<u8>>,
+        &None::<chrono::DateTime<chrono::Utc>>,
+        &None::<uuid::Uuid>,
+        &None::<serde_json::Value>,
+        &None::<Vec<i32>>,
+    ];
+    writer.as_mut().write(&nulls).await.unwrap();
+    assert_eq!(writer.finish().await.unwrap(), 2);
+
+    let row = client
+        .query_one("select b, c, d, e, f, g, h, i, j from t where a = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, &str>(0), "héllo\ttab");
+    assert_eq!(row.get::<_, &str>(1), "five!");
+    assert_eq!(row.get::<_, f64>(2), -2.5);
+    assert!(row.get::<_, bool>(3));
+    assert_eq!(row.get::<_, Vec<u8>>(4), vec![0, 255, 10]);
+    assert_eq!(row.get::<_, chrono::DateTime<chrono::Utc>>(5), when);
+    assert_eq!(row.get::<_, uuid::Uuid>(6), id);
+    assert_eq!(row.get::<_, serde_json::Value>(7), json);
+    assert_eq!(row.get::<_, Vec<Option<i32>>>(8), array);
+
+    let stream = client
+        .copy_out("copy t to stdout with binary")
+        .await
+        .unwrap();
+    let rows: Vec<_> = BinaryCopyOutStream::new(stream, &types)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get::<i64>(0), 1);
+    assert_eq!(rows[0].get::<&str>(1), "héllo\ttab");
+    assert_eq!(rows[0].get::<chrono::DateTime<chrono::Utc>>(6), when);
+    assert_eq!(rows[0].get::<serde_json::Value>(8), json);
+    assert_eq!(rows[0].get::<Vec<Option<i32>>>(9), array);
+    assert_eq!(rows[1].get::<i64>(0), 2);
+    assert_eq!(rows[1].get::<Option<&str>>(1), None);
+    assert_eq!(rows[1].get::<Option<Vec<Option<i32>>>>(9), None);
+
+    // PostgreSQL 15's bytes for these rows (`COPY b TO STDOUT (FORMAT binary)`).
+    client
+        .batch_execute(
+            "create table b (id int primary key, name varchar(3), n numeric(5,2), \
+             j jsonb, t text not null); \
+             insert into b values (1, 'abc', 1.5, '{\"a\":1}', 'hi'), \
+             (2, null, null, null, 'yo')",
+        )
+        .await
+        .unwrap();
+    let postgres = "5047434f50590aff0d0a00 00000000 00000000 \
+        0005 00000004 00000001 00000003 616263 0000000c 0002 0000 0000 0002 0001 1388 \
+        00000009 01 7b2261223a20317d 00000002 6869 \
+        0005 00000004 00000002 ffffffff ffffffff ffffffff 00000002 796f \
+        ffff";
+    let out = copy_out(&client, "copy b to stdout (format binary)").await;
+    assert_eq!(hex(&out), postgres.replace(' ', ""));
+    // And those bytes load back as the same rows.
+    client.batch_execute("truncate b").await.unwrap();
+    assert_eq!(
+        copy_in(&client, "copy b from stdin binary", &out, 10)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        copy_out(&client, "copy b to stdout (format binary)").await,
+        out
+    );
+}
+
+/// Binary COPY data that is not what the table needs: PostgreSQL's SQLSTATEs and
+/// contexts, nothing loaded, and the connection goes on.
+#[tokio::test]
+async fn binary_copy_errors_load_nothing() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("create table t (a int primary key, b text not null)")
+        .await
+        .unwrap();
+    let header = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
+    let tuple = |a: i32, b: &[u8]| {
+        let mut t = 2i16.to_be_bytes().to_vec();
+        t.extend_from_slice(&4i32.to_be_bytes());
+        t.extend_from_slice(&a.to_be_bytes());
+        t.extend_from_slice(&(b.len() as i32).to_be_bytes());
+        t.extend_from_slice(b);
+        t
+    };
+    let duplicate = [header.clone(), tuple(1, b"x"), tuple(1, b"y")].concat();
+    let e = copy_in(&client, "copy t from stdin (format binary)", &duplicate, 3)
+        .await
+        .unwrap_err();
+    let (code, _, context) = db_error(&e);
+    assert_eq!(
+        (code.as_str(), context.as_str()),
+        ("23505", "COPY t, line 2")
+    );
+    let e = copy_in(&client, "copy t from stdin (format binary)", b"1\tx\n", 100)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        db_error(&e),
+        (
+            "22P04".into(),
+            "COPY file signature not recognized".into(),
+            "".into()
+        )
+    );
+    let cut = [header.clone(), tuple(1, b"x"), tuple(2, b"y")[..9].to_vec()].concat();
+    let e = copy_in(&client, "copy t from stdin (format binary)", &cut, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        db_error(&e),
+        (
+            "22P04".into(),
+            "unexpected EOF in COPY data".into(),
+            "COPY t, line 2, column a".into()
+        )
+    );
+    let e = client
+        .batch_execute("copy t from stdin (format binary, null 'x')")
+        .await
+        .unwrap_err();
+    assert_eq!(db_error(&e).0, "42601");
+    let count: i64 = client
+        .query_one("select count(*) from t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 0);
+    let good = [header, tuple(1, b"x"), (-1i16).to_be_bytes().to_vec()].concat();
+    assert_eq!(
+        copy_in(&client, "copy t from stdin (format binary)", &good, 100)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// 100,000 rows go in as one COPY (one transaction), all of them, and survive a
 /// restart from the log.
 #[tokio::test]
@@ -227,7 +435,7 @@ async fn copy_loads_100k_rows_in_one_transaction() {
 }
 
 /// psql's `\copy` to a file and back (the simple protocol, with psql's own
-/// end-of-data handling), in CSV with a header.
+/// end-of-data handling), in CSV with a header and in binary.
 #[test]
 fn psql_copy_round_trip() {
     if !pg_tools::have("psql") {
@@ -243,8 +451,13 @@ fn psql_copy_round_trip() {
          \\copy src to '{f}' with (format csv, header)\n\
          create table dst (id int, name text, note varchar(10));\n\
          \\copy dst from '{f}' with (format csv, header)\n\
+         select * from dst order by id;\n\
+         \\copy src to '{b}' with (format binary)\n\
+         truncate dst;\n\
+         \\copy dst from '{b}' with binary\n\
          select * from dst order by id;\n",
-        f = file.display()
+        f = file.display(),
+        b = dir.join("rows.bin").display()
     );
     let (ok, out, err) = pg_tools::psql(
         &server,
@@ -258,7 +471,8 @@ fn psql_copy_round_trip() {
         written,
         "id,name,note\n1,alice,\"a,b\"\n2,\"bob \"\"b\"\"\",\n3,\"\",x\n"
     );
-    assert_eq!(out, "1|alice|a,b\n2|bob \"b\"|\n3||x\n");
+    let rows = "1|alice|a,b\n2|bob \"b\"|\n3||x\n";
+    assert_eq!(out, format!("{rows}{rows}"), "CSV, then binary");
 }
 
 /// Connects and forwards every NoticeResponse (NOTICE or WARNING) to a channel.

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 use tokio_postgres::SimpleQueryMessage;
-use turnstile::wire::codec::{decode_numeric, encode_numeric};
+use turnstile::types::binary::{receive_numeric, send_numeric};
 
 /// NUMERIC in binary through Turnstile's own codec (tokio-postgres has no numeric type).
 #[derive(Debug, PartialEq)]
@@ -23,7 +23,7 @@ impl ToSql for Numeric {
         _: &Type,
         out: &mut BytesMut,
     ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-        encode_numeric(self.0, out);
+        send_numeric(self.0, out);
         Ok(IsNull::No)
     }
     fn accepts(ty: &Type) -> bool {
@@ -34,7 +34,7 @@ impl ToSql for Numeric {
 
 impl<'a> FromSql<'a> for Numeric {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn StdError + Sync + Send>> {
-        decode_numeric(raw)
+        receive_numeric(raw)
             .map(Numeric)
             .map_err(|e| e.to_string().into())
     }

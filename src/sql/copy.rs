@@ -1,18 +1,20 @@
 //! COPY `FROM STDIN` and `TO STDOUT`: what a COPY statement asks for, and
-//! PostgreSQL's text and CSV formats, both ways.
+//! PostgreSQL's text, CSV and binary formats, both ways.
 //!
 //! # Life of a COPY FROM
 //! 1. [`CopyCommand::from_statement`] reads the statement: the table, the column
 //!    list, the options (0A000 for what Turnstile does not take: files, programs,
-//!    the binary format, the FORCE_* options).
+//!    the FORCE_* options).
 //! 2. The session looks the table up under the read lock and gets its schema
 //!    (`Session::start_copy_in`); with it, a [`CopyDecoder`]. An unknown table or
 //!    column is answered now, before the client is asked for data, as PostgreSQL
 //!    does.
 //! 3. The wire layer sends CopyInResponse and hands every CopyData message to
 //!    [`CopyDecoder::feed`], which cuts the bytes into lines, splits and unescapes
-//!    the fields and converts each with its column type's input function — on the
-//!    session's task, with no lock held. The first error is kept (with the line and
+//!    the fields and converts each with its column type's input function (in the
+//!    binary format: cuts them into tuples and fields and converts each with its
+//!    type's binary receive function, `types::binary`) — on the session's task,
+//!    with no lock held. The first error is kept (with the line and
 //!    column it came from) and everything after it is read and dropped, so the
 //!    connection stays in step with the client.
 //! 4. At CopyDone, [`CopyDecoder::finish`] yields a [`CopyIn`]: the table, the
@@ -23,13 +25,25 @@
 //! # COPY TO
 //! `COPY t (a, b) TO STDOUT` is the query `SELECT a, b FROM t`, and `COPY (q) TO
 //! STDOUT` is `q`: the session runs it like any statement (so transaction blocks
-//! and confirmed reads apply), and [`encode_row`] writes each row in the format.
+//! and confirmed reads apply), and [`encode_row`] writes each row in the format,
+//! between what [`encode_start`] and [`encode_end`] write.
+//!
+//! # The binary format
+//! PostgreSQL's (its documentation, "Binary Format" under COPY): an 11-byte
+//! signature `PGCOPY\n\xff\r\n\0`, an i32 of flags (bit 16 means OIDs follow, which
+//! Turnstile refuses as PostgreSQL 12 and later do; bits 17 to 31 are critical,
+//! refused when unknown; bits 0 to 15 are ignored), an i32 length of a header
+//! extension that is skipped; then each row as an i16 field count and each field
+//! as an i32 length (-1 for NULL) and that many bytes of the value's binary
+//! encoding; then an i16 -1. All integers are big-endian. A stream may end
+//! without the -1, as PostgreSQL accepts; bytes after it are refused.
 //!
 //! # Limits
 //! The data of one COPY FROM is held in memory until it is written, so its size is
 //! bounded (`--max-copy-bytes`, 54000 beyond it); so is the row count, by the
 //! session's rows-per-statement limit.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use sqlparser::ast::{
@@ -37,21 +51,36 @@ use sqlparser::ast::{
 };
 
 use super::binder::{ident, relation};
+use bytes::{BufMut, BytesMut};
+
 use super::{ColumnInfo, SqlError};
 use crate::db::{DbError, TableSchema};
+use crate::types::binary;
 use crate::types::{cast_in, CastKind, DataType, TextStyle, TimeZone, TypeError, Value};
 
 /// Most bytes of a field or line quoted in an error's context, as PostgreSQL's
 /// `limit_printout_length`: a bad value in a long line must not flood the log.
 const CONTEXT_CHARS_MAX: usize = 100;
 
-/// The two formats Turnstile reads and writes.
+/// The first bytes of the binary format: `PGCOPY`, newline, 0xff, CR, LF, NUL.
+const BINARY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+/// The binary header's flag bit that says rows carry OIDs (refused).
+const BINARY_FLAG_OIDS: u32 = 1 << 16;
+/// The binary header's critical flag bits: a reader must refuse those it does not
+/// know. Turnstile knows none but the OID bit.
+const BINARY_FLAGS_CRITICAL: u32 = 0xffff_0000;
+/// The field count that ends binary data.
+const BINARY_TRAILER: i16 = -1;
+
+/// The three formats Turnstile reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CopyFormat {
     /// Tab-separated, `\N` for NULL, backslash escapes.
     Text,
     /// Comma-separated, empty for NULL, double-quoted fields.
     Csv,
+    /// PostgreSQL's binary format (see the module doc).
+    Binary,
 }
 
 /// The options of a COPY statement, defaults filled in.
@@ -199,11 +228,7 @@ fn copy_options(
                 format = Some(match name.value.to_ascii_lowercase().as_str() {
                     "text" => CopyFormat::Text,
                     "csv" => CopyFormat::Csv,
-                    "binary" => {
-                        return Err(SqlError::Unsupported(
-                            "COPY in the binary format (use text or csv)".into(),
-                        ))
-                    }
+                    "binary" => CopyFormat::Binary,
                     other => {
                         return Err(SqlError::InvalidParameterValue(format!(
                             "COPY format \"{other}\" not recognized"
@@ -273,14 +298,27 @@ fn copy_options(
             }
             CopyLegacyOption::Header => header = true,
             CopyLegacyOption::Binary => {
-                return Err(SqlError::Unsupported(
-                    "COPY in the binary format (use text or csv)".into(),
-                ))
+                once("format")?;
+                format = Some(CopyFormat::Binary);
             }
             other => return Err(SqlError::Unsupported(format!("the COPY option {other}"))),
         }
     }
     let format = format.unwrap_or(CopyFormat::Text);
+    if format == CopyFormat::Binary {
+        // What the binary format has no use for, refused as PostgreSQL does.
+        for (given, name) in [
+            (delimiter.is_some(), "DELIMITER"),
+            (null.is_some(), "NULL"),
+            (header, "HEADER"),
+        ] {
+            if given {
+                return Err(SqlError::Syntax(format!(
+                    "cannot specify {name} in BINARY mode"
+                )));
+            }
+        }
+    }
     let csv = format == CopyFormat::Csv;
     if !csv && quote.is_some() {
         return Err(SqlError::Unsupported(
@@ -392,12 +430,16 @@ pub struct CopyDecoder {
     rows_max: usize,
     /// Bytes received so far.
     bytes: usize,
-    /// Received bytes not yet cut into lines: the start of an unfinished line.
+    /// Received bytes not yet cut into lines (or binary tuples): the start of an
+    /// unfinished one.
     pending: Vec<u8>,
     /// Lines consumed so far (PostgreSQL counts a CSV record with quoted newlines
-    /// as one line).
+    /// as one line, and a binary tuple, or the binary trailer, as one).
     line: u64,
-    /// Set by the end-of-data marker `\.`: the rest is ignored.
+    /// Binary format: whether the header has been read.
+    binary_header_read: bool,
+    /// Set by the end-of-data marker (`\.`, or the binary trailer): in text and
+    /// CSV the rest is ignored; binary data after its trailer is an error.
     ended: bool,
     rows: Vec<Vec<Value>>,
     /// The first error; once set, data is read and dropped.
@@ -442,6 +484,7 @@ impl CopyDecoder {
             bytes: 0,
             pending: Vec::new(),
             line: 0,
+            binary_header_read: false,
             ended: false,
             rows: Vec::new(),
             error: None,
@@ -453,9 +496,17 @@ impl CopyDecoder {
         self.columns.len()
     }
 
-    /// Takes one CopyData message's bytes: decodes every line they complete.
+    /// The format of the data (CopyInResponse announces it).
+    pub fn format(&self) -> CopyFormat {
+        self.options.format
+    }
+
+    /// Takes one CopyData message's bytes: decodes every line (or binary tuple)
+    /// they complete.
     pub fn feed(&mut self, data: &[u8]) {
-        if self.error.is_some() || self.ended {
+        // After the end marker, text and CSV ignore the rest; binary refuses it
+        // (`take_binary`).
+        if self.error.is_some() || (self.ended && self.options.format != CopyFormat::Binary) {
             return;
         }
         self.bytes += data.len();
@@ -469,6 +520,12 @@ impl CopyDecoder {
         }
         self.pending.extend_from_slice(data);
         let pending = std::mem::take(&mut self.pending);
+        if self.options.format == CopyFormat::Binary {
+            let used = self.take_binary(&pending);
+            self.pending = pending;
+            self.pending.drain(..used);
+            return;
+        }
         let mut start = 0;
         while let Some(end) = self.line_end(&pending[start..]) {
             let line = &pending[start..start + end];
@@ -487,7 +544,11 @@ impl CopyDecoder {
     /// The rows, once the client has sent CopyDone; or the first error. A last
     /// line without a newline counts, as in PostgreSQL.
     pub fn finish(mut self) -> Result<CopyIn, SqlError> {
-        if self.error.is_none() && !self.ended && !self.pending.is_empty() {
+        if self.options.format == CopyFormat::Binary {
+            if self.error.is_none() && !self.ended {
+                self.error = self.binary_end_error();
+            }
+        } else if self.error.is_none() && !self.ended && !self.pending.is_empty() {
             let last = std::mem::take(&mut self.pending);
             if let Err(e) = self.take_line(last.strip_suffix(b"\r").unwrap_or(&last)) {
                 self.error = Some(e);
@@ -511,6 +572,7 @@ impl CopyDecoder {
     fn line_end(&self, data: &[u8]) -> Option<usize> {
         let o = &self.options;
         match o.format {
+            CopyFormat::Binary => unreachable!("binary data is cut into tuples, not lines"),
             CopyFormat::Text => {
                 let mut i = 0;
                 while i < data.len() {
@@ -553,15 +615,11 @@ impl CopyDecoder {
         if self.options.header && self.line == 1 {
             return Ok(());
         }
-        if self.rows.len() >= self.rows_max {
-            return Err(SqlError::ProgramLimitExceeded(format!(
-                "COPY of more than {} rows; the limit is {} rows per statement",
-                self.rows_max, self.rows_max
-            )));
-        }
+        self.check_row_limit()?;
         let fields = match self.options.format {
             CopyFormat::Text => split_text(line, &self.options),
             CopyFormat::Csv => split_csv(line, &self.options),
+            CopyFormat::Binary => unreachable!("binary data is cut into tuples, not lines"),
         }
         .map_err(|e| self.line_error(e, line))?;
         if fields.len() < self.columns.len() {
@@ -581,14 +639,9 @@ impl CopyDecoder {
         for (field, &position) in fields.into_iter().zip(&self.columns) {
             let column = &self.schema.columns[position];
             let value = match field {
-                None if !column.nullable => {
-                    let e = DbError::NotNullViolation {
-                        table: self.table.clone(),
-                        column: column.name.clone(),
-                    };
-                    return Err(self.line_error(e.into(), line));
-                }
-                None => Value::Null,
+                None => self
+                    .null_for(position)
+                    .map_err(|e| self.line_error(e, line))?,
                 Some(text) => {
                     field_value(&text, column.data_type, &self.time_zone).map_err(|e| {
                         SqlError::Copy {
@@ -608,6 +661,140 @@ impl CopyDecoder {
         }
         self.rows.push(row);
         Ok(())
+    }
+
+    /// 54000 once the rows reach the session's rows-per-statement limit.
+    fn check_row_limit(&self) -> Result<(), SqlError> {
+        if self.rows.len() >= self.rows_max {
+            return Err(SqlError::ProgramLimitExceeded(format!(
+                "COPY of more than {} rows; the limit is {} rows per statement",
+                self.rows_max, self.rows_max
+            )));
+        }
+        Ok(())
+    }
+
+    /// NULL for the column at table position `position`; 23502 if it is NOT NULL.
+    fn null_for(&self, position: usize) -> Result<Value, SqlError> {
+        let column = &self.schema.columns[position];
+        if !column.nullable {
+            return Err(DbError::NotNullViolation {
+                table: self.table.clone(),
+                column: column.name.clone(),
+            }
+            .into());
+        }
+        Ok(Value::Null)
+    }
+
+    /// Binary format: reads the header and every whole tuple at the start of
+    /// `data`; returns how many bytes it used (the rest waits for more data). The
+    /// first error is kept in `self.error`.
+    fn take_binary(&mut self, data: &[u8]) -> usize {
+        let mut used = 0;
+        while self.error.is_none() {
+            let rest = &data[used..];
+            if self.ended {
+                if !rest.is_empty() {
+                    self.error = Some(self.after_trailer_error());
+                }
+                break;
+            }
+            let step = if self.binary_header_read {
+                self.take_tuple(rest)
+            } else {
+                self.take_binary_header(rest)
+            };
+            match step {
+                Ok(Some(n)) => used += n,
+                Ok(None) => break,
+                Err(e) => self.error = Some(e),
+            }
+        }
+        used
+    }
+
+    /// Reads the binary header at the start of `data`: its length, or None if it
+    /// is not whole yet.
+    fn take_binary_header(&mut self, data: &[u8]) -> Result<Option<usize>, SqlError> {
+        let len = binary_header_len(data, false)?;
+        self.binary_header_read = len.is_some();
+        Ok(len)
+    }
+
+    /// Reads one tuple (or the trailer) at the start of `data` into a row: how
+    /// many bytes it took, or None if the tuple is not whole yet.
+    fn take_tuple(&mut self, data: &[u8]) -> Result<Option<usize>, SqlError> {
+        let (fields, len) = match cut_tuple(data, self.columns.len()) {
+            Ok(Tuple::Whole { fields, len }) => (fields, len),
+            Ok(Tuple::Trailer) => {
+                self.line += 1;
+                self.ended = true;
+                return Ok(Some(2));
+            }
+            Ok(Tuple::Partial { .. }) => return Ok(None),
+            Err(e) => return Err(self.tuple_error(self.line + 1, e)),
+        };
+        self.line += 1;
+        self.check_row_limit()?;
+        let mut row = Vec::with_capacity(fields.len());
+        for (i, field) in fields.into_iter().enumerate() {
+            let position = self.columns[i];
+            let value = match field {
+                None => self.null_for(position).map_err(TupleError::Row),
+                Some(range) => {
+                    let ty = self.schema.columns[position].data_type;
+                    binary_field_value(&data[range], ty, &self.time_zone)
+                        .map_err(|e| TupleError::Column(i, e.into()))
+                }
+            };
+            row.push(value.map_err(|e| self.tuple_error(self.line, e))?);
+        }
+        self.rows.push(row);
+        Ok(Some(len))
+    }
+
+    /// Binary format, at CopyDone before the trailer: what is wrong with the
+    /// bytes left over, if anything (a stream may end after a whole tuple).
+    fn binary_end_error(&self) -> Option<SqlError> {
+        if !self.binary_header_read {
+            return binary_header_len(&self.pending, true).err();
+        }
+        if self.pending.is_empty() {
+            return None;
+        }
+        let eof = SqlError::BadCopyData("unexpected EOF in COPY data".into());
+        let error = match cut_tuple(&self.pending, self.columns.len()) {
+            Ok(Tuple::Partial { column: Some(i) }) => TupleError::Column(i, eof),
+            // Whole tuples and errors were taken when their bytes came.
+            _ => TupleError::Row(eof),
+        };
+        Some(self.tuple_error(self.line + 1, error))
+    }
+
+    /// 22P04 for binary data after the trailer (whose line it names).
+    fn after_trailer_error(&self) -> SqlError {
+        let error = SqlError::BadCopyData("received copy data after EOF marker".into());
+        self.tuple_error(self.line, TupleError::Row(error))
+    }
+
+    /// A binary tuple's error with PostgreSQL's context: `COPY t, line n` for the
+    /// row, `COPY t, line n, column c` for one of its fields.
+    fn tuple_error(&self, line: u64, error: TupleError) -> SqlError {
+        let (context, error) = match error {
+            TupleError::Row(e) => (format!("COPY {}, line {line}", self.table), e),
+            TupleError::Column(i, e) => {
+                let name = &self.schema.columns[self.columns[i]].name;
+                (
+                    format!("COPY {}, line {line}, column {name}", self.table),
+                    e,
+                )
+            }
+        };
+        SqlError::Copy {
+            context,
+            error: Box::new(error),
+        }
     }
 
     /// `error` with the context `COPY t, line n: "<line>"`.
@@ -632,6 +819,137 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// What [`cut_tuple`] found at the start of binary data.
+enum Tuple {
+    /// A whole tuple, `len` bytes: each field's bytes (None for NULL), in data order.
+    Whole {
+        fields: Vec<Option<Range<usize>>>,
+        len: usize,
+    },
+    /// The trailer (a field count of -1), two bytes.
+    Trailer,
+    /// Not whole yet: more bytes are needed to read the field at data position
+    /// `column` (None: to read the field count).
+    Partial { column: Option<usize> },
+}
+
+/// A binary tuple's error, for the context it gets: the row's, or the field's at
+/// data position `.0`.
+enum TupleError {
+    Row(SqlError),
+    Column(usize, SqlError),
+}
+
+/// Cuts the binary tuple at the start of `data`, whose rows have `columns` fields:
+/// 22P04 for another field count or a length under -1, as soon as the bytes that
+/// say so are there.
+fn cut_tuple(data: &[u8], columns: usize) -> Result<Tuple, TupleError> {
+    let Some(count) = data.first_chunk::<2>().map(|b| i16::from_be_bytes(*b)) else {
+        return Ok(Tuple::Partial { column: None });
+    };
+    if count == BINARY_TRAILER {
+        return Ok(Tuple::Trailer);
+    }
+    if usize::try_from(count) != Ok(columns) {
+        return Err(TupleError::Row(SqlError::BadCopyData(format!(
+            "row field count is {count}, expected {columns}"
+        ))));
+    }
+    let mut fields = Vec::with_capacity(columns);
+    let mut at = 2;
+    for column in 0..columns {
+        let Some(len) = data[at..]
+            .first_chunk::<4>()
+            .map(|b| i32::from_be_bytes(*b))
+        else {
+            return Ok(Tuple::Partial {
+                column: Some(column),
+            });
+        };
+        at += 4;
+        if len == -1 {
+            fields.push(None);
+            continue;
+        }
+        let len = usize::try_from(len).map_err(|_| {
+            TupleError::Column(column, SqlError::BadCopyData("invalid field size".into()))
+        })?;
+        if data.len() - at < len {
+            return Ok(Tuple::Partial {
+                column: Some(column),
+            });
+        }
+        fields.push(Some(at..at + len));
+        at += len;
+    }
+    Ok(Tuple::Whole { fields, len: at })
+}
+
+/// The length of the binary format's header at the start of `data`, once it is
+/// whole (None before, unless `at_end`); 22P04 with PostgreSQL's messages for a
+/// header that is not one, as soon as the bytes that show it are there.
+fn binary_header_len(data: &[u8], at_end: bool) -> Result<Option<usize>, SqlError> {
+    let bad = |what: &str| Err(SqlError::BadCopyData(what.into()));
+    let signature = BINARY_SIGNATURE.len();
+    let Some(head) = data.get(..signature) else {
+        if at_end || !BINARY_SIGNATURE.starts_with(data) {
+            return bad("COPY file signature not recognized");
+        }
+        return Ok(None);
+    };
+    if head != BINARY_SIGNATURE {
+        return bad("COPY file signature not recognized");
+    }
+    let word = |at: usize| {
+        data.get(at..at + 4)
+            .map(|b| u32::from_be_bytes(b.try_into().expect("four bytes")))
+    };
+    let Some(flags) = word(signature) else {
+        return if at_end {
+            bad("invalid COPY file header (missing flags)")
+        } else {
+            Ok(None)
+        };
+    };
+    if flags & BINARY_FLAG_OIDS != 0 {
+        return bad("invalid COPY file header (WITH OIDS)");
+    }
+    if flags & BINARY_FLAGS_CRITICAL != 0 {
+        return bad("unrecognized critical flags in COPY file header");
+    }
+    let Some(extension) = word(signature + 4) else {
+        return if at_end {
+            bad("invalid COPY file header (missing length)")
+        } else {
+            Ok(None)
+        };
+    };
+    let Ok(extension) = usize::try_from(extension as i32) else {
+        return bad("invalid COPY file header (missing length)");
+    };
+    let len = signature + 8 + extension;
+    if data.len() < len {
+        return if at_end {
+            bad("invalid COPY file header (wrong length)")
+        } else {
+            Ok(None)
+        };
+    }
+    Ok(Some(len))
+}
+
+/// A binary field as a value of its column's type: the type's binary receive
+/// function, and for the string types the assignment rules of text input (22001
+/// when too long), as PostgreSQL applies the column's modifier.
+fn binary_field_value(bytes: &[u8], ty: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
+    if ty.is_text() {
+        let text = binary::utf8(bytes)?.to_owned();
+        cast_in(Value::Text(text), ty, CastKind::Assignment, tz)
+    } else {
+        binary::receive(ty, bytes)
+    }
+}
+
 /// A field's text as a value of its column's type: the type's input function, and
 /// for the string types the assignment rules (22001 when too long).
 fn field_value(text: &str, ty: DataType, tz: &TimeZone) -> Result<Value, TypeError> {
@@ -643,20 +961,8 @@ fn field_value(text: &str, ty: DataType, tz: &TimeZone) -> Result<Value, TypeErr
 }
 
 /// `bytes` as a string: UTF-8 without NUL, as every text value must be (22021).
-fn utf8(bytes: Vec<u8>) -> Result<String, SqlError> {
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let bad: Vec<String> = e.as_bytes()[at..]
-            .iter()
-            .take(1)
-            .map(|b| format!("0x{b:02x}"))
-            .collect();
-        SqlError::InvalidByteSequence(bad.join(" "))
-    })?;
-    if text.contains('\0') {
-        return Err(SqlError::InvalidByteSequence("0x00".into()));
-    }
-    Ok(text)
+fn utf8(bytes: &[u8]) -> Result<String, SqlError> {
+    Ok(binary::utf8(bytes)?.to_owned())
 }
 
 /// The fields of a text-format line: None for the NULL marker (compared before
@@ -690,7 +996,7 @@ fn split_text(line: &[u8], o: &CopyOptions) -> Result<Vec<Option<String>>, SqlEr
 /// `\x7f`; a backslash before any other character stands for that character.
 fn unescape_text(raw: &[u8]) -> Result<String, SqlError> {
     if !raw.contains(&b'\\') {
-        return utf8(raw.to_vec());
+        return utf8(raw);
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -739,7 +1045,7 @@ fn unescape_text(raw: &[u8]) -> Result<String, SqlError> {
             other => out.push(other),
         }
     }
-    utf8(out)
+    utf8(&out)
 }
 
 /// The fields of a CSV line: None for an unquoted field equal to the NULL string;
@@ -786,7 +1092,7 @@ fn split_csv(line: &[u8], o: &CopyOptions) -> Result<Vec<Option<String>>, SqlErr
         fields.push(if !was_quoted && value == o.null.as_bytes() {
             None
         } else {
-            Some(utf8(value)?)
+            Some(utf8(&value)?)
         });
         if i >= line.len() {
             return Ok(fields);
@@ -795,32 +1101,62 @@ fn split_csv(line: &[u8], o: &CopyOptions) -> Result<Vec<Option<String>>, SqlErr
     }
 }
 
-/// The header line of a COPY TO: the column names, as a row of text.
-pub fn encode_header(columns: &[ColumnInfo], o: &CopyOptions, out: &mut Vec<u8>) {
+/// What a COPY TO sends before its rows: the binary format's header, or with
+/// HEADER the column names as a line of text.
+pub fn encode_start(columns: &[ColumnInfo], o: &CopyOptions, out: &mut BytesMut) {
+    if o.format == CopyFormat::Binary {
+        out.extend_from_slice(BINARY_SIGNATURE);
+        out.put_u32(0); // flags
+        out.put_u32(0); // header extension length
+        return;
+    }
+    if !o.header {
+        return;
+    }
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
-            out.push(o.delimiter);
+            out.put_u8(o.delimiter);
         }
         encode_field(&column.name, o, columns.len() == 1, out);
     }
-    out.push(b'\n');
+    out.put_u8(b'\n');
 }
 
-/// One row of a COPY TO, with its newline, appended to `out`: NULL as the NULL
-/// string, every other value in its type's text output in the session's `style`
-/// (a bare time zone means the default float output), escaped or quoted.
+/// One row of a COPY TO appended to `out`. Text and CSV: NULL as the NULL string,
+/// every other value in its type's text output in the session's `style` (a bare
+/// time zone means the default float output), escaped or quoted, then a newline.
+/// Binary: the field count, then each value's length (-1 for NULL) and binary
+/// encoding.
 pub fn encode_row<'a>(
     row: &[Value],
     columns: &[ColumnInfo],
     o: &CopyOptions,
     style: impl Into<TextStyle<'a>>,
-    out: &mut Vec<u8>,
-) {
+    out: &mut BytesMut,
+) -> Result<(), TypeError> {
+    if o.format == CopyFormat::Binary {
+        let count = i16::try_from(row.len())
+            .map_err(|_| TypeError::Internal("a COPY row of more than 32767 columns".into()))?;
+        out.put_i16(count);
+        for (value, column) in row.iter().zip(columns) {
+            if value.is_null() {
+                out.put_i32(-1);
+                continue;
+            }
+            let start = out.len();
+            out.put_i32(0);
+            binary::send(value, column.data_type, out)?;
+            let len = i32::try_from(out.len() - start - 4)
+                .map_err(|_| TypeError::Internal("a COPY field of more than 2 GiB".into()))?;
+            out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        return Ok(());
+    }
     let style = style.into();
     let mut text = String::new();
     for (i, (value, column)) in row.iter().zip(columns).enumerate() {
         if i > 0 {
-            out.push(o.delimiter);
+            out.put_u8(o.delimiter);
         }
         if value.is_null() {
             out.extend_from_slice(o.null.as_bytes());
@@ -830,13 +1166,21 @@ pub fn encode_row<'a>(
         column.data_type.write_output(value, &mut text, style);
         encode_field(&text, o, row.len() == 1, out);
     }
-    out.push(b'\n');
+    out.put_u8(b'\n');
+    Ok(())
+}
+
+/// What a COPY TO sends after its rows: the binary format's trailer.
+pub fn encode_end(o: &CopyOptions, out: &mut BytesMut) {
+    if o.format == CopyFormat::Binary {
+        out.put_i16(BINARY_TRAILER);
+    }
 }
 
 /// One non-NULL field: text format escapes backslashes, control characters and the
 /// delimiter; CSV quotes a field that holds the delimiter, the quote, a line break,
 /// equals the NULL string, or (alone on its line) is `\.`.
-fn encode_field(text: &str, o: &CopyOptions, alone: bool, out: &mut Vec<u8>) {
+fn encode_field(text: &str, o: &CopyOptions, alone: bool, out: &mut BytesMut) {
     match o.format {
         CopyFormat::Text => {
             for &b in text.as_bytes() {
@@ -850,12 +1194,12 @@ fn encode_field(text: &str, o: &CopyOptions, alone: bool, out: &mut Vec<u8>) {
                     0x0b => b'v',
                     b if b == o.delimiter => b,
                     _ => {
-                        out.push(b);
+                        out.put_u8(b);
                         continue;
                     }
                 };
-                out.push(b'\\');
-                out.push(escaped);
+                out.put_u8(b'\\');
+                out.put_u8(escaped);
             }
         }
         CopyFormat::Csv => {
@@ -869,15 +1213,16 @@ fn encode_field(text: &str, o: &CopyOptions, alone: bool, out: &mut Vec<u8>) {
                 out.extend_from_slice(bytes);
                 return;
             }
-            out.push(o.quote);
+            out.put_u8(o.quote);
             for &b in bytes {
                 if b == o.quote || b == o.escape {
-                    out.push(o.escape);
+                    out.put_u8(o.escape);
                 }
-                out.push(b);
+                out.put_u8(b);
             }
-            out.push(o.quote);
+            out.put_u8(o.quote);
         }
+        CopyFormat::Binary => unreachable!("binary values are not written as text fields"),
     }
 }
 

@@ -202,10 +202,6 @@ pub enum SqlError {
     /// fields, an unterminated CSV quote).
     #[error("{0}")]
     BadCopyData(String),
-    /// 22021: text that is not UTF-8, or holds a NUL, naming the offending bytes
-    /// (`0xff`) as PostgreSQL does.
-    #[error("invalid byte sequence for encoding \"UTF8\": {0}")]
-    InvalidByteSequence(String),
     /// An error in one line of COPY data: `error` says what, with its own SQLSTATE,
     /// and `context` where, as PostgreSQL's CONTEXT line does (`COPY t, line 3,
     /// column b: "x"`). Nothing of the COPY was loaded; fix that line and resend.

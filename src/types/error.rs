@@ -2,8 +2,9 @@
 
 use thiserror::Error;
 
-/// What went wrong computing or parsing a value. Every variant is the caller's input
-/// at fault (fix the input and retry); none of them leaves anything changed.
+/// What went wrong computing, parsing or encoding a value. Every variant but
+/// `Internal` is the caller's input at fault (fix the input and retry); none of
+/// them leaves anything changed.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum TypeError {
     /// Text that is not a valid literal of the type (22P02).
@@ -86,4 +87,24 @@ pub enum TypeError {
     /// a jsonb path's step that must be an integer.
     #[error("{0}")]
     InvalidTextRepresentation(String),
+    /// Bytes that are not a valid binary encoding of the type (22P03), in a binary
+    /// parameter or binary COPY data.
+    #[error("incorrect binary data format for type {type_name}: {reason}")]
+    InvalidBinary { type_name: String, reason: String },
+    /// Text that is not UTF-8, or holds a NUL (22021); names the offending bytes
+    /// (`0xe2 0x28 0xa1`) as PostgreSQL does.
+    #[error("invalid byte sequence for encoding \"UTF8\": {0}")]
+    InvalidUtf8(String),
+    /// 0A000: a `regclass`-like value to send in binary, as a name: a query's
+    /// result columns of these types are printed as names under the lock, where
+    /// the catalog is (see `sql::binder::select`), and the OID binary output needs
+    /// is gone by then. (A `RETURNING` column keeps its OID, and is sent.)
+    #[error(
+        "binary output of {type_name} names is not supported; cast the column to oid \
+         or text, or ask for it in text format"
+    )]
+    BinaryOutputUnsupported { type_name: String },
+    /// XX000: a bug, such as a value to send that does not match its column's type.
+    #[error("internal error: {0}")]
+    Internal(String),
 }

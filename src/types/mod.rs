@@ -12,6 +12,7 @@
 //! no SQL syntax, no I/O, so every PostgreSQL rule it copies has a unit test.
 
 mod array;
+pub mod binary;
 mod cast;
 mod datatype;
 mod datetime_functions;

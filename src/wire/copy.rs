@@ -15,14 +15,16 @@
 
 use std::io;
 
-use bytes::Bytes;
+use bytes::BytesMut;
 use futures::SinkExt;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyInResponse, CopyOutResponse};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use super::connection::{io, next_message, Connection, Fault};
 use super::WireError;
-use crate::sql::copy::{encode_header, encode_row, CopyCommand, CopyDecoder, CopyOptions};
+use crate::sql::copy::{
+    encode_end, encode_row, encode_start, CopyCommand, CopyDecoder, CopyFormat, CopyOptions,
+};
 use crate::sql::{CommandTag, Output, PreparedStatement};
 use crate::types::TextStyle;
 
@@ -67,14 +69,15 @@ impl Connection {
         self.feed_notices(std::mem::take(&mut tag.notices)).await?;
         let count = i16::try_from(columns.len())
             .map_err(|_| WireError::TooManyColumns(super::messages::COLUMNS_MAX))?;
-        let response = CopyOutResponse::new(0, count, vec![0; columns.len()]);
+        let format = format_code(options.format);
+        let response = CopyOutResponse::new(format, count, vec![format.into(); columns.len()]);
         self.feed(PgWireBackendMessage::CopyOutResponse(response))
             .await?;
-        let mut line = Vec::new();
-        if options.header {
-            encode_header(&columns, options, &mut line);
-            self.feed_copy_data(&line).await?;
-        }
+        // What comes before the rows goes out with the first of them, and the end
+        // in a message of its own, as PostgreSQL sends them: tokio-postgres's
+        // binary reader takes the header from the message of the first row.
+        let mut line = BytesMut::new();
+        encode_start(&columns, options, &mut line);
         // Copied out of the settings: `feed_copy_data` borrows the connection.
         let settings = self.session.settings();
         let time_zone = settings.time_zone().clone();
@@ -83,10 +86,11 @@ impl Connection {
             extra_float_digits: settings.text_style().extra_float_digits,
         };
         for row in &rows {
-            line.clear();
-            encode_row(row, &columns, options, style, &mut line);
-            self.feed_copy_data(&line).await?;
+            encode_row(row, &columns, options, style, &mut line)?;
+            self.feed_copy_data(&mut line).await?;
         }
+        encode_end(options, &mut line);
+        self.feed_copy_data(&mut line).await?;
         self.feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
             .await?;
         Ok(CommandTag::with_rows("COPY", rows.len()))
@@ -107,7 +111,8 @@ impl Connection {
         let count = decoder.column_count();
         let width = i16::try_from(count)
             .map_err(|_| WireError::TooManyColumns(super::messages::COLUMNS_MAX))?;
-        let response = CopyInResponse::new(0, width, vec![0; count]);
+        let format = format_code(decoder.format());
+        let response = CopyInResponse::new(format, width, vec![format.into(); count]);
         self.feed(PgWireBackendMessage::CopyInResponse(response))
             .await?;
         self.socket.flush().await.map_err(io)?;
@@ -145,12 +150,26 @@ impl Connection {
         }
     }
 
-    async fn feed_copy_data(&mut self, line: &[u8]) -> Result<(), Fault> {
-        let message = CopyData::new(Bytes::copy_from_slice(line));
+    /// Sends what `data` holds as one CopyData message (none if it is empty) and
+    /// leaves it empty.
+    async fn feed_copy_data(&mut self, data: &mut BytesMut) -> Result<(), Fault> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let message = CopyData::new(data.split().freeze());
         self.feed(PgWireBackendMessage::CopyData(message)).await
     }
 
     async fn feed(&mut self, message: PgWireBackendMessage) -> Result<(), Fault> {
         self.socket.feed(message).await.map_err(io)
+    }
+}
+
+/// The format code CopyInResponse and CopyOutResponse announce: 0 for text and
+/// CSV, 1 for binary (for the whole copy and for every column alike).
+fn format_code(format: CopyFormat) -> i8 {
+    match format {
+        CopyFormat::Text | CopyFormat::Csv => 0,
+        CopyFormat::Binary => 1,
     }
 }

@@ -74,9 +74,6 @@ pub enum WireError {
     /// 22023
     #[error("unsupported format code: {0}")]
     UnsupportedFormat(i16),
-    /// 22P03: a binary parameter that is not a valid encoding of its type.
-    #[error("incorrect binary data format for type {type_name}: {reason}")]
-    InvalidBinary { type_name: String, reason: String },
     /// 22021: text that is not UTF-8, or holds a NUL; names the offending bytes
     /// (`0xe2 0x28 0xa1`) as PostgreSQL does.
     #[error("invalid byte sequence for encoding \"UTF8\": {0}")]
@@ -88,15 +85,6 @@ pub enum WireError {
     /// 0A000: a parameter type OID Turnstile has no type for.
     #[error("parameter type with OID {0} is not supported")]
     UnsupportedType(u32),
-    /// 0A000: a `regclass`-like value to send in binary, as a name: a query's
-    /// result columns of these types are printed as names under the lock, where
-    /// the catalog is (see `sql::binder::select`), and the OID binary output needs
-    /// is gone by then. (A `RETURNING` column keeps its OID, and is sent.)
-    #[error(
-        "binary output of {type_name} names is not supported; cast the column to oid \
-         or text, or ask for it in text format"
-    )]
-    BinaryOutputUnsupported { type_name: String },
     /// 57014: the client gave up a COPY FROM STDIN with CopyFail; nothing was loaded.
     #[error("COPY from stdin failed: {0}")]
     CopyFailed(String),

@@ -39,8 +39,9 @@
 
 use std::collections::VecDeque;
 
-use super::codec::{bad_bytes, utf8_lead_len as lead_len};
 use super::WireError;
+use crate::types::binary::{bad_bytes, utf8_lead_len as lead_len};
+use crate::types::TypeError;
 
 /// The request codes of the untagged negotiation messages that a startup follows.
 const SSL_REQUEST_CODE: i32 = 80_877_103;
@@ -69,7 +70,7 @@ pub struct FrameLimit {
     /// The check of the body that is passing, if its message has a known shape.
     body: Option<BodyCheck>,
     /// One verdict per Query or Parse whose body has passed, not yet taken.
-    verdicts: VecDeque<Option<WireError>>,
+    verdicts: VecDeque<Option<TypeError>>,
 }
 
 /// Why the stream is refused from some byte of a chunk on.
@@ -417,11 +418,11 @@ impl TextCheck {
     }
 
     /// The verdict once the text is over.
-    fn finish(self) -> Option<WireError> {
+    fn finish(self) -> Option<TypeError> {
         if !self.pending.is_empty() {
-            return Some(WireError::InvalidUtf8(bad_bytes(&self.pending)));
+            return Some(TypeError::InvalidUtf8(bad_bytes(&self.pending)));
         }
-        self.bad.map(|bad| WireError::InvalidUtf8(bad_bytes(&bad)))
+        self.bad.map(|bad| TypeError::InvalidUtf8(bad_bytes(&bad)))
     }
 }
 
@@ -440,7 +441,7 @@ impl FrameLimit {
 
     /// The verdict of the oldest Query or Parse not yet taken: None if its text is
     /// sound. Called once for each Query and Parse message pgwire decodes.
-    pub fn take_text_verdict(&mut self) -> Option<WireError> {
+    pub fn take_text_verdict(&mut self) -> Option<TypeError> {
         self.verdicts.pop_front().flatten()
     }
 

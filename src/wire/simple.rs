@@ -30,21 +30,20 @@ use super::prepare::is_sql_command;
 use super::WireError;
 use crate::sql::copy::is_copy;
 use crate::sql::{Output, ParsedText, SqlError};
+use crate::types::TypeError;
 use crate::Error;
 
 impl Connection {
     /// Answers one Query message, ending with ReadyForQuery and one flush.
-    /// `verdict` is the frame layer's finding on its text (invalid UTF-8, a missing
-    /// terminator), which pgwire's decoding hides: then nothing runs.
+    /// `verdict` is the frame layer's finding on its text (invalid UTF-8), which
+    /// pgwire's lossy decoding hides: then nothing runs.
     pub(super) async fn simple_query(
         &mut self,
         sql: &str,
-        verdict: Option<WireError>,
+        verdict: Option<TypeError>,
     ) -> Result<(), Fault> {
         let mut literals = Vec::new();
         let result = match verdict {
-            // A fatal verdict ends the connection (the caller sends FATAL).
-            Some(e) if e.is_fatal() => return Err(e.into()),
             Some(e) => Err(e.into()),
             None => self.run_query_string(sql, &mut literals).await,
         };
@@ -157,7 +156,7 @@ impl Connection {
         // Borrowed beside the socket, not cloned.
         let style = self.session.settings().text_style();
         for row in &rows {
-            let message = data_row(row, &columns, &formats, style).map_err(Error::from)?;
+            let message = data_row(row, &columns, &formats, style)?;
             self.socket
                 .feed(PgWireBackendMessage::DataRow(message))
                 .await

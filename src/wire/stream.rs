@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::frame::{FrameLimit, Refusal};
 use super::WireError;
+use crate::types::TypeError;
 
 /// A stream whose reads fail with an `InvalidData` error wrapping a [`WireError`] at
 /// the first message [`FrameLimit`] refuses: one whose header declares a length
@@ -23,7 +24,7 @@ pub struct LimitedStream<S> {
     limit: FrameLimit,
     /// The text verdict of the last Query or Parse pgwire decoded (see
     /// [`LimitedStream::text_message_decoded`]).
-    text_fault: Option<WireError>,
+    text_fault: Option<TypeError>,
     /// The refusal whose error the next read answers, once the bytes before the
     /// refused message have been read.
     refused: Option<WireError>,
@@ -48,7 +49,7 @@ impl<S> LimitedStream<S> {
 
     /// What is wrong with the text of the last Query or Parse decoded, which
     /// pgwire's lossy decoding hides; None if nothing is.
-    pub fn take_text_fault(&mut self) -> Option<WireError> {
+    pub fn take_text_fault(&mut self) -> Option<TypeError> {
         self.text_fault.take()
     }
 }

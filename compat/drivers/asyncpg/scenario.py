@@ -123,6 +123,33 @@ async def main():
         assert status == "DELETE 50", status
         assert await conn.fetchval(f"SELECT count(*) FROM {T} WHERE id >= 1000") == 150
 
+    async def copy_binary():
+        """Binary COPY both ways (asyncpg's copy API speaks only binary): the
+        scenario's rows (every type, the extremes) out with copy_from_query and,
+        as those bytes, into a twin table with copy_to_table; then rows written
+        with copy_records_to_table, which first prepares `SELECT … LIMIT 1` on
+        the table to learn its column types."""
+        import decimal
+        import io
+
+        twin = f"{T}_copy"
+        await conn.execute(f"DROP TABLE IF EXISTS {twin}")
+        await conn.execute(cc.create_table_sql(twin))
+        out = io.BytesIO()
+        status = await conn.copy_from_query(f"SELECT * FROM {T} WHERE id < 10", output=out, format="binary")
+        assert status == f"COPY {len(cc.ROWS)}", status
+        status = await conn.copy_to_table(twin, source=io.BytesIO(out.getvalue()), format="binary")
+        assert status == f"COPY {len(cc.ROWS)}", status
+        cc.assert_rows(await conn.fetch(cc.select_all_sql(twin)), json_as_text=True)
+        await conn.execute(f"TRUNCATE {twin}")
+        rows = [(1, 2**63 - 1, "h\u00e9llo\ttab", decimal.Decimal("-1.50")), (2, None, None, None)]
+        columns = ["id", "c_int8", "c_text", "c_numeric"]
+        status = await conn.copy_records_to_table(twin, records=rows, columns=columns)
+        assert status == "COPY 2", status
+        got = [tuple(r) for r in await conn.fetch(f"SELECT {', '.join(columns)} FROM {twin} ORDER BY id")]
+        assert got == rows, got
+        await conn.execute(f"DROP TABLE {twin}")
+
     def error_step(code, sql):
         async def run():
             await cc.expect_error_async(sqlstate, code, lambda: conn.fetch(sql))
@@ -194,6 +221,7 @@ async def main():
     await steps.run_async("read_binary", read_binary, on_timeout=reconnect)
     await steps.run_async("prepared_reuse", prepared_reuse, on_timeout=reconnect)
     await steps.run_async("update_delete_counts", update_delete_counts, on_timeout=reconnect)
+    await steps.run_async("copy_binary", copy_binary, on_timeout=reconnect)
     await steps.run_async("error_42601", error_step("42601", "SELEC 1"), on_timeout=reconnect)
     await steps.run_async("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"), on_timeout=reconnect)
     await steps.run_async("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"), on_timeout=reconnect)

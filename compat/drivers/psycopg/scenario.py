@@ -4,6 +4,7 @@ default (non-autocommit) transactions and a serialization failure retried.
 Usage: python3 scenario.py POSTGRES_URL"""
 
 import os
+from decimal import Decimal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
@@ -94,6 +95,36 @@ def update_delete_counts():
         cur.execute(f"DELETE FROM {T} WHERE id >= %s", (1150,))
         assert cur.rowcount == 50, f"DELETE rowcount {cur.rowcount}"
     assert one(conn, f"SELECT count(*) FROM {T} WHERE id >= 1000") == (150,)
+
+
+def copy_binary():
+    """Binary COPY both ways: the scenario's rows (every type, the extremes) out
+    with COPY TO and, as those bytes, into a twin table with COPY FROM; then rows
+    written and read as Python values (set_types, write_row, rows)."""
+    twin = f"{T}_copy"
+    conn.execute(f"DROP TABLE IF EXISTS {twin}")
+    conn.execute(cc.create_table_sql(twin))
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY (SELECT * FROM {T} WHERE id < 10) TO STDOUT (FORMAT BINARY)") as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        with cur.copy(f"COPY {twin} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(data)
+        assert cur.rowcount == len(cc.ROWS), f"rowcount {cur.rowcount}"
+        cur.execute(cc.select_all_sql(twin))
+        cc.assert_rows(cur.fetchall(), json_as_text=False)
+        cur.execute(f"TRUNCATE {twin}")
+        columns = "id, c_int8, c_text, c_numeric"
+        types = ["int4", "int8", "text", "numeric"]
+        rows = [(1, 2**63 - 1, "h\u00e9llo\ttab", Decimal("-1.50")), (2, None, None, None)]
+        with cur.copy(f"COPY {twin} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        with cur.copy(f"COPY (SELECT {columns} FROM {twin} ORDER BY id) TO STDOUT (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            got = list(copy.rows())
+        assert got == rows, got
+    conn.execute(f"DROP TABLE {twin}")
 
 
 def error_step(code, sql):
@@ -211,6 +242,7 @@ steps.run("read_text", lambda: read(binary=False))
 steps.run("read_binary", lambda: read(binary=True))
 steps.run("prepared_reuse", prepared_reuse)
 steps.run("update_delete_counts", update_delete_counts)
+steps.run("copy_binary", copy_binary)
 steps.run("error_42601", error_step("42601", "SELEC 1"))
 steps.run("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"))
 steps.run("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"))
