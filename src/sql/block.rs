@@ -758,6 +758,20 @@ impl Block {
         });
     }
 
+    /// The OIDs of the sequences the block's writes created: a session forgets
+    /// what they gave it when their creation is rolled back (see
+    /// `SessionSequences::forget`).
+    pub fn created_sequences(&self) -> Vec<TableId> {
+        self.writes
+            .iter()
+            .flat_map(|write| write.replayed_changes())
+            .filter_map(|change| match change {
+                Change::CreateSequence(schema) => Some(schema.id),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `RELEASE SAVEPOINT name`: forgets it and every savepoint after it; the
     /// block keeps what it did since.
     pub fn release(&mut self, name: &str) -> Result<(), SqlError> {

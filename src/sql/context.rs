@@ -68,7 +68,10 @@ pub struct QueryContext {
 /// The values the session's sequences gave it, by sequence OID and the name
 /// the sequence was created with (`SequenceSchema::created_as`): an OID a
 /// rolled-back `CREATE SEQUENCE` gave back can name another sequence later,
-/// and that one has given this session nothing; a renamed one has.
+/// and that one has given this session nothing; a renamed one has. The
+/// session forgets what a creation it rolled back gave it ([`Self::forget`]),
+/// so that a sequence created again under the same name, which takes the same
+/// OID, has given it nothing either.
 #[derive(Debug, Default)]
 pub struct SessionSequences(Mutex<SequenceValues>);
 
@@ -94,6 +97,20 @@ impl SessionSequences {
     /// unchanged.
     pub fn set(&self, key: SequenceKey, value: i64) {
         self.lock().current.insert(key, value);
+    }
+
+    /// Forgets what the sequences `ids` gave the session: their creation was
+    /// rolled back, so they never existed, as in PostgreSQL, whose `currval`
+    /// knows sequences by OID, and OIDs are never given back.
+    pub fn forget(&self, ids: &[u32]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut values = self.lock();
+        values.current.retain(|(id, _), _| !ids.contains(id));
+        if values.last.as_ref().is_some_and(|(id, _)| ids.contains(id)) {
+            values.last = None;
+        }
     }
 
     /// `currval` of sequence `key`, if the session has one.

@@ -317,6 +317,7 @@ impl Session {
     /// PostgreSQL).
     async fn commit(&mut self) -> Result<Output, Error> {
         let block = self.block.take().unwrap_or_default();
+        let created_sequences = block.created_sequences();
         let interrupt = self.cancel.interrupt(None);
         // A write made again here made its `set_config` changes when it first
         // ran: what it changes now is not kept.
@@ -324,6 +325,7 @@ impl Session {
         match self.engine.commit_block(block, &ctx).await {
             Ok(()) => self.run_command(Command::Commit),
             Err(e) => {
+                self.sequences.forget(&created_sequences);
                 self.end_block(false);
                 Err(e)
             }
@@ -669,7 +671,11 @@ impl Session {
                 let Some(block) = &mut self.block else {
                     return Err(SqlError::NoActiveTransaction("ROLLBACK TO SAVEPOINT").into());
                 };
+                let mut created_before = block.created_sequences();
                 let settings = block.rollback_to(&name)?;
+                let created_after = block.created_sequences();
+                created_before.retain(|id| !created_after.contains(id));
+                self.sequences.forget(&created_before);
                 self.settings.restore(&settings);
                 self.transaction = TransactionState::InBlock;
                 "ROLLBACK"
@@ -703,17 +709,23 @@ impl Session {
 
     /// Ends the block (COMMIT, ROLLBACK) and its settings: a commit keeps its SETs
     /// and drops its SET LOCALs; a rollback, or a commit of a failed block (which
-    /// answers ROLLBACK, as in PostgreSQL), restores the settings of BEGIN. Outside a
+    /// answers ROLLBACK, as in PostgreSQL), restores the settings of BEGIN and
+    /// forgets what the sequences the block created gave the session. Outside a
     /// block there is nothing to restore. Returns the command tag.
     fn end_block(&mut self, commit: bool) -> &'static str {
         self.implicit = false;
         let at_begin = self.settings_at_begin.take();
-        self.block = None;
+        let block = self.block.take();
         self.transaction = TransactionState::Idle;
         if commit {
             self.settings.commit_block();
-        } else if let Some(at_begin) = at_begin {
-            self.settings.restore(&at_begin);
+        } else {
+            if let Some(at_begin) = at_begin {
+                self.settings.restore(&at_begin);
+            }
+            if let Some(block) = block {
+                self.sequences.forget(&block.created_sequences());
+            }
         }
         if commit {
             "COMMIT"

@@ -1161,6 +1161,17 @@ impl Binder<'_> {
     /// `expr` converted by the catalog function `function` (see [`catalog_cast`]).
     fn catalog_cast(&mut self, expr: Expr, function: CatalogFunction, target: DataType) -> Expr {
         self.reads_catalog = true;
+        // A constant relation name (`nextval('s')`, `'t'::regclass`) is a
+        // dependency of a view holding it; a name computed at run time is not.
+        if let (
+            CatalogFunction::RegIn(OidAlias::RegClass),
+            Expr::Const(Value::Text(name), DataType::Unknown),
+        ) = (function, &expr)
+        {
+            if let Some(relation) = crate::sql::system::regclass_constant_relation(self.db, name) {
+                self.note_reference(&relation);
+            }
+        }
         let arg = match expr.ty() {
             DataType::Unknown => retype(expr, DataType::Text),
             _ => expr,

@@ -168,8 +168,9 @@ impl<'a> Binder<'a> {
         self.reads_catalog
     }
 
-    /// The tables, views and sequences named in FROM by what was bound so far,
-    /// each once, in the order first named; views are not looked into.
+    /// The tables, views and sequences named in FROM, or by a constant
+    /// `regclass` (`nextval('s')`), by what was bound so far, each once, in the
+    /// order first named; views are not looked into.
     pub fn referenced_relations(&self) -> &[String] {
         &self.referenced
     }

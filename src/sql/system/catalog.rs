@@ -13,7 +13,9 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema};
+use crate::db::{
+    CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema, ViewSchema,
+};
 use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
@@ -295,6 +297,13 @@ pub fn checks(db: &Database) -> Vec<CheckInfo<'_>> {
             })
         })
         .collect()
+}
+
+/// A view's `SELECT` as `pg_get_viewdef` and `pg_views` give it: the text it
+/// was created with (as sqlparser prints it, not deparsed with PostgreSQL's
+/// line breaks and qualified columns), a space before and `;` after, as there.
+pub fn view_definition(view: &ViewSchema) -> String {
+    format!(" {};", view.query)
 }
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b DESC)`, as

@@ -47,7 +47,7 @@ pub fn eval_catalog_function(
         C::ViewDef => text(
             db.views()
                 .find(|v| c::oid_of(c::Kind::View, &v.name) == oid())
-                .map(|v| format!(" {};", v.query)),
+                .map(c::view_definition),
         ),
         C::FunctionArguments => text(pg_proc::routine_by_oid(db, oid()).map(pg_proc::arguments)),
         C::FunctionResult => match pg_proc::routine_by_oid(db, oid()) {
@@ -335,6 +335,22 @@ fn reg_in(db: &Database, user: &str, alias: OidAlias, name: &str) -> Result<Valu
             SqlError::UndefinedObject(format!("role \"{folded}\" does not exist"))
         }
     })
+}
+
+/// The user table, view or sequence that the constant `'name'::regclass` (or
+/// `nextval('name')`) names, if any: a view holding such a constant depends
+/// on it, as in PostgreSQL, which stores the constant as the relation's OID.
+pub fn regclass_constant_relation(db: &Database, name: &str) -> Option<String> {
+    let folded = fold(name);
+    let bare = match folded.split_once('.') {
+        Some(("public", bare)) => bare,
+        Some(_) => return None,
+        None => &folded,
+    };
+    let found = db.get_table(bare).is_some()
+        || db.get_sequence(bare).is_some()
+        || db.get_view(bare).is_some();
+    found.then(|| bare.to_owned())
 }
 
 /// A name as SQL reads it: unquoted parts fold to lower case, `"quoted"` ones not.

@@ -50,6 +50,6 @@ mod turnstile_lock;
 mod turnstile_routines;
 mod turnstile_wal;
 
-pub use functions::{eval_catalog_function, nextval_outside_write};
+pub use functions::{eval_catalog_function, nextval_outside_write, regclass_constant_relation};
 pub use registry::{all, find, is_reserved, SystemRelationId};
 pub use snapshot::SystemSnapshot;

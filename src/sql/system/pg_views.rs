@@ -1,7 +1,8 @@
-//! `pg_tables` and `pg_indexes`: PostgreSQL's convenience views over the catalog,
-//! which scripts and tools query for a table's existence or its indexes
-//! (`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`). They list the
-//! user's tables and indexes; system relations are views here (see `pg_class`).
+//! `pg_tables`, `pg_indexes` and `pg_views`: PostgreSQL's convenience views over
+//! the catalog, which scripts and tools query for a table's existence, its
+//! indexes or a view's definition (`SELECT tablename FROM pg_tables WHERE
+//! schemaname = 'public'`). They list the user's tables, indexes and views; the
+//! system relations, views here (see `pg_class`), have no SQL definition to show.
 
 use crate::types::{DataType, Value};
 
@@ -38,6 +39,18 @@ pub const INDEXES: SystemRelation = SystemRelation {
     rows: index_rows,
 };
 
+pub const VIEWS: SystemRelation = SystemRelation {
+    name: "pg_views",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("schemaname", NAME),
+        ("viewname", NAME),
+        ("viewowner", NAME),
+        ("definition", DataType::Text),
+    ],
+    rows: view_rows,
+};
+
 fn table_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     snapshot
         .db
@@ -68,6 +81,21 @@ fn index_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::name(&index.name),
                 Value::Null,
                 Value::Text(c::index_definition(index)),
+            ]
+        })
+        .collect()
+}
+
+fn view_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    snapshot
+        .db
+        .views()
+        .map(|view| {
+            vec![
+                c::name("public"),
+                c::name(&view.name),
+                c::name(snapshot.user),
+                Value::Text(c::view_definition(view)),
             ]
         })
         .collect()

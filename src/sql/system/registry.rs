@@ -82,6 +82,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_sequence::VIEW,
     pg_sequence::STANDARD,
     pg_sequence::DEPEND,
+    pg_views::VIEWS,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
