@@ -36,21 +36,22 @@
 //!   PostgreSQL rejects is still 2201B (invalid_regular_expression), with
 //!   PostgreSQL's message.
 //!
-//! One difference remains, for `substring`, `regexp_replace` and `regexp_match`,
-//! which report what a match covers: when a pattern can match text of different
-//! lengths at the leftmost position (`x|xy`), PostgreSQL takes the longest (or
-//! shortest, for a non-greedy pattern) match, while the `regex` crate takes the
-//! first alternative that matches (`regexp_replace('xy', 'x|xy', 'Z')` is `Zy`
-//! here, `Z` in PostgreSQL). Whether a pattern matches (`~`) never depends on
-//! that.
+//! `substring`, `regexp_replace` and `regexp_match` report what a match covers,
+//! which the `regex` crate and PostgreSQL decide differently (`x|xy` matches `x`
+//! in one and `xy` in the other): the `regex` crate finds where the leftmost
+//! match starts, and `dissect` applies PostgreSQL's rules from there. Whether a
+//! pattern matches (`~`) does not depend on them.
 //!
 //! A query usually matches every row against one pattern, so the last translated
 //! and compiled pattern of each thread is kept.
 
-use std::cell::RefCell;
+mod dissect;
+
+use std::cell::{OnceCell, RefCell};
 
 use regex::{Regex, RegexBuilder};
 
+use self::dissect::{Rules, Span};
 use super::{TypeError, Value};
 
 /// Compiled patterns larger than this are refused (2201B), bounding the memory a
@@ -58,27 +59,69 @@ use super::{TypeError, Value};
 const REGEX_SIZE_BYTES_MAX: usize = 1 << 20;
 
 thread_local! {
-    /// The last pattern compiled on this thread: (pattern, case-insensitive, regex).
-    static LAST: RefCell<Option<(String, bool, Regex)>> = const { RefCell::new(None) };
+    /// The last pattern compiled on this thread.
+    static LAST: RefCell<Option<Compiled>> = const { RefCell::new(None) };
+}
+
+/// A pattern, translated and compiled.
+struct Compiled {
+    pattern: String,
+    case_insensitive: bool,
+    translated: String,
+    /// Whether it matches, and where the leftmost match starts.
+    regex: Regex,
+    /// What a match covers, built the first time a function asks.
+    rules: OnceCell<Result<Rules, TypeError>>,
+}
+
+impl Compiled {
+    /// The match PostgreSQL finds in `text` at or after `from`: its span, and
+    /// those of its groups if `groups` (else only the whole match's).
+    fn find_at(
+        &self,
+        text: &str,
+        from: usize,
+        groups: bool,
+    ) -> Result<Option<Vec<Option<Span>>>, TypeError> {
+        let Some(leftmost) = self.regex.find_at(text, from) else {
+            return Ok(None);
+        };
+        let rules = self
+            .rules
+            .get_or_init(|| Rules::new(&self.translated))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let whole = rules.whole(text, leftmost.start());
+        Ok(Some(if groups {
+            rules.groups(text, whole)?
+        } else {
+            vec![Some(whole)]
+        }))
+    }
+
+    fn group_count(&self) -> usize {
+        self.regex.captures_len() - 1
+    }
 }
 
 /// True if `pattern` matches somewhere in `text`.
 pub fn matches(text: &str, pattern: &str, case_insensitive: bool) -> Result<bool, TypeError> {
-    with_regex(pattern, case_insensitive, |regex| regex.is_match(text))
+    with_regex(pattern, case_insensitive, |compiled| {
+        Ok(compiled.regex.is_match(text))
+    })
 }
 
 /// `substring(text FROM pattern)`: the part of `text` the first match of `pattern`
 /// covers, or the part its first parenthesized subexpression covers if it has
 /// one (None if that part took no part in the match); None without a match.
 pub fn substring(text: &str, pattern: &str) -> Result<Option<String>, TypeError> {
-    with_regex(pattern, false, |regex| {
-        let captures = regex.captures(text)?;
-        let part = if captures.len() > 1 {
-            captures.get(1)
-        } else {
-            captures.get(0)
+    with_regex(pattern, false, |compiled| {
+        let has_groups = compiled.group_count() > 0;
+        let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
+            return Ok(None);
         };
-        part.map(|m| m.as_str().to_owned())
+        let part = spans[usize::from(has_groups)];
+        Ok(part.map(|(start, end)| text[start..end].to_owned()))
     })
 }
 
@@ -93,7 +136,12 @@ pub fn replace(
     flags: &str,
 ) -> Result<String, TypeError> {
     let (global, case_insensitive) = read_flags(flags, true)?;
-    with_regex(pattern, case_insensitive, |regex| {
+    // Only a replacement that names a group needs the groups' spans.
+    let names_groups = replacement
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == b'\\' && pair[1].is_ascii_digit());
+    with_regex(pattern, case_insensitive, |compiled| {
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         // PostgreSQL's loop, not the regex crate's iterator: after a match the
@@ -102,11 +150,19 @@ pub fn replace(
         // `-b--c-`); after an empty match, one character on.
         let mut from = 0;
         while from <= text.len() {
-            let Some(captures) = regex.captures_at(text, from) else {
+            let Some(spans) = compiled.find_at(text, from, names_groups)? else {
                 break;
             };
-            let whole = captures.get(0).expect("group 0 is the match");
-            out.push_str(&text[copied..whole.start()]);
+            let (start, end) = spans[0].expect("group 0 is the match");
+            let whole = &text[start..end];
+            let group = |n: usize| {
+                spans
+                    .get(n)
+                    .copied()
+                    .flatten()
+                    .map_or("", |(start, end)| &text[start..end])
+            };
+            out.push_str(&text[copied..start]);
             let mut chars = replacement.chars().peekable();
             while let Some(c) = chars.next() {
                 if c != '\\' {
@@ -116,12 +172,11 @@ pub fn replace(
                 match chars.peek() {
                     Some(&d @ '1'..='9') => {
                         chars.next();
-                        let group = d.to_digit(10).expect("a digit") as usize;
-                        out.push_str(captures.get(group).map_or("", |m| m.as_str()));
+                        out.push_str(group(d.to_digit(10).expect("a digit") as usize));
                     }
                     Some('&') => {
                         chars.next();
-                        out.push_str(whole.as_str());
+                        out.push_str(whole);
                     }
                     Some('\\') => {
                         chars.next();
@@ -130,21 +185,21 @@ pub fn replace(
                     _ => out.push('\\'),
                 }
             }
-            copied = whole.end();
+            copied = end;
             if !global {
                 break;
             }
             from = if whole.is_empty() {
-                match text[whole.end()..].chars().next() {
-                    Some(c) => whole.end() + c.len_utf8(),
+                match text[end..].chars().next() {
+                    Some(c) => end + c.len_utf8(),
                     None => break,
                 }
             } else {
-                whole.end()
+                end
             };
         }
         out.push_str(&text[copied..]);
-        out
+        Ok(out)
     })
 }
 
@@ -157,15 +212,23 @@ pub fn first_match(
     flags: &str,
 ) -> Result<Option<Vec<Value>>, TypeError> {
     let (_, case_insensitive) = read_flags(flags, false)?;
-    with_regex(pattern, case_insensitive, |regex| {
-        let captures = regex.captures(text)?;
-        let text_of =
-            |m: Option<regex::Match<'_>>| m.map_or(Value::Null, |m| Value::Text(m.as_str().into()));
-        Some(if captures.len() > 1 {
-            captures.iter().skip(1).map(text_of).collect()
-        } else {
-            vec![text_of(captures.get(0))]
-        })
+    with_regex(pattern, case_insensitive, |compiled| {
+        let has_groups = compiled.group_count() > 0;
+        let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
+            return Ok(None);
+        };
+        let text_of = |span: &Option<Span>| {
+            span.map_or(Value::Null, |(start, end)| {
+                Value::Text(text[start..end].into())
+            })
+        };
+        Ok(Some(
+            spans
+                .iter()
+                .skip(usize::from(has_groups))
+                .map(text_of)
+                .collect(),
+        ))
     })
 }
 
@@ -206,11 +269,11 @@ fn read_flags(flags: &str, global_allowed: bool) -> Result<(bool, bool), TypeErr
 fn with_regex<T>(
     pattern: &str,
     case_insensitive: bool,
-    f: impl FnOnce(&Regex) -> T,
+    f: impl FnOnce(&Compiled) -> Result<T, TypeError>,
 ) -> Result<T, TypeError> {
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        let cached = matches!(&*last, Some((p, ci, _)) if p == pattern && *ci == case_insensitive);
+        let cached = matches!(&*last, Some(c) if c.pattern == pattern && c.case_insensitive == case_insensitive);
         if !cached {
             let translated = translate(pattern, case_insensitive)?;
             // Case folding is already spelled out in `translated`.
@@ -218,11 +281,16 @@ fn with_regex<T>(
                 .size_limit(REGEX_SIZE_BYTES_MAX)
                 .build()
                 .map_err(|e| TypeError::InvalidRegex(e.to_string()))?;
-            *last = Some((pattern.to_owned(), case_insensitive, regex));
+            *last = Some(Compiled {
+                pattern: pattern.to_owned(),
+                case_insensitive,
+                translated,
+                regex,
+                rules: OnceCell::new(),
+            });
         }
         // Set just above when it was not already.
-        let (_, _, regex) = last.as_ref().expect("compiled above");
-        Ok(f(regex))
+        f(last.as_ref().expect("compiled above"))
     })
 }
 
@@ -1146,6 +1214,52 @@ mod tests {
 
     fn is_unsupported(pattern: &str) -> bool {
         matches!(matches("", pattern, false), Err(TypeError::Unsupported(_)))
+    }
+
+    fn groups(text: &str, pattern: &str) -> Option<Vec<Value>> {
+        first_match(text, pattern, "").unwrap()
+    }
+
+    fn texts(values: &[&str]) -> Option<Vec<Value>> {
+        Some(values.iter().map(|v| Value::Text((*v).into())).collect())
+    }
+
+    /// What a match covers follows PostgreSQL's rules, not leftmost-first:
+    /// the longest whole match, then each group by its own preference.
+    #[test]
+    fn matches_cover_what_postgresql_reports() {
+        assert_eq!(substring("abcd", "a|ab").unwrap().as_deref(), Some("ab"));
+        assert_eq!(replace("xy", "x|xy", "Z", "").unwrap(), "Z");
+        assert_eq!(groups("abc", "(a|ab)(c|bc)"), texts(&["ab", "c"]));
+        assert_eq!(groups("aaa", "(a+?)(a*)"), texts(&["a", ""]));
+        assert_eq!(
+            groups("xaybz", "x(?:(a)|(b)|y)+"),
+            Some(vec![Value::Null, Value::Text("b".into())])
+        );
+        assert_eq!(
+            replace("foo bar baz", "ba|bar", "X", "g").unwrap(),
+            "foo X Xz"
+        );
+    }
+
+    /// A repetition over a long string is cut into its iterations without
+    /// recursing once per iteration (which overflowed the stack).
+    #[test]
+    fn long_repetitions_are_dissected_in_a_loop() {
+        let text = "ab".repeat(100_000);
+        assert_eq!(groups(&text, "(a|b)*"), texts(&["b"]));
+    }
+
+    /// Patterns with more groups than dissection takes are 54000, not slow.
+    #[test]
+    fn too_many_groups_is_a_limit() {
+        let (text, pattern) = ("a".repeat(101), "(a)".repeat(101));
+        assert!(matches!(
+            first_match(&text, &pattern, ""),
+            Err(TypeError::ProgramLimitExceeded(_))
+        ));
+        // `~` does not dissect.
+        assert!(is_match(&text, &pattern));
     }
 
     /// psql's patterns match as in PostgreSQL; a bad pattern is an error.
