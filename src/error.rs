@@ -173,6 +173,10 @@ impl Error {
                 "You might need to specify \"USING {}::{target}\".",
                 quote_ident(column)
             )),
+            Error::Sql(SqlError::DropWrongKind { found, .. }) => Some(format!(
+                "Use DROP {} to remove a {found}.",
+                found.to_uppercase()
+            )),
             Error::Sql(SqlError::DependentObjectsStillExist { .. }) => {
                 Some("Use DROP ... CASCADE to drop the dependent objects too.".into())
             }
@@ -211,7 +215,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::Grouping(_) => "42803",
         SqlError::CardinalityViolation(_) => "21000",
         SqlError::InvalidColumnReference(_) => "42P10",
-        SqlError::WrongObjectType(_) => "42809",
+        SqlError::WrongObjectType(_) | SqlError::DropWrongKind { .. } => "42809",
         SqlError::ObjectNotInPrerequisiteState(_) => "55000",
         SqlError::GeneratedAlways { .. } => "428C9",
         SqlError::Windowing(_) => "42P20",

@@ -933,3 +933,51 @@ async fn drop_cascade_notices_name_what_went() {
         )]
     );
 }
+
+/// DROP of an object of another kind is 42809 with PostgreSQL's message and a
+/// HINT naming the DROP that would do, and changes nothing.
+#[tokio::test]
+async fn drop_of_the_wrong_kind_says_which_drop_would_do() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE wt (a int); CREATE VIEW wv AS SELECT 1 AS x")
+        .await
+        .unwrap();
+    for (statement, message, hint) in [
+        (
+            "DROP TABLE wv",
+            "\"wv\" is not a table",
+            "Use DROP VIEW to remove a view.",
+        ),
+        (
+            "DROP VIEW wt",
+            "\"wt\" is not a view",
+            "Use DROP TABLE to remove a table.",
+        ),
+        (
+            "DROP INDEX wt",
+            "\"wt\" is not an index",
+            "Use DROP TABLE to remove a table.",
+        ),
+        (
+            "DROP SEQUENCE IF EXISTS wt",
+            "\"wt\" is not a sequence",
+            "Use DROP TABLE to remove a table.",
+        ),
+    ] {
+        let err = client.batch_execute(statement).await.unwrap_err();
+        let db_error = err.as_db_error().expect("a server error");
+        assert_eq!(db_error.code().code(), "42809", "{statement}");
+        assert_eq!(db_error.message(), message, "{statement}");
+        assert_eq!(db_error.hint(), Some(hint), "{statement}");
+    }
+    let left = client
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('wt', 'wv')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.get::<_, i64>(0), 2);
+}

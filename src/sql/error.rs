@@ -87,9 +87,17 @@ pub enum SqlError {
     /// 55000, e.g. `currval` of a sequence the session has not used.
     #[error("{0}")]
     ObjectNotInPrerequisiteState(String),
-    /// 42809, e.g. `DROP TABLE` of a view.
+    /// 42809, e.g. `ALTER TABLE` of a system relation.
     #[error("{0}")]
     WrongObjectType(String),
+    /// 42809: `DROP TABLE` of a view, `DROP INDEX` of a table, …; the HINT
+    /// names the DROP that would do.
+    #[error("\"{name}\" is not {} {wanted}", if wanted == &"index" { "an" } else { "a" })]
+    DropWrongKind {
+        name: String,
+        wanted: &'static str,
+        found: &'static str,
+    },
     /// 42P20: a window function where none may be, or inside another.
     #[error("{0}")]
     Windowing(String),

@@ -942,10 +942,12 @@ fn drop(
         };
         match found {
             Some(what) if what == wanted => {}
-            Some(what) => {
-                return Err(SqlError::WrongObjectType(format!(
-                    "\"{name}\" is not a {wanted}; it is a {what}"
-                )))
+            Some(found) => {
+                return Err(SqlError::DropWrongKind {
+                    name: name.to_owned(),
+                    wanted,
+                    found,
+                })
             }
             None if if_exists => {
                 done = done.with_notice(Notice::DoesNotExistSkipping {
