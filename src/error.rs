@@ -295,6 +295,7 @@ fn type_sqlstate(e: &TypeError) -> &'static str {
         TypeError::InvalidJson { .. } => "22P02",
         TypeError::UntranslatableCharacter { .. } => "22P05",
         TypeError::InvalidEscapeSequence(_) => "22025",
+        TypeError::InvalidUseOfEscapeCharacter(_) => "2200C",
         TypeError::SubstringError(_) => "22011",
         TypeError::InvalidLogarithm(_) => "2201E",
         TypeError::InvalidPower(_) => "2201F",

@@ -56,6 +56,10 @@ pub enum TypeError {
     /// invalid_escape_sequence), e.g. a pattern ending in the escape character.
     #[error("{0}")]
     InvalidEscapeSequence(String),
+    /// A `SIMILAR TO` pattern with more than two escape-double-quote
+    /// separators (2200C, invalid_use_of_escape_character).
+    #[error("{0}")]
+    InvalidUseOfEscapeCharacter(String),
     /// A negative length given to `substring` (22011, substring_error).
     #[error("{0}")]
     SubstringError(String),

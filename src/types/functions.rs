@@ -63,6 +63,12 @@ pub enum FunctionId {
     /// `substring(string FROM pattern)`: the first match of a POSIX regular
     /// expression, or of its first parenthesized part; NULL without a match.
     SubstringRegex,
+    /// `substring(string SIMILAR pattern ESCAPE escape)`, also spelled
+    /// `substring(string FROM pattern FOR escape)`: the part of a `SIMILAR TO`
+    /// match between the escape-double-quote separators.
+    SubstringSimilar,
+    /// `similar_to_escape(pattern[, escape])`: a `SIMILAR TO` pattern as an ARE.
+    SimilarToEscape,
     /// `regexp_replace(source, pattern, replacement[, flags])`.
     RegexpReplace,
     /// `to_hex(integer)`: its two's complement in lowercase hexadecimal.
@@ -549,6 +555,8 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     if a.iter().all(|t| is_text(*t)) {
         match (name, a.len()) {
             ("regexp_replace", 3 | 4) => return sig(F::RegexpReplace, vec![t; a.len()], t),
+            ("substring", 3) => return sig(F::SubstringSimilar, vec![t; 3], t),
+            ("similar_to_escape", 1 | 2) => return sig(F::SimilarToEscape, vec![t; a.len()], t),
             ("regexp_match", 2 | 3) => {
                 return sig(F::RegexpMatch, vec![t; a.len()], T::Array(&T::Text))
             }
@@ -1172,6 +1180,14 @@ pub fn eval_function(
         F::SubstringRegex => {
             super::regex::substring(text(0), text(1))?.map_or(Value::Null, Value::Text)
         }
+        F::SubstringSimilar => {
+            let pattern = super::regex::similar_to_escape(text(1), Some(text(2)))?;
+            super::regex::substring(text(0), &pattern)?.map_or(Value::Null, Value::Text)
+        }
+        F::SimilarToEscape => Value::Text(super::regex::similar_to_escape(
+            text(0),
+            args.get(1).map(|_| text(1)),
+        )?),
         F::Md5 => Value::Text(match &args[0] {
             Value::Bytea(b) => format!("{:x}", md5::compute(b)),
             _ => format!("{:x}", md5::compute(text(0))),

@@ -232,6 +232,86 @@ pub fn first_match(
     })
 }
 
+/// `similar_to_escape(pattern, escape)`: a `SIMILAR TO` pattern as the ARE
+/// PostgreSQL matches it with (`x SIMILAR TO p` is `x ~ similar_to_escape(p)`),
+/// written as PostgreSQL writes it, so that what a match covers is the same:
+/// anchored at both ends, `%` and `_` as `.*` and `.`, a group not capturing,
+/// `.`, `^`, `$` and a backslash literal, an escaped character literal, and
+/// the two escape-double-quote separators of `substring(… SIMILAR …)` cutting
+/// the pattern into a shortest-matching first part, the captured middle and
+/// a last part. `escape` is one character, empty for none, or None for the
+/// default backslash.
+pub fn similar_to_escape(pattern: &str, escape: Option<&str>) -> Result<String, TypeError> {
+    let escape = match escape {
+        None => Some('\\'),
+        Some(clause) => super::like::like_escape(clause)?,
+    };
+    let mut out = String::with_capacity(pattern.len() + 16);
+    out.push_str("^(?:");
+    let mut after_escape = false;
+    let mut separators = 0;
+    // Inside a bracket expression: how deep, and where in it (1 just after
+    // `[`, 2 after `[^`, 3 past the point where `]` would be literal).
+    let (mut bracket_depth, mut bracket_position) = (0usize, 0usize);
+    for c in pattern.chars() {
+        if after_escape {
+            after_escape = false;
+            if c == '"' && bracket_depth == 0 {
+                out.push_str(match separators {
+                    0 => "){1,1}?(",
+                    1 => "){1,1}(?:",
+                    _ => {
+                        return Err(TypeError::InvalidUseOfEscapeCharacter(
+                            "SQL regular expression may not contain more than two \
+                             escape-double-quote separators"
+                                .into(),
+                        ))
+                    }
+                });
+                separators += 1;
+            } else {
+                out.push('\\');
+                out.push(c);
+                bracket_position = 3;
+            }
+        } else if Some(c) == escape {
+            after_escape = true;
+        } else if bracket_depth > 0 {
+            if c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+            match c {
+                ']' if bracket_position > 2 => bracket_depth -= 1,
+                '[' => {
+                    bracket_depth += 1;
+                    bracket_position = 3;
+                }
+                '^' => bracket_position += 1,
+                _ => bracket_position = 3,
+            }
+        } else {
+            match c {
+                '[' => {
+                    out.push('[');
+                    bracket_depth = 1;
+                    bracket_position = 1;
+                }
+                '%' => out.push_str(".*"),
+                '_' => out.push('.'),
+                '(' => out.push_str("(?:"),
+                '\\' | '.' | '^' | '$' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+    out.push_str(")$");
+    Ok(out)
+}
+
 /// The flags of `regexp_replace` (`global_allowed`) and `regexp_match`:
 /// whether `g` was given, and whether the match ignores case (`i`; `c` undoes
 /// it). PostgreSQL's other options are 0A000 here, anything else 22023.
@@ -294,6 +374,15 @@ fn with_regex<T>(
     })
 }
 
+/// An empty match that prefers to be skipped: what `{1,1}?` leaves of its
+/// preference (see `push_quantifier`).
+const LAZY_MARKER: &str = "(?:){0,1}?";
+
+/// True for a translated bound of one count, `{m}` (not `{m,m}`).
+fn is_fixed_count(quantifier: &str) -> bool {
+    quantifier.starts_with('{') && !quantifier.contains(',')
+}
+
 // PostgreSQL's messages for the errors a pattern can have (regerror.c).
 const BAD_ESCAPE: &str = "invalid escape \\ sequence";
 const BAD_QUANTIFIER: &str = "quantifier operand invalid";
@@ -339,6 +428,7 @@ fn translate(pattern: &str, case_insensitive: bool) -> Result<String, TypeError>
         open_groups: Vec::new(),
         closed_groups: Vec::new(),
         quantifiable: false,
+        atom_start: 0,
         unsupported: None,
     };
     match translator.read_prefixes()? {
@@ -401,10 +491,13 @@ struct Translator {
     /// Options `n`, `w`: `^` and `$` also match after and before a newline.
     newline_anchors: bool,
     groups_opened: usize,
-    open_groups: Vec<Group>,
+    /// The groups open, each with where its `(` is in `out`.
+    open_groups: Vec<(Group, usize)>,
     closed_groups: Vec<usize>,
     /// True right after an atom, where a quantifier may follow.
     quantifiable: bool,
+    /// Where in `out` the last atom starts.
+    atom_start: usize,
     /// The first construct seen that PostgreSQL supports and this translation
     /// cannot express, named for the 0A000 message.
     unsupported: Option<&'static str>,
@@ -511,6 +604,7 @@ impl Translator {
         loop {
             self.skip_expanded_space();
             let Some(c) = self.next_char() else { break };
+            let before = self.out.len();
             match c {
                 '|' => {
                     self.out.push('|');
@@ -560,6 +654,9 @@ impl Translator {
                 }
                 _ => self.push_character(c as u32),
             }
+            if self.quantifiable && c != ')' {
+                self.atom_start = before;
+            }
         }
         if !self.open_groups.is_empty() {
             return Err(invalid(UNBALANCED_PARENTHESES));
@@ -589,7 +686,8 @@ impl Translator {
     fn open_group(&mut self) -> Result<(), TypeError> {
         if self.peek() != Some('?') {
             self.groups_opened += 1;
-            self.open_groups.push(Group::Capturing(self.groups_opened));
+            self.open_groups
+                .push((Group::Capturing(self.groups_opened), self.out.len()));
             self.out.push('(');
             self.quantifiable = false;
             return Ok(());
@@ -597,7 +695,7 @@ impl Translator {
         self.pos += 1;
         match self.next_char() {
             Some(':') => {
-                self.open_groups.push(Group::NonCapturing);
+                self.open_groups.push((Group::NonCapturing, self.out.len()));
                 self.out.push_str("(?:");
                 self.quantifiable = false;
             }
@@ -617,17 +715,18 @@ impl Translator {
 
     fn open_lookaround(&mut self) {
         self.mark_unsupported("lookahead and lookbehind constraints ((?= (?! (?<= (?<!)");
-        self.open_groups.push(Group::Lookaround);
+        self.open_groups.push((Group::Lookaround, self.out.len()));
         self.out.push_str("(?:");
         self.quantifiable = false;
     }
 
     fn close_group(&mut self) -> Result<(), TypeError> {
-        let group = self
+        let (group, start) = self
             .open_groups
             .pop()
             .ok_or_else(|| invalid(UNBALANCED_PARENTHESES))?;
         self.out.push(')');
+        self.atom_start = start;
         // A constraint, even in parentheses, takes no quantifier.
         self.quantifiable = !matches!(group, Group::Lookaround);
         if let Group::Capturing(number) = group {
@@ -642,10 +741,22 @@ impl Translator {
         if !self.quantifiable {
             return Err(invalid(BAD_QUANTIFIER));
         }
+        if quantifier == "{1,1}" && self.peek() == Some('?') {
+            // `{1,1}?` matches its atom once and makes it prefer shorter
+            // matches; the `regex` crate's syntax tree keeps only the atom, so
+            // a lazy empty marker goes first, where `dissect` reads the
+            // preference (it matches nothing, and changes no match).
+            self.out.insert_str(self.atom_start, LAZY_MARKER);
+        }
         self.out.push_str(quantifier);
         if self.peek() == Some('?') {
             self.pos += 1;
-            self.out.push('?');
+            // A fixed count `{m}?` is `{m}`: the count cannot prefer anything,
+            // its operand does (see `dissect`), and the `regex` crate's lazy
+            // flag on it would read as a preference for shorter matches.
+            if !is_fixed_count(quantifier) {
+                self.out.push('?');
+            }
         }
         self.quantifiable = false;
         Ok(())

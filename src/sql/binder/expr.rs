@@ -100,6 +100,12 @@ impl Binder<'_> {
                 pattern,
                 escape_char,
             } => self.bind_like(e, pattern, escape_char.as_deref(), true, *negated, scope),
+            A::SimilarTo {
+                negated,
+                expr: e,
+                pattern,
+                escape_char,
+            } => self.bind_similar_to(e, pattern, escape_char.as_deref(), *negated, scope),
             A::Cast {
                 expr: e,
                 data_type,
@@ -1132,7 +1138,6 @@ fn unsupported_expr(expr: &A) -> SqlError {
         A::Wildcard(_) | A::QualifiedWildcard(..) => {
             return SqlError::InvalidStatement("a wildcard is not allowed here".into())
         }
-        A::SimilarTo { .. } => "SIMILAR TO".to_owned(),
         A::Tuple(_) => "row constructors".to_owned(),
         other => format!(
             "expression {}",

@@ -58,18 +58,51 @@ impl Binder<'_> {
         right: &A,
         scope: &Scope,
     ) -> Result<Expr, SqlError> {
-        let mut args = Vec::with_capacity(2);
-        for (side, matched) in [(left, true), (right, false)] {
-            let bound = self.bind_expr(side, scope)?;
-            if !bound.ty().is_text() {
-                return Err(SqlError::UndefinedFunction(format!(
-                    "operator does not exist: {} {op} unknown",
-                    bound.ty()
-                )));
-            }
-            let bound = if matched { padded(bound) } else { bound };
-            args.push(self.coerce(bound, DataType::Text, &op.to_string())?);
+        let matched = self.bind_expr(left, scope)?;
+        let pattern = self.bind_expr(right, scope)?;
+        self.regex_match(matched, op, pattern)
+    }
+
+    /// `x [NOT] SIMILAR TO p [ESCAPE e]`: `x [!]~ similar_to_escape(p[, e])`,
+    /// as PostgreSQL rewrites it.
+    pub(super) fn bind_similar_to(
+        &mut self,
+        expr: &A,
+        pattern: &A,
+        escape: Option<&A>,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr, SqlError> {
+        let matched = self.bind_expr(expr, scope)?;
+        let mut args = vec![pattern];
+        args.extend(escape);
+        let pattern = self.bind_named_call("similar_to_escape", &args, scope)?;
+        let op = if negated {
+            BinaryOperator::PGRegexNotMatch
+        } else {
+            BinaryOperator::PGRegexMatch
+        };
+        self.regex_match(matched, &op, pattern)
+    }
+
+    /// `matched op pattern` for the regular expression operator `op`.
+    fn regex_match(
+        &mut self,
+        matched: Expr,
+        op: &BinaryOperator,
+        pattern: Expr,
+    ) -> Result<Expr, SqlError> {
+        if !matched.ty().is_text() || !pattern.ty().is_text() {
+            return Err(SqlError::UndefinedFunction(format!(
+                "operator does not exist: {} {op} {}",
+                matched.ty(),
+                pattern.ty()
+            )));
         }
+        let args = vec![
+            self.coerce(padded(matched), DataType::Text, &op.to_string())?,
+            self.coerce(pattern, DataType::Text, &op.to_string())?,
+        ];
         let case_insensitive = matches!(
             op,
             BinaryOperator::PGRegexIMatch | BinaryOperator::PGRegexNotIMatch

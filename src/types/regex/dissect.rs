@@ -10,8 +10,11 @@
 //!    the longest match, or the shortest if the pattern as a whole prefers
 //!    shorter ones. A pattern's preference is that of its first part that has
 //!    one: a quantifier (`*`, `+`, `?`, `{m,n}`) prefers longer, its non-greedy
-//!    form (`*?`, …) shorter, a fixed `{m}` whatever its operand prefers, a
-//!    group whatever its pattern prefers, and an alternation (`|`) longer.
+//!    form (`*?`, …, `{m,m}?` too) shorter, a fixed `{m}` or `{m}?` whatever
+//!    its operand prefers, a group whatever its pattern prefers, and an
+//!    alternation (`|`) longer. (One inexactness: the `regex` crate's syntax
+//!    tree does not tell `{m,m}` from `{m}`, so `{m,m}` takes its operand's
+//!    preference here, where PostgreSQL has it prefer longer.)
 //!    The leftmost position comes from the `regex` crate; the length from a
 //!    matcher that keeps every match state (`MatchKind::All`): run anchored
 //!    there, it ends at the longest match, or with `earliest`, the shortest.
@@ -465,7 +468,10 @@ fn prefers_shorter(hir: &Hir) -> Option<bool> {
         HirKind::Alternation(_) => Some(false),
         HirKind::Concat(parts) => parts.iter().find_map(prefers_shorter),
         HirKind::Capture(capture) => prefers_shorter(&capture.sub),
-        HirKind::Repetition(r) if r.max == Some(r.min) => prefers_shorter(&r.sub),
+        // A fixed count (`{m}`, `{m}?`: the translation writes both `{m}`) has
+        // its operand's preference; `{m,m}?` prefers shorter. `{m,m}` reads
+        // as `{m}` here, where PostgreSQL would have it prefer longer.
+        HirKind::Repetition(r) if r.max == Some(r.min) && r.greedy => prefers_shorter(&r.sub),
         HirKind::Repetition(r) => Some(!r.greedy),
         HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
     }
