@@ -42,8 +42,8 @@
 //! match starts, and `dissect` applies PostgreSQL's rules from there. Whether a
 //! pattern matches (`~`) does not depend on them.
 //!
-//! A query usually matches every row against one pattern, so the last translated
-//! and compiled pattern of each thread is kept.
+//! A query usually matches every row against one pattern, or a few, so each
+//! thread keeps the last [`PATTERNS_KEPT`] patterns it translated and compiled.
 
 mod dissect;
 
@@ -58,9 +58,13 @@ use super::{TypeError, Value};
 /// statement's pattern can take.
 const REGEX_SIZE_BYTES_MAX: usize = 1 << 20;
 
+/// Compiled patterns each thread keeps: enough for an expression that nests a
+/// few regular expression functions, evaluated row after row.
+const PATTERNS_KEPT: usize = 4;
+
 thread_local! {
-    /// The last pattern compiled on this thread.
-    static LAST: RefCell<Option<Compiled>> = const { RefCell::new(None) };
+    /// The last patterns compiled on this thread, the most recently used first.
+    static RECENT: RefCell<Vec<Compiled>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A pattern, translated and compiled.
@@ -344,33 +348,39 @@ fn read_flags(flags: &str, global_allowed: bool) -> Result<(bool, bool), TypeErr
     Ok((global, case_insensitive))
 }
 
-/// Runs `f` with `pattern` translated and compiled (the thread's last pattern, if
-/// it is the same).
+/// Runs `f` with `pattern` translated and compiled (kept from an earlier call
+/// on this thread, if it was among the last few).
 fn with_regex<T>(
     pattern: &str,
     case_insensitive: bool,
     f: impl FnOnce(&Compiled) -> Result<T, TypeError>,
 ) -> Result<T, TypeError> {
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        let cached = matches!(&*last, Some(c) if c.pattern == pattern && c.case_insensitive == case_insensitive);
-        if !cached {
-            let translated = translate(pattern, case_insensitive)?;
-            // Case folding is already spelled out in `translated`.
-            let regex = RegexBuilder::new(&translated)
-                .size_limit(REGEX_SIZE_BYTES_MAX)
-                .build()
-                .map_err(|e| TypeError::InvalidRegex(e.to_string()))?;
-            *last = Some(Compiled {
-                pattern: pattern.to_owned(),
-                case_insensitive,
-                translated,
-                regex,
-                rules: OnceCell::new(),
-            });
-        }
-        // Set just above when it was not already.
-        f(last.as_ref().expect("compiled above"))
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        let kept = recent
+            .iter()
+            .position(|c| c.pattern == pattern && c.case_insensitive == case_insensitive);
+        let compiled = match kept {
+            Some(position) => recent.remove(position),
+            None => {
+                let translated = translate(pattern, case_insensitive)?;
+                // Case folding is already spelled out in `translated`.
+                let regex = RegexBuilder::new(&translated)
+                    .size_limit(REGEX_SIZE_BYTES_MAX)
+                    .build()
+                    .map_err(|e| TypeError::InvalidRegex(e.to_string()))?;
+                Compiled {
+                    pattern: pattern.to_owned(),
+                    case_insensitive,
+                    translated,
+                    regex,
+                    rules: OnceCell::new(),
+                }
+            }
+        };
+        recent.insert(0, compiled);
+        recent.truncate(PATTERNS_KEPT);
+        f(&recent[0])
     })
 }
 
