@@ -39,8 +39,11 @@
 //! `substring`, `regexp_replace` and `regexp_match` report what a match covers,
 //! which the `regex` crate and PostgreSQL decide differently (`x|xy` matches `x`
 //! in one and `xy` in the other): the `regex` crate finds where the leftmost
-//! match starts, and `dissect` applies PostgreSQL's rules from there. Whether a
-//! pattern matches (`~`) does not depend on them.
+//! match starts, and `dissect` applies PostgreSQL's rules from there. For it the
+//! translation also carries the preferences the `regex` crate's syntax tree
+//! would lose, in named groups and empty markers that change no match (see
+//! `dissect`'s module doc). Whether a pattern matches (`~`) does not depend on
+//! them.
 //!
 //! A query usually matches every row against one pattern, or a few, so each
 //! thread keeps the last [`PATTERNS_KEPT`] patterns it translated and compiled.
@@ -72,6 +75,8 @@ struct Compiled {
     pattern: String,
     case_insensitive: bool,
     translated: String,
+    /// How many groups the pattern has.
+    groups: usize,
     /// Whether it matches, and where the leftmost match starts.
     regex: Regex,
     /// What a match covers, built the first time a function asks.
@@ -92,7 +97,7 @@ impl Compiled {
         };
         let rules = self
             .rules
-            .get_or_init(|| Rules::new(&self.translated))
+            .get_or_init(|| Rules::new(&self.translated, self.group_count()))
             .as_ref()
             .map_err(Clone::clone)?;
         let whole = rules.whole(text, leftmost.start());
@@ -104,7 +109,7 @@ impl Compiled {
     }
 
     fn group_count(&self) -> usize {
-        self.regex.captures_len() - 1
+        self.groups
     }
 }
 
@@ -363,7 +368,7 @@ fn with_regex<T>(
         let compiled = match kept {
             Some(position) => recent.remove(position),
             None => {
-                let translated = translate(pattern, case_insensitive)?;
+                let (translated, groups) = translate(pattern, case_insensitive)?;
                 // Case folding is already spelled out in `translated`.
                 let regex = RegexBuilder::new(&translated)
                     .size_limit(REGEX_SIZE_BYTES_MAX)
@@ -373,6 +378,7 @@ fn with_regex<T>(
                     pattern: pattern.to_owned(),
                     case_insensitive,
                     translated,
+                    groups,
                     regex,
                     rules: OnceCell::new(),
                 }
@@ -384,9 +390,24 @@ fn with_regex<T>(
     })
 }
 
-/// An empty match that prefers to be skipped: what `{1,1}?` leaves of its
-/// preference (see `push_quantifier`).
-const LAZY_MARKER: &str = "(?:){0,1}?";
+/// The names (then a number) of the groups that carry a quantified atom's
+/// preference where the `regex` crate's syntax tree loses it (see
+/// `push_quantifier`); `dissect` reads them, and they are not PostgreSQL's.
+pub const SHORTER_GROUP: &str = "__shorter";
+pub const LONGER_GROUP: &str = "__longer";
+
+/// An empty match that prefers to be taken: an alternation's preference (see
+/// `mark_alternation`).
+const GREEDY_MARKER: &str = "(?:){0,1}";
+
+/// True for a translated bound `{m,m}`: a range whose ends are equal.
+fn is_count_range(quantifier: &str) -> bool {
+    quantifier
+        .strip_prefix('{')
+        .and_then(|q| q.strip_suffix('}'))
+        .and_then(|q| q.split_once(','))
+        .is_some_and(|(min, max)| min == max)
+}
 
 /// True for a translated bound of one count, `{m}` (not `{m,m}`).
 fn is_fixed_count(quantifier: &str) -> bool {
@@ -424,8 +445,10 @@ fn is_expanded_space(c: char) -> bool {
 }
 
 /// Translates PostgreSQL ARE `pattern` (matched case-insensitively if
-/// `case_insensitive`, as by `~*`) into an equivalent `regex` crate pattern.
-fn translate(pattern: &str, case_insensitive: bool) -> Result<String, TypeError> {
+/// `case_insensitive`, as by `~*`) into an equivalent `regex` crate pattern,
+/// returned with the number of groups it has (the `regex` crate does not count
+/// those of a part repeated `{0}` times, which PostgreSQL reports as NULL).
+fn translate(pattern: &str, case_insensitive: bool) -> Result<(String, usize), TypeError> {
     let mut translator = Translator {
         chars: pattern.chars().collect(),
         pos: 0,
@@ -436,9 +459,12 @@ fn translate(pattern: &str, case_insensitive: bool) -> Result<String, TypeError>
         newline_anchors: false,
         groups_opened: 0,
         open_groups: Vec::new(),
+        top_level: (0, false),
         closed_groups: Vec::new(),
         quantifiable: false,
         atom_start: 0,
+        preference_groups: 0,
+        empty_group: false,
         unsupported: None,
     };
     match translator.read_prefixes()? {
@@ -449,7 +475,7 @@ fn translate(pattern: &str, case_insensitive: bool) -> Result<String, TypeError>
         Some(construct) => Err(TypeError::Unsupported(format!(
             "{construct} in regular expressions are not supported"
         ))),
-        None => Ok(translator.out),
+        None => Ok((translator.out, translator.groups_opened)),
     }
 }
 
@@ -462,6 +488,20 @@ enum Syntax {
 }
 
 /// What an open parenthesis started.
+/// A group the translation is inside.
+struct OpenGroup {
+    kind: Group,
+    /// Where its `(` is in `out`.
+    start: usize,
+    /// Where its first branch starts in `out`.
+    body: usize,
+    /// Whether a `|` in it has marked it (see `mark_alternation`).
+    alternation: bool,
+    /// Whether anything in it matches a character (else it matches only
+    /// empty text, as `(?:^|$)`).
+    consumes: bool,
+}
+
 enum Group {
     Capturing(usize),
     NonCapturing,
@@ -501,13 +541,20 @@ struct Translator {
     /// Options `n`, `w`: `^` and `$` also match after and before a newline.
     newline_anchors: bool,
     groups_opened: usize,
-    /// The groups open, each with where its `(` is in `out`.
-    open_groups: Vec<(Group, usize)>,
+    /// The groups open, innermost last.
+    open_groups: Vec<OpenGroup>,
+    /// Where in `out` the pattern's top-level branches start, and whether a
+    /// `|` among them has marked it (see [`Translator::mark_alternation`]).
+    top_level: (usize, bool),
     closed_groups: Vec<usize>,
     /// True right after an atom, where a quantifier may follow.
     quantifiable: bool,
     /// Where in `out` the last atom starts.
     atom_start: usize,
+    /// Groups added to carry a preference (see `push_quantifier`).
+    preference_groups: usize,
+    /// The group just closed matches only empty text.
+    empty_group: bool,
     /// The first construct seen that PostgreSQL supports and this translation
     /// cannot express, named for the 0A000 message.
     unsupported: Option<&'static str>,
@@ -611,12 +658,14 @@ impl Translator {
     }
 
     fn translate_advanced(&mut self) -> Result<(), TypeError> {
+        self.top_level = (self.out.len(), false);
         loop {
             self.skip_expanded_space();
             let Some(c) = self.next_char() else { break };
             let before = self.out.len();
             match c {
                 '|' => {
+                    self.mark_alternation();
                     self.out.push('|');
                     self.quantifiable = false;
                 }
@@ -696,17 +745,14 @@ impl Translator {
     fn open_group(&mut self) -> Result<(), TypeError> {
         if self.peek() != Some('?') {
             self.groups_opened += 1;
-            self.open_groups
-                .push((Group::Capturing(self.groups_opened), self.out.len()));
-            self.out.push('(');
+            self.open_group_at(Group::Capturing(self.groups_opened), "(");
             self.quantifiable = false;
             return Ok(());
         }
         self.pos += 1;
         match self.next_char() {
             Some(':') => {
-                self.open_groups.push((Group::NonCapturing, self.out.len()));
-                self.out.push_str("(?:");
+                self.open_group_at(Group::NonCapturing, "(?:");
                 self.quantifiable = false;
             }
             Some('#') => {
@@ -723,20 +769,57 @@ impl Translator {
         Ok(())
     }
 
+    fn open_group_at(&mut self, kind: Group, paren: &str) {
+        let start = self.out.len();
+        self.out.push_str(paren);
+        self.open_groups.push(OpenGroup {
+            kind,
+            start,
+            body: self.out.len(),
+            alternation: false,
+            consumes: false,
+        });
+    }
+
+    /// At a `|`: the first of its group (or of the top level) puts a greedy
+    /// empty marker at the start of the first branch. An alternation prefers
+    /// the longest match in PostgreSQL, and the `regex` crate's syntax tree
+    /// folds one of single characters (`a|b`) into a class, which has no
+    /// preference; the marker keeps it an alternation for `dissect` (it
+    /// matches nothing, and changes no match).
+    fn mark_alternation(&mut self) {
+        let (body, marked) = match self.open_groups.last_mut() {
+            Some(group) => (group.body, &mut group.alternation),
+            None => (self.top_level.0, &mut self.top_level.1),
+        };
+        if !*marked {
+            *marked = true;
+            self.out.insert_str(body, GREEDY_MARKER);
+        }
+    }
+
     fn open_lookaround(&mut self) {
         self.mark_unsupported("lookahead and lookbehind constraints ((?= (?! (?<= (?<!)");
-        self.open_groups.push((Group::Lookaround, self.out.len()));
-        self.out.push_str("(?:");
+        self.open_group_at(Group::Lookaround, "(?:");
         self.quantifiable = false;
     }
 
     fn close_group(&mut self) -> Result<(), TypeError> {
-        let (group, start) = self
+        let OpenGroup {
+            kind: group,
+            start,
+            consumes,
+            ..
+        } = self
             .open_groups
             .pop()
             .ok_or_else(|| invalid(UNBALANCED_PARENTHESES))?;
         self.out.push(')');
         self.atom_start = start;
+        self.empty_group = !consumes;
+        if consumes {
+            self.consumed();
+        }
         // A constraint, even in parentheses, takes no quantifier.
         self.quantifiable = !matches!(group, Group::Lookaround);
         if let Group::Capturing(number) = group {
@@ -751,12 +834,26 @@ impl Translator {
         if !self.quantifiable {
             return Err(invalid(BAD_QUANTIFIER));
         }
-        if quantifier == "{1,1}" && self.peek() == Some('?') {
-            // `{1,1}?` matches its atom once and makes it prefer shorter
-            // matches; the `regex` crate's syntax tree keeps only the atom, so
-            // a lazy empty marker goes first, where `dissect` reads the
-            // preference (it matches nothing, and changes no match).
-            self.out.insert_str(self.atom_start, LAZY_MARKER);
+        let lazy = self.peek() == Some('?');
+        let empty_group = self.empty_group && self.out[self.atom_start..].starts_with('(');
+        let loses_preference = if is_count_range(quantifier) {
+            !lazy || quantifier == "{1,1}"
+        } else {
+            empty_group && !is_fixed_count(quantifier)
+        };
+        if loses_preference {
+            // `{m,m}` prefers longer matches and `{1,1}?` shorter ones, while
+            // the `regex` crate's syntax tree reads `{m,m}` as `{m}` (no
+            // preference of its own) and keeps only the atom of `{1,1}`; it
+            // also keeps only the atom of a group that matches only empty
+            // text (`(?:^|$)*?`), whatever its quantifier. So the atom goes in
+            // a group named for the preference, which `dissect` reads and
+            // does not number (it changes no match).
+            self.preference_groups += 1;
+            let name = if lazy { SHORTER_GROUP } else { LONGER_GROUP };
+            let open = format!("(?P<{name}{}>", self.preference_groups);
+            self.out.insert_str(self.atom_start, &open);
+            self.out.push(')');
         }
         self.out.push_str(quantifier);
         if self.peek() == Some('?') {
@@ -1084,6 +1181,7 @@ impl Translator {
         } else if let Some(c) = char::from_u32(code).filter(char::is_ascii_alphanumeric) {
             self.out.push(c);
             self.quantifiable = true;
+            self.consumed();
         } else {
             self.push_set(&set);
         }
@@ -1092,6 +1190,14 @@ impl Translator {
     fn push_set(&mut self, set: &CharSet) {
         self.out.push_str(&set.to_regex_class());
         self.quantifiable = true;
+        self.consumed();
+    }
+
+    /// An atom that matches a character went into the innermost open group.
+    fn consumed(&mut self) {
+        if let Some(group) = self.open_groups.last_mut() {
+            group.consumes = true;
+        }
     }
 
     fn push_constraint(&mut self, constraint: &str) {

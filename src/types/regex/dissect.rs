@@ -3,47 +3,62 @@
 //! The `regex` crate reports the match a backtracking engine would find first:
 //! at the leftmost position, the first alternative that matches, each
 //! quantifier as greedy or lazy as written (leftmost-first). PostgreSQL's AREs
-//! (regexec.c) decide in two steps, and report different text for `x|xy`,
-//! `x*(xy)?` or `(a|ab)(c|bc)`:
+//! (regcomp.c, regexec.c) decide in two steps, and report different text for
+//! `x|xy`, `x*(xy)?` or `(a|ab)(c|bc)`:
 //!
 //! 1. **The whole match.** At the leftmost position where the pattern matches,
 //!    the longest match, or the shortest if the pattern as a whole prefers
 //!    shorter ones. A pattern's preference is that of its first part that has
-//!    one: a quantifier (`*`, `+`, `?`, `{m,n}`) prefers longer, its non-greedy
-//!    form (`*?`, …, `{m,m}?` too) shorter, a fixed `{m}` or `{m}?` whatever
-//!    its operand prefers, a group whatever its pattern prefers, and an
-//!    alternation (`|`) longer. (One inexactness: the `regex` crate's syntax
-//!    tree does not tell `{m,m}` from `{m}`, so `{m,m}` takes its operand's
-//!    preference here, where PostgreSQL has it prefer longer.)
-//!    The leftmost position comes from the `regex` crate; the length from a
-//!    matcher that keeps every match state (`MatchKind::All`): run anchored
-//!    there, it ends at the longest match, or with `earliest`, the shortest.
+//!    one: a quantifier (`*`, `+`, `?`, `{m,n}`, `{m,m}`) prefers longer, its
+//!    non-greedy form (`*?`, …) shorter, a fixed `{m}` or `{m}?` whatever its
+//!    operand prefers, a group whatever its pattern prefers, and an
+//!    alternation (`|`) longer. The leftmost position comes from the `regex`
+//!    crate; the length from a matcher that keeps every match state
+//!    (`MatchKind::All`): run anchored there, it ends at the longest match, or
+//!    with `earliest`, the shortest.
 //! 2. **The groups.** With the whole span fixed, PostgreSQL *dissects* it down
-//!    the pattern's tree: a concatenation is split where its first part gets
-//!    the longest span (the shortest, if that part prefers shorter) with which
-//!    the rest still matches the remainder; an alternation gives the span to
-//!    its first alternative that matches all of it; a repeated part is cut into
-//!    iterations, each as long (or short) as it can be, left to right, and its
-//!    groups report the last iteration; a group records its span. "Matches
-//!    exactly this span" is an anchored `MatchKind::All` search over the span,
-//!    longest end equal to the span's end: the haystack around the span stays
-//!    visible, so `^`, `$` and word boundaries see the real neighbours.
+//!    its parse tree: a concatenation is split where its first part gets the
+//!    longest span (the shortest, if that part prefers shorter) with which the
+//!    rest still matches the remainder; an alternation gives the span to its
+//!    first alternative that matches all of it; `x{m,n}` with m ≥ 1 is
+//!    `x{m-1,n-1}` without groups, preferring what the quantifier prefers,
+//!    then `x`, so the groups report the last iteration; `x{0,n}` is cut into
+//!    iterations left to right, each as long (or short) as `x` prefers, an
+//!    empty span being one empty iteration unless `x` prefers shorter; a run
+//!    of parts without groups is one leaf, split where a part's preference
+//!    clashes with the run's; a group records its span. "Matches exactly this
+//!    span" is an anchored `MatchKind::All` search over the span, longest end
+//!    equal to the span's end: the haystack around the span stays visible, so
+//!    `^`, `$` and word boundaries see the real neighbours.
 //!
-//! Only the parts that hold a group are dissected; a run of parts without one
-//! is one leaf, as in PostgreSQL's tree. Splitting tries each candidate point,
-//! so a dissection costs up to quadratic time in the length of the match per
-//! level of the pattern: fine for the strings `regexp_match` and `substring`
-//! see, and bounded for the others: a dissection that has scanned
-//! [`DISSECTION_WORK_MAX`] bytes stops with 54000, as nothing can interrupt it
-//! while it holds the read lock. The `~` operators never dissect.
+//! The tree is the `regex` crate's syntax tree of the translated pattern, which
+//! simplifies away what PostgreSQL's keeps: `x{1,1}` is `x`, `{m,m}` reads as
+//! `{m}`, `a|b` is the class `[ab]`, a group of `x{0}` is gone, and a
+//! repetition of what matches only empty text is one occurrence. The
+//! translation (`regex::translate`) puts back what counts: an atom whose
+//! quantifier's preference would be lost goes in a group named for it
+//! (`__shorter…`, `__longer…`), which is read here and not numbered; an
+//! alternation's first branch starts with an empty greedy marker, which stops
+//! the folding; and group numbers come from the pattern's syntax, which keeps
+//! every group. Differential testing against PostgreSQL 15 (random patterns
+//! over a small alphabet with groups, alternations, every quantifier and the
+//! anchors, several thousand strings) found no other difference.
+//!
+//! Splitting tries each candidate point, so a dissection costs up to
+//! quadratic time in the length of the match per level of the pattern: fine
+//! for the strings `regexp_match` and `substring` see, and bounded for the
+//! others: a dissection that has scanned [`DISSECTION_WORK_MAX`] bytes stops
+//! with 54000, as nothing can interrupt it while it holds the read lock. The
+//! `~` operators never dissect.
 
 use std::cell::Cell;
 
 use regex_automata::meta::{self, BuildError};
 use regex_automata::{Anchored, Input, MatchKind};
-use regex_syntax::hir::{Hir, HirKind, Repetition};
+use regex_syntax::ast::{Ast, GroupKind};
+use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
 
-use super::REGEX_SIZE_BYTES_MAX;
+use super::{LONGER_GROUP, REGEX_SIZE_BYTES_MAX, SHORTER_GROUP};
 use crate::types::TypeError;
 
 /// A span of the haystack, in bytes.
@@ -138,16 +153,17 @@ enum Node {
         rest: Box<Part>,
     },
     Alternation(Vec<Part>),
+    /// A part with groups repeated from zero times (`*`, `?`, `{0,n}`); one
+    /// repeated at least once is a concatenation (see [`Part::new`]).
     Repeat {
         piece: Box<Part>,
         /// The groups inside the piece, cleared before each iteration: what
         /// stays is what the last iteration gave them, NULL for one it did
-        /// not reach (`x(?:(a)|(b)|y)+` on `xaybz` gives NULL, `b`).
+        /// not reach (`x(?:(a)|(b)|y)*` on `xaybz` gives NULL, `b`).
         inside: Vec<usize>,
         /// `(?:piece)*`: whether what is left after an iteration can still be
         /// cut into iterations, which prunes the search once it backs up.
         any_count: meta::Regex,
-        min: u32,
         max: Option<u32>,
     },
 }
@@ -155,9 +171,14 @@ enum Node {
 impl Rules {
     /// The rules of the pattern `translated` (already in the `regex` crate's
     /// syntax, and compiled by it without error).
-    pub fn new(translated: &str) -> Result<Rules, TypeError> {
+    /// `groups` is how many the pattern has: its syntax tree may have fewer,
+    /// without the groups of a part repeated `{0}` times.
+    pub fn new(translated: &str, groups: usize) -> Result<Rules, TypeError> {
         let hir = regex_syntax::parse(translated).map_err(|e| invalid(&e))?;
-        let groups = hir.properties().explicit_captures_len();
+        let ast = regex_syntax::ast::parse::Parser::new()
+            .parse(translated)
+            .map_err(|e| invalid(&e))?;
+        let numbers = Numbers::of(&ast);
         if groups > GROUPS_MAX {
             return Err(TypeError::ProgramLimitExceeded(format!(
                 "a regular expression with {groups} groups is over the limit of {GROUPS_MAX} \
@@ -165,7 +186,7 @@ impl Rules {
             )));
         }
         Ok(Rules {
-            root: Part::new(&hir)?,
+            root: Part::new(&numbers, &hir)?,
             groups,
         })
     }
@@ -205,47 +226,84 @@ impl Rules {
 }
 
 impl Part {
-    fn new(hir: &Hir) -> Result<Part, TypeError> {
+    fn new(numbers: &Numbers, hir: &Hir) -> Result<Part, TypeError> {
         let node = if hir.properties().explicit_captures_len() == 0 {
             Node::Leaf
         } else {
             match hir.kind() {
-                HirKind::Capture(capture) => Node::Group {
-                    index: capture.index as usize,
-                    inner: Box::new(Part::new(&capture.sub)?),
+                HirKind::Capture(capture) => match numbers.of_group(capture) {
+                    Some(index) => Node::Group {
+                        index,
+                        inner: Box::new(Part::new(numbers, &capture.sub)?),
+                    },
+                    // A group that only carries a preference: its atom's node.
+                    None => Part::new(numbers, &capture.sub)?.node,
                 },
                 HirKind::Concat(parts) => {
                     let mut items = leaves_merged(parts);
                     if items.len() == 1 {
-                        return Part::new(&items[0]);
+                        return Part::new(numbers, &items[0]);
                     }
                     let first = items.remove(0);
                     Node::Concat {
-                        first: Box::new(Part::new(&first)?),
-                        rest: Box::new(Part::new(&Hir::concat(items))?),
+                        first: Box::new(Part::new(numbers, &first)?),
+                        rest: Box::new(Part::new(numbers, &Hir::concat(items))?),
                     }
                 }
-                HirKind::Alternation(branches) => {
-                    Node::Alternation(branches.iter().map(Part::new).collect::<Result<_, _>>()?)
+                HirKind::Alternation(branches) => Node::Alternation(
+                    branches
+                        .iter()
+                        .map(|branch| Part::new(numbers, branch))
+                        .collect::<Result<_, _>>()?,
+                ),
+                // As PostgreSQL's parser has it (regcomp.c): `x{m,n}` with
+                // m ≥ 1 is `x{m-1,n-1}` without its groups, preferring what
+                // the quantifier prefers, then `x`, whose groups report the
+                // last iteration; `x{0,n}` is an iteration node.
+                HirKind::Repetition(repetition) if repetition.min > 0 => {
+                    let earlier = Hir::repetition(Repetition {
+                        min: repetition.min - 1,
+                        max: repetition.max.map(|max| max - 1),
+                        greedy: repetition.greedy,
+                        sub: Box::new(without_groups(&repetition.sub)),
+                    });
+                    // A fixed count prefers what its atom does (a `{m,m}`'s
+                    // atom carries the count's preference, see `unwrapped`).
+                    let fixed = repetition.max == Some(repetition.min) && repetition.greedy;
+                    let earlier_shorter = match fixed {
+                        true => prefers_shorter(&repetition.sub) == Some(true),
+                        false => !repetition.greedy,
+                    };
+                    Node::Concat {
+                        first: Box::new(Part::with_preference(
+                            &earlier,
+                            earlier_shorter,
+                            Node::Leaf,
+                        )?),
+                        rest: Box::new(Part::new(numbers, unwrapped(&repetition.sub))?),
+                    }
                 }
                 HirKind::Repetition(repetition) => Node::Repeat {
-                    piece: Box::new(Part::new(&repetition.sub)?),
-                    inside: group_indexes(&repetition.sub),
+                    piece: Box::new(Part::new(numbers, unwrapped(&repetition.sub))?),
+                    inside: numbers.inside(&repetition.sub),
                     any_count: compile(&Hir::repetition(Repetition {
                         min: 0,
                         max: None,
                         greedy: true,
                         sub: repetition.sub.clone(),
                     }))?,
-                    min: repetition.min,
                     max: repetition.max,
                 },
                 _ => Node::Leaf,
             }
         };
+        Part::with_preference(hir, prefers_shorter(hir) == Some(true), node)
+    }
+
+    fn with_preference(hir: &Hir, shorter: bool, node: Node) -> Result<Part, TypeError> {
         Ok(Part {
             matcher: compile(hir)?,
-            shorter: prefers_shorter(hir) == Some(true),
+            shorter,
             node,
         })
     }
@@ -292,15 +350,12 @@ impl Part {
                 piece,
                 inside,
                 any_count,
-                min,
                 max,
             } => {
                 let iterations = Iterations {
                     piece,
                     inside,
-                    shorter: self.shorter,
                     any_count,
-                    min: *min,
                     max: *max,
                     cx,
                     end,
@@ -315,11 +370,7 @@ impl Part {
 struct Iterations<'a> {
     piece: &'a Part,
     inside: &'a [usize],
-    /// The repetition's own preference (`*?` or `*`), which each iteration
-    /// follows, whatever the piece prefers.
-    shorter: bool,
     any_count: &'a meta::Regex,
-    min: u32,
     max: Option<u32>,
     cx: &'a Dissection<'a>,
     end: usize,
@@ -327,33 +378,28 @@ struct Iterations<'a> {
 
 impl Iterations<'_> {
     /// Cuts `[start, end)` into iterations, each as long (or as short) as the
-    /// repetition prefers, left to right, backing up to the next candidate
-    /// where the rest cannot be cut (as PostgreSQL's `citerdissect`), and
-    /// dissects the last one: each iteration clears the groups inside first,
-    /// so the last one's are what stays. A loop, not a recursion: a long
-    /// string has as many iterations as characters.
+    /// piece prefers (the quantifier's own preference decided how long the
+    /// whole is), left to right, backing up to the next candidate where the
+    /// rest cannot be cut (as PostgreSQL's `citerdissect`), and dissects the
+    /// last one: each iteration clears the groups inside first, so the last
+    /// one's are what stays. An empty span is one empty iteration, so that
+    /// the groups are set, if the piece matches empty and does not prefer
+    /// shorter matches; else none. A loop, not a recursion: a long string has
+    /// as many iterations as characters.
     fn cut(&self, start: usize, groups: &mut [Option<Span>]) -> bool {
         let (piece, cx, end) = (self.piece, self.cx, self.end);
+        if start == end {
+            let once = !piece.shorter && cx.spans(&piece.matcher, (end, end));
+            return !once || attempt(groups, |g| self.iteration(g, (end, end)));
+        }
         // Where each iteration so far starts, with the end last tried for it.
         let mut cuts: Vec<(usize, Option<usize>)> = vec![(start, None)];
         while let Some(&(at, tried)) = cuts.last() {
-            let done = cuts.len() - 1;
             if at == end {
-                let last = match cuts.len() {
-                    1 => None,
-                    n => Some((cuts[n - 2].0, end)),
-                };
-                if done as u64 >= u64::from(self.min) {
-                    return last.is_none_or(|span| attempt(groups, |g| self.iteration(g, span)));
-                }
-                // Short of the count: empty iterations make it up, the last
-                // of them the one that stays.
-                if cx.spans(&piece.matcher, (end, end)) {
-                    return attempt(groups, |g| self.iteration(g, (end, end)));
-                }
-                cuts.pop();
-                continue;
+                let last = (cuts[cuts.len() - 2].0, end);
+                return attempt(groups, |g| self.iteration(g, last));
             }
+            let done = cuts.len() - 1;
             let at_most = self.max.is_some_and(|max| done as u64 >= u64::from(max));
             let next = if at_most || cx.exhausted() {
                 None
@@ -379,7 +425,7 @@ impl Iterations<'_> {
     /// iterations.
     fn next_cut(&self, at: usize, tried: Option<usize>) -> Option<usize> {
         let (piece, cx, end) = (self.piece, self.cx, self.end);
-        let mut candidates: Box<dyn Iterator<Item = usize>> = match (self.shorter, tried) {
+        let mut candidates: Box<dyn Iterator<Item = usize>> = match (piece.shorter, tried) {
             (true, Some(tried)) => Box::new(tried + 1..=end),
             (false, Some(tried)) => Box::new((at + 1..tried).rev()),
             (true, None) => {
@@ -412,22 +458,108 @@ impl Iterations<'_> {
     }
 }
 
-/// The numbers of the groups in `hir`.
-fn group_indexes(hir: &Hir) -> Vec<usize> {
-    let mut indexes = Vec::new();
-    let mut pending = vec![hir];
-    while let Some(hir) = pending.pop() {
-        match hir.kind() {
-            HirKind::Capture(capture) => {
-                indexes.push(capture.index as usize);
-                pending.push(&capture.sub);
-            }
-            HirKind::Concat(parts) | HirKind::Alternation(parts) => pending.extend(parts),
-            HirKind::Repetition(repetition) => pending.push(&repetition.sub),
-            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
-        }
+/// `hir` with its groups made non-capturing.
+fn without_groups(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Capture(capture) => without_groups(&capture.sub),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(without_groups).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(without_groups).collect()),
+        HirKind::Repetition(repetition) => Hir::repetition(Repetition {
+            sub: Box::new(without_groups(&repetition.sub)),
+            ..repetition.clone()
+        }),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
     }
-    indexes
+}
+
+/// PostgreSQL's numbers of the groups of the `regex` crate's syntax tree,
+/// whose own numbers count the groups that only carry a preference (see
+/// `regex::push_quantifier`) too.
+struct Numbers(Vec<Option<usize>>);
+
+impl Numbers {
+    /// From the pattern's syntax, which keeps every group (the syntax tree
+    /// drops those of a part repeated `{0}` times).
+    fn of(ast: &Ast) -> Numbers {
+        let mut captures = Vec::new();
+        let mut pending = vec![ast];
+        while let Some(ast) = pending.pop() {
+            match ast {
+                Ast::Group(group) => {
+                    if let Some(index) = group.capture_index() {
+                        let carries_preference = match &group.kind {
+                            GroupKind::CaptureName { name, .. } => {
+                                name.name.starts_with(SHORTER_GROUP)
+                                    || name.name.starts_with(LONGER_GROUP)
+                            }
+                            _ => false,
+                        };
+                        captures.push((index as usize, !carries_preference));
+                    }
+                    pending.push(&group.ast);
+                }
+                Ast::Concat(concat) => pending.extend(&concat.asts),
+                Ast::Alternation(alternation) => pending.extend(&alternation.asts),
+                Ast::Repetition(repetition) => pending.push(&repetition.ast),
+                _ => {}
+            }
+        }
+        captures.sort_unstable();
+        let mut numbers = vec![None; captures.last().map_or(0, |(index, _)| index + 1)];
+        let mut next = 1;
+        for (index, numbered) in captures {
+            if numbered {
+                numbers[index] = Some(next);
+                next += 1;
+            }
+        }
+        Numbers(numbers)
+    }
+
+    /// PostgreSQL's number of `capture`, None for one that carries a preference.
+    fn of_group(&self, capture: &Capture) -> Option<usize> {
+        self.0.get(capture.index as usize).copied().flatten()
+    }
+
+    /// PostgreSQL's numbers of the groups in `hir`.
+    fn inside(&self, hir: &Hir) -> Vec<usize> {
+        let mut inside = Vec::new();
+        let mut pending = vec![hir];
+        while let Some(hir) = pending.pop() {
+            match hir.kind() {
+                HirKind::Capture(capture) => {
+                    inside.extend(self.of_group(capture));
+                    pending.push(&capture.sub);
+                }
+                HirKind::Concat(parts) | HirKind::Alternation(parts) => pending.extend(parts),
+                HirKind::Repetition(repetition) => pending.push(&repetition.sub),
+                HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+            }
+        }
+        inside
+    }
+}
+
+/// A repeated atom without the group that carries its quantifier's
+/// preference: each iteration follows the atom's own.
+fn unwrapped(sub: &Hir) -> &Hir {
+    match sub.kind() {
+        HirKind::Capture(capture) if preference_of(capture).is_some() => &capture.sub,
+        _ => sub,
+    }
+}
+
+/// The preference a group that only carries one stands for: Some(true) for
+/// shorter matches, Some(false) for longer; None for a real group.
+fn preference_of(capture: &Capture) -> Option<bool> {
+    let name = capture.name.as_deref()?;
+    if name.starts_with(SHORTER_GROUP) {
+        Some(true)
+    } else if name.starts_with(LONGER_GROUP) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Runs `f` on `groups`, putting them back as they were if it fails.
@@ -440,19 +572,28 @@ fn attempt(groups: &mut [Option<Span>], f: impl FnOnce(&mut [Option<Span>]) -> b
     done
 }
 
-/// The parts of a concatenation, each run of parts without a group made one.
+/// The parts of a concatenation, each run of parts without a group made one,
+/// unless their preferences clash: a part preferring shorter matches after one
+/// preferring longer ones (or the other way) starts a run of its own, as
+/// PostgreSQL's parser splits its tree there (`a?b+?(b)?`: `a?`, `b+?`, …).
 fn leaves_merged(parts: &[Hir]) -> Vec<Hir> {
     let mut items = Vec::new();
-    let mut run = Vec::new();
+    let mut run: Vec<Hir> = Vec::new();
+    let mut run_prefers: Option<bool> = None;
     for part in parts {
-        if part.properties().explicit_captures_len() == 0 {
-            run.push(part.clone());
-            continue;
-        }
-        if !run.is_empty() {
+        let prefers = prefers_shorter(part);
+        let clashes = run_prefers.is_some() && prefers.is_some() && prefers != run_prefers;
+        let has_groups = part.properties().explicit_captures_len() > 0;
+        if (has_groups || clashes) && !run.is_empty() {
             items.push(Hir::concat(std::mem::take(&mut run)));
+            run_prefers = None;
         }
-        items.push(part.clone());
+        if has_groups {
+            items.push(part.clone());
+        } else {
+            run_prefers = run_prefers.or(prefers);
+            run.push(part.clone());
+        }
     }
     if !run.is_empty() {
         items.push(Hir::concat(run));
@@ -467,7 +608,9 @@ fn prefers_shorter(hir: &Hir) -> Option<bool> {
     match hir.kind() {
         HirKind::Alternation(_) => Some(false),
         HirKind::Concat(parts) => parts.iter().find_map(prefers_shorter),
-        HirKind::Capture(capture) => prefers_shorter(&capture.sub),
+        HirKind::Capture(capture) => {
+            preference_of(capture).or_else(|| prefers_shorter(&capture.sub))
+        }
         // A fixed count (`{m}`, `{m}?`: the translation writes both `{m}`) has
         // its operand's preference; `{m,m}?` prefers shorter. `{m,m}` reads
         // as `{m}` here, where PostgreSQL would have it prefer longer.
