@@ -219,7 +219,13 @@ impl Rules {
                  fewer groups"
             )));
         }
-        debug_assert!(dissected, "a matched span always dissects");
+        // A matched span always dissects; if one did not, the groups would be
+        // wrong, and an error is better than a wrong answer.
+        if !dissected {
+            return Err(TypeError::Internal(
+                "the groups of a regular expression's match could not be placed".into(),
+            ));
+        }
         groups[0] = Some(whole);
         Ok(groups)
     }
