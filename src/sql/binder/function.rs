@@ -195,8 +195,9 @@ impl Binder<'_> {
         }
         let Some(base) = self.set_functions.as_ref().map(|s| s.base) else {
             return Err(SqlError::Unsupported(format!(
-                "set-returning function {name} here (Turnstile calls them in FROM, and in \
-                 the select list of a query without GROUP BY, aggregates or window functions)"
+                "set-returning function {name} here (Turnstile calls them in FROM, in a \
+                 GROUP BY key, and in the select list of a query without GROUP BY, aggregates \
+                 or window functions)"
             )));
         };
         let mut nested = false;

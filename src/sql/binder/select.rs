@@ -13,7 +13,7 @@ use super::scope::{Lookup, Scope};
 use super::state::{AggContext, SetFunctions};
 use super::window::WindowContext;
 use super::{names, Binder, BoundQuery};
-use crate::sql::plan::{Expr, Plan, SetOpKind, SortKey};
+use crate::sql::plan::{Expr, Plan, SetFunction, SetOpKind, SortKey};
 
 /// One select-list entry after binding.
 struct Item {
@@ -310,13 +310,40 @@ impl Binder<'_> {
         let window = WindowContext::over_groups(&select.named_window)?;
         let mut keys = Vec::new();
         let mut key_asts = Vec::new();
-        for g in group_by {
+        // A set-returning function in a group key (`GROUP BY unnest(tags)`, or
+        // its output's position) runs before the grouping, as in PostgreSQL:
+        // a ProjectSet under the aggregation, whose rows are grouped.
+        self.set_functions = Some(SetFunctions {
+            base: scope.width(),
+            functions: Vec::new(),
+        });
+        let bound_keys = group_by.iter().try_for_each(|g| {
             let ast = self.resolve_group_item(g, &select.projection, &scope)?;
             let key = self.bind_expr(ast, &scope)?;
             require_equality(key.ty())?;
             keys.push(key);
             key_asts.push(ast.clone());
-        }
+            Ok::<(), SqlError>(())
+        });
+        let set_functions = self.set_functions.take().expect("set above");
+        bound_keys?;
+        let (plan, scope) = if set_functions.functions.is_empty() {
+            (plan, scope)
+        } else {
+            // Their columns follow the FROM clause's, named by nothing: a key
+            // is reached by the expression it was written as.
+            let mut scope = scope;
+            let types = set_functions.functions.iter().map(SetFunction::ty);
+            scope.extend(Scope::computed(None, types.map(|ty| (String::new(), ty))));
+            for column in &mut scope.columns[set_functions.base..] {
+                column.hidden = true;
+            }
+            let plan = Plan::ProjectSet {
+                input: Box::new(plan),
+                functions: set_functions.functions,
+            };
+            (plan, scope)
+        };
         // Columns a key determines are carried along, never compared.
         self.add_dependent_columns(&scope, &mut keys);
         self.agg = Some(AggContext {

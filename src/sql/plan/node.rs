@@ -183,6 +183,19 @@ pub enum SetFunction {
     Series { start: Expr, stop: Expr },
 }
 
+impl SetFunction {
+    /// The type of the rows it returns.
+    pub fn ty(&self) -> DataType {
+        match self {
+            SetFunction::Elements(array) => match array.ty() {
+                DataType::Array(element) => *element,
+                other => other,
+            },
+            SetFunction::Series { start, .. } => start.ty(),
+        }
+    }
+}
+
 impl Plan {
     /// The plans this one reads rows from (not its subqueries, which are
     /// expressions).
