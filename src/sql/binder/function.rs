@@ -184,20 +184,25 @@ impl Binder<'_> {
         }
     }
 
-    /// A set-returning function in a select list: a column of the
-    /// `Plan::ProjectSet` under the projection (see `SetFunctions`). 0A000
-    /// anywhere else, and in another one's arguments.
+    /// A set-returning function in a select list or a GROUP BY key: a column
+    /// of the `Plan::ProjectSet` under the projection, or under the grouping
+    /// (see `SetFunctions`). 0A000 anywhere else, and in another one's
+    /// arguments or an aggregate's.
     fn bind_set_function(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, SqlError> {
         if let Some(what) = self.conditional {
             return Err(SqlError::UnsupportedMessage(format!(
                 "set-returning functions are not allowed in {what}"
             )));
         }
+        if self.in_aggregate_inputs > 0 {
+            return Err(SqlError::UnsupportedMessage(
+                "aggregate function calls cannot contain set-returning function calls".into(),
+            ));
+        }
         let Some(base) = self.set_functions.as_ref().map(|s| s.base) else {
             return Err(SqlError::Unsupported(format!(
                 "set-returning function {name} here (Turnstile calls them in FROM, in a \
-                 GROUP BY key, and in the select list of a query without GROUP BY, aggregates \
-                 or window functions)"
+                 select list and in a GROUP BY key)"
             )));
         };
         let mut nested = false;
@@ -555,11 +560,17 @@ impl Binder<'_> {
         }
     }
 
-    /// Binds without the grouped context and without recording aggregates.
+    /// Binds without the grouped context and without recording aggregates or
+    /// set-returning functions (a result that calls one is never used as it
+    /// is: the caller binds the expression again over the groups).
     fn bind_plain_quiet(&mut self, expr: &A, scope: &Scope) -> Result<Expr, SqlError> {
         let saved = self.saw_aggregate;
+        let set_functions = self.set_functions.as_ref().map(|s| s.functions.len());
         let result = self.bind_expr(expr, scope);
         self.saw_aggregate = saved;
+        if let (Some(recorded), Some(before)) = (&mut self.set_functions, set_functions) {
+            recorded.functions.truncate(before);
+        }
         result
     }
 

@@ -234,7 +234,8 @@ impl Binder<'_> {
         };
         let (mut plan, scope) = self.bind_from(&select.from)?;
         if let Some(selection) = &select.selection {
-            let predicate = self.bind_condition(selection, &scope, "WHERE")?;
+            let predicate =
+                self.inside_conditional("WHERE", |b| b.bind_condition(selection, &scope, "WHERE"))?;
             plan = Plan::Filter {
                 input: Box::new(plan),
                 predicate,
@@ -353,19 +354,38 @@ impl Binder<'_> {
             aggregates: Vec::new(),
         });
         self.window = Some(window);
+        // A set-returning function in the outputs runs after the grouping (a
+        // ProjectSet over the groups), its column numbered from
+        // `SET_FUNCTIONS_OVER_GROUPS` until the groups' width is known.
+        self.set_functions = Some(SetFunctions {
+            base: SET_FUNCTIONS_OVER_GROUPS,
+            functions: Vec::new(),
+        });
         let result = self.bind_grouped_outputs(select, &scope, order_by);
         let agg = self.agg.take().expect("the aggregate context set above");
         let window = self.window.take().expect("set above");
+        let set_functions = self.set_functions.take().expect("set above");
         let (mut items, having, mut sort) = result?;
         let width = agg.group_keys.len() + agg.aggregates.len();
         let sort_exprs = sort.iter_mut().filter_map(|(target, _, _)| match target {
             SortTarget::Expr(e) => Some(e),
             SortTarget::Output(_) => None,
         });
-        window.place(
-            width,
-            items.iter_mut().map(|i| &mut i.expr).chain(sort_exprs),
-        );
+        let outputs: Vec<&mut Expr> = items
+            .iter_mut()
+            .map(|i| &mut i.expr)
+            .chain(sort_exprs)
+            .collect();
+        if !set_functions.functions.is_empty() && window.has_functions() {
+            return Err(SqlError::Unsupported(
+                "set-returning functions and window functions in one select list".into(),
+            ));
+        }
+        // The set-returning functions' numbers first: the window's placing
+        // would take them for its own.
+        let mut outputs = outputs;
+        place_set_functions(width, outputs.iter_mut().map(|e| &mut **e));
+        window.place(width, outputs);
         let mut plan = Plan::Aggregate {
             input: Box::new(plan),
             group_by: agg.group_keys,
@@ -377,7 +397,13 @@ impl Binder<'_> {
                 predicate,
             };
         }
-        let plan = window.plan(plan);
+        let mut plan = window.plan(plan);
+        if !set_functions.functions.is_empty() {
+            plan = Plan::ProjectSet {
+                input: Box::new(plan),
+                functions: set_functions.functions,
+            };
+        }
         self.finish_projection(select, plan, items, sort)
     }
 
@@ -388,14 +414,17 @@ impl Binder<'_> {
         order_by: &[ast::OrderByExpr],
     ) -> Result<GroupedOutputs, SqlError> {
         let items = self.bind_items(&select.projection, scope)?;
-        // HAVING is computed before the window functions: none may stand in it.
+        // HAVING is computed before the window functions and the set-returning
+        // ones: none may stand in it.
         let window = self.window.take();
+        let set_functions = self.set_functions.take();
         let having = select
             .having
             .as_ref()
-            .map(|h| self.bind_condition(h, scope, "HAVING"))
+            .map(|h| self.inside_conditional("HAVING", |b| b.bind_condition(h, scope, "HAVING")))
             .transpose();
         self.window = window;
+        self.set_functions = set_functions;
         let sort = self.bind_order_by(order_by, &items, scope)?;
         Ok((items, having?, sort))
     }
@@ -1146,4 +1175,28 @@ fn check_wildcard_options(options: &ast::WildcardAdditionalOptions) -> Result<()
 /// The first few words of a statement, to name it in a message.
 pub(super) fn first_words(sql: &str) -> String {
     sql.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// Where the columns of the set-returning functions of a grouped query's
+/// outputs are numbered from while its aggregates are still being found (see
+/// [`place_set_functions`]): above any real column, and above the window
+/// functions' own placeholder numbers.
+const SET_FUNCTIONS_OVER_GROUPS: usize = usize::MAX / 4 * 3;
+
+/// Renumbers the set-returning functions' columns in `exprs` to follow the
+/// `width` columns of the groups, as the ProjectSet over them lays them out.
+fn place_set_functions<'e>(width: usize, exprs: impl IntoIterator<Item = &'e mut Expr>) {
+    fn place_in(expr: &mut Expr, width: usize) {
+        if let Expr::Column { index, .. } = expr {
+            if *index >= SET_FUNCTIONS_OVER_GROUPS {
+                *index = *index - SET_FUNCTIONS_OVER_GROUPS + width;
+            }
+        }
+        for child in expr.children_mut() {
+            place_in(child, width);
+        }
+    }
+    for expr in exprs {
+        place_in(expr, width);
+    }
 }

@@ -164,6 +164,11 @@ impl WindowContext {
         }
     }
 
+    /// Whether the select list calls any window function.
+    pub(super) fn has_functions(&self) -> bool {
+        !self.functions.is_empty()
+    }
+
     /// `input` with the window node the calls need, if there were any.
     pub(super) fn plan(self, input: Plan) -> Plan {
         if self.functions.is_empty() {
