@@ -932,6 +932,28 @@ async fn drop_cascade_notices_name_what_went() {
             "default value for column a of table u depends on sequence s_id_seq".to_owned()
         )]
     );
+    // One refusal names everything that depends on what goes: views, the
+    // defaults that call its sequences, the foreign keys that reference it.
+    // (The string before was one transaction, which its error rolled back.)
+    socket
+        .write_all(&query(
+            "create table s (id serial primary key); \
+             create table u (a int default nextval('s_id_seq')); \
+             create view sv as select id from s; \
+             create table r (sid int references s); drop table s",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        of_kind(b'E', read_until(&mut socket, b'Z').await),
+        [(
+            "cannot drop table s because other objects depend on it".to_owned(),
+            "view sv depends on table s\n\
+             default value for column a of table u depends on sequence s_id_seq\n\
+             constraint r_sid_fkey on table r depends on table s"
+                .to_owned()
+        )]
+    );
 }
 
 /// DROP of an object of another kind is 42809 with PostgreSQL's message and a

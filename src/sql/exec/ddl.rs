@@ -986,10 +986,19 @@ fn drop(
             kind,
             ObjectType::Table | ObjectType::View | ObjectType::Sequence
         ) {
+            // Everything that would have to go too, in one refusal.
             let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
-            refuse_dependents(txn, deps, &view_roots(txn, kind, name), &dropping)?;
-            sequences::refuse_users_of_owned(txn.db(), name, &dropping)?;
-            foreign_keys::refuse_drop(txn.db(), name, &dropping)?;
+            let mut lines = view_lines(txn, deps, &view_roots(txn, kind, name), &dropping);
+            let db = txn.db();
+            match kind {
+                ObjectType::Table => {
+                    lines.extend(sequences::owned_users_lines(db, name, &dropping));
+                    lines.extend(foreign_keys::drop_lines(db, name, &dropping));
+                }
+                ObjectType::Sequence => lines.extend(sequences::users_lines(db, name)),
+                _ => {}
+            }
+            super::refuse_if_depended_on(format!("{wanted} {name}"), lines)?;
         }
         match kind {
             ObjectType::Table => txn.drop_table(name)?,
@@ -1004,10 +1013,7 @@ fn drop(
                 foreign_keys::refuse_dropping_key(txn.db(), &schema, name, &columns, object)?;
                 txn.drop_index(name)?
             }
-            _ => {
-                sequences::refuse_users(txn.db(), name)?;
-                txn.drop_sequence(name)?
-            }
+            _ => txn.drop_sequence(name)?,
         }
     }
     if !cascaded.is_empty() {
@@ -1197,16 +1203,15 @@ pub(super) fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)
         .collect()
 }
 
-/// 2BP01 if a view not dropped by the same statement depends on one of
-/// `roots` (what goes: the object named first, see [`view_roots`]), with
-/// PostgreSQL's DETAIL: one line per dependent, following views of views.
-fn refuse_dependents(
+/// PostgreSQL's DETAIL lines for the views not dropped by the same statement
+/// that depend on one of `roots` (what goes: the object named first, see
+/// [`view_roots`]): one line per dependent, following views of views.
+fn view_lines(
     txn: &WriteTxn<'_>,
     dependencies: &[(String, Vec<String>)],
     roots: &[String],
     dropping: &[String],
-) -> Result<(), SqlError> {
-    let name = roots[0].as_str();
+) -> Vec<String> {
     let kind_of = |n: &str| {
         if txn.db().get_view(n).is_some() {
             "view"
@@ -1241,7 +1246,7 @@ fn refuse_dependents(
             pending.push((view.clone(), 0));
         }
     }
-    super::refuse_if_depended_on(format!("{} {name}", kind_of(name)), lines)
+    lines
 }
 
 /// 0A000 for a `DEFERRABLE` UNIQUE constraint: Turnstile checks a unique

@@ -248,16 +248,16 @@ pub fn keys_referencing(db: &Database, name: &str, dropping: &[String]) -> Vec<(
         .collect()
 }
 
-/// 2BP01 if a foreign key of a table not in `dropping` references table
-/// `name` (DROP TABLE), with PostgreSQL's DETAIL, one line per key.
-pub fn refuse_drop(db: &Database, name: &str, dropping: &[String]) -> Result<(), SqlError> {
-    let lines: Vec<String> = keys_referencing(db, name, dropping)
+/// PostgreSQL's DETAIL lines for the foreign keys of tables not in
+/// `dropping` that reference table `name`: what a `DROP TABLE` without
+/// CASCADE is refused for.
+pub fn drop_lines(db: &Database, name: &str, dropping: &[String]) -> Vec<String> {
+    keys_referencing(db, name, dropping)
         .into_iter()
         .map(|(referencing, key)| {
             format!("constraint {key} on table {referencing} depends on table {name}")
         })
-        .collect();
-    super::refuse_if_depended_on(format!("table {name}"), lines)
+        .collect()
 }
 
 /// The foreign keys that reference `columns` of table `schema`, those of its

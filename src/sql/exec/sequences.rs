@@ -476,11 +476,6 @@ pub fn refuse_dropping_identity(db: &Database, name: &str) -> Result<(), SqlErro
     })
 }
 
-/// 2BP01 if a column's DEFAULT still calls sequence `name`.
-pub fn refuse_users(db: &Database, name: &str) -> Result<(), SqlError> {
-    refuse_dependents(db, name, &format!("sequence {name}"), |_, _| false)
-}
-
 /// The columns whose DEFAULT calls sequence `name`, as (table name, column
 /// name).
 pub fn users(db: &Database, name: &str) -> Vec<(String, String)> {
@@ -508,19 +503,23 @@ pub fn users_of_owned(
         .collect()
 }
 
-/// 2BP01 if the table `table` owns a sequence that a column of a table other
-/// than those in `dropping` calls in its DEFAULT: dropping the table drops
+/// PostgreSQL's DETAIL lines for the columns whose DEFAULT calls sequence
+/// `name`: what a `DROP SEQUENCE` without CASCADE is refused for.
+pub fn users_lines(db: &Database, name: &str) -> Vec<String> {
+    users(db, name)
+        .into_iter()
+        .map(|user| default_depends_on(name, user))
+        .collect()
+}
+
+/// PostgreSQL's DETAIL lines for the columns of tables not in `dropping`
+/// whose DEFAULT calls a sequence table `table` owns: dropping the table drops
 /// the sequence.
-pub fn refuse_users_of_owned(
-    db: &Database,
-    table: &str,
-    dropping: &[String],
-) -> Result<(), SqlError> {
-    let lines = users_of_owned(db, table, dropping)
+pub fn owned_users_lines(db: &Database, table: &str, dropping: &[String]) -> Vec<String> {
+    users_of_owned(db, table, dropping)
         .into_iter()
         .map(|(sequence, user)| default_depends_on(&sequence, user))
-        .collect();
-    super::refuse_if_depended_on(format!("table {table}"), lines)
+        .collect()
 }
 
 /// 2BP01 if column `column` of table `table` owns a sequence that another
