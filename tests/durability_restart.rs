@@ -123,7 +123,7 @@ async fn write_first(client: &Client) {
         // Sequences: a serial and an identity column, and one of their own.
         "CREATE TABLE numbered (id SERIAL PRIMARY KEY, tag TEXT UNIQUE)",
         "CREATE TABLE ident (id BIGINT GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10), v TEXT)",
-        "CREATE SEQUENCE counter START 5 INCREMENT 5",
+        "CREATE SEQUENCE counter START 5 INCREMENT 5 CACHE 20",
         "CREATE SEQUENCE gone",
         "DROP SEQUENCE gone",
         // ALTER SEQUENCE is logged as the sequence dropped and created again:
@@ -274,7 +274,7 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
         "SELECT * FROM restarted ORDER BY id",
         "SELECT last_value, is_called FROM restarted_id_seq",
         "SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY 1",
-        "SELECT seqstart, seqincrement, seqmin, seqmax FROM pg_sequence ORDER BY seqstart",
+        "SELECT seqstart, seqincrement, seqmin, seqmax, seqcache FROM pg_sequence ORDER BY seqstart",
         // Tables changed by ALTER TABLE, and their catalog.
         "SELECT * FROM altered_table ORDER BY id",
         "SELECT * FROM unkeyed_later ORDER BY id, v",

@@ -40,10 +40,12 @@
 //! | 16 | `SetColumnDefault` | table id, column position, default (0 = none, 1 then the text) |
 //! | 17 | `AlterTable` | as tag 1, then the schema's extras (below) |
 //! | 18 | `CreateTable` of a table with CHECK constraints or foreign keys | as tag 1, then the schema's extras |
+//! | 19 | `CreateSequence` with a `CACHE` other than 1 | as tag 13, then the cache |
 //!
 //! Tags 11 and 12 came later: a key named `<table>_pkey` is still written with
 //! tags 1 and 10, so older logs and snapshots read as they always did. So did
-//! tag 18, for CHECK constraints and foreign keys. A schema's *extras*, after
+//! tag 18, for CHECK constraints and foreign keys, and tag 19, for a
+//! sequence's `CACHE`. A schema's *extras*, after
 //! tag 1's fields in tags 17 and 18: the primary key's name (0 =
 //! `<table>_pkey`, 1 then the name), then the CHECK constraints (count; each
 //! name, expression, flags (1 = validated, 2 = NO INHERIT)), then the foreign keys (count; each name,
@@ -315,7 +317,7 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
             put_varint(out, u64::from(*id));
         }
         RedoOp::CreateSequence { schema, state } => {
-            out.push(13);
+            out.push(if schema.cache == 1 { 13 } else { 19 });
             put_varint(out, u64::from(schema.id));
             put_bytes(out, schema.name.as_bytes());
             encode_data_type(out, schema.data_type);
@@ -331,6 +333,9 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
                 }
             }
             encode_sequence_state(out, state);
+            if schema.cache != 1 {
+                put_varint(out, zigzag(schema.cache));
+            }
         }
         RedoOp::DropSequence(name) => {
             out.push(14);
@@ -904,7 +909,7 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
             columns: positions(reader)?,
             name: Some(reader.string()?),
         },
-        13 => {
+        tag @ (13 | 19) => {
             let (id, name, data_type) = (
                 table_id(reader)?,
                 reader.string()?,
@@ -932,11 +937,14 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
                 min,
                 max,
                 cycle,
+                cache: 1,
                 owned_by,
             };
+            let state = decode_sequence_state(reader)?;
+            let cache = if tag == 19 { reader.int()? } else { 1 };
             RedoOp::CreateSequence {
-                schema,
-                state: decode_sequence_state(reader)?,
+                schema: SequenceSchema { cache, ..schema },
+                state,
             }
         }
         14 => RedoOp::DropSequence(reader.string()?),

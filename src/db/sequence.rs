@@ -58,6 +58,10 @@ pub struct SequenceSchema {
     pub min: i64,
     pub max: i64,
     pub cycle: bool,
+    /// `CACHE`: shown by the catalog and kept by `pg_dump`; a session draws
+    /// one value at a time whatever it says, as each `nextval` is a memory
+    /// update anyway.
+    pub cache: i64,
     /// The table and column the sequence belongs to (`serial`, identity, `OWNED
     /// BY`): dropped with the table, and not droppable on its own.
     pub owned_by: Option<(TableId, usize)>,

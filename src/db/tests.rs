@@ -702,6 +702,7 @@ fn sequence(name: &str, increment: i64, min: i64, max: i64, cycle: bool) -> Sequ
         min,
         max,
         cycle,
+        cache: 1,
         owned_by: None,
     }
 }
@@ -973,6 +974,7 @@ fn alter_table_changes_roll_back_and_replay() {
     .unwrap();
     txn.create_sequence(SequenceSchema {
         owned_by: Some((id, 1)),
+        cache: 20,
         ..sequence("accounts_owner_seq", 1, 1, 100, false)
     })
     .unwrap();

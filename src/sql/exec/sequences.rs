@@ -132,6 +132,7 @@ fn sequence_schema(
         min: 1,
         max: i64::MAX,
         cycle: false,
+        cache: 1,
         owned_by: None,
     };
     apply_options(db, &mut schema, options, standalone, true)?;
@@ -190,7 +191,7 @@ fn apply_options(
             SequenceOptions::MaxValue(e) => max = Some(e.as_ref().map(integer).transpose()?),
             SequenceOptions::StartWith(e, _) => start = Some(integer(e)?),
             SequenceOptions::Cache(e) => {
-                // Accepted and checked; each backend caches nothing here, since
+                // Kept for the catalog; each backend caches nothing here, since
                 // every nextval is a memory update under the write lock anyway.
                 let cache = integer(e)?;
                 if cache <= 0 {
@@ -198,6 +199,7 @@ fn apply_options(
                         "CACHE ({cache}) must be greater than zero"
                     )));
                 }
+                schema.cache = cache;
             }
             SequenceOptions::Cycle(no) => cycle = Some(!no),
             SequenceOptions::OwnedBy(target) if standalone => {

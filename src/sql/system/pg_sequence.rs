@@ -134,7 +134,7 @@ fn catalog_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Int8(s.increment),
                 Value::Int8(s.max),
                 Value::Int8(s.min),
-                Value::Int8(1),
+                Value::Int8(s.cache),
                 Value::Bool(s.cycle),
             ]
         })
@@ -157,7 +157,7 @@ fn view_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Int8(s.max),
                 Value::Int8(s.increment),
                 Value::Bool(s.cycle),
-                Value::Int8(1),
+                Value::Int8(s.cache),
                 // NULL until the first nextval, as PostgreSQL shows it.
                 if state.is_called {
                     Value::Int8(state.last_value)
