@@ -761,6 +761,7 @@ impl Binder<'_> {
         match op {
             UnaryOperator::Not => {
                 let inner = self.bind_expr(expr, scope)?;
+                self.refuse_set_argument(&inner, "NOT")?;
                 let inner = self.coerce(inner, DataType::Bool, "NOT")?;
                 Ok(Expr::Not(Box::new(inner)))
             }
@@ -861,6 +862,9 @@ impl Binder<'_> {
             ),
             None => Expr::And(Box::new(lower(self, low)?), Box::new(upper(self, high)?)),
         };
+        // PostgreSQL expands NOT BETWEEN into an OR, BETWEEN into an AND, and
+        // refuses a set-returning function in their arguments.
+        self.refuse_set_argument(&both, if *negated { "OR" } else { "AND" })?;
         Ok(if *negated {
             Expr::Not(Box::new(both))
         } else {

@@ -526,7 +526,15 @@ impl Binder<'_> {
         let agg = self.agg.take().expect("called in a grouped context");
         if let Some(k) = agg.group_key_asts.iter().position(|key| key == expr) {
             let ty = agg.group_keys[k].ty();
+            let returns_set = agg.key_returns_set(k);
             self.agg = Some(agg);
+            // A key that calls a set-returning function is one still, as
+            // written: where none may be, it is refused as the call would be.
+            if let (Some(what), true) = (self.conditional, returns_set) {
+                return Err(SqlError::UnsupportedMessage(format!(
+                    "set-returning functions are not allowed in {what}"
+                )));
+            }
             return Ok(Some(Expr::Column { index: k, ty }));
         }
         let plain = self.bind_plain_quiet(expr, &agg.input);

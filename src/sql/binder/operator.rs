@@ -152,6 +152,7 @@ impl Binder<'_> {
     }
 
     fn logical_operand(&mut self, e: Expr, op: &BinaryOperator) -> Result<Expr, SqlError> {
+        self.refuse_set_argument(&e, &op.to_string())?;
         let ty = e.ty();
         if matches!(ty, DataType::Bool | DataType::Unknown) {
             return self.coerce(e, DataType::Bool, &op.to_string());

@@ -328,6 +328,7 @@ impl Binder<'_> {
         });
         let set_functions = self.set_functions.take().expect("set above");
         bound_keys?;
+        let set_function_base = set_functions.base;
         let (plan, scope) = if set_functions.functions.is_empty() {
             (plan, scope)
         } else {
@@ -352,6 +353,7 @@ impl Binder<'_> {
             group_keys: keys,
             group_key_asts: key_asts,
             aggregates: Vec::new(),
+            set_function_base,
         });
         self.window = Some(window);
         // A set-returning function in the outputs runs after the grouping (a

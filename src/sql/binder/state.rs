@@ -99,6 +99,20 @@ pub(super) struct AggContext {
     /// (a subquery gets a new id each time it is bound).
     pub(super) group_key_asts: Vec<sqlparser::ast::Expr>,
     pub(super) aggregates: Vec<Aggregate>,
+    /// Where the columns of the set-returning functions in group keys start
+    /// in `input`: a key that reads one returns a set.
+    pub(super) set_function_base: usize,
+}
+
+impl AggContext {
+    /// Whether group key `k` calls a set-returning function.
+    pub(super) fn key_returns_set(&self, k: usize) -> bool {
+        let mut returns_set = false;
+        self.group_keys[k].walk_columns(&mut |column| {
+            returns_set |= column >= self.set_function_base;
+        });
+        returns_set
+    }
 }
 
 /// The position of `item` in `items`, pushed there if it is not: a call written
@@ -212,6 +226,35 @@ impl<'a> Binder<'a> {
                 ty => Ok(ty),
             })
             .collect()
+    }
+
+    /// Whether `expr` returns a set: it reads the column of a set-returning
+    /// function of this select list, or a group key that calls one.
+    pub(super) fn returns_set(&self, expr: &Expr) -> bool {
+        let mut returns_set = false;
+        expr.walk_columns(&mut |column| {
+            let srf_column = self
+                .set_functions
+                .as_ref()
+                .is_some_and(|s| column >= s.base);
+            let srf_key = self
+                .agg
+                .as_ref()
+                .is_some_and(|agg| column < agg.group_keys.len() && agg.key_returns_set(column));
+            returns_set |= srf_column || srf_key;
+        });
+        returns_set
+    }
+
+    /// 42804 if `expr`, an argument of `what` (NOT, AND, OR), returns a set,
+    /// as PostgreSQL refuses it.
+    pub(super) fn refuse_set_argument(&self, expr: &Expr, what: &str) -> Result<(), SqlError> {
+        if self.returns_set(expr) {
+            return Err(SqlError::DatatypeMismatch(format!(
+                "argument of {what} must not return a set"
+            )));
+        }
+        Ok(())
     }
 
     /// Runs `f` inside the conditional expression `what` (see
