@@ -288,7 +288,8 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     let copy = lower.trim_start().starts_with("copy");
     let own = lower.contains("constraints") || lower.contains("sequence");
     let sequence_name = lower.contains("identity") && own;
-    if !symmetric && !copy && !own {
+    let similar = lower.contains("similar") && lower.contains("substring");
+    if !symmetric && !copy && !own && !similar {
         return Ok(Parser::parse_sql(&dialect, sql)?);
     }
     let mut tokens = Tokenizer::new(&dialect, sql)
@@ -296,6 +297,9 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
         .map_err(ParserError::from)?;
     if symmetric {
         tokens = rewrite_symmetric(tokens);
+    }
+    if similar {
+        rewrite_substring_similar(&mut tokens);
     }
     if copy {
         rewrite_copy_booleans(&mut tokens);
@@ -593,6 +597,58 @@ fn rewrite_symmetric(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         out.push(TokenWithSpan::new(Token::RParen, Span::empty()));
     }
     out
+}
+
+/// See [`parse_rewritten`]: `substring(s SIMILAR p ESCAPE e)`, the SQL
+/// standard's spelling, which sqlparser does not read, as the `substring(s
+/// FROM p FOR e)` that means the same. Only a `SIMILAR` not followed by `TO`
+/// directly inside a `substring(`, and the `ESCAPE` after it there, change.
+fn rewrite_substring_similar(tokens: &mut [TokenWithSpan]) {
+    let word_after = |tokens: &[TokenWithSpan], i: usize| {
+        tokens[i + 1..]
+            .iter()
+            .find(|t| !is_whitespace(&t.token))
+            .and_then(|t| match &t.token {
+                Token::Word(w) => Some(w.keyword),
+                _ => None,
+            })
+    };
+    let mut depth = 0usize;
+    // The depth inside each open `substring(`, and whether its SIMILAR was seen.
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    let mut after_substring = false;
+    for i in 0..tokens.len() {
+        let inside = open.last().filter(|(d, _)| *d == depth).is_some();
+        match &tokens[i].token {
+            Token::Whitespace(_) => continue,
+            Token::LParen => {
+                depth += 1;
+                if after_substring {
+                    open.push((depth, false));
+                }
+            }
+            Token::RParen => {
+                if inside {
+                    open.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Token::Word(w) if inside && w.quote_style.is_none() => {
+                let seen = open.last().is_some_and(|(_, seen)| *seen);
+                if w.keyword == Keyword::SIMILAR && word_after(tokens, i) != Some(Keyword::TO) {
+                    tokens[i].token = Token::make_keyword("FROM");
+                    if let Some(last) = open.last_mut() {
+                        last.1 = true;
+                    }
+                } else if w.keyword == Keyword::ESCAPE && seen {
+                    tokens[i].token = Token::make_keyword("FOR");
+                }
+            }
+            _ => {}
+        }
+        after_substring =
+            matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::SUBSTRING);
+    }
 }
 
 /// `FREEZE on`, `HEADER off`, `FREEZE 1`, … as `FREEZE TRUE`, `HEADER FALSE`: the
@@ -1016,6 +1072,27 @@ mod tests {
         assert!(parse("FLUSH TABLES").is_err());
         assert!(parse("checkpoint; select 1").is_err());
         assert!(parse("checkpoint now").is_err());
+    }
+
+    /// `substring(s SIMILAR p ESCAPE e)` reads as `substring(s FROM p FOR e)`,
+    /// nested ones too; `SIMILAR TO` and an ESCAPE elsewhere are left alone.
+    #[test]
+    fn substring_similar_reads_as_from_for() {
+        let same =
+            |text: &str, meant: &str| assert_eq!(parse(text).unwrap(), parse(meant).unwrap());
+        same(
+            "SELECT substring(a SIMILAR b ESCAPE '#')",
+            "SELECT substring(a FROM b FOR '#')",
+        );
+        same(
+            "select SUBSTRING(substring(a similar b escape c) similar (d) escape e) from t",
+            "select SUBSTRING(substring(a from b for c) from (d) for e) from t",
+        );
+        same(
+            "SELECT substring((a SIMILAR TO b)::text FROM 1), a SIMILAR TO b ESCAPE c",
+            "SELECT substring((a SIMILAR TO b)::text FROM 1), a SIMILAR TO b ESCAPE c",
+        );
+        assert!(parse("SELECT a SIMILAR b").is_err());
     }
 
     /// `SET CONSTRAINTS` reads its names (folded unless quoted, a schema kept)
