@@ -478,7 +478,7 @@ impl Binder<'_> {
         }
     }
 
-    /// `generate_series(start, stop)` of integers.
+    /// `generate_series(start, stop[, step])` of integers.
     fn bind_series(
         &mut self,
         args: &[&ast::Expr],
@@ -489,9 +489,9 @@ impl Binder<'_> {
             .iter()
             .map(|a| self.bind_expr(a, &empty))
             .collect::<Result<Vec<_>, _>>()?;
-        let (start, stop, ty) = self.series_bounds(args)?;
+        let (start, stop, step, ty) = self.series_bounds(args)?;
         let scope = function_scope("generate_series", ty, alias)?;
-        Ok((Plan::Series { start, stop }, scope))
+        Ok((Plan::Series { start, stop, step }, scope))
     }
 
     /// The bounds of `generate_series(start, stop)`, of their common integer
@@ -499,30 +499,38 @@ impl Binder<'_> {
     pub(super) fn series_bounds(
         &mut self,
         args: Vec<Expr>,
-    ) -> Result<(Expr, Expr, DataType), SqlError> {
-        let Ok([start, stop]) = <[Expr; 2]>::try_from(args) else {
+    ) -> Result<(Expr, Expr, Expr, DataType), SqlError> {
+        let mut args = args.into_iter();
+        let (Some(start), Some(stop), step, None) =
+            (args.next(), args.next(), args.next(), args.next())
+        else {
             return Err(SqlError::Unsupported(
-                "generate_series other than over two integers".into(),
+                "generate_series other than over two integers and a step".into(),
             ));
         };
-        let ty = match (start.ty(), stop.ty()) {
-            (DataType::Int8, _) | (_, DataType::Int8) => DataType::Int8,
-            (a, b)
-                if [a, b]
-                    .iter()
-                    .all(|t| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Unknown)) =>
-            {
-                DataType::Int4
-            }
-            (a, b) => {
-                return Err(SqlError::Unsupported(format!(
-                    "generate_series({a}, {b}); only integer series are supported"
-                )))
-            }
+        let step = step.unwrap_or(Expr::Const(Value::Int4(1), DataType::Int4));
+        let types = [start.ty(), stop.ty(), step.ty()];
+        let ty = if types.contains(&DataType::Int8) {
+            DataType::Int8
+        } else {
+            DataType::Int4
         };
+        let integer = |t: &DataType| {
+            matches!(
+                t,
+                DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Unknown
+            )
+        };
+        if !types.iter().all(integer) {
+            let [a, b, c] = types;
+            return Err(SqlError::Unsupported(format!(
+                "generate_series({a}, {b}, {c}); only integer series are supported"
+            )));
+        }
         let start = self.coerce(start, ty, "generate_series")?;
         let stop = self.coerce(stop, ty, "generate_series")?;
-        Ok((start, stop, ty))
+        let step = self.coerce(step, ty, "generate_series")?;
+        Ok((start, stop, step, ty))
     }
 
     /// `pg_partition_ancestors(relation) [WITH ORDINALITY]` (psql's `\d` reads

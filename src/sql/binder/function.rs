@@ -220,8 +220,8 @@ impl Binder<'_> {
                 (SetFunction::Elements(array), element)
             }
             "generate_series" => {
-                let (start, stop, ty) = self.series_bounds(args)?;
-                (SetFunction::Series { start, stop }, ty)
+                let (start, stop, step, ty) = self.series_bounds(args)?;
+                (SetFunction::Series { start, stop, step }, ty)
             }
             _ => {
                 let (array, element) = self.json_rows_array(name, args)?;

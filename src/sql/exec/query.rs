@@ -58,7 +58,7 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             Ok(module.call_view(env.db, routine, &args, &super::call::call_info(env.ctx))?)
         }
         Plan::Values { rows, .. } => values(rows, env),
-        Plan::Series { start, stop } => series(start, stop, env),
+        Plan::Series { start, stop, step } => series(start, stop, step, env),
         Plan::Unnest { array, width } => unnest(array, *width, env),
         Plan::ProjectSet { input, functions } => project_set(run(input, env)?, functions, env),
         Plan::Filter { input, predicate } => filter(run(input, env)?, predicate, env),
@@ -208,30 +208,44 @@ fn scan(
 }
 
 /// `generate_series(start, stop)`'s rows, of the bounds' type (int4 or int8).
-fn series(start: &Expr, stop: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
-    let bounds = eval_without_row(&[start.clone(), stop.clone()], env)?;
+fn series(start: &Expr, stop: &Expr, step: &Expr, env: &Env<'_>) -> Result<Rows, SqlError> {
+    let bounds = eval_without_row(&[start.clone(), stop.clone(), step.clone()], env)?;
     function_rows(
         "generate_series",
-        series_values(&bounds[0], &bounds[1]),
+        series_values(&bounds[0], &bounds[1], &bounds[2])?,
         env,
     )
 }
 
-/// `generate_series(start, stop)`'s values (none if a bound is NULL), of the
-/// bounds' type: int4 bounds keep every value in range.
-fn series_values(start: &Value, stop: &Value) -> impl Iterator<Item = Value> {
+/// `generate_series(start, stop, step)`'s values (none if any is NULL), of
+/// the bounds' type, up to `stop` (down to it for a negative step) and never
+/// past the type's range: int4 bounds keep every value in range. A step of
+/// 0 is 22023, as in PostgreSQL.
+fn series_values(
+    start: &Value,
+    stop: &Value,
+    step: &Value,
+) -> Result<impl Iterator<Item = Value>, SqlError> {
     let wide = matches!(start, Value::Int8(_));
-    let (from, to) = match (start.as_i64(), stop.as_i64()) {
-        (Some(from), Some(to)) => (from, to),
-        _ => (1, 0),
+    let (from, to, by) = match (start.as_i64(), stop.as_i64(), step.as_i64()) {
+        (Some(from), Some(to), Some(by)) => (from, to, by),
+        _ => (1, 0, 1),
     };
-    (from..=to).map(move |n| {
-        if wide {
-            Value::Int8(n)
-        } else {
-            Value::Int4(n as i32)
-        }
-    })
+    if by == 0 {
+        return Err(SqlError::InvalidParameterValue(
+            "step size cannot equal zero".into(),
+        ));
+    }
+    let values = std::iter::successors(Some(from), move |n| n.checked_add(by))
+        .take_while(move |n| if by > 0 { *n <= to } else { *n >= to })
+        .map(move |n| {
+            if wide {
+                Value::Int8(n)
+            } else {
+                Value::Int4(n as i32)
+            }
+        });
+    Ok(values)
 }
 
 /// Set-returning functions of a select list (see `Plan::ProjectSet`), within
@@ -246,9 +260,10 @@ fn project_set(rows: Rows, functions: &[SetFunction], env: &Env<'_>) -> Result<R
                     Value::Array(items) => items,
                     _ => Vec::new(),
                 },
-                SetFunction::Series { start, stop } => {
+                SetFunction::Series { start, stop, step } => {
                     let (start, stop) = (start.eval(&row, env)?, stop.eval(&row, env)?);
-                    function_rows("generate_series", series_values(&start, &stop), env)?
+                    let step = step.eval(&row, env)?;
+                    function_rows("generate_series", series_values(&start, &stop, &step)?, env)?
                         .into_iter()
                         .flatten()
                         .collect()

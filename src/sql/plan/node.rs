@@ -37,12 +37,14 @@ pub enum Plan {
         args: Vec<Expr>,
         width: usize,
     },
-    /// `generate_series(start, stop)` in FROM: one row per integer from `start` to
-    /// `stop` (none if either is NULL). The bounds are computed once per run, so
-    /// they may refer to an enclosing query's row.
+    /// `generate_series(start, stop[, step])` in FROM: one row per integer from
+    /// `start` to `stop` by `step` (1 if not given; none if any is NULL). The
+    /// bounds are computed once per run, so they may refer to an enclosing
+    /// query's row.
     Series {
         start: Expr,
         stop: Expr,
+        step: Expr,
     },
     /// `unnest(array)` in FROM: one row per element of the array, none if it is
     /// NULL. Like [`Plan::Series`], the array is computed once per run.
@@ -179,8 +181,8 @@ pub enum SetFunction {
     /// The elements of an array: `unnest(array)`, and the jsonb functions
     /// (`jsonb_array_elements`, …) as the array of their rows.
     Elements(Expr),
-    /// `generate_series(start, stop)` of integers.
-    Series { start: Expr, stop: Expr },
+    /// `generate_series(start, stop[, step])` of integers.
+    Series { start: Expr, stop: Expr, step: Expr },
 }
 
 impl SetFunction {
