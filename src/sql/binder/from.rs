@@ -508,7 +508,26 @@ impl Binder<'_> {
                 "generate_series other than over two integers and a step".into(),
             ));
         };
-        let step = step.unwrap_or(Expr::Const(Value::Int4(1), DataType::Int4));
+        if let Some(step) = step {
+            if let Some(ty) = timestamp_series_type(start.ty(), stop.ty(), step.ty()) {
+                let start = self.coerce(start, ty, "generate_series")?;
+                let stop = self.coerce(stop, ty, "generate_series")?;
+                let step = self.coerce(step, DataType::Interval, "generate_series")?;
+                return Ok((start, stop, step, ty));
+            }
+            return self.integer_series(start, stop, step);
+        }
+        self.integer_series(start, stop, Expr::Const(Value::Int4(1), DataType::Int4))
+    }
+
+    /// The bounds and step of an integer `generate_series`, of their common
+    /// integer type; 0A000 for any other type.
+    fn integer_series(
+        &mut self,
+        start: Expr,
+        stop: Expr,
+        step: Expr,
+    ) -> Result<(Expr, Expr, Expr, DataType), SqlError> {
         let types = [start.ty(), stop.ty(), step.ty()];
         let ty = if types.contains(&DataType::Int8) {
             DataType::Int8
@@ -524,7 +543,8 @@ impl Binder<'_> {
         if !types.iter().all(integer) {
             let [a, b, c] = types;
             return Err(SqlError::Unsupported(format!(
-                "generate_series({a}, {b}, {c}); only integer series are supported"
+                "generate_series({a}, {b}, {c}); only series of integers and of \
+                 timestamps by an interval are supported"
             )));
         }
         let start = self.coerce(start, ty, "generate_series")?;
@@ -1117,4 +1137,30 @@ fn check_duplicate_relations(left: &Scope, right: &Scope) -> Result<(), SqlError
         }
     }
     Ok(())
+}
+
+/// The type of `generate_series(start, stop, step)` over timestamps, as
+/// PostgreSQL resolves it: `timestamp` if a bound is one (and none is a
+/// `timestamptz`), else `timestamptz`, the preferred type, for timestamptz,
+/// date or untyped bounds (a date reads as its midnight in the session's time
+/// zone); the step an interval, or an untyped literal read as one if a bound
+/// is typed. None for other types, left to the integer series.
+fn timestamp_series_type(start: DataType, stop: DataType, step: DataType) -> Option<DataType> {
+    let bounds = [start, stop];
+    let timestamp_like = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Timestamp | DataType::Timestamptz | DataType::Date | DataType::Unknown
+        )
+    };
+    let typed = bounds.iter().any(|t| *t != DataType::Unknown);
+    let step_fits = step == DataType::Interval || (step == DataType::Unknown && typed);
+    if !step_fits || !bounds.iter().all(timestamp_like) {
+        return None;
+    }
+    if bounds.contains(&DataType::Timestamp) && !bounds.contains(&DataType::Timestamptz) {
+        Some(DataType::Timestamp)
+    } else {
+        Some(DataType::Timestamptz)
+    }
 }

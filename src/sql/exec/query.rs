@@ -3,6 +3,7 @@
 //! Materializing keeps the executor small and makes each node's cost obvious;
 //! rows are materialized anyway before the read lock is released (invariant 2).
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -10,7 +11,7 @@ use crate::db::TableId;
 use crate::sql::plan::{Access, Expr, JoinKind, Plan, SetFunction, SetOpKind, SortKey};
 use crate::sql::system::SystemSnapshot;
 use crate::sql::SqlError;
-use crate::types::Value;
+use crate::types::{Interval, TimeZone, Value};
 
 use super::expr::Env;
 use super::scan::{for_each_row_while, lookup_join_rows};
@@ -212,29 +213,60 @@ fn series(start: &Expr, stop: &Expr, step: &Expr, env: &Env<'_>) -> Result<Rows,
     let bounds = eval_without_row(&[start.clone(), stop.clone(), step.clone()], env)?;
     function_rows(
         "generate_series",
-        series_values(&bounds[0], &bounds[1], &bounds[2])?,
+        series_values(&bounds[0], &bounds[1], &bounds[2], &env.ctx.time_zone)?,
         env,
     )
 }
 
 /// `generate_series(start, stop, step)`'s values (none if any is NULL), of
 /// the bounds' type, up to `stop` (down to it for a negative step) and never
-/// past the type's range: int4 bounds keep every value in range. A step of
-/// 0 is 22023, as in PostgreSQL.
+/// past the type's range: int4 bounds keep every value in range. Timestamps
+/// step by adding the interval to the last value (a timestamptz's months and
+/// days on the wall clock of `time_zone`), as PostgreSQL does. A step of 0
+/// is 22023, as in PostgreSQL.
 fn series_values(
     start: &Value,
     stop: &Value,
     step: &Value,
-) -> Result<impl Iterator<Item = Value>, SqlError> {
+    time_zone: &TimeZone,
+) -> Result<Box<dyn Iterator<Item = Value>>, SqlError> {
+    let zero_step = || SqlError::InvalidParameterValue("step size cannot equal zero".into());
+    if let (Value::Timestamp(from) | Value::Timestamptz(from), Value::Interval(by)) = (start, step)
+    {
+        let to = match stop {
+            Value::Timestamp(to) | Value::Timestamptz(to) => *to,
+            _ => return Ok(Box::new(std::iter::empty())),
+        };
+        let forward = match by.compare(&Interval::default()) {
+            Ordering::Equal => return Err(zero_step()),
+            direction => direction == Ordering::Greater,
+        };
+        let (by, zone, zoned) = (
+            *by,
+            time_zone.clone(),
+            matches!(start, Value::Timestamptz(_)),
+        );
+        let values = std::iter::successors(Some(*from), move |&t| match zoned {
+            true => by.add_to_timestamptz(t, &zone).ok(),
+            false => by.add_to_timestamp(t).ok(),
+        })
+        .take_while(move |&t| if forward { t <= to } else { t >= to })
+        .map(move |t| {
+            if zoned {
+                Value::Timestamptz(t)
+            } else {
+                Value::Timestamp(t)
+            }
+        });
+        return Ok(Box::new(values));
+    }
     let wide = matches!(start, Value::Int8(_));
     let (from, to, by) = match (start.as_i64(), stop.as_i64(), step.as_i64()) {
         (Some(from), Some(to), Some(by)) => (from, to, by),
         _ => (1, 0, 1),
     };
     if by == 0 {
-        return Err(SqlError::InvalidParameterValue(
-            "step size cannot equal zero".into(),
-        ));
+        return Err(zero_step());
     }
     let values = std::iter::successors(Some(from), move |n| n.checked_add(by))
         .take_while(move |n| if by > 0 { *n <= to } else { *n >= to })
@@ -245,7 +277,7 @@ fn series_values(
                 Value::Int4(n as i32)
             }
         });
-    Ok(values)
+    Ok(Box::new(values))
 }
 
 /// Set-returning functions of a select list (see `Plan::ProjectSet`), within
@@ -263,7 +295,8 @@ fn project_set(rows: Rows, functions: &[SetFunction], env: &Env<'_>) -> Result<R
                 SetFunction::Series { start, stop, step } => {
                     let (start, stop) = (start.eval(&row, env)?, stop.eval(&row, env)?);
                     let step = step.eval(&row, env)?;
-                    function_rows("generate_series", series_values(&start, &stop, &step)?, env)?
+                    let values = series_values(&start, &stop, &step, &env.ctx.time_zone)?;
+                    function_rows("generate_series", values, env)?
                         .into_iter()
                         .flatten()
                         .collect()
