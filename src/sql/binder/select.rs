@@ -10,7 +10,7 @@ use crate::types::{CastKind, CatalogFunction, DataType, FunctionId, Value};
 
 use super::datatype::{require_equality, require_ordering};
 use super::scope::{Lookup, Scope};
-use super::state::{AggContext, SetFunctions};
+use super::state::{place_columns, AggContext, SetFunctions};
 use super::window::WindowContext;
 use super::{names, Binder, BoundQuery};
 use crate::sql::plan::{Expr, Plan, SetFunction, SetOpKind, SortKey};
@@ -373,7 +373,7 @@ impl Binder<'_> {
             SortTarget::Expr(e) => Some(e),
             SortTarget::Output(_) => None,
         });
-        let outputs: Vec<&mut Expr> = items
+        let mut outputs: Vec<&mut Expr> = items
             .iter_mut()
             .map(|i| &mut i.expr)
             .chain(sort_exprs)
@@ -385,8 +385,11 @@ impl Binder<'_> {
         }
         // The set-returning functions' numbers first: the window's placing
         // would take them for its own.
-        let mut outputs = outputs;
-        place_set_functions(width, outputs.iter_mut().map(|e| &mut **e));
+        place_columns(
+            SET_FUNCTIONS_OVER_GROUPS,
+            width,
+            outputs.iter_mut().map(|e| &mut **e),
+        );
         window.place(width, outputs);
         let mut plan = Plan::Aggregate {
             input: Box::new(plan),
@@ -1181,24 +1184,6 @@ pub(super) fn first_words(sql: &str) -> String {
 
 /// Where the columns of the set-returning functions of a grouped query's
 /// outputs are numbered from while its aggregates are still being found (see
-/// [`place_set_functions`]): above any real column, and above the window
+/// `state::place_columns`): above any real column, and above the window
 /// functions' own placeholder numbers.
 const SET_FUNCTIONS_OVER_GROUPS: usize = usize::MAX / 4 * 3;
-
-/// Renumbers the set-returning functions' columns in `exprs` to follow the
-/// `width` columns of the groups, as the ProjectSet over them lays them out.
-fn place_set_functions<'e>(width: usize, exprs: impl IntoIterator<Item = &'e mut Expr>) {
-    fn place_in(expr: &mut Expr, width: usize) {
-        if let Expr::Column { index, .. } = expr {
-            if *index >= SET_FUNCTIONS_OVER_GROUPS {
-                *index = *index - SET_FUNCTIONS_OVER_GROUPS + width;
-            }
-        }
-        for child in expr.children_mut() {
-            place_in(child, width);
-        }
-    }
-    for expr in exprs {
-        place_in(expr, width);
-    }
-}

@@ -115,6 +115,29 @@ impl AggContext {
     }
 }
 
+/// Moves the columns of `exprs` numbered from `placeholder` (while a grouped
+/// query's aggregates were still being found) to follow the groups' `width`
+/// columns, where the node computing them puts them.
+pub(super) fn place_columns<'e>(
+    placeholder: usize,
+    width: usize,
+    exprs: impl IntoIterator<Item = &'e mut Expr>,
+) {
+    fn place_in(expr: &mut Expr, placeholder: usize, width: usize) {
+        if let Expr::Column { index, .. } = expr {
+            if *index >= placeholder {
+                *index = *index - placeholder + width;
+            }
+        }
+        for child in expr.children_mut() {
+            place_in(child, placeholder, width);
+        }
+    }
+    for expr in exprs {
+        place_in(expr, placeholder, width);
+    }
+}
+
 /// The position of `item` in `items`, pushed there if it is not: a call written
 /// twice (an aggregate, a window function) is computed once.
 pub(super) fn position_or_push<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {

@@ -28,7 +28,7 @@ use crate::types::{CastKind, DataType};
 use super::datatype::{require_equality, require_ordering};
 use super::function::{aggregate_func, call_args};
 use super::scope::Scope;
-use super::state::position_or_push;
+use super::state::{place_columns, position_or_push};
 use super::{names, Binder};
 
 /// Where a grouped query's window columns are numbered from until they are placed:
@@ -148,20 +148,8 @@ impl WindowContext {
     /// Moves the columns of a grouped query's calls in `exprs` to follow its
     /// groups' `width` columns.
     pub(super) fn place<'e>(&self, width: usize, exprs: impl IntoIterator<Item = &'e mut Expr>) {
-        fn place_in(expr: &mut Expr, width: usize) {
-            if let Expr::Column { index, .. } = expr {
-                if *index >= OVER_GROUPS_BASE {
-                    *index = *index - OVER_GROUPS_BASE + width;
-                }
-            }
-            for child in expr.children_mut() {
-                place_in(child, width);
-            }
-        }
         debug_assert!(self.is_over_groups());
-        for expr in exprs {
-            place_in(expr, width);
-        }
+        place_columns(OVER_GROUPS_BASE, width, exprs);
     }
 
     /// Whether the select list calls any window function.
