@@ -71,6 +71,13 @@ pub enum FunctionId {
     SimilarToEscape,
     /// `regexp_replace(source, pattern, replacement[, flags])`.
     RegexpReplace,
+    /// `regexp_count(source, pattern[, start[, flags]])`: how many matches.
+    RegexpCount,
+    /// `regexp_like(source, pattern[, flags])`: whether it matches.
+    RegexpLike,
+    /// `regexp_split_to_array(source, pattern[, flags])`: the text between
+    /// the matches.
+    RegexpSplitToArray,
     /// `to_hex(integer)`: its two's complement in lowercase hexadecimal.
     ToHex,
     /// `to_char(timestamp | timestamptz, template)` (see `to_char`).
@@ -555,6 +562,10 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     if a.iter().all(|t| is_text(*t)) {
         match (name, a.len()) {
             ("regexp_replace", 3 | 4) => return sig(F::RegexpReplace, vec![t; a.len()], t),
+            ("regexp_like", 2 | 3) => return sig(F::RegexpLike, vec![t; a.len()], T::Bool),
+            ("regexp_split_to_array", 2 | 3) => {
+                return sig(F::RegexpSplitToArray, vec![t; a.len()], T::Array(&T::Text))
+            }
             ("substring", 3) => return sig(F::SubstringSimilar, vec![t; 3], t),
             ("similar_to_escape", 1 | 2) => return sig(F::SimilarToEscape, vec![t; a.len()], t),
             ("regexp_match", 2 | 3) => {
@@ -570,6 +581,19 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
                 });
             }
             _ => {}
+        }
+    }
+    if name == "regexp_count" && (2..=4).contains(&a.len()) {
+        let shape = [t, t, i, t];
+        let fits = a.iter().zip(shape).all(|(have, want)| {
+            if want == t {
+                is_text(*have)
+            } else {
+                is_int4(*have)
+            }
+        });
+        if fits {
+            return sig(F::RegexpCount, shape[..a.len()].to_vec(), i);
         }
     }
     if name == "substring" && a.len() == 2 && is_text(a[0]) && is_text(a[1]) {
@@ -1158,6 +1182,22 @@ pub fn eval_function(
             text(1),
             text(2),
             args.get(3).map_or("", |_| text(3)),
+        )?),
+        F::RegexpCount => Value::Int4(super::regex::count(
+            text(0),
+            text(1),
+            args.get(2).map_or(1, |_| int(2)),
+            args.get(3).map_or("", |_| text(3)),
+        )?),
+        F::RegexpLike => Value::Bool(super::regex::like(
+            text(0),
+            text(1),
+            args.get(2).map_or("", |_| text(2)),
+        )?),
+        F::RegexpSplitToArray => Value::Array(super::regex::split(
+            text(0),
+            text(1),
+            args.get(2).map_or("", |_| text(2)),
         )?),
         F::RegexpMatch => {
             super::regex::first_match(text(0), text(1), args.get(2).map_or("", |_| text(2)))?

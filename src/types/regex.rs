@@ -111,6 +111,40 @@ impl Compiled {
     fn group_count(&self) -> usize {
         self.groups
     }
+
+    /// Calls `f` with each match in `text` from byte `from` on (its spans, as
+    /// [`Compiled::find_at`] gives them) until it returns false. PostgreSQL's
+    /// loop, not the regex crate's iterator: after a match the search goes on
+    /// from its end, where an empty match may follow a non-empty one
+    /// (`regexp_replace('baaac', 'a*', '-', 'g')` is `-b--c-`); after an
+    /// empty match, one character on.
+    fn each_match(
+        &self,
+        text: &str,
+        from: usize,
+        groups: bool,
+        mut f: impl FnMut(&[Option<Span>]) -> bool,
+    ) -> Result<(), TypeError> {
+        let mut from = from;
+        while from <= text.len() {
+            let Some(spans) = self.find_at(text, from, groups)? else {
+                break;
+            };
+            let (start, end) = spans[0].expect("group 0 is the match");
+            if !f(&spans) {
+                break;
+            }
+            from = if start == end {
+                match text[end..].chars().next() {
+                    Some(c) => end + c.len_utf8(),
+                    None => break,
+                }
+            } else {
+                end
+            };
+        }
+        Ok(())
+    }
 }
 
 /// True if `pattern` matches somewhere in `text`.
@@ -144,7 +178,7 @@ pub fn replace(
     replacement: &str,
     flags: &str,
 ) -> Result<String, TypeError> {
-    let (global, case_insensitive) = read_flags(flags, true)?;
+    let (global, case_insensitive) = read_flags(flags, None)?;
     // Only a replacement that names a group needs the groups' spans.
     let names_groups = replacement
         .as_bytes()
@@ -153,15 +187,7 @@ pub fn replace(
     with_regex(pattern, case_insensitive, |compiled| {
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
-        // PostgreSQL's loop, not the regex crate's iterator: after a match the
-        // search goes on from its end, where an empty match may follow a
-        // non-empty one (`regexp_replace('baaac', 'a*', '-', 'g')` is
-        // `-b--c-`); after an empty match, one character on.
-        let mut from = 0;
-        while from <= text.len() {
-            let Some(spans) = compiled.find_at(text, from, names_groups)? else {
-                break;
-            };
+        compiled.each_match(text, 0, names_groups, |spans| {
             let (start, end) = spans[0].expect("group 0 is the match");
             let whole = &text[start..end];
             let group = |n: usize| {
@@ -195,21 +221,72 @@ pub fn replace(
                 }
             }
             copied = end;
-            if !global {
-                break;
-            }
-            from = if whole.is_empty() {
-                match text[end..].chars().next() {
-                    Some(c) => end + c.len_utf8(),
-                    None => break,
-                }
-            } else {
-                end
-            };
-        }
+            global
+        })?;
         out.push_str(&text[copied..]);
         Ok(out)
     })
+}
+
+/// `regexp_count(text, pattern[, start[, flags]])`: how many matches there
+/// are from character `start` (1-based) on, found one after another as
+/// `regexp_replace` with `g` finds them.
+pub fn count(text: &str, pattern: &str, start: i64, flags: &str) -> Result<i32, TypeError> {
+    let (_, case_insensitive) = read_flags(flags, Some("regexp_count"))?;
+    let Some(from) = char_offset(text, start)? else {
+        return Ok(0);
+    };
+    with_regex(pattern, case_insensitive, |compiled| {
+        let mut matches = 0i32;
+        compiled.each_match(text, from, false, |_| {
+            matches = matches.saturating_add(1);
+            true
+        })?;
+        Ok(matches)
+    })
+}
+
+/// `regexp_like(text, pattern[, flags])`: whether `pattern` matches.
+pub fn like(text: &str, pattern: &str, flags: &str) -> Result<bool, TypeError> {
+    let (_, case_insensitive) = read_flags(flags, Some("regexp_like"))?;
+    matches(text, pattern, case_insensitive)
+}
+
+/// `regexp_split_to_array(text, pattern[, flags])`: the text between the
+/// matches. As in PostgreSQL, an empty match at the start or the end of the
+/// text, or right after the previous match, splits nothing.
+pub fn split(text: &str, pattern: &str, flags: &str) -> Result<Vec<Value>, TypeError> {
+    let (_, case_insensitive) = read_flags(flags, Some("regexp_split_to_array"))?;
+    with_regex(pattern, case_insensitive, |compiled| {
+        let mut parts = Vec::new();
+        let mut piece_start = 0;
+        compiled.each_match(text, 0, false, |spans| {
+            let (start, end) = spans[0].expect("group 0 is the match");
+            if start < text.len() && end > piece_start {
+                parts.push(Value::Text(text[piece_start..start].to_owned()));
+                piece_start = end;
+            }
+            true
+        })?;
+        parts.push(Value::Text(text[piece_start..].to_owned()));
+        Ok(parts)
+    })
+}
+
+/// The byte offset of character `start` (1-based) of `text`; None past its
+/// end; 22023 below 1, as PostgreSQL says.
+fn char_offset(text: &str, start: i64) -> Result<Option<usize>, TypeError> {
+    if start < 1 {
+        return Err(TypeError::InvalidParameterValue(format!(
+            "invalid value for parameter \"start\": {start}"
+        )));
+    }
+    let skip = usize::try_from(start - 1).unwrap_or(usize::MAX);
+    Ok(text
+        .char_indices()
+        .map(|(offset, _)| offset)
+        .chain(std::iter::once(text.len()))
+        .nth(skip))
 }
 
 /// `regexp_match(text, pattern, flags)`: the first match's parenthesized
@@ -220,7 +297,7 @@ pub fn first_match(
     pattern: &str,
     flags: &str,
 ) -> Result<Option<Vec<Value>>, TypeError> {
-    let (_, case_insensitive) = read_flags(flags, false)?;
+    let (_, case_insensitive) = read_flags(flags, Some("regexp_match"))?;
     with_regex(pattern, case_insensitive, |compiled| {
         let has_groups = compiled.group_count() > 0;
         let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
@@ -321,19 +398,22 @@ pub fn similar_to_escape(pattern: &str, escape: Option<&str>) -> Result<String, 
     Ok(out)
 }
 
-/// The flags of `regexp_replace` (`global_allowed`) and `regexp_match`:
-/// whether `g` was given, and whether the match ignores case (`i`; `c` undoes
-/// it). PostgreSQL's other options are 0A000 here, anything else 22023.
-fn read_flags(flags: &str, global_allowed: bool) -> Result<(bool, bool), TypeError> {
+/// The flags of a regular expression function: whether `g` was given, and
+/// whether the match ignores case (`i`; `c` undoes it). `g` is 22023 for the
+/// function `refuses_global` names (all but `regexp_replace`); PostgreSQL's
+/// other options are 0A000 here, anything else 22023.
+fn read_flags(flags: &str, refuses_global: Option<&str>) -> Result<(bool, bool), TypeError> {
     let (mut global, mut case_insensitive) = (false, false);
     for flag in flags.chars() {
         match flag {
-            'g' if global_allowed => global = true,
-            'g' => {
-                return Err(TypeError::InvalidParameterValue(
-                    "regexp_match() does not support the \"global\" option".into(),
-                ))
-            }
+            'g' => match refuses_global {
+                None => global = true,
+                Some(function) => {
+                    return Err(TypeError::InvalidParameterValue(format!(
+                        "{function}() does not support the \"global\" option"
+                    )))
+                }
+            },
             'i' => case_insensitive = true,
             'c' => case_insensitive = false,
             // PostgreSQL's defaults: newline-insensitive, tight syntax.
