@@ -76,8 +76,10 @@ pub enum FunctionId {
     /// `regexp_like(source, pattern[, flags])`: whether it matches.
     RegexpLike,
     /// `regexp_split_to_array(source, pattern[, flags])`: the text between
-    /// the matches.
-    RegexpSplitToArray,
+    /// the matches; `regexp_split_to_table` (`table`) returns them as rows.
+    RegexpSplit {
+        table: bool,
+    },
     /// `to_hex(integer)`: its two's complement in lowercase hexadecimal.
     ToHex,
     /// `to_char(timestamp | timestamptz, template)` (see `to_char`).
@@ -564,7 +566,8 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             ("regexp_replace", 3 | 4) => return sig(F::RegexpReplace, vec![t; a.len()], t),
             ("regexp_like", 2 | 3) => return sig(F::RegexpLike, vec![t; a.len()], T::Bool),
             ("regexp_split_to_array", 2 | 3) => {
-                return sig(F::RegexpSplitToArray, vec![t; a.len()], T::Array(&T::Text))
+                let split = F::RegexpSplit { table: false };
+                return sig(split, vec![t; a.len()], T::Array(&T::Text));
             }
             ("substring", 3) => return sig(F::SubstringSimilar, vec![t; 3], t),
             ("similar_to_escape", 1 | 2) => return sig(F::SimilarToEscape, vec![t; a.len()], t),
@@ -1194,10 +1197,15 @@ pub fn eval_function(
             text(1),
             args.get(2).map_or("", |_| text(2)),
         )?),
-        F::RegexpSplitToArray => Value::Array(super::regex::split(
+        F::RegexpSplit { table } => Value::Array(super::regex::split(
             text(0),
             text(1),
             args.get(2).map_or("", |_| text(2)),
+            if *table {
+                "regexp_split_to_table"
+            } else {
+                "regexp_split_to_array"
+            },
         )?),
         F::RegexpMatch => {
             super::regex::first_match(text(0), text(1), args.get(2).map_or("", |_| text(2)))?

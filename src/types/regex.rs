@@ -252,11 +252,17 @@ pub fn like(text: &str, pattern: &str, flags: &str) -> Result<bool, TypeError> {
     matches(text, pattern, case_insensitive)
 }
 
-/// `regexp_split_to_array(text, pattern[, flags])`: the text between the
-/// matches. As in PostgreSQL, an empty match at the start or the end of the
-/// text, or right after the previous match, splits nothing.
-pub fn split(text: &str, pattern: &str, flags: &str) -> Result<Vec<Value>, TypeError> {
-    let (_, case_insensitive) = read_flags(flags, Some("regexp_split_to_array"))?;
+/// `regexp_split_to_array(text, pattern[, flags])` (or `_to_table`, the
+/// `function` named in errors): the text between the matches. As in
+/// PostgreSQL, an empty match at the start or the end of the text, or right
+/// after the previous match, splits nothing.
+pub fn split(
+    text: &str,
+    pattern: &str,
+    flags: &str,
+    function: &str,
+) -> Result<Vec<Value>, TypeError> {
+    let (_, case_insensitive) = read_flags(flags, Some(function))?;
     with_regex(pattern, case_insensitive, |compiled| {
         let mut parts = Vec::new();
         let mut piece_start = 0;

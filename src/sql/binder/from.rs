@@ -451,6 +451,12 @@ impl Binder<'_> {
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
+            "regexp_split_to_table" | "string_to_table" if builtin => {
+                let args = self.bind_function_args(&call.args)?;
+                let (array, element) = self.split_array(&call.name, args)?;
+                let scope = function_scope(&call.name, element, call.alias)?;
+                Ok((Plan::Unnest { array, width: 1 }, scope))
+            }
             "jsonb_array_elements"
             | "jsonb_array_elements_text"
             | "jsonb_object_keys"
@@ -472,8 +478,9 @@ impl Binder<'_> {
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
-                 json[b]_array_elements[_text], json[b]_object_keys, json[b]_each[_text], \
-                 pg_partition_ancestors and the modules' views there"
+                 regexp_split_to_table, string_to_table, json[b]_array_elements[_text], \
+                 json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors and the \
+                 modules' views there"
             ))),
         }
     }
@@ -602,6 +609,30 @@ impl Binder<'_> {
         let (array, element) = self.unnested_array(args)?;
         let scope = function_scope("unnest", element, alias)?;
         Ok((Plan::Unnest { array, width: 1 }, scope))
+    }
+
+    /// The array whose elements `regexp_split_to_table` or `string_to_table`
+    /// returns (the same call of `regexp_split_to_array` or `string_to_array`),
+    /// and its element type.
+    pub(super) fn split_array(
+        &mut self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let array_function = match name {
+            "regexp_split_to_table" => "regexp_split_to_array",
+            _ => "string_to_array",
+        };
+        let mut array = self.bind_library_call(array_function, args)?;
+        // Its errors name the function called.
+        if let Expr::Function {
+            function: FunctionId::RegexpSplit { table },
+            ..
+        } = &mut array
+        {
+            *table = true;
+        }
+        Ok((array, DataType::Text))
     }
 
     /// The arguments of a function in FROM, bound (a LATERAL reference is an

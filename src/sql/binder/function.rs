@@ -168,6 +168,8 @@ impl Binder<'_> {
             }
             "unnest"
             | "generate_series"
+            | "regexp_split_to_table"
+            | "string_to_table"
             | "jsonb_array_elements"
             | "jsonb_array_elements_text"
             | "jsonb_object_keys"
@@ -222,6 +224,10 @@ impl Binder<'_> {
             "generate_series" => {
                 let (start, stop, step, ty) = self.series_bounds(args)?;
                 (SetFunction::Series { start, stop, step }, ty)
+            }
+            "regexp_split_to_table" | "string_to_table" => {
+                let (array, element) = self.split_array(name, args)?;
+                (SetFunction::Elements(array), element)
             }
             _ => {
                 let (array, element) = self.json_rows_array(name, args)?;
@@ -772,11 +778,9 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "justify_hours",
     "regexp_replace",
     "regexp_matches",
-    "regexp_split_to_table",
     "regexp_substr",
     "regexp_instr",
     "string_to_array",
-    "string_to_table",
     "nextval",
     "currval",
     "setval",
