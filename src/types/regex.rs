@@ -97,7 +97,7 @@ impl Compiled {
         };
         let rules = self
             .rules
-            .get_or_init(|| Rules::new(&self.translated, self.group_count()))
+            .get_or_init(|| Rules::new(&self.translated, self.groups))
             .as_ref()
             .map_err(Clone::clone)?;
         let whole = rules.whole(text, leftmost.start());
@@ -106,10 +106,6 @@ impl Compiled {
         } else {
             vec![Some(whole)]
         }))
-    }
-
-    fn group_count(&self) -> usize {
-        self.groups
     }
 
     /// Calls `f` with each match in `text` from byte `from` on (its spans, as
@@ -159,7 +155,7 @@ pub fn matches(text: &str, pattern: &str, case_insensitive: bool) -> Result<bool
 /// one (None if that part took no part in the match); None without a match.
 pub fn substring(text: &str, pattern: &str) -> Result<Option<String>, TypeError> {
     with_regex(pattern, false, |compiled| {
-        let has_groups = compiled.group_count() > 0;
+        let has_groups = compiled.groups > 0;
         let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
             return Ok(None);
         };
@@ -305,7 +301,7 @@ pub fn first_match(
 ) -> Result<Option<Vec<Value>>, TypeError> {
     let (_, case_insensitive) = read_flags(flags, Some("regexp_match"))?;
     with_regex(pattern, case_insensitive, |compiled| {
-        let has_groups = compiled.group_count() > 0;
+        let has_groups = compiled.groups > 0;
         let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
             return Ok(None);
         };
@@ -573,7 +569,6 @@ enum Syntax {
     Advanced,
 }
 
-/// What an open parenthesis started.
 /// A group the translation is inside.
 struct OpenGroup {
     kind: Group,
@@ -588,6 +583,7 @@ struct OpenGroup {
     consumes: bool,
 }
 
+/// What an open parenthesis started.
 enum Group {
     Capturing(usize),
     NonCapturing,
@@ -942,7 +938,7 @@ impl Translator {
             self.out.push(')');
         }
         self.out.push_str(quantifier);
-        if self.peek() == Some('?') {
+        if lazy {
             self.pos += 1;
             // A fixed count `{m}?` is `{m}`: the count cannot prefer anything,
             // its operand does (see `dissect`), and the `regex` crate's lazy

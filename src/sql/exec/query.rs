@@ -219,65 +219,57 @@ fn series(start: &Expr, stop: &Expr, step: &Expr, env: &Env<'_>) -> Result<Rows,
 }
 
 /// `generate_series(start, stop, step)`'s values (none if any is NULL), of
-/// the bounds' type, up to `stop` (down to it for a negative step) and never
-/// past the type's range: int4 bounds keep every value in range. Timestamps
-/// step by adding the interval to the last value (a timestamptz's months and
-/// days on the wall clock of `time_zone`), as PostgreSQL does. A step of 0
-/// is 22023, as in PostgreSQL.
+/// the bounds' type: each the last plus the step, up to `stop` (down to it
+/// for a negative step) and never past the type's range (int4 bounds keep
+/// every value in range). A timestamp steps by an interval, a timestamptz's
+/// months and days on the wall clock of `time_zone`, as PostgreSQL does. A
+/// step of 0 is 22023, as in PostgreSQL.
 fn series_values(
     start: &Value,
     stop: &Value,
     step: &Value,
     time_zone: &TimeZone,
-) -> Result<Box<dyn Iterator<Item = Value>>, SqlError> {
+) -> Result<impl Iterator<Item = Value>, SqlError> {
     let zero_step = || SqlError::InvalidParameterValue("step size cannot equal zero".into());
-    if let (Value::Timestamp(from) | Value::Timestamptz(from), Value::Interval(by)) = (start, step)
-    {
-        let to = match stop {
-            Value::Timestamp(to) | Value::Timestamptz(to) => *to,
-            _ => return Ok(Box::new(std::iter::empty())),
-        };
-        let forward = match by.compare(&Interval::default()) {
-            Ordering::Equal => return Err(zero_step()),
-            direction => direction == Ordering::Greater,
-        };
-        let (by, zone, zoned) = (
-            *by,
-            time_zone.clone(),
-            matches!(start, Value::Timestamptz(_)),
-        );
-        let values = std::iter::successors(Some(*from), move |&t| match zoned {
-            true => by.add_to_timestamptz(t, &zone).ok(),
-            false => by.add_to_timestamp(t).ok(),
-        })
-        .take_while(move |&t| if forward { t <= to } else { t >= to })
-        .map(move |t| {
-            if zoned {
-                Value::Timestamptz(t)
-            } else {
-                Value::Timestamp(t)
+    type Next = Box<dyn Fn(i64) -> Option<i64>>;
+    let (from, to, forward, next, value): (i64, i64, bool, Next, fn(i64) -> Value) =
+        match (start, stop, step) {
+            (
+                Value::Timestamp(from) | Value::Timestamptz(from),
+                Value::Timestamp(to) | Value::Timestamptz(to),
+                Value::Interval(by),
+            ) => {
+                let forward = match by.compare(&Interval::default()) {
+                    Ordering::Equal => return Err(zero_step()),
+                    direction => direction == Ordering::Greater,
+                };
+                let by = *by;
+                if matches!(start, Value::Timestamptz(_)) {
+                    let zone = time_zone.clone();
+                    let next = move |t| by.add_to_timestamptz(t, &zone).ok();
+                    (*from, *to, forward, Box::new(next), Value::Timestamptz)
+                } else {
+                    let next = move |t| by.add_to_timestamp(t).ok();
+                    (*from, *to, forward, Box::new(next), Value::Timestamp)
+                }
             }
-        });
-        return Ok(Box::new(values));
-    }
-    let wide = matches!(start, Value::Int8(_));
-    let (from, to, by) = match (start.as_i64(), stop.as_i64(), step.as_i64()) {
-        (Some(from), Some(to), Some(by)) => (from, to, by),
-        _ => (1, 0, 1),
-    };
-    if by == 0 {
-        return Err(zero_step());
-    }
-    let values = std::iter::successors(Some(from), move |n| n.checked_add(by))
-        .take_while(move |n| if by > 0 { *n <= to } else { *n >= to })
-        .map(move |n| {
-            if wide {
-                Value::Int8(n)
-            } else {
-                Value::Int4(n as i32)
-            }
-        });
-    Ok(Box::new(values))
+            _ => match (start.as_i64(), stop.as_i64(), step.as_i64()) {
+                (Some(_), Some(_), Some(0)) => return Err(zero_step()),
+                (Some(from), Some(to), Some(by)) => {
+                    let value: fn(i64) -> Value = match start {
+                        Value::Int8(_) => Value::Int8,
+                        _ => |n| Value::Int4(n as i32),
+                    };
+                    let next = move |n: i64| n.checked_add(by);
+                    (from, to, by > 0, Box::new(next), value)
+                }
+                // A NULL bound or step: no values.
+                _ => (1, 0, true, Box::new(|_| None), Value::Int8),
+            },
+        };
+    Ok(std::iter::successors(Some(from), move |&n| next(n))
+        .take_while(move |&n| if forward { n <= to } else { n >= to })
+        .map(value))
 }
 
 /// Set-returning functions of a select list (see `Plan::ProjectSet`), within

@@ -174,17 +174,17 @@ impl Rules {
     /// `groups` is how many the pattern has: its syntax tree may have fewer,
     /// without the groups of a part repeated `{0}` times.
     pub fn new(translated: &str, groups: usize) -> Result<Rules, TypeError> {
-        let hir = regex_syntax::parse(translated).map_err(|e| invalid(&e))?;
-        let ast = regex_syntax::ast::parse::Parser::new()
-            .parse(translated)
-            .map_err(|e| invalid(&e))?;
-        let numbers = Numbers::of(&ast);
         if groups > GROUPS_MAX {
             return Err(TypeError::ProgramLimitExceeded(format!(
                 "a regular expression with {groups} groups is over the limit of {GROUPS_MAX} \
                  for finding what its groups cover; use non-capturing groups (?:…)"
             )));
         }
+        let hir = regex_syntax::parse(translated).map_err(|e| invalid(&e))?;
+        let ast = regex_syntax::ast::parse::Parser::new()
+            .parse(translated)
+            .map_err(|e| invalid(&e))?;
+        let numbers = Numbers::of(&ast);
         Ok(Rules {
             root: Part::new(&numbers, &hir)?,
             groups,
@@ -412,10 +412,9 @@ impl Iterations<'_> {
             } else {
                 self.next_cut(at, tried)
             };
-            let top = cuts.len() - 1;
             match next {
                 Some(cut) => {
-                    cuts[top].1 = Some(cut);
+                    cuts[done].1 = Some(cut);
                     cuts.push((cut, None));
                 }
                 None => {
@@ -618,8 +617,8 @@ fn prefers_shorter(hir: &Hir) -> Option<bool> {
             preference_of(capture).or_else(|| prefers_shorter(&capture.sub))
         }
         // A fixed count (`{m}`, `{m}?`: the translation writes both `{m}`) has
-        // its operand's preference; `{m,m}?` prefers shorter. `{m,m}` reads
-        // as `{m}` here, where PostgreSQL would have it prefer longer.
+        // its operand's preference; `{m,m}?` prefers shorter. (`{m,m}` reads
+        // as `{m}` here; the translation puts its atom in a `__longer` group.)
         HirKind::Repetition(r) if r.max == Some(r.min) && r.greedy => prefers_shorter(&r.sub),
         HirKind::Repetition(r) => Some(!r.greedy),
         HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
