@@ -13,6 +13,12 @@
 //! name, the sequences' owners and where they go on, the defaults of new rows, the
 //! cascade, and the SQLSTATE with which each constraint refuses a row.
 //!
+//! The other way, pg_dump of a Turnstile database: source.sql run on Turnstile,
+//! dumped by PostgreSQL 15's pg_dump, restores into a fresh Turnstile where
+//! check.sql answers as PostgreSQL did, and dumping that server gives the same
+//! dump. A database with a module dumps the module as an extension (see
+//! `sql::system::pg_extension`) and restores into a server with that module.
+//!
 //! After a change to source.sql or check.sql, regenerate the fixture with
 //! `bash compat/pg_dump/make_dump.sh` (it needs PostgreSQL 15's server binaries,
 //! from `pg_config --bindir`). The dump begins with `\restrict`, which psql knows
@@ -25,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::pg_tools::{have, pg_program};
-use common::TestServer;
+use common::{DataDir, TestServer};
 
 /// A file of the fixture.
 fn fixture(name: &str) -> PathBuf {
@@ -143,4 +149,139 @@ fn restore_and_check(restore: impl FnOnce(&TestServer) -> Output) {
          --- psql's stderr on Turnstile:\n{stderr}",
         first_different_line(&expected, &actual)
     );
+}
+
+/// `pg_dump` of the server's database with its default options (plain SQL),
+/// connected as `postgres`, the owner its `OWNER TO` lines then name. Panics
+/// with pg_dump's error and the server's log if it fails.
+fn pg_dump(server: &TestServer) -> String {
+    let port = server.port().to_string();
+    let dump = Command::new(pg_program("pg_dump"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "postgres"])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        dump.status.success(),
+        "pg_dump failed ({}):\n{}\nserver log:\n{}",
+        dump.status,
+        String::from_utf8_lossy(&dump.stderr),
+        server.log()
+    );
+    String::from_utf8(dump.stdout).expect("pg_dump writes UTF-8")
+}
+
+/// A dump without its `\restrict` and `\unrestrict` lines, whose keys are
+/// random: what two dumps of the same database share.
+fn without_restrict_keys(dump: &str) -> String {
+    dump.lines()
+        .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Restores `dump` into `server` with psql stopping at its first error, from
+/// a file in `dir`; panics with psql's error and the server's log if it fails.
+fn restore_dump(server: &TestServer, dir: &DataDir, dump: &str) {
+    let file = dir.path().join("dump.sql");
+    std::fs::create_dir_all(dir.path()).expect("create the dump's directory");
+    std::fs::write(&file, dump).expect("write the dump");
+    let restore = psql_file(server, &[], &file);
+    assert!(
+        restore.status.success(),
+        "restoring Turnstile's dump failed ({}):\n{}\nlast output:\n{}\nserver log:\n{}",
+        restore.status,
+        String::from_utf8_lossy(&restore.stderr),
+        tail(&String::from_utf8_lossy(&restore.stdout), 10),
+        server.log()
+    );
+}
+
+#[test]
+fn pg_dump_of_turnstile_restores_into_turnstile() {
+    if !have("psql") || !have("pg_dump") {
+        return;
+    }
+    let source = TestServer::start_with_args(&["--no-modules"]);
+    let load = psql_file(&source, &[], &fixture("source.sql"));
+    assert!(
+        load.status.success(),
+        "source.sql failed on Turnstile:\n{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let dump = pg_dump(&source);
+    // The serial's default follows its sequence, which follows the table.
+    assert!(
+        dump.contains(
+            "ALTER TABLE ONLY public.customer ALTER COLUMN id SET DEFAULT \
+             nextval('public.customer_id_seq'::regclass);"
+        ),
+        "the dump sets customer.id's default after creating its sequence:\n{dump}"
+    );
+
+    let dir = DataDir::new();
+    let restored = TestServer::start_with_args(&["--no-modules"]);
+    restore_dump(&restored, &dir, &dump);
+    let again = pg_dump(&restored);
+    assert_eq!(
+        without_restrict_keys(&again),
+        without_restrict_keys(&dump),
+        "a dump of the restored server differs from the dump it was restored from"
+    );
+
+    let check = psql_file(&restored, &["-A", "-t"], &fixture("check.sql"));
+    let expected =
+        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
+    let actual = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        actual == expected,
+        "check.sql's output on the restored server differs from PostgreSQL's from line {}:\n{actual}",
+        first_different_line(&expected, &actual)
+    );
+}
+
+#[test]
+fn pg_dump_of_a_module_database_restores_with_the_module() {
+    if !have("psql") || !have("pg_dump") {
+        return;
+    }
+    // The default server loads the bank module, whose schema makes `accounts`.
+    let source = TestServer::start();
+    let statements = "CALL open_account(1, 'ann', 100);\n\
+                      CALL open_account(2, 'bob', 50);\n\
+                      CALL transfer(1, 2, 30);\n\
+                      CREATE TABLE note (id int PRIMARY KEY, account bigint REFERENCES accounts (id), body text);\n\
+                      INSERT INTO note VALUES (1, 2, 'paid back');\n";
+    let (ok, _, stderr) =
+        common::pg_tools::psql(&source, &["-v", "ON_ERROR_STOP=1"], Some(statements));
+    assert!(ok, "setting up the bank failed:\n{stderr}");
+    let dump = pg_dump(&source);
+    assert!(
+        dump.contains("CREATE EXTENSION IF NOT EXISTS bank WITH SCHEMA public;"),
+        "the module is dumped as an extension:\n{dump}"
+    );
+    // Its reducers and its table's definition come with the module; the rows
+    // are the user's.
+    assert!(!dump.contains("CREATE TABLE public.accounts"), "{dump}");
+    assert!(!dump.contains("FUNCTION"), "{dump}");
+    assert!(
+        dump.contains(
+            "COPY public.accounts (id, owner, balance) FROM stdin;\n1\tann\t70\n2\tbob\t80\n\\."
+        ),
+        "{dump}"
+    );
+
+    let dir = DataDir::new();
+    let restored = TestServer::start();
+    restore_dump(&restored, &dir, &dump);
+    let query = "SELECT a.id, a.owner, a.balance, n.body FROM accounts a LEFT JOIN note n ON n.account = a.id ORDER BY a.id;\n\
+                 CALL transfer(2, 1, 80);\n\
+                 SELECT balance FROM accounts ORDER BY id;\n";
+    let (ok, out, stderr) = common::pg_tools::psql(
+        &restored,
+        &["-A", "-t", "-v", "ON_ERROR_STOP=1"],
+        Some(query),
+    );
+    assert!(ok, "the restored bank does not answer:\n{stderr}");
+    assert_eq!(out, "1|ann|70|\n2|bob|80|paid back\nCALL\n150\n0\n");
 }

@@ -603,7 +603,7 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
             encode_data_type(out, *element);
             return;
         }
-        DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
+        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
             unreachable!("column definitions refuse the catalog type {data_type}")
         }
     };

@@ -75,11 +75,18 @@
 //! 4. commits: one redo record, acknowledged per `synchronous_commit`.
 //!
 //! Any failure in 1–3 rolls everything back and answers 40001 with a detail
-//! saying what changed; the client retries the block. A block that wrote nothing
-//! commits without the write lock: if more than one of its statements read
-//! tables, its reads are validated under the read lock, so that everything it
-//! returned fits one moment (with a single reading statement there is nothing to
-//! compare).
+//! saying what changed; the client retries the block.
+//!
+//! **A block that has not written** is consistent statement by statement: each
+//! statement, under the lock it reads under and after it has read, confirms that
+//! everything the block's earlier statements read still holds, or answers 40001
+//! ([`ReadLog::confirm_earlier`]). So everything the block has returned is what
+//! it would have returned at that statement's moment, as from PostgreSQL's
+//! snapshot, even for a client that never commits (pg_dump reads a whole
+//! database in one `REPEATABLE READ, READ ONLY` block and disconnects); unlike
+//! PostgreSQL's snapshot, a concurrent change to what the block read fails the
+//! block's next statement instead of staying invisible to it. COMMIT of such a
+//! block takes no lock.
 //!
 //! **Why this is serializable.** The client's view of the block is the rows and
 //! row counts it was sent. Step 2 proves that every row set it was sent is what
@@ -265,6 +272,17 @@ impl Written {
 pub struct ReadLog {
     written: Arc<Written>,
     noted: Mutex<Noted>,
+    /// What the block's earlier statements read, to be confirmed when this
+    /// one has run (see [`ReadLog::confirm_earlier`]).
+    earlier: Option<EarlierReads>,
+}
+
+/// The reads of a block that has not written, which its next statement
+/// confirms under the same lock hold.
+#[derive(Debug)]
+struct EarlierReads {
+    schema_commits: Option<u64>,
+    reads: Arc<Vec<Read>>,
 }
 
 #[derive(Debug, Default)]
@@ -277,10 +295,27 @@ struct Noted {
 }
 
 impl ReadLog {
-    fn new(written: Arc<Written>) -> ReadLog {
+    fn new(written: Arc<Written>, earlier: Option<EarlierReads>) -> ReadLog {
         ReadLog {
             written,
             noted: Mutex::new(Noted::default()),
+            earlier,
+        }
+    }
+
+    /// Under the lock the statement ran under, after it ran: 40001 unless
+    /// everything the block's earlier statements read still holds. Then all
+    /// the block has answered, this statement's rows included, is what it
+    /// would have answered at this one moment, so a read-only block is
+    /// consistent statement by statement, whether or not the client commits
+    /// (pg_dump never does).
+    pub fn confirm_earlier(&self, db: &Database) -> Result<(), SqlError> {
+        match &self.earlier {
+            None => Ok(()),
+            Some(earlier) => {
+                check_schema(earlier.schema_commits, db)?;
+                validate(&earlier.reads, db)
+            }
         }
     }
 
@@ -520,9 +555,11 @@ pub struct Block {
     /// Per write: whether the client saw something that depends on its reads.
     observed: Vec<bool>,
     /// What the block's queries read from the committed state.
-    reads: Vec<Read>,
-    /// How many of the block's queries read a table.
-    reading_statements: usize,
+    reads: Arc<Vec<Read>>,
+    /// How many of `reads` are known to have held together at one moment:
+    /// those of the statements that ran before the block's first write, each
+    /// of which confirmed the ones before it (see [`ReadLog::confirm_earlier`]).
+    confirmed_reads: usize,
     written: Arc<Written>,
     /// The images of every row the block wrote, for statements run on the overlay.
     overlay: Arc<Overlay>,
@@ -598,6 +635,12 @@ impl Block {
         }
     }
 
+    /// `LOCK TABLE` found the schema at `schema_commits`: if the block has not
+    /// read yet, its view of the schema starts there.
+    pub fn note_schema_commits(&mut self, schema_commits: u64) {
+        self.schema_commits.get_or_insert(schema_commits);
+    }
+
     /// Makes the block read-only from now on (`SET TRANSACTION READ ONLY`).
     pub fn set_read_only(&mut self) {
         self.read_only = true;
@@ -645,9 +688,20 @@ impl Block {
             writes: self.writes.clone(),
             observed: self.observed.clone(),
             overlay: self.overlay.clone(),
-            log: Arc::new(ReadLog::new(self.written.clone())),
+            log: Arc::new(ReadLog::new(self.written.clone(), self.earlier_reads())),
             constraint_modes: self.constraint_modes.clone(),
         }
+    }
+
+    /// What the next statement confirms when it has run: the reads of the
+    /// statements before it, if the block has not written (a statement after
+    /// a write runs on the overlay or is rehearsed, and COMMIT validates
+    /// everything).
+    fn earlier_reads(&self) -> Option<EarlierReads> {
+        (!self.has_writes() && !self.reads.is_empty()).then(|| EarlierReads {
+            schema_commits: self.schema_commits,
+            reads: self.reads.clone(),
+        })
     }
 
     /// Takes in the outcome of a statement that ran with `run`: a write to make
@@ -674,10 +728,11 @@ impl Block {
             self.observed[i] = true;
         }
         let Some(changes) = changes else {
-            if !noted.reads.is_empty() {
-                self.reading_statements += 1;
+            Arc::make_mut(&mut self.reads).extend(noted.reads);
+            if !self.has_writes() {
+                // It ran as a plain read and confirmed the reads before it.
+                self.confirmed_reads = self.reads.len();
             }
-            self.reads.extend(noted.reads);
             return Ok(output);
         };
         self.changes += changes.len();
@@ -834,11 +889,12 @@ impl Block {
 
     /// True if COMMIT has something to check or write.
     pub fn needs_commit(&self) -> bool {
-        self.has_writes() || self.reading_statements > 1
+        self.has_writes() || self.reads.len() > self.confirmed_reads
     }
 
     /// Under the read lock: whether everything the (read-only) block read still
-    /// holds.
+    /// holds (for reads a statement after a rolled-back write made on the
+    /// overlay, which no later statement confirmed).
     pub fn validate_reads(&self, db: &Database) -> Result<(), SqlError> {
         check_schema(self.schema_commits, db)?;
         validate(&self.reads, db)

@@ -31,7 +31,7 @@ mod copy;
 
 use std::sync::Arc;
 
-use sqlparser::ast::Statement;
+use sqlparser::ast::{ObjectName, Statement};
 
 use crate::db::{ConstraintModes, Database, WriteTxn};
 use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
@@ -45,7 +45,9 @@ use super::parse::{calls_function, is_checkpoint};
 use super::plan_cache::{
     may_read_no_table, request_name, CachedPlan, CachedWrite, PreparedStatement, UsedPlan,
 };
-use super::{exec, same_result_type, CommandTag, Description, Output, QueryContext, SqlError};
+use super::{
+    binder, exec, same_result_type, system, CommandTag, Description, Output, QueryContext, SqlError,
+};
 
 /// Runs statements against the database through the turnstile: reads under the
 /// read lock on a reader thread, writes as one atomic transaction on the writer.
@@ -281,8 +283,13 @@ impl Engine {
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
         let name = prepared.request_name();
-        let read =
-            move |db: &Database| exec::read_with_plan(db, &stmt, &hints, cached, &params, &ctx);
+        let read = move |db: &Database| {
+            let ran = exec::read_with_plan(db, &stmt, &hints, cached, &params, &ctx)?;
+            if let Some(log) = &ctx.reads {
+                log.confirm_earlier(db)?;
+            }
+            Ok::<_, SqlError>(ran)
+        };
         let (output, fresh) = if confirmed {
             self.turnstile.read_confirmed(name, short, read).await??
         } else {
@@ -470,6 +477,37 @@ impl Engine {
                 std::future::pending(),
                 move |txn| run.set_constraints(txn, names.as_deref(), deferred),
             )
+            .await??)
+    }
+
+    /// `LOCK TABLE … IN ACCESS SHARE MODE` of `names` in a block (see
+    /// `Session::lock_tables`): each must be a table, a view or a system
+    /// relation (42P01, 42809 for a sequence). Returns the schema's version
+    /// found under the read lock.
+    pub async fn lock_tables(&self, names: Vec<ObjectName>) -> Result<u64, crate::Error> {
+        Ok(self
+            .turnstile
+            .read("LOCK TABLE", move |db| {
+                for name in &names {
+                    let (schema, relation) = binder::qualified(name)?;
+                    if system::find(schema.as_deref(), &relation).is_some() {
+                        continue;
+                    }
+                    if let Some(schema) = schema.filter(|s| s != "public") {
+                        return Err(SqlError::UndefinedTable(format!("{schema}.{relation}")));
+                    }
+                    if db.get_sequence(&relation).is_some() {
+                        return Err(SqlError::WrongObjectType(format!(
+                            "cannot lock relation \"{relation}\": it is a sequence, and \
+                             LOCK TABLE locks tables and views"
+                        )));
+                    }
+                    if db.get_table(&relation).is_none() && db.get_view(&relation).is_none() {
+                        return Err(SqlError::UndefinedTable(relation));
+                    }
+                }
+                Ok(db.schema_commits())
+            })
             .await??)
     }
 

@@ -141,6 +141,8 @@ pub enum Notice {
     DoesNotExistSkipping { kind: &'static str, name: String },
     /// `CREATE … IF NOT EXISTS` of a relation whose name is taken.
     AlreadyExistsSkipping(String),
+    /// `CREATE EXTENSION IF NOT EXISTS` of a module that is loaded.
+    ExtensionExistsSkipping(String),
     /// `ALTER TABLE … DROP COLUMN IF EXISTS` or `DROP CONSTRAINT IF EXISTS` of
     /// one the table does not have. `kind` is `column` or `constraint`.
     OfRelationDoesNotExistSkipping {
@@ -169,6 +171,7 @@ impl Notice {
         match self {
             Notice::DoesNotExistSkipping { .. }
             | Notice::AlreadyExistsSkipping(_)
+            | Notice::ExtensionExistsSkipping(_)
             | Notice::OfRelationDoesNotExistSkipping { .. }
             | Notice::ColumnAlreadyExistsSkipping { .. }
             | Notice::TruncateCascades(_)
@@ -202,6 +205,7 @@ impl Notice {
             | Notice::TruncateCascades(_)
             | Notice::DropCascades(_) => "00000",
             Notice::AlreadyExistsSkipping(_) => "42P07",
+            Notice::ExtensionExistsSkipping(_) => "42710",
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
             Notice::NoTransactionInProgress | Notice::OnlyInBlock(_) => "25P01",
@@ -218,6 +222,9 @@ impl std::fmt::Display for Notice {
             }
             Notice::AlreadyExistsSkipping(name) => {
                 write!(f, "relation \"{name}\" already exists, skipping")
+            }
+            Notice::ExtensionExistsSkipping(name) => {
+                write!(f, "extension \"{name}\" already exists, skipping")
             }
             Notice::OfRelationDoesNotExistSkipping {
                 kind,

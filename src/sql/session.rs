@@ -38,8 +38,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sqlparser::ast::{
-    ContextModifier, Expr, ObjectName, Set, Statement, TransactionAccessMode, TransactionMode,
-    UnaryOperator, Value as AstValue,
+    ContextModifier, Expr, Lock, LockTableMode, ObjectName, Set, Statement, TransactionAccessMode,
+    TransactionMode, UnaryOperator, Value as AstValue,
 };
 
 use super::block::{Block, BlockStatement};
@@ -126,6 +126,10 @@ enum Command {
         names: Option<Vec<String>>,
         deferred: bool,
     },
+    /// `LOCK TABLE … IN ACCESS SHARE MODE`: in a block the engine checks the
+    /// names (see `Session::lock_tables`); outside one it is 25P01, as in
+    /// PostgreSQL.
+    LockTables(Vec<ObjectName>),
     /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
     Unsupported(String),
 }
@@ -302,6 +306,11 @@ impl Session {
             {
                 self.set_constraints(names, deferred).await
             }
+            Ok(Some(Command::LockTables(names)))
+                if self.transaction == TransactionState::InBlock =>
+            {
+                self.lock_tables(names).await
+            }
             Ok(Some(cmd)) => self.run_command(cmd),
             Ok(None) => self.run_engine(prepared, params).await,
             Err(e) => Err(e.into()),
@@ -345,6 +354,19 @@ impl Session {
         let modes = self.engine.set_constraints(block, names, deferred).await?;
         block.set_constraint_modes(modes);
         Ok(Output::Command(CommandTag::new("SET CONSTRAINTS")))
+    }
+
+    /// `LOCK TABLE … IN ACCESS SHARE MODE` in a block that has not failed. The
+    /// lock keeps others from altering or dropping the tables until the block
+    /// ends; a block already fails (40001) if any schema change commits during
+    /// it, so the lock needs only the tables to exist, and to mark where the
+    /// block's view of the schema starts.
+    async fn lock_tables(&mut self, names: Vec<ObjectName>) -> Result<Output, Error> {
+        let schema_commits = self.engine.lock_tables(names).await?;
+        if let Some(block) = &mut self.block {
+            block.note_schema_commits(schema_commits);
+        }
+        Ok(Output::Command(CommandTag::new("LOCK TABLE")))
     }
 
     async fn run_engine(
@@ -682,6 +704,9 @@ impl Session {
             }
             // In a block it went to the engine (see `execute`).
             Command::SetConstraints { .. } => "SET CONSTRAINTS",
+            Command::LockTables(_) => {
+                return Err(SqlError::NoActiveTransaction("LOCK TABLE").into())
+            }
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         let tag = CommandTag::new(tag);
@@ -820,8 +845,29 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
         } => Command::RollbackTo(identifier(name)),
         Statement::Savepoint { name } => Command::Savepoint(identifier(name)),
         Statement::ReleaseSavepoint { name } => Command::Release(identifier(name)),
+        Statement::Lock(lock) => lock_command(lock),
         _ => return Ok(None),
     }))
+}
+
+/// `LOCK TABLE`: only `ACCESS SHARE`, which conflicts with nothing but schema
+/// changes (see `Session::lock_tables`), is served. The stronger modes exist to
+/// make other writers wait; Turnstile's blocks never wait for each other, they
+/// fail at COMMIT with 40001 instead, so a lock that promised waiting would
+/// not be kept.
+fn lock_command(lock: &Lock) -> Command {
+    match &lock.lock_mode {
+        Some(LockTableMode::AccessShare) => {
+            Command::LockTables(lock.tables.iter().map(|t| t.name.clone()).collect())
+        }
+        mode => Command::Unsupported(format!(
+            "LOCK TABLE IN {} MODE (only ACCESS SHARE MODE is: Turnstile's transaction \
+             blocks do not wait for each other's locks, a conflicting block fails at \
+             COMMIT with 40001 and is retried)",
+            mode.as_ref()
+                .map_or_else(|| "ACCESS EXCLUSIVE".to_owned(), ToString::to_string)
+        )),
+    }
 }
 
 fn set_command(set: &Set) -> Result<Command, SqlError> {

@@ -99,7 +99,11 @@ pub fn send(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<(), TypeE
             out.put_i32(i.months);
         }
         (Value::Array(items), DataType::Array(element)) => {
-            send_array(items, *element, out).map_err(|_| mismatch())?
+            send_array(items, *element, 1, out).map_err(|_| mismatch())?
+        }
+        // A vector is an array indexed from 0 (`int2vectorsend`).
+        (Value::Array(items), DataType::Vector(element)) => {
+            send_array(items, *element, 0, out).map_err(|_| mismatch())?
         }
         _ => return Err(mismatch()),
     }
@@ -110,7 +114,12 @@ pub fn send(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<(), TypeE
 /// Turnstile has: `ndim: i32` (0 when empty), `has_nulls: i32`, the element OID,
 /// then per dimension `length: i32, lower_bound: i32` (1), then each element as a
 /// length word (-1 for NULL) and its binary encoding.
-fn send_array(items: &[Value], element: DataType, out: &mut BytesMut) -> Result<(), TypeError> {
+fn send_array(
+    items: &[Value],
+    element: DataType,
+    lower_bound: i32,
+    out: &mut BytesMut,
+) -> Result<(), TypeError> {
     let len = i32::try_from(items.len())
         .map_err(|_| TypeError::Internal("an array too long to send".into()))?;
     out.put_i32(i32::from(!items.is_empty()));
@@ -118,7 +127,7 @@ fn send_array(items: &[Value], element: DataType, out: &mut BytesMut) -> Result<
     out.put_u32(wire_type(element).oid());
     if !items.is_empty() {
         out.put_i32(len);
-        out.put_i32(1);
+        out.put_i32(lower_bound);
     }
     for item in items {
         if item.is_null() {
@@ -356,7 +365,9 @@ pub fn receive(ty: DataType, bytes: &[u8]) -> Result<Value, TypeError> {
         }
         DataType::Oid(_) => Value::Int8(i64::from(r.i32()? as u32)),
         DataType::Name | DataType::InternalChar => return Ok(Value::Text(utf8(bytes)?.to_owned())),
-        DataType::Array(element) => return receive_array(ty, *element, bytes),
+        DataType::Array(element) | DataType::Vector(element) => {
+            return receive_array(ty, *element, bytes)
+        }
     };
     if !r.0.is_empty() {
         return Err(invalid(ty, &format!("{} bytes left over", r.0.len())));

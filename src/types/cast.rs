@@ -43,6 +43,10 @@ pub fn cast_context(from: DataType, to: DataType) -> Option<CastKind> {
     if let (T::Array(f), T::Array(t)) = (from, to) {
         return cast_context(*f, *t);
     }
+    // A vector is an array of its elements (`int2vector` to `int2[]`).
+    if let (T::Vector(f), T::Array(t)) = (from, to) {
+        return (f == t).then_some(Implicit);
+    }
     if same(from, to) || from == T::Unknown || to == T::Unknown {
         return Some(Implicit);
     }
@@ -106,7 +110,7 @@ pub fn cast_in<'a>(
         return Ok(value);
     }
     match (value, to) {
-        (Value::Array(items), DataType::Array(element)) => {
+        (Value::Array(items), DataType::Array(element) | DataType::Vector(element)) => {
             let items = items
                 .into_iter()
                 .map(|v| cast_in(v, *element, kind, style))

@@ -61,10 +61,20 @@ pub enum DataType {
     /// `"char"`: PostgreSQL's one-byte internal type (`pg_class.relkind`), held as text.
     InternalChar,
     /// A one-dimensional array of the element type, held as `Value::Array`.
-    /// PostgreSQL's `int2vector` and `oidvector` columns are shown as `int2[]` and
-    /// `oid[]`.
     Array(&'static DataType),
+    /// PostgreSQL's `int2vector` and `oidvector` (the element `Int2` or
+    /// `Oid(Oid)`): the catalogs' lists of column numbers and of OIDs
+    /// (`pg_index.indkey`, `pg_proc.proargtypes`). Held as `Value::Array`, but
+    /// printed and read as numbers separated by spaces (pg_dump parses them so)
+    /// and subscripted from 0; where an array is wanted (`= ANY(indkey)`,
+    /// `array_to_string`) it is one, as PostgreSQL casts it implicitly.
+    Vector(&'static DataType),
 }
+
+/// `int2vector`.
+pub const INT2_VECTOR: DataType = DataType::Vector(&DataType::Int2);
+/// `oidvector`.
+pub const OID_VECTOR: DataType = DataType::Vector(&DataType::Oid(OidAlias::Oid));
 
 /// Which of PostgreSQL's OID types: they differ only in how they read and print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -170,6 +180,8 @@ impl DataType {
                 .iter()
                 .find(|(t, _)| t == element)
                 .map_or(2277, |(_, oid)| *oid),
+            DataType::Vector(DataType::Int2) => 22,
+            DataType::Vector(_) => 30,
         }
     }
 
@@ -211,6 +223,8 @@ impl DataType {
             DataType::Oid(alias) => alias.describe().0,
             DataType::Name => "name",
             DataType::InternalChar => "char",
+            DataType::Vector(DataType::Int2) => "int2vector",
+            DataType::Vector(_) => "oidvector",
             DataType::Unknown | DataType::Array(_) => return None,
         })
     }
@@ -244,6 +258,7 @@ impl DataType {
             .iter()
             .copied()
             .chain(OidAlias::ALL.into_iter().map(DataType::Oid))
+            .chain([INT2_VECTOR, OID_VECTOR])
             .chain(ARRAY_TYPES.iter().map(|(t, _)| DataType::Array(t)))
     }
 
@@ -251,7 +266,9 @@ impl DataType {
     /// (and arrays of them).
     pub fn is_catalog_only(self) -> bool {
         match self {
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar => true,
+            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
+                true
+            }
             DataType::Array(element) => element.is_catalog_only(),
             _ => false,
         }
@@ -282,6 +299,8 @@ impl DataType {
             26 => DataType::Oid(OidAlias::Oid),
             19 => DataType::Name,
             18 => DataType::InternalChar,
+            22 => INT2_VECTOR,
+            30 => OID_VECTOR,
             other => {
                 return OidAlias::ALL
                     .into_iter()
@@ -309,7 +328,7 @@ impl DataType {
             DataType::Oid(_) => 4,
             DataType::Name => 64,
             DataType::InternalChar => 1,
-            DataType::Array(_) => -1,
+            DataType::Array(_) | DataType::Vector(_) => -1,
             DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
@@ -403,6 +422,7 @@ impl fmt::Display for DataType {
             DataType::Name => f.write_str("name"),
             DataType::InternalChar => f.write_str("\"char\""),
             DataType::Array(element) => write!(f, "{element}[]"),
+            DataType::Vector(_) => f.write_str(self.internal_name().unwrap_or_default()),
         }
     }
 }

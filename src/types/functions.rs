@@ -188,6 +188,18 @@ pub enum FunctionId {
     JsonEach {
         as_text: bool,
     },
+    /// The `name=value` options of a catalog's options array as an array of
+    /// `[name, value]` arrays (the value NULL where there is no `=`), for
+    /// `pg_options_to_table` in FROM.
+    OptionsToTable,
+    /// An `int2vector` or `oidvector` as text: its numbers separated by spaces.
+    VectorOut,
+    /// `vector[i]`: an `int2vector` or `oidvector` is subscripted from 0.
+    VectorSubscript,
+    /// `name[i]`: PostgreSQL stores a name as 64 bytes, an array of `"char"`
+    /// from 0, NUL after the text (`typname[0] = '_'` asks for an array
+    /// type's name); NULL outside those 64.
+    NameByte,
     /// `array_cat(a, b)` and `a || b` of two arrays, as which the binder also
     /// writes `array_append(a, x)` and `array_prepend(x, a)` (with `ARRAY[x]`): a
     /// NULL array counts as empty, so the result is NULL only when both are.
@@ -202,8 +214,6 @@ pub enum FunctionId {
     /// `format_type(type_oid, typmod)`.
     FormatType,
     PgEncodingToChar,
-    /// `current_schemas(include_implicit)`.
-    CurrentSchemas,
     /// A function that answers a constant for Turnstile's catalog: who may do what
     /// (everyone everything), visibility (every object is on the search path), and
     /// comments (there are none).
@@ -242,8 +252,6 @@ pub enum ConstantFunction {
     /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
     /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none).
     Null,
-    /// `current_schema()`: `public`.
-    CurrentSchema,
     /// `pg_is_in_recovery()`: false. Turnstile has no standbys; a server
     /// that answers has finished its recovery (pg_restore asks first thing).
     False,
@@ -254,6 +262,11 @@ pub enum ConstantFunction {
 pub enum CatalogFunction {
     /// `current_user`, `session_user`, `user`, `current_role`.
     CurrentUser,
+    /// `current_schema()`: the first schema of the search path, NULL if none.
+    CurrentSchema,
+    /// `current_schemas(include_implicit)`: the search path's schemas (that
+    /// exist), `pg_catalog` first if it is only implied.
+    CurrentSchemas,
     /// `pg_backend_pid()`: the process id the session's BackendKeyData carried.
     BackendPid,
     CurrentDatabase,
@@ -269,11 +282,17 @@ pub enum CatalogFunction {
     /// OID that is no trigger's: Turnstile has no triggers (`pg_trigger` is
     /// empty), but psql's `\d` asks about a table with foreign keys.
     TriggerDef,
+    /// `acldefault(kind, owner)`: the privileges an object of the kind has
+    /// before any GRANT or REVOKE (`aclitem[]` in PostgreSQL, `text[]` here).
+    AclDefault,
     FunctionArguments,
     FunctionResult,
-    /// Its first argument: `pg_get_expr(expr, relation_oid [, pretty])` (the
-    /// catalogs keep expressions as their SQL text, so this is that text), and
-    /// `pg_partition_ancestors(regclass)` in a select list, where psql's `\d`
+    /// `pg_get_expr(expr, relation_oid [, pretty])`: the catalogs keep
+    /// expressions as their SQL text, so this is that text, with relation names
+    /// qualified where the search path would not find them (see
+    /// `sql::system::qualify`).
+    Expression,
+    /// Its first argument: `pg_partition_ancestors(regclass)` in a select list, where psql's `\d`
     /// calls it (there are no partitions; PostgreSQL would return no rows for
     /// a table that is not one, a set-returning function Turnstile has only in
     /// FROM: there it does return none).
@@ -853,10 +872,10 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_encoding_to_char", 1) if is_int4(a[0]) => {
             sig(F::PgEncodingToChar, vec![T::Int4], T::Name)
         }
-        ("current_schema", 0) => Some(constant(K::CurrentSchema, T::Name)),
+        ("current_schema", 0) => catalog(C::CurrentSchema, vec![], T::Name),
         ("pg_is_in_recovery", 0) => Some(constant(K::False, T::Bool)),
         ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
-            sig(F::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
+            catalog(C::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
         }
         ("current_user" | "session_user" | "user" | "current_role", 0) => {
             catalog(C::CurrentUser, vec![], T::Name)
@@ -950,6 +969,13 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_get_triggerdef", 1 | 2) if is_oid(a[0]) => {
             catalog(C::TriggerDef, [oid, T::Bool][..a.len()].to_vec(), T::Text)
         }
+        ("acldefault", 2) if matches!(a[0], T::InternalChar | T::Unknown) && is_oid(a[1]) => {
+            catalog(
+                C::AclDefault,
+                vec![T::InternalChar, oid],
+                T::Array(&T::Text),
+            )
+        }
         ("pg_get_function_arguments" | "pg_get_function_identity_arguments", 1) => {
             catalog(C::FunctionArguments, vec![oid], T::Text)
         }
@@ -958,7 +984,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             catalog(C::FirstArgument, vec![regclass], regclass)
         }
         ("pg_get_expr", 2 | 3) if is_text(a[0]) => catalog(
-            C::FirstArgument,
+            C::Expression,
             [T::Text, oid, T::Bool][..a.len()].to_vec(),
             T::Text,
         ),
@@ -1294,6 +1320,25 @@ pub fn eval_function(
         }
         F::AnyAll { op, all } => array::any_all(*op, &args[0], &args[1], *all)?,
         F::Subscript => array::subscript(&args[0], int(1)),
+        F::VectorOut => match &args[0] {
+            Value::Array(items) => {
+                let mut out = String::new();
+                super::text::write_vector(&mut out, items);
+                Value::Text(out)
+            }
+            other => unreachable!("a vector is an array, not {other:?}"),
+        },
+        F::VectorSubscript => match int(1).checked_add(1) {
+            Some(from_one) => array::subscript(&args[0], from_one),
+            None => Value::Null,
+        },
+        F::NameByte => match usize::try_from(int(1)) {
+            Ok(i) if i < NAME_BYTES => {
+                let byte = text(0).as_bytes().get(i).copied().unwrap_or(0);
+                Value::Text(internal_char_text(byte))
+            }
+            _ => Value::Null,
+        },
         F::ArrayConstructor => Value::Array(args.to_vec()),
         F::ArrayToString => match (&args[0], &args[1]) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
@@ -1343,6 +1388,25 @@ pub fn eval_function(
             Value::Json(document) => json_text::each(document, *as_text)?,
             other => jsonb_ops::each(jsonb_text(other), *as_text)?,
         },
+        F::OptionsToTable => match &args[0] {
+            Value::Array(options) => Value::Array(
+                options
+                    .iter()
+                    .filter_map(|option| match option {
+                        Value::Text(option) => Some(option),
+                        _ => None,
+                    })
+                    .map(|option| {
+                        let (name, value) = match option.split_once('=') {
+                            Some((name, value)) => (name, Value::Text(value.to_owned())),
+                            None => (option.as_str(), Value::Null),
+                        };
+                        Value::Array(vec![Value::Text(name.to_owned()), value])
+                    })
+                    .collect(),
+            ),
+            other => unreachable!("pg_options_to_table of a text[], not {other:?}"),
+        },
         F::JsonbSet => {
             let path = match &args[1] {
                 Value::Array(steps) => steps.as_slice(),
@@ -1360,17 +1424,9 @@ pub fn eval_function(
             _ => Value::Text(format_type(int(0), args[1].as_i64())),
         },
         F::PgEncodingToChar => Value::Text(if int(0) == 6 { "UTF8" } else { "" }.to_owned()),
-        F::CurrentSchemas => {
-            let mut schemas = vec![Value::Text("public".to_owned())];
-            if args[0].as_bool() == Some(true) {
-                schemas.insert(0, Value::Text("pg_catalog".to_owned()));
-            }
-            Value::Array(schemas)
-        }
         F::Constant(ConstantFunction::True) => Value::Bool(true),
         F::Constant(ConstantFunction::False) => Value::Bool(false),
         F::Constant(ConstantFunction::Null) => Value::Null,
-        F::Constant(ConstantFunction::CurrentSchema) => Value::Text("public".to_owned()),
         F::Catalog(c) => {
             unreachable!("the SQL layer evaluates catalog function {c:?} itself")
         }
@@ -1602,3 +1658,16 @@ fn extreme(args: &[Value], greatest: bool) -> Result<Value, TypeError> {
 
 #[cfg(test)]
 mod tests;
+
+/// The bytes of a PostgreSQL `name`, the last always NUL.
+const NAME_BYTES: usize = 64;
+
+/// A `"char"` holding `byte`, as PostgreSQL prints one: empty for NUL, the
+/// character for ASCII, `\ooo` for a byte that is no character alone.
+fn internal_char_text(byte: u8) -> String {
+    match byte {
+        0 => String::new(),
+        1..=0x7f => char::from(byte).to_string(),
+        _ => format!("\\{byte:03o}"),
+    }
+}

@@ -38,7 +38,7 @@ mod to_char;
 mod value;
 
 pub use cast::{cast, cast_context, cast_in, CastKind};
-pub use datatype::{DataType, OidAlias};
+pub use datatype::{DataType, OidAlias, INT2_VECTOR, OID_VECTOR};
 pub use error::TypeError;
 pub use functions::{
     common_type, eval_function, format_type, quote_ident, resolve_function, CatalogFunction,

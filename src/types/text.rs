@@ -79,6 +79,17 @@ impl Value {
     }
 }
 
+/// A vector's text (`int2vectorout`/`oidvectorout`): its numbers separated
+/// by spaces, without braces.
+pub fn write_vector(out: &mut String, items: &[Value]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        item.write_text(out, &TimeZone::Utc);
+    }
+}
+
 fn push_display(out: &mut String, v: &impl std::fmt::Display) {
     // Writing to a String cannot fail.
     let _ = write!(out, "{v}");
@@ -307,6 +318,10 @@ impl DataType {
     /// Appends the output text of `value` as a value of this type (what a client
     /// receives in text format and COPY TO writes).
     pub fn write_output(self, value: &Value, out: &mut String, style: TextStyle<'_>) {
+        if let (DataType::Vector(_), Value::Array(items)) = (self, value) {
+            write_vector(out, items);
+            return;
+        }
         let start = out.len();
         value.write_text(out, style);
         self.pad(out, start);
@@ -365,6 +380,12 @@ impl DataType {
             // "char" keeps the first character; '' is the zero byte, shown empty.
             DataType::InternalChar => Value::Text(text.chars().take(1).collect()),
             DataType::Array(element) => super::array::parse_array(text, *element, tz)?,
+            // `int2vectorin`/`oidvectorin`: numbers separated by spaces.
+            DataType::Vector(element) => Value::Array(
+                text.split_ascii_whitespace()
+                    .map(|item| element.parse_text_in(item, tz))
+                    .collect::<Result<_, _>>()?,
+            ),
         })
     }
 }

@@ -78,7 +78,7 @@ pub fn encode(
                 Value::Text(s) | Value::Jsonb(s) | Value::Json(s) => out.put_slice(s.as_bytes()),
                 _ => {
                     let mut text = String::new();
-                    value.write_text(&mut text, style);
+                    ty.write_output(value, &mut text, style);
                     out.put_slice(text.as_bytes());
                 }
             }

@@ -74,7 +74,7 @@ impl Binder<'_> {
                 )),
             };
         }
-        let right = self.bind_expr(right, scope)?;
+        let right = vector_as_array(self.bind_expr(right, scope)?);
         let right = match right.ty() {
             // `x = ANY('{1,2}')`: the literal is an array of x's type.
             DataType::Unknown => {
@@ -153,6 +153,26 @@ impl Binder<'_> {
                 // which Turnstile's arrays never have: NULL, as PostgreSQL
                 // answers for an index outside the array.
                 expr = Expr::Const(Value::Null, expr.ty());
+                continue;
+            }
+            if let DataType::Vector(element) = expr.ty() {
+                expr = Expr::Function {
+                    function: FunctionId::VectorSubscript,
+                    strict: true,
+                    args: vec![expr, index],
+                    ty: *element,
+                };
+                subscripted = true;
+                continue;
+            }
+            if expr.ty() == DataType::Name {
+                expr = Expr::Function {
+                    function: FunctionId::NameByte,
+                    strict: true,
+                    args: vec![expr, index],
+                    ty: DataType::InternalChar,
+                };
+                subscripted = true;
                 continue;
             }
             let DataType::Array(element) = expr.ty() else {
@@ -274,4 +294,31 @@ pub(super) fn array_type(element: DataType) -> Result<DataType, SqlError> {
     element
         .array_of()
         .ok_or_else(|| SqlError::Unsupported(format!("arrays of type {element}")))
+}
+
+/// `expr` as the array it is where an array is wanted: a vector
+/// (`int2vector`, `oidvector`) is relabeled the array of its elements, as
+/// PostgreSQL casts it implicitly; anything else is returned as it is.
+pub(super) fn vector_as_array(expr: Expr) -> Expr {
+    match expr.ty() {
+        DataType::Vector(element) => Expr::Cast {
+            expr: Box::new(expr),
+            ty: DataType::Array(element),
+        },
+        _ => expr,
+    }
+}
+
+/// `expr` as text if it is a vector cast to a string type: its numbers
+/// separated by spaces (PostgreSQL's output function), not an array's braces.
+pub(super) fn vector_as_text(expr: Expr, target: DataType) -> Expr {
+    match expr.ty() {
+        DataType::Vector(_) if target.is_text() && target != DataType::Unknown => Expr::Function {
+            function: FunctionId::VectorOut,
+            strict: true,
+            args: vec![expr],
+            ty: DataType::Text,
+        },
+        _ => expr,
+    }
 }

@@ -3,7 +3,7 @@
 use sqlparser::ast::{self, CharacterLength, ExactNumberInfo, TimezoneInfo};
 
 use crate::sql::SqlError;
-use crate::types::{DataType, NumericTypmod, OidAlias};
+use crate::types::{DataType, NumericTypmod, OidAlias, INT2_VECTOR, OID_VECTOR};
 
 use super::names;
 
@@ -155,8 +155,8 @@ fn custom(name: &ast::ObjectName) -> Result<DataType, SqlError> {
         "name" => DataType::Name,
         // Only the quoted spelling reaches here: unquoted CHAR is character(n).
         "char" => DataType::InternalChar,
-        "int2vector" => DataType::Array(&DataType::Int2),
-        "oidvector" => DataType::Array(&DataType::Oid(OidAlias::Oid)),
+        "int2vector" => INT2_VECTOR,
+        "oidvector" => OID_VECTOR,
         other if OidAlias::from_name(other).is_some() => {
             DataType::Oid(OidAlias::from_name(other).expect("checked in the guard"))
         }

@@ -10,6 +10,7 @@ use crate::types::{
     FunctionId, OidAlias, TypeError, UnaryOp, Value,
 };
 
+use super::array::vector_as_text;
 use super::scope::{Lookup, Scope};
 use super::{datatype, names, Binder};
 
@@ -395,6 +396,11 @@ impl Binder<'_> {
                 ty: scope.columns[index].ty,
             });
         }
+        if name == "tableoid" {
+            if let Some(tableoid) = bind_tableoid(relation, scope)? {
+                return Ok(tableoid);
+            }
+        }
         if has_relation(scope) {
             return Err(undefined());
         }
@@ -546,7 +552,7 @@ impl Binder<'_> {
         target: DataType,
         kind: CastKind,
     ) -> Result<Expr, DataType> {
-        let expr = unwrap_wide_literal(expr, target);
+        let expr = vector_as_text(unwrap_wide_literal(expr, target), target);
         let from = expr.ty();
         // An untyped literal read as a regclass (`attrelid = 'accounts'`) is a name.
         if let (Some(function), DataType::Unknown) = (catalog_cast(from, target), from) {
@@ -647,7 +653,7 @@ impl Binder<'_> {
 
     /// `CAST(expr AS target)`; constants are converted now.
     pub fn explicit_cast(&mut self, expr: Expr, target: DataType) -> Result<Expr, SqlError> {
-        let expr = unwrap_wide_literal(expr, target);
+        let expr = vector_as_text(unwrap_wide_literal(expr, target), target);
         let expr = if target == DataType::Bytea {
             padded(expr)
         } else {
@@ -1241,6 +1247,9 @@ pub(super) fn number_in_parentheses(expr: &A) -> Option<&str> {
 /// changes. Not into a varchar(n), whose length is checked, nor from a text into a
 /// CHAR(n), which drops trailing spaces (they do not count in a CHAR).
 fn relabels(from: DataType, target: DataType) -> bool {
+    if let (DataType::Vector(f), DataType::Array(t)) = (from, target) {
+        return f == t;
+    }
     same_representation(from, target)
         && !matches!(target, DataType::Varchar(Some(_)))
         && (matches!(from, DataType::Bpchar(_)) || !matches!(target, DataType::Bpchar(_)))
@@ -1349,4 +1358,51 @@ pub(super) fn padded(expr: Expr) -> Expr {
         },
         _ => expr,
     }
+}
+
+/// The system column `tableoid` of `relation` (of the one table or system
+/// relation in the FROM clause, unqualified): the relation's OID, or NULL in a
+/// row an outer join null-extended it in. `None` if the scope has no such
+/// relation; 42702 if unqualified and it has several.
+fn bind_tableoid(relation: Option<&str>, scope: &Scope) -> Result<Option<Expr>, SqlError> {
+    let mut named = scope
+        .stored_relations
+        .iter()
+        .filter(|r| relation.is_none_or(|name| r.relation == name));
+    let Some(stored) = named.next() else {
+        return Ok(None);
+    };
+    if named.next().is_some() {
+        return Err(SqlError::AmbiguousColumn("tableoid".into()));
+    }
+    let ty = DataType::Oid(OidAlias::Oid);
+    let oid = Expr::Const(Value::Int8(i64::from(stored.oid)), ty);
+    if !scope.null_extended.contains(&stored.relation) {
+        return Ok(Some(oid));
+    }
+    let own_columns = scope
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.relation.as_deref() == Some(stored.relation.as_str()));
+    let Some((index, column)) = stored.never_null.and_then(|n| own_columns.clone().nth(n)) else {
+        return Err(SqlError::Unsupported(format!(
+            "the tableoid of \"{}\", which an outer join may null-extend and which has no \
+             NOT NULL column to tell its rows by",
+            stored.relation
+        )));
+    };
+    let present = Expr::IsNull {
+        expr: Box::new(Expr::Column {
+            index,
+            ty: column.ty,
+        }),
+        negated: true,
+    };
+    Ok(Some(Expr::Case {
+        operand: None,
+        branches: vec![(present, oid)],
+        otherwise: None,
+        ty,
+    }))
 }

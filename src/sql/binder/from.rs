@@ -6,7 +6,8 @@ use crate::sql::plan::{side, Access, Expr, JoinKind, Plan, Side};
 use crate::sql::{system, SqlError};
 use crate::types::{BinaryOp, CatalogFunction, DataType, FunctionId, OidAlias, Value};
 
-use super::scope::{Lookup, Scope, ScopeColumn};
+use super::array::vector_as_array;
+use super::scope::{Lookup, Scope, ScopeColumn, StoredRelation};
 use super::select::unknown_outputs_as_text;
 use super::state::VIEW_DEPTH_MAX;
 use super::{names, Binder, BoundQuery};
@@ -473,14 +474,15 @@ impl Binder<'_> {
             "pg_partition_ancestors" if builtin => {
                 self.bind_partition_ancestors(&call.args, call.alias, call.with_ordinality)
             }
+            "pg_options_to_table" if builtin => self.bind_options_to_table(&call.args, call.alias),
             name if user && self.db.get_routine(name).is_some() => {
                 self.bind_view_call(name, &call.args, call.alias)
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
                  regexp_split_to_table, string_to_table, json[b]_array_elements[_text], \
-                 json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors and the \
-                 modules' views there"
+                 json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors, \
+                 pg_options_to_table and the modules' views there"
             ))),
         }
     }
@@ -639,7 +641,9 @@ impl Binder<'_> {
     /// outer one).
     fn bind_function_args(&mut self, args: &[&ast::Expr]) -> Result<Vec<Expr>, SqlError> {
         let empty = Scope::default();
-        args.iter().map(|a| self.bind_expr(a, &empty)).collect()
+        args.iter()
+            .map(|a| Ok(vector_as_array(self.bind_expr(a, &empty)?)))
+            .collect()
     }
 
     /// `unnest(array)`'s array and its element type.
@@ -745,6 +749,52 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width: 2 }, scope))
     }
 
+    /// `pg_options_to_table(options)`: a catalog's `name=value` options array
+    /// (`attfdwoptions`, `reloptions`, …) as rows of `option_name` and
+    /// `option_value`.
+    fn bind_options_to_table(
+        &mut self,
+        args: &[&ast::Expr],
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let text_array = DataType::Text.array_of().expect("text[] exists");
+        let options = match self.bind_function_args(args)?.as_slice() {
+            [options]
+                if matches!(options.ty(), DataType::Unknown) || options.ty() == text_array =>
+            {
+                self.coerce(options.clone(), text_array, "pg_options_to_table")?
+            }
+            other => {
+                let types: Vec<String> = other.iter().map(|a| a.ty().to_string()).collect();
+                return Err(SqlError::UndefinedFunction(format!(
+                    "function pg_options_to_table({}) does not exist",
+                    types.join(", ")
+                )));
+            }
+        };
+        let array = Expr::Function {
+            function: FunctionId::OptionsToTable,
+            strict: true,
+            args: vec![options],
+            ty: text_array,
+        };
+        let shown = alias.map_or_else(
+            || "pg_options_to_table".to_owned(),
+            |a| names::ident(&a.name),
+        );
+        let mut scope = Scope::computed(
+            Some(shown),
+            [
+                ("option_name".to_owned(), DataType::Text),
+                ("option_value".to_owned(), DataType::Text),
+            ],
+        );
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        Ok((Plan::Unnest { array, width: 2 }, scope))
+    }
+
     /// The array of elements (of the document's type, or text for `…_text`)
     /// or keys (text) that `json[b]_array_elements[_text]` or
     /// `json[b]_object_keys` (`name`) returns as rows, and its element type.
@@ -791,8 +841,17 @@ impl Binder<'_> {
             // (`SELECT (SELECT count(*) FROM pg_class …)`) must still run under the
             // lock, on the real catalog.
             self.reads_catalog = true;
-            let columns = id.relation().columns.iter();
-            let mut scope = Scope::computed(Some(shown), columns.map(|(n, t)| ((*n).into(), *t)));
+            let columns = id.relation().columns;
+            let mut scope = Scope::computed(
+                Some(shown.clone()),
+                columns.iter().map(|(n, t)| ((*n).into(), *t)),
+            );
+            // A catalog's `oid` is never NULL.
+            scope.stored_relations.push(StoredRelation {
+                relation: shown,
+                oid: id.oid(),
+                never_null: columns.iter().position(|(n, _)| *n == "oid"),
+            });
             if let Some(alias) = alias {
                 rename_columns(&mut scope, alias)?;
             }

@@ -11,6 +11,7 @@ use crate::types::{
     common_numeric, resolve_function, DataType, FunctionError, FunctionId, OidAlias, Value,
 };
 
+use super::array::vector_as_array;
 use super::datatype::{require_equality, require_ordering};
 use super::scope::{Lookup, Scope};
 use super::state::position_or_push;
@@ -155,7 +156,7 @@ impl Binder<'_> {
             bound.push(if name == "coalesce" {
                 self.inside_conditional("COALESCE", |binder| binder.bind_expr(a, scope))?
             } else {
-                self.bind_expr(a, scope)?
+                vector_as_array(self.bind_expr(a, scope)?)
             });
         }
         match name {

@@ -25,6 +25,6 @@ mod with;
 pub use datatype::{column_type, data_type};
 pub use dml::{Conflict, Delete, Insert, Returning, Update};
 pub(crate) use expr::number_value;
-pub use names::{ident, object_name, relation};
+pub use names::{ident, object_name, qualified, relation};
 pub use routine::BoundCall;
 pub use state::{Binder, BoundQuery, EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};

@@ -52,6 +52,23 @@ pub struct Scope {
     /// The relations an outer join may null-extend, whose whole row
     /// (`row_to_json(t)`) is NULL where it does (see `Binder::whole_row`).
     pub null_extended: Vec<String>,
+    /// The tables and system relations of the FROM clause, which have the
+    /// system column `tableoid` (see `Binder::bind_tableoid`).
+    pub stored_relations: Vec<StoredRelation>,
+}
+
+/// A table or system relation named in a FROM clause: what its system column
+/// `tableoid` is.
+#[derive(Debug, Clone)]
+pub struct StoredRelation {
+    /// The name the query gives it (its alias, if it has one).
+    pub relation: String,
+    /// Its `pg_class` OID, the value of `tableoid`.
+    pub oid: u32,
+    /// The position, among the relation's own columns, of one that is never
+    /// NULL in its rows (a primary key's, a catalog's `oid`), which tells a row
+    /// an outer join null-extended from one of the relation's.
+    pub never_null: Option<usize>,
 }
 
 /// The result of looking up a column name in one scope.
@@ -88,6 +105,11 @@ impl Scope {
                 .collect(),
             scalar_relations: Vec::new(),
             null_extended: Vec::new(),
+            stored_relations: vec![StoredRelation {
+                relation,
+                oid: schema.id,
+                never_null: schema.columns.iter().position(|c| !c.nullable),
+            }],
         }
     }
 
@@ -113,6 +135,7 @@ impl Scope {
         self.empty_relations.extend(other.empty_relations);
         self.scalar_relations.extend(other.scalar_relations);
         self.null_extended.extend(other.null_extended);
+        self.stored_relations.extend(other.stored_relations);
     }
 
     /// Column positions in the order `*` lists them: by star rank, then in row
@@ -217,6 +240,7 @@ impl Scope {
             empty_relations: self.empty_relations.clone(),
             scalar_relations: self.scalar_relations.clone(),
             null_extended: self.null_extended.clone(),
+            stored_relations: Vec::new(),
         }
     }
 
@@ -258,6 +282,7 @@ impl Scope {
             columns,
             scalar_relations: Vec::new(),
             null_extended: Vec::new(),
+            stored_relations: Vec::new(),
         }
     }
 }

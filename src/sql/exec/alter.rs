@@ -982,7 +982,7 @@ struct ViewShapes {
 impl ViewShapes {
     fn reading(txn: &WriteTxn<'_>, table: TableId) -> ViewShapes {
         let table = txn.db().table(table).schema().name.clone();
-        let views = view_dependencies(txn)
+        let views = view_dependencies(txn.db())
             .into_iter()
             .filter(|(_, referenced)| referenced.contains(&table))
             .filter_map(|(view, _)| Some((view.clone(), view_shape(txn, &view)?)))

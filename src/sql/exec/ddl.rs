@@ -8,6 +8,8 @@
 //! `VACUUM` and `ANALYZE` check that their table exists and do nothing else: there
 //! are no dead rows to reclaim and no planner statistics.
 
+use std::ops::ControlFlow;
+
 use sqlparser::ast::{
     self, ColumnOption, CreateTableOptions, GeneratedAs, ObjectType, SequenceOptions, Spanned,
     SqlOption, Statement, TableConstraint,
@@ -16,7 +18,9 @@ use sqlparser::ast::{
 use super::checks::{self, CheckDefinition};
 use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
-use crate::db::{ColumnSchema, Identity, IndexSchema, KeyOrder, TableSchema, ViewSchema, WriteTxn};
+use crate::db::{
+    ColumnSchema, Database, Identity, IndexSchema, KeyOrder, TableSchema, ViewSchema, WriteTxn,
+};
 use crate::sql::binder::{column_type, ident, relation, Binder};
 use crate::sql::parse;
 use crate::sql::system::is_reserved;
@@ -37,6 +41,8 @@ pub fn is_ddl(stmt: &Statement) -> bool {
             | Statement::AlterView(_)
             | Statement::Vacuum(_)
             | Statement::Analyze(_)
+            | Statement::CreateExtension(_)
+            | Statement::DropExtension(_)
     ) || parse::alter_sequence(stmt).is_some()
 }
 
@@ -53,6 +59,8 @@ pub fn execute(
         Statement::CreateSequence { .. } => sequences::create_sequence(txn, stmt),
         Statement::CreateIndex(c) => create_index(txn, c),
         Statement::CreateView(v) => create_view(txn, v),
+        Statement::CreateExtension(e) => create_extension(e, ctx),
+        Statement::DropExtension(d) => drop_extension(d, ctx),
         Statement::Drop {
             object_type,
             if_exists,
@@ -671,29 +679,46 @@ pub(super) fn default_text(
     let (literal, ty) = match e {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::SingleQuotedString(s) => (s, column),
-            _ => return Ok(e.to_string()),
+            _ => return Ok(expression_text(e)),
         },
         ast::Expr::Cast {
             expr, data_type, ..
         } => match &**expr {
             ast::Expr::Value(v) => match &v.value {
                 ast::Value::SingleQuotedString(s) => (s, column_type(data_type)?),
-                _ => return Ok(e.to_string()),
+                _ => return Ok(expression_text(e)),
             },
-            _ => return Ok(e.to_string()),
+            _ => return Ok(expression_text(e)),
         },
-        _ => return Ok(e.to_string()),
+        _ => return Ok(expression_text(e)),
     };
     if !matches!(
         ty,
         DataType::Timestamptz | DataType::Timestamp | DataType::Date
     ) {
-        return Ok(e.to_string());
+        return Ok(expression_text(e));
     }
     let value: Value = ty.parse_text_in(literal, &ctx.time_zone)?;
     let mut text = String::new();
     value.write_text(&mut text, &TimeZone::Utc);
     Ok(format!("'{text}'::{ty}"))
+}
+
+/// An expression as it is stored, the text sqlparser prints, but with the
+/// types of its casts in lower case as PostgreSQL prints them
+/// (`nextval('s'::regclass)`, not `::REGCLASS`): psql's `\d` and pg_dump show
+/// the text.
+fn expression_text(e: &ast::Expr) -> String {
+    let mut e = e.clone();
+    let _ = ast::visit_expressions_mut(&mut e, |e| {
+        if let ast::Expr::Cast { data_type, .. } = e {
+            let name = data_type.to_string().to_lowercase();
+            *data_type =
+                ast::DataType::Custom(ast::ObjectName::from(vec![ast::Ident::new(name)]), vec![]);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    e.to_string()
 }
 
 /// Binds every DEFAULT once, so a bad one fails the CREATE TABLE, not each
@@ -813,6 +838,68 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         key_orders,
     })?;
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))
+}
+
+/// `CREATE EXTENSION name`: Turnstile's extensions are the WebAssembly
+/// modules the server was started with (`pg_extension` lists them, see
+/// `sql::system::pg_depend`), so creating one succeeds only as a no-op, with
+/// `IF NOT EXISTS`, for a module that is loaded: what a dump of a database with
+/// a module restores (pg_dump writes `CREATE EXTENSION IF NOT EXISTS bank`).
+fn create_extension(e: &ast::CreateExtension, ctx: &QueryContext) -> Result<Output, SqlError> {
+    let name = ident(&e.name);
+    if let Some(schema) = e.schema.as_ref().map(ident).filter(|s| s != "public") {
+        return Err(SqlError::UndefinedSchema(schema));
+    }
+    if !module_loaded(ctx, &name) {
+        return Err(SqlError::UnsupportedMessage(format!(
+            "extension \"{name}\" is not available: Turnstile's extensions are the \
+             WebAssembly modules it was started with (turnstile serve --module {name}.wasm)"
+        )));
+    }
+    if !e.if_not_exists {
+        return Err(SqlError::DuplicateObject(format!(
+            "extension \"{name}\" already exists"
+        )));
+    }
+    Ok(Output::Command(
+        CommandTag::new("CREATE EXTENSION").with_notice(Notice::ExtensionExistsSkipping(name)),
+    ))
+}
+
+/// `DROP EXTENSION`: a loaded module stays until the server restarts without
+/// it (0A000); one that is not loaded does not exist (42704, or a notice with
+/// `IF EXISTS`).
+fn drop_extension(d: &ast::DropExtension, ctx: &QueryContext) -> Result<Output, SqlError> {
+    let mut notices = Vec::new();
+    for name in d.names.iter().map(ident) {
+        if module_loaded(ctx, &name) {
+            return Err(SqlError::UnsupportedMessage(format!(
+                "extension \"{name}\" is a module the server was started with; it cannot be \
+                 dropped while the server runs (restart the server without --module)"
+            )));
+        }
+        if !d.if_exists {
+            return Err(SqlError::UndefinedObject(format!(
+                "extension \"{name}\" does not exist"
+            )));
+        }
+        notices.push(Notice::DoesNotExistSkipping {
+            kind: "extension",
+            name,
+        });
+    }
+    let mut tag = CommandTag::new("DROP EXTENSION");
+    for notice in notices {
+        tag = tag.with_notice(notice);
+    }
+    Ok(Output::Command(tag))
+}
+
+/// True if the server loaded a module called `name`.
+fn module_loaded(ctx: &QueryContext, name: &str) -> bool {
+    ctx.modules
+        .as_ref()
+        .is_some_and(|host| host.get(name).is_some())
 }
 
 fn create_view(txn: &mut WriteTxn<'_>, v: &ast::CreateView) -> Result<Output, SqlError> {
@@ -971,7 +1058,7 @@ fn drop(
             sequences::refuse_dropping_identity(txn.db(), name)?;
         }
         if cascade {
-            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
+            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn.db()));
             let found = dependents(txn, deps, kind, name, &dropping);
             if !found.is_empty() {
                 // Read again for the refusals below, without what goes now.
@@ -987,7 +1074,7 @@ fn drop(
             ObjectType::Table | ObjectType::View | ObjectType::Sequence
         ) {
             // Everything that would have to go too, in one refusal.
-            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn));
+            let deps = dependencies.get_or_insert_with(|| view_dependencies(txn.db()));
             let mut lines = view_lines(txn, deps, &view_roots(txn, kind, name), &dropping);
             let db = txn.db();
             match kind {
@@ -1183,8 +1270,7 @@ fn dependents(
 /// it names). Computed from the stored query at DROP time rather than stored: the
 /// binder is the one authority on what a name resolves to (a CTE may shadow a table).
 /// A view whose query no longer binds depends on nothing it could still lose.
-pub(super) fn view_dependencies(txn: &WriteTxn<'_>) -> Vec<(String, Vec<String>)> {
-    let db = txn.db();
+pub fn view_dependencies(db: &Database) -> Vec<(String, Vec<String>)> {
     db.views()
         .map(|view| {
             let mut binder = Binder::new(db, &[]);

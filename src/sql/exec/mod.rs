@@ -18,6 +18,7 @@ mod window;
 
 pub use checks::{columns_named, SqlChecks};
 pub use copy::write as write_copy;
+pub use ddl::view_dependencies;
 pub use dml::RowWriter;
 pub use expr::Env;
 pub use foreign_keys::set_constraint_modes;

@@ -13,9 +13,7 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{
-    CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema, ViewSchema,
-};
+use crate::db::{CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema};
 use crate::types::{quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
@@ -203,12 +201,14 @@ impl ForeignKeyInfo<'_> {
     }
 
     /// `pg_get_constraintdef`: `FOREIGN KEY (a) REFERENCES p(id)`, then what
-    /// differs from the defaults, in PostgreSQL's order.
-    pub fn definition(&self) -> String {
+    /// differs from the defaults, in PostgreSQL's order; `public.p` if
+    /// `qualified` (see `system::qualify`).
+    pub fn definition(&self, qualified: bool) -> String {
         let key = self.key;
         let mut out = format!(
-            "FOREIGN KEY ({}) REFERENCES {}({})",
+            "FOREIGN KEY ({}) REFERENCES {}{}({})",
             column_list(self.table, &key.columns),
+            if qualified { "public." } else { "" },
             quote_ident(&self.referenced.name),
             column_list(self.referenced, &key.referenced_columns)
         );
@@ -302,8 +302,8 @@ pub fn checks(db: &Database) -> Vec<CheckInfo<'_>> {
 /// A view's `SELECT` as `pg_get_viewdef` and `pg_views` give it: the text it
 /// was created with (as sqlparser prints it, not deparsed with PostgreSQL's
 /// line breaks and qualified columns), a space before and `;` after, as there.
-pub fn view_definition(view: &ViewSchema) -> String {
-    format!(" {};", view.query)
+pub fn view_definition(query: &str) -> String {
+    format!(" {query};")
 }
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b DESC)`, as

@@ -13,7 +13,7 @@ use crate::types::{
 };
 
 use super::catalog::{self as c};
-use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, sizes};
+use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, qualify, sizes};
 
 /// Evaluates `function` on arguments already cast to its signature. All but
 /// `set_config` are strict: the executor answers NULL for a NULL argument without
@@ -35,27 +35,54 @@ pub fn eval_catalog_function(
     Ok(match function {
         C::CurrentUser => Value::Text(ctx.user.to_string()),
         C::CurrentDatabase => Value::Text(ctx.database.to_string()),
+        C::CurrentSchema => text(qualify::search_path(ctx).first().map(|s| s.to_string())),
+        C::CurrentSchemas => {
+            let mut schemas = qualify::search_path(ctx);
+            if args[0].as_bool() == Some(true) && !schemas.contains(&"pg_catalog") {
+                schemas.insert(0, "pg_catalog");
+            }
+            Value::Array(schemas.into_iter().map(c::name).collect())
+        }
         C::BackendPid => Value::Int4(ctx.backend_pid),
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
         C::ConstraintDef => text(constraint_definition(
             db,
             oid(),
+            !qualify::public_on_path(ctx),
             args.get(1)
                 .is_some_and(|pretty| *pretty == Value::Bool(true)),
         )),
         C::ViewDef => text(
             db.views()
                 .find(|v| c::oid_of(c::Kind::View, &v.name) == oid())
-                .map(c::view_definition),
+                .map(|view| {
+                    if qualify::public_on_path(ctx) {
+                        c::view_definition(&view.query)
+                    } else {
+                        c::view_definition(&qualify::qualify_query(&view.query, db))
+                    }
+                }),
         ),
         C::FunctionArguments => text(pg_proc::routine_by_oid(db, oid()).map(pg_proc::arguments)),
         C::FunctionResult => match pg_proc::routine_by_oid(db, oid()) {
             Some(routine) => pg_proc::result(routine),
             None => Value::Null,
         },
+        C::Expression => match &args[0] {
+            Value::Text(expr) if !qualify::public_on_path(ctx) => {
+                Value::Text(qualify::qualify_expression(expr))
+            }
+            expr => expr.clone(),
+        },
         C::FirstArgument => args[0].clone(),
         C::TriggerDef => Value::Null,
+        C::AclDefault => match &args[0] {
+            Value::Text(kind) => {
+                acl_default(kind, args[1].as_i64().unwrap_or_default(), &ctx.user)?
+            }
+            other => unreachable!("acldefault's kind is a \"char\", not {other:?}"),
+        },
         C::RegIn(alias) => match &args[0] {
             Value::Text(name) => reg_in(db, &ctx.user, alias, name)?,
             other => other.clone(),
@@ -220,12 +247,12 @@ fn index_definition(db: &Database, oid: u32, column: Option<&Value>) -> Option<S
 /// `pg_get_constraintdef(oid [, pretty])`: `PRIMARY KEY (a, b)`, `UNIQUE (c)`,
 /// `CHECK ((a > 0))` (`CHECK (a > 0)` pretty), `FOREIGN KEY (a) REFERENCES
 /// p(id)`.
-fn constraint_definition(db: &Database, oid: u32, pretty: bool) -> Option<String> {
+fn constraint_definition(db: &Database, oid: u32, qualified: bool, pretty: bool) -> Option<String> {
     if let Some(check) = c::checks(db).iter().find(|check| check.oid() == oid) {
         return Some(check.definition(pretty));
     }
     if let Some(key) = c::foreign_keys(db).iter().find(|key| key.oid() == oid) {
-        return Some(key.definition());
+        return Some(key.definition(qualified));
     }
     let indexes = c::indexes(db);
     let index = indexes
@@ -383,4 +410,39 @@ fn reg_out(db: &Database, user: &str, alias: OidAlias, oid: u32) -> String {
         OidAlias::RegRole => Some(quote_ident(&pg_roles::role_name(user, oid))),
     };
     name.unwrap_or_else(|| oid.to_string())
+}
+
+/// `acldefault(kind, owner)`: PostgreSQL 15's default privileges of an object
+/// of `kind` owned by role `owner`, as its `aclitem[]` prints them (the
+/// world's item first, then the owner's), each granted by the owner.
+fn acl_default(kind: &str, owner: i64, user: &str) -> Result<Value, SqlError> {
+    let (world, owners) = match kind {
+        "c" => ("", ""),
+        "r" => ("", "arwdDxt"),
+        "s" => ("", "rwU"),
+        "d" => ("Tc", "CTc"),
+        "f" => ("X", "X"),
+        "l" | "T" => ("U", "U"),
+        "L" => ("", "rw"),
+        "n" => ("", "UC"),
+        "t" => ("", "C"),
+        "F" | "S" => ("", "U"),
+        "p" => ("", "sA"),
+        other => {
+            return Err(
+                TypeError::Internal(format!("unrecognized objtype abbreviation: {other}")).into(),
+            )
+        }
+    };
+    // A role Turnstile does not know prints as its number, as in PostgreSQL.
+    let role = match u32::try_from(owner) {
+        Ok(oid @ (c::OWNER_OID | c::DATABASE_OWNER_OID)) => pg_roles::acl_role(user, oid),
+        _ => owner.to_string(),
+    };
+    let items = [("", world), (role.as_str(), owners)]
+        .into_iter()
+        .filter(|(_, rights)| !rights.is_empty())
+        .map(|(grantee, rights)| Value::Text(format!("{grantee}={rights}/{role}")))
+        .collect();
+    Ok(Value::Array(items))
 }

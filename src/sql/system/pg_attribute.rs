@@ -5,7 +5,7 @@ use crate::db::{Database, Identity};
 use crate::sql::binder::Binder;
 use crate::types::{DataType, Value};
 
-use super::catalog::{self as c, Kind, CHAR, NAME, OID};
+use super::catalog::{self as c, Kind, CHAR, NAME, OID, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
 use super::{pg_type, SystemSnapshot};
 
@@ -35,6 +35,15 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("attislocal", DataType::Bool),
         ("attinhcount", DataType::Int4),
         ("attcollation", OID),
+        // Column privileges, options and foreign-data options: Turnstile has
+        // none of them, so all three are NULL.
+        ("attacl", TEXT_ARRAY),
+        ("attoptions", TEXT_ARRAY),
+        ("attfdwoptions", TEXT_ARRAY),
+        // `anyarray` in PostgreSQL: the value rows stored before the column
+        // was added have. Always NULL (`atthasmissing` false): adding a column
+        // rewrites the rows (see `sql::exec::alter`).
+        ("attmissingval", TEXT_ARRAY),
     ],
     rows,
 };
@@ -170,6 +179,10 @@ fn attribute_row(col: &Column<'_>) -> Vec<Value> {
         c::boolean(true),
         c::int4(0),
         c::oid(c::collation_of(col.ty)),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
     ]
 }
 
@@ -182,6 +195,11 @@ fn identity_code(identity: Option<Identity>) -> &'static str {
     }
 }
 
+/// The OID of the default of `table`'s `column` (in pg_attrdef).
+pub fn attrdef_oid(table: &str, column: &str) -> u32 {
+    c::oid_of(Kind::Constraint, &format!("{table}.{column}"))
+}
+
 fn attrdef_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for table in snapshot.db.tables() {
@@ -190,9 +208,8 @@ fn attrdef_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             // An identity column's sequence is no default (PostgreSQL keeps
             // none for it in pg_attrdef).
             if let Some(default) = col.default.as_ref().filter(|_| col.identity.is_none()) {
-                let name = format!("{}.{}", schema.name, col.name);
                 rows.push(vec![
-                    c::oid(c::oid_of(Kind::Constraint, &name)),
+                    c::oid(attrdef_oid(&schema.name, &col.name)),
                     c::oid(schema.id),
                     c::int2(i + 1),
                     Value::Text(default.clone()),

@@ -40,6 +40,11 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("relreplident", CHAR),
         ("relispartition", DataType::Bool),
         ("relrewrite", OID),
+        // `xid` in PostgreSQL, the oldest transaction ids a vacuum left in the
+        // table; Turnstile's rows carry none, so they are 0 (as PostgreSQL's
+        // are for a relation without storage), shown as `oid`.
+        ("relfrozenxid", OID),
+        ("relminmxid", OID),
         ("relacl", TEXT_ARRAY),
         ("reloptions", TEXT_ARRAY),
         ("relpartbound", DataType::Text),
@@ -237,6 +242,8 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::boolean(true),
                 c::name(if r.kind == 'r' { "d" } else { "n" }),
                 c::boolean(false),
+                c::oid(0),
+                c::oid(0),
                 c::oid(0),
                 Value::Null,
                 Value::Null,

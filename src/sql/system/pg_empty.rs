@@ -1,10 +1,12 @@
 //! The catalogs of what Turnstile has little or none of: access methods,
-//! tablespaces and collations (fixed rows), and comments, inheritance, partitions,
-//! triggers, row security policies, rules, extensions, extended statistics,
-//! publications and range types (no rows). They exist so that psql's and drivers' queries, which
-//! join them, run and find nothing — the truth.
+//! tablespaces, collations, languages and the schemas' comments (fixed rows),
+//! and inheritance, partitions, triggers, row security policies,
+//! extended statistics, publications, range types, operators and casts (built
+//! in, not listed), text search, foreign data and the rest of what pg_dump
+//! reads (no rows). They exist so that psql's, drivers' and pg_dump's queries,
+//! which join them, run and find nothing — the truth.
 
-use crate::types::{DataType, Value};
+use crate::types::{DataType, Value, INT2_VECTOR, OID_VECTOR};
 
 use super::catalog::{
     self as c, CHAR, CHAR_ARRAY, INT2_ARRAY, NAME, OID, OID_ARRAY, REGPROC, TEXT_ARRAY,
@@ -111,15 +113,36 @@ pub const COLLATION: SystemRelation = SystemRelation {
     },
 };
 
-pub const DESCRIPTION: SystemRelation = empty(
-    "pg_description",
-    &[
+/// Comments: PostgreSQL's on its schemas, which pg_dump compares with
+/// (`COMMENT ON` is not supported).
+pub const DESCRIPTION: SystemRelation = SystemRelation {
+    name: "pg_description",
+    schema: Schema::PgCatalog,
+    columns: &[
         ("objoid", OID),
         ("classoid", OID),
         ("objsubid", DataType::Int4),
         ("description", DataType::Text),
     ],
-);
+    rows: |_: &SystemSnapshot<'_>| {
+        let pg_namespace = super::find(None, "pg_namespace").map_or(0, |id| id.oid());
+        [
+            (c::PG_CATALOG_OID, "system catalog schema"),
+            (99, "reserved schema for TOAST tables"),
+            (c::PUBLIC_OID, "standard public schema"),
+        ]
+        .into_iter()
+        .map(|(schema, comment)| {
+            vec![
+                c::oid(schema),
+                c::oid(pg_namespace),
+                c::int4(0),
+                Value::Text(comment.to_owned()),
+            ]
+        })
+        .collect()
+    },
+};
 
 pub const INHERITS: SystemRelation = empty(
     "pg_inherits",
@@ -138,9 +161,9 @@ pub const PARTITIONED_TABLE: SystemRelation = empty(
         ("partstrat", CHAR),
         ("partnatts", DataType::Int2),
         ("partdefid", OID),
-        ("partattrs", INT2_ARRAY),
-        ("partclass", OID_ARRAY),
-        ("partcollation", OID_ARRAY),
+        ("partattrs", INT2_VECTOR),
+        ("partclass", OID_VECTOR),
+        ("partcollation", OID_VECTOR),
         ("partexprs", DataType::Text),
     ],
 );
@@ -162,7 +185,7 @@ pub const TRIGGER: SystemRelation = empty(
         ("tgdeferrable", DataType::Bool),
         ("tginitdeferred", DataType::Bool),
         ("tgnargs", DataType::Int2),
-        ("tgattr", INT2_ARRAY),
+        ("tgattr", INT2_VECTOR),
         ("tgqual", DataType::Text),
     ],
 );
@@ -181,34 +204,6 @@ pub const POLICY: SystemRelation = empty(
     ],
 );
 
-pub const REWRITE: SystemRelation = empty(
-    "pg_rewrite",
-    &[
-        ("oid", OID),
-        ("rulename", NAME),
-        ("ev_class", OID),
-        ("ev_type", CHAR),
-        ("ev_enabled", CHAR),
-        ("is_instead", DataType::Bool),
-        ("ev_qual", DataType::Text),
-        ("ev_action", DataType::Text),
-    ],
-);
-
-pub const EXTENSION: SystemRelation = empty(
-    "pg_extension",
-    &[
-        ("oid", OID),
-        ("extname", NAME),
-        ("extowner", OID),
-        ("extnamespace", OID),
-        ("extrelocatable", DataType::Bool),
-        ("extversion", DataType::Text),
-        ("extconfig", OID_ARRAY),
-        ("extcondition", TEXT_ARRAY),
-    ],
-);
-
 pub const STATISTIC_EXT: SystemRelation = empty(
     "pg_statistic_ext",
     &[
@@ -218,7 +213,7 @@ pub const STATISTIC_EXT: SystemRelation = empty(
         ("stxnamespace", OID),
         ("stxowner", OID),
         ("stxstattarget", DataType::Int4),
-        ("stxkeys", INT2_ARRAY),
+        ("stxkeys", INT2_VECTOR),
         ("stxkind", CHAR_ARRAY),
     ],
 );
@@ -266,4 +261,305 @@ pub const RANGE: SystemRelation = empty(
         ("rngcanonical", REGPROC),
         ("rngsubdiff", REGPROC),
     ],
+);
+
+/// The languages routines are written in: PostgreSQL's three built-in ones,
+/// none of them a procedural language (`lanispl`). Module routines are
+/// WebAssembly, which `pg_proc` gives no language of these.
+pub const LANGUAGE: SystemRelation = SystemRelation {
+    name: "pg_language",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("oid", OID),
+        ("lanname", NAME),
+        ("lanowner", OID),
+        ("lanispl", DataType::Bool),
+        ("lanpltrusted", DataType::Bool),
+        ("lanplcallfoid", OID),
+        ("laninline", OID),
+        ("lanvalidator", OID),
+        ("lanacl", TEXT_ARRAY),
+    ],
+    rows: |_: &SystemSnapshot<'_>| {
+        [(12, "internal", false), (13, "c", false), (14, "sql", true)]
+            .into_iter()
+            .map(|(oid, name, trusted)| {
+                vec![
+                    c::oid(oid),
+                    c::name(name),
+                    c::oid(c::OWNER_OID),
+                    Value::Bool(false),
+                    Value::Bool(trusted),
+                    c::oid(0),
+                    c::oid(0),
+                    c::oid(0),
+                    Value::Null,
+                ]
+            })
+            .collect()
+    },
+};
+
+/// Security labels (a view in PostgreSQL): Turnstile has no label providers.
+pub const SECLABELS: SystemRelation = empty(
+    "pg_seclabels",
+    &[
+        ("objoid", OID),
+        ("classoid", OID),
+        ("objsubid", DataType::Int4),
+        ("objtype", DataType::Text),
+        ("objnamespace", OID),
+        ("objname", DataType::Text),
+        ("provider", DataType::Text),
+        ("label", DataType::Text),
+    ],
+);
+
+/// Operators, operator classes and families, their members, and casts:
+/// Turnstile's are built in and, as built-in functions in `pg_proc`, not
+/// listed; none can be created.
+pub const OPERATOR: SystemRelation = empty(
+    "pg_operator",
+    &[
+        ("oid", OID),
+        ("oprname", NAME),
+        ("oprnamespace", OID),
+        ("oprowner", OID),
+        ("oprkind", CHAR),
+        ("oprcanmerge", DataType::Bool),
+        ("oprcanhash", DataType::Bool),
+        ("oprleft", OID),
+        ("oprright", OID),
+        ("oprresult", OID),
+        ("oprcom", OID),
+        ("oprnegate", OID),
+        ("oprcode", REGPROC),
+        ("oprrest", REGPROC),
+        ("oprjoin", REGPROC),
+    ],
+);
+
+pub const OPCLASS: SystemRelation = empty(
+    "pg_opclass",
+    &[
+        ("oid", OID),
+        ("opcmethod", OID),
+        ("opcname", NAME),
+        ("opcnamespace", OID),
+        ("opcowner", OID),
+        ("opcfamily", OID),
+        ("opcintype", OID),
+        ("opcdefault", DataType::Bool),
+        ("opckeytype", OID),
+    ],
+);
+
+pub const OPFAMILY: SystemRelation = empty(
+    "pg_opfamily",
+    &[
+        ("oid", OID),
+        ("opfmethod", OID),
+        ("opfname", NAME),
+        ("opfnamespace", OID),
+        ("opfowner", OID),
+    ],
+);
+
+pub const AMOP: SystemRelation = empty(
+    "pg_amop",
+    &[
+        ("oid", OID),
+        ("amopfamily", OID),
+        ("amoplefttype", OID),
+        ("amoprighttype", OID),
+        ("amopstrategy", DataType::Int2),
+        ("amoppurpose", CHAR),
+        ("amopopr", OID),
+        ("amopmethod", OID),
+        ("amopsortfamily", OID),
+    ],
+);
+
+pub const AMPROC: SystemRelation = empty(
+    "pg_amproc",
+    &[
+        ("oid", OID),
+        ("amprocfamily", OID),
+        ("amproclefttype", OID),
+        ("amprocrighttype", OID),
+        ("amprocnum", DataType::Int2),
+        ("amproc", REGPROC),
+    ],
+);
+
+pub const CAST: SystemRelation = empty(
+    "pg_cast",
+    &[
+        ("oid", OID),
+        ("castsource", OID),
+        ("casttarget", OID),
+        ("castfunc", OID),
+        ("castcontext", CHAR),
+        ("castmethod", CHAR),
+    ],
+);
+
+/// Encoding conversions, transforms, text search objects, foreign data,
+/// default privileges, event triggers, initial privileges, subscriptions and
+/// large objects: Turnstile has none (pg_dump reads them all).
+pub const CONVERSION: SystemRelation = empty(
+    "pg_conversion",
+    &[
+        ("oid", OID),
+        ("conname", NAME),
+        ("connamespace", OID),
+        ("conowner", OID),
+        ("conforencoding", DataType::Int4),
+        ("contoencoding", DataType::Int4),
+        ("conproc", REGPROC),
+        ("condefault", DataType::Bool),
+    ],
+);
+
+pub const TRANSFORM: SystemRelation = empty(
+    "pg_transform",
+    &[
+        ("oid", OID),
+        ("trftype", OID),
+        ("trflang", OID),
+        ("trffromsql", REGPROC),
+        ("trftosql", REGPROC),
+    ],
+);
+
+pub const TS_PARSER: SystemRelation = empty(
+    "pg_ts_parser",
+    &[
+        ("oid", OID),
+        ("prsname", NAME),
+        ("prsnamespace", OID),
+        ("prsstart", REGPROC),
+        ("prstoken", REGPROC),
+        ("prsend", REGPROC),
+        ("prsheadline", REGPROC),
+        ("prslextype", REGPROC),
+    ],
+);
+
+pub const TS_TEMPLATE: SystemRelation = empty(
+    "pg_ts_template",
+    &[
+        ("oid", OID),
+        ("tmplname", NAME),
+        ("tmplnamespace", OID),
+        ("tmplinit", REGPROC),
+        ("tmpllexize", REGPROC),
+    ],
+);
+
+pub const TS_DICT: SystemRelation = empty(
+    "pg_ts_dict",
+    &[
+        ("oid", OID),
+        ("dictname", NAME),
+        ("dictnamespace", OID),
+        ("dictowner", OID),
+        ("dicttemplate", OID),
+        ("dictinitoption", DataType::Text),
+    ],
+);
+
+pub const TS_CONFIG: SystemRelation = empty(
+    "pg_ts_config",
+    &[
+        ("oid", OID),
+        ("cfgname", NAME),
+        ("cfgnamespace", OID),
+        ("cfgowner", OID),
+        ("cfgparser", OID),
+    ],
+);
+
+pub const FOREIGN_DATA_WRAPPER: SystemRelation = empty(
+    "pg_foreign_data_wrapper",
+    &[
+        ("oid", OID),
+        ("fdwname", NAME),
+        ("fdwowner", OID),
+        ("fdwhandler", OID),
+        ("fdwvalidator", OID),
+        ("fdwacl", TEXT_ARRAY),
+        ("fdwoptions", TEXT_ARRAY),
+    ],
+);
+
+pub const FOREIGN_SERVER: SystemRelation = empty(
+    "pg_foreign_server",
+    &[
+        ("oid", OID),
+        ("srvname", NAME),
+        ("srvowner", OID),
+        ("srvfdw", OID),
+        ("srvtype", DataType::Text),
+        ("srvversion", DataType::Text),
+        ("srvacl", TEXT_ARRAY),
+        ("srvoptions", TEXT_ARRAY),
+    ],
+);
+
+pub const FOREIGN_TABLE: SystemRelation = empty(
+    "pg_foreign_table",
+    &[
+        ("ftrelid", OID),
+        ("ftserver", OID),
+        ("ftoptions", TEXT_ARRAY),
+    ],
+);
+
+pub const DEFAULT_ACL: SystemRelation = empty(
+    "pg_default_acl",
+    &[
+        ("oid", OID),
+        ("defaclrole", OID),
+        ("defaclnamespace", OID),
+        ("defaclobjtype", CHAR),
+        ("defaclacl", TEXT_ARRAY),
+    ],
+);
+
+pub const EVENT_TRIGGER: SystemRelation = empty(
+    "pg_event_trigger",
+    &[
+        ("oid", OID),
+        ("evtname", NAME),
+        ("evtevent", NAME),
+        ("evtowner", OID),
+        ("evtfoid", OID),
+        ("evtenabled", CHAR),
+        ("evttags", TEXT_ARRAY),
+    ],
+);
+
+pub const SUBSCRIPTION: SystemRelation = empty(
+    "pg_subscription",
+    &[
+        ("oid", OID),
+        ("subdbid", OID),
+        ("subname", NAME),
+        ("subowner", OID),
+        ("subenabled", DataType::Bool),
+        ("subbinary", DataType::Bool),
+        ("substream", DataType::Bool),
+        ("subtwophasestate", CHAR),
+        ("subdisableonerr", DataType::Bool),
+        ("subconninfo", DataType::Text),
+        ("subslotname", NAME),
+        ("subsynccommit", DataType::Text),
+        ("subpublications", TEXT_ARRAY),
+    ],
+);
+
+pub const LARGEOBJECT_METADATA: SystemRelation = empty(
+    "pg_largeobject_metadata",
+    &[("oid", OID), ("lomowner", OID), ("lomacl", TEXT_ARRAY)],
 );

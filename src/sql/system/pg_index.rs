@@ -3,9 +3,9 @@
 //! UNIQUE INDEX` is an index only, as in PostgreSQL; see
 //! `IndexInfo::is_constraint`); CHECK constraints and foreign keys.
 
-use crate::types::{DataType, Value};
+use crate::types::{DataType, Value, INT2_VECTOR, OID_VECTOR};
 
-use super::catalog::{self as c, Kind, CHAR, INT2_ARRAY, NAME, OID, OID_ARRAY};
+use super::catalog::{self as c, Kind, CHAR, INT2_ARRAY, NAME, OID};
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -29,10 +29,10 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("indislive", DataType::Bool),
         ("indisreplident", DataType::Bool),
         // int2vector in PostgreSQL, shown here as int2[] (so subscripts start at 1).
-        ("indkey", INT2_ARRAY),
-        ("indcollation", OID_ARRAY),
-        ("indclass", OID_ARRAY),
-        ("indoption", INT2_ARRAY),
+        ("indkey", INT2_VECTOR),
+        ("indcollation", OID_VECTOR),
+        ("indclass", OID_VECTOR),
+        ("indoption", INT2_VECTOR),
         ("indexprs", DataType::Text),
         ("indpred", DataType::Text),
     ],

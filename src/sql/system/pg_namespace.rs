@@ -1,9 +1,10 @@
 //! `pg_namespace`: the schemas — `pg_catalog`, `public`, `information_schema` and
-//! an empty `pg_toast`, with PostgreSQL's OIDs.
+//! an empty `pg_toast`, with PostgreSQL's OIDs and privileges; and
+//! `pg_init_privs`, their privileges as initdb left them.
 
-use crate::types::Value;
+use crate::types::{DataType, Value};
 
-use super::catalog::{self as c, NAME, OID, TEXT_ARRAY};
+use super::catalog::{self as c, CHAR, NAME, OID, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -17,6 +18,38 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("nspacl", TEXT_ARRAY),
     ],
     rows,
+};
+
+/// `pg_init_privs`: the privileges objects had after initdb, which pg_dump
+/// compares with to dump only what changed since; the two schemas with
+/// privileges of their own that pg_dump dumps, `pg_catalog` and `public`.
+pub const INIT_PRIVS: SystemRelation = SystemRelation {
+    name: "pg_init_privs",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("objoid", OID),
+        ("classoid", OID),
+        ("objsubid", DataType::Int4),
+        ("privtype", CHAR),
+        ("initprivs", TEXT_ARRAY),
+    ],
+    rows: |snapshot: &SystemSnapshot<'_>| {
+        let pg_namespace = super::find(None, "pg_namespace").map_or(0, |id| id.oid());
+        SCHEMAS
+            .iter()
+            .filter(|(oid, _, _)| [c::PG_CATALOG_OID, c::PUBLIC_OID].contains(oid))
+            .map(|(oid, _, owner)| {
+                vec![
+                    c::oid(*oid),
+                    c::oid(pg_namespace),
+                    c::int4(0),
+                    // Set by initdb.
+                    c::name("i"),
+                    privileges(*oid, *owner, snapshot.user),
+                ]
+            })
+            .collect()
+    },
 };
 
 /// Every schema: (OID, name, owner).
@@ -47,9 +80,30 @@ pub fn schema_name(oid: u32) -> Option<&'static str> {
         .map(|(_, n, _)| *n)
 }
 
-fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     SCHEMAS
         .iter()
-        .map(|(oid, name, owner)| vec![c::oid(*oid), c::name(name), c::oid(*owner), Value::Null])
+        .map(|(oid, name, owner)| {
+            vec![
+                c::oid(*oid),
+                c::name(name),
+                c::oid(*owner),
+                privileges(*oid, *owner, snapshot.user),
+            ]
+        })
         .collect()
+}
+
+/// `nspacl`: PostgreSQL's after initdb, its owner's `USAGE` and `CREATE` and
+/// everyone's `USAGE` (none for `pg_toast`). pg_dump writes GRANTs and
+/// REVOKEs for any difference from them.
+fn privileges(oid: u32, owner: u32, user: &str) -> Value {
+    if oid == 99 {
+        return Value::Null;
+    }
+    let owner = super::pg_roles::acl_role(user, owner);
+    Value::Array(vec![
+        Value::Text(format!("{owner}=UC/{owner}")),
+        Value::Text(format!("=U/{owner}")),
+    ])
 }

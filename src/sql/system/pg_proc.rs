@@ -3,7 +3,7 @@
 //! function (`f`, `RETURNS TABLE(…)`). Built-in functions are not listed.
 
 use crate::db::{Database, RoutineKind, RoutineSchema};
-use crate::types::{quote_ident, DataType, Value};
+use crate::types::{quote_ident, DataType, Value, OID_VECTOR};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID, OID_ARRAY, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
@@ -32,8 +32,7 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("pronargs", DataType::Int2),
         ("pronargdefaults", DataType::Int2),
         ("prorettype", OID),
-        // oidvector in PostgreSQL, shown here as oid[].
-        ("proargtypes", OID_ARRAY),
+        ("proargtypes", OID_VECTOR),
         ("proallargtypes", OID_ARRAY),
         ("proargmodes", DataType::Array(&CHAR)),
         ("proargnames", TEXT_ARRAY),

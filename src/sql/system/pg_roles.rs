@@ -119,6 +119,20 @@ pub fn role_name(user: &str, oid: u32) -> String {
     }
 }
 
+/// Role `oid` as an `aclitem` prints it: its name, double-quoted unless it is
+/// all letters, digits and underscores.
+pub fn acl_role(user: &str, oid: u32) -> String {
+    let name = role_name(user, oid);
+    if name
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    {
+        name
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
 fn role_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     roles(snapshot)
         .into_iter()

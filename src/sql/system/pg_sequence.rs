@@ -1,12 +1,11 @@
 //! `pg_sequence`, `pg_sequences` and `information_schema.sequences`: every
 //! sequence with its type, bounds and step (psql's `\d` of a sequence reads the
-//! first, tools the others); and `pg_depend`, with the one kind of dependency
-//! Turnstile keeps: a sequence owned by a column (psql's "Owned by").
+//! first, tools the others).
 
 use crate::db::{Database, Sequence};
 use crate::types::{DataType, OidAlias, Value};
 
-use super::catalog::{self as c, CHAR, NAME, OID};
+use super::catalog::{self as c, NAME, OID};
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -70,50 +69,8 @@ pub const STANDARD: SystemRelation = SystemRelation {
     rows: standard_rows,
 };
 
-pub const DEPEND: SystemRelation = SystemRelation {
-    name: "pg_depend",
-    schema: Schema::PgCatalog,
-    columns: &[
-        ("classid", OID),
-        ("objid", OID),
-        ("objsubid", INT4),
-        ("refclassid", OID),
-        ("refobjid", OID),
-        ("refobjsubid", INT4),
-        ("deptype", CHAR),
-    ],
-    rows: depend_rows,
-};
-
-/// Each owned sequence depends on its column: automatically (`a`) for `serial`
-/// and `OWNED BY`, internally (`i`) for an identity column.
-fn depend_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
-    let pg_class = super::find(None, "pg_class").map_or(0, |id| id.oid());
-    let db = snapshot.db;
-    db.sequences()
-        .filter_map(|sequence| {
-            let s = sequence.schema();
-            let (table, position) = s.owned_by?;
-            let kind = if owner_is_identity(db, sequence) {
-                "i"
-            } else {
-                "a"
-            };
-            Some(vec![
-                c::oid(pg_class),
-                c::oid(s.id),
-                c::int4(0),
-                c::oid(pg_class),
-                c::oid(table),
-                c::int4(position as i64 + 1),
-                c::name(kind),
-            ])
-        })
-        .collect()
-}
-
 /// True if `sequence` belongs to an identity column.
-fn owner_is_identity(db: &Database, sequence: &Sequence) -> bool {
+pub(super) fn owner_is_identity(db: &Database, sequence: &Sequence) -> bool {
     sequence.schema().owned_by.is_some_and(|(table, position)| {
         db.find_table(table)
             .and_then(|t| t.schema().columns.get(position))

@@ -3,7 +3,7 @@
 
 use crate::types::{DataType, OidAlias, Value};
 
-use super::catalog::{self as c, CHAR, NAME, OID, REGPROC};
+use super::catalog::{self as c, CHAR, NAME, OID, REGPROC, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -37,6 +37,7 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("typndims", DataType::Int4),
         ("typcollation", OID),
         ("typdefault", DataType::Text),
+        ("typacl", TEXT_ARRAY),
     ],
     rows,
 };
@@ -52,7 +53,7 @@ pub fn type_name(ty: DataType) -> String {
 /// PostgreSQL's `typcategory`.
 fn category(ty: DataType) -> &'static str {
     match ty {
-        DataType::Array(_) => "A",
+        DataType::Array(_) | DataType::Vector(_) => "A",
         DataType::Bool => "B",
         DataType::Date | DataType::Timestamp | DataType::Timestamptz => "D",
         DataType::Interval => "T",
@@ -84,6 +85,8 @@ fn array_type_oid(ty: DataType) -> u32 {
         DataType::Oid(OidAlias::RegType) => 2211,
         DataType::Oid(OidAlias::RegNamespace) => 4090,
         DataType::Oid(OidAlias::RegRole) => 4097,
+        DataType::Vector(DataType::Int2) => 1006,
+        DataType::Vector(_) => 1013,
         other => other.array_of().map_or(0, DataType::oid),
     }
 }
@@ -92,7 +95,7 @@ fn array_type_oid(ty: DataType) -> u32 {
 /// name as a fixed-length array of them.
 fn element_type_oid(ty: DataType) -> u32 {
     match ty {
-        DataType::Array(element) => element.oid(),
+        DataType::Array(element) | DataType::Vector(element) => element.oid(),
         DataType::Name => DataType::InternalChar.oid(),
         _ => 0,
     }
@@ -134,6 +137,7 @@ pub(super) fn alignment(ty: DataType) -> &'static str {
 pub(super) fn storage(ty: DataType) -> &'static str {
     match ty {
         DataType::Numeric(_) => "m",
+        DataType::Vector(_) => "p",
         _ if ty.type_size() == -1 => "x",
         _ => "p",
     }
@@ -169,6 +173,7 @@ fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::int4(-1),
                 c::int4(0),
                 c::oid(c::collation_of(ty)),
+                Value::Null,
                 Value::Null,
             ]
         })

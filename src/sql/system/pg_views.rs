@@ -95,7 +95,7 @@ fn view_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::name("public"),
                 c::name(&view.name),
                 c::name(snapshot.user),
-                Value::Text(c::view_definition(view)),
+                Value::Text(c::view_definition(&view.query)),
             ]
         })
         .collect()

@@ -3,9 +3,9 @@
 use crate::types::{DataType, Value};
 
 use super::{
-    information_schema, pg_attribute, pg_class, pg_empty, pg_index, pg_namespace, pg_proc,
-    pg_roles, pg_sequence, pg_settings, pg_type, pg_views, turnstile_lock, turnstile_routines,
-    turnstile_wal, SystemSnapshot,
+    information_schema, pg_attribute, pg_class, pg_depend, pg_empty, pg_extension, pg_index,
+    pg_namespace, pg_proc, pg_roles, pg_sequence, pg_settings, pg_type, pg_views, turnstile_lock,
+    turnstile_routines, turnstile_wal, SystemSnapshot,
 };
 
 /// The schema a system relation is in, which decides how it is named.
@@ -58,8 +58,8 @@ const RELATIONS: &[SystemRelation] = &[
     pg_empty::PARTITIONED_TABLE,
     pg_empty::TRIGGER,
     pg_empty::POLICY,
-    pg_empty::REWRITE,
-    pg_empty::EXTENSION,
+    pg_depend::REWRITE,
+    pg_extension::RELATION,
     pg_empty::STATISTIC_EXT,
     pg_empty::PUBLICATION,
     pg_empty::PUBLICATION_NAMESPACE,
@@ -70,7 +70,8 @@ const RELATIONS: &[SystemRelation] = &[
     information_schema::ROUTINES,
     turnstile_lock::STATS,
     turnstile_lock::PHASES,
-    // Appended: a relation's position is its OID.
+    // Appended: the position of a relation that is not one of PostgreSQL's
+    // catalogs gives its OID (see `SystemRelationId::oid`).
     pg_views::TABLES,
     pg_views::INDEXES,
     information_schema::TABLE_CONSTRAINTS,
@@ -81,8 +82,30 @@ const RELATIONS: &[SystemRelation] = &[
     pg_sequence::CATALOG,
     pg_sequence::VIEW,
     pg_sequence::STANDARD,
-    pg_sequence::DEPEND,
+    pg_depend::DEPEND,
     pg_views::VIEWS,
+    pg_empty::LANGUAGE,
+    pg_empty::SECLABELS,
+    pg_empty::OPERATOR,
+    pg_empty::OPCLASS,
+    pg_empty::OPFAMILY,
+    pg_empty::AMOP,
+    pg_empty::AMPROC,
+    pg_empty::CAST,
+    pg_empty::CONVERSION,
+    pg_empty::TRANSFORM,
+    pg_empty::TS_PARSER,
+    pg_empty::TS_TEMPLATE,
+    pg_empty::TS_DICT,
+    pg_empty::TS_CONFIG,
+    pg_empty::FOREIGN_DATA_WRAPPER,
+    pg_empty::FOREIGN_SERVER,
+    pg_empty::FOREIGN_TABLE,
+    pg_empty::DEFAULT_ACL,
+    pg_empty::EVENT_TRIGGER,
+    pg_namespace::INIT_PRIVS,
+    pg_empty::SUBSCRIPTION,
+    pg_empty::LARGEOBJECT_METADATA,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
@@ -96,9 +119,16 @@ impl SystemRelationId {
         &RELATIONS[self.0]
     }
 
-    /// Its `pg_class` OID: fixed for the binary, below the OIDs of user objects.
+    /// Its `pg_class` OID: PostgreSQL's for its catalogs, which clients
+    /// compile in (pg_dump knows a namespace as the row of `pg_namespace`,
+    /// 2615, with its OID); for the rest fixed for the binary, below the OIDs
+    /// of user objects.
     pub fn oid(self) -> u32 {
-        SYSTEM_OID_BASE + self.0 as u32
+        let name = self.relation().name;
+        CATALOG_OIDS
+            .iter()
+            .find(|(catalog, _)| *catalog == name && self.relation().schema == Schema::PgCatalog)
+            .map_or(SYSTEM_OID_BASE + self.0 as u32, |(_, oid)| *oid)
     }
 
     /// Its rows, computed now from `snapshot`.
@@ -114,6 +144,58 @@ impl SystemRelationId {
         rows
     }
 }
+
+/// PostgreSQL's fixed OIDs of the catalogs Turnstile has (`catalog/pg_*.h`).
+const CATALOG_OIDS: &[(&str, u32)] = &[
+    ("pg_default_acl", 826),
+    ("pg_tablespace", 1213),
+    ("pg_type", 1247),
+    ("pg_attribute", 1249),
+    ("pg_proc", 1255),
+    ("pg_class", 1259),
+    ("pg_auth_members", 1261),
+    ("pg_database", 1262),
+    ("pg_foreign_server", 1417),
+    ("pg_sequence", 2224),
+    ("pg_foreign_data_wrapper", 2328),
+    ("pg_am", 2601),
+    ("pg_amop", 2602),
+    ("pg_amproc", 2603),
+    ("pg_attrdef", 2604),
+    ("pg_cast", 2605),
+    ("pg_constraint", 2606),
+    ("pg_conversion", 2607),
+    ("pg_depend", 2608),
+    ("pg_description", 2609),
+    ("pg_index", 2610),
+    ("pg_inherits", 2611),
+    ("pg_language", 2612),
+    ("pg_namespace", 2615),
+    ("pg_opclass", 2616),
+    ("pg_operator", 2617),
+    ("pg_rewrite", 2618),
+    ("pg_trigger", 2620),
+    ("pg_opfamily", 2753),
+    ("pg_largeobject_metadata", 2995),
+    ("pg_extension", 3079),
+    ("pg_foreign_table", 3118),
+    ("pg_policy", 3256),
+    ("pg_partitioned_table", 3350),
+    ("pg_statistic_ext", 3381),
+    ("pg_init_privs", 3394),
+    ("pg_collation", 3456),
+    ("pg_event_trigger", 3466),
+    ("pg_range", 3541),
+    ("pg_transform", 3576),
+    ("pg_ts_dict", 3600),
+    ("pg_ts_parser", 3601),
+    ("pg_ts_config", 3602),
+    ("pg_ts_template", 3764),
+    ("pg_subscription", 6100),
+    ("pg_publication", 6104),
+    ("pg_publication_rel", 6106),
+    ("pg_publication_namespace", 6237),
+];
 
 /// Where the `pg_class` OIDs of system relations start (PostgreSQL assigns those
 /// of its initdb-time objects in 10000..16384 too).
