@@ -166,6 +166,9 @@ impl Error {
             Error::Sql(SqlError::SerializationFailure { .. }) => {
                 Some("The transaction might succeed if retried.".into())
             }
+            Error::Sql(SqlError::CursorForwardOnly) => {
+                Some("Declare it with SCROLL option to enable backward scan.".into())
+            }
             Error::Sql(SqlError::BlockTooLarge(_)) => {
                 Some("Commit in smaller blocks, or raise --max-block-changes.".into())
             }
@@ -238,6 +241,9 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::ReadOnlyTransaction(_) => "25006",
         SqlError::UndefinedSavepoint(_) => "3B001",
         SqlError::NoActiveTransaction(_) => "25P01",
+        SqlError::DuplicateCursor(_) => "42P03",
+        SqlError::UndefinedCursor(_) => "34000",
+        SqlError::CursorForwardOnly => "55000",
         SqlError::ActiveTransactionBlock(_) => "25001",
         SqlError::UndefinedSchema(_) => "3F000",
         SqlError::DuplicateAlias(_) => "42712",

@@ -339,6 +339,73 @@ async fn turnstile_routines_lists_reducers_and_views_with_budgets() {
     );
 }
 
+/// The loaded module is the extension `bank` (what pg_dump writes in place of
+/// its reducers and tables): listed in pg_extension with its tables as
+/// configuration tables, its reducers and tables its members in pg_depend,
+/// created again only as a no-op (`IF NOT EXISTS`), never dropped while the
+/// server runs; another extension is not available.
+#[tokio::test]
+async fn the_module_is_an_extension() {
+    let server = TestServer::start();
+    let client = server.connect().await;
+    let row = client
+        .query_one(
+            "SELECT extname, extnamespace::regnamespace::text, \
+                    (SELECT array_agg(c::regclass::text) FROM unnest(extconfig) c) \
+             FROM pg_extension",
+            &[],
+        )
+        .await
+        .unwrap();
+    let listed: (String, String, Vec<String>) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(
+        listed,
+        ("bank".into(), "public".into(), vec!["accounts".into()])
+    );
+    let members: Vec<String> = client
+        .query(
+            "SELECT CASE WHEN d.classid = 'pg_proc'::regclass \
+                         THEN (SELECT proname::text FROM pg_proc WHERE oid = d.objid) \
+                         ELSE d.objid::regclass::text END \
+             FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid \
+             WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        members,
+        ["accounts", "deposit", "open_account", "richest", "transfer"]
+    );
+
+    let created = client
+        .simple_query("CREATE EXTENSION IF NOT EXISTS bank WITH SCHEMA public")
+        .await
+        .unwrap();
+    assert!(matches!(
+        created.last(),
+        Some(tokio_postgres::SimpleQueryMessage::CommandComplete(0))
+    ));
+    assert_eq!(
+        error_of(&client, "CREATE EXTENSION bank").await,
+        ("42710".into(), "extension \"bank\" already exists".into())
+    );
+    let (code, message) = error_of(&client, "DROP EXTENSION bank").await;
+    assert_eq!(code, "0A000", "{message}");
+    let (code, message) = error_of(&client, "CREATE EXTENSION hstore").await;
+    assert_eq!(code, "0A000", "{message}");
+    assert!(message.contains("--module"), "{message}");
+    assert_eq!(error_of(&client, "DROP EXTENSION hstore").await.0, "42704");
+    client
+        .batch_execute("DROP EXTENSION IF EXISTS hstore")
+        .await
+        .unwrap();
+    assert_answers(&client).await;
+}
+
 /// Reducer writes are logged as row changes: a server restarted on the same data
 /// directory with a different module (so the bank's code is not there to replay)
 /// has every acknowledged transfer (invariant 5).

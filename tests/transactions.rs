@@ -386,6 +386,49 @@ async fn a_row_count_that_changed_by_commit_is_a_serialization_failure() {
     );
 }
 
+/// A block that has not written answers as of one moment, statement by
+/// statement: each statement confirms what the block read before it, so once
+/// another session changes that, the block's next statement answers 40001,
+/// whether or not the client would ever commit (pg_dump reads a database in
+/// such a block and disconnects). A block whose reads held at its last
+/// statement is serializable at that moment: its COMMIT succeeds even if the
+/// data changes afterwards, as PostgreSQL's read-only transactions do.
+#[tokio::test]
+async fn a_read_only_block_is_consistent_at_each_statement() {
+    let (_server, a, b) = two_sessions().await;
+    b.batch_execute("CREATE TABLE audit (id integer PRIMARY KEY)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 1).await, 100);
+    assert_eq!(count_rows(&a, "audit").await, 0);
+    // A change to a row the block has not read confirms nothing away.
+    b.execute("UPDATE acct SET balance = 50 WHERE id = 2", &[])
+        .await
+        .unwrap();
+    assert_eq!(balance(&a, 1).await, 100);
+    // One it read does: answering now would mix two moments.
+    b.execute("UPDATE acct SET balance = 90 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(a.query_one("SELECT count(*) FROM audit", &[]).await),
+        "40001"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+
+    a.batch_execute("BEGIN READ ONLY").await.unwrap();
+    assert_eq!(count_rows(&a, "acct").await, 3);
+    assert_eq!(balance(&a, 1).await, 90);
+    b.execute("UPDATE acct SET balance = 80 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(balance(&a, 1).await, 80);
+}
+
 #[tokio::test]
 async fn an_idle_open_block_does_not_block_other_writers() {
     let (_server, a, b) = two_sessions().await;

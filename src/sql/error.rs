@@ -157,6 +157,15 @@ pub enum SqlError {
     /// 3B001: `RELEASE` or `ROLLBACK TO` a savepoint the block does not have.
     #[error("savepoint \"{0}\" does not exist")]
     UndefinedSavepoint(String),
+    /// 42P03: `DECLARE` of a cursor name the session has open.
+    #[error("cursor \"{0}\" already exists")]
+    DuplicateCursor(String),
+    /// 55000: a backward move of a cursor declared `NO SCROLL`.
+    #[error("cursor can only scan forward")]
+    CursorForwardOnly,
+    /// 34000: a cursor name the session has not open.
+    #[error("cursor \"{0}\" does not exist")]
+    UndefinedCursor(String),
     /// 25P01: a savepoint command outside a transaction block.
     #[error("{0} can only be used in transaction blocks")]
     NoActiveTransaction(&'static str),

@@ -26,6 +26,12 @@
 //! [`alter_sequence`] reads it again from there. Its options are read by
 //! sqlparser's reader of `CREATE SEQUENCE` options, `RESTART` by this module.
 //!
+//! `FETCH` and `MOVE` (a cursor's, see `session::cursor`) are read here when
+//! they are the whole text: sqlparser reads FETCH only with both a direction and
+//! `FROM`, and MOVE not at all. A MOVE stands in the rest of the pipeline as the
+//! FETCH it moves as, marked by an `INTO` no FETCH of PostgreSQL's has
+//! ([`is_move_marker`]).
+//!
 //! `SEQUENCE NAME` among an identity column's options, which pg_dump writes and
 //! sqlparser does not read, is taken out when it names the sequence Turnstile
 //! would name anyway ([`drop_default_sequence_names`]).
@@ -53,9 +59,9 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions, Analyze, BinaryOperator, Expr, FlushType, Ident, ObjectName, ObjectNamePart,
-    Owner, Query, SequenceOptions, Set, SetExpr, Statement, UnaryOperator, VacuumStatement, Value,
-    VisitMut, Visitor, VisitorMut,
+    visit_expressions, Analyze, BinaryOperator, Expr, FetchDirection, FetchPosition, FlushType,
+    Ident, ObjectName, ObjectNamePart, Owner, Query, SequenceOptions, Set, SetExpr, Statement,
+    UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -75,11 +81,11 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if let Some(statement) = parse_maintenance(bare)? {
         return Ok(vec![statement]);
     }
-    // sqlparser does not know MOVE (a cursor's position), which is valid
-    // PostgreSQL that Turnstile does not run, as it does not run DECLARE: 0A000,
-    // not a syntax error.
-    if first_word(bare) == "move" {
-        return Err(SqlError::Unsupported("the statement MOVE".into()));
+    // Cursor movements, which sqlparser reads too little of.
+    match first_word(bare).as_str() {
+        "fetch" => return parse_fetch(bare, false),
+        "move" => return parse_fetch(bare, true),
+        _ => {}
     }
     // Nor two-phase commit, which sqlparser does not read either: PostgreSQL
     // refuses it too unless `max_prepared_transactions` is raised.
@@ -289,7 +295,8 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     let own = lower.contains("constraints") || lower.contains("sequence");
     let sequence_name = lower.contains("identity") && own;
     let similar = lower.contains("similar") && lower.contains("substring");
-    if !symmetric && !copy && !own && !similar {
+    let operator = lower.contains("operator");
+    if !symmetric && !copy && !own && !similar && !operator {
         return Ok(Parser::parse_sql(&dialect, sql)?);
     }
     let mut tokens = Tokenizer::new(&dialect, sql)
@@ -300,6 +307,9 @@ fn parse_rewritten(sql: &str) -> Result<Vec<Statement>, Rewritten> {
     }
     if similar {
         rewrite_substring_similar(&mut tokens);
+    }
+    if operator {
+        tokens = unqualify_operators_before_any(tokens);
     }
     if copy {
         rewrite_copy_booleans(&mut tokens);
@@ -651,6 +661,59 @@ fn rewrite_substring_similar(tokens: &mut [TokenWithSpan]) {
     }
 }
 
+/// `x OPERATOR(pg_catalog.=) ANY (array)` as `x = ANY (array)`: sqlparser reads
+/// a qualified operator only between two operands, and psql and pg_dump write
+/// this form (`\d`'s and `pg_dump -t`'s name patterns). The operators of
+/// `pg_catalog` are the ones a bare operator means, so nothing else changes; a
+/// qualified operator elsewhere is left to the parser and the binder.
+fn unqualify_operators_before_any(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_whitespace(&tokens[i].token))
+        .collect();
+    let word = |i: usize, keyword: Keyword| matches!(&tokens[i].token, Token::Word(w) if w.keyword == keyword && w.quote_style.is_none());
+    let mut replaced: Vec<Option<usize>> = vec![None; tokens.len()];
+    let mut dropped = vec![false; tokens.len()];
+    for (n, &i) in significant.iter().enumerate() {
+        // OPERATOR ( [pg_catalog .] op ) ANY|ALL|SOME
+        let at = |k: usize| significant.get(n + k).copied();
+        let Some(open) = at(1).filter(|_| word(i, Keyword::OPERATOR)) else {
+            continue;
+        };
+        if tokens[open].token != Token::LParen {
+            continue;
+        }
+        let qualified = at(2).is_some_and(|j| {
+            matches!(&tokens[j].token, Token::Word(w) if w.value.eq_ignore_ascii_case("pg_catalog"))
+        }) && at(3).is_some_and(|j| tokens[j].token == Token::Period);
+        let op_at = if qualified { 4 } else { 2 };
+        let (Some(op), Some(close), Some(next)) = (at(op_at), at(op_at + 1), at(op_at + 2)) else {
+            continue;
+        };
+        let is_operator = !matches!(
+            tokens[op].token,
+            Token::Word(_) | Token::LParen | Token::RParen | Token::Period
+        );
+        let before_any = [Keyword::ANY, Keyword::ALL, Keyword::SOME]
+            .into_iter()
+            .any(|k| word(next, k));
+        if is_operator && tokens[close].token == Token::RParen && before_any {
+            replaced[i] = Some(op);
+            for &j in &significant[n + 1..=n + op_at + 1] {
+                dropped[j] = true;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(tokens.len());
+    for (i, t) in tokens.iter().enumerate() {
+        match replaced[i] {
+            Some(op) => out.push(TokenWithSpan::new(tokens[op].token.clone(), t.span)),
+            None if !dropped[i] => out.push(t.clone()),
+            None => {}
+        }
+    }
+    out
+}
+
 /// `FREEZE on`, `HEADER off`, `FREEZE 1`, … as `FREEZE TRUE`, `HEADER FALSE`: the
 /// boolean spellings PostgreSQL accepts in COPY options, in the one form sqlparser
 /// reads.
@@ -802,6 +865,128 @@ fn drop_default_sequence_names(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWi
 }
 
 /// The text's first word, in lower case (letters only).
+/// The name a `FETCH … INTO` carries to stand for `MOVE` (PostgreSQL's FETCH
+/// has no INTO, and no unquoted identifier has a colon).
+const MOVE_MARKER: &str = "turnstile:move";
+
+/// `FETCH` or `MOVE` `[direction] [FROM | IN] cursor`, the whole text,
+/// read here: sqlparser knows MOVE not at all, and FETCH only with both a
+/// direction and FROM, and no negative count. A MOVE is the FETCH it moves as,
+/// its `into` the marker [`is_move_marker`] recognizes.
+fn parse_fetch(bare: &str, moving: bool) -> Result<Vec<Statement>, SqlError> {
+    let what = if moving { "MOVE" } else { "FETCH" };
+    let syntax = || {
+        SqlError::Syntax(format!(
+            "{what} [direction] [FROM | IN] cursor_name expected"
+        ))
+    };
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, bare)
+        .tokenize_with_location()
+        .map_err(|e| SqlError::Syntax(e.to_string()))?;
+    let mut tokens = tokens
+        .into_iter()
+        .filter(|t| !is_whitespace(&t.token) && t.token != Token::SemiColon)
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .peekable();
+    let keyword = |t: Option<&TokenWithSpan>, k: Keyword| matches!(t, Some(TokenWithSpan { token: Token::Word(w), .. }) if w.keyword == k && w.quote_style.is_none());
+    // A count: an integer, signed or not.
+    let count = |tokens: &mut std::iter::Peekable<std::vec::IntoIter<TokenWithSpan>>| {
+        let sign = match tokens.peek().map(|t| &t.token) {
+            Some(Token::Minus) => Some("-"),
+            Some(Token::Plus) => Some(""),
+            _ => None,
+        };
+        if sign.is_some() {
+            tokens.next();
+        }
+        match tokens.peek().map(|t| t.token.clone()) {
+            Some(Token::Number(n, _)) => {
+                tokens.next();
+                Ok(Some(
+                    Value::Number(format!("{}{n}", sign.unwrap_or("")), false).into(),
+                ))
+            }
+            _ if sign.is_some() => Err(syntax()),
+            _ => Ok(None),
+        }
+    };
+    let direction = if keyword(tokens.peek(), Keyword::NEXT) {
+        tokens.next();
+        FetchDirection::Next
+    } else if keyword(tokens.peek(), Keyword::PRIOR) {
+        tokens.next();
+        FetchDirection::Prior
+    } else if keyword(tokens.peek(), Keyword::FIRST) {
+        tokens.next();
+        FetchDirection::First
+    } else if keyword(tokens.peek(), Keyword::LAST) {
+        tokens.next();
+        FetchDirection::Last
+    } else if keyword(tokens.peek(), Keyword::ALL) {
+        tokens.next();
+        FetchDirection::All
+    } else if keyword(tokens.peek(), Keyword::ABSOLUTE) || keyword(tokens.peek(), Keyword::RELATIVE)
+    {
+        let absolute = keyword(tokens.next().as_ref(), Keyword::ABSOLUTE);
+        let limit = count(&mut tokens)?.ok_or_else(syntax)?;
+        if absolute {
+            FetchDirection::Absolute { limit }
+        } else {
+            FetchDirection::Relative { limit }
+        }
+    } else if keyword(tokens.peek(), Keyword::FORWARD) || keyword(tokens.peek(), Keyword::BACKWARD)
+    {
+        let forward = keyword(tokens.next().as_ref(), Keyword::FORWARD);
+        if keyword(tokens.peek(), Keyword::ALL) {
+            tokens.next();
+            if forward {
+                FetchDirection::ForwardAll
+            } else {
+                FetchDirection::BackwardAll
+            }
+        } else {
+            let limit = count(&mut tokens)?;
+            if forward {
+                FetchDirection::Forward { limit }
+            } else {
+                FetchDirection::Backward { limit }
+            }
+        }
+    } else {
+        match count(&mut tokens)? {
+            Some(limit) => FetchDirection::Count { limit },
+            None => FetchDirection::Next,
+        }
+    };
+    if keyword(tokens.peek(), Keyword::FROM) || keyword(tokens.peek(), Keyword::IN) {
+        tokens.next();
+    }
+    let (
+        Some(TokenWithSpan {
+            token: Token::Word(name),
+            span,
+        }),
+        None,
+    ) = (tokens.next(), tokens.next())
+    else {
+        return Err(syntax());
+    };
+    let marker = ObjectName::from(vec![Ident::new(MOVE_MARKER)]);
+    Ok(vec![Statement::Fetch {
+        name: name.into_ident(span),
+        direction,
+        position: FetchPosition::From,
+        into: moving.then_some(marker),
+    }])
+}
+
+/// True if a FETCH's `into` marks it as a MOVE (see [`parse_fetch`]).
+pub fn is_move_marker(into: &ObjectName) -> bool {
+    matches!(into.0.as_slice(), [ObjectNamePart::Identifier(part)] if part.value == MOVE_MARKER)
+}
+
 fn first_word(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_alphabetic())
         .next()

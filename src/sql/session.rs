@@ -33,6 +33,7 @@
 //! 57014 comes from the executor only.
 
 mod copy;
+mod cursor;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,6 +53,7 @@ use super::{
 };
 use crate::types::{DataType, Value};
 use crate::Error;
+use cursor::{cursor_command, CursorCommand, Cursors};
 
 /// Where the session is with respect to a transaction block; the wire layer turns it
 /// into ReadyForQuery's status byte.
@@ -130,6 +132,9 @@ enum Command {
     /// names (see `Session::lock_tables`); outside one it is 25P01, as in
     /// PostgreSQL.
     LockTables(Vec<ObjectName>),
+    /// `DECLARE … CURSOR`, `FETCH`, `MOVE`, `CLOSE`: run by `Session::execute`
+    /// (see `session::cursor`).
+    Cursor(CursorCommand),
     /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
     Unsupported(String),
 }
@@ -187,6 +192,8 @@ pub struct Session {
     backend_pid: i32,
     /// What the session's `nextval` calls gave, for `currval` and `lastval`.
     sequences: Arc<SessionSequences>,
+    /// The open cursors (see `session::cursor`).
+    cursors: Cursors,
 }
 
 impl Session {
@@ -204,6 +211,7 @@ impl Session {
             implicit: false,
             backend_pid: 0,
             sequences: Arc::default(),
+            cursors: Cursors::default(),
         }
     }
 
@@ -276,18 +284,30 @@ impl Session {
                 params: vec![],
                 columns: show_all_columns(),
             }),
-            Some(_) => Ok(Description::default()),
-            None if self.transaction == TransactionState::Failed => {
-                Err(SqlError::InFailedTransaction.into())
+            Some(Command::Cursor(cursor)) => {
+                self.describe_cursor_command(cursor, param_hints).await
             }
-            None => match &self.block {
-                Some(block) => {
-                    self.engine
-                        .describe_in_block(block, stmt, param_hints)
-                        .await
-                }
-                None => self.engine.describe(stmt, param_hints).await,
-            },
+            Some(_) => Ok(Description::default()),
+            None => self.describe_engine(stmt, param_hints).await,
+        }
+    }
+
+    /// The parameter and result types of `stmt`, a statement the engine runs.
+    async fn describe_engine(
+        &self,
+        stmt: &Statement,
+        param_hints: &[Option<DataType>],
+    ) -> Result<Description, Error> {
+        if self.transaction == TransactionState::Failed {
+            return Err(SqlError::InFailedTransaction.into());
+        }
+        match &self.block {
+            Some(block) => {
+                self.engine
+                    .describe_in_block(block, stmt, param_hints)
+                    .await
+            }
+            None => self.engine.describe(stmt, param_hints).await,
         }
     }
 
@@ -310,6 +330,9 @@ impl Session {
                 if self.transaction == TransactionState::InBlock =>
             {
                 self.lock_tables(names).await
+            }
+            Ok(Some(Command::Cursor(cursor))) => {
+                self.run_cursor_command(cursor, prepared, params).await
             }
             Ok(Some(cmd)) => self.run_command(cmd),
             Ok(None) => self.run_engine(prepared, params).await,
@@ -707,6 +730,7 @@ impl Session {
             Command::LockTables(_) => {
                 return Err(SqlError::NoActiveTransaction("LOCK TABLE").into())
             }
+            Command::Cursor(_) => unreachable!("Session::execute runs cursor statements"),
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         let tag = CommandTag::new(tag);
@@ -739,6 +763,7 @@ impl Session {
     /// block there is nothing to restore. Returns the command tag.
     fn end_block(&mut self, commit: bool) -> &'static str {
         self.implicit = false;
+        self.close_block_cursors(commit);
         let at_begin = self.settings_at_begin.take();
         let block = self.block.take();
         self.transaction = TransactionState::Idle;
@@ -846,7 +871,10 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
         Statement::Savepoint { name } => Command::Savepoint(identifier(name)),
         Statement::ReleaseSavepoint { name } => Command::Release(identifier(name)),
         Statement::Lock(lock) => lock_command(lock),
-        _ => return Ok(None),
+        other => match cursor_command(other)? {
+            Some(cursor) => Command::Cursor(cursor),
+            None => return Ok(None),
+        },
     }))
 }
 

@@ -248,7 +248,7 @@ impl FunctionId {
 pub enum ConstantFunction {
     /// `has_table_privilege` and friends: true (there are no privileges yet).
     True,
-    /// `obj_description`, `col_description`, `shobj_description`,
+    /// `col_description`, `shobj_description`,
     /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
     /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none).
     Null,
@@ -282,6 +282,9 @@ pub enum CatalogFunction {
     /// OID that is no trigger's: Turnstile has no triggers (`pg_trigger` is
     /// empty), but psql's `\d` asks about a table with foreign keys.
     TriggerDef,
+    /// `obj_description(oid [, catalog])`: the comment on an object, which
+    /// only PostgreSQL's schemas have (`pg_description`).
+    Description,
     /// `acldefault(kind, owner)`: the privileges an object of the kind has
     /// before any GRANT or REVOKE (`aclitem[]` in PostgreSQL, `text[]` here).
     AclDefault,
@@ -1008,7 +1011,10 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             | "has_sequence_privilege",
             2..=4,
         ) => Some(constant(K::True, T::Bool)),
-        ("obj_description" | "shobj_description", 1 | 2)
+        ("obj_description", 1 | 2) if is_oid(a[0]) && a[1..].iter().all(|t| is_text(*t)) => {
+            catalog(C::Description, [oid, T::Text][..a.len()].to_vec(), T::Text)
+        }
+        ("shobj_description", 1 | 2)
         | ("col_description", 2)
         | ("pg_get_statisticsobjdef_columns", 1) => Some(constant(K::Null, T::Text)),
         ("pg_get_ruledef", 1 | 2) if is_oid(a[0]) => Some(constant(K::Null, T::Text)),

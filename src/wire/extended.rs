@@ -330,13 +330,24 @@ impl Connection {
                 statement_formats = vec![Format::Text; prepared.columns.len()];
                 (prepared, statement_formats.as_slice())
             }
-            TARGET_TYPE_BYTE_PORTAL => {
-                let portal = self
-                    .portals
-                    .get(&name)
-                    .ok_or(WireError::UnknownPortal(name))?;
-                (&portal.prepared, portal.formats.as_slice())
-            }
+            TARGET_TYPE_BYTE_PORTAL => match self.portals.get(&name) {
+                Some(portal) => (&portal.prepared, portal.formats.as_slice()),
+                // A cursor DECLAREd in SQL is a portal too (psycopg's named
+                // cursors describe theirs so); its rows go out as text.
+                None => {
+                    let columns = self
+                        .session
+                        .cursor_columns(&name)
+                        .ok_or(WireError::UnknownPortal(name))?;
+                    if columns.is_empty() {
+                        let message = PgWireBackendMessage::NoData(NoData::new());
+                        return self.socket.feed(message).await.map_err(io);
+                    }
+                    let formats = vec![Format::Text; columns.len()];
+                    let encoded = encoded_row_description(&columns, &formats)?;
+                    return feed_encoded(&mut self.socket, &encoded).await;
+                }
+            },
             other => {
                 return Err(WireError::Protocol(format!(
                     "invalid DESCRIBE message subtype {other}"

@@ -1,6 +1,7 @@
 """The driver scenario (compat/drivers/README.md) with psycopg 3: text and binary
 results, text and binary parameters, server-side prepared statements, the driver's
-default (non-autocommit) transactions and a serialization failure retried.
+default (non-autocommit) transactions, a serialization failure retried and a
+server-side (named) cursor.
 Usage: python3 scenario.py POSTGRES_URL"""
 
 import os
@@ -236,6 +237,27 @@ def serialization_retry():
     assert one(other, f"SELECT c_int8 FROM {T} WHERE id = 30") == (102,)
 
 
+def named_cursor():
+    """A server-side cursor (DECLARE … CURSOR, FETCH, MOVE, CLOSE): fetched in
+    parts, scrolled back, and held past its transaction."""
+    with psycopg.connect(URL) as c:
+        with c.cursor(name="compat_named") as cur:
+            cur.execute("SELECT g, g * %s FROM generate_series(1, 10) g ORDER BY g", (10,))
+            assert cur.fetchone() == (1, 10)
+            assert cur.fetchmany(3) == [(2, 20), (3, 30), (4, 40)]
+            assert len(cur.fetchall()) == 6
+        with c.cursor(name="compat_scroll", scrollable=True, withhold=True) as cur:
+            cur.execute("SELECT g FROM generate_series(1, 5) g")
+            assert cur.fetchmany(3) == [(1,), (2,), (3,)]
+            cur.scroll(-2)
+            assert cur.fetchone() == (2,)
+            cur.scroll(4, mode="absolute")
+            assert cur.fetchone() == (5,)
+            c.commit()
+            cur.scroll(0, mode="absolute")
+            assert cur.fetchall() == [(g,) for g in range(1, 6)]
+
+
 steps.run("create_table", create_table)
 steps.run("insert_params", insert_params)
 steps.run("read_text", lambda: read(binary=False))
@@ -254,4 +276,5 @@ steps.run("call_insufficient_funds", call_insufficient_funds)
 steps.run("tx_commit", tx_commit)
 steps.run("tx_rollback", tx_rollback)
 steps.run("serialization_retry", serialization_retry)
+steps.run("named_cursor", named_cursor)
 steps.finish()

@@ -153,10 +153,13 @@ impl Binder<'_> {
     ) -> Result<Expr, SqlError> {
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
-            bound.push(if name == "coalesce" {
-                self.inside_conditional("COALESCE", |binder| binder.bind_expr(a, scope))?
-            } else {
-                vector_as_array(self.bind_expr(a, scope)?)
+            bound.push(match name {
+                "coalesce" => {
+                    self.inside_conditional("COALESCE", |binder| binder.bind_expr(a, scope))?
+                }
+                // Its argument's own type, a vector's included.
+                "pg_typeof" => self.bind_expr(a, scope)?,
+                _ => vector_as_array(self.bind_expr(a, scope)?),
             });
         }
         match name {

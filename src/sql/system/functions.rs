@@ -77,6 +77,13 @@ pub fn eval_catalog_function(
         },
         C::FirstArgument => args[0].clone(),
         C::TriggerDef => Value::Null,
+        C::Description => {
+            let in_pg_namespace = args.get(1).is_none_or(|c| c.to_text() == "pg_namespace");
+            let comment = pg_namespace::SCHEMA_COMMENTS
+                .iter()
+                .find(|(schema, _)| in_pg_namespace && *schema == oid());
+            text(comment.map(|(_, comment)| comment.to_string()))
+        }
         C::AclDefault => match &args[0] {
             Value::Text(kind) => {
                 acl_default(kind, args[1].as_i64().unwrap_or_default(), &ctx.user)?

@@ -7,8 +7,8 @@
 //!   and `OWNED BY`, internally (`i`) for an identity column;
 //! - a column's default on its column (`a`), and on each sequence it names
 //!   (`n`, the `s` of `nextval('s')`);
-//! - a view's rule on the view (`i`), and on each table, view and sequence its
-//!   query names (`n`), as PostgreSQL keeps a view's query as the `_RETURN`
+//! - a view's rule on the view (`i`, and `n` as in PostgreSQL), and on each
+//!   table, view and sequence its query names (`n`), as PostgreSQL keeps a view's query as the `_RETURN`
 //!   rule that `pg_rewrite` lists;
 //! - a module's routines and declared tables on the module, its members (`e`,
 //!   see `pg_extension`).
@@ -163,12 +163,15 @@ fn depend_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     }
     for (view, reads) in crate::sql::exec::view_dependencies(db) {
         let object = (pg_rewrite, rule_oid(&view), 0);
+        let view_oid = c::oid_of(Kind::View, &view);
         dependencies.push(Dependency {
             object,
-            referenced: (pg_class, c::oid_of(Kind::View, &view), 0),
+            referenced: (pg_class, view_oid, 0),
             kind: "i",
         });
-        for oid in reads.iter().filter_map(|name| relation_oid(name)) {
+        // As in PostgreSQL, the rule's query also reads the view it defines.
+        let relations = reads.iter().filter_map(|name| relation_oid(name));
+        for oid in std::iter::once(view_oid).chain(relations) {
             dependencies.push(Dependency {
                 object,
                 referenced: (pg_class, oid, 0),

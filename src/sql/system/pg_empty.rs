@@ -126,21 +126,17 @@ pub const DESCRIPTION: SystemRelation = SystemRelation {
     ],
     rows: |_: &SystemSnapshot<'_>| {
         let pg_namespace = super::find(None, "pg_namespace").map_or(0, |id| id.oid());
-        [
-            (c::PG_CATALOG_OID, "system catalog schema"),
-            (99, "reserved schema for TOAST tables"),
-            (c::PUBLIC_OID, "standard public schema"),
-        ]
-        .into_iter()
-        .map(|(schema, comment)| {
-            vec![
-                c::oid(schema),
-                c::oid(pg_namespace),
-                c::int4(0),
-                Value::Text(comment.to_owned()),
-            ]
-        })
-        .collect()
+        super::pg_namespace::SCHEMA_COMMENTS
+            .iter()
+            .map(|(schema, comment)| {
+                vec![
+                    c::oid(*schema),
+                    c::oid(pg_namespace),
+                    c::int4(0),
+                    Value::Text(comment.to_string()),
+                ]
+            })
+            .collect()
     },
 };
 
@@ -299,6 +295,39 @@ pub const LANGUAGE: SystemRelation = SystemRelation {
             .collect()
     },
 };
+
+/// Security labels, and those of shared objects: Turnstile has no label
+/// providers.
+pub const SECLABEL: SystemRelation = empty(
+    "pg_seclabel",
+    &[
+        ("objoid", OID),
+        ("classoid", OID),
+        ("objsubid", DataType::Int4),
+        ("provider", DataType::Text),
+        ("label", DataType::Text),
+    ],
+);
+
+pub const SHSECLABEL: SystemRelation = empty(
+    "pg_shseclabel",
+    &[
+        ("objoid", OID),
+        ("classoid", OID),
+        ("provider", DataType::Text),
+        ("label", DataType::Text),
+    ],
+);
+
+/// Settings of a role or database (`ALTER DATABASE … SET`): none.
+pub const DB_ROLE_SETTING: SystemRelation = empty(
+    "pg_db_role_setting",
+    &[
+        ("setdatabase", OID),
+        ("setrole", OID),
+        ("setconfig", TEXT_ARRAY),
+    ],
+);
 
 /// Security labels (a view in PostgreSQL): Turnstile has no label providers.
 pub const SECLABELS: SystemRelation = empty(

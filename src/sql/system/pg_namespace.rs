@@ -52,6 +52,13 @@ pub const INIT_PRIVS: SystemRelation = SystemRelation {
     },
 };
 
+/// PostgreSQL's comments on its schemas (`pg_description`, `obj_description`).
+pub const SCHEMA_COMMENTS: &[(u32, &str)] = &[
+    (c::PG_CATALOG_OID, "system catalog schema"),
+    (99, "reserved schema for TOAST tables"),
+    (c::PUBLIC_OID, "standard public schema"),
+];
+
 /// Every schema: (OID, name, owner).
 pub const SCHEMAS: &[(u32, &str, u32)] = &[
     (c::PG_CATALOG_OID, "pg_catalog", c::OWNER_OID),

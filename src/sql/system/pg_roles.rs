@@ -23,6 +23,9 @@ pub const DATABASE: SystemRelation = SystemRelation {
         ("datistemplate", DataType::Bool),
         ("datallowconn", DataType::Bool),
         ("datconnlimit", DataType::Int4),
+        // `xid` in PostgreSQL, as `pg_class.relfrozenxid`: 0.
+        ("datfrozenxid", OID),
+        ("datminmxid", OID),
         ("dattablespace", OID),
         ("datcollate", DataType::Text),
         ("datctype", DataType::Text),
@@ -93,6 +96,8 @@ fn database_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         c::boolean(false),
         c::boolean(true),
         c::int4(-1),
+        c::oid(0),
+        c::oid(0),
         c::oid(1663),
         c::name("C.UTF-8"),
         c::name("C.UTF-8"),
