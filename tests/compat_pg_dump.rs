@@ -155,9 +155,16 @@ fn restore_and_check(restore: impl FnOnce(&TestServer) -> Output) {
 /// connected as `postgres`, the owner its `OWNER TO` lines then name. Panics
 /// with pg_dump's error and the server's log if it fails.
 fn pg_dump(server: &TestServer) -> String {
+    pg_dump_with(server, &[])
+}
+
+/// [`pg_dump`] with more options.
+fn pg_dump_with(server: &TestServer, options: &[&str]) -> String {
     let port = server.port().to_string();
     let dump = Command::new(pg_program("pg_dump"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "postgres"])
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
+        .args(options)
+        .arg("postgres")
         .env("PGCONNECT_TIMEOUT", "10")
         .output()
         .expect("run pg_dump");
@@ -238,6 +245,63 @@ fn pg_dump_of_turnstile_restores_into_turnstile() {
         "check.sql's output on the restored server differs from PostgreSQL's from line {}:\n{actual}",
         first_different_line(&expected, &actual)
     );
+}
+
+/// The same database dumped as a custom-format archive, restored with
+/// pg_restore as one transaction, and dumped as INSERT statements (read
+/// through a cursor), restored with psql: check.sql answers as PostgreSQL did
+/// after either.
+#[test]
+fn pg_dump_archives_and_inserts_of_turnstile_restore() {
+    if !have("psql") || !have("pg_dump") || !have("pg_restore") {
+        return;
+    }
+    let source = TestServer::start_with_args(&["--no-modules"]);
+    let load = psql_file(&source, &[], &fixture("source.sql"));
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let dir = DataDir::new();
+    std::fs::create_dir_all(dir.path()).expect("create the archive's directory");
+    let archive = dir.path().join("dump.custom");
+    let archive_arg = archive.to_str().expect("a UTF-8 path");
+    pg_dump_with(&source, &["-Fc", "-f", archive_arg]);
+    let inserts = pg_dump_with(&source, &["--inserts"]);
+    assert!(
+        inserts.contains("INSERT INTO public.customer VALUES (1, 'ada@example.com'"),
+        "{inserts}"
+    );
+
+    let expected =
+        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
+    let from_archive = TestServer::start_with_args(&["--no-modules"]);
+    let target = format!(
+        "host=127.0.0.1 port={} user=postgres dbname=postgres connect_timeout=10",
+        from_archive.port()
+    );
+    let restore = Command::new(pg_program("pg_restore"))
+        .args(["--exit-on-error", "--single-transaction", "-d", &target])
+        .arg(&archive)
+        .output()
+        .expect("run pg_restore");
+    assert!(
+        restore.status.success(),
+        "pg_restore of Turnstile's archive failed:\n{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    let from_inserts = TestServer::start_with_args(&["--no-modules"]);
+    restore_dump(&from_inserts, &dir, &inserts);
+    for restored in [&from_archive, &from_inserts] {
+        let check = psql_file(restored, &["-A", "-t"], &fixture("check.sql"));
+        let actual = String::from_utf8_lossy(&check.stdout);
+        assert!(
+            actual == expected,
+            "check.sql's output differs from PostgreSQL's from line {}:\n{actual}",
+            first_different_line(&expected, &actual)
+        );
+    }
 }
 
 #[test]

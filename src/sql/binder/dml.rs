@@ -11,6 +11,7 @@ use crate::sql::{ColumnInfo, SqlError};
 use crate::types::{CastKind, DataType};
 
 use super::scope::Scope;
+use super::select::printed_as_name;
 use super::{names, Binder};
 
 /// A bound INSERT.
@@ -619,7 +620,11 @@ impl Binder<'_> {
             return Ok(None);
         };
         let items = self.bind_items_public(items, scope)?;
-        let (exprs, columns) = items.into_iter().unzip();
+        // A `regclass` comes back as its name, as a query's does.
+        let (exprs, columns) = items
+            .into_iter()
+            .map(|(expr, column)| (printed_as_name(expr), column))
+            .unzip();
         Ok(Some(Returning { exprs, columns }))
     }
 }

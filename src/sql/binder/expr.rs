@@ -397,7 +397,7 @@ impl Binder<'_> {
             });
         }
         if name == "tableoid" {
-            if let Some(tableoid) = bind_tableoid(relation, scope)? {
+            if let Some(tableoid) = bind_tableoid(relation, scope, 0)? {
                 return Ok(tableoid);
             }
         }
@@ -434,6 +434,15 @@ impl Binder<'_> {
                     index,
                     ty,
                 });
+            }
+            if name == "tableoid" {
+                let depth = self.outer.len() - level;
+                if let Some(tableoid) = bind_tableoid(relation, &self.outer[level], depth)? {
+                    if matches!(tableoid, Expr::Case { .. }) {
+                        self.note_level_referenced(level);
+                    }
+                    return Ok(tableoid);
+                }
             }
             if has_relation(&self.outer[level]) {
                 return Err(undefined());
@@ -1361,10 +1370,15 @@ pub(super) fn padded(expr: Expr) -> Expr {
 }
 
 /// The system column `tableoid` of `relation` (of the one table or system
-/// relation in the FROM clause, unqualified): the relation's OID, or NULL in a
-/// row an outer join null-extended it in. `None` if the scope has no such
-/// relation; 42702 if unqualified and it has several.
-fn bind_tableoid(relation: Option<&str>, scope: &Scope) -> Result<Option<Expr>, SqlError> {
+/// relation in the FROM clause, unqualified) in `scope`, `depth` queries out
+/// (0 for the query's own): the relation's OID, or NULL in a row an outer join
+/// null-extended it in. `None` if the scope has no such relation; 42702 if
+/// unqualified and it has several.
+fn bind_tableoid(
+    relation: Option<&str>,
+    scope: &Scope,
+    depth: usize,
+) -> Result<Option<Expr>, SqlError> {
     let mut named = scope
         .stored_relations
         .iter()
@@ -1380,23 +1394,31 @@ fn bind_tableoid(relation: Option<&str>, scope: &Scope) -> Result<Option<Expr>, 
     if !scope.null_extended.contains(&stored.relation) {
         return Ok(Some(oid));
     }
-    let own_columns = scope
+    let mut own_columns = scope
         .columns
         .iter()
         .enumerate()
         .filter(|(_, c)| c.relation.as_deref() == Some(stored.relation.as_str()));
-    let Some((index, column)) = stored.never_null.and_then(|n| own_columns.clone().nth(n)) else {
+    let Some((index, column)) = stored.never_null.and_then(|n| own_columns.nth(n)) else {
         return Err(SqlError::Unsupported(format!(
             "the tableoid of \"{}\", which an outer join may null-extend and which has no \
              NOT NULL column to tell its rows by",
             stored.relation
         )));
     };
-    let present = Expr::IsNull {
-        expr: Box::new(Expr::Column {
+    let anchor = match depth {
+        0 => Expr::Column {
             index,
             ty: column.ty,
-        }),
+        },
+        depth => Expr::Outer {
+            depth,
+            index,
+            ty: column.ty,
+        },
+    };
+    let present = Expr::IsNull {
+        expr: Box::new(anchor),
         negated: true,
     };
     Ok(Some(Expr::Case {

@@ -37,19 +37,10 @@ impl Binder<'_> {
             .iter()
             .enumerate()
             .map(|(index, c)| {
-                let column = Expr::Column {
+                printed_as_name(Expr::Column {
                     index,
                     ty: c.data_type,
-                };
-                match c.data_type {
-                    DataType::Oid(alias) if c.data_type.is_oid_alias() => Expr::Function {
-                        function: FunctionId::Catalog(CatalogFunction::RegOut(alias)),
-                        strict: true,
-                        args: vec![column],
-                        ty: c.data_type,
-                    },
-                    _ => column,
-                }
+                })
             })
             .collect();
         let plan = std::mem::replace(
@@ -1187,3 +1178,17 @@ pub(super) fn first_words(sql: &str) -> String {
 /// `state::place_columns`): above any real column, and above the window
 /// functions' own placeholder numbers.
 const SET_FUNCTIONS_OVER_GROUPS: usize = usize::MAX / 4 * 3;
+
+/// `expr` printed as a name if it is a `regclass`-like output (see
+/// [`Binder::bind_statement_query`]); anything else as it is.
+pub(super) fn printed_as_name(expr: Expr) -> Expr {
+    match expr.ty() {
+        DataType::Oid(alias) if expr.ty().is_oid_alias() => Expr::Function {
+            function: FunctionId::Catalog(CatalogFunction::RegOut(alias)),
+            strict: true,
+            ty: expr.ty(),
+            args: vec![expr],
+        },
+        _ => expr,
+    }
+}
