@@ -912,21 +912,18 @@ fn parse_fetch(bare: &str, moving: bool) -> Result<Vec<Statement>, SqlError> {
             _ => Ok(None),
         }
     };
-    let direction = if keyword(tokens.peek(), Keyword::NEXT) {
+    let one_word = [
+        (Keyword::NEXT, FetchDirection::Next),
+        (Keyword::PRIOR, FetchDirection::Prior),
+        (Keyword::FIRST, FetchDirection::First),
+        (Keyword::LAST, FetchDirection::Last),
+        (Keyword::ALL, FetchDirection::All),
+    ]
+    .into_iter()
+    .find(|(k, _)| keyword(tokens.peek(), *k));
+    let direction = if let Some((_, direction)) = one_word {
         tokens.next();
-        FetchDirection::Next
-    } else if keyword(tokens.peek(), Keyword::PRIOR) {
-        tokens.next();
-        FetchDirection::Prior
-    } else if keyword(tokens.peek(), Keyword::FIRST) {
-        tokens.next();
-        FetchDirection::First
-    } else if keyword(tokens.peek(), Keyword::LAST) {
-        tokens.next();
-        FetchDirection::Last
-    } else if keyword(tokens.peek(), Keyword::ALL) {
-        tokens.next();
-        FetchDirection::All
+        direction
     } else if keyword(tokens.peek(), Keyword::ABSOLUTE) || keyword(tokens.peek(), Keyword::RELATIVE)
     {
         let absolute = keyword(tokens.next().as_ref(), Keyword::ABSOLUTE);

@@ -102,7 +102,7 @@ pub enum TypeError {
     /// 0A000: a `regclass`-like value to send in binary, as a name: a query's
     /// result columns of these types are printed as names under the lock, where
     /// the catalog is (see `sql::binder::select`), and the OID binary output needs
-    /// is gone by then. (A `RETURNING` column keeps its OID, and is sent.)
+    /// is gone by then. A write's `RETURNING` is refused so before it runs.
     #[error(
         "binary output of {type_name} names is not supported; cast the column to oid \
          or text, or ask for it in text format"

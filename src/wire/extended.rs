@@ -28,7 +28,7 @@ use crate::sql::{
     is_planned, same_result_type, ColumnInfo, CommandTag, Description, Output, PreparedStatement,
     SqlError, TransactionState, TEXT_CACHE_ENTRIES_MAX, TEXT_CACHE_SQL_BYTES_MAX,
 };
-use crate::types::{DataType, Value};
+use crate::types::{DataType, TypeError, Value};
 use crate::Error;
 
 /// A parsed statement with its parameter and result types, from Parse.
@@ -419,6 +419,20 @@ impl Connection {
             // then rolls back the batch's writes, and Sync commits them). A write
             // followed at once by Sync — every round trip of pgbench and most
             // drivers — commits alone, which is the same thing, without a block.
+            // A write's rows go out after it commits: a regclass-like column
+            // asked for in binary (see `TypeError::BinaryOutputUnsupported`) is
+            // refused before the write runs, not after.
+            if statement.is_write() {
+                let binary_name = prepared
+                    .columns
+                    .iter()
+                    .zip(&portal.formats)
+                    .find(|(c, f)| **f == Format::Binary && c.data_type.is_oid_alias());
+                if let Some((column, _)) = binary_name {
+                    let type_name = column.data_type.to_string();
+                    return Err(TypeError::BinaryOutputUnsupported { type_name }.into());
+                }
+            }
             let params = std::mem::take(&mut portal.params);
             if !self.sync_is_next() && self.session.opens_implicit_transaction(statement) {
                 self.session.begin_implicit();

@@ -155,22 +155,18 @@ impl Binder<'_> {
                 expr = Expr::Const(Value::Null, expr.ty());
                 continue;
             }
-            if let DataType::Vector(element) = expr.ty() {
+            // A vector and a name are subscripted from 0.
+            let from_zero = match expr.ty() {
+                DataType::Vector(element) => Some((FunctionId::VectorSubscript, *element)),
+                DataType::Name => Some((FunctionId::NameByte, DataType::InternalChar)),
+                _ => None,
+            };
+            if let Some((function, ty)) = from_zero {
                 expr = Expr::Function {
-                    function: FunctionId::VectorSubscript,
+                    function,
                     strict: true,
                     args: vec![expr, index],
-                    ty: *element,
-                };
-                subscripted = true;
-                continue;
-            }
-            if expr.ty() == DataType::Name {
-                expr = Expr::Function {
-                    function: FunctionId::NameByte,
-                    strict: true,
-                    args: vec![expr, index],
-                    ty: DataType::InternalChar,
+                    ty,
                 };
                 subscripted = true;
                 continue;
