@@ -73,6 +73,13 @@ pub enum FunctionId {
     RegexpReplace,
     /// `regexp_count(source, pattern[, start[, flags]])`: how many matches.
     RegexpCount,
+    /// `regexp_substr(source, pattern[, start[, n[, flags[, subexpr]]]])`.
+    RegexpSubstr,
+    /// `regexp_instr(source, pattern[, start[, n[, endoption[, flags[, subexpr]]]]])`.
+    RegexpInstr,
+    /// Every match's groups, as an array of `text[]` rows, for the
+    /// set-returning `regexp_matches(source, pattern[, flags])`.
+    RegexpMatches,
     /// `regexp_like(source, pattern[, flags])`: whether it matches.
     RegexpLike,
     /// `regexp_split_to_array(source, pattern[, flags])`: the text between
@@ -596,6 +603,9 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             ("regexp_match", 2 | 3) => {
                 return sig(F::RegexpMatch, vec![t; a.len()], T::Array(&T::Text))
             }
+            ("regexp_matches", 2 | 3) => {
+                return sig(F::RegexpMatches, vec![t; a.len()], T::Array(&T::Text))
+            }
             ("string_to_array", 2 | 3) => {
                 return Some(FunctionSignature {
                     id: F::StringToArray,
@@ -608,17 +618,25 @@ fn resolve_string(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             _ => {}
         }
     }
-    if name == "regexp_count" && (2..=4).contains(&a.len()) {
-        let shape = [t, t, i, t];
-        let fits = a.iter().zip(shape).all(|(have, want)| {
-            if want == t {
-                is_text(*have)
-            } else {
-                is_int4(*have)
-            }
-        });
+    // The regular expression functions with optional integer and text
+    // arguments after the source and the pattern.
+    let regexp: Option<(FunctionId, &[DataType], DataType)> = match name {
+        "regexp_count" => Some((F::RegexpCount, &[t, t, i, t], i)),
+        "regexp_substr" => Some((F::RegexpSubstr, &[t, t, i, i, t, i], t)),
+        "regexp_instr" => Some((F::RegexpInstr, &[t, t, i, i, i, t, i], i)),
+        _ => None,
+    };
+    if let Some((id, shape, result)) = regexp {
+        let fits = (2..=shape.len()).contains(&a.len())
+            && a.iter().zip(shape).all(|(have, want)| {
+                if *want == t {
+                    is_text(*have)
+                } else {
+                    is_int4(*have)
+                }
+            });
         if fits {
-            return sig(F::RegexpCount, shape[..a.len()].to_vec(), i);
+            return sig(id, shape[..a.len()].to_vec(), result);
         }
     }
     if name == "substring" && a.len() == 2 && is_text(a[0]) && is_text(a[1]) {
@@ -1223,6 +1241,29 @@ pub fn eval_function(
             text(1),
             args.get(2).map_or(1, |_| int(2)),
             args.get(3).map_or("", |_| text(3)),
+        )?),
+        F::RegexpSubstr => super::regex::substr(
+            text(0),
+            text(1),
+            args.get(2).map_or(1, |_| int(2)),
+            args.get(3).map_or(1, |_| int(3)),
+            args.get(4).map_or("", |_| text(4)),
+            args.get(5).map_or(0, |_| int(5)),
+        )?
+        .map_or(Value::Null, Value::Text),
+        F::RegexpInstr => Value::Int4(super::regex::instr(
+            text(0),
+            text(1),
+            args.get(2).map_or(1, |_| int(2)),
+            args.get(3).map_or(1, |_| int(3)),
+            args.get(4).map_or(0, |_| int(4)),
+            args.get(5).map_or("", |_| text(5)),
+            args.get(6).map_or(0, |_| int(6)),
+        )?),
+        F::RegexpMatches => Value::Array(super::regex::all_matches(
+            text(0),
+            text(1),
+            args.get(2).map_or("", |_| text(2)),
         )?),
         F::RegexpLike => Value::Bool(super::regex::like(
             text(0),

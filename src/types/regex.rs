@@ -291,6 +291,117 @@ fn char_offset(text: &str, start: i64) -> Result<Option<usize>, TypeError> {
         .nth(skip))
 }
 
+/// `regexp_substr(text, pattern[, start[, n[, flags[, subexpr]]]])`: the text
+/// of the `n`th match from character `start` on (found one after another as
+/// `regexp_replace` with `g` finds them), or of its group `subexpr`; None
+/// without one, or if that group took no part.
+pub fn substr(
+    text: &str,
+    pattern: &str,
+    start: i64,
+    n: i64,
+    flags: &str,
+    subexpr: i64,
+) -> Result<Option<String>, TypeError> {
+    let span = nth_match_span(text, pattern, start, n, flags, subexpr, "regexp_substr")?;
+    Ok(span.map(|(start, end)| text[start..end].to_owned()))
+}
+
+/// `regexp_instr(text, pattern[, start[, n[, endoption[, flags[, subexpr]]]]])`:
+/// where the match [`substr`] would return begins (`endoption` 0), or the
+/// character after its end (1), counted in characters from 1; 0 without one.
+pub fn instr(
+    text: &str,
+    pattern: &str,
+    start: i64,
+    n: i64,
+    end_option: i64,
+    flags: &str,
+    subexpr: i64,
+) -> Result<i32, TypeError> {
+    if !(0..=1).contains(&end_option) {
+        return Err(TypeError::InvalidParameterValue(format!(
+            "invalid value for parameter \"endoption\": {end_option}"
+        )));
+    }
+    let span = nth_match_span(text, pattern, start, n, flags, subexpr, "regexp_instr")?;
+    Ok(span.map_or(0, |(start, end)| {
+        let at = if end_option == 0 { start } else { end };
+        i32::try_from(text[..at].chars().count() + 1).unwrap_or(i32::MAX)
+    }))
+}
+
+/// The span of group `subexpr` (0: the whole match) of the `n`th match of
+/// `pattern` in `text` from character `start` on: what `regexp_substr` and
+/// `regexp_instr` (`function`, named in errors) report.
+fn nth_match_span(
+    text: &str,
+    pattern: &str,
+    start: i64,
+    n: i64,
+    flags: &str,
+    subexpr: i64,
+    function: &str,
+) -> Result<Option<Span>, TypeError> {
+    let invalid = |parameter: &str, value: i64| {
+        TypeError::InvalidParameterValue(format!(
+            "invalid value for parameter \"{parameter}\": {value}"
+        ))
+    };
+    let from = char_offset(text, start)?;
+    if n < 1 {
+        return Err(invalid("n", n));
+    }
+    let group = usize::try_from(subexpr).map_err(|_| invalid("subexpr", subexpr))?;
+    let (_, case_insensitive) = read_flags(flags, Some(function))?;
+    let Some(from) = from else {
+        return Ok(None);
+    };
+    with_regex(pattern, case_insensitive, |compiled| {
+        let mut seen = 0;
+        let mut found = None;
+        compiled.each_match(text, from, group > 0, |spans| {
+            seen += 1;
+            if seen == n {
+                found = spans.get(group).copied().flatten();
+                return false;
+            }
+            true
+        })?;
+        Ok(found)
+    })
+}
+
+/// `regexp_matches(text, pattern[, flags])`: each match's groups (as
+/// `regexp_match` gives the first's), one row each; the first only, unless
+/// `flags` has `g`.
+pub fn all_matches(text: &str, pattern: &str, flags: &str) -> Result<Vec<Value>, TypeError> {
+    let (global, case_insensitive) = read_flags(flags, None)?;
+    with_regex(pattern, case_insensitive, |compiled| {
+        let has_groups = compiled.groups > 0;
+        let mut rows = Vec::new();
+        compiled.each_match(text, 0, has_groups, |spans| {
+            rows.push(Value::Array(match_groups(text, spans, has_groups)));
+            global
+        })?;
+        Ok(rows)
+    })
+}
+
+/// A match's parenthesized groups' text (NULL for one that took no part), or
+/// the whole match's if the pattern has none.
+fn match_groups(text: &str, spans: &[Option<Span>], has_groups: bool) -> Vec<Value> {
+    spans
+        .iter()
+        .skip(usize::from(has_groups))
+        .map(|span| {
+            span.map_or(Value::Null, |(start, end)| {
+                Value::Text(text[start..end].into())
+            })
+        })
+        .collect()
+}
+
 /// `regexp_match(text, pattern, flags)`: the first match's parenthesized
 /// groups (NULL for one that took no part), or the whole match if there are
 /// none; None without a match.
@@ -305,18 +416,7 @@ pub fn first_match(
         let Some(spans) = compiled.find_at(text, 0, has_groups)? else {
             return Ok(None);
         };
-        let text_of = |span: &Option<Span>| {
-            span.map_or(Value::Null, |(start, end)| {
-                Value::Text(text[start..end].into())
-            })
-        };
-        Ok(Some(
-            spans
-                .iter()
-                .skip(usize::from(has_groups))
-                .map(text_of)
-                .collect(),
-        ))
+        Ok(Some(match_groups(text, &spans, has_groups)))
     })
 }
 

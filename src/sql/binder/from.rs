@@ -452,9 +452,9 @@ impl Binder<'_> {
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
-            "regexp_split_to_table" | "string_to_table" if builtin => {
+            "regexp_split_to_table" | "string_to_table" | "regexp_matches" if builtin => {
                 let args = self.bind_function_args(&call.args)?;
-                let (array, element) = self.split_array(&call.name, args)?;
+                let (array, element) = self.rows_array(&call.name, args)?;
                 let scope = function_scope(&call.name, element, call.alias)?;
                 Ok((Plan::Unnest { array, width: 1 }, scope))
             }
@@ -480,7 +480,8 @@ impl Binder<'_> {
             }
             name => Err(SqlError::Unsupported(format!(
                 "function {name} in FROM; Turnstile has generate_series, unnest, \
-                 regexp_split_to_table, string_to_table, json[b]_array_elements[_text], \
+                 regexp_split_to_table, string_to_table, regexp_matches, \
+                 json[b]_array_elements[_text], \
                  json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors, \
                  pg_options_to_table and the modules' views there"
             ))),
@@ -613,16 +614,21 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width: 1 }, scope))
     }
 
-    /// The array whose elements `regexp_split_to_table` or `string_to_table`
-    /// returns (the same call of `regexp_split_to_array` or `string_to_array`),
-    /// and its element type.
-    pub(super) fn split_array(
+    /// The array whose elements `regexp_split_to_table`, `string_to_table` or
+    /// `regexp_matches` returns (the same call of `regexp_split_to_array` or
+    /// `string_to_array`; every match's groups), and its element type.
+    pub(super) fn rows_array(
         &mut self,
         name: &str,
         args: Vec<Expr>,
     ) -> Result<(Expr, DataType), SqlError> {
         let array_function = match name {
             "regexp_split_to_table" => "regexp_split_to_array",
+            // An array of its rows, each the text[] of a match.
+            "regexp_matches" => {
+                let array = self.bind_library_call(name, args)?;
+                return Ok((array, DataType::Array(&DataType::Text)));
+            }
             _ => "string_to_array",
         };
         let mut array = self.bind_library_call(array_function, args)?;

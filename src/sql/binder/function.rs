@@ -173,6 +173,7 @@ impl Binder<'_> {
             "unnest"
             | "generate_series"
             | "regexp_split_to_table"
+            | "regexp_matches"
             | "string_to_table"
             | "jsonb_array_elements"
             | "jsonb_array_elements_text"
@@ -229,8 +230,8 @@ impl Binder<'_> {
                 let (start, stop, step, ty) = self.series_bounds(args)?;
                 (SetFunction::Series { start, stop, step }, ty)
             }
-            "regexp_split_to_table" | "string_to_table" => {
-                let (array, element) = self.split_array(name, args)?;
+            "regexp_split_to_table" | "string_to_table" | "regexp_matches" => {
+                let (array, element) = self.rows_array(name, args)?;
                 (SetFunction::Elements(array), element)
             }
             _ => {
@@ -781,9 +782,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "justify_days",
     "justify_hours",
     "regexp_replace",
-    "regexp_matches",
-    "regexp_substr",
-    "regexp_instr",
     "string_to_array",
     "nextval",
     "currval",
