@@ -304,6 +304,84 @@ fn pg_dump_archives_and_inserts_of_turnstile_restore() {
     }
 }
 
+/// pg_dumpall of a Turnstile server: its one role, then its database. Its
+/// script restores into a fresh server as into PostgreSQL: the one error is
+/// the `CREATE ROLE` of the user that runs it, which exists; then check.sql
+/// answers as PostgreSQL did.
+#[test]
+fn pg_dumpall_of_turnstile_restores() {
+    if !have("psql") || !have("pg_dumpall") {
+        return;
+    }
+    let source = TestServer::start_with_args(&["--no-modules"]);
+    let load = psql_file(&source, &[], &fixture("source.sql"));
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let port = source.port().to_string();
+    let all = Command::new(pg_program("pg_dumpall"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run pg_dumpall");
+    assert!(
+        all.status.success(),
+        "pg_dumpall failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&all.stderr),
+        source.log()
+    );
+    let script = String::from_utf8(all.stdout).expect("UTF-8");
+    assert!(
+        script.contains("ALTER ROLE postgres WITH SUPERUSER"),
+        "{script}"
+    );
+
+    let dir = DataDir::new();
+    std::fs::create_dir_all(dir.path()).expect("create the script's directory");
+    let file = dir.path().join("all.sql");
+    std::fs::write(&file, &script).expect("write the script");
+    let restored = TestServer::start_with_args(&["--no-modules"]);
+    let port = restored.port().to_string();
+    let restore = Command::new(pg_program("psql"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-X",
+            "-q",
+        ])
+        .arg("-f")
+        .arg(&file)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run psql");
+    let errors: Vec<String> = String::from_utf8_lossy(&restore.stderr)
+        .lines()
+        .filter(|line| line.contains("ERROR"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        errors.len() == 1 && errors[0].contains("role \"postgres\" already exists"),
+        "restoring pg_dumpall's script: {errors:?}"
+    );
+    let check = psql_file(&restored, &["-A", "-t"], &fixture("check.sql"));
+    let expected =
+        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
+    let actual = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        actual == expected,
+        "check.sql's output differs from PostgreSQL's from line {}:\n{actual}",
+        first_different_line(&expected, &actual)
+    );
+}
+
 #[test]
 fn pg_dump_of_a_module_database_restores_with_the_module() {
     if !have("psql") || !have("pg_dump") {

@@ -1003,3 +1003,35 @@ async fn drop_of_the_wrong_kind_says_which_drop_would_do() {
         .unwrap();
     assert_eq!(left.get::<_, i64>(0), 2);
 }
+
+/// Turnstile's one role is the user a session connects as: `CREATE ROLE` of
+/// it answers 42710 (it exists), of another 0A000; `ALTER ROLE` of it with
+/// the attributes it has (what pg_dumpall writes) is a no-op, with others
+/// 0A000, and of another role 42704.
+#[tokio::test]
+async fn the_one_role_is_the_session_user() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    for (statement, code) in [
+        ("CREATE ROLE turnstile", "42710"),
+        ("CREATE ROLE alice LOGIN", "0A000"),
+        ("ALTER ROLE turnstile WITH NOLOGIN", "0A000"),
+        ("ALTER ROLE alice WITH LOGIN", "42704"),
+    ] {
+        let err = client.batch_execute(statement).await.unwrap_err();
+        let db_error = err.as_db_error().expect("a server error");
+        assert_eq!(db_error.code().code(), code, "{statement}: {db_error:?}");
+    }
+    client
+        .batch_execute(
+            "ALTER ROLE turnstile WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS",
+        )
+        .await
+        .unwrap();
+    let roles = client
+        .query("SELECT rolname FROM pg_authid WHERE rolcanlogin", &[])
+        .await
+        .unwrap();
+    let names: Vec<String> = roles.iter().map(|r| r.get(0)).collect();
+    assert_eq!(names, ["turnstile"]);
+}

@@ -259,6 +259,9 @@ pub enum ConstantFunction {
     /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
     /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none).
     Null,
+    /// `pg_tablespace_location(oid)`: empty, PostgreSQL's answer for its
+    /// built-in tablespaces, the only ones.
+    Empty,
     /// `pg_is_in_recovery()`: false. Turnstile has no standbys; a server
     /// that answers has finished its recovery (pg_restore asks first thing).
     False,
@@ -895,6 +898,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_schema", 0) => catalog(C::CurrentSchema, vec![], T::Name),
         ("pg_is_in_recovery", 0) => Some(constant(K::False, T::Bool)),
+        ("pg_tablespace_location", 1) if is_oid(a[0]) => Some(constant(K::Empty, T::Text)),
         ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
             catalog(C::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
         }
@@ -1474,6 +1478,7 @@ pub fn eval_function(
         F::Constant(ConstantFunction::True) => Value::Bool(true),
         F::Constant(ConstantFunction::False) => Value::Bool(false),
         F::Constant(ConstantFunction::Null) => Value::Null,
+        F::Constant(ConstantFunction::Empty) => Value::Text(String::new()),
         F::Catalog(c) => {
             unreachable!("the SQL layer evaluates catalog function {c:?} itself")
         }

@@ -43,6 +43,8 @@ pub fn is_ddl(stmt: &Statement) -> bool {
             | Statement::Analyze(_)
             | Statement::CreateExtension(_)
             | Statement::DropExtension(_)
+            | Statement::CreateRole(_)
+            | Statement::AlterRole { .. }
     ) || parse::alter_sequence(stmt).is_some()
 }
 
@@ -61,6 +63,8 @@ pub fn execute(
         Statement::CreateView(v) => create_view(txn, v),
         Statement::CreateExtension(e) => create_extension(e, ctx),
         Statement::DropExtension(d) => drop_extension(d, ctx),
+        Statement::CreateRole(c) => create_role(c, ctx),
+        Statement::AlterRole { name, operation } => alter_role(name, operation, ctx),
         Statement::Drop {
             object_type,
             if_exists,
@@ -893,6 +897,66 @@ fn drop_extension(d: &ast::DropExtension, ctx: &QueryContext) -> Result<Output, 
         tag = tag.with_notice(notice);
     }
     Ok(Output::Command(tag))
+}
+
+/// `CREATE ROLE`: Turnstile has one role, the session's user (any user name
+/// connects on loopback), so creating it is 42710, as creating an existing
+/// role is in PostgreSQL (a pg_dumpall script's `CREATE ROLE` of its own
+/// user), and creating any other is 0A000.
+fn create_role(c: &ast::CreateRole, ctx: &QueryContext) -> Result<Output, SqlError> {
+    for name in &c.names {
+        let name = match name.0.as_slice() {
+            [part] => part.as_ident().map(ident).unwrap_or_default(),
+            _ => String::new(),
+        };
+        if name == *ctx.user {
+            return Err(SqlError::DuplicateObject(format!(
+                "role \"{name}\" already exists"
+            )));
+        }
+    }
+    Err(SqlError::UnsupportedMessage(
+        "creating roles: Turnstile has one role, the user a session connects as \
+         (any user name connects on loopback)"
+            .into(),
+    ))
+}
+
+/// `ALTER ROLE`: of the session's user, with attributes it already has (a
+/// superuser that logs in: what pg_dumpall writes for it), a no-op; another
+/// role is 42704; any other change 0A000.
+fn alter_role(
+    name: &ast::Ident,
+    operation: &ast::AlterRoleOperation,
+    ctx: &QueryContext,
+) -> Result<Output, SqlError> {
+    let name = ident(name);
+    if name != *ctx.user && name != "current_user" && name != "session_user" {
+        return Err(SqlError::UndefinedObject(format!(
+            "role \"{name}\" does not exist"
+        )));
+    }
+    let already = |option: &ast::RoleOption| {
+        matches!(
+            option,
+            ast::RoleOption::BypassRLS(true)
+                | ast::RoleOption::CreateDB(true)
+                | ast::RoleOption::CreateRole(true)
+                | ast::RoleOption::Inherit(true)
+                | ast::RoleOption::Login(true)
+                | ast::RoleOption::Replication(true)
+                | ast::RoleOption::SuperUser(true)
+        )
+    };
+    match operation {
+        ast::AlterRoleOperation::WithOptions { options } if options.iter().all(already) => {
+            Ok(Output::Command(CommandTag::new("ALTER ROLE")))
+        }
+        other => Err(SqlError::UnsupportedMessage(format!(
+            "ALTER ROLE … {other}: Turnstile's one role is a superuser that logs in, \
+             and stays one"
+        ))),
+    }
 }
 
 /// True if the server loaded a module called `name`.

@@ -319,6 +319,16 @@ pub const SHSECLABEL: SystemRelation = empty(
     ],
 );
 
+/// Privileges on settings (`GRANT SET ON PARAMETER`): none.
+pub const PARAMETER_ACL: SystemRelation = empty(
+    "pg_parameter_acl",
+    &[
+        ("oid", OID),
+        ("parname", DataType::Text),
+        ("paracl", TEXT_ARRAY),
+    ],
+);
+
 /// Settings of a role or database (`ALTER DATABASE … SET`): none.
 pub const DB_ROLE_SETTING: SystemRelation = empty(
     "pg_db_role_setting",

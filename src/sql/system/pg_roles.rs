@@ -57,6 +57,28 @@ pub const ROLES: SystemRelation = SystemRelation {
     rows: role_rows,
 };
 
+/// `pg_authid`, the table under `pg_roles` (pg_dumpall reads it): the same
+/// roles; no passwords (connections are trusted on loopback).
+pub const AUTHID: SystemRelation = SystemRelation {
+    name: "pg_authid",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("oid", OID),
+        ("rolname", NAME),
+        ("rolsuper", DataType::Bool),
+        ("rolinherit", DataType::Bool),
+        ("rolcreaterole", DataType::Bool),
+        ("rolcreatedb", DataType::Bool),
+        ("rolcanlogin", DataType::Bool),
+        ("rolreplication", DataType::Bool),
+        ("rolbypassrls", DataType::Bool),
+        ("rolconnlimit", DataType::Int4),
+        ("rolpassword", DataType::Text),
+        ("rolvaliduntil", DataType::Timestamptz),
+    ],
+    rows: authid_rows,
+};
+
 pub const USER: SystemRelation = SystemRelation {
     name: "pg_user",
     schema: Schema::PgCatalog,
@@ -157,6 +179,18 @@ fn role_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 Value::Null,
                 c::oid(oid),
             ]
+        })
+        .collect()
+}
+
+fn authid_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    roles(snapshot)
+        .into_iter()
+        .map(|(oid, name, login)| {
+            let mut row = vec![c::oid(oid), c::name(name), c::boolean(login)];
+            row.extend([true, login, login, login, login, login].map(c::boolean));
+            row.extend([c::int4(-1), Value::Null, Value::Null]);
+            row
         })
         .collect()
 }
