@@ -19,6 +19,8 @@
 //! the block ends. A statement's `set_config` calls change settings as `SET` and
 //! `SET LOCAL` do, applied when the statement succeeds (see `StatementSettings`);
 //! a string or batch that calls it is an implicit transaction, as one with `SET`.
+//! A block's cursors (`DECLARE`, `FETCH`, `MOVE`, `CLOSE`) are the session's too,
+//! closed at its end but for those declared `WITH HOLD` (see `cursor`).
 //!
 //! # Statement timeout
 //! `statement_timeout` applies to every statement. The executor checks the interrupt
