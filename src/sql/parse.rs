@@ -902,6 +902,10 @@ fn parse_fetch(bare: &str, moving: bool) -> Result<Vec<Statement>, SqlError> {
             tokens.next();
         }
         match tokens.peek().map(|t| t.token.clone()) {
+            // PostgreSQL's grammar takes an integer constant: at most int4's.
+            Some(Token::Number(n, _)) if n.parse::<i32>().is_err() => {
+                Err(SqlError::Syntax(format!("syntax error at or near \"{n}\"")))
+            }
             Some(Token::Number(n, _)) => {
                 tokens.next();
                 Ok(Some(

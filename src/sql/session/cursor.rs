@@ -137,7 +137,8 @@ fn step(direction: &FetchDirection) -> Result<Step, SqlError> {
         FetchDirection::Count { limit } | FetchDirection::Forward { limit: Some(limit) } => {
             Step::By(count(limit)?)
         }
-        FetchDirection::Backward { limit: Some(limit) } => Step::By(-count(limit)?),
+        // BACKWARD -n is FORWARD n.
+        FetchDirection::Backward { limit: Some(limit) } => Step::By(count(limit)?.saturating_neg()),
         FetchDirection::All | FetchDirection::ForwardAll => Step::By(i64::MAX),
         FetchDirection::BackwardAll => Step::By(-i64::MAX),
         FetchDirection::First => Step::Absolute(1),
