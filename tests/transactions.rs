@@ -427,6 +427,31 @@ async fn a_read_only_block_is_consistent_at_each_statement() {
         .unwrap();
     a.batch_execute("COMMIT").await.unwrap();
     assert_eq!(balance(&a, 1).await, 80);
+
+    // The schema counts as read from a LOCK TABLE or a catalog query on (as
+    // pg_dump reads the catalog, then each table): a schema change after it
+    // fails the block's next statement.
+    for first in [
+        "LOCK TABLE acct IN ACCESS SHARE MODE",
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'acct'::regclass",
+    ] {
+        a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .unwrap();
+        a.batch_execute(first).await.unwrap();
+        b.batch_execute("ALTER TABLE audit ADD COLUMN note text")
+            .await
+            .unwrap();
+        assert_eq!(
+            sqlstate(a.query_one("SELECT count(*) FROM acct", &[]).await),
+            "40001",
+            "after {first}"
+        );
+        a.batch_execute("ROLLBACK").await.unwrap();
+        b.batch_execute("ALTER TABLE audit DROP COLUMN note")
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

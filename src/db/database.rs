@@ -48,6 +48,10 @@ pub struct Database {
     /// block can tell at COMMIT whether the schema it ran against is still the one
     /// committed (see `sql::block`).
     pub(super) schema_commits: u64,
+    /// How many transactions have committed: while it stays the same, nothing
+    /// anyone read has changed (a transaction block confirms its reads only when
+    /// it moved, see `sql::block`).
+    pub(super) commits: u64,
     /// Decides whether rows keep their table's CHECK constraints (see `check`).
     pub(super) check_evaluator: Option<Arc<dyn CheckEvaluator>>,
 }
@@ -76,6 +80,11 @@ impl Database {
     /// How many committed transactions have changed the schema.
     pub fn schema_commits(&self) -> u64 {
         self.schema_commits
+    }
+
+    /// How many transactions have committed.
+    pub fn commits(&self) -> u64 {
+        self.commits
     }
 
     pub fn catalog_version(&self) -> u64 {

@@ -1320,6 +1320,7 @@ impl Database {
     /// Counts a committed transaction in the versions of the tables whose rows it
     /// changed and, if it changed the schema, in `schema_commits`.
     fn note_commit(&mut self, redo: &Redo) {
+        self.commits += 1;
         for table in redo.changed_tables() {
             if let Some(t) = self.tables.get_mut(table) {
                 t.note_commit();

@@ -283,6 +283,9 @@ pub struct ReadLog {
 struct EarlierReads {
     schema_commits: Option<u64>,
     reads: Arc<Vec<Read>>,
+    /// `Database::commits` when they were last confirmed: while it has not
+    /// moved, they hold without looking.
+    confirmed_at: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -290,8 +293,12 @@ struct Noted {
     reads: Vec<Read>,
     /// The block's statements whose rows this statement read.
     observed: BTreeSet<usize>,
-    /// `Database::schema_commits` when the statement first read a table.
+    /// `Database::schema_commits` when the statement first read a table or
+    /// the catalog.
     schema_commits: Option<u64>,
+    /// `Database::commits` when the statement confirmed the block's reads,
+    /// its own included (see [`ReadLog::confirm_earlier`]).
+    confirmed_at: Option<u64>,
 }
 
 impl ReadLog {
@@ -310,13 +317,23 @@ impl ReadLog {
     /// consistent statement by statement, whether or not the client commits
     /// (pg_dump never does).
     pub fn confirm_earlier(&self, db: &Database) -> Result<(), SqlError> {
-        match &self.earlier {
-            None => Ok(()),
-            Some(earlier) => {
+        if let Some(earlier) = &self.earlier {
+            if earlier.confirmed_at != Some(db.commits()) {
                 check_schema(earlier.schema_commits, db)?;
-                validate(&earlier.reads, db)
+                validate(&earlier.reads, db)?;
             }
         }
+        self.noted.lock().confirmed_at = Some(db.commits());
+        Ok(())
+    }
+
+    /// The statement read the catalog (a system relation): from now on the
+    /// block's view of the schema must hold, as if it had read a table.
+    pub(super) fn catalog(&self, db: &Database) {
+        self.noted
+            .lock()
+            .schema_commits
+            .get_or_insert(db.schema_commits());
     }
 
     /// The statement looked up `key` in `table` and found `row`.
@@ -560,6 +577,8 @@ pub struct Block {
     /// those of the statements that ran before the block's first write, each
     /// of which confirmed the ones before it (see [`ReadLog::confirm_earlier`]).
     confirmed_reads: usize,
+    /// `Database::commits` at the last confirmation.
+    confirmed_at: Option<u64>,
     written: Arc<Written>,
     /// The images of every row the block wrote, for statements run on the overlay.
     overlay: Arc<Overlay>,
@@ -698,9 +717,11 @@ impl Block {
     /// a write runs on the overlay or is rehearsed, and COMMIT validates
     /// everything).
     fn earlier_reads(&self) -> Option<EarlierReads> {
-        (!self.has_writes() && !self.reads.is_empty()).then(|| EarlierReads {
+        let read_anything = !self.reads.is_empty() || self.schema_commits.is_some();
+        (!self.has_writes() && read_anything).then(|| EarlierReads {
             schema_commits: self.schema_commits,
             reads: self.reads.clone(),
+            confirmed_at: self.confirmed_at,
         })
     }
 
@@ -732,6 +753,9 @@ impl Block {
             if !self.has_writes() {
                 // It ran as a plain read and confirmed the reads before it.
                 self.confirmed_reads = self.reads.len();
+                if noted.confirmed_at.is_some() {
+                    self.confirmed_at = noted.confirmed_at;
+                }
             }
             return Ok(output);
         };

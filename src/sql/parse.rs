@@ -864,7 +864,6 @@ fn drop_default_sequence_names(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWi
         .collect())
 }
 
-/// The text's first word, in lower case (letters only).
 /// The name a `FETCH … INTO` carries to stand for `MOVE` (PostgreSQL's FETCH
 /// has no INTO, and no unquoted identifier has a colon).
 const MOVE_MARKER: &str = "turnstile:move";
@@ -988,6 +987,7 @@ pub fn is_move_marker(into: &ObjectName) -> bool {
     matches!(into.0.as_slice(), [ObjectNamePart::Identifier(part)] if part.value == MOVE_MARKER)
 }
 
+/// The text's first word, in lower case (letters only).
 fn first_word(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_alphabetic())
         .next()

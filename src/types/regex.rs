@@ -319,6 +319,13 @@ pub fn instr(
     flags: &str,
     subexpr: i64,
 ) -> Result<i32, TypeError> {
+    // PostgreSQL checks the arguments in their order.
+    char_offset(text, start)?;
+    if n < 1 {
+        return Err(TypeError::InvalidParameterValue(format!(
+            "invalid value for parameter \"n\": {n}"
+        )));
+    }
     if !(0..=1).contains(&end_option) {
         return Err(TypeError::InvalidParameterValue(format!(
             "invalid value for parameter \"endoption\": {end_option}"

@@ -475,8 +475,11 @@ impl Connection {
                 }
                 Output::Rows { columns, rows, tag } => {
                     // A write checked this before it committed (see
-                    // `PreparedStatement::with_described_columns`).
-                    if !same_result_type(&columns, &prepared.columns) {
+                    // `PreparedStatement::with_described_columns`). A FETCH
+                    // returns what its cursor has now, whatever it was
+                    // described with.
+                    let fetch = matches!(statement.statement(), Statement::Fetch { .. });
+                    if !fetch && !same_result_type(&columns, &prepared.columns) {
                         return Err(SqlError::ResultTypeChanged.into());
                     }
                     PortalState::Running {

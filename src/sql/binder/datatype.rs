@@ -75,14 +75,6 @@ pub fn data_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
 /// (oid, name, "char" and arrays of them), which tables do not store (0A000).
 pub fn column_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
     let t = data_type(ty)?;
-    // `int2vector` reads as `int2[]` in the catalogs, but is no column type.
-    if matches!(ty, ast::DataType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("int2vector"))
-    {
-        return Err(SqlError::Unsupported(
-            "columns of type int2vector (it is used by the system catalogs only); use smallint[]"
-                .into(),
-        ));
-    }
     if t.is_catalog_only() {
         return Err(SqlError::Unsupported(format!(
             "columns of type {t} (it is used by the system catalogs only); use bigint, text or a table"

@@ -43,6 +43,9 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             scan(*table, access, filter.as_ref(), decoded, None, env, wanted)
         }
         Plan::SystemScan { relation, .. } => {
+            if let Some(reads) = &env.ctx.reads {
+                reads.catalog(env.db);
+            }
             let snapshot = SystemSnapshot::gather(env.db, env.ctx);
             Ok(relation.rows(&snapshot))
         }

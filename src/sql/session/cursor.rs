@@ -108,11 +108,19 @@ pub(super) fn cursor_command(stmt: &Statement) -> Result<Option<CursorCommand>, 
             direction,
             into,
             ..
-        } => CursorCommand::Fetch {
-            name: ident(name),
-            step: step(direction)?,
-            moving: into.as_ref().is_some_and(crate::sql::parse::is_move_marker),
-        },
+        } => {
+            let moving = match into {
+                None => false,
+                Some(marker) if crate::sql::parse::is_move_marker(marker) => true,
+                // Other dialects' FETCH … INTO; PostgreSQL's SQL has none.
+                Some(_) => return Err(SqlError::Syntax("syntax error at or near \"INTO\"".into())),
+            };
+            CursorCommand::Fetch {
+                name: ident(name),
+                step: step(direction)?,
+                moving,
+            }
+        }
         Statement::Close { cursor } => CursorCommand::Close(match cursor {
             CloseCursor::All => None,
             CloseCursor::Specific { name } => Some(ident(name)),
@@ -154,10 +162,13 @@ impl Cursor {
     fn fetch(&mut self, step: Step) -> Result<Vec<Vec<Value>>, SqlError> {
         let last = self.rows.len() as i64;
         let position = self.position as i64;
+        // What PostgreSQL cannot do without moving back: any step back, a
+        // fetch of the current row again, an absolute row at or before it, or
+        // one counted from the end.
+        let on_a_row = (1..=last).contains(&position);
         let backward = match step {
-            Step::By(n) => n < 0,
-            Step::Absolute(n) => n < 0 || n < position,
-            Step::Relative(n) => n < 0,
+            Step::By(n) | Step::Relative(n) => n < 0 || (n == 0 && on_a_row),
+            Step::Absolute(n) => n < 0 || (n <= position && position > 0),
         };
         if backward && self.forward_only {
             return Err(SqlError::CursorForwardOnly);
@@ -295,20 +306,20 @@ impl Session {
                     columns: Vec::new(),
                 })
             }
+            // As PostgreSQL describes it: the cursor's columns if it is open
+            // now, else no rows (FETCH of it then fails with 34000).
             CursorCommand::Fetch {
                 name,
                 moving: false,
                 ..
-            } => {
-                let cursor = self
+            } => Ok(Description {
+                params: Vec::new(),
+                columns: self
                     .cursors
                     .get(&name)
-                    .ok_or(SqlError::UndefinedCursor(name))?;
-                Ok(Description {
-                    params: Vec::new(),
-                    columns: cursor.columns.to_vec(),
-                })
-            }
+                    .map(|cursor| cursor.columns.to_vec())
+                    .unwrap_or_default(),
+            }),
             CursorCommand::Fetch { .. } | CursorCommand::Close(_) => Ok(Description::default()),
         }
     }

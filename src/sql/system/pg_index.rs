@@ -28,7 +28,6 @@ pub const RELATION: SystemRelation = SystemRelation {
         ("indisready", DataType::Bool),
         ("indislive", DataType::Bool),
         ("indisreplident", DataType::Bool),
-        // int2vector in PostgreSQL, shown here as int2[] (so subscripts start at 1).
         ("indkey", INT2_VECTOR),
         ("indcollation", OID_VECTOR),
         ("indclass", OID_VECTOR),

@@ -100,8 +100,12 @@ pub fn relations_named(sql: &str) -> Vec<String> {
     regclass_literals(sql)
         .into_iter()
         .map(|(_, name)| {
+            // Read as `regclass` reads a name: quoted as written, else folded.
             let bare = name.strip_prefix("public.").unwrap_or(&name);
-            bare.trim_matches('"').to_owned()
+            match bare.strip_prefix('"').and_then(|b| b.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => bare.to_lowercase(),
+            }
         })
         .collect()
 }
