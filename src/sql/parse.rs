@@ -26,9 +26,10 @@
 //! [`alter_sequence`] reads it again from there. Its options are read by
 //! sqlparser's reader of `CREATE SEQUENCE` options, `RESTART` by this module.
 //!
-//! `FETCH` and `MOVE` (a cursor's, see `session::cursor`) are read here when
-//! they are the whole text: sqlparser reads FETCH only with both a direction and
-//! `FROM`, and MOVE not at all. A MOVE stands in the rest of the pipeline as the
+//! `FETCH` and `MOVE` (a cursor's, see `session::cursor`) are read here:
+//! sqlparser reads FETCH only with both a direction and `FROM`, and MOVE not at
+//! all. A text with one among other statements is split at the semicolons
+//! between them, and each statement parsed alone. A MOVE stands in the rest of the pipeline as the
 //! FETCH it moves as, marked by an `INTO` no FETCH of PostgreSQL's has
 //! ([`is_move_marker`]).
 //!
@@ -66,7 +67,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer, Word};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Word};
 
 use super::binder::{ident, object_name, EXPR_DEPTH_MAX, SET_OPERATIONS_DEPTH_MAX};
 use super::SqlError;
@@ -81,7 +82,15 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
     if let Some(statement) = parse_maintenance(bare)? {
         return Ok(vec![statement]);
     }
-    // Cursor movements, which sqlparser reads too little of.
+    // Cursor movements, which sqlparser reads too little of: alone, or among
+    // other statements, each then parsed alone.
+    if let Some(statements) = split_around_cursor_moves(sql)? {
+        let mut parsed = Vec::new();
+        for statement in statements {
+            parsed.extend(parse(statement)?);
+        }
+        return Ok(parsed);
+    }
     match first_word(bare).as_str() {
         "fetch" => return parse_fetch(bare, false),
         "move" => return parse_fetch(bare, true),
@@ -862,6 +871,62 @@ fn drop_default_sequence_names(tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWi
         .zip(dropped)
         .filter_map(|(t, dropped)| (!dropped).then_some(t))
         .collect())
+}
+
+/// The statements of `sql`, if there are several and one of them is a FETCH
+/// or a MOVE (read by [`parse_fetch`], which reads a whole text): split at
+/// the semicolons between them. None otherwise.
+fn split_around_cursor_moves(sql: &str) -> Result<Option<Vec<&str>>, SqlError> {
+    let lower = sql.to_ascii_lowercase();
+    if !lower.contains(';') || !(lower.contains("fetch") || lower.contains("move")) {
+        return Ok(None);
+    }
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| SqlError::Syntax(e.to_string()))?;
+    let mut pieces = Vec::new();
+    let (mut start, mut depth) = (0, 0usize);
+    let mut moves_a_cursor = false;
+    let mut at_start = true;
+    for t in &tokens {
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::SemiColon if depth == 0 => {
+                let end = byte_offset_of(sql, t.span.start).unwrap_or(sql.len());
+                pieces.push(&sql[start..end]);
+                start = end + 1;
+                at_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        if at_start && !is_whitespace(&t.token) {
+            at_start = false;
+            moves_a_cursor |= matches!(&t.token, Token::Word(w) if w.quote_style.is_none()
+                && (w.value.eq_ignore_ascii_case("fetch") || w.value.eq_ignore_ascii_case("move")));
+        }
+    }
+    pieces.push(&sql[start..]);
+    pieces.retain(|piece| !piece.trim().is_empty());
+    Ok((moves_a_cursor && pieces.len() > 1).then_some(pieces))
+}
+
+/// The byte offset in `text` of a parser's location (line and column from 1,
+/// counted in characters, as sqlparser's tokenizer counts them).
+pub fn byte_offset_of(text: &str, at: Location) -> Option<usize> {
+    let (mut line, mut column) = (1, 1);
+    for (i, ch) in text.char_indices() {
+        if (line, column) == (at.line, at.column) {
+            return Some(i);
+        }
+        if ch == '\n' {
+            (line, column) = (line + 1, 1);
+        } else {
+            column += 1;
+        }
+    }
+    None
 }
 
 /// The name a `FETCH … INTO` carries to stand for `MOVE` (PostgreSQL's FETCH

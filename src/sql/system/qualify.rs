@@ -15,6 +15,8 @@ use sqlparser::ast::{self, visit_expressions, visit_relations, Visit, Visitor};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Location;
+
+use crate::sql::parse::byte_offset_of;
 use std::ops::ControlFlow;
 
 use super::pg_namespace::SCHEMAS;
@@ -71,7 +73,7 @@ pub fn qualify_query(sql: &str, db: &Database) -> String {
                     || db.get_view(&name).is_some()
                     || db.get_sequence(&name).is_some());
             if is_user_relation {
-                bare_names.extend(byte_offset(sql, part.span.start));
+                bare_names.extend(byte_offset_of(sql, part.span.start));
             }
         }
         ControlFlow::<()>::Continue(())
@@ -88,7 +90,7 @@ pub fn qualify_expression(sql: &str) -> String {
         .into_iter()
         .filter(|(_, name)| !name.contains('.'))
         // After the opening quote.
-        .filter_map(|(at, _)| byte_offset(sql, at).map(|i| i + 1))
+        .filter_map(|(at, _)| byte_offset_of(sql, at).map(|i| i + 1))
         .collect();
     insert_public(sql, bare)
 }
@@ -161,23 +163,6 @@ fn is_sequence_function(name: &ast::ObjectName) -> bool {
         .is_some_and(|f| {
             ["nextval", "currval", "setval"].contains(&f.value.to_lowercase().as_str())
         })
-}
-
-/// The byte offset in `text` of a parser's location (line and column from 1,
-/// counted in characters).
-fn byte_offset(text: &str, at: Location) -> Option<usize> {
-    let (mut line, mut column) = (1, 1);
-    for (i, ch) in text.char_indices() {
-        if (line, column) == (at.line, at.column) {
-            return Some(i);
-        }
-        if ch == '\n' {
-            (line, column) = (line + 1, 1);
-        } else {
-            column += 1;
-        }
-    }
-    None
 }
 
 /// `text` with `public.` inserted at each of the byte offsets `at`.
