@@ -151,6 +151,31 @@ fn restore_and_check(restore: impl FnOnce(&TestServer) -> Output) {
     );
 }
 
+/// A fresh server (no modules) holding what compat/pg_dump/source.sql makes.
+fn source_server() -> TestServer {
+    let source = TestServer::start_with_args(&["--no-modules"]);
+    let load = psql_file(&source, &[], &fixture("source.sql"));
+    assert!(
+        load.status.success(),
+        "source.sql failed on Turnstile:\n{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    source
+}
+
+/// check.sql's output on `server` is PostgreSQL's for the fixture's database.
+fn assert_checks_as_postgresql(server: &TestServer) {
+    let check = psql_file(server, &["-A", "-t"], &fixture("check.sql"));
+    let expected =
+        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
+    let actual = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        actual == expected,
+        "check.sql's output on the restored server differs from PostgreSQL's from line {}:\n{actual}",
+        first_different_line(&expected, &actual)
+    );
+}
+
 /// `pg_dump` of the server's database with its default options (plain SQL),
 /// connected as `postgres`, the owner its `OWNER TO` lines then name. Panics
 /// with pg_dump's error and the server's log if it fails.
@@ -209,13 +234,7 @@ fn pg_dump_of_turnstile_restores_into_turnstile() {
     if !have("psql") || !have("pg_dump") {
         return;
     }
-    let source = TestServer::start_with_args(&["--no-modules"]);
-    let load = psql_file(&source, &[], &fixture("source.sql"));
-    assert!(
-        load.status.success(),
-        "source.sql failed on Turnstile:\n{}",
-        String::from_utf8_lossy(&load.stderr)
-    );
+    let source = source_server();
     let dump = pg_dump(&source);
     // The serial's default follows its sequence, which follows the table.
     assert!(
@@ -236,15 +255,7 @@ fn pg_dump_of_turnstile_restores_into_turnstile() {
         "a dump of the restored server differs from the dump it was restored from"
     );
 
-    let check = psql_file(&restored, &["-A", "-t"], &fixture("check.sql"));
-    let expected =
-        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
-    let actual = String::from_utf8_lossy(&check.stdout);
-    assert!(
-        actual == expected,
-        "check.sql's output on the restored server differs from PostgreSQL's from line {}:\n{actual}",
-        first_different_line(&expected, &actual)
-    );
+    assert_checks_as_postgresql(&restored);
 }
 
 /// The same database dumped as a custom-format archive, restored with
@@ -256,13 +267,7 @@ fn pg_dump_archives_and_inserts_of_turnstile_restore() {
     if !have("psql") || !have("pg_dump") || !have("pg_restore") {
         return;
     }
-    let source = TestServer::start_with_args(&["--no-modules"]);
-    let load = psql_file(&source, &[], &fixture("source.sql"));
-    assert!(
-        load.status.success(),
-        "{}",
-        String::from_utf8_lossy(&load.stderr)
-    );
+    let source = source_server();
     let dir = DataDir::new();
     std::fs::create_dir_all(dir.path()).expect("create the archive's directory");
     let archive = dir.path().join("dump.custom");
@@ -274,8 +279,6 @@ fn pg_dump_archives_and_inserts_of_turnstile_restore() {
         "{inserts}"
     );
 
-    let expected =
-        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
     let from_archive = TestServer::start_with_args(&["--no-modules"]);
     let target = format!(
         "host=127.0.0.1 port={} user=postgres dbname=postgres connect_timeout=10",
@@ -294,13 +297,7 @@ fn pg_dump_archives_and_inserts_of_turnstile_restore() {
     let from_inserts = TestServer::start_with_args(&["--no-modules"]);
     restore_dump(&from_inserts, &dir, &inserts);
     for restored in [&from_archive, &from_inserts] {
-        let check = psql_file(restored, &["-A", "-t"], &fixture("check.sql"));
-        let actual = String::from_utf8_lossy(&check.stdout);
-        assert!(
-            actual == expected,
-            "check.sql's output differs from PostgreSQL's from line {}:\n{actual}",
-            first_different_line(&expected, &actual)
-        );
+        assert_checks_as_postgresql(restored);
     }
 }
 
@@ -313,13 +310,7 @@ fn pg_dumpall_of_turnstile_restores() {
     if !have("psql") || !have("pg_dumpall") {
         return;
     }
-    let source = TestServer::start_with_args(&["--no-modules"]);
-    let load = psql_file(&source, &[], &fixture("source.sql"));
-    assert!(
-        load.status.success(),
-        "{}",
-        String::from_utf8_lossy(&load.stderr)
-    );
+    let source = source_server();
     let port = source.port().to_string();
     let all = Command::new(pg_program("pg_dumpall"))
         .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
@@ -371,15 +362,7 @@ fn pg_dumpall_of_turnstile_restores() {
         errors.len() == 1 && errors[0].contains("role \"postgres\" already exists"),
         "restoring pg_dumpall's script: {errors:?}"
     );
-    let check = psql_file(&restored, &["-A", "-t"], &fixture("check.sql"));
-    let expected =
-        std::fs::read_to_string(fixture("expected.txt")).expect("read compat/pg_dump/expected.txt");
-    let actual = String::from_utf8_lossy(&check.stdout);
-    assert!(
-        actual == expected,
-        "check.sql's output differs from PostgreSQL's from line {}:\n{actual}",
-        first_different_line(&expected, &actual)
-    );
+    assert_checks_as_postgresql(&restored);
 }
 
 #[test]
