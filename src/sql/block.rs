@@ -898,6 +898,11 @@ impl Block {
         Ok(savepoint.settings.clone())
     }
 
+    /// How many savepoints are open.
+    pub fn savepoints_open(&self) -> usize {
+        self.savepoints.len()
+    }
+
     fn find_savepoint(&self, name: &str) -> Result<usize, SqlError> {
         self.savepoints
             .iter()

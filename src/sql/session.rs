@@ -712,6 +712,8 @@ impl Session {
                     return Err(SqlError::NoActiveTransaction("RELEASE SAVEPOINT").into());
                 };
                 block.release(&name)?;
+                let open = block.savepoints_open();
+                self.cursors_release(open);
                 "RELEASE"
             }
             Command::RollbackTo(name) => {
@@ -720,10 +722,12 @@ impl Session {
                 };
                 let mut created_before = block.created_sequences();
                 let settings = block.rollback_to(&name)?;
+                let open = block.savepoints_open();
                 let created_after = block.created_sequences();
                 created_before.retain(|id| !created_after.contains(id));
                 self.sequences.forget(&created_before);
                 self.settings.restore(&settings);
+                self.cursors_roll_back(open);
                 self.transaction = TransactionState::InBlock;
                 "ROLLBACK"
             }

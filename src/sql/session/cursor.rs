@@ -12,8 +12,9 @@
 //! SCROLL`, which goes forward only (55000 otherwise, as in PostgreSQL).
 //!
 //! A cursor lasts until CLOSE or the end of the transaction block it was
-//! declared in; one declared `WITH HOLD` outlives a COMMIT and lasts until
-//! CLOSE or the end of the session. Outside a block only a holdable cursor may
+//! declared in (or a ROLLBACK TO a savepoint made before it); one declared
+//! `WITH HOLD` outlives a COMMIT and lasts until CLOSE or the end of the
+//! session. Outside a block only a holdable cursor may
 //! be declared (25P01, as in PostgreSQL). `BINARY` cursors answer 0A000.
 
 use std::collections::HashMap;
@@ -70,6 +71,9 @@ pub(super) struct Cursor {
     hold: bool,
     /// Declared in the open block: a ROLLBACK closes it even if it holds.
     pending: bool,
+    /// How many of the block's savepoints were open when it was declared: a
+    /// ROLLBACK TO one of them closes it (see `Session::cursors_roll_back`).
+    depth: usize,
     forward_only: bool,
 }
 
@@ -255,6 +259,7 @@ impl Session {
                     position: 0,
                     hold,
                     pending: self.block.is_some(),
+                    depth: self.block.as_ref().map_or(0, |b| b.savepoints_open()),
                     forward_only,
                 };
                 self.cursors.insert(name, cursor);
@@ -327,6 +332,20 @@ impl Session {
     /// The columns of the open cursor `name`, for a Describe of it as a portal.
     pub fn cursor_columns(&self, name: &str) -> Option<Arc<Vec<ColumnInfo>>> {
         self.cursors.get(name).map(|cursor| cursor.columns.clone())
+    }
+
+    /// `ROLLBACK TO SAVEPOINT` left `open` savepoints (the one rolled back to
+    /// the last): the cursors declared after it close, as in PostgreSQL.
+    pub(super) fn cursors_roll_back(&mut self, open: usize) {
+        self.cursors.retain(|_, cursor| cursor.depth < open);
+    }
+
+    /// `RELEASE SAVEPOINT` left `open` savepoints: the cursors declared after
+    /// the released one now belong to the level around it.
+    pub(super) fn cursors_release(&mut self, open: usize) {
+        for cursor in self.cursors.values_mut() {
+            cursor.depth = cursor.depth.min(open);
+        }
     }
 
     /// The block ends: the cursors declared without `WITH HOLD` close, and so
