@@ -161,6 +161,9 @@ struct StringKinds {
     /// Statements that change settings: session commands (SET, RESET) and
     /// statements that call `set_config`.
     settings: bool,
+    /// Cursor statements: a cursor lives in a transaction block, so a string
+    /// that declares one and fetches from it is one implicit block.
+    cursors: bool,
 }
 
 /// One connection's state above the wire protocol.
@@ -517,15 +520,16 @@ impl Session {
 
     /// True if a simple-query string run statement by statement must still be
     /// one implicit transaction, as PostgreSQL runs it: several statements, at
-    /// least one a write or a change of settings (`SET`, `RESET`, which an error
-    /// later in the string undoes, and a `SET LOCAL`, which lasts to its end),
-    /// outside a block. See [`Session::begin_implicit`].
+    /// least one a write, a change of settings (`SET`, `RESET`, which an error
+    /// later in the string undoes, and a `SET LOCAL`, which lasts to its end) or
+    /// a cursor statement (a cursor lives in a block), outside a block. See
+    /// [`Session::begin_implicit`].
     pub fn wants_implicit_block(
         &self,
         statements: &[Arc<PreparedStatement>],
     ) -> Result<bool, SqlError> {
         let kinds = self.string_kinds(statements)?;
-        Ok(kinds.writes || kinds.settings)
+        Ok(kinds.writes || kinds.settings || kinds.cursors)
     }
 
     /// What a string of several statements, sent outside a block, holds; nothing
@@ -540,6 +544,7 @@ impl Session {
                 Some(command) => {
                     kinds.commands = true;
                     kinds.settings |= command.changes_settings();
+                    kinds.cursors |= matches!(command, Command::Cursor(_));
                 }
                 None => {
                     kinds.writes |= prepared.is_write();
