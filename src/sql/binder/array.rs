@@ -10,6 +10,7 @@ use crate::sql::plan::Expr;
 use crate::sql::SqlError;
 use crate::types::{binary_signature, DataType, FunctionId, Value};
 
+use super::expr::retype;
 use super::scope::Scope;
 use super::Binder;
 
@@ -294,13 +295,11 @@ pub(super) fn array_type(element: DataType) -> Result<DataType, SqlError> {
 
 /// `expr` as the array it is where an array is wanted: a vector
 /// (`int2vector`, `oidvector`) is relabeled the array of its elements, as
-/// PostgreSQL casts it implicitly; anything else is returned as it is.
+/// PostgreSQL casts it implicitly (the values are the same); anything else is
+/// returned as it is.
 pub(super) fn vector_as_array(expr: Expr) -> Expr {
     match expr.ty() {
-        DataType::Vector(element) => Expr::Cast {
-            expr: Box::new(expr),
-            ty: DataType::Array(element),
-        },
+        DataType::Vector(element) => retype(expr, DataType::Array(element)),
         _ => expr,
     }
 }

@@ -1229,7 +1229,7 @@ pub(super) fn same_representation(a: DataType, b: DataType) -> bool {
 }
 
 /// Relabels an expression's type without converting its values.
-fn retype(expr: Expr, ty: DataType) -> Expr {
+pub(super) fn retype(expr: Expr, ty: DataType) -> Expr {
     match expr {
         Expr::Column { index, .. } => Expr::Column { index, ty },
         Expr::Const(v, _) => Expr::Const(v, ty),

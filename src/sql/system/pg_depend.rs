@@ -17,7 +17,7 @@
 //! puts them after every table anyway, and nothing else reads those rows, so
 //! they are not listed.
 
-use crate::db::Database;
+use crate::sql::binder::Binder;
 use crate::types::{DataType, Value};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID};
@@ -25,7 +25,7 @@ use super::pg_attribute::attrdef_oid;
 use super::pg_extension::{module_oid, module_tables};
 use super::pg_proc::routine_oid;
 use super::registry::{Schema, SystemRelation};
-use super::{qualify, SystemSnapshot};
+use super::SystemSnapshot;
 
 pub const DEPEND: SystemRelation = SystemRelation {
     name: "pg_depend",
@@ -100,7 +100,7 @@ fn depend_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         catalog("pg_attrdef"),
         catalog("pg_rewrite"),
     );
-    let relation_oid = |name: &str| relation_oid(db, name);
+    let relation_oid = |name: &str| super::pg_class::relation_oid(db, name);
     let mut dependencies = Vec::new();
     for sequence in db.sequences() {
         let s = sequence.schema();
@@ -116,21 +116,24 @@ fn depend_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     for table in db.tables() {
         let schema = table.schema();
         for (i, column) in schema.columns.iter().enumerate() {
-            let Some(default) = column
-                .default
-                .as_ref()
-                .filter(|_| column.identity.is_none())
-            else {
+            if column.default.is_none() || column.identity.is_some() {
                 continue;
-            };
+            }
             let object = (pg_attrdef, attrdef_oid(&schema.name, &column.name), 0);
             dependencies.push(Dependency {
                 object,
                 referenced: (pg_class, schema.id, i as i64 + 1),
                 kind: "a",
             });
-            for sequence in qualify::relations_named(default) {
-                if let Some(oid) = relation_oid(&sequence) {
+            // The relations it names, as the binder resolves them (the
+            // sequence of `nextval('s')`).
+            let mut binder = Binder::new(db, &[]);
+            if binder.check_default(schema, i).is_ok() {
+                for oid in binder
+                    .referenced_relations()
+                    .iter()
+                    .filter_map(|n| relation_oid(n))
+                {
                     dependencies.push(Dependency {
                         object,
                         referenced: (pg_class, oid, 0),
@@ -193,16 +196,4 @@ fn depend_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             ]
         })
         .collect()
-}
-
-/// The `pg_class` OID of the table, view or sequence `name`.
-fn relation_oid(db: &Database, name: &str) -> Option<u32> {
-    if let Some(table) = db.get_table(name) {
-        return Some(table.schema().id);
-    }
-    if let Some(sequence) = db.get_sequence(name) {
-        return Some(sequence.schema().id);
-    }
-    db.get_view(name)
-        .map(|view| c::oid_of(Kind::View, &view.name))
 }

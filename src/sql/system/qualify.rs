@@ -95,23 +95,6 @@ pub fn qualify_expression(sql: &str) -> String {
     insert_public(sql, bare)
 }
 
-/// The relations the expression `sql` names by a text constant read as a
-/// `regclass` (the sequence of `nextval('s')`), without their schema; none
-/// if it does not parse.
-pub fn relations_named(sql: &str) -> Vec<String> {
-    regclass_literals(sql)
-        .into_iter()
-        .map(|(_, name)| {
-            // Read as `regclass` reads a name: quoted as written, else folded.
-            let bare = name.strip_prefix("public.").unwrap_or(&name);
-            match bare.strip_prefix('"').and_then(|b| b.strip_suffix('"')) {
-                Some(quoted) => quoted.replace("\"\"", "\""),
-                None => bare.to_lowercase(),
-            }
-        })
-        .collect()
-}
-
 /// Each string constant in the expression `sql` that is read as a
 /// `regclass` (cast to one, or the first argument of `nextval`, `currval` or
 /// `setval`), with where it starts.
