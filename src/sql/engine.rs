@@ -480,33 +480,39 @@ impl Engine {
             .await??)
     }
 
-    /// `LOCK TABLE … IN ACCESS SHARE MODE` of `names` in a block (see
+    /// `LOCK TABLE … IN ACCESS SHARE MODE` of `names` in `block` (see
     /// `Session::lock_tables`): each must be a table, a view or a system
     /// relation (42P01, 42809 for a sequence). Returns the schema's version
-    /// found under the read lock.
-    pub async fn lock_tables(&self, names: Vec<ObjectName>) -> Result<u64, crate::Error> {
+    /// found under the lock. Names the block's own DDL made are looked up on top
+    /// of its changes, rehearsed under the write lock; otherwise in the committed
+    /// catalog under the read lock.
+    pub async fn lock_tables(
+        &self,
+        block: &Block,
+        names: Vec<ObjectName>,
+    ) -> Result<u64, crate::Error> {
+        if block.changed_schema() {
+            let run = block.run();
+            return Ok(self
+                .turnstile
+                .rehearse(
+                    "LOCK TABLE",
+                    block.is_small(),
+                    std::future::pending(),
+                    move |txn| {
+                        let schema_commits = txn.db().schema_commits();
+                        run.replay(txn)?;
+                        check_lockable(txn.db(), &names)?;
+                        Ok::<_, SqlError>(schema_commits)
+                    },
+                )
+                .await??);
+        }
         Ok(self
             .turnstile
             .read("LOCK TABLE", move |db| {
-                for name in &names {
-                    let (schema, relation) = binder::qualified(name)?;
-                    if system::find(schema.as_deref(), &relation).is_some() {
-                        continue;
-                    }
-                    if let Some(schema) = schema.filter(|s| s != "public") {
-                        return Err(SqlError::UndefinedTable(format!("{schema}.{relation}")));
-                    }
-                    if db.get_sequence(&relation).is_some() {
-                        return Err(SqlError::WrongObjectType(format!(
-                            "cannot lock relation \"{relation}\": it is a sequence, and \
-                             LOCK TABLE locks tables and views"
-                        )));
-                    }
-                    if db.get_table(&relation).is_none() && db.get_view(&relation).is_none() {
-                        return Err(SqlError::UndefinedTable(relation));
-                    }
-                }
-                Ok(db.schema_commits())
+                check_lockable(db, &names)?;
+                Ok::<_, SqlError>(db.schema_commits())
             })
             .await??)
     }
@@ -647,4 +653,28 @@ fn run_batch(
         }
     }
     Ok(outputs)
+}
+
+/// Each of `names` can be locked by `LOCK TABLE`: a table, a view or a system
+/// relation of `db` (42P01 if none, 42809 for a sequence).
+fn check_lockable(db: &Database, names: &[ObjectName]) -> Result<(), SqlError> {
+    for name in names {
+        let (schema, relation) = binder::qualified(name)?;
+        if system::find(schema.as_deref(), &relation).is_some() {
+            continue;
+        }
+        if let Some(schema) = schema.filter(|s| s != "public") {
+            return Err(SqlError::UndefinedTable(format!("{schema}.{relation}")));
+        }
+        if db.get_sequence(&relation).is_some() {
+            return Err(SqlError::WrongObjectType(format!(
+                "cannot lock relation \"{relation}\": it is a sequence, and \
+                 LOCK TABLE locks tables and views"
+            )));
+        }
+        if db.get_table(&relation).is_none() && db.get_view(&relation).is_none() {
+            return Err(SqlError::UndefinedTable(relation));
+        }
+    }
+    Ok(())
 }

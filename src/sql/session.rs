@@ -390,10 +390,11 @@ impl Session {
     /// it, so the lock needs only the tables to exist, and to mark where the
     /// block's view of the schema starts.
     async fn lock_tables(&mut self, names: Vec<ObjectName>) -> Result<Output, Error> {
-        let schema_commits = self.engine.lock_tables(names).await?;
-        if let Some(block) = &mut self.block {
-            block.note_schema_commits(schema_commits);
-        }
+        let Some(block) = &mut self.block else {
+            return self.run_command(Command::LockTables(names));
+        };
+        let schema_commits = self.engine.lock_tables(block, names).await?;
+        block.note_schema_commits(schema_commits);
         Ok(Output::Command(CommandTag::new("LOCK TABLE")))
     }
 
