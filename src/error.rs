@@ -227,6 +227,7 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::NullFrameOffset(_) => "22004",
         SqlError::NegativeFrameOffset(_) => "22013",
         SqlError::QueryCanceled(_) => "57014",
+        SqlError::LockTimeout => "55P03",
         SqlError::UndefinedObject(_) => "42704",
         SqlError::InvalidParameterValue(_) => "22023",
         SqlError::InFailedTransaction => "25P02",

@@ -520,7 +520,8 @@ async fn statement_timeout_cancels_a_slow_write() {
 /// A write waiting for the write lock behind a long SELECT is stopped by its
 /// statement_timeout and by a cancel request while it waits (it used to hear its
 /// 57014 only once the SELECT let the lock go): each answers 57014 while the SELECT
-/// is still running, and neither row is written.
+/// is still running. Its lock_timeout stops it with 55P03. No stopped row is
+/// written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     let server = common::TestServer::start_with_args(&["--no-modules"]);
@@ -556,10 +557,36 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     scalar(&other_reader, "select count(*) from w").await;
     assert!(!scan.is_finished(), "read while the scan holds the lock");
 
+    // lock_timeout ends the wait with 55P03, for a statement on its own and for
+    // the COMMIT of a block (whose insert ran beside the scan, on the block's
+    // own changes), which then has rolled back.
     writer
-        .batch_execute("reset statement_timeout")
+        .batch_execute("reset statement_timeout; set lock_timeout = '50ms'")
         .await
         .unwrap();
+    let error = writer
+        .batch_execute("insert into w values (-1)")
+        .await
+        .expect_err("a write waiting past lock_timeout");
+    let db_error = error.as_db_error().expect("a server error");
+    assert_eq!(db_error.code().code(), "55P03");
+    assert_eq!(
+        db_error.message(),
+        "canceling statement due to lock timeout"
+    );
+    writer
+        .batch_execute("begin; insert into w values (-2)")
+        .await
+        .unwrap();
+    assert_eq!(code(writer.batch_execute("commit").await), "55P03");
+    // The block is over: a statement is not refused with 25P02.
+    assert_eq!(scalar(&writer, "select 1").await.as_deref(), Some("1"));
+    assert!(
+        !scan.is_finished(),
+        "timed out while the scan holds the lock"
+    );
+
+    writer.batch_execute("reset lock_timeout").await.unwrap();
     let writer_cancel = writer.cancel_token();
     let insert = tokio::spawn(async move {
         let result = writer.batch_execute("insert into w values (0)").await;
@@ -578,12 +605,12 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     assert_eq!(
         scalar(
             &writer,
-            &format!("select count(*) from w where a in (0, {timed_out})")
+            &format!("select count(*) from w where a in (-2, -1, 0, {timed_out})")
         )
         .await
         .as_deref(),
         Some("0"),
-        "neither stopped write wrote its row"
+        "no stopped write wrote its row"
     );
 }
 

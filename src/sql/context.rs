@@ -239,10 +239,12 @@ impl StatementSettings {
 /// (`statement_timeout`) and a flag a cancel request sets. Executors call
 /// [`Interrupt::check`] every so many rows, so a long scan under the read lock
 /// stops promptly and releases the lock; a write still queued for the lock waits
-/// on [`Interrupt::stopped`] to withdraw.
+/// on [`Interrupt::lock_wait_over`] to withdraw, which `lock_timeout` also ends.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
     deadline: Option<Instant>,
+    /// `lock_timeout`: how long a write may wait for the write lock.
+    lock_timeout: Option<Duration>,
     cancelled: Arc<AtomicBool>,
     /// Wakes what waits in [`Interrupt::stopped`] when the flag is set. Shared by
     /// a session's statements (one at a time), so that each does not allocate its
@@ -254,9 +256,14 @@ impl Interrupt {
     /// An interrupt whose cancel wakes waiters through `cancel_notify`, which the
     /// session's earlier statements used too: a wake-up that is not this
     /// statement's is told apart by its flag.
-    pub fn with_notify(deadline: Option<Instant>, cancel_notify: Arc<Notify>) -> Interrupt {
+    pub fn with_notify(
+        deadline: Option<Instant>,
+        lock_timeout: Option<Duration>,
+        cancel_notify: Arc<Notify>,
+    ) -> Interrupt {
         Interrupt {
             deadline,
+            lock_timeout,
             cancelled: Arc::default(),
             cancel_notify,
         }
@@ -289,6 +296,19 @@ impl Interrupt {
                 }
                 None => notified.await,
             }
+        }
+    }
+
+    /// Completes once a wait for the write lock that starts when this is first
+    /// polled must end: when the statement must stop ([`Interrupt::stopped`]),
+    /// or once `lock_timeout` has passed. A write queued for the lock withdraws
+    /// then (see [`stopped_error`](super::engine::stopped_error) for the answer).
+    pub async fn lock_wait_over(&self) {
+        match self.lock_timeout {
+            Some(timeout) => {
+                let _ = tokio::time::timeout(timeout, self.stopped()).await;
+            }
+            None => self.stopped().await,
         }
     }
 

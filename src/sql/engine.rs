@@ -198,7 +198,7 @@ impl Engine {
                     prepared.request_name(),
                     short,
                     durability,
-                    interrupt.stopped(),
+                    interrupt.lock_wait_over(),
                     move |txn| {
                         let ran = exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)?;
                         // Checked here, inside the transaction: an error rolls the
@@ -321,7 +321,7 @@ impl Engine {
             .write_with(
                 "query string",
                 durability,
-                interrupt.stopped(),
+                interrupt.lock_wait_over(),
                 move |txn| run_batch(txn, &stmts, &ctx),
             )
             .await;
@@ -438,7 +438,7 @@ impl Engine {
         let interrupt = ctx.interrupt.clone();
         let ran = self
             .turnstile
-            .rehearse(name, short, interrupt.stopped(), move |txn| {
+            .rehearse(name, short, interrupt.lock_wait_over(), move |txn| {
                 run.rehearse(txn, is_write, |txn| statement.run(txn, &ctx))
             })
             .await
@@ -544,7 +544,7 @@ impl Engine {
                 "COMMIT",
                 short,
                 durability,
-                interrupt.stopped(),
+                interrupt.lock_wait_over(),
                 move |txn| block::commit(txn, &inside, &ctx),
             )
             .await
@@ -619,11 +619,14 @@ impl InBlock {
 }
 
 /// The error of a write its statement withdrew while the write was queued
-/// ([`TurnstileError::Withdrawn`]): the 57014 the statement's interrupt gives (a
-/// cancel, or its timeout), as if it had run and stopped. Any other error as it is.
+/// ([`TurnstileError::Withdrawn`], see [`Interrupt::lock_wait_over`]): the 57014
+/// the statement's interrupt gives (a cancel, or its timeout), as if it had run
+/// and stopped; if neither, its `lock_timeout` ran out, 55P03. Any other error as
+/// it is.
 pub(super) fn stopped_error(interrupt: &Interrupt, e: TurnstileError) -> crate::Error {
     match (e, interrupt.check()) {
         (TurnstileError::Withdrawn, Err(stopped)) => stopped.into(),
+        (TurnstileError::Withdrawn, Ok(())) => SqlError::LockTimeout.into(),
         (e, _) => e.into(),
     }
 }

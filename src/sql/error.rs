@@ -119,6 +119,9 @@ pub enum SqlError {
     /// 57014: statement_timeout expired or the client cancelled.
     #[error("canceling statement due to {0}")]
     QueryCanceled(String),
+    /// 55P03: a write waited for the write lock longer than `lock_timeout`.
+    #[error("canceling statement due to lock timeout")]
+    LockTimeout,
     /// 42704, e.g. `SHOW` of an unknown setting.
     #[error("{0}")]
     UndefinedObject(String),

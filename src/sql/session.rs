@@ -81,9 +81,10 @@ pub struct CancelHandle {
 }
 
 impl CancelHandle {
-    /// A new statement's interrupt, with `deadline` if it has one.
-    fn interrupt(&self, deadline: Option<Instant>) -> Interrupt {
-        Interrupt::with_notify(deadline, self.notify.clone())
+    /// A new statement's interrupt, with `deadline` if it has one, and the
+    /// `lock_timeout` of `settings`.
+    fn interrupt(&self, deadline: Option<Instant>, settings: &Settings) -> Interrupt {
+        Interrupt::with_notify(deadline, settings.lock_timeout(), self.notify.clone())
     }
 
     /// Asks the running statement, if any, to stop with 57014.
@@ -355,7 +356,7 @@ impl Session {
     async fn commit(&mut self) -> Result<Output, Error> {
         let block = self.block.take().unwrap_or_default();
         let created_sequences = block.created_sequences();
-        let interrupt = self.cancel.interrupt(None);
+        let interrupt = self.cancel.interrupt(None, &self.settings);
         // A write made again here made its `set_config` changes when it first
         // ran: what it changes now is not kept.
         let ctx = self.context(&interrupt);
@@ -417,7 +418,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline);
+        let interrupt = self.cancel.interrupt(deadline, &self.settings);
         let ctx = self.context(&interrupt);
         let settings = ctx.settings.clone();
         *self.cancel.lock() = Some(interrupt.clone());
@@ -614,7 +615,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline);
+        let interrupt = self.cancel.interrupt(deadline, &self.settings);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let (outputs, error) = self.engine.execute_batch(statements, &ctx).await;

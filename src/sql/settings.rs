@@ -224,9 +224,10 @@ const SPECS: &[Spec] = &[
         "C",
         "Sets the locale for formatting date and time values.",
     ),
-    // Accepted and shown, as migration tools set it; it ends no wait yet (the
-    // turnstile withdraws a queued write on `statement_timeout` and cancel
-    // requests only, and a queued read not at all).
+    // Ends a write's wait for the write lock (55P03): a statement, a call, a
+    // COPY, a block's statement or its COMMIT. A read waits only while a write
+    // holds the lock, which is short (ARCHITECTURE.md, invariant 1), and is not
+    // withdrawn: `statement_timeout` bounds it.
     spec(
         "lock_timeout",
         Kind::Millis,
@@ -458,8 +459,10 @@ pub struct Settings {
     time_zone: TimeZone,
     /// `extra_float_digits`, parsed once when set: every float sent as text reads it.
     extra_float_digits: i32,
-    /// `statement_timeout` in milliseconds, parsed once when set.
+    /// `statement_timeout` and `lock_timeout` in milliseconds, parsed once when
+    /// set: every statement's interrupt reads them.
     statement_timeout_ms: u64,
+    lock_timeout_ms: u64,
     /// `idle_in_transaction_session_timeout` and `idle_session_timeout` in
     /// milliseconds, parsed once when set: the wire layer asks each time it
     /// waits for a query.
@@ -537,6 +540,7 @@ impl Settings {
             time_zone: TimeZone::Utc,
             extra_float_digits,
             statement_timeout_ms: defaults.statement_timeout_ms,
+            lock_timeout_ms: 0,
             idle_in_transaction_timeout_ms: 0,
             idle_session_timeout_ms: 0,
             durability: parse_durability(synchronous_commit),
@@ -638,6 +642,7 @@ impl Settings {
             "statement_timeout" => {
                 self.statement_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
             }
+            "lock_timeout" => self.lock_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0),
             "idle_in_transaction_session_timeout" => {
                 self.idle_in_transaction_timeout_ms = parse_millis(spec.name, &text).unwrap_or(0)
             }
@@ -820,6 +825,11 @@ impl Settings {
     /// `statement_timeout`, or None when it is 0 (off).
     pub fn statement_timeout(&self) -> Option<Duration> {
         millis(self.statement_timeout_ms)
+    }
+
+    /// `lock_timeout`, or None when it is 0 (off).
+    pub fn lock_timeout(&self) -> Option<Duration> {
+        millis(self.lock_timeout_ms)
     }
 
     /// How long the session may wait for its client's next query before the

@@ -57,7 +57,7 @@ impl Engine {
         let interrupt = ctx.interrupt.clone();
         let result = self
             .turnstile
-            .write_with("COPY", durability, interrupt.stopped(), move |txn| {
+            .write_with("COPY", durability, interrupt.lock_wait_over(), move |txn| {
                 exec::write_copy(txn, &copy, &ctx)
             })
             .await
@@ -79,11 +79,16 @@ impl Engine {
         let interrupt = ctx.interrupt.clone();
         let ran = self
             .turnstile
-            .rehearse("rehearse COPY", false, interrupt.stopped(), move |txn| {
-                run.rehearse(txn, true, |txn| {
-                    exec::write_copy(txn, &copy, &ctx).map(|output| (output, None))
-                })
-            })
+            .rehearse(
+                "rehearse COPY",
+                false,
+                interrupt.lock_wait_over(),
+                move |txn| {
+                    run.rehearse(txn, true, |txn| {
+                        exec::write_copy(txn, &copy, &ctx).map(|output| (output, None))
+                    })
+                },
+            )
             .await
             .map_err(|e| stopped_error(&interrupt, e))?;
         Ok(ran?)

@@ -60,7 +60,7 @@ impl Session {
             .settings
             .statement_timeout()
             .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline);
+        let interrupt = self.cancel.interrupt(deadline, &self.settings);
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let copy = Arc::new(copy);
