@@ -231,13 +231,37 @@ fn not_distinct(a: &Value, b: &Value) -> Result<bool, TypeError> {
     })
 }
 
-/// `array_upper(array, 1)` and `array_length(array, 1)` (the same for arrays that
-/// start at 1): NULL for an empty array or another dimension.
-pub fn upper(array: &Value, dimension: i64) -> Value {
+/// The number of elements of a one-dimensional `array` (Turnstile's only kind)
+/// in `dimension`: None for an empty array or another dimension, where the
+/// bound functions answer NULL.
+fn length_in(array: &Value, dimension: i64) -> Option<i32> {
     match items(array).len() {
-        n if n > 0 && dimension == 1 => Value::Int4(n as i32),
-        _ => Value::Null,
+        n if n > 0 && dimension == 1 => i32::try_from(n).ok(),
+        _ => None,
     }
+}
+
+/// `array_length(array, dimension)`.
+pub fn length(array: &Value, dimension: i64) -> Value {
+    length_in(array, dimension).map_or(Value::Null, Value::Int4)
+}
+
+/// `array_lower(array, dimension)` of an array whose subscripts start at
+/// `first` (1; 0 for an `int2vector` or `oidvector`).
+pub fn lower(array: &Value, dimension: i64, first: i8) -> Value {
+    length_in(array, dimension).map_or(Value::Null, |_| Value::Int4(first.into()))
+}
+
+/// `array_upper(array, dimension)` of an array whose subscripts start at `first`.
+pub fn upper(array: &Value, dimension: i64, first: i8) -> Value {
+    length_in(array, dimension).map_or(Value::Null, |n| Value::Int4(n + i32::from(first) - 1))
+}
+
+/// `array_dims(array)` of an array whose subscripts start at `first`: `[1:3]`.
+pub fn dims(array: &Value, first: i8) -> Value {
+    length_in(array, 1).map_or(Value::Null, |n| {
+        Value::Text(format!("[{first}:{}]", n + i32::from(first) - 1))
+    })
 }
 
 /// `array_cat(a, b)`: the elements of both; a NULL array counts as empty, so the

@@ -149,8 +149,18 @@ pub enum FunctionId {
     ArrayConstructor,
     ArrayToString,
     ArrayPosition,
-    /// `array_upper(a, 1)` and `array_length(a, 1)`, equal for arrays from 1.
-    ArrayUpper,
+    /// `array_lower(a, dim)`, `array_upper(a, dim)` and `array_dims(a)` of an
+    /// array whose subscripts start at `first`: 1, or 0 for a vector.
+    ArrayLower {
+        first: i8,
+    },
+    ArrayUpper {
+        first: i8,
+    },
+    ArrayDims {
+        first: i8,
+    },
+    ArrayLength,
     Cardinality,
     /// The functions jsonb and json both have, each taking a document of
     /// either type and answering in its kind (see `jsonb_ops` and
@@ -320,6 +330,8 @@ pub enum CatalogFunction {
     /// `pg_table_is_visible(oid)` and friends: whether the bare name finds the
     /// object of the alias's kind; NULL for an OID that names nothing.
     IsVisible(super::OidAlias),
+    /// `pg_collation_is_visible(oid)`, which has no alias type of its own here.
+    CollationIsVisible,
     /// `current_setting(name [, missing_ok])`: the session's setting, as `SHOW`.
     CurrentSetting,
     /// `set_config(name, value, is_local)`: `SET` (`SET LOCAL`) from a query;
@@ -1022,6 +1034,9 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_function_is_visible", 1) if is_oid(a[0]) => {
             catalog(C::IsVisible(super::OidAlias::RegProc), vec![oid], T::Bool)
         }
+        ("pg_collation_is_visible", 1) if is_oid(a[0]) => {
+            catalog(C::CollationIsVisible, vec![oid], T::Bool)
+        }
         ("pg_relation_is_publishable", 1) if is_oid(a[0]) => Some(constant(K::True, T::Bool)),
         (
             "has_table_privilege"
@@ -1056,6 +1071,11 @@ fn jsonb_text(value: &Value) -> &str {
 fn resolve_array(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     use DataType as T;
     use FunctionId as F;
+    // The binder hands the bound functions a vector as it is, not as an array:
+    // its subscripts start at 0.
+    if let Some(T::Vector(_)) = a.first() {
+        return resolve_bounds(name, a, 0);
+    }
     let array = match a.first() {
         Some(t @ T::Array(_)) => *t,
         _ => return None,
@@ -1079,10 +1099,26 @@ fn resolve_array(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             strict: false,
         }
         .into(),
-        ("array_upper" | "array_length", 2) if is_int4(a[1]) => {
-            sig(F::ArrayUpper, vec![array, T::Int4], T::Int4)
-        }
+        ("array_length", 2) if is_int4(a[1]) => sig(F::ArrayLength, vec![array, T::Int4], T::Int4),
+        ("array_lower" | "array_upper" | "array_dims", _) => resolve_bounds(name, a, 1),
         ("cardinality", 1) => sig(F::Cardinality, vec![array], T::Int4),
+        _ => None,
+    }
+}
+
+/// `array_lower(a, dim)`, `array_upper(a, dim)` and `array_dims(a)` of `a[0]`,
+/// an array or vector whose subscripts start at `first`.
+fn resolve_bounds(name: &str, a: &[DataType], first: i8) -> Option<FunctionSignature> {
+    use DataType as T;
+    use FunctionId as F;
+    match (name, a.len()) {
+        ("array_lower", 2) if is_int4(a[1]) => {
+            sig(F::ArrayLower { first }, vec![a[0], T::Int4], T::Int4)
+        }
+        ("array_upper", 2) if is_int4(a[1]) => {
+            sig(F::ArrayUpper { first }, vec![a[0], T::Int4], T::Int4)
+        }
+        ("array_dims", 1) => sig(F::ArrayDims { first }, vec![a[0]], T::Text),
         _ => None,
     }
 }
@@ -1396,7 +1432,10 @@ pub fn eval_function(
             _ => array::to_string(&args[0], text(1), args.get(2).and_then(text_of), style),
         },
         F::ArrayPosition => array::position(&args[0], &args[1])?,
-        F::ArrayUpper => array::upper(&args[0], int(1)),
+        F::ArrayLower { first } => array::lower(&args[0], int(1), *first),
+        F::ArrayUpper { first } => array::upper(&args[0], int(1), *first),
+        F::ArrayDims { first } => array::dims(&args[0], *first),
+        F::ArrayLength => array::length(&args[0], int(1)),
         F::Cardinality => array::cardinality(&args[0]),
         F::JsonTypeof => Value::Text(
             match &args[0] {

@@ -2,7 +2,8 @@
 the table from MetaData (create_all checks the catalog first), executemany inserts,
 typed selects, a statement executed 200 times (psycopg prepares it after 5), errors
 and the connection's transaction, a Session transaction, and a serialization
-failure retried. Every statement runs in a transaction block: that is SQLAlchemy's
+failure retried; then what Alembic reads of a table through SQLAlchemy's
+inspector. Every statement runs in a transaction block: that is SQLAlchemy's
 (and psycopg's) default. Usage: python3 scenario.py POSTGRES_URL"""
 
 import os
@@ -189,6 +190,54 @@ def increment(c, interfere=None):
         c.execute(table.update().where(table.c.id == 30).values(c_int8=value + 1))
 
 
+def reflection():
+    """What Alembic's autogenerate reads of a table: SQLAlchemy's inspector over
+    pg_catalog (generate_subscripts over pg_index.indkey, pg_collation_is_visible)."""
+    child = f"{T}_child"
+    with engine.begin() as c:
+        c.execute(sa.text(f"DROP TABLE IF EXISTS {child}"))
+        c.execute(sa.text(
+            f"CREATE TABLE {child} (id bigint PRIMARY KEY, "
+            f"parent integer REFERENCES {T} (id) ON DELETE CASCADE, "
+            f"code varchar(8) NOT NULL UNIQUE, note text DEFAULT 'none')"
+        ))
+        c.execute(sa.text(f"CREATE INDEX {child}_parent_note ON {child} (parent, note)"))
+    try:
+        inspector = sa.inspect(engine)
+        assert {T, child} <= set(inspector.get_table_names()), inspector.get_table_names()
+        columns = [
+            (col["name"], str(col["type"]), col["nullable"], col["default"])
+            for col in inspector.get_columns(child)
+        ]
+        assert columns == [
+            ("id", "BIGINT", False, None),
+            ("parent", "INTEGER", True, None),
+            ("code", "VARCHAR(8)", False, None),
+            ("note", "TEXT", True, "'none'::text"),
+        ], columns
+        assert inspector.get_pk_constraint(child)["constrained_columns"] == ["id"]
+        foreign_keys = [
+            (fk["constrained_columns"], fk["referred_table"], fk["referred_columns"], fk["options"])
+            for fk in inspector.get_foreign_keys(child)
+        ]
+        assert foreign_keys == [(["parent"], T, ["id"], {"ondelete": "CASCADE"})], foreign_keys
+        indexes = sorted(
+            (i["name"], i["column_names"], i["unique"]) for i in inspector.get_indexes(child)
+        )
+        assert indexes == [
+            (f"{child}_code_key", ["code"], True),
+            (f"{child}_parent_note", ["parent", "note"], False),
+        ], indexes
+        uniques = [(u["name"], u["column_names"]) for u in inspector.get_unique_constraints(child)]
+        assert uniques == [(f"{child}_code_key", ["code"])], uniques
+        reflected = sa.Table(T, sa.MetaData(), autoload_with=engine)
+        assert [c.name for c in reflected.columns] == [c.name for c in table.columns]
+        assert [c.name for c in reflected.primary_key] == ["id"]
+    finally:
+        with engine.begin() as c:
+            c.execute(sa.text(f"DROP TABLE {child}"))
+
+
 def serialization_retry():
     with engine.begin() as c:
         c.execute(table.insert().values(id=30, c_int8=100))
@@ -212,6 +261,7 @@ steps.run("insert_params", insert_params)
 steps.run("read_text", read_text)
 steps.run("prepared_reuse", prepared_reuse)
 steps.run("update_delete_counts", update_delete_counts)
+steps.run("reflection", reflection)
 steps.run("error_42601", error_step("42601", "SELEC 1"))
 steps.run("error_42P01", error_step("42P01", f"SELECT * FROM {T}_missing"))
 steps.run("error_23505", error_step("23505", f"INSERT INTO {T} (id) VALUES (2)"))

@@ -451,6 +451,17 @@ impl Binder<'_> {
         }
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
+            "generate_subscripts" if builtin => {
+                let empty = Scope::default();
+                let args = call
+                    .args
+                    .iter()
+                    .map(|a| self.bind_expr(a, &empty))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (start, stop, step) = self.subscript_series(args)?;
+                let scope = function_scope(&call.name, DataType::Int4, call.alias)?;
+                Ok((Plan::Series { start, stop, step }, scope))
+            }
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
             "regexp_split_to_table" | "string_to_table" | "regexp_matches" if builtin => {
                 let args = self.bind_function_args(&call.args)?;
@@ -479,7 +490,8 @@ impl Binder<'_> {
                 self.bind_view_call(name, &call.args, call.alias)
             }
             name => Err(SqlError::Unsupported(format!(
-                "function {name} in FROM; Turnstile has generate_series, unnest, \
+                "function {name} in FROM; Turnstile has generate_series, \
+                 generate_subscripts, unnest, \
                  regexp_split_to_table, string_to_table, regexp_matches, \
                  json[b]_array_elements[_text], \
                  json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors, \
@@ -528,6 +540,57 @@ impl Binder<'_> {
             return self.integer_series(start, stop, step);
         }
         self.integer_series(start, stop, Expr::Const(Value::Int4(1), DataType::Int4))
+    }
+
+    /// `generate_subscripts(array, dimension [, reverse])` as the series it is:
+    /// from `array_lower` to `array_upper` of the dimension, or back when
+    /// `reverse`, a constant (0A000 otherwise). A vector's subscripts start at 0.
+    pub(super) fn subscript_series(
+        &mut self,
+        args: Vec<Expr>,
+    ) -> Result<(Expr, Expr, Expr), SqlError> {
+        let types: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
+        let undefined = || {
+            SqlError::UndefinedFunction(format!(
+                "function generate_subscripts({}) does not exist",
+                types.join(", ")
+            ))
+        };
+        let mut args = args.into_iter();
+        let (Some(array), Some(dimension), reverse, None) =
+            (args.next(), args.next(), args.next(), args.next())
+        else {
+            return Err(undefined());
+        };
+        let first = match array.ty() {
+            DataType::Vector(_) => 0,
+            DataType::Array(_) => 1,
+            _ => return Err(undefined()),
+        };
+        let dimension = self.coerce(dimension, DataType::Int4, "generate_subscripts")?;
+        let bound = |function| Expr::Function {
+            function,
+            strict: true,
+            args: vec![array.clone(), dimension.clone()],
+            ty: DataType::Int4,
+        };
+        let lower = bound(FunctionId::ArrayLower { first });
+        let upper = bound(FunctionId::ArrayUpper { first });
+        let forward = |step: i32| Expr::Const(Value::Int4(step), DataType::Int4);
+        let Some(reverse) = reverse else {
+            return Ok((lower, upper, forward(1)));
+        };
+        match self.coerce(reverse, DataType::Bool, "generate_subscripts")? {
+            Expr::Const(Value::Bool(false), _) => Ok((lower, upper, forward(1))),
+            Expr::Const(Value::Bool(true), _) => Ok((upper, lower, forward(-1))),
+            // Strict, as in PostgreSQL: no rows.
+            Expr::Const(Value::Null, _) => {
+                Ok((lower, upper, Expr::Const(Value::Null, DataType::Int4)))
+            }
+            _ => Err(SqlError::Unsupported(
+                "generate_subscripts whose reverse argument is not a constant".into(),
+            )),
+        }
     }
 
     /// The bounds and step of an integer `generate_series`, of their common

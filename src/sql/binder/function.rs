@@ -157,8 +157,13 @@ impl Binder<'_> {
                 "coalesce" => {
                     self.inside_conditional("COALESCE", |binder| binder.bind_expr(a, scope))?
                 }
-                // Its argument's own type, a vector's included.
-                "pg_typeof" => self.bind_expr(a, scope)?,
+                // Its argument's own type, a vector's included; a vector's
+                // subscripts start at 0, which its bounds tell.
+                "pg_typeof"
+                | "array_lower"
+                | "array_upper"
+                | "array_dims"
+                | "generate_subscripts" => self.bind_expr(a, scope)?,
                 _ => vector_as_array(self.bind_expr(a, scope)?),
             });
         }
@@ -172,6 +177,7 @@ impl Binder<'_> {
             }
             "unnest"
             | "generate_series"
+            | "generate_subscripts"
             | "regexp_split_to_table"
             | "regexp_matches"
             | "string_to_table"
@@ -229,6 +235,10 @@ impl Binder<'_> {
             "generate_series" => {
                 let (start, stop, step, ty) = self.series_bounds(args)?;
                 (SetFunction::Series { start, stop, step }, ty)
+            }
+            "generate_subscripts" => {
+                let (start, stop, step) = self.subscript_series(args)?;
+                (SetFunction::Series { start, stop, step }, DataType::Int4)
             }
             "regexp_split_to_table" | "string_to_table" | "regexp_matches" => {
                 let (array, element) = self.rows_array(name, args)?;
@@ -746,7 +756,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "percentile_cont",
     "percentile_disc",
     "mode",
-    "generate_subscripts",
     "row_number",
     "rank",
     "dense_rank",

@@ -13,8 +13,12 @@
 //! (names are unique per kind and never change, so the OID does not either).
 //! Every object is owned by role 10, which is shown as the session's user.
 
-use crate::db::{CheckConstraint, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema};
-use crate::types::{quote_ident, DataType, OidAlias, Value};
+use crate::db::{
+    CheckConstraint, ColumnSchema, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema,
+};
+use crate::sql::binder::number_value;
+use crate::sql::parse::parse_expr;
+use crate::types::{format_type, quote_ident, DataType, OidAlias, Value};
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
 pub const NAME: DataType = DataType::Name;
@@ -338,6 +342,77 @@ pub fn column_list(table: &TableSchema, columns: &[usize]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A column's default as PostgreSQL's `pg_get_expr` shows it (pg_attrdef,
+/// `information_schema.columns`): None for an identity column, whose sequence
+/// is no default, and for `DEFAULT NULL`, which PostgreSQL does not keep. A
+/// literal shows as the constant it became: a string with the column's type
+/// (`'none'::text`, `'x'::character varying`), a negative number quoted with
+/// its own (`'-1'::integer`); `NULL::type` is no default either; an SQL value function in capitals
+/// (`CURRENT_TIMESTAMP`). Anything else shows as written: PostgreSQL's
+/// deparser would also mark the implicit casts inside it (`lower('X'::text)`).
+pub fn column_default(column: &ColumnSchema) -> Option<String> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value as Literal};
+    let default = column
+        .default
+        .as_deref()
+        .filter(|_| column.identity.is_none())?;
+    let Ok(parsed) = parse_expr(default) else {
+        return Some(default.to_owned());
+    };
+    let quoted = |text: &str, ty: DataType| {
+        // As PostgreSQL's deparser names a constant's type: without a modifier
+        // (`bpchar`, not `character`).
+        let type_name = format_type(i64::from(ty.oid()), Some(-1));
+        format!("'{}'::{type_name}", text.replace('\'', "''"))
+    };
+    let is_null = |expr: &Expr| matches!(expr, Expr::Value(v) if v.value == Literal::Null);
+    Some(match &parsed {
+        Expr::Cast { expr, .. } if is_null(expr) => return None,
+        Expr::Value(v) => match &v.value {
+            Literal::Null => return None,
+            Literal::SingleQuotedString(text) => quoted(text, column.data_type),
+            _ => default.to_owned(),
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                Literal::Number(digits, _) => {
+                    let ty =
+                        number_value(digits).map_or(DataType::Numeric(None), |n| n.data_type());
+                    quoted(&format!("-{digits}"), ty)
+                }
+                _ => default.to_owned(),
+            },
+            _ => default.to_owned(),
+        },
+        Expr::Function(f)
+            if matches!(f.args, sqlparser::ast::FunctionArguments::None)
+                && SQL_VALUE_FUNCTIONS.contains(&f.name.to_string().to_lowercase().as_str()) =>
+        {
+            f.name.to_string().to_uppercase()
+        }
+        _ => default.to_owned(),
+    })
+}
+
+/// The SQL value functions, called without parentheses, which PostgreSQL's
+/// deparser writes in capitals.
+const SQL_VALUE_FUNCTIONS: &[&str] = &[
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "current_role",
+    "current_user",
+    "session_user",
+    "user",
+    "current_catalog",
+    "current_schema",
+];
 
 /// The collation a column of type `ty` has: the default one for text types,
 /// "C" for `name` (as PostgreSQL's catalogs compare names byte by byte), none

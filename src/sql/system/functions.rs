@@ -13,7 +13,9 @@ use crate::types::{
 };
 
 use super::catalog::{self as c};
-use super::{pg_class, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, qualify, sizes};
+use super::{
+    pg_class, pg_empty, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, qualify, sizes,
+};
 
 /// Evaluates `function` on arguments already cast to its signature. All but
 /// `set_config` are strict: the executor answers NULL for a NULL argument without
@@ -100,6 +102,9 @@ pub fn eval_catalog_function(
             other => other.clone(),
         },
         C::IsVisible(alias) => is_visible(db, alias, oid()).map_or(Value::Null, Value::Bool),
+        C::CollationIsVisible => {
+            pg_empty::collation_is_visible(oid()).map_or(Value::Null, Value::Bool)
+        }
         C::CurrentSetting => {
             let missing_ok = args.get(1).and_then(Value::as_bool).unwrap_or(false);
             text(ctx.settings.current(&args[0].to_text(), missing_ok)?)

@@ -212,7 +212,7 @@ struct ColumnRow<'a> {
     name: &'a str,
     data_type: DataType,
     nullable: bool,
-    default: Option<&'a str>,
+    default: Option<String>,
     identity: Option<Identity>,
     /// Views are read-only.
     updatable: bool,
@@ -232,8 +232,7 @@ fn column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                     name: &col.name,
                     data_type: col.data_type,
                     nullable: col.nullable,
-                    // An identity column's sequence is not a default here.
-                    default: col.default.as_deref().filter(|_| col.identity.is_none()),
+                    default: c::column_default(col),
                     identity: col.identity,
                     updatable: true,
                 },
@@ -283,7 +282,7 @@ fn column_row(snapshot: &SystemSnapshot<'_>, column: ColumnRow<'_>) -> Vec<Value
         c::name(column.relation),
         c::name(column.name),
         c::int4(column.position as i64),
-        column.default.map_or(Value::Null, c::name),
+        column.default.map_or(Value::Null, Value::Text),
         yes_no(column.nullable),
         c::name(&data_type),
         length,

@@ -100,7 +100,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 ty: col.data_type,
                 number: i + 1,
                 not_null: !col.nullable,
-                has_default: col.default.is_some() && col.identity.is_none(),
+                has_default: c::column_default(col).is_some(),
                 identity: identity_code(col.identity),
             });
         }
@@ -205,14 +205,12 @@ fn attrdef_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
     for table in snapshot.db.tables() {
         let schema = table.schema();
         for (i, col) in schema.columns.iter().enumerate() {
-            // An identity column's sequence is no default (PostgreSQL keeps
-            // none for it in pg_attrdef).
-            if let Some(default) = col.default.as_ref().filter(|_| col.identity.is_none()) {
+            if let Some(default) = c::column_default(col) {
                 rows.push(vec![
                     c::oid(attrdef_oid(&schema.name, &col.name)),
                     c::oid(schema.id),
                     c::int2(i + 1),
-                    Value::Text(default.clone()),
+                    Value::Text(default),
                 ]);
             }
         }

@@ -70,6 +70,19 @@ pub const TABLESPACE: SystemRelation = SystemRelation {
     },
 };
 
+/// The collations there are, all in `pg_catalog`: OID, name and provider.
+const COLLATIONS: [(u32, &str, &str); 3] = [
+    (c::DEFAULT_COLLATION_OID, "default", "d"),
+    (c::C_COLLATION_OID, "C", "c"),
+    (951, "POSIX", "c"),
+];
+
+/// `pg_collation_is_visible(oid)`: every collation is in `pg_catalog`, so
+/// visible; None for an OID that names none.
+pub fn collation_is_visible(oid: u32) -> Option<bool> {
+    COLLATIONS.iter().any(|&(o, _, _)| o == oid).then_some(true)
+}
+
 pub const COLLATION: SystemRelation = SystemRelation {
     name: "pg_collation",
     schema: Schema::PgCatalog,
@@ -85,31 +98,27 @@ pub const COLLATION: SystemRelation = SystemRelation {
         ("collctype", DataType::Text),
     ],
     rows: |_: &SystemSnapshot<'_>| {
-        [
-            (c::DEFAULT_COLLATION_OID, "default", "d"),
-            (c::C_COLLATION_OID, "C", "c"),
-            (951, "POSIX", "c"),
-        ]
-        .into_iter()
-        .map(|(oid, name, provider)| {
-            let locale = if provider == "d" {
-                Value::Null
-            } else {
-                c::name(name)
-            };
-            vec![
-                c::oid(oid),
-                c::name(name),
-                c::oid(c::PG_CATALOG_OID),
-                c::oid(c::OWNER_OID),
-                c::name(provider),
-                c::boolean(true),
-                c::int4(-1),
-                locale.clone(),
-                locale,
-            ]
-        })
-        .collect()
+        COLLATIONS
+            .into_iter()
+            .map(|(oid, name, provider)| {
+                let locale = if provider == "d" {
+                    Value::Null
+                } else {
+                    c::name(name)
+                };
+                vec![
+                    c::oid(oid),
+                    c::name(name),
+                    c::oid(c::PG_CATALOG_OID),
+                    c::oid(c::OWNER_OID),
+                    c::name(provider),
+                    c::boolean(true),
+                    c::int4(-1),
+                    locale.clone(),
+                    locale,
+                ]
+            })
+            .collect()
     },
 };
 
