@@ -120,6 +120,7 @@ async fn write_first(client: &Client) {
         "CREATE TABLE many (id BIGINT PRIMARY KEY, label TEXT NOT NULL, bucket INT)",
         "CREATE INDEX many_label ON many (label)",
         "CREATE INDEX many_desc ON many (bucket DESC, label NULLS FIRST)",
+        "CREATE INDEX many_label_like ON many (label text_pattern_ops DESC)",
         // Sequences: a serial and an identity column, and one of their own.
         "CREATE TABLE numbered (id SERIAL PRIMARY KEY, tag TEXT UNIQUE)",
         "CREATE TABLE ident (id BIGINT GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10), v TEXT)",
@@ -284,7 +285,8 @@ async fn fingerprint(client: &Client) -> Vec<Vec<Vec<Option<String>>>> {
          WHERE table_name IN ('altered_table', 'unkeyed_later') OR table_name LIKE 'round%' \
          ORDER BY 1, ordinal_position",
         "SELECT indexname FROM pg_indexes WHERE tablename IN ('altered_table', 'unkeyed_later') ORDER BY 1",
-        "SELECT indexdef FROM pg_indexes WHERE indexname = 'many_desc'",
+        "SELECT indexdef FROM pg_indexes WHERE indexname IN ('many_desc', 'many_label_like') \
+         ORDER BY 1",
         "SELECT conrelid::regclass::text, conname, convalidated, pg_get_constraintdef(oid) \
          FROM pg_constraint WHERE contype IN ('c', 'f') ORDER BY 1, 2",
         "SELECT * FROM fk_child ORDER BY id",

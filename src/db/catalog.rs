@@ -151,6 +151,9 @@ pub struct IndexSchema {
     /// How `CREATE INDEX` ordered each column, in index order (as many as
     /// `columns`).
     pub key_orders: Vec<KeyOrder>,
+    /// The operator class `CREATE INDEX` named for each column (as many as
+    /// `columns`).
+    pub operator_classes: Vec<OperatorClass>,
 }
 
 /// `ASC`/`DESC` and `NULLS FIRST`/`LAST` of an index column. Turnstile keeps
@@ -192,6 +195,52 @@ impl KeyOrder {
     /// Every column in the default order.
     pub fn ascending(columns: usize) -> Vec<KeyOrder> {
         vec![KeyOrder::default(); columns]
+    }
+}
+
+/// The operator class of an index column, as `CREATE INDEX` named it.
+/// Turnstile compares text byte by byte (the "C" collation, its only one),
+/// which is how the `*_pattern_ops` classes compare, so every class keeps an
+/// index's entries in the same order and serves the same lookups: like
+/// [`KeyOrder`], the class changes what the catalog shows (`pg_index.indclass`,
+/// `pg_get_indexdef`), never what a query answers. Django names
+/// `varchar_pattern_ops` for every indexed `CharField`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OperatorClass {
+    /// The default class of the column's type, named or not.
+    #[default]
+    Default,
+    TextPattern,
+    VarcharPattern,
+    BpcharPattern,
+}
+
+impl OperatorClass {
+    /// The byte the log writes for it (see `redo`): 0 for the default.
+    pub fn code(self) -> u8 {
+        match self {
+            OperatorClass::Default => 0,
+            OperatorClass::TextPattern => 1,
+            OperatorClass::VarcharPattern => 2,
+            OperatorClass::BpcharPattern => 3,
+        }
+    }
+
+    /// The inverse of [`OperatorClass::code`]; None for a byte no class has.
+    pub fn from_code(code: u8) -> Option<OperatorClass> {
+        [
+            OperatorClass::Default,
+            OperatorClass::TextPattern,
+            OperatorClass::VarcharPattern,
+            OperatorClass::BpcharPattern,
+        ]
+        .into_iter()
+        .find(|class| class.code() == code)
+    }
+
+    /// Every column with its type's default class.
+    pub fn defaults(columns: usize) -> Vec<OperatorClass> {
+        vec![OperatorClass::Default; columns]
     }
 }
 

@@ -48,8 +48,8 @@ mod table;
 mod txn;
 
 pub use catalog::{
-    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, ReferentialAction,
-    RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, OperatorClass,
+    ReferentialAction, RoutineColumn, RoutineKind, RoutineSchema, TableId, TableSchema, ViewSchema,
 };
 pub use check::CheckEvaluator;
 pub use codec::CodecError;

@@ -24,7 +24,7 @@
 //! |-----|----|--------|
 //! | 1 | `CreateTable` | id, name, columns (count; each name, type, flags (1 = nullable, 2 = identity by default, 4 = identity always), default), primary key (count + 1, 0 = none; positions) |
 //! | 2 | `DropTable` | id |
-//! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint; + 128 when an `indoption` byte per column follows: 1 = DESC, 2 = NULLS FIRST) |
+//! | 3 | `CreateIndex` | name, table id, columns (count; positions), kind (0 = index, 1 = unique index, 2 = unique index of a UNIQUE constraint; + 128 when an `indoption` byte per column follows: 1 = DESC, 2 = NULLS FIRST; + 64 when an operator class byte per column follows, after those: 0 = the type's default, 1 = `text_pattern_ops`, 2 = `varchar_pattern_ops`, 3 = `bpchar_pattern_ops`) |
 //! | 4 | `DropIndex` | name |
 //! | 5 | `CreateView` | name, query, column names (count; names) |
 //! | 6 | `DropView` | name |
@@ -80,8 +80,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use super::catalog::{
-    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, ReferentialAction,
-    TableId, TableSchema, ViewSchema,
+    CheckConstraint, ColumnSchema, ForeignKey, Identity, IndexSchema, KeyOrder, OperatorClass,
+    ReferentialAction, TableId, TableSchema, ViewSchema,
 };
 use super::codec::{put_bytes, put_varint, zigzag, ByteReader, CodecError};
 use super::key::{CompositeKey, Key};
@@ -155,6 +155,9 @@ const INDEX_UNIQUE_CONSTRAINT: u8 = 2;
 /// Set in the kind byte when each column's `indoption` byte follows (an index
 /// with a DESC or NULLS FIRST column); logs from before it never set it.
 const INDEX_KEY_ORDERS: u8 = 0x80;
+/// Set in the kind byte when each column's operator class byte follows (an
+/// index with a `*_pattern_ops` column); logs from before it never set it.
+const INDEX_OPERATOR_CLASSES: u8 = 0x40;
 
 /// The most bytes a row op takes besides its row when its key is an integer:
 /// a tag, a table id, a key and a row length.
@@ -286,11 +289,24 @@ fn encode_op(out: &mut Vec<u8>, op: &RedoOp) {
                 (true, false) => INDEX_UNIQUE,
                 (true, true) => INDEX_UNIQUE_CONSTRAINT,
             };
-            if index.key_orders.iter().all(|o| *o == KeyOrder::default()) {
-                out.push(kind);
-            } else {
-                out.push(kind | INDEX_KEY_ORDERS);
+            let ordered = index.key_orders.iter().any(|o| *o != KeyOrder::default());
+            let classed = index
+                .operator_classes
+                .iter()
+                .any(|c| *c != OperatorClass::Default);
+            let mut flags = kind;
+            if ordered {
+                flags |= INDEX_KEY_ORDERS;
+            }
+            if classed {
+                flags |= INDEX_OPERATOR_CLASSES;
+            }
+            out.push(flags);
+            if ordered {
                 out.extend(index.key_orders.iter().map(|o| o.indoption()));
+            }
+            if classed {
+                out.extend(index.operator_classes.iter().map(|c| c.code()));
             }
         }
         RedoOp::DropIndex(name) | RedoOp::DropView(name) => {
@@ -849,13 +865,24 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
         3 => {
             let (name, table, columns) = (reader.string()?, table_id(reader)?, positions(reader)?);
             let flags = reader.u8()?;
-            let kind = flags & !INDEX_KEY_ORDERS;
+            let kind = flags & !(INDEX_KEY_ORDERS | INDEX_OPERATOR_CLASSES);
             let key_orders = if flags & INDEX_KEY_ORDERS != 0 {
                 (0..columns.len())
                     .map(|_| reader.u8().map(KeyOrder::from_indoption))
                     .collect::<Result<_, _>>()?
             } else {
                 KeyOrder::ascending(columns.len())
+            };
+            let operator_classes = if flags & INDEX_OPERATOR_CLASSES != 0 {
+                (0..columns.len())
+                    .map(|_| {
+                        let code = reader.u8()?;
+                        OperatorClass::from_code(code)
+                            .ok_or_else(|| CodecError(format!("an operator class {code}")))
+                    })
+                    .collect::<Result<_, _>>()?
+            } else {
+                OperatorClass::defaults(columns.len())
             };
             RedoOp::CreateIndex(IndexSchema {
                 name,
@@ -864,6 +891,7 @@ fn decode_op(reader: &mut ByteReader<'_>, db: &Database) -> Result<RedoOp, Codec
                 unique: kind != INDEX_PLAIN,
                 constraint: kind == INDEX_UNIQUE_CONSTRAINT,
                 key_orders,
+                operator_classes,
             })
         }
         4 => RedoOp::DropIndex(reader.string()?),

@@ -128,6 +128,7 @@ mod tests {
                 descending: true,
                 nulls_first: false,
             }],
+            operator_classes: vec![crate::db::OperatorClass::TextPattern],
             unique: true,
             constraint: true,
         })
@@ -203,6 +204,12 @@ mod tests {
         assert!(
             table.indexes()[index].schema.constraint,
             "a UNIQUE constraint stays one"
+        );
+        let (written, written_index) = db.get_index("t_tag_key").unwrap();
+        assert_eq!(
+            table.indexes()[index].schema,
+            written.indexes()[written_index].schema,
+            "its key order and operator class survive"
         );
         let tag = [Value::Text("tag94".into())];
         let found: Vec<_> = table

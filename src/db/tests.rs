@@ -47,6 +47,7 @@ fn database_with_accounts(n: i64) -> (Database, TableId) {
         table: id,
         columns: vec![1],
         key_orders: crate::db::KeyOrder::ascending(1),
+        operator_classes: crate::db::OperatorClass::defaults(1),
         unique: true,
         constraint: false,
     })
@@ -74,6 +75,7 @@ fn by_balance(table: TableId) -> IndexSchema {
         table,
         columns: vec![2],
         key_orders: crate::db::KeyOrder::ascending(1),
+        operator_classes: crate::db::OperatorClass::defaults(1),
         unique: false,
         constraint: false,
     }
@@ -387,6 +389,7 @@ fn relation_names_are_one_namespace() {
             table: id,
             columns: vec![2],
             key_orders: crate::db::KeyOrder::ascending(1),
+            operator_classes: crate::db::OperatorClass::defaults(1),
             unique: false,
             constraint: false,
         })

@@ -264,6 +264,25 @@ pub fn dims(array: &Value, first: i8) -> Value {
     })
 }
 
+/// `unnest(a, b, …)` in FROM: the arrays side by side as rows (each an array
+/// of one element of each), as many as the longest has elements, NULL where a
+/// shorter array, or a NULL one, has none.
+pub fn zip(arrays: &[Value]) -> Value {
+    let rows = arrays.iter().map(|a| items(a).len()).max().unwrap_or(0);
+    Value::Array(
+        (0..rows)
+            .map(|i| {
+                Value::Array(
+                    arrays
+                        .iter()
+                        .map(|a| items(a).get(i).cloned().unwrap_or(Value::Null))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// `array_cat(a, b)`: the elements of both; a NULL array counts as empty, so the
 /// result is NULL only when both are.
 pub fn cat(a: &Value, b: &Value) -> Value {

@@ -205,6 +205,10 @@ pub enum FunctionId {
     JsonEach {
         as_text: bool,
     },
+    /// The arrays of `unnest(a, b, …)` in FROM zipped into an array of rows,
+    /// as many as the longest has elements, NULL where a shorter one (or a
+    /// NULL one) has run out; not strict.
+    UnnestRows,
     /// The `name=value` options of a catalog's options array as an array of
     /// `[name, value]` arrays (the value NULL where there is no `=`), for
     /// `pg_options_to_table` in FROM.
@@ -1183,6 +1187,7 @@ pub fn eval_function(
             | F::JsonRow { .. }
             | F::FormatType
             | F::StringToArray
+            | F::UnnestRows
             | F::Constant(_)
     );
     if !non_strict && args.iter().any(Value::is_null) {
@@ -1474,6 +1479,7 @@ pub fn eval_function(
             Value::Json(document) => json_text::object_keys(document)?,
             other => jsonb_ops::object_keys(jsonb_text(other))?,
         },
+        F::UnnestRows => array::zip(args),
         F::JsonEach { as_text } => match &args[0] {
             Value::Json(document) => json_text::each(document, *as_text)?,
             other => jsonb_ops::each(jsonb_text(other), *as_text)?,

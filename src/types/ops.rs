@@ -36,6 +36,15 @@ pub enum BinaryOp {
     Mod,
     /// `^`: always float8 or numeric, as in PostgreSQL.
     Pow,
+    /// Integers' bitwise `&`, `|` and `#` (xor), in their common type.
+    BitAnd,
+    BitOr,
+    BitXor,
+    /// Integers' `<<` and `>>` by an int4 count, in the left operand's type;
+    /// the count is taken modulo the type's width and bits shifted out are
+    /// lost, as PostgreSQL's C shifts do on the machines it runs on.
+    ShiftLeft,
+    ShiftRight,
     /// `||`
     Concat,
     Eq,
@@ -96,6 +105,11 @@ impl BinaryOp {
             BinaryOp::Div => "/",
             BinaryOp::Mod => "%",
             BinaryOp::Pow => "^",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::BitXor => "#",
+            BinaryOp::ShiftLeft => "<<",
+            BinaryOp::ShiftRight => ">>",
             BinaryOp::Concat => "||",
             BinaryOp::Eq => "=",
             BinaryOp::NotEq => "<>",
@@ -180,6 +194,27 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
                 return None;
             }
             sig(array, array, T::Bool)
+        }
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor => {
+            // An untyped literal takes the other side's type.
+            let (l, r) = match (l, r) {
+                (T::Unknown, t) | (t, T::Unknown) => (t, t),
+                other => other,
+            };
+            let common = common_numeric(l, r);
+            (l.is_integer() && r.is_integer()).then_some(BinarySignature {
+                left: common,
+                right: common,
+                result: common,
+            })
+        }
+        BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
+            let count = r.is_integer() || r == T::Unknown;
+            (l.is_integer() && count).then_some(BinarySignature {
+                left: l,
+                right: T::Int4,
+                result: l,
+            })
         }
         _ => arithmetic_signature(op, l, r),
     }
@@ -487,6 +522,7 @@ pub fn eval_binary_in(
             Interval::between(*a, *b).map(Value::Interval)
         }
         (_, Value::Date(_), _) | (_, _, Value::Date(_)) => date_arith(op, l, r),
+        (BinaryOp::ShiftLeft | BinaryOp::ShiftRight, _, _) => shift(op, l, r),
         _ => arithmetic(op, l, r),
     }
 }
@@ -727,11 +763,44 @@ fn int_op(op: BinaryOp, a: i64, b: i64, t: DataType) -> Result<i64, TypeError> {
         BinaryOp::Mod if b == 0 => Err(TypeError::DivisionByZero),
         // MIN % -1 is 0 in PostgreSQL (it special-cases -1 to avoid the trap).
         BinaryOp::Mod => Ok(a.checked_rem(b).unwrap_or(0)),
+        // Both fit the type, so the result does too.
+        BinaryOp::BitAnd => Ok(a & b),
+        BinaryOp::BitOr => Ok(a | b),
+        BinaryOp::BitXor => Ok(a ^ b),
         _ => Err(TypeError::Unsupported(format!(
             "operator {} on integers",
             op.symbol()
         ))),
     }
+}
+
+/// `l << r` and `l >> r` (see [`BinaryOp::ShiftLeft`]): in the left integer's
+/// type, the count modulo its width (an int2 shifts as an int4 and keeps the
+/// low 16 bits, as PostgreSQL's `int2shl` does).
+fn shift(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, TypeError> {
+    let count = r.as_i64().ok_or_else(|| no_operator(op, l, r))? as u32;
+    let left = op == BinaryOp::ShiftLeft;
+    Ok(match l {
+        Value::Int2(a) => {
+            let a = i32::from(*a);
+            Value::Int2(if left {
+                a.wrapping_shl(count)
+            } else {
+                a.wrapping_shr(count)
+            } as i16)
+        }
+        Value::Int4(a) => Value::Int4(if left {
+            a.wrapping_shl(count)
+        } else {
+            a.wrapping_shr(count)
+        }),
+        Value::Int8(a) => Value::Int8(if left {
+            a.wrapping_shl(count)
+        } else {
+            a.wrapping_shr(count)
+        }),
+        _ => return Err(no_operator(op, l, r)),
+    })
 }
 
 /// Float arithmetic with PostgreSQL's checks: an infinite result from finite inputs

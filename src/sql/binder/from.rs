@@ -444,10 +444,7 @@ impl Binder<'_> {
         let builtin = matches!(call.schema.as_deref(), None | Some("pg_catalog"));
         let user = matches!(call.schema.as_deref(), None | Some("public"));
         if call.with_ordinality && !(builtin && call.name == "pg_partition_ancestors") {
-            return Err(SqlError::Unsupported(format!(
-                "{}(…) WITH ORDINALITY",
-                call.name
-            )));
+            return self.bind_with_ordinality(call);
         }
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
@@ -498,6 +495,37 @@ impl Binder<'_> {
                  pg_options_to_table and the modules' views there"
             ))),
         }
+    }
+
+    /// `call` `WITH ORDINALITY`: the function's columns, then `ordinality`,
+    /// the row's number from 1. The alias's name names a one-column function's
+    /// column, as without ordinality; its column list names them all.
+    fn bind_with_ordinality(&mut self, call: &FunctionCall<'_>) -> Result<(Plan, Scope), SqlError> {
+        let name_only = call.alias.map(|alias| ast::TableAlias {
+            columns: Vec::new(),
+            ..alias.clone()
+        });
+        let (plan, scope) = self.bind_function_call(&FunctionCall {
+            schema: call.schema.clone(),
+            name: call.name.clone(),
+            args: call.args.clone(),
+            alias: name_only.as_ref(),
+            with_ordinality: false,
+        })?;
+        let shown = scope.columns.first().and_then(|c| c.relation.clone());
+        let columns = scope
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty))
+            .chain([("ordinality".to_owned(), DataType::Int8)]);
+        let mut scope = Scope::computed(shown, columns);
+        if let Some(alias) = call.alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        let plan = Plan::Ordinality {
+            input: Box::new(plan),
+        };
+        Ok((plan, scope))
     }
 
     /// `generate_series(start, stop[, step])` of integers.
@@ -672,9 +700,49 @@ impl Binder<'_> {
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
         let args = self.bind_function_args(args)?;
+        if args.len() > 1 {
+            return self.bind_unnest_rows(args, alias);
+        }
         let (array, element) = self.unnested_array(args)?;
         let scope = function_scope("unnest", element, alias)?;
         Ok((Plan::Unnest { array, width: 1 }, scope))
+    }
+
+    /// `unnest(a, b, …)` in FROM: a column `unnest` per array, rows as many as
+    /// the longest array has elements, NULL where a shorter one has none.
+    /// Django's `bulk_create` inserts from it.
+    fn bind_unnest_rows(
+        &mut self,
+        arrays: Vec<Expr>,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let mut columns = Vec::with_capacity(arrays.len());
+        for array in &arrays {
+            match array.ty() {
+                DataType::Array(element) => columns.push(("unnest".to_owned(), *element)),
+                _ => {
+                    let types: Vec<String> = arrays.iter().map(|a| a.ty().to_string()).collect();
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "function unnest({}) does not exist",
+                        types.join(", ")
+                    )));
+                }
+            }
+        }
+        let width = arrays.len();
+        let array = Expr::Function {
+            function: FunctionId::UnnestRows,
+            strict: false,
+            // An array of arrays of mixed types, read only by the unnest.
+            ty: arrays[0].ty(),
+            args: arrays,
+        };
+        let shown = alias.map_or_else(|| "unnest".to_owned(), |a| names::ident(&a.name));
+        let mut scope = Scope::computed(Some(shown), columns);
+        if let Some(alias) = alias {
+            rename_columns(&mut scope, alias)?;
+        }
+        Ok((Plan::Unnest { array, width }, scope))
     }
 
     /// The array whose elements `regexp_split_to_table`, `string_to_table` or

@@ -19,11 +19,12 @@ use super::checks::{self, CheckDefinition};
 use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{
-    ColumnSchema, Database, Identity, IndexSchema, KeyOrder, TableSchema, ViewSchema, WriteTxn,
+    ColumnSchema, Database, Identity, IndexSchema, KeyOrder, OperatorClass, TableSchema,
+    ViewSchema, WriteTxn,
 };
-use crate::sql::binder::{column_type, ident, relation, Binder};
+use crate::sql::binder::{column_type, ident, qualified, relation, Binder};
 use crate::sql::parse;
-use crate::sql::system::is_reserved;
+use crate::sql::system::{is_reserved, pg_opclass};
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
 use crate::types::{DataType, TimeZone, Value};
 
@@ -332,6 +333,7 @@ pub(super) fn add_unique_constraint(
         name,
         table: schema.id,
         key_orders: KeyOrder::ascending(columns.len()),
+        operator_classes: OperatorClass::defaults(columns.len()),
         columns,
         unique: true,
         constraint: true,
@@ -787,10 +789,21 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
     let schema = table.schema().clone();
     let mut cols = Vec::new();
     let mut key_orders = Vec::new();
+    let mut operator_classes = Vec::new();
     for column in &c.columns {
-        if column.operator_class.is_some() {
-            return Err(SqlError::Unsupported("operator classes in an index".into()));
-        }
+        let position = column_position(&schema.columns, column)?;
+        operator_classes.push(match &column.operator_class {
+            Some(name) => {
+                let (class_schema, class) = qualified(name)?;
+                if class_schema.is_some_and(|s| s != "pg_catalog") {
+                    return Err(SqlError::UndefinedObject(format!(
+                        "operator class \"{name}\" does not exist for access method \"btree\""
+                    )));
+                }
+                pg_opclass::named(&class, schema.columns[position].data_type)?
+            }
+            None => OperatorClass::Default,
+        });
         let options = &column.column.options;
         let descending = match &options.sort {
             None | Some(ast::OrderBySort::Asc) => false,
@@ -805,7 +818,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
             descending,
             nulls_first,
         });
-        cols.push(column_position(&schema.columns, column)?);
+        cols.push(position);
     }
     let name = match &c.name {
         Some(n) => relation(n)?,
@@ -840,6 +853,7 @@ fn create_index(txn: &mut WriteTxn<'_>, c: &ast::CreateIndex) -> Result<Output, 
         unique: c.unique,
         constraint: false,
         key_orders,
+        operator_classes,
     })?;
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))
 }

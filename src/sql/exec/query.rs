@@ -120,6 +120,13 @@ fn run_at_most(plan: &Plan, env: &Env<'_>, wanted: Option<usize>) -> Result<Rows
             super::window::compute(run(input, env)?, functions, env)
         }
         Plan::Distinct { input } => distinct(run(input, env)?, env),
+        Plan::Ordinality { input } => {
+            let mut rows = run(input, env)?;
+            for (row, number) in rows.iter_mut().zip(1_i64..) {
+                row.push(Value::Int8(number));
+            }
+            Ok(rows)
+        }
         Plan::DistinctOn { input, columns } => Ok(distinct_on(run(input, env)?, columns)),
         Plan::Sort { input, keys } => sort(run(input, env)?, keys, env),
         Plan::Limit {

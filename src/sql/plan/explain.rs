@@ -240,6 +240,8 @@ pub fn explain(plan: &Plan, db: &Database, depth: usize, out: &mut Vec<String>) 
             out.push(line(depth, "Limit".into()));
             explain(input, db, depth + 1, out);
         }
+        // Part of the function's scan, as PostgreSQL shows it.
+        Plan::Ordinality { input } => explain(input, db, depth, out),
         Plan::SetOp {
             left,
             right,
@@ -335,6 +337,11 @@ fn output_names(plan: &Plan, db: &Database) -> Vec<String> {
         Plan::Values { width, .. } => (1..=*width).map(|i| format!("column{i}")).collect(),
         Plan::Series { .. } => vec!["generate_series".to_owned()],
         Plan::Unnest { width, .. } => vec!["unnest".to_owned(); *width],
+        Plan::Ordinality { input } => {
+            let mut names = output_names(input, db);
+            names.push("ordinality".to_owned());
+            names
+        }
         Plan::Filter { input, .. }
         | Plan::Distinct { input }
         | Plan::DistinctOn { input, .. }

@@ -54,6 +54,11 @@ pub enum Plan {
         /// value): each element is an array of the row's `width` values.
         width: usize,
     },
+    /// A function in FROM `WITH ORDINALITY`: its rows, each followed by its
+    /// number from 1 (bigint).
+    Ordinality {
+        input: Box<Plan>,
+    },
     /// Literal rows (`VALUES`, or the one empty row of a `SELECT` without `FROM`).
     Values {
         rows: Vec<Vec<Expr>>,
@@ -211,6 +216,7 @@ impl Plan {
             | Plan::Distinct { input }
             | Plan::DistinctOn { input, .. }
             | Plan::Sort { input, .. }
+            | Plan::Ordinality { input }
             | Plan::Limit { input, .. } => vec![input],
             Plan::NestedLoop { left, right, .. }
             | Plan::LateralJoin { left, right, .. }
@@ -489,6 +495,7 @@ impl Plan {
             | Plan::Values { width, .. } => *width,
             Plan::Series { .. } => 1,
             Plan::Unnest { width, .. } => *width,
+            Plan::Ordinality { input } => input.width() + 1,
             Plan::Filter { input, .. }
             | Plan::Distinct { input }
             | Plan::DistinctOn { input, .. }

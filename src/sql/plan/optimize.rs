@@ -104,6 +104,7 @@ fn map_inputs(plan: Plan, db: &Database) -> Plan {
             functions,
         },
         Plan::Distinct { input } => Plan::Distinct { input: opt(input) },
+        Plan::Ordinality { input } => Plan::Ordinality { input: opt(input) },
         Plan::DistinctOn { input, columns } => Plan::DistinctOn {
             input: opt(input),
             columns,

@@ -36,6 +36,7 @@ fn database() -> Database {
         table: id,
         columns: vec![1],
         key_orders: crate::db::KeyOrder::ascending(1),
+        operator_classes: crate::db::OperatorClass::defaults(1),
         unique: false,
         constraint: false,
     })

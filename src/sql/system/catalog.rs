@@ -14,11 +14,14 @@
 //! Every object is owned by role 10, which is shown as the session's user.
 
 use crate::db::{
-    CheckConstraint, ColumnSchema, Database, ForeignKey, KeyOrder, ReferentialAction, TableSchema,
+    CheckConstraint, ColumnSchema, Database, ForeignKey, KeyOrder, OperatorClass,
+    ReferentialAction, TableSchema,
 };
 use crate::sql::binder::number_value;
 use crate::sql::parse::parse_expr;
 use crate::types::{format_type, quote_ident, DataType, OidAlias, Value};
+
+use super::pg_opclass;
 
 pub const OID: DataType = DataType::Oid(OidAlias::Oid);
 pub const NAME: DataType = DataType::Name;
@@ -72,6 +75,8 @@ pub struct IndexInfo<'a> {
     pub columns: Vec<usize>,
     /// Each column's order (see `KeyOrder`), as many as `columns`.
     pub key_orders: Vec<KeyOrder>,
+    /// Each column's operator class, as many as `columns`.
+    pub operator_classes: Vec<OperatorClass>,
     pub unique: bool,
     pub primary: bool,
     /// The index of a UNIQUE constraint (see `IndexSchema::constraint`).
@@ -113,6 +118,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 table: schema,
                 columns: pk.clone(),
                 key_orders: KeyOrder::ascending(pk.len()),
+                operator_classes: OperatorClass::defaults(pk.len()),
                 unique: true,
                 primary: true,
                 unique_constraint: false,
@@ -124,6 +130,7 @@ pub fn indexes(db: &Database) -> Vec<IndexInfo<'_>> {
                 table: schema,
                 columns: index.schema.columns.clone(),
                 key_orders: index.schema.key_orders.clone(),
+                operator_classes: index.schema.operator_classes.clone(),
                 unique: index.schema.unique,
                 primary: false,
                 unique_constraint: index.schema.constraint,
@@ -317,10 +324,12 @@ pub fn index_definition(index: &IndexInfo<'_>) -> String {
         .columns
         .iter()
         .zip(&index.key_orders)
-        .map(|(&c, order)| {
+        .zip(&index.operator_classes)
+        .map(|((&c, order), &class)| {
             format!(
-                "{}{}",
+                "{}{}{}",
                 quote_ident(&index.table.columns[c].name),
+                pg_opclass::suffix(class),
                 order.suffix()
             )
         })

@@ -39,6 +39,7 @@ mod pg_empty;
 mod pg_extension;
 mod pg_index;
 mod pg_namespace;
+pub mod pg_opclass;
 mod pg_proc;
 mod pg_roles;
 mod pg_sequence;

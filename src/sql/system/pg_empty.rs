@@ -363,9 +363,9 @@ pub const SECLABELS: SystemRelation = empty(
     ],
 );
 
-/// Operators, operator classes and families, their members, and casts:
-/// Turnstile's are built in and, as built-in functions in `pg_proc`, not
-/// listed; none can be created.
+/// Operators, operator families, their members, and casts: Turnstile's are
+/// built in and, as built-in functions in `pg_proc`, not listed; none can be
+/// created. (The btree operator classes are listed: see `pg_opclass`.)
 pub const OPERATOR: SystemRelation = empty(
     "pg_operator",
     &[
@@ -384,21 +384,6 @@ pub const OPERATOR: SystemRelation = empty(
         ("oprcode", REGPROC),
         ("oprrest", REGPROC),
         ("oprjoin", REGPROC),
-    ],
-);
-
-pub const OPCLASS: SystemRelation = empty(
-    "pg_opclass",
-    &[
-        ("oid", OID),
-        ("opcmethod", OID),
-        ("opcname", NAME),
-        ("opcnamespace", OID),
-        ("opcowner", OID),
-        ("opcfamily", OID),
-        ("opcintype", OID),
-        ("opcdefault", DataType::Bool),
-        ("opckeytype", OID),
     ],
 );
 

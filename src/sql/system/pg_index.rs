@@ -6,6 +6,7 @@
 use crate::types::{DataType, Value, INT2_VECTOR, OID_VECTOR};
 
 use super::catalog::{self as c, Kind, CHAR, INT2_ARRAY, NAME, OID};
+use super::pg_opclass;
 use super::registry::{Schema, SystemRelation};
 use super::SystemSnapshot;
 
@@ -72,10 +73,17 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .iter()
         .map(|index| {
             let n = index.columns.len();
-            let collations = index
+            let types = index
                 .columns
                 .iter()
-                .map(|&p| c::oid(c::collation_of(index.table.columns[p].data_type)))
+                .map(|&p| index.table.columns[p].data_type);
+            let collations = types
+                .clone()
+                .map(|ty| c::oid(c::collation_of(ty)))
+                .collect();
+            let classes = types
+                .zip(&index.operator_classes)
+                .map(|(ty, &class)| c::oid(pg_opclass::oid_of(class, ty)))
                 .collect();
             vec![
                 c::oid(index.oid()),
@@ -95,7 +103,7 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::boolean(false),
                 c::column_numbers(&index.columns),
                 Value::Array(collations),
-                Value::Array(vec![c::oid(0); n]),
+                Value::Array(classes),
                 Value::Array(
                     index
                         .key_orders

@@ -4,8 +4,8 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_depend, pg_empty, pg_extension, pg_index,
-    pg_namespace, pg_proc, pg_roles, pg_sequence, pg_settings, pg_type, pg_views, turnstile_lock,
-    turnstile_routines, turnstile_wal, SystemSnapshot,
+    pg_namespace, pg_opclass, pg_proc, pg_roles, pg_sequence, pg_settings, pg_type, pg_views,
+    turnstile_lock, turnstile_routines, turnstile_wal, SystemSnapshot,
 };
 
 /// The schema a system relation is in, which decides how it is named.
@@ -92,7 +92,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_empty::PARAMETER_ACL,
     pg_roles::AUTHID,
     pg_empty::OPERATOR,
-    pg_empty::OPCLASS,
+    pg_opclass::RELATION,
     pg_empty::OPFAMILY,
     pg_empty::AMOP,
     pg_empty::AMPROC,
