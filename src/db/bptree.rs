@@ -82,19 +82,20 @@ pub trait SearchKey: Ord + Clone {
 impl SearchKey for i64 {
     fn guess(keys: &[i64], key: &i64, bounds: KeyBounds<'_, i64>) -> Option<usize> {
         let last = keys.len() - 1;
-        // i128: the span of two i64s can overflow an i64.
-        let low = i128::from(*bounds.low.unwrap_or(&keys[0]));
-        let high = bounds
-            .high
-            .map_or(i128::from(keys[last]) + 1, |&h| i128::from(h));
-        let key = i128::from(*key);
+        // In floating point, which is exact enough for a guess and cannot
+        // overflow at the extremes of i64, where i128 arithmetic would cost a
+        // division call of ~50 instructions, three a lookup (callgrind, a point
+        // select on 100,000 rows).
+        let low = *bounds.low.unwrap_or(&keys[0]) as f64;
+        let high = bounds.high.map_or(keys[last] as f64 + 1.0, |&h| h as f64);
+        let key = *key as f64;
         if key <= low || high <= low {
             return Some(0);
         }
         if key >= high {
             return Some(last);
         }
-        let position = (key - low) * keys.len() as i128 / (high - low);
+        let position = (key - low) / (high - low) * keys.len() as f64;
         Some((position as usize).min(last))
     }
 }
