@@ -1,6 +1,6 @@
 //! The driver matrix (compat/drivers/README.md): one test per driver, each running
 //! the same scenario against a real server — psql, pgbench, psycopg 3, asyncpg,
-//! SQLAlchemy, node-postgres and pgJDBC as child processes given the server's URL, and
+//! SQLAlchemy, Django, node-postgres and pgJDBC as child processes given the server's URL, and
 //! tokio-postgres and sqlx in process. A failing scenario fails its test with the
 //! driver's output (PASS/FAIL per step). A driver whose interpreter or package is
 //! missing fails too, saying to run `.ci/run`, which installs them all.
@@ -189,6 +189,11 @@ fn asyncpg() {
 #[test]
 fn sqlalchemy() {
     python_scenario("sqlalchemy", "sqlalchemy, psycopg");
+}
+
+#[test]
+fn django() {
+    python_scenario("django", "django, psycopg");
 }
 
 #[test]
