@@ -53,7 +53,7 @@ use super::settings::{SettingValue, Settings};
 use super::{
     ColumnInfo, CommandTag, Description, Engine, Interrupt, Notice, Output, QueryContext, SqlError,
 };
-use crate::types::{DataType, Value};
+use crate::types::{cast, CastKind, DataType, TimeZone, Value};
 use crate::Error;
 use cursor::{cursor_command, CursorCommand, Cursors};
 
@@ -933,6 +933,7 @@ fn set_command(set: &Set) -> Result<Command, SqlError> {
                 {
                     SettingValue::Default
                 }
+                Expr::Interval(interval) => SettingValue::Text(interval_time_zone(interval)?),
                 other => setting_value(std::slice::from_ref(other))?,
             };
             if *local {
@@ -1029,6 +1030,47 @@ fn object_name(name: &ObjectName) -> String {
 
 /// The text of a `SET` value list, as PostgreSQL flattens it: unquoted words are
 /// lowercased, strings and numbers kept, several values joined by ", ".
+/// `SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE` (Sequelize sends it when it
+/// connects): the zone of that fixed offset east of UTC, named as PostgreSQL
+/// names it (`<+05:30>-05:30`). An interval of months or days is 22023; `HOUR
+/// TO MINUTE` drops the seconds.
+fn interval_time_zone(interval: &sqlparser::ast::Interval) -> Result<String, SqlError> {
+    use sqlparser::ast::DateTimeField;
+    let invalid = |detail: &str| {
+        SqlError::InvalidParameterValue(format!(
+            "invalid value for parameter \"TimeZone\": \"{interval}\": {detail}"
+        ))
+    };
+    let text = match interval.value.as_ref() {
+        Expr::Value(v) => match &v.value {
+            AstValue::SingleQuotedString(s) => s.clone(),
+            _ => return Err(invalid("the interval is not a string literal")),
+        },
+        _ => return Err(invalid("the interval is not a string literal")),
+    };
+    // A bare number counts the leading field (`INTERVAL '3' HOUR`).
+    let text = match (&interval.leading_field, &interval.last_field) {
+        (Some(unit), None) if text.trim().parse::<i64>().is_ok() => format!("{text} {unit}"),
+        _ => text,
+    };
+    let Value::Interval(value) = cast(Value::Text(text), DataType::Interval, CastKind::Explicit)?
+    else {
+        return Err(invalid("not an interval"));
+    };
+    if value.months != 0 {
+        return Err(invalid("cannot specify months in time zone interval"));
+    }
+    if value.days != 0 {
+        return Err(invalid("cannot specify days in time zone interval"));
+    }
+    let mut seconds = value.micros / 1_000_000;
+    if interval.last_field == Some(DateTimeField::Minute) {
+        seconds -= seconds % 60;
+    }
+    let seconds = i32::try_from(seconds).map_err(|_| invalid("out of range"))?;
+    Ok(TimeZone::of_offset(seconds).name())
+}
+
 fn setting_value(values: &[Expr]) -> Result<SettingValue, SqlError> {
     if let [Expr::Identifier(id)] = values {
         if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default") {

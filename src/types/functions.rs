@@ -835,7 +835,9 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_date", 0) => sig(F::CurrentDate, vec![], T::Date),
         ("localtimestamp", 0) => sig(F::LocalTimestamp, vec![], T::Timestamp),
-        ("gen_random_uuid", 0) => sig(F::GenRandomUuid, vec![], T::Uuid),
+        // uuid-ossp's name for it, which ORMs (TypeORM) use as a column default
+        // even where `CREATE EXTENSION "uuid-ossp"` failed, as it does here.
+        ("gen_random_uuid" | "uuid_generate_v4", 0) => sig(F::GenRandomUuid, vec![], T::Uuid),
         ("version", 0) => sig(F::Version, vec![], T::Text),
         ("date_trunc", 2) if is_text(a[0]) => {
             let t = match a[1] {

@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{LocalResult, Offset, TimeZone as _};
 use chrono_tz::{OffsetName, Tz};
 
-use super::time::{UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC};
+use super::time::{write_offset, UNIX_EPOCH_OFFSET_DAYS, USECS_PER_DAY, USECS_PER_SEC};
 use super::TypeError;
 
 /// A time zone as `SET TimeZone` accepts it.
@@ -65,6 +65,7 @@ impl TimeZone {
         let trimmed = text.trim();
         hours_east(trimmed)
             .or_else(|| posix_offset(trimmed))
+            .or_else(|| abbreviated_posix_offset(trimmed))
             .or_else(|| Self::maybe_parse(trimmed))
             .ok_or_else(|| {
                 TypeError::InvalidParameterValue(format!(
@@ -128,6 +129,21 @@ impl TimeZone {
             }
         }
         Tz::from_str_insensitive(text).ok().map(TimeZone::Named)
+    }
+
+    /// The zone `SET TIME ZONE` makes of an offset given as a number or an
+    /// interval, `offset_secs` east of UTC, with PostgreSQL's name for it: a
+    /// POSIX zone abbreviated as the offset, `<+05:30>-05:30`, `<-08>+08`,
+    /// `<+00>-00`.
+    pub fn of_offset(offset_secs: i32) -> TimeZone {
+        let mut east = String::new();
+        write_offset(&mut east, offset_secs);
+        // The POSIX part is the same offset counted west: the sign flips, zero's too.
+        let west = match east.strip_prefix('+') {
+            Some(digits) => format!("-{digits}"),
+            None => format!("+{}", &east[1..]),
+        };
+        TimeZone::fixed(offset_secs, &format!("<{east}>{west}"))
     }
 
     /// A fixed offset east of UTC; zero offset is still shown by its own name.
@@ -208,11 +224,20 @@ fn to_naive(us: i64) -> chrono::NaiveDateTime {
         .unwrap_or_default()
 }
 
-/// A `SET TimeZone` value that is a number: that many hours east of UTC.
+/// A `SET TimeZone` value that is a number: that many hours east of UTC, named
+/// as PostgreSQL names it (see [`TimeZone::of_offset`]).
 fn hours_east(text: &str) -> Option<TimeZone> {
     let hours: f64 = text.parse().ok()?;
     let secs = (hours * 3600.0).round();
-    (secs.abs() <= f64::from(MAX_OFFSET_SECS)).then(|| TimeZone::fixed(secs as i32, text))
+    (secs.abs() <= f64::from(MAX_OFFSET_SECS)).then(|| TimeZone::of_offset(secs as i32))
+}
+
+/// A POSIX zone with its abbreviation in angle brackets, as PostgreSQL names a
+/// zone set as a number or an interval: `<+05:30>-05:30` (the part after the
+/// brackets counts hours *west* of UTC).
+fn abbreviated_posix_offset(text: &str) -> Option<TimeZone> {
+    let (_, west) = text.strip_prefix('<')?.split_once('>')?;
+    posix_offset_west(west).map(|offset| TimeZone::fixed(-offset, text))
 }
 
 /// A `SET TimeZone` value that is an offset with minutes (`+05:30`, `05:30`): a
@@ -221,12 +246,18 @@ fn posix_offset(text: &str) -> Option<TimeZone> {
     if !text.contains(':') {
         return None;
     }
+    posix_offset_west(text).map(|offset| TimeZone::fixed(-offset, text))
+}
+
+/// A POSIX offset, hours west of UTC with or without a sign (`5`, `-05:30`), in
+/// seconds west.
+fn posix_offset_west(text: &str) -> Option<i32> {
     let signed = if text.starts_with(['+', '-']) {
         text.to_owned()
     } else {
         format!("+{text}")
     };
-    parse_offset(&signed).map(|offset| TimeZone::fixed(-offset, text))
+    parse_offset(&signed)
 }
 
 /// Parses an ISO-style offset east of UTC: `+05`, `-0530`, `+05:30`, `+05:30:15`.

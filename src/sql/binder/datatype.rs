@@ -83,12 +83,14 @@ pub fn column_type(ty: &ast::DataType) -> Result<DataType, SqlError> {
     Ok(t)
 }
 
-/// The element type an array type is written with.
+/// The element type an array type is written with: `text[]`, or the
+/// standard's `text ARRAY` (TypeORM writes it).
 fn element_type(ty: &ast::DataType) -> Option<&ast::DataType> {
     match ty {
         ast::DataType::Array(
             ast::ArrayElemTypeDef::SquareBracket(element, _)
-            | ast::ArrayElemTypeDef::AngleBracket(element),
+            | ast::ArrayElemTypeDef::AngleBracket(element)
+            | ast::ArrayElemTypeDef::Qualified(element, _),
         ) => Some(element),
         _ => None,
     }

@@ -486,15 +486,42 @@ impl Binder<'_> {
             name if user && self.db.get_routine(name).is_some() => {
                 self.bind_view_call(name, &call.args, call.alias)
             }
-            name => Err(SqlError::Unsupported(format!(
-                "function {name} in FROM; Turnstile has generate_series, \
-                 generate_subscripts, unnest, \
-                 regexp_split_to_table, string_to_table, regexp_matches, \
-                 json[b]_array_elements[_text], \
-                 json[b]_object_keys, json[b]_each[_text], pg_partition_ancestors, \
-                 pg_options_to_table and the modules' views there"
-            ))),
+            _ => self.bind_scalar_call(call),
         }
+    }
+
+    /// Any other function in FROM, called as in an expression: one row of its
+    /// value, a column named after the function or the alias, as in PostgreSQL
+    /// (TypeORM reads `SELECT * FROM current_schema()`). An aggregate or window
+    /// function is 42803, as PostgreSQL answers; a set-returning function
+    /// Turnstile runs only in a select list, 0A000; an unknown one, 42883.
+    fn bind_scalar_call(&mut self, call: &FunctionCall<'_>) -> Result<(Plan, Scope), SqlError> {
+        let name_parts = call.schema.iter().chain([&call.name]);
+        let function = ast::Function {
+            name: ast::ObjectName::from(name_parts.map(ast::Ident::new).collect::<Vec<_>>()),
+            uses_odbc_syntax: false,
+            parameters: ast::FunctionArguments::None,
+            args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                duplicate_treatment: None,
+                args: call
+                    .args
+                    .iter()
+                    .map(|&e| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e.clone())))
+                    .collect(),
+                clauses: Vec::new(),
+            }),
+            within_group: Vec::new(),
+            filter: None,
+            null_treatment: None,
+            over: None,
+        };
+        let expr = self.bind_expr(&ast::Expr::Function(function), &Scope::default())?;
+        let scope = function_scope(&call.name, expr.ty(), call.alias)?;
+        let plan = Plan::Values {
+            rows: vec![vec![expr]],
+            width: 1,
+        };
+        Ok((plan, scope))
     }
 
     /// `call` `WITH ORDINALITY`: the function's columns, then `ordinality`,

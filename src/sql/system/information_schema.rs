@@ -10,7 +10,7 @@
 //! PostgreSQL 15 shows them here and nowhere else, one `CHECK` per `NOT NULL`
 //! column, named `<namespace oid>_<table oid>_<column number>_not_null`.
 
-use crate::db::{ColumnSchema, Identity, RoutineKind};
+use crate::db::{ColumnSchema, Identity, RoutineKind, TableSchema};
 use crate::types::{quote_ident, DataType, Value};
 
 use super::catalog::{self as c, IndexInfo, NAME};
@@ -162,6 +162,24 @@ pub const KEY_COLUMN_USAGE: SystemRelation = SystemRelation {
         ("position_in_unique_constraint", INT),
     ],
     rows: key_column_rows,
+};
+
+/// The columns each constraint uses: a key's own, a foreign key's referenced
+/// ones (Sequelize and other ORMs read the referenced table here), those a CHECK
+/// names.
+pub const CONSTRAINT_COLUMN_USAGE: SystemRelation = SystemRelation {
+    name: "constraint_column_usage",
+    schema: Schema::Standard,
+    columns: &[
+        ("table_catalog", NAME),
+        ("table_schema", NAME),
+        ("table_name", NAME),
+        ("column_name", NAME),
+        ("constraint_catalog", NAME),
+        ("constraint_schema", NAME),
+        ("constraint_name", NAME),
+    ],
+    rows: constraint_column_rows,
 };
 
 fn table_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
@@ -482,6 +500,39 @@ fn key_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
             );
             rows.push(row);
         }
+    }
+    rows
+}
+
+fn constraint_column_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    let db = snapshot.db;
+    let mut rows = Vec::new();
+    let mut push = |table: &TableSchema, columns: &[usize], constraint: &str| {
+        for &position in columns {
+            rows.push(vec![
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(&table.name),
+                c::name(&table.columns[position].name),
+                c::name(snapshot.database),
+                c::name("public"),
+                c::name(constraint),
+            ]);
+        }
+    };
+    for index in c::indexes(db).iter().filter(|i| i.is_constraint()) {
+        push(index.table, &index.columns, &index.name);
+    }
+    for info in c::foreign_keys(db) {
+        push(
+            info.referenced,
+            &info.key.referenced_columns,
+            &info.key.name,
+        );
+    }
+    for info in c::checks(db) {
+        let columns = crate::sql::exec::columns_named(info.table, &info.check.expr);
+        push(info.table, &columns, &info.check.name);
     }
     rows
 }

@@ -8,6 +8,39 @@ use super::catalog::{self as c, Kind, CHAR, NAME, OID, TEXT_ARRAY};
 use super::registry::{Schema, SystemRelation};
 use super::{all, pg_namespace, SystemSnapshot};
 
+/// `pg_statio_all_tables`: a row per table (Sequelize's describeTable joins it
+/// to find comments). Turnstile counts no block reads or hits, so the counters
+/// are NULL: unknown, not zero.
+pub const STATIO_ALL_TABLES: SystemRelation = SystemRelation {
+    name: "pg_statio_all_tables",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("relid", OID),
+        ("schemaname", NAME),
+        ("relname", NAME),
+        ("heap_blks_read", DataType::Int8),
+        ("heap_blks_hit", DataType::Int8),
+        ("idx_blks_read", DataType::Int8),
+        ("idx_blks_hit", DataType::Int8),
+        ("toast_blks_read", DataType::Int8),
+        ("toast_blks_hit", DataType::Int8),
+        ("tidx_blks_read", DataType::Int8),
+        ("tidx_blks_hit", DataType::Int8),
+    ],
+    rows: |snapshot: &SystemSnapshot<'_>| {
+        snapshot
+            .db
+            .tables()
+            .map(|table| {
+                let schema = table.schema();
+                let mut row = vec![c::oid(schema.id), c::name("public"), c::name(&schema.name)];
+                row.resize(11, Value::Null);
+                row
+            })
+            .collect()
+    },
+};
+
 pub const RELATION: SystemRelation = SystemRelation {
     name: "pg_class",
     schema: Schema::PgCatalog,

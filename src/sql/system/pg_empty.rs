@@ -254,6 +254,31 @@ pub const PUBLICATION_REL: SystemRelation = empty(
     ],
 );
 
+/// Materialized views: Turnstile has none (TypeORM's synchronize reads it).
+pub const MATVIEWS: SystemRelation = empty(
+    "pg_matviews",
+    &[
+        ("schemaname", NAME),
+        ("matviewname", NAME),
+        ("matviewowner", NAME),
+        ("tablespace", NAME),
+        ("hasindexes", DataType::Bool),
+        ("ispopulated", DataType::Bool),
+        ("definition", DataType::Text),
+    ],
+);
+
+/// Enum types: Turnstile has none (Sequelize's describeTable joins it).
+pub const ENUM: SystemRelation = empty(
+    "pg_enum",
+    &[
+        ("oid", OID),
+        ("enumtypid", OID),
+        ("enumsortorder", DataType::Float4),
+        ("enumlabel", NAME),
+    ],
+);
+
 /// Range types: Turnstile has none (asyncpg's type introspection joins it).
 pub const RANGE: SystemRelation = empty(
     "pg_range",
