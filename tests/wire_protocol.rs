@@ -520,7 +520,8 @@ async fn statement_timeout_cancels_a_slow_write() {
 /// A write waiting for the write lock behind a long SELECT is stopped by its
 /// statement_timeout and by a cancel request while it waits (it used to hear its
 /// 57014 only once the SELECT let the lock go): each answers 57014 while the SELECT
-/// is still running. Its lock_timeout stops it with 55P03. No stopped row is
+/// is still running. Its lock_timeout stops it with 55P03, as it stops a
+/// block's COMMIT and its LOCK TABLE after its own DDL. No stopped row is
 /// written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
@@ -528,6 +529,13 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     let reader = server.connect().await;
     let writer = server.connect().await;
     create_big(&reader, "create table w (a int primary key)").await;
+    // A block whose DDL ran before the scan: its LOCK TABLE is rehearsed on top
+    // of that DDL, under the write lock.
+    let locker = server.connect().await;
+    locker
+        .batch_execute("begin; create table w_locked (a int)")
+        .await
+        .unwrap();
     let reader_cancel = reader.cancel_token();
     let scan = tokio::spawn(async move {
         // A billion rows: it holds the read lock until cancelled.
@@ -581,6 +589,15 @@ async fn a_write_waiting_for_the_lock_is_stopped_by_timeout_and_cancel() {
     assert_eq!(code(writer.batch_execute("commit").await), "55P03");
     // The block is over: a statement is not refused with 25P02.
     assert_eq!(scalar(&writer, "select 1").await.as_deref(), Some("1"));
+    locker
+        .batch_execute("set local lock_timeout = '50ms'")
+        .await
+        .unwrap();
+    let lock = locker
+        .batch_execute("lock table w_locked in access share mode")
+        .await;
+    assert_eq!(code(lock), "55P03");
+    locker.batch_execute("rollback").await.unwrap();
     assert!(
         !scan.is_finished(),
         "timed out while the scan holds the lock"

@@ -484,12 +484,14 @@ impl Engine {
     /// `Session::lock_tables`): each must be a table, a view or a system
     /// relation (42P01, 42809 for a sequence). Returns the schema's version
     /// found under the lock. Names the block's own DDL made are looked up on top
-    /// of its changes, rehearsed under the write lock; otherwise in the committed
-    /// catalog under the read lock.
+    /// of its changes, rehearsed under the write lock, a wait for which
+    /// `interrupt` (a cancel, `statement_timeout`, `lock_timeout`) ends;
+    /// otherwise in the committed catalog under the read lock.
     pub async fn lock_tables(
         &self,
         block: &Block,
         names: Vec<ObjectName>,
+        interrupt: &Interrupt,
     ) -> Result<u64, crate::Error> {
         if block.changed_schema() {
             let run = block.run();
@@ -498,7 +500,7 @@ impl Engine {
                 .rehearse(
                     "LOCK TABLE",
                     block.is_small(),
-                    std::future::pending(),
+                    interrupt.lock_wait_over(),
                     move |txn| {
                         let schema_commits = txn.db().schema_commits();
                         run.replay(txn)?;
@@ -506,7 +508,8 @@ impl Engine {
                         Ok::<_, SqlError>(schema_commits)
                     },
                 )
-                .await??);
+                .await
+                .map_err(|e| stopped_error(interrupt, e))??);
         }
         Ok(self
             .turnstile

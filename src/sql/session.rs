@@ -391,11 +391,18 @@ impl Session {
     /// it, so the lock needs only the tables to exist, and to mark where the
     /// block's view of the schema starts.
     async fn lock_tables(&mut self, names: Vec<ObjectName>) -> Result<Output, Error> {
+        let deadline = self
+            .settings
+            .statement_timeout()
+            .map(|timeout| Instant::now() + timeout);
+        let interrupt = self.cancel.interrupt(deadline, &self.settings);
         let Some(block) = &mut self.block else {
             return self.run_command(Command::LockTables(names));
         };
-        let schema_commits = self.engine.lock_tables(block, names).await?;
-        block.note_schema_commits(schema_commits);
+        *self.cancel.lock() = Some(interrupt.clone());
+        let locked = self.engine.lock_tables(block, names, &interrupt).await;
+        *self.cancel.lock() = None;
+        block.note_schema_commits(locked?);
         Ok(Output::Command(CommandTag::new("LOCK TABLE")))
     }
 

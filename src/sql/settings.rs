@@ -224,10 +224,12 @@ const SPECS: &[Spec] = &[
         "C",
         "Sets the locale for formatting date and time values.",
     ),
-    // Ends a write's wait for the write lock (55P03): a statement, a call, a
-    // COPY, a block's statement or its COMMIT. A read waits only while a write
-    // holds the lock, which is short (ARCHITECTURE.md, invariant 1), and is not
-    // withdrawn: `statement_timeout` bounds it.
+    // Ends a wait for the write lock (55P03): of a statement, a call, a COPY, a
+    // block's COMMIT, or a statement rehearsed in a block (one after the
+    // block's DDL, LOCK TABLE then). A read, and a block's statement run on
+    // its own changes under the read lock, wait only while a write holds the
+    // lock, which is short (ARCHITECTURE.md, invariant 1), and are not
+    // withdrawn.
     spec(
         "lock_timeout",
         Kind::Millis,

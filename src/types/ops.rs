@@ -209,11 +209,18 @@ pub fn binary_signature(op: BinaryOp, left: DataType, right: DataType) -> Option
             })
         }
         BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
-            let count = r.is_integer() || r == T::Unknown;
-            (l.is_integer() && count).then_some(BinarySignature {
-                left: l,
+            // The count is an int4 (an int2 widens); an untyped left operand
+            // is taken for an int4, as PostgreSQL resolves `'3' << 1`.
+            let left = match (l, r) {
+                (T::Unknown, T::Unknown) => return None,
+                (T::Unknown, _) => T::Int4,
+                _ => l,
+            };
+            let count = matches!(r, T::Int2 | T::Int4 | T::Unknown);
+            (left.is_integer() && count).then_some(BinarySignature {
+                left,
                 right: T::Int4,
-                result: l,
+                result: left,
             })
         }
         _ => arithmetic_signature(op, l, r),

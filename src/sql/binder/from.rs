@@ -449,12 +449,7 @@ impl Binder<'_> {
         match call.name.as_str() {
             "generate_series" if builtin => self.bind_series(&call.args, call.alias),
             "generate_subscripts" if builtin => {
-                let empty = Scope::default();
-                let args = call
-                    .args
-                    .iter()
-                    .map(|a| self.bind_expr(a, &empty))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let args = self.bind_args_as_written(&call.args)?;
                 let (start, stop, step) = self.subscript_series(args)?;
                 let scope = function_scope(&call.name, DataType::Int4, call.alias)?;
                 Ok((Plan::Series { start, stop, step }, scope))
@@ -622,6 +617,12 @@ impl Binder<'_> {
             DataType::Array(_) => 1,
             _ => return Err(undefined()),
         };
+        if !matches!(
+            dimension.ty(),
+            DataType::Int2 | DataType::Int4 | DataType::Unknown
+        ) {
+            return Err(undefined());
+        }
         let dimension = self.coerce(dimension, DataType::Int4, "generate_subscripts")?;
         let bound = |function| Expr::Function {
             function,
@@ -743,19 +744,16 @@ impl Binder<'_> {
         arrays: Vec<Expr>,
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Plan, Scope), SqlError> {
+        // Each array is unnested as on its own, with its errors, as PostgreSQL
+        // makes `unnest(a, b)` of `unnest(a)` and `unnest(b)`.
         let mut columns = Vec::with_capacity(arrays.len());
-        for array in &arrays {
-            match array.ty() {
-                DataType::Array(element) => columns.push(("unnest".to_owned(), *element)),
-                _ => {
-                    let types: Vec<String> = arrays.iter().map(|a| a.ty().to_string()).collect();
-                    return Err(SqlError::UndefinedFunction(format!(
-                        "function unnest({}) does not exist",
-                        types.join(", ")
-                    )));
-                }
-            }
+        let mut checked = Vec::with_capacity(arrays.len());
+        for array in arrays {
+            let (array, element) = self.unnested_array(vec![array])?;
+            columns.push(("unnest".to_owned(), element));
+            checked.push(array);
         }
+        let arrays = checked;
         let width = arrays.len();
         let array = Expr::Function {
             function: FunctionId::UnnestRows,
@@ -802,12 +800,20 @@ impl Binder<'_> {
     }
 
     /// The arguments of a function in FROM, bound (a LATERAL reference is an
-    /// outer one).
+    /// outer one), a vector as the array it is.
     fn bind_function_args(&mut self, args: &[&ast::Expr]) -> Result<Vec<Expr>, SqlError> {
+        Ok(self
+            .bind_args_as_written(args)?
+            .into_iter()
+            .map(vector_as_array)
+            .collect())
+    }
+
+    /// [`Binder::bind_function_args`] keeping a vector a vector, for what its
+    /// subscripts from 0 matter to.
+    fn bind_args_as_written(&mut self, args: &[&ast::Expr]) -> Result<Vec<Expr>, SqlError> {
         let empty = Scope::default();
-        args.iter()
-            .map(|a| Ok(vector_as_array(self.bind_expr(a, &empty)?)))
-            .collect()
+        args.iter().map(|a| self.bind_expr(a, &empty)).collect()
     }
 
     /// `unnest(array)`'s array and its element type.

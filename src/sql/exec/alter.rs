@@ -51,7 +51,7 @@ use super::foreign_keys::{self, ForeignKeyDefinition};
 use super::sequences::{self, SequenceColumn};
 use crate::db::{ColumnFill, Identity, IndexSchema, TableId, TableSchema, WriteTxn};
 use crate::sql::binder::{column_type, ident, relation, Binder};
-use crate::sql::system::is_reserved;
+use crate::sql::system::{is_reserved, pg_opclass};
 use crate::sql::{CommandTag, Notice, Output, QueryContext, SqlError};
 use crate::types::DataType;
 
@@ -619,6 +619,16 @@ fn set_type(
              key, change the type, and add it again)",
             schema.columns[position].name
         )));
+    }
+    // An index's operator class must still take the column (42804 for
+    // text_pattern_ops of a column made integer), as in PostgreSQL.
+    for index in txn.db().table(schema.id).indexes() {
+        let index = &index.schema;
+        for (&column, &class) in index.columns.iter().zip(&index.operator_classes) {
+            if column == position {
+                pg_opclass::check_class_of(class, target)?;
+            }
+        }
     }
     let mut binder = Binder::new(txn.db(), &[]);
     let conversion = binder.column_conversion(schema, position, target, using)?;

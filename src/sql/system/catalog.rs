@@ -17,9 +17,9 @@ use crate::db::{
     CheckConstraint, ColumnSchema, Database, ForeignKey, KeyOrder, OperatorClass,
     ReferentialAction, TableSchema,
 };
-use crate::sql::binder::number_value;
+use crate::sql::binder::{data_type as data_type_of, number_value};
 use crate::sql::parse::parse_expr;
-use crate::types::{format_type, quote_ident, DataType, OidAlias, Value};
+use crate::types::{cast, format_type, quote_ident, CastKind, DataType, OidAlias, Value};
 
 use super::pg_opclass;
 
@@ -354,14 +354,16 @@ pub fn column_list(table: &TableSchema, columns: &[usize]) -> String {
 
 /// A column's default as PostgreSQL's `pg_get_expr` shows it (pg_attrdef,
 /// `information_schema.columns`): None for an identity column, whose sequence
-/// is no default, and for `DEFAULT NULL`, which PostgreSQL does not keep. A
-/// literal shows as the constant it became: a string with the column's type
-/// (`'none'::text`, `'x'::character varying`), a negative number quoted with
-/// its own (`'-1'::integer`); `NULL::type` is no default either; an SQL value function in capitals
-/// (`CURRENT_TIMESTAMP`). Anything else shows as written: PostgreSQL's
-/// deparser would also mark the implicit casts inside it (`lower('X'::text)`).
+/// is no default, and for `DEFAULT NULL` (or `NULL::type`), which PostgreSQL does
+/// not keep. A literal shows as the constant it became (see
+/// [`constant_text`]): a string read as the column's type (`'none'::text`,
+/// `7` for an integer column's `'7'`), a number as its own type (`5`,
+/// `'-1'::integer`, `1.5`), a cast literal as the cast's type. An SQL value
+/// function shows in capitals (`CURRENT_TIMESTAMP`). Anything else shows as
+/// written: PostgreSQL's deparser would also mark the implicit casts inside it
+/// (`lower('X'::text)`).
 pub fn column_default(column: &ColumnSchema) -> Option<String> {
-    use sqlparser::ast::{Expr, UnaryOperator, Value as Literal};
+    use sqlparser::ast::Expr;
     let default = column
         .default
         .as_deref()
@@ -369,34 +371,10 @@ pub fn column_default(column: &ColumnSchema) -> Option<String> {
     let Ok(parsed) = parse_expr(default) else {
         return Some(default.to_owned());
     };
-    let quoted = |text: &str, ty: DataType| {
-        // As PostgreSQL's deparser names a constant's type: without a modifier
-        // (`bpchar`, not `character`).
-        let type_name = format_type(i64::from(ty.oid()), Some(-1));
-        format!("'{}'::{type_name}", text.replace('\'', "''"))
-    };
-    let is_null = |expr: &Expr| matches!(expr, Expr::Value(v) if v.value == Literal::Null);
+    if let Some(constant) = default_constant(&parsed, column.data_type) {
+        return constant.map(|(value, ty)| constant_text(&value, ty));
+    }
     Some(match &parsed {
-        Expr::Cast { expr, .. } if is_null(expr) => return None,
-        Expr::Value(v) => match &v.value {
-            Literal::Null => return None,
-            Literal::SingleQuotedString(text) => quoted(text, column.data_type),
-            _ => default.to_owned(),
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => match expr.as_ref() {
-            Expr::Value(v) => match &v.value {
-                Literal::Number(digits, _) => {
-                    let ty =
-                        number_value(digits).map_or(DataType::Numeric(None), |n| n.data_type());
-                    quoted(&format!("-{digits}"), ty)
-                }
-                _ => default.to_owned(),
-            },
-            _ => default.to_owned(),
-        },
         Expr::Function(f)
             if matches!(f.args, sqlparser::ast::FunctionArguments::None)
                 && SQL_VALUE_FUNCTIONS.contains(&f.name.to_string().to_lowercase().as_str()) =>
@@ -405,6 +383,86 @@ pub fn column_default(column: &ColumnSchema) -> Option<String> {
         }
         _ => default.to_owned(),
     })
+}
+
+/// The constant a literal default became, with its type: `Some(None)` for
+/// NULL; None if `expr` is no literal (or does not read as one).
+fn default_constant(
+    expr: &sqlparser::ast::Expr,
+    column_type: DataType,
+) -> Option<Option<(Value, DataType)>> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value as Literal};
+    // A string is read without the type's modifier (PostgreSQL applies that
+    // in a separate, hidden coercion), so `'1.5'` of a numeric(10,2) is 1.5.
+    let read = |text: &str, ty: DataType| {
+        let ty = ty.without_typmod();
+        cast(Value::Text(text.to_owned()), ty, CastKind::Explicit)
+            .ok()
+            .map(|value| Some((value, ty)))
+    };
+    let number = |digits: String| {
+        let value = number_value(&digits).ok()?;
+        let ty = value.data_type();
+        Some(Some((value, ty)))
+    };
+    match expr {
+        Expr::Nested(inner) => default_constant(inner, column_type),
+        Expr::Value(v) => match &v.value {
+            Literal::Null => Some(None),
+            Literal::Boolean(b) => Some(Some((Value::Bool(*b), DataType::Bool))),
+            Literal::Number(digits, _) => number(digits.clone()),
+            Literal::SingleQuotedString(text)
+            | Literal::EscapedStringLiteral(text)
+            | Literal::DollarQuotedString(sqlparser::ast::DollarQuotedString {
+                value: text, ..
+            }) => read(text, column_type),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                Literal::Number(digits, _) => number(format!("-{digits}")),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            let target = data_type_of(data_type).ok()?;
+            match default_constant(expr, target)? {
+                None => Some(None),
+                Some((value, _)) => cast(value, target.without_typmod(), CastKind::Explicit)
+                    .ok()
+                    .map(|value| Some((value, target.without_typmod()))),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A constant as PostgreSQL's deparser writes it (`get_const_expr`): a
+/// non-negative integer, a numeric with a point or an exponent, and a boolean
+/// bare; anything else quoted, with its type.
+fn constant_text(value: &Value, ty: DataType) -> String {
+    let text = value.to_text();
+    let bare = match value {
+        Value::Bool(b) => return b.to_string(),
+        Value::Int4(_) => !text.starts_with('-'),
+        Value::Numeric(_) => {
+            text.starts_with(|c: char| c.is_ascii_digit()) && text.contains(['.', 'e', 'E'])
+        }
+        _ => false,
+    };
+    if bare {
+        return text;
+    }
+    // The type as PostgreSQL names a constant's: without a modifier (`bpchar`,
+    // not `character`).
+    let type_name = format_type(i64::from(ty.oid()), Some(-1));
+    format!("'{}'::{type_name}", text.replace('\'', "''"))
 }
 
 /// The SQL value functions, called without parentheses, which PostgreSQL's

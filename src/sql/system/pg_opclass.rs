@@ -141,12 +141,8 @@ pub fn named(name: &str, ty: DataType) -> Result<OperatorClass, SqlError> {
             "operator class \"{name}\" does not exist for access method \"btree\""
         ))
     })?;
+    accepts(found, ty)?;
     let input = class_input(ty);
-    if found.input != input && !(found.input == BPCHAR && input == TEXT) {
-        return Err(SqlError::DatatypeMismatch(format!(
-            "operator class \"{name}\" does not accept data type {ty}"
-        )));
-    }
     match found.class {
         Some(OperatorClass::Default) if found.input != input => None,
         class => class,
@@ -158,6 +154,32 @@ pub fn named(name: &str, ty: DataType) -> Result<OperatorClass, SqlError> {
              supported)"
         ))
     })
+}
+
+/// 42804 unless `class` takes a column of `ty`: its input type, or text or
+/// varchar for a class of `bpchar`, which they are binary coercible to.
+fn accepts(class: &BtreeClass, ty: DataType) -> Result<(), SqlError> {
+    let input = class_input(ty);
+    if class.input == input || (class.input == BPCHAR && input == TEXT) {
+        return Ok(());
+    }
+    Err(SqlError::DatatypeMismatch(format!(
+        "operator class \"{}\" does not accept data type {}",
+        class.name,
+        ty.without_typmod()
+    )))
+}
+
+/// 42804 unless an index column of `class` may have the type `ty`, as
+/// `ALTER COLUMN … TYPE` must check; the default class always may.
+pub fn check_class_of(class: OperatorClass, ty: DataType) -> Result<(), SqlError> {
+    match CLASSES
+        .iter()
+        .find(|c| class != OperatorClass::Default && c.class == Some(class))
+    {
+        Some(named) => accepts(named, ty),
+        None => Ok(()),
+    }
 }
 
 /// The `pg_index.indclass` entry of a column of `ty` with `class`: 0 for a type
