@@ -93,12 +93,12 @@ pub fn eval_catalog_function(
             other => unreachable!("acldefault's kind is a \"char\", not {other:?}"),
         },
         C::RegIn(alias) => match &args[0] {
-            Value::Text(name) => reg_in(db, &ctx.user, alias, name)?,
+            Value::Text(name) => reg_in(db, ctx, alias, name)?,
             other => other.clone(),
         },
         C::RegOut(alias) => Value::Text(reg_out(db, &ctx.user, alias, oid())),
         C::ToReg(alias) => match &args[0] {
-            Value::Text(name) => reg_in(db, &ctx.user, alias, name).unwrap_or(Value::Null),
+            Value::Text(name) => reg_in(db, ctx, alias, name).unwrap_or(Value::Null),
             other => other.clone(),
         },
         C::IsVisible(alias) => is_visible(db, alias, oid()).map_or(Value::Null, Value::Bool),
@@ -291,7 +291,7 @@ fn sequence_of<'db>(
     // A name as text (`nextval($1)` with a text parameter) reads as `regclass`
     // reads it.
     let relation = match relation {
-        Value::Text(name) => reg_in(db, &ctx.user, OidAlias::RegClass, name)?,
+        Value::Text(name) => reg_in(db, ctx, OidAlias::RegClass, name)?,
         oid => oid.clone(),
     };
     let id = relation
@@ -345,17 +345,35 @@ fn serial_sequence(db: &Database, table: &str, column: &str) -> Result<Option<St
 
 /// Reads `name` as an OID of kind `alias` (`'accounts'::regclass`): a number is
 /// taken as it is; a name must exist (42P01, 42704, 42883 or 3F000 otherwise).
-fn reg_in(db: &Database, user: &str, alias: OidAlias, name: &str) -> Result<Value, SqlError> {
+fn reg_in(db: &Database, ctx: &QueryContext, alias: OidAlias, name: &str) -> Result<Value, SqlError> {
     if let Ok(n) = name.trim().parse::<u32>() {
         return Ok(c::oid(n));
     }
+    let user = &*ctx.user;
     let folded = fold(name);
+    // A relation's name may start with the database's (TypeORM writes
+    // `'db.public.t'::regclass`); another database's is 0A000, as in PostgreSQL.
+    let folded = match folded.split('.').collect::<Vec<_>>().as_slice() {
+        [database, schema, relation] if alias == OidAlias::RegClass => {
+            if *database != &*ctx.database {
+                return Err(SqlError::Unsupported(format!(
+                    "cross-database references: {name}"
+                )));
+            }
+            format!("{schema}.{relation}")
+        }
+        _ => folded,
+    };
     let found = match alias {
         OidAlias::Oid => None,
         OidAlias::RegClass => pg_class::relation_oid(db, &folded),
-        OidAlias::RegType => DataType::builtin()
-            .find(|t| pg_type::type_name(*t) == folded || t.to_string() == folded)
-            .map(DataType::oid),
+        // Every type is in pg_catalog (TypeORM writes `'"pg_catalog"."int4"'`).
+        OidAlias::RegType => {
+            let bare = folded.strip_prefix("pg_catalog.").unwrap_or(&folded);
+            DataType::builtin()
+                .find(|t| pg_type::type_name(*t) == bare || t.to_string() == bare)
+                .map(DataType::oid)
+        }
         OidAlias::RegProc => db.get_routine(&folded).map(|r| pg_proc::routine_oid(r)),
         OidAlias::RegNamespace => pg_namespace::SCHEMAS
             .iter()
