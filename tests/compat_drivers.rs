@@ -1,7 +1,8 @@
 //! The driver matrix (compat/drivers/README.md): one test per driver, each running
 //! the same scenario against a real server — psql, pgbench, psycopg 3, asyncpg,
-//! SQLAlchemy, Django, node-postgres and pgJDBC as child processes given the server's URL, and
-//! tokio-postgres and sqlx in process. A failing scenario fails its test with the
+//! SQLAlchemy, node-postgres and pgJDBC as child processes given the server's URL,
+//! and tokio-postgres and sqlx in process — and the ORMs Django, Sequelize and
+//! TypeORM, each running a scenario of its own. A failing scenario fails its test with the
 //! driver's output (PASS/FAIL per step). A driver whose interpreter or package is
 //! missing fails too, saying to run `.ci/run`, which installs them all.
 //!
@@ -196,24 +197,40 @@ fn django() {
     python_scenario("django", "django, psycopg");
 }
 
-#[test]
-fn node_postgres() {
-    require("node-postgres", "node", "node", &["--version"]);
-    let pg = drivers_dir().join("node/node_modules/pg/package.json");
+/// Runs `node/<script>` against the target, `package` being the npm package
+/// (in compat/drivers/node) the script drives.
+fn node_scenario(driver: &str, package: &str, script: &str) {
+    require(driver, "node", "node", &["--version"]);
+    let installed = drivers_dir().join(format!("node/node_modules/{package}/package.json"));
     assert!(
-        pg.exists(),
-        "node-postgres: {} is missing; run .ci/run, which installs it (npm ci in compat/drivers/node)",
-        pg.display()
+        installed.exists(),
+        "{driver}: {} is missing; run .ci/run, which installs it (npm ci in compat/drivers/node)",
+        installed.display()
     );
     let target = target();
-    let scratch = TempDir::new("node");
+    let scratch = TempDir::new(driver);
     run_scenario(
-        "node-postgres",
+        driver,
         Command::new("node")
-            .arg("node/scenario.js")
+            .arg(format!("node/{script}"))
             .arg(&target.url),
         &scratch,
     );
+}
+
+#[test]
+fn node_postgres() {
+    node_scenario("node-postgres", "pg", "scenario.js");
+}
+
+#[test]
+fn sequelize() {
+    node_scenario("sequelize", "sequelize", "sequelize.js");
+}
+
+#[test]
+fn typeorm() {
+    node_scenario("typeorm", "typeorm", "typeorm.js");
 }
 
 /// Debian's libpostgresql-jdbc-java.

@@ -14,6 +14,7 @@ try {
   process.exit(2)
 }
 const assert = require('assert/strict')
+const { steps, expectError } = require('./steps')
 
 const URL = process.argv[2]
 if (!URL) {
@@ -23,7 +24,6 @@ if (!URL) {
 const T = 'compat_node'
 const ACCT_A = 7001
 const ACCT_B = 7002
-const STEP_TIMEOUT_MS = 60000 // guards against a server that never answers; measures nothing
 
 const COLUMNS = [
   ['c_bool', 'boolean'], ['c_int2', 'smallint'], ['c_int4', 'integer'], ['c_int8', 'bigint'],
@@ -64,40 +64,6 @@ const TEXT_ROWS = [
 
 const RAW = { getTypeParser: () => (value) => value }
 const SELECT_ALL = `SELECT id, ${NAMES.join(', ')} FROM ${T} WHERE id < 10 ORDER BY id`
-
-let ok = 0
-let failed = 0
-async function step (name, fn) {
-  let timer
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer from the server within ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS)
-      }),
-    ])
-    console.log(`PASS ${name}`)
-    ok++
-    return true
-  } catch (e) {
-    const code = e.code ? ` [SQLSTATE ${e.code}]` : ''
-    console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 12).join('\n    ')}${code}`)
-    failed++
-    return false
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function expectError (code, promise) {
-  try {
-    await promise
-  } catch (e) {
-    assert.equal(e.code, code, `expected SQLSTATE ${code}, got ${e.code}: ${e.message}`)
-    return e
-  }
-  assert.fail(`expected an error with SQLSTATE ${code}, got none`)
-}
 
 async function connect () {
   const c = new pg.Client({ connectionString: URL })
@@ -254,10 +220,6 @@ async function main () {
   await other.end()
 }
 
-main().catch((e) => {
-  console.log(`FAIL scenario: ${e.stack}`)
-  failed++
-}).finally(() => {
-  console.log(`node-postgres: ${ok} steps passed, ${failed} steps failed`)
-  process.exit(failed ? 1 : 0)
-})
+const { step, fail, finish } = steps('node-postgres')
+
+main().catch((e) => fail('scenario', e)).finally(finish)

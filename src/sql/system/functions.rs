@@ -345,7 +345,12 @@ fn serial_sequence(db: &Database, table: &str, column: &str) -> Result<Option<St
 
 /// Reads `name` as an OID of kind `alias` (`'accounts'::regclass`): a number is
 /// taken as it is; a name must exist (42P01, 42704, 42883 or 3F000 otherwise).
-fn reg_in(db: &Database, ctx: &QueryContext, alias: OidAlias, name: &str) -> Result<Value, SqlError> {
+fn reg_in(
+    db: &Database,
+    ctx: &QueryContext,
+    alias: OidAlias,
+    name: &str,
+) -> Result<Value, SqlError> {
     if let Ok(n) = name.trim().parse::<u32>() {
         return Ok(c::oid(n));
     }
