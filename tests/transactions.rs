@@ -6,7 +6,7 @@
 mod common;
 
 use common::TestServer;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// The SQLSTATE of a failed statement.
 fn sqlstate(result: Result<impl std::fmt::Debug, tokio_postgres::Error>) -> String {
@@ -452,6 +452,22 @@ async fn a_read_only_block_is_consistent_at_each_statement() {
             .await
             .unwrap();
     }
+    // A query string of several statements is an implicit block, where LOCK
+    // TABLE may run (alone it answers 25P01); the lock ends with the string.
+    let rows = a
+        .simple_query("LOCK TABLE acct IN ACCESS SHARE MODE; SELECT count(*) FROM acct")
+        .await
+        .expect("LOCK TABLE in a string of several statements");
+    assert!(rows
+        .iter()
+        .any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.get(0) == Some("3"))));
+    assert_eq!(
+        sqlstate(
+            a.batch_execute("LOCK TABLE acct IN ACCESS SHARE MODE")
+                .await
+        ),
+        "25P01"
+    );
 }
 
 #[tokio::test]

@@ -162,9 +162,10 @@ struct StringKinds {
     /// Statements that change settings: session commands (SET, RESET) and
     /// statements that call `set_config`.
     settings: bool,
-    /// Cursor statements: a cursor lives in a transaction block, so a string
-    /// that declares one and fetches from it is one implicit block.
-    cursors: bool,
+    /// Statements that live in a transaction block: a cursor's (a string that
+    /// declares one and fetches from it is one implicit block) and LOCK TABLE
+    /// (which holds its lock to the string's end).
+    block_statements: bool,
 }
 
 /// One connection's state above the wire protocol.
@@ -530,15 +531,16 @@ impl Session {
     /// True if a simple-query string run statement by statement must still be
     /// one implicit transaction, as PostgreSQL runs it: several statements, at
     /// least one a write, a change of settings (`SET`, `RESET`, which an error
-    /// later in the string undoes, and a `SET LOCAL`, which lasts to its end) or
-    /// a cursor statement (a cursor lives in a block), outside a block. See
+    /// later in the string undoes, and a `SET LOCAL`, which lasts to its end), a
+    /// cursor statement (a cursor lives in a block) or LOCK TABLE, outside a
+    /// block. See
     /// [`Session::begin_implicit`].
     pub fn wants_implicit_block(
         &self,
         statements: &[Arc<PreparedStatement>],
     ) -> Result<bool, SqlError> {
         let kinds = self.string_kinds(statements)?;
-        Ok(kinds.writes || kinds.settings || kinds.cursors)
+        Ok(kinds.writes || kinds.settings || kinds.block_statements)
     }
 
     /// What a string of several statements, sent outside a block, holds; nothing
@@ -553,7 +555,8 @@ impl Session {
                 Some(command) => {
                     kinds.commands = true;
                     kinds.settings |= command.changes_settings();
-                    kinds.cursors |= matches!(command, Command::Cursor(_));
+                    kinds.block_statements |=
+                        matches!(command, Command::Cursor(_) | Command::LockTables(_));
                 }
                 None => {
                     kinds.writes |= prepared.is_write();
