@@ -782,3 +782,78 @@ async fn sql_prepare_execute_deallocate() {
     assert_eq!(code(client.query(&get_one, &[]).await), "26000");
     assert_eq!(code(client.batch_execute("execute get(1)").await), "26000");
 }
+
+/// pg_stat_activity shows each session: its application name, state (active,
+/// idle, idle in transaction), its running or last query and when its block
+/// began; pg_cancel_backend stops another session's running statement with
+/// 57014, and answers false for a pid no session has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let watcher = server.connect().await;
+    let worker = server.connect().await;
+    create_big(&worker, "set application_name = 'worker'").await;
+    let pid: i32 = worker
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let row_of = |pid: i32| {
+        let watcher = &watcher;
+        async move {
+            watcher
+                .query_one(
+                    "select application_name, state, query, xact_start is not null, usename::text \
+                     from pg_stat_activity where pid = $1",
+                    &[&pid],
+                )
+                .await
+                .expect("a row for the session")
+        }
+    };
+    let row = row_of(pid).await;
+    assert_eq!(row.get::<_, &str>(0), "worker");
+    assert_eq!(row.get::<_, &str>(1), "idle");
+    assert_eq!(row.get::<_, &str>(2), "select pg_backend_pid()");
+    assert!(!row.get::<_, bool>(3));
+
+    worker.batch_execute("begin").await.unwrap();
+    worker.batch_execute("select 1").await.unwrap();
+    let row = row_of(pid).await;
+    assert_eq!(row.get::<_, &str>(1), "idle in transaction");
+    assert_eq!(row.get::<_, &str>(2), "select 1");
+    assert!(row.get::<_, bool>(3), "xact_start is set in a block");
+    worker.batch_execute("rollback").await.unwrap();
+    assert_eq!(row_of(pid).await.get::<_, &str>(1), "idle");
+
+    // The watcher sees itself running the query it runs.
+    let own: i32 = watcher
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let row = row_of(own).await;
+    assert_eq!(row.get::<_, &str>(1), "active");
+    assert!(row.get::<_, &str>(2).contains("pg_stat_activity"));
+
+    let scan = tokio::spawn(async move {
+        worker
+            .query("select count(*) from big x, big y, big z", &[])
+            .await
+            .map(|_| ())
+    });
+    while !scan.is_finished() {
+        watcher
+            .query_one("select pg_cancel_backend($1)", &[&pid])
+            .await
+            .expect("pg_cancel_backend answers");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(code(scan.await.unwrap()), "57014");
+    assert_eq!(
+        scalar(&watcher, "select pg_cancel_backend(12345)::text")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+}

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::activity::Activities;
 use super::block::ReadLog;
 use super::overlay::Overlay;
 use super::settings::{SessionDefaults, SettingValue, Settings};
@@ -39,6 +40,9 @@ pub struct QueryContext {
     /// Where system relations (`turnstile_wal`) get the log's and snapshots'
     /// state. The engine fills it in; None shows no log.
     pub status: Option<TurnstileStatus>,
+    /// Every session's activity, for `pg_stat_activity` and
+    /// `pg_cancel_backend`. The engine fills it in; None shows none.
+    pub activities: Option<Arc<Activities>>,
     /// Most rows the statement's result may hold (`--max-rows-per-statement`). The
     /// executor fails with 54000 once a result goes over it, inside the statement, so
     /// a write over the limit rolls back instead of committing a result nobody gets.
@@ -153,6 +157,7 @@ impl QueryContext {
             confirmed_reads: false,
             settings: StatementSettings::new(settings),
             status: None,
+            activities: None,
             rows_max: usize::MAX,
             user: "turnstile".into(),
             database: "turnstile".into(),

@@ -38,6 +38,7 @@ use crate::module::{routines, LoadedModule, ModuleError, ModuleHost};
 use crate::turnstile::{Turnstile, TurnstileError, TurnstileStatus};
 use crate::types::{DataType, Value};
 
+use super::activity::Activities;
 use super::block::{self, Block, Ran};
 use super::context::Interrupt;
 use super::exec::RowWriter;
@@ -63,6 +64,9 @@ pub struct Engine {
     status: TurnstileStatus,
     /// The loaded modules, handed to every statement for `CALL` and views.
     modules: Option<Arc<ModuleHost>>,
+    /// What every session does (`pg_stat_activity`, `pg_cancel_backend`): the
+    /// wire layer registers its sessions here.
+    activities: Arc<Activities>,
 }
 
 impl Engine {
@@ -74,14 +78,22 @@ impl Engine {
             turnstile,
             empty: Arc::new(Database::new()),
             modules,
+            activities: Arc::default(),
         }
     }
 
-    /// `ctx` with what only the engine has: the log's state for the system
-    /// relations and the loaded modules for CALL and views.
+    /// The registry of the sessions' activity, where each session registers.
+    pub fn activities(&self) -> &Arc<Activities> {
+        &self.activities
+    }
+
+    /// `ctx` with what only the engine has: the log's state and the sessions'
+    /// activity for the system relations, and the loaded modules for CALL and
+    /// views.
     fn with_server_state(&self, ctx: QueryContext) -> QueryContext {
         QueryContext {
             status: Some(self.status.clone()),
+            activities: Some(self.activities.clone()),
             modules: self.modules.clone(),
             ..ctx
         }

@@ -35,6 +35,7 @@
 //! 7. **Send**: the session encodes the materialized rows for the client, with no
 //!    lock held (invariant 2).
 
+pub mod activity;
 mod binder;
 mod block;
 mod context;

@@ -501,6 +501,7 @@ impl Session {
             confirmed_reads: self.settings.confirmed_reads(),
             settings: StatementSettings::new(self.settings.clone()),
             status: None,
+            activities: None,
             rows_max: self.rows_max,
             user: self.settings.user().clone(),
             database: self.settings.database().clone(),

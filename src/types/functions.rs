@@ -293,6 +293,9 @@ pub enum CatalogFunction {
     CurrentSchemas,
     /// `pg_backend_pid()`: the process id the session's BackendKeyData carried.
     BackendPid,
+    /// `pg_cancel_backend(pid)`: stops that session's running statement (57014),
+    /// as a cancel request does; false if no session has that pid.
+    CancelBackend,
     CurrentDatabase,
     /// `pg_get_userbyid(role_oid)`.
     UserById,
@@ -925,6 +928,9 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
+        ("pg_cancel_backend", 1) if is_int4(a[0]) => {
+            catalog(C::CancelBackend, vec![T::Int4], T::Bool)
+        }
         ("current_setting", 1 | 2) if is_text(a[0]) && a[1..].iter().all(|t| is_bool(*t)) => {
             catalog(
                 C::CurrentSetting,

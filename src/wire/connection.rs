@@ -31,6 +31,7 @@ use super::messages::{
 use super::prepare::maybe_sql_command;
 use super::stream::LimitedStream;
 use super::WireError;
+use crate::sql::activity::{ActivityRegistration, SessionActivity};
 use crate::sql::{
     ColumnInfo, Engine, Notice, Output, Session, SessionDefaults, Settings, Severity,
     TransactionState,
@@ -118,6 +119,11 @@ pub(super) struct Connection {
     awaiting_query: bool,
     /// Keeps this session reachable by cancel requests while the connection lives.
     _registration: Registration,
+    /// What the session does, for `pg_stat_activity`: told what each query
+    /// message runs and what the session waits in at each ReadyForQuery.
+    pub(super) activity: Arc<SessionActivity>,
+    /// Keeps `activity` listed while the connection lives.
+    _activity_registration: ActivityRegistration,
     /// This session's slot of `WireContext::sessions`, freed when it ends.
     _slot: OwnedSemaphorePermit,
 }
@@ -217,7 +223,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
         return Ok(None);
     };
     match start_session(&mut socket, ctx, peer, &startup).await {
-        Ok((session, registration)) => Ok(Some(Connection {
+        Ok((session, registration, (activity, activity_registration))) => Ok(Some(Connection {
             socket,
             ctx: ctx.clone(),
             session,
@@ -228,6 +234,8 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             awaiting_sync: false,
             awaiting_query: true,
             _registration: registration,
+            activity,
+            _activity_registration: activity_registration,
             _slot: slot,
         })),
         Err(Fault::Client(e)) => {
@@ -244,7 +252,14 @@ async fn start_session(
     ctx: &Arc<WireContext>,
     peer: SocketAddr,
     startup: &Startup,
-) -> Result<(Session, Registration), Fault> {
+) -> Result<
+    (
+        Session,
+        Registration,
+        (Arc<SessionActivity>, ActivityRegistration),
+    ),
+    Fault,
+> {
     pgwire::api::auth::protocol_negotiation(socket, startup)
         .await
         .map_err(pgwire_fault)?;
@@ -282,6 +297,19 @@ async fn start_session(
         .register_unique(generate, session.cancel_handle());
     socket.set_pid_and_secret_key(pid, secret.clone());
     session.set_backend_pid(pid);
+    let application_name = session
+        .settings()
+        .show("application_name")
+        .map(|(_, name)| name)
+        .unwrap_or_default();
+    let activity = ctx.engine.activities().register(SessionActivity::new(
+        pid,
+        user.clone(),
+        session.settings().database().to_string(),
+        peer,
+        application_name,
+        session.cancel_handle(),
+    ));
     socket
         .feed(PgWireBackendMessage::Authentication(Authentication::Ok))
         .await
@@ -310,7 +338,7 @@ async fn start_session(
     socket.flush().await.map_err(io)?;
     socket.set_state(PgWireConnectionState::ReadyForQuery);
     tracing::debug!(%peer, %user, database = startup.parameters.get("database").map(String::as_str).unwrap_or(""), "session started");
-    Ok((session, registration))
+    Ok((session, registration, activity))
 }
 
 fn pgwire_fault(e: PgWireError) -> Fault {
@@ -564,6 +592,7 @@ impl Connection {
 
     pub(super) async fn feed_ready(&mut self) -> Result<(), Fault> {
         self.awaiting_query = true;
+        self.activity.ready(self.session.transaction_state());
         let status = match self.session.transaction_state() {
             TransactionState::Idle => TransactionStatus::Idle,
             TransactionState::InBlock => TransactionStatus::Transaction,
@@ -614,6 +643,9 @@ impl Connection {
     /// ParameterStatus for each reported setting the last statement changed.
     pub(super) async fn feed_setting_changes(&mut self) -> Result<(), Fault> {
         for (name, value) in self.session.settings_mut().take_changes() {
+            if name == "application_name" {
+                self.activity.set_application_name(&value);
+            }
             let message = ParameterStatus::new(name.to_owned(), value);
             self.socket
                 .feed(PgWireBackendMessage::ParameterStatus(message))

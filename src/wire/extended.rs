@@ -33,8 +33,9 @@ use crate::Error;
 
 /// A parsed statement with its parameter and result types, from Parse.
 pub(super) struct Prepared {
-    /// The SQL text, for logs.
-    sql: String,
+    /// The SQL text, for logs and `pg_stat_activity` (shared, not copied, by
+    /// each Execute).
+    sql: Arc<str>,
     /// None for an empty query, which executes as EmptyQueryResponse. Keeps its
     /// plan between executions (the plan cache).
     pub(super) statement: Option<PreparedStatement>,
@@ -100,7 +101,7 @@ impl RecentParses {
             self.entries.clear();
         }
         self.entries
-            .insert((prepared.sql.clone(), hints), (version, prepared));
+            .insert((prepared.sql.to_string(), hints), (version, prepared));
     }
 }
 
@@ -240,7 +241,7 @@ impl Connection {
         // was told, as PostgreSQL fixes them at Parse.
         let param_types = params.iter().map(|t| Some(*t)).collect();
         let prepared = Prepared {
-            sql,
+            sql: sql.into(),
             statement: statement.map(|s| {
                 PreparedStatement::new(s, param_types)
                     .with_described_columns(description.columns.clone())
@@ -434,6 +435,7 @@ impl Connection {
                 }
             }
             let params = std::mem::take(&mut portal.params);
+            self.activity.running(&prepared.sql);
             if !self.sync_is_next() && self.session.opens_implicit_transaction(statement) {
                 self.session.begin_implicit();
             }

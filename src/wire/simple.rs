@@ -42,6 +42,7 @@ impl Connection {
         sql: &str,
         verdict: Option<TypeError>,
     ) -> Result<(), Fault> {
+        self.activity.running(&Arc::from(sql));
         let mut literals = Vec::new();
         let result = match verdict {
             Some(e) => Err(e.into()),

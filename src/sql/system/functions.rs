@@ -46,6 +46,13 @@ pub fn eval_catalog_function(
             Value::Array(schemas.into_iter().map(c::name).collect())
         }
         C::BackendPid => Value::Int4(ctx.backend_pid),
+        C::CancelBackend => {
+            let pid = args[0].as_i64().and_then(|p| i32::try_from(p).ok());
+            let cancelled = pid
+                .zip(ctx.activities.as_deref())
+                .is_some_and(|(pid, a)| a.cancel(pid));
+            Value::Bool(cancelled)
+        }
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
         C::ConstraintDef => text(constraint_definition(

@@ -2,6 +2,7 @@
 
 use crate::db::Database;
 use crate::module::ModuleHost;
+use crate::sql::activity::Activities;
 use crate::sql::QueryContext;
 use crate::turnstile::{LastSnapshot, LockMetrics, TurnstileStatus};
 use crate::wal::WalStats;
@@ -23,6 +24,8 @@ pub struct SystemSnapshot<'a> {
     pub user: &'a str,
     /// The database the session connected to, the one row of `pg_database`.
     pub database: &'a str,
+    /// Every session's activity; None where no engine is behind the statement.
+    pub activities: Option<&'a Activities>,
 }
 
 impl<'a> SystemSnapshot<'a> {
@@ -36,6 +39,7 @@ impl<'a> SystemSnapshot<'a> {
             modules: ctx.modules.as_deref(),
             user: &ctx.user,
             database: &ctx.database,
+            activities: ctx.activities.as_deref(),
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
             lock_metrics: status.map(TurnstileStatus::lock_metrics),

@@ -1,0 +1,189 @@
+//! What every session is doing, for `pg_stat_activity` and `pg_cancel_backend`.
+//!
+//! The wire layer registers each session when it starts and tells its activity
+//! what it runs: the text of each query message (`running`) and, at each
+//! ReadyForQuery, what it waits in (`ready`). A session's entry is its own small
+//! mutex, taken for a field update only, never across an await; the registry's
+//! mutex is taken to add, remove or list entries. Nothing here touches the
+//! database lock.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::session::{CancelHandle, TransactionState};
+use crate::types::now_us;
+
+/// Every live session's activity.
+#[derive(Debug, Default)]
+pub struct Activities {
+    sessions: Mutex<BTreeMap<i32, Arc<SessionActivity>>>,
+}
+
+impl Activities {
+    /// Adds `activity` under its process id until the returned registration is
+    /// dropped.
+    pub fn register(
+        self: &Arc<Self>,
+        activity: SessionActivity,
+    ) -> (Arc<SessionActivity>, ActivityRegistration) {
+        let pid = activity.pid;
+        let activity = Arc::new(activity);
+        lock(&self.sessions).insert(pid, activity.clone());
+        let registration = ActivityRegistration {
+            activities: self.clone(),
+            pid,
+        };
+        (activity, registration)
+    }
+
+    /// The sessions now, by process id.
+    pub fn sessions(&self) -> Vec<Arc<SessionActivity>> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+
+    /// `pg_cancel_backend(pid)`: asks the session's running statement to stop
+    /// (57014), as a cancel request does; false if no session has that pid.
+    pub fn cancel(&self, pid: i32) -> bool {
+        let Some(session) = lock(&self.sessions).get(&pid).cloned() else {
+            return false;
+        };
+        session.cancel.cancel();
+        true
+    }
+}
+
+/// Removes a session's activity when its connection ends.
+#[derive(Debug)]
+pub struct ActivityRegistration {
+    activities: Arc<Activities>,
+    pid: i32,
+}
+
+impl Drop for ActivityRegistration {
+    fn drop(&mut self) {
+        lock(&self.activities.sessions).remove(&self.pid);
+    }
+}
+
+/// One session: who and where it is, fixed, and what it does now.
+#[derive(Debug)]
+pub struct SessionActivity {
+    pub pid: i32,
+    pub user: String,
+    pub database: String,
+    pub client: SocketAddr,
+    /// When the connection started, µs since 2000 (as a timestamptz).
+    pub backend_start_us: i64,
+    cancel: Arc<CancelHandle>,
+    now: Mutex<Now>,
+}
+
+/// What a session does now, as `pg_stat_activity` shows it.
+#[derive(Debug, Clone)]
+pub struct Now {
+    pub state: SessionState,
+    /// The text of the query message running, or of the last one.
+    pub query: Arc<str>,
+    pub application_name: String,
+    /// When the query, the transaction block and the state began, µs since
+    /// 2000; None before the first query and outside a block.
+    pub query_start_us: Option<i64>,
+    pub xact_start_us: Option<i64>,
+    pub state_change_us: i64,
+}
+
+/// `pg_stat_activity.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    Active,
+    Idle,
+    IdleInTransaction,
+    IdleInTransactionAborted,
+}
+
+impl SessionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::Active => "active",
+            SessionState::Idle => "idle",
+            SessionState::IdleInTransaction => "idle in transaction",
+            SessionState::IdleInTransactionAborted => "idle in transaction (aborted)",
+        }
+    }
+}
+
+impl SessionActivity {
+    /// A session that has just connected: idle, no query yet.
+    pub fn new(
+        pid: i32,
+        user: String,
+        database: String,
+        client: SocketAddr,
+        application_name: String,
+        cancel: Arc<CancelHandle>,
+    ) -> SessionActivity {
+        let started = now_us();
+        SessionActivity {
+            pid,
+            user,
+            database,
+            client,
+            backend_start_us: started,
+            cancel,
+            now: Mutex::new(Now {
+                state: SessionState::Idle,
+                query: Arc::from(""),
+                application_name,
+                query_start_us: None,
+                xact_start_us: None,
+                state_change_us: started,
+            }),
+        }
+    }
+
+    /// The session runs the query message `query` (a query string, or an
+    /// Execute of a prepared statement's text).
+    pub fn running(&self, query: &Arc<str>) {
+        let at = now_us();
+        let mut now = lock(&self.now);
+        now.state = SessionState::Active;
+        now.query = query.clone();
+        now.query_start_us = Some(at);
+        now.xact_start_us.get_or_insert(at);
+        now.state_change_us = at;
+    }
+
+    /// The session waits for its client, in `transaction`'s state.
+    pub fn ready(&self, transaction: TransactionState) {
+        let at = now_us();
+        let mut now = lock(&self.now);
+        now.state = match transaction {
+            TransactionState::Idle => {
+                now.xact_start_us = None;
+                SessionState::Idle
+            }
+            TransactionState::InBlock => SessionState::IdleInTransaction,
+            TransactionState::Failed => SessionState::IdleInTransactionAborted,
+        };
+        now.state_change_us = at;
+    }
+
+    /// The client set `application_name`.
+    pub fn set_application_name(&self, name: &str) {
+        lock(&self.now).application_name = name.to_owned();
+    }
+
+    /// What the session does now.
+    pub fn now(&self) -> Now {
+        lock(&self.now).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every holder makes a few field assignments, which a panic cannot leave
+    // half done in a way that matters to a reader of the view.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
