@@ -6,21 +6,11 @@
 // Usage: node scenario.js POSTGRES_URL
 'use strict'
 
-let pg
-try {
-  pg = require('pg')
-} catch (e) {
-  console.error(`node-postgres is not installed (${e.message}): run .ci/run, which installs the drivers`)
-  process.exit(2)
-}
 const assert = require('assert/strict')
-const { steps, expectError } = require('./steps')
+const { steps, expectError, need, urlFromArgv } = require('./steps')
 
-const URL = process.argv[2]
-if (!URL) {
-  console.error('usage: node scenario.js POSTGRES_URL')
-  process.exit(2)
-}
+const pg = need('pg')
+const URL = urlFromArgv()
 const T = 'compat_node'
 const ACCT_A = 7001
 const ACCT_B = 7002

@@ -6,21 +6,11 @@
 // introspection. Usage: node sequelize.js POSTGRES_URL
 'use strict'
 
-let Sequelize, DataTypes, Op
-try {
-  ({ Sequelize, DataTypes, Op } = require('sequelize'))
-} catch (e) {
-  console.error(`sequelize is not installed (${e.message}): run .ci/run, which installs the drivers`)
-  process.exit(2)
-}
 const assert = require('assert/strict')
-const { steps, expectError } = require('./steps')
+const { steps, expectError, need, urlFromArgv } = require('./steps')
 
-const URL = process.argv[2]
-if (!URL) {
-  console.error('usage: node sequelize.js POSTGRES_URL')
-  process.exit(2)
-}
+const { Sequelize, DataTypes, Op } = need('sequelize')
+const URL = urlFromArgv()
 const { step, fail, finish } = steps('sequelize')
 // Sequelize sets its session's zone with SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE.
 const sequelize = new Sequelize(URL, { logging: false })

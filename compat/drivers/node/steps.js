@@ -55,4 +55,24 @@ async function expectError (code, promise, codeOf = (e) => e.code) {
   assert.fail(`expected an error with SQLSTATE ${code}, got none`)
 }
 
-module.exports = { steps, expectError }
+// The package `name` a scenario drives, or exit 2 saying how to install it.
+function need (name) {
+  try {
+    return require(name)
+  } catch (e) {
+    console.error(`${name} is not installed (${e.message}): run .ci/run, which installs the drivers`)
+    process.exit(2)
+  }
+}
+
+// The server's URL, the scenario's one argument; exit 2 with its usage if missing.
+function urlFromArgv () {
+  const url = process.argv[2]
+  if (!url) {
+    console.error(`usage: node ${require('path').basename(process.argv[1])} POSTGRES_URL`)
+    process.exit(2)
+  }
+  return url
+}
+
+module.exports = { steps, expectError, need, urlFromArgv }

@@ -6,22 +6,12 @@
 // introspection of a table. Usage: node typeorm.js POSTGRES_URL
 'use strict'
 
-let DataSource, EntitySchema
-try {
-  require('reflect-metadata');
-  ({ DataSource, EntitySchema } = require('typeorm'))
-} catch (e) {
-  console.error(`typeorm is not installed (${e.message}): run .ci/run, which installs the drivers`)
-  process.exit(2)
-}
 const assert = require('assert/strict')
-const { steps, expectError } = require('./steps')
+const { steps, expectError, need, urlFromArgv } = require('./steps')
 
-const URL = process.argv[2]
-if (!URL) {
-  console.error('usage: node typeorm.js POSTGRES_URL')
-  process.exit(2)
-}
+need('reflect-metadata')
+const { DataSource, EntitySchema } = need('typeorm')
+const URL = urlFromArgv()
 const { step, fail, finish } = steps('typeorm')
 
 const Author = new EntitySchema({
