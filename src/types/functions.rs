@@ -161,6 +161,8 @@ pub enum FunctionId {
         first: i8,
     },
     ArrayLength,
+    /// An integer's bitwise `~` (not), in its own type.
+    BitNot,
     Cardinality,
     /// The functions jsonb and json both have, each taking a document of
     /// either type and answering in its kind (see `jsonb_ops` and
@@ -1449,6 +1451,12 @@ pub fn eval_function(
         F::ArrayUpper { first } => array::upper(&args[0], int(1), *first),
         F::ArrayDims { first } => array::dims(&args[0], *first),
         F::ArrayLength => array::length(&args[0], int(1)),
+        F::BitNot => match args[0] {
+            Value::Int2(x) => Value::Int2(!x),
+            Value::Int4(x) => Value::Int4(!x),
+            Value::Int8(x) => Value::Int8(!x),
+            ref other => unreachable!("the binder gives ~ an integer, not {other:?}"),
+        },
         F::Cardinality => array::cardinality(&args[0]),
         F::JsonTypeof => Value::Text(
             match &args[0] {

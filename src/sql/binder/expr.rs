@@ -811,6 +811,27 @@ impl Binder<'_> {
                 }
                 Ok(inner)
             }
+            UnaryOperator::BitwiseNot => {
+                let inner = self.bind_expr(expr, scope)?;
+                let ty = inner.ty();
+                if ty == DataType::Unknown {
+                    // Every integer type has a `~`: PostgreSQL cannot choose.
+                    return Err(SqlError::AmbiguousFunction(
+                        "operator is not unique: ~ unknown".into(),
+                    ));
+                }
+                if !ty.is_integer() {
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "operator does not exist: ~ {ty}"
+                    )));
+                }
+                Ok(Expr::Function {
+                    function: FunctionId::BitNot,
+                    strict: true,
+                    args: vec![inner],
+                    ty,
+                })
+            }
             other => Err(SqlError::Unsupported(format!("operator {other}"))),
         }
     }
