@@ -1,7 +1,7 @@
 // The ORM scenario (compat/drivers/README.md) with Sequelize 6 on node-postgres:
 // sync (CREATE TABLE with indexes and a foreign key), sync({ alter: true }), which
-// reads the tables back through information_schema and pg_catalog and changes
-// nothing, creates and bulk creates, queries with operators and an eager join, a
+// reads the tables back through information_schema and pg_catalog and alters
+// every column again (Sequelize 6 does so whatever differs), creates and bulk creates, queries with operators and an eager join, a
 // managed transaction, a unique violation, and the query interface's
 // introspection. Usage: node sequelize.js POSTGRES_URL
 'use strict'
@@ -32,7 +32,7 @@ Pet.belongsTo(Owner)
 async function main () {
   await step('sync', async () => {
     await sequelize.sync({ force: true })
-    // Compares the models with what the catalog says, and alters only what differs.
+    // Reads the tables back from the catalog, then alters every column again.
     await sequelize.sync({ alter: true })
   })
 
