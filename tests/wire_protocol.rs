@@ -823,6 +823,11 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     assert_eq!(row.get::<_, &str>(1), "idle in transaction");
     assert_eq!(row.get::<_, &str>(2), "select 1");
     assert!(row.get::<_, bool>(3), "xact_start is set in a block");
+    // A failed block shows no transaction start, as in PostgreSQL.
+    assert_eq!(code(worker.batch_execute("select 1/0").await), "22012");
+    let row = row_of(pid).await;
+    assert_eq!(row.get::<_, &str>(1), "idle in transaction (aborted)");
+    assert!(!row.get::<_, bool>(3));
     worker.batch_execute("rollback").await.unwrap();
     assert_eq!(row_of(pid).await.get::<_, &str>(1), "idle");
 

@@ -143,15 +143,27 @@ impl SessionActivity {
     }
 
     /// The session runs the query message `query` (a query string, or an
-    /// Execute of a prepared statement's text).
+    /// Execute of a prepared statement's text), kept to its first
+    /// [`QUERY_BYTES_MAX`] bytes.
     pub fn running(&self, query: &Arc<str>) {
+        let query = if query.len() > QUERY_BYTES_MAX {
+            Arc::from(truncated(query, QUERY_BYTES_MAX))
+        } else {
+            query.clone()
+        };
         let at = now_us();
         let mut now = lock(&self.now);
         now.state = SessionState::Active;
-        now.query = query.clone();
+        now.query = query;
         now.query_start_us = Some(at);
         now.xact_start_us.get_or_insert(at);
         now.state_change_us = at;
+    }
+
+    /// [`SessionActivity::running`] of a query string the session does not keep
+    /// (a simple Query's): only what is kept is copied.
+    pub fn running_text(&self, query: &str) {
+        self.running(&Arc::from(truncated(query, QUERY_BYTES_MAX)));
     }
 
     /// The session waits for its client, in `transaction`'s state.
@@ -164,7 +176,11 @@ impl SessionActivity {
                 SessionState::Idle
             }
             TransactionState::InBlock => SessionState::IdleInTransaction,
-            TransactionState::Failed => SessionState::IdleInTransactionAborted,
+            // PostgreSQL shows no transaction start for a failed block.
+            TransactionState::Failed => {
+                now.xact_start_us = None;
+                SessionState::IdleInTransactionAborted
+            }
         };
         now.state_change_us = at;
     }
@@ -180,10 +196,48 @@ impl SessionActivity {
     }
 }
 
+/// How much of a query's text `pg_stat_activity` keeps, as PostgreSQL's
+/// `track_activity_query_size` (1024 bytes by default): a session's entry holds
+/// no more than this whatever it sent.
+pub const QUERY_BYTES_MAX: usize = 1024;
+
+/// The longest prefix of `text` within `max` bytes that ends on a character.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every holder makes a few field assignments, which a panic cannot leave
     // half done in a way that matters to a reader of the view.
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long query is kept to its first 1024 bytes, cut on a character.
+    #[test]
+    fn long_queries_are_truncated_on_a_character() {
+        let activity = SessionActivity::new(
+            1,
+            "u".into(),
+            "d".into(),
+            "127.0.0.1:1".parse().unwrap(),
+            String::new(),
+            Arc::default(),
+        );
+        let long: Arc<str> = Arc::from(format!("{}é{}", "a".repeat(1023), "b".repeat(10)));
+        activity.running(&long);
+        assert_eq!(&*activity.now().query, "a".repeat(1023));
+        let short: Arc<str> = Arc::from("select 1");
+        activity.running(&short);
+        assert_eq!(&*activity.now().query, "select 1");
+    }
 }

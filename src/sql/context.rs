@@ -323,6 +323,11 @@ impl Interrupt {
         self.cancelled.clone()
     }
 
+    /// The `statement_timeout` deadline, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// The time left before the deadline, if there is one.
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline

@@ -392,11 +392,7 @@ impl Session {
     /// it, so the lock needs only the tables to exist, and to mark where the
     /// block's view of the schema starts.
     async fn lock_tables(&mut self, names: Vec<ObjectName>) -> Result<Output, Error> {
-        let deadline = self
-            .settings
-            .statement_timeout()
-            .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline, &self.settings);
+        let interrupt = self.statement_interrupt();
         let Some(block) = &mut self.block else {
             return self.run_command(Command::LockTables(names));
         };
@@ -422,11 +418,7 @@ impl Session {
         if is_write && self.block.as_ref().is_some_and(Block::is_read_only) {
             return Err(SqlError::ReadOnlyTransaction(command_name(prepared.statement())).into());
         }
-        let deadline = self
-            .settings
-            .statement_timeout()
-            .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline, &self.settings);
+        let interrupt = self.statement_interrupt();
         let ctx = self.context(&interrupt);
         let settings = ctx.settings.clone();
         *self.cancel.lock() = Some(interrupt.clone());
@@ -455,7 +447,7 @@ impl Session {
             return Ok(output);
         }
         let running = self.engine.execute(prepared, params, ctx);
-        let result = match deadline {
+        let result = match interrupt.deadline() {
             Some(deadline) if !is_write => {
                 match tokio::time::timeout_at(deadline.into(), running).await {
                     Ok(result) => result,
@@ -622,11 +614,7 @@ impl Session {
         &mut self,
         statements: &[Arc<PreparedStatement>],
     ) -> (Vec<Output>, Option<Error>) {
-        let deadline = self
-            .settings
-            .statement_timeout()
-            .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline, &self.settings);
+        let interrupt = self.statement_interrupt();
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let (outputs, error) = self.engine.execute_batch(statements, &ctx).await;
@@ -762,6 +750,16 @@ impl Session {
             Some(notice) => tag.with_notice(notice),
             None => tag,
         }))
+    }
+
+    /// A new statement's interrupt: its `statement_timeout` deadline from now
+    /// and the session's `lock_timeout`.
+    fn statement_interrupt(&self) -> Interrupt {
+        let deadline = self
+            .settings
+            .statement_timeout()
+            .map(|timeout| Instant::now() + timeout);
+        self.cancel.interrupt(deadline, &self.settings)
     }
 
     /// Makes the open block, if any, read-only (`transaction_read_only` shows it).

@@ -403,6 +403,7 @@ impl Connection {
                     .await
                     .map_err(io);
             };
+            self.activity.running(&prepared.sql);
             if is_copy(statement.statement()) {
                 let tag = self.run_copy(statement).await?;
                 let message = command_complete(&tag, None);
@@ -435,7 +436,6 @@ impl Connection {
                 }
             }
             let params = std::mem::take(&mut portal.params);
-            self.activity.running(&prepared.sql);
             if !self.sync_is_next() && self.session.opens_implicit_transaction(statement) {
                 self.session.begin_implicit();
             }

@@ -42,7 +42,7 @@ impl Connection {
         sql: &str,
         verdict: Option<TypeError>,
     ) -> Result<(), Fault> {
-        self.activity.running(&Arc::from(sql));
+        self.activity.running_text(sql);
         let mut literals = Vec::new();
         let result = match verdict {
             Some(e) => Err(e.into()),

@@ -3,7 +3,6 @@
 //! engine's two steps (see `sql::copy` for the whole life of a COPY).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::{Session, TransactionState};
 use crate::sql::block::BlockStatement;
@@ -56,11 +55,7 @@ impl Session {
     /// error of the line that failed and nothing loaded. In a transaction block it
     /// is the block's next write, committed with the block.
     pub async fn copy_in(&mut self, copy: CopyIn) -> Result<Output, Error> {
-        let deadline = self
-            .settings
-            .statement_timeout()
-            .map(|timeout| Instant::now() + timeout);
-        let interrupt = self.cancel.interrupt(deadline, &self.settings);
+        let interrupt = self.statement_interrupt();
         let ctx = self.context(&interrupt);
         *self.cancel.lock() = Some(interrupt);
         let copy = Arc::new(copy);
