@@ -135,6 +135,7 @@ impl Error {
             | Error::Sql(SqlError::DependentObjectsStillExist { detail, .. })
             | Error::Sql(SqlError::TruncateReferenced { detail, .. })
             | Error::Sql(SqlError::SerializationFailure { detail })
+            | Error::Sql(SqlError::Deadlock { detail })
             | Error::Sql(SqlError::IdentitySequenceOwner { detail }) => Some(detail),
             _ => None,
         }
@@ -163,7 +164,7 @@ impl Error {
                  You might need to add explicit type casts. \
                  SELECT * FROM turnstile_routines lists the loaded reducers and views."
             )),
-            Error::Sql(SqlError::SerializationFailure { .. }) => {
+            Error::Sql(SqlError::SerializationFailure { .. } | SqlError::Deadlock { .. }) => {
                 Some("The transaction might succeed if retried.".into())
             }
             Error::Sql(SqlError::CursorForwardOnly) => {
@@ -227,7 +228,8 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::NullFrameOffset(_) => "22004",
         SqlError::NegativeFrameOffset(_) => "22013",
         SqlError::QueryCanceled(_) => "57014",
-        SqlError::LockTimeout => "55P03",
+        SqlError::LockTimeout | SqlError::AdvisoryLockBusy(_) => "55P03",
+        SqlError::Deadlock { .. } => "40P01",
         SqlError::UndefinedObject(_) => "42704",
         SqlError::InvalidParameterValue(_) => "22023",
         SqlError::InFailedTransaction => "25P02",

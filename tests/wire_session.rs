@@ -1035,3 +1035,231 @@ async fn the_one_role_is_the_session_user() {
     let names: Vec<String> = roles.iter().map(|r| r.get(0)).collect();
     assert_eq!(names, ["turnstile"]);
 }
+
+/// The session's process id.
+async fn backend_pid(client: &tokio_postgres::Client) -> i32 {
+    client
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// `pg_locks`' advisory rows: (pid, objid, mode, granted), by lock and pid.
+async fn advisory_locks(client: &tokio_postgres::Client) -> Vec<(i32, String, String, bool)> {
+    client
+        .query(
+            "select pid, objid::text, mode, granted from pg_locks \
+             where locktype = 'advisory' order by objid, pid",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+        .collect()
+}
+
+/// Returns once `pg_locks` shows the session `pid` waiting for an advisory lock.
+async fn until_waiting(watcher: &tokio_postgres::Client, pid: i32) {
+    while !advisory_locks(watcher)
+        .await
+        .iter()
+        .any(|(waiter, _, _, granted)| *waiter == pid && !granted)
+    {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The SQLSTATE and DETAIL of a statement's error.
+fn state_and_detail<T: std::fmt::Debug>(
+    result: Result<T, tokio_postgres::Error>,
+) -> (String, String) {
+    let error = result.expect_err("the statement fails");
+    let db_error = error.as_db_error().expect("a server error");
+    (
+        db_error.code().code().to_owned(),
+        db_error.detail().unwrap_or_default().to_owned(),
+    )
+}
+
+/// A session waiting for another's advisory lock holds no lock on the
+/// database: others read and write meanwhile; pg_locks and pg_stat_activity
+/// show the wait; the unlock lets it go on, and its statement, which gave back
+/// the lock it had taken before it had to wait, holds each of its locks once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advisory_lock_wait_holds_no_database_lock_and_ends_at_the_unlock() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let holder = server.connect().await;
+    let waiter = server.connect().await;
+    let other = server.connect().await;
+    let (holder_pid, waiter_pid) = (backend_pid(&holder).await, backend_pid(&waiter).await);
+    holder
+        .batch_execute("select pg_advisory_lock(42)")
+        .await
+        .unwrap();
+    let waiting = tokio::spawn(async move {
+        let row = waiter
+            .query_one(
+                "select pg_advisory_lock(7), pg_advisory_lock(42), 'got it'::text",
+                &[],
+            )
+            .await?;
+        Ok::<_, tokio_postgres::Error>((waiter, row.get::<_, String>(2)))
+    });
+    until_waiting(&other, waiter_pid).await;
+    other
+        .batch_execute("create table t (a int primary key); insert into t values (1)")
+        .await
+        .unwrap();
+    assert_eq!(count(&other, "t").await, 1);
+    let activity = other
+        .query_one(
+            "select state, wait_event_type, wait_event from pg_stat_activity where pid = $1",
+            &[&waiter_pid],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (activity.get(0), activity.get(1), activity.get(2)),
+        ("active", "Lock", "advisory")
+    );
+    let exclusive = || "ExclusiveLock".to_owned();
+    assert_eq!(
+        advisory_locks(&other).await,
+        vec![
+            (holder_pid, "42".into(), exclusive(), true),
+            (waiter_pid, "42".into(), exclusive(), false),
+        ]
+    );
+    holder
+        .batch_execute("select pg_advisory_unlock(42)")
+        .await
+        .unwrap();
+    let (waiter, answer) = waiting.await.unwrap().unwrap();
+    assert_eq!(answer, "got it");
+    let unlocked = waiter
+        .query_one(
+            "select pg_advisory_unlock(7), pg_advisory_unlock(7), \
+             pg_advisory_unlock(42), pg_advisory_unlock(42)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let unlocked: Vec<bool> = (0..4).map(|i| unlocked.get(i)).collect();
+    assert_eq!(unlocked, [true, false, true, false]);
+    assert_eq!(advisory_locks(&other).await, vec![]);
+}
+
+/// A wait for an advisory lock ends with 40P01 for the session that would
+/// close a cycle of waits (the other gets its lock once that one lets go),
+/// 55P03 at lock_timeout, 57014 at statement_timeout or a cancel request; the
+/// session goes on after each. A transaction-level lock taken in a block lasts
+/// until the block ends, and a session's locks end with its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisory_lock_waits_end_in_deadlock_timeouts_and_cancels() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let a = server.connect().await;
+    let b = server.connect().await;
+    let watcher = server.connect().await;
+    let (a_pid, b_pid) = (backend_pid(&a).await, backend_pid(&b).await);
+    a.batch_execute("select pg_advisory_lock(1)").await.unwrap();
+    b.batch_execute("select pg_advisory_lock(2)").await.unwrap();
+    let a_waits = tokio::spawn(async move {
+        a.batch_execute("select pg_advisory_lock(2)").await?;
+        Ok::<_, tokio_postgres::Error>(a)
+    });
+    until_waiting(&watcher, a_pid).await;
+    let (state, detail) = state_and_detail(b.query("select pg_advisory_lock(1)", &[]).await);
+    assert_eq!(state, "40P01");
+    assert!(
+        detail.starts_with(&format!(
+            "Process {b_pid} waits for ExclusiveLock on advisory lock [5,0,1,1]; \
+             blocked by process {a_pid}."
+        )),
+        "{detail}"
+    );
+    b.batch_execute("select pg_advisory_unlock(2)")
+        .await
+        .unwrap();
+    let a = a_waits.await.unwrap().unwrap();
+
+    for (setting, expected) in [
+        ("lock_timeout = '20ms'", "55P03"),
+        ("statement_timeout = '20ms'", "57014"),
+    ] {
+        b.batch_execute(&format!("set {setting}")).await.unwrap();
+        let (state, _) = state_and_detail(b.query("select pg_advisory_lock_shared(2)", &[]).await);
+        assert_eq!(state, expected, "{setting}");
+        b.batch_execute("reset all").await.unwrap();
+    }
+    let cancel = b.cancel_token();
+    let b_waits = tokio::spawn(async move {
+        let result = b.query("select pg_advisory_xact_lock(1)", &[]).await;
+        (b, result)
+    });
+    until_waiting(&watcher, b_pid).await;
+    common::cancel_until_finished(&cancel, &b_waits).await;
+    let (b, result) = b_waits.await.unwrap();
+    assert_eq!(state_and_detail(result).0, "57014");
+    assert_eq!(advisory_locks(&watcher).await.len(), 2, "a holds 1 and 2");
+
+    // A block's transaction-level lock is held until the block ends.
+    a.batch_execute("select pg_advisory_unlock_all()")
+        .await
+        .unwrap();
+    let try_lock = "select pg_try_advisory_lock(3)";
+    b.batch_execute("begin; select pg_advisory_xact_lock(3)")
+        .await
+        .unwrap();
+    assert!(!a.query_one(try_lock, &[]).await.unwrap().get::<_, bool>(0));
+    b.batch_execute("commit").await.unwrap();
+    assert!(a.query_one(try_lock, &[]).await.unwrap().get::<_, bool>(0));
+
+    // A data-modifying statement in a block, which COMMIT runs again, may
+    // not take advisory locks.
+    b.batch_execute("create table t (a int primary key); begin")
+        .await
+        .unwrap();
+    let (state, _) = state_and_detail(
+        b.query("insert into t select 1 where pg_try_advisory_lock(4)", &[])
+            .await,
+    );
+    assert_eq!(state, "0A000");
+    b.batch_execute("rollback").await.unwrap();
+
+    // The session's locks end with its connection.
+    drop(a);
+    while !b.query_one(try_lock, &[]).await.unwrap().get::<_, bool>(0) {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// pg_advisory_unlock of a lock the session does not hold answers false with
+/// PostgreSQL's warning.
+#[tokio::test]
+async fn an_unlock_of_a_lock_not_held_warns() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let mut socket = raw_session(server.port()).await;
+    socket
+        .write_all(&query("select pg_advisory_unlock_shared(1)"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    let notice = messages
+        .iter()
+        .find(|(tag, _)| *tag == b'N')
+        .map(|(_, body)| String::from_utf8_lossy(body).into_owned())
+        .expect("a warning");
+    assert!(notice.contains("VWARNING"), "{notice}");
+    assert!(notice.contains("C01000"), "{notice}");
+    assert!(
+        notice.contains("Myou don't own a lock of type ShareLock"),
+        "{notice}"
+    );
+    let row = messages
+        .iter()
+        .find(|(tag, _)| *tag == b'D')
+        .expect("a row");
+    assert!(row.1.ends_with(b"f"), "false: {:?}", row.1);
+}

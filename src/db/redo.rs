@@ -619,7 +619,11 @@ fn encode_data_type(out: &mut Vec<u8>, data_type: DataType) {
             encode_data_type(out, *element);
             return;
         }
-        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
+        DataType::Oid(_)
+        | DataType::Name
+        | DataType::InternalChar
+        | DataType::Vector(_)
+        | DataType::Void => {
             unreachable!("column definitions refuse the catalog type {data_type}")
         }
     };

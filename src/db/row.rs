@@ -563,7 +563,11 @@ impl<'a> Reader<'a> {
             DataType::Jsonb => Value::Jsonb(utf8(self.take_var())),
             DataType::Json => Value::Json(utf8(self.take_var())),
             DataType::Array(element) => decode_array(self.take_var(), *element),
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
+            DataType::Oid(_)
+            | DataType::Name
+            | DataType::InternalChar
+            | DataType::Vector(_)
+            | DataType::Void => {
                 unreachable!("tables do not store the catalog type {data_type}")
             }
         }
@@ -614,7 +618,11 @@ fn stored_size(data_type: DataType) -> StoredSize {
         | DataType::Jsonb
         | DataType::Json
         | DataType::Array(_) => StoredSize::LengthPrefixed,
-        DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
+        DataType::Oid(_)
+        | DataType::Name
+        | DataType::InternalChar
+        | DataType::Vector(_)
+        | DataType::Void => {
             unreachable!("tables do not store the catalog type {data_type}")
         }
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::activity::Activities;
+use super::advisory::SessionLocks;
 use super::block::ReadLog;
 use super::overlay::Overlay;
 use super::settings::{SessionDefaults, SettingValue, Settings};
@@ -67,6 +68,13 @@ pub struct QueryContext {
     /// the session, and kept even if the statement fails, since a sequence never
     /// takes a value back (see `db::sequence`).
     pub sequences: Arc<SessionSequences>,
+    /// The session's advisory locks (see `sql::advisory`), which `pg_locks`
+    /// also lists every session's of; None for the server's own statements.
+    pub advisory: Option<Arc<SessionLocks>>,
+    /// False for a data-modifying statement in a transaction block, which
+    /// COMMIT runs again: a lock taken then would be taken twice, so the
+    /// advisory lock functions are refused there (0A000).
+    pub advisory_calls: bool,
 }
 
 /// The values the session's sequences gave it, by sequence OID and the name
@@ -166,6 +174,8 @@ impl QueryContext {
             reads: None,
             overlay: None,
             sequences: Arc::default(),
+            advisory: None,
+            advisory_calls: false,
         }
     }
 }

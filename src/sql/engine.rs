@@ -39,6 +39,7 @@ use crate::turnstile::{Turnstile, TurnstileError, TurnstileStatus};
 use crate::types::{DataType, Value};
 
 use super::activity::Activities;
+use super::advisory::{AdvisoryLocks, SessionLocks};
 use super::block::{self, Block, Ran};
 use super::context::Interrupt;
 use super::exec::RowWriter;
@@ -67,6 +68,8 @@ pub struct Engine {
     /// What every session does (`pg_stat_activity`, `pg_cancel_backend`): the
     /// wire layer registers its sessions here.
     activities: Arc<Activities>,
+    /// Every session's advisory locks (`pg_advisory_lock`, `pg_locks`).
+    advisory_locks: Arc<AdvisoryLocks>,
 }
 
 impl Engine {
@@ -79,7 +82,13 @@ impl Engine {
             empty: Arc::new(Database::new()),
             modules,
             activities: Arc::default(),
+            advisory_locks: Arc::default(),
         }
+    }
+
+    /// The advisory locks of the session `pid` (see `sql::advisory`).
+    pub fn session_locks(&self, pid: i32) -> SessionLocks {
+        SessionLocks::new(self.advisory_locks.clone(), pid)
     }
 
     /// The registry of the sessions' activity, where each session registers.

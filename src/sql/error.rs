@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::advisory::{LockMode, LockWanted};
 use crate::db::DbError;
 use crate::module::ModuleError;
 use crate::types::{DataType, TypeError};
@@ -180,6 +181,17 @@ pub enum SqlError {
     /// instead; this never reaches a client.
     #[error("internal: the statement must be rehearsed")]
     NeedsRehearsal,
+    /// Not an answer: an advisory lock the statement calls for is another
+    /// session's. The session waits for it and runs the statement again (see
+    /// `sql::advisory`); every statement that can call for one runs so, and
+    /// a client seeing this 55P03 is a bug.
+    #[error("could not obtain {} advisory lock held by another session", if .0.mode == LockMode::Shared { "shared" } else { "exclusive" })]
+    AdvisoryLockBusy(LockWanted),
+    /// 40P01: the wait for an advisory lock would never end: each session in
+    /// `detail` waits for the next. This statement's wait is given up; the
+    /// client retries it once the others have gone on.
+    #[error("deadlock detected")]
+    Deadlock { detail: String },
     /// 54000: a transaction block holds more changes than `--max-block-changes`.
     #[error("transaction block too large: more than {0} changed rows")]
     BlockTooLarge(usize),

@@ -36,6 +36,7 @@
 //!    lock held (invariant 2).
 
 pub mod activity;
+mod advisory;
 mod binder;
 mod block;
 mod context;

@@ -68,6 +68,13 @@ pub enum Output {
 }
 
 impl Output {
+    /// Adds `notices` to those the wire layer sends before the output's end.
+    pub fn add_notices(&mut self, notices: Vec<Notice>) {
+        match self {
+            Output::Command(tag) | Output::Rows { tag, .. } => tag.notices.extend(notices),
+        }
+    }
+
     /// Takes the notices out of the output's tag, for the wire layer to send first.
     pub fn take_notices(&mut self) -> Vec<Notice> {
         match self {
@@ -164,6 +171,9 @@ pub enum Notice {
     /// `SET LOCAL` or `SET CONSTRAINTS` (the command) outside a transaction
     /// block: it would last no time at all.
     OnlyInBlock(&'static str),
+    /// `pg_advisory_unlock` of a lock the session does not hold in that mode
+    /// (PostgreSQL's name for the mode).
+    DoNotOwnLock(&'static str),
 }
 
 impl Notice {
@@ -178,7 +188,8 @@ impl Notice {
             | Notice::DropCascades(_) => Severity::Notice,
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
-            | Notice::OnlyInBlock(_) => Severity::Warning,
+            | Notice::OnlyInBlock(_)
+            | Notice::DoNotOwnLock(_) => Severity::Warning,
         }
     }
 
@@ -209,6 +220,7 @@ impl Notice {
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
             Notice::NoTransactionInProgress | Notice::OnlyInBlock(_) => "25P01",
+            Notice::DoNotOwnLock(_) => "01000",
         }
     }
 }
@@ -250,6 +262,7 @@ impl std::fmt::Display for Notice {
             Notice::OnlyInBlock(command) => {
                 write!(f, "{command} can only be used in transaction blocks")
             }
+            Notice::DoNotOwnLock(mode) => write!(f, "you don't own a lock of type {mode}"),
         }
     }
 }

@@ -45,6 +45,7 @@ use sqlparser::ast::{
     TransactionMode, UnaryOperator, Value as AstValue,
 };
 
+use super::advisory::SessionLocks;
 use super::block::{Block, BlockStatement};
 use super::context::{SessionSequences, StatementSettings};
 use super::parse::{self, calls_function};
@@ -201,12 +202,13 @@ pub struct Session {
     sequences: Arc<SessionSequences>,
     /// The open cursors (see `session::cursor`).
     cursors: Cursors,
+    /// The advisory locks the session holds (see `sql::advisory`).
+    locks: Arc<SessionLocks>,
 }
 
 impl Session {
     pub fn new(engine: Arc<Engine>, settings: Settings) -> Session {
         Session {
-            engine,
             settings,
             transaction: TransactionState::Idle,
             cancel: Arc::default(),
@@ -219,12 +221,15 @@ impl Session {
             backend_pid: 0,
             sequences: Arc::default(),
             cursors: Cursors::default(),
+            locks: Arc::new(engine.session_locks(0)),
+            engine,
         }
     }
 
     /// Sets the process id the wire layer gave the client (BackendKeyData).
     pub fn set_backend_pid(&mut self, pid: i32) {
         self.backend_pid = pid;
+        self.locks = Arc::new(self.engine.session_locks(pid));
     }
 
     /// Caps the rows one transaction block may change (54000 over it).
@@ -408,21 +413,60 @@ impl Session {
         prepared: &PreparedStatement,
         params: &[Value],
     ) -> Result<Output, Error> {
-        let is_write = prepared.is_write();
         if self.transaction == TransactionState::Failed {
             return Err(SqlError::InFailedTransaction.into());
         }
         if self.block.is_some() && matches!(prepared.statement(), Statement::Vacuum(_)) {
             return Err(SqlError::ActiveTransactionBlock("VACUUM").into());
         }
-        if is_write && self.block.as_ref().is_some_and(Block::is_read_only) {
+        if prepared.is_write() && self.block.as_ref().is_some_and(Block::is_read_only) {
             return Err(SqlError::ReadOnlyTransaction(command_name(prepared.statement())).into());
         }
         let interrupt = self.statement_interrupt();
-        let ctx = self.context(&interrupt);
-        let settings = ctx.settings.clone();
         *self.cancel.lock() = Some(interrupt.clone());
+        let result = loop {
+            match self.run_engine_once(prepared, params, &interrupt).await {
+                // Another session holds an advisory lock the statement takes:
+                // wait for it with no lock held, then run the statement again.
+                Err(Error::Sql(SqlError::AdvisoryLockBusy(wanted))) => {
+                    if let Err(e) = self.locks.wait(wanted, &interrupt).await {
+                        break Err(e.into());
+                    }
+                }
+                result => break result,
+            }
+        };
+        *self.cancel.lock() = None;
+        let warnings = self.end_statement();
+        let mut output = result?;
+        output.add_notices(warnings);
+        Ok(output)
+    }
+
+    /// Ends a statement (or a string's statements): ends its transaction-level
+    /// advisory locks if it was a transaction of its own, and hands over the
+    /// warnings its unlocks made, for its output.
+    fn end_statement(&mut self) -> Vec<Notice> {
+        let warnings = self.locks.end_statement();
+        if self.block.is_none() {
+            self.locks.end_transaction();
+        }
+        warnings
+    }
+
+    /// Runs a statement once: what the client gets, unless it must wait for an
+    /// advisory lock and run again (see [`Session::run_engine`]).
+    async fn run_engine_once(
+        &mut self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+        interrupt: &Interrupt,
+    ) -> Result<Output, Error> {
+        let is_write = prepared.is_write();
+        let mut ctx = self.context(interrupt);
+        let settings = ctx.settings.clone();
         if let Some(block) = &mut self.block {
+            ctx.advisory_calls = !is_write;
             // In a block every statement reports back to it, so it is never raced
             // against the deadline: the executor's own 57014 fails the block.
             let result = match self
@@ -441,7 +485,6 @@ impl Session {
                 }
                 Err(e) => Err(e),
             };
-            *self.cancel.lock() = None;
             let output = result?;
             self.keep_setting_changes(&settings)?;
             return Ok(output);
@@ -461,7 +504,6 @@ impl Session {
             }
             _ => running.await,
         };
-        *self.cancel.lock() = None;
         let output = result?;
         self.keep_setting_changes(&settings)?;
         Ok(output)
@@ -502,6 +544,8 @@ impl Session {
             reads: None,
             overlay: None,
             sequences: self.sequences.clone(),
+            advisory: Some(self.locks.clone()),
+            advisory_calls: true,
         }
     }
 
@@ -615,17 +659,29 @@ impl Session {
         statements: &[Arc<PreparedStatement>],
     ) -> (Vec<Output>, Option<Error>) {
         let interrupt = self.statement_interrupt();
-        let ctx = self.context(&interrupt);
-        *self.cancel.lock() = Some(interrupt);
-        let (outputs, error) = self.engine.execute_batch(statements, &ctx).await;
-        *self.cancel.lock() = None;
-        let error = match error {
-            Some(e) => Some(e),
-            None => self
-                .keep_setting_changes(&ctx.settings)
-                .err()
-                .map(Error::from),
+        *self.cancel.lock() = Some(interrupt.clone());
+        let (outputs, error) = loop {
+            let ctx = self.context(&interrupt);
+            match self.engine.execute_batch(statements, &ctx).await {
+                // As in `run_engine`; nothing of the string committed.
+                (_, Some(Error::Sql(SqlError::AdvisoryLockBusy(wanted)))) => {
+                    if let Err(e) = self.locks.wait(wanted, &interrupt).await {
+                        break (Vec::new(), Some(e.into()));
+                    }
+                }
+                (outputs, Some(e)) => break (outputs, Some(e)),
+                (outputs, None) => match self.keep_setting_changes(&ctx.settings) {
+                    Ok(()) => break (outputs, None),
+                    Err(e) => break (outputs, Some(e.into())),
+                },
+            }
         };
+        *self.cancel.lock() = None;
+        let warnings = self.end_statement();
+        let mut outputs = outputs;
+        if let Some(last) = outputs.last_mut() {
+            last.add_notices(warnings);
+        }
         (outputs, error)
     }
 
@@ -785,6 +841,7 @@ impl Session {
     /// block there is nothing to restore. Returns the command tag.
     fn end_block(&mut self, commit: bool) -> &'static str {
         self.implicit = false;
+        self.locks.end_transaction();
         self.close_block_cursors(commit);
         let at_begin = self.settings_at_begin.take();
         let block = self.block.take();

@@ -77,6 +77,8 @@ pub fn send(value: &Value, ty: DataType, out: &mut BytesMut) -> Result<(), TypeE
         (Value::Text(s), DataType::Text | DataType::Varchar(_) | DataType::Name)
         | (Value::Text(s), DataType::InternalChar) => out.put_slice(s.as_bytes()),
         (Value::Text(s), DataType::Bpchar(_)) => put_padded(s, ty, out),
+        // void_send: nothing.
+        (Value::Text(_), DataType::Void) => {}
         (Value::Text(s) | Value::Jsonb(s), DataType::Jsonb) => {
             out.put_u8(JSONB_VERSION);
             out.put_slice(s.as_bytes());
@@ -365,6 +367,8 @@ pub fn receive(ty: DataType, bytes: &[u8]) -> Result<Value, TypeError> {
         }
         DataType::Oid(_) => Value::Int8(i64::from(r.i32()? as u32)),
         DataType::Name | DataType::InternalChar => return Ok(Value::Text(utf8(bytes)?.to_owned())),
+        // void_recv reads nothing: anything left over is refused below.
+        DataType::Void => Value::Text(String::new()),
         DataType::Array(element) | DataType::Vector(element) => {
             return receive_array(ty, *element, bytes)
         }

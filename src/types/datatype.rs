@@ -46,6 +46,10 @@ pub enum DataType {
     Json,
     /// A span of months, days and microseconds (`types::interval`).
     Interval,
+    /// `void`: what a function that returns nothing returns
+    /// (`pg_advisory_lock`). Its one value is `Value::Text("")`, sent as an
+    /// empty string, as PostgreSQL's; no column has it.
+    Void,
     /// The type of a bare `NULL` literal or an untyped parameter before inference;
     /// it never reaches a column and is sent to clients as `text`.
     Unknown,
@@ -145,7 +149,7 @@ impl DataType {
     /// nor order: no equality, no btree operator class.
     pub fn has_order(self) -> bool {
         match self {
-            DataType::Json => false,
+            DataType::Json | DataType::Void => false,
             DataType::Array(element) => element.has_order(),
             _ => true,
         }
@@ -173,6 +177,7 @@ impl DataType {
             DataType::Json => 114,
             DataType::Interval => 1186,
             DataType::Unknown => 705,
+            DataType::Void => 2278,
             DataType::Oid(alias) => alias.describe().1,
             DataType::Name => 19,
             DataType::InternalChar => 18,
@@ -225,6 +230,7 @@ impl DataType {
             DataType::InternalChar => "char",
             DataType::Vector(DataType::Int2) => "int2vector",
             DataType::Vector(_) => "oidvector",
+            DataType::Void => "void",
             DataType::Unknown | DataType::Array(_) => return None,
         })
     }
@@ -253,6 +259,7 @@ impl DataType {
             DataType::Json,
             DataType::Interval,
             DataType::Unknown,
+            DataType::Void,
         ];
         SCALARS
             .iter()
@@ -266,9 +273,11 @@ impl DataType {
     /// (and arrays of them).
     pub fn is_catalog_only(self) -> bool {
         match self {
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar | DataType::Vector(_) => {
-                true
-            }
+            DataType::Oid(_)
+            | DataType::Name
+            | DataType::InternalChar
+            | DataType::Vector(_)
+            | DataType::Void => true,
             DataType::Array(element) => element.is_catalog_only(),
             _ => false,
         }
@@ -296,6 +305,7 @@ impl DataType {
             114 => DataType::Json,
             1186 => DataType::Interval,
             705 => DataType::Unknown,
+            2278 => DataType::Void,
             26 => DataType::Oid(OidAlias::Oid),
             19 => DataType::Name,
             18 => DataType::InternalChar,
@@ -321,7 +331,7 @@ impl DataType {
         match self {
             DataType::Bool => 1,
             DataType::Int2 => 2,
-            DataType::Int4 | DataType::Float4 | DataType::Date => 4,
+            DataType::Int4 | DataType::Float4 | DataType::Date | DataType::Void => 4,
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::Timestamptz => 8,
             DataType::Uuid | DataType::Interval => 16,
             DataType::Unknown => -2,
@@ -418,6 +428,7 @@ impl fmt::Display for DataType {
             DataType::Json => f.write_str("json"),
             DataType::Interval => f.write_str("interval"),
             DataType::Unknown => f.write_str("unknown"),
+            DataType::Void => f.write_str("void"),
             DataType::Oid(alias) => f.write_str(alias.describe().0),
             DataType::Name => f.write_str("name"),
             DataType::InternalChar => f.write_str("\"char\""),

@@ -257,6 +257,9 @@ impl FunctionId {
                 | FunctionId::GenRandomUuid
                 | FunctionId::Catalog(
                     CatalogFunction::SetConfig
+                        | CatalogFunction::AdvisoryLock { .. }
+                        | CatalogFunction::AdvisoryUnlock { .. }
+                        | CatalogFunction::AdvisoryUnlockAll
                         | CatalogFunction::NextVal
                         | CatalogFunction::SetVal
                         | CatalogFunction::CurrVal
@@ -298,6 +301,21 @@ pub enum CatalogFunction {
     /// `pg_cancel_backend(pid)`: stops that session's running statement (57014),
     /// as a cancel request does; false if no session has that pid.
     CancelBackend,
+    /// `pg_[try_]advisory[_xact]_lock[_shared](key)`, the key one `bigint` or
+    /// two `integer`s: takes an advisory lock (see `sql::advisory`), shared or
+    /// exclusive, for the transaction or the session; a `try_` function answers
+    /// whether it could, the others wait for it.
+    AdvisoryLock {
+        shared: bool,
+        transaction: bool,
+        wait: bool,
+    },
+    /// `pg_advisory_unlock[_shared](key)`: gives back one session-level hold.
+    AdvisoryUnlock {
+        shared: bool,
+    },
+    /// `pg_advisory_unlock_all()`: gives back every session-level hold.
+    AdvisoryUnlockAll,
     CurrentDatabase,
     /// `pg_get_userbyid(role_oid)`.
     UserById,
@@ -879,6 +897,32 @@ fn resolve_other(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
     }
 }
 
+/// The advisory lock function `name` (`pg_try_advisory_xact_lock_shared`, …)
+/// and its result type, if it is one.
+fn advisory_function(name: &str) -> Option<(CatalogFunction, DataType)> {
+    let name = name.strip_prefix("pg_")?;
+    let (wait, name) = match name.strip_prefix("try_") {
+        Some(rest) => (false, rest),
+        None => (true, name),
+    };
+    let (shared, name) = match name.strip_suffix("_shared") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    Some(match name {
+        "advisory_lock" | "advisory_xact_lock" => (
+            CatalogFunction::AdvisoryLock {
+                shared,
+                transaction: name == "advisory_xact_lock",
+                wait,
+            },
+            if wait { DataType::Void } else { DataType::Bool },
+        ),
+        "advisory_unlock" if wait => (CatalogFunction::AdvisoryUnlock { shared }, DataType::Bool),
+        _ => return None,
+    })
+}
+
 /// The type a sequence function takes its sequence as: text stays text (read
 /// as a name when the call runs), anything else is a `regclass`.
 fn sequence_arg(given: DataType) -> DataType {
@@ -932,6 +976,16 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
         ("pg_cancel_backend", 1) if is_int4(a[0]) => {
             catalog(C::CancelBackend, vec![T::Int4], T::Bool)
+        }
+        ("pg_advisory_unlock_all", 0) => catalog(C::AdvisoryUnlockAll, vec![], T::Void),
+        (name, 1 | 2) if name.starts_with("pg_") && name.contains("advisory_") => {
+            let args = match a {
+                [key] if is_int4(*key) || *key == T::Int8 => vec![T::Int8],
+                [high, low] if is_int4(*high) && is_int4(*low) => vec![T::Int4, T::Int4],
+                _ => return None,
+            };
+            let (function, result) = advisory_function(name)?;
+            catalog(function, args, result)
         }
         ("current_setting", 1 | 2) if is_text(a[0]) && a[1..].iter().all(|t| is_bool(*t)) => {
             catalog(

@@ -379,6 +379,8 @@ impl DataType {
             DataType::Name => Value::Text(text.to_owned()),
             // "char" keeps the first character; '' is the zero byte, shown empty.
             DataType::InternalChar => Value::Text(text.chars().take(1).collect()),
+            // void_in takes any text for the one value.
+            DataType::Void => Value::Text(String::new()),
             DataType::Array(element) => super::array::parse_array(text, *element, tz)?,
             // `int2vectorin`/`oidvectorin`: numbers separated by spaces.
             DataType::Vector(element) => Value::Array(

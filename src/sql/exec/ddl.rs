@@ -515,10 +515,14 @@ fn create_table_as(
         let data_type = match column.data_type {
             // An untyped literal's column is text, as PostgreSQL makes it.
             DataType::Unknown => DataType::Text,
-            DataType::Oid(_) | DataType::Name | DataType::InternalChar => {
+            DataType::Void => {
+                return Err(SqlError::InvalidTableDefinition(format!(
+                    "column \"{column_name}\" has pseudo-type void"
+                )))
+            }
+            other if other.is_catalog_only() => {
                 return Err(SqlError::Unsupported(format!(
-                    "a table column of type {} (cast \"{column_name}\" to text or bigint)",
-                    column.data_type
+                    "a table column of type {other} (cast \"{column_name}\" to text or bigint)"
                 )))
             }
             other => other,

@@ -6,6 +6,7 @@
 //! hand.
 
 use crate::db::{Database, Sequence};
+use crate::sql::advisory::{AdvisoryKey, LockMode, LockScope, SessionLocks};
 use crate::sql::context::SettingChange;
 use crate::sql::{QueryContext, SettingValue, SqlError};
 use crate::types::{
@@ -16,6 +17,37 @@ use super::catalog::{self as c};
 use super::{
     pg_class, pg_empty, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, qualify, sizes,
 };
+
+/// The session's advisory locks, where the statement may take them (see
+/// `QueryContext::advisory_calls`).
+fn advisory_locks(ctx: &QueryContext) -> Result<&SessionLocks, SqlError> {
+    match &ctx.advisory {
+        Some(locks) if ctx.advisory_calls => Ok(locks),
+        _ => Err(SqlError::Unsupported(
+            "an advisory lock function in a data-modifying statement inside a transaction \
+             block (call it in a SELECT of its own)"
+                .into(),
+        )),
+    }
+}
+
+/// The key of an advisory lock function's call: its `bigint`, or its two
+/// `integer`s (the signature made them so).
+fn advisory_key(args: &[Value]) -> AdvisoryKey {
+    match args {
+        [Value::Int4(high), Value::Int4(low)] => AdvisoryKey::Pair(*high, *low),
+        [Value::Int8(key)] => AdvisoryKey::Int8(*key),
+        other => unreachable!("an advisory lock's key is a bigint or two integers, not {other:?}"),
+    }
+}
+
+fn lock_mode(shared: bool) -> LockMode {
+    if shared {
+        LockMode::Shared
+    } else {
+        LockMode::Exclusive
+    }
+}
 
 /// Evaluates `function` on arguments already cast to its signature. All but
 /// `set_config` are strict: the executor answers NULL for a NULL argument without
@@ -52,6 +84,31 @@ pub fn eval_catalog_function(
                 .zip(ctx.activities.as_deref())
                 .is_some_and(|(pid, a)| a.cancel(pid));
             Value::Bool(cancelled)
+        }
+        C::AdvisoryLock {
+            shared,
+            transaction,
+            wait,
+        } => {
+            let locks = advisory_locks(ctx)?;
+            let scope = if transaction {
+                LockScope::Transaction
+            } else {
+                LockScope::Session
+            };
+            match locks.lock(advisory_key(args), lock_mode(shared), scope) {
+                Ok(()) if wait => Value::Text(String::new()),
+                Ok(()) => Value::Bool(true),
+                Err(SqlError::AdvisoryLockBusy(_)) if !wait => Value::Bool(false),
+                Err(e) => return Err(e),
+            }
+        }
+        C::AdvisoryUnlock { shared } => {
+            Value::Bool(advisory_locks(ctx)?.unlock(advisory_key(args), lock_mode(shared)))
+        }
+        C::AdvisoryUnlockAll => {
+            advisory_locks(ctx)?.unlock_all();
+            Value::Text(String::new())
         }
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),

@@ -38,6 +38,7 @@ mod pg_depend;
 mod pg_empty;
 mod pg_extension;
 mod pg_index;
+mod pg_locks;
 mod pg_namespace;
 pub mod pg_opclass;
 mod pg_proc;
@@ -55,6 +56,7 @@ mod turnstile_lock;
 mod turnstile_routines;
 mod turnstile_wal;
 
+pub use catalog::DATABASE_OID;
 pub use functions::{eval_catalog_function, nextval_outside_write, regclass_constant_relation};
 pub use registry::{all, find, is_reserved, SystemRelationId};
 pub use snapshot::SystemSnapshot;

@@ -1,6 +1,7 @@
 //! `pg_stat_activity`: one row per session, from the sessions' registry (see
-//! `sql::activity`): who, from where, since when, and what it runs or ran
-//! last and in which state, as PostgreSQL shows its client backends.
+//! `sql::activity`): who, from where, since when, what it runs or ran last,
+//! in which state and what it waits for, as PostgreSQL shows its client
+//! backends.
 
 use crate::types::{DataType, Value};
 
@@ -50,15 +51,16 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .iter()
         .map(|session| {
             let now = session.now();
-            // An idle session waits for its client, as PostgreSQL says.
-            let waiting = now.state != crate::sql::activity::SessionState::Active;
-            let wait = |what: &str| {
-                if waiting {
-                    Value::Text(what.to_owned())
-                } else {
-                    Value::Null
-                }
+            // An idle session waits for its client, as PostgreSQL says; an
+            // active one may wait for an advisory lock.
+            let wait_event = if now.state != crate::sql::activity::SessionState::Active {
+                Some(("Client", "ClientRead"))
+            } else if snapshot.advisory.is_some_and(|a| a.is_waiting(session.pid)) {
+                Some(("Lock", "advisory"))
+            } else {
+                None
             };
+            let text = |what: Option<&str>| what.map_or(Value::Null, |w| Value::Text(w.to_owned()));
             vec![
                 c::oid(c::DATABASE_OID),
                 c::name(&session.database),
@@ -74,8 +76,8 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 timestamp(now.xact_start_us),
                 timestamp(now.query_start_us),
                 Value::Timestamptz(now.state_change_us),
-                wait("Client"),
-                wait("ClientRead"),
+                text(wait_event.map(|(kind, _)| kind)),
+                text(wait_event.map(|(_, event)| event)),
                 Value::Text(now.state.name().to_owned()),
                 Value::Null,
                 Value::Null,

@@ -62,6 +62,7 @@ fn category(ty: DataType) -> &'static str {
         // PostgreSQL's "internal use" category.
         DataType::InternalChar => "Z",
         DataType::Unknown => "X",
+        DataType::Void => "P",
         _ => "U",
     }
 }
@@ -154,7 +155,11 @@ fn rows(_: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
                 c::oid(c::OWNER_OID),
                 Value::Int2(size),
                 c::boolean((1..=8).contains(&size)),
-                c::name(if ty == DataType::Unknown { "p" } else { "b" }),
+                c::name(if matches!(ty, DataType::Unknown | DataType::Void) {
+                    "p"
+                } else {
+                    "b"
+                }),
                 c::name(category(ty)),
                 c::boolean(is_preferred(ty)),
                 c::boolean(true),

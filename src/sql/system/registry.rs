@@ -4,8 +4,9 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_depend, pg_empty, pg_extension, pg_index,
-    pg_namespace, pg_opclass, pg_proc, pg_roles, pg_sequence, pg_settings, pg_stat_activity,
-    pg_type, pg_views, turnstile_lock, turnstile_routines, turnstile_wal, SystemSnapshot,
+    pg_locks, pg_namespace, pg_opclass, pg_proc, pg_roles, pg_sequence, pg_settings,
+    pg_stat_activity, pg_type, pg_views, turnstile_lock, turnstile_routines, turnstile_wal,
+    SystemSnapshot,
 };
 
 /// The schema a system relation is in, which decides how it is named.
@@ -84,6 +85,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_empty::MATVIEWS,
     pg_class::STATIO_ALL_TABLES,
     pg_stat_activity::RELATION,
+    pg_locks::RELATION,
     pg_sequence::CATALOG,
     pg_sequence::VIEW,
     pg_sequence::STANDARD,

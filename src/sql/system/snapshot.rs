@@ -3,6 +3,7 @@
 use crate::db::Database;
 use crate::module::ModuleHost;
 use crate::sql::activity::Activities;
+use crate::sql::advisory::{AdvisoryLocks, SessionLocks};
 use crate::sql::QueryContext;
 use crate::turnstile::{LastSnapshot, LockMetrics, TurnstileStatus};
 use crate::wal::WalStats;
@@ -26,6 +27,9 @@ pub struct SystemSnapshot<'a> {
     pub database: &'a str,
     /// Every session's activity; None where no engine is behind the statement.
     pub activities: Option<&'a Activities>,
+    /// Every session's advisory locks; None where no session is behind the
+    /// statement.
+    pub advisory: Option<&'a AdvisoryLocks>,
 }
 
 impl<'a> SystemSnapshot<'a> {
@@ -40,6 +44,7 @@ impl<'a> SystemSnapshot<'a> {
             user: &ctx.user,
             database: &ctx.database,
             activities: ctx.activities.as_deref(),
+            advisory: ctx.advisory.as_deref().map(SessionLocks::registry),
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
             lock_metrics: status.map(TurnstileStatus::lock_metrics),

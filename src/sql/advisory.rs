@@ -1,0 +1,655 @@
+//! Advisory locks: `pg_advisory_lock` and its family, PostgreSQL's locks on
+//! numbers whose meaning is the application's (a migration tool's "one
+//! migrator at a time", a job queue's "one worker per job").
+//!
+//! A lock is named by one `bigint` or by two `integer`s (two separate key
+//! spaces, as in PostgreSQL) and is taken exclusive or shared: an exclusive hold
+//! conflicts with any other session's hold, a shared one with other sessions'
+//! exclusive holds; a session never conflicts with itself. A session-level hold
+//! (`pg_advisory_lock`) lasts until `pg_advisory_unlock` or the session's end,
+//! whatever happens to the transaction that took it, and counts: taken twice, it
+//! is released by two unlocks. A transaction-level hold
+//! (`pg_advisory_xact_lock`) lasts until the transaction ends: the statement's
+//! own end outside a block, COMMIT or ROLLBACK in one. Every session's holds are
+//! one registry ([`AdvisoryLocks`]) behind a mutex taken for a few map updates,
+//! never across an await nor with anything else held; `pg_locks` lists it.
+//!
+//! # Waiting without the database lock
+//! The functions run inside statements, and statements run under the database
+//! lock. A session that waited there for another to unlock would hold the read
+//! lock for as long as it waited, and a queued writer behind it would stop every
+//! other session (invariants 1 and 2). So a statement never waits: a lock it
+//! cannot take at once fails it with [`SqlError::AdvisoryLockBusy`], which
+//! reaches the session, not the client. The session gives back what the
+//! statement took (it will take it again), waits for the lock with no database
+//! lock held ([`SessionLocks::wait`]), takes it the moment it is free (a
+//! *pending* hold, so that nobody takes it in between), and runs the statement
+//! again from the start; the call that failed finds the pending hold and makes
+//! it its own. Only queries may take a lock that can wait (see
+//! `binder::function`): running a query again repeats nothing but its reads, and
+//! a data-modifying statement, which a transaction block runs again at COMMIT,
+//! would take a session-level lock twice.
+//!
+//! The wait ends with the lock, with 57014 (a cancel request, `statement_timeout`),
+//! 55P03 (`lock_timeout`), or 40P01 when the session that starts to wait closes a
+//! cycle of sessions each waiting for the next (deadlock). A cycle can only close
+//! when a wait starts (a hold that blocks a waiter is taken only by a session
+//! that is not waiting), so checking there finds every deadlock, at once rather
+//! than after PostgreSQL's `deadlock_timeout`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::pin::pin;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::{Interrupt, Notice, SqlError};
+use crate::types::now_us;
+
+/// What an advisory lock is named by: one `bigint`, or two `integer`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AdvisoryKey {
+    Int8(i64),
+    Pair(i32, i32),
+}
+
+impl AdvisoryKey {
+    /// `pg_locks`' `classid`, `objid` and `objsubid` for the lock: a `bigint`'s
+    /// high and low 32 bits and 1, or the two `integer`s and 2, as PostgreSQL
+    /// shows them.
+    pub fn locktag(self) -> (u32, u32, i16) {
+        match self {
+            // The halves of the bit pattern: truncation is the point.
+            AdvisoryKey::Int8(key) => ((key >> 32) as u32, key as u32, 1),
+            AdvisoryKey::Pair(high, low) => (high as u32, low as u32, 2),
+        }
+    }
+}
+
+impl std::fmt::Display for AdvisoryKey {
+    /// PostgreSQL's name for the lock in a deadlock's detail: `advisory lock
+    /// [database,classid,objid,objsubid]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (classid, objid, objsubid) = self.locktag();
+        write!(
+            f,
+            "advisory lock [{},{classid},{objid},{objsubid}]",
+            super::system::DATABASE_OID
+        )
+    }
+}
+
+/// Exclusive or shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Exclusive,
+    Shared,
+}
+
+impl LockMode {
+    /// PostgreSQL's name for the mode (`pg_locks.mode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LockMode::Exclusive => "ExclusiveLock",
+            LockMode::Shared => "ShareLock",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            LockMode::Exclusive => 0,
+            LockMode::Shared => 1,
+        }
+    }
+}
+
+/// How long a hold lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockScope {
+    /// Until unlocked or the session ends.
+    Session,
+    /// Until the transaction ends.
+    Transaction,
+}
+
+/// One lock call that could not take its lock: what the session waits for
+/// before it runs the statement again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockWanted {
+    pub key: AdvisoryKey,
+    pub mode: LockMode,
+}
+
+/// One session's holds on one lock, by mode (exclusive, shared).
+#[derive(Debug, Default, Clone, Copy)]
+struct Holds {
+    session: [u32; 2],
+    transaction: [u32; 2],
+    /// Taken for the session when its wait ended, for the call that waited to
+    /// make its own when its statement runs again (see the module's doc).
+    pending: [bool; 2],
+}
+
+impl Holds {
+    fn holds(&self, mode: LockMode) -> bool {
+        let i = mode.index();
+        self.session[i] > 0 || self.transaction[i] > 0 || self.pending[i]
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.holds(LockMode::Exclusive) && !self.holds(LockMode::Shared)
+    }
+
+    fn count(&mut self, scope: LockScope) -> &mut [u32; 2] {
+        match scope {
+            LockScope::Session => &mut self.session,
+            LockScope::Transaction => &mut self.transaction,
+        }
+    }
+}
+
+/// A session waiting for a lock, for `pg_locks` and the deadlock check.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    wanted: LockWanted,
+    /// When the wait began, µs since 2000 (`pg_locks.waitstart`).
+    since_us: i64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Every lock somebody holds: its holders by process id.
+    locks: HashMap<AdvisoryKey, BTreeMap<i32, Holds>>,
+    /// The sessions waiting, by process id.
+    waiting: BTreeMap<i32, Waiting>,
+}
+
+impl State {
+    /// The sessions other than `pid` whose holds keep it from taking `wanted`.
+    fn blockers(&self, pid: i32, wanted: LockWanted) -> Vec<i32> {
+        let Some(holders) = self.locks.get(&wanted.key) else {
+            return Vec::new();
+        };
+        holders
+            .iter()
+            .filter(|(holder, holds)| {
+                **holder != pid
+                    && (holds.holds(LockMode::Exclusive)
+                        || (wanted.mode == LockMode::Exclusive && holds.holds(LockMode::Shared)))
+            })
+            .map(|(holder, _)| *holder)
+            .collect()
+    }
+
+    fn holds_mut(&mut self, pid: i32, key: AdvisoryKey) -> &mut Holds {
+        self.locks.entry(key).or_default().entry(pid).or_default()
+    }
+
+    /// Changes `pid`'s holds on `key` and forgets them if none are left; true if
+    /// a hold ended, which may let a waiter go on.
+    fn change(&mut self, pid: i32, key: AdvisoryKey, change: impl FnOnce(&mut Holds)) -> bool {
+        let Some(holders) = self.locks.get_mut(&key) else {
+            return false;
+        };
+        let Some(holds) = holders.get_mut(&pid) else {
+            return false;
+        };
+        let before = *holds;
+        change(holds);
+        let ended = [LockMode::Exclusive, LockMode::Shared]
+            .iter()
+            .any(|mode| before.holds(*mode) && !holds.holds(*mode));
+        if holds.is_empty() {
+            holders.remove(&pid);
+            if holders.is_empty() {
+                self.locks.remove(&key);
+            }
+        }
+        ended
+    }
+
+    /// Changes every hold of `pid`; true if any ended.
+    fn change_all(&mut self, pid: i32, change: impl Fn(&mut Holds)) -> bool {
+        let keys: Vec<AdvisoryKey> = self
+            .locks
+            .iter()
+            .filter(|(_, holders)| holders.contains_key(&pid))
+            .map(|(key, _)| *key)
+            .collect();
+        let mut ended = false;
+        for key in keys {
+            ended |= self.change(pid, key, &change);
+        }
+        ended
+    }
+
+    /// If `pid`, about to wait for `wanted`, would close a cycle of waits: the
+    /// cycle, one `(waiter, what it waits for, a blocker)` per session in it.
+    fn deadlock(&self, pid: i32, wanted: LockWanted) -> Option<Vec<(i32, LockWanted, i32)>> {
+        // A depth-first walk along "waits for a lock held by", from pid's
+        // blockers back to pid. Each session waits for one lock at a time, so
+        // the walk visits each session once.
+        let mut path = Vec::new();
+        let mut visited = Vec::new();
+        self.find_cycle(pid, pid, wanted, &mut path, &mut visited)
+            .then_some(path)
+    }
+
+    fn find_cycle(
+        &self,
+        start: i32,
+        waiter: i32,
+        wanted: LockWanted,
+        path: &mut Vec<(i32, LockWanted, i32)>,
+        visited: &mut Vec<i32>,
+    ) -> bool {
+        for blocker in self.blockers(waiter, wanted) {
+            path.push((waiter, wanted, blocker));
+            if blocker == start {
+                return true;
+            }
+            if !visited.contains(&blocker) {
+                visited.push(blocker);
+                if let Some(next) = self.waiting.get(&blocker) {
+                    if self.find_cycle(start, blocker, next.wanted, path, visited) {
+                        return true;
+                    }
+                }
+            }
+            path.pop();
+        }
+        false
+    }
+}
+
+/// Every session's advisory locks.
+#[derive(Debug, Default)]
+pub struct AdvisoryLocks {
+    state: Mutex<State>,
+    /// Wakes the waiting sessions whenever a hold ends; each looks again.
+    released: Notify,
+}
+
+/// One row of `pg_locks`: a session's hold on a lock, or its wait for one.
+#[derive(Debug, Clone)]
+pub struct LockRow {
+    pub key: AdvisoryKey,
+    pub pid: i32,
+    pub mode: LockMode,
+    pub granted: bool,
+    /// When a wait began, µs since 2000; None for a hold.
+    pub wait_start_us: Option<i64>,
+}
+
+impl AdvisoryLocks {
+    /// Every hold and wait, for `pg_locks`: one row per lock, session and mode.
+    pub fn rows(&self) -> Vec<LockRow> {
+        let state = self.state.lock();
+        let mut rows = Vec::new();
+        for (key, holders) in &state.locks {
+            for (pid, holds) in holders {
+                for mode in [LockMode::Exclusive, LockMode::Shared] {
+                    if holds.holds(mode) {
+                        rows.push(LockRow {
+                            key: *key,
+                            pid: *pid,
+                            mode,
+                            granted: true,
+                            wait_start_us: None,
+                        });
+                    }
+                }
+            }
+        }
+        for (pid, waiting) in &state.waiting {
+            rows.push(LockRow {
+                key: waiting.wanted.key,
+                pid: *pid,
+                mode: waiting.wanted.mode,
+                granted: false,
+                wait_start_us: Some(waiting.since_us),
+            });
+        }
+        rows.sort_by_key(|row| (row.key, row.pid, !row.granted));
+        rows
+    }
+
+    /// True if the session `pid` waits for an advisory lock now
+    /// (`pg_stat_activity.wait_event`).
+    pub fn is_waiting(&self, pid: i32) -> bool {
+        self.state.lock().waiting.contains_key(&pid)
+    }
+
+    /// Ends the holds `change` ends, waking the waiters if any did.
+    fn change_all(&self, pid: i32, change: impl Fn(&mut Holds)) {
+        if self.state.lock().change_all(pid, change) {
+            self.released.notify_waiters();
+        }
+    }
+}
+
+/// One session's door to the registry: its process id, and what its running
+/// statement took. Dropped with the session, which releases all it holds.
+#[derive(Debug)]
+pub struct SessionLocks {
+    registry: Arc<AdvisoryLocks>,
+    pid: i32,
+    statement: Mutex<StatementLocks>,
+}
+
+/// What the running statement did to the session's locks.
+#[derive(Debug, Default)]
+struct StatementLocks {
+    /// The holds it took, given back if it must wait and run again.
+    taken: Vec<(AdvisoryKey, LockMode, LockScope)>,
+    /// The session-level holds it gave back. They stay given back when it must
+    /// wait (another session may have taken the lock since); they become
+    /// `already_unlocked`, so that its next run's same unlocks change nothing
+    /// and answer true again.
+    unlocked: Vec<LockWanted>,
+    already_unlocked: Vec<LockWanted>,
+    /// PostgreSQL's warnings of its unlocks of locks the session did not hold.
+    warnings: Vec<Notice>,
+}
+
+impl SessionLocks {
+    pub fn new(registry: Arc<AdvisoryLocks>, pid: i32) -> SessionLocks {
+        SessionLocks {
+            registry,
+            pid,
+            statement: Mutex::default(),
+        }
+    }
+
+    /// Every session's locks.
+    pub fn registry(&self) -> &AdvisoryLocks {
+        &self.registry
+    }
+
+    /// `pg_[try_]advisory[_xact]_lock[_shared]`: takes the lock for `scope`,
+    /// or answers [`SqlError::AdvisoryLockBusy`] if another session's hold
+    /// conflicts (a `try_` function's false).
+    pub fn lock(&self, key: AdvisoryKey, mode: LockMode, scope: LockScope) -> Result<(), SqlError> {
+        let wanted = LockWanted { key, mode };
+        let mut state = self.registry.state.lock();
+        let holds = state.holds_mut(self.pid, key);
+        let pending = std::mem::take(&mut holds.pending[mode.index()]);
+        if !pending && !state.blockers(self.pid, wanted).is_empty() {
+            // holds_mut may have made an empty entry.
+            state.change(self.pid, key, |_| {});
+            return Err(SqlError::AdvisoryLockBusy(wanted));
+        }
+        state.holds_mut(self.pid, key).count(scope)[mode.index()] += 1;
+        drop(state);
+        self.statement.lock().taken.push((key, mode, scope));
+        Ok(())
+    }
+
+    /// `pg_advisory_unlock[_shared]`: gives back one session-level hold; false,
+    /// with PostgreSQL's warning, if the session had none.
+    pub fn unlock(&self, key: AdvisoryKey, mode: LockMode) -> bool {
+        let unlock = LockWanted { key, mode };
+        let mut statement = self.statement.lock();
+        if let Some(at) = statement.already_unlocked.iter().position(|u| *u == unlock) {
+            statement.already_unlocked.swap_remove(at);
+            return true;
+        }
+        drop(statement);
+        let i = mode.index();
+        let mut had = false;
+        let ended = self.registry.state.lock().change(self.pid, key, |holds| {
+            had = holds.session[i] > 0;
+            holds.session[i] = holds.session[i].saturating_sub(1);
+        });
+        if ended {
+            self.registry.released.notify_waiters();
+        }
+        let mut statement = self.statement.lock();
+        if had {
+            statement.unlocked.push(unlock);
+        } else {
+            statement.warnings.push(Notice::DoNotOwnLock(mode.name()));
+        }
+        had
+    }
+
+    /// `pg_advisory_unlock_all()`: gives back every session-level hold.
+    pub fn unlock_all(&self) {
+        self.registry
+            .change_all(self.pid, |holds| holds.session = [0, 0]);
+    }
+
+    /// The transaction ended: its holds end with it.
+    pub fn end_transaction(&self) {
+        self.registry
+            .change_all(self.pid, |holds| holds.transaction = [0, 0]);
+    }
+
+    /// The statement ended, for good: what it took stays taken, a pending hold
+    /// it did not claim is given back, and its warnings are handed over.
+    pub fn end_statement(&self) -> Vec<Notice> {
+        let warnings = std::mem::take(&mut *self.statement.lock()).warnings;
+        self.registry
+            .change_all(self.pid, |holds| holds.pending = [false, false]);
+        warnings
+    }
+
+    /// The statement failed for `wanted` and will run again: gives back what it
+    /// took, then waits with no lock held until `wanted` can be taken, and
+    /// takes it (pending) for the statement's next run. See the module's doc
+    /// for how the wait ends otherwise.
+    pub async fn wait(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), SqlError> {
+        let taken = {
+            let mut statement = self.statement.lock();
+            let unlocked = std::mem::take(&mut statement.unlocked);
+            statement.already_unlocked.extend(unlocked);
+            // The next run warns again.
+            statement.warnings.clear();
+            std::mem::take(&mut statement.taken)
+        };
+        {
+            let mut state = self.registry.state.lock();
+            for (key, mode, scope) in taken {
+                state.change(self.pid, key, |holds| {
+                    let count = &mut holds.count(scope)[mode.index()];
+                    *count = count.saturating_sub(1);
+                });
+            }
+        }
+        // A pending hold the last run did not claim is not held while waiting
+        // for another: it could only make a deadlock.
+        self.registry
+            .change_all(self.pid, |holds| holds.pending = [false, false]);
+        // Other sessions may have waited for what was given back.
+        self.registry.released.notify_waiters();
+        // One lock_timeout for the whole wait, however often it wakes.
+        let mut over = pin!(interrupt.lock_wait_over());
+        let since_us = now_us();
+        loop {
+            let mut released = pin!(self.registry.released.notified());
+            // Registered before the look, so a release in between still wakes it.
+            released.as_mut().enable();
+            {
+                let mut state = self.registry.state.lock();
+                if state.blockers(self.pid, wanted).is_empty() {
+                    state.waiting.remove(&self.pid);
+                    state.holds_mut(self.pid, wanted.key).pending[wanted.mode.index()] = true;
+                    return Ok(());
+                }
+                if let Some(cycle) = state.deadlock(self.pid, wanted) {
+                    state.waiting.remove(&self.pid);
+                    return Err(SqlError::Deadlock {
+                        detail: deadlock_detail(&cycle),
+                    });
+                }
+                state.waiting.insert(self.pid, Waiting { wanted, since_us });
+            }
+            tokio::select! {
+                () = released.as_mut() => {}
+                () = over.as_mut() => {
+                    self.registry.state.lock().waiting.remove(&self.pid);
+                    return Err(interrupt.check().err().unwrap_or(SqlError::LockTimeout));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for SessionLocks {
+    /// The session ended: every hold it had ends, as does any wait.
+    fn drop(&mut self) {
+        self.registry.state.lock().waiting.remove(&self.pid);
+        self.registry
+            .change_all(self.pid, |holds| *holds = Holds::default());
+    }
+}
+
+/// PostgreSQL's DETAIL of a deadlock: who waits for what, blocked by whom.
+fn deadlock_detail(cycle: &[(i32, LockWanted, i32)]) -> String {
+    cycle
+        .iter()
+        .map(|(waiter, wanted, blocker)| {
+            format!(
+                "Process {waiter} waits for {} on {}; blocked by process {blocker}.",
+                wanted.mode.name(),
+                wanted.key
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(registry: &Arc<AdvisoryLocks>, pid: i32) -> SessionLocks {
+        SessionLocks::new(registry.clone(), pid)
+    }
+
+    const ONE: AdvisoryKey = AdvisoryKey::Int8(1);
+
+    #[test]
+    fn exclusive_conflicts_with_others_shared_only_with_exclusive() {
+        let registry = Arc::default();
+        let (a, b) = (session(&registry, 1), session(&registry, 2));
+        a.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
+        b.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
+        let busy = b.lock(ONE, LockMode::Exclusive, LockScope::Session);
+        assert!(matches!(busy, Err(SqlError::AdvisoryLockBusy(_))));
+        // A session never conflicts with itself.
+        a.unlock(ONE, LockMode::Shared);
+        b.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        assert!(a.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
+        // The two key spaces are apart.
+        a.lock(
+            AdvisoryKey::Pair(0, 1),
+            LockMode::Exclusive,
+            LockScope::Session,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn session_holds_count_and_transaction_holds_end_with_it() {
+        let registry = Arc::default();
+        let (a, b) = (session(&registry, 1), session(&registry, 2));
+        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        a.lock(ONE, LockMode::Exclusive, LockScope::Transaction)
+            .unwrap();
+        assert!(a.unlock(ONE, LockMode::Exclusive));
+        assert!(a.unlock(ONE, LockMode::Exclusive));
+        // The transaction's hold is not the session's to unlock.
+        assert!(!a.unlock(ONE, LockMode::Exclusive));
+        assert_eq!(
+            a.end_statement(),
+            vec![Notice::DoNotOwnLock("ExclusiveLock")]
+        );
+        assert!(b.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
+        a.end_transaction();
+        b.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
+        drop(b);
+        assert!(registry.rows().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_wait_takes_the_lock_when_freed_and_the_rerun_claims_it() {
+        let registry = Arc::default();
+        let (a, b) = (session(&registry, 1), session(&registry, 2));
+        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        let two = AdvisoryKey::Int8(2);
+        b.lock(two, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        let Err(SqlError::AdvisoryLockBusy(wanted)) =
+            b.lock(ONE, LockMode::Exclusive, LockScope::Session)
+        else {
+            panic!("session 1 holds the lock");
+        };
+        let interrupt = Interrupt::default();
+        let waiting = b.wait(wanted, &interrupt);
+        let releasing = async {
+            // The wait gave back what the statement took: key 2 is free.
+            while !registry.is_waiting(2) {
+                tokio::task::yield_now().await;
+            }
+            a.lock(two, LockMode::Exclusive, LockScope::Session)
+                .unwrap();
+            a.unlock(two, LockMode::Exclusive);
+            a.unlock(ONE, LockMode::Exclusive);
+        };
+        let (waited, ()) = tokio::join!(waiting, releasing);
+        waited.unwrap();
+        // Pending for b: a cannot take it back before b's statement runs again.
+        assert!(a.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
+        b.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        b.end_statement();
+        assert!(b.unlock(ONE, LockMode::Exclusive));
+        assert!(!b.unlock(ONE, LockMode::Exclusive));
+    }
+
+    #[tokio::test]
+    async fn the_wait_that_closes_a_cycle_is_a_deadlock() {
+        let registry = Arc::default();
+        let (a, b) = (session(&registry, 1), session(&registry, 2));
+        let two = AdvisoryKey::Int8(2);
+        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        b.lock(two, LockMode::Exclusive, LockScope::Session)
+            .unwrap();
+        a.end_statement();
+        b.end_statement();
+        let interrupt = Interrupt::default();
+        let wanted_two = LockWanted {
+            key: two,
+            mode: LockMode::Exclusive,
+        };
+        let a_waits = a.wait(wanted_two, &interrupt);
+        let b_closes_the_cycle = async {
+            while !registry.is_waiting(1) {
+                tokio::task::yield_now().await;
+            }
+            let wanted_one = LockWanted {
+                key: ONE,
+                mode: LockMode::Exclusive,
+            };
+            let deadlock = b.wait(wanted_one, &interrupt).await;
+            // b gives up: its hold on 2 ends, and a gets it.
+            b.unlock(two, LockMode::Exclusive);
+            deadlock
+        };
+        let (a_waited, deadlock) = tokio::join!(a_waits, b_closes_the_cycle);
+        a_waited.unwrap();
+        let Err(SqlError::Deadlock { detail }) = deadlock else {
+            panic!("expected a deadlock, got {deadlock:?}");
+        };
+        assert!(detail.starts_with("Process 2 waits for ExclusiveLock on advisory lock"));
+        assert!(detail.contains("Process 1 waits for ExclusiveLock"));
+    }
+}
