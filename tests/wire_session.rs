@@ -1263,3 +1263,99 @@ async fn an_unlock_of_a_lock_not_held_warns() {
         .expect("a row");
     assert!(row.1.ends_with(b"f"), "false: {:?}", row.1);
 }
+
+/// The (channel, payload) of each notification queued for a client now.
+fn notifications_now(
+    queue: &mut tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+) -> Vec<(String, String)> {
+    std::iter::from_fn(|| queue.try_recv().ok())
+        .map(|n| (n.channel().to_owned(), n.payload().to_owned()))
+        .collect()
+}
+
+/// NOTIFY and pg_notify reach every session listening on the channel when
+/// the sender's transaction commits, each identical one once, in order, with
+/// the sender's pid; a rolled-back block, a savepoint rolled back to and a
+/// failed query string send nothing. A listener inside a block gets them when
+/// its block ends, before the ReadyForQuery that ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_reach_listeners_when_the_sender_commits() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let (listener, mut queue) = server.connect_listening().await;
+    let (other_listener, mut other_queue) = server.connect_listening().await;
+    let sender = server.connect().await;
+    let sender_pid = backend_pid(&sender).await;
+    listener
+        .batch_execute("listen jobs; listen \"Other\"")
+        .await
+        .unwrap();
+    other_listener.batch_execute("listen jobs").await.unwrap();
+    sender
+        .batch_execute(
+            "notify jobs, 'one';
+             begin;
+             notify jobs, 'two';
+             notify jobs, 'two';
+             select pg_notify('Other', 'three');
+             savepoint s;
+             notify jobs, 'taken back';
+             rollback to s;
+             commit;
+             begin;
+             notify jobs, 'rolled back';
+             rollback",
+        )
+        .await
+        .unwrap();
+    let failed = sender
+        .batch_execute("notify jobs, 'in a failed string'; select 1/0")
+        .await;
+    assert_eq!(state_and_detail(failed).0, "22012");
+    // The last one: once it arrives, every one before it has.
+    sender.batch_execute("notify jobs, 'end'").await.unwrap();
+    let mut received = Vec::new();
+    while received
+        .last()
+        .map(|(_, payload): &(String, String)| payload.as_str())
+        != Some("end")
+    {
+        let notification = queue.recv().await.expect("the connection is open");
+        assert_eq!(notification.process_id(), sender_pid);
+        received.push((
+            notification.channel().to_owned(),
+            notification.payload().to_owned(),
+        ));
+    }
+    let pair = |channel: &str, payload: &str| (channel.to_owned(), payload.to_owned());
+    assert_eq!(
+        received,
+        [
+            pair("jobs", "one"),
+            pair("jobs", "two"),
+            pair("Other", "three"),
+            pair("jobs", "end"),
+        ]
+    );
+
+    // A listener in a block: held back until the block ends.
+    other_listener.batch_execute("begin").await.unwrap();
+    while other_queue.recv().await.map(|n| n.payload().to_owned()) != Some("end".into()) {}
+    sender.batch_execute("notify jobs, 'later'").await.unwrap();
+    other_listener.batch_execute("select 1").await.unwrap();
+    assert_eq!(notifications_now(&mut other_queue), vec![]);
+    other_listener.batch_execute("commit").await.unwrap();
+    assert_eq!(
+        notifications_now(&mut other_queue),
+        vec![pair("jobs", "later")]
+    );
+
+    // A session's own notification reaches it before its ReadyForQuery.
+    listener
+        .batch_execute("unlisten \"Other\"; select pg_notify('Other', 'unheard')")
+        .await
+        .unwrap();
+    listener.batch_execute("notify jobs, 'self'").await.unwrap();
+    let mine = notifications_now(&mut queue);
+    assert_eq!(mine.last(), Some(&pair("jobs", "self")));
+    assert!(!mine.contains(&pair("Other", "unheard")), "{mine:?}");
+}

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use super::activity::Activities;
 use super::advisory::SessionLocks;
 use super::block::ReadLog;
+use super::notify::{NotifyHub, StatementNotifications};
 use super::overlay::Overlay;
 use super::settings::{SessionDefaults, SettingValue, Settings};
 use super::SqlError;
@@ -68,13 +69,27 @@ pub struct QueryContext {
     /// the session, and kept even if the statement fails, since a sequence never
     /// takes a value back (see `db::sequence`).
     pub sequences: Arc<SessionSequences>,
-    /// The session's advisory locks (see `sql::advisory`), which `pg_locks`
-    /// also lists every session's of; None for the server's own statements.
-    pub advisory: Option<Arc<SessionLocks>>,
+    /// What the statement's functions reach of its session: its advisory
+    /// locks and its notifications. None for the server's own statements.
+    pub session: Option<SessionHandles>,
     /// False for a data-modifying statement in a transaction block, which
-    /// COMMIT runs again: a lock taken then would be taken twice, so the
-    /// advisory lock functions are refused there (0A000).
-    pub advisory_calls: bool,
+    /// COMMIT runs again: the functions that act on the session (advisory
+    /// locks, `pg_notify`) would act twice, so they are refused there (0A000).
+    pub session_calls: bool,
+}
+
+/// The parts of a session a statement's functions reach.
+#[derive(Debug, Clone)]
+pub struct SessionHandles {
+    /// The session's advisory locks (see `sql::advisory`), and through them
+    /// every session's, which `pg_locks` lists.
+    pub locks: Arc<SessionLocks>,
+    /// Where notifications go (see `sql::notify`).
+    pub notify_hub: Arc<NotifyHub>,
+    /// The statement's `pg_notify` calls.
+    pub notifications: Arc<StatementNotifications>,
+    /// The channels the session listens on (`pg_listening_channels()`).
+    pub listening: Arc<[String]>,
 }
 
 /// The values the session's sequences gave it, by sequence OID and the name
@@ -174,8 +189,8 @@ impl QueryContext {
             reads: None,
             overlay: None,
             sequences: Arc::default(),
-            advisory: None,
-            advisory_calls: false,
+            session: None,
+            session_calls: false,
         }
     }
 }

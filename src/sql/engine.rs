@@ -43,6 +43,7 @@ use super::advisory::{AdvisoryLocks, SessionLocks};
 use super::block::{self, Block, Ran};
 use super::context::Interrupt;
 use super::exec::RowWriter;
+use super::notify::NotifyHub;
 use super::parse::{calls_function, is_checkpoint};
 use super::plan_cache::{
     may_read_no_table, request_name, CachedPlan, CachedWrite, PreparedStatement, UsedPlan,
@@ -70,6 +71,8 @@ pub struct Engine {
     activities: Arc<Activities>,
     /// Every session's advisory locks (`pg_advisory_lock`, `pg_locks`).
     advisory_locks: Arc<AdvisoryLocks>,
+    /// Every session's channels and notification queues.
+    notify_hub: Arc<NotifyHub>,
 }
 
 impl Engine {
@@ -83,12 +86,18 @@ impl Engine {
             modules,
             activities: Arc::default(),
             advisory_locks: Arc::default(),
+            notify_hub: Arc::default(),
         }
     }
 
     /// The advisory locks of the session `pid` (see `sql::advisory`).
     pub fn session_locks(&self, pid: i32) -> SessionLocks {
         SessionLocks::new(self.advisory_locks.clone(), pid)
+    }
+
+    /// Where every session's notifications go (see `sql::notify`).
+    pub fn notify_hub(&self) -> &Arc<NotifyHub> {
+        &self.notify_hub
     }
 
     /// The registry of the sessions' activity, where each session registers.

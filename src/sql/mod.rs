@@ -44,6 +44,7 @@ pub mod copy;
 mod engine;
 mod error;
 mod exec;
+mod notify;
 mod output;
 mod overlay;
 mod parse;
@@ -63,6 +64,7 @@ pub use context::{Interrupt, QueryContext};
 pub use engine::Engine;
 pub use error::SqlError;
 pub use exec::SqlChecks;
+pub use notify::Notification;
 pub use output::{same_result_type, ColumnInfo, CommandTag, Description, Notice, Output, Severity};
 pub use parse::{parse, STATEMENT_THREAD_STACK_BYTES};
 pub use plan_cache::{

@@ -47,12 +47,17 @@ use sqlparser::ast::{
 
 use super::advisory::SessionLocks;
 use super::block::{Block, BlockStatement};
+use super::context::SessionHandles;
 use super::context::{SessionSequences, StatementSettings};
+use super::notify::{
+    self, ListenChange, Listener, Notification, PendingNotify, StatementNotifications,
+};
 use super::parse::{self, calls_function};
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
 use super::{
-    ColumnInfo, CommandTag, Description, Engine, Interrupt, Notice, Output, QueryContext, SqlError,
+    ident, ColumnInfo, CommandTag, Description, Engine, Interrupt, Notice, Output, QueryContext,
+    SqlError,
 };
 use crate::types::{cast, CastKind, DataType, TimeZone, Value};
 use crate::Error;
@@ -139,6 +144,9 @@ enum Command {
     /// `DECLARE … CURSOR`, `FETCH`, `MOVE`, `CLOSE`: run by `Session::execute`
     /// (see `session::cursor`).
     Cursor(CursorCommand),
+    /// `LISTEN`, `UNLISTEN`, `NOTIFY`: at once outside a block, at its COMMIT
+    /// inside one (see `sql::notify`).
+    Notify(PendingNotify),
     /// Recognized, valid PostgreSQL, not implemented: the message for 0A000.
     Unsupported(String),
 }
@@ -164,8 +172,9 @@ struct StringKinds {
     /// statements that call `set_config`.
     settings: bool,
     /// Statements that live in a transaction block: a cursor's (a string that
-    /// declares one and fetches from it is one implicit block) and LOCK TABLE
-    /// (which holds its lock to the string's end).
+    /// declares one and fetches from it is one implicit block), LOCK TABLE
+    /// (which holds its lock to the string's end), and the notifications'
+    /// (sent when the string's transaction commits).
     block_statements: bool,
 }
 
@@ -204,6 +213,16 @@ pub struct Session {
     cursors: Cursors,
     /// The advisory locks the session holds (see `sql::advisory`).
     locks: Arc<SessionLocks>,
+    /// The session's queue of notifications and the channels it listens on
+    /// (see `sql::notify`).
+    listener: Listener,
+    /// The channels it listens on, for `pg_listening_channels()`.
+    listening: Arc<[String]>,
+    /// The running statement's `pg_notify` calls.
+    statement_notifications: Arc<StatementNotifications>,
+    /// Inside a block: its LISTEN, UNLISTEN and NOTIFY, each with the number of
+    /// savepoints open when it ran (as cursors keep theirs), for COMMIT.
+    pending_notify: Vec<(usize, PendingNotify)>,
 }
 
 impl Session {
@@ -222,6 +241,10 @@ impl Session {
             sequences: Arc::default(),
             cursors: Cursors::default(),
             locks: Arc::new(engine.session_locks(0)),
+            listener: engine.notify_hub().listener(0),
+            listening: Arc::from([]),
+            statement_notifications: Arc::default(),
+            pending_notify: Vec::new(),
             engine,
         }
     }
@@ -230,6 +253,18 @@ impl Session {
     pub fn set_backend_pid(&mut self, pid: i32) {
         self.backend_pid = pid;
         self.locks = Arc::new(self.engine.session_locks(pid));
+        self.listener = self.engine.notify_hub().listener(pid);
+    }
+
+    /// The next notification for the client, once one is queued. The wire
+    /// layer sends them only between transactions (see `sql::notify`).
+    pub async fn next_notification(&mut self) -> Notification {
+        self.listener.next().await
+    }
+
+    /// The next notification queued, if one is.
+    pub fn try_next_notification(&mut self) -> Option<Notification> {
+        self.listener.try_next()
     }
 
     /// Caps the rows one transaction block may change (54000 over it).
@@ -429,6 +464,7 @@ impl Session {
                 // Another session holds an advisory lock the statement takes:
                 // wait for it with no lock held, then run the statement again.
                 Err(Error::Sql(SqlError::AdvisoryLockBusy(wanted))) => {
+                    self.statement_notifications.take();
                     if let Err(e) = self.locks.wait(wanted, &interrupt).await {
                         break Err(e.into());
                     }
@@ -437,21 +473,64 @@ impl Session {
             }
         };
         *self.cancel.lock() = None;
-        let warnings = self.end_statement();
+        let warnings = self.end_statement(result.is_ok());
         let mut output = result?;
         output.add_notices(warnings);
         Ok(output)
     }
 
-    /// Ends a statement (or a string's statements): ends its transaction-level
-    /// advisory locks if it was a transaction of its own, and hands over the
-    /// warnings its unlocks made, for its output.
-    fn end_statement(&mut self) -> Vec<Notice> {
+    /// Ends a statement (or a string's statements), which succeeded if `ok`:
+    /// its `pg_notify` calls join its transaction's notifications (and are
+    /// sent, if it was a transaction of its own, whose transaction-level
+    /// advisory locks then end). Hands over the warnings its unlocks made,
+    /// for its output.
+    fn end_statement(&mut self, ok: bool) -> Vec<Notice> {
         let warnings = self.locks.end_statement();
+        let notified = self.statement_notifications.take();
+        if ok {
+            for (channel, payload) in notified {
+                self.notify(PendingNotify::Notify { channel, payload });
+            }
+        }
         if self.block.is_none() {
             self.locks.end_transaction();
         }
         warnings
+    }
+
+    /// A LISTEN, UNLISTEN or NOTIFY of the transaction now: done at once
+    /// outside a block, at its COMMIT inside one.
+    fn notify(&mut self, pending: PendingNotify) {
+        match &self.block {
+            Some(block) => self.pending_notify.push((block.savepoints_open(), pending)),
+            None => self.commit_notify(vec![pending]),
+        }
+    }
+
+    /// Its transaction committed: the LISTENs and UNLISTENs take effect, then
+    /// the notifications are sent (to the session too, if it listens).
+    fn commit_notify(&mut self, committed: Vec<PendingNotify>) {
+        let mut notifications = Vec::new();
+        let mut listening_changed = false;
+        for pending in committed {
+            match pending {
+                PendingNotify::Listen(change) => {
+                    self.listener.apply(change);
+                    listening_changed = true;
+                }
+                PendingNotify::Notify { channel, payload } => notifications.push(Notification {
+                    pid: self.backend_pid,
+                    channel,
+                    payload,
+                }),
+            }
+        }
+        if listening_changed {
+            self.listening = self.listener.channels().map(str::to_owned).collect();
+        }
+        if !notifications.is_empty() {
+            self.listener.hub().send(notifications);
+        }
     }
 
     /// Runs a statement once: what the client gets, unless it must wait for an
@@ -466,7 +545,7 @@ impl Session {
         let mut ctx = self.context(interrupt);
         let settings = ctx.settings.clone();
         if let Some(block) = &mut self.block {
-            ctx.advisory_calls = !is_write;
+            ctx.session_calls = !is_write;
             // In a block every statement reports back to it, so it is never raced
             // against the deadline: the executor's own 57014 fails the block.
             let result = match self
@@ -544,8 +623,13 @@ impl Session {
             reads: None,
             overlay: None,
             sequences: self.sequences.clone(),
-            advisory: Some(self.locks.clone()),
-            advisory_calls: true,
+            session: Some(SessionHandles {
+                locks: self.locks.clone(),
+                notify_hub: self.listener.hub().clone(),
+                notifications: self.statement_notifications.clone(),
+                listening: self.listening.clone(),
+            }),
+            session_calls: true,
         }
     }
 
@@ -592,12 +676,15 @@ impl Session {
                 Some(command) => {
                     kinds.commands = true;
                     kinds.settings |= command.changes_settings();
-                    kinds.block_statements |=
-                        matches!(command, Command::Cursor(_) | Command::LockTables(_));
+                    kinds.block_statements |= matches!(
+                        command,
+                        Command::Cursor(_) | Command::LockTables(_) | Command::Notify(_)
+                    );
                 }
                 None => {
                     kinds.writes |= prepared.is_write();
                     kinds.settings |= calls_function(prepared.statement(), &["set_config"]);
+                    kinds.block_statements |= calls_function(prepared.statement(), &["pg_notify"]);
                 }
             }
         }
@@ -665,6 +752,7 @@ impl Session {
             match self.engine.execute_batch(statements, &ctx).await {
                 // As in `run_engine`; nothing of the string committed.
                 (_, Some(Error::Sql(SqlError::AdvisoryLockBusy(wanted)))) => {
+                    self.statement_notifications.take();
                     if let Err(e) = self.locks.wait(wanted, &interrupt).await {
                         break (Vec::new(), Some(e.into()));
                     }
@@ -677,7 +765,7 @@ impl Session {
             }
         };
         *self.cancel.lock() = None;
-        let warnings = self.end_statement();
+        let warnings = self.end_statement(error.is_none());
         let mut outputs = outputs;
         if let Some(last) = outputs.last_mut() {
             last.add_notices(warnings);
@@ -776,6 +864,9 @@ impl Session {
                 block.release(&name)?;
                 let open = block.savepoints_open();
                 self.cursors_release(open);
+                for (depth, _) in &mut self.pending_notify {
+                    *depth = (*depth).min(open);
+                }
                 "RELEASE"
             }
             Command::RollbackTo(name) => {
@@ -790,6 +881,7 @@ impl Session {
                 self.sequences.forget(&created_before);
                 self.settings.restore(&settings);
                 self.cursors_roll_back(open);
+                self.pending_notify.retain(|(depth, _)| *depth < open);
                 self.transaction = TransactionState::InBlock;
                 "ROLLBACK"
             }
@@ -799,6 +891,19 @@ impl Session {
                 return Err(SqlError::NoActiveTransaction("LOCK TABLE").into())
             }
             Command::Cursor(_) => unreachable!("Session::execute runs cursor statements"),
+            Command::Notify(pending) => {
+                let tag = match &pending {
+                    PendingNotify::Listen(ListenChange::Listen(_)) => "LISTEN",
+                    PendingNotify::Listen(_) => "UNLISTEN",
+                    PendingNotify::Notify { channel, payload } => {
+                        notify::check(channel, payload)?;
+                        self.listener.hub().check_room()?;
+                        "NOTIFY"
+                    }
+                };
+                self.notify(pending);
+                tag
+            }
             Command::Unsupported(what) => return Err(SqlError::Unsupported(what).into()),
         };
         let tag = CommandTag::new(tag);
@@ -842,6 +947,10 @@ impl Session {
     fn end_block(&mut self, commit: bool) -> &'static str {
         self.implicit = false;
         self.locks.end_transaction();
+        let pending = std::mem::take(&mut self.pending_notify);
+        if commit {
+            self.commit_notify(pending.into_iter().map(|(_, p)| p).collect());
+        }
         self.close_block_cursors(commit);
         let at_begin = self.settings_at_begin.take();
         let block = self.block.take();
@@ -950,6 +1059,22 @@ fn command(stmt: &Statement) -> Result<Option<Command>, SqlError> {
         Statement::Savepoint { name } => Command::Savepoint(identifier(name)),
         Statement::ReleaseSavepoint { name } => Command::Release(identifier(name)),
         Statement::Lock(lock) => lock_command(lock),
+        Statement::LISTEN { channel } => {
+            Command::Notify(PendingNotify::Listen(ListenChange::Listen(ident(channel))))
+        }
+        // sqlparser reads `UNLISTEN *` as the unquoted name `*`.
+        Statement::UNLISTEN { channel }
+            if channel.quote_style.is_none() && channel.value == "*" =>
+        {
+            Command::Notify(PendingNotify::Listen(ListenChange::UnlistenAll))
+        }
+        Statement::UNLISTEN { channel } => Command::Notify(PendingNotify::Listen(
+            ListenChange::Unlisten(ident(channel)),
+        )),
+        Statement::NOTIFY { channel, payload } => Command::Notify(PendingNotify::Notify {
+            channel: ident(channel),
+            payload: payload.clone().unwrap_or_default(),
+        }),
         other => match cursor_command(other)? {
             Some(cursor) => Command::Cursor(cursor),
             None => return Ok(None),

@@ -260,6 +260,7 @@ impl FunctionId {
                         | CatalogFunction::AdvisoryLock { .. }
                         | CatalogFunction::AdvisoryUnlock { .. }
                         | CatalogFunction::AdvisoryUnlockAll
+                        | CatalogFunction::Notify
                         | CatalogFunction::NextVal
                         | CatalogFunction::SetVal
                         | CatalogFunction::CurrVal
@@ -316,6 +317,15 @@ pub enum CatalogFunction {
     },
     /// `pg_advisory_unlock_all()`: gives back every session-level hold.
     AdvisoryUnlockAll,
+    /// `pg_notify(channel, payload)`: `NOTIFY` as a function (see
+    /// `sql::notify`). Not strict: a NULL payload is an empty one, a NULL
+    /// channel an empty name (22023), as in PostgreSQL.
+    Notify,
+    /// The channels the session listens on, as an array, for the
+    /// set-returning `pg_listening_channels()`.
+    ListeningChannels,
+    /// `pg_notification_queue_usage()`: how full the notification queues are.
+    NotificationQueueUsage,
     CurrentDatabase,
     /// `pg_get_userbyid(role_oid)`.
     UserById,
@@ -978,6 +988,14 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             catalog(C::CancelBackend, vec![T::Int4], T::Bool)
         }
         ("pg_advisory_unlock_all", 0) => catalog(C::AdvisoryUnlockAll, vec![], T::Void),
+        ("pg_notify", 2) if is_text(a[0]) && is_text(a[1]) => Some(FunctionSignature {
+            id: F::Catalog(C::Notify),
+            args: vec![T::Text, T::Text],
+            result: T::Void,
+            strict: false,
+        }),
+        ("pg_listening_channels", 0) => catalog(C::ListeningChannels, vec![], T::Array(&T::Text)),
+        ("pg_notification_queue_usage", 0) => catalog(C::NotificationQueueUsage, vec![], T::Float8),
         (name, 1 | 2) if name.starts_with("pg_") && name.contains("advisory_") => {
             let args = match a {
                 [key] if is_int4(*key) || *key == T::Int8 => vec![T::Int8],

@@ -12,7 +12,7 @@ use pgwire::api::{
     ClientInfo, PgWireConnectionState, PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
 };
 use pgwire::error::PgWireError;
-use pgwire::messages::response::{ReadyForQuery, TransactionStatus};
+use pgwire::messages::response::{NotificationResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, Startup};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::server::{negotiate_tls, MaybeTls, PgWireMessageServerCodec};
@@ -33,7 +33,7 @@ use super::stream::LimitedStream;
 use super::WireError;
 use crate::sql::activity::{ActivityRegistration, SessionActivity};
 use crate::sql::{
-    ColumnInfo, Engine, Notice, Output, Session, SessionDefaults, Settings, Severity,
+    ColumnInfo, Engine, Notice, Notification, Output, Session, SessionDefaults, Settings, Severity,
     TransactionState,
 };
 use crate::turnstile::TurnstileError;
@@ -434,6 +434,9 @@ impl Connection {
                 Some(next) => next,
                 None => {
                     let idle_timeout = self.idle_timeout();
+                    // Notifications reach a client between transactions only.
+                    let between_transactions = self.awaiting_query
+                        && self.session.transaction_state() == TransactionState::Idle;
                     tokio::select! {
                         biased;
                         _ = shutdown.changed() => {
@@ -441,6 +444,12 @@ impl Connection {
                             return send_fatal(&mut self.socket, &err).await;
                         }
                         next = next_message(&mut self.socket) => next,
+                        notification = self.session.next_notification(), if between_transactions => {
+                            self.feed_notification(notification).await?;
+                            self.feed_notifications().await?;
+                            self.socket.flush().await?;
+                            continue;
+                        }
                         err = expire(idle_timeout) => {
                             tracing::info!(peer = %self.socket.socket_addr(), error = %err, "closing an idle session");
                             return send_fatal(&mut self.socket, &err.into()).await;
@@ -591,6 +600,9 @@ impl Connection {
     }
 
     pub(super) async fn feed_ready(&mut self) -> Result<(), Fault> {
+        if self.session.transaction_state() == TransactionState::Idle {
+            self.feed_notifications().await.map_err(io)?;
+        }
         self.awaiting_query = true;
         self.activity.ready(self.session.transaction_state());
         let status = match self.session.transaction_state() {
@@ -604,6 +616,27 @@ impl Connection {
             )))
             .await
             .map_err(io)
+    }
+
+    /// A NotificationResponse for each notification queued for the session.
+    async fn feed_notifications(&mut self) -> io::Result<()> {
+        while let Some(notification) = self.session.try_next_notification() {
+            self.feed_notification(notification).await?;
+        }
+        Ok(())
+    }
+
+    async fn feed_notification(&mut self, notification: Notification) -> io::Result<()> {
+        let Notification {
+            pid,
+            channel,
+            payload,
+        } = notification;
+        self.socket
+            .feed(PgWireBackendMessage::NotificationResponse(
+                NotificationResponse::new(pid, channel, payload),
+            ))
+            .await
     }
 
     /// A NoticeResponse for each notice a statement raised that the session's

@@ -213,6 +213,31 @@ impl TestServer {
         });
         client
     }
+
+    /// Connects a tokio-postgres client whose connection task hands the
+    /// notifications it receives (NotificationResponse) to the returned queue,
+    /// in the order they arrived.
+    pub async fn connect_listening(
+        &self,
+    ) -> (
+        tokio_postgres::Client,
+        tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+    ) {
+        let (client, mut connection) =
+            tokio_postgres::connect(&self.psql_url(), tokio_postgres::NoTls)
+                .await
+                .expect("connect to turnstile");
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = futures::StreamExt::next(&mut messages).await {
+                if let tokio_postgres::AsyncMessage::Notification(notification) = message {
+                    let _ = sender.send(notification);
+                }
+            }
+        });
+        (client, receiver)
+    }
 }
 
 /// How long a server may take to exit after SIGTERM, or to refuse to start: the

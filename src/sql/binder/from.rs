@@ -455,7 +455,12 @@ impl Binder<'_> {
                 Ok((Plan::Series { start, stop, step }, scope))
             }
             "unnest" if builtin => self.bind_unnest(&call.args, call.alias),
-            "regexp_split_to_table" | "string_to_table" | "regexp_matches" if builtin => {
+            "regexp_split_to_table"
+            | "string_to_table"
+            | "regexp_matches"
+            | "pg_listening_channels"
+                if builtin =>
+            {
                 let args = self.bind_function_args(&call.args)?;
                 let (array, element) = self.rows_array(&call.name, args)?;
                 let scope = function_scope(&call.name, element, call.alias)?;
@@ -770,9 +775,10 @@ impl Binder<'_> {
         Ok((Plan::Unnest { array, width }, scope))
     }
 
-    /// The array whose elements `regexp_split_to_table`, `string_to_table` or
-    /// `regexp_matches` returns (the same call of `regexp_split_to_array` or
-    /// `string_to_array`; every match's groups), and its element type.
+    /// The array whose elements `regexp_split_to_table`, `string_to_table`,
+    /// `regexp_matches` or `pg_listening_channels` returns (the same call of
+    /// `regexp_split_to_array` or `string_to_array`; every match's groups; the
+    /// channels), and its element type.
     pub(super) fn rows_array(
         &mut self,
         name: &str,
@@ -784,6 +790,10 @@ impl Binder<'_> {
             "regexp_matches" => {
                 let array = self.bind_library_call(name, args)?;
                 return Ok((array, DataType::Array(&DataType::Text)));
+            }
+            // The array of the channels.
+            "pg_listening_channels" => {
+                return Ok((self.bind_library_call(name, args)?, DataType::Text));
             }
             _ => "string_to_array",
         };

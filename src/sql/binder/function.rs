@@ -180,6 +180,7 @@ impl Binder<'_> {
             | "generate_subscripts"
             | "regexp_split_to_table"
             | "regexp_matches"
+            | "pg_listening_channels"
             | "string_to_table"
             | "jsonb_array_elements"
             | "jsonb_array_elements_text"
@@ -240,7 +241,10 @@ impl Binder<'_> {
                 let (start, stop, step) = self.subscript_series(args)?;
                 (SetFunction::Series { start, stop, step }, DataType::Int4)
             }
-            "regexp_split_to_table" | "string_to_table" | "regexp_matches" => {
+            "regexp_split_to_table"
+            | "string_to_table"
+            | "regexp_matches"
+            | "pg_listening_channels" => {
                 let (array, element) = self.rows_array(name, args)?;
                 (SetFunction::Elements(array), element)
             }

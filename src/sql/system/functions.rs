@@ -6,7 +6,8 @@
 //! hand.
 
 use crate::db::{Database, Sequence};
-use crate::sql::advisory::{AdvisoryKey, LockMode, LockScope, SessionLocks};
+use crate::sql::advisory::{AdvisoryKey, LockMode, LockScope};
+use crate::sql::context::SessionHandles;
 use crate::sql::context::SettingChange;
 use crate::sql::{QueryContext, SettingValue, SqlError};
 use crate::types::{
@@ -18,16 +19,15 @@ use super::{
     pg_class, pg_empty, pg_index, pg_namespace, pg_proc, pg_roles, pg_type, qualify, sizes,
 };
 
-/// The session's advisory locks, where the statement may take them (see
-/// `QueryContext::advisory_calls`).
-fn advisory_locks(ctx: &QueryContext) -> Result<&SessionLocks, SqlError> {
-    match &ctx.advisory {
-        Some(locks) if ctx.advisory_calls => Ok(locks),
-        _ => Err(SqlError::Unsupported(
-            "an advisory lock function in a data-modifying statement inside a transaction \
-             block (call it in a SELECT of its own)"
-                .into(),
-        )),
+/// What `function` reaches of the statement's session, where the statement
+/// may act on it (see `QueryContext::session_calls`).
+fn session<'a>(ctx: &'a QueryContext, function: &str) -> Result<&'a SessionHandles, SqlError> {
+    match &ctx.session {
+        Some(session) if ctx.session_calls => Ok(session),
+        _ => Err(SqlError::Unsupported(format!(
+            "{function} in a data-modifying statement inside a transaction block (call it \
+             in a SELECT of its own)"
+        ))),
     }
 }
 
@@ -90,7 +90,7 @@ pub fn eval_catalog_function(
             transaction,
             wait,
         } => {
-            let locks = advisory_locks(ctx)?;
+            let locks = &session(ctx, "an advisory lock function")?.locks;
             let scope = if transaction {
                 LockScope::Transaction
             } else {
@@ -104,12 +104,38 @@ pub fn eval_catalog_function(
             }
         }
         C::AdvisoryUnlock { shared } => {
-            Value::Bool(advisory_locks(ctx)?.unlock(advisory_key(args), lock_mode(shared)))
+            let locks = &session(ctx, "an advisory lock function")?.locks;
+            Value::Bool(locks.unlock(advisory_key(args), lock_mode(shared)))
         }
         C::AdvisoryUnlockAll => {
-            advisory_locks(ctx)?.unlock_all();
+            session(ctx, "an advisory lock function")?
+                .locks
+                .unlock_all();
             Value::Text(String::new())
         }
+        C::Notify => {
+            let session = session(ctx, "pg_notify")?;
+            let text = |value: &Value| match value {
+                Value::Null => String::new(),
+                value => value.to_text(),
+            };
+            session
+                .notifications
+                .notify(&session.notify_hub, text(&args[0]), text(&args[1]))?;
+            Value::Text(String::new())
+        }
+        C::ListeningChannels => Value::Array(
+            ctx.session
+                .iter()
+                .flat_map(|session| session.listening.iter())
+                .map(|channel| Value::Text(channel.clone()))
+                .collect(),
+        ),
+        C::NotificationQueueUsage => Value::Float8(
+            ctx.session
+                .as_ref()
+                .map_or(0.0, |session| session.notify_hub.usage()),
+        ),
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
         C::ConstraintDef => text(constraint_definition(

@@ -3,7 +3,7 @@
 use crate::db::Database;
 use crate::module::ModuleHost;
 use crate::sql::activity::Activities;
-use crate::sql::advisory::{AdvisoryLocks, SessionLocks};
+use crate::sql::advisory::AdvisoryLocks;
 use crate::sql::QueryContext;
 use crate::turnstile::{LastSnapshot, LockMetrics, TurnstileStatus};
 use crate::wal::WalStats;
@@ -44,7 +44,7 @@ impl<'a> SystemSnapshot<'a> {
             user: &ctx.user,
             database: &ctx.database,
             activities: ctx.activities.as_deref(),
-            advisory: ctx.advisory.as_deref().map(SessionLocks::registry),
+            advisory: ctx.session.as_ref().map(|s| s.locks.registry()),
             wal: status.and_then(TurnstileStatus::wal_stats),
             last_snapshot: status.and_then(TurnstileStatus::last_snapshot),
             lock_metrics: status.map(TurnstileStatus::lock_metrics),
