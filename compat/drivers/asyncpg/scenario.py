@@ -214,6 +214,27 @@ async def main():
         assert failures == ["40001"], f"serialization failures: {failures}"
         assert await other.fetchval(f"SELECT c_int8 FROM {T} WHERE id = 30") == 102
 
+    async def notifications():
+        """add_listener: the callback gets what another connection notifies in a
+        committed transaction (with its pid), and nothing of a rolled-back one."""
+        channel = "compat_asyncpg_events"
+        got = asyncio.Queue()
+        listener = await asyncpg.connect(URL)
+        try:
+            await listener.add_listener(channel, lambda _c, pid, ch, payload: got.put_nowait((pid, ch, payload)))
+            sender_pid = await other.fetchval("SELECT pg_backend_pid()")
+            async with other.transaction():
+                await other.execute(f"NOTIFY {channel}, 'committed'")
+            tx = other.transaction()
+            await tx.start()
+            await other.execute("SELECT pg_notify($1, $2)", channel, "rolled back")
+            await tx.rollback()
+            await other.execute("SELECT pg_notify($1, $2)", channel, "last")
+            received = [await asyncio.wait_for(got.get(), 30) for _ in range(2)]
+            assert received == [(sender_pid, channel, "committed"), (sender_pid, channel, "last")], received
+        finally:
+            await listener.close()
+
     await steps.run_async("session_settings", session_settings, on_timeout=reconnect)
     await steps.run_async("introspected_arrays", introspected_arrays, on_timeout=reconnect)
     await steps.run_async("create_table", create_table, on_timeout=reconnect)
@@ -233,6 +254,7 @@ async def main():
     await steps.run_async("tx_commit", tx_commit, on_timeout=reconnect)
     await steps.run_async("tx_rollback", tx_rollback, on_timeout=reconnect)
     await steps.run_async("serialization_retry", serialization_retry, on_timeout=reconnect)
+    await steps.run_async("notifications", notifications, on_timeout=reconnect)
     await state["conn"].close()
     await other.close()
 

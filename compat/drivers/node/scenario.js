@@ -1,7 +1,7 @@
 // The driver scenario (compat/drivers/README.md) with node-postgres (`pg`): parameters
 // as text (Buffers as binary), results compared exactly as the raw text the server
-// sent, named prepared statements, transaction blocks and a serialization failure
-// retried. No binary results: pg's `binary: true` decodes every value as a UTF-8
+// sent, named prepared statements, transaction blocks, a serialization failure
+// retried and notifications. No binary results: pg's `binary: true` decodes every value as a UTF-8
 // string before its parsers see it, so bytes that are not UTF-8 cannot round-trip.
 // Usage: node scenario.js POSTGRES_URL
 'use strict'
@@ -204,6 +204,35 @@ async function main () {
     }
     assert.deepEqual(failures, ['40001'], `serialization failures: ${failures}`)
     assert.deepEqual(await first(other, `SELECT c_int8 FROM ${T} WHERE id = 30`), ['102'])
+  })
+
+  await step('notifications', async () => {
+    // The 'notification' event: what another connection notifies in a committed
+    // transaction, with its pid; nothing of a rolled-back one.
+    const channel = 'compat_node_events'
+    const listener = await connect()
+    try {
+      const got = []
+      let done
+      const two = new Promise((resolve) => { done = resolve })
+      listener.on('notification', (n) => {
+        got.push([n.processId, n.channel, n.payload])
+        if (got.length === 2) done()
+      })
+      await listener.query(`LISTEN ${channel}`)
+      const [pid] = await first(other, 'SELECT pg_backend_pid()')
+      await other.query('BEGIN')
+      await other.query(`NOTIFY ${channel}, 'committed'`)
+      await other.query('COMMIT')
+      await other.query('BEGIN')
+      await other.query('SELECT pg_notify($1, $2)', [channel, 'rolled back'])
+      await other.query('ROLLBACK')
+      await other.query('SELECT pg_notify($1, $2)', [channel, 'last'])
+      await two
+      assert.deepEqual(got, [[Number(pid), channel, 'committed'], [Number(pid), channel, 'last']])
+    } finally {
+      await listener.end()
+    }
   })
 
   await conn.end()

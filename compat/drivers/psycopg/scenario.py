@@ -1,10 +1,11 @@
 """The driver scenario (compat/drivers/README.md) with psycopg 3: text and binary
 results, text and binary parameters, server-side prepared statements, the driver's
-default (non-autocommit) transactions, a serialization failure retried and a
-server-side (named) cursor.
+default (non-autocommit) transactions, a serialization failure retried, a
+server-side (named) cursor, notifications and an advisory lock waited for.
 Usage: python3 scenario.py POSTGRES_URL"""
 
 import os
+import threading
 from decimal import Decimal
 import sys
 
@@ -258,6 +259,48 @@ def named_cursor():
             assert cur.fetchall() == [(g,) for g in range(1, 6)]
 
 
+def notifications():
+    """LISTEN on one connection; NOTIFY in a committed transaction, in a rolled-back
+    one (never delivered) and pg_notify with parameters on the other; the
+    listener's notifies() generator yields them with the sender's pid."""
+    channel = "compat_psycopg_events"
+    conn.execute(f"LISTEN {channel}")
+    with psycopg.connect(URL) as sender:
+        sender.execute(f"NOTIFY {channel}, 'committed'")
+        sender.commit()
+        sender.execute(f"NOTIFY {channel}, 'rolled back'")
+        sender.rollback()
+        sender.execute("SELECT pg_notify(%s, %s)", (channel, "from pg_notify"))
+        sender.commit()
+        pid = sender.info.backend_pid
+    got = [(n.channel, n.payload, n.pid) for n in conn.notifies(timeout=30, stop_after=2)]
+    conn.execute(f"UNLISTEN {channel}")
+    assert got == [(channel, "committed", pid), (channel, "from pg_notify", pid)], got
+
+
+def advisory_lock():
+    """pg_advisory_lock: the other connection waits for the lock this one holds
+    (pg_locks shows it waiting), and gets it once it is unlocked."""
+    key = ACCT_A
+    conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+    waited = {}
+
+    def wait():
+        waited["row"] = one(other, "SELECT pg_advisory_lock(%s), 'locked'", (key,))
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    other_pid = other.info.backend_pid
+    waiting_sql = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s AND NOT granted"
+    while one(conn, waiting_sql, (other_pid,)) != (1,):
+        pass
+    assert one(conn, "SELECT pg_advisory_unlock(%s)", (key,)) == (True,)
+    waiter.join()
+    assert waited["row"][1] == "locked", waited
+    assert one(conn, "SELECT pg_try_advisory_lock(%s)", (key,)) == (False,)
+    assert one(other, "SELECT pg_advisory_unlock(%s)", (key,)) == (True,)
+
+
 steps.run("create_table", create_table)
 steps.run("insert_params", insert_params)
 steps.run("read_text", lambda: read(binary=False))
@@ -277,4 +320,6 @@ steps.run("tx_commit", tx_commit)
 steps.run("tx_rollback", tx_rollback)
 steps.run("serialization_retry", serialization_retry)
 steps.run("named_cursor", named_cursor)
+steps.run("notifications", notifications)
+steps.run("advisory_lock", advisory_lock)
 steps.finish()
