@@ -347,6 +347,7 @@ fn wire_sqlstate(e: &WireError) -> &'static str {
         WireError::TooManyConnections => "53300",
         WireError::IdleInTransactionTimeout => "25P03",
         WireError::IdleSessionTimeout => "57P05",
+        WireError::Terminated => "57P01",
         WireError::NotLoopback(_) => "28000",
         WireError::StatementTooLong { .. } => "54000",
         WireError::TooManyParameters { .. } => "54000",

@@ -862,3 +862,74 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
         Some("false")
     );
 }
+
+/// pg_terminate_backend ends a session with FATAL 57P01: an idle one at once,
+/// a running one by stopping its statement (whose answer is that FATAL, as
+/// PostgreSQL's); it answers false for a pid no session has, and the sessions
+/// it ended leave pg_stat_activity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_terminate_backend_ends_idle_and_running_sessions() {
+    use tokio::io::AsyncReadExt;
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let admin = server.connect().await;
+    let mut idle = common::raw::raw_session(server.port()).await;
+    let idle_pid: i32 = admin
+        .query_one(
+            "select pid from pg_stat_activity where usename = 'raw'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let terminate = |pid: i32| {
+        let admin = &admin;
+        async move {
+            admin
+                .query_one("select pg_terminate_backend($1)", &[&pid])
+                .await
+                .unwrap()
+                .get::<_, bool>(0)
+        }
+    };
+    assert!(terminate(idle_pid).await);
+    let messages = common::raw::read_until(&mut idle, b'E').await;
+    let (_, fatal) = messages.last().expect("an ErrorResponse");
+    assert_eq!(common::raw::sqlstate(fatal), "57P01");
+    assert!(String::from_utf8_lossy(fatal)
+        .contains("terminating connection due to administrator command"));
+    assert_eq!(
+        idle.read(&mut [0u8; 1]).await.unwrap(),
+        0,
+        "the server closed it"
+    );
+
+    let worker = server.connect().await;
+    create_big(&worker, "").await;
+    let worker_pid: i32 = worker
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let scan = tokio::spawn(async move {
+        worker
+            .query("select count(*) from big x, big y, big z", &[])
+            .await
+            .map(|_| ())
+    });
+    while !scan.is_finished() {
+        terminate(worker_pid).await;
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(code(scan.await.unwrap()), "57P01");
+    let remaining = "select count(*) from pg_stat_activity where pid in ($1, $2)";
+    while admin
+        .query_one(remaining, &[&idle_pid, &worker_pid])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
+        tokio::task::yield_now().await;
+    }
+    assert!(!terminate(12345).await);
+}

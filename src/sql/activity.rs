@@ -1,4 +1,5 @@
-//! What every session is doing, for `pg_stat_activity` and `pg_cancel_backend`.
+//! What every session is doing, for `pg_stat_activity`, `pg_cancel_backend`
+//! and `pg_terminate_backend`.
 //!
 //! The wire layer registers each session when it starts and tells its activity
 //! what it runs: the text of each query message (`running`) and, at each
@@ -9,7 +10,10 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
 
 use super::session::{CancelHandle, TransactionState};
 use crate::types::now_us;
@@ -51,6 +55,17 @@ impl Activities {
         session.cancel.cancel();
         true
     }
+
+    /// `pg_terminate_backend(pid)`: ends the session, stopping its running
+    /// statement first (see [`SessionActivity::terminate`]); false if no
+    /// session has that pid.
+    pub fn terminate(&self, pid: i32) -> bool {
+        let Some(session) = lock(&self.sessions).get(&pid).cloned() else {
+            return false;
+        };
+        session.terminate();
+        true
+    }
 }
 
 /// Removes a session's activity when its connection ends.
@@ -77,6 +92,11 @@ pub struct SessionActivity {
     pub backend_start_us: i64,
     cancel: Arc<CancelHandle>,
     now: Mutex<Now>,
+    /// Set by `pg_terminate_backend`: the wire layer ends the connection at
+    /// its next message, or at once while it waits for one.
+    terminating: AtomicBool,
+    /// Wakes the wire layer waiting for its client when `terminating` is set.
+    terminated: Notify,
 }
 
 /// What a session does now, as `pg_stat_activity` shows it.
@@ -131,6 +151,8 @@ impl SessionActivity {
             client,
             backend_start_us: started,
             cancel,
+            terminating: AtomicBool::new(false),
+            terminated: Notify::new(),
             now: Mutex::new(Now {
                 state: SessionState::Idle,
                 query: Arc::from(""),
@@ -193,6 +215,31 @@ impl SessionActivity {
     /// What the session does now.
     pub fn now(&self) -> Now {
         lock(&self.now).clone()
+    }
+
+    /// Ends the session: its running statement stops (57014), and the wire
+    /// layer closes the connection with FATAL 57P01 once it has answered.
+    pub fn terminate(&self) {
+        self.terminating.store(true, Ordering::Relaxed);
+        self.cancel.cancel();
+        self.terminated.notify_waiters();
+    }
+
+    /// True once [`SessionActivity::terminate`] was called.
+    pub fn is_terminating(&self) -> bool {
+        self.terminating.load(Ordering::Relaxed)
+    }
+
+    /// Completes once the session is to end.
+    pub async fn terminated(&self) {
+        let notified = self.terminated.notified();
+        tokio::pin!(notified);
+        // Registered before the flag is read, so a terminate in between still
+        // wakes it.
+        notified.as_mut().enable();
+        if !self.is_terminating() {
+            notified.await;
+        }
     }
 }
 

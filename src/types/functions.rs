@@ -261,6 +261,8 @@ impl FunctionId {
                         | CatalogFunction::AdvisoryUnlock { .. }
                         | CatalogFunction::AdvisoryUnlockAll
                         | CatalogFunction::Notify
+                        | CatalogFunction::CancelBackend
+                        | CatalogFunction::TerminateBackend
                         | CatalogFunction::NextVal
                         | CatalogFunction::SetVal
                         | CatalogFunction::CurrVal
@@ -302,6 +304,9 @@ pub enum CatalogFunction {
     /// `pg_cancel_backend(pid)`: stops that session's running statement (57014),
     /// as a cancel request does; false if no session has that pid.
     CancelBackend,
+    /// `pg_terminate_backend(pid)`: ends that session (FATAL 57P01), stopping
+    /// its running statement first; false if no session has that pid.
+    TerminateBackend,
     /// `pg_[try_]advisory[_xact]_lock[_shared](key)`, the key one `bigint` or
     /// two `integer`s: takes an advisory lock (see `sql::advisory`), shared or
     /// exclusive, for the transaction or the session; a `try_` function answers
@@ -986,6 +991,18 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
         ("pg_cancel_backend", 1) if is_int4(a[0]) => {
             catalog(C::CancelBackend, vec![T::Int4], T::Bool)
+        }
+        // PostgreSQL's second argument waits for the session to end; waiting
+        // has no place under the database lock, so only 0, no wait, is served
+        // (the function refuses other values).
+        ("pg_terminate_backend", 1 | 2)
+            if is_int4(a[0]) && a[1..].iter().all(|t| t.is_integer() || *t == T::Unknown) =>
+        {
+            catalog(
+                C::TerminateBackend,
+                [T::Int4, T::Int8][..a.len()].to_vec(),
+                T::Bool,
+            )
         }
         ("pg_advisory_unlock_all", 0) => catalog(C::AdvisoryUnlockAll, vec![], T::Void),
         ("pg_notify", 2) if is_text(a[0]) && is_text(a[1]) => Some(FunctionSignature {

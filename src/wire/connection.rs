@@ -421,6 +421,9 @@ impl Connection {
     /// that is running finishes and its client gets the answer.
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> io::Result<()> {
         loop {
+            if self.activity.is_terminating() {
+                return self.send_terminated().await;
+            }
             // A message already buffered (the rest of a pipelined Bind/Describe/
             // Execute/Sync) is taken without arming the shutdown watch: setting up
             // and dropping its `Notified` for every message was ~4% of pgbench -M
@@ -442,6 +445,9 @@ impl Connection {
                         _ = shutdown.changed() => {
                             let err = Error::Turnstile(TurnstileError::ShuttingDown);
                             return send_fatal(&mut self.socket, &err).await;
+                        }
+                        () = self.activity.terminated() => {
+                            return self.send_terminated().await;
                         }
                         next = next_message(&mut self.socket) => next,
                         notification = self.session.next_notification(), if between_transactions => {
@@ -467,12 +473,21 @@ impl Connection {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Close) => return Ok(()),
                 Err(Fault::Io(e)) => return Err(e),
+                Err(Fault::Client(Error::Wire(WireError::Terminated))) => {
+                    return self.send_terminated().await;
+                }
                 Err(Fault::Client(e)) => {
                     tracing::warn!(peer = %self.socket.socket_addr(), error = %e, "closing the connection after a protocol error");
                     return send_fatal(&mut self.socket, &e).await;
                 }
             }
         }
+    }
+
+    /// Ends the session `pg_terminate_backend` ended: FATAL 57P01.
+    async fn send_terminated(&mut self) -> io::Result<()> {
+        tracing::info!(peer = %self.socket.socket_addr(), "terminating a session (pg_terminate_backend)");
+        send_fatal(&mut self.socket, &WireError::Terminated.into()).await
     }
 
     /// How long the session may stay idle now, and the error that ends it
@@ -590,6 +605,11 @@ impl Connection {
     ) -> Result<(), Fault> {
         if err.sqlstate() == "XX000" {
             tracing::error!(peer = %self.socket.socket_addr(), error = %err, statement, "internal error");
+        }
+        // A statement pg_terminate_backend stopped: the session ends with its
+        // FATAL, as PostgreSQL's does, not with the cancel's 57014.
+        if err.sqlstate() == "57014" && self.activity.is_terminating() {
+            return Err(WireError::Terminated.into());
         }
         self.socket
             .feed(PgWireBackendMessage::ErrorResponse(

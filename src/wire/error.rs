@@ -25,6 +25,9 @@ pub enum WireError {
     /// than `idle_session_timeout` (57P05, FATAL).
     #[error("terminating connection due to idle-session timeout")]
     IdleSessionTimeout,
+    /// Another session's `pg_terminate_backend` ended this one (57P01, FATAL).
+    #[error("terminating connection due to administrator command")]
+    Terminated,
     /// Only loopback clients are accepted until authentication exists (28000, FATAL).
     #[error("connections are accepted from loopback addresses only (trust authentication); {0} is not one")]
     NotLoopback(String),
@@ -103,6 +106,7 @@ impl WireError {
                 | WireError::TooManyConnections
                 | WireError::IdleInTransactionTimeout
                 | WireError::IdleSessionTimeout
+                | WireError::Terminated
                 | WireError::NotLoopback(_)
         )
     }

@@ -747,9 +747,6 @@ fn pg_typeof(arg: &Expr) -> Expr {
 /// PostgreSQL built-ins Turnstile does not have: calling one is 0A000, not 42883,
 /// so a client can tell a missing feature from a typo.
 const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
-    // pg_cancel_backend stops a session's statement; ending a session is not
-    // there yet.
-    "pg_terminate_backend",
     "json_agg",
     "json_object_agg",
     "bit_and",

@@ -136,6 +136,24 @@ pub fn eval_catalog_function(
                 .as_ref()
                 .map_or(0.0, |session| session.notify_hub.usage()),
         ),
+        C::TerminateBackend => {
+            if args
+                .get(1)
+                .and_then(Value::as_i64)
+                .is_some_and(|wait| wait != 0)
+            {
+                return Err(SqlError::Unsupported(
+                    "pg_terminate_backend with a timeout (it would wait under the database \
+                     lock; call it with 0, or without one, and watch pg_stat_activity)"
+                        .into(),
+                ));
+            }
+            let pid = args[0].as_i64().and_then(|p| i32::try_from(p).ok());
+            let terminated = pid
+                .zip(ctx.activities.as_deref())
+                .is_some_and(|(pid, a)| a.terminate(pid));
+            Value::Bool(terminated)
+        }
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),
         C::ConstraintDef => text(constraint_definition(
