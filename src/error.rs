@@ -121,6 +121,9 @@ impl Error {
     /// The DETAIL line, where PostgreSQL sends one.
     pub fn detail(&self) -> Option<&str> {
         match self {
+            Error::Sql(SqlError::ReservedSchemaName(_)) => {
+                Some("The prefix \"pg_\" is reserved for system schemas.")
+            }
             Error::Sql(SqlError::Db(
                 DbError::UniqueViolation { detail, .. }
                 | DbError::DuplicateInNewIndex { detail, .. }
@@ -249,6 +252,8 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::CursorForwardOnly => "55000",
         SqlError::ActiveTransactionBlock(_) => "25001",
         SqlError::UndefinedSchema(_) => "3F000",
+        SqlError::DuplicateSchema(_) => "42P06",
+        SqlError::ReservedSchemaName(_) => "42939",
         SqlError::DuplicateAlias(_) => "42712",
         SqlError::InvalidTableDefinition(_) => "42P16",
         SqlError::InvalidRowCount(m) => {

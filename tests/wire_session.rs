@@ -1337,9 +1337,10 @@ async fn notifications_reach_listeners_when_the_sender_commits() {
         ]
     );
 
-    // A listener in a block: held back until the block ends.
-    other_listener.batch_execute("begin").await.unwrap();
+    // A listener in a block: held back until the block ends. (What came
+    // before is taken first: once the block begins, it would be held back too.)
     while other_queue.recv().await.map(|n| n.payload().to_owned()) != Some("end".into()) {}
+    other_listener.batch_execute("begin").await.unwrap();
     sender.batch_execute("notify jobs, 'later'").await.unwrap();
     other_listener.batch_execute("select 1").await.unwrap();
     assert_eq!(notifications_now(&mut other_queue), vec![]);

@@ -195,6 +195,12 @@ pub enum SqlError {
     /// 54000: a transaction block holds more changes than `--max-block-changes`.
     #[error("transaction block too large: more than {0} changed rows")]
     BlockTooLarge(usize),
+    /// 42P06: `CREATE SCHEMA` of one that exists.
+    #[error("schema \"{0}\" already exists")]
+    DuplicateSchema(String),
+    /// 42939: `CREATE SCHEMA` of a name with the prefix `pg_`.
+    #[error("unacceptable schema name \"{0}\"")]
+    ReservedSchemaName(String),
     /// 3F000, a schema qualifier other than `public`.
     #[error("schema \"{0}\" does not exist")]
     UndefinedSchema(String),

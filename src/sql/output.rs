@@ -150,6 +150,8 @@ pub enum Notice {
     AlreadyExistsSkipping(String),
     /// `CREATE EXTENSION IF NOT EXISTS` of a module that is loaded.
     ExtensionExistsSkipping(String),
+    /// `CREATE SCHEMA IF NOT EXISTS` of a schema there is.
+    SchemaExistsSkipping(String),
     /// `ALTER TABLE … DROP COLUMN IF EXISTS` or `DROP CONSTRAINT IF EXISTS` of
     /// one the table does not have. `kind` is `column` or `constraint`.
     OfRelationDoesNotExistSkipping {
@@ -182,6 +184,7 @@ impl Notice {
             Notice::DoesNotExistSkipping { .. }
             | Notice::AlreadyExistsSkipping(_)
             | Notice::ExtensionExistsSkipping(_)
+            | Notice::SchemaExistsSkipping(_)
             | Notice::OfRelationDoesNotExistSkipping { .. }
             | Notice::ColumnAlreadyExistsSkipping { .. }
             | Notice::TruncateCascades(_)
@@ -217,6 +220,7 @@ impl Notice {
             | Notice::DropCascades(_) => "00000",
             Notice::AlreadyExistsSkipping(_) => "42P07",
             Notice::ExtensionExistsSkipping(_) => "42710",
+            Notice::SchemaExistsSkipping(_) => "42P06",
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
             Notice::NoTransactionInProgress | Notice::OnlyInBlock(_) => "25P01",
@@ -237,6 +241,9 @@ impl std::fmt::Display for Notice {
             }
             Notice::ExtensionExistsSkipping(name) => {
                 write!(f, "extension \"{name}\" already exists, skipping")
+            }
+            Notice::SchemaExistsSkipping(name) => {
+                write!(f, "schema \"{name}\" already exists, skipping")
             }
             Notice::OfRelationDoesNotExistSkipping {
                 kind,

@@ -46,6 +46,7 @@ pub fn is_ddl(stmt: &Statement) -> bool {
             | Statement::DropExtension(_)
             | Statement::CreateRole(_)
             | Statement::AlterRole { .. }
+            | Statement::CreateSchema { .. }
     ) || parse::alter_sequence(stmt).is_some()
 }
 
@@ -65,6 +66,11 @@ pub fn execute(
         Statement::CreateExtension(e) => create_extension(e, ctx),
         Statement::DropExtension(d) => drop_extension(d, ctx),
         Statement::CreateRole(c) => create_role(c, ctx),
+        Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => create_schema(schema_name, *if_not_exists),
         Statement::AlterRole { name, operation } => alter_role(name, operation, ctx),
         Statement::Drop {
             object_type,
@@ -1069,6 +1075,57 @@ fn check_replacement(
 /// that depend on one of them and are not dropped with it refuse the drop
 /// (2BP01), or with `cascade` are dropped first (see [`Dependent`]), as a
 /// NOTICE says.
+/// `CREATE SCHEMA`: Turnstile has PostgreSQL's schemas and no others (every
+/// table is in `public`), so only `IF NOT EXISTS` of one of them succeeds,
+/// changing nothing, as PostgreSQL's does (migration tools begin with `CREATE
+/// SCHEMA IF NOT EXISTS "public"`). A name with PostgreSQL's reserved prefix is
+/// 42939, an existing one 42P06, any other 0A000.
+fn create_schema(name: &ast::SchemaName, if_not_exists: bool) -> Result<Output, SqlError> {
+    let name = match name {
+        ast::SchemaName::Simple(name) | ast::SchemaName::NamedAuthorization(name, _) => {
+            relation(name)?
+        }
+        ast::SchemaName::UnnamedAuthorization(role) => ident(role),
+    };
+    if name.starts_with("pg_") {
+        return Err(SqlError::ReservedSchemaName(name));
+    }
+    if !crate::sql::system::schema_exists(&name) {
+        return Err(SqlError::Unsupported(format!(
+            "CREATE SCHEMA {name} (Turnstile keeps every table in the schema public)"
+        )));
+    }
+    if !if_not_exists {
+        return Err(SqlError::DuplicateSchema(name));
+    }
+    Ok(Output::Command(
+        CommandTag::new("CREATE SCHEMA").with_notice(Notice::SchemaExistsSkipping(name)),
+    ))
+}
+
+/// `DROP SCHEMA`: of a schema that is not there, 3F000 (or a notice with `IF
+/// EXISTS`); Turnstile's own schemas stay (0A000).
+fn drop_schema(names: &[ast::ObjectName], if_exists: bool) -> Result<Output, SqlError> {
+    let mut tag = CommandTag::new("DROP SCHEMA");
+    for name in names {
+        let name = relation(name)?;
+        if crate::sql::system::schema_exists(&name) {
+            return Err(SqlError::Unsupported(format!(
+                "DROP SCHEMA {name} (Turnstile's schemas are PostgreSQL's own; every \
+                 table is in public: drop the tables)"
+            )));
+        }
+        if !if_exists {
+            return Err(SqlError::UndefinedSchema(name));
+        }
+        tag = tag.with_notice(Notice::DoesNotExistSkipping {
+            kind: "schema",
+            name,
+        });
+    }
+    Ok(Output::Command(tag))
+}
+
 fn drop(
     txn: &mut WriteTxn<'_>,
     kind: ObjectType,
@@ -1077,6 +1134,7 @@ fn drop(
     cascade: bool,
 ) -> Result<Output, SqlError> {
     let (tag, wanted) = match kind {
+        ObjectType::Schema => return drop_schema(names, if_exists),
         ObjectType::Table => ("DROP TABLE", "table"),
         ObjectType::Index => ("DROP INDEX", "index"),
         ObjectType::View => ("DROP VIEW", "view"),

@@ -58,5 +58,6 @@ mod turnstile_wal;
 
 pub use catalog::DATABASE_OID;
 pub use functions::{eval_catalog_function, nextval_outside_write, regclass_constant_relation};
+pub use pg_namespace::schema_exists;
 pub use registry::{all, find, is_reserved, SystemRelationId};
 pub use snapshot::SystemSnapshot;

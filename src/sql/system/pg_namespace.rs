@@ -71,6 +71,11 @@ pub const SCHEMAS: &[(u32, &str, u32)] = &[
     ),
 ];
 
+/// True if `name` is one of the schemas.
+pub fn schema_exists(name: &str) -> bool {
+    SCHEMAS.iter().any(|(_, schema, _)| *schema == name)
+}
+
 /// The schemas whose objects are found by their bare names, as PostgreSQL's
 /// default search path (`pg_catalog` implicitly, then `"$user", public`) finds
 /// them: `information_schema` is not among them, so `tables` never means
