@@ -233,6 +233,11 @@ fn typeorm() {
     node_scenario("typeorm", "typeorm", "typeorm.js");
 }
 
+#[test]
+fn node_pg_migrate() {
+    node_scenario("node-pg-migrate", "node-pg-migrate", "pg_migrate.js");
+}
+
 /// Debian's libpostgresql-jdbc-java.
 const PGJDBC_JAR: &str = "/usr/share/java/postgresql.jar";
 
