@@ -933,3 +933,73 @@ async fn pg_terminate_backend_ends_idle_and_running_sessions() {
     }
     assert!(!terminate(12345).await);
 }
+
+/// pg_sleep sleeps once its query is done, holding no lock: pg_stat_activity
+/// shows the session waiting (Timeout, PgSleep) while another session writes;
+/// statement_timeout and a cancel request end the sleep with 57014 and the
+/// session answers again; a data-modifying statement may not sleep (its
+/// sleep would come after it committed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_sleep_holds_no_lock_and_is_stopped_by_timeouts_and_cancels() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let sleeper = server.connect().await;
+    let other = server.connect().await;
+    other
+        .batch_execute("create table t (a int primary key)")
+        .await
+        .unwrap();
+    let pid: i32 = sleeper
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let cancel = sleeper.cancel_token();
+    let sleeping = tokio::spawn(async move {
+        let result = sleeper.query("select 'before', pg_sleep(600)", &[]).await;
+        (sleeper, result.map(|_| ()))
+    });
+    let wait_event = "select wait_event_type || '/' || wait_event from pg_stat_activity \
+                      where pid = $1 and state = 'active'";
+    while other
+        .query_opt(wait_event, &[&pid])
+        .await
+        .unwrap()
+        .and_then(|row| row.get::<_, Option<String>>(0))
+        .as_deref()
+        != Some("Timeout/PgSleep")
+    {
+        tokio::task::yield_now().await;
+    }
+    other
+        .batch_execute("insert into t values (1)")
+        .await
+        .unwrap();
+    common::cancel_until_finished(&cancel, &sleeping).await;
+    let (sleeper, result) = sleeping.await.unwrap();
+    assert_eq!(code(result), "57014");
+
+    sleeper
+        .batch_execute("set statement_timeout = '20ms'")
+        .await
+        .unwrap();
+    assert_eq!(
+        code(sleeper.query("select pg_sleep(600)", &[]).await),
+        "57014"
+    );
+    sleeper
+        .batch_execute("reset statement_timeout")
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            sleeper
+                .query("insert into t select 2 from (select pg_sleep(1)) s", &[])
+                .await
+        ),
+        "0A000"
+    );
+    assert_eq!(
+        scalar(&sleeper, "select count(*) from t").await.as_deref(),
+        Some("1")
+    );
+}

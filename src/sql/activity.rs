@@ -111,6 +111,27 @@ pub struct Now {
     pub query_start_us: Option<i64>,
     pub xact_start_us: Option<i64>,
     pub state_change_us: i64,
+    /// What an active session waits for, if anything.
+    pub wait_event: Option<WaitEvent>,
+}
+
+/// What an active session waits for, by PostgreSQL's names for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitEvent {
+    /// Another session's advisory lock (`sql::advisory`).
+    AdvisoryLock,
+    /// `pg_sleep`'s time.
+    Sleep,
+}
+
+impl WaitEvent {
+    /// `pg_stat_activity`'s `wait_event_type` and `wait_event`.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            WaitEvent::AdvisoryLock => ("Lock", "advisory"),
+            WaitEvent::Sleep => ("Timeout", "PgSleep"),
+        }
+    }
 }
 
 /// `pg_stat_activity.state`.
@@ -160,6 +181,7 @@ impl SessionActivity {
                 query_start_us: None,
                 xact_start_us: None,
                 state_change_us: started,
+                wait_event: None,
             }),
         }
     }
@@ -180,6 +202,12 @@ impl SessionActivity {
         now.query_start_us = Some(at);
         now.xact_start_us.get_or_insert(at);
         now.state_change_us = at;
+        now.wait_event = None;
+    }
+
+    /// The running statement starts (`Some`) or stops (`None`) waiting.
+    pub fn set_wait_event(&self, wait_event: Option<WaitEvent>) {
+        lock(&self.now).wait_event = wait_event;
     }
 
     /// [`SessionActivity::running`] of a query string the session does not keep
@@ -192,6 +220,7 @@ impl SessionActivity {
     pub fn ready(&self, transaction: TransactionState) {
         let at = now_us();
         let mut now = lock(&self.now);
+        now.wait_event = None;
         now.state = match transaction {
             TransactionState::Idle => {
                 now.xact_start_us = None;

@@ -315,12 +315,6 @@ impl AdvisoryLocks {
         rows
     }
 
-    /// True if the session `pid` waits for an advisory lock now
-    /// (`pg_stat_activity.wait_event`).
-    pub fn is_waiting(&self, pid: i32) -> bool {
-        self.state.lock().waiting.contains_key(&pid)
-    }
-
     /// Ends the holds `change` ends, waking the waiters if any did.
     fn change_all(&self, pid: i32, change: impl Fn(&mut Holds)) {
         if self.state.lock().change_all(pid, change) {
@@ -595,7 +589,11 @@ mod tests {
         let waiting = b.wait(wanted, &interrupt);
         let releasing = async {
             // The wait gave back what the statement took: key 2 is free.
-            while !registry.is_waiting(2) {
+            while !registry
+                .rows()
+                .iter()
+                .any(|row| row.pid == 2 && !row.granted)
+            {
                 tokio::task::yield_now().await;
             }
             a.lock(two, LockMode::Exclusive, LockScope::Session)
@@ -632,7 +630,11 @@ mod tests {
         };
         let a_waits = a.wait(wanted_two, &interrupt);
         let b_closes_the_cycle = async {
-            while !registry.is_waiting(1) {
+            while !registry
+                .rows()
+                .iter()
+                .any(|row| row.pid == 1 && !row.granted)
+            {
                 tokio::task::yield_now().await;
             }
             let wanted_one = LockWanted {

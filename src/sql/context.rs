@@ -1,7 +1,7 @@
 //! What a statement needs to know about the moment and the session it runs in.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -72,10 +72,49 @@ pub struct QueryContext {
     /// What the statement's functions reach of its session: its advisory
     /// locks and its notifications. None for the server's own statements.
     pub session: Option<SessionHandles>,
-    /// False for a data-modifying statement in a transaction block, which
-    /// COMMIT runs again: the functions that act on the session (advisory
-    /// locks, `pg_notify`) would act twice, so they are refused there (0A000).
-    pub session_calls: bool,
+    /// Which of the functions that act on the session the statement may call.
+    pub session_calls: SessionCalls,
+}
+
+/// Which functions that act on the session (advisory locks, `pg_notify`,
+/// `pg_sleep`) a statement may call; the others answer 0A000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCalls {
+    /// A query: all of them.
+    All,
+    /// A data-modifying statement outside a transaction block: all but
+    /// `pg_sleep`, whose sleep comes once the statement is done (see
+    /// `Session::run_engine`), that is after it committed, when a cancel
+    /// could no longer undo it.
+    NoSleep,
+    /// A data-modifying statement in a transaction block, which COMMIT runs
+    /// again: none, as they would act twice.
+    None,
+}
+
+/// What the statement's `pg_sleep` calls asked for, in microseconds: its
+/// session sleeps that long once the statement is done, holding no lock.
+#[derive(Debug, Default)]
+pub struct StatementSleep(AtomicU64);
+
+impl StatementSleep {
+    pub fn add(&self, micros: u64) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |owed| {
+                Some(owed.saturating_add(micros))
+            });
+    }
+
+    /// What is owed so far: `clock_timestamp()` counts it as slept.
+    pub fn owed_micros(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// What is owed, taken.
+    pub fn take(&self) -> Duration {
+        Duration::from_micros(self.0.swap(0, Ordering::Relaxed))
+    }
 }
 
 /// The parts of a session a statement's functions reach.
@@ -90,6 +129,8 @@ pub struct SessionHandles {
     pub notifications: Arc<StatementNotifications>,
     /// The channels the session listens on (`pg_listening_channels()`).
     pub listening: Arc<[String]>,
+    /// The statement's `pg_sleep` calls.
+    pub sleep: Arc<StatementSleep>,
 }
 
 /// The values the session's sequences gave it, by sequence OID and the name
@@ -190,7 +231,7 @@ impl QueryContext {
             overlay: None,
             sequences: Arc::default(),
             session: None,
-            session_calls: false,
+            session_calls: SessionCalls::None,
         }
     }
 }

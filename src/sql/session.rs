@@ -45,9 +45,10 @@ use sqlparser::ast::{
     TransactionMode, UnaryOperator, Value as AstValue,
 };
 
-use super::advisory::SessionLocks;
+use super::activity::{SessionActivity, WaitEvent};
+use super::advisory::{LockWanted, SessionLocks};
 use super::block::{Block, BlockStatement};
-use super::context::SessionHandles;
+use super::context::{SessionCalls, SessionHandles, StatementSleep};
 use super::context::{SessionSequences, StatementSettings};
 use super::notify::{
     self, ListenChange, Listener, Notification, PendingNotify, StatementNotifications,
@@ -220,6 +221,11 @@ pub struct Session {
     listening: Arc<[String]>,
     /// The running statement's `pg_notify` calls.
     statement_notifications: Arc<StatementNotifications>,
+    /// The running statement's `pg_sleep` calls.
+    statement_sleep: Arc<StatementSleep>,
+    /// Where `pg_stat_activity` learns what the session waits for; None for a
+    /// session the wire layer did not register.
+    activity: Option<Arc<SessionActivity>>,
     /// Inside a block: its LISTEN, UNLISTEN and NOTIFY, each with the number of
     /// savepoints open when it ran (as cursors keep theirs), for COMMIT.
     pending_notify: Vec<(usize, PendingNotify)>,
@@ -244,6 +250,8 @@ impl Session {
             listener: engine.notify_hub().listener(0),
             listening: Arc::from([]),
             statement_notifications: Arc::default(),
+            statement_sleep: Arc::default(),
+            activity: None,
             pending_notify: Vec::new(),
             engine,
         }
@@ -254,6 +262,27 @@ impl Session {
         self.backend_pid = pid;
         self.locks = Arc::new(self.engine.session_locks(pid));
         self.listener = self.engine.notify_hub().listener(pid);
+    }
+
+    /// Where the session's waits are shown (`pg_stat_activity`).
+    pub fn set_activity(&mut self, activity: Arc<SessionActivity>) {
+        self.activity = Some(activity);
+    }
+
+    /// The running statement starts (`Some`) or stops (`None`) waiting.
+    fn set_wait_event(&self, wait_event: Option<WaitEvent>) {
+        if let Some(activity) = &self.activity {
+            activity.set_wait_event(wait_event);
+        }
+    }
+
+    /// Waits for another session's advisory lock (see `sql::advisory`).
+    async fn wait_for_lock(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), Error> {
+        self.forget_statement_calls();
+        self.set_wait_event(Some(WaitEvent::AdvisoryLock));
+        let waited = self.locks.wait(wanted, interrupt).await;
+        self.set_wait_event(None);
+        Ok(waited?)
     }
 
     /// The next notification for the client, once one is queued. The wire
@@ -399,8 +428,10 @@ impl Session {
         let created_sequences = block.created_sequences();
         let interrupt = self.cancel.interrupt(None, &self.settings);
         // A write made again here made its `set_config` changes when it first
-        // ran: what it changes now is not kept.
-        let ctx = self.context(&interrupt);
+        // ran: what it changes now is not kept; and it called nothing that
+        // acts on the session (see `SessionCalls`).
+        let mut ctx = self.context(&interrupt);
+        ctx.session_calls = SessionCalls::None;
         match self.engine.commit_block(block, &ctx).await {
             Ok(()) => self.run_command(Command::Commit),
             Err(e) => {
@@ -464,19 +495,45 @@ impl Session {
                 // Another session holds an advisory lock the statement takes:
                 // wait for it with no lock held, then run the statement again.
                 Err(Error::Sql(SqlError::AdvisoryLockBusy(wanted))) => {
-                    self.statement_notifications.take();
-                    if let Err(e) = self.locks.wait(wanted, &interrupt).await {
-                        break Err(e.into());
+                    if let Err(e) = self.wait_for_lock(wanted, &interrupt).await {
+                        break Err(e);
                     }
                 }
                 result => break result,
             }
+        };
+        // pg_sleep: the statement is done, and only a query may sleep (see
+        // `SessionCalls`), so a cancel or the timeout meanwhile undoes nothing
+        // the client would not be told of.
+        let owed = self.statement_sleep.take();
+        let result = match result {
+            Ok(output) if !owed.is_zero() => {
+                self.set_wait_event(Some(WaitEvent::Sleep));
+                let slept = tokio::select! {
+                    () = tokio::time::sleep(owed) => Ok(output),
+                    () = interrupt.stopped() => Err(interrupt
+                        .check()
+                        .err()
+                        .unwrap_or_else(|| SqlError::QueryCanceled("statement timeout".into()))
+                        .into()),
+                };
+                self.set_wait_event(None);
+                slept
+            }
+            result => result,
         };
         *self.cancel.lock() = None;
         let warnings = self.end_statement(result.is_ok());
         let mut output = result?;
         output.add_notices(warnings);
         Ok(output)
+    }
+
+    /// Forgets what a statement's calls asked of the session when it must run
+    /// again: its next run asks again.
+    fn forget_statement_calls(&self) {
+        self.statement_notifications.take();
+        self.statement_sleep.take();
     }
 
     /// Ends a statement (or a string's statements), which succeeded if `ok`:
@@ -544,8 +601,12 @@ impl Session {
         let is_write = prepared.is_write();
         let mut ctx = self.context(interrupt);
         let settings = ctx.settings.clone();
+        ctx.session_calls = match (is_write, &self.block) {
+            (false, _) => SessionCalls::All,
+            (true, None) => SessionCalls::NoSleep,
+            (true, Some(_)) => SessionCalls::None,
+        };
         if let Some(block) = &mut self.block {
-            ctx.session_calls = !is_write;
             // In a block every statement reports back to it, so it is never raced
             // against the deadline: the executor's own 57014 fails the block.
             let result = match self
@@ -628,8 +689,9 @@ impl Session {
                 notify_hub: self.listener.hub().clone(),
                 notifications: self.statement_notifications.clone(),
                 listening: self.listening.clone(),
+                sleep: self.statement_sleep.clone(),
             }),
-            session_calls: true,
+            session_calls: SessionCalls::All,
         }
     }
 
@@ -748,13 +810,13 @@ impl Session {
         let interrupt = self.statement_interrupt();
         *self.cancel.lock() = Some(interrupt.clone());
         let (outputs, error) = loop {
-            let ctx = self.context(&interrupt);
+            let mut ctx = self.context(&interrupt);
+            ctx.session_calls = SessionCalls::NoSleep;
             match self.engine.execute_batch(statements, &ctx).await {
                 // As in `run_engine`; nothing of the string committed.
                 (_, Some(Error::Sql(SqlError::AdvisoryLockBusy(wanted)))) => {
-                    self.statement_notifications.take();
-                    if let Err(e) = self.locks.wait(wanted, &interrupt).await {
-                        break (Vec::new(), Some(e.into()));
+                    if let Err(e) = self.wait_for_lock(wanted, &interrupt).await {
+                        break (Vec::new(), Some(e));
                     }
                 }
                 (outputs, Some(e)) => break (outputs, Some(e)),

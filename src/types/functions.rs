@@ -261,6 +261,7 @@ impl FunctionId {
                         | CatalogFunction::AdvisoryUnlock { .. }
                         | CatalogFunction::AdvisoryUnlockAll
                         | CatalogFunction::Notify
+                        | CatalogFunction::Sleep(_)
                         | CatalogFunction::CancelBackend
                         | CatalogFunction::TerminateBackend
                         | CatalogFunction::NextVal
@@ -270,6 +271,17 @@ impl FunctionId {
                 )
         )
     }
+}
+
+/// How a `pg_sleep` function gives its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SleepUntil {
+    /// `pg_sleep(double precision)`: seconds.
+    Seconds,
+    /// `pg_sleep_for(interval)`.
+    Interval,
+    /// `pg_sleep_until(timestamptz)`: a moment.
+    Moment,
 }
 
 /// Functions whose answer does not depend on their arguments here.
@@ -331,6 +343,10 @@ pub enum CatalogFunction {
     ListeningChannels,
     /// `pg_notification_queue_usage()`: how full the notification queues are.
     NotificationQueueUsage,
+    /// `pg_sleep(seconds)`, `pg_sleep_for(interval)`, `pg_sleep_until(timestamptz)`:
+    /// the statement's session sleeps that long once the statement is done
+    /// (see `Session::run_engine`), holding no lock.
+    Sleep(SleepUntil),
     CurrentDatabase,
     /// `pg_get_userbyid(role_oid)`.
     UserById,
@@ -1013,6 +1029,17 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }),
         ("pg_listening_channels", 0) => catalog(C::ListeningChannels, vec![], T::Array(&T::Text)),
         ("pg_notification_queue_usage", 0) => catalog(C::NotificationQueueUsage, vec![], T::Float8),
+        ("pg_sleep", 1) if a[0].is_numeric() || a[0] == T::Unknown => {
+            catalog(C::Sleep(SleepUntil::Seconds), vec![T::Float8], T::Void)
+        }
+        ("pg_sleep_for", 1) if matches!(a[0], T::Interval | T::Unknown) => {
+            catalog(C::Sleep(SleepUntil::Interval), vec![T::Interval], T::Void)
+        }
+        ("pg_sleep_until", 1)
+            if matches!(a[0], T::Timestamptz | T::Timestamp | T::Date | T::Unknown) =>
+        {
+            catalog(C::Sleep(SleepUntil::Moment), vec![T::Timestamptz], T::Void)
+        }
         (name, 1 | 2) if name.starts_with("pg_") && name.contains("advisory_") => {
             let args = match a {
                 [key] if is_int4(*key) || *key == T::Int8 => vec![T::Int8],

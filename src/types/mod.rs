@@ -43,6 +43,7 @@ pub use error::TypeError;
 pub use functions::{
     common_type, eval_function, format_type, quote_ident, resolve_function, CatalogFunction,
     ConstantFunction, FunctionContext, FunctionError, FunctionId, FunctionSignature, RelationPart,
+    SleepUntil,
 };
 pub use interval::Interval;
 pub use jsonb_ops::{build_array as jsonb_build_array, build_object as jsonb_build_object};

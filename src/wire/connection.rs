@@ -310,6 +310,7 @@ async fn start_session(
         application_name,
         session.cancel_handle(),
     ));
+    session.set_activity(activity.0.clone());
     socket
         .feed(PgWireBackendMessage::Authentication(Authentication::Ok))
         .await

@@ -7,11 +7,11 @@
 
 use crate::db::{Database, Sequence};
 use crate::sql::advisory::{AdvisoryKey, LockMode, LockScope};
-use crate::sql::context::SessionHandles;
 use crate::sql::context::SettingChange;
+use crate::sql::context::{SessionCalls, SessionHandles};
 use crate::sql::{QueryContext, SettingValue, SqlError};
 use crate::types::{
-    format_type, quote_ident, CatalogFunction, DataType, OidAlias, TypeError, Value,
+    format_type, quote_ident, CatalogFunction, DataType, OidAlias, SleepUntil, TypeError, Value,
 };
 
 use super::catalog::{self as c};
@@ -22,12 +22,18 @@ use super::{
 /// What `function` reaches of the statement's session, where the statement
 /// may act on it (see `QueryContext::session_calls`).
 fn session<'a>(ctx: &'a QueryContext, function: &str) -> Result<&'a SessionHandles, SqlError> {
-    match &ctx.session {
-        Some(session) if ctx.session_calls => Ok(session),
-        _ => Err(SqlError::Unsupported(format!(
-            "{function} in a data-modifying statement inside a transaction block (call it \
-             in a SELECT of its own)"
-        ))),
+    let refused = |where_: &str| {
+        Err(SqlError::Unsupported(format!(
+            "{function} in a data-modifying statement{where_} (call it in a SELECT of its own)"
+        )))
+    };
+    match (&ctx.session, ctx.session_calls) {
+        (Some(session), SessionCalls::All) => Ok(session),
+        (Some(_), SessionCalls::NoSleep) if function == "pg_sleep" => {
+            refused(" or a query string that has one")
+        }
+        (Some(session), SessionCalls::NoSleep) => Ok(session),
+        _ => refused(" inside a transaction block"),
     }
 }
 
@@ -153,6 +159,30 @@ pub fn eval_catalog_function(
                 .zip(ctx.activities.as_deref())
                 .is_some_and(|(pid, a)| a.terminate(pid));
             Value::Bool(terminated)
+        }
+        C::Sleep(until) => {
+            let seconds = match (until, &args[0]) {
+                (SleepUntil::Seconds, Value::Float8(seconds)) => *seconds,
+                // A month as 30 days, as intervals compare.
+                (SleepUntil::Interval, Value::Interval(interval)) => {
+                    interval.comparison_key() as f64 / 1e6
+                }
+                (SleepUntil::Moment, Value::Timestamptz(at)) => {
+                    (*at - crate::types::now_us()) as f64 / 1e6
+                }
+                (_, other) => {
+                    unreachable!("pg_sleep's argument was cast to its type, not {other:?}")
+                }
+            };
+            let session = session(ctx, "pg_sleep")?;
+            // Negative or NaN sleeps not at all, as in PostgreSQL; what is too
+            // long to count is as good as forever.
+            if seconds > 0.0 {
+                session
+                    .sleep
+                    .add((seconds * 1e6).min(u64::MAX as f64) as u64);
+            }
+            Value::Text(String::new())
         }
         C::UserById => Value::Text(pg_roles::role_name(&ctx.user, oid())),
         C::IndexDef => text(index_definition(db, oid(), args.get(1))),

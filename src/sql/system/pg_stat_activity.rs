@@ -3,6 +3,7 @@
 //! in which state and what it waits for, as PostgreSQL shows its client
 //! backends.
 
+use crate::sql::activity::WaitEvent;
 use crate::types::{DataType, Value};
 
 use super::catalog::{self as c, NAME, OID};
@@ -52,13 +53,11 @@ fn rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
         .map(|session| {
             let now = session.now();
             // An idle session waits for its client, as PostgreSQL says; an
-            // active one may wait for an advisory lock.
+            // active one may wait for an advisory lock or pg_sleep's time.
             let wait_event = if now.state != crate::sql::activity::SessionState::Active {
                 Some(("Client", "ClientRead"))
-            } else if snapshot.advisory.is_some_and(|a| a.is_waiting(session.pid)) {
-                Some(("Lock", "advisory"))
             } else {
-                None
+                now.wait_event.map(WaitEvent::names)
             };
             let text = |what: Option<&str>| what.map_or(Value::Null, |w| Value::Text(w.to_owned()));
             vec![
