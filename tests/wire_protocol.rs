@@ -1003,3 +1003,42 @@ async fn pg_sleep_holds_no_lock_and_is_stopped_by_timeouts_and_cancels() {
         Some("1")
     );
 }
+
+/// The statistics views monitoring tools read: pg_stat_user_tables counts a
+/// table's live rows (and no dead ones), pg_stat_database the sessions and
+/// committed transactions; what Turnstile does not count is NULL.
+#[tokio::test]
+async fn statistics_views_count_rows_sessions_and_commits() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let _other = server.connect().await;
+    client
+        .batch_execute(
+            "create table counted (a int primary key);
+             insert into counted select g from generate_series(1, 10) g;
+             delete from counted where a > 7",
+        )
+        .await
+        .unwrap();
+    let row = client
+        .query_one(
+            "select n_live_tup, n_dead_tup, seq_scan from pg_stat_user_tables \
+             where relname = 'counted'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 7);
+    assert_eq!(row.get::<_, i64>(1), 0);
+    assert_eq!(row.get::<_, Option<i64>>(2), None);
+    let stats = "select numbackends, xact_commit from pg_stat_database \
+                 where datname = current_database()";
+    let before = client.query_one(stats, &[]).await.unwrap();
+    assert_eq!(before.get::<_, i32>(0), 2);
+    client
+        .batch_execute("insert into counted values (100)")
+        .await
+        .unwrap();
+    let after = client.query_one(stats, &[]).await.unwrap();
+    assert_eq!(after.get::<_, i64>(1), before.get::<_, i64>(1) + 1);
+}

@@ -1183,6 +1183,12 @@ async fn advisory_lock_waits_end_in_deadlock_timeouts_and_cancels() {
         .await
         .unwrap();
     let a = a_waits.await.unwrap().unwrap();
+    let deadlocks: i64 = watcher
+        .query_one("select deadlocks from pg_stat_database", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(deadlocks, 1);
 
     for (setting, expected) in [
         ("lock_timeout = '20ms'", "55P03"),

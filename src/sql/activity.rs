@@ -19,12 +19,33 @@ use super::session::{CancelHandle, TransactionState};
 use crate::types::now_us;
 
 /// Every live session's activity.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Activities {
     sessions: Mutex<BTreeMap<i32, Arc<SessionActivity>>>,
+    /// When the server started, µs since 2000 (`pg_postmaster_start_time()`).
+    started_us: i64,
+}
+
+impl Default for Activities {
+    fn default() -> Activities {
+        Activities {
+            sessions: Mutex::default(),
+            started_us: now_us(),
+        }
+    }
 }
 
 impl Activities {
+    /// When the server started (made its engine), µs since 2000.
+    pub fn started_us(&self) -> i64 {
+        self.started_us
+    }
+
+    /// The session `pid`, if it is live.
+    pub fn session(&self, pid: i32) -> Option<Arc<SessionActivity>> {
+        lock(&self.sessions).get(&pid).cloned()
+    }
+
     /// Adds `activity` under its process id until the returned registration is
     /// dropped.
     pub fn register(
@@ -49,7 +70,7 @@ impl Activities {
     /// `pg_cancel_backend(pid)`: asks the session's running statement to stop
     /// (57014), as a cancel request does; false if no session has that pid.
     pub fn cancel(&self, pid: i32) -> bool {
-        let Some(session) = lock(&self.sessions).get(&pid).cloned() else {
+        let Some(session) = self.session(pid) else {
             return false;
         };
         session.cancel.cancel();
@@ -60,7 +81,7 @@ impl Activities {
     /// statement first (see [`SessionActivity::terminate`]); false if no
     /// session has that pid.
     pub fn terminate(&self, pid: i32) -> bool {
-        let Some(session) = lock(&self.sessions).get(&pid).cloned() else {
+        let Some(session) = self.session(pid) else {
             return false;
         };
         session.terminate();

@@ -39,6 +39,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -269,6 +270,8 @@ pub struct AdvisoryLocks {
     state: Mutex<State>,
     /// Wakes the waiting sessions whenever a hold ends; each looks again.
     released: Notify,
+    /// How many waits ended in a deadlock (`pg_stat_database.deadlocks`).
+    deadlocks: AtomicU64,
 }
 
 /// One row of `pg_locks`: a session's hold on a lock, or its wait for one.
@@ -283,6 +286,11 @@ pub struct LockRow {
 }
 
 impl AdvisoryLocks {
+    /// How many waits ended in a deadlock since the server started.
+    pub fn deadlocks(&self) -> u64 {
+        self.deadlocks.load(Ordering::Relaxed)
+    }
+
     /// Every hold and wait, for `pg_locks`: one row per lock, session and mode.
     pub fn rows(&self) -> Vec<LockRow> {
         let state = self.state.lock();
@@ -473,6 +481,7 @@ impl SessionLocks {
                 }
                 if let Some(cycle) = state.deadlock(self.pid, wanted) {
                     state.waiting.remove(&self.pid);
+                    self.registry.deadlocks.fetch_add(1, Ordering::Relaxed);
                     return Err(SqlError::Deadlock {
                         detail: deadlock_detail(&cycle),
                     });

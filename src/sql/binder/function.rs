@@ -802,7 +802,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "lastval",
     "txid_current",
     "pg_current_xact_id",
-    "inet_client_addr",
     "encode",
     "decode",
     "sha256",

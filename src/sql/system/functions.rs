@@ -142,6 +142,21 @@ pub fn eval_catalog_function(
                 .as_ref()
                 .map_or(0.0, |session| session.notify_hub.usage()),
         ),
+        C::PostmasterStartTime => ctx
+            .activities
+            .as_deref()
+            .map_or(Value::Null, |a| Value::Timestamptz(a.started_us())),
+        C::ClientAddress { port } => {
+            let session = ctx
+                .activities
+                .as_deref()
+                .and_then(|a| a.session(ctx.backend_pid));
+            match session {
+                Some(session) if port => Value::Int4(i32::from(session.client.port())),
+                Some(session) => Value::Text(session.client.ip().to_string()),
+                None => Value::Null,
+            }
+        }
         C::TerminateBackend => {
             if args
                 .get(1)

@@ -45,6 +45,7 @@ mod pg_proc;
 mod pg_roles;
 mod pg_sequence;
 mod pg_settings;
+mod pg_stat;
 mod pg_stat_activity;
 mod pg_type;
 mod pg_views;

@@ -4,7 +4,7 @@ use crate::types::{DataType, Value};
 
 use super::{
     information_schema, pg_attribute, pg_class, pg_depend, pg_empty, pg_extension, pg_index,
-    pg_locks, pg_namespace, pg_opclass, pg_proc, pg_roles, pg_sequence, pg_settings,
+    pg_locks, pg_namespace, pg_opclass, pg_proc, pg_roles, pg_sequence, pg_settings, pg_stat,
     pg_stat_activity, pg_type, pg_views, turnstile_lock, turnstile_routines, turnstile_wal,
     SystemSnapshot,
 };
@@ -86,6 +86,8 @@ const RELATIONS: &[SystemRelation] = &[
     pg_class::STATIO_ALL_TABLES,
     pg_stat_activity::RELATION,
     pg_locks::RELATION,
+    pg_stat::USER_TABLES,
+    pg_stat::DATABASE,
     pg_sequence::CATALOG,
     pg_sequence::VIEW,
     pg_sequence::STANDARD,
