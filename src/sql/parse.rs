@@ -60,7 +60,7 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions, Analyze, BinaryOperator, Expr, FetchDirection, FetchPosition, FlushType,
+    visit_expressions, visit_relations, Analyze, BinaryOperator, Expr, FetchDirection, FetchPosition, FlushType,
     Ident, ObjectName, ObjectNamePart, Owner, Query, SequenceOptions, Set, SetExpr, Statement,
     UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
 };
@@ -1270,26 +1270,35 @@ pub fn checkpoint_statement() -> Statement {
     }
 }
 
-/// True for the statement `CHECKPOINT` parses to.
 /// True if `statement` calls a function named one of `names` (lower case)
 /// anywhere: `set_config`, which changes settings as `SET` does, or `nextval`,
 /// which makes a query a write.
 pub fn calls_function(statement: &Statement, names: &[&str]) -> bool {
-    visit_expressions(statement, |expr| match expr {
-        Expr::Function(f)
-            if f.name
-                .0
-                .last()
-                .and_then(|part| part.as_ident())
-                .is_some_and(|name| names.iter().any(|n| name.value.eq_ignore_ascii_case(n))) =>
-        {
-            ControlFlow::Break(())
-        }
+    let named = |name: &ObjectName| {
+        name.0
+            .last()
+            .and_then(|part| part.as_ident())
+            .is_some_and(|name| names.iter().any(|n| name.value.eq_ignore_ascii_case(n)))
+    };
+    let in_expression = visit_expressions(statement, |expr| match expr {
+        Expr::Function(f) if named(&f.name) => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
-    })
-    .is_break()
+    });
+    // A function in FROM (`SELECT * FROM nextval('s')`) is a relation to the
+    // visitor. A table of that name counts too, which costs a statement no
+    // more than a write's path it did not need.
+    in_expression.is_break()
+        || visit_relations(statement, |name| {
+            if named(name) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .is_break()
 }
 
+/// True for the statement `CHECKPOINT` parses to.
 pub fn is_checkpoint(stmt: &Statement) -> bool {
     matches!(
         stmt,
