@@ -167,8 +167,11 @@ impl Error {
                  You might need to add explicit type casts. \
                  SELECT * FROM turnstile_routines lists the loaded reducers and views."
             )),
-            Error::Sql(SqlError::SerializationFailure { .. } | SqlError::Deadlock { .. }) => {
+            Error::Sql(SqlError::SerializationFailure { .. }) => {
                 Some("The transaction might succeed if retried.".into())
+            }
+            Error::Sql(SqlError::Deadlock { .. }) => {
+                Some("See server log for query details.".into())
             }
             Error::Sql(SqlError::CursorForwardOnly) => {
                 Some("Declare it with SCROLL option to enable backward scan.".into())

@@ -1366,3 +1366,27 @@ async fn notifications_reach_listeners_when_the_sender_commits() {
     assert_eq!(mine.last(), Some(&pair("jobs", "self")));
     assert!(!mine.contains(&pair("Other", "unheard")), "{mine:?}");
 }
+
+/// A query string calling pg_advisory_xact_lock is one transaction, as in
+/// PostgreSQL: the lock is held to the string's end, not its statement's.
+#[tokio::test]
+async fn a_transaction_lock_lasts_to_the_end_of_its_query_string() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let rows = client
+        .simple_query(
+            "select pg_advisory_xact_lock(9); \
+             select count(*) from pg_locks where locktype = 'advisory'",
+        )
+        .await
+        .unwrap();
+    let counted: Vec<&str> = rows
+        .iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counted, ["", "1"]);
+    assert_eq!(advisory_locks(&client).await, vec![]);
+}

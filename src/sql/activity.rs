@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -113,10 +112,8 @@ pub struct SessionActivity {
     pub backend_start_us: i64,
     cancel: Arc<CancelHandle>,
     now: Mutex<Now>,
-    /// Set by `pg_terminate_backend`: the wire layer ends the connection at
-    /// its next message, or at once while it waits for one.
-    terminating: AtomicBool,
-    /// Wakes the wire layer waiting for its client when `terminating` is set.
+    /// Wakes the wire layer waiting for its client when the session is
+    /// terminated.
     terminated: Notify,
 }
 
@@ -193,7 +190,6 @@ impl SessionActivity {
             client,
             backend_start_us: started,
             cancel,
-            terminating: AtomicBool::new(false),
             terminated: Notify::new(),
             now: Mutex::new(Now {
                 state: SessionState::Idle,
@@ -269,15 +265,16 @@ impl SessionActivity {
 
     /// Ends the session: its running statement stops (57014), and the wire
     /// layer closes the connection with FATAL 57P01 once it has answered.
+    /// It is sticky: a statement that starts after it is stopped at once, so
+    /// none runs on, whenever the call comes.
     pub fn terminate(&self) {
-        self.terminating.store(true, Ordering::Relaxed);
-        self.cancel.cancel();
+        self.cancel.terminate();
         self.terminated.notify_waiters();
     }
 
     /// True once [`SessionActivity::terminate`] was called.
     pub fn is_terminating(&self) -> bool {
-        self.terminating.load(Ordering::Relaxed)
+        self.cancel.is_terminating()
     }
 
     /// Completes once the session is to end.

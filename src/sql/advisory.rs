@@ -25,10 +25,12 @@
 //! lock held ([`SessionLocks::wait`]), takes it the moment it is free (a
 //! *pending* hold, so that nobody takes it in between), and runs the statement
 //! again from the start; the call that failed finds the pending hold and makes
-//! it its own. Only queries may take a lock that can wait (see
-//! `binder::function`): running a query again repeats nothing but its reads, and
-//! a data-modifying statement, which a transaction block runs again at COMMIT,
-//! would take a session-level lock twice.
+//! it its own. Running a statement again repeats nothing else of it: a query
+//! has only reads; a data-modifying statement outside a block was rolled back
+//! (all or nothing); and one inside a block, which COMMIT runs again, may not
+//! call these functions at all (see `context::SessionCalls`). What a statement
+//! took, gave back and was told is its own ([`StatementLocks`]), kept across
+//! its runs.
 //!
 //! The wait ends with the lock, with 57014 (a cancel request, `statement_timeout`),
 //! 55P03 (`lock_timeout`), or 40P01 when the session that starts to wait closes a
@@ -37,7 +39,7 @@
 //! that is not waiting), so checking there finds every deadlock, at once rather
 //! than after PostgreSQL's `deadlock_timeout`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -210,21 +212,6 @@ impl State {
         ended
     }
 
-    /// Changes every hold of `pid`; true if any ended.
-    fn change_all(&mut self, pid: i32, change: impl Fn(&mut Holds)) -> bool {
-        let keys: Vec<AdvisoryKey> = self
-            .locks
-            .iter()
-            .filter(|(_, holders)| holders.contains_key(&pid))
-            .map(|(key, _)| *key)
-            .collect();
-        let mut ended = false;
-        for key in keys {
-            ended |= self.change(pid, key, &change);
-        }
-        ended
-    }
-
     /// If `pid`, about to wait for `wanted`, would close a cycle of waits: the
     /// cycle, one `(waiter, what it waits for, a blocker)` per session in it.
     fn deadlock(&self, pid: i32, wanted: LockWanted) -> Option<Vec<(i32, LockWanted, i32)>> {
@@ -322,33 +309,35 @@ impl AdvisoryLocks {
         rows.sort_by_key(|row| (row.key, row.pid, !row.granted));
         rows
     }
-
-    /// Ends the holds `change` ends, waking the waiters if any did.
-    fn change_all(&self, pid: i32, change: impl Fn(&mut Holds)) {
-        if self.state.lock().change_all(pid, change) {
-            self.released.notify_waiters();
-        }
-    }
 }
 
-/// One session's door to the registry: its process id, and what its running
-/// statement took. Dropped with the session, which releases all it holds.
+/// One session's door to the registry. Dropped with the session, which
+/// releases all it holds.
 #[derive(Debug)]
 pub struct SessionLocks {
     registry: Arc<AdvisoryLocks>,
     pid: i32,
-    statement: Mutex<StatementLocks>,
+    /// The locks the session has any hold on (a pending one included), so
+    /// that the end of a statement or transaction of a session that holds none
+    /// (almost every one) touches nothing shared.
+    keys: Mutex<BTreeSet<AdvisoryKey>>,
 }
 
-/// What the running statement did to the session's locks.
+/// What one statement did to its session's locks. Each statement has its own
+/// (see `Session`), so that a run still going on after its statement was
+/// answered (a read that timed out, on its reader thread) records nothing in
+/// the next statement's.
 #[derive(Debug, Default)]
-struct StatementLocks {
-    /// The holds it took, given back if it must wait and run again.
+pub struct StatementLocks(Mutex<Journal>);
+
+#[derive(Debug, Default)]
+struct Journal {
+    /// The holds it took, given back if it must run again.
     taken: Vec<(AdvisoryKey, LockMode, LockScope)>,
-    /// The session-level holds it gave back. They stay given back when it must
-    /// wait (another session may have taken the lock since); they become
-    /// `already_unlocked`, so that its next run's same unlocks change nothing
-    /// and answer true again.
+    /// The session-level holds it gave back that it had not taken itself.
+    /// They stay given back when it must run again (another session may have
+    /// taken the lock since); they become `already_unlocked`, which its next
+    /// run's same unlocks use instead of unlocking again (answering true).
     unlocked: Vec<LockWanted>,
     already_unlocked: Vec<LockWanted>,
     /// PostgreSQL's warnings of its unlocks of locks the session did not hold.
@@ -360,7 +349,7 @@ impl SessionLocks {
         SessionLocks {
             registry,
             pid,
-            statement: Mutex::default(),
+            keys: Mutex::default(),
         }
     }
 
@@ -369,10 +358,16 @@ impl SessionLocks {
         &self.registry
     }
 
-    /// `pg_[try_]advisory[_xact]_lock[_shared]`: takes the lock for `scope`,
-    /// or answers [`SqlError::AdvisoryLockBusy`] if another session's hold
-    /// conflicts (a `try_` function's false).
-    pub fn lock(&self, key: AdvisoryKey, mode: LockMode, scope: LockScope) -> Result<(), SqlError> {
+    /// `pg_[try_]advisory[_xact]_lock[_shared]` in `statement`: takes the lock
+    /// for `scope`, or answers [`SqlError::AdvisoryLockBusy`] if another
+    /// session's hold conflicts (a `try_` function's false).
+    pub fn lock(
+        &self,
+        statement: &StatementLocks,
+        key: AdvisoryKey,
+        mode: LockMode,
+        scope: LockScope,
+    ) -> Result<(), SqlError> {
         let wanted = LockWanted { key, mode };
         let mut state = self.registry.state.lock();
         let holds = state.holds_mut(self.pid, key);
@@ -384,20 +379,23 @@ impl SessionLocks {
         }
         state.holds_mut(self.pid, key).count(scope)[mode.index()] += 1;
         drop(state);
-        self.statement.lock().taken.push((key, mode, scope));
+        self.keys.lock().insert(key);
+        statement.0.lock().taken.push((key, mode, scope));
         Ok(())
     }
 
-    /// `pg_advisory_unlock[_shared]`: gives back one session-level hold; false,
-    /// with PostgreSQL's warning, if the session had none.
-    pub fn unlock(&self, key: AdvisoryKey, mode: LockMode) -> bool {
+    /// `pg_advisory_unlock[_shared]` in `statement`: gives back one
+    /// session-level hold; false, with PostgreSQL's warning, if the session
+    /// had none.
+    pub fn unlock(&self, statement: &StatementLocks, key: AdvisoryKey, mode: LockMode) -> bool {
         let unlock = LockWanted { key, mode };
-        let mut statement = self.statement.lock();
-        if let Some(at) = statement.already_unlocked.iter().position(|u| *u == unlock) {
-            statement.already_unlocked.swap_remove(at);
+        let mut journal = statement.0.lock();
+        if let Some(at) = journal.already_unlocked.iter().position(|u| *u == unlock) {
+            // Done by an earlier run; should this one run again too, so is it.
+            journal.already_unlocked.swap_remove(at);
+            journal.unlocked.push(unlock);
             return true;
         }
-        drop(statement);
         let i = mode.index();
         let mut had = false;
         let ended = self.registry.state.lock().change(self.pid, key, |holds| {
@@ -407,48 +405,53 @@ impl SessionLocks {
         if ended {
             self.registry.released.notify_waiters();
         }
-        let mut statement = self.statement.lock();
-        if had {
-            statement.unlocked.push(unlock);
-        } else {
-            statement.warnings.push(Notice::DoNotOwnLock(mode.name()));
+        let taken_here = journal
+            .taken
+            .iter()
+            .rposition(|t| *t == (key, mode, LockScope::Session));
+        match taken_here {
+            // Taken and given back by this run: a run again does both again.
+            Some(at) if had => {
+                journal.taken.remove(at);
+            }
+            None if had => journal.unlocked.push(unlock),
+            _ => journal.warnings.push(Notice::DoNotOwnLock(mode.name())),
         }
         had
     }
 
     /// `pg_advisory_unlock_all()`: gives back every session-level hold.
     pub fn unlock_all(&self) {
-        self.registry
-            .change_all(self.pid, |holds| holds.session = [0, 0]);
+        self.change_own(|holds| holds.session = [0, 0]);
     }
 
     /// The transaction ended: its holds end with it.
     pub fn end_transaction(&self) {
-        self.registry
-            .change_all(self.pid, |holds| holds.transaction = [0, 0]);
+        self.change_own(|holds| holds.transaction = [0, 0]);
     }
 
-    /// The statement ended, for good: what it took stays taken, a pending hold
+    /// `statement` ended, for good: what it took stays taken, a pending hold
     /// it did not claim is given back, and its warnings are handed over.
-    pub fn end_statement(&self) -> Vec<Notice> {
-        let warnings = std::mem::take(&mut *self.statement.lock()).warnings;
-        self.registry
-            .change_all(self.pid, |holds| holds.pending = [false, false]);
+    pub fn end_statement(&self, statement: &StatementLocks) -> Vec<Notice> {
+        let warnings = std::mem::take(&mut *statement.0.lock()).warnings;
+        self.change_own(|holds| holds.pending = [false, false]);
         warnings
     }
 
-    /// The statement failed for `wanted` and will run again: gives back what it
-    /// took, then waits with no lock held until `wanted` can be taken, and
-    /// takes it (pending) for the statement's next run. See the module's doc
-    /// for how the wait ends otherwise.
-    pub async fn wait(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), SqlError> {
+    /// `statement` will run again: gives back what it took (and any pending
+    /// hold it did not claim), keeps what it gave back given back, and drops
+    /// its warnings (the next run makes them again). With `keep`, what it took
+    /// stays the session's, pending, for the next run to claim (a block's
+    /// statement rehearsed after a try on its overlay: nobody may take the
+    /// lock in between); without, it is free (the session is about to wait for
+    /// another lock, and holding one meanwhile could only make a deadlock).
+    pub fn run_again(&self, statement: &StatementLocks, keep: bool) {
         let taken = {
-            let mut statement = self.statement.lock();
-            let unlocked = std::mem::take(&mut statement.unlocked);
-            statement.already_unlocked.extend(unlocked);
-            // The next run warns again.
-            statement.warnings.clear();
-            std::mem::take(&mut statement.taken)
+            let mut journal = statement.0.lock();
+            let unlocked = std::mem::take(&mut journal.unlocked);
+            journal.already_unlocked.extend(unlocked);
+            journal.warnings.clear();
+            std::mem::take(&mut journal.taken)
         };
         {
             let mut state = self.registry.state.lock();
@@ -456,15 +459,53 @@ impl SessionLocks {
                 state.change(self.pid, key, |holds| {
                     let count = &mut holds.count(scope)[mode.index()];
                     *count = count.saturating_sub(1);
+                    holds.pending[mode.index()] |= keep;
                 });
             }
         }
-        // A pending hold the last run did not claim is not held while waiting
-        // for another: it could only make a deadlock.
-        self.registry
-            .change_all(self.pid, |holds| holds.pending = [false, false]);
+        if !keep {
+            self.change_own(|holds| holds.pending = [false, false]);
+        }
         // Other sessions may have waited for what was given back.
         self.registry.released.notify_waiters();
+    }
+
+    /// Changes the session's holds on every lock it holds; forgets the locks
+    /// it holds no more, and wakes the waiters if a hold ended.
+    fn change_own(&self, change: impl Fn(&mut Holds)) {
+        let keys: Vec<AdvisoryKey> = self.keys.lock().iter().copied().collect();
+        if keys.is_empty() {
+            return;
+        }
+        let mut state = self.registry.state.lock();
+        let mut ended = false;
+        let mut released = Vec::new();
+        for key in keys {
+            ended |= state.change(self.pid, key, &change);
+            if !state
+                .locks
+                .get(&key)
+                .is_some_and(|h| h.contains_key(&self.pid))
+            {
+                released.push(key);
+            }
+        }
+        drop(state);
+        let mut keys = self.keys.lock();
+        for key in released {
+            keys.remove(&key);
+        }
+        drop(keys);
+        if ended {
+            self.registry.released.notify_waiters();
+        }
+    }
+
+    /// The statement must run again for `wanted` (see [`Self::run_again`],
+    /// which the caller has done): waits with no lock held until `wanted` can
+    /// be taken, and takes it (pending) for the statement's next run. See the
+    /// module's doc for how the wait ends otherwise.
+    pub async fn wait(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), SqlError> {
         // One lock_timeout for the whole wait, however often it wakes.
         let mut over = pin!(interrupt.lock_wait_over());
         let since_us = now_us();
@@ -477,14 +518,17 @@ impl SessionLocks {
                 if state.blockers(self.pid, wanted).is_empty() {
                     state.waiting.remove(&self.pid);
                     state.holds_mut(self.pid, wanted.key).pending[wanted.mode.index()] = true;
+                    drop(state);
+                    self.keys.lock().insert(wanted.key);
                     return Ok(());
                 }
                 if let Some(cycle) = state.deadlock(self.pid, wanted) {
                     state.waiting.remove(&self.pid);
+                    drop(state);
                     self.registry.deadlocks.fetch_add(1, Ordering::Relaxed);
-                    return Err(SqlError::Deadlock {
-                        detail: deadlock_detail(&cycle),
-                    });
+                    let detail = deadlock_detail(&cycle);
+                    tracing::info!(pid = self.pid, %detail, "deadlock detected");
+                    return Err(SqlError::Deadlock { detail });
                 }
                 state.waiting.insert(self.pid, Waiting { wanted, since_us });
             }
@@ -503,8 +547,7 @@ impl Drop for SessionLocks {
     /// The session ended: every hold it had ends, as does any wait.
     fn drop(&mut self) {
         self.registry.state.lock().waiting.remove(&self.pid);
-        self.registry
-            .change_all(self.pid, |holds| *holds = Holds::default());
+        self.change_own(|holds| *holds = Holds::default());
     }
 }
 
@@ -527,55 +570,79 @@ fn deadlock_detail(cycle: &[(i32, LockWanted, i32)]) -> String {
 mod tests {
     use super::*;
 
-    fn session(registry: &Arc<AdvisoryLocks>, pid: i32) -> SessionLocks {
-        SessionLocks::new(registry.clone(), pid)
+    /// A session of `registry`, and one statement's journal.
+    struct Session(SessionLocks, StatementLocks);
+
+    impl Session {
+        fn new(registry: &Arc<AdvisoryLocks>, pid: i32) -> Session {
+            Session(
+                SessionLocks::new(registry.clone(), pid),
+                StatementLocks::default(),
+            )
+        }
+
+        fn lock(&self, key: AdvisoryKey, mode: LockMode, scope: LockScope) -> Result<(), SqlError> {
+            self.0.lock(&self.1, key, mode, scope)
+        }
+
+        fn unlock(&self, key: AdvisoryKey, mode: LockMode) -> bool {
+            self.0.unlock(&self.1, key, mode)
+        }
+
+        /// Ends the statement; the next one has a journal of its own.
+        fn end_statement(&mut self) -> Vec<Notice> {
+            let warnings = self.0.end_statement(&self.1);
+            self.1 = StatementLocks::default();
+            warnings
+        }
     }
 
     const ONE: AdvisoryKey = AdvisoryKey::Int8(1);
+    const TWO: AdvisoryKey = AdvisoryKey::Int8(2);
+    const X: LockMode = LockMode::Exclusive;
+    const SESSION: LockScope = LockScope::Session;
+
+    fn waiting(registry: &AdvisoryLocks, pid: i32) -> bool {
+        registry
+            .rows()
+            .iter()
+            .any(|row| row.pid == pid && !row.granted)
+    }
 
     #[test]
     fn exclusive_conflicts_with_others_shared_only_with_exclusive() {
         let registry = Arc::default();
-        let (a, b) = (session(&registry, 1), session(&registry, 2));
-        a.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
-        b.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
-        let busy = b.lock(ONE, LockMode::Exclusive, LockScope::Session);
+        let (a, b) = (Session::new(&registry, 1), Session::new(&registry, 2));
+        a.lock(ONE, LockMode::Shared, SESSION).unwrap();
+        b.lock(ONE, LockMode::Shared, SESSION).unwrap();
+        let busy = b.lock(ONE, X, SESSION);
         assert!(matches!(busy, Err(SqlError::AdvisoryLockBusy(_))));
         // A session never conflicts with itself.
         a.unlock(ONE, LockMode::Shared);
-        b.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        assert!(a.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
+        b.lock(ONE, X, SESSION).unwrap();
+        assert!(a.lock(ONE, LockMode::Shared, SESSION).is_err());
         // The two key spaces are apart.
-        a.lock(
-            AdvisoryKey::Pair(0, 1),
-            LockMode::Exclusive,
-            LockScope::Session,
-        )
-        .unwrap();
+        a.lock(AdvisoryKey::Pair(0, 1), X, SESSION).unwrap();
     }
 
     #[test]
     fn session_holds_count_and_transaction_holds_end_with_it() {
         let registry = Arc::default();
-        let (a, b) = (session(&registry, 1), session(&registry, 2));
-        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        a.lock(ONE, LockMode::Exclusive, LockScope::Transaction)
-            .unwrap();
-        assert!(a.unlock(ONE, LockMode::Exclusive));
-        assert!(a.unlock(ONE, LockMode::Exclusive));
+        let (mut a, b) = (Session::new(&registry, 1), Session::new(&registry, 2));
+        a.lock(ONE, X, SESSION).unwrap();
+        a.lock(ONE, X, SESSION).unwrap();
+        a.lock(ONE, X, LockScope::Transaction).unwrap();
+        assert!(a.unlock(ONE, X));
+        assert!(a.unlock(ONE, X));
         // The transaction's hold is not the session's to unlock.
-        assert!(!a.unlock(ONE, LockMode::Exclusive));
+        assert!(!a.unlock(ONE, X));
         assert_eq!(
             a.end_statement(),
             vec![Notice::DoNotOwnLock("ExclusiveLock")]
         );
-        assert!(b.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
-        a.end_transaction();
-        b.lock(ONE, LockMode::Shared, LockScope::Session).unwrap();
+        assert!(b.lock(ONE, LockMode::Shared, SESSION).is_err());
+        a.0.end_transaction();
+        b.lock(ONE, LockMode::Shared, SESSION).unwrap();
         drop(b);
         assert!(registry.rows().is_empty());
     }
@@ -583,76 +650,93 @@ mod tests {
     #[tokio::test]
     async fn a_wait_takes_the_lock_when_freed_and_the_rerun_claims_it() {
         let registry = Arc::default();
-        let (a, b) = (session(&registry, 1), session(&registry, 2));
-        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        let two = AdvisoryKey::Int8(2);
-        b.lock(two, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        let Err(SqlError::AdvisoryLockBusy(wanted)) =
-            b.lock(ONE, LockMode::Exclusive, LockScope::Session)
-        else {
+        let (mut a, mut b) = (Session::new(&registry, 1), Session::new(&registry, 2));
+        a.lock(ONE, X, SESSION).unwrap();
+        a.end_statement();
+        // b's statement takes 2, then finds 1 busy.
+        b.lock(TWO, X, SESSION).unwrap();
+        let Err(SqlError::AdvisoryLockBusy(wanted)) = b.lock(ONE, X, SESSION) else {
             panic!("session 1 holds the lock");
         };
+        b.0.run_again(&b.1, false);
         let interrupt = Interrupt::default();
-        let waiting = b.wait(wanted, &interrupt);
+        let waited = b.0.wait(wanted, &interrupt);
         let releasing = async {
-            // The wait gave back what the statement took: key 2 is free.
-            while !registry
-                .rows()
-                .iter()
-                .any(|row| row.pid == 2 && !row.granted)
-            {
+            while !waiting(&registry, 2) {
                 tokio::task::yield_now().await;
             }
-            a.lock(two, LockMode::Exclusive, LockScope::Session)
-                .unwrap();
-            a.unlock(two, LockMode::Exclusive);
-            a.unlock(ONE, LockMode::Exclusive);
+            // What b's statement took was given back: 2 is free.
+            a.lock(TWO, X, SESSION).unwrap();
+            a.unlock(TWO, X);
+            a.unlock(ONE, X);
         };
-        let (waited, ()) = tokio::join!(waiting, releasing);
+        let (waited, ()) = tokio::join!(waited, releasing);
         waited.unwrap();
         // Pending for b: a cannot take it back before b's statement runs again.
-        assert!(a.lock(ONE, LockMode::Shared, LockScope::Session).is_err());
-        b.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
+        assert!(a.lock(ONE, LockMode::Shared, SESSION).is_err());
+        // The run again takes both, once each.
+        b.lock(TWO, X, SESSION).unwrap();
+        b.lock(ONE, X, SESSION).unwrap();
         b.end_statement();
-        assert!(b.unlock(ONE, LockMode::Exclusive));
-        assert!(!b.unlock(ONE, LockMode::Exclusive));
+        for key in [ONE, TWO] {
+            assert!(b.unlock(key, X));
+            assert!(!b.unlock(key, X));
+        }
+    }
+
+    #[test]
+    fn a_statement_run_again_unlocks_once() {
+        let registry = Arc::default();
+        let (mut a, mut b) = (Session::new(&registry, 1), Session::new(&registry, 2));
+        b.lock(ONE, X, SESSION).unwrap();
+        b.end_statement();
+        // `SELECT pg_advisory_unlock(1), pg_advisory_lock(3), pg_advisory_lock(2)`
+        // where 2 is busy on the first run and 3 on the second.
+        a.lock(TWO, X, SESSION).unwrap();
+        a.end_statement();
+        let three = AdvisoryKey::Int8(3);
+        assert!(b.unlock(ONE, X));
+        b.lock(three, X, SESSION).unwrap();
+        assert!(b.lock(TWO, X, SESSION).is_err());
+        b.0.run_again(&b.1, false);
+        a.lock(three, X, SESSION).unwrap();
+        assert!(b.unlock(ONE, X), "done by the first run");
+        assert!(b.lock(three, X, SESSION).is_err());
+        b.0.run_again(&b.1, false);
+        assert!(b.unlock(ONE, X), "still done by the first run");
+        assert!(b.end_statement().is_empty());
+        // `SELECT pg_advisory_lock(1), pg_advisory_unlock(1), pg_advisory_lock(2)`
+        // run again: 1 is taken and given back again, and ends up not held.
+        b.lock(ONE, X, SESSION).unwrap();
+        assert!(b.unlock(ONE, X));
+        assert!(b.lock(TWO, X, SESSION).is_err());
+        b.0.run_again(&b.1, false);
+        b.lock(ONE, X, SESSION).unwrap();
+        assert!(b.unlock(ONE, X));
+        b.end_statement();
+        assert!(!registry
+            .rows()
+            .iter()
+            .any(|row| row.pid == 2 && row.key == ONE));
     }
 
     #[tokio::test]
     async fn the_wait_that_closes_a_cycle_is_a_deadlock() {
         let registry = Arc::default();
-        let (a, b) = (session(&registry, 1), session(&registry, 2));
-        let two = AdvisoryKey::Int8(2);
-        a.lock(ONE, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
-        b.lock(two, LockMode::Exclusive, LockScope::Session)
-            .unwrap();
+        let (mut a, mut b) = (Session::new(&registry, 1), Session::new(&registry, 2));
+        a.lock(ONE, X, SESSION).unwrap();
+        b.lock(TWO, X, SESSION).unwrap();
         a.end_statement();
         b.end_statement();
         let interrupt = Interrupt::default();
-        let wanted_two = LockWanted {
-            key: two,
-            mode: LockMode::Exclusive,
-        };
-        let a_waits = a.wait(wanted_two, &interrupt);
+        let a_waits = a.0.wait(LockWanted { key: TWO, mode: X }, &interrupt);
         let b_closes_the_cycle = async {
-            while !registry
-                .rows()
-                .iter()
-                .any(|row| row.pid == 1 && !row.granted)
-            {
+            while !waiting(&registry, 1) {
                 tokio::task::yield_now().await;
             }
-            let wanted_one = LockWanted {
-                key: ONE,
-                mode: LockMode::Exclusive,
-            };
-            let deadlock = b.wait(wanted_one, &interrupt).await;
+            let deadlock = b.0.wait(LockWanted { key: ONE, mode: X }, &interrupt).await;
             // b gives up: its hold on 2 ends, and a gets it.
-            b.unlock(two, LockMode::Exclusive);
+            b.unlock(TWO, X);
             deadlock
         };
         let (a_waited, deadlock) = tokio::join!(a_waits, b_closes_the_cycle);
@@ -662,5 +746,6 @@ mod tests {
         };
         assert!(detail.starts_with("Process 2 waits for ExclusiveLock on advisory lock"));
         assert!(detail.contains("Process 1 waits for ExclusiveLock"));
+        assert_eq!(registry.deadlocks(), 1);
     }
 }

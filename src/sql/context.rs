@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::activity::Activities;
-use super::advisory::SessionLocks;
+use super::advisory::{SessionLocks, StatementLocks};
 use super::block::ReadLog;
 use super::notify::{NotifyHub, StatementNotifications};
 use super::overlay::Overlay;
@@ -125,12 +125,46 @@ pub struct SessionHandles {
     pub locks: Arc<SessionLocks>,
     /// Where notifications go (see `sql::notify`).
     pub notify_hub: Arc<NotifyHub>,
-    /// The statement's `pg_notify` calls.
-    pub notifications: Arc<StatementNotifications>,
+    /// The bytes of the notifications the statement's transaction had asked
+    /// for when the statement began, which its own count against the
+    /// queues' bound with.
+    pub pending_notify_bytes: usize,
     /// The channels the session listens on (`pg_listening_channels()`).
     pub listening: Arc<[String]>,
-    /// The statement's `pg_sleep` calls.
-    pub sleep: Arc<StatementSleep>,
+    /// What the statement's calls asked of the session.
+    pub calls: Arc<StatementCalls>,
+}
+
+impl SessionHandles {
+    /// A block's statement tried on its overlay is rehearsed instead: forgets
+    /// what the try asked, which the rehearsal asks again; the advisory locks
+    /// it took stay the session's for the rehearsal to claim.
+    pub fn run_again(&self) {
+        self.calls.run_again(&self.locks, true);
+    }
+}
+
+/// What one statement's functions asked of its session: the advisory locks
+/// it took and gave back, its `pg_notify` calls, its `pg_sleep` time. Each
+/// statement has its own (the session makes it when the statement begins),
+/// kept across its runs, so that a run still going on after its statement was
+/// answered (a read that timed out, on its reader thread) records nothing in
+/// the next statement's.
+#[derive(Debug, Default)]
+pub struct StatementCalls {
+    pub locks: StatementLocks,
+    pub notifications: StatementNotifications,
+    pub sleep: StatementSleep,
+}
+
+impl StatementCalls {
+    /// The statement will run again: forgets what its run asked, which the
+    /// next run asks again; `keep_locks` as in [`SessionLocks::run_again`].
+    pub fn run_again(&self, locks: &SessionLocks, keep_locks: bool) {
+        locks.run_again(&self.locks, keep_locks);
+        self.notifications.take();
+        self.sleep.take();
+    }
 }
 
 /// The values the session's sequences gave it, by sequence OID and the name

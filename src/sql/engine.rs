@@ -436,12 +436,14 @@ impl Engine {
             );
         if on_overlay {
             let run = block.run();
-            let (statement, ctx) = (statement.clone(), ctx.clone());
+            let (statement, overlay_ctx) = (statement.clone(), ctx.clone());
             let name = format!("block {}", request_name(&stmt));
             let result = self
                 .turnstile
                 .read_maybe_short(name, bounded, move |db| {
-                    run.run_on_overlay(db, &ctx, is_write, |txn, ctx| statement.run(txn, ctx))
+                    run.run_on_overlay(db, &overlay_ctx, is_write, |txn, ctx| {
+                        statement.run(txn, ctx)
+                    })
                 })
                 .await?;
             match result {
@@ -451,14 +453,22 @@ impl Engine {
                     }
                     return Ok(ran);
                 }
-                // Stopped by its deadline or a cancel: the same again.
-                Err(e @ SqlError::QueryCanceled(_)) => return Err(e.into()),
+                // Stopped by its deadline or a cancel, or waiting for an
+                // advisory lock (see `sql::advisory`): the same again.
+                Err(e @ (SqlError::QueryCanceled(_) | SqlError::AdvisoryLockBusy(_))) => {
+                    return Err(e.into())
+                }
                 // Handed back, or an error: a rehearsal gives the answer. An error
                 // on the overlay may come from the block's image of a row that
                 // another transaction has since changed or deleted (a 23505 on a
                 // row that is gone); the rehearsal's replay then answers 40001,
                 // which a client retries, and otherwise the same error.
-                Err(_) => {}
+                // What the try asked of the session, the rehearsal asks again.
+                Err(_) => {
+                    if let Some(session) = &ctx.session {
+                        session.run_again();
+                    }
+                }
             }
         }
         let run = block.run();

@@ -10,6 +10,10 @@
 //! what was asked after the savepoint. Within one transaction a notification
 //! identical to an earlier one (channel and payload) is sent once, and a
 //! transaction's notifications reach every listener together and in order.
+//! Transaction blocks send in the order they commit (they take turns, see
+//! `NotifyHub::commit_order`); a statement outside a block that calls
+//! `pg_notify` sends when its session gets its answer, which for two such
+//! statements committing at nearly the same moment may be in either order.
 //!
 //! # Delivery
 //! Each session has a queue ([`Listener`]) the [`NotifyHub`] sends into at the
@@ -29,7 +33,7 @@
 //! server's memory growing without end. `pg_notification_queue_usage()` says how
 //! full they are.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -90,6 +94,13 @@ pub struct NotifyHub {
     state: Mutex<HubState>,
     /// The bytes queued for all sessions and not yet taken by their wire layer.
     queued_bytes: AtomicUsize,
+    /// Held by a transaction block with notifications from before its COMMIT
+    /// until it has sent them, so that blocks send in the order they commit
+    /// (as PostgreSQL, whose NOTIFY takes a lock at commit, does). An async
+    /// mutex: a session waits for it on its own task, holding nothing another
+    /// needs (a COMMIT waits for the write lock and the log, never for a
+    /// session).
+    commit_order: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -104,18 +115,25 @@ impl NotifyHub {
     /// A queue for the session `pid`, listening on nothing yet.
     pub fn listener(self: &Arc<Self>, pid: i32) -> Listener {
         let (sender, receiver) = mpsc::unbounded_channel();
-        self.state.lock().queues.insert(pid, sender);
         Listener {
             hub: self.clone(),
             pid,
+            sender,
             receiver,
             channels: BTreeSet::new(),
         }
     }
 
-    /// 54000 if the queues are full.
-    pub fn check_room(&self) -> Result<(), SqlError> {
-        if self.queued_bytes.load(Ordering::Relaxed) >= QUEUE_BYTES_MAX {
+    /// The turn of a transaction block with notifications to commit and send
+    /// them (see `commit_order`).
+    pub async fn commit_order(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.commit_order.clone().lock_owned().await
+    }
+
+    /// 54000 if the queues have no room for `bytes` more.
+    pub fn check_room(&self, bytes: usize) -> Result<(), SqlError> {
+        let queued = self.queued_bytes.load(Ordering::Relaxed);
+        if queued.saturating_add(bytes) > QUEUE_BYTES_MAX {
             return Err(SqlError::ProgramLimitExceeded(
                 "too many notifications in the NOTIFY queue".into(),
             ));
@@ -131,24 +149,26 @@ impl NotifyHub {
     /// A transaction committed: sends its notifications, each identical one
     /// once, to every session listening on their channels.
     pub fn send(&self, notifications: Vec<Notification>) {
-        let mut sent: Vec<&Notification> = Vec::with_capacity(notifications.len());
+        let mut seen = HashSet::with_capacity(notifications.len());
+        let distinct: Vec<&Notification> = notifications
+            .iter()
+            .filter(|n| seen.insert((&n.channel, &n.payload)))
+            .collect();
         let state = self.state.lock();
-        for notification in &notifications {
-            if sent.contains(&notification) {
-                continue;
-            }
-            sent.push(notification);
+        for notification in distinct {
             let Some(listeners) = state.listeners.get(&notification.channel) else {
                 continue;
             };
             for pid in listeners {
-                let queued = state
-                    .queues
-                    .get(pid)
-                    .is_some_and(|queue| queue.send(notification.clone()).is_ok());
-                if queued {
-                    self.queued_bytes
-                        .fetch_add(notification.size(), Ordering::Relaxed);
+                let Some(queue) = state.queues.get(pid) else {
+                    continue;
+                };
+                // Counted before it is queued: the listener's wire layer may
+                // take it (and uncount it) at once.
+                let size = notification.size();
+                self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+                if queue.send(notification.clone()).is_err() {
+                    self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
                 }
             }
         }
@@ -161,6 +181,9 @@ impl NotifyHub {
 pub struct Listener {
     hub: Arc<NotifyHub>,
     pid: i32,
+    /// The queue's sending end, which the hub keeps while the session listens
+    /// on any channel.
+    sender: mpsc::UnboundedSender<Notification>,
     receiver: mpsc::UnboundedReceiver<Notification>,
     channels: BTreeSet<String>,
 }
@@ -191,8 +214,10 @@ impl Listener {
                 }
             }
         };
+        let listened = !self.channels.is_empty();
         match change {
             ListenChange::Listen(channel) => {
+                state.queues.insert(self.pid, self.sender.clone());
                 state
                     .listeners
                     .entry(channel.clone())
@@ -209,6 +234,11 @@ impl Listener {
                     stop(&channel, &mut state);
                 }
             }
+        }
+        // A session that listens on nothing has no queue in the hub (a session
+        // that never listens never had one).
+        if listened && self.channels.is_empty() {
+            state.queues.remove(&self.pid);
         }
     }
 
@@ -240,7 +270,6 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         self.apply(ListenChange::UnlistenAll);
-        self.hub.state.lock().queues.remove(&self.pid);
         // What the session never took no longer counts.
         while let Ok(notification) = self.receiver.try_recv() {
             self.taken(&notification);
@@ -256,6 +285,17 @@ pub enum PendingNotify {
     Notify { channel: String, payload: String },
 }
 
+/// The bytes of the notifications among `pending`, as the queues' bound
+/// counts them.
+pub fn bytes<'a>(pending: impl Iterator<Item = &'a PendingNotify>) -> usize {
+    pending
+        .map(|p| match p {
+            PendingNotify::Notify { channel, payload } => channel.len() + payload.len(),
+            PendingNotify::Listen(_) => 0,
+        })
+        .sum()
+}
+
 /// `LISTEN` or `UNLISTEN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListenChange {
@@ -264,22 +304,27 @@ pub enum ListenChange {
     UnlistenAll,
 }
 
-/// The `pg_notify` calls of the statement running, shared with its context:
-/// they join the transaction's notifications if the statement succeeds.
+/// The `pg_notify` calls of a statement: they join its transaction's
+/// notifications if it succeeds.
 #[derive(Debug, Default)]
 pub struct StatementNotifications(Mutex<Vec<(String, String)>>);
 
 impl StatementNotifications {
-    /// `pg_notify(channel, payload)`.
+    /// `pg_notify(channel, payload)`, in a transaction whose notifications so
+    /// far (before this statement's) come to `pending_bytes`: 54000 if the
+    /// queues would have no room for them all.
     pub fn notify(
         &self,
         hub: &NotifyHub,
+        pending_bytes: usize,
         channel: String,
         payload: String,
     ) -> Result<(), SqlError> {
         check(&channel, &payload)?;
-        hub.check_room()?;
-        self.0.lock().push((channel, payload));
+        let mut notifications = self.0.lock();
+        let bytes: usize = notifications.iter().map(|(c, p)| c.len() + p.len()).sum();
+        hub.check_room(pending_bytes + bytes + channel.len() + payload.len())?;
+        notifications.push((channel, payload));
         Ok(())
     }
 

@@ -60,9 +60,9 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions, visit_relations, Analyze, BinaryOperator, Expr, FetchDirection, FetchPosition, FlushType,
-    Ident, ObjectName, ObjectNamePart, Owner, Query, SequenceOptions, Set, SetExpr, Statement,
-    UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
+    visit_expressions, visit_relations, Analyze, BinaryOperator, Expr, FetchDirection,
+    FetchPosition, FlushType, Ident, ObjectName, ObjectNamePart, Owner, Query, SequenceOptions,
+    Set, SetExpr, Statement, UnaryOperator, VacuumStatement, Value, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;

@@ -37,6 +37,7 @@
 mod copy;
 mod cursor;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,11 +49,9 @@ use sqlparser::ast::{
 use super::activity::{SessionActivity, WaitEvent};
 use super::advisory::{LockWanted, SessionLocks};
 use super::block::{Block, BlockStatement};
-use super::context::{SessionCalls, SessionHandles, StatementSleep};
+use super::context::{SessionCalls, SessionHandles, StatementCalls};
 use super::context::{SessionSequences, StatementSettings};
-use super::notify::{
-    self, ListenChange, Listener, Notification, PendingNotify, StatementNotifications,
-};
+use super::notify::{self, ListenChange, Listener, Notification, PendingNotify};
 use super::parse::{self, calls_function};
 use super::plan_cache::{ParsedText, PreparedStatement, TextCache};
 use super::settings::{SettingValue, Settings};
@@ -85,13 +84,32 @@ pub struct CancelHandle {
     current: std::sync::Mutex<Option<Interrupt>>,
     /// What every interrupt of this session wakes its waiters through.
     notify: Arc<tokio::sync::Notify>,
+    /// Set by `pg_terminate_backend`: from then on every statement is stopped
+    /// as it starts, while the wire layer ends the session.
+    terminating: AtomicBool,
 }
 
 impl CancelHandle {
     /// A new statement's interrupt, with `deadline` if it has one, and the
     /// `lock_timeout` of `settings`.
     fn interrupt(&self, deadline: Option<Instant>, settings: &Settings) -> Interrupt {
-        Interrupt::with_notify(deadline, settings.lock_timeout(), self.notify.clone())
+        let interrupt =
+            Interrupt::with_notify(deadline, settings.lock_timeout(), self.notify.clone());
+        if self.is_terminating() {
+            interrupt.cancel();
+        }
+        interrupt
+    }
+
+    /// `pg_terminate_backend`: stops the running statement and every one
+    /// after it (see `SessionActivity::terminate`).
+    pub fn terminate(&self) {
+        self.terminating.store(true, Ordering::Relaxed);
+        self.cancel();
+    }
+
+    pub fn is_terminating(&self) -> bool {
+        self.terminating.load(Ordering::Relaxed)
     }
 
     /// Asks the running statement, if any, to stop with 57014.
@@ -162,6 +180,20 @@ impl Command {
     }
 }
 
+/// Functions whose effect depends on how their transaction ends: `set_config`
+/// (what it sets, a later error undoes, as `SET`'s), `pg_notify` (sent when it
+/// commits) and the transaction-level advisory locks (held to its end). A query
+/// string or extended-protocol batch calling one is one implicit transaction,
+/// as in PostgreSQL, so that the effect spans the whole of it.
+const TRANSACTION_FUNCTIONS: &[&str] = &[
+    "set_config",
+    "pg_notify",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+];
+
 /// What a string of several statements holds (see `Session::string_kinds`).
 #[derive(Default)]
 struct StringKinds {
@@ -169,13 +201,13 @@ struct StringKinds {
     writes: bool,
     /// Session commands (SET, SHOW, BEGIN, …).
     commands: bool,
-    /// Statements that change settings: session commands (SET, RESET) and
-    /// statements that call `set_config`.
+    /// Session commands that change settings (SET, RESET).
     settings: bool,
     /// Statements that live in a transaction block: a cursor's (a string that
     /// declares one and fetches from it is one implicit block), LOCK TABLE
-    /// (which holds its lock to the string's end), and the notifications'
-    /// (sent when the string's transaction commits).
+    /// (which holds its lock to the string's end), the notifications' (sent
+    /// when the string's transaction commits), and those calling one of
+    /// [`TRANSACTION_FUNCTIONS`].
     block_statements: bool,
 }
 
@@ -219,16 +251,17 @@ pub struct Session {
     listener: Listener,
     /// The channels it listens on, for `pg_listening_channels()`.
     listening: Arc<[String]>,
-    /// The running statement's `pg_notify` calls.
-    statement_notifications: Arc<StatementNotifications>,
-    /// The running statement's `pg_sleep` calls.
-    statement_sleep: Arc<StatementSleep>,
+    /// What the running (or last) statement's calls asked of the session;
+    /// each statement gets its own (see `StatementCalls`).
+    statement_calls: Arc<StatementCalls>,
     /// Where `pg_stat_activity` learns what the session waits for; None for a
     /// session the wire layer did not register.
     activity: Option<Arc<SessionActivity>>,
     /// Inside a block: its LISTEN, UNLISTEN and NOTIFY, each with the number of
     /// savepoints open when it ran (as cursors keep theirs), for COMMIT.
     pending_notify: Vec<(usize, PendingNotify)>,
+    /// The bytes of the notifications in `pending_notify`.
+    pending_notify_bytes: usize,
 }
 
 impl Session {
@@ -249,10 +282,10 @@ impl Session {
             locks: Arc::new(engine.session_locks(0)),
             listener: engine.notify_hub().listener(0),
             listening: Arc::from([]),
-            statement_notifications: Arc::default(),
-            statement_sleep: Arc::default(),
+            statement_calls: Arc::default(),
             activity: None,
             pending_notify: Vec::new(),
+            pending_notify_bytes: 0,
             engine,
         }
     }
@@ -278,7 +311,7 @@ impl Session {
 
     /// Waits for another session's advisory lock (see `sql::advisory`).
     async fn wait_for_lock(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), Error> {
-        self.forget_statement_calls();
+        self.statement_calls.run_again(&self.locks, false);
         self.set_wait_event(Some(WaitEvent::AdvisoryLock));
         let waited = self.locks.wait(wanted, interrupt).await;
         self.set_wait_event(None);
@@ -428,10 +461,19 @@ impl Session {
         let created_sequences = block.created_sequences();
         let interrupt = self.cancel.interrupt(None, &self.settings);
         // A write made again here made its `set_config` changes when it first
-        // ran: what it changes now is not kept; and it called nothing that
-        // acts on the session (see `SessionCalls`).
-        let mut ctx = self.context(&interrupt);
-        ctx.session_calls = SessionCalls::None;
+        // ran: what it changes now is not kept.
+        let ctx = self.context(&interrupt);
+        // Blocks with notifications commit and send them one at a time, so
+        // that listeners get them in commit order (see `sql::notify`).
+        let notifies = self
+            .pending_notify
+            .iter()
+            .any(|(_, pending)| matches!(pending, PendingNotify::Notify { .. }));
+        let _in_order = if notifies {
+            Some(self.listener.hub().commit_order().await)
+        } else {
+            None
+        };
         match self.engine.commit_block(block, &ctx).await {
             Ok(()) => self.run_command(Command::Commit),
             Err(e) => {
@@ -490,6 +532,7 @@ impl Session {
         }
         let interrupt = self.statement_interrupt();
         *self.cancel.lock() = Some(interrupt.clone());
+        self.statement_calls = Arc::default();
         let result = loop {
             match self.run_engine_once(prepared, params, &interrupt).await {
                 // Another session holds an advisory lock the statement takes:
@@ -505,7 +548,7 @@ impl Session {
         // pg_sleep: the statement is done, and only a query may sleep (see
         // `SessionCalls`), so a cancel or the timeout meanwhile undoes nothing
         // the client would not be told of.
-        let owed = self.statement_sleep.take();
+        let owed = self.statement_calls.sleep.take();
         let result = match result {
             Ok(output) if !owed.is_zero() => {
                 self.set_wait_event(Some(WaitEvent::Sleep));
@@ -529,21 +572,14 @@ impl Session {
         Ok(output)
     }
 
-    /// Forgets what a statement's calls asked of the session when it must run
-    /// again: its next run asks again.
-    fn forget_statement_calls(&self) {
-        self.statement_notifications.take();
-        self.statement_sleep.take();
-    }
-
     /// Ends a statement (or a string's statements), which succeeded if `ok`:
     /// its `pg_notify` calls join its transaction's notifications (and are
     /// sent, if it was a transaction of its own, whose transaction-level
     /// advisory locks then end). Hands over the warnings its unlocks made,
     /// for its output.
     fn end_statement(&mut self, ok: bool) -> Vec<Notice> {
-        let warnings = self.locks.end_statement();
-        let notified = self.statement_notifications.take();
+        let warnings = self.locks.end_statement(&self.statement_calls.locks);
+        let notified = self.statement_calls.notifications.take();
         if ok {
             for (channel, payload) in notified {
                 self.notify(PendingNotify::Notify { channel, payload });
@@ -559,7 +595,10 @@ impl Session {
     /// outside a block, at its COMMIT inside one.
     fn notify(&mut self, pending: PendingNotify) {
         match &self.block {
-            Some(block) => self.pending_notify.push((block.savepoints_open(), pending)),
+            Some(block) => {
+                self.pending_notify_bytes += notify::bytes(std::iter::once(&pending));
+                self.pending_notify.push((block.savepoints_open(), pending));
+            }
             None => self.commit_notify(vec![pending]),
         }
     }
@@ -687,11 +726,12 @@ impl Session {
             session: Some(SessionHandles {
                 locks: self.locks.clone(),
                 notify_hub: self.listener.hub().clone(),
-                notifications: self.statement_notifications.clone(),
+                pending_notify_bytes: self.pending_notify_bytes,
                 listening: self.listening.clone(),
-                sleep: self.statement_sleep.clone(),
+                calls: self.statement_calls.clone(),
             }),
-            session_calls: SessionCalls::All,
+            // What may call them says so (`run_engine`, `execute_batch`).
+            session_calls: SessionCalls::None,
         }
     }
 
@@ -745,8 +785,8 @@ impl Session {
                 }
                 None => {
                     kinds.writes |= prepared.is_write();
-                    kinds.settings |= calls_function(prepared.statement(), &["set_config"]);
-                    kinds.block_statements |= calls_function(prepared.statement(), &["pg_notify"]);
+                    kinds.block_statements |=
+                        calls_function(prepared.statement(), TRANSACTION_FUNCTIONS);
                 }
             }
         }
@@ -754,8 +794,9 @@ impl Session {
     }
 
     /// True if no block is open and `prepared` changes data or schema (DML, DDL,
-    /// CALL) or settings (SET, SET LOCAL, RESET, a call of `set_config`; not
-    /// another session command, nor a malformed one, which fails when it runs):
+    /// CALL) or settings (SET, SET LOCAL, RESET), or calls one of
+    /// [`TRANSACTION_FUNCTIONS`], or is LISTEN, UNLISTEN or NOTIFY (not another
+    /// session command, nor a malformed one, which fails when it runs):
     /// in an extended-protocol batch that more statements follow before Sync, it
     /// opens the batch's implicit transaction (see [`Session::begin_implicit`]),
     /// which an error before the Sync rolls back, settings included.
@@ -763,9 +804,12 @@ impl Session {
         self.transaction == TransactionState::Idle
             && match command(prepared.statement()) {
                 Ok(None) => {
-                    prepared.is_write() || calls_function(prepared.statement(), &["set_config"])
+                    prepared.is_write()
+                        || calls_function(prepared.statement(), TRANSACTION_FUNCTIONS)
                 }
-                Ok(Some(command)) => command.changes_settings(),
+                Ok(Some(command)) => {
+                    command.changes_settings() || matches!(command, Command::Notify(_))
+                }
                 Err(_) => false,
             }
     }
@@ -809,6 +853,7 @@ impl Session {
     ) -> (Vec<Output>, Option<Error>) {
         let interrupt = self.statement_interrupt();
         *self.cancel.lock() = Some(interrupt.clone());
+        self.statement_calls = Arc::default();
         let (outputs, error) = loop {
             let mut ctx = self.context(&interrupt);
             ctx.session_calls = SessionCalls::NoSleep;
@@ -944,6 +989,8 @@ impl Session {
                 self.settings.restore(&settings);
                 self.cursors_roll_back(open);
                 self.pending_notify.retain(|(depth, _)| *depth < open);
+                self.pending_notify_bytes =
+                    notify::bytes(self.pending_notify.iter().map(|(_, p)| p));
                 self.transaction = TransactionState::InBlock;
                 "ROLLBACK"
             }
@@ -959,7 +1006,8 @@ impl Session {
                     PendingNotify::Listen(_) => "UNLISTEN",
                     PendingNotify::Notify { channel, payload } => {
                         notify::check(channel, payload)?;
-                        self.listener.hub().check_room()?;
+                        let bytes = self.pending_notify_bytes + channel.len() + payload.len();
+                        self.listener.hub().check_room(bytes)?;
                         "NOTIFY"
                     }
                 };
@@ -1010,6 +1058,7 @@ impl Session {
         self.implicit = false;
         self.locks.end_transaction();
         let pending = std::mem::take(&mut self.pending_notify);
+        self.pending_notify_bytes = 0;
         if commit {
             self.commit_notify(pending.into_iter().map(|(_, p)| p).collect());
         }

@@ -113,10 +113,11 @@ pub(super) struct Connection {
     pub(super) row_description: Option<(Arc<Vec<ColumnInfo>>, Bytes)>,
     /// After an error in an extended-query batch, messages are discarded until Sync.
     pub(super) awaiting_sync: bool,
-    /// ReadyForQuery was the last thing sent: the session is idle, waiting for
-    /// its client's next query, and the idle timeouts run (as in PostgreSQL, not
-    /// in the middle of an extended-query batch).
-    awaiting_query: bool,
+    /// Since when ReadyForQuery was the last thing sent: the session is idle,
+    /// waiting for its client's next query, and the idle timeouts run from then
+    /// (as in PostgreSQL, not in the middle of an extended-query batch; the
+    /// notifications sent meanwhile do not restart them).
+    awaiting_query_since: Option<Instant>,
     /// Keeps this session reachable by cancel requests while the connection lives.
     _registration: Registration,
     /// What the session does, for `pg_stat_activity`: told what each query
@@ -232,7 +233,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
             portals: ByName::default(),
             row_description: None,
             awaiting_sync: false,
-            awaiting_query: true,
+            awaiting_query_since: Some(Instant::now()),
             _registration: registration,
             activity,
             _activity_registration: activity_registration,
@@ -439,7 +440,7 @@ impl Connection {
                 None => {
                     let idle_timeout = self.idle_timeout();
                     // Notifications reach a client between transactions only.
-                    let between_transactions = self.awaiting_query
+                    let between_transactions = self.awaiting_query_since.is_some()
                         && self.session.transaction_state() == TransactionState::Idle;
                     tokio::select! {
                         biased;
@@ -464,7 +465,7 @@ impl Connection {
                     }
                 }
             };
-            self.awaiting_query = false;
+            self.awaiting_query_since = None;
             let flow = match next {
                 Ok(Some(message)) => self.dispatch(message).await,
                 Ok(None) => Ok(Flow::Close),
@@ -492,13 +493,11 @@ impl Connection {
     }
 
     /// How long the session may stay idle now, and the error that ends it
-    /// then: none unless it waits for a query (see `awaiting_query`). A block
+    /// then: none unless it waits for a query (see `awaiting_query_since`). A block
     /// holds no lock while it waits (see `sql::block`), so this bounds what an
     /// abandoned block keeps: its session slot and its changes in memory.
     fn idle_timeout(&self) -> Option<(Duration, WireError)> {
-        if !self.awaiting_query {
-            return None;
-        }
+        let idle_since = self.awaiting_query_since?;
         let in_block = self.session.transaction_state() != TransactionState::Idle;
         let timeout = self.session.settings().idle_timeout(in_block)?;
         let err = if in_block {
@@ -506,7 +505,7 @@ impl Connection {
         } else {
             WireError::IdleSessionTimeout
         };
-        Some((timeout, err))
+        Some((timeout.saturating_sub(idle_since.elapsed()), err))
     }
 
     /// Routes one message. Errors of extended-query messages are answered here and
@@ -624,7 +623,7 @@ impl Connection {
         if self.session.transaction_state() == TransactionState::Idle {
             self.feed_notifications().await.map_err(io)?;
         }
-        self.awaiting_query = true;
+        self.awaiting_query_since = Some(Instant::now());
         self.activity.ready(self.session.transaction_state());
         let status = match self.session.transaction_state() {
             TransactionState::Idle => TransactionStatus::Idle,

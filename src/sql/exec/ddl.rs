@@ -69,8 +69,17 @@ pub fn execute(
         Statement::CreateSchema {
             schema_name,
             if_not_exists,
-            ..
+            or_replace: false,
+            with: None,
+            options: None,
+            default_collate_spec: None,
+            clone: None,
         } => create_schema(schema_name, *if_not_exists),
+        // Other dialects' forms (OR REPLACE, WITH, OPTIONS, CLONE, DEFAULT
+        // COLLATE), which PostgreSQL does not parse.
+        Statement::CreateSchema { .. } => Err(SqlError::Syntax(
+            "CREATE SCHEMA takes a name, AUTHORIZATION and IF NOT EXISTS only".into(),
+        )),
         Statement::AlterRole { name, operation } => alter_role(name, operation, ctx),
         Statement::Drop {
             object_type,

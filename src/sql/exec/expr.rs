@@ -340,7 +340,7 @@ fn eval_call(
     // The statement's pg_sleep calls are slept once it is done (see
     // `Session::run_engine`): the clock counts them as slept already.
     if let (FunctionId::ClockTimestamp, Some(session)) = (function, &env.ctx.session) {
-        let owed = session.sleep.owed_micros();
+        let owed = session.calls.sleep.owed_micros();
         if owed > 0 {
             let now = crate::types::now_us();
             return Ok(Value::Timestamptz(now.saturating_add_unsigned(owed)));

@@ -33,7 +33,7 @@ fn session<'a>(ctx: &'a QueryContext, function: &str) -> Result<&'a SessionHandl
             refused(" or a query string that has one")
         }
         (Some(session), SessionCalls::NoSleep) => Ok(session),
-        _ => refused(" inside a transaction block"),
+        _ => refused(" inside a transaction block, or in COPY"),
     }
 }
 
@@ -96,13 +96,17 @@ pub fn eval_catalog_function(
             transaction,
             wait,
         } => {
-            let locks = &session(ctx, "an advisory lock function")?.locks;
+            let session = session(ctx, "an advisory lock function")?;
             let scope = if transaction {
                 LockScope::Transaction
             } else {
                 LockScope::Session
             };
-            match locks.lock(advisory_key(args), lock_mode(shared), scope) {
+            let key = advisory_key(args);
+            match session
+                .locks
+                .lock(&session.calls.locks, key, lock_mode(shared), scope)
+            {
                 Ok(()) if wait => Value::Text(String::new()),
                 Ok(()) => Value::Bool(true),
                 Err(SqlError::AdvisoryLockBusy(_)) if !wait => Value::Bool(false),
@@ -110,8 +114,13 @@ pub fn eval_catalog_function(
             }
         }
         C::AdvisoryUnlock { shared } => {
-            let locks = &session(ctx, "an advisory lock function")?.locks;
-            Value::Bool(locks.unlock(advisory_key(args), lock_mode(shared)))
+            let session = session(ctx, "an advisory lock function")?;
+            let key = advisory_key(args);
+            Value::Bool(
+                session
+                    .locks
+                    .unlock(&session.calls.locks, key, lock_mode(shared)),
+            )
         }
         C::AdvisoryUnlockAll => {
             session(ctx, "an advisory lock function")?
@@ -125,9 +134,12 @@ pub fn eval_catalog_function(
                 Value::Null => String::new(),
                 value => value.to_text(),
             };
-            session
-                .notifications
-                .notify(&session.notify_hub, text(&args[0]), text(&args[1]))?;
+            session.calls.notifications.notify(
+                &session.notify_hub,
+                session.pending_notify_bytes,
+                text(&args[0]),
+                text(&args[1]),
+            )?;
             Value::Text(String::new())
         }
         C::ListeningChannels => Value::Array(
@@ -158,11 +170,13 @@ pub fn eval_catalog_function(
             }
         }
         C::TerminateBackend => {
-            if args
-                .get(1)
-                .and_then(Value::as_i64)
-                .is_some_and(|wait| wait != 0)
-            {
+            let timeout = args.get(1).and_then(Value::as_i64).unwrap_or(0);
+            if timeout < 0 {
+                return Err(SqlError::InvalidParameterValue(
+                    "\"timeout\" must not be negative".into(),
+                ));
+            }
+            if timeout > 0 {
                 return Err(SqlError::Unsupported(
                     "pg_terminate_backend with a timeout (it would wait under the database \
                      lock; call it with 0, or without one, and watch pg_stat_activity)"
@@ -193,9 +207,8 @@ pub fn eval_catalog_function(
             // Negative or NaN sleeps not at all, as in PostgreSQL; what is too
             // long to count is as good as forever.
             if seconds > 0.0 {
-                session
-                    .sleep
-                    .add((seconds * 1e6).min(u64::MAX as f64) as u64);
+                let micros = (seconds * 1e6).min(u64::MAX as f64) as u64;
+                session.calls.sleep.add(micros);
             }
             Value::Text(String::new())
         }
