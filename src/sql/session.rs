@@ -532,7 +532,7 @@ impl Session {
         }
         let interrupt = self.statement_interrupt();
         *self.cancel.lock() = Some(interrupt.clone());
-        self.statement_calls = Arc::default();
+        self.begin_statement_calls();
         let result = loop {
             match self.run_engine_once(prepared, params, &interrupt).await {
                 // Another session holds an advisory lock the statement takes:
@@ -570,6 +570,17 @@ impl Session {
         let mut output = result?;
         output.add_notices(warnings);
         Ok(output)
+    }
+
+    /// A statement (or a string's statements) begins: a fresh record of what
+    /// its calls ask of the session. The last statement's is reset in place
+    /// when no run of it is still going on (as almost always), saving an
+    /// allocation per statement.
+    fn begin_statement_calls(&mut self) {
+        match Arc::get_mut(&mut self.statement_calls) {
+            Some(calls) => *calls = StatementCalls::default(),
+            None => self.statement_calls = Arc::default(),
+        }
     }
 
     /// Ends a statement (or a string's statements), which succeeded if `ok`:
@@ -853,7 +864,7 @@ impl Session {
     ) -> (Vec<Output>, Option<Error>) {
         let interrupt = self.statement_interrupt();
         *self.cancel.lock() = Some(interrupt.clone());
-        self.statement_calls = Arc::default();
+        self.begin_statement_calls();
         let (outputs, error) = loop {
             let mut ctx = self.context(&interrupt);
             ctx.session_calls = SessionCalls::NoSleep;
