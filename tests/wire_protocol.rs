@@ -388,6 +388,17 @@ async fn create_big(client: &tokio_postgres::Client, more: &str) {
         .unwrap();
 }
 
+/// Runs a scan of `big` (see `create_big`) that takes far longer than any
+/// test: a statement to stop.
+fn spawn_big_scan(client: Client) -> tokio::task::JoinHandle<Result<(), tokio_postgres::Error>> {
+    tokio::spawn(async move {
+        client
+            .query("select count(*) from big x, big y, big z", &[])
+            .await
+            .map(|_| ())
+    })
+}
+
 /// statement_timeout cancels a slow SELECT with 57014; the read lock is released
 /// (a write on another connection completes) and the session answers again.
 #[tokio::test]
@@ -793,11 +804,7 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     let watcher = server.connect().await;
     let worker = server.connect().await;
     create_big(&worker, "set application_name = 'worker'").await;
-    let pid: i32 = worker
-        .query_one("select pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let pid = common::backend_pid(&worker).await;
     let row_of = |pid: i32| {
         let watcher = &watcher;
         async move {
@@ -832,21 +839,12 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     assert_eq!(row_of(pid).await.get::<_, &str>(1), "idle");
 
     // The watcher sees itself running the query it runs.
-    let own: i32 = watcher
-        .query_one("select pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let own = common::backend_pid(&watcher).await;
     let row = row_of(own).await;
     assert_eq!(row.get::<_, &str>(1), "active");
     assert!(row.get::<_, &str>(2).contains("pg_stat_activity"));
 
-    let scan = tokio::spawn(async move {
-        worker
-            .query("select count(*) from big x, big y, big z", &[])
-            .await
-            .map(|_| ())
-    });
+    let scan = spawn_big_scan(worker);
     while !scan.is_finished() {
         watcher
             .query_one("select pg_cancel_backend($1)", &[&pid])
@@ -905,17 +903,8 @@ async fn pg_terminate_backend_ends_idle_and_running_sessions() {
 
     let worker = server.connect().await;
     create_big(&worker, "").await;
-    let worker_pid: i32 = worker
-        .query_one("select pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
-    let scan = tokio::spawn(async move {
-        worker
-            .query("select count(*) from big x, big y, big z", &[])
-            .await
-            .map(|_| ())
-    });
+    let worker_pid = common::backend_pid(&worker).await;
+    let scan = spawn_big_scan(worker);
     while !scan.is_finished() {
         terminate(worker_pid).await;
         tokio::task::yield_now().await;
@@ -948,11 +937,7 @@ async fn pg_sleep_holds_no_lock_and_is_stopped_by_timeouts_and_cancels() {
         .batch_execute("create table t (a int primary key)")
         .await
         .unwrap();
-    let pid: i32 = sleeper
-        .query_one("select pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let pid = common::backend_pid(&sleeper).await;
     let cancel = sleeper.cancel_token();
     let sleeping = tokio::spawn(async move {
         let result = sleeper.query("select 'before', pg_sleep(600)", &[]).await;

@@ -1036,15 +1036,6 @@ async fn the_one_role_is_the_session_user() {
     assert_eq!(names, ["turnstile"]);
 }
 
-/// The session's process id.
-async fn backend_pid(client: &tokio_postgres::Client) -> i32 {
-    client
-        .query_one("select pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0)
-}
-
 /// `pg_locks`' advisory rows: (pid, objid, mode, granted), by lock and pid.
 async fn advisory_locks(client: &tokio_postgres::Client) -> Vec<(i32, String, String, bool)> {
     client
@@ -1093,7 +1084,10 @@ async fn an_advisory_lock_wait_holds_no_database_lock_and_ends_at_the_unlock() {
     let holder = server.connect().await;
     let waiter = server.connect().await;
     let other = server.connect().await;
-    let (holder_pid, waiter_pid) = (backend_pid(&holder).await, backend_pid(&waiter).await);
+    let (holder_pid, waiter_pid) = (
+        common::backend_pid(&holder).await,
+        common::backend_pid(&waiter).await,
+    );
     holder
         .batch_execute("select pg_advisory_lock(42)")
         .await
@@ -1162,7 +1156,7 @@ async fn advisory_lock_waits_end_in_deadlock_timeouts_and_cancels() {
     let a = server.connect().await;
     let b = server.connect().await;
     let watcher = server.connect().await;
-    let (a_pid, b_pid) = (backend_pid(&a).await, backend_pid(&b).await);
+    let (a_pid, b_pid) = (common::backend_pid(&a).await, common::backend_pid(&b).await);
     a.batch_execute("select pg_advisory_lock(1)").await.unwrap();
     b.batch_execute("select pg_advisory_lock(2)").await.unwrap();
     let a_waits = tokio::spawn(async move {
@@ -1290,7 +1284,7 @@ async fn notifications_reach_listeners_when_the_sender_commits() {
     let (listener, mut queue) = server.connect_listening().await;
     let (other_listener, mut other_queue) = server.connect_listening().await;
     let sender = server.connect().await;
-    let sender_pid = backend_pid(&sender).await;
+    let sender_pid = common::backend_pid(&sender).await;
     listener
         .batch_execute("listen jobs; listen \"Other\"")
         .await

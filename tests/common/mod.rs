@@ -240,6 +240,15 @@ impl TestServer {
     }
 }
 
+/// The process id of `client`'s session (`pg_backend_pid()`).
+pub async fn backend_pid(client: &tokio_postgres::Client) -> i32 {
+    client
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .expect("pg_backend_pid() answers")
+        .get(0)
+}
+
 /// How long a server may take to exit after SIGTERM, or to refuse to start: the
 /// shutdown grace for running statements is 10 s, then a snapshot is written.
 const EXIT_TIMEOUT_MS: u64 = 60_000;

@@ -1,7 +1,7 @@
 //! `pg_class`: every relation — tables, their indexes, views, sequences, and the system
 //! relations (in `pg_catalog` or `information_schema`).
 
-use crate::db::Database;
+use crate::db::{Database, TableSchema};
 use crate::types::{quote_ident, DataType, Value};
 
 use super::catalog::{self as c, Kind, CHAR, NAME, OID, TEXT_ARRAY};
@@ -31,15 +31,18 @@ pub const STATIO_ALL_TABLES: SystemRelation = SystemRelation {
         snapshot
             .db
             .tables()
-            .map(|table| {
-                let schema = table.schema();
-                let mut row = vec![c::oid(schema.id), c::name("public"), c::name(&schema.name)];
-                row.resize(11, Value::Null);
-                row
-            })
+            .map(|table| table_statistics_row(table.schema(), 11))
             .collect()
     },
 };
+
+/// A row of a per-table statistics view of `width` columns: the table's
+/// `relid`, `schemaname` and `relname`, then NULL for every count.
+pub(super) fn table_statistics_row(schema: &TableSchema, width: usize) -> Vec<Value> {
+    let mut row = vec![c::oid(schema.id), c::name("public"), c::name(&schema.name)];
+    row.resize(width, Value::Null);
+    row
+}
 
 pub const RELATION: SystemRelation = SystemRelation {
     name: "pg_class",

@@ -11,7 +11,7 @@ use crate::types::{DataType, Value};
 
 use super::catalog::{self as c, NAME, OID};
 use super::registry::{Schema, SystemRelation};
-use super::SystemSnapshot;
+use super::{pg_class, SystemSnapshot};
 
 const INT8: DataType = DataType::Int8;
 const TIMESTAMPTZ: DataType = DataType::Timestamptz;
@@ -49,12 +49,9 @@ pub const USER_TABLES: SystemRelation = SystemRelation {
             .db
             .tables()
             .map(|table| {
-                let schema = table.schema();
-                let mut row = vec![c::oid(schema.id), c::name("public"), c::name(&schema.name)];
-                row.resize(11, Value::Null);
-                row.push(Value::Int8(table.len() as i64));
-                row.push(Value::Int8(0));
-                row.resize(23, Value::Null);
+                let mut row = pg_class::table_statistics_row(table.schema(), 23);
+                row[11] = Value::Int8(table.len() as i64);
+                row[12] = Value::Int8(0);
                 row
             })
             .collect()
