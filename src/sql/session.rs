@@ -33,6 +33,15 @@
 //! it has started, so it never runs; once it has started it may commit, and
 //! reporting 57014 for a committed write would be a lie, so from then on a write's
 //! 57014 comes from the executor only.
+//!
+//! # Calls that act on the session
+//! Advisory locks, `pg_notify` and `pg_sleep` act on the session, not on the
+//! data, and the session does what they ask once the statement is done, with no
+//! lock held: it waits for a busy advisory lock and runs the statement again
+//! (`sql::advisory`), sleeps (`run_engine`), and sends notifications when the
+//! statement's transaction commits (`sql::notify`). Each statement records what
+//! its calls asked in a `StatementCalls` of its own; which statements may call
+//! them at all is `SessionCalls`.
 
 mod copy;
 mod cursor;
