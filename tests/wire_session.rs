@@ -1235,33 +1235,43 @@ async fn advisory_lock_waits_end_in_deadlock_timeouts_and_cancels() {
     }
 }
 
-/// pg_advisory_unlock of a lock the session does not hold answers false with
-/// PostgreSQL's warning.
+/// pg_advisory_unlock of a lock the session does not hold, and a
+/// pg_cancel_backend or pg_terminate_backend of a pid no session has, answer
+/// false with PostgreSQL's warning.
 #[tokio::test]
-async fn an_unlock_of_a_lock_not_held_warns() {
+async fn calls_that_change_nothing_warn() {
     let server = common::TestServer::start_with_args(&["--no-modules"]);
     let mut socket = raw_session(server.port()).await;
-    socket
-        .write_all(&query("select pg_advisory_unlock_shared(1)"))
-        .await
-        .unwrap();
-    let messages = read_until(&mut socket, b'Z').await;
-    let notice = messages
-        .iter()
-        .find(|(tag, _)| *tag == b'N')
-        .map(|(_, body)| String::from_utf8_lossy(body).into_owned())
-        .expect("a warning");
-    assert!(notice.contains("VWARNING"), "{notice}");
-    assert!(notice.contains("C01000"), "{notice}");
-    assert!(
-        notice.contains("Myou don't own a lock of type ShareLock"),
-        "{notice}"
-    );
-    let row = messages
-        .iter()
-        .find(|(tag, _)| *tag == b'D')
-        .expect("a row");
-    assert!(row.1.ends_with(b"f"), "false: {:?}", row.1);
+    for (sql, warning) in [
+        (
+            "select pg_advisory_unlock_shared(1)",
+            "Myou don't own a lock of type ShareLock",
+        ),
+        (
+            "select pg_cancel_backend(12345)",
+            "MPID 12345 is not a PostgreSQL backend process",
+        ),
+        (
+            "select pg_terminate_backend(12345)",
+            "MPID 12345 is not a PostgreSQL backend process",
+        ),
+    ] {
+        socket.write_all(&query(sql)).await.unwrap();
+        let messages = read_until(&mut socket, b'Z').await;
+        let notice = messages
+            .iter()
+            .find(|(tag, _)| *tag == b'N')
+            .map(|(_, body)| String::from_utf8_lossy(body).into_owned())
+            .expect("a warning");
+        assert!(notice.contains("VWARNING"), "{notice}");
+        assert!(notice.contains("C01000"), "{notice}");
+        assert!(notice.contains(warning), "{sql}: {notice}");
+        let row = messages
+            .iter()
+            .find(|(tag, _)| *tag == b'D')
+            .expect("a row");
+        assert!(row.1.ends_with(b"f"), "false: {:?}", row.1);
+    }
 }
 
 /// The (channel, payload) of each notification queued for a client now.

@@ -47,7 +47,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use super::{Interrupt, Notice, SqlError};
+use super::{Interrupt, SqlError};
 use crate::types::now_us;
 
 /// What an advisory lock is named by: one `bigint`, or two `integer`s.
@@ -340,8 +340,6 @@ struct Journal {
     /// run's same unlocks use instead of unlocking again (answering true).
     unlocked: Vec<LockWanted>,
     already_unlocked: Vec<LockWanted>,
-    /// PostgreSQL's warnings of its unlocks of locks the session did not hold.
-    warnings: Vec<Notice>,
 }
 
 impl SessionLocks {
@@ -385,8 +383,8 @@ impl SessionLocks {
     }
 
     /// `pg_advisory_unlock[_shared]` in `statement`: gives back one
-    /// session-level hold; false, with PostgreSQL's warning, if the session
-    /// had none.
+    /// session-level hold; false if the session had none (PostgreSQL warns,
+    /// `Notice::DoNotOwnLock`).
     pub fn unlock(&self, statement: &StatementLocks, key: AdvisoryKey, mode: LockMode) -> bool {
         let unlock = LockWanted { key, mode };
         let mut journal = statement.0.lock();
@@ -415,7 +413,7 @@ impl SessionLocks {
                 journal.taken.remove(at);
             }
             None if had => journal.unlocked.push(unlock),
-            _ => journal.warnings.push(Notice::DoNotOwnLock(mode.name())),
+            _ => {}
         }
         had
     }
@@ -430,17 +428,16 @@ impl SessionLocks {
         self.change_own(|holds| holds.transaction = [0, 0]);
     }
 
-    /// `statement` ended, for good: what it took stays taken, a pending hold
-    /// it did not claim is given back, and its warnings are handed over.
-    pub fn end_statement(&self, statement: &StatementLocks) -> Vec<Notice> {
-        let warnings = std::mem::take(&mut *statement.0.lock()).warnings;
+    /// `statement` ended, for good: what it took stays taken, and a pending
+    /// hold it did not claim is given back.
+    pub fn end_statement(&self, statement: &StatementLocks) {
+        *statement.0.lock() = Journal::default();
         self.change_own(|holds| holds.pending = [false, false]);
-        warnings
     }
 
     /// `statement` will run again: gives back what it took (and any pending
-    /// hold it did not claim), keeps what it gave back given back, and drops
-    /// its warnings (the next run makes them again). With `keep`, what it took
+    /// hold it did not claim), and keeps what it gave back given back. With
+    /// `keep`, what it took
     /// stays the session's, pending, for the next run to claim (a block's
     /// statement rehearsed after a try on its overlay: nobody may take the
     /// lock in between); without, it is free (the session is about to wait for
@@ -450,7 +447,6 @@ impl SessionLocks {
             let mut journal = statement.0.lock();
             let unlocked = std::mem::take(&mut journal.unlocked);
             journal.already_unlocked.extend(unlocked);
-            journal.warnings.clear();
             std::mem::take(&mut journal.taken)
         };
         {
@@ -590,10 +586,9 @@ mod tests {
         }
 
         /// Ends the statement; the next one has a journal of its own.
-        fn end_statement(&mut self) -> Vec<Notice> {
-            let warnings = self.0.end_statement(&self.1);
+        fn end_statement(&mut self) {
+            self.0.end_statement(&self.1);
             self.1 = StatementLocks::default();
-            warnings
         }
     }
 
@@ -636,10 +631,7 @@ mod tests {
         assert!(a.unlock(ONE, X));
         // The transaction's hold is not the session's to unlock.
         assert!(!a.unlock(ONE, X));
-        assert_eq!(
-            a.end_statement(),
-            vec![Notice::DoNotOwnLock("ExclusiveLock")]
-        );
+        a.end_statement();
         assert!(b.lock(ONE, LockMode::Shared, SESSION).is_err());
         a.0.end_transaction();
         b.lock(ONE, LockMode::Shared, SESSION).unwrap();
@@ -704,7 +696,7 @@ mod tests {
         assert!(b.lock(three, X, SESSION).is_err());
         b.0.run_again(&b.1, false);
         assert!(b.unlock(ONE, X), "still done by the first run");
-        assert!(b.end_statement().is_empty());
+        b.end_statement();
         // `SELECT pg_advisory_lock(1), pg_advisory_unlock(1), pg_advisory_lock(2)`
         // run again: 1 is taken and given back again, and ends up not held.
         b.lock(ONE, X, SESSION).unwrap();

@@ -13,7 +13,7 @@ use super::block::ReadLog;
 use super::notify::{NotifyHub, StatementNotifications};
 use super::overlay::Overlay;
 use super::settings::{SessionDefaults, SettingValue, Settings};
-use super::SqlError;
+use super::{Notice, SqlError};
 use crate::module::ModuleHost;
 use crate::turnstile::{Durability, TurnstileStatus};
 use crate::types::{TimeZone, DEFAULT_EXTRA_FLOAT_DIGITS};
@@ -155,6 +155,9 @@ pub struct StatementCalls {
     pub locks: StatementLocks,
     pub notifications: StatementNotifications,
     pub sleep: StatementSleep,
+    /// The warnings its calls made (an unlock of a lock not held, a signal to
+    /// a pid no session has), sent before its answer.
+    pub warnings: parking_lot::Mutex<Vec<Notice>>,
 }
 
 impl StatementCalls {
@@ -164,6 +167,8 @@ impl StatementCalls {
         locks.run_again(&self.locks, keep_locks);
         self.notifications.take();
         self.sleep.take();
+        // The next run warns again.
+        self.warnings.lock().clear();
     }
 }
 

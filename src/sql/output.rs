@@ -176,6 +176,8 @@ pub enum Notice {
     /// `pg_advisory_unlock` of a lock the session does not hold in that mode
     /// (PostgreSQL's name for the mode).
     DoNotOwnLock(&'static str),
+    /// `pg_cancel_backend` or `pg_terminate_backend` of a pid no session has.
+    NotABackend(i64),
 }
 
 impl Notice {
@@ -192,7 +194,8 @@ impl Notice {
             Notice::TransactionInProgress
             | Notice::NoTransactionInProgress
             | Notice::OnlyInBlock(_)
-            | Notice::DoNotOwnLock(_) => Severity::Warning,
+            | Notice::DoNotOwnLock(_)
+            | Notice::NotABackend(_) => Severity::Warning,
         }
     }
 
@@ -224,7 +227,7 @@ impl Notice {
             Notice::ColumnAlreadyExistsSkipping { .. } => "42701",
             Notice::TransactionInProgress => "25001",
             Notice::NoTransactionInProgress | Notice::OnlyInBlock(_) => "25P01",
-            Notice::DoNotOwnLock(_) => "01000",
+            Notice::DoNotOwnLock(_) | Notice::NotABackend(_) => "01000",
         }
     }
 }
@@ -270,6 +273,7 @@ impl std::fmt::Display for Notice {
                 write!(f, "{command} can only be used in transaction blocks")
             }
             Notice::DoNotOwnLock(mode) => write!(f, "you don't own a lock of type {mode}"),
+            Notice::NotABackend(pid) => write!(f, "PID {pid} is not a PostgreSQL backend process"),
         }
     }
 }

@@ -595,10 +595,11 @@ impl Session {
     /// Ends a statement (or a string's statements), which succeeded if `ok`:
     /// its `pg_notify` calls join its transaction's notifications (and are
     /// sent, if it was a transaction of its own, whose transaction-level
-    /// advisory locks then end). Hands over the warnings its unlocks made,
+    /// advisory locks then end). Hands over the warnings its calls made,
     /// for its output.
     fn end_statement(&mut self, ok: bool) -> Vec<Notice> {
-        let warnings = self.locks.end_statement(&self.statement_calls.locks);
+        self.locks.end_statement(&self.statement_calls.locks);
+        let warnings = std::mem::take(&mut *self.statement_calls.warnings.lock());
         let notified = self.statement_calls.notifications.take();
         if ok {
             for (channel, payload) in notified {

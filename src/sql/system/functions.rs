@@ -9,7 +9,7 @@ use crate::db::{Database, Sequence};
 use crate::sql::advisory::{AdvisoryKey, LockMode, LockScope};
 use crate::sql::context::SettingChange;
 use crate::sql::context::{SessionCalls, SessionHandles};
-use crate::sql::{QueryContext, SettingValue, SqlError};
+use crate::sql::{Notice, QueryContext, SettingValue, SqlError};
 use crate::types::{
     format_type, quote_ident, CatalogFunction, DataType, OidAlias, SleepUntil, TypeError, Value,
 };
@@ -35,6 +35,19 @@ fn session<'a>(ctx: &'a QueryContext, function: &str) -> Result<&'a SessionHandl
         (Some(session), SessionCalls::NoSleep) => Ok(session),
         _ => refused(" inside a transaction block, or in COPY"),
     }
+}
+
+/// Adds `warning` to those the statement sends before its answer.
+fn warn(ctx: &QueryContext, warning: Notice) {
+    if let Some(session) = &ctx.session {
+        session.calls.warnings.lock().push(warning);
+    }
+}
+
+/// PostgreSQL's warning for a signal (`pg_cancel_backend`,
+/// `pg_terminate_backend`) to the pid `args[0]`, which no session has.
+fn not_a_session(args: &[Value]) -> Notice {
+    Notice::NotABackend(args[0].as_i64().unwrap_or_default())
 }
 
 /// The key of an advisory lock function's call: its `bigint`, or its two
@@ -89,6 +102,9 @@ pub fn eval_catalog_function(
             let cancelled = pid
                 .zip(ctx.activities.as_deref())
                 .is_some_and(|(pid, a)| a.cancel(pid));
+            if !cancelled {
+                warn(ctx, not_a_session(args));
+            }
             Value::Bool(cancelled)
         }
         C::AdvisoryLock {
@@ -115,12 +131,14 @@ pub fn eval_catalog_function(
         }
         C::AdvisoryUnlock { shared } => {
             let session = session(ctx, "an advisory lock function")?;
-            let key = advisory_key(args);
-            Value::Bool(
-                session
-                    .locks
-                    .unlock(&session.calls.locks, key, lock_mode(shared)),
-            )
+            let mode = lock_mode(shared);
+            let unlocked = session
+                .locks
+                .unlock(&session.calls.locks, advisory_key(args), mode);
+            if !unlocked {
+                warn(ctx, Notice::DoNotOwnLock(mode.name()));
+            }
+            Value::Bool(unlocked)
         }
         C::AdvisoryUnlockAll => {
             session(ctx, "an advisory lock function")?
@@ -187,6 +205,9 @@ pub fn eval_catalog_function(
             let terminated = pid
                 .zip(ctx.activities.as_deref())
                 .is_some_and(|(pid, a)| a.terminate(pid));
+            if !terminated {
+                warn(ctx, not_a_session(args));
+            }
             Value::Bool(terminated)
         }
         C::Sleep(until) => {
