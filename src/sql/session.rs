@@ -327,6 +327,11 @@ impl Session {
         Ok(waited?)
     }
 
+    /// True if the session listens on a channel (`LISTEN`).
+    pub fn listens(&self) -> bool {
+        !self.listening.is_empty()
+    }
+
     /// The next notification for the client, once one is queued. The wire
     /// layer sends them only between transactions (see `sql::notify`).
     pub async fn next_notification(&mut self) -> Notification {

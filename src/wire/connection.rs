@@ -3,6 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -422,6 +423,11 @@ impl Connection {
     /// The message loop. Waits for shutdown only between messages, so a statement
     /// that is running finishes and its client gets the answer.
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> io::Result<()> {
+        // Armed once for the connection's life rather than in every wait for
+        // the client: a `Notified` set up and dropped per message costs as
+        // much as the shutdown watch's (below).
+        let activity = self.activity.clone();
+        let mut terminated = pin!(activity.terminated());
         loop {
             if self.activity.is_terminating() {
                 return self.send_terminated().await;
@@ -439,20 +445,22 @@ impl Connection {
                 Some(next) => next,
                 None => {
                     let idle_timeout = self.idle_timeout();
-                    // Notifications reach a client between transactions only.
-                    let between_transactions = self.awaiting_query_since.is_some()
-                        && self.session.transaction_state() == TransactionState::Idle;
+                    // Notifications reach a client between transactions only;
+                    // a session that listens on nothing has none to wait for.
+                    let notifiable = self.awaiting_query_since.is_some()
+                        && self.session.transaction_state() == TransactionState::Idle
+                        && self.session.listens();
                     tokio::select! {
                         biased;
                         _ = shutdown.changed() => {
                             let err = Error::Turnstile(TurnstileError::ShuttingDown);
                             return send_fatal(&mut self.socket, &err).await;
                         }
-                        () = self.activity.terminated() => {
+                        () = &mut terminated => {
                             return self.send_terminated().await;
                         }
                         next = next_message(&mut self.socket) => next,
-                        notification = self.session.next_notification(), if between_transactions => {
+                        notification = self.session.next_notification(), if notifiable => {
                             self.feed_notification(notification).await?;
                             self.feed_notifications().await?;
                             self.socket.flush().await?;
