@@ -469,10 +469,13 @@ impl SessionLocks {
     /// Changes the session's holds on every lock it holds; forgets the locks
     /// it holds no more, and wakes the waiters if a hold ended.
     fn change_own(&self, change: impl Fn(&mut Holds)) {
-        let keys: Vec<AdvisoryKey> = self.keys.lock().iter().copied().collect();
-        if keys.is_empty() {
-            return;
-        }
+        let keys: Vec<AdvisoryKey> = {
+            let keys = self.keys.lock();
+            if keys.is_empty() {
+                return;
+            }
+            keys.iter().copied().collect()
+        };
         let mut state = self.registry.state.lock();
         let mut ended = false;
         let mut released = Vec::new();

@@ -158,9 +158,23 @@ pub struct StatementCalls {
     /// The warnings its calls made (an unlock of a lock not held, a signal to
     /// a pid no session has), sent before its answer.
     pub warnings: parking_lot::Mutex<Vec<Notice>>,
+    /// Set by the first call that acts on the session: a statement that made
+    /// none (almost every one) has nothing to end and its record nothing to
+    /// reset.
+    used: AtomicBool,
 }
 
 impl StatementCalls {
+    /// A call that acts on the session is about to record what it asks.
+    pub fn mark_used(&self) {
+        self.used.store(true, Ordering::Relaxed);
+    }
+
+    /// True once a call acted on the session.
+    pub fn used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
+
     /// The statement will run again: forgets what its run asked, which the
     /// next run asks again; `keep_locks` as in [`SessionLocks::run_again`].
     pub fn run_again(&self, locks: &SessionLocks, keep_locks: bool) {

@@ -121,6 +121,7 @@ impl NotifyHub {
             sender,
             receiver,
             channels: BTreeSet::new(),
+            has_listened: false,
         }
     }
 
@@ -186,6 +187,7 @@ pub struct Listener {
     sender: mpsc::UnboundedSender<Notification>,
     receiver: mpsc::UnboundedReceiver<Notification>,
     channels: BTreeSet<String>,
+    has_listened: bool,
 }
 
 impl Listener {
@@ -196,6 +198,12 @@ impl Listener {
     /// The process id notifications from this session carry.
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// True once the session has listened on a channel: only then may its
+    /// queue hold notifications.
+    pub fn has_listened(&self) -> bool {
+        self.has_listened
     }
 
     /// The channels the session listens on (`pg_listening_channels()`).
@@ -218,6 +226,7 @@ impl Listener {
         match change {
             ListenChange::Listen(channel) => {
                 state.queues.insert(self.pid, self.sender.clone());
+                self.has_listened = true;
                 state
                     .listeners
                     .entry(channel.clone())

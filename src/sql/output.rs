@@ -70,6 +70,9 @@ pub enum Output {
 impl Output {
     /// Adds `notices` to those the wire layer sends before the output's end.
     pub fn add_notices(&mut self, notices: Vec<Notice>) {
+        if notices.is_empty() {
+            return;
+        }
         match self {
             Output::Command(tag) | Output::Rows { tag, .. } => tag.notices.extend(notices),
         }

@@ -340,6 +340,9 @@ impl Session {
 
     /// The next notification queued, if one is.
     pub fn try_next_notification(&mut self) -> Option<Notification> {
+        if !self.listener.has_listened() {
+            return None;
+        }
         self.listener.try_next()
     }
 
@@ -592,6 +595,7 @@ impl Session {
     /// allocation per statement.
     fn begin_statement_calls(&mut self) {
         match Arc::get_mut(&mut self.statement_calls) {
+            Some(calls) if !calls.used() => {}
             Some(calls) => *calls = StatementCalls::default(),
             None => self.statement_calls = Arc::default(),
         }
@@ -603,12 +607,15 @@ impl Session {
     /// advisory locks then end). Hands over the warnings its calls made,
     /// for its output.
     fn end_statement(&mut self, ok: bool) -> Vec<Notice> {
-        self.locks.end_statement(&self.statement_calls.locks);
-        let warnings = std::mem::take(&mut *self.statement_calls.warnings.lock());
-        let notified = self.statement_calls.notifications.take();
-        if ok {
-            for (channel, payload) in notified {
-                self.notify(PendingNotify::Notify { channel, payload });
+        let mut warnings = Vec::new();
+        if self.statement_calls.used() {
+            self.locks.end_statement(&self.statement_calls.locks);
+            warnings = std::mem::take(&mut *self.statement_calls.warnings.lock());
+            let notified = self.statement_calls.notifications.take();
+            if ok {
+                for (channel, payload) in notified {
+                    self.notify(PendingNotify::Notify { channel, payload });
+                }
             }
         }
         if self.block.is_none() {

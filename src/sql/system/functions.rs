@@ -27,19 +27,22 @@ fn session<'a>(ctx: &'a QueryContext, function: &str) -> Result<&'a SessionHandl
             "{function} in a data-modifying statement{where_} (call it in a SELECT of its own)"
         )))
     };
-    match (&ctx.session, ctx.session_calls) {
-        (Some(session), SessionCalls::All) => Ok(session),
+    let session = match (&ctx.session, ctx.session_calls) {
+        (Some(session), SessionCalls::All) => session,
         (Some(_), SessionCalls::NoSleep) if function == "pg_sleep" => {
-            refused(" or a query string that has one")
+            return refused(" or a query string that has one")
         }
-        (Some(session), SessionCalls::NoSleep) => Ok(session),
-        _ => refused(" inside a transaction block, or in COPY"),
-    }
+        (Some(session), SessionCalls::NoSleep) => session,
+        _ => return refused(" inside a transaction block, or in COPY"),
+    };
+    session.calls.mark_used();
+    Ok(session)
 }
 
 /// Adds `warning` to those the statement sends before its answer.
 fn warn(ctx: &QueryContext, warning: Notice) {
     if let Some(session) = &ctx.session {
+        session.calls.mark_used();
         session.calls.warnings.lock().push(warning);
     }
 }
