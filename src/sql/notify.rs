@@ -68,8 +68,22 @@ impl Notification {
     }
 }
 
+/// Admits a NOTIFY (or `pg_notify`) of `channel` and `payload` in a
+/// transaction whose notifications so far come to `bytes_before`: checks them
+/// as PostgreSQL does (22023), and that the queues have room for the
+/// transaction's all (54000).
+pub fn admit(
+    hub: &NotifyHub,
+    bytes_before: usize,
+    channel: &str,
+    payload: &str,
+) -> Result<(), SqlError> {
+    check(channel, payload)?;
+    hub.check_room(bytes_before + channel.len() + payload.len())
+}
+
 /// Checks a notification's channel and payload as PostgreSQL does (22023).
-pub fn check(channel: &str, payload: &str) -> Result<(), SqlError> {
+fn check(channel: &str, payload: &str) -> Result<(), SqlError> {
     if channel.is_empty() {
         return Err(SqlError::InvalidParameterValue(
             "channel name cannot be empty".into(),
@@ -132,7 +146,7 @@ impl NotifyHub {
     }
 
     /// 54000 if the queues have no room for `bytes` more.
-    pub fn check_room(&self, bytes: usize) -> Result<(), SqlError> {
+    fn check_room(&self, bytes: usize) -> Result<(), SqlError> {
         let queued = self.queued_bytes.load(Ordering::Relaxed);
         if queued.saturating_add(bytes) > QUEUE_BYTES_MAX {
             return Err(SqlError::ProgramLimitExceeded(
@@ -329,10 +343,9 @@ impl StatementNotifications {
         channel: String,
         payload: String,
     ) -> Result<(), SqlError> {
-        check(&channel, &payload)?;
         let mut notifications = self.0.lock();
-        let bytes: usize = notifications.iter().map(|(c, p)| c.len() + p.len()).sum();
-        hub.check_room(pending_bytes + bytes + channel.len() + payload.len())?;
+        let own: usize = notifications.iter().map(|(c, p)| c.len() + p.len()).sum();
+        admit(hub, pending_bytes + own, &channel, &payload)?;
         notifications.push((channel, payload));
         Ok(())
     }

@@ -1038,9 +1038,8 @@ impl Session {
                     PendingNotify::Listen(ListenChange::Listen(_)) => "LISTEN",
                     PendingNotify::Listen(_) => "UNLISTEN",
                     PendingNotify::Notify { channel, payload } => {
-                        notify::check(channel, payload)?;
-                        let bytes = self.pending_notify_bytes + channel.len() + payload.len();
-                        self.listener.hub().check_room(bytes)?;
+                        let hub = self.listener.hub();
+                        notify::admit(hub, self.pending_notify_bytes, channel, payload)?;
                         "NOTIFY"
                     }
                 };
