@@ -207,54 +207,70 @@ impl Engine {
         params: &[Value],
         ctx: QueryContext,
     ) -> Result<Output, crate::Error> {
-        let stmt = prepared.shared_statement();
-        if is_checkpoint(&stmt) {
-            return self.checkpoint().await;
+        // What is not a plain read runs as a boxed future: a future is moved
+        // whole, at its largest state's size, into each caller's, and the
+        // write path's states (a closure owning the context, the turnstile's
+        // wait) would make every point select pay to copy them (callgrind).
+        if is_checkpoint(prepared.statement()) {
+            return Box::pin(self.checkpoint()).await;
         }
         let ctx = self.with_server_state(ctx);
         if prepared.is_write() {
-            let params: Arc<[Value]> = params.into();
-            let hints = prepared.param_types();
-            let cached = prepared.cached_write();
-            let short = cached
-                .as_ref()
-                .is_some_and(|c| c.short_write(ctx.modules.as_deref()));
-            let durability = ctx.durability;
-            let interrupt = ctx.interrupt.clone();
-            let described = prepared.described_columns();
-            let (output, plan) = self
-                .turnstile
-                .write_maybe_short(
-                    prepared.request_name(),
-                    short,
-                    durability,
-                    interrupt.lock_wait_over(),
-                    move |txn| {
-                        let ran = exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)?;
-                        // Checked here, inside the transaction: an error rolls the
-                        // write back, where the wire layer's check after the run
-                        // would come once it had committed.
-                        if let (Output::Rows { columns, .. }, Some(described)) =
-                            (&ran.0, &described)
-                        {
-                            if !same_result_type(columns, described) {
-                                return Err(SqlError::ResultTypeChanged);
-                            }
-                        }
-                        Ok(ran)
-                    },
-                )
-                .await
-                .map_err(|e| stopped_error(&interrupt, e))??;
-            if let Some(plan) = plan {
-                prepared.keep(UsedPlan::Write(plan));
-            }
-            return Ok(output);
+            return Box::pin(self.run_write(prepared, params, ctx)).await;
         }
-        if let Some(output) = self.run_without_lock(prepared, params, &ctx) {
+        let cached = prepared.cached_plan();
+        if let Some(output) = self.run_without_lock(prepared, cached.as_ref(), params, &ctx) {
             return Ok(output?);
         }
-        self.run_read(prepared, params, ctx).await
+        if let Some(output) = self.try_short_read(prepared, cached, params, &ctx) {
+            return output;
+        }
+        Box::pin(self.run_read(prepared, params, ctx)).await
+    }
+
+    /// Runs DML or DDL as one write transaction (see [`Engine::execute`]).
+    async fn run_write(
+        &self,
+        prepared: &PreparedStatement,
+        params: &[Value],
+        ctx: QueryContext,
+    ) -> Result<Output, crate::Error> {
+        let stmt = prepared.shared_statement();
+        let params: Arc<[Value]> = params.into();
+        let hints = prepared.param_types();
+        let cached = prepared.cached_write();
+        let short = cached
+            .as_ref()
+            .is_some_and(|c| c.short_write(ctx.modules.as_deref()));
+        let durability = ctx.durability;
+        let interrupt = ctx.interrupt.clone();
+        let described = prepared.described_columns();
+        let (output, plan) = self
+            .turnstile
+            .write_maybe_short(
+                prepared.request_name(),
+                short,
+                durability,
+                interrupt.lock_wait_over(),
+                move |txn| {
+                    let ran = exec::write_with_plan(txn, &stmt, &hints, cached, &params, &ctx)?;
+                    // Checked here, inside the transaction: an error rolls the
+                    // write back, where the wire layer's check after the run
+                    // would come once it had committed.
+                    if let (Output::Rows { columns, .. }, Some(described)) = (&ran.0, &described) {
+                        if !same_result_type(columns, described) {
+                            return Err(SqlError::ResultTypeChanged);
+                        }
+                    }
+                    Ok(ran)
+                },
+            )
+            .await
+            .map_err(|e| stopped_error(&interrupt, e))??;
+        if let Some(plan) = plan {
+            prepared.keep(UsedPlan::Write(plan));
+        }
+        Ok(output)
     }
 
     /// `CHECKPOINT`: writes a snapshot now (the log after it is then all recovery
@@ -276,24 +292,53 @@ impl Engine {
     fn run_without_lock(
         &self,
         prepared: &PreparedStatement,
+        cached: Option<&Arc<CachedPlan>>,
         params: &[Value],
         ctx: &QueryContext,
     ) -> Option<Result<Output, SqlError>> {
-        let cached = match prepared.cached_plan() {
+        let planned;
+        let cached = match cached {
             Some(cached) if cached.catalog_version.is_none() => cached,
             Some(_) => return None,
             None if prepared.may_read_no_table() => {
                 let hints = prepared.param_types();
-                let planned = exec::plan_query(&self.empty, prepared.statement(), &hints, None)?;
+                let plan = exec::plan_query(&self.empty, prepared.statement(), &hints, None)?;
                 // A failure (a table in a subquery, or an error) is planned again
                 // under the lock, where it gets its real answer.
-                let cached = Arc::new(planned.ok()?);
-                prepared.keep(UsedPlan::Query(cached.clone()));
-                cached
+                planned = Arc::new(plan.ok()?);
+                prepared.keep(UsedPlan::Query(planned.clone()));
+                &planned
             }
             None => return None,
         };
-        Some(exec::run_plan(&self.empty, &cached, params, ctx))
+        Some(exec::run_plan(&self.empty, cached, params, ctx))
+    }
+
+    /// Runs a query whose cached plan is short (a point read) on the caller's
+    /// task if the scheduler admits it to the read lock at once
+    /// (`Turnstile::try_read_now`), borrowing its statement, parameters and
+    /// context; `None` if it is not short, must confirm what it read, or would
+    /// have to wait, and then [`Engine::run_read`] queues it.
+    fn try_short_read(
+        &self,
+        prepared: &PreparedStatement,
+        cached: Option<Arc<CachedPlan>>,
+        params: &[Value],
+        ctx: &QueryContext,
+    ) -> Option<Result<Output, crate::Error>> {
+        let cached = cached.filter(|c| c.short && !ctx.confirmed_reads)?;
+        let hints = prepared.param_types();
+        let ran = self
+            .turnstile
+            .try_read_now(&prepared.request_name(), |db| {
+                read_under_lock(db, prepared.statement(), &hints, Some(cached), params, ctx)
+            })
+            .ok()?;
+        Some(match ran {
+            Ok(Ok(ran)) => Ok(keep_query_plan(prepared, ran)),
+            Ok(Err(e)) => Err(e.into()),
+            Err(e) => Err(e.into()),
+        })
     }
 
     /// Runs a query on a reader thread under the read lock, with its cached plan if
@@ -313,22 +358,14 @@ impl Engine {
         let params: Arc<[Value]> = params.into();
         let confirmed = ctx.confirmed_reads;
         let name = prepared.request_name();
-        let read = move |db: &Database| {
-            let ran = exec::read_with_plan(db, &stmt, &hints, cached, &params, &ctx)?;
-            if let Some(log) = &ctx.reads {
-                log.confirm_earlier(db)?;
-            }
-            Ok::<_, SqlError>(ran)
-        };
-        let (output, fresh) = if confirmed {
+        let read = move |db: &Database| read_under_lock(db, &stmt, &hints, cached, &params, &ctx);
+        let ran = if confirmed {
             self.turnstile.read_confirmed(name, short, read).await??
         } else {
-            self.turnstile.read_maybe_short(name, short, read).await??
+            // A short read was offered to the lock already (`try_short_read`).
+            self.turnstile.read(name, read).await??
         };
-        if let Some(plan) = fresh {
-            prepared.keep(UsedPlan::Query(plan));
-        }
-        Ok(output)
+        Ok(keep_query_plan(prepared, ran))
     }
 
     /// Runs `statements` (a simple-query string with writes, outside a block) as
@@ -672,6 +709,35 @@ pub(super) fn stopped_error(interrupt: &Interrupt, e: TurnstileError) -> crate::
         (TurnstileError::Withdrawn, Ok(())) => SqlError::LockTimeout.into(),
         (e, _) => e.into(),
     }
+}
+
+/// Under the read lock: a query with `cached` if it is still valid (else planned
+/// again), and, in a block, the check that what the block read before is
+/// unchanged. The rows and the new plan, if one was made.
+fn read_under_lock(
+    db: &Database,
+    stmt: &Statement,
+    hints: &[Option<DataType>],
+    cached: Option<Arc<CachedPlan>>,
+    params: &[Value],
+    ctx: &QueryContext,
+) -> Result<(Output, Option<Arc<CachedPlan>>), SqlError> {
+    let ran = exec::read_with_plan(db, stmt, hints, cached, params, ctx)?;
+    if let Some(log) = &ctx.reads {
+        log.confirm_earlier(db)?;
+    }
+    Ok(ran)
+}
+
+/// A query's rows, keeping for its next run the plan it was planned with now.
+fn keep_query_plan(
+    prepared: &PreparedStatement,
+    (output, fresh): (Output, Option<Arc<CachedPlan>>),
+) -> Output {
+    if let Some(plan) = fresh {
+        prepared.keep(UsedPlan::Query(plan));
+    }
+    output
 }
 
 /// Under the write lock: the statements of [`Engine::execute_batch`] in order, in one

@@ -48,7 +48,7 @@ mod cursor;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sqlparser::ast::{
     ContextModifier, Expr, Lock, LockTableMode, ObjectName, Set, Statement, TransactionAccessMode,
@@ -318,6 +318,22 @@ impl Session {
         }
     }
 
+    /// Sleeps what the statement's `pg_sleep` calls asked, unless `interrupt`
+    /// stops it first.
+    async fn sleep(&self, owed: Duration, interrupt: &Interrupt) -> Result<(), Error> {
+        self.set_wait_event(Some(WaitEvent::Sleep));
+        let slept = tokio::select! {
+            () = tokio::time::sleep(owed) => Ok(()),
+            () = interrupt.stopped() => Err(interrupt
+                .check()
+                .err()
+                .unwrap_or_else(|| SqlError::QueryCanceled("statement timeout".into()))
+                .into()),
+        };
+        self.set_wait_event(None);
+        slept
+    }
+
     /// Waits for another session's advisory lock (see `sql::advisory`).
     async fn wait_for_lock(&self, wanted: LockWanted, interrupt: &Interrupt) -> Result<(), Error> {
         self.statement_calls.run_again(&self.locks, false);
@@ -444,21 +460,24 @@ impl Session {
         params: &[Value],
     ) -> Result<Output, Error> {
         let result = match command(prepared.statement()) {
+            // Boxed, as is every path a plain statement does not take: a
+            // future is moved whole, at its largest state's size, so the
+            // rarer paths' states would cost every statement its copies.
             Ok(Some(Command::Commit)) if self.transaction == TransactionState::InBlock => {
-                self.commit().await
+                Box::pin(self.commit()).await
             }
             Ok(Some(Command::SetConstraints { names, deferred }))
                 if self.transaction == TransactionState::InBlock =>
             {
-                self.set_constraints(names, deferred).await
+                Box::pin(self.set_constraints(names, deferred)).await
             }
             Ok(Some(Command::LockTables(names)))
                 if self.transaction == TransactionState::InBlock =>
             {
-                self.lock_tables(names).await
+                Box::pin(self.lock_tables(names)).await
             }
             Ok(Some(Command::Cursor(cursor))) => {
-                self.run_cursor_command(cursor, prepared, params).await
+                Box::pin(self.run_cursor_command(cursor, prepared, params)).await
             }
             Ok(Some(cmd)) => self.run_command(cmd),
             Ok(None) => self.run_engine(prepared, params).await,
@@ -555,7 +574,7 @@ impl Session {
                 // Another session holds an advisory lock the statement takes:
                 // wait for it with no lock held, then run the statement again.
                 Err(Error::Sql(SqlError::AdvisoryLockBusy(wanted))) => {
-                    if let Err(e) = self.wait_for_lock(wanted, &interrupt).await {
+                    if let Err(e) = Box::pin(self.wait_for_lock(wanted, &interrupt)).await {
                         break Err(e);
                     }
                 }
@@ -567,19 +586,9 @@ impl Session {
         // the client would not be told of.
         let owed = self.statement_calls.sleep.take();
         let result = match result {
-            Ok(output) if !owed.is_zero() => {
-                self.set_wait_event(Some(WaitEvent::Sleep));
-                let slept = tokio::select! {
-                    () = tokio::time::sleep(owed) => Ok(output),
-                    () = interrupt.stopped() => Err(interrupt
-                        .check()
-                        .err()
-                        .unwrap_or_else(|| SqlError::QueryCanceled("statement timeout".into()))
-                        .into()),
-                };
-                self.set_wait_event(None);
-                slept
-            }
+            Ok(output) if !owed.is_zero() => Box::pin(self.sleep(owed, &interrupt))
+                .await
+                .map(|()| output),
             result => result,
         };
         *self.cancel.lock() = None;
@@ -681,22 +690,19 @@ impl Session {
         if let Some(block) = &mut self.block {
             // In a block every statement reports back to it, so it is never raced
             // against the deadline: the executor's own 57014 fails the block.
-            let result = match self
-                .engine
-                .execute_in_block(block, prepared, params, &ctx)
-                .await
-            {
-                Ok(ran) => {
-                    let statement = BlockStatement::Sql {
-                        statement: prepared.shared_statement(),
-                        params: params.into(),
-                        param_types: prepared.param_types(),
-                        plan: ran.write_plan(),
-                    };
-                    block.absorb(ran, statement, &ctx).map_err(Error::from)
-                }
-                Err(e) => Err(e),
-            };
+            let result =
+                match Box::pin(self.engine.execute_in_block(block, prepared, params, &ctx)).await {
+                    Ok(ran) => {
+                        let statement = BlockStatement::Sql {
+                            statement: prepared.shared_statement(),
+                            params: params.into(),
+                            param_types: prepared.param_types(),
+                            plan: ran.write_plan(),
+                        };
+                        block.absorb(ran, statement, &ctx).map_err(Error::from)
+                    }
+                    Err(e) => Err(e),
+                };
             let output = result?;
             self.keep_setting_changes(&settings)?;
             return Ok(output);
@@ -893,7 +899,7 @@ impl Session {
             match self.engine.execute_batch(statements, &ctx).await {
                 // As in `run_engine`; nothing of the string committed.
                 (_, Some(Error::Sql(SqlError::AdvisoryLockBusy(wanted)))) => {
-                    if let Err(e) = self.wait_for_lock(wanted, &interrupt).await {
+                    if let Err(e) = Box::pin(self.wait_for_lock(wanted, &interrupt)).await {
                         break (Vec::new(), Some(e));
                     }
                 }

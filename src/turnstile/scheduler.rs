@@ -208,10 +208,9 @@ impl Turnstile {
 
     /// Runs a *short* read — one whose cost is bounded and tiny, like a point
     /// lookup by primary key — on the caller's task if the scheduler admits it at
-    /// once, as a newcomer that overtakes nobody queued, else like
-    /// [`Turnstile::read`]. Asking never blocks, so a short read never blocks a
-    /// tokio worker. It saves the two thread hand-offs of the reader pool, which
-    /// cost more than the lookup.
+    /// once ([`Turnstile::try_read_now`]), else like [`Turnstile::read`]. Asking
+    /// never blocks, so a short read never blocks a tokio worker. It saves the two
+    /// thread hand-offs of the reader pool, which cost more than the lookup.
     pub async fn read_short<R, F>(
         &self,
         name: impl Into<RequestName>,
@@ -222,31 +221,43 @@ impl Turnstile {
         F: FnOnce(&Database) -> R + Send + 'static,
     {
         let name = name.into();
+        match self.try_read_now(&name, f) {
+            Ok(result) => result,
+            Err(f) => self.read(name, f).await,
+        }
+    }
+
+    /// Runs `f` under the read lock on the caller's thread if the scheduler
+    /// admits it at once, as a newcomer that overtakes nobody queued; else gives
+    /// `f` back without running it. Asking never blocks. `f` runs here or not at
+    /// all, so it may borrow what the caller has (no `'static` closure, no
+    /// context moved into it): the engine's point reads call this first.
+    pub fn try_read_now<R, F>(&self, name: &str, f: F) -> Result<Result<R, TurnstileError>, F>
+    where
+        F: FnOnce(&Database) -> R,
+    {
         let arrived = Instant::now();
         let shared = &self.shared;
-        if shared.gate.try_enter_read(arrived) {
-            // Admitted, the lock is free, except under the `rwlock` baseline, where
-            // the lock's own order decides and `try_read` may fail.
-            if let Some(guard) = shared.db.try_read() {
-                let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
-                drop(guard);
-                let released = Instant::now();
-                shared.gate.read_done(false, released);
-                // Admitted at once, it waited for nothing; its hold counts from its
-                // arrival, which saves a clock read on the hottest path there is.
-                let hold = released - arrived;
-                shared.metrics.request(
-                    LockClass::Read,
-                    &name,
-                    RanOn::Session,
-                    Duration::ZERO,
-                    hold,
-                );
-                return result;
-            }
-            shared.gate.read_done(false, arrived);
+        if !shared.gate.try_enter_read(arrived) {
+            return Err(f);
         }
-        self.read(name, f).await
+        // Admitted, the lock is free, except under the `rwlock` baseline, where
+        // the lock's own order decides and `try_read` may fail.
+        let Some(guard) = shared.db.try_read() else {
+            shared.gate.read_done(false, arrived);
+            return Err(f);
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| f(&guard))).map_err(panic_message);
+        drop(guard);
+        let released = Instant::now();
+        shared.gate.read_done(false, released);
+        // Admitted at once, it waited for nothing; its hold counts from its
+        // arrival, which saves a clock read on the hottest path there is.
+        let hold = released - arrived;
+        shared
+            .metrics
+            .request(LockClass::Read, name, RanOn::Session, Duration::ZERO, hold);
+        Ok(result)
     }
 
     /// Runs `f` under the read lock like [`Turnstile::read`] (or like
