@@ -55,7 +55,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    Expr as AstExpr, GroupByExpr, OrderByKind, Query, SetExpr, Statement, UnaryOperator,
+    self, Expr as AstExpr, GroupByExpr, OrderByKind, Query, SetExpr, Statement, UnaryOperator,
     Value as AstValue, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::tokenizer::Location;
@@ -320,6 +320,28 @@ fn bare_number(expr: &AstExpr) -> Option<Location> {
     }
 }
 
+/// Whether a cast to `target` converts the integer `operand` whatever its
+/// value (of its literal's type, int4 or int8): bigint, numeric, the floating
+/// point types and text take any; integer takes an int4 (a literal that fits it,
+/// which is what a text must have to use a template made from this one).
+/// Every other type may refuse a value, or its type modifier may.
+fn takes_without_fail(target: &ast::DataType, operand: &AstExpr) -> bool {
+    use ast::{DataType as T, ExactNumberInfo};
+    match target {
+        T::BigInt(None) | T::Int8(None) | T::Text => true,
+        T::Real | T::Float4 | T::Float8 | T::DoublePrecision => true,
+        T::Numeric(ExactNumberInfo::None) | T::Decimal(ExactNumberInfo::None) => true,
+        T::Int(None) | T::Integer(None) | T::Int4(None) => matches!(
+            operand,
+            AstExpr::Value(ValueWithSpan {
+                value: AstValue::Number(digits, false),
+                ..
+            }) if digits.parse::<i32>().is_ok()
+        ),
+        _ => false,
+    }
+}
+
 impl Survey {
     /// Keeps the literal of `expr` if it is a constant number: a number, or minus
     /// a number, in any parentheses (PostgreSQL's grammar folds the sign into the
@@ -399,8 +421,11 @@ impl Visitor for Survey {
             // The binder converts a cast constant when it binds it, so a value out
             // of the type's range fails then, even if no row is ever computed
             // (`SELECT 70000::int2 … WHERE false`); a parameter would be converted
-            // per row. The constant keeps its literal.
-            AstExpr::Cast { expr, .. } => self.keep_if_number(expr),
+            // per row. The constant keeps its literal, unless the cast takes it
+            // without fail, where the two cannot differ.
+            AstExpr::Cast {
+                expr, data_type, ..
+            } if !takes_without_fail(data_type, expr) => self.keep_if_number(expr),
             _ => {}
         }
         ControlFlow::Continue(())
@@ -555,6 +580,31 @@ mod tests {
         assert_eq!(sql, "SELECT 'ü€', $1");
         // Only kept literals: nothing to gain.
         assert!(template("select a from t order by 1").is_none());
+    }
+
+    /// A cast that takes any value of its operand's type without fail lets the
+    /// operand be a parameter; one that may refuse a value keeps its literal.
+    #[test]
+    fn casts_that_cannot_fail_take_parameters() {
+        let (sql, params) = templated(
+            "select 12345::bigint, 7::int, 5000000000::int, 8::numeric, 9::numeric(2), \
+             10::text, 11::float8, 12::real, 13::int2, 14::varchar(1), cast(15 as int8)",
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT $1::BIGINT, $2::INT, 5000000000::INT, $3::NUMERIC, 9::NUMERIC(2), \
+             $4::TEXT, $5::FLOAT8, $6::REAL, 13::INT2, 14::VARCHAR(1), CAST($7 AS INT8)"
+        );
+        assert_eq!(params[0], Value::Int4(12345));
+        // An int8 literal under `::int` could be out of range: such a text does
+        // not use the template of an int4 one, and its own keeps the literal.
+        let (t, _) = template("select 7::int").unwrap();
+        assert_eq!(
+            t.params(&Shape::of("select 5000000000::int").unwrap()),
+            None
+        );
+        assert!(template("select 5000000000::int").is_none());
     }
 
     /// A minus sign and its number are one parameter, typed as the negative
