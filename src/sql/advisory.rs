@@ -152,6 +152,11 @@ impl Holds {
     }
 }
 
+/// A session's transaction-level holds at one moment (a savepoint), by lock:
+/// what `ROLLBACK TO SAVEPOINT` returns them to.
+#[derive(Debug, Clone, Default)]
+pub struct TransactionHolds(Vec<(AdvisoryKey, [u32; 2])>);
+
 /// A session waiting for a lock, for `pg_locks` and the deadlock check.
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
@@ -420,19 +425,50 @@ impl SessionLocks {
 
     /// `pg_advisory_unlock_all()`: gives back every session-level hold.
     pub fn unlock_all(&self) {
-        self.change_own(|holds| holds.session = [0, 0]);
+        self.change_own(|_, holds| holds.session = [0, 0]);
     }
 
     /// The transaction ended: its holds end with it.
     pub fn end_transaction(&self) {
-        self.change_own(|holds| holds.transaction = [0, 0]);
+        self.change_own(|_, holds| holds.transaction = [0, 0]);
+    }
+
+    /// The session's transaction-level holds now, for a savepoint.
+    pub fn transaction_holds(&self) -> TransactionHolds {
+        let keys: Vec<AdvisoryKey> = self.keys.lock().iter().copied().collect();
+        if keys.is_empty() {
+            return TransactionHolds::default();
+        }
+        let state = self.registry.state.lock();
+        let holds = keys
+            .into_iter()
+            .filter_map(|key| {
+                let counts = state.locks.get(&key)?.get(&self.pid)?.transaction;
+                (counts != [0, 0]).then_some((key, counts))
+            })
+            .collect();
+        TransactionHolds(holds)
+    }
+
+    /// `ROLLBACK TO SAVEPOINT`: the transaction-level holds taken since `mark`
+    /// end, as a rolled-back subtransaction's do in PostgreSQL. Session-level
+    /// holds stay, whenever they were taken or given back: they are not
+    /// transactional.
+    pub fn roll_back_to(&self, mark: &TransactionHolds) {
+        self.change_own(|key, holds| {
+            holds.transaction = mark
+                .0
+                .iter()
+                .find(|(held, _)| *held == key)
+                .map_or([0, 0], |(_, counts)| *counts);
+        });
     }
 
     /// `statement` ended, for good: what it took stays taken, and a pending
     /// hold it did not claim is given back.
     pub fn end_statement(&self, statement: &StatementLocks) {
         *statement.0.lock() = Journal::default();
-        self.change_own(|holds| holds.pending = [false, false]);
+        self.change_own(|_, holds| holds.pending = [false, false]);
     }
 
     /// `statement` will run again: gives back what it took (and any pending
@@ -460,7 +496,7 @@ impl SessionLocks {
             }
         }
         if !keep {
-            self.change_own(|holds| holds.pending = [false, false]);
+            self.change_own(|_, holds| holds.pending = [false, false]);
         }
         // Other sessions may have waited for what was given back.
         self.registry.released.notify_waiters();
@@ -468,7 +504,7 @@ impl SessionLocks {
 
     /// Changes the session's holds on every lock it holds; forgets the locks
     /// it holds no more, and wakes the waiters if a hold ended.
-    fn change_own(&self, change: impl Fn(&mut Holds)) {
+    fn change_own(&self, change: impl Fn(AdvisoryKey, &mut Holds)) {
         let keys: Vec<AdvisoryKey> = {
             let keys = self.keys.lock();
             if keys.is_empty() {
@@ -480,7 +516,7 @@ impl SessionLocks {
         let mut ended = false;
         let mut released = Vec::new();
         for key in keys {
-            ended |= state.change(self.pid, key, &change);
+            ended |= state.change(self.pid, key, |holds| change(key, holds));
             if !state
                 .locks
                 .get(&key)
@@ -546,7 +582,7 @@ impl Drop for SessionLocks {
     /// The session ended: every hold it had ends, as does any wait.
     fn drop(&mut self) {
         self.registry.state.lock().waiting.remove(&self.pid);
-        self.change_own(|holds| *holds = Holds::default());
+        self.change_own(|_, holds| *holds = Holds::default());
     }
 }
 

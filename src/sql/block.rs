@@ -107,7 +107,8 @@
 //!
 //! **Savepoints.** `SAVEPOINT` notes how many writes the block has; `ROLLBACK TO`
 //! drops the writes after it (the block's index of written keys is rebuilt from
-//! the writes that remain) and restores the settings of that moment; `RELEASE`
+//! the writes that remain) and restores the settings and the transaction-level
+//! advisory locks of that moment; `RELEASE`
 //! forgets it. Reads made after a savepoint that was rolled back to stay in the
 //! block and are validated at COMMIT: the client saw them. So do the values the
 //! dropped writes drew from the block's own sequences: the last write kept
@@ -125,6 +126,7 @@ use crate::db::{
 };
 use crate::types::{DataType, TimeZone, Value};
 
+use super::advisory::TransactionHolds;
 use super::context::StatementSettings;
 use super::copy::CopyIn;
 use super::overlay::{Overlay, OverlayTxn};
@@ -549,6 +551,15 @@ impl StatementSession {
     }
 }
 
+/// What of the session a savepoint keeps for `ROLLBACK TO` to restore, as
+/// PostgreSQL restores them: its settings, and its transaction-level advisory
+/// locks (those taken after the savepoint end; session-level ones stay).
+#[derive(Debug, Clone)]
+pub struct SessionAtSavepoint {
+    pub settings: Settings,
+    pub advisory: TransactionHolds,
+}
+
 /// A `SAVEPOINT`: how far the block had got, to return there.
 #[derive(Debug)]
 struct Savepoint {
@@ -557,8 +568,8 @@ struct Savepoint {
     changes: usize,
     changed_schema: bool,
     read_only: bool,
-    /// The session's settings then: `ROLLBACK TO` restores them, as in PostgreSQL.
-    settings: Settings,
+    /// The session's settings and advisory locks then.
+    session: SessionAtSavepoint,
     /// `SET CONSTRAINTS` then: `ROLLBACK TO` restores it too.
     constraint_modes: ConstraintModes,
 }
@@ -823,16 +834,16 @@ impl Block {
         }
     }
 
-    /// `SAVEPOINT name`, with the session's settings now. A name may be reused;
+    /// `SAVEPOINT name`, with the session's state now. A name may be reused;
     /// the newest savepoint of a name is the one `RELEASE` and `ROLLBACK TO` find.
-    pub fn savepoint(&mut self, name: String, settings: Settings) {
+    pub fn savepoint(&mut self, name: String, session: SessionAtSavepoint) {
         self.savepoints.push(Savepoint {
             name,
             writes: self.writes.len(),
             changes: self.changes,
             changed_schema: self.changed_schema,
             read_only: self.read_only,
-            settings,
+            session,
             constraint_modes: self.constraint_modes.clone(),
         });
     }
@@ -860,8 +871,8 @@ impl Block {
     }
 
     /// `ROLLBACK TO SAVEPOINT name`: drops the block's writes since the savepoint
-    /// (which stays open) and the savepoints after it, and returns the settings to
-    /// restore. What the dropped statements read stays in the block's reads: the
+    /// (which stays open) and the savepoints after it, and returns the session's
+    /// state to restore. What the dropped statements read stays in the block's reads: the
     /// client saw it, so COMMIT still validates it (conservative, like a rolled-back
     /// subtransaction's reads in PostgreSQL's serializable mode).
     ///
@@ -870,7 +881,7 @@ impl Block {
     /// in PostgreSQL: the last write kept carries where the dropped ones left
     /// those sequences ([`BlockWrite::kept_sequences`]), so the values they handed
     /// out are not handed out again.
-    pub fn rollback_to(&mut self, name: &str) -> Result<Settings, SqlError> {
+    pub fn rollback_to(&mut self, name: &str) -> Result<SessionAtSavepoint, SqlError> {
         let position = self.find_savepoint(name)?;
         self.savepoints.truncate(position + 1);
         let savepoint = &self.savepoints[position];
@@ -895,7 +906,7 @@ impl Block {
         }
         self.written = Arc::new(written);
         self.overlay = Arc::new(overlay);
-        Ok(savepoint.settings.clone())
+        Ok(savepoint.session.clone())
     }
 
     /// How many savepoints are open.

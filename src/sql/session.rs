@@ -57,7 +57,7 @@ use sqlparser::ast::{
 
 use super::activity::{SessionActivity, WaitEvent};
 use super::advisory::{LockWanted, SessionLocks};
-use super::block::{Block, BlockStatement};
+use super::block::{Block, BlockStatement, SessionAtSavepoint};
 use super::context::{SessionCalls, SessionHandles, StatementCalls};
 use super::context::{SessionSequences, StatementSettings};
 use super::notify::{self, ListenChange, Listener, Notification, PendingNotify};
@@ -1000,7 +1000,11 @@ impl Session {
                 let Some(block) = &mut self.block else {
                     return Err(SqlError::NoActiveTransaction("SAVEPOINT").into());
                 };
-                block.savepoint(name, self.settings.clone());
+                let session = SessionAtSavepoint {
+                    settings: self.settings.clone(),
+                    advisory: self.locks.transaction_holds(),
+                };
+                block.savepoint(name, session);
                 "SAVEPOINT"
             }
             Command::Release(name) => {
@@ -1020,12 +1024,13 @@ impl Session {
                     return Err(SqlError::NoActiveTransaction("ROLLBACK TO SAVEPOINT").into());
                 };
                 let mut created_before = block.created_sequences();
-                let settings = block.rollback_to(&name)?;
+                let at_savepoint = block.rollback_to(&name)?;
                 let open = block.savepoints_open();
                 let created_after = block.created_sequences();
                 created_before.retain(|id| !created_after.contains(id));
                 self.sequences.forget(&created_before);
-                self.settings.restore(&settings);
+                self.settings.restore(&at_savepoint.settings);
+                self.locks.roll_back_to(&at_savepoint.advisory);
                 self.cursors_roll_back(open);
                 self.pending_notify.retain(|(depth, _)| *depth < open);
                 self.pending_notify_bytes =
