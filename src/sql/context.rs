@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use super::activity::Activities;
@@ -157,7 +158,7 @@ pub struct StatementCalls {
     pub sleep: StatementSleep,
     /// The warnings its calls made (an unlock of a lock not held, a signal to
     /// a pid no session has), sent before its answer.
-    pub warnings: parking_lot::Mutex<Vec<Notice>>,
+    pub warnings: Mutex<Vec<Notice>>,
     /// Set by the first call that acts on the session: a statement that made
     /// none (almost every one) has nothing to end and its record nothing to
     /// reset.
@@ -209,7 +210,7 @@ struct SequenceValues {
 impl SessionSequences {
     /// `nextval` of sequence `key` gave `value`.
     pub fn advanced(&self, key: SequenceKey, value: i64) {
-        let mut values = self.lock();
+        let mut values = self.0.lock();
         values.current.insert(key.clone(), value);
         values.last = Some(key);
     }
@@ -217,7 +218,7 @@ impl SessionSequences {
     /// `setval(key, value, true)`: `currval` answers `value`, `lastval` is
     /// unchanged.
     pub fn set(&self, key: SequenceKey, value: i64) {
-        self.lock().current.insert(key, value);
+        self.0.lock().current.insert(key, value);
     }
 
     /// Forgets what the sequences `ids` gave the session: their creation was
@@ -227,7 +228,7 @@ impl SessionSequences {
         if ids.is_empty() {
             return;
         }
-        let mut values = self.lock();
+        let mut values = self.0.lock();
         values.current.retain(|(id, _), _| !ids.contains(id));
         if values.last.as_ref().is_some_and(|(id, _)| ids.contains(id)) {
             values.last = None;
@@ -236,21 +237,15 @@ impl SessionSequences {
 
     /// `currval` of sequence `key`, if the session has one.
     pub fn current(&self, key: &SequenceKey) -> Option<i64> {
-        self.lock().current.get(key).copied()
+        self.0.lock().current.get(key).copied()
     }
 
     /// `lastval`: the sequence of the last `nextval` and its `currval`.
     pub fn last(&self) -> Option<(SequenceKey, i64)> {
-        let values = self.lock();
+        let values = self.0.lock();
         let key = values.last.clone()?;
         let value = *values.current.get(&key)?;
         Some((key, value))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, SequenceValues> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -326,7 +321,7 @@ impl StatementSettings {
     /// `current_setting(name [, missing_ok])`: the value `SHOW name` shows; None
     /// for an unknown name when `missing_ok`, 42704 otherwise.
     pub fn current(&self, name: &str, missing_ok: bool) -> Result<Option<String>, SqlError> {
-        match self.lock().settings.show(name) {
+        match self.0.lock().settings.show(name) {
             Ok((_, value)) => Ok(Some(value)),
             Err(SqlError::UndefinedObject(_)) if missing_ok => Ok(None),
             Err(e) => Err(e),
@@ -336,7 +331,7 @@ impl StatementSettings {
     /// `set_config(name, value, is_local)`: checks and makes the change as `SET`
     /// does, and returns the new value as `SHOW` shows it.
     pub fn set(&self, change: SettingChange) -> Result<String, SqlError> {
-        let mut state = self.lock();
+        let mut state = self.0.lock();
         // Local or not, the change lasts as long as this copy: to the statement's
         // end, or further once the session applies it.
         state.settings.set(&change.name, change.value.clone())?;
@@ -347,15 +342,7 @@ impl StatementSettings {
 
     /// The changes made so far, in order, for the session to keep.
     pub fn take_changes(&self) -> Vec<SettingChange> {
-        std::mem::take(&mut self.lock().changes)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, SettingsInStatement> {
-        // A panic while holding the lock leaves at worst a change half made in a
-        // statement that failed with it, whose changes are never kept.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        std::mem::take(&mut self.0.lock().changes)
     }
 }
 

@@ -23,8 +23,9 @@
 //! about is the wire layer's check (0A000 "cached plan must not change result type").
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use sqlparser::ast::{SetExpr, Statement};
 
 use super::binder::{BoundCall, Delete, Insert, Returning, Update};
@@ -169,17 +170,11 @@ impl<P> PlanSlot<P> {
     }
 
     fn get(&self) -> Option<Arc<P>> {
-        self.lock().clone()
+        self.0.lock().clone()
     }
 
     fn set(&self, plan: Arc<P>) {
-        *self.lock() = Some(plan);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Arc<P>>> {
-        // A panic while holding this lock can only interrupt a swap of an Option,
-        // so the value inside is still consistent.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.lock() = Some(plan);
     }
 }
 

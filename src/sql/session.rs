@@ -88,9 +88,9 @@ pub enum TransactionState {
 /// running statement.
 #[derive(Debug, Default)]
 pub struct CancelHandle {
-    /// The running statement's interrupt, or None between statements. A std mutex:
-    /// it is held only to swap or copy the value, never across an await.
-    current: std::sync::Mutex<Option<Interrupt>>,
+    /// The running statement's interrupt, or None between statements. Held
+    /// only to swap or copy the value, never across an await.
+    current: parking_lot::Mutex<Option<Interrupt>>,
     /// What every interrupt of this session wakes its waiters through.
     notify: Arc<tokio::sync::Notify>,
     /// Set by `pg_terminate_backend`: from then on every statement is stopped
@@ -121,19 +121,16 @@ impl CancelHandle {
         self.terminating.load(Ordering::Relaxed)
     }
 
-    /// Asks the running statement, if any, to stop with 57014.
-    pub fn cancel(&self) {
-        if let Some(interrupt) = self.lock().as_ref() {
-            interrupt.cancel();
-        }
+    /// The running statement's interrupt from now on; None between statements.
+    fn set_running(&self, interrupt: Option<Interrupt>) {
+        *self.current.lock() = interrupt;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Interrupt>> {
-        // A panic while holding this lock only ever interrupts a swap of an Option,
-        // so the value inside is still consistent.
-        self.current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Asks the running statement, if any, to stop with 57014.
+    pub fn cancel(&self) {
+        if let Some(interrupt) = self.current.lock().as_ref() {
+            interrupt.cancel();
+        }
     }
 }
 
@@ -545,9 +542,9 @@ impl Session {
         let Some(block) = &mut self.block else {
             return self.run_command(Command::LockTables(names));
         };
-        *self.cancel.lock() = Some(interrupt.clone());
+        self.cancel.set_running(Some(interrupt.clone()));
         let locked = self.engine.lock_tables(block, names, &interrupt).await;
-        *self.cancel.lock() = None;
+        self.cancel.set_running(None);
         block.note_schema_commits(locked?);
         Ok(Output::Command(CommandTag::new("LOCK TABLE")))
     }
@@ -567,7 +564,7 @@ impl Session {
             return Err(SqlError::ReadOnlyTransaction(command_name(prepared.statement())).into());
         }
         let interrupt = self.statement_interrupt();
-        *self.cancel.lock() = Some(interrupt.clone());
+        self.cancel.set_running(Some(interrupt.clone()));
         self.begin_statement_calls();
         let result = loop {
             match self.run_engine_once(prepared, params, &interrupt).await {
@@ -591,7 +588,7 @@ impl Session {
                 .map(|()| output),
             result => result,
         };
-        *self.cancel.lock() = None;
+        self.cancel.set_running(None);
         let warnings = self.end_statement(result.is_ok());
         let mut output = result?;
         output.add_notices(warnings);
@@ -891,7 +888,7 @@ impl Session {
         statements: &[Arc<PreparedStatement>],
     ) -> (Vec<Output>, Option<Error>) {
         let interrupt = self.statement_interrupt();
-        *self.cancel.lock() = Some(interrupt.clone());
+        self.cancel.set_running(Some(interrupt.clone()));
         self.begin_statement_calls();
         let (outputs, error) = loop {
             let mut ctx = self.context(&interrupt);
@@ -910,7 +907,7 @@ impl Session {
                 },
             }
         };
-        *self.cancel.lock() = None;
+        self.cancel.set_running(None);
         let warnings = self.end_statement(error.is_none());
         let mut outputs = outputs;
         if let Some(last) = outputs.last_mut() {

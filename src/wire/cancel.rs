@@ -3,9 +3,10 @@
 //! running statement (57014).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use pgwire::messages::startup::SecretKey;
 
 use crate::sql::CancelHandle;
@@ -29,7 +30,7 @@ impl CancelRegistry {
     ) -> (Registration, i32, SecretKey) {
         loop {
             let (pid, secret) = generate();
-            let mut sessions = self.lock();
+            let mut sessions = self.sessions.lock();
             if sessions.contains_key(&pid) {
                 continue;
             }
@@ -45,20 +46,12 @@ impl CancelRegistry {
     /// Cancels the running statement of the session with this key; false if there is
     /// none (a wrong key is ignored silently, as PostgreSQL does).
     pub fn cancel(&self, pid: i32, secret: &SecretKey) -> bool {
-        let handle = match self.lock().get(&pid) {
+        let handle = match self.sessions.lock().get(&pid) {
             Some((key, handle)) if *key == secret.to_bytes() => handle.clone(),
             _ => return false,
         };
         handle.cancel();
         true
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<i32, (Bytes, Arc<CancelHandle>)>> {
-        // The map stays consistent even if a holder panicked: every operation on it
-        // is a single insert, remove or lookup.
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -72,7 +65,7 @@ pub struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.pid);
+        self.registry.sessions.lock().remove(&self.pid);
     }
 }
 

@@ -57,7 +57,7 @@ impl Session {
     pub async fn copy_in(&mut self, copy: CopyIn) -> Result<Output, Error> {
         let interrupt = self.statement_interrupt();
         let ctx = self.context(&interrupt);
-        *self.cancel.lock() = Some(interrupt);
+        self.cancel.set_running(Some(interrupt));
         let copy = Arc::new(copy);
         let result = match &mut self.block {
             Some(block) if block.is_read_only() => {
@@ -71,7 +71,7 @@ impl Session {
             },
             None => self.engine.copy_in(copy, &ctx).await,
         };
-        *self.cancel.lock() = None;
+        self.cancel.set_running(None);
         if result.is_err() {
             self.fail_block();
         }
