@@ -94,11 +94,13 @@ pub fn for_each_row_while(
             // Lookups find few rows; after a stop the rest are skipped, not read.
             let mut more = true;
             if let [key] = &keys[..] {
-                // The point lookup: one key, nothing to deduplicate.
-                let values = key
-                    .iter()
-                    .map(|k| k.eval(&[], env))
-                    .collect::<Result<SmallVec<[Value; 2]>, _>>()?;
+                // The point lookup: one key, nothing to deduplicate. A plain
+                // loop: collecting the `Result`s costs more than the evaluation
+                // of a parameter (callgrind).
+                let mut values = SmallVec::<[Value; 2]>::new();
+                for k in key {
+                    values.push(k.eval(&[], env)?);
+                }
                 return lookup(env, t, *index, &values, &mut |key, row| {
                     if more {
                         more = visit(key, row)?;
