@@ -861,6 +861,26 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     );
 }
 
+/// inet_server_addr() and inet_server_port() name the address the client
+/// connected to, inet_client_addr() and inet_client_port() the one it came from.
+#[tokio::test]
+async fn inet_functions_name_both_ends_of_the_connection() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let client = server.connect().await;
+    let row = client
+        .query_one(
+            "select inet_server_addr(), inet_server_port(), inet_client_addr(), \
+             inet_client_port() from pg_stat_activity where pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, &str>(0), "127.0.0.1");
+    assert_eq!(row.get::<_, i32>(1), i32::from(server.port()));
+    assert_eq!(row.get::<_, &str>(2), "127.0.0.1");
+    assert_ne!(row.get::<_, i32>(3), i32::from(server.port()));
+}
+
 /// pg_terminate_backend ends a session with FATAL 57P01: an idle one at once,
 /// a running one by stopping its statement (whose answer is that FATAL, as
 /// PostgreSQL's); it answers false for a pid no session has, and the sessions

@@ -110,7 +110,10 @@ pub struct SessionActivity {
     pub pid: i32,
     pub user: String,
     pub database: String,
+    /// Where the client connects from (`inet_client_addr()`).
     pub client: SocketAddr,
+    /// The server address it connected to (`inet_server_addr()`).
+    pub server: SocketAddr,
     /// When the connection started, µs since 2000 (as a timestamptz).
     pub backend_start_us: i64,
     cancel: Arc<CancelHandle>,
@@ -182,7 +185,7 @@ impl SessionActivity {
         pid: i32,
         user: String,
         database: String,
-        client: SocketAddr,
+        (client, server): (SocketAddr, SocketAddr),
         application_name: String,
         cancel: Arc<CancelHandle>,
     ) -> SessionActivity {
@@ -192,6 +195,7 @@ impl SessionActivity {
             user,
             database,
             client,
+            server,
             backend_start_us: started,
             cancel,
             terminated: AtomicWaker::new(),
@@ -329,7 +333,10 @@ mod tests {
             1,
             "u".into(),
             "d".into(),
-            "127.0.0.1:1".parse().unwrap(),
+            (
+                "127.0.0.1:1".parse().unwrap(),
+                "127.0.0.1:2".parse().unwrap(),
+            ),
             String::new(),
             Arc::default(),
         );

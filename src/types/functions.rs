@@ -318,10 +318,13 @@ pub enum CatalogFunction {
     CancelBackend,
     /// `pg_postmaster_start_time()`: when the server started.
     PostmasterStartTime,
-    /// `inet_client_addr()` and `inet_client_port()` (`port`): where the
-    /// session's client connects from; the address as text (Turnstile has no
-    /// `inet`), as `pg_stat_activity.client_addr` shows it.
-    ClientAddress {
+    /// `inet_client_addr()` and `inet_client_port()`: where the session's
+    /// client connects from; with `server`, `inet_server_addr()` and
+    /// `inet_server_port()`: the address it connected to. The address as text
+    /// (Turnstile has no `inet`), as `pg_stat_activity.client_addr` shows it;
+    /// with `port`, the port.
+    ConnectionAddress {
+        server: bool,
         port: bool,
     },
     /// `pg_terminate_backend(pid)`: ends that session (FATAL 57P01), stopping
@@ -1014,8 +1017,22 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("current_database" | "current_catalog", 0) => catalog(C::CurrentDatabase, vec![], T::Name),
         ("pg_backend_pid", 0) => catalog(C::BackendPid, vec![], T::Int4),
         ("pg_postmaster_start_time", 0) => catalog(C::PostmasterStartTime, vec![], T::Timestamptz),
-        ("inet_client_addr", 0) => catalog(C::ClientAddress { port: false }, vec![], T::Text),
-        ("inet_client_port", 0) => catalog(C::ClientAddress { port: true }, vec![], T::Int4),
+        ("inet_client_addr" | "inet_server_addr", 0) => catalog(
+            C::ConnectionAddress {
+                server: name == "inet_server_addr",
+                port: false,
+            },
+            vec![],
+            T::Text,
+        ),
+        ("inet_client_port" | "inet_server_port", 0) => catalog(
+            C::ConnectionAddress {
+                server: name == "inet_server_port",
+                port: true,
+            },
+            vec![],
+            T::Int4,
+        ),
         ("pg_cancel_backend", 1) if is_int4(a[0]) => {
             catalog(C::CancelBackend, vec![T::Int4], T::Bool)
         }

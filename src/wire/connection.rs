@@ -199,6 +199,7 @@ async fn first_message(socket: &mut Socket) -> Option<PgWireFrontendMessage> {
 /// a refused startup, a client that went away).
 async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Connection>> {
     let peer = tcp.peer_addr()?;
+    let local = tcp.local_addr()?;
     let Some(mut socket) = negotiate(tcp, &ctx.limits).await? else {
         return Ok(None);
     };
@@ -224,7 +225,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
         send_fatal(&mut socket, &WireError::TooManyConnections.into()).await?;
         return Ok(None);
     };
-    match start_session(&mut socket, ctx, peer, &startup).await {
+    match start_session(&mut socket, ctx, (peer, local), &startup).await {
         Ok((session, registration, (activity, activity_registration))) => Ok(Some(Connection {
             socket,
             ctx: ctx.clone(),
@@ -252,7 +253,7 @@ async fn open(tcp: TcpStream, ctx: &Arc<WireContext>) -> io::Result<Option<Conne
 async fn start_session(
     socket: &mut Socket,
     ctx: &Arc<WireContext>,
-    peer: SocketAddr,
+    (peer, local): (SocketAddr, SocketAddr),
     startup: &Startup,
 ) -> Result<
     (
@@ -308,7 +309,7 @@ async fn start_session(
         pid,
         user.clone(),
         session.settings().database().to_string(),
-        peer,
+        (peer, local),
         application_name,
         session.cancel_handle(),
     ));

@@ -179,14 +179,15 @@ pub fn eval_catalog_function(
             .activities
             .as_deref()
             .map_or(Value::Null, |a| Value::Timestamptz(a.started_us())),
-        C::ClientAddress { port } => {
+        C::ConnectionAddress { server, port } => {
             let session = ctx
                 .activities
                 .as_deref()
                 .and_then(|a| a.session(ctx.backend_pid));
-            match session {
-                Some(session) if port => Value::Int4(i32::from(session.client.port())),
-                Some(session) => Value::Text(session.client.ip().to_string()),
+            let address = session.map(|s| if server { s.server } else { s.client });
+            match address {
+                Some(address) if port => Value::Int4(i32::from(address.port())),
+                Some(address) => Value::Text(address.ip().to_string()),
                 None => Value::Null,
             }
         }
