@@ -14,27 +14,38 @@ use super::{all, pg_namespace, SystemSnapshot};
 pub const STATIO_ALL_TABLES: SystemRelation = SystemRelation {
     name: "pg_statio_all_tables",
     schema: Schema::PgCatalog,
-    columns: &[
-        ("relid", OID),
-        ("schemaname", NAME),
-        ("relname", NAME),
-        ("heap_blks_read", DataType::Int8),
-        ("heap_blks_hit", DataType::Int8),
-        ("idx_blks_read", DataType::Int8),
-        ("idx_blks_hit", DataType::Int8),
-        ("toast_blks_read", DataType::Int8),
-        ("toast_blks_hit", DataType::Int8),
-        ("tidx_blks_read", DataType::Int8),
-        ("tidx_blks_hit", DataType::Int8),
-    ],
-    rows: |snapshot: &SystemSnapshot<'_>| {
-        snapshot
-            .db
-            .tables()
-            .map(|table| table_statistics_row(table.schema(), 11))
-            .collect()
-    },
+    columns: STATIO_COLUMNS,
+    rows: statio_rows,
 };
+
+/// `pg_statio_user_tables`: the same rows, every table being a user's (the
+/// system catalogs are views here, see `pg_class`'s `relkind`).
+pub const STATIO_USER_TABLES: SystemRelation = SystemRelation {
+    name: "pg_statio_user_tables",
+    ..STATIO_ALL_TABLES
+};
+
+const STATIO_COLUMNS: &[(&str, DataType)] = &[
+    ("relid", OID),
+    ("schemaname", NAME),
+    ("relname", NAME),
+    ("heap_blks_read", DataType::Int8),
+    ("heap_blks_hit", DataType::Int8),
+    ("idx_blks_read", DataType::Int8),
+    ("idx_blks_hit", DataType::Int8),
+    ("toast_blks_read", DataType::Int8),
+    ("toast_blks_hit", DataType::Int8),
+    ("tidx_blks_read", DataType::Int8),
+    ("tidx_blks_hit", DataType::Int8),
+];
+
+fn statio_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    snapshot
+        .db
+        .tables()
+        .map(|table| table_statistics_row(table.schema(), STATIO_COLUMNS.len()))
+        .collect()
+}
 
 /// A row of a per-table statistics view of `width` columns: the table's
 /// `relid`, `schemaname` and `relname`, then NULL for every count.

@@ -1,6 +1,6 @@
-//! `pg_stat_user_tables` and `pg_stat_database`: the statistics views
-//! monitoring tools read, with what Turnstile knows and NULL for what it does
-//! not count. A table's live rows are its rows, and it has no dead ones
+//! `pg_stat_user_tables` (and `pg_stat_all_tables`) and `pg_stat_database`:
+//! the statistics views monitoring tools read, with what Turnstile knows and
+//! NULL for what it does not count. A table's live rows are its rows, and it has no dead ones
 //! (updates and deletes are made in place, there is nothing to vacuum); the
 //! database's sessions, committed transactions (since the server started) and
 //! deadlocks (advisory locks', see `sql::advisory`) are counted. Scans, block
@@ -19,44 +19,55 @@ const TIMESTAMPTZ: DataType = DataType::Timestamptz;
 pub const USER_TABLES: SystemRelation = SystemRelation {
     name: "pg_stat_user_tables",
     schema: Schema::PgCatalog,
-    columns: &[
-        ("relid", OID),
-        ("schemaname", NAME),
-        ("relname", NAME),
-        ("seq_scan", INT8),
-        ("seq_tup_read", INT8),
-        ("idx_scan", INT8),
-        ("idx_tup_fetch", INT8),
-        ("n_tup_ins", INT8),
-        ("n_tup_upd", INT8),
-        ("n_tup_del", INT8),
-        ("n_tup_hot_upd", INT8),
-        ("n_live_tup", INT8),
-        ("n_dead_tup", INT8),
-        ("n_mod_since_analyze", INT8),
-        ("n_ins_since_vacuum", INT8),
-        ("last_vacuum", TIMESTAMPTZ),
-        ("last_autovacuum", TIMESTAMPTZ),
-        ("last_analyze", TIMESTAMPTZ),
-        ("last_autoanalyze", TIMESTAMPTZ),
-        ("vacuum_count", INT8),
-        ("autovacuum_count", INT8),
-        ("analyze_count", INT8),
-        ("autoanalyze_count", INT8),
-    ],
-    rows: |snapshot: &SystemSnapshot<'_>| {
-        snapshot
-            .db
-            .tables()
-            .map(|table| {
-                let mut row = pg_class::table_statistics_row(table.schema(), 23);
-                row[11] = Value::Int8(table.len() as i64);
-                row[12] = Value::Int8(0);
-                row
-            })
-            .collect()
-    },
+    columns: TABLE_COLUMNS,
+    rows: table_rows,
 };
+
+/// `pg_stat_all_tables`: the same rows, every table being a user's (the
+/// system catalogs are views here, see `pg_class`'s `relkind`).
+pub const ALL_TABLES: SystemRelation = SystemRelation {
+    name: "pg_stat_all_tables",
+    ..USER_TABLES
+};
+
+const TABLE_COLUMNS: &[(&str, DataType)] = &[
+    ("relid", OID),
+    ("schemaname", NAME),
+    ("relname", NAME),
+    ("seq_scan", INT8),
+    ("seq_tup_read", INT8),
+    ("idx_scan", INT8),
+    ("idx_tup_fetch", INT8),
+    ("n_tup_ins", INT8),
+    ("n_tup_upd", INT8),
+    ("n_tup_del", INT8),
+    ("n_tup_hot_upd", INT8),
+    ("n_live_tup", INT8),
+    ("n_dead_tup", INT8),
+    ("n_mod_since_analyze", INT8),
+    ("n_ins_since_vacuum", INT8),
+    ("last_vacuum", TIMESTAMPTZ),
+    ("last_autovacuum", TIMESTAMPTZ),
+    ("last_analyze", TIMESTAMPTZ),
+    ("last_autoanalyze", TIMESTAMPTZ),
+    ("vacuum_count", INT8),
+    ("autovacuum_count", INT8),
+    ("analyze_count", INT8),
+    ("autoanalyze_count", INT8),
+];
+
+fn table_rows(snapshot: &SystemSnapshot<'_>) -> Vec<Vec<Value>> {
+    snapshot
+        .db
+        .tables()
+        .map(|table| {
+            let mut row = pg_class::table_statistics_row(table.schema(), TABLE_COLUMNS.len());
+            row[11] = Value::Int8(table.len() as i64);
+            row[12] = Value::Int8(0);
+            row
+        })
+        .collect()
+}
 
 pub const DATABASE: SystemRelation = SystemRelation {
     name: "pg_stat_database",
