@@ -3,7 +3,9 @@
 //! and inheritance, partitions, triggers, row security policies,
 //! extended statistics, publications, range types, operators and casts (built
 //! in, not listed), text search, foreign data and the rest of what pg_dump
-//! reads (no rows). They exist so that psql's, drivers' and pg_dump's queries,
+//! reads, and replication (Turnstile has no replicas, slots or subscriptions,
+//! which monitoring tools ask for) (no rows). Columns of types Turnstile does
+//! not have (`inet`, `xid`, `pg_lsn`) are text, as in `pg_stat_activity`. They exist so that psql's, drivers' and pg_dump's queries,
 //! which join them, run and find nothing — the truth.
 
 use crate::types::{DataType, Value, INT2_VECTOR, OID_VECTOR};
@@ -620,4 +622,66 @@ pub const SUBSCRIPTION: SystemRelation = empty(
 pub const LARGEOBJECT_METADATA: SystemRelation = empty(
     "pg_largeobject_metadata",
     &[("oid", OID), ("lomowner", OID), ("lomacl", TEXT_ARRAY)],
+);
+
+pub const REPLICATION_SLOTS: SystemRelation = empty(
+    "pg_replication_slots",
+    &[
+        ("slot_name", NAME),
+        ("plugin", NAME),
+        ("slot_type", DataType::Text),
+        ("datoid", OID),
+        ("database", NAME),
+        ("temporary", DataType::Bool),
+        ("active", DataType::Bool),
+        ("active_pid", DataType::Int4),
+        ("xmin", DataType::Text),
+        ("catalog_xmin", DataType::Text),
+        ("restart_lsn", DataType::Text),
+        ("confirmed_flush_lsn", DataType::Text),
+        ("wal_status", DataType::Text),
+        ("safe_wal_size", DataType::Int8),
+        ("two_phase", DataType::Bool),
+    ],
+);
+
+pub const STAT_REPLICATION: SystemRelation = empty(
+    "pg_stat_replication",
+    &[
+        ("pid", DataType::Int4),
+        ("usesysid", OID),
+        ("usename", NAME),
+        ("application_name", DataType::Text),
+        ("client_addr", DataType::Text),
+        ("client_hostname", DataType::Text),
+        ("client_port", DataType::Int4),
+        ("backend_start", DataType::Timestamptz),
+        ("backend_xmin", DataType::Text),
+        ("state", DataType::Text),
+        ("sent_lsn", DataType::Text),
+        ("write_lsn", DataType::Text),
+        ("flush_lsn", DataType::Text),
+        ("replay_lsn", DataType::Text),
+        ("write_lag", DataType::Interval),
+        ("flush_lag", DataType::Interval),
+        ("replay_lag", DataType::Interval),
+        ("sync_priority", DataType::Int4),
+        ("sync_state", DataType::Text),
+        ("reply_time", DataType::Timestamptz),
+    ],
+);
+
+pub const STAT_SUBSCRIPTION: SystemRelation = empty(
+    "pg_stat_subscription",
+    &[
+        ("subid", OID),
+        ("subname", NAME),
+        ("pid", DataType::Int4),
+        ("relid", OID),
+        ("received_lsn", DataType::Text),
+        ("last_msg_send_time", DataType::Timestamptz),
+        ("last_msg_receipt_time", DataType::Timestamptz),
+        ("latest_end_lsn", DataType::Text),
+        ("latest_end_time", DataType::Timestamptz),
+    ],
 );

@@ -34,7 +34,8 @@ pub struct SystemRelation {
     pub rows: fn(&SystemSnapshot<'_>) -> Vec<Vec<Value>>,
 }
 
-/// Every system relation. Its position is its [`SystemRelationId`].
+/// Every system relation. Its position is its [`SystemRelationId`] (and sets
+/// its OID unless PostgreSQL fixes one): new ones go at the end.
 const RELATIONS: &[SystemRelation] = &[
     turnstile_wal::RELATION,
     turnstile_routines::RELATION,
@@ -84,11 +85,9 @@ const RELATIONS: &[SystemRelation] = &[
     pg_empty::ENUM,
     pg_empty::MATVIEWS,
     pg_class::STATIO_ALL_TABLES,
-    pg_class::STATIO_USER_TABLES,
     pg_stat_activity::RELATION,
     pg_locks::RELATION,
     pg_stat::USER_TABLES,
-    pg_stat::ALL_TABLES,
     pg_stat::DATABASE,
     pg_sequence::CATALOG,
     pg_sequence::VIEW,
@@ -122,6 +121,11 @@ const RELATIONS: &[SystemRelation] = &[
     pg_namespace::INIT_PRIVS,
     pg_empty::SUBSCRIPTION,
     pg_empty::LARGEOBJECT_METADATA,
+    pg_class::STATIO_USER_TABLES,
+    pg_stat::ALL_TABLES,
+    pg_empty::REPLICATION_SLOTS,
+    pg_empty::STAT_REPLICATION,
+    pg_empty::STAT_SUBSCRIPTION,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
