@@ -291,7 +291,9 @@ pub enum ConstantFunction {
     True,
     /// `col_description`, `shobj_description`,
     /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
-    /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none).
+    /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none);
+    /// `pg_last_xact_replay_timestamp()`: NULL, PostgreSQL's answer on a server
+    /// that is no standby (monitoring tools compute replication lag with it).
     Null,
     /// `pg_tablespace_location(oid)`: empty, PostgreSQL's answer for its
     /// built-in tablespaces, the only ones.
@@ -1007,6 +1009,7 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         }
         ("current_schema", 0) => catalog(C::CurrentSchema, vec![], T::Name),
         ("pg_is_in_recovery", 0) => Some(constant(K::False, T::Bool)),
+        ("pg_last_xact_replay_timestamp", 0) => Some(constant(K::Null, T::Timestamptz)),
         ("pg_tablespace_location", 1) if is_oid(a[0]) => Some(constant(K::Empty, T::Text)),
         ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
             catalog(C::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))
