@@ -272,7 +272,9 @@ fn sql_sqlstate(e: &SqlError) -> &str {
         SqlError::ColumnCannotBeCast { .. } => "42804",
         SqlError::DuplicateObject(_) => "42710",
         SqlError::InvalidForeignKey(_) => "42830",
-        SqlError::DependentObjectsStillExist { .. } | SqlError::RequiredBy { .. } => "2BP01",
+        SqlError::DependentObjectsStillExist { .. }
+        | SqlError::RequiredBy { .. }
+        | SqlError::RequiredBySystem(_) => "2BP01",
         SqlError::BadCopyData(_) => "22P04",
         SqlError::Copy { error, .. } => sql_sqlstate(error),
         SqlError::Type(e) => type_sqlstate(e),

@@ -232,6 +232,9 @@ pub enum SqlError {
     /// s`, `required_by` `column id of table t`), a constraint's index.
     #[error("cannot drop {object} because {required_by} requires it")]
     RequiredBy { object: String, required_by: String },
+    /// 2BP01: DROP of what the system itself needs: the schema `pg_catalog`.
+    #[error("cannot drop {0} because it is required by the database system")]
+    RequiredBySystem(String),
     /// 0A000: TRUNCATE of a table another table's foreign key references, without
     /// that table or CASCADE. `detail` names the two, as PostgreSQL's does.
     #[error("cannot truncate a table referenced in a foreign key constraint")]

@@ -1113,11 +1113,15 @@ fn create_schema(name: &ast::SchemaName, if_not_exists: bool) -> Result<Output, 
 }
 
 /// `DROP SCHEMA`: of a schema that is not there, 3F000 (or a notice with `IF
-/// EXISTS`); Turnstile's own schemas stay (0A000).
+/// EXISTS`); `pg_catalog` never goes (2BP01, as in PostgreSQL), and Turnstile's
+/// other schemas stay (0A000), where PostgreSQL could drop them.
 fn drop_schema(names: &[ast::ObjectName], if_exists: bool) -> Result<Output, SqlError> {
     let mut tag = CommandTag::new("DROP SCHEMA");
     for name in names {
         let name = relation(name)?;
+        if name == "pg_catalog" {
+            return Err(SqlError::RequiredBySystem(format!("schema {name}")));
+        }
         if crate::sql::system::schema_exists(&name) {
             return Err(SqlError::Unsupported(format!(
                 "DROP SCHEMA {name} (Turnstile's schemas are PostgreSQL's own; every \
