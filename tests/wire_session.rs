@@ -1274,6 +1274,40 @@ async fn calls_that_change_nothing_warn() {
     }
 }
 
+/// A statement that warns and then fails sends its warning before its error,
+/// as PostgreSQL sends a warning as it happens: over the simple protocol, in a
+/// string of several statements, and over the extended protocol.
+#[tokio::test]
+async fn a_failed_statement_still_sends_its_warnings_first() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let mut socket = raw_session(server.port()).await;
+    let failing = "select pg_advisory_unlock(5), 1 / (random() * 0)::int";
+    let mut extended = run(failing);
+    extended.extend(sync());
+    for request in [
+        query(failing),
+        query(&format!("select 1; {failing}; select 2")),
+        extended,
+    ] {
+        socket.write_all(&request).await.unwrap();
+        let kinds: Vec<u8> = read_until(&mut socket, b'Z')
+            .await
+            .into_iter()
+            .map(|(tag, _)| tag)
+            .filter(|tag| matches!(tag, b'N' | b'E'))
+            .collect();
+        assert_eq!(kinds, b"NE", "{request:?}");
+    }
+    // Taken once: the next error comes alone.
+    socket
+        .write_all(&query("select 1 / (random() * 0)::int"))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    assert!(!messages.iter().any(|(tag, _)| *tag == b'N'));
+    assert!(messages.iter().any(|(tag, _)| *tag == b'E'));
+}
+
 /// The (channel, payload) of each notification queued for a client now.
 fn notifications_now(
     queue: &mut tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,

@@ -268,6 +268,9 @@ pub struct Session {
     pending_notify: Vec<(usize, PendingNotify)>,
     /// The bytes of the notifications in `pending_notify`.
     pending_notify_bytes: usize,
+    /// The warnings a statement raised before it failed, for the wire layer to
+    /// send ahead of its error, as PostgreSQL sends them as they happen.
+    warnings_of_failed: Vec<Notice>,
 }
 
 impl Session {
@@ -292,6 +295,7 @@ impl Session {
             activity: None,
             pending_notify: Vec::new(),
             pending_notify_bytes: 0,
+            warnings_of_failed: Vec::new(),
             engine,
         }
     }
@@ -590,9 +594,22 @@ impl Session {
         };
         self.cancel.set_running(None);
         let warnings = self.end_statement(result.is_ok());
-        let mut output = result?;
-        output.add_notices(warnings);
-        Ok(output)
+        match result {
+            Ok(mut output) => {
+                output.add_notices(warnings);
+                Ok(output)
+            }
+            Err(e) => {
+                self.warnings_of_failed = warnings;
+                Err(e)
+            }
+        }
+    }
+
+    /// The warnings the statement that failed last raised before its error
+    /// (taken once).
+    pub fn take_warnings_of_failed(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.warnings_of_failed)
     }
 
     /// A statement (or a string's statements) begins: a fresh record of what
@@ -910,8 +927,10 @@ impl Session {
         self.cancel.set_running(None);
         let warnings = self.end_statement(error.is_none());
         let mut outputs = outputs;
-        if let Some(last) = outputs.last_mut() {
-            last.add_notices(warnings);
+        match (&error, outputs.last_mut()) {
+            (Some(_), _) => self.warnings_of_failed = warnings,
+            (None, Some(last)) => last.add_notices(warnings),
+            (None, None) => {}
         }
         (outputs, error)
     }

@@ -620,6 +620,8 @@ impl Connection {
         if err.sqlstate() == "57014" && self.activity.is_terminating() {
             return Err(WireError::Terminated.into());
         }
+        let warnings = self.session.take_warnings_of_failed();
+        self.feed_notices(warnings).await?;
         self.socket
             .feed(PgWireBackendMessage::ErrorResponse(
                 error_response_with_literals(err, SEVERITY_ERROR, literals),
