@@ -1308,6 +1308,40 @@ async fn a_failed_statement_still_sends_its_warnings_first() {
     assert!(messages.iter().any(|(tag, _)| *tag == b'E'));
 }
 
+/// A set_config of application_name in a string with a write, which runs as
+/// one transaction, is reported when the string ends: a ParameterStatus before
+/// ReadyForQuery, and pg_stat_activity shows the new name at once.
+#[tokio::test]
+async fn a_setting_changed_in_a_write_string_is_reported_with_it() {
+    let server = common::TestServer::start_with_args(&["--no-modules"]);
+    let watcher = server.connect().await;
+    watcher
+        .batch_execute("create table named (a int)")
+        .await
+        .unwrap();
+    let mut socket = raw_session(server.port()).await;
+    socket
+        .write_all(&query(
+            "insert into named values (1); select set_config('application_name', 'renamed', false)",
+        ))
+        .await
+        .unwrap();
+    let messages = read_until(&mut socket, b'Z').await;
+    let reported = messages
+        .iter()
+        .filter(|(tag, _)| *tag == b'S')
+        .any(|(_, body)| body.as_slice() == b"application_name\0renamed\0");
+    assert!(reported, "{messages:?}");
+    let names = watcher
+        .query(
+            "select application_name from pg_stat_activity where application_name = 'renamed'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 1);
+}
+
 /// The (channel, payload) of each notification queued for a client now.
 fn notifications_now(
     queue: &mut tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,

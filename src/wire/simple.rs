@@ -93,6 +93,8 @@ impl Connection {
             for output in outputs {
                 self.send_output(output).await?;
             }
+            // What a set_config in the string changed, kept only if it all ran.
+            self.feed_setting_changes().await?;
             return error.map_or(Ok(()), |e| Err(e.into()));
         }
         // Writes mixed with session commands: statement by statement, but still
