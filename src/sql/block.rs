@@ -556,7 +556,9 @@ impl StatementSession {
 /// locks (those taken after the savepoint end; session-level ones stay).
 #[derive(Debug, Clone)]
 pub struct SessionAtSavepoint {
+    /// Its settings (`SET`, `set_config`), which `ROLLBACK TO` puts back.
     pub settings: Settings,
+    /// Its transaction-level advisory locks, which `ROLLBACK TO` returns to.
     pub advisory: TransactionHolds,
 }
 

@@ -28,7 +28,9 @@
 //!    Every other literal stays in the statement and must recur unchanged (*fixed*):
 //!    a number that is not an expression (`varchar(10)`), a position (`ORDER BY
 //!    2`), and the operand of a cast (`70000::int2`), which the binder converts when
-//!    it binds, so that an out-of-range value fails even if no row is computed.
+//!    it binds, so that an out-of-range value fails even if no row is computed —
+//!    unless every cast over it takes any value of its type (`5::bigint`,
+//!    `5::text`), where converting once and per row cannot differ.
 //! 3. **Run**: the template is an ordinary prepared statement and the literals are its
 //!    parameters; the statement's cached plan serves every text of its shape, as it
 //!    serves every Bind of an extended-protocol statement. A text whose key is known
@@ -43,7 +45,8 @@
 //! integer literal and a parameter of the same type alike, and the planner treats
 //! both as constants. What remains is where the binder looks at a literal's value or
 //! compares expressions for equality, and templates stay out of those places:
-//! positions and cast operands keep their literals (above), and a statement with
+//! positions and the operands of casts that may fail keep their literals
+//! (above), and a statement with
 //! `GROUP BY`, `HAVING` or `DISTINCT` anywhere is not templated at all, because
 //! grouped and distinct queries match expressions by equality (`SELECT a + 1 …
 //! GROUP BY a + 1`), which two parameters would fail where two equal literals pass.
@@ -345,18 +348,21 @@ fn takes_without_fail(target: &ast::DataType, operand: &AstExpr) -> bool {
 impl Survey {
     /// Keeps the literal of `expr` if it is a constant number: a number, or minus
     /// a number, in any parentheses (PostgreSQL's grammar folds the sign into the
-    /// constant).
+    /// constant), also under further casts: the binder converts a chain of casts
+    /// of a constant when it binds (`70000::bigint::int2` fails there), so the
+    /// inner cast, which takes any value, must not make the number a parameter.
     fn keep_if_number(&mut self, expr: &AstExpr) {
         let mut operand = expr;
-        while let AstExpr::Nested(inner) = operand {
-            operand = inner;
-        }
-        if let AstExpr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } = operand
-        {
-            operand = expr;
+        loop {
+            operand = match operand {
+                AstExpr::Nested(inner) => inner,
+                AstExpr::Cast { expr, .. } => expr,
+                AstExpr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr,
+                } => expr,
+                _ => break,
+            };
         }
         if let Some(start) = bare_number(operand) {
             self.kept.insert(start);
@@ -605,6 +611,14 @@ mod tests {
             None
         );
         assert!(template("select 5000000000::int").is_none());
+        // A cast that may fail over one that cannot keeps the literal under both.
+        let (sql, _) =
+            templated("select 70000::bigint::int2, cast(cast(6 as text) as bool), 7::bigint::text")
+                .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT 70000::BIGINT::INT2, CAST(CAST(6 AS TEXT) AS BOOL), $1::BIGINT::TEXT"
+        );
     }
 
     /// A minus sign and its number are one parameter, typed as the negative

@@ -292,8 +292,10 @@ pub enum ConstantFunction {
     /// `col_description`, `shobj_description`,
     /// `pg_get_statisticsobjdef_columns`, `pg_get_ruledef`: NULL (no comments, no
     /// statistics objects, no rules: PostgreSQL's NULL for an OID that names none);
-    /// `pg_last_xact_replay_timestamp()`: NULL, PostgreSQL's answer on a server
-    /// that is no standby (monitoring tools compute replication lag with it).
+    /// `pg_last_xact_replay_timestamp()`, `pg_last_wal_receive_lsn()` and
+    /// `pg_last_wal_replay_lsn()`: NULL, PostgreSQL's answers on a server that
+    /// is no standby (monitoring tools compute replication lag with them; the
+    /// positions are text, as Turnstile has no `pg_lsn`).
     Null,
     /// `pg_tablespace_location(oid)`: empty, PostgreSQL's answer for its
     /// built-in tablespaces, the only ones.
@@ -1010,6 +1012,9 @@ fn resolve_catalog(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
         ("current_schema", 0) => catalog(C::CurrentSchema, vec![], T::Name),
         ("pg_is_in_recovery", 0) => Some(constant(K::False, T::Bool)),
         ("pg_last_xact_replay_timestamp", 0) => Some(constant(K::Null, T::Timestamptz)),
+        ("pg_last_wal_receive_lsn" | "pg_last_wal_replay_lsn", 0) => {
+            Some(constant(K::Null, T::Text))
+        }
         ("pg_tablespace_location", 1) if is_oid(a[0]) => Some(constant(K::Empty, T::Text)),
         ("current_schemas", 1) if matches!(a[0], T::Bool | T::Unknown) => {
             catalog(C::CurrentSchemas, vec![T::Bool], T::Array(&T::Name))

@@ -805,8 +805,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "pg_current_wal_lsn",
     "pg_current_wal_insert_lsn",
     "pg_current_wal_flush_lsn",
-    "pg_last_wal_receive_lsn",
-    "pg_last_wal_replay_lsn",
     "pg_wal_lsn_diff",
     "pg_switch_wal",
     "pg_walfile_name",

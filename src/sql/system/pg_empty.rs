@@ -3,10 +3,12 @@
 //! and inheritance, partitions, triggers, row security policies,
 //! extended statistics, publications, range types, operators and casts (built
 //! in, not listed), text search, foreign data and the rest of what pg_dump
-//! reads, and replication (Turnstile has no replicas, slots or subscriptions,
-//! which monitoring tools ask for) (no rows). Columns of types Turnstile does
-//! not have (`inet`, `xid`, `pg_lsn`) are text, as in `pg_stat_activity`. They exist so that psql's, drivers' and pg_dump's queries,
-//! which join them, run and find nothing — the truth.
+//! reads (no rows); and replication, which monitoring tools ask about
+//! (no rows: Turnstile has no replicas, slots or subscriptions). Columns of
+//! types Turnstile does not have (`inet`, `xid`, `pg_lsn`) are text, as in
+//! `pg_stat_activity`. They exist so that psql's, drivers', pg_dump's and
+//! monitoring tools' queries, which join them, run and find nothing — the
+//! truth.
 
 use crate::types::{DataType, Value, INT2_VECTOR, OID_VECTOR};
 

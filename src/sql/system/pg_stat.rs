@@ -1,11 +1,11 @@
 //! `pg_stat_user_tables` (and `pg_stat_all_tables`) and `pg_stat_database`:
 //! the statistics views monitoring tools read, with what Turnstile knows and
-//! NULL for what it does not count. A table's live rows are its rows, and it has no dead ones
-//! (updates and deletes are made in place, there is nothing to vacuum); the
-//! database's sessions, committed transactions (since the server started) and
-//! deadlocks (advisory locks', see `sql::advisory`) are counted. Scans, block
-//! reads, row traffic and vacuum runs are not: NULL, as PostgreSQL shows a
-//! statistic it does not keep.
+//! NULL for what it does not count. A table's live rows are its rows, and it
+//! has no dead ones (updates and deletes are made in place, there is nothing
+//! to vacuum); the database's sessions, committed transactions (since the
+//! server started) and deadlocks (advisory locks', see `sql::advisory`) are
+//! counted. Scans, block reads, row traffic and vacuum runs are not: NULL, as
+//! PostgreSQL shows a statistic it does not keep.
 
 use crate::types::{DataType, Value};
 
