@@ -1,11 +1,12 @@
-//! `pg_stat_user_tables` (and `pg_stat_all_tables`) and `pg_stat_database`:
-//! the statistics views monitoring tools read, with what Turnstile knows and
-//! NULL for what it does not count. A table's live rows are its rows, and it
-//! has no dead ones (updates and deletes are made in place, there is nothing
-//! to vacuum); the database's sessions, committed transactions (since the
-//! server started) and deadlocks (advisory locks', see `sql::advisory`) are
-//! counted. Scans, block reads, row traffic and vacuum runs are not: NULL, as
-//! PostgreSQL shows a statistic it does not keep.
+//! `pg_stat_user_tables` (and `pg_stat_all_tables`), `pg_stat_database` and
+//! `pg_stat_bgwriter`: the statistics views monitoring tools read, with what
+//! Turnstile knows and NULL for what it does not count. A table's live rows
+//! are its rows, and it has no dead ones (updates and deletes are made in
+//! place, there is nothing to vacuum); the database's sessions, committed
+//! transactions (since the server started) and deadlocks (advisory locks', see
+//! `sql::advisory`) are counted. Scans, block reads, row traffic, vacuum runs
+//! and the background writer's work are not: NULL, as PostgreSQL shows a
+//! statistic it does not keep.
 
 use crate::types::{DataType, Value};
 
@@ -120,4 +121,26 @@ pub const DATABASE: SystemRelation = SystemRelation {
         row.resize(28, Value::Null);
         vec![row]
     },
+};
+
+/// One row, as in PostgreSQL. Turnstile has no buffer pool and no background
+/// writer, and does not count its snapshots (its checkpoints) here; their
+/// state is in `turnstile_wal`. So every counter is NULL.
+pub const BGWRITER: SystemRelation = SystemRelation {
+    name: "pg_stat_bgwriter",
+    schema: Schema::PgCatalog,
+    columns: &[
+        ("checkpoints_timed", INT8),
+        ("checkpoints_req", INT8),
+        ("checkpoint_write_time", DataType::Float8),
+        ("checkpoint_sync_time", DataType::Float8),
+        ("buffers_checkpoint", INT8),
+        ("buffers_clean", INT8),
+        ("maxwritten_clean", INT8),
+        ("buffers_backend", INT8),
+        ("buffers_backend_fsync", INT8),
+        ("buffers_alloc", INT8),
+        ("stats_reset", TIMESTAMPTZ),
+    ],
+    rows: |_: &SystemSnapshot<'_>| vec![vec![Value::Null; 11]],
 };

@@ -126,6 +126,7 @@ const RELATIONS: &[SystemRelation] = &[
     pg_empty::REPLICATION_SLOTS,
     pg_empty::STAT_REPLICATION,
     pg_empty::STAT_SUBSCRIPTION,
+    pg_stat::BGWRITER,
 ];
 
 /// A system relation, as a plan refers to it: a position in the registry, fixed
