@@ -45,7 +45,10 @@
 //! `-(2 ^ 2)`; PostgreSQL binds it tighter (its precedence table puts unary minus
 //! above `^`), so `-2 ^ 2` is `(-2) ^ 2`, 4. Every parsed tree is turned around here
 //! ([`SignBindsTighterThanPower`]), so that templates, the binder and a view's
-//! stored text all see PostgreSQL's reading.
+//! stored text all see PostgreSQL's reading. Likewise a prefix `~`: sqlparser
+//! binds it tighter than `+` and `-`, PostgreSQL looser (a prefix operator has
+//! its operators' precedence, below `+`), so `~1 + 1` is `~(1 + 1)`, -3
+//! ([`TildeBindsLooserThanPlus`]).
 //!
 //! sqlparser's own recursion limit bounds nesting by parentheses and subqueries,
 //! but it builds a chain of operators (`1+1+…`, `a OR b OR …`, `::int::int…`) or of
@@ -127,6 +130,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
         return Err(error);
     }
     let _ = statements.visit(&mut SignBindsTighterThanPower);
+    if sql.contains('~') {
+        let _ = statements.visit(&mut TildeBindsLooserThanPlus);
+    }
     Ok(statements)
 }
 
@@ -225,6 +231,7 @@ pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {
         .and_then(|mut p| p.parse_expr())
         .map_err(|e| SqlError::Syntax(e.to_string()))?;
     let _ = expr.visit(&mut SignBindsTighterThanPower);
+    let _ = expr.visit(&mut TildeBindsLooserThanPlus);
     Ok(expr)
 }
 
@@ -269,6 +276,79 @@ impl VisitorMut for SignBindsTighterThanPower {
             expr: Box::new(unsigned),
         };
         *expr = power;
+        ControlFlow::Continue(())
+    }
+}
+
+/// Gives a `+` or `-` that follows a prefix `~` to the `~`'s operand (see the
+/// module doc): `(~a) + b` as sqlparser reads `~a + b` becomes `~(a + b)`. In an
+/// LR parse such as PostgreSQL's, the operator goes into the innermost `~` still
+/// open before it, the last on the right edge of its left operand (`1 * ~2 + 3`
+/// is `1 * ~(2 + 3)`). Parentheses the query wrote close a `~`: `(~a) + b` keeps
+/// its `Nested`, which has no right edge.
+struct TildeBindsLooserThanPlus;
+
+impl TildeBindsLooserThanPlus {
+    /// How many steps down the right edge of `expr` its last prefix `~` is.
+    fn last_tilde(expr: &Expr) -> Option<usize> {
+        let below = match expr {
+            Expr::BinaryOp { right: next, .. } | Expr::UnaryOp { expr: next, .. } => {
+                Self::last_tilde(next).map(|steps| steps + 1)
+            }
+            _ => None,
+        };
+        let is_tilde = matches!(
+            expr,
+            Expr::UnaryOp {
+                op: UnaryOperator::BitwiseNot,
+                ..
+            }
+        );
+        below.or(is_tilde.then_some(0))
+    }
+
+    /// The node `steps` down the right edge of `expr`.
+    fn down(expr: &mut Expr, steps: usize) -> &mut Expr {
+        if steps == 0 {
+            return expr;
+        }
+        match expr {
+            Expr::BinaryOp { right: next, .. } | Expr::UnaryOp { expr: next, .. } => {
+                Self::down(next, steps - 1)
+            }
+            other => other,
+        }
+    }
+}
+
+impl VisitorMut for TildeBindsLooserThanPlus {
+    type Break = Infallible;
+
+    /// Post-order, so that in `~a - b - c` the inner `-` has moved first.
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Infallible> {
+        let Expr::BinaryOp {
+            left,
+            op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
+            right,
+        } = expr
+        else {
+            return ControlFlow::Continue(());
+        };
+        let Some(steps) = Self::last_tilde(left) else {
+            return ControlFlow::Continue(());
+        };
+        let op = op.clone();
+        let right = std::mem::replace(&mut **right, Expr::value(Value::Null));
+        let mut left = std::mem::replace(&mut **left, Expr::value(Value::Null));
+        if let Expr::UnaryOp { expr: operand, .. } = Self::down(&mut left, steps) {
+            let operand_before = std::mem::replace(&mut **operand, Expr::value(Value::Null));
+            **operand = Expr::BinaryOp {
+                left: Box::new(operand_before),
+                op,
+                right: Box::new(right),
+            };
+        }
+        *expr = left;
         ControlFlow::Continue(())
     }
 }
