@@ -45,10 +45,10 @@
 //! `-(2 ^ 2)`; PostgreSQL binds it tighter (its precedence table puts unary minus
 //! above `^`), so `-2 ^ 2` is `(-2) ^ 2`, 4. Every parsed tree is turned around here
 //! ([`SignBindsTighterThanPower`]), so that templates, the binder and a view's
-//! stored text all see PostgreSQL's reading. Likewise a prefix `~`: sqlparser
-//! binds it tighter than `+` and `-`, PostgreSQL looser (a prefix operator has
-//! its operators' precedence, below `+`), so `~1 + 1` is `~(1 + 1)`, -3
-//! ([`TildeBindsLooserThanPlus`]).
+//! stored text all see PostgreSQL's reading. Likewise the prefix operators `~`,
+//! `@`, `|/` and `||/`: sqlparser binds them tighter than `+` and `-`,
+//! PostgreSQL looser (they have its other operators' precedence, below `+`), so
+//! `~1 + 1` is `~(1 + 1)`, -3 ([`PrefixOperatorBindsLooserThanPlus`]).
 //!
 //! sqlparser's own recursion limit bounds nesting by parentheses and subqueries,
 //! but it builds a chain of operators (`1+1+…`, `a OR b OR …`, `::int::int…`) or of
@@ -130,8 +130,8 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
         return Err(error);
     }
     let _ = statements.visit(&mut SignBindsTighterThanPower);
-    if sql.contains('~') {
-        let _ = statements.visit(&mut TildeBindsLooserThanPlus);
+    if sql.contains(['~', '@', '|']) {
+        let _ = statements.visit(&mut PrefixOperatorBindsLooserThanPlus);
     }
     Ok(statements)
 }
@@ -231,7 +231,7 @@ pub fn parse_expr(sql: &str) -> Result<Expr, SqlError> {
         .and_then(|mut p| p.parse_expr())
         .map_err(|e| SqlError::Syntax(e.to_string()))?;
     let _ = expr.visit(&mut SignBindsTighterThanPower);
-    let _ = expr.visit(&mut TildeBindsLooserThanPlus);
+    let _ = expr.visit(&mut PrefixOperatorBindsLooserThanPlus);
     Ok(expr)
 }
 
@@ -280,31 +280,36 @@ impl VisitorMut for SignBindsTighterThanPower {
     }
 }
 
-/// Gives a `+` or `-` that follows a prefix `~` to the `~`'s operand (see the
-/// module doc): `(~a) + b` as sqlparser reads `~a + b` becomes `~(a + b)`. In an
-/// LR parse such as PostgreSQL's, the operator goes into the innermost `~` still
-/// open before it, the last on the right edge of its left operand (`1 * ~2 + 3`
-/// is `1 * ~(2 + 3)`). Parentheses the query wrote close a `~`: `(~a) + b` keeps
-/// its `Nested`, which has no right edge.
-struct TildeBindsLooserThanPlus;
+/// Gives a `+` or `-` that follows a prefix operator (`~`, `@`, `|/`, `||/`) to
+/// that operator's operand (see the module doc): `(~a) + b` as sqlparser reads
+/// `~a + b` becomes `~(a + b)`. In an LR parse such as PostgreSQL's, the `+`
+/// goes into the innermost prefix operator still open before it, the last on
+/// the right edge of its left operand (`1 * ~2 + 3` is `1 * ~(2 + 3)`).
+/// Parentheses the query wrote close one: `(~a) + b` keeps its `Nested`, which
+/// has no right edge.
+struct PrefixOperatorBindsLooserThanPlus;
 
-impl TildeBindsLooserThanPlus {
-    /// How many steps down the right edge of `expr` its last prefix `~` is.
-    fn last_tilde(expr: &Expr) -> Option<usize> {
+impl PrefixOperatorBindsLooserThanPlus {
+    /// How many steps down the right edge of `expr` its last prefix operator of
+    /// PostgreSQL's operator precedence is.
+    fn last_prefix_operator(expr: &Expr) -> Option<usize> {
         let below = match expr {
             Expr::BinaryOp { right: next, .. } | Expr::UnaryOp { expr: next, .. } => {
-                Self::last_tilde(next).map(|steps| steps + 1)
+                Self::last_prefix_operator(next).map(|steps| steps + 1)
             }
             _ => None,
         };
-        let is_tilde = matches!(
+        let is_prefix_operator = matches!(
             expr,
             Expr::UnaryOp {
-                op: UnaryOperator::BitwiseNot,
+                op: UnaryOperator::BitwiseNot
+                    | UnaryOperator::PGAbs
+                    | UnaryOperator::PGSquareRoot
+                    | UnaryOperator::PGCubeRoot,
                 ..
             }
         );
-        below.or(is_tilde.then_some(0))
+        below.or(is_prefix_operator.then_some(0))
     }
 
     /// The node `steps` down the right edge of `expr`.
@@ -321,7 +326,7 @@ impl TildeBindsLooserThanPlus {
     }
 }
 
-impl VisitorMut for TildeBindsLooserThanPlus {
+impl VisitorMut for PrefixOperatorBindsLooserThanPlus {
     type Break = Infallible;
 
     /// Post-order, so that in `~a - b - c` the inner `-` has moved first.
@@ -334,7 +339,7 @@ impl VisitorMut for TildeBindsLooserThanPlus {
         else {
             return ControlFlow::Continue(());
         };
-        let Some(steps) = Self::last_tilde(left) else {
+        let Some(steps) = Self::last_prefix_operator(left) else {
             return ControlFlow::Continue(());
         };
         let op = op.clone();

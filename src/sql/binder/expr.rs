@@ -832,6 +832,39 @@ impl Binder<'_> {
                     ty,
                 })
             }
+            // PostgreSQL's other prefix operators, each its function: `@` is
+            // `abs` of any numeric type, `|/` and `||/` `sqrt` and `cbrt` of
+            // double precision (which an untyped literal or any number becomes).
+            UnaryOperator::PGAbs => {
+                let inner = self.bind_expr(expr, scope)?;
+                let inner = if inner.ty() == DataType::Unknown {
+                    self.coerce(inner, DataType::Float8, "@")?
+                } else {
+                    inner
+                };
+                if !inner.ty().is_numeric() {
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "operator does not exist: @ {}",
+                        inner.ty()
+                    )));
+                }
+                self.bind_library_call("abs", vec![inner])
+            }
+            UnaryOperator::PGSquareRoot | UnaryOperator::PGCubeRoot => {
+                let (name, function) = match op {
+                    UnaryOperator::PGSquareRoot => ("|/", "sqrt"),
+                    _ => ("||/", "cbrt"),
+                };
+                let inner = self.bind_expr(expr, scope)?;
+                let ty = inner.ty();
+                if !ty.is_numeric() && ty != DataType::Unknown {
+                    return Err(SqlError::UndefinedFunction(format!(
+                        "operator does not exist: {name} {ty}"
+                    )));
+                }
+                let inner = self.coerce(inner, DataType::Float8, name)?;
+                self.bind_library_call(function, vec![inner])
+            }
             other => Err(SqlError::Unsupported(format!("operator {other}"))),
         }
     }
