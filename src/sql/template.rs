@@ -420,8 +420,21 @@ impl Visitor for Survey {
                 op: UnaryOperator::Minus,
                 expr,
             } => {
-                if let Some(start) = bare_number(expr) {
+                let mut operand = &**expr;
+                while let AstExpr::Nested(inner) = operand {
+                    operand = inner;
+                }
+                if let Some(start) = bare_number(operand) {
                     self.negated.insert(start);
+                } else if let AstExpr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    ..
+                } = operand
+                {
+                    // Under two signs or more (`-(-5)`) the binder folds every
+                    // sign into the constant, whose type its final value
+                    // decides: the number keeps its literal.
+                    self.keep_if_number(operand);
                 }
             }
             // The binder converts a cast constant when it binds it, so a value out
@@ -639,6 +652,9 @@ mod tests {
                 Value::Int4(2)
             ]
         );
+        // Two minus signs fold into the constant, typed by its final value.
+        let (sql, _) = templated("select -(-2147483648), - -5, -(6)").unwrap();
+        assert_eq!(sql, "SELECT -(-2147483648), - -5, $1");
         let wider = Shape::of("select -2147483649, - 5, 7 - 2").unwrap();
         assert_eq!(t.params(&wider), None);
         let other = Shape::of("select -1, - 6, 8 - 3").unwrap();

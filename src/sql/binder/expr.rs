@@ -783,9 +783,14 @@ impl Binder<'_> {
             UnaryOperator::Minus => {
                 // A negative literal is one constant, so `-2147483648` is an int4;
                 // parentheses do not matter (`-(2147483648)` too, as in PostgreSQL,
-                // whose grammar drops them).
-                if let Some(n) = number_in_parentheses(expr) {
-                    return number_literal(&format!("-{n}"));
+                // whose grammar drops them), and a further sign folds in as well:
+                // `-(-2147483648)` is the bigint 2147483648.
+                if let Some((negative, n)) = signed_number(expr) {
+                    return number_literal(&if negative {
+                        n.to_owned()
+                    } else {
+                        format!("-{n}")
+                    });
                 }
                 let inner = self.bind_expr(expr, scope)?;
                 let inner = if inner.ty() == DataType::Unknown {
@@ -1295,6 +1300,20 @@ pub(super) fn retype(expr: Expr, ty: DataType) -> Expr {
 }
 
 /// The text of the number literal `expr`, in any parentheses.
+/// The number under `expr`'s parentheses and minus signs, and whether an odd
+/// number of minus signs makes it negative: PostgreSQL's grammar folds each
+/// sign into the constant, whose type its final value then decides.
+fn signed_number(expr: &A) -> Option<(bool, &str)> {
+    match expr {
+        A::Nested(inner) => signed_number(inner),
+        A::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } => signed_number(inner).map(|(negative, n)| (!negative, n)),
+        _ => number_in_parentheses(expr).map(|n| (false, n)),
+    }
+}
+
 pub(super) fn number_in_parentheses(expr: &A) -> Option<&str> {
     match expr {
         A::Nested(inner) => number_in_parentheses(inner),
