@@ -43,6 +43,8 @@ pub enum FunctionId {
     Cbrt,
     Power,
     Mod,
+    /// `div(numeric, numeric)`: the quotient truncated toward zero.
+    Div,
     Sign,
     Exp,
     Ln,
@@ -662,6 +664,13 @@ fn resolve_math(name: &str, a: &[DataType]) -> Option<FunctionSignature> {
             (l.is_numeric() && r.is_numeric() && !matches!(t, T::Float4 | T::Float8))
                 .then_some(())?;
             sig(F::Mod, vec![t, t], t)
+        }
+        // Integers become numeric implicitly; floats do not (42883).
+        ("div", 2)
+            if a.iter()
+                .all(|t| t.is_integer() || matches!(t, T::Numeric(_) | T::Unknown)) =>
+        {
+            sig(F::Div, vec![T::Numeric(None); 2], T::Numeric(None))
         }
         ("pi", 0) => sig(F::Pi, vec![], T::Float8),
         ("pg_size_pretty", 1) if matches!(a[0], T::Int8 | T::Numeric(_)) => {
@@ -1383,7 +1392,7 @@ pub fn eval_function(
         | F::Exp
         | F::Ln
         | F::Log10 => math::eval_unary_math(*f, &args[0])?,
-        F::RoundTo | F::TruncTo | F::Power | F::Mod | F::LogBase => {
+        F::RoundTo | F::TruncTo | F::Power | F::Mod | F::Div | F::LogBase => {
             math::eval_binary_math(*f, &args[0], &args[1])?
         }
         F::Pi => Value::Float8(std::f64::consts::PI),

@@ -337,6 +337,16 @@ pub fn eval_binary_math(f: FunctionId, a: &Value, b: &Value) -> Result<Value, Ty
     use FunctionId as F;
     match (f, a, b) {
         (F::Mod, _, _) => eval_binary(BinaryOp::Mod, a, b),
+        // Exactly: the dividend less its remainder is a multiple of the
+        // divisor, where truncating a rounded quotient could be one off.
+        (F::Div, Value::Numeric(_), Value::Numeric(_)) => {
+            let remainder = eval_binary(BinaryOp::Mod, a, b)?;
+            let multiple = eval_binary(BinaryOp::Sub, a, &remainder)?;
+            Ok(match eval_binary(BinaryOp::Div, &multiple, b)? {
+                Value::Numeric(quotient) => Value::Numeric(quotient.trunc()),
+                other => other,
+            })
+        }
         (F::Power, _, _) => eval_binary(BinaryOp::Pow, a, b),
         (F::RoundTo | F::TruncTo, Value::Numeric(d), places) => {
             let places = places.as_i64().unwrap_or(0);

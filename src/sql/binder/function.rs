@@ -817,7 +817,6 @@ const FUNCTIONS_NOT_SUPPORTED: &[&str] = &[
     "scale",
     "min_scale",
     "trim_scale",
-    "div",
     "gcd",
     "lcm",
     "factorial",
