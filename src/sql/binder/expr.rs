@@ -1299,7 +1299,6 @@ pub(super) fn retype(expr: Expr, ty: DataType) -> Expr {
     }
 }
 
-/// The text of the number literal `expr`, in any parentheses.
 /// The number under `expr`'s parentheses and minus signs, and whether an odd
 /// number of minus signs makes it negative: PostgreSQL's grammar folds each
 /// sign into the constant, whose type its final value then decides.
@@ -1310,15 +1309,8 @@ fn signed_number(expr: &A) -> Option<(bool, &str)> {
             op: UnaryOperator::Minus,
             expr: inner,
         } => signed_number(inner).map(|(negative, n)| (!negative, n)),
-        _ => number_in_parentheses(expr).map(|n| (false, n)),
-    }
-}
-
-pub(super) fn number_in_parentheses(expr: &A) -> Option<&str> {
-    match expr {
-        A::Nested(inner) => number_in_parentheses(inner),
         A::Value(v) => match &v.value {
-            ast::Value::Number(n, _) => Some(n),
+            ast::Value::Number(n, _) => Some((false, n)),
             _ => None,
         },
         _ => None,
